@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// Defaults match deploy/local/up.sh.
+const (
+	defaultPostgresDSN   = "postgres://ordercast:ordercast@127.0.0.1:55432/ordercast?sslmode=disable"
+	defaultClickHouseDSN = "clickhouse://127.0.0.1:59000/ordercast"
+	defaultAddr          = "127.0.0.1:8080"
+)
+
+// storeConfig says where the two stores are. Every command that touches a store embeds it.
+type storeConfig struct {
+	PostgresDSN   string
+	ClickHouseDSN string
+}
+
+func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.PostgresDSN, "pg-dsn", envOr(getenv, "ORDERCAST_PG_DSN", defaultPostgresDSN),
+		"PostgreSQL DSN, the system of record (env ORDERCAST_PG_DSN)")
+	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
+		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+}
+
+func (c storeConfig) validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.PostgresDSN, "postgres://") && !strings.HasPrefix(c.PostgresDSN, "postgresql://") {
+		errs = append(errs, errors.New("-pg-dsn: want postgres://user:password@host:port/database"))
+	}
+	if !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
+		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	return errors.Join(errs...)
+}
+
+// logConfig says how the process logs.
+type logConfig struct {
+	Level  slog.Level
+	Format string // json or text
+}
+
+func (c *logConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	c.Level = slog.LevelInfo
+	c.Format = "json"
+	fs.Func("log-level", "debug, info, warn or error (env ORDERCAST_LOG_LEVEL, default info)", c.setLevel)
+	fs.StringVar(&c.Format, "log-format", envOr(getenv, "ORDERCAST_LOG_FORMAT", "json"),
+		"json or text (env ORDERCAST_LOG_FORMAT)")
+	if v := getenv("ORDERCAST_LOG_LEVEL"); v != "" {
+		if err := c.setLevel(v); err != nil {
+			c.Level = slog.Level(99) // reported by validate
+		}
+	}
+}
+
+func (c *logConfig) setLevel(s string) error {
+	return c.Level.UnmarshalText([]byte(s))
+}
+
+func (c logConfig) validate() error {
+	var errs []error
+	if c.Level > slog.LevelError {
+		errs = append(errs, errors.New("-log-level / ORDERCAST_LOG_LEVEL: want debug, info, warn or error"))
+	}
+	if c.Format != "json" && c.Format != "text" {
+		errs = append(errs, fmt.Errorf("-log-format: %q; want json or text", c.Format))
+	}
+	return errors.Join(errs...)
+}
+
+func (c logConfig) logger(e env) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.Level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+}
+
+// serveConfig is the configuration of `ordercast serve`.
+type serveConfig struct {
+	storeConfig
+	logConfig
+	Addr            string
+	ShutdownTimeout time.Duration
+	ReadyTimeout    time.Duration
+}
+
+func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
+	c.storeConfig.register(fs, getenv)
+	c.logConfig.register(fs, getenv)
+	fs.StringVar(&c.Addr, "addr", envOr(getenv, "ORDERCAST_ADDR", defaultAddr),
+		"host:port to listen on; port 0 picks a free one (env ORDERCAST_ADDR)")
+	var errs []error
+	shutdown, err := envDuration(getenv, "ORDERCAST_SHUTDOWN_TIMEOUT", 30*time.Second)
+	errs = append(errs, err)
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", shutdown,
+		"how long in-flight requests may run after SIGTERM (env ORDERCAST_SHUTDOWN_TIMEOUT)")
+	ready, err := envDuration(getenv, "ORDERCAST_READY_TIMEOUT", 2*time.Second)
+	errs = append(errs, err)
+	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", ready,
+		"how long /readyz waits for each store (env ORDERCAST_READY_TIMEOUT)")
+	return errors.Join(errs...)
+}
+
+func (c serveConfig) validate() error {
+	errs := []error{c.storeConfig.validate(), c.logConfig.validate()}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("-addr %q: want host:port", c.Addr))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("-shutdown-timeout: must be positive"))
+	}
+	if c.ReadyTimeout <= 0 {
+		errs = append(errs, errors.New("-ready-timeout: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return def, fmt.Errorf("%s=%q: want a duration such as 30s", key, v)
+	}
+	return d, nil
+}

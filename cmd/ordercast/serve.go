@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+
+	"github.com/ordercast/ordercast/deploy/stores"
+)
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var cfg serveConfig
+	envErr := cfg.register(fs, e.getenv)
+	summary := "Serves the API, web pages, /metrics, /healthz and /readyz until SIGINT or SIGTERM, then lets\n" +
+		"in-flight requests finish. Both stores must answer at start and be migrated (ordercast migrate)."
+	if err := parseFlags(fs, e, summary, args); err != nil {
+		return err
+	}
+	if err := joinErr(envErr, cfg.validate()); err != nil {
+		fmt.Fprintln(e.stderr, "ordercast serve:", err)
+		return ErrUsage
+	}
+	log := cfg.logger(e)
+
+	pgMigrations, err := stores.PostgresMigrations()
+	if err != nil {
+		return err
+	}
+	chMigrations, err := stores.ClickHouseMigrations()
+	if err != nil {
+		return err
+	}
+	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	if err := stores.CheckPostgresVersion(ctx, pool, pgMigrations); err != nil {
+		return err
+	}
+	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
+		return err
+	}
+
+	reg := newRegistry()
+	srv, err := newServer(serverDeps{
+		log:          log,
+		registerer:   reg,
+		gatherer:     reg,
+		checks:       []storeCheck{{"postgresql", pool}, {"clickhouse", ch}},
+		readyTimeout: cfg.ReadyTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	fmt.Fprintf(e.stdout, "ordercast: serving on http://%s\n", ln.Addr())
+	log.Info("serving", "addr", ln.Addr().String(), "version", version,
+		"postgresql", stores.Address(cfg.PostgresDSN), "clickhouse", stores.Address(cfg.ClickHouseDSN))
+	return serveHTTP(ctx, ln, srv, cfg.ShutdownTimeout, log)
+}
+
+func joinErr(errs ...error) error {
+	var out []error
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%v", out)
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// pinger is what readiness needs of a store: *pgxpool.Pool and clickhouse's driver.Conn fit it.
+// Ping must honour ctx's deadline and be safe for concurrent use.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// storeCheck names a store for /readyz and the ordercast_store_up metric.
+type storeCheck struct {
+	name  string
+	store pinger
+}
+
+// serverDeps is what the HTTP server is built from.
+type serverDeps struct {
+	log          *slog.Logger
+	registerer   prometheus.Registerer
+	gatherer     prometheus.Gatherer
+	checks       []storeCheck
+	readyTimeout time.Duration
+}
+
+// newServer builds the echo instance with the operational routes, middleware and error handling that
+// every domain's routes share.
+func newServer(d serverDeps) (*echo.Echo, error) {
+	m, err := newHTTPMetrics(d.registerer)
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = problemHandler(d.log)
+	e.Use(
+		middleware.RequestID(),
+		instrument(m, d.log),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisableErrorHandler: true, // the panic becomes an error, rendered by instrument's c.Error
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				d.log.Error("panic in handler", "route", c.Path(), "err", err, "stack", string(stack))
+				return err
+			},
+		}),
+	)
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "alive"})
+	})
+	r := &readiness{checks: d.checks, timeout: d.readyTimeout, up: m.storeUp, log: d.log}
+	e.GET("/readyz", r.handle)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})))
+	return e, nil
+}
+
+// newRegistry returns a registry with the Go and process collectors and ordercast_build_info.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace:   "ordercast",
+			Name:        "build_info",
+			Help:        "A metric with a constant 1 value labelled by the version and revision ordercast was built from.",
+			ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()},
+		}, func() float64 { return 1 }),
+	)
+	return reg
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	storeUp  *prometheus.GaugeVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "ordercast", Subsystem: "http", Name: "requests_total",
+			Help: "HTTP requests served, by route template, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "ordercast", Subsystem: "http", Name: "request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by route template and method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "ordercast", Subsystem: "http", Name: "requests_in_flight",
+			Help: "HTTP requests being served now.",
+		}),
+		storeUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "ordercast", Name: "store_up",
+			Help: "1 if the store answered the last readiness check, 0 if not.",
+		}, []string{"store"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.storeUp} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register HTTP metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// instrument counts, times and logs every request by its route template (never its raw path, so the
+// label stays bounded), after the error handler has written the response.
+func instrument(m *httpMetrics, log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			m.inFlight.Inc()
+			defer m.inFlight.Dec()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			route := c.Path()
+			if c.Get("unmatched") != nil || route == "" {
+				route = "unmatched"
+			}
+			req, res := c.Request(), c.Response()
+			elapsed := time.Since(start)
+			m.requests.WithLabelValues(route, req.Method, strconv.Itoa(res.Status)).Inc()
+			m.duration.WithLabelValues(route, req.Method).Observe(elapsed.Seconds())
+			level := slog.LevelInfo
+			switch route {
+			case "/healthz", "/readyz", "/metrics":
+				level = slog.LevelDebug
+			}
+			log.Log(req.Context(), level, "request",
+				"method", req.Method, "route", route, "status", res.Status,
+				"duration_ms", float64(elapsed.Microseconds())/1000, "bytes", res.Size,
+				"request_id", res.Header().Get(echo.HeaderXRequestID))
+			return nil
+		}
+	}
+}
+
+// readiness answers /readyz: 200 when every store answers within timeout, 503 naming those that don't.
+type readiness struct {
+	checks  []storeCheck
+	timeout time.Duration
+	up      *prometheus.GaugeVec
+	log     *slog.Logger
+}
+
+func (r *readiness) handle(c echo.Context) error {
+	ctx := c.Request().Context()
+	failed := make([]bool, len(r.checks))
+	var wg sync.WaitGroup
+	for i, chk := range r.checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, r.timeout)
+			defer cancel()
+			if err := chk.store.Ping(cctx); err != nil {
+				failed[i] = true
+				r.up.WithLabelValues(chk.name).Set(0)
+				r.log.Warn("store not ready", "store", chk.name, "err", err)
+				return
+			}
+			r.up.WithLabelValues(chk.name).Set(1)
+		}()
+	}
+	wg.Wait()
+	status := map[string]string{}
+	var down []string
+	for i, chk := range r.checks {
+		status[chk.name] = "ok"
+		if failed[i] {
+			status[chk.name] = "unavailable"
+			down = append(down, chk.name)
+		}
+	}
+	if len(down) == 0 {
+		return c.JSON(http.StatusOK, map[string]any{"status": "ready", "stores": status})
+	}
+	p := newProblem(http.StatusServiceUnavailable, fmt.Sprintf("not ready: %s not answering", joinNames(down)))
+	p.Stores = status
+	return writeProblem(c, p)
+}
+
+func joinNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	s := names[0]
+	for _, n := range names[1:] {
+		s += " and " + n
+	}
+	return s
+}
+
+// serveHTTP serves h on ln until ctx is done, then stops accepting connections and lets in-flight
+// requests finish within timeout. A clean shutdown returns nil.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: letting in-flight requests finish", "timeout", timeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", serr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("shut down cleanly")
+	return nil
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Stops the PostgreSQL and ClickHouse that deploy/local/up.sh started from this checkout. Data stays in
+# .local/ (remove that folder to start from nothing).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+state=${ORDERCAST_LOCAL_DIR:-$root/.local}
+
+say() { echo "down.sh: $*" >&2; }
+
+pgdir=$state/pg
+fallback=/var/lib/ordercast-local/$(printf '%s' "$root" | md5sum | cut -c1-12)/pg
+[ -f "$pgdir/data/PG_VERSION" ] || [ ! -f "$fallback/data/PG_VERSION" ] || pgdir=$fallback
+if [ -f "$pgdir/data/postmaster.pid" ]; then
+	bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	run_pg=()
+	[ "$(id -u)" = 0 ] && run_pg=(runuser -u postgres --)
+	say "stopping PostgreSQL ($pgdir/data)"
+	"${run_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -m fast -w stop >&2 || true
+else
+	say "PostgreSQL from this checkout is not running"
+fi
+
+pidfile=$state/clickhouse/clickhouse.pid
+pid=$(cat "$pidfile" 2>/dev/null || pgrep -f -- "--config-file=$state/clickhouse/config.xml" || true)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	say "stopping ClickHouse (pid $pid)"
+	kill -TERM "$pid"
+	for _ in $(seq 120); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.25
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+	rm -f "$pidfile"
+else
+	say "ClickHouse from this checkout is not running"
+fi

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Makes a project-local PostgreSQL and ClickHouse available on loopback for the demo, development and CI.
+#
+#   eval "$(deploy/local/up.sh)"     # installs what is missing, starts both, exports ORDERCAST_*_DSN
+#
+# - Installs the Debian packages postgresql, clickhouse-server and clickhouse-client when missing
+#   (apt-get as root, through sudo otherwise).
+# - Starts a PostgreSQL cluster and a ClickHouse server with their data under .local/ (git-ignored), on
+#   ports that do not collide with the default services. As root, PostgreSQL runs as the postgres user.
+# - Idempotent: stores that already answer on their ports are left alone.
+# - Progress goes to stderr; stdout carries only the export lines, so that a shell can eval them.
+# Logs: .local/log/ (ClickHouse) and .local/pg/postgresql.log. Stop with deploy/local/down.sh.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+state=${ORDERCAST_LOCAL_DIR:-$root/.local}
+pg_port=${ORDERCAST_PG_PORT:-55432}
+ch_port=${ORDERCAST_CH_PORT:-59000}
+ch_http_port=${ORDERCAST_CH_HTTP_PORT:-58123}
+pg_user=ordercast
+pg_password=ordercast
+database=ordercast
+
+say() { echo "up.sh: $*" >&2; }
+die() { echo "up.sh: error: $*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@" || die "need root for: $* (run as root or allow sudo)"; fi
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_missing() {
+	local pkgs=()
+	[ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/pg_ctl" ] || pkgs+=(postgresql)
+	[ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ] || pkgs+=(clickhouse-server)
+	command -v clickhouse-client >/dev/null || pkgs+=(clickhouse-client)
+	command -v psql >/dev/null || pkgs+=(postgresql-client)
+	[ ${#pkgs[@]} -eq 0 ] && return
+	say "installing ${pkgs[*]} from Debian packages"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2
+}
+
+pg_answers() {
+	PGPASSWORD=$pg_password PGCONNECT_TIMEOUT=2 psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres \
+		-tAc 'SELECT 1' >/dev/null 2>&1
+}
+
+ch_answers() { clickhouse-client --host 127.0.0.1 --port "$ch_port" -q 'SELECT 1' >/dev/null 2>&1; }
+
+wait_for() { # name, check function, seconds
+	local i
+	for ((i = 0; i < $3 * 4; i++)); do
+		"$2" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
+start_postgres() {
+	if pg_answers; then
+		say "postgresql already answers on 127.0.0.1:$pg_port"
+		return
+	fi
+	local bin pgdir run_pg=()
+	bin=$(pg_bin)
+	pgdir=$state/pg
+	mkdir -p "$pgdir"
+	if [ "$(id -u)" = 0 ]; then
+		# PostgreSQL refuses to run as root: run it as the postgres system user, which must reach the folder.
+		chown postgres:postgres "$pgdir"
+		if ! runuser -u postgres -- test -w "$pgdir"; then
+			pgdir=/var/lib/ordercast-local/$(printf '%s' "$root" | md5sum | cut -c1-12)/pg
+			say "the postgres user cannot reach $state; keeping PostgreSQL data in $pgdir"
+			mkdir -p "$pgdir"
+			chown postgres:postgres "$pgdir"
+		fi
+		run_pg=(runuser -u postgres --)
+	fi
+	if [ ! -f "$pgdir/data/PG_VERSION" ]; then
+		say "creating a PostgreSQL cluster in $pgdir/data"
+		"${run_pg[@]}" mkdir -p "$pgdir/data" "$pgdir/run"
+		printf '%s\n' "$pg_password" | "${run_pg[@]}" tee "$pgdir/pwfile" >/dev/null
+		"${run_pg[@]}" "$bin/initdb" -D "$pgdir/data" -U "$pg_user" --pwfile="$pgdir/pwfile" \
+			--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >"$pgdir/initdb.log" 2>&1 ||
+			die "initdb failed; see $pgdir/initdb.log"
+		"${run_pg[@]}" rm -f "$pgdir/pwfile"
+		"${run_pg[@]}" tee -a "$pgdir/data/postgresql.conf" >/dev/null <<-EOF
+			# ordercast local settings
+			listen_addresses = '127.0.0.1'
+			port = $pg_port
+			unix_socket_directories = '$pgdir/run'
+			max_connections = 300
+			shared_buffers = 256MB
+			log_min_messages = warning
+		EOF
+	fi
+	say "starting PostgreSQL on 127.0.0.1:$pg_port (log: $pgdir/postgresql.log)"
+	"${run_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgresql.log" -w -t 60 start >&2 ||
+		die "PostgreSQL did not start; see $pgdir/postgresql.log"
+	wait_for postgresql pg_answers 30 || die "PostgreSQL does not answer on 127.0.0.1:$pg_port; see $pgdir/postgresql.log"
+}
+
+start_clickhouse() {
+	if ch_answers; then
+		say "clickhouse already answers on 127.0.0.1:$ch_port"
+		return
+	fi
+	local chdir=$state/clickhouse logdir=$state/log server
+	server=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
+	mkdir -p "$chdir/data" "$logdir"
+	sed -e "s#@LOG_DIR@#$logdir#g; s#@DATA_DIR@#$chdir/data#g; s#@TCP_PORT@#$ch_port#g" \
+		-e "s#@HTTP_PORT@#$ch_http_port#g; s#@CONFIG_FILE@#$chdir/config.xml#g" \
+		"$here/clickhouse.xml.in" >"$chdir/config.xml"
+	say "starting ClickHouse on 127.0.0.1:$ch_port (logs: $logdir/clickhouse*.log)"
+	# The server must not hold this script's stdout: `eval "$(up.sh)"` waits for it to close.
+	# setsid does not fork here (a background subshell is no group leader), so $BASHPID is the server's pid.
+	(cd "$chdir" && echo "$BASHPID" >"$chdir/clickhouse.pid" && exec setsid "$server" --config-file="$chdir/config.xml") \
+		>>"$logdir/clickhouse.stdout.log" 2>&1 </dev/null &
+	wait_for clickhouse ch_answers 60 || die "ClickHouse does not answer on 127.0.0.1:$ch_port; see $logdir/clickhouse.err.log"
+}
+
+install_missing
+mkdir -p "$state"
+start_postgres
+start_clickhouse
+
+if ! PGPASSWORD=$pg_password psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -tAc \
+	"SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
+	PGPASSWORD=$pg_password psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qc "CREATE DATABASE $database" >&2
+fi
+clickhouse-client --host 127.0.0.1 --port "$ch_port" -q "CREATE DATABASE IF NOT EXISTS $database" >&2
+say "both stores answer"
+
+echo "export ORDERCAST_PG_DSN='postgres://$pg_user:$pg_password@127.0.0.1:$pg_port/$database?sslmode=disable'"
+echo "export ORDERCAST_CH_DSN='clickhouse://127.0.0.1:$ch_port/$database'"
