@@ -8,12 +8,14 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores"
 )
 
 // Defaults match deploy/local/up.sh.
 const (
-	defaultPostgresDSN   = "postgres://ordercast:ordercast@127.0.0.1:55432/ordercast?sslmode=disable"
-	defaultClickHouseDSN = "clickhouse://127.0.0.1:59000/ordercast"
+	defaultPostgresDSN   = stores.DefaultPostgresDSN
+	defaultClickHouseDSN = stores.DefaultClickHouseDSN
 	defaultAddr          = "127.0.0.1:8080"
 )
 

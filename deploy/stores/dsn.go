@@ -11,6 +11,12 @@ import (
 // OpenTimeout bounds how long Open waits for a store to answer before giving up.
 const OpenTimeout = 10 * time.Second
 
+// The stores deploy/local/up.sh starts: the defaults of every command and of the integration tests.
+const (
+	DefaultPostgresDSN   = "postgres://ordercast:ordercast@127.0.0.1:55432/ordercast?sslmode=disable"
+	DefaultClickHouseDSN = "clickhouse://127.0.0.1:59000/ordercast"
+)
+
 // ErrUnreachable is returned (wrapped in a *StoreError) when a store does not answer in time.
 var ErrUnreachable = errors.New("stores: store unreachable")
 

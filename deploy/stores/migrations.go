@@ -53,7 +53,9 @@ func (m Migration) Statements() []string {
 }
 
 // PostgresMigrations returns the PostgreSQL migrations embedded in the binary, in version order.
-func PostgresMigrations() ([]Migration, error) { return LoadMigrations(embedded, "migrations/postgres") }
+func PostgresMigrations() ([]Migration, error) {
+	return LoadMigrations(embedded, "migrations/postgres")
+}
 
 // ClickHouseMigrations returns the ClickHouse migrations embedded in the binary, in version order.
 func ClickHouseMigrations() ([]Migration, error) {

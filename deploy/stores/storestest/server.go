@@ -1,0 +1,122 @@
+package storestest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores"
+)
+
+// ClickHouseServer is a private clickhouse-server process on free loopback ports, for tests of what
+// happens when ClickHouse stops, restarts or stops answering. It uses deploy/local's config template.
+type ClickHouseServer struct {
+	t       testing.TB
+	dir     string
+	tcpPort int
+	cmd     *exec.Cmd
+	done    chan struct{}
+}
+
+// StartClickHouseServer starts a private server and stops it when the test ends.
+func StartClickHouseServer(t testing.TB) *ClickHouseServer {
+	t.Helper()
+	SkipShort(t)
+	bin, err := exec.LookPath("clickhouse-server")
+	if err != nil {
+		bin = "/usr/sbin/clickhouse-server"
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("clickhouse-server is not installed; %s", howToStart)
+		}
+	}
+	_, file, _, _ := runtime.Caller(0)
+	tmpl, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "local", "clickhouse.xml.in"))
+	if err != nil {
+		t.Fatalf("read ClickHouse config template: %v", err)
+	}
+	dir := t.TempDir()
+	s := &ClickHouseServer{t: t, dir: dir, tcpPort: freePort(t)}
+	config := strings.NewReplacer(
+		"@LOG_DIR@", dir, "@DATA_DIR@", filepath.Join(dir, "data"),
+		"@TCP_PORT@", fmt.Sprint(s.tcpPort), "@HTTP_PORT@", fmt.Sprint(freePort(t)),
+		"@CONFIG_FILE@", filepath.Join(dir, "config.xml"),
+	).Replace(string(tmpl))
+	if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd = exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"))
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// DSN is the server's DSN, on its default database.
+func (s *ClickHouseServer) DSN() string {
+	return fmt.Sprintf("clickhouse://127.0.0.1:%d/default", s.tcpPort)
+}
+
+// Start starts the server (again) on the same ports and data, and waits until it answers.
+func (s *ClickHouseServer) Start() {
+	s.t.Helper()
+	cmd := exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
+	cmd.Dir = s.dir
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start clickhouse-server: %v", err)
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func() { cmd.Wait(); close(s.done) }() //nolint:errcheck // the exit status of a stopped server says nothing
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := stores.OpenClickHouse(ctx, s.DSN())
+		cancel()
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("private clickhouse-server did not answer within 60s: %v (log in %s)", err, s.dir)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Stop stops the server and waits for it to exit. Stopping a stopped server does nothing.
+func (s *ClickHouseServer) Stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck // in case it was paused
+	s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill() //nolint:errcheck
+		<-s.done
+	}
+}
+
+// Pause freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung store.
+func (s *ClickHouseServer) Pause() { s.cmd.Process.Signal(syscall.SIGSTOP) } //nolint:errcheck
+
+// Resume undoes Pause.
+func (s *ClickHouseServer) Resume() { s.cmd.Process.Signal(syscall.SIGCONT) } //nolint:errcheck
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

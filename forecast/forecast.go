@@ -1,0 +1,41 @@
+// Package forecast is the demand side of ordercast: sales history as weekly series per outlet and
+// brand, forecasting models and their choice by backtest, reconciliation across levels, suggested
+// quantities, scarce-brand allocation and accuracy scoring.
+//
+// It holds types and pure logic only; adapters live in subpackages named after what they adapt.
+package forecast
+
+import "time"
+
+// LiveDataset names the company's own history, as opposed to imported datasets.
+const LiveDataset = "live"
+
+// Sale is one line of sell-in history: what an outlet asked for, was granted and received of a brand
+// on a day. Requested above Granted is demand the limits censored.
+type Sale struct {
+	Day       time.Time // a date (UTC midnight)
+	Outlet    string
+	Brand     string
+	Requested float64
+	Granted   float64
+	Delivered float64
+	Limit     float64 // the limit in force when Limited
+	Limited   bool    // a limit or cap cut the grant below the request
+	OrderID   uint64  // 0 when the line did not come from an order
+}
+
+// DemandPoint is one week of an outlet's true demand for a brand, as drawn by the synthetic generator
+// before limits and stock-outs censored it. Only scoring reads it.
+type DemandPoint struct {
+	Week   time.Time // Monday
+	Outlet string
+	Brand  string
+	Demand float64
+}
+
+// Monday returns the Monday of t's ISO week, at UTC midnight.
+func Monday(t time.Time) time.Time {
+	t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	offset := (int(t.Weekday()) + 6) % 7 // Monday 0 … Sunday 6
+	return t.AddDate(0, 0, -offset)
+}

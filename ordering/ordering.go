@@ -1,0 +1,29 @@
+// Package ordering is the weekly order cycle: the brand catalogue, cycles and their order windows,
+// the planner's supply plans, per-outlet limits, orders and their lifecycle from draft to delivery,
+// deduction from settlement accounts, idempotency, the outbox to the history store, and the
+// order-success and empty-order indicators.
+//
+// It holds types and pure logic only; adapters live in subpackages named after what they adapt.
+package ordering
+
+import "time"
+
+// Brand is one brand / SKU (品规) of the catalogue. Quantities are cartons; prices are per carton.
+type Brand struct {
+	Code           string
+	Name           string
+	Manufacturer   string // manufacturer code
+	PriceClass     int    // 1 (一类, dearest) … 5 (五类)
+	PacksPerCarton int
+	WholesaleCents int64
+	RetailCents    int64
+	Scarce         bool // 紧俏: supply below demand, rationed by per-outlet limits
+	NewProduct     bool
+	LaunchDate     time.Time // zero unless NewProduct
+}
+
+// Manufacturer is a brand owner (工业企业).
+type Manufacturer struct {
+	Code string
+	Name string
+}
