@@ -1,0 +1,25 @@
+// Package clickhouse is the forecast domain's adapter to the ClickHouse history store: it writes and
+// reads sales history, true demand, forecasts, allocations and accuracy scores.
+//
+// Statements are written for ClickHouse 18.16 and current releases alike (see
+// ../shared/design/CLICKHOUSE.md): inserts go through batches with named columns, Date columns are
+// compared with toDate(?) on a YYYY-MM-DD string, and history is read already aggregated.
+package clickhouse
+
+import (
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Store reads and writes the forecast domain's ClickHouse tables. It is safe for concurrent use.
+type Store struct {
+	conn driver.Conn
+}
+
+// New returns a Store on conn. The caller keeps ownership of conn and closes it.
+func New(conn driver.Conn) *Store {
+	return &Store{conn: conn}
+}
+
+// dateString formats a date for a toDate(?) comparison: binding a time.Time to a Date column is
+// silently wrong on 18.16.
+func dateString(t interface{ Format(string) string }) string { return t.Format("2006-01-02") }
