@@ -1,0 +1,71 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func getenvFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestServeConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		want    func(serveConfig) bool
+		wantErr string
+	}{
+		{"defaults match deploy/local", nil, nil, func(c serveConfig) bool {
+			return c.Addr == "127.0.0.1:8080" && strings.Contains(c.PostgresDSN, "127.0.0.1:55432") &&
+				strings.Contains(c.ClickHouseDSN, "127.0.0.1:59000") && c.ShutdownTimeout == 30*time.Second &&
+				c.Level == slog.LevelInfo && c.Format == "json"
+		}, ""},
+		{"environment over defaults", map[string]string{"ORDERCAST_ADDR": ":9090", "ORDERCAST_SHUTDOWN_TIMEOUT": "5s",
+			"ORDERCAST_LOG_LEVEL": "debug", "ORDERCAST_CH_DSN": "clickhouse://ch:9000/x"}, nil, func(c serveConfig) bool {
+			return c.Addr == ":9090" && c.ShutdownTimeout == 5*time.Second && c.Level == slog.LevelDebug &&
+				c.ClickHouseDSN == "clickhouse://ch:9000/x"
+		}, ""},
+		{"flags over environment", map[string]string{"ORDERCAST_ADDR": ":9090", "ORDERCAST_LOG_LEVEL": "debug"},
+			[]string{"-addr", "127.0.0.1:0", "-log-level", "warn"}, func(c serveConfig) bool {
+				return c.Addr == "127.0.0.1:0" && c.Level == slog.LevelWarn
+			}, ""},
+		{"bad duration in environment", map[string]string{"ORDERCAST_SHUTDOWN_TIMEOUT": "soon"}, nil, nil,
+			`ORDERCAST_SHUTDOWN_TIMEOUT="soon"`},
+		{"bad log level in environment", map[string]string{"ORDERCAST_LOG_LEVEL": "loud"}, nil, nil, "ORDERCAST_LOG_LEVEL"},
+		{"bad addr", nil, []string{"-addr", "8080"}, nil, `-addr "8080"`},
+		{"http clickhouse refused", nil, []string{"-ch-dsn", "http://127.0.0.1:8123"}, nil, "native protocol"},
+		{"bad postgres DSN", nil, []string{"-pg-dsn", "mysql://x"}, nil, "-pg-dsn"},
+		{"non-positive shutdown", nil, []string{"-shutdown-timeout", "0s"}, nil, "-shutdown-timeout"},
+		{"bad log format", nil, []string{"-log-format", "xml"}, nil, "-log-format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			var cfg serveConfig
+			envErr := cfg.register(fs, getenvFrom(tt.env))
+			err := fs.Parse(tt.args)
+			if err == nil {
+				err = joinErr(envErr, cfg.validate())
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("config(%v, %v) error = %v; want one containing %q", tt.env, tt.args, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("config(%v, %v) error = %v", tt.env, tt.args, err)
+			}
+			if !tt.want(cfg) {
+				t.Errorf("config(%v, %v) = %+v; not what the test wants", tt.env, tt.args, cfg)
+			}
+		})
+	}
+}
