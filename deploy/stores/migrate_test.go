@@ -188,9 +188,17 @@ func TestOpenUnreachableStore(t *testing.T) {
 		open  func(context.Context, string) error
 	}{
 		{"postgresql", "postgres://ordercast:hunter2@" + addr + "/ordercast?sslmode=disable",
-			func(ctx context.Context, dsn string) error { p, err := stores.OpenPostgres(ctx, dsn); closeIf(p, err); return err }},
+			func(ctx context.Context, dsn string) error {
+				p, err := stores.OpenPostgres(ctx, dsn)
+				closeIf(p, err)
+				return err
+			}},
 		{"clickhouse", "clickhouse://ordercast:hunter2@" + addr + "/ordercast",
-			func(ctx context.Context, dsn string) error { c, err := stores.OpenClickHouse(ctx, dsn); closeIf(c, err); return err }},
+			func(ctx context.Context, dsn string) error {
+				c, err := stores.OpenClickHouse(ctx, dsn)
+				closeIf(c, err)
+				return err
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.store, func(t *testing.T) {

@@ -1,0 +1,19 @@
+# The two set-up commands of the README, and a few conveniences.
+#   make demo   stores up, migrate, demo data, serve on http://127.0.0.1:8080
+#   make test   stores up, the whole test suite against them
+.PHONY: build demo test stop
+
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+build:
+	go build -ldflags "-X main.version=$(VERSION) -X main.revision=$(REVISION)" -o bin/ordercast ./cmd/ordercast
+
+demo: build
+	deploy/local/demo.sh
+
+test:
+	deploy/local/test.sh
+
+stop:
+	deploy/local/down.sh

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's test command (make test): local stores up, formatting and vet, then every test,
+# integration tests included, against the real PostgreSQL and ClickHouse. Ends with a line
+# "tests: N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+eval "$(deploy/local/up.sh)"
+export ORDERCAST_PG_DSN ORDERCAST_CH_DSN
+
+unformatted=$(gofmt -l cmd deploy forecast ordering retailer)
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+log=$(mktemp)
+set +e
+go test -count=1 -timeout 45m -v ./... >"$log" 2>&1
+status=$?
+set -e
+# Every test's result line, so the log shows which integration tests ran; the whole output on failure.
+grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL|---)\s' "$log" || true
+if [ "$status" -ne 0 ]; then
+	echo "=== full go test output ==="
+	cat "$log"
+fi
+passed=$(grep -cE '^\s*--- PASS' "$log" || true)
+failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
+skipped=$(grep -cE '^\s*--- SKIP' "$log" || true)
+rm -f "$log"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
