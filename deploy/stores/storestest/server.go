@@ -107,7 +107,40 @@ func (s *ClickHouseServer) Stop() {
 }
 
 // Pause freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung store.
-func (s *ClickHouseServer) Pause() { s.cmd.Process.Signal(syscall.SIGSTOP) } //nolint:errcheck
+// It returns once every thread of the server is stopped, so nothing is answered after it returns.
+func (s *ClickHouseServer) Pause() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatalf("pause clickhouse-server: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !allThreadsStopped(s.cmd.Process.Pid) {
+		if time.Now().After(deadline) {
+			s.t.Fatal("clickhouse-server did not stop within 10s of SIGSTOP")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// allThreadsStopped reports whether every thread of pid is in the stopped state (T in /proc).
+func allThreadsStopped(pid int) bool {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			return false
+		}
+		// The state follows the parenthesised command name: "pid (comm) S ...".
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
+}
 
 // Resume undoes Pause.
 func (s *ClickHouseServer) Resume() { s.cmd.Process.Signal(syscall.SIGCONT) } //nolint:errcheck
