@@ -15,7 +15,7 @@ fallback=/var/lib/ordercast-local/$(printf '%s' "$root" | md5sum | cut -c1-12)/p
 if [ -f "$pgdir/data/postmaster.pid" ]; then
 	bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 	run_pg=()
-	[ "$(id -u)" = 0 ] && run_pg=(runuser -u postgres --)
+	[ "$(id -u)" = 0 ] && run_pg=(runuser -u postgres -- env -C /)
 	say "stopping PostgreSQL ($pgdir/data)"
 	"${run_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -m fast -w stop >&2 || true
 else

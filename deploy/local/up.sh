@@ -77,7 +77,7 @@ start_postgres() {
 			mkdir -p "$pgdir"
 			chown postgres:postgres "$pgdir"
 		fi
-		run_pg=(runuser -u postgres --)
+		run_pg=(runuser -u postgres -- env -C /)
 	fi
 	if [ ! -f "$pgdir/data/PG_VERSION" ]; then
 		say "creating a PostgreSQL cluster in $pgdir/data"
