@@ -2,6 +2,12 @@
 // brand, forecasting models and their choice by backtest, reconciliation across levels, suggested
 // quantities, scarce-brand allocation and accuracy scoring.
 //
+// The forecasting core: a Builder sums daily or weekly history into a Panel of weekly outlet × brand
+// series; a Model forecasts one series with an 80% interval in microseconds (Naive, SeasonalNaive,
+// MovingAverage, SES, Damped, Croston, SBA, TSB, Seasonal); the Engine chooses and combines models per
+// group of series by a rolling-origin backtest on their own history; Backtest scores any Method by the
+// protocol of design/BACKTEST.md (WAPE, bias, brand and total accuracy, RMSSE, time).
+//
 // It holds types and pure logic only; adapters live in subpackages named after what they adapt.
 package forecast
 

@@ -1,0 +1,160 @@
+package forecast
+
+import "math"
+
+// Intermittent demand: weeks without any sale are common for a small outlet and a minor brand. The
+// methods here separate how much is bought when something is bought (the size) from how often
+// something is bought. A week with y ≤ 0 counts as a week without demand; returns are not sizes.
+
+// defaultIntermittentAlphas is the grid of smoothing weights of Croston and SBA.
+var defaultIntermittentAlphas = []float64{0.05, 0.1, 0.2, 0.3}
+
+// defaultTSBAlphas and defaultTSBBetas are the grids of TSB's size and probability weights.
+var (
+	defaultTSBAlphas = []float64{0.05, 0.15, 0.3}
+	defaultTSBBetas  = []float64{0.03, 0.1, 0.2}
+)
+
+// Croston is Croston's method: at each week with demand, the size z and the interval p since the
+// previous demand week are smoothed with the same weight α,
+//
+//	z ← z + α(y_t − z),  p ← p + α(q − p)
+//
+// starting from the first demand (z = its size, p = its position counting from 1), and every week is
+// forecast as z/p. α comes from Alphas (0.05, 0.1, 0.2, 0.3 when nil) by the smallest sum of
+// squared one-step errors over the weeks after the first demand. A series without demand is forecast
+// as 0. The interval is ± z·σ, σ² the mean squared one-step error: a rate forecast, so the spread does
+// not grow with the horizon.
+type Croston struct {
+	Alphas []float64
+}
+
+// Name returns "croston".
+func (Croston) Name() string { return "croston" }
+
+// Forecast implements Model.
+func (m Croston) Forecast(y []float64, f Forecast, _ *Scratch) {
+	crostonForecast(y, f, m.Alphas, false)
+}
+
+// SBA is the Syntetos–Boylan approximation: Croston's method with the forecast multiplied by
+// (1 − α/2) to remove Croston's upward bias. α is chosen as in Croston, on the corrected forecasts.
+type SBA struct {
+	Alphas []float64
+}
+
+// Name returns "sba".
+func (SBA) Name() string { return "sba" }
+
+// Forecast implements Model.
+func (m SBA) Forecast(y []float64, f Forecast, _ *Scratch) {
+	crostonForecast(y, f, m.Alphas, true)
+}
+
+func crostonForecast(y []float64, f Forecast, alphas []float64, sba bool) {
+	if alphas == nil {
+		alphas = defaultIntermittentAlphas
+	}
+	first := -1
+	for t, v := range y {
+		if v > 0 {
+			first = t
+			break
+		}
+	}
+	if first < 0 || len(alphas) == 0 {
+		f.zero()
+		return
+	}
+	best, bestRate := math.Inf(1), 0.0
+	for _, a := range alphas {
+		k := 1.0
+		if sba {
+			k = 1 - a/2
+		}
+		z, p := y[first], float64(first+1)
+		q := 0.0 // weeks since the last demand
+		var sse float64
+		for t := first + 1; t < len(y); t++ {
+			e := y[t] - k*z/p
+			sse += e * e
+			q++
+			if y[t] > 0 {
+				z += a * (y[t] - z)
+				p += a * (q - p)
+				q = 0
+			}
+		}
+		if sse < best {
+			best, bestRate = sse, k*z/p
+		}
+	}
+	sd := 0.0
+	if n := len(y) - first - 1; n > 0 {
+		sd = math.Sqrt(best / float64(n))
+	}
+	for j := range f.Mean {
+		f.put(j, bestRate, sd)
+	}
+}
+
+// TSB is the Teunter–Syntetos–Babai method: the probability π that a week has demand is smoothed
+// every week, π ← π + β(1[y_t > 0] − π), the size z only in weeks with demand, z ← z + α(y_t − z),
+// and every week is forecast as π·z. Unlike Croston's, its forecast decays while no demand comes, so it
+// suits items that fade out. π starts as the share of weeks with demand and z as the mean demand size
+// (both over the series); α and β come from Alphas × Betas (0.05, 0.15, 0.3 and 0.03, 0.1, 0.2
+// when nil) by the smallest sum of squared one-step errors. The interval is ± z·σ as in Croston.
+type TSB struct {
+	Alphas, Betas []float64
+}
+
+// Name returns "tsb".
+func (TSB) Name() string { return "tsb" }
+
+// Forecast implements Model.
+func (m TSB) Forecast(y []float64, f Forecast, _ *Scratch) {
+	alphas, betas := m.Alphas, m.Betas
+	if alphas == nil {
+		alphas = defaultTSBAlphas
+	}
+	if betas == nil {
+		betas = defaultTSBBetas
+	}
+	var nz int
+	var size float64
+	for _, v := range y {
+		if v > 0 {
+			nz++
+			size += v
+		}
+	}
+	if nz == 0 || len(alphas) == 0 || len(betas) == 0 {
+		f.zero()
+		return
+	}
+	pi0, z0 := float64(nz)/float64(len(y)), size/float64(nz)
+	best, bestRate := math.Inf(1), 0.0
+	for _, a := range alphas {
+		for _, b := range betas {
+			pi, z := pi0, z0
+			var sse float64
+			for _, v := range y {
+				e := v - pi*z
+				sse += e * e
+				if v > 0 {
+					pi += b * (1 - pi)
+					z += a * (v - z)
+				} else {
+					pi -= b * pi
+				}
+			}
+			if sse < best {
+				best, bestRate = sse, pi*z
+			}
+		}
+	}
+	sd := math.Sqrt(best / float64(len(y)))
+	for j := range f.Mean {
+		f.put(j, bestRate, sd)
+	}
+}

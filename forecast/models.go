@@ -1,0 +1,349 @@
+package forecast
+
+import "math"
+
+// Forecast is the output of a Model: a point forecast of the weeks after a series and its 80%
+// prediction interval. All three slices have the same length, the horizon; Lower and Upper may be nil
+// when only the point forecast is wanted (model choice does that to save time).
+type Forecast struct {
+	Mean  []float64 // point forecast, ≥ 0
+	Lower []float64 // 10% quantile, ≥ 0 (the 80% interval is [Lower, Upper])
+	Upper []float64 // 90% quantile, ≥ Mean
+}
+
+// Model fits a weekly series and forecasts it.
+//
+// Forecast fits y (weekly values, oldest first, possibly empty or negative in places) and writes the
+// forecasts of the len(f.Mean) weeks after it into f: Mean always, Lower and Upper when they are not
+// nil. Every value written is ≥ 0. It reads y without modifying it and allocates nothing once s has
+// grown to the series length; s may be the zero Scratch. Parameters are chosen on y alone (on
+// in-sample one-step errors), so the result depends only on y and len(f.Mean): models are
+// deterministic. Models in this package are safe for concurrent use by goroutines with distinct
+// Scratch values.
+type Model interface {
+	Name() string
+	Forecast(y []float64, f Forecast, s *Scratch)
+}
+
+// Scratch is reusable working space for models. The zero value is ready to use; a Scratch must not
+// be shared by goroutines running at the same time.
+type Scratch struct {
+	bufs [6][]float64 // 0–2 for models, 3–5 for the Engine around them
+}
+
+// buf returns the i-th buffer with length n; its contents are undefined.
+func (s *Scratch) buf(i, n int) []float64 {
+	if cap(s.bufs[i]) < n {
+		s.bufs[i] = make([]float64, n, n+n/4+8)
+	}
+	return s.bufs[i][:n]
+}
+
+// z80 is the standard normal 90% quantile: mean ± z80·sd is an 80% interval.
+const z80 = 1.2815515655446004
+
+// put writes week j of f: the mean and the 80% interval mean ± z80·sd, each clipped at 0.
+func (f Forecast) put(j int, mean, sd float64) {
+	f.Mean[j] = max(mean, 0)
+	if f.Lower != nil {
+		f.Lower[j] = max(mean-z80*sd, 0)
+	}
+	if f.Upper != nil {
+		f.Upper[j] = max(mean+z80*sd, 0)
+	}
+}
+
+// zero writes a forecast of 0 with an empty interval.
+func (f Forecast) zero() {
+	for j := range f.Mean {
+		f.put(j, 0, 0)
+	}
+}
+
+func clip(x []float64) {
+	for i, v := range x {
+		if v < 0 || v != v { // NaN never reaches a forecast
+			x[i] = 0
+		}
+	}
+}
+
+// Naive forecasts every week as the last value. Its interval is that of a random walk: the
+// root-mean-square one-step change times √j for week j.
+type Naive struct{}
+
+// Name returns "naive".
+func (Naive) Name() string { return "naive" }
+
+// Forecast implements Model.
+func (Naive) Forecast(y []float64, f Forecast, _ *Scratch) {
+	n := len(y)
+	if n == 0 {
+		f.zero()
+		return
+	}
+	sd := rmsLagDiff(y, 1)
+	for j := range f.Mean {
+		f.put(j, y[n-1], sd*math.Sqrt(float64(j+1)))
+	}
+}
+
+// SeasonalPeriod is the length of the year in weeks, the period of the seasonal models.
+const SeasonalPeriod = 52
+
+// SeasonalNaive forecasts week j as the value one period (52 weeks) before it. A series shorter than
+// a period is forecast by Naive. The interval is ± z·sd·√(⌊(j−1)/52⌋+1), sd the root-mean-square
+// change over one period.
+type SeasonalNaive struct{}
+
+// Name returns "snaive".
+func (SeasonalNaive) Name() string { return "snaive" }
+
+// Forecast implements Model.
+func (SeasonalNaive) Forecast(y []float64, f Forecast, s *Scratch) {
+	const m = SeasonalPeriod
+	n := len(y)
+	if n < m {
+		Naive{}.Forecast(y, f, s)
+		return
+	}
+	sd := rmsLagDiff(y, m)
+	for j := range f.Mean {
+		f.put(j, y[n-m+j%m], sd*math.Sqrt(float64(j/m+1)))
+	}
+}
+
+// rmsLagDiff returns the root mean square of y[t] − y[t−lag], or 0 when there is none.
+func rmsLagDiff(y []float64, lag int) float64 {
+	if len(y) <= lag {
+		return 0
+	}
+	var s float64
+	for t := lag; t < len(y); t++ {
+		d := y[t] - y[t-lag]
+		s += d * d
+	}
+	return math.Sqrt(s / float64(len(y)-lag))
+}
+
+// defaultWindows is the grid of MovingAverage.
+var defaultWindows = []int{2, 4, 8, 13, 26, 52}
+
+// MovingAverage forecasts every week as the mean of the last k values, k chosen from Windows
+// (2, 4, 8, 13, 26, 52 when nil) by the smallest in-sample one-step squared error, over the weeks that
+// every window can forecast. Windows longer than half the series are not tried; with fewer than 2
+// values the mean of all values is used. The interval is ± z·sd with sd the root-mean-square one-step
+// error of the chosen window: a moving average forecasts a level, so the spread does not grow.
+type MovingAverage struct {
+	Windows []int
+}
+
+// Name returns "ma".
+func (MovingAverage) Name() string { return "ma" }
+
+// Forecast implements Model.
+func (m MovingAverage) Forecast(y []float64, f Forecast, _ *Scratch) {
+	n := len(y)
+	if n == 0 {
+		f.zero()
+		return
+	}
+	ws := m.Windows
+	if ws == nil {
+		ws = defaultWindows
+	}
+	kmax := 0
+	for _, k := range ws {
+		if k >= 1 && k <= n/2 {
+			kmax = max(kmax, k)
+		}
+	}
+	if kmax == 0 {
+		mean := sum(y) / float64(n)
+		for j := range f.Mean {
+			f.put(j, mean, 0)
+		}
+		return
+	}
+	bestK, bestSSE := 0, math.Inf(1)
+	for _, k := range ws {
+		if k < 1 || k > kmax {
+			continue
+		}
+		run := sum(y[kmax-k : kmax])
+		var sse float64
+		for t := kmax; t < n; t++ {
+			e := y[t] - run/float64(k)
+			sse += e * e
+			run += y[t] - y[t-k]
+		}
+		if sse < bestSSE {
+			bestK, bestSSE = k, sse
+		}
+	}
+	mean := sum(y[n-bestK:]) / float64(bestK)
+	sd := math.Sqrt(bestSSE / float64(n-kmax))
+	for j := range f.Mean {
+		f.put(j, mean, sd)
+	}
+}
+
+func sum(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// defaultAlphas is the grid of smoothing weights of SES.
+var defaultAlphas = []float64{0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1}
+
+// SES is simple exponential smoothing, ETS(A,N,N): level l_t = l_{t−1} + α(y_t − l_{t−1}), every week
+// forecast as the last level. α is chosen from Alphas (0.02 … 1 in ten steps when nil) by the smallest sum of
+// squared one-step errors y_t − l_{t−1}, t = 1 … n (the first forecast is l_0 itself); for each α the
+// initial level l_0 is the one that minimises that sum, found in closed form since the errors are
+// linear in l_0. The interval is ± z·σ·√(1 + (j−1)α²) for week j, σ² the mean squared one-step error.
+type SES struct {
+	Alphas []float64
+}
+
+// Name returns "ses".
+func (SES) Name() string { return "ses" }
+
+// Forecast implements Model.
+func (m SES) Forecast(y []float64, f Forecast, _ *Scratch) {
+	n := len(y)
+	if n == 0 {
+		f.zero()
+		return
+	}
+	alphas := m.Alphas
+	if alphas == nil {
+		alphas = defaultAlphas
+	}
+	alpha, level, sse := sesFit(y, alphas)
+	sigma2 := sse / float64(n)
+	for j := range f.Mean {
+		f.put(j, level, math.Sqrt(sigma2*(1+float64(j)*alpha*alpha)))
+	}
+}
+
+// sesFit returns the best α of alphas for y (len ≥ 1), the final level and the sum of squared
+// one-step errors, each α with its optimal initial level. Ties go to the earlier α.
+func sesFit(y []float64, alphas []float64) (alpha, level, sse float64) {
+	sse = math.Inf(1)
+	for _, a := range alphas {
+		if l, s := sesOptimalInit(y, a); s < sse {
+			alpha, level, sse = a, l, s
+		}
+	}
+	return alpha, level, sse
+}
+
+// sesOptimalInit runs SES with weight a on y from l_0 = 0, then corrects for the best l_0: with
+// c_t = (1−a)^t the one-step errors are e_t = e⁰_t − c_t·l_0, so l_0 = Σe⁰c / Σc² and the final level
+// gains c_n·l_0. It returns that final level and the sum of squared errors with the best l_0.
+func sesOptimalInit(y []float64, a float64) (level, sse float64) {
+	var l, se, sec float64
+	c, b := 1.0, 1-a
+	for _, v := range y {
+		e := v - l
+		se += e * e
+		sec += e * c
+		l = b*l + a*v // = l + a·e, with one multiply and one add on the dependency chain
+		c *= b
+	}
+	return sesCorrect(l, se, sec, c, b, len(y))
+}
+
+// sesCorrect applies the optimal initial level to a run from l_0 = 0 that ended at level l with
+// Σe² = se, Σe·c = sec and c = b^n: Σc² = (1 − b^{2n}) / (1 − b²), or n when b = ±1.
+func sesCorrect(l, se, sec, c, b float64, n int) (level, sse float64) {
+	var scc float64
+	if bb := b * b; bb == 1 {
+		scc = float64(n)
+	} else {
+		scc = (1 - c*c) / (1 - bb)
+	}
+	l0 := sec / scc // scc ≥ 1: the first term is c_0² = 1
+	return l + c*l0, max(se-sec*l0, 0)
+}
+
+// defaultDampedGrid is the parameter grid of Damped: every combination of the three lists is tried.
+var defaultDampedGrid = DampedGrid{
+	Alphas: []float64{0.05, 0.15, 0.3, 0.6},
+	Betas:  []float64{0.01, 0.05},
+	Phis:   []float64{0.9, 0.98},
+}
+
+// DampedGrid is a grid of damped-trend parameters.
+type DampedGrid struct {
+	Alphas, Betas, Phis []float64
+}
+
+// Damped is Holt's linear method with a damped trend, ETS(A,Ad,N) in error-correction form:
+//
+//	e_t = y_t − l_{t−1} − φ·b_{t−1}
+//	l_t = l_{t−1} + φ·b_{t−1} + α·e_t
+//	b_t = φ·b_{t−1} + β·e_t
+//
+// and week j forecast as l_n + (φ + φ² + … + φ^j)·b_n. α, β, φ come from Grid (when empty:
+// α 0.05, 0.15, 0.3, 0.6 × β 0.01, 0.05 × φ 0.9, 0.98; pairs with β > α are skipped) by the smallest
+// sum of squared one-step errors, with l_0 = y_1 and b_0 = 0 (the first error is not counted). The interval is
+// ± z·σ·√(1 + Σ_{i<j} (α + β·φ(1−φ^i)/(1−φ))²). Series with fewer than 3 values are forecast by SES.
+type Damped struct {
+	Grid DampedGrid
+}
+
+// Name returns "damped".
+func (Damped) Name() string { return "damped" }
+
+// Forecast implements Model.
+func (m Damped) Forecast(y []float64, f Forecast, s *Scratch) {
+	n := len(y)
+	if n < 3 {
+		SES{}.Forecast(y, f, s)
+		return
+	}
+	g := m.Grid
+	if len(g.Alphas) == 0 || len(g.Betas) == 0 || len(g.Phis) == 0 {
+		g = defaultDampedGrid
+	}
+	best := math.Inf(1)
+	var ba, bb, bp, bl, bt float64
+	for _, a := range g.Alphas {
+		for _, beta := range g.Betas {
+			if beta > a {
+				continue
+			}
+			for _, phi := range g.Phis {
+				l, b := y[0], 0.0
+				var sse float64
+				for t := 1; t < n; t++ {
+					pb := phi * b
+					e := y[t] - l - pb
+					sse += e * e
+					l += pb + a*e
+					b = pb + beta*e
+				}
+				if sse < best {
+					best, ba, bb, bp, bl, bt = sse, a, beta, phi, l, b
+				}
+			}
+		}
+	}
+	if math.IsInf(best, 1) { // every β exceeded every α: fall back to the plainest model
+		SES{}.Forecast(y, f, s)
+		return
+	}
+	sigma2 := best / float64(n-1)
+	var cum, phiPow, v float64 = 0, 1, 1
+	for j := range f.Mean {
+		phiPow *= bp
+		cum += phiPow // φ + … + φ^(j+1)
+		f.put(j, bl+cum*bt, math.Sqrt(sigma2*v))
+		c := ba + bb*cum // α + β·φ(1−φ^(j+1))/(1−φ)
+		v += c * c
+	}
+}

@@ -1,0 +1,149 @@
+package forecast
+
+import "math"
+
+// DefaultSeasonalSmoothing is the weight Seasonal gives each neighbouring week when it smooths the
+// seasonal profile: s_p ← (1 − 2w)·s_p + w·(s_{p−1} + s_{p+1}).
+const DefaultSeasonalSmoothing = 0.15
+
+// MinSeasonalWeeks is the shortest series Seasonal decomposes: a centred yearly moving average needs
+// half a year on each side, and the weeks to forecast must have been seen a year earlier with that
+// half year after them. Shorter series are forecast by SES alone.
+const MinSeasonalWeeks = SeasonalPeriod + SeasonalPeriod/2
+
+// Seasonal forecasts with a seasonal profile estimated from the history, shrunk towards zero by how
+// much of it stands out from noise, and simple exponential smoothing of the seasonally adjusted series
+// (the idea of R's stlf, made cheap):
+//
+//  1. Detrend: d_t = y_t − c_t, with c_t the centred 2×52 moving average (defined for weeks with
+//     26 weeks of history on both sides).
+//  2. Profile: s_p = the mean of d_t over the weeks t in position p = (t − n) mod 52, so that the
+//     week forecast j steps ahead is in position (j − 1) mod 52; then centred to mean 0 over the
+//     positions seen.
+//  3. Shrink (James–Stein): with σ² the variance of d_t around its position's mean, and c the mean
+//     number of years per position, the noise in s_p is about σ²/c; s is multiplied by
+//     max(0, 1 − (σ²/c)/mean(s²)). A series with no real seasonality keeps a profile near 0; a strong,
+//     repeatable one keeps nearly all of it.
+//  4. Smooth the profile circularly with weight Smoothing (DefaultSeasonalSmoothing when 0; negative
+//     for none) for each neighbouring week: single weeks are noisy, seasons are not.
+//  5. Level: SES (with its α grid and optimal initial level) on the adjusted series y_t − s_p(t).
+//
+// The forecast of week j is level + s_{(j−1) mod 52}; its interval is SES's on the adjusted series.
+// Series shorter than MinSeasonalWeeks are forecast by SES.
+type Seasonal struct {
+	Smoothing float64   // weight of each neighbouring week, at most 1/3; 0: the default; < 0: none
+	Alphas    []float64 // the SES grid; SES's default when nil
+}
+
+// Name returns "seasonal".
+func (Seasonal) Name() string { return "seasonal" }
+
+// Forecast implements Model.
+func (m Seasonal) Forecast(y []float64, f Forecast, s *Scratch) {
+	n := len(y)
+	alphas := m.Alphas
+	if alphas == nil {
+		alphas = defaultAlphas
+	}
+	if n < MinSeasonalWeeks {
+		SES{Alphas: alphas}.Forecast(y, f, s)
+		return
+	}
+	smooth := m.Smoothing
+	if smooth == 0 {
+		smooth = DefaultSeasonalSmoothing
+	}
+	prof := s.buf(0, SeasonalPeriod)
+	seasonalProfile(y, prof, s.buf(1, SeasonalPeriod), s.buf(2, n), max(smooth, 0))
+	adj := s.buf(2, n)
+	const m52 = SeasonalPeriod
+	p := ((-n)%m52 + m52) % m52 // position of week 0
+	for t, v := range y {
+		adj[t] = v - prof[p]
+		if p++; p == m52 {
+			p = 0
+		}
+	}
+	alpha, level, sse := sesFit(adj, alphas)
+	sigma2 := sse / float64(n)
+	for j := range f.Mean {
+		f.put(j, level+prof[j%m52], math.Sqrt(sigma2*(1+float64(j)*alpha*alpha)))
+	}
+}
+
+// seasonalProfile writes into prof (len 52) the shrunk, smoothed seasonal profile of y (len ≥
+// MinSeasonalWeeks) by position (t − len(y)) mod 52. cnt (len 52) and dev (len(y)) are scratch space.
+func seasonalProfile(y, prof, cnt, dev []float64, smooth float64) {
+	const m = SeasonalPeriod
+	const half = m / 2
+	n := len(y)
+	clear(prof)
+	clear(cnt)
+	// Centred 2×52 moving average at t: (y[t−26]/2 + y[t−25] + … + y[t+25] + y[t+26]/2) / 52.
+	run := sum(y[:m+1]) // y[0 … 52], the window of t = 26
+	lo, hi := half, n-1-half
+	p0 := ((lo-n)%m + m) % m
+	p := p0
+	for t := lo; t <= hi; t++ {
+		if t > lo {
+			run += y[t+half] - y[t-half-1]
+		}
+		d := y[t] - (run-0.5*(y[t-half]+y[t+half]))/m
+		dev[t] = d
+		prof[p] += d
+		cnt[p]++
+		if p++; p == m {
+			p = 0
+		}
+	}
+	var total, positions, obs float64
+	for q := range prof {
+		if cnt[q] > 0 {
+			prof[q] /= cnt[q]
+			total += prof[q]
+			positions++
+			obs += cnt[q]
+		}
+	}
+	mean := total / positions
+	var signal float64
+	for q := range prof {
+		if cnt[q] > 0 {
+			prof[q] -= mean
+			signal += prof[q] * prof[q]
+		}
+	}
+	signal /= positions
+	// Noise: spread of the deviations around their position's mean, with the degrees of freedom the
+	// means used up; when too few positions repeat, fall back to half the mean squared change between
+	// neighbouring weeks, which overstates noise and so shrinks more.
+	var noise float64
+	if df := obs - positions; df >= 8 {
+		p = p0
+		for t := lo; t <= hi; t++ {
+			e := dev[t] - (prof[p] + mean)
+			noise += e * e
+			if p++; p == m {
+				p = 0
+			}
+		}
+		noise /= df
+	} else {
+		for t := lo + 1; t <= hi; t++ {
+			e := dev[t] - dev[t-1]
+			noise += e * e
+		}
+		noise /= 2 * float64(hi-lo)
+	}
+	noise /= obs / positions
+	w := 0.0
+	if signal > noise {
+		w = 1 - noise/signal
+	}
+	// Smooth circularly (cnt now holds a copy of the profile) and shrink.
+	copy(cnt, prof)
+	for q := range prof {
+		prev, next := cnt[(q+m-1)%m], cnt[(q+1)%m]
+		prof[q] = w * ((1-2*smooth)*cnt[q] + smooth*(prev+next))
+	}
+}

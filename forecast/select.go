@@ -1,0 +1,311 @@
+package forecast
+
+import (
+	"context"
+	"math"
+	"slices"
+)
+
+// DefaultCandidates returns the models an Engine chooses from when its Candidates are nil. The first
+// is the fallback when nothing can be validated.
+func DefaultCandidates() []Model {
+	return []Model{
+		Seasonal{}, SES{}, Damped{}, MovingAverage{},
+		TSB{}, SBA{}, Croston{}, SeasonalNaive{}, Naive{},
+	}
+}
+
+// Defaults of Engine.
+const (
+	DefaultValidationWindows   = 3
+	DefaultTolerance           = 1.1
+	DefaultMaxCombine          = 3
+	DefaultMaxValidationSeries = 400
+	DefaultMinGroupSeries      = 5
+)
+
+// MinValidationWeeks is the least history a validation origin of the Engine leaves to fit on.
+const MinValidationWeeks = 8
+
+// Engine is the forecasting engine: it chooses models per group of series (a brand's outlets, say)
+// by a rolling-origin backtest on the series' own histories, and forecasts each series with the mean
+// of the models chosen for its group. It is a Method.
+//
+// Choice, for each group:
+//
+//  1. Validation: for each validated series of length n, at origins n − h·w for w = 1 … Windows
+//     (h the batch horizon; origins leaving fewer than MinValidationWeeks weeks are skipped), each
+//     candidate fits the history before the origin and forecasts the next h weeks. Only data up to
+//     the end of each series, the forecast origin, is ever used.
+//  2. Pooling: the absolute errors are summed over the group's validated series, so a choice rests on
+//     every outlet of a brand rather than on one noisy series (large series weigh more, as they do
+//     in WAPE). Choosing per series instead overfits: on the Walmart data it scored 0.083 against
+//     0.076 pooled by brand. A group with fewer than MinGroupSeries
+//     validated series uses the sums over the whole batch instead.
+//  3. Combination: candidates are ranked by pooled error (ties keep the order of Candidates); the best
+//     and every other within Tolerance times its error, up to MaxCombine, are averaged, forecasts and
+//     intervals alike. Averaging near-equals cuts variance; a clearly best model stays alone.
+//
+// To bound the cost on large groups, at most MaxValidationSeries series of a group are validated,
+// evenly spaced through the batch order. Before any candidate sees a series, its leading zeros are
+// dropped (weeks before an outlet or a brand existed say nothing about its demand). The result
+// depends only on the batch, not on Workers.
+type Engine struct {
+	Candidates          []Model // DefaultCandidates() when nil
+	Windows             int     // DefaultValidationWindows when 0
+	Tolerance           float64 // DefaultTolerance when below 1
+	MaxCombine          int     // DefaultMaxCombine when 0
+	MaxValidationSeries int     // DefaultMaxValidationSeries when 0
+	MinGroupSeries      int     // DefaultMinGroupSeries when 0
+}
+
+// Choice is the engine's choice for one group.
+type Choice struct {
+	Models    []int     // indexes into the candidates, best first
+	Errors    []float64 // pooled validation error (Σ|A − F|) of every candidate, by index; nil if none
+	Validated int       // series of the group that were validated
+	Pooled    bool      // true when the batch-wide sums decided, the group being too small
+}
+
+// NewEngine returns an Engine with the default candidates and settings.
+func NewEngine() *Engine { return &Engine{} }
+
+// Name returns "engine".
+func (e *Engine) Name() string { return "engine" }
+
+type engineSettings struct {
+	cands                                 []Model
+	windows, maxCombine, maxVal, minGroup int
+	tolerance                             float64
+}
+
+func (e *Engine) settings() engineSettings {
+	s := engineSettings{
+		cands: e.Candidates, windows: e.Windows, maxCombine: e.MaxCombine,
+		maxVal: e.MaxValidationSeries, minGroup: e.MinGroupSeries, tolerance: e.Tolerance,
+	}
+	if s.cands == nil {
+		s.cands = DefaultCandidates()
+	}
+	if s.windows <= 0 {
+		s.windows = DefaultValidationWindows
+	}
+	if s.maxCombine <= 0 {
+		s.maxCombine = DefaultMaxCombine
+	}
+	if s.maxVal <= 0 {
+		s.maxVal = DefaultMaxValidationSeries
+	}
+	if s.minGroup <= 0 {
+		s.minGroup = DefaultMinGroupSeries
+	}
+	if s.tolerance < 1 {
+		s.tolerance = DefaultTolerance
+	}
+	return s
+}
+
+// CandidateNames returns the names of the models the engine chooses from, by index.
+func (e *Engine) CandidateNames() []string {
+	cands := e.settings().cands
+	names := make([]string, len(cands))
+	for i, m := range cands {
+		names[i] = m.Name()
+	}
+	return names
+}
+
+// Choose returns the engine's choice for every group of b, indexed by group. It returns an error
+// wrapping ErrInvalidBatch for a malformed batch and ctx.Err() when ctx is cancelled.
+func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
+	groups, err := b.check(nil)
+	if err != nil {
+		return nil, err
+	}
+	st := e.settings()
+	nc := len(st.cands)
+
+	// Which series to validate: every stride-th of its group, stride fixed per group.
+	count := make([]int, groups)
+	for i := range b.Series {
+		count[b.group(i)]++
+	}
+	stride := make([]int, groups)
+	for g, c := range count {
+		stride[g] = (c + st.maxVal - 1) / st.maxVal
+	}
+	seen := make([]int, groups)
+	var val []int // indexes of validated series
+	for i := range b.Series {
+		g := b.group(i)
+		if seen[g]%max(stride[g], 1) == 0 {
+			val = append(val, i)
+		}
+		seen[g]++
+	}
+
+	// Validation errors per validated series, written in place so that the sums below run in a fixed
+	// order whatever the number of workers.
+	errs := make([]float64, len(val)*nc)
+	ok := make([]bool, len(val))
+	err = parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
+		ok[v] = validate(st, trimLeadingZeros(b.Series[val[v]]), b.Horizon, errs[v*nc:(v+1)*nc], s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	groupErr := make([]float64, groups*nc)
+	total := make([]float64, nc)
+	validated := make([]int, groups)
+	for v, i := range val {
+		if !ok[v] {
+			continue
+		}
+		g := b.group(i)
+		validated[g]++
+		for c := range nc {
+			groupErr[g*nc+c] += errs[v*nc+c]
+			total[c] += errs[v*nc+c]
+		}
+	}
+	anyValidated := slices.ContainsFunc(validated, func(n int) bool { return n > 0 })
+	choices := make([]Choice, groups)
+	for g := range choices {
+		ch := Choice{Validated: validated[g]}
+		switch {
+		case validated[g] >= st.minGroup:
+			ch.Errors = groupErr[g*nc : (g+1)*nc : (g+1)*nc]
+		case anyValidated:
+			ch.Errors, ch.Pooled = total, true
+		}
+		ch.Models = st.pick(ch.Errors)
+		choices[g] = ch
+	}
+	return choices, nil
+}
+
+// pick ranks candidates by errs and keeps the best and those within tolerance of it, or the first
+// candidate when there are no errors.
+func (st engineSettings) pick(errs []float64) []int {
+	if errs == nil {
+		return []int{0}
+	}
+	order := make([]int, len(errs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case errs[a] < errs[b]:
+			return -1
+		case errs[a] > errs[b]:
+			return 1
+		}
+		return 0
+	})
+	keep := 1
+	for keep < min(st.maxCombine, len(order)) && errs[order[keep]] <= st.tolerance*errs[order[0]] {
+		keep++
+	}
+	return order[:keep:keep]
+}
+
+// validate adds into errs (one per candidate) each candidate's absolute errors over the validation
+// windows of y, and reports whether any window fitted.
+func validate(st engineSettings, y []float64, h int, errs []float64, s *Scratch) bool {
+	f := Forecast{Mean: s.buf(5, h)}
+	n := len(y)
+	fitted := false
+	for w := 1; w <= st.windows; w++ {
+		o := n - h*w
+		if o < MinValidationWeeks {
+			break
+		}
+		fitted = true
+		for c, m := range st.cands {
+			m.Forecast(y[:o:o], f, s)
+			for j, a := range y[o : o+h] {
+				errs[c] += math.Abs(a - f.Mean[j])
+			}
+		}
+	}
+	return fitted
+}
+
+func trimLeadingZeros(y []float64) []float64 {
+	for i, v := range y {
+		if v != 0 {
+			return y[i:]
+		}
+	}
+	return y[len(y):]
+}
+
+// ForecastBatch implements Method: Choose, then forecast every series with its group's models.
+func (e *Engine) ForecastBatch(ctx context.Context, b Batch, out []Forecast) error {
+	if _, err := b.check(out); err != nil {
+		return err
+	}
+	choices, err := e.Choose(ctx, b)
+	if err != nil {
+		return err
+	}
+	return e.Apply(ctx, b, choices, out)
+}
+
+// Apply forecasts every series of b with the models of its group's choice (as returned by Choose for
+// the same batch or an earlier one with the same groups): their mean forecast and mean interval
+// bounds. It returns an error wrapping ErrInvalidBatch when b, out or choices do not fit together.
+func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []Forecast) error {
+	groups, err := b.check(out)
+	if err != nil {
+		return err
+	}
+	if len(choices) < groups {
+		return errInvalid("%d choices for %d groups", len(choices), groups)
+	}
+	cands := e.settings().cands
+	for g, ch := range choices[:groups] {
+		if len(ch.Models) == 0 {
+			return errInvalid("group %d: no model chosen", g)
+		}
+		for _, c := range ch.Models {
+			if c < 0 || c >= len(cands) {
+				return errInvalid("group %d: model %d of %d", g, c, len(cands))
+			}
+		}
+	}
+	h := b.Horizon
+	return parallel(ctx, len(b.Series), b.workers(), func(i int, s *Scratch) {
+		y := trimLeadingZeros(b.Series[i])
+		f := out[i]
+		models := choices[b.group(i)].Models
+		if len(models) == 1 {
+			cands[models[0]].Forecast(y, f, s)
+			return
+		}
+		tmp := Forecast{Mean: s.buf(3, h)}
+		if f.Lower != nil {
+			tmp.Lower = s.buf(4, h)
+		}
+		if f.Upper != nil {
+			tmp.Upper = s.buf(5, h)
+		}
+		clear(f.Mean)
+		clear(f.Lower)
+		clear(f.Upper)
+		k := 1 / float64(len(models))
+		for _, c := range models {
+			cands[c].Forecast(y, tmp, s)
+			for j := range h {
+				f.Mean[j] += k * tmp.Mean[j]
+				if f.Lower != nil {
+					f.Lower[j] += k * tmp.Lower[j]
+				}
+				if f.Upper != nil {
+					f.Upper[j] += k * tmp.Upper[j]
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,255 @@
+package forecast
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// recorder is a candidate that forecasts a constant and records the history lengths it was fitted on.
+type recorder struct {
+	name  string
+	value float64
+	mu    *sync.Mutex
+	lens  *[]int
+}
+
+func newRecorder(name string, value float64) recorder {
+	return recorder{name: name, value: value, mu: new(sync.Mutex), lens: new([]int)}
+}
+
+func (r recorder) Name() string { return r.name }
+
+func (r recorder) Forecast(y []float64, f Forecast, _ *Scratch) {
+	r.mu.Lock()
+	*r.lens = append(*r.lens, len(y))
+	r.mu.Unlock()
+	for j := range f.Mean {
+		f.put(j, r.value, 0)
+	}
+}
+
+func TestEngineValidationOrigins(t *testing.T) {
+	rec := newRecorder("rec", 1)
+	e := &Engine{Candidates: []Model{rec}, Windows: 3}
+	// Leading zeros are dropped first: 30 weeks of history are 26 after the 4 zeros.
+	y := slices.Concat([]float64{0, 0, 0, 0}, constant(26, 2))
+	out := NewForecasts(1, 4, false)
+	if err := e.ForecastBatch(context.Background(), Batch{Series: [][]float64{y}, Horizon: 4}, out); err != nil {
+		t.Fatal(err)
+	}
+	// Validation at origins 26−4, 26−8 and 26−12, then the forecast itself.
+	if want := []int{22, 18, 14, 26}; !slices.Equal(*rec.lens, want) {
+		t.Errorf("candidate fitted on lengths %v; want %v", *rec.lens, want)
+	}
+	*rec.lens = nil
+	e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(17, 2)}, Horizon: 4}, out)
+	// Origins 13 and 9 leave ≥ MinValidationWeeks; 5 does not.
+	if want := []int{13, 9, 17}; !slices.Equal(*rec.lens, want) {
+		t.Errorf("short series: candidate fitted on lengths %v; want %v", *rec.lens, want)
+	}
+}
+
+func TestEngineChoosesPerGroup(t *testing.T) {
+	// Group 0 sits at 10, group 1 at 20; candidates forecast 10, 20 and 10.5.
+	ten, twenty, near10 := newRecorder("ten", 10), newRecorder("twenty", 20), newRecorder("near10", 10.5)
+	e := &Engine{Candidates: []Model{twenty, ten, near10}, MinGroupSeries: 1}
+	var series [][]float64
+	var groups []int
+	for i := range 6 {
+		series = append(series, constant(40, float64(10*(1+i%2))))
+		groups = append(groups, i%2)
+	}
+	b := Batch{Series: series, Groups: groups, Horizon: 4}
+	choices, err := e.Choose(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Group 0: "ten" is exact; "near10" errs 0.5 per week, not within 1.1 × 0. Group 1: "twenty".
+	if got := choices[0].Models; !slices.Equal(got, []int{1}) {
+		t.Errorf("group 0 chose %v; want [1] (ten)", got)
+	}
+	if got := choices[1].Models; !slices.Equal(got, []int{0}) {
+		t.Errorf("group 1 chose %v; want [0] (twenty)", got)
+	}
+	if choices[0].Validated != 3 || choices[0].Pooled {
+		t.Errorf("group 0: validated %d, pooled %v; want 3, false", choices[0].Validated, choices[0].Pooled)
+	}
+	out := NewForecasts(len(series), 4, true)
+	if err := e.ForecastBatch(context.Background(), b, out); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range out {
+		if want := float64(10 * (1 + i%2)); f.Mean[0] != want {
+			t.Errorf("series %d forecast %v; want %v", i, f.Mean[0], want)
+		}
+	}
+}
+
+func TestEngineCombinesNearEquals(t *testing.T) {
+	// Level 10: candidates 9 and 11 err equally, 15 is far off: the mean of 9 and 11 is used.
+	e := &Engine{Candidates: []Model{newRecorder("15", 15), newRecorder("9", 9), newRecorder("11", 11)}}
+	b := Batch{Series: [][]float64{constant(40, 10)}, Horizon: 2}
+	out := NewForecasts(1, 2, true)
+	if err := e.ForecastBatch(context.Background(), b, out); err != nil {
+		t.Fatal(err)
+	}
+	if got := out[0].Mean; !slices.Equal(got, []float64{10, 10}) {
+		t.Errorf("combined forecast %v; want [10 10]", got)
+	}
+	ch, _ := e.Choose(context.Background(), b)
+	if got := ch[0].Models; !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("chose %v; want [1 2] (ties keep candidate order)", got)
+	}
+	// One series in the group, below MinGroupSeries: the batch-wide sums decide (the same here).
+	if !ch[0].Pooled {
+		t.Errorf("a group of one was not pooled")
+	}
+}
+
+func TestEngineFallsBackWithoutValidation(t *testing.T) {
+	e := &Engine{Candidates: []Model{newRecorder("first", 1), newRecorder("second", 2)}}
+	b := Batch{Series: [][]float64{{5, 5, 5}}, Horizon: 4}
+	ch, err := e.Choose(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ch[0].Models, []int{0}) || ch[0].Errors != nil {
+		t.Errorf("nothing to validate: chose %v with errors %v; want [0] and none", ch[0].Models, ch[0].Errors)
+	}
+}
+
+func TestEngineSamplesLargeGroups(t *testing.T) {
+	rec := newRecorder("rec", 1)
+	e := &Engine{Candidates: []Model{rec}, Windows: 1, MaxValidationSeries: 4}
+	series := make([][]float64, 10)
+	for i := range series {
+		series[i] = constant(20, 1)
+	}
+	out := NewForecasts(10, 2, false)
+	if err := e.ForecastBatch(context.Background(), Batch{Series: series, Horizon: 2}, out); err != nil {
+		t.Fatal(err)
+	}
+	// Stride ⌈10/4⌉ = 3: series 0, 3, 6, 9 are validated (one window each), then all 10 forecast.
+	var validations int
+	for _, n := range *rec.lens {
+		if n == 18 {
+			validations++
+		}
+	}
+	if validations != 4 || len(*rec.lens) != 14 {
+		t.Errorf("validated %d series with %d fits; want 4 and 14", validations, len(*rec.lens))
+	}
+}
+
+func TestEngineIsDeterministicAcrossWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var series [][]float64
+	var groups []int
+	for i := range 700 {
+		y := randomSeries(r)
+		if len(y) < 60 {
+			y = append(y, benchSeries(80)...)
+		}
+		series = append(series, y)
+		groups = append(groups, i%7)
+	}
+	var first []Forecast
+	for _, w := range []int{1, 2, 3} {
+		out := NewForecasts(len(series), 4, true)
+		if err := NewEngine().ForecastBatch(context.Background(), Batch{Series: series, Groups: groups, Horizon: 4, Workers: w}, out); err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range out {
+			for j := range f.Mean {
+				if !(f.Lower[j] >= 0 && f.Lower[j] <= f.Mean[j] && f.Mean[j] <= f.Upper[j]) || math.IsNaN(f.Upper[j]) {
+					t.Fatalf("series %d week %d: %v in [%v, %v]; want 0 ≤ lower ≤ mean ≤ upper", i, j+1, f.Mean[j], f.Lower[j], f.Upper[j])
+				}
+			}
+		}
+		if first == nil {
+			first = out
+			continue
+		}
+		for i := range out {
+			if !slices.Equal(out[i].Mean, first[i].Mean) || !slices.Equal(out[i].Upper, first[i].Upper) {
+				t.Fatalf("Workers %d: series %d forecast %v; with 1 worker %v", w, i, out[i].Mean, first[i].Mean)
+			}
+		}
+	}
+}
+
+func TestBatchValidation(t *testing.T) {
+	ok := [][]float64{{1, 2, 3}}
+	tests := []struct {
+		name string
+		b    Batch
+		out  []Forecast
+	}{
+		{"zero horizon", Batch{Series: ok}, NewForecasts(1, 0, false)},
+		{"short output", Batch{Series: ok, Horizon: 2}, nil},
+		{"wrong output length", Batch{Series: ok, Horizon: 2}, NewForecasts(1, 3, false)},
+		{"interval length", Batch{Series: ok, Horizon: 2}, []Forecast{{Mean: make([]float64, 2), Lower: make([]float64, 1)}}},
+		{"groups length", Batch{Series: ok, Groups: []int{0, 1}, Horizon: 2}, NewForecasts(1, 2, false)},
+		{"negative group", Batch{Series: ok, Groups: []int{-1}, Horizon: 2}, NewForecasts(1, 2, false)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, m := range []Method{NewEngine(), Each(Naive{})} {
+				out := tt.out
+				if out == nil {
+					out = []Forecast{}
+				}
+				if err := m.ForecastBatch(context.Background(), tt.b, out); !errors.Is(err, ErrInvalidBatch) {
+					t.Errorf("%s.ForecastBatch(%s) error = %v; want ErrInvalidBatch", m.Name(), tt.name, err)
+				}
+			}
+		})
+	}
+	e := NewEngine()
+	b := Batch{Series: ok, Horizon: 2}
+	if err := e.Apply(context.Background(), b, []Choice{{Models: []int{99}}}, NewForecasts(1, 2, false)); !errors.Is(err, ErrInvalidBatch) {
+		t.Errorf("Apply with an unknown model: error %v; want ErrInvalidBatch", err)
+	}
+	if err := e.Apply(context.Background(), b, nil, NewForecasts(1, 2, false)); !errors.Is(err, ErrInvalidBatch) {
+		t.Errorf("Apply without choices: error %v; want ErrInvalidBatch", err)
+	}
+}
+
+func TestEngineCandidateNames(t *testing.T) {
+	want := []string{"seasonal", "ses", "damped", "ma", "tsb", "sba", "croston", "snaive", "naive"}
+	if got := NewEngine().CandidateNames(); !slices.Equal(got, want) {
+		t.Errorf("CandidateNames() = %v; want %v", got, want)
+	}
+}
+
+// BenchmarkEngine times the engine on synthetic series (two years of weekly history, 500 series per
+// group) and reports the cost per series; 1,000,000 series must take under 60 s on 2 cores.
+func BenchmarkEngine(b *testing.B) {
+	const n, groups = 20000, 40
+	r := rand.New(rand.NewPCG(11, 12))
+	series := make([][]float64, n)
+	gs := make([]int, n)
+	for i := range series {
+		y := make([]float64, 104)
+		scale := math.Exp(r.NormFloat64() * 1.5)
+		for t := range y {
+			season := 1 + 0.3*math.Sin(2*math.Pi*float64(t)/52)
+			y[t] = math.Max(0, math.Round(scale*season*(1+0.5*r.NormFloat64())))
+		}
+		series[i], gs[i] = y, i%groups
+	}
+	out := NewForecasts(n, 4, true)
+	e := NewEngine()
+	bt := Batch{Series: series, Groups: gs, Horizon: 4}
+	for b.Loop() {
+		if err := e.ForecastBatch(context.Background(), bt, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/n, "µs/series")
+}
