@@ -36,6 +36,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the API, web pages, /metrics, /healthz and /readyz", runServe},
 		{"migrate", "create or upgrade the PostgreSQL and ClickHouse schemas (idempotent)", runMigrate},
+		{"import", "load sales history from a CSV export into ClickHouse", runImport},
 		{"version", "print the version", runVersion},
 	}
 }

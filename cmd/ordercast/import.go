@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/forecast/clickhouse"
+	"github.com/ordercast/ordercast/forecast/historycsv"
+)
+
+func runImport(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "ordercast import: say what to import")
+		importUsage(e.stderr)
+		return ErrUsage
+	}
+	switch args[0] {
+	case "history":
+		return runImportHistory(ctx, e, args[1:])
+	case "-h", "-help", "--help", "help":
+		importUsage(e.stdout)
+		return flag.ErrHelp
+	}
+	fmt.Fprintf(e.stderr, "ordercast import: unknown kind of import %q\n", args[0])
+	importUsage(e.stderr)
+	return ErrUsage
+}
+
+func importUsage(w io.Writer) {
+	io.WriteString(w, "Usage: ordercast import <what> [flags]\n\nImports data from files into the stores.\n\nWhat:\n"+
+		"  history    load sales history from a CSV export into ClickHouse (atomic and idempotent per dataset)\n\n"+
+		"Run `ordercast import <what> -h` for its flags.\n")
+}
+
+// importHistoryConfig is the configuration of `ordercast import history`. The import only needs
+// ClickHouse, so only the ClickHouse DSN of storeConfig is taken.
+type importHistoryConfig struct {
+	storeConfig
+	CSV        string
+	Outlet     string
+	Brand      string
+	Date       string
+	Qty        string
+	Dataset    string
+	Period     string
+	DateFormat string
+	Comma      string
+	BatchRows  int
+}
+
+func (c *importHistoryConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
+		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	fs.StringVar(&c.CSV, "csv", "", "the CSV file to import, with a header line (required)")
+	fs.StringVar(&c.Outlet, "outlet", "", "header name of the outlet column (required)")
+	fs.StringVar(&c.Brand, "brand", "", "header name of the brand column (required)")
+	fs.StringVar(&c.Date, "date", "", "header name of the date column (required)")
+	fs.StringVar(&c.Qty, "qty", "", "header name of the quantity column; negative quantities are returns (required)")
+	fs.StringVar(&c.Dataset, "dataset", "", "name of the dataset the import replaces: letters, digits, '_' and '-', not \"live\" (required)")
+	fs.StringVar(&c.Period, "period", string(historycsv.Daily), "day, or week to store each row on the Monday of its week")
+	fs.StringVar(&c.DateFormat, "date-format", historycsv.DefaultDateLayout, "Go time layout of the date column, e.g. 02.01.2006")
+	fs.StringVar(&c.Comma, "comma", ",", "field separator, one character (\\t for a tab)")
+	fs.IntVar(&c.BatchRows, "batch-rows", clickhouse.DefaultImportBatchRows, "rows per insert block; memory grows with it")
+}
+
+func (c importHistoryConfig) validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
+		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	for _, f := range []struct{ name, value string }{
+		{"csv", c.CSV}, {"outlet", c.Outlet}, {"brand", c.Brand}, {"date", c.Date}, {"qty", c.Qty}, {"dataset", c.Dataset},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			errs = append(errs, fmt.Errorf("-%s is required", f.name))
+		}
+	}
+	if c.Dataset != "" {
+		if err := clickhouse.CheckDataset(c.Dataset); err != nil {
+			errs = append(errs, fmt.Errorf("-dataset: %w", err))
+		}
+	}
+	if _, err := historycsv.ParsePeriod(c.Period); err != nil {
+		errs = append(errs, fmt.Errorf("-period %q: want day or week", c.Period))
+	}
+	if _, err := c.comma(); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.TrimSpace(c.DateFormat) == "" {
+		errs = append(errs, errors.New("-date-format: want a Go time layout such as 2006-01-02"))
+	}
+	if c.BatchRows <= 0 {
+		errs = append(errs, errors.New("-batch-rows: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c importHistoryConfig) comma() (rune, error) {
+	s := c.Comma
+	if s == `\t` {
+		s = "\t"
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
+		return 0, fmt.Errorf("-comma %q: want one character other than a quote or a line break", c.Comma)
+	}
+	return r, nil
+}
+
+func runImportHistory(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("import history", flag.ContinueOnError)
+	var cfg importHistoryConfig
+	cfg.register(fs, e.getenv)
+	summary := "Loads sales history from a CSV export (one row per outlet, brand and day or week) into ClickHouse\n" +
+		"as the dataset -dataset, replacing what an earlier import of that dataset loaded. The import is\n" +
+		"atomic: a bad row stops it with the file, line, column and value, and the dataset is left as it\n" +
+		"was. Importing the same file again gives the same data. Needs a migrated ClickHouse (ordercast migrate).\n\n" +
+		"Example: ordercast import history --csv train.csv --outlet Store --brand Dept --date Date \\\n" +
+		"           --qty Weekly_Sales --period week --dataset walmart"
+	if err := parseFlags(fs, e, summary, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintln(e.stderr, "ordercast import history:", err)
+		return ErrUsage
+	}
+	comma, _ := cfg.comma()
+	period, _ := historycsv.ParsePeriod(cfg.Period)
+
+	f, err := os.Open(cfg.CSV)
+	if err != nil {
+		return fmt.Errorf("import history: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("import history: %w", err)
+	}
+
+	chMigrations, err := stores.ClickHouseMigrations()
+	if err != nil {
+		return err
+	}
+	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
+		return err
+	}
+
+	prog := newProgress(e.stderr, "import "+cfg.Dataset, "bytes", st.Size())
+	rd, err := historycsv.NewReader(&countingReader{r: f, p: prog}, historycsv.Options{
+		File:   cfg.CSV,
+		Outlet: cfg.Outlet, Brand: cfg.Brand, Date: cfg.Date, Qty: cfg.Qty,
+		Period:     period,
+		DateLayout: cfg.DateFormat,
+		Comma:      comma,
+	})
+	if err != nil {
+		return fmt.Errorf("import history: %w", err)
+	}
+	start := time.Now()
+	res, err := clickhouse.New(ch).ImportHistory(ctx, clickhouse.ImportMeta{
+		Dataset:   cfg.Dataset,
+		Period:    string(period),
+		Source:    cfg.CSV,
+		BatchRows: cfg.BatchRows,
+	}, rd.Read)
+	elapsed := time.Since(start)
+	prog.Finish()
+	if err != nil {
+		if !res.Replaced {
+			return fmt.Errorf("%w; nothing was imported, dataset %s is unchanged", err, cfg.Dataset)
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "imported %d rows of %s into dataset %s: %d outlets, %d brands, %s to %s (%s), %.1fs, %.0f rows/s\n",
+		res.Rows, cfg.CSV, res.Dataset, res.Outlets, res.Brands,
+		res.FirstDay.Format(time.DateOnly), res.LastDay.Format(time.DateOnly), periodWord(period),
+		elapsed.Seconds(), float64(res.Rows)/elapsed.Seconds())
+	return nil
+}
+
+func periodWord(p historycsv.Period) string {
+	if p == historycsv.Weekly {
+		return "weekly"
+	}
+	return "daily"
+}
+
+// countingReader reports the bytes read through it to a progress bar.
+type countingReader struct {
+	r io.Reader
+	p *progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.Add(int64(n))
+	return n, err
+}
