@@ -20,7 +20,19 @@ type Brand struct {
 	Scarce         bool // 紧俏: supply below demand, rationed by per-outlet limits
 	NewProduct     bool
 	LaunchDate     time.Time // zero unless NewProduct
+	Lifecycle      Lifecycle // zero means Maintained
 }
+
+// Lifecycle is a brand's stage in its life cycle (introduced, cultivated, maintained, retired).
+type Lifecycle string
+
+// Brand life-cycle stages.
+const (
+	Introduced Lifecycle = "introduced" // newly launched
+	Cultivated Lifecycle = "cultivated" // being built up after launch
+	Maintained Lifecycle = "maintained" // established
+	Retired    Lifecycle = "retired"    // being withdrawn
+)
 
 // Manufacturer is a brand owner (工业企业).
 type Manufacturer struct {

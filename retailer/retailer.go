@@ -83,3 +83,30 @@ type Scan struct {
 	At     time.Time
 	Qty    float64 // packs
 }
+
+// ScanBatch is one terminal upload: its rows in the order the terminal sent them and, once validated,
+// the rows that were rejected. ID is stable across retries of the same upload, so that a replayed
+// batch can be recognised.
+type ScanBatch struct {
+	Outlet   string
+	ID       string
+	Received time.Time
+	Rows     []Scan
+	Rejects  []ScanReject // every row not listed here was accepted
+}
+
+// ScanReject is a row of a ScanBatch that failed validation.
+type ScanReject struct {
+	Row    int // 1-based position in ScanBatch.Rows
+	Reason RejectReason
+}
+
+// RejectReason says why a scan row was rejected.
+type RejectReason string
+
+// Reasons for rejecting a scan row.
+const (
+	RejectNegativeStock RejectReason = "negative_stock" // a stock count below zero
+	RejectDuplicate     RejectReason = "duplicate"      // a repeat of an earlier row of the same batch
+	RejectStockToSales  RejectReason = "stock_to_sales" // stock implausibly high for the outlet's sales
+)

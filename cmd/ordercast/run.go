@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "serve the API, web pages, /metrics, /healthz and /readyz", runServe},
 		{"migrate", "create or upgrade the PostgreSQL and ClickHouse schemas (idempotent)", runMigrate},
 		{"import", "load sales history from a CSV export into ClickHouse", runImport},
+		{"seed", "generate a synthetic sales region with known true demand", runSeed},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores"
+	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
+	"github.com/ordercast/ordercast/forecast/synth"
+	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
+	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
+	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
+)
+
+// errRegionExists is returned when the stores already hold master data or live history and
+// --replace was not given.
+var errRegionExists = errors.New("the stores already hold a region")
+
+// seedConfig is the configuration of `ordercast seed`.
+type seedConfig struct {
+	storeConfig
+	Outlets int
+	Brands  int
+	Weeks   int
+	Seed    uint64
+	AsOf    string // YYYY-MM-DD, "" for today
+	Replace bool
+}
+
+func (c *seedConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	c.storeConfig.register(fs, getenv)
+	fs.IntVar(&c.Outlets, "outlets", synth.DefaultOutlets, "number of outlets")
+	fs.IntVar(&c.Brands, "brands", synth.DefaultBrands, fmt.Sprintf("number of brands (at least %d)", synth.MinBrands))
+	fs.IntVar(&c.Weeks, "weeks", synth.DefaultWeeks, fmt.Sprintf("weeks of history (%d to %d)", synth.MinWeeks, synth.MaxWeeks))
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed: the same seed (and -as-of) gives the same region")
+	fs.StringVar(&c.AsOf, "as-of", "", "YYYY-MM-DD: the history ends with the last full week before this day's week (default today)")
+	fs.BoolVar(&c.Replace, "replace", false,
+		"delete the region the stores hold first: all outlets, managers, brands and manufacturers in PostgreSQL\n"+
+			"(with everything that refers to them: users, orders, limits), the live sales and true demand and all\n"+
+			"scans in ClickHouse")
+}
+
+// validate checks the configuration and returns the "now" the region is generated for.
+func (c seedConfig) validate(today time.Time) (time.Time, error) {
+	errs := []error{c.storeConfig.validate()}
+	if c.Outlets < 1 {
+		errs = append(errs, fmt.Errorf("-outlets %d: want at least 1", c.Outlets))
+	}
+	if c.Brands < synth.MinBrands {
+		errs = append(errs, fmt.Errorf("-brands %d: want at least %d", c.Brands, synth.MinBrands))
+	}
+	if c.Weeks < synth.MinWeeks || c.Weeks > synth.MaxWeeks {
+		errs = append(errs, fmt.Errorf("-weeks %d: want %d to %d", c.Weeks, synth.MinWeeks, synth.MaxWeeks))
+	}
+	now := today.UTC()
+	if c.AsOf != "" {
+		d, err := time.Parse(time.DateOnly, c.AsOf)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-as-of %q: want YYYY-MM-DD", c.AsOf))
+		}
+		now = d
+	}
+	return now, errors.Join(errs...)
+}
+
+func runSeed(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	var cfg seedConfig
+	cfg.register(fs, e.getenv)
+	summary := "Generates a synthetic sales region with known true demand, deterministic for a given -seed and\n" +
+		"-as-of: account managers, outlets, manufacturers and brands into PostgreSQL (with dimension copies in\n" +
+		"ClickHouse), and weekly order lines, true demand and collection-point scans into ClickHouse.\n" +
+		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
+	if err := parseFlags(fs, e, summary, args); err != nil {
+		return err
+	}
+	now, err := cfg.validate(time.Now())
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordercast seed:", err)
+		return ErrUsage
+	}
+	res, err := seed(ctx, cfg, now, e.stderr)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	res.print(e.stdout)
+	return nil
+}
+
+// seedResult says what a seed wrote.
+type seedResult struct {
+	outlets, managers, brands, manufacturers int
+	weeks                                    int
+	first, last                              time.Time // Mondays of the first and last week
+	sales, demand                            uint64
+	scans, rejects, uploads                  uint64
+	elapsed                                  time.Duration
+}
+
+func (r seedResult) print(w io.Writer) {
+	rows := r.sales + r.demand + r.scans + r.rejects + r.uploads
+	secs := r.elapsed.Seconds()
+	var b strings.Builder
+	fmt.Fprintf(&b, "seeded %d weeks, %s to %s\n", r.weeks, r.first.Format(time.DateOnly), r.last.Format(time.DateOnly))
+	fmt.Fprintf(&b, "outlets:      %d (%d account managers)\n", r.outlets, r.managers)
+	fmt.Fprintf(&b, "brands:       %d (%d manufacturers)\n", r.brands, r.manufacturers)
+	fmt.Fprintf(&b, "sales lines:  %d\n", r.sales)
+	fmt.Fprintf(&b, "demand rows:  %d\n", r.demand)
+	fmt.Fprintf(&b, "scans:        %d accepted, %d rejected, in %d uploads\n", r.scans, r.rejects, r.uploads)
+	fmt.Fprintf(&b, "time:         %.1f s, %.0f rows/s\n", secs, float64(rows)/max(secs, 1e-9))
+	io.WriteString(w, b.String())
+}
+
+// seed generates the region and writes it to both stores.
+func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) (seedResult, error) {
+	start := time.Now()
+	region, err := synth.New(synth.Config{
+		Outlets: cfg.Outlets, Brands: cfg.Brands, Weeks: cfg.Weeks, Seed: cfg.Seed, Now: now,
+	})
+	if err != nil {
+		return seedResult{}, err
+	}
+
+	pgMigrations, err := stores.PostgresMigrations()
+	if err != nil {
+		return seedResult{}, err
+	}
+	chMigrations, err := stores.ClickHouseMigrations()
+	if err != nil {
+		return seedResult{}, err
+	}
+	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return seedResult{}, err
+	}
+	defer pool.Close()
+	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	if err != nil {
+		return seedResult{}, err
+	}
+	defer ch.Close()
+	if err := stores.CheckPostgresVersion(ctx, pool, pgMigrations); err != nil {
+		return seedResult{}, err
+	}
+	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
+		return seedResult{}, err
+	}
+
+	outletsPG, catalogue := retailerpg.New(pool), orderingpg.New(pool)
+	history, scans := forecastch.New(ch), retailerch.New(ch)
+	if err := makeRoom(ctx, cfg.Replace, outletsPG, catalogue, history, scans); err != nil {
+		return seedResult{}, err
+	}
+
+	if err := catalogue.LoadCatalogue(ctx, region.Manufacturers, region.Brands); err != nil {
+		return seedResult{}, err
+	}
+	if err := outletsPG.LoadMasterData(ctx, region.Managers, region.Outlets); err != nil {
+		return seedResult{}, err
+	}
+	if err := history.WriteLiveDims(ctx, region.Outlets, region.Brands, 1); err != nil {
+		return seedResult{}, err
+	}
+
+	lines := history.NewSeedWriter(fmt.Sprintf("seed-%d", cfg.Seed), 0)
+	uploads := scans.NewScanWriter(0)
+	bar := newProgress(stderr, "seed", "outlets", int64(len(region.Outlets)))
+	err = region.Each(func(h *synth.History) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := lines.Add(ctx, h.Sales, h.Demand); err != nil {
+			return err
+		}
+		if err := uploads.Add(ctx, h.Scans); err != nil {
+			return err
+		}
+		bar.Add(1)
+		return nil
+	})
+	if err == nil {
+		err = lines.Close()
+	}
+	if err == nil {
+		err = uploads.Close()
+	}
+	bar.Finish()
+	if err != nil {
+		lines.Abort()
+		uploads.Abort()
+		return seedResult{}, fmt.Errorf("%w (the region is incomplete: run again with -replace)", err)
+	}
+
+	res := seedResult{
+		outlets: len(region.Outlets), managers: len(region.Managers),
+		brands: len(region.Brands), manufacturers: len(region.Manufacturers),
+		weeks: region.Weeks, first: region.Start, last: region.Week(region.Weeks - 1),
+		elapsed: time.Since(start),
+	}
+	res.sales, res.demand = lines.Rows()
+	res.scans, res.rejects, res.uploads = uploads.Rows()
+	return res, nil
+}
+
+// makeRoom refuses to seed over an existing region, or deletes it when replace is set.
+func makeRoom(ctx context.Context, replace bool, outlets *retailerpg.Store, catalogue *orderingpg.Store,
+	history *forecastch.Store, scans *retailerch.Store) error {
+	nOutlets, nManagers, err := outlets.MasterDataCounts(ctx)
+	if err != nil {
+		return err
+	}
+	nBrands, nManufacturers, err := catalogue.CatalogueCounts(ctx)
+	if err != nil {
+		return err
+	}
+	nSales, nDemand, err := history.LiveHistoryRows(ctx)
+	if err != nil {
+		return err
+	}
+	nScans, nRejects, nUploads, err := scans.ScanRows(ctx)
+	if err != nil {
+		return err
+	}
+	if nOutlets+nManagers+nBrands+nManufacturers == 0 && nSales+nDemand+nScans+nRejects+nUploads == 0 {
+		return nil
+	}
+	if !replace {
+		return fmt.Errorf("%w: PostgreSQL has %d outlets, %d account managers, %d brands and %d manufacturers; "+
+			"ClickHouse has %d live sales lines, %d true demand rows and %d scans; run with -replace to delete "+
+			"them and seed again", errRegionExists, nOutlets, nManagers, nBrands, nManufacturers, nSales, nDemand, nScans)
+	}
+	if err := history.DeleteLive(ctx); err != nil {
+		return err
+	}
+	if err := scans.DeleteScans(ctx); err != nil {
+		return err
+	}
+	if err := outlets.DeleteMasterData(ctx); err != nil {
+		return err
+	}
+	return catalogue.DeleteCatalogue(ctx)
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
+)
+
+func TestSeedFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr error
+	}{
+		{"help", []string{"-h"}, flag.ErrHelp},
+		{"no outlets", []string{"--outlets", "0"}, ErrUsage},
+		{"too few brands", []string{"--brands", "2"}, ErrUsage},
+		{"too few weeks", []string{"--weeks", "3"}, ErrUsage},
+		{"too many weeks", []string{"--weeks", "1000"}, ErrUsage},
+		{"bad as-of", []string{"--as-of", "18/11/2026"}, ErrUsage},
+		{"negative seed", []string{"--seed", "-1"}, ErrUsage},
+		{"stray argument", []string{"now"}, ErrUsage},
+		{"bad dsn", []string{"--pg-dsn", "mysql://x"}, ErrUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := Run(context.Background(), append([]string{"seed"}, tt.args...), &stdout, &stderr, func(string) string { return "" })
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("Run(seed %v) = %v; want %v (stderr %q)", tt.args, err, tt.wantErr, stderr.String())
+			}
+		})
+	}
+}
+
+// storeSnapshot sums what a seed wrote to both stores, so that two seeds can be compared.
+type storeSnapshot struct {
+	Outlets, Managers, Brands, Manufacturers, Deposits   int64
+	GradeSum, BalanceSum, DepositSum, OutletIDSum        int64
+	ManagerLinks, WholesaleSum, NewProducts, ScarceCount int64
+
+	SalesRows, DemandRows, ScanRows, RejectRows, BatchRows uint64
+	OutletDims, BrandDims                                  uint64
+	Requested, Granted, Delivered, Limits, Demand, ScanQty float64
+	Limited                                                uint64
+	SalesHash, DemandHash, ScanHash                        uint64
+	FirstDay, LastDay                                      string
+}
+
+func snapshot(t *testing.T, pgDSN, chDSN string) storeSnapshot {
+	t.Helper()
+	ctx := context.Background()
+	pool := storestest.OpenPostgres(t, pgDSN)
+	conn := storestest.OpenClickHouse(t, chDSN)
+	var s storeSnapshot
+	err := pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM outlets), (SELECT count(*) FROM account_managers), (SELECT count(*) FROM brands),
+		(SELECT count(*) FROM manufacturers), (SELECT count(*) FROM balance_entries WHERE kind = 'deposit'),
+		(SELECT coalesce(sum(grade), 0) FROM outlets), (SELECT coalesce(sum(balance_cents), 0)::bigint FROM outlets),
+		(SELECT coalesce(sum(amount_cents), 0)::bigint FROM balance_entries), (SELECT coalesce(sum(id), 0)::bigint FROM outlets),
+		(SELECT count(*) FROM outlets o JOIN account_managers m ON m.id = o.manager_id AND m.area = o.area),
+		(SELECT coalesce(sum(wholesale_price_cents), 0)::bigint FROM brands),
+		(SELECT count(*) FROM brands WHERE new_product AND launch_date IS NOT NULL),
+		(SELECT count(*) FROM brands WHERE scarce)`).Scan(
+		&s.Outlets, &s.Managers, &s.Brands, &s.Manufacturers, &s.Deposits,
+		&s.GradeSum, &s.BalanceSum, &s.DepositSum, &s.OutletIDSum, &s.ManagerLinks, &s.WholesaleSum,
+		&s.NewProducts, &s.ScarceCount)
+	if err != nil {
+		t.Fatalf("read PostgreSQL: %v", err)
+	}
+	err = conn.QueryRow(ctx, `SELECT count(), sum(requested), sum(granted), sum(delivered), sum(limit_qty),
+		sum(limited), sum(cityHash64(outlet, brand, day, requested, granted, delivered, limit_qty, limited)),
+		toString(min(day)), toString(max(day))
+		FROM sales WHERE dataset = 'live' AND source = 'seed'`).Scan(
+		&s.SalesRows, &s.Requested, &s.Granted, &s.Delivered, &s.Limits, &s.Limited, &s.SalesHash, &s.FirstDay, &s.LastDay)
+	if err != nil {
+		t.Fatalf("read sales: %v", err)
+	}
+	err = conn.QueryRow(ctx, `SELECT count(), sum(demand), sum(cityHash64(outlet, brand, week, demand))
+		FROM true_demand WHERE dataset = 'live'`).Scan(&s.DemandRows, &s.Demand, &s.DemandHash)
+	if err != nil {
+		t.Fatalf("read true_demand: %v", err)
+	}
+	err = conn.QueryRow(ctx, `SELECT count(), sum(qty), sum(cityHash64(outlet, brand, kind, scanned_at, qty, batch_id, row_no))
+		FROM scans`).Scan(&s.ScanRows, &s.ScanQty, &s.ScanHash)
+	if err != nil {
+		t.Fatalf("read scans: %v", err)
+	}
+	err = conn.QueryRow(ctx, `SELECT (SELECT count() FROM scan_rejects), (SELECT count() FROM scan_batches FINAL),
+		(SELECT count() FROM outlets_dim FINAL WHERE dataset = 'live'), (SELECT count() FROM brands_dim FINAL WHERE dataset = 'live')`).Scan(
+		&s.RejectRows, &s.BatchRows, &s.OutletDims, &s.BrandDims)
+	if err != nil {
+		t.Fatalf("read scan batches and dimensions: %v", err)
+	}
+	return s
+}
+
+func TestSeed(t *testing.T) {
+	pgDSN := storestest.MigratedPostgresDSN(t)
+	chDSN := storestest.MigratedClickHouseDSN(t)
+	getenv := func(key string) string {
+		switch key {
+		case "ORDERCAST_PG_DSN":
+			return pgDSN
+		case "ORDERCAST_CH_DSN":
+			return chDSN
+		}
+		return ""
+	}
+	base := []string{"seed", "--outlets", "60", "--brands", "20", "--weeks", "60", "--as-of", "2026-11-18"}
+	seed := func(t *testing.T, extra ...string) (string, error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		var stdout, stderr bytes.Buffer
+		err := Run(ctx, append(append([]string{}, base...), extra...), &stdout, &stderr, getenv)
+		return stdout.String(), err
+	}
+
+	out, err := seed(t, "--seed", "7")
+	if err != nil {
+		t.Fatalf("first seed: %v", err)
+	}
+	first := snapshot(t, pgDSN, chDSN)
+	t.Logf("first seed: %+v", first)
+	t.Run("counts", func(t *testing.T) {
+		s := first
+		if s.Outlets != 60 || s.Brands != 20 || s.Deposits != 60 || s.OutletDims != 60 || s.BrandDims != 20 {
+			t.Errorf("outlets %d, brands %d, deposits %d, outlets_dim %d, brands_dim %d; want 60, 20, 60, 60, 20",
+				s.Outlets, s.Brands, s.Deposits, s.OutletDims, s.BrandDims)
+		}
+		if s.Managers < 1 || s.Manufacturers != 3 || s.ManagerLinks != 60 {
+			t.Errorf("%d managers (%d outlets linked in their area), %d manufacturers; want ≥ 1 (60), 3",
+				s.Managers, s.ManagerLinks, s.Manufacturers)
+		}
+		if s.BalanceSum <= 0 || s.DepositSum != s.BalanceSum {
+			t.Errorf("balances sum to %d, deposits to %d; want equal and positive", s.BalanceSum, s.DepositSum)
+		}
+		if s.ScarceCount != 2 || s.NewProducts != 1 {
+			t.Errorf("%d scarce and %d new brands; want 2 and 1", s.ScarceCount, s.NewProducts)
+		}
+		if s.SalesRows == 0 || s.DemandRows == 0 || s.ScanRows == 0 || s.BatchRows == 0 {
+			t.Errorf("sales %d, demand %d, scans %d, batches %d; want all written", s.SalesRows, s.DemandRows, s.ScanRows, s.BatchRows)
+		}
+		if s.Granted > s.Requested || s.Delivered > s.Granted || s.Limited == 0 {
+			t.Errorf("requested %v, granted %v, delivered %v, limited lines %d", s.Requested, s.Granted, s.Delivered, s.Limited)
+		}
+		// 60 weeks ending with the week of 9 November 2026, on order days Monday to Friday.
+		if s.FirstDay < "2025-09-15" || s.LastDay > "2026-11-13" {
+			t.Errorf("sales from %s to %s; want within 2025-09-15 … 2026-11-13", s.FirstDay, s.LastDay)
+		}
+		for _, want := range []string{"outlets:      60", "brands:       20 (3 manufacturers)", "rows/s"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("summary lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("refused without replace", func(t *testing.T) {
+		_, err := seed(t, "--seed", "7")
+		if !errors.Is(err, errRegionExists) {
+			t.Fatalf("second seed without --replace = %v; want %v", err, errRegionExists)
+		}
+		if got := snapshot(t, pgDSN, chDSN); got != first {
+			t.Errorf("a refused seed changed the stores:\n got %+v\nwant %+v", got, first)
+		}
+	})
+
+	t.Run("replace with the same seed", func(t *testing.T) {
+		if _, err := seed(t, "--seed", "7", "--replace"); err != nil {
+			t.Fatalf("seed --replace: %v", err)
+		}
+		if got := snapshot(t, pgDSN, chDSN); got != first {
+			t.Errorf("seeding again with the same seed gives other data:\n got %+v\nwant %+v", got, first)
+		}
+	})
+
+	t.Run("replace with another seed", func(t *testing.T) {
+		if _, err := seed(t, "--seed", "8", "--replace"); err != nil {
+			t.Fatalf("seed --replace: %v", err)
+		}
+		got := snapshot(t, pgDSN, chDSN)
+		if got.Outlets != 60 || got.OutletDims != 60 || got.SalesHash == first.SalesHash || got.DemandHash == first.DemandHash {
+			t.Errorf("seed 8 after seed 7: %+v", got)
+		}
+	})
+}

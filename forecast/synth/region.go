@@ -1,0 +1,660 @@
+// Package synth generates a synthetic sales region with known true demand, for judging forecasts and
+// allocations: account managers and licensed outlets (grades, business formats, routes, order days,
+// collection points), manufacturers and a brand catalogue (price classes, Zipf-like popularity,
+// scarce brands, new products), the true weekly demand of every outlet for every brand it carries,
+// and what the ordering process made of it: requested, granted and delivered order lines censored by
+// per-outlet limits, warehouse stock-outs, skipped cycles and failed deductions, plus the terminal
+// scans of the collection points, gaps and bad rows included.
+//
+// Everything is a pure function of a Config: the same seed gives the same region. Each outlet's
+// history draws from its own random stream, so it does not depend on batch sizes or on the order
+// in which outlets are generated, and a region streams outlet by outlet in bounded memory.
+//
+// The model, in short. An outlet of grade g expects V(g) cartons a week (rising with grade, times
+// its format and its own size), spread over the brands it carries in proportion to the brands'
+// popularity and affinity with its format and locality. A brand-week factor carries the brand's
+// trend, the calendar (an annual cycle; the weeks before the Spring Festival, Mid-Autumn and
+// National Day, felt most by dear brands; the slump after the Spring Festival) and a new product's
+// ramp after launch. The true demand of a week is a negative binomial draw (a Poisson with a
+// gamma-distributed mean) around that expectation and an outlet-week shock: whole cartons, often
+// zero for the many small brands of small outlets. Retailers order up to a level that covers the
+// expected demand with some safety stock; what they ask for is requested, a scarce brand's
+// per-grade limit (or a warehouse stock-out) cuts what is granted, a failed deduction fails the
+// whole order, and the outlet sells what demand and its stock allow.
+package synth
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/retailer"
+)
+
+// The defaults of `ordercast seed`.
+const (
+	DefaultOutlets = 3000
+	DefaultBrands  = 150
+	DefaultWeeks   = 104
+)
+
+// Bounds of a Config.
+const (
+	MinBrands = 5
+	MinWeeks  = 8
+	MaxWeeks  = 520
+)
+
+// ErrInvalidConfig is returned (wrapped) by New for a Config out of bounds.
+var ErrInvalidConfig = errors.New("synth: invalid config")
+
+// Config says which region to generate.
+type Config struct {
+	Outlets int
+	Brands  int
+	Weeks   int
+	Seed    uint64
+	// Now places the history: its last week is the last full week before the week containing Now.
+	Now time.Time
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Outlets < 1 {
+		errs = append(errs, fmt.Errorf("outlets %d: want at least 1", c.Outlets))
+	}
+	if c.Brands < MinBrands {
+		errs = append(errs, fmt.Errorf("brands %d: want at least %d", c.Brands, MinBrands))
+	}
+	if c.Weeks < MinWeeks || c.Weeks > MaxWeeks {
+		errs = append(errs, fmt.Errorf("weeks %d: want %d to %d", c.Weeks, MinWeeks, MaxWeeks))
+	}
+	if c.Now.IsZero() {
+		errs = append(errs, errors.New("now: not set"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return nil
+}
+
+// Region is a generated region: its master data, held in memory, and the recipe of every outlet's
+// history, generated on demand by Each or History.
+type Region struct {
+	Start time.Time // Monday of the first week
+	Weeks int
+
+	Managers      []retailer.Manager
+	Outlets       []retailer.Outlet // outlet i's history is History(i)
+	Manufacturers []ordering.Manufacturer
+	Brands        []ordering.Brand
+
+	seed    uint64
+	lifts   []weekLift
+	mondays []time.Time    // per week
+	days    []time.Time    // per week and weekday: days[7*w+d] is d days after Monday
+	scanAt  []time.Time    // per week: when collection points count, Sunday 21:00
+	brands  []brandParams  // parallel to Brands
+	outlets []outletParams // parallel to Outlets
+}
+
+// brandParams is what drives a brand's demand and supply.
+type brandParams struct {
+	pop        float64             // Zipf popularity
+	gift       float64             // gift sensitivity: 1 for the dearest class, 0 for the cheapest
+	formatAff  [numFormats]float64 // affinity with each business format
+	ruralAff   float64             // affinity multiplier in rural outlets
+	weekly     []float64           // trend × calendar × launch ramp, per week; 0 before launch
+	ramp       []float64           // new products: the launch ramp, 0 before launch, rising to 1
+	launchWeek int                 // first week with demand
+	newProduct bool                // launched during the history: starts with empty shelves
+	limitBase  float64             // scarce: limit per carton of V(grade), before the supply factor
+	supply     []float64           // scarce: weekly supply factor around 1
+	outOfStock []bool              // per week: the warehouse had none (a limit of 0 for everybody)
+}
+
+// outletParams is what drives an outlet's behaviour.
+type outletParams struct {
+	format      int
+	volume      float64 // expected cartons a week over all brands, before calendar effects
+	cover       float64 // order-up-to level as a multiple of the expected weekly demand
+	skip        float64 // probability of skipping an order cycle
+	fail        float64 // probability that the deduction fails
+	trend       float64 // yearly log growth
+	closeWeek   int     // first week closed; Weeks if open to the end
+	suspendWeek int     // first week suspended; Weeks if never
+	upload      float64 // collection points: probability of uploading in a week
+	orderDay    int     // days after Monday
+}
+
+// numFormats is the number of business formats, indexed as retailer.Formats.
+const numFormats = 6
+
+// gradeVolume is the expected weekly cartons of an outlet of grade g, before format and size.
+func gradeVolume(g int) float64 { return 4 * math.Exp(0.11*float64(g-1)) }
+
+// New generates the region's master data and the parameters of every outlet's history.
+func New(cfg Config) (*Region, error) {
+	if len(retailer.Formats) != numFormats {
+		return nil, fmt.Errorf("synth: %d business formats, the model knows %d", len(retailer.Formats), numFormats)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	r := &Region{
+		Start: forecast.Monday(cfg.Now).AddDate(0, 0, -7*cfg.Weeks),
+		Weeks: cfg.Weeks,
+		seed:  cfg.Seed,
+	}
+	r.lifts = make([]weekLift, cfg.Weeks)
+	for w := range r.lifts {
+		monday := r.Week(w)
+		l, err := liftFor(monday)
+		if err != nil {
+			return nil, err
+		}
+		r.lifts[w] = l
+		r.mondays = append(r.mondays, monday)
+		for d := range 7 {
+			r.days = append(r.days, monday.AddDate(0, 0, d))
+		}
+		r.scanAt = append(r.scanAt, monday.Add(6*24*time.Hour+21*time.Hour))
+	}
+	r.makeCatalogue(cfg.Brands)
+	r.makeOutlets(cfg.Outlets)
+	r.setLimits()
+	return r, nil
+}
+
+// Week returns the Monday of week w, 0 being the first.
+func (r *Region) Week(w int) time.Time { return r.Start.AddDate(0, 0, 7*w) }
+
+// End returns the Monday after the last week.
+func (r *Region) End() time.Time { return r.Week(r.Weeks) }
+
+// LimitFor returns the per-outlet limit of a scarce brand (index into Brands) for grade in week w,
+// and false when the brand is not rationed. A warehouse stock-out gives a limit of 0.
+func (r *Region) LimitFor(brand, grade, w int) (int, bool) {
+	bp := &r.brands[brand]
+	if bp.outOfStock[w] {
+		return 0, true
+	}
+	if !r.Brands[brand].Scarce {
+		return 0, false
+	}
+	return max(1, int(math.Round(bp.limitBase*gradeVolume(grade)*bp.supply[w]))), true
+}
+
+// Catalogue ------------------------------------------------------------------------------------------
+
+var manufacturerNames = []string{
+	"Yunling", "Xiangjiang", "Huaihai", "Qianshan", "Minjiang", "Taihang", "Dongting", "Lingnan",
+	"Bashu", "Jianghuai", "Qilu", "Longxi",
+}
+
+var brandFamilies = []string{
+	"Golden Leaf", "Red Crane", "Jade Peak", "Great Wall", "Yellow River", "Peony", "Panda", "Lotus",
+	"Double Happiness", "Phoenix", "Pine Crest", "Spring Tide", "Silver Bay", "Cloud Ridge", "East Wind",
+	"Plum Blossom", "Bamboo Grove", "White Sands", "Purple Hill", "Morning Star", "Blue Lake", "Twin Dragons",
+}
+
+var brandVariants = []string{
+	"Soft", "Hard", "Slim", "Classic", "Gold", "Blue", "Mild", "Premium", "Red", "Fine", "Silk", "Legend",
+	"Heritage", "Nova", "Cool", "Royal",
+}
+
+// Price classes: share of the catalogue, wholesale range per carton in yuan, trend mean, gift
+// sensitivity, affinity with each business format (as retailer.Formats) and with rural outlets.
+var priceClasses = [5]struct {
+	share      float64
+	lo, hi     float64
+	trend      float64
+	gift       float64
+	formatAff  [numFormats]float64
+	ruralAff   float64
+	scarceBias float64
+}{
+	{0.12, 300, 900, 0.05, 1.00, [numFormats]float64{1.0, 1.3, 1.2, 1.4, 1.8, 0.5}, 0.4, 1.5},
+	{0.18, 180, 300, 0.03, 0.70, [numFormats]float64{1.0, 1.2, 1.2, 1.3, 1.5, 0.7}, 0.6, 2.0},
+	{0.30, 100, 180, 0.00, 0.35, [numFormats]float64{1.0, 1.0, 1.1, 1.0, 1.0, 1.0}, 0.9, 1.5},
+	{0.25, 60, 100, -0.03, 0.10, [numFormats]float64{1.0, 0.9, 0.9, 0.8, 0.7, 1.2}, 1.3, 0.7},
+	{0.15, 30, 60, -0.06, 0.00, [numFormats]float64{1.0, 0.8, 0.7, 0.6, 0.5, 1.4}, 1.6, 0.3},
+}
+
+func (r *Region) makeCatalogue(n int) {
+	rng := newStream(r.seed, streamBrands, 0)
+	nMfr := min(max(n/25, 3), len(manufacturerNames))
+	r.Manufacturers = make([]ordering.Manufacturer, nMfr)
+	mfrWeights := make([]float64, nMfr)
+	for m := range r.Manufacturers {
+		r.Manufacturers[m] = ordering.Manufacturer{
+			Code: fmt.Sprintf("M%02d", m+1),
+			Name: manufacturerNames[m] + " Industrial Co.",
+		}
+		mfrWeights[m] = 1 / math.Pow(float64(m+1), 0.7)
+	}
+	classWeights := make([]float64, len(priceClasses))
+	for c, pc := range priceClasses {
+		classWeights[c] = pc.share
+	}
+
+	r.Brands = make([]ordering.Brand, n)
+	r.brands = make([]brandParams, n)
+	rank := rng.Perm(n)
+	names := map[string]bool{}
+	for b := range r.Brands {
+		c := pick(rng, classWeights)
+		pc := &priceClasses[c]
+		wholesale := math.Round(uniform(rng, pc.lo, pc.hi)/10) * 10
+		retail := math.Ceil(wholesale * uniform(rng, 1.10, 1.18))
+		name := brandFamilies[rng.IntN(len(brandFamilies))] + " " + brandVariants[rng.IntN(len(brandVariants))]
+		for k := 2; names[name]; k++ {
+			name = fmt.Sprintf("%s %s %d", brandFamilies[rng.IntN(len(brandFamilies))],
+				brandVariants[rng.IntN(len(brandVariants))], k)
+		}
+		names[name] = true
+		r.Brands[b] = ordering.Brand{
+			Code:           fmt.Sprintf("B%04d", b+1),
+			Name:           name,
+			Manufacturer:   r.Manufacturers[pick(rng, mfrWeights)].Code,
+			PriceClass:     c + 1,
+			PacksPerCarton: 10,
+			WholesaleCents: int64(wholesale) * 100,
+			RetailCents:    int64(retail) * 100,
+			Lifecycle:      ordering.Maintained,
+		}
+		bp := &r.brands[b]
+		bp.pop = 1 / float64(rank[b]+1) // Zipf, s = 1: a few brands sell most
+		bp.gift = pc.gift
+		for f := range bp.formatAff {
+			bp.formatAff[f] = pc.formatAff[f] * lognormal(rng, 0.3)
+		}
+		bp.ruralAff = pc.ruralAff * lognormal(rng, 0.3)
+	}
+
+	// About 10% of the brands are scarce: the popular ones, mostly of the middle and upper classes.
+	nScarce := max(1, int(math.Round(0.1*float64(n))))
+	byPop := make([]int, n)
+	for b := range byPop {
+		byPop[b] = b
+	}
+	slices.SortFunc(byPop, func(a, b int) int { return rank[a] - rank[b] })
+	candidates := byPop[:min(n, 2*nScarce)]
+	weights := make([]float64, len(candidates))
+	for k, b := range candidates {
+		weights[k] = priceClasses[r.Brands[b].PriceClass-1].scarceBias
+	}
+	for range nScarce {
+		k := pick(rng, weights)
+		r.Brands[candidates[k]].Scarce = true
+		weights[k] = 0
+	}
+
+	// Several new products, launched between a quarter and nine tenths into the history.
+	nNew := min(max(1, int(math.Round(0.05*float64(n)))), n/5)
+	for range nNew {
+		b := rng.IntN(n)
+		for r.Brands[b].Scarce || r.Brands[b].NewProduct {
+			b = (b + 1) % n
+		}
+		first, last := r.Weeks/4, r.Weeks*9/10
+		week := first + rng.IntN(max(1, last-first))
+		launch := r.Week(week).AddDate(0, 0, rng.IntN(5)) // a weekday
+		br := &r.Brands[b]
+		br.NewProduct = true
+		br.LaunchDate = launch
+		br.Lifecycle = ordering.Cultivated
+		if r.Weeks-week <= 26 {
+			br.Lifecycle = ordering.Introduced
+		}
+		r.brands[b].newProduct = true
+		r.brands[b].launchWeek = week
+		if !launch.Equal(r.Week(week)) {
+			r.brands[b].launchWeek = week + 1 // the first week that starts on or after the launch
+		}
+	}
+
+	for b := range r.brands {
+		r.brandWeeks(b)
+	}
+}
+
+// brandWeeks fills a brand's weekly factors, supply and stock-outs from the brand's own stream.
+func (r *Region) brandWeeks(b int) {
+	rng := newStream(r.seed, streamBrandWeeks, uint64(b))
+	br, bp := &r.Brands[b], &r.brands[b]
+	pc := &priceClasses[br.PriceClass-1]
+	trend := max(-0.35, min(0.35, pc.trend+0.08*rng.NormFloat64()))
+	ramp := uniform(rng, 3, 10) // weeks for a new product to reach two thirds of its demand
+	stockOut := 0.01
+	if br.Scarce {
+		stockOut = 0.03
+	}
+	bp.weekly = make([]float64, r.Weeks)
+	bp.outOfStock = make([]bool, r.Weeks)
+	if br.Scarce {
+		bp.supply = make([]float64, r.Weeks)
+	}
+	mid := float64(r.Weeks) / 2
+	if bp.newProduct {
+		bp.ramp = make([]float64, r.Weeks)
+	}
+	for w := range r.Weeks {
+		f := math.Exp(trend*(float64(w)-mid)/52.18) * r.lifts[w].factor(bp.gift)
+		if bp.newProduct {
+			if w >= bp.launchWeek {
+				bp.ramp[w] = 1 - math.Exp(-float64(w-bp.launchWeek+1)/ramp)
+			}
+			f *= bp.ramp[w]
+		}
+		bp.weekly[w] = f
+		bp.outOfStock[w] = rng.Float64() < stockOut
+		if br.Scarce {
+			s := lognormal(rng, 0.15)
+			if r.lifts[w].festival >= 0.5 {
+				s *= 0.8 // supply does not keep up with the festival rush
+			}
+			bp.supply[w] = s
+		}
+	}
+}
+
+// Outlets --------------------------------------------------------------------------------------------
+
+// countyCode is the administrative division code that starts every licence number: a licence is the
+// county's code and a serial number, so that licences sort in the order outlets are generated.
+const countyCode = "530121"
+
+type area struct {
+	name  string
+	code  string // prefix of the area's route codes
+	rural bool
+}
+
+var (
+	urbanAreas = []string{"Chengguan", "Chengdong", "Chengxi", "Kaifaqu"}
+	ruralAreas = []string{"Shiqiao", "Hexi", "Longtan", "Baima", "Qingshui", "Xinglong", "Taiping",
+		"Gaoping", "Yangliu", "Maoping", "Huangtu", "Shuangmiao"}
+	surnames   = []string{"Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun", "Hu", "Zhu", "Gao", "Lin", "He", "Guo", "Ma", "Luo"}
+	givenNames = []string{"Wei", "Fang", "Na", "Min", "Jing", "Li", "Qiang", "Lei", "Jun", "Yang", "Yong", "Yan", "Jie", "Tao", "Ming", "Chao", "Xiu", "Hui", "Ping", "Gang"}
+	shopWords  = []string{"Prosperity", "Harmony", "Lucky", "Golden", "Sunrise", "Everbright", "Friendship", "Happy", "Fortune", "Peace", "Spring", "Unity"}
+	roadNames  = []string{"Renmin", "Jiefang", "Zhongshan", "Xinhua", "Heping", "Jianshe", "Wenhua", "Binhe", "Shengli", "Chaoyang"}
+	shopKinds  = [numFormats]string{"Convenience Store", "Supermarket", "Mart", "Restaurant", "KTV", "Kiosk"}
+	formatMix  = [2][numFormats]float64{ // urban, rural; as retailer.Formats
+		{0.42, 0.14, 0.09, 0.16, 0.07, 0.12},
+		{0.50, 0.10, 0.01, 0.14, 0.02, 0.23},
+	}
+	formatGrade  = [numFormats]float64{0, 3, 4, -1.5, 1, -3.5}         // grade shift by format
+	formatVolume = [numFormats]float64{1.0, 1.15, 1.2, 0.8, 0.9, 0.85} // volume multiplier by format
+)
+
+func (r *Region) makeOutlets(n int) {
+	areas := make([]area, 0, len(urbanAreas)+len(ruralAreas))
+	for _, name := range urbanAreas {
+		areas = append(areas, area{name: name})
+	}
+	for _, name := range ruralAreas[:min(max(n/300, 2), len(ruralAreas))] {
+		areas = append(areas, area{name: name, rural: true})
+	}
+	for a := range areas {
+		areas[a].code = fmt.Sprintf("A%02d", a+1)
+	}
+	urbanWeights := []float64{3, 2, 2, 1}
+
+	r.Outlets = make([]retailer.Outlet, n)
+	r.outlets = make([]outletParams, n)
+	outletArea := make([]int, n)
+	for i := range r.Outlets {
+		rng := newStream(r.seed, streamOutletMaster, uint64(i))
+		a := pick(rng, urbanWeights)
+		if rng.Float64() >= 0.45 {
+			a = len(urbanAreas) + rng.IntN(len(areas)-len(urbanAreas))
+		}
+		outletArea[i] = a
+		ar := areas[a]
+		rural := 0
+		if ar.rural {
+			rural = 1
+		}
+		f := pick(rng, formatMix[rural][:])
+		localShift := 1.5
+		if ar.rural {
+			localShift = -1.5
+		}
+		grade := truncNormalInt(rng, 15.5+formatGrade[f]+localShift, 5, retailer.MinGrade, retailer.MaxGrade)
+		volume := gradeVolume(grade) * formatVolume[f] * lognormal(rng, 0.25)
+
+		credit, fail := creditLevel(float64(grade)/30 + 0.25*rng.NormFloat64())
+		gradeShare := float64(grade) / retailer.MaxGrade
+		benchmark := rng.Float64() < 0.01+0.08*gradeShare*gradeShare
+		collectionP := (0.04 + 0.14*gradeShare) * 1.2
+		if ar.rural {
+			collectionP = (0.04 + 0.14*gradeShare) * 0.7
+		}
+		collection := rng.Float64() < collectionP
+		weeklySpend := volume * 130 // yuan, at a typical wholesale price
+		balance := int64(math.Round(weeklySpend*uniform(rng, 0.8, 3.0)/100)) * 100 * 100
+		balance = max(balance, 50000)
+
+		status := retailer.Active
+		p := outletParams{
+			format:      f,
+			volume:      volume,
+			cover:       uniform(rng, 1.0, 1.5),
+			skip:        0.02 + 0.20*math.Pow(float64(retailer.MaxGrade-grade)/29, 1.5),
+			fail:        fail,
+			trend:       0.04 * rng.NormFloat64(),
+			closeWeek:   r.Weeks,
+			suspendWeek: r.Weeks,
+			upload:      uniform(rng, 0.85, 0.99),
+		}
+		switch u := rng.Float64(); {
+		case u < 0.04:
+			status = retailer.Closed
+			p.closeWeek = r.Weeks/10 + rng.IntN(r.Weeks-r.Weeks/10)
+		case u < 0.06:
+			status = retailer.Suspended
+			p.suspendWeek = max(0, r.Weeks-1-rng.IntN(12))
+		}
+		var market string
+		if ar.rural {
+			market = []string{"town", "village"}[pick(rng, []float64{0.55, 0.45})]
+		} else {
+			market = []string{"commercial", "residential", "suburban"}[pick(rng, []float64{0.35, 0.45, 0.2})]
+		}
+		name := fmt.Sprintf("%s %s %s", ar.name, shopWords[rng.IntN(len(shopWords))], shopKinds[f])
+		if rng.Float64() < 0.5 {
+			name = fmt.Sprintf("%s's %s", surnames[rng.IntN(len(surnames))], shopKinds[f])
+		}
+		r.Outlets[i] = retailer.Outlet{
+			Licence:         fmt.Sprintf("%s%06d", countyCode, i+1),
+			Name:            name,
+			Address:         fmt.Sprintf("%d %s Road, %s", 1+rng.IntN(300), roadNames[rng.IntN(len(roadNames))], ar.name),
+			Area:            ar.name,
+			Format:          retailer.Formats[f],
+			Rural:           ar.rural,
+			MarketType:      market,
+			Grade:           grade,
+			CreditLevel:     credit,
+			Benchmark:       benchmark,
+			CollectionPoint: collection,
+			BalanceCents:    balance,
+			Status:          status,
+		}
+		r.outlets[i] = p
+	}
+	r.assignRoutes(areas, outletArea)
+}
+
+// creditLevel maps a credit score to a level and the probability that a deduction fails.
+func creditLevel(score float64) (string, float64) {
+	switch {
+	case score > 0.85:
+		return "AAA", 0.002
+	case score > 0.6:
+		return "AA", 0.005
+	case score > 0.3:
+		return "A", 0.01
+	case score > 0.1:
+		return "B", 0.03
+	default:
+		return "C", 0.07
+	}
+}
+
+// assignRoutes cuts each area's outlets, in index order, into delivery routes of about 80 outlets
+// with one order day each (Monday to Friday) and into account managers' portfolios of about 150.
+func (r *Region) assignRoutes(areas []area, outletArea []int) {
+	members := make([][]int, len(areas))
+	for i, a := range outletArea {
+		members[a] = append(members[a], i)
+	}
+	rng := newStream(r.seed, streamManagers, 0)
+	for a, m := range members {
+		if len(m) == 0 {
+			continue
+		}
+		nRoutes := max(1, int(math.Round(float64(len(m))/80)))
+		nManagers := max(1, int(math.Round(float64(len(m))/150)))
+		first := len(r.Managers)
+		for range nManagers {
+			r.Managers = append(r.Managers, retailer.Manager{
+				Code: fmt.Sprintf("AM%04d", len(r.Managers)+1),
+				Name: surnames[rng.IntN(len(surnames))] + " " + givenNames[rng.IntN(len(givenNames))],
+				Area: areas[a].name,
+			})
+		}
+		for pos, i := range m {
+			route := pos * nRoutes / len(m)
+			day := (a + route) % 5 // Monday … Friday
+			o := &r.Outlets[i]
+			o.Route = fmt.Sprintf("%s-%02d", areas[a].code, route+1)
+			o.OrderDay = time.Weekday(1 + day)
+			o.Manager = r.Managers[first+pos*nManagers/len(m)].Code
+			r.outlets[i].orderDay = day
+		}
+	}
+}
+
+// Listings ---------------------------------------------------------------------------------------------
+
+// profile is what an outlet carries: the brands it lists (in catalogue order) and its expected
+// weekly demand for each before calendar effects, once every new product has been launched. Until
+// then, the new products' share goes to the other brands: a new product takes its demand from
+// what the outlet already sells (it cannibalises), so that a launch does not lift the outlet's total.
+type profile struct {
+	listed []int
+	base   []float64
+	keys   []listingKey
+	newW   []newWeight // the new products among listed
+	total  float64     // sum of the listed brands' weights
+}
+
+type newWeight struct {
+	brand int
+	w     float64
+}
+
+// norm returns the factor that scales the outlet's listed brands in week w, so that their shares add
+// up to one whatever new products have reached so far.
+func (p *profile) norm(r *Region, w int) float64 {
+	if len(p.newW) == 0 {
+		return 1
+	}
+	missing := 0.0
+	for _, n := range p.newW {
+		missing += n.w * (1 - r.brands[n.brand].ramp[w])
+	}
+	if missing >= p.total {
+		return 1 // nothing listed is on sale yet
+	}
+	return p.total / (p.total - missing)
+}
+
+type listingKey struct {
+	brand int
+	key   float64
+	w     float64
+}
+
+// profile fills p with outlet i's listing, drawn from the outlet's own stream: small outlets carry a
+// small part of the catalogue, chosen by weighted sampling without replacement (Efraimidis–Spirakis)
+// on popularity and affinity.
+func (r *Region) profile(i int, src *rand.PCG, rng *rand.Rand, p *profile) {
+	reseed(src, r.seed, streamOutletProfile, uint64(i))
+	o, op := &r.Outlets[i], &r.outlets[i]
+	n := len(r.Brands)
+	k := min(n, max(5, int(math.Round((8+2.2*float64(o.Grade))*lognormal(rng, 0.15)))))
+	p.keys = p.keys[:0]
+	for b := range r.brands {
+		bp := &r.brands[b]
+		w := bp.pop * bp.formatAff[op.format]
+		if o.Rural {
+			w *= bp.ruralAff
+		}
+		u := 1 - rng.Float64() // (0, 1]
+		p.keys = append(p.keys, listingKey{brand: b, key: math.Log(u) / w, w: w})
+	}
+	slices.SortFunc(p.keys, func(a, b listingKey) int {
+		switch {
+		case a.key > b.key:
+			return -1
+		case a.key < b.key:
+			return 1
+		}
+		return a.brand - b.brand
+	})
+	chosen := p.keys[:k]
+	slices.SortFunc(chosen, func(a, b listingKey) int { return a.brand - b.brand })
+	total := 0.0
+	for _, c := range chosen {
+		total += c.w
+	}
+	p.listed, p.base, p.newW, p.total = p.listed[:0], p.base[:0], p.newW[:0], total
+	for _, c := range chosen {
+		p.listed = append(p.listed, c.brand)
+		p.base = append(p.base, op.volume*c.w/total)
+		if r.brands[c.brand].newProduct {
+			p.newW = append(p.newW, newWeight{brand: c.brand, w: c.w})
+		}
+	}
+}
+
+// setLimits sets each scarce brand's limit so that it grants some 55–90% of what a typical outlet of
+// each grade expects to sell: measured on a sample of outlets' listings.
+func (r *Region) setLimits() {
+	sum := make([]float64, len(r.Brands))
+	cnt := make([]int, len(r.Brands))
+	src := &rand.PCG{}
+	rng := rand.New(src)
+	var p profile
+	for i := range min(len(r.Outlets), 400) {
+		r.profile(i, src, rng, &p)
+		for j, b := range p.listed {
+			if r.Brands[b].Scarce {
+				sum[b] += p.base[j] / gradeVolume(r.Outlets[i].Grade)
+				cnt[b]++
+			}
+		}
+	}
+	totalPop := 0.0
+	for _, bp := range r.brands {
+		totalPop += bp.pop
+	}
+	rng = newStream(r.seed, streamBrands, 1)
+	for b := range r.brands {
+		if !r.Brands[b].Scarce {
+			continue
+		}
+		share := r.brands[b].pop / totalPop
+		if cnt[b] > 0 {
+			share = sum[b] / float64(cnt[b])
+		}
+		r.brands[b].limitBase = uniform(rng, 0.55, 0.9) * share
+	}
+}
