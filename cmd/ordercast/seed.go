@@ -30,6 +30,7 @@ type seedConfig struct {
 	Seed    uint64
 	AsOf    string // YYYY-MM-DD, "" for today
 	Replace bool
+	IfEmpty bool
 }
 
 func (c *seedConfig) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -43,11 +44,16 @@ func (c *seedConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 		"delete the region the stores hold first: all outlets, managers, brands and manufacturers in PostgreSQL\n"+
 			"(with everything that refers to them: users, orders, limits), the live sales and true demand and all\n"+
 			"scans in ClickHouse")
+	fs.BoolVar(&c.IfEmpty, "if-empty", false,
+		"seed only if the stores hold no region yet; otherwise say so and succeed (what make demo uses)")
 }
 
 // validate checks the configuration and returns the "now" the region is generated for.
 func (c seedConfig) validate(today time.Time) (time.Time, error) {
 	errs := []error{c.storeConfig.validate()}
+	if c.Replace && c.IfEmpty {
+		errs = append(errs, errors.New("-replace and -if-empty: choose one"))
+	}
 	if c.Outlets < 1 {
 		errs = append(errs, fmt.Errorf("-outlets %d: want at least 1", c.Outlets))
 	}
@@ -85,6 +91,10 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		return ErrUsage
 	}
 	res, err := seed(ctx, cfg, now, e.stderr)
+	if errors.Is(err, errRegionExists) && cfg.IfEmpty {
+		fmt.Fprintln(e.stdout, "the stores already hold a region; nothing to seed")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

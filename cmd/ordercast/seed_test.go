@@ -172,6 +172,16 @@ func TestSeed(t *testing.T) {
 		}
 	})
 
+	t.Run("if-empty leaves a seeded region alone", func(t *testing.T) {
+		out, err := seed(t, "--seed", "8", "--if-empty")
+		if err != nil || !strings.Contains(out, "nothing to seed") {
+			t.Fatalf("seed --if-empty on a seeded region = %q, %v; want success with nothing to seed", out, err)
+		}
+		if got := snapshot(t, pgDSN, chDSN); got != first {
+			t.Errorf("seed --if-empty changed the stores:\n got %+v\nwant %+v", got, first)
+		}
+	})
+
 	t.Run("replace with the same seed", func(t *testing.T) {
 		if _, err := seed(t, "--seed", "7", "--replace"); err != nil {
 			t.Fatalf("seed --replace: %v", err)

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# The README's main command (make demo): local stores up, schemas migrated, demo data loaded once,
-# then ordercast serves the API and pages on http://127.0.0.1:8080 until Ctrl-C.
+# The README's main command (make demo): local stores up, schemas migrated, demo data loaded (a
+# synthetic region once, and the Walmart and M5 histories when ../shared/data is there), then
+# ordercast serves the API and pages on http://127.0.0.1:8080 until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-[ -x bin/ordercast ] || go build -o bin/ordercast ./cmd/ordercast
+[ -x bin/ordercast ] || go build -o bin/ordercast ./cmd/ordercast # make demo builds it with its version
 
 eval "$(deploy/local/up.sh)"
 export ORDERCAST_PG_DSN ORDERCAST_CH_DSN
 bin/ordercast migrate
+# A synthetic region with two years of history, once: later runs keep what the stores hold.
+bin/ordercast seed -if-empty
+# The real histories beside the project, as imported datasets (idempotent: re-importing replaces).
+if [ -f ../shared/data/walmart/train.csv ]; then
+	bin/ordercast import history --csv ../shared/data/walmart/train.csv --dataset walmart \
+		--outlet Store --brand Dept --date Date --qty Weekly_Sales --period week
+	bin/ordercast import history --csv ../shared/data/m5/sales_daily.csv --dataset m5 \
+		--outlet store_id --brand item_id --date date --qty sales
+fi
 exec bin/ordercast serve --log-format text "$@"
