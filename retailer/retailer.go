@@ -110,3 +110,10 @@ const (
 	RejectDuplicate     RejectReason = "duplicate"      // a repeat of an earlier row of the same batch
 	RejectStockToSales  RejectReason = "stock_to_sales" // stock implausibly high for the outlet's sales
 )
+
+// Profile is an outlet as its retailer and its account manager see it.
+type Profile struct {
+	ID int64
+	Outlet
+	ManagerName string
+}

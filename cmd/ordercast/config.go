@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +93,7 @@ type serveConfig struct {
 	Addr            string
 	ShutdownTimeout time.Duration
 	ReadyTimeout    time.Duration
+	MaxBody         int64
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -108,6 +110,10 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	errs = append(errs, err)
 	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", ready,
 		"how long /readyz waits for each store (env ORDERCAST_READY_TIMEOUT)")
+	maxBody, err := envInt(getenv, "ORDERCAST_MAX_BODY_BYTES", 4<<20)
+	errs = append(errs, err)
+	fs.Int64Var(&c.MaxBody, "max-body", maxBody,
+		"largest request body in bytes; larger ones get 413 (env ORDERCAST_MAX_BODY_BYTES)")
 	return errors.Join(errs...)
 }
 
@@ -118,6 +124,9 @@ func (c serveConfig) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("-shutdown-timeout: must be positive"))
+	}
+	if c.MaxBody <= 0 {
+		errs = append(errs, errors.New("-max-body: must be positive"))
 	}
 	if c.ReadyTimeout <= 0 {
 		errs = append(errs, errors.New("-ready-timeout: must be positive"))
@@ -130,6 +139,18 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+func envInt(getenv func(string) string, key string, def int64) (int64, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return def, fmt.Errorf("%s=%q: want a whole number", key, v)
+	}
+	return n, nil
 }
 
 func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {

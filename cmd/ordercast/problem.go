@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 
 	"github.com/labstack/echo/v4"
 )
@@ -53,8 +54,18 @@ func writeProblem(c echo.Context, p problem) error {
 	return c.JSON(p.Status, p)
 }
 
-// problemHandler renders every error a handler returns as problem+json. A 5xx is logged with its cause
-// and answered without it, so internals never leak.
+// The domain adapters' errors tell the handler how to answer through these methods, found anywhere
+// in the error's chain.
+type (
+	// problemTyper gives the stable problem type, e.g. "limit-exceeded".
+	problemTyper interface{ ProblemType() string }
+	// fieldErrorer gives field-level detail for invalid input: field name → what is wrong.
+	fieldErrorer interface{ FieldErrors() map[string]string }
+)
+
+// problemHandler renders every error a handler returns as problem+json: the status and detail of an
+// *echo.HTTPError, the problem type and field errors its chain carries. Any other error, and any 5xx,
+// is logged with its cause and answered without it, so internals never leak.
 func problemHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -74,9 +85,24 @@ func problemHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if status >= 500 {
 			log.Error("request failed", "route", c.Path(), "method", c.Request().Method, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-			detail = ""
+			if err := writeProblem(c, newProblem(status, "")); err != nil {
+				log.Warn("write problem response", "err", err)
+			}
+			return
 		}
-		if err := writeProblem(c, newProblem(status, detail)); err != nil {
+		p := newProblem(status, detail)
+		var typer problemTyper
+		if errors.As(err, &typer) {
+			p.Type = "/problems/" + typer.ProblemType()
+		}
+		var fields fieldErrorer
+		if errors.As(err, &fields) {
+			for name, msg := range fields.FieldErrors() {
+				p.Errors = append(p.Errors, fieldProblem{Field: name, Detail: msg})
+			}
+			sort.Slice(p.Errors, func(i, j int) bool { return p.Errors[i].Field < p.Errors[j].Field })
+		}
+		if err := writeProblem(c, p); err != nil {
 			log.Warn("write problem response", "err", err)
 		}
 	}

@@ -110,6 +110,7 @@ type seedResult struct {
 	sales, demand                            uint64
 	scans, rejects, uploads                  uint64
 	elapsed                                  time.Duration
+	logins                                   []demoLogin
 }
 
 func (r seedResult) print(w io.Writer) {
@@ -124,6 +125,7 @@ func (r seedResult) print(w io.Writer) {
 	fmt.Fprintf(&b, "scans:        %d accepted, %d rejected, in %d uploads\n", r.scans, r.rejects, r.uploads)
 	fmt.Fprintf(&b, "time:         %.1f s, %.0f rows/s\n", secs, float64(rows)/max(secs, 1e-9))
 	io.WriteString(w, b.String())
+	printLogins(w, r.logins)
 }
 
 // seed generates the region and writes it to both stores.
@@ -173,6 +175,10 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 	if err := outletsPG.LoadMasterData(ctx, region.Managers, region.Outlets); err != nil {
 		return seedResult{}, err
 	}
+	logins, err := addDemoUsers(ctx, outletsPG, region.Managers, region.Outlets, region.Manufacturers)
+	if err != nil {
+		return seedResult{}, err
+	}
 	if err := history.WriteLiveDims(ctx, region.Outlets, region.Brands, 1); err != nil {
 		return seedResult{}, err
 	}
@@ -206,7 +212,7 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		return seedResult{}, fmt.Errorf("%w (the region is incomplete: run again with -replace)", err)
 	}
 
-	res := seedResult{
+	res := seedResult{logins: logins,
 		outlets: len(region.Outlets), managers: len(region.Managers),
 		brands: len(region.Brands), manufacturers: len(region.Manufacturers),
 		weeks: region.Weeks, first: region.Start, last: region.Week(region.Weeks - 1),

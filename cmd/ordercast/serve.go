@@ -5,8 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/retailer"
+	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -49,6 +53,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
+	outlets := retailerpg.New(pool)
+	sessions, err := retailer.NewSessions(outlets, outlets)
+	if err != nil {
+		return err
+	}
+	retailerAPI := retailerapi.New(sessions, outlets, time.Now)
+
 	reg := newRegistry()
 	srv, err := newServer(serverDeps{
 		log:          log,
@@ -56,6 +67,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		gatherer:     reg,
 		checks:       []storeCheck{{"postgresql", pool}, {"clickhouse", ch}},
 		readyTimeout: cfg.ReadyTimeout,
+		maxBody:      cfg.MaxBody,
+		authenticate: retailerAPI.Authenticate(),
+		api:          []apiRoutes{retailerAPI},
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,12 @@ type storeCheck struct {
 	store pinger
 }
 
+// apiRoutes is what a domain's HTTP adapter offers the server: its routes, some public (logging in),
+// the rest behind authentication.
+type apiRoutes interface {
+	Register(public, authed *echo.Group)
+}
+
 // serverDeps is what the HTTP server is built from.
 type serverDeps struct {
 	log          *slog.Logger
@@ -38,6 +44,9 @@ type serverDeps struct {
 	gatherer     prometheus.Gatherer
 	checks       []storeCheck
 	readyTimeout time.Duration
+	maxBody      int64               // request bodies above this many bytes get 413
+	authenticate echo.MiddlewareFunc // admits requests with a live session; nil: no API routes
+	api          []apiRoutes
 }
 
 // newServer builds the echo instance with the operational routes, middleware and error handling that
@@ -67,7 +76,30 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	r := &readiness{checks: d.checks, timeout: d.readyTimeout, up: m.storeUp, log: d.log}
 	e.GET("/readyz", r.handle)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})))
+	if d.authenticate != nil {
+		public := e.Group("/api/v1", limitBody(d.maxBody))
+		authed := public.Group("", d.authenticate)
+		for _, r := range d.api {
+			r.Register(public, authed)
+		}
+	}
 	return e, nil
+}
+
+// limitBody answers 413 to a request whose declared length is over max, and caps the body of the
+// others at max bytes (reading past it fails with *http.MaxBytesError, which handlers turn into 413).
+func limitBody(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > max {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+					fmt.Sprintf("request body over %d bytes", max))
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
+			return next(c)
+		}
+	}
 }
 
 // newRegistry returns a registry with the Go and process collectors and ordercast_build_info.

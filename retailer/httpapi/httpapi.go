@@ -1,0 +1,217 @@
+// Package httpapi is the retailer domain's HTTP adapter: sessions (log in, log out), the bearer-token
+// authentication every other route sits behind, and outlet profiles, under /api/v1.
+//
+// Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
+// (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
+// application/problem+json.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ordercast/ordercast/retailer"
+)
+
+// OutletReader reads outlet profiles with the caller's authorization applied in the query. It returns
+// an error wrapping retailer.ErrNotFound for an outlet the principal may not see. Safe for concurrent use.
+type OutletReader interface {
+	Outlet(ctx context.Context, p retailer.Principal, id int64) (retailer.Profile, error)
+}
+
+// Handler serves the retailer routes.
+type Handler struct {
+	sessions *retailer.Sessions
+	outlets  OutletReader
+	now      func() time.Time
+}
+
+// New returns a Handler. now is the clock (time.Now outside tests).
+func New(sessions *retailer.Sessions, outlets OutletReader, now func() time.Time) *Handler {
+	return &Handler{sessions: sessions, outlets: outlets, now: now}
+}
+
+// Register adds the routes: public ones (logging in) on public, the rest on authed, which must sit
+// behind Authenticate.
+func (h *Handler) Register(public, authed *echo.Group) {
+	public.POST("/sessions", h.login)
+	authed.DELETE("/sessions/current", h.logout)
+	authed.GET("/me", h.me)
+	authed.GET("/outlets/:id", h.outlet)
+}
+
+// Authenticate is the middleware that admits requests with a live bearer token and puts its principal
+// in the request's context (retailer.PrincipalFrom).
+func (h *Handler) Authenticate() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			token, ok := bearer(c.Request())
+			if !ok {
+				return httpError(fmt.Errorf("%w: send Authorization: Bearer <token> (POST /api/v1/sessions)", retailer.ErrUnauthenticated))
+			}
+			p, err := h.sessions.Authenticate(c.Request().Context(), token, h.now())
+			if err != nil {
+				return httpError(err)
+			}
+			c.SetRequest(c.Request().WithContext(retailer.WithPrincipal(c.Request().Context(), p)))
+			return next(c)
+		}
+	}
+}
+
+func bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type sessionResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      userJSON  `json:"user"`
+}
+
+type userJSON struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	OutletID int64  `json:"outlet_id,omitempty"`
+}
+
+func (h *Handler) login(c echo.Context) error {
+	var req loginRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	missing := map[string]string{}
+	if req.Username == "" {
+		missing["username"] = "required"
+	}
+	if req.Password == "" {
+		missing["password"] = "required"
+	}
+	if len(missing) > 0 {
+		return httpError(&retailer.ValidationError{Fields: missing})
+	}
+	s, err := h.sessions.Login(c.Request().Context(), req.Username, req.Password, h.now())
+	if err != nil {
+		return httpError(err)
+	}
+	return c.JSON(http.StatusCreated, sessionResponse{Token: s.Token, ExpiresAt: s.ExpiresAt.UTC(), User: userOf(s.Principal)})
+}
+
+func userOf(p retailer.Principal) userJSON {
+	return userJSON{Username: p.Username, Role: string(p.Role), OutletID: p.OutletID}
+}
+
+func (h *Handler) logout(c echo.Context) error {
+	token, _ := bearer(c.Request())
+	if err := h.sessions.Logout(c.Request().Context(), token, h.now()); err != nil {
+		return httpError(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type meResponse struct {
+	User   userJSON     `json:"user"`
+	Outlet *profileJSON `json:"outlet,omitempty"`
+}
+
+type profileJSON struct {
+	ID              int64  `json:"id"`
+	Licence         string `json:"licence"`
+	Name            string `json:"name"`
+	Address         string `json:"address"`
+	Area            string `json:"area"`
+	Format          string `json:"business_format"`
+	Rural           bool   `json:"rural"`
+	Grade           int    `json:"grade"`
+	OrderDay        string `json:"order_day"`
+	Route           string `json:"route"`
+	ManagerCode     string `json:"manager_code"`
+	ManagerName     string `json:"manager_name"`
+	CreditLevel     string `json:"credit_level"`
+	Benchmark       bool   `json:"benchmark"`
+	CollectionPoint bool   `json:"collection_point"`
+	BalanceCents    int64  `json:"balance_cents"`
+	Status          string `json:"status"`
+}
+
+func profileOf(p retailer.Profile) *profileJSON {
+	return &profileJSON{
+		ID: p.ID, Licence: p.Licence, Name: p.Name, Address: p.Address, Area: p.Area, Format: string(p.Format),
+		Rural: p.Rural, Grade: p.Grade, OrderDay: p.OrderDay.String(), Route: p.Route, ManagerCode: p.Manager,
+		ManagerName: p.ManagerName, CreditLevel: p.CreditLevel, Benchmark: p.Benchmark,
+		CollectionPoint: p.CollectionPoint, BalanceCents: p.BalanceCents, Status: string(p.Status),
+	}
+}
+
+func (h *Handler) me(c echo.Context) error {
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	res := meResponse{User: userOf(p)}
+	if p.Role == retailer.RoleRetailer {
+		pr, err := h.outlets.Outlet(c.Request().Context(), p, p.OutletID)
+		if err != nil {
+			return httpError(err)
+		}
+		res.Outlet = profileOf(pr)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (h *Handler) outlet(c echo.Context) error {
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return httpError(fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id")))
+	}
+	pr, err := h.outlets.Outlet(c.Request().Context(), p, id)
+	if err != nil {
+		return httpError(err)
+	}
+	return c.JSON(http.StatusOK, profileOf(pr))
+}
+
+// decode reads the JSON body into v, refusing unknown fields (a body cannot set what the request type
+// does not name) and trailing data.
+func decode(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON object")
+	}
+	if err == nil {
+		return nil
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return echo.ErrStatusRequestEntityTooLarge
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return httpError(&retailer.ValidationError{Fields: map[string]string{strings.Trim(field, `"`): "not allowed in this request"}})
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return httpError(&retailer.ValidationError{Fields: map[string]string{typeErr.Field: "want a " + typeErr.Type.String()}})
+	}
+	if errors.Is(err, io.EOF) {
+		err = errors.New("empty body: want a JSON object")
+	}
+	return &echo.HTTPError{Code: http.StatusBadRequest, Message: "malformed JSON: " + err.Error(), Internal: err}
+}
