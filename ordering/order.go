@@ -1,0 +1,152 @@
+package ordering
+
+import (
+	"fmt"
+	"sort"
+)
+
+// OrderStatus is where an order is in its life: draft → submitted → confirmed → paid → delivered, or
+// cancelled, or failed with a reason.
+type OrderStatus string
+
+// Order statuses.
+const (
+	Submitted OrderStatus = "submitted"
+	Confirmed OrderStatus = "confirmed"
+	Paid      OrderStatus = "paid"
+	Delivered OrderStatus = "delivered"
+	Cancelled OrderStatus = "cancelled"
+	Failed    OrderStatus = "failed"
+)
+
+// Editable reports whether an order in status s may still be changed or cancelled by its retailer.
+func (s OrderStatus) Editable() bool { return s == Submitted }
+
+// LimitReason says why a line was granted less than requested.
+type LimitReason string
+
+// Reasons a line was cut.
+const (
+	ByLimit   LimitReason = "limit"       // the outlet's remaining limit for the brand in the cycle
+	Refused   LimitReason = "refused"     // all-or-nothing: the whole order was refused
+	NotOnSale LimitReason = "not_on_sale" // the brand is not on sale in the cycle
+)
+
+// LineRequest is one line as the retailer asks for it: a brand and whole cartons.
+type LineRequest struct {
+	Brand     string
+	Requested int
+}
+
+// Offer is what a cycle offers an outlet of one brand when it orders.
+type Offer struct {
+	BrandID    int64
+	OnSale     bool
+	PriceCents int64 // wholesale, per carton
+	// Remaining is how many cartons the outlet may still be granted in the cycle: its limit less
+	// what its other live orders hold; nil when the brand is not limited for the outlet.
+	Remaining *int
+}
+
+// Line is an order line: what was requested and what was granted of it.
+type Line struct {
+	Brand      string
+	BrandID    int64
+	Requested  int
+	Granted    int
+	Limit      *int // the remaining limit when ordered; nil if none
+	PriceCents int64
+	Reason     LimitReason // why Granted < Requested; "" when it is not
+}
+
+// Grant decides each line of an order against the offers: a line above its remaining limit is granted
+// the limit and says so, unless allOrNothing, when an order with any such line is refused whole with
+// ErrLimitExceeded. Requests are validated first (*ValidationError naming "lines[i]…" fields). Lines
+// come back in the order of the brands' codes, so the same order always reads the same.
+func Grant(reqs []LineRequest, offers map[string]Offer, allOrNothing bool) ([]Line, error) {
+	if err := ValidateLines(reqs); err != nil {
+		return nil, err
+	}
+	lines := make([]Line, 0, len(reqs))
+	var over []string
+	for _, r := range reqs {
+		o, ok := offers[r.Brand]
+		l := Line{Brand: r.Brand, BrandID: o.BrandID, Requested: r.Requested, PriceCents: o.PriceCents}
+		switch {
+		case !ok || !o.OnSale:
+			l.Reason = NotOnSale
+		case o.Remaining == nil:
+			l.Granted = r.Requested
+		default:
+			limit := max(*o.Remaining, 0)
+			l.Limit = &limit
+			l.Granted = min(r.Requested, limit)
+			if l.Granted < r.Requested {
+				l.Reason = ByLimit
+				over = append(over, fmt.Sprintf("%s: %d requested, %d left", r.Brand, r.Requested, limit))
+			}
+		}
+		lines = append(lines, l)
+	}
+	for _, l := range lines {
+		if l.Reason == NotOnSale {
+			return nil, fmt.Errorf("%w: %s", ErrNotOnSale, l.Brand)
+		}
+	}
+	if allOrNothing && len(over) > 0 {
+		return nil, fmt.Errorf("%w: %v", ErrLimitExceeded, over)
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Brand < lines[j].Brand })
+	return lines, nil
+}
+
+// Total is the order's value: granted cartons at their price.
+func Total(lines []Line) int64 {
+	var t int64
+	for _, l := range lines {
+		t += int64(l.Granted) * l.PriceCents
+	}
+	return t
+}
+
+// MaxLines bounds the lines of one order, and MaxCartons one line.
+const (
+	MaxLines   = 500
+	MaxCartons = 10000
+)
+
+// ValidationError lists what is wrong with an input, field by field.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("ordering: invalid input: %v", e.Fields)
+}
+
+// FieldErrors returns the field-level detail, for problem responses.
+func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
+
+// ValidateLines checks an order's lines: 1 to MaxLines, each a brand code once, 1 to MaxCartons cartons.
+func ValidateLines(reqs []LineRequest) error {
+	fields := map[string]string{}
+	if len(reqs) == 0 || len(reqs) > MaxLines {
+		fields["lines"] = fmt.Sprintf("want 1 to %d lines", MaxLines)
+	}
+	seen := map[string]int{}
+	for i, r := range reqs {
+		if r.Brand == "" {
+			fields[fmt.Sprintf("lines[%d].brand", i)] = "required"
+		} else if j, dup := seen[r.Brand]; dup {
+			fields[fmt.Sprintf("lines[%d].brand", i)] = fmt.Sprintf("%s is also line %d: one line per brand", r.Brand, j)
+		}
+		seen[r.Brand] = i
+		if r.Requested < 1 || r.Requested > MaxCartons {
+			fields[fmt.Sprintf("lines[%d].quantity", i)] = fmt.Sprintf("want 1 to %d whole cartons", MaxCartons)
+		}
+	}
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package ordering
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func intp(n int) *int { return &n }
+
+func TestGrant(t *testing.T) {
+	offers := map[string]Offer{
+		"A": {BrandID: 1, OnSale: true, PriceCents: 1000},                     // not limited
+		"S": {BrandID: 2, OnSale: true, PriceCents: 5000, Remaining: intp(3)}, // scarce: 3 left
+		"Z": {BrandID: 3, OnSale: true, PriceCents: 700, Remaining: intp(0)},  // limit used up
+		"X": {BrandID: 4, OnSale: false, PriceCents: 100},
+	}
+	tests := []struct {
+		name         string
+		reqs         []LineRequest
+		allOrNothing bool
+		want         []Line
+		wantErr      error
+	}{
+		{"within limits", []LineRequest{{"S", 2}, {"A", 5}}, false, []Line{
+			{Brand: "A", BrandID: 1, Requested: 5, Granted: 5, PriceCents: 1000},
+			{Brand: "S", BrandID: 2, Requested: 2, Granted: 2, Limit: intp(3), PriceCents: 5000},
+		}, nil},
+		{"above the limit is granted the limit, requested kept", []LineRequest{{"S", 7}}, false, []Line{
+			{Brand: "S", BrandID: 2, Requested: 7, Granted: 3, Limit: intp(3), PriceCents: 5000, Reason: ByLimit},
+		}, nil},
+		{"used-up limit grants zero", []LineRequest{{"Z", 1}}, false, []Line{
+			{Brand: "Z", BrandID: 3, Requested: 1, Granted: 0, Limit: intp(0), PriceCents: 700, Reason: ByLimit},
+		}, nil},
+		{"all or nothing refuses", []LineRequest{{"A", 1}, {"S", 4}}, true, nil, ErrLimitExceeded},
+		{"all or nothing within limits", []LineRequest{{"S", 3}}, true, []Line{
+			{Brand: "S", BrandID: 2, Requested: 3, Granted: 3, Limit: intp(3), PriceCents: 5000},
+		}, nil},
+		{"not on sale", []LineRequest{{"X", 1}}, false, nil, ErrNotOnSale},
+		{"unknown brand", []LineRequest{{"Q", 1}}, false, nil, ErrNotOnSale},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Grant(tt.reqs, offers, tt.allOrNothing)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Grant(%v, %v) error = %v; want %v", tt.reqs, tt.allOrNothing, err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Grant(%v, %v) = %+v; want %+v", tt.reqs, tt.allOrNothing, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateLines(t *testing.T) {
+	tests := []struct {
+		name  string
+		reqs  []LineRequest
+		field string
+	}{
+		{"none", nil, "lines"},
+		{"zero cartons", []LineRequest{{"A", 0}}, "lines[0].quantity"},
+		{"too many cartons", []LineRequest{{"A", MaxCartons + 1}}, "lines[0].quantity"},
+		{"no brand", []LineRequest{{"", 1}}, "lines[0].brand"},
+		{"brand twice", []LineRequest{{"A", 1}, {"A", 2}}, "lines[1].brand"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v *ValidationError
+			if err := ValidateLines(tt.reqs); !errors.As(err, &v) || v.FieldErrors()[tt.field] == "" {
+				t.Errorf("ValidateLines(%v) = %v; want a field error for %s", tt.reqs, err, tt.field)
+			}
+		})
+	}
+	if err := ValidateLines([]LineRequest{{"A", 1}, {"B", MaxCartons}}); err != nil {
+		t.Errorf("ValidateLines(valid) = %v", err)
+	}
+}
+
+func TestWindows(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	week := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) // a Monday
+	ws := WindowPolicy{CloseHour: 18, Location: shanghai}.Windows(week)
+	if len(ws) != 7 || ws[0].OrderDay != time.Monday || ws[6].OrderDay != time.Sunday {
+		t.Fatalf("Windows = %+v; want Monday … Sunday", ws)
+	}
+	mon, _ := WindowFor(ws, time.Monday)
+	wantClose := time.Date(2026, 11, 22, 18, 0, 0, 0, shanghai) // the Sunday evening before
+	if !mon.ClosesAt.Equal(wantClose) || !mon.OpensAt.Equal(wantClose.AddDate(0, 0, -7)) {
+		t.Errorf("Monday window = %v … %v; want %v … %v", mon.OpensAt, mon.ClosesAt, wantClose.AddDate(0, 0, -7), wantClose)
+	}
+	fri, _ := WindowFor(ws, time.Friday)
+	if want := time.Date(2026, 11, 26, 18, 0, 0, 0, shanghai); !fri.ClosesAt.Equal(want) {
+		t.Errorf("Friday window closes %v; want %v (Thursday evening)", fri.ClosesAt, want)
+	}
+	tests := []struct {
+		at   time.Time
+		open bool
+	}{
+		{wantClose.Add(-time.Nanosecond), true},
+		{wantClose, false},
+		{wantClose.AddDate(0, 0, -7), true},
+		{wantClose.AddDate(0, 0, -7).Add(-time.Second), false},
+	}
+	for _, tt := range tests {
+		if got := mon.Open(tt.at); got != tt.open {
+			t.Errorf("Monday window Open(%v) = %v; want %v", tt.at, got, tt.open)
+		}
+	}
+	if got := WeekStart(time.Date(2026, 11, 22, 23, 0, 0, 0, time.UTC)); !got.Equal(time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("WeekStart(Sunday 22 Nov) = %v; want Monday 16 Nov", got)
+	}
+	if err := (WindowPolicy{CloseHour: 24}).Validate(); err == nil {
+		t.Error("WindowPolicy{CloseHour: 24}.Validate() = nil; want an error")
+	}
+}

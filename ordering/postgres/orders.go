@@ -1,0 +1,377 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/ordercast/ordercast/ordering"
+)
+
+// EnsureCycle returns the cycle of the week starting weekStart, creating it with the given windows
+// (and a supply plan with every brand on sale, not rationed) when it does not exist yet.
+func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []ordering.Window) (ordering.Cycle, error) {
+	c := ordering.Cycle{WeekStart: weekStart}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `INSERT INTO cycles (week_start, status) VALUES ($1, 'open')
+			ON CONFLICT (week_start) DO UPDATE SET week_start = EXCLUDED.week_start
+			RETURNING id, status`, weekStart).Scan(&c.ID, &status)
+		if err != nil {
+			return err
+		}
+		c.Status = ordering.CycleStatus(status)
+		for _, w := range windows {
+			if _, err := tx.Exec(ctx, `INSERT INTO order_windows (cycle_id, order_day, opens_at, closes_at)
+				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, c.ID, isoDay(w.OrderDay), w.OpensAt, w.ClosesAt); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO supply_plans (cycle_id, brand_id, on_sale)
+			SELECT $1, id, lifecycle <> 'retired' FROM brands ON CONFLICT DO NOTHING`, c.ID)
+		return err
+	})
+	if err != nil {
+		return ordering.Cycle{}, fmt.Errorf("postgresql: ensure cycle %s: %w", weekStart.Format(time.DateOnly), err)
+	}
+	return c, nil
+}
+
+func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
+
+// PublishSupply writes the planner's supply plan and per-outlet limits of a cycle in one transaction.
+// A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict.
+func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
+	limits []ordering.OutletLimit, source string, now time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, l := range plan {
+			tag, err := tx.Exec(ctx, `INSERT INTO supply_plans AS sp
+					(cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap, published_at, published_by)
+				SELECT $1, b.id, $3, $4, $5, $6, $7 FROM brands b WHERE b.code = $2
+				ON CONFLICT (cycle_id, brand_id) DO UPDATE SET on_sale = EXCLUDED.on_sale,
+					supply_cartons = EXCLUDED.supply_cartons, per_outlet_cap = EXCLUDED.per_outlet_cap,
+					published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by`,
+				cycleID, l.Brand, l.OnSale, l.SupplyCartons, l.PerOutletCap, now, nullID(userID))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return &ordering.ValidationError{Fields: map[string]string{"brand": fmt.Sprintf("%q: no such brand", l.Brand)}}
+			}
+		}
+		for _, l := range limits {
+			tag, err := tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons, source, explanation)
+				SELECT $1, b.id, o.id, $4, $5, $6 FROM brands b, outlets o WHERE b.code = $2 AND o.licence_no = $3
+				ON CONFLICT (cycle_id, brand_id, outlet_id) DO UPDATE SET limit_cartons = EXCLUDED.limit_cartons,
+					source = EXCLUDED.source, explanation = EXCLUDED.explanation`,
+				cycleID, l.Brand, l.Outlet, l.Cartons, source, l.Explanation)
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23514" { // check_violation: below what orders hold
+				return fmt.Errorf("%w: limit %d of %s for outlet %s is below what its orders already hold",
+					ordering.ErrConflict, l.Cartons, l.Brand, l.Outlet)
+			}
+			if errors.As(err, &pgErr) && pgErr.Code == "23503" { // no supply plan row for the brand
+				return &ordering.ValidationError{Fields: map[string]string{"limits": fmt.Sprintf("%s: not in the cycle's supply plan", l.Brand)}}
+			}
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return &ordering.ValidationError{Fields: map[string]string{"limits": fmt.Sprintf("unknown outlet %q or brand %q", l.Outlet, l.Brand)}}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgresql: publish supply: %w", err)
+	}
+	return nil
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// Order is an order with its lines, as stored.
+type Order struct {
+	ID         int64
+	OutletID   int64
+	CycleID    int64
+	WeekStart  time.Time
+	Status     ordering.OrderStatus
+	Reason     string // why it failed
+	TotalCents int64
+	Version    int
+	UpdatedAt  time.Time
+	Lines      []ordering.Line
+}
+
+// PlaceOrder creates the outlet's order in the cycle whose window for the outlet is open at now, or
+// replaces the lines of the order it already has there. Every write to an outlet's orders holds a lock
+// on the outlet's row, so two devices of one outlet, or an edit racing a new order, are applied one
+// after the other and never grant more than a limit; the database's CHECK on outlet_limits stands
+// behind that. It returns ordering.ErrWindowClosed (a *ordering.WindowClosedError with the window's
+// times), ordering.ErrOutletInactive, ordering.ErrNotOnSale, ordering.ErrLimitExceeded (all-or-nothing)
+// or ordering.ErrConflict (the order was confirmed meanwhile), wrapped.
+func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
+	allOrNothing bool, now time.Time) (Order, bool, error) {
+	if err := ordering.ValidateLines(reqs); err != nil {
+		return Order{}, false, err
+	}
+	var o Order
+	created := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		cycleID, err := lockOutletForOrdering(ctx, tx, outletID, now)
+		if err != nil {
+			return err
+		}
+		var orderID int64
+		var status string
+		err = tx.QueryRow(ctx, `SELECT id, status FROM orders
+			WHERE outlet_id = $1 AND cycle_id = $2 AND status NOT IN ('cancelled', 'failed')`, outletID, cycleID).Scan(&orderID, &status)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case !ordering.OrderStatus(status).Editable():
+			return fmt.Errorf("%w: the order is %s", ordering.ErrConflict, status)
+		}
+		prev, err := grantedLines(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		codes := make([]string, len(reqs))
+		for i, r := range reqs {
+			codes[i] = r.Brand
+		}
+		offers, err := offersFor(ctx, tx, outletID, cycleID, codes, prev)
+		if err != nil {
+			return err
+		}
+		lines, err := ordering.Grant(reqs, offers, allOrNothing)
+		if err != nil {
+			return err
+		}
+		if err := moveLimits(ctx, tx, outletID, cycleID, prev, lines); err != nil {
+			return err
+		}
+		total := ordering.Total(lines)
+		if orderID == 0 {
+			created = true
+			err = tx.QueryRow(ctx, `INSERT INTO orders (outlet_id, cycle_id, status, total_cents, created_by, submitted_at)
+				VALUES ($1, $2, 'submitted', $3, $4, $5) RETURNING id`, outletID, cycleID, total, nullID(userID), now).Scan(&orderID)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE orders SET total_cents = $2, version = version + 1, updated_at = $3
+				WHERE id = $1`, orderID, total, now)
+			if err == nil {
+				_, err = tx.Exec(ctx, `DELETE FROM order_lines WHERE order_id = $1`, orderID)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, brand_id, requested_cartons, limit_cartons,
+					granted_cartons, price_cents, limited_reason) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''))`,
+				orderID, l.BrandID, l.Requested, l.Limit, l.Granted, l.PriceCents, string(l.Reason)); err != nil {
+				return err
+			}
+		}
+		o, err = readOrder(ctx, tx, orderID)
+		return err
+	})
+	if err != nil {
+		return Order{}, false, fmt.Errorf("place order: %w", err)
+	}
+	return o, created, nil
+}
+
+// CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
+// outlet's limits.
+func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (Order, error) {
+	var o Order
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		cycleID, err := lockOutletForOrdering(ctx, tx, outletID, now)
+		if err != nil {
+			return err
+		}
+		var status string
+		err = tx.QueryRow(ctx, `SELECT status FROM orders WHERE id = $1 AND outlet_id = $2 AND cycle_id = $3`,
+			orderID, outletID, cycleID).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: order %d in the open cycle", ordering.ErrNotFound, orderID)
+		}
+		if err != nil {
+			return err
+		}
+		if !ordering.OrderStatus(status).Editable() {
+			return fmt.Errorf("%w: the order is %s", ordering.ErrConflict, status)
+		}
+		prev, err := grantedLines(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		if err := moveLimits(ctx, tx, outletID, cycleID, prev, nil); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE orders SET status = 'cancelled', cancelled_at = $2, updated_at = $2,
+			version = version + 1 WHERE id = $1`, orderID, now); err != nil {
+			return err
+		}
+		o, err = readOrder(ctx, tx, orderID)
+		return err
+	})
+	if err != nil {
+		return Order{}, fmt.Errorf("cancel order: %w", err)
+	}
+	return o, nil
+}
+
+// lockOutletForOrdering locks the outlet's row and returns the cycle whose window for the outlet's
+// order day is open at now.
+func lockOutletForOrdering(ctx context.Context, tx pgx.Tx, outletID int64, now time.Time) (int64, error) {
+	var day int16
+	var status string
+	err := tx.QueryRow(ctx, `SELECT order_day, status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).Scan(&day, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("%w: outlet %d", ordering.ErrNotFound, outletID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if status != "active" {
+		return 0, fmt.Errorf("%w: the outlet is %s", ordering.ErrOutletInactive, status)
+	}
+	var cycleID int64
+	err = tx.QueryRow(ctx, `SELECT w.cycle_id FROM order_windows w
+		WHERE w.order_day = $1 AND w.opens_at <= $2 AND $2 < w.closes_at AND NOT w.closed
+		ORDER BY w.closes_at LIMIT 1`, day, now).Scan(&cycleID)
+	if err == nil {
+		return cycleID, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, err
+	}
+	closed := &ordering.WindowClosedError{}
+	err = tx.QueryRow(ctx, `SELECT opens_at, closes_at FROM order_windows
+		WHERE order_day = $1 AND closes_at > $2 ORDER BY closes_at LIMIT 1`, day, now).Scan(&closed.OpensAt, &closed.ClosesAt)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, err
+	}
+	return 0, closed
+}
+
+// grantedLines returns what each brand of an order was granted (nothing for order 0).
+func grantedLines(ctx context.Context, tx pgx.Tx, orderID int64) (map[int64]int, error) {
+	out := map[int64]int{}
+	if orderID == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT brand_id, granted_cartons FROM order_lines WHERE order_id = $1`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var brand int64
+		var granted int
+		if err := rows.Scan(&brand, &granted); err != nil {
+			return nil, err
+		}
+		out[brand] = granted
+	}
+	return out, rows.Err()
+}
+
+// offersFor returns the cycle's offers of the brands to the outlet. The remaining limit counts back
+// what the order being replaced holds (prev), since its lines are about to be replaced.
+func offersFor(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, codes []string, prev map[int64]int) (map[string]ordering.Offer, error) {
+	rows, err := tx.Query(ctx, `SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
+			l.limit_cartons - l.used_cartons, sp.per_outlet_cap
+		FROM brands b
+		LEFT JOIN supply_plans sp ON sp.cycle_id = $2 AND sp.brand_id = b.id
+		LEFT JOIN outlet_limits l ON l.cycle_id = $2 AND l.brand_id = b.id AND l.outlet_id = $1
+		WHERE b.code = ANY($3)`, outletID, cycleID, codes)
+	if err != nil {
+		return nil, err
+	}
+	offers := map[string]ordering.Offer{}
+	for rows.Next() {
+		var code string
+		var o ordering.Offer
+		var left, limitCap *int
+		if err := rows.Scan(&code, &o.BrandID, &o.PriceCents, &o.OnSale, &left, &limitCap); err != nil {
+			return nil, err
+		}
+		if left != nil {
+			r := *left + prev[o.BrandID]
+			o.Remaining = &r
+		}
+		if limitCap != nil && (o.Remaining == nil || *limitCap < *o.Remaining) {
+			c := *limitCap
+			o.Remaining = &c
+		}
+		offers[code] = o
+	}
+	return offers, rows.Err()
+}
+
+// moveLimits changes the used part of the outlet's limits from what prev granted to what lines grant.
+func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev map[int64]int, lines []ordering.Line) error {
+	delta := map[int64]int{}
+	for brand, g := range prev {
+		delta[brand] -= g
+	}
+	for _, l := range lines {
+		delta[l.BrandID] += l.Granted
+	}
+	for brand, d := range delta {
+		if d == 0 {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE outlet_limits SET used_cartons = used_cartons + $4
+			WHERE cycle_id = $1 AND brand_id = $2 AND outlet_id = $3`, cycleID, brand, outletID, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
+	var o Order
+	var status string
+	var reason *string
+	err := tx.QueryRow(ctx, `SELECT o.id, o.outlet_id, o.cycle_id, c.week_start, o.status, o.failure_reason,
+			o.total_cents, o.version, o.updated_at
+		FROM orders o JOIN cycles c ON c.id = o.cycle_id WHERE o.id = $1`, orderID).
+		Scan(&o.ID, &o.OutletID, &o.CycleID, &o.WeekStart, &status, &reason, &o.TotalCents, &o.Version, &o.UpdatedAt)
+	if err != nil {
+		return Order{}, err
+	}
+	o.Status = ordering.OrderStatus(status)
+	if reason != nil {
+		o.Reason = *reason
+	}
+	rows, err := tx.Query(ctx, `SELECT b.code, l.brand_id, l.requested_cartons, l.granted_cartons, l.limit_cartons,
+			l.price_cents, coalesce(l.limited_reason, '')
+		FROM order_lines l JOIN brands b ON b.id = l.brand_id WHERE l.order_id = $1 ORDER BY b.code`, orderID)
+	if err != nil {
+		return Order{}, err
+	}
+	for rows.Next() {
+		var l ordering.Line
+		var reason string
+		if err := rows.Scan(&l.Brand, &l.BrandID, &l.Requested, &l.Granted, &l.Limit, &l.PriceCents, &reason); err != nil {
+			return Order{}, err
+		}
+		l.Reason = ordering.LimitReason(reason)
+		o.Lines = append(o.Lines, l)
+	}
+	return o, rows.Err()
+}

@@ -1,0 +1,208 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/ordering/postgres"
+)
+
+// orderFixture is a catalogue of two brands (A not limited, S limited), two outlets and a cycle whose
+// windows are open around now.
+type orderFixture struct {
+	pool    *pgxpool.Pool
+	s       *postgres.Store
+	now     time.Time
+	outlet  int64 // active, limit of 5 S
+	closed  int64 // a closed outlet
+	cycleID int64
+}
+
+func newOrderFixture(t *testing.T) orderFixture {
+	t.Helper()
+	ctx := context.Background()
+	pool := storestest.Postgres(t)
+	s := postgres.New(pool)
+	err := s.LoadCatalogue(ctx, []ordering.Manufacturer{{Code: "M1", Name: "Maker"}}, []ordering.Brand{
+		{Code: "A", Name: "Plenty", Manufacturer: "M1", PriceClass: 3, PacksPerCarton: 10, WholesaleCents: 1000, RetailCents: 1200},
+		{Code: "S", Name: "Scarce", Manufacturer: "M1", PriceClass: 1, PacksPerCarton: 10, WholesaleCents: 5000, RetailCents: 6000, Scarce: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := orderFixture{pool: pool, s: s, now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	for _, o := range []struct {
+		licence, status string
+		id              *int64
+	}{{"L1", "active", &f.outlet}, {"L2", "closed", &f.closed}} {
+		if err := pool.QueryRow(ctx, `INSERT INTO outlets (licence_no, name, area, business_format, locality, order_day, grade, status, balance_cents)
+			VALUES ($1, 'shop', 'A1', 'kiosk', 'urban', 5, 12, $2, 100000) RETURNING id`, o.licence, o.status).Scan(o.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var windows []ordering.Window
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		windows = append(windows, ordering.Window{OrderDay: d, OpensAt: f.now.Add(-time.Hour), ClosesAt: f.now.Add(time.Hour)})
+	}
+	c, err := s.EnsureCycle(ctx, ordering.WeekStart(f.now), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cycleID = c.ID
+	if err := s.PublishSupply(ctx, c.ID, 0, []ordering.SupplyLine{{Brand: "S", OnSale: true}},
+		[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 5, Explanation: "grade 12"}}, "manual", f.now); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f orderFixture) used(t *testing.T) (used, granted int) {
+	t.Helper()
+	err := f.pool.QueryRow(context.Background(), `SELECT l.used_cartons,
+			(SELECT coalesce(sum(ol.granted_cartons), 0) FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+			 JOIN brands b ON b.id = ol.brand_id
+			 WHERE o.outlet_id = l.outlet_id AND o.cycle_id = l.cycle_id AND b.code = 'S' AND o.status NOT IN ('cancelled', 'failed'))
+		FROM outlet_limits l WHERE l.outlet_id = $1 AND l.cycle_id = $2`, f.outlet, f.cycleID).Scan(&used, &granted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return used, granted
+}
+
+func line(o postgres.Order, brand string) ordering.Line {
+	for _, l := range o.Lines {
+		if l.Brand == brand {
+			return l
+		}
+	}
+	return ordering.Line{}
+}
+
+func TestPlaceEditCancelOrder(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+
+	o, created, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 3}, {Brand: "A", Requested: 2}}, false, f.now)
+	if err != nil || !created || o.Status != ordering.Submitted || o.TotalCents != 3*5000+2*1000 {
+		t.Fatalf("PlaceOrder = %+v, %v, %v; want a new submitted order of 17000 cents", o, created, err)
+	}
+	if used, _ := f.used(t); used != 3 {
+		t.Errorf("used after ordering 3 = %d; want 3", used)
+	}
+
+	// Editing counts the order's own 3 back: 7 requested, 5 granted, the request kept.
+	o, created, err = f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 7}}, false, f.now)
+	s := line(o, "S")
+	if err != nil || created || s.Requested != 7 || s.Granted != 5 || s.Reason != ordering.ByLimit || *s.Limit != 5 || len(o.Lines) != 1 {
+		t.Fatalf("edit to 7 = %+v, %v, %v; want the same order, 7 requested, 5 granted by limit", o, created, err)
+	}
+	if used, granted := f.used(t); used != 5 || granted != 5 {
+		t.Errorf("used %d, granted %d after the edit; want 5 and 5", used, granted)
+	}
+
+	// All or nothing above the limit is refused and changes nothing.
+	if _, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 6}}, true, f.now); !errors.Is(err, ordering.ErrLimitExceeded) {
+		t.Errorf("all-or-nothing above the limit = %v; want ErrLimitExceeded", err)
+	}
+	if used, _ := f.used(t); used != 5 {
+		t.Errorf("used after a refused order = %d; want 5 unchanged", used)
+	}
+
+	if o, err = f.s.CancelOrder(ctx, f.outlet, o.ID, f.now); err != nil || o.Status != ordering.Cancelled {
+		t.Fatalf("CancelOrder = %+v, %v", o, err)
+	}
+	if used, _ := f.used(t); used != 0 {
+		t.Errorf("used after cancel = %d; want 0", used)
+	}
+	if _, err := f.s.CancelOrder(ctx, f.outlet, o.ID, f.now); !errors.Is(err, ordering.ErrConflict) {
+		t.Errorf("cancel twice = %v; want ErrConflict", err)
+	}
+
+	// After cancelling, a new order starts afresh.
+	if _, created, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}}, false, f.now); err != nil || !created {
+		t.Errorf("order after cancel = %v, created %v; want a new order", err, created)
+	}
+}
+
+func TestPlaceOrderRefusals(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	tests := []struct {
+		name   string
+		outlet int64
+		lines  []ordering.LineRequest
+		at     time.Time
+		want   error
+	}{
+		{"window not open yet", f.outlet, []ordering.LineRequest{{Brand: "A", Requested: 1}}, f.now.Add(-2 * time.Hour), ordering.ErrWindowClosed},
+		{"window closed", f.outlet, []ordering.LineRequest{{Brand: "A", Requested: 1}}, f.now.Add(time.Hour), ordering.ErrWindowClosed},
+		{"closed outlet", f.closed, []ordering.LineRequest{{Brand: "A", Requested: 1}}, f.now, ordering.ErrOutletInactive},
+		{"unknown outlet", 999999, []ordering.LineRequest{{Brand: "A", Requested: 1}}, f.now, ordering.ErrNotFound},
+		{"unknown brand", f.outlet, []ordering.LineRequest{{Brand: "NOPE", Requested: 1}}, f.now, ordering.ErrNotOnSale},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := f.s.PlaceOrder(ctx, tt.outlet, 0, tt.lines, false, tt.at); !errors.Is(err, tt.want) {
+				t.Errorf("PlaceOrder = %v; want %v", err, tt.want)
+			}
+		})
+	}
+	_, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}}, false, f.now.Add(-2*time.Hour))
+	var closed *ordering.WindowClosedError
+	if !errors.As(err, &closed) || !closed.ClosesAt.Equal(f.now.Add(time.Hour)) {
+		t.Errorf("window-closed error = %v; want one with the window's times", err)
+	}
+}
+
+// Many devices of one outlet placing, editing and cancelling at once never grant more than the limit,
+// and the limit's used count always equals what the live order holds.
+func TestConcurrentOrdersNeverExceedTheLimit(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	const workers, rounds = 8, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*rounds)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for r := 0; r < rounds; r++ {
+				o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 1 + rng.IntN(8)}}, rng.IntN(3) == 0, f.now)
+				switch {
+				case errors.Is(err, ordering.ErrLimitExceeded):
+				case err != nil:
+					errs <- err
+				case line(o, "S").Granted > 5:
+					errs <- errors.New("granted more than the limit")
+				case rng.IntN(4) == 0:
+					if _, err := f.s.CancelOrder(ctx, f.outlet, o.ID, f.now); err != nil && !errors.Is(err, ordering.ErrNotFound) && !errors.Is(err, ordering.ErrConflict) {
+						errs <- err
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	used, granted := f.used(t)
+	if used > 5 || used != granted {
+		t.Errorf("after %d concurrent writers: used %d, live orders hold %d; want equal and at most 5", workers, used, granted)
+	}
+	var live int
+	f.pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE outlet_id = $1 AND status = 'submitted'`, f.outlet).Scan(&live) //nolint:errcheck
+	if live > 1 {
+		t.Errorf("%d live orders for one outlet and cycle; want at most 1", live)
+	}
+}
