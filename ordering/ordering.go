@@ -39,3 +39,13 @@ type Manufacturer struct {
 	Code string
 	Name string
 }
+
+// CatalogueLine is one brand of a cycle's catalogue as one outlet sees it.
+type CatalogueLine struct {
+	Brand       Brand
+	OnSale      bool
+	Limit       *int   // the outlet's limit in the cycle; nil when not limited
+	Remaining   *int   // what the outlet may still be granted beyond its current order; nil when not limited
+	Ordered     int    // granted in the outlet's current order
+	Explanation string // why the limit is what it is
+}

@@ -99,16 +99,20 @@ type ScanBatch struct {
 type ScanReject struct {
 	Row    int // 1-based position in ScanBatch.Rows
 	Reason RejectReason
+	Detail string // Reason.Explain of the row; empty in batches the seed generator makes
 }
 
 // RejectReason says why a scan row was rejected.
 type RejectReason string
 
-// Reasons for rejecting a scan row.
+// Reasons for rejecting a scan row. ValidateScans (scans.go) defines each precisely.
 const (
-	RejectNegativeStock RejectReason = "negative_stock" // a stock count below zero
-	RejectDuplicate     RejectReason = "duplicate"      // a repeat of an earlier row of the same batch
-	RejectStockToSales  RejectReason = "stock_to_sales" // stock implausibly high for the outlet's sales
+	RejectUnknownBrand     RejectReason = "unknown_brand"     // a brand the catalogue does not hold
+	RejectNegativeStock    RejectReason = "negative_stock"    // a stock count below zero
+	RejectNegativeQuantity RejectReason = "negative_quantity" // a sell-out below zero
+	RejectFutureTime       RejectReason = "future_time"       // scanned later than the upload arrived
+	RejectDuplicate        RejectReason = "duplicate"         // a repeat of an earlier row of the same batch
+	RejectStockToSales     RejectReason = "stock_to_sales"    // stock implausibly high for the outlet's sales
 )
 
 // Profile is an outlet as its retailer and its account manager see it.

@@ -22,6 +22,14 @@ type apiClient struct {
 
 func (a apiClient) do(method, path, body string) (int, map[string]any, string) {
 	a.t.Helper()
+	code, m, raw, _ := a.doWith(method, path, body, nil)
+	return code, m, raw
+}
+
+// doWith sends a request with extra headers and returns the status, the body as a JSON object (nil if
+// it is none), the raw body and the response headers.
+func (a apiClient) doWith(method, path, body string, header map[string]string) (int, map[string]any, string, http.Header) {
+	a.t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -36,6 +44,9 @@ func (a apiClient) do(method, path, body string) (int, map[string]any, string) {
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)
@@ -47,7 +58,7 @@ func (a apiClient) do(method, path, body string) (int, map[string]any, string) {
 	if res.StatusCode >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
 		a.t.Errorf("%s %s = %d with Content-Type %q; want application/problem+json", method, path, res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	return res.StatusCode, m, string(raw)
+	return res.StatusCode, m, string(raw), res.Header
 }
 
 func (a apiClient) login(username, password string) apiClient {
@@ -60,8 +71,15 @@ func (a apiClient) login(username, password string) apiClient {
 	return a
 }
 
-// seededServer seeds a small region into new databases and serves it.
+// seededServer seeds a small region into new databases and serves it; it returns the PostgreSQL DSN.
 func seededServer(t *testing.T, extra ...string) (*served, string) {
+	t.Helper()
+	s, pg, _ := seededServerDSNs(t, extra...)
+	return s, pg
+}
+
+// seededServerDSNs is seededServer that returns the ClickHouse DSN as well.
+func seededServerDSNs(t *testing.T, extra ...string) (s *served, pgDSN, chDSN string) {
 	t.Helper()
 	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
 	out, stderr, err := run("seed", "-pg-dsn", pg, "-ch-dsn", ch, "-outlets", "40", "-brands", "8", "-weeks", "12", "-as-of", "2026-11-22")
@@ -71,7 +89,7 @@ func seededServer(t *testing.T, extra ...string) (*served, string) {
 	if !strings.Contains(out, "retailer1") || !strings.Contains(out, "manager2") {
 		t.Fatalf("seed summary lacks the demo logins:\n%s", out)
 	}
-	return startServe(t, append([]string{"-pg-dsn", pg, "-ch-dsn", ch}, extra...)...), pg
+	return startServe(t, append([]string{"-pg-dsn", pg, "-ch-dsn", ch}, extra...)...), pg, ch
 }
 
 func TestAPISessions(t *testing.T) {

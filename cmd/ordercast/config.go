@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/ordering"
 )
 
 // Defaults match deploy/local/up.sh.
@@ -94,6 +95,8 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	ReadyTimeout    time.Duration
 	MaxBody         int64
+	WindowCloseHour int    // order windows close at this hour on the evening before the order day
+	TimeZone        string // the region's time zone, for order windows
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -114,6 +117,12 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	errs = append(errs, err)
 	fs.Int64Var(&c.MaxBody, "max-body", maxBody,
 		"largest request body in bytes; larger ones get 413 (env ORDERCAST_MAX_BODY_BYTES)")
+	closeHour, err := envInt(getenv, "ORDERCAST_WINDOW_CLOSE_HOUR", 18)
+	errs = append(errs, err)
+	fs.IntVar(&c.WindowCloseHour, "window-close-hour", int(closeHour),
+		"order windows close at this hour (0-23) on the evening before the outlet's order day (env ORDERCAST_WINDOW_CLOSE_HOUR)")
+	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
+		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
 	return errors.Join(errs...)
 }
 
@@ -124,6 +133,9 @@ func (c serveConfig) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("-shutdown-timeout: must be positive"))
+	}
+	if _, err := c.windowPolicy(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxBody <= 0 {
 		errs = append(errs, errors.New("-max-body: must be positive"))
@@ -163,4 +175,17 @@ func envDuration(getenv func(string) string, key string, def time.Duration) (tim
 		return def, fmt.Errorf("%s=%q: want a duration such as 30s", key, v)
 	}
 	return d, nil
+}
+
+// windowPolicy is the order-window policy the configuration names.
+func (c serveConfig) windowPolicy() (ordering.WindowPolicy, error) {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return ordering.WindowPolicy{}, fmt.Errorf("-timezone %q: want an IANA time zone such as Asia/Shanghai", c.TimeZone)
+	}
+	p := ordering.WindowPolicy{CloseHour: c.WindowCloseHour, Location: loc}
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("-window-close-hour: %w", err)
+	}
+	return p, nil
 }

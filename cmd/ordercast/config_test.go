@@ -43,6 +43,8 @@ func TestServeConfig(t *testing.T) {
 		{"bad postgres DSN", nil, []string{"-pg-dsn", "mysql://x"}, nil, "-pg-dsn"},
 		{"non-positive shutdown", nil, []string{"-shutdown-timeout", "0s"}, nil, "-shutdown-timeout"},
 		{"bad log format", nil, []string{"-log-format", "xml"}, nil, "-log-format"},
+		{"bad time zone", nil, []string{"-timezone", "Mars/Olympus"}, nil, "-timezone"},
+		{"bad close hour", map[string]string{"ORDERCAST_WINDOW_CLOSE_HOUR": "25"}, nil, nil, "-window-close-hour"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // order windows follow the region's time zone, whatever the machine has installed
 )
 
 func main() {

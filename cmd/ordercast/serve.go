@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores"
+	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
+	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
+	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
+	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
@@ -61,6 +65,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 	retailerAPI := retailerapi.New(sessions, outlets, time.Now)
 
 	reg := newRegistry()
+	if err := retailerAPI.WithScans(retailerch.New(ch), outlets, reg); err != nil {
+		return err
+	}
+	policy, err := cfg.windowPolicy()
+	if err != nil {
+		return err
+	}
+	orders := orderingpg.New(pool)
+	cycles := cycleKeeper{store: orders, policy: policy, log: log}
+	if err := cycles.ensure(ctx, time.Now()); err != nil {
+		return err
+	}
+	go cycles.run(ctx, time.Hour, time.Now)
+	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
@@ -69,7 +87,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		readyTimeout: cfg.ReadyTimeout,
 		maxBody:      cfg.MaxBody,
 		authenticate: retailerAPI.Authenticate(),
-		api:          []apiRoutes{retailerAPI},
+		api:          []apiRoutes{retailerAPI, orderingAPI},
 	})
 	if err != nil {
 		return err

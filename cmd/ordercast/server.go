@@ -59,6 +59,7 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = problemHandler(d.log)
+	e.Binder = strictBinder{}
 	e.Use(
 		middleware.RequestID(),
 		instrument(m, d.log),

@@ -18,7 +18,8 @@ import (
 
 // Store reads and writes the retailer domain's ClickHouse tables. It is safe for concurrent use.
 type Store struct {
-	conn driver.Conn
+	conn    driver.Conn
+	uploads committer // groups concurrent WriteScanBatch calls into shared INSERTs (scans.go)
 }
 
 // New returns a Store on conn. The caller keeps ownership of conn and closes it.

@@ -19,6 +19,7 @@ var errorStatus = []struct {
 	{retailer.ErrInvalidCredentials, http.StatusUnauthorized, "invalid-credentials", "invalid username or password"},
 	{retailer.ErrTooManyAttempts, http.StatusTooManyRequests, "too-many-logins", "too many failed logins for this account; try again in a minute"},
 	{retailer.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated", "missing, malformed, expired or revoked bearer token"},
+	{retailer.ErrForbidden, http.StatusForbidden, "forbidden", "your role may not do this; scans are uploaded by the outlet's retailer"},
 	{retailer.ErrNotFound, http.StatusNotFound, "not-found", "no such object"},
 	{retailer.ErrUsernameTaken, http.StatusConflict, "username-taken", "that username is taken"},
 }

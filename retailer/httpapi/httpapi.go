@@ -1,5 +1,6 @@
 // Package httpapi is the retailer domain's HTTP adapter: sessions (log in, log out), the bearer-token
-// authentication every other route sits behind, and outlet profiles, under /api/v1.
+// authentication every other route sits behind, outlet profiles and terminal scan uploads, under
+// /api/v1.
 //
 // Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
 // (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
@@ -8,10 +9,7 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -33,6 +31,7 @@ type Handler struct {
 	sessions *retailer.Sessions
 	outlets  OutletReader
 	now      func() time.Time
+	scans    *scanUploads // nil: no scan uploads (WithScans)
 }
 
 // New returns a Handler. now is the clock (time.Now outside tests).
@@ -47,6 +46,9 @@ func (h *Handler) Register(public, authed *echo.Group) {
 	authed.DELETE("/sessions/current", h.logout)
 	authed.GET("/me", h.me)
 	authed.GET("/outlets/:id", h.outlet)
+	if h.scans != nil {
+		authed.POST("/outlets/:id/scans", h.uploadScans)
+	}
 }
 
 // Authenticate is the middleware that admits requests with a live bearer token and puts its principal
@@ -95,7 +97,7 @@ type userJSON struct {
 
 func (h *Handler) login(c echo.Context) error {
 	var req loginRequest
-	if err := decode(c, &req); err != nil {
+	if err := c.Bind(&req); err != nil { // the server's binder: strict JSON, unknown fields refused
 		return err
 	}
 	missing := map[string]string{}
@@ -185,33 +187,4 @@ func (h *Handler) outlet(c echo.Context) error {
 		return httpError(err)
 	}
 	return c.JSON(http.StatusOK, profileOf(pr))
-}
-
-// decode reads the JSON body into v, refusing unknown fields (a body cannot set what the request type
-// does not name) and trailing data.
-func decode(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("data after the JSON object")
-	}
-	if err == nil {
-		return nil
-	}
-	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		return echo.ErrStatusRequestEntityTooLarge
-	}
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return httpError(&retailer.ValidationError{Fields: map[string]string{strings.Trim(field, `"`): "not allowed in this request"}})
-	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return httpError(&retailer.ValidationError{Fields: map[string]string{typeErr.Field: "want a " + typeErr.Type.String()}})
-	}
-	if errors.Is(err, io.EOF) {
-		err = errors.New("empty body: want a JSON object")
-	}
-	return &echo.HTTPError{Code: http.StatusBadRequest, Message: "malformed JSON: " + err.Error(), Internal: err}
 }

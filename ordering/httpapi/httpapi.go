@@ -1,0 +1,318 @@
+// Package httpapi is the ordering domain's HTTP adapter: an outlet's catalogue for the cycle it orders
+// in (price, limit, remaining, suggested quantity), placing, editing and cancelling its order, and its
+// order history, under /api/v1/outlets/{id}. POSTs need an Idempotency-Key header.
+//
+// Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
+// (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
+// application/problem+json.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/ordering/postgres"
+	"github.com/ordercast/ordercast/retailer"
+)
+
+// OutletAuthorizer resolves an outlet id to an outlet the principal may see, authorization being part
+// of its query; otherwise it returns an error wrapping retailer.ErrNotFound.
+type OutletAuthorizer interface {
+	Outlet(ctx context.Context, p retailer.Principal, id int64) (retailer.Profile, error)
+}
+
+// OrderStore keeps the cycle's catalogue and the outlets' orders (ordering/postgres.Store).
+type OrderStore interface {
+	Catalogue(ctx context.Context, outletID int64, now time.Time) (ordering.Cycle, ordering.Window, []ordering.CatalogueLine, error)
+	PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest, allOrNothing bool, now time.Time) (postgres.Order, bool, error)
+	CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (postgres.Order, error)
+}
+
+// OrderReader reads an outlet's orders.
+type OrderReader interface {
+	Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]postgres.Order, error)
+	Order(ctx context.Context, outletID, orderID int64) (postgres.Order, error)
+}
+
+// IdempotencyStore claims idempotency keys and keeps the first response (ordering/postgres.Store).
+type IdempotencyStore interface {
+	BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (*ordering.StoredResponse, error)
+	FinishIdempotent(ctx context.Context, userID int64, key string, status int, body []byte) error
+	AbandonIdempotent(ctx context.Context, userID int64, key string) error
+}
+
+// DemandSource gives an outlet's recent average weekly demand per brand (requested cartons), the basis
+// of suggested quantities until forecasts are published. A nil DemandSource suggests nothing.
+type DemandSource interface {
+	RecentWeeklyDemand(ctx context.Context, outlet string, now time.Time) (map[string]float64, error)
+}
+
+// Store is everything the handler needs of PostgreSQL.
+type Store interface {
+	OrderStore
+	OrderReader
+	IdempotencyStore
+}
+
+// Handler serves the ordering routes.
+type Handler struct {
+	outlets OutletAuthorizer
+	store   Store
+	demand  DemandSource
+	now     func() time.Time
+}
+
+// New returns a Handler. now is the clock (time.Now outside tests).
+func New(outlets OutletAuthorizer, store Store, demand DemandSource, now func() time.Time) *Handler {
+	return &Handler{outlets: outlets, store: store, demand: demand, now: now}
+}
+
+// MaxPageSize caps the orders one page lists.
+const MaxPageSize = 100
+
+// Register adds the routes to authed, which must sit behind authentication.
+func (h *Handler) Register(_, authed *echo.Group) {
+	authed.GET("/outlets/:id/catalogue", h.catalogue)
+	authed.POST("/outlets/:id/orders", h.placeOrder, h.idempotent)
+	authed.GET("/outlets/:id/orders", h.listOrders)
+	authed.GET("/outlets/:id/orders/:order", h.getOrder)
+	authed.DELETE("/outlets/:id/orders/:order", h.cancelOrder)
+}
+
+// outlet resolves the :id of the path to an outlet the caller may see; with write set, only the
+// outlet's own retailer may act on it (others who may see it get 403).
+func (h *Handler) outlet(c echo.Context, write bool) (retailer.Principal, retailer.Profile, error) {
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return p, retailer.Profile{}, httpError(fmt.Errorf("%w: outlet %q", ordering.ErrNotFound, c.Param("id")))
+	}
+	o, err := h.outlets.Outlet(c.Request().Context(), p, id)
+	if err != nil {
+		return p, o, httpError(err)
+	}
+	if write && !(p.Role == retailer.RoleRetailer && p.OutletID == o.ID) {
+		return p, o, httpError(errForbidden)
+	}
+	return p, o, nil
+}
+
+var errForbidden = errors.New("ordering: only the outlet's retailer may order for it")
+
+type catalogueResponse struct {
+	Cycle  string          `json:"cycle"` // Monday of the cycle's week
+	Window windowJSON      `json:"window"`
+	Lines  []catalogueJSON `json:"lines"`
+}
+
+type windowJSON struct {
+	OpensAt  time.Time `json:"opens_at"`
+	ClosesAt time.Time `json:"closes_at"`
+	Open     bool      `json:"open"`
+}
+
+type catalogueJSON struct {
+	Brand          string `json:"brand"`
+	Name           string `json:"name"`
+	Manufacturer   string `json:"manufacturer"`
+	PriceClass     int    `json:"price_class"`
+	WholesaleCents int64  `json:"wholesale_cents"`
+	RetailCents    int64  `json:"retail_cents"`
+	Scarce         bool   `json:"scarce"`
+	NewProduct     bool   `json:"new_product"`
+	Limit          *int   `json:"limit,omitempty"`
+	Remaining      *int   `json:"remaining,omitempty"`
+	Ordered        int    `json:"ordered"`
+	Suggested      int    `json:"suggested"`
+	Explanation    string `json:"limit_explanation,omitempty"`
+}
+
+func (h *Handler) catalogue(c echo.Context) error {
+	_, o, err := h.outlet(c, false)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	cycle, w, lines, err := h.store.Catalogue(c.Request().Context(), o.ID, now)
+	if err != nil {
+		return httpError(err)
+	}
+	demand := map[string]float64{}
+	if h.demand != nil {
+		if demand, err = h.demand.RecentWeeklyDemand(c.Request().Context(), o.Licence, now); err != nil {
+			return err
+		}
+	}
+	res := catalogueResponse{Cycle: cycle.WeekStart.Format(time.DateOnly),
+		Window: windowJSON{OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), Open: w.Open(now)},
+		Lines:  make([]catalogueJSON, len(lines))}
+	for i, l := range lines {
+		res.Lines[i] = catalogueJSON{Brand: l.Brand.Code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
+			PriceClass: l.Brand.PriceClass, WholesaleCents: l.Brand.WholesaleCents, RetailCents: l.Brand.RetailCents,
+			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewProduct, Limit: l.Limit, Remaining: l.Remaining,
+			Ordered: l.Ordered, Suggested: Suggest(demand[l.Brand.Code], l), Explanation: l.Explanation}
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// Suggest is the suggested quantity of a catalogue line: the recent average weekly demand rounded to
+// whole cartons, capped by what the outlet may be granted in the cycle (its current order's grant plus
+// what remains of its limit).
+func Suggest(weeklyDemand float64, l ordering.CatalogueLine) int {
+	s := int(math.Round(max(weeklyDemand, 0)))
+	if l.Remaining != nil {
+		s = min(s, l.Ordered+max(*l.Remaining, 0))
+	}
+	return s
+}
+
+type orderRequest struct {
+	Lines []struct {
+		Brand    string `json:"brand"`
+		Quantity int    `json:"quantity"`
+	} `json:"lines"`
+	AllOrNothing bool `json:"all_or_nothing"`
+}
+
+type orderJSON struct {
+	ID         int64      `json:"id"`
+	OutletID   int64      `json:"outlet_id"`
+	Cycle      string     `json:"cycle"`
+	Status     string     `json:"status"`
+	Reason     string     `json:"failure_reason,omitempty"`
+	TotalCents int64      `json:"total_cents"`
+	Version    int        `json:"version"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Lines      []lineJSON `json:"lines"`
+}
+
+type lineJSON struct {
+	Brand      string `json:"brand"`
+	Requested  int    `json:"requested"`
+	Granted    int    `json:"granted"`
+	Limit      *int   `json:"limit,omitempty"`
+	PriceCents int64  `json:"price_cents"`
+	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, not_on_sale
+}
+
+func orderOf(o postgres.Order) orderJSON {
+	out := orderJSON{ID: o.ID, OutletID: o.OutletID, Cycle: o.WeekStart.Format(time.DateOnly), Status: string(o.Status),
+		Reason: o.Reason, TotalCents: o.TotalCents, Version: o.Version, UpdatedAt: o.UpdatedAt.UTC(), Lines: []lineJSON{}}
+	for _, l := range o.Lines {
+		out.Lines = append(out.Lines, lineJSON{Brand: l.Brand, Requested: l.Requested, Granted: l.Granted,
+			Limit: l.Limit, PriceCents: l.PriceCents, Limited: string(l.Reason)})
+	}
+	return out
+}
+
+func (h *Handler) placeOrder(c echo.Context) error {
+	p, o, err := h.outlet(c, true)
+	if err != nil {
+		return err
+	}
+	var req orderRequest
+	if err := c.Bind(&req); err != nil { // the server's binder: strict JSON, unknown fields refused
+		return err
+	}
+	reqs := make([]ordering.LineRequest, len(req.Lines))
+	for i, l := range req.Lines {
+		reqs[i] = ordering.LineRequest{Brand: strings.TrimSpace(l.Brand), Requested: l.Quantity}
+	}
+	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, req.AllOrNothing, h.now())
+	if err != nil {
+		return httpError(err)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, orderOf(order))
+}
+
+type orderPage struct {
+	Orders []orderJSON `json:"orders"`
+	Next   string      `json:"next,omitempty"` // the query of the next page
+}
+
+func (h *Handler) listOrders(c echo.Context) error {
+	_, o, err := h.outlet(c, false)
+	if err != nil {
+		return err
+	}
+	limit, before := 20, int64(0)
+	fields := map[string]string{}
+	if v := c.QueryParam("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxPageSize {
+			fields["limit"] = fmt.Sprintf("want 1 to %d", MaxPageSize)
+		}
+	}
+	if v := c.QueryParam("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			fields["before"] = "want an order id"
+		}
+	}
+	if len(fields) > 0 {
+		return httpError(&ordering.ValidationError{Fields: fields})
+	}
+	orders, err := h.store.Orders(c.Request().Context(), o.ID, before, limit)
+	if err != nil {
+		return httpError(err)
+	}
+	page := orderPage{Orders: make([]orderJSON, len(orders))}
+	for i, ord := range orders {
+		page.Orders[i] = orderOf(ord)
+	}
+	if len(orders) == limit {
+		page.Next = fmt.Sprintf("?limit=%d&before=%d", limit, orders[len(orders)-1].ID)
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (h *Handler) orderID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("order"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, httpError(fmt.Errorf("%w: order %q", ordering.ErrNotFound, c.Param("order")))
+	}
+	return id, nil
+}
+
+func (h *Handler) getOrder(c echo.Context) error {
+	_, o, err := h.outlet(c, false)
+	if err != nil {
+		return err
+	}
+	id, err := h.orderID(c)
+	if err != nil {
+		return err
+	}
+	order, err := h.store.Order(c.Request().Context(), o.ID, id)
+	if err != nil {
+		return httpError(err)
+	}
+	return c.JSON(http.StatusOK, orderOf(order))
+}
+
+func (h *Handler) cancelOrder(c echo.Context) error {
+	_, o, err := h.outlet(c, true)
+	if err != nil {
+		return err
+	}
+	id, err := h.orderID(c)
+	if err != nil {
+		return err
+	}
+	order, err := h.store.CancelOrder(c.Request().Context(), o.ID, id, h.now())
+	if err != nil {
+		return httpError(err)
+	}
+	return c.JSON(http.StatusOK, orderOf(order))
+}
