@@ -15,7 +15,7 @@ import (
 
 // apiClient calls the JSON API of a running server.
 type apiClient struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -72,14 +72,14 @@ func (a apiClient) login(username, password string) apiClient {
 }
 
 // seededServer seeds a small region into new databases and serves it; it returns the PostgreSQL DSN.
-func seededServer(t *testing.T, extra ...string) (*served, string) {
+func seededServer(t testing.TB, extra ...string) (*served, string) {
 	t.Helper()
 	s, pg, _ := seededServerDSNs(t, extra...)
 	return s, pg
 }
 
 // seededServerDSNs is seededServer that returns the ClickHouse DSN as well.
-func seededServerDSNs(t *testing.T, extra ...string) (s *served, pgDSN, chDSN string) {
+func seededServerDSNs(t testing.TB, extra ...string) (s *served, pgDSN, chDSN string) {
 	t.Helper()
 	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
 	out, stderr, err := run("seed", "-pg-dsn", pg, "-ch-dsn", ch, "-outlets", "40", "-brands", "8", "-weeks", "12", "-as-of", "2026-11-22")

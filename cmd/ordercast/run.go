@@ -38,6 +38,7 @@ func commands() []command {
 		{"migrate", "create or upgrade the PostgreSQL and ClickHouse schemas (idempotent)", runMigrate},
 		{"import", "load sales history from a CSV export into ClickHouse", runImport},
 		{"seed", "generate a synthetic sales region with known true demand", runSeed},
+		{"forecast", "forecast demand (run) or measure accuracy on history (backtest)", runForecast},
 		{"user", "add users, change passwords, disable users (for administrators)", runUser},
 		{"version", "print the version", runVersion},
 	}

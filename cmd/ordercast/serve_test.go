@@ -47,7 +47,7 @@ type served struct {
 }
 
 // startServe runs `ordercast serve` on a free port with the given extra arguments.
-func startServe(t *testing.T, args ...string) *served {
+func startServe(t testing.TB, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}

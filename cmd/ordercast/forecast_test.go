@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func TestForecastUsage(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantErr    error
+		wantStdout string
+		wantStderr string
+	}{
+		{"no subcommand", []string{"forecast"}, ErrUsage, "", "say what to do"},
+		{"unknown subcommand", []string{"forecast", "guess"}, ErrUsage, "", `unknown subcommand "guess"`},
+		{"help", []string{"forecast", "-h"}, flag.ErrHelp, "backtest", ""},
+		{"run help", []string{"forecast", "run", "-h"}, flag.ErrHelp, "Usage: ordercast forecast run", ""},
+		{"backtest help", []string{"forecast", "backtest", "-h"}, flag.ErrHelp, "-against", ""},
+		{"horizon 0", []string{"forecast", "run", "--horizon", "0"}, ErrUsage, "", "-horizon 0"},
+		{"bad as-of", []string{"forecast", "run", "--as-of", "22/11/2026"}, ErrUsage, "", "-as-of"},
+		{"bad dsn", []string{"forecast", "run", "--ch-dsn", "http://x"}, ErrUsage, "", "-ch-dsn"},
+		{"stray argument", []string{"forecast", "run", "now"}, ErrUsage, "", `unexpected argument "now"`},
+		{"no origins", []string{"forecast", "backtest", "--origins", "0"}, ErrUsage, "", "-origins 0"},
+		{"against what", []string{"forecast", "backtest", "--against", "hope"}, ErrUsage, "", `-against "hope"`},
+		{"negative workers", []string{"forecast", "backtest", "--workers", "-1"}, ErrUsage, "", "-workers -1"},
+		{"unmet share 0", []string{"forecast", "run", "--unmet-share", "0"}, ErrUsage, "", "-unmet-share 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, err := runCmd(t, tt.args...)
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("Run(%q) = %v; want %v", tt.args, err, tt.wantErr)
+			}
+			if !strings.Contains(stdout, tt.wantStdout) || !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("Run(%q) stdout %q, stderr %q; want them to contain %q and %q", tt.args, stdout, stderr,
+					tt.wantStdout, tt.wantStderr)
+			}
+		})
+	}
+}
+
+// seedSmallRegion seeds a small region into new databases and returns the ClickHouse DSN.
+func seedSmallRegion(t *testing.T) string {
+	t.Helper()
+	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
+	_, stderr, err := runCmd(t, "seed", "--outlets", "40", "--brands", "10", "--weeks", "60", "--as-of", "2026-11-22",
+		"--pg-dsn", pg, "--ch-dsn", ch)
+	if err != nil {
+		t.Fatalf("seed: %v (%s)", err, stderr)
+	}
+	return ch
+}
+
+// forecastRow is a row of forecasts or forecasts_monthly.
+type forecastRow struct {
+	level, outlet, brand string
+	week                 string
+	point, lo, hi        float64
+}
+
+func readForecastRows(t *testing.T, dsn, query string) []forecastRow {
+	t.Helper()
+	conn := storestest.OpenClickHouse(t, dsn)
+	rows, err := conn.Query(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []forecastRow
+	for rows.Next() {
+		var r forecastRow
+		if err := rows.Scan(&r.level, &r.outlet, &r.brand, &r.week, &r.point, &r.lo, &r.hi); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkLevelsAddUp reports outlet rows that do not add up to their brand row and brand rows that do
+// not add up to the total, per period, within 1e-9 relative, and negative values.
+func checkLevelsAddUp(t *testing.T, what string, rows []forecastRow) (outlets int) {
+	t.Helper()
+	type key struct{ brand, week string }
+	sumOutlets := make(map[key]float64)
+	sumBrands := make(map[string]float64)
+	brand := make(map[key]float64)
+	total := make(map[string]float64)
+	for _, r := range rows {
+		if !(r.point >= 0 && r.lo >= 0 && r.lo <= r.point && r.hi >= r.point) {
+			t.Errorf("%s: %+v: want 0 ≤ lo80 ≤ point ≤ hi80", what, r)
+		}
+		switch r.level {
+		case "outlet":
+			outlets++
+			sumOutlets[key{r.brand, r.week}] += r.point
+		case "brand":
+			brand[key{r.brand, r.week}] = r.point
+			sumBrands[r.week] += r.point
+		case "total":
+			total[r.week] = r.point
+		default:
+			t.Errorf("%s: level %q", what, r.level)
+		}
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
+	if len(brand) != len(sumOutlets) || len(total) == 0 {
+		t.Errorf("%s: %d brand rows for %d brand × period sums of outlets, %d total rows", what, len(brand), len(sumOutlets), len(total))
+	}
+	for k, v := range brand {
+		if !near(v, sumOutlets[k]) {
+			t.Errorf("%s: brand %s %s = %v; its outlets add up to %v", what, k.brand, k.week, v, sumOutlets[k])
+		}
+	}
+	for w, v := range total {
+		if !near(v, sumBrands[w]) {
+			t.Errorf("%s: total %s = %v; the brands add up to %v", what, w, v, sumBrands[w])
+		}
+	}
+	return outlets
+}
+
+func TestForecastRunEndToEnd(t *testing.T) {
+	ch := seedSmallRegion(t)
+	stdout, stderr, err := runCmd(t, "forecast", "run", "--ch-dsn", ch)
+	if err != nil {
+		t.Fatalf("forecast run: %v (%s)", err, stderr)
+	}
+	summary := regexp.MustCompile(`(?s)^forecast run \S+-live-[0-9a-f]{8}: dataset live, as of 2026-11-16\n` +
+		`history: +(\d+) series \(\d+ outlets, 10 brands\), 59 weeks 2025-09-29 … 2026-11-09\n` +
+		`censored: .*\nforecast: +5 weeks 2026-11-16 … 2026-12-14; total .*\nmodels: .*\ncalendar: .*\n` +
+		`stored: +\d+ weekly and \d+ monthly rows .*\ntime: .*\n$`)
+	m := summary.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("forecast run printed\n%s\nwant it to match %s", stdout, summary)
+	}
+	if stderr != "" {
+		t.Errorf("forecast run wrote %q to stderr, which is not a terminal; want nothing", stderr)
+	}
+
+	weekly := readForecastRows(t, ch, "SELECT level, outlet, brand, toString(week), point, lo80, hi80 FROM forecasts")
+	if n := checkLevelsAddUp(t, "forecasts", weekly); n == 0 || m[1] != itoa(n/5) {
+		t.Errorf("%d outlet rows; want 5 weeks of the %s series", n, m[1])
+	}
+	monthly := readForecastRows(t, ch, "SELECT level, outlet, brand, toString(month), point, toFloat64(0), point FROM forecasts_monthly")
+	checkLevelsAddUp(t, "forecasts_monthly", monthly)
+
+	// A second run, from an earlier week and for 2 weeks, is a run of its own.
+	if _, stderr, err := runCmd(t, "forecast", "run", "--ch-dsn", ch, "--as-of", "2026-10-01", "--horizon", "2"); err != nil {
+		t.Fatalf("forecast run --as-of 2026-10-01: %v (%s)", err, stderr)
+	}
+	conn := storestest.OpenClickHouse(t, ch)
+	var runs, weeks uint64
+	err = conn.QueryRow(context.Background(), "SELECT (SELECT count() FROM forecast_runs), "+
+		"(SELECT uniqExact(week) FROM forecasts WHERE as_of = toDate('2026-09-28'))").Scan(&runs, &weeks)
+	if err != nil || runs != 2 || weeks != 2 {
+		t.Errorf("after two runs: %d runs, %d weeks forecast as of 2026-09-28, %v; want 2 and 2", runs, weeks, err)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func TestForecastBacktestJSON(t *testing.T) {
+	ch := seedSmallRegion(t)
+	for _, args := range [][]string{
+		{"forecast", "backtest", "--json", "--ch-dsn", ch},
+		{"forecast", "backtest", "--json", "--ch-dsn", ch, "--against", "demand", "--scarce", "--horizon", "2", "--origins", "2"},
+	} {
+		stdout, stderr, err := runCmd(t, args...)
+		if err != nil {
+			t.Fatalf("%q: %v (%s)", args, err, stderr)
+		}
+		if strings.Count(strings.TrimSpace(stdout), "\n") != 0 {
+			t.Errorf("%q printed several lines; want one JSON object:\n%s", args, stdout)
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("%q printed %q: %v", args, stdout, err)
+		}
+		for _, k := range []string{"dataset", "series", "origins", "horizon", "engine", "methods"} {
+			if _, ok := got[k]; !ok {
+				t.Errorf("%q: no %q in %s", args, k, stdout)
+			}
+		}
+		var shape struct {
+			Dataset string                        `json:"dataset"`
+			Series  int                           `json:"series"`
+			Origins int                           `json:"origins"`
+			Horizon int                           `json:"horizon"`
+			Engine  map[string]*float64           `json:"engine"`
+			Methods map[string]map[string]float64 `json:"methods"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &shape); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if shape.Dataset != "live" || shape.Series == 0 || shape.Origins < 2 || shape.Horizon < 2 {
+			t.Errorf("%q: dataset %q, %d series, %d origins, horizon %d", args, shape.Dataset, shape.Series, shape.Origins, shape.Horizon)
+		}
+		metrics := []string{"wape", "bias", "brand_accuracy", "total_accuracy", "rmsse", "seconds"}
+		for _, k := range metrics {
+			if v, ok := shape.Engine[k]; !ok || v == nil {
+				t.Errorf("%q: engine has no %s", args, k)
+			}
+		}
+		for _, name := range []string{"naive", "snaive", "engine"} {
+			m, ok := shape.Methods[name]
+			if !ok {
+				t.Errorf("%q: no method %s in %v", args, name, shape.Methods)
+				continue
+			}
+			for _, k := range metrics {
+				if _, ok := m[k]; !ok {
+					t.Errorf("%q: method %s has no %s", args, name, k)
+				}
+			}
+		}
+		if e, ok := shape.Methods["engine"]; ok && shape.Engine["wape"] != nil && e["wape"] != *shape.Engine["wape"] {
+			t.Errorf("%q: engine WAPE %v, methods.engine %v; want the same", args, *shape.Engine["wape"], e["wape"])
+		}
+	}
+}
+
+// The backtest table of a small fixed dataset, seconds masked: go test ./cmd/ordercast/ -run
+// BacktestGolden -update rewrites testdata/backtest_small.golden.
+func TestForecastBacktestGolden(t *testing.T) {
+	ch := storestest.MigratedClickHouseDSN(t)
+	if _, stderr, err := runCmd(t, "import", "history", "--csv", filepath.Join("testdata", "backtest_small.csv"),
+		"--outlet", "store", "--brand", "dept", "--date", "week", "--qty", "sales", "--period", "week",
+		"--dataset", "small", "--ch-dsn", ch); err != nil {
+		t.Fatalf("import: %v (%s)", err, stderr)
+	}
+	stdout, stderr, err := runCmd(t, "forecast", "backtest", "--dataset", "small", "--ch-dsn", ch)
+	if err != nil {
+		t.Fatalf("forecast backtest: %v (%s)", err, stderr)
+	}
+	got := regexp.MustCompile(`(?m) +[0-9.]+$`).ReplaceAllString(stdout, "   <secs>")
+	golden := filepath.Join("testdata", "backtest_small.golden")
+	if *updateGolden {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("forecast backtest printed\n%s\nwant (%s)\n%s", got, golden, want)
+	}
+}
+
+// The reference figures of the imported datasets in the default database (BACKTEST.md), read-only:
+// skipped when that database does not hold them.
+// The real histories, imported into a test database through the CLI, backtest through ClickHouse to
+// the same figures as the pure engine (forecast's TestRealDataBacktest) and R (BACKTEST.md).
+func TestForecastBacktestImportedDatasets(t *testing.T) {
+	ch := storestest.MigratedClickHouseDSN(t)
+	shared := filepath.Join("..", "..", "..", "shared", "data")
+	for _, tt := range []struct {
+		dataset               string
+		importArgs            []string
+		series                int
+		naive, snaive, engine float64
+	}{
+		{"walmart", []string{"--csv", filepath.Join(shared, "walmart", "train.csv"), "--outlet", "Store", "--brand", "Dept",
+			"--date", "Date", "--qty", "Weekly_Sales", "--period", "week"}, 2287, 0.1296, 0.1103, 0.0764},
+		{"m5", []string{"--csv", filepath.Join(shared, "m5", "sales_daily.csv"), "--outlet", "store_id", "--brand", "item_id",
+			"--date", "date", "--qty", "sales"}, 196, 0.2838, 0.3758, 0.2413},
+	} {
+		t.Run(tt.dataset, func(t *testing.T) {
+			args := append([]string{"import", "history", "--dataset", tt.dataset, "--ch-dsn", ch}, tt.importArgs...)
+			if _, stderr, err := runCmd(t, args...); err != nil {
+				t.Fatalf("import %s: %v (%s)", tt.dataset, err, stderr)
+			}
+			stdout, stderr, err := runCmd(t, "forecast", "backtest", "--json", "--dataset", tt.dataset, "--ch-dsn", ch)
+			if err != nil {
+				t.Fatalf("forecast backtest: %v (%s)", err, stderr)
+			}
+			var got backtestJSON
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Series != tt.series {
+				t.Errorf("%s: %d series; want %d", tt.dataset, got.Series, tt.series)
+			}
+			for _, m := range []struct {
+				name string
+				got  jsonFloat
+				want float64
+			}{{"naive", got.Methods["naive"].WAPE, tt.naive}, {"snaive", got.Methods["snaive"].WAPE, tt.snaive},
+				{"engine", got.Engine.WAPE, tt.engine}} {
+				if math.Abs(float64(m.got)-m.want) > 0.00005 {
+					t.Errorf("%s %s WAPE = %.4f; want %.4f", tt.dataset, m.name, m.got, m.want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,282 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ordercast/ordercast/forecast"
+)
+
+// ErrInvalidRun is returned (wrapped) by WriteRun for a run whose parts do not fit together.
+var ErrInvalidRun = errors.New("clickhouse: invalid forecast run")
+
+// DefaultForecastBlockRows is how many rows go into one block of WriteRun's inserts.
+const DefaultForecastBlockRows = 1 << 18
+
+// BottomUp is the model name of brand and total forecasts that are sums of the outlets'.
+const BottomUp = "bottom-up"
+
+// Run is one forecast run: what forecast_runs records and the reconciled forecasts of every level.
+type Run struct {
+	ID                    string
+	Dataset               string
+	AsOf                  time.Time   // the Monday of the first forecast week
+	Weeks                 []time.Time // the forecast weeks, Mondays: the horizon
+	Models                string      // what chose the models, for forecast_runs (a summary)
+	StartedAt, FinishedAt time.Time   // FinishedAt: when zero, WriteRun records when it stored the forecasts
+
+	Outlets, Brands []string            // per series: its outlet and brand code
+	Series          []forecast.Forecast // per series: point and 80% interval of every week
+	SeriesModel     []string            // per series: the model that forecast it
+
+	BrandCodes []string            // per brand index
+	BrandOf    []int               // per series: its brand index
+	Reconciled forecast.Reconciled // from forecast.Reconcile(Series, BrandOf, len(BrandCodes))
+}
+
+// WriteRun stores a run: its weekly forecasts at every level in forecasts (level 'outlet' with the
+// outlet and brand, 'brand' with outlet ”, 'total' with both ”), their monthly sums in
+// forecasts_monthly (weeks split across months by days, forecast.SplitMonths), and last its row in
+// forecast_runs. Readers should take a run as complete only once its forecast_runs row exists: a
+// failed WriteRun may leave forecasts of its run id without one. Rows go in blocks of blockRows
+// (DefaultForecastBlockRows when ≤ 0) through one INSERT per table, so memory stays at about one
+// block per table. progress, when not nil, is called with the number of rows written so far.
+//
+// It returns an error wrapping ErrInvalidRun when the slices of r disagree.
+func (s *Store) WriteRun(ctx context.Context, r Run, blockRows int, progress func(rows int)) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if blockRows <= 0 {
+		blockRows = DefaultForecastBlockRows
+	}
+	w := &runWriter{s: s, r: r, blockRows: blockRows, progress: progress, split: forecast.SplitMonths(r.Weeks)}
+	if err := w.write(ctx); err != nil {
+		return fmt.Errorf("clickhouse: write forecast run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (r Run) check() error {
+	n, h := len(r.Series), len(r.Weeks)
+	switch {
+	case r.ID == "":
+		return fmt.Errorf("%w: no run id", ErrInvalidRun)
+	case h == 0:
+		return fmt.Errorf("%w: no forecast week", ErrInvalidRun)
+	case len(r.Outlets) != n || len(r.Brands) != n || len(r.SeriesModel) != n || len(r.BrandOf) != n:
+		return fmt.Errorf("%w: %d series with %d outlets, %d brands, %d models, %d brand indexes", ErrInvalidRun,
+			n, len(r.Outlets), len(r.Brands), len(r.SeriesModel), len(r.BrandOf))
+	case len(r.Reconciled.Brands) != len(r.BrandCodes):
+		return fmt.Errorf("%w: %d brand forecasts for %d brands", ErrInvalidRun, len(r.Reconciled.Brands), len(r.BrandCodes))
+	case len(r.Reconciled.Total.Mean) != h:
+		return fmt.Errorf("%w: the total has %d weeks; want %d", ErrInvalidRun, len(r.Reconciled.Total.Mean), h)
+	}
+	for i, f := range r.Series {
+		if len(f.Mean) != h || len(f.Lower) != h || len(f.Upper) != h {
+			return fmt.Errorf("%w: series %d: want %d weeks with an interval", ErrInvalidRun, i, h)
+		}
+	}
+	for b, f := range r.Reconciled.Brands {
+		if len(f.Mean) != h || len(f.Lower) != h || len(f.Upper) != h {
+			return fmt.Errorf("%w: brand %d: want %d weeks with an interval", ErrInvalidRun, b, h)
+		}
+	}
+	if t := r.Reconciled.Total; len(t.Lower) != h || len(t.Upper) != h {
+		return fmt.Errorf("%w: the total: want %d weeks with an interval", ErrInvalidRun, h)
+	}
+	return nil
+}
+
+// runWriter writes one Run.
+type runWriter struct {
+	s         *Store
+	r         Run
+	blockRows int
+	progress  func(int)
+	split     forecast.MonthSplit
+	written   int
+
+	weekly  seedInsertion
+	monthly seedInsertion
+	wc      weeklyColumns
+	mc      monthlyColumns
+}
+
+// weeklyColumns hold a block of forecasts rows, column by column (run_id, dataset and as_of are
+// the same in every row and kept in constant columns).
+type weeklyColumns struct {
+	runID, dataset, level, outlet, brand, model []string
+	asOf, week                                  []time.Time
+	point, lo, hi                               []float64
+}
+
+type monthlyColumns struct {
+	runID, dataset, level, outlet, brand []string
+	asOf, month                          []time.Time
+	point                                []float64
+}
+
+func (w *runWriter) write(ctx context.Context) error {
+	r := w.r
+	w.weekly = seedInsertion{conn: w.s.conn, blockRows: w.blockRows,
+		query: "INSERT INTO forecasts (run_id, dataset, as_of, level, outlet, brand, week, model, point, lo80, hi80)"}
+	w.monthly = seedInsertion{conn: w.s.conn, blockRows: w.blockRows,
+		query: "INSERT INTO forecasts_monthly (run_id, dataset, as_of, level, outlet, brand, month, point)"}
+	ok := false
+	defer func() {
+		if !ok {
+			w.weekly.abort()
+			w.monthly.abort()
+		}
+	}()
+	monthly := make([]float64, len(w.split.Months))
+	for i, f := range r.Series {
+		if err := w.add(ctx, forecast.OutletLevel, r.Outlets[i], r.Brands[i], r.SeriesModel[i], f, monthly); err != nil {
+			return err
+		}
+	}
+	for b, f := range r.Reconciled.Brands {
+		if err := w.add(ctx, forecast.BrandLevel, "", r.BrandCodes[b], BottomUp, f, monthly); err != nil {
+			return err
+		}
+	}
+	if err := w.add(ctx, forecast.TotalLevel, "", "", BottomUp, r.Reconciled.Total, monthly); err != nil {
+		return err
+	}
+	if err := w.flush(ctx, true); err != nil {
+		return err
+	}
+	if err := w.weekly.finish(); err != nil {
+		return fmt.Errorf("forecasts: %w", err)
+	}
+	if err := w.monthly.finish(); err != nil {
+		return fmt.Errorf("forecasts_monthly: %w", err)
+	}
+	ok = true
+	finished := r.FinishedAt
+	if finished.IsZero() {
+		finished = time.Now().UTC()
+	}
+	err := seedInsertOnce(ctx, w.s.conn, "INSERT INTO forecast_runs (run_id, dataset, as_of, horizon, series, models, "+
+		"started_at, finished_at)", []string{r.ID}, []string{r.Dataset}, []time.Time{r.AsOf},
+		[]uint16{uint16(len(r.Weeks))}, []uint64{uint64(len(r.Series))}, []string{r.Models},
+		[]time.Time{r.StartedAt}, []time.Time{finished})
+	if err != nil {
+		return fmt.Errorf("forecast_runs: %w", err)
+	}
+	return nil
+}
+
+// add appends the weekly and monthly rows of one forecast, flushing full blocks.
+func (w *runWriter) add(ctx context.Context, level forecast.Level, outlet, brand, model string, f forecast.Forecast,
+	monthly []float64) error {
+	r, c := w.r, &w.wc
+	for j, week := range r.Weeks {
+		c.runID = append(c.runID, r.ID)
+		c.dataset = append(c.dataset, r.Dataset)
+		c.asOf = append(c.asOf, r.AsOf)
+		c.level = append(c.level, string(level))
+		c.outlet = append(c.outlet, outlet)
+		c.brand = append(c.brand, brand)
+		c.week = append(c.week, week)
+		c.model = append(c.model, model)
+		c.point = append(c.point, f.Mean[j])
+		c.lo = append(c.lo, f.Lower[j])
+		c.hi = append(c.hi, f.Upper[j])
+	}
+	m := &w.mc
+	for k, v := range w.split.Sum(monthly, f.Mean) {
+		m.runID = append(m.runID, r.ID)
+		m.dataset = append(m.dataset, r.Dataset)
+		m.asOf = append(m.asOf, r.AsOf)
+		m.level = append(m.level, string(level))
+		m.outlet = append(m.outlet, outlet)
+		m.brand = append(m.brand, brand)
+		m.month = append(m.month, w.split.Months[k])
+		m.point = append(m.point, v)
+	}
+	if len(c.point) >= w.blockRows || len(m.point) >= w.blockRows {
+		return w.flush(ctx, false)
+	}
+	return nil
+}
+
+// flush hands the gathered rows to the inserts, which send a block when it is full (or at the end).
+func (w *runWriter) flush(ctx context.Context, last bool) error {
+	c, m := &w.wc, &w.mc
+	if n := len(c.point); n > 0 && (last || n >= w.blockRows) {
+		err := w.weekly.append(ctx, n, c.runID, c.dataset, c.asOf, c.level, c.outlet, c.brand, c.week, c.model,
+			c.point, c.lo, c.hi)
+		if err != nil {
+			return fmt.Errorf("forecasts: %w", err)
+		}
+		w.written += n
+		*c = weeklyColumns{runID: c.runID[:0], dataset: c.dataset[:0], level: c.level[:0], outlet: c.outlet[:0],
+			brand: c.brand[:0], model: c.model[:0], asOf: c.asOf[:0], week: c.week[:0], point: c.point[:0],
+			lo: c.lo[:0], hi: c.hi[:0]}
+	}
+	if n := len(m.point); n > 0 && (last || n >= w.blockRows) {
+		err := w.monthly.append(ctx, n, m.runID, m.dataset, m.asOf, m.level, m.outlet, m.brand, m.month, m.point)
+		if err != nil {
+			return fmt.Errorf("forecasts_monthly: %w", err)
+		}
+		w.written += n
+		*m = monthlyColumns{runID: m.runID[:0], dataset: m.dataset[:0], level: m.level[:0], outlet: m.outlet[:0],
+			brand: m.brand[:0], asOf: m.asOf[:0], month: m.month[:0], point: m.point[:0]}
+	}
+	if w.progress != nil {
+		w.progress(w.written)
+	}
+	return nil
+}
+
+// RunRows returns how many weekly and monthly rows WriteRun stores for r.
+func (r Run) RunRows() (weekly, monthly int) {
+	rows := len(r.Series) + len(r.BrandCodes) + 1
+	return rows * len(r.Weeks), rows * len(forecast.SplitMonths(r.Weeks).Months)
+}
+
+// ForecastRun is a row of forecast_runs.
+type ForecastRun struct {
+	ID                    string
+	Dataset               string
+	AsOf                  time.Time
+	Horizon               int
+	Series                uint64
+	Models                string
+	StartedAt, FinishedAt time.Time
+}
+
+// ErrNoRun is returned (wrapped) by LatestRun when the dataset has no complete forecast run.
+var ErrNoRun = errors.New("clickhouse: no forecast run")
+
+// LatestRun returns the complete forecast run of dataset with the latest as-of date, the latest
+// started among those.
+func (s *Store) LatestRun(ctx context.Context, dataset string) (ForecastRun, error) {
+	rows, err := s.conn.Query(ctx, "SELECT run_id, dataset, toString(as_of), horizon, series, models, started_at, finished_at "+
+		"FROM forecast_runs WHERE dataset = ? ORDER BY as_of DESC, started_at DESC, run_id DESC LIMIT 1", dataset)
+	if err != nil {
+		return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: %w", dataset, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: %w", dataset, err)
+		}
+		return ForecastRun{}, fmt.Errorf("%w of dataset %s", ErrNoRun, dataset)
+	}
+	var fr ForecastRun
+	var asOf string
+	var horizon uint16
+	if err := rows.Scan(&fr.ID, &fr.Dataset, &asOf, &horizon, &fr.Series, &fr.Models, &fr.StartedAt, &fr.FinishedAt); err != nil {
+		return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: %w", dataset, err)
+	}
+	fr.Horizon = int(horizon)
+	if fr.AsOf, err = time.Parse(time.DateOnly, asOf); err != nil {
+		return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: as_of %q: %w", dataset, asOf, err)
+	}
+	return fr, nil
+}
