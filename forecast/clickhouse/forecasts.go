@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast"
 )
 
@@ -99,8 +100,8 @@ type runWriter struct {
 	split     forecast.MonthSplit
 	written   int
 
-	weekly  seedInsertion
-	monthly seedInsertion
+	weekly  *stores.Insertion
+	monthly *stores.Insertion
 	wc      weeklyColumns
 	mc      monthlyColumns
 }
@@ -121,15 +122,13 @@ type monthlyColumns struct {
 
 func (w *runWriter) write(ctx context.Context) error {
 	r := w.r
-	w.weekly = seedInsertion{conn: w.s.conn, blockRows: w.blockRows,
-		query: "INSERT INTO forecasts (run_id, dataset, as_of, level, outlet, brand, week, model, point, lo80, hi80)"}
-	w.monthly = seedInsertion{conn: w.s.conn, blockRows: w.blockRows,
-		query: "INSERT INTO forecasts_monthly (run_id, dataset, as_of, level, outlet, brand, month, point)"}
+	w.weekly = stores.NewInsertion(w.s.conn, "INSERT INTO forecasts (run_id, dataset, as_of, level, outlet, brand, week, model, point, lo80, hi80)", w.blockRows)
+	w.monthly = stores.NewInsertion(w.s.conn, "INSERT INTO forecasts_monthly (run_id, dataset, as_of, level, outlet, brand, month, point)", w.blockRows)
 	ok := false
 	defer func() {
 		if !ok {
-			w.weekly.abort()
-			w.monthly.abort()
+			w.weekly.Abort()
+			w.monthly.Abort()
 		}
 	}()
 	monthly := make([]float64, len(w.split.Months))
@@ -149,10 +148,10 @@ func (w *runWriter) write(ctx context.Context) error {
 	if err := w.flush(ctx, true); err != nil {
 		return err
 	}
-	if err := w.weekly.finish(); err != nil {
+	if err := w.weekly.Finish(); err != nil {
 		return fmt.Errorf("forecasts: %w", err)
 	}
-	if err := w.monthly.finish(); err != nil {
+	if err := w.monthly.Finish(); err != nil {
 		return fmt.Errorf("forecasts_monthly: %w", err)
 	}
 	ok = true
@@ -160,7 +159,7 @@ func (w *runWriter) write(ctx context.Context) error {
 	if finished.IsZero() {
 		finished = time.Now().UTC()
 	}
-	err := seedInsertOnce(ctx, w.s.conn, "INSERT INTO forecast_runs (run_id, dataset, as_of, horizon, series, models, "+
+	err := stores.InsertColumns(ctx, w.s.conn, "INSERT INTO forecast_runs (run_id, dataset, as_of, horizon, series, models, "+
 		"started_at, finished_at)", []string{r.ID}, []string{r.Dataset}, []time.Time{r.AsOf},
 		[]uint16{uint16(len(r.Weeks))}, []uint64{uint64(len(r.Series))}, []string{r.Models},
 		[]time.Time{r.StartedAt}, []time.Time{finished})
@@ -208,7 +207,7 @@ func (w *runWriter) add(ctx context.Context, level forecast.Level, outlet, brand
 func (w *runWriter) flush(ctx context.Context, last bool) error {
 	c, m := &w.wc, &w.mc
 	if n := len(c.point); n > 0 && (last || n >= w.blockRows) {
-		err := w.weekly.append(ctx, n, c.runID, c.dataset, c.asOf, c.level, c.outlet, c.brand, c.week, c.model,
+		err := w.weekly.Append(ctx, n, c.runID, c.dataset, c.asOf, c.level, c.outlet, c.brand, c.week, c.model,
 			c.point, c.lo, c.hi)
 		if err != nil {
 			return fmt.Errorf("forecasts: %w", err)
@@ -219,7 +218,7 @@ func (w *runWriter) flush(ctx context.Context, last bool) error {
 			lo: c.lo[:0], hi: c.hi[:0]}
 	}
 	if n := len(m.point); n > 0 && (last || n >= w.blockRows) {
-		err := w.monthly.append(ctx, n, m.runID, m.dataset, m.asOf, m.level, m.outlet, m.brand, m.month, m.point)
+		err := w.monthly.Append(ctx, n, m.runID, m.dataset, m.asOf, m.level, m.outlet, m.brand, m.month, m.point)
 		if err != nil {
 			return fmt.Errorf("forecasts_monthly: %w", err)
 		}

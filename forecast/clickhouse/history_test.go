@@ -11,6 +11,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/forecast"
 )
@@ -44,7 +45,7 @@ func insertSales(t *testing.T, conn driver.Conn, dataset string, sales []forecas
 		c.limit = append(c.limit, s.Limit)
 		c.limited = append(c.limited, seedFlag(s.Limited))
 	}
-	err := seedInsertOnce(context.Background(), conn, "INSERT INTO sales (dataset, day, outlet, brand, requested, granted, "+
+	err := stores.InsertColumns(context.Background(), conn, "INSERT INTO sales (dataset, day, outlet, brand, requested, granted, "+
 		"delivered, limit_qty, limited)", c.dataset, c.day, c.outlet, c.brand, c.requested, c.granted, c.delivered,
 		c.limit, c.limited)
 	if err != nil {
@@ -78,13 +79,13 @@ func TestSalesHistoryLive(t *testing.T) {
 	s := New(conn)
 	insertSales(t, conn, forecast.LiveDataset, liveHistory)
 	insertSales(t, conn, "other", []forecast.Sale{line("2026-01-26", "O1", "B1", 9, 9, false)}) // not live
-	err := seedInsertOnce(ctx, conn, "INSERT INTO outlets_dim (dataset, outlet, status, version)",
+	err := stores.InsertColumns(ctx, conn, "INSERT INTO outlets_dim (dataset, outlet, status, version)",
 		[]string{"live", "live", "live"}, []string{"O1", "O2", "O2"}, []string{"active", "active", "closed"},
 		[]uint64{1, 1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = seedInsertOnce(ctx, conn, "INSERT INTO brands_dim (dataset, brand, scarce, version)",
+	err = stores.InsertColumns(ctx, conn, "INSERT INTO brands_dim (dataset, brand, scarce, version)",
 		[]string{"live", "live", "live"}, []string{"B1", "B2", "B2"}, []uint8{1, 1, 0}, []uint64{1, 1, 2})
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +276,7 @@ func TestCalendar(t *testing.T) {
 	if err != nil || len(days) != 0 {
 		t.Fatalf("Calendar of an empty table = %v, %v; want nothing, no error", days, err)
 	}
-	err = seedInsertOnce(ctx, conn, "INSERT INTO calendar (region, day, holiday, workday, version)",
+	err = stores.InsertColumns(ctx, conn, "INSERT INTO calendar (region, day, holiday, workday, version)",
 		[]string{"CN", "CN", "CN", "CN"},
 		[]time.Time{day("2026-02-17"), day("2026-02-14"), day("2026-02-14"), day("2027-02-06")},
 		[]string{"Spring Festival", "", "make-up day", "Spring Festival"}, []uint8{0, 0, 1, 0}, []uint64{1, 1, 2, 1})

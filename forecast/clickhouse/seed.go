@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
@@ -19,10 +18,6 @@ const SeedSource = "seed"
 // with it; measured on two cores, 250k-row blocks loaded the default region faster than 500k or 1M
 // ones (the server writes one block while the next is generated) in two thirds of the memory.
 const DefaultSeedBlockRows = 250_000
-
-// seedFlushEvery bounds how long rows wait in an open INSERT: the server gives up on an INSERT that
-// sends nothing for receive_timeout (300 s by default).
-const seedFlushEvery = 10 * time.Second
 
 // seedLiteral is forecast.LiveDataset as a string literal, for DDL that takes no parameters.
 const seedLiteral = "'" + forecast.LiveDataset + "'"
@@ -108,7 +103,7 @@ func (s *Store) WriteLiveDims(ctx context.Context, outlets []retailer.Outlet, br
 		o.version = append(o.version, version)
 	}
 	if n > 0 {
-		err := seedInsertOnce(ctx, s.conn, "INSERT INTO outlets_dim (dataset, outlet, name, area, business_format, "+
+		err := stores.InsertColumns(ctx, s.conn, "INSERT INTO outlets_dim (dataset, outlet, name, area, business_format, "+
 			"locality, market_type, manager, route, order_day, grade, credit_level, benchmark, collection_point, "+
 			"status, version)",
 			o.dataset, o.outlet, o.name, o.area, o.format, o.locality, o.market, o.manager, o.route, o.orderDay,
@@ -149,7 +144,7 @@ func (s *Store) WriteLiveDims(ctx context.Context, outlets []retailer.Outlet, br
 		b.version = append(b.version, version)
 	}
 	if len(brands) > 0 {
-		err := seedInsertOnce(ctx, s.conn, "INSERT INTO brands_dim (dataset, brand, name, manufacturer, price_class, "+
+		err := stores.InsertColumns(ctx, s.conn, "INSERT INTO brands_dim (dataset, brand, name, manufacturer, price_class, "+
 			"wholesale_price, retail_price, scarce, new_product, launch_date, lifecycle, version)",
 			b.dataset, b.brand, b.name, b.manufacturer, b.class, b.wholesale, b.retail, b.scarce, b.newProduct,
 			b.launch, b.lifecycle, b.version)
@@ -167,7 +162,7 @@ func (s *Store) WriteLiveDims(ctx context.Context, outlets []retailer.Outlet, br
 // at one block per table. Rows sent before an error stay in the tables; DeleteLive removes them.
 // A SeedWriter is not safe for concurrent use.
 type SeedWriter struct {
-	sales, demand seedInsertion
+	sales, demand *stores.Insertion
 	batchID       string
 
 	// Scratch columns, reused from one Add to the next.
@@ -185,11 +180,9 @@ func (s *Store) NewSeedWriter(batchID string, blockRows int) *SeedWriter {
 		blockRows = DefaultSeedBlockRows
 	}
 	return &SeedWriter{
-		sales: seedInsertion{conn: s.conn, blockRows: blockRows,
-			query: "INSERT INTO sales (dataset, day, outlet, brand, requested, granted, delivered, limit_qty, limited, " +
-				"order_id, source, batch_id)"},
-		demand: seedInsertion{conn: s.conn, blockRows: blockRows,
-			query: "INSERT INTO true_demand (dataset, week, outlet, brand, demand)"},
+		sales: stores.NewInsertion(s.conn, "INSERT INTO sales (dataset, day, outlet, brand, requested, granted, delivered, limit_qty, limited, "+
+			"order_id, source, batch_id)", blockRows),
+		demand:  stores.NewInsertion(s.conn, "INSERT INTO true_demand (dataset, week, outlet, brand, demand)", blockRows),
 		batchID: batchID,
 	}
 }
@@ -213,7 +206,7 @@ func (w *SeedWriter) Add(ctx context.Context, sales []forecast.Sale, demand []fo
 			w.limited = append(w.limited, seedFlag(s.Limited))
 			w.orderID = append(w.orderID, s.OrderID)
 		}
-		err := w.sales.append(ctx, n, w.dataset[:n], w.day, w.outlet, w.brand, w.requested, w.granted, w.delivered,
+		err := w.sales.Append(ctx, n, w.dataset[:n], w.day, w.outlet, w.brand, w.requested, w.granted, w.delivered,
 			w.limit, w.limited, w.orderID, w.source[:n], w.batch[:n])
 		if err != nil {
 			return fmt.Errorf("clickhouse: write sales: %w", err)
@@ -229,7 +222,7 @@ func (w *SeedWriter) Add(ctx context.Context, sales []forecast.Sale, demand []fo
 			w.brand = append(w.brand, d.Brand)
 			w.qd = append(w.qd, d.Demand)
 		}
-		if err := w.demand.append(ctx, n, w.dataset[:n], w.week, w.outlet, w.brand, w.qd); err != nil {
+		if err := w.demand.Append(ctx, n, w.dataset[:n], w.week, w.outlet, w.brand, w.qd); err != nil {
 			return fmt.Errorf("clickhouse: write true_demand: %w", err)
 		}
 	}
@@ -246,15 +239,15 @@ func (w *SeedWriter) grow(n int) {
 }
 
 // Rows returns how many sales lines and demand rows the writer has taken.
-func (w *SeedWriter) Rows() (sales, demand uint64) { return w.sales.rows, w.demand.rows }
+func (w *SeedWriter) Rows() (sales, demand uint64) { return w.sales.Rows(), w.demand.Rows() }
 
 // Close sends what is left and ends both inserts, waiting until the server has written every block.
 func (w *SeedWriter) Close() error {
-	if err := w.sales.finish(); err != nil {
-		w.demand.abort()
+	if err := w.sales.Finish(); err != nil {
+		w.demand.Abort()
 		return fmt.Errorf("clickhouse: write sales: %w", err)
 	}
-	if err := w.demand.finish(); err != nil {
+	if err := w.demand.Finish(); err != nil {
 		return fmt.Errorf("clickhouse: write true_demand: %w", err)
 	}
 	return nil
@@ -262,80 +255,8 @@ func (w *SeedWriter) Close() error {
 
 // Abort ends both inserts without waiting for them; blocks already sent may still be written.
 func (w *SeedWriter) Abort() {
-	w.sales.abort()
-	w.demand.abort()
-}
-
-// seedInsertion is one INSERT kept open across blocks: opened with the first rows, a block sent
-// (Flush) whenever blockRows rows or seedFlushEvery have gathered, ended by finish.
-type seedInsertion struct {
-	conn      driver.Conn
-	query     string
-	blockRows int
-	batch     driver.Batch
-	lastFlush time.Time
-	rows      uint64
-}
-
-// append adds n rows given column by column, in the order of the query's columns.
-func (in *seedInsertion) append(ctx context.Context, n int, columns ...any) error {
-	if in.batch == nil {
-		b, err := in.conn.PrepareBatch(ctx, in.query)
-		if err != nil {
-			return err
-		}
-		in.batch, in.lastFlush = b, time.Now()
-	}
-	for i, col := range columns {
-		if err := in.batch.Column(i).Append(col); err != nil {
-			in.abort()
-			return fmt.Errorf("column %d: %w", i, err)
-		}
-	}
-	in.rows += uint64(n)
-	if in.batch.Rows() >= in.blockRows || time.Since(in.lastFlush) >= seedFlushEvery {
-		if err := in.batch.Flush(); err != nil {
-			in.abort()
-			return err
-		}
-		in.lastFlush = time.Now()
-	}
-	return nil
-}
-
-func (in *seedInsertion) finish() error {
-	if in.batch == nil {
-		return nil
-	}
-	b := in.batch
-	in.batch = nil
-	err := b.Send()
-	b.Close()
-	return err
-}
-
-func (in *seedInsertion) abort() {
-	if in.batch != nil {
-		in.batch.Abort() //nolint:errcheck // the connection is dropped either way
-		in.batch.Close()
-		in.batch = nil
-	}
-}
-
-// seedInsertOnce inserts columns with one INSERT naming its columns (the only form 18.16 takes).
-func seedInsertOnce(ctx context.Context, conn driver.Conn, query string, columns ...any) error {
-	b, err := conn.PrepareBatch(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	for i, col := range columns {
-		if err := b.Column(i).Append(col); err != nil {
-			b.Abort() //nolint:errcheck // reported below
-			return fmt.Errorf("column %d: %w", i, err)
-		}
-	}
-	return b.Send()
+	w.sales.Abort()
+	w.demand.Abort()
 }
 
 func seedFlag(b bool) uint8 {

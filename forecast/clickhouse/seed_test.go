@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/ordering"
@@ -19,12 +20,12 @@ func TestSeedWriterAndDeleteLive(t *testing.T) {
 	week := forecast.Monday(day)
 
 	// An imported dataset that DeleteLive must leave alone.
-	err := seedInsertOnce(ctx, conn, "INSERT INTO sales (dataset, day, outlet, brand, delivered, source)",
+	err := stores.InsertColumns(ctx, conn, "INSERT INTO sales (dataset, day, outlet, brand, delivered, source)",
 		[]string{"m5"}, []time.Time{day}, []string{"o"}, []string{"b"}, []float64{3}, []string{"import"})
 	if err != nil {
 		t.Fatalf("insert m5 row: %v", err)
 	}
-	if err := seedInsertOnce(ctx, conn, "INSERT INTO outlets_dim (dataset, outlet, version)",
+	if err := stores.InsertColumns(ctx, conn, "INSERT INTO outlets_dim (dataset, outlet, version)",
 		[]string{"m5"}, []string{"o"}, []uint64{1}); err != nil {
 		t.Fatalf("insert m5 outlet: %v", err)
 	}

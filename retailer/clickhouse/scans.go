@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -338,9 +339,5 @@ func (s *Store) storedRows(ctx context.Context, outlet, batchID string, n int) (
 // insert runs one INSERT of rows given column by column, in the order of query's columns, and waits
 // until the server has written them.
 func (s *Store) insert(ctx context.Context, query string, columns ...any) error {
-	in := insertion{conn: s.conn, query: query, blockRows: math.MaxInt}
-	if err := in.append(ctx, columns...); err != nil {
-		return err
-	}
-	return in.finish()
+	return stores.InsertColumns(ctx, s.conn, query, columns...)
 }

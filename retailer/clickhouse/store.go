@@ -13,6 +13,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -29,10 +30,6 @@ func New(conn driver.Conn) *Store {
 
 // DefaultBlockRows is how many rows go into one block of a ScanWriter's inserts. Memory grows with it.
 const DefaultBlockRows = 250_000
-
-// flushEvery bounds how long rows wait in an open INSERT: the server gives up on an INSERT that sends
-// nothing for receive_timeout (300 s by default).
-const flushEvery = 10 * time.Second
 
 // ScanRows returns how many rows scans, scan_rejects and scan_batches hold.
 func (s *Store) ScanRows(ctx context.Context) (scans, rejects, batches uint64, err error) {
@@ -59,7 +56,7 @@ func (s *Store) DeleteScans(ctx context.Context) error {
 // from its first rows to Close, whose blocks are sent as they fill. Rows sent before an error stay
 // in the tables. A ScanWriter is not safe for concurrent use.
 type ScanWriter struct {
-	scans, rejects, batches insertion
+	scans, rejects, batches *stores.Insertion
 	counts                  struct{ scans, rejects, batches uint64 }
 
 	// Scratch columns, reused from one Add to the next.
@@ -81,12 +78,9 @@ func (s *Store) NewScanWriter(blockRows int) *ScanWriter {
 		blockRows = DefaultBlockRows
 	}
 	return &ScanWriter{
-		scans: insertion{conn: s.conn, blockRows: blockRows,
-			query: "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)"},
-		rejects: insertion{conn: s.conn, blockRows: blockRows,
-			query: "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)"},
-		batches: insertion{conn: s.conn, blockRows: blockRows,
-			query: "INSERT INTO scan_batches (outlet, batch_id, accepted, rejected, received_at)"},
+		scans:   stores.NewInsertion(s.conn, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)", blockRows),
+		rejects: stores.NewInsertion(s.conn, "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)", blockRows),
+		batches: stores.NewInsertion(s.conn, "INSERT INTO scan_batches (outlet, batch_id, accepted, rejected, received_at)", blockRows),
 	}
 }
 
@@ -119,7 +113,7 @@ func (w *ScanWriter) Add(ctx context.Context, batches []retailer.ScanBatch) erro
 		w.rejected = append(w.rejected, uint32(len(b.Rejects)))
 	}
 	if nAccepted > 0 {
-		if err := w.scans.append(ctx, w.outlet, w.brand, w.kind, w.at, w.day, w.qty, w.batchID, w.rowNo,
+		if err := w.scans.Append(ctx, len(w.outlet), w.outlet, w.brand, w.kind, w.at, w.day, w.qty, w.batchID, w.rowNo,
 			w.received); err != nil {
 			return fmt.Errorf("clickhouse: write scans: %w", err)
 		}
@@ -142,7 +136,7 @@ func (w *ScanWriter) Add(ctx context.Context, batches []retailer.ScanBatch) erro
 		}
 	}
 	if n := len(w.outlet); n > 0 {
-		if err := w.rejects.append(ctx, w.outlet, w.batchID, w.rowNo, w.brand, w.kind, w.at, w.qty, w.reason,
+		if err := w.rejects.Append(ctx, len(w.outlet), w.outlet, w.batchID, w.rowNo, w.brand, w.kind, w.at, w.qty, w.reason,
 			w.received); err != nil {
 			return fmt.Errorf("clickhouse: write scan_rejects: %w", err)
 		}
@@ -155,7 +149,7 @@ func (w *ScanWriter) Add(ctx context.Context, batches []retailer.ScanBatch) erro
 		w.batchID = append(w.batchID, b.ID)
 		w.received = append(w.received, b.Received)
 	}
-	if err := w.batches.append(ctx, w.outlet, w.batchID, w.accepted, w.rejected, w.received); err != nil {
+	if err := w.batches.Append(ctx, len(w.outlet), w.outlet, w.batchID, w.accepted, w.rejected, w.received); err != nil {
 		return fmt.Errorf("clickhouse: write scan_batches: %w", err)
 	}
 	w.counts.batches += uint64(len(batches))
@@ -189,9 +183,9 @@ func (w *ScanWriter) Rows() (scans, rejects, batches uint64) {
 func (w *ScanWriter) Close() error {
 	for _, in := range []struct {
 		table string
-		in    *insertion
-	}{{"scans", &w.scans}, {"scan_rejects", &w.rejects}, {"scan_batches", &w.batches}} {
-		if err := in.in.finish(); err != nil {
+		in    *stores.Insertion
+	}{{"scans", w.scans}, {"scan_rejects", w.rejects}, {"scan_batches", w.batches}} {
+		if err := in.in.Finish(); err != nil {
 			w.Abort()
 			return fmt.Errorf("clickhouse: write %s: %w", in.table, err)
 		}
@@ -201,61 +195,7 @@ func (w *ScanWriter) Close() error {
 
 // Abort ends the inserts without waiting for them; blocks already sent may still be written.
 func (w *ScanWriter) Abort() {
-	w.scans.abort()
-	w.rejects.abort()
-	w.batches.abort()
-}
-
-// insertion is one INSERT kept open across blocks: opened with the first rows, a block sent (Flush)
-// whenever blockRows rows or flushEvery have gathered, ended by finish.
-type insertion struct {
-	conn      driver.Conn
-	query     string
-	blockRows int
-	batch     driver.Batch
-	lastFlush time.Time
-}
-
-// append adds rows given column by column, in the order of the query's columns.
-func (in *insertion) append(ctx context.Context, columns ...any) error {
-	if in.batch == nil {
-		b, err := in.conn.PrepareBatch(ctx, in.query)
-		if err != nil {
-			return err
-		}
-		in.batch, in.lastFlush = b, time.Now()
-	}
-	for i, col := range columns {
-		if err := in.batch.Column(i).Append(col); err != nil {
-			in.abort()
-			return fmt.Errorf("column %d: %w", i, err)
-		}
-	}
-	if in.batch.Rows() >= in.blockRows || time.Since(in.lastFlush) >= flushEvery {
-		if err := in.batch.Flush(); err != nil {
-			in.abort()
-			return err
-		}
-		in.lastFlush = time.Now()
-	}
-	return nil
-}
-
-func (in *insertion) finish() error {
-	if in.batch == nil {
-		return nil
-	}
-	b := in.batch
-	in.batch = nil
-	err := b.Send()
-	b.Close()
-	return err
-}
-
-func (in *insertion) abort() {
-	if in.batch != nil {
-		in.batch.Abort() //nolint:errcheck // the connection is dropped either way
-		in.batch.Close()
-		in.batch = nil
-	}
+	w.scans.Abort()
+	w.rejects.Abort()
+	w.batches.Abort()
 }
