@@ -79,6 +79,7 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})))
 	if d.authenticate != nil {
 		public := e.Group("/api/v1", limitBody(d.maxBody))
+		public.GET("/openapi.json", serveOpenAPI)
 		authed := public.Group("", d.authenticate)
 		for _, r := range d.api {
 			r.Register(public, authed)
