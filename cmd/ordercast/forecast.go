@@ -25,23 +25,8 @@ import (
 )
 
 func runForecast(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "ordercast forecast: say what to do: run or backtest")
-		forecastUsage(e.stderr)
-		return ErrUsage
-	}
-	switch args[0] {
-	case "run":
-		return runForecastRun(ctx, e, args[1:])
-	case "backtest":
-		return runForecastBacktest(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		forecastUsage(e.stdout)
-		return flag.ErrHelp
-	}
-	fmt.Fprintf(e.stderr, "ordercast forecast: unknown subcommand %q\n", args[0])
-	forecastUsage(e.stderr)
-	return ErrUsage
+	return subcommands{group: "forecast", missing: "say what to do: run or backtest", unknown: "unknown subcommand",
+		subs: []command{{"run", "", runForecastRun}, {"backtest", "", runForecastBacktest}}, usage: forecastUsage}.run(ctx, e, args)
 }
 
 func forecastUsage(w io.Writer) {
@@ -118,6 +103,20 @@ func (c forecastConfig) validate() (asOf time.Time, errs []error) {
 }
 
 // openHistory connects to ClickHouse and checks that its schema is current.
+// start begins CPU profiling if asked and opens the history store; done closes both.
+func (c forecastConfig) start(ctx context.Context) (store *forecastch.Store, done func(), err error) {
+	stop, err := c.profile()
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := openHistory(ctx, c.ClickHouseDSN)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return forecastch.New(conn), func() { conn.Close(); stop() }, nil
+}
+
 func openHistory(ctx context.Context, dsn string) (driver.Conn, error) {
 	migrations, err := stores.ClickHouseMigrations()
 	if err != nil {
@@ -171,17 +170,12 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stderr, "ordercast forecast run:", err)
 		return ErrUsage
 	}
-	stop, err := cfg.profile()
+	store, done, err := cfg.start(ctx)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	conn, err := openHistory(ctx, cfg.ClickHouseDSN)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	res, err := forecastRun(ctx, forecastch.New(conn), cfg.forecastConfig, cfg.Horizon, asOf, time.Now().UTC(), e.stderr)
+	defer done()
+	res, err := forecastRun(ctx, store, cfg.forecastConfig, cfg.Horizon, asOf, time.Now().UTC(), e.stderr)
 	if err != nil {
 		return fmt.Errorf("forecast run: %w", err)
 	}
@@ -499,17 +493,12 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stderr, "ordercast forecast backtest:", err)
 		return ErrUsage
 	}
-	stop, err := cfg.profile()
+	store, done, err := cfg.start(ctx)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	conn, err := openHistory(ctx, cfg.ClickHouseDSN)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	rep, err := forecastBacktest(ctx, forecastch.New(conn), cfg, asOf, e.stderr)
+	defer done()
+	rep, err := forecastBacktest(ctx, store, cfg, asOf, e.stderr)
 	if err != nil {
 		return fmt.Errorf("forecast backtest: %w", err)
 	}

@@ -17,21 +17,8 @@ import (
 )
 
 func runImport(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "ordercast import: say what to import")
-		importUsage(e.stderr)
-		return ErrUsage
-	}
-	switch args[0] {
-	case "history":
-		return runImportHistory(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		importUsage(e.stdout)
-		return flag.ErrHelp
-	}
-	fmt.Fprintf(e.stderr, "ordercast import: unknown kind of import %q\n", args[0])
-	importUsage(e.stderr)
-	return ErrUsage
+	return subcommands{group: "import", missing: "say what to import", unknown: "unknown kind of import",
+		subs: []command{{"history", "", runImportHistory}}, usage: importUsage}.run(ctx, e, args)
 }
 
 func importUsage(w io.Writer) {

@@ -117,3 +117,35 @@ func runVersion(_ context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "ordercast %s (%s)\n", version, revision)
 	return nil
 }
+
+// subcommands is a command group whose first word picks the subcommand, e.g. `import history`.
+type subcommands struct {
+	group   string // the command's name
+	missing string // what to say when no subcommand is given
+	unknown string // what to call an unknown word, e.g. "unknown subcommand"
+	subs    []command
+	usage   func(io.Writer)
+}
+
+// run runs the subcommand args[0]: no word or an unknown one is a usage error, -h prints the usage.
+func (g subcommands) run(ctx context.Context, e env, args []string) error {
+	group, subs, usage := g.group, g.subs, g.usage
+	if len(args) == 0 {
+		fmt.Fprintf(e.stderr, "ordercast %s: %s\n", group, g.missing)
+		usage(e.stderr)
+		return ErrUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return flag.ErrHelp
+	}
+	for _, c := range subs {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "ordercast %s: %s %q\n", group, g.unknown, args[0])
+	usage(e.stderr)
+	return ErrUsage
+}
