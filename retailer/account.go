@@ -51,10 +51,11 @@ const (
 	RolePlanner      Role = "planner"      // every outlet; supply plans, limits, forecasts, scores
 	RoleAdmin        Role = "admin"        // every outlet; users
 	RoleManufacturer Role = "manufacturer" // its own brands
+	RoleLogistics    Role = "logistics"    // records deliveries of paid orders
 )
 
 // Roles lists every role, in a fixed order.
-var Roles = []Role{RoleRetailer, RoleManager, RolePlanner, RoleAdmin, RoleManufacturer}
+var Roles = []Role{RoleRetailer, RoleManager, RolePlanner, RoleAdmin, RoleManufacturer, RoleLogistics}
 
 // Principal is the authenticated caller of a request, as its session says.
 type Principal struct {
@@ -133,7 +134,7 @@ func (u NewUser) Validate() error {
 	need := map[Role]string{RoleRetailer: "outlet", RoleManager: "manager", RoleManufacturer: "manufacturer"}
 	given := map[string]string{"outlet": u.Outlet, "manager": u.Manager, "manufacturer": u.Manufacturer}
 	switch u.Role {
-	case RoleRetailer, RoleManager, RolePlanner, RoleAdmin, RoleManufacturer:
+	case RoleRetailer, RoleManager, RolePlanner, RoleAdmin, RoleManufacturer, RoleLogistics:
 		for field, value := range given {
 			if field == need[u.Role] && value == "" {
 				v.Fields[field] = fmt.Sprintf("required for role %s", u.Role)

@@ -20,12 +20,13 @@ type demoLogin struct {
 }
 
 // addDemoUsers creates one user of each role over the seeded master data: an admin, a planner, two
-// account managers, a retailer of each of those managers, and a manufacturer's user.
+// account managers, a retailer of each of those managers, a manufacturer's user and logistics.
 func addDemoUsers(ctx context.Context, users *retailerpg.Store, managers []retailer.Manager,
 	outlets []retailer.Outlet, manufacturers []ordering.Manufacturer) ([]demoLogin, error) {
 	wanted := []retailer.NewUser{
 		{Username: "admin", Role: retailer.RoleAdmin},
 		{Username: "planner", Role: retailer.RolePlanner},
+		{Username: "logistics", Role: retailer.RoleLogistics},
 	}
 	for i, m := range managers[:min(2, len(managers))] {
 		wanted = append(wanted, retailer.NewUser{Username: fmt.Sprintf("manager%d", i+1), Role: retailer.RoleManager, Manager: m.Code})
@@ -51,7 +52,7 @@ func addDemoUsers(ctx context.Context, users *retailerpg.Store, managers []retai
 		}
 		sees := map[retailer.Role]string{retailer.RoleAdmin: "everything, users", retailer.RolePlanner: "every outlet",
 			retailer.RoleManager: "outlets of manager " + u.Manager, retailer.RoleRetailer: "outlet " + u.Outlet,
-			retailer.RoleManufacturer: "brands of " + u.Manufacturer}[u.Role]
+			retailer.RoleManufacturer: "brands of " + u.Manufacturer, retailer.RoleLogistics: "paid orders, to record deliveries"}[u.Role]
 		logins = append(logins, demoLogin{u.Username, string(u.Role), sees})
 	}
 	return logins, nil

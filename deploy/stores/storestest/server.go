@@ -63,6 +63,26 @@ func (s *ClickHouseServer) DSN() string {
 	return fmt.Sprintf("clickhouse://127.0.0.1:%d/default", s.tcpPort)
 }
 
+// MigratedDSN creates the database ordercast on the server, applies every migration to it and
+// returns its DSN.
+func (s *ClickHouseServer) MigratedDSN() string {
+	s.t.Helper()
+	ctx := context.Background()
+	dsn := strings.TrimSuffix(s.DSN(), "/default") + "/ordercast"
+	if err := stores.CreateClickHouseDatabase(ctx, dsn); err != nil {
+		s.t.Fatal(err)
+	}
+	migrations, err := stores.ClickHouseMigrations()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	conn := OpenClickHouse(s.t, dsn)
+	if _, err := stores.MigrateClickHouse(ctx, conn, migrations); err != nil {
+		s.t.Fatalf("migrate the private ClickHouse: %v", err)
+	}
+	return dsn
+}
+
 // Start starts the server (again) on the same ports and data, and waits until it answers.
 func (s *ClickHouseServer) Start() {
 	s.t.Helper()

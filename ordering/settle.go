@@ -1,0 +1,83 @@
+package ordering
+
+import (
+	"fmt"
+	"time"
+)
+
+// Cut-off and settlement. When an order window closes, every submitted order of the window's outlets
+// is confirmed and paid by deduction from the outlet's settlement account in one step; an order the
+// balance cannot cover fails with a reason and releases what it held of the outlet's limits.
+// Delivery then records what arrived: a line delivered short is refunded, and every delivered line
+// becomes a sales line in the history, through the outbox.
+
+// CutoffReport is what closing one order window did.
+type CutoffReport struct {
+	WeekStart time.Time    // the cycle
+	OrderDay  time.Weekday // the window's order day
+	ClosesAt  time.Time
+	Paid      int   // orders confirmed and paid
+	Failed    int   // orders failed for an insufficient balance
+	PaidCents int64 // deducted in all
+}
+
+// InsufficientBalance is the failure reason of an order whose total the outlet's balance did not cover.
+func InsufficientBalance(totalCents, balanceCents int64) string {
+	return fmt.Sprintf("insufficient balance: the order is %s, the balance %s", Money(totalCents), Money(balanceCents))
+}
+
+// Money formats cents as yuan with two decimals.
+func Money(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
+}
+
+// DeliveryLine is what arrived of one brand of an order.
+type DeliveryLine struct {
+	Brand     string
+	Delivered int
+}
+
+// ValidateDelivery checks the lines of a delivery: each brand once, whole cartons from 0 to
+// MaxCartons. Whether a brand is in the order and delivered at most what was granted is checked
+// against the order itself.
+func ValidateDelivery(lines []DeliveryLine) error {
+	fields := map[string]string{}
+	if len(lines) > MaxLines {
+		fields["lines"] = fmt.Sprintf("want at most %d lines", MaxLines)
+	}
+	seen := map[string]int{}
+	for i, l := range lines {
+		if l.Brand == "" {
+			fields[fmt.Sprintf("lines[%d].brand", i)] = "required"
+		} else if j, dup := seen[l.Brand]; dup {
+			fields[fmt.Sprintf("lines[%d].brand", i)] = fmt.Sprintf("%s is also line %d: one line per brand", l.Brand, j)
+		}
+		seen[l.Brand] = i
+		if l.Delivered < 0 || l.Delivered > MaxCartons {
+			fields[fmt.Sprintf("lines[%d].delivered", i)] = fmt.Sprintf("want 0 to %d whole cartons", MaxCartons)
+		}
+	}
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// SalesLine is one delivered order line as the history records it: what was requested (the
+// uncensored demand), the limit it met, what was granted and what was delivered. Day is the outlet's
+// order day in the cycle's week.
+type SalesLine struct {
+	OrderID   int64
+	Day       time.Time
+	Outlet    string // licence number
+	Brand     string // code
+	Requested int
+	Granted   int
+	Delivered int
+	Limit     *int // the remaining limit when ordered; nil if none
+	Limited   bool // granted less than requested
+}

@@ -1,0 +1,40 @@
+package ordering
+
+import (
+	"testing"
+	"time"
+)
+
+func TestMoney(t *testing.T) {
+	for cents, want := range map[int64]string{0: "0.00", 5: "0.05", 1999: "19.99", 100000: "1000.00", -250: "-2.50"} {
+		if got := Money(cents); got != want {
+			t.Errorf("Money(%d) = %q; want %q", cents, got, want)
+		}
+	}
+	if got, want := InsufficientBalance(2000, 1500), "insufficient balance: the order is 20.00, the balance 15.00"; got != want {
+		t.Errorf("InsufficientBalance = %q; want %q", got, want)
+	}
+}
+
+func TestValidateDelivery(t *testing.T) {
+	if err := ValidateDelivery(nil); err != nil {
+		t.Errorf("no lines (all as granted) = %v; want valid", err)
+	}
+	err := ValidateDelivery([]DeliveryLine{{Brand: "A", Delivered: 0}, {Brand: "", Delivered: 1}, {Brand: "A", Delivered: MaxCartons + 1}})
+	v, ok := err.(*ValidationError)
+	if !ok || v.Fields["lines[1].brand"] != "required" || v.Fields["lines[2].brand"] == "" || v.Fields["lines[2].delivered"] == "" ||
+		v.Fields["lines[0].delivered"] != "" {
+		t.Errorf("ValidateDelivery = %v; want lines[1].brand, lines[2].brand and lines[2].delivered", err)
+	}
+}
+
+func TestOutboxBatchDays(t *testing.T) {
+	d := func(day int) time.Time { return time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC) }
+	b := OutboxBatch{Lines: []SalesLine{{Day: d(20)}, {Day: d(16)}, {Day: d(23)}}}
+	if first, last := b.Days(); !first.Equal(d(16)) || !last.Equal(d(23)) {
+		t.Errorf("Days = %v, %v; want the 16th and the 23rd", first, last)
+	}
+	if first, last := (OutboxBatch{}).Days(); !first.IsZero() || !last.IsZero() {
+		t.Errorf("Days of an empty batch = %v, %v; want zero times", first, last)
+	}
+}
