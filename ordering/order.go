@@ -55,6 +55,7 @@ type Line struct {
 	Requested  int
 	Granted    int
 	Limit      *int // the remaining limit when ordered; nil if none
+	Delivered  *int // what arrived; nil until the order is delivered
 	PriceCents int64
 	Reason     LimitReason // why Granted < Requested; "" when it is not
 }

@@ -38,3 +38,28 @@ func TestOutboxBatchDays(t *testing.T) {
 		t.Errorf("Days of an empty batch = %v, %v; want zero times", first, last)
 	}
 }
+
+func TestValidateSupply(t *testing.T) {
+	neg := -1
+	err := ValidateSupply([]SupplyLine{{Brand: "A"}, {Brand: "A", SupplyCartons: &neg}},
+		[]OutletLimit{{Outlet: "L1", Brand: "A", Cartons: 2}, {Outlet: "L1", Brand: "A", Cartons: -1}, {Brand: "B"}})
+	v, ok := err.(*ValidationError)
+	want := []string{"plan[1].brand", "plan[1].supply_cartons", "limits[1]", "limits[1].cartons", "limits[2].outlet"}
+	if !ok {
+		t.Fatalf("ValidateSupply = %v; want a validation error", err)
+	}
+	for _, f := range want {
+		if v.Fields[f] == "" {
+			t.Errorf("no error on %s in %v", f, v.Fields)
+		}
+	}
+	if len(v.Fields) != len(want) {
+		t.Errorf("fields %v; want exactly %v", v.Fields, want)
+	}
+	if err := ValidateSupply([]SupplyLine{{Brand: "A", OnSale: true}}, []OutletLimit{{Outlet: "L1", Brand: "A", Cartons: 0}}); err != nil {
+		t.Errorf("a valid publication = %v", err)
+	}
+	if err := ValidateSupply(nil, nil); err == nil {
+		t.Error("an empty publication is valid; want an error")
+	}
+}

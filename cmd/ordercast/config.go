@@ -97,6 +97,7 @@ type serveConfig struct {
 	MaxBody         int64
 	WindowCloseHour int    // order windows close at this hour on the evening before the order day
 	TimeZone        string // the region's time zone, for order windows
+	RelayEvery      time.Duration
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -121,6 +122,10 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	errs = append(errs, err)
 	fs.IntVar(&c.WindowCloseHour, "window-close-hour", int(closeHour),
 		"order windows close at this hour (0-23) on the evening before the outlet's order day (env ORDERCAST_WINDOW_CLOSE_HOUR)")
+	relayEvery, err := envDuration(getenv, "ORDERCAST_RELAY_INTERVAL", 2*time.Second)
+	errs = append(errs, err)
+	fs.DurationVar(&c.RelayEvery, "relay-interval", relayEvery,
+		"how often delivered lines are relayed from the outbox to ClickHouse (env ORDERCAST_RELAY_INTERVAL)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
 		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
 	return errors.Join(errs...)
@@ -139,6 +144,9 @@ func (c serveConfig) validate() error {
 	}
 	if c.MaxBody <= 0 {
 		errs = append(errs, errors.New("-max-body: must be positive"))
+	}
+	if c.RelayEvery <= 0 {
+		errs = append(errs, errors.New("-relay-interval: must be positive"))
 	}
 	if c.ReadyTimeout <= 0 {
 		errs = append(errs, errors.New("-ready-timeout: must be positive"))

@@ -29,7 +29,10 @@ func (k cycleKeeper) ensure(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// run ensures the cycles and deletes expired idempotency keys every interval until ctx is done,
+// outboxRetention is how long relayed outbox rows are kept, for inspection, before they are deleted.
+const outboxRetention = 7 * 24 * time.Hour
+
+// run ensures the cycles, deletes expired idempotency keys and old relayed outbox rows every interval until ctx is done,
 // logging failures (the next tick retries).
 func (k cycleKeeper) run(ctx context.Context, every time.Duration, now func() time.Time) {
 	t := time.NewTicker(every)
@@ -46,6 +49,11 @@ func (k cycleKeeper) run(ctx context.Context, every time.Duration, now func() ti
 				k.log.Warn("delete expired idempotency keys", "err", err)
 			} else if n > 0 {
 				k.log.Info("deleted expired idempotency keys", "keys", n)
+			}
+			if n, err := k.store.DeleteRelayed(ctx, now().Add(-outboxRetention)); err != nil {
+				k.log.Warn("delete relayed outbox rows", "err", err)
+			} else if n > 0 {
+				k.log.Info("deleted relayed outbox rows", "rows", n)
 			}
 		}
 	}

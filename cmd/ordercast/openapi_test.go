@@ -12,7 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
+	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
 
 // Every /api/v1 route the server registers is in the OpenAPI document with its method, and every
@@ -23,6 +25,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if err := ret.WithScans(nil, nil, reg); err != nil {
 		t.Fatal(err)
 	}
+	ret.WithOverviews(retailerpg.New(nil), retailerch.New(nil))
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
 		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, orderingapi.New(nil, nil, nil, time.Now)}})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ordercast/ordercast/deploy/stores"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
+	"github.com/ordercast/ordercast/ordering"
+	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
@@ -65,7 +67,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	retailerAPI := retailerapi.New(sessions, outlets, time.Now)
 
 	reg := newRegistry()
-	if err := retailerAPI.WithScans(retailerch.New(ch), outlets, reg); err != nil {
+	scans := retailerch.New(ch)
+	if err := retailerAPI.WithScans(scans, outlets, reg); err != nil {
+		return err
+	}
+	retailerAPI.WithOverviews(outlets, scans)
+	if err := retailerAPI.WithLoginMetrics(reg); err != nil {
 		return err
 	}
 	policy, err := cfg.windowPolicy()
@@ -78,7 +85,21 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	go cycles.run(ctx, time.Hour, time.Now)
+	cutoff, err := newCutoffJob(orders, log, reg)
+	if err != nil {
+		return err
+	}
+	go cutoff.run(ctx, time.Minute, time.Now)
+	relayObserver, err := newRelayMetrics(reg)
+	if err != nil {
+		return err
+	}
+	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
+	go relay.Run(ctx, cfg.RelayEvery)
 	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
+	if err := orderingAPI.WithMetrics(reg); err != nil {
+		return err
+	}
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,

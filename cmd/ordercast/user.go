@@ -18,7 +18,7 @@ const userSummary = "Manages users (for administrators):\n" +
 	"  ordercast user add -username NAME -role ROLE [-outlet LICENCE | -manager CODE | -manufacturer CODE] -password-file F\n" +
 	"  ordercast user passwd -username NAME -password-file F     (revokes the user's sessions)\n" +
 	"  ordercast user disable -username NAME                      (revokes the user's sessions)\n" +
-	"Roles: retailer (one outlet), manager (an account manager's outlets), planner, admin, manufacturer.\n" +
+	"Roles: retailer (one outlet), manager (an account manager's outlets), planner, admin, manufacturer, logistics.\n" +
 	"The password is the first line of F; use -password-file /dev/stdin to pipe it in. It is never a flag,\n" +
 	"so it does not show in the process list."
 
@@ -46,7 +46,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 	var role, passwordFile string
 	fs.StringVar(&u.Username, "username", "", "the user's login name (required)")
 	if verb == "add" {
-		fs.StringVar(&role, "role", "", "retailer, manager, planner, admin or manufacturer (required)")
+		fs.StringVar(&role, "role", "", "retailer, manager, planner, admin, manufacturer or logistics (required)")
 		fs.StringVar(&u.Outlet, "outlet", "", "licence number of a retailer's outlet")
 		fs.StringVar(&u.Manager, "manager", "", "account manager code of a manager")
 		fs.StringVar(&u.Manufacturer, "manufacturer", "", "manufacturer code of a manufacturer's user")

@@ -1,6 +1,8 @@
 // Package httpapi is the ordering domain's HTTP adapter: an outlet's catalogue for the cycle it orders
 // in (price, limit, remaining, suggested quantity), placing, editing and cancelling its order, and its
-// order history, under /api/v1/outlets/{id}. POSTs need an Idempotency-Key header.
+// order history, under /api/v1/outlets/{id}; a cycle's windows, supply plan and orders for planners and
+// logistics, the planner's publication of supply and per-outlet limits, and deliveries, under
+// /api/v1/cycles/{week} and /api/v1/orders/{id}. POSTs need an Idempotency-Key header.
 //
 // Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
 // (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
@@ -61,6 +63,7 @@ type Store interface {
 	OrderStore
 	OrderReader
 	IdempotencyStore
+	CycleStore
 }
 
 // Handler serves the ordering routes.
@@ -69,6 +72,7 @@ type Handler struct {
 	store   Store
 	demand  DemandSource
 	now     func() time.Time
+	metrics *orderMetrics // nil: not counted (WithMetrics)
 }
 
 // New returns a Handler. now is the clock (time.Now outside tests).
@@ -86,6 +90,10 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.GET("/outlets/:id/orders", h.listOrders)
 	authed.GET("/outlets/:id/orders/:order", h.getOrder)
 	authed.DELETE("/outlets/:id/orders/:order", h.cancelOrder)
+	authed.GET("/cycles/:week", h.getCycle)
+	authed.PUT("/cycles/:week/supply", h.publishSupply)
+	authed.GET("/cycles/:week/orders", h.cycleOrders)
+	authed.POST("/orders/:order/delivery", h.deliver, h.idempotent)
 }
 
 // outlet resolves the :id of the path to an outlet the caller may see; with write set, only the
@@ -200,6 +208,7 @@ type lineJSON struct {
 	Requested  int    `json:"requested"`
 	Granted    int    `json:"granted"`
 	Limit      *int   `json:"limit,omitempty"`
+	Delivered  *int   `json:"delivered,omitempty"`
 	PriceCents int64  `json:"price_cents"`
 	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, not_on_sale
 }
@@ -209,7 +218,7 @@ func orderOf(o postgres.Order) orderJSON {
 		Reason: o.Reason, TotalCents: o.TotalCents, Version: o.Version, UpdatedAt: o.UpdatedAt.UTC(), Lines: []lineJSON{}}
 	for _, l := range o.Lines {
 		out.Lines = append(out.Lines, lineJSON{Brand: l.Brand, Requested: l.Requested, Granted: l.Granted,
-			Limit: l.Limit, PriceCents: l.PriceCents, Limited: string(l.Reason)})
+			Limit: l.Limit, Delivered: l.Delivered, PriceCents: l.PriceCents, Limited: string(l.Reason)})
 	}
 	return out
 }
@@ -228,6 +237,7 @@ func (h *Handler) placeOrder(c echo.Context) error {
 		reqs[i] = ordering.LineRequest{Brand: strings.TrimSpace(l.Brand), Requested: l.Quantity}
 	}
 	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, req.AllOrNothing, h.now())
+	h.metrics.observe(order, created, len(reqs), err)
 	if err != nil {
 		return httpError(err)
 	}

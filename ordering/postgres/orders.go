@@ -359,7 +359,7 @@ func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
 		o.Reason = *reason
 	}
 	rows, err := tx.Query(ctx, `SELECT b.code, l.brand_id, l.requested_cartons, l.granted_cartons, l.limit_cartons,
-			l.price_cents, coalesce(l.limited_reason, '')
+			l.delivered_cartons, l.price_cents, coalesce(l.limited_reason, '')
 		FROM order_lines l JOIN brands b ON b.id = l.brand_id WHERE l.order_id = $1 ORDER BY b.code`, orderID)
 	if err != nil {
 		return Order{}, err
@@ -367,7 +367,7 @@ func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
 	for rows.Next() {
 		var l ordering.Line
 		var reason string
-		if err := rows.Scan(&l.Brand, &l.BrandID, &l.Requested, &l.Granted, &l.Limit, &l.PriceCents, &reason); err != nil {
+		if err := rows.Scan(&l.Brand, &l.BrandID, &l.Requested, &l.Granted, &l.Limit, &l.Delivered, &l.PriceCents, &reason); err != nil {
 			return Order{}, err
 		}
 		l.Reason = ordering.LimitReason(reason)

@@ -1,6 +1,6 @@
 // Package httpapi is the retailer domain's HTTP adapter: sessions (log in, log out), the bearer-token
-// authentication every other route sits behind, outlet profiles and terminal scan uploads, under
-// /api/v1.
+// authentication every other route sits behind, outlet profiles, the outlet list an account manager
+// watches (status, last order, uploads, balance) and terminal scan uploads, under /api/v1.
 //
 // Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
 // (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
@@ -9,6 +9,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -32,6 +34,25 @@ type Handler struct {
 	outlets  OutletReader
 	now      func() time.Time
 	scans    *scanUploads // nil: no scan uploads (WithScans)
+
+	overviews OverviewReader // nil: no outlet list (WithOverviews)
+	uploads   UploadReader
+
+	loginFailures *prometheus.CounterVec // reason; nil: not counted (WithLoginMetrics)
+}
+
+// WithLoginMetrics registers ordercast_login_failures_total{reason} on reg and counts failed logins
+// from then on: invalid_credentials, too_many_attempts (throttled), error.
+func (h *Handler) WithLoginMetrics(reg prometheus.Registerer) error {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ordercast_login_failures_total",
+		Help: "Failed logins by reason: invalid_credentials, too_many_attempts (throttled), error.",
+	}, []string{"reason"})
+	if err := reg.Register(c); err != nil {
+		return err
+	}
+	h.loginFailures = c
+	return nil
 }
 
 // New returns a Handler. now is the clock (time.Now outside tests).
@@ -48,6 +69,10 @@ func (h *Handler) Register(public, authed *echo.Group) {
 	authed.GET("/outlets/:id", h.outlet)
 	if h.scans != nil {
 		authed.POST("/outlets/:id/scans", h.uploadScans)
+	}
+	if h.overviews != nil {
+		authed.GET("/outlets", h.listOutlets)
+		authed.GET("/outlets/:id/scans", h.listScanBatches)
 	}
 }
 
@@ -112,6 +137,16 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	s, err := h.sessions.Login(c.Request().Context(), req.Username, req.Password, h.now())
 	if err != nil {
+		if h.loginFailures != nil {
+			reason := "error"
+			switch {
+			case errors.Is(err, retailer.ErrInvalidCredentials):
+				reason = "invalid_credentials"
+			case errors.Is(err, retailer.ErrTooManyAttempts):
+				reason = "too_many_attempts"
+			}
+			h.loginFailures.WithLabelValues(reason).Inc()
+		}
 		return httpError(err)
 	}
 	return c.JSON(http.StatusCreated, sessionResponse{Token: s.Token, ExpiresAt: s.ExpiresAt.UTC(), User: userOf(s.Principal)})

@@ -25,26 +25,80 @@ func visibleOutlets(p retailer.Principal, arg int) (string, any) {
 	return fmt.Sprintf("($%d::bigint IS NULL)", arg), int64(0) // sees none
 }
 
+// profileColumns are the columns of a profile, on outlets o and account_managers m, in scanProfile's order.
+const profileColumns = `o.id, o.licence_no, o.name, o.address, o.area, o.business_format, o.locality,
+	o.market_type, coalesce(m.code, ''), coalesce(m.name, ''), o.route, o.order_day, o.grade, o.credit_level,
+	o.benchmark, o.collection_point, o.balance_cents, o.status`
+
+// profileScan scans profileColumns (then extra destinations) into a profile.
+type profileScan struct {
+	pr                       retailer.Profile
+	format, locality, status string
+	orderDay                 int16
+}
+
+func (s *profileScan) dest(extra ...any) []any {
+	pr := &s.pr
+	return append([]any{&pr.ID, &pr.Licence, &pr.Name, &pr.Address, &pr.Area, &s.format, &s.locality,
+		&pr.MarketType, &pr.Manager, &pr.ManagerName, &pr.Route, &s.orderDay, &pr.Grade, &pr.CreditLevel,
+		&pr.Benchmark, &pr.CollectionPoint, &pr.BalanceCents, &s.status}, extra...)
+}
+
+func (s *profileScan) profile() retailer.Profile {
+	pr := s.pr
+	pr.Format, pr.Rural, pr.Status = retailer.Format(s.format), s.locality == "rural", retailer.Status(s.status)
+	pr.OrderDay = time.Weekday(s.orderDay % 7)
+	return pr
+}
+
 // Outlet returns the profile of outlet id if p may see it, or an error wrapping retailer.ErrNotFound.
 func (s *Store) Outlet(ctx context.Context, p retailer.Principal, id int64) (retailer.Profile, error) {
 	cond, arg := visibleOutlets(p, 2)
-	var pr retailer.Profile
-	var format, locality, status string
-	var orderDay int16
-	err := s.pool.QueryRow(ctx, `SELECT o.id, o.licence_no, o.name, o.address, o.area, o.business_format, o.locality,
-			o.market_type, coalesce(m.code, ''), coalesce(m.name, ''), o.route, o.order_day, o.grade, o.credit_level,
-			o.benchmark, o.collection_point, o.balance_cents, o.status
+	var scan profileScan
+	err := s.pool.QueryRow(ctx, `SELECT `+profileColumns+`
 		FROM outlets o LEFT JOIN account_managers m ON m.id = o.manager_id
-		WHERE o.id = $1 AND `+cond, id, arg).Scan(&pr.ID, &pr.Licence, &pr.Name, &pr.Address, &pr.Area, &format, &locality,
-		&pr.MarketType, &pr.Manager, &pr.ManagerName, &pr.Route, &orderDay, &pr.Grade, &pr.CreditLevel,
-		&pr.Benchmark, &pr.CollectionPoint, &pr.BalanceCents, &status)
+		WHERE o.id = $1 AND `+cond, id, arg).Scan(scan.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return retailer.Profile{}, fmt.Errorf("%w: outlet %d", retailer.ErrNotFound, id)
 	}
 	if err != nil {
 		return retailer.Profile{}, fmt.Errorf("postgresql: read outlet: %w", err)
 	}
-	pr.Format, pr.Rural, pr.Status = retailer.Format(format), locality == "rural", retailer.Status(status)
-	pr.OrderDay = time.Weekday(orderDay % 7)
-	return pr, nil
+	return scan.profile(), nil
+}
+
+// Overviews returns the outlets p may see with ids above afterID, in id order, at most limit of them,
+// each with its last order; status, when not empty, keeps only outlets in that status. Upload figures
+// come from the history store and are left zero here.
+func (s *Store) Overviews(ctx context.Context, p retailer.Principal, afterID int64, limit int, status retailer.Status) ([]retailer.Overview, error) {
+	cond, arg := visibleOutlets(p, 1)
+	rows, err := s.pool.Query(ctx, `SELECT `+profileColumns+`, lo.id, c.week_start, lo.status, lo.updated_at
+		FROM outlets o LEFT JOIN account_managers m ON m.id = o.manager_id
+		LEFT JOIN LATERAL (SELECT id, cycle_id, status, updated_at FROM orders
+			WHERE outlet_id = o.id ORDER BY id DESC LIMIT 1) lo ON true
+		LEFT JOIN cycles c ON c.id = lo.cycle_id
+		WHERE `+cond+` AND o.id > $2 AND ($3 = '' OR o.status = $3) ORDER BY o.id LIMIT $4`,
+		arg, afterID, string(status), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: list outlets: %w", err)
+	}
+	var out []retailer.Overview
+	for rows.Next() {
+		var scan profileScan
+		var orderID *int64
+		var week, updated *time.Time
+		var orderStatus *string
+		if err := rows.Scan(scan.dest(&orderID, &week, &orderStatus, &updated)...); err != nil {
+			return nil, fmt.Errorf("postgresql: list outlets: %w", err)
+		}
+		v := retailer.Overview{Profile: scan.profile()}
+		if orderID != nil {
+			v.LastOrder = &retailer.LastOrder{ID: *orderID, Week: *week, Status: *orderStatus, UpdatedAt: *updated}
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgresql: list outlets: %w", err)
+	}
+	return out, nil
 }

@@ -1,0 +1,255 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/ordering/postgres"
+	"github.com/ordercast/ordercast/retailer"
+)
+
+// CycleStore is what the planners' and logistics' routes need of PostgreSQL (ordering/postgres.Store).
+type CycleStore interface {
+	Cycle(ctx context.Context, weekStart time.Time) (postgres.CycleView, error)
+	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]postgres.Order, error)
+	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
+	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (postgres.Order, error)
+}
+
+var errRole = errors.New("ordering: your role may not do this")
+
+// requireRole answers 403 unless the caller has one of roles.
+func requireRole(c echo.Context, roles ...retailer.Role) (retailer.Principal, error) {
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	for _, r := range roles {
+		if p.Role == r {
+			return p, nil
+		}
+	}
+	return p, &echo.HTTPError{Code: http.StatusForbidden, Message: "your role may not do this",
+		Internal: problem{"forbidden", fmt.Errorf("%w: %s", errRole, p.Role)}}
+}
+
+// week parses the :week of the path: the Monday of the cycle's week.
+func week(c echo.Context) (time.Time, error) {
+	w, err := time.Parse(time.DateOnly, c.Param("week"))
+	if err != nil || w.Weekday() != time.Monday {
+		return w, httpError(&ordering.ValidationError{Fields: map[string]string{
+			"week": fmt.Sprintf("%q: want the Monday of the cycle's week as YYYY-MM-DD", c.Param("week"))}})
+	}
+	return w, nil
+}
+
+type cycleJSON struct {
+	Week    string         `json:"week"`
+	Status  string         `json:"status"`
+	Windows []windowState  `json:"windows"`
+	Supply  []supplyJSON   `json:"supply"`
+	Orders  map[string]int `json:"orders"` // by status
+}
+
+type windowState struct {
+	OrderDay string    `json:"order_day"`
+	OpensAt  time.Time `json:"opens_at"`
+	ClosesAt time.Time `json:"closes_at"`
+	CutOff   bool      `json:"cut_off"`
+}
+
+type supplyJSON struct {
+	Brand         string     `json:"brand"`
+	OnSale        bool       `json:"on_sale"`
+	SupplyCartons *int       `json:"supply_cartons"`
+	PerOutletCap  *int       `json:"per_outlet_cap"`
+	PublishedAt   *time.Time `json:"published_at,omitempty"`
+	Limits        int        `json:"limits"`
+	LimitCartons  int        `json:"limit_cartons"`
+	UsedCartons   int        `json:"used_cartons"`
+}
+
+func (h *Handler) getCycle(c echo.Context) error {
+	if _, err := requireRole(c, retailer.RolePlanner, retailer.RoleAdmin, retailer.RoleLogistics); err != nil {
+		return err
+	}
+	w, err := week(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.store.Cycle(c.Request().Context(), w)
+	if err != nil {
+		return httpError(err)
+	}
+	out := cycleJSON{Week: v.WeekStart.Format(time.DateOnly), Status: string(v.Status), Windows: []windowState{},
+		Supply: []supplyJSON{}, Orders: map[string]int{}}
+	for _, w := range v.Windows {
+		out.Windows = append(out.Windows, windowState{OrderDay: strings.ToLower(w.OrderDay.String()),
+			OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), CutOff: w.Closed})
+	}
+	for _, s := range v.Supply {
+		j := supplyJSON{Brand: s.Brand, OnSale: s.OnSale, SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap,
+			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons}
+		if !s.PublishedAt.IsZero() {
+			t := s.PublishedAt.UTC()
+			j.PublishedAt = &t
+		}
+		out.Supply = append(out.Supply, j)
+	}
+	for status, n := range v.Orders {
+		out.Orders[string(status)] = n
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type supplyRequest struct {
+	Plan []struct {
+		Brand         string `json:"brand"`
+		OnSale        *bool  `json:"on_sale"`
+		SupplyCartons *int   `json:"supply_cartons"`
+		PerOutletCap  *int   `json:"per_outlet_cap"`
+	} `json:"plan"`
+	Limits []struct {
+		Outlet      string `json:"outlet"`
+		Brand       string `json:"brand"`
+		Cartons     int    `json:"cartons"`
+		Explanation string `json:"explanation"`
+	} `json:"limits"`
+}
+
+// publishSupply is the planner's PUT of a cycle's supply plan and per-outlet limits: the brands named
+// are set as given (on sale unless on_sale is false), the limits named replace those outlets' limits.
+// It is one transaction: all of it or, on any error, none.
+func (h *Handler) publishSupply(c echo.Context) error {
+	p, err := requireRole(c, retailer.RolePlanner, retailer.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	w, err := week(c)
+	if err != nil {
+		return err
+	}
+	var req supplyRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	plan := make([]ordering.SupplyLine, len(req.Plan))
+	for i, l := range req.Plan {
+		plan[i] = ordering.SupplyLine{Brand: strings.TrimSpace(l.Brand), OnSale: l.OnSale == nil || *l.OnSale,
+			SupplyCartons: l.SupplyCartons, PerOutletCap: l.PerOutletCap}
+	}
+	limits := make([]ordering.OutletLimit, len(req.Limits))
+	for i, l := range req.Limits {
+		limits[i] = ordering.OutletLimit{Outlet: strings.TrimSpace(l.Outlet), Brand: strings.TrimSpace(l.Brand),
+			Cartons: l.Cartons, Explanation: l.Explanation}
+	}
+	if err := ordering.ValidateSupply(plan, limits); err != nil {
+		return httpError(err)
+	}
+	ctx := c.Request().Context()
+	v, err := h.store.Cycle(ctx, w)
+	if err != nil {
+		return httpError(err)
+	}
+	if v.Status == ordering.Closed {
+		return httpError(fmt.Errorf("%w: the cycle is closed", ordering.ErrConflict))
+	}
+	if err := h.store.PublishSupply(ctx, v.ID, p.UserID, plan, limits, "manual", h.now()); err != nil {
+		return httpError(err)
+	}
+	return h.getCycle(c)
+}
+
+type cycleOrderPage struct {
+	Orders []orderJSON `json:"orders"`
+	Next   string      `json:"next,omitempty"` // the query of the next page
+}
+
+func (h *Handler) cycleOrders(c echo.Context) error {
+	if _, err := requireRole(c, retailer.RolePlanner, retailer.RoleAdmin, retailer.RoleLogistics); err != nil {
+		return err
+	}
+	w, err := week(c)
+	if err != nil {
+		return err
+	}
+	limit, after := 50, int64(0)
+	fields := map[string]string{}
+	if v := c.QueryParam("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxPageSize {
+			fields["limit"] = fmt.Sprintf("want 1 to %d", MaxPageSize)
+		}
+	}
+	if v := c.QueryParam("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			fields["after"] = "want an order id"
+		}
+	}
+	status := ordering.OrderStatus(c.QueryParam("status"))
+	switch status {
+	case "", ordering.Submitted, ordering.Paid, ordering.Delivered, ordering.Cancelled, ordering.Failed, ordering.Confirmed:
+	default:
+		fields["status"] = "want submitted, confirmed, paid, delivered, cancelled or failed"
+	}
+	if len(fields) > 0 {
+		return httpError(&ordering.ValidationError{Fields: fields})
+	}
+	orders, err := h.store.CycleOrders(c.Request().Context(), w, status, after, limit)
+	if err != nil {
+		return httpError(err)
+	}
+	page := cycleOrderPage{Orders: make([]orderJSON, len(orders))}
+	for i, o := range orders {
+		page.Orders[i] = orderOf(o)
+	}
+	if len(orders) == limit {
+		page.Next = fmt.Sprintf("?status=%s&limit=%d&after=%d", status, limit, orders[len(orders)-1].ID)
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+type deliveryRequest struct {
+	Lines []struct {
+		Brand     string `json:"brand"`
+		Delivered int    `json:"delivered"`
+	} `json:"lines"`
+}
+
+// deliver records the delivery of a paid order (logistics): lines lists the brands that arrived short
+// of what was granted; every other line, or all of them when there is no body, arrived as granted.
+func (h *Handler) deliver(c echo.Context) error {
+	if _, err := requireRole(c, retailer.RoleLogistics, retailer.RoleAdmin); err != nil {
+		return err
+	}
+	id, err := h.orderID(c)
+	if err != nil {
+		return err
+	}
+	var req deliveryRequest
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err // a body over the limit: rendered as 413
+	}
+	if len(bytes.TrimSpace(body)) > 0 { // no body: everything arrived as granted
+		c.Request().Body = io.NopCloser(bytes.NewReader(body))
+		if err := c.Bind(&req); err != nil {
+			return err
+		}
+	}
+	lines := make([]ordering.DeliveryLine, len(req.Lines))
+	for i, l := range req.Lines {
+		lines[i] = ordering.DeliveryLine{Brand: strings.TrimSpace(l.Brand), Delivered: l.Delivered}
+	}
+	o, err := h.store.Deliver(c.Request().Context(), id, lines, h.now())
+	if err != nil {
+		return httpError(err)
+	}
+	return c.JSON(http.StatusOK, orderOf(o))
+}

@@ -1,0 +1,57 @@
+package ordering
+
+import "fmt"
+
+// MaxLimits bounds the per-outlet limits one publication carries.
+const MaxLimits = 500_000
+
+// ValidateSupply checks a supply plan and per-outlet limits as a planner publishes them: each brand
+// once in the plan, quantities whole and not negative, each outlet and brand once among the limits.
+// Whether the brands and outlets exist is checked against the store.
+func ValidateSupply(plan []SupplyLine, limits []OutletLimit) error {
+	fields := map[string]string{}
+	if len(plan) == 0 && len(limits) == 0 {
+		fields["plan"] = "give a plan, limits or both"
+	}
+	seen := map[string]int{}
+	for i, l := range plan {
+		key := fmt.Sprintf("plan[%d]", i)
+		if l.Brand == "" {
+			fields[key+".brand"] = "required"
+		} else if j, dup := seen[l.Brand]; dup {
+			fields[key+".brand"] = fmt.Sprintf("%s is also plan[%d]: one line per brand", l.Brand, j)
+		}
+		seen[l.Brand] = i
+		if l.SupplyCartons != nil && *l.SupplyCartons < 0 {
+			fields[key+".supply_cartons"] = "want whole cartons, 0 or more"
+		}
+		if l.PerOutletCap != nil && *l.PerOutletCap < 0 {
+			fields[key+".per_outlet_cap"] = "want whole cartons, 0 or more"
+		}
+	}
+	if len(limits) > MaxLimits {
+		fields["limits"] = fmt.Sprintf("want at most %d limits in one publication", MaxLimits)
+	}
+	type pair struct{ outlet, brand string }
+	seenLimit := map[pair]int{}
+	for i, l := range limits {
+		key := fmt.Sprintf("limits[%d]", i)
+		if l.Outlet == "" {
+			fields[key+".outlet"] = "required"
+		}
+		if l.Brand == "" {
+			fields[key+".brand"] = "required"
+		}
+		if j, dup := seenLimit[pair{l.Outlet, l.Brand}]; dup && l.Outlet != "" && l.Brand != "" {
+			fields[key] = fmt.Sprintf("outlet %s, brand %s is also limits[%d]", l.Outlet, l.Brand, j)
+		}
+		seenLimit[pair{l.Outlet, l.Brand}] = i
+		if l.Cartons < 0 || l.Cartons > MaxCartons {
+			fields[key+".cartons"] = fmt.Sprintf("want 0 to %d whole cartons", MaxCartons)
+		}
+	}
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
