@@ -74,6 +74,12 @@ type supplyJSON struct {
 	Limits        int        `json:"limits"`
 	LimitCartons  int        `json:"limit_cartons"`
 	UsedCartons   int        `json:"used_cartons"`
+	Requested     int        `json:"requested_cartons"`
+	Granted       int        `json:"granted_cartons"`
+	FillRate      float64    `json:"fill_rate"`
+	Eligible      int        `json:"eligible_outlets"`
+	Covered       int        `json:"covered_outlets"`
+	Coverage      float64    `json:"coverage"`
 }
 
 func (h *Handler) getCycle(c echo.Context) error {
@@ -96,7 +102,8 @@ func (h *Handler) getCycle(c echo.Context) error {
 	}
 	for _, s := range v.Supply {
 		j := supplyJSON{Brand: s.Brand, OnSale: s.OnSale, SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap,
-			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons}
+			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons, Requested: s.Requested,
+			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()}
 		if !s.PublishedAt.IsZero() {
 			t := s.PublishedAt.UTC()
 			j.PublishedAt = &t

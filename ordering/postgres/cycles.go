@@ -24,6 +24,29 @@ type SupplyState struct {
 	Limits       int       // outlets with a limit of the brand
 	LimitCartons int       // their limits added up
 	UsedCartons  int       // what live and paid orders hold of them
+
+	// What the cycle's orders (not cancelled or failed) asked for and were granted of the brand.
+	Requested, Granted int
+	// Eligible is the active outlets with a limit of the brand; Covered those of them granted at
+	// least one carton. Covered ÷ Eligible is the scarce-brand coverage (紧俏品牌覆盖率).
+	Eligible, Covered int
+}
+
+// FillRate is Granted ÷ Requested: the share of what retailers asked for that they got (1 when
+// nothing was requested).
+func (s SupplyState) FillRate() float64 {
+	if s.Requested == 0 {
+		return 1
+	}
+	return float64(s.Granted) / float64(s.Requested)
+}
+
+// Coverage is Covered ÷ Eligible (0 with no eligible outlet).
+func (s SupplyState) Coverage() float64 {
+	if s.Eligible == 0 {
+		return 0
+	}
+	return float64(s.Covered) / float64(s.Eligible)
 }
 
 // CycleView is a cycle with its windows and its supply plan, as a planner sees it.
@@ -63,20 +86,29 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (CycleView, erro
 		if err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT b.code, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap, sp.published_at,
-				count(l.outlet_id), coalesce(sum(l.limit_cartons), 0), coalesce(sum(l.used_cartons), 0)
+		rows, err = tx.Query(ctx, `WITH lim AS (
+				SELECT l.brand_id, count(*) AS n, sum(l.limit_cartons) AS limits, sum(l.used_cartons) AS used,
+					count(*) FILTER (WHERE t.status = 'active') AS eligible,
+					count(*) FILTER (WHERE t.status = 'active' AND l.used_cartons > 0) AS covered
+				FROM outlet_limits l JOIN outlets t ON t.id = l.outlet_id WHERE l.cycle_id = $1 GROUP BY l.brand_id),
+			ord AS (
+				SELECT ol.brand_id, sum(ol.requested_cartons) AS requested, sum(ol.granted_cartons) AS granted
+				FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+				WHERE o.cycle_id = $1 AND o.status NOT IN ('cancelled', 'failed') GROUP BY ol.brand_id)
+			SELECT b.code, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap, sp.published_at,
+				coalesce(lim.n, 0), coalesce(lim.limits, 0), coalesce(lim.used, 0),
+				coalesce(ord.requested, 0), coalesce(ord.granted, 0), coalesce(lim.eligible, 0), coalesce(lim.covered, 0)
 			FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
-			LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = sp.brand_id
-			WHERE sp.cycle_id = $1
-			GROUP BY b.code, b.price_class, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap, sp.published_at
-			ORDER BY b.price_class, b.code`, v.ID)
+			LEFT JOIN lim ON lim.brand_id = sp.brand_id LEFT JOIN ord ON ord.brand_id = sp.brand_id
+			WHERE sp.cycle_id = $1 ORDER BY b.price_class, b.code`, v.ID)
 		if err != nil {
 			return err
 		}
 		v.Supply, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SupplyState, error) {
 			var s SupplyState
 			var published *time.Time
-			err := r.Scan(&s.Brand, &s.OnSale, &s.SupplyCartons, &s.PerOutletCap, &published, &s.Limits, &s.LimitCartons, &s.UsedCartons)
+			err := r.Scan(&s.Brand, &s.OnSale, &s.SupplyCartons, &s.PerOutletCap, &published, &s.Limits, &s.LimitCartons,
+				&s.UsedCartons, &s.Requested, &s.Granted, &s.Eligible, &s.Covered)
 			if published != nil {
 				s.PublishedAt = *published
 			}

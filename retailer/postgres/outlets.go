@@ -102,3 +102,27 @@ func (s *Store) Overviews(ctx context.Context, p retailer.Principal, afterID int
 	}
 	return out, nil
 }
+
+// Outlets returns every outlet's master data, in licence order.
+func (s *Store) Outlets(ctx context.Context) ([]retailer.Outlet, error) {
+	rows, err := s.pool.Query(ctx, `SELECT o.licence_no, o.name, o.address, o.area, o.business_format, o.locality,
+			o.market_type, coalesce(m.code, ''), o.route, o.order_day, o.grade, o.credit_level, o.benchmark,
+			o.collection_point, o.balance_cents, o.status
+		FROM outlets o LEFT JOIN account_managers m ON m.id = o.manager_id ORDER BY o.licence_no`)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: list outlets: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (retailer.Outlet, error) {
+		var o retailer.Outlet
+		var format, locality, status string
+		var day int16
+		err := r.Scan(&o.Licence, &o.Name, &o.Address, &o.Area, &format, &locality, &o.MarketType, &o.Manager, &o.Route,
+			&day, &o.Grade, &o.CreditLevel, &o.Benchmark, &o.CollectionPoint, &o.BalanceCents, &status)
+		o.Format, o.Rural, o.Status, o.OrderDay = retailer.Format(format), locality == "rural", retailer.Status(status), time.Weekday(day%7)
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: list outlets: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ordercast/ordercast/ordering"
+)
+
+// PublishAllocation writes an allocation of one brand into the cycle of weekStart, in one transaction:
+// the brand's supply plan line (with the allocation's mode) and every outlet's limit with its
+// explanation, replacing the limits the brand had. The ordering API enforces the limits from the
+// moment it commits. The limits are loaded with COPY, so a region of 300,000 outlets publishes in
+// seconds. It returns ordering.ErrNotFound (no such cycle), ordering.ErrConflict (the cycle is closed,
+// or a limit is below what an outlet's order already holds: the error names such outlets) or a
+// *ordering.ValidationError (an unknown brand or outlet), wrapped.
+func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line ordering.SupplyLine, mode, allocationID string,
+	limits []ordering.OutletLimit, userID int64, now time.Time) error {
+	if err := ordering.ValidateSupply([]ordering.SupplyLine{line}, limits); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var cycleID, brandID int64
+		var status string
+		err := tx.QueryRow(ctx, `SELECT id, status FROM cycles WHERE week_start = $1 FOR UPDATE`, weekStart).Scan(&cycleID, &status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: no cycle in the week of %s", ordering.ErrNotFound, weekStart.Format(time.DateOnly))
+		}
+		if err != nil {
+			return err
+		}
+		if ordering.CycleStatus(status) == ordering.Closed {
+			return fmt.Errorf("%w: the cycle of %s is closed", ordering.ErrConflict, weekStart.Format(time.DateOnly))
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO supply_plans AS sp (cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap,
+				allocation_mode, published_at, published_by)
+			SELECT $1, b.id, $3, $4, $5, $6, $7, $8 FROM brands b WHERE b.code = $2
+			ON CONFLICT (cycle_id, brand_id) DO UPDATE SET on_sale = EXCLUDED.on_sale, supply_cartons = EXCLUDED.supply_cartons,
+				per_outlet_cap = EXCLUDED.per_outlet_cap, allocation_mode = EXCLUDED.allocation_mode,
+				published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by
+			RETURNING brand_id`, cycleID, line.Brand, line.OnSale, line.SupplyCartons, line.PerOutletCap, mode, now, nullID(userID)).
+			Scan(&brandID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &ordering.ValidationError{Fields: map[string]string{"brand": fmt.Sprintf("%q: no such brand", line.Brand)}}
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE allocated (licence text NOT NULL, cartons integer NOT NULL,
+			explanation text NOT NULL) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"allocated"}, []string{"licence", "cartons", "explanation"},
+			pgx.CopyFromSlice(len(limits), func(i int) ([]any, error) {
+				l := limits[i]
+				if l.Brand != line.Brand {
+					return nil, fmt.Errorf("limit %d is of brand %s, not %s", i, l.Brand, line.Brand)
+				}
+				return []any{l.Outlet, int32(l.Cartons), l.Explanation}, nil
+			})); err != nil {
+			return err
+		}
+		if err := checkAllocated(ctx, tx, cycleID, brandID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM outlet_limits l WHERE l.cycle_id = $1 AND l.brand_id = $2 AND l.used_cartons = 0
+			AND NOT EXISTS (SELECT 1 FROM allocated a JOIN outlets o ON o.licence_no = a.licence WHERE o.id = l.outlet_id)`,
+			cycleID, brandID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons, source, allocation_id, explanation)
+			SELECT $1, $2, o.id, a.cartons, 'allocation', $3, a.explanation FROM allocated a JOIN outlets o ON o.licence_no = a.licence
+			ON CONFLICT (cycle_id, brand_id, outlet_id) DO UPDATE SET limit_cartons = EXCLUDED.limit_cartons,
+				source = EXCLUDED.source, allocation_id = EXCLUDED.allocation_id, explanation = EXCLUDED.explanation`,
+			cycleID, brandID, allocationID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgresql: publish allocation %s: %w", allocationID, err)
+	}
+	return nil
+}
+
+// checkAllocated refuses limits of unknown outlets, and limits below what an outlet's orders of the
+// cycle already hold (or, for outlets left out, any such holding), naming a few of them.
+func checkAllocated(ctx context.Context, tx pgx.Tx, cycleID, brandID int64) error {
+	rows, err := tx.Query(ctx, `SELECT a.licence FROM allocated a LEFT JOIN outlets o ON o.licence_no = a.licence
+		WHERE o.id IS NULL ORDER BY a.licence LIMIT 5`)
+	if err != nil {
+		return err
+	}
+	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return &ordering.ValidationError{Fields: map[string]string{"limits": "unknown outlets " + strings.Join(unknown, ", ")}}
+	}
+	rows, err = tx.Query(ctx, `SELECT o.licence_no || ' holds ' || l.used_cartons || ', limit ' || coalesce(a.cartons, 0)
+		FROM outlet_limits l JOIN outlets o ON o.id = l.outlet_id LEFT JOIN allocated a ON a.licence = o.licence_no
+		WHERE l.cycle_id = $1 AND l.brand_id = $2 AND l.used_cartons > coalesce(a.cartons, 0)
+		ORDER BY o.licence_no LIMIT 5`, cycleID, brandID)
+	if err != nil {
+		return err
+	}
+	over, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	if len(over) > 0 {
+		return fmt.Errorf("%w: limits below what orders already hold: %s", ordering.ErrConflict, strings.Join(over, "; "))
+	}
+	return nil
+}

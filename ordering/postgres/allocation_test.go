@@ -1,0 +1,100 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ordercast/ordercast/ordering"
+)
+
+func TestPublishAllocation(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	week := ordering.WeekStart(f.now)
+	supply := 9
+	plan := ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &supply}
+	limits := []ordering.OutletLimit{
+		{Outlet: "L1", Brand: "S", Cartons: 6, Explanation: "grade 12; 6 cartons"},
+		{Outlet: "L2", Brand: "S", Cartons: 0, Explanation: "outlet closed: no allocation"},
+	}
+	if err := f.s.PublishAllocation(ctx, week, plan, "grade", "alloc-1", limits, 0, f.now); err != nil {
+		t.Fatal(err)
+	}
+	var limit, n int
+	var source, allocID, explanation, mode string
+	if err := f.pool.QueryRow(ctx, `SELECT l.limit_cartons, l.source, l.allocation_id, l.explanation, sp.allocation_mode,
+			(SELECT count(*) FROM outlet_limits WHERE cycle_id = l.cycle_id AND brand_id = l.brand_id)
+		FROM outlet_limits l JOIN supply_plans sp USING (cycle_id, brand_id) WHERE l.outlet_id = $1 AND l.cycle_id = $2`,
+		f.outlet, f.cycleID).Scan(&limit, &source, &allocID, &explanation, &mode, &n); err != nil {
+		t.Fatal(err)
+	}
+	if limit != 6 || source != "allocation" || allocID != "alloc-1" || explanation != "grade 12; 6 cartons" || mode != "grade" || n != 2 {
+		t.Errorf("published limit = %d %s %s %q mode %s, %d limits; want 6 from alloc-1 with its explanation, mode grade, 2 limits",
+			limit, source, allocID, explanation, mode, n)
+	}
+
+	// The ordering API enforces it at once.
+	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 8}}, false, f.now)
+	if err != nil || line(o, "S").Granted != 6 {
+		t.Fatalf("order of 8 under a limit of 6 = %+v, %v; want 6 granted", o, err)
+	}
+
+	// A new allocation may not go below what the order holds; nothing of it is written.
+	limits[0].Cartons = 4
+	err = f.s.PublishAllocation(ctx, week, plan, "demand", "alloc-2", limits, 0, f.now)
+	if !errors.Is(err, ordering.ErrConflict) || !strings.Contains(err.Error(), "L1 holds 6") {
+		t.Errorf("allocation below an order's holding = %v; want ErrConflict naming L1", err)
+	}
+	f.pool.QueryRow(ctx, `SELECT allocation_id FROM outlet_limits WHERE outlet_id = $1 AND cycle_id = $2`, f.outlet, f.cycleID).Scan(&allocID) //nolint:errcheck
+	if allocID != "alloc-1" {
+		t.Errorf("after a refused allocation the limit is from %s; want alloc-1 untouched", allocID)
+	}
+
+	for _, tt := range []struct {
+		name   string
+		line   ordering.SupplyLine
+		limits []ordering.OutletLimit
+		field  string
+	}{
+		{"unknown outlet", plan, []ordering.OutletLimit{{Outlet: "NOPE", Brand: "S", Cartons: 1}}, "limits"},
+		{"unknown brand", ordering.SupplyLine{Brand: "NOPE", OnSale: true}, nil, "brand"},
+		{"negative limit", plan, []ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: -1}}, "limits[0].cartons"},
+	} {
+		var invalid *ordering.ValidationError
+		if err := f.s.PublishAllocation(ctx, week, tt.line, "grade", "alloc-x", tt.limits, 0, f.now); !errors.As(err, &invalid) || invalid.Fields[tt.field] == "" {
+			t.Errorf("%s: PublishAllocation = %v; want a validation error on %s", tt.name, err, tt.field)
+		}
+	}
+	if err := f.s.PublishAllocation(ctx, week.AddDate(0, 0, 700), plan, "grade", "alloc-y", nil, 0, f.now); !errors.Is(err, ordering.ErrNotFound) {
+		t.Errorf("allocation of a cycle that does not exist = %v; want ErrNotFound", err)
+	}
+}
+
+// Many outlets publish in one go.
+func TestPublishAllocationManyOutlets(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	const n = 5000
+	if _, err := f.pool.Exec(ctx, `INSERT INTO outlets (licence_no, name, area, business_format, locality, order_day, grade)
+		SELECT 'M' || lpad(i::text, 5, '0'), 'shop', 'A1', 'kiosk', 'urban', 1 + i % 7, 1 + i % 30 FROM generate_series(1, $1) i`, n); err != nil {
+		t.Fatal(err)
+	}
+	limits := make([]ordering.OutletLimit, n)
+	total := 0
+	for i := range limits {
+		limits[i] = ordering.OutletLimit{Outlet: fmt.Sprintf("M%05d", i+1), Brand: "S", Cartons: i % 4, Explanation: "test"}
+		total += i % 4
+	}
+	if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total},
+		"demand", "alloc-many", limits, 0, f.now); err != nil {
+		t.Fatal(err)
+	}
+	var rows, sum int
+	f.pool.QueryRow(ctx, `SELECT count(*), sum(limit_cartons) FROM outlet_limits WHERE cycle_id = $1 AND allocation_id = 'alloc-many'`, f.cycleID).Scan(&rows, &sum) //nolint:errcheck
+	if rows != n || sum != total {
+		t.Errorf("published %d limits adding to %d; want %d adding to %d", rows, sum, n, total)
+	}
+}
