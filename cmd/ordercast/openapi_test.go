@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
@@ -26,8 +27,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	ret.WithOverviews(retailerpg.New(nil), retailerch.New(nil))
+	ord := orderingapi.New(nil, nil, nil, time.Now)
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
-		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, orderingapi.New(nil, nil, nil, time.Now)}})
+		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, forecastapi.New(nil, ord.Idempotent())}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,7 @@ func commands() []command {
 		{"import", "load sales history from a CSV export into ClickHouse", runImport},
 		{"seed", "generate a synthetic sales region with known true demand", runSeed},
 		{"forecast", "forecast demand (run) or measure accuracy on history (backtest)", runForecast},
+		{"allocate", "allocate a scarce brand's supply as per-outlet limits, with explanations (preview or publish)", runAllocate},
 		{"cycle", "cut off order windows, record deliveries, relay sales to the history", runCycle},
 		{"user", "add users, change passwords, disable users (for administrators)", runUser},
 		{"version", "print the version", runVersion},

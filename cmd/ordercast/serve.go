@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/forecast/allocation"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
+	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
 	"github.com/ordercast/ordercast/ordering"
 	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
@@ -100,6 +102,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
+	history := forecastch.New(ch)
+	planner := &allocation.Planner{Outlets: outlets, Demand: history, Limits: orders, Archive: history}
+	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
@@ -108,7 +113,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		readyTimeout: cfg.ReadyTimeout,
 		maxBody:      cfg.MaxBody,
 		authenticate: retailerAPI.Authenticate(),
-		api:          []apiRoutes{retailerAPI, orderingAPI},
+		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI},
 	})
 	if err != nil {
 		return err

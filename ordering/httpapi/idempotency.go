@@ -58,6 +58,9 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// Idempotent returns the Idempotency-Key middleware, for other domains' POST routes.
+func (h *Handler) Idempotent() echo.MiddlewareFunc { return h.idempotent }
+
 var errKeyRequired = errorString("ordering: Idempotency-Key header required")
 
 type errorString string

@@ -1,0 +1,195 @@
+package allocation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/retailer"
+)
+
+// The planner's workflow: preview an allocation (Planner.Plan), then publish it (Planner.Publish):
+// its limits go to the ordering store, which enforces them at once, and the allocation with every
+// explanation to the history store.
+
+// Request is a planner's allocation of one brand's supply in one cycle.
+type Request struct {
+	Week  time.Time // the cycle, by its Monday
+	Brand string    // ByPriceBand: the band's name, as "class 1"
+	// PriceClass is the wholesale price class (1 … 5) of the band, in ByPriceBand.
+	PriceClass int
+	Supply     int
+	Mode       Mode
+	Dimension  Dimension // ByGradeWithin
+	Options    Options
+	Cap        int      // per-outlet cap in cartons; 0 for none
+	Selected   []string // BySelection: licence numbers of the selected outlets
+}
+
+// OutletSource lists every outlet's master data (retailer/postgres.Store).
+type OutletSource interface {
+	Outlets(ctx context.Context) ([]retailer.Outlet, error)
+}
+
+// DemandSource gives each outlet's forecast demand for a brand in a week from the latest forecast
+// run, and the run's id; the map is empty when the run does not cover them (forecast/clickhouse.Store).
+type DemandSource interface {
+	BrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error)
+	// BandDemand is the demand of every brand of a price class together.
+	BandDemand(ctx context.Context, priceClass int, week time.Time) (map[string]float64, string, error)
+}
+
+// LimitPublisher writes an allocation's limits into the cycle (ordering/postgres.Store).
+type LimitPublisher interface {
+	PublishAllocation(ctx context.Context, week time.Time, line ordering.SupplyLine, mode, allocationID string,
+		limits []ordering.OutletLimit, userID int64, now time.Time) error
+}
+
+// Archive keeps allocations with their explanations (forecast/clickhouse.Store).
+type Archive interface {
+	WriteAllocation(ctx context.Context, allocationID string, week time.Time, r *Result, explanations []string,
+		published bool, at time.Time) error
+}
+
+// Planner previews and publishes allocations.
+type Planner struct {
+	Outlets OutletSource
+	Demand  DemandSource
+	Limits  LimitPublisher
+	Archive Archive
+	Now     func() time.Time
+}
+
+// Plan is a previewed allocation.
+type Plan struct {
+	ID           string
+	Request      Request
+	ForecastRun  string // the run the demand came from; "" when none was used
+	Result       *Result
+	Explanations []string // one per Result.Limits
+	Summary      Summary
+	Warnings     []string
+}
+
+// Errors of the planner.
+var (
+	// ErrNoDemand: the mode needs forecasts and the latest run has none for the brand and week.
+	ErrNoDemand = errors.New("allocation: no forecast demand for the brand and week")
+	// ErrNotPublishable: price-band budgets span brands; the ordering store enforces limits per brand.
+	ErrNotPublishable = errors.New("allocation: price-band budgets can be previewed, not published as per-brand limits")
+	// ErrWeek: a request's week is not a Monday.
+	ErrWeek = errors.New("allocation: the cycle's week must be given by its Monday")
+	// ErrPriceClass: a price-band request names no price class 1 … 5.
+	ErrPriceClass = errors.New("allocation: price class outside 1 … 5")
+	// ErrUnknownOutlet: a request selects an outlet that does not exist.
+	ErrUnknownOutlet = errors.New("allocation: unknown outlet")
+)
+
+// Plan computes the allocation req asks for, from every outlet and the latest forecast, without
+// writing anything.
+func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
+	if req.Week.IsZero() || req.Week.Weekday() != time.Monday {
+		return nil, &ValidationError{Field: "week", Value: req.Week.Format(time.DateOnly), Err: ErrWeek}
+	}
+	outlets, err := p.Outlets.Outlets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Request: req}
+	var demand map[string]float64
+	var run string
+	if req.Mode == ByPriceBand {
+		if req.PriceClass < 1 || req.PriceClass > 5 {
+			return nil, &ValidationError{Field: "price_class", Value: fmt.Sprint(req.PriceClass), Err: ErrPriceClass}
+		}
+		if req.Brand == "" {
+			req.Brand = fmt.Sprintf("class %d", req.PriceClass)
+			plan.Request.Brand = req.Brand
+		}
+		demand, run, err = p.Demand.BandDemand(ctx, req.PriceClass, req.Week)
+	} else {
+		demand, run, err = p.Demand.BrandDemand(ctx, req.Brand, req.Week)
+	}
+	needsDemand := req.Mode == ByDemand || req.Mode == ByPriceBand
+	switch {
+	case err != nil && needsDemand:
+		return nil, fmt.Errorf("allocation by %s needs the forecast: %w", req.Mode, err)
+	case err != nil:
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("no forecast read (%v): demand taken as 0", err))
+	case len(demand) == 0 && needsDemand:
+		return nil, fmt.Errorf("%w: %s in the week of %s (run %s)", ErrNoDemand, req.Brand, req.Week.Format(time.DateOnly), run)
+	case len(demand) == 0:
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("forecast run %s has no demand for %s in the week of %s: demand taken as 0",
+			run, req.Brand, req.Week.Format(time.DateOnly)))
+	default:
+		plan.ForecastRun = run
+	}
+	selected := map[string]bool{}
+	for _, s := range req.Selected {
+		selected[s] = true
+	}
+	in := Input{Brand: req.Brand, Supply: req.Supply, Mode: req.Mode, Dimension: req.Dimension, Options: req.Options,
+		Outlets: make([]Outlet, len(outlets))}
+	for i, o := range outlets {
+		in.Outlets[i] = Outlet{ID: o.Licence, Grade: o.Grade, Status: Status(o.Status), Area: o.Area, MarketType: o.MarketType,
+			Rural: o.Rural, Format: string(o.Format), CreditLevel: o.CreditLevel, Benchmark: o.Benchmark,
+			Demand: max(demand[o.Licence], 0), Cap: req.Cap, Selected: selected[o.Licence]}
+		delete(selected, o.Licence)
+	}
+	if len(selected) > 0 {
+		unknown := make([]string, 0, len(selected))
+		for s := range selected {
+			unknown = append(unknown, s)
+		}
+		sort.Strings(unknown)
+		return nil, &ValidationError{Field: "selected", Value: fmt.Sprint(unknown), Err: ErrUnknownOutlet}
+	}
+	res, err := Allocate(in)
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	plan.ID = fmt.Sprintf("%s-%s-%s", req.Week.Format("20060102"), req.Brand, now.UTC().Format("20060102T150405.000"))
+	plan.Result, plan.Explanations, plan.Summary = res, res.Explanations(), res.Summary()
+	if u := res.Unallocated(); u > 0 {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d cartons left unallocated: the eligible outlets cannot take them", u))
+	}
+	return plan, nil
+}
+
+// Publish writes plan's limits into the cycle (enforced by the ordering API from then on) and then
+// the allocation with its explanations into the archive. The ordering store is the system of record:
+// when the archive fails after the limits were published, the error says so and the limits stand.
+func (p *Planner) Publish(ctx context.Context, plan *Plan, userID int64) error {
+	if plan.Request.Mode == ByPriceBand {
+		return ErrNotPublishable
+	}
+	r := plan.Result
+	limits := make([]ordering.OutletLimit, len(r.Limits))
+	for i, l := range r.Limits {
+		limits[i] = ordering.OutletLimit{Outlet: l.Outlet, Brand: r.Brand, Cartons: l.Cartons, Explanation: plan.Explanations[i]}
+	}
+	supply := plan.Request.Supply
+	line := ordering.SupplyLine{Brand: r.Brand, OnSale: true, SupplyCartons: &supply}
+	if c := plan.Request.Cap; c > 0 {
+		line.PerOutletCap = &c
+	}
+	now := p.now()
+	if err := p.Limits.PublishAllocation(ctx, plan.Request.Week, line, string(plan.Request.Mode), plan.ID, limits, userID, now); err != nil {
+		return err
+	}
+	if err := p.Archive.WriteAllocation(ctx, plan.ID, plan.Request.Week, r, plan.Explanations, true, now); err != nil {
+		return fmt.Errorf("the limits of allocation %s are published, but archiving it failed: %w", plan.ID, err)
+	}
+	return nil
+}
+
+func (p *Planner) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}

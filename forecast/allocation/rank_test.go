@@ -1,0 +1,44 @@
+package allocation
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// top must choose exactly the k first of the full order (key, tie descending, name ascending).
+func TestTop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for it := range 2000 {
+		n := rng.IntN(60)
+		names := make([]string, n)
+		s := make([]ranked, n)
+		for i := range s {
+			names[i] = strconv.Itoa(rng.IntN(1000)) + "-" + strconv.Itoa(i)
+			s[i] = ranked{key: uint64(rng.IntN(4)), tie: uint64(rng.IntN(3)), i: int32(i)}
+		}
+		name := func(i int32) string { return names[i] }
+		full := slices.Clone(s)
+		slices.SortFunc(full, func(a, b ranked) int {
+			if c := before(&a, &b); c != 0 {
+				return c
+			}
+			return strings.Compare(name(a.i), name(b.i))
+		})
+		k := rng.IntN(n + 1)
+		top(s, k, name)
+		got := make([]int32, 0, k)
+		want := make([]int32, 0, k)
+		for j := range k {
+			got = append(got, s[j].i)
+			want = append(want, full[j].i)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("#%d top(%d of %d) = %v; want %v", it, k, n, got, want)
+		}
+	}
+}

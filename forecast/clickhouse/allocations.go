@@ -1,0 +1,99 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/forecast/allocation"
+)
+
+// BrandDemand returns each outlet's forecast demand for brand in the week starting week, in cartons,
+// from the latest forecast run of the live data, and that run's id. The map is empty when the run
+// does not cover the brand in that week; without any run the error wraps ErrNoRun.
+func (s *Store) BrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error) {
+	run, err := s.LatestRun(ctx, forecast.LiveDataset)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.conn.Query(ctx, `SELECT outlet, sum(point) FROM forecasts WHERE run_id = ? AND level = 'outlet'
+		AND brand = ? AND week = toDate(?) GROUP BY outlet`, run.ID, brand, week.Format(time.DateOnly))
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse: forecast demand of %s: %w", brand, err)
+	}
+	out, err := demandByOutlet(rows)
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse: forecast demand of %s: %w", brand, err)
+	}
+	return out, run.ID, nil
+}
+
+// BandDemand is BrandDemand of every brand of a price class (1 … 5) together: the demand of a price
+// band, for allocations by price band.
+func (s *Store) BandDemand(ctx context.Context, priceClass int, week time.Time) (map[string]float64, string, error) {
+	run, err := s.LatestRun(ctx, forecast.LiveDataset)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.conn.Query(ctx, `SELECT outlet, sum(point) FROM forecasts WHERE run_id = ? AND level = 'outlet'
+		AND week = toDate(?) AND brand IN (SELECT brand FROM brands_dim FINAL WHERE dataset = ? AND price_class = ?)
+		GROUP BY outlet`, run.ID, week.Format(time.DateOnly), forecast.LiveDataset, uint8(priceClass))
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse: forecast demand of price class %d: %w", priceClass, err)
+	}
+	out, err := demandByOutlet(rows)
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse: forecast demand of price class %d: %w", priceClass, err)
+	}
+	return out, run.ID, nil
+}
+
+func demandByOutlet(rows driver.Rows) (map[string]float64, error) {
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var outlet string
+		var point float64
+		if err := rows.Scan(&outlet, &point); err != nil {
+			return nil, err
+		}
+		out[outlet] = point
+	}
+	return out, rows.Err()
+}
+
+// WriteAllocation stores an allocation of the week's cycle with every outlet's explanation, as one
+// INSERT. published says whether its limits were published to the ordering store.
+func (s *Store) WriteAllocation(ctx context.Context, allocationID string, week time.Time, r *allocation.Result,
+	explanations []string, published bool, at time.Time) error {
+	n := len(r.Limits)
+	if len(explanations) != n {
+		return fmt.Errorf("clickhouse: allocation %s: %d explanations for %d limits", allocationID, len(explanations), n)
+	}
+	ids, weeks, brands, outlets, modes := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
+	grades := make([]uint8, n)
+	demand, caps, quota := make([]float64, n), make([]float64, n), make([]float64, n)
+	limits := make([]uint32, n)
+	pub := make([]uint8, n)
+	created := make([]time.Time, n)
+	var p uint8
+	if published {
+		p = 1
+	}
+	for i, l := range r.Limits {
+		ids[i], weeks[i], brands[i], outlets[i], modes[i] = allocationID, week, r.Brand, l.Outlet, string(r.Mode)
+		grades[i], demand[i], caps[i], quota[i], limits[i] = uint8(l.Grade), l.Demand, float64(l.Cap), l.Quota, uint32(l.Cartons)
+		pub[i], created[i] = p, at
+	}
+	err := stores.InsertColumns(ctx, s.conn, "INSERT INTO allocations (allocation_id, cycle_week, brand, outlet, mode, grade, "+
+		"demand, cap, quota, limit_cartons, explanation, published, created_at)",
+		ids, weeks, brands, outlets, modes, grades, demand, caps, quota, limits, explanations, pub, created)
+	if err != nil {
+		return fmt.Errorf("clickhouse: write allocation %s: %w", allocationID, err)
+	}
+	return nil
+}

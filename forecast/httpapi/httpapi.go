@@ -1,0 +1,252 @@
+// Package httpapi is the forecast domain's HTTP adapter: the planner's scarce-brand allocations
+// (preview, then publish) under /api/v1/cycles/{week}/allocations.
+//
+// Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
+// (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
+// application/problem+json.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ordercast/ordercast/forecast/allocation"
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/retailer"
+)
+
+// Allocator previews and publishes allocations (*allocation.Planner).
+type Allocator interface {
+	Plan(ctx context.Context, req allocation.Request) (*allocation.Plan, error)
+	Publish(ctx context.Context, plan *allocation.Plan, userID int64) error
+}
+
+// Handler serves the forecast domain's routes.
+type Handler struct {
+	allocator  Allocator
+	idempotent echo.MiddlewareFunc
+}
+
+// New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs.
+func New(allocator Allocator, idempotent echo.MiddlewareFunc) *Handler {
+	return &Handler{allocator: allocator, idempotent: idempotent}
+}
+
+// Register adds the routes to authed, which must sit behind authentication.
+func (h *Handler) Register(_, authed *echo.Group) {
+	authed.POST("/cycles/:week/allocations", h.allocate, h.idempotent)
+}
+
+// DefaultLimits and MaxLimits bound how many outlets' limits an allocation response lists.
+const (
+	DefaultLimits = 100
+	MaxLimits     = 5000
+)
+
+type allocationRequest struct {
+	Brand          string   `json:"brand"`
+	PriceClass     int      `json:"price_class"`
+	Supply         *int     `json:"supply"`
+	Mode           string   `json:"mode"`
+	Dimension      string   `json:"dimension"`
+	Cap            int      `json:"cap"`
+	MinCoverage    float64  `json:"min_coverage"`
+	BenchmarkFirst bool     `json:"benchmark_first"`
+	Selected       []string `json:"selected"`
+	DryRun         bool     `json:"dry_run"`
+}
+
+// allocate previews (dry_run) or publishes an allocation of the cycle; ?limits=N lists the N largest
+// limits with their explanations (every limit is in the history store once published).
+func (h *Handler) allocate(c echo.Context) error {
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	if p.Role != retailer.RolePlanner && p.Role != retailer.RoleAdmin {
+		return &echo.HTTPError{Code: http.StatusForbidden, Message: "only planners allocate supply",
+			Internal: problem{"forbidden", errors.New("allocation: not a planner")}}
+	}
+	fields := map[string]string{}
+	week, err := time.Parse(time.DateOnly, c.Param("week"))
+	if err != nil || week.Weekday() != time.Monday {
+		fields["week"] = fmt.Sprintf("%q: want the Monday of the cycle's week as YYYY-MM-DD", c.Param("week"))
+	}
+	show := DefaultLimits
+	if v := c.QueryParam("limits"); v != "" {
+		if show, err = strconv.Atoi(v); err != nil || show < 0 || show > MaxLimits {
+			fields["limits"] = fmt.Sprintf("want 0 to %d", MaxLimits)
+		}
+	}
+	var req allocationRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	if req.Supply == nil {
+		fields["supply"] = "required: cartons, 0 or more"
+	}
+	if req.Mode == "" {
+		req.Mode = string(allocation.ByGrade)
+	}
+	if req.Brand == "" && req.Mode != string(allocation.ByPriceBand) {
+		fields["brand"] = "required"
+	}
+	if len(fields) > 0 {
+		return invalid(fields)
+	}
+	plan, err := h.allocator.Plan(c.Request().Context(), allocation.Request{Week: week, Brand: strings.TrimSpace(req.Brand),
+		PriceClass: req.PriceClass, Supply: *req.Supply, Mode: allocation.Mode(req.Mode), Dimension: allocation.Dimension(req.Dimension),
+		Cap: req.Cap, Selected: req.Selected,
+		Options: allocation.Options{MinCoverage: req.MinCoverage, BenchmarkFirst: req.BenchmarkFirst}})
+	if err != nil {
+		return httpError(err)
+	}
+	if req.DryRun {
+		return c.JSON(http.StatusOK, PlanViewOf(plan, false, show))
+	}
+	if err := h.allocator.Publish(c.Request().Context(), plan, p.UserID); err != nil {
+		return httpError(err)
+	}
+	return c.JSON(http.StatusCreated, PlanViewOf(plan, true, show))
+}
+
+// PlanView is an allocation as the API and `ordercast allocate -json` show it.
+type PlanView struct {
+	ID          string      `json:"id"`
+	Cycle       string      `json:"cycle"`
+	Brand       string      `json:"brand"`
+	Mode        string      `json:"mode"`
+	Dimension   string      `json:"dimension,omitempty"`
+	Published   bool        `json:"published"`
+	ForecastRun string      `json:"forecast_run,omitempty"`
+	Warnings    []string    `json:"warnings"`
+	Summary     SummaryView `json:"summary"`
+	Limits      []LimitView `json:"limits"` // the largest first
+	LimitsTotal int         `json:"limits_total"`
+}
+
+// SummaryView is allocation.Summary in JSON.
+type SummaryView struct {
+	Supply      int         `json:"supply"`
+	Allocated   int         `json:"allocated"`
+	Unallocated int         `json:"unallocated"`
+	Eligible    int         `json:"eligible_outlets"`
+	Covered     int         `json:"covered_outlets"`
+	Coverage    float64     `json:"coverage"`
+	Demand      float64     `json:"demand"`
+	FillRate    float64     `json:"fill_rate"`
+	Gini        float64     `json:"gini"`
+	Grades      []GradeView `json:"grades"`
+	Areas       []AreaView  `json:"areas"`
+}
+
+// GradeView is one grade's part of an allocation.
+type GradeView struct {
+	Grade    int     `json:"grade"`
+	Outlets  int     `json:"outlets"`
+	Covered  int     `json:"covered"`
+	Cartons  int     `json:"cartons"`
+	Demand   float64 `json:"demand"`
+	FillRate float64 `json:"fill_rate"`
+}
+
+// AreaView is one area's share of an allocation.
+type AreaView struct {
+	Area    string  `json:"area"`
+	Outlets int     `json:"outlets"`
+	Cartons int     `json:"cartons"`
+	Share   float64 `json:"share"`
+}
+
+// LimitView is one outlet's limit with its explanation.
+type LimitView struct {
+	Outlet      string  `json:"outlet"`
+	Grade       int     `json:"grade"`
+	Demand      float64 `json:"demand"`
+	Quota       float64 `json:"quota"`
+	Cartons     int     `json:"cartons"`
+	Explanation string  `json:"explanation"`
+}
+
+// PlanViewOf shows plan with its n largest limits.
+func PlanViewOf(plan *allocation.Plan, published bool, n int) PlanView {
+	r, s := plan.Result, plan.Summary
+	v := PlanView{ID: plan.ID, Cycle: plan.Request.Week.Format(time.DateOnly), Brand: r.Brand, Mode: string(r.Mode),
+		Dimension: string(r.Dimension), Published: published, ForecastRun: plan.ForecastRun, Warnings: plan.Warnings,
+		LimitsTotal: len(r.Limits), Limits: []LimitView{}}
+	v.Summary.Grades, v.Summary.Areas = []GradeView{}, []AreaView{}
+	if v.Warnings == nil {
+		v.Warnings = []string{}
+	}
+	v.Summary = SummaryView{Supply: s.Supply, Allocated: s.Allocated, Unallocated: s.Unallocated, Eligible: s.Eligible,
+		Covered: s.Covered, Coverage: s.Coverage, Demand: s.Demand, FillRate: s.FillRate, Gini: s.Gini}
+	for _, g := range s.Grades {
+		v.Summary.Grades = append(v.Summary.Grades, GradeView(g))
+	}
+	for _, a := range s.Areas {
+		v.Summary.Areas = append(v.Summary.Areas, AreaView(a))
+	}
+	idx := make([]int, len(r.Limits))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return r.Limits[idx[a]].Cartons > r.Limits[idx[b]].Cartons })
+	for _, i := range idx[:min(n, len(idx))] {
+		l := r.Limits[i]
+		v.Limits = append(v.Limits, LimitView{Outlet: l.Outlet, Grade: l.Grade, Demand: l.Demand, Quota: l.Quota,
+			Cartons: l.Cartons, Explanation: plan.Explanations[i]})
+	}
+	return v
+}
+
+// problem is an error with the problem type the server renders it with.
+type problem struct {
+	typ string
+	err error
+}
+
+func (p problem) Error() string       { return p.err.Error() }
+func (p problem) Unwrap() error       { return p.err }
+func (p problem) ProblemType() string { return p.typ }
+
+// fieldErrors is invalid input, field by field.
+type fieldErrors map[string]string
+
+func (f fieldErrors) Error() string                  { return fmt.Sprintf("invalid input: %v", map[string]string(f)) }
+func (f fieldErrors) FieldErrors() map[string]string { return f }
+
+func invalid(fields map[string]string) error {
+	return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: "the request has invalid fields",
+		Internal: problem{"invalid-fields", fieldErrors(fields)}}
+}
+
+// httpError turns the planner's errors into HTTP errors; an unknown error stays as it is (a 500 that
+// hides its text).
+func httpError(err error) error {
+	var v *allocation.ValidationError
+	var ov *ordering.ValidationError
+	switch {
+	case errors.As(err, &v):
+		detail := v.Err.Error()
+		if v.Value != "" {
+			detail += " (" + v.Value + ")"
+		}
+		return invalid(map[string]string{v.Field: detail})
+	case errors.As(err, &ov):
+		return invalid(ov.Fields)
+	case errors.Is(err, allocation.ErrNoDemand):
+		return &echo.HTTPError{Code: http.StatusConflict, Message: err.Error(), Internal: problem{"no-forecast", err}}
+	case errors.Is(err, allocation.ErrNotPublishable):
+		return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: err.Error(), Internal: problem{"not-publishable", err}}
+	case errors.Is(err, ordering.ErrNotFound):
+		return &echo.HTTPError{Code: http.StatusNotFound, Message: "no such cycle", Internal: problem{"not-found", err}}
+	case errors.Is(err, ordering.ErrConflict):
+		return &echo.HTTPError{Code: http.StatusConflict, Message: err.Error(), Internal: problem{"allocation-conflict", err}}
+	}
+	return err
+}
