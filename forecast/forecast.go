@@ -8,6 +8,17 @@
 // group of series by a rolling-origin backtest on their own history; Backtest scores any Method by the
 // protocol of design/BACKTEST.md (WAPE, bias, brand and total accuracy, RMSSE, time).
 //
+// The top of the hierarchy: a Regression (github.com/sajari/regression) forecasts a brand's or the
+// grand total's weekly series on trend, the value a year earlier, holiday weeks of the calendar table
+// and supply; TopDown runs the Engine and lets such regressions set the brand and total forecasts
+// where they validate better than the sum of the outlets, then distributes them down (Distribute) so
+// that the levels still add up (Reconcile). New products without history are forecast from like items
+// (LikeItems, LearnLaunchCurve, ForecastLaunch).
+//
+// Orchestration: a Planner makes a forecast run from a HistoryReader, CalendarReader and
+// CatalogueReader and stores it with a RunWriter; a Scorer scores a month's forecasts (ScoreMonth)
+// from a ScoreSource and stores them with a ScoreWriter. forecast/clickhouse.Store is all of them.
+//
 // It holds types and pure logic only; adapters live in subpackages named after what they adapt.
 package forecast
 

@@ -129,7 +129,7 @@ func TestRealDataBacktest(t *testing.T) {
 	for _, d := range realDatasets {
 		t.Run(d.name, func(t *testing.T) {
 			p := loadPanel(t, d)
-			rep, err := Backtest(context.Background(), p, BacktestConfig{}, BacktestMethods()...)
+			rep, err := Backtest(context.Background(), p, BacktestConfig{}, append(BacktestMethods(), &TopDown{Weeks: p.Weeks})...)
 			if err != nil {
 				t.Fatalf("Backtest(%s) error: %v", d.name, err)
 			}
@@ -166,6 +166,12 @@ func TestRealDataBacktest(t *testing.T) {
 			}
 			if sn, _ := rep.Result("snaive"); eng.WAPE > 0.8*sn.WAPE {
 				t.Errorf("%s engine WAPE = %.4f; want at least 20%% below snaive's %.4f", d.name, eng.WAPE, sn.WAPE)
+			}
+			// The regressions at the top must lift the grand total's accuracy, and leave the outlets
+			// within R's best.
+			if td, _ := rep.Result("topdown"); td.TotalAccuracy <= eng.TotalAccuracy || td.WAPE >= d.rBest {
+				t.Errorf("%s topdown: total accuracy %.4f, WAPE %.4f; want above the engine's %.4f and below R's best %.4f",
+					d.name, td.TotalAccuracy, td.WAPE, eng.TotalAccuracy, d.rBest)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,7 +12,6 @@ import (
 	"math"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"time"
 
@@ -22,17 +20,20 @@ import (
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
+	"github.com/ordercast/ordercast/forecast/synth"
 )
 
 func runForecast(ctx context.Context, e env, args []string) error {
-	return subcommands{group: "forecast", missing: "say what to do: run or backtest", unknown: "unknown subcommand",
-		subs: []command{{"run", "", runForecastRun}, {"backtest", "", runForecastBacktest}}, usage: forecastUsage}.run(ctx, e, args)
+	return subcommands{group: "forecast", missing: "say what to do: run, backtest or calendar", unknown: "unknown subcommand",
+		subs: []command{{"run", "", runForecastRun}, {"backtest", "", runForecastBacktest},
+			{"calendar", "", runForecastCalendar}}, usage: forecastUsage}.run(ctx, e, args)
 }
 
 func forecastUsage(w io.Writer) {
 	io.WriteString(w, "Usage: ordercast forecast <subcommand> [flags]\n\nForecasts demand from the history in ClickHouse.\n\nSubcommands:\n"+
 		"  run        forecast the next weeks of every active outlet × brand and store them, reconciled by level\n"+
-		"  backtest   measure forecast accuracy on a dataset's history (design/BACKTEST.md)\n\n"+
+		"  backtest   measure forecast accuracy on a dataset's history (design/BACKTEST.md)\n"+
+		"  calendar   load the Spring Festival, Mid-Autumn and National Day holidays into the calendar table\n\n"+
 		"Run `ordercast forecast <subcommand> -h` for its flags.\n")
 }
 
@@ -133,38 +134,41 @@ func openHistory(ctx context.Context, dsn string) (driver.Conn, error) {
 	return conn, nil
 }
 
+// regionHelp is the help of the -region flags.
+const regionHelp = "calendar region whose holidays the brand and total regressions use (default: every region's for\n" +
+	"the live dataset, none for imported ones, which come from elsewhere)"
+
 // forecastRunConfig is the configuration of `ordercast forecast run`.
 type forecastRunConfig struct {
 	forecastConfig
 	Horizon int
+	TopDown bool
+	Region  string
 }
-
-// DefaultRunHorizon is the number of weeks `forecast run` forecasts by default.
-const DefaultRunHorizon = 5
-
-// activeWeeks is how far back a series must have history to be forecast: a year.
-const activeWeeks = 52
-
-// maxAhead bounds how many weeks after its history a run forecasts: two years.
-const maxAhead = 104
 
 func runForecastRun(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("forecast run", flag.ContinueOnError)
 	var cfg forecastRunConfig
 	cfg.register(fs, e.getenv, "YYYY-MM-DD: forecast from the week of this day on, learning from the weeks before it\n"+
 		"(default: the week after the dataset's last week of history, or this week if earlier)")
-	fs.IntVar(&cfg.Horizon, "horizon", DefaultRunHorizon, "weeks to forecast")
+	fs.IntVar(&cfg.Horizon, "horizon", forecast.DefaultRunHorizon, "weeks to forecast; 6 from the Monday on or before the 1st of a month cover all of it, as score needs")
+	fs.BoolVar(&cfg.TopDown, "top-down", true,
+		"let brand and total regressions (calendar, trend, supply) set the upper levels where they validate better than\n"+
+			"the sum of the outlets, and distribute them down")
+	fs.StringVar(&cfg.Region, "region", "", regionHelp)
 	summary := "Forecasts the next -horizon weeks of every outlet × brand of -dataset with history in the last year\n" +
 		"(for live: of outlets active in outlets_dim), with 80% intervals, and stores them in ClickHouse as one\n" +
 		"run: forecast_runs, forecasts at outlet × brand, brand and total level (the levels add up exactly),\n" +
 		"and their monthly sums in forecasts_monthly. The engine chooses models per brand by backtest on each\n" +
-		"series' own history, learning from sales corrected for demand that limits and stock-outs censored."
+		"series' own history, learning from sales corrected for demand that limits and stock-outs censored;\n" +
+		"with -top-down, brand and total regressions set the upper levels where they validate better. New\n" +
+		"products without history (brands_dim) are forecast from like items at the outlets carrying them."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
 	asOf, errs := cfg.validate()
-	if cfg.Horizon < 1 || cfg.Horizon > 104 {
-		errs = append(errs, fmt.Errorf("-horizon %d: want 1 to 104", cfg.Horizon))
+	if cfg.Horizon < 1 || cfg.Horizon > forecast.MaxRunAhead {
+		errs = append(errs, fmt.Errorf("-horizon %d: want 1 to %d", cfg.Horizon, forecast.MaxRunAhead))
 	}
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintln(e.stderr, "ordercast forecast run:", err)
@@ -175,45 +179,47 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := forecastRun(ctx, store, cfg.forecastConfig, cfg.Horizon, asOf, time.Now().UTC(), e.stderr)
+	planner := forecast.Planner{History: store, Calendar: store, Catalogue: store, Runs: store,
+		Progress: barProgress{e.stderr}}
+	now := time.Now().UTC()
+	rep, err := planner.Run(ctx, forecast.RunRequest{
+		ID: runID(now, cfg.Dataset), Dataset: cfg.Dataset, AsOf: asOf, Horizon: cfg.Horizon,
+		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare, Workers: cfg.Workers,
+		TopDown: cfg.TopDown, Region: cfg.Region, NoHolidays: cfg.Region == "" && cfg.Dataset != forecast.LiveDataset, Now: now,
+	})
 	if err != nil {
 		return fmt.Errorf("forecast run: %w", err)
 	}
-	res.print(e.stdout)
+	printRunReport(e.stdout, rep)
 	return nil
 }
 
-// runResult says what a forecast run did.
-type runResult struct {
-	run                     forecastch.Run
-	historyWeeks            []time.Time
-	outlets                 int
-	censored, cells         int
-	corrected               bool
-	weeklyRows, monthlyRows int
-	read, fit, store, total time.Duration
-	choices                 map[string]int // model set → brands
-	calendarDays, holidays  int
-	horizonGap              int
+// barProgress draws a progress bar per step of a run on a terminal.
+type barProgress struct{ w io.Writer }
+
+func (p barProgress) Step(name, unit string, total int) (advance func(done int), finish func()) {
+	bar := newProgress(p.w, name, unit, int64(total))
+	return progressTo(bar), bar.Finish
 }
 
-func (r runResult) print(w io.Writer) {
+func printRunReport(w io.Writer, r forecast.RunReport) {
 	var b strings.Builder
-	run := r.run
+	run := r.Run
 	fmt.Fprintf(&b, "forecast run %s: dataset %s, as of %s\n", run.ID, run.Dataset, run.AsOf.Format(time.DateOnly))
-	if n := len(r.historyWeeks); n > 0 {
-		fmt.Fprintf(&b, "history:   %d series (%d outlets, %d brands), %d weeks %s … %s\n", len(run.Series), r.outlets,
-			len(run.BrandCodes), n, r.historyWeeks[0].Format(time.DateOnly), r.historyWeeks[n-1].Format(time.DateOnly))
+	if n := len(r.HistoryWeeks); n > 0 {
+		fmt.Fprintf(&b, "history:   %d series (%d outlets, %d brands), %d weeks %s … %s\n", len(run.Series)-launchSeries(r),
+			r.Outlets, len(run.BrandCodes)-launchBrands(r), n, r.HistoryWeeks[0].Format(time.DateOnly),
+			r.HistoryWeeks[n-1].Format(time.DateOnly))
 	}
 	switch {
-	case r.censored == 0:
+	case r.Censored == 0:
 		fmt.Fprintf(&b, "censored:  no week of these series was cut by a limit or a stock-out\n")
-	case r.corrected:
+	case r.Corrected:
 		fmt.Fprintf(&b, "censored:  %d of %d series × weeks (%.2f%%) cut by a limit or a stock-out; learnt from their estimated demand\n",
-			r.censored, r.cells, 100*float64(r.censored)/float64(max(r.cells, 1)))
+			r.Censored, r.Cells, 100*float64(r.Censored)/float64(max(r.Cells, 1)))
 	default:
 		fmt.Fprintf(&b, "censored:  %d of %d series × weeks (%.2f%%) cut by a limit or a stock-out; not corrected (-correct=false)\n",
-			r.censored, r.cells, 100*float64(r.censored)/float64(max(r.cells, 1)))
+			r.Censored, r.Cells, 100*float64(r.Censored)/float64(max(r.Cells, 1)))
 	}
 	if n := len(run.Weeks); n > 0 {
 		t := run.Reconciled.Total
@@ -224,188 +230,61 @@ func (r runResult) print(w io.Writer) {
 		}
 		fmt.Fprintf(&b, " (80%% interval of the first week %.1f … %.1f)\n", t.Lower[0], t.Upper[0])
 	}
-	if r.horizonGap > 0 {
-		fmt.Fprintf(&b, "           %d weeks between the last week of history and the first forecast week were forecast and not stored\n", r.horizonGap)
+	if r.HorizonGap > 0 {
+		fmt.Fprintf(&b, "           %d weeks between the last week of history and the first forecast week were forecast and not stored\n", r.HorizonGap)
 	}
-	fmt.Fprintf(&b, "models:    %s\n", choiceSummary(r.choices))
-	fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table; the engine does not use it yet\n", r.calendarDays, r.holidays)
+	fmt.Fprintf(&b, "models:    outlets: %s", forecast.ChoiceSummary(r.Choices))
+	if top := r.Top; top != nil {
+		fmt.Fprintf(&b, "; brands: %s; total: %s", forecast.TopSummary(top.Groups), top.Total)
+		if top.Failed > 0 {
+			fmt.Fprintf(&b, " (%d brands with too short a history to regress)", top.Failed)
+		}
+	} else {
+		b.WriteString("; brands and total: bottom-up")
+	}
+	for _, l := range r.Launches {
+		if len(l.Outlets) == 0 {
+			fmt.Fprintf(&b, "; new product %s: no outlet carries a like item, not forecast", l.Brand)
+			continue
+		}
+		fmt.Fprintf(&b, "; new product %s: %d outlets, like %s", l.Brand, len(l.Outlets), strings.Join(l.Like, ","))
+	}
+	if len(r.Launches) > 0 {
+		fmt.Fprintf(&b, " (launch curve from %d earlier launches)", len(r.LaunchCurve.Products))
+	}
+	b.WriteString("\n")
+	switch {
+	case r.Holidays == 0:
+		fmt.Fprintf(&b, "calendar:  %d days, no holiday in the calendar table over the run (load one: ordercast forecast calendar)\n", r.CalendarDays)
+	case r.Top != nil:
+		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table, in the brand and total regressions\n", r.CalendarDays, r.Holidays)
+	default:
+		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table; unused without -top-down\n", r.CalendarDays, r.Holidays)
+	}
 	fmt.Fprintf(&b, "stored:    %d weekly and %d monthly rows (levels outlet, brand, total; brand and total are the sums)\n",
-		r.weeklyRows, r.monthlyRows)
+		r.WeeklyRows, r.MonthlyRows)
 	fmt.Fprintf(&b, "time:      read %.1f s, forecast %.1f s, store %.1f s; total %.1f s\n",
-		r.read.Seconds(), r.fit.Seconds(), r.store.Seconds(), r.total.Seconds())
+		r.Read.Seconds(), r.Fit.Seconds(), r.Store.Seconds(), r.Total.Seconds())
 	io.WriteString(w, b.String())
 }
 
-// choiceSummary lists the model sets the brands chose, the most chosen first, up to 8 of them.
-func choiceSummary(choices map[string]int) string {
-	keys := make([]string, 0, len(choices))
-	for k := range choices {
-		keys = append(keys, k)
+// launchSeries and launchBrands count what the new products added to a run.
+func launchSeries(r forecast.RunReport) int {
+	n := 0
+	for _, l := range r.Launches {
+		n += len(l.Outlets)
 	}
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(choices[b]-choices[a], strings.Compare(a, b)) })
-	const most = 8
-	var parts []string
-	rest := 0
-	for i, k := range keys {
-		if i < most {
-			parts = append(parts, fmt.Sprintf("%s ×%d", k, choices[k]))
-		} else {
-			rest += choices[k]
-		}
-	}
-	if len(parts) == 0 {
-		return "none (no series)"
-	}
-	if rest > 0 {
-		parts = append(parts, fmt.Sprintf("%d other sets ×%d", len(keys)-most, rest))
-	}
-	return strings.Join(parts, ", ") + " (brands)"
+	return n
 }
 
-// forecastRun reads the history, forecasts, reconciles and stores one run.
-func forecastRun(ctx context.Context, store *forecastch.Store, cfg forecastConfig, horizon int, asOf, now time.Time,
-	stderr io.Writer) (runResult, error) {
-	start := time.Now()
-	info, err := store.Dataset(ctx, cfg.Dataset)
-	if err != nil {
-		return runResult{}, err
-	}
-	if asOf.IsZero() {
-		asOf = forecast.Monday(info.LastDay).AddDate(0, 0, 7)
-		if today := forecast.Monday(now); today.Before(asOf) {
-			asOf = today
+func launchBrands(r forecast.RunReport) int {
+	n := 0
+	for _, l := range r.Launches {
+		if len(l.Outlets) > 0 {
+			n++
 		}
 	}
-	first := forecast.Monday(asOf)
-
-	readBar := newProgress(stderr, "read history", "rows", 0)
-	readTo := progressTo(readBar)
-	sp, err := store.SalesHistory(ctx, forecastch.HistoryQuery{
-		Dataset:       cfg.Dataset,
-		Before:        first,
-		ActiveSince:   first.AddDate(0, 0, -7*activeWeeks),
-		ActiveOutlets: cfg.Dataset == forecast.LiveDataset,
-		Progress:      readTo,
-	})
-	readBar.Finish()
-	if err != nil {
-		return runResult{}, err
-	}
-	if len(sp.Series) == 0 || len(sp.Weeks) == 0 {
-		return runResult{}, fmt.Errorf("dataset %s has no series with history in the year before %s",
-			cfg.Dataset, first.Format(time.DateOnly))
-	}
-	cal, err := store.Calendar(ctx, sp.Weeks[0], first.AddDate(0, 0, 7*horizon))
-	if err != nil {
-		return runResult{}, err
-	}
-	res := runResult{historyWeeks: sp.Weeks, corrected: cfg.Correct, cells: len(sp.Series) * len(sp.Weeks),
-		calendarDays: len(cal), read: time.Since(start)}
-	for _, c := range cal {
-		if c.Holiday != "" {
-			res.holidays++
-		}
-	}
-
-	// Correct in place: the sales become the estimated demand, and the requests are let go.
-	res.censored = sp.CensoredWeeks()
-	for i := range sp.Series {
-		s := &sp.Series[i]
-		if cfg.Correct && s.Censored != nil {
-			forecast.Censoring{UnmetShare: cfg.UnmetShare}.Correct(s.Sales, *s)
-		}
-		s.Requested, s.Censored = nil, nil
-	}
-	p := sp.Panel()
-
-	fitStart := time.Now()
-	// Weeks from the end of the history to the first forecast week are forecast too, then dropped.
-	gap := max(int(first.Sub(p.Weeks[len(p.Weeks)-1]).Hours()/24/7)-1, 0)
-	if gap+horizon > maxAhead {
-		return runResult{}, fmt.Errorf("the first forecast week, %s, is %d weeks after the last week of history, %s: "+
-			"forecast from an earlier -as-of", first.Format(time.DateOnly), gap+1, p.Weeks[len(p.Weeks)-1].Format(time.DateOnly))
-	}
-	res.horizonGap = gap
-	brandOf, brandCodes := brandGroups(p)
-	series := make([][]float64, len(p.Series))
-	outlets := make(map[string]struct{})
-	for i, s := range p.Series {
-		series[i] = s.Values
-		outlets[s.Outlet] = struct{}{}
-	}
-	res.outlets = len(outlets)
-	batch := forecast.Batch{Series: series, Groups: brandOf, Horizon: gap + horizon, Workers: cfg.Workers}
-	eng := forecast.NewEngine()
-	choices, err := eng.Choose(ctx, batch)
-	if err != nil {
-		return runResult{}, err
-	}
-	names := eng.CandidateNames()
-	choiceName := make([]string, len(choices))
-	res.choices = make(map[string]int)
-	for g, ch := range choices {
-		set := make([]string, len(ch.Models))
-		for k, m := range ch.Models {
-			set[k] = names[m]
-		}
-		choiceName[g] = strings.Join(set, "+")
-		res.choices[choiceName[g]]++
-	}
-	out := forecast.NewForecasts(len(series), batch.Horizon, true)
-	fitBar := newProgress(stderr, "forecast", "series", int64(len(series)))
-	const chunk = 1 << 16
-	for lo := 0; lo < len(series); lo += chunk {
-		hi := min(lo+chunk, len(series))
-		part := forecast.Batch{Series: series[lo:hi], Groups: brandOf[lo:hi], Horizon: batch.Horizon, Workers: cfg.Workers}
-		if err := eng.Apply(ctx, part, choices, out[lo:hi]); err != nil {
-			fitBar.Finish()
-			return runResult{}, err
-		}
-		fitBar.Add(int64(hi - lo))
-	}
-	fitBar.Finish()
-	for i := range out { // keep the stored weeks
-		out[i] = forecast.Forecast{Mean: out[i].Mean[gap:], Lower: out[i].Lower[gap:], Upper: out[i].Upper[gap:]}
-	}
-	rec, err := forecast.Reconcile(out, brandOf, len(brandCodes))
-	if err != nil {
-		return runResult{}, err
-	}
-	res.fit = time.Since(fitStart)
-
-	run := forecastch.Run{
-		ID:      runID(now, cfg.Dataset),
-		Dataset: cfg.Dataset,
-		AsOf:    first,
-		Models: fmt.Sprintf("engine per brand: %s; censored demand %s; brand and total bottom-up",
-			choiceSummary(res.choices), map[bool]string{true: "corrected", false: "not corrected"}[cfg.Correct]),
-		StartedAt:   now,
-		Outlets:     make([]string, len(p.Series)),
-		Brands:      make([]string, len(p.Series)),
-		Series:      out,
-		SeriesModel: make([]string, len(p.Series)),
-		BrandCodes:  brandCodes,
-		BrandOf:     brandOf,
-		Reconciled:  rec,
-	}
-	for j := range horizon {
-		run.Weeks = append(run.Weeks, first.AddDate(0, 0, 7*j))
-	}
-	for i, s := range p.Series {
-		run.Outlets[i], run.Brands[i], run.SeriesModel[i] = s.Outlet, s.Brand, choiceName[brandOf[i]]
-	}
-	res.weeklyRows, res.monthlyRows = run.RunRows()
-	storeStart := time.Now()
-	storeBar := newProgress(stderr, "store", "rows", int64(res.weeklyRows+res.monthlyRows))
-	err = store.WriteRun(ctx, run, 0, progressTo(storeBar))
-	storeBar.Finish()
-	if err != nil {
-		return runResult{}, err
-	}
-	res.store = time.Since(storeStart)
-	res.total = time.Since(start)
-	res.run = run
-	return res, nil
+	return n
 }
 
 // progressTo returns a function that moves p to a running count.
@@ -417,31 +296,51 @@ func progressTo(p *progress) func(done int) {
 	}
 }
 
-// brandGroups numbers the brands of p in sorted order and returns each series' brand number.
-func brandGroups(p forecast.Panel) (brandOf []int, codes []string) {
-	idx := make(map[string]int)
-	for _, s := range p.Series {
-		if _, ok := idx[s.Brand]; !ok {
-			idx[s.Brand] = 0
-			codes = append(codes, s.Brand)
-		}
-	}
-	slices.Sort(codes)
-	for i, c := range codes {
-		idx[c] = i
-	}
-	brandOf = make([]int, len(p.Series))
-	for i, s := range p.Series {
-		brandOf[i] = idx[s.Brand]
-	}
-	return brandOf, codes
-}
-
 // runID names a run: when it started, its dataset and a random suffix.
 func runID(now time.Time, dataset string) string {
 	var b [4]byte
 	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails
 	return now.UTC().Format("20060102T150405Z") + "-" + dataset + "-" + hex.EncodeToString(b[:])
+}
+
+func runForecastCalendar(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("forecast calendar", flag.ContinueOnError)
+	var dsn string
+	fs.StringVar(&dsn, "ch-dsn", envOr(e.getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
+		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	from := fs.Int("from", synth.FirstLunarYear, "first year")
+	to := fs.Int("to", synth.LastLunarYear, "last year")
+	summary := fmt.Sprintf("Writes the festivals of the built-in lunar table (%d–%d) into the calendar table, region %s:\n"+
+		"the Spring Festival and the 6 days after it, Mid-Autumn, National Day 1–7 October. The brand and total\n"+
+		"regressions of forecast run and backtest use them. The decreed holidays and make-up working days of\n"+
+		"each year differ a little: load those as data where they matter. Writing again replaces the days.",
+		synth.FirstLunarYear, synth.LastLunarYear, synth.CalendarRegion)
+	if err := parseFlags(fs, e, summary, args); err != nil {
+		return err
+	}
+	var errs []error
+	if !strings.HasPrefix(dsn, "clickhouse://") {
+		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	if *from < synth.FirstLunarYear || *to > synth.LastLunarYear || *from > *to {
+		errs = append(errs, fmt.Errorf("-from %d -to %d: want %d ≤ from ≤ to ≤ %d", *from, *to,
+			synth.FirstLunarYear, synth.LastLunarYear))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintln(e.stderr, "ordercast forecast calendar:", err)
+		return ErrUsage
+	}
+	conn, err := openHistory(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	days := synth.Holidays(*from, *to)
+	if err := forecastch.New(conn).WriteCalendar(ctx, days, uint64(time.Now().Unix())); err != nil {
+		return fmt.Errorf("forecast calendar: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "calendar: %d holiday days of %d–%d written (region %s)\n", len(days), *from, *to, synth.CalendarRegion)
+	return nil
 }
 
 // forecastBacktestConfig is the configuration of `ordercast forecast backtest`.
@@ -451,6 +350,8 @@ type forecastBacktestConfig struct {
 	JSON                   bool
 	Against                string
 	Scarce                 bool
+	TopDown                bool
+	Region                 string
 }
 
 // What a backtest scores against.
@@ -470,10 +371,15 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&cfg.Against, "against", againstSales,
 		"what forecasts are scored against: sales (the history itself) or demand (true_demand, seeded data only)")
 	fs.BoolVar(&cfg.Scarce, "scarce", false, "only the series of brands flagged scarce in brands_dim")
+	fs.BoolVar(&cfg.TopDown, "top-down", true,
+		"also score topdown (forecast run -top-down): brand and total regressions set the upper levels where they\n"+
+			"validate better; the engine figures of -json are then topdown's")
+	fs.StringVar(&cfg.Region, "region", "", regionHelp)
 	summary := "Measures forecast accuracy on a dataset's history by the protocol of design/BACKTEST.md: at origins\n" +
 		"o_k = T − h − step·k each method learns from weeks 1 … o_k and forecasts the next h; WAPE, bias,\n" +
 		"brand and total accuracy and RMSSE over all series and windows, for the reference methods naive and\n" +
-		"snaive, every candidate model alone and the engine. Reads ClickHouse only."
+		"snaive, every candidate model alone, the engine and (with -top-down) topdown, the engine with brand and\n" +
+		"total regressions on calendar, trend and supply terms. Reads ClickHouse only."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
@@ -519,6 +425,8 @@ type backtestResult struct {
 	first, last     time.Time
 	readSeconds     float64
 	scarce          bool
+	topDown         bool
+	holidays        int
 }
 
 func forecastBacktest(ctx context.Context, store *forecastch.Store, cfg forecastBacktestConfig, asOf time.Time,
@@ -557,6 +465,14 @@ func forecastBacktest(ctx context.Context, store *forecastch.Store, cfg forecast
 	res.readSeconds = time.Since(start).Seconds()
 
 	methods := forecast.BacktestMethods()
+	if cfg.TopDown {
+		td, holidays, err := topDownMethod(ctx, store, cfg, sp)
+		if err != nil {
+			return backtestResult{}, err
+		}
+		methods = append(methods, td)
+		res.topDown, res.holidays = true, holidays
+	}
 	bt := forecast.BacktestConfig{Horizon: cfg.Horizon, Origins: cfg.Origins, Step: cfg.Step, Workers: cfg.Workers}
 	bar := newProgress(stderr, "backtest", "method × origin", int64(len(methods)*cfg.Origins))
 	for i, m := range methods {
@@ -572,6 +488,36 @@ func forecastBacktest(ctx context.Context, store *forecastch.Store, cfg forecast
 	}
 	res.BacktestReport = rep
 	return res, nil
+}
+
+// topDownMethod returns the TopDown of the backtest of sp, with the holidays of the calendar table
+// over its weeks and the forecast weeks after them, and the number of holiday days.
+func topDownMethod(ctx context.Context, store *forecastch.Store, cfg forecastBacktestConfig,
+	sp forecast.SalesPanel) (*forecast.TopDown, int, error) {
+	weeks := sp.Weeks
+	// Holidays a few weeks beyond either end still have lead-up or after weeks inside.
+	cal, err := store.Calendar(ctx, weeks[0].AddDate(0, 0, -7*(forecast.DefaultHolidayLags+1)),
+		weeks[len(weeks)-1].AddDate(0, 0, 7*(cfg.Horizon+forecast.DefaultHolidayLeads+2)))
+	if err != nil {
+		return nil, 0, err
+	}
+	var holidays []forecast.CalendarDay
+	for _, c := range cal {
+		if c.Holiday == "" || (cfg.Region == "" && cfg.Dataset != forecast.LiveDataset) {
+			continue
+		}
+		if cfg.Region == "" || c.Region == cfg.Region {
+			holidays = append(holidays, c)
+		}
+	}
+	td := &forecast.TopDown{Weeks: weeks, Regression: forecast.Regression{Holidays: forecast.NewHolidays(holidays)}}
+	if sp.CensoredWeeks() > 0 {
+		td.Censored = make([][]bool, len(sp.Series))
+		for i, s := range sp.Series {
+			td.Censored[i] = s.Censored
+		}
+	}
+	return td, len(holidays), nil
 }
 
 func panelValues(p forecast.Panel) [][]float64 {
@@ -629,6 +575,11 @@ func (r backtestResult) printTable(w io.Writer) {
 	}
 	b.WriteString("\nwape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")
+	if r.topDown {
+		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
+			"earlier, %d holiday days of the calendar table, the share of outlets cut by limits) or its blend with\n"+
+			"the sum of the outlets where it validated better before the origin, distributed down to the outlets.\n", r.holidays)
+	}
 	io.WriteString(w, b.String())
 }
 
@@ -681,7 +632,11 @@ func (r backtestResult) printJSON(w io.Writer) error {
 	for _, m := range r.Results {
 		out.Methods[m.Method] = toMetricsJSON(m.Metrics)
 	}
-	if eng, ok := r.Result(forecast.NewEngine().Name()); ok {
+	final := forecast.NewEngine().Name()
+	if r.topDown {
+		final = (&forecast.TopDown{}).Name()
+	}
+	if eng, ok := r.Result(final); ok {
 		out.Engine = toMetricsJSON(eng.Metrics)
 	}
 	enc := json.NewEncoder(w)

@@ -41,6 +41,7 @@ func commands() []command {
 		{"forecast", "forecast demand (run) or measure accuracy on history (backtest)", runForecast},
 		{"allocate", "allocate a scarce brand's supply as per-outlet limits, with explanations (preview or publish)", runAllocate},
 		{"cycle", "cut off order windows, record deliveries, relay sales to the history", runCycle},
+		{"score", "score a month's forecast accuracy per outlet, brand, manager, area and company", runScore},
 		{"user", "add users, change passwords, disable users (for administrators)", runUser},
 		{"version", "print the version", runVersion},
 	}

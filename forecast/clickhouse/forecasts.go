@@ -16,26 +16,12 @@ var ErrInvalidRun = errors.New("clickhouse: invalid forecast run")
 // DefaultForecastBlockRows is how many rows go into one block of WriteRun's inserts.
 const DefaultForecastBlockRows = 1 << 18
 
-// BottomUp is the model name of brand and total forecasts that are sums of the outlets'.
+// BottomUp is the model name of brand and total forecasts that are sums of the outlets' (and of the
+// total when it is the sum of the brands').
 const BottomUp = "bottom-up"
 
 // Run is one forecast run: what forecast_runs records and the reconciled forecasts of every level.
-type Run struct {
-	ID                    string
-	Dataset               string
-	AsOf                  time.Time   // the Monday of the first forecast week
-	Weeks                 []time.Time // the forecast weeks, Mondays: the horizon
-	Models                string      // what chose the models, for forecast_runs (a summary)
-	StartedAt, FinishedAt time.Time   // FinishedAt: when zero, WriteRun records when it stored the forecasts
-
-	Outlets, Brands []string            // per series: its outlet and brand code
-	Series          []forecast.Forecast // per series: point and 80% interval of every week
-	SeriesModel     []string            // per series: the model that forecast it
-
-	BrandCodes []string            // per brand index
-	BrandOf    []int               // per series: its brand index
-	Reconciled forecast.Reconciled // from forecast.Reconcile(Series, BrandOf, len(BrandCodes))
-}
+type Run = forecast.Run
 
 // WriteRun stores a run: its weekly forecasts at every level in forecasts (level 'outlet' with the
 // outlet and brand, 'brand' with outlet ”, 'total' with both ”), their monthly sums in
@@ -47,7 +33,7 @@ type Run struct {
 //
 // It returns an error wrapping ErrInvalidRun when the slices of r disagree.
 func (s *Store) WriteRun(ctx context.Context, r Run, blockRows int, progress func(rows int)) error {
-	if err := r.check(); err != nil {
+	if err := checkRun(r); err != nil {
 		return err
 	}
 	if blockRows <= 0 {
@@ -60,7 +46,7 @@ func (s *Store) WriteRun(ctx context.Context, r Run, blockRows int, progress fun
 	return nil
 }
 
-func (r Run) check() error {
+func checkRun(r Run) error {
 	n, h := len(r.Series), len(r.Weeks)
 	switch {
 	case r.ID == "":
@@ -70,6 +56,8 @@ func (r Run) check() error {
 	case len(r.Outlets) != n || len(r.Brands) != n || len(r.SeriesModel) != n || len(r.BrandOf) != n:
 		return fmt.Errorf("%w: %d series with %d outlets, %d brands, %d models, %d brand indexes", ErrInvalidRun,
 			n, len(r.Outlets), len(r.Brands), len(r.SeriesModel), len(r.BrandOf))
+	case r.BrandModel != nil && len(r.BrandModel) != len(r.BrandCodes):
+		return fmt.Errorf("%w: %d brand models for %d brands", ErrInvalidRun, len(r.BrandModel), len(r.BrandCodes))
 	case len(r.Reconciled.Brands) != len(r.BrandCodes):
 		return fmt.Errorf("%w: %d brand forecasts for %d brands", ErrInvalidRun, len(r.Reconciled.Brands), len(r.BrandCodes))
 	case len(r.Reconciled.Total.Mean) != h:
@@ -138,11 +126,19 @@ func (w *runWriter) write(ctx context.Context) error {
 		}
 	}
 	for b, f := range r.Reconciled.Brands {
-		if err := w.add(ctx, forecast.BrandLevel, "", r.BrandCodes[b], BottomUp, f, monthly); err != nil {
+		model := BottomUp
+		if r.BrandModel != nil && r.BrandModel[b] != "" {
+			model = r.BrandModel[b]
+		}
+		if err := w.add(ctx, forecast.BrandLevel, "", r.BrandCodes[b], model, f, monthly); err != nil {
 			return err
 		}
 	}
-	if err := w.add(ctx, forecast.TotalLevel, "", "", BottomUp, r.Reconciled.Total, monthly); err != nil {
+	total := BottomUp
+	if r.TotalModel != "" {
+		total = r.TotalModel
+	}
+	if err := w.add(ctx, forecast.TotalLevel, "", "", total, r.Reconciled.Total, monthly); err != nil {
 		return err
 	}
 	if err := w.flush(ctx, true); err != nil {
@@ -232,22 +228,8 @@ func (w *runWriter) flush(ctx context.Context, last bool) error {
 	return nil
 }
 
-// RunRows returns how many weekly and monthly rows WriteRun stores for r.
-func (r Run) RunRows() (weekly, monthly int) {
-	rows := len(r.Series) + len(r.BrandCodes) + 1
-	return rows * len(r.Weeks), rows * len(forecast.SplitMonths(r.Weeks).Months)
-}
-
 // ForecastRun is a row of forecast_runs.
-type ForecastRun struct {
-	ID                    string
-	Dataset               string
-	AsOf                  time.Time
-	Horizon               int
-	Series                uint64
-	Models                string
-	StartedAt, FinishedAt time.Time
-}
+type ForecastRun = forecast.RunInfo
 
 // ErrNoRun is returned (wrapped) by LatestRun when the dataset has no complete forecast run.
 var ErrNoRun = errors.New("clickhouse: no forecast run")
@@ -255,27 +237,40 @@ var ErrNoRun = errors.New("clickhouse: no forecast run")
 // LatestRun returns the complete forecast run of dataset with the latest as-of date, the latest
 // started among those.
 func (s *Store) LatestRun(ctx context.Context, dataset string) (ForecastRun, error) {
-	rows, err := s.conn.Query(ctx, "SELECT run_id, dataset, toString(as_of), horizon, series, models, started_at, finished_at "+
-		"FROM forecast_runs WHERE dataset = ? ORDER BY as_of DESC, started_at DESC, run_id DESC LIMIT 1", dataset)
+	fr, err := s.oneRun(ctx, "WHERE dataset = ?", dataset)
 	if err != nil {
 		return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: %w", dataset, err)
+	}
+	return fr, nil
+}
+
+// runColumns are the columns of forecast_runs that oneRun scans.
+const runColumns = "run_id, dataset, toString(as_of), horizon, series, models, started_at, finished_at"
+
+// oneRun returns the run of forecast_runs that where selects with the latest as-of, then the latest
+// started, or ErrNoRun.
+func (s *Store) oneRun(ctx context.Context, where string, args ...any) (ForecastRun, error) {
+	rows, err := s.conn.Query(ctx, "SELECT "+runColumns+" FROM forecast_runs "+where+
+		" ORDER BY as_of DESC, started_at DESC, run_id DESC LIMIT 1", args...)
+	if err != nil {
+		return ForecastRun{}, err
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: %w", dataset, err)
+			return ForecastRun{}, err
 		}
-		return ForecastRun{}, fmt.Errorf("%w of dataset %s", ErrNoRun, dataset)
+		return ForecastRun{}, ErrNoRun
 	}
 	var fr ForecastRun
 	var asOf string
 	var horizon uint16
 	if err := rows.Scan(&fr.ID, &fr.Dataset, &asOf, &horizon, &fr.Series, &fr.Models, &fr.StartedAt, &fr.FinishedAt); err != nil {
-		return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: %w", dataset, err)
+		return ForecastRun{}, err
 	}
 	fr.Horizon = int(horizon)
 	if fr.AsOf, err = time.Parse(time.DateOnly, asOf); err != nil {
-		return ForecastRun{}, fmt.Errorf("clickhouse: latest forecast run of %s: as_of %q: %w", dataset, asOf, err)
+		return ForecastRun{}, fmt.Errorf("as_of %q: %w", asOf, err)
 	}
 	return fr, nil
 }

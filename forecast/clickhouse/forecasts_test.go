@@ -49,9 +49,9 @@ func TestWriteRun(t *testing.T) {
 	if err := s.WriteRun(ctx, r, 4, func(rows int) { progress = rows }); err != nil { // blocks of 4 rows
 		t.Fatalf("WriteRun: %v", err)
 	}
-	weekly, monthly := r.RunRows()
+	weekly, monthly := r.Rows()
 	if weekly != (3+2+1)*3 || monthly != (3+2+1)*2 || progress != weekly+monthly {
-		t.Errorf("RunRows() = %d, %d, progress %d; want 18, 12 and 30", weekly, monthly, progress)
+		t.Errorf("Rows() = %d, %d, progress %d; want 18, 12 and 30", weekly, monthly, progress)
 	}
 	tests := []struct {
 		name  string

@@ -23,12 +23,7 @@ const (
 )
 
 // DatasetInfo describes a dataset's history in sales.
-type DatasetInfo struct {
-	Dataset           string
-	Period            string    // PeriodDay or PeriodWeek
-	Rows              uint64    // rows in sales
-	FirstDay, LastDay time.Time // the earliest and latest day of a row
-}
+type DatasetInfo = forecast.DatasetInfo
 
 // Dataset describes the history of a dataset: forecast.LiveDataset (the company's order lines,
 // weekly: every outlet orders on one day of the week) or an imported one, whose period is what its
@@ -84,22 +79,7 @@ func (s *Store) Dataset(ctx context.Context, dataset string) (DatasetInfo, error
 }
 
 // HistoryQuery says which weekly history SalesHistory reads.
-type HistoryQuery struct {
-	Dataset string
-	// Before ends the history: only weeks before the week that contains Before are read, so a week
-	// in progress never counts. Zero: all of it.
-	Before time.Time
-	// ActiveSince keeps only the series with a row in the week of this day or later (and before
-	// the week of Before). Zero: every series.
-	ActiveSince time.Time
-	// ActiveOutlets keeps only outlets whose latest row in outlets_dim has status 'active'.
-	ActiveOutlets bool
-	// ScarceBrands keeps only brands whose latest row in brands_dim is flagged scarce.
-	ScarceBrands bool
-	// Progress, when not nil, is called with the number of rows read so far, every 65,536 rows and
-	// once at the end.
-	Progress func(rows int)
-}
+type HistoryQuery = forecast.HistoryQuery
 
 // SalesHistory reads the weekly sell-in of every outlet × brand series of q.Dataset, following
 // BACKTEST.md:
@@ -633,14 +613,8 @@ func (s *Store) trueDemand(ctx context.Context, dataset string, p forecast.Sales
 	return out, nil
 }
 
-// CalendarDay is one day of the calendar table: a holiday, or a decreed working day (a make-up day
-// on a weekend). Holidays are data, not a rule: lunar festivals move, make-up days are decreed.
-type CalendarDay struct {
-	Region  string
-	Day     time.Time // UTC midnight
-	Holiday string    // the holiday's name; "" when none
-	Workday bool      // a working day, decreed make-up days included
-}
+// CalendarDay is one day of the calendar table.
+type CalendarDay = forecast.CalendarDay
 
 // Calendar returns the days of the calendar table in [from, to), of every region, by region and
 // day; each day as its latest version says. An empty calendar is no error.

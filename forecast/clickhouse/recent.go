@@ -35,3 +35,36 @@ func (s *Store) RecentWeeklyDemand(ctx context.Context, outlet string, now time.
 	}
 	return out, rows.Err()
 }
+
+// OutletForecast returns an outlet's point forecast per brand (cartons) for the week that holds
+// week, from the latest complete forecast run of the live dataset whose weeks include it (the latest
+// as-of, then the latest started), with that run's id: the basis of suggested quantities. Brands the
+// run did not forecast for the outlet are absent; an outlet the run did not forecast gets an empty
+// map and the run's id. It returns an error wrapping ErrNoRun when no run covers the week.
+func (s *Store) OutletForecast(ctx context.Context, outlet string, week time.Time) (map[string]float64, string, error) {
+	w := dateString(forecast.Monday(week))
+	run, err := s.oneRun(ctx, "WHERE dataset = ? AND as_of <= toDate(?) AND addWeeks(as_of, horizon) > toDate(?)",
+		forecast.LiveDataset, w, w)
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse: forecast of outlet %s in the week of %s: %w", outlet, w, err)
+	}
+	rows, err := s.conn.Query(ctx, "SELECT brand, point FROM forecasts WHERE run_id = ? AND level = 'outlet' "+
+		"AND outlet = ? AND week = toDate(?)", run.ID, outlet, w)
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse: forecast of outlet %s in the week of %s: %w", outlet, w, err)
+	}
+	defer rows.Close()
+	out := make(map[string]float64)
+	for rows.Next() {
+		var brand string
+		var point float64
+		if err := rows.Scan(&brand, &point); err != nil {
+			return nil, "", fmt.Errorf("clickhouse: forecast of outlet %s in the week of %s: %w", outlet, w, err)
+		}
+		out[brand] = point
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("clickhouse: forecast of outlet %s in the week of %s: %w", outlet, w, err)
+	}
+	return out, run.ID, nil
+}

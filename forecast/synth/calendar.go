@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/ordercast/ordercast/forecast"
 )
 
 // lunarDates holds, per Gregorian year, the dates of the Spring Festival (Chinese New Year, the first
@@ -126,4 +128,36 @@ func weeksUntil(monday, day time.Time) int {
 		return days / 7
 	}
 	return -((-days + 6) / 7)
+}
+
+// Holiday names of Holidays.
+const (
+	SpringFestivalHoliday = "Spring Festival"
+	NationalDayHoliday    = "National Day"
+	MidAutumnHoliday      = "Mid-Autumn Festival"
+)
+
+// CalendarRegion is the region of the days Holidays returns.
+const CalendarRegion = "CN"
+
+// Holidays returns the days of the three festivals the generator's demand follows, for the years
+// from first to last that the festival table covers, as rows of the calendar table (region
+// CalendarRegion): the Spring Festival and the six days after it, National Day 1–7 October and the
+// Mid-Autumn Festival. They approximate the public holidays: the State Council decrees the exact
+// days, and the make-up working days, every year; load those as data where they matter.
+func Holidays(first, last int) []forecast.CalendarDay {
+	var out []forecast.CalendarDay
+	add := func(name string, from time.Time, days int) {
+		for d := range days {
+			out = append(out, forecast.CalendarDay{Region: CalendarRegion, Day: from.AddDate(0, 0, d), Holiday: name})
+		}
+	}
+	for y := max(first, FirstLunarYear); y <= min(last, LastLunarYear); y++ {
+		sf, _ := SpringFestival(y)
+		add(SpringFestivalHoliday, sf, 7)
+		ma, _ := MidAutumn(y)
+		add(MidAutumnHoliday, ma, 1)
+		add(NationalDayHoliday, NationalDay(y), 7)
+	}
+	return out
 }

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ordercast/ordercast/forecast"
+	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
+)
+
+// scoreConfig is the configuration of `ordercast score`.
+type scoreConfig struct {
+	ClickHouseDSN string
+	Month         string // YYYY-MM
+	Against       string
+	Dataset       string
+	JSON          bool
+}
+
+func runScore(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	var cfg scoreConfig
+	fs.StringVar(&cfg.ClickHouseDSN, "ch-dsn", envOr(e.getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
+		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	fs.StringVar(&cfg.Month, "month", "", "YYYY-MM: the month to score (required)")
+	fs.StringVar(&cfg.Against, "against", string(forecast.AgainstSales),
+		"what forecasts are scored against: sales (delivered), or truth (true_demand, seeded data only)")
+	fs.StringVar(&cfg.Dataset, "dataset", forecast.LiveDataset, "the dataset: live or an imported one")
+	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object with every score instead of a table")
+	summary := "Scores the forecast of a month made by the latest forecast run that covers all of it (as of its first\n" +
+		"Monday or earlier, for enough weeks: forecast run -horizon 6) against what happened, per outlet, brand,\n" +
+		"account manager, area and the company, and stores the scores in accuracy_scores, replacing any\n" +
+		"earlier scoring of the month. accuracy is the company formula on each key's total,\n" +
+		"max(0, 1 − |ΣA − ΣF| / ΣA); item accuracy 1 − Σ|A − F| / ΣA over its outlet × brand items, where an\n" +
+		"item forecast but not sold (A = 0) counts its whole forecast as error; a key without any actual\n" +
+		"scores 1 if nothing was forecast either, else 0, and has no WAPE or bias."
+	if err := parseFlags(fs, e, summary, args); err != nil {
+		return err
+	}
+	var errs []error
+	if !strings.HasPrefix(cfg.ClickHouseDSN, "clickhouse://") {
+		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	month, err := time.Parse("2006-01", cfg.Month)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("-month %q: want YYYY-MM", cfg.Month))
+	}
+	against := forecast.Against(cfg.Against)
+	if against != forecast.AgainstSales && against != forecast.AgainstTruth {
+		errs = append(errs, fmt.Errorf("-against %q: want sales or truth", cfg.Against))
+	}
+	if strings.TrimSpace(cfg.Dataset) == "" {
+		errs = append(errs, errors.New("-dataset: empty"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintln(e.stderr, "ordercast score:", err)
+		return ErrUsage
+	}
+	conn, err := openHistory(ctx, cfg.ClickHouseDSN)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	store := forecastch.New(conn)
+	scorer := forecast.Scorer{Source: store, Outlets: store, Scores: store, Progress: barProgress{e.stderr}}
+	rep, err := scorer.Score(ctx, forecast.ScoreRequest{Month: month, Dataset: cfg.Dataset, Against: against,
+		Now: time.Now().UTC()})
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	if cfg.JSON {
+		return printScoresJSON(e.stdout, rep)
+	}
+	printScores(e.stdout, rep)
+	return nil
+}
+
+// scoreJSON is one score in the output of `score --json`.
+type scoreJSON struct {
+	Level        string    `json:"level"`
+	Key          string    `json:"key"`
+	Actual       jsonFloat `json:"actual"`
+	Forecast     jsonFloat `json:"forecast"`
+	AbsError     jsonFloat `json:"abs_error"`
+	Accuracy     jsonFloat `json:"accuracy"`
+	ItemAccuracy jsonFloat `json:"item_accuracy"`
+	WAPE         jsonFloat `json:"wape"` // null without actuals
+	Bias         jsonFloat `json:"bias"`
+}
+
+// scoresJSON is the output of `score --json`.
+type scoresJSON struct {
+	Month    string      `json:"month"`
+	Dataset  string      `json:"dataset"`
+	Against  string      `json:"against"`
+	RunID    string      `json:"run_id"`
+	AsOf     string      `json:"as_of"`
+	Horizon  int         `json:"horizon"`
+	Items    int         `json:"items"`
+	ScoredAt time.Time   `json:"scored_at"`
+	Seconds  jsonFloat   `json:"seconds"`
+	Scores   []scoreJSON `json:"scores"`
+}
+
+func printScoresJSON(w io.Writer, rep forecast.ScoreReport) error {
+	out := scoresJSON{Month: rep.Month.Format("2006-01"), Dataset: rep.Dataset, Against: string(rep.Against),
+		RunID: rep.RunID, AsOf: rep.Run.AsOf.Format(time.DateOnly), Horizon: rep.Run.Horizon, Items: rep.Items,
+		ScoredAt: rep.ScoredAt, Seconds: jsonFloat(rep.Elapsed.Seconds()), Scores: make([]scoreJSON, len(rep.Scores))}
+	for i, s := range rep.Scores {
+		out.Scores[i] = scoreJSON{Level: string(s.Level), Key: s.Key, Actual: jsonFloat(s.Actual),
+			Forecast: jsonFloat(s.Forecast), AbsError: jsonFloat(s.AbsError), Accuracy: jsonFloat(s.Accuracy),
+			ItemAccuracy: jsonFloat(s.ItemAccuracy()), WAPE: jsonFloat(s.WAPE), Bias: jsonFloat(s.Bias)}
+	}
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	return nil
+}
+
+// mostBrands is how many brands the table of `score` shows, the largest by actual.
+const mostBrands = 10
+
+func printScores(w io.Writer, rep forecast.ScoreReport) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "accuracy of %s, dataset %s, against %s: run %s (as of %s, %d weeks)\n", rep.Month.Format("2006-01"),
+		rep.Dataset, rep.Against, rep.RunID, rep.Run.AsOf.Format(time.DateOnly), rep.Run.Horizon)
+	fmt.Fprintf(&b, "items:    %d outlet × brand (%d forecast, %d with an actual)\n\n", rep.Items, rep.Forecast, rep.Sold)
+	by := make(map[forecast.ScoreLevel][]forecast.Score)
+	for _, s := range rep.Scores {
+		by[s.Level] = append(by[s.Level], s)
+	}
+	fmt.Fprintf(&b, "%-8s %-16s %12s %12s %9s %9s %8s %8s\n", "level", "key", "actual", "forecast", "accuracy",
+		"item acc", "wape", "bias")
+	row := func(s forecast.Score) {
+		key := s.Key
+		if key == "" && s.Level != forecast.ScoreCompany {
+			key = "(none)"
+		}
+		fmt.Fprintf(&b, "%-8s %-16s %12.1f %12.1f %9.4f %9.4f %8s %8s\n", s.Level, key, s.Actual, s.Forecast,
+			s.Accuracy, s.ItemAccuracy(), ratioText(s.WAPE, false), ratioText(s.Bias, true))
+	}
+	for _, l := range []forecast.ScoreLevel{forecast.ScoreCompany, forecast.ScoreArea, forecast.ScoreManager} {
+		for _, s := range by[l] {
+			row(s)
+		}
+	}
+	brands := slices.Clone(by[forecast.ScoreBrand])
+	slices.SortStableFunc(brands, func(x, y forecast.Score) int { return cmp.Compare(y.Actual, x.Actual) })
+	for i, s := range brands {
+		if i == mostBrands {
+			fmt.Fprintf(&b, "%-8s … %d more brands (all are stored; --json prints them)\n", "brand", len(brands)-mostBrands)
+			break
+		}
+		row(s)
+	}
+	if outlets := by[forecast.ScoreOutlet]; len(outlets) > 0 {
+		acc := make([]float64, len(outlets))
+		for i, s := range outlets {
+			acc[i] = s.Accuracy
+		}
+		slices.Sort(acc)
+		q := func(p float64) float64 { return acc[int(math.Round(p*float64(len(acc)-1)))] }
+		fmt.Fprintf(&b, "%-8s %d outlets: accuracy of their totals, quartiles %.4f / %.4f / %.4f (min %.4f)\n", "outlet",
+			len(outlets), q(0.25), q(0.5), q(0.75), acc[0])
+	}
+	fmt.Fprintf(&b, "\naccuracy: max(0, 1 − |ΣA − ΣF| / ΣA) of the key's total; item acc: 1 − Σ|A − F| / ΣA over its outlet × brand\n"+
+		"items, an item forecast and not sold counting its whole forecast as error; wape Σ|A − F| / Σ|A|; bias Σ(F − A) / Σ|A|.\n")
+	fmt.Fprintf(&b, "stored:   %d scores in accuracy_scores (scored at %s); time %.1f s\n", len(rep.Scores),
+		rep.ScoredAt.Format(time.DateTime), rep.Elapsed.Seconds())
+	io.WriteString(w, b.String())
+}
+
+// ratioText formats a ratio that may be undefined (NaN): "-" then.
+func ratioText(v float64, signed bool) string {
+	switch {
+	case math.IsNaN(v):
+		return "-"
+	case signed:
+		return fmt.Sprintf("%+.4f", v)
+	}
+	return fmt.Sprintf("%.4f", v)
+}

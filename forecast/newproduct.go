@@ -1,0 +1,273 @@
+package forecast
+
+import (
+	"slices"
+	"time"
+)
+
+// New products. A brand launched in or after the horizon of a run has no history to learn from; it
+// is forecast from like items: the brands of the same manufacturer and price class (a new product
+// usually extends a family), or of the same price class when the manufacturer has no other.
+//
+// At each launch outlet the forecast of a week is the mean forecast of the like items the outlet
+// carries, times the launch curve at the weeks since launch: how a new product's sales compare with
+// its like items' in its first weeks, learnt from earlier launches in the history (LearnLaunchCurve).
+
+// Brand is what forecasting needs to know of a brand of the catalogue.
+type Brand struct {
+	Code         string
+	Manufacturer string
+	PriceClass   int // 1 (dearest) … 5; 0 when unknown
+	Scarce       bool
+	NewProduct   bool
+	Launch       time.Time // zero unless NewProduct
+}
+
+// LikeItems returns the codes of the brands like b among catalogue, in catalogue order: those of the
+// same manufacturer and price class; when there are none, those of the same price class. b itself,
+// brands without a price class, new products launched on or after b (they have no more history
+// than b) and brands for which has returns false (say, without history) are never like items.
+func LikeItems(b Brand, catalogue []Brand, has func(code string) bool) []string {
+	var same, class []string
+	for _, c := range catalogue {
+		if c.Code == b.Code || c.PriceClass == 0 || c.PriceClass != b.PriceClass {
+			continue
+		}
+		if c.NewProduct && !c.Launch.Before(b.Launch) {
+			continue
+		}
+		if has != nil && !has(c.Code) {
+			continue
+		}
+		class = append(class, c.Code)
+		if c.Manufacturer == b.Manufacturer && b.Manufacturer != "" {
+			same = append(same, c.Code)
+		}
+	}
+	if len(same) > 0 {
+		return same
+	}
+	return class
+}
+
+// DefaultLaunchWeeks is how many weeks after launch a LaunchCurve follows; later weeks take its last
+// value.
+const DefaultLaunchWeeks = 26
+
+// LaunchCurve is, per week since launch (0: the week holding the launch day), a new product's sales
+// as a multiple of the mean sales of its like items per outlet carrying them, summed over those
+// outlets. It folds in both how fast the product ramps up and how many of the like items' outlets
+// take it. A nil curve is 1 throughout: the new product sells like an average like item.
+type LaunchCurve []float64
+
+// At returns the curve k weeks after launch: 0 before it, the last value after the curve's end.
+func (c LaunchCurve) At(k int) float64 {
+	switch {
+	case k < 0:
+		return 0
+	case len(c) == 0:
+		return 1
+	case k >= len(c):
+		return c[len(c)-1]
+	}
+	return c[k]
+}
+
+// LaunchStats are the sums LearnLaunchCurve pooled, per week since launch.
+type LaunchStats struct {
+	Products []string  // the earlier launches learnt from
+	New      []float64 // per week since launch: the new products' sales
+	Like     []float64 // per week since launch: their like items' mean per outlet, summed over outlets
+}
+
+// LearnLaunchCurve learns the launch curve from the launches in history p (a Panel of outlet × brand
+// series, sales or estimated demand): for every new product of catalogue launched within p's weeks
+// (after its first), with like items in p, and for each of the first weeks weeks after its launch
+// that p holds, it adds the product's sales over all outlets to New and, over the outlets carrying
+// any of its like items, the mean of those like items' values to Like. The curve is New / Like per
+// week since launch, pooled over products; weeks without data take the value of the week before, and
+// a curve without any data is nil. It reads p only.
+func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, LaunchStats) {
+	if weeks <= 0 {
+		weeks = DefaultLaunchWeeks
+	}
+	st := LaunchStats{New: make([]float64, weeks), Like: make([]float64, weeks)}
+	if len(p.Weeks) == 0 {
+		return nil, st
+	}
+	byBrand := make(map[string][]int) // brand → series
+	for i, s := range p.Series {
+		byBrand[s.Brand] = append(byBrand[s.Brand], i)
+	}
+	has := func(code string) bool { return len(byBrand[code]) > 0 }
+	for _, b := range catalogue {
+		if !b.NewProduct || b.Launch.IsZero() {
+			continue
+		}
+		w0, ok := weekIndex(p.Weeks, Monday(b.Launch))
+		if !ok || w0 == 0 || !has(b.Code) {
+			continue // launched before the history or after it, or never sold
+		}
+		like := LikeItems(b, catalogue, has)
+		if len(like) == 0 {
+			continue
+		}
+		likeMean := likeMeanPerOutlet(p, byBrand, like)
+		used := false
+		for k := range weeks {
+			t := w0 + k
+			if t >= len(p.Weeks) {
+				break
+			}
+			var sales, base float64
+			for _, i := range byBrand[b.Code] {
+				sales += p.Series[i].Values[t]
+			}
+			for _, m := range likeMean {
+				base += m[t]
+			}
+			if base <= 0 {
+				continue
+			}
+			st.New[k] += sales
+			st.Like[k] += base
+			used = true
+		}
+		if used {
+			st.Products = append(st.Products, b.Code)
+		}
+	}
+	if len(st.Products) == 0 {
+		return nil, st
+	}
+	curve := make(LaunchCurve, weeks)
+	last := 1.0
+	for k := range curve {
+		if st.Like[k] > 0 {
+			last = st.New[k] / st.Like[k]
+		}
+		curve[k] = last
+	}
+	return curve, st
+}
+
+// likeMeanPerOutlet returns, per outlet carrying any of like, the mean over the like items it
+// carries of their weekly values.
+func likeMeanPerOutlet(p Panel, byBrand map[string][]int, like []string) map[string][]float64 {
+	sum := make(map[string][]float64)
+	count := make(map[string]int)
+	for _, code := range like {
+		for _, i := range byBrand[code] {
+			s := p.Series[i]
+			v := sum[s.Outlet]
+			if v == nil {
+				v = make([]float64, len(p.Weeks))
+				sum[s.Outlet] = v
+			}
+			for t, x := range s.Values {
+				v[t] += x
+			}
+			count[s.Outlet]++
+		}
+	}
+	for o, v := range sum {
+		k := 1 / float64(count[o])
+		for t := range v {
+			v[t] *= k
+		}
+	}
+	return sum
+}
+
+// weekIndex returns the index of week w in weeks (ascending Mondays).
+func weekIndex(weeks []time.Time, w time.Time) (int, bool) {
+	return slices.BinarySearchFunc(weeks, w, func(a, b time.Time) int { return a.Compare(b) })
+}
+
+// Launch is a new product to forecast: the brand and the outlets chosen for its launch.
+type Launch struct {
+	Brand   Brand
+	Outlets []string // the launch outlets; nil: every outlet that carries any of its like items
+}
+
+// LaunchForecast is the forecast of a new product at its launch outlets.
+type LaunchForecast struct {
+	Brand     string
+	Like      []string   // the like items it was forecast from
+	Outlets   []string   // the launch outlets that carry a like item, sorted
+	Forecasts []Forecast // per outlet: like items' mean forecast times the launch curve
+}
+
+// ForecastLaunch forecasts the new product of l over the weeks (Mondays) of a run, from the
+// forecasts of the run's series (outlets[i] and brands[i] of series[i], all over those weeks):
+// at each launch outlet, the mean of the forecasts (point and interval alike) of the like items it
+// carries, times curve.At(weeks since launch), so 0 before the launch week. Launch outlets without
+// any like item are left out: there is nothing to scale. like is the result of LikeItems for the
+// brand; the result has no outlets when like is empty.
+func ForecastLaunch(l Launch, like []string, weeks []time.Time, curve LaunchCurve, outlets, brands []string,
+	series []Forecast) LaunchForecast {
+	lf := LaunchForecast{Brand: l.Brand.Code, Like: like}
+	h := len(weeks)
+	isLike := make(map[string]bool, len(like))
+	for _, c := range like {
+		isLike[c] = true
+	}
+	var chosen map[string]bool
+	if l.Outlets != nil {
+		chosen = make(map[string]bool, len(l.Outlets))
+		for _, o := range l.Outlets {
+			chosen[o] = true
+		}
+	}
+	type acc struct {
+		f Forecast
+		n int
+	}
+	sums := make(map[string]*acc)
+	for i, b := range brands {
+		if !isLike[b] || (chosen != nil && !chosen[outlets[i]]) {
+			continue
+		}
+		a := sums[outlets[i]]
+		if a == nil {
+			a = &acc{f: Forecast{Mean: make([]float64, h), Lower: make([]float64, h), Upper: make([]float64, h)}}
+			sums[outlets[i]] = a
+		}
+		a.n++
+		f := series[i]
+		for j := range h {
+			a.f.Mean[j] += f.Mean[j]
+			if f.Lower != nil {
+				a.f.Lower[j] += f.Lower[j]
+				a.f.Upper[j] += f.Upper[j]
+			} else {
+				a.f.Lower[j] += f.Mean[j]
+				a.f.Upper[j] += f.Mean[j]
+			}
+		}
+	}
+	for o := range sums {
+		lf.Outlets = append(lf.Outlets, o)
+	}
+	slices.Sort(lf.Outlets)
+	launch := Monday(l.Brand.Launch)
+	scale := make([]float64, h)
+	for j, w := range weeks {
+		k := int(w.Sub(launch).Hours()) / (24 * 7)
+		if w.Before(launch) {
+			k = -1
+		}
+		scale[j] = curve.At(k)
+	}
+	for _, o := range lf.Outlets {
+		a := sums[o]
+		for j := range h {
+			s := scale[j] / float64(a.n)
+			a.f.Mean[j] *= s
+			a.f.Lower[j] *= s
+			a.f.Upper[j] *= s
+		}
+		lf.Forecasts = append(lf.Forecasts, a.f)
+	}
+	return lf
+}

@@ -1,0 +1,128 @@
+package forecast
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func date(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func TestLikeItems(t *testing.T) {
+	catalogue := []Brand{
+		{Code: "B1", Manufacturer: "M1", PriceClass: 2},
+		{Code: "B2", Manufacturer: "M1", PriceClass: 2},
+		{Code: "B3", Manufacturer: "M2", PriceClass: 2},
+		{Code: "B4", Manufacturer: "M1", PriceClass: 3},
+		{Code: "B5", Manufacturer: "M1", PriceClass: 0}, // no price class
+		{Code: "N1", Manufacturer: "M1", PriceClass: 2, NewProduct: true, Launch: date("2026-03-02")},
+		{Code: "N2", Manufacturer: "M1", PriceClass: 2, NewProduct: true, Launch: date("2026-06-01")},
+	}
+	noB2 := func(code string) bool { return code != "B2" }
+	tests := []struct {
+		name string
+		b    Brand
+		has  func(string) bool
+		want []string
+	}{
+		{"same manufacturer and class", catalogue[5], nil, []string{"B1", "B2"}},
+		{"an earlier launch is a like item", catalogue[6], nil, []string{"B1", "B2", "N1"}},
+		{"only those with history", catalogue[5], noB2, []string{"B1"}},
+		{"another manufacturer: the class", Brand{Code: "X", Manufacturer: "M9", PriceClass: 2, NewProduct: true,
+			Launch: date("2026-09-07")}, nil, []string{"B1", "B2", "B3", "N1", "N2"}},
+		{"class 3", Brand{Code: "Y", Manufacturer: "M1", PriceClass: 3}, nil, []string{"B4"}},
+		{"no class", Brand{Code: "Z", Manufacturer: "M1"}, nil, nil},
+	}
+	for _, tt := range tests {
+		if got := LikeItems(tt.b, catalogue, tt.has); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: LikeItems(%s) = %v; want %v", tt.name, tt.b.Code, got, tt.want)
+		}
+	}
+}
+
+// launchPanel: weeks 0 … 5; like items B1 at O1 (10 a week) and O2 (20), B2 at O1 (30); the new
+// product N, launched on Wednesday of week 3, sells 5, 10, 20 at O1 and 2 in week 4 at O3, which
+// carries no like item.
+func launchPanel() (Panel, []Brand) {
+	weeks := weeksFrom("2026-01-05", 6)
+	p := Panel{Weeks: weeks, Series: []Series{
+		{Outlet: "O1", Brand: "B1", Values: []float64{10, 10, 10, 10, 10, 10}},
+		{Outlet: "O1", Brand: "B2", Values: []float64{30, 30, 30, 30, 30, 30}},
+		{Outlet: "O1", Brand: "N", Values: []float64{0, 0, 0, 5, 10, 20}},
+		{Outlet: "O2", Brand: "B1", Values: []float64{20, 20, 20, 20, 20, 20}},
+		{Outlet: "O3", Brand: "N", Values: []float64{0, 0, 0, 0, 2, 0}},
+	}}
+	catalogue := []Brand{
+		{Code: "B1", Manufacturer: "M1", PriceClass: 2},
+		{Code: "B2", Manufacturer: "M1", PriceClass: 2},
+		{Code: "N", Manufacturer: "M1", PriceClass: 2, NewProduct: true, Launch: weeks[3].AddDate(0, 0, 2)},
+	}
+	return p, catalogue
+}
+
+func TestLearnLaunchCurve(t *testing.T) {
+	p, catalogue := launchPanel()
+	curve, stats := LearnLaunchCurve(p, catalogue, 5)
+	// The like items' mean per outlet: O1 (10 + 30) / 2 = 20, O2 20; 40 in all every week.
+	want := LaunchCurve{5.0 / 40, 12.0 / 40, 20.0 / 40, 20.0 / 40, 20.0 / 40} // weeks 3, 4, 5, then the last
+	if !slices.Equal(curve, want) || !slices.Equal(stats.Products, []string{"N"}) {
+		t.Errorf("LearnLaunchCurve = %v from %v; want %v from [N]", curve, stats.Products, want)
+	}
+	for _, tt := range []struct {
+		k    int
+		want float64
+	}{{-1, 0}, {0, 0.125}, {2, 0.5}, {40, 0.5}} {
+		if got := curve.At(tt.k); got != tt.want {
+			t.Errorf("At(%d) = %v; want %v", tt.k, got, tt.want)
+		}
+	}
+	if got := LaunchCurve(nil).At(3); got != 1 {
+		t.Errorf("nil curve At(3) = %v; want 1", got)
+	}
+	// No launch inside the history: nothing to learn.
+	catalogue[2].Launch = p.Weeks[0]
+	if curve, _ := LearnLaunchCurve(p, catalogue, 5); curve != nil {
+		t.Errorf("LearnLaunchCurve with the launch in the first week = %v; want nil", curve)
+	}
+}
+
+func TestForecastLaunch(t *testing.T) {
+	weeks := weeksFrom("2026-03-02", 3)
+	outlets := []string{"O1", "O1", "O2", "O3"}
+	brands := []string{"B1", "B2", "B1", "B3"}
+	series := []Forecast{
+		{Mean: []float64{10, 10, 10}, Lower: []float64{8, 8, 8}, Upper: []float64{12, 12, 12}},
+		{Mean: []float64{30, 30, 30}, Lower: []float64{20, 20, 20}, Upper: []float64{40, 40, 40}},
+		{Mean: []float64{20, 22, 24}, Lower: []float64{18, 18, 18}, Upper: []float64{30, 30, 30}},
+		{Mean: []float64{99, 99, 99}, Lower: []float64{99, 99, 99}, Upper: []float64{99, 99, 99}},
+	}
+	curve := LaunchCurve{0.5, 1}
+	launch := Launch{Brand: Brand{Code: "N", Launch: date("2026-03-11")}} // Wednesday of the second week
+	lf := ForecastLaunch(launch, []string{"B1", "B2"}, weeks, curve, outlets, brands, series)
+	if !slices.Equal(lf.Outlets, []string{"O1", "O2"}) || len(lf.Forecasts) != 2 {
+		t.Fatalf("ForecastLaunch outlets %v; want [O1 O2] (O3 carries no like item)", lf.Outlets)
+	}
+	want := [][3][]float64{ // O1: the mean of B1 and B2; O2: B1; × 0, 0.5, 1
+		{{0, 10, 20}, {0, 7, 14}, {0, 13, 26}},
+		{{0, 11, 24}, {0, 9, 18}, {0, 15, 30}},
+	}
+	for k, f := range lf.Forecasts {
+		if !slices.Equal(f.Mean, want[k][0]) || !slices.Equal(f.Lower, want[k][1]) || !slices.Equal(f.Upper, want[k][2]) {
+			t.Errorf("%s = %v %v %v; want %v", lf.Outlets[k], f.Mean, f.Lower, f.Upper, want[k])
+		}
+	}
+	// Chosen launch outlets only.
+	launch.Outlets = []string{"O2", "O9"}
+	if lf := ForecastLaunch(launch, []string{"B1", "B2"}, weeks, curve, outlets, brands, series); !slices.Equal(lf.Outlets, []string{"O2"}) {
+		t.Errorf("ForecastLaunch at O2 and O9: outlets %v; want [O2]", lf.Outlets)
+	}
+	if lf := ForecastLaunch(launch, nil, weeks, curve, outlets, brands, series); len(lf.Outlets) != 0 {
+		t.Errorf("ForecastLaunch without like items: outlets %v; want none", lf.Outlets)
+	}
+}
