@@ -63,3 +63,26 @@ func TestValidateSupply(t *testing.T) {
 		t.Error("an empty publication is valid; want an error")
 	}
 }
+
+func TestSuggest(t *testing.T) {
+	limit := func(remaining, ordered int) CatalogueLine {
+		return CatalogueLine{Remaining: &remaining, Ordered: ordered}
+	}
+	for _, tt := range []struct {
+		demand, stock float64
+		line          CatalogueLine
+		want          int
+	}{
+		{4, 0, CatalogueLine{}, 5},   // 4 × 1.25
+		{4, 2, CatalogueLine{}, 3},   // 5 − 2
+		{4, 9, CatalogueLine{}, 0},   // stock covers it
+		{4, -3, CatalogueLine{}, 5},  // a negative count is no stock
+		{0.3, 0, CatalogueLine{}, 0}, // 0.375 rounds to 0
+		{8, 0, limit(3, 2), 5},       // capped at 2 ordered + 3 remaining
+		{8, 0, limit(-1, 0), 0},      // nothing remains
+	} {
+		if got := Suggest(tt.demand, tt.stock, tt.line); got != tt.want {
+			t.Errorf("Suggest(%v, %v, %+v) = %d; want %d", tt.demand, tt.stock, tt.line, got, tt.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
@@ -28,8 +29,10 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	ret.WithOverviews(retailerpg.New(nil), retailerch.New(nil))
 	ord := orderingapi.New(nil, nil, nil, time.Now)
+	fc := forecastapi.New(nil, ord.Idempotent())
+	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
-		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, forecastapi.New(nil, ord.Idempotent())}})
+		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,12 +99,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
 	go relay.Run(ctx, cfg.RelayEvery)
 	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
+	orderingAPI.WithStock(scans)
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
 	history := forecastch.New(ch)
 	planner := &allocation.Planner{Outlets: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
+	forecastAPI.WithScores(history, outlets)
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,

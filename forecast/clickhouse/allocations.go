@@ -13,10 +13,11 @@ import (
 )
 
 // BrandDemand returns each outlet's forecast demand for brand in the week starting week, in cartons,
-// from the latest forecast run of the live data, and that run's id. The map is empty when the run
-// does not cover the brand in that week; without any run the error wraps ErrNoRun.
+// from the latest forecast run of the live data whose weeks include it, and that run's id. The map is
+// empty when the run did not forecast the brand; without a run covering the week the error wraps
+// ErrNoRun.
 func (s *Store) BrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error) {
-	run, err := s.LatestRun(ctx, forecast.LiveDataset)
+	run, err := s.runCovering(ctx, week)
 	if err != nil {
 		return nil, "", err
 	}
@@ -35,7 +36,7 @@ func (s *Store) BrandDemand(ctx context.Context, brand string, week time.Time) (
 // BandDemand is BrandDemand of every brand of a price class (1 … 5) together: the demand of a price
 // band, for allocations by price band.
 func (s *Store) BandDemand(ctx context.Context, priceClass int, week time.Time) (map[string]float64, string, error) {
-	run, err := s.LatestRun(ctx, forecast.LiveDataset)
+	run, err := s.runCovering(ctx, week)
 	if err != nil {
 		return nil, "", err
 	}
@@ -96,4 +97,15 @@ func (s *Store) WriteAllocation(ctx context.Context, allocationID string, week t
 		return fmt.Errorf("clickhouse: write allocation %s: %w", allocationID, err)
 	}
 	return nil
+}
+
+// runCovering returns the latest complete forecast run of the live data whose weeks include week.
+func (s *Store) runCovering(ctx context.Context, week time.Time) (ForecastRun, error) {
+	w := dateString(forecast.Monday(week))
+	run, err := s.oneRun(ctx, "WHERE dataset = ? AND as_of <= toDate(?) AND addWeeks(as_of, horizon) > toDate(?)",
+		forecast.LiveDataset, w, w)
+	if err != nil {
+		return ForecastRun{}, fmt.Errorf("clickhouse: forecast run covering the week of %s: %w", w, err)
+	}
+	return run, nil
 }

@@ -43,10 +43,9 @@ func (s *Store) RecentWeeklyDemand(ctx context.Context, outlet string, now time.
 // map and the run's id. It returns an error wrapping ErrNoRun when no run covers the week.
 func (s *Store) OutletForecast(ctx context.Context, outlet string, week time.Time) (map[string]float64, string, error) {
 	w := dateString(forecast.Monday(week))
-	run, err := s.oneRun(ctx, "WHERE dataset = ? AND as_of <= toDate(?) AND addWeeks(as_of, horizon) > toDate(?)",
-		forecast.LiveDataset, w, w)
+	run, err := s.runCovering(ctx, week)
 	if err != nil {
-		return nil, "", fmt.Errorf("clickhouse: forecast of outlet %s in the week of %s: %w", outlet, w, err)
+		return nil, "", fmt.Errorf("clickhouse: forecast of outlet %s: %w", outlet, err)
 	}
 	rows, err := s.conn.Query(ctx, "SELECT brand, point FROM forecasts WHERE run_id = ? AND level = 'outlet' "+
 		"AND outlet = ? AND week = toDate(?)", run.ID, outlet, w)

@@ -1,5 +1,6 @@
 // Package httpapi is the forecast domain's HTTP adapter: the planner's scarce-brand allocations
-// (preview, then publish) under /api/v1/cycles/{week}/allocations.
+// (preview, then publish) under /api/v1/cycles/{week}/allocations, and forecast accuracy scores under
+// /api/v1/scores.
 //
 // Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
 // (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
@@ -33,6 +34,8 @@ type Allocator interface {
 type Handler struct {
 	allocator  Allocator
 	idempotent echo.MiddlewareFunc
+	scores     ScoreReader // nil: no scores route (WithScores)
+	scope      ScopeReader
 }
 
 // New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs.
@@ -43,6 +46,9 @@ func New(allocator Allocator, idempotent echo.MiddlewareFunc) *Handler {
 // Register adds the routes to authed, which must sit behind authentication.
 func (h *Handler) Register(_, authed *echo.Group) {
 	authed.POST("/cycles/:week/allocations", h.allocate, h.idempotent)
+	if h.scores != nil {
+		authed.GET("/scores", h.scoresOf)
+	}
 }
 
 // DefaultLimits and MaxLimits bound how many outlets' limits an allocation response lists.

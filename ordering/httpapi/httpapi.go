@@ -52,11 +52,21 @@ type IdempotencyStore interface {
 	AbandonIdempotent(ctx context.Context, userID int64, key string) error
 }
 
-// DemandSource gives an outlet's recent average weekly demand per brand (requested cartons), the basis
-// of suggested quantities until forecasts are published. A nil DemandSource suggests nothing.
+// DemandSource gives an outlet's expected demand per brand (cartons) in a cycle's week, and what it
+// rests on (the latest forecast covering the week, or recent requested quantities): the basis of
+// suggested quantities (forecast/clickhouse.Store). A nil DemandSource suggests nothing.
 type DemandSource interface {
-	RecentWeeklyDemand(ctx context.Context, outlet string, now time.Time) (map[string]float64, error)
+	OutletDemand(ctx context.Context, outlet string, week, now time.Time) (map[string]float64, string, error)
 }
+
+// StockSource gives an outlet's stock on hand per brand (packs) from its latest stock counts since a
+// time (retailer/clickhouse.Store).
+type StockSource interface {
+	StockOnHand(ctx context.Context, outlet string, since time.Time) (map[string]float64, error)
+}
+
+// StockCountAge is how old a stock count may be and still count as stock on hand.
+const StockCountAge = 14 * 24 * time.Hour
 
 // Store is everything the handler needs of PostgreSQL.
 type Store interface {
@@ -71,6 +81,7 @@ type Handler struct {
 	outlets OutletAuthorizer
 	store   Store
 	demand  DemandSource
+	stock   StockSource // nil: stock on hand is not known
 	now     func() time.Time
 	metrics *orderMetrics // nil: not counted (WithMetrics)
 }
@@ -79,6 +90,9 @@ type Handler struct {
 func New(outlets OutletAuthorizer, store Store, demand DemandSource, now func() time.Time) *Handler {
 	return &Handler{outlets: outlets, store: store, demand: demand, now: now}
 }
+
+// WithStock makes suggested quantities net of the outlet's stock on hand.
+func (h *Handler) WithStock(stock StockSource) { h.stock = stock }
 
 // MaxPageSize caps the orders one page lists.
 const MaxPageSize = 100
@@ -117,9 +131,12 @@ func (h *Handler) outlet(c echo.Context, write bool) (retailer.Principal, retail
 var errForbidden = errors.New("ordering: only the outlet's retailer may order for it")
 
 type catalogueResponse struct {
-	Cycle  string          `json:"cycle"` // Monday of the cycle's week
-	Window windowJSON      `json:"window"`
-	Lines  []catalogueJSON `json:"lines"`
+	Cycle  string     `json:"cycle"` // Monday of the cycle's week
+	Window windowJSON `json:"window"`
+	// SuggestionBasis says what suggested quantities rest on: a forecast run, recent weeks' demand,
+	// or "" when no suggestion could be made (the history store does not answer, say).
+	SuggestionBasis string          `json:"suggestion_basis"`
+	Lines           []catalogueJSON `json:"lines"`
 }
 
 type windowJSON struct {
@@ -141,7 +158,11 @@ type catalogueJSON struct {
 	Remaining      *int   `json:"remaining,omitempty"`
 	Ordered        int    `json:"ordered"`
 	Suggested      int    `json:"suggested"`
-	Explanation    string `json:"limit_explanation,omitempty"`
+	// ExpectedDemand is the week's expected demand (cartons) behind Suggested; StockOnHand the
+	// cartons at the last stock count, when there is a recent one.
+	ExpectedDemand float64  `json:"expected_demand"`
+	StockOnHand    *float64 `json:"stock_on_hand,omitempty"`
+	Explanation    string   `json:"limit_explanation,omitempty"`
 }
 
 func (h *Handler) catalogue(c echo.Context) error {
@@ -154,33 +175,37 @@ func (h *Handler) catalogue(c echo.Context) error {
 	if err != nil {
 		return httpError(err)
 	}
-	demand := map[string]float64{}
+	// Suggestions help; they are not worth failing the catalogue for: ordering goes on while the
+	// history store is down.
+	ctx := c.Request().Context()
+	demand, basis := map[string]float64{}, ""
 	if h.demand != nil {
-		if demand, err = h.demand.RecentWeeklyDemand(c.Request().Context(), o.Licence, now); err != nil {
-			return err
+		if d, b, err := h.demand.OutletDemand(ctx, o.Licence, cycle.WeekStart, now); err == nil {
+			demand, basis = d, b
 		}
 	}
+	var stock map[string]float64
+	if h.stock != nil && basis != "" {
+		stock, _ = h.stock.StockOnHand(ctx, o.Licence, now.Add(-StockCountAge)) // none known on error
+	}
 	res := catalogueResponse{Cycle: cycle.WeekStart.Format(time.DateOnly),
-		Window: windowJSON{OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), Open: w.Open(now)},
-		Lines:  make([]catalogueJSON, len(lines))}
+		Window:          windowJSON{OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), Open: w.Open(now)},
+		SuggestionBasis: basis, Lines: make([]catalogueJSON, len(lines))}
 	for i, l := range lines {
-		res.Lines[i] = catalogueJSON{Brand: l.Brand.Code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
+		code := l.Brand.Code
+		j := catalogueJSON{Brand: code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
 			PriceClass: l.Brand.PriceClass, WholesaleCents: l.Brand.WholesaleCents, RetailCents: l.Brand.RetailCents,
 			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewProduct, Limit: l.Limit, Remaining: l.Remaining,
-			Ordered: l.Ordered, Suggested: Suggest(demand[l.Brand.Code], l), Explanation: l.Explanation}
+			Ordered: l.Ordered, ExpectedDemand: math.Round(demand[code]*10) / 10, Explanation: l.Explanation}
+		cartons := 0.0
+		if packs, ok := stock[code]; ok && l.Brand.PacksPerCarton > 0 {
+			cartons = math.Round(packs/float64(l.Brand.PacksPerCarton)*10) / 10
+			j.StockOnHand = &cartons
+		}
+		j.Suggested = ordering.Suggest(demand[code], cartons, l)
+		res.Lines[i] = j
 	}
 	return c.JSON(http.StatusOK, res)
-}
-
-// Suggest is the suggested quantity of a catalogue line: the recent average weekly demand rounded to
-// whole cartons, capped by what the outlet may be granted in the cycle (its current order's grant plus
-// what remains of its limit).
-func Suggest(weeklyDemand float64, l ordering.CatalogueLine) int {
-	s := int(math.Round(max(weeklyDemand, 0)))
-	if l.Remaining != nil {
-		s = min(s, l.Ordered+max(*l.Remaining, 0))
-	}
-	return s
 }
 
 type orderRequest struct {

@@ -98,3 +98,32 @@ func TestPublishAllocationManyOutlets(t *testing.T) {
 		t.Errorf("published %d limits adding to %d; want %d adding to %d", rows, sum, n, total)
 	}
 }
+
+// BenchmarkPublishAllocation300k publishes one brand's limits for 300,000 outlets, each with an
+// explanation, replacing the previous publication: what `ordercast allocate` costs in PostgreSQL.
+//
+//	go test -run '^$' -bench PublishAllocation -benchtime 3x ./ordering/postgres/
+func BenchmarkPublishAllocation300k(b *testing.B) {
+	ctx := context.Background()
+	f := newOrderFixture(b)
+	const n = 300_000
+	if _, err := f.pool.Exec(ctx, `INSERT INTO outlets (licence_no, name, area, business_format, locality, order_day, grade)
+		SELECT 'B' || lpad(i::text, 6, '0'), 'shop', 'A1', 'kiosk', 'urban', 1 + i % 7, 1 + i % 30 FROM generate_series(1, $1) i`, n); err != nil {
+		b.Fatal(err)
+	}
+	limits := make([]ordering.OutletLimit, n)
+	total := 0
+	for i := range limits {
+		c := 1 + i%30/6
+		limits[i] = ordering.OutletLimit{Outlet: fmt.Sprintf("B%06d", i+1), Brand: "S", Cartons: c,
+			Explanation: fmt.Sprintf("limit %d cartons: grade %d; supply covers 61%% of demand; rounded by largest remainder", c, 1+i%30)}
+		total += c
+	}
+	plan := ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), plan, "grade", fmt.Sprintf("bench-%d", i), limits, 0, f.now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

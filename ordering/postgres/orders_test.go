@@ -26,7 +26,7 @@ type orderFixture struct {
 	cycleID int64
 }
 
-func newOrderFixture(t *testing.T) orderFixture {
+func newOrderFixture(t testing.TB) orderFixture {
 	t.Helper()
 	ctx := context.Background()
 	pool := storestest.Postgres(t)

@@ -58,3 +58,25 @@ func (s *Store) ScanBatches(ctx context.Context, outlet string, limit int) ([]re
 	}
 	return out, rows.Err()
 }
+
+// StockOnHand returns, per brand, the outlet's stock in packs at its latest stock count since since.
+// Brands without a count in the period are absent.
+func (s *Store) StockOnHand(ctx context.Context, outlet string, since time.Time) (map[string]float64, error) {
+	rows, err := s.conn.Query(ctx, `SELECT brand, argMax(qty, scanned_at) FROM scans
+		WHERE outlet = ? AND kind = ? AND day >= toDate(?) GROUP BY brand`,
+		outlet, string(retailer.StockCount), since.UTC().Format(time.DateOnly))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: stock on hand: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var brand string
+		var qty float64
+		if err := rows.Scan(&brand, &qty); err != nil {
+			return nil, fmt.Errorf("clickhouse: stock on hand: %w", err)
+		}
+		out[brand] = qty
+	}
+	return out, rows.Err()
+}

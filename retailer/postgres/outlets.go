@@ -126,3 +126,24 @@ func (s *Store) Outlets(ctx context.Context) ([]retailer.Outlet, error) {
 	}
 	return out, nil
 }
+
+// ManagedScope returns an account manager's code and the licence numbers of the outlets assigned to
+// them, or an error wrapping retailer.ErrNotFound when p is not a manager.
+func (s *Store) ManagedScope(ctx context.Context, p retailer.Principal) (string, []string, error) {
+	if p.Role != retailer.RoleManager {
+		return "", nil, fmt.Errorf("%w: not an account manager", retailer.ErrNotFound)
+	}
+	var code string
+	if err := s.pool.QueryRow(ctx, `SELECT code FROM account_managers WHERE id = $1`, p.ManagerID).Scan(&code); err != nil {
+		return "", nil, fmt.Errorf("postgresql: read manager: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT licence_no FROM outlets WHERE manager_id = $1 ORDER BY licence_no`, p.ManagerID)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgresql: read the manager's outlets: %w", err)
+	}
+	licences, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", nil, fmt.Errorf("postgresql: read the manager's outlets: %w", err)
+	}
+	return code, licences, nil
+}
