@@ -182,6 +182,10 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 	if err := history.WriteLiveDims(ctx, region.Outlets, region.Brands, 1); err != nil {
 		return seedResult{}, err
 	}
+	// The festivals the generator's demand follows, for the forecast's brand and total regressions.
+	if err := history.WriteCalendar(ctx, synth.Holidays(2015, 2035), 1); err != nil {
+		return seedResult{}, err
+	}
 
 	lines := history.NewSeedWriter(fmt.Sprintf("seed-%d", cfg.Seed), 0)
 	uploads := scans.NewScanWriter(0)

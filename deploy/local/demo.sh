@@ -18,4 +18,7 @@ if [ -f ../shared/data/walmart/train.csv ]; then
 	bin/ordercast import history --csv ../shared/data/m5/sales_daily.csv --dataset m5 \
 		--outlet store_id --brand item_id --date date --qty sales
 fi
+# A forecast of the weeks ahead, for suggested quantities and demand allocations (about half a
+# minute on the default region).
+bin/ordercast forecast run
 exec bin/ordercast serve --log-format text "$@"
