@@ -168,6 +168,17 @@ func (r RejectReason) Explain(row Scan) string {
 // packs formats a quantity of packs without an exponent: 1000000, 12.5.
 func packs(q float64) string { return strconv.FormatFloat(q, 'f', -1, 64) }
 
+// SellOutNeeded reports whether ValidateScans needs the recent sell-out to check rows: only a stock
+// count above StockFloorPacks can exceed StockCap, whatever the sell-out.
+func SellOutNeeded(rows []Scan) bool {
+	for i := range rows {
+		if rows[i].Kind == StockCount && rows[i].Qty > StockFloorPacks {
+			return true
+		}
+	}
+	return false
+}
+
 // ScanOutcome is the answer to an upload: how many of its rows were accepted and which were rejected.
 // A replay of the upload (the same batch id for the same outlet) gets the same outcome.
 type ScanOutcome struct {

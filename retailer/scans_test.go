@@ -134,3 +134,41 @@ func TestMayUploadScans(t *testing.T) {
 		}
 	}
 }
+
+// A batch that SellOutNeeded says needs no sell-out is validated the same whatever the sell-out; one
+// with a stock count above the floor may not be.
+func TestSellOutNeeded(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	at := now.Add(-time.Hour)
+	known := func(b string) bool { return b != "B9" }
+	row := func(brand string, kind ScanKind, qty float64) Scan {
+		return Scan{Outlet: "O1", Brand: brand, Kind: kind, At: at, Qty: qty}
+	}
+	tests := []struct {
+		name string
+		rows []Scan
+		want bool
+	}{
+		{"sell-out only", []Scan{row("B1", SellOut, 5000), row("B2", SellOut, 1)}, false},
+		{"stock counts up to the floor", []Scan{row("B1", StockCount, StockFloorPacks), row("B2", StockCount, -3), row("B9", StockCount, 0)}, false},
+		{"a stock count above the floor", []Scan{row("B1", SellOut, 1), row("B2", StockCount, StockFloorPacks+0.5)}, true},
+		{"none", nil, false},
+	}
+	histories := []map[string]float64{nil, {}, {"B1": 0, "B2": 0}, {"B1": -50, "B2": 1e9}, {"B2": 1e-9}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SellOutNeeded(tt.rows); got != tt.want {
+				t.Fatalf("SellOutNeeded = %v; want %v", got, tt.want)
+			}
+			if tt.want {
+				return
+			}
+			first := ValidateScans(tt.rows, now, known, nil)
+			for _, h := range histories {
+				if got := ValidateScans(tt.rows, now, known, h); !reflect.DeepEqual(got, first) {
+					t.Errorf("ValidateScans with sell-out %v = %v; want %v as without", h, got, first)
+				}
+			}
+		})
+	}
+}

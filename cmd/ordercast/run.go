@@ -39,10 +39,11 @@ func commands() []command {
 		{"import", "load sales history from a CSV export into ClickHouse", runImport},
 		{"seed", "generate a synthetic sales region with known true demand", runSeed},
 		{"forecast", "forecast demand (run) or measure accuracy on history (backtest)", runForecast},
+		{"score", "score a month's forecast accuracy per outlet, brand, manager, area and company", runScore},
 		{"allocate", "allocate a scarce brand's supply as per-outlet limits, with explanations (preview or publish)", runAllocate},
 		{"cycle", "cut off order windows, record deliveries, relay sales to the history", runCycle},
-		{"score", "score a month's forecast accuracy per outlet, brand, manager, area and company", runScore},
 		{"user", "add users, change passwords, disable users (for administrators)", runUser},
+		{"bench", "load a running server: orders at a fixed rate, scan uploads (benchmarks)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

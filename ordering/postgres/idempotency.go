@@ -3,11 +3,8 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/ordercast/ordercast/ordering"
 )
@@ -17,42 +14,38 @@ import (
 // AbandonIdempotent); the stored response when the same request was already answered; an error
 // wrapping ordering.ErrIdempotencyKeyReused for another body, or ordering.ErrIdempotencyInFlight while
 // the first is still running. An expired key counts as new.
+//
+// A first request costs one statement, committed on its own: the claim is atomic (INSERT … ON CONFLICT),
+// so it needs no transaction around it. Only a key already held is read back, by a second statement
+// that sees the holder's committed row.
 func (s *Store) BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (*ordering.StoredResponse, error) {
-	var resp *ordering.StoredResponse
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at, expires_at)
-			VALUES ($1, $2, $3, 'running', $4, $5)
-			ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'running',
-				response_status = NULL, response_body = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-			WHERE idempotency_keys.expires_at <= $4`,
-			userID, key, hash, now, now.Add(ordering.IdempotencyTTL))
-		if err != nil || tag.RowsAffected() == 1 {
-			return err
-		}
-		var stored []byte
-		var state string
-		var status *int
-		var body []byte
-		if err := tx.QueryRow(ctx, `SELECT request_hash, state, response_status, response_body FROM idempotency_keys
-			WHERE user_id = $1 AND key = $2`, userID, key).Scan(&stored, &state, &status, &body); err != nil {
-			return err
-		}
-		switch {
-		case !bytes.Equal(stored, hash):
-			return ordering.ErrIdempotencyKeyReused
-		case state == "running" || status == nil:
-			return ordering.ErrIdempotencyInFlight
-		}
-		resp = &ordering.StoredResponse{Status: *status, Body: body}
-		return nil
-	})
+	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at, expires_at)
+		VALUES ($1, $2, $3, 'running', $4, $5)
+		ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'running',
+			response_status = NULL, response_body = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+		WHERE idempotency_keys.expires_at <= $4`,
+		userID, key, hash, now, now.Add(ordering.IdempotencyTTL))
 	if err != nil {
-		if errors.Is(err, ordering.ErrIdempotencyKeyReused) || errors.Is(err, ordering.ErrIdempotencyInFlight) {
-			return nil, err
-		}
 		return nil, fmt.Errorf("postgresql: claim idempotency key: %w", err)
 	}
-	return resp, nil
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	var stored []byte
+	var state string
+	var status *int
+	var body []byte
+	err = s.pool.QueryRow(ctx, `SELECT request_hash, state, response_status, response_body FROM idempotency_keys
+		WHERE user_id = $1 AND key = $2`, userID, key).Scan(&stored, &state, &status, &body)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("postgresql: claim idempotency key: %w", err)
+	case !bytes.Equal(stored, hash):
+		return nil, ordering.ErrIdempotencyKeyReused
+	case state == "running" || status == nil:
+		return nil, ordering.ErrIdempotencyInFlight
+	}
+	return &ordering.StoredResponse{Status: *status, Body: body}, nil
 }
 
 // FinishIdempotent stores the response to the first request with key, for replay.

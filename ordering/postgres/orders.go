@@ -120,77 +120,211 @@ type Order struct {
 // behind that. It returns ordering.ErrWindowClosed (a *ordering.WindowClosedError with the window's
 // times), ordering.ErrOutletInactive, ordering.ErrNotOnSale, ordering.ErrLimitExceeded (all-or-nothing)
 // or ordering.ErrConflict (the order was confirmed meanwhile), wrapped.
+//
+// It costs two round trips to the server whatever the number of lines: the BEGIN, the lock and every
+// read in one pipelined batch (each statement after the lock runs once it is held and reads afresh, as
+// separate queries would), then the writes and the COMMIT in another.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
 	allOrNothing bool, now time.Time) (Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
 		return Order{}, false, err
 	}
-	var o Order
-	created := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		cycleID, err := lockOutletForOrdering(ctx, tx, outletID, now)
-		if err != nil {
-			return err
-		}
-		var orderID int64
-		var status string
-		err = tx.QueryRow(ctx, `SELECT id, status FROM orders
-			WHERE outlet_id = $1 AND cycle_id = $2 AND status NOT IN ('cancelled', 'failed')`, outletID, cycleID).Scan(&orderID, &status)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return err
-		case !ordering.OrderStatus(status).Editable():
-			return fmt.Errorf("%w: the order is %s", ordering.ErrConflict, status)
-		}
-		prev, err := grantedLines(ctx, tx, orderID)
-		if err != nil {
-			return err
-		}
-		codes := make([]string, len(reqs))
-		for i, r := range reqs {
-			codes[i] = r.Brand
-		}
-		offers, err := offersFor(ctx, tx, outletID, cycleID, codes, prev)
-		if err != nil {
-			return err
-		}
-		lines, err := ordering.Grant(reqs, offers, allOrNothing)
-		if err != nil {
-			return err
-		}
-		if err := moveLimits(ctx, tx, outletID, cycleID, prev, lines); err != nil {
-			return err
-		}
-		total := ordering.Total(lines)
-		if orderID == 0 {
-			created = true
-			err = tx.QueryRow(ctx, `INSERT INTO orders (outlet_id, cycle_id, status, total_cents, created_by, submitted_at)
-				VALUES ($1, $2, 'submitted', $3, $4, $5) RETURNING id`, outletID, cycleID, total, nullID(userID), now).Scan(&orderID)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE orders SET total_cents = $2, version = version + 1, updated_at = $3
-				WHERE id = $1`, orderID, total, now)
-			if err == nil {
-				_, err = tx.Exec(ctx, `DELETE FROM order_lines WHERE order_id = $1`, orderID)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		for _, l := range lines {
-			if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, brand_id, requested_cartons, limit_cartons,
-					granted_cartons, price_cents, limited_reason) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''))`,
-				orderID, l.BrandID, l.Requested, l.Limit, l.Granted, l.PriceCents, string(l.Reason)); err != nil {
-				return err
-			}
-		}
-		o, err = readOrder(ctx, tx, orderID)
-		return err
-	})
+	codes := make([]string, len(reqs))
+	for i, r := range reqs {
+		codes[i] = r.Brand
+	}
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return Order{}, false, fmt.Errorf("place order: %w", err)
 	}
+	defer conn.Release()
+	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, allOrNothing, now)
+	if err != nil {
+		// A failure may leave the transaction open or aborted. A connection that cannot roll back is
+		// not idle, and the pool closes it on Release.
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			conn.Exec(ctx, "ROLLBACK") //nolint:errcheck // see above
+		}
+		return Order{}, false, fmt.Errorf("place order: %w", err)
+	}
 	return o, created, nil
+}
+
+// placeOrder is PlaceOrder's transaction on conn, begun by its first batch and committed by its last.
+// On an error the caller rolls back.
+func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, reqs []ordering.LineRequest,
+	codes []string, allOrNothing bool, now time.Time) (Order, bool, error) {
+	st, err := readForOrdering(ctx, conn, outletID, now, codes)
+	if err != nil {
+		return Order{}, false, err
+	}
+	if st.orderID != 0 && !st.orderStatus.Editable() {
+		return Order{}, false, fmt.Errorf("%w: the order is %s", ordering.ErrConflict, st.orderStatus)
+	}
+	lines, err := ordering.Grant(reqs, st.offers, allOrNothing)
+	if err != nil {
+		return Order{}, false, err
+	}
+	o, err := writeOrder(ctx, conn, st, userID, lines, now)
+	return o, st.orderID == 0, err
+}
+
+// openCycle is the SQL of the cycle whose window for the order day of outlet $1 is open at $2 (NULL
+// when none is).
+const openCycle = `(SELECT w.cycle_id FROM outlets t JOIN order_windows w ON w.order_day = t.order_day
+	WHERE t.id = $1 AND w.opens_at <= $2 AND $2 < w.closes_at AND NOT w.closed ORDER BY w.closes_at LIMIT 1)`
+
+// orderingState is what placing an order reads under the outlet's lock.
+type orderingState struct {
+	outletID, cycleID int64
+	weekStart         time.Time
+	orderID           int64 // the outlet's live order in the cycle; 0 when none
+	orderStatus       ordering.OrderStatus
+	prev              map[int64]int             // granted cartons of the live order, by brand id
+	offers            map[string]ordering.Offer // by brand code
+}
+
+// readForOrdering begins a transaction on conn, locks the outlet's row and reads, in the same round
+// trip, the cycle whose window for the outlet is open at now, the outlet's live order in it with what
+// its lines were granted, and the cycle's offers of the brands codes. The statements after the lock run
+// once it is held and each sees what was committed before it started, as separate queries would.
+func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now time.Time, codes []string) (orderingState, error) {
+	st := orderingState{outletID: outletID, prev: map[int64]int{}, offers: map[string]ordering.Offer{}}
+	var status string // of the outlet; "" when there is no such outlet
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
+		return noRowsIsNil(row.Scan(&status))
+	})
+	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
+	// with NULL lines when there is no order, and none when no window is open.
+	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), l.brand_id, l.granted_cartons
+		FROM cycles c
+		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
+		LEFT JOIN order_lines l ON l.order_id = o.id
+		WHERE c.id = `+openCycle, outletID, now).Query(func(rows pgx.Rows) error {
+		var brand *int64
+		var granted *int
+		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus, &brand, &granted}, func() error {
+			if brand != nil {
+				st.prev[*brand] = *granted
+			}
+			return nil
+		})
+		return err
+	})
+	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
+			l.limit_cartons - l.used_cartons, sp.per_outlet_cap
+		FROM brands b
+		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
+		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
+		WHERE b.code = ANY($3)`, outletID, now, codes).Query(func(rows pgx.Rows) error {
+		var code string
+		var o ordering.Offer
+		var left, limitCap *int
+		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &left, &limitCap}, func() error {
+			o.Remaining = nil
+			if left != nil { // the order being replaced gives back what it holds
+				r := *left + st.prev[o.BrandID]
+				o.Remaining = &r
+			}
+			if limitCap != nil && (o.Remaining == nil || *limitCap < *o.Remaining) {
+				o.Remaining = new(*limitCap)
+			}
+			st.offers[code] = o
+			return nil
+		})
+		return err
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return st, err
+	}
+	switch {
+	case status == "":
+		return st, fmt.Errorf("%w: outlet %d", ordering.ErrNotFound, outletID)
+	case status != "active":
+		return st, fmt.Errorf("%w: the outlet is %s", ordering.ErrOutletInactive, status)
+	case st.cycleID == 0:
+		return st, windowClosed(ctx, conn, outletID, now)
+	}
+	return st, nil
+}
+
+// noRowsIsNil returns err, or nil when err is pgx.ErrNoRows.
+func noRowsIsNil(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
+// windowClosed returns the *ordering.WindowClosedError of an outlet that has no window open at now,
+// with the times of its next window (zero when there is none).
+func windowClosed(ctx context.Context, conn *pgx.Conn, outletID int64, now time.Time) error {
+	closed := &ordering.WindowClosedError{}
+	err := conn.QueryRow(ctx, `SELECT w.opens_at, w.closes_at FROM outlets t JOIN order_windows w ON w.order_day = t.order_day
+		WHERE t.id = $1 AND w.closes_at > $2 ORDER BY w.closes_at LIMIT 1`, outletID, now).Scan(&closed.OpensAt, &closed.ClosesAt)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	return closed
+}
+
+// writeOrder writes the granted lines as the outlet's live order (a new one, or the lines of st's
+// replaced), moves the outlet's limits and commits, in one round trip of one statement and the COMMIT,
+// and returns the order as stored.
+func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line, now time.Time) (Order, error) {
+	o := Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
+		Status: ordering.Submitted, TotalCents: ordering.Total(lines), Lines: lines}
+	n := len(lines)
+	brands, requested, limits, granted := make([]int64, n), make([]int32, n), make([]*int32, n), make([]int32, n)
+	prices, reasons := make([]int64, n), make([]string, n)
+	for i, l := range lines {
+		brands[i], requested[i], granted[i], prices[i], reasons[i] = l.BrandID, int32(l.Requested), int32(l.Granted), l.PriceCents, string(l.Reason)
+		if l.Limit != nil {
+			limits[i] = new(int32(*l.Limit))
+		}
+	}
+	limitBrands, deltas := limitDeltas(st.prev, lines)
+
+	// One statement writes the order, its lines and the limits: $1 the outlet, $2 the cycle, $3 the
+	// total, $4 the user who creates the order or the order that is replaced, $5 now, $6–$11 the lines,
+	// $12–$13 the limits' deltas. An edit deletes the lines of brands no longer ordered and writes the
+	// others over the old ones, updating unchanged rows in place; the CTEs touch distinct rows.
+	const moveLimits = `m AS (UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
+			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
+			WHERE l.cycle_id = $2 AND l.outlet_id = $1 AND l.brand_id = d.brand_id)`
+	const writeLines = `l AS (INSERT INTO order_lines (order_id, brand_id, requested_cartons, limit_cartons,
+				granted_cartons, price_cents, limited_reason)
+			SELECT o.id, u.brand_id, u.requested, u.lim, u.granted, u.price, NULLIF(u.reason, '')
+			FROM o, unnest($6::bigint[], $7::int[], $8::int[], $9::int[], $10::bigint[], $11::text[])
+				AS u(brand_id, requested, lim, granted, price, reason)
+			ON CONFLICT (order_id, brand_id) DO UPDATE SET requested_cartons = EXCLUDED.requested_cartons,
+				limit_cartons = EXCLUDED.limit_cartons, granted_cartons = EXCLUDED.granted_cartons,
+				delivered_cartons = NULL, price_cents = EXCLUDED.price_cents, limited_reason = EXCLUDED.limited_reason)`
+	order, who := `o AS (INSERT INTO orders (outlet_id, cycle_id, status, total_cents, created_by, submitted_at)
+			VALUES ($1, $2, 'submitted', $3, $4, $5) RETURNING id, version, updated_at)`, nullID(userID)
+	if st.orderID != 0 {
+		order, who = `o AS (UPDATE orders SET total_cents = $3, version = version + 1, updated_at = $5
+				WHERE id = $4 RETURNING id, version, updated_at),
+			d AS (DELETE FROM order_lines WHERE order_id = $4 AND brand_id <> ALL($6))`, &st.orderID
+	}
+	b := &pgx.Batch{}
+	b.Queue(`WITH `+order+`, `+moveLimits+`, `+writeLines+` SELECT id, version, updated_at FROM o`,
+		st.outletID, st.cycleID, o.TotalCents, who, now, brands, requested, limits, granted, prices, reasons,
+		limitBrands, deltas).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&o.ID, &o.Version, &o.UpdatedAt)
+	})
+	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() != "COMMIT" { // the transaction had failed and COMMIT rolled it back
+			return pgx.ErrTxCommitRollback
+		}
+		return nil
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return Order{}, err
+	}
+	return o, nil
 }
 
 // CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
@@ -322,8 +456,14 @@ func offersFor(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, codes []
 	return offers, rows.Err()
 }
 
-// moveLimits changes the used part of the outlet's limits from what prev granted to what lines grant.
-func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev map[int64]int, lines []ordering.Line) error {
+// moveLimitsSQL adds deltas ($4) to the used cartons of the outlet's ($2) limits of brands ($3) in cycle $1.
+const moveLimitsSQL = `UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
+	FROM unnest($3::bigint[], $4::int[]) AS d(brand_id, delta)
+	WHERE l.cycle_id = $1 AND l.outlet_id = $2 AND l.brand_id = d.brand_id`
+
+// limitDeltas returns the change of the used part of each brand's limit when lines replace what prev
+// granted, leaving out brands that do not change.
+func limitDeltas(prev map[int64]int, lines []ordering.Line) (brands []int64, deltas []int32) {
 	delta := map[int64]int{}
 	for brand, g := range prev {
 		delta[brand] -= g
@@ -332,15 +472,21 @@ func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev ma
 		delta[l.BrandID] += l.Granted
 	}
 	for brand, d := range delta {
-		if d == 0 {
-			continue
-		}
-		if _, err := tx.Exec(ctx, `UPDATE outlet_limits SET used_cartons = used_cartons + $4
-			WHERE cycle_id = $1 AND brand_id = $2 AND outlet_id = $3`, cycleID, brand, outletID, d); err != nil {
-			return err
+		if d != 0 {
+			brands, deltas = append(brands, brand), append(deltas, int32(d))
 		}
 	}
-	return nil
+	return brands, deltas
+}
+
+// moveLimits changes the used part of the outlet's limits from what prev granted to what lines grant.
+func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev map[int64]int, lines []ordering.Line) error {
+	brands, deltas := limitDeltas(prev, lines)
+	if len(brands) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, moveLimitsSQL, cycleID, outletID, brands, deltas)
+	return err
 }
 
 func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {

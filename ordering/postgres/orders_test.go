@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -204,5 +205,53 @@ func TestConcurrentOrdersNeverExceedTheLimit(t *testing.T) {
 	f.pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE outlet_id = $1 AND status = 'submitted'`, f.outlet).Scan(&live) //nolint:errcheck
 	if live > 1 {
 		t.Errorf("%d live orders for one outlet and cycle; want at most 1", live)
+	}
+}
+
+// PlaceOrder returns the order as stored, for a new order and for edits that change quantities, drop
+// brands and add them, and the limit's used count follows the live order.
+func TestPlaceOrderReturnsWhatIsStored(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	var user int64
+	if err := f.pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role, outlet_id) VALUES ('r', 'x', 'retailer', $1)
+		RETURNING id`, f.outlet).Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		lines    []ordering.LineRequest
+		wantUsed int
+	}{
+		{"new order", []ordering.LineRequest{{Brand: "S", Requested: 3}, {Brand: "A", Requested: 2}}, 3},
+		{"edit the quantities", []ordering.LineRequest{{Brand: "A", Requested: 4}, {Brand: "S", Requested: 9}}, 5},
+		{"drop a brand", []ordering.LineRequest{{Brand: "A", Requested: 1}}, 0},
+		{"add it back", []ordering.LineRequest{{Brand: "A", Requested: 1}, {Brand: "S", Requested: 1}}, 1},
+	}
+	var first int64
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, created, err := f.s.PlaceOrder(ctx, f.outlet, user, tt.lines, false, f.now)
+			if err != nil || created != (i == 0) {
+				t.Fatalf("PlaceOrder = %v, created %v; want created %v", err, created, i == 0)
+			}
+			if i == 0 {
+				first = got.ID
+			}
+			stored, err := f.s.Order(ctx, f.outlet, got.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, stored) {
+				t.Errorf("PlaceOrder returned\n%+v\nthe store holds\n%+v", got, stored)
+			}
+			if got.ID != first || got.Version != i+1 || len(got.Lines) != len(tt.lines) {
+				t.Errorf("order %d version %d with %d lines; want order %d version %d with %d lines",
+					got.ID, got.Version, len(got.Lines), first, i+1, len(tt.lines))
+			}
+			if used, granted := f.used(t); used != tt.wantUsed || granted != tt.wantUsed {
+				t.Errorf("used %d, live order holds %d; want %d", used, granted, tt.wantUsed)
+			}
+		})
 	}
 }

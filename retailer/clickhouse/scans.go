@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,13 +17,15 @@ import (
 // ClickHouse (18.16 has no insert deduplication on plain MergeTree tables):
 //
 //   - A batch is complete when scan_batches has its row. ScanOutcome looks for it (outlet and batch_id
-//     are the table's sorting key) and rebuilds the first answer from it and from scan_rejects.
+//     are the table's sorting key) and rebuilds the first answer from it and from scan_rejects;
+//     WriteScanBatch does the same before it writes anything, and writes nothing for a complete batch.
 //   - WriteScanBatch writes scans, then scan_rejects, then the scan_batches row, each INSERT waited for
 //     before the next starts, so a batch row never exists without the rows it counts.
 //   - An attempt that stopped between those INSERTs (a crash, a lost connection, a cancelled request)
 //     leaves rows of the batch without its batch row. Deleting them is no remedy (ALTER TABLE … DELETE
 //     is an asynchronous mutation), so the next attempt reads the row numbers already stored for the
-//     batch (scans and scan_rejects both sort by outlet and batch_id first: a cheap read), keeps the
+//     batch (scans and scan_rejects both sort by outlet and batch_id first: a cheap read, made by the
+//     query that looks for the batch row, one for all the batches written together), keeps the
 //     verdict they were stored with, and writes only the rows that are missing. Rows are never
 //     written twice, and the batch row, written last, counts every row once. This also covers an
 //     INSERT that failed after writing some of its parts (one per month the rows span) and one that
@@ -34,62 +38,106 @@ import (
 // ScanOutcome returns the outcome stored for upload batchID of outlet (a licence number), with
 // Replay set; found is false when the batch is not stored complete.
 func (s *Store) ScanOutcome(ctx context.Context, outlet, batchID string) (out retailer.ScanOutcome, found bool, err error) {
-	rows, err := s.conn.Query(ctx, "SELECT accepted, rejected FROM scan_batches WHERE outlet = ? AND batch_id = ? "+
-		"ORDER BY received_at LIMIT 1", outlet, batchID)
+	key := batchKey{outlet, batchID}
+	stored, err := s.storedBatches(ctx, []batchKey{key}, false)
 	if err != nil {
-		return out, false, fmt.Errorf("clickhouse: read scan batch: %w", err)
+		return out, false, err
 	}
-	var accepted, rejected uint32
-	for rows.Next() {
-		if err := rows.Scan(&accepted, &rejected); err != nil {
-			rows.Close()
-			return out, false, fmt.Errorf("clickhouse: read scan batch: %w", err)
-		}
-		found = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return out, false, fmt.Errorf("clickhouse: read scan batch: %w", err)
-	}
-	if !found {
-		return out, false, nil
-	}
-	out = retailer.ScanOutcome{BatchID: batchID, Accepted: int(accepted), Replay: true}
-	if rejected > 0 {
-		if out.Rejects, err = s.storedRejects(ctx, outlet, batchID); err != nil {
-			return retailer.ScanOutcome{}, false, err
-		}
-	}
-	return out, true, nil
+	st := stored[key]
+	return st.outcome, st.complete, nil
 }
 
-// storedRejects reads the rejected rows of a batch, in row order, each once, explained.
-func (s *Store) storedRejects(ctx context.Context, outlet, batchID string) ([]retailer.ScanReject, error) {
-	rows, err := s.conn.Query(ctx, "SELECT row_no, brand, kind, scanned_at, qty, reason FROM scan_rejects "+
-		"WHERE outlet = ? AND batch_id = ? ORDER BY row_no", outlet, batchID)
+// batchKey names an upload: its outlet and batch id.
+type batchKey struct{ outlet, id string }
+
+// storedBatch is what the store holds of one upload.
+type storedBatch struct {
+	complete bool                 // scan_batches has its row
+	outcome  retailer.ScanOutcome // when complete: the stored outcome, Replay set
+	// The rows scans and scan_rejects hold, by row number, with the reason each was rejected for (""
+	// for a row in scans); the rows of scans only when asked for.
+	rows    map[uint32]retailer.RejectReason
+	first   time.Time             // received_at of the batch row that counts
+	rejects []retailer.ScanReject // the rows of scan_rejects, explained
+}
+
+// storedBatches reads, in one query, the rows scan_batches holds for the batches keys, the rejected
+// rows scan_rejects holds and, with accepted, the row numbers scans holds. The result has an entry for
+// each key. A row stored twice (ReplacingMergeTree copies not merged yet) counts once, and the
+// earliest batch row counts.
+func (s *Store) storedBatches(ctx context.Context, keys []batchKey, accepted bool) (map[batchKey]*storedBatch, error) {
+	out := make(map[batchKey]*storedBatch, len(keys))
+	outlets, ids := make([]any, 0, len(keys)), make([]any, 0, len(keys))
+	seenOutlet, seenID := map[string]bool{}, map[string]bool{}
+	for _, k := range keys {
+		out[k] = &storedBatch{rows: map[uint32]retailer.RejectReason{}}
+		if !seenOutlet[k.outlet] {
+			seenOutlet[k.outlet] = true
+			outlets = append(outlets, k.outlet)
+		}
+		if !seenID[k.id] {
+			seenID[k.id] = true
+			ids = append(ids, k.id)
+		}
+	}
+	// outlet IN (…) AND batch_id IN (…) may name other pairs too: they are left out below.
+	where := "WHERE outlet IN (?" + strings.Repeat(", ?", len(outlets)-1) + ") AND batch_id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	args := append(outlets[:len(outlets):len(outlets)], ids...)
+	query := "SELECT 'batch', outlet, batch_id, toUInt32(0), '', '', toDateTime(0), toFloat64(0), '', accepted, rejected, received_at " +
+		"FROM scan_batches " + where +
+		" UNION ALL SELECT 'reject', outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, toUInt32(0), toUInt32(0), toDateTime(0) " +
+		"FROM scan_rejects " + where
+	queryArgs := append(append([]any{}, args...), args...)
+	if accepted {
+		query += " UNION ALL SELECT 'scan', outlet, batch_id, row_no, '', '', toDateTime(0), toFloat64(0), '', toUInt32(0), toUInt32(0), toDateTime(0) " +
+			"FROM scans " + where
+		queryArgs = append(queryArgs, args...)
+	}
+	rows, err := s.conn.Query(ctx, query, queryArgs...)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: read scan rejects: %w", err)
+		return nil, fmt.Errorf("clickhouse: read stored batches: %w", err)
 	}
 	defer rows.Close()
-	var rejects []retailer.ScanReject
 	for rows.Next() {
-		var rowNo uint32
-		var kind, reason string
-		row := retailer.Scan{Outlet: outlet}
-		if err := rows.Scan(&rowNo, &row.Brand, &kind, &row.At, &row.Qty, &reason); err != nil {
-			return nil, fmt.Errorf("clickhouse: read scan rejects: %w", err)
+		var source, kind, reason string
+		var k batchKey
+		var rowNo, nAccepted, nRejected uint32
+		var received time.Time
+		var row retailer.Scan
+		if err := rows.Scan(&source, &k.outlet, &k.id, &rowNo, &row.Brand, &kind, &row.At, &row.Qty, &reason,
+			&nAccepted, &nRejected, &received); err != nil {
+			return nil, fmt.Errorf("clickhouse: read stored batches: %w", err)
 		}
-		if n := len(rejects); n > 0 && rejects[n-1].Row == int(rowNo) {
-			continue // a ReplacingMergeTree duplicate not merged away yet
+		st := out[k]
+		if st == nil {
+			continue // another pair
 		}
-		row.Kind = retailer.ScanKind(kind)
-		r := retailer.RejectReason(reason)
-		rejects = append(rejects, retailer.ScanReject{Row: int(rowNo), Reason: r, Detail: r.Explain(row)})
+		switch _, dup := st.rows[rowNo]; {
+		case source == "batch":
+			if !st.complete || received.Before(st.first) {
+				st.complete, st.first = true, received
+				st.outcome = retailer.ScanOutcome{BatchID: k.id, Accepted: int(nAccepted), Replay: true}
+			}
+		case dup:
+		case source == "reject":
+			row.Outlet, row.Kind = k.outlet, retailer.ScanKind(kind)
+			r := retailer.RejectReason(reason)
+			st.rows[rowNo] = r
+			st.rejects = append(st.rejects, retailer.ScanReject{Row: int(rowNo), Reason: r, Detail: r.Explain(row)})
+		default: // scan
+			st.rows[rowNo] = ""
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: read scan rejects: %w", err)
+		return nil, fmt.Errorf("clickhouse: read stored batches: %w", err)
 	}
-	return rejects, nil
+	for _, st := range out {
+		if st.complete {
+			sort.Slice(st.rejects, func(i, j int) bool { return st.rejects[i].Row < st.rejects[j].Row })
+			st.outcome.Rejects = st.rejects
+		}
+	}
+	return out, nil
 }
 
 // RecentSellOut returns, per brand, the packs of sell-out stored for outlet on the UTC days from
@@ -120,57 +168,69 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 
 // WriteScanBatch stores one validated upload: its accepted rows in scans, its rejected ones in
 // scan_rejects, then its row in scan_batches, and returns its outcome once ClickHouse has acknowledged
-// all three. b.Rejects must name each row at most once (ErrInvalidReject otherwise) and carry their
-// reasons; rows an earlier, interrupted attempt at the batch stored keep the verdict they were stored
-// with (see the comment at the top of this file). The caller must first have made sure that the batch
-// is not stored complete (ScanOutcome), and must not write the same batch twice at the same time.
+// all three. An upload stored complete already is not written again: its stored outcome comes back,
+// with Replay set. b.Rejects must name each row at most once (ErrInvalidReject otherwise) and carry
+// their reasons; rows an earlier, interrupted attempt at the batch stored keep the verdict they were
+// stored with (see the comment at the top of this file). The caller must not write the same batch
+// twice at the same time.
 //
-// Concurrent calls share INSERTs (group commit): ClickHouse spends far more on each INSERT (a new part
-// to write and later merge) than on each row, so batches that arrive while an INSERT is under way are
-// written together by the next one. A failed INSERT fails every batch of its group; their retries
+// Concurrent calls share their work (group commit): ClickHouse spends far more on each query and each
+// INSERT (a new part to write and later merge) than on each row, so batches that arrive while a group
+// is being written are written together by the next one, with one query that finds what is stored of
+// them and one INSERT a table. A failed query or INSERT fails every batch of its group; their retries
 // complete them.
 func (s *Store) WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
 	if len(b.Rows) > math.MaxUint32 {
 		return retailer.ScanOutcome{}, fmt.Errorf("clickhouse: batch %s: %d rows: too many", b.ID, len(b.Rows))
 	}
-	p := &pendingBatch{batch: b, verdict: make([]retailer.RejectReason, len(b.Rows))} // "" accepted
+	p := &pendingBatch{batch: b, verdict: make([]retailer.RejectReason, len(b.Rows)), newRows: len(b.Rows)} // "" accepted
 	for _, rej := range b.Rejects {
 		if rej.Row < 1 || rej.Row > len(b.Rows) || p.verdict[rej.Row-1] != "" || rej.Reason == "" {
 			return retailer.ScanOutcome{}, fmt.Errorf("clickhouse: batch %s: rejected row %d: %w", b.ID, rej.Row, ErrInvalidReject)
 		}
 		p.verdict[rej.Row-1] = rej.Reason
 	}
-	stored, err := s.storedRows(ctx, b.Outlet, b.ID, len(b.Rows))
-	if err != nil {
-		return retailer.ScanOutcome{}, err
-	}
-	p.stored = stored
-	p.out = retailer.ScanOutcome{BatchID: b.ID}
-	for i, row := range b.Rows {
-		if stored[i].stored {
-			p.verdict[i] = stored[i].reason
-		} else {
-			p.newRows++
-		}
-		if p.verdict[i] != "" {
-			p.out.Rejects = append(p.out.Rejects, retailer.ScanReject{Row: i + 1, Reason: p.verdict[i], Detail: p.verdict[i].Explain(row)})
-		}
-	}
-	p.out.Accepted = len(b.Rows) - len(p.out.Rejects)
 	if err := s.uploads.submit(ctx, p, s.writeGroup); err != nil {
 		return retailer.ScanOutcome{}, err
 	}
 	return p.out, nil
 }
 
-// pendingBatch is a batch ready to be written: its rows with their verdicts, and what an earlier
-// attempt stored of them (not written again).
+// pendingBatch is a batch to be written: its rows with their verdicts, and, once settled, what an
+// earlier attempt stored of them (not written again) and its outcome.
 type pendingBatch struct {
 	batch   retailer.ScanBatch
 	verdict []retailer.RejectReason // by row index; "" accepted
-	stored  []storedRow             // by row index
-	newRows int                     // rows not stored yet
+	stored  []bool                  // by row index: an earlier attempt stored the row
+	newRows int                     // rows not stored yet (all of them until settled)
 	out     retailer.ScanOutcome
+}
+
+// settle works out p's outcome from what the store holds of it and reports whether rows are left to
+// write: none when the batch is complete, whose stored outcome p takes.
+func (p *pendingBatch) settle(st *storedBatch) bool {
+	if st.complete {
+		p.out = st.outcome
+		return false
+	}
+	rows := p.batch.Rows
+	p.stored = make([]bool, len(rows))
+	for rowNo, reason := range st.rows {
+		if rowNo >= 1 && int(rowNo) <= len(rows) {
+			p.stored[rowNo-1], p.verdict[rowNo-1] = true, reason
+		}
+	}
+	p.out, p.newRows = retailer.ScanOutcome{BatchID: p.batch.ID}, 0
+	for i, row := range rows {
+		if !p.stored[i] {
+			p.newRows++
+		}
+		if p.verdict[i] != "" {
+			p.out.Rejects = append(p.out.Rejects, retailer.ScanReject{Row: i + 1, Reason: p.verdict[i], Detail: p.verdict[i].Explain(row)})
+		}
+	}
+	p.out.Accepted = len(rows) - len(p.out.Rejects)
+	return true
 }
 
 // scanColumns are the columns of an INSERT into scans or scan_rejects.
@@ -181,6 +241,13 @@ type scanColumns struct {
 	rowNo                                []uint32
 }
 
+// newScanColumns returns columns with room for n rows.
+func newScanColumns(n int) scanColumns {
+	return scanColumns{outlet: make([]string, 0, n), brand: make([]string, 0, n), kind: make([]string, 0, n),
+		batchID: make([]string, 0, n), at: make([]time.Time, 0, n), day: make([]time.Time, 0, n),
+		received: make([]time.Time, 0, n), qty: make([]float64, 0, n), rowNo: make([]uint32, 0, n)}
+}
+
 func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
 	row := &b.Rows[i]
 	t := row.At.UTC()
@@ -188,22 +255,53 @@ func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
 	c.brand = append(c.brand, row.Brand)
 	c.kind = append(c.kind, string(row.Kind))
 	c.at = append(c.at, t)
-	c.day = append(c.day, time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC))
+	c.day = append(c.day, t.Truncate(24*time.Hour)) // UTC midnight: Truncate counts from a UTC midnight
 	c.qty = append(c.qty, row.Qty)
 	c.batchID = append(c.batchID, b.ID)
 	c.rowNo = append(c.rowNo, uint32(i+1))
 	c.received = append(c.received, b.Received)
 }
 
-// writeGroup writes a group of batches: the new accepted rows of all of them into scans, then their
-// new rejected rows into scan_rejects, then their rows into scan_batches, each INSERT acknowledged
-// before the next starts.
-func (s *Store) writeGroup(ctx context.Context, group []*pendingBatch) error {
-	var acc, rej scanColumns
+// writeGroup writes a group of batches: it reads what is stored of them (one query), settles the
+// outcome of each, then writes the new accepted rows of those not complete into scans, their new
+// rejected rows into scan_rejects, then their rows into scan_batches, each INSERT acknowledged before
+// the next starts.
+func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
+	keys := make([]batchKey, len(all))
+	for i, p := range all {
+		keys[i] = batchKey{p.batch.Outlet, p.batch.ID}
+	}
+	stored, err := s.storedBatches(ctx, keys, true)
+	if err != nil {
+		return err
+	}
+	group := all[:0:0]
+	for i, p := range all {
+		if p.settle(stored[keys[i]]) {
+			group = append(group, p)
+		}
+	}
+	if len(group) == 0 {
+		return nil
+	}
+	var nAcc, nRej int
 	for _, p := range group {
 		for i := range p.batch.Rows {
 			switch {
-			case p.stored[i].stored:
+			case p.stored[i]:
+			case p.verdict[i] == "":
+				nAcc++
+			default:
+				nRej++
+			}
+		}
+	}
+	acc, rej := newScanColumns(nAcc), newScanColumns(nRej)
+	rej.reason = make([]string, 0, nRej)
+	for _, p := range group {
+		for i := range p.batch.Rows {
+			switch {
+			case p.stored[i]:
 			case p.verdict[i] == "":
 				acc.add(&p.batch, i)
 			default:
@@ -301,39 +399,6 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 	}
 	c.mu.Unlock()
 	return g.err
-}
-
-// storedRow is what an earlier attempt stored of one row of a batch.
-type storedRow struct {
-	stored bool
-	reason retailer.RejectReason // "" for a row stored in scans
-}
-
-// storedRows returns, by row index, the rows of batchID of outlet that scans or scan_rejects already
-// hold. Row numbers outside 1…n are ignored.
-func (s *Store) storedRows(ctx context.Context, outlet, batchID string, n int) ([]storedRow, error) {
-	rows, err := s.conn.Query(ctx, "SELECT row_no, '' FROM scans WHERE outlet = ? AND batch_id = ? "+
-		"UNION ALL SELECT row_no, reason FROM scan_rejects WHERE outlet = ? AND batch_id = ?",
-		outlet, batchID, outlet, batchID)
-	if err != nil {
-		return nil, fmt.Errorf("clickhouse: read stored rows of the batch: %w", err)
-	}
-	defer rows.Close()
-	stored := make([]storedRow, n)
-	for rows.Next() {
-		var rowNo uint32
-		var reason string
-		if err := rows.Scan(&rowNo, &reason); err != nil {
-			return nil, fmt.Errorf("clickhouse: read stored rows of the batch: %w", err)
-		}
-		if rowNo >= 1 && int(rowNo) <= n && !stored[rowNo-1].stored {
-			stored[rowNo-1] = storedRow{stored: true, reason: retailer.RejectReason(reason)}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: read stored rows of the batch: %w", err)
-	}
-	return stored, nil
 }
 
 // insert runs one INSERT of rows given column by column, in the order of query's columns, and waits

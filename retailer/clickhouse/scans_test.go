@@ -50,6 +50,13 @@ func TestWriteScanBatchAndReplay(t *testing.T) {
 	if _, found, _ := s.ScanOutcome(ctx, "O2", "t-1"); found {
 		t.Error("the batch id of outlet O1 was found for outlet O2")
 	}
+	// Writing a batch stored complete writes nothing and answers with the stored outcome, even when
+	// this attempt judged its rows otherwise.
+	again := b
+	again.Rejects = nil
+	if got, err := s.WriteScanBatch(ctx, again); err != nil || !reflect.DeepEqual(got, first) {
+		t.Errorf("WriteScanBatch of a stored batch = %+v, %v; want the stored outcome %+v", got, err, first)
+	}
 	scans, rejected, batches, err := s.ScanRows(ctx)
 	if err != nil || scans != 2 || rejected != 3 || batches != 1 {
 		t.Errorf("ScanRows = %d, %d, %d, %v; want 2, 3, 1", scans, rejected, batches, err)
@@ -233,5 +240,60 @@ func TestWriteScanBatchConcurrent(t *testing.T) {
 	scans, rejects, nBatches, err := s.ScanRows(ctx)
 	if err != nil || scans != batches*(rows-1) || rejects != batches || nBatches != batches {
 		t.Errorf("ScanRows = %d, %d, %d, %v; want %d, %d, %d", scans, rejects, nBatches, err, batches*(rows-1), batches, batches)
+	}
+}
+
+// Batches written together by one group, some stored complete already and some new, are each settled
+// on their own: the stored ones answer with their stored outcome and write nothing.
+func TestWriteScanBatchGroupsReplaysAndNewBatches(t *testing.T) {
+	ctx := context.Background()
+	s := New(storestest.ClickHouse(t))
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	batch := func(id string) retailer.ScanBatch {
+		rs := make([]retailer.Scan, 50)
+		for i := range rs {
+			rs[i] = retailer.Scan{Outlet: "O1", Brand: "B1", Kind: retailer.SellOut, At: now.Add(-time.Duration(i) * time.Second), Qty: 1}
+		}
+		return retailer.ScanBatch{Outlet: "O1", ID: id, Received: now, Rows: rs,
+			Rejects: []retailer.ScanReject{{Row: 2, Reason: retailer.RejectDuplicate}}}
+	}
+	first, err := s.WriteScanBatch(ctx, batch("old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Goroutine 0 writes "old" again while the others write new batches.
+	const n = 9
+	outs, errs := make([]retailer.ScanOutcome, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := batch(fmt.Sprint("new-", i))
+			if i == 0 {
+				b = batch("old")
+			}
+			outs[i], errs[i] = s.WriteScanBatch(ctx, b)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("batch %d: %v", i, errs[i])
+		}
+	}
+	want := first
+	want.Replay = true
+	if !reflect.DeepEqual(outs[0], want) {
+		t.Errorf("replay in a group = %+v; want the stored outcome %+v", outs[0], want)
+	}
+	for i := 1; i < n; i++ {
+		if outs[i].Replay || outs[i].Accepted != 49 || len(outs[i].Rejects) != 1 {
+			t.Errorf("new batch %d = %+v; want 49 accepted and 1 rejected, written", i, outs[i])
+		}
+	}
+	scans, rejects, batches, err := s.ScanRows(ctx)
+	if want := uint64(n); err != nil || scans != 49*want || rejects != want || batches != want {
+		t.Errorf("ScanRows = %d, %d, %d, %v; want %d, %d, %d", scans, rejects, batches, err, 49*want, want, want)
 	}
 }

@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,15 +20,13 @@ import (
 
 // ScanStore keeps terminal uploads. Implementations are safe for concurrent use.
 type ScanStore interface {
-	// ScanOutcome returns the outcome stored for upload batchID of outlet (a licence number), with
-	// Replay set; found is false when no complete upload with that id is stored.
-	ScanOutcome(ctx context.Context, outlet, batchID string) (out retailer.ScanOutcome, found bool, err error)
-	// RecentSellOut returns, per brand, the packs of sell-out stored for outlet on the UTC days from
-	// from to to (both included), leaving out the rows of batch excludeBatch.
+	// RecentSellOut returns, per brand, the packs of sell-out stored for outlet (a licence number) on
+	// the UTC days from from to to (both included), leaving out the rows of batch excludeBatch.
 	RecentSellOut(ctx context.Context, outlet, excludeBatch string, from, to time.Time) (map[string]float64, error)
-	// WriteScanBatch stores a validated upload that is not stored complete yet and returns its outcome
-	// once every row is durable. Rows an interrupted earlier attempt stored keep their verdict and are
-	// not written again. The caller never writes one batch twice at the same time.
+	// WriteScanBatch stores a validated upload and returns its outcome once every row is durable. An
+	// upload stored complete already (the same batch id for the same outlet) is not written again: its
+	// stored outcome comes back with Replay set. Rows an interrupted earlier attempt stored keep their
+	// verdict and are not written again. The caller never writes one batch twice at the same time.
 	WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error)
 }
 
@@ -174,6 +175,258 @@ func (in scanRow) scan(outlet string) (retailer.Scan, map[string]string) {
 	return row, errs
 }
 
+// bindScans decodes the body of an upload. A body in the plain shape terminals send (the fields of
+// scanRequest and scanRow exactly spelt, each once, strings without escapes, nothing after the object)
+// is decoded here without reflection, which costs a fraction of encoding/json; any other body goes to
+// the server's binder (c.Bind), so that what is accepted, and how anything else is refused (400, 413,
+// 422 with the field), is the binder's. For the bodies decoded here the binder would give the same.
+func bindScans(c echo.Context) (scanRequest, error) {
+	var req scanRequest
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer bodyBuffers.Put(buf) // the request keeps no byte of it: strings are copied out
+	buf.Reset()
+	// Room for the declared length (up to maxPrealloc, in case nothing bounds it) and the final read
+	// of nothing.
+	buf.Grow(int(min(max(c.Request().ContentLength, 0), maxPrealloc)) + bytes.MinRead)
+	_, err := buf.ReadFrom(c.Request().Body)
+	body := buf.Bytes()
+	if err == nil && decodeScanRequest(body, &req) {
+		return req, nil
+	}
+	rest := io.Reader(bytes.NewReader(body))
+	if err != nil { // the binder reports it (a body over the limit is 413)
+		rest = io.MultiReader(rest, errReader{err})
+	}
+	c.Request().Body = io.NopCloser(rest)
+	req = scanRequest{}
+	err = c.Bind(&req)             // the server's binder: strict JSON, unknown fields refused
+	c.Request().Body = http.NoBody // buf goes back to the pool
+	return req, err
+}
+
+// maxPrealloc bounds the buffer allocated for a body before it is read.
+const maxPrealloc = 8 << 20
+
+// bodyBuffers keeps the buffers bodies are read into: an upload is a few hundred kilobytes, and
+// allocating that anew for each one keeps the garbage collector and the scavenger busy.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// decodeScanRequest decodes data into r if it is valid JSON of the plain shape bindScans describes,
+// and reports whether it did.
+func decodeScanRequest(data []byte, r *scanRequest) bool {
+	d := scanDecoder{data: data, interned: map[string]string{}}
+	var req scanRequest
+	var seenID, seenRows bool
+	ok := d.object(func(key []byte) bool {
+		switch {
+		case string(key) == "batch_id" && !seenID:
+			seenID = true
+			s, ok := d.str()
+			req.BatchID = string(s)
+			return ok
+		case string(key) == "rows" && !seenRows:
+			seenRows = true
+			return d.rows(&req.Rows)
+		}
+		return false
+	})
+	if !ok || d.skipSpace() != len(d.data) {
+		return false
+	}
+	*r = req
+	return true
+}
+
+// scanDecoder reads the plain shape of an upload. Each method reports false for anything outside that
+// shape, and for anything that is not valid JSON.
+type scanDecoder struct {
+	data     []byte
+	off      int
+	interned map[string]string // brand codes and kinds, which repeat from row to row
+	qty      []float64         // backing array of the rows' quantities
+}
+
+func (d *scanDecoder) skipSpace() int {
+	for d.off < len(d.data) {
+		switch d.data[d.off] {
+		case ' ', '\t', '\n', '\r':
+			d.off++
+		default:
+			return d.off
+		}
+	}
+	return d.off
+}
+
+// next consumes c, after white space, if it comes next.
+func (d *scanDecoder) next(c byte) bool {
+	if d.skipSpace() < len(d.data) && d.data[d.off] == c {
+		d.off++
+		return true
+	}
+	return false
+}
+
+// object reads an object, calling field for each key with the decoder on its value.
+func (d *scanDecoder) object(field func(key []byte) bool) bool {
+	if !d.next('{') {
+		return false
+	}
+	if d.next('}') {
+		return true
+	}
+	for {
+		key, ok := d.str()
+		if !ok || !d.next(':') || !field(key) {
+			return false
+		}
+		if d.next('}') {
+			return true
+		}
+		if !d.next(',') {
+			return false
+		}
+	}
+}
+
+// str reads a string without escapes that is valid UTF-8 (as encoding/json would decode it to the
+// same bytes), returning its bytes.
+func (d *scanDecoder) str() ([]byte, bool) {
+	if !d.next('"') {
+		return nil, false
+	}
+	start := d.off
+	for d.off < len(d.data) {
+		switch c := d.data[d.off]; {
+		case c == '"':
+			s := d.data[start:d.off]
+			d.off++
+			return s, utf8.Valid(s)
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+		d.off++
+	}
+	return nil, false
+}
+
+func (d *scanDecoder) internedStr() (string, bool) {
+	b, ok := d.str()
+	if !ok {
+		return "", false
+	}
+	s, found := d.interned[string(b)]
+	if !found {
+		s = string(b)
+		d.interned[s] = s
+	}
+	return s, true
+}
+
+// number reads a number as encoding/json does into a float64: strconv.ParseFloat, refusing what is
+// out of range; a whole number of up to 15 digits is converted directly, which is exact.
+func (d *scanDecoder) number() (float64, bool) {
+	d.skipSpace()
+	start := d.off
+	digits := func() int {
+		n := 0
+		for d.off < len(d.data) && d.data[d.off] >= '0' && d.data[d.off] <= '9' {
+			d.off++
+			n++
+		}
+		return n
+	}
+	d.next('-')
+	switch n := digits(); {
+	case n == 0, n > 1 && d.data[d.off-n] == '0': // JSON: no leading zeros
+		return 0, false
+	}
+	whole := d.off-start <= 15 && d.data[start] != '-'
+	if d.off < len(d.data) && d.data[d.off] == '.' {
+		d.off++
+		whole = false
+		if digits() == 0 {
+			return 0, false
+		}
+	}
+	if d.off < len(d.data) && (d.data[d.off] == 'e' || d.data[d.off] == 'E') {
+		d.off++
+		whole = false
+		if d.off < len(d.data) && (d.data[d.off] == '+' || d.data[d.off] == '-') {
+			d.off++
+		}
+		if digits() == 0 {
+			return 0, false
+		}
+	}
+	b := d.data[start:d.off]
+	if whole {
+		var n int64
+		for _, c := range b {
+			n = n*10 + int64(c-'0')
+		}
+		return float64(n), true
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	return f, err == nil
+}
+
+// rows reads the array of rows.
+func (d *scanDecoder) rows(out *[]scanRow) bool {
+	if !d.next('[') {
+		return false
+	}
+	rows := make([]scanRow, 0, bytes.Count(d.data[d.off:], []byte{'{'}))
+	d.qty = make([]float64, 0, cap(rows))
+	if d.next(']') {
+		*out = rows
+		return true
+	}
+	for {
+		var row scanRow
+		var seen [4]bool
+		ok := d.object(func(key []byte) bool {
+			var ok bool
+			switch k := string(key); {
+			case k == "brand" && !seen[0]:
+				seen[0] = true
+				row.Brand, ok = d.internedStr()
+			case k == "kind" && !seen[1]:
+				seen[1] = true
+				row.Kind, ok = d.internedStr()
+			case k == "at" && !seen[2]:
+				seen[2] = true
+				var s []byte
+				s, ok = d.str()
+				row.At = string(s)
+			case k == "qty" && !seen[3]:
+				seen[3] = true
+				var q float64
+				if q, ok = d.number(); ok {
+					d.qty = append(d.qty, q)
+					row.Qty = &d.qty[len(d.qty)-1]
+				}
+			}
+			return ok
+		})
+		if !ok {
+			return false
+		}
+		rows = append(rows, row)
+		if d.next(']') {
+			*out = rows
+			return true
+		}
+		if !d.next(',') {
+			return false
+		}
+	}
+}
+
 func validBatchID(s string) bool {
 	if len(s) < 1 || len(s) > maxBatchID {
 		return false
@@ -189,9 +442,10 @@ func validBatchID(s string) bool {
 
 // uploadScans serves POST /outlets/{id}/scans. The outlet is looked up with the caller's
 // authorization first: one the caller may not see is 404, whatever the body; one it sees but may not
-// upload for (an account manager's or planner's) is 403. A batch id already stored for the outlet is
-// answered 200 with the stored outcome and writes nothing; otherwise the rows are checked, stored, and
-// answered 201 once ClickHouse has them all.
+// upload for (an account manager's or planner's) is 403. The rows are checked, stored, and answered
+// 201 once ClickHouse has them all; a batch id already stored for the outlet is answered 200 with the
+// stored outcome and writes nothing. (The store finds a stored batch with the same query that finds
+// the rows an interrupted attempt left, so a replay, which is rare, is checked before it is found.)
 func (h *Handler) uploadScans(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := retailer.PrincipalFrom(ctx)
@@ -206,8 +460,8 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	if !p.MayUploadScans() {
 		return httpError(fmt.Errorf("%w: role %s may not upload scans for outlet %d", retailer.ErrForbidden, p.Role, id))
 	}
-	var req scanRequest
-	if err := c.Bind(&req); err != nil { // the server's binder: strict JSON, unknown fields refused
+	req, err := bindScans(c)
+	if err != nil {
 		return err
 	}
 	rows, err := req.scans(outlet.Licence)
@@ -216,21 +470,13 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	}
 
 	u := h.scans
-	defer u.locks.lock(outlet.Licence + "\x00" + req.BatchID)()
-	out, found, err := u.store.ScanOutcome(ctx, outlet.Licence, req.BatchID)
-	if err != nil {
-		return fmt.Errorf("scan upload: %w", err)
-	}
-	if found {
-		return c.JSON(http.StatusOK, responseOf(out))
-	}
 	now := h.now()
 	// The catalogue (PostgreSQL) and the recent sell-out (ClickHouse) are read at the same time; the
-	// sell-out only matters to stock counts.
+	// sell-out only matters to stock counts above the floor.
 	var recent map[string]float64
 	recentErr := make(chan error, 1)
 	go func() {
-		if !hasStockCounts(rows) {
+		if !retailer.SellOutNeeded(rows) {
 			recentErr <- nil
 			return
 		}
@@ -246,11 +492,16 @@ func (h *Handler) uploadScans(c echo.Context) error {
 		return fmt.Errorf("scan upload: %w", err)
 	}
 	rejects := retailer.ValidateScans(rows, now, func(b string) bool { return known[b] }, recent)
-	out, err = u.store.WriteScanBatch(ctx, retailer.ScanBatch{
+	unlock := u.locks.lock(outlet.Licence + "\x00" + req.BatchID)
+	out, err := u.store.WriteScanBatch(ctx, retailer.ScanBatch{
 		Outlet: outlet.Licence, ID: req.BatchID, Received: now, Rows: rows, Rejects: rejects,
 	})
+	unlock()
 	if err != nil {
 		return fmt.Errorf("scan upload: %w", err)
+	}
+	if out.Replay {
+		return c.JSON(http.StatusOK, responseOf(out))
 	}
 	u.count(out)
 	return c.JSON(http.StatusCreated, responseOf(out))
@@ -275,15 +526,6 @@ func responseOf(out retailer.ScanOutcome) scanResponse {
 		res.Rejects[i] = rejectJSON{Row: r.Row - 1, Reason: string(r.Reason), Detail: r.Detail}
 	}
 	return res
-}
-
-func hasStockCounts(rows []retailer.Scan) bool {
-	for _, r := range rows {
-		if r.Kind == retailer.StockCount {
-			return true
-		}
-	}
-	return false
 }
 
 // distinctBrands returns the brands rows name, each once, sorted.

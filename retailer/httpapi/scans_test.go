@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -196,4 +201,145 @@ func FuzzScanBatch(f *testing.F) {
 			t.Fatalf("marshal response: %v", err)
 		}
 	})
+}
+
+// decodePlain decodes body as the server's binder would without scanRequest's own decoder.
+func decodePlain(body []byte) (scanRequest, error) {
+	type plain scanRequest
+	var r plain
+	err := decodeStrict(body, &r)
+	return scanRequest(r), err
+}
+
+// decodeScanRequest decodes what the binder decodes, to the same request, and leaves to it every body
+// it would refuse.
+func TestDecodeScanRequestAsTheBinder(t *testing.T) {
+	for _, body := range []string{
+		`{"batch_id":"b1","rows":[{"brand":"B1","kind":"sellout","at":"2026-11-22T09:30:00+08:00","qty":12}]}`,
+		` { "rows" : [ { "qty" : 0.5 , "at" : "x" , "kind" : "stock" , "brand" : "B2" } , {} ] , "batch_id" : "" } `,
+		`{"batch_id":"b","rows":[]}`, `{"batch_id":"b"}`, `{"rows":null}`, `{}`, `null`, ``, ` `,
+		`{"batch_id":"b","rows":[{"qty":-0},{"qty":-12},{"qty":1e3},{"qty":123456789012345},{"qty":1234567890123456789}]}`,
+		`{"batch_id":"b","rows":[{"qty":0.1E-2},{"qty":-1.5e+2},{"qty":0}]}`,
+		`{"batch_id":"b","rows":[{"qty":01}]}`, `{"batch_id":"b","rows":[{"qty":1.}]}`, `{"batch_id":"b","rows":[{"qty":.5}]}`,
+		`{"batch_id":"b","rows":[{"qty":-}]}`, `{"batch_id":"b","rows":[{"qty":1e}]}`, `{"batch_id":"b","rows":[{"qty":+1}]}`,
+		`{"batch_id":"b","rows":[{"qty":1e400}]}`,
+		`{"batch_id":"b","rows":[{"qty":null,"brand":null}]}`,
+		`{"batch_id":"b","rows":[{"qty":"12"}]}`,
+		`{"batch_id":"b","rows":[{"brand":7}]}`,
+		`{"batch_id":"b\u00e9\"","rows":[{"brand":"B\n1"}]}`,
+		`{"batch_id":"b","rows":[{"Brand":"B1","KIND":"stock"}]}`,
+		`{"batch_id":"b","Rows":[{"brand":"B1"}]}`,
+		`{"batch_id":"b","rows":[{"brand":"B1","brand":"B2"}]}`,
+		`{"batch_id":"a","batch_id":"b"}`,
+		`{"batch_id":"b","rows":[{"brand":"B1","outlet":"O2"}]}`,
+		`{"batch_id":"b","outlet":"O2","rows":[]}`,
+		`{"batch_id":"b","rows":[1]}`, `{"batch_id":"b","rows":{}}`, `[]`, `"x"`,
+		`{"batch_id":"b","rows":[]} {}`, `{"batch_id":"b","rows":[]}x`, `{"batch_id":"b","rows":[],}`, `{"batch_id":"b","rows":[{},]}`,
+		`{"batch_id":"b" "rows":[]}`, `{"batch_id":"b","rows":[{"brand":"B1"}{"brand":"B2"}]}`, `{"batch_id":"b","rows":[`,
+		"{\"batch_id\":\"b\xff\",\"rows\":[{\"brand\":\"\xc3\"}]}", "{\"batch_id\":\"a\tb\"}",
+		`{"batch_id":"日本","rows":[{"brand":"烟","kind":"sellout","at":"2026-11-22T09:30:00Z","qty":3}]}`,
+	} {
+		t.Run(body, func(t *testing.T) { checkDecodeScanRequest(t, []byte(body)) })
+	}
+}
+
+func checkDecodeScanRequest(t *testing.T, body []byte) {
+	want, wantErr := decodePlain(body)
+	var got scanRequest
+	if !decodeScanRequest(body, &got) {
+		return // the binder decodes it
+	}
+	if wantErr != nil {
+		t.Fatalf("decodeScanRequest accepted a body the binder refuses: %v", wantErr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodeScanRequest = %+v; the binder gives %+v", got, want)
+	}
+}
+
+// FuzzDecodeScanRequest checks decodeScanRequest against the binder's decoding on any body.
+func FuzzDecodeScanRequest(f *testing.F) {
+	f.Add([]byte(`{"batch_id":"b1","rows":[{"brand":"B1","kind":"sellout","at":"2026-11-22T09:30:00+08:00","qty":12}]}`))
+	f.Add([]byte(`{"rows":[{"qty":-0.0e1,"brand":"\u0042"}],"batch_id":"x"}`))
+	f.Add([]byte(`{"rows":[{"qty":10,"at":"","kind":"stock"},{}],"batch_id":"x"} `))
+	f.Fuzz(checkDecodeScanRequest)
+}
+
+func BenchmarkScanRequestDecode(b *testing.B) {
+	var body bytes.Buffer
+	body.WriteString(`{"batch_id":"bench","rows":[`)
+	for i := range 5000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"brand":"B%02d","kind":"sellout","at":"2026-11-22T09:%02d:%02dZ","qty":%d}`, i%40, i/60%60, i%60, 1+i%20)
+	}
+	body.WriteString(`]}`)
+	for _, bb := range []struct {
+		name   string
+		decode func([]byte) error
+	}{
+		{"decodeScanRequest", func(p []byte) error {
+			var r scanRequest
+			if !decodeScanRequest(p, &r) {
+				return errors.New("not decoded")
+			}
+			return nil
+		}},
+		{"encoding/json", func(p []byte) error { _, err := decodePlain(p); return err }},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.SetBytes(int64(body.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bb.decode(body.Bytes()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// testBinder decodes like the server's binder and counts its calls.
+type testBinder struct{ calls *int }
+
+func (b testBinder) Bind(v any, c echo.Context) error {
+	*b.calls++
+	return decodeStrictReader(c.Request().Body, v)
+}
+
+func decodeStrictReader(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// bindScans decodes plain bodies itself and hands every other body, and a failure to read one, to the
+// server's binder.
+func TestBindScans(t *testing.T) {
+	errRead := errors.New("read failed")
+	tests := []struct {
+		name      string
+		body      io.Reader
+		wantBinds int
+		wantErr   error
+		wantID    string
+	}{
+		{"plain", strings.NewReader(`{"batch_id":"b1","rows":[{"brand":"B1","kind":"stock","at":"x","qty":1}]}`), 0, nil, "b1"},
+		{"an escape", strings.NewReader(`{"batch_id":"b\u0031","rows":[]}`), 1, nil, "b1"},
+		{"a read error", io.MultiReader(strings.NewReader(`{"batch_id":"b1",`), errReader{errRead}), 1, errRead, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := echo.New()
+			calls := 0
+			e.Binder = testBinder{&calls}
+			req := httptest.NewRequest("POST", "/", tt.body)
+			c := e.NewContext(req, httptest.NewRecorder())
+			got, err := bindScans(c)
+			if !errors.Is(err, tt.wantErr) || calls != tt.wantBinds || got.BatchID != tt.wantID {
+				t.Errorf("bindScans = %q, %v with %d binder calls; want %q, %v with %d", got.BatchID, err, calls, tt.wantID, tt.wantErr, tt.wantBinds)
+			}
+		})
+	}
 }

@@ -170,3 +170,40 @@ func (s *Store) updateUser(ctx context.Context, username string, now time.Time, 
 		return nil
 	})
 }
+
+// EnsureRetailers makes sure that each of the first n active outlets (by id) has a retailer user named
+// prefix followed by the outlet's licence number, creating the missing ones in one statement with
+// passwordHash (a user that exists keeps its own), and returns their principals in outlet order. It is
+// for load tests and demonstrations, which need many retailers at once: hashing a password per user
+// (argon2id) would take minutes. A name taken by a user that is not the outlet's enabled retailer
+// leaves that outlet out.
+func (s *Store) EnsureRetailers(ctx context.Context, prefix string, n int, passwordHash string) ([]retailer.Principal, error) {
+	rows, err := s.pool.Query(ctx, `WITH o AS (
+			SELECT id, licence_no FROM outlets WHERE status = 'active' ORDER BY id LIMIT $2),
+		added AS (
+			INSERT INTO users AS u (username, password_hash, role, outlet_id)
+			SELECT $1 || o.licence_no, $3, 'retailer', o.id FROM o ORDER BY o.id
+			ON CONFLICT (lower(username)) DO NOTHING
+			RETURNING `+principalColumns+`)
+		SELECT * FROM added
+		UNION ALL
+		SELECT `+principalColumns+` FROM users u JOIN o ON lower(u.username) = lower($1 || o.licence_no)
+			AND u.role = 'retailer' AND u.outlet_id = o.id AND NOT u.disabled
+		ORDER BY 4`, prefix, n, passwordHash)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: ensure retailers: %w", err)
+	}
+	var out []retailer.Principal
+	for rows.Next() {
+		p, err := scanPrincipal(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("postgresql: ensure retailers: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgresql: ensure retailers: %w", err)
+	}
+	return out, nil
+}
