@@ -152,7 +152,7 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 	cfg.register(fs, e.getenv, "YYYY-MM-DD: forecast from the week of this day on, learning from the weeks before it\n"+
 		"(default: the week after the dataset's last week of history, or this week if earlier)")
 	fs.IntVar(&cfg.Horizon, "horizon", forecast.DefaultRunHorizon, "weeks to forecast; 6 from the Monday on or before the 1st of a month cover all of it, as score needs")
-	fs.BoolVar(&cfg.TopDown, "top-down", true,
+	fs.BoolVar(&cfg.TopDown, "top-down", false,
 		"let brand and total regressions (calendar, trend, supply) set the upper levels where they validate better than\n"+
 			"the sum of the outlets, and distribute them down")
 	fs.StringVar(&cfg.Region, "region", "", regionHelp)
@@ -371,7 +371,7 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&cfg.Against, "against", againstSales,
 		"what forecasts are scored against: sales (the history itself) or demand (true_demand, seeded data only)")
 	fs.BoolVar(&cfg.Scarce, "scarce", false, "only the series of brands flagged scarce in brands_dim")
-	fs.BoolVar(&cfg.TopDown, "top-down", true,
+	fs.BoolVar(&cfg.TopDown, "top-down", false,
 		"also score topdown (forecast run -top-down): brand and total regressions set the upper levels where they\n"+
 			"validate better; the engine figures of -json are then topdown's")
 	fs.StringVar(&cfg.Region, "region", "", regionHelp)

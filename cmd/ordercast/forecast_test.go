@@ -184,8 +184,8 @@ func itoa(n int) string {
 func TestForecastBacktestJSON(t *testing.T) {
 	ch := seedSmallRegion(t)
 	for _, args := range [][]string{
-		{"forecast", "backtest", "--json", "--ch-dsn", ch},
-		{"forecast", "backtest", "--json", "--ch-dsn", ch, "--against", "demand", "--scarce", "--horizon", "2", "--origins", "2"},
+		{"forecast", "backtest", "--json", "--ch-dsn", ch, "--top-down"},
+		{"forecast", "backtest", "--json", "--ch-dsn", ch, "--top-down", "--against", "demand", "--scarce", "--horizon", "2", "--origins", "2"},
 	} {
 		stdout, stderr, err := runCmd(t, args...)
 		if err != nil {
@@ -235,7 +235,7 @@ func TestForecastBacktestJSON(t *testing.T) {
 				}
 			}
 		}
-		// The engine's figures are those of what forecast run does: topdown by default.
+		// With -top-down the engine's figures are those of what forecast run -top-down does.
 		if e, ok := shape.Methods["topdown"]; ok && shape.Engine["wape"] != nil && e["wape"] != *shape.Engine["wape"] {
 			t.Errorf("%q: engine WAPE %v, methods.topdown %v; want the same", args, *shape.Engine["wape"], e["wape"])
 		}
@@ -251,7 +251,7 @@ func TestForecastBacktestGolden(t *testing.T) {
 		"--dataset", "small", "--ch-dsn", ch); err != nil {
 		t.Fatalf("import: %v (%s)", err, stderr)
 	}
-	stdout, stderr, err := runCmd(t, "forecast", "backtest", "--dataset", "small", "--ch-dsn", ch)
+	stdout, stderr, err := runCmd(t, "forecast", "backtest", "--dataset", "small", "--top-down", "--ch-dsn", ch)
 	if err != nil {
 		t.Fatalf("forecast backtest: %v (%s)", err, stderr)
 	}
@@ -294,7 +294,7 @@ func TestForecastBacktestImportedDatasets(t *testing.T) {
 			if _, stderr, err := runCmd(t, args...); err != nil {
 				t.Fatalf("import %s: %v (%s)", tt.dataset, err, stderr)
 			}
-			stdout, stderr, err := runCmd(t, "forecast", "backtest", "--json", "--dataset", tt.dataset, "--ch-dsn", ch)
+			stdout, stderr, err := runCmd(t, "forecast", "backtest", "--json", "--top-down", "--dataset", tt.dataset, "--ch-dsn", ch)
 			if err != nil {
 				t.Fatalf("forecast backtest: %v (%s)", err, stderr)
 			}
@@ -342,7 +342,7 @@ func seedRegion(t *testing.T) string {
 // that carry them, and brand and total models, top-down, still add up exactly.
 func TestForecastRunTopDownAndNewProduct(t *testing.T) {
 	ch := seedRegion(t)
-	stdout, stderr, err := runCmd(t, "forecast", "run", "--ch-dsn", ch, "--as-of", "2025-07-21")
+	stdout, stderr, err := runCmd(t, "forecast", "run", "--top-down", "--ch-dsn", ch, "--as-of", "2025-07-21")
 	if err != nil {
 		t.Fatalf("forecast run: %v (%s)", err, stderr)
 	}
