@@ -136,12 +136,7 @@ func ValidateLines(reqs []LineRequest) error {
 	}
 	seen := map[string]int{}
 	for i, r := range reqs {
-		if r.Brand == "" {
-			fields[fmt.Sprintf("lines[%d].brand", i)] = "required"
-		} else if j, dup := seen[r.Brand]; dup {
-			fields[fmt.Sprintf("lines[%d].brand", i)] = fmt.Sprintf("%s is also line %d: one line per brand", r.Brand, j)
-		}
-		seen[r.Brand] = i
+		checkBrand(fields, seen, i, r.Brand)
 		if r.Requested < 1 || r.Requested > MaxCartons {
 			fields[fmt.Sprintf("lines[%d].quantity", i)] = fmt.Sprintf("want 1 to %d whole cartons", MaxCartons)
 		}
@@ -150,4 +145,15 @@ func ValidateLines(reqs []LineRequest) error {
 		return &ValidationError{Fields: fields}
 	}
 	return nil
+}
+
+// checkBrand notes in fields what is wrong with the brand of line i: missing, or already on line
+// seen[brand]; it records the line in seen.
+func checkBrand(fields map[string]string, seen map[string]int, i int, brand string) {
+	if brand == "" {
+		fields[fmt.Sprintf("lines[%d].brand", i)] = "required"
+	} else if j, dup := seen[brand]; dup {
+		fields[fmt.Sprintf("lines[%d].brand", i)] = fmt.Sprintf("%s is also line %d: one line per brand", brand, j)
+	}
+	seen[brand] = i
 }

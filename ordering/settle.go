@@ -51,12 +51,7 @@ func ValidateDelivery(lines []DeliveryLine) error {
 	}
 	seen := map[string]int{}
 	for i, l := range lines {
-		if l.Brand == "" {
-			fields[fmt.Sprintf("lines[%d].brand", i)] = "required"
-		} else if j, dup := seen[l.Brand]; dup {
-			fields[fmt.Sprintf("lines[%d].brand", i)] = fmt.Sprintf("%s is also line %d: one line per brand", l.Brand, j)
-		}
-		seen[l.Brand] = i
+		checkBrand(fields, seen, i, l.Brand)
 		if l.Delivered < 0 || l.Delivered > MaxCartons {
 			fields[fmt.Sprintf("lines[%d].delivered", i)] = fmt.Sprintf("want 0 to %d whole cartons", MaxCartons)
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -187,18 +186,8 @@ func (h *Handler) cycleOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, after := 50, int64(0)
 	fields := map[string]string{}
-	if v := c.QueryParam("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxPageSize {
-			fields["limit"] = fmt.Sprintf("want 1 to %d", MaxPageSize)
-		}
-	}
-	if v := c.QueryParam("after"); v != "" {
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			fields["after"] = "want an order id"
-		}
-	}
+	limit, after := pageQuery(c, 50, "after", fields)
 	status := ordering.OrderStatus(c.QueryParam("status"))
 	switch status {
 	case "", ordering.Submitted, ordering.Paid, ordering.Delivered, ordering.Cancelled, ordering.Failed, ordering.Confirmed:

@@ -283,18 +283,8 @@ func (h *Handler) listOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, before := 20, int64(0)
 	fields := map[string]string{}
-	if v := c.QueryParam("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxPageSize {
-			fields["limit"] = fmt.Sprintf("want 1 to %d", MaxPageSize)
-		}
-	}
-	if v := c.QueryParam("before"); v != "" {
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
-			fields["before"] = "want an order id"
-		}
-	}
+	limit, before := pageQuery(c, 20, "before", fields)
 	if len(fields) > 0 {
 		return httpError(&ordering.ValidationError{Fields: fields})
 	}
@@ -310,6 +300,24 @@ func (h *Handler) listOrders(c echo.Context) error {
 		page.Next = fmt.Sprintf("?limit=%d&before=%d", limit, orders[len(orders)-1].ID)
 	}
 	return c.JSON(http.StatusOK, page)
+}
+
+// pageQuery reads a page's size (?limit=, def when absent, at most MaxPageSize) and its cursor, an
+// order id (?before= or ?after=, 0 when absent), noting what is wrong in fields.
+func pageQuery(c echo.Context, def int, cursor string, fields map[string]string) (limit int, id int64) {
+	limit = def
+	var err error
+	if v := c.QueryParam("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxPageSize {
+			fields["limit"] = fmt.Sprintf("want 1 to %d", MaxPageSize)
+		}
+	}
+	if v := c.QueryParam(cursor); v != "" {
+		if id, err = strconv.ParseInt(v, 10, 64); err != nil || id < 1 {
+			fields[cursor] = "want an order id"
+		}
+	}
+	return limit, id
 }
 
 func (h *Handler) orderID(c echo.Context) (int64, error) {
