@@ -134,3 +134,15 @@ type OutletLimit struct {
 	Cartons     int
 	Explanation string
 }
+
+// ErrWeek: a cycle was not named by the Monday of its week as YYYY-MM-DD.
+var ErrWeek = errors.New("want the Monday of the cycle's week as YYYY-MM-DD")
+
+// ParseWeek reads a cycle's name, the Monday of its week as YYYY-MM-DD; anything else is ErrWeek.
+func ParseWeek(s string) (time.Time, error) {
+	w, err := time.Parse(time.DateOnly, s)
+	if err != nil || w.Weekday() != time.Monday {
+		return time.Time{}, fmt.Errorf("%q: %w", s, ErrWeek)
+	}
+	return w, nil
+}

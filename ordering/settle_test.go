@@ -1,6 +1,7 @@
 package ordering
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -83,6 +84,17 @@ func TestSuggest(t *testing.T) {
 	} {
 		if got := Suggest(tt.demand, tt.stock, tt.line); got != tt.want {
 			t.Errorf("Suggest(%v, %v, %+v) = %d; want %d", tt.demand, tt.stock, tt.line, got, tt.want)
+		}
+	}
+}
+
+func TestParseWeek(t *testing.T) {
+	if w, err := ParseWeek("2026-11-23"); err != nil || w.Weekday() != time.Monday {
+		t.Errorf("ParseWeek(a Monday) = %v, %v", w, err)
+	}
+	for _, s := range []string{"2026-11-24", "23.11.2026", ""} {
+		if _, err := ParseWeek(s); !errors.Is(err, ErrWeek) {
+			t.Errorf("ParseWeek(%q) = %v; want ErrWeek", s, err)
 		}
 	}
 }

@@ -9,15 +9,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast/allocation"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
+	"github.com/ordercast/ordercast/ordering"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
@@ -63,16 +62,12 @@ func runAllocate(ctx context.Context, e env, args []string) error {
 		return ErrUsage
 	}
 
-	pool, err := stores.OpenPostgres(ctx, f.PostgresDSN)
+	opened, err := f.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ch, err := stores.OpenClickHouse(ctx, f.ClickHouseDSN)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+	defer opened.Close()
+	pool, ch := opened.pg, opened.ch
 	history := forecastch.New(ch)
 	planner := &allocation.Planner{Outlets: retailerpg.New(pool), Demand: history, Limits: orderingpg.New(pool), Archive: history}
 	start := time.Now()
@@ -105,9 +100,9 @@ func runAllocate(ctx context.Context, e env, args []string) error {
 
 func (f allocateFlags) request() (allocation.Request, error) {
 	var errs []error
-	week, err := time.Parse(time.DateOnly, f.cycle)
-	if err != nil || week.Weekday() != time.Monday {
-		errs = append(errs, fmt.Errorf("-cycle %q: want the Monday of the cycle's week as YYYY-MM-DD", f.cycle))
+	week, err := ordering.ParseWeek(f.cycle)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("-cycle %w", err))
 	}
 	mode := allocation.Mode(f.mode)
 	if f.brand == "" && mode != allocation.ByPriceBand {
@@ -179,17 +174,7 @@ func printPlan(w io.Writer, p *allocation.Plan, show int) {
 		return
 	}
 	fmt.Fprintln(w)
-	for _, i := range topLimits(p.Result, show) {
+	for _, i := range p.Result.Largest(show) {
 		fmt.Fprintf(w, "%-14s %s\n", p.Result.Limits[i].Outlet, p.Explanations[i])
 	}
-}
-
-// topLimits returns the indexes of the n largest limits (ties: the input's order).
-func topLimits(r *allocation.Result, n int) []int {
-	idx := make([]int, len(r.Limits))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return r.Limits[idx[a]].Cartons > r.Limits[idx[b]].Cartons })
-	return idx[:min(n, len(idx))]
 }

@@ -46,9 +46,9 @@ func (f *cycleWindowFlags) register(fs *flag.FlagSet, weekHelp string) {
 func (f cycleWindowFlags) parse() (time.Time, time.Weekday, error) {
 	var week time.Time
 	if f.week != "" {
-		w, err := time.Parse(time.DateOnly, f.week)
-		if err != nil || w.Weekday() != time.Monday {
-			return week, -1, fmt.Errorf("-week %q: want the Monday of the cycle's week as YYYY-MM-DD", f.week)
+		w, err := ordering.ParseWeek(f.week)
+		if err != nil {
+			return week, -1, fmt.Errorf("-week %w", err)
 		}
 		week = w
 	}
@@ -188,16 +188,12 @@ func runCycleRelay(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stderr, "ordercast cycle relay:", err)
 		return ErrUsage
 	}
-	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
+	opened, err := cfg.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+	defer opened.Close()
+	pool, ch := opened.pg, opened.ch
 	outbox := orderingpg.New(pool)
 	relay := &ordering.Relay{Outbox: outbox, History: orderingch.New(ch)}
 	n, err := relay.Drain(ctx)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ordercast/ordercast/deploy/stores"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	"github.com/ordercast/ordercast/forecast/synth"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
@@ -138,30 +137,12 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		return seedResult{}, err
 	}
 
-	pgMigrations, err := stores.PostgresMigrations()
+	opened, err := cfg.open(ctx)
 	if err != nil {
 		return seedResult{}, err
 	}
-	chMigrations, err := stores.ClickHouseMigrations()
-	if err != nil {
-		return seedResult{}, err
-	}
-	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
-	if err != nil {
-		return seedResult{}, err
-	}
-	defer pool.Close()
-	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
-	if err != nil {
-		return seedResult{}, err
-	}
-	defer ch.Close()
-	if err := stores.CheckPostgresVersion(ctx, pool, pgMigrations); err != nil {
-		return seedResult{}, err
-	}
-	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
-		return seedResult{}, err
-	}
+	defer opened.Close()
+	pool, ch := opened.pg, opened.ch
 
 	outletsPG, catalogue := retailerpg.New(pool), orderingpg.New(pool)
 	history, scans := forecastch.New(ch), retailerch.New(ch)

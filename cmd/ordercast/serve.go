@@ -36,30 +36,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	log := cfg.logger(e)
 
-	pgMigrations, err := stores.PostgresMigrations()
+	opened, err := cfg.open(ctx)
 	if err != nil {
 		return err
 	}
-	chMigrations, err := stores.ClickHouseMigrations()
-	if err != nil {
-		return err
-	}
-	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
-	if err := stores.CheckPostgresVersion(ctx, pool, pgMigrations); err != nil {
-		return err
-	}
-	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
-		return err
-	}
+	defer opened.Close()
+	pool, ch := opened.pg, opened.ch
 
 	outlets := retailerpg.New(pool)
 	sessions, err := retailer.NewSessions(outlets, outlets)

@@ -42,3 +42,16 @@ func TestTop(t *testing.T) {
 		}
 	}
 }
+
+func TestLargest(t *testing.T) {
+	r := &Result{Limits: []Limit{{Outlet: "a", Cartons: 1}, {Outlet: "b", Cartons: 3}, {Outlet: "c", Cartons: 1}, {Outlet: "d", Cartons: 2}}}
+	if got := r.Largest(3); len(got) != 3 || got[0] != 1 || got[1] != 3 || got[2] != 0 {
+		t.Errorf("Largest(3) = %v; want [1 3 0]: the largest first, ties in input order", got)
+	}
+	if got := r.Largest(10); len(got) != 4 {
+		t.Errorf("Largest(10) of 4 limits = %v; want all 4", got)
+	}
+	if got := r.Largest(-1); len(got) != 0 {
+		t.Errorf("Largest(-1) = %v; want none", got)
+	}
+}

@@ -133,3 +133,14 @@ func gini(x []float64) float64 {
 	n := float64(len(x))
 	return max(0, 2*weighted/(n*sum)-(n+1)/n)
 }
+
+// Largest returns the indexes into r.Limits of the n largest limits, largest first (ties: the
+// input's order), for showing a sample of an allocation.
+func (r *Result) Largest(n int) []int {
+	idx := make([]int, len(r.Limits))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return r.Limits[idx[a]].Cartons > r.Limits[idx[b]].Cartons })
+	return idx[:min(max(n, 0), len(idx))]
+}

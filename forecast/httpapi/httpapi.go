@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -79,9 +78,9 @@ func (h *Handler) allocate(c echo.Context) error {
 			Internal: problem{"forbidden", errors.New("allocation: not a planner")}}
 	}
 	fields := map[string]string{}
-	week, err := time.Parse(time.DateOnly, c.Param("week"))
-	if err != nil || week.Weekday() != time.Monday {
-		fields["week"] = fmt.Sprintf("%q: want the Monday of the cycle's week as YYYY-MM-DD", c.Param("week"))
+	week, err := ordering.ParseWeek(c.Param("week"))
+	if err != nil {
+		fields["week"] = err.Error()
 	}
 	show := DefaultLimits
 	if v := c.QueryParam("limits"); v != "" {
@@ -197,12 +196,7 @@ func PlanViewOf(plan *allocation.Plan, published bool, n int) PlanView {
 	for _, a := range s.Areas {
 		v.Summary.Areas = append(v.Summary.Areas, AreaView(a))
 	}
-	idx := make([]int, len(r.Limits))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return r.Limits[idx[a]].Cartons > r.Limits[idx[b]].Cartons })
-	for _, i := range idx[:min(n, len(idx))] {
+	for _, i := range r.Largest(n) {
 		l := r.Limits[i]
 		v.Limits = append(v.Limits, LimitView{Outlet: l.Outlet, Grade: l.Grade, Demand: l.Demand, Quota: l.Quota,
 			Cartons: l.Cartons, Explanation: plan.Explanations[i]})

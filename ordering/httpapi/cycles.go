@@ -41,10 +41,9 @@ func requireRole(c echo.Context, roles ...retailer.Role) (retailer.Principal, er
 
 // week parses the :week of the path: the Monday of the cycle's week.
 func week(c echo.Context) (time.Time, error) {
-	w, err := time.Parse(time.DateOnly, c.Param("week"))
-	if err != nil || w.Weekday() != time.Monday {
-		return w, httpError(&ordering.ValidationError{Fields: map[string]string{
-			"week": fmt.Sprintf("%q: want the Monday of the cycle's week as YYYY-MM-DD", c.Param("week"))}})
+	w, err := ordering.ParseWeek(c.Param("week"))
+	if err != nil {
+		return w, httpError(&ordering.ValidationError{Fields: map[string]string{"week": err.Error()}})
 	}
 	return w, nil
 }

@@ -78,14 +78,11 @@ func TestPublishAllocationManyOutlets(t *testing.T) {
 	ctx := context.Background()
 	f := newOrderFixture(t)
 	const n = 5000
-	if _, err := f.pool.Exec(ctx, `INSERT INTO outlets (licence_no, name, area, business_format, locality, order_day, grade)
-		SELECT 'M' || lpad(i::text, 5, '0'), 'shop', 'A1', 'kiosk', 'urban', 1 + i % 7, 1 + i % 30 FROM generate_series(1, $1) i`, n); err != nil {
-		t.Fatal(err)
-	}
+	f.addOutlets(t, "M", n)
 	limits := make([]ordering.OutletLimit, n)
 	total := 0
 	for i := range limits {
-		limits[i] = ordering.OutletLimit{Outlet: fmt.Sprintf("M%05d", i+1), Brand: "S", Cartons: i % 4, Explanation: "test"}
+		limits[i] = ordering.OutletLimit{Outlet: fmt.Sprintf("M%06d", i+1), Brand: "S", Cartons: i % 4, Explanation: "test"}
 		total += i % 4
 	}
 	if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total},
@@ -107,10 +104,7 @@ func BenchmarkPublishAllocation300k(b *testing.B) {
 	ctx := context.Background()
 	f := newOrderFixture(b)
 	const n = 300_000
-	if _, err := f.pool.Exec(ctx, `INSERT INTO outlets (licence_no, name, area, business_format, locality, order_day, grade)
-		SELECT 'B' || lpad(i::text, 6, '0'), 'shop', 'A1', 'kiosk', 'urban', 1 + i % 7, 1 + i % 30 FROM generate_series(1, $1) i`, n); err != nil {
-		b.Fatal(err)
-	}
+	f.addOutlets(b, "B", n)
 	limits := make([]ordering.OutletLimit, n)
 	total := 0
 	for i := range limits {
@@ -125,5 +119,16 @@ func BenchmarkPublishAllocation300k(b *testing.B) {
 		if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), plan, "grade", fmt.Sprintf("bench-%d", i), limits, 0, f.now); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// addOutlets adds n active outlets licensed prefix000001 … prefixNNNNNN, of every order day and grade.
+func (f orderFixture) addOutlets(t testing.TB, prefix string, n int) {
+	t.Helper()
+	if _, err := f.pool.Exec(context.Background(), `INSERT INTO outlets (licence_no, name, area, business_format, locality,
+			order_day, grade)
+		SELECT $1 || lpad(i::text, 6, '0'), 'shop', 'A1', 'kiosk', 'urban', 1 + i % 7, 1 + i % 30
+		FROM generate_series(1, $2) i`, prefix, n); err != nil {
+		t.Fatal(err)
 	}
 }
