@@ -70,12 +70,7 @@ func TestAllocateThenOrder(t *testing.T) {
 
 	// The retailer sees its limit and why; an order above it gets the limit.
 	_, cat, _ = r1.do("GET", "/api/v1/outlets/"+outletID+"/catalogue", "")
-	var line map[string]any
-	for _, x := range cat["lines"].([]any) {
-		if l := x.(map[string]any); l["brand"] == brand {
-			line = l
-		}
-	}
+	line := catalogueLine(cat, brand)
 	limit, _ := line["limit"].(float64)
 	if line == nil || !strings.Contains(fmt.Sprint(line["limit_explanation"]), "grade") {
 		t.Fatalf("catalogue line after the allocation = %v; want a limit with an explanation naming the grade", line)
@@ -102,8 +97,15 @@ func TestAllocateThenOrder(t *testing.T) {
 	}
 }
 
-func supplyOf(cycle map[string]any, brand string) map[string]any {
-	for _, x := range cycle["supply"].([]any) {
+// supplyOf returns a brand's line of a cycle's supply, nil when there is none.
+func supplyOf(cycle map[string]any, brand string) map[string]any { return lineOf(cycle["supply"], brand) }
+
+// catalogueLine returns a brand's line of a catalogue, nil when there is none.
+func catalogueLine(cat map[string]any, brand string) map[string]any { return lineOf(cat["lines"], brand) }
+
+func lineOf(lines any, brand string) map[string]any {
+	list, _ := lines.([]any)
+	for _, x := range list {
 		if l := x.(map[string]any); l["brand"] == brand {
 			return l
 		}

@@ -162,10 +162,8 @@ func TestOrderCycleEndToEnd(t *testing.T) {
 	if code != http.StatusOK || cyc["orders"].(map[string]any)["delivered"] != 1.0 {
 		t.Errorf("GET cycle as planner = %d %s; want one delivered order", code, raw)
 	}
-	for _, x := range cyc["supply"].([]any) {
-		if l := x.(map[string]any); l["brand"] == scarce && (l["requested_cartons"] != 5.0 || l["granted_cartons"] != 2.0 ||
-			l["fill_rate"] != 0.4 || l["eligible_outlets"] != 1.0 || l["covered_outlets"] != 1.0 || l["coverage"] != 1.0) {
-			t.Errorf("the limited brand in the cycle = %v; want 5 requested, 2 granted (fill rate 0.4), 1 of 1 outlets covered", l)
-		}
+	if l := supplyOf(cyc, scarce); l == nil || l["requested_cartons"] != 5.0 || l["granted_cartons"] != 2.0 ||
+		l["fill_rate"] != 0.4 || l["eligible_outlets"] != 1.0 || l["covered_outlets"] != 1.0 || l["coverage"] != 1.0 {
+		t.Errorf("the limited brand in the cycle = %v; want 5 requested, 2 granted (fill rate 0.4), 1 of 1 outlets covered", l)
 	}
 }

@@ -91,10 +91,8 @@ func TestAPIOrders(t *testing.T) {
 
 	// The catalogue shows the limit, what is ordered and what remains.
 	_, cat, _ = r1.do("GET", base+"/catalogue", "")
-	for _, x := range cat["lines"].([]any) {
-		if l := x.(map[string]any); l["brand"] == brand && (l["limit"] != 2.0 || l["ordered"] != 2.0 || l["remaining"] != 0.0) {
-			t.Errorf("catalogue line after ordering = %v; want limit 2, ordered 2, remaining 0", l)
-		}
+	if l := catalogueLine(cat, brand); l == nil || l["limit"] != 2.0 || l["ordered"] != 2.0 || l["remaining"] != 0.0 {
+		t.Errorf("catalogue line after ordering = %v; want limit 2, ordered 2, remaining 0", l)
 	}
 
 	// Who may see and do what.

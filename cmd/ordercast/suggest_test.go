@@ -47,10 +47,8 @@ func TestCatalogueSuggestions(t *testing.T) {
 		t.Fatalf("stock count upload = %d %s", code, raw)
 	}
 	_, cat, _ = r1.do("GET", base+"/catalogue", "")
-	for _, x := range cat["lines"].([]any) {
-		if l := x.(map[string]any); l["brand"] == brand && (l["stock_on_hand"] != 50.0 || l["suggested"] != 0.0) {
-			t.Errorf("line after counting 500 packs = %v; want 50 cartons on hand and nothing suggested", l)
-		}
+	if l := catalogueLine(cat, brand); l == nil || l["stock_on_hand"] != 50.0 || l["suggested"] != 0.0 {
+		t.Errorf("line after counting 500 packs = %v; want 50 cartons on hand and nothing suggested", l)
 	}
 }
 
