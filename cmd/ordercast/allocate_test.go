@@ -98,10 +98,14 @@ func TestAllocateThenOrder(t *testing.T) {
 }
 
 // supplyOf returns a brand's line of a cycle's supply, nil when there is none.
-func supplyOf(cycle map[string]any, brand string) map[string]any { return lineOf(cycle["supply"], brand) }
+func supplyOf(cycle map[string]any, brand string) map[string]any {
+	return lineOf(cycle["supply"], brand)
+}
 
 // catalogueLine returns a brand's line of a catalogue, nil when there is none.
-func catalogueLine(cat map[string]any, brand string) map[string]any { return lineOf(cat["lines"], brand) }
+func catalogueLine(cat map[string]any, brand string) map[string]any {
+	return lineOf(cat["lines"], brand)
+}
 
 func lineOf(lines any, brand string) map[string]any {
 	list, _ := lines.([]any)
