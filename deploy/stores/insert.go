@@ -21,6 +21,7 @@ type Insertion struct {
 	query     string
 	blockRows int
 	batch     driver.Batch
+	done      func() // ends the batch's context (batchContext)
 	lastFlush time.Time
 	rows      uint64
 }
@@ -34,11 +35,13 @@ func NewInsertion(conn driver.Conn, query string, blockRows int) *Insertion {
 // On an error the INSERT is aborted and nothing it sent since its last Finish counts as written.
 func (in *Insertion) Append(ctx context.Context, n int, columns ...any) error {
 	if in.batch == nil {
-		b, err := in.conn.PrepareBatch(ctx, in.query)
+		bctx, done := batchContext(ctx)
+		b, err := in.conn.PrepareBatch(bctx, in.query)
 		if err != nil {
+			done()
 			return err
 		}
-		in.batch, in.lastFlush = b, time.Now()
+		in.batch, in.done, in.lastFlush = b, done, time.Now()
 	}
 	for i, col := range columns {
 		if err := in.batch.Column(i).Append(col); err != nil {
@@ -69,6 +72,7 @@ func (in *Insertion) Finish() error {
 	in.batch = nil
 	err := b.Send()
 	b.Close()
+	in.done()
 	return err
 }
 
@@ -77,13 +81,27 @@ func (in *Insertion) Abort() {
 	if in.batch != nil {
 		in.batch.Abort() //nolint:errcheck // the connection is dropped either way
 		in.batch.Close()
+		in.done()
 		in.batch = nil
 	}
 }
 
+// batchContext returns the context to prepare a batch with: ctx cancels it only until done is called.
+// clickhouse-go closes a batch's connection when the batch's context ends, and its watchdog may still
+// do so after Send has returned the connection to the pool, closing it under its next user ("use of
+// closed network connection"); a caller that cancels its context once an INSERT has returned is
+// common. A context that nothing cancels after done keeps pooled connections whole.
+func batchContext(ctx context.Context) (bctx context.Context, done func()) {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	return bctx, func() { stop() }
+}
+
 // InsertColumns inserts columns (one slice a column) with one INSERT naming its columns.
 func InsertColumns(ctx context.Context, conn driver.Conn, query string, columns ...any) error {
-	b, err := conn.PrepareBatch(ctx, query)
+	bctx, done := batchContext(ctx)
+	defer done()
+	b, err := conn.PrepareBatch(bctx, query)
 	if err != nil {
 		return err
 	}
