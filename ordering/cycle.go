@@ -18,7 +18,26 @@ var (
 	ErrNotOnSale = errors.New("ordering: brand not on sale")
 	// ErrConflict: the order changed state (confirmed, cancelled) under the request.
 	ErrConflict = errors.New("ordering: order state conflict")
+	// ErrInvalid: an input with invalid fields; a *ValidationError names them and matches it.
+	ErrInvalid = errors.New("ordering: invalid input")
 )
+
+// Explain wraps err, one of the package's errors, with a sentence for the user saying why it happened
+// here ("the order is paid"); errors.Is(result, err) holds.
+func Explain(err error, format string, a ...any) error {
+	return &explained{err: err, why: fmt.Sprintf(format, a...)}
+}
+
+type explained struct {
+	err error
+	why string
+}
+
+func (e *explained) Error() string { return e.err.Error() + ": " + e.why }
+func (e *explained) Unwrap() error { return e.err }
+
+// Detail is the sentence for the user.
+func (e *explained) Detail() string { return e.why }
 
 // CycleStatus is where a cycle is in its life.
 type CycleStatus string
@@ -108,11 +127,14 @@ type WindowClosedError struct {
 	OpensAt, ClosesAt time.Time // zero when no cycle has a window for the outlet yet
 }
 
-func (e *WindowClosedError) Error() string {
+func (e *WindowClosedError) Error() string { return "ordering: " + e.Detail() }
+
+// Detail says when the window opens and closes, for the retailer.
+func (e *WindowClosedError) Detail() string {
 	if e.OpensAt.IsZero() {
-		return "ordering: order window closed: no cycle is open for ordering"
+		return "order window closed: no cycle is open for ordering"
 	}
-	return fmt.Sprintf("ordering: order window closed: it opens %s and closes %s",
+	return fmt.Sprintf("order window closed: it opens %s and closes %s",
 		e.OpensAt.UTC().Format(time.RFC3339), e.ClosesAt.UTC().Format(time.RFC3339))
 }
 

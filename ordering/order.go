@@ -3,6 +3,7 @@ package ordering
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // OrderStatus is where an order is in its life: draft → submitted → confirmed → paid → delivered, or
@@ -69,13 +70,14 @@ func Grant(reqs []LineRequest, offers map[string]Offer, allOrNothing bool) ([]Li
 		return nil, err
 	}
 	lines := make([]Line, 0, len(reqs))
-	var over []string
-	for _, r := range reqs {
+	over, notOnSale := map[int]string{}, map[int]string{}
+	for i, r := range reqs {
 		o, ok := offers[r.Brand]
 		l := Line{Brand: r.Brand, BrandID: o.BrandID, Requested: r.Requested, PriceCents: o.PriceCents}
 		switch {
 		case !ok || !o.OnSale:
 			l.Reason = NotOnSale
+			notOnSale[i] = r.Brand + " is not on sale in this cycle"
 		case o.Remaining == nil:
 			l.Granted = r.Requested
 		default:
@@ -84,18 +86,16 @@ func Grant(reqs []LineRequest, offers map[string]Offer, allOrNothing bool) ([]Li
 			l.Granted = min(r.Requested, limit)
 			if l.Granted < r.Requested {
 				l.Reason = ByLimit
-				over = append(over, fmt.Sprintf("%s: %d requested, %d left", r.Brand, r.Requested, limit))
+				over[i] = fmt.Sprintf("%s: %d requested, %d left", r.Brand, r.Requested, limit)
 			}
 		}
 		lines = append(lines, l)
 	}
-	for _, l := range lines {
-		if l.Reason == NotOnSale {
-			return nil, fmt.Errorf("%w: %s", ErrNotOnSale, l.Brand)
-		}
+	if len(notOnSale) > 0 {
+		return nil, &LinesError{Err: ErrNotOnSale, Field: "brand", Lines: notOnSale}
 	}
 	if allOrNothing && len(over) > 0 {
-		return nil, fmt.Errorf("%w: %v", ErrLimitExceeded, over)
+		return nil, &LinesError{Err: ErrLimitExceeded, Field: "quantity", Lines: over}
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Brand < lines[j].Brand })
 	return lines, nil
@@ -122,11 +122,50 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	return fmt.Sprintf("ordering: invalid input: %v", e.Fields)
+	return "ordering: invalid input: " + fieldList(e.Fields)
 }
 
 // FieldErrors returns the field-level detail, for problem responses.
 func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// LinesError names the lines of an order that a rule refused; it matches Err (ErrLimitExceeded,
+// ErrNotOnSale).
+type LinesError struct {
+	Err   error
+	Field string         // what of the line is refused: "quantity" or "brand"
+	Lines map[int]string // index of the request line → why, e.g. "B0039: 5 requested, 1 left"
+}
+
+func (e *LinesError) Error() string { return e.Err.Error() + ": " + fieldList(e.FieldErrors()) }
+
+// Unwrap makes errors.Is(err, e.Err) true.
+func (e *LinesError) Unwrap() error { return e.Err }
+
+// FieldErrors names each refused line as "lines[i].<Field>", for problem responses.
+func (e *LinesError) FieldErrors() map[string]string {
+	f := make(map[string]string, len(e.Lines))
+	for i, msg := range e.Lines {
+		f[fmt.Sprintf("lines[%d].%s", i, e.Field)] = msg
+	}
+	return f
+}
+
+// fieldList writes field errors as "a: what; b: what", sorted by field.
+func fieldList(fields map[string]string) string {
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, f := range names {
+		parts[i] = f + ": " + fields[f]
+	}
+	return strings.Join(parts, "; ")
+}
 
 // ValidateLines checks an order's lines: 1 to MaxLines, each a brand code once, 1 to MaxCartons cartons.
 func ValidateLines(reqs []LineRequest) error {

@@ -31,6 +31,8 @@ var (
 	ErrNotFound = errors.New("retailer: not found")
 	// ErrUsernameTaken: a user with that username (compared case-insensitively) exists.
 	ErrUsernameTaken = errors.New("retailer: username taken")
+	// ErrInvalid: an input with invalid fields; a *ValidationError names them and matches it.
+	ErrInvalid = errors.New("retailer: invalid input")
 )
 
 // Login limits and session lifetime.
@@ -103,6 +105,9 @@ func (e *ValidationError) Error() string {
 
 // FieldErrors returns the field-level detail, for problem responses.
 func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 // orNil returns e if it names a field, nil otherwise.
 func (e *ValidationError) orNil() error {

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 )
 
 // strictBinder is the server's echo.Binder: c.Bind decodes the JSON body alone (never path or query
@@ -27,14 +30,18 @@ func (strictBinder) Bind(v any, c echo.Context) error {
 	}
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return echo.ErrStatusRequestEntityTooLarge
+		return err // 413
 	}
 	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return invalidBody(strings.Trim(field, `"`), "not allowed in this request", err)
+		return problem.Invalid(map[string]string{strings.Trim(field, `"`): "not allowed in this request"})
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return invalidBody(typeErr.Field, "want a "+typeErr.Type.String(), err)
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return problem.Invalid(map[string]string{field: "want " + jsonKind(typeErr.Type)})
 	}
 	if errors.Is(err, io.EOF) {
 		err = errors.New("empty body: want a JSON object")
@@ -42,18 +49,22 @@ func (strictBinder) Bind(v any, c echo.Context) error {
 	return &echo.HTTPError{Code: http.StatusBadRequest, Message: "malformed JSON: " + err.Error(), Internal: err}
 }
 
-// bodyFieldError is a request body with a field the request type refuses.
-type bodyFieldError struct {
-	field, detail string
-	err           error
-}
-
-func (e bodyFieldError) Error() string                  { return e.field + ": " + e.detail }
-func (e bodyFieldError) Unwrap() error                  { return e.err }
-func (e bodyFieldError) ProblemType() string            { return "invalid-fields" }
-func (e bodyFieldError) FieldErrors() map[string]string { return map[string]string{e.field: e.detail} }
-
-func invalidBody(field, detail string, err error) error {
-	return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: "the request has invalid fields",
-		Internal: bodyFieldError{field, detail, err}}
+// jsonKind names what a Go type takes in JSON, for the API's users.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
 }

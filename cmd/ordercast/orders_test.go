@@ -76,8 +76,9 @@ func TestAPIOrders(t *testing.T) {
 	if code, m, raw, _ := r1.post(base+"/orders", "k-1", strings.Replace(body, "5", "4", 1)); code != http.StatusUnprocessableEntity || m["type"] != "/problems/idempotency-key-reused" {
 		t.Errorf("same key, other body = %d %s; want 422", code, raw)
 	}
-	if code, m, raw, _ := r1.post(base+"/orders", "k-2", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":5}],"all_or_nothing":true}`, brand)); code != http.StatusConflict || m["type"] != "/problems/limit-exceeded" {
-		t.Errorf("all-or-nothing above the limit = %d %s; want 409 limit-exceeded", code, raw)
+	if code, m, raw, _ := r1.post(base+"/orders", "k-2", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":5}],"all_or_nothing":true}`, brand)); code != http.StatusConflict || m["type"] != "/problems/limit-exceeded" ||
+		strings.Contains(raw, "ordering:") || !strings.Contains(raw, fmt.Sprintf(`{"field":"lines[0].quantity","detail":"%s: 5 requested, 2 left"}`, brand)) {
+		t.Errorf("all-or-nothing above the limit = %d %s; want 409 limit-exceeded, a detail for people and the line over its limit in errors", code, raw)
 	}
 	if code, _, raw, _ := r1.post(base+"/orders", "k-3", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":1}],"status":"paid","outlet_id":1}`, brand)); code != http.StatusUnprocessableEntity {
 		t.Errorf("order setting protected fields = %d %s; want 422", code, raw)

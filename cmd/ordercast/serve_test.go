@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 )
@@ -154,7 +155,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("GET /readyz = %d %s; want 200 with both stores ok", code, body)
 	}
 	code, body = get(t, s.url+"/no/such/route/12345")
-	var p problem
+	var p problem.Body
 	if code != http.StatusNotFound || json.Unmarshal([]byte(body), &p) != nil || p.Type != "/problems/not-found" {
 		t.Errorf("GET unknown route = %d %s; want a 404 problem", code, body)
 	}
@@ -208,7 +209,7 @@ func TestReadyzFollowsClickHouse(t *testing.T) {
 		code, body = get(t, s.url+"/readyz")
 		return code == http.StatusServiceUnavailable
 	})
-	var p problem
+	var p problem.Body
 	if err := json.Unmarshal([]byte(body), &p); err != nil || p.Stores["clickhouse"] != "unavailable" ||
 		p.Stores["postgresql"] != "ok" || !strings.Contains(p.Detail, "clickhouse") {
 		t.Errorf("GET /readyz with ClickHouse stopped = %s; want a problem naming clickhouse, postgresql ok", body)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,9 +33,10 @@ type storeCheck struct {
 }
 
 // apiRoutes is what a domain's HTTP adapter offers the server: its routes, some public (logging in),
-// the rest behind authentication.
+// the rest behind authentication, and how its errors answer.
 type apiRoutes interface {
 	Register(public, authed *echo.Group)
+	Problems() problem.Table
 }
 
 // serverDeps is what the HTTP server is built from.
@@ -58,7 +60,11 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = problemHandler(d.log)
+	tables := make([]problem.Table, len(d.api))
+	for i, r := range d.api {
+		tables[i] = r.Problems()
+	}
+	e.HTTPErrorHandler = problem.NewRenderer(tables...).Handler(d.log)
 	e.Binder = strictBinder{}
 	e.Use(
 		middleware.RequestID(),
@@ -228,9 +234,9 @@ func (r *readiness) handle(c echo.Context) error {
 	if len(down) == 0 {
 		return c.JSON(http.StatusOK, map[string]any{"status": "ready", "stores": status})
 	}
-	p := newProblem(http.StatusServiceUnavailable, fmt.Sprintf("not ready: %s not answering", joinNames(down)))
+	p := problem.New(http.StatusServiceUnavailable, fmt.Sprintf("not ready: %s not answering", joinNames(down)))
 	p.Stores = status
-	return writeProblem(c, p)
+	return problem.Write(c, p)
 }
 
 func joinNames(names []string) string {

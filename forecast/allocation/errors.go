@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Errors of an invalid Input. Allocate and Validate return them inside a *ValidationError, which
@@ -45,6 +46,15 @@ func (e *ValidationError) Error() string {
 }
 
 func (e *ValidationError) Unwrap() error { return e.Err }
+
+// FieldErrors names the field with what is wrong with it, for problem responses.
+func (e *ValidationError) FieldErrors() map[string]string {
+	why := strings.TrimPrefix(e.Err.Error(), "allocation: ")
+	if e.Value != "" {
+		why += " (" + e.Value + ")"
+	}
+	return map[string]string{e.Field: why}
+}
 
 // Validate checks in against the package's rules and returns a problem as a *ValidationError, or
 // nil: the first invalid field, in the order supply, mode, dimension, options, outlets; then the

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -35,7 +36,8 @@ type OutletSource interface {
 }
 
 // DemandSource gives each outlet's forecast demand for a brand in a week from the latest forecast
-// run, and the run's id; the map is empty when the run does not cover them (forecast/clickhouse.Store).
+// run covering the week, and the run's id; the map is empty when the run did not forecast the brand,
+// and without a run covering the week the error wraps forecast.ErrNoRun (forecast/clickhouse.Store).
 type DemandSource interface {
 	BrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error)
 	// BandDemand is the demand of every brand of a price class together.
@@ -114,16 +116,19 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 		demand, run, err = p.Demand.BrandDemand(ctx, req.Brand, req.Week)
 	}
 	needsDemand := req.Mode == ByDemand || req.Mode == ByPriceBand
+	week := req.Week.Format(time.DateOnly)
 	switch {
-	case err != nil && needsDemand:
-		return nil, fmt.Errorf("allocation by %s needs the forecast: %w", req.Mode, err)
+	case errors.Is(err, forecast.ErrNoRun) && needsDemand:
+		return nil, fmt.Errorf("%w: no forecast run covers the week of %s", ErrNoDemand, week)
+	case errors.Is(err, forecast.ErrNoRun):
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("no forecast run covers the week of %s: demand taken as 0", week))
 	case err != nil:
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("no forecast read (%v): demand taken as 0", err))
+		return nil, fmt.Errorf("allocation: read the forecast demand: %w", err)
 	case len(demand) == 0 && needsDemand:
-		return nil, fmt.Errorf("%w: %s in the week of %s (run %s)", ErrNoDemand, req.Brand, req.Week.Format(time.DateOnly), run)
+		return nil, fmt.Errorf("%w: forecast run %s has none for %s in the week of %s", ErrNoDemand, run, req.Brand, week)
 	case len(demand) == 0:
 		plan.Warnings = append(plan.Warnings, fmt.Sprintf("forecast run %s has no demand for %s in the week of %s: demand taken as 0",
-			run, req.Brand, req.Week.Format(time.DateOnly)))
+			run, req.Brand, week))
 	default:
 		plan.ForecastRun = run
 	}

@@ -15,7 +15,7 @@ import (
 // BrandDemand returns each outlet's forecast demand for brand in the week starting week, in cartons,
 // from the latest forecast run of the live data whose weeks include it, and that run's id. The map is
 // empty when the run did not forecast the brand; without a run covering the week the error wraps
-// ErrNoRun.
+// forecast.ErrNoRun.
 func (s *Store) BrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error) {
 	run, err := s.runCovering(ctx, week)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ordercast/ordercast/forecast"
 )
 
 // OutletDemand is an outlet's expected demand per brand (cartons) in the week starting week, for
@@ -15,7 +17,7 @@ func (s *Store) OutletDemand(ctx context.Context, outlet string, week, now time.
 	switch {
 	case err == nil && len(demand) > 0:
 		return demand, "forecast " + run, nil
-	case err != nil && !errors.Is(err, ErrNoRun):
+	case err != nil && !errors.Is(err, forecast.ErrNoRun):
 		return nil, "", err
 	}
 	demand, err = s.RecentWeeklyDemand(ctx, outlet, now)

@@ -231,9 +231,6 @@ func (w *runWriter) flush(ctx context.Context, last bool) error {
 // ForecastRun is a row of forecast_runs.
 type ForecastRun = forecast.RunInfo
 
-// ErrNoRun is returned (wrapped) by LatestRun when the dataset has no complete forecast run.
-var ErrNoRun = errors.New("clickhouse: no forecast run")
-
 // LatestRun returns the complete forecast run of dataset with the latest as-of date, the latest
 // started among those.
 func (s *Store) LatestRun(ctx context.Context, dataset string) (ForecastRun, error) {
@@ -248,7 +245,7 @@ func (s *Store) LatestRun(ctx context.Context, dataset string) (ForecastRun, err
 const runColumns = "run_id, dataset, toString(as_of), horizon, series, models, started_at, finished_at"
 
 // oneRun returns the run of forecast_runs that where selects with the latest as-of, then the latest
-// started, or ErrNoRun.
+// started, or forecast.ErrNoRun.
 func (s *Store) oneRun(ctx context.Context, where string, args ...any) (ForecastRun, error) {
 	rows, err := s.conn.Query(ctx, "SELECT "+runColumns+" FROM forecast_runs "+where+
 		" ORDER BY as_of DESC, started_at DESC, run_id DESC LIMIT 1", args...)
@@ -260,7 +257,7 @@ func (s *Store) oneRun(ctx context.Context, where string, args ...any) (Forecast
 		if err := rows.Err(); err != nil {
 			return ForecastRun{}, err
 		}
-		return ForecastRun{}, ErrNoRun
+		return ForecastRun{}, forecast.ErrNoRun
 	}
 	var fr ForecastRun
 	var asOf string

@@ -41,8 +41,8 @@ func TestWriteRun(t *testing.T) {
 	ctx := context.Background()
 	conn := storestest.ClickHouse(t)
 	s := New(conn)
-	if _, err := s.LatestRun(ctx, forecast.LiveDataset); !errors.Is(err, ErrNoRun) {
-		t.Errorf("LatestRun before any run = %v; want %v", err, ErrNoRun)
+	if _, err := s.LatestRun(ctx, forecast.LiveDataset); !errors.Is(err, forecast.ErrNoRun) {
+		t.Errorf("LatestRun before any run = %v; want %v", err, forecast.ErrNoRun)
 	}
 	r := smallRun(t)
 	var progress int

@@ -40,7 +40,7 @@ func (s *Store) RecentWeeklyDemand(ctx context.Context, outlet string, now time.
 // week, from the latest complete forecast run of the live dataset whose weeks include it (the latest
 // as-of, then the latest started), with that run's id: the basis of suggested quantities. Brands the
 // run did not forecast for the outlet are absent; an outlet the run did not forecast gets an empty
-// map and the run's id. It returns an error wrapping ErrNoRun when no run covers the week.
+// map and the run's id. It returns an error wrapping forecast.ErrNoRun when no run covers the week.
 func (s *Store) OutletForecast(ctx context.Context, outlet string, week time.Time) (map[string]float64, string, error) {
 	w := dateString(forecast.Monday(week))
 	run, err := s.runCovering(ctx, week)

@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,11 +16,8 @@ var (
 	_ forecast.ScoreWriter     = (*Store)(nil)
 )
 
-// ErrNoScores is returned (wrapped) by Scores when the month was never scored.
-var ErrNoScores = errors.New("clickhouse: no accuracy scores")
-
 // CoveringRun returns the latest complete forecast run of dataset whose weeks cover the month that
-// starts on month (forecast.RunInfo.Covers), or an error wrapping ErrNoRun.
+// starts on month (forecast.RunInfo.Covers), or an error wrapping forecast.ErrNoRun.
 func (s *Store) CoveringRun(ctx context.Context, dataset string, month time.Time) (forecast.RunInfo, error) {
 	from := monthStart(month)
 	fr, err := s.oneRun(ctx, "WHERE dataset = ? AND as_of <= toDate(?) AND addWeeks(as_of, horizon) >= toDate(?)",
@@ -241,7 +237,7 @@ func (s *Store) WriteScores(ctx context.Context, set forecast.ScoreSet) error {
 
 // Scores returns the latest scoring of a month at one level, scores sorted by key: what a planner's
 // or a manager's screen shows (a manager's outlets by Keys). WAPE and Bias are NaN where the key had
-// no actual: encode them as null. It returns an error wrapping ErrNoScores when the month was never
+// no actual: encode them as null. It returns an error wrapping forecast.ErrNoScores when the month was never
 // scored for the dataset and against.
 func (s *Store) Scores(ctx context.Context, q forecast.ScoreQuery) (forecast.ScoreSet, error) {
 	if q.Dataset == "" {
@@ -286,7 +282,7 @@ func (s *Store) Scores(ctx context.Context, q forecast.ScoreQuery) (forecast.Sco
 			return forecast.ScoreSet{}, fmt.Errorf("clickhouse: read accuracy scores: %w", err)
 		}
 		if scored == 0 {
-			return forecast.ScoreSet{}, fmt.Errorf("%w of %s against %s in %s", ErrNoScores, q.Dataset, q.Against, month.Format("2006-01"))
+			return forecast.ScoreSet{}, fmt.Errorf("%w of %s against %s in %s", forecast.ErrNoScores, q.Dataset, q.Against, month.Format("2006-01"))
 		}
 	}
 	return set, nil

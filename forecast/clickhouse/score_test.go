@@ -105,8 +105,8 @@ func TestScoreSources(t *testing.T) {
 	if err != nil || run.ID != "r-oct" || run.Horizon != 5 {
 		t.Errorf("CoveringRun(October) = %+v, %v; want r-oct, the latest that covers all of it", run, err)
 	}
-	if _, err := s.CoveringRun(ctx, forecast.LiveDataset, day("2026-12-01")); !errors.Is(err, ErrNoRun) {
-		t.Errorf("CoveringRun(December) = %v; want %v", err, ErrNoRun)
+	if _, err := s.CoveringRun(ctx, forecast.LiveDataset, day("2026-12-01")); !errors.Is(err, forecast.ErrNoRun) {
+		t.Errorf("CoveringRun(December) = %v; want %v", err, forecast.ErrNoRun)
 	}
 
 	// 28 September … 4 October has 4 days in October, 26 October … 1 November 6: 31/7 weeks in all.
@@ -180,8 +180,8 @@ func TestScoresWriteAndRead(t *testing.T) {
 	s := New(conn)
 	october := day("2026-10-01")
 	q := forecast.ScoreQuery{Month: october.AddDate(0, 0, 9), Level: forecast.ScoreOutlet}
-	if _, err := s.Scores(ctx, q); !errors.Is(err, ErrNoScores) {
-		t.Errorf("Scores before any scoring = %v; want %v", err, ErrNoScores)
+	if _, err := s.Scores(ctx, q); !errors.Is(err, forecast.ErrNoScores) {
+		t.Errorf("Scores before any scoring = %v; want %v", err, forecast.ErrNoScores)
 	}
 	at := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 	first := forecast.ScoreMonth([]forecast.ScoreItem{
@@ -216,8 +216,8 @@ func TestScoresWriteAndRead(t *testing.T) {
 		t.Errorf("Scores after re-scoring = %+v, %v; want O1 alone, forecast 19, run r2, a second later", set, err)
 	}
 	// Other scopes are apart: the truth, another month, a level, keys.
-	if _, err := s.Scores(ctx, forecast.ScoreQuery{Month: october, Against: forecast.AgainstTruth}); !errors.Is(err, ErrNoScores) {
-		t.Errorf("Scores against the truth = %v; want %v", err, ErrNoScores)
+	if _, err := s.Scores(ctx, forecast.ScoreQuery{Month: october, Against: forecast.AgainstTruth}); !errors.Is(err, forecast.ErrNoScores) {
+		t.Errorf("Scores against the truth = %v; want %v", err, forecast.ErrNoScores)
 	}
 	set, err = s.Scores(ctx, forecast.ScoreQuery{Month: october})
 	if err != nil || len(set.Scores) != 1 || set.Scores[0].Level != forecast.ScoreCompany || set.Scores[0].Key != "" {
@@ -232,8 +232,8 @@ func TestScoresWriteAndRead(t *testing.T) {
 func TestOutletForecast(t *testing.T) {
 	ctx := context.Background()
 	s := New(storestest.ClickHouse(t))
-	if _, _, err := s.OutletForecast(ctx, "O1", day("2026-10-14")); !errors.Is(err, ErrNoRun) {
-		t.Errorf("OutletForecast before any run = %v; want %v", err, ErrNoRun)
+	if _, _, err := s.OutletForecast(ctx, "O1", day("2026-10-14")); !errors.Is(err, forecast.ErrNoRun) {
+		t.Errorf("OutletForecast before any run = %v; want %v", err, forecast.ErrNoRun)
 	}
 	early := time.Date(2026, 9, 27, 8, 0, 0, 0, time.UTC)
 	writeFlatRun(t, s, "r-oct", "2026-09-28", 5, early, map[[2]string]float64{{"O1", "B1"}: 10, {"O1", "B2"}: 2, {"O2", "B1"}: 5})
@@ -255,8 +255,8 @@ func TestOutletForecast(t *testing.T) {
 			t.Errorf("OutletForecast(%s, %s) = %v, %s, %v; want %v from %s", tt.outlet, tt.day, got, run, err, tt.want, tt.run)
 		}
 	}
-	if _, _, err := s.OutletForecast(ctx, "O1", day("2026-11-02")); !errors.Is(err, ErrNoRun) {
-		t.Errorf("OutletForecast after every run = %v; want %v", err, ErrNoRun)
+	if _, _, err := s.OutletForecast(ctx, "O1", day("2026-11-02")); !errors.Is(err, forecast.ErrNoRun) {
+		t.Errorf("OutletForecast after every run = %v; want %v", err, forecast.ErrNoRun)
 	}
 }
 

@@ -2,14 +2,12 @@
 // (preview, then publish) under /api/v1/cycles/{week}/allocations, and forecast accuracy scores under
 // /api/v1/scores.
 //
-// Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
-// (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
-// application/problem+json.
+// Handlers return domain errors as they are; Problems says how each answers, and the server renders
+// them as application/problem+json.
 package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/forecast/allocation"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
@@ -74,8 +73,7 @@ type allocationRequest struct {
 func (h *Handler) allocate(c echo.Context) error {
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
 	if p.Role != retailer.RolePlanner && p.Role != retailer.RoleAdmin {
-		return &echo.HTTPError{Code: http.StatusForbidden, Message: "only planners allocate supply",
-			Internal: problem{"forbidden", errors.New("allocation: not a planner")}}
+		return errNotPlanner
 	}
 	fields := map[string]string{}
 	week, err := ordering.ParseWeek(c.Param("week"))
@@ -102,20 +100,20 @@ func (h *Handler) allocate(c echo.Context) error {
 		fields["brand"] = "required"
 	}
 	if len(fields) > 0 {
-		return invalid(fields)
+		return problem.Invalid(fields)
 	}
 	plan, err := h.allocator.Plan(c.Request().Context(), allocation.Request{Week: week, Brand: strings.TrimSpace(req.Brand),
 		PriceClass: req.PriceClass, Supply: *req.Supply, Mode: allocation.Mode(req.Mode), Dimension: allocation.Dimension(req.Dimension),
 		Cap: req.Cap, Selected: req.Selected,
 		Options: allocation.Options{MinCoverage: req.MinCoverage, BenchmarkFirst: req.BenchmarkFirst}})
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	if req.DryRun {
 		return c.JSON(http.StatusOK, PlanViewOf(plan, false, show))
 	}
 	if err := h.allocator.Publish(c.Request().Context(), plan, p.UserID); err != nil {
-		return httpError(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, PlanViewOf(plan, true, show))
 }
@@ -202,51 +200,4 @@ func PlanViewOf(plan *allocation.Plan, published bool, n int) PlanView {
 			Cartons: l.Cartons, Explanation: plan.Explanations[i]})
 	}
 	return v
-}
-
-// problem is an error with the problem type the server renders it with.
-type problem struct {
-	typ string
-	err error
-}
-
-func (p problem) Error() string       { return p.err.Error() }
-func (p problem) Unwrap() error       { return p.err }
-func (p problem) ProblemType() string { return p.typ }
-
-// fieldErrors is invalid input, field by field.
-type fieldErrors map[string]string
-
-func (f fieldErrors) Error() string                  { return fmt.Sprintf("invalid input: %v", map[string]string(f)) }
-func (f fieldErrors) FieldErrors() map[string]string { return f }
-
-func invalid(fields map[string]string) error {
-	return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: "the request has invalid fields",
-		Internal: problem{"invalid-fields", fieldErrors(fields)}}
-}
-
-// httpError turns the planner's errors into HTTP errors; an unknown error stays as it is (a 500 that
-// hides its text).
-func httpError(err error) error {
-	var v *allocation.ValidationError
-	var ov *ordering.ValidationError
-	switch {
-	case errors.As(err, &v):
-		detail := v.Err.Error()
-		if v.Value != "" {
-			detail += " (" + v.Value + ")"
-		}
-		return invalid(map[string]string{v.Field: detail})
-	case errors.As(err, &ov):
-		return invalid(ov.Fields)
-	case errors.Is(err, allocation.ErrNoDemand):
-		return &echo.HTTPError{Code: http.StatusConflict, Message: err.Error(), Internal: problem{"no-forecast", err}}
-	case errors.Is(err, allocation.ErrNotPublishable):
-		return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: err.Error(), Internal: problem{"not-publishable", err}}
-	case errors.Is(err, ordering.ErrNotFound):
-		return &echo.HTTPError{Code: http.StatusNotFound, Message: "no such cycle", Internal: problem{"not-found", err}}
-	case errors.Is(err, ordering.ErrConflict):
-		return &echo.HTTPError{Code: http.StatusConflict, Message: err.Error(), Internal: problem{"allocation-conflict", err}}
-	}
-	return err
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"strings"
@@ -10,11 +9,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/retailer"
 )
 
-// ScoreReader reads stored accuracy scores (forecast/clickhouse.Store).
+// ScoreReader reads stored accuracy scores (forecast/clickhouse.Store). For a month never scored it
+// returns an error wrapping forecast.ErrNoScores.
 type ScoreReader interface {
 	Scores(ctx context.Context, q forecast.ScoreQuery) (forecast.ScoreSet, error)
 }
@@ -76,7 +77,7 @@ func (h *Handler) scoresOf(c echo.Context) error {
 		fields["against"] = "want sales or truth"
 	}
 	if len(fields) > 0 {
-		return invalid(fields)
+		return problem.Invalid(fields)
 	}
 	switch p.Role {
 	case retailer.RolePlanner, retailer.RoleAdmin:
@@ -91,12 +92,10 @@ func (h *Handler) scoresOf(c echo.Context) error {
 		case forecast.ScoreOutlet:
 			q.Keys = keep(q.Keys, outlets)
 		default:
-			return &echo.HTTPError{Code: http.StatusForbidden, Message: "an account manager reads the manager and outlet levels",
-				Internal: problem{"forbidden", errors.New("forecast: scores above the manager's own")}}
+			return errAboveManager
 		}
 	default:
-		return &echo.HTTPError{Code: http.StatusForbidden, Message: "your role may not read forecast scores",
-			Internal: problem{"forbidden", errors.New("forecast: not a planner or manager")}}
+		return errScoresRole
 	}
 	set, err := h.scores.Scores(c.Request().Context(), q)
 	if err != nil {

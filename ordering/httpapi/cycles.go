@@ -35,15 +35,14 @@ func requireRole(c echo.Context, roles ...retailer.Role) (retailer.Principal, er
 			return p, nil
 		}
 	}
-	return p, &echo.HTTPError{Code: http.StatusForbidden, Message: "your role may not do this",
-		Internal: problem{"forbidden", fmt.Errorf("%w: %s", errRole, p.Role)}}
+	return p, fmt.Errorf("%w: %s", errRole, p.Role)
 }
 
 // week parses the :week of the path: the Monday of the cycle's week.
 func week(c echo.Context) (time.Time, error) {
 	w, err := ordering.ParseWeek(c.Param("week"))
 	if err != nil {
-		return w, httpError(&ordering.ValidationError{Fields: map[string]string{"week": err.Error()}})
+		return w, &ordering.ValidationError{Fields: map[string]string{"week": ordering.ErrWeek.Error()}}
 	}
 	return w, nil
 }
@@ -90,7 +89,7 @@ func (h *Handler) getCycle(c echo.Context) error {
 	}
 	v, err := h.store.Cycle(c.Request().Context(), w)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	out := cycleJSON{Week: v.WeekStart.Format(time.DateOnly), Status: string(v.Status), Windows: []windowState{},
 		Supply: []supplyJSON{}, Orders: map[string]int{}}
@@ -156,18 +155,18 @@ func (h *Handler) publishSupply(c echo.Context) error {
 			Cartons: l.Cartons, Explanation: l.Explanation}
 	}
 	if err := ordering.ValidateSupply(plan, limits); err != nil {
-		return httpError(err)
+		return err
 	}
 	ctx := c.Request().Context()
 	v, err := h.store.Cycle(ctx, w)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	if v.Status == ordering.Closed {
-		return httpError(fmt.Errorf("%w: the cycle is closed", ordering.ErrConflict))
+		return ordering.Explain(ordering.ErrConflict, "the cycle is closed")
 	}
 	if err := h.store.PublishSupply(ctx, v.ID, p.UserID, plan, limits, "manual", h.now()); err != nil {
-		return httpError(err)
+		return err
 	}
 	return h.getCycle(c)
 }
@@ -194,11 +193,11 @@ func (h *Handler) cycleOrders(c echo.Context) error {
 		fields["status"] = "want submitted, confirmed, paid, delivered, cancelled or failed"
 	}
 	if len(fields) > 0 {
-		return httpError(&ordering.ValidationError{Fields: fields})
+		return &ordering.ValidationError{Fields: fields}
 	}
 	orders, err := h.store.CycleOrders(c.Request().Context(), w, status, after, limit)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	page := cycleOrderPage{Orders: make([]orderJSON, len(orders))}
 	for i, o := range orders {
@@ -244,7 +243,7 @@ func (h *Handler) deliver(c echo.Context) error {
 	}
 	o, err := h.store.Deliver(c.Request().Context(), id, lines, h.now())
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, orderOf(o))
 }

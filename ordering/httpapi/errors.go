@@ -1,64 +1,31 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
-
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
 
-// errorStatus maps the ordering domain's errors to HTTP: status, stable problem type, detail.
-var errorStatus = []struct {
-	err    error
-	status int
-	typ    string
-	detail string
-}{
-	{ordering.ErrNotFound, http.StatusNotFound, "not-found", "no such object"},
-	{retailer.ErrNotFound, http.StatusNotFound, "not-found", "no such object"},
-	{errForbidden, http.StatusForbidden, "forbidden", "only the outlet's retailer may order for it"},
-	{ordering.ErrLimitExceeded, http.StatusConflict, "limit-exceeded", ""},
-	{ordering.ErrOutletInactive, http.StatusConflict, "outlet-inactive", "a suspended or closed outlet cannot order"},
-	{ordering.ErrConflict, http.StatusConflict, "order-state-conflict", ""},
-	{ordering.ErrNotOnSale, http.StatusUnprocessableEntity, "not-on-sale", ""},
-	{ordering.ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, "idempotency-key-reused", "this Idempotency-Key was used with another request"},
-	{ordering.ErrIdempotencyInFlight, http.StatusConflict, "idempotency-in-flight", "the first request with this Idempotency-Key is still in progress"},
-}
+// Problems is how the ordering domain's errors, and this adapter's own, answer over HTTP; the server
+// renders every error a handler returns with it.
+func (h *Handler) Problems() problem.Table { return problems }
 
-// problem is a domain error with the problem type the server renders it with.
-type problem struct {
-	typ string
-	err error
-}
-
-func (p problem) Error() string       { return p.err.Error() }
-func (p problem) Unwrap() error       { return p.err }
-func (p problem) ProblemType() string { return p.typ }
-
-// httpError turns a domain error into the HTTP error the server renders; an unknown error stays as it
-// is and becomes a 500 that hides its text. A closed window answers 409 with the window's times.
-func httpError(err error) error {
-	var invalid *ordering.ValidationError
-	if errors.As(err, &invalid) {
-		return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: "the request has invalid fields",
-			Internal: problem{"invalid-fields", err}}
-	}
-	var closed *ordering.WindowClosedError
-	if errors.As(err, &closed) {
-		return &echo.HTTPError{Code: http.StatusConflict, Message: closed.Error()[len("ordering: "):],
-			Internal: problem{"window-closed", err}}
-	}
-	for _, e := range errorStatus {
-		if errors.Is(err, e.err) {
-			detail := e.detail
-			if detail == "" {
-				detail = err.Error()
-			}
-			return &echo.HTTPError{Code: e.status, Message: detail, Internal: problem{e.typ, err}}
-		}
-	}
-	return err
+var problems = problem.Table{
+	{Err: ordering.ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
+	{Err: ordering.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
+	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
+	{Err: errForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "only the outlet's retailer may order for it"},
+	{Err: errRole, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this"},
+	{Err: errKeyRequired, Status: http.StatusBadRequest, Type: "idempotency-key-required", Detail: "send an Idempotency-Key header: 1 to 200 printable characters, new for each new request"},
+	{Err: ordering.ErrWindowClosed, Status: http.StatusConflict, Type: "window-closed"}, // detail: the window's times
+	{Err: ordering.ErrLimitExceeded, Status: http.StatusConflict, Type: "limit-exceeded", Detail: "the order asks for more than the outlet's remaining limit; the lines over it are listed"},
+	{Err: ordering.ErrOutletInactive, Status: http.StatusConflict, Type: "outlet-inactive", Detail: "a suspended or closed outlet cannot order"},
+	{Err: ordering.ErrConflict, Status: http.StatusConflict, Type: "order-state-conflict", Detail: "the order is no longer open to changes: it was confirmed, paid, failed or cancelled"},
+	{Err: ordering.ErrNotOnSale, Status: http.StatusUnprocessableEntity, Type: "not-on-sale", Detail: "a line names a brand that is not on sale in this cycle"},
+	{Err: ordering.ErrWeek, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "a cycle is named by the Monday of its week, as YYYY-MM-DD"},
+	{Err: ordering.ErrIdempotencyKeyReused, Status: http.StatusUnprocessableEntity, Type: "idempotency-key-reused", Detail: "this Idempotency-Key was used with another request"},
+	{Err: ordering.ErrRelayBusy, Status: http.StatusConflict, Type: "relay-busy", Detail: "another outbox relay is running; try again when it is done"},
+	{Err: ordering.ErrIdempotencyInFlight, Status: http.StatusConflict, Type: "idempotency-in-flight", Detail: "the first request with this Idempotency-Key is still in progress"},
 }

@@ -4,9 +4,8 @@
 // logistics, the planner's publication of supply and per-outlet limits, and deliveries, under
 // /api/v1/cycles/{week} and /api/v1/orders/{id}. POSTs need an Idempotency-Key header.
 //
-// Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
-// (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
-// application/problem+json.
+// Handlers return domain errors as they are; Problems says how each answers, and the server renders
+// them as application/problem+json.
 package httpapi
 
 import (
@@ -116,7 +115,7 @@ func (h *Handler) outlet(c echo.Context, write bool) (retailer.Principal, retail
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return p, retailer.Profile{}, httpError(fmt.Errorf("%w: outlet %q", ordering.ErrNotFound, c.Param("id")))
+		return p, retailer.Profile{}, fmt.Errorf("%w: outlet %q", ordering.ErrNotFound, c.Param("id"))
 	}
 	if write && p.Role == retailer.RoleRetailer && p.OutletID == id {
 		// The session already names the retailer's own outlet, and the store checks its status in the
@@ -125,10 +124,10 @@ func (h *Handler) outlet(c echo.Context, write bool) (retailer.Principal, retail
 	}
 	o, err := h.outlets.Outlet(c.Request().Context(), p, id)
 	if err != nil {
-		return p, o, httpError(err)
+		return p, o, err
 	}
 	if write && !(p.Role == retailer.RoleRetailer && p.OutletID == o.ID) {
-		return p, o, httpError(errForbidden)
+		return p, o, errForbidden
 	}
 	return p, o, nil
 }
@@ -178,7 +177,7 @@ func (h *Handler) catalogue(c echo.Context) error {
 	now := h.now()
 	cycle, w, lines, err := h.store.Catalogue(c.Request().Context(), o.ID, now)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	// Suggestions help; they are not worth failing the catalogue for: ordering goes on while the
 	// history store is down.
@@ -269,7 +268,7 @@ func (h *Handler) placeOrder(c echo.Context) error {
 	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, req.AllOrNothing, h.now())
 	h.metrics.observe(order, created, len(reqs), err)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	status := http.StatusOK
 	if created {
@@ -291,11 +290,11 @@ func (h *Handler) listOrders(c echo.Context) error {
 	fields := map[string]string{}
 	limit, before := pageQuery(c, 20, "before", fields)
 	if len(fields) > 0 {
-		return httpError(&ordering.ValidationError{Fields: fields})
+		return &ordering.ValidationError{Fields: fields}
 	}
 	orders, err := h.store.Orders(c.Request().Context(), o.ID, before, limit)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	page := orderPage{Orders: make([]orderJSON, len(orders))}
 	for i, ord := range orders {
@@ -328,7 +327,7 @@ func pageQuery(c echo.Context, def int, cursor string, fields map[string]string)
 func (h *Handler) orderID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("order"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, httpError(fmt.Errorf("%w: order %q", ordering.ErrNotFound, c.Param("order")))
+		return 0, fmt.Errorf("%w: order %q", ordering.ErrNotFound, c.Param("order"))
 	}
 	return id, nil
 }
@@ -344,7 +343,7 @@ func (h *Handler) getOrder(c echo.Context) error {
 	}
 	order, err := h.store.Order(c.Request().Context(), o.ID, id)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, orderOf(order))
 }
@@ -360,7 +359,7 @@ func (h *Handler) cancelOrder(c echo.Context) error {
 	}
 	order, err := h.store.CancelOrder(c.Request().Context(), o.ID, id, h.now())
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, orderOf(order))
 }

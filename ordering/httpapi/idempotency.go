@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"net/http"
 
@@ -20,8 +21,7 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
 		if !validKey(key) {
-			return &echo.HTTPError{Code: http.StatusBadRequest, Internal: problem{"idempotency-key-required", errKeyRequired},
-				Message: "send an Idempotency-Key header: 1 to 200 printable characters, new for each new request"}
+			return errKeyRequired
 		}
 		body, err := io.ReadAll(c.Request().Body)
 		if err != nil {
@@ -35,7 +35,7 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		stored, err := h.store.BeginIdempotent(ctx, p.UserID, key, sum.Sum(nil), h.now())
 		if err != nil {
-			return httpError(err)
+			return err
 		}
 		if stored != nil {
 			c.Response().Header().Set("Idempotent-Replayed", "true")
@@ -61,11 +61,7 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 // Idempotent returns the Idempotency-Key middleware, for other domains' POST routes.
 func (h *Handler) Idempotent() echo.MiddlewareFunc { return h.idempotent }
 
-var errKeyRequired = errorString("ordering: Idempotency-Key header required")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errKeyRequired = errors.New("ordering: Idempotency-Key header required")
 
 func validKey(k string) bool {
 	if len(k) == 0 || len(k) > 200 {

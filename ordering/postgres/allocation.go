@@ -29,13 +29,13 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		var status string
 		err := tx.QueryRow(ctx, `SELECT id, status FROM cycles WHERE week_start = $1 FOR UPDATE`, weekStart).Scan(&cycleID, &status)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: no cycle in the week of %s", ordering.ErrNotFound, weekStart.Format(time.DateOnly))
+			return ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
 		}
 		if err != nil {
 			return err
 		}
 		if ordering.CycleStatus(status) == ordering.Closed {
-			return fmt.Errorf("%w: the cycle of %s is closed", ordering.ErrConflict, weekStart.Format(time.DateOnly))
+			return ordering.Explain(ordering.ErrConflict, "the cycle of %s is closed", weekStart.Format(time.DateOnly))
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO supply_plans AS sp (cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap,
 				allocation_mode, published_at, published_by)
@@ -124,7 +124,7 @@ func checkAllocated(ctx context.Context, tx pgx.Tx, cycleID, brandID int64) erro
 		return err
 	}
 	if len(over) > 0 {
-		return fmt.Errorf("%w: limits below what orders already hold: %s", ordering.ErrConflict, strings.Join(over, "; "))
+		return ordering.Explain(ordering.ErrConflict, "limits below what orders already hold: %s", strings.Join(over, "; "))
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (CycleView, erro
 		err := tx.QueryRow(ctx, `SELECT id, week_start, status FROM cycles WHERE week_start = $1`, weekStart).
 			Scan(&v.ID, &v.WeekStart, &status)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: no cycle in the week of %s", ordering.ErrNotFound, weekStart.Format(time.DateOnly))
+			return ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
 		}
 		if err != nil {
 			return err

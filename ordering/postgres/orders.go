@@ -71,8 +71,8 @@ func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan [
 				cycleID, l.Brand, l.Outlet, l.Cartons, source, l.Explanation)
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23514" { // check_violation: below what orders hold
-				return fmt.Errorf("%w: limit %d of %s for outlet %s is below what its orders already hold",
-					ordering.ErrConflict, l.Cartons, l.Brand, l.Outlet)
+				return ordering.Explain(ordering.ErrConflict, "limit %d of %s for outlet %s is below what its orders already hold",
+					l.Cartons, l.Brand, l.Outlet)
 			}
 			if errors.As(err, &pgErr) && pgErr.Code == "23503" { // no supply plan row for the brand
 				return &ordering.ValidationError{Fields: map[string]string{"limits": fmt.Sprintf("%s: not in the cycle's supply plan", l.Brand)}}
@@ -159,7 +159,7 @@ func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, req
 		return Order{}, false, err
 	}
 	if st.orderID != 0 && !st.orderStatus.Editable() {
-		return Order{}, false, fmt.Errorf("%w: the order is %s", ordering.ErrConflict, st.orderStatus)
+		return Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", st.orderStatus)
 	}
 	lines, err := ordering.Grant(reqs, st.offers, allOrNothing)
 	if err != nil {
@@ -243,7 +243,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 	case status == "":
 		return st, fmt.Errorf("%w: outlet %d", ordering.ErrNotFound, outletID)
 	case status != "active":
-		return st, fmt.Errorf("%w: the outlet is %s", ordering.ErrOutletInactive, status)
+		return st, ordering.Explain(ordering.ErrOutletInactive, "the outlet is %s", status)
 	case st.cycleID == 0:
 		return st, windowClosed(ctx, conn, outletID, now)
 	}
@@ -346,7 +346,7 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now ti
 			return err
 		}
 		if !ordering.OrderStatus(status).Editable() {
-			return fmt.Errorf("%w: the order is %s", ordering.ErrConflict, status)
+			return ordering.Explain(ordering.ErrConflict, "the order is %s", status)
 		}
 		prev, err := grantedLines(ctx, tx, orderID)
 		if err != nil {
@@ -381,7 +381,7 @@ func lockOutletForOrdering(ctx context.Context, tx pgx.Tx, outletID int64, now t
 		return 0, err
 	}
 	if status != "active" {
-		return 0, fmt.Errorf("%w: the outlet is %s", ordering.ErrOutletInactive, status)
+		return 0, ordering.Explain(ordering.ErrOutletInactive, "the outlet is %s", status)
 	}
 	var cycleID int64
 	err = tx.QueryRow(ctx, `SELECT w.cycle_id FROM order_windows w

@@ -61,13 +61,13 @@ func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.W
 			err := tx.QueryRow(ctx, `SELECT w.opens_at FROM order_windows w JOIN cycles c ON c.id = w.cycle_id
 				WHERE c.week_start = $1 AND w.order_day = $2 FOR UPDATE OF w`, weekStart, isoDay(day)).Scan(&opens)
 			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("%w: no %s window in cycle %s", ordering.ErrNotFound, day, weekStart.Format(time.DateOnly))
+				return ordering.Explain(ordering.ErrNotFound, "no %s window in cycle %s", day, weekStart.Format(time.DateOnly))
 			}
 			if err != nil {
 				return err
 			}
 			if !now.After(opens) {
-				return fmt.Errorf("%w: the window opens only at %s", ordering.ErrConflict, opens.Format(time.RFC3339))
+				return ordering.Explain(ordering.ErrConflict, "the window opens only at %s", opens.Format(time.RFC3339))
 			}
 			if _, err := tx.Exec(ctx, `UPDATE order_windows w SET closes_at = $3 FROM cycles c
 				WHERE c.id = w.cycle_id AND c.week_start = $1 AND w.order_day = $2 AND w.closes_at > $3 AND NOT w.closed`,
@@ -178,7 +178,7 @@ func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.Del
 			return err
 		}
 		if ordering.OrderStatus(status) != ordering.Paid {
-			return fmt.Errorf("%w: the order is %s; only a paid order is delivered", ordering.ErrConflict, status)
+			return ordering.Explain(ordering.ErrConflict, "the order is %s; only a paid order is delivered", status)
 		}
 		granted := map[string]int{}
 		rows, err := tx.Query(ctx, `SELECT b.code, l.granted_cartons FROM order_lines l JOIN brands b ON b.id = l.brand_id

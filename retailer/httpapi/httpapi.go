@@ -2,9 +2,8 @@
 // authentication every other route sits behind, outlet profiles, the outlet list an account manager
 // watches (status, last order, uploads, balance) and terminal scan uploads, under /api/v1.
 //
-// Errors are returned to echo as *echo.HTTPError whose Internal error carries a stable problem type
-// (ProblemType) and, for invalid input, field-level detail (FieldErrors); the server renders them as
-// application/problem+json.
+// Handlers return domain errors as they are; Problems says how each answers, and the server renders
+// them as application/problem+json.
 package httpapi
 
 import (
@@ -83,11 +82,11 @@ func (h *Handler) Authenticate() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			token, ok := bearer(c.Request())
 			if !ok {
-				return httpError(fmt.Errorf("%w: send Authorization: Bearer <token> (POST /api/v1/sessions)", retailer.ErrUnauthenticated))
+				return fmt.Errorf("%w: send Authorization: Bearer <token> (POST /api/v1/sessions)", retailer.ErrUnauthenticated)
 			}
 			p, err := h.sessions.Authenticate(c.Request().Context(), token, h.now())
 			if err != nil {
-				return httpError(err)
+				return err
 			}
 			c.SetRequest(c.Request().WithContext(retailer.WithPrincipal(c.Request().Context(), p)))
 			return next(c)
@@ -133,7 +132,7 @@ func (h *Handler) login(c echo.Context) error {
 		missing["password"] = "required"
 	}
 	if len(missing) > 0 {
-		return httpError(&retailer.ValidationError{Fields: missing})
+		return &retailer.ValidationError{Fields: missing}
 	}
 	s, err := h.sessions.Login(c.Request().Context(), req.Username, req.Password, h.now())
 	if err != nil {
@@ -147,7 +146,7 @@ func (h *Handler) login(c echo.Context) error {
 			}
 			h.loginFailures.WithLabelValues(reason).Inc()
 		}
-		return httpError(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, sessionResponse{Token: s.Token, ExpiresAt: s.ExpiresAt.UTC(), User: userOf(s.Principal)})
 }
@@ -159,7 +158,7 @@ func userOf(p retailer.Principal) userJSON {
 func (h *Handler) logout(c echo.Context) error {
 	token, _ := bearer(c.Request())
 	if err := h.sessions.Logout(c.Request().Context(), token, h.now()); err != nil {
-		return httpError(err)
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -204,7 +203,7 @@ func (h *Handler) me(c echo.Context) error {
 	if p.Role == retailer.RoleRetailer {
 		pr, err := h.outlets.Outlet(c.Request().Context(), p, p.OutletID)
 		if err != nil {
-			return httpError(err)
+			return err
 		}
 		res.Outlet = profileOf(pr)
 	}
@@ -215,11 +214,11 @@ func (h *Handler) outlet(c echo.Context) error {
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return httpError(fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id")))
+		return fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id"))
 	}
 	pr, err := h.outlets.Outlet(c.Request().Context(), p, id)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, profileOf(pr))
 }

@@ -89,7 +89,7 @@ func (h *Handler) listOutlets(c echo.Context) error {
 		fields["status"] = "want active, suspended or closed"
 	}
 	if len(fields) > 0 {
-		return httpError(&retailer.ValidationError{Fields: fields})
+		return &retailer.ValidationError{Fields: fields}
 	}
 	ctx := c.Request().Context()
 	list, err := h.overviews.Overviews(ctx, p, after, limit, status)
@@ -142,15 +142,15 @@ func (h *Handler) listScanBatches(c echo.Context) error {
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return httpError(fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id")))
+		return fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id"))
 	}
 	limit, _, fields := pageParams(c, 20)
 	if len(fields) > 0 {
-		return httpError(&retailer.ValidationError{Fields: fields})
+		return &retailer.ValidationError{Fields: fields}
 	}
 	o, err := h.outlets.Outlet(c.Request().Context(), p, id)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	batches, err := h.uploads.ScanBatches(c.Request().Context(), o.Licence, limit)
 	if err != nil {

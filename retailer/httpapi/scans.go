@@ -451,14 +451,14 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	p, _ := retailer.PrincipalFrom(ctx)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return httpError(fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id")))
+		return fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id"))
 	}
 	outlet, err := h.outlets.Outlet(ctx, p, id)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 	if !p.MayUploadScans() {
-		return httpError(fmt.Errorf("%w: role %s may not upload scans for outlet %d", retailer.ErrForbidden, p.Role, id))
+		return fmt.Errorf("%w: role %s may not upload scans for outlet %d", retailer.ErrForbidden, p.Role, id)
 	}
 	req, err := bindScans(c)
 	if err != nil {
@@ -466,7 +466,7 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	}
 	rows, err := req.scans(outlet.Licence)
 	if err != nil {
-		return httpError(err)
+		return err
 	}
 
 	u := h.scans

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Answers that were 500s before the API had one error path: each is now the 4xx it should be, with a
+// detail written for people.
+func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
+	s, _ := seededServer(t, "-max-body", "2048")
+	anon := apiClient{t: t, base: s.url}
+	planner, r1 := anon.login("planner", demoPassword), anon.login("retailer1", demoPassword)
+	_, me, _ := r1.do("GET", "/api/v1/me", "")
+	outlet := "/api/v1/outlets/" + jsonNumber(me["outlet"].(map[string]any)["id"])
+	_, cat, _ := r1.do("GET", outlet+"/catalogue", "")
+	week := cat["cycle"].(string)
+
+	t.Run("scores of a month never scored", func(t *testing.T) {
+		code, m, raw := planner.do("GET", "/api/v1/scores?month=2020-01", "")
+		if code != http.StatusNotFound || m["type"] != "/problems/no-scores" {
+			t.Errorf("GET /scores of an unscored month = %d %s; want 404 no-scores", code, raw)
+		}
+	})
+	t.Run("allocation by demand without a forecast run", func(t *testing.T) {
+		code, m, raw, _ := planner.post("/api/v1/cycles/"+week+"/allocations", "no-run",
+			`{"brand":"B001","supply":10,"mode":"demand","dry_run":true}`)
+		if code != http.StatusConflict || m["type"] != "/problems/no-forecast" {
+			t.Errorf("allocation by demand before any forecast = %d %s; want 409 no-forecast", code, raw)
+		}
+	})
+	t.Run("a brand not on sale", func(t *testing.T) {
+		code, m, raw, _ := r1.post(outlet+"/orders", "not-on-sale", `{"lines":[{"brand":"NO-SUCH-BRAND","quantity":1}]}`)
+		if code != http.StatusUnprocessableEntity || m["type"] != "/problems/not-on-sale" ||
+			!strings.Contains(raw, `{"field":"lines[0].brand","detail":"NO-SUCH-BRAND is not on sale in this cycle"}`) {
+			t.Errorf("order of an unknown brand = %d %s; want 422 not-on-sale naming the line", code, raw)
+		}
+	})
+	// Chunked bodies declare no length, so only reading them finds that they are too large.
+	for _, tt := range []struct{ name, path, key string }{
+		{"login", "/api/v1/sessions", ""},
+		{"order", outlet + "/orders", "big-order"},
+		{"scans", outlet + "/scans", ""},
+	} {
+		t.Run("chunked body over the limit: "+tt.name, func(t *testing.T) {
+			body := io.MultiReader(strings.NewReader(`{"lines":[`), strings.NewReader(strings.Repeat(`{"brand":"B001","quantity":1},`, 200)))
+			req, err := http.NewRequest(http.MethodPost, s.url+tt.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+r1.token)
+			req.Header.Set("Content-Type", "application/json")
+			if tt.key != "" {
+				req.Header.Set("Idempotency-Key", tt.key)
+			}
+			res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var p struct{ Type, Detail string }
+			raw, _ := io.ReadAll(res.Body)
+			if req.ContentLength > 0 || res.StatusCode != http.StatusRequestEntityTooLarge ||
+				json.Unmarshal(raw, &p) != nil || p.Type != "/problems/body-too-large" {
+				t.Errorf("POST %s chunked (length %d) = %d %s; want 413 body-too-large", tt.path, req.ContentLength, res.StatusCode, raw)
+			}
+		})
+	}
+	t.Run("no detail is a Go error chain", func(t *testing.T) {
+		for _, path := range []string{"/api/v1/cycles/2026-11-24", "/api/v1/cycles/2031-01-06", fmt.Sprintf("%s/orders/999999", outlet)} {
+			code, m, raw := planner.do("GET", path, "")
+			if d, _ := m["detail"].(string); code < 400 || d == "" || strings.Contains(d, "ordering:") || strings.Contains(d, "%!") {
+				t.Errorf("GET %s = %d %s; want a problem whose detail is a sentence", path, code, raw)
+			}
+		}
+	})
+}

@@ -1,0 +1,20 @@
+package httpapi
+
+import (
+	"testing"
+
+	"github.com/ordercast/ordercast/cmd/ordercast/problem/problemtest"
+	"github.com/ordercast/ordercast/retailer"
+)
+
+func TestProblemsMapEveryRetailerError(t *testing.T) {
+	problemtest.CheckMapsEvery(t, (&Handler{}).Problems(), "..", map[string]error{
+		"ErrInvalidCredentials": retailer.ErrInvalidCredentials,
+		"ErrTooManyAttempts":    retailer.ErrTooManyAttempts,
+		"ErrUnauthenticated":    retailer.ErrUnauthenticated,
+		"ErrNotFound":           retailer.ErrNotFound,
+		"ErrUsernameTaken":      retailer.ErrUsernameTaken,
+		"ErrInvalid":            retailer.ErrInvalid,
+		"ErrForbidden":          retailer.ErrForbidden,
+	})
+}
