@@ -91,7 +91,7 @@ type RunReport struct {
 	WeeklyRows, MonthlyRows int
 	Read, Fit, Store, Total time.Duration
 	Choices                 map[string]int // the engine's model set → brands
-	CalendarDays, Holidays  int            // days in the calendar table over the run, holidays among them
+	CalendarDays, Holidays  int            // days of the calendar table over the run in its CalendarScope, holidays among them
 	HorizonGap              int            // weeks between the history and the first forecast week, forecast and dropped
 	Top                     *TopPlan       // nil unless TopDown
 	Launches                []LaunchForecast
