@@ -16,8 +16,10 @@
 // (LikeItems, LearnLaunchCurve, ForecastLaunch).
 //
 // Orchestration: a Planner makes a forecast run from a HistoryReader, CalendarReader and
-// CatalogueReader and stores it with a RunWriter; a Scorer scores a month's forecasts (ScoreMonth)
-// from a ScoreSource and stores them with a ScoreWriter. forecast/clickhouse.Store is all of them.
+// CatalogueReader and stores it with a RunWriter; a Backtester backtests a stored dataset from a
+// SalesReader and CalendarReader; CalendarScope is the one rule of which holidays their regressions
+// use; a Scorer scores a month's forecasts (ScoreMonth) from a ScoreSource and stores them with a
+// ScoreWriter. forecast/clickhouse.Store is all of them.
 //
 // It holds types and pure logic only; adapters live in subpackages named after what they adapt.
 package forecast

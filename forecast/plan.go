@@ -53,7 +53,8 @@ const (
 	MaxRunAhead       = 104
 )
 
-// ErrNoHistory is returned (wrapped) by Planner.Run when the dataset has no series to forecast.
+// ErrNoHistory is returned (wrapped) by Planner.Run and Backtester.Run when the dataset has no series
+// to forecast or score.
 var ErrNoHistory = errors.New("forecast: no history to forecast from")
 
 // RunRequest says what run to make.
@@ -70,9 +71,9 @@ type RunRequest struct {
 	// TopDown lets brand and total regressions with calendar, trend and supply terms set the upper
 	// levels where they validate better than the sum of the outlets (TopDown), and distributes them.
 	TopDown bool
-	Region  string // the calendar region of the holidays; "" for every region's
-	// NoHolidays leaves the calendar out of the regressions: a dataset from another country.
-	NoHolidays bool
+	// Region is the calendar region whose holidays the regressions use; "" for the default of the
+	// dataset (CalendarScope: every region's for the live dataset, none for an imported one).
+	Region string
 	// Launches are the new products to forecast from like items. Nil: every new product of the
 	// catalogue without history in the run whose launch falls before the end of the horizon, at the
 	// outlets that carry its like items.
@@ -90,7 +91,7 @@ type RunReport struct {
 	WeeklyRows, MonthlyRows int
 	Read, Fit, Store, Total time.Duration
 	Choices                 map[string]int // the engine's model set → brands
-	CalendarDays, Holidays  int            // days in the calendar table over the run, holidays among them
+	CalendarDays, Holidays  int            // days of the calendar table over the run in its CalendarScope, holidays among them
 	HorizonGap              int            // weeks between the history and the first forecast week, forecast and dropped
 	Top                     *TopPlan       // nil unless TopDown
 	Launches                []LaunchForecast
@@ -115,6 +116,11 @@ func (noProgress) Step(string, string, int) (func(int), func()) { return func(in
 
 // Run makes and stores one run. It returns an error wrapping ErrNoHistory when the dataset has no
 // series with history in the ActiveWeeks before the run, and the readers' and writer's errors.
+//
+// Its steps: read the history, the calendar and the catalogue (read); correct the history for
+// censored demand (correctHistory); choose and apply the Engine's models per brand (fitOutlets);
+// when asked, set the brand and total levels top-down (topLevels); forecast new products from like
+// items (addLaunches); reconcile the levels; store the run (store).
 func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	start := time.Now()
 	progress := p.Progress
@@ -127,206 +133,56 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	if req.ID == "" {
 		return RunReport{}, errors.New("forecast: run without an id")
 	}
-	info, err := p.History.Dataset(ctx, req.Dataset)
+	in, err := p.read(ctx, req, progress)
 	if err != nil {
 		return RunReport{}, err
 	}
-	asOf := req.AsOf
-	if asOf.IsZero() {
-		asOf = Monday(info.LastDay).AddDate(0, 0, 7)
-		if today := Monday(req.Now); today.Before(asOf) {
-			asOf = today
-		}
-	}
-	first := Monday(asOf)
-
-	advance, finish := progress.Step("read history", "rows", 0)
-	sp, err := p.History.SalesHistory(ctx, HistoryQuery{
-		Dataset:       req.Dataset,
-		Before:        first,
-		ActiveSince:   first.AddDate(0, 0, -7*ActiveWeeks),
-		ActiveOutlets: req.Dataset == LiveDataset,
-		Progress:      advance,
-	})
-	finish()
-	if err != nil {
-		return RunReport{}, err
-	}
-	if len(sp.Series) == 0 || len(sp.Weeks) == 0 {
-		return RunReport{}, fmt.Errorf("%w: dataset %s has no series with history in the year before %s",
-			ErrNoHistory, req.Dataset, first.Format(time.DateOnly))
-	}
-	end := first.AddDate(0, 0, 7*req.Horizon)
-	// Holidays a few weeks beyond either end still have lead-up or after weeks inside.
-	cal, err := p.Calendar.Calendar(ctx, sp.Weeks[0].AddDate(0, 0, -7*(DefaultHolidayLags+1)),
-		end.AddDate(0, 0, 7*(DefaultHolidayLeads+1)))
-	if err != nil {
-		return RunReport{}, err
-	}
-	var catalogue []Brand
-	if p.Catalogue != nil {
-		if catalogue, err = p.Catalogue.Brands(ctx, req.Dataset); err != nil {
-			return RunReport{}, err
-		}
-	}
+	sp := in.sales
 	rep := RunReport{HistoryWeeks: sp.Weeks, Corrected: req.Correct, Cells: len(sp.Series) * len(sp.Weeks),
-		Read: time.Since(start)}
-	var holidays []CalendarDay
-	for _, c := range cal {
-		if req.NoHolidays || (req.Region != "" && c.Region != req.Region) {
-			continue
-		}
-		rep.CalendarDays++
-		if c.Holiday != "" {
-			rep.Holidays++
-			holidays = append(holidays, c)
-		}
-	}
-
-	// Correct in place: the sales become the estimated demand, and the requests are let go. The
-	// censored weeks stay for the supply terms of the top-down regressions.
-	rep.Censored = sp.CensoredWeeks()
-	var censored [][]bool
-	if req.TopDown && rep.Censored > 0 {
-		censored = make([][]bool, len(sp.Series))
-	}
-	for i := range sp.Series {
-		s := &sp.Series[i]
-		if req.Correct && s.Censored != nil {
-			Censoring{UnmetShare: req.UnmetShare}.Correct(s.Sales, *s)
-		}
-		if censored != nil {
-			censored[i] = s.Censored
-		}
-		s.Requested, s.Censored = nil, nil
-	}
-	panel := sp.Panel()
+		Read: time.Since(start), CalendarDays: in.calendar.Days, Holidays: len(in.calendar.Holidays)}
+	panel, censored, censoredWeeks := correctHistory(sp, req)
+	rep.Censored = censoredWeeks
 
 	fitStart := time.Now()
 	// Weeks from the end of the history to the first forecast week are forecast too, then dropped.
 	last := panel.Weeks[len(panel.Weeks)-1]
-	gap := max(int(first.Sub(last).Hours()/24/7)-1, 0)
+	gap := max(int(in.first.Sub(last).Hours()/24/7)-1, 0)
 	if gap+req.Horizon > MaxRunAhead {
 		return RunReport{}, fmt.Errorf("the first forecast week, %s, is %d weeks after the last week of history, %s: "+
-			"forecast from an earlier as-of", first.Format(time.DateOnly), gap+1, last.Format(time.DateOnly))
+			"forecast from an earlier as-of", in.first.Format(time.DateOnly), gap+1, last.Format(time.DateOnly))
 	}
 	rep.HorizonGap = gap
-	brandOf, brandCodes := brandGroups(panel)
-	series := make([][]float64, len(panel.Series))
-	outlets := make(map[string]struct{})
-	for i, s := range panel.Series {
-		series[i] = s.Values
-		outlets[s.Outlet] = struct{}{}
-	}
-	rep.Outlets = len(outlets)
-	batch := Batch{Series: series, Groups: brandOf, Horizon: gap + req.Horizon, Workers: req.Workers}
+	rep.Outlets = countOutlets(panel)
 	eng := p.Engine
 	if eng == nil {
 		eng = NewEngine()
 	}
-	choices, err := eng.Choose(ctx, batch)
+	fit, err := fitOutlets(ctx, eng, panel, gap+req.Horizon, req.Workers, progress)
 	if err != nil {
 		return RunReport{}, err
 	}
-	names := eng.CandidateNames()
-	choiceName := make([]string, len(choices))
-	rep.Choices = make(map[string]int)
-	for g, ch := range choices {
-		set := make([]string, len(ch.Models))
-		for k, m := range ch.Models {
-			set[k] = names[m]
-		}
-		choiceName[g] = strings.Join(set, "+")
-		rep.Choices[choiceName[g]]++
-	}
-	out := NewForecasts(len(series), batch.Horizon, true)
-	advance, finish = progress.Step("forecast", "series", len(series))
-	const chunk = 1 << 16
-	for lo := 0; lo < len(series); lo += chunk {
-		hi := min(lo+chunk, len(series))
-		part := Batch{Series: series[lo:hi], Groups: brandOf[lo:hi], Horizon: batch.Horizon, Workers: req.Workers}
-		if err := eng.Apply(ctx, part, choices, out[lo:hi]); err != nil {
-			finish()
-			return RunReport{}, err
-		}
-		advance(hi)
-	}
-	finish()
-	var brandModel []string
-	totalModel := ""
+	rep.Choices = fit.choices
+	var top topLevels
 	if req.TopDown {
 		td := &TopDown{Engine: eng, Weeks: panel.Weeks, Censored: censored,
-			Regression: Regression{Holidays: NewHolidays(holidays)}}
-		plan, err := td.Top(ctx, batch, out)
-		if err != nil {
+			Regression: Regression{Holidays: NewHolidays(in.calendar.Holidays)}}
+		if top, err = setTopLevels(ctx, td, fit); err != nil {
 			return RunReport{}, err
 		}
-		rep.Top = &plan
-		brandModel = make([]string, len(brandCodes))
-		for g, m := range plan.Groups {
-			if m != BottomUp {
-				brandModel[g] = m.String()
-			}
-		}
-		if plan.Total != BottomUp {
-			totalModel = plan.Total.String()
-		}
+		rep.Top = &top.plan
 	}
-	for i := range out { // keep the stored weeks
-		out[i] = Forecast{Mean: out[i].Mean[gap:], Lower: out[i].Lower[gap:], Upper: out[i].Upper[gap:]}
+	for i := range fit.out { // keep the stored weeks
+		fit.out[i] = Forecast{Mean: fit.out[i].Mean[gap:], Lower: fit.out[i].Lower[gap:], Upper: fit.out[i].Upper[gap:]}
 	}
-
-	run := Run{
-		ID:          req.ID,
-		Dataset:     req.Dataset,
-		AsOf:        first,
-		StartedAt:   req.Now,
-		Outlets:     make([]string, len(panel.Series)),
-		Brands:      make([]string, len(panel.Series)),
-		Series:      out,
-		SeriesModel: make([]string, len(panel.Series)),
-		BrandCodes:  brandCodes,
-		BrandOf:     brandOf,
-		BrandModel:  brandModel,
-		TotalModel:  totalModel,
-	}
-	for j := range req.Horizon {
-		run.Weeks = append(run.Weeks, first.AddDate(0, 0, 7*j))
-	}
-	for i, s := range panel.Series {
-		run.Outlets[i], run.Brands[i], run.SeriesModel[i] = s.Outlet, s.Brand, choiceName[brandOf[i]]
-	}
+	run := newRun(req, in.first, panel, fit, top)
 
 	// New products, from like items: their series join the run's before the levels are reconciled.
 	launches := req.Launches
 	if launches == nil {
-		launches = dueLaunches(catalogue, brandCodes, end)
+		launches = dueLaunches(in.catalogue, fit.brandCodes, in.end)
 	}
 	if len(launches) > 0 {
-		curve, stats := LearnLaunchCurve(panel, catalogue, DefaultLaunchWeeks)
-		rep.LaunchCurve = stats
-		has := func(code string) bool { _, ok := slices.BinarySearch(brandCodes, code); return ok }
-		for _, l := range launches {
-			lf := ForecastLaunch(l, LikeItems(l.Brand, catalogue, has), run.Weeks, curve, run.Outlets[:len(panel.Series)],
-				run.Brands[:len(panel.Series)], run.Series[:len(panel.Series)])
-			rep.Launches = append(rep.Launches, lf)
-			if len(lf.Outlets) == 0 {
-				continue
-			}
-			b := len(run.BrandCodes)
-			run.BrandCodes = append(run.BrandCodes, l.Brand.Code)
-			if run.BrandModel != nil {
-				run.BrandModel = append(run.BrandModel, "")
-			}
-			model := "like-items:" + strings.Join(lf.Like, ",")
-			for k, o := range lf.Outlets {
-				run.Outlets = append(run.Outlets, o)
-				run.Brands = append(run.Brands, l.Brand.Code)
-				run.Series = append(run.Series, lf.Forecasts[k])
-				run.SeriesModel = append(run.SeriesModel, model)
-				run.BrandOf = append(run.BrandOf, b)
-			}
-		}
+		rep.Launches, rep.LaunchCurve = addLaunches(&run, len(panel.Series), panel, in.catalogue, launches)
 	}
 	rec, err := Reconcile(run.Series, run.BrandOf, len(run.BrandCodes))
 	if err != nil {
@@ -339,15 +195,238 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 
 	rep.WeeklyRows, rep.MonthlyRows = run.Rows()
 	storeStart := time.Now()
-	advance, finish = progress.Step("store", "rows", rep.WeeklyRows+rep.MonthlyRows)
-	err = p.Runs.WriteRun(ctx, run, 0, advance)
-	finish()
-	if err != nil {
+	if err := p.store(ctx, run, rep.WeeklyRows+rep.MonthlyRows, progress); err != nil {
 		return RunReport{}, err
 	}
 	rep.Store = time.Since(storeStart)
 	rep.Total = time.Since(start)
 	return rep, nil
+}
+
+// runInputs is what a run reads.
+type runInputs struct {
+	first, end time.Time  // the first forecast week's Monday, and the Monday after the last one
+	sales      SalesPanel // the history before first of the series active in the ActiveWeeks before it
+	calendar   scopedCalendar
+	catalogue  []Brand
+}
+
+// read reads what a run learns from: the dataset's history before the run, the calendar days in the
+// scope of req's dataset and region, and the catalogue. It returns an error wrapping ErrNoHistory when
+// no series is active.
+func (p *Planner) read(ctx context.Context, req RunRequest, progress Progress) (runInputs, error) {
+	info, err := p.History.Dataset(ctx, req.Dataset)
+	if err != nil {
+		return runInputs{}, err
+	}
+	asOf := req.AsOf
+	if asOf.IsZero() {
+		asOf = Monday(info.LastDay).AddDate(0, 0, 7)
+		if today := Monday(req.Now); today.Before(asOf) {
+			asOf = today
+		}
+	}
+	in := runInputs{first: Monday(asOf)}
+	in.end = in.first.AddDate(0, 0, 7*req.Horizon)
+
+	advance, finish := progress.Step("read history", "rows", 0)
+	in.sales, err = p.History.SalesHistory(ctx, HistoryQuery{
+		Dataset:       req.Dataset,
+		Before:        in.first,
+		ActiveSince:   in.first.AddDate(0, 0, -7*ActiveWeeks),
+		ActiveOutlets: req.Dataset == LiveDataset,
+		Progress:      advance,
+	})
+	finish()
+	if err != nil {
+		return runInputs{}, err
+	}
+	if len(in.sales.Series) == 0 || len(in.sales.Weeks) == 0 {
+		return runInputs{}, fmt.Errorf("%w: dataset %s has no series with history in the year before %s",
+			ErrNoHistory, req.Dataset, in.first.Format(time.DateOnly))
+	}
+	in.calendar, err = readScopedCalendar(ctx, p.Calendar, CalendarScope{Dataset: req.Dataset, Region: req.Region},
+		in.sales.Weeks[0], in.end)
+	if err != nil {
+		return runInputs{}, err
+	}
+	if p.Catalogue != nil {
+		if in.catalogue, err = p.Catalogue.Brands(ctx, req.Dataset); err != nil {
+			return runInputs{}, err
+		}
+	}
+	return in, nil
+}
+
+// correctHistory corrects sp in place when req says so: the sales become the estimated demand, and
+// the requests are let go. It returns the panel to learn from, the censored weeks of each series when
+// a top-down run needs them for the supply terms of its regressions (nil otherwise), and the number of
+// censored series × weeks.
+func correctHistory(sp SalesPanel, req RunRequest) (panel Panel, censored [][]bool, censoredWeeks int) {
+	censoredWeeks = sp.CensoredWeeks()
+	if req.TopDown && censoredWeeks > 0 {
+		censored = make([][]bool, len(sp.Series))
+	}
+	for i := range sp.Series {
+		s := &sp.Series[i]
+		if req.Correct && s.Censored != nil {
+			Censoring{UnmetShare: req.UnmetShare}.Correct(s.Sales, *s)
+		}
+		if censored != nil {
+			censored[i] = s.Censored
+		}
+		s.Requested, s.Censored = nil, nil
+	}
+	return sp.Panel(), censored, censoredWeeks
+}
+
+// countOutlets returns the number of outlets of p's series.
+func countOutlets(p Panel) int {
+	outlets := make(map[string]struct{})
+	for _, s := range p.Series {
+		outlets[s.Outlet] = struct{}{}
+	}
+	return len(outlets)
+}
+
+// outletFit is the Engine's forecast of every outlet × brand series of a run.
+type outletFit struct {
+	batch      Batch          // the series, grouped by brand
+	brandCodes []string       // per brand index, sorted
+	choiceName []string       // per brand index: the model set the Engine chose, "ses+tsb" say
+	choices    map[string]int // model set → brands that chose it
+	out        []Forecast     // per series, batch.Horizon weeks
+}
+
+// fitChunk is how many series fitOutlets forecasts between two moves of its progress step.
+const fitChunk = 1 << 16
+
+// fitOutlets lets eng choose models per brand on panel's series and forecast horizon weeks of each.
+func fitOutlets(ctx context.Context, eng *Engine, panel Panel, horizon, workers int, progress Progress) (outletFit, error) {
+	brandOf, brandCodes := brandGroups(panel)
+	series := make([][]float64, len(panel.Series))
+	for i, s := range panel.Series {
+		series[i] = s.Values
+	}
+	fit := outletFit{batch: Batch{Series: series, Groups: brandOf, Horizon: horizon, Workers: workers}, brandCodes: brandCodes}
+	choices, err := eng.Choose(ctx, fit.batch)
+	if err != nil {
+		return outletFit{}, err
+	}
+	names := eng.CandidateNames()
+	fit.choiceName = make([]string, len(choices))
+	fit.choices = make(map[string]int)
+	for g, ch := range choices {
+		set := make([]string, len(ch.Models))
+		for k, m := range ch.Models {
+			set[k] = names[m]
+		}
+		fit.choiceName[g] = strings.Join(set, "+")
+		fit.choices[fit.choiceName[g]]++
+	}
+	fit.out = NewForecasts(len(series), horizon, true)
+	advance, finish := progress.Step("forecast", "series", len(series))
+	defer finish()
+	for lo := 0; lo < len(series); lo += fitChunk {
+		hi := min(lo+fitChunk, len(series))
+		part := Batch{Series: series[lo:hi], Groups: brandOf[lo:hi], Horizon: horizon, Workers: workers}
+		if err := eng.Apply(ctx, part, choices, fit.out[lo:hi]); err != nil {
+			return outletFit{}, err
+		}
+		advance(hi)
+	}
+	return fit, nil
+}
+
+// topLevels is what set a run's brand and total forecasts top-down.
+type topLevels struct {
+	plan       TopPlan
+	brandModel []string // per brand index: the model of its total; "" for bottom-up
+	totalModel string   // "" for bottom-up
+}
+
+// setTopLevels lets td set the brand and total levels of fit's forecasts (in place) and names what set
+// each.
+func setTopLevels(ctx context.Context, td *TopDown, fit outletFit) (topLevels, error) {
+	plan, err := td.Top(ctx, fit.batch, fit.out)
+	if err != nil {
+		return topLevels{}, err
+	}
+	top := topLevels{plan: plan, brandModel: make([]string, len(fit.brandCodes))}
+	for g, m := range plan.Groups {
+		if m != BottomUp {
+			top.brandModel[g] = m.String()
+		}
+	}
+	if plan.Total != BottomUp {
+		top.totalModel = plan.Total.String()
+	}
+	return top, nil
+}
+
+// newRun assembles the run of req from first on: the outlet × brand forecasts of fit (already cut to
+// the stored weeks) and what set the upper levels (top's zero value: bottom-up).
+func newRun(req RunRequest, first time.Time, panel Panel, fit outletFit, top topLevels) Run {
+	run := Run{
+		ID:          req.ID,
+		Dataset:     req.Dataset,
+		AsOf:        first,
+		StartedAt:   req.Now,
+		Outlets:     make([]string, len(panel.Series)),
+		Brands:      make([]string, len(panel.Series)),
+		Series:      fit.out,
+		SeriesModel: make([]string, len(panel.Series)),
+		BrandCodes:  fit.brandCodes,
+		BrandOf:     fit.batch.Groups,
+		BrandModel:  top.brandModel,
+		TotalModel:  top.totalModel,
+	}
+	for j := range req.Horizon {
+		run.Weeks = append(run.Weeks, first.AddDate(0, 0, 7*j))
+	}
+	for i, s := range panel.Series {
+		run.Outlets[i], run.Brands[i], run.SeriesModel[i] = s.Outlet, s.Brand, fit.choiceName[run.BrandOf[i]]
+	}
+	return run
+}
+
+// addLaunches forecasts launches from like items among the first n series of run (those of panel),
+// learning their launch curve from the earlier launches of panel's history, and appends the series of
+// each launch that some outlet carries to run, as a brand of its own.
+func addLaunches(run *Run, n int, panel Panel, catalogue []Brand, launches []Launch) ([]LaunchForecast, LaunchStats) {
+	curve, stats := LearnLaunchCurve(panel, catalogue, DefaultLaunchWeeks)
+	codes := run.BrandCodes[:len(run.BrandCodes):len(run.BrandCodes)] // the brands with history, sorted
+	has := func(code string) bool { _, ok := slices.BinarySearch(codes, code); return ok }
+	var out []LaunchForecast
+	for _, l := range launches {
+		lf := ForecastLaunch(l, LikeItems(l.Brand, catalogue, has), run.Weeks, curve, run.Outlets[:n],
+			run.Brands[:n], run.Series[:n])
+		out = append(out, lf)
+		if len(lf.Outlets) == 0 {
+			continue
+		}
+		b := len(run.BrandCodes)
+		run.BrandCodes = append(run.BrandCodes, l.Brand.Code)
+		if run.BrandModel != nil {
+			run.BrandModel = append(run.BrandModel, "")
+		}
+		model := "like-items:" + strings.Join(lf.Like, ",")
+		for k, o := range lf.Outlets {
+			run.Outlets = append(run.Outlets, o)
+			run.Brands = append(run.Brands, l.Brand.Code)
+			run.Series = append(run.Series, lf.Forecasts[k])
+			run.SeriesModel = append(run.SeriesModel, model)
+			run.BrandOf = append(run.BrandOf, b)
+		}
+	}
+	return out, stats
+}
+
+// store writes run with a progress step over its rows.
+func (p *Planner) store(ctx context.Context, run Run, rows int, progress Progress) error {
+	advance, finish := progress.Step("store", "rows", rows)
+	defer finish()
+	return p.Runs.WriteRun(ctx, run, 0, advance)
 }
 
 // dueLaunches returns the new products of catalogue that have no series among codes (sorted) and

@@ -4,30 +4,25 @@ import (
 	"cmp"
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ordercast/ordercast/forecast/forecasttest"
 )
 
-// The real datasets of BACKTEST.md, read straight from the shared data directory (/work/shared/data
-// seen from the repository's forecast/ directory).
-var (
-	walmartCSV = filepath.Join("..", "..", "shared", "data", "walmart", "train.csv")
-	m5CSV      = filepath.Join("..", "..", "shared", "data", "m5", "sales_daily.csv")
-)
-
-// realDataset describes one dataset and the figures the engine must reach on it.
+// realDataset describes one of the real datasets of BACKTEST.md, read straight from the directory
+// forecasttest.DataDir finds (ORDERCAST_DATA_DIR, or ../shared/data beside the module), and the
+// figures the engine must reach on it.
 type realDataset struct {
 	name                     string
-	file                     string
+	file                     []string // the path in the real datasets' directory (forecasttest.DataDir)
 	period                   Period
 	outlet, brand, date, qty string
 	series                   int
@@ -37,7 +32,7 @@ type realDataset struct {
 
 var realDatasets = []realDataset{
 	{
-		name: "walmart", file: walmartCSV, period: Weekly,
+		name: "walmart", file: []string{"walmart", "train.csv"}, period: Weekly,
 		outlet: "Store", brand: "Dept", date: "Date", qty: "Weekly_Sales",
 		series: 2287, naive: 0.1296, snaive: 0.1103,
 		rBest: 0.0818, // stlf; the engine must also be ≥ 20% below snaive (≤ 0.0882)
@@ -45,7 +40,7 @@ var realDatasets = []realDataset{
 		// bound holds on a loaded machine; the race detector's slowdown lifts it.
 	},
 	{
-		name: "m5", file: m5CSV, period: Daily,
+		name: "m5", file: []string{"m5", "sales_daily.csv"}, period: Daily,
 		outlet: "store_id", brand: "item_id", date: "date", qty: "sales",
 		series: 196, naive: 0.2838, snaive: 0.3758,
 		rBest: 0.2547, // ets
@@ -61,23 +56,22 @@ type cachedPanel struct {
 	err  error
 }
 
-// loadPanel reads the dataset into a Panel, skipping the test when the file is absent.
+// loadPanel reads the dataset into a Panel. It fails the test when the file cannot be found (naming
+// ORDERCAST_DATA_DIR), or skips it then under -short.
 func loadPanel(tb testing.TB, d realDataset) Panel {
 	tb.Helper()
-	if _, err := os.Stat(d.file); errors.Is(err, os.ErrNotExist) {
-		tb.Skipf("%s not found: the real datasets live in /work/shared/data", d.file)
-	}
+	file := forecasttest.DataFile(tb, d.file...)
 	v, _ := panelCache.LoadOrStore(d.name, new(cachedPanel))
 	c := v.(*cachedPanel)
-	c.once.Do(func() { c.p, c.err = readPanelCSV(d) })
+	c.once.Do(func() { c.p, c.err = readPanelCSV(file, d) })
 	if c.err != nil {
-		tb.Fatalf("read %s: %v", d.file, c.err)
+		tb.Fatalf("read %s: %v", file, c.err)
 	}
 	return c.p
 }
 
-func readPanelCSV(d realDataset) (Panel, error) {
-	f, err := os.Open(d.file)
+func readPanelCSV(file string, d realDataset) (Panel, error) {
+	f, err := os.Open(file)
 	if err != nil {
 		return Panel{}, err
 	}

@@ -103,7 +103,6 @@ func (c forecastConfig) validate() (asOf time.Time, errs []error) {
 	return asOf, errs
 }
 
-// openHistory connects to ClickHouse and checks that its schema is current.
 // start begins CPU profiling if asked and opens the history store; done closes both.
 func (c forecastConfig) start(ctx context.Context) (store *forecastch.Store, done func(), err error) {
 	stop, err := c.profile()
@@ -118,6 +117,7 @@ func (c forecastConfig) start(ctx context.Context) (store *forecastch.Store, don
 	return forecastch.New(conn), func() { conn.Close(); stop() }, nil
 }
 
+// openHistory connects to ClickHouse and checks that its schema is current.
 func openHistory(ctx context.Context, dsn string) (driver.Conn, error) {
 	migrations, err := stores.ClickHouseMigrations()
 	if err != nil {
@@ -185,7 +185,7 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 	rep, err := planner.Run(ctx, forecast.RunRequest{
 		ID: runID(now, cfg.Dataset), Dataset: cfg.Dataset, AsOf: asOf, Horizon: cfg.Horizon,
 		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare, Workers: cfg.Workers,
-		TopDown: cfg.TopDown, Region: cfg.Region, NoHolidays: cfg.Region == "" && cfg.Dataset != forecast.LiveDataset, Now: now,
+		TopDown: cfg.TopDown, Region: cfg.Region, Now: now,
 	})
 	if err != nil {
 		return fmt.Errorf("forecast run: %w", err)
@@ -354,11 +354,14 @@ type forecastBacktestConfig struct {
 	Region                 string
 }
 
-// What a backtest scores against.
+// What a backtest scores against: the words of -against and of the JSON output.
 const (
 	againstSales  = "sales"
 	againstDemand = "demand"
 )
+
+// backtestAgainst maps the words of -against to what the forecast package scores against.
+var backtestAgainst = map[string]forecast.Against{againstSales: forecast.AgainstSales, againstDemand: forecast.AgainstTruth}
 
 func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("forecast backtest", flag.ContinueOnError)
@@ -392,7 +395,7 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 			errs = append(errs, fmt.Errorf("-%s %d: want 1 to 520", f.name, f.v))
 		}
 	}
-	if cfg.Against != againstSales && cfg.Against != againstDemand {
+	if _, ok := backtestAgainst[cfg.Against]; !ok {
 		errs = append(errs, fmt.Errorf("-against %q: want sales or demand", cfg.Against))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -404,183 +407,20 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
-	rep, err := forecastBacktest(ctx, store, cfg, asOf, e.stderr)
+	bt := forecast.Backtester{Sales: store, Calendar: store, Progress: barProgress{e.stderr}}
+	rep, err := bt.Run(ctx, forecast.BacktestRequest{
+		Dataset: cfg.Dataset, Before: asOf, Scarce: cfg.Scarce, Against: backtestAgainst[cfg.Against],
+		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare,
+		Config:  forecast.BacktestConfig{Horizon: cfg.Horizon, Origins: cfg.Origins, Step: cfg.Step, Workers: cfg.Workers},
+		TopDown: cfg.TopDown, Region: cfg.Region,
+	})
 	if err != nil {
 		return fmt.Errorf("forecast backtest: %w", err)
 	}
 	if cfg.JSON {
-		return rep.printJSON(e.stdout)
+		return printBacktestJSON(e.stdout, rep, cfg.Against)
 	}
-	rep.printTable(e.stdout)
-	return nil
-}
-
-// backtestResult is a backtest report with what it was run on.
-type backtestResult struct {
-	forecast.BacktestReport
-	dataset         string
-	against         string
-	corrected       bool
-	censored, cells int
-	first, last     time.Time
-	readSeconds     float64
-	scarce          bool
-	topDown         bool
-	holidays        int
-}
-
-func forecastBacktest(ctx context.Context, store *forecastch.Store, cfg forecastBacktestConfig, asOf time.Time,
-	stderr io.Writer) (backtestResult, error) {
-	start := time.Now()
-	readBar := newProgress(stderr, "read history", "rows", 0)
-	readTo := progressTo(readBar)
-	sp, err := store.SalesHistory(ctx, forecastch.HistoryQuery{
-		Dataset: cfg.Dataset, Before: asOf, ScarceBrands: cfg.Scarce,
-		Progress: readTo,
-	})
-	readBar.Finish()
-	if err != nil {
-		return backtestResult{}, err
-	}
-	if len(sp.Series) == 0 {
-		return backtestResult{}, fmt.Errorf("dataset %s has no series to score", cfg.Dataset)
-	}
-	res := backtestResult{dataset: cfg.Dataset, against: cfg.Against, censored: sp.CensoredWeeks(),
-		cells: len(sp.Series) * len(sp.Weeks), scarce: cfg.Scarce,
-		first: sp.Weeks[0], last: sp.Weeks[len(sp.Weeks)-1]}
-	actual := sp.Panel()
-	if cfg.Against == againstDemand {
-		if actual, err = store.TrueDemand(ctx, cfg.Dataset, sp); err != nil {
-			return backtestResult{}, err
-		}
-	}
-	var train [][]float64 // nil: learn from the actual values themselves
-	switch {
-	case cfg.Correct && res.censored > 0:
-		res.corrected = true
-		train = panelValues(forecast.Censoring{UnmetShare: cfg.UnmetShare}.Demand(sp))
-	case cfg.Against == againstDemand:
-		train = panelValues(sp.Panel())
-	}
-	res.readSeconds = time.Since(start).Seconds()
-
-	methods := forecast.BacktestMethods()
-	if cfg.TopDown {
-		td, holidays, err := topDownMethod(ctx, store, cfg, sp)
-		if err != nil {
-			return backtestResult{}, err
-		}
-		methods = append(methods, td)
-		res.topDown, res.holidays = true, holidays
-	}
-	bt := forecast.BacktestConfig{Horizon: cfg.Horizon, Origins: cfg.Origins, Step: cfg.Step, Workers: cfg.Workers}
-	bar := newProgress(stderr, "backtest", "method × origin", int64(len(methods)*cfg.Origins))
-	for i, m := range methods {
-		if train != nil {
-			m = forecast.TrainOn(m, train)
-		}
-		methods[i] = countedMethod{Method: m, bar: bar}
-	}
-	rep, err := forecast.Backtest(ctx, actual, bt, methods...)
-	bar.Finish()
-	if err != nil {
-		return backtestResult{}, err
-	}
-	res.BacktestReport = rep
-	return res, nil
-}
-
-// topDownMethod returns the TopDown of the backtest of sp, with the holidays of the calendar table
-// over its weeks and the forecast weeks after them, and the number of holiday days.
-func topDownMethod(ctx context.Context, store *forecastch.Store, cfg forecastBacktestConfig,
-	sp forecast.SalesPanel) (*forecast.TopDown, int, error) {
-	weeks := sp.Weeks
-	// Holidays a few weeks beyond either end still have lead-up or after weeks inside.
-	cal, err := store.Calendar(ctx, weeks[0].AddDate(0, 0, -7*(forecast.DefaultHolidayLags+1)),
-		weeks[len(weeks)-1].AddDate(0, 0, 7*(cfg.Horizon+forecast.DefaultHolidayLeads+2)))
-	if err != nil {
-		return nil, 0, err
-	}
-	var holidays []forecast.CalendarDay
-	for _, c := range cal {
-		if c.Holiday == "" || (cfg.Region == "" && cfg.Dataset != forecast.LiveDataset) {
-			continue
-		}
-		if cfg.Region == "" || c.Region == cfg.Region {
-			holidays = append(holidays, c)
-		}
-	}
-	td := &forecast.TopDown{Weeks: weeks, Regression: forecast.Regression{Holidays: forecast.NewHolidays(holidays)}}
-	if sp.CensoredWeeks() > 0 {
-		td.Censored = make([][]bool, len(sp.Series))
-		for i, s := range sp.Series {
-			td.Censored[i] = s.Censored
-		}
-	}
-	return td, len(holidays), nil
-}
-
-func panelValues(p forecast.Panel) [][]float64 {
-	out := make([][]float64, len(p.Series))
-	for i, s := range p.Series {
-		out[i] = s.Values
-	}
-	return out
-}
-
-// countedMethod advances a progress bar after every batch a method forecasts.
-type countedMethod struct {
-	forecast.Method
-	bar *progress
-}
-
-func (m countedMethod) ForecastBatch(ctx context.Context, b forecast.Batch, out []forecast.Forecast) error {
-	err := m.Method.ForecastBatch(ctx, b, out)
-	m.bar.Add(1)
-	return err
-}
-
-func (r backtestResult) printTable(w io.Writer) {
-	var b strings.Builder
-	scope := ""
-	if r.scarce {
-		scope = " (scarce brands)"
-	}
-	fmt.Fprintf(&b, "backtest of dataset %s%s: %d series, %d weeks %s … %s\n", r.dataset, scope, r.Series, r.Weeks,
-		r.first.Format(time.DateOnly), r.last.Format(time.DateOnly))
-	origins := make([]string, len(r.Origins))
-	for i, o := range r.Origins {
-		origins[i] = o.Format(time.DateOnly)
-	}
-	fmt.Fprintf(&b, "origins (last week seen): %s; horizon %d weeks, step %d weeks\n", strings.Join(origins, ", "),
-		r.Config.Horizon, r.Config.Step)
-	switch {
-	case r.censored == 0:
-		fmt.Fprintf(&b, "learnt from the sales (no censored week); ")
-	case r.corrected:
-		fmt.Fprintf(&b, "learnt from the sales corrected for %d censored series × weeks (%.2f%%); ", r.censored,
-			100*float64(r.censored)/float64(max(r.cells, 1)))
-	default:
-		fmt.Fprintf(&b, "learnt from the sales as recorded (%d censored series × weeks not corrected); ", r.censored)
-	}
-	if r.against == againstDemand {
-		b.WriteString("scored against the true demand\n\n")
-	} else {
-		b.WriteString("scored against the sales\n\n")
-	}
-	fmt.Fprintf(&b, "%-10s %8s %8s %8s %8s %8s %9s\n", "method", "wape", "bias", "brand", "total", "rmsse", "seconds")
-	for _, m := range r.Results {
-		fmt.Fprintf(&b, "%-10s %8.4f %+8.4f %8.4f %8.4f %8.4f %9.3f\n", m.Method, m.WAPE, m.Bias, m.BrandAccuracy,
-			m.TotalAccuracy, m.RMSSE, m.Seconds)
-	}
-	b.WriteString("\nwape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
-		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")
-	if r.topDown {
-		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
-			"earlier, %d holiday days of the calendar table, the share of outlets cut by limits) or its blend with\n"+
-			"the sum of the outlets where it validated better before the origin, distributed down to the outlets.\n", r.holidays)
-	}
-	io.WriteString(w, b.String())
+	return rep.WriteTable(e.stdout)
 }
 
 // metricsJSON is forecast.Metrics in the JSON of `forecast backtest --json`.
@@ -623,20 +463,18 @@ type backtestJSON struct {
 	Methods   map[string]metricsJSON `json:"methods"`
 }
 
-func (r backtestResult) printJSON(w io.Writer) error {
+// printBacktestJSON writes r as the one JSON object of `forecast backtest --json`; against is the
+// word of -against.
+func printBacktestJSON(w io.Writer, r forecast.BacktestResult, against string) error {
 	out := backtestJSON{
-		Dataset: r.dataset, Series: r.Series, Origins: r.Config.Origins, Horizon: r.Config.Horizon,
-		Step: r.Config.Step, Weeks: r.Weeks, Against: r.against, Corrected: r.corrected,
+		Dataset: r.Dataset, Series: r.Series, Origins: r.Config.Origins, Horizon: r.Config.Horizon,
+		Step: r.Config.Step, Weeks: r.Weeks, Against: against, Corrected: r.Corrected,
 		Methods: make(map[string]metricsJSON, len(r.Results)),
 	}
 	for _, m := range r.Results {
 		out.Methods[m.Method] = toMetricsJSON(m.Metrics)
 	}
-	final := forecast.NewEngine().Name()
-	if r.topDown {
-		final = (&forecast.TopDown{}).Name()
-	}
-	if eng, ok := r.Result(final); ok {
+	if eng, ok := r.Result(r.FinalMethod()); ok {
 		out.Engine = toMetricsJSON(eng.Metrics)
 	}
 	enc := json.NewEncoder(w)

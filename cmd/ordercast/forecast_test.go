@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast/forecasttest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -271,22 +272,21 @@ func TestForecastBacktestGolden(t *testing.T) {
 	}
 }
 
-// The reference figures of the imported datasets in the default database (BACKTEST.md), read-only:
-// skipped when that database does not hold them.
 // The real histories, imported into a test database through the CLI, backtest through ClickHouse to
 // the same figures as the pure engine (forecast's TestRealDataBacktest) and R (BACKTEST.md).
 func TestForecastBacktestImportedDatasets(t *testing.T) {
+	walmart := forecasttest.DataFile(t, "walmart", "train.csv") // ORDERCAST_DATA_DIR, or ../shared/data beside the module
+	m5 := forecasttest.DataFile(t, "m5", "sales_daily.csv")
 	ch := storestest.MigratedClickHouseDSN(t)
-	shared := filepath.Join("..", "..", "..", "shared", "data")
 	for _, tt := range []struct {
 		dataset                        string
 		importArgs                     []string
 		series                         int
 		naive, snaive, engine, topdown float64
 	}{
-		{"walmart", []string{"--csv", filepath.Join(shared, "walmart", "train.csv"), "--outlet", "Store", "--brand", "Dept",
+		{"walmart", []string{"--csv", walmart, "--outlet", "Store", "--brand", "Dept",
 			"--date", "Date", "--qty", "Weekly_Sales", "--period", "week"}, 2287, 0.1296, 0.1103, 0.0764, 0.0777},
-		{"m5", []string{"--csv", filepath.Join(shared, "m5", "sales_daily.csv"), "--outlet", "store_id", "--brand", "item_id",
+		{"m5", []string{"--csv", m5, "--outlet", "store_id", "--brand", "item_id",
 			"--date", "date", "--qty", "sales"}, 196, 0.2838, 0.3758, 0.2413, 0.2467},
 	} {
 		t.Run(tt.dataset, func(t *testing.T) {

@@ -8,6 +8,17 @@ package clickhouse
 
 import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/ordercast/ordercast/forecast"
+)
+
+// Store is every store the forecast package's Planner and Backtester consume.
+var (
+	_ forecast.HistoryReader   = (*Store)(nil)
+	_ forecast.SalesReader     = (*Store)(nil)
+	_ forecast.CalendarReader  = (*Store)(nil)
+	_ forecast.CatalogueReader = (*Store)(nil)
+	_ forecast.RunWriter       = (*Store)(nil)
 )
 
 // Store reads and writes the forecast domain's ClickHouse tables. It is safe for concurrent use.
