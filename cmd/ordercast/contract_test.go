@@ -119,13 +119,18 @@ func (c contractTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // checkExchange validates one exchange with the API. It returns the operation (METHOD /path of the
 // document), "(no operation)" for an API path the document does not have, and "" outside the API.
 func checkExchange(req *http.Request, reqBody []byte, res *http.Response, resBody []byte) (op string, err error) {
-	path, ok := strings.CutPrefix(req.URL.Path, apiPrefix)
-	if !ok || !strings.HasPrefix(path, "/") {
-		return "", nil // /healthz, /readyz, /metrics: outside the document
-	}
 	doc, err := contract()
 	if err != nil {
 		return noOperation, err
+	}
+	path, ok := strings.CutPrefix(req.URL.Path, apiPrefix)
+	if !ok || !strings.HasPrefix(path, "/") {
+		// /healthz, /readyz, /metrics: outside the document, but an error there is a Problem too
+		// (/readyz's 503 names the stores).
+		if res.StatusCode >= 400 {
+			return "", checkProblem(doc, res, resBody)
+		}
+		return "", nil
 	}
 	router, err := contractRouter()
 	if err != nil {
@@ -288,6 +293,10 @@ func TestContractCatchesDrift(t *testing.T) {
 		{"conforming problem", "GET", "/api/v1/me", "tok", false, 401, "application/problem+json",
 			problem(`,"detail":"expired","errors":[{"field":"f","detail":"d"}]`), ""},
 		{"outside the API", "GET", "/healthz", "", false, 200, "application/json", `{"status":"alive"}`, ""},
+		{"readiness problem", "GET", "/readyz", "", false, 503, "application/problem+json",
+			`{"type":"/problems/unavailable","title":"Service Unavailable","status":503,"stores":{"clickhouse":"unavailable","postgresql":"ok"}}`, ""},
+		{"readiness problem with an extra field", "GET", "/readyz", "", false, 503, "application/problem+json",
+			`{"type":"/problems/unavailable","title":"Service Unavailable","status":503,"store":"clickhouse"}`, `"store" is unsupported`},
 		{"undocumented status", "GET", "/api/v1/me", "tok", false, 418, "application/problem+json", problem(""), "status is not supported"},
 		{"missing required field", "GET", "/api/v1/me", "tok", false, 200, "application/json", `{"outlet":null}`, `property "user" is missing`},
 		{"extra field in a closed shape", "GET", "/api/v1/me", "tok", false, 200, "application/json",
