@@ -29,14 +29,17 @@ func TestAllocateThenOrder(t *testing.T) {
 		name, body string
 		want       int
 		field      string
+		badRequest bool // outside openapi.json on purpose
 	}{
-		{"unknown mode", fmt.Sprintf(`{"brand":%q,"supply":30,"mode":"lottery","dry_run":true}`, brand), 422, "mode"},
-		{"no supply", fmt.Sprintf(`{"brand":%q,"dry_run":true}`, brand), 422, "supply"},
-		{"negative supply", fmt.Sprintf(`{"brand":%q,"supply":-3,"dry_run":true}`, brand), 422, "supply"},
-		{"coverage above 1", fmt.Sprintf(`{"brand":%q,"supply":3,"min_coverage":2,"dry_run":true}`, brand), 422, "options.min_coverage"},
-		{"unknown selected outlet", fmt.Sprintf(`{"brand":%q,"supply":3,"mode":"selected","selected":["NOPE"],"dry_run":true}`, brand), 422, "selected"},
+		{"unknown mode", fmt.Sprintf(`{"brand":%q,"supply":30,"mode":"lottery","dry_run":true}`, brand), 422, "mode", true},
+		{"no supply", fmt.Sprintf(`{"brand":%q,"dry_run":true}`, brand), 422, "supply", true},
+		{"negative supply", fmt.Sprintf(`{"brand":%q,"supply":-3,"dry_run":true}`, brand), 422, "supply", true},
+		{"coverage above 1", fmt.Sprintf(`{"brand":%q,"supply":3,"min_coverage":2,"dry_run":true}`, brand), 422, "options.min_coverage", true},
+		{"unknown selected outlet", fmt.Sprintf(`{"brand":%q,"supply":3,"mode":"selected","selected":["NOPE"],"dry_run":true}`, brand), 422, "selected", false},
 	} {
-		code, _, raw, _ := planner.post(path, "bad-"+strings.ReplaceAll(tt.name, " ", "-"), tt.body)
+		c := planner
+		c.invalid = tt.badRequest
+		code, _, raw, _ := c.post(path, "bad-"+strings.ReplaceAll(tt.name, " ", "-"), tt.body)
 		if code != tt.want || !strings.Contains(raw, `"field":"`+tt.field+`"`) {
 			t.Errorf("%s: POST allocations = %d %s; want %d on %s", tt.name, code, raw, tt.want, tt.field)
 		}

@@ -8,16 +8,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 )
 
 // apiClient calls the JSON API of a running server.
 type apiClient struct {
-	t     testing.TB
-	base  string
-	token string
+	t       testing.TB
+	base    string
+	token   string
+	invalid bool // requests deliberately outside openapi.json (see badRequest)
+}
+
+// badRequest returns a copy of a whose requests break the contract on purpose, to test how the server
+// refuses them: their responses are validated against openapi.json, the requests are not.
+func (a apiClient) badRequest() apiClient {
+	a.invalid = true
+	return a
 }
 
 func (a apiClient) do(method, path, body string) (int, map[string]any, string) {
@@ -47,7 +54,10 @@ func (a apiClient) doWith(method, path, body string, header map[string]string) (
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+	if a.invalid {
+		req = deliberatelyInvalid(req)
+	}
+	res, err := contractClient(a.t).Do(req) // validates the exchange against openapi.json
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -107,22 +117,23 @@ func TestAPISessions(t *testing.T) {
 		name, method, path, token, body string
 		wantStatus                      int
 		wantType, wantField             string
+		badRequest                      bool // outside openapi.json on purpose
 	}{
-		{"wrong password", "POST", "/api/v1/sessions", "", `{"username":"retailer1","password":"nope-nope"}`, 401, "/problems/invalid-credentials", ""},
-		{"unknown user", "POST", "/api/v1/sessions", "", `{"username":"ghost","password":"nope-nope"}`, 401, "/problems/invalid-credentials", ""},
-		{"missing password", "POST", "/api/v1/sessions", "", `{"username":"retailer1"}`, 422, "/problems/invalid-fields", "password"},
-		{"protected field", "POST", "/api/v1/sessions", "", `{"username":"retailer1","password":"x","role":"admin"}`, 422, "/problems/invalid-fields", "role"},
-		{"malformed JSON", "POST", "/api/v1/sessions", "", `{"username":`, 400, "/problems/invalid-request", ""},
-		{"wrong type", "POST", "/api/v1/sessions", "", `{"username":7,"password":"x"}`, 422, "/problems/invalid-fields", "username"},
-		{"body too large", "POST", "/api/v1/sessions", "", `{"username":"` + strings.Repeat("x", 4000) + `"}`, 413, "/problems/body-too-large", ""},
-		{"no token", "GET", "/api/v1/me", "", "", 401, "/problems/unauthenticated", ""},
-		{"malformed token", "GET", "/api/v1/me", "not-a-token", "", 401, "/problems/unauthenticated", ""},
-		{"unknown token", "GET", "/api/v1/me", "oc_" + strings.Repeat("A", 43), "", 401, "/problems/unauthenticated", ""},
-		{"unknown API route", "GET", "/api/v1/nothing-here", retailer.token, "", 404, "/problems/not-found", ""},
+		{"wrong password", "POST", "/api/v1/sessions", "", `{"username":"retailer1","password":"nope-nope"}`, 401, "/problems/invalid-credentials", "", false},
+		{"unknown user", "POST", "/api/v1/sessions", "", `{"username":"ghost","password":"nope-nope"}`, 401, "/problems/invalid-credentials", "", false},
+		{"missing password", "POST", "/api/v1/sessions", "", `{"username":"retailer1"}`, 422, "/problems/invalid-fields", "password", true},
+		{"protected field", "POST", "/api/v1/sessions", "", `{"username":"retailer1","password":"x","role":"admin"}`, 422, "/problems/invalid-fields", "role", true},
+		{"malformed JSON", "POST", "/api/v1/sessions", "", `{"username":`, 400, "/problems/invalid-request", "", true},
+		{"wrong type", "POST", "/api/v1/sessions", "", `{"username":7,"password":"x"}`, 422, "/problems/invalid-fields", "username", true},
+		{"body too large", "POST", "/api/v1/sessions", "", `{"username":"` + strings.Repeat("x", 4000) + `"}`, 413, "/problems/body-too-large", "", true},
+		{"no token", "GET", "/api/v1/me", "", "", 401, "/problems/unauthenticated", "", true},
+		{"malformed token", "GET", "/api/v1/me", "not-a-token", "", 401, "/problems/unauthenticated", "", false},
+		{"unknown token", "GET", "/api/v1/me", "oc_" + strings.Repeat("A", 43), "", 401, "/problems/unauthenticated", "", false},
+		{"unknown API route", "GET", "/api/v1/nothing-here", retailer.token, "", 404, "/problems/not-found", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := apiClient{t: t, base: s.url, token: tt.token}
+			c := apiClient{t: t, base: s.url, token: tt.token, invalid: tt.badRequest}
 			code, m, raw := c.do(tt.method, tt.path, tt.body)
 			if code != tt.wantStatus || m["type"] != tt.wantType {
 				t.Fatalf("%s %s = %d %s; want %d %s", tt.method, tt.path, code, raw, tt.wantStatus, tt.wantType)

@@ -35,7 +35,7 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 	}
 
 	scan := func(batch string) string {
-		return scanBody(t, batch, []scanRowJSON{{Brand: brand, Kind: "sale", At: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), Qty: 1}})
+		return scanBody(t, batch, []scanRowJSON{{Brand: brand, Kind: "sellout", At: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), Qty: 1}})
 	}
 	type route struct {
 		method, path, body string

@@ -45,9 +45,9 @@ func TestOrderCycleEndToEnd(t *testing.T) {
 	}{
 		{"a retailer may not publish", r1, supply, http.StatusForbidden, ""},
 		{"a manager may not publish", m1, supply, http.StatusForbidden, ""},
-		{"negative limit", planner, strings.Replace(supply, `"cartons":2`, `"cartons":-2`, 1), http.StatusUnprocessableEntity, "limits[0].cartons"},
+		{"negative limit", planner.badRequest(), strings.Replace(supply, `"cartons":2`, `"cartons":-2`, 1), http.StatusUnprocessableEntity, "limits[0].cartons"},
 		{"unknown outlet", planner, strings.Replace(supply, licence, "NO-SUCH-LICENCE", 1), http.StatusUnprocessableEntity, "limits"},
-		{"protected field", planner, strings.Replace(supply, `"cartons":2`, `"cartons":2,"used_cartons":0`, 1), http.StatusUnprocessableEntity, ""},
+		{"protected field", planner.badRequest(), strings.Replace(supply, `"cartons":2`, `"cartons":2,"used_cartons":0`, 1), http.StatusUnprocessableEntity, ""},
 		{"published", planner, supply, http.StatusOK, ""},
 	} {
 		code, _, raw, _ := tt.c.doWith("PUT", "/api/v1/cycles/"+week+"/supply", tt.body, nil)

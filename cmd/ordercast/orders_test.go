@@ -57,7 +57,7 @@ func TestAPIOrders(t *testing.T) {
 	}
 
 	body := fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":5}]}`, brand)
-	if code, m, raw, _ := r1.post(base+"/orders", "", body); code != http.StatusBadRequest || m["type"] != "/problems/idempotency-key-required" {
+	if code, m, raw, _ := r1.badRequest().post(base+"/orders", "", body); code != http.StatusBadRequest || m["type"] != "/problems/idempotency-key-required" {
 		t.Errorf("POST without Idempotency-Key = %d %s; want 400", code, raw)
 	}
 	code, order, raw, _ := r1.post(base+"/orders", "k-1", body)
@@ -80,13 +80,13 @@ func TestAPIOrders(t *testing.T) {
 		strings.Contains(raw, "ordering:") || !strings.Contains(raw, fmt.Sprintf(`{"field":"lines[0].quantity","detail":"%s: 5 requested, 2 left"}`, brand)) {
 		t.Errorf("all-or-nothing above the limit = %d %s; want 409 limit-exceeded, a detail for people and the line over its limit in errors", code, raw)
 	}
-	if code, _, raw, _ := r1.post(base+"/orders", "k-3", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":1}],"status":"paid","outlet_id":1}`, brand)); code != http.StatusUnprocessableEntity {
+	if code, _, raw, _ := r1.badRequest().post(base+"/orders", "k-3", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":1}],"status":"paid","outlet_id":1}`, brand)); code != http.StatusUnprocessableEntity {
 		t.Errorf("order setting protected fields = %d %s; want 422", code, raw)
 	}
 	if code, _, raw, _ := r1.post(base+"/orders", "k-4", `{"lines":[{"brand":"NO-SUCH-BRAND","quantity":1}]}`); code != http.StatusUnprocessableEntity {
 		t.Errorf("order of an unknown brand = %d %s; want 422", code, raw)
 	}
-	if code, m, raw, _ := r1.post(base+"/orders", "k-5", `{"lines":[]}`); code != http.StatusUnprocessableEntity || !strings.Contains(raw, `"field":"lines"`) {
+	if code, m, raw, _ := r1.badRequest().post(base+"/orders", "k-5", `{"lines":[]}`); code != http.StatusUnprocessableEntity || !strings.Contains(raw, `"field":"lines"`) {
 		t.Errorf("order without lines = %d %v; want 422 naming lines", code, m)
 	}
 
@@ -125,7 +125,7 @@ func TestAPIOrders(t *testing.T) {
 	if code != http.StatusOK || len(page["orders"].([]any)) != 1 {
 		t.Errorf("GET orders?limit=1 = %d %s; want one order", code, raw)
 	}
-	if code, _, _ := r1.do("GET", base+"/orders?limit=1000", ""); code != http.StatusUnprocessableEntity {
+	if code, _, _ := r1.badRequest().do("GET", base+"/orders?limit=1000", ""); code != http.StatusUnprocessableEntity {
 		t.Errorf("GET orders?limit=1000 = %d; want 422 (page size capped)", code)
 	}
 	code, cancelled, raw := r1.do("DELETE", base+"/orders/"+orderID, "")

@@ -85,8 +85,7 @@ func startServe(t testing.TB, args ...string) *served {
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	client := &http.Client{Timeout: 20 * time.Second}
-	res, err := client.Get(url)
+	res, err := contractClient(t).Get(url) // validates exchanges with the API against openapi.json
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

@@ -90,8 +90,8 @@ func TestAPIScores(t *testing.T) {
 	}{
 		{m1, "/api/v1/scores?month=2026-10&level=company", http.StatusForbidden},
 		{r1, "/api/v1/scores?month=2026-10", http.StatusForbidden},
-		{planner, "/api/v1/scores?month=October", http.StatusUnprocessableEntity},
-		{planner, "/api/v1/scores?month=2026-10&level=galaxy", http.StatusUnprocessableEntity},
+		{planner.badRequest(), "/api/v1/scores?month=October", http.StatusUnprocessableEntity},
+		{planner.badRequest(), "/api/v1/scores?month=2026-10&level=galaxy", http.StatusUnprocessableEntity},
 	} {
 		if code, _, raw := tt.c.do("GET", tt.path, ""); code != tt.want {
 			t.Errorf("GET %s = %d %s; want %d", tt.path, code, raw, tt.want)
