@@ -141,13 +141,12 @@ func (r *Relay) relayOne(ctx context.Context) (int, error) {
 	return len(b.Lines), nil
 }
 
-// Run drains the outbox every interval until ctx is done, reporting the backlog after each pass and
-// logging failures: a pass that fails (ClickHouse down, say) leaves the backlog for the next one.
+// Run drains the outbox at once and then every interval until ctx is done, reporting the backlog
+// after each pass and logging failures: a pass that fails (ClickHouse down, say) leaves the backlog
+// for the next one.
 func (r *Relay) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	failing := false
-	for {
+	pass := func(time.Time) {
 		n, err := r.Drain(ctx)
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -168,12 +167,9 @@ func (r *Relay) Run(ctx context.Context, every time.Duration) {
 			failing = false
 		}
 		r.observeBacklog(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	pass(r.now())
+	Every(ctx, every, r.now, pass)
 }
 
 func (r *Relay) observeBacklog(ctx context.Context) {

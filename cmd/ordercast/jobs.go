@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,20 +8,12 @@ import (
 	"github.com/ordercast/ordercast/ordering"
 )
 
-// windowCloser cuts off order windows (ordering/postgres.Store).
-type windowCloser interface {
-	CloseDueWindows(ctx context.Context, now time.Time) ([]ordering.CutoffReport, error)
-}
-
-// cutoffJob cuts off every order window whose closing time has passed, once a minute. Several serve
-// processes may run it: each window is cut off in a transaction that claims it first, so only once.
-type cutoffJob struct {
-	store   windowCloser
-	log     *slog.Logger
+// cutoffMetrics is the cut-off job's ordering.CutoffObserver on Prometheus.
+type cutoffMetrics struct {
 	settled *prometheus.CounterVec // result
 }
 
-func newCutoffJob(store windowCloser, log *slog.Logger, reg prometheus.Registerer) (*cutoffJob, error) {
+func newCutoffMetrics(reg prometheus.Registerer) (*cutoffMetrics, error) {
 	settled := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ordercast_orders_settled_total",
 		Help: "Orders settled at cut-off, by result: paid by deduction, or failed for an insufficient balance.",
@@ -31,33 +21,12 @@ func newCutoffJob(store windowCloser, log *slog.Logger, reg prometheus.Registere
 	if err := reg.Register(settled); err != nil {
 		return nil, err
 	}
-	return &cutoffJob{store: store, log: log, settled: settled}, nil
+	return &cutoffMetrics{settled: settled}, nil
 }
 
-func (j *cutoffJob) runOnce(ctx context.Context, now time.Time) {
-	reports, err := j.store.CloseDueWindows(ctx, now)
-	for _, r := range reports {
-		j.settled.WithLabelValues("paid").Add(float64(r.Paid))
-		j.settled.WithLabelValues("failed").Add(float64(r.Failed))
-		j.log.Info("order window cut off", "cycle", r.WeekStart.Format(time.DateOnly), "order_day", r.OrderDay.String(),
-			"paid", r.Paid, "failed", r.Failed, "paid_cents", r.PaidCents)
-	}
-	if err != nil && ctx.Err() == nil {
-		j.log.Warn("cut-off failed; the next pass retries", "err", err)
-	}
-}
-
-func (j *cutoffJob) run(ctx context.Context, every time.Duration, now func() time.Time) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		j.runOnce(ctx, now())
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+func (m *cutoffMetrics) Settled(r ordering.CutoffReport) {
+	m.settled.WithLabelValues("paid").Add(float64(r.Paid))
+	m.settled.WithLabelValues("failed").Add(float64(r.Failed))
 }
 
 // relayMetrics is the outbox relay's ordering.RelayObserver on Prometheus.

@@ -19,6 +19,7 @@ import (
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
+	"golang.org/x/sync/errgroup"
 )
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -64,22 +65,21 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	orders := orderingpg.New(pool)
-	cycles := cycleKeeper{store: orders, policy: policy, log: log}
-	if err := cycles.ensure(ctx, time.Now()); err != nil {
+	keeper := &ordering.CycleKeeper{Store: orders, Policy: policy, Log: log}
+	if err := keeper.Ensure(ctx, time.Now()); err != nil {
 		return err
 	}
-	go cycles.run(ctx, time.Hour, time.Now)
-	cutoff, err := newCutoffJob(orders, log, reg)
+	cutoffObserver, err := newCutoffMetrics(reg)
 	if err != nil {
 		return err
 	}
-	go cutoff.run(ctx, time.Minute, time.Now)
 	relayObserver, err := newRelayMetrics(reg)
 	if err != nil {
 		return err
 	}
+	cutoff := &ordering.Cutoff{Store: orders, Observer: cutoffObserver, Log: log}
+	cleanup := &ordering.Cleanup{Store: orders, Log: log}
 	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
-	go relay.Run(ctx, cfg.RelayEvery)
 	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
 	orderingAPI.WithStock(scans)
 	if err := orderingAPI.WithMetrics(reg); err != nil {
@@ -109,7 +109,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "ordercast: serving on http://%s\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "version", version,
 		"postgresql", stores.Address(cfg.PostgresDSN), "clickhouse", stores.Address(cfg.ClickHouseDSN))
-	return serveHTTP(ctx, ln, srv, cfg.ShutdownTimeout, log)
+	// The scheduled jobs and the HTTP server run in one group: when the server stops (a signal, or a
+	// failure that cancels the group), every job is cancelled and joined before the stores close.
+	g, gctx := errgroup.WithContext(ctx)
+	every := func(job func(context.Context, time.Duration, func() time.Time), interval time.Duration) {
+		g.Go(func() error { job(gctx, interval, time.Now); return nil })
+	}
+	every(keeper.Run, time.Hour)
+	every(cleanup.Run, time.Hour)
+	every(cutoff.Run, time.Minute)
+	g.Go(func() error { relay.Run(gctx, cfg.RelayEvery); return nil })
+	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })
+	err = g.Wait()
+	log.Info("scheduled jobs stopped")
+	return err
 }
 
 func joinErr(errs ...error) error {

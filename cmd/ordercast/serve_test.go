@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -179,6 +180,14 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), `"msg":"shut down cleanly"`) {
 		t.Errorf("log lacks the clean shutdown line:\n%s", s.stderr)
+	}
+	// Run has returned, and with it every scheduled job: none may outlive the stores it uses.
+	stacks := make([]byte, 1<<20)
+	stacks = stacks[:runtime.Stack(stacks, true)]
+	for _, job := range []string{"(*CycleKeeper).Run", "(*Cleanup).Run", "(*Cutoff).Run", "(*Relay).Run", "serveHTTP"} {
+		if bytes.Contains(stacks, []byte(job)) {
+			t.Errorf("after serve returned, a goroutine still runs %s:\n%s", job, stacks)
+		}
 	}
 }
 

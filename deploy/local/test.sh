@@ -13,6 +13,7 @@ if [ -n "$unformatted" ]; then
 	echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+deploy/local/lint-openapi.sh
 
 log=$(mktemp)
 set +e
