@@ -88,7 +88,8 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 		public.GET("/openapi.json", serveOpenAPI)
 		authed := public.Group("", d.authenticate)
 		for _, r := range d.api {
-			r.Register(public, authed)
+			scope := problem.Scope(r.Problems())
+			r.Register(public.Group("", scope), authed.Group("", scope))
 		}
 	}
 	return e, nil

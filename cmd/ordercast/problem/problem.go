@@ -11,7 +11,10 @@
 //   - Detail() string: a sentence for the user about this occurrence ("the order is paid", a closed
 //     window's times), which takes the place of the table's general detail.
 //
-// An error no table knows becomes a 500 whose body says nothing of its cause; the cause is logged.
+// The table of the adapter whose route failed is searched first (Scope), then every table: two
+// adapters may answer one sentinel differently (a cycle not found is "no such cycle" to the planner's
+// allocation). An error no table knows becomes a 500 whose body says nothing of its cause; the cause
+// is logged.
 package problem
 
 import (
@@ -114,9 +117,25 @@ func NewRenderer(tables ...Table) *Renderer {
 	return &Renderer{tables: append([]Table{common}, tables...)}
 }
 
+// scopeKey is where Scope keeps the table of the adapter serving the request, in echo's context.
+const scopeKey = "problem.scope"
+
+// Scope is the middleware of an adapter's routes: their errors are looked up in t first.
+func Scope(t Table) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(scopeKey, t)
+			return next(c)
+		}
+	}
+}
+
 // Of returns the body err answers with. known is false when nothing maps err: the body is then a 500
 // without detail, and the caller must log err.
-func (r *Renderer) Of(err error) (b Body, known bool) {
+func (r *Renderer) Of(err error) (b Body, known bool) { return r.of(err, nil) }
+
+// of is Of with the table of the adapter that served the request searched first.
+func (r *Renderer) of(err error, scoped Table) (b Body, known bool) {
 	var he *echo.HTTPError
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -130,7 +149,7 @@ func (r *Renderer) Of(err error) (b Body, known bool) {
 		detail, _ := he.Message.(string)
 		b = New(he.Code, detail)
 	default:
-		m, ok := r.mapping(err)
+		m, ok := r.mapping(err, scoped)
 		if !ok {
 			return New(http.StatusInternalServerError, ""), false
 		}
@@ -154,8 +173,8 @@ func (r *Renderer) Of(err error) (b Body, known bool) {
 	return b, b.Status < 500 || b.Status == http.StatusServiceUnavailable
 }
 
-func (r *Renderer) mapping(err error) (Mapping, bool) {
-	for _, t := range r.tables {
+func (r *Renderer) mapping(err error, scoped Table) (Mapping, bool) {
+	for _, t := range append([]Table{scoped}, r.tables...) {
 		for _, m := range t {
 			if errors.Is(err, m.Err) {
 				return m, true
@@ -179,7 +198,8 @@ func (r *Renderer) Handler(log *slog.Logger) echo.HTTPErrorHandler {
 		if errors.Is(err, echo.ErrNotFound) || errors.Is(err, echo.ErrMethodNotAllowed) {
 			c.Set("unmatched", true)
 		}
-		b, known := r.Of(err)
+		scoped, _ := c.Get(scopeKey).(Table)
+		b, known := r.of(err, scoped)
 		if !known {
 			log.Error("request failed", "route", c.Path(), "method", req.Method, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))

@@ -118,3 +118,22 @@ func TestHandlerWritesProblemAndLogsFailures(t *testing.T) {
 		t.Errorf("log has a 404 as a failure:\n%s", logs.String())
 	}
 }
+
+// The table of the adapter whose route failed is searched before the others.
+func TestScopedTableWins(t *testing.T) {
+	other := Table{{Err: errGone, Status: http.StatusNotFound, Type: "no-such-cycle", Detail: "no such cycle"}}
+	e := echo.New()
+	e.HTTPErrorHandler = NewRenderer(table, other).Handler(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+	fail := func(echo.Context) error { return errGone }
+	e.GET("/first", fail, Scope(table))
+	e.GET("/second", fail, Scope(other))
+	e.GET("/unscoped", fail)
+	for path, want := range map[string]string{"/first": "/problems/gone-away", "/second": "/problems/no-such-cycle", "/unscoped": "/problems/gone-away"} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		var b Body
+		if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.Type != want {
+			t.Errorf("GET %s = %s; want type %s", path, rec.Body, want)
+		}
+	}
+}
