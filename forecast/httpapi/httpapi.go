@@ -182,12 +182,12 @@ func PlanViewOf(plan *allocation.Plan, published bool, n int) PlanView {
 	v := PlanView{ID: plan.ID, Cycle: plan.Request.Week.Format(time.DateOnly), Brand: r.Brand, Mode: string(r.Mode),
 		Dimension: string(r.Dimension), Published: published, ForecastRun: plan.ForecastRun, Warnings: plan.Warnings,
 		LimitsTotal: len(r.Limits), Limits: []LimitView{}}
-	v.Summary.Grades, v.Summary.Areas = []GradeView{}, []AreaView{}
 	if v.Warnings == nil {
 		v.Warnings = []string{}
 	}
 	v.Summary = SummaryView{Supply: s.Supply, Allocated: s.Allocated, Unallocated: s.Unallocated, Eligible: s.Eligible,
-		Covered: s.Covered, Coverage: s.Coverage, Demand: s.Demand, FillRate: s.FillRate, Gini: s.Gini}
+		Covered: s.Covered, Coverage: s.Coverage, Demand: s.Demand, FillRate: s.FillRate, Gini: s.Gini,
+		Grades: []GradeView{}, Areas: []AreaView{}}
 	for _, g := range s.Grades {
 		v.Summary.Grades = append(v.Summary.Grades, GradeView(g))
 	}
