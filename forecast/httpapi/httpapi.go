@@ -96,13 +96,14 @@ func (h *Handler) allocate(c echo.Context) error {
 	if req.Mode == "" {
 		req.Mode = string(allocation.ByGrade)
 	}
+	req.Brand = strings.TrimSpace(req.Brand)
 	if req.Brand == "" && req.Mode != string(allocation.ByPriceBand) {
 		fields["brand"] = "required"
 	}
 	if len(fields) > 0 {
 		return problem.Invalid(fields)
 	}
-	plan, err := h.allocator.Plan(c.Request().Context(), allocation.Request{Week: week, Brand: strings.TrimSpace(req.Brand),
+	plan, err := h.allocator.Plan(c.Request().Context(), allocation.Request{Week: week, Brand: req.Brand,
 		PriceClass: req.PriceClass, Supply: *req.Supply, Mode: allocation.Mode(req.Mode), Dimension: allocation.Dimension(req.Dimension),
 		Cap: req.Cap, Selected: req.Selected,
 		Options: allocation.Options{MinCoverage: req.MinCoverage, BenchmarkFirst: req.BenchmarkFirst}})

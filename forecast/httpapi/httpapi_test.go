@@ -132,6 +132,8 @@ func TestAllocateRefusals(t *testing.T) {
 			status: 422, typ: "/problems/invalid-fields", fields: []string{"supply"}},
 		{name: "brand missing", who: planner, target: allocations, body: `{"supply":11}`,
 			status: 422, typ: "/problems/invalid-fields", fields: []string{"brand"}},
+		{name: "brand blank", who: planner, target: allocations, body: `{"supply":11,"brand":"  "}`,
+			status: 422, typ: "/problems/invalid-fields", fields: []string{"brand"}},
 		{name: "brand missing in demand mode", who: planner, target: allocations, body: `{"supply":11,"mode":"demand"}`,
 			status: 422, typ: "/problems/invalid-fields", fields: []string{"brand"}},
 		{name: "every field at once, sorted", who: planner, target: "/api/v1/cycles/2026-03-04/allocations?limits=-5",
