@@ -70,5 +70,19 @@ func usageError(e env, fs *flag.FlagSet, errs ...error) error {
 	return ErrUsage
 }
 
+// hint returns err with a message of its own that says what to do about it: errors.Is and errors.As
+// still see err, the person reads only the message.
+func hint(err error, format string, args ...any) error {
+	return hinted{msg: fmt.Sprintf(format, args...), err: err}
+}
+
+type hinted struct {
+	msg string
+	err error
+}
+
+func (h hinted) Error() string { return h.msg }
+func (h hinted) Unwrap() error { return h.err }
+
 // joinErr joins the errors that are not nil, for problems to split again.
 func joinErr(errs ...error) error { return errors.Join(errs...) }
