@@ -34,7 +34,7 @@ func (strictBinder) Bind(v any, c echo.Context) error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return invalidBody(typeErr.Field, "want a "+typeErr.Type.String(), err)
+		return invalidBody(typeErr.Field, "want "+jsonKind(typeErr.Type), err)
 	}
 	if errors.Is(err, io.EOF) {
 		err = errors.New("empty body: want a JSON object")

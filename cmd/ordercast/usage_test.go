@@ -4,11 +4,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/forecast/allocation"
@@ -157,5 +162,35 @@ func TestUserAddUnknownOutlet(t *testing.T) {
 	want := `ordercast user add: -outlet: "999": no such outlet` + "\n"
 	if _, stderr, err := run(args...); err != ErrUsage || stderr != want {
 		t.Errorf("Run(%q) = %v %q; want ErrUsage and %q", args, err, stderr, want)
+	}
+}
+
+func TestJSONKind(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{0, "an integer"}, {int64(0), "an integer"}, {uint8(0), "an integer"}, {0.5, "a number"}, {"", "a string"},
+		{true, "true or false"}, {[]string{}, "a list"}, {map[string]int{}, "an object"}, {struct{}{}, "an object"},
+		{new(int), "an integer"},
+	}
+	for _, tt := range tests {
+		if got := jsonKind(reflect.TypeOf(tt.v)); got != tt.want {
+			t.Errorf("jsonKind(%T) = %q; want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// A request body with a value of the wrong type says what it wants in words.
+func TestStrictBinderTypeError(t *testing.T) {
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"supply":"many"}`))
+	c := echo.New().NewContext(req, httptest.NewRecorder())
+	var body struct {
+		Supply int `json:"supply"`
+	}
+	err := strictBinder{}.Bind(&body, c)
+	var fields interface{ FieldErrors() map[string]string }
+	if !errors.As(err, &fields) || fields.FieldErrors()["supply"] != "want an integer" {
+		t.Errorf("Bind({\"supply\":\"many\"}) = %v; want the field supply: want an integer", err)
 	}
 }
