@@ -85,9 +85,6 @@ type hinted struct {
 func (h hinted) Error() string { return h.msg }
 func (h hinted) Unwrap() error { return h.err }
 
-// joinErr joins the errors that are not nil, for problems to split again.
-func joinErr(errs ...error) error { return errors.Join(errs...) }
-
 // jsonKind names, for a person, the JSON value a Go type decodes from: "an integer", not "a int".
 func jsonKind(t reflect.Type) string {
 	switch t.Kind() {

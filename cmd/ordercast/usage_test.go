@@ -15,7 +15,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/forecast/allocation"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
@@ -148,20 +147,6 @@ func TestCommandUsageErrors(t *testing.T) {
 				t.Errorf("Run(%q) stderr %q looks like a Go slice or map", tt.args, stderr)
 			}
 		})
-	}
-}
-
-// A user for an outlet that does not exist is a usage error naming -outlet, not a Go map.
-func TestUserAddUnknownOutlet(t *testing.T) {
-	pg := storestest.MigratedPostgresDSN(t)
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("long-enough-password\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"user", "add", "-pg-dsn", pg, "-username", "someone", "-role", "retailer", "-outlet", "999", "-password-file", pw}
-	want := `ordercast user add: -outlet: "999": no such outlet` + "\n"
-	if _, stderr, err := run(args...); err != ErrUsage || stderr != want {
-		t.Errorf("Run(%q) = %v %q; want ErrUsage and %q", args, err, stderr, want)
 	}
 }
 
