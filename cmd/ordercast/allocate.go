@@ -57,9 +57,8 @@ func runAllocate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	req, err := f.request()
-	if err = joinErr(err, f.storeConfig.validate()); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast allocate:", err)
-		return ErrUsage
+	if err := usageError(e, fs, err, f.storeConfig.validate()); err != nil {
+		return err
 	}
 
 	opened, err := f.open(ctx)
@@ -75,14 +74,17 @@ func runAllocate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		var invalid *allocation.ValidationError
 		if errors.As(err, &invalid) {
-			fmt.Fprintln(e.stderr, "ordercast allocate:", err)
-			return ErrUsage
+			return usageError(e, fs, allocationProblem(invalid))
 		}
 		return err
 	}
 	took := time.Since(start)
 	if !f.dryRun {
 		if err := planner.Publish(ctx, plan, 0); err != nil {
+			var invalid *ordering.ValidationError
+			if errors.As(err, &invalid) {
+				return usageError(e, fs, err) // e.g. a brand that does not exist
+			}
 			return err
 		}
 	}
@@ -177,4 +179,22 @@ func printPlan(w io.Writer, p *allocation.Plan, show int) {
 	for _, i := range p.Result.Largest(show) {
 		fmt.Fprintf(w, "%-14s %s\n", p.Result.Limits[i].Outlet, p.Explanations[i])
 	}
+}
+
+// allocationProblem says what is wrong with a request in the terms of allocate's flags:
+// `-mode "x": unknown mode` rather than `allocation: unknown mode: mode = "x"`.
+func allocationProblem(v *allocation.ValidationError) error {
+	flagName := strings.ReplaceAll(strings.TrimPrefix(v.Field, "options."), "_", "-")
+	if flagName == "week" {
+		flagName = "cycle"
+	}
+	s := "-" + flagName
+	if v.Value != "" {
+		s += " " + v.Value
+	}
+	s += ": " + strings.TrimPrefix(v.Err.Error(), "allocation: ")
+	if v.Outlet != "" {
+		s += fmt.Sprintf(" (outlet %q)", v.Outlet)
+	}
+	return errors.New(s)
 }

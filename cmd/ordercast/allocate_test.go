@@ -44,6 +44,16 @@ func TestAllocateThenOrder(t *testing.T) {
 			t.Errorf("%s: POST allocations = %d %s; want %d on %s", tt.name, code, raw, tt.want, tt.field)
 		}
 	}
+	// The command line names its flags in what the planner and the publication refuse, never a Go map.
+	for _, tt := range []struct{ brand, mode, want string }{
+		{brand, "lottery", `ordercast allocate: -mode "lottery": unknown mode` + "\n"},
+		{"NOPE", "grade", `ordercast allocate: -brand: "NOPE": no such brand` + "\n"},
+	} {
+		args := []string{"allocate", "-pg-dsn", pg, "-ch-dsn", ch, "-cycle", week, "-brand", tt.brand, "-supply", "5", "-mode", tt.mode}
+		if _, stderr, err := run(args...); err != ErrUsage || stderr != tt.want {
+			t.Errorf("Run(%q) = %v %q; want ErrUsage and %q", args, err, stderr, tt.want)
+		}
+	}
 	if code, _, raw, _ := r1.post(path, "r1", fmt.Sprintf(`{"brand":%q,"supply":30}`, brand)); code != http.StatusForbidden {
 		t.Errorf("a retailer allocating = %d %s; want 403", code, raw)
 	}

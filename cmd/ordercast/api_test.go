@@ -234,9 +234,9 @@ func TestUserCommand(t *testing.T) {
 		!strings.Contains(err.Error(), "username taken") {
 		t.Errorf("user add of a taken name (other case) = %v; want username taken", err)
 	}
-	if _, _, err := run("user", "add", "-pg-dsn", pg, "-username", "shop", "-role", "retailer", "-outlet", "NOPE", "-password-file", pw("first password")); err == nil ||
-		!strings.Contains(err.Error(), "no such outlet") {
-		t.Errorf("user add with an unknown outlet = %v; want no such outlet", err)
+	if _, stderr, err := run("user", "add", "-pg-dsn", pg, "-username", "shop", "-role", "retailer", "-outlet", "NOPE", "-password-file", pw("first password")); err != ErrUsage ||
+		stderr != `ordercast user add: -outlet: "NOPE": no such outlet`+"\n" {
+		t.Errorf("user add with an unknown outlet = %v %q; want a usage error: -outlet: \"NOPE\": no such outlet", err, stderr)
 	}
 	anon := apiClient{t: t, base: s.url}
 	c := anon.login("ops", "first password")

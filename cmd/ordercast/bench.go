@@ -388,9 +388,8 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 	if *duration < 0 || *count < 0 || *lines < 1 || *maxInFlight < 1 {
 		errs = append(errs, errors.New("-duration, -count, -lines and -max-in-flight: must be positive"))
 	}
-	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast bench orders:", err)
-		return ErrUsage
+	if err := usageError(e, fs, errs...); err != nil {
+		return err
 	}
 	n := *count
 	if n == 0 {
@@ -603,9 +602,8 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 	if *batches < 1 || *clients < 1 || *rounds < 1 {
 		errs = append(errs, errors.New("-batches, -clients and -rounds: must be positive"))
 	}
-	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast bench scans:", err)
-		return ErrUsage
+	if err := usageError(e, fs, errs...); err != nil {
+		return err
 	}
 	hc := benchClient(*clients, cfg.Timeout)
 	defer hc.CloseIdleConnections()

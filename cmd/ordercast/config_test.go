@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -54,7 +55,7 @@ func TestServeConfig(t *testing.T) {
 			envErr := cfg.register(fs, getenvFrom(tt.env))
 			err := fs.Parse(tt.args)
 			if err == nil {
-				err = joinErr(envErr, cfg.validate())
+				err = errors.Join(envErr, cfg.validate())
 			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -99,9 +99,8 @@ func runCycleClose(ctx context.Context, e env, args []string) error {
 	if err == nil && *early && week.IsZero() {
 		err = fmt.Errorf("-early needs -week and -day")
 	}
-	if err = joinErr(err, cfg.validate()); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast cycle close:", err)
-		return ErrUsage
+	if err := usageError(e, fs, err, cfg.validate()); err != nil {
+		return err
 	}
 	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
 	if err != nil {
@@ -156,9 +155,8 @@ func runCycleDeliver(ctx context.Context, e env, args []string) error {
 	if err == nil && week.IsZero() {
 		err = fmt.Errorf("-week is required")
 	}
-	if err = joinErr(err, cfg.validate()); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast cycle deliver:", err)
-		return ErrUsage
+	if err := usageError(e, fs, err, cfg.validate()); err != nil {
+		return err
 	}
 	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
 	if err != nil {
@@ -184,9 +182,8 @@ func runCycleRelay(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast cycle relay:", err)
-		return ErrUsage
+	if err := usageError(e, fs, cfg.validate()); err != nil {
+		return err
 	}
 	opened, err := cfg.open(ctx)
 	if err != nil {

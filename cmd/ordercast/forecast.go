@@ -170,9 +170,8 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 	if cfg.Horizon < 1 || cfg.Horizon > forecast.MaxRunAhead {
 		errs = append(errs, fmt.Errorf("-horizon %d: want 1 to %d", cfg.Horizon, forecast.MaxRunAhead))
 	}
-	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast forecast run:", err)
-		return ErrUsage
+	if err := usageError(e, fs, errs...); err != nil {
+		return err
 	}
 	store, done, err := cfg.start(ctx)
 	if err != nil {
@@ -326,9 +325,8 @@ func runForecastCalendar(ctx context.Context, e env, args []string) error {
 		errs = append(errs, fmt.Errorf("-from %d -to %d: want %d ≤ from ≤ to ≤ %d", *from, *to,
 			synth.FirstLunarYear, synth.LastLunarYear))
 	}
-	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast forecast calendar:", err)
-		return ErrUsage
+	if err := usageError(e, fs, errs...); err != nil {
+		return err
 	}
 	conn, err := openHistory(ctx, dsn)
 	if err != nil {
@@ -398,9 +396,8 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	if _, ok := backtestAgainst[cfg.Against]; !ok {
 		errs = append(errs, fmt.Errorf("-against %q: want sales or demand", cfg.Against))
 	}
-	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast forecast backtest:", err)
-		return ErrUsage
+	if err := usageError(e, fs, errs...); err != nil {
+		return err
 	}
 	store, done, err := cfg.start(ctx)
 	if err != nil {

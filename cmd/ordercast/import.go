@@ -115,9 +115,8 @@ func runImportHistory(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast import history:", err)
-		return ErrUsage
+	if err := usageError(e, fs, cfg.validate()); err != nil {
+		return err
 	}
 	comma, _ := cfg.comma()
 	period, _ := historycsv.ParsePeriod(cfg.Period)

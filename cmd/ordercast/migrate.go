@@ -17,9 +17,8 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast migrate:", err)
-		return ErrUsage
+	if err := usageError(e, fs, cfg.validate()); err != nil {
+		return err
 	}
 	reports, err := migrate(ctx, cfg)
 	for _, r := range reports {

@@ -61,9 +61,8 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if strings.TrimSpace(cfg.Dataset) == "" {
 		errs = append(errs, errors.New("-dataset: empty"))
 	}
-	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast score:", err)
-		return ErrUsage
+	if err := usageError(e, fs, errs...); err != nil {
+		return err
 	}
 	conn, err := openHistory(ctx, cfg.ClickHouseDSN)
 	if err != nil {
@@ -74,6 +73,15 @@ func runScore(ctx context.Context, e env, args []string) error {
 	scorer := forecast.Scorer{Source: store, Outlets: store, Scores: store, Progress: barProgress{e.stderr}}
 	rep, err := scorer.Score(ctx, forecast.ScoreRequest{Month: month, Dataset: cfg.Dataset, Against: against,
 		Now: time.Now().UTC()})
+	if errors.Is(err, forecast.ErrNoRun) {
+		dataset := ""
+		if cfg.Dataset != forecast.LiveDataset {
+			dataset = " -dataset " + cfg.Dataset
+		}
+		return hint(err, "score: no forecast run of dataset %s covers all of %s; make one first with "+
+			"`ordercast forecast run%s -as-of %s -horizon 6`", cfg.Dataset, month.Format("2006-01"), dataset,
+			month.Format(time.DateOnly))
+	}
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}

@@ -48,8 +48,8 @@ func TestScoreEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	ch := seedSmallRegion(t)
 	if _, stderr, err := runCmd(t, "score", "--month", "2026-10", "--ch-dsn", ch); !errors.Is(err, forecast.ErrNoRun) ||
-		!strings.Contains(err.Error(), "covering 2026-10") {
-		t.Errorf("score before any run = %v (%s); want %v for 2026-10", err, stderr, forecast.ErrNoRun)
+		!strings.Contains(err.Error(), "covers all of 2026-10") || !strings.Contains(err.Error(), "`ordercast forecast run -as-of 2026-10-01 -horizon 6`") {
+		t.Errorf("score before any run = %v (%s); want %v for 2026-10, saying which forecast run to make first", err, stderr, forecast.ErrNoRun)
 	}
 	if _, stderr, err := runCmd(t, "forecast", "run", "--ch-dsn", ch, "--as-of", "2026-09-28", "--horizon", "6"); err != nil {
 		t.Fatalf("forecast run: %v (%s)", err, stderr)

@@ -85,9 +85,8 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	now, err := cfg.validate(time.Now())
-	if err != nil {
-		fmt.Fprintln(e.stderr, "ordercast seed:", err)
-		return ErrUsage
+	if err := usageError(e, fs, err); err != nil {
+		return err
 	}
 	res, err := seed(ctx, cfg, now, e.stderr)
 	if errors.Is(err, errRegionExists) && cfg.IfEmpty {

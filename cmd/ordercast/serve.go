@@ -31,9 +31,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
-	if err := joinErr(envErr, cfg.validate()); err != nil {
-		fmt.Fprintln(e.stderr, "ordercast serve:", err)
-		return ErrUsage
+	if err := usageError(e, fs, envErr, cfg.validate()); err != nil {
+		return err
 	}
 	log := cfg.logger(e)
 
@@ -123,17 +122,4 @@ func runServe(ctx context.Context, e env, args []string) error {
 	err = g.Wait()
 	log.Info("scheduled jobs stopped")
 	return err
-}
-
-func joinErr(errs ...error) error {
-	var out []error
-	for _, err := range errs {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%v", out)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -57,14 +58,15 @@ func runUser(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, userSummary, args[1:]); err != nil {
 		return err
 	}
-	if u.Username == "" || (verb != "disable" && passwordFile == "") {
-		fmt.Fprintf(e.stderr, "ordercast user %s: -username%s required\n", verb,
-			map[bool]string{true: "", false: " and -password-file are"}[verb == "disable"])
-		return ErrUsage
+	var missing []error
+	if u.Username == "" {
+		missing = append(missing, errors.New("-username is required"))
 	}
-	if err := cfg.validate(); err != nil {
-		fmt.Fprintf(e.stderr, "ordercast user %s: %v\n", verb, err)
-		return ErrUsage
+	if verb != "disable" && passwordFile == "" {
+		missing = append(missing, errors.New("-password-file is required"))
+	}
+	if err := usageError(e, fs, errors.Join(missing...), cfg.validate()); err != nil {
+		return err
 	}
 	if verb != "disable" {
 		pw, err := readPassword(passwordFile)
@@ -74,6 +76,11 @@ func runUser(ctx context.Context, e env, args []string) error {
 		u.Password = pw
 	}
 	u.Role = retailer.Role(role)
+	if verb == "add" {
+		if err := usageError(e, fs, u.Validate()); err != nil {
+			return err
+		}
+	}
 
 	pool, err := stores.OpenPostgres(ctx, cfg.PostgresDSN)
 	if err != nil {
@@ -83,14 +90,15 @@ func runUser(ctx context.Context, e env, args []string) error {
 	users := retailerpg.New(pool)
 	switch verb {
 	case "add":
-		if err := u.Validate(); err != nil {
-			return err
-		}
 		hash, err := retailer.HashPassword(u.Password)
 		if err != nil {
 			return err
 		}
 		p, err := users.AddUser(ctx, u, hash)
+		var invalid *retailer.ValidationError
+		if errors.As(err, &invalid) {
+			return usageError(e, fs, err) // an outlet, manager or manufacturer that does not exist
+		}
 		if err != nil {
 			return err
 		}
