@@ -172,7 +172,7 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	if strings.Contains(metrics, "12345") {
+	if strings.Contains(metrics, "route/12345") {
 		t.Error("/metrics has a raw path in a label; want route templates only")
 	}
 	if err := s.stop(); err != nil {
