@@ -95,6 +95,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	ReadyTimeout    time.Duration
 	MaxBody         int64
+	BodyTimeout     time.Duration // a request body must arrive within this time of its headers
 	WindowCloseHour int    // order windows close at this hour on the evening before the order day
 	TimeZone        string // the region's time zone, for order windows
 	RelayEvery      time.Duration
@@ -118,6 +119,10 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	errs = append(errs, err)
 	fs.Int64Var(&c.MaxBody, "max-body", maxBody,
 		"largest request body in bytes; larger ones get 413 (env ORDERCAST_MAX_BODY_BYTES)")
+	bodyTimeout, err := envDuration(getenv, "ORDERCAST_BODY_TIMEOUT", 30*time.Second)
+	errs = append(errs, err)
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", bodyTimeout,
+		"how long a request body may take to arrive after its headers; a slower one gets 408 (env ORDERCAST_BODY_TIMEOUT)")
 	closeHour, err := envInt(getenv, "ORDERCAST_WINDOW_CLOSE_HOUR", 18)
 	errs = append(errs, err)
 	fs.IntVar(&c.WindowCloseHour, "window-close-hour", int(closeHour),
@@ -144,6 +149,9 @@ func (c serveConfig) validate() error {
 	}
 	if c.MaxBody <= 0 {
 		errs = append(errs, errors.New("-max-body: must be positive"))
+	}
+	if c.BodyTimeout <= 0 {
+		errs = append(errs, errors.New("-body-timeout: must be positive"))
 	}
 	if c.RelayEvery <= 0 {
 		errs = append(errs, errors.New("-relay-interval: must be positive"))

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,4 +81,28 @@ func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A client that sends its headers and then trickles its body is cut off after -body-timeout with 408,
+// instead of holding a connection and a handler for as long as it likes.
+func TestAPISlowBodyIsCutOff(t *testing.T) {
+	s, _ := seededServer(t, "-body-timeout", "1s")
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(s.url, "http://"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second)) //nolint:errcheck // bounds the test; a failure shows below
+	body := `{"username":"retailer1","password":"` + demoPassword + `"}`
+	fmt.Fprintf(conn, "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		len(body), body[:10])
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(raw), `"type":"/problems/body-timeout"`) {
+		t.Errorf("stalled body = %d %s; want 408 body-timeout", res.StatusCode, raw)
+	}
 }

@@ -95,6 +95,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		checks:       []storeCheck{{"postgresql", pool}, {"clickhouse", ch}},
 		readyTimeout: cfg.ReadyTimeout,
 		maxBody:      cfg.MaxBody,
+		bodyTimeout:  cfg.BodyTimeout,
 		authenticate: retailerAPI.Authenticate(),
 		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI},
 	})

@@ -47,6 +47,7 @@ type serverDeps struct {
 	checks       []storeCheck
 	readyTimeout time.Duration
 	maxBody      int64               // request bodies above this many bytes get 413
+	bodyTimeout  time.Duration       // request bodies slower than this get 408
 	authenticate echo.MiddlewareFunc // admits requests with a live session; nil: no API routes
 	api          []apiRoutes
 }
@@ -84,7 +85,7 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	e.GET("/readyz", r.handle)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})))
 	if d.authenticate != nil {
-		public := e.Group("/api/v1", limitBody(d.maxBody))
+		public := e.Group("/api/v1", limitBody(d.maxBody, d.bodyTimeout))
 		public.GET("/openapi.json", serveOpenAPI)
 		authed := public.Group("", d.authenticate)
 		for _, r := range d.api {
@@ -96,14 +97,23 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 }
 
 // limitBody answers 413 to a request whose declared length is over max, and caps the body of the
-// others at max bytes (reading past it fails with *http.MaxBytesError, which handlers turn into 413).
-func limitBody(max int64) echo.MiddlewareFunc {
+// others at max bytes (reading past it fails with *http.MaxBytesError, rendered as 413). The body must
+// arrive within timeout: reading it later fails with os.ErrDeadlineExceeded, rendered as 408, so that a
+// client trickling its body cannot hold a connection and a handler for ever.
+func limitBody(max int64, timeout time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > max {
 				return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
 					fmt.Sprintf("request body over %d bytes", max))
+			}
+			if timeout > 0 {
+				// The deadline belongs to this request: the server sets the next one's afresh.
+				if err := http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Now().Add(timeout)); err != nil &&
+					!errors.Is(err, http.ErrNotSupported) {
+					return err
+				}
 			}
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
 			return next(c)

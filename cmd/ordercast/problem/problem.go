@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 
@@ -85,6 +86,7 @@ var types = map[int]string{
 	http.StatusNotFound:              "not-found",
 	http.StatusMethodNotAllowed:      "method-not-allowed",
 	http.StatusConflict:              "conflict",
+	http.StatusRequestTimeout:        "body-timeout",
 	http.StatusRequestEntityTooLarge: "body-too-large",
 	http.StatusUnprocessableEntity:   "unprocessable",
 	http.StatusTooManyRequests:       "too-many-requests",
@@ -141,6 +143,8 @@ func (r *Renderer) of(err error, scoped Table) (b Body, known bool) {
 	switch {
 	case errors.As(err, &tooLarge):
 		b = New(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", tooLarge.Limit))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		b = New(http.StatusRequestTimeout, "the request body did not arrive in time")
 	case errors.As(err, &he):
 		// echo's own errors (no route, wrong method) and a few raised by the server's middleware.
 		if he.Code >= 500 {
