@@ -2,8 +2,12 @@ package ordering
 
 import "fmt"
 
-// MaxLimits bounds the per-outlet limits one publication carries.
-const MaxLimits = 500_000
+// MaxLimits bounds the per-outlet limits one publication carries, and MaxSupplyCartons a brand's
+// supply in one cycle (ten million cartons is far beyond any region's week).
+const (
+	MaxLimits        = 500_000
+	MaxSupplyCartons = 10_000_000
+)
 
 // ValidateSupply checks a supply plan and per-outlet limits as a planner publishes them: each brand
 // once in the plan, quantities whole and not negative, each outlet and brand once among the limits.
@@ -22,11 +26,11 @@ func ValidateSupply(plan []SupplyLine, limits []OutletLimit) error {
 			fields[key+".brand"] = fmt.Sprintf("%s is also plan[%d]: one line per brand", l.Brand, j)
 		}
 		seen[l.Brand] = i
-		if l.SupplyCartons != nil && *l.SupplyCartons < 0 {
-			fields[key+".supply_cartons"] = "want whole cartons, 0 or more"
+		if l.SupplyCartons != nil && (*l.SupplyCartons < 0 || *l.SupplyCartons > MaxSupplyCartons) {
+			fields[key+".supply_cartons"] = fmt.Sprintf("want 0 to %d whole cartons", MaxSupplyCartons)
 		}
-		if l.PerOutletCap != nil && *l.PerOutletCap < 0 {
-			fields[key+".per_outlet_cap"] = "want whole cartons, 0 or more"
+		if l.PerOutletCap != nil && (*l.PerOutletCap < 0 || *l.PerOutletCap > MaxCartons) {
+			fields[key+".per_outlet_cap"] = fmt.Sprintf("want 0 to %d whole cartons", MaxCartons)
 		}
 	}
 	if len(limits) > MaxLimits {

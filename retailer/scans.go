@@ -18,6 +18,10 @@ const (
 	// MaxScanRows is the most rows one upload may carry.
 	MaxScanRows = 10_000
 
+	// MaxScanPacks is the largest quantity one row may carry, in packs (10,000 cartons): a terminal
+	// that sends more is broken, and such a number would make every stock count look plausible.
+	MaxScanPacks = 100_000
+
 	// FutureTolerance is how far a row's time may run ahead of the moment its upload arrives before it
 	// is rejected as future_time: terminal clocks drift by minutes, not by hours.
 	FutureTolerance = 15 * time.Minute

@@ -96,8 +96,8 @@ type serveConfig struct {
 	ReadyTimeout    time.Duration
 	MaxBody         int64
 	BodyTimeout     time.Duration // a request body must arrive within this time of its headers
-	WindowCloseHour int    // order windows close at this hour on the evening before the order day
-	TimeZone        string // the region's time zone, for order windows
+	WindowCloseHour int           // order windows close at this hour on the evening before the order day
+	TimeZone        string        // the region's time zone, for order windows
 	RelayEvery      time.Duration
 }
 

@@ -15,7 +15,7 @@ import (
 // Answers that were 500s before the API had one error path: each is now the 4xx it should be, with a
 // detail written for people.
 func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
-	s, _ := seededServer(t, "-max-body", "2048")
+	s, pg := seededServer(t, "-max-body", "2048")
 	anon := apiClient{t: t, base: s.url}
 	planner, r1 := anon.login("planner", demoPassword), anon.login("retailer1", demoPassword)
 	_, me, _ := r1.do("GET", "/api/v1/me", "")
@@ -34,6 +34,38 @@ func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
 			`{"brand":"B001","supply":10,"mode":"demand","dry_run":true}`)
 		if code != http.StatusConflict || m["type"] != "/problems/no-forecast" {
 			t.Errorf("allocation by demand before any forecast = %d %s; want 409 no-forecast", code, raw)
+		}
+	})
+	t.Run("bad input that reached the stores", func(t *testing.T) {
+		brand := seededBrands(t, pg, 1)[0]
+		for _, tt := range []struct {
+			name   string
+			c      apiClient
+			method string
+			path   string
+			body   string
+			field  string
+			bad    bool // outside what openapi.json allows
+		}{
+			{"NUL in a login", anon, "POST", "/api/v1/sessions", `{"username":"retailer1\u0000","password":"x"}`, "username", false},
+			{"NUL in an order line", r1, "POST", outlet + "/orders", `{"lines":[{"brand":"B\u00001","quantity":1}]}`, "lines[0].brand", false},
+			{"NUL in a query", planner, "GET", "/api/v1/outlets?status=act%00ive", "", "status", true},
+			{"supply of 2^31 cartons", planner, "PUT", "/api/v1/cycles/" + week + "/supply",
+				`{"plan":[{"brand":"` + brand + `","on_sale":true,"supply_cartons":2147483648}]}`, "plan[0].supply_cartons", true},
+			{"a cap of 2^31 cartons", planner, "PUT", "/api/v1/cycles/" + week + "/supply",
+				`{"plan":[{"brand":"` + brand + `","on_sale":true,"per_outlet_cap":2147483648}]}`, "plan[0].per_outlet_cap", true},
+			{"1e308 packs scanned", r1, "POST", outlet + "/scans",
+				`{"batch_id":"huge","rows":[{"brand":"` + brand + `","kind":"sellout","at":"2026-11-20T10:00:00+08:00","qty":1e308}]}`, "rows[0].qty", true},
+		} {
+			h := map[string]string{"Idempotency-Key": "bad-" + strings.ReplaceAll(tt.name, " ", "-")}
+			c := tt.c
+			if tt.bad {
+				c = c.badRequest()
+			}
+			code, m, raw, _ := c.doWith(tt.method, tt.path, tt.body, h)
+			if code != http.StatusUnprocessableEntity || m["type"] != "/problems/invalid-fields" || !strings.Contains(raw, `"field":"`+tt.field+`"`) {
+				t.Errorf("%s: %s %s = %d %s; want 422 naming %s", tt.name, tt.method, tt.path, code, raw, tt.field)
+			}
 		}
 	})
 	t.Run("a brand not on sale", func(t *testing.T) {

@@ -124,7 +124,7 @@ func TestAPIScanUpload(t *testing.T) {
 		{b2, "sellout", ts(at), -1},                     // 3 negative_quantity
 		{b1, "sellout", ts(at.Add(3 * time.Hour)), 5},   // 4 future_time
 		{b1, "sellout", ts(at), 30},                     // 5 duplicate of 0
-		{b2, "stock", ts(at), 1e6},                      // 6 stock_to_sales
+		{b2, "stock", ts(at), 5e4},                      // 6 stock_to_sales
 		{b2, "stock", ts(at.Add(-time.Minute)), 40},     // 7 accepted
 		{b1, "stock", ts(at.Add(-2 * time.Minute)), 10}, // 8 accepted
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,7 +86,7 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	e.GET("/readyz", r.handle)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})))
 	if d.authenticate != nil {
-		public := e.Group("/api/v1", limitBody(d.maxBody, d.bodyTimeout))
+		public := e.Group("/api/v1", limitBody(d.maxBody, d.bodyTimeout), refuseNUL)
 		public.GET("/openapi.json", serveOpenAPI)
 		authed := public.Group("", d.authenticate)
 		for _, r := range d.api {
@@ -118,6 +119,22 @@ func limitBody(max int64, timeout time.Duration) echo.MiddlewareFunc {
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
 			return next(c)
 		}
+	}
+}
+
+// refuseNUL answers 400 to a request whose path or query holds a NUL character: no parameter has a
+// use for one, and PostgreSQL cannot take it in text.
+func refuseNUL(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.ContainsRune(c.Request().URL.Path, 0) {
+			return echo.NewHTTPError(http.StatusBadRequest, "a NUL character is not allowed in the path")
+		}
+		for name, values := range c.QueryParams() {
+			if strings.ContainsRune(name+strings.Join(values, ""), 0) {
+				return problem.Invalid(map[string]string{name: "a NUL character is not allowed"})
+			}
+		}
+		return next(c)
 	}
 }
 

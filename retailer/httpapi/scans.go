@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -167,9 +168,12 @@ func (in scanRow) scan(outlet string) (retailer.Scan, map[string]string) {
 	default:
 		row.At = at
 	}
-	if in.Qty == nil {
+	switch {
+	case in.Qty == nil:
 		fail("qty", "required: packs")
-	} else {
+	case math.Abs(*in.Qty) > retailer.MaxScanPacks:
+		fail("qty", fmt.Sprintf("want at most %d packs", retailer.MaxScanPacks))
+	default:
 		row.Qty = *in.Qty
 	}
 	return row, errs
