@@ -13,16 +13,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/ordering"
-	"github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
 )
 
 // CycleStore is what the planners' and logistics' routes need of PostgreSQL (ordering/postgres.Store).
 type CycleStore interface {
-	Cycle(ctx context.Context, weekStart time.Time) (postgres.CycleView, error)
-	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]postgres.Order, error)
+	Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error)
+	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error)
 	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
-	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (postgres.Order, error)
+	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (ordering.Order, error)
 }
 
 var errRole = errors.New("ordering: your role may not do this")

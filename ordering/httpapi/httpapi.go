@@ -21,7 +21,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/ordering"
-	"github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -34,14 +33,14 @@ type OutletAuthorizer interface {
 // OrderStore keeps the cycle's catalogue and the outlets' orders (ordering/postgres.Store).
 type OrderStore interface {
 	Catalogue(ctx context.Context, outletID int64, now time.Time) (ordering.Cycle, ordering.Window, []ordering.CatalogueLine, error)
-	PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest, allOrNothing bool, now time.Time) (postgres.Order, bool, error)
-	CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (postgres.Order, error)
+	PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest, allOrNothing bool, now time.Time) (ordering.Order, bool, error)
+	CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error)
 }
 
 // OrderReader reads an outlet's orders.
 type OrderReader interface {
-	Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]postgres.Order, error)
-	Order(ctx context.Context, outletID, orderID int64) (postgres.Order, error)
+	Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]ordering.Order, error)
+	Order(ctx context.Context, outletID, orderID int64) (ordering.Order, error)
 }
 
 // IdempotencyStore claims idempotency keys and keeps the first response (ordering/postgres.Store).
@@ -242,7 +241,7 @@ type lineJSON struct {
 	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, not_on_sale
 }
 
-func orderOf(o postgres.Order) orderJSON {
+func orderOf(o ordering.Order) orderJSON {
 	out := orderJSON{ID: o.ID, OutletID: o.OutletID, Cycle: o.WeekStart.Format(time.DateOnly), Status: string(o.Status),
 		Reason: o.Reason, TotalCents: o.TotalCents, Version: o.Version, UpdatedAt: o.UpdatedAt.UTC(), Lines: []lineJSON{}}
 	for _, l := range o.Lines {

@@ -59,7 +59,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 
 // Orders returns an outlet's orders, newest first, with ids below beforeID (0 for the newest), at most
 // limit of them.
-func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]Order, error) {
+func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]ordering.Order, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id FROM orders WHERE outlet_id = $1 AND ($2 = 0 OR id < $2)
 		ORDER BY id DESC LIMIT $3`, outletID, beforeID, limit)
 	if err != nil {
@@ -69,7 +69,7 @@ func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: list orders: %w", err)
 	}
-	out := make([]Order, 0, len(ids))
+	out := make([]ordering.Order, 0, len(ids))
 	for _, id := range ids {
 		o, err := s.Order(ctx, outletID, id)
 		if err != nil {
@@ -82,8 +82,8 @@ func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int)
 
 // Order returns the outlet's order id, or an error wrapping ordering.ErrNotFound when the outlet has
 // no such order.
-func (s *Store) Order(ctx context.Context, outletID, orderID int64) (Order, error) {
-	var o Order
+func (s *Store) Order(ctx context.Context, outletID, orderID int64) (ordering.Order, error) {
+	var o ordering.Order
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var owner int64
 		err := tx.QueryRow(ctx, `SELECT outlet_id FROM orders WHERE id = $1 AND outlet_id = $2`, orderID, outletID).Scan(&owner)
@@ -97,7 +97,7 @@ func (s *Store) Order(ctx context.Context, outletID, orderID int64) (Order, erro
 		return err
 	})
 	if err != nil && !errors.Is(err, ordering.ErrNotFound) {
-		return Order{}, fmt.Errorf("postgresql: read order: %w", err)
+		return ordering.Order{}, fmt.Errorf("postgresql: read order: %w", err)
 	}
 	return o, err
 }

@@ -99,20 +99,6 @@ func nullID(id int64) *int64 {
 	return &id
 }
 
-// Order is an order with its lines, as stored.
-type Order struct {
-	ID         int64
-	OutletID   int64
-	CycleID    int64
-	WeekStart  time.Time
-	Status     ordering.OrderStatus
-	Reason     string // why it failed
-	TotalCents int64
-	Version    int
-	UpdatedAt  time.Time
-	Lines      []ordering.Line
-}
-
 // PlaceOrder creates the outlet's order in the cycle whose window for the outlet is open at now, or
 // replaces the lines of the order it already has there. Every write to an outlet's orders holds a lock
 // on the outlet's row, so two devices of one outlet, or an edit racing a new order, are applied one
@@ -125,9 +111,9 @@ type Order struct {
 // read in one pipelined batch (each statement after the lock runs once it is held and reads afresh, as
 // separate queries would), then the writes and the COMMIT in another.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
-	allOrNothing bool, now time.Time) (Order, bool, error) {
+	allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
-		return Order{}, false, err
+		return ordering.Order{}, false, err
 	}
 	codes := make([]string, len(reqs))
 	for i, r := range reqs {
@@ -135,7 +121,7 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return Order{}, false, fmt.Errorf("place order: %w", err)
+		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	defer conn.Release()
 	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, allOrNothing, now)
@@ -145,7 +131,7 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 		if conn.Conn().PgConn().TxStatus() != 'I' {
 			conn.Exec(ctx, "ROLLBACK") //nolint:errcheck // see above
 		}
-		return Order{}, false, fmt.Errorf("place order: %w", err)
+		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	return o, created, nil
 }
@@ -153,17 +139,17 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 // placeOrder is PlaceOrder's transaction on conn, begun by its first batch and committed by its last.
 // On an error the caller rolls back.
 func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, reqs []ordering.LineRequest,
-	codes []string, allOrNothing bool, now time.Time) (Order, bool, error) {
+	codes []string, allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
 	st, err := readForOrdering(ctx, conn, outletID, now, codes)
 	if err != nil {
-		return Order{}, false, err
+		return ordering.Order{}, false, err
 	}
 	if st.orderID != 0 && !st.orderStatus.Editable() {
-		return Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", st.orderStatus)
+		return ordering.Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", st.orderStatus)
 	}
 	lines, err := ordering.Grant(reqs, st.offers, allOrNothing)
 	if err != nil {
-		return Order{}, false, err
+		return ordering.Order{}, false, err
 	}
 	o, err := writeOrder(ctx, conn, st, userID, lines, now)
 	return o, st.orderID == 0, err
@@ -273,8 +259,8 @@ func windowClosed(ctx context.Context, conn *pgx.Conn, outletID int64, now time.
 // writeOrder writes the granted lines as the outlet's live order (a new one, or the lines of st's
 // replaced), moves the outlet's limits and commits, in one round trip of one statement and the COMMIT,
 // and returns the order as stored.
-func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line, now time.Time) (Order, error) {
-	o := Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
+func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line, now time.Time) (ordering.Order, error) {
+	o := ordering.Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
 		Status: ordering.Submitted, TotalCents: ordering.Total(lines), Lines: lines}
 	n := len(lines)
 	brands, requested, limits, granted := make([]int64, n), make([]int32, n), make([]*int32, n), make([]int32, n)
@@ -322,15 +308,15 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 		return nil
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
 	return o, nil
 }
 
 // CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
 // outlet's limits.
-func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (Order, error) {
-	var o Order
+func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error) {
+	var o ordering.Order
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		cycleID, err := lockOutletForOrdering(ctx, tx, outletID, now)
 		if err != nil {
@@ -363,7 +349,7 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now ti
 		return err
 	})
 	if err != nil {
-		return Order{}, fmt.Errorf("cancel order: %w", err)
+		return ordering.Order{}, fmt.Errorf("cancel order: %w", err)
 	}
 	return o, nil
 }
@@ -489,8 +475,8 @@ func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev ma
 	return err
 }
 
-func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
-	var o Order
+func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (ordering.Order, error) {
+	var o ordering.Order
 	var status string
 	var reason *string
 	err := tx.QueryRow(ctx, `SELECT o.id, o.outlet_id, o.cycle_id, c.week_start, o.status, o.failure_reason,
@@ -498,7 +484,7 @@ func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
 		FROM orders o JOIN cycles c ON c.id = o.cycle_id WHERE o.id = $1`, orderID).
 		Scan(&o.ID, &o.OutletID, &o.CycleID, &o.WeekStart, &status, &reason, &o.TotalCents, &o.Version, &o.UpdatedAt)
 	if err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
 	o.Status = ordering.OrderStatus(status)
 	if reason != nil {
@@ -508,13 +494,13 @@ func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
 			l.delivered_cartons, l.price_cents, coalesce(l.limited_reason, '')
 		FROM order_lines l JOIN brands b ON b.id = l.brand_id WHERE l.order_id = $1 ORDER BY b.code`, orderID)
 	if err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
 	for rows.Next() {
 		var l ordering.Line
 		var reason string
 		if err := rows.Scan(&l.Brand, &l.BrandID, &l.Requested, &l.Granted, &l.Limit, &l.Delivered, &l.PriceCents, &reason); err != nil {
-			return Order{}, err
+			return ordering.Order{}, err
 		}
 		l.Reason = ordering.LimitReason(reason)
 		o.Lines = append(o.Lines, l)

@@ -163,11 +163,11 @@ func failUnpaid(ctx context.Context, tx pgx.Tx, cycleID int64, day int16, now ti
 // ordering.ErrNotFound, ordering.ErrConflict (the order is not paid: not cut off yet, failed,
 // cancelled or already delivered) or a *ordering.ValidationError (a brand not in the order, more
 // delivered than granted), wrapped.
-func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (Order, error) {
+func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (ordering.Order, error) {
 	if err := ordering.ValidateDelivery(lines); err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
-	var o Order
+	var o ordering.Order
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&status)
@@ -224,7 +224,7 @@ func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.Del
 		return err
 	})
 	if err != nil {
-		return Order{}, fmt.Errorf("deliver order %d: %w", orderID, err)
+		return ordering.Order{}, fmt.Errorf("deliver order %d: %w", orderID, err)
 	}
 	return o, nil
 }
