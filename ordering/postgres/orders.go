@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -200,23 +201,16 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		return err
 	})
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
-			l.limit_cartons - l.used_cartons, sp.per_outlet_cap
+			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap
 		FROM brands b
 		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
 		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
 		WHERE b.code = ANY($3)`, outletID, now, codes).Query(func(rows pgx.Rows) error {
 		var code string
 		var o ordering.Offer
-		var left, limitCap *int
-		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &left, &limitCap}, func() error {
-			o.Remaining = nil
-			if left != nil { // the order being replaced gives back what it holds
-				r := *left + st.prev[o.BrandID]
-				o.Remaining = &r
-			}
-			if limitCap != nil && (o.Remaining == nil || *limitCap < *o.Remaining) {
-				o.Remaining = new(*limitCap)
-			}
+		var a ordering.Allowance
+		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &a.Limit, &a.Used, &a.Cap}, func() error {
+			o.Remaining = a.Remaining(st.prev[o.BrandID]) // the order being replaced gives back what it holds
 			st.offers[code] = o
 			return nil
 		})
@@ -271,7 +265,7 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 			limits[i] = new(int32(*l.Limit))
 		}
 	}
-	limitBrands, deltas := limitDeltas(st.prev, lines)
+	limitBrands, deltas := moveArrays(ordering.LimitMoves(st.prev, lines))
 
 	// One statement writes the order, its lines and the limits: $1 the outlet, $2 the cycle, $3 the
 	// total, $4 the user who creates the order or the order that is replaced, $5 now, $6–$11 the lines,
@@ -409,65 +403,28 @@ func grantedLines(ctx context.Context, tx pgx.Tx, orderID int64) (map[int64]int,
 	return out, rows.Err()
 }
 
-// offersFor returns the cycle's offers of the brands to the outlet. The remaining limit counts back
-// what the order being replaced holds (prev), since its lines are about to be replaced.
-func offersFor(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, codes []string, prev map[int64]int) (map[string]ordering.Offer, error) {
-	rows, err := tx.Query(ctx, `SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
-			l.limit_cartons - l.used_cartons, sp.per_outlet_cap
-		FROM brands b
-		LEFT JOIN supply_plans sp ON sp.cycle_id = $2 AND sp.brand_id = b.id
-		LEFT JOIN outlet_limits l ON l.cycle_id = $2 AND l.brand_id = b.id AND l.outlet_id = $1
-		WHERE b.code = ANY($3)`, outletID, cycleID, codes)
-	if err != nil {
-		return nil, err
-	}
-	offers := map[string]ordering.Offer{}
-	for rows.Next() {
-		var code string
-		var o ordering.Offer
-		var left, limitCap *int
-		if err := rows.Scan(&code, &o.BrandID, &o.PriceCents, &o.OnSale, &left, &limitCap); err != nil {
-			return nil, err
-		}
-		if left != nil {
-			r := *left + prev[o.BrandID]
-			o.Remaining = &r
-		}
-		if limitCap != nil && (o.Remaining == nil || *limitCap < *o.Remaining) {
-			c := *limitCap
-			o.Remaining = &c
-		}
-		offers[code] = o
-	}
-	return offers, rows.Err()
-}
-
 // moveLimitsSQL adds deltas ($4) to the used cartons of the outlet's ($2) limits of brands ($3) in cycle $1.
 const moveLimitsSQL = `UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
 	FROM unnest($3::bigint[], $4::int[]) AS d(brand_id, delta)
 	WHERE l.cycle_id = $1 AND l.outlet_id = $2 AND l.brand_id = d.brand_id`
 
-// limitDeltas returns the change of the used part of each brand's limit when lines replace what prev
-// granted, leaving out brands that do not change.
-func limitDeltas(prev map[int64]int, lines []ordering.Line) (brands []int64, deltas []int32) {
-	delta := map[int64]int{}
-	for brand, g := range prev {
-		delta[brand] -= g
+// moveArrays writes limit moves as the arrays of brand ids and deltas the SQL takes, by brand id.
+func moveArrays(moves map[int64]int) (brands []int64, deltas []int32) {
+	brands = make([]int64, 0, len(moves))
+	for brand := range moves {
+		brands = append(brands, brand)
 	}
-	for _, l := range lines {
-		delta[l.BrandID] += l.Granted
-	}
-	for brand, d := range delta {
-		if d != 0 {
-			brands, deltas = append(brands, brand), append(deltas, int32(d))
-		}
+	slices.Sort(brands)
+	deltas = make([]int32, len(brands))
+	for i, brand := range brands {
+		deltas[i] = int32(moves[brand])
 	}
 	return brands, deltas
 }
 
 // moveLimits changes the used part of the outlet's limits from what prev granted to what lines grant.
 func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev map[int64]int, lines []ordering.Line) error {
-	brands, deltas := limitDeltas(prev, lines)
+	brands, deltas := moveArrays(ordering.LimitMoves(prev, lines))
 	if len(brands) == 0 {
 		return nil
 	}
