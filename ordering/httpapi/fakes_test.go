@@ -276,6 +276,16 @@ func (s *fakeStore) Deliver(_ context.Context, orderID int64, lines []ordering.D
 	if o.Status != ordering.Paid {
 		return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "the order is %s; only a paid order is delivered", o.Status)
 	}
+	granted := map[string]int{}
+	for _, l := range o.Lines {
+		granted[l.Brand] = l.Granted
+	}
+	if err := ordering.ValidateDelivery(lines); err != nil {
+		return ordering.Order{}, err
+	}
+	if err := ordering.CheckDelivered(granted, lines); err != nil {
+		return ordering.Order{}, err
+	}
 	s.delivered = lines
 	o.Status, o.UpdatedAt = ordering.Delivered, now
 	s.orders[orderID] = o
