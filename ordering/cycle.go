@@ -63,6 +63,20 @@ type Window struct {
 	ClosesAt time.Time
 }
 
+// WindowState is an order window and whether it has been cut off.
+type WindowState struct {
+	Window
+	Closed bool
+}
+
+// CycleView is a cycle with its windows and its supply plan, as a planner sees it.
+type CycleView struct {
+	Cycle
+	Windows []WindowState       // Monday's first
+	Supply  []SupplyState       // by price class, then brand code
+	Orders  map[OrderStatus]int // how many orders are in each status
+}
+
 // Open reports whether the window is open at t: OpensAt inclusive, ClosesAt exclusive.
 func (w Window) Open(t time.Time) bool { return !t.Before(w.OpensAt) && t.Before(w.ClosesAt) }
 

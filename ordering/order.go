@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // OrderStatus is where an order is in its life: draft → submitted → confirmed → paid → delivered, or
@@ -22,6 +23,20 @@ const (
 
 // Editable reports whether an order in status s may still be changed or cancelled by its retailer.
 func (s OrderStatus) Editable() bool { return s == Submitted }
+
+// Order is an outlet's order in a cycle with its lines.
+type Order struct {
+	ID         int64
+	OutletID   int64
+	CycleID    int64
+	WeekStart  time.Time // the cycle's
+	Status     OrderStatus
+	Reason     string // why it failed; "" unless Failed
+	TotalCents int64
+	Version    int // incremented by every change
+	UpdatedAt  time.Time
+	Lines      []Line // in the order of the brands' codes
+}
 
 // LimitReason says why a line was granted less than requested.
 type LimitReason string

@@ -2,6 +2,7 @@ package ordering
 
 import (
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -19,6 +20,54 @@ type CutoffReport struct {
 	Paid      int   // orders confirmed and paid
 	Failed    int   // orders failed for an insufficient balance
 	PaidCents int64 // deducted in all
+}
+
+// DueOrder is an order still submitted when its window is cut off, with its outlet's balance.
+type DueOrder struct {
+	ID, OutletID int64
+	TotalCents   int64
+	BalanceCents int64 // the outlet's settlement account at the cut-off
+}
+
+// FailedOrder is a due order that the balance did not cover, and why.
+type FailedOrder struct {
+	DueOrder
+	Reason string
+}
+
+// Settlement is what a cut-off does to its due orders: those paid by deduction, those failed.
+type Settlement struct {
+	Paid   []DueOrder
+	Failed []FailedOrder
+}
+
+// PaidCents is what the settlement deducts in all.
+func (s Settlement) PaidCents() int64 {
+	var t int64
+	for _, o := range s.Paid {
+		t += o.TotalCents
+	}
+	return t
+}
+
+// Settle decides the due orders of a cut-off, in id order: an order is paid when what its outlet's
+// balance has left after the outlet's orders paid before it covers its total, and fails otherwise
+// with the InsufficientBalance reason (an outlet has one live order a cycle, so that is its balance).
+func Settle(due []DueOrder) Settlement {
+	due = append([]DueOrder(nil), due...)
+	sort.Slice(due, func(i, j int) bool { return due[i].ID < due[j].ID })
+	deducted := map[int64]int64{} // by outlet
+	var s Settlement
+	for _, o := range due {
+		left := o.BalanceCents - deducted[o.OutletID]
+		if left >= o.TotalCents {
+			deducted[o.OutletID] += o.TotalCents
+			s.Paid = append(s.Paid, o)
+			continue
+		}
+		s.Failed = append(s.Failed, FailedOrder{DueOrder: o, Reason: InsufficientBalance(o.TotalCents, left)})
+	}
+	return s
 }
 
 // InsufficientBalance is the failure reason of an order whose total the outlet's balance did not cover.
@@ -54,6 +103,26 @@ func ValidateDelivery(lines []DeliveryLine) error {
 		checkBrand(fields, seen, i, l.Brand)
 		if l.Delivered < 0 || l.Delivered > MaxCartons {
 			fields[fmt.Sprintf("lines[%d].delivered", i)] = fmt.Sprintf("want 0 to %d whole cartons", MaxCartons)
+		}
+	}
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// CheckDelivered checks a delivery's lines against the order's: each brand in the order (granted
+// holds its lines' granted cartons by brand code) and delivered at most what was granted. It
+// returns a *ValidationError naming the lines that are not.
+func CheckDelivered(granted map[string]int, lines []DeliveryLine) error {
+	fields := map[string]string{}
+	for i, l := range lines {
+		g, ok := granted[l.Brand]
+		switch {
+		case !ok:
+			fields[fmt.Sprintf("lines[%d].brand", i)] = fmt.Sprintf("%s is not in the order", l.Brand)
+		case l.Delivered > g:
+			fields[fmt.Sprintf("lines[%d].delivered", i)] = fmt.Sprintf("%d is more than the %d cartons granted", l.Delivered, g)
 		}
 	}
 	if len(fields) > 0 {

@@ -2,6 +2,7 @@ package ordering
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -96,5 +97,80 @@ func TestParseWeek(t *testing.T) {
 		if _, err := ParseWeek(s); !errors.Is(err, ErrWeek) {
 			t.Errorf("ParseWeek(%q) = %v; want ErrWeek", s, err)
 		}
+	}
+}
+
+func TestSettle(t *testing.T) {
+	due := []DueOrder{
+		{ID: 3, OutletID: 30, TotalCents: 2000, BalanceCents: 1500}, // short
+		{ID: 1, OutletID: 10, TotalCents: 2000, BalanceCents: 2000}, // exactly covered
+		{ID: 2, OutletID: 20, TotalCents: 0, BalanceCents: 0},       // nothing granted: nothing to pay
+		{ID: 5, OutletID: 10, TotalCents: 1, BalanceCents: 2000},    // the outlet's balance went to order 1
+		{ID: 4, OutletID: 40, TotalCents: 999, BalanceCents: 100000},
+		{ID: 6, OutletID: 60, TotalCents: 0, BalanceCents: -100}, // an overdrawn account pays nothing
+	}
+	got := Settle(due)
+	wantPaid := []int64{1, 2, 4}
+	if ids := paidIDs(got.Paid); !reflect.DeepEqual(ids, wantPaid) {
+		t.Errorf("Settle paid %v; want %v", ids, wantPaid)
+	}
+	wantFailed := []FailedOrder{
+		{DueOrder: due[0], Reason: "insufficient balance: the order is 20.00, the balance 15.00"},
+		{DueOrder: due[3], Reason: "insufficient balance: the order is 0.01, the balance 0.00"},
+		{DueOrder: due[5], Reason: "insufficient balance: the order is 0.00, the balance -1.00"},
+	}
+	if !reflect.DeepEqual(got.Failed, wantFailed) {
+		t.Errorf("Settle failed %+v; want %+v", got.Failed, wantFailed)
+	}
+	if got, want := got.PaidCents(), int64(2999); got != want {
+		t.Errorf("PaidCents = %d; want %d", got, want)
+	}
+	if due[0].ID != 3 {
+		t.Errorf("Settle reordered its argument: %v", due)
+	}
+	if s := Settle(nil); s.Paid != nil || s.Failed != nil || s.PaidCents() != 0 {
+		t.Errorf("Settle(nil) = %+v; want nothing", s)
+	}
+}
+
+func paidIDs(orders []DueOrder) []int64 {
+	var ids []int64
+	for _, o := range orders {
+		ids = append(ids, o.ID)
+	}
+	return ids
+}
+
+func TestCheckDelivered(t *testing.T) {
+	granted := map[string]int{"A": 3, "B": 0}
+	tests := []struct {
+		name   string
+		lines  []DeliveryLine
+		fields []string
+	}{
+		{"as granted or short", []DeliveryLine{{"A", 3}, {"B", 0}}, nil},
+		{"none", nil, nil},
+		{"not in the order", []DeliveryLine{{"A", 1}, {"C", 1}}, []string{"lines[1].brand"}},
+		{"more than granted", []DeliveryLine{{"A", 4}, {"B", 1}}, []string{"lines[0].delivered", "lines[1].delivered"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckDelivered(granted, tt.lines)
+			if tt.fields == nil {
+				if err != nil {
+					t.Errorf("CheckDelivered(%v) = %v; want nil", tt.lines, err)
+				}
+				return
+			}
+			var v *ValidationError
+			if !errors.As(err, &v) || len(v.Fields) != len(tt.fields) {
+				t.Fatalf("CheckDelivered(%v) = %v; want errors on %v", tt.lines, err, tt.fields)
+			}
+			for _, f := range tt.fields {
+				if v.Fields[f] == "" {
+					t.Errorf("CheckDelivered(%v) = %v; want an error on %s", tt.lines, err, f)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package ordering
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // MaxLimits bounds the per-outlet limits one publication carries, and MaxSupplyCartons a brand's
 // supply in one cycle (ten million cartons is far beyond any region's week).
@@ -8,6 +11,38 @@ const (
 	MaxLimits        = 500_000
 	MaxSupplyCartons = 10_000_000
 )
+
+// SupplyState is one brand of a cycle's supply plan with what its limits add up to.
+type SupplyState struct {
+	SupplyLine
+	PublishedAt  time.Time // zero until a planner published it
+	Limits       int       // outlets with a limit of the brand
+	LimitCartons int       // their limits added up
+	UsedCartons  int       // what live and paid orders hold of them
+
+	// What the cycle's orders (not cancelled or failed) asked for and were granted of the brand.
+	Requested, Granted int
+	// Eligible is the active outlets with a limit of the brand; Covered those of them granted at
+	// least one carton. Covered ÷ Eligible is the scarce-brand coverage (紧俏品牌覆盖率).
+	Eligible, Covered int
+}
+
+// FillRate is Granted ÷ Requested: the share of what retailers asked for that they got (1 when
+// nothing was requested).
+func (s SupplyState) FillRate() float64 {
+	if s.Requested == 0 {
+		return 1
+	}
+	return float64(s.Granted) / float64(s.Requested)
+}
+
+// Coverage is Covered ÷ Eligible (0 with no eligible outlet).
+func (s SupplyState) Coverage() float64 {
+	if s.Eligible == 0 {
+		return 0
+	}
+	return float64(s.Covered) / float64(s.Eligible)
+}
 
 // ValidateSupply checks a supply plan and per-outlet limits as a planner publishes them: each brand
 // once in the plan, quantities whole and not negative, each outlet and brand once among the limits.

@@ -13,16 +13,23 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/ordering"
-	"github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
 )
 
 // CycleStore is what the planners' and logistics' routes need of PostgreSQL (ordering/postgres.Store).
+// Its errors wrap these ordering sentinels, or are 500s:
+//
+//   - Cycle: ErrNotFound when there is no cycle in the week.
+//   - CycleOrders: none; an empty page when there is no such cycle.
+//   - PublishSupply: ErrInvalid (a *ordering.ValidationError: an unknown brand or outlet, a limit of
+//     a brand not in the plan), ErrConflict (a limit below what the outlet's orders already hold).
+//   - Deliver: ErrInvalid (a *ordering.ValidationError: a brand not in the order, more delivered
+//     than granted), ErrNotFound (no such order), ErrConflict (the order is not paid).
 type CycleStore interface {
-	Cycle(ctx context.Context, weekStart time.Time) (postgres.CycleView, error)
-	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]postgres.Order, error)
+	Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error)
+	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error)
 	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
-	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (postgres.Order, error)
+	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (ordering.Order, error)
 }
 
 var errRole = errors.New("ordering: your role may not do this")

@@ -21,30 +21,47 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/ordering"
-	"github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
 )
 
 // OutletAuthorizer resolves an outlet id to an outlet the principal may see, authorization being part
-// of its query; otherwise it returns an error wrapping retailer.ErrNotFound.
+// of its query. An outlet that does not exist, or that p may not see, is an error wrapping
+// retailer.ErrNotFound (404: the caller cannot tell the two apart); any other error is a 500.
 type OutletAuthorizer interface {
 	Outlet(ctx context.Context, p retailer.Principal, id int64) (retailer.Profile, error)
 }
 
-// OrderStore keeps the cycle's catalogue and the outlets' orders (ordering/postgres.Store).
+// OrderStore keeps the cycle's catalogue and the outlets' orders (ordering/postgres.Store). Its
+// errors wrap these ordering sentinels, or are 500s:
+//
+//   - Catalogue: ErrWindowClosed (a *ordering.WindowClosedError) when no cycle has a window for the
+//     outlet yet.
+//   - PlaceOrder: ErrInvalid (a *ordering.ValidationError naming the lines), ErrNotFound (no such
+//     outlet), ErrOutletInactive, ErrWindowClosed (a *ordering.WindowClosedError with the times of
+//     the outlet's next window), ErrNotOnSale and ErrLimitExceeded (a *ordering.LinesError naming
+//     the lines), ErrConflict (the outlet's order is no longer editable). It reports whether the
+//     order was created (true) or the outlet's live order replaced (false).
+//   - CancelOrder: ErrNotFound (no such outlet, or no such order of it in the open cycle),
+//     ErrOutletInactive, ErrWindowClosed, ErrConflict (the order is no longer editable).
 type OrderStore interface {
 	Catalogue(ctx context.Context, outletID int64, now time.Time) (ordering.Cycle, ordering.Window, []ordering.CatalogueLine, error)
-	PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest, allOrNothing bool, now time.Time) (postgres.Order, bool, error)
-	CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (postgres.Order, error)
+	PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest, allOrNothing bool, now time.Time) (ordering.Order, bool, error)
+	CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error)
 }
 
-// OrderReader reads an outlet's orders.
+// OrderReader reads an outlet's orders (ordering/postgres.Store). Orders lists them newest first,
+// with ids below beforeID (0: from the newest), at most limit, and returns no sentinel; Order returns
+// ErrNotFound when the outlet has no such order. Other errors are 500s.
 type OrderReader interface {
-	Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]postgres.Order, error)
-	Order(ctx context.Context, outletID, orderID int64) (postgres.Order, error)
+	Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]ordering.Order, error)
+	Order(ctx context.Context, outletID, orderID int64) (ordering.Order, error)
 }
 
 // IdempotencyStore claims idempotency keys and keeps the first response (ordering/postgres.Store).
+// BeginIdempotent returns nil for the first request with a key, the stored response for a repeat,
+// ordering.ErrIdempotencyKeyReused for the key with another request, ordering.ErrIdempotencyInFlight
+// while the first request runs. FinishIdempotent and AbandonIdempotent return no sentinel; their
+// errors are 500s.
 type IdempotencyStore interface {
 	BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (*ordering.StoredResponse, error)
 	FinishIdempotent(ctx context.Context, userID int64, key string, status int, body []byte) error
@@ -53,13 +70,14 @@ type IdempotencyStore interface {
 
 // DemandSource gives an outlet's expected demand per brand (cartons) in a cycle's week, and what it
 // rests on (the latest forecast covering the week, or recent requested quantities): the basis of
-// suggested quantities (forecast/clickhouse.Store). A nil DemandSource suggests nothing.
+// suggested quantities (forecast/clickhouse.Store). A nil DemandSource suggests nothing. Any error
+// only means no suggestion: the catalogue is served without one.
 type DemandSource interface {
 	OutletDemand(ctx context.Context, outlet string, week, now time.Time) (map[string]float64, string, error)
 }
 
 // StockSource gives an outlet's stock on hand per brand (packs) from its latest stock counts since a
-// time (retailer/clickhouse.Store).
+// time (retailer/clickhouse.Store). Any error means the stock is not known: suggestions ignore it.
 type StockSource interface {
 	StockOnHand(ctx context.Context, outlet string, since time.Time) (map[string]float64, error)
 }
@@ -242,7 +260,7 @@ type lineJSON struct {
 	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, not_on_sale
 }
 
-func orderOf(o postgres.Order) orderJSON {
+func orderOf(o ordering.Order) orderJSON {
 	out := orderJSON{ID: o.ID, OutletID: o.OutletID, Cycle: o.WeekStart.Format(time.DateOnly), Status: string(o.Status),
 		Reason: o.Reason, TotalCents: o.TotalCents, Version: o.Version, UpdatedAt: o.UpdatedAt.UTC(), Lines: []lineJSON{}}
 	for _, l := range o.Lines {

@@ -6,7 +6,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ordercast/ordercast/ordering"
-	"github.com/ordercast/ordercast/ordering/postgres"
 )
 
 // orderMetrics counts order placements by result and their lines by outcome.
@@ -40,7 +39,7 @@ func (h *Handler) WithMetrics(reg prometheus.Registerer) error {
 
 // observe counts one placement: its result and, when it was placed, its lines; an all-or-nothing
 // refusal counts every requested line as refused.
-func (m *orderMetrics) observe(o postgres.Order, created bool, requested int, err error) {
+func (m *orderMetrics) observe(o ordering.Order, created bool, requested int, err error) {
 	if m == nil {
 		return
 	}

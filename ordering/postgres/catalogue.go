@@ -32,7 +32,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	c.Status, w.OrderDay = ordering.CycleStatus(status), time.Weekday(day%7)
 	rows, err := s.pool.Query(ctx, `SELECT b.code, b.name, m.code, b.price_class, b.packs_per_unit, b.wholesale_price_cents,
 			b.retail_price_cents, b.scarce, b.new_product, sp.on_sale, l.limit_cartons,
-			least(l.limit_cartons - l.used_cartons, sp.per_outlet_cap), coalesce(l.explanation, ''),
+			coalesce(l.used_cartons, 0), sp.per_outlet_cap, coalesce(l.explanation, ''),
 			coalesce((SELECT ol.granted_cartons FROM order_lines ol JOIN orders o ON o.id = ol.order_id
 				WHERE o.outlet_id = $1 AND o.cycle_id = $2 AND ol.brand_id = b.id AND o.status NOT IN ('cancelled', 'failed')), 0)
 		FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
@@ -44,11 +44,13 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	var lines []ordering.CatalogueLine
 	for rows.Next() {
 		var l ordering.CatalogueLine
+		var a ordering.Allowance
 		b := &l.Brand
 		if err := rows.Scan(&b.Code, &b.Name, &b.Manufacturer, &b.PriceClass, &b.PacksPerCarton, &b.WholesaleCents,
-			&b.RetailCents, &b.Scarce, &b.NewProduct, &l.OnSale, &l.Limit, &l.Remaining, &l.Explanation, &l.Ordered); err != nil {
+			&b.RetailCents, &b.Scarce, &b.NewProduct, &l.OnSale, &a.Limit, &a.Used, &a.Cap, &l.Explanation, &l.Ordered); err != nil {
 			return c, w, nil, fmt.Errorf("postgresql: read catalogue: %w", err)
 		}
+		l.Limit, l.Remaining = a.Limit, a.Remaining(0) // beyond the current order
 		lines = append(lines, l)
 	}
 	if err := rows.Err(); err != nil {
@@ -59,7 +61,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 
 // Orders returns an outlet's orders, newest first, with ids below beforeID (0 for the newest), at most
 // limit of them.
-func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]Order, error) {
+func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int) ([]ordering.Order, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id FROM orders WHERE outlet_id = $1 AND ($2 = 0 OR id < $2)
 		ORDER BY id DESC LIMIT $3`, outletID, beforeID, limit)
 	if err != nil {
@@ -69,7 +71,7 @@ func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: list orders: %w", err)
 	}
-	out := make([]Order, 0, len(ids))
+	out := make([]ordering.Order, 0, len(ids))
 	for _, id := range ids {
 		o, err := s.Order(ctx, outletID, id)
 		if err != nil {
@@ -82,8 +84,8 @@ func (s *Store) Orders(ctx context.Context, outletID, beforeID int64, limit int)
 
 // Order returns the outlet's order id, or an error wrapping ordering.ErrNotFound when the outlet has
 // no such order.
-func (s *Store) Order(ctx context.Context, outletID, orderID int64) (Order, error) {
-	var o Order
+func (s *Store) Order(ctx context.Context, outletID, orderID int64) (ordering.Order, error) {
+	var o ordering.Order
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var owner int64
 		err := tx.QueryRow(ctx, `SELECT outlet_id FROM orders WHERE id = $1 AND outlet_id = $2`, orderID, outletID).Scan(&owner)
@@ -97,7 +99,7 @@ func (s *Store) Order(ctx context.Context, outletID, orderID int64) (Order, erro
 		return err
 	})
 	if err != nil && !errors.Is(err, ordering.ErrNotFound) {
-		return Order{}, fmt.Errorf("postgresql: read order: %w", err)
+		return ordering.Order{}, fmt.Errorf("postgresql: read order: %w", err)
 	}
 	return o, err
 }

@@ -11,55 +11,9 @@ import (
 	"github.com/ordercast/ordercast/ordering"
 )
 
-// WindowState is an order window and whether it has been cut off.
-type WindowState struct {
-	ordering.Window
-	Closed bool
-}
-
-// SupplyState is one brand of a cycle's supply plan with what its limits add up to.
-type SupplyState struct {
-	ordering.SupplyLine
-	PublishedAt  time.Time // zero until a planner published it
-	Limits       int       // outlets with a limit of the brand
-	LimitCartons int       // their limits added up
-	UsedCartons  int       // what live and paid orders hold of them
-
-	// What the cycle's orders (not cancelled or failed) asked for and were granted of the brand.
-	Requested, Granted int
-	// Eligible is the active outlets with a limit of the brand; Covered those of them granted at
-	// least one carton. Covered ÷ Eligible is the scarce-brand coverage (紧俏品牌覆盖率).
-	Eligible, Covered int
-}
-
-// FillRate is Granted ÷ Requested: the share of what retailers asked for that they got (1 when
-// nothing was requested).
-func (s SupplyState) FillRate() float64 {
-	if s.Requested == 0 {
-		return 1
-	}
-	return float64(s.Granted) / float64(s.Requested)
-}
-
-// Coverage is Covered ÷ Eligible (0 with no eligible outlet).
-func (s SupplyState) Coverage() float64 {
-	if s.Eligible == 0 {
-		return 0
-	}
-	return float64(s.Covered) / float64(s.Eligible)
-}
-
-// CycleView is a cycle with its windows and its supply plan, as a planner sees it.
-type CycleView struct {
-	ordering.Cycle
-	Windows []WindowState
-	Supply  []SupplyState
-	Orders  map[ordering.OrderStatus]int // how many orders are in each status
-}
-
 // Cycle returns the cycle of the week starting weekStart, or an error wrapping ordering.ErrNotFound.
-func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (CycleView, error) {
-	var v CycleView
+func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error) {
+	var v ordering.CycleView
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT id, week_start, status FROM cycles WHERE week_start = $1`, weekStart).
@@ -76,8 +30,8 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (CycleView, erro
 		if err != nil {
 			return err
 		}
-		v.Windows, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WindowState, error) {
-			var w WindowState
+		v.Windows, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ordering.WindowState, error) {
+			var w ordering.WindowState
 			var day int16
 			err := r.Scan(&day, &w.OpensAt, &w.ClosesAt, &w.Closed)
 			w.OrderDay = weekday(day)
@@ -104,8 +58,8 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (CycleView, erro
 		if err != nil {
 			return err
 		}
-		v.Supply, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SupplyState, error) {
-			var s SupplyState
+		v.Supply, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ordering.SupplyState, error) {
+			var s ordering.SupplyState
 			var published *time.Time
 			err := r.Scan(&s.Brand, &s.OnSale, &s.SupplyCartons, &s.PerOutletCap, &published, &s.Limits, &s.LimitCartons,
 				&s.UsedCartons, &s.Requested, &s.Granted, &s.Eligible, &s.Covered)
@@ -133,15 +87,15 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (CycleView, erro
 		return rows.Err()
 	})
 	if err != nil && !errors.Is(err, ordering.ErrNotFound) {
-		return CycleView{}, fmt.Errorf("postgresql: read cycle: %w", err)
+		return ordering.CycleView{}, fmt.Errorf("postgresql: read cycle: %w", err)
 	}
 	return v, err
 }
 
 // CycleOrders returns the orders of the cycle of weekStart in status (every status when ""), with ids
 // above afterID, in id order, at most limit of them.
-func (s *Store) CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]Order, error) {
-	var out []Order
+func (s *Store) CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error) {
+	var out []ordering.Order
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT o.id FROM orders o JOIN cycles c ON c.id = o.cycle_id
 			WHERE c.week_start = $1 AND ($2 = '' OR o.status = $2) AND o.id > $3 ORDER BY o.id LIMIT $4`,

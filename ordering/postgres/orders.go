@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,20 +100,6 @@ func nullID(id int64) *int64 {
 	return &id
 }
 
-// Order is an order with its lines, as stored.
-type Order struct {
-	ID         int64
-	OutletID   int64
-	CycleID    int64
-	WeekStart  time.Time
-	Status     ordering.OrderStatus
-	Reason     string // why it failed
-	TotalCents int64
-	Version    int
-	UpdatedAt  time.Time
-	Lines      []ordering.Line
-}
-
 // PlaceOrder creates the outlet's order in the cycle whose window for the outlet is open at now, or
 // replaces the lines of the order it already has there. Every write to an outlet's orders holds a lock
 // on the outlet's row, so two devices of one outlet, or an edit racing a new order, are applied one
@@ -125,9 +112,9 @@ type Order struct {
 // read in one pipelined batch (each statement after the lock runs once it is held and reads afresh, as
 // separate queries would), then the writes and the COMMIT in another.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
-	allOrNothing bool, now time.Time) (Order, bool, error) {
+	allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
-		return Order{}, false, err
+		return ordering.Order{}, false, err
 	}
 	codes := make([]string, len(reqs))
 	for i, r := range reqs {
@@ -135,7 +122,7 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return Order{}, false, fmt.Errorf("place order: %w", err)
+		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	defer conn.Release()
 	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, allOrNothing, now)
@@ -145,7 +132,7 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 		if conn.Conn().PgConn().TxStatus() != 'I' {
 			conn.Exec(ctx, "ROLLBACK") //nolint:errcheck // see above
 		}
-		return Order{}, false, fmt.Errorf("place order: %w", err)
+		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	return o, created, nil
 }
@@ -153,17 +140,17 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 // placeOrder is PlaceOrder's transaction on conn, begun by its first batch and committed by its last.
 // On an error the caller rolls back.
 func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, reqs []ordering.LineRequest,
-	codes []string, allOrNothing bool, now time.Time) (Order, bool, error) {
+	codes []string, allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
 	st, err := readForOrdering(ctx, conn, outletID, now, codes)
 	if err != nil {
-		return Order{}, false, err
+		return ordering.Order{}, false, err
 	}
 	if st.orderID != 0 && !st.orderStatus.Editable() {
-		return Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", st.orderStatus)
+		return ordering.Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", st.orderStatus)
 	}
 	lines, err := ordering.Grant(reqs, st.offers, allOrNothing)
 	if err != nil {
-		return Order{}, false, err
+		return ordering.Order{}, false, err
 	}
 	o, err := writeOrder(ctx, conn, st, userID, lines, now)
 	return o, st.orderID == 0, err
@@ -214,23 +201,16 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		return err
 	})
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
-			l.limit_cartons - l.used_cartons, sp.per_outlet_cap
+			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap
 		FROM brands b
 		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
 		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
 		WHERE b.code = ANY($3)`, outletID, now, codes).Query(func(rows pgx.Rows) error {
 		var code string
 		var o ordering.Offer
-		var left, limitCap *int
-		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &left, &limitCap}, func() error {
-			o.Remaining = nil
-			if left != nil { // the order being replaced gives back what it holds
-				r := *left + st.prev[o.BrandID]
-				o.Remaining = &r
-			}
-			if limitCap != nil && (o.Remaining == nil || *limitCap < *o.Remaining) {
-				o.Remaining = new(*limitCap)
-			}
+		var a ordering.Allowance
+		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &a.Limit, &a.Used, &a.Cap}, func() error {
+			o.Remaining = a.Remaining(st.prev[o.BrandID]) // the order being replaced gives back what it holds
 			st.offers[code] = o
 			return nil
 		})
@@ -273,8 +253,8 @@ func windowClosed(ctx context.Context, conn *pgx.Conn, outletID int64, now time.
 // writeOrder writes the granted lines as the outlet's live order (a new one, or the lines of st's
 // replaced), moves the outlet's limits and commits, in one round trip of one statement and the COMMIT,
 // and returns the order as stored.
-func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line, now time.Time) (Order, error) {
-	o := Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
+func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line, now time.Time) (ordering.Order, error) {
+	o := ordering.Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
 		Status: ordering.Submitted, TotalCents: ordering.Total(lines), Lines: lines}
 	n := len(lines)
 	brands, requested, limits, granted := make([]int64, n), make([]int32, n), make([]*int32, n), make([]int32, n)
@@ -285,7 +265,7 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 			limits[i] = new(int32(*l.Limit))
 		}
 	}
-	limitBrands, deltas := limitDeltas(st.prev, lines)
+	limitBrands, deltas := moveArrays(ordering.LimitMoves(st.prev, lines))
 
 	// One statement writes the order, its lines and the limits: $1 the outlet, $2 the cycle, $3 the
 	// total, $4 the user who creates the order or the order that is replaced, $5 now, $6–$11 the lines,
@@ -322,15 +302,15 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 		return nil
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
 	return o, nil
 }
 
 // CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
 // outlet's limits.
-func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (Order, error) {
-	var o Order
+func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error) {
+	var o ordering.Order
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		cycleID, err := lockOutletForOrdering(ctx, tx, outletID, now)
 		if err != nil {
@@ -363,7 +343,7 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now ti
 		return err
 	})
 	if err != nil {
-		return Order{}, fmt.Errorf("cancel order: %w", err)
+		return ordering.Order{}, fmt.Errorf("cancel order: %w", err)
 	}
 	return o, nil
 }
@@ -423,65 +403,28 @@ func grantedLines(ctx context.Context, tx pgx.Tx, orderID int64) (map[int64]int,
 	return out, rows.Err()
 }
 
-// offersFor returns the cycle's offers of the brands to the outlet. The remaining limit counts back
-// what the order being replaced holds (prev), since its lines are about to be replaced.
-func offersFor(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, codes []string, prev map[int64]int) (map[string]ordering.Offer, error) {
-	rows, err := tx.Query(ctx, `SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
-			l.limit_cartons - l.used_cartons, sp.per_outlet_cap
-		FROM brands b
-		LEFT JOIN supply_plans sp ON sp.cycle_id = $2 AND sp.brand_id = b.id
-		LEFT JOIN outlet_limits l ON l.cycle_id = $2 AND l.brand_id = b.id AND l.outlet_id = $1
-		WHERE b.code = ANY($3)`, outletID, cycleID, codes)
-	if err != nil {
-		return nil, err
-	}
-	offers := map[string]ordering.Offer{}
-	for rows.Next() {
-		var code string
-		var o ordering.Offer
-		var left, limitCap *int
-		if err := rows.Scan(&code, &o.BrandID, &o.PriceCents, &o.OnSale, &left, &limitCap); err != nil {
-			return nil, err
-		}
-		if left != nil {
-			r := *left + prev[o.BrandID]
-			o.Remaining = &r
-		}
-		if limitCap != nil && (o.Remaining == nil || *limitCap < *o.Remaining) {
-			c := *limitCap
-			o.Remaining = &c
-		}
-		offers[code] = o
-	}
-	return offers, rows.Err()
-}
-
 // moveLimitsSQL adds deltas ($4) to the used cartons of the outlet's ($2) limits of brands ($3) in cycle $1.
 const moveLimitsSQL = `UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
 	FROM unnest($3::bigint[], $4::int[]) AS d(brand_id, delta)
 	WHERE l.cycle_id = $1 AND l.outlet_id = $2 AND l.brand_id = d.brand_id`
 
-// limitDeltas returns the change of the used part of each brand's limit when lines replace what prev
-// granted, leaving out brands that do not change.
-func limitDeltas(prev map[int64]int, lines []ordering.Line) (brands []int64, deltas []int32) {
-	delta := map[int64]int{}
-	for brand, g := range prev {
-		delta[brand] -= g
+// moveArrays writes limit moves as the arrays of brand ids and deltas the SQL takes, by brand id.
+func moveArrays(moves map[int64]int) (brands []int64, deltas []int32) {
+	brands = make([]int64, 0, len(moves))
+	for brand := range moves {
+		brands = append(brands, brand)
 	}
-	for _, l := range lines {
-		delta[l.BrandID] += l.Granted
-	}
-	for brand, d := range delta {
-		if d != 0 {
-			brands, deltas = append(brands, brand), append(deltas, int32(d))
-		}
+	slices.Sort(brands)
+	deltas = make([]int32, len(brands))
+	for i, brand := range brands {
+		deltas[i] = int32(moves[brand])
 	}
 	return brands, deltas
 }
 
 // moveLimits changes the used part of the outlet's limits from what prev granted to what lines grant.
 func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev map[int64]int, lines []ordering.Line) error {
-	brands, deltas := limitDeltas(prev, lines)
+	brands, deltas := moveArrays(ordering.LimitMoves(prev, lines))
 	if len(brands) == 0 {
 		return nil
 	}
@@ -489,8 +432,8 @@ func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev ma
 	return err
 }
 
-func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
-	var o Order
+func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (ordering.Order, error) {
+	var o ordering.Order
 	var status string
 	var reason *string
 	err := tx.QueryRow(ctx, `SELECT o.id, o.outlet_id, o.cycle_id, c.week_start, o.status, o.failure_reason,
@@ -498,7 +441,7 @@ func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
 		FROM orders o JOIN cycles c ON c.id = o.cycle_id WHERE o.id = $1`, orderID).
 		Scan(&o.ID, &o.OutletID, &o.CycleID, &o.WeekStart, &status, &reason, &o.TotalCents, &o.Version, &o.UpdatedAt)
 	if err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
 	o.Status = ordering.OrderStatus(status)
 	if reason != nil {
@@ -508,13 +451,13 @@ func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (Order, error) {
 			l.delivered_cartons, l.price_cents, coalesce(l.limited_reason, '')
 		FROM order_lines l JOIN brands b ON b.id = l.brand_id WHERE l.order_id = $1 ORDER BY b.code`, orderID)
 	if err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
 	for rows.Next() {
 		var l ordering.Line
 		var reason string
 		if err := rows.Scan(&l.Brand, &l.BrandID, &l.Requested, &l.Granted, &l.Limit, &l.Delivered, &l.PriceCents, &reason); err != nil {
-			return Order{}, err
+			return ordering.Order{}, err
 		}
 		l.Reason = ordering.LimitReason(reason)
 		o.Lines = append(o.Lines, l)

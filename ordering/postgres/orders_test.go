@@ -78,7 +78,7 @@ func (f orderFixture) used(t *testing.T) (used, granted int) {
 	return used, granted
 }
 
-func line(o postgres.Order, brand string) ordering.Line {
+func line(o ordering.Order, brand string) ordering.Line {
 	for _, l := range o.Lines {
 		if l.Brand == brand {
 			return l

@@ -48,9 +48,9 @@ func (s *Store) CloseDueWindows(ctx context.Context, now time.Time) ([]ordering.
 // and was not cut off before (closed is false otherwise); early cuts off an open window at now,
 // bringing its closing time forward. In one transaction: the window is marked
 // closed, the outlets ordering in it are locked (so an order being placed at the last moment is
-// either in, whole, or refused), every submitted order whose total the outlet's balance covers is
-// confirmed and paid by a deduction recorded in the ledger, and every other submitted order fails
-// with the reason and gives back what it held of the outlet's limits. The cycle is closed with its
+// either in, whole, or refused), the submitted orders are settled by ordering.Settle: each paid one is
+// confirmed and paid by a deduction recorded in the ledger, and each failed one fails with its reason
+// and gives back what it held of the outlet's limits. The cycle is closed with its
 // last window.
 func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.Weekday, now time.Time, early bool) (ordering.CutoffReport, bool, error) {
 	r := ordering.CutoffReport{WeekStart: weekStart, OrderDay: day}
@@ -90,25 +90,16 @@ func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.W
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM outlets WHERE order_day = $1 ORDER BY id FOR UPDATE`, isoDay(day)); err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `WITH due AS (
-				SELECT o.id, o.outlet_id, o.total_cents FROM orders o JOIN outlets t ON t.id = o.outlet_id
-				WHERE o.cycle_id = $1 AND t.order_day = $2 AND o.status = 'submitted'),
-			paid AS (
-				UPDATE outlets t SET balance_cents = t.balance_cents - due.total_cents, updated_at = $3
-				FROM due WHERE t.id = due.outlet_id AND t.balance_cents >= due.total_cents
-				RETURNING due.id, due.outlet_id, due.total_cents),
-			ledger AS (
-				INSERT INTO balance_entries (outlet_id, amount_cents, kind, order_id, created_at)
-				SELECT outlet_id, -total_cents, 'deduction', id, $3 FROM paid WHERE total_cents > 0),
-			done AS (
-				UPDATE orders o SET status = 'paid', confirmed_at = $3, paid_at = $3, updated_at = $3, version = version + 1
-				FROM paid WHERE o.id = paid.id RETURNING o.total_cents)
-			SELECT count(*), coalesce(sum(total_cents), 0) FROM done`, cycleID, isoDay(day), now).Scan(&r.Paid, &r.PaidCents)
+		due, err := dueOrders(ctx, tx, cycleID, isoDay(day))
 		if err != nil {
 			return err
 		}
-		r.Failed, err = failUnpaid(ctx, tx, cycleID, isoDay(day), now)
-		if err != nil {
+		settled := ordering.Settle(due)
+		r.Paid, r.Failed, r.PaidCents = len(settled.Paid), len(settled.Failed), settled.PaidCents()
+		if err := pay(ctx, tx, settled.Paid, now); err != nil {
+			return err
+		}
+		if err := fail(ctx, tx, settled.Failed, now); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1
@@ -121,40 +112,62 @@ func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.W
 	return r, closed, nil
 }
 
-// failUnpaid fails the orders still submitted in the window after the deductions: their outlets'
-// balances did not cover them. Their limits are given back.
-func failUnpaid(ctx context.Context, tx pgx.Tx, cycleID int64, day int16, now time.Time) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT o.id, o.total_cents, t.balance_cents FROM orders o JOIN outlets t ON t.id = o.outlet_id
+// dueOrders reads the orders still submitted in the window of order day day (ISO) of the cycle, with
+// their outlets' balances.
+func dueOrders(ctx context.Context, tx pgx.Tx, cycleID int64, day int16) ([]ordering.DueOrder, error) {
+	rows, err := tx.Query(ctx, `SELECT o.id, o.outlet_id, o.total_cents, t.balance_cents FROM orders o
+		JOIN outlets t ON t.id = o.outlet_id
 		WHERE o.cycle_id = $1 AND t.order_day = $2 AND o.status = 'submitted' ORDER BY o.id`, cycleID, day)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var ids []int64
-	var reasons []string
-	for rows.Next() {
-		var id, total, balance int64
-		if err := rows.Scan(&id, &total, &balance); err != nil {
-			return 0, err
-		}
-		ids = append(ids, id)
-		reasons = append(reasons, ordering.InsufficientBalance(total, balance))
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ordering.DueOrder, error) {
+		var o ordering.DueOrder
+		return o, r.Scan(&o.ID, &o.OutletID, &o.TotalCents, &o.BalanceCents)
+	})
+}
+
+// pay confirms and pays orders: each outlet's balance is debited the orders' totals, each deduction
+// is recorded in the ledger, in one statement. The outlets' rows are locked by the caller.
+func pay(ctx context.Context, tx pgx.Tx, paid []ordering.DueOrder, now time.Time) error {
+	if len(paid) == 0 {
+		return nil
 	}
-	if err := rows.Err(); err != nil {
-		return 0, err
+	ids, outlets, totals := make([]int64, len(paid)), make([]int64, len(paid)), make([]int64, len(paid))
+	for i, o := range paid {
+		ids[i], outlets[i], totals[i] = o.ID, o.OutletID, o.TotalCents
 	}
-	if len(ids) == 0 {
-		return 0, nil
+	_, err := tx.Exec(ctx, `WITH p AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS p(id, outlet_id, total)),
+		debit AS (
+			UPDATE outlets t SET balance_cents = t.balance_cents - d.total, updated_at = $4
+			FROM (SELECT outlet_id, sum(total) AS total FROM p GROUP BY outlet_id) d WHERE t.id = d.outlet_id),
+		ledger AS (
+			INSERT INTO balance_entries (outlet_id, amount_cents, kind, order_id, created_at)
+			SELECT outlet_id, -total, 'deduction', id, $4 FROM p WHERE total > 0)
+		UPDATE orders o SET status = 'paid', confirmed_at = $4, paid_at = $4, updated_at = $4, version = version + 1
+		FROM p WHERE o.id = p.id`, ids, outlets, totals, now)
+	return err
+}
+
+// fail fails orders with their reasons and gives back what they held of their outlets' limits.
+func fail(ctx context.Context, tx pgx.Tx, failed []ordering.FailedOrder, now time.Time) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	ids, reasons := make([]int64, len(failed)), make([]string, len(failed))
+	for i, o := range failed {
+		ids[i], reasons[i] = o.ID, o.Reason
 	}
 	if _, err := tx.Exec(ctx, `UPDATE outlet_limits l SET used_cartons = l.used_cartons - ol.granted_cartons
 		FROM orders o JOIN order_lines ol ON ol.order_id = o.id
 		WHERE o.id = ANY($1) AND l.cycle_id = o.cycle_id AND l.outlet_id = o.outlet_id AND l.brand_id = ol.brand_id
 			AND ol.granted_cartons > 0`, ids); err != nil {
-		return 0, err
+		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE orders o SET status = 'failed', failure_reason = f.reason, updated_at = $3,
+	_, err := tx.Exec(ctx, `UPDATE orders o SET status = 'failed', failure_reason = f.reason, updated_at = $3,
 			version = version + 1
 		FROM unnest($1::bigint[], $2::text[]) AS f(id, reason) WHERE o.id = f.id`, ids, reasons, now)
-	return len(ids), err
+	return err
 }
 
 // Deliver records the delivery of a paid order: lines lists what arrived of some brands, every other
@@ -163,11 +176,11 @@ func failUnpaid(ctx context.Context, tx pgx.Tx, cycleID int64, day int16, now ti
 // ordering.ErrNotFound, ordering.ErrConflict (the order is not paid: not cut off yet, failed,
 // cancelled or already delivered) or a *ordering.ValidationError (a brand not in the order, more
 // delivered than granted), wrapped.
-func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (Order, error) {
+func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (ordering.Order, error) {
 	if err := ordering.ValidateDelivery(lines); err != nil {
-		return Order{}, err
+		return ordering.Order{}, err
 	}
-	var o Order
+	var o ordering.Order
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&status)
@@ -197,20 +210,12 @@ func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.Del
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		fields := map[string]string{}
+		if err := ordering.CheckDelivered(granted, lines); err != nil {
+			return err
+		}
 		codes, qty := make([]string, len(lines)), make([]int32, len(lines))
 		for i, l := range lines {
-			g, ok := granted[l.Brand]
-			switch {
-			case !ok:
-				fields[fmt.Sprintf("lines[%d].brand", i)] = fmt.Sprintf("%s is not in the order", l.Brand)
-			case l.Delivered > g:
-				fields[fmt.Sprintf("lines[%d].delivered", i)] = fmt.Sprintf("%d is more than the %d cartons granted", l.Delivered, g)
-			}
 			codes[i], qty[i] = l.Brand, int32(l.Delivered)
-		}
-		if len(fields) > 0 {
-			return &ordering.ValidationError{Fields: fields}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE order_lines l SET delivered_cartons = d.qty
 			FROM unnest($2::text[], $3::int[]) AS d(code, qty) JOIN brands b ON b.code = d.code
@@ -224,7 +229,7 @@ func (s *Store) Deliver(ctx context.Context, orderID int64, lines []ordering.Del
 		return err
 	})
 	if err != nil {
-		return Order{}, fmt.Errorf("deliver order %d: %w", orderID, err)
+		return ordering.Order{}, fmt.Errorf("deliver order %d: %w", orderID, err)
 	}
 	return o, nil
 }

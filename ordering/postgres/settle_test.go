@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/ordering"
-	"github.com/ordercast/ordercast/ordering/postgres"
 )
 
 // addOutlet adds an active outlet ordering on Fridays, like the fixture's, with the given balance.
@@ -35,7 +34,7 @@ func (f orderFixture) balance(t *testing.T, outlet int64) (balance, ledger int64
 	return balance, ledger
 }
 
-func (f orderFixture) place(t *testing.T, outlet int64, lines ...ordering.LineRequest) postgres.Order {
+func (f orderFixture) place(t *testing.T, outlet int64, lines ...ordering.LineRequest) ordering.Order {
 	t.Helper()
 	o, _, err := f.s.PlaceOrder(context.Background(), outlet, 0, lines, false, f.now)
 	if err != nil {

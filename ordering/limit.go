@@ -1,0 +1,42 @@
+package ordering
+
+// Allowance is what bounds an outlet's grants of one brand in a cycle, as the store keeps it.
+type Allowance struct {
+	Limit *int // the outlet's limit (限量) of the brand in the cycle; nil when it has none
+	Used  int  // what the outlet's live orders hold of the limit; 0 without a limit
+	Cap   *int // the supply plan's per-outlet cap of the brand; nil for none
+}
+
+// Remaining is how many cartons of the brand an order of the outlet may be granted, when that order
+// already holds own cartons of it (0 for a new order, or to ask what remains beyond the current
+// order): the limit less what the outlet's other live orders hold (Used − own), never above the
+// per-outlet cap. It is nil when neither a limit nor a cap bounds the outlet.
+func (a Allowance) Remaining(own int) *int {
+	var r *int
+	if a.Limit != nil {
+		r = new(*a.Limit - a.Used + own)
+	}
+	if a.Cap != nil && (r == nil || *a.Cap < *r) {
+		r = new(*a.Cap)
+	}
+	return r
+}
+
+// LimitMoves is how the used part of an outlet's limits changes when lines replace an order whose
+// lines held held (granted cartons by brand id; nil for a new order): the change in cartons by brand
+// id, brands that do not change left out. Cancelling an order (lines nil) gives back all it held.
+func LimitMoves(held map[int64]int, lines []Line) map[int64]int {
+	moves := map[int64]int{}
+	for brand, g := range held {
+		moves[brand] -= g
+	}
+	for _, l := range lines {
+		moves[l.BrandID] += l.Granted
+	}
+	for brand, d := range moves {
+		if d == 0 {
+			delete(moves, brand)
+		}
+	}
+	return moves
+}
