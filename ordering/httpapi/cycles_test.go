@@ -49,7 +49,7 @@ func TestCycleRoutes(t *testing.T) {
 			map[string]string{"week": ordering.ErrWeek.Error()}},
 		{"supply: invalid plan", req{as: "planner", method: http.MethodPut, path: week + "/supply",
 			body: `{"plan": [{"brand": "S", "supply_cartons": -1}]}`}, 422, "invalid-fields",
-			map[string]string{"plan[0].supply_cartons": "want whole cartons, 0 or more"}},
+			map[string]string{"plan[0].supply_cartons": "want 0 to 10000000 whole cartons"}},
 		{"supply: unknown brand", req{as: "planner", method: http.MethodPut, path: week + "/supply",
 			body: `{"plan": [{"brand": "Q"}]}`}, 422, "invalid-fields", map[string]string{"brand": `"Q": no such brand`}},
 		{"orders: retailer", req{as: "retailer1", method: http.MethodGet, path: week + "/orders"}, 403, "forbidden", nil},
