@@ -169,7 +169,7 @@ func TestSessionsLoginLimitsAndLogout(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
-	sess, err := s.Login(ctx, "ann", "the password", "192.0.2.1", now)
+	sess, err := s.Login(ctx, "ann", "the password", "203.0.113.9", now)
 	if err != nil || !WellFormedToken(sess.Token) || !sess.ExpiresAt.Equal(now.Add(SessionTTL)) {
 		t.Fatalf("Login(right password) = %+v, %v; want a session of %s", sess, err, SessionTTL)
 	}

@@ -54,8 +54,10 @@ type Session struct {
 }
 
 // LoginPolicy bounds password checks. Every budget counts attempts (checks about to happen), taken
-// atomically before the password is checked, over a rolling Window; an attempt that succeeds is given
-// back, so only failures and checks in flight stay counted:
+// atomically before the password is checked, over a rolling Window. A successful login gives its
+// attempt back to the client's and the account's budgets (so users behind one address, and an
+// account's owner, are not held back by their own logins) but not to the (account, client) pair's,
+// so that one client never has more than PerAccountClient checks of one account in a window:
 //
 //   - PerAccountClient: attempts at one account from one client address. This is the budget an
 //     attacker guessing one account from one address exhausts; the owner logging in from elsewhere
@@ -191,13 +193,12 @@ func (s *Sessions) Login(ctx context.Context, username, password, client string,
 	if !freeAt.IsZero() {
 		return Session{}, retryAfter(ErrTooManyAttempts, freeAt.Sub(now))
 	}
-	keys := []string{clientKey, pairKey, accountKey}
-	giveBack := func() error {
-		// Without the caller's context: a request cancelled after its check still gives back.
+	giveBack := func(keys ...string) error {
+		// Without the caller's context: a request cancelled before its check still gives back.
 		return s.throttle.Forget(context.WithoutCancel(ctx), now, keys)
 	}
-	if err := s.acquire(ctx); err != nil {
-		return Session{}, errors.Join(err, giveBack())
+	if err := s.acquire(ctx); err != nil { // not checked: every budget gets the attempt back
+		return Session{}, errors.Join(err, giveBack(clientKey, pairKey, accountKey))
 	}
 	defer func() { <-s.hashing }()
 
@@ -207,11 +208,11 @@ func (s *Sessions) Login(ctx context.Context, username, password, client string,
 		s.check(s.dummyHash, password)
 		return Session{}, ErrInvalidCredentials
 	case err != nil:
-		return Session{}, errors.Join(fmt.Errorf("login: %w", err), giveBack())
+		return Session{}, errors.Join(fmt.Errorf("login: %w", err), giveBack(clientKey, pairKey, accountKey))
 	case !s.check(hash, password):
 		return Session{}, ErrInvalidCredentials
 	}
-	if err := giveBack(); err != nil {
+	if err := giveBack(clientKey, accountKey); err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)
 	}
 	token, tokenHash, err := NewToken()
