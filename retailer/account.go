@@ -21,8 +21,13 @@ var (
 	// ErrInvalidCredentials: the username is unknown, the password wrong or the user disabled. The
 	// three are one error so that a login does not tell which usernames exist.
 	ErrInvalidCredentials = errors.New("retailer: invalid username or password")
-	// ErrTooManyAttempts: more than MaxFailedLogins failed logins for the account within LoginWindow.
-	ErrTooManyAttempts = errors.New("retailer: too many failed logins, try again later")
+	// ErrTooManyAttempts: a login budget of the LoginPolicy is spent (attempts at the account from the
+	// client, at the account from all clients, or from the client at any account); a *RetryError
+	// wrapping it says when to try again.
+	ErrTooManyAttempts = errors.New("retailer: too many login attempts, try again later")
+	// ErrBusy: every password-hashing slot stayed taken for the policy's HashWait; a *RetryError
+	// wrapping it says when to try again.
+	ErrBusy = errors.New("retailer: too many logins in progress, try again later")
 	// ErrUnauthenticated: a bearer token that is missing, malformed, unknown, expired or revoked, or
 	// whose user is disabled.
 	ErrUnauthenticated = errors.New("retailer: not authenticated")
@@ -35,7 +40,8 @@ var (
 	ErrInvalid = errors.New("retailer: invalid input")
 )
 
-// Login limits and session lifetime.
+// Login limits and session lifetime: MaxFailedLogins is the attempts at one account from one client
+// admitted within LoginWindow (see LoginPolicy).
 const (
 	MaxFailedLogins = 10
 	LoginWindow     = time.Minute

@@ -94,10 +94,11 @@ func TestTokens(t *testing.T) {
 	}
 }
 
-// fakeAccounts is an in-memory CredentialStore and SessionStore for the pure logic of Sessions.
+// fakeAccounts is an in-memory CredentialStore, LoginThrottle and SessionStore for the pure logic of
+// Sessions. It is not safe for concurrent use.
 type fakeAccounts struct {
 	users    map[string]string      // username → hash
-	failures map[string][]time.Time // username → failed logins
+	attempts map[string][]time.Time // throttle key → admitted attempts
 	sessions map[string]time.Time   // token hash → expiry
 }
 
@@ -109,18 +110,34 @@ func (f *fakeAccounts) Credentials(_ context.Context, username string) (Principa
 	return Principal{UserID: 1, Username: username, Role: RolePlanner}, h, nil
 }
 
-func (f *fakeAccounts) FailedLogins(_ context.Context, username string, since time.Time) (int, error) {
-	n := 0
-	for _, at := range f.failures[username] {
-		if at.After(since) {
-			n++
+func (f *fakeAccounts) Admit(_ context.Context, now time.Time, window time.Duration, limits []Limit) (time.Time, error) {
+	var freeAt time.Time
+	for _, l := range limits {
+		var live []time.Time
+		for _, at := range f.attempts[l.Key] {
+			if at.After(now.Add(-window)) {
+				live = append(live, at)
+			}
 		}
+		if len(live) < l.Max {
+			live = append(live, now)
+		} else if at := live[len(live)-l.Max].Add(window); at.After(freeAt) {
+			freeAt = at
+		}
+		f.attempts[l.Key] = live
 	}
-	return n, nil
+	return freeAt, nil
 }
 
-func (f *fakeAccounts) RecordFailedLogin(_ context.Context, username string, at time.Time) error {
-	f.failures[username] = append(f.failures[username], at)
+func (f *fakeAccounts) Forget(_ context.Context, at time.Time, keys []string) error {
+	for _, k := range keys {
+		for i, a := range f.attempts[k] {
+			if a.Equal(at) {
+				f.attempts[k] = append(f.attempts[k][:i], f.attempts[k][i+1:]...)
+				break
+			}
+		}
+	}
 	return nil
 }
 
@@ -145,14 +162,14 @@ func TestSessionsLoginLimitsAndLogout(t *testing.T) {
 	ctx := context.Background()
 	hash, _ := HashPassword("the password")
 	store := &fakeAccounts{users: map[string]string{"ann": hash}, sessions: map[string]time.Time{},
-		failures: map[string][]time.Time{}}
-	s, err := NewSessions(store, store)
+		attempts: map[string][]time.Time{}}
+	s, err := NewSessions(store, store, store, DefaultLoginPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
-	sess, err := s.Login(ctx, "ann", "the password", now)
+	sess, err := s.Login(ctx, "ann", "the password", "203.0.113.9", now)
 	if err != nil || !WellFormedToken(sess.Token) || !sess.ExpiresAt.Equal(now.Add(SessionTTL)) {
 		t.Fatalf("Login(right password) = %+v, %v; want a session of %s", sess, err, SessionTTL)
 	}
@@ -173,23 +190,32 @@ func TestSessionsLoginLimitsAndLogout(t *testing.T) {
 	}
 
 	// An unknown username is refused like a wrong password, and its failures count too.
-	if _, err := s.Login(ctx, "nobody", "whatever", now); !errors.Is(err, ErrInvalidCredentials) {
+	if _, err := s.Login(ctx, "nobody", "whatever", "192.0.2.1", now); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("Login(unknown user) = %v; want ErrInvalidCredentials", err)
 	}
-	if n, _ := store.FailedLogins(ctx, "nobody", now.Add(-time.Minute)); n != 1 {
+	if n := len(store.attempts["account nobody"]); n != 1 {
 		t.Errorf("failures recorded for an unknown user = %d; want 1", n)
 	}
-	// After MaxFailedLogins failures within a minute the account is refused even with the right
-	// password; other accounts are not; a minute later it is accepted again.
+	if n := len(store.attempts["account ann"]); n != 0 {
+		t.Errorf("attempts kept after a successful login = %d; want 0 (given back)", n)
+	}
+	// After MaxFailedLogins failures within a minute from one client the account is refused to that
+	// client even with the right password, with the time until the oldest failure leaves the window;
+	// another client is not refused; a minute later the first is accepted again.
 	for i := 0; i < MaxFailedLogins; i++ {
-		if _, err := s.Login(ctx, "ann", "wrong", now.Add(time.Duration(i)*time.Second)); !errors.Is(err, ErrInvalidCredentials) {
+		if _, err := s.Login(ctx, "ann", "wrong", "192.0.2.1", now.Add(time.Duration(i)*time.Second)); !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("failed login %d = %v; want ErrInvalidCredentials", i+1, err)
 		}
 	}
-	if _, err := s.Login(ctx, "ann", "the password", now.Add(20*time.Second)); !errors.Is(err, ErrTooManyAttempts) {
-		t.Errorf("login after %d failures = %v; want ErrTooManyAttempts", MaxFailedLogins, err)
+	_, err = s.Login(ctx, "ann", "the password", "192.0.2.1", now.Add(20*time.Second))
+	var re *RetryError
+	if !errors.Is(err, ErrTooManyAttempts) || !errors.As(err, &re) || re.RetryAfter() != 40*time.Second {
+		t.Errorf("login after %d failures = %v; want ErrTooManyAttempts, retry after 40s", MaxFailedLogins, err)
 	}
-	if _, err := s.Login(ctx, "ann", "the password", now.Add(LoginWindow+10*time.Second)); err != nil {
+	if _, err := s.Login(ctx, "ann", "the password", "198.51.100.7", now.Add(21*time.Second)); err != nil {
+		t.Errorf("login from another client = %v; want success", err)
+	}
+	if _, err := s.Login(ctx, "ann", "the password", "192.0.2.1", now.Add(LoginWindow+10*time.Second)); err != nil {
 		t.Errorf("login a minute later = %v; want success", err)
 	}
 }

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/retailer"
 )
 
 // Defaults match deploy/local/up.sh.
@@ -99,6 +102,8 @@ type serveConfig struct {
 	WindowCloseHour int           // order windows close at this hour on the evening before the order day
 	TimeZone        string        // the region's time zone, for order windows
 	RelayEvery      time.Duration
+	LoginHashers    int    // argon2id hashes at once; 0: 2×GOMAXPROCS
+	TrustedProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -131,6 +136,12 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	errs = append(errs, err)
 	fs.DurationVar(&c.RelayEvery, "relay-interval", relayEvery,
 		"how often delivered lines are relayed from the outbox to ClickHouse (env ORDERCAST_RELAY_INTERVAL)")
+	hashers, err := envInt(getenv, "ORDERCAST_LOGIN_HASHERS", 0)
+	errs = append(errs, err)
+	fs.IntVar(&c.LoginHashers, "login-hashers", int(hashers),
+		"password hashes (argon2id, ~19 MiB each) run at once; a login that waits over 250ms for one gets 503; 0: 2×GOMAXPROCS (env ORDERCAST_LOGIN_HASHERS)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr(getenv, "ORDERCAST_TRUSTED_PROXIES", ""),
+		"comma-separated CIDRs of reverse proxies; only when the peer is one is the right-most untrusted address of X-Forwarded-For taken as a login's client, for the per-client login limits; empty: the peer's address (env ORDERCAST_TRUSTED_PROXIES)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
 		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
 	return errors.Join(errs...)
@@ -158,6 +169,12 @@ func (c serveConfig) validate() error {
 	}
 	if c.ReadyTimeout <= 0 {
 		errs = append(errs, errors.New("-ready-timeout: must be positive"))
+	}
+	if c.LoginHashers < 0 {
+		errs = append(errs, errors.New("-login-hashers: must not be negative"))
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -204,4 +221,44 @@ func (c serveConfig) windowPolicy() (ordering.WindowPolicy, error) {
 		return p, fmt.Errorf("-window-close-hour: %w", err)
 	}
 	return p, nil
+}
+
+// trustedProxies parses -trusted-proxies.
+func (c serveConfig) trustedProxies() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("-trusted-proxies %q: want CIDRs such as 10.0.0.0/8,192.168.1.5/32", s)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
+}
+
+// loginPolicy is the login policy the configuration names.
+func (c serveConfig) loginPolicy() retailer.LoginPolicy {
+	p := retailer.DefaultLoginPolicy()
+	if c.LoginHashers > 0 {
+		p.Hashers = c.LoginHashers
+	}
+	return p
+}
+
+// clientIP is how a login's client address is found: the peer's, or behind trusted proxies the
+// right-most address of X-Forwarded-For that is not one of them (echo's defaults that trust
+// loopback and private networks are turned off: only the configured ranges are trusted).
+func (c serveConfig) clientIP() (echo.IPExtractor, error) {
+	nets, err := c.trustedProxies()
+	if err != nil || len(nets) == 0 {
+		return echo.ExtractIPDirect(), err
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
 }

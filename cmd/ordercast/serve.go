@@ -44,11 +44,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	pool, ch := opened.pg, opened.ch
 
 	outlets := retailerpg.New(pool)
-	sessions, err := retailer.NewSessions(outlets, outlets)
+	sessions, err := retailer.NewSessions(outlets, outlets, outlets, cfg.loginPolicy())
 	if err != nil {
 		return err
 	}
 	retailerAPI := retailerapi.New(sessions, outlets, time.Now)
+	clientIP, err := cfg.clientIP()
+	if err != nil {
+		return err
+	}
+	retailerAPI.WithClientIP(clientIP)
 
 	reg := newRegistry()
 	scans := retailerch.New(ch)

@@ -14,7 +14,8 @@ func (h *Handler) Problems() problem.Table { return problems }
 var problems = problem.Table{
 	{Err: retailer.ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
 	{Err: retailer.ErrInvalidCredentials, Status: http.StatusUnauthorized, Type: "invalid-credentials", Detail: "invalid username or password"},
-	{Err: retailer.ErrTooManyAttempts, Status: http.StatusTooManyRequests, Type: "too-many-logins", Detail: "too many failed logins for this account; try again in a minute"},
+	{Err: retailer.ErrTooManyAttempts, Status: http.StatusTooManyRequests, Type: "too-many-logins", Detail: "too many login attempts from this address or for this account; try again in a minute"},
+	{Err: retailer.ErrBusy, Status: http.StatusServiceUnavailable, Type: "logins-busy", Detail: "too many logins in progress; try again in a second"},
 	{Err: retailer.ErrUnauthenticated, Status: http.StatusUnauthorized, Type: "unauthenticated", Detail: "missing, malformed, expired or revoked bearer token; log in with POST /api/v1/sessions"},
 	{Err: retailer.ErrForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this; scans are uploaded by the outlet's retailer"},
 	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},

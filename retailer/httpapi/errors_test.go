@@ -11,6 +11,7 @@ func TestProblemsMapEveryRetailerError(t *testing.T) {
 	problemtest.CheckMapsEvery(t, (&Handler{}).Problems(), "..", map[string]error{
 		"ErrInvalidCredentials": retailer.ErrInvalidCredentials,
 		"ErrTooManyAttempts":    retailer.ErrTooManyAttempts,
+		"ErrBusy":               retailer.ErrBusy,
 		"ErrUnauthenticated":    retailer.ErrUnauthenticated,
 		"ErrNotFound":           retailer.ErrNotFound,
 		"ErrUsernameTaken":      retailer.ErrUsernameTaken,

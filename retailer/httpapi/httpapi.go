@@ -38,14 +38,23 @@ type Handler struct {
 	uploads   UploadReader
 
 	loginFailures *prometheus.CounterVec // reason; nil: not counted (WithLoginMetrics)
+
+	// clientIP says which address a login comes from, for the per-client login budgets.
+	clientIP echo.IPExtractor
 }
 
+// WithClientIP sets how a login's client address is found: echo.ExtractIPDirect() (the default: the
+// peer's address) when no proxy is trusted, or echo.ExtractIPFromXFFHeader trusting exactly the
+// configured proxies, so that only a trusted peer's X-Forwarded-For is believed, and then only its
+// right-most untrusted address.
+func (h *Handler) WithClientIP(extract echo.IPExtractor) { h.clientIP = extract }
+
 // WithLoginMetrics registers ordercast_login_failures_total{reason} on reg and counts failed logins
-// from then on: invalid_credentials, too_many_attempts (throttled), error.
+// from then on: invalid_credentials, too_many_attempts (throttled), busy (no hashing slot), error.
 func (h *Handler) WithLoginMetrics(reg prometheus.Registerer) error {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ordercast_login_failures_total",
-		Help: "Failed logins by reason: invalid_credentials, too_many_attempts (throttled), error.",
+		Help: "Failed logins by reason: invalid_credentials, too_many_attempts (throttled), busy (no hashing slot), error.",
 	}, []string{"reason"})
 	if err := reg.Register(c); err != nil {
 		return err
@@ -56,7 +65,7 @@ func (h *Handler) WithLoginMetrics(reg prometheus.Registerer) error {
 
 // New returns a Handler. now is the clock (time.Now outside tests).
 func New(sessions *retailer.Sessions, outlets OutletReader, now func() time.Time) *Handler {
-	return &Handler{sessions: sessions, outlets: outlets, now: now}
+	return &Handler{sessions: sessions, outlets: outlets, now: now, clientIP: echo.ExtractIPDirect()}
 }
 
 // Register adds the routes: public ones (logging in) on public, the rest on authed, which must sit
@@ -134,7 +143,8 @@ func (h *Handler) login(c echo.Context) error {
 	if len(missing) > 0 {
 		return &retailer.ValidationError{Fields: missing}
 	}
-	s, err := h.sessions.Login(c.Request().Context(), req.Username, req.Password, h.now())
+	client := h.clientIP(c.Request())
+	s, err := h.sessions.Login(c.Request().Context(), req.Username, req.Password, client, h.now())
 	if err != nil {
 		if h.loginFailures != nil {
 			reason := "error"
@@ -143,6 +153,8 @@ func (h *Handler) login(c echo.Context) error {
 				reason = "invalid_credentials"
 			case errors.Is(err, retailer.ErrTooManyAttempts):
 				reason = "too_many_attempts"
+			case errors.Is(err, retailer.ErrBusy):
+				reason = "busy"
 			}
 			h.loginFailures.WithLabelValues(reason).Inc()
 		}

@@ -15,6 +15,7 @@ import (
 var (
 	_ retailer.CredentialStore = (*Store)(nil)
 	_ retailer.SessionStore    = (*Store)(nil)
+	_ retailer.LoginThrottle   = (*Store)(nil)
 )
 
 const principalColumns = `u.id, u.username, u.role, coalesce(u.outlet_id, 0), coalesce(u.manager_id, 0),
@@ -43,25 +44,60 @@ func (s *Store) Credentials(ctx context.Context, username string) (retailer.Prin
 	return p, hash, nil
 }
 
-// FailedLogins implements retailer.CredentialStore.
-func (s *Store) FailedLogins(ctx context.Context, username string, since time.Time) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures
-		WHERE lower(username) = lower($1) AND failed_at > $2`, username, since).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("postgresql: count failed logins: %w", err)
+// Admit implements retailer.LoginThrottle. The keys are upserted in one statement, in key order (so
+// that two Admits never wait on each other's rows in a cycle); ON CONFLICT DO UPDATE locks each
+// key's row and computes its new attempts from the row as last committed, so concurrent attempts on
+// one key are counted one after the other. It also deletes the keys idle for a window.
+func (s *Store) Admit(ctx context.Context, now time.Time, window time.Duration, limits []retailer.Limit) (time.Time, error) {
+	keys := make([]string, len(limits))
+	maxes := make([]int32, len(limits))
+	for i, l := range limits {
+		keys[i], maxes[i] = l.Key, int32(l.Max)
 	}
-	return n, nil
+	since := now.Add(-window)
+	rows, err := s.pool.Query(ctx, `INSERT INTO login_attempts AS l (key, attempts, max_attempts, admitted, last_at)
+		SELECT k, ARRAY[$3::timestamptz], m, true, $3 FROM unnest($1::text[], $2::int[]) AS t(k, m) ORDER BY k
+		ON CONFLICT (key) DO UPDATE SET
+			attempts = CASE WHEN cardinality(ARRAY(SELECT a FROM unnest(l.attempts) a WHERE a > $4)) < excluded.max_attempts
+				THEN ARRAY(SELECT a FROM unnest(l.attempts) a WHERE a > $4 ORDER BY a) || $3::timestamptz
+				ELSE ARRAY(SELECT a FROM unnest(l.attempts) a WHERE a > $4 ORDER BY a) END,
+			admitted = cardinality(ARRAY(SELECT a FROM unnest(l.attempts) a WHERE a > $4)) < excluded.max_attempts,
+			max_attempts = excluded.max_attempts,
+			last_at = greatest(l.last_at, $3)
+		RETURNING admitted, attempts[greatest(cardinality(attempts) - max_attempts + 1, 1)]`,
+		keys, maxes, now, since)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("postgresql: count login attempt: %w", err)
+	}
+	var freeAt time.Time
+	var admitted bool
+	var oldest time.Time
+	_, err = pgx.ForEachRow(rows, []any{&admitted, &oldest}, func() error {
+		// A refusing key admits again when the oldest attempt that keeps it full leaves the window.
+		if at := oldest.Add(window); !admitted && at.After(freeAt) {
+			freeAt = at
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("postgresql: count login attempt: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM login_attempts WHERE key IN (
+		SELECT key FROM login_attempts WHERE last_at <= $1 ORDER BY key FOR UPDATE SKIP LOCKED)`, since); err != nil {
+		return time.Time{}, fmt.Errorf("postgresql: prune login attempts: %w", err)
+	}
+	return freeAt, nil
 }
 
-// RecordFailedLogin implements retailer.CredentialStore. It also forgets the account's failures older
-// than a day, so the table stays small.
-func (s *Store) RecordFailedLogin(ctx context.Context, username string, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `WITH old AS (
-			DELETE FROM login_failures WHERE lower(username) = lower($1) AND failed_at < $2::timestamptz - interval '1 day')
-		INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)`, username, at)
+// Forget implements retailer.LoginThrottle.
+func (s *Store) Forget(ctx context.Context, at time.Time, keys []string) error {
+	// The rows are locked in key order, as Admit locks them.
+	_, err := s.pool.Exec(ctx, `UPDATE login_attempts l
+		SET attempts = l.attempts[:array_position(l.attempts, $2::timestamptz) - 1] || l.attempts[array_position(l.attempts, $2::timestamptz) + 1:]
+		FROM (SELECT key FROM login_attempts WHERE key = ANY($1) ORDER BY key FOR UPDATE) k
+		WHERE l.key = k.key AND array_position(l.attempts, $2::timestamptz) IS NOT NULL`, keys, at)
 	if err != nil {
-		return fmt.Errorf("postgresql: record failed login: %w", err)
+		return fmt.Errorf("postgresql: give back login attempt: %w", err)
 	}
 	return nil
 }

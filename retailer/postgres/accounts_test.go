@@ -59,18 +59,29 @@ func TestSessionPrincipal(t *testing.T) {
 	if _, _, err := s.Credentials(ctx, "plan.one"); !errors.Is(err, retailer.ErrInvalidCredentials) {
 		t.Errorf("Credentials of a disabled user = %v; want ErrInvalidCredentials", err)
 	}
-	if n, err := s.FailedLogins(ctx, "x", now.Add(-time.Minute)); err != nil || n != 0 {
-		t.Fatalf("FailedLogins = %d, %v", n, err)
-	}
-	for i := 0; i < 3; i++ {
-		if err := s.RecordFailedLogin(ctx, "X", now.Add(time.Duration(i)*time.Second)); err != nil {
-			t.Fatal(err)
+	// Login attempts: each key admits Max attempts in a rolling window, on its own; Forget gives one back.
+	limits := []retailer.Limit{{Key: "client a", Max: 3}, {Key: "pair x a", Max: 2}}
+	for i, want := range []bool{true, true, false} {
+		freeAt, err := s.Admit(ctx, now.Add(time.Duration(i)*time.Second), time.Minute, limits)
+		if err != nil || freeAt.IsZero() != want {
+			t.Fatalf("Admit #%d = %v, %v; want admitted %v", i+1, freeAt, err, want)
+		}
+		if !want && !freeAt.Equal(now.Add(time.Minute)) {
+			t.Errorf("Admit #%d frees at %v; want %v (the oldest attempt plus the window)", i+1, freeAt, now.Add(time.Minute))
 		}
 	}
-	if n, _ := s.FailedLogins(ctx, "x", now.Add(-time.Minute)); n != 3 {
-		t.Errorf("FailedLogins(x) after 3 failures of X = %d; want 3", n)
+	// The client key admitted the third attempt (its own budget had room): it is now full.
+	if freeAt, _ := s.Admit(ctx, now.Add(3*time.Second), time.Minute, limits[:1]); freeAt.IsZero() {
+		t.Errorf("Admit(client) after 3 attempts admitted; want refused")
 	}
-	if n, _ := s.FailedLogins(ctx, "x", now.Add(time.Second)); n != 1 {
-		t.Errorf("FailedLogins(x) since the second failure = %d; want 1", n)
+	if err := s.Forget(ctx, now.Add(time.Second), []string{"pair x a", "client a"}); err != nil {
+		t.Fatal(err)
+	}
+	if freeAt, err := s.Admit(ctx, now.Add(4*time.Second), time.Minute, limits); err != nil || !freeAt.IsZero() {
+		t.Errorf("Admit after Forget = %v, %v; want admitted", freeAt, err)
+	}
+	// A minute after the first attempt, one slot of the pair has left the window.
+	if freeAt, err := s.Admit(ctx, now.Add(time.Minute+time.Second/2), time.Minute, limits[1:]); err != nil || !freeAt.IsZero() {
+		t.Errorf("Admit a minute later = %v, %v; want admitted", freeAt, err)
 	}
 }

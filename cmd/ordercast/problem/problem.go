@@ -9,7 +9,9 @@
 //   - FieldErrors() map[string]string: field-level detail for invalid input, rendered as the sorted
 //     "errors" list of {field, detail};
 //   - Detail() string: a sentence for the user about this occurrence ("the order is paid", a closed
-//     window's times), which takes the place of the table's general detail.
+//     window's times), which takes the place of the table's general detail;
+//   - RetryAfter() time.Duration: when to try again (a 429 or 503), sent as a Retry-After header of
+//     whole seconds, rounded up.
 //
 // The table of the adapter whose route failed is searched first (Scope), then every table: two
 // adapters may answer one sentinel differently (a cycle not found is "no such cycle" to the planner's
@@ -25,6 +27,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -207,6 +210,11 @@ func (r *Renderer) Handler(log *slog.Logger) echo.HTTPErrorHandler {
 		if !known {
 			log.Error("request failed", "route", c.Path(), "method", req.Method, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		}
+		var ra interface{ RetryAfter() time.Duration }
+		if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+			secs := (ra.RetryAfter() + time.Second - 1) / time.Second
+			c.Response().Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 		}
 		if werr := Write(c, b); werr != nil {
 			log.Warn("write problem response", "err", werr)
