@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -39,6 +40,8 @@ type Body struct {
 	Detail string            `json:"detail,omitempty"`
 	Errors []Field           `json:"errors,omitempty"` // field-level detail for invalid input
 	Stores map[string]string `json:"stores,omitempty"` // store states, on /readyz
+	// RetryAfter, when positive, is sent as the Retry-After header, in whole seconds (rounded up).
+	RetryAfter time.Duration `json:"-"`
 }
 
 // Field says what is wrong with one field of the request.
@@ -53,6 +56,9 @@ type Mapping struct {
 	Status int    // a 4xx or 503
 	Type   string // stable slug of the problem type, served as "/problems/<Type>"
 	Detail string // for the API's users, unless the chain has a Detail() of its own
+	// RetryAfter, when positive, tells clients when to try again: the Retry-After header, in whole
+	// seconds (rounded up). For a 503 or 429 whose cause passes.
+	RetryAfter time.Duration
 }
 
 // Table is an adapter's mappings; the first that matches wins.
@@ -74,7 +80,7 @@ func Invalid(fields map[string]string) error { return FieldErrors(fields) }
 
 // common is what every adapter shares: input the server's binder or an adapter refuses.
 var common = Table{
-	{ErrInvalid, http.StatusUnprocessableEntity, "invalid-fields", "the request has invalid fields"},
+	{Err: ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
 }
 
 // types gives every status a stable type when no mapping names one; clients match on the type.
@@ -104,6 +110,10 @@ func New(status int, detail string) Body {
 // Write sends b as the response.
 func Write(c echo.Context, b Body) error {
 	c.Response().Header().Set(echo.HeaderContentType, MediaType)
+	if b.RetryAfter > 0 {
+		secs := (b.RetryAfter + time.Second - 1) / time.Second
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+	}
 	return c.JSON(b.Status, b)
 }
 
@@ -155,6 +165,7 @@ func (r *Renderer) of(err error, scoped Table) (b Body, known bool) {
 		}
 		b = New(m.Status, m.Detail)
 		b.Type = "/problems/" + m.Type
+		b.RetryAfter = m.RetryAfter
 	}
 	var d interface{ Detail() string }
 	if errors.As(err, &d) && d.Detail() != "" {
