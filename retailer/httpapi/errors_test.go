@@ -16,5 +16,6 @@ func TestProblemsMapEveryRetailerError(t *testing.T) {
 		"ErrUsernameTaken":      retailer.ErrUsernameTaken,
 		"ErrInvalid":            retailer.ErrInvalid,
 		"ErrForbidden":          retailer.ErrForbidden,
+		"ErrUnavailable":        retailer.ErrUnavailable,
 	})
 }
