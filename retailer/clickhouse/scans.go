@@ -32,8 +32,9 @@ import (
 //     the server completed although the client saw an error.
 //
 // Two attempts at the same batch running at the same time could still both write it: callers
-// serialise attempts per batch (the HTTP adapter does, within one process). Concurrent uploads of
-// different batches share INSERTs (see WriteScanBatch).
+// serialise attempts per batch (the HTTP adapter claims each batch in PostgreSQL, across every
+// instance, before it writes). Concurrent uploads of different batches share INSERTs (see
+// WriteScanBatch).
 
 // ScanOutcome returns the outcome stored for upload batchID of outlet (a licence number), with
 // Replay set; found is false when the batch is not stored complete.
