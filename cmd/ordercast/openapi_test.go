@@ -24,7 +24,7 @@ import (
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ret := retailerapi.New(nil, nil, time.Now)
-	if err := ret.WithScans(nil, nil, reg); err != nil {
+	if err := ret.WithScans(nil, nil, nil, reg); err != nil {
 		t.Fatal(err)
 	}
 	ret.WithOverviews(retailerpg.New(nil), retailerch.New(nil))

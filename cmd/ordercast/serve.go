@@ -57,7 +57,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 
 	reg := newRegistry()
 	scans := retailerch.New(ch)
-	if err := retailerAPI.WithScans(scans, outlets, reg); err != nil {
+	if err := retailerAPI.WithScans(scans, outlets, outlets, reg); err != nil {
 		return err
 	}
 	retailerAPI.WithOverviews(outlets, scans)

@@ -32,8 +32,9 @@ import (
 //     the server completed although the client saw an error.
 //
 // Two attempts at the same batch running at the same time could still both write it: callers
-// serialise attempts per batch (the HTTP adapter does, within one process). Concurrent uploads of
-// different batches share INSERTs (see WriteScanBatch).
+// serialise attempts per batch (the HTTP adapter claims each batch in PostgreSQL, across every
+// instance, before it writes). Concurrent uploads of different batches share INSERTs (see
+// WriteScanBatch).
 
 // ScanOutcome returns the outcome stored for upload batchID of outlet (a licence number), with
 // Replay set; found is false when the batch is not stored complete.
@@ -95,7 +96,7 @@ func (s *Store) storedBatches(ctx context.Context, keys []batchKey, accepted boo
 	}
 	rows, err := s.conn.Query(ctx, query, queryArgs...)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: read stored batches: %w", err)
+		return nil, unavailable(fmt.Errorf("clickhouse: read stored batches: %w", err))
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -106,7 +107,7 @@ func (s *Store) storedBatches(ctx context.Context, keys []batchKey, accepted boo
 		var row retailer.Scan
 		if err := rows.Scan(&source, &k.outlet, &k.id, &rowNo, &row.Brand, &kind, &row.At, &row.Qty, &reason,
 			&nAccepted, &nRejected, &received); err != nil {
-			return nil, fmt.Errorf("clickhouse: read stored batches: %w", err)
+			return nil, unavailable(fmt.Errorf("clickhouse: read stored batches: %w", err))
 		}
 		st := out[k]
 		if st == nil {
@@ -129,7 +130,7 @@ func (s *Store) storedBatches(ctx context.Context, keys []batchKey, accepted boo
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: read stored batches: %w", err)
+		return nil, unavailable(fmt.Errorf("clickhouse: read stored batches: %w", err))
 	}
 	for _, st := range out {
 		if st.complete {
@@ -148,7 +149,7 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 		"AND day >= toDate(?) AND day <= toDate(?) AND batch_id != ? GROUP BY brand",
 		outlet, from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly), excludeBatch)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: read recent sell-out: %w", err)
+		return nil, unavailable(fmt.Errorf("clickhouse: read recent sell-out: %w", err))
 	}
 	defer rows.Close()
 	sellOut := map[string]float64{}
@@ -156,12 +157,12 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 		var brand string
 		var qty float64
 		if err := rows.Scan(&brand, &qty); err != nil {
-			return nil, fmt.Errorf("clickhouse: read recent sell-out: %w", err)
+			return nil, unavailable(fmt.Errorf("clickhouse: read recent sell-out: %w", err))
 		}
 		sellOut[brand] = qty
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: read recent sell-out: %w", err)
+		return nil, unavailable(fmt.Errorf("clickhouse: read recent sell-out: %w", err))
 	}
 	return sellOut, nil
 }
@@ -191,7 +192,7 @@ func (s *Store) WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retai
 		p.verdict[rej.Row-1] = rej.Reason
 	}
 	if err := s.uploads.submit(ctx, p, s.writeGroup); err != nil {
-		return retailer.ScanOutcome{}, err
+		return retailer.ScanOutcome{}, unavailable(err)
 	}
 	return p.out, nil
 }

@@ -22,7 +22,7 @@ func (s *Store) Uploads(ctx context.Context, outlets []string, since time.Time) 
 			GROUP BY outlet, batch_id)
 		GROUP BY outlet`, outlets, since.Unix())
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: read uploads: %w", err)
+		return nil, unavailable(fmt.Errorf("clickhouse: read uploads: %w", err))
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -30,11 +30,11 @@ func (s *Store) Uploads(ctx context.Context, outlets []string, since time.Time) 
 		var last time.Time
 		var batches, accepted, rejected uint64
 		if err := rows.Scan(&outlet, &last, &batches, &accepted, &rejected); err != nil {
-			return nil, fmt.Errorf("clickhouse: read uploads: %w", err)
+			return nil, unavailable(fmt.Errorf("clickhouse: read uploads: %w", err))
 		}
 		out[outlet] = retailer.Upload{Last: last, Batches: int(batches), Accepted: int(accepted), Rejected: int(rejected)}
 	}
-	return out, rows.Err()
+	return out, unavailable(rows.Err())
 }
 
 // ScanBatches returns the newest scan batches of outlet (a licence number), at most limit, newest
@@ -43,7 +43,7 @@ func (s *Store) ScanBatches(ctx context.Context, outlet string, limit int) ([]re
 	rows, err := s.conn.Query(ctx, `SELECT batch_id, min(received_at) AS received, any(accepted), any(rejected)
 		FROM scan_batches WHERE outlet = ? GROUP BY batch_id ORDER BY received DESC, batch_id LIMIT ?`, outlet, limit)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: list scan batches: %w", err)
+		return nil, unavailable(fmt.Errorf("clickhouse: list scan batches: %w", err))
 	}
 	defer rows.Close()
 	var out []retailer.ScanBatchSummary
@@ -51,12 +51,12 @@ func (s *Store) ScanBatches(ctx context.Context, outlet string, limit int) ([]re
 		var b retailer.ScanBatchSummary
 		var accepted, rejected uint32
 		if err := rows.Scan(&b.BatchID, &b.ReceivedAt, &accepted, &rejected); err != nil {
-			return nil, fmt.Errorf("clickhouse: list scan batches: %w", err)
+			return nil, unavailable(fmt.Errorf("clickhouse: list scan batches: %w", err))
 		}
 		b.Accepted, b.Rejected = int(accepted), int(rejected)
 		out = append(out, b)
 	}
-	return out, rows.Err()
+	return out, unavailable(rows.Err())
 }
 
 // StockOnHand returns, per brand, the outlet's stock in packs at its latest stock count since since.
@@ -66,7 +66,7 @@ func (s *Store) StockOnHand(ctx context.Context, outlet string, since time.Time)
 		WHERE outlet = ? AND kind = ? AND day >= toDate(?) GROUP BY brand`,
 		outlet, string(retailer.StockCount), since.UTC().Format(time.DateOnly))
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: stock on hand: %w", err)
+		return nil, unavailable(fmt.Errorf("clickhouse: stock on hand: %w", err))
 	}
 	defer rows.Close()
 	out := map[string]float64{}
@@ -74,9 +74,9 @@ func (s *Store) StockOnHand(ctx context.Context, outlet string, since time.Time)
 		var brand string
 		var qty float64
 		if err := rows.Scan(&brand, &qty); err != nil {
-			return nil, fmt.Errorf("clickhouse: stock on hand: %w", err)
+			return nil, unavailable(fmt.Errorf("clickhouse: stock on hand: %w", err))
 		}
 		out[brand] = qty
 	}
-	return out, rows.Err()
+	return out, unavailable(rows.Err())
 }

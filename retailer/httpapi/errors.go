@@ -20,4 +20,6 @@ var problems = problem.Table{
 	{Err: retailer.ErrForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this; scans are uploaded by the outlet's retailer"},
 	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
 	{Err: retailer.ErrUsernameTaken, Status: http.StatusConflict, Type: "username-taken", Detail: "that username is taken"},
+	{Err: retailer.ErrUnavailable, Status: http.StatusServiceUnavailable, Type: "unavailable",
+		Detail: "a store is unavailable; nothing was changed, try again later", RetryAfter: retailer.UnavailableRetry},
 }

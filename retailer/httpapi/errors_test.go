@@ -17,5 +17,6 @@ func TestProblemsMapEveryRetailerError(t *testing.T) {
 		"ErrUsernameTaken":      retailer.ErrUsernameTaken,
 		"ErrInvalid":            retailer.ErrInvalid,
 		"ErrForbidden":          retailer.ErrForbidden,
+		"ErrUnavailable":        retailer.ErrUnavailable,
 	})
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -47,6 +48,9 @@ type lastOrderJSON struct {
 }
 
 type uploadJSON struct {
+	// Status is "known", or "unknown" when the history store could not be read: the figures are then
+	// zero and uploading and last_batch_at null.
+	Status string `json:"status"`
 	// Uploading says whether a collection point uploaded a batch with valid rows in the period; it is
 	// null for outlets that are not collection points.
 	Uploading *bool      `json:"uploading"`
@@ -101,8 +105,13 @@ func (h *Handler) listOutlets(c echo.Context) error {
 		licences[i] = o.Licence
 	}
 	now := h.now()
+	// The list is PostgreSQL's; only the upload figures come from ClickHouse, and without them the
+	// list still serves.
 	uploads, err := h.uploads.Uploads(ctx, licences, now.Add(-retailer.UploadWindow))
-	if err != nil {
+	uploadStatus := "known"
+	if errors.Is(err, retailer.ErrUnavailable) {
+		uploadStatus = "unknown"
+	} else if err != nil {
 		return err
 	}
 	page := overviewPage{Outlets: make([]overviewJSON, len(list))}
@@ -113,13 +122,13 @@ func (h *Handler) listOutlets(c echo.Context) error {
 				Status: o.LastOrder.Status, UpdatedAt: o.LastOrder.UpdatedAt.UTC()}
 		}
 		u := uploads[o.Licence]
-		v.Upload = uploadJSON{Days: int(retailer.UploadWindow / (24 * time.Hour)), Batches: u.Batches,
-			Accepted: u.Accepted, Rejected: u.Rejected}
+		v.Upload = uploadJSON{Status: uploadStatus, Days: int(retailer.UploadWindow / (24 * time.Hour)),
+			Batches: u.Batches, Accepted: u.Accepted, Rejected: u.Rejected}
 		if !u.Last.IsZero() {
 			last := u.Last.UTC()
 			v.Upload.Last = &last
 		}
-		if o.CollectionPoint {
+		if o.CollectionPoint && uploadStatus == "known" {
 			ok := u.Accepted > 0
 			v.Upload.Uploading = &ok
 		}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"math"
@@ -31,6 +32,22 @@ type ScanStore interface {
 	WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error)
 }
 
+// BatchClaims decides, across every instance of the server, which attempt at an upload writes it
+// (retailer/postgres.Store), and keeps the outcome of those written. Safe for concurrent use; errors
+// of an unreachable store match retailer.ErrUnavailable.
+type BatchClaims interface {
+	// ClaimScanBatch claims batch batchID of outlet for the attempt token until lease from now, or
+	// renews token's claim. claimed is false when another attempt holds an unexpired claim, or when the
+	// batch has an outcome: then stored is it, with Replay set. A claim whose lease passed without an
+	// outcome is taken over.
+	ClaimScanBatch(ctx context.Context, outlet, batchID, token string, lease time.Duration) (claimed bool, stored *retailer.ScanOutcome, err error)
+	// FinishScanBatch records the outcome of a batch the ScanStore holds complete (the first one
+	// recorded stays).
+	FinishScanBatch(ctx context.Context, outlet string, out retailer.ScanOutcome) error
+	// ReleaseScanBatch gives up token's claim on a batch without an outcome.
+	ReleaseScanBatch(ctx context.Context, outlet, batchID, token string) error
+}
+
 // BrandChecker tells which brand codes the catalogue holds. Safe for concurrent use.
 type BrandChecker interface {
 	// KnownBrands returns the codes among codes that the catalogue holds (mapped to true).
@@ -40,15 +57,23 @@ type BrandChecker interface {
 // scanUploads is what the scan upload route needs besides the Handler's own dependencies.
 type scanUploads struct {
 	store  ScanStore
+	claims BatchClaims
 	brands BrandChecker
 	rows   *prometheus.CounterVec // result, reason
-	locks  batchLocks
 }
 
-// WithScans enables POST /api/v1/outlets/{id}/scans, storing uploads in store, checking brands with
-// brands and counting rows in ordercast_retailer_scan_rows_total{result, reason} on reg. Call it
-// before Register.
-func (h *Handler) WithScans(store ScanStore, brands BrandChecker, reg prometheus.Registerer) error {
+// Claims on a batch being written: the lease that a crashed instance's claim outlives, renewed every
+// claimLease/3 while the write goes on; and the longest pause between two looks at a batch another
+// attempt is writing.
+const (
+	claimLease   = 15 * time.Second
+	maxClaimWait = 250 * time.Millisecond
+)
+
+// WithScans enables POST /api/v1/outlets/{id}/scans, storing uploads in store, each batch once
+// under a claim in claims, checking brands with brands and counting rows in
+// ordercast_retailer_scan_rows_total{result, reason} on reg. Call it before Register.
+func (h *Handler) WithScans(store ScanStore, claims BatchClaims, brands BrandChecker, reg prometheus.Registerer) error {
 	rows := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "ordercast", Subsystem: "retailer", Name: "scan_rows_total",
 		Help: "Rows of terminal scan uploads, accepted or rejected (with the reason), counted once per batch (replays are not counted).",
@@ -60,7 +85,7 @@ func (h *Handler) WithScans(store ScanStore, brands BrandChecker, reg prometheus
 	for _, r := range retailer.RejectReasons {
 		rows.WithLabelValues("rejected", string(r))
 	}
-	h.scans = &scanUploads{store: store, brands: brands, rows: rows}
+	h.scans = &scanUploads{store: store, claims: claims, brands: brands, rows: rows}
 	return nil
 }
 
@@ -446,10 +471,11 @@ func validBatchID(s string) bool {
 
 // uploadScans serves POST /outlets/{id}/scans. The outlet is looked up with the caller's
 // authorization first: one the caller may not see is 404, whatever the body; one it sees but may not
-// upload for (an account manager's or planner's) is 403. The rows are checked, stored, and answered
-// 201 once ClickHouse has them all; a batch id already stored for the outlet is answered 200 with the
-// stored outcome and writes nothing. (The store finds a stored batch with the same query that finds
-// the rows an interrupted attempt left, so a replay, which is rare, is checked before it is found.)
+// upload for (an account manager's or planner's) is 403. The batch is then claimed (BatchClaims), so
+// that one attempt writes it across every instance: a batch with an outcome is answered 200 with it
+// and writes nothing; one another attempt is writing is waited for. The claimed batch's rows are
+// checked, stored, and answered 201 once ClickHouse has them all. A store that cannot be reached
+// fails the upload with retailer.ErrUnavailable (503), the claim released, nothing counted as stored.
 func (h *Handler) uploadScans(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := retailer.PrincipalFrom(ctx)
@@ -474,7 +500,96 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	}
 
 	u := h.scans
-	now := h.now()
+	token, stored, err := u.claim(ctx, outlet.Licence, req.BatchID)
+	if err != nil {
+		return fmt.Errorf("scan upload: %w", err)
+	}
+	if stored != nil {
+		return c.JSON(http.StatusOK, responseOf(*stored))
+	}
+	stop := u.keepClaim(ctx, outlet.Licence, req.BatchID, token)
+	out, err := u.write(ctx, h.now(), outlet.Licence, req.BatchID, rows)
+	stop()
+	if err != nil {
+		u.release(ctx, outlet.Licence, req.BatchID, token)
+		return fmt.Errorf("scan upload: %w", err)
+	}
+	if err := u.claims.FinishScanBatch(ctx, outlet.Licence, out); err != nil {
+		// ClickHouse holds the batch complete, which is what the answer says: the next attempt finds
+		// it there (a replay) and records the outcome.
+		u.release(ctx, outlet.Licence, req.BatchID, token)
+	}
+	return u.answer(c, out)
+}
+
+// release gives up token's claim so that a retry need not wait for the lease to pass. It is best
+// effort: when PostgreSQL cannot be reached, the lease frees the claim.
+func (u *scanUploads) release(ctx context.Context, outlet, batchID, token string) {
+	// A fresh context: the request's may be what ended the write.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	u.claims.ReleaseScanBatch(ctx, outlet, batchID, token) //nolint:errcheck
+}
+
+// answer sends the outcome of a write: 201 when this write stored the batch, 200 for a replay.
+func (u *scanUploads) answer(c echo.Context, out retailer.ScanOutcome) error {
+	if out.Replay {
+		return c.JSON(http.StatusOK, responseOf(out))
+	}
+	u.count(out)
+	return c.JSON(http.StatusCreated, responseOf(out))
+}
+
+// claim claims batch batchID of outlet for a new attempt, waiting while another attempt holds it. It
+// returns the attempt's token, or the batch's stored outcome when it has one.
+func (u *scanUploads) claim(ctx context.Context, outlet, batchID string) (token string, stored *retailer.ScanOutcome, err error) {
+	token = rand.Text()
+	wait := 5 * time.Millisecond
+	for {
+		claimed, stored, err := u.claims.ClaimScanBatch(ctx, outlet, batchID, token, claimLease)
+		switch {
+		case err != nil:
+			return "", nil, err
+		case claimed:
+			return token, nil, nil
+		case stored != nil:
+			return "", stored, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", nil, context.Cause(ctx)
+		case <-t.C:
+		}
+		wait = min(2*wait, maxClaimWait)
+	}
+}
+
+// keepClaim renews token's claim every claimLease/3 until the returned stop is called.
+func (u *scanUploads) keepClaim(ctx context.Context, outlet, batchID, token string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(claimLease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				// A failed renewal leaves the lease to run out; the write goes on.
+				u.claims.ClaimScanBatch(ctx, outlet, batchID, token, claimLease) //nolint:errcheck
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// write validates the rows of a claimed batch against the catalogue and the outlet's recent
+// sell-out, and stores them.
+func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID string, rows []retailer.Scan) (retailer.ScanOutcome, error) {
 	// The catalogue (PostgreSQL) and the recent sell-out (ClickHouse) are read at the same time; the
 	// sell-out only matters to stock counts above the floor.
 	var recent map[string]float64
@@ -485,7 +600,7 @@ func (h *Handler) uploadScans(c echo.Context) error {
 			return
 		}
 		var err error
-		recent, err = u.store.RecentSellOut(ctx, outlet.Licence, req.BatchID, retailer.SellOutWindowStart(now), now)
+		recent, err = u.store.RecentSellOut(ctx, outlet, batchID, retailer.SellOutWindowStart(now), now)
 		recentErr <- err
 	}()
 	known, err := u.brands.KnownBrands(ctx, distinctBrands(rows))
@@ -493,22 +608,12 @@ func (h *Handler) uploadScans(c echo.Context) error {
 		err = rerr
 	}
 	if err != nil {
-		return fmt.Errorf("scan upload: %w", err)
+		return retailer.ScanOutcome{}, err
 	}
 	rejects := retailer.ValidateScans(rows, now, func(b string) bool { return known[b] }, recent)
-	unlock := u.locks.lock(outlet.Licence + "\x00" + req.BatchID)
-	out, err := u.store.WriteScanBatch(ctx, retailer.ScanBatch{
-		Outlet: outlet.Licence, ID: req.BatchID, Received: now, Rows: rows, Rejects: rejects,
+	return u.store.WriteScanBatch(ctx, retailer.ScanBatch{
+		Outlet: outlet, ID: batchID, Received: now, Rows: rows, Rejects: rejects,
 	})
-	unlock()
-	if err != nil {
-		return fmt.Errorf("scan upload: %w", err)
-	}
-	if out.Replay {
-		return c.JSON(http.StatusOK, responseOf(out))
-	}
-	u.count(out)
-	return c.JSON(http.StatusCreated, responseOf(out))
 }
 
 // count adds a newly stored batch's rows to the metrics.
@@ -544,40 +649,4 @@ func distinctBrands(rows []retailer.Scan) []string {
 	}
 	sort.Strings(brands)
 	return brands
-}
-
-// batchLocks serialises attempts at the same upload within the process, so that two concurrent
-// requests with one batch id cannot both find it missing and both write it. The zero value is ready.
-type batchLocks struct {
-	mu   sync.Mutex
-	held map[string]*batchLock
-}
-
-type batchLock struct {
-	mu   sync.Mutex
-	refs int
-}
-
-// lock takes the lock of key and returns its release.
-func (l *batchLocks) lock(key string) (unlock func()) {
-	l.mu.Lock()
-	if l.held == nil {
-		l.held = map[string]*batchLock{}
-	}
-	bl := l.held[key]
-	if bl == nil {
-		bl = &batchLock{}
-		l.held[key] = bl
-	}
-	bl.refs++
-	l.mu.Unlock()
-	bl.mu.Lock()
-	return func() {
-		bl.mu.Unlock()
-		l.mu.Lock()
-		if bl.refs--; bl.refs == 0 {
-			delete(l.held, key)
-		}
-		l.mu.Unlock()
-	}
 }

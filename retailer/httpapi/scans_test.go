@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,36 +110,6 @@ func TestResponseOf(t *testing.T) {
 	b, _ = json.Marshal(responseOf(retailer.ScanOutcome{BatchID: "b", Accepted: 1}))
 	if !strings.Contains(string(b), `"rejects":[]`) {
 		t.Errorf("responseOf with no rejects = %s; want an empty rejects array", b)
-	}
-}
-
-func TestBatchLocks(t *testing.T) {
-	var l batchLocks
-	var mu sync.Mutex
-	inside := map[string]int{}
-	var wg sync.WaitGroup
-	for i := range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			key := fmt.Sprint(i % 4)
-			unlock := l.lock(key)
-			mu.Lock()
-			inside[key]++
-			if inside[key] > 1 {
-				t.Errorf("two holders of lock %s", key)
-			}
-			mu.Unlock()
-			time.Sleep(time.Millisecond)
-			mu.Lock()
-			inside[key]--
-			mu.Unlock()
-			unlock()
-		}()
-	}
-	wg.Wait()
-	if len(l.held) != 0 {
-		t.Errorf("%d locks left after every holder released them", len(l.held))
 	}
 }
 

@@ -4,14 +4,14 @@
 // Each HTTP adapter declares, as data and in one place, how its domain's errors answer: a Table of
 // Mappings from a sentinel (matched with errors.Is) to a status, a stable problem type and a detail
 // written for the API's users. The server hands every adapter's table to Handler at wiring time. The
-// error's chain may add to the body through two methods, found with errors.As:
+// error's chain may add to the body through these methods, found with errors.As:
 //
 //   - FieldErrors() map[string]string: field-level detail for invalid input, rendered as the sorted
 //     "errors" list of {field, detail};
 //   - Detail() string: a sentence for the user about this occurrence ("the order is paid", a closed
 //     window's times), which takes the place of the table's general detail;
 //   - RetryAfter() time.Duration: when to try again (a 429 or 503), sent as a Retry-After header of
-//     whole seconds, rounded up.
+//     whole seconds, rounded up, in place of the table's RetryAfter.
 //
 // The table of the adapter whose route failed is searched first (Scope), then every table: two
 // adapters may answer one sentinel differently (a cycle not found is "no such cycle" to the planner's
@@ -43,6 +43,8 @@ type Body struct {
 	Detail string            `json:"detail,omitempty"`
 	Errors []Field           `json:"errors,omitempty"` // field-level detail for invalid input
 	Stores map[string]string `json:"stores,omitempty"` // store states, on /readyz
+	// RetryAfter, when positive, is sent as the Retry-After header, in whole seconds (rounded up).
+	RetryAfter time.Duration `json:"-"`
 }
 
 // Field says what is wrong with one field of the request.
@@ -57,6 +59,9 @@ type Mapping struct {
 	Status int    // a 4xx or 503
 	Type   string // stable slug of the problem type, served as "/problems/<Type>"
 	Detail string // for the API's users, unless the chain has a Detail() of its own
+	// RetryAfter, when positive, tells clients when to try again: the Retry-After header, in whole
+	// seconds (rounded up). For a 503 or 429 whose cause passes.
+	RetryAfter time.Duration
 }
 
 // Table is an adapter's mappings; the first that matches wins.
@@ -78,7 +83,7 @@ func Invalid(fields map[string]string) error { return FieldErrors(fields) }
 
 // common is what every adapter shares: input the server's binder or an adapter refuses.
 var common = Table{
-	{ErrInvalid, http.StatusUnprocessableEntity, "invalid-fields", "the request has invalid fields"},
+	{Err: ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
 }
 
 // types gives every status a stable type when no mapping names one; clients match on the type.
@@ -109,6 +114,10 @@ func New(status int, detail string) Body {
 // Write sends b as the response.
 func Write(c echo.Context, b Body) error {
 	c.Response().Header().Set(echo.HeaderContentType, MediaType)
+	if b.RetryAfter > 0 {
+		secs := (b.RetryAfter + time.Second - 1) / time.Second
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+	}
 	return c.JSON(b.Status, b)
 }
 
@@ -162,6 +171,11 @@ func (r *Renderer) of(err error, scoped Table) (b Body, known bool) {
 		}
 		b = New(m.Status, m.Detail)
 		b.Type = "/problems/" + m.Type
+		b.RetryAfter = m.RetryAfter
+	}
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		b.RetryAfter = ra.RetryAfter()
 	}
 	var d interface{ Detail() string }
 	if errors.As(err, &d) && d.Detail() != "" {
@@ -210,11 +224,6 @@ func (r *Renderer) Handler(log *slog.Logger) echo.HTTPErrorHandler {
 		if !known {
 			log.Error("request failed", "route", c.Path(), "method", req.Method, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		}
-		var ra interface{ RetryAfter() time.Duration }
-		if errors.As(err, &ra) && ra.RetryAfter() > 0 {
-			secs := (ra.RetryAfter() + time.Second - 1) / time.Second
-			c.Response().Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 		}
 		if werr := Write(c, b); werr != nil {
 			log.Warn("write problem response", "err", werr)

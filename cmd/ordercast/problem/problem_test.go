@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -135,5 +136,43 @@ func TestScopedTableWins(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.Type != want {
 			t.Errorf("GET %s = %s; want type %s", path, rec.Body, want)
 		}
+	}
+}
+
+// A mapping's RetryAfter is sent as the Retry-After header in whole seconds, rounded up; a mapping
+// without one sends none.
+func TestRetryAfterHeader(t *testing.T) {
+	errBusy := errors.New("test: store unavailable")
+	errSlow := errors.New("test: store slow")
+	retry := Table{
+		{Err: errBusy, Status: http.StatusServiceUnavailable, Type: "unavailable", Detail: "try again", RetryAfter: 5 * time.Second},
+		{Err: errSlow, Status: http.StatusServiceUnavailable, Type: "unavailable", Detail: "try again", RetryAfter: 1500 * time.Millisecond},
+	}
+	e := echo.New()
+	var logs bytes.Buffer
+	e.HTTPErrorHandler = NewRenderer(table, retry).Handler(slog.New(slog.NewTextHandler(&logs, nil)))
+	e.GET("/busy", func(echo.Context) error { return fmt.Errorf("write: %w", errBusy) })
+	e.GET("/slow", func(echo.Context) error { return errSlow })
+	e.GET("/gone", func(echo.Context) error { return errGone })
+	for _, tt := range []struct {
+		path       string
+		wantStatus int
+		wantRetry  string
+	}{
+		{"/busy", 503, "5"},
+		{"/slow", 503, "2"},
+		{"/gone", 404, ""},
+	} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+		if got := rec.Header().Get("Retry-After"); rec.Code != tt.wantStatus || got != tt.wantRetry {
+			t.Errorf("GET %s = %d Retry-After %q; want %d Retry-After %q", tt.path, rec.Code, got, tt.wantStatus, tt.wantRetry)
+		}
+		if !strings.Contains(rec.Body.String(), `"status":`+fmt.Sprint(tt.wantStatus)) || strings.Contains(rec.Body.String(), "RetryAfter") {
+			t.Errorf("GET %s body = %s; want a problem without the retry field", tt.path, rec.Body.String())
+		}
+	}
+	if logs.Len() != 0 {
+		t.Errorf("a mapped 503 was logged as a failure:\n%s", logs.String())
 	}
 }

@@ -1,0 +1,15 @@
+package retailer
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrUnavailable: a store could not be reached (connection refused or lost, a timeout) and the
+// operation did not take place, or took place only in a part that a retry completes. Store adapters
+// wrap connection-level failures with it, never an error the store answered (a bad query, a
+// constraint). It passes: retry after UnavailableRetry.
+var ErrUnavailable = errors.New("retailer: store unavailable")
+
+// UnavailableRetry is how long a caller refused with ErrUnavailable should wait before it tries again.
+const UnavailableRetry = 5 * time.Second
