@@ -68,7 +68,7 @@ func runAllocate(ctx context.Context, e env, args []string) error {
 	defer opened.Close()
 	pool, ch := opened.pg, opened.ch
 	history := forecastch.New(ch)
-	planner := &allocation.Planner{Outlets: retailerpg.New(pool), Demand: history, Limits: orderingpg.New(pool), Archive: history}
+	planner := &allocation.Planner{Outlets: retailerpg.New(pool), Brands: retailerpg.New(pool), Demand: history, Limits: orderingpg.New(pool), Archive: history}
 	start := time.Now()
 	plan, err := planner.Plan(ctx, req)
 	if err != nil {

@@ -47,7 +47,7 @@ func TestAllocateThenOrder(t *testing.T) {
 	// The command line names its flags in what the planner and the publication refuse, never a Go map.
 	for _, tt := range []struct{ brand, mode, want string }{
 		{brand, "lottery", `ordercast allocate: -mode "lottery": unknown mode` + "\n"},
-		{"NOPE", "grade", `ordercast allocate: -brand: "NOPE": no such brand` + "\n"},
+		{"NOPE", "grade", `ordercast allocate: -brand "NOPE": no such brand in the catalogue` + "\n"},
 	} {
 		args := []string{"allocate", "-pg-dsn", pg, "-ch-dsn", ch, "-cycle", week, "-brand", tt.brand, "-supply", "5", "-mode", tt.mode}
 		if _, stderr, err := run(args...); err != ErrUsage || stderr != tt.want {

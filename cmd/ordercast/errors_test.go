@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/ordering"
+	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 )
 
 // Answers that were 500s before the API had one error path: each is now the 4xx it should be, with a
@@ -31,7 +36,7 @@ func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
 	})
 	t.Run("allocation by demand without a forecast run", func(t *testing.T) {
 		code, m, raw, _ := planner.post("/api/v1/cycles/"+week+"/allocations", "no-run",
-			`{"brand":"B001","supply":10,"mode":"demand","dry_run":true}`)
+			`{"brand":"`+seededBrands(t, pg, 1)[0]+`","supply":10,"mode":"demand","dry_run":true}`)
 		if code != http.StatusConflict || m["type"] != "/problems/no-forecast" {
 			t.Errorf("allocation by demand before any forecast = %d %s; want 409 no-forecast", code, raw)
 		}
@@ -66,6 +71,31 @@ func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
 			if code != http.StatusUnprocessableEntity || m["type"] != "/problems/invalid-fields" || !strings.Contains(raw, `"field":"`+tt.field+`"`) {
 				t.Errorf("%s: %s %s = %d %s; want 422 naming %s", tt.name, tt.method, tt.path, code, raw, tt.field)
 			}
+		}
+	})
+	t.Run("an allocation of a brand the catalogue does not hold", func(t *testing.T) {
+		code, m, raw, _ := planner.post("/api/v1/cycles/"+week+"/allocations", "no-brand",
+			`{"brand":"NO-SUCH-BRAND","supply":10,"dry_run":true}`)
+		if code != http.StatusUnprocessableEntity || m["type"] != "/problems/invalid-fields" || !strings.Contains(raw, `"field":"brand"`) {
+			t.Errorf("allocation preview of an unknown brand = %d %s; want 422 naming brand", code, raw)
+		}
+	})
+	t.Run("supply for a cycle whose windows are all past", func(t *testing.T) {
+		past := ordering.WeekStart(time.Now()).AddDate(0, 0, -21)
+		store := orderingpg.New(storestest.OpenPostgres(t, pg))
+		if _, err := store.EnsureCycle(context.Background(), past, ordering.DefaultWindowPolicy.Windows(past)); err != nil {
+			t.Fatal(err)
+		}
+		brand := seededBrands(t, pg, 1)[0]
+		body := `{"plan":[{"brand":"` + brand + `","on_sale":true,"supply_cartons":5}]}`
+		code, m, raw := planner.do("PUT", "/api/v1/cycles/"+past.Format(time.DateOnly)+"/supply", body)
+		if code != http.StatusConflict || m["type"] != "/problems/order-state-conflict" || !strings.Contains(raw, "cut off") {
+			t.Errorf("supply of a cycle three weeks past = %d %s; want 409 saying its windows are cut off", code, raw)
+		}
+		code, _, raw, _ = planner.post("/api/v1/cycles/"+past.Format(time.DateOnly)+"/allocations", "past",
+			`{"brand":"`+brand+`","supply":5}`)
+		if code != http.StatusConflict || !strings.Contains(raw, "cut off") {
+			t.Errorf("allocation published on a cycle three weeks past = %d %s; want 409 saying its windows are cut off", code, raw)
 		}
 	})
 	t.Run("a brand not on sale", func(t *testing.T) {

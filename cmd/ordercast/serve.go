@@ -90,7 +90,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	history := forecastch.New(ch)
-	planner := &allocation.Planner{Outlets: outlets, Demand: history, Limits: orders, Archive: history}
+	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
 	srv, err := newServer(serverDeps{

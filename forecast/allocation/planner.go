@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/ordercast/ordercast/forecast"
@@ -44,6 +45,11 @@ type DemandSource interface {
 	BandDemand(ctx context.Context, priceClass int, week time.Time) (map[string]float64, string, error)
 }
 
+// BrandCatalogue tells which brand codes the catalogue holds (retailer/postgres.Store).
+type BrandCatalogue interface {
+	KnownBrands(ctx context.Context, codes []string) (map[string]bool, error)
+}
+
 // LimitPublisher writes an allocation's limits into the cycle (ordering/postgres.Store).
 type LimitPublisher interface {
 	PublishAllocation(ctx context.Context, week time.Time, line ordering.SupplyLine, mode, allocationID string,
@@ -59,6 +65,7 @@ type Archive interface {
 // Planner previews and publishes allocations.
 type Planner struct {
 	Outlets OutletSource
+	Brands  BrandCatalogue // nil: brands are not checked before a preview
 	Demand  DemandSource
 	Limits  LimitPublisher
 	Archive Archive
@@ -88,6 +95,8 @@ var (
 	ErrPriceClass = errors.New("allocation: price class outside 1 … 5")
 	// ErrUnknownOutlet: a request selects an outlet that does not exist.
 	ErrUnknownOutlet = errors.New("allocation: unknown outlet")
+	// ErrUnknownBrand: a request names a brand the catalogue does not hold.
+	ErrUnknownBrand = errors.New("allocation: no such brand in the catalogue")
 )
 
 // Plan computes the allocation req asks for, from every outlet and the latest forecast, without
@@ -95,6 +104,15 @@ var (
 func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if req.Week.IsZero() || req.Week.Weekday() != time.Monday {
 		return nil, &ValidationError{Field: "week", Value: req.Week.Format(time.DateOnly), Err: ErrWeek}
+	}
+	if req.Mode != ByPriceBand && p.Brands != nil {
+		known, err := p.Brands.KnownBrands(ctx, []string{req.Brand})
+		if err != nil {
+			return nil, err
+		}
+		if !known[req.Brand] {
+			return nil, &ValidationError{Field: "brand", Value: strconv.Quote(req.Brand), Err: ErrUnknownBrand}
+		}
 	}
 	outlets, err := p.Outlets.Outlets(ctx)
 	if err != nil {

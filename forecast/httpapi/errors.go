@@ -38,7 +38,7 @@ var problems = append(problem.Table{
 		allocation.ErrSupply, allocation.ErrMode, allocation.ErrDimension, allocation.ErrCoverage,
 		allocation.ErrGradeWeights, allocation.ErrOutletID, allocation.ErrDuplicateOutlet, allocation.ErrGrade,
 		allocation.ErrStatus, allocation.ErrDemand, allocation.ErrCap, allocation.ErrNoSelected, allocation.ErrWeek,
-		allocation.ErrPriceClass, allocation.ErrUnknownOutlet,
+		allocation.ErrPriceClass, allocation.ErrUnknownOutlet, allocation.ErrUnknownBrand,
 		forecast.ErrInvalidScore, forecast.ErrInvalidBatch, forecast.ErrInvalidReconciliation,
 		forecast.ErrRegression, forecast.ErrShortCalendar,
 	)...)

@@ -38,5 +38,6 @@ func TestProblemsMapEveryForecastError(t *testing.T) {
 		"ErrWeek":            allocation.ErrWeek,
 		"ErrPriceClass":      allocation.ErrPriceClass,
 		"ErrUnknownOutlet":   allocation.ErrUnknownOutlet,
+		"ErrUnknownBrand":    allocation.ErrUnknownBrand,
 	})
 }

@@ -16,8 +16,8 @@ import (
 // the brand's supply plan line (with the allocation's mode) and every outlet's limit with its
 // explanation, replacing the limits the brand had. The ordering API enforces the limits from the
 // moment it commits. The limits are loaded with COPY, so a region of 300,000 outlets publishes in
-// seconds. It returns ordering.ErrNotFound (no such cycle), ordering.ErrConflict (the cycle is closed,
-// or a limit is below what an outlet's order already holds: the error names such outlets) or a
+// seconds. It returns ordering.ErrNotFound (no such cycle), ordering.ErrConflict (every window of the
+// cycle is cut off, or a limit is below what an outlet's order already holds: the error names such outlets) or a
 // *ordering.ValidationError (an unknown brand or outlet), wrapped.
 func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line ordering.SupplyLine, mode, allocationID string,
 	limits []ordering.OutletLimit, userID int64, now time.Time) error {
@@ -26,16 +26,15 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var cycleID, brandID int64
-		var status string
-		err := tx.QueryRow(ctx, `SELECT id, status FROM cycles WHERE week_start = $1 FOR UPDATE`, weekStart).Scan(&cycleID, &status)
+		err := tx.QueryRow(ctx, `SELECT id FROM cycles WHERE week_start = $1`, weekStart).Scan(&cycleID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
 		}
 		if err != nil {
 			return err
 		}
-		if ordering.CycleStatus(status) == ordering.Closed {
-			return ordering.Explain(ordering.ErrConflict, "the cycle of %s is closed", weekStart.Format(time.DateOnly))
+		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
+			return err
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO supply_plans AS sp (cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap,
 				allocation_mode, published_at, published_by)

@@ -45,10 +45,14 @@ func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []
 func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 
 // PublishSupply writes the planner's supply plan and per-outlet limits of a cycle in one transaction.
-// A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict.
+// A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict, and
+// so is a cycle whose every order window is cut off.
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
+			return err
+		}
 		for _, l := range plan {
 			tag, err := tx.Exec(ctx, `INSERT INTO supply_plans AS sp
 					(cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap, published_at, published_by)
