@@ -15,6 +15,7 @@ package historycsv
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -164,6 +165,49 @@ func quoteList(names []string) string {
 // dates; a layout with a time of day could have millions, which are then parsed without caching.
 const maxCachedDates = 1 << 14
 
+// MaxLineBytes bounds one line of input: a longer one is refused where it starts, before it is held
+// in memory, so that a broken or hostile file (one field of 100 MB) cannot take the importer's memory.
+// A line of a sales export is a few dozen bytes.
+const MaxLineBytes = 1 << 20
+
+// lineLimit passes r through and fails a Read once a line runs past max bytes.
+type lineLimit struct {
+	r    io.Reader
+	max  int
+	line int // 1-based line of the next byte
+	run  int // bytes of that line read so far
+}
+
+// lineTooLong is lineLimit's error: line is longer than the limit.
+type lineTooLong struct{ line int }
+
+func (e *lineTooLong) Error() string {
+	return fmt.Sprintf("line %d is longer than %d bytes", e.line, MaxLineBytes)
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	if l.line == 0 {
+		l.line = 1
+	}
+	n, err := l.r.Read(p)
+	for rest := p[:n]; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			l.run += len(rest)
+			break
+		}
+		if l.run+i > l.max {
+			l.run += i
+			break
+		}
+		l.line, l.run, rest = l.line+1, 0, rest[i+1:]
+	}
+	if l.run > l.max {
+		return 0, &lineTooLong{line: l.line}
+	}
+	return n, err
+}
+
 // Reader reads sales from CSV. It is not safe for concurrent use.
 type Reader struct {
 	opts    Options
@@ -192,7 +236,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if layout == "" {
 		layout = DefaultDateLayout
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(&lineLimit{r: r, max: MaxLineBytes}, 64<<10)
 	cr := csv.NewReader(br) // csv reads from br itself: it wraps only readers that are not a large enough *bufio.Reader
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1 // checked against the header by Read, to name the missing column
@@ -324,6 +368,11 @@ func contains(list []string, s string) bool {
 
 // csvError turns an error of encoding/csv into a *ParseError; io.EOF and read errors pass through.
 func (r *Reader) csvError(err error) error {
+	var long *lineTooLong
+	if errors.As(err, &long) {
+		return &ParseError{File: r.opts.File, Line: long.line, Err: err,
+			Reason: fmt.Sprintf("is longer than %d bytes (at byte %d): not a line of a sales export", MaxLineBytes, MaxLineBytes+1)}
+	}
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {
 		return err

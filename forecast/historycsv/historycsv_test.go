@@ -532,3 +532,45 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// A field of hundreds of megabytes is refused at its line once the line passes historycsv.MaxLineBytes: the
+// reader stops there instead of holding the field in memory.
+func TestReaderRefusesAHugeLine(t *testing.T) {
+	huge := io.LimitReader(repeatByte('x'), 300<<20)
+	in := &countingReader{r: io.MultiReader(strings.NewReader("store,item,date,qty\nS1,I1,2026-01-05,3\nS1,"), huge)}
+	r, err := historycsv.NewReader(in, historycsv.Options{Outlet: "store", Brand: "item", Date: "date", Qty: "qty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pe *historycsv.ParseError
+	for err == nil {
+		_, err = r.Read()
+	}
+	if !errors.As(err, &pe) || pe.Line != 3 || !strings.Contains(pe.Error(), "line 3") || !strings.Contains(pe.Error(), "longer than") {
+		t.Fatalf("Read of a 300 MB field = %v; want a ParseError at line 3 saying the line is too long", err)
+	}
+	if in.n > 4*historycsv.MaxLineBytes {
+		t.Errorf("read %d bytes before refusing the line; want at most a few times historycsv.MaxLineBytes (%d)", in.n, historycsv.MaxLineBytes)
+	}
+}
+
+type repeatByte byte
+
+func (b repeatByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
