@@ -8,9 +8,19 @@ import (
 	"time"
 )
 
-// ErrForbidden: the caller may see the object but its role may not do what it asked (today: upload
-// scans for an outlet it does not own). Objects the caller may not see give ErrNotFound instead.
+// ErrForbidden: the caller may see the object but its role may not do what it asked (upload scans for
+// an outlet it does not own, list outlets without looking after any). Objects the caller may not see
+// give ErrNotFound instead.
 var ErrForbidden = errors.New("retailer: forbidden")
+
+// Forbidden returns ErrForbidden with why, a sentence for the user.
+func Forbidden(why string) error { return &forbidden{why: why} }
+
+type forbidden struct{ why string }
+
+func (e *forbidden) Error() string  { return ErrForbidden.Error() + ": " + e.why }
+func (e *forbidden) Unwrap() error  { return ErrForbidden }
+func (e *forbidden) Detail() string { return e.why }
 
 // Limits and thresholds of scan uploads. They are part of the API's contract: a retailer (or its
 // account manager) can check every rejection against them by hand.

@@ -17,7 +17,7 @@ var problems = problem.Table{
 	{Err: retailer.ErrTooManyAttempts, Status: http.StatusTooManyRequests, Type: "too-many-logins", Detail: "too many login attempts from this address or for this account; try again in a minute"},
 	{Err: retailer.ErrBusy, Status: http.StatusServiceUnavailable, Type: "logins-busy", Detail: "too many logins in progress; try again in a second"},
 	{Err: retailer.ErrUnauthenticated, Status: http.StatusUnauthorized, Type: "unauthenticated", Detail: "missing, malformed, expired or revoked bearer token; log in with POST /api/v1/sessions"},
-	{Err: retailer.ErrForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this; scans are uploaded by the outlet's retailer"},
+	{Err: retailer.ErrForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this"},
 	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
 	{Err: retailer.ErrUsernameTaken, Status: http.StatusConflict, Type: "username-taken", Detail: "that username is taken"},
 	{Err: retailer.ErrUnavailable, Status: http.StatusServiceUnavailable, Type: "unavailable",

@@ -85,6 +85,11 @@ func pageParams(c echo.Context, def int) (limit int, after int64, fields map[str
 
 func (h *Handler) listOutlets(c echo.Context) error {
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	switch p.Role {
+	case retailer.RoleManager, retailer.RolePlanner, retailer.RoleAdmin:
+	default:
+		return retailer.Forbidden("the outlet list is for account managers and planners")
+	}
 	limit, after, fields := pageParams(c, 50)
 	status := retailer.Status(c.QueryParam("status"))
 	switch status {

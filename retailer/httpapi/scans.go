@@ -488,7 +488,7 @@ func (h *Handler) uploadScans(c echo.Context) error {
 		return err
 	}
 	if !p.MayUploadScans() {
-		return fmt.Errorf("%w: role %s may not upload scans for outlet %d", retailer.ErrForbidden, p.Role, id)
+		return retailer.Forbidden("scans are uploaded by the outlet's retailer")
 	}
 	req, err := bindScans(c)
 	if err != nil {

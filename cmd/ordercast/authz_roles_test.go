@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The role matrix: every operation of the API, called by every role, each answer checked. Routes
+// about an outlet use retailer1's outlet (looked after by manager1). "ok" is any 2xx; writes that
+// change state run last within their row, so that reads see the seeded state.
+func TestAPIRoleMatrix(t *testing.T) {
+	s, pg := seededServer(t)
+	anon := apiClient{t: t, base: s.url}
+	roles := []string{"retailer1", "manager1", "planner", "admin", "logistics", "manufacturer1"}
+	users := map[string]apiClient{}
+	for _, u := range roles {
+		users[u] = anon.login(u, demoPassword)
+	}
+	brand := seededBrands(t, pg, 1)[0]
+	_, me, _ := users["retailer1"].do("GET", "/api/v1/me", "")
+	outlet := "/api/v1/outlets/" + jsonNumber(me["outlet"].(map[string]any)["id"])
+	_, cat, _ := users["retailer1"].do("GET", outlet+"/catalogue", "")
+	week := cat["cycle"].(string)
+	code, order, raw, _ := users["retailer1"].post(outlet+"/orders", "matrix-setup", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":1}]}`, brand))
+	if code != http.StatusCreated {
+		t.Fatalf("setup order = %d %s", code, raw)
+	}
+	orderPath := outlet + "/orders/" + jsonNumber(order["id"])
+	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+
+	// want: role → "ok", "403" or "404"; a role left out must get 403.
+	type op struct {
+		method, path, body string
+		want               map[string]string
+	}
+	readers := map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}
+	ops := []op{
+		{"GET", "/api/v1/me", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/openapi.json", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
+		{"GET", outlet, "", readers},
+		{"GET", outlet + "/catalogue", "", readers},
+		{"GET", outlet + "/orders", "", readers},
+		{"GET", orderPath, "", readers},
+		{"GET", outlet + "/scans", "", readers},
+		{"GET", "/api/v1/outlets", "", map[string]string{"manager1": "ok", "planner": "ok", "admin": "ok"}},
+		{"GET", "/api/v1/cycles/" + week, "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
+		{"GET", "/api/v1/cycles/" + week + "/orders", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
+		{"GET", "/api/v1/scores?month=2026-10&level=outlet", "", map[string]string{"manager1": "404", "planner": "404", "admin": "404"}},
+		{"POST", "/api/v1/cycles/" + week + "/allocations", fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, brand),
+			map[string]string{"planner": "ok", "admin": "ok"}},
+		{"PUT", "/api/v1/cycles/" + week + "/supply", fmt.Sprintf(`{"plan":[{"brand":%q,"on_sale":true}]}`, brand),
+			map[string]string{"planner": "ok", "admin": "ok"}},
+		{"POST", outlet + "/scans", "", map[string]string{"retailer1": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}},
+		{"POST", outlet + "/orders", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":2}]}`, brand),
+			map[string]string{"retailer1": "ok", "logistics": "404", "manufacturer1": "404"}},
+		{"POST", "/api/v1/orders/" + jsonNumber(order["id"]) + "/delivery", "", map[string]string{"logistics": "409", "admin": "409"}},
+		{"DELETE", orderPath, "", map[string]string{"retailer1": "ok", "logistics": "404", "manufacturer1": "404"}},
+	}
+	n := 0
+	for _, o := range ops {
+		for _, role := range roles {
+			n++
+			want := o.want[role]
+			if want == "" {
+				want = "403"
+			}
+			body := o.body
+			if strings.HasSuffix(o.path, "/scans") && o.method == "POST" {
+				body = scanBody(t, fmt.Sprintf("matrix-%d", n), []scanRowJSON{{Brand: brand, Kind: "sellout", At: at, Qty: 1}})
+			}
+			t.Run(fmt.Sprintf("%s %s as %s", o.method, strings.TrimPrefix(o.path, "/api/v1"), role), func(t *testing.T) {
+				code, _, raw, _ := users[role].doWith(o.method, o.path, body, map[string]string{"Idempotency-Key": fmt.Sprintf("matrix-%d", n)})
+				got := fmt.Sprint(code)
+				if code >= 200 && code < 300 {
+					got = "ok"
+				}
+				if got != want {
+					t.Errorf("%s %s as %s = %d %.200s; want %s", o.method, o.path, role, code, raw, want)
+				}
+			})
+		}
+	}
+}
