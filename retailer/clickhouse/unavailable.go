@@ -1,15 +1,12 @@
 package clickhouse
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"syscall"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -26,16 +23,11 @@ func unavailable(err error) error {
 
 func connectionLevel(err error) bool {
 	var exc *clickhouse.Exception
-	var netErr net.Error
 	switch {
-	case errors.As(err, &exc), errors.Is(err, context.Canceled):
+	case errors.As(err, &exc): // the server answered
 		return false
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
-		errors.Is(err, clickhouse.ErrAcquireConnTimeout), errors.Is(err, clickhouse.ErrConnectionClosed):
+	case errors.Is(err, clickhouse.ErrAcquireConnTimeout), errors.Is(err, clickhouse.ErrConnectionClosed):
 		return true
-	case errors.As(err, &netErr):
-		return true // a dial error, a read or write deadline passed
 	}
-	return false
+	return stores.ConnectionLost(err)
 }

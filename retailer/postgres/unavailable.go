@@ -1,15 +1,12 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -27,16 +24,11 @@ func unavailable(err error) error {
 func connectionLevel(err error) bool {
 	var pgErr *pgconn.PgError
 	var connectErr *pgconn.ConnectError
-	var netErr net.Error
 	switch {
-	case errors.As(err, &pgErr), errors.Is(err, context.Canceled):
+	case errors.As(err, &pgErr): // the server answered
 		return false
-	case errors.As(err, &connectErr), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, net.ErrClosed), pgconn.Timeout(err):
-		return true
-	case errors.As(err, &netErr):
+	case errors.As(err, &connectErr), pgconn.Timeout(err):
 		return true
 	}
-	return false
+	return stores.ConnectionLost(err)
 }
