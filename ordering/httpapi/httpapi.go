@@ -257,7 +257,7 @@ type lineJSON struct {
 	Limit      *int   `json:"limit,omitempty"`
 	Delivered  *int   `json:"delivered,omitempty"`
 	PriceCents int64  `json:"price_cents"`
-	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, not_on_sale
+	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, supply, refused, not_on_sale
 }
 
 func orderOf(o ordering.Order) orderJSON {

@@ -49,14 +49,32 @@ func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Orders hold the plan rows of their brands (see lockSupply): once these locks are held no
+		// order of the brands is in flight, and what their orders were granted is counted afresh.
+		codes := make([]string, len(plan))
+		for i, l := range plan {
+			codes[i] = l.Brand
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+			WHERE sp.cycle_id = $1 AND b.code = ANY($2) ORDER BY sp.brand_id FOR UPDATE OF sp`, cycleID, codes); err != nil {
+			return err
+		}
 		for _, l := range plan {
 			tag, err := tx.Exec(ctx, `INSERT INTO supply_plans AS sp
 					(cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap, published_at, published_by)
 				SELECT $1, b.id, $3, $4, $5, $6, $7 FROM brands b WHERE b.code = $2
 				ON CONFLICT (cycle_id, brand_id) DO UPDATE SET on_sale = EXCLUDED.on_sale,
 					supply_cartons = EXCLUDED.supply_cartons, per_outlet_cap = EXCLUDED.per_outlet_cap,
-					published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by`,
+					published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by,
+					granted_cartons = (SELECT coalesce(sum(ol.granted_cartons), 0) FROM orders o
+						JOIN order_lines ol ON ol.order_id = o.id
+						WHERE o.cycle_id = sp.cycle_id AND ol.brand_id = sp.brand_id AND o.status NOT IN ('cancelled', 'failed'))`,
 				cycleID, l.Brand, l.OnSale, l.SupplyCartons, l.PerOutletCap, now, nullID(userID))
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check" {
+				return ordering.Explain(ordering.ErrConflict, "supply %d of %s is below the cartons the cycle's orders were already granted",
+					*l.SupplyCartons, l.Brand)
+			}
 			if err != nil {
 				return err
 			}
@@ -183,6 +201,9 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
 		return noRowsIsNil(row.Scan(&status))
 	})
+	queueLockSupply(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
+		UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
+		WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
 	// with NULL lines when there is no order, and none when no window is open.
 	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), l.brand_id, l.granted_cartons
@@ -201,7 +222,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		return err
 	})
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
-			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap
+			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
 		FROM brands b
 		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
 		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
@@ -209,8 +230,8 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		var code string
 		var o ordering.Offer
 		var a ordering.Allowance
-		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &a.Limit, &a.Used, &a.Cap}, func() error {
-			o.Remaining = a.Remaining(st.prev[o.BrandID]) // the order being replaced gives back what it holds
+		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply}, func() error {
+			o.Remaining, o.Bound = a.Bound(st.prev[o.BrandID]) // the order being replaced gives back what it holds
 			st.offers[code] = o
 			return nil
 		})
@@ -273,7 +294,10 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 	// others over the old ones, updating unchanged rows in place; the CTEs touch distinct rows.
 	const moveLimits = `m AS (UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
 			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
-			WHERE l.cycle_id = $2 AND l.outlet_id = $1 AND l.brand_id = d.brand_id)`
+			WHERE l.cycle_id = $2 AND l.outlet_id = $1 AND l.brand_id = d.brand_id),
+		s AS (UPDATE supply_plans sp SET granted_cartons = sp.granted_cartons + d.delta
+			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
+			WHERE sp.cycle_id = $2 AND sp.brand_id = d.brand_id AND sp.supply_cartons IS NOT NULL)`
 	const writeLines = `l AS (INSERT INTO order_lines (order_id, brand_id, requested_cartons, limit_cartons,
 				granted_cartons, price_cents, limited_reason)
 			SELECT o.id, u.brand_id, u.requested, u.lim, u.granted, u.price, NULLIF(u.reason, '')
@@ -302,9 +326,32 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 		return nil
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check" {
+			// Only when a planner rationed a brand while the order was being placed: try again.
+			return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "a brand's supply changed while the order was placed; place it again")
+		}
 		return ordering.Order{}, err
 	}
 	return o, nil
+}
+
+// queueLockSupply queues the locks an order's transaction takes on the supply plan rows of the brands
+// of cycle (SQL) whose ids brands (SQL) selects, with args: rationed brands' rows FOR UPDATE, as their
+// granted_cartons will move, the others' FOR SHARE, so that a planner's publication (which locks the
+// rows it writes) waits for the order and counts what it was granted. Rows are locked in brand order,
+// rationed first, everywhere they are locked, so two orders cannot deadlock.
+func queueLockSupply(b *pgx.Batch, cycle, brands string, args ...any) {
+	for _, q := range []string{`supply_cartons IS NOT NULL ORDER BY brand_id FOR UPDATE`, `supply_cartons IS NULL ORDER BY brand_id FOR SHARE`} {
+		b.Queue(`SELECT 1 FROM supply_plans WHERE cycle_id = `+cycle+` AND brand_id IN (`+brands+`) AND `+q, args...)
+	}
+}
+
+// lockSupply takes queueLockSupply's locks in tx for the brands of an order of cycle $1 (SQL brands).
+func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) error {
+	b := &pgx.Batch{}
+	queueLockSupply(b, "$1", brands, args...)
+	return tx.SendBatch(ctx, b).Close()
 }
 
 // CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
@@ -330,6 +377,9 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now ti
 		}
 		prev, err := grantedLines(ctx, tx, orderID)
 		if err != nil {
+			return err
+		}
+		if err := lockSupply(ctx, tx, `SELECT brand_id FROM order_lines WHERE order_id = $2`, cycleID, orderID); err != nil {
 			return err
 		}
 		if err := moveLimits(ctx, tx, outletID, cycleID, prev, nil); err != nil {
@@ -422,13 +472,19 @@ func moveArrays(moves map[int64]int) (brands []int64, deltas []int32) {
 	return brands, deltas
 }
 
-// moveLimits changes the used part of the outlet's limits from what prev granted to what lines grant.
+// moveLimits changes the used part of the outlet's limits, and what the cycle's rationed brands have
+// granted, from what prev granted to what lines grant. The caller holds the supply rows (lockSupply).
 func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev map[int64]int, lines []ordering.Line) error {
 	brands, deltas := moveArrays(ordering.LimitMoves(prev, lines))
 	if len(brands) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, moveLimitsSQL, cycleID, outletID, brands, deltas)
+	if _, err := tx.Exec(ctx, moveLimitsSQL, cycleID, outletID, brands, deltas); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE supply_plans sp SET granted_cartons = sp.granted_cartons + d.delta
+		FROM unnest($2::bigint[], $3::int[]) AS d(brand_id, delta)
+		WHERE sp.cycle_id = $1 AND sp.brand_id = d.brand_id AND sp.supply_cartons IS NOT NULL`, cycleID, brands, deltas)
 	return err
 }
 

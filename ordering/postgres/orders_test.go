@@ -255,3 +255,131 @@ func TestPlaceOrderReturnsWhatIsStored(t *testing.T) {
 		})
 	}
 }
+
+// newOutlets adds n active outlets ordering on f's order day, with a balance of 1000.00 each.
+func (f orderFixture) newOutlets(t testing.TB, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range ids {
+		if err := f.pool.QueryRow(context.Background(), `INSERT INTO outlets (licence_no, name, area, business_format, locality, order_day, grade, balance_cents)
+			VALUES ('X' || $1::int, 'shop', 'A1', 'kiosk', 'urban', 5, 12, 100000) RETURNING id`, i).Scan(&ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// supplyOfA publishes a supply of A (not limited per outlet) and returns a function reading what the
+// counter says was granted of it and what the cycle's live orders hold of it.
+func (f orderFixture) supplyOfA(t testing.TB, cartons int) func() (counter, held int) {
+	t.Helper()
+	if err := f.s.PublishSupply(context.Background(), f.cycleID, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &cartons}},
+		nil, "manual", f.now); err != nil {
+		t.Fatal(err)
+	}
+	return func() (counter, held int) {
+		t.Helper()
+		err := f.pool.QueryRow(context.Background(), `SELECT sp.granted_cartons,
+				(SELECT coalesce(sum(ol.granted_cartons), 0) FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+				 WHERE o.cycle_id = sp.cycle_id AND ol.brand_id = sp.brand_id AND o.status NOT IN ('cancelled', 'failed'))
+			FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id WHERE sp.cycle_id = $1 AND b.code = 'A'`, f.cycleID).Scan(&counter, &held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return counter, held
+	}
+}
+
+// A brand's published supply bounds what all the cycle's orders are granted of it, without any
+// per-outlet limit; the last outlet is granted what is left, saying why; lowering the supply below
+// what is granted is refused; cancelling and failing at cut-off give the supply back.
+func TestSupplyCapsTheCycleGrants(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	granted := f.supplyOfA(t, 10)
+	outlets := f.newOutlets(t, 4)
+	var orders []ordering.Order
+	for i, id := range outlets[:3] {
+		o, _, err := f.s.PlaceOrder(ctx, id, 0, []ordering.LineRequest{{Brand: "A", Requested: 4}}, false, f.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, reason := 4, ordering.LimitReason("")
+		if i == 2 {
+			want, reason = 2, ordering.BySupply
+		}
+		if l := line(o, "A"); l.Granted != want || l.Reason != reason {
+			t.Errorf("outlet %d: granted %d (%q); want %d (%q)", i, l.Granted, l.Reason, want, reason)
+		}
+		orders = append(orders, o)
+	}
+	if c, h := granted(); c != 10 || h != 10 {
+		t.Errorf("counter %d, orders hold %d; want 10 and 10", c, h)
+	}
+	if _, _, err := f.s.PlaceOrder(ctx, outlets[3], 0, []ordering.LineRequest{{Brand: "A", Requested: 1}}, true, f.now); !errors.Is(err, ordering.ErrLimitExceeded) {
+		t.Errorf("all-or-nothing with the supply used up = %v; want ErrLimitExceeded", err)
+	}
+	nine := 9
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &nine}}, nil, "manual", f.now); !errors.Is(err, ordering.ErrConflict) {
+		t.Errorf("supply lowered to 9 below the 10 granted = %v; want ErrConflict", err)
+	}
+
+	// Cancelling gives back 4: the fourth outlet gets them.
+	if _, err := f.s.CancelOrder(ctx, outlets[0], orders[0].ID, f.now); err != nil {
+		t.Fatal(err)
+	}
+	o, _, err := f.s.PlaceOrder(ctx, outlets[3], 0, []ordering.LineRequest{{Brand: "A", Requested: 5}}, false, f.now)
+	if l := line(o, "A"); err != nil || l.Granted != 4 || l.Reason != ordering.BySupply {
+		t.Errorf("after a cancel: %+v, %v; want 4 granted, cut by supply", l, err)
+	}
+
+	// An order failed at cut-off gives back what it held.
+	if _, err := f.pool.Exec(ctx, `UPDATE outlets SET balance_cents = 0 WHERE id = $1`, outlets[3]); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.s.CloseWindow(ctx, ordering.WeekStart(f.now), time.Friday, f.now, true); err != nil {
+		t.Fatal(err)
+	}
+	if c, h := granted(); c != 6 || h != 6 {
+		t.Errorf("after cut-off failed the 4 cartons' order: counter %d, orders hold %d; want 6 and 6", c, h)
+	}
+}
+
+// Many outlets ordering the last cartons of a brand's supply at once are never granted more than it,
+// and the counter always equals what the live orders hold.
+func TestConcurrentOrdersNeverExceedTheSupply(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	const supply, workers = 7, 24
+	granted := f.supplyOfA(t, supply)
+	outlets := f.newOutlets(t, workers)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*4)
+	for w, id := range outlets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 11))
+			for r := 0; r < 3; r++ {
+				o, _, err := f.s.PlaceOrder(ctx, id, 0, []ordering.LineRequest{{Brand: "A", Requested: 1 + rng.IntN(3)}, {Brand: "S", Requested: 1}}, rng.IntN(3) == 0, f.now)
+				switch {
+				case errors.Is(err, ordering.ErrLimitExceeded):
+				case err != nil:
+					errs <- err
+				case rng.IntN(3) == 0:
+					if _, err := f.s.CancelOrder(ctx, id, o.ID, f.now); err != nil {
+						errs <- err
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if c, h := granted(); c > supply || c != h {
+		t.Errorf("after %d concurrent outlets: counter %d, live orders hold %d; want equal and at most %d", workers, c, h, supply)
+	}
+}
