@@ -36,6 +36,9 @@ type Order struct {
 	Version    int // incremented by every change
 	UpdatedAt  time.Time
 	Lines      []Line // in the order of the brands' codes
+	// Funds is the outlet's balance and orders as placing the order found them; nil when the order
+	// is only read.
+	Funds *Funds
 }
 
 // LimitReason says why a line was granted less than requested.

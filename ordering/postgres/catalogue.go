@@ -103,3 +103,18 @@ func (s *Store) Order(ctx context.Context, outletID, orderID int64) (ordering.Or
 	}
 	return o, err
 }
+
+// Funds returns an outlet's balance and what its submitted orders, to be paid at their cut-off, add
+// up to; an outlet that does not exist is ordering.ErrNotFound.
+func (s *Store) Funds(ctx context.Context, outletID int64) (ordering.Funds, error) {
+	var f ordering.Funds
+	err := s.pool.QueryRow(ctx, `SELECT t.balance_cents, (SELECT coalesce(sum(o.total_cents), 0)::bigint FROM orders o
+		WHERE o.outlet_id = t.id AND o.status = 'submitted') FROM outlets t WHERE t.id = $1`, outletID).Scan(&f.BalanceCents, &f.OrderedCents)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, fmt.Errorf("%w: outlet %d", ordering.ErrNotFound, outletID)
+	}
+	if err != nil {
+		return f, fmt.Errorf("postgresql: read the outlet's funds: %w", err)
+	}
+	return f, nil
+}

@@ -124,13 +124,16 @@ func nullID(id int64) *int64 {
 // after the other and never grant more than a limit; the database's CHECK on outlet_limits stands
 // behind that. It returns ordering.ErrWindowClosed (a *ordering.WindowClosedError with the window's
 // times), ordering.ErrOutletInactive, ordering.ErrNotOnSale, ordering.ErrLimitExceeded (all-or-nothing)
-// or ordering.ErrConflict (the order was confirmed meanwhile), wrapped.
+// ordering.ErrConflict (the order was confirmed meanwhile), ordering.ErrVersionMismatch (a
+// *ordering.StaleError: opts.IfVersion is not the live order's version, checked under the outlet's
+// lock) or ordering.ErrInsufficientBalance (the order's total is above the outlet's balance less its
+// other submitted orders, unless opts.AllowCredit), wrapped. The order comes back with its Funds.
 //
 // It costs two round trips to the server whatever the number of lines: the BEGIN, the lock and every
 // read in one pipelined batch (each statement after the lock runs once it is held and reads afresh, as
 // separate queries would), then the writes and the COMMIT in another.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
-	allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
+	opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
 		return ordering.Order{}, false, err
 	}
@@ -143,7 +146,7 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	defer conn.Release()
-	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, allOrNothing, now)
+	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now)
 	if err != nil {
 		// A failure may leave the transaction open or aborted. A connection that cannot roll back is
 		// not idle, and the pool closes it on Release.
@@ -158,19 +161,31 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 // placeOrder is PlaceOrder's transaction on conn, begun by its first batch and committed by its last.
 // On an error the caller rolls back.
 func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, reqs []ordering.LineRequest,
-	codes []string, allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
+	codes []string, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	st, err := readForOrdering(ctx, conn, outletID, now, codes)
 	if err != nil {
+		return ordering.Order{}, false, err
+	}
+	if err := ordering.MatchVersion(opts.IfVersion, st.orderVersion); err != nil {
 		return ordering.Order{}, false, err
 	}
 	if st.orderID != 0 && !st.orderStatus.Editable() {
 		return ordering.Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", st.orderStatus)
 	}
-	lines, err := ordering.Grant(reqs, st.offers, allOrNothing)
+	lines, err := ordering.Grant(reqs, st.offers, opts.AllOrNothing)
+	if err != nil {
+		return ordering.Order{}, false, err
+	}
+	others := st.submittedCents
+	if st.orderStatus == ordering.Submitted {
+		others -= st.orderCents // the order being replaced
+	}
+	funds, err := ordering.CheckFunds(ordering.Total(lines), st.balanceCents, others, opts.AllowCredit)
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
 	o, err := writeOrder(ctx, conn, st, userID, lines, now)
+	o.Funds = &funds
 	return o, st.orderID == 0, err
 }
 
@@ -185,6 +200,10 @@ type orderingState struct {
 	weekStart         time.Time
 	orderID           int64 // the outlet's live order in the cycle; 0 when none
 	orderStatus       ordering.OrderStatus
+	orderVersion      int                       // of the live order; 0 when none
+	orderCents        int64                     // the live order's total
+	balanceCents      int64                     // the outlet's settlement account
+	submittedCents    int64                     // what the outlet's submitted orders (the live one included) add up to
 	prev              map[int64]int             // granted cartons of the live order, by brand id
 	offers            map[string]ordering.Offer // by brand code
 }
@@ -206,14 +225,18 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
 	// with NULL lines when there is no order, and none when no window is open.
-	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), l.brand_id, l.granted_cartons
+	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
+			coalesce(o.total_cents, 0), (SELECT balance_cents FROM outlets WHERE id = $1),
+			(SELECT coalesce(sum(total_cents), 0)::bigint FROM orders WHERE outlet_id = $1 AND status = 'submitted'),
+			l.brand_id, l.granted_cartons
 		FROM cycles c
 		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
 		LEFT JOIN order_lines l ON l.order_id = o.id
 		WHERE c.id = `+openCycle, outletID, now).Query(func(rows pgx.Rows) error {
 		var brand *int64
 		var granted *int
-		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus, &brand, &granted}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus,
+			&st.orderVersion, &st.orderCents, &st.balanceCents, &st.submittedCents, &brand, &granted}, func() error {
 			if brand != nil {
 				st.prev[*brand] = *granted
 			}
@@ -355,8 +378,10 @@ func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) erro
 }
 
 // CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
-// outlet's limits.
-func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error) {
+// outlet's limits and of its brands' supply. With ifVersion (If-Match) not 0, only an order still at
+// that version (any, for ordering.AnyVersion) is cancelled, else *ordering.StaleError, checked under
+// the outlet's lock.
+func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, ifVersion int, now time.Time) (ordering.Order, error) {
 	var o ordering.Order
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		cycleID, err := lockOutletForOrdering(ctx, tx, outletID, now)
@@ -364,12 +389,16 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now ti
 			return err
 		}
 		var status string
-		err = tx.QueryRow(ctx, `SELECT status FROM orders WHERE id = $1 AND outlet_id = $2 AND cycle_id = $3`,
-			orderID, outletID, cycleID).Scan(&status)
+		var version int
+		err = tx.QueryRow(ctx, `SELECT status, version FROM orders WHERE id = $1 AND outlet_id = $2 AND cycle_id = $3`,
+			orderID, outletID, cycleID).Scan(&status, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: order %d in the open cycle", ordering.ErrNotFound, orderID)
 		}
 		if err != nil {
+			return err
+		}
+		if err := ordering.MatchVersion(ifVersion, version); err != nil {
 			return err
 		}
 		if !ordering.OrderStatus(status).Editable() {
