@@ -36,6 +36,9 @@ type Order struct {
 	Version    int // incremented by every change
 	UpdatedAt  time.Time
 	Lines      []Line // in the order of the brands' codes
+	// Funds is the outlet's balance and orders as placing the order found them; nil when the order
+	// is only read.
+	Funds *Funds
 }
 
 // LimitReason says why a line was granted less than requested.
@@ -44,6 +47,7 @@ type LimitReason string
 // Reasons a line was cut.
 const (
 	ByLimit   LimitReason = "limit"       // the outlet's remaining limit for the brand in the cycle
+	BySupply  LimitReason = "supply"      // what is left of the brand's published supply in the cycle
 	Refused   LimitReason = "refused"     // all-or-nothing: the whole order was refused
 	NotOnSale LimitReason = "not_on_sale" // the brand is not on sale in the cycle
 )
@@ -60,8 +64,11 @@ type Offer struct {
 	OnSale     bool
 	PriceCents int64 // wholesale, per carton
 	// Remaining is how many cartons the outlet may still be granted in the cycle: its limit less
-	// what its other live orders hold; nil when the brand is not limited for the outlet.
+	// what its other live orders hold, bounded by what is left of the brand's supply; nil when the
+	// brand is not limited for the outlet.
 	Remaining *int
+	// Bound is why a line cut to Remaining is cut: BySupply, else ByLimit.
+	Bound LimitReason
 }
 
 // Line is an order line: what was requested and what was granted of it.
@@ -76,9 +83,9 @@ type Line struct {
 	Reason     LimitReason // why Granted < Requested; "" when it is not
 }
 
-// Grant decides each line of an order against the offers: a line above its remaining limit is granted
-// the limit and says so, unless allOrNothing, when an order with any such line is refused whole with
-// ErrLimitExceeded. Requests are validated first (*ValidationError naming "lines[i]…" fields). Lines
+// Grant decides each line of an order against the offers: a line above its remaining limit (or what is
+// left of the brand's supply) is granted that and says why, unless allOrNothing, when an order with any
+// such line is refused whole with ErrLimitExceeded. Requests are validated first (*ValidationError naming "lines[i]…" fields). Lines
 // come back in the order of the brands' codes, so the same order always reads the same.
 func Grant(reqs []LineRequest, offers map[string]Offer, allOrNothing bool) ([]Line, error) {
 	if err := ValidateLines(reqs); err != nil {
@@ -101,7 +108,11 @@ func Grant(reqs []LineRequest, offers map[string]Offer, allOrNothing bool) ([]Li
 			l.Granted = min(r.Requested, limit)
 			if l.Granted < r.Requested {
 				l.Reason = ByLimit
-				over[i] = fmt.Sprintf("%s: %d requested, %d left", r.Brand, r.Requested, limit)
+				left := "left"
+				if o.Bound == BySupply {
+					l.Reason, left = BySupply, "left of the brand's supply"
+				}
+				over[i] = fmt.Sprintf("%s: %d requested, %d %s", r.Brand, r.Requested, limit, left)
 			}
 		}
 		lines = append(lines, l)

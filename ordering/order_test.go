@@ -15,6 +15,7 @@ func TestGrant(t *testing.T) {
 		"S": {BrandID: 2, OnSale: true, PriceCents: 5000, Remaining: intp(3)}, // scarce: 3 left
 		"Z": {BrandID: 3, OnSale: true, PriceCents: 700, Remaining: intp(0)},  // limit used up
 		"X": {BrandID: 4, OnSale: false, PriceCents: 100},
+		"P": {BrandID: 5, OnSale: true, PriceCents: 900, Remaining: intp(2), Bound: BySupply}, // 2 left of the supply
 	}
 	tests := []struct {
 		name         string
@@ -33,6 +34,10 @@ func TestGrant(t *testing.T) {
 		{"used-up limit grants zero", []LineRequest{{"Z", 1}}, false, []Line{
 			{Brand: "Z", BrandID: 3, Requested: 1, Granted: 0, Limit: intp(0), PriceCents: 700, Reason: ByLimit},
 		}, nil},
+		{"above what is left of the supply says so", []LineRequest{{"P", 5}}, false, []Line{
+			{Brand: "P", BrandID: 5, Requested: 5, Granted: 2, Limit: intp(2), PriceCents: 900, Reason: BySupply},
+		}, nil},
+		{"all or nothing refuses above the supply", []LineRequest{{"P", 3}}, true, nil, ErrLimitExceeded},
 		{"all or nothing refuses", []LineRequest{{"A", 1}, {"S", 4}}, true, nil, ErrLimitExceeded},
 		{"all or nothing within limits", []LineRequest{{"S", 3}}, true, []Line{
 			{Brand: "S", BrandID: 2, Requested: 3, Granted: 3, Limit: intp(3), PriceCents: 5000},

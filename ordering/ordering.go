@@ -45,7 +45,7 @@ type CatalogueLine struct {
 	Brand       Brand
 	OnSale      bool
 	Limit       *int   // the outlet's limit in the cycle; nil when not limited
-	Remaining   *int   // what the outlet may still be granted beyond its current order; nil when not limited
+	Remaining   *int   // what the outlet may still be granted beyond its current order (within its limit, cap and the brand's supply left); nil when not limited
 	Ordered     int    // granted in the outlet's current order
 	Explanation string // why the limit is what it is
 }

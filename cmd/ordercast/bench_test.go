@@ -45,7 +45,7 @@ func TestBenchUsage(t *testing.T) {
 // The order load places orders through the API as retailers of distinct outlets, reports every
 // request and ends the sessions it opened.
 func TestBenchOrders(t *testing.T) {
-	s, pg := seededServer(t)
+	s, pg := seededServer(t, "-allow-credit") // the seed's balances do not cover every bench order
 	stdout, stderr, err := run("bench", "orders", "-url", s.url, "-pg-dsn", pg, "-rate", "100", "-count", "30",
 		"-lines", "5", "-outlets", "10", "-json")
 	if err != nil {

@@ -104,6 +104,7 @@ type serveConfig struct {
 	RelayEvery      time.Duration
 	LoginHashers    int    // argon2id hashes at once; 0: 2×GOMAXPROCS
 	TrustedProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
+	AllowCredit     bool   // accept orders above the balance, with a warning
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -142,6 +143,10 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 		"password hashes (argon2id, ~19 MiB each) run at once; a login that waits over 250ms for one gets 503; 0: 2×GOMAXPROCS (env ORDERCAST_LOGIN_HASHERS)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr(getenv, "ORDERCAST_TRUSTED_PROXIES", ""),
 		"comma-separated CIDRs of reverse proxies; only when the peer is one is the right-most untrusted address of X-Forwarded-For taken as a login's client, for the per-client login limits; empty: the peer's address (env ORDERCAST_TRUSTED_PROXIES)")
+	allowCredit, err := envBool(getenv, "ORDERCAST_ALLOW_CREDIT")
+	errs = append(errs, err)
+	fs.BoolVar(&c.AllowCredit, "allow-credit", allowCredit,
+		"accept an order above the outlet's balance less its other orders, with a warning, instead of refusing it with 422 (env ORDERCAST_ALLOW_CREDIT)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
 		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
 	return errors.Join(errs...)
@@ -184,6 +189,18 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+func envBool(getenv func(string) string, key string) (bool, error) {
+	v := getenv(key)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", key, v)
+	}
+	return b, nil
 }
 
 func envInt(getenv func(string) string, key string, def int64) (int64, error) {

@@ -86,6 +86,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
 	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
 	orderingAPI.WithStock(scans)
+	orderingAPI.WithCredit(cfg.AllowCredit)
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func newRelayFixture(t *testing.T, chDSN string, outlets int) *relayFixture {
 			VALUES ($1, 'shop', 'A1', 'kiosk', 'urban', 5, 12, 1000000) RETURNING id`, fmt.Sprintf("L%03d", i)).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		o, _, err := f.orders.PlaceOrder(ctx, id, 0, []ordering.LineRequest{{Brand: "A", Requested: 1 + i%3}, {Brand: "B", Requested: 1}}, false, f.now)
+		o, _, err := f.orders.PlaceOrder(ctx, id, 0, []ordering.LineRequest{{Brand: "A", Requested: 1 + i%3}, {Brand: "B", Requested: 1}}, ordering.PlaceOptions{}, f.now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,8 @@ var problems = problem.Table{
 	{Err: ordering.ErrLimitExceeded, Status: http.StatusConflict, Type: "limit-exceeded", Detail: "the order asks for more than the outlet's remaining limit; the lines over it are listed"},
 	{Err: ordering.ErrOutletInactive, Status: http.StatusConflict, Type: "outlet-inactive", Detail: "a suspended or closed outlet cannot order"},
 	{Err: ordering.ErrConflict, Status: http.StatusConflict, Type: "order-state-conflict", Detail: "the order is no longer open to changes: it was confirmed, paid, failed or cancelled"},
+	{Err: ordering.ErrVersionMismatch, Status: http.StatusPreconditionFailed, Type: "order-version-mismatch", Detail: "the order is not at the version of If-Match; read it again"},                          // detail: the current version
+	{Err: ordering.ErrInsufficientBalance, Status: http.StatusUnprocessableEntity, Type: "insufficient-balance", Detail: "the order's total is above the outlet's balance less its other orders to be paid"}, // detail: the amounts
 	{Err: ordering.ErrNotOnSale, Status: http.StatusUnprocessableEntity, Type: "not-on-sale", Detail: "a line names a brand that is not on sale in this cycle"},
 	{Err: ordering.ErrWeek, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "a cycle is named by the Monday of its week, as YYYY-MM-DD"},
 	{Err: ordering.ErrIdempotencyKeyReused, Status: http.StatusUnprocessableEntity, Type: "idempotency-key-reused", Detail: "this Idempotency-Key was used with another request"},

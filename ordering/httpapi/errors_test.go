@@ -20,5 +20,7 @@ func TestProblemsMapEveryOrderingError(t *testing.T) {
 		"ErrIdempotencyKeyReused": ordering.ErrIdempotencyKeyReused,
 		"ErrIdempotencyInFlight":  ordering.ErrIdempotencyInFlight,
 		"ErrRelayBusy":            ordering.ErrRelayBusy,
+		"ErrVersionMismatch":      ordering.ErrVersionMismatch,
+		"ErrInsufficientBalance":  ordering.ErrInsufficientBalance,
 	})
 }

@@ -83,7 +83,10 @@ type fakeStore struct {
 	placed      int    // PlaceOrder calls
 	published   int    // successful PublishSupply calls
 	delivered   []ordering.DeliveryLine
-	listed      [2]int64 // the beforeID / afterID and limit of the last listing
+	listed      [2]int64              // the beforeID / afterID and limit of the last listing
+	balance     int64                 // every outlet's balance, in cents
+	gotOpts     ordering.PlaceOptions // the options of the last PlaceOrder
+	credit      bool                  // the handler's WithCredit
 }
 
 type fakeKey struct {
@@ -100,10 +103,11 @@ func newStore() *fakeStore {
 			"S": {BrandID: 2, OnSale: true, PriceCents: 5000, Remaining: new(2)},
 			"X": {BrandID: 3, OnSale: false, PriceCents: 100},
 		},
-		orders: map[int64]ordering.Order{},
-		nextID: 1,
-		keys:   map[string]*fakeKey{},
-		cycles: map[time.Time]ordering.CycleView{},
+		orders:  map[int64]ordering.Order{},
+		nextID:  1,
+		balance: 1_000_000,
+		keys:    map[string]*fakeKey{},
+		cycles:  map[time.Time]ordering.CycleView{},
 	}
 }
 
@@ -123,9 +127,10 @@ func (s *fakeStore) Catalogue(_ context.Context, _ int64, _ time.Time) (ordering
 	return testCycle, testOpen, s.lines, nil
 }
 
-func (s *fakeStore) PlaceOrder(_ context.Context, outletID, _ int64, reqs []ordering.LineRequest, allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
+func (s *fakeStore) PlaceOrder(_ context.Context, outletID, _ int64, reqs []ordering.LineRequest, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	s.mu.Lock()
 	s.placed++
+	s.gotOpts = opts
 	during := s.duringPlace
 	s.mu.Unlock()
 	if during != nil {
@@ -142,10 +147,21 @@ func (s *fakeStore) PlaceOrder(_ context.Context, outletID, _ int64, reqs []orde
 			live = &o
 		}
 	}
+	current := 0
+	if live != nil {
+		current = live.Version
+	}
+	if err := ordering.MatchVersion(opts.IfVersion, current); err != nil {
+		return ordering.Order{}, false, err
+	}
 	if live != nil && !live.Status.Editable() {
 		return ordering.Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", live.Status)
 	}
-	lines, err := ordering.Grant(reqs, s.offers, allOrNothing)
+	lines, err := ordering.Grant(reqs, s.offers, opts.AllOrNothing)
+	if err != nil {
+		return ordering.Order{}, false, err
+	}
+	funds, err := ordering.CheckFunds(ordering.Total(lines), s.balance, 0, opts.AllowCredit)
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
@@ -158,15 +174,23 @@ func (s *fakeStore) PlaceOrder(_ context.Context, outletID, _ int64, reqs []orde
 	}
 	o.Status, o.Lines, o.TotalCents, o.UpdatedAt = ordering.Submitted, lines, ordering.Total(lines), now
 	s.orders[o.ID] = o
+	o.Funds = &funds
 	return o, live == nil, nil
 }
 
-func (s *fakeStore) CancelOrder(_ context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error) {
+func (s *fakeStore) Funds(context.Context, int64) (ordering.Funds, error) {
+	return ordering.Funds{BalanceCents: s.balance}, nil
+}
+
+func (s *fakeStore) CancelOrder(_ context.Context, outletID, orderID int64, ifVersion int, now time.Time) (ordering.Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[orderID]
 	if !ok || o.OutletID != outletID {
 		return ordering.Order{}, fmt.Errorf("%w: order %d", ordering.ErrNotFound, orderID)
+	}
+	if err := ordering.MatchVersion(ifVersion, o.Version); err != nil {
+		return ordering.Order{}, err
 	}
 	if !o.Status.Editable() {
 		return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "the order is %s", o.Status)
@@ -327,6 +351,7 @@ func newServer(t *testing.T, store *fakeStore, demand DemandSource, stock StockS
 	if stock != nil {
 		h.WithStock(stock)
 	}
+	h.WithCredit(store.credit)
 	e := echo.New()
 	e.HTTPErrorHandler = problem.NewRenderer(h.Problems()).Handler(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	authed := e.Group("/api/v1", func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -346,6 +371,7 @@ func newServer(t *testing.T, store *fakeStore, demand DemandSource, stock StockS
 // req is one request of a test.
 type req struct {
 	as, method, path, body, key string
+	ifMatch                     string // the If-Match header, when set
 }
 
 func (s server) do(t *testing.T, r req) *httptest.ResponseRecorder {
@@ -354,6 +380,9 @@ func (s server) do(t *testing.T, r req) *httptest.ResponseRecorder {
 	hr.Header.Set("X-Test-As", r.as)
 	if r.body != "" {
 		hr.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	}
+	if r.ifMatch != "" {
+		hr.Header.Set("If-Match", r.ifMatch)
 	}
 	if r.key != "" {
 		hr.Header.Set("Idempotency-Key", r.key)

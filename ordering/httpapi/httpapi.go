@@ -4,6 +4,10 @@
 // logistics, the planner's publication of supply and per-outlet limits, and deliveries, under
 // /api/v1/cycles/{week} and /api/v1/orders/{id}. POSTs need an Idempotency-Key header.
 //
+// A response carrying an order sets ETag to "v<version>"; If-Match with it on replacing (POST when the
+// outlet has an order) or cancelling makes the write conditional: a stale version gets 412 (a problem
+// whose detail names the current version, with the current ETag). Without If-Match the last write wins.
+//
 // Handlers return domain errors as they are; Problems says how each answers, and the server renders
 // them as application/problem+json.
 package httpapi
@@ -39,14 +43,23 @@ type OutletAuthorizer interface {
 //   - PlaceOrder: ErrInvalid (a *ordering.ValidationError naming the lines), ErrNotFound (no such
 //     outlet), ErrOutletInactive, ErrWindowClosed (a *ordering.WindowClosedError with the times of
 //     the outlet's next window), ErrNotOnSale and ErrLimitExceeded (a *ordering.LinesError naming
-//     the lines), ErrConflict (the outlet's order is no longer editable). It reports whether the
-//     order was created (true) or the outlet's live order replaced (false).
+//     the lines), ErrConflict (the outlet's order is no longer editable), ErrVersionMismatch (a
+//     *ordering.StaleError: opts.IfVersion is not the live order's), ErrInsufficientBalance (unless
+//     opts.AllowCredit). It reports whether the order was created (true) or the outlet's live order
+//     replaced (false), and returns the order with its Funds.
 //   - CancelOrder: ErrNotFound (no such outlet, or no such order of it in the open cycle),
-//     ErrOutletInactive, ErrWindowClosed, ErrConflict (the order is no longer editable).
+//     ErrOutletInactive, ErrWindowClosed, ErrConflict (the order is no longer editable),
+//     ErrVersionMismatch (ifVersion, when not 0, is not the order's).
 type OrderStore interface {
 	Catalogue(ctx context.Context, outletID int64, now time.Time) (ordering.Cycle, ordering.Window, []ordering.CatalogueLine, error)
-	PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest, allOrNothing bool, now time.Time) (ordering.Order, bool, error)
-	CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error)
+	PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error)
+	CancelOrder(ctx context.Context, outletID, orderID int64, ifVersion int, now time.Time) (ordering.Order, error)
+}
+
+// FundsReader reads an outlet's balance and what its submitted orders add up to, for the catalogue
+// (ordering/postgres.Store); ErrNotFound for no such outlet, any other error is a 500.
+type FundsReader interface {
+	Funds(ctx context.Context, outletID int64) (ordering.Funds, error)
 }
 
 // OrderReader reads an outlet's orders (ordering/postgres.Store). Orders lists them newest first,
@@ -89,6 +102,7 @@ const StockCountAge = 14 * 24 * time.Hour
 type Store interface {
 	OrderStore
 	OrderReader
+	FundsReader
 	IdempotencyStore
 	CycleStore
 }
@@ -101,12 +115,17 @@ type Handler struct {
 	stock   StockSource // nil: stock on hand is not known
 	now     func() time.Time
 	metrics *orderMetrics // nil: not counted (WithMetrics)
+	credit  bool          // accept orders above the balance, with a warning (WithCredit)
 }
 
 // New returns a Handler. now is the clock (time.Now outside tests).
 func New(outlets OutletAuthorizer, store Store, demand DemandSource, now func() time.Time) *Handler {
 	return &Handler{outlets: outlets, store: store, demand: demand, now: now}
 }
+
+// WithCredit makes the handler accept an order above the outlet's balance available, with a warning,
+// where it would otherwise refuse it with 422 insufficient-balance: the distributor gives credit.
+func (h *Handler) WithCredit(allow bool) { h.credit = allow }
 
 // WithStock makes suggested quantities net of the outlet's stock on hand.
 func (h *Handler) WithStock(stock StockSource) { h.stock = stock }
@@ -158,7 +177,21 @@ type catalogueResponse struct {
 	// SuggestionBasis says what suggested quantities rest on: a forecast run, recent weeks' demand,
 	// or "" when no suggestion could be made (the history store does not answer, say).
 	SuggestionBasis string          `json:"suggestion_basis"`
+	Funds           fundsJSON       `json:"funds"`
 	Lines           []catalogueJSON `json:"lines"`
+}
+
+// fundsJSON is the outlet's balance, what its submitted orders add up to (to be deducted at their
+// cut-off) and what they lack of the balance.
+type fundsJSON struct {
+	BalanceCents   int64  `json:"balance_cents"`
+	OrderedCents   int64  `json:"ordered_cents"`
+	ShortfallCents int64  `json:"shortfall_cents"`
+	Warning        string `json:"warning,omitempty"` // an order above the balance accepted on credit
+}
+
+func fundsOf(f ordering.Funds) fundsJSON {
+	return fundsJSON{BalanceCents: f.BalanceCents, OrderedCents: f.OrderedCents, ShortfallCents: f.ShortfallCents(), Warning: f.Warning}
 }
 
 type windowJSON struct {
@@ -197,6 +230,10 @@ func (h *Handler) catalogue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	funds, err := h.store.Funds(c.Request().Context(), o.ID)
+	if err != nil {
+		return err
+	}
 	// Suggestions help; they are not worth failing the catalogue for: ordering goes on while the
 	// history store is down.
 	ctx := c.Request().Context()
@@ -212,7 +249,7 @@ func (h *Handler) catalogue(c echo.Context) error {
 	}
 	res := catalogueResponse{Cycle: cycle.WeekStart.Format(time.DateOnly),
 		Window:          windowJSON{OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), Open: w.Open(now)},
-		SuggestionBasis: basis, Lines: make([]catalogueJSON, len(lines))}
+		SuggestionBasis: basis, Funds: fundsOf(funds), Lines: make([]catalogueJSON, len(lines))}
 	for i, l := range lines {
 		code := l.Brand.Code
 		j := catalogueJSON{Brand: code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
@@ -248,6 +285,9 @@ type orderJSON struct {
 	Version    int        `json:"version"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	Lines      []lineJSON `json:"lines"`
+	// Funds is the outlet's balance and orders as placing this order found them; only in the answer
+	// to placing it.
+	Funds *fundsJSON `json:"funds,omitempty"`
 }
 
 type lineJSON struct {
@@ -257,7 +297,7 @@ type lineJSON struct {
 	Limit      *int   `json:"limit,omitempty"`
 	Delivered  *int   `json:"delivered,omitempty"`
 	PriceCents int64  `json:"price_cents"`
-	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, not_on_sale
+	Limited    string `json:"limited,omitempty"` // why granted < requested: limit, supply, refused, not_on_sale
 }
 
 func orderOf(o ordering.Order) orderJSON {
@@ -267,7 +307,44 @@ func orderOf(o ordering.Order) orderJSON {
 		out.Lines = append(out.Lines, lineJSON{Brand: l.Brand, Requested: l.Requested, Granted: l.Granted,
 			Limit: l.Limit, Delivered: l.Delivered, PriceCents: l.PriceCents, Limited: string(l.Reason)})
 	}
+	if o.Funds != nil {
+		out.Funds = new(fundsOf(*o.Funds))
+	}
 	return out
+}
+
+// etag is the entity tag of an order's version.
+func etag(version int) string { return fmt.Sprintf(`"v%d"`, version) }
+
+// writeOrder answers with the order and its ETag.
+func writeOrder(c echo.Context, status int, o ordering.Order) error {
+	c.Response().Header().Set("ETag", etag(o.Version))
+	return c.JSON(status, orderOf(o))
+}
+
+// ifMatch reads the If-Match header as the version a write is conditional on: 0 without the header,
+// ordering.AnyVersion for *, the version of one "v<n>" entity tag; anything else is invalid.
+func ifMatch(c echo.Context) (int, error) {
+	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	switch {
+	case v == "":
+		return 0, nil
+	case v == "*":
+		return ordering.AnyVersion, nil
+	}
+	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(v, `"v`), `"`)); err == nil && n > 0 && etag(n) == v {
+		return n, nil
+	}
+	return 0, &ordering.ValidationError{Fields: map[string]string{"If-Match": `want the ETag of the order, as "v3", or *`}}
+}
+
+// staleETag sets the ETag of the current version on the answer to a write refused as stale.
+func staleETag(c echo.Context, err error) error {
+	var stale *ordering.StaleError
+	if errors.As(err, &stale) && stale.Current > 0 {
+		c.Response().Header().Set("ETag", etag(stale.Current))
+	}
+	return err
 }
 
 func (h *Handler) placeOrder(c echo.Context) error {
@@ -283,16 +360,21 @@ func (h *Handler) placeOrder(c echo.Context) error {
 	for i, l := range req.Lines {
 		reqs[i] = ordering.LineRequest{Brand: strings.TrimSpace(l.Brand), Requested: l.Quantity}
 	}
-	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, req.AllOrNothing, h.now())
-	h.metrics.observe(order, created, len(reqs), err)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
+	}
+	opts := ordering.PlaceOptions{AllOrNothing: req.AllOrNothing, IfVersion: version, AllowCredit: h.credit}
+	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, opts, h.now())
+	h.metrics.observe(order, created, len(reqs), err)
+	if err != nil {
+		return staleETag(c, err)
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, orderOf(order))
+	return writeOrder(c, status, order)
 }
 
 type orderPage struct {
@@ -363,7 +445,7 @@ func (h *Handler) getOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, orderOf(order))
+	return writeOrder(c, http.StatusOK, order)
 }
 
 func (h *Handler) cancelOrder(c echo.Context) error {
@@ -375,9 +457,13 @@ func (h *Handler) cancelOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	order, err := h.store.CancelOrder(c.Request().Context(), o.ID, id, h.now())
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, orderOf(order))
+	order, err := h.store.CancelOrder(c.Request().Context(), o.ID, id, version, h.now())
+	if err != nil {
+		return staleETag(c, err)
+	}
+	return writeOrder(c, http.StatusOK, order)
 }

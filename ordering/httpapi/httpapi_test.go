@@ -115,7 +115,14 @@ type orderBody struct {
 	Cycle      string `json:"cycle"`
 	Status     string `json:"status"`
 	TotalCents int64  `json:"total_cents"`
-	Lines      []struct {
+	Version    int    `json:"version"`
+	Funds      *struct {
+		BalanceCents   int64  `json:"balance_cents"`
+		OrderedCents   int64  `json:"ordered_cents"`
+		ShortfallCents int64  `json:"shortfall_cents"`
+		Warning        string `json:"warning"`
+	} `json:"funds"`
+	Lines []struct {
 		Brand     string `json:"brand"`
 		Requested int    `json:"requested"`
 		Granted   int    `json:"granted"`
@@ -132,8 +139,12 @@ func TestPlaceOrder(t *testing.T) {
 		as       string
 		path     string
 		body     string
-		live     bool  // outlet 1 has a live order already
-		placeErr error // the store's error
+		live     bool   // outlet 1 has a live order already (version 1)
+		ifMatch  string // the If-Match header
+		balance  int64  // the outlet's balance, when not 0
+		credit   bool   // the distributor gives credit
+		placeErr error  // the store's error
+		etag     string // the ETag of the answer, when set
 		status   int
 		typ      string            // of the problem, when status ≥ 400
 		detail   string            // of the problem, when set
@@ -155,6 +166,32 @@ func TestPlaceOrder(t *testing.T) {
 			check: func(t *testing.T, o orderBody) {
 				if o.ID != 1 || o.TotalCents != 3000 || len(o.Lines) != 1 || o.Lines[0].Granted != 3 {
 					t.Errorf("order %+v; want order 1 replaced by 3 cartons of A", o)
+				}
+			}},
+		{name: "replaced if still at version 1", as: "retailer1", path: "/outlets/1/orders", live: true, ifMatch: `"v1"`,
+			body: `{"lines": [{"brand": "A", "quantity": 3}]}`, status: http.StatusOK, etag: `"v2"`,
+			check: func(t *testing.T, o orderBody) {
+				if o.Version != 2 {
+					t.Errorf("version %d; want 2", o.Version)
+				}
+			}},
+		{name: "a stale version is not replaced", as: "retailer1", path: "/outlets/1/orders", live: true, ifMatch: `"v7"`,
+			body: `{"lines": [{"brand": "A", "quantity": 3}]}`, status: http.StatusPreconditionFailed, typ: "order-version-mismatch",
+			detail: "the order changed: it is at version 1; read it again and apply the change to it", etag: `"v1"`},
+		{name: "If-Match without an order", as: "retailer1", path: "/outlets/1/orders", ifMatch: `*`,
+			body: `{"lines": [{"brand": "A", "quantity": 3}]}`, status: http.StatusPreconditionFailed, typ: "order-version-mismatch",
+			detail: "the outlet has no live order in the open cycle to replace"},
+		{name: "a malformed If-Match", as: "retailer1", path: "/outlets/1/orders", live: true, ifMatch: `v1`,
+			body: `{"lines": [{"brand": "A", "quantity": 3}]}`, status: http.StatusUnprocessableEntity, typ: "invalid-fields",
+			fields: map[string]string{"If-Match": `want the ETag of the order, as "v3", or *`}},
+		{name: "above the balance", as: "retailer1", path: "/outlets/1/orders", balance: 1500,
+			body: `{"lines": [{"brand": "A", "quantity": 17}]}`, status: http.StatusUnprocessableEntity, typ: "insufficient-balance",
+			detail: "the order is 170.00, the balance 15.00"},
+		{name: "above the balance on credit", as: "retailer1", path: "/outlets/1/orders", balance: 1500, credit: true,
+			body: `{"lines": [{"brand": "A", "quantity": 17}]}`, status: http.StatusCreated, etag: `"v1"`,
+			check: func(t *testing.T, o orderBody) {
+				if f := o.Funds; f == nil || f.BalanceCents != 1500 || f.OrderedCents != 17000 || f.ShortfallCents != 15500 || f.Warning == "" {
+					t.Errorf("funds %+v; want balance 1500, ordered 17000, shortfall 15500 and a warning", f)
 				}
 			}},
 		{name: "window closed", as: "retailer1", path: "/outlets/1/orders", placeErr: closed,
@@ -187,12 +224,19 @@ func TestPlaceOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newStore()
-			store.placeErr = tt.placeErr
+			store.placeErr, store.credit = tt.placeErr, tt.credit
+			if tt.balance != 0 {
+				store.balance = tt.balance
+			}
 			if tt.live {
 				store.add(1, ordering.Submitted)
 			}
 			s := newServer(t, store, nil, nil)
-			rec := s.do(t, req{as: tt.as, method: http.MethodPost, path: tt.path, body: tt.body, key: "k-" + strings.ReplaceAll(tt.name, " ", "-")})
+			rec := s.do(t, req{as: tt.as, method: http.MethodPost, path: tt.path, body: tt.body, key: "k-" + strings.ReplaceAll(tt.name, " ", "-"),
+				ifMatch: tt.ifMatch})
+			if got := rec.Header().Get("ETag"); tt.etag != "" && got != tt.etag {
+				t.Errorf("ETag %q; want %q", got, tt.etag)
+			}
 			if tt.status >= 400 {
 				b := wantProblem(t, rec, tt.status, tt.typ)
 				if tt.detail != "" && b.Detail != tt.detail {
@@ -340,6 +384,37 @@ func TestCancelOrder(t *testing.T) {
 			decode(t, rec, &o)
 			if rec.Code != tt.status || o.Status != "cancelled" || o.ID != ids["live"] {
 				t.Errorf("DELETE = %d %+v; want 200 and the order cancelled", rec.Code, o)
+			}
+		})
+	}
+}
+
+// DELETE with If-Match cancels only an order still at that version; a stale one answers 412 with the
+// current version's ETag and stays live.
+func TestCancelOrderIfMatch(t *testing.T) {
+	tests := []struct {
+		name, ifMatch string
+		status        int
+		etag          string
+	}{
+		{"current version", `"v1"`, http.StatusOK, `"v2"`},
+		{"any version", `*`, http.StatusOK, `"v2"`},
+		{"stale version", `"v2"`, http.StatusPreconditionFailed, `"v1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore()
+			id := store.add(1, ordering.Submitted)
+			s := newServer(t, store, nil, nil)
+			rec := s.do(t, req{as: "retailer1", method: http.MethodDelete, path: "/outlets/1/orders/" + strconv.FormatInt(id, 10), ifMatch: tt.ifMatch})
+			if rec.Code != tt.status || rec.Header().Get("ETag") != tt.etag {
+				t.Fatalf("DELETE If-Match %s = %d, ETag %q %s; want %d, ETag %s", tt.ifMatch, rec.Code, rec.Header().Get("ETag"), rec.Body, tt.status, tt.etag)
+			}
+			if tt.status == http.StatusPreconditionFailed {
+				wantProblem(t, rec, tt.status, "order-version-mismatch")
+				if store.orders[id].Status != ordering.Submitted {
+					t.Errorf("a stale cancel changed the order to %s", store.orders[id].Status)
+				}
 			}
 		})
 	}

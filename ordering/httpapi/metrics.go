@@ -24,7 +24,7 @@ func (h *Handler) WithMetrics(reg prometheus.Registerer) error {
 		}, []string{"result"}),
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ordercast_order_lines_total",
-			Help: "Lines of placed orders by outcome: granted in full, limited (granted the remaining limit), " +
+			Help: "Lines of placed orders by outcome: granted in full, limited (granted the remaining limit), supply (granted what was left of the brand's supply), " +
 				"refused (all-or-nothing order over a limit), not_on_sale.",
 		}, []string{"outcome"}),
 	}

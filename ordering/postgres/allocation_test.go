@@ -37,7 +37,7 @@ func TestPublishAllocation(t *testing.T) {
 	}
 
 	// The ordering API enforces it at once.
-	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 8}}, false, f.now)
+	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 8}}, ordering.PlaceOptions{}, f.now)
 	if err != nil || line(o, "S").Granted != 6 {
 		t.Fatalf("order of 8 under a limit of 6 = %+v, %v; want 6 granted", o, err)
 	}

@@ -32,7 +32,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	c.Status, w.OrderDay = ordering.CycleStatus(status), time.Weekday(day%7)
 	rows, err := s.pool.Query(ctx, `SELECT b.code, b.name, m.code, b.price_class, b.packs_per_unit, b.wholesale_price_cents,
 			b.retail_price_cents, b.scarce, b.new_product, sp.on_sale, l.limit_cartons,
-			coalesce(l.used_cartons, 0), sp.per_outlet_cap, coalesce(l.explanation, ''),
+			coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons, coalesce(l.explanation, ''),
 			coalesce((SELECT ol.granted_cartons FROM order_lines ol JOIN orders o ON o.id = ol.order_id
 				WHERE o.outlet_id = $1 AND o.cycle_id = $2 AND ol.brand_id = b.id AND o.status NOT IN ('cancelled', 'failed')), 0)
 		FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
@@ -47,7 +47,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 		var a ordering.Allowance
 		b := &l.Brand
 		if err := rows.Scan(&b.Code, &b.Name, &b.Manufacturer, &b.PriceClass, &b.PacksPerCarton, &b.WholesaleCents,
-			&b.RetailCents, &b.Scarce, &b.NewProduct, &l.OnSale, &a.Limit, &a.Used, &a.Cap, &l.Explanation, &l.Ordered); err != nil {
+			&b.RetailCents, &b.Scarce, &b.NewProduct, &l.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply, &l.Explanation, &l.Ordered); err != nil {
 			return c, w, nil, fmt.Errorf("postgresql: read catalogue: %w", err)
 		}
 		l.Limit, l.Remaining = a.Limit, a.Remaining(0) // beyond the current order
@@ -102,4 +102,19 @@ func (s *Store) Order(ctx context.Context, outletID, orderID int64) (ordering.Or
 		return ordering.Order{}, fmt.Errorf("postgresql: read order: %w", err)
 	}
 	return o, err
+}
+
+// Funds returns an outlet's balance and what its submitted orders, to be paid at their cut-off, add
+// up to; an outlet that does not exist is ordering.ErrNotFound.
+func (s *Store) Funds(ctx context.Context, outletID int64) (ordering.Funds, error) {
+	var f ordering.Funds
+	err := s.pool.QueryRow(ctx, `SELECT t.balance_cents, (SELECT coalesce(sum(o.total_cents), 0)::bigint FROM orders o
+		WHERE o.outlet_id = t.id AND o.status = 'submitted') FROM outlets t WHERE t.id = $1`, outletID).Scan(&f.BalanceCents, &f.OrderedCents)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, fmt.Errorf("%w: outlet %d", ordering.ErrNotFound, outletID)
+	}
+	if err != nil {
+		return f, fmt.Errorf("postgresql: read the outlet's funds: %w", err)
+	}
+	return f, nil
 }

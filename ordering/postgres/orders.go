@@ -53,14 +53,32 @@ func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan [
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
 			return err
 		}
+		// Orders hold the plan rows of their brands (see lockSupply): once these locks are held no
+		// order of the brands is in flight, and what their orders were granted is counted afresh.
+		codes := make([]string, len(plan))
+		for i, l := range plan {
+			codes[i] = l.Brand
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+			WHERE sp.cycle_id = $1 AND b.code = ANY($2) ORDER BY sp.brand_id FOR UPDATE OF sp`, cycleID, codes); err != nil {
+			return err
+		}
 		for _, l := range plan {
 			tag, err := tx.Exec(ctx, `INSERT INTO supply_plans AS sp
 					(cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap, published_at, published_by)
 				SELECT $1, b.id, $3, $4, $5, $6, $7 FROM brands b WHERE b.code = $2
 				ON CONFLICT (cycle_id, brand_id) DO UPDATE SET on_sale = EXCLUDED.on_sale,
 					supply_cartons = EXCLUDED.supply_cartons, per_outlet_cap = EXCLUDED.per_outlet_cap,
-					published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by`,
+					published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by,
+					granted_cartons = (SELECT coalesce(sum(ol.granted_cartons), 0) FROM orders o
+						JOIN order_lines ol ON ol.order_id = o.id
+						WHERE o.cycle_id = sp.cycle_id AND ol.brand_id = sp.brand_id AND o.status NOT IN ('cancelled', 'failed'))`,
 				cycleID, l.Brand, l.OnSale, l.SupplyCartons, l.PerOutletCap, now, nullID(userID))
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check" {
+				return ordering.Explain(ordering.ErrConflict, "supply %d of %s is below the cartons the cycle's orders were already granted",
+					*l.SupplyCartons, l.Brand)
+			}
 			if err != nil {
 				return err
 			}
@@ -110,13 +128,16 @@ func nullID(id int64) *int64 {
 // after the other and never grant more than a limit; the database's CHECK on outlet_limits stands
 // behind that. It returns ordering.ErrWindowClosed (a *ordering.WindowClosedError with the window's
 // times), ordering.ErrOutletInactive, ordering.ErrNotOnSale, ordering.ErrLimitExceeded (all-or-nothing)
-// or ordering.ErrConflict (the order was confirmed meanwhile), wrapped.
+// ordering.ErrConflict (the order was confirmed meanwhile), ordering.ErrVersionMismatch (a
+// *ordering.StaleError: opts.IfVersion is not the live order's version, checked under the outlet's
+// lock) or ordering.ErrInsufficientBalance (the order's total is above the outlet's balance less its
+// other submitted orders, unless opts.AllowCredit), wrapped. The order comes back with its Funds.
 //
 // It costs two round trips to the server whatever the number of lines: the BEGIN, the lock and every
 // read in one pipelined batch (each statement after the lock runs once it is held and reads afresh, as
 // separate queries would), then the writes and the COMMIT in another.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
-	allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
+	opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
 		return ordering.Order{}, false, err
 	}
@@ -129,7 +150,7 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	defer conn.Release()
-	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, allOrNothing, now)
+	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now)
 	if err != nil {
 		// A failure may leave the transaction open or aborted. A connection that cannot roll back is
 		// not idle, and the pool closes it on Release.
@@ -144,19 +165,31 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 // placeOrder is PlaceOrder's transaction on conn, begun by its first batch and committed by its last.
 // On an error the caller rolls back.
 func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, reqs []ordering.LineRequest,
-	codes []string, allOrNothing bool, now time.Time) (ordering.Order, bool, error) {
+	codes []string, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	st, err := readForOrdering(ctx, conn, outletID, now, codes)
 	if err != nil {
+		return ordering.Order{}, false, err
+	}
+	if err := ordering.MatchVersion(opts.IfVersion, st.orderVersion); err != nil {
 		return ordering.Order{}, false, err
 	}
 	if st.orderID != 0 && !st.orderStatus.Editable() {
 		return ordering.Order{}, false, ordering.Explain(ordering.ErrConflict, "the order is %s", st.orderStatus)
 	}
-	lines, err := ordering.Grant(reqs, st.offers, allOrNothing)
+	lines, err := ordering.Grant(reqs, st.offers, opts.AllOrNothing)
+	if err != nil {
+		return ordering.Order{}, false, err
+	}
+	others := st.submittedCents
+	if st.orderStatus == ordering.Submitted {
+		others -= st.orderCents // the order being replaced
+	}
+	funds, err := ordering.CheckFunds(ordering.Total(lines), st.balanceCents, others, opts.AllowCredit)
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
 	o, err := writeOrder(ctx, conn, st, userID, lines, now)
+	o.Funds = &funds
 	return o, st.orderID == 0, err
 }
 
@@ -171,6 +204,10 @@ type orderingState struct {
 	weekStart         time.Time
 	orderID           int64 // the outlet's live order in the cycle; 0 when none
 	orderStatus       ordering.OrderStatus
+	orderVersion      int                       // of the live order; 0 when none
+	orderCents        int64                     // the live order's total
+	balanceCents      int64                     // the outlet's settlement account
+	submittedCents    int64                     // what the outlet's submitted orders (the live one included) add up to
 	prev              map[int64]int             // granted cartons of the live order, by brand id
 	offers            map[string]ordering.Offer // by brand code
 }
@@ -187,16 +224,23 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
 		return noRowsIsNil(row.Scan(&status))
 	})
+	queueLockSupply(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
+		UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
+		WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
 	// with NULL lines when there is no order, and none when no window is open.
-	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), l.brand_id, l.granted_cartons
+	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
+			coalesce(o.total_cents, 0), (SELECT balance_cents FROM outlets WHERE id = $1),
+			(SELECT coalesce(sum(total_cents), 0)::bigint FROM orders WHERE outlet_id = $1 AND status = 'submitted'),
+			l.brand_id, l.granted_cartons
 		FROM cycles c
 		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
 		LEFT JOIN order_lines l ON l.order_id = o.id
 		WHERE c.id = `+openCycle, outletID, now).Query(func(rows pgx.Rows) error {
 		var brand *int64
 		var granted *int
-		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus, &brand, &granted}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus,
+			&st.orderVersion, &st.orderCents, &st.balanceCents, &st.submittedCents, &brand, &granted}, func() error {
 			if brand != nil {
 				st.prev[*brand] = *granted
 			}
@@ -205,7 +249,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		return err
 	})
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
-			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap
+			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
 		FROM brands b
 		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
 		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
@@ -213,8 +257,8 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		var code string
 		var o ordering.Offer
 		var a ordering.Allowance
-		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &a.Limit, &a.Used, &a.Cap}, func() error {
-			o.Remaining = a.Remaining(st.prev[o.BrandID]) // the order being replaced gives back what it holds
+		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply}, func() error {
+			o.Remaining, o.Bound = a.Bound(st.prev[o.BrandID]) // the order being replaced gives back what it holds
 			st.offers[code] = o
 			return nil
 		})
@@ -277,7 +321,10 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 	// others over the old ones, updating unchanged rows in place; the CTEs touch distinct rows.
 	const moveLimits = `m AS (UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
 			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
-			WHERE l.cycle_id = $2 AND l.outlet_id = $1 AND l.brand_id = d.brand_id)`
+			WHERE l.cycle_id = $2 AND l.outlet_id = $1 AND l.brand_id = d.brand_id),
+		s AS (UPDATE supply_plans sp SET granted_cartons = sp.granted_cartons + d.delta
+			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
+			WHERE sp.cycle_id = $2 AND sp.brand_id = d.brand_id AND sp.supply_cartons IS NOT NULL)`
 	const writeLines = `l AS (INSERT INTO order_lines (order_id, brand_id, requested_cartons, limit_cartons,
 				granted_cartons, price_cents, limited_reason)
 			SELECT o.id, u.brand_id, u.requested, u.lim, u.granted, u.price, NULLIF(u.reason, '')
@@ -306,14 +353,39 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 		return nil
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check" {
+			// Only when a planner rationed a brand while the order was being placed: try again.
+			return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "a brand's supply changed while the order was placed; place it again")
+		}
 		return ordering.Order{}, err
 	}
 	return o, nil
 }
 
+// queueLockSupply queues the locks an order's transaction takes on the supply plan rows of the brands
+// of cycle (SQL) whose ids brands (SQL) selects, with args: rationed brands' rows FOR UPDATE, as their
+// granted_cartons will move, the others' FOR SHARE, so that a planner's publication (which locks the
+// rows it writes) waits for the order and counts what it was granted. Rows are locked in brand order,
+// rationed first, everywhere they are locked, so two orders cannot deadlock.
+func queueLockSupply(b *pgx.Batch, cycle, brands string, args ...any) {
+	for _, q := range []string{`supply_cartons IS NOT NULL ORDER BY brand_id FOR UPDATE`, `supply_cartons IS NULL ORDER BY brand_id FOR SHARE`} {
+		b.Queue(`SELECT 1 FROM supply_plans WHERE cycle_id = `+cycle+` AND brand_id IN (`+brands+`) AND `+q, args...)
+	}
+}
+
+// lockSupply takes queueLockSupply's locks in tx for the brands of an order of cycle $1 (SQL brands).
+func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) error {
+	b := &pgx.Batch{}
+	queueLockSupply(b, "$1", brands, args...)
+	return tx.SendBatch(ctx, b).Close()
+}
+
 // CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
-// outlet's limits.
-func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now time.Time) (ordering.Order, error) {
+// outlet's limits and of its brands' supply. With ifVersion (If-Match) not 0, only an order still at
+// that version (any, for ordering.AnyVersion) is cancelled, else *ordering.StaleError, checked under
+// the outlet's lock.
+func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, ifVersion int, now time.Time) (ordering.Order, error) {
 	var o ordering.Order
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		cycleID, err := lockOutletForOrdering(ctx, tx, outletID, now)
@@ -321,12 +393,16 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now ti
 			return err
 		}
 		var status string
-		err = tx.QueryRow(ctx, `SELECT status FROM orders WHERE id = $1 AND outlet_id = $2 AND cycle_id = $3`,
-			orderID, outletID, cycleID).Scan(&status)
+		var version int
+		err = tx.QueryRow(ctx, `SELECT status, version FROM orders WHERE id = $1 AND outlet_id = $2 AND cycle_id = $3`,
+			orderID, outletID, cycleID).Scan(&status, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: order %d in the open cycle", ordering.ErrNotFound, orderID)
 		}
 		if err != nil {
+			return err
+		}
+		if err := ordering.MatchVersion(ifVersion, version); err != nil {
 			return err
 		}
 		if !ordering.OrderStatus(status).Editable() {
@@ -334,6 +410,9 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, now ti
 		}
 		prev, err := grantedLines(ctx, tx, orderID)
 		if err != nil {
+			return err
+		}
+		if err := lockSupply(ctx, tx, `SELECT brand_id FROM order_lines WHERE order_id = $2`, cycleID, orderID); err != nil {
 			return err
 		}
 		if err := moveLimits(ctx, tx, outletID, cycleID, prev, nil); err != nil {
@@ -426,13 +505,19 @@ func moveArrays(moves map[int64]int) (brands []int64, deltas []int32) {
 	return brands, deltas
 }
 
-// moveLimits changes the used part of the outlet's limits from what prev granted to what lines grant.
+// moveLimits changes the used part of the outlet's limits, and what the cycle's rationed brands have
+// granted, from what prev granted to what lines grant. The caller holds the supply rows (lockSupply).
 func moveLimits(ctx context.Context, tx pgx.Tx, outletID, cycleID int64, prev map[int64]int, lines []ordering.Line) error {
 	brands, deltas := moveArrays(ordering.LimitMoves(prev, lines))
 	if len(brands) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, moveLimitsSQL, cycleID, outletID, brands, deltas)
+	if _, err := tx.Exec(ctx, moveLimitsSQL, cycleID, outletID, brands, deltas); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE supply_plans sp SET granted_cartons = sp.granted_cartons + d.delta
+		FROM unnest($2::bigint[], $3::int[]) AS d(brand_id, delta)
+		WHERE sp.cycle_id = $1 AND sp.brand_id = d.brand_id AND sp.supply_cartons IS NOT NULL`, cycleID, brands, deltas)
 	return err
 }
 

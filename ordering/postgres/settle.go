@@ -99,7 +99,7 @@ func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.W
 		if err := pay(ctx, tx, settled.Paid, now); err != nil {
 			return err
 		}
-		if err := fail(ctx, tx, settled.Failed, now); err != nil {
+		if err := fail(ctx, tx, cycleID, settled.Failed, now); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1
@@ -149,14 +149,24 @@ func pay(ctx context.Context, tx pgx.Tx, paid []ordering.DueOrder, now time.Time
 	return err
 }
 
-// fail fails orders with their reasons and gives back what they held of their outlets' limits.
-func fail(ctx context.Context, tx pgx.Tx, failed []ordering.FailedOrder, now time.Time) error {
+// fail fails orders of the cycle with their reasons and gives back what they held of their outlets'
+// limits and of their brands' supply.
+func fail(ctx context.Context, tx pgx.Tx, cycleID int64, failed []ordering.FailedOrder, now time.Time) error {
 	if len(failed) == 0 {
 		return nil
 	}
 	ids, reasons := make([]int64, len(failed)), make([]string, len(failed))
 	for i, o := range failed {
 		ids[i], reasons[i] = o.ID, o.Reason
+	}
+	if err := lockSupply(ctx, tx, `SELECT ol.brand_id FROM order_lines ol WHERE ol.order_id = ANY($2)`, cycleID, ids); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE supply_plans sp SET granted_cartons = sp.granted_cartons - g.granted
+		FROM (SELECT o.cycle_id, ol.brand_id, sum(ol.granted_cartons) AS granted FROM orders o
+			JOIN order_lines ol ON ol.order_id = o.id WHERE o.id = ANY($1) GROUP BY o.cycle_id, ol.brand_id) g
+		WHERE sp.cycle_id = g.cycle_id AND sp.brand_id = g.brand_id AND sp.supply_cartons IS NOT NULL`, ids); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE outlet_limits l SET used_cartons = l.used_cartons - ol.granted_cartons
 		FROM orders o JOIN order_lines ol ON ol.order_id = o.id

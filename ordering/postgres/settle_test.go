@@ -36,7 +36,7 @@ func (f orderFixture) balance(t *testing.T, outlet int64) (balance, ledger int64
 
 func (f orderFixture) place(t *testing.T, outlet int64, lines ...ordering.LineRequest) ordering.Order {
 	t.Helper()
-	o, _, err := f.s.PlaceOrder(context.Background(), outlet, 0, lines, false, f.now)
+	o, _, err := f.s.PlaceOrder(context.Background(), outlet, 0, lines, ordering.PlaceOptions{}, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,11 @@ func TestCutoffPaysWhatTheBalanceCoversAndFailsTheRest(t *testing.T) {
 	f := newOrderFixture(t)
 	poor := f.addOutlet(t, "L3", 1500)
 	rich := f.place(t, f.outlet, ordering.LineRequest{Brand: "S", Requested: 3}, ordering.LineRequest{Brand: "A", Requested: 2}) // 17000
-	short := f.place(t, poor, ordering.LineRequest{Brand: "A", Requested: 2})                                                    // 2000 > 1500
+	// 2000 > 1500: accepted only on credit.
+	short, _, err := f.s.PlaceOrder(ctx, poor, 0, []ordering.LineRequest{{Brand: "A", Requested: 2}}, ordering.PlaceOptions{AllowCredit: true}, f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	if reports, err := f.s.CloseDueWindows(ctx, f.now); err != nil || len(reports) != 0 {
 		t.Fatalf("CloseDueWindows before the close = %+v, %v; want nothing closed", reports, err)
@@ -98,7 +102,7 @@ func TestCutoffPaysWhatTheBalanceCoversAndFailsTheRest(t *testing.T) {
 	if reports, err := f.s.CloseDueWindows(ctx, closesAt.Add(time.Minute)); err != nil || len(reports) != 0 {
 		t.Errorf("second cut-off = %+v, %v; want nothing", reports, err)
 	}
-	if _, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}}, false, f.now); !errors.Is(err, ordering.ErrWindowClosed) {
+	if _, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}}, ordering.PlaceOptions{}, f.now); !errors.Is(err, ordering.ErrWindowClosed) {
 		t.Errorf("ordering in a cut-off window = %v; want ErrWindowClosed", err)
 	}
 }
@@ -124,7 +128,7 @@ func TestCutoffRacingOrders(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 1; i <= 10; i++ {
-				_, _, err := f.s.PlaceOrder(ctx, id, 0, []ordering.LineRequest{{Brand: "A", Requested: i}}, false, f.now)
+				_, _, err := f.s.PlaceOrder(ctx, id, 0, []ordering.LineRequest{{Brand: "A", Requested: i}}, ordering.PlaceOptions{}, f.now)
 				if errors.Is(err, ordering.ErrWindowClosed) {
 					return
 				}
