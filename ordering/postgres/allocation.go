@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ordercast/ordercast/ordering"
 )
@@ -36,14 +37,28 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
 			return err
 		}
+		// As PublishSupply: with the brand's plan row locked no order of it is in flight, and what the
+		// cycle's orders were granted of it is counted afresh against the new supply.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+			WHERE sp.cycle_id = $1 AND b.code = $2 FOR UPDATE OF sp`, cycleID, line.Brand); err != nil {
+			return err
+		}
 		err = tx.QueryRow(ctx, `INSERT INTO supply_plans AS sp (cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap,
 				allocation_mode, published_at, published_by)
 			SELECT $1, b.id, $3, $4, $5, $6, $7, $8 FROM brands b WHERE b.code = $2
 			ON CONFLICT (cycle_id, brand_id) DO UPDATE SET on_sale = EXCLUDED.on_sale, supply_cartons = EXCLUDED.supply_cartons,
 				per_outlet_cap = EXCLUDED.per_outlet_cap, allocation_mode = EXCLUDED.allocation_mode,
-				published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by
+				published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by,
+				granted_cartons = (SELECT coalesce(sum(ol.granted_cartons), 0) FROM orders o
+					JOIN order_lines ol ON ol.order_id = o.id
+					WHERE o.cycle_id = sp.cycle_id AND ol.brand_id = sp.brand_id AND o.status NOT IN ('cancelled', 'failed'))
 			RETURNING brand_id`, cycleID, line.Brand, line.OnSale, line.SupplyCartons, line.PerOutletCap, mode, now, nullID(userID)).
 			Scan(&brandID)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check" {
+			return ordering.Explain(ordering.ErrConflict, "supply %d of %s is below the cartons the cycle's orders were already granted",
+				*line.SupplyCartons, line.Brand)
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return &ordering.ValidationError{Fields: map[string]string{"brand": fmt.Sprintf("%q: no such brand", line.Brand)}}
 		}

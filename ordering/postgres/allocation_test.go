@@ -53,6 +53,14 @@ func TestPublishAllocation(t *testing.T) {
 		t.Errorf("after a refused allocation the limit is from %s; want alloc-1 untouched", allocID)
 	}
 
+	// Nor may its supply go below what the cycle's orders were granted of the brand (6).
+	limits[0].Cartons = 6
+	low := 5
+	err = f.s.PublishAllocation(ctx, week, ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &low}, "grade", "alloc-3", limits, 0, f.now)
+	if !errors.Is(err, ordering.ErrConflict) || !strings.Contains(err.Error(), "below the cartons") {
+		t.Errorf("allocation of a supply of 5 with 6 granted = %v; want ErrConflict saying the supply is below what was granted", err)
+	}
+
 	for _, tt := range []struct {
 		name   string
 		line   ordering.SupplyLine
