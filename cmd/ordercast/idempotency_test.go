@@ -143,6 +143,9 @@ func TestIdempotencyClientHangsUp(t *testing.T) {
 	t.Logf("%d orders: %d clients hung up; their retries: %d answered from the committed order, %d executed, %d waited out a lease",
 		len(rs.list), hungUp.Load(), recovered.Load(), executed.Load(), waited.Load())
 	checkOrdersOnce(t, ctx, pg, acked, len(rs.list))
+	if t.Failed() {
+		t.Logf("server's log:\n%s", s.stderr)
+	}
 }
 
 // checkOrdersOnce checks in PostgreSQL that each acknowledged outlet has exactly one order, the
