@@ -76,6 +76,7 @@ type fakeStore struct {
 	orders map[int64]ordering.Order
 	nextID int64
 	keys   map[string]*fakeKey // by user id and key
+	tokens int                 // claims handed out
 	cycles map[time.Time]ordering.CycleView
 
 	placeErr    error  // PlaceOrder fails with it, when set
@@ -92,6 +93,7 @@ type fakeStore struct {
 type fakeKey struct {
 	hash    []byte
 	running bool
+	token   string
 	status  int
 	body    []byte
 }
@@ -232,35 +234,41 @@ func (s *fakeStore) Order(_ context.Context, outletID, orderID int64) (ordering.
 	return o, nil
 }
 
-func (s *fakeStore) BeginIdempotent(_ context.Context, userID int64, key string, hash []byte, _ time.Time) (*ordering.StoredResponse, error) {
+func (s *fakeStore) BeginIdempotent(_ context.Context, userID int64, key string, hash []byte, _ time.Time) (ordering.Begun, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := fmt.Sprint(userID, "/", key)
 	held, ok := s.keys[k]
+	s.tokens++
+	claim := ordering.IdempotencyClaim{UserID: userID, Key: key, Token: fmt.Sprint(s.tokens)}
 	switch {
 	case !ok:
-		s.keys[k] = &fakeKey{hash: hash, running: true}
-		return nil, nil
+		s.keys[k] = &fakeKey{hash: hash, running: true, token: claim.Token}
+		return ordering.Begun{Claim: claim}, nil
 	case !bytes.Equal(held.hash, hash):
-		return nil, ordering.ErrIdempotencyKeyReused
+		return ordering.Begun{}, ordering.ErrIdempotencyKeyReused
 	case held.running:
-		return nil, ordering.ErrIdempotencyInFlight
+		return ordering.Begun{}, &ordering.InFlightError{Wait: ordering.IdempotencyLease}
 	}
-	return &ordering.StoredResponse{Status: held.status, Body: held.body}, nil
+	return ordering.Begun{Stored: &ordering.StoredResponse{Status: held.status, Body: held.body}}, nil
 }
 
-func (s *fakeStore) FinishIdempotent(_ context.Context, userID int64, key string, status int, body []byte) error {
+func (s *fakeStore) FinishIdempotent(_ context.Context, claim ordering.IdempotencyClaim, status int, body []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.keys[fmt.Sprint(userID, "/", key)]
-	k.running, k.status, k.body = false, status, body
+	k := s.keys[fmt.Sprint(claim.UserID, "/", claim.Key)]
+	if k.token == claim.Token {
+		k.running, k.status, k.body = false, status, body
+	}
 	return nil
 }
 
-func (s *fakeStore) AbandonIdempotent(_ context.Context, userID int64, key string) error {
+func (s *fakeStore) AbandonIdempotent(_ context.Context, claim ordering.IdempotencyClaim) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.keys, fmt.Sprint(userID, "/", key))
+	if k := s.keys[fmt.Sprint(claim.UserID, "/", claim.Key)]; k != nil && k.token == claim.Token {
+		delete(s.keys, fmt.Sprint(claim.UserID, "/", claim.Key))
+	}
 	return nil
 }
 

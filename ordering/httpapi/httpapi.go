@@ -71,14 +71,17 @@ type OrderReader interface {
 }
 
 // IdempotencyStore claims idempotency keys and keeps the first response (ordering/postgres.Store).
-// BeginIdempotent returns nil for the first request with a key, the stored response for a repeat,
-// ordering.ErrIdempotencyKeyReused for the key with another request, ordering.ErrIdempotencyInFlight
-// while the first request runs. FinishIdempotent and AbandonIdempotent return no sentinel; their
-// errors are 500s.
+// BeginIdempotent returns an ordering.Begun (a response to replay, an order committed by an attempt
+// that did not answer, or a claim to run the request under), ordering.ErrIdempotencyKeyReused for the
+// key with another request, an *ordering.InFlightError (ordering.ErrIdempotencyInFlight with its
+// RetryAfter) while another attempt holds the key within its lease. FinishIdempotent and
+// AbandonIdempotent return no sentinel; their errors are 500s. A store that commits a request's
+// effect records it on the claim that the request's context carries (ordering.IdempotencyClaimFrom),
+// in the same transaction: PlaceOrder does.
 type IdempotencyStore interface {
-	BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (*ordering.StoredResponse, error)
-	FinishIdempotent(ctx context.Context, userID int64, key string, status int, body []byte) error
-	AbandonIdempotent(ctx context.Context, userID int64, key string) error
+	BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (ordering.Begun, error)
+	FinishIdempotent(ctx context.Context, claim ordering.IdempotencyClaim, status int, body []byte) error
+	AbandonIdempotent(ctx context.Context, claim ordering.IdempotencyClaim) error
 }
 
 // DemandSource gives an outlet's expected demand per brand (cartons) in a cycle's week, and what it

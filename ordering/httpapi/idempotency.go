@@ -2,21 +2,40 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
+
+// finishTimeout bounds storing a response, or letting a key go, after the request is served: it
+// runs on a context the client cannot cancel, so that a client that hangs up does not leave its key
+// running.
+const finishTimeout = 5 * time.Second
 
 // idempotent is the middleware of every POST: the Idempotency-Key header (1 to 200 printable ASCII
 // characters, scoped to the user) is required. The first request with a key runs and its response is
 // kept for ordering.IdempotencyTTL; the same key and body get that response again (with
-// Idempotent-Replayed: true); the same key with another body gets 422; while the first still runs, 409.
-// A response of 5xx is not kept, so the request may be retried with the same key.
+// Idempotent-Replayed: true); the same key with another body gets 422. While the first still runs,
+// within its lease (ordering.IdempotencyLease), a repeat gets 409 with Retry-After.
+//
+// A response of 5xx is not kept, so the request may be retried with the same key at once. An attempt
+// that never finishes (its instance crashed) holds the key until its lease passes. A retry then finds
+// one of two things. When the attempt placed an order, the order's transaction recorded it on the key,
+// and the retry answers with that order as it is now, rendered as placing it does, with the status
+// placing it answered (201 or 200), and keeps that response. When nothing committed, the retry takes
+// the key over and runs the request; the order's transaction of an attempt that lost its key fails,
+// so the two never both place. A route whose handler records nothing on the key runs again after the
+// lease, and its domain keeps the repeat harmless: an allocation publishes the same plan again; a
+// delivery that committed answers 409 order-state-conflict (the order is delivered) and is not
+// applied twice.
 func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -33,28 +52,36 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		sum.Write(body)
 		p, _ := retailer.PrincipalFrom(c.Request().Context())
 		ctx := c.Request().Context()
-		stored, err := h.store.BeginIdempotent(ctx, p.UserID, key, sum.Sum(nil), h.now())
+		begun, err := h.store.BeginIdempotent(ctx, p.UserID, key, sum.Sum(nil), h.now())
 		if err != nil {
 			return err
 		}
-		if stored != nil {
+		if begun.Stored != nil {
 			c.Response().Header().Set("Idempotent-Replayed", "true")
 			contentType := echo.MIMEApplicationJSON
-			if stored.Status >= 400 {
+			if begun.Stored.Status >= 400 {
 				contentType = "application/problem+json"
 			}
-			return c.Blob(stored.Status, contentType, stored.Body)
+			return c.Blob(begun.Stored.Status, contentType, begun.Stored.Body)
 		}
 		rec := &recorder{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rec
-		if err := next(c); err != nil {
-			c.Error(err) // render now, so that the response is recorded
+		if begun.Committed != nil {
+			c.Response().Header().Set("Idempotent-Replayed", "true")
+			c.JSON(begun.Status, orderOf(*begun.Committed)) //nolint:errcheck // a client gone still gets its response kept
+		} else {
+			c.SetRequest(c.Request().WithContext(ordering.WithIdempotencyClaim(ctx, begun.Claim)))
+			if err := next(c); err != nil {
+				c.Error(err) // render now, so that the response is recorded
+			}
 		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		defer cancel()
 		status := c.Response().Status
 		if status >= 500 {
-			return h.store.AbandonIdempotent(ctx, p.UserID, key)
+			return h.store.AbandonIdempotent(fctx, begun.Claim)
 		}
-		return h.store.FinishIdempotent(ctx, p.UserID, key, status, rec.body.Bytes())
+		return h.store.FinishIdempotent(fctx, begun.Claim, status, rec.body.Bytes())
 	}
 }
 

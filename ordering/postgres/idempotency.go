@@ -3,68 +3,138 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ordercast/ordercast/ordering"
 )
 
-// BeginIdempotent claims key for the user's request with the given body hash at now. It returns nil
-// and no error when the request is the first (the caller processes it, then calls FinishIdempotent or
-// AbandonIdempotent); the stored response when the same request was already answered; an error
-// wrapping ordering.ErrIdempotencyKeyReused for another body, or ordering.ErrIdempotencyInFlight while
-// the first is still running. An expired key counts as new.
+// BeginIdempotent claims key for the user's request with the given body hash at now. See
+// ordering.Begun for what it returns. It returns an error wrapping ordering.ErrIdempotencyKeyReused
+// for another body, or an *ordering.InFlightError while an attempt holds the key within its lease
+// (ordering.IdempotencyLease) and has committed nothing. An expired key counts as new; a running key
+// whose lease passed with nothing committed is taken over.
 //
-// A first request costs one statement, committed on its own: the claim is atomic (INSERT … ON CONFLICT),
-// so it needs no transaction around it. Only a key already held is read back, by a second statement
-// that sees the holder's committed row.
-func (s *Store) BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (*ordering.StoredResponse, error) {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at, expires_at)
-		VALUES ($1, $2, $3, 'running', $4, $5)
+// A first request costs one statement, committed on its own: the claim is atomic (INSERT … ON CONFLICT,
+// which sees the latest version of a held row), so it needs no transaction around it. Only a key
+// already held is read back, by a second statement that sees the holder's committed row.
+func (s *Store) BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (ordering.Begun, error) {
+	claim := ordering.IdempotencyClaim{UserID: userID, Key: key, Token: newToken()}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys AS k (user_id, key, request_hash, state, token, lease_until,
+			created_at, expires_at)
+		VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)
 		ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'running',
+			token = EXCLUDED.token, lease_until = EXCLUDED.lease_until, order_id = NULL, order_status = NULL,
 			response_status = NULL, response_body = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-		WHERE idempotency_keys.expires_at <= $4`,
-		userID, key, hash, now, now.Add(ordering.IdempotencyTTL))
+		WHERE k.expires_at <= $6
+			OR (k.state = 'running' AND k.order_id IS NULL AND k.lease_until <= $6 AND k.request_hash = $3)`,
+		userID, key, hash, claim.Token, now.Add(ordering.IdempotencyLease), now, now.Add(ordering.IdempotencyTTL))
 	if err != nil {
-		return nil, fmt.Errorf("postgresql: claim idempotency key: %w", err)
+		return ordering.Begun{}, fmt.Errorf("postgresql: claim idempotency key: %w", err)
 	}
 	if tag.RowsAffected() == 1 {
-		return nil, nil
+		return ordering.Begun{Claim: claim}, nil
 	}
 	var stored []byte
 	var state string
-	var status *int
+	var status, orderStatus *int
 	var body []byte
-	err = s.pool.QueryRow(ctx, `SELECT request_hash, state, response_status, response_body FROM idempotency_keys
-		WHERE user_id = $1 AND key = $2`, userID, key).Scan(&stored, &state, &status, &body)
+	var orderID *int64
+	var leaseUntil time.Time
+	err = s.pool.QueryRow(ctx, `SELECT request_hash, state, response_status, response_body, token, lease_until,
+			order_id, order_status
+		FROM idempotency_keys WHERE user_id = $1 AND key = $2`, userID, key).
+		Scan(&stored, &state, &status, &body, &claim.Token, &leaseUntil, &orderID, &orderStatus)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("postgresql: claim idempotency key: %w", err)
+		return ordering.Begun{}, fmt.Errorf("postgresql: claim idempotency key: %w", err)
 	case !bytes.Equal(stored, hash):
-		return nil, ordering.ErrIdempotencyKeyReused
+		return ordering.Begun{}, ordering.ErrIdempotencyKeyReused
+	case state == "running" && orderID != nil && orderStatus != nil:
+		// The order committed and its attempt did not answer, or has not yet: answer with the order,
+		// under the holder's token (whichever of the two finishes first stores the response).
+		var o ordering.Order
+		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			var err error
+			o, err = readOrder(ctx, tx, *orderID)
+			return err
+		})
+		if err != nil {
+			return ordering.Begun{}, fmt.Errorf("postgresql: read the order of idempotency key: %w", err)
+		}
+		return ordering.Begun{Claim: claim, Committed: &o, Status: *orderStatus}, nil
 	case state == "running" || status == nil:
-		return nil, ordering.ErrIdempotencyInFlight
+		// Within the lease; or just taken over by another retry.
+		return ordering.Begun{}, &ordering.InFlightError{Wait: leaseUntil.Sub(now)}
 	}
-	return &ordering.StoredResponse{Status: *status, Body: body}, nil
+	return ordering.Begun{Stored: &ordering.StoredResponse{Status: *status, Body: body}}, nil
 }
 
-// FinishIdempotent stores the response to the first request with key, for replay.
-func (s *Store) FinishIdempotent(ctx context.Context, userID int64, key string, status int, body []byte) error {
-	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4
-		WHERE user_id = $1 AND key = $2`, userID, key, status, body)
+func newToken() string {
+	b := make([]byte, 16)
+	rand.Read(b) //nolint:errcheck // crypto/rand.Read does not fail
+	return hex.EncodeToString(b)
+}
+
+// FinishIdempotent stores the response to the request that holds claim, for replay. A claim taken
+// over by a retry, or already finished, is left as it is.
+func (s *Store) FinishIdempotent(ctx context.Context, claim ordering.IdempotencyClaim, status int, body []byte) error {
+	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET state = 'done', response_status = $4, response_body = $5
+		WHERE user_id = $1 AND key = $2 AND token = $3 AND state = 'running'`,
+		claim.UserID, claim.Key, claim.Token, status, body)
 	if err != nil {
 		return fmt.Errorf("postgresql: store idempotent response: %w", err)
 	}
 	return nil
 }
 
-// AbandonIdempotent forgets key, so that a request that failed on the server's side can be retried.
-func (s *Store) AbandonIdempotent(ctx context.Context, userID int64, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND state = 'running'`, userID, key)
+// AbandonIdempotent lets go of claim, so that a request that failed on the server's side can be
+// retried at once. A claim whose order committed is kept, for a retry to answer with the order.
+func (s *Store) AbandonIdempotent(ctx context.Context, claim ordering.IdempotencyClaim) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys
+		WHERE user_id = $1 AND key = $2 AND token = $3 AND state = 'running' AND order_id IS NULL`,
+		claim.UserID, claim.Key, claim.Token)
 	if err != nil {
 		return fmt.Errorf("postgresql: abandon idempotency key: %w", err)
 	}
 	return nil
+}
+
+// claimLost is the SQLSTATE of idempotency_claim_lost() (migration 0006).
+const claimLost = "OC409"
+
+// queueOrderOnClaim queues, in an order's write batch before its COMMIT, the statement that records
+// the outlet's live order in the cycle, and the status it answers (201 created, 200 replaced), on the
+// idempotency key whose claim ctx carries. It fails the transaction when a retry took the key over,
+// with an *ordering.InFlightError. Without a claim it queues nothing.
+func queueOrderOnClaim(ctx context.Context, b *pgx.Batch, outletID, cycleID int64, created bool) {
+	claim, ok := ordering.IdempotencyClaimFrom(ctx)
+	if !ok {
+		return
+	}
+	status := 200
+	if created {
+		status = 201
+	}
+	b.Queue(`WITH k AS (UPDATE idempotency_keys SET order_status = $6,
+			order_id = (SELECT id FROM orders WHERE outlet_id = $4 AND cycle_id = $5 AND status NOT IN ('cancelled', 'failed'))
+		WHERE user_id = $1 AND key = $2 AND token = $3 AND state = 'running' RETURNING 1)
+		SELECT CASE WHEN EXISTS (SELECT FROM k) THEN true ELSE idempotency_claim_lost() END`,
+		claim.UserID, claim.Key, claim.Token, outletID, cycleID, status).QueryRow(func(row pgx.Row) error {
+		var held bool
+		err := row.Scan(&held)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == claimLost {
+			return &ordering.InFlightError{Wait: time.Second}
+		}
+		return err
+	})
 }
 
 // DeleteExpiredIdempotencyKeys removes keys past their expiry and returns how many.

@@ -346,6 +346,7 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 		limitBrands, deltas).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&o.ID, &o.Version, &o.UpdatedAt)
 	})
+	queueOrderOnClaim(ctx, b, st.outletID, st.cycleID, st.orderID == 0)
 	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
 		if tag.String() != "COMMIT" { // the transaction had failed and COMMIT rolled it back
 			return pgx.ErrTxCommitRollback
