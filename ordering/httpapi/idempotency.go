@@ -52,7 +52,11 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		sum.Write(body)
 		p, _ := retailer.PrincipalFrom(c.Request().Context())
 		ctx := c.Request().Context()
-		begun, err := h.store.BeginIdempotent(ctx, p.UserID, key, sum.Sum(nil), h.now())
+		// The claim is taken on a context the client cannot cancel: a client hanging up mid-claim would
+		// otherwise leave a claim that committed while this request saw an error, held for a lease.
+		cctx, cancelClaim := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		begun, err := h.store.BeginIdempotent(cctx, p.UserID, key, sum.Sum(nil), h.now())
+		cancelClaim()
 		if err != nil {
 			return err
 		}

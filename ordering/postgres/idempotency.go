@@ -25,6 +25,18 @@ import (
 // which sees the latest version of a held row), so it needs no transaction around it. Only a key
 // already held is read back, by a second statement that sees the holder's committed row.
 func (s *Store) BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (ordering.Begun, error) {
+	// The key may go between the claim and the read-back (an attempt that failed lets it go): then
+	// the claim is tried again, at most a few times, since every round means another attempt ended.
+	for range 3 {
+		begun, err := s.beginIdempotent(ctx, userID, key, hash, now)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return begun, err
+		}
+	}
+	return ordering.Begun{}, &ordering.InFlightError{Wait: time.Second}
+}
+
+func (s *Store) beginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (ordering.Begun, error) {
 	claim := ordering.IdempotencyClaim{UserID: userID, Key: key, Token: newToken()}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys AS k (user_id, key, request_hash, state, token, lease_until,
 			created_at, expires_at)

@@ -78,7 +78,7 @@ func TestIdempotencyLeaseTakeOver(t *testing.T) {
 	}
 	// The first attempt wakes up: its order's transaction fails, its finish and abandon change nothing.
 	_, _, err = f.s.PlaceOrder(ordering.WithIdempotencyClaim(ctx, first.Claim), f.outlet, user,
-		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, false, f.now)
+		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, ordering.PlaceOptions{}, f.now)
 	if !errors.Is(err, ordering.ErrIdempotencyInFlight) {
 		t.Errorf("PlaceOrder under the lost claim = %v; want ErrIdempotencyInFlight", err)
 	}
@@ -95,7 +95,7 @@ func TestIdempotencyLeaseTakeOver(t *testing.T) {
 		t.Errorf("Begin while the retry runs = %v; want ErrIdempotencyInFlight (the lost claim finished nothing)", err)
 	}
 	o, created, err := f.s.PlaceOrder(ordering.WithIdempotencyClaim(ctx, second.Claim), f.outlet, user,
-		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, false, f.now)
+		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, ordering.PlaceOptions{}, f.now)
 	if err != nil || !created {
 		t.Fatalf("PlaceOrder under the new claim = %v, %v; want created", created, err)
 	}
@@ -128,7 +128,7 @@ func TestIdempotencyCommittedOrderRecovered(t *testing.T) {
 				t.Fatal(err)
 			}
 			placed, _, err := f.s.PlaceOrder(ordering.WithIdempotencyClaim(reqCtx, claim.Claim), f.outlet, user,
-				[]ordering.LineRequest{{Brand: "S", Requested: 1}, {Brand: "A", Requested: 4}}, false, f.now)
+				[]ordering.LineRequest{{Brand: "S", Requested: 1}, {Brand: "A", Requested: 4}}, ordering.PlaceOptions{}, f.now)
 			if err != nil {
 				t.Fatal(err)
 			}
