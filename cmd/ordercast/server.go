@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -66,7 +67,8 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	for i, r := range d.api {
 		tables[i] = r.Problems()
 	}
-	e.HTTPErrorHandler = problem.NewRenderer(tables...).Handler(d.log)
+	// A lost store connection that no adapter classified answers 503, not 500, wherever it came from.
+	e.HTTPErrorHandler = problem.NewRenderer(tables...).WhenStoreLost(stores.ConnectionLost).Handler(d.log)
 	e.Binder = strictBinder{}
 	e.Use(
 		middleware.RequestID(),

@@ -124,6 +124,19 @@ func Write(c echo.Context, b Body) error {
 // Renderer turns errors into problem bodies with the adapters' tables.
 type Renderer struct {
 	tables []Table
+	// lost reports whether an error no table knows says that a store could not be reached; such an
+	// error answers 503 with Retry-After instead of 500. Nil: none does.
+	lost func(error) bool
+}
+
+// UnavailableRetry is the Retry-After of a 503 for a store that could not be reached.
+const UnavailableRetry = 5 * time.Second
+
+// WhenStoreLost makes the renderer answer 503 unavailable, with Retry-After, to an error that no
+// table maps and that lost reports as a lost store connection, wherever in the code it came from.
+func (r *Renderer) WhenStoreLost(lost func(error) bool) *Renderer {
+	r.lost = lost
+	return r
 }
 
 // NewRenderer returns a Renderer of the tables, searched in order after the common mappings.
@@ -166,6 +179,10 @@ func (r *Renderer) of(err error, scoped Table) (b Body, known bool) {
 		b = New(he.Code, detail)
 	default:
 		m, ok := r.mapping(err, scoped)
+		if !ok && r.lost != nil && r.lost(err) {
+			m, ok = Mapping{Status: http.StatusServiceUnavailable, Type: "unavailable",
+				Detail: "a store is not answering; try again", RetryAfter: UnavailableRetry}, true
+		}
 		if !ok {
 			return New(http.StatusInternalServerError, ""), false
 		}
@@ -221,8 +238,12 @@ func (r *Renderer) Handler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		scoped, _ := c.Get(scopeKey).(Table)
 		b, known := r.of(err, scoped)
-		if !known {
+		switch {
+		case !known:
 			log.Error("request failed", "route", c.Path(), "method", req.Method, "err", err,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		case b.Status == http.StatusServiceUnavailable:
+			log.Warn("request answered unavailable", "route", c.Path(), "method", req.Method, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		if werr := Write(c, b); werr != nil {

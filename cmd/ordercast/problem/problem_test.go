@@ -176,3 +176,19 @@ func TestRetryAfterHeader(t *testing.T) {
 		t.Errorf("a mapped 503 was logged as a failure:\n%s", logs.String())
 	}
 }
+
+// An error no table knows that says a store was lost answers 503 with Retry-After, not 500.
+func TestStoreLostIsUnavailable(t *testing.T) {
+	lost := errors.New("test: connection refused")
+	r := NewRenderer(table).WhenStoreLost(func(err error) bool { return errors.Is(err, lost) })
+	b, known := r.Of(fmt.Errorf("query: %w", lost))
+	if !known || b.Status != http.StatusServiceUnavailable || b.Type != "/problems/unavailable" || b.RetryAfter != UnavailableRetry {
+		t.Errorf("Of(lost store) = %d %s retry %v known=%v; want 503 unavailable with Retry-After %v", b.Status, b.Type, b.RetryAfter, known, UnavailableRetry)
+	}
+	if b, _ := r.Of(fmt.Errorf("query: %w", errUnknown)); b.Status != http.StatusInternalServerError {
+		t.Errorf("Of(another error) = %d; want 500", b.Status)
+	}
+	if b, _ := r.Of(fmt.Errorf("query: %w: %w", errGone, lost)); b.Status != http.StatusNotFound {
+		t.Errorf("Of(mapped error) = %d; want the table's 404 first", b.Status)
+	}
+}
