@@ -172,8 +172,8 @@ func TestRetryAfterHeader(t *testing.T) {
 			t.Errorf("GET %s body = %s; want a problem without the retry field", tt.path, rec.Body.String())
 		}
 	}
-	if logs.Len() != 0 {
-		t.Errorf("a mapped 503 was logged as a failure:\n%s", logs.String())
+	if strings.Contains(logs.String(), "request failed") || !strings.Contains(logs.String(), "request answered unavailable") {
+		t.Errorf("a mapped 503 was logged as a failure, or not noted:\n%s", logs.String())
 	}
 }
 
