@@ -19,6 +19,7 @@ func TestProblemsMapEveryForecastError(t *testing.T) {
 		"ErrInvalidReconciliation": forecast.ErrInvalidReconciliation,
 		"ErrRegression":            forecast.ErrRegression,
 		"ErrShortCalendar":         forecast.ErrShortCalendar,
+		"ErrUnfinishedMonth":       forecast.ErrUnfinishedMonth,
 	})
 	problemtest.CheckMapsEvery(t, table, "../allocation", map[string]error{
 		"ErrSupply":          allocation.ErrSupply,
