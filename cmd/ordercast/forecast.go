@@ -345,6 +345,7 @@ func runForecastCalendar(ctx context.Context, e env, args []string) error {
 type forecastBacktestConfig struct {
 	forecastConfig
 	Horizon, Origins, Step int
+	OriginDates            string // comma-separated Mondays
 	JSON                   bool
 	Against                string
 	Scarce                 bool
@@ -364,10 +365,14 @@ var backtestAgainst = map[string]forecast.Against{againstSales: forecast.Against
 func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("forecast backtest", flag.ContinueOnError)
 	var cfg forecastBacktestConfig
-	cfg.register(fs, e.getenv, "YYYY-MM-DD: use only the weeks before the week of this day (default: all the history)")
+	cfg.register(fs, e.getenv, "YYYY-MM-DD: the first forecast week of the latest origin is the week of this day, as in forecast run;\n"+
+		"the other origins are -step weeks apart before it (default: the latest window ends with the history)")
 	fs.IntVar(&cfg.Horizon, "horizon", forecast.DefaultHorizon, "weeks forecast from each origin")
 	fs.IntVar(&cfg.Origins, "origins", forecast.DefaultOrigins, "number of forecast origins")
 	fs.IntVar(&cfg.Step, "step", forecast.DefaultStep, "weeks between origins")
+	fs.StringVar(&cfg.OriginDates, "origin-dates", "",
+		"YYYY-MM-DD,…: the origins themselves, each the Monday of the first week forecast from it, within the history\n"+
+			"(a week before it and -horizon weeks from it); instead of -as-of, -origins and -step")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&cfg.Against, "against", againstSales,
 		"what forecasts are scored against: sales (the history itself) or demand (true_demand, seeded data only)")
@@ -396,6 +401,27 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	if _, ok := backtestAgainst[cfg.Against]; !ok {
 		errs = append(errs, fmt.Errorf("-against %q: want sales or demand", cfg.Against))
 	}
+	var originDates []time.Time
+	if cfg.OriginDates != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, name := range []string{"as-of", "origins", "step"} {
+			if set[name] {
+				errs = append(errs, fmt.Errorf("-origin-dates and -%s: give one or the other", name))
+			}
+		}
+		for _, word := range strings.Split(cfg.OriginDates, ",") {
+			d, err := time.Parse(time.DateOnly, strings.TrimSpace(word))
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("-origin-dates: %q: want YYYY-MM-DD", word))
+			case d.Weekday() != time.Monday:
+				errs = append(errs, fmt.Errorf("-origin-dates: %s is a %s; want the Monday of a week", word, d.Weekday()))
+			default:
+				originDates = append(originDates, d)
+			}
+		}
+	}
 	if err := usageError(e, fs, errs...); err != nil {
 		return err
 	}
@@ -406,11 +432,18 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	defer done()
 	bt := forecast.Backtester{Sales: store, Calendar: store, Progress: barProgress{e.stderr}}
 	rep, err := bt.Run(ctx, forecast.BacktestRequest{
-		Dataset: cfg.Dataset, Before: asOf, Scarce: cfg.Scarce, Against: backtestAgainst[cfg.Against],
+		Dataset: cfg.Dataset, AsOf: asOf, OriginDates: originDates, Scarce: cfg.Scarce, Against: backtestAgainst[cfg.Against],
 		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare,
 		Config:  forecast.BacktestConfig{Horizon: cfg.Horizon, Origins: cfg.Origins, Step: cfg.Step, Workers: cfg.Workers},
 		TopDown: cfg.TopDown, Region: cfg.Region,
 	})
+	if errors.Is(err, forecast.ErrOriginOutside) {
+		flagName := "-as-of"
+		if len(originDates) > 0 {
+			flagName = "-origin-dates"
+		}
+		return usageError(e, fs, hint(err, "%s: %s", flagName, strings.TrimPrefix(err.Error(), forecast.ErrOriginOutside.Error()+": ")))
+	}
 	if err != nil {
 		return fmt.Errorf("forecast backtest: %w", err)
 	}
@@ -448,16 +481,18 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 // backtestJSON is the output of `forecast backtest --json`.
 type backtestJSON struct {
-	Dataset   string                 `json:"dataset"`
-	Series    int                    `json:"series"`
-	Origins   int                    `json:"origins"`
-	Horizon   int                    `json:"horizon"`
-	Step      int                    `json:"step"`
-	Weeks     int                    `json:"weeks"`
-	Against   string                 `json:"against"`
-	Corrected bool                   `json:"corrected"`
-	Engine    metricsJSON            `json:"engine"`
-	Methods   map[string]metricsJSON `json:"methods"`
+	Dataset string `json:"dataset"`
+	Series  int    `json:"series"`
+	Origins int    `json:"origins"`
+	Horizon int    `json:"horizon"`
+	Step    int    `json:"step"` // 0 with -origin-dates
+	// OriginWeeks is the first week forecast from each origin, latest first: -as-of names the first.
+	OriginWeeks []string               `json:"origin_weeks"`
+	Weeks       int                    `json:"weeks"`
+	Against     string                 `json:"against"`
+	Corrected   bool                   `json:"corrected"`
+	Engine      metricsJSON            `json:"engine"`
+	Methods     map[string]metricsJSON `json:"methods"`
 }
 
 // printBacktestJSON writes r as the one JSON object of `forecast backtest --json`; against is the
@@ -467,6 +502,9 @@ func printBacktestJSON(w io.Writer, r forecast.BacktestResult, against string) e
 		Dataset: r.Dataset, Series: r.Series, Origins: r.Config.Origins, Horizon: r.Config.Horizon,
 		Step: r.Config.Step, Weeks: r.Weeks, Against: against, Corrected: r.Corrected,
 		Methods: make(map[string]metricsJSON, len(r.Results)),
+	}
+	for _, w := range r.Starts {
+		out.OriginWeeks = append(out.OriginWeeks, w.Format(time.DateOnly))
 	}
 	for _, m := range r.Results {
 		out.Methods[m.Method] = toMetricsJSON(m.Metrics)

@@ -41,6 +41,7 @@ var problems = append(problem.Table{
 		allocation.ErrPriceClass, allocation.ErrUnknownOutlet, allocation.ErrUnknownBrand,
 		forecast.ErrInvalidScore, forecast.ErrInvalidBatch, forecast.ErrInvalidReconciliation,
 		forecast.ErrRegression, forecast.ErrShortCalendar, forecast.ErrUnfinishedMonth,
+		forecast.ErrOriginOutside,
 	)...)
 
 // invalidInput maps errors of invalid input, whose chains name the field, to 422.

@@ -20,6 +20,7 @@ func TestProblemsMapEveryForecastError(t *testing.T) {
 		"ErrRegression":            forecast.ErrRegression,
 		"ErrShortCalendar":         forecast.ErrShortCalendar,
 		"ErrUnfinishedMonth":       forecast.ErrUnfinishedMonth,
+		"ErrOriginOutside":         forecast.ErrOriginOutside,
 	})
 	problemtest.CheckMapsEvery(t, table, "../allocation", map[string]error{
 		"ErrSupply":          allocation.ErrSupply,
