@@ -149,7 +149,8 @@ type forecastRunConfig struct {
 func runForecastRun(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("forecast run", flag.ContinueOnError)
 	var cfg forecastRunConfig
-	cfg.register(fs, e.getenv, "YYYY-MM-DD: forecast from the week of this day on, learning from the weeks before it\n"+
+	cfg.register(fs, e.getenv, "YYYY-MM-DD: forecast from the week of this day on, learning from the weeks before it, as\n"+
+		"backtest's -as-of names the first forecast week of its latest origin\n"+
 		"(default: the week after the dataset's last week of history, or this week if earlier)")
 	fs.IntVar(&cfg.Horizon, "horizon", forecast.DefaultRunHorizon, "weeks to forecast; 6 from the Monday on or before the 1st of a month cover all of it, as score needs")
 	fs.BoolVar(&cfg.TopDown, "top-down", false,
@@ -382,7 +383,8 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 			"validate better; the engine figures of -json are then topdown's")
 	fs.StringVar(&cfg.Region, "region", "", regionHelp)
 	summary := "Measures forecast accuracy on a dataset's history by the protocol of design/BACKTEST.md: at origins\n" +
-		"o_k = T − h − step·k each method learns from weeks 1 … o_k and forecasts the next h; WAPE, bias,\n" +
+		"o_k = T − h − step·k each method learns from weeks 1 … o_k and forecasts the next h (T: the last week\n" +
+		"of history, or of the window from -as-of's week; -origin-dates names the origins instead); WAPE, bias,\n" +
 		"brand and total accuracy and RMSSE over all series and windows, for the reference methods naive and\n" +
 		"snaive, every candidate model alone, the engine and (with -top-down) topdown, the engine with brand and\n" +
 		"total regressions on calendar, trend and supply terms. Reads ClickHouse only."
