@@ -24,16 +24,22 @@ type BacktestConfig struct {
 	Origins int // K: number of origins; DefaultOrigins when 0
 	Step    int // weeks between consecutive origins; DefaultStep when 0
 	Workers int // goroutines fitting series in parallel; runtime.GOMAXPROCS(0) when 0
+	// At, when set, are the origins themselves (weeks seen at each, latest first), in place of
+	// Origins and Step: Origins is then len(At) and Step 0.
+	At []int
 }
 
 func (c BacktestConfig) withDefaults() BacktestConfig {
 	if c.Horizon == 0 {
 		c.Horizon = DefaultHorizon
 	}
+	if len(c.At) > 0 {
+		c.Origins, c.Step = len(c.At), 0
+	}
 	if c.Origins == 0 {
 		c.Origins = DefaultOrigins
 	}
-	if c.Step == 0 {
+	if c.Step == 0 && len(c.At) == 0 {
 		c.Step = DefaultStep
 	}
 	if c.Workers <= 0 {
@@ -43,13 +49,22 @@ func (c BacktestConfig) withDefaults() BacktestConfig {
 }
 
 // OriginWeeks returns the origins of a backtest on a calendar of weeks weeks, latest first:
-// o_k = weeks − h − step·k for k = 0 … K−1. At origin o a method sees weeks 1 … o (the first o values
-// of each series) and forecasts weeks o+1 … o+h. It returns ErrShortCalendar (wrapped) when an origin
-// would leave no week to learn from, and an error when a field is negative.
+// o_k = weeks − h − step·k for k = 0 … K−1, or At when set. At origin o a method sees weeks 1 … o (the
+// first o values of each series) and forecasts weeks o+1 … o+h. It returns ErrShortCalendar (wrapped)
+// when an origin would leave no week to learn from, or (of At) no h weeks to score, and an error when
+// a field is negative.
 func (c BacktestConfig) OriginWeeks(weeks int) ([]int, error) {
 	c = c.withDefaults()
 	if c.Horizon < 0 || c.Origins < 0 || c.Step < 0 {
 		return nil, fmt.Errorf("forecast: backtest config %+v: negative field", c)
+	}
+	if len(c.At) > 0 {
+		for _, o := range c.At {
+			if o < 1 || o+c.Horizon > weeks {
+				return nil, fmt.Errorf("%w: %d weeks, horizon %d, origin at week %d", ErrShortCalendar, weeks, c.Horizon, o)
+			}
+		}
+		return append([]int(nil), c.At...), nil
 	}
 	os := make([]int, c.Origins)
 	for k := range os {

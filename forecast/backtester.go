@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,10 +26,17 @@ type SalesReader interface {
 // BacktestRequest says what backtest of a dataset to make.
 type BacktestRequest struct {
 	Dataset string
-	// Before ends the history: only the weeks before the week of this day are scored. Zero: all of it.
-	Before  time.Time
-	Scarce  bool    // only the series of brands flagged scarce in the dataset's master data
-	Against Against // AgainstSales (the history itself) when "", or AgainstTruth (the true demand)
+	// AsOf names the first forecast week of the latest origin, as forecast run's AsOf names its first
+	// week: origins are the weeks of AsOf and Config.Step·k weeks before it, each the first week a
+	// method forecasts, and the history is read up to the end of the latest window. Zero: the latest
+	// window ends with the history (origins o_k = T − h − step·k).
+	AsOf time.Time
+	// OriginDates, when set, are the origins themselves, each the Monday of the first week forecast
+	// from it; they replace AsOf and Config's Origins and Step. Each must leave at least one week of
+	// history before it and Config.Horizon weeks from it in the history.
+	OriginDates []time.Time
+	Scarce      bool    // only the series of brands flagged scarce in the dataset's master data
+	Against     Against // AgainstSales (the history itself) when "", or AgainstTruth (the true demand)
 	// Correct lets the methods learn from sales corrected for censored demand (when some week was
 	// censored), with UnmetShare of a censored week's unmet request counted as demand.
 	Correct    bool
@@ -40,9 +48,14 @@ type BacktestRequest struct {
 	Region  string
 }
 
+// ErrOriginOutside is returned (wrapped) by Backtester.Run for an origin the history cannot score:
+// not a week of it, without a week before it, or without Horizon weeks from it.
+var ErrOriginOutside = errors.New("forecast: backtest origin outside the history")
+
 // BacktestResult is the report of a backtest of a dataset, with what it was run on.
 type BacktestResult struct {
 	BacktestReport
+	Starts          []time.Time // the first week forecast from each origin, latest first
 	Dataset         string
 	Against         Against
 	Scarce          bool
@@ -76,8 +89,13 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 		return BacktestResult{}, fmt.Errorf("forecast: backtest against %q: want %q or %q", req.Against, AgainstSales, AgainstTruth)
 	}
 	start := time.Now()
+	starts := req.originDates()
+	var before time.Time // zero: all the history
+	if len(starts) > 0 {
+		before = starts[0].AddDate(0, 0, 7*req.Config.withDefaults().Horizon)
+	}
 	advance, finish := progress.Step("read history", "rows", 0)
-	sp, err := b.Sales.SalesHistory(ctx, HistoryQuery{Dataset: req.Dataset, Before: req.Before, ScarceBrands: req.Scarce,
+	sp, err := b.Sales.SalesHistory(ctx, HistoryQuery{Dataset: req.Dataset, Before: before, ScarceBrands: req.Scarce,
 		Progress: advance})
 	finish()
 	if err != nil {
@@ -86,8 +104,20 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 	if len(sp.Series) == 0 || len(sp.Weeks) == 0 {
 		return BacktestResult{}, fmt.Errorf("%w: dataset %s has no series to score", ErrNoHistory, req.Dataset)
 	}
+	if len(starts) > 0 {
+		if req.Config.At, err = originIndexes(sp.Weeks, starts, req.Config.withDefaults().Horizon); err != nil {
+			return BacktestResult{}, err
+		}
+	}
 	res := BacktestResult{Dataset: req.Dataset, Against: req.Against, Scarce: req.Scarce, Censored: sp.CensoredWeeks(),
 		Cells: len(sp.Series) * len(sp.Weeks), First: sp.Weeks[0], Last: sp.Weeks[len(sp.Weeks)-1]}
+	origins, err := req.Config.OriginWeeks(len(sp.Weeks))
+	if err != nil {
+		return BacktestResult{}, err
+	}
+	for _, o := range origins {
+		res.Starts = append(res.Starts, sp.Weeks[o])
+	}
 	actual := sp.Panel()
 	if req.Against == AgainstTruth {
 		if actual, err = b.Sales.TrueDemand(ctx, req.Dataset, sp); err != nil {
@@ -129,6 +159,45 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 	}
 	res.BacktestReport = rep
 	return res, nil
+}
+
+// originDates returns the first forecast week of each origin req names, latest first, or nil when it
+// names none (the latest window ends with the history).
+func (req BacktestRequest) originDates() []time.Time {
+	if len(req.OriginDates) > 0 {
+		out := make([]time.Time, len(req.OriginDates))
+		for i, d := range req.OriginDates {
+			out[i] = Monday(d)
+		}
+		slices.SortFunc(out, func(a, b time.Time) int { return b.Compare(a) })
+		return slices.CompactFunc(out, time.Time.Equal)
+	}
+	if req.AsOf.IsZero() {
+		return nil
+	}
+	cfg := req.Config.withDefaults()
+	out := make([]time.Time, cfg.Origins)
+	for k := range out {
+		out[k] = Monday(req.AsOf).AddDate(0, 0, -7*cfg.Step*k)
+	}
+	return out
+}
+
+// originIndexes returns the origins (weeks seen) whose first forecast weeks are starts on the
+// calendar weeks, or an error wrapping ErrOriginOutside for a start that is not one of its weeks, has
+// no week before it or fewer than horizon weeks from it.
+func originIndexes(weeks, starts []time.Time, horizon int) ([]int, error) {
+	out := make([]int, len(starts))
+	for k, s := range starts {
+		i, found := slices.BinarySearchFunc(weeks, s, time.Time.Compare)
+		if !found || i < 1 || i+horizon > len(weeks) {
+			return nil, fmt.Errorf("%w: %s: the history has the weeks %s … %s, and an origin needs a week before it "+
+				"and %d weeks from it", ErrOriginOutside, s.Format(time.DateOnly), weeks[0].Format(time.DateOnly),
+				weeks[len(weeks)-1].Format(time.DateOnly), horizon)
+		}
+		out[k] = i
+	}
+	return out, nil
 }
 
 // topDown returns the TopDown of a backtest of sp, with the holidays of req's CalendarScope over its
@@ -198,8 +267,12 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 	for i, o := range r.Origins {
 		origins[i] = o.Format(time.DateOnly)
 	}
-	fmt.Fprintf(&b, "origins (last week seen): %s; horizon %d weeks, step %d weeks\n", strings.Join(origins, ", "),
-		r.Config.Horizon, r.Config.Step)
+	if len(r.Config.At) > 0 {
+		fmt.Fprintf(&b, "origins (last week seen): %s; horizon %d weeks\n", strings.Join(origins, ", "), r.Config.Horizon)
+	} else {
+		fmt.Fprintf(&b, "origins (last week seen): %s; horizon %d weeks, step %d weeks\n", strings.Join(origins, ", "),
+			r.Config.Horizon, r.Config.Step)
+	}
 	switch {
 	case r.Censored == 0:
 		fmt.Fprintf(&b, "learnt from the sales (no censored week); ")

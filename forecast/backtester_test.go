@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,20 +67,27 @@ func sameMetrics(a, b Metrics) bool {
 		near(a.TotalAccuracy, b.TotalAccuracy) && near(a.RMSSE, b.RMSSE)
 }
 
-// A top-down backtest of a live dataset reads the history before the as-of day, the calendar around
-// its weeks, and scores what Backtest scores on the same panel with the same methods.
+// A top-down backtest of a live dataset as of a day reads the history up to the end of the latest
+// window (the 3 weeks from the week of the as-of day), the calendar around its weeks, and scores what
+// Backtest scores on the same panel with the same methods.
 func TestBacktesterRunMatchesBacktest(t *testing.T) {
 	store := &fakeStore{sales: salesPanel(3, 2, 60), calendar: backtestCalendar}
-	before := day("2025-02-12") // a Wednesday: the 58 weeks up to 2025-02-03
+	asOf := day("2025-01-22")   // a Wednesday: the latest origin forecasts 2025-01-20 … 2025-02-03
+	before := day("2025-02-10") // so the 58 weeks up to 2025-02-03 are read
 	cfg := BacktestConfig{Horizon: 3, Origins: 2, Step: 2, Workers: 2}
 	bt := Backtester{Sales: store, Calendar: store}
-	got, err := bt.Run(context.Background(), BacktestRequest{Dataset: LiveDataset, Before: before, Scarce: true,
+	got, err := bt.Run(context.Background(), BacktestRequest{Dataset: LiveDataset, AsOf: asOf, Scarce: true,
 		Correct: true, UnmetShare: DefaultUnmetShare, Config: cfg, TopDown: true})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if q := store.queries[0]; !q.Before.Equal(before) || !q.ScarceBrands || q.Dataset != LiveDataset || q.ActiveOutlets {
 		t.Errorf("SalesHistory(%+v); want before %s, scarce brands of live", q, before.Format(time.DateOnly))
+	}
+	if want := []time.Time{day("2025-01-20"), day("2025-01-06")}; !slices.EqualFunc(got.Starts, want, time.Time.Equal) ||
+		!got.Origins[0].Equal(day("2025-01-13")) {
+		t.Errorf("Run as of %s: origins starting %v (last seen %v); want %v", asOf.Format(time.DateOnly), got.Starts,
+			got.Origins, want)
 	}
 	weeks := store.sales.Weeks[:58]
 	if wantFrom, wantTo := weeks[0].AddDate(0, 0, -7*(DefaultHolidayLags+1)),
@@ -113,6 +121,48 @@ func TestBacktesterRunMatchesBacktest(t *testing.T) {
 	}
 	if got.FinalMethod() != "topdown" {
 		t.Errorf("FinalMethod() = %q; want topdown", got.FinalMethod())
+	}
+}
+
+// Origin dates pick exactly those origins, each the first week forecast from it, in any order: the
+// backtest scores what Backtest scores with the windows that end there, and an origin the history
+// cannot score is refused.
+func TestBacktesterOriginDates(t *testing.T) {
+	store := &fakeStore{sales: salesPanel(2, 2, 60)} // weeks 2024-01-01 … 2025-02-17
+	bt := Backtester{Sales: store}
+	cfg := BacktestConfig{Horizon: 2, Origins: 5, Step: 1, Workers: 1} // Origins and Step give way to the dates
+	dates := []time.Time{day("2024-06-03"), day("2024-09-02"), day("2024-07-01")}
+	got, err := bt.Run(context.Background(), BacktestRequest{Dataset: LiveDataset, OriginDates: dates, Config: cfg})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	wantStarts := []time.Time{day("2024-09-02"), day("2024-07-01"), day("2024-06-03")}
+	wantSeen := []time.Time{day("2024-08-26"), day("2024-06-24"), day("2024-05-27")}
+	if !slices.EqualFunc(got.Starts, wantStarts, time.Time.Equal) || !slices.EqualFunc(got.Origins, wantSeen, time.Time.Equal) ||
+		got.Config.Origins != 3 || !store.queries[0].Before.Equal(day("2024-09-16")) {
+		t.Errorf("Run(origin dates %v) = origins starting %v, last seen %v, %d origins, history before %s; want %v, %v, 3, 2024-09-16",
+			dates, got.Starts, got.Origins, got.Config.Origins, store.queries[0].Before.Format(time.DateOnly), wantStarts, wantSeen)
+	}
+	// The same windows by index: 2024-09-02 is week 35 (0-based), so 35 weeks are seen there.
+	want, err := Backtest(context.Background(), store.sales.Panel(), BacktestConfig{Horizon: 2, Workers: 1, At: []int{35, 26, 22}},
+		BacktestMethods()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want.Results {
+		if g := got.Results[i]; g.Method != w.Method || !sameMetrics(g.Metrics, w.Metrics) {
+			t.Errorf("Run result %d = %s %+v; want %s %+v", i, g.Method, g.Metrics, w.Method, w.Metrics)
+		}
+	}
+	for _, bad := range []string{"2024-01-01", "2025-02-17", "2025-03-03"} { // no week before; 1 week from it; beyond
+		_, err := bt.Run(context.Background(), BacktestRequest{Dataset: LiveDataset, OriginDates: []time.Time{day(bad)}, Config: cfg})
+		if !errors.Is(err, ErrOriginOutside) {
+			t.Errorf("Run(origin %s) = %v; want %v", bad, err, ErrOriginOutside)
+		}
+	}
+	// As of a day past the history: its latest window cannot be scored.
+	if _, err := bt.Run(context.Background(), BacktestRequest{Dataset: LiveDataset, AsOf: day("2025-02-19"), Config: cfg}); !errors.Is(err, ErrOriginOutside) {
+		t.Errorf("Run(as of 2025-02-19) = %v; want %v", err, ErrOriginOutside)
 	}
 }
 

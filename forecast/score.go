@@ -45,11 +45,69 @@ type Against string
 // What a scoring compares with.
 const (
 	AgainstSales Against = "sales" // the month's delivered sales
-	AgainstTruth Against = "truth" // the true demand the seed generator kept (seeded data only)
+	// AgainstRequested: the month's requested quantities, what retailers asked for before limits
+	// and failed deductions cut it: the uncensored demand signal the orders keep. Imports without
+	// a requested quantity record their sales as requested.
+	AgainstRequested Against = "requested"
+	AgainstTruth     Against = "truth" // the true demand the seed generator kept (seeded data only)
 )
+
+// Againsts are what a scoring can compare with, in the order help texts name them.
+var Againsts = []Against{AgainstSales, AgainstRequested, AgainstTruth}
+
+// ParseAgainst returns the Against named s, or ErrInvalidScore (wrapped).
+func ParseAgainst(s string) (Against, error) {
+	for _, a := range Againsts {
+		if string(a) == s {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("%w: against %q: want sales, requested or truth", ErrInvalidScore, s)
+}
 
 // ErrInvalidScore is returned (wrapped) for a scoring request that makes no sense.
 var ErrInvalidScore = errors.New("forecast: invalid scoring")
+
+// ErrUnfinishedMonth is returned (wrapped) for a month that cannot be scored yet: its last day is
+// after today or after the last day of the history.
+var ErrUnfinishedMonth = errors.New("forecast: month not finished")
+
+// UnfinishedMonthError says why a month cannot be scored yet. It matches ErrUnfinishedMonth.
+type UnfinishedMonthError struct {
+	Month time.Time // the first day of the month
+	Ends  time.Time // its last day
+	// Bound is the day it ends after: today, or the last day of the history when History is set.
+	Bound   time.Time
+	History bool
+}
+
+func (e *UnfinishedMonthError) Error() string {
+	bound := "today"
+	if e.History {
+		bound = "the last day of history"
+	}
+	return fmt.Sprintf("%v: %s ends on %s, after %s (%s)", ErrUnfinishedMonth, e.Month.Format("2006-01"),
+		e.Ends.Format(time.DateOnly), bound, e.Bound.Format(time.DateOnly))
+}
+
+// Is reports whether target is ErrUnfinishedMonth.
+func (e *UnfinishedMonthError) Is(target error) bool { return target == ErrUnfinishedMonth }
+
+// MonthFinished returns nil when the month that contains month has finished: its last day is not
+// after the day of now, nor after lastDay, the last day of the dataset's history (not checked when
+// zero). Otherwise it returns an *UnfinishedMonthError, which names the month and the day it ends.
+func MonthFinished(month, now, lastDay time.Time) error {
+	first := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	switch {
+	case last.After(today):
+		return &UnfinishedMonthError{Month: first, Ends: last, Bound: today}
+	case !lastDay.IsZero() && last.After(lastDay):
+		return &UnfinishedMonthError{Month: first, Ends: last, Bound: lastDay, History: true}
+	}
+	return nil
+}
 
 // ScoreItem is one outlet × brand of a month: what was forecast and what happened.
 type ScoreItem struct {
@@ -193,8 +251,8 @@ func (r RunInfo) Covers(month time.Time) bool {
 // CoveringRun returns the latest complete run of dataset that covers the month (RunInfo.Covers):
 // the latest as-of, then the latest started; it fails wrapping the store's no-run sentinel when there
 // is none. MonthForecasts returns the run's outlet × brand forecasts of the month (Forecast set).
-// MonthActuals returns the month's outlet × brand actuals (Actual set): delivered sales, or the true
-// demand with weeks split across months by days as forecasts are.
+// MonthActuals returns the month's outlet × brand actuals (Actual set): delivered sales, requested
+// quantities, or the true demand, with weekly rows split across months by days as forecasts are.
 type ScoreSource interface {
 	CoveringRun(ctx context.Context, dataset string, month time.Time) (RunInfo, error)
 	MonthForecasts(ctx context.Context, runID string, month time.Time) ([]ScoreItem, error)
@@ -246,6 +304,8 @@ type ScoreRequest struct {
 	Dataset string
 	Against Against
 	Now     time.Time // when the scoring happens
+	// LastDay is the last day of the dataset's history; zero: not checked.
+	LastDay time.Time
 }
 
 // ScoreReport is a stored scoring with what it took.
@@ -258,11 +318,16 @@ type ScoreReport struct {
 }
 
 // Score scores the month of req and stores the scores. It returns an error wrapping
-// ErrInvalidScore for an unknown Against, and the source's error when no run covers the month.
+// ErrInvalidScore for an unknown Against, one wrapping ErrUnfinishedMonth for a month that has not
+// finished (MonthFinished of req.Now and req.LastDay), and the source's error when no run covers the
+// month.
 func (s *Scorer) Score(ctx context.Context, req ScoreRequest) (ScoreReport, error) {
 	start := time.Now()
-	if req.Against != AgainstSales && req.Against != AgainstTruth {
-		return ScoreReport{}, fmt.Errorf("%w: against %q: want sales or truth", ErrInvalidScore, req.Against)
+	if _, err := ParseAgainst(string(req.Against)); err != nil {
+		return ScoreReport{}, err
+	}
+	if err := MonthFinished(req.Month, req.Now, req.LastDay); err != nil {
+		return ScoreReport{}, err
 	}
 	progress := s.Progress
 	if progress == nil {

@@ -1,9 +1,63 @@
 package forecast
 
 import (
+	"context"
+	"errors"
 	"math"
+	"strings"
 	"testing"
+	"time"
 )
+
+func TestMonthFinished(t *testing.T) {
+	tests := []struct {
+		name          string
+		month, now    string
+		lastDay       string // "" for zero: not checked
+		wantErr       bool
+		wantInMessage string
+	}{
+		{"long past", "2026-10-01", "2026-12-03T01:00:00Z", "2026-11-22", false, ""},
+		{"ends today", "2026-11-15", "2026-11-30T23:00:00Z", "", false, ""},
+		{"this month", "2026-12-01", "2026-12-03T01:00:00Z", "", true, "2026-12 ends on 2026-12-31, after today (2026-12-03)"},
+		{"next month", "2027-01-20", "2026-12-03T01:00:00Z", "", true, "2027-01 ends on 2027-01-31"},
+		{"after the history", "2026-11-01", "2026-12-03T01:00:00Z", "2026-11-22", true,
+			"2026-11 ends on 2026-11-30, after the last day of history (2026-11-22)"},
+		{"history ends on the last day", "2026-11-01", "2026-12-03T01:00:00Z", "2026-11-30", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now, err := time.Parse(time.RFC3339, tt.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var last time.Time
+			if tt.lastDay != "" {
+				last = day(tt.lastDay)
+			}
+			err = MonthFinished(day(tt.month), now, last)
+			if tt.wantErr != (err != nil) || (err != nil && (!errors.Is(err, ErrUnfinishedMonth) ||
+				!strings.Contains(err.Error(), tt.wantInMessage))) {
+				t.Errorf("MonthFinished(%s, %s, %q) = %v; want error %v saying %q", tt.month, tt.now, tt.lastDay, err,
+					tt.wantErr, tt.wantInMessage)
+			}
+		})
+	}
+}
+
+// A scorer refuses an unfinished month before it reads anything.
+func TestScorerRefusesUnfinishedMonth(t *testing.T) {
+	s := Scorer{} // no source: reading would panic
+	_, err := s.Score(context.Background(), ScoreRequest{Month: day("2026-12-01"), Dataset: LiveDataset,
+		Against: AgainstRequested, Now: day("2026-12-03")})
+	if !errors.Is(err, ErrUnfinishedMonth) {
+		t.Errorf("Score(December on 3 December) = %v; want %v", err, ErrUnfinishedMonth)
+	}
+	_, err = s.Score(context.Background(), ScoreRequest{Month: day("2026-10-01"), Against: "hope", Now: day("2026-12-03")})
+	if !errors.Is(err, ErrInvalidScore) {
+		t.Errorf("Score(against hope) = %v; want %v", err, ErrInvalidScore)
+	}
+}
 
 func TestScoreMonth(t *testing.T) {
 	items := []ScoreItem{

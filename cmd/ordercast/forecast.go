@@ -149,7 +149,8 @@ type forecastRunConfig struct {
 func runForecastRun(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("forecast run", flag.ContinueOnError)
 	var cfg forecastRunConfig
-	cfg.register(fs, e.getenv, "YYYY-MM-DD: forecast from the week of this day on, learning from the weeks before it\n"+
+	cfg.register(fs, e.getenv, "YYYY-MM-DD: forecast from the week of this day on, learning from the weeks before it, as\n"+
+		"backtest's -as-of names the first forecast week of its latest origin\n"+
 		"(default: the week after the dataset's last week of history, or this week if earlier)")
 	fs.IntVar(&cfg.Horizon, "horizon", forecast.DefaultRunHorizon, "weeks to forecast; 6 from the Monday on or before the 1st of a month cover all of it, as score needs")
 	fs.BoolVar(&cfg.TopDown, "top-down", false,
@@ -345,6 +346,7 @@ func runForecastCalendar(ctx context.Context, e env, args []string) error {
 type forecastBacktestConfig struct {
 	forecastConfig
 	Horizon, Origins, Step int
+	OriginDates            string // comma-separated Mondays
 	JSON                   bool
 	Against                string
 	Scarce                 bool
@@ -364,10 +366,14 @@ var backtestAgainst = map[string]forecast.Against{againstSales: forecast.Against
 func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("forecast backtest", flag.ContinueOnError)
 	var cfg forecastBacktestConfig
-	cfg.register(fs, e.getenv, "YYYY-MM-DD: use only the weeks before the week of this day (default: all the history)")
+	cfg.register(fs, e.getenv, "YYYY-MM-DD: the first forecast week of the latest origin is the week of this day, as in forecast run;\n"+
+		"the other origins are -step weeks apart before it (default: the latest window ends with the history)")
 	fs.IntVar(&cfg.Horizon, "horizon", forecast.DefaultHorizon, "weeks forecast from each origin")
 	fs.IntVar(&cfg.Origins, "origins", forecast.DefaultOrigins, "number of forecast origins")
 	fs.IntVar(&cfg.Step, "step", forecast.DefaultStep, "weeks between origins")
+	fs.StringVar(&cfg.OriginDates, "origin-dates", "",
+		"YYYY-MM-DD,…: the origins themselves, each the Monday of the first week forecast from it, within the history\n"+
+			"(a week before it and -horizon weeks from it); instead of -as-of, -origins and -step")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&cfg.Against, "against", againstSales,
 		"what forecasts are scored against: sales (the history itself) or demand (true_demand, seeded data only)")
@@ -377,7 +383,8 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 			"validate better; the engine figures of -json are then topdown's")
 	fs.StringVar(&cfg.Region, "region", "", regionHelp)
 	summary := "Measures forecast accuracy on a dataset's history by the protocol of design/BACKTEST.md: at origins\n" +
-		"o_k = T − h − step·k each method learns from weeks 1 … o_k and forecasts the next h; WAPE, bias,\n" +
+		"o_k = T − h − step·k each method learns from weeks 1 … o_k and forecasts the next h (T: the last week\n" +
+		"of history, or of the window from -as-of's week; -origin-dates names the origins instead); WAPE, bias,\n" +
 		"brand and total accuracy and RMSSE over all series and windows, for the reference methods naive and\n" +
 		"snaive, every candidate model alone, the engine and (with -top-down) topdown, the engine with brand and\n" +
 		"total regressions on calendar, trend and supply terms. Reads ClickHouse only."
@@ -396,6 +403,27 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	if _, ok := backtestAgainst[cfg.Against]; !ok {
 		errs = append(errs, fmt.Errorf("-against %q: want sales or demand", cfg.Against))
 	}
+	var originDates []time.Time
+	if cfg.OriginDates != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, name := range []string{"as-of", "origins", "step"} {
+			if set[name] {
+				errs = append(errs, fmt.Errorf("-origin-dates and -%s: give one or the other", name))
+			}
+		}
+		for _, word := range strings.Split(cfg.OriginDates, ",") {
+			d, err := time.Parse(time.DateOnly, strings.TrimSpace(word))
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("-origin-dates: %q: want YYYY-MM-DD", word))
+			case d.Weekday() != time.Monday:
+				errs = append(errs, fmt.Errorf("-origin-dates: %s is a %s; want the Monday of a week", word, d.Weekday()))
+			default:
+				originDates = append(originDates, d)
+			}
+		}
+	}
 	if err := usageError(e, fs, errs...); err != nil {
 		return err
 	}
@@ -406,11 +434,18 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	defer done()
 	bt := forecast.Backtester{Sales: store, Calendar: store, Progress: barProgress{e.stderr}}
 	rep, err := bt.Run(ctx, forecast.BacktestRequest{
-		Dataset: cfg.Dataset, Before: asOf, Scarce: cfg.Scarce, Against: backtestAgainst[cfg.Against],
+		Dataset: cfg.Dataset, AsOf: asOf, OriginDates: originDates, Scarce: cfg.Scarce, Against: backtestAgainst[cfg.Against],
 		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare,
 		Config:  forecast.BacktestConfig{Horizon: cfg.Horizon, Origins: cfg.Origins, Step: cfg.Step, Workers: cfg.Workers},
 		TopDown: cfg.TopDown, Region: cfg.Region,
 	})
+	if errors.Is(err, forecast.ErrOriginOutside) {
+		flagName := "-as-of"
+		if len(originDates) > 0 {
+			flagName = "-origin-dates"
+		}
+		return usageError(e, fs, hint(err, "%s: %s", flagName, strings.TrimPrefix(err.Error(), forecast.ErrOriginOutside.Error()+": ")))
+	}
 	if err != nil {
 		return fmt.Errorf("forecast backtest: %w", err)
 	}
@@ -448,16 +483,18 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 // backtestJSON is the output of `forecast backtest --json`.
 type backtestJSON struct {
-	Dataset   string                 `json:"dataset"`
-	Series    int                    `json:"series"`
-	Origins   int                    `json:"origins"`
-	Horizon   int                    `json:"horizon"`
-	Step      int                    `json:"step"`
-	Weeks     int                    `json:"weeks"`
-	Against   string                 `json:"against"`
-	Corrected bool                   `json:"corrected"`
-	Engine    metricsJSON            `json:"engine"`
-	Methods   map[string]metricsJSON `json:"methods"`
+	Dataset string `json:"dataset"`
+	Series  int    `json:"series"`
+	Origins int    `json:"origins"`
+	Horizon int    `json:"horizon"`
+	Step    int    `json:"step"` // 0 with -origin-dates
+	// OriginWeeks is the first week forecast from each origin, latest first: -as-of names the first.
+	OriginWeeks []string               `json:"origin_weeks"`
+	Weeks       int                    `json:"weeks"`
+	Against     string                 `json:"against"`
+	Corrected   bool                   `json:"corrected"`
+	Engine      metricsJSON            `json:"engine"`
+	Methods     map[string]metricsJSON `json:"methods"`
 }
 
 // printBacktestJSON writes r as the one JSON object of `forecast backtest --json`; against is the
@@ -467,6 +504,9 @@ func printBacktestJSON(w io.Writer, r forecast.BacktestResult, against string) e
 		Dataset: r.Dataset, Series: r.Series, Origins: r.Config.Origins, Horizon: r.Config.Horizon,
 		Step: r.Config.Step, Weeks: r.Weeks, Against: against, Corrected: r.Corrected,
 		Methods: make(map[string]metricsJSON, len(r.Results)),
+	}
+	for _, w := range r.Starts {
+		out.OriginWeeks = append(out.OriginWeeks, w.Format(time.DateOnly))
 	}
 	for _, m := range r.Results {
 		out.Methods[m.Method] = toMetricsJSON(m.Metrics)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,6 +40,14 @@ func TestForecastUsage(t *testing.T) {
 		{"no origins", []string{"forecast", "backtest", "--origins", "0"}, ErrUsage, "", "-origins 0"},
 		{"against what", []string{"forecast", "backtest", "--against", "hope"}, ErrUsage, "", `-against "hope"`},
 		{"negative workers", []string{"forecast", "backtest", "--workers", "-1"}, ErrUsage, "", "-workers -1"},
+		{"origin dates and origins", []string{"forecast", "backtest", "--origin-dates", "2026-01-05", "--origins", "2"}, ErrUsage, "",
+			"-origin-dates and -origins: give one or the other"},
+		{"origin dates and as-of", []string{"forecast", "backtest", "--origin-dates", "2026-01-05", "--as-of", "2026-02-02"}, ErrUsage, "",
+			"-origin-dates and -as-of: give one or the other"},
+		{"origin date not a Monday", []string{"forecast", "backtest", "--origin-dates", "2026-01-05,2026-02-03"}, ErrUsage, "",
+			"-origin-dates: 2026-02-03 is a Tuesday; want the Monday of a week"},
+		{"origin date not a date", []string{"forecast", "backtest", "--origin-dates", "2026-01-05,soon"}, ErrUsage, "",
+			`-origin-dates: "soon": want YYYY-MM-DD`},
 		{"unmet share 0", []string{"forecast", "run", "--unmet-share", "0"}, ErrUsage, "", "-unmet-share 0"},
 	}
 	for _, tt := range tests {
@@ -239,6 +248,54 @@ func TestForecastBacktestJSON(t *testing.T) {
 		// With -top-down the engine's figures are those of what forecast run -top-down does.
 		if e, ok := shape.Methods["topdown"]; ok && shape.Engine["wape"] != nil && e["wape"] != *shape.Engine["wape"] {
 			t.Errorf("%q: engine WAPE %v, methods.topdown %v; want the same", args, *shape.Engine["wape"], e["wape"])
+		}
+	}
+}
+
+// -as-of names the same first forecast week in forecast run and forecast backtest (there, of the latest
+// origin, the others -step weeks before it), and -origin-dates picks exactly the origins it names.
+func TestForecastBacktestOrigins(t *testing.T) {
+	ch := seedSmallRegion(t) // history up to the week of 2026-11-16
+	stdout, stderr, err := runCmd(t, "forecast", "run", "--ch-dsn", ch, "--as-of", "2026-10-07", "--horizon", "2")
+	if err != nil {
+		t.Fatalf("forecast run: %v (%s)", err, stderr)
+	}
+	m := regexp.MustCompile(`(?m)^forecast: +2 weeks (\S+) … (\S+);`).FindStringSubmatch(stdout)
+	if m == nil || m[1] != "2026-10-05" {
+		t.Fatalf("forecast run --as-of 2026-10-07 printed\n%s\nwant 2 weeks from 2026-10-05", stdout)
+	}
+	backtest := func(args ...string) backtestJSON {
+		t.Helper()
+		args = append([]string{"forecast", "backtest", "--json", "--horizon", "2", "--ch-dsn", ch}, args...)
+		stdout, stderr, err := runCmd(t, args...)
+		if err != nil {
+			t.Fatalf("%q: %v (%s)", args, err, stderr)
+		}
+		var got backtestJSON
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("%q printed %q: %v", args, stdout, err)
+		}
+		return got
+	}
+	got := backtest("--as-of", "2026-10-07", "--origins", "2", "--step", "3")
+	if want := []string{m[1], "2026-09-14"}; !slices.Equal(got.OriginWeeks, want) || got.Origins != 2 {
+		t.Errorf("backtest --as-of 2026-10-07: %d origins forecasting from %v; want %v, the first as forecast run's", got.Origins,
+			got.OriginWeeks, want)
+	}
+
+	got = backtest("--origin-dates", "2026-06-01,2026-08-03")
+	if want := []string{"2026-08-03", "2026-06-01"}; !slices.Equal(got.OriginWeeks, want) || got.Origins != 2 || got.Step != 0 {
+		t.Errorf("backtest --origin-dates 2026-06-01,2026-08-03: %d origins (step %d) forecasting from %v; want %v",
+			got.Origins, got.Step, got.OriginWeeks, want)
+	}
+	stdout, stderr, err = runCmd(t, "forecast", "backtest", "--horizon", "2", "--origin-dates", "2026-08-03,2026-06-01", "--ch-dsn", ch)
+	if err != nil || !strings.Contains(stdout, "\norigins (last week seen): 2026-07-27, 2026-05-25; horizon 2 weeks\n") {
+		t.Errorf("backtest --origin-dates table: %v (%s)\n%s\nwant the origins last seen 2026-07-27 and 2026-05-25", err, stderr, stdout)
+	}
+	for _, args := range [][]string{{"--origin-dates", "2026-11-16"}, {"--as-of", "2026-11-16"}} {
+		_, stderr, err := runCmd(t, append([]string{"forecast", "backtest", "--horizon", "2", "--ch-dsn", ch}, args...)...)
+		if !errors.Is(err, ErrUsage) || !strings.Contains(stderr, "ordercast forecast backtest: "+args[0][1:]+": 2026-11-16: the history has the weeks") {
+			t.Errorf("backtest %q = %v (%s); want a usage error: the history has no 2 weeks from 2026-11-16", args, err, stderr)
 		}
 	}
 }

@@ -33,7 +33,8 @@ func runScore(ctx context.Context, e env, args []string) error {
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
 	fs.StringVar(&cfg.Month, "month", "", "YYYY-MM: the month to score (required)")
 	fs.StringVar(&cfg.Against, "against", string(forecast.AgainstSales),
-		"what forecasts are scored against: sales (delivered), or truth (true_demand, seeded data only)")
+		"what forecasts are scored against: sales (delivered, cut by limits), requested (what retailers asked for:\n"+
+			"the uncensored demand the orders keep), or truth (true_demand, seeded data only)")
 	fs.StringVar(&cfg.Dataset, "dataset", forecast.LiveDataset, "the dataset: live or an imported one")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object with every score instead of a table")
 	summary := "Scores the forecast of a month made by the latest forecast run that covers all of it (as of its first\n" +
@@ -42,7 +43,8 @@ func runScore(ctx context.Context, e env, args []string) error {
 		"earlier scoring of the month. accuracy is the company formula on each key's total,\n" +
 		"max(0, 1 − |ΣA − ΣF| / ΣA); item accuracy 1 − Σ|A − F| / ΣA over its outlet × brand items, where an\n" +
 		"item forecast but not sold (A = 0) counts its whole forecast as error; a key without any actual\n" +
-		"scores 1 if nothing was forecast either, else 0, and has no WAPE or bias."
+		"scores 1 if nothing was forecast either, else 0, and has no WAPE or bias. Only a finished month is\n" +
+		"scored: one whose last day is today or earlier and within the history."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
@@ -54,9 +56,13 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("-month %q: want YYYY-MM", cfg.Month))
 	}
-	against := forecast.Against(cfg.Against)
-	if against != forecast.AgainstSales && against != forecast.AgainstTruth {
-		errs = append(errs, fmt.Errorf("-against %q: want sales or truth", cfg.Against))
+	against, err := forecast.ParseAgainst(cfg.Against)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("-against %q: want sales, requested or truth", cfg.Against))
+	}
+	now := time.Now().UTC()
+	if !month.IsZero() {
+		errs = append(errs, unfinishedMonth(forecast.MonthFinished(month, now, time.Time{})))
 	}
 	if strings.TrimSpace(cfg.Dataset) == "" {
 		errs = append(errs, errors.New("-dataset: empty"))
@@ -70,9 +76,16 @@ func runScore(ctx context.Context, e env, args []string) error {
 	}
 	defer conn.Close()
 	store := forecastch.New(conn)
+	info, err := store.Dataset(ctx, cfg.Dataset)
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
 	scorer := forecast.Scorer{Source: store, Outlets: store, Scores: store, Progress: barProgress{e.stderr}}
 	rep, err := scorer.Score(ctx, forecast.ScoreRequest{Month: month, Dataset: cfg.Dataset, Against: against,
-		Now: time.Now().UTC()})
+		Now: now, LastDay: info.LastDay})
+	if errors.Is(err, forecast.ErrUnfinishedMonth) {
+		return usageError(e, fs, unfinishedMonth(err))
+	}
 	if errors.Is(err, forecast.ErrNoRun) {
 		dataset := ""
 		if cfg.Dataset != forecast.LiveDataset {
@@ -90,6 +103,20 @@ func runScore(ctx context.Context, e env, args []string) error {
 	}
 	printScores(e.stdout, rep)
 	return nil
+}
+
+// unfinishedMonth rewords an error of forecast.MonthFinished as the problem of -month; nil stays nil.
+func unfinishedMonth(err error) error {
+	var u *forecast.UnfinishedMonthError
+	if !errors.As(err, &u) {
+		return err
+	}
+	bound := "today"
+	if u.History {
+		bound = "the last day of history"
+	}
+	return hint(err, "-month %s: the month has not finished: it ends on %s, after %s (%s)", u.Month.Format("2006-01"),
+		u.Ends.Format(time.DateOnly), bound, u.Bound.Format(time.DateOnly))
 }
 
 // scoreJSON is one score in the output of `score --json`.
@@ -146,7 +173,7 @@ func printScores(w io.Writer, rep forecast.ScoreReport) {
 	for _, s := range rep.Scores {
 		by[s.Level] = append(by[s.Level], s)
 	}
-	fmt.Fprintf(&b, "%-8s %-16s %12s %12s %9s %9s %8s %8s\n", "level", "key", "actual", "forecast", "accuracy",
+	fmt.Fprintf(&b, "%-8s %-16s %12s %12s %9s %9s %8s %8s\n", "level", "key", "A: "+string(rep.Against), "forecast", "accuracy",
 		"item acc", "wape", "bias")
 	row := func(s forecast.Score) {
 		key := s.Key
@@ -180,11 +207,19 @@ func printScores(w io.Writer, rep forecast.ScoreReport) {
 		fmt.Fprintf(&b, "%-8s %d outlets: accuracy of their totals, quartiles %.4f / %.4f / %.4f (min %.4f)\n", "outlet",
 			len(outlets), q(0.25), q(0.5), q(0.75), acc[0])
 	}
-	fmt.Fprintf(&b, "\naccuracy: max(0, 1 − |ΣA − ΣF| / ΣA) of the key's total; item acc: 1 − Σ|A − F| / ΣA over its outlet × brand\n"+
+	fmt.Fprintf(&b, "\nA: %s; every figure is against it.\n", againstText[rep.Against])
+	fmt.Fprintf(&b, "accuracy: max(0, 1 − |ΣA − ΣF| / ΣA) of the key's total; item acc: 1 − Σ|A − F| / ΣA over its outlet × brand\n"+
 		"items, an item forecast and not sold counting its whole forecast as error; wape Σ|A − F| / Σ|A|; bias Σ(F − A) / Σ|A|.\n")
 	fmt.Fprintf(&b, "stored:   %d scores in accuracy_scores (scored at %s); time %.1f s\n", len(rep.Scores),
 		rep.ScoredAt.Format(time.DateTime), rep.Elapsed.Seconds())
 	io.WriteString(w, b.String())
+}
+
+// againstText says what the actuals A of a scoring are.
+var againstText = map[forecast.Against]string{
+	forecast.AgainstSales:     "sales, the quantities delivered (limits and failed orders cut them)",
+	forecast.AgainstRequested: "requested, the quantities retailers asked for before limits cut them",
+	forecast.AgainstTruth:     "truth, the true demand the seed generator kept",
 }
 
 // ratioText formats a ratio that may be undefined (NaN): "-" then.

@@ -17,6 +17,8 @@ import (
 )
 
 func TestScoreUsage(t *testing.T) {
+	now := time.Now().UTC()
+	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC) // next month: never finished
 	tests := []struct {
 		name       string
 		args       []string
@@ -27,7 +29,10 @@ func TestScoreUsage(t *testing.T) {
 		{"help", []string{"score", "-h"}, flag.ErrHelp, "Usage: ordercast score", ""},
 		{"no month", []string{"score"}, ErrUsage, "", `-month "": want YYYY-MM`},
 		{"bad month", []string{"score", "--month", "2026-13"}, ErrUsage, "", `-month "2026-13"`},
-		{"against what", []string{"score", "--month", "2026-10", "--against", "hope"}, ErrUsage, "", `-against "hope"`},
+		{"against what", []string{"score", "--month", "2026-10", "--against", "hope"}, ErrUsage, "", `-against "hope": want sales, requested or truth`},
+		{"unfinished month", []string{"score", "--month", next.Format("2006-01")}, ErrUsage, "",
+			"-month " + next.Format("2006-01") + ": the month has not finished: it ends on " +
+				next.AddDate(0, 1, -1).Format(time.DateOnly) + ", after today"},
 		{"bad dsn", []string{"score", "--month", "2026-10", "--ch-dsn", "http://x"}, ErrUsage, "", "-ch-dsn"},
 	}
 	for _, tt := range tests {
@@ -159,6 +164,12 @@ func TestScoreEndToEnd(t *testing.T) {
 			got.Against, got.Month, got.AsOf, levels, companyTruth, demand)
 	}
 
+	// November is not over in the history, which ends on 22 November: refused, whatever today is.
+	if _, stderr, err := runCmd(t, "score", "--month", "2026-11", "--ch-dsn", ch); !errors.Is(err, ErrUsage) ||
+		!strings.Contains(stderr, "ordercast score: -month 2026-11: the month has not finished: it ends on 2026-11-30, after ") {
+		t.Errorf("score of November = %v (%s); want a usage error saying 2026-11 ends on 2026-11-30", err, stderr)
+	}
+
 	if _, stderr, err := runCmd(t, "score", "--month", "2026-10", "--ch-dsn", ch); err != nil {
 		t.Fatalf("score again: %v (%s)", err, stderr)
 	}
@@ -171,6 +182,70 @@ func TestScoreEndToEnd(t *testing.T) {
 	}
 	if err != nil || scorings != 2 || int(latest) != total {
 		t.Errorf("after re-scoring: %d scorings, %d rows in the latest, %v; want 2 and %d", scorings, latest, err, total)
+	}
+}
+
+// Against the requested quantities, where limits cut the seeded region's demand, the company's
+// actual is what retailers asked for and the engine's bias (it forecasts demand) is lower than against
+// the sales, which the limits cut; the table, the JSON and the stored scores say which basis they use.
+func TestScoreAgainstRequested(t *testing.T) {
+	ctx := context.Background()
+	ch := seedSmallRegion(t)
+	if _, stderr, err := runCmd(t, "forecast", "run", "--ch-dsn", ch, "--as-of", "2026-09-28", "--horizon", "6"); err != nil {
+		t.Fatalf("forecast run: %v (%s)", err, stderr)
+	}
+	conn := storestest.OpenClickHouse(t, ch)
+	var requested, sold float64
+	err := conn.QueryRow(ctx, "SELECT sum(requested), sum(delivered) FROM sales WHERE dataset = 'live' "+
+		"AND day >= toDate('2026-10-01') AND day < toDate('2026-11-01')").Scan(&requested, &sold)
+	if err != nil || !(requested > 1.01*sold) {
+		t.Fatalf("October: requested %v, sold %v, %v; want limits to cut more than 1%%", requested, sold, err)
+	}
+	company := func(against string) scoreJSON {
+		t.Helper()
+		stdout, stderr, err := runCmd(t, "score", "--month", "2026-10", "--against", against, "--json", "--ch-dsn", ch)
+		if err != nil {
+			t.Fatalf("score --against %s: %v (%s)", against, err, stderr)
+		}
+		var got scoresJSON
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("score --against %s --json printed %q: %v", against, stdout, err)
+		}
+		if got.Against != against {
+			t.Errorf("score --against %s --json: against %q", against, got.Against)
+		}
+		for _, s := range got.Scores {
+			if s.Level == "company" {
+				return s
+			}
+		}
+		t.Fatalf("score --against %s: no company score in %s", against, stdout)
+		return scoreJSON{}
+	}
+	bySales, byRequests := company("sales"), company("requested")
+	if math.Abs(float64(bySales.Actual)-sold) > 1e-6*sold || math.Abs(float64(byRequests.Actual)-requested) > 1e-6*requested {
+		t.Errorf("company actual %v against sales, %v against requests; want %.1f and %.1f", bySales.Actual,
+			byRequests.Actual, sold, requested)
+	}
+	if bySales.Forecast != byRequests.Forecast || !(byRequests.Bias < bySales.Bias) {
+		t.Errorf("company against requests: forecast %v, bias %+.4f; against sales: forecast %v, bias %+.4f; "+
+			"want the same forecast and a lower bias against requests", byRequests.Forecast, byRequests.Bias,
+			bySales.Forecast, bySales.Bias)
+	}
+
+	stdout, stderr, err := runCmd(t, "score", "--month", "2026-10", "--against", "requested", "--ch-dsn", ch)
+	if err != nil {
+		t.Fatalf("score --against requested: %v (%s)", err, stderr)
+	}
+	if !regexp.MustCompile(`^accuracy of 2026-10, dataset live, against requested: `).MatchString(stdout) ||
+		!regexp.MustCompile(`(?m)^level +key +A: requested +forecast +accuracy`).MatchString(stdout) ||
+		!strings.Contains(stdout, "\nA: requested, the quantities retailers asked for before limits cut them") {
+		t.Errorf("score --against requested printed\n%s\nwant the basis in the title, the header and the legend", stdout)
+	}
+	set, err := forecastch.New(conn).Scores(ctx, forecast.ScoreQuery{Month: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
+		Against: forecast.AgainstRequested})
+	if err != nil || len(set.Scores) != 1 || math.Abs(set.Scores[0].Actual-requested) > 1e-6*requested {
+		t.Errorf("stored company score against requests = %+v, %v; want actual %.1f", set, err, requested)
 	}
 }
 

@@ -58,6 +58,8 @@ func (s *Store) MonthForecasts(ctx context.Context, runID string, month time.Tim
 //     count in the month of their day (a live line is dated on its order day); rows of weekly imports
 //     are dated on their Monday and stand for the whole week, so they are split across months by
 //     days, as forecasts are (forecast.SplitMonths).
+//   - AgainstRequested: the requested quantities of the same lines, counted the same way: what
+//     retailers asked for, limits and failed deductions not deducted.
 //   - AgainstTruth: the weekly true demand (true_demand), split across months by days.
 //
 // It returns an error wrapping ErrUnknownDataset when the dataset has no history, or, against the
@@ -78,17 +80,21 @@ func (s *Store) monthActuals(ctx context.Context, dataset string, from time.Time
 	case forecast.AgainstTruth:
 		query = "SELECT outlet, brand, toString(week) AS w, sum(demand) FROM true_demand " +
 			"WHERE dataset = ? AND week > toDate(?) AND week < toDate(?) GROUP BY outlet, brand, w"
-	case forecast.AgainstSales:
+	case forecast.AgainstSales, forecast.AgainstRequested:
 		info, err := s.Dataset(ctx, dataset)
 		if err != nil {
 			return nil, err
 		}
+		column := "delivered"
+		if against == forecast.AgainstRequested {
+			column = "requested"
+		}
 		weekly = dataset != forecast.LiveDataset && info.Period == PeriodWeek
 		if weekly {
-			query = "SELECT outlet, brand, toString(toMonday(day)) AS w, sum(delivered) FROM sales " +
+			query = "SELECT outlet, brand, toString(toMonday(day)) AS w, sum(" + column + ") FROM sales " +
 				"WHERE dataset = ? AND day > toDate(?) AND day < toDate(?) GROUP BY outlet, brand, w"
 		} else {
-			query = "SELECT outlet, brand, '', sum(delivered) FROM sales " +
+			query = "SELECT outlet, brand, '', sum(" + column + ") FROM sales " +
 				"WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY outlet, brand"
 		}
 	default:

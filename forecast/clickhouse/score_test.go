@@ -120,13 +120,20 @@ func TestScoreSources(t *testing.T) {
 		line("2026-10-02", "O1", "B1", 20, 20, false),
 		line("2026-09-30", "O1", "B1", 7, 7, false), // September
 		line("2026-10-31", "O3", "B2", 4, 4, false),
+		line("2026-10-14", "O1", "B1", 12, 5, true),                       // a limit cut 12 to 5
 		line("2026-11-01", "O3", "B2", 9, 9, false),                       // November
 		{Day: day("2026-10-20"), Outlet: "O2", Brand: "B2", Requested: 3}, // a failed order: nothing delivered
 	})
 	got, err := s.MonthActuals(ctx, forecast.LiveDataset, october, forecast.AgainstSales)
-	want = map[[2]string]float64{{"O1", "B1"}: 20, {"O3", "B2"}: 4}
+	want = map[[2]string]float64{{"O1", "B1"}: 25, {"O3", "B2"}: 4}
 	if err != nil || !sameItems(itemsOf(got, true), want) {
 		t.Errorf("MonthActuals(live, sales) = %v, %v; want %v", itemsOf(got, true), err, want)
+	}
+	// Against the requests: what the limit cut and the failed order count in full.
+	got, err = s.MonthActuals(ctx, forecast.LiveDataset, october, forecast.AgainstRequested)
+	want = map[[2]string]float64{{"O1", "B1"}: 32, {"O3", "B2"}: 4, {"O2", "B2"}: 3}
+	if err != nil || !sameItems(itemsOf(got, true), want) {
+		t.Errorf("MonthActuals(live, requested) = %v, %v; want %v", itemsOf(got, true), err, want)
 	}
 
 	if _, err := s.MonthActuals(ctx, forecast.LiveDataset, october, forecast.AgainstTruth); !errors.Is(err, ErrUnknownDataset) {
@@ -147,7 +154,7 @@ func TestScoreSources(t *testing.T) {
 	// A weekly import stands each row on its Monday for the whole week: split by days.
 	insertSales(t, conn, "wk", []forecast.Sale{
 		line("2026-09-28", "S1", "D1", 70, 70, false),
-		line("2026-10-26", "S1", "D1", 7, 7, false),
+		line("2026-10-26", "S1", "D1", 14, 7, true),
 		line("2026-11-02", "S1", "D1", 700, 700, false),
 	})
 	err = stores.InsertColumns(ctx, conn, "INSERT INTO datasets (dataset, period, source, rows, imported_at)",
@@ -159,6 +166,11 @@ func TestScoreSources(t *testing.T) {
 	want = map[[2]string]float64{{"S1", "D1"}: 40 + 6}
 	if err != nil || !sameItems(itemsOf(got, true), want) {
 		t.Errorf("MonthActuals(weekly import) = %v, %v; want %v", itemsOf(got, true), err, want)
+	}
+	got, err = s.MonthActuals(ctx, "wk", october, forecast.AgainstRequested)
+	want = map[[2]string]float64{{"S1", "D1"}: 40 + 12}
+	if err != nil || !sameItems(itemsOf(got, true), want) {
+		t.Errorf("MonthActuals(weekly import, requested) = %v, %v; want %v", itemsOf(got, true), err, want)
 	}
 
 	err = stores.InsertColumns(ctx, conn, "INSERT INTO outlets_dim (dataset, outlet, manager, area, version)",

@@ -40,7 +40,8 @@ var problems = append(problem.Table{
 		allocation.ErrStatus, allocation.ErrDemand, allocation.ErrCap, allocation.ErrNoSelected, allocation.ErrWeek,
 		allocation.ErrPriceClass, allocation.ErrUnknownOutlet, allocation.ErrUnknownBrand,
 		forecast.ErrInvalidScore, forecast.ErrInvalidBatch, forecast.ErrInvalidReconciliation,
-		forecast.ErrRegression, forecast.ErrShortCalendar,
+		forecast.ErrRegression, forecast.ErrShortCalendar, forecast.ErrUnfinishedMonth,
+		forecast.ErrOriginOutside,
 	)...)
 
 // invalidInput maps errors of invalid input, whose chains name the field, to 422.

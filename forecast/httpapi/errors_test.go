@@ -19,6 +19,8 @@ func TestProblemsMapEveryForecastError(t *testing.T) {
 		"ErrInvalidReconciliation": forecast.ErrInvalidReconciliation,
 		"ErrRegression":            forecast.ErrRegression,
 		"ErrShortCalendar":         forecast.ErrShortCalendar,
+		"ErrUnfinishedMonth":       forecast.ErrUnfinishedMonth,
+		"ErrOriginOutside":         forecast.ErrOriginOutside,
 	})
 	problemtest.CheckMapsEvery(t, table, "../allocation", map[string]error{
 		"ErrSupply":          allocation.ErrSupply,

@@ -53,7 +53,7 @@ type scoresResponse struct {
 }
 
 // scoresOf answers GET /scores?month=YYYY-MM&level=company|area|manager|brand|outlet
-// [&against=sales|truth][&dataset=NAME][&key=K...]. Planners and admins read every level; an account
+// [&against=sales|requested|truth][&dataset=NAME][&key=K...]. Planners and admins read every level; an account
 // manager reads only their own manager row and their own outlets.
 func (h *Handler) scoresOf(c echo.Context) error {
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
@@ -71,10 +71,10 @@ func (h *Handler) scoresOf(c echo.Context) error {
 	default:
 		fields["level"] = "want company, area, manager, brand or outlet"
 	}
-	switch q.Against {
-	case "", forecast.AgainstSales, forecast.AgainstTruth:
-	default:
-		fields["against"] = "want sales or truth"
+	if q.Against != "" {
+		if _, err := forecast.ParseAgainst(string(q.Against)); err != nil {
+			fields["against"] = "want sales, requested or truth"
+		}
 	}
 	if len(fields) > 0 {
 		return problem.Invalid(fields)
