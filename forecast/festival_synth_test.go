@@ -253,3 +253,58 @@ func writeFestivalCSV(t testing.TB, dir string, sales, demand forecast.Panel) {
 		fmt.Fprintln(c, sf.Format(time.DateOnly))
 	}
 }
+
+// The forward forecast of a year whose Spring Festival comes earlier than last year's puts the peak
+// on the week before the festival's week of that year, as the region's demand has it, not where the
+// week of the year would (two weeks late for 2027).
+func TestFestivalForwardPeak(t *testing.T) {
+	sales, _, hol := regionPanels(t, synth.Config{Outlets: 100, Brands: 15, Weeks: 130, Seed: 3,
+		Now: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)})
+	n, h := len(sales.Weeks), 12
+	origin := sales.Weeks[n-1].AddDate(0, 0, 7)
+	series := make([][]float64, len(sales.Series))
+	groups := make([]int, len(sales.Series))
+	brands := map[string]int{}
+	for i, s := range sales.Series {
+		series[i] = s.Values
+		if _, ok := brands[s.Brand]; !ok {
+			brands[s.Brand] = len(brands)
+		}
+		groups[i] = brands[s.Brand]
+	}
+	sf, _ := synth.SpringFestival(2027)
+	want := forecast.Monday(sf).AddDate(0, 0, -7) // the week before the festival's: the rush
+	for _, tt := range []struct {
+		name string
+		eng  *forecast.Engine
+		hit  bool
+	}{
+		{"festival profiles", &forecast.Engine{Holidays: hol}, true},
+		{"week of the year", forecast.NewEngine(), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := forecast.NewForecasts(len(series), h, false)
+			b := forecast.Batch{Series: series, Groups: groups, Horizon: h, Origin: origin}
+			if err := tt.eng.ForecastBatch(context.Background(), b, out); err != nil {
+				t.Fatal(err)
+			}
+			total := make([]float64, h)
+			for _, f := range out {
+				for j, v := range f.Mean {
+					total[j] += v
+				}
+			}
+			peak := 0
+			for j, v := range total {
+				if v > total[peak] {
+					peak = j
+				}
+			}
+			got := origin.AddDate(0, 0, 7*peak)
+			if got.Equal(want) != tt.hit {
+				t.Errorf("peak of the total forecast on %s (%.0f; weekly %.0f); want on %s: %v", got.Format(time.DateOnly),
+					total[peak], total, want.Format(time.DateOnly), tt.hit)
+			}
+		})
+	}
+}
