@@ -207,7 +207,8 @@ func panelOf(p forecast.Panel) [][]float64 {
 }
 
 // writeFestivalCSV writes dir/festival_weekly.csv: per week and brand ("TOTAL" for the grand total)
-// the sales and the true demand, and dir/festival_calendar.csv: every Spring Festival's date.
+// the sell-in corrected for censored demand (what the engine learns from) and the true demand, and
+// dir/festival_calendar.csv: every Spring Festival's date.
 func writeFestivalCSV(t testing.TB, dir string, sales, demand forecast.Panel) {
 	f, err := os.Create(dir + "/festival_weekly.csv")
 	if err != nil {
@@ -215,7 +216,7 @@ func writeFestivalCSV(t testing.TB, dir string, sales, demand forecast.Panel) {
 	}
 	defer f.Close()
 	w := csv.NewWriter(f)
-	w.Write([]string{"week", "brand", "sales", "demand"})
+	w.Write([]string{"week", "brand", "corrected_sales", "demand"})
 	type key struct {
 		week  int
 		brand string
