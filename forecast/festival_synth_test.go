@@ -70,7 +70,7 @@ type festivalScore struct {
 	total, want                []float64
 }
 
-func scoreOrigin(t testing.TB, eng *forecast.Engine, sales, demand forecast.Panel, o, h int) festivalScore {
+func scoreOrigin(t testing.TB, eng forecast.Method, sales, demand forecast.Panel, o, h int) festivalScore {
 	t.Helper()
 	brandOf := make([]int, len(sales.Series))
 	idx := map[string]int{}
@@ -118,7 +118,7 @@ func scoreOrigin(t testing.TB, eng *forecast.Engine, sales, demand forecast.Pane
 // festivalFigures scores eng at origins 1–8 weeks before each Spring Festival of the history that
 // has at least a year of history before it, 8 weeks ahead: the total and brand WAPE and the mean
 // error of the forecast of the festival's peak week (the week before the festival's) in the total.
-func festivalFigures(t testing.TB, eng *forecast.Engine, sales, demand forecast.Panel) (total, brand, peak float64, origins int) {
+func festivalFigures(t testing.TB, eng forecast.Method, sales, demand forecast.Panel) (total, brand, peak float64, origins int) {
 	const h = 8
 	var totErr, brErr, act, peakErr float64
 	for y := sales.Weeks[0].Year(); y <= sales.Weeks[len(sales.Weeks)-1].Year(); y++ {
@@ -176,10 +176,15 @@ func TestFestivalBench(t *testing.T) {
 	sales, demand, hol := regionPanels(t, cfg)
 	t.Logf("region: %d outlets, %d brands, %d weeks %s … %s, %d series", cfg.Outlets, cfg.Brands, cfg.Weeks,
 		sales.Weeks[0].Format(time.DateOnly), sales.Weeks[len(sales.Weeks)-1].Format(time.DateOnly), len(sales.Series))
+	after := &forecast.Engine{Holidays: hol}
 	for _, c := range []struct {
 		name string
-		eng  *forecast.Engine
-	}{{"before (week of year)", forecast.NewEngine()}, {"after (festival profiles)", &forecast.Engine{Holidays: hol}}} {
+		eng  forecast.Method
+	}{
+		{"before (week of year)", forecast.NewEngine()},
+		{"after (festival profiles)", after},
+		{"topdown after", &forecast.TopDown{Engine: after, Weeks: sales.Weeks, Regression: forecast.Regression{Holidays: hol}}},
+	} {
 		start := time.Now()
 		tot, br, pk, n := festivalFigures(t, c.eng, sales, demand)
 		t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", c.name, n, tot, br,
