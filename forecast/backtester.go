@@ -237,8 +237,9 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")
 	if r.TopDown {
 		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
-			"earlier, %d holiday days of the calendar table, the share of outlets cut by limits) or its blend with\n"+
-			"the sum of the outlets where it validated better before the origin, distributed down to the outlets.\n", r.Holidays)
+			"earlier or, when a holiday falls in the weeks, Fourier terms, %d holiday days of the calendar table,\n"+
+			"the share of outlets cut by limits) or its blend with the sum of the outlets where it validated\n"+
+			"better before the origin, distributed down to the outlets.\n", r.Holidays)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
