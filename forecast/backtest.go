@@ -144,7 +144,7 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 			for i, s := range p.Series {
 				cut[i] = s.Values[:o:o]
 			}
-			b := Batch{Series: cut, Groups: brandOf, Horizon: cfg.Horizon, Workers: cfg.Workers}
+			b := Batch{Series: cut, Groups: brandOf, Horizon: cfg.Horizon, Workers: cfg.Workers, Origin: p.Weeks[o]}
 			if err := m.ForecastBatch(ctx, b, out); err != nil {
 				return BacktestReport{}, fmt.Errorf("backtest %s at week %d: %w", m.Name(), o, err)
 			}

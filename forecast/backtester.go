@@ -71,7 +71,7 @@ type BacktestResult struct {
 // demand, and scores the methods of BacktestMethods (and TopDown, when asked) by Backtest.
 type Backtester struct {
 	Sales    SalesReader
-	Calendar CalendarReader // read only for a TopDown backtest, which needs it
+	Calendar CalendarReader // the holidays of the Engine's festival profiles and of TopDown's regressions; nil: none (no TopDown)
 	Progress Progress       // nil: none
 }
 
@@ -135,6 +135,19 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 	res.Read = time.Since(start)
 
 	methods := BacktestMethods()
+	if b.Calendar != nil { // the engine's festival profiles
+		horizon := req.Config.withDefaults().Horizon
+		cal, err := readScopedCalendar(ctx, b.Calendar, CalendarScope{Dataset: req.Dataset, Region: req.Region},
+			sp.Weeks[0], sp.Weeks[len(sp.Weeks)-1].AddDate(0, 0, 7*(horizon+1)))
+		if err != nil {
+			return BacktestResult{}, err
+		}
+		for _, m := range methods {
+			if e, ok := m.(*Engine); ok {
+				e.Holidays = NewHolidays(cal.Holidays)
+			}
+		}
+	}
 	if req.TopDown {
 		td, holidays, err := b.topDown(ctx, req, sp)
 		if err != nil {
@@ -213,7 +226,8 @@ func (b *Backtester) topDown(ctx context.Context, req BacktestRequest, sp SalesP
 	if err != nil {
 		return nil, 0, err
 	}
-	td := &TopDown{Weeks: weeks, Regression: Regression{Holidays: NewHolidays(cal.Holidays)}}
+	hol := NewHolidays(cal.Holidays)
+	td := &TopDown{Engine: &Engine{Holidays: hol}, Weeks: weeks, Regression: Regression{Holidays: hol}}
 	if sp.CensoredWeeks() > 0 {
 		td.Censored = make([][]bool, len(sp.Series))
 		for i, s := range sp.Series {
@@ -296,8 +310,9 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")
 	if r.TopDown {
 		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
-			"earlier, %d holiday days of the calendar table, the share of outlets cut by limits) or its blend with\n"+
-			"the sum of the outlets where it validated better before the origin, distributed down to the outlets.\n", r.Holidays)
+			"earlier or, when a holiday falls in the weeks, Fourier terms, %d holiday days of the calendar table,\n"+
+			"the share of outlets cut by limits) or its blend with the sum of the outlets where it validated\n"+
+			"better before the origin, distributed down to the outlets.\n", r.Holidays)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -309,8 +309,9 @@ func TestBacktestResultWriteTable(t *testing.T) {
 		"wape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n" +
 		"topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n" +
-		"earlier, 7 holiday days of the calendar table, the share of outlets cut by limits) or its blend with\n" +
-		"the sum of the outlets where it validated better before the origin, distributed down to the outlets.\n"
+		"earlier or, when a holiday falls in the weeks, Fourier terms, 7 holiday days of the calendar table,\n" +
+		"the share of outlets cut by limits) or its blend with the sum of the outlets where it validated\n" +
+		"better before the origin, distributed down to the outlets.\n"
 	if b.String() != want {
 		t.Errorf("WriteTable wrote\n%s\nwant\n%s", b.String(), want)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // ErrInvalidBatch is returned (wrapped) for a Batch whose fields disagree, or outputs that do not fit
@@ -19,6 +20,9 @@ type Batch struct {
 	Groups  []int       // Groups[i] ≥ 0 is the group of series i, e.g. its brand; nil: one group
 	Horizon int         // weeks to forecast after each history, ≥ 1
 	Workers int         // goroutines to use; runtime.GOMAXPROCS(0) when ≤ 0
+	// Origin is the Monday of the first forecast week: each series ends the week before it. Zero:
+	// unknown, and methods ignore the calendar.
+	Origin time.Time
 }
 
 // Method forecasts a Batch: the unit the backtest scores and the engine runs.

@@ -28,7 +28,7 @@ type Model interface {
 // Scratch is reusable working space for models. The zero value is ready to use; a Scratch must not
 // be shared by goroutines running at the same time.
 type Scratch struct {
-	bufs [6][]float64 // 0–2 for models, 3–5 for the Engine around them
+	bufs [8][]float64 // 0–2 for models, 3–7 for the Engine around them
 }
 
 // buf returns the i-th buffer with length n; its contents are undefined.

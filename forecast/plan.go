@@ -153,11 +153,13 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	}
 	rep.HorizonGap = gap
 	rep.Outlets = countOutlets(panel)
-	eng := p.Engine
-	if eng == nil {
-		eng = NewEngine()
+	eng := NewEngine()
+	if p.Engine != nil {
+		e := *p.Engine
+		eng = &e
 	}
-	fit, err := fitOutlets(ctx, eng, panel, gap+req.Horizon, req.Workers, progress)
+	eng.Holidays = NewHolidays(in.calendar.Holidays)
+	fit, err := fitOutlets(ctx, eng, panel, last.AddDate(0, 0, 7), gap+req.Horizon, req.Workers, progress)
 	if err != nil {
 		return RunReport{}, err
 	}
@@ -302,13 +304,15 @@ type outletFit struct {
 const fitChunk = 1 << 16
 
 // fitOutlets lets eng choose models per brand on panel's series and forecast horizon weeks of each.
-func fitOutlets(ctx context.Context, eng *Engine, panel Panel, horizon, workers int, progress Progress) (outletFit, error) {
+// origin is the Monday after the last week of panel.
+func fitOutlets(ctx context.Context, eng *Engine, panel Panel, origin time.Time, horizon, workers int, progress Progress) (outletFit, error) {
 	brandOf, brandCodes := brandGroups(panel)
 	series := make([][]float64, len(panel.Series))
 	for i, s := range panel.Series {
 		series[i] = s.Values
 	}
-	fit := outletFit{batch: Batch{Series: series, Groups: brandOf, Horizon: horizon, Workers: workers}, brandCodes: brandCodes}
+	fit := outletFit{batch: Batch{Series: series, Groups: brandOf, Horizon: horizon, Workers: workers, Origin: origin},
+		brandCodes: brandCodes}
 	choices, err := eng.Choose(ctx, fit.batch)
 	if err != nil {
 		return outletFit{}, err
@@ -329,7 +333,7 @@ func fitOutlets(ctx context.Context, eng *Engine, panel Panel, horizon, workers 
 	defer finish()
 	for lo := 0; lo < len(series); lo += fitChunk {
 		hi := min(lo+fitChunk, len(series))
-		part := Batch{Series: series[lo:hi], Groups: brandOf[lo:hi], Horizon: horizon, Workers: workers}
+		part := Batch{Series: series[lo:hi], Groups: brandOf[lo:hi], Horizon: horizon, Workers: workers, Origin: origin}
 		if err := eng.Apply(ctx, part, choices, fit.out[lo:hi]); err != nil {
 			return outletFit{}, err
 		}

@@ -112,15 +112,18 @@ var ErrRegression = errors.New("forecast: regression cannot fit")
 //
 //   - trend: weeks from the end of the history, in years;
 //   - annual cycle: the value 52 weeks earlier (the fit then starts in the second year), when the
-//     history has at least MinAnnualWeeks weeks and the horizon is at most a year; or, with Fourier,
+//     history has at least MinAnnualWeeks weeks, the horizon is at most a year and no holiday of the
+//     calendar falls in the weeks (a moving holiday puts last year's peak in the wrong week, and the
+//     value a year earlier learnt a negative weight); otherwise, or with Fourier,
 //     Harmonics pairs sin(2πk·d/365.25), cos(2πk·d/365.25), d the day of the year of mid-week;
 //   - holidays: one indicator per holiday name and week offset, from Leads weeks before the week
 //     holding the holiday's first day to Lags weeks after it (the Spring Festival lead-up and slump,
 //     National Day, Mid-Autumn: whatever the calendar names). The weeks move with the lunar
 //     calendar and the decreed dates, which is what the value a year earlier gets wrong;
 //   - supply: the share of the aggregate's outlets whose grant a limit or a stock-out cut in the
-//     week, when any week was cut; forecast weeks take 0, so the forecast is of demand that no limit
-//     cuts.
+//     week, when any week was cut; forecast weeks take its mean over the last 13 weeks (taking 0, the
+//     forecast of demand that no limit cuts, lay far above what the history showed: total WAPE 0.556
+//     against 0.128 without the term on the seeded region at the Spring Festival).
 //
 // A term that is constant over the weeks fitted (a holiday not seen yet), or a combination of the
 // terms before it there (two holidays in the same weeks), is left out; a fit whose coefficients still
@@ -251,7 +254,7 @@ func sliceOrNil(x []float64, from int) []float64 {
 // or constant over the history.
 func (r Regression) design(y []float64, weeks []time.Time, censored []float64) (cols [][]float64, first int) {
 	n, all := len(y), len(weeks)
-	if !r.Fourier && n >= MinAnnualWeeks && all-n <= SeasonalPeriod {
+	if !r.Fourier && n >= MinAnnualWeeks && all-n <= SeasonalPeriod && !r.holidaysIn(weeks) {
 		first = SeasonalPeriod
 	}
 	// A term joins only when it is not (nearly) a combination of the intercept and the terms before
@@ -336,9 +339,40 @@ func (r Regression) design(y []float64, weeks []time.Time, censored []float64) (
 		}
 	}
 	if censored != nil {
+		// The forecast weeks take the mean share of the last supplyWeeks weeks: limits in force now
+		// are likely to stay, and a share of 0 would forecast demand far above the recent level.
 		c := make([]float64, all)
-		copy(c, censored[:min(n, len(censored))])
+		m := min(n, len(censored))
+		copy(c, censored[:m])
+		var recent float64
+		from := max(0, m-supplyWeeks)
+		for _, v := range censored[from:m] {
+			recent += v
+		}
+		if m > from {
+			recent /= float64(m - from)
+		}
+		for t := n; t < all; t++ {
+			c[t] = recent
+		}
 		add(c)
 	}
 	return cols, first
+}
+
+// supplyWeeks is how many recent weeks' share of outlets cut by limits the forecast weeks take.
+const supplyWeeks = 13
+
+// holidaysIn reports whether a holiday's week falls among weeks: the value a year earlier then holds
+// the holiday in another week (lunar festivals move by up to three weeks), and the annual cycle is
+// left to Fourier terms.
+func (r Regression) holidaysIn(weeks []time.Time) bool {
+	for k := range r.Holidays.names {
+		for _, w := range weeks {
+			if _, ok := r.Holidays.weeksBefore(k, w, 0, 0); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -133,7 +133,8 @@ func TestRegressionCollinearHolidays(t *testing.T) {
 	}
 }
 
-// Weeks cut by limits sold less; the forecast is of the demand no limit cuts.
+// Weeks cut by limits sold less; the forecast weeks take the recent mean share of outlets cut, not 0:
+// a forecast of demand no limit cuts would lie above everything the history shows.
 func TestRegressionSupplyTerm(t *testing.T) {
 	const n, h = 40, 3
 	y, share := make([]float64, n), make([]float64, n)
@@ -146,10 +147,41 @@ func TestRegressionSupplyTerm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Forecast: %v", err)
 	}
+	var recent float64
+	for _, v := range share[n-supplyWeeks:] {
+		recent += v / supplyWeeks
+	}
+	want := 200 * (1 - 0.5*recent)
 	for j, v := range mean {
-		if math.Abs(v-200) > 1e-6 {
-			t.Errorf("Forecast week %d = %v; want 200", j, v)
+		if math.Abs(v-want) > 1e-6 {
+			t.Errorf("Forecast week %d = %v; want %v", j, v, want)
 		}
+	}
+}
+
+// With a holiday in the weeks, the annual cycle is left to Fourier terms: the value a year earlier
+// holds a moving festival in the wrong week.
+func TestRegressionNoLagWithHolidays(t *testing.T) {
+	const n, h = 120, 8
+	weeks := weeksFrom("2023-01-02", n+h)
+	y := make([]float64, n)
+	for t := range y {
+		y[t] = 100 + float64(t%7)
+	}
+	for _, tt := range []struct {
+		name      string
+		days      []CalendarDay
+		wantFirst int
+	}{
+		{"no holiday", nil, SeasonalPeriod},
+		{"spring festival", []CalendarDay{{Day: day("2024-02-10"), Holiday: "Spring Festival"}}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, first := Regression{Holidays: NewHolidays(tt.days)}.design(y, weeks, nil)
+			if first != tt.wantFirst {
+				t.Errorf("design first fitted week = %d; want %d", first, tt.wantFirst)
+			}
+		})
 	}
 }
 

@@ -57,14 +57,22 @@ type Engine struct {
 	MaxCombine          int     // DefaultMaxCombine when 0
 	MaxValidationSeries int     // DefaultMaxValidationSeries when 0
 	MinGroupSeries      int     // DefaultMinGroupSeries when 0
+	// Holidays are the calendar's holidays. When a batch has an Origin and some holiday falls in its
+	// history, each group learns a festival profile (festivalProfiles) from its total: every series
+	// is divided by its group's profile before the models see it, and their forecasts are multiplied
+	// by the profile of the forecast weeks, aligned on each holiday's date (not the week of the
+	// year); model choice is then validated also on windows around the latest occurrence of each
+	// holiday. The zero value: none.
+	Holidays Holidays
 }
 
 // Choice is the engine's choice for one group.
 type Choice struct {
-	Models    []int     // indexes into the candidates, best first
-	Errors    []float64 // pooled validation error (Σ|A − F|) of every candidate, by index; nil if none
-	Validated int       // series of the group that were validated
-	Pooled    bool      // true when the batch-wide sums decided, the group being too small
+	Models    []int           // indexes into the candidates, best first
+	Errors    []float64       // pooled validation error (Σ|A − F|) of every candidate, by index; nil if none
+	Validated int             // series of the group that were validated
+	Pooled    bool            // true when the batch-wide sums decided, the group being too small
+	Festival  FestivalProfile // the group's festival profile; nil: none
 }
 
 // NewEngine returns an Engine with the default candidates and settings.
@@ -146,10 +154,33 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 
 	// Validation errors per validated series, written in place so that the sums below run in a fixed
 	// order whatever the number of workers.
+	tl, hasCalendar := e.timeline(b)
+	var profiles []FestivalProfile
+	var factors [][]float64 // per group: the factor of every week of the timeline
+	var festOrigins []int
+	if hasCalendar {
+		if profiles = festivalProfiles(tl, b, groups); profiles != nil {
+			factors = make([][]float64, groups)
+			for g, p := range profiles {
+				factors[g] = tl.factors(p)
+			}
+			festOrigins = tl.festivalOrigins()
+		}
+	}
 	errs := make([]float64, len(val)*nc)
 	ok := make([]bool, len(val))
 	err = parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
-		ok[v] = validate(st, trimLeadingZeros(b.Series[val[v]]), b.Horizon, errs[v*nc:(v+1)*nc], s)
+		y := trimLeadingZeros(b.Series[val[v]])
+		var f []float64
+		var extra []int
+		if factors != nil {
+			off := tl.L - len(y)
+			f = factors[b.group(val[v])][off:]
+			for _, o := range festOrigins {
+				extra = append(extra, o-off)
+			}
+		}
+		ok[v] = validate(st, y, f, extra, b.Horizon, errs[v*nc:(v+1)*nc], s)
 	})
 	if err != nil {
 		return nil, err
@@ -179,6 +210,9 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			ch.Errors, ch.Pooled = total, true
 		}
 		ch.Models = st.pick(ch.Errors)
+		if profiles != nil {
+			ch.Festival = profiles[g]
+		}
 		choices[g] = ch
 	}
 	return choices, nil
@@ -211,23 +245,44 @@ func (st engineSettings) pick(errs []float64) []int {
 }
 
 // validate adds into errs (one per candidate) each candidate's absolute errors over the validation
-// windows of y, and reports whether any window fitted.
-func validate(st engineSettings, y []float64, h int, errs []float64, s *Scratch) bool {
+// windows of y, and reports whether any window fitted. The windows start at the origins n − h·w for
+// w = 1 … windows and at the extra origins not among them. When factors is not nil (one per week of y
+// and of the weeks after it), the candidates fit y divided by its factors and their forecasts are
+// multiplied by the factors of the weeks they forecast.
+func validate(st engineSettings, y, factors []float64, extra []int, h int, errs []float64, s *Scratch) bool {
 	f := Forecast{Mean: s.buf(5, h)}
 	n := len(y)
+	x := y
+	if factors != nil {
+		x = s.buf(6, n)
+		deseasonalise(x, y, factors)
+	}
 	fitted := false
+	window := func(o int) {
+		fitted = true
+		for c, m := range st.cands {
+			m.Forecast(x[:o:o], f, s)
+			for j, a := range y[o : o+h] {
+				fc := f.Mean[j]
+				if factors != nil {
+					fc *= factors[o+j]
+				}
+				errs[c] += math.Abs(a - fc)
+			}
+		}
+	}
 	for w := 1; w <= st.windows; w++ {
 		o := n - h*w
 		if o < MinValidationWeeks {
 			break
 		}
-		fitted = true
-		for c, m := range st.cands {
-			m.Forecast(y[:o:o], f, s)
-			for j, a := range y[o : o+h] {
-				errs[c] += math.Abs(a - f.Mean[j])
-			}
+		window(o)
+	}
+	for _, o := range extra {
+		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
+			continue
 		}
+		window(o)
 	}
 	return fitted
 }
@@ -276,10 +331,49 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 		}
 	}
 	h := b.Horizon
+	var tl festivalTimeline
+	var factors [][]float64 // per group: the factor of every week of the timeline; nil: none
+	if t, ok := e.timeline(b); ok {
+		for g, ch := range choices[:groups] {
+			if ch.Festival == nil {
+				continue
+			}
+			if len(ch.Festival) != len(t.idx) {
+				return errInvalid("group %d: festival profile of %d holidays for %d", g, len(ch.Festival), len(t.idx))
+			}
+			if factors == nil {
+				factors = make([][]float64, groups)
+			}
+			factors[g] = t.factors(ch.Festival)
+		}
+		tl = t
+	}
 	return parallel(ctx, len(b.Series), b.workers(), func(i int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[i])
 		f := out[i]
 		models := choices[b.group(i)].Models
+		var fac []float64
+		if factors != nil {
+			fac = factors[b.group(i)]
+		}
+		if fac != nil {
+			fac = fac[tl.L-len(y):]
+			x := s.buf(7, len(y))
+			deseasonalise(x, y, fac)
+			y = x
+			defer func() {
+				for j := range h {
+					k := fac[len(y)+j]
+					f.Mean[j] *= k
+					if f.Lower != nil {
+						f.Lower[j] *= k
+					}
+					if f.Upper != nil {
+						f.Upper[j] *= k
+					}
+				}
+			}()
+		}
 		if len(models) == 1 {
 			cands[models[0]].Forecast(y, f, s)
 			return

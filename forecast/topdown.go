@@ -399,6 +399,9 @@ func (t *TopDown) sampleBottomUp(ctx context.Context, eng *Engine, b Batch, grou
 		seen[g]++
 	}
 	sb := Batch{Series: make([][]float64, len(idx)), Groups: make([]int, len(idx)), Horizon: b.Horizon, Workers: b.Workers}
+	if !b.Origin.IsZero() {
+		sb.Origin = Monday(b.Origin).AddDate(0, 0, -7*(len(b.Series[0])-o))
+	}
 	for k, i := range idx {
 		sb.Series[k] = b.Series[i][:o:o]
 		sb.Groups[k] = b.group(i)

@@ -1,0 +1,354 @@
+package forecast
+
+import "time"
+
+// The window of weeks around a holiday that a festival profile covers: from FestivalLeads weeks
+// before the week holding the holiday's first day to FestivalLags weeks after it.
+const (
+	FestivalLeads = 4
+	FestivalLags  = 3
+	festivalWidth = FestivalLeads + FestivalLags + 1
+	// festivalBase is how many weeks on each side of a holiday's window give the local level its
+	// weeks are compared with.
+	festivalBase = 8
+	// festivalMinBase is the least number of such weeks (outside every holiday's window) an
+	// occurrence needs to be measured.
+	festivalMinBase = 4
+	festivalPasses  = 3 // backfitting passes over the holidays, for holidays whose windows overlap
+	minFactor       = 0.1
+	maxFactor       = 10
+)
+
+// FestivalProfile is a group's multiplicative calendar effect: Factors[k][FestivalLeads − w] is the
+// demand of the week w weeks before holiday k (of the Engine's Holidays, by index; w < 0 after it)
+// relative to the level of the weeks around the holiday's window. Nil or empty: no effect.
+type FestivalProfile [][]float64
+
+// holidayWeeks returns, for each holiday of hol and each of the n weeks whose first Monday is first,
+// the index FestivalLeads − w of the week in the holiday's window, or −1 outside every window.
+func holidayWeeks(hol Holidays, first time.Time, n int) [][]int8 {
+	out := make([][]int8, len(hol.names))
+	for k := range out {
+		idx := make([]int8, n)
+		for t := range idx {
+			w, ok := hol.weeksBefore(k, first.AddDate(0, 0, 7*t), FestivalLeads, FestivalLags)
+			idx[t] = -1
+			if ok {
+				idx[t] = int8(FestivalLeads - w)
+			}
+		}
+		out[k] = idx
+	}
+	return out
+}
+
+// festivalTimeline is the calendar of a batch: its series are aligned at their end, the week before
+// the batch's Origin, and the longest has L weeks; week t of the timeline (t < L + horizon) is the
+// Monday Origin − 7(L − t) days.
+type festivalTimeline struct {
+	L, h int
+	idx  [][]int8 // holidayWeeks over the L + h weeks
+}
+
+// timeline returns the calendar of b, or false when the engine has no holidays or b no origin.
+func (e *Engine) timeline(b Batch) (festivalTimeline, bool) {
+	if e.Holidays.Count() == 0 || b.Origin.IsZero() {
+		return festivalTimeline{}, false
+	}
+	L := 0
+	for _, s := range b.Series {
+		L = max(L, len(s))
+	}
+	first := Monday(b.Origin).AddDate(0, 0, -7*L)
+	return festivalTimeline{L: L, h: b.Horizon, idx: holidayWeeks(e.Holidays, first, L+b.Horizon)}, true
+}
+
+// factors returns the multiplicative factor of every week of the timeline for profile p.
+func (tl festivalTimeline) factors(p FestivalProfile) []float64 {
+	f := make([]float64, tl.L+tl.h)
+	for t := range f {
+		f[t] = 1
+	}
+	for k, prof := range p {
+		if prof == nil {
+			continue
+		}
+		for t, i := range tl.idx[k] {
+			if i >= 0 {
+				f[t] *= prof[i]
+			}
+		}
+	}
+	return f
+}
+
+// occurrence is one holiday's window on the timeline: weeks [from, to).
+type occurrence struct{ from, to int }
+
+// occurrences returns the windows of holiday k on the timeline, in order.
+func (tl festivalTimeline) occurrences(k int) []occurrence {
+	var out []occurrence
+	idx := tl.idx[k]
+	for t, i := range idx {
+		if i < 0 {
+			continue
+		}
+		if t == 0 || idx[t-1] < 0 || idx[t-1] >= i {
+			out = append(out, occurrence{t, t})
+		}
+		out[len(out)-1].to = t + 1
+	}
+	return out
+}
+
+// inWindow reports whether week t is in any holiday's window.
+func (tl festivalTimeline) inWindow(t int) bool {
+	for _, idx := range tl.idx {
+		if idx[t] >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// profileEstimate is the raw festival profile of one aggregate series.
+type profileEstimate struct {
+	ratio [][]float64 // per holiday and window index: mean ratio to the local level; NaN when unseen
+	count [][]int     // occurrences behind each ratio
+	noise float64     // variance of one week's ratio to the local level, outside the windows
+}
+
+// estimateProfile measures the festival profile of y (the L weeks of the timeline's history): for
+// every occurrence of a holiday with enough weeks outside every window within festivalBase weeks of
+// its window, each window week's value over their mean, the effects of the other holidays in the
+// same weeks divided out (backfitting, for holidays whose windows overlap); then the mean over the
+// occurrences.
+func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
+	nh := len(tl.idx)
+	est := profileEstimate{ratio: make([][]float64, nh), count: make([][]int, nh)}
+	for k := range nh {
+		est.ratio[k] = make([]float64, festivalWidth)
+		est.count[k] = make([]int, festivalWidth)
+		for i := range est.ratio[k] {
+			est.ratio[k][i] = 1
+		}
+	}
+	occ := make([][]occurrence, nh)
+	for k := range nh {
+		occ[k] = tl.occurrences(k)
+	}
+	var noise float64
+	var noiseN int
+	sum := make([]float64, festivalWidth)
+	for pass := range festivalPasses {
+		for k := range nh {
+			clear(sum)
+			cnt := est.count[k]
+			clear(cnt)
+			for _, o := range occ[k] {
+				if o.from >= tl.L {
+					continue
+				}
+				// The local level: a line through the weeks outside every window near this one,
+				// with some on each side, so that a trend or a season does not pass for the holiday.
+				var sx, sy, sxx, sxy float64
+				var before, after int
+				lo, hi := max(0, o.from-festivalBase), min(tl.L, o.to+festivalBase)
+				for t := lo; t < hi; t++ {
+					if tl.inWindow(t) {
+						continue
+					}
+					x := float64(t - o.from)
+					sx, sy, sxx, sxy = sx+x, sy+y[t], sxx+x*x, sxy+x*y[t]
+					if t < o.from {
+						before++
+					} else {
+						after++
+					}
+				}
+				nb := float64(before + after)
+				if before < 2 || after < 2 || before+after < festivalMinBase {
+					continue
+				}
+				slope := (nb*sxy - sx*sy) / (nb*sxx - sx*sx)
+				icept := (sy - slope*sx) / nb
+				base := func(t int) float64 { return icept + slope*float64(t-o.from) }
+				if base(o.from) <= 0 || base(min(o.to, tl.L)-1) <= 0 {
+					continue
+				}
+				if pass == 0 { // the noise: on the first pass only
+					for t := lo; t < hi; t++ {
+						if !tl.inWindow(t) {
+							if b := base(t); b > 0 {
+								d := y[t]/b - 1
+								noise += d * d
+								noiseN++
+							}
+						}
+					}
+				}
+				for t := o.from; t < min(o.to, tl.L); t++ {
+					i := tl.idx[k][t]
+					other := 1.0
+					for k2 := range nh {
+						if k2 != k {
+							if i2 := tl.idx[k2][t]; i2 >= 0 {
+								other *= est.ratio[k2][i2]
+							}
+						}
+					}
+					sum[i] += y[t] / other / base(t)
+					cnt[i]++
+				}
+			}
+			for i := range sum {
+				if cnt[i] > 0 {
+					est.ratio[k][i] = clampFactor(sum[i] / float64(cnt[i]))
+				}
+			}
+		}
+		if pass == 0 && noiseN > 1 {
+			est.noise = noise / float64(noiseN-1)
+		}
+	}
+	return est
+}
+
+// shrinkToOne shrinks each holiday's ratios towards 1 by how much of their departure from 1 their
+// noise explains (James–Stein over the weeks of the window): a holiday that moves demand keeps its
+// profile, one that does not (a holiday of another country, say) is left out.
+func (e *profileEstimate) shrinkToOne() {
+	for k, r := range e.ratio {
+		var signal, noise float64
+		var n int
+		for i, c := range e.count[k] {
+			if c > 0 {
+				signal += (r[i] - 1) * (r[i] - 1)
+				noise += e.noise / float64(c)
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		w := 0.0
+		if signal > 0 {
+			w = max(0, 1-noise/signal)
+		}
+		for i := range r {
+			r[i] = 1 + w*(r[i]-1)
+		}
+	}
+}
+
+func clampFactor(f float64) float64 { return min(max(f, minFactor), maxFactor) }
+
+// festivalProfiles learns the festival profile of every group of b from the group's weekly total,
+// shrunk towards the profile of the grand total by how noisy the group's own estimate is: with τ²
+// the spread of the groups' ratios around the pooled ones beyond their noise, a ratio seen in c
+// occurrences with week-to-week variance σ² keeps the weight τ² / (τ² + σ²/c) (empirical Bayes), so
+// a small brand with a thin history takes the pooled profile and a large one its own. It returns nil
+// when no holiday was measured in the grand total.
+func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfile {
+	totals := make([][]float64, groups)
+	for g := range totals {
+		totals[g] = make([]float64, tl.L)
+	}
+	pooled := make([]float64, tl.L)
+	for i, s := range b.Series {
+		off := tl.L - len(s)
+		tot := totals[b.group(i)]
+		for t, v := range s {
+			tot[off+t] += v
+			pooled[off+t] += v
+		}
+	}
+	pool := tl.estimateProfile(pooled)
+	seen := false
+	for _, c := range pool.count {
+		for _, n := range c {
+			seen = seen || n > 0
+		}
+	}
+	if !seen {
+		return nil
+	}
+	pool.shrinkToOne()
+	ests := make([]profileEstimate, groups)
+	for g := range groups {
+		ests[g] = tl.estimateProfile(totals[g])
+	}
+	nh := len(tl.idx)
+	out := make([]FestivalProfile, groups)
+	for g := range out {
+		out[g] = make(FestivalProfile, nh)
+	}
+	for k := range nh {
+		// τ²: the spread of the groups' ratios around the pooled ones, less their noise.
+		var spread float64
+		var n int
+		for _, e := range ests {
+			for i, c := range e.count[k] {
+				if c > 0 && pool.count[k][i] > 0 {
+					d := e.ratio[k][i] - pool.ratio[k][i]
+					spread += d*d - e.noise/float64(c)
+					n++
+				}
+			}
+		}
+		tau2 := 0.0
+		if n > 0 {
+			tau2 = max(spread/float64(n), 0)
+		}
+		for g, e := range ests {
+			prof := make([]float64, festivalWidth)
+			for i := range prof {
+				p := pool.ratio[k][i] // 1 when the pooled total never saw the week
+				if c := e.count[k][i]; c > 0 && pool.count[k][i] > 0 {
+					w := 0.0
+					if v := tau2 + e.noise/float64(c); v > 0 {
+						w = tau2 / v
+					}
+					p += w * (e.ratio[k][i] - p)
+				}
+				prof[i] = clampFactor(p)
+			}
+			out[g][k] = prof
+		}
+	}
+	return out
+}
+
+// festivalOrigins returns the validation origins on the timeline whose h weeks hold the latest
+// occurrence in the history of each holiday, centred on its week: model choice then sees festival
+// weeks as well as the latest ones.
+func (tl festivalTimeline) festivalOrigins() []int {
+	var out []int
+	for k := range tl.idx {
+		occ := tl.occurrences(k)
+		for j := len(occ) - 1; j >= 0; j-- {
+			anchor := -1
+			for t := occ[j].from; t < occ[j].to; t++ {
+				if tl.idx[k][t] == FestivalLeads {
+					anchor = t
+				}
+			}
+			if anchor < 0 {
+				continue
+			}
+			o := anchor - tl.h/2
+			if o+tl.h <= tl.L && o >= 0 {
+				out = append(out, o)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// deseasonalise writes y divided by its factors f into adj.
+func deseasonalise(adj, y, f []float64) {
+	for t, v := range y {
+		adj[t] = v / f[t]
+	}
+}

@@ -1,0 +1,144 @@
+package forecast
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// festivalBatch makes groups of series over 156 weeks from 2023-06-05 whose demand is level ×
+// (1 + lift of the week to the Spring Festival) × log-normal noise, with the lift, the noise and the
+// number of series set per group.
+func festivalBatch(scale, noise []float64, perGroup []int, level float64, lift map[int]float64) (Batch, Holidays) {
+	var days []CalendarDay
+	for _, d := range []string{"2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06"} {
+		day, _ := time.Parse(time.DateOnly, d)
+		days = append(days, CalendarDay{Region: "CN", Day: day, Holiday: "Spring Festival"},
+			CalendarDay{Region: "CN", Day: day.AddDate(0, 0, 1), Holiday: "Spring Festival"})
+	}
+	// A holiday that moves nothing.
+	for _, d := range []string{"2023-07-01", "2024-07-01", "2025-07-01", "2026-07-01"} {
+		day, _ := time.Parse(time.DateOnly, d)
+		days = append(days, CalendarDay{Region: "CN", Day: day, Holiday: "Quiet Day"})
+	}
+	hol := NewHolidays(days)
+	first, _ := time.Parse(time.DateOnly, "2023-06-05")
+	const n = 156
+	rng := rand.New(rand.NewPCG(1, 2))
+	sf := 1 // index of the Spring Festival in hol
+	var b Batch
+	for g, s := range scale {
+		for range perGroup[g] {
+			y := make([]float64, n)
+			for t := range y {
+				f := 1.0
+				if w, ok := hol.weeksBefore(sf, first.AddDate(0, 0, 7*t), FestivalLeads, FestivalLags); ok {
+					f += s * lift[w]
+				}
+				y[t] = level * f * math.Exp(noise[g]*rng.NormFloat64())
+			}
+			b.Series = append(b.Series, y)
+			b.Groups = append(b.Groups, g)
+		}
+	}
+	b.Horizon = 8
+	b.Origin = first.AddDate(0, 0, 7*n)
+	return b, hol
+}
+
+func TestFestivalProfiles(t *testing.T) {
+	lift := map[int]float64{3: 0.3, 2: 0.6, 1: 1.0, 0: 0.2, -1: -0.4, -2: -0.2}
+	tests := []struct {
+		name     string
+		scale    []float64
+		noise    []float64
+		perGroup []int
+		group    int     // whose profile is checked
+		want     float64 // its factor of the week before the festival's
+		tol      float64
+	}{
+		{"a strong brand keeps its own profile", []float64{1, 1, 0.5}, []float64{0.05, 0.05, 0.05}, []int{20, 20, 20}, 2, 1.5, 0.08},
+		{"every brand alike", []float64{1, 1, 1}, []float64{0.05, 0.05, 0.05}, []int{20, 20, 20}, 0, 2.0, 0.1},
+		// A brand of one series of noise 0.8 with the same lift: its own estimate is mostly noise, the
+		// pooled one (of two large brands) is not.
+		{"a thin brand takes the pooled profile", []float64{1, 1, 1}, []float64{0.05, 0.05, 0.8}, []int{20, 20, 1}, 2, 2.0, 0.2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, hol := festivalBatch(tt.scale, tt.noise, tt.perGroup, 10, lift)
+			e := &Engine{Holidays: hol}
+			tl, ok := e.timeline(b)
+			if !ok {
+				t.Fatal("timeline: no calendar")
+			}
+			prof := festivalProfiles(tl, b, len(tt.scale))
+			if prof == nil {
+				t.Fatal("festivalProfiles = nil; want profiles")
+			}
+			got := prof[tt.group][1][FestivalLeads-1]
+			// Against its own estimate, the shrunk profile of a noisy brand is nearer the truth.
+			ownEst := tl.estimateProfile(groupTotal(b, tt.group))
+			own := ownEst.ratio[1][FestivalLeads-1]
+			if math.Abs(got-tt.want) > math.Abs(own-tt.want)+0.01 {
+				t.Errorf("profile of group %d a week before the festival = %.3f, its own estimate %.3f; want nearer %.2f",
+					tt.group, got, own, tt.want)
+			}
+			if math.Abs(got-tt.want) > tt.tol {
+				t.Errorf("profile of group %d a week before the festival = %.3f; want %.2f ± %.2f", tt.group, got, tt.want, tt.tol)
+			}
+			// A holiday that moves nothing stays near 1, nearer than the brand's own estimate.
+			for i, f := range prof[tt.group][0] {
+				if tol := max(0.1, math.Abs(ownEst.ratio[0][i]-1)); math.Abs(f-1) > tol {
+					t.Errorf("profile of the quiet holiday at %d = %.3f; want 1 ± %.2f", FestivalLeads-i, f, tol)
+				}
+			}
+		})
+	}
+}
+
+// Applying a profile: the forecast of a series with a festival ahead is its level times the profile
+// of the forecast weeks, and no week outside a window moves.
+func TestFestivalApply(t *testing.T) {
+	lift := map[int]float64{3: 0.3, 2: 0.6, 1: 1.0, 0: 0.2, -1: -0.4, -2: -0.2}
+	b, hol := festivalBatch([]float64{1}, []float64{0}, []int{10}, 10, lift)
+	// Forecast the 2026 festival: cut the history 6 weeks before its week.
+	sf, _ := time.Parse(time.DateOnly, "2026-02-16") // Monday of the week of 2026-02-17
+	first, _ := time.Parse(time.DateOnly, "2023-06-05")
+	o := int(sf.Sub(first).Hours()/24/7) - 6
+	for i := range b.Series {
+		b.Series[i] = b.Series[i][:o]
+	}
+	b.Origin = first.AddDate(0, 0, 7*o)
+	out := NewForecasts(len(b.Series), b.Horizon, true)
+	e := &Engine{Holidays: hol, Candidates: []Model{SES{}}}
+	if err := e.ForecastBatch(t.Context(), b, out); err != nil {
+		t.Fatal(err)
+	}
+	for j, v := range out[0].Mean {
+		w := 6 - j // weeks before the festival's week
+		want := 10 * (1 + lift[w])
+		if math.Abs(v-want) > 0.02*want {
+			t.Errorf("week %d (%d before the festival): forecast %.3f; want %.3f", j, w, v, want)
+		}
+		if out[0].Lower[j] > v || out[0].Upper[j] < v {
+			t.Errorf("week %d: interval [%.3f, %.3f] does not hold %.3f", j, out[0].Lower[j], out[0].Upper[j], v)
+		}
+	}
+}
+
+func groupTotal(b Batch, g int) []float64 {
+	var tot []float64
+	for i, s := range b.Series {
+		if b.Groups[i] != g {
+			continue
+		}
+		if tot == nil {
+			tot = make([]float64, len(s))
+		}
+		for t, v := range s {
+			tot[t] += v
+		}
+	}
+	return tot
+}
