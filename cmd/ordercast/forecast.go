@@ -428,11 +428,22 @@ type metricsJSON struct {
 	TotalAccuracy jsonFloat `json:"total_accuracy"`
 	RMSSE         jsonFloat `json:"rmsse"`
 	Seconds       jsonFloat `json:"seconds"`
+	// Coverage: share of actuals within the 80% intervals per level (outlet over weeks with demand).
+	Coverage coverageJSON `json:"coverage"`
 }
 
 func toMetricsJSON(m forecast.Metrics) metricsJSON {
 	return metricsJSON{WAPE: jsonFloat(m.WAPE), Bias: jsonFloat(m.Bias), BrandAccuracy: jsonFloat(m.BrandAccuracy),
-		TotalAccuracy: jsonFloat(m.TotalAccuracy), RMSSE: jsonFloat(m.RMSSE), Seconds: jsonFloat(m.Seconds)}
+		TotalAccuracy: jsonFloat(m.TotalAccuracy), RMSSE: jsonFloat(m.RMSSE), Seconds: jsonFloat(m.Seconds),
+		Coverage: coverageJSON{Outlet: jsonFloat(m.Coverage.Outlet), Brand: jsonFloat(m.Coverage.Brand),
+			Total: jsonFloat(m.Coverage.Total)}}
+}
+
+// coverageJSON is forecast.Coverage in the JSON of `forecast backtest --json`.
+type coverageJSON struct {
+	Outlet jsonFloat `json:"outlet"`
+	Brand  jsonFloat `json:"brand"`
+	Total  jsonFloat `json:"total"`
 }
 
 // jsonFloat is a float64 that encodes as null when it is not finite (a WAPE over no demand is +Inf).
