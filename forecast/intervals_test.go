@@ -178,3 +178,25 @@ func TestCalibrateSeesOnlyThePast(t *testing.T) {
 		t.Errorf("Calibrate cut the history to %v weeks; want %v", seen, want)
 	}
 }
+
+// TestRealDataCoverage measures the engine's calibrated 80% intervals on the real datasets over 12
+// ordinary origins (docs/BENCHMARKS.md) and logs the uncalibrated figures beside them.
+func TestRealDataCoverage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: backtests on the real datasets")
+	}
+	for _, d := range realDatasets {
+		t.Run(d.name, func(t *testing.T) {
+			p := loadPanel(t, d)
+			for _, windows := range []int{-1, DefaultCalibrationWindows} {
+				rep, err := Backtest(context.Background(), p, BacktestConfig{Origins: 12, Calibration: windows}, NewEngine())
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := rep.Results[0].Coverage
+				t.Logf("%s calibration %d: coverage outlet %.3f brand %.3f total %.3f (%.1f s)", d.name, windows,
+					c.Outlet, c.Brand, c.Total, rep.Results[0].Seconds)
+			}
+		})
+	}
+}
