@@ -223,11 +223,11 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 	} else {
 		b.WriteString("scored against the sales\n\n")
 	}
-	fmt.Fprintf(&b, "%-10s %8s %8s %8s %8s %8s %9s %7s %7s %7s\n", "method", "wape", "bias", "brand", "total", "rmsse", "seconds",
-		"cov:out", "brand", "total")
+	fmt.Fprintf(&b, "%-10s %8s %8s %8s %8s %8s %7s %7s %7s %9s\n", "method", "wape", "bias", "brand", "total", "rmsse",
+		"cov:out", "brand", "total", "seconds")
 	for _, m := range r.Results {
-		fmt.Fprintf(&b, "%-10s %8.4f %+8.4f %8.4f %8.4f %8.4f %9.3f %7.3f %7.3f %7.3f\n", m.Method, m.WAPE, m.Bias, m.BrandAccuracy,
-			m.TotalAccuracy, m.RMSSE, m.Seconds, m.Coverage.Outlet, m.Coverage.Brand, m.Coverage.Total)
+		fmt.Fprintf(&b, "%-10s %8.4f %+8.4f %8.4f %8.4f %8.4f %7.3f %7.3f %7.3f %9.3f\n", m.Method, m.WAPE, m.Bias, m.BrandAccuracy,
+			m.TotalAccuracy, m.RMSSE, m.Coverage.Outlet, m.Coverage.Brand, m.Coverage.Total, m.Seconds)
 	}
 	b.WriteString("\nwape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")

@@ -429,21 +429,16 @@ type metricsJSON struct {
 	RMSSE         jsonFloat `json:"rmsse"`
 	Seconds       jsonFloat `json:"seconds"`
 	// Coverage: share of actuals within the 80% intervals per level (outlet over weeks with demand).
-	Coverage coverageJSON `json:"coverage"`
+	CoverageOutlet jsonFloat `json:"coverage_outlet"`
+	CoverageBrand  jsonFloat `json:"coverage_brand"`
+	CoverageTotal  jsonFloat `json:"coverage_total"`
 }
 
 func toMetricsJSON(m forecast.Metrics) metricsJSON {
 	return metricsJSON{WAPE: jsonFloat(m.WAPE), Bias: jsonFloat(m.Bias), BrandAccuracy: jsonFloat(m.BrandAccuracy),
 		TotalAccuracy: jsonFloat(m.TotalAccuracy), RMSSE: jsonFloat(m.RMSSE), Seconds: jsonFloat(m.Seconds),
-		Coverage: coverageJSON{Outlet: jsonFloat(m.Coverage.Outlet), Brand: jsonFloat(m.Coverage.Brand),
-			Total: jsonFloat(m.Coverage.Total)}}
-}
-
-// coverageJSON is forecast.Coverage in the JSON of `forecast backtest --json`.
-type coverageJSON struct {
-	Outlet jsonFloat `json:"outlet"`
-	Brand  jsonFloat `json:"brand"`
-	Total  jsonFloat `json:"total"`
+		CoverageOutlet: jsonFloat(m.Coverage.Outlet), CoverageBrand: jsonFloat(m.Coverage.Brand),
+		CoverageTotal: jsonFloat(m.Coverage.Total)}
 }
 
 // jsonFloat is a float64 that encodes as null when it is not finite (a WAPE over no demand is +Inf).
