@@ -27,6 +27,9 @@ type BacktestConfig struct {
 	// At, when set, are the origins themselves (weeks seen at each, latest first), in place of
 	// Origins and Step: Origins is then len(At) and Step 0.
 	At []int
+	// Calibration is the number of earlier origins from which each origin's intervals are calibrated
+	// (Calibrate); DefaultCalibrationWindows when 0, none (the models' own intervals) when < 0.
+	Calibration int
 }
 
 func (c BacktestConfig) withDefaults() BacktestConfig {
@@ -44,6 +47,9 @@ func (c BacktestConfig) withDefaults() BacktestConfig {
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Calibration == 0 {
+		c.Calibration = DefaultCalibrationWindows
 	}
 	return c
 }
@@ -135,14 +141,20 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 		rep.Origins = append(rep.Origins, p.Weeks[o-1])
 	}
 	brandOf, brands := brandIndex(p)
-	out := NewForecasts(len(p.Series), cfg.Horizon, false)
+	out := NewForecasts(len(p.Series), cfg.Horizon, true)
 	cut := make([][]float64, len(p.Series))
+	actual := make([][]float64, len(p.Series))
 	for _, m := range methods {
 		sc := newScorer(len(origins), brands)
 		start := time.Now()
+		var observed [][]float64 // what m learns from, to calibrate against; nil: p itself
+		if t, ok := m.(trainer); ok {
+			observed = t.trainingValues()
+		}
 		for k, o := range origins {
 			for i, s := range p.Series {
 				cut[i] = s.Values[:o:o]
+				actual[i] = s.Values[o : o+cfg.Horizon]
 			}
 			b := Batch{Series: cut, Groups: brandOf, Horizon: cfg.Horizon, Workers: cfg.Workers, Origin: p.Weeks[o]}
 			if err := m.ForecastBatch(ctx, b, out); err != nil {
@@ -150,8 +162,20 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 			}
 			for i, s := range p.Series {
 				clip(out[i].Mean) // the protocol clips, whatever the method does
-				sc.add(k, brandOf[i], s.Values[:o], s.Values[o:o+cfg.Horizon], out[i].Mean)
+				sc.add(k, brandOf[i], s.Values[:o], actual[i], out[i].Mean)
 			}
+			var cal Calibration
+			if cfg.Calibration > 0 {
+				var err error
+				if cal, err = Calibrate(ctx, m.ForecastBatch, b, observed, cfg.Calibration); err != nil {
+					return BacktestReport{}, fmt.Errorf("backtest %s: calibrate at week %d: %w", m.Name(), o, err)
+				}
+			}
+			rec, err := cal.Reconcile(out, brandOf, brands)
+			if err != nil {
+				return BacktestReport{}, fmt.Errorf("backtest %s at week %d: %w", m.Name(), o, err)
+			}
+			sc.addLevels(actual, brandOf, out, rec)
 		}
 		rep.Results = append(rep.Results, MethodResult{
 			Method:  m.Name(),
@@ -159,6 +183,12 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 		})
 	}
 	return rep, nil
+}
+
+// trainer is a Method that learns from other values than the series it is given (TrainOn): intervals
+// are calibrated against those.
+type trainer interface {
+	trainingValues() [][]float64
 }
 
 // brandIndex numbers the brands of p in order of first appearance.

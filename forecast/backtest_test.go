@@ -75,7 +75,8 @@ func weeklyPanel(values ...[]float64) Panel {
 func TestBacktestSeesOnlyThePast(t *testing.T) {
 	p := weeklyPanel(ramp1(14), ramp1(14))
 	sp := &spy{value: -3} // negative: the backtest must clip
-	rep, err := Backtest(context.Background(), p, BacktestConfig{Horizon: 2, Origins: 2, Step: 3}, sp)
+	// Without calibration, which forecasts from earlier origins too (TestCalibrateSeesOnlyThePast).
+	rep, err := Backtest(context.Background(), p, BacktestConfig{Horizon: 2, Origins: 2, Step: 3, Calibration: -1}, sp)
 	if err != nil {
 		t.Fatal(err)
 	}

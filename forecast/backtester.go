@@ -157,7 +157,8 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 		res.TopDown, res.Holidays = true, holidays
 	}
 	cfg := req.Config.withDefaults()
-	advance, finish = progress.Step("backtest", "method × origin", len(methods)*cfg.Origins)
+	// Every origin forecasts once, and once more from each calibration origin.
+	advance, finish = progress.Step("backtest", "method × origin", len(methods)*cfg.Origins*(1+max(cfg.Calibration, 0)))
 	done := new(atomic.Int64)
 	for i, m := range methods {
 		if train != nil {
@@ -252,6 +253,14 @@ type countedMethod struct {
 	advance func(done int)
 }
 
+// trainingValues passes on those of a TrainOn method, for calibration (nil otherwise).
+func (m countedMethod) trainingValues() [][]float64 {
+	if t, ok := m.Method.(trainer); ok {
+		return t.trainingValues()
+	}
+	return nil
+}
+
 func (m countedMethod) ForecastBatch(ctx context.Context, b Batch, out []Forecast) error {
 	err := m.Method.ForecastBatch(ctx, b, out)
 	m.advance(int(m.done.Add(1)))
@@ -301,13 +310,16 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 	} else {
 		b.WriteString("scored against the sales\n\n")
 	}
-	fmt.Fprintf(&b, "%-10s %8s %8s %8s %8s %8s %9s\n", "method", "wape", "bias", "brand", "total", "rmsse", "seconds")
+	fmt.Fprintf(&b, "%-10s %8s %8s %8s %8s %8s %7s %7s %7s %9s\n", "method", "wape", "bias", "brand", "total", "rmsse",
+		"cov:out", "brand", "total", "seconds")
 	for _, m := range r.Results {
-		fmt.Fprintf(&b, "%-10s %8.4f %+8.4f %8.4f %8.4f %8.4f %9.3f\n", m.Method, m.WAPE, m.Bias, m.BrandAccuracy,
-			m.TotalAccuracy, m.RMSSE, m.Seconds)
+		fmt.Fprintf(&b, "%-10s %8.4f %+8.4f %8.4f %8.4f %8.4f %7.3f %7.3f %7.3f %9.3f\n", m.Method, m.WAPE, m.Bias, m.BrandAccuracy,
+			m.TotalAccuracy, m.RMSSE, m.Coverage.Outlet, m.Coverage.Brand, m.Coverage.Total, m.Seconds)
 	}
 	b.WriteString("\nwape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")
+	fmt.Fprintf(&b, "cov: share of actuals within the 80%% intervals, per week, of outlet × brand series (weeks with demand),\n"+
+		"brands and the total; each level's interval calibrated on its own errors from %d earlier origins.\n", r.Config.Calibration)
 	if r.TopDown {
 		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
 			"earlier or, when a holiday falls in the weeks, Fourier terms, %d holiday days of the calendar table,\n"+

@@ -280,7 +280,7 @@ func TestBacktesterProgress(t *testing.T) {
 	if _, err := bt.Run(context.Background(), BacktestRequest{Config: BacktestConfig{Horizon: 2, Origins: 3, Step: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	steps := len(BacktestMethods()) * 3
+	steps := len(BacktestMethods()) * 3 * (1 + DefaultCalibrationWindows) // each origin and its calibration origins
 	if strings.Join(p.steps, ",") != "read history,backtest" || p.total["backtest"] != steps || p.last["backtest"] != steps ||
 		p.last["read history"] != 4*30 {
 		t.Errorf("progress steps %q, backtest %d of %d, read %d; want read history then backtest, %d of %d, read 120",
@@ -290,10 +290,10 @@ func TestBacktesterProgress(t *testing.T) {
 
 func TestBacktestResultWriteTable(t *testing.T) {
 	r := BacktestResult{
-		BacktestReport: BacktestReport{Series: 4, Weeks: 30, Config: BacktestConfig{Horizon: 2, Origins: 2, Step: 1},
+		BacktestReport: BacktestReport{Series: 4, Weeks: 30, Config: BacktestConfig{Horizon: 2, Origins: 2, Step: 1, Calibration: 8},
 			Origins: []time.Time{day("2024-07-08"), day("2024-07-01")},
 			Results: []MethodResult{{Method: "naive", Metrics: Metrics{WAPE: 0.25, Bias: -0.125, BrandAccuracy: 0.8,
-				TotalAccuracy: 0.9, RMSSE: 1.5, Seconds: 0.0123}}}},
+				TotalAccuracy: 0.9, RMSSE: 1.5, Seconds: 0.0123, Coverage: Coverage{Outlet: 0.812, Brand: 0.79, Total: 0.75}}}}},
 		Dataset: "small", Against: AgainstTruth, Scarce: true, Corrected: true, Censored: 3, Cells: 120,
 		First: day("2024-01-01"), Last: day("2024-07-22"), TopDown: true, Holidays: 7,
 	}
@@ -304,10 +304,12 @@ func TestBacktestResultWriteTable(t *testing.T) {
 	want := "backtest of dataset small (scarce brands): 4 series, 30 weeks 2024-01-01 … 2024-07-22\n" +
 		"origins (last week seen): 2024-07-08, 2024-07-01; horizon 2 weeks, step 1 weeks\n" +
 		"learnt from the sales corrected for 3 censored series × weeks (2.50%); scored against the true demand\n\n" +
-		"method         wape     bias    brand    total    rmsse   seconds\n" +
-		"naive        0.2500  -0.1250   0.8000   0.9000   1.5000     0.012\n\n" +
+		"method         wape     bias    brand    total    rmsse cov:out   brand   total   seconds\n" +
+		"naive        0.2500  -0.1250   0.8000   0.9000   1.5000   0.812   0.790   0.750     0.012\n\n" +
 		"wape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n" +
+		"cov: share of actuals within the 80% intervals, per week, of outlet × brand series (weeks with demand),\n" +
+		"brands and the total; each level's interval calibrated on its own errors from 8 earlier origins.\n" +
 		"topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n" +
 		"earlier or, when a holiday falls in the weeks, Fourier terms, 7 holiday days of the calendar table,\n" +
 		"the share of outlets cut by limits) or its blend with the sum of the outlets where it validated\n" +

@@ -161,6 +161,8 @@ type trainOn struct {
 
 func (t trainOn) Name() string { return t.m.Name() }
 
+func (t trainOn) trainingValues() [][]float64 { return t.train }
+
 func (t trainOn) ForecastBatch(ctx context.Context, b Batch, out []Forecast) error {
 	if len(t.train) != len(b.Series) {
 		return errInvalid("%d training series for %d series", len(t.train), len(b.Series))

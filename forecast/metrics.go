@@ -112,6 +112,16 @@ type Metrics struct {
 	TotalAccuracy float64 // Accuracy of the grand total per window, averaged weighted by |ΣA|
 	RMSSE         float64 // mean over series × origins of RMSSE, leaving out series whose scale is 0
 	Seconds       float64 // wall time to fit and forecast every series at every origin
+	// Coverage is the share of actual values within the calibrated 80% intervals at each level.
+	Coverage Coverage
+}
+
+// Coverage is the empirical coverage of 80% intervals per level, over origins and weeks: outlet ×
+// brand series counted over the weeks with demand (A > 0; a week without demand says nothing of the
+// upper bound a safety stock rests on), brands and the total over every week. A level with nothing
+// counted is NaN.
+type Coverage struct {
+	Outlet, Brand, Total float64
 }
 
 // scorer accumulates the Metrics of one method over series and origins.
@@ -121,6 +131,44 @@ type scorer struct {
 	rmsseN                     int
 	brandA, brandF             [][]float64 // [origin][brand] window totals
 	totalA, totalF             []float64   // [origin]
+	covered, counted           [3]int      // outlet, brand, total: actuals within the 80% interval
+}
+
+// addLevels counts the actuals a (one per series, each of the horizon) within the intervals of the
+// series' forecasts f and of the brand and total forecasts of r, built from the same forecasts.
+func (s *scorer) addLevels(a [][]float64, brandOf []int, f []Forecast, r Reconciled) {
+	if r.Total.Lower == nil {
+		return
+	}
+	count := func(level int, a float64, f Forecast, j int) {
+		s.counted[level]++
+		if a >= f.Lower[j] && a <= f.Upper[j] {
+			s.covered[level]++
+		}
+	}
+	brandA := make([][]float64, len(r.Brands))
+	total := make([]float64, len(r.Total.Mean))
+	for i, ai := range a {
+		b := brandOf[i]
+		if brandA[b] == nil {
+			brandA[b] = make([]float64, len(ai))
+		}
+		for j, v := range ai {
+			if v > 0 {
+				count(0, v, f[i], j)
+			}
+			brandA[b][j] += v
+			total[j] += v
+		}
+	}
+	for b, ab := range brandA {
+		for j, v := range ab {
+			count(1, v, r.Brands[b], j)
+		}
+	}
+	for j, v := range total {
+		count(2, v, r.Total, j)
+	}
 }
 
 func newScorer(origins, brands int) *scorer {
@@ -162,6 +210,13 @@ func (s *scorer) metrics(seconds float64) Metrics {
 	}
 	m.BrandAccuracy = weightedAccuracy(s.brandA, s.brandF)
 	m.TotalAccuracy = weightedAccuracy([][]float64{s.totalA}, [][]float64{s.totalF})
+	share := func(l int) float64 {
+		if s.counted[l] == 0 {
+			return math.NaN()
+		}
+		return float64(s.covered[l]) / float64(s.counted[l])
+	}
+	m.Coverage = Coverage{Outlet: share(0), Brand: share(1), Total: share(2)}
 	if s.rmsseN > 0 {
 		m.RMSSE = s.rmsseSum / float64(s.rmsseN)
 	}

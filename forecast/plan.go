@@ -96,6 +96,7 @@ type RunReport struct {
 	Top                     *TopPlan       // nil unless TopDown
 	Launches                []LaunchForecast
 	LaunchCurve             LaunchStats
+	Calibration             Calibration // the factors of each level's 80% intervals, over the run's weeks plus HorizonGap
 }
 
 // Planner makes forecast runs: it reads the history, forecasts every active outlet × brand with the
@@ -173,6 +174,14 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 		}
 		rep.Top = &top.plan
 	}
+	// Each level's intervals are calibrated on its own errors from earlier origins, with the models
+	// chosen for this run (Calibrate).
+	apply := func(ctx context.Context, b Batch, out []Forecast) error { return eng.Apply(ctx, b, fit.chosen, out) }
+	cal, err := Calibrate(ctx, apply, fit.batch, nil, DefaultCalibrationWindows)
+	if err != nil {
+		return RunReport{}, err
+	}
+	rep.Calibration = cal
 	for i := range fit.out { // keep the stored weeks
 		fit.out[i] = Forecast{Mean: fit.out[i].Mean[gap:], Lower: fit.out[i].Lower[gap:], Upper: fit.out[i].Upper[gap:]}
 	}
@@ -186,7 +195,7 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	if len(launches) > 0 {
 		rep.Launches, rep.LaunchCurve = addLaunches(&run, len(panel.Series), panel, in.catalogue, launches)
 	}
-	rec, err := Reconcile(run.Series, run.BrandOf, len(run.BrandCodes))
+	rec, err := cal.Cut(gap).Reconcile(run.Series, run.BrandOf, len(run.BrandCodes))
 	if err != nil {
 		return RunReport{}, err
 	}
@@ -297,6 +306,7 @@ type outletFit struct {
 	brandCodes []string       // per brand index, sorted
 	choiceName []string       // per brand index: the model set the Engine chose, "ses+tsb" say
 	choices    map[string]int // model set → brands that chose it
+	chosen     []Choice       // per brand index: the Engine's choice
 	out        []Forecast     // per series, batch.Horizon weeks
 }
 
@@ -318,6 +328,7 @@ func fitOutlets(ctx context.Context, eng *Engine, panel Panel, origin time.Time,
 		return outletFit{}, err
 	}
 	names := eng.CandidateNames()
+	fit.chosen = choices
 	fit.choiceName = make([]string, len(choices))
 	fit.choices = make(map[string]int)
 	for g, ch := range choices {

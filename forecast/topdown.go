@@ -398,7 +398,7 @@ func (t *TopDown) sampleBottomUp(ctx context.Context, eng *Engine, b Batch, grou
 		}
 		seen[g]++
 	}
-	sb := Batch{Series: make([][]float64, len(idx)), Groups: make([]int, len(idx)), Horizon: b.Horizon, Workers: b.Workers}
+	sb := Batch{Series: make([][]float64, len(idx)), Groups: make([]int, len(idx)), Horizon: b.Horizon, Workers: b.Workers, Origin: b.Origin}
 	if !b.Origin.IsZero() {
 		sb.Origin = Monday(b.Origin).AddDate(0, 0, -7*(len(b.Series[0])-o))
 	}

@@ -463,11 +463,17 @@ type metricsJSON struct {
 	TotalAccuracy jsonFloat `json:"total_accuracy"`
 	RMSSE         jsonFloat `json:"rmsse"`
 	Seconds       jsonFloat `json:"seconds"`
+	// Coverage: share of actuals within the 80% intervals per level (outlet over weeks with demand).
+	CoverageOutlet jsonFloat `json:"coverage_outlet"`
+	CoverageBrand  jsonFloat `json:"coverage_brand"`
+	CoverageTotal  jsonFloat `json:"coverage_total"`
 }
 
 func toMetricsJSON(m forecast.Metrics) metricsJSON {
 	return metricsJSON{WAPE: jsonFloat(m.WAPE), Bias: jsonFloat(m.Bias), BrandAccuracy: jsonFloat(m.BrandAccuracy),
-		TotalAccuracy: jsonFloat(m.TotalAccuracy), RMSSE: jsonFloat(m.RMSSE), Seconds: jsonFloat(m.Seconds)}
+		TotalAccuracy: jsonFloat(m.TotalAccuracy), RMSSE: jsonFloat(m.RMSSE), Seconds: jsonFloat(m.Seconds),
+		CoverageOutlet: jsonFloat(m.Coverage.Outlet), CoverageBrand: jsonFloat(m.Coverage.Brand),
+		CoverageTotal: jsonFloat(m.Coverage.Total)}
 }
 
 // jsonFloat is a float64 that encodes as null when it is not finite (a WAPE over no demand is +Inf).

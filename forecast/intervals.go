@@ -1,0 +1,230 @@
+package forecast
+
+import (
+	"context"
+	"math"
+	"slices"
+)
+
+// Interval calibration. A model's 80% interval rests on its own assumptions (normal one-step errors,
+// a random walk), and the interval of a brand or of the total built from the outlets' intervals
+// assumes the outlets err independently; neither holds (a festival, a price change or a supply cut
+// moves many outlets at once). Calibrate measures, at each level, how far the intervals must stretch
+// to cover 80% of that level's own out-of-sample errors, from forecasts made at origins before the
+// forecast origin (split conformal prediction with a normalised score): for an error above the point
+// the score is (A − F) / (Upper − F), below it (F − A) / (F − Lower), and the level's factor is the
+// score's 80% conformal quantile. Widening each half-width by the factor makes the interval cover
+// as often as it covered those errors.
+
+// Defaults of Calibrate.
+const (
+	// DefaultCalibrationWindows is the number of origins Calibrate forecasts from, one week apart,
+	// the latest h weeks before the end of the history.
+	DefaultCalibrationWindows = 8
+	// IntervalLevel is the coverage the intervals are calibrated to.
+	IntervalLevel = 0.8
+	// minScoresPerWeek: a level with fewer scores in a week of the horizon pools every week's (the
+	// scores are already normalised by widths that grow with the horizon).
+	minScoresPerWeek = 40
+	// maxOutletScores bounds the outlet scores kept per week: series are sampled evenly.
+	maxOutletScores = 200_000
+	// maxWidthFactor bounds a factor where some errors fell outside intervals of width 0.
+	maxWidthFactor = 20
+)
+
+// Calibration holds, per level and per week of the horizon, the factor by which the half-widths of
+// that level's 80% intervals are multiplied: the outlets' own (as their models give them), and the
+// brands' and total's built from them as for independent errors (the half-widths add in quadrature).
+type Calibration struct {
+	Outlet, Brand, Total []float64
+	Scores               [3]int // scores behind the factors: outlet, brand, total
+}
+
+// Cut returns c without its first k weeks (the weeks of a run forecast and dropped).
+func (c Calibration) Cut(k int) Calibration {
+	if c.Outlet == nil {
+		return c
+	}
+	return Calibration{Outlet: c.Outlet[k:], Brand: c.Brand[k:], Total: c.Total[k:], Scores: c.Scores}
+}
+
+// Calibrate measures the Calibration of forecasts made by f for b, from windows origins (one week
+// apart) before the end of b's histories: at each, every series is cut h weeks plus the window's
+// offset short of its end, f forecasts the cut batch with intervals, and the forecasts are scored
+// against observed (parallel to b.Series, at least as long; nil: b.Series itself), the values the
+// method learns from. Outlet scores count only weeks with demand (observed > 0). Windows that would
+// leave a series fewer than MinValidationWeeks weeks are skipped; without any score a factor is 1.
+// It returns f's errors and ctx.Err().
+func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) error, b Batch, observed [][]float64,
+	windows int) (Calibration, error) {
+	h := b.Horizon
+	if observed == nil {
+		observed = b.Series
+	}
+	brands := 1
+	brandOf := b.Groups
+	if brandOf == nil {
+		brandOf = make([]int, len(b.Series))
+	}
+	for _, g := range brandOf {
+		brands = max(brands, g+1)
+	}
+	stride := max(1, (len(b.Series)*max(windows, 1)+maxOutletScores-1)/maxOutletScores)
+	outlet := make([][]float64, h)
+	brand := make([][]float64, h)
+	total := make([][]float64, h)
+	cut := make([][]float64, len(b.Series))
+	out := NewForecasts(len(b.Series), h, true)
+	agg := make([]float64, 4*h*(brands+1)) // per brand then total: A, F, Σlo², Σhi² of every week
+	for c := range windows {
+		short := false
+		for i, s := range b.Series {
+			n := len(s) - h - c
+			if n < MinValidationWeeks || len(observed[i]) < n+h {
+				short = true
+				break
+			}
+			cut[i] = s[:n:n]
+		}
+		if short || len(b.Series) == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return Calibration{}, err
+		}
+		cb := Batch{Series: cut, Groups: b.Groups, Horizon: h, Workers: b.Workers}
+		if !b.Origin.IsZero() { // the calibration origin is h + c weeks before the batch's own
+			cb.Origin = b.Origin.AddDate(0, 0, -7*(h+c))
+		}
+		if err := f(ctx, cb, out); err != nil {
+			return Calibration{}, err
+		}
+		clear(agg)
+		for i, fc := range out {
+			validate80(fc)
+			n := len(cut[i])
+			a := observed[i][n : n+h]
+			g := 4 * h * brandOf[i]
+			for j, m := range fc.Mean {
+				if a[j] > 0 && i%stride == 0 {
+					outlet[j] = append(outlet[j], intervalScore(a[j], m, fc.Lower[j], fc.Upper[j]))
+				}
+				lo, hi := m-fc.Lower[j], fc.Upper[j]-m
+				agg[g+4*j] += a[j]
+				agg[g+4*j+1] += m
+				agg[g+4*j+2] += lo * lo
+				agg[g+4*j+3] += hi * hi
+			}
+		}
+		t := 4 * h * brands
+		for g := range brands {
+			for j := range h {
+				v := agg[4*h*g+4*j : 4*h*g+4*j+4]
+				if v[0] == 0 && v[1] == 0 {
+					continue // a brand absent from the window
+				}
+				brand[j] = append(brand[j], aggregateScore(v))
+				for k := range 4 {
+					agg[t+4*j+k] += v[k]
+				}
+			}
+		}
+		for j := range h {
+			total[j] = append(total[j], aggregateScore(agg[t+4*j:t+4*j+4]))
+		}
+	}
+	var cal Calibration
+	cal.Outlet, cal.Scores[0] = factors(outlet)
+	cal.Brand, cal.Scores[1] = factors(brand)
+	cal.Total, cal.Scores[2] = factors(total)
+	return cal, nil
+}
+
+// intervalScore is the normalised score of actual a against point m and interval [lo, hi]: the
+// error over the half-width on its side; 0 for no error, +Inf for an error beyond a width of 0.
+func intervalScore(a, m, lo, hi float64) float64 {
+	d, w := a-m, hi-m
+	if d < 0 {
+		d, w = -d, m-lo
+	}
+	if d == 0 {
+		return 0
+	}
+	if w <= 0 {
+		return math.Inf(1)
+	}
+	return d / w
+}
+
+// aggregateScore scores an aggregate from its sums v: actual, point, Σ lower half-width², Σ upper
+// half-width².
+func aggregateScore(v []float64) float64 {
+	m := v[1]
+	return intervalScore(v[0], m, m-math.Sqrt(v[2]), m+math.Sqrt(v[3]))
+}
+
+// factors returns the conformal factor of every week's scores (sorted in place), pooling every week's
+// when a week has fewer than minScoresPerWeek, and the number of scores.
+func factors(scores [][]float64) ([]float64, int) {
+	out := make([]float64, len(scores))
+	n := 0
+	for _, s := range scores {
+		n += len(s)
+	}
+	var pooled []float64
+	for j, s := range scores {
+		if len(s) >= minScoresPerWeek {
+			out[j] = conformalQuantile(s)
+			continue
+		}
+		if pooled == nil {
+			pooled = make([]float64, 0, n)
+			for _, s := range scores {
+				pooled = append(pooled, s...)
+			}
+		}
+		out[j] = conformalQuantile(pooled)
+	}
+	return out, n
+}
+
+// conformalQuantile returns the ⌈(n+1)·IntervalLevel⌉-th smallest of s (sorted in place; the largest
+// when that is beyond n), within [0, maxWidthFactor]; 1 for no scores.
+func conformalQuantile(s []float64) float64 {
+	if len(s) == 0 {
+		return 1
+	}
+	slices.Sort(s)
+	k := min(int(math.Ceil(float64(len(s)+1)*IntervalLevel))-1, len(s)-1)
+	return min(s[k], maxWidthFactor)
+}
+
+// Reconcile reconciles series as the package's Reconcile does, with each level's intervals widened by
+// c: the brands' and total's half-widths (built in quadrature from the outlets' as given) by c.Brand
+// and c.Total, then the outlets' own by c.Outlet, in place. c's slices must hold the series' horizon;
+// a zero Calibration leaves the intervals as Reconcile builds them.
+func (c Calibration) Reconcile(series []Forecast, brandOf []int, brands int) (Reconciled, error) {
+	r, err := Reconcile(series, brandOf, brands)
+	if err != nil || c.Outlet == nil {
+		return r, err
+	}
+	for _, f := range r.Brands {
+		widen(f, c.Brand)
+	}
+	widen(r.Total, c.Total)
+	for _, f := range series {
+		widen(f, c.Outlet)
+	}
+	return r, nil
+}
+
+// widen multiplies the half-widths of f's interval by k, week by week; the lower bound stays ≥ 0.
+func widen(f Forecast, k []float64) {
+	if f.Lower == nil {
+		return
+	}
+	for j, m := range f.Mean {
+		f.Lower[j] = max(0, m-k[j]*(m-f.Lower[j]))
+		f.Upper[j] = m + k[j]*(f.Upper[j]-m)
+	}
+}

@@ -1,0 +1,202 @@
+package forecast
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// correlatedPanel returns series brands × outlets of weeks weeks: level 50 plus a common weekly
+// shock (sd common, shared by every series of the brand, and by every brand at half of it) plus
+// independent noise (sd own).
+func correlatedPanel(seed uint64, brands, outlets, weeks int, common, own float64) Panel {
+	r := rand.New(rand.NewPCG(seed, 1))
+	p := Panel{}
+	for w := range weeks {
+		p.Weeks = append(p.Weeks, time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*w))
+	}
+	values := make([][]float64, brands*outlets)
+	for i := range values {
+		values[i] = make([]float64, weeks)
+	}
+	for w := range weeks {
+		all := r.NormFloat64() * common / 2
+		for b := range brands {
+			shock := all + r.NormFloat64()*common/2
+			for o := range outlets {
+				values[b*outlets+o][w] = max(0, 50+shock+r.NormFloat64()*own)
+			}
+		}
+	}
+	for b := range brands {
+		for o := range outlets {
+			p.Series = append(p.Series, Series{Outlet: string(rune('A' + o%26)), Brand: string(rune('a' + b)),
+				Values: values[b*outlets+o]})
+		}
+	}
+	return p
+}
+
+func TestCalibratedCoverage(t *testing.T) {
+	tests := []struct {
+		name        string
+		common, own float64
+	}{
+		{"independent outlets", 0, 8},
+		{"correlated outlets", 6, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := correlatedPanel(7, 6, 30, 160, tt.common, tt.own)
+			cfg := BacktestConfig{Origins: 12, Step: 4, Calibration: 8}
+			rep, err := backtestPanel(p, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := rep.Coverage
+			t.Logf("coverage outlet %.3f brand %.3f total %.3f", c.Outlet, c.Brand, c.Total)
+			for _, lv := range []struct {
+				name string
+				v    float64
+				lo   float64
+				hi   float64
+			}{{"outlet", c.Outlet, 0.72, 0.88}, {"brand", c.Brand, 0.68, 0.92}, {"total", c.Total, 0.6, 0.95}} {
+				if !(lv.v >= lv.lo && lv.v <= lv.hi) {
+					t.Errorf("coverage of %s = %.3f; want within [%.2f, %.2f]", lv.name, lv.v, lv.lo, lv.hi)
+				}
+			}
+			raw, err := backtestPanel(p, BacktestConfig{Origins: 12, Step: 4, Calibration: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("uncalibrated: outlet %.3f brand %.3f total %.3f", raw.Coverage.Outlet, raw.Coverage.Brand, raw.Coverage.Total)
+			if tt.common > 0 && raw.Coverage.Total > 0.5 {
+				t.Errorf("uncalibrated total coverage under correlated errors = %.3f; want < 0.5 (the test's premise)", raw.Coverage.Total)
+			}
+		})
+	}
+}
+
+func backtestPanel(p Panel, cfg BacktestConfig) (MethodResult, error) {
+	rep, err := Backtest(context.Background(), p, cfg, Each(SES{}))
+	if err != nil {
+		return MethodResult{}, err
+	}
+	return rep.Results[0], nil
+}
+
+// TestCalibrationWidensCorrelated: under errors shared by a brand's outlets, the calibrated brand and
+// total intervals are wider than the quadrature sum of the outlets' (which assumes independence).
+func TestCalibrationWidensCorrelated(t *testing.T) {
+	p := correlatedPanel(3, 4, 40, 100, 8, 3)
+	series := make([][]float64, len(p.Series))
+	groups := make([]int, len(p.Series))
+	for i, s := range p.Series {
+		series[i] = s.Values
+		groups[i] = int(s.Brand[0] - 'a')
+	}
+	b := Batch{Series: series, Groups: groups, Horizon: 4}
+	m := Each(SES{})
+	cal, err := Calibrate(context.Background(), m.ForecastBatch, b, nil, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range 4 {
+		if cal.Brand[j] < 2 || cal.Total[j] < 2 {
+			t.Errorf("Calibrate factors week %d: brand %.2f total %.2f; want ≥ 2 under correlated errors", j, cal.Brand[j], cal.Total[j])
+		}
+	}
+	out := NewForecasts(len(series), 4, true)
+	if err := m.ForecastBatch(context.Background(), b, out); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Reconcile(cloneForecasts(out), groups, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := cal.Reconcile(out, groups, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range 4 {
+		wp, wc := plain.Total.Upper[j]-plain.Total.Lower[j], rec.Total.Upper[j]-rec.Total.Lower[j]
+		if !(wc > 1.5*wp) {
+			t.Errorf("total width week %d = %.1f calibrated, %.1f independent; want wider", j, wc, wp)
+		}
+	}
+}
+
+func cloneForecasts(fs []Forecast) []Forecast {
+	out := NewForecasts(len(fs), len(fs[0].Mean), true)
+	for i, f := range fs {
+		copy(out[i].Mean, f.Mean)
+		copy(out[i].Lower, f.Lower)
+		copy(out[i].Upper, f.Upper)
+	}
+	return out
+}
+
+func TestConformalQuantile(t *testing.T) {
+	tests := []struct {
+		s    []float64
+		want float64
+	}{
+		{nil, 1},
+		{[]float64{0.5}, 0.5},
+		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 9},   // ⌈11·0.8⌉ = 9th
+		{[]float64{math.Inf(1), 1, 2, 3}, maxWidthFactor},    // 4th of 4
+		{[]float64{5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0}, 4}, // ⌈12·0.8⌉ = 10th
+	}
+	for _, tt := range tests {
+		if got := conformalQuantile(append([]float64(nil), tt.s...)); got != tt.want {
+			t.Errorf("conformalQuantile(%v) = %v; want %v", tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestCalibrateSeesOnlyThePast(t *testing.T) {
+	y := ramp1(30)
+	var seen []int
+	f := func(_ context.Context, b Batch, out []Forecast) error {
+		seen = append(seen, len(b.Series[0]))
+		for i := range out {
+			for j := range out[i].Mean {
+				out[i].Mean[j], out[i].Lower[j], out[i].Upper[j] = 1, 0, 2
+			}
+		}
+		return nil
+	}
+	// The history ends at week 20: calibration origins must leave h = 3 weeks of it to score.
+	if _, err := Calibrate(context.Background(), f, Batch{Series: [][]float64{y[:20]}, Horizon: 3}, nil, 12); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{17, 16, 15, 14, 13, 12, 11, 10, 9, 8} // down to MinValidationWeeks
+	if !slices.Equal(seen, want) {
+		t.Errorf("Calibrate cut the history to %v weeks; want %v", seen, want)
+	}
+}
+
+// TestRealDataCoverage measures the engine's calibrated 80% intervals on the real datasets over 12
+// ordinary origins (docs/BENCHMARKS.md) and logs the uncalibrated figures beside them.
+func TestRealDataCoverage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: backtests on the real datasets")
+	}
+	for _, d := range realDatasets {
+		t.Run(d.name, func(t *testing.T) {
+			p := loadPanel(t, d)
+			for _, windows := range []int{-1, DefaultCalibrationWindows} {
+				rep, err := Backtest(context.Background(), p, BacktestConfig{Origins: 12, Calibration: windows}, NewEngine())
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := rep.Results[0].Coverage
+				t.Logf("%s calibration %d: coverage outlet %.3f brand %.3f total %.3f (%.1f s)", d.name, windows,
+					c.Outlet, c.Brand, c.Total, rep.Results[0].Seconds)
+			}
+		})
+	}
+}
