@@ -23,16 +23,23 @@ func scarceHistory(t *testing.T, cfg synth.Config) (sales forecast.SalesPanel, d
 			scarce[b.Code] = true
 		}
 	}
+	return regionHistory(t, r, func(brand string) bool { return scarce[brand] })
+}
+
+// regionHistory returns the weekly sell-in of every outlet × brand of region r with an order line
+// whose brand keep accepts, with the true demand of the same series.
+func regionHistory(t testing.TB, r *synth.Region, keep func(brand string) bool) (sales forecast.SalesPanel, demand forecast.Panel) {
+	t.Helper()
 	weeks := make([]time.Time, r.Weeks)
 	for w := range weeks {
 		weeks[w] = r.Week(w)
 	}
 	weekOf := func(d time.Time) int { return int(forecast.Monday(d).Sub(r.Start).Hours()) / (24 * 7) }
 	sales.Weeks, demand.Weeks = weeks, weeks
-	err = r.Each(func(h *synth.History) error {
+	err := r.Each(func(h *synth.History) error {
 		index := make(map[string]int) // brand → series of this outlet
 		for _, s := range h.Sales {
-			if !scarce[s.Brand] {
+			if !keep(s.Brand) {
 				continue
 			}
 			i, ok := index[s.Brand]

@@ -23,43 +23,9 @@ func regionPanels(t testing.TB, cfg synth.Config) (sales, demand forecast.Panel,
 	if err != nil {
 		t.Fatalf("synth.New: %v", err)
 	}
-	weeks := make([]time.Time, r.Weeks)
-	for w := range weeks {
-		weeks[w] = r.Week(w)
-	}
-	n := len(weeks)
-	weekOf := func(d time.Time) int { return int(forecast.Monday(d).Sub(r.Start).Hours()) / (24 * 7) }
-	var sp forecast.SalesPanel
-	sp.Weeks, demand.Weeks = weeks, weeks
-	err = r.Each(func(h *synth.History) error {
-		index := make(map[string]int)
-		for _, s := range h.Sales {
-			i, ok := index[s.Brand]
-			if !ok {
-				i = len(sp.Series)
-				index[s.Brand] = i
-				sp.Series = append(sp.Series, forecast.SalesSeries{Outlet: s.Outlet, Brand: s.Brand,
-					Sales: make([]float64, n), Requested: make([]float64, n), Censored: make([]bool, n)})
-				demand.Series = append(demand.Series, forecast.Series{Outlet: s.Outlet, Brand: s.Brand, Values: make([]float64, n)})
-			}
-			w := weekOf(s.Day)
-			sp.Series[i].Sales[w] += s.Delivered
-			sp.Series[i].Requested[w] += s.Requested
-			sp.Series[i].Censored[w] = sp.Series[i].Censored[w] || s.Limited
-		}
-		for _, d := range h.Demand {
-			if i, ok := index[d.Brand]; ok {
-				demand.Series[i].Values[weekOf(d.Week)] += d.Demand
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("generate: %v", err)
-	}
-	first, last := weeks[0].Year(), weeks[n-1].Year()+1
-	sales = forecast.Censoring{}.Demand(sp)
-	return sales, demand, forecast.NewHolidays(synth.Holidays(first, last))
+	sp, demand := regionHistory(t, r, func(string) bool { return true })
+	first, last := sp.Weeks[0].Year(), sp.Weeks[len(sp.Weeks)-1].Year()+1
+	return forecast.Censoring{}.Demand(sp), demand, forecast.NewHolidays(synth.Holidays(first, last))
 }
 
 // festivalScore forecasts the series of sales from origin o (the first forecast week's index) h
