@@ -89,6 +89,24 @@ func retryKeyed(ctx context.Context, hc *http.Client, base, token string, outlet
 // A client that gives up after a few milliseconds cancels its request's context while the order
 // runs. Its retry with the same key gets the order that committed (201, replayed) or places it; it
 // never stays 409 past the lease, and no order is placed twice.
+// retryTally counts how retried keyed orders were answered.
+type retryTally struct{ recovered, executed, waited atomic.Int64 }
+
+// add counts a retry's answer a, after it waited out waits leases.
+func (r *retryTally) add(a keyedAnswer, waits int) {
+	r.waited.Add(int64(waits))
+	if a.replayed {
+		r.recovered.Add(1)
+	} else {
+		r.executed.Add(1)
+	}
+}
+
+func (r *retryTally) String() string {
+	return fmt.Sprintf("%d answered from the committed order, %d executed, %d waited out a lease first",
+		r.recovered.Load(), r.executed.Load(), r.waited.Load())
+}
+
 func TestIdempotencyClientHangsUp(t *testing.T) {
 	s, pg := seededServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -104,7 +122,8 @@ func TestIdempotencyClientHangsUp(t *testing.T) {
 	}
 	var mu sync.Mutex
 	acked := map[int64]int64{} // order id by outlet
-	var hungUp, recovered, executed, waited atomic.Int64
+	var hungUp atomic.Int64
+	var tally retryTally
 	var wg sync.WaitGroup
 	for i, r := range rs.list {
 		wg.Add(1)
@@ -128,20 +147,14 @@ func TestIdempotencyClientHangsUp(t *testing.T) {
 			if a.status != http.StatusCreated {
 				t.Errorf("retry of %s = %d; want 201 (the order created once)", key, a.status)
 			}
-			waited.Add(int64(waits))
-			if a.replayed {
-				recovered.Add(1)
-			} else {
-				executed.Add(1)
-			}
+			tally.add(a, waits)
 			mu.Lock()
 			acked[r.outletID] = a.orderID
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d orders: %d clients hung up; their retries: %d answered from the committed order, %d executed, %d waited out a lease",
-		len(rs.list), hungUp.Load(), recovered.Load(), executed.Load(), waited.Load())
+	t.Logf("%d orders: %d clients hung up; their retries: %s", len(rs.list), hungUp.Load(), &tally)
 	checkOrdersOnce(t, ctx, pg, acked, len(rs.list))
 	if t.Failed() {
 		t.Logf("server's log:\n%s", s.stderr)
@@ -264,7 +277,8 @@ func TestIdempotencySurvivesKill9(t *testing.T) {
 	retries := &http.Client{Timeout: 10 * time.Second, Transport: contractTransport{t: t}} // answered within 10 s
 	var mu sync.Mutex
 	acked := map[int64]int64{}
-	var answered, retried, recovered, executed, waited atomic.Int64
+	var answered, retried atomic.Int64
+	var tally retryTally
 	var killOnce sync.Once
 	kill := func() {
 		killOnce.Do(func() {
@@ -297,12 +311,7 @@ func TestIdempotencySurvivesKill9(t *testing.T) {
 			if a.status != http.StatusCreated {
 				return fmt.Errorf("retry of %s = %d; want 201 (the order created once)", key, a.status)
 			}
-			waited.Add(int64(waits))
-			if a.replayed {
-				recovered.Add(1)
-			} else {
-				executed.Add(1)
-			}
+			tally.add(a, waits)
 		}
 		mu.Lock()
 		acked[r.outletID] = a.orderID
@@ -313,8 +322,7 @@ func TestIdempotencySurvivesKill9(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\nsurvivor's log:\n%.3000s", err, survivorLog)
 	}
-	t.Logf("%d orders: %d acknowledged, %d unanswered by the killed instance and retried on the other: "+
-		"%d answered from the committed order, %d executed, %d waited out a lease first",
-		n, len(acked), retried.Load(), recovered.Load(), executed.Load(), waited.Load())
+	t.Logf("%d orders: %d acknowledged, %d unanswered by the killed instance and retried on the other: %s",
+		n, len(acked), retried.Load(), &tally)
 	checkOrdersOnce(t, ctx, pg, acked, n)
 }
