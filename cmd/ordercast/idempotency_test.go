@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,32 +231,8 @@ func TestIdempotencySurvivesKill9(t *testing.T) {
 		"-weeks", "8", "-as-of", "2026-11-22"); err != nil {
 		t.Fatalf("seed: %v\n%s", err, stderr)
 	}
-	bin := filepath.Join(t.TempDir(), "ordercast")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	start := func() (*exec.Cmd, string, *syncBuffer) {
-		cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0")
-		cmd.Env = append(os.Environ(), "ORDERCAST_PG_DSN="+pg, "ORDERCAST_CH_DSN="+ch)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stderr := &syncBuffer{}
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // killed or already dead
-		out := bufio.NewReader(stdout)
-		line, err := out.ReadString('\n')
-		url, ok := strings.CutPrefix(strings.TrimSpace(line), "ordercast: serving on ")
-		if err != nil || !ok {
-			t.Fatalf("first line %q, %v; want the serving address\nstderr:\n%s", line, err, stderr)
-		}
-		go io.Copy(io.Discard, out) //nolint:errcheck // until the process ends
-		return cmd, url, stderr
-	}
+	bin := buildBinary(t)
+	start := func() (*exec.Cmd, string, *syncBuffer) { return startProcess(t, bin, pg, ch) }
 	victim, victimURL, _ := start()
 	_, survivorURL, survivorLog := start()
 

@@ -238,27 +238,7 @@ func TestReadyzFollowsClickHouse(t *testing.T) {
 func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 	srv := storestest.StartClickHouseServer(t)
 	chDSN := migratedOn(t, srv)
-	bin := filepath.Join(t.TempDir(), "ordercast")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-ready-timeout", "3s")
-	cmd.Env = append(os.Environ(), "ORDERCAST_PG_DSN="+storestest.MigratedPostgresDSN(t), "ORDERCAST_CH_DSN="+chDSN)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	url, ok := strings.CutPrefix(strings.TrimSpace(line), "ordercast: serving on ")
-	if err != nil || !ok {
-		t.Fatalf("first line %q, %v; want the serving address\nstderr:\n%s", line, err, stderr)
-	}
+	cmd, url, stderr := startProcess(t, buildBinary(t), storestest.MigratedPostgresDSN(t), chDSN, "-ready-timeout", "3s")
 	if code, _ := get(t, url+"/readyz"); code != http.StatusOK {
 		t.Fatalf("GET /readyz = %d; want 200 before freezing ClickHouse", code)
 	}
@@ -305,4 +285,41 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 	if !strings.Contains(stderr.String(), "shut down cleanly") {
 		t.Errorf("log lacks the clean shutdown line:\n%s", stderr)
 	}
+}
+
+// buildBinary builds the ordercast binary into a temporary folder and returns its path.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ordercast")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startProcess runs `bin serve` as a process of its own on a free port of loopback, on the stores of
+// the two DSNs, with extra arguments, and returns it once it serves, with its address and its log. The
+// test's clean-up kills it.
+func startProcess(t *testing.T, bin, pgDSN, chDSN string, args ...string) (*exec.Cmd, string, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "ORDERCAST_PG_DSN="+pgDSN, "ORDERCAST_CH_DSN="+chDSN)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() }) //nolint:errcheck // killed, or already ended
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "ordercast: serving on ")
+	if err != nil || !ok {
+		t.Fatalf("first line %q, %v; want the serving address\nstderr:\n%s", line, err, stderr)
+	}
+	go io.Copy(io.Discard, out) //nolint:errcheck // until the process ends
+	return cmd, url, stderr
 }
