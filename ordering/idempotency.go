@@ -1,7 +1,6 @@
 package ordering
 
 import (
-	"context"
 	"errors"
 	"time"
 )
@@ -59,18 +58,4 @@ type Begun struct {
 	Stored    *StoredResponse
 	Committed *Order
 	Status    int
-}
-
-type claimKey struct{}
-
-// WithIdempotencyClaim returns ctx carrying the claim of the request it serves, so that a store that
-// commits the request's effect can record it on the key in the same transaction.
-func WithIdempotencyClaim(ctx context.Context, c IdempotencyClaim) context.Context {
-	return context.WithValue(ctx, claimKey{}, c)
-}
-
-// IdempotencyClaimFrom returns the claim ctx carries, if any.
-func IdempotencyClaimFrom(ctx context.Context) (IdempotencyClaim, bool) {
-	c, ok := ctx.Value(claimKey{}).(IdempotencyClaim)
-	return c, ok
 }

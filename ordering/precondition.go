@@ -16,6 +16,10 @@ type PlaceOptions struct {
 	// AllowCredit accepts an order above the balance available, with a warning, where it would
 	// otherwise be refused with ErrInsufficientBalance.
 	AllowCredit bool
+	// Claim, when not nil, is the Idempotency-Key claim the order is placed under: the order's own
+	// transaction records the order on the key, and fails with *InFlightError when a retry has taken
+	// the key over.
+	Claim *IdempotencyClaim
 }
 
 // AnyVersion as PlaceOptions.IfVersion (If-Match: *) matches any version of an existing order.

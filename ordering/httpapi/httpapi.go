@@ -76,8 +76,8 @@ type OrderReader interface {
 // key with another request, an *ordering.InFlightError (ordering.ErrIdempotencyInFlight with its
 // RetryAfter) while another attempt holds the key within its lease. FinishIdempotent and
 // AbandonIdempotent return no sentinel; their errors are 500s. A store that commits a request's
-// effect records it on the claim that the request's context carries (ordering.IdempotencyClaimFrom),
-// in the same transaction: PlaceOrder does.
+// effect records it on the request's claim in the same transaction: PlaceOrder does, given
+// PlaceOptions.Claim.
 type IdempotencyStore interface {
 	BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (ordering.Begun, error)
 	FinishIdempotent(ctx context.Context, claim ordering.IdempotencyClaim, status int, body []byte) error
@@ -367,7 +367,7 @@ func (h *Handler) placeOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := ordering.PlaceOptions{AllOrNothing: req.AllOrNothing, IfVersion: version, AllowCredit: h.credit}
+	opts := ordering.PlaceOptions{AllOrNothing: req.AllOrNothing, IfVersion: version, AllowCredit: h.credit, Claim: claimOf(c)}
 	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, opts, h.now())
 	h.metrics.observe(order, created, len(reqs), err)
 	if err != nil {

@@ -74,7 +74,7 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("Idempotent-Replayed", "true")
 			c.JSON(begun.Status, orderOf(*begun.Committed)) //nolint:errcheck // a client gone still gets its response kept
 		} else {
-			c.SetRequest(c.Request().WithContext(ordering.WithIdempotencyClaim(ctx, begun.Claim)))
+			c.Set(claimKey, begun.Claim)
 			if err := next(c); err != nil {
 				c.Error(err) // render now, so that the response is recorded
 			}
@@ -87,6 +87,18 @@ func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return h.store.FinishIdempotent(fctx, begun.Claim, status, rec.body.Bytes())
 	}
+}
+
+// claimKey is where the middleware keeps the request's claim in echo's context, for a handler whose
+// store records its effect on the key in the same transaction (placeOrder: PlaceOptions.Claim).
+const claimKey = "ordering.idempotency.claim"
+
+// claimOf returns the claim the request runs under, if any.
+func claimOf(c echo.Context) *ordering.IdempotencyClaim {
+	if claim, ok := c.Get(claimKey).(ordering.IdempotencyClaim); ok {
+		return &claim
+	}
+	return nil
 }
 
 // Idempotent returns the Idempotency-Key middleware, for other domains' POST routes.

@@ -123,11 +123,10 @@ const claimLost = "OC409"
 
 // queueOrderOnClaim queues, in an order's write batch before its COMMIT, the statement that records
 // the outlet's live order in the cycle, and the status it answers (201 created, 200 replaced), on the
-// idempotency key whose claim ctx carries. It fails the transaction when a retry took the key over,
-// with an *ordering.InFlightError. Without a claim it queues nothing.
-func queueOrderOnClaim(ctx context.Context, b *pgx.Batch, outletID, cycleID int64, created bool) {
-	claim, ok := ordering.IdempotencyClaimFrom(ctx)
-	if !ok {
+// idempotency key of claim. It fails the transaction when a retry took the key over, with an
+// *ordering.InFlightError. Without a claim it queues nothing.
+func queueOrderOnClaim(b *pgx.Batch, claim *ordering.IdempotencyClaim, outletID, cycleID int64, created bool) {
+	if claim == nil {
 		return
 	}
 	status := 200

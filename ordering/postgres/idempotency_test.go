@@ -77,8 +77,8 @@ func TestIdempotencyLeaseTakeOver(t *testing.T) {
 		t.Fatalf("Begin after the lease = %+v, %v; want the key taken over with a new claim", second, err)
 	}
 	// The first attempt wakes up: its order's transaction fails, its finish and abandon change nothing.
-	_, _, err = f.s.PlaceOrder(ordering.WithIdempotencyClaim(ctx, first.Claim), f.outlet, user,
-		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, ordering.PlaceOptions{}, f.now)
+	_, _, err = f.s.PlaceOrder(ctx, f.outlet, user,
+		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, ordering.PlaceOptions{Claim: &first.Claim}, f.now)
 	if !errors.Is(err, ordering.ErrIdempotencyInFlight) {
 		t.Errorf("PlaceOrder under the lost claim = %v; want ErrIdempotencyInFlight", err)
 	}
@@ -94,8 +94,8 @@ func TestIdempotencyLeaseTakeOver(t *testing.T) {
 	if _, err := f.s.BeginIdempotent(ctx, user, "k", body, f.now.Add(ordering.IdempotencyLease+time.Second)); !errors.Is(err, ordering.ErrIdempotencyInFlight) {
 		t.Errorf("Begin while the retry runs = %v; want ErrIdempotencyInFlight (the lost claim finished nothing)", err)
 	}
-	o, created, err := f.s.PlaceOrder(ordering.WithIdempotencyClaim(ctx, second.Claim), f.outlet, user,
-		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, ordering.PlaceOptions{}, f.now)
+	o, created, err := f.s.PlaceOrder(ctx, f.outlet, user,
+		[]ordering.LineRequest{{Brand: "S", Requested: 2}}, ordering.PlaceOptions{Claim: &second.Claim}, f.now)
 	if err != nil || !created {
 		t.Fatalf("PlaceOrder under the new claim = %v, %v; want created", created, err)
 	}
@@ -127,8 +127,8 @@ func TestIdempotencyCommittedOrderRecovered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			placed, _, err := f.s.PlaceOrder(ordering.WithIdempotencyClaim(reqCtx, claim.Claim), f.outlet, user,
-				[]ordering.LineRequest{{Brand: "S", Requested: 1}, {Brand: "A", Requested: 4}}, ordering.PlaceOptions{}, f.now)
+			placed, _, err := f.s.PlaceOrder(reqCtx, f.outlet, user,
+				[]ordering.LineRequest{{Brand: "S", Requested: 1}, {Brand: "A", Requested: 4}}, ordering.PlaceOptions{Claim: &claim.Claim}, f.now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -188,7 +188,7 @@ func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, req
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
-	o, err := writeOrder(ctx, conn, st, userID, lines, now)
+	o, err := writeOrder(ctx, conn, st, userID, lines, opts.Claim, now)
 	o.Funds = &funds
 	return o, st.orderID == 0, err
 }
@@ -301,7 +301,8 @@ func windowClosed(ctx context.Context, conn *pgx.Conn, outletID int64, now time.
 // writeOrder writes the granted lines as the outlet's live order (a new one, or the lines of st's
 // replaced), moves the outlet's limits and commits, in one round trip of one statement and the COMMIT,
 // and returns the order as stored.
-func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line, now time.Time) (ordering.Order, error) {
+func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line,
+	claim *ordering.IdempotencyClaim, now time.Time) (ordering.Order, error) {
 	o := ordering.Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
 		Status: ordering.Submitted, TotalCents: ordering.Total(lines), Lines: lines}
 	n := len(lines)
@@ -346,7 +347,7 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 		limitBrands, deltas).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&o.ID, &o.Version, &o.UpdatedAt)
 	})
-	queueOrderOnClaim(ctx, b, st.outletID, st.cycleID, st.orderID == 0)
+	queueOrderOnClaim(b, claim, st.outletID, st.cycleID, st.orderID == 0)
 	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
 		if tag.String() != "COMMIT" { // the transaction had failed and COMMIT rolled it back
 			return pgx.ErrTxCommitRollback
