@@ -127,13 +127,11 @@ func TestFestivalEngineBeatsWeekOfYear(t *testing.T) {
 	}
 }
 
-// ORDERCAST_FESTIVAL_BENCH=1 go test -run FestivalBench -v ./forecast/ prints the figures of
+// go test -run '^$' -bench Festival -benchtime 1x -v ./forecast/ prints the figures of
 // docs/BENCHMARKS.md (festival section) on the seeded region of `ordercast seed`'s defaults, and with
 // ORDERCAST_FESTIVAL_CSV=DIR writes its brand and total weekly series for docs/bench/festival.R.
-func TestFestivalBench(t *testing.T) {
-	if os.Getenv("ORDERCAST_FESTIVAL_BENCH") == "" {
-		t.Skip("set ORDERCAST_FESTIVAL_BENCH=1 to run the festival benchmark")
-	}
+func BenchmarkFestival(b *testing.B) {
+	t := b // the figures are logged once, whatever b.N
 	outlets, _ := strconv.Atoi(os.Getenv("ORDERCAST_FESTIVAL_OUTLETS"))
 	if outlets == 0 {
 		outlets = 1000

@@ -3,7 +3,7 @@
 # before each Spring Festival with a year of history before the origin, 8 weeks ahead, fitted on the
 # sell-in corrected for censored demand (what the engine learns from) and scored against true demand.
 #
-#   ORDERCAST_FESTIVAL_BENCH=1 ORDERCAST_FESTIVAL_CSV=/tmp/fest go test -run FestivalBench -v ./forecast/
+#   ORDERCAST_FESTIVAL_CSV=/tmp/fest go test -run '^$' -bench Festival -benchtime 1x -v ./forecast/
 #   Rscript docs/bench/festival.R /tmp/fest
 #
 # Each brand and the total are fitted on their own series: trend + one dummy per week offset −4 … +3
