@@ -55,7 +55,7 @@ func TestAPIRoleMatrix(t *testing.T) {
 			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"POST", outlet + "/scans", "", map[string]string{"retailer1": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}},
 		{"POST", outlet + "/orders", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":2}]}`, brand),
-			map[string]string{"retailer1": "ok", "logistics": "404", "manufacturer1": "404"}},
+			map[string]string{"retailer1": "ok", "manager1": "ok", "logistics": "404", "manufacturer1": "404"}},
 		{"POST", "/api/v1/orders/" + jsonNumber(order["id"]) + "/delivery", "", map[string]string{"logistics": "409", "admin": "409"}},
 		{"DELETE", orderPath, "", map[string]string{"retailer1": "ok", "logistics": "404", "manufacturer1": "404"}},
 	}
