@@ -93,6 +93,21 @@ func outletParam(c echo.Context) (int64, error) {
 	return id, nil
 }
 
+// outletFor resolves the :id of the path to an outlet the caller may see, then requires one of roles:
+// an outlet the caller may not see is 404 whatever its role, as on every outlet route, and one it may
+// see but not act on is 403.
+func (h *Handler) outletFor(c echo.Context, why string, roles ...retailer.Role) (retailer.Principal, int64, error) {
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	id, err := outletParam(c)
+	if err != nil {
+		return p, 0, err
+	}
+	if _, err := h.outlets.Outlet(c.Request().Context(), p, id); err != nil {
+		return p, 0, err
+	}
+	return p, id, allow(p, why, roles...)
+}
+
 // allow returns ErrForbidden, with why, unless p has one of roles.
 func allow(p retailer.Principal, why string, roles ...retailer.Role) error {
 	for _, r := range roles {
@@ -157,11 +172,7 @@ func parseDate(s, field string, fields map[string]string) time.Time {
 }
 
 func (h *Handler) recordVisit(c echo.Context) error {
-	p, _ := retailer.PrincipalFrom(c.Request().Context())
-	if err := allow(p, "visits are recorded by the outlet's account manager", retailer.RoleManager); err != nil {
-		return err
-	}
-	id, err := outletParam(c)
+	p, id, err := h.outletFor(c, "visits are recorded by the outlet's account manager", retailer.RoleManager)
 	if err != nil {
 		return err
 	}
@@ -222,15 +233,8 @@ func beforeParams(c echo.Context, def int, fields map[string]string) (limit int,
 }
 
 func (h *Handler) outletVisits(c echo.Context) error {
-	p, _ := retailer.PrincipalFrom(c.Request().Context())
-	if err := allow(p, "visits are for account managers and planners", retailer.RoleManager, retailer.RolePlanner, retailer.RoleAdmin); err != nil {
-		return err
-	}
-	id, err := outletParam(c)
+	p, id, err := h.outletFor(c, "visits are for account managers and planners", retailer.RoleManager, retailer.RolePlanner, retailer.RoleAdmin)
 	if err != nil {
-		return err
-	}
-	if _, err := h.outlets.Outlet(c.Request().Context(), p, id); err != nil {
 		return err
 	}
 	return h.visitList(c, p, id)
@@ -276,7 +280,8 @@ func (h *Handler) visitList(c echo.Context, p retailer.Principal, outlet int64) 
 
 // Benchmark outlets -------------------------------------------------------------------------------
 
-// DefaultBenchmarkWeeks and MaxBenchmarkWeeks bound the weeks of figures GET /benchmarks shows.
+// DefaultBenchmarkWeeks and MaxBenchmarkWeeks bound the weeks of figures GET /benchmarks shows, next
+// week's cycle last.
 const (
 	DefaultBenchmarkWeeks = 8
 	MaxBenchmarkWeeks     = 26
@@ -316,8 +321,9 @@ func (h *Handler) benchmarks(c echo.Context) error {
 	if len(fields) > 0 {
 		return &retailer.ValidationError{Fields: fields}
 	}
+	// The weeks end with next week's: an outlet whose order day has passed this week orders for it now.
 	today := h.today()
-	last := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7)) // this week's Monday
+	last := today.AddDate(0, 0, 7-(int(today.Weekday())+6)%7)
 	first := last.AddDate(0, 0, -7*(weeks-1))
 	ctx := c.Request().Context()
 	list, err := h.work.store.BenchmarkOutlets(ctx, p, c.QueryParam("manager"), first, last)
@@ -359,11 +365,7 @@ type benchmarkRequest struct {
 }
 
 func (h *Handler) setBenchmark(c echo.Context) error {
-	p, _ := retailer.PrincipalFrom(c.Request().Context())
-	if err := allow(p, "planners choose benchmark outlets", retailer.RolePlanner, retailer.RoleAdmin); err != nil {
-		return err
-	}
-	id, err := outletParam(c)
+	p, id, err := h.outletFor(c, "planners choose benchmark outlets", retailer.RolePlanner, retailer.RoleAdmin)
 	if err != nil {
 		return err
 	}
@@ -410,11 +412,7 @@ const (
 )
 
 func (h *Handler) reassign(c echo.Context) error {
-	p, _ := retailer.PrincipalFrom(c.Request().Context())
-	if err := allow(p, "planners assign outlets to account managers, order days and routes", retailer.RolePlanner, retailer.RoleAdmin); err != nil {
-		return err
-	}
-	id, err := outletParam(c)
+	p, id, err := h.outletFor(c, "planners assign outlets to account managers, order days and routes", retailer.RolePlanner, retailer.RoleAdmin)
 	if err != nil {
 		return err
 	}
@@ -478,11 +476,7 @@ func (h *Handler) applyAssignment(c echo.Context, p retailer.Principal, id int64
 }
 
 func (h *Handler) outletChanges(c echo.Context) error {
-	p, _ := retailer.PrincipalFrom(c.Request().Context())
-	if err := allow(p, "an outlet's change log is for account managers and planners", retailer.RoleManager, retailer.RolePlanner, retailer.RoleAdmin); err != nil {
-		return err
-	}
-	id, err := outletParam(c)
+	p, id, err := h.outletFor(c, "an outlet's change log is for account managers and planners", retailer.RoleManager, retailer.RolePlanner, retailer.RoleAdmin)
 	if err != nil {
 		return err
 	}
