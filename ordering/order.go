@@ -39,6 +39,16 @@ type Order struct {
 	// Funds is the outlet's balance and orders as placing the order found them; nil when the order
 	// is only read.
 	Funds *Funds
+	// PlacedBy is who placed the order's current lines: the outlet's retailer, or its account manager
+	// ordering on the outlet's behalf; nil for an order whose author is not recorded.
+	PlacedBy *Author
+}
+
+// Author is the user who placed an order's lines, with the role it placed them in.
+type Author struct {
+	UserID   int64
+	Username string
+	Role     string // retailer, or manager for an order placed on the outlet's behalf
 }
 
 // LimitReason says why a line was granted less than requested.

@@ -37,6 +37,11 @@ func TestAPIRoleMatrix(t *testing.T) {
 		want               map[string]string
 	}
 	readers := map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}
+	// Visits, benchmarks, change logs: for managers and planners. On an outlet's routes, roles that
+	// cannot see the outlet get 404 as on every outlet route, and its retailer 403.
+	managerWork := map[string]string{"manager1": "ok", "planner": "ok", "admin": "ok"}
+	outletWork := map[string]string{"manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}
+	planners := map[string]string{"planner": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}
 	ops := []op{
 		{"GET", "/api/v1/me", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
 		{"GET", "/api/v1/openapi.json", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
@@ -49,13 +54,21 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/cycles/" + week, "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
 		{"GET", "/api/v1/cycles/" + week + "/orders", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
 		{"GET", "/api/v1/scores?month=2026-10&level=outlet", "", map[string]string{"manager1": "404", "planner": "404", "admin": "404"}},
+		{"GET", outlet + "/visits", "", outletWork},
+		{"GET", "/api/v1/visits", "", managerWork},
+		{"GET", "/api/v1/benchmarks", "", managerWork},
+		{"GET", outlet + "/changes", "", outletWork},
 		{"POST", "/api/v1/cycles/" + week + "/allocations", fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, brand),
 			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"PUT", "/api/v1/cycles/" + week + "/supply", fmt.Sprintf(`{"plan":[{"brand":%q,"on_sale":true}]}`, brand),
 			map[string]string{"planner": "ok", "admin": "ok"}},
+		{"POST", outlet + "/visits", fmt.Sprintf(`{"visited_on":%q,"purpose":"routine"}`, time.Now().Format(time.DateOnly)),
+			map[string]string{"manager1": "ok", "logistics": "404", "manufacturer1": "404"}},
+		{"PUT", outlet + "/benchmark", `{"benchmark":false}`, planners},
+		{"PATCH", outlet + "/assignment", `{"route":"R-matrix"}`, planners},
 		{"POST", outlet + "/scans", "", map[string]string{"retailer1": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}},
 		{"POST", outlet + "/orders", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":2}]}`, brand),
-			map[string]string{"retailer1": "ok", "logistics": "404", "manufacturer1": "404"}},
+			map[string]string{"retailer1": "ok", "manager1": "ok", "logistics": "404", "manufacturer1": "404"}},
 		{"POST", "/api/v1/orders/" + jsonNumber(order["id"]) + "/delivery", "", map[string]string{"logistics": "409", "admin": "409"}},
 		{"DELETE", orderPath, "", map[string]string{"retailer1": "ok", "logistics": "404", "manufacturer1": "404"}},
 	}

@@ -10,7 +10,9 @@ import (
 
 // The authorization matrix: every route that takes an outlet or order id, called by two retailers and
 // two account managers on both retailers' outlets. The outlet's own retailer and manager may read; only
-// the retailer may write (its manager gets 403); anyone else gets 404 with no byte of the outlet's data.
+// the retailer may write, except that its manager may place an order on its behalf (the manager gets 403
+// for the other writes); visits and the change log are its manager's, not its retailer's (403); anyone
+// else gets 404 with no byte of the outlet's data.
 // An order id of one outlet under another outlet's path is 404 too.
 func TestAPIAuthorizationMatrix(t *testing.T) {
 	s, pg := seededServer(t)
@@ -40,18 +42,23 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 	type route struct {
 		method, path, body string
 		write              bool
+		managerMay         bool // a write the outlet's manager may make
+		work               bool // the manager's work (visits, change log): its manager may, its retailer 403
 	}
 	routes := func(o outletIDs, n int) []route {
 		base := "/api/v1/outlets/" + o.id
 		return []route{
-			{"GET", base, "", false},
-			{"GET", base + "/catalogue", "", false},
-			{"GET", base + "/orders", "", false},
-			{"GET", base + "/orders/" + o.order, "", false},
-			{"GET", base + "/scans", "", false},
-			{"POST", base + "/orders", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":2}]}`, brand), true},
-			{"POST", base + "/scans", scan(fmt.Sprintf("authz-%d", n)), true},
-			{"DELETE", base + "/orders/" + o.order, "", true},
+			{"GET", base, "", false, false, false},
+			{"GET", base + "/catalogue", "", false, false, false},
+			{"GET", base + "/orders", "", false, false, false},
+			{"GET", base + "/orders/" + o.order, "", false, false, false},
+			{"GET", base + "/scans", "", false, false, false},
+			{"POST", base + "/orders", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":2}]}`, brand), true, true, false},
+			{"POST", base + "/scans", scan(fmt.Sprintf("authz-%d", n)), true, false, false},
+			{"DELETE", base + "/orders/" + o.order, "", true, false, false},
+			{"GET", base + "/visits", "", false, false, true},
+			{"GET", base + "/changes", "", false, false, true},
+			{"POST", base + "/visits", fmt.Sprintf(`{"visited_on":%q,"purpose":"routine"}`, time.Now().Format(time.DateOnly)), true, true, true},
 		}
 	}
 	n := 0
@@ -61,8 +68,14 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 				n++
 				want := http.StatusNotFound
 				switch {
+				case r.work && caller == owner:
+					want = http.StatusForbidden
+				case r.work && caller == managerOf[owner] && r.method == "POST":
+					want = http.StatusCreated
 				case caller == owner && !r.write:
 					want = http.StatusOK
+				case caller == managerOf[owner] && r.managerMay:
+					want = http.StatusOK // the outlet's order replaced on its behalf
 				case caller == managerOf[owner] && r.write:
 					want = http.StatusForbidden
 				case caller == managerOf[owner]:

@@ -31,6 +31,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	ord := orderingapi.New(nil, nil, nil, time.Now)
 	fc := forecastapi.New(nil, ord.Idempotent())
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
+	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
 		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc}})
 	if err != nil {

@@ -117,8 +117,30 @@ func TestAPIOrders(t *testing.T) {
 			}
 		})
 	}
-	if code, _, raw, _ := m1.post(base+"/orders", "m-1", body); code != http.StatusForbidden {
-		t.Errorf("manager ordering for an outlet = %d %s; want 403", code, raw)
+	if placedBy(order) != "retailer1/retailer" {
+		t.Errorf("order placed by %v; want retailer1 as retailer", order["placed_by"])
+	}
+
+	// The outlet's manager orders on its behalf when the retailer phones in: the same limits hold, and
+	// the order names the manager as the author of its lines. Another manager gets 404, without a byte
+	// of the outlet.
+	behalf := fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":3}]}`, brand)
+	code, replaced, raw, _ := m1.post(base+"/orders", "m-1", behalf)
+	if code != http.StatusOK || placedBy(replaced) != "manager1/manager" || jsonNumber(replaced["id"]) != orderID {
+		t.Fatalf("manager ordering for its outlet = %d %s; want 200, the order replaced, placed by manager1", code, raw)
+	}
+	if l := replaced["lines"].([]any)[0].(map[string]any); l["requested"] != 3.0 || l["granted"] != 2.0 || l["limited"] != "limit" {
+		t.Errorf("manager's line = %v; want 3 requested, 2 granted by the limit", l)
+	}
+	if code, _, replay, hdr := m1.post(base+"/orders", "m-1", behalf); code != http.StatusOK || replay != raw || hdr.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("manager's replay = %d %s; want the first response again", code, replay)
+	}
+	if code, read, raw := r1.do("GET", base+"/orders/"+orderID, ""); code != http.StatusOK || placedBy(read) != "manager1/manager" {
+		t.Errorf("the retailer reads its order = %d %s; want it placed by manager1", code, raw)
+	}
+	m2 := anon.login("manager2", demoPassword)
+	if code, _, raw, _ := m2.post(base+"/orders", "m2-1", behalf); code != http.StatusNotFound || strings.Contains(raw, licence) {
+		t.Errorf("another manager ordering for the outlet = %d %s; want 404 without its licence", code, raw)
 	}
 
 	code, page, raw := r1.do("GET", base+"/orders?limit=1", "")
@@ -132,6 +154,12 @@ func TestAPIOrders(t *testing.T) {
 	if code != http.StatusOK || cancelled["status"] != "cancelled" {
 		t.Errorf("DELETE order = %d %s; want it cancelled", code, raw)
 	}
+}
+
+// placedBy returns an order's author as "username/role".
+func placedBy(order map[string]any) string {
+	by, _ := order["placed_by"].(map[string]any)
+	return fmt.Sprintf("%v/%v", by["username"], by["role"])
 }
 
 func mustInt(t *testing.T, s string) int64 {

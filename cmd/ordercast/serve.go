@@ -94,6 +94,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
+	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,

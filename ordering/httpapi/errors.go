@@ -16,7 +16,7 @@ var problems = problem.Table{
 	{Err: ordering.ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
 	{Err: ordering.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
 	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
-	{Err: errForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "only the outlet's retailer may order for it"},
+	{Err: errForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "only the outlet's retailer may change its orders; its account manager may place one on its behalf"},
 	{Err: errRole, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this"},
 	{Err: errKeyRequired, Status: http.StatusBadRequest, Type: "idempotency-key-required", Detail: "send an Idempotency-Key header: 1 to 200 printable characters, new for each new request"},
 	{Err: ordering.ErrWindowClosed, Status: http.StatusConflict, Type: "window-closed"}, // detail: the window's times

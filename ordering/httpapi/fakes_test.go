@@ -87,6 +87,7 @@ type fakeStore struct {
 	listed      [2]int64              // the beforeID / afterID and limit of the last listing
 	balance     int64                 // every outlet's balance, in cents
 	gotOpts     ordering.PlaceOptions // the options of the last PlaceOrder
+	gotUser     int64                 // the user of the last PlaceOrder
 	credit      bool                  // the handler's WithCredit
 }
 
@@ -129,10 +130,10 @@ func (s *fakeStore) Catalogue(_ context.Context, _ int64, _ time.Time) (ordering
 	return testCycle, testOpen, s.lines, nil
 }
 
-func (s *fakeStore) PlaceOrder(_ context.Context, outletID, _ int64, reqs []ordering.LineRequest, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
+func (s *fakeStore) PlaceOrder(_ context.Context, outletID, userID int64, reqs []ordering.LineRequest, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	s.mu.Lock()
 	s.placed++
-	s.gotOpts = opts
+	s.gotOpts, s.gotUser = opts, userID
 	during := s.duringPlace
 	s.mu.Unlock()
 	if during != nil {

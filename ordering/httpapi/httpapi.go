@@ -172,7 +172,17 @@ func (h *Handler) outlet(c echo.Context, write bool) (retailer.Principal, retail
 	return p, o, nil
 }
 
-var errForbidden = errors.New("ordering: only the outlet's retailer may order for it")
+// outletToOrder resolves the :id of the path to an outlet the caller may order for: its own retailer,
+// or its account manager, who orders on the outlet's behalf when the retailer phones in. The manager's
+// outlets are those the OutletAuthorizer's query admits, so any other outlet is 404; other roles get 403.
+func (h *Handler) outletToOrder(c echo.Context) (retailer.Principal, retailer.Profile, error) {
+	if p, _ := retailer.PrincipalFrom(c.Request().Context()); p.Role == retailer.RoleManager {
+		return h.outlet(c, false)
+	}
+	return h.outlet(c, true)
+}
+
+var errForbidden = errors.New("ordering: only the outlet's retailer (or, to place an order, its account manager) may change its orders")
 
 type catalogueResponse struct {
 	Cycle  string     `json:"cycle"` // Monday of the cycle's week
@@ -291,6 +301,13 @@ type orderJSON struct {
 	// Funds is the outlet's balance and orders as placing this order found them; only in the answer
 	// to placing it.
 	Funds *fundsJSON `json:"funds,omitempty"`
+	// PlacedBy is who placed the current lines: the retailer, or its account manager on its behalf.
+	PlacedBy *authorJSON `json:"placed_by,omitempty"`
+}
+
+type authorJSON struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
 }
 
 type lineJSON struct {
@@ -312,6 +329,9 @@ func orderOf(o ordering.Order) orderJSON {
 	}
 	if o.Funds != nil {
 		out.Funds = new(fundsOf(*o.Funds))
+	}
+	if o.PlacedBy != nil {
+		out.PlacedBy = &authorJSON{Username: o.PlacedBy.Username, Role: o.PlacedBy.Role}
 	}
 	return out
 }
@@ -351,7 +371,7 @@ func staleETag(c echo.Context, err error) error {
 }
 
 func (h *Handler) placeOrder(c echo.Context) error {
-	p, o, err := h.outlet(c, true)
+	p, o, err := h.outletToOrder(c)
 	if err != nil {
 		return err
 	}

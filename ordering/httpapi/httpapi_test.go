@@ -210,8 +210,13 @@ func TestPlaceOrder(t *testing.T) {
 			status: http.StatusUnprocessableEntity, typ: "not-on-sale", fields: map[string]string{"lines[0].brand": "X is not on sale in this cycle"}},
 		{name: "the order is paid", as: "retailer1", path: "/outlets/1/orders", placeErr: ordering.Explain(ordering.ErrConflict, "the order is paid"),
 			body: `{"lines": [{"brand": "A", "quantity": 1}]}`, status: http.StatusConflict, typ: "order-state-conflict", detail: "the order is paid"},
-		{name: "the outlet's manager may not order", as: "manager", path: "/outlets/1/orders",
-			body: `{"lines": [{"brand": "A", "quantity": 1}]}`, status: http.StatusForbidden, typ: "forbidden"},
+		{name: "the outlet's manager orders on its behalf", as: "manager", path: "/outlets/1/orders",
+			body: `{"lines": [{"brand": "A", "quantity": 1}]}`, status: http.StatusCreated, etag: `"v1"`,
+			check: func(t *testing.T, o orderBody) {
+				if o.OutletID != 1 || len(o.Lines) != 1 || o.Lines[0].Granted != 1 {
+					t.Errorf("order %+v; want outlet 1's order of 1 A", o)
+				}
+			}},
 		{name: "a planner may not order", as: "planner", path: "/outlets/1/orders",
 			body: `{"lines": [{"brand": "A", "quantity": 1}]}`, status: http.StatusForbidden, typ: "forbidden"},
 		{name: "an outlet the caller may not see", as: "retailer2", path: "/outlets/1/orders",
@@ -483,5 +488,18 @@ func TestListOrders(t *testing.T) {
 	var o orderBody
 	if decode(t, rec, &o); rec.Code != http.StatusOK || o.ID != 2 || o.OutletID != 1 {
 		t.Errorf("GET order 2 = %d %+v; want 200, order 2 of outlet 1", rec.Code, o)
+	}
+}
+
+func TestManagerOrdersAsItself(t *testing.T) {
+	store := newStore()
+	s := newServer(t, store, nil, nil)
+	rec := s.do(t, req{as: "manager", method: http.MethodPost, path: "/outlets/1/orders",
+		body: `{"lines": [{"brand": "A", "quantity": 2}]}`, key: "k-behalf"})
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("POST as the outlet's manager = %d %s; want 201", rec.Code, rec.Body)
+	}
+	if want := principals["manager"].UserID; store.gotUser != want {
+		t.Errorf("PlaceOrder's user %d; want the manager's, %d", store.gotUser, want)
 	}
 }

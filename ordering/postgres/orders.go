@@ -334,18 +334,26 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 			ON CONFLICT (order_id, brand_id) DO UPDATE SET requested_cartons = EXCLUDED.requested_cartons,
 				limit_cartons = EXCLUDED.limit_cartons, granted_cartons = EXCLUDED.granted_cartons,
 				delivered_cartons = NULL, price_cents = EXCLUDED.price_cents, limited_reason = EXCLUDED.limited_reason)`
-	order, who := `o AS (INSERT INTO orders (outlet_id, cycle_id, status, total_cents, created_by, submitted_at)
-			VALUES ($1, $2, 'submitted', $3, $4, $5) RETURNING id, version, updated_at)`, nullID(userID)
+	// $14 is the user who places the lines: their author, with the role the user has.
+	order, who := `o AS (INSERT INTO orders (outlet_id, cycle_id, status, total_cents, created_by, submitted_at,
+				placed_by, placed_by_role)
+			VALUES ($1, $2, 'submitted', $3, $4, $5, $14, (SELECT role FROM users WHERE id = $14))
+			RETURNING id, version, updated_at)`, nullID(userID)
 	if st.orderID != 0 {
-		order, who = `o AS (UPDATE orders SET total_cents = $3, version = version + 1, updated_at = $5
+		order, who = `o AS (UPDATE orders SET total_cents = $3, version = version + 1, updated_at = $5,
+					placed_by = $14, placed_by_role = (SELECT role FROM users WHERE id = $14)
 				WHERE id = $4 RETURNING id, version, updated_at),
 			d AS (DELETE FROM order_lines WHERE order_id = $4 AND brand_id <> ALL($6))`, &st.orderID
 	}
+	var author struct {
+		username, role *string
+	}
 	b := &pgx.Batch{}
-	b.Queue(`WITH `+order+`, `+moveLimits+`, `+writeLines+` SELECT id, version, updated_at FROM o`,
+	b.Queue(`WITH `+order+`, `+moveLimits+`, `+writeLines+` SELECT o.id, o.version, o.updated_at, u.username, u.role
+		FROM o LEFT JOIN users u ON u.id = $14`,
 		st.outletID, st.cycleID, o.TotalCents, who, now, brands, requested, limits, granted, prices, reasons,
-		limitBrands, deltas).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&o.ID, &o.Version, &o.UpdatedAt)
+		limitBrands, deltas, nullID(userID)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&o.ID, &o.Version, &o.UpdatedAt, &author.username, &author.role)
 	})
 	queueOrderOnClaim(b, claim, st.outletID, st.cycleID, st.orderID == 0)
 	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
@@ -361,6 +369,9 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 			return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "a brand's supply changed while the order was placed; place it again")
 		}
 		return ordering.Order{}, err
+	}
+	if author.username != nil {
+		o.PlacedBy = &ordering.Author{UserID: userID, Username: *author.username, Role: *author.role}
 	}
 	return o, nil
 }
@@ -527,12 +538,19 @@ func readOrder(ctx context.Context, tx pgx.Tx, orderID int64) (ordering.Order, e
 	var o ordering.Order
 	var status string
 	var reason *string
+	var authorID *int64
+	var authorName, authorRole *string
 	err := tx.QueryRow(ctx, `SELECT o.id, o.outlet_id, o.cycle_id, c.week_start, o.status, o.failure_reason,
-			o.total_cents, o.version, o.updated_at
-		FROM orders o JOIN cycles c ON c.id = o.cycle_id WHERE o.id = $1`, orderID).
-		Scan(&o.ID, &o.OutletID, &o.CycleID, &o.WeekStart, &status, &reason, &o.TotalCents, &o.Version, &o.UpdatedAt)
+			o.total_cents, o.version, o.updated_at, o.placed_by, u.username, o.placed_by_role
+		FROM orders o JOIN cycles c ON c.id = o.cycle_id LEFT JOIN users u ON u.id = o.placed_by
+		WHERE o.id = $1`, orderID).
+		Scan(&o.ID, &o.OutletID, &o.CycleID, &o.WeekStart, &status, &reason, &o.TotalCents, &o.Version, &o.UpdatedAt,
+			&authorID, &authorName, &authorRole)
 	if err != nil {
 		return ordering.Order{}, err
+	}
+	if authorID != nil && authorName != nil && authorRole != nil {
+		o.PlacedBy = &ordering.Author{UserID: *authorID, Username: *authorName, Role: *authorRole}
 	}
 	o.Status = ordering.OrderStatus(status)
 	if reason != nil {

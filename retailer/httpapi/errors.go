@@ -20,6 +20,8 @@ var problems = problem.Table{
 	{Err: retailer.ErrForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this"},
 	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
 	{Err: retailer.ErrUsernameTaken, Status: http.StatusConflict, Type: "username-taken", Detail: "that username is taken"},
+	{Err: retailer.ErrBenchmarkLimit, Status: http.StatusConflict, Type: "benchmark-limit", Detail: "an account manager has at most two benchmark outlets; unset one first"},
+	{Err: retailer.ErrOpenOrder, Status: http.StatusConflict, Type: "outlet-has-open-order", Detail: "the outlet's order day cannot change while it has a submitted order"},
 	{Err: retailer.ErrUnavailable, Status: http.StatusServiceUnavailable, Type: "unavailable",
 		Detail: "a store is unavailable; nothing was changed, try again later", RetryAfter: retailer.UnavailableRetry},
 }

@@ -18,5 +18,7 @@ func TestProblemsMapEveryRetailerError(t *testing.T) {
 		"ErrInvalid":            retailer.ErrInvalid,
 		"ErrForbidden":          retailer.ErrForbidden,
 		"ErrUnavailable":        retailer.ErrUnavailable,
+		"ErrBenchmarkLimit":     retailer.ErrBenchmarkLimit,
+		"ErrOpenOrder":          retailer.ErrOpenOrder,
 	})
 }

@@ -1,6 +1,8 @@
 // Package httpapi is the retailer domain's HTTP adapter: sessions (log in, log out), the bearer-token
 // authentication every other route sits behind, outlet profiles, the outlet list an account manager
-// watches (status, last order, uploads, balance) and terminal scan uploads, under /api/v1.
+// watches (status, last order, uploads, balance), terminal scan uploads, and the account manager's work
+// on its outlets (visits, benchmark outlets with their weekly figures) with the planners' reassignments
+// of outlets and their audit trail, under /api/v1.
 //
 // Handlers return domain errors as they are; Problems says how each answers, and the server renders
 // them as application/problem+json.
@@ -38,6 +40,8 @@ type Handler struct {
 	uploads   UploadReader
 
 	loginFailures *prometheus.CounterVec // reason; nil: not counted (WithLoginMetrics)
+
+	work *managerWork // nil: no visits, benchmarks or reassignments (WithManagerWork)
 
 	// clientIP says which address a login comes from, for the per-client login budgets.
 	clientIP echo.IPExtractor
@@ -82,6 +86,7 @@ func (h *Handler) Register(public, authed *echo.Group) {
 		authed.GET("/outlets", h.listOutlets)
 		authed.GET("/outlets/:id/scans", h.listScanBatches)
 	}
+	h.registerWork(authed)
 }
 
 // Authenticate is the middleware that admits requests with a live bearer token and puts its principal
