@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/schedule"
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
@@ -105,6 +106,8 @@ type serveConfig struct {
 	LoginHashers    int    // argon2id hashes at once; 0: 2×GOMAXPROCS
 	TrustedProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
 	AllowCredit     bool   // accept orders above the balance, with a warning
+	ForecastAt      string // the weekly forecast run: "mon 02:00" in -timezone, or "off"
+	ScoreAt         string // the monthly scoring of the month before: "2 04:00" in -timezone, or "off"
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -147,6 +150,12 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	errs = append(errs, err)
 	fs.BoolVar(&c.AllowCredit, "allow-credit", allowCredit,
 		"accept an order above the outlet's balance less its other orders, with a warning, instead of refusing it with 422 (env ORDERCAST_ALLOW_CREDIT)")
+	fs.StringVar(&c.ForecastAt, "forecast-at", envOr(getenv, "ORDERCAST_FORECAST_AT", "mon 02:00"),
+		"when serve runs the weekly forecast of the live dataset: a weekday and a time in -timezone; off: never\n"+
+			"(one instance runs it, once a week, at start if this week's is due) (env ORDERCAST_FORECAST_AT)")
+	fs.StringVar(&c.ScoreAt, "score-at", envOr(getenv, "ORDERCAST_SCORE_AT", "2 04:00"),
+		"when serve scores the month just ended against sales and requested quantities: a day of the month (1-28)\n"+
+			"and a time in -timezone; off: never (env ORDERCAST_SCORE_AT)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
 		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
 	return errors.Join(errs...)
@@ -179,6 +188,9 @@ func (c serveConfig) validate() error {
 		errs = append(errs, errors.New("-login-hashers: must not be negative"))
 	}
 	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := c.schedules(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -238,6 +250,26 @@ func (c serveConfig) windowPolicy() (ordering.WindowPolicy, error) {
 		return p, fmt.Errorf("-window-close-hour: %w", err)
 	}
 	return p, nil
+}
+
+// schedules parses -forecast-at and -score-at into slot functions; nil for "off".
+func (c serveConfig) schedules() (forecastSlot, scoreSlot func(time.Time) string, err error) {
+	loc, lerr := time.LoadLocation(c.TimeZone)
+	if lerr != nil {
+		return nil, nil, nil // reported by windowPolicy
+	}
+	var errs []error
+	if c.ForecastAt != "off" {
+		if forecastSlot, err = schedule.Weekly(c.ForecastAt, loc); err != nil {
+			errs = append(errs, fmt.Errorf("-forecast-at %w, or off", err))
+		}
+	}
+	if c.ScoreAt != "off" {
+		if scoreSlot, err = schedule.Monthly(c.ScoreAt, loc); err != nil {
+			errs = append(errs, fmt.Errorf("-score-at %w, or off", err))
+		}
+	}
+	return forecastSlot, scoreSlot, errors.Join(errs...)
 }
 
 // trustedProxies parses -trusted-proxies.
