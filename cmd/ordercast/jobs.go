@@ -29,6 +29,8 @@ func newCutoffMetrics(reg prometheus.Registerer) (*cutoffMetrics, error) {
 	if err := reg.Register(settled); err != nil {
 		return nil, err
 	}
+	settled.WithLabelValues("paid")
+	settled.WithLabelValues("failed")
 	return &cutoffMetrics{settled: settled}, nil
 }
 
