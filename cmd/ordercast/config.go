@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,7 @@ const (
 type storeConfig struct {
 	PostgresDSN   string
 	ClickHouseDSN string
+	fileErrs      []error // DSN files that could not be read, reported by validate
 }
 
 func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -36,10 +39,33 @@ func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 		"PostgreSQL DSN, the system of record (env ORDERCAST_PG_DSN)")
 	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	// A DSN holds a password: in production it comes from a file (a systemd credential), not from the
+	// command line, where every user of the machine can read it, nor from the unit's environment.
+	c.dsnFile(fs, getenv, "pg-dsn-file", "ORDERCAST_PG_DSN_FILE", &c.PostgresDSN, "-pg-dsn")
+	c.dsnFile(fs, getenv, "ch-dsn-file", "ORDERCAST_CH_DSN_FILE", &c.ClickHouseDSN, "-ch-dsn")
+}
+
+// dsnFile registers the flag name, whose value is a file holding the DSN that dst takes; the
+// environment variable env names such a file too. As everywhere, a flag beats an environment variable;
+// given the same way, the file beats the DSN.
+func (c *storeConfig) dsnFile(fs *flag.FlagSet, getenv func(string) string, name, env string, dst *string, dsnFlag string) {
+	read := func(origin, path string) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			c.fileErrs = append(c.fileErrs, fmt.Errorf("%s: %w", origin, err))
+			return
+		}
+		*dst = strings.TrimSpace(string(b))
+	}
+	if path := getenv(env); path != "" {
+		read(env, path)
+	}
+	fs.Func(name, fmt.Sprintf("a file holding the DSN of %s, read at start, in place of it (env %s)", dsnFlag, env),
+		func(path string) error { read("-"+name, path); return nil })
 }
 
 func (c storeConfig) validate() error {
-	var errs []error
+	errs := slices.Clone(c.fileErrs)
 	if !strings.HasPrefix(c.PostgresDSN, "postgres://") && !strings.HasPrefix(c.PostgresDSN, "postgresql://") {
 		errs = append(errs, errors.New("-pg-dsn: want postgres://user:password@host:port/database"))
 	}
