@@ -90,7 +90,7 @@ func TestOrderingSurvivesAPostgreSQLRestart(t *testing.T) {
 		}
 	})
 	if err != nil {
-		t.Fatalf("%v\nserve's log:\n%.3000s", err, s.stderr)
+		t.Fatalf("%v\nserve's warnings and errors:\n%s", err, logLines(s.stderr.String(), `"level":"WARN"`, `"level":"ERROR"`))
 	}
 	<-restarted
 	t.Logf("%d orders acknowledged over a PostgreSQL restart in %d attempts: %d answered 503 with Retry-After, %d not answered",
@@ -121,4 +121,18 @@ func postOrder(ctx context.Context, hc *http.Client, base, token string, outletI
 		}
 	})
 	return a, retryAfter, err
+}
+
+// logLines returns the lines of log that hold any of the markers.
+func logLines(log string, markers ...string) string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		for _, m := range markers {
+			if strings.Contains(line, m) {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
