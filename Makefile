@@ -1,7 +1,8 @@
 # The two set-up commands of the README, and a few conveniences.
 #   make demo   stores up, migrate, demo data, serve on http://127.0.0.1:8080
 #   make test   stores up, the whole test suite against them
-.PHONY: build demo test stop
+#   make deb    the Debian package of the binary, with its systemd unit (bin/ordercast_*.deb)
+.PHONY: build demo test stop deb
 
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -17,3 +18,6 @@ test:
 
 stop:
 	deploy/local/down.sh
+
+deb:
+	deploy/debian/build.sh

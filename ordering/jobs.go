@@ -2,12 +2,15 @@ package ordering
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
 
-// The order cycle's scheduled jobs, run by `ordercast serve`: each Run returns when its context is
-// done, so that the server can join it before it closes the stores.
+// The order cycle's scheduled jobs, run by `ordercast serve` through its scheduler
+// (cmd/ordercast/schedule): each Pass does one round of the job's work and returns what failed, and
+// the scheduler decides when, and on which instance, the next pass runs.
 
 // CycleEnsurer creates cycles with their order windows (ordering/postgres.Store). EnsureCycle
 // returns the existing cycle of the week unchanged when there is one; it is safe for concurrent use
@@ -37,13 +40,12 @@ func (k *CycleKeeper) Ensure(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// Run ensures the cycles every interval until ctx is done, logging failures (the next tick retries).
-func (k *CycleKeeper) Run(ctx context.Context, every time.Duration, now func() time.Time) {
-	Every(ctx, every, now, func(t time.Time) {
-		if err := k.Ensure(ctx, t); err != nil && ctx.Err() == nil {
-			k.Log.Warn("ensure order cycles; the next pass retries", "err", err)
-		}
-	})
+// Pass ensures the cycles that now needs.
+func (k *CycleKeeper) Pass(ctx context.Context, now time.Time) error {
+	if err := k.Ensure(ctx, now); err != nil {
+		return fmt.Errorf("ensure order cycles: %w", err)
+	}
+	return nil
 }
 
 // WindowCloser cuts off the order windows whose closing time has passed (ordering/postgres.Store).
@@ -65,8 +67,9 @@ type Cutoff struct {
 	Log      *slog.Logger
 }
 
-// RunOnce cuts off the windows due at now.
-func (j *Cutoff) RunOnce(ctx context.Context, now time.Time) {
+// Pass cuts off the windows due at now and returns what failed: the windows it did not reach stay
+// due for the next pass.
+func (j *Cutoff) Pass(ctx context.Context, now time.Time) error {
 	reports, err := j.Store.CloseDueWindows(ctx, now)
 	for _, r := range reports {
 		if j.Observer != nil {
@@ -75,15 +78,10 @@ func (j *Cutoff) RunOnce(ctx context.Context, now time.Time) {
 		j.Log.Info("order window cut off", "cycle", r.WeekStart.Format(time.DateOnly), "order_day", r.OrderDay.String(),
 			"paid", r.Paid, "failed", r.Failed, "paid_cents", r.PaidCents)
 	}
-	if err != nil && ctx.Err() == nil {
-		j.Log.Warn("cut-off failed; the next pass retries", "err", err)
+	if err != nil {
+		return fmt.Errorf("cut-off: %w", err)
 	}
-}
-
-// Run cuts off due windows at once and then every interval until ctx is done.
-func (j *Cutoff) Run(ctx context.Context, every time.Duration, now func() time.Time) {
-	j.RunOnce(ctx, now())
-	Every(ctx, every, now, func(t time.Time) { j.RunOnce(ctx, t) })
+	return nil
 }
 
 // Expirer deletes what is kept only for a while (ordering/postgres.Store): idempotency keys past
@@ -102,39 +100,18 @@ type Cleanup struct {
 	Log   *slog.Logger
 }
 
-// RunOnce deletes what has expired at now, logging what it deleted and what failed.
-func (j *Cleanup) RunOnce(ctx context.Context, now time.Time) {
+// Pass deletes what has expired at now, logging what it deleted, and returns what failed.
+func (j *Cleanup) Pass(ctx context.Context, now time.Time) error {
+	var errs []error
 	if n, err := j.Store.DeleteExpiredIdempotencyKeys(ctx, now); err != nil {
-		j.Log.Warn("delete expired idempotency keys", "err", err)
+		errs = append(errs, fmt.Errorf("delete expired idempotency keys: %w", err))
 	} else if n > 0 {
 		j.Log.Info("deleted expired idempotency keys", "keys", n)
 	}
 	if n, err := j.Store.DeleteRelayed(ctx, now.Add(-OutboxRetention)); err != nil {
-		j.Log.Warn("delete relayed outbox rows", "err", err)
+		errs = append(errs, fmt.Errorf("delete relayed outbox rows: %w", err))
 	} else if n > 0 {
 		j.Log.Info("deleted relayed outbox rows", "rows", n)
 	}
-}
-
-// Run cleans up every interval until ctx is done.
-func (j *Cleanup) Run(ctx context.Context, every time.Duration, now func() time.Time) {
-	Every(ctx, every, now, func(t time.Time) { j.RunOnce(ctx, t) })
-}
-
-// Every calls f with now() at every tick of interval until ctx is done, and returns then; a call in
-// progress is waited for.
-func Every(ctx context.Context, interval time.Duration, now func() time.Time, f func(now time.Time)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if ctx.Err() != nil { // both were ready: a cancelled job starts no new pass
-				return
-			}
-			f(now())
-		}
-	}
+	return errors.Join(errs...)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 )
@@ -58,7 +57,9 @@ func TestCutoffObservesEveryReport(t *testing.T) {
 	obs := &settledCount{}
 	j := &Cutoff{Store: fakeCloser{reports: []CutoffReport{{Paid: 3, Failed: 1}, {Paid: 2}}, err: errors.New("connection lost")},
 		Observer: obs, Log: quiet}
-	j.RunOnce(context.Background(), time.Now())
+	if err := j.Pass(context.Background(), time.Now()); err == nil {
+		t.Error("a pass that stopped on an error returned nil")
+	}
 	if obs.paid != 5 || obs.failed != 1 {
 		t.Errorf("observed paid %d, failed %d; want 5 and 1", obs.paid, obs.failed)
 	}
@@ -79,38 +80,11 @@ func (f *fakeExpirer) DeleteRelayed(_ context.Context, before time.Time) (int64,
 func TestCleanupKeepsRelayedRowsForTheRetention(t *testing.T) {
 	f := &fakeExpirer{}
 	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
-	(&Cleanup{Store: f, Log: quiet}).RunOnce(context.Background(), now)
+	if err := (&Cleanup{Store: f, Log: quiet}).Pass(context.Background(), now); err != nil {
+		t.Fatal(err)
+	}
 	if !f.keysAt.Equal(now) || !f.relayedBefore.Equal(now.Add(-OutboxRetention)) {
 		t.Errorf("cleanup at %v deleted keys at %v and relayed rows before %v; want %v and %v",
 			now, f.keysAt, f.relayedBefore, now, now.Add(-OutboxRetention))
-	}
-}
-
-// Every returns once its context is done, after the call in progress.
-func TestEveryReturnsWhenCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex
-	calls := 0
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Every(ctx, time.Millisecond, time.Now, func(time.Time) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls++
-			if calls == 3 {
-				cancel()
-			}
-		})
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Every did not return after its context was cancelled")
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if calls != 3 {
-		t.Errorf("Every made %d calls; want 3, the last of which cancelled it", calls)
 	}
 }

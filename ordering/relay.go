@@ -141,35 +141,18 @@ func (r *Relay) relayOne(ctx context.Context) (int, error) {
 	return len(b.Lines), nil
 }
 
-// Run drains the outbox at once and then every interval until ctx is done, reporting the backlog
-// after each pass and logging failures: a pass that fails (ClickHouse down, say) leaves the backlog
-// for the next one.
-func (r *Relay) Run(ctx context.Context, every time.Duration) {
-	failing := false
-	pass := func(time.Time) {
-		n, err := r.Drain(ctx)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return
-		case errors.Is(err, ErrRelayBusy):
-		case err != nil:
-			if r.Observer != nil {
-				r.Observer.Failed()
-			}
-			if !failing {
-				r.log().Warn("outbox relay failed; the backlog waits for the next pass", "err", err)
-			}
-			failing = true
-		default:
-			if failing {
-				r.log().Info("outbox relay recovered", "relayed", n)
-			}
-			failing = false
-		}
-		r.observeBacklog(ctx)
+// Pass drains the outbox and reports the backlog after it. Another relay holding the lease is no
+// failure: it is draining. A pass that fails (ClickHouse down, say) leaves the backlog for the next.
+func (r *Relay) Pass(ctx context.Context, _ time.Time) error {
+	_, err := r.Drain(ctx)
+	if errors.Is(err, ErrRelayBusy) {
+		err = nil
 	}
-	pass(r.now())
-	Every(ctx, every, r.now, pass)
+	if err != nil && ctx.Err() == nil && r.Observer != nil {
+		r.Observer.Failed()
+	}
+	r.observeBacklog(ctx)
+	return err
 }
 
 func (r *Relay) observeBacklog(ctx context.Context) {

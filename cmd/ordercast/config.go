@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/schedule"
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
@@ -28,6 +31,7 @@ const (
 type storeConfig struct {
 	PostgresDSN   string
 	ClickHouseDSN string
+	fileErrs      []error // DSN files that could not be read, reported by validate
 }
 
 func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -35,10 +39,33 @@ func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 		"PostgreSQL DSN, the system of record (env ORDERCAST_PG_DSN)")
 	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	// A DSN holds a password: in production it comes from a file (a systemd credential), not from the
+	// command line, where every user of the machine can read it, nor from the unit's environment.
+	c.dsnFile(fs, getenv, "pg-dsn-file", "ORDERCAST_PG_DSN_FILE", &c.PostgresDSN, "-pg-dsn")
+	c.dsnFile(fs, getenv, "ch-dsn-file", "ORDERCAST_CH_DSN_FILE", &c.ClickHouseDSN, "-ch-dsn")
+}
+
+// dsnFile registers the flag name, whose value is a file holding the DSN that dst takes; the
+// environment variable env names such a file too. As everywhere, a flag beats an environment variable;
+// given the same way, the file beats the DSN.
+func (c *storeConfig) dsnFile(fs *flag.FlagSet, getenv func(string) string, name, env string, dst *string, dsnFlag string) {
+	read := func(origin, path string) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			c.fileErrs = append(c.fileErrs, fmt.Errorf("%s: %w", origin, err))
+			return
+		}
+		*dst = strings.TrimSpace(string(b))
+	}
+	if path := getenv(env); path != "" {
+		read(env, path)
+	}
+	fs.Func(name, fmt.Sprintf("a file holding the DSN of %s, read at start, in place of it (env %s)", dsnFlag, env),
+		func(path string) error { read("-"+name, path); return nil })
 }
 
 func (c storeConfig) validate() error {
-	var errs []error
+	errs := slices.Clone(c.fileErrs)
 	if !strings.HasPrefix(c.PostgresDSN, "postgres://") && !strings.HasPrefix(c.PostgresDSN, "postgresql://") {
 		errs = append(errs, errors.New("-pg-dsn: want postgres://user:password@host:port/database"))
 	}
@@ -105,6 +132,8 @@ type serveConfig struct {
 	LoginHashers    int    // argon2id hashes at once; 0: 2×GOMAXPROCS
 	TrustedProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
 	AllowCredit     bool   // accept orders above the balance, with a warning
+	ForecastAt      string // the weekly forecast run: "mon 02:00" in -timezone, or "off"
+	ScoreAt         string // the monthly scoring of the month before: "2 04:00" in -timezone, or "off"
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -147,6 +176,12 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	errs = append(errs, err)
 	fs.BoolVar(&c.AllowCredit, "allow-credit", allowCredit,
 		"accept an order above the outlet's balance less its other orders, with a warning, instead of refusing it with 422 (env ORDERCAST_ALLOW_CREDIT)")
+	fs.StringVar(&c.ForecastAt, "forecast-at", envOr(getenv, "ORDERCAST_FORECAST_AT", "mon 02:00"),
+		"when serve runs the weekly forecast of the live dataset: a weekday and a time in -timezone; off: never\n"+
+			"(one instance runs it, once a week, at start if this week's is due) (env ORDERCAST_FORECAST_AT)")
+	fs.StringVar(&c.ScoreAt, "score-at", envOr(getenv, "ORDERCAST_SCORE_AT", "2 04:00"),
+		"when serve scores the month just ended against sales and requested quantities: a day of the month (1-28)\n"+
+			"and a time in -timezone; off: never (env ORDERCAST_SCORE_AT)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
 		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
 	return errors.Join(errs...)
@@ -179,6 +214,9 @@ func (c serveConfig) validate() error {
 		errs = append(errs, errors.New("-login-hashers: must not be negative"))
 	}
 	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := c.schedules(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -238,6 +276,26 @@ func (c serveConfig) windowPolicy() (ordering.WindowPolicy, error) {
 		return p, fmt.Errorf("-window-close-hour: %w", err)
 	}
 	return p, nil
+}
+
+// schedules parses -forecast-at and -score-at into slot functions; nil for "off".
+func (c serveConfig) schedules() (forecastSlot, scoreSlot func(time.Time) string, err error) {
+	loc, lerr := time.LoadLocation(c.TimeZone)
+	if lerr != nil {
+		return nil, nil, nil // reported by windowPolicy
+	}
+	var errs []error
+	if c.ForecastAt != "off" {
+		if forecastSlot, err = schedule.Weekly(c.ForecastAt, loc); err != nil {
+			errs = append(errs, fmt.Errorf("-forecast-at %w, or off", err))
+		}
+	}
+	if c.ScoreAt != "off" {
+		if scoreSlot, err = schedule.Monthly(c.ScoreAt, loc); err != nil {
+			errs = append(errs, fmt.Errorf("-score-at %w, or off", err))
+		}
+	}
+	return forecastSlot, scoreSlot, errors.Join(errs...)
 }
 
 // trustedProxies parses -trusted-proxies.

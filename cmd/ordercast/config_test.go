@@ -5,6 +5,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,13 @@ func getenvFrom(m map[string]string) func(string) string {
 }
 
 func TestServeConfig(t *testing.T) {
+	dir := t.TempDir()
+	pgFile, chFile := filepath.Join(dir, "pg-dsn"), filepath.Join(dir, "ch-dsn")
+	for path, dsn := range map[string]string{pgFile: "postgres://secret@db:5432/ordercast\n", chFile: "clickhouse://ch:9000/ordercast"} {
+		if err := os.WriteFile(path, []byte(dsn), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -46,6 +55,22 @@ func TestServeConfig(t *testing.T) {
 		{"bad log format", nil, []string{"-log-format", "xml"}, nil, "-log-format"},
 		{"bad time zone", nil, []string{"-timezone", "Mars/Olympus"}, nil, "-timezone"},
 		{"bad close hour", map[string]string{"ORDERCAST_WINDOW_CLOSE_HOUR": "25"}, nil, nil, "-window-close-hour"},
+		{"DSNs from files named in the environment", map[string]string{"ORDERCAST_PG_DSN_FILE": pgFile,
+			"ORDERCAST_PG_DSN": "postgres://env/x", "ORDERCAST_CH_DSN_FILE": chFile}, nil, func(c serveConfig) bool {
+			return c.PostgresDSN == "postgres://secret@db:5432/ordercast" && c.ClickHouseDSN == "clickhouse://ch:9000/ordercast"
+		}, ""},
+		{"a DSN file flag over the DSN flag", nil, []string{"-pg-dsn", "postgres://flag/x", "-pg-dsn-file", pgFile},
+			func(c serveConfig) bool { return c.PostgresDSN == "postgres://secret@db:5432/ordercast" }, ""},
+		{"a DSN flag over a file in the environment", map[string]string{"ORDERCAST_PG_DSN_FILE": pgFile},
+			[]string{"-pg-dsn", "postgres://flag/x"}, func(c serveConfig) bool { return c.PostgresDSN == "postgres://flag/x" }, ""},
+		{"a missing DSN file", map[string]string{"ORDERCAST_PG_DSN_FILE": "/nonexistent/pg-dsn"}, nil, nil,
+			"ORDERCAST_PG_DSN_FILE: open /nonexistent/pg-dsn"},
+		{"a bad forecast schedule", nil, []string{"-forecast-at", "monday"}, nil, "-forecast-at"},
+		{"a bad scoring schedule", map[string]string{"ORDERCAST_SCORE_AT": "31 04:00"}, nil, nil, "-score-at"},
+		{"schedules off", nil, []string{"-forecast-at", "off", "-score-at", "off"}, func(c serveConfig) bool {
+			f, s, err := c.schedules()
+			return f == nil && s == nil && err == nil
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/schedule"
+	"github.com/ordercast/ordercast/forecast"
+	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	"github.com/ordercast/ordercast/ordering"
 )
 
@@ -21,6 +29,8 @@ func newCutoffMetrics(reg prometheus.Registerer) (*cutoffMetrics, error) {
 	if err := reg.Register(settled); err != nil {
 		return nil, err
 	}
+	settled.WithLabelValues("paid")
+	settled.WithLabelValues("failed")
 	return &cutoffMetrics{settled: settled}, nil
 }
 
@@ -81,3 +91,124 @@ func (m *relayMetrics) Relayed(lines int, lag time.Duration) {
 }
 
 func (m *relayMetrics) Failed() { m.failures.Inc() }
+
+// jobMetrics is the scheduler's schedule.Observer on Prometheus.
+type jobMetrics struct {
+	tries       *prometheus.CounterVec // job, outcome
+	running     *prometheus.GaugeVec   // job
+	lastSuccess *prometheus.GaugeVec   // job
+	lastTook    *prometheus.GaugeVec   // job
+}
+
+func newJobMetrics(reg prometheus.Registerer, jobs []schedule.Job) (*jobMetrics, error) {
+	m := &jobMetrics{
+		tries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ordercast_job_tries_total",
+			Help: "Tries of each scheduled job on this instance, by outcome: success, failure, busy (another instance " +
+				"held the job), not_due (its slot already succeeded), abandoned (lock lost or shutdown during the pass).",
+		}, []string{"job", "outcome"}),
+		running: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ordercast_job_running",
+			Help: "1 while this instance runs a pass of the job.",
+		}, []string{"job"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ordercast_job_last_success_timestamp_seconds",
+			Help: "When the job last succeeded on any instance (Unix time), as recorded in PostgreSQL; absent until it has.",
+		}, []string{"job"}),
+		lastTook: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ordercast_job_last_duration_seconds",
+			Help: "How long the job's last successful pass took, on whichever instance ran it.",
+		}, []string{"job"}),
+	}
+	for _, c := range []prometheus.Collector{m.tries, m.running, m.lastSuccess, m.lastTook} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	for _, j := range jobs { // every series from the start, so that rates and alerts see zeros, not gaps
+		for _, o := range schedule.Outcomes {
+			m.tries.WithLabelValues(j.Name, string(o))
+		}
+		m.running.WithLabelValues(j.Name).Set(0)
+	}
+	return m, nil
+}
+
+func (m *jobMetrics) Tried(job string, o schedule.Outcome) {
+	m.tries.WithLabelValues(job, string(o)).Inc()
+}
+
+func (m *jobMetrics) Running(job string, running bool) {
+	v := 0.0
+	if running {
+		v = 1
+	}
+	m.running.WithLabelValues(job).Set(v)
+}
+
+func (m *jobMetrics) LastSuccess(job string, end time.Time, took time.Duration) {
+	m.lastSuccess.WithLabelValues(job).Set(float64(end.UnixNano()) / 1e9)
+	m.lastTook.WithLabelValues(job).Set(took.Seconds())
+}
+
+// forecastJob is the weekly forecast run of the live dataset that serve schedules.
+type forecastJob struct {
+	store *forecastch.Store
+	slot  func(time.Time) string
+	log   *slog.Logger
+}
+
+// pass runs the forecast, unless a run of the live dataset already started in the slot due now (one
+// made by hand, or by the demo's script).
+func (j forecastJob) pass(ctx context.Context, now time.Time) error {
+	latest, err := j.store.LatestRun(ctx, forecast.LiveDataset)
+	switch {
+	case err == nil && j.slot(latest.StartedAt) == j.slot(now):
+		j.log.Info("weekly forecast already run", "run", latest.ID, "started", latest.StartedAt)
+		return nil
+	case err != nil && !errors.Is(err, forecast.ErrNoRun):
+		return err
+	}
+	planner := forecast.Planner{History: j.store, Calendar: j.store, Catalogue: j.store, Runs: j.store}
+	rep, err := planner.Run(ctx, forecast.RunRequest{
+		ID: runID(now.UTC(), forecast.LiveDataset), Dataset: forecast.LiveDataset,
+		Correct: true, UnmetShare: forecast.DefaultUnmetShare,
+		// Half the CPUs: the API keeps answering while the run fits its series.
+		Workers: max(1, runtime.GOMAXPROCS(0)/2), Now: now.UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("weekly forecast: %w", err)
+	}
+	j.log.Info("weekly forecast stored", "run", rep.Run.ID, "series", len(rep.Run.Series),
+		"as_of", rep.Run.AsOf.Format(time.DateOnly), "took", rep.Total.String())
+	return nil
+}
+
+// scoreJob is the monthly scoring of the month just ended, against sales and against requested
+// quantities, that serve schedules.
+type scoreJob struct {
+	store *forecastch.Store
+	slot  func(time.Time) string
+	log   *slog.Logger
+}
+
+func (j scoreJob) pass(ctx context.Context, now time.Time) error {
+	month, err := time.Parse("2006-01", j.slot(now))
+	if err != nil {
+		return err
+	}
+	info, err := j.store.Dataset(ctx, forecast.LiveDataset)
+	if err != nil {
+		return fmt.Errorf("monthly scoring: %w", err)
+	}
+	scorer := forecast.Scorer{Source: j.store, Outlets: j.store, Scores: j.store}
+	for _, against := range []forecast.Against{forecast.AgainstSales, forecast.AgainstRequested} {
+		rep, err := scorer.Score(ctx, forecast.ScoreRequest{Month: month, Dataset: forecast.LiveDataset,
+			Against: against, Now: now.UTC(), LastDay: info.LastDay})
+		if err != nil {
+			return fmt.Errorf("monthly scoring of %s against %s: %w", month.Format("2006-01"), against, err)
+		}
+		j.log.Info("month scored", "month", month.Format("2006-01"), "against", string(against), "run", rep.RunID)
+	}
+	return nil
+}

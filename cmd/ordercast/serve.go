@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/schedule"
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast/allocation"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
@@ -116,18 +118,41 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "ordercast: serving on http://%s\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "version", version,
 		"postgresql", stores.Address(cfg.PostgresDSN), "clickhouse", stores.Address(cfg.ClickHouseDSN))
+	jobs := []schedule.Job{
+		{Name: "cycles", Every: time.Hour, Pass: keeper.Pass},
+		{Name: "cutoff", Every: time.Minute, Pass: cutoff.Pass},
+		{Name: "relay", Every: cfg.RelayEvery, Pass: relay.Pass},
+		{Name: "cleanup", Every: 10 * time.Minute, Slot: schedule.Hourly, Pass: cleanup.Pass},
+	}
+	forecastSlot, scoreSlot, _ := cfg.schedules() // validated
+	if forecastSlot != nil {
+		j := forecastJob{store: history, slot: forecastSlot, log: log}
+		jobs = append(jobs, schedule.Job{Name: "forecast", Every: 10 * time.Minute, Slot: forecastSlot, Pass: j.pass})
+	}
+	if scoreSlot != nil {
+		j := scoreJob{store: history, slot: scoreSlot, log: log}
+		jobs = append(jobs, schedule.Job{Name: "score", Every: 30 * time.Minute, Slot: scoreSlot, Pass: j.pass})
+	}
+	jobObserver, err := newJobMetrics(reg, jobs)
+	if err != nil {
+		return err
+	}
+	runner := &schedule.Runner{Store: schedule.NewPostgres(pool, instanceName(ln.Addr())), Observer: jobObserver, Log: log}
 	// The scheduled jobs and the HTTP server run in one group: when the server stops (a signal, or a
 	// failure that cancels the group), every job is cancelled and joined before the stores close.
 	g, gctx := errgroup.WithContext(ctx)
-	every := func(job func(context.Context, time.Duration, func() time.Time), interval time.Duration) {
-		g.Go(func() error { job(gctx, interval, time.Now); return nil })
-	}
-	every(keeper.Run, time.Hour)
-	every(cleanup.Run, time.Hour)
-	every(cutoff.Run, time.Minute)
-	g.Go(func() error { relay.Run(gctx, cfg.RelayEvery); return nil })
+	g.Go(func() error { runner.Run(gctx, jobs); return nil })
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })
 	err = g.Wait()
 	log.Info("scheduled jobs stopped")
 	return err
+}
+
+// instanceName names this process in the scheduler's record: its host, process id and address.
+func instanceName(addr net.Addr) string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), addr)
 }

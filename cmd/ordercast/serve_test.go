@@ -55,7 +55,9 @@ func startServe(t testing.TB, args ...string) *served {
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- Run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-log-level", "debug"}, args...),
+		// No weekly forecast or monthly scoring unless a test asks for them: they would run at start.
+		errc <- Run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-log-level", "debug",
+			"-forecast-at", "off", "-score-at", "off"}, args...),
 			stdout, stderr, getenvFrom(nil))
 	}()
 	s := &served{stderr: stderr}
@@ -302,7 +304,7 @@ func buildBinary(t *testing.T) string {
 // test's clean-up kills it.
 func startProcess(t *testing.T, bin, pgDSN, chDSN string, args ...string) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0", "-forecast-at", "off", "-score-at", "off"}, args...)...)
 	cmd.Env = append(os.Environ(), "ORDERCAST_PG_DSN="+pgDSN, "ORDERCAST_CH_DSN="+chDSN)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

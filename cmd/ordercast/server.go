@@ -86,7 +86,12 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	})
 	r := &readiness{checks: d.checks, timeout: d.readyTimeout, up: m.storeUp, log: d.log}
 	e.GET("/readyz", r.handle)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})))
+	// A scrape checks the stores first, so that ordercast_store_up is as fresh as the scrape.
+	metrics := echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{}))
+	e.GET("/metrics", func(c echo.Context) error {
+		r.check(c.Request().Context())
+		return metrics(c)
+	})
 	if d.authenticate != nil {
 		public := e.Group("/api/v1", limitBody(d.maxBody, d.bodyTimeout), refuseNUL)
 		public.GET("/openapi.json", serveOpenAPI)
@@ -233,7 +238,18 @@ type readiness struct {
 }
 
 func (r *readiness) handle(c echo.Context) error {
-	ctx := c.Request().Context()
+	status, down := r.check(c.Request().Context())
+	if len(down) == 0 {
+		return c.JSON(http.StatusOK, map[string]any{"status": "ready", "stores": status})
+	}
+	p := problem.New(http.StatusServiceUnavailable, fmt.Sprintf("not ready: %s not answering", joinNames(down)))
+	p.Stores = status
+	return problem.Write(c, p)
+}
+
+// check pings every store at once, each within the timeout, sets ordercast_store_up, and returns
+// each store's status and the names of those down.
+func (r *readiness) check(ctx context.Context) (status map[string]string, down []string) {
 	failed := make([]bool, len(r.checks))
 	var wg sync.WaitGroup
 	for i, chk := range r.checks {
@@ -252,8 +268,7 @@ func (r *readiness) handle(c echo.Context) error {
 		}()
 	}
 	wg.Wait()
-	status := map[string]string{}
-	var down []string
+	status = map[string]string{}
 	for i, chk := range r.checks {
 		status[chk.name] = "ok"
 		if failed[i] {
@@ -261,12 +276,7 @@ func (r *readiness) handle(c echo.Context) error {
 			down = append(down, chk.name)
 		}
 	}
-	if len(down) == 0 {
-		return c.JSON(http.StatusOK, map[string]any{"status": "ready", "stores": status})
-	}
-	p := problem.New(http.StatusServiceUnavailable, fmt.Sprintf("not ready: %s not answering", joinNames(down)))
-	p.Stores = status
-	return problem.Write(c, p)
+	return status, down
 }
 
 func joinNames(names []string) string {

@@ -8,6 +8,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 eval "$(deploy/local/up.sh)"
 export ORDERCAST_PG_DSN ORDERCAST_CH_DSN
 
+# Debian packages the tests use beyond the stores: promtool (package prometheus) checks the alert rules.
+missing=()
+command -v promtool >/dev/null || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "test.sh: installing ${missing[*]}" >&2
+	if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo -n apt-get); fi
+	"${apt_get[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		{ "${apt_get[@]}" update -q >&2 && "${apt_get[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2; }
+fi
+
 unformatted=$(gofmt -l cmd deploy forecast ordering retailer)
 if [ -n "$unformatted" ]; then
 	echo "not gofmt-formatted:"; echo "$unformatted"; exit 1

@@ -14,15 +14,21 @@ import (
 // ConnectionLost reports whether err says that PostgreSQL or ClickHouse could not be reached or that
 // the connection to it broke: refused, reset, a broken pipe, EOF mid-answer, a closed connection, a
 // failed connect, a network timeout (a dial error, a read or write deadline), or no pooled connection
-// in time. An answer the server sent (a bad query, a constraint, a missing table) is not, and neither
-// is a cancelled context: the caller gave up.
+// in time; and PostgreSQL's own word that it cannot serve now: shutting down or starting up (SQLSTATE
+// 57P01 to 57P03), too many connections (53300), a connection exception (class 08). Any other answer
+// the server sent (a bad query, a constraint, a missing table) is not, and neither is a cancelled
+// context: the caller gave up.
 func ConnectionLost(err error) bool {
 	var netErr net.Error
 	var pgErr *pgconn.PgError
 	var exc *clickhouse.Exception
 	var connectErr *pgconn.ConnectError
 	switch {
-	case err == nil, errors.Is(err, context.Canceled), errors.As(err, &pgErr), errors.As(err, &exc):
+	case err == nil, errors.Is(err, context.Canceled):
+		return false
+	case errors.As(err, &pgErr):
+		return pgUnavailable(pgErr.Code)
+	case errors.As(err, &exc):
 		return false
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
@@ -31,4 +37,15 @@ func ConnectionLost(err error) bool {
 		return true
 	}
 	return errors.As(err, &netErr)
+}
+
+// pgUnavailable reports whether a PostgreSQL error code says the server cannot serve now, so that
+// the same request may succeed later: admin_shutdown, crash_shutdown, cannot_connect_now,
+// too_many_connections, or a connection exception.
+func pgUnavailable(code string) bool {
+	switch code {
+	case "57P01", "57P02", "57P03", "53300":
+		return true
+	}
+	return len(code) == 5 && code[:2] == "08"
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestConnectionLost(t *testing.T) {
@@ -27,6 +29,12 @@ func TestConnectionLost(t *testing.T) {
 		{"closed connection", fmt.Errorf("read: %w", net.ErrClosed), true},
 		{"cancelled by the caller", fmt.Errorf("query: %w", context.Canceled), false},
 		{"a server's answer", errors.New("syntax error at or near SELEC"), false},
+		{"PostgreSQL shutting down", fmt.Errorf("connect: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P03"}), true},
+		{"PostgreSQL terminating the connection", &pgconn.PgError{Severity: "FATAL", Code: "57P01"}, true},
+		{"too many connections", &pgconn.PgError{Severity: "FATAL", Code: "53300"}, true},
+		{"a connection exception", &pgconn.PgError{Code: "08006"}, true},
+		{"a unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"a serialization failure", &pgconn.PgError{Code: "40001"}, false},
 		{"nil", nil, false},
 	} {
 		if got := ConnectionLost(tt.err); got != tt.want {

@@ -33,6 +33,14 @@ func (h *Handler) WithMetrics(reg prometheus.Registerer) error {
 			return err
 		}
 	}
+	// Every series from the start, so that a rate over them is 0, not missing, before the first order.
+	for _, r := range []string{"created", "updated", "refused_limit", "window_closed", "not_on_sale",
+		"outlet_inactive", "conflict", "invalid", "error"} {
+		m.orders.WithLabelValues(r)
+	}
+	for _, o := range []string{"granted", "limited", "supply", "refused", "not_on_sale"} {
+		m.lines.WithLabelValues(o)
+	}
 	h.metrics = m
 	return nil
 }

@@ -63,6 +63,9 @@ func (h *Handler) WithLoginMetrics(reg prometheus.Registerer) error {
 	if err := reg.Register(c); err != nil {
 		return err
 	}
+	for _, r := range []string{"invalid_credentials", "too_many_attempts", "busy", "error"} {
+		c.WithLabelValues(r)
+	}
 	h.loginFailures = c
 	return nil
 }
