@@ -37,17 +37,17 @@ type Indicator string
 
 // The indicators.
 const (
-	OrderSuccess     Indicator = "order_success_rate"     // outlets paid ÷ outlets scheduled to order
-	EmptyOrders      Indicator = "empty_order_rate"       // outlets 2+ cycles without an order ÷ active outlets
-	UploadRate       Indicator = "upload_rate"            // collection points that uploaded ÷ collection points
-	ScarceCoverage   Indicator = "scarce_coverage"        // outlets that received a scarce brand ÷ eligible outlets
-	NewProductShelf  Indicator = "new_product_shelving"   // (outlet, new brand) bought and shown ÷ pairs
-	SellThrough      Indicator = "sell_through_rate"      // (outlet, brand) ordered now ÷ ordered in the previous 3 periods
-	StockOut         Indicator = "stock_out_rate"         // demand records granted 0 ÷ demand records
-	StockToSales     Indicator = "stock_to_sales"         // cartons in stock ÷ average weekly cartons sold (weeks)
-	ForecastAccuracy Indicator = "forecast_accuracy"      // stored monthly scores, 1 − Σ|A−F|/ΣA
-	Satisfaction     Indicator = "customer_satisfaction"  // mean survey score, 0–100
-	FailedOrders     Indicator = "failed_order_rate"      // orders failed ÷ orders that reached cut-off
+	OrderSuccess     Indicator = "order_success_rate"    // outlets paid ÷ outlets scheduled to order
+	EmptyOrders      Indicator = "empty_order_rate"      // outlets 2+ cycles without an order ÷ active outlets
+	UploadRate       Indicator = "upload_rate"           // collection points that uploaded ÷ collection points
+	ScarceCoverage   Indicator = "scarce_coverage"       // outlets that received a scarce brand ÷ eligible outlets
+	NewProductShelf  Indicator = "new_product_shelving"  // (outlet, new brand) bought and shown ÷ pairs
+	SellThrough      Indicator = "sell_through_rate"     // (outlet, brand) ordered now ÷ ordered in the previous 3 periods
+	StockOut         Indicator = "stock_out_rate"        // demand records granted 0 ÷ demand records
+	StockToSales     Indicator = "stock_to_sales"        // cartons in stock ÷ average weekly cartons sold (weeks)
+	ForecastAccuracy Indicator = "forecast_accuracy"     // stored monthly scores, 1 − Σ|A−F|/ΣA
+	Satisfaction     Indicator = "customer_satisfaction" // mean survey score, 0–100
+	FailedOrders     Indicator = "failed_order_rate"     // orders failed ÷ orders that reached cut-off
 )
 
 // Spec says how an indicator reads.

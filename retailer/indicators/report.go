@@ -206,13 +206,13 @@ func managedBy(outlets []Outlet, manager string) []string {
 
 // facts is what the stores told about every outlet for each indicator's period.
 type facts struct {
-	ratios    map[Indicator]map[string]Ratio
-	accuracy  map[string]float64 // at the report's level
-	scored    bool
-	stock     map[string]Ratio // per brand, company-wide
-	limits    []StockLimit
-	packs     map[string]int
-	brands    []Brand
+	ratios   map[Indicator]map[string]Ratio
+	accuracy map[string]float64 // at the report's level
+	scored   bool
+	stock    map[string]Ratio // per brand, company-wide
+	limits   []StockLimit
+	packs    map[string]int
+	brands   []Brand
 }
 
 // facts reads every indicator's facts over every outlet, the stores' reads running concurrently.
