@@ -37,6 +37,7 @@ func TestAPIRoleMatrix(t *testing.T) {
 		want               map[string]string
 	}
 	readers := map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}
+	indicatorReaders := map[string]string{"manager1": "ok", "planner": "ok", "admin": "ok"}
 	ops := []op{
 		{"GET", "/api/v1/me", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
 		{"GET", "/api/v1/openapi.json", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
@@ -49,6 +50,13 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/cycles/" + week, "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
 		{"GET", "/api/v1/cycles/" + week + "/orders", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
 		{"GET", "/api/v1/scores?month=2026-10&level=outlet", "", map[string]string{"manager1": "404", "planner": "404", "admin": "404"}},
+		{"GET", "/api/v1/indicators?period=week&level=company", "", indicatorReaders},
+		{"GET", "/api/v1/indicators?level=manager", "", indicatorReaders},
+		{"GET", "/api/v1/indicators?level=area", "", map[string]string{"planner": "ok", "admin": "ok"}},
+		{"GET", "/api/v1/bulletin", "", indicatorReaders},
+		{"GET", "/api/v1/indicators/targets", "", indicatorReaders},
+		{"PUT", "/api/v1/indicators/targets", `{"targets":[{"indicator":"upload_rate","scope":"company","value":0.9}]}`,
+			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"POST", "/api/v1/cycles/" + week + "/allocations", fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, brand),
 			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"PUT", "/api/v1/cycles/" + week + "/supply", fmt.Sprintf(`{"plan":[{"brand":%q,"on_sale":true}]}`, brand),

@@ -18,6 +18,7 @@ import (
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 	"golang.org/x/sync/errgroup"
 )
@@ -94,6 +95,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
+	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
@@ -103,7 +105,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		maxBody:      cfg.MaxBody,
 		bodyTimeout:  cfg.BodyTimeout,
 		authenticate: retailerAPI.Authenticate(),
-		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI},
+		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI, indicatorsAPI},
 	})
 	if err != nil {
 		return err
