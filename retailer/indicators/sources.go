@@ -79,7 +79,9 @@ type OrderStore interface {
 	// asOf, reading at most horizon cycles back.
 	EmptyOrders(ctx context.Context, asOf time.Time, minMissed, horizon int, outlets []string) ([]EmptyOrder, error)
 	FailedOrders(ctx context.Context, p Period, outlets []string) ([]FailedOrder, error)
-	LowBalances(ctx context.Context, outlets []string) ([]LowBalance, error)
+	// LowBalances lists the active outlets whose balance is below their last paid order of the cycles up
+	// to asOf, reading horizon weeks back.
+	LowBalances(ctx context.Context, asOf time.Time, horizon int, outlets []string) ([]LowBalance, error)
 	// Satisfaction returns each outlet's score (0–100) for the month starting at month.
 	Satisfaction(ctx context.Context, month time.Time, outlets []string) (map[string]float64, error)
 }

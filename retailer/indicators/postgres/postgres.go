@@ -117,17 +117,12 @@ const scheduled = `SELECT o.id AS outlet_id, o.licence_no, o.name, o.address, o.
 // OrderCounts counts each outlet's scheduled cycles in p, those with an order confirmed and paid, and
 // the orders that reached cut-off or failed in them.
 func (s *Store) OrderCounts(ctx context.Context, p indicators.Period, outlets []string) (map[string]indicators.OrderCount, error) {
-	rows, err := s.pool.Query(ctx, `WITH sched AS (`+scheduled+`),
-	ords AS (
-		SELECT x.outlet_id, x.cycle_id,
-			bool_or(x.status IN ('paid', 'delivered')) AS paid,
-			count(*) FILTER (WHERE x.status IN ('confirmed', 'paid', 'delivered', 'failed')) AS reached,
-			count(*) FILTER (WHERE x.status = 'failed') AS failed
-		FROM orders x WHERE x.cycle_id IN (SELECT DISTINCT cycle_id FROM sched)
-		GROUP BY x.outlet_id, x.cycle_id)
-	SELECT s.licence_no, count(*), count(*) FILTER (WHERE coalesce(o.paid, false)),
-		coalesce(sum(o.reached), 0), coalesce(sum(o.failed), 0)
-	FROM sched s LEFT JOIN ords o ON o.outlet_id = s.outlet_id AND o.cycle_id = s.cycle_id
+	rows, err := s.pool.Query(ctx, `WITH sched AS (`+scheduled+`)
+	SELECT s.licence_no, count(DISTINCT s.cycle_id),
+		count(DISTINCT s.cycle_id) FILTER (WHERE x.status IN ('paid', 'delivered')),
+		count(x.id) FILTER (WHERE x.status IN ('confirmed', 'paid', 'delivered', 'failed')),
+		count(x.id) FILTER (WHERE x.status = 'failed')
+	FROM sched s LEFT JOIN orders x ON x.outlet_id = s.outlet_id AND x.cycle_id = s.cycle_id
 	GROUP BY s.licence_no`, date(p.Start), date(p.End), scope(outlets))
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: count orders: %w", err)
@@ -152,9 +147,10 @@ func (s *Store) EmptyOrders(ctx context.Context, asOf time.Time, minMissed, hori
 	from := asOf.AddDate(0, 0, -7*horizon+1)
 	rows, err := s.pool.Query(ctx, `WITH sched AS (`+scheduled+`),
 	marked AS (
-		SELECT s.*, EXISTS (SELECT 1 FROM orders x WHERE x.outlet_id = s.outlet_id AND x.cycle_id = s.cycle_id
-			AND x.status IN ('submitted', 'confirmed', 'paid', 'delivered', 'failed')) AS ordered
-		FROM sched s),
+		SELECT s.outlet_id, s.licence_no, s.name, s.address, s.manager_id, s.day, count(x.id) > 0 AS ordered
+		FROM sched s LEFT JOIN orders x ON x.outlet_id = s.outlet_id AND x.cycle_id = s.cycle_id
+			AND x.status IN ('submitted', 'confirmed', 'paid', 'delivered', 'failed')
+		GROUP BY s.outlet_id, s.licence_no, s.name, s.address, s.manager_id, s.day),
 	lastday AS (SELECT outlet_id, max(day) FILTER (WHERE ordered) AS last_day FROM marked GROUP BY outlet_id),
 	missed AS (
 		SELECT m.outlet_id, min(m.licence_no) AS licence_no, min(m.name) AS name, min(m.address) AS address,
@@ -212,18 +208,21 @@ func (s *Store) FailedOrders(ctx context.Context, p indicators.Period, outlets [
 	return list, nil
 }
 
-// LowBalances lists the active outlets whose balance is below the total of their last paid order.
-func (s *Store) LowBalances(ctx context.Context, outlets []string) ([]indicators.LowBalance, error) {
-	rows, err := s.pool.Query(ctx, `SELECT o.licence_no, o.name, coalesce(am.code, ''), o.balance_cents, lp.total_cents, lp.week_start
-	FROM outlets o
+// LowBalances lists the active outlets whose balance is below the total of their last paid order of the
+// cycles up to asOf, of the last horizon weeks.
+func (s *Store) LowBalances(ctx context.Context, asOf time.Time, horizon int, outlets []string) ([]indicators.LowBalance, error) {
+	rows, err := s.pool.Query(ctx, `WITH lp AS (
+		SELECT DISTINCT ON (x.outlet_id) x.outlet_id, x.total_cents, c.week_start
+		FROM orders x JOIN cycles c ON c.id = x.cycle_id
+		WHERE x.status IN ('paid', 'delivered') AND c.week_start > $1::date AND c.week_start <= $2::date
+		ORDER BY x.outlet_id, c.week_start DESC, x.id DESC)
+	SELECT o.licence_no, o.name, coalesce(am.code, ''), o.balance_cents, lp.total_cents, lp.week_start
+	FROM outlets o JOIN lp ON lp.outlet_id = o.id
 	LEFT JOIN account_managers am ON am.id = o.manager_id
-	JOIN LATERAL (
-		SELECT x.total_cents, c.week_start FROM orders x JOIN cycles c ON c.id = x.cycle_id
-		WHERE x.outlet_id = o.id AND x.status IN ('paid', 'delivered')
-		ORDER BY c.week_start DESC, x.id DESC LIMIT 1) lp ON true
 	WHERE o.status = 'active' AND o.balance_cents < lp.total_cents
-		AND ($1::text[] IS NULL OR o.licence_no = ANY($1::text[]))
-	ORDER BY lp.total_cents - o.balance_cents DESC, o.licence_no`, scope(outlets))
+		AND ($3::text[] IS NULL OR o.licence_no = ANY($3::text[]))
+	ORDER BY lp.total_cents - o.balance_cents DESC, o.licence_no`,
+		date(asOf.AddDate(0, 0, -7*horizon)), date(asOf), scope(outlets))
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: list low balances: %w", err)
 	}

@@ -11,3 +11,7 @@ CREATE TABLE indicator_targets (
     CHECK ((scope = 'company') = (key = '')),
     PRIMARY KEY (indicator, scope, key)
 );
+
+-- The indicators read an outlet's orders of a cycle whatever their status (failed ones included, which
+-- orders_live_idx leaves out): the empty-order list, failed orders, the last paid order.
+CREATE INDEX orders_outlet_cycle_idx ON orders (outlet_id, cycle_id);
