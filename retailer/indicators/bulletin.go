@@ -95,7 +95,10 @@ func (s *Service) Lists(ctx context.Context, day Period, manager string) (Lists,
 		return err
 	})
 	g.Go(func() (err error) { l.Failed, err = s.Orders.FailedOrders(gctx, day, scope); return err })
-	g.Go(func() (err error) { l.LowBalance, err = s.Orders.LowBalances(gctx, day.Start, EmptyHorizon, scope); return err })
+	g.Go(func() (err error) {
+		l.LowBalance, err = s.Orders.LowBalances(gctx, day.Start, EmptyHorizon, scope)
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return Lists{}, err
 	}
