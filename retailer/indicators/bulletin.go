@@ -54,10 +54,11 @@ func (s *Service) Bulletin(ctx context.Context, date time.Time, manager string) 
 		rep, err = s.Report(gctx, Query{Period: day, Level: AtManager, Manager: manager, Cadence: true})
 		return err
 	})
-	g.Go(func() (err error) { lists, err = s.Lists(gctx, day, manager); return err })
+	g.Go(func() (err error) { lists, err = s.lists(gctx, day, manager, false); return err })
 	if err := g.Wait(); err != nil {
 		return Bulletin{}, err
 	}
+	lists.Empty = rep.Empty // the report's, as of the same day
 	b.Company, b.Lists = rep.Company, lists
 	if manager == "" {
 		b.Figures, b.Managers = rep.Company, rep.Rows
@@ -75,6 +76,11 @@ func (s *Service) Bulletin(ctx context.Context, date time.Time, manager string) 
 // order as of the day, collection points without an upload on the day, orders failed on the day, and
 // outlets whose balance would not pay their last order again.
 func (s *Service) Lists(ctx context.Context, day Period, manager string) (Lists, error) {
+	return s.lists(ctx, day, manager, true)
+}
+
+// lists reads the lists, the empty-order list only when empty is set.
+func (s *Service) lists(ctx context.Context, day Period, manager string, empty bool) (Lists, error) {
 	outlets, _, err := s.Directory.Directory(ctx)
 	if err != nil {
 		return Lists{}, err
@@ -86,10 +92,12 @@ func (s *Service) Lists(ctx context.Context, day Period, manager string) (Lists,
 	var l Lists
 	var last map[string]time.Time
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		l.Empty, err = s.Orders.EmptyOrders(gctx, day.End.AddDate(0, 0, -1), EmptyMinMissed, EmptyHorizon, scope)
-		return err
-	})
+	if empty {
+		g.Go(func() (err error) {
+			l.Empty, err = s.Orders.EmptyOrders(gctx, day.End.AddDate(0, 0, -1), EmptyMinMissed, EmptyHorizon, scope)
+			return err
+		})
+	}
 	g.Go(func() (err error) {
 		last, err = s.History.LastUploads(gctx, day.End.Add(-UploadLookback), day.End, scope)
 		return err

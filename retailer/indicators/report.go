@@ -94,6 +94,9 @@ type Report struct {
 	Rows    []Row
 	Company Row
 	Stock   []BrandStock // per brand within the rows' scope
+	// Empty is the empty-order list as of the last day of the period of EmptyOrders, within the rows'
+	// scope.
+	Empty []EmptyOrder
 }
 
 // Query asks for a report.
@@ -165,6 +168,12 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 		compare(rows, before)
 	}
 	r.Rows = keepRows(rows, q, outlets)
+	r.Empty = []EmptyOrder{}
+	for _, e := range cur.empty {
+		if q.Manager == "" || e.Manager == q.Manager {
+			r.Empty = append(r.Empty, e)
+		}
+	}
 	var scope []string
 	if q.Manager != "" {
 		scope = managedBy(outlets, q.Manager)
@@ -213,6 +222,7 @@ type facts struct {
 	limits   []StockLimit
 	packs    map[string]int
 	brands   []Brand
+	empty    []EmptyOrder // the empty-order list, every outlet
 }
 
 // facts reads every indicator's facts over every outlet, the stores' reads running concurrently.
@@ -297,6 +307,7 @@ func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Leve
 	for _, e := range empty {
 		onList[e.Outlet] = true
 	}
+	f.empty = empty
 	for _, o := range outlets {
 		c := counts[o.Licence]
 		set(OrderSuccess, o.Licence, Ratio{float64(c.Paid), float64(c.Scheduled)})
