@@ -107,10 +107,12 @@ func (s *Store) Brands(ctx context.Context) ([]indicators.Brand, []indicators.St
 }
 
 // scheduled is the outlets' scheduled days: each cycle's Monday plus the outlet's order day, for active
-// outlets that had joined by that day. $1 and $2 bound the days, $3 filters licences.
+// outlets that had joined by that day. $1 and $2 bound the days, $3 filters licences. Joins with orders
+// name the same cycles again, so that only the orders of those cycles are read, not the whole history.
 const scheduled = `SELECT o.id AS outlet_id, o.licence_no, o.name, o.address, o.manager_id, c.id AS cycle_id,
 		c.week_start, c.week_start + (o.order_day - 1) AS day
 	FROM outlets o JOIN cycles c ON c.week_start + (o.order_day - 1) >= $1::date AND c.week_start + (o.order_day - 1) < $2::date
+		AND c.week_start > $1::date - 7 AND c.week_start < $2::date
 	WHERE o.status = 'active' AND (o.created_at AT TIME ZONE 'UTC')::date <= c.week_start + (o.order_day - 1)
 		AND ($3::text[] IS NULL OR o.licence_no = ANY($3::text[]))`
 
@@ -123,6 +125,7 @@ func (s *Store) OrderCounts(ctx context.Context, p indicators.Period, outlets []
 		count(x.id) FILTER (WHERE x.status IN ('confirmed', 'paid', 'delivered', 'failed')),
 		count(x.id) FILTER (WHERE x.status = 'failed')
 	FROM sched s LEFT JOIN orders x ON x.outlet_id = s.outlet_id AND x.cycle_id = s.cycle_id
+		AND x.cycle_id IN (SELECT id FROM cycles WHERE week_start > $1::date - 7 AND week_start < $2::date)
 	GROUP BY s.licence_no`, date(p.Start), date(p.End), scope(outlets))
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: count orders: %w", err)
@@ -150,6 +153,7 @@ func (s *Store) EmptyOrders(ctx context.Context, asOf time.Time, minMissed, hori
 		SELECT s.outlet_id, s.licence_no, s.name, s.address, s.manager_id, s.day, count(x.id) > 0 AS ordered
 		FROM sched s LEFT JOIN orders x ON x.outlet_id = s.outlet_id AND x.cycle_id = s.cycle_id
 			AND x.status IN ('submitted', 'confirmed', 'paid', 'delivered', 'failed')
+			AND x.cycle_id IN (SELECT id FROM cycles WHERE week_start > $1::date - 7 AND week_start < $2::date)
 		GROUP BY s.outlet_id, s.licence_no, s.name, s.address, s.manager_id, s.day),
 	lastday AS (SELECT outlet_id, max(day) FILTER (WHERE ordered) AS last_day FROM marked GROUP BY outlet_id),
 	missed AS (
