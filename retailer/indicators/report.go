@@ -167,7 +167,7 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 		before := rollup(q.Level, outlets, managers, prev, previous(ps), tg)
 		compare(rows, before)
 	}
-	r.Rows = keepRows(rows, q, outlets)
+	r.Rows = keepRows(rows, q)
 	r.Empty = []EmptyOrder{}
 	for _, e := range cur.empty {
 		if q.Manager == "" || e.Manager == q.Manager {
@@ -185,7 +185,7 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 }
 
 // keepRows keeps the rows q asks for and may see.
-func keepRows(rows []Row, q Query, outlets []Outlet) []Row {
+func keepRows(rows []Row, q Query) []Row {
 	asked := map[string]bool{}
 	for _, k := range q.Keys {
 		asked[k] = true
@@ -221,7 +221,6 @@ type facts struct {
 	stock    map[string]Ratio // per brand, company-wide
 	limits   []StockLimit
 	packs    map[string]int
-	brands   []Brand
 	empty    []EmptyOrder // the empty-order list, every outlet
 }
 
@@ -231,7 +230,7 @@ func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Leve
 	if err != nil {
 		return nil, err
 	}
-	f := &facts{ratios: map[Indicator]map[string]Ratio{}, limits: limits, brands: brands, packs: map[string]int{}}
+	f := &facts{ratios: map[Indicator]map[string]Ratio{}, limits: limits, packs: map[string]int{}}
 	var scarce []string
 	for _, b := range brands {
 		f.packs[b.Code] = b.PacksPerUnit
