@@ -42,6 +42,7 @@ func TestAPIRoleMatrix(t *testing.T) {
 	managerWork := map[string]string{"manager1": "ok", "planner": "ok", "admin": "ok"}
 	outletWork := map[string]string{"manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}
 	planners := map[string]string{"planner": "ok", "admin": "ok", "logistics": "404", "manufacturer1": "404"}
+	indicatorReaders := map[string]string{"manager1": "ok", "planner": "ok", "admin": "ok"}
 	ops := []op{
 		{"GET", "/api/v1/me", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
 		{"GET", "/api/v1/openapi.json", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
@@ -58,6 +59,13 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/visits", "", managerWork},
 		{"GET", "/api/v1/benchmarks", "", managerWork},
 		{"GET", outlet + "/changes", "", outletWork},
+		{"GET", "/api/v1/indicators?period=week&level=company", "", indicatorReaders},
+		{"GET", "/api/v1/indicators?level=manager", "", indicatorReaders},
+		{"GET", "/api/v1/indicators?level=area", "", map[string]string{"planner": "ok", "admin": "ok"}},
+		{"GET", "/api/v1/bulletin", "", indicatorReaders},
+		{"GET", "/api/v1/indicators/targets", "", indicatorReaders},
+		{"PUT", "/api/v1/indicators/targets", `{"targets":[{"indicator":"upload_rate","scope":"company","value":0.9}]}`,
+			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"POST", "/api/v1/cycles/" + week + "/allocations", fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, brand),
 			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"PUT", "/api/v1/cycles/" + week + "/supply", fmt.Sprintf(`{"plan":[{"brand":%q,"on_sale":true}]}`, brand),

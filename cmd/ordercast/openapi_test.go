@@ -16,6 +16,7 @@ import (
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
 
@@ -33,7 +34,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
 	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
-		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc}})
+		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, indicatorsapi.New(nil, nil, time.Now)}})
 	if err != nil {
 		t.Fatal(err)
 	}

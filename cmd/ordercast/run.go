@@ -40,6 +40,7 @@ func commands() []command {
 		{"seed", "generate a synthetic sales region with known true demand", runSeed},
 		{"forecast", "forecast demand (run) or measure accuracy on history (backtest)", runForecast},
 		{"score", "score a month's forecast accuracy per outlet, brand, manager, area and company", runScore},
+		{"bulletin", "print the daily bulletin: indicators per level against their targets", runBulletin},
 		{"allocate", "allocate a scarce brand's supply as per-outlet limits, with explanations (preview or publish)", runAllocate},
 		{"cycle", "cut off order windows, record deliveries, relay sales to the history", runCycle},
 		{"user", "add users, change passwords, disable users (for administrators)", runUser},

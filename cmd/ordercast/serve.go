@@ -20,6 +20,7 @@ import (
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 	"golang.org/x/sync/errgroup"
 )
@@ -97,6 +98,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
+	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
@@ -106,7 +108,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		maxBody:      cfg.MaxBody,
 		bodyTimeout:  cfg.BodyTimeout,
 		authenticate: retailerAPI.Authenticate(),
-		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI},
+		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI, indicatorsAPI},
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ordercast/ordercast/retailer/indicators"
+	indicatorsch "github.com/ordercast/ordercast/retailer/indicators/clickhouse"
+	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
+	indicatorspg "github.com/ordercast/ordercast/retailer/indicators/postgres"
+)
+
+// newIndicators wires the indicators' service to both stores: current orders, targets and surveys
+// from PostgreSQL, history, scans and accuracy scores from ClickHouse.
+func newIndicators(pool *pgxpool.Pool, ch driver.Conn) *indicators.Service {
+	pg, hist := indicatorspg.New(pool), indicatorsch.New(ch)
+	return &indicators.Service{Directory: pg, Orders: pg, History: hist, Scores: hist, Targets: pg}
+}
+
+// bulletinConfig is the configuration of `ordercast bulletin`.
+type bulletinConfig struct {
+	storeConfig
+	Date  string
+	Level string
+	JSON  bool
+}
+
+func runBulletin(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("bulletin", flag.ContinueOnError)
+	var cfg bulletinConfig
+	cfg.storeConfig.register(fs, e.getenv)
+	fs.StringVar(&cfg.Date, "date", "", "YYYY-MM-DD: the day of the bulletin (default today, UTC)")
+	fs.StringVar(&cfg.Level, "level", string(indicators.AtManager), "the rows under the company's: company, area, route, manager or outlet")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the report as the API's GET /indicators shows it instead of a table")
+	summary := "Prints the daily bulletin: the company's figures and those of every row of -level, each over its\n" +
+		"cadence (order success, failed orders, empty orders and uploads over the day; scarce-brand coverage,\n" +
+		"new-product shelving, sell-through, stock-outs and stock-to-sales over its week; forecast accuracy and\n" +
+		"satisfaction over its month), beside its target with the gap; managers with the previous period's\n" +
+		"figure and their rank. A figure without data says why instead of a number."
+	if err := parseFlags(fs, e, summary, args); err != nil {
+		return err
+	}
+	errs := []error{cfg.storeConfig.validate()}
+	date := time.Now().UTC()
+	if cfg.Date != "" {
+		d, err := time.Parse(time.DateOnly, cfg.Date)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-date %q: want YYYY-MM-DD", cfg.Date))
+		}
+		date = d
+	}
+	level, err := indicators.ParseLevel(cfg.Level)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("-level %q: want company, area, route, manager or outlet", cfg.Level))
+	}
+	if err := usageError(e, fs, errs...); err != nil {
+		return err
+	}
+	opened, err := cfg.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	day, _ := indicators.PeriodOf(indicators.Day, date)
+	rep, err := newIndicators(opened.pg, opened.ch).Report(ctx, indicators.Query{Period: day, Level: level, Cadence: true})
+	if err != nil {
+		return fmt.Errorf("bulletin: %w", err)
+	}
+	if level == indicators.AtCompany {
+		rep.Rows = nil
+	}
+	if cfg.JSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(indicatorsapi.ReportView(rep))
+	}
+	printBulletin(e.stdout, rep)
+	return nil
+}
+
+// printBulletin prints one line per row and indicator.
+func printBulletin(w io.Writer, rep indicators.Report) {
+	fmt.Fprintf(w, "bulletin of %s: %s rows\n", rep.Period.Start.Format(time.DateOnly), rep.Level)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LEVEL\tKEY\tINDICATOR\tPERIOD\tVALUE\tTARGET\tGAP\tPREVIOUS\tRANK")
+	for _, r := range append([]indicators.Row{rep.Company}, rep.Rows...) {
+		key := r.Key
+		if key == "" {
+			key = "-"
+		}
+		for _, v := range r.Values {
+			value := "no data: " + v.NoData
+			if v.Value != nil {
+				value = figure(v.Indicator, v.Value)
+			}
+			rank := ""
+			if v.Rank > 0 {
+				rank = fmt.Sprintf("%d/%d", v.Rank, v.Peers)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, key, v.Indicator, v.Period, value,
+				figure(v.Indicator, v.Target), figure(v.Indicator, v.Gap), figure(v.Indicator, v.Previous), rank)
+		}
+	}
+	tw.Flush()
+}
+
+// figure formats a value in its unit: ratios as percentages, weeks and scores with one decimal.
+func figure(ind indicators.Indicator, x *float64) string {
+	if x == nil {
+		return ""
+	}
+	if spec, _ := indicators.SpecOf(ind); spec.Unit == "ratio" {
+		return strconv.FormatFloat(100**x, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(*x, 'f', 1, 64)
+}

@@ -1,3 +1,0 @@
--- Placeholder for version 7, taken by another branch: the migrations may have no gap, and
--- 0009_manager_work.sql follows. Drop this file when merging after the branch that owns 0007.
-SELECT 1;
