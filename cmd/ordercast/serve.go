@@ -61,6 +61,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	retailerAPI.WithOverviews(outlets, scans)
+	retailerAPI.WithSatisfaction(outlets)
 	if err := retailerAPI.WithLoginMetrics(reg); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -36,6 +37,8 @@ type Handler struct {
 
 	overviews OverviewReader // nil: no outlet list (WithOverviews)
 	uploads   UploadReader
+
+	satisfaction SatisfactionStore // nil: no satisfaction routes (WithSatisfaction)
 
 	loginFailures *prometheus.CounterVec // reason; nil: not counted (WithLoginMetrics)
 
@@ -81,6 +84,10 @@ func (h *Handler) Register(public, authed *echo.Group) {
 	if h.overviews != nil {
 		authed.GET("/outlets", h.listOutlets)
 		authed.GET("/outlets/:id/scans", h.listScanBatches)
+	}
+	if h.satisfaction != nil {
+		authed.PUT("/outlets/:id/satisfaction/:month", h.putSatisfaction)
+		authed.GET("/satisfaction", h.listSatisfaction, problem.Query("month", "outlet", "limit", "after"))
 	}
 }
 
