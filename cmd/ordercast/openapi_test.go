@@ -28,6 +28,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	ret.WithOverviews(retailerpg.New(nil), retailerch.New(nil))
+	ret.WithSatisfaction(retailerpg.New(nil))
 	ord := orderingapi.New(nil, nil, nil, time.Now)
 	fc := forecastapi.New(nil, ord.Idempotent())
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))

@@ -76,14 +76,14 @@ func New(sessions *retailer.Sessions, outlets OutletReader, now func() time.Time
 func (h *Handler) Register(public, authed *echo.Group) {
 	public.POST("/sessions", h.login)
 	authed.DELETE("/sessions/current", h.logout)
-	authed.GET("/me", h.me)
-	authed.GET("/outlets/:id", h.outlet)
+	authed.GET("/me", h.me, problem.Query())
+	authed.GET("/outlets/:id", h.outlet, problem.Query())
 	if h.scans != nil {
 		authed.POST("/outlets/:id/scans", h.uploadScans)
 	}
 	if h.overviews != nil {
-		authed.GET("/outlets", h.listOutlets)
-		authed.GET("/outlets/:id/scans", h.listScanBatches)
+		authed.GET("/outlets", h.listOutlets, problem.Query("status", "limit", "after"))
+		authed.GET("/outlets/:id/scans", h.listScanBatches, problem.Query("limit"))
 	}
 	if h.satisfaction != nil {
 		authed.PUT("/outlets/:id/satisfaction/:month", h.putSatisfaction)
