@@ -15,6 +15,7 @@ import (
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
+	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
@@ -32,6 +33,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	ord := orderingapi.New(nil, nil, nil, time.Now)
 	fc := forecastapi.New(nil, ord.Idempotent())
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
+	ret.WithGrades(&grading.Grader{}, retailerpg.New(nil), ord.Idempotent())
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
 		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc}})
 	if err != nil {

@@ -43,6 +43,8 @@ func TestUnknownQueryParameters(t *testing.T) {
 		{"/cycles/{week}/orders", planner, "/api/v1/cycles/" + week + "/orders", "status=submitted"},
 		{"/scores", planner, "/api/v1/scores", "month=2026-10&level=company"},
 		{"/satisfaction", planner, "/api/v1/satisfaction", "limit=5"},
+		{"/grades", planner, "/api/v1/grades", "weeks=4&changed=true&limit=5"},
+		{"/outlets/{id}/grade", retailer, outlet + "/grade", ""},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -17,6 +17,7 @@ import (
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
+	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 	"golang.org/x/sync/errgroup"
@@ -95,6 +96,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
+	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/retailer"
+	"github.com/ordercast/ordercast/retailer/grading"
 )
 
 // Problems is how the retailer domain's errors answer over HTTP; the server renders every error a
@@ -20,6 +21,7 @@ var problems = problem.Table{
 	{Err: retailer.ErrForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not do this"},
 	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such object"},
 	{Err: retailer.ErrUsernameTaken, Status: http.StatusConflict, Type: "username-taken", Detail: "that username is taken"},
+	{Err: grading.ErrInvalidRule, Status: http.StatusUnprocessableEntity, Type: "invalid-grading-rule", Detail: "the grading rule's parameters are out of bounds"},
 	{Err: retailer.ErrUnavailable, Status: http.StatusServiceUnavailable, Type: "unavailable",
 		Detail: "a store is unavailable; nothing was changed, try again later", RetryAfter: retailer.UnavailableRetry},
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem/problemtest"
 	"github.com/ordercast/ordercast/retailer"
+	"github.com/ordercast/ordercast/retailer/grading"
 )
 
 func TestProblemsMapEveryRetailerError(t *testing.T) {
@@ -18,5 +19,8 @@ func TestProblemsMapEveryRetailerError(t *testing.T) {
 		"ErrInvalid":            retailer.ErrInvalid,
 		"ErrForbidden":          retailer.ErrForbidden,
 		"ErrUnavailable":        retailer.ErrUnavailable,
+	})
+	problemtest.CheckMapsEvery(t, (&Handler{}).Problems(), "../grading", map[string]error{
+		"ErrInvalidRule": grading.ErrInvalidRule,
 	})
 }

@@ -40,6 +40,10 @@ type Handler struct {
 
 	satisfaction SatisfactionStore // nil: no satisfaction routes (WithSatisfaction)
 
+	grades      Grades      // nil: no grade routes (WithGrades)
+	gradeReader GradeReader
+	idempotent  echo.MiddlewareFunc
+
 	loginFailures *prometheus.CounterVec // reason; nil: not counted (WithLoginMetrics)
 
 	// clientIP says which address a login comes from, for the per-client login budgets.
@@ -88,6 +92,12 @@ func (h *Handler) Register(public, authed *echo.Group) {
 	if h.satisfaction != nil {
 		authed.PUT("/outlets/:id/satisfaction/:month", h.putSatisfaction)
 		authed.GET("/satisfaction", h.listSatisfaction, problem.Query("month", "outlet", "limit", "after"))
+	}
+	if h.grades != nil {
+		authed.GET("/grades", h.previewGrades,
+			problem.Query("weeks", "amount_weight", "max_step", "changed", "limit", "after"))
+		authed.POST("/grades", h.publishGrades, h.idempotent)
+		authed.GET("/outlets/:id/grade", h.outletGrade, problem.Query())
 	}
 }
 
