@@ -40,7 +40,7 @@ type Handler struct {
 
 	satisfaction SatisfactionStore // nil: no satisfaction routes (WithSatisfaction)
 
-	grades      Grades      // nil: no grade routes (WithGrades)
+	grades      Grades // nil: no grade routes (WithGrades)
 	gradeReader GradeReader
 	idempotent  echo.MiddlewareFunc
 
