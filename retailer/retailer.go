@@ -121,3 +121,10 @@ type Profile struct {
 	Outlet
 	ManagerName string
 }
+
+// Purchase is what an outlet bought over a period: delivered cartons and their amount at wholesale
+// prices, in cents.
+type Purchase struct {
+	AmountCents int64
+	Cartons     float64
+}

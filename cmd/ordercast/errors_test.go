@@ -89,8 +89,10 @@ func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
 		brand := seededBrands(t, pg, 1)[0]
 		body := `{"plan":[{"brand":"` + brand + `","on_sale":true,"supply_cartons":5}]}`
 		code, m, raw := planner.do("PUT", "/api/v1/cycles/"+past.Format(time.DateOnly)+"/supply", body)
-		if code != http.StatusConflict || m["type"] != "/problems/order-state-conflict" || !strings.Contains(raw, "cut off") {
-			t.Errorf("supply of a cycle three weeks past = %d %s; want 409 saying its windows are cut off", code, raw)
+		// The seed loads its last weeks as closed cycles: a past week may be one of them ("the cycle is closed").
+		if code != http.StatusConflict || m["type"] != "/problems/order-state-conflict" ||
+			!strings.Contains(raw, "cut off") && !strings.Contains(raw, "cycle is closed") {
+			t.Errorf("supply of a cycle three weeks past = %d %s; want 409 saying its windows are cut off or it is closed", code, raw)
 		}
 		code, _, raw, _ = planner.post("/api/v1/cycles/"+past.Format(time.DateOnly)+"/allocations", "past",
 			`{"brand":"`+brand+`","supply":5}`)

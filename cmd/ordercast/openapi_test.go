@@ -15,6 +15,7 @@ import (
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
+	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
 	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
@@ -29,10 +30,12 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	ret.WithOverviews(retailerpg.New(nil), retailerch.New(nil))
+	ret.WithSatisfaction(retailerpg.New(nil))
 	ord := orderingapi.New(nil, nil, nil, time.Now)
 	fc := forecastapi.New(nil, ord.Idempotent())
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
 	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
+	ret.WithGrades(&grading.Grader{}, retailerpg.New(nil), ord.Idempotent())
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
 		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, indicatorsapi.New(nil, nil, time.Now)}})
 	if err != nil {

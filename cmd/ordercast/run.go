@@ -42,6 +42,7 @@ func commands() []command {
 		{"score", "score a month's forecast accuracy per outlet, brand, manager, area and company", runScore},
 		{"bulletin", "print the daily bulletin: indicators per level against their targets", runBulletin},
 		{"allocate", "allocate a scarce brand's supply as per-outlet limits, with explanations (preview or publish)", runAllocate},
+		{"grade", "recompute outlets' grades from their purchases by the published rule (preview or publish)", runGrade},
 		{"cycle", "cut off order windows, record deliveries, relay sales to the history", runCycle},
 		{"user", "add users, change passwords, disable users (for administrators)", runUser},
 		{"bench", "load a running server: orders at a fixed rate, scan uploads (benchmarks)", runBench},

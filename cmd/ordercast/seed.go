@@ -11,7 +11,9 @@ import (
 
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	"github.com/ordercast/ordercast/forecast/synth"
+	"github.com/ordercast/ordercast/ordering"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
+	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
@@ -30,6 +32,9 @@ type seedConfig struct {
 	AsOf    string // YYYY-MM-DD, "" for today
 	Replace bool
 	IfEmpty bool
+	// The order windows of the past cycles the seed loads, as serve will keep them.
+	WindowCloseHour int
+	TimeZone        string
 }
 
 func (c *seedConfig) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -45,6 +50,19 @@ func (c *seedConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 			"scans in ClickHouse")
 	fs.BoolVar(&c.IfEmpty, "if-empty", false,
 		"seed only if the stores hold no region yet; otherwise say so and succeed (what make demo uses)")
+	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
+		"the region's time zone, for the order windows of the past cycles loaded (as serve's; env ORDERCAST_TIMEZONE)")
+	closeHour, err := envInt(getenv, "ORDERCAST_WINDOW_CLOSE_HOUR", 18)
+	if err != nil {
+		closeHour = -1 // reported by validate
+	}
+	fs.IntVar(&c.WindowCloseHour, "window-close-hour", int(closeHour),
+		"the hour (0-23) order windows close, for the past cycles loaded (as serve's; env ORDERCAST_WINDOW_CLOSE_HOUR)")
+}
+
+// windowPolicy is the order-window policy of the past cycles the seed loads.
+func (c seedConfig) windowPolicy() (ordering.WindowPolicy, error) {
+	return serveConfig{TimeZone: c.TimeZone, WindowCloseHour: c.WindowCloseHour}.windowPolicy()
 }
 
 // validate checks the configuration and returns the "now" the region is generated for.
@@ -61,6 +79,9 @@ func (c seedConfig) validate(today time.Time) (time.Time, error) {
 	}
 	if c.Weeks < synth.MinWeeks || c.Weeks > synth.MaxWeeks {
 		errs = append(errs, fmt.Errorf("-weeks %d: want %d to %d", c.Weeks, synth.MinWeeks, synth.MaxWeeks))
+	}
+	if _, err := c.windowPolicy(); err != nil {
+		errs = append(errs, err)
 	}
 	now := today.UTC()
 	if c.AsOf != "" {
@@ -79,7 +100,9 @@ func runSeed(ctx context.Context, e env, args []string) error {
 	cfg.register(fs, e.getenv)
 	summary := "Generates a synthetic sales region with known true demand, deterministic for a given -seed and\n" +
 		"-as-of: account managers, outlets, manufacturers and brands into PostgreSQL (with dimension copies in\n" +
-		"ClickHouse), and weekly order lines, true demand and collection-point scans into ClickHouse.\n" +
+		"ClickHouse), and weekly order lines, true demand and collection-point scans into ClickHouse; the last\n" +
+		"8 weeks also as closed cycles in PostgreSQL (limits, paid and failed orders, as the history says) and\n" +
+		"the last 3 months' customer-satisfaction scores.\n" +
 		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
@@ -106,6 +129,8 @@ type seedResult struct {
 	weeks                                    int
 	first, last                              time.Time // Mondays of the first and last week
 	sales, demand                            uint64
+	cycles, orders, failed, limits           int
+	satisfaction                             int
 	scans, rejects, uploads                  uint64
 	elapsed                                  time.Duration
 	logins                                   []demoLogin
@@ -121,10 +146,15 @@ func (r seedResult) print(w io.Writer) {
 	fmt.Fprintf(&b, "sales lines:  %d\n", r.sales)
 	fmt.Fprintf(&b, "demand rows:  %d\n", r.demand)
 	fmt.Fprintf(&b, "scans:        %d accepted, %d rejected, in %d uploads\n", r.scans, r.rejects, r.uploads)
+	fmt.Fprintf(&b, "cycles:       the last %d in PostgreSQL: %d orders (%d failed), %d limits\n", r.cycles, r.orders, r.failed, r.limits)
+	fmt.Fprintf(&b, "satisfaction: %d monthly scores\n", r.satisfaction)
 	fmt.Fprintf(&b, "time:         %.1f s, %.0f rows/s\n", secs, float64(rows)/max(secs, 1e-9))
 	io.WriteString(w, b.String())
 	printLogins(w, r.logins)
 }
+
+// pastChunk is how many outlets' past orders and limits the seed writes to PostgreSQL at a time.
+const pastChunk = 250
 
 // seed generates the region and writes it to both stores.
 func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) (seedResult, error) {
@@ -167,6 +197,45 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		return seedResult{}, err
 	}
 
+	policy, err := cfg.windowPolicy()
+	if err != nil {
+		return seedResult{}, err
+	}
+	recent := region.NewRecentCycles(synth.DemoCycles, policy)
+	past, err := catalogue.BeginPastCycles(ctx, recent.Cycles)
+	if err != nil {
+		return seedResult{}, err
+	}
+	defer past.Rollback(ctx)
+	// The past cycles go to PostgreSQL a chunk of outlets at a time, while the next outlets are
+	// generated and written to ClickHouse.
+	chunks := make(chan []ordering.PastCycle, 1)
+	loaded := make(chan error, 1)
+	go func() {
+		var err error
+		for c := range chunks {
+			if err == nil {
+				err = past.Add(ctx, c)
+			}
+		}
+		loaded <- err
+	}()
+	var res seedResult
+	send := func() {
+		c := recent.Take()
+		for _, pc := range c {
+			res.orders += len(pc.Orders)
+			res.limits += len(pc.Limits)
+			for _, o := range pc.Orders {
+				if o.Status == ordering.Failed {
+					res.failed++
+				}
+			}
+		}
+		chunks <- c
+	}
+	var scores []retailer.SatisfactionScore
+
 	lines := history.NewSeedWriter(fmt.Sprintf("seed-%d", cfg.Seed), 0)
 	uploads := scans.NewScanWriter(0)
 	bar := newProgress(stderr, "seed", "outlets", int64(len(region.Outlets)))
@@ -180,14 +249,32 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		if err := uploads.Add(ctx, h.Scans); err != nil {
 			return err
 		}
+		recent.Add(h)
+		if (h.Index+1)%pastChunk == 0 {
+			send()
+		}
+		scores = append(scores, h.Satisfaction...)
 		bar.Add(1)
 		return nil
 	})
+	if err == nil {
+		send()
+	}
+	close(chunks)
 	if err == nil {
 		err = lines.Close()
 	}
 	if err == nil {
 		err = uploads.Close()
+	}
+	if pastErr := <-loaded; err == nil {
+		err = pastErr
+	}
+	if err == nil {
+		err = past.Commit(ctx)
+	}
+	if err == nil {
+		err = outletsPG.LoadSatisfaction(ctx, scores)
 	}
 	bar.Finish()
 	if err != nil {
@@ -196,13 +283,13 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		return seedResult{}, fmt.Errorf("%w (the region is incomplete: run again with -replace)", err)
 	}
 
-	res := seedResult{logins: logins,
-		outlets: len(region.Outlets), managers: len(region.Managers),
-		brands: len(region.Brands), manufacturers: len(region.Manufacturers),
-		weeks: region.Weeks, first: region.Start, last: region.Week(region.Weeks - 1),
-		elapsed: time.Since(start),
-	}
+	res.logins = logins
+	res.outlets, res.managers = len(region.Outlets), len(region.Managers)
+	res.brands, res.manufacturers = len(region.Brands), len(region.Manufacturers)
+	res.weeks, res.first, res.last = region.Weeks, region.Start, region.Week(region.Weeks-1)
+	res.elapsed = time.Since(start)
 	res.sales, res.demand = lines.Rows()
+	res.cycles, res.satisfaction = len(recent.Cycles), len(scores)
 	res.scans, res.rejects, res.uploads = uploads.Rows()
 	return res, nil
 }

@@ -51,6 +51,8 @@ type storeSnapshot struct {
 	Limited                                                uint64
 	SalesHash, DemandHash, ScanHash                        uint64
 	FirstDay, LastDay                                      string
+	Cycles, Orders, Failed, OrderLines, LimitRows          int64
+	OrderHash, Satisfaction                                int64
 }
 
 func snapshot(t *testing.T, pgDSN, chDSN string) storeSnapshot {
@@ -73,6 +75,16 @@ func snapshot(t *testing.T, pgDSN, chDSN string) storeSnapshot {
 		&s.NewProducts, &s.ScarceCount)
 	if err != nil {
 		t.Fatalf("read PostgreSQL: %v", err)
+	}
+	err = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM cycles), (SELECT count(*) FROM orders),
+		(SELECT count(*) FROM orders WHERE status = 'failed'), (SELECT count(*) FROM order_lines),
+		(SELECT count(*) FROM outlet_limits),
+		(SELECT coalesce(sum(hashtext(o.outlet_id || o.status || l.brand_id || ':' || l.requested_cartons || ':' || l.granted_cartons)), 0)
+			FROM orders o JOIN order_lines l ON l.order_id = o.id),
+		(SELECT count(*) FROM satisfaction_scores)`).Scan(
+		&s.Cycles, &s.Orders, &s.Failed, &s.OrderLines, &s.LimitRows, &s.OrderHash, &s.Satisfaction)
+	if err != nil {
+		t.Fatalf("read PostgreSQL orders: %v", err)
 	}
 	err = conn.QueryRow(ctx, `SELECT count(), sum(requested), sum(granted), sum(delivered), sum(limit_qty),
 		sum(limited), sum(cityHash64(outlet, brand, day, requested, granted, delivered, limit_qty, limited)),
@@ -162,6 +174,15 @@ func TestSeed(t *testing.T) {
 		}
 	})
 
+	t.Run("past cycles agree with the history", func(t *testing.T) {
+		s := first
+		if s.Cycles != 8 || s.Orders == 0 || s.Failed == 0 || s.LimitRows == 0 || s.Satisfaction == 0 {
+			t.Fatalf("%d cycles, %d orders (%d failed), %d limits, %d satisfaction scores; want 8 cycles and the rest not 0",
+				s.Cycles, s.Orders, s.Failed, s.LimitRows, s.Satisfaction)
+		}
+		checkPastCycles(t, pgDSN, chDSN)
+	})
+
 	t.Run("refused without replace", func(t *testing.T) {
 		_, err := seed(t, "--seed", "7")
 		if !errors.Is(err, errRegionExists) {
@@ -200,4 +221,88 @@ func TestSeed(t *testing.T) {
 			t.Errorf("seed 8 after seed 7: %+v", got)
 		}
 	})
+}
+
+// checkPastCycles compares the orders of the cycles in PostgreSQL with the sales lines of the same days
+// in ClickHouse, line by line: delivered orders delivered what they were granted, failed orders
+// delivered nothing, every requested quantity is the same; no cycle has a line the history lacks, or
+// the other way round. Limits cover every rationed line and never fall below what was granted.
+func checkPastCycles(t *testing.T, pgDSN, chDSN string) {
+	t.Helper()
+	ctx := context.Background()
+	pool := storestest.OpenPostgres(t, pgDSN)
+	conn := storestest.OpenClickHouse(t, chDSN)
+	type key struct{ outlet, brand, day string }
+	type line struct {
+		requested, granted, delivered int
+		limited                       bool
+	}
+	pg := map[key]line{}
+	var first string
+	rows, err := pool.Query(ctx, `SELECT o2.licence_no, b.code, (c.week_start + o2.order_day - 1)::text,
+			l.requested_cartons, l.granted_cartons, coalesce(l.delivered_cartons, 0), o.status, l.limited_reason IS NOT NULL,
+			(SELECT min(week_start)::text FROM cycles)
+		FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN cycles c ON c.id = o.cycle_id
+		JOIN outlets o2 ON o2.id = o.outlet_id JOIN brands b ON b.id = l.brand_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k key
+		var l line
+		var status string
+		if err := rows.Scan(&k.outlet, &k.brand, &k.day, &l.requested, &l.granted, &l.delivered, &status, &l.limited, &first); err != nil {
+			t.Fatal(err)
+		}
+		if status != "delivered" && status != "failed" {
+			t.Errorf("order line %v: status %s; want delivered or failed", k, status)
+		}
+		if status == "failed" {
+			l.granted = 0 // the history records what was delivered of a failed order: nothing
+		}
+		if l.granted == 0 {
+			l.limited = false // cut to nothing or failed: the history does not tell which
+		}
+		pg[k] = l
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	chRows, err := conn.Query(ctx, `SELECT outlet, brand, toString(day), toInt64(requested), toInt64(granted), toInt64(delivered), limited
+		FROM sales WHERE dataset = 'live' AND day >= toDate(?)`, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chRows.Close()
+	n := 0
+	for chRows.Next() {
+		var k key
+		var req, granted, delivered int64
+		var limited uint8
+		if err := chRows.Scan(&k.outlet, &k.brand, &k.day, &req, &granted, &delivered, &limited); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		want := line{requested: int(req), granted: int(granted), delivered: int(delivered), limited: limited == 1 && granted > 0}
+		if got, ok := pg[k]; !ok {
+			t.Errorf("history line %v %+v: no order line in PostgreSQL", k, want)
+		} else if got != want {
+			t.Errorf("order line %v = %+v; the history says %+v", k, got, want)
+		}
+	}
+	if n != len(pg) || n == 0 {
+		t.Errorf("%d history lines since %s, %d order lines in PostgreSQL; want equal and not 0", n, first, len(pg))
+	}
+	var uncovered, below int
+	if err := pool.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE l.limit_cartons IS NOT NULL AND ol.outlet_id IS NULL),
+		count(*) FILTER (WHERE o.status = 'delivered' AND ol.limit_cartons < l.granted_cartons)
+		FROM orders o JOIN order_lines l ON l.order_id = o.id
+		LEFT JOIN outlet_limits ol ON ol.cycle_id = o.cycle_id AND ol.outlet_id = o.outlet_id AND ol.brand_id = l.brand_id`).
+		Scan(&uncovered, &below); err != nil {
+		t.Fatal(err)
+	}
+	if uncovered != 0 || below != 0 {
+		t.Errorf("%d limited lines without a limit, %d above their limit; want 0", uncovered, below)
+	}
 }

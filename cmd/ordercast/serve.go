@@ -19,6 +19,7 @@ import (
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
+	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
 	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
@@ -64,6 +65,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	retailerAPI.WithOverviews(outlets, scans)
+	retailerAPI.WithSatisfaction(outlets)
 	if err := retailerAPI.WithLoginMetrics(reg); err != nil {
 		return err
 	}
@@ -99,6 +101,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI.WithScores(history, outlets)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
 	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
+	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,

@@ -94,7 +94,7 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	})
 	if d.authenticate != nil {
 		public := e.Group("/api/v1", limitBody(d.maxBody, d.bodyTimeout), refuseNUL)
-		public.GET("/openapi.json", serveOpenAPI)
+		public.GET("/openapi.json", serveOpenAPI, problem.Query())
 		authed := public.Group("", d.authenticate)
 		for _, r := range d.api {
 			scope := problem.Scope(r.Problems())

@@ -45,7 +45,7 @@ func New(allocator Allocator, idempotent echo.MiddlewareFunc) *Handler {
 func (h *Handler) Register(_, authed *echo.Group) {
 	authed.POST("/cycles/:week/allocations", h.allocate, h.idempotent)
 	if h.scores != nil {
-		authed.GET("/scores", h.scoresOf)
+		authed.GET("/scores", h.scoresOf, problem.Query("month", "level", "against", "dataset", "key"))
 	}
 }
 

@@ -25,12 +25,25 @@ import (
 // Sunday evening), with the gaps of a real terminal and a few bad rows: negative stock counts,
 // implausibly high stock counts and duplicated rows. The generator knows which rows it spoiled and
 // lists them in each batch's Rejects, as a validator would.
+//
+// Active, Failed and Listed say, per week and per brand, what the Sales lines were drawn from, so
+// that a caller can rebuild the cycles as the ordering system holds them: Active[w] whether the
+// outlet was open (and so scheduled to order) in week w, Failed[w] whether its order of week w, if it
+// placed one, failed for an insufficient balance (its lines then have Granted 0), and Listed the
+// brands (indices into Region.Brands) the outlet carries: the outlets a scarce brand's limits go to.
+//
+// Satisfaction holds the monthly customer-satisfaction scores of the months the last
+// SatisfactionMonths weeks' history ends in, one per month for most outlets.
 type History struct {
-	Index  int // into Region.Outlets
-	Outlet *retailer.Outlet
-	Sales  []forecast.Sale
-	Demand []forecast.DemandPoint
-	Scans  []retailer.ScanBatch
+	Index        int // into Region.Outlets
+	Outlet       *retailer.Outlet
+	Sales        []forecast.Sale
+	Demand       []forecast.DemandPoint
+	Scans        []retailer.ScanBatch
+	Active       []bool
+	Failed       []bool
+	Listed       []int
+	Satisfaction []retailer.SatisfactionScore
 }
 
 // Rates of the scan flaws, per row.
@@ -69,6 +82,7 @@ type generator struct {
 	p        profile
 	orders   []bool
 	failed   []bool
+	active   []bool
 	uploads  []bool
 	shock    []float64
 	trend    []float64
@@ -87,6 +101,7 @@ func (r *Region) newGenerator() *generator {
 		rng:      rand.New(src),
 		orders:   make([]bool, r.Weeks),
 		failed:   make([]bool, r.Weeks),
+		active:   make([]bool, r.Weeks),
 		uploads:  make([]bool, r.Weeks),
 		shock:    make([]float64, r.Weeks),
 		trend:    make([]float64, r.Weeks),
@@ -120,6 +135,7 @@ func (r *Region) generate(i int, g *generator, h *History) {
 		skipped = rng.Float64() < skip
 		g.orders[w] = active && !skipped
 		g.failed[w] = rng.Float64() < op.fail
+		g.active[w] = active
 		g.shock[w] = lognormal(rng, 0.08)
 		g.trend[w] = math.Exp(op.trend*(float64(w)-mid)/52.18) * g.p.norm(r, w)
 		upload := false
@@ -226,4 +242,47 @@ func (r *Region) generate(i int, g *generator, h *History) {
 		})
 	}
 	g.batches = h.Scans
+
+	h.Active, h.Failed, h.Listed = g.active, g.failed, g.p.listed
+	h.Satisfaction = r.satisfaction(i, h.Satisfaction[:0])
+}
+
+// SatisfactionMonths is how many of the last months have customer-satisfaction scores: the month
+// the history ends in and the ones before it.
+const SatisfactionMonths = 3
+
+// satisfactionComments are what a manager writes beside a score, from the lowest band to the highest.
+var satisfactionComments = [][]string{
+	{"complains about short supply of scarce brands", "delivery came late twice", "wants a higher grade"},
+	{"satisfied with delivery, asks for more scarce brands", "ordering app is hard to read", "no complaints this month"},
+	{"very satisfied", "praises the account manager's visits", "happy with the new products"},
+}
+
+// satisfaction draws outlet i's monthly scores, from a stream of its own so that the rest of the
+// history does not depend on it: most outlets are surveyed each month, scores around 85 out of 100,
+// lower where orders failed or limits cut deep, with a comment for the score's band.
+func (r *Region) satisfaction(i int, out []retailer.SatisfactionScore) []retailer.SatisfactionScore {
+	o, op := &r.Outlets[i], &r.outlets[i]
+	rng := newStream(r.seed, streamSatisfaction, uint64(i))
+	last := r.Week(r.Weeks - 1)
+	month := time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(SatisfactionMonths - 1), 0)
+	for range SatisfactionMonths {
+		surveyed := month.Before(r.End()) && !month.AddDate(0, 1, 0).Before(r.Start) &&
+			op.closeWeek == r.Weeks && rng.Float64() < 0.9
+		if surveyed {
+			score := 88 - 60*op.fail - 4*float64(retailer.MaxGrade-o.Grade)/29 + 6*rng.NormFloat64()
+			score = math.Round(min(100, max(20, score))*10) / 10
+			band := 0
+			if score >= 90 {
+				band = 2
+			} else if score >= 75 {
+				band = 1
+			}
+			cs := satisfactionComments[band]
+			out = append(out, retailer.SatisfactionScore{Licence: o.Licence, Month: month, Score: score,
+				Comment: cs[rng.IntN(len(cs))]})
+		}
+		month = month.AddDate(0, 1, 0)
+	}
+	return out
 }

@@ -15,6 +15,7 @@ const (
 	streamOutletProfile
 	streamOutletHistory
 	streamManagers
+	streamSatisfaction
 )
 
 // splitmix64 is the finaliser of SplitMix64: a bijective mixer with good avalanche.

@@ -132,6 +132,9 @@ type outletParams struct {
 	orderDay    int     // days after Monday
 }
 
+// recentLaunch is how many weeks before the history's end the last new product is launched.
+const recentLaunch = 5
+
 // numFormats is the number of business formats, indexed as retailer.Formats.
 const numFormats = 6
 
@@ -295,15 +298,20 @@ func (r *Region) makeCatalogue(n int) {
 		weights[k] = 0
 	}
 
-	// Several new products, launched between a quarter and nine tenths into the history.
+	// Several new products, launched between a quarter and nine tenths into the history; when there
+	// are several, the last one is launched recentLaunch weeks before the history ends, so that the
+	// recent cycles the seed loads show a launch (the new-product shelving rate) as it happens.
 	nNew := min(max(1, int(math.Round(0.05*float64(n)))), n/5)
-	for range nNew {
+	for i := range nNew {
 		b := rng.IntN(n)
 		for r.Brands[b].Scarce || r.Brands[b].NewProduct {
 			b = (b + 1) % n
 		}
 		first, last := r.Weeks/4, r.Weeks*9/10
 		week := first + rng.IntN(max(1, last-first))
+		if i == nNew-1 && nNew > 1 && r.Weeks >= 4*recentLaunch {
+			week = r.Weeks - recentLaunch
+		}
 		launch := r.Week(week).AddDate(0, 0, rng.IntN(5)) // a weekday
 		br := &r.Brands[b]
 		br.NewProduct = true

@@ -24,6 +24,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -138,14 +139,14 @@ const MaxPageSize = 100
 
 // Register adds the routes to authed, which must sit behind authentication.
 func (h *Handler) Register(_, authed *echo.Group) {
-	authed.GET("/outlets/:id/catalogue", h.catalogue)
+	authed.GET("/outlets/:id/catalogue", h.catalogue, problem.Query())
 	authed.POST("/outlets/:id/orders", h.placeOrder, h.idempotent)
-	authed.GET("/outlets/:id/orders", h.listOrders)
-	authed.GET("/outlets/:id/orders/:order", h.getOrder)
+	authed.GET("/outlets/:id/orders", h.listOrders, problem.Query("limit", "before"))
+	authed.GET("/outlets/:id/orders/:order", h.getOrder, problem.Query())
 	authed.DELETE("/outlets/:id/orders/:order", h.cancelOrder)
-	authed.GET("/cycles/:week", h.getCycle)
+	authed.GET("/cycles/:week", h.getCycle, problem.Query())
 	authed.PUT("/cycles/:week/supply", h.publishSupply)
-	authed.GET("/cycles/:week/orders", h.cycleOrders)
+	authed.GET("/cycles/:week/orders", h.cycleOrders, problem.Query("status", "limit", "after"))
 	authed.POST("/orders/:order/delivery", h.deliver, h.idempotent)
 }
 

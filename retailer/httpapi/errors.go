@@ -5,6 +5,7 @@ import (
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/retailer"
+	"github.com/ordercast/ordercast/retailer/grading"
 )
 
 // Problems is how the retailer domain's errors answer over HTTP; the server renders every error a
@@ -22,6 +23,7 @@ var problems = problem.Table{
 	{Err: retailer.ErrUsernameTaken, Status: http.StatusConflict, Type: "username-taken", Detail: "that username is taken"},
 	{Err: retailer.ErrBenchmarkLimit, Status: http.StatusConflict, Type: "benchmark-limit", Detail: "an account manager has at most two benchmark outlets; unset one first"},
 	{Err: retailer.ErrOpenOrder, Status: http.StatusConflict, Type: "outlet-has-open-order", Detail: "the outlet's order day cannot change while it has a submitted order"},
+	{Err: grading.ErrInvalidRule, Status: http.StatusUnprocessableEntity, Type: "invalid-grading-rule", Detail: "the grading rule's parameters are out of bounds"},
 	{Err: retailer.ErrUnavailable, Status: http.StatusServiceUnavailable, Type: "unavailable",
 		Detail: "a store is unavailable; nothing was changed, try again later", RetryAfter: retailer.UnavailableRetry},
 }

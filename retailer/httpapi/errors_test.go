@@ -5,6 +5,7 @@ import (
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem/problemtest"
 	"github.com/ordercast/ordercast/retailer"
+	"github.com/ordercast/ordercast/retailer/grading"
 )
 
 func TestProblemsMapEveryRetailerError(t *testing.T) {
@@ -20,5 +21,8 @@ func TestProblemsMapEveryRetailerError(t *testing.T) {
 		"ErrUnavailable":        retailer.ErrUnavailable,
 		"ErrBenchmarkLimit":     retailer.ErrBenchmarkLimit,
 		"ErrOpenOrder":          retailer.ErrOpenOrder,
+	})
+	problemtest.CheckMapsEvery(t, (&Handler{}).Problems(), "../grading", map[string]error{
+		"ErrInvalidRule": grading.ErrInvalidRule,
 	})
 }

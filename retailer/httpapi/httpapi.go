@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -38,6 +39,12 @@ type Handler struct {
 
 	overviews OverviewReader // nil: no outlet list (WithOverviews)
 	uploads   UploadReader
+
+	satisfaction SatisfactionStore // nil: no satisfaction routes (WithSatisfaction)
+
+	grades      Grades // nil: no grade routes (WithGrades)
+	gradeReader GradeReader
+	idempotent  echo.MiddlewareFunc
 
 	loginFailures *prometheus.CounterVec // reason; nil: not counted (WithLoginMetrics)
 
@@ -80,14 +87,24 @@ func New(sessions *retailer.Sessions, outlets OutletReader, now func() time.Time
 func (h *Handler) Register(public, authed *echo.Group) {
 	public.POST("/sessions", h.login)
 	authed.DELETE("/sessions/current", h.logout)
-	authed.GET("/me", h.me)
-	authed.GET("/outlets/:id", h.outlet)
+	authed.GET("/me", h.me, problem.Query())
+	authed.GET("/outlets/:id", h.outlet, problem.Query())
 	if h.scans != nil {
 		authed.POST("/outlets/:id/scans", h.uploadScans)
 	}
 	if h.overviews != nil {
-		authed.GET("/outlets", h.listOutlets)
-		authed.GET("/outlets/:id/scans", h.listScanBatches)
+		authed.GET("/outlets", h.listOutlets, problem.Query("status", "limit", "after"))
+		authed.GET("/outlets/:id/scans", h.listScanBatches, problem.Query("limit"))
+	}
+	if h.satisfaction != nil {
+		authed.PUT("/outlets/:id/satisfaction/:month", h.putSatisfaction)
+		authed.GET("/satisfaction", h.listSatisfaction, problem.Query("month", "outlet", "limit", "after"))
+	}
+	if h.grades != nil {
+		authed.GET("/grades", h.previewGrades,
+			problem.Query("weeks", "amount_weight", "max_step", "changed", "limit", "after"))
+		authed.POST("/grades", h.publishGrades, h.idempotent)
+		authed.GET("/outlets/:id/grade", h.outletGrade, problem.Query())
 	}
 	h.registerWork(authed)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/retailer"
 )
 
@@ -71,12 +72,12 @@ func (h *Handler) registerWork(authed *echo.Group) {
 		return
 	}
 	authed.POST("/outlets/:id/visits", h.recordVisit, h.work.idempotent)
-	authed.GET("/outlets/:id/visits", h.outletVisits)
-	authed.GET("/visits", h.listVisits)
-	authed.GET("/benchmarks", h.benchmarks)
+	authed.GET("/outlets/:id/visits", h.outletVisits, problem.Query("manager", "from", "to", "limit", "before"))
+	authed.GET("/visits", h.listVisits, problem.Query("manager", "from", "to", "limit", "before"))
+	authed.GET("/benchmarks", h.benchmarks, problem.Query("weeks", "manager"))
 	authed.PUT("/outlets/:id/benchmark", h.setBenchmark)
 	authed.PATCH("/outlets/:id/assignment", h.reassign)
-	authed.GET("/outlets/:id/changes", h.outletChanges)
+	authed.GET("/outlets/:id/changes", h.outletChanges, problem.Query("limit", "before"))
 }
 
 // today is the day it is now in the distributor's time zone, at midnight UTC (as dates are compared).

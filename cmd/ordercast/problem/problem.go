@@ -84,6 +84,8 @@ func Invalid(fields map[string]string) error { return FieldErrors(fields) }
 // common is what every adapter shares: input the server's binder or an adapter refuses.
 var common = Table{
 	{Err: ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
+	{Err: ErrUnknownQuery, Status: http.StatusBadRequest, Type: "unknown-query-parameter",
+		Detail: "the request names query parameters this route does not take"},
 }
 
 // types gives every status a stable type when no mapping names one; clients match on the type.

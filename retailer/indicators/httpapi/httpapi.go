@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -52,10 +51,10 @@ func New(svc Service, scope ScopeReader, now func() time.Time) *Handler {
 
 // Register adds the routes to authed, which must sit behind authentication.
 func (h *Handler) Register(_, authed *echo.Group) {
-	authed.GET("/indicators", h.indicatorsOf)
-	authed.GET("/indicators/targets", h.targetsOf)
-	authed.PUT("/indicators/targets", h.putTargets)
-	authed.GET("/bulletin", h.bulletinOf)
+	authed.GET("/indicators", h.indicatorsOf, problem.Query("period", "date", "level", "key", "format"))
+	authed.GET("/indicators/targets", h.targetsOf, problem.Query())
+	authed.PUT("/indicators/targets", h.putTargets, problem.Query())
+	authed.GET("/bulletin", h.bulletinOf, problem.Query("date", "manager", "filter", "limit", "offset", "format"))
 }
 
 // The adapter's own refusals.
@@ -63,53 +62,18 @@ var (
 	errRole         = errors.New("indicators: role may not read indicators")
 	errNotPlanner   = errors.New("indicators: only planners set targets")
 	errAboveManager = errors.New("indicators: a manager reads its own rows, its outlets and the company")
-	errUnknownQuery = errors.New("indicators: unknown query parameters")
 )
 
 // Problems is how the indicators' errors answer over HTTP.
 func (h *Handler) Problems() problem.Table { return problems }
 
 var problems = problem.Table{
-	{Err: errUnknownQuery, Status: http.StatusBadRequest, Type: "unknown-query-parameter", Detail: "the request has query parameters this route does not know"},
 	{Err: errRole, Status: http.StatusForbidden, Type: "forbidden", Detail: "your role may not read indicators"},
 	{Err: errNotPlanner, Status: http.StatusForbidden, Type: "forbidden", Detail: "only planners and admins set indicator targets"},
 	{Err: errAboveManager, Status: http.StatusForbidden, Type: "forbidden", Detail: "an account manager reads its own manager row, its outlets and the company's row"},
 	{Err: indicators.ErrForbidden, Status: http.StatusForbidden, Type: "forbidden", Detail: "outside your scope"},
 	{Err: indicators.ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
 	{Err: indicators.ErrUnknownManager, Status: http.StatusNotFound, Type: "not-found", Detail: "no such account manager"},
-}
-
-// unknownQuery names the query parameters a route does not know.
-type unknownQuery map[string]string
-
-func (u unknownQuery) Error() string                  { return fmt.Sprintf("unknown query parameters: %d", len(u)) }
-func (u unknownQuery) Unwrap() error                  { return errUnknownQuery }
-func (u unknownQuery) FieldErrors() map[string]string { return u }
-func (u unknownQuery) Detail() string {
-	names := make([]string, 0, len(u))
-	for n := range u {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return "unknown query parameters: " + strings.Join(names, ", ")
-}
-
-// RefuseUnknown returns a 400 error naming every query parameter of c not in known, or nil.
-func RefuseUnknown(c echo.Context, known ...string) error {
-	u := unknownQuery{}
-	for name := range c.QueryParams() {
-		found := false
-		for _, k := range known {
-			found = found || k == name
-		}
-		if !found {
-			u[name] = "unknown query parameter"
-		}
-	}
-	if len(u) > 0 {
-		return u
-	}
-	return nil
 }
 
 // caller is who asks: a planner or admin (manager ""), or an account manager (its code).
@@ -141,9 +105,6 @@ func (h *Handler) parseDate(c echo.Context, fields map[string]string) time.Time 
 // indicatorsOf answers GET /indicators?period=day|week|month&date=YYYY-MM-DD&level=...[&key=K...]
 // [&format=json|csv|xlsx].
 func (h *Handler) indicatorsOf(c echo.Context) error {
-	if err := RefuseUnknown(c, "period", "date", "level", "key", "format"); err != nil {
-		return err
-	}
 	manager, err := h.caller(c)
 	if err != nil {
 		return err
@@ -233,9 +194,6 @@ const (
 // [&format=json|csv|xlsx]: a manager's day (its own), or for a planner the company's or a named
 // manager's. Exports hold every item of the lists asked for, without paging.
 func (h *Handler) bulletinOf(c echo.Context) error {
-	if err := RefuseUnknown(c, "date", "manager", "filter", "limit", "offset", "format"); err != nil {
-		return err
-	}
 	manager, err := h.caller(c)
 	if err != nil {
 		return err
@@ -361,9 +319,6 @@ type targetsBody struct {
 // targetsOf answers GET /indicators/targets: every target for planners, the company's, its area's
 // and its own for a manager.
 func (h *Handler) targetsOf(c echo.Context) error {
-	if err := RefuseUnknown(c); err != nil {
-		return err
-	}
 	manager, err := h.caller(c)
 	if err != nil {
 		return err
@@ -388,9 +343,6 @@ func targetsList(ts []indicators.Target) targetsBody {
 // putTargets answers PUT /indicators/targets {"targets":[{"indicator","scope","key","value"}]}: sets
 // each target, or removes it when value is null, in one transaction; answers with every target.
 func (h *Handler) putTargets(c echo.Context) error {
-	if err := RefuseUnknown(c); err != nil {
-		return err
-	}
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
 	if p.Role != retailer.RolePlanner && p.Role != retailer.RoleAdmin {
 		if p.Role == retailer.RoleManager {

@@ -1,0 +1,127 @@
+package synth
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ordercast/ordercast/ordering"
+)
+
+// DemoCycles is how many of the last weeks the seed loads as real cycles and orders into the ordering
+// system: two months, enough for the indicators' daily, weekly and monthly views and for the list of
+// outlets that have not ordered for two cycles or more.
+const DemoCycles = 8
+
+// RecentCycles rebuilds the last weeks of the region as the ordering system would hold them: each
+// week a closed cycle with its windows, the limits of the brands rationed that week (for every active
+// outlet that carries them, as LimitFor sets them) and every order the outlets placed, delivered as
+// the history says or failed for an insufficient balance. Add each outlet's History in turn; Cycles
+// then holds the result, consistent line by line with the History's Sales: a week without Sales
+// lines is a cycle without an order. Take hands over what was added so far, so that a caller can
+// write it while the next outlets are generated.
+type RecentCycles struct {
+	Cycles []ordering.PastCycle
+
+	r      *Region
+	first  int            // first week
+	brands map[string]int // code → index into Region.Brands
+}
+
+// NewRecentCycles returns a collector of the last n weeks (all of them when n exceeds the history),
+// with the order windows of policy.
+func (r *Region) NewRecentCycles(n int, policy ordering.WindowPolicy) *RecentCycles {
+	n = min(n, r.Weeks)
+	c := &RecentCycles{r: r, first: r.Weeks - n, brands: make(map[string]int, len(r.Brands))}
+	for b := range r.Brands {
+		c.brands[r.Brands[b].Code] = b
+	}
+	for w := c.first; w < r.Weeks; w++ {
+		monday := r.Week(w)
+		pc := ordering.PastCycle{WeekStart: monday, Windows: policy.Windows(monday)}
+		for b := range r.Brands {
+			if _, ok := r.LimitFor(b, 1, w); ok {
+				pc.Rationed = append(pc.Rationed, r.Brands[b].Code)
+			}
+		}
+		c.Cycles = append(c.Cycles, pc)
+	}
+	return c
+}
+
+// Add adds one outlet's limits and orders to the cycles. h may be reused after Add returns.
+func (c *RecentCycles) Add(h *History) {
+	r, o := c.r, h.Outlet
+	for k := range c.Cycles {
+		w := c.first + k
+		if !h.Active[w] {
+			continue
+		}
+		pc := &c.Cycles[k]
+		for _, b := range h.Listed {
+			if limit, ok := r.LimitFor(b, o.Grade, w); ok {
+				pc.Limits = append(pc.Limits, ordering.OutletLimit{Outlet: o.Licence, Brand: r.Brands[b].Code,
+					Cartons: limit, Explanation: fmt.Sprintf("grade %d: %d cartons", o.Grade, limit)})
+			}
+		}
+	}
+
+	// Sales come brand by brand, week by week within a brand: gather each week's lines.
+	orders := make([]*ordering.PastOrder, len(c.Cycles))
+	for _, s := range h.Sales {
+		w := int(s.Day.Sub(r.Start).Hours()) / (7 * 24)
+		if w < c.first {
+			continue
+		}
+		k := w - c.first
+		if orders[k] == nil {
+			orders[k] = &ordering.PastOrder{Outlet: o.Licence, Status: ordering.Delivered}
+		}
+		b := c.brands[s.Brand]
+		line := ordering.Line{Brand: s.Brand, Requested: int(s.Requested), Granted: int(s.Granted),
+			PriceCents: r.Brands[b].WholesaleCents}
+		if limit, ok := r.LimitFor(b, o.Grade, w); ok {
+			line.Limit = &limit
+			// A failed order's lines were granted what the limit allowed when it was placed; the
+			// history records 0 because nothing was delivered.
+			line.Granted = min(line.Requested, limit)
+		} else {
+			line.Granted = line.Requested
+		}
+		if line.Granted < line.Requested {
+			line.Reason = ordering.ByLimit
+		}
+		orders[k].Lines = append(orders[k].Lines, line)
+		orders[k].TotalCents += int64(line.Granted) * line.PriceCents
+	}
+	for k, po := range orders {
+		if po == nil {
+			continue
+		}
+		w := c.first + k
+		window, _ := ordering.WindowFor(c.Cycles[k].Windows, o.OrderDay)
+		// Placed some hours before the window closed, the hour drawn from the outlet and week.
+		po.PlacedAt = window.ClosesAt.Add(-time.Duration(1+splitmix64(uint64(h.Index)<<16|uint64(w))%96) * time.Hour)
+		po.SettledAt = window.ClosesAt
+		if h.Failed[w] && po.TotalCents > 0 {
+			po.Status = ordering.Failed
+			// The balance fell short by a share of the order drawn like the hour.
+			short := 0.1 + 0.8*float64(splitmix64(uint64(h.Index)<<16|uint64(w)|1<<15)%1000)/1000
+			balance := int64(float64(po.TotalCents)*(1-short)) / 100 * 100
+			po.Reason = ordering.InsufficientBalance(po.TotalCents, balance)
+		} else {
+			po.Delivered = window.ClosesAt.Add(16 * time.Hour) // the order day's morning
+		}
+		c.Cycles[k].Orders = append(c.Cycles[k].Orders, *po)
+	}
+}
+
+// Take returns the cycles with the limits and orders added since the last Take, and forgets those:
+// the caller owns the result.
+func (c *RecentCycles) Take() []ordering.PastCycle {
+	out := make([]ordering.PastCycle, len(c.Cycles))
+	copy(out, c.Cycles)
+	for k := range c.Cycles {
+		c.Cycles[k].Limits, c.Cycles[k].Orders = nil, nil
+	}
+	return out
+}

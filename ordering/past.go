@@ -1,0 +1,30 @@
+package ordering
+
+import "time"
+
+// PastCycle is a cycle that has run its course, as the ordering system would hold it afterwards: its
+// windows cut off, the per-outlet limits of its rationed brands and every order placed in it, paid and
+// delivered or failed. The seed loads the recent weeks of a synthetic region this way, so that the
+// indicators read real orders from the first day.
+type PastCycle struct {
+	WeekStart time.Time // Monday
+	Windows   []Window
+	// Rationed lists the brands whose supply was rationed in the cycle; their supply is what the
+	// limits add up to.
+	Rationed []string
+	Limits   []OutletLimit
+	Orders   []PastOrder
+}
+
+// PastOrder is one order of a PastCycle. Status is Delivered (every line delivered as granted) or
+// Failed (with Reason; lines keep what their limits granted, nothing was delivered).
+type PastOrder struct {
+	Outlet     string // licence number
+	Status     OrderStatus
+	Reason     string
+	PlacedAt   time.Time // submitted
+	SettledAt  time.Time // cut-off: confirmed and paid, or failed
+	Delivered  time.Time // zero unless Delivered
+	TotalCents int64
+	Lines      []Line // Brand, Requested, Granted, Limit, PriceCents, Reason
+}
