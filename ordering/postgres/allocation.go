@@ -98,6 +98,10 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 			cycleID, brandID); err != nil {
 			return err
 		}
+		if err := recordLimitNotices(ctx, tx, cycleID, now, `SELECT o.id AS outlet_id, $4::bigint AS brand_id, a.cartons,
+			a.explanation FROM allocated a JOIN outlets o ON o.licence_no = a.licence`, brandID); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons, source, allocation_id, explanation)
 			SELECT $1, $2, o.id, a.cartons, 'allocation', $3, a.explanation FROM allocated a JOIN outlets o ON o.licence_no = a.licence
 			ON CONFLICT (cycle_id, brand_id, outlet_id) DO UPDATE SET limit_cartons = EXCLUDED.limit_cartons,

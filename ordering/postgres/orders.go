@@ -86,6 +86,9 @@ func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan [
 				return &ordering.ValidationError{Fields: map[string]string{"brand": fmt.Sprintf("%q: no such brand", l.Brand)}}
 			}
 		}
+		if err := recordSupplyLimitNotices(ctx, tx, cycleID, limits, now); err != nil {
+			return err
+		}
 		for _, l := range limits {
 			tag, err := tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons, source, explanation)
 				SELECT $1, b.id, o.id, $4, $5, $6 FROM brands b, outlets o WHERE b.code = $2 AND o.licence_no = $3

@@ -102,6 +102,9 @@ func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.W
 		if err := fail(ctx, tx, cycleID, settled.Failed, now); err != nil {
 			return err
 		}
+		if err := recordFailedNotices(ctx, tx, weekStart, settled.Failed, now); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1
 			AND NOT EXISTS (SELECT 1 FROM order_windows WHERE cycle_id = $1 AND NOT closed)`, cycleID)
 		return err

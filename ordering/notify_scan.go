@@ -1,0 +1,81 @@
+package ordering
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// NoticeRecorder records the notices that no single transaction causes (ordering/postgres.Store).
+// Each method is idempotent and safe to call from several processes at once: a notice's id makes it
+// once per outlet and window (a reminder) or per outlet and product (a new product).
+type NoticeRecorder interface {
+	// RecordReminders records a WindowClosing notice for every active outlet whose order window is
+	// open at now and closes by now+lead, and which has no live order in the window's cycle. It
+	// returns how many it recorded.
+	RecordReminders(ctx context.Context, now time.Time, lead time.Duration) (int, error)
+	// RecordNewProducts records a NewProduct notice for every active outlet whose window is open at
+	// now and every new product launched after launchedAfter and by now that is on sale in the
+	// window's cycle. It returns how many it recorded.
+	RecordNewProducts(ctx context.Context, now, launchedAfter time.Time) (int, error)
+	// DeleteSentNotices deletes notices delivered before before and returns how many.
+	DeleteSentNotices(ctx context.Context, before time.Time) (int64, error)
+}
+
+// DefaultReminderLead is how long before a window closes an outlet that has ordered nothing is
+// reminded.
+const DefaultReminderLead = 6 * time.Hour
+
+// NewProductWeeks is how long after its launch a new product is announced to outlets.
+const NewProductWeeks = 4
+
+// NoticeRetention is how long delivered notices are kept, for the retailer's page and inspection.
+const NoticeRetention = 30 * 24 * time.Hour
+
+// NoticeScan is the scheduled scan that records reminders and new-product notices, and deletes
+// delivered notices past NoticeRetention.
+type NoticeScan struct {
+	Store NoticeRecorder
+	Lead  time.Duration // DefaultReminderLead when 0
+	Log   *slog.Logger
+}
+
+// RunOnce scans at now, logging what it recorded and what failed (the next pass retries).
+func (j *NoticeScan) RunOnce(ctx context.Context, now time.Time) {
+	lead := j.Lead
+	if lead <= 0 {
+		lead = DefaultReminderLead
+	}
+	if n, err := j.Store.RecordReminders(ctx, now, lead); err != nil && ctx.Err() == nil {
+		j.Log.Warn("record order-window reminders; the next pass retries", "err", err)
+	} else if n > 0 {
+		j.Log.Info("recorded order-window reminders", "notices", n)
+	}
+	if n, err := j.Store.RecordNewProducts(ctx, now, now.AddDate(0, 0, -7*NewProductWeeks)); err != nil && ctx.Err() == nil {
+		j.Log.Warn("record new-product notices; the next pass retries", "err", err)
+	} else if n > 0 {
+		j.Log.Info("recorded new-product notices", "notices", n)
+	}
+	if n, err := j.Store.DeleteSentNotices(ctx, now.Add(-NoticeRetention)); err != nil && ctx.Err() == nil {
+		j.Log.Warn("delete delivered notices", "err", err)
+	} else if n > 0 {
+		j.Log.Info("deleted delivered notices", "notices", n)
+	}
+}
+
+// Run scans at once and then every interval until ctx is done.
+func (j *NoticeScan) Run(ctx context.Context, every time.Duration, now func() time.Time) {
+	j.RunOnce(ctx, now())
+	Every(ctx, every, now, func(t time.Time) { j.RunOnce(ctx, t) })
+}
+
+// LogNotifier "delivers" notices to a log: the demo's notifier when no gateway is configured.
+type LogNotifier struct {
+	Log *slog.Logger
+}
+
+// Notify logs the notice and its message; it never fails.
+func (l LogNotifier) Notify(_ context.Context, n Notice, m Message) error {
+	l.Log.Info("notice", "notice", n.ID, "outlet", n.Outlet, "kind", string(n.Kind), "zh", m.ZH, "en", m.EN)
+	return nil
+}
