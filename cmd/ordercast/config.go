@@ -105,6 +105,7 @@ type serveConfig struct {
 	LoginHashers    int    // argon2id hashes at once; 0: 2×GOMAXPROCS
 	TrustedProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
 	AllowCredit     bool   // accept orders above the balance, with a warning
+	notifyConfig
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -149,6 +150,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 		"accept an order above the outlet's balance less its other orders, with a warning, instead of refusing it with 422 (env ORDERCAST_ALLOW_CREDIT)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
 		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
+	errs = append(errs, c.notifyConfig.register(fs, getenv))
 	return errors.Join(errs...)
 }
 
@@ -181,6 +183,7 @@ func (c serveConfig) validate() error {
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.notifyConfig.validate())
 	return errors.Join(errs...)
 }
 

@@ -84,6 +84,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	cutoff := &ordering.Cutoff{Store: orders, Observer: cutoffObserver, Log: log}
 	cleanup := &ordering.Cleanup{Store: orders, Log: log}
 	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
+	noticeObserver, err := newNoticeMetrics(reg)
+	if err != nil {
+		return err
+	}
+	notifier, err := cfg.notifier(log)
+	if err != nil {
+		return err
+	}
+	notices := cfg.noticeSender(orders, notifier, noticeObserver, policy.Location, log)
+	noticeScan := &ordering.NoticeScan{Store: orders, Lead: cfg.ReminderLead, Log: log}
 	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
 	orderingAPI.WithStock(scans)
 	orderingAPI.WithCredit(cfg.AllowCredit)
@@ -125,6 +135,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	every(cleanup.Run, time.Hour)
 	every(cutoff.Run, time.Minute)
 	g.Go(func() error { relay.Run(gctx, cfg.RelayEvery); return nil })
+	every(noticeScan.Run, time.Minute)
+	g.Go(func() error { notices.Run(gctx, cfg.NotifyEvery); return nil })
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })
 	err = g.Wait()
 	log.Info("scheduled jobs stopped")

@@ -48,11 +48,12 @@ func recordFailedNotices(ctx context.Context, tx pgx.Tx, weekStart time.Time, fa
 // cycleID the limits about to be written set or change, before they are written, in the
 // publication's transaction. newLimits is a query of the limits (columns outlet_id, brand_id,
 // cartons, explanation) whose arguments, args, are numbered from $4. A limit published again
-// unchanged is no news. The id names the cycle, brand, outlet and the publication's time, so that a
-// later change is a notice of its own.
+// unchanged is no news. The id names the cycle, brand, outlet, the new limit and the publication's
+// time (in microseconds), so that every change is a notice of its own.
 func recordLimitNotices(ctx context.Context, tx pgx.Tx, cycleID int64, now time.Time, newLimits string, args ...any) error {
 	_, err := tx.Exec(ctx, `INSERT INTO notifications (id, outlet_id, kind, data, created_at, next_attempt_at)
-		SELECT 'new_limit:' || to_char(c.week_start, 'YYYY-MM-DD') || ':' || b.code || ':' || n.outlet_id || ':' || $2::bigint,
+		SELECT 'new_limit:' || to_char(c.week_start, 'YYYY-MM-DD') || ':' || b.code || ':' || n.outlet_id || ':' || n.cartons
+				|| ':' || $2::bigint,
 			n.outlet_id, 'new_limit',
 			jsonb_strip_nulls(jsonb_build_object('cycle', to_char(c.week_start, 'YYYY-MM-DD'), 'brand', b.code,
 				'brand_name', b.name, 'cartons', n.cartons::text, 'previous', l.limit_cartons::text,
@@ -105,7 +106,7 @@ func (s *Store) RecordNewProducts(ctx context.Context, now, launchedAfter time.T
 			JOIN outlets t ON t.order_day = w.order_day AND t.status = 'active'
 			JOIN supply_plans sp ON sp.cycle_id = c.id AND sp.on_sale
 			JOIN brands b ON b.id = sp.brand_id AND b.new_product AND b.lifecycle <> 'retired'
-				AND b.launch_date > $2::date AND b.launch_date <= $1::date
+				AND b.launch_date > ($2::timestamptz)::date AND b.launch_date <= ($1::timestamptz)::date
 		WHERE NOT w.closed AND w.opens_at <= $1 AND w.closes_at > $1
 			AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.id = 'new_product:' || b.code || ':' || t.id)
 		ON CONFLICT (id) DO NOTHING`, now, launchedAfter)

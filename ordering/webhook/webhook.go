@@ -86,9 +86,8 @@ var _ ordering.Notifier = (*Notifier)(nil)
 // bounded by timeout. It returns an error wrapping ErrConfig for a URL that is not absolute http(s),
 // or a secret shorter than MinSecretBytes.
 func New(rawURL string, secret []byte, timeout time.Duration) (*Notifier, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: URL %q: want http(s)://host/path", ErrConfig, rawURL)
+	if err := ValidateURL(rawURL); err != nil {
+		return nil, err
 	}
 	if len(secret) < MinSecretBytes {
 		return nil, fmt.Errorf("%w: the secret has %d bytes; want at least %d", ErrConfig, len(secret), MinSecretBytes)
@@ -97,7 +96,7 @@ func New(rawURL string, secret []byte, timeout time.Duration) (*Notifier, error)
 		return nil, fmt.Errorf("%w: timeout %v: must be positive", ErrConfig, timeout)
 	}
 	return &Notifier{
-		url:    u.String(),
+		url:    rawURL,
 		secret: bytes.Clone(secret),
 		client: &http.Client{
 			Timeout: timeout,
@@ -106,6 +105,15 @@ func New(rawURL string, secret []byte, timeout time.Duration) (*Notifier, error)
 		},
 		now: time.Now,
 	}, nil
+}
+
+// ValidateURL checks that rawURL is an absolute http or https URL; the error wraps ErrConfig.
+func ValidateURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: URL %q: want http(s)://host/path", ErrConfig, rawURL)
+	}
+	return nil
 }
 
 // Notify posts the notice. See the package documentation for what each answer means.

@@ -1,0 +1,366 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/ordering/postgres"
+	"github.com/ordercast/ordercast/ordering/webhook"
+)
+
+var hookSecret = []byte("test-secret-0123456789")
+
+// receiver is a local webhook receiver: it verifies each request's signature, answers with the next
+// status of its script (200 once the script runs out; per notice id when perID), and keeps what it
+// received.
+type receiver struct {
+	t      *testing.T
+	srv    *httptest.Server
+	mu     sync.Mutex
+	script []int
+	perID  map[string][]int // a script per notice id, used when not nil
+	seen   map[string]int   // requests per notice id
+	taken  map[string]int   // requests answered 2xx per notice id: deliveries in effect
+	bodies map[string]webhook.Body
+	bad    int // requests with a bad signature
+}
+
+func newReceiver(t *testing.T, script ...int) *receiver {
+	r := &receiver{t: t, script: script, seen: map[string]int{}, taken: map[string]int{}, bodies: map[string]webhook.Body{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := webhook.Verify(hookSecret, req.Header, body, time.Now(), time.Minute); err != nil {
+		r.bad++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var b webhook.Body
+	if err := json.Unmarshal(body, &b); err != nil || b.ID != req.Header.Get(webhook.HeaderIdempotencyKey) {
+		r.t.Errorf("body %s with Idempotency-Key %q: %v", body, req.Header.Get(webhook.HeaderIdempotencyKey), err)
+	}
+	r.seen[b.ID]++
+	status := http.StatusOK
+	script := &r.script
+	if r.perID != nil {
+		s := r.perID[b.ID]
+		script = &s
+		defer func() { r.perID[b.ID] = s }()
+	}
+	if len(*script) > 0 {
+		status, *script = (*script)[0], (*script)[1:]
+	}
+	if status/100 == 2 {
+		r.taken[b.ID]++
+		r.bodies[b.ID] = b
+	}
+	w.WriteHeader(status)
+}
+
+func (r *receiver) notifier(t *testing.T) *webhook.Notifier {
+	n, err := webhook.New(r.srv.URL+"/notices", hookSecret, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// sender is a NoticeSender on the store through the receiver's webhook, at a clock the test moves.
+func (f orderFixture) sender(t *testing.T, s *postgres.Store, r *receiver, now *time.Time) *ordering.NoticeSender {
+	return &ordering.NoticeSender{Queue: s, Notifier: r.notifier(t),
+		Retry: ordering.RetryPolicy{MaxAttempts: 4, Base: time.Minute, Max: 10 * time.Minute},
+		Now:   func() time.Time { return *now }}
+}
+
+func (f orderFixture) noticeStates(t *testing.T) map[string]string {
+	t.Helper()
+	rows, err := f.pool.Query(context.Background(), `SELECT id, state || '/' || attempts FROM notifications`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, state string
+		if err := rows.Scan(&id, &state); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = state
+	}
+	return out
+}
+
+func TestNoticesOfACutoffAndAnAllocationArriveOnceSigned(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	poor := f.addOutlet(t, "L3", 1500)
+	short, _, err := f.s.PlaceOrder(ctx, poor, 0, []ordering.LineRequest{{Brand: "A", Requested: 2}}, ordering.PlaceOptions{AllowCredit: true}, f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten := 10
+	limits := []ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 3, Explanation: "grade 12"}, {Outlet: "L3", Brand: "S", Cartons: 2, Explanation: "grade 12"}}
+	week := ordering.WeekStart(f.now)
+	publish := func(id string, at time.Time) {
+		t.Helper()
+		if err := f.s.PublishAllocation(ctx, week, ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &ten}, "grade", id, limits, 0, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("alloc-1", f.now)
+	publish("alloc-1", f.now.Add(time.Second)) // the same limits again: no news
+	if _, err := f.s.CloseDueWindows(ctx, f.now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	r := newReceiver(t)
+	now := f.now.Add(time.Hour)
+	s := f.sender(t, f.s, r, &now)
+	for range 2 {
+		if _, err := s.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	micro := func(t time.Time) int64 { return t.UnixMicro() }
+	failedID := ordering.OrderFailedID(short.ID)
+	changed := fmt.Sprintf("new_limit:%s:S:%d:3:%d", week.Format(time.DateOnly), f.outlet, micro(f.now))
+	want := []string{
+		failedID,
+		fmt.Sprintf("new_limit:%s:S:%d:5:%d", week.Format(time.DateOnly), f.outlet, micro(f.now)), // the fixture's manual limit
+		changed, // by the allocation
+		fmt.Sprintf("new_limit:%s:S:%d:2:%d", week.Format(time.DateOnly), poor, micro(f.now)),
+	}
+	sort.Strings(want)
+	got := make([]string, 0, len(r.seen))
+	for id, n := range r.seen {
+		got = append(got, id)
+		if n != 1 || r.taken[id] != 1 {
+			t.Errorf("notice %s received %d times, taken %d; want once", id, n, r.taken[id])
+		}
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") || r.bad != 0 {
+		t.Errorf("received %v (%d with a bad signature); want %v, all signed", got, r.bad, want)
+	}
+	b := r.bodies[failedID]
+	if b.Kind != "order_failed" || b.Outlet != "L3" || b.Data["total_cents"] != "2000" || b.Data["balance_cents"] != "1500" ||
+		!strings.Contains(b.Message.ZH, "余额不足") || !strings.Contains(b.Message.EN, "the order is 20.00, the balance 15.00") {
+		t.Errorf("the failed order's notice = %+v; want order_failed for L3 naming 20.00 and 15.00", b)
+	}
+	if b := r.bodies[changed]; b.Kind != "new_limit" || b.Data["cartons"] != "3" || b.Data["previous"] != "5" ||
+		b.Data["explanation"] != "grade 12" || !strings.Contains(b.Message.EN, "up to 3 cartons of Scarce (S)") {
+		t.Errorf("the allocation's notice to L1 = %+v; want a new limit of 3 (previously 5)", b)
+	}
+	for id, state := range f.noticeStates(t) {
+		if state != "sent/1" {
+			t.Errorf("notice %s is %s; want sent after 1 attempt", id, state)
+		}
+	}
+	if backlog, err := f.s.NoticeBacklog(ctx); err != nil || backlog.Pending != 0 || backlog.Dead != 0 {
+		t.Errorf("NoticeBacklog = %+v, %v; want nothing pending or dead", backlog, err)
+	}
+}
+
+// A receiver that fails twice, then takes the notice, has it once in effect: three requests, one id.
+func TestFlakyReceiverGetsTheNoticeOnceInEffect(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t) // its manual limit is one notice
+	r := newReceiver(t, http.StatusServiceUnavailable, http.StatusBadGateway)
+	now := f.now
+	s := f.sender(t, f.s, r, &now)
+	for range 6 {
+		if _, err := s.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(10 * time.Minute) // past any backoff of the policy
+	}
+	if len(r.seen) != 1 {
+		t.Fatalf("received %v; want one notice", r.seen)
+	}
+	for id, n := range r.seen {
+		if n != 3 || r.taken[id] != 1 {
+			t.Errorf("notice %s: %d requests, taken %d times; want 3 requests (2 failed), taken once", id, n, r.taken[id])
+		}
+		if state := f.noticeStates(t)[id]; state != "sent/3" {
+			t.Errorf("notice %s is %s; want sent after 3 attempts", id, state)
+		}
+	}
+}
+
+// A receiver that refuses a notice (4xx) dead-letters it at once; one that keeps failing (5xx)
+// dead-letters it after the retry limit. The backlog shows both as dead.
+func TestFailingReceiversDeadLetter(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	second := f.addOutlet(t, "L3", 0)
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, nil, []ordering.OutletLimit{{Outlet: "L3", Brand: "S", Cartons: 1}}, "manual", f.now); err != nil {
+		t.Fatal(err)
+	}
+	week := ordering.WeekStart(f.now).Format(time.DateOnly)
+	refused := fmt.Sprintf("new_limit:%s:S:%d:5:%d", week, f.outlet, f.now.UnixMicro())
+	failing := fmt.Sprintf("new_limit:%s:S:%d:1:%d", week, second, f.now.UnixMicro())
+	r := newReceiver(t)
+	r.perID = map[string][]int{refused: {http.StatusGone}, failing: {500, 500, 500, 500, 500, 500}}
+	now := f.now
+	s := f.sender(t, f.s, r, &now) // 4 attempts at most
+	for range 8 {
+		if _, err := s.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(10 * time.Minute)
+	}
+	states := f.noticeStates(t)
+	if states[refused] != "dead/1" || states[failing] != "dead/4" || r.seen[refused] != 1 || r.seen[failing] != 4 {
+		t.Errorf("states %v, requests %v; want %s dead after 1 request (410), %s dead after 4 (500s)", states, r.seen, refused, failing)
+	}
+	if backlog, err := f.s.NoticeBacklog(ctx); err != nil || backlog.Pending != 0 || backlog.Dead != 2 {
+		t.Errorf("NoticeBacklog = %+v, %v; want 0 pending and 2 dead", backlog, err)
+	}
+}
+
+// Two senders on two connection pools (two instances) drain one queue at once: every notice is
+// delivered exactly once.
+func TestTwoSendersNeverBothDeliverANotice(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	const n = 300
+	if _, err := f.pool.Exec(ctx, `INSERT INTO notifications (id, outlet_id, kind, data, created_at, next_attempt_at)
+		SELECT 'bulk:' || g, $1, 'new_product', '{"brand":"S"}', $2, $2 FROM generate_series(1, $3) g`, f.outlet, f.now, n); err != nil {
+		t.Fatal(err)
+	}
+	other, err := pgxpool.New(ctx, f.pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	r := newReceiver(t)
+	now := f.now
+	var wg sync.WaitGroup
+	for _, s := range []*postgres.Store{f.s, postgres.New(other)} {
+		sender := f.sender(t, s, r, &now)
+		sender.Workers = 8
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := sender.Drain(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for id, c := range r.seen {
+		total += c
+		if c != 1 {
+			t.Errorf("notice %s delivered %d times; want once", id, c)
+		}
+	}
+	if len(r.seen) != n+1 || total != n+1 { // and the fixture's limit notice
+		t.Errorf("%d notices received in %d requests; want %d, once each", len(r.seen), total, n+1)
+	}
+}
+
+func TestReminderOncePerOutletAndWindow(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t) // L1 (Friday, no order) and L2 (closed); every window closes at now+1h
+	ordered := f.addOutlet(t, "L3", 100000)
+	f.place(t, ordered, ordering.LineRequest{Brand: "A", Requested: 1})
+	cancelled := f.addOutlet(t, "L4", 100000)
+	o := f.place(t, cancelled, ordering.LineRequest{Brand: "A", Requested: 1})
+	if _, err := f.s.CancelOrder(ctx, cancelled, o.ID, 0, f.now); err != nil {
+		t.Fatal(err)
+	}
+	var monday int64
+	if err := f.pool.QueryRow(ctx, `INSERT INTO outlets (licence_no, name, area, business_format, locality, order_day, grade)
+		VALUES ('L5', 'shop', 'A1', 'kiosk', 'urban', 1, 3) RETURNING id`).Scan(&monday); err != nil {
+		t.Fatal(err)
+	}
+
+	if n, err := f.s.RecordReminders(ctx, f.now, 30*time.Minute); err != nil || n != 0 {
+		t.Errorf("RecordReminders an hour before the close with a 30 min lead = %d, %v; want none", n, err)
+	}
+	if n, err := f.s.RecordReminders(ctx, f.now, 6*time.Hour); err != nil || n != 3 {
+		t.Errorf("RecordReminders within the lead = %d, %v; want 3 (L1, L4 cancelled, L5)", n, err)
+	}
+	// Again, and from two instances at once: nothing new.
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if n, err := f.s.RecordReminders(ctx, f.now.Add(time.Duration(i)*time.Minute), 6*time.Hour); err != nil || n != 0 {
+				t.Errorf("RecordReminders again = %d, %v; want none", n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	week := ordering.WeekStart(f.now)
+	states := f.noticeStates(t)
+	for _, id := range []string{ordering.WindowClosingID(week, 5, f.outlet), ordering.WindowClosingID(week, 5, cancelled),
+		ordering.WindowClosingID(week, 1, monday)} {
+		if states[id] != "pending/0" {
+			t.Errorf("notice %s is %q; want pending", id, states[id])
+		}
+	}
+	if _, ok := states[ordering.WindowClosingID(week, 5, ordered)]; ok {
+		t.Errorf("an outlet that has ordered was reminded")
+	}
+	var data []byte
+	if err := f.pool.QueryRow(ctx, `SELECT data FROM notifications WHERE id = $1`, ordering.WindowClosingID(week, 5, f.outlet)).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	if want := f.now.Add(time.Hour).UTC().Format(time.RFC3339); !strings.Contains(string(data), want) {
+		t.Errorf("reminder data %s; want closes_at %s", data, want)
+	}
+	// After the close there is no window to remind of.
+	if n, err := f.s.RecordReminders(ctx, f.now.Add(time.Hour), 6*time.Hour); err != nil || n != 0 {
+		t.Errorf("RecordReminders at the close = %d, %v; want none", n, err)
+	}
+}
+
+func TestNewProductNoticeOncePerOutlet(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	f.addOutlet(t, "L3", 0)
+	launched := f.now.AddDate(0, 0, -7)
+	for _, b := range []struct {
+		code   string
+		launch time.Time
+	}{{"N", launched}, {"OLD", f.now.AddDate(0, 0, -70)}} {
+		if _, err := f.pool.Exec(ctx, `WITH b AS (INSERT INTO brands (code, name, manufacturer_id, price_class, wholesale_price_cents,
+				retail_price_cents, new_product, launch_date) SELECT $1, '新品', id, 2, 25000, 30000, true, $2 FROM manufacturers
+				WHERE code = 'M1' RETURNING id)
+			INSERT INTO supply_plans (cycle_id, brand_id, on_sale) SELECT $3, id, true FROM b`, b.code, b.launch, f.cycleID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := f.now.AddDate(0, 0, -7*ordering.NewProductWeeks)
+	if n, err := f.s.RecordNewProducts(ctx, f.now, after); err != nil || n != 2 {
+		t.Errorf("RecordNewProducts = %d, %v; want 2 (N to L1 and L3; not to closed L2, and not OLD)", n, err)
+	}
+	if n, err := f.s.RecordNewProducts(ctx, f.now.Add(time.Minute), after); err != nil || n != 0 {
+		t.Errorf("RecordNewProducts again = %d, %v; want none", n, err)
+	}
+}
