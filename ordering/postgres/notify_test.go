@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -363,4 +364,162 @@ func TestNewProductNoticeOncePerOutlet(t *testing.T) {
 	if n, err := f.s.RecordNewProducts(ctx, f.now.Add(time.Minute), after); err != nil || n != 0 {
 		t.Errorf("RecordNewProducts again = %d, %v; want none", n, err)
 	}
+}
+
+// flakyReceiver fails in the ways a gateway does, chosen by a seeded random number per request: it
+// refuses before taking the notice (503), takes it and then fails to answer (500: the sender must
+// retry and the receiver sees the id again), takes it and answers too late (the sender times out),
+// refuses it for good (400), or takes it (200). It deduplicates on the id, as a receiver should, and
+// counts what it saw.
+type flakyReceiver struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	rnd      *rand.Rand
+	slow     time.Duration
+	inFlight map[string]bool
+	taken    map[string]int // requests that took the notice, per id
+	requests int
+	overlaps int // a request for an id while another for it was in flight: two senders at once
+}
+
+func newFlakyReceiver(t *testing.T, seed uint64, slow time.Duration) *flakyReceiver {
+	r := &flakyReceiver{rnd: rand.New(rand.NewPCG(seed, 1)), slow: slow, inFlight: map[string]bool{}, taken: map[string]int{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		if webhook.Verify(hookSecret, req.Header, body, time.Now(), time.Minute) != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		id := req.Header.Get(webhook.HeaderIdempotencyKey)
+		r.mu.Lock()
+		r.requests++
+		if r.inFlight[id] {
+			r.overlaps++
+		}
+		r.inFlight[id] = true
+		p := r.rnd.Float64()
+		r.mu.Unlock()
+		defer func() { r.mu.Lock(); delete(r.inFlight, id); r.mu.Unlock() }()
+		take := func() { r.mu.Lock(); r.taken[id]++; r.mu.Unlock() }
+		switch {
+		case p < 0.20:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case p < 0.30:
+			take()
+			w.WriteHeader(http.StatusInternalServerError)
+		case p < 0.35:
+			take()
+			time.Sleep(r.slow)
+		case p < 0.37:
+			w.WriteHeader(http.StatusBadRequest)
+		default:
+			take()
+		}
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// idle waits until no request is in flight.
+func (r *flakyReceiver) idle() {
+	for {
+		r.mu.Lock()
+		n := len(r.inFlight)
+		r.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// N notices through a flaky receiver, sent by two senders (two connection pools) at once: every
+// notice ends delivered or dead-lettered, every delivered one was taken, none is sent by two senders
+// at once. The figures go into docs/RELIABILITY.md (run with -v).
+func TestNoticesThroughAFlakyReceiver(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	const n = 1000
+	if _, err := f.pool.Exec(ctx, `INSERT INTO notifications (id, outlet_id, kind, data, created_at, next_attempt_at)
+		SELECT 'flaky:' || g, $1, 'new_product', '{"brand":"S"}', $2, $2 FROM generate_series(1, $3) g`, f.outlet, f.now, n); err != nil {
+		t.Fatal(err)
+	}
+	r := newFlakyReceiver(t, 14, 300*time.Millisecond)
+	other, err := pgxpool.New(ctx, f.pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	notifier, err := webhook.New(r.srv.URL, hookSecret, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clock sync.Mutex
+	now := f.now
+	senders := []*ordering.NoticeSender{}
+	for _, s := range []*postgres.Store{f.s, postgres.New(other)} {
+		senders = append(senders, &ordering.NoticeSender{Queue: s, Notifier: notifier, Workers: 8, Timeout: 100 * time.Millisecond,
+			Retry: ordering.RetryPolicy{MaxAttempts: 5, Base: time.Minute, Max: 10 * time.Minute},
+			Now:   func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
+	}
+	rounds := 0
+	for ; rounds < 10; rounds++ {
+		var wg sync.WaitGroup
+		for _, s := range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.Drain(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		backlog, err := f.s.NoticeBacklog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if backlog.Pending == 0 {
+			break
+		}
+		// An hour passes: past every backoff and lease, and past the end of every request the
+		// senders gave up on (a receiver still busy with one after the backoff would see the retry
+		// overlap it; with backoffs of 30 s and more that takes a receiver slower than any timeout).
+		r.idle()
+		clock.Lock()
+		now = now.Add(time.Hour)
+		clock.Unlock()
+	}
+	states := f.noticeStates(t)
+	var sent, dead, deadButTaken, duplicates, neverTaken int
+	for id, st := range states {
+		if !strings.HasPrefix(id, "flaky:") {
+			continue
+		}
+		state, _, _ := strings.Cut(st, "/")
+		switch state {
+		case "sent":
+			sent++
+			if r.taken[id] == 0 {
+				neverTaken++
+			}
+		case "dead":
+			dead++
+			if r.taken[id] > 0 {
+				deadButTaken++
+			}
+		default:
+			t.Errorf("notice %s is %s after %d rounds; want sent or dead", id, st, rounds+1)
+		}
+		if r.taken[id] > 1 {
+			duplicates += r.taken[id] - 1
+		}
+	}
+	if sent+dead != n || neverTaken != 0 || r.overlaps != 0 {
+		t.Errorf("%d sent + %d dead of %d; %d sent but never taken; %d requests overlapping another for the same id; want all settled, none",
+			sent, dead, n, neverTaken, r.overlaps)
+	}
+	t.Logf("%d notices, 2 senders, %d rounds: %d requests; delivered %d (taken by the receiver, deduplicated by id), "+
+		"duplicate requests seen by id %d, dead-lettered %d (of which the receiver had taken %d before failing), "+
+		"concurrent sends of one id %d", n, rounds+1, r.requests, sent+deadButTaken, duplicates, dead, deadButTaken, r.overlaps)
 }
