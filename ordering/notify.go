@@ -25,8 +25,8 @@ const (
 	// insufficient balance total_cents and balance_cents.
 	OrderFailed NoticeKind = "order_failed"
 	// NewLimit: the outlet's limit of a brand in a cycle was set or changed (an allocation or the
-	// planner's supply plan published). Data: cycle, brand, brand_name, cartons, previous (when it
-	// had one), explanation.
+	// planner's supply plan published). Data: cycle, brand, brand_name, cartons, explanation; from a
+	// supply plan previous (when it had one), from an allocation allocation (its id).
 	NewLimit NoticeKind = "new_limit"
 	// NewProduct: a new product is on sale in the outlet's open cycle. Data: brand, brand_name,
 	// launch_date, price_cents, cycle.

@@ -18,6 +18,14 @@ type NoticeRecorder interface {
 	// now and every new product launched after launchedAfter and by now that is on sale in the
 	// window's cycle. It returns how many it recorded.
 	RecordNewProducts(ctx context.Context, now, launchedAfter time.Time) (int, error)
+	// ExpandLimitNotices records the NewLimit notices of the allocations published since the last
+	// call (an allocation's transaction records only that its outlets are to be told). It returns
+	// how many it recorded.
+	ExpandLimitNotices(ctx context.Context, now time.Time) (int, error)
+}
+
+// NoticePruner deletes delivered notices (ordering/postgres.Store).
+type NoticePruner interface {
 	// DeleteSentNotices deletes notices delivered before before and returns how many.
 	DeleteSentNotices(ctx context.Context, before time.Time) (int64, error)
 }
@@ -32,10 +40,11 @@ const NewProductWeeks = 4
 // NoticeRetention is how long delivered notices are kept, for the retailer's page and inspection.
 const NoticeRetention = 30 * 24 * time.Hour
 
-// NoticeScan is the scheduled scan that records reminders and new-product notices, and deletes
-// delivered notices past NoticeRetention.
+// NoticeScan is the scheduled scan that records reminders, new-product notices and the notices of
+// published allocations, and deletes delivered notices past NoticeRetention.
 type NoticeScan struct {
 	Store NoticeRecorder
+	Prune NoticePruner  // may be nil: nothing is deleted
 	Lead  time.Duration // DefaultReminderLead when 0
 	Log   *slog.Logger
 }
@@ -56,7 +65,15 @@ func (j *NoticeScan) RunOnce(ctx context.Context, now time.Time) {
 	} else if n > 0 {
 		j.Log.Info("recorded new-product notices", "notices", n)
 	}
-	if n, err := j.Store.DeleteSentNotices(ctx, now.Add(-NoticeRetention)); err != nil && ctx.Err() == nil {
+	if n, err := j.Store.ExpandLimitNotices(ctx, now); err != nil && ctx.Err() == nil {
+		j.Log.Warn("record the notices of published allocations; the next pass retries", "err", err)
+	} else if n > 0 {
+		j.Log.Info("recorded the notices of published allocations", "notices", n)
+	}
+	if j.Prune == nil {
+		return
+	}
+	if n, err := j.Prune.DeleteSentNotices(ctx, now.Add(-NoticeRetention)); err != nil && ctx.Err() == nil {
 		j.Log.Warn("delete delivered notices", "err", err)
 	} else if n > 0 {
 		j.Log.Info("deleted delivered notices", "notices", n)

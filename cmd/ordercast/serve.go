@@ -93,7 +93,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	notices := cfg.noticeSender(orders, notifier, noticeObserver, policy.Location, log)
-	noticeScan := &ordering.NoticeScan{Store: orders, Lead: cfg.ReminderLead, Log: log}
+	noticeScan := &ordering.NoticeScan{Store: orders, Prune: orders, Lead: cfg.ReminderLead, Log: log}
 	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
 	orderingAPI.WithStock(scans)
 	orderingAPI.WithCredit(cfg.AllowCredit)

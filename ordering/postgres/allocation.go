@@ -98,8 +98,7 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 			cycleID, brandID); err != nil {
 			return err
 		}
-		if err := recordLimitNotices(ctx, tx, cycleID, now, `SELECT o.id AS outlet_id, $4::bigint AS brand_id, a.cartons,
-			a.explanation FROM allocated a JOIN outlets o ON o.licence_no = a.licence`, brandID); err != nil {
+		if err := recordAllocationFanout(ctx, tx, cycleID, brandID, allocationID, now); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons, source, allocation_id, explanation)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,13 +13,16 @@ import (
 )
 
 // Notices (ordering.Notice) live in the notifications table. Those caused by a fact are written in
-// its transaction: recordFailedNotices by the cut-off, recordLimitNotices by the publication of
-// limits. The reminder and new-product notices come from a scan (ordering.NoticeScan). Every insert
-// is ON CONFLICT (id) DO NOTHING: a notice's id says what makes two of them the same event.
+// its transaction: recordFailedNotices by the cut-off, recordSupplyLimitNotices by the planner's
+// supply plan. A published allocation records a fan-out row in its transaction, which
+// ExpandLimitNotices turns into its outlets' notices after it commits. The reminder and new-product
+// notices come from a scan (ordering.NoticeScan). Every insert is ON CONFLICT (id) DO NOTHING: a
+// notice's id says what makes two of them the same event.
 
 var (
 	_ ordering.NoticeQueue    = (*Store)(nil)
 	_ ordering.NoticeRecorder = (*Store)(nil)
+	_ ordering.NoticePruner   = (*Store)(nil)
 )
 
 // recordFailedNotices records an OrderFailed notice for every order failed at the cut-off of the cycle
@@ -69,6 +73,70 @@ func recordLimitNotices(ctx context.Context, tx pgx.Tx, cycleID int64, now time.
 		return fmt.Errorf("record new-limit notices: %w", err)
 	}
 	return nil
+}
+
+// recordAllocationFanout records, in the publication's transaction, that the limits of allocation
+// allocationID (of brandID in cycleID) are to be announced to their outlets; ExpandLimitNotices
+// writes the notices later (see the notice_fanouts table).
+func recordAllocationFanout(ctx context.Context, tx pgx.Tx, cycleID, brandID int64, allocationID string, now time.Time) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO notice_fanouts (allocation_id, cycle_id, brand_id, created_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (allocation_id) DO NOTHING`, allocationID, cycleID, brandID, now); err != nil {
+		return fmt.Errorf("record the allocation's notices: %w", err)
+	}
+	return nil
+}
+
+// ExpandLimitNotices writes the NewLimit notices of every published allocation not yet announced,
+// each allocation in a transaction of its own that claims it first (FOR UPDATE SKIP LOCKED, so two
+// instances never expand one at once), and returns how many notices it wrote. An allocation's notice
+// goes to every active outlet whose limit of the brand in the cycle is still the allocation's, unless
+// the outlet's latest NewLimit notice for the brand and cycle already announced that many cartons (a
+// plan published again); its id names the allocation and the outlet.
+func (s *Store) ExpandLimitNotices(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var n int64
+		var found bool
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var id string
+			err := tx.QueryRow(ctx, `SELECT allocation_id FROM notice_fanouts WHERE expanded_at IS NULL
+				ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			found = true
+			tag, err := tx.Exec(ctx, `INSERT INTO notifications (id, outlet_id, kind, data, created_at, next_attempt_at)
+				SELECT 'new_limit:' || f.allocation_id || ':' || l.outlet_id, l.outlet_id, 'new_limit',
+					jsonb_build_object('cycle', to_char(c.week_start, 'YYYY-MM-DD'), 'brand', b.code, 'brand_name', b.name,
+						'cartons', l.limit_cartons::text, 'explanation', l.explanation, 'allocation', f.allocation_id),
+					f.created_at, $2
+				FROM notice_fanouts f JOIN cycles c ON c.id = f.cycle_id JOIN brands b ON b.id = f.brand_id
+					JOIN outlet_limits l ON l.cycle_id = f.cycle_id AND l.brand_id = f.brand_id AND l.allocation_id = f.allocation_id
+					JOIN outlets t ON t.id = l.outlet_id AND t.status = 'active'
+				WHERE f.allocation_id = $1
+					AND l.limit_cartons::text IS DISTINCT FROM (SELECT n.data->>'cartons' FROM notifications n
+						WHERE n.outlet_id = l.outlet_id AND n.kind = 'new_limit' AND n.data->>'brand' = b.code
+							AND n.data->>'cycle' = to_char(c.week_start, 'YYYY-MM-DD')
+						ORDER BY n.created_at DESC LIMIT 1)
+				ON CONFLICT (id) DO NOTHING`, id, now)
+			if err != nil {
+				return err
+			}
+			n = tag.RowsAffected()
+			_, err = tx.Exec(ctx, `UPDATE notice_fanouts SET expanded_at = $2 WHERE allocation_id = $1`, id, now)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("postgresql: expand new-limit notices: %w", err)
+		}
+		if !found {
+			return total, nil
+		}
+		total += int(n)
+	}
 }
 
 // RecordReminders records a WindowClosing notice for every active outlet whose order window is open

@@ -131,7 +131,14 @@ func TestNoticesOfACutoffAndAnAllocationArriveOnceSigned(t *testing.T) {
 		}
 	}
 	publish("alloc-1", f.now)
-	publish("alloc-1", f.now.Add(time.Second)) // the same limits again: no news
+	publish("alloc-1", f.now.Add(time.Second)) // the same allocation again (a retried request)
+	if n, err := f.s.ExpandLimitNotices(ctx, f.now.Add(time.Second)); err != nil || n != 2 {
+		t.Errorf("ExpandLimitNotices = %d, %v; want 2 (L1 5 → 3, L3 new)", n, err)
+	}
+	publish("alloc-2", f.now.Add(2*time.Second)) // the same limits under a new allocation: no news
+	if n, err := f.s.ExpandLimitNotices(ctx, f.now.Add(2*time.Second)); err != nil || n != 0 {
+		t.Errorf("ExpandLimitNotices of an allocation that changes nothing = %d, %v; want 0", n, err)
+	}
 	if _, err := f.s.CloseDueWindows(ctx, f.now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -146,12 +153,12 @@ func TestNoticesOfACutoffAndAnAllocationArriveOnceSigned(t *testing.T) {
 	}
 	micro := func(t time.Time) int64 { return t.UnixMicro() }
 	failedID := ordering.OrderFailedID(short.ID)
-	changed := fmt.Sprintf("new_limit:%s:S:%d:3:%d", week.Format(time.DateOnly), f.outlet, micro(f.now))
+	changed := fmt.Sprintf("new_limit:alloc-1:%d", f.outlet)
 	want := []string{
 		failedID,
 		fmt.Sprintf("new_limit:%s:S:%d:5:%d", week.Format(time.DateOnly), f.outlet, micro(f.now)), // the fixture's manual limit
 		changed, // by the allocation
-		fmt.Sprintf("new_limit:%s:S:%d:2:%d", week.Format(time.DateOnly), poor, micro(f.now)),
+		fmt.Sprintf("new_limit:alloc-1:%d", poor),
 	}
 	sort.Strings(want)
 	got := make([]string, 0, len(r.seen))
@@ -170,9 +177,9 @@ func TestNoticesOfACutoffAndAnAllocationArriveOnceSigned(t *testing.T) {
 		!strings.Contains(b.Message.ZH, "余额不足") || !strings.Contains(b.Message.EN, "the order is 20.00, the balance 15.00") {
 		t.Errorf("the failed order's notice = %+v; want order_failed for L3 naming 20.00 and 15.00", b)
 	}
-	if b := r.bodies[changed]; b.Kind != "new_limit" || b.Data["cartons"] != "3" || b.Data["previous"] != "5" ||
+	if b := r.bodies[changed]; b.Kind != "new_limit" || b.Data["cartons"] != "3" || b.Data["allocation"] != "alloc-1" ||
 		b.Data["explanation"] != "grade 12" || !strings.Contains(b.Message.EN, "up to 3 cartons of Scarce (S)") {
-		t.Errorf("the allocation's notice to L1 = %+v; want a new limit of 3 (previously 5)", b)
+		t.Errorf("the allocation's notice to L1 = %+v; want a new limit of 3 from alloc-1", b)
 	}
 	for id, state := range f.noticeStates(t) {
 		if state != "sent/1" {
@@ -522,4 +529,34 @@ func TestNoticesThroughAFlakyReceiver(t *testing.T) {
 	t.Logf("%d notices, 2 senders, %d rounds: %d requests; delivered %d (taken by the receiver, deduplicated by id), "+
 		"duplicate requests seen by id %d, dead-lettered %d (of which the receiver had taken %d before failing), "+
 		"concurrent sends of one id %d", n, rounds+1, r.requests, sent+deadButTaken, duplicates, dead, deadButTaken, r.overlaps)
+}
+
+// Announcing an allocation of one brand to 300,000 outlets, after its publication committed: run with
+// -benchtime=1x (each iteration publishes a new allocation, untimed, that changes every limit).
+func BenchmarkExpandLimitNotices300k(b *testing.B) {
+	ctx := context.Background()
+	f := newOrderFixture(b)
+	const n = 300_000
+	f.addOutlets(b, "B", n)
+	limits := make([]ordering.OutletLimit, n)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		total := 0
+		for j := range limits {
+			c := 1 + (j+i)%5
+			limits[j] = ordering.OutletLimit{Outlet: fmt.Sprintf("B%06d", j+1), Brand: "S", Cartons: c,
+				Explanation: fmt.Sprintf("limit %d cartons: grade %d; supply covers 61%% of demand; rounded by largest remainder", c, 1+j%30)}
+			total += c
+		}
+		at := f.now.Add(time.Duration(i) * time.Second)
+		if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total},
+			"grade", fmt.Sprintf("bench-%d", i), limits, 0, at); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		got, err := f.s.ExpandLimitNotices(ctx, at)
+		if err != nil || got < n*4/5 {
+			b.Fatalf("ExpandLimitNotices = %d, %v; want about %d", got, err, n)
+		}
+	}
 }

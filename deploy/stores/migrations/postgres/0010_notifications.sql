@@ -20,4 +20,21 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_due_idx ON notifications (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX notifications_outlet_idx ON notifications (outlet_id, created_at);
+-- The latest new-limit notice of an outlet for a brand and cycle, so that a plan published again
+-- unchanged is no news.
+CREATE INDEX notifications_limit_idx ON notifications (outlet_id, (data->>'brand'), (data->>'cycle'), created_at)
+    WHERE kind = 'new_limit';
 CREATE INDEX notifications_finished_idx ON notifications (state, finished_at) WHERE state <> 'pending';
+
+-- A published allocation's limits are announced to its outlets (up to 300,000 of them) after it
+-- commits, not in its transaction, which holds the brand's supply plan row and so its orders: the
+-- publication records one fan-out row, and the notice scan expands it into one notification per
+-- outlet (ids new_limit:<allocation id>:<outlet id>) in a transaction of its own.
+CREATE TABLE notice_fanouts (
+    allocation_id text PRIMARY KEY,
+    cycle_id      bigint NOT NULL REFERENCES cycles (id),
+    brand_id      bigint NOT NULL REFERENCES brands (id),
+    created_at    timestamptz NOT NULL,
+    expanded_at   timestamptz
+);
+CREATE INDEX notice_fanouts_pending_idx ON notice_fanouts (created_at) WHERE expanded_at IS NULL;
