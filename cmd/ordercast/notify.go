@@ -24,6 +24,7 @@ type notifyConfig struct {
 	NotifyTimeout    time.Duration // one delivery attempt's deadline
 	NotifyAttempts   int           // attempts before a notice is dead-lettered
 	NotifyEvery      time.Duration // how often the sender looks for due notices
+	NotifyWorkers    int           // deliveries in flight at once
 	ReminderLead     time.Duration // remind outlets that have ordered nothing this long before their window closes
 	notifySecretEnv  string        // ORDERCAST_NOTIFY_SECRET
 }
@@ -47,6 +48,10 @@ func (c *notifyConfig) register(fs *flag.FlagSet, getenv func(string) string) er
 	errs = append(errs, err)
 	fs.DurationVar(&c.NotifyEvery, "notify-interval", every,
 		"how often due notices are sent (env ORDERCAST_NOTIFY_INTERVAL)")
+	workers, err := envInt(getenv, "ORDERCAST_NOTIFY_WORKERS", 8)
+	errs = append(errs, err)
+	fs.IntVar(&c.NotifyWorkers, "notify-workers", int(workers),
+		"deliveries of notices in flight at once, per instance (env ORDERCAST_NOTIFY_WORKERS)")
 	lead, err := envDuration(getenv, "ORDERCAST_REMINDER_LEAD", ordering.DefaultReminderLead)
 	errs = append(errs, err)
 	fs.DurationVar(&c.ReminderLead, "reminder-lead", lead,
@@ -69,6 +74,9 @@ func (c notifyConfig) validate() error {
 	}
 	if c.NotifyAttempts < 1 {
 		errs = append(errs, errors.New("-notify-attempts: want at least 1"))
+	}
+	if c.NotifyWorkers < 1 || c.NotifyWorkers > 256 {
+		errs = append(errs, errors.New("-notify-workers: want 1 to 256"))
 	}
 	if c.NotifyEvery <= 0 {
 		errs = append(errs, errors.New("-notify-interval: must be positive"))
@@ -106,7 +114,7 @@ func (c notifyConfig) noticeSender(q ordering.NoticeQueue, n ordering.Notifier, 
 	retry := ordering.DefaultRetryPolicy
 	retry.MaxAttempts = c.NotifyAttempts
 	return &ordering.NoticeSender{Queue: q, Notifier: n, Retry: retry, Timeout: c.NotifyTimeout,
-		Location: loc, Observer: obs, Log: log}
+		Workers: c.NotifyWorkers, Location: loc, Observer: obs, Log: log}
 }
 
 // noticeMetrics is the notice sender's ordering.NoticeObserver on Prometheus.

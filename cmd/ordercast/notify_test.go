@@ -34,7 +34,7 @@ func TestNotifyConfig(t *testing.T) {
 	}{
 		{"defaults: log notices, remind 6h ahead", nil, nil, func(c serveConfig) bool {
 			return c.NotifyWebhook == "" && c.ReminderLead == 6*time.Hour && c.NotifyTimeout == 10*time.Second &&
-				c.NotifyAttempts == 10
+				c.NotifyAttempts == 10 && c.NotifyWorkers == 8
 		}, ""},
 		{"webhook with a secret file", nil, []string{"-notify-webhook", "https://gw.example/hook", "-notify-secret-file", secretFile,
 			"-reminder-lead", "3h"}, func(c serveConfig) bool {
@@ -46,6 +46,7 @@ func TestNotifyConfig(t *testing.T) {
 		{"webhook not http", nil, []string{"-notify-webhook", "gw.example/hook", "-notify-secret-file", secretFile}, nil, "-notify-webhook"},
 		{"bad lead", map[string]string{"ORDERCAST_REMINDER_LEAD": "soon"}, nil, nil, "ORDERCAST_REMINDER_LEAD"},
 		{"no attempts", nil, []string{"-notify-attempts", "0"}, nil, "-notify-attempts"},
+		{"no workers", map[string]string{"ORDERCAST_NOTIFY_WORKERS": "0"}, nil, nil, "-notify-workers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
