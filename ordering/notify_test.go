@@ -3,6 +3,7 @@ package ordering_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -293,4 +294,45 @@ type notifierFunc func(ctx context.Context) error
 
 func (f notifierFunc) Notify(ctx context.Context, _ ordering.Notice, _ ordering.Message) error {
 	return f(ctx)
+}
+
+type fakeRecorder struct {
+	lead          time.Duration
+	launchedAfter time.Time
+	expanded      bool
+	pruneBefore   time.Time
+	fail          error
+}
+
+func (f *fakeRecorder) RecordReminders(_ context.Context, _ time.Time, lead time.Duration) (int, error) {
+	f.lead = lead
+	return 0, f.fail
+}
+
+func (f *fakeRecorder) RecordNewProducts(_ context.Context, _, launchedAfter time.Time) (int, error) {
+	f.launchedAfter = launchedAfter
+	return 0, f.fail
+}
+
+func (f *fakeRecorder) ExpandLimitNotices(context.Context, time.Time) (int, error) {
+	f.expanded = true
+	return 0, f.fail
+}
+
+func (f *fakeRecorder) DeleteSentNotices(_ context.Context, before time.Time) (int64, error) {
+	f.pruneBefore = before
+	return 0, f.fail
+}
+
+// The scan runs each step at now, the next even when one fails.
+func TestNoticeScanRunsEveryStep(t *testing.T) {
+	now := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
+	for _, fail := range []error{nil, errors.New("postgresql down")} {
+		f := &fakeRecorder{fail: fail}
+		(&ordering.NoticeScan{Store: f, Prune: f, Log: slog.New(slog.DiscardHandler)}).RunOnce(context.Background(), now)
+		if f.lead != ordering.DefaultReminderLead || !f.launchedAfter.Equal(now.AddDate(0, 0, -28)) || !f.expanded ||
+			!f.pruneBefore.Equal(now.Add(-ordering.NoticeRetention)) {
+			t.Errorf("scan with store error %v: %+v; want every step, a 6 h lead, products of 4 weeks, pruning past 30 days", fail, f)
+		}
+	}
 }
