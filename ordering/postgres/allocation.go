@@ -15,8 +15,9 @@ import (
 
 // PublishAllocation writes an allocation of one brand into the cycle of weekStart, in one transaction:
 // the brand's supply plan line (with the allocation's mode) and every outlet's limit with its
-// explanation, replacing the limits the brand had. The ordering API enforces the limits from the
-// moment it commits. The limits are loaded with COPY, so a region of 300,000 outlets publishes in
+// explanation, replacing the limits the brand had, and a fan-out row from which ExpandLimitNotices
+// tells the outlets of their new limits. The ordering API enforces the limits from the moment it
+// commits. The limits are loaded with COPY, so a region of 300,000 outlets publishes in
 // seconds. It returns ordering.ErrNotFound (no such cycle), ordering.ErrConflict (every window of the
 // cycle is cut off, or a limit is below what an outlet's order already holds: the error names such outlets) or a
 // *ordering.ValidationError (an unknown brand or outlet), wrapped.

@@ -45,6 +45,7 @@ func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []
 func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 
 // PublishSupply writes the planner's supply plan and per-outlet limits of a cycle in one transaction.
+// A limit that is new or changed gets a notice to its outlet (ordering.NewLimit) in the same transaction.
 // A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict, and
 // so is a cycle whose every order window is cut off.
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
