@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,9 @@ import (
 )
 
 var hookSecret = []byte("test-secret-0123456789")
+
+// quiet is the senders' log in tests: their retries and dead letters are checked, not read.
+var quiet = slog.New(slog.DiscardHandler)
 
 // receiver is a local webhook receiver: it verifies each request's signature, answers with the next
 // status of its script (200 once the script runs out; per notice id when perID), and keeps what it
@@ -92,7 +96,7 @@ func (r *receiver) notifier(t *testing.T) *webhook.Notifier {
 func (f orderFixture) sender(t *testing.T, s *postgres.Store, r *receiver, now *time.Time) *ordering.NoticeSender {
 	return &ordering.NoticeSender{Queue: s, Notifier: r.notifier(t),
 		Retry: ordering.RetryPolicy{MaxAttempts: 4, Base: time.Minute, Max: 10 * time.Minute},
-		Now:   func() time.Time { return *now }}
+		Now:   func() time.Time { return *now }, Log: quiet}
 }
 
 func (f orderFixture) noticeStates(t *testing.T) map[string]string {
@@ -467,7 +471,7 @@ func TestNoticesThroughAFlakyReceiver(t *testing.T) {
 	for _, s := range []*postgres.Store{f.s, postgres.New(other)} {
 		senders = append(senders, &ordering.NoticeSender{Queue: s, Notifier: notifier, Workers: 8, Timeout: 100 * time.Millisecond,
 			Retry: ordering.RetryPolicy{MaxAttempts: 5, Base: time.Minute, Max: 10 * time.Minute},
-			Now:   func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
+			Now:   func() time.Time { clock.Lock(); defer clock.Unlock(); return now }, Log: quiet})
 	}
 	rounds := 0
 	for ; rounds < 10; rounds++ {
@@ -580,7 +584,7 @@ func BenchmarkSendNotices10k(b *testing.B) {
 			FROM generate_series(1, $3) g`, f.outlet, f.now, n, i); err != nil {
 			b.Fatal(err)
 		}
-		s := &ordering.NoticeSender{Queue: f.s, Notifier: notifier, Workers: 8, Now: func() time.Time { return f.now }}
+		s := &ordering.NoticeSender{Queue: f.s, Notifier: notifier, Workers: 8, Now: func() time.Time { return f.now }, Log: quiet}
 		b.StartTimer()
 		if got, err := s.Drain(ctx); err != nil || got < n {
 			b.Fatalf("Drain = %d, %v; want %d attempts", got, err, n)
