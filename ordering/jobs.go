@@ -115,3 +115,22 @@ func (j *Cleanup) Pass(ctx context.Context, now time.Time) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Every calls f with now() at every tick of interval until ctx is done, and returns then; a call in
+// progress is waited for. For the work every instance does at once (sending notices), not for a
+// scheduled job, which cmd/ordercast/schedule runs on one instance at a time.
+func Every(ctx context.Context, interval time.Duration, now func() time.Time, f func(now time.Time)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if ctx.Err() != nil { // both were ready: a cancelled job starts no new pass
+				return
+			}
+			f(now())
+		}
+	}
+}

@@ -134,6 +134,7 @@ type serveConfig struct {
 	AllowCredit     bool   // accept orders above the balance, with a warning
 	ForecastAt      string // the weekly forecast run: "mon 02:00" in -timezone, or "off"
 	ScoreAt         string // the monthly scoring of the month before: "2 04:00" in -timezone, or "off"
+	notifyConfig
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
@@ -184,6 +185,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 			"and a time in -timezone; off: never (env ORDERCAST_SCORE_AT)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
 		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
+	errs = append(errs, c.notifyConfig.register(fs, getenv))
 	return errors.Join(errs...)
 }
 
@@ -219,6 +221,7 @@ func (c serveConfig) validate() error {
 	if _, _, err := c.schedules(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.notifyConfig.validate())
 	return errors.Join(errs...)
 }
 

@@ -89,6 +89,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	cutoff := &ordering.Cutoff{Store: orders, Observer: cutoffObserver, Log: log}
 	cleanup := &ordering.Cleanup{Store: orders, Log: log}
 	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
+	noticeObserver, err := newNoticeMetrics(reg)
+	if err != nil {
+		return err
+	}
+	notifier, err := cfg.notifier(log)
+	if err != nil {
+		return err
+	}
+	notices := cfg.noticeSender(orders, notifier, noticeObserver, policy.Location, log)
+	noticeScan := &ordering.NoticeScan{Store: orders, Prune: orders, Lead: cfg.ReminderLead, Log: log}
 	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
 	orderingAPI.WithStock(scans)
 	orderingAPI.WithCredit(cfg.AllowCredit)
@@ -128,6 +138,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		{Name: "cutoff", Every: time.Minute, Pass: cutoff.Pass},
 		{Name: "relay", Every: cfg.RelayEvery, Pass: relay.Pass},
 		{Name: "cleanup", Every: 10 * time.Minute, Slot: schedule.Hourly, Pass: cleanup.Pass},
+		{Name: "notices", Every: time.Minute, Pass: noticeScan.Pass},
 	}
 	forecastSlot, scoreSlot, _ := cfg.schedules() // validated
 	if forecastSlot != nil {
@@ -147,6 +158,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// failure that cancels the group), every job is cancelled and joined before the stores close.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { runner.Run(gctx, jobs); return nil })
+	// Every instance sends notices at once: each claims its own (SKIP LOCKED).
+	g.Go(func() error { notices.Run(gctx, cfg.NotifyEvery); return nil })
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })
 	err = g.Wait()
 	log.Info("scheduled jobs stopped")

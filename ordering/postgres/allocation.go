@@ -15,8 +15,9 @@ import (
 
 // PublishAllocation writes an allocation of one brand into the cycle of weekStart, in one transaction:
 // the brand's supply plan line (with the allocation's mode) and every outlet's limit with its
-// explanation, replacing the limits the brand had. The ordering API enforces the limits from the
-// moment it commits. The limits are loaded with COPY, so a region of 300,000 outlets publishes in
+// explanation, replacing the limits the brand had, and a fan-out row from which ExpandLimitNotices
+// tells the outlets of their new limits. The ordering API enforces the limits from the moment it
+// commits. The limits are loaded with COPY, so a region of 300,000 outlets publishes in
 // seconds. It returns ordering.ErrNotFound (no such cycle), ordering.ErrConflict (every window of the
 // cycle is cut off, or a limit is below what an outlet's order already holds: the error names such outlets) or a
 // *ordering.ValidationError (an unknown brand or outlet), wrapped.
@@ -96,6 +97,9 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 			USING (SELECT o.id FROM outlets o WHERE NOT EXISTS (SELECT 1 FROM allocated a WHERE a.licence = o.licence_no)) gone
 			WHERE l.cycle_id = $1 AND l.brand_id = $2 AND l.used_cartons = 0 AND l.outlet_id = gone.id`,
 			cycleID, brandID); err != nil {
+			return err
+		}
+		if err := recordAllocationFanout(ctx, tx, cycleID, brandID, allocationID, now); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons, source, allocation_id, explanation)

@@ -45,6 +45,7 @@ func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []
 func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 
 // PublishSupply writes the planner's supply plan and per-outlet limits of a cycle in one transaction.
+// A limit that is new or changed gets a notice to its outlet (ordering.NewLimit) in the same transaction.
 // A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict, and
 // so is a cycle whose every order window is cut off.
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
@@ -85,6 +86,9 @@ func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan [
 			if tag.RowsAffected() == 0 {
 				return &ordering.ValidationError{Fields: map[string]string{"brand": fmt.Sprintf("%q: no such brand", l.Brand)}}
 			}
+		}
+		if err := recordSupplyLimitNotices(ctx, tx, cycleID, limits, now); err != nil {
+			return err
 		}
 		for _, l := range limits {
 			tag, err := tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons, source, explanation)

@@ -50,8 +50,8 @@ func (s *Store) CloseDueWindows(ctx context.Context, now time.Time) ([]ordering.
 // closed, the outlets ordering in it are locked (so an order being placed at the last moment is
 // either in, whole, or refused), the submitted orders are settled by ordering.Settle: each paid one is
 // confirmed and paid by a deduction recorded in the ledger, and each failed one fails with its reason
-// and gives back what it held of the outlet's limits. The cycle is closed with its
-// last window.
+// and gives back what it held of the outlet's limits, with a notice to its outlet (ordering.OrderFailed).
+// The cycle is closed with its last window.
 func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.Weekday, now time.Time, early bool) (ordering.CutoffReport, bool, error) {
 	r := ordering.CutoffReport{WeekStart: weekStart, OrderDay: day}
 	closed := false
@@ -100,6 +100,9 @@ func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.W
 			return err
 		}
 		if err := fail(ctx, tx, cycleID, settled.Failed, now); err != nil {
+			return err
+		}
+		if err := recordFailedNotices(ctx, tx, weekStart, settled.Failed, now); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1
