@@ -9,7 +9,7 @@ import (
 // BalanceQuery selects the balances to compute.
 type BalanceQuery struct {
 	Brand        string // one brand's code; "" for every brand
-	Manufacturer string // only this manufacturer's brands (a manufacturer's own view); "" for all
+	Manufacturer int64  // only this manufacturer's brands (a manufacturer's own view, by id); 0 for all
 	From         time.Time
 	Weeks        int // how many weeks from From's week, 1 … MaxBalanceWeeks
 }

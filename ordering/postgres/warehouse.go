@@ -14,14 +14,14 @@ import (
 var _ ordering.BalanceFacts = (*Store)(nil)
 
 // brandOf resolves a brand code to its id and manufacturer's id, locking nothing. A brand that does
-// not exist, or is not manufacturer's (when manufacturer is not ""), is a *ordering.ValidationError
+// not exist, or is not manufacturer's (when manufacturer is not 0), is a *ordering.ValidationError
 // on field.
-func brandOf(ctx context.Context, q pgx.Tx, code, manufacturer, field string) (brandID, manufacturerID int64, err error) {
-	err = q.QueryRow(ctx, `SELECT b.id, b.manufacturer_id FROM brands b JOIN manufacturers m ON m.id = b.manufacturer_id
-		WHERE b.code = $1 AND ($2 = '' OR m.code = $2)`, code, manufacturer).Scan(&brandID, &manufacturerID)
+func brandOf(ctx context.Context, q pgx.Tx, code string, manufacturer int64, field string) (brandID, manufacturerID int64, err error) {
+	err = q.QueryRow(ctx, `SELECT b.id, b.manufacturer_id FROM brands b
+		WHERE b.code = $1 AND ($2 = 0 OR b.manufacturer_id = $2)`, code, manufacturer).Scan(&brandID, &manufacturerID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		what := "no such brand"
-		if manufacturer != "" {
+		if manufacturer != 0 {
 			what = "no such brand of yours"
 		}
 		return 0, 0, &ordering.ValidationError{Fields: map[string]string{field: fmt.Sprintf("%q: %s", code, what)}}
@@ -72,7 +72,7 @@ func (s *Store) RecordMovement(ctx context.Context, m ordering.Movement, userID 
 		return m, err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		brandID, _, err := brandOf(ctx, tx, m.Brand, "", "brand")
+		brandID, _, err := brandOf(ctx, tx, m.Brand, 0, "brand")
 		if err != nil {
 			return err
 		}
@@ -121,14 +121,14 @@ func recordDeliveries(ctx context.Context, tx pgx.Tx, ids []int64, now time.Time
 }
 
 // StockLevels returns every brand's current stock and limits (manufacturer's brands only, when not
-// ""), or brand's alone when brand is not "" (ordering.ErrNotFound when it does not exist or is not
+// 0), or brand's alone when brand is not "" (ordering.ErrNotFound when it does not exist or is not
 // manufacturer's), sorted by code.
-func (s *Store) StockLevels(ctx context.Context, manufacturer, brand string) ([]ordering.StockLevel, error) {
+func (s *Store) StockLevels(ctx context.Context, manufacturer int64, brand string) ([]ordering.StockLevel, error) {
 	rows, err := s.pool.Query(ctx, `SELECT b.code, m.code, coalesce(w.cartons, 0), w.updated_at,
 			l.lower_cartons, l.upper_cartons, l.basis, l.agreed_at
 		FROM brands b JOIN manufacturers m ON m.id = b.manufacturer_id
 			LEFT JOIN warehouse_stock w ON w.brand_id = b.id LEFT JOIN stock_limits l ON l.brand_id = b.id
-		WHERE ($1 = '' OR m.code = $1) AND ($2 = '' OR b.code = $2) ORDER BY b.code`, manufacturer, brand)
+		WHERE ($1 = 0 OR m.id = $1) AND ($2 = '' OR b.code = $2) ORDER BY b.code`, manufacturer, brand)
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: stock levels: %w", err)
 	}
@@ -159,8 +159,8 @@ func (s *Store) StockLevels(ctx context.Context, manufacturer, brand string) ([]
 
 // Movements returns a brand's stock movements, newest first, with ids below beforeID (0: from the
 // newest), at most limit; ordering.ErrNotFound when the brand does not exist or is not manufacturer's
-// (when not "").
-func (s *Store) Movements(ctx context.Context, manufacturer, brand string, beforeID int64, limit int) ([]ordering.Movement, error) {
+// (when not 0).
+func (s *Store) Movements(ctx context.Context, manufacturer int64, brand string, beforeID int64, limit int) ([]ordering.Movement, error) {
 	if _, err := s.StockLevels(ctx, manufacturer, brand); err != nil {
 		return nil, err
 	}
@@ -185,11 +185,11 @@ func (s *Store) Movements(ctx context.Context, manufacturer, brand string, befor
 }
 
 // SubmitArrivals writes planned arrivals in one transaction, all or none: a brand and day planned
-// before gets the new quantity and cadence. With manufacturer not "" (a manufacturer's own
+// before gets the new quantity and cadence. With manufacturer not 0 (a manufacturer's own
 // submission) every brand must be that manufacturer's. key names line i in errors. It returns how
 // many lines it wrote, or a *ordering.ValidationError (invalid lines, unknown brands, brands of
 // another manufacturer: one message for both, so a manufacturer learns nothing of others' brands).
-func (s *Store) SubmitArrivals(ctx context.Context, manufacturer string, plans []ordering.ArrivalPlan, source string,
+func (s *Store) SubmitArrivals(ctx context.Context, manufacturer int64, plans []ordering.ArrivalPlan, source string,
 	userID int64, now time.Time, key func(i int) string) (int, error) {
 	if err := ordering.ValidateArrivals(plans, now, key); err != nil {
 		return 0, err
@@ -204,7 +204,7 @@ func (s *Store) SubmitArrivals(ctx context.Context, manufacturer string, plans [
 			codes[i] = p.Brand
 		}
 		rows, err := tx.Query(ctx, `SELECT b.code, b.id, b.manufacturer_id FROM brands b JOIN manufacturers m ON m.id = b.manufacturer_id
-			WHERE b.code = ANY($1) AND ($2 = '' OR m.code = $2)`, codes, manufacturer)
+			WHERE b.code = ANY($1) AND ($2 = 0 OR m.id = $2)`, codes, manufacturer)
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func (s *Store) SubmitArrivals(ctx context.Context, manufacturer string, plans [
 			b, ok := known[p.Brand]
 			if !ok {
 				what := "no such brand"
-				if manufacturer != "" {
+				if manufacturer != 0 {
 					what = "no such brand of yours"
 				}
 				fields[key(i)+".brand"] = fmt.Sprintf("%q: %s", p.Brand, what)
@@ -257,12 +257,12 @@ func (s *Store) SubmitArrivals(ctx context.Context, manufacturer string, plans [
 	return len(plans), nil
 }
 
-// ArrivalPlans returns planned arrivals from the day from on, of manufacturer's brands (all when ""),
+// ArrivalPlans returns planned arrivals from the day from on, of manufacturer's brands (all when 0),
 // of brand alone when not "", by day and brand.
-func (s *Store) ArrivalPlans(ctx context.Context, manufacturer, brand string, from time.Time) ([]ordering.ArrivalPlan, error) {
+func (s *Store) ArrivalPlans(ctx context.Context, manufacturer int64, brand string, from time.Time) ([]ordering.ArrivalPlan, error) {
 	rows, err := s.pool.Query(ctx, `SELECT a.id, m.code, b.code, a.arrives_on, a.cartons, a.received_cartons, a.cadence
 		FROM arrival_plans a JOIN brands b ON b.id = a.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
-		WHERE a.arrives_on >= $1 AND ($2 = '' OR m.code = $2) AND ($3 = '' OR b.code = $3)
+		WHERE a.arrives_on >= $1 AND ($2 = 0 OR m.id = $2) AND ($3 = '' OR b.code = $3)
 		ORDER BY a.arrives_on, b.code LIMIT 10000`, from, manufacturer, brand)
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: arrival plans: %w", err)
@@ -330,7 +330,7 @@ func (s *Store) BalanceFacts(ctx context.Context, q ordering.BalanceQuery) ([]or
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT b.code, a.arrives_on, a.cartons - a.received_cartons
 			FROM arrival_plans a JOIN brands b ON b.id = a.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
-			WHERE a.arrives_on < $1 AND a.cartons > a.received_cartons AND ($2 = '' OR m.code = $2) AND ($3 = '' OR b.code = $3)`,
+			WHERE a.arrives_on < $1 AND a.cartons > a.received_cartons AND ($2 = 0 OR m.id = $2) AND ($3 = '' OR b.code = $3)`,
 			to, q.Manufacturer, q.Brand)
 		if err != nil {
 			return err
@@ -351,7 +351,7 @@ func (s *Store) BalanceFacts(ctx context.Context, q ordering.BalanceQuery) ([]or
 			FROM cycles c JOIN orders o ON o.cycle_id = c.id JOIN order_lines l ON l.order_id = o.id
 				JOIN brands b ON b.id = l.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
 			WHERE c.week_start >= $1 AND c.week_start < $2 AND o.status NOT IN ('cancelled', 'failed')
-				AND ($3 = '' OR m.code = $3) AND ($4 = '' OR b.code = $4)
+				AND ($3 = 0 OR m.id = $3) AND ($4 = '' OR b.code = $4)
 			GROUP BY b.code, c.week_start`, q.From, to, q.Manufacturer, q.Brand)
 		if err != nil {
 			return err

@@ -32,6 +32,10 @@ func TestStockMovementsAndArrivals(t *testing.T) {
 		t.Fatal(err)
 	}
 	week := ordering.WeekStart(f.now)
+	var m1, m2 int64
+	if err := f.pool.QueryRow(ctx, `SELECT (SELECT id FROM manufacturers WHERE code = 'M1'), (SELECT id FROM manufacturers WHERE code = 'M2')`).Scan(&m1, &m2); err != nil {
+		t.Fatal(err)
+	}
 
 	// Arrival plans: M1 may plan its own brands only; an error writes nothing.
 	plans := []ordering.ArrivalPlan{
@@ -39,20 +43,20 @@ func TestStockMovementsAndArrivals(t *testing.T) {
 		{Brand: "X", ArrivesOn: week.AddDate(0, 0, 8), Cartons: 30, Cadence: ordering.Weekly},
 	}
 	var invalid *ordering.ValidationError
-	if _, err := f.s.SubmitArrivals(ctx, "M1", plans, "api", 0, f.now, lineKey); !errors.As(err, &invalid) || invalid.Fields["lines[1].brand"] == "" {
+	if _, err := f.s.SubmitArrivals(ctx, m1, plans, "api", 0, f.now, lineKey); !errors.As(err, &invalid) || invalid.Fields["lines[1].brand"] == "" {
 		t.Fatalf("M1 planning M2's brand = %v; want a validation error on lines[1].brand", err)
 	}
-	if got, _ := f.s.ArrivalPlans(ctx, "", "", week); len(got) != 0 {
+	if got, _ := f.s.ArrivalPlans(ctx, 0, "", week); len(got) != 0 {
 		t.Fatalf("after a refused submission, plans %+v; want none", got)
 	}
-	if n, err := f.s.SubmitArrivals(ctx, "M1", plans[:1], "api", 0, f.now, lineKey); err != nil || n != 1 {
+	if n, err := f.s.SubmitArrivals(ctx, m1, plans[:1], "api", 0, f.now, lineKey); err != nil || n != 1 {
 		t.Fatalf("SubmitArrivals = %d, %v", n, err)
 	}
 	plans[0].Cartons = 40 // sent again: replaces the day's quantity
-	if _, err := f.s.SubmitArrivals(ctx, "", plans, "plans.csv", 0, f.now, lineKey); err != nil {
+	if _, err := f.s.SubmitArrivals(ctx, 0, plans, "plans.csv", 0, f.now, lineKey); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.s.ArrivalPlans(ctx, "M1", "", week)
+	got, err := f.s.ArrivalPlans(ctx, m1, "", week)
 	if err != nil || len(got) != 1 || got[0].Cartons != 40 || got[0].Manufacturer != "M1" {
 		t.Fatalf("M1's arrival plans = %+v, %v; want S: 40 cartons", got, err)
 	}
@@ -82,11 +86,11 @@ func TestStockMovementsAndArrivals(t *testing.T) {
 	if cur, sum := f.stock(t, "S"); cur != 20 || sum != 20 {
 		t.Errorf("stock of S after delivering 3 = %d (Σ movements %d); want 20", cur, sum)
 	}
-	moves, err := f.s.Movements(ctx, "M1", "S", 0, 10)
+	moves, err := f.s.Movements(ctx, m1, "S", 0, 10)
 	if err != nil || len(moves) != 3 || moves[0].Kind != ordering.Delivery || moves[0].Cartons != -3 || moves[0].OrderID != o.ID {
 		t.Errorf("movements of S = %+v, %v; want the delivery first", moves, err)
 	}
-	if _, err := f.s.Movements(ctx, "M2", "S", 0, 10); !errors.Is(err, ordering.ErrNotFound) {
+	if _, err := f.s.Movements(ctx, m2, "S", 0, 10); !errors.Is(err, ordering.ErrNotFound) {
 		t.Errorf("M2 reading S's movements = %v; want ErrNotFound", err)
 	}
 
@@ -102,7 +106,7 @@ func TestStockMovementsAndArrivals(t *testing.T) {
 	if b.Stock != 20 || b.Weeks[0].Requested != 3 || b.Weeks[0].Delivered != 3 || b.Weeks[1].Arrivals != 15 || b.Limits == nil || b.Limits.Upper != 50 {
 		t.Errorf("facts of S = %+v; want stock 20, requested and delivered 3 in week 0, 15 arriving in week 1, upper 50", b)
 	}
-	if facts, err := f.s.BalanceFacts(ctx, ordering.BalanceQuery{Manufacturer: "M2", From: week, Weeks: 1}); err != nil || len(facts) != 1 || facts[0].Brand != "X" {
+	if facts, err := f.s.BalanceFacts(ctx, ordering.BalanceQuery{Manufacturer: m2, From: week, Weeks: 1}); err != nil || len(facts) != 1 || facts[0].Brand != "X" {
 		t.Errorf("M2's balance facts = %+v, %v; want X alone", facts, err)
 	}
 }
