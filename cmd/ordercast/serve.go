@@ -15,6 +15,7 @@ import (
 	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
+	"github.com/ordercast/ordercast/ordering/supplyapi"
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
@@ -94,6 +95,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
+	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
+		orderingAPI.Idempotent(), time.Now)
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
@@ -103,7 +106,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		maxBody:      cfg.MaxBody,
 		bodyTimeout:  cfg.BodyTimeout,
 		authenticate: retailerAPI.Authenticate(),
-		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI},
+		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI, supplyAPI},
 	})
 	if err != nil {
 		return err
