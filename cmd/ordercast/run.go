@@ -36,11 +36,12 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the API, web pages, /metrics, /healthz and /readyz", runServe},
 		{"migrate", "create or upgrade the PostgreSQL and ClickHouse schemas (idempotent)", runMigrate},
-		{"import", "load sales history from a CSV export into ClickHouse", runImport},
+		{"import", "load sales history (ClickHouse) or arrival plans (PostgreSQL) from a CSV file", runImport},
 		{"seed", "generate a synthetic sales region with known true demand", runSeed},
 		{"forecast", "forecast demand (run) or measure accuracy on history (backtest)", runForecast},
 		{"score", "score a month's forecast accuracy per outlet, brand, manager, area and company", runScore},
 		{"allocate", "allocate a scarce brand's supply as per-outlet limits, with explanations (preview or publish)", runAllocate},
+		{"balance", "the supply–demand balance per brand and week: stock, arrivals, demand, shortfalls", runBalance},
 		{"cycle", "cut off order windows, record deliveries, relay sales to the history", runCycle},
 		{"user", "add users, change passwords, disable users (for administrators)", runUser},
 		{"bench", "load a running server: orders at a fixed rate, scan uploads (benchmarks)", runBench},

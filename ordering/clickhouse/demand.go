@@ -35,7 +35,7 @@ func (s *Store) BrandForecasts(ctx context.Context, brands []string, from, to ti
 		return out, run, nil
 	}
 	rows, err = s.conn.Query(ctx, `SELECT brand, toString(week), point, lo80, hi80 FROM forecasts
-		WHERE run_id = ? AND level = 'brand' AND week >= toDate(?) AND week < toDate(?) AND brand IN (?)
+		WHERE run_id = ? AND level = 'brand' AND week >= toDate(?) AND week < toDate(?) AND has(?, brand)
 		ORDER BY brand, week`, run, from.Format(time.DateOnly), to.Format(time.DateOnly), brands)
 	if err != nil {
 		return nil, "", fmt.Errorf("clickhouse: brand forecasts of run %s: %w", run, err)
@@ -68,7 +68,7 @@ func (s *Store) WeeklySales(ctx context.Context, brands []string, now time.Time)
 	to := mondayOf(now)
 	from := to.AddDate(0, 0, -7*ordering.SalesWindowWeeks)
 	rows, err := s.conn.Query(ctx, `SELECT brand, sum(delivered) FROM sales
-		WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) AND brand IN (?) GROUP BY brand`,
+		WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) AND has(?, brand) GROUP BY brand`,
 		liveDataset, from.Format(time.DateOnly), to.Format(time.DateOnly), brands)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: weekly sales: %w", err)

@@ -152,7 +152,7 @@ func (s *Store) StockLevels(ctx context.Context, manufacturer int64, brand strin
 		return nil, fmt.Errorf("postgresql: stock levels: %w", err)
 	}
 	if brand != "" && len(out) == 0 {
-		return nil, ordering.Explain(ordering.ErrNotFound, "no brand %s", brand)
+		return nil, fmt.Errorf("%w: brand %s", ordering.ErrNotFound, brand) // no detail: the same answer for another manufacturer's
 	}
 	return out, nil
 }
@@ -225,11 +225,11 @@ func (s *Store) SubmitArrivals(ctx context.Context, manufacturer int64, plans []
 		for i, p := range plans {
 			b, ok := known[p.Brand]
 			if !ok {
-				what := "no such brand"
-				if manufacturer != 0 {
-					what = "no such brand of yours"
+				if manufacturer != 0 { // the same answer for another manufacturer's brand as for none
+					fields[key(i)+".brand"] = "no such brand of yours"
+				} else {
+					fields[key(i)+".brand"] = fmt.Sprintf("%q: no such brand", p.Brand)
 				}
-				fields[key(i)+".brand"] = fmt.Sprintf("%q: %s", p.Brand, what)
 				continue
 			}
 			brandIDs[i], makers[i], days[i], cadences[i], cartons[i] = b.brand, b.manufacturer, p.ArrivesOn, string(p.Cadence), int32(p.Cartons)
