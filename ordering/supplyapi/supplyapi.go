@@ -1,8 +1,10 @@
 // Package supplyapi is the HTTP adapter of the upstream side of the ordering domain (工商协同): the
 // distributor's warehouse stock as movements (/api/v1/warehouse/...), manufacturers' arrival plans
 // (/api/v1/arrival-plans), the supply–demand balance per brand and week with its stock warnings
-// (/api/v1/balance), and the planner's step from a shortfall to the allocation preview with the supply
-// available (/api/v1/balance/{brand}/allocation).
+// (/api/v1/balance), the planner's step from a shortfall to the allocation preview with the supply
+// available (/api/v1/balance/{brand}/allocation), and the delivery round: logistics' pick list of a
+// day by route (/api/v1/rounds/{day}), returns of damaged goods (/api/v1/orders/{order}/returns) and
+// the retailer's receipt (/api/v1/outlets/{id}/orders/{order}/receipt).
 //
 // A manufacturer sees and writes only its own brands: every query is scoped by the manufacturer of
 // the session, and another manufacturer's brand answers as one that does not exist.
@@ -53,9 +55,16 @@ type Allocator interface {
 	Plan(ctx context.Context, req allocation.Request) (*allocation.Plan, error)
 }
 
-// Handler serves the warehouse, arrival-plan and balance routes.
+// Store is everything the handler needs of PostgreSQL.
+type Store interface {
+	WarehouseStore
+	RoundStore
+}
+
+// Handler serves the warehouse, arrival-plan, balance and delivery-round routes.
 type Handler struct {
 	store      WarehouseStore
+	rounds     RoundStore
 	balances   BalanceSource
 	allocator  Allocator
 	idempotent echo.MiddlewareFunc
@@ -63,8 +72,8 @@ type Handler struct {
 }
 
 // New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs; now the clock.
-func New(store WarehouseStore, balances BalanceSource, allocator Allocator, idempotent echo.MiddlewareFunc, now func() time.Time) *Handler {
-	return &Handler{store: store, balances: balances, allocator: allocator, idempotent: idempotent, now: now}
+func New(store Store, balances BalanceSource, allocator Allocator, idempotent echo.MiddlewareFunc, now func() time.Time) *Handler {
+	return &Handler{store: store, rounds: store, balances: balances, allocator: allocator, idempotent: idempotent, now: now}
 }
 
 // Register adds the routes to authed, which must sit behind authentication.
@@ -79,6 +88,9 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.POST("/arrival-plans", h.submitArrivals, h.idempotent)
 	authed.GET("/balance", h.balance)
 	authed.POST("/balance/:brand/allocation", h.allocate, h.idempotent)
+	authed.GET("/rounds/:day", h.round)
+	authed.POST("/orders/:order/returns", h.recordReturn, h.idempotent)
+	authed.POST("/outlets/:id/orders/:order/receipt", h.receipt, h.idempotent)
 }
 
 // Problems is how this adapter's errors answer; the domain's own are in the ordering adapter's table.
@@ -411,15 +423,25 @@ func (h *Handler) submitArrivals(c echo.Context) error {
 	}{n})
 }
 
-// balanceQuery reads ?brand= and ?weeks= (default 8).
+// balanceQuery reads ?brand=, ?weeks= (default 8) and ?from= (default this week).
 func balanceQuery(c echo.Context, manufacturer int64) (ordering.BalanceQuery, error) {
 	q := ordering.BalanceQuery{Brand: strings.TrimSpace(c.QueryParam("brand")), Manufacturer: manufacturer, Weeks: 8}
+	fields := map[string]string{}
 	if v := c.QueryParam("weeks"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > ordering.MaxBalanceWeeks {
-			return q, problem.Invalid(map[string]string{"weeks": fmt.Sprintf("want 1 to %d", ordering.MaxBalanceWeeks)})
+			fields["weeks"] = fmt.Sprintf("want 1 to %d", ordering.MaxBalanceWeeks)
 		}
 		q.Weeks = n
+	}
+	if v := c.QueryParam("from"); v != "" {
+		var err error
+		if q.From, err = time.Parse(time.DateOnly, v); err != nil {
+			fields["from"] = "want a day as YYYY-MM-DD"
+		}
+	}
+	if len(fields) > 0 {
+		return q, problem.Invalid(fields)
 	}
 	return q, nil
 }
@@ -576,6 +598,7 @@ func (h *Handler) warnings(c echo.Context) error {
 
 type allocateRequest struct {
 	Mode  string `json:"mode"`
+	From  string `json:"from"`
 	Weeks int    `json:"weeks"`
 	Cap   int    `json:"cap"`
 }
@@ -609,12 +632,19 @@ func (h *Handler) allocate(c echo.Context) error {
 	if req.Cap < 0 {
 		fields["cap"] = "want 0 (none) or more cartons"
 	}
+	var from time.Time
+	if req.From != "" {
+		var err error
+		if from, err = time.Parse(time.DateOnly, req.From); err != nil {
+			fields["from"] = "want a day as YYYY-MM-DD"
+		}
+	}
 	if len(fields) > 0 {
 		return problem.Invalid(fields)
 	}
 	brand := c.Param("brand")
 	ctx := c.Request().Context()
-	bs, err := h.balances.Balances(ctx, ordering.BalanceQuery{Brand: brand, Weeks: req.Weeks}, h.now())
+	bs, err := h.balances.Balances(ctx, ordering.BalanceQuery{Brand: brand, From: from, Weeks: req.Weeks}, h.now())
 	if err != nil {
 		return err
 	}
