@@ -97,6 +97,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI.WithScores(history, outlets)
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
 		orderingAPI.Idempotent(), time.Now)
+	supplyAPI.WithPortal(orderingch.New(ch), orders)
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,

@@ -100,6 +100,15 @@ func TestSupplyToDeliveryEndToEnd(t *testing.T) {
 		t.Fatalf("order = %d %s; want %d granted", code, raw, limit)
 	}
 	orderID := jsonNumber(order["id"])
+	_, outcomes, raw := maker.do("GET", "/api/v1/portal/allocations", "")
+	if !strings.Contains(raw, `"brand":"`+brand+`"`) || len(foreignBytes(raw, foreignOf(t, pg))) > 0 {
+		t.Errorf("manufacturer's allocation outcomes = %s; want %s, no other manufacturer's brand", raw, brand)
+	}
+	for _, o := range outcomes["outcomes"].([]any) {
+		if o := o.(map[string]any); o["brand"] == brand && (o["granted_cartons"] != float64(limit) || o["covered_outlets"] != 1.0) {
+			t.Errorf("outcome of %s = %v; want %d cartons granted to 1 covered outlet", brand, o, limit)
+		}
+	}
 	price := lineOf(order["lines"], brand)["price_cents"].(float64)
 
 	// 4. Cut-off pays it; logistics finds the outlet on the day's round and may now read its profile.
@@ -165,4 +174,10 @@ func TestSupplyToDeliveryEndToEnd(t *testing.T) {
 	if strings.Join(kinds, ",") != "return,delivery,arrival" {
 		t.Errorf("movements = %v; want return, delivery, arrival (newest first)", kinds)
 	}
+}
+
+// foreignOf returns the brand codes of manufacturers other than manufacturer1's.
+func foreignOf(t testing.TB, pg string) []string {
+	_, foreign := manufacturerBrands(t, pg)
+	return foreign
 }

@@ -191,7 +191,8 @@ func TestSupplyAPI(t *testing.T) {
 	_ = warn
 
 	// The manufacturer sees its own brands' balance, warnings and stock, and nothing of the others'.
-	for _, path := range []string{"/api/v1/balance?weeks=3", "/api/v1/warehouse/warnings", "/api/v1/warehouse/stock", "/api/v1/arrival-plans"} {
+	for _, path := range []string{"/api/v1/balance?weeks=3", "/api/v1/warehouse/warnings", "/api/v1/warehouse/stock", "/api/v1/arrival-plans",
+		"/api/v1/portal/sales?by=format&weeks=20", "/api/v1/portal/sales?weeks=20"} {
 		code, _, raw := maker.do("GET", path, "")
 		if code != http.StatusOK || !strings.Contains(raw, `"`+brand+`"`) || len(foreignBytes(raw, foreign)) > 0 {
 			t.Errorf("manufacturer GET %s = %d, foreign brands %v; want 200, its own brand, no other", path, code, foreignBytes(raw, foreign))

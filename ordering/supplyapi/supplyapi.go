@@ -6,6 +6,10 @@
 // day by route (/api/v1/rounds/{day}), returns of damaged goods (/api/v1/orders/{order}/returns) and
 // the retailer's receipt (/api/v1/outlets/{id}/orders/{order}/receipt).
 //
+// A manufacturer's portal is these routes seen by a manufacturer (its stock, warnings, balance as its
+// demand plan, arrival plans) and /api/v1/portal/sales (sales by area or outlet format) and
+// /api/v1/portal/allocations (how its rationed brands' supply reached the outlets).
+//
 // A manufacturer sees and writes only its own brands: every query is scoped by the manufacturer of
 // the session, and another manufacturer's brand answers as one that does not exist.
 //
@@ -69,6 +73,8 @@ type Handler struct {
 	allocator  Allocator
 	idempotent echo.MiddlewareFunc
 	now        func() time.Time
+	sales      SalesSource  // nil: no portal routes (WithPortal)
+	outcomes   OutcomeStore // nil with sales
 }
 
 // New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs; now the clock.
@@ -91,6 +97,10 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.GET("/rounds/:day", h.round)
 	authed.POST("/orders/:order/returns", h.recordReturn, h.idempotent)
 	authed.POST("/outlets/:id/orders/:order/receipt", h.receipt, h.idempotent)
+	if h.sales != nil {
+		authed.GET("/portal/sales", h.portalSales)
+		authed.GET("/portal/allocations", h.portalAllocations)
+	}
 }
 
 // Problems is how this adapter's errors answer; the domain's own are in the ordering adapter's table.
