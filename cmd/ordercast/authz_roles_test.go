@@ -72,6 +72,7 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"POST", "/api/v1/arrival-plans", fmt.Sprintf(`{"lines":[{"brand":%q,"arrives_on":%q,"cartons":5}]}`, foreign[0], time.Now().AddDate(0, 0, 9).Format(time.DateOnly)),
 			map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "422"}},
 		{"POST", "/api/v1/balance/" + unordered + "/allocation", `{"weeks":1}`, map[string]string{"planner": "409", "admin": "409"}},
+		{"GET", "/api/v1/brand-evaluations?month=2026-10", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
 		{"GET", "/api/v1/portal/sales", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
 		{"GET", "/api/v1/portal/allocations", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
 		{"GET", "/api/v1/rounds/" + week, "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},

@@ -98,6 +98,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
 		orderingAPI.Idempotent(), time.Now)
 	supplyAPI.WithPortal(orderingch.New(ch), orders)
+	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: orders})
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,

@@ -10,8 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/xuri/excelize/v2"
+
 	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/ordering/supplyapi"
 )
+
+// The contract client validates responses by their media type: an Excel export is a file.
+func init() { openapi3filter.RegisterBodyDecoder(supplyapi.XLSXType, openapi3filter.FileBodyDecoder) }
 
 // pgQuery runs one query on the PostgreSQL of dsn and returns its rows as strings.
 func pgQuery(t testing.TB, dsn, sql string, args ...any) [][]string {
@@ -209,6 +216,58 @@ func TestSupplyAPI(t *testing.T) {
 	}
 	if code, _, raw, _ := planner.post("/api/v1/balance/"+foreign[0]+"/allocation", "no-shortfall", `{"weeks":2}`); code != http.StatusConflict || !strings.Contains(raw, "no-shortfall") {
 		t.Errorf("allocation without a shortfall = %d %s; want 409 no-shortfall", code, raw)
+	}
+}
+
+// The brand evaluation of a seeded month, ranked, as JSON, CSV and Excel; a manufacturer's of its own
+// brands only.
+func TestBrandEvaluations(t *testing.T) {
+	s, pg := seededServer(t)
+	anon := apiClient{t: t, base: s.url}
+	planner, maker := anon.login("planner", demoPassword), anon.login("manufacturer1", demoPassword)
+	own, foreign := manufacturerBrands(t, pg)
+	const path = "/api/v1/brand-evaluations?month=2026-10"
+	code, ev, raw := planner.do("GET", path, "")
+	if code != http.StatusOK {
+		t.Fatalf("evaluations = %d %s", code, raw)
+	}
+	brands := ev["brands"].([]any)
+	if len(brands) != len(own)+len(foreign) {
+		t.Fatalf("evaluations of %d brands; want %d", len(brands), len(own)+len(foreign))
+	}
+	for i, b := range brands {
+		b := b.(map[string]any)
+		if b["rank"] != float64(i+1) || b["sales"].(float64) <= 0 || b["listing_rate"].(float64) <= 0 || b["listing_rate"].(float64) > 1 {
+			t.Errorf("evaluation %d = %v; want rank %d, sales, a listing rate in (0, 1]", i, b, i+1)
+		}
+		if i > 0 && b["score"].(float64) > brands[i-1].(map[string]any)["score"].(float64) {
+			t.Errorf("evaluation %d scores %v above the one before it", i, b["score"])
+		}
+	}
+	code, _, raw, h := planner.doWith("GET", path+"&format=csv", "", nil)
+	lines := strings.Split(strings.TrimSpace(raw), "\n")
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || len(lines) != len(brands)+1 ||
+		!strings.HasPrefix(lines[0], "rank,brand,name,manufacturer,stage,sales,growth") {
+		t.Errorf("CSV export = %d %q %q; want a header and %d rows", code, h.Get("Content-Type"), raw, len(brands))
+	}
+	code, _, raw, h = planner.doWith("GET", path+"&format=xlsx", "", nil)
+	if code != http.StatusOK || h.Get("Content-Type") != supplyapi.XLSXType {
+		t.Fatalf("Excel export = %d %q", code, h.Get("Content-Type"))
+	}
+	book, err := excelize.OpenReader(strings.NewReader(raw))
+	if err != nil {
+		t.Fatalf("Excel export does not open: %v", err)
+	}
+	rows, err := book.GetRows("Brands")
+	if err != nil || len(rows) != len(brands)+1 || rows[0][1] != "brand" || rows[1][1] != brands[0].(map[string]any)["brand"] {
+		t.Errorf("Excel rows = %v, %v; want the header and the ranking", rows, err)
+	}
+	code, mine, raw := maker.do("GET", path, "")
+	if code != http.StatusOK || len(mine["brands"].([]any)) != len(own) || len(foreignBytes(raw, foreign)) > 0 {
+		t.Errorf("manufacturer's evaluations = %d %s; want its %d brands only", code, raw, len(own))
+	}
+	if code, _, raw := planner.do("GET", "/api/v1/brand-evaluations?month=2026-13", ""); code != 422 || !strings.Contains(raw, `"field":"month"`) {
+		t.Errorf("month 2026-13 = %d %s; want 422 on month", code, raw)
 	}
 }
 

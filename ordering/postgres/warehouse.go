@@ -371,3 +371,20 @@ func (s *Store) BalanceFacts(ctx context.Context, q ordering.BalanceQuery) ([]or
 	}
 	return out, nil
 }
+
+// StockAt returns each brand's warehouse stock at at (Σ its movements before it); brands without a
+// movement before at are absent.
+func (s *Store) StockAt(ctx context.Context, at time.Time) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT b.code, sum(m.cartons)::int FROM stock_movements m JOIN brands b ON b.id = m.brand_id
+		WHERE m.at < $1 GROUP BY b.code`, at)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: stock at %s: %w", at.Format(time.RFC3339), err)
+	}
+	out := map[string]int{}
+	var code string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&code, &n}, func() error { out[code] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("postgresql: stock at %s: %w", at.Format(time.RFC3339), err)
+	}
+	return out, nil
+}

@@ -75,6 +75,7 @@ type Handler struct {
 	now        func() time.Time
 	sales      SalesSource  // nil: no portal routes (WithPortal)
 	outcomes   OutcomeStore // nil with sales
+	evaluator  Evaluator    // nil: no evaluation route (WithEvaluations)
 }
 
 // New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs; now the clock.
@@ -97,6 +98,9 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.GET("/rounds/:day", h.round)
 	authed.POST("/orders/:order/returns", h.recordReturn, h.idempotent)
 	authed.POST("/outlets/:id/orders/:order/receipt", h.receipt, h.idempotent)
+	if h.evaluator != nil {
+		authed.GET("/brand-evaluations", h.evaluations)
+	}
 	if h.sales != nil {
 		authed.GET("/portal/sales", h.portalSales)
 		authed.GET("/portal/allocations", h.portalAllocations)
