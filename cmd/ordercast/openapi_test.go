@@ -13,7 +13,10 @@ import (
 
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
+	"github.com/ordercast/ordercast/ordering"
+	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
+	"github.com/ordercast/ordercast/ordering/supplyapi"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
@@ -31,8 +34,11 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	ord := orderingapi.New(nil, nil, nil, time.Now)
 	fc := forecastapi.New(nil, ord.Idempotent())
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
+	sup := supplyapi.New(nil, nil, nil, ord.Idempotent(), time.Now)
+	sup.WithPortal(orderingch.New(nil), nil)
+	sup.WithEvaluations(&ordering.Evaluator{})
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
-		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc}})
+		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, sup}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -365,7 +365,7 @@ func (h *Handler) arrivalPlans(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	from := time.Now().UTC()
+	from := h.now().UTC()
 	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -7)
 	if v := c.QueryParam("from"); v != "" {
 		if from, err = time.Parse(time.DateOnly, v); err != nil {
