@@ -29,6 +29,14 @@ func TestAPIRoleMatrix(t *testing.T) {
 		t.Fatalf("setup order = %d %s", code, raw)
 	}
 	orderPath := outlet + "/orders/" + jsonNumber(order["id"])
+	own, foreign := manufacturerBrands(t, pg) // manufacturer1's brands and the others'
+	unordered := foreign[0]                   // a brand no order asks for: its balance has no shortfall
+	if foreign[0] == brand {
+		unordered = foreign[len(foreign)-1]
+		if unordered == brand {
+			unordered = own[0]
+		}
+	}
 	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 
 	// want: role → "ok", "403" or "404"; a role left out must get 403.
@@ -71,6 +79,28 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"GET", outlet + "/grade", "", readers},
 		{"PUT", outlet + "/satisfaction/" + time.Now().UTC().Format("2006-01"), `{"score":80,"comment":"matrix"}`,
 			map[string]string{"manager1": "ok"}},
+		{"GET", "/api/v1/warehouse/stock", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/warehouse/stock/" + own[0] + "/movements", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/warehouse/stock/" + foreign[0] + "/movements", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "404"}},
+		{"GET", "/api/v1/warehouse/limit-proposals", "", map[string]string{"planner": "ok", "admin": "ok"}},
+		{"GET", "/api/v1/warehouse/warnings", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/arrival-plans", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/balance", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
+		{"PUT", "/api/v1/warehouse/stock/" + own[0] + "/limits", `{"lower":1,"upper":9}`, map[string]string{"planner": "ok", "admin": "ok"}},
+		{"POST", "/api/v1/warehouse/movements", fmt.Sprintf(`{"brand":%q,"kind":"arrival","cartons":5}`, own[0]),
+			map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
+		{"POST", "/api/v1/arrival-plans", fmt.Sprintf(`{"lines":[{"brand":%q,"arrives_on":%q,"cartons":5}]}`, own[0], time.Now().AddDate(0, 0, 9).Format(time.DateOnly)),
+			map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
+		{"POST", "/api/v1/arrival-plans", fmt.Sprintf(`{"lines":[{"brand":%q,"arrives_on":%q,"cartons":5}]}`, foreign[0], time.Now().AddDate(0, 0, 9).Format(time.DateOnly)),
+			map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "422"}},
+		{"POST", "/api/v1/balance/" + unordered + "/allocation", `{"weeks":1}`, map[string]string{"planner": "409", "admin": "409"}},
+		{"GET", "/api/v1/brand-evaluations?month=2026-10", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/portal/sales", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/portal/allocations", "", map[string]string{"planner": "ok", "admin": "ok", "manufacturer1": "ok"}},
+		{"GET", "/api/v1/rounds/" + week, "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
+		{"POST", "/api/v1/orders/" + jsonNumber(order["id"]) + "/returns", fmt.Sprintf(`{"lines":[{"brand":%q,"cartons":1,"reason":"damp"}]}`, brand),
+			map[string]string{"logistics": "409", "admin": "409"}},
+		{"POST", orderPath + "/receipt", "", map[string]string{"retailer1": "409"}},
 		{"POST", "/api/v1/cycles/" + week + "/allocations", fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, brand),
 			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"PUT", "/api/v1/cycles/" + week + "/supply", fmt.Sprintf(`{"plan":[{"brand":%q,"on_sale":true}]}`, brand),

@@ -18,12 +18,13 @@ import (
 
 func runImport(ctx context.Context, e env, args []string) error {
 	return subcommands{group: "import", missing: "say what to import", unknown: "unknown kind of import",
-		subs: []command{{"history", "", runImportHistory}}, usage: importUsage}.run(ctx, e, args)
+		subs: []command{{"history", "", runImportHistory}, {"arrivals", "", runImportArrivals}}, usage: importUsage}.run(ctx, e, args)
 }
 
 func importUsage(w io.Writer) {
 	io.WriteString(w, "Usage: ordercast import <what> [flags]\n\nImports data from files into the stores.\n\nWhat:\n"+
-		"  history    load sales history from a CSV export into ClickHouse (atomic and idempotent per dataset)\n\n"+
+		"  history    load sales history from a CSV export into ClickHouse (atomic and idempotent per dataset)\n"+
+		"  arrivals   load manufacturers' arrival plans from a CSV file into PostgreSQL (all or nothing)\n\n"+
 		"Run `ordercast import <what> -h` for its flags.\n")
 }
 

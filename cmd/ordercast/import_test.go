@@ -185,7 +185,7 @@ func TestImportHelp(t *testing.T) {
 		{[]string{"import", "-h"}, "history    load sales history"},
 		{[]string{"help", "import"}, "history    load sales history"},
 		{[]string{"import", "history", "-h"}, "Usage: ordercast import history [flags]"},
-		{[]string{"help"}, "import     load sales history from a CSV export into ClickHouse"},
+		{[]string{"help"}, "import     load sales history (ClickHouse) or arrival plans (PostgreSQL) from a CSV file"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -13,7 +13,10 @@ import (
 
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
+	"github.com/ordercast/ordercast/ordering"
+	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
+	"github.com/ordercast/ordercast/ordering/supplyapi"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
@@ -36,8 +39,11 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
 	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
 	ret.WithGrades(&grading.Grader{}, retailerpg.New(nil), ord.Idempotent())
+	sup := supplyapi.New(nil, nil, nil, ord.Idempotent(), time.Now)
+	sup.WithPortal(orderingch.New(nil), nil)
+	sup.WithEvaluations(&ordering.Evaluator{})
 	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
-		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, indicatorsapi.New(nil, nil, time.Now)}})
+		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, indicatorsapi.New(nil, nil, time.Now), sup}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUnknownQueryParameters: every GET route of the API refuses a query parameter it does not take
@@ -15,7 +16,8 @@ func TestUnknownQueryParameters(t *testing.T) {
 	s, pg := seededServer(t)
 	anon := apiClient{t: t, base: s.url}
 	retailer, planner := anon.login("retailer1", demoPassword), anon.login("planner", demoPassword)
-	manager := anon.login("manager1", demoPassword)
+	manager, maker := anon.login("manager1", demoPassword), anon.login("manufacturer1", demoPassword)
+	today := time.Now().Format(time.DateOnly)
 	_, me, _ := retailer.do("GET", "/api/v1/me", "")
 	outlet := "/api/v1/outlets/" + jsonNumber(me["outlet"].(map[string]any)["id"])
 	_, cat, _ := retailer.do("GET", outlet+"/catalogue", "")
@@ -53,6 +55,16 @@ func TestUnknownQueryParameters(t *testing.T) {
 		{"/indicators", planner, "/api/v1/indicators", "period=month&date=2026-11-01&level=company"},
 		{"/indicators/targets", planner, "/api/v1/indicators/targets", ""},
 		{"/bulletin", planner, "/api/v1/bulletin", "date=2026-11-20&limit=5"},
+		{"/warehouse/stock", planner, "/api/v1/warehouse/stock", "brand=" + brand},
+		{"/warehouse/stock/{brand}/movements", planner, "/api/v1/warehouse/stock/" + brand + "/movements", "limit=5"},
+		{"/warehouse/limit-proposals", planner, "/api/v1/warehouse/limit-proposals", "weeks=4"},
+		{"/warehouse/warnings", planner, "/api/v1/warehouse/warnings", "weeks=4"},
+		{"/arrival-plans", planner, "/api/v1/arrival-plans", "brand=" + brand},
+		{"/balance", planner, "/api/v1/balance", "weeks=4"},
+		{"/rounds/{day}", planner, "/api/v1/rounds/" + today, ""},
+		{"/portal/sales", maker, "/api/v1/portal/sales", "weeks=4"},
+		{"/portal/allocations", maker, "/api/v1/portal/allocations", "weeks=4"},
+		{"/brand-evaluations", planner, "/api/v1/brand-evaluations", "month=2026-10"},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

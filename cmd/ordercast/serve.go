@@ -17,6 +17,7 @@ import (
 	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
+	"github.com/ordercast/ordercast/ordering/supplyapi"
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	"github.com/ordercast/ordercast/retailer/grading"
@@ -112,6 +113,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
 	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
+	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
+		orderingAPI.Idempotent(), time.Now)
+	supplyAPI.WithPortal(orderingch.New(ch), orders)
+	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: orders})
 	srv, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
@@ -121,7 +126,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		maxBody:      cfg.MaxBody,
 		bodyTimeout:  cfg.BodyTimeout,
 		authenticate: retailerAPI.Authenticate(),
-		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI, indicatorsAPI},
+		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI, indicatorsAPI, supplyAPI},
 	})
 	if err != nil {
 		return err

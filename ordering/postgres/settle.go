@@ -281,7 +281,7 @@ func (s *Store) DeliverCycle(ctx context.Context, weekStart time.Time, day time.
 
 // finishDelivery completes the delivery of orders (at most one per outlet) whose lines' delivered
 // quantities are set or, where not, are as granted: refunds of short lines, the orders' status, and
-// one outbox row per line.
+// one outbox row per line, and the stock movements out of the warehouse.
 func finishDelivery(ctx context.Context, tx pgx.Tx, ids []int64, now time.Time) error {
 	if _, err := tx.Exec(ctx, `UPDATE order_lines SET delivered_cartons = granted_cartons
 		WHERE order_id = ANY($1) AND delivered_cartons IS NULL`, ids); err != nil {
@@ -306,6 +306,9 @@ func finishDelivery(ctx context.Context, tx pgx.Tx, ids []int64, now time.Time) 
 		FROM orders o JOIN cycles c ON c.id = o.cycle_id JOIN outlets t ON t.id = o.outlet_id
 			JOIN order_lines l ON l.order_id = o.id JOIN brands b ON b.id = l.brand_id
 		WHERE o.id = ANY($1) ORDER BY o.id, b.code`, ids, now, topicSalesLine); err != nil {
+		return err
+	}
+	if err := recordDeliveries(ctx, tx, ids, now); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `UPDATE orders SET status = 'delivered', delivered_at = $2, updated_at = $2,

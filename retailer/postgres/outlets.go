@@ -21,6 +21,8 @@ func visibleOutlets(p retailer.Principal, arg int) (string, any) {
 		return fmt.Sprintf("o.id = $%d", arg), p.OutletID
 	case retailer.RoleManager:
 		return fmt.Sprintf("o.manager_id = $%d", arg), p.ManagerID
+	case retailer.RoleLogistics: // where to deliver: outlets with a paid order, until it is delivered
+		return fmt.Sprintf("($%d::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM orders x WHERE x.outlet_id = o.id AND x.status = 'paid'))", arg), int64(0)
 	}
 	return fmt.Sprintf("($%d::bigint IS NULL)", arg), int64(0) // sees none
 }

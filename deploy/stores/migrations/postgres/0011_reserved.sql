@@ -1,3 +1,0 @@
--- Placeholder for version 11, taken by another branch: the migrations may have no gap, and
--- 0012_job_state.sql follows. Drop this file when merging the branch that owns 0011.
-SELECT 1;
