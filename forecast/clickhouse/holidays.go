@@ -100,7 +100,9 @@ func (s *Store) ImportHolidays(ctx context.Context, dataset string, days []forec
 	return res, nil
 }
 
-func dayOf(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+func dayOf(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 // holidayDays reads the imported holidays of dataset in [from, to), by day, name and region.
 func (s *Store) holidayDays(ctx context.Context, dataset string, from, to time.Time) ([]CalendarDay, error) {
