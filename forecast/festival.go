@@ -278,11 +278,18 @@ func clampFactor(f float64) float64 { return min(max(f, minFactor), maxFactor) }
 // a small brand with a thin history takes the pooled profile and a large one its own. It returns nil
 // when no holiday was measured in the grand total.
 func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfile {
-	totals := make([][]float64, groups)
+	totals, pooled := festivalTotals(tl, b, groups)
+	return tl.profilesFrom(totals, pooled)
+}
+
+// festivalTotals returns the weekly total of every group of b and of the whole batch on the
+// timeline's L weeks of history.
+func festivalTotals(tl festivalTimeline, b Batch, groups int) (totals [][]float64, pooled []float64) {
+	totals = make([][]float64, groups)
 	for g := range totals {
 		totals[g] = make([]float64, tl.L)
 	}
-	pooled := make([]float64, tl.L)
+	pooled = make([]float64, tl.L)
 	for i, s := range b.Series {
 		off := tl.L - len(s)
 		tot := totals[b.group(i)]
@@ -291,6 +298,19 @@ func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfil
 			pooled[off+t] += v
 		}
 	}
+	return totals, pooled
+}
+
+// before returns the timeline cut at week end (≤ L): what a forecast from that origin may learn from.
+func (tl festivalTimeline) before(end int) festivalTimeline {
+	tl.L = min(end, tl.L)
+	return tl
+}
+
+// profilesFrom learns the profiles of festivalProfiles from the groups' totals and the batch's
+// (pooled), of which it reads the first tl.L weeks.
+func (tl festivalTimeline) profilesFrom(totals [][]float64, pooled []float64) []FestivalProfile {
+	groups := len(totals)
 	pool := tl.estimateProfile(pooled)
 	seen := false
 	for _, c := range pool.count {
