@@ -142,6 +142,14 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 	for k := range nh {
 		occ[k] = tl.occurrences(k)
 	}
+	// inAny[t]: week t is in some holiday's window; prod[t]: the product of every holiday's current
+	// ratio in week t, kept up to date as the ratios are (all 1 at first).
+	inAny := make([]bool, tl.L)
+	prod := make([]float64, tl.L)
+	for t := range tl.L {
+		inAny[t] = tl.inWindow(t)
+		prod[t] = 1
+	}
 	var noise float64
 	var noiseN int
 	sum := make([]float64, festivalWidth)
@@ -160,16 +168,11 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 				// the weeks outside this holiday's own windows, the other holidays' effects divided
 				// out as far as they are known.
 				lo, hi := max(0, o.from-festivalBase), min(tl.L, o.to+festivalBase)
-				other := func(t int) float64 {
-					f := 1.0
-					for k2 := range nh {
-						if k2 != k {
-							if i2 := tl.idx[k2][t]; i2 >= 0 {
-								f *= est.ratio[k2][i2]
-							}
-						}
+				other := func(t int) float64 { // the other holidays' effect in week t
+					if i := tl.idx[k][t]; i >= 0 {
+						return prod[t] / est.ratio[k][i]
 					}
-					return f
+					return prod[t]
 				}
 				var baseWeek func(t int) (float64, bool)
 				var icept, slope float64
@@ -177,7 +180,7 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 				for _, strict := range []bool{true, false} {
 					baseWeek = func(t int) (float64, bool) {
 						if strict {
-							return y[t], !tl.inWindow(t)
+							return y[t], !inAny[t]
 						}
 						return y[t] / other(t), tl.idx[k][t] < 0
 					}
@@ -232,6 +235,17 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 			for i := range sum {
 				if cnt[i] > 0 {
 					est.ratio[k][i] = clampFactor(sum[i] / float64(cnt[i]))
+				}
+			}
+			for t := range tl.L {
+				if tl.idx[k][t] < 0 {
+					continue
+				}
+				prod[t] = 1
+				for k2 := range nh {
+					if i2 := tl.idx[k2][t]; i2 >= 0 {
+						prod[t] *= est.ratio[k2][i2]
+					}
 				}
 			}
 		}
