@@ -385,10 +385,14 @@ func (tl festivalTimeline) profilesFrom(totals [][]float64, pooled []float64) []
 // has 30 events a year) would otherwise multiply the cost of model choice.
 const maxFestivalWindows = 4
 
-// festivalOrigins returns the validation origins on the timeline whose h weeks hold the latest
-// occurrence in the history of a holiday, centred on its week, for the maxFestivalWindows holidays
-// whose profiles (summed over the groups) depart most from 1, each origin once: model choice then
-// sees festival weeks as well as the latest ones.
+// festivalOrigins returns validation origins that see the holidays the forecast will: for each
+// holiday whose window the h forecast weeks (L … L+h−1) reach, the origin whose h weeks stand to the
+// latest occurrence in the history as the forecast weeks stand to the coming one (the same weeks
+// before and after the holiday), for the maxFestivalWindows such holidays whose profiles (summed over
+// the groups) depart most from 1, each origin once. A forecast that reaches no holiday's window gets
+// none: windows around holidays it will not see would only mislead its choice (Walmart, 3 origins
+// without holidays ahead: WAPE 0.0842 with windows around the latest occurrence of each holiday,
+// 0.0764 without).
 func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
 	effect := make([]float64, len(tl.idx))
 	for _, p := range profiles {
@@ -403,24 +407,30 @@ func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
 		order[k] = k
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(effect[b], effect[a]) })
+	// anchor returns the week of holiday k's occurrence whose window holds week t (its own week,
+	// FestivalLeads into the window; it may lie outside the timeline).
+	anchor := func(k, t int) int { return t + FestivalLeads - int(tl.idx[k][t]) }
 	var out []int
 	for _, k := range order {
 		if len(out) == maxFestivalWindows {
 			break
 		}
+		ahead, reached := 0, false // the anchor of the occurrence ahead, relative to L
+		for t := tl.L; t < tl.L+tl.h && !reached; t++ {
+			if tl.idx[k][t] >= 0 {
+				ahead, reached = anchor(k, t)-tl.L, true
+			}
+		}
+		if !reached {
+			continue
+		}
 		occ := tl.occurrences(k)
 		for j := len(occ) - 1; j >= 0; j-- {
-			anchor := -1
-			for t := occ[j].from; t < occ[j].to; t++ {
-				if tl.idx[k][t] == FestivalLeads {
-					anchor = t
-				}
-			}
-			if anchor < 0 {
+			if occ[j].from >= tl.L {
 				continue
 			}
-			o := anchor - tl.h/2
-			if o+tl.h <= tl.L && o >= 0 {
+			o := anchor(k, occ[j].from) - ahead
+			if o >= 0 && o+tl.h <= tl.L {
 				if !slices.Contains(out, o) {
 					out = append(out, o)
 				}
