@@ -292,18 +292,11 @@ func clampFactor(f float64) float64 { return min(max(f, minFactor), maxFactor) }
 // a small brand with a thin history takes the pooled profile and a large one its own. It returns nil
 // when no holiday was measured in the grand total.
 func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfile {
-	totals, pooled := festivalTotals(tl, b, groups)
-	return tl.profilesFrom(totals, pooled)
-}
-
-// festivalTotals returns the weekly total of every group of b and of the whole batch on the
-// timeline's L weeks of history.
-func festivalTotals(tl festivalTimeline, b Batch, groups int) (totals [][]float64, pooled []float64) {
-	totals = make([][]float64, groups)
+	totals := make([][]float64, groups)
 	for g := range totals {
 		totals[g] = make([]float64, tl.L)
 	}
-	pooled = make([]float64, tl.L)
+	pooled := make([]float64, tl.L)
 	for i, s := range b.Series {
 		off := tl.L - len(s)
 		tot := totals[b.group(i)]
@@ -312,19 +305,6 @@ func festivalTotals(tl festivalTimeline, b Batch, groups int) (totals [][]float6
 			pooled[off+t] += v
 		}
 	}
-	return totals, pooled
-}
-
-// before returns the timeline cut at week end (≤ L): what a forecast from that origin may learn from.
-func (tl festivalTimeline) before(end int) festivalTimeline {
-	tl.L = min(end, tl.L)
-	return tl
-}
-
-// profilesFrom learns the profiles of festivalProfiles from the groups' totals and the batch's
-// (pooled), of which it reads the first tl.L weeks.
-func (tl festivalTimeline) profilesFrom(totals [][]float64, pooled []float64) []FestivalProfile {
-	groups := len(totals)
 	pool := tl.estimateProfile(pooled)
 	seen := false
 	for _, c := range pool.count {
@@ -385,14 +365,10 @@ func (tl festivalTimeline) profilesFrom(totals [][]float64, pooled []float64) []
 // has 30 events a year) would otherwise multiply the cost of model choice.
 const maxFestivalWindows = 4
 
-// festivalOrigins returns validation origins that see the holidays the forecast will: for each
-// holiday whose window the h forecast weeks (L … L+h−1) reach, the origin whose h weeks stand to the
-// latest occurrence in the history as the forecast weeks stand to the coming one (the same weeks
-// before and after the holiday), for the maxFestivalWindows such holidays whose profiles (summed over
-// the groups) depart most from 1, each origin once. A forecast that reaches no holiday's window gets
-// none: windows around holidays it will not see would only mislead its choice (Walmart, 3 origins
-// without holidays ahead: WAPE 0.0842 with windows around the latest occurrence of each holiday,
-// 0.0764 without).
+// festivalOrigins returns the validation origins on the timeline whose h weeks hold the latest
+// occurrence in the history of a holiday, centred on its week, for the maxFestivalWindows holidays
+// whose profiles (summed over the groups) depart most from 1, each origin once: model choice then
+// sees festival weeks as well as the latest ones.
 func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
 	effect := make([]float64, len(tl.idx))
 	for _, p := range profiles {
@@ -407,30 +383,24 @@ func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
 		order[k] = k
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(effect[b], effect[a]) })
-	// anchor returns the week of holiday k's occurrence whose window holds week t (its own week,
-	// FestivalLeads into the window; it may lie outside the timeline).
-	anchor := func(k, t int) int { return t + FestivalLeads - int(tl.idx[k][t]) }
 	var out []int
 	for _, k := range order {
 		if len(out) == maxFestivalWindows {
 			break
 		}
-		ahead, reached := 0, false // the anchor of the occurrence ahead, relative to L
-		for t := tl.L; t < tl.L+tl.h && !reached; t++ {
-			if tl.idx[k][t] >= 0 {
-				ahead, reached = anchor(k, t)-tl.L, true
-			}
-		}
-		if !reached {
-			continue
-		}
 		occ := tl.occurrences(k)
 		for j := len(occ) - 1; j >= 0; j-- {
-			if occ[j].from >= tl.L {
+			anchor := -1
+			for t := occ[j].from; t < occ[j].to; t++ {
+				if tl.idx[k][t] == FestivalLeads {
+					anchor = t
+				}
+			}
+			if anchor < 0 {
 				continue
 			}
-			o := anchor(k, occ[j].from) - ahead
-			if o >= 0 && o+tl.h <= tl.L {
+			o := anchor - tl.h/2
+			if o+tl.h <= tl.L && o >= 0 {
 				if !slices.Contains(out, o) {
 					out = append(out, o)
 				}

@@ -62,8 +62,8 @@ type Engine struct {
 	// is divided by its group's profile before the models see it, and their forecasts are multiplied
 	// by the profile of the forecast weeks, aligned on each holiday's date (not the week of the
 	// year); model choice is then validated also on windows around the latest occurrence of each
-	// holiday (of the maxFestivalWindows that move demand most), every candidate with the profiles (as
-	// learnt from the weeks before each window's origin) and without them, and the groups keep their profiles only when, summed over the groups, the best
+	// holiday (of the maxFestivalWindows that move demand most), every candidate with the profiles and
+	// without them, and the groups keep their profiles only when, summed over the groups, the best
 	// candidate with them validates better than the best without (a holiday calendar that moves
 	// nothing, or that the profiles cannot learn, is then left out). The zero value: none.
 	Holidays Holidays
@@ -159,60 +159,38 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	// order whatever the number of workers.
 	tl, hasCalendar := e.timeline(b)
 	var profiles []FestivalProfile
-	// Per validation origin on the timeline, the factors of every group's profile as learnt from the
-	// weeks before that origin only (nil: no holiday measured before it).
-	var originFactors map[int][][]float64
+	var factors [][]float64 // per group: the factor of every week of the timeline
 	var festOrigins []int
 	if hasCalendar {
-		totals, pooled := festivalTotals(tl, b, groups)
-		if profiles = tl.profilesFrom(totals, pooled); profiles != nil {
+		if profiles = festivalProfiles(tl, b, groups); profiles != nil {
+			factors = make([][]float64, groups)
+			for g, p := range profiles {
+				factors[g] = tl.factors(p)
+			}
 			festOrigins = tl.festivalOrigins(profiles)
-			originFactors = make(map[int][][]float64)
-			origins := slices.Clone(festOrigins)
-			for w := 1; w <= st.windows; w++ {
-				origins = append(origins, tl.L-b.Horizon*w)
-			}
-			for _, o := range origins {
-				if _, done := originFactors[o]; done || o <= 0 {
-					continue
-				}
-				var fs [][]float64
-				if ps := tl.before(o).profilesFrom(totals, pooled); ps != nil {
-					fs = make([][]float64, groups)
-					for g, p := range ps {
-						fs[g] = tl.factors(p)
-					}
-				}
-				originFactors[o] = fs
-			}
 		}
 	}
 	// With festival profiles every candidate is validated twice on the same windows, with its group's
 	// profile and without it (columns nc … 2nc−1): the profile is used only where it validates better.
 	nv := nc
-	if profiles != nil {
+	if factors != nil {
 		nv = 2 * nc
 	}
 	errs := make([]float64, len(val)*nv)
 	ok := make([]bool, len(val))
 	err = parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[val[v]])
-		var factorsAt func(o int) []float64
+		var f []float64
 		var extra []int
-		if profiles != nil {
-			off, g := tl.L-len(y), b.group(val[v])
-			factorsAt = func(o int) []float64 {
-				if fs := originFactors[o+off]; fs != nil {
-					return fs[g][off:]
-				}
-				return nil
-			}
+		if factors != nil {
+			off := tl.L - len(y)
+			f = factors[b.group(val[v])][off:]
 			for _, o := range festOrigins {
 				extra = append(extra, o-off)
 			}
 		}
-		ok[v] = validate(st, y, factorsAt, extra, b.Horizon, errs[v*nv:v*nv+nc], s)
-		if profiles != nil {
+		ok[v] = validate(st, y, f, extra, b.Horizon, errs[v*nv:v*nv+nc], s)
+		if f != nil {
 			validate(st, y, nil, extra, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
 		}
 	})
@@ -307,25 +285,20 @@ func (st engineSettings) pick(errs []float64) []int {
 
 // validate adds into errs (one per candidate) each candidate's absolute errors over the validation
 // windows of y, and reports whether any window fitted. The windows start at the origins n − h·w for
-// w = 1 … windows and at the extra origins not among them. When factorsAt is not nil and gives
-// factors for a window's origin o (one per week of y and of the weeks after it, learnt from the weeks
-// before o only), the candidates fit y[:o] divided by its factors and their forecasts are multiplied
-// by the factors of the weeks they forecast.
-func validate(st engineSettings, y []float64, factorsAt func(o int) []float64, extra []int, h int, errs []float64, s *Scratch) bool {
+// w = 1 … windows and at the extra origins not among them. When factors is not nil (one per week of y
+// and of the weeks after it), the candidates fit y divided by its factors and their forecasts are
+// multiplied by the factors of the weeks they forecast.
+func validate(st engineSettings, y, factors []float64, extra []int, h int, errs []float64, s *Scratch) bool {
 	f := Forecast{Mean: s.buf(5, h)}
 	n := len(y)
+	x := y
+	if factors != nil {
+		x = s.buf(6, n)
+		deseasonalise(x, y, factors)
+	}
 	fitted := false
 	window := func(o int) {
 		fitted = true
-		var factors []float64
-		if factorsAt != nil {
-			factors = factorsAt(o)
-		}
-		x := y
-		if factors != nil {
-			x = s.buf(6, n)
-			deseasonalise(x[:o], y[:o], factors)
-		}
 		for c, m := range st.cands {
 			m.Forecast(x[:o:o], f, s)
 			for j, a := range y[o : o+h] {
