@@ -5,17 +5,22 @@ import (
 	"time"
 )
 
-// CalendarScope is the one rule of which days of the calendar table the brand and total regressions
-// of a dataset use: the days of Region when one is named; otherwise every region's days for the
-// LiveDataset, and none for an imported dataset, which comes from elsewhere (another country's
-// holidays would only add noise).
+// CalendarScope is the one rule of which calendar days the festival profiles and the regressions of
+// a dataset use. A dataset's own imported holidays (CalendarDay.Dataset, ordercast import holidays)
+// are always in, except those of another region when Region is named (a day without a region is
+// everyone's). Of the calendar table (Dataset ""), the region's own: the days of Region when one is
+// named; otherwise every region's days for the LiveDataset, and none for an imported dataset, which
+// comes from elsewhere (another country's holidays would only add noise).
 type CalendarScope struct {
 	Dataset string
 	Region  string // "" for the default of Dataset
 }
 
-// Includes reports whether day c of the calendar table is in the scope.
+// Includes reports whether calendar day c is in the scope.
 func (s CalendarScope) Includes(c CalendarDay) bool {
+	if c.Dataset != "" {
+		return c.Dataset == s.Dataset && (s.Region == "" || c.Region == "" || c.Region == s.Region)
+	}
 	if s.Region != "" {
 		return c.Region == s.Region
 	}
@@ -47,7 +52,7 @@ type scopedCalendar struct {
 // (not including) end, whose history starts on first: holidays a few weeks beyond either end still
 // have lead-up or after weeks inside. It keeps the days of scope.
 func readScopedCalendar(ctx context.Context, cal CalendarReader, scope CalendarScope, first, end time.Time) (scopedCalendar, error) {
-	days, err := cal.Calendar(ctx, first.AddDate(0, 0, -7*(DefaultHolidayLags+1)), end.AddDate(0, 0, 7*(DefaultHolidayLeads+1)))
+	days, err := cal.Calendar(ctx, scope.Dataset, first.AddDate(0, 0, -7*(DefaultHolidayLags+1)), end.AddDate(0, 0, 7*(DefaultHolidayLeads+1)))
 	if err != nil {
 		return scopedCalendar{}, err
 	}

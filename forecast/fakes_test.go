@@ -81,7 +81,7 @@ func (f *fakeStore) TrueDemand(_ context.Context, dataset string, p SalesPanel) 
 	return out, nil
 }
 
-func (f *fakeStore) Calendar(_ context.Context, from, to time.Time) ([]CalendarDay, error) {
+func (f *fakeStore) Calendar(_ context.Context, dataset string, from, to time.Time) ([]CalendarDay, error) {
 	f.mu.Lock()
 	f.calFrom, f.calTo = from, to
 	f.mu.Unlock()
@@ -90,7 +90,7 @@ func (f *fakeStore) Calendar(_ context.Context, from, to time.Time) ([]CalendarD
 	}
 	var out []CalendarDay
 	for _, c := range f.calendar {
-		if !c.Day.Before(from) && c.Day.Before(to) {
+		if !c.Day.Before(from) && c.Day.Before(to) && (c.Dataset == "" || c.Dataset == dataset) {
 			out = append(out, c)
 		}
 	}

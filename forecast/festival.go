@@ -1,6 +1,11 @@
 package forecast
 
-import "time"
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+)
 
 // The window of weeks around a holiday that a festival profile covers: from FestivalLeads weeks
 // before the week holding the holiday's first day to FestivalLags weeks after it.
@@ -137,6 +142,14 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 	for k := range nh {
 		occ[k] = tl.occurrences(k)
 	}
+	// inAny[t]: week t is in some holiday's window; prod[t]: the product of every holiday's current
+	// ratio in week t, kept up to date as the ratios are (all 1 at first).
+	inAny := make([]bool, tl.L)
+	prod := make([]float64, tl.L)
+	for t := range tl.L {
+		inAny[t] = tl.inWindow(t)
+		prod[t] = 1
+	}
 	var noise float64
 	var noiseN int
 	sum := make([]float64, festivalWidth)
@@ -151,36 +164,62 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 				}
 				// The local level: a line through the weeks outside every window near this one,
 				// with some on each side, so that a trend or a season does not pass for the holiday.
-				var sx, sy, sxx, sxy float64
-				var before, after int
+				// A dense calendar (a holiday every few weeks) may leave too few such weeks: then
+				// the weeks outside this holiday's own windows, the other holidays' effects divided
+				// out as far as they are known.
 				lo, hi := max(0, o.from-festivalBase), min(tl.L, o.to+festivalBase)
-				for t := lo; t < hi; t++ {
-					if tl.inWindow(t) {
+				other := func(t int) float64 { // the other holidays' effect in week t
+					if i := tl.idx[k][t]; i >= 0 {
+						return prod[t] / est.ratio[k][i]
+					}
+					return prod[t]
+				}
+				var baseWeek func(t int) (float64, bool)
+				var icept, slope float64
+				fitted := false
+				for _, strict := range []bool{true, false} {
+					baseWeek = func(t int) (float64, bool) {
+						if strict {
+							return y[t], !inAny[t]
+						}
+						return y[t] / other(t), tl.idx[k][t] < 0
+					}
+					var sx, sy, sxx, sxy float64
+					var before, after int
+					for t := lo; t < hi; t++ {
+						v, ok := baseWeek(t)
+						if !ok {
+							continue
+						}
+						x := float64(t - o.from)
+						sx, sy, sxx, sxy = sx+x, sy+v, sxx+x*x, sxy+x*v
+						if t < o.from {
+							before++
+						} else {
+							after++
+						}
+					}
+					if before < 2 || after < 2 || before+after < festivalMinBase {
 						continue
 					}
-					x := float64(t - o.from)
-					sx, sy, sxx, sxy = sx+x, sy+y[t], sxx+x*x, sxy+x*y[t]
-					if t < o.from {
-						before++
-					} else {
-						after++
-					}
+					nb := float64(before + after)
+					slope = (nb*sxy - sx*sy) / (nb*sxx - sx*sx)
+					icept = (sy - slope*sx) / nb
+					fitted = true
+					break
 				}
-				nb := float64(before + after)
-				if before < 2 || after < 2 || before+after < festivalMinBase {
+				if !fitted {
 					continue
 				}
-				slope := (nb*sxy - sx*sy) / (nb*sxx - sx*sx)
-				icept := (sy - slope*sx) / nb
 				base := func(t int) float64 { return icept + slope*float64(t-o.from) }
 				if base(o.from) <= 0 || base(min(o.to, tl.L)-1) <= 0 {
 					continue
 				}
 				if pass == 0 { // the noise: on the first pass only
 					for t := lo; t < hi; t++ {
-						if !tl.inWindow(t) {
+						if v, ok := baseWeek(t); ok {
 							if b := base(t); b > 0 {
-								d := y[t]/b - 1
+								d := v/b - 1
 								noise += d * d
 								noiseN++
 							}
@@ -189,21 +228,24 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 				}
 				for t := o.from; t < min(o.to, tl.L); t++ {
 					i := tl.idx[k][t]
-					other := 1.0
-					for k2 := range nh {
-						if k2 != k {
-							if i2 := tl.idx[k2][t]; i2 >= 0 {
-								other *= est.ratio[k2][i2]
-							}
-						}
-					}
-					sum[i] += y[t] / other / base(t)
+					sum[i] += y[t] / other(t) / base(t)
 					cnt[i]++
 				}
 			}
 			for i := range sum {
 				if cnt[i] > 0 {
 					est.ratio[k][i] = clampFactor(sum[i] / float64(cnt[i]))
+				}
+			}
+			for t := range tl.L {
+				if tl.idx[k][t] < 0 {
+					continue
+				}
+				prod[t] = 1
+				for k2 := range nh {
+					if i2 := tl.idx[k2][t]; i2 >= 0 {
+						prod[t] *= est.ratio[k2][i2]
+					}
 				}
 			}
 		}
@@ -319,12 +361,33 @@ func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfil
 	return out
 }
 
+// maxFestivalWindows bounds the extra validation windows of festivalOrigins: a dense calendar (M5's
+// has 30 events a year) would otherwise multiply the cost of model choice.
+const maxFestivalWindows = 4
+
 // festivalOrigins returns the validation origins on the timeline whose h weeks hold the latest
-// occurrence in the history of each holiday, centred on its week: model choice then sees festival
-// weeks as well as the latest ones.
-func (tl festivalTimeline) festivalOrigins() []int {
+// occurrence in the history of a holiday, centred on its week, for the maxFestivalWindows holidays
+// whose profiles (summed over the groups) depart most from 1, each origin once: model choice then
+// sees festival weeks as well as the latest ones.
+func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
+	effect := make([]float64, len(tl.idx))
+	for _, p := range profiles {
+		for k, prof := range p {
+			for _, f := range prof {
+				effect[k] += math.Abs(f - 1)
+			}
+		}
+	}
+	order := make([]int, len(tl.idx))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(effect[b], effect[a]) })
 	var out []int
-	for k := range tl.idx {
+	for _, k := range order {
+		if len(out) == maxFestivalWindows {
+			break
+		}
 		occ := tl.occurrences(k)
 		for j := len(occ) - 1; j >= 0; j-- {
 			anchor := -1
@@ -338,7 +401,9 @@ func (tl festivalTimeline) festivalOrigins() []int {
 			}
 			o := anchor - tl.h/2
 			if o+tl.h <= tl.L && o >= 0 {
-				out = append(out, o)
+				if !slices.Contains(out, o) {
+					out = append(out, o)
+				}
 				break
 			}
 		}

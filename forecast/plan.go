@@ -20,10 +20,11 @@ type HistoryReader interface {
 	SalesHistory(ctx context.Context, q HistoryQuery) (SalesPanel, error)
 }
 
-// CalendarReader reads the calendar table: holidays and decreed working days in [from, to), of
-// every region. An empty calendar is no error.
+// CalendarReader reads the calendar: the calendar table's holidays and decreed working days in
+// [from, to), of every region (Dataset ""), and the holidays imported for dataset in [from, to)
+// (Dataset set). An empty calendar is no error. CalendarScope says which of them a forecast uses.
 type CalendarReader interface {
-	Calendar(ctx context.Context, from, to time.Time) ([]CalendarDay, error)
+	Calendar(ctx context.Context, dataset string, from, to time.Time) ([]CalendarDay, error)
 }
 
 // CatalogueReader reads the brands of a dataset as its master data says now; a dataset without

@@ -13,6 +13,10 @@ import (
 // CalendarDay is one day of the calendar table: a holiday, or a decreed working day (a make-up day
 // on a weekend). Holidays are data, not a rule: lunar festivals move, make-up days are decreed.
 type CalendarDay struct {
+	// Dataset is the dataset whose imported holiday calendar holds the day (ordercast import
+	// holidays); "" for a day of the calendar table, the region's own (ordercast seed, forecast
+	// calendar).
+	Dataset string
 	Region  string
 	Day     time.Time // UTC midnight
 	Holiday string    // the holiday's name; "" when none

@@ -62,7 +62,14 @@ type Engine struct {
 	// is divided by its group's profile before the models see it, and their forecasts are multiplied
 	// by the profile of the forecast weeks, aligned on each holiday's date (not the week of the
 	// year); model choice is then validated also on windows around the latest occurrence of each
-	// holiday. The zero value: none.
+	// holiday (of the maxFestivalWindows that move demand most), every candidate with the profiles and
+	// without them, and the groups keep their profiles only when, summed over the groups, the best
+	// candidate with them validates better than the best without (a holiday calendar that moves
+	// nothing, or that the profiles cannot learn, is then left out). The profiles validated are those
+	// learnt from the whole history, the validation weeks included, which flatters them; learning them
+	// from the weeks before each window's origin instead left the seeded region's first Spring
+	// Festival without an earlier occurrence to learn from, and its festival WAPE at 0.083 against
+	// 0.067. The zero value: none.
 	Holidays Holidays
 }
 
@@ -164,10 +171,16 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			for g, p := range profiles {
 				factors[g] = tl.factors(p)
 			}
-			festOrigins = tl.festivalOrigins()
+			festOrigins = tl.festivalOrigins(profiles)
 		}
 	}
-	errs := make([]float64, len(val)*nc)
+	// With festival profiles every candidate is validated twice on the same windows, with its group's
+	// profile and without it (columns nc … 2nc−1): the profile is used only where it validates better.
+	nv := nc
+	if factors != nil {
+		nv = 2 * nc
+	}
+	errs := make([]float64, len(val)*nv)
 	ok := make([]bool, len(val))
 	err = parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[val[v]])
@@ -180,13 +193,16 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 				extra = append(extra, o-off)
 			}
 		}
-		ok[v] = validate(st, y, f, extra, b.Horizon, errs[v*nc:(v+1)*nc], s)
+		ok[v] = validate(st, y, f, extra, b.Horizon, errs[v*nv:v*nv+nc], s)
+		if f != nil {
+			validate(st, y, nil, extra, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	groupErr := make([]float64, groups*nc)
-	total := make([]float64, nc)
+	groupErr := make([]float64, groups*nv)
+	total := make([]float64, nv)
 	validated := make([]int, groups)
 	for v, i := range val {
 		if !ok[v] {
@@ -194,25 +210,52 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		}
 		g := b.group(i)
 		validated[g]++
-		for c := range nc {
-			groupErr[g*nc+c] += errs[v*nc+c]
-			total[c] += errs[v*nc+c]
+		for c := range nv {
+			groupErr[g*nv+c] += errs[v*nv+c]
+			total[c] += errs[v*nv+c]
 		}
 	}
 	anyValidated := slices.ContainsFunc(validated, func(n int) bool { return n > 0 })
+	// The profiles are kept or left out for the whole batch, by the sum over its groups of the best
+	// candidate's error with them and without: choosing per brand overfits, as choosing models per
+	// series does (M5, 3 origins: WAPE 0.2526 per brand against 0.2330 for the batch).
+	var sumWith, sumWithout float64
+	if nv > nc {
+		for g := range groups {
+			var e []float64
+			switch {
+			case validated[g] >= st.minGroup:
+				e = groupErr[g*nv : (g+1)*nv]
+			case anyValidated:
+				e = total
+			}
+			if e != nil {
+				sumWith += slices.Min(e[:nc])
+				sumWithout += slices.Min(e[nc:])
+			}
+		}
+	}
 	choices := make([]Choice, groups)
 	for g := range choices {
 		ch := Choice{Validated: validated[g]}
+		var e []float64
 		switch {
 		case validated[g] >= st.minGroup:
-			ch.Errors = groupErr[g*nc : (g+1)*nc : (g+1)*nc]
+			e = groupErr[g*nv : (g+1)*nv : (g+1)*nv]
 		case anyValidated:
-			ch.Errors, ch.Pooled = total, true
+			e, ch.Pooled = total, true
 		}
-		ch.Models = st.pick(ch.Errors)
+		ch.Errors = e
 		if profiles != nil {
 			ch.Festival = profiles[g]
+			switch {
+			case e != nil && sumWith >= sumWithout:
+				ch.Errors, ch.Festival = e[nc:], nil
+			case e != nil:
+				ch.Errors = e[:nc:nc]
+			}
 		}
+		ch.Models = st.pick(ch.Errors)
 		choices[g] = ch
 	}
 	return choices, nil

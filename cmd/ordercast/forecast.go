@@ -135,8 +135,9 @@ func openHistory(ctx context.Context, dsn string) (driver.Conn, error) {
 }
 
 // regionHelp is the help of the -region flags.
-const regionHelp = "calendar region whose holidays the brand and total regressions use (default: every region's for\n" +
-	"the live dataset, none for imported ones, which come from elsewhere)"
+const regionHelp = "calendar region whose holidays the festival profiles and regressions use (default: every region's\n" +
+	"for the live dataset, none for imported ones, which come from elsewhere); a dataset's own holidays\n" +
+	"(import holidays) are always used, but for those of another region when -region is named"
 
 // forecastRunConfig is the configuration of `ordercast forecast run`.
 type forecastRunConfig struct {

@@ -14,16 +14,19 @@ import (
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast/clickhouse"
 	"github.com/ordercast/ordercast/forecast/historycsv"
+	"github.com/ordercast/ordercast/forecast/holidaycsv"
 )
 
 func runImport(ctx context.Context, e env, args []string) error {
 	return subcommands{group: "import", missing: "say what to import", unknown: "unknown kind of import",
-		subs: []command{{"history", "", runImportHistory}, {"arrivals", "", runImportArrivals}}, usage: importUsage}.run(ctx, e, args)
+		subs: []command{{"history", "", runImportHistory}, {"holidays", "", runImportHolidays}, {"arrivals", "", runImportArrivals}}, usage: importUsage}.run(ctx, e, args)
 }
 
 func importUsage(w io.Writer) {
 	io.WriteString(w, "Usage: ordercast import <what> [flags]\n\nImports data from files into the stores.\n\nWhat:\n"+
 		"  history    load sales history from a CSV export into ClickHouse (atomic and idempotent per dataset)\n"+
+		"  holidays   load a dataset's holiday calendar (date,name[,region], M5's calendar.csv or Walmart's\n"+
+		"             IsHoliday flags) into ClickHouse, replacing the dataset's earlier one\n"+
 		"  arrivals   load manufacturers' arrival plans from a CSV file into PostgreSQL (all or nothing)\n\n"+
 		"Run `ordercast import <what> -h` for its flags.\n")
 }
@@ -195,4 +198,95 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.p.Add(int64(n))
 	return n, err
+}
+
+// importHolidaysConfig is the configuration of `ordercast import holidays`.
+type importHolidaysConfig struct {
+	storeConfig
+	CSV     string
+	Dataset string
+	From    string
+}
+
+func (c *importHolidaysConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
+		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	fs.StringVar(&c.CSV, "csv", "", "the CSV file to import, with a header line (required)")
+	fs.StringVar(&c.Dataset, "dataset", "", "the dataset whose holiday calendar the import replaces (required; \"live\" too)")
+	fs.StringVar(&c.From, "from", string(holidaycsv.Calendar), "the file's format: calendar (date,name[,region]), "+
+		"m5-calendar (M5's calendar.csv: event_name_1, event_name_2) or walmart-flags (Date, IsHoliday: train.csv or features.csv)")
+}
+
+func (c importHolidaysConfig) validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
+		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	if strings.TrimSpace(c.CSV) == "" {
+		errs = append(errs, errors.New("-csv is required"))
+	}
+	if strings.TrimSpace(c.Dataset) == "" {
+		errs = append(errs, errors.New("-dataset is required"))
+	} else if err := clickhouse.CheckHolidayDataset(c.Dataset); err != nil {
+		errs = append(errs, fmt.Errorf("-dataset: %w", err))
+	}
+	if _, err := holidaycsv.ParseFormat(c.From); err != nil {
+		errs = append(errs, fmt.Errorf("-from %q: want %s, %s or %s", c.From, holidaycsv.Calendar, holidaycsv.M5Calendar,
+			holidaycsv.WalmartFlags))
+	}
+	return errors.Join(errs...)
+}
+
+func runImportHolidays(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("import holidays", flag.ContinueOnError)
+	var cfg importHolidaysConfig
+	cfg.register(fs, e.getenv)
+	summary := "Loads the holiday calendar of dataset -dataset into ClickHouse, replacing what an earlier import\n" +
+		"of its holidays loaded; forecast run and forecast backtest of the dataset then learn a profile of\n" +
+		"demand by weeks to each holiday named. The file is read whole first: a bad row stops the import with\n" +
+		"the file, line, column and value, and the dataset's calendar is left as it was. The region's own\n" +
+		"calendar (ordercast seed, forecast calendar) is not touched. Needs a migrated ClickHouse.\n\n" +
+		"Examples: ordercast import holidays -dataset shop -csv holidays.csv          # date,name[,region]\n" +
+		"          ordercast import holidays -dataset m5 -from m5-calendar -csv calendar.csv\n" +
+		"          ordercast import holidays -dataset walmart -from walmart-flags -csv features.csv"
+	if err := parseFlags(fs, e, summary, args); err != nil {
+		return err
+	}
+	if err := usageError(e, fs, cfg.validate()); err != nil {
+		return err
+	}
+	format, _ := holidaycsv.ParseFormat(cfg.From)
+	f, err := os.Open(cfg.CSV)
+	if err != nil {
+		return fmt.Errorf("import holidays: %w", err)
+	}
+	days, err := holidaycsv.Read(f, cfg.CSV, format)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("import holidays: %w; nothing was imported, the holidays of dataset %s are unchanged", err, cfg.Dataset)
+	}
+	if len(days) == 0 {
+		return fmt.Errorf("import holidays: %s names no holiday; nothing was imported, the holidays of dataset %s are unchanged",
+			cfg.CSV, cfg.Dataset)
+	}
+
+	chMigrations, err := stores.ClickHouseMigrations()
+	if err != nil {
+		return err
+	}
+	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
+		return err
+	}
+	res, err := clickhouse.New(ch).ImportHolidays(ctx, cfg.Dataset, days)
+	if err != nil {
+		return fmt.Errorf("import holidays: %w; the holidays of dataset %s are unchanged", err, cfg.Dataset)
+	}
+	fmt.Fprintf(e.stdout, "imported %d holiday days of %d holidays from %s into dataset %s, %s to %s\n",
+		res.Days, res.Names, cfg.CSV, res.Dataset, res.FirstDay.Format(time.DateOnly), res.LastDay.Format(time.DateOnly))
+	return nil
 }

@@ -17,6 +17,10 @@ if [ -f ../shared/data/walmart/train.csv ]; then
 		--outlet Store --brand Dept --date Date --qty Weekly_Sales --period week
 	bin/ordercast import history --csv ../shared/data/m5/sales_daily.csv --dataset m5 \
 		--outlet store_id --brand item_id --date date --qty sales
+	# Their holiday calendars: Walmart's IsHoliday weeks (features.csv runs 9 months past the sales),
+	# M5's calendar events; the engine learns a profile by weeks to each holiday.
+	bin/ordercast import holidays --dataset walmart --from walmart-flags --csv ../shared/data/walmart/features.csv
+	bin/ordercast import holidays --dataset m5 --from m5-calendar --csv ../shared/data/m5/calendar.csv
 fi
 # A forecast of the weeks ahead, for suggested quantities and demand allocations (about half a
 # minute on the default region).

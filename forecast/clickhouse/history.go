@@ -617,8 +617,10 @@ func (s *Store) trueDemand(ctx context.Context, dataset string, p forecast.Sales
 type CalendarDay = forecast.CalendarDay
 
 // Calendar returns the days of the calendar table in [from, to), of every region, by region and
-// day; each day as its latest version says. An empty calendar is no error.
-func (s *Store) Calendar(ctx context.Context, from, to time.Time) ([]CalendarDay, error) {
+// day, each day as its latest version says; then, when dataset is not empty, the holidays imported
+// for dataset (ImportHolidays) in [from, to), by day, with their Dataset set. An empty calendar is no
+// error.
+func (s *Store) Calendar(ctx context.Context, dataset string, from, to time.Time) ([]CalendarDay, error) {
 	rows, err := s.conn.Query(ctx, "SELECT region, toString(day) AS d, argMax(holiday, version), argMax(workday, version) "+
 		"FROM calendar WHERE day >= toDate(?) AND day < toDate(?) GROUP BY region, d ORDER BY region, d",
 		dateString(from), dateString(to))
@@ -643,5 +645,12 @@ func (s *Store) Calendar(ctx context.Context, from, to time.Time) ([]CalendarDay
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clickhouse: read calendar: %w", err)
 	}
-	return out, nil
+	if dataset == "" {
+		return out, nil
+	}
+	imported, err := s.holidayDays(ctx, dataset, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, imported...), nil
 }

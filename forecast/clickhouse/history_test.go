@@ -272,7 +272,7 @@ func TestCalendar(t *testing.T) {
 	ctx := context.Background()
 	conn := storestest.ClickHouse(t)
 	s := New(conn)
-	days, err := s.Calendar(ctx, day("2026-01-01"), day("2027-01-01"))
+	days, err := s.Calendar(ctx, "", day("2026-01-01"), day("2027-01-01"))
 	if err != nil || len(days) != 0 {
 		t.Fatalf("Calendar of an empty table = %v, %v; want nothing, no error", days, err)
 	}
@@ -283,7 +283,7 @@ func TestCalendar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	days, err = s.Calendar(ctx, day("2026-01-01"), day("2027-01-01"))
+	days, err = s.Calendar(ctx, "", day("2026-01-01"), day("2027-01-01"))
 	want := []CalendarDay{
 		{Region: "CN", Day: day("2026-02-14"), Holiday: "make-up day", Workday: true},
 		{Region: "CN", Day: day("2026-02-17"), Holiday: "Spring Festival"},

@@ -304,7 +304,7 @@ func TestBrandsAndCalendarWrite(t *testing.T) {
 	if err := s.WriteCalendar(ctx, []forecast.CalendarDay{{Region: "CN", Day: day("2027-02-06"), Holiday: "Spring Festival eve"}}, 2); err != nil {
 		t.Fatalf("WriteCalendar again: %v", err)
 	}
-	got, err := s.Calendar(ctx, day("2027-01-01"), day("2027-03-01"))
+	got, err := s.Calendar(ctx, "", day("2027-01-01"), day("2027-03-01"))
 	if err != nil || len(got) != 2 || got[0].Holiday != "Spring Festival eve" || !got[1].Workday || got[1].Holiday != "" {
 		t.Errorf("Calendar = %+v, %v; want the eve (version 2) and the make-up day", got, err)
 	}
