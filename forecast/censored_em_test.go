@@ -196,8 +196,8 @@ func TestTailMean(t *testing.T) {
 		{2, math.Inf(1), 1, 2 / (1 - e)},
 		{2, math.Inf(1), 3, (2 - 2*e - 4*e) / (1 - 5*e)},
 		{2, math.Inf(1), 2.5, (2 - 2*e - 4*e) / (1 - 5*e)}, // a fractional bound rounds up
-		{3, 1, 1, 3 / (1 - 0.25)},                       // geometric: P(0) = r/(r+m) = 1/4
-		{0.001, math.Inf(1), 400, 400},                  // no tail left: the bound
+		{3, 1, 1, 3 / (1 - 0.25)},                          // geometric: P(0) = r/(r+m) = 1/4
+		{0.001, math.Inf(1), 400, 400},                     // no tail left: the bound
 	}
 	for _, tt := range tests {
 		if got := tailMean(tt.m, tt.r, tt.s); math.Abs(got-tt.want) > 1e-9*max(1, tt.want) {

@@ -1,6 +1,8 @@
 package forecast
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -58,11 +60,19 @@ type ScanSeries struct {
 	Stock         []float64 // at the week's last stock count; NaN: no count that week (nothing is known)
 }
 
+// ScanReader reads what the collection points' validated scans say of each outlet × brand in the
+// given weeks (Mondays, ascending), as a ScanPanel on that calendar (forecast/clickhouse.Store). Scans
+// belong to the live dataset. It is safe for concurrent use.
+type ScanReader interface {
+	ScanHistory(ctx context.Context, weeks []time.Time) (ScanPanel, error)
+}
+
 // LearntCensoring is a censored-demand correction learnt from the scans.
 type LearntCensoring struct {
 	Brands map[string]*BrandCensoring
 	Pooled BrandCensoring // every brand's scanned weeks together; for brands without any
 	Weeks  []time.Time    // the calendar of the levels
+	learnt int            // the leading weeks of Weeks it learnt from
 }
 
 // BrandCensoring is what LearnCensoring learnt of one brand.
@@ -91,8 +101,11 @@ type salesIndex struct {
 	firstSale []int             // per series: its first week with a sale or a request; len(Weeks) for none
 }
 
-func newSalesIndex(sp SalesPanel) *salesIndex {
+// newSalesIndex indexes sp, with the series' mean sell-in over their weeks before learnt (at most
+// len(sp.Weeks)).
+func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 	n := len(sp.Weeks)
+	learnt = min(learnt, n)
 	ix := &salesIndex{series: make(map[[2]string]int, len(sp.Series)), received: map[string][]bool{},
 		lastWeek: map[string]int{}, mean: make([]float64, len(sp.Series)), firstSale: make([]int, len(sp.Series))}
 	for i, s := range sp.Series {
@@ -117,11 +130,13 @@ func newSalesIndex(sp SalesPanel) *salesIndex {
 			if first == n && (v > 0 || req > 0) {
 				first = w
 			}
-			total += v
+			if w < learnt {
+				total += v
+			}
 		}
 		ix.firstSale[i] = first
-		if first < n {
-			ix.mean[i] = total / float64(n-first)
+		if first < learnt {
+			ix.mean[i] = total / float64(learnt-first)
 		}
 	}
 	return ix
@@ -151,16 +166,18 @@ func gap(sp SalesPanel, i, w int) float64 {
 	return max(0, s.Requested[w]-s.Sales[w])
 }
 
-// LearnCensoring learns the correction of sp's series from the scans of scans (on the same calendar
-// of weeks or a part of it; a scan week outside sp's calendar is ignored). A brand without any
-// scanned week uses the coefficients of all brands together.
-func LearnCensoring(sp SalesPanel, scans ScanPanel, opt EMOptions) *LearntCensoring {
-	ix := newSalesIndex(sp)
-	weekOf := make(map[time.Time]int, len(sp.Weeks))
-	for w, d := range sp.Weeks {
+// LearnCensoring learns the correction of sp's series from the first weeks weeks of sp and the scans
+// of scans in them (scans on the same calendar of weeks or a part of it; a scan week outside sp's
+// first weeks is ignored): a backtest learns only from the weeks before its first origin. A brand
+// without any scanned week uses the coefficients of all brands together.
+func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *LearntCensoring {
+	weeks = min(weeks, len(sp.Weeks))
+	ix := newSalesIndex(sp, weeks)
+	weekOf := make(map[time.Time]int, weeks)
+	for w, d := range sp.Weeks[:weeks] {
 		weekOf[d] = w
 	}
-	lc := &LearntCensoring{Brands: map[string]*BrandCensoring{}, Weeks: sp.Weeks}
+	lc := &LearntCensoring{Brands: map[string]*BrandCensoring{}, Weeks: sp.Weeks, learnt: weeks}
 
 	// The scanned weeks of each brand, as counts for the EM.
 	type scanned struct {
@@ -387,7 +404,7 @@ func (lc *LearntCensoring) correct(dst []float64, sp SalesPanel, ix *salesIndex,
 // Demand returns a Panel of the estimated demand of every series of sp (the panel LearnCensoring
 // learnt from), in new memory; sp is not changed.
 func (lc *LearntCensoring) Demand(sp SalesPanel) Panel {
-	ix := newSalesIndex(sp)
+	ix := newSalesIndex(sp, lc.learnt)
 	out := Panel{Weeks: sp.Weeks, Series: make([]Series, len(sp.Series))}
 	for i, s := range sp.Series {
 		out.Series[i] = Series{Outlet: s.Outlet, Brand: s.Brand, Values: lc.correct(nil, sp, ix, i)}
@@ -398,8 +415,35 @@ func (lc *LearntCensoring) Demand(sp SalesPanel) Panel {
 // CorrectInPlace replaces the sell-in of every series of sp (the panel LearnCensoring learnt from)
 // by its estimated demand, in place.
 func (lc *LearntCensoring) CorrectInPlace(sp SalesPanel) {
-	ix := newSalesIndex(sp)
+	ix := newSalesIndex(sp, lc.learnt)
 	for i := range sp.Series {
 		lc.correct(sp.Series[i].Sales, sp, ix, i)
 	}
+}
+
+// learnCensoring reads the scans of sp's weeks and learns the correction of sp from its first weeks
+// weeks; nil when no collection point scanned anything in them.
+func learnCensoring(ctx context.Context, scans ScanReader, sp SalesPanel, weeks int) (*LearntCensoring, error) {
+	sc, err := scans.ScanHistory(ctx, sp.Weeks)
+	if err != nil {
+		return nil, err
+	}
+	if len(sc.Series) == 0 {
+		return nil, nil
+	}
+	lc := LearnCensoring(sp, sc, weeks, EMOptions{})
+	if lc.Pooled.Scanned == 0 {
+		return nil, nil
+	}
+	return lc, nil
+}
+
+// Summary says what lc learnt from, and its coefficients for all brands together.
+func (lc *LearntCensoring) Summary() string {
+	p := &lc.Pooled
+	return fmt.Sprintf("learnt from %d scanned collection-point weeks of %d brands (%.0f%% ended without stock): "+
+		"lost sales per unit of expected sell-in %.2f in a delivered week, %.2f idle, %.2f without any delivery, "+
+		"%.2f cut, plus %.2f of a cut week's unmet request", p.Scanned, len(lc.Brands),
+		100*float64(p.Censored)/float64(max(p.Scanned, 1)), p.Theta[StateDelivered], p.Theta[StateIdle],
+		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare)
 }

@@ -179,7 +179,7 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
-	planner := forecast.Planner{History: store, Calendar: store, Catalogue: store, Runs: store,
+	planner := forecast.Planner{History: store, Calendar: store, Catalogue: store, Runs: store, Scans: store,
 		Progress: barProgress{e.stderr}}
 	now := time.Now().UTC()
 	rep, err := planner.Run(ctx, forecast.RunRequest{
@@ -212,6 +212,9 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 			r.HistoryWeeks[n-1].Format(time.DateOnly))
 	}
 	switch {
+	case r.Learnt != nil:
+		fmt.Fprintf(&b, "censored:  %d of %d series × weeks (%.2f%%) cut by a limit or a stock-out; learnt from the sales plus "+
+			"the demand lost to empty shelves, %s\n", r.Censored, r.Cells, 100*float64(r.Censored)/float64(max(r.Cells, 1)), r.Learnt.Summary())
 	case r.Censored == 0:
 		fmt.Fprintf(&b, "censored:  no week of these series was cut by a limit or a stock-out\n")
 	case r.Corrected:
@@ -432,7 +435,7 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
-	bt := forecast.Backtester{Sales: store, Calendar: store, Progress: barProgress{e.stderr}}
+	bt := forecast.Backtester{Sales: store, Calendar: store, Scans: store, Progress: barProgress{e.stderr}}
 	rep, err := bt.Run(ctx, forecast.BacktestRequest{
 		Dataset: cfg.Dataset, AsOf: asOf, OriginDates: originDates, Scarce: cfg.Scarce, Against: backtestAgainst[cfg.Against],
 		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare,
