@@ -33,6 +33,8 @@ type EMOptions struct {
 	Tolerance     float64 // relative change of the fitted total that stops the iterations; DefaultEMTolerance when 0
 	// Shape fixes the negative binomial shape r; 0 chooses it from ShapeGrid, math.Inf(1) is Poisson.
 	Shape float64
+	// Trace records the log-likelihood after every iteration in CountFit.LogLik (else only the last).
+	Trace bool
 	// PriorWeeks is the weight of the prior on the outlet scales; OutletPriorWeeks when 0, none when
 	// negative (then an outlet censored every week has no finite scale: its scale grows with the
 	// iterations). Without it, and with a fixed Shape, the iterations are an exact EM: the
@@ -43,7 +45,7 @@ type EMOptions struct {
 // Defaults of FitCensoredCounts.
 const (
 	DefaultEMIterations = 200
-	DefaultEMTolerance  = 1e-7
+	DefaultEMTolerance  = 1e-6
 	// OutletPriorWeeks is the weight, in weeks, of the prior that pulls each outlet's scale to the
 	// average scale: negligible for an outlet with months of exact counts, decisive for one whose
 	// every count is censored (whose likelihood grows without bound with its scale).
@@ -58,7 +60,7 @@ type CountFit struct {
 	Scale      []float64 // per outlet
 	Level      []float64 // per week, averaging 1 over the weeks observed
 	Shape      float64   // negative binomial shape; +Inf for Poisson
-	LogLik     []float64 // the observed-data log-likelihood after each iteration
+	LogLik     []float64 // the observed-data log-likelihood at the end (after each iteration with EMOptions.Trace)
 	Iterations int
 	Converged  bool
 	// Identified is false when no observation was exact: nothing bounds the demand from above, so
@@ -113,30 +115,55 @@ func FitCensoredCounts(obs []CountObs, outlets, weeks int, opt EMOptions) CountF
 		f.Converged = true
 		return f
 	}
+	// EM with the shape fixed until the fitted total settles; then the shape of ShapeGrid most likely
+	// under the means, and EM again while that changes the shape (the shape is chosen a few times per
+	// fit, not every iteration: each choice costs a likelihood per shape of the grid).
 	total := sum(completed)
-	for it := range opt.MaxIterations {
-		for i, x := range obs { // E-step
-			completed[i] = f.Expected(x)
+	if opt.Shape == 0 {
+		f.Shape = f.bestShape(obs)
+	}
+	for round := 0; ; round++ {
+		converged := false
+		for f.Iterations < opt.MaxIterations {
+			for i, x := range obs { // E-step
+				completed[i] = f.Expected(x)
+			}
+			f.mStep(obs, completed, buf)
+			f.Iterations++
+			if opt.Trace {
+				f.LogLik = append(f.LogLik, f.logLik(obs, f.Shape))
+			}
+			t := sum(completed)
+			if math.Abs(t-total) <= opt.Tolerance*max(t, 1) {
+				converged = true
+				break
+			}
+			total = t
 		}
-		f.mStep(obs, completed, buf)
-		if opt.Shape == 0 {
-			f.Shape = f.bestShape(obs)
-		}
-		f.LogLik = append(f.LogLik, f.logLik(obs, f.Shape))
-		f.Iterations = it + 1
-		t := sum(completed)
-		if math.Abs(t-total) <= opt.Tolerance*max(t, 1) {
-			f.Converged = true
+		if !converged || opt.Shape != 0 || round >= maxShapeRounds {
+			f.Converged = converged
 			break
 		}
-		total = t
+		if r := f.bestShape(obs); r != f.Shape {
+			f.Shape = r
+			continue
+		}
+		f.Converged = true
+		break
+	}
+	if !opt.Trace {
+		f.LogLik = []float64{f.logLik(obs, f.Shape)}
 	}
 	return f
 }
 
+// maxShapeRounds bounds how many times FitCensoredCounts chooses the shape again after converging.
+const maxShapeRounds = 4
+
 // mStep sets the scales and levels from the completed counts: a few rounds of the Poisson equations
-// Scale[o] = (Σ_w D + prior) / (Σ_w Level + b.prior), the prior b.prior weeks of the average scale, and Level[w] = Σ_o D / Σ_o Scale; then the levels are normalised to average 1 over
-// the weeks observed (the scales take the factor). b holds the buffers.
+// Scale[o] = (Σ_w D + prior) / (Σ_w Level + b.prior), the prior b.prior weeks of the average scale,
+// and Level[w] = Σ_o D / Σ_o Scale; then the levels are normalised to average 1 over the weeks
+// observed (the scales take the factor). b holds the buffers.
 func (f *CountFit) mStep(obs []CountObs, completed []float64, b *emBuffers) {
 	for range 3 {
 		clear(b.dO)

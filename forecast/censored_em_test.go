@@ -123,7 +123,7 @@ func TestFitCensoredCountsConverges(t *testing.T) {
 	if fit := FitCensoredCounts(obs, 80, 30, EMOptions{}); !fit.Converged {
 		t.Errorf("FitCensoredCounts with the defaults: not converged after %d iterations", fit.Iterations)
 	}
-	fit := FitCensoredCounts(obs, 80, 30, EMOptions{Shape: math.Inf(1), PriorWeeks: -1})
+	fit := FitCensoredCounts(obs, 80, 30, EMOptions{Shape: math.Inf(1), PriorWeeks: -1, Trace: true})
 	if !fit.Converged || fit.Iterations >= DefaultEMIterations {
 		t.Fatalf("FitCensoredCounts: converged %v after %d iterations; want convergence before %d", fit.Converged, fit.Iterations, DefaultEMIterations)
 	}
