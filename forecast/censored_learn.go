@@ -63,9 +63,17 @@ type ScanSeries struct {
 // ScanReader reads what the collection points' validated scans say of each outlet × brand in the
 // given weeks (Mondays, ascending), as a ScanPanel on that calendar (forecast/clickhouse.Store). Scans
 // belong to the live dataset. It is safe for concurrent use.
+//
+// maxOutlets bounds the collection points read: with more, a sample of about maxOutlets of them,
+// chosen by a hash of the outlet code (the same sample every time); 0 reads every one.
 type ScanReader interface {
-	ScanHistory(ctx context.Context, weeks []time.Time) (ScanPanel, error)
+	ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (ScanPanel, error)
 }
+
+// MaxLearningOutlets bounds the collection points a run or backtest learns censored demand from: a
+// few hundred tell the coefficients as well as thousands, and a region of a million series keeps its
+// run time (the other collection points' censored weeks get the learnt correction like any outlet's).
+const MaxLearningOutlets = 600
 
 // LearntCensoring is a censored-demand correction learnt from the scans.
 type LearntCensoring struct {
@@ -87,9 +95,9 @@ type BrandCensoring struct {
 	rows       int                // weeks in the normal equations
 	xtx        [numStates + 1][numStates + 1]float64
 	xty        [numStates + 1]float64
-	// lost holds the collection points' own estimates: (series index in the SalesPanel, week) →
-	// lost sales.
-	lost map[[2]int32]float64
+	// lost holds the collection points' own estimates of their lost sales: series index in the
+	// SalesPanel → per week, NaN where the week was not scanned.
+	lost map[int32][]float64
 }
 
 // salesIndex finds series of a SalesPanel by outlet and brand, and knows each outlet's weeks.
@@ -236,7 +244,7 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		rows, obs := byBrand[b], counts[b]
 		fit := FitCensoredCounts(obs, len(outletsOf[b]), len(sp.Weeks), opt)
 		bc := &BrandCensoring{Level: fit.Level, Shape: fit.Shape, Identified: fit.Identified,
-			lost: map[[2]int32]float64{}}
+			lost: map[int32][]float64{}}
 		for k, r := range rows {
 			bc.Scanned++
 			if r.censored {
@@ -246,7 +254,15 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 				continue
 			}
 			lost := fit.Expected(obs[k]) - r.value
-			bc.lost[[2]int32{int32(r.series), int32(r.week)}] = lost
+			ls := bc.lost[int32(r.series)]
+			if ls == nil {
+				ls = make([]float64, len(sp.Weeks))
+				for k := range ls {
+					ls[k] = math.NaN()
+				}
+				bc.lost[int32(r.series)] = ls
+			}
+			ls[r.week] = lost
 			x := ix.mean[r.series] * bc.level(r.week)
 			var row [numStates + 1]float64
 			row[ix.state(sp, r.series, r.week)] = x
@@ -386,14 +402,18 @@ func (lc *LearntCensoring) correct(dst []float64, sp SalesPanel, ix *salesIndex,
 		bc = &lc.Pooled
 	}
 	last := ix.lastWeek[s.Outlet]
+	own := bc.lost[int32(i)]
 	for w := range n {
 		v := s.Sales[w]
 		if w < ix.firstSale[i] || w > last {
 			dst[w] = v
 			continue
 		}
-		lost, ok := bc.lost[[2]int32{int32(i), int32(w)}]
-		if !ok {
+		lost := math.NaN()
+		if own != nil {
+			lost = own[w]
+		}
+		if math.IsNaN(lost) {
 			lost = bc.Theta[ix.state(sp, i, w)]*ix.mean[i]*bc.level(w) + bc.UnmetShare*gap(sp, i, w)
 		}
 		dst[w] = v + lost
@@ -424,7 +444,7 @@ func (lc *LearntCensoring) CorrectInPlace(sp SalesPanel) {
 // learnCensoring reads the scans of sp's weeks and learns the correction of sp from its first weeks
 // weeks; nil when no collection point scanned anything in them.
 func learnCensoring(ctx context.Context, scans ScanReader, sp SalesPanel, weeks int) (*LearntCensoring, error) {
-	sc, err := scans.ScanHistory(ctx, sp.Weeks)
+	sc, err := scans.ScanHistory(ctx, sp.Weeks, MaxLearningOutlets)
 	if err != nil {
 		return nil, err
 	}

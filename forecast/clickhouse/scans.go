@@ -17,11 +17,22 @@ const PacksPerCarton = 10
 // ScanHistory returns what the collection points' validated scans say of each outlet × brand in weeks
 // (Mondays, ascending): per week the packs sold (sell-out rows) and the stock of the week's latest
 // stock count, both in cartons; a week without a stock count has a NaN stock. Series are sorted by
-// outlet, then brand; scans outside weeks are not read.
-func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time) (forecast.ScanPanel, error) {
+// outlet, then brand; scans outside weeks are not read. With more than maxOutlets outlets scanning
+// in weeks (maxOutlets > 0), only those whose cityHash64 is 0 modulo ⌈outlets / maxOutlets⌉ are read.
+func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (forecast.ScanPanel, error) {
 	p := forecast.ScanPanel{Weeks: weeks}
 	if len(weeks) == 0 {
 		return p, nil
+	}
+	from, to := dateString(weeks[0]), dateString(weeks[len(weeks)-1].AddDate(0, 0, 7))
+	modulus := uint64(1)
+	if maxOutlets > 0 {
+		var outlets uint64
+		if err := s.conn.QueryRow(ctx, "SELECT uniqExact(outlet) FROM scans WHERE day >= toDate(?) AND day < toDate(?)",
+			from, to).Scan(&outlets); err != nil {
+			return p, fmt.Errorf("clickhouse: count scanning outlets: %w", err)
+		}
+		modulus = max(1, (outlets+uint64(maxOutlets)-1)/uint64(maxOutlets))
 	}
 	index := make(map[uint16]int, len(weeks))
 	for i, w := range weeks {
@@ -29,9 +40,8 @@ func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time) (forecast.Sc
 	}
 	rows, err := s.conn.Query(ctx, `SELECT outlet, brand, toUInt16(toMonday(day)) AS w,
 			sumIf(qty, kind = 'sellout'), argMaxIf(qty, scanned_at, kind = 'stock'), countIf(kind = 'stock')
-		FROM scans WHERE day >= toDate(?) AND day < toDate(?)
-		GROUP BY outlet, brand, w ORDER BY outlet, brand, w`,
-		dateString(weeks[0]), dateString(weeks[len(weeks)-1].AddDate(0, 0, 7)))
+		FROM scans WHERE day >= toDate(?) AND day < toDate(?) AND cityHash64(outlet) % ? = 0
+		GROUP BY outlet, brand, w ORDER BY outlet, brand, w`, from, to, modulus)
 	if err != nil {
 		return p, fmt.Errorf("clickhouse: read scans: %w", err)
 	}
