@@ -54,9 +54,10 @@ func (c *forecastConfig) register(fs *flag.FlagSet, getenv func(string) string, 
 	fs.StringVar(&c.Dataset, "dataset", forecast.LiveDataset, "the dataset: live (the company's orders) or an imported one")
 	fs.StringVar(&c.AsOf, "as-of", "", asOfHelp)
 	fs.BoolVar(&c.Correct, "correct", true,
-		"learn from sales corrected for censored demand (weeks a limit or a stock-out cut); no effect without such weeks")
+		"learn from sales corrected for censored demand: on the live dataset with collection-point scans, the demand lost\n"+
+			"to empty shelves, cut grants and missed deliveries, learnt from the scans; else weeks a limit or a stock-out cut")
 	fs.Float64Var(&c.UnmetShare, "unmet-share", forecast.DefaultUnmetShare,
-		"share of a censored week's unmet request (requested − granted) counted as demand, in (0, 1]")
+		"without scans: share of a censored week's unmet request (requested − granted) counted as demand, in (0, 1]")
 	fs.IntVar(&c.Workers, "workers", 0, "goroutines fitting series; 0 for one per CPU")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
 }
