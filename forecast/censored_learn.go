@@ -441,8 +441,13 @@ func (lc *LearntCensoring) CorrectInPlace(sp SalesPanel) {
 	}
 }
 
+// MinLearningWeeks is how many scanned collection-point weeks a run or backtest needs to learn its
+// censored demand from the scans: with fewer (a handful of collection points over a few weeks) the
+// coefficients are noise, and it corrects limited weeks by the fixed share instead (Censoring).
+const MinLearningWeeks = 2000
+
 // learnCensoring reads the scans of sp's weeks and learns the correction of sp from its first weeks
-// weeks; nil when no collection point scanned anything in them.
+// weeks; nil when the collection points scanned fewer than MinLearningWeeks weeks in them.
 func learnCensoring(ctx context.Context, scans ScanReader, sp SalesPanel, weeks int) (*LearntCensoring, error) {
 	sc, err := scans.ScanHistory(ctx, sp.Weeks, MaxLearningOutlets)
 	if err != nil {
@@ -452,7 +457,7 @@ func learnCensoring(ctx context.Context, scans ScanReader, sp SalesPanel, weeks 
 		return nil, nil
 	}
 	lc := LearnCensoring(sp, sc, weeks, EMOptions{})
-	if lc.Pooled.Scanned == 0 {
+	if lc.Pooled.rows < MinLearningWeeks {
 		return nil, nil
 	}
 	return lc, nil

@@ -113,8 +113,10 @@ func TestLearnCensoring(t *testing.T) {
 // A corrected run of the live dataset learns from the scans when the Planner has them, and forecasts
 // more than it does from the sales alone.
 func TestPlannerRunLearnsFromScans(t *testing.T) {
+	sales := salesPanel(40, 2, 60) // 4,800 series × weeks: enough to learn from
 	run := func(scans ScanReader) RunReport {
 		store := planStore()
+		store.sales = salesPanel(40, 2, 60)
 		p := Planner{History: store, Calendar: store, Catalogue: store, Runs: store, Scans: scans}
 		rep, err := p.Run(context.Background(), RunRequest{ID: "r", Dataset: LiveDataset, Horizon: 2, Correct: true,
 			UnmetShare: DefaultUnmetShare, Now: day("2026-01-01")})
@@ -123,13 +125,18 @@ func TestPlannerRunLearnsFromScans(t *testing.T) {
 		}
 		return rep
 	}
-	sp := planStore().sales
-	scans := &fakeScans{panel: ScanPanel{Series: []ScanSeries{scansOf(sp, 0, func(w int) bool { return w%2 == 0 }),
-		scansOf(sp, 1, func(w int) bool { return w%2 == 0 })}}}
+	scans := &fakeScans{}
+	for i := range sales.Series {
+		scans.panel.Series = append(scans.panel.Series, scansOf(sales, i, func(w int) bool { return (w+i)%2 == 0 }))
+	}
 	plain, learnt := run(nil), run(scans)
 	if plain.Learnt != nil || learnt.Learnt == nil || len(scans.calls) != 1 || scans.calls[0] != MaxLearningOutlets {
 		t.Fatalf("Learnt without scans %v, with %v; ScanHistory calls %v; want nil, learnt, one call for %d outlets",
 			plain.Learnt, learnt.Learnt, scans.calls, MaxLearningOutlets)
+	}
+	few := &fakeScans{panel: ScanPanel{Series: scans.panel.Series[:2]}}
+	if rep := run(few); rep.Learnt != nil || !strings.Contains(rep.Run.Models, "censored demand corrected") {
+		t.Errorf("with 120 scanned weeks: learnt %v, models %q; want the fixed correction", rep.Learnt, rep.Run.Models)
 	}
 	if !strings.Contains(learnt.Run.Models, "censored demand learnt from the scans") {
 		t.Errorf("Run.Models = %q; want it to say the demand was learnt from the scans", learnt.Run.Models)
