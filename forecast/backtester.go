@@ -65,6 +65,8 @@ type BacktestResult struct {
 	Read            time.Duration
 	TopDown         bool
 	Holidays        int // holiday days of the calendar table in TopDown's regressions
+	// Learnt is the correction learnt from the scans of the weeks before the first origin; nil: none.
+	Learnt *LearntCensoring
 }
 
 // Backtester backtests datasets of a store: it reads their history, corrects it for censored
@@ -73,6 +75,9 @@ type Backtester struct {
 	Sales    SalesReader
 	Calendar CalendarReader // the holidays of the Engine's festival profiles and of TopDown's regressions; nil: none (no TopDown)
 	Progress Progress       // nil: none
+	// Scans, when not nil, lets a corrected backtest of the live dataset learn its censored demand from
+	// the collection points' scans of the weeks before its first origin (LearnCensoring).
+	Scans ScanReader
 }
 
 // Run backtests one dataset. It returns an error wrapping ErrNoHistory when the dataset has no series,
@@ -125,7 +130,17 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 		}
 	}
 	var train [][]float64 // nil: learn from the actual values themselves
+	var learnt *LearntCensoring
+	if req.Correct && b.Scans != nil && req.Dataset == LiveDataset {
+		if learnt, err = learnCensoring(ctx, b.Scans, sp, slices.Min(origins)); err != nil {
+			return BacktestResult{}, err
+		}
+		res.Learnt = learnt
+	}
 	switch {
+	case learnt != nil:
+		res.Corrected = true
+		train = panelValues(learnt.Demand(sp))
 	case req.Correct && res.Censored > 0:
 		res.Corrected = true
 		train = panelValues(Censoring{UnmetShare: req.UnmetShare}.Demand(sp))
@@ -297,6 +312,8 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 			r.Config.Horizon, r.Config.Step)
 	}
 	switch {
+	case r.Learnt != nil:
+		fmt.Fprintf(&b, "learnt from the sales plus the demand they lost, %s; ", r.Learnt.Summary())
 	case r.Censored == 0:
 		fmt.Fprintf(&b, "learnt from the sales (no censored week); ")
 	case r.Corrected:

@@ -9,7 +9,9 @@ import (
 // what an outlet was granted below what it asked for: the outlet sold out and the rest of its demand
 // went unrecorded. Learning from such weeks teaches a model the cap, not the demand. The order lines
 // keep the requested quantity, the uncensored signal; the correction below replaces each censored
-// week's sales by an estimate of its demand built from it.
+// week's sales by an estimate of its demand built from it, with a fixed share of the unmet request.
+// It sees only limited weeks: where collection points scan, LearntCensoring (censored_learn.go)
+// learns the demand lost to every kind of empty shelf instead, and the share, from the scans.
 
 // SalesPanel is sell-in history as weekly outlet × brand series on one calendar, with what the orders
 // asked for and which weeks a limit or a stock-out censored.

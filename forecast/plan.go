@@ -97,7 +97,8 @@ type RunReport struct {
 	Top                     *TopPlan       // nil unless TopDown
 	Launches                []LaunchForecast
 	LaunchCurve             LaunchStats
-	Calibration             Calibration // the factors of each level's 80% intervals, over the run's weeks plus HorizonGap
+	Calibration             Calibration      // the factors of each level's 80% intervals, over the run's weeks plus HorizonGap
+	Learnt                  *LearntCensoring // the correction learnt from the scans; nil: none (Censoring)
 }
 
 // Planner makes forecast runs: it reads the history, forecasts every active outlet × brand with the
@@ -110,6 +111,10 @@ type Planner struct {
 	Runs      RunWriter
 	Progress  Progress // nil: none
 	Engine    *Engine  // NewEngine() when nil
+	// Scans, when not nil, lets a corrected run of the live dataset learn its censored demand from the
+	// collection points' scans (LearnCensoring); without it, or without scans, only limited weeks are
+	// corrected, by the fixed UnmetShare (Censoring).
+	Scans ScanReader
 }
 
 type noProgress struct{}
@@ -142,7 +147,12 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	sp := in.sales
 	rep := RunReport{HistoryWeeks: sp.Weeks, Corrected: req.Correct, Cells: len(sp.Series) * len(sp.Weeks),
 		Read: time.Since(start), CalendarDays: in.calendar.Days, Holidays: len(in.calendar.Holidays)}
-	panel, censored, censoredWeeks := correctHistory(sp, req)
+	if req.Correct && p.Scans != nil && req.Dataset == LiveDataset {
+		if rep.Learnt, err = learnCensoring(ctx, p.Scans, sp, len(sp.Weeks)); err != nil {
+			return RunReport{}, err
+		}
+	}
+	panel, censored, censoredWeeks := correctHistory(sp, req, rep.Learnt)
 	rep.Censored = censoredWeeks
 
 	fitStart := time.Now()
@@ -270,18 +280,21 @@ func (p *Planner) read(ctx context.Context, req RunRequest, progress Progress) (
 	return in, nil
 }
 
-// correctHistory corrects sp in place when req says so: the sales become the estimated demand, and
-// the requests are let go. It returns the panel to learn from, the censored weeks of each series when
+// correctHistory corrects sp in place when req says so: the sales become the estimated demand (by
+// learnt when not nil, else by Censoring), and the requests are let go. It returns the panel to learn from, the censored weeks of each series when
 // a top-down run needs them for the supply terms of its regressions (nil otherwise), and the number of
 // censored series × weeks.
-func correctHistory(sp SalesPanel, req RunRequest) (panel Panel, censored [][]bool, censoredWeeks int) {
+func correctHistory(sp SalesPanel, req RunRequest, learnt *LearntCensoring) (panel Panel, censored [][]bool, censoredWeeks int) {
 	censoredWeeks = sp.CensoredWeeks()
 	if req.TopDown && censoredWeeks > 0 {
 		censored = make([][]bool, len(sp.Series))
 	}
+	if req.Correct && learnt != nil {
+		learnt.CorrectInPlace(sp)
+	}
 	for i := range sp.Series {
 		s := &sp.Series[i]
-		if req.Correct && s.Censored != nil {
+		if req.Correct && learnt == nil && s.Censored != nil {
 			Censoring{UnmetShare: req.UnmetShare}.Correct(s.Sales, *s)
 		}
 		if censored != nil {
@@ -473,9 +486,12 @@ func runModels(rep RunReport, req RunRequest) string {
 	if len(rep.Launches) > 0 {
 		fmt.Fprintf(&b, "; %d new products from like items", len(rep.Launches))
 	}
-	if req.Correct {
+	switch {
+	case req.Correct && rep.Learnt != nil:
+		b.WriteString("; censored demand learnt from the scans")
+	case req.Correct:
 		b.WriteString("; censored demand corrected")
-	} else {
+	default:
 		b.WriteString("; censored demand not corrected")
 	}
 	return b.String()

@@ -54,9 +54,10 @@ func (c *forecastConfig) register(fs *flag.FlagSet, getenv func(string) string, 
 	fs.StringVar(&c.Dataset, "dataset", forecast.LiveDataset, "the dataset: live (the company's orders) or an imported one")
 	fs.StringVar(&c.AsOf, "as-of", "", asOfHelp)
 	fs.BoolVar(&c.Correct, "correct", true,
-		"learn from sales corrected for censored demand (weeks a limit or a stock-out cut); no effect without such weeks")
+		"learn from sales corrected for censored demand: on the live dataset with collection-point scans, the demand lost\n"+
+			"to empty shelves, cut grants and missed deliveries, learnt from the scans; else weeks a limit or a stock-out cut")
 	fs.Float64Var(&c.UnmetShare, "unmet-share", forecast.DefaultUnmetShare,
-		"share of a censored week's unmet request (requested − granted) counted as demand, in (0, 1]")
+		"without scans: share of a censored week's unmet request (requested − granted) counted as demand, in (0, 1]")
 	fs.IntVar(&c.Workers, "workers", 0, "goroutines fitting series; 0 for one per CPU")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
 }
@@ -180,7 +181,7 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
-	planner := forecast.Planner{History: store, Calendar: store, Catalogue: store, Runs: store,
+	planner := forecast.Planner{History: store, Calendar: store, Catalogue: store, Runs: store, Scans: store,
 		Progress: barProgress{e.stderr}}
 	now := time.Now().UTC()
 	rep, err := planner.Run(ctx, forecast.RunRequest{
@@ -213,6 +214,9 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 			r.HistoryWeeks[n-1].Format(time.DateOnly))
 	}
 	switch {
+	case r.Learnt != nil:
+		fmt.Fprintf(&b, "censored:  %d of %d series × weeks (%.2f%%) cut by a limit or a stock-out; learnt from the sales plus "+
+			"the demand lost to empty shelves, %s\n", r.Censored, r.Cells, 100*float64(r.Censored)/float64(max(r.Cells, 1)), r.Learnt.Summary())
 	case r.Censored == 0:
 		fmt.Fprintf(&b, "censored:  no week of these series was cut by a limit or a stock-out\n")
 	case r.Corrected:
@@ -433,7 +437,7 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer done()
-	bt := forecast.Backtester{Sales: store, Calendar: store, Progress: barProgress{e.stderr}}
+	bt := forecast.Backtester{Sales: store, Calendar: store, Scans: store, Progress: barProgress{e.stderr}}
 	rep, err := bt.Run(ctx, forecast.BacktestRequest{
 		Dataset: cfg.Dataset, AsOf: asOf, OriginDates: originDates, Scarce: cfg.Scarce, Against: backtestAgainst[cfg.Against],
 		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare,

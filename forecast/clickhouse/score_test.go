@@ -15,6 +15,7 @@ import (
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/ordering"
 )
 
 // writeFlatRun stores a run of the live dataset whose outlet × brand series forecast point every
@@ -39,7 +40,8 @@ func writeFlatRun(t *testing.T, s *Store, id, asOf string, horizon int, started 
 	r.Series = forecast.NewForecasts(len(keys), horizon, true)
 	for i, k := range keys {
 		for j := range horizon {
-			r.Series[i].Mean[j], r.Series[i].Lower[j], r.Series[i].Upper[j] = points[k], points[k], points[k]
+			// an interval of ±half the point: OutletForecast reads its upper bound
+			r.Series[i].Mean[j], r.Series[i].Lower[j], r.Series[i].Upper[j] = points[k], points[k]/2, points[k]*1.5
 		}
 		r.Outlets = append(r.Outlets, k[0])
 		r.Brands = append(r.Brands, k[1])
@@ -251,15 +253,16 @@ func TestOutletForecast(t *testing.T) {
 	writeFlatRun(t, s, "r-oct", "2026-09-28", 5, early, map[[2]string]float64{{"O1", "B1"}: 10, {"O1", "B2"}: 2, {"O2", "B1"}: 5})
 	writeFlatRun(t, s, "r-late", "2026-10-05", 2, early, map[[2]string]float64{{"O1", "B1"}: 11})
 	writeFlatRun(t, s, "r-later", "2026-10-05", 2, early.Add(time.Hour), map[[2]string]float64{{"O1", "B1"}: 12})
+	type d = ordering.Demand
 	tests := []struct {
 		outlet, day string
-		want        map[string]float64
+		want        map[string]ordering.Demand
 		run         string
 	}{
-		{"O1", "2026-10-14", map[string]float64{"B1": 12}, "r-later"}, // the latest started of the latest as-of
-		{"O1", "2026-10-21", map[string]float64{"B1": 10, "B2": 2}, "r-oct"},
-		{"O1", "2026-09-28", map[string]float64{"B1": 10, "B2": 2}, "r-oct"},
-		{"O9", "2026-10-21", map[string]float64{}, "r-oct"},
+		{"O1", "2026-10-14", map[string]d{"B1": {Expected: 12, Upper: 18}}, "r-later"}, // the latest started of the latest as-of
+		{"O1", "2026-10-21", map[string]d{"B1": {Expected: 10, Upper: 15}, "B2": {Expected: 2, Upper: 3}}, "r-oct"},
+		{"O1", "2026-09-28", map[string]d{"B1": {Expected: 10, Upper: 15}, "B2": {Expected: 2, Upper: 3}}, "r-oct"},
+		{"O9", "2026-10-21", map[string]d{}, "r-oct"},
 	}
 	for _, tt := range tests {
 		got, run, err := s.OutletForecast(ctx, tt.outlet, day(tt.day))

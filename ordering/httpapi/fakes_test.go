@@ -327,11 +327,11 @@ func (s *fakeStore) Deliver(_ context.Context, orderID int64, lines []ordering.D
 
 // fakeDemand is an outlet's expected demand, or an error.
 type fakeDemand struct {
-	demand map[string]float64
+	demand map[string]ordering.Demand
 	err    error
 }
 
-func (f fakeDemand) OutletDemand(_ context.Context, outlet string, week, _ time.Time) (map[string]float64, string, error) {
+func (f fakeDemand) OutletDemand(_ context.Context, outlet string, week, _ time.Time) (map[string]ordering.Demand, string, error) {
 	if f.err != nil {
 		return nil, "", f.err
 	}

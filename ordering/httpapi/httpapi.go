@@ -85,12 +85,13 @@ type IdempotencyStore interface {
 	AbandonIdempotent(ctx context.Context, claim ordering.IdempotencyClaim) error
 }
 
-// DemandSource gives an outlet's expected demand per brand (cartons) in a cycle's week, and what it
-// rests on (the latest forecast covering the week, or recent requested quantities): the basis of
-// suggested quantities (forecast/clickhouse.Store). A nil DemandSource suggests nothing. Any error
-// only means no suggestion: the catalogue is served without one.
+// DemandSource gives an outlet's demand per brand (cartons) in a cycle's week: the expected demand
+// and, from a forecast, the upper bound of its 80% interval; and what it rests on (the latest forecast
+// covering the week, or recent requested quantities): the basis of suggested quantities
+// (forecast/clickhouse.Store). A nil DemandSource suggests nothing. Any error only means no
+// suggestion: the catalogue is served without one.
 type DemandSource interface {
-	OutletDemand(ctx context.Context, outlet string, week, now time.Time) (map[string]float64, string, error)
+	OutletDemand(ctx context.Context, outlet string, week, now time.Time) (map[string]ordering.Demand, string, error)
 }
 
 // StockSource gives an outlet's stock on hand per brand (packs) from its latest stock counts since a
@@ -227,11 +228,14 @@ type catalogueJSON struct {
 	Remaining      *int   `json:"remaining,omitempty"`
 	Ordered        int    `json:"ordered"`
 	Suggested      int    `json:"suggested"`
-	// ExpectedDemand is the week's expected demand (cartons) behind Suggested; StockOnHand the
-	// cartons at the last stock count, when there is a recent one.
-	ExpectedDemand float64  `json:"expected_demand"`
-	StockOnHand    *float64 `json:"stock_on_hand,omitempty"`
-	Explanation    string   `json:"limit_explanation,omitempty"`
+	// ExpectedDemand is the week's expected demand (cartons) behind Suggested; DemandUpper the upper
+	// bound of its forecast's 80% interval, when the forecast gives one; StockOnHand the cartons at
+	// the last stock count, when there is a recent one; SuggestionExplanation how they make Suggested.
+	ExpectedDemand        float64  `json:"expected_demand"`
+	DemandUpper           *float64 `json:"demand_upper,omitempty"`
+	StockOnHand           *float64 `json:"stock_on_hand,omitempty"`
+	SuggestionExplanation string   `json:"suggestion_explanation,omitempty"`
+	Explanation           string   `json:"limit_explanation,omitempty"`
 }
 
 func (h *Handler) catalogue(c echo.Context) error {
@@ -251,7 +255,7 @@ func (h *Handler) catalogue(c echo.Context) error {
 	// Suggestions help; they are not worth failing the catalogue for: ordering goes on while the
 	// history store is down.
 	ctx := c.Request().Context()
-	demand, basis := map[string]float64{}, ""
+	demand, basis := map[string]ordering.Demand{}, ""
 	if h.demand != nil {
 		if d, b, err := h.demand.OutletDemand(ctx, o.Licence, cycle.WeekStart, now); err == nil {
 			demand, basis = d, b
@@ -269,13 +273,20 @@ func (h *Handler) catalogue(c echo.Context) error {
 		j := catalogueJSON{Brand: code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
 			PriceClass: l.Brand.PriceClass, WholesaleCents: l.Brand.WholesaleCents, RetailCents: l.Brand.RetailCents,
 			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewProduct, Limit: l.Limit, Remaining: l.Remaining,
-			Ordered: l.Ordered, ExpectedDemand: math.Round(demand[code]*10) / 10, Explanation: l.Explanation}
-		cartons := 0.0
+			Ordered: l.Ordered, ExpectedDemand: math.Round(demand[code].Expected*10) / 10, Explanation: l.Explanation}
+		if u := demand[code].Upper; u > 0 {
+			u = math.Round(u*10) / 10
+			j.DemandUpper = &u
+		}
 		if packs, ok := stock[code]; ok && l.Brand.PacksPerCarton > 0 {
-			cartons = math.Round(packs/float64(l.Brand.PacksPerCarton)*10) / 10
+			cartons := math.Round(packs/float64(l.Brand.PacksPerCarton)*10) / 10
 			j.StockOnHand = &cartons
 		}
-		j.Suggested = ordering.Suggest(demand[code], cartons, l)
+		s := ordering.SuggestFor(demand[code], j.StockOnHand, l)
+		j.Suggested = s.Quantity
+		if basis != "" {
+			j.SuggestionExplanation = s.Explanation
+		}
 		res.Lines[i] = j
 	}
 	return c.JSON(http.StatusOK, res)

@@ -20,7 +20,8 @@ func TestCatalogue(t *testing.T) {
 			Limit: new(4), Remaining: new(2), Ordered: 1, Explanation: "grade 12"},
 		{Brand: ordering.Brand{Code: "N", Name: "None", PacksPerCarton: 10}, OnSale: true},
 	}
-	demand := fakeDemand{demand: map[string]float64{"A": 4, "S": 8}}
+	demand := fakeDemand{demand: map[string]ordering.Demand{"A": {Expected: 4}, "S": {Expected: 8}}}
+	interval := fakeDemand{demand: map[string]ordering.Demand{"A": {Expected: 4, Upper: 6.8}, "S": {Expected: 8, Upper: 9}}}
 	type line = catalogueLine
 	tests := []struct {
 		name   string
@@ -38,6 +39,11 @@ func TestCatalogue(t *testing.T) {
 		{"no stock source", "retailer1", demand, nil, "forecast 2026-11-16", map[string]line{
 			"A": {Suggested: 5, ExpectedDemand: 4},
 			"S": {Suggested: 3, ExpectedDemand: 8, Remaining: new(2)},
+			"N": {},
+		}},
+		{"a forecast interval is the safety stock", "retailer1", interval, fakeStock{"A": 16}, "forecast 2026-11-16", map[string]line{
+			"A": {Suggested: 5, ExpectedDemand: 4, DemandUpper: new(6.8), StockOnHand: new(1.6)}, // round(6.8 − 1.6)
+			"S": {Suggested: 3, ExpectedDemand: 8, DemandUpper: new(9.0), Remaining: new(2)},     // 9, capped at 1 + 2
 			"N": {},
 		}},
 		{"demand unknown: no suggestion, still served", "retailer1", fakeDemand{err: errStoreDown}, fakeStock{"A": 16}, "", map[string]line{
@@ -66,6 +72,7 @@ func TestCatalogue(t *testing.T) {
 				Basis string `json:"suggestion_basis"`
 				Lines []struct {
 					Brand string `json:"brand"`
+					Why   string `json:"suggestion_explanation"`
 					line
 				} `json:"lines"`
 			}
@@ -81,6 +88,16 @@ func TestCatalogue(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("catalogue lines %v; want %v", got, tt.want)
 			}
+			for _, l := range res.Lines {
+				switch {
+				case tt.basis == "" && l.Why != "":
+					t.Errorf("line %s explains %q without any basis; want no explanation", l.Brand, l.Why)
+				case tt.basis != "" && !strings.Contains(l.Why, fmt.Sprintf("%d", l.Suggested)):
+					t.Errorf("line %s explains %q; want the suggested %d in it", l.Brand, l.Why, l.Suggested)
+				case l.DemandUpper != nil && !strings.Contains(l.Why, "upper bound"):
+					t.Errorf("line %s with an interval explains %q; want the upper bound named", l.Brand, l.Why)
+				}
+			}
 		})
 	}
 	t.Run("an outlet the caller may not see", func(t *testing.T) {
@@ -94,19 +111,23 @@ func TestCatalogue(t *testing.T) {
 type catalogueLine struct {
 	Suggested      int      `json:"suggested"`
 	ExpectedDemand float64  `json:"expected_demand"`
+	DemandUpper    *float64 `json:"demand_upper"`
 	StockOnHand    *float64 `json:"stock_on_hand"`
 	Remaining      *int     `json:"remaining"`
 }
 
 func (l catalogueLine) String() string {
-	stock, remaining := "nil", "nil"
+	stock, remaining, upper := "nil", "nil", "nil"
+	if l.DemandUpper != nil {
+		upper = fmt.Sprint(*l.DemandUpper)
+	}
 	if l.StockOnHand != nil {
 		stock = fmt.Sprint(*l.StockOnHand)
 	}
 	if l.Remaining != nil {
 		remaining = fmt.Sprint(*l.Remaining)
 	}
-	return fmt.Sprintf("{suggested %d, demand %v, stock %s, remaining %s}", l.Suggested, l.ExpectedDemand, stock, remaining)
+	return fmt.Sprintf("{suggested %d, demand %v, upper %s, stock %s, remaining %s}", l.Suggested, l.ExpectedDemand, upper, stock, remaining)
 }
 
 type orderBody struct {

@@ -1,0 +1,474 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Censored demand learnt from the scans. Sell-in falls short of demand wherever the shelf emptied
+// before the week's demand was met: after a limit cut the grant, a failed deduction or a skipped
+// cycle delivered nothing, or simply when the order-up-to level was too low for a busy week. Only
+// the collection points see it happen: their scans count what sold and what was left. LearnCensoring
+// fits, per brand, a censored-count model of the collection points' weekly demand by EM
+// (FitCensoredCounts: a week that ended with stock sold its demand; a week that ended without sold
+// at least what it did), which gives each of their scanned weeks its expected demand and so its
+// lost sales, D̂ − sold. It then learns how the lost sales follow what the sell-in history shows of
+// every outlet (not only collection points), week by week:
+//
+//	lost[o,b,w] ≈ Theta[b][state] · x[o,b,w] + UnmetShare[b] · (requested − delivered)[o,b,w]
+//
+// where x[o,b,w] = m[o,b] · Level[b][w] is the week's expected sell-in (m the series' mean weekly
+// sell-in, Level the brand's week profile from the EM) and state is what the week's orders did:
+// StateCut (a limit or a stock-out cut the grant; the unmet request enters only here), StateNone
+// (the outlet received nothing of any brand: a skipped cycle or a failed deduction), StateIdle (the
+// outlet received other brands, not this one) and StateDelivered. The coefficients are least
+// squares over the collection points' scanned weeks, per brand, shrunk towards the coefficients of
+// all brands together by PoolWeight weeks of them. Correct then adds to every series its lost sales:
+// the collection points' own estimate in a scanned week, the learnt one in every other week from the
+// series' first sale to the outlet's last delivery (after it the outlet has closed or stopped).
+
+// Week states of a sell-in series, as the orders left them.
+const (
+	StateDelivered = iota // the series was delivered in the week, uncut
+	StateIdle             // the outlet received other brands in the week, not this one
+	StateNone             // the outlet received nothing at all: a skipped cycle or a failed deduction
+	StateCut              // a limit or a warehouse stock-out cut the grant below the request
+	numStates
+)
+
+// PoolWeight is how many scanned weeks' worth of the coefficients of all brands together a brand's
+// own coefficients are shrunk towards.
+const PoolWeight = 200
+
+// minWeightScale bounds the weight of a week in the least squares: 1/x for x above it.
+const minWeightScale = 0.1
+
+// ScanPanel is what the collection points' validated scans say of each outlet × brand on a calendar
+// of weeks: what sold and what was left at the week's last stock count.
+type ScanPanel struct {
+	Weeks  []time.Time  // Mondays, ascending
+	Series []ScanSeries // every slice of every series has len(Weeks) elements
+}
+
+// ScanSeries is the weekly sell-out and stock of one brand at one collection point, in cartons.
+type ScanSeries struct {
+	Outlet, Brand string
+	SellOut       []float64 // sold in the week
+	Stock         []float64 // at the week's last stock count; NaN: no count that week (nothing is known)
+}
+
+// ScanReader reads what the collection points' validated scans say of each outlet × brand in the
+// given weeks (Mondays, ascending), as a ScanPanel on that calendar (forecast/clickhouse.Store). Scans
+// belong to the live dataset. It is safe for concurrent use.
+//
+// maxOutlets bounds the collection points read: with more, a sample of about maxOutlets of them,
+// chosen by a hash of the outlet code (the same sample every time); 0 reads every one.
+type ScanReader interface {
+	ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (ScanPanel, error)
+}
+
+// MaxLearningOutlets bounds the collection points a run or backtest learns censored demand from: a
+// few hundred tell the coefficients as well as thousands, and a region of a million series keeps its
+// run time (the other collection points' censored weeks get the learnt correction like any outlet's).
+const MaxLearningOutlets = 600
+
+// LearntCensoring is a censored-demand correction learnt from the scans.
+type LearntCensoring struct {
+	Brands map[string]*BrandCensoring
+	Pooled BrandCensoring // every brand's scanned weeks together; for brands without any
+	Weeks  []time.Time    // the calendar of the levels
+	learnt int            // the leading weeks of Weeks it learnt from
+}
+
+// BrandCensoring is what LearnCensoring learnt of one brand.
+type BrandCensoring struct {
+	Theta      [numStates]float64 // lost sales per unit of expected sell-in, by week state
+	UnmetShare float64            // share of a cut week's unmet request that was demand
+	Level      []float64          // the brand's week profile (averaging 1) from the EM; nil: flat
+	Shape      float64            // the EM's negative binomial shape
+	Scanned    int                // collection-point weeks behind the coefficients
+	Censored   int                // of which censored (no stock left)
+	Identified bool               // the EM had exact counts to go on
+	rows       int                // weeks in the normal equations
+	xtx        [numStates + 1][numStates + 1]float64
+	xty        [numStates + 1]float64
+	// lost holds the collection points' own estimates of their lost sales: series index in the
+	// SalesPanel → per week, NaN where the week was not scanned.
+	lost map[int32][]float64
+}
+
+// salesIndex finds series of a SalesPanel by outlet and brand, and knows each outlet's weeks.
+type salesIndex struct {
+	series    map[[2]string]int
+	received  map[string][]bool // outlet → weeks in which it received anything
+	lastWeek  map[string]int    // outlet → its last week with a delivery; -1 for none
+	mean      []float64         // per series: mean weekly sell-in from its first sale on
+	firstSale []int             // per series: its first week with a sale or a request; len(Weeks) for none
+}
+
+// newSalesIndex indexes sp, with the series' mean sell-in over their weeks before learnt (at most
+// len(sp.Weeks)).
+func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
+	n := len(sp.Weeks)
+	learnt = min(learnt, n)
+	ix := &salesIndex{series: make(map[[2]string]int, len(sp.Series)), received: map[string][]bool{},
+		lastWeek: map[string]int{}, mean: make([]float64, len(sp.Series)), firstSale: make([]int, len(sp.Series))}
+	for i, s := range sp.Series {
+		ix.series[[2]string{s.Outlet, s.Brand}] = i
+		r := ix.received[s.Outlet]
+		if r == nil {
+			r = make([]bool, n)
+			ix.received[s.Outlet] = r
+			ix.lastWeek[s.Outlet] = -1
+		}
+		first := n
+		total := 0.0
+		for w, v := range s.Sales {
+			req := v
+			if s.Requested != nil {
+				req = s.Requested[w]
+			}
+			if v > 0 {
+				r[w] = true
+				ix.lastWeek[s.Outlet] = max(ix.lastWeek[s.Outlet], w)
+			}
+			if first == n && (v > 0 || req > 0) {
+				first = w
+			}
+			if w < learnt {
+				total += v
+			}
+		}
+		ix.firstSale[i] = first
+		if first < learnt {
+			ix.mean[i] = total / float64(learnt-first)
+		}
+	}
+	return ix
+}
+
+// state returns the state of series i of sp in week w.
+func (ix *salesIndex) state(sp SalesPanel, i, w int) int {
+	s := &sp.Series[i]
+	switch {
+	case s.Censored != nil && s.Censored[w]:
+		return StateCut
+	case s.Sales[w] > 0:
+		return StateDelivered
+	case ix.received[s.Outlet][w]:
+		return StateIdle
+	}
+	return StateNone
+}
+
+// gap returns the unmet request of series i of sp in week w: requested − delivered in a cut week, 0
+// in any other.
+func gap(sp SalesPanel, i, w int) float64 {
+	s := &sp.Series[i]
+	if s.Censored == nil || !s.Censored[w] || s.Requested == nil {
+		return 0
+	}
+	return max(0, s.Requested[w]-s.Sales[w])
+}
+
+// LearnCensoring learns the correction of sp's series from the first weeks weeks of sp and the scans
+// of scans in them (scans on the same calendar of weeks or a part of it; a scan week outside sp's
+// first weeks is ignored): a backtest learns only from the weeks before its first origin. A brand
+// without any scanned week uses the coefficients of all brands together.
+func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *LearntCensoring {
+	weeks = min(weeks, len(sp.Weeks))
+	ix := newSalesIndex(sp, weeks)
+	weekOf := make(map[time.Time]int, weeks)
+	for w, d := range sp.Weeks[:weeks] {
+		weekOf[d] = w
+	}
+	lc := &LearntCensoring{Brands: map[string]*BrandCensoring{}, Weeks: sp.Weeks, learnt: weeks}
+
+	// The scanned weeks of each brand, as counts for the EM.
+	type scanned struct {
+		series, week int // in sp; series −1 when the outlet has no sell-in of the brand
+		value        float64
+		censored     bool
+		outlet       int32
+	}
+	byBrand := map[string][]scanned{}
+	outletsOf := map[string]map[string]int32{}
+	for _, s := range scans.Series {
+		si, ok := ix.series[[2]string{s.Outlet, s.Brand}]
+		if !ok {
+			si = -1
+		}
+		om := outletsOf[s.Brand]
+		if om == nil {
+			om = map[string]int32{}
+			outletsOf[s.Brand] = om
+		}
+		o, ok := om[s.Outlet]
+		if !ok {
+			o = int32(len(om))
+			om[s.Outlet] = o
+		}
+		for k, d := range scans.Weeks {
+			w, ok := weekOf[d]
+			if !ok || k >= len(s.Stock) || math.IsNaN(s.Stock[k]) {
+				continue
+			}
+			if si >= 0 && w < ix.firstSale[si] {
+				continue // before the outlet carried the brand
+			}
+			byBrand[s.Brand] = append(byBrand[s.Brand], scanned{series: si, week: w, value: max(s.SellOut[k], 0),
+				censored: s.Stock[k] <= 0, outlet: o})
+		}
+	}
+
+	brands := slices.Sorted(func(yield func(string) bool) {
+		for b := range byBrand {
+			if !yield(b) {
+				return
+			}
+		}
+	})
+	counts := make(map[string][]CountObs, len(brands))
+	for _, b := range brands {
+		rows := byBrand[b]
+		obs := make([]CountObs, len(rows))
+		for k, r := range rows {
+			obs[k] = CountObs{Outlet: r.outlet, Week: int32(r.week), Value: r.value, Censored: r.censored}
+		}
+		counts[b] = obs
+	}
+	for _, b := range brands {
+		rows, obs := byBrand[b], counts[b]
+		fit := FitCensoredCounts(obs, len(outletsOf[b]), len(sp.Weeks), opt)
+		bc := &BrandCensoring{Level: fit.Level, Shape: fit.Shape, Identified: fit.Identified,
+			lost: map[int32][]float64{}}
+		for k, r := range rows {
+			bc.Scanned++
+			if r.censored {
+				bc.Censored++
+			}
+			if r.series < 0 {
+				continue
+			}
+			lost := fit.Expected(obs[k]) - r.value
+			ls := bc.lost[int32(r.series)]
+			if ls == nil {
+				ls = make([]float64, len(sp.Weeks))
+				for k := range ls {
+					ls[k] = math.NaN()
+				}
+				bc.lost[int32(r.series)] = ls
+			}
+			ls[r.week] = lost
+			x := ix.mean[r.series] * bc.level(r.week)
+			var row [numStates + 1]float64
+			row[ix.state(sp, r.series, r.week)] = x
+			row[numStates] = gap(sp, r.series, r.week)
+			// Weighted least squares: the lost sales of a week vary about as much as its expected
+			// demand (counts), so each week weighs 1/x, and small outlets count as much as large ones.
+			wt := 1 / max(x, minWeightScale)
+			bc.accumulate(row, lost, wt)
+			lc.Pooled.accumulate(row, lost, wt)
+		}
+		lc.Brands[b] = bc
+	}
+	for _, bc := range lc.Brands {
+		lc.Pooled.Scanned += bc.Scanned
+		lc.Pooled.Censored += bc.Censored
+		lc.Pooled.Identified = lc.Pooled.Identified || bc.Identified
+	}
+	lc.Pooled.Shape = math.NaN()
+	lc.Pooled.solve(nil, 0)
+	for _, bc := range lc.Brands {
+		bc.solve(&lc.Pooled, PoolWeight)
+	}
+	return lc
+}
+
+func (bc *BrandCensoring) level(w int) float64 {
+	if bc.Level == nil || w >= len(bc.Level) || bc.Level[w] <= 0 {
+		return 1
+	}
+	return bc.Level[w]
+}
+
+func (bc *BrandCensoring) accumulate(row [numStates + 1]float64, y, wt float64) {
+	for a := range row {
+		if row[a] == 0 {
+			continue
+		}
+		bc.xty[a] += wt * row[a] * y
+		for c := range row {
+			bc.xtx[a][c] += wt * row[a] * row[c]
+		}
+	}
+	bc.rows++
+}
+
+// solve sets the coefficients from the normal equations, plus weight weeks' worth of pool's (its
+// equations scaled to weight rows); a coefficient without data takes pool's. Coefficients are
+// clipped at 0 and the unmet share at 1.
+func (bc *BrandCensoring) solve(pool *BrandCensoring, weight float64) {
+	const k = numStates + 1
+	var a [k][k]float64
+	var y [k]float64
+	a, y = bc.xtx, bc.xty
+	if pool != nil && pool.rows > 0 {
+		f := weight / float64(pool.rows)
+		for i := range k {
+			y[i] += f * pool.xty[i]
+			for j := range k {
+				a[i][j] += f * pool.xtx[i][j]
+			}
+		}
+	}
+	beta, ok := solveSmall(a, y)
+	if !ok && pool != nil {
+		bc.Theta, bc.UnmetShare = pool.Theta, pool.UnmetShare
+		return
+	}
+	for s := range numStates {
+		bc.Theta[s] = max(0, beta[s])
+	}
+	bc.UnmetShare = min(max(0, beta[numStates]), 1)
+}
+
+// solveSmall solves a·x = y by Gaussian elimination with partial pivoting; a variable whose column
+// is empty is 0. It reports false when nothing could be solved.
+func solveSmall(a [numStates + 1][numStates + 1]float64, y [numStates + 1]float64) ([numStates + 1]float64, bool) {
+	const k = numStates + 1
+	var x [k]float64
+	active := make([]int, 0, k)
+	for i := range k {
+		if a[i][i] > 0 {
+			active = append(active, i)
+		}
+	}
+	n := len(active)
+	if n == 0 {
+		return x, false
+	}
+	m := make([][]float64, n)
+	for r, i := range active {
+		m[r] = make([]float64, n+1)
+		for c, j := range active {
+			m[r][c] = a[i][j]
+		}
+		m[r][n] = y[i]
+	}
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(m[p][c]) < 1e-12 {
+			return x, false
+		}
+		m[c], m[p] = m[p], m[c]
+		for r := range n {
+			if r == c {
+				continue
+			}
+			f := m[r][c] / m[c][c]
+			for j := c; j <= n; j++ {
+				m[r][j] -= f * m[c][j]
+			}
+		}
+	}
+	for r, i := range active {
+		x[i] = m[r][n] / m[r][r]
+	}
+	return x, true
+}
+
+// correct writes the estimated demand of series i of sp (the panel LearnCensoring learnt from, ix
+// its index) into dst and returns it, allocating dst when it is shorter than the series: its
+// sell-in plus the lost sales of every week from its first sale to its outlet's last delivery. dst
+// may be the series' Sales itself: week w reads only week w of it.
+func (lc *LearntCensoring) correct(dst []float64, sp SalesPanel, ix *salesIndex, i int) []float64 {
+	s := &sp.Series[i]
+	n := len(s.Sales)
+	if len(dst) < n {
+		dst = make([]float64, n)
+	}
+	dst = dst[:n]
+	bc := lc.Brands[s.Brand]
+	if bc == nil {
+		bc = &lc.Pooled
+	}
+	last := ix.lastWeek[s.Outlet]
+	own := bc.lost[int32(i)]
+	for w := range n {
+		v := s.Sales[w]
+		if w < ix.firstSale[i] || w > last {
+			dst[w] = v
+			continue
+		}
+		lost := math.NaN()
+		if own != nil {
+			lost = own[w]
+		}
+		if math.IsNaN(lost) {
+			lost = bc.Theta[ix.state(sp, i, w)]*ix.mean[i]*bc.level(w) + bc.UnmetShare*gap(sp, i, w)
+		}
+		dst[w] = v + lost
+	}
+	return dst
+}
+
+// Demand returns a Panel of the estimated demand of every series of sp (the panel LearnCensoring
+// learnt from), in new memory; sp is not changed.
+func (lc *LearntCensoring) Demand(sp SalesPanel) Panel {
+	ix := newSalesIndex(sp, lc.learnt)
+	out := Panel{Weeks: sp.Weeks, Series: make([]Series, len(sp.Series))}
+	for i, s := range sp.Series {
+		out.Series[i] = Series{Outlet: s.Outlet, Brand: s.Brand, Values: lc.correct(nil, sp, ix, i)}
+	}
+	return out
+}
+
+// CorrectInPlace replaces the sell-in of every series of sp (the panel LearnCensoring learnt from)
+// by its estimated demand, in place.
+func (lc *LearntCensoring) CorrectInPlace(sp SalesPanel) {
+	ix := newSalesIndex(sp, lc.learnt)
+	for i := range sp.Series {
+		lc.correct(sp.Series[i].Sales, sp, ix, i)
+	}
+}
+
+// MinLearningWeeks is how many scanned collection-point weeks a run or backtest needs to learn its
+// censored demand from the scans: with fewer (a handful of collection points over a few weeks) the
+// coefficients are noise, and it corrects limited weeks by the fixed share instead (Censoring).
+const MinLearningWeeks = 2000
+
+// learnCensoring reads the scans of sp's weeks and learns the correction of sp from its first weeks
+// weeks; nil when the collection points scanned fewer than MinLearningWeeks weeks in them.
+func learnCensoring(ctx context.Context, scans ScanReader, sp SalesPanel, weeks int) (*LearntCensoring, error) {
+	sc, err := scans.ScanHistory(ctx, sp.Weeks, MaxLearningOutlets)
+	if err != nil {
+		return nil, err
+	}
+	if len(sc.Series) == 0 {
+		return nil, nil
+	}
+	lc := LearnCensoring(sp, sc, weeks, EMOptions{})
+	if lc.Pooled.rows < MinLearningWeeks {
+		return nil, nil
+	}
+	return lc, nil
+}
+
+// Summary says what lc learnt from, and its coefficients for all brands together.
+func (lc *LearntCensoring) Summary() string {
+	p := &lc.Pooled
+	return fmt.Sprintf("learnt from %d scanned collection-point weeks of %d brands (%.0f%% ended without stock): "+
+		"lost sales per unit of expected sell-in %.2f in a delivered week, %.2f idle, %.2f without any delivery, "+
+		"%.2f cut, plus %.2f of a cut week's unmet request", p.Scanned, len(lc.Brands),
+		100*float64(p.Censored)/float64(max(p.Scanned, 1)), p.Theta[StateDelivered], p.Theta[StateIdle],
+		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare)
+}

@@ -1,0 +1,147 @@
+package forecast
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeScans are collection points' scans; every call is recorded.
+type fakeScans struct {
+	panel ScanPanel
+	calls []int // maxOutlets of each call
+}
+
+func (f *fakeScans) ScanHistory(_ context.Context, weeks []time.Time, maxOutlets int) (ScanPanel, error) {
+	f.calls = append(f.calls, maxOutlets)
+	p := f.panel
+	p.Weeks = weeks
+	return p, nil
+}
+
+// scansOf returns scans of series i of sp that sold its sales every week and ended censored (no stock
+// left) in the weeks censored says.
+func scansOf(sp SalesPanel, i int, censored func(w int) bool) ScanSeries {
+	s := sp.Series[i]
+	out := ScanSeries{Outlet: s.Outlet, Brand: s.Brand, SellOut: append([]float64(nil), s.Sales...),
+		Stock: make([]float64, len(s.Sales))}
+	for w := range out.Stock {
+		out.Stock[w] = 5
+		if censored(w) {
+			out.Stock[w] = 0
+		}
+	}
+	return out
+}
+
+func TestLearnCensoring(t *testing.T) {
+	sp := salesPanel(3, 2, 30)
+	t.Run("no week ended without stock: nothing added", func(t *testing.T) {
+		scans := ScanPanel{Weeks: sp.Weeks, Series: []ScanSeries{scansOf(sp, 0, func(int) bool { return false })}}
+		lc := LearnCensoring(sp, scans, len(sp.Weeks), EMOptions{})
+		d := lc.Demand(sp)
+		for i, s := range d.Series {
+			for w, v := range s.Values {
+				if v != sp.Series[i].Sales[w] {
+					t.Fatalf("series %d week %d = %v; want the sales %v", i, w, v, sp.Series[i].Sales[w])
+				}
+			}
+		}
+	})
+	t.Run("censored weeks: demand above sales, learnt by every outlet", func(t *testing.T) {
+		scans := ScanPanel{Weeks: sp.Weeks, Series: []ScanSeries{
+			scansOf(sp, 0, func(w int) bool { return w%2 == 0 }), scansOf(sp, 1, func(w int) bool { return w%3 == 0 })}}
+		lc := LearnCensoring(sp, scans, len(sp.Weeks), EMOptions{})
+		if bc := lc.Brands["B00"]; bc == nil || bc.Scanned != 30 || bc.Censored != 15 || !bc.Identified {
+			t.Fatalf("brand B00: %+v; want 30 scanned weeks, 15 censored, identified", bc)
+		}
+		if !strings.Contains(lc.Summary(), "60 scanned collection-point weeks of 2 brands") {
+			t.Errorf("Summary() = %q; want the 60 weeks of 2 brands", lc.Summary())
+		}
+		d := lc.Demand(sp)
+		var sales, demand [3]float64 // per outlet
+		for i, s := range d.Series {
+			o := i / 2
+			for w, v := range s.Values {
+				if v < sp.Series[i].Sales[w] {
+					t.Fatalf("series %d week %d = %v; want at least the sales %v", i, w, v, sp.Series[i].Sales[w])
+				}
+				sales[o] += sp.Series[i].Sales[w]
+				demand[o] += v
+			}
+		}
+		for o := range 3 { // outlets 1 and 2 do not scan: they get the learnt correction
+			if demand[o] <= sales[o]*1.01 {
+				t.Errorf("outlet %d: demand %v, sales %v; want more demand than sales", o, demand[o], sales[o])
+			}
+		}
+		// A censored week of the scanning outlet gets its own estimate: E[D | D ≥ sold] > sold.
+		if d.Series[0].Values[0] <= sp.Series[0].Sales[0] || d.Series[0].Values[1] < sp.Series[0].Sales[1] {
+			t.Errorf("outlet 0 brand 0 weeks 0, 1 = %v, %v; want above the sales %v in the censored one",
+				d.Series[0].Values[0], d.Series[0].Values[1], sp.Series[0].Sales[0])
+		}
+	})
+	t.Run("learning from the first weeks only ignores later scans", func(t *testing.T) {
+		scans := ScanPanel{Weeks: sp.Weeks, Series: []ScanSeries{scansOf(sp, 0, func(w int) bool { return w >= 20 })}}
+		lc := LearnCensoring(sp, scans, 20, EMOptions{})
+		if bc := lc.Brands["B00"]; bc == nil || bc.Scanned != 20 || bc.Censored != 0 {
+			t.Fatalf("brand B00: %+v; want 20 scanned weeks, none censored", bc)
+		}
+	})
+	t.Run("no correction after the outlet's last delivery, nor before its first", func(t *testing.T) {
+		p := salesPanel(2, 1, 12)
+		for w := range 12 {
+			if w < 2 || w >= 9 {
+				p.Series[1].Sales[w] = 0 // outlet 1 starts in week 2, closes after week 8
+			}
+		}
+		scans := ScanPanel{Weeks: p.Weeks, Series: []ScanSeries{scansOf(p, 0, func(w int) bool { return w%2 == 0 })}}
+		d := LearnCensoring(p, scans, 12, EMOptions{}).Demand(p)
+		for _, w := range []int{0, 1, 9, 10, 11} {
+			if v := d.Series[1].Values[w]; v != 0 {
+				t.Errorf("outlet 1 week %d = %v; want 0 outside its weeks of trade", w, v)
+			}
+		}
+		if v := d.Series[1].Values[5]; v <= p.Series[1].Sales[5] {
+			t.Errorf("outlet 1 week 5 = %v; want above its sales %v", v, p.Series[1].Sales[5])
+		}
+	})
+}
+
+// A corrected run of the live dataset learns from the scans when the Planner has them, and forecasts
+// more than it does from the sales alone.
+func TestPlannerRunLearnsFromScans(t *testing.T) {
+	sales := salesPanel(40, 2, 60) // 4,800 series × weeks: enough to learn from
+	run := func(scans ScanReader) RunReport {
+		store := planStore()
+		store.sales = salesPanel(40, 2, 60)
+		p := Planner{History: store, Calendar: store, Catalogue: store, Runs: store, Scans: scans}
+		rep, err := p.Run(context.Background(), RunRequest{ID: "r", Dataset: LiveDataset, Horizon: 2, Correct: true,
+			UnmetShare: DefaultUnmetShare, Now: day("2026-01-01")})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		return rep
+	}
+	scans := &fakeScans{}
+	for i := range sales.Series {
+		scans.panel.Series = append(scans.panel.Series, scansOf(sales, i, func(w int) bool { return (w+i)%2 == 0 }))
+	}
+	plain, learnt := run(nil), run(scans)
+	if plain.Learnt != nil || learnt.Learnt == nil || len(scans.calls) != 1 || scans.calls[0] != MaxLearningOutlets {
+		t.Fatalf("Learnt without scans %v, with %v; ScanHistory calls %v; want nil, learnt, one call for %d outlets",
+			plain.Learnt, learnt.Learnt, scans.calls, MaxLearningOutlets)
+	}
+	few := &fakeScans{panel: ScanPanel{Series: scans.panel.Series[:2]}}
+	if rep := run(few); rep.Learnt != nil || !strings.Contains(rep.Run.Models, "censored demand corrected") {
+		t.Errorf("with 120 scanned weeks: learnt %v, models %q; want the fixed correction", rep.Learnt, rep.Run.Models)
+	}
+	if !strings.Contains(learnt.Run.Models, "censored demand learnt from the scans") {
+		t.Errorf("Run.Models = %q; want it to say the demand was learnt from the scans", learnt.Run.Models)
+	}
+	if a, b := plain.Run.Reconciled.Total.Mean[0], learnt.Run.Reconciled.Total.Mean[0]; !(b > a) || math.IsNaN(b) {
+		t.Errorf("total forecast %v learnt from the scans, %v from the sales; want more", b, a)
+	}
+}
