@@ -104,6 +104,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		bodyTimeout:  cfg.BodyTimeout,
 		authenticate: retailerAPI.Authenticate(),
 		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI},
+		pages:        true,
 	})
 	if err != nil {
 		return err
