@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command (make test): local stores up, formatting and vet, then every test,
+# The README's test command (make test): local stores up, Chromium and the browser tests' npm packages,
+# formatting and vet, then every test,
 # integration tests included, against the real PostgreSQL and ClickHouse. Ends with a line
 # "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -7,6 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 eval "$(deploy/local/up.sh)"
 export ORDERCAST_PG_DSN ORDERCAST_CH_DSN
+# Debian's Chromium and the npm packages of the browser tests (axe-core).
+deploy/local/browser-deps.sh
 
 unformatted=$(gofmt -l cmd deploy forecast ordering retailer)
 if [ -n "$unformatted" ]; then
