@@ -1,7 +1,9 @@
 # The two set-up commands of the README, and a few conveniences.
 #   make demo   stores up, migrate, demo data, serve on http://127.0.0.1:8080
 #   make test   stores up, the whole test suite against them
-.PHONY: build demo test stop
+#   make web-deps     Debian's Chromium and the pinned npm packages of the browser tests (npm ci)
+#   make lighthouse   Lighthouse mobile scores of the retailer's page (docs/BENCHMARKS.md, "Pages")
+.PHONY: build demo test stop web-deps lighthouse
 
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -17,3 +19,9 @@ test:
 
 stop:
 	deploy/local/down.sh
+
+web-deps:
+	deploy/local/browser-deps.sh
+
+lighthouse:
+	deploy/local/lighthouse.sh
