@@ -15,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// catalogue is GET /api/v1/outlets/{id}/catalogue.
+// catalogueJSON is the answer of GET /api/v1/outlets/{id}/catalogue.
 type catalogueJSON struct {
 	Cycle  string `json:"cycle"`
 	Window struct {
@@ -23,21 +23,24 @@ type catalogueJSON struct {
 		ClosesAt time.Time `json:"closes_at"`
 		Open     bool      `json:"open"`
 	} `json:"window"`
-	Funds fundsJSON `json:"funds"`
-	Lines []struct {
-		Brand          string   `json:"brand"`
-		Name           string   `json:"name"`
-		Manufacturer   string   `json:"manufacturer"`
-		WholesaleCents int64    `json:"wholesale_cents"`
-		Scarce         bool     `json:"scarce"`
-		NewProduct     bool     `json:"new_product"`
-		Limit          *int     `json:"limit"`
-		Remaining      *int     `json:"remaining"`
-		Ordered        int      `json:"ordered"`
-		Suggested      int      `json:"suggested"`
-		StockOnHand    *float64 `json:"stock_on_hand"`
-		Explanation    string   `json:"limit_explanation"`
-	} `json:"lines"`
+	Funds fundsJSON       `json:"funds"`
+	Lines []catalogueLine `json:"lines"`
+}
+
+// catalogueLine is one brand of the catalogue.
+type catalogueLine struct {
+	Brand          string   `json:"brand"`
+	Name           string   `json:"name"`
+	Manufacturer   string   `json:"manufacturer"`
+	WholesaleCents int64    `json:"wholesale_cents"`
+	Scarce         bool     `json:"scarce"`
+	NewProduct     bool     `json:"new_product"`
+	Limit          *int     `json:"limit"`
+	Remaining      *int     `json:"remaining"`
+	Ordered        int      `json:"ordered"`
+	Suggested      int      `json:"suggested"`
+	StockOnHand    *float64 `json:"stock_on_hand"`
+	Explanation    string   `json:"limit_explanation"`
 }
 
 type fundsJSON struct {

@@ -1,0 +1,125 @@
+package web
+
+import (
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every language has every message, with the same format verbs.
+func TestCatalogueComplete(t *testing.T) {
+	verbs := func(s string) []string {
+		var v []string
+		for i := 0; i < len(s)-1; i++ {
+			if s[i] == '%' {
+				v = append(v, s[i:i+2])
+				i++
+			}
+		}
+		return v
+	}
+	zh := catalogue[defaultLang]
+	for lang, msgs := range catalogue {
+		for key, msg := range zh {
+			other, ok := msgs[key]
+			if !ok {
+				t.Errorf("%s lacks %q", lang, key)
+				continue
+			}
+			if !reflect.DeepEqual(verbs(msg), verbs(other)) {
+				t.Errorf("%s %q = %q; want the verbs of %q", lang, key, other, msg)
+			}
+		}
+		if len(msgs) != len(zh) {
+			t.Errorf("%s has %d messages; %s has %d", lang, len(msgs), defaultLang, len(zh))
+		}
+	}
+}
+
+func TestMoney(t *testing.T) {
+	for _, tt := range []struct {
+		cents int64
+		want  string
+	}{{0, "¥0.00"}, {5, "¥0.05"}, {123456, "¥1,234.56"}, {-100000000, "-¥1,000,000.00"}} {
+		if got := money(tt.cents); got != tt.want {
+			t.Errorf("money(%d) = %q; want %q", tt.cents, got, tt.want)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for _, tt := range []struct{ next, want string }{
+		{"/retailer", "/retailer"}, {"", "/"}, {"//evil.example", "/"}, {"https://evil.example", "/"},
+		{"/\\evil", "/"}, {"/a\r\nSet-Cookie: x", "/"},
+	} {
+		if got := safeNext(tt.next); got != tt.want {
+			t.Errorf("safeNext(%q) = %q; want %q", tt.next, got, tt.want)
+		}
+	}
+}
+
+// The retailer's messages: the window closing with nothing ordered, a failed order and why, a limit
+// new since the last order (not one unchanged), a new product.
+func TestAttention(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	three, two := 3, 2
+	var cat catalogueJSON
+	cat.Cycle = "2026-12-07"
+	cat.Window.Open, cat.Window.ClosesAt = true, now.Add(5*time.Hour+30*time.Minute)
+	cat.Lines = make([]catalogueLine, 3)
+	cat.Lines[0].Brand, cat.Lines[0].Name, cat.Lines[0].Limit, cat.Lines[0].Explanation = "B1", "云岭", &three, "档位 18"
+	cat.Lines[1].Brand, cat.Lines[1].Name, cat.Lines[1].Limit = "B2", "黄河", &two
+	cat.Lines[2].Brand, cat.Lines[2].Name, cat.Lines[2].NewProduct = "B3", "金叶", true
+	failed := order{ID: 7, Cycle: "2026-11-30", Status: "failed", Reason: "insufficient balance"}
+	zh := Lang{Code: "zh-CN"}
+	got := attention(zh, now, cat, []order{failed}, map[string]*int{"B2": &two})
+	want := []string{
+		"订货窗口 5 小时后截止，您本周还没有订货。",
+		"订单 #7 失败：insufficient balance",
+		"云岭 本周限量 3 条：档位 18",
+		"新品上市：金叶",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("attention = %q; want %q", got, want)
+	}
+	// An order placed this cycle: nothing about the window.
+	placed := order{ID: 8, Cycle: "2026-12-07", Status: "submitted"}
+	got = attention(Lang{Code: "en"}, now, cat, []order{placed, failed}, map[string]*int{"B2": &two})
+	if len(got) != 2 || strings.Contains(strings.Join(got, " "), "closes") {
+		t.Errorf("attention with an order placed = %q; want the limit and the new product only", got)
+	}
+}
+
+// The documentation page has every operation of the document.
+func TestAPIDoc(t *testing.T) {
+	raw, err := os.ReadFile("../openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := parseAPIDoc(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, o := range d.Operations {
+		ids = append(ids, o.ID)
+		if o.Path == "/api/v1/sessions" && o.Method == "POST" && !o.Public {
+			t.Errorf("POST /sessions shown as needing a session")
+		}
+		if len(o.Responses) == 0 {
+			t.Errorf("%s %s has no responses", o.Method, o.Path)
+		}
+	}
+	sort.Strings(ids)
+	for _, want := range []string{"logIn", "placeOrder"} {
+		if i := sort.SearchStrings(ids, want); i == len(ids) || ids[i] != want {
+			t.Errorf("operations %v lack %s", ids, want)
+		}
+	}
+	if len(d.Schemas) == 0 {
+		t.Error("no schemas")
+	}
+}
