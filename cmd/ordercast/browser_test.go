@@ -245,15 +245,17 @@ func TestBrowserRetailerOrders(t *testing.T) {
 	checkAxe(t, ctx, "docs")
 
 	// A double tap sends the form twice with one Idempotency-Key: the order changes once.
-	doubleTap(t, s.url, scarce, 2)
+	doubleTap(t, s.url, licence, scarce, 2)
+	loginThrottled(t, s.url)
 	_, o, raw := r1.do("GET", base+"/orders/"+orderID, "")
 	if o["version"] != 2.0 || lineOf(o["lines"], scarce)["requested"] != 2.0 {
 		t.Errorf("order after a double tap = %s; want version 2 with 2 cartons of %s", raw, scarce)
 	}
 }
 
-// doubleTap logs in as retailer1 without a browser and posts the order form twice with the same key.
-func doubleTap(t *testing.T, base, brand string, qty int) {
+// doubleTap logs in with retailer1's licence number, without a browser, and posts the order form twice
+// with the same key.
+func doubleTap(t *testing.T, base, licence, brand string, qty int) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
@@ -274,7 +276,7 @@ func doubleTap(t *testing.T, base, brand string, qty int) {
 		return m[1]
 	}
 	login := get("/login")
-	res, err := c.PostForm(base+"/login", url.Values{"_csrf": {field(login, "_csrf")}, "username": {"retailer1"},
+	res, err := c.PostForm(base+"/login", url.Values{"_csrf": {field(login, "_csrf")}, "username": {licence},
 		"password": {demoPassword}, "next": {"/retailer"}})
 	if err != nil {
 		t.Fatal(err)
@@ -300,6 +302,38 @@ func doubleTap(t *testing.T, base, brand string, qty int) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("order form without its CSRF token = %d; want 403", res.StatusCode)
+	}
+}
+
+// loginThrottled tries a wrong password on the login page until the API's throttle answers: the page
+// says when to try again, and lets the right password in no sooner.
+func loginThrottled(t *testing.T, base string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	token := regexp.MustCompile(`name="_csrf" value="([^"]*)"`).FindStringSubmatch(string(b))[1]
+	try := func(password string) (int, string) {
+		res, err := c.PostForm(base+"/login", url.Values{"_csrf": {token}, "username": {"manager2"}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for i := range 10 {
+		if code, _ := try("wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d on the login page = %d; want 401", i+1, code)
+		}
+	}
+	if code, page := try(demoPassword); code != http.StatusTooManyRequests || !strings.Contains(page, "尝试次数过多") {
+		t.Errorf("login page after 10 wrong passwords = %d; want 429 saying to wait", code)
 	}
 }
 
