@@ -6,7 +6,8 @@
 #   make lighthouse            (or deploy/local/lighthouse.sh [RUNS], 3 runs by default; prints the median)
 #
 # It seeds a region into databases of its own (ordercast_lighthouse), serves it on a free loopback port,
-# logs retailer1 in and points Lighthouse at /retailer with the session cookie. Reports (JSON and HTML)
+# logs retailer1 in, times 100 loads of /retailer (server time to first byte) and points Lighthouse at
+# /retailer with the session cookie. Reports (JSON and HTML)
 # go to .local/lighthouse/. Figures belong in docs/BENCHMARKS.md ("Pages"), never in a test assertion.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -35,6 +36,11 @@ trap 'kill "$serve" 2>/dev/null; wait "$serve" 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 token=$(curl -fs -H 'Content-Type: application/json' -d '{"username":"retailer1","password":"ordercast-demo"}' \
 	"http://127.0.0.1:$port/api/v1/sessions" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+
+# Server time of the page: time to the first byte of 100 loads over loopback, median and 95th percentile.
+for _ in $(seq 1 100); do
+	curl -fs -o /dev/null -w '%{time_starttransfer}\n' -H "Cookie: oc_session=$token" "http://127.0.0.1:$port/retailer"
+done | sort -n | awk '{v[NR] = $1} END {printf "server time of /retailer, 100 loads: median %.1f ms, p95 %.1f ms\n", v[int(NR/2)+1] * 1000, v[int(NR*0.95)] * 1000}'
 
 export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
 lh=deploy/local/browser/node_modules/.bin/lighthouse
