@@ -249,12 +249,17 @@ func attention(l Lang, now time.Time, cat catalogueJSON, orders []order, lastLim
 	return msgs
 }
 
-// problemErr turns an unexpected API answer into an error of the page (rendered as a 5xx page).
+// problemErr turns an unexpected API answer into an error of the page: a 503 page while a store is
+// unavailable, else a 500 page.
 func problemErr(err error, prob *apiProblem) error {
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("web: the API answered %d %s: %s", prob.Status, prob.Type, prob.Detail)
+	status := http.StatusInternalServerError
+	if prob.Status == http.StatusServiceUnavailable {
+		status = http.StatusServiceUnavailable
+	}
+	return echo.NewHTTPError(status, fmt.Sprintf("web: the API answered %d %s: %s", prob.Status, prob.Type, prob.Detail))
 }
 
 // placeOrder sends the form's quantities through POST /api/v1/outlets/{id}/orders with the form's

@@ -17,6 +17,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -97,7 +98,7 @@ func New(api http.Handler, openAPI []byte, log *slog.Logger, now func() time.Tim
 // Register adds the pages' routes to e.
 func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/static/*", p.asset)
-	g := e.Group("", middleware.BodyLimit("64K"), p.csrf)
+	g := e.Group("", p.errorPage, middleware.BodyLimit("64K"), p.csrf)
 	g.GET("/", p.home)
 	g.GET("/login", p.loginPage)
 	g.POST("/login", p.login)
@@ -106,6 +107,24 @@ func (p *Pages) Register(e *echo.Echo) {
 	g.GET("/retailer", p.retailerPage)
 	g.POST("/retailer/order", p.placeOrder)
 	g.GET("/docs/api", p.apiDocs)
+}
+
+// errorPage answers a page's failure with a page, not JSON: the status of an *echo.HTTPError (a form
+// over the size limit), else 500; the error is logged.
+func (p *Pages) errorPage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		status := http.StatusInternalServerError
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			status = he.Code
+		}
+		p.log.Error("page failed", "route", c.Path(), "status", status, "err", err)
+		return p.render(c, status, "error", nil, errorData{Key: "error.server"})
+	}
 }
 
 // asset serves an embedded file; its URL carries a content hash, so browsers may keep it for a year.

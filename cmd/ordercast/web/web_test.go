@@ -1,12 +1,19 @@
 package web
 
 import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 // Every language has every message, with the same format verbs.
@@ -121,5 +128,80 @@ func TestAPIDoc(t *testing.T) {
 	}
 	if len(d.Schemas) == 0 {
 		t.Error("no schemas")
+	}
+}
+
+// fakeAPI answers the pages' API calls from a table of path → status and body.
+type fakeAPI map[string]struct {
+	status int
+	body   string
+}
+
+func (f fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a, ok := f[r.Method+" "+r.URL.Path]
+	if !ok {
+		a.status, a.body = http.StatusNotFound, `{"type":"/problems/not-found","status":404}`
+	}
+	if a.status >= 400 {
+		w.Header().Set("Content-Type", "application/problem+json")
+	}
+	w.WriteHeader(a.status)
+	io.WriteString(w, a.body)
+}
+
+func serve(t *testing.T, api http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	raw, err := os.ReadFile("../openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := New(api, raw, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	pages.Register(e)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+// A store the API cannot reach gives a page saying so, with 503, not a JSON body.
+func TestRetailerPageStoreUnavailable(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me":                  {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1,"name":"王记便利店"}}`},
+		"GET /api/v1/outlets/1/catalogue": {503, `{"type":"/problems/unavailable","status":503,"detail":"postgresql unavailable"}`},
+	}
+	req := httptest.NewRequest("GET", "/retailer", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "服务暂时不可用") ||
+		!strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("GET /retailer with the catalogue unavailable = %d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+}
+
+// A form posted without the CSRF token of the browser's cookie is refused before the API is asked.
+func TestCSRF(t *testing.T) {
+	asked := false
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { asked = true })
+	for _, tt := range []struct {
+		name, cookie, field string
+	}{
+		{"no cookie", "", "x"},
+		{"no field", strings.Repeat("a", 43), ""},
+		{"mismatch", strings.Repeat("a", 43), strings.Repeat("b", 43)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/logout", strings.NewReader(url.Values{csrfField: {tt.field}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tt.cookie != "" {
+				req.AddCookie(&http.Cookie{Name: csrfCookie, Value: tt.cookie})
+			}
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+			if rec := serve(t, api, req); rec.Code != http.StatusForbidden || asked {
+				t.Errorf("POST /logout = %d (API asked: %v); want 403 without asking", rec.Code, asked)
+			}
+		})
 	}
 }
