@@ -10,6 +10,13 @@ eval "$(deploy/local/up.sh)"
 export ORDERCAST_PG_DSN ORDERCAST_CH_DSN
 # Debian's Chromium and the npm packages of the browser tests (axe-core).
 deploy/local/browser-deps.sh
+# The front-end bundles embedded in the pages, rebuilt from their lock file: the committed copy must match.
+deploy/local/web-assets.sh
+if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- cmd/ordercast/web/static/vendor)" ]; then
+	echo "cmd/ordercast/web/static/vendor differs from what cmd/ordercast/web/npm/package-lock.json builds:"
+	git status --short -- cmd/ordercast/web/static/vendor
+	echo "run make web-assets and commit the result"; exit 1
+fi
 
 unformatted=$(gofmt -l cmd deploy forecast ordering retailer)
 if [ -n "$unformatted" ]; then

@@ -205,3 +205,31 @@ func TestCSRF(t *testing.T) {
 		})
 	}
 }
+
+// The retailer's page loads no chart library; the ECharts bundle is embedded for the pages that do.
+func TestRetailerPageLoadsNoCharts(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me": {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1,"name":"王记便利店"}}`},
+		"GET /api/v1/outlets/1/catalogue": {200, `{"cycle":"2026-12-07","window":{"opens_at":"2026-11-29T10:00:00Z",
+			"closes_at":"2026-12-06T10:00:00Z","open":true},"funds":{"balance_cents":1000},
+			"lines":[{"brand":"B1","name":"云岭（软）","wholesale_cents":3000,"scarce":true,"limit":3,"suggested":2}]}`},
+		"GET /api/v1/outlets/1/orders": {200, `{"orders":[]}`},
+	}
+	req := httptest.NewRequest("GET", "/retailer", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "云岭（软）") {
+		t.Fatalf("GET /retailer = %d\n%s", rec.Code, rec.Body)
+	}
+	if strings.Contains(strings.ToLower(rec.Body.String()), "echarts") {
+		t.Error("the retailer's page loads ECharts")
+	}
+	// The form starts empty, with the balance available to this order for the running total.
+	if !strings.Contains(rec.Body.String(), `data-cents="1000"`) {
+		t.Errorf("available balance not in the page:\n%s", rec.Body)
+	}
+	rec = serve(t, api, httptest.NewRequest("GET", "/static/vendor/echarts/echarts.min.js", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") || rec.Body.Len() < 100000 {
+		t.Errorf("GET the ECharts bundle = %d %s, %d bytes", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
+	}
+}
