@@ -247,9 +247,27 @@ func TestBrowserRetailerOrders(t *testing.T) {
 	// A double tap sends the form twice with one Idempotency-Key: the order changes once.
 	doubleTap(t, s.url, licence, scarce, 2)
 	loginThrottled(t, s.url)
+
 	_, o, raw := r1.do("GET", base+"/orders/"+orderID, "")
 	if o["version"] != 2.0 || lineOf(o["lines"], scarce)["requested"] != 2.0 {
 		t.Errorf("order after a double tap = %s; want version 2 with 2 cartons of %s", raw, scarce)
+	}
+
+	// Cut-off pays the order and logistics delivers it: the page follows it to the end.
+	orderDay := outlet["order_day"].(string)
+	if out, stderr, err := run("cycle", "close", "-pg-dsn", pgDSN, "-week", week, "-day", orderDay, "-early"); err != nil || !strings.Contains(out, "1 paid") {
+		t.Fatalf("cycle close = %v\n%s%s; want the order paid", err, out, stderr)
+	}
+	logistics := anon.login("logistics", demoPassword)
+	if code, _, raw, _ := logistics.post("/api/v1/orders/"+orderID+"/delivery", "deliver-1", ""); code != http.StatusOK {
+		t.Fatalf("POST delivery = %d %s", code, raw)
+	}
+	do(t, ctx, phone(), chromedp.Navigate(s.url+"/retailer"), chromedp.WaitVisible(chromedp.CSS(`#current`)), screenshot("retailer-phone-delivered"))
+	if step := text(t, ctx, `.steps [aria-current="step"]`); step != "Delivered" {
+		t.Errorf("current step of the delivered order = %q; want Delivered", step)
+	}
+	if history := text(t, ctx, ".history"); !strings.Contains(history, "Delivered") {
+		t.Errorf("history after delivery = %q; want the order delivered", history)
 	}
 }
 

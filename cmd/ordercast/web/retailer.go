@@ -81,7 +81,8 @@ type retailerData struct {
 	Open      bool
 	Now       time.Time
 	Funds     fundsJSON
-	Current   *order // this cycle's live order
+	Current   *order // this cycle's live order, which the form edits
+	Track     *order // the newest order not cancelled, followed from submitted to delivered
 	Lines     []lineView
 	Orders    []orderView
 	Messages  []string
@@ -166,6 +167,9 @@ func (p *Pages) retailerData(c echo.Context, m me, form map[string]int) (retaile
 	for i, o := range page.Orders {
 		if o.Cycle == cat.Cycle && o.live() && d.Current == nil {
 			d.Current = &page.Orders[i]
+		}
+		if o.Status != "cancelled" && d.Track == nil {
+			d.Track = &page.Orders[i]
 		}
 		if o.Cycle < cat.Cycle && o.Status != "cancelled" && last == nil {
 			last = &page.Orders[i]
