@@ -71,11 +71,9 @@ func New(api http.Handler, openAPI []byte, log *slog.Logger, now func() time.Tim
 		return nil, fmt.Errorf("web: read assets: %w", err)
 	}
 	funcs := template.FuncMap{
-		"money":  money,
-		"asset":  func(name string) string { return p.static[name] },
-		"deref":  func(n *int) int { return *n },
-		"add":    func(a, b int) int { return a + b },
-		"string": func(v any) string { return fmt.Sprint(v) },
+		"money": money,
+		"asset": func(name string) string { return p.static[name] },
+		"deref": func(n *int) int { return *n },
 	}
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
