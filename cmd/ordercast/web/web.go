@@ -93,18 +93,19 @@ func New(api http.Handler, openAPI []byte, log *slog.Logger, now func() time.Tim
 	return p, nil
 }
 
-// Register adds the pages' routes to e.
+// Register adds the pages' routes to e. Their middleware goes on each route, not on a group: a
+// group with the root prefix would also catch the paths no route matches, which answer the API's 404.
 func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/static/*", p.asset)
-	g := e.Group("", p.errorPage, middleware.BodyLimit("64K"), p.csrf)
-	g.GET("/", p.home)
-	g.GET("/login", p.loginPage)
-	g.POST("/login", p.login)
-	g.POST("/logout", p.logout)
-	g.POST("/lang", p.setLang)
-	g.GET("/retailer", p.retailerPage)
-	g.POST("/retailer/order", p.placeOrder)
-	g.GET("/docs/api", p.apiDocs)
+	mw := []echo.MiddlewareFunc{p.errorPage, middleware.BodyLimit("64K"), p.csrf}
+	e.GET("/", p.home, mw...)
+	e.GET("/login", p.loginPage, mw...)
+	e.POST("/login", p.login, mw...)
+	e.POST("/logout", p.logout, mw...)
+	e.POST("/lang", p.setLang, mw...)
+	e.GET("/retailer", p.retailerPage, mw...)
+	e.POST("/retailer/order", p.placeOrder, mw...)
+	e.GET("/docs/api", p.apiDocs, mw...)
 }
 
 // errorPage answers a page's failure with a page, not JSON: the status of an *echo.HTTPError (a form

@@ -233,3 +233,11 @@ func TestRetailerPageLoadsNoCharts(t *testing.T) {
 		t.Errorf("GET the ECharts bundle = %d %s, %d bytes", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
 	}
 }
+
+// Paths no page has are left to the server's 404, not caught by the pages.
+func TestUnknownPathNotAPage(t *testing.T) {
+	rec := serve(t, fakeAPI{}, httptest.NewRequest("GET", "/no/such/page", nil))
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "<html") {
+		t.Errorf("GET /no/such/page = %d %s; want echo's 404, not a page", rec.Code, rec.Body)
+	}
+}
