@@ -127,6 +127,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		bodyTimeout:  cfg.BodyTimeout,
 		authenticate: retailerAPI.Authenticate(),
 		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI, indicatorsAPI, supplyAPI},
+		pages:        true,
 	})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
+	"github.com/ordercast/ordercast/cmd/ordercast/web"
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -52,6 +53,7 @@ type serverDeps struct {
 	bodyTimeout  time.Duration       // request bodies slower than this get 408
 	authenticate echo.MiddlewareFunc // admits requests with a live session; nil: no API routes
 	api          []apiRoutes
+	pages        bool // serve the web pages (cmd/ordercast/web), which call the API routes in-process
 }
 
 // newServer builds the echo instance with the operational routes, middleware and error handling that
@@ -100,6 +102,13 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 			scope := problem.Scope(r.Problems())
 			r.Register(public.Group("", scope), authed.Group("", scope))
 		}
+	}
+	if d.pages {
+		pages, err := web.New(e, openAPIDocument, d.log, time.Now)
+		if err != nil {
+			return nil, err
+		}
+		pages.Register(e)
 	}
 	return e, nil
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command (make test): local stores up, formatting and vet, then every test,
+# The README's test command (make test): local stores up, Chromium and the browser tests' npm packages,
+# formatting and vet, then every test,
 # integration tests included, against the real PostgreSQL and ClickHouse. Ends with a line
 # "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -7,6 +8,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 eval "$(deploy/local/up.sh)"
 export ORDERCAST_PG_DSN ORDERCAST_CH_DSN
+# Debian's Chromium and the npm packages of the browser tests (axe-core).
+deploy/local/browser-deps.sh
+# The front-end bundles embedded in the pages, rebuilt from their lock file: the committed copy must match.
+deploy/local/web-assets.sh
+if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- cmd/ordercast/web/static/vendor)" ]; then
+	echo "cmd/ordercast/web/static/vendor differs from what cmd/ordercast/web/npm/package-lock.json builds:"
+	git status --short -- cmd/ordercast/web/static/vendor
+	echo "run make web-assets and commit the result"; exit 1
+fi
 
 # Debian packages the tests use beyond the stores: promtool (package prometheus) checks the alert rules.
 missing=()

@@ -29,6 +29,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ordercast/ordercast/forecast"
@@ -195,20 +196,20 @@ func (r *Region) LimitFor(brand, grade, w int) (int, bool) {
 
 // Catalogue ------------------------------------------------------------------------------------------
 
+// Names are Chinese, as a region's own would be: pages translate their interface, never these.
 var manufacturerNames = []string{
-	"Yunling", "Xiangjiang", "Huaihai", "Qianshan", "Minjiang", "Taihang", "Dongting", "Lingnan",
-	"Bashu", "Jianghuai", "Qilu", "Longxi",
+	"云岭", "湘江", "淮海", "黔山", "闽江", "太行", "洞庭", "岭南", "巴蜀", "江淮", "齐鲁", "陇西",
 }
 
 var brandFamilies = []string{
-	"Golden Leaf", "Red Crane", "Jade Peak", "Great Wall", "Yellow River", "Peony", "Panda", "Lotus",
-	"Double Happiness", "Phoenix", "Pine Crest", "Spring Tide", "Silver Bay", "Cloud Ridge", "East Wind",
-	"Plum Blossom", "Bamboo Grove", "White Sands", "Purple Hill", "Morning Star", "Blue Lake", "Twin Dragons",
+	"金叶", "红鹤", "玉峰", "长城", "黄河", "牡丹", "熊猫", "荷花", "双喜", "凤凰", "松岭", "春潮",
+	"银湾", "云岭", "东风", "梅花", "竹林", "白沙", "紫山", "晨星", "蓝湖", "双龙",
 }
 
+// brandVariants are the pack's variant, written in brackets after the family: 金叶（软）.
 var brandVariants = []string{
-	"Soft", "Hard", "Slim", "Classic", "Gold", "Blue", "Mild", "Premium", "Red", "Fine", "Silk", "Legend",
-	"Heritage", "Nova", "Cool", "Royal",
+	"软", "硬", "细支", "经典", "金", "蓝", "醇和", "精品", "红", "精制", "丝绸", "传奇",
+	"传承", "新星", "清凉", "御",
 }
 
 // Price classes: share of the catalogue, wholesale range per carton in yuan, trend mean, gift
@@ -237,7 +238,7 @@ func (r *Region) makeCatalogue(n int) {
 	for m := range r.Manufacturers {
 		r.Manufacturers[m] = ordering.Manufacturer{
 			Code: fmt.Sprintf("M%02d", m+1),
-			Name: manufacturerNames[m] + " Industrial Co.",
+			Name: manufacturerNames[m] + "卷烟厂",
 		}
 		mfrWeights[m] = 1 / math.Pow(float64(m+1), 0.7)
 	}
@@ -255,9 +256,9 @@ func (r *Region) makeCatalogue(n int) {
 		pc := &priceClasses[c]
 		wholesale := math.Round(uniform(rng, pc.lo, pc.hi)/10) * 10
 		retail := math.Ceil(wholesale * uniform(rng, 1.10, 1.18))
-		name := brandFamilies[rng.IntN(len(brandFamilies))] + " " + brandVariants[rng.IntN(len(brandVariants))]
+		name := brandFamilies[rng.IntN(len(brandFamilies))] + "（" + brandVariants[rng.IntN(len(brandVariants))] + "）"
 		for k := 2; names[name]; k++ {
-			name = fmt.Sprintf("%s %s %d", brandFamilies[rng.IntN(len(brandFamilies))],
+			name = fmt.Sprintf("%s（%s）%d", brandFamilies[rng.IntN(len(brandFamilies))],
 				brandVariants[rng.IntN(len(brandVariants))], k)
 		}
 		names[name] = true
@@ -385,14 +386,14 @@ type area struct {
 }
 
 var (
-	urbanAreas = []string{"Chengguan", "Chengdong", "Chengxi", "Kaifaqu"}
-	ruralAreas = []string{"Shiqiao", "Hexi", "Longtan", "Baima", "Qingshui", "Xinglong", "Taiping",
-		"Gaoping", "Yangliu", "Maoping", "Huangtu", "Shuangmiao"}
-	surnames   = []string{"Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun", "Hu", "Zhu", "Gao", "Lin", "He", "Guo", "Ma", "Luo"}
-	givenNames = []string{"Wei", "Fang", "Na", "Min", "Jing", "Li", "Qiang", "Lei", "Jun", "Yang", "Yong", "Yan", "Jie", "Tao", "Ming", "Chao", "Xiu", "Hui", "Ping", "Gang"}
-	shopWords  = []string{"Prosperity", "Harmony", "Lucky", "Golden", "Sunrise", "Everbright", "Friendship", "Happy", "Fortune", "Peace", "Spring", "Unity"}
-	roadNames  = []string{"Renmin", "Jiefang", "Zhongshan", "Xinhua", "Heping", "Jianshe", "Wenhua", "Binhe", "Shengli", "Chaoyang"}
-	shopKinds  = [numFormats]string{"Convenience Store", "Supermarket", "Mart", "Restaurant", "KTV", "Kiosk"}
+	urbanAreas = []string{"城关街道", "城东街道", "城西街道", "开发区"}
+	ruralAreas = []string{"石桥镇", "河西镇", "龙潭镇", "白马镇", "清水镇", "兴隆镇", "太平镇",
+		"高坪镇", "杨柳镇", "茅坪镇", "黄土镇", "双庙镇"}
+	surnames   = []string{"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"}
+	givenNames = []string{"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀", "辉", "平", "刚"}
+	shopWords  = []string{"兴旺", "和谐", "吉祥", "金源", "旭日", "光明", "友谊", "快乐", "富贵", "平安", "春天", "团结"}
+	roadNames  = []string{"人民", "解放", "中山", "新华", "和平", "建设", "文化", "滨河", "胜利", "朝阳"}
+	shopKinds  = [numFormats]string{"便利店", "超市", "商行", "饭店", "KTV", "烟酒店"}
 	formatMix  = [2][numFormats]float64{ // urban, rural; as retailer.Formats
 		{0.42, 0.14, 0.09, 0.16, 0.07, 0.12},
 		{0.50, 0.10, 0.01, 0.14, 0.02, 0.23},
@@ -475,14 +476,17 @@ func (r *Region) makeOutlets(n int) {
 		} else {
 			market = []string{"commercial", "residential", "suburban"}[pick(rng, []float64{0.35, 0.45, 0.2})]
 		}
-		name := fmt.Sprintf("%s %s %s", ar.name, shopWords[rng.IntN(len(shopWords))], shopKinds[f])
+		name := fmt.Sprintf("%s%s%s", strings.TrimSuffix(strings.TrimSuffix(ar.name, "街道"), "镇"),
+			shopWords[rng.IntN(len(shopWords))], shopKinds[f])
 		if rng.Float64() < 0.5 {
-			name = fmt.Sprintf("%s's %s", surnames[rng.IntN(len(surnames))], shopKinds[f])
+			name = fmt.Sprintf("%s记%s", surnames[rng.IntN(len(surnames))], shopKinds[f])
 		}
+		number := 1 + rng.IntN(300) // drawn before the road: the random stream stays as it was
+		road := roadNames[rng.IntN(len(roadNames))]
 		r.Outlets[i] = retailer.Outlet{
 			Licence:         fmt.Sprintf("%s%06d", countyCode, i+1),
 			Name:            name,
-			Address:         fmt.Sprintf("%d %s Road, %s", 1+rng.IntN(300), roadNames[rng.IntN(len(roadNames))], ar.name),
+			Address:         fmt.Sprintf("%s%s路%d号", ar.name, road, number),
 			Area:            ar.name,
 			Format:          retailer.Formats[f],
 			Rural:           ar.rural,
@@ -533,7 +537,7 @@ func (r *Region) assignRoutes(areas []area, outletArea []int) {
 		for range nManagers {
 			r.Managers = append(r.Managers, retailer.Manager{
 				Code: fmt.Sprintf("AM%04d", len(r.Managers)+1),
-				Name: surnames[rng.IntN(len(surnames))] + " " + givenNames[rng.IntN(len(givenNames))],
+				Name: surnames[rng.IntN(len(surnames))] + givenNames[rng.IntN(len(givenNames))],
 				Area: areas[a].name,
 			})
 		}

@@ -30,11 +30,15 @@ func scanPrincipal(row pgx.Row, extra ...any) (retailer.Principal, error) {
 	return p, err
 }
 
-// Credentials implements retailer.CredentialStore.
+// Credentials implements retailer.CredentialStore. A retailer may log in with its outlet's licence
+// number in place of its user name: a user of that name comes first, then the outlet's first
+// retailer user.
 func (s *Store) Credentials(ctx context.Context, username string) (retailer.Principal, string, error) {
 	var hash string
 	p, err := scanPrincipal(s.pool.QueryRow(ctx, `SELECT `+principalColumns+`, u.password_hash
-		FROM users u WHERE lower(u.username) = lower($1) AND NOT u.disabled`, username), &hash)
+		FROM users u WHERE NOT u.disabled AND (lower(u.username) = lower($1)
+			OR (u.role = 'retailer' AND u.outlet_id = (SELECT id FROM outlets WHERE licence_no = $1)))
+		ORDER BY lower(u.username) = lower($1) DESC, u.id LIMIT 1`, username), &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return retailer.Principal{}, "", retailer.ErrInvalidCredentials
 	}

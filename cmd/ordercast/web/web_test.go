@@ -1,0 +1,243 @@
+package web
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Every language has every message, with the same format verbs.
+func TestCatalogueComplete(t *testing.T) {
+	verbs := func(s string) []string {
+		var v []string
+		for i := 0; i < len(s)-1; i++ {
+			if s[i] == '%' {
+				v = append(v, s[i:i+2])
+				i++
+			}
+		}
+		return v
+	}
+	zh := catalogue[defaultLang]
+	for lang, msgs := range catalogue {
+		for key, msg := range zh {
+			other, ok := msgs[key]
+			if !ok {
+				t.Errorf("%s lacks %q", lang, key)
+				continue
+			}
+			if !reflect.DeepEqual(verbs(msg), verbs(other)) {
+				t.Errorf("%s %q = %q; want the verbs of %q", lang, key, other, msg)
+			}
+		}
+		if len(msgs) != len(zh) {
+			t.Errorf("%s has %d messages; %s has %d", lang, len(msgs), defaultLang, len(zh))
+		}
+	}
+}
+
+func TestMoney(t *testing.T) {
+	for _, tt := range []struct {
+		cents int64
+		want  string
+	}{{0, "¥0.00"}, {5, "¥0.05"}, {123456, "¥1,234.56"}, {-100000000, "-¥1,000,000.00"}} {
+		if got := money(tt.cents); got != tt.want {
+			t.Errorf("money(%d) = %q; want %q", tt.cents, got, tt.want)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for _, tt := range []struct{ next, want string }{
+		{"/retailer", "/retailer"}, {"", "/"}, {"//evil.example", "/"}, {"https://evil.example", "/"},
+		{"/\\evil", "/"}, {"/a\r\nSet-Cookie: x", "/"},
+	} {
+		if got := safeNext(tt.next); got != tt.want {
+			t.Errorf("safeNext(%q) = %q; want %q", tt.next, got, tt.want)
+		}
+	}
+}
+
+// The retailer's messages: the window closing with nothing ordered, a failed order and why, a limit
+// new since the last order (not one unchanged), a new product.
+func TestAttention(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	three, two := 3, 2
+	var cat catalogueJSON
+	cat.Cycle = "2026-12-07"
+	cat.Window.Open, cat.Window.ClosesAt = true, now.Add(5*time.Hour+30*time.Minute)
+	cat.Lines = make([]catalogueLine, 3)
+	cat.Lines[0].Brand, cat.Lines[0].Name, cat.Lines[0].Limit, cat.Lines[0].Explanation = "B1", "云岭", &three, "档位 18"
+	cat.Lines[1].Brand, cat.Lines[1].Name, cat.Lines[1].Limit = "B2", "黄河", &two
+	cat.Lines[2].Brand, cat.Lines[2].Name, cat.Lines[2].NewProduct = "B3", "金叶", true
+	failed := order{ID: 7, Cycle: "2026-11-30", Status: "failed", Reason: "insufficient balance"}
+	zh := Lang{Code: "zh-CN"}
+	got := attention(zh, now, cat, []order{failed}, map[string]*int{"B2": &two})
+	want := []string{
+		"订货窗口 5 小时后截止，您本周还没有订货。",
+		"订单 #7 失败：insufficient balance",
+		"云岭 本周限量 3 条：档位 18",
+		"新品上市：金叶",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("attention = %q; want %q", got, want)
+	}
+	// An order placed this cycle: nothing about the window.
+	placed := order{ID: 8, Cycle: "2026-12-07", Status: "submitted"}
+	got = attention(Lang{Code: "en"}, now, cat, []order{placed, failed}, map[string]*int{"B2": &two})
+	if len(got) != 2 || strings.Contains(strings.Join(got, " "), "closes") {
+		t.Errorf("attention with an order placed = %q; want the limit and the new product only", got)
+	}
+}
+
+// The documentation page has every operation of the document.
+func TestAPIDoc(t *testing.T) {
+	raw, err := os.ReadFile("../openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := parseAPIDoc(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, o := range d.Operations {
+		ids = append(ids, o.ID)
+		if o.Path == "/api/v1/sessions" && o.Method == "POST" && !o.Public {
+			t.Errorf("POST /sessions shown as needing a session")
+		}
+		if len(o.Responses) == 0 {
+			t.Errorf("%s %s has no responses", o.Method, o.Path)
+		}
+	}
+	sort.Strings(ids)
+	for _, want := range []string{"logIn", "placeOrder"} {
+		if i := sort.SearchStrings(ids, want); i == len(ids) || ids[i] != want {
+			t.Errorf("operations %v lack %s", ids, want)
+		}
+	}
+	if len(d.Schemas) == 0 {
+		t.Error("no schemas")
+	}
+}
+
+// fakeAPI answers the pages' API calls from a table of path → status and body.
+type fakeAPI map[string]struct {
+	status int
+	body   string
+}
+
+func (f fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a, ok := f[r.Method+" "+r.URL.Path]
+	if !ok {
+		a.status, a.body = http.StatusNotFound, `{"type":"/problems/not-found","status":404}`
+	}
+	if a.status >= 400 {
+		w.Header().Set("Content-Type", "application/problem+json")
+	}
+	w.WriteHeader(a.status)
+	io.WriteString(w, a.body)
+}
+
+func serve(t *testing.T, api http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	raw, err := os.ReadFile("../openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := New(api, raw, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	pages.Register(e)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+// A store the API cannot reach gives a page saying so, with 503, not a JSON body.
+func TestRetailerPageStoreUnavailable(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me":                  {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1,"name":"王记便利店"}}`},
+		"GET /api/v1/outlets/1/catalogue": {503, `{"type":"/problems/unavailable","status":503,"detail":"postgresql unavailable"}`},
+	}
+	req := httptest.NewRequest("GET", "/retailer", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "服务暂时不可用") ||
+		!strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("GET /retailer with the catalogue unavailable = %d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+}
+
+// A form posted without the CSRF token of the browser's cookie is refused before the API is asked.
+func TestCSRF(t *testing.T) {
+	asked := false
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { asked = true })
+	for _, tt := range []struct {
+		name, cookie, field string
+	}{
+		{"no cookie", "", "x"},
+		{"no field", strings.Repeat("a", 43), ""},
+		{"mismatch", strings.Repeat("a", 43), strings.Repeat("b", 43)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/logout", strings.NewReader(url.Values{csrfField: {tt.field}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tt.cookie != "" {
+				req.AddCookie(&http.Cookie{Name: csrfCookie, Value: tt.cookie})
+			}
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+			if rec := serve(t, api, req); rec.Code != http.StatusForbidden || asked {
+				t.Errorf("POST /logout = %d (API asked: %v); want 403 without asking", rec.Code, asked)
+			}
+		})
+	}
+}
+
+// The retailer's page loads no chart library; the ECharts bundle is embedded for the pages that do.
+func TestRetailerPageLoadsNoCharts(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me": {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1,"name":"王记便利店"}}`},
+		"GET /api/v1/outlets/1/catalogue": {200, `{"cycle":"2026-12-07","window":{"opens_at":"2026-11-29T10:00:00Z",
+			"closes_at":"2026-12-06T10:00:00Z","open":true},"funds":{"balance_cents":1000},
+			"lines":[{"brand":"B1","name":"云岭（软）","wholesale_cents":3000,"scarce":true,"limit":3,"suggested":2}]}`},
+		"GET /api/v1/outlets/1/orders": {200, `{"orders":[]}`},
+	}
+	req := httptest.NewRequest("GET", "/retailer", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "云岭（软）") {
+		t.Fatalf("GET /retailer = %d\n%s", rec.Code, rec.Body)
+	}
+	if strings.Contains(strings.ToLower(rec.Body.String()), "echarts") {
+		t.Error("the retailer's page loads ECharts")
+	}
+	// The form starts empty, with the balance available to this order for the running total.
+	if !strings.Contains(rec.Body.String(), `data-cents="1000"`) {
+		t.Errorf("available balance not in the page:\n%s", rec.Body)
+	}
+	rec = serve(t, api, httptest.NewRequest("GET", "/static/vendor/echarts/echarts.min.js", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") || rec.Body.Len() < 100000 {
+		t.Errorf("GET the ECharts bundle = %d %s, %d bytes", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
+	}
+}
+
+// Paths no page has are left to the server's 404, not caught by the pages.
+func TestUnknownPathNotAPage(t *testing.T) {
+	rec := serve(t, fakeAPI{}, httptest.NewRequest("GET", "/no/such/page", nil))
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "<html") {
+		t.Errorf("GET /no/such/page = %d %s; want echo's 404, not a page", rec.Code, rec.Body)
+	}
+}
