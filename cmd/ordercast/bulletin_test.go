@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -85,7 +86,7 @@ func TestIndicatorsAPI(t *testing.T) {
 		t.Errorf("GET /indicators?level=company as a manager = %d %.300s; want the company's row", code, raw)
 	}
 	code, m, raw = planner.do("GET", "/api/v1/indicators?level=area&period=week&date=2026-11-16&ordered=false&bogus=1", "")
-	if detail, _ := m["detail"].(string); code != http.StatusBadRequest || !strings.Contains(detail, "ordered") || !strings.Contains(detail, "bogus") {
+	if fields := fmt.Sprint(m["errors"]); code != http.StatusBadRequest || !strings.Contains(fields, "field:ordered") || !strings.Contains(fields, "field:bogus") {
 		t.Errorf("GET /indicators with unknown parameters = %d %s; want 400 naming ordered and bogus", code, raw)
 	}
 	code, m, raw = planner.do("GET", "/api/v1/indicators?level=area&period=week&date=2026-11-16", "")

@@ -42,7 +42,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sup := supplyapi.New(nil, nil, nil, ord.Idempotent(), time.Now)
 	sup.WithPortal(orderingch.New(nil), nil)
 	sup.WithEvaluations(&ordering.Evaluator{})
-	e, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
+	e, _, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
 		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, indicatorsapi.New(nil, nil, time.Now), sup}})
 	if err != nil {
 		t.Fatal(err)

@@ -117,7 +117,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		orderingAPI.Idempotent(), time.Now)
 	supplyAPI.WithPortal(orderingch.New(ch), orders)
 	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: orders})
-	srv, err := newServer(serverDeps{
+	srv, probeStores, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
 		gatherer:     reg,
@@ -164,6 +164,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// failure that cancels the group), every job is cancelled and joined before the stores close.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { runner.Run(gctx, jobs); return nil })
+	g.Go(func() error { probeStores(gctx); return nil })
 	// Every instance sends notices at once: each claims its own (SKIP LOCKED).
 	g.Go(func() error { notices.Run(gctx, cfg.NotifyEvery); return nil })
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })

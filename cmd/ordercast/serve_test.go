@@ -263,8 +263,9 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 		b, err := io.ReadAll(res.Body)
 		done <- result{res.StatusCode, string(b), err}
 	}()
+	var metrics string
 	eventually(t, 5*time.Second, "the slow request is in flight", func() bool {
-		_, metrics := get(t, url+"/metrics")
+		_, metrics = get(t, url+"/metrics")
 		return strings.Contains(metrics, "ordercast_http_requests_in_flight 2")
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

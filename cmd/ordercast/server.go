@@ -57,11 +57,12 @@ type serverDeps struct {
 }
 
 // newServer builds the echo instance with the operational routes, middleware and error handling that
-// every domain's routes share.
-func newServer(d serverDeps) (*echo.Echo, error) {
+// every domain's routes share, and the probe that keeps ordercast_store_up fresh between /readyz calls
+// (run it until the server stops).
+func newServer(d serverDeps) (*echo.Echo, func(context.Context), error) {
 	m, err := newHTTPMetrics(d.registerer)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -88,12 +89,7 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	})
 	r := &readiness{checks: d.checks, timeout: d.readyTimeout, up: m.storeUp, log: d.log}
 	e.GET("/readyz", r.handle)
-	// A scrape checks the stores first, so that ordercast_store_up is as fresh as the scrape.
-	metrics := echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{}))
-	e.GET("/metrics", func(c echo.Context) error {
-		r.check(c.Request().Context())
-		return metrics(c)
-	})
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})))
 	if d.authenticate != nil {
 		public := e.Group("/api/v1", limitBody(d.maxBody, d.bodyTimeout), refuseNUL)
 		public.GET("/openapi.json", serveOpenAPI, problem.Query())
@@ -106,11 +102,11 @@ func newServer(d serverDeps) (*echo.Echo, error) {
 	if d.pages {
 		pages, err := web.New(e, openAPIDocument, d.log, time.Now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pages.Register(e)
 	}
-	return e, nil
+	return e, func(ctx context.Context) { r.probe(ctx, storeProbeInterval) }, nil
 }
 
 // limitBody answers 413 to a request whose declared length is over max, and caps the body of the
@@ -244,6 +240,24 @@ type readiness struct {
 	timeout time.Duration
 	up      *prometheus.GaugeVec
 	log     *slog.Logger
+}
+
+// storeProbeInterval is how often serve checks the stores between /readyz calls, so that
+// ordercast_store_up stays fresh for Prometheus whoever calls /readyz.
+const storeProbeInterval = 15 * time.Second
+
+// probe checks the stores at once and then every interval until ctx is done.
+func (r *readiness) probe(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		r.check(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (r *readiness) handle(c echo.Context) error {
