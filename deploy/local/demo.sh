@@ -22,6 +22,18 @@ if [ -f ../shared/data/walmart/train.csv ]; then
 	bin/ordercast import holidays --dataset walmart --from walmart-flags --csv ../shared/data/walmart/features.csv
 	bin/ordercast import holidays --dataset m5 --from m5-calendar --csv ../shared/data/m5/calendar.csv
 fi
+# The forecast accuracy of the last month the history covers whole, so that the managers' monthly
+# indicator has values on the first day: a forecast made before that month, scored against sales
+# and against requested quantities. The history ends with last week's Sunday.
+this_monday=$(date -d "$(date +%F) -$(( $(date +%u) - 1 )) days" +%F)
+month_start=$(date -d "$(date +%Y-%m-01) -1 month" +%F)
+if [ "$(date -d "$(date +%Y-%m-01) -1 day" +%F)" \> "$(date -d "$this_monday -1 day" +%F)" ]; then
+	month_start=$(date -d "$month_start -1 month" +%F)
+fi
+as_of=$(date -d "$month_start -$(( $(date -d "$month_start" +%u) - 1 )) days" +%F) # the Monday on or before it
+bin/ordercast forecast run -as-of "$as_of" -horizon 6
+bin/ordercast score -month "${month_start:0:7}"
+bin/ordercast score -month "${month_start:0:7}" -against requested
 # A forecast of the weeks ahead, for suggested quantities and demand allocations (about half a
 # minute on the default region).
 bin/ordercast forecast run
