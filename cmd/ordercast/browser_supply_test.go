@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -32,6 +34,14 @@ func browserLogin(t *testing.T, ctx context.Context, base, username, next, ready
 func logout(t *testing.T, ctx context.Context) {
 	t.Helper()
 	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+}
+
+// media emulates a CSS media type ("print"; "" for the screen again).
+func media(kind string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: kind})
+		return err
+	})
 }
 
 // brandCodes returns the brand codes (B0001 …) a page's HTML names.
@@ -192,6 +202,13 @@ func TestBrowserSupplyPages(t *testing.T) {
 	}
 	checkAxe(t, ctx, "round")
 	do(t, ctx, desktop(), screenshot("round-desktop"))
+	// Printed, the round is the pick list: no header, no buttons.
+	do(t, ctx, media("print"), screenshot("round-print"))
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[[]bool](`[".top", "button.deliver", "td.box"].map(s => document.querySelector(s).checkVisibility())`)); err != nil ||
+		!slices.Equal(shown, []bool{false, false, true}) {
+		t.Errorf("printed round: the header, a delivery button, a check box shown = %v (%v); want false, false, true", shown, err)
+	}
+	do(t, ctx, media(""))
 	do(t, ctx, chromedp.Click(chromedp.CSS(stop+" button.deliver")), chromedp.WaitVisible(chromedp.CSS(`#return-form`)), screenshot("round-delivered-desktop"))
 	if n := text(t, ctx, "#round-notice"); !strings.Contains(n, "#"+orderID) {
 		t.Errorf("notice after delivering = %q; want order #%s delivered", n, orderID)

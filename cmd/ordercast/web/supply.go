@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,16 +87,6 @@ type weekJSON struct {
 	Warnings    []string `json:"warnings"`
 }
 
-// warned reports whether any week of the brand's balance has a warning, and the first such week.
-func (b balanceJSON) warned() (string, bool) {
-	for _, w := range b.Weeks {
-		if len(w.Warnings) > 0 {
-			return w.Week, true
-		}
-	}
-	return "", false
-}
-
 // previewJSON is the answer of POST /api/v1/balance/{brand}/allocation.
 type previewJSON struct {
 	Proposal   proposalJSON `json:"scarce_proposal"`
@@ -121,10 +112,56 @@ type previewJSON struct {
 	} `json:"allocation"`
 }
 
-// warningRow is one brand's warning in one week, for the list the planner reads first.
+// warningRow is one brand's warnings over the weeks of the balance, for the list read first.
 type warningRow struct {
-	Brand, Week, Kind string
-	Projected         float64
+	Brand  string
+	First  string   // the first week with a warning
+	Weeks  int      // how many weeks have one
+	Kinds  []string // the kinds of warning, each once, in the order met
+	Lowest float64  // the lowest projected stock of those weeks
+}
+
+// short reports whether the brand falls short in some week.
+func (w warningRow) short() bool { return slices.Contains(w.Kinds, "shortfall") }
+
+// warningsOf lists the brands with warnings: shortfalls first, then the other warnings, each by the
+// first week warned and the brand.
+func warningsOf(brands []balanceJSON) []warningRow {
+	var rows []warningRow
+	for _, b := range brands {
+		row := warningRow{Brand: b.Brand}
+		for _, w := range b.Weeks {
+			if len(w.Warnings) == 0 {
+				continue
+			}
+			if row.Weeks == 0 || w.Projected < row.Lowest {
+				row.Lowest = w.Projected
+			}
+			if row.Weeks == 0 {
+				row.First = w.Week
+			}
+			row.Weeks++
+			for _, k := range w.Warnings {
+				if !slices.Contains(row.Kinds, k) {
+					row.Kinds = append(row.Kinds, k)
+				}
+			}
+		}
+		if row.Weeks > 0 {
+			rows = append(rows, row)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.short() != b.short() {
+			return a.short()
+		}
+		if a.First != b.First {
+			return a.First < b.First
+		}
+		return a.Brand < b.Brand
+	})
+	return rows
 }
 
 // stockChart is what a chart of projected stock against the limits draws (static/supply.js).
@@ -210,43 +247,20 @@ func (p *Pages) balanceData(c echo.Context, m me, weeks int, selected string) (b
 		return balanceData{}, err
 	}
 	d := balanceData{Weeks: weeks, From: bs.From, ForecastRun: bs.ForecastRun, Key: key, Mode: "grade"}
-	first := map[string]string{}
-	for _, b := range bs.Brands {
-		if w, ok := b.warned(); ok {
-			first[b.Brand] = w
-		}
-		for _, w := range b.Weeks {
-			for _, kind := range w.Warnings {
-				d.Warnings = append(d.Warnings, warningRow{Brand: b.Brand, Week: w.Week, Kind: kind, Projected: w.Projected})
-			}
-		}
+	d.Warnings = warningsOf(bs.Brands)
+	first := map[string]int{} // a warned brand's place in the warnings
+	for i, w := range d.Warnings {
+		first[w.Brand] = i + 1
 	}
-	// Shortfalls first, then the other warnings, each by week and brand.
-	rank := func(k string) int {
-		if k == "shortfall" {
-			return 0
-		}
-		return 1
-	}
-	sort.SliceStable(d.Warnings, func(i, j int) bool {
-		a, b := d.Warnings[i], d.Warnings[j]
-		if rank(a.Kind) != rank(b.Kind) {
-			return rank(a.Kind) < rank(b.Kind)
-		}
-		if a.Week != b.Week {
-			return a.Week < b.Week
-		}
-		return a.Brand < b.Brand
-	})
 	d.Brands = bs.Brands
-	sort.SliceStable(d.Brands, func(i, j int) bool {
-		wi, oki := first[d.Brands[i].Brand]
-		wj, okj := first[d.Brands[j].Brand]
-		if oki != okj {
-			return oki
+	// The brands in the warnings' order, then the others in the balance's.
+	rank := func(b balanceJSON) int {
+		if n, ok := first[b.Brand]; ok {
+			return n
 		}
-		return wi < wj
-	})
+		return len(first) + 1
+	}
+	sort.SliceStable(d.Brands, func(i, j int) bool { return rank(d.Brands[i]) < rank(d.Brands[j]) })
 	for i, b := range d.Brands {
 		if b.Brand == selected || (selected == "" && i == 0) {
 			d.Selected = &d.Brands[i]
@@ -449,13 +463,7 @@ func (p *Pages) makerData(c echo.Context, m me, by string) (makerData, error) {
 	if len(d.Stock) > 0 {
 		d.Manufacturer = d.Stock[0].Manufacturer
 	}
-	for _, b := range d.Balance.Brands {
-		for _, w := range b.Weeks {
-			for _, kind := range w.Warnings {
-				d.Warnings = append(d.Warnings, warningRow{Brand: b.Brand, Week: w.Week, Kind: kind, Projected: w.Projected})
-			}
-		}
-	}
+	d.Warnings = warningsOf(d.Balance.Brands)
 	// Sales summed over the weeks per group, largest first.
 	d.SalesFrom, d.SalesTo = sales.From, sales.To
 	idx := map[string]int{}
