@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -52,6 +53,11 @@ func pageRequest(method, target string, form url.Values) *http.Request {
 	return req
 }
 
+// untranslated returns the message keys a page shows as themselves (missing from the catalogue).
+func untranslated(body string) []string {
+	return regexp.MustCompile(`\b(sp|mk|rd|nav)\.[a-z_.]+\b`).FindAllString(body, -1)
+}
+
 func meAs(role string) string { return `{"user":{"username":"u","role":"` + role + `"}}` }
 
 // The balance lists the warned brand first, shows it in detail with its chart data and offers the
@@ -68,6 +74,9 @@ func TestBalancePage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("balance page lacks %s", want)
 		}
+	}
+	if keys := untranslated(body); len(keys) > 0 {
+		t.Errorf("balance page shows message keys %v", keys)
 	}
 	if w, b := strings.Index(body, `id="warnings"`), strings.Index(body, `id="brands"`); w < 0 || b < w {
 		t.Error("the warnings are not listed before the brands")
@@ -107,8 +116,9 @@ func TestMakerArrivalsInvalid(t *testing.T) {
 	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请填写整数条数") || !strings.Contains(rec.Body.String(), `value="2.5"`) {
 		t.Errorf("POST /maker/arrivals with 2.5 cartons = %d\n%s", rec.Code, rec.Body)
 	}
-	if rec := serve(t, api, pageRequest("GET", "/maker", nil)); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "城关街道") {
-		t.Errorf("GET /maker = %d\n%s", rec.Code, rec.Body)
+	if rec := serve(t, api, pageRequest("GET", "/maker", nil)); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "城关街道") ||
+		len(untranslated(rec.Body.String())) > 0 {
+		t.Errorf("GET /maker = %d, message keys %v\n%s", rec.Code, untranslated(rec.Body.String()), rec.Body)
 	}
 }
 
@@ -119,6 +129,9 @@ func TestRoundPage(t *testing.T) {
 		"GET /api/v1/rounds/2026-12-07": {200, `{"day":"2026-12-07","routes":[{"route":"R01","stops":[{"order":7,"outlet":1,"licence":"530121000001","name":"黄记超市","address":"城关街道 1 号","lines":[{"brand":"B0005","name":"金叶（传承）","cartons":2}]}]}],"totals":[{"brand":"B0005","name":"金叶（传承）","cartons":2}]}`},
 	}
 	rec := serve(t, api, pageRequest("GET", "/rounds/2026-12-07", nil))
+	if keys := untranslated(rec.Body.String()); len(keys) > 0 {
+		t.Errorf("round page shows message keys %v", keys)
+	}
 	for _, want := range []string{"黄记超市", "城关街道 1 号", "金叶（传承）", `id="stop-7"`, "supply.css"} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("round page lacks %s", want)
@@ -136,5 +149,29 @@ func TestRoundPage(t *testing.T) {
 	rec = serve(t, wrapped, pageRequest("POST", "/rounds/2026-12-07/delivery", url.Values{"key": {"k"}, "order": {"8"}}))
 	if rec.Code != http.StatusNotFound || asked || !strings.Contains(rec.Body.String(), "订单 8 不在这一天的配送中") {
 		t.Errorf("delivering an order not on the round = %d (API asked: %v)\n%s", rec.Code, asked, rec.Body)
+	}
+}
+
+// Every upstream page renders in both languages without a message key or a bad format verb showing.
+func TestSupplyPagesLanguages(t *testing.T) {
+	for _, tt := range []struct{ role, path string }{
+		{"planner", "/supply/balance"}, {"manufacturer", "/maker"}, {"logistics", "/rounds/2026-12-07"},
+	} {
+		api := fakeAPI{"GET /api/v1/me": {200, meAs(tt.role)}, "GET /api/v1/balance": {200, balanceBody},
+			"GET /api/v1/warehouse/stock":    {200, `{"stock":[{"brand":"B0002","manufacturer":"M01","cartons":0,"limits":{"lower":1,"upper":9}}]}`},
+			"GET /api/v1/portal/sales":       {200, `{"from":"2026-09-07","to":"2026-11-30","by":"area","rows":[]}`},
+			"GET /api/v1/portal/allocations": {200, `{"outcomes":[{"cycle":"2026-11-23","brand":"B0002","supply_cartons":9,"requested_cartons":12,"granted_cartons":9,"fill_rate":0.75,"eligible_outlets":4,"covered_outlets":3,"coverage":0.75}]}`},
+			"GET /api/v1/arrival-plans":      {200, `{"plans":[{"id":1,"brand":"B0002","arrives_on":"2026-12-08","cartons":9,"received":0,"cadence":"ten_days"}]}`},
+			"GET /api/v1/rounds/2026-12-07":  {200, `{"day":"2026-12-07","routes":[],"totals":[]}`},
+		}
+		for _, lang := range []string{"zh-CN", "en"} {
+			req := pageRequest("GET", tt.path, nil)
+			req.AddCookie(&http.Cookie{Name: langCookie, Value: lang})
+			rec := serve(t, api, req)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || len(untranslated(body)) > 0 || strings.Contains(body, "%!") {
+				t.Errorf("GET %s in %s = %d, message keys %v, bad verbs %v", tt.path, lang, rec.Code, untranslated(body), strings.Contains(body, "%!"))
+			}
+		}
 	}
 }
