@@ -299,7 +299,7 @@ func (p *Pages) balanceAllocation(c echo.Context) error {
 	}
 	mode := c.FormValue("mode")
 	var prev previewJSON
-	_, prob, err := p.api(c, call{method: "POST", path: "/balance/" + url.PathEscape(brand) + "/allocation", token: m.User.token,
+	prob, err := p.callRetry(c, call{method: "POST", path: "/balance/" + url.PathEscape(brand) + "/allocation", token: m.User.token,
 		body:   map[string]any{"weeks": weeks, "mode": mode, "from": c.FormValue("from")},
 		header: map[string]string{"Idempotency-Key": c.FormValue("key")}}, &prev)
 	if err != nil {
@@ -322,6 +322,22 @@ func (p *Pages) balanceAllocation(c echo.Context) error {
 		d.Error = l.T("sp.err.api", problemText(prob))
 	}
 	return p.render(c, prob.Status, "supply_balance", &m.User, d)
+}
+
+// callRetry is api for a POST with an Idempotency-Key: while another attempt with the key is still
+// running (a double click's first request) it waits and asks again, so both answer alike.
+func (p *Pages) callRetry(c echo.Context, k call, out any) (*apiProblem, error) {
+	for i := 0; ; i++ {
+		_, prob, err := p.api(c, k, out)
+		if err != nil || !prob.Is("idempotency-in-flight") || i == 20 {
+			return prob, err
+		}
+		select {
+		case <-c.Request().Context().Done():
+			return nil, c.Request().Context().Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // problemText is an API problem's detail with its field errors.
@@ -575,6 +591,9 @@ type roundData struct {
 	Error     string
 }
 
+// errNoDay is a round asked for a day that is not a date (YYYY-MM-DD).
+var errNoDay = echo.NewHTTPError(http.StatusNotFound, "web: a round's day is a date, YYYY-MM-DD")
+
 func (p *Pages) roundToday(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/rounds/"+p.now().In(shanghai).Format(time.DateOnly))
 }
@@ -585,6 +604,9 @@ func (p *Pages) roundPage(c echo.Context) error {
 		return err
 	}
 	d, err := p.roundData(c, m)
+	if errors.Is(err, errNoDay) {
+		return p.roundToday(c)
+	}
 	if err != nil {
 		return err
 	}
@@ -598,7 +620,7 @@ func (p *Pages) roundPage(c echo.Context) error {
 func (p *Pages) roundData(c echo.Context, m me) (roundData, error) {
 	day, err := time.Parse(time.DateOnly, c.Param("day"))
 	if err != nil {
-		return roundData{}, echo.NewHTTPError(http.StatusNotFound, "web: no day "+c.Param("day"))
+		return roundData{}, errNoDay
 	}
 	var r roundJSON
 	if _, prob, err := p.api(c, call{method: "GET", path: "/rounds/" + day.Format(time.DateOnly), token: m.User.token}, &r); err != nil || prob != nil {
@@ -678,7 +700,7 @@ func (p *Pages) roundReturn(c echo.Context) error {
 			RefundCents int64 `json:"refund_cents"`
 		}
 		line := map[string]any{"brand": c.FormValue("brand"), "cartons": cartons, "reason": strings.TrimSpace(c.FormValue("reason"))}
-		_, prob, err = p.api(c, call{method: "POST", path: fmt.Sprintf("/orders/%d/returns", order), token: m.User.token,
+		prob, err = p.callRetry(c, call{method: "POST", path: fmt.Sprintf("/orders/%d/returns", order), token: m.User.token,
 			body: map[string]any{"lines": []any{line}}, header: map[string]string{"Idempotency-Key": c.FormValue("key")}}, &out)
 		if err != nil {
 			return err

@@ -122,7 +122,7 @@ func TestMakerArrivalsInvalid(t *testing.T) {
 	}
 }
 
-// The round: a day that is not one is a 404 page; an order not on the day's round is not delivered.
+// The round: a day that is not a date goes to today's; an order not on the day's round is not delivered.
 func TestRoundPage(t *testing.T) {
 	asked := false
 	api := fakeAPI{"GET /api/v1/me": {200, meAs("logistics")},
@@ -137,8 +137,8 @@ func TestRoundPage(t *testing.T) {
 			t.Errorf("round page lacks %s", want)
 		}
 	}
-	if rec := serve(t, api, pageRequest("GET", "/rounds/yesterday", nil)); rec.Code != http.StatusNotFound {
-		t.Errorf("GET /rounds/yesterday = %d; want 404", rec.Code)
+	if rec := serve(t, api, pageRequest("GET", "/rounds/yesterday", nil)); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/rounds/20") {
+		t.Errorf("GET /rounds/yesterday = %d %s; want a redirect to today's round", rec.Code, rec.Header().Get("Location"))
 	}
 	wrapped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/delivery") {
