@@ -1,0 +1,177 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestWarningsOf(t *testing.T) {
+	week := func(w string, projected float64, warnings ...string) weekJSON {
+		return weekJSON{Week: w, Projected: projected, Warnings: warnings}
+	}
+	brands := []balanceJSON{
+		{Brand: "B3", Weeks: []weekJSON{week("2026-12-07", 40), week("2026-12-14", 90, "above_upper")}},
+		{Brand: "B1", Weeks: []weekJSON{week("2026-12-07", 5, "below_lower"), week("2026-12-14", 0, "shortfall", "below_lower")}},
+		{Brand: "B2", Weeks: []weekJSON{week("2026-12-07", 30), week("2026-12-14", 20)}},
+		{Brand: "B4", Weeks: []weekJSON{week("2026-12-07", 8, "below_lower"), week("2026-12-14", 12)}},
+	}
+	got := warningsOf(brands)
+	want := []warningRow{
+		{Brand: "B1", First: "2026-12-07", Weeks: 2, Kinds: []string{"below_lower", "shortfall"}, Lowest: 0},
+		{Brand: "B4", First: "2026-12-07", Weeks: 1, Kinds: []string{"below_lower"}, Lowest: 8},
+		{Brand: "B3", First: "2026-12-14", Weeks: 1, Kinds: []string{"above_upper"}, Lowest: 90},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warningsOf = %+v; want %+v", got, want)
+	}
+}
+
+const balanceBody = `{"from":"2026-11-30","weeks":2,"forecast_run":"r1","brands":[
+ {"brand":"B0001","stock":50,"weekly_sales":10,"stock_to_sales":5,"limits":{"lower":10,"upper":60,"basis":"set"},"scarce_proposal":null,
+  "weeks":[{"week":"2026-11-30","forecast":{"point":10,"lo80":8,"hi80":12},"requested":3,"arrivals":0,"demand":10,"opening":50,"projected":40,"shortfall":0,"surplus":40,"days_of_cover":28,"warnings":[]},
+           {"week":"2026-12-07","forecast":null,"requested":0,"arrivals":0,"demand":10,"opening":40,"projected":30,"shortfall":0,"surplus":30,"days_of_cover":21,"warnings":[]}]},
+ {"brand":"B0002","stock":0,"weekly_sales":10,"stock_to_sales":null,"limits":null,"scarce_proposal":{"cycle":"2026-11-30","supply":6,"demand":10,"shortfall":4},
+  "weeks":[{"week":"2026-11-30","forecast":{"point":10,"lo80":8,"hi80":12},"requested":0,"arrivals":6,"demand":10,"opening":0,"projected":0,"shortfall":4,"surplus":0,"days_of_cover":0,"warnings":["shortfall"]},
+           {"week":"2026-12-07","forecast":null,"requested":0,"arrivals":0,"demand":10,"opening":0,"projected":0,"shortfall":10,"surplus":0,"days_of_cover":0,"warnings":["shortfall"]}]}]}`
+
+func pageRequest(method, target string, form url.Values) *http.Request {
+	var req *http.Request
+	if form == nil {
+		req = httptest.NewRequest(method, target, nil)
+	} else {
+		form.Set(csrfField, strings.Repeat("c", 43))
+		req = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: csrfCookie, Value: strings.Repeat("c", 43)})
+	}
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	return req
+}
+
+// untranslated returns the message keys a page shows as themselves (missing from the catalogue).
+func untranslated(body string) []string {
+	return regexp.MustCompile(`\b(sp|mk|rd|nav)\.[a-z_.]+\b`).FindAllString(body, -1)
+}
+
+func meAs(role string) string { return `{"user":{"username":"u","role":"` + role + `"}}` }
+
+// The balance lists the warned brand first, shows it in detail with its chart data and offers the
+// step to the allocation preview with the supply the API proposes; other roles go home.
+func TestBalancePage(t *testing.T) {
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("planner")}, "GET /api/v1/balance": {200, balanceBody}}
+	rec := serve(t, api, pageRequest("GET", "/supply/balance?weeks=2", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /supply/balance = %d\n%s", rec.Code, body)
+	}
+	for _, want := range []string{`id="to-allocation"`, "用 6 条货源预览分配", `action="/supply/balance/B0002/allocation#allocation-preview"`,
+		`"projected":[0,0]`, "vendor/echarts/echarts.min.js"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("balance page lacks %s", want)
+		}
+	}
+	if keys := untranslated(body); len(keys) > 0 {
+		t.Errorf("balance page shows message keys %v", keys)
+	}
+	if w, b := strings.Index(body, `id="warnings"`), strings.Index(body, `id="brands"`); w < 0 || b < w {
+		t.Error("the warnings are not listed before the brands")
+	}
+	if list := body[strings.Index(body, `id="brand-list"`):]; strings.Index(list, "B0002") > strings.Index(list, "B0001") {
+		t.Error("the brand with a shortfall is not listed first")
+	}
+	api["GET /api/v1/me"] = struct {
+		status int
+		body   string
+	}{200, meAs("retailer")}
+	if rec := serve(t, api, pageRequest("GET", "/supply/balance", nil)); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+		t.Errorf("GET /supply/balance as a retailer = %d %s; want a redirect home", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// A brand without a shortfall: the API's 409 is said on the page.
+func TestBalanceAllocationNoShortfall(t *testing.T) {
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("planner")}, "GET /api/v1/balance": {200, balanceBody},
+		"POST /api/v1/balance/B0001/allocation": {409, `{"type":"/problems/no-shortfall","status":409,"detail":"nothing to ration"}`}}
+	rec := serve(t, api, pageRequest("POST", "/supply/balance/B0001/allocation", url.Values{"key": {"k"}, "weeks": {"2"}, "mode": {"grade"}}))
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "B0001 在这几周供应充足") {
+		t.Errorf("POST allocation without a shortfall = %d\n%s", rec.Code, rec.Body)
+	}
+}
+
+// Cartons that are not a whole number are refused on the page, before the API is asked.
+func TestMakerArrivalsInvalid(t *testing.T) {
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("manufacturer")},
+		"GET /api/v1/warehouse/stock":    {200, `{"stock":[{"brand":"B0002","manufacturer":"M01","cartons":0,"limits":null}]}`},
+		"GET /api/v1/balance":            {200, balanceBody},
+		"GET /api/v1/portal/sales":       {200, `{"from":"2026-09-07","to":"2026-11-30","by":"area","rows":[{"week":"2026-11-23","brand":"B0002","group":"城关街道","delivered":5,"requested":6,"outlets":2}]}`},
+		"GET /api/v1/portal/allocations": {200, `{"outcomes":[]}`},
+		"GET /api/v1/arrival-plans":      {200, `{"plans":[]}`},
+	}
+	rec := serve(t, api, pageRequest("POST", "/maker/arrivals", url.Values{"key": {"k"}, "brand": {"B0002"}, "arrives_on": {"2026-12-08"}, "cartons": {"2.5"}}))
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请填写整数条数") || !strings.Contains(rec.Body.String(), `value="2.5"`) {
+		t.Errorf("POST /maker/arrivals with 2.5 cartons = %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := serve(t, api, pageRequest("GET", "/maker", nil)); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "城关街道") ||
+		len(untranslated(rec.Body.String())) > 0 {
+		t.Errorf("GET /maker = %d, message keys %v\n%s", rec.Code, untranslated(rec.Body.String()), rec.Body)
+	}
+}
+
+// The round: a day that is not a date goes to today's; an order not on the day's round is not delivered.
+func TestRoundPage(t *testing.T) {
+	asked := false
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("logistics")},
+		"GET /api/v1/rounds/2026-12-07": {200, `{"day":"2026-12-07","routes":[{"route":"R01","stops":[{"order":7,"outlet":1,"licence":"530121000001","name":"黄记超市","address":"城关街道 1 号","lines":[{"brand":"B0005","name":"金叶（传承）","cartons":2}]}]}],"totals":[{"brand":"B0005","name":"金叶（传承）","cartons":2}]}`},
+	}
+	rec := serve(t, api, pageRequest("GET", "/rounds/2026-12-07", nil))
+	if keys := untranslated(rec.Body.String()); len(keys) > 0 {
+		t.Errorf("round page shows message keys %v", keys)
+	}
+	for _, want := range []string{"黄记超市", "城关街道 1 号", "金叶（传承）", `id="stop-7"`, "supply.css"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("round page lacks %s", want)
+		}
+	}
+	if rec := serve(t, api, pageRequest("GET", "/rounds/yesterday", nil)); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/rounds/20") {
+		t.Errorf("GET /rounds/yesterday = %d %s; want a redirect to today's round", rec.Code, rec.Header().Get("Location"))
+	}
+	wrapped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/delivery") {
+			asked = true
+		}
+		api.ServeHTTP(w, r)
+	})
+	rec = serve(t, wrapped, pageRequest("POST", "/rounds/2026-12-07/delivery", url.Values{"key": {"k"}, "order": {"8"}}))
+	if rec.Code != http.StatusNotFound || asked || !strings.Contains(rec.Body.String(), "订单 8 不在这一天的配送中") {
+		t.Errorf("delivering an order not on the round = %d (API asked: %v)\n%s", rec.Code, asked, rec.Body)
+	}
+}
+
+// Every upstream page renders in both languages without a message key or a bad format verb showing.
+func TestSupplyPagesLanguages(t *testing.T) {
+	for _, tt := range []struct{ role, path string }{
+		{"planner", "/supply/balance"}, {"manufacturer", "/maker"}, {"logistics", "/rounds/2026-12-07"},
+	} {
+		api := fakeAPI{"GET /api/v1/me": {200, meAs(tt.role)}, "GET /api/v1/balance": {200, balanceBody},
+			"GET /api/v1/warehouse/stock":    {200, `{"stock":[{"brand":"B0002","manufacturer":"M01","cartons":0,"limits":{"lower":1,"upper":9}}]}`},
+			"GET /api/v1/portal/sales":       {200, `{"from":"2026-09-07","to":"2026-11-30","by":"area","rows":[]}`},
+			"GET /api/v1/portal/allocations": {200, `{"outcomes":[{"cycle":"2026-11-23","brand":"B0002","supply_cartons":9,"requested_cartons":12,"granted_cartons":9,"fill_rate":0.75,"eligible_outlets":4,"covered_outlets":3,"coverage":0.75}]}`},
+			"GET /api/v1/arrival-plans":      {200, `{"plans":[{"id":1,"brand":"B0002","arrives_on":"2026-12-08","cartons":9,"received":0,"cadence":"ten_days"}]}`},
+			"GET /api/v1/rounds/2026-12-07":  {200, `{"day":"2026-12-07","routes":[],"totals":[]}`},
+		}
+		for _, lang := range []string{"zh-CN", "en"} {
+			req := pageRequest("GET", tt.path, nil)
+			req.AddCookie(&http.Cookie{Name: langCookie, Value: lang})
+			rec := serve(t, api, req)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || len(untranslated(body)) > 0 || strings.Contains(body, "%!") {
+				t.Errorf("GET %s in %s = %d, message keys %v, bad verbs %v", tt.path, lang, rec.Code, untranslated(body), strings.Contains(body, "%!"))
+			}
+		}
+	}
+}
