@@ -106,6 +106,7 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/retailer", p.retailerPage, mw...)
 	e.POST("/retailer/order", p.placeOrder, mw...)
 	e.GET("/docs/api", p.apiDocs, mw...)
+	p.registerPlanner(e, mw)
 }
 
 // errorPage answers a page's failure with a page, not JSON: the status of an *echo.HTTPError (a form
