@@ -70,7 +70,7 @@ type cycleJSON struct {
 		ClosesAt time.Time `json:"closes_at"`
 		CutOff   bool      `json:"cut_off"`
 	} `json:"windows"`
-	Supply []supplyJSON    `json:"supply"`
+	Supply []supplyJSON   `json:"supply"`
 	Orders map[string]int `json:"orders"`
 }
 
@@ -342,11 +342,11 @@ type allocationData struct {
 	Listed     int    // the limits the API listed
 	PrevQuery  string // the queries of the previous and next pages, "" at either end
 	NextQuery  string
-	Query      string          // the form's query, for the confirmation
-	Current    *supplyJSON     // the brand's plan in the cycle now: what publishing replaces
-	Confirm    bool            // the confirmation step: what publishing does and replaces
-	Key        string          // the publication's Idempotency-Key
-	Brands     []string        // the cycle's brands, for the form's suggestions
+	Query      string      // the form's query, for the confirmation
+	Current    *supplyJSON // the brand's plan in the cycle now: what publishing replaces
+	Confirm    bool        // the confirmation step: what publishing does and replaces
+	Key        string      // the publication's Idempotency-Key
+	Brands     []string    // the cycle's brands, for the form's suggestions
 	figures
 }
 
