@@ -541,8 +541,18 @@ func (f figures) PctP(x *float64) string {
 	return f.Pct(*x)
 }
 
-// Num formats a quantity with at most one decimal.
-func (figures) Num(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+// Num formats a quantity with one decimal; nil (unknown) as "–".
+func (figures) Num(x any) string {
+	switch v := x.(type) {
+	case float64:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case *float64:
+		if v != nil {
+			return strconv.FormatFloat(*v, 'f', 1, 64)
+		}
+	}
+	return "–"
+}
 
 // Ratio is a ÷ b as a percentage, or "–" when b is 0.
 func (figures) Ratio(a, b int) string {

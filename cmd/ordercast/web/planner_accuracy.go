@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"time"
@@ -37,7 +39,25 @@ type accuracyData struct {
 	Againsts []string
 	Levels   []scoresJSON // one per level; empty when the month was not scored
 	Missing  bool         // the month was not scored against this basis
+	Brand    string       // the chart's brand, "" for the company
+	Brands   []string     // the brands scored, for the chart's choice
+	Weeks    *weeksJSON   // the chart's figures; nil when not scored
+	WeeksErr string       // why a brand's weeks are missing, translated
+	Chart    template.JS  // Weeks as JSON, for the chart's script
 	figures
+}
+
+// weeksJSON is the answer of GET /api/v1/scores/weeks.
+type weeksJSON struct {
+	RunID string `json:"run_id"`
+	Brand string `json:"brand"`
+	Weeks []struct {
+		Week     string   `json:"week"`
+		Forecast *float64 `json:"forecast"`
+		Lo80     *float64 `json:"lo80"`
+		Hi80     *float64 `json:"hi80"`
+		Actual   float64  `json:"actual"`
+	} `json:"weeks"`
 }
 
 // accuracyPage shows the month's forecast accuracy per company, brand, manager and area, as
@@ -74,9 +94,38 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 		s.Level = level // as asked: the section's heading and anchor
 		d.Levels = append(d.Levels, s)
 	}
-	status := http.StatusOK
 	if d.Missing {
 		d.Levels = nil
+		return p.render(c, http.StatusOK, "planner-accuracy", &m.User, d)
 	}
+	for _, lv := range d.Levels {
+		if lv.Level == "brand" {
+			for _, s := range lv.Scores {
+				d.Brands = append(d.Brands, s.Key)
+			}
+		}
+	}
+	d.Brand = c.QueryParam("brand")
+	q := url.Values{"month": {d.Month}, "against": {d.Against}}
+	if d.Brand != "" {
+		q.Set("brand", d.Brand)
+	}
+	var weeks weeksJSON
+	_, prob, err := p.api(c, call{method: "GET", path: "/scores/weeks?" + q.Encode(), token: m.User.token}, &weeks)
+	switch {
+	case err != nil:
+		return err
+	case prob.Is("no-figures"):
+		d.WeeksErr = langOf(c).T("p.acc.no_figures", d.Brand)
+	case prob != nil:
+		return problemErr(nil, prob)
+	default:
+		b, err := json.Marshal(weeks)
+		if err != nil {
+			return err
+		}
+		d.Weeks, d.Chart = &weeks, template.JS(b)
+	}
+	status := http.StatusOK
 	return p.render(c, status, "planner-accuracy", &m.User, d)
 }

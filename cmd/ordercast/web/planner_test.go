@@ -167,9 +167,29 @@ func TestAccuracyPage(t *testing.T) {
 	api := fakeAPI{"GET /api/v1/me": {200, plannerMe}}
 	// fakeAPI matches paths, not queries: one answer serves every level here.
 	api["GET /api/v1/scores"] = score("company", "total")
+	api["GET /api/v1/scores/weeks"] = struct {
+		status int
+		body   string
+	}{200, `{"month":"2026-10","dataset":"live","against":"sales","brand":"","run_id":"r1","weeks":[
+	 {"week":"2026-09-28","forecast":101.25,"lo80":80,"hi80":120,"actual":97},{"week":"2026-10-05","forecast":null,"lo80":null,"hi80":null,"actual":5}]}`}
 	rec := plannerGet(t, api, "/planner/accuracy?month=2026-10")
-	if body := rec.Body.String(); rec.Code != http.StatusOK || strings.Count(body, "90.0%") != 4 || !strings.Contains(body, "按客户经理") {
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || strings.Count(body, "90.0%") != 4 || !strings.Contains(body, "按客户经理") {
 		t.Errorf("accuracy page = %d; want 4 levels at 90.0%%\n%s", rec.Code, body)
+	}
+	// The chart's figures: the page loads ECharts and its script, and the table holds the same weeks.
+	for _, want := range []string{"vendor/echarts/echarts.min.js", "planner-accuracy.js", `"forecast":101.25`, "<td class=\"n\">101.2</td>", "80.0 – 120.0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("accuracy page lacks %q", want)
+		}
+	}
+	api["GET /api/v1/scores/weeks"] = struct {
+		status int
+		body   string
+	}{404, `{"type":"/problems/no-figures","status":404}`}
+	rec = plannerGet(t, api, "/planner/accuracy?month=2026-10&brand=NOPE")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "NOPE 在本月各周既无预测也无实际") || strings.Contains(rec.Body.String(), "echarts") {
+		t.Errorf("accuracy page of an unknown brand = %d; want the report, no chart and why\n%s", rec.Code, rec.Body)
 	}
 	api["GET /api/v1/scores"] = struct {
 		status int
