@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
@@ -113,9 +114,9 @@ type cycleData struct {
 	Total     int
 	Filter    string // the status the order list shows, "" for all
 	Orders    []cycleOrder
-	More      string // the query of the next page of orders, "" on the last
-	Notice    string // already translated
-	Requested int    // of the rationed brands
+	More      template.URL // the query of the next page of orders, "" on the last
+	Notice    string       // already translated
+	Requested int          // of the rationed brands
 	Granted   int
 	figures
 }
@@ -198,7 +199,7 @@ func (p *Pages) cyclePage(c echo.Context) error {
 		if d.Filter != "" {
 			more.Set("status", d.Filter)
 		}
-		d.More = more.Encode()
+		d.More = template.URL(more.Encode())
 	}
 	if b := c.QueryParam("published"); b != "" {
 		d.Notice = langOf(c).T("p.published", b, week)
@@ -338,15 +339,15 @@ type allocationData struct {
 	Errors     map[string]string // field → message
 	Error      string            // the API's refusal, translated
 	Plan       *allocationJSON
-	From, To   int    // the outlets shown, 1-based, of Listed
-	Listed     int    // the limits the API listed
-	PrevQuery  string // the queries of the previous and next pages, "" at either end
-	NextQuery  string
-	Query      string      // the form's query, for the confirmation
-	Current    *supplyJSON // the brand's plan in the cycle now: what publishing replaces
-	Confirm    bool        // the confirmation step: what publishing does and replaces
-	Key        string      // the publication's Idempotency-Key
-	Brands     []string    // the cycle's brands, for the form's suggestions
+	From, To   int          // the outlets shown, 1-based, of Listed
+	Listed     int          // the limits the API listed
+	PrevQuery  template.URL // the queries of the previous and next pages, "" at either end
+	NextQuery  template.URL
+	Query      template.URL // the form's query, for the confirmation
+	Current    *supplyJSON  // the brand's plan in the cycle now: what publishing replaces
+	Confirm    bool         // the confirmation step: what publishing does and replaces
+	Key        string       // the publication's Idempotency-Key
+	Brands     []string     // the cycle's brands, for the form's suggestions
 	figures
 }
 
@@ -355,7 +356,7 @@ type allocationData struct {
 func (p *Pages) previewOf(c echo.Context, m me, week string) (allocationData, int, error) {
 	l := langOf(c)
 	d := allocationData{Week: week, Form: formOf(c), Modes: allocationModes, Dimensions: allocationDimensions}
-	d.Query = d.Form.query().Encode()
+	d.Query = template.URL(d.Form.query().Encode())
 	var cycle cycleJSON
 	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week, token: m.User.token}, &cycle); err != nil {
 		return d, 0, err
@@ -402,11 +403,11 @@ func (p *Pages) previewOf(c echo.Context, m me, week string) (allocationData, in
 	q := d.Form.query()
 	if pageNo > 0 {
 		q.Set("page", strconv.Itoa(pageNo-1))
-		d.PrevQuery = q.Encode()
+		d.PrevQuery = template.URL(q.Encode())
 	}
 	if d.To < d.Listed {
 		q.Set("page", strconv.Itoa(pageNo+1))
-		d.NextQuery = q.Encode()
+		d.NextQuery = template.URL(q.Encode())
 	}
 	return d, http.StatusOK, nil
 }
@@ -502,7 +503,7 @@ func (p *Pages) allocationPublish(c echo.Context) error {
 	f := formOf(c)
 	body, errs := f.body(l, false)
 	d := allocationData{Week: week, Form: f, Modes: allocationModes, Dimensions: allocationDimensions, Errors: errs,
-		Query: f.query().Encode()}
+		Query: template.URL(f.query().Encode())}
 	if len(errs) > 0 {
 		return p.render(c, http.StatusUnprocessableEntity, "planner-allocation", &m.User, d)
 	}

@@ -33,14 +33,15 @@ func TestCyclePage(t *testing.T) {
 	api := fakeAPI{
 		"GET /api/v1/me":                       {200, plannerMe},
 		"GET /api/v1/cycles/2026-12-07":        {200, plannerCycle},
-		"GET /api/v1/cycles/2026-12-07/orders": {200, `{"orders":[{"id":9,"outlet_id":4,"cycle":"2026-12-07","status":"failed","failure_reason":"insufficient balance","total_cents":12000,"version":1,"updated_at":"2026-12-02T01:00:00Z","lines":[]}]}`},
+		"GET /api/v1/cycles/2026-12-07/orders": {200, `{"orders":[{"id":9,"outlet_id":4,"cycle":"2026-12-07","status":"failed","failure_reason":"insufficient balance","total_cents":12000,"version":1,"updated_at":"2026-12-02T01:00:00Z","lines":[]}],"next":"?status=&limit=50&after=9"}`},
 	}
 	rec := plannerGet(t, api, "/planner/cycles/2026-12-07")
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET cycle page = %d\n%s", rec.Code, body)
 	}
-	for _, want := range []string{"订货周期 2026-12-07", "周二", "75.0%", "50.0% (6/12)", "insufficient balance", `data-status="submitted"`} {
+	for _, want := range []string{"订货周期 2026-12-07", "周二", "75.0%", "50.0% (6/12)", "insufficient balance", `data-status="submitted"`,
+		`href="/planner/cycles/2026-12-07?after=9" rel="next"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("cycle page lacks %q", want)
 		}
@@ -101,7 +102,9 @@ func TestAllocationPages(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("preview = %d\n%s", rec.Code, body)
 	}
-	for _, want := range []string{"0.412", "第 101–120 户，共列出 120 户", "grade 5", "城关区", `rel="prev"`} {
+	for _, want := range []string{"0.412", "第 101–120 户，共列出 120 户", "grade 5", "城关区",
+		`href="?brand=B0001&amp;mode=grade&amp;page=1&amp;supply=40" rel="prev"`,
+		`href="/planner/cycles/2026-12-07/allocation/confirm?brand=B0001&amp;mode=grade&amp;supply=40"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("preview page 3 lacks %q", want)
 		}

@@ -21,7 +21,7 @@
           val(w.lo80) + " – " + val(w.hi80) + ")<br>" + el.dataset.actual + ": " + val(w.actual);
       }
     },
-    legend: { data: [el.dataset.forecast, el.dataset.actual, el.dataset.interval] },
+    legend: { top: 0, data: [el.dataset.forecast, el.dataset.actual, el.dataset.interval] },
     grid: { left: 56, right: 16, top: 40, bottom: 32 },
     xAxis: { type: "category", data: x, boundaryGap: false },
     yAxis: { type: "value", min: 0 },
