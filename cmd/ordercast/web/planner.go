@@ -351,8 +351,12 @@ type allocationData struct {
 	figures
 }
 
+// errNoCycle means the API knows no cycle in the week of the page's path.
+var errNoCycle = errors.New("web: no such cycle")
+
 // previewOf asks the API for the allocation's preview (dry_run). It returns the page's data with the
-// plan, or with the form's or the API's errors; status is the page's status.
+// plan, or with the form's or the API's errors; status is the page's status. A week the API has no
+// cycle of is errNoCycle.
 func (p *Pages) previewOf(c echo.Context, m me, week string) (allocationData, int, error) {
 	l := langOf(c)
 	d := allocationData{Week: week, Form: formOf(c), Modes: allocationModes, Dimensions: allocationDimensions}
@@ -360,8 +364,10 @@ func (p *Pages) previewOf(c echo.Context, m me, week string) (allocationData, in
 	var cycle cycleJSON
 	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week, token: m.User.token}, &cycle); err != nil {
 		return d, 0, err
+	} else if prob != nil && prob.Status < 500 {
+		return d, 0, errNoCycle
 	} else if prob != nil {
-		return d, prob.Status, nil
+		return d, 0, problemErr(nil, prob)
 	}
 	for i, s := range cycle.Supply {
 		d.Brands = append(d.Brands, s.Brand)
@@ -450,11 +456,11 @@ func (p *Pages) allocationPage(c echo.Context) error {
 		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
 	}
 	d, status, err := p.previewOf(c, m, w.Format(time.DateOnly))
+	if errors.Is(err, errNoCycle) {
+		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+	}
 	if err != nil {
 		return err
-	}
-	if status == http.StatusNotFound && d.Plan == nil && d.Error == "" {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
 	}
 	return p.render(c, status, "planner-allocation", &m.User, d)
 }
@@ -471,6 +477,9 @@ func (p *Pages) allocationConfirm(c echo.Context) error {
 		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
 	}
 	d, status, err := p.previewOf(c, m, w.Format(time.DateOnly))
+	if errors.Is(err, errNoCycle) {
+		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+	}
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,12 @@ func TestAllocationPages(t *testing.T) {
 		t.Errorf("publish sent %v with key %q; want no dry run with the form's key %q", last, api.keys[len(api.keys)-1], key)
 	}
 
+	// A week without a cycle is a page saying so.
+	if rec := plannerGet(t, api, "/planner/cycles/2020-01-06/allocation?brand=B0001&supply=4"); rec.Code != http.StatusNotFound ||
+		!strings.Contains(rec.Body.String(), "没有这个订货周期") {
+		t.Errorf("allocation page of a week without a cycle = %d\n%s", rec.Code, rec.Body)
+	}
+
 	// A supply that is not a number is refused on the page, without asking the API.
 	n := len(api.bodies)
 	rec = plannerGet(t, api, "/planner/cycles/2026-12-07/allocation?brand=B0001&supply=many")
