@@ -209,3 +209,23 @@ func TestAccuracyPage(t *testing.T) {
 		t.Errorf("accuracy page of a month not scored = %d\n%s", rec.Code, rec.Body)
 	}
 }
+
+// A publication the API refuses (a limit below what an order holds) is shown on the form with the
+// API's reason, not as a server error.
+func TestAllocationPublishRefused(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me": {200, plannerMe},
+		"POST /api/v1/cycles/2026-12-07/allocations": {409, `{"type":"/problems/allocation-conflict","status":409,
+			"detail":"outlet 530121000006 already holds 4 cartons of B0001"}`},
+	}
+	csrf := strings.Repeat("c", 43)
+	form := url.Values{csrfField: {csrf}, "key": {"k1"}, "brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}}
+	req := httptest.NewRequest("POST", "/planner/cycles/2026-12-07/allocation", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	req.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "未能投放：outlet 530121000006 already holds 4 cartons of B0001") {
+		t.Errorf("refused publication = %d; want 409 with the API's reason\n%s", rec.Code, rec.Body)
+	}
+}
