@@ -63,6 +63,7 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/cycles/" + week, "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
 		{"GET", "/api/v1/cycles/" + week + "/orders", "", map[string]string{"planner": "ok", "admin": "ok", "logistics": "ok"}},
 		{"GET", "/api/v1/scores?month=2026-10&level=outlet", "", map[string]string{"manager1": "404", "planner": "404", "admin": "404"}},
+		{"GET", "/api/v1/scores/weeks?month=2026-10", "", map[string]string{"planner": "404", "admin": "404"}},
 		{"GET", outlet + "/visits", "", outletWork},
 		{"GET", "/api/v1/visits", "", managerWork},
 		{"GET", "/api/v1/benchmarks", "", managerWork},

@@ -29,6 +29,7 @@ var problems = append(problem.Table{
 	{Err: allocation.ErrNotPublishable, Status: http.StatusUnprocessableEntity, Type: "not-publishable", Detail: "price-band budgets can be previewed, not published: limits are per brand"},
 	{Err: forecast.ErrNoRun, Status: http.StatusConflict, Type: "no-forecast", Detail: "no forecast run covers this period: run the forecast first"},
 	{Err: forecast.ErrNoScores, Status: http.StatusNotFound, Type: "no-scores", Detail: "that month was not scored: score it first (ordercast score -month YYYY-MM)"},
+	{Err: forecast.ErrNoFigures, Status: http.StatusNotFound, Type: "no-figures", Detail: "the run and the history have no figures of that brand in the month's weeks"},
 	{Err: forecast.ErrNoHistory, Status: http.StatusNotFound, Type: "no-history", Detail: "there is no sales history to forecast from"},
 	{Err: ordering.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such cycle"},
 	{Err: ordering.ErrConflict, Status: http.StatusConflict, Type: "allocation-conflict", Detail: "the allocation conflicts with the cycle's state"},

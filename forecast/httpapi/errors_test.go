@@ -13,6 +13,7 @@ func TestProblemsMapEveryForecastError(t *testing.T) {
 	problemtest.CheckMapsEvery(t, table, "..", map[string]error{
 		"ErrNoRun":                 forecast.ErrNoRun,
 		"ErrNoScores":              forecast.ErrNoScores,
+		"ErrNoFigures":             forecast.ErrNoFigures,
 		"ErrNoHistory":             forecast.ErrNoHistory,
 		"ErrInvalidScore":          forecast.ErrInvalidScore,
 		"ErrInvalidBatch":          forecast.ErrInvalidBatch,

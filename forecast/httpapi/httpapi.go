@@ -1,6 +1,6 @@
 // Package httpapi is the forecast domain's HTTP adapter: the planner's scarce-brand allocations
 // (preview, then publish) under /api/v1/cycles/{week}/allocations, and forecast accuracy scores under
-// /api/v1/scores.
+// /api/v1/scores, with a scored month's weekly forecast against actual under /api/v1/scores/weeks.
 //
 // Handlers return domain errors as they are; Problems says how each answers, and the server renders
 // them as application/problem+json.
@@ -34,6 +34,7 @@ type Handler struct {
 	idempotent echo.MiddlewareFunc
 	scores     ScoreReader // nil: no scores route (WithScores)
 	scope      ScopeReader
+	weeks      WeeklyReader // nil: no weekly route (WithWeeks)
 }
 
 // New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs.
@@ -46,6 +47,9 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.POST("/cycles/:week/allocations", h.allocate, h.idempotent)
 	if h.scores != nil {
 		authed.GET("/scores", h.scoresOf, problem.Query("month", "level", "against", "dataset", "key"))
+	}
+	if h.scores != nil && h.weeks != nil {
+		authed.GET("/scores/weeks", h.weeksOf, problem.Query("month", "brand", "against", "dataset"))
 	}
 }
 

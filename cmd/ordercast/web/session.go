@@ -135,6 +135,9 @@ func (p *Pages) home(c echo.Context) error {
 	if m.User.Role == "retailer" {
 		return c.Redirect(http.StatusSeeOther, "/retailer")
 	}
+	if m.User.Role == "planner" {
+		return c.Redirect(http.StatusSeeOther, "/planner")
+	}
 	return p.render(c, http.StatusOK, "home", &m.User, nil)
 }
 

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -187,14 +185,6 @@ type balanceData struct {
 	Key         string // the allocation form's Idempotency-Key
 	Mode        string
 	Error       string
-}
-
-func newKey() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
 }
 
 // roleSession is the session of a page only some roles may open: others go home, the logged out to

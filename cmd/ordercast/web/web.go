@@ -13,6 +13,7 @@ package web
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -107,6 +108,7 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.POST("/retailer/order", p.placeOrder, mw...)
 	e.GET("/docs/api", p.apiDocs, mw...)
 	p.registerSupply(e, mw)
+	p.registerPlanner(e, mw)
 }
 
 // errorPage answers a page's failure with a page, not JSON: the status of an *echo.HTTPError (a form
@@ -280,4 +282,13 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.status = http.StatusOK
 	}
 	return r.body.Write(b)
+}
+
+// newKey returns a fresh Idempotency-Key for a form: a double submit of the form sends the same key.
+func newKey() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }

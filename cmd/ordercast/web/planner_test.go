@@ -1,0 +1,231 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+const plannerMe = `{"user":{"username":"planner","role":"planner"}}`
+
+const plannerCycle = `{"week":"2026-12-07","status":"open","windows":[{"order_day":"tuesday","opens_at":"2026-11-30T10:00:00Z",
+ "closes_at":"2026-12-07T10:00:00Z","cut_off":false}],"supply":[{"brand":"B0002","on_sale":true,"supply_cartons":null,"per_outlet_cap":null,
+ "limits":0,"limit_cartons":0,"used_cartons":0,"requested_cartons":0,"granted_cartons":0,"fill_rate":1,"eligible_outlets":0,"covered_outlets":0,"coverage":0},
+ {"brand":"B0001","on_sale":true,"supply_cartons":40,"per_outlet_cap":null,"published_at":"2026-12-01T02:00:00Z","limits":12,"limit_cartons":38,
+ "used_cartons":5,"requested_cartons":20,"granted_cartons":15,"fill_rate":0.75,"eligible_outlets":12,"covered_outlets":6,"coverage":0.5}],
+ "orders":{"submitted":3,"failed":1}}`
+
+func plannerGet(t *testing.T, api http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	return serve(t, api, req)
+}
+
+// The cycle page shows the windows, the rationed brand first with its limits, fill rate and
+// coverage, the orders by status and the order list.
+func TestCyclePage(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me":                       {200, plannerMe},
+		"GET /api/v1/cycles/2026-12-07":        {200, plannerCycle},
+		"GET /api/v1/cycles/2026-12-07/orders": {200, `{"orders":[{"id":9,"outlet_id":4,"cycle":"2026-12-07","status":"failed","failure_reason":"insufficient balance","total_cents":12000,"version":1,"updated_at":"2026-12-02T01:00:00Z","lines":[]}],"next":"?status=&limit=50&after=9"}`},
+	}
+	rec := plannerGet(t, api, "/planner/cycles/2026-12-07")
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET cycle page = %d\n%s", rec.Code, body)
+	}
+	for _, want := range []string{"订货周期 2026-12-07", "周二", "75.0%", "50.0% (6/12)", "insufficient balance", `data-status="submitted"`,
+		`href="/planner/cycles/2026-12-07?after=9" rel="next"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("cycle page lacks %q", want)
+		}
+	}
+	if strings.Index(body, `data-brand="B0001"`) > strings.Index(body, `data-brand="B0002"`) {
+		t.Error("the rationed brand B0001 is not listed first")
+	}
+	if rec := plannerGet(t, fakeAPI{"GET /api/v1/me": {200, plannerMe}}, "/planner/cycles/2026-13-01"); rec.Code != http.StatusNotFound {
+		t.Errorf("GET a cycle page of no date = %d; want 404", rec.Code)
+	}
+	retailer := fakeAPI{"GET /api/v1/me": {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1}}`}}
+	if rec := plannerGet(t, retailer, "/planner/cycles/2026-12-07"); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
+		t.Errorf("a retailer on the cycle page = %d %s; want 303 to /", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// allocationAPI answers the preview and publication of an allocation and records their bodies.
+type allocationAPI struct {
+	fakeAPI
+	bodies []map[string]any
+	keys   []string
+}
+
+func (a *allocationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == "POST" && r.URL.Path == "/api/v1/cycles/2026-12-07/allocations" {
+		var b map[string]any
+		raw, _ := io.ReadAll(r.Body)
+		json.Unmarshal(raw, &b)
+		a.bodies, a.keys = append(a.bodies, b), append(a.keys, r.Header.Get("Idempotency-Key"))
+		var limits []string
+		for i := range 120 {
+			limits = append(limits, fmt.Sprintf(`{"outlet":"L%03d","grade":5,"demand":1.5,"quota":1.2,"cartons":1,"explanation":"grade 5"}`, i))
+		}
+		status := 200
+		if b["dry_run"] != true {
+			status = 201
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, `{"id":"a1","cycle":"2026-12-07","brand":"B0001","mode":"grade","published":false,"warnings":[],
+		 "summary":{"supply":40,"allocated":40,"unallocated":0,"eligible_outlets":120,"covered_outlets":40,"coverage":0.333,"demand":80,
+		 "fill_rate":0.5,"gini":0.4123,"grades":[{"grade":5,"outlets":120,"covered":40,"cartons":40,"demand":80,"fill_rate":0.5}],
+		 "areas":[{"area":"城关区","outlets":120,"cartons":40,"share":1}]},"limits":[`+strings.Join(limits, ",")+`],"limits_total":120}`)
+		return
+	}
+	a.fakeAPI.ServeHTTP(w, r)
+}
+
+// The preview shows the summary, the fairness figure and every listed outlet's explanation a page at
+// a time; the confirmation names the limits it replaces; publishing sends the form's key once.
+func TestAllocationPages(t *testing.T) {
+	api := &allocationAPI{fakeAPI: fakeAPI{
+		"GET /api/v1/me":                {200, plannerMe},
+		"GET /api/v1/cycles/2026-12-07": {200, plannerCycle},
+	}}
+	q := url.Values{"brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}, "page": {"2"}}
+	rec := plannerGet(t, api, "/planner/cycles/2026-12-07/allocation?"+q.Encode())
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("preview = %d\n%s", rec.Code, body)
+	}
+	for _, want := range []string{"0.412", "第 101–120 户，共列出 120 户", "grade 5", "城关区",
+		`href="?brand=B0001&amp;mode=grade&amp;page=1&amp;supply=40" rel="prev"`,
+		`href="/planner/cycles/2026-12-07/allocation/confirm?brand=B0001&amp;mode=grade&amp;supply=40"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("preview page 3 lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `rel="next"`) || strings.Count(body, `data-outlet=`) != 20 {
+		t.Errorf("preview page 3 shows %d outlets (next link: %v); want the last 20", strings.Count(body, `data-outlet=`), strings.Contains(body, `rel="next"`))
+	}
+	if b := api.bodies[0]; b["dry_run"] != true || b["supply"] != 40.0 || b["brand"] != "B0001" {
+		t.Errorf("preview asked %v; want a dry run of 40 cartons of B0001", b)
+	}
+
+	rec = plannerGet(t, api, "/planner/cycles/2026-12-07/allocation/confirm?"+q.Encode())
+	body = rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, "将替换当前的 12 户限量（合计 38 条）") || !strings.Contains(body, "已有订单占用 5 条") {
+		t.Fatalf("confirmation = %d; want it to name the 12 limits (38 cartons) it replaces\n%s", rec.Code, body)
+	}
+	key := regexpField(t, body, "key")
+	csrf := regexpField(t, body, csrfField)
+	form := url.Values{csrfField: {csrf}, "key": {key}, "brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}}
+	req := httptest.NewRequest("POST", "/planner/cycles/2026-12-07/allocation", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	req.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf})
+	rec = serve(t, api, req)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/planner/cycles/2026-12-07?published=B0001" {
+		t.Fatalf("publish = %d %s\n%s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	last := api.bodies[len(api.bodies)-1]
+	if last["dry_run"] != false || api.keys[len(api.keys)-1] != key {
+		t.Errorf("publish sent %v with key %q; want no dry run with the form's key %q", last, api.keys[len(api.keys)-1], key)
+	}
+
+	// A week without a cycle is a page saying so.
+	if rec := plannerGet(t, api, "/planner/cycles/2020-01-06/allocation?brand=B0001&supply=4"); rec.Code != http.StatusNotFound ||
+		!strings.Contains(rec.Body.String(), "没有这个订货周期") {
+		t.Errorf("allocation page of a week without a cycle = %d\n%s", rec.Code, rec.Body)
+	}
+
+	// A supply that is not a number is refused on the page, without asking the API.
+	n := len(api.bodies)
+	rec = plannerGet(t, api, "/planner/cycles/2026-12-07/allocation?brand=B0001&supply=many")
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "supply-err") || len(api.bodies) != n {
+		t.Errorf("preview of supply=many = %d (API asked %d times); want 422 with the field's error", rec.Code, len(api.bodies)-n)
+	}
+}
+
+func regexpField(t *testing.T, html, name string) string {
+	t.Helper()
+	i := strings.Index(html, `name="`+name+`" value="`)
+	if i < 0 {
+		t.Fatalf("no field %s in the page", name)
+	}
+	rest := html[i+len(`name="`+name+`" value="`):]
+	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// The accuracy page shows every level of a scored month, and says when a month was not scored.
+func TestAccuracyPage(t *testing.T) {
+	score := func(level, key string) struct {
+		status int
+		body   string
+	} {
+		return struct {
+			status int
+			body   string
+		}{200, `{"month":"2026-10","dataset":"live","against":"sales","level":"` + level + `","run_id":"r1","scored_at":"2026-11-02T00:00:00Z",
+		 "scores":[{"key":"` + key + `","actual":100,"forecast":90,"abs_error":10,"accuracy":0.9,"item_accuracy":0.85,"wape":0.1,"bias":-0.1}]}`}
+	}
+	api := fakeAPI{"GET /api/v1/me": {200, plannerMe}}
+	// fakeAPI matches paths, not queries: one answer serves every level here.
+	api["GET /api/v1/scores"] = score("company", "total")
+	api["GET /api/v1/scores/weeks"] = struct {
+		status int
+		body   string
+	}{200, `{"month":"2026-10","dataset":"live","against":"sales","brand":"","run_id":"r1","weeks":[
+	 {"week":"2026-09-28","forecast":101.25,"lo80":80,"hi80":120,"actual":97},{"week":"2026-10-05","forecast":null,"lo80":null,"hi80":null,"actual":5}]}`}
+	rec := plannerGet(t, api, "/planner/accuracy?month=2026-10")
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || strings.Count(body, "90.0%") != 4 || !strings.Contains(body, "按客户经理") {
+		t.Errorf("accuracy page = %d; want 4 levels at 90.0%%\n%s", rec.Code, body)
+	}
+	// The chart's figures: the page loads ECharts and its script, and the table holds the same weeks.
+	for _, want := range []string{"vendor/echarts/echarts.min.js", "planner-accuracy.js", `"forecast":101.25`, "<td class=\"n\">101.2</td>", "80.0 – 120.0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("accuracy page lacks %q", want)
+		}
+	}
+	api["GET /api/v1/scores/weeks"] = struct {
+		status int
+		body   string
+	}{404, `{"type":"/problems/no-figures","status":404}`}
+	rec = plannerGet(t, api, "/planner/accuracy?month=2026-10&brand=NOPE")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "NOPE 在本月各周既无预测也无实际") || strings.Contains(rec.Body.String(), "echarts") {
+		t.Errorf("accuracy page of an unknown brand = %d; want the report, no chart and why\n%s", rec.Code, rec.Body)
+	}
+	api["GET /api/v1/scores"] = struct {
+		status int
+		body   string
+	}{404, `{"type":"/problems/no-scores","status":404,"detail":"not scored"}`}
+	rec = plannerGet(t, api, "/planner/accuracy?month=2026-10")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="no-scores"`) {
+		t.Errorf("accuracy page of a month not scored = %d\n%s", rec.Code, rec.Body)
+	}
+}
+
+// A publication the API refuses (a limit below what an order holds) is shown on the form with the
+// API's reason, not as a server error.
+func TestAllocationPublishRefused(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me": {200, plannerMe},
+		"POST /api/v1/cycles/2026-12-07/allocations": {409, `{"type":"/problems/allocation-conflict","status":409,
+			"detail":"outlet 530121000006 already holds 4 cartons of B0001"}`},
+	}
+	csrf := strings.Repeat("c", 43)
+	form := url.Values{csrfField: {csrf}, "key": {"k1"}, "brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}}
+	req := httptest.NewRequest("POST", "/planner/cycles/2026-12-07/allocation", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	req.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "未能投放：outlet 530121000006 already holds 4 cartons of B0001") {
+		t.Errorf("refused publication = %d; want 409 with the API's reason\n%s", rec.Code, rec.Body)
+	}
+}

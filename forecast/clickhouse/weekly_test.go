@@ -1,0 +1,75 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast"
+)
+
+// WeekFigures on hand-made rows: the run's total and brand forecasts with intervals beside each
+// week's sales (whole weeks, days of the week summed on their Monday), requests or true demand; a
+// week the run did not forecast, another run's rows and another dataset's are left out.
+func TestWeekFigures(t *testing.T) {
+	ctx := context.Background()
+	conn := storestest.ClickHouse(t)
+	s := New(conn)
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	batch := func(insert string, rows ...[]any) {
+		t.Helper()
+		b, err := conn.PrepareBatch(ctx, insert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if err := b.Append(r...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch("INSERT INTO forecasts (run_id, dataset, as_of, level, outlet, brand, week, model, point, lo80, hi80)",
+		[]any{"r1", "live", d("2026-09-28"), "total", "", "", d("2026-09-28"), "m", 100.0, 80.0, 120.0},
+		[]any{"r1", "live", d("2026-09-28"), "total", "", "", d("2026-10-05"), "m", 110.0, 90.0, 130.0},
+		[]any{"r1", "live", d("2026-09-28"), "brand", "", "B1", d("2026-09-28"), "m", 30.0, 20.0, 40.0},
+		[]any{"r1", "live", d("2026-09-28"), "outlet", "O1", "B1", d("2026-09-28"), "m", 30.0, 20.0, 40.0},
+		[]any{"r0", "live", d("2026-09-21"), "total", "", "", d("2026-10-12"), "m", 999.0, 999.0, 999.0})
+	batch("INSERT INTO sales (dataset, day, outlet, brand, requested, granted, delivered, source, batch_id)",
+		[]any{"live", d("2026-09-29"), "O1", "B1", 12.0, 10.0, 10.0, "s", "b"},
+		[]any{"live", d("2026-10-04"), "O2", "B2", 60.0, 60.0, 60.0, "s", "b"},
+		[]any{"live", d("2026-10-06"), "O1", "B1", 5.0, 5.0, 5.0, "s", "b"},
+		[]any{"other", d("2026-09-29"), "O1", "B1", 500.0, 500.0, 500.0, "s", "b"})
+	batch("INSERT INTO true_demand (dataset, week, outlet, brand, demand)", []any{"live", d("2026-09-28"), "O1", "B1", 14.0})
+	from, to := d("2026-09-28"), d("2026-10-19")
+	w1, w2, w3 := d("2026-09-28"), d("2026-10-05"), d("2026-10-12")
+	for _, tt := range []struct {
+		name string
+		q    forecast.WeeklyQuery
+		want []forecast.WeekFigure
+	}{
+		{"company against sales", forecast.WeeklyQuery{RunID: "r1", From: from, To: to}, []forecast.WeekFigure{
+			{Week: w1, Forecasted: true, Forecast: 100, Lo80: 80, Hi80: 120, Actual: 70},
+			{Week: w2, Forecasted: true, Forecast: 110, Lo80: 90, Hi80: 130, Actual: 5},
+			{Week: w3}}},
+		{"brand against requests", forecast.WeeklyQuery{RunID: "r1", Brand: "B1", Against: forecast.AgainstRequested, From: from, To: to},
+			[]forecast.WeekFigure{{Week: w1, Forecasted: true, Forecast: 30, Lo80: 20, Hi80: 40, Actual: 12}, {Week: w2, Actual: 5}, {Week: w3}}},
+		{"brand against the truth", forecast.WeeklyQuery{RunID: "r1", Brand: "B1", Against: forecast.AgainstTruth, From: from, To: to},
+			[]forecast.WeekFigure{{Week: w1, Forecasted: true, Forecast: 30, Lo80: 20, Hi80: 40, Actual: 14}, {Week: w2}, {Week: w3}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.WeekFigures(ctx, tt.q)
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("WeekFigures(%+v) = %+v, %v; want %+v", tt.q, got, err, tt.want)
+			}
+		})
+	}
+	if _, err := s.WeekFigures(ctx, forecast.WeeklyQuery{RunID: "r1", Brand: "NOPE", From: from, To: to}); !errors.Is(err, forecast.ErrNoFigures) {
+		t.Errorf("WeekFigures of an unknown brand = %v; want %v", err, forecast.ErrNoFigures)
+	}
+}
