@@ -135,6 +135,9 @@ func (p *Pages) home(c echo.Context) error {
 	if m.User.Role == "retailer" {
 		return c.Redirect(http.StatusSeeOther, "/retailer")
 	}
+	if m.User.Role == "manager" {
+		return c.Redirect(http.StatusSeeOther, "/manager")
+	}
 	return p.render(c, http.StatusOK, "home", &m.User, nil)
 }
 
