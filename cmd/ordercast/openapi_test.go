@@ -37,6 +37,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	ord := orderingapi.New(nil, nil, nil, time.Now)
 	fc := forecastapi.New(nil, ord.Idempotent())
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
+	fc.WithOutletWeeks(forecastch.New(nil), retailerpg.New(nil), time.Now)
 	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
 	ret.WithGrades(&grading.Grader{}, retailerpg.New(nil), ord.Idempotent())
 	sup := supplyapi.New(nil, nil, nil, ord.Idempotent(), time.Now)

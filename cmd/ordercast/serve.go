@@ -110,6 +110,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
+	forecastAPI.WithOutletWeeks(history, outlets, time.Now)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
 	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())

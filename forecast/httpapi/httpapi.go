@@ -1,6 +1,7 @@
 // Package httpapi is the forecast domain's HTTP adapter: the planner's scarce-brand allocations
-// (preview, then publish) under /api/v1/cycles/{week}/allocations, and forecast accuracy scores under
-// /api/v1/scores.
+// (preview, then publish) under /api/v1/cycles/{week}/allocations, forecast accuracy scores under
+// /api/v1/scores, and one outlet's weeks (history, forecast with its interval, scans) under
+// /api/v1/outlets/{id}/weeks.
 //
 // Handlers return domain errors as they are; Problems says how each answers, and the server renders
 // them as application/problem+json.
@@ -34,6 +35,8 @@ type Handler struct {
 	idempotent echo.MiddlewareFunc
 	scores     ScoreReader // nil: no scores route (WithScores)
 	scope      ScopeReader
+
+	outletWeeks *outletWeeksRoute // nil: no outlet weeks route (WithOutletWeeks)
 }
 
 // New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs.
@@ -46,6 +49,9 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.POST("/cycles/:week/allocations", h.allocate, h.idempotent)
 	if h.scores != nil {
 		authed.GET("/scores", h.scoresOf, problem.Query("month", "level", "against", "dataset", "key"))
+	}
+	if h.outletWeeks != nil {
+		authed.GET("/outlets/:id/weeks", h.outletWeeksOf, problem.Query("weeks", "brand"))
 	}
 }
 
