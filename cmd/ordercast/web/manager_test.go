@@ -2,8 +2,10 @@ package web
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -34,28 +36,6 @@ func TestFormatFigures(t *testing.T) {
 	}
 }
 
-// A cycle's failed order is shown only when no order of the cycle stands; cancelled ones never.
-func TestOutletWeeks(t *testing.T) {
-	var orders []order
-	if err := json.Unmarshal([]byte(`[
-		{"cycle":"2026-11-23","status":"paid","total_cents":9000,"lines":[{"requested":5,"granted":4},{"requested":1,"granted":1}]},
-		{"cycle":"2026-11-23","status":"failed","total_cents":100,"lines":[{"requested":9,"granted":9}]},
-		{"cycle":"2026-11-16","status":"failed","total_cents":5000,"lines":[{"requested":3,"granted":0},{"requested":1,"granted":1}]},
-		{"cycle":"2026-11-09","status":"cancelled","total_cents":5000,"lines":[{"requested":3,"granted":3}]}]`), &orders); err != nil {
-		t.Fatal(err)
-	}
-	weeks := outletWeeksOf(orders)
-	if len(weeks) != 2 {
-		t.Fatalf("weeks = %+v; want 2 cycles", weeks)
-	}
-	if w := weeks[0]; w.Cycle != "2026-11-16" || w.Status != "failed" || w.Requested != 4 || w.Granted != 1 || w.Sales != 0 {
-		t.Errorf("first week = %+v; want the failed order of 2026-11-16 with no sales", w)
-	}
-	if w := weeks[1]; w.Cycle != "2026-11-23" || w.Status != "paid" || w.Requested != 6 || w.Granted != 5 || w.Sales != 9000 {
-		t.Errorf("second week = %+v; want the paid order, not the failed one", w)
-	}
-}
-
 const fakeRow = `{"level":"manager","key":"M01","name":"张伟","manager":"M01","area":"","outlets":30,"values":[
  {"indicator":"order_success_rate","unit":"ratio","period":{"kind":"day","start":"2026-12-03","end":"2026-12-04"},"value":0.9,"no_data":null,"numerator":9,"denominator":10,"target":0.95,"gap":-0.05,"met":false,"previous":null,"change":null,"rank":2,"peers":3},
  {"indicator":"upload_rate","unit":"ratio","period":{"kind":"day","start":"2026-12-03","end":"2026-12-04"},"value":null,"no_data":"no collection points","numerator":0,"denominator":0,"target":null,"gap":null,"met":null,"previous":null,"change":null,"rank":null,"peers":null}]}`
@@ -69,8 +49,10 @@ func managerAPI() fakeAPI {
 		"GET /api/v1/outlets":             {200, `{"outlets":[{"id":7,"licence":"L0001","name":"王记便利店"}]}`},
 		"GET /api/v1/indicators":          {200, `{"period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"level":"manager","rows":[` + fakeRow + `],"company":` + fakeRow + `,"stock":[{"brand":"B1","stock_cartons":90,"weekly_sales_cartons":10,"ratio_weeks":9,"lower_weeks":1,"upper_weeks":4,"warning":"above upper limit"},{"brand":"B2","stock_cartons":9,"weekly_sales_cartons":3,"ratio_weeks":3,"lower_weeks":1,"upper_weeks":4,"warning":"within limits"}]}`},
 		"GET /api/v1/outlets/7":           {200, `{"id":7,"licence":"L0001","name":"王记便利店","address":"文化路 1 号","area":"五华区","grade":12,"order_day":"Tuesday","route":"R1","manager_name":"张伟","balance_cents":1000,"status":"active"}`},
-		"GET /api/v1/outlets/7/orders":    {200, `{"orders":[{"id":3,"cycle":"2026-11-23","status":"paid","total_cents":12000,"lines":[{"brand":"B1","requested":5,"granted":4}]}]}`},
-		"GET /api/v1/outlets/7/catalogue": {200, `{"cycle":"2026-11-30","window":{"open":true},"funds":{},"lines":[{"brand":"B1","name":"云岭（软）","scarce":true,"limit":3,"suggested":2,"stock_on_hand":4.5}]}`},
+		"GET /api/v1/outlets/7/catalogue": {200, `{"cycle":"2026-11-30","window":{"open":true},"funds":{},"lines":[{"brand":"B1","name":"云岭（软）","scarce":true,"limit":3,"suggested":2,"stock_on_hand":4.5},{"brand":"B2","name":"红河（硬）","suggested":5}]}`},
+		"GET /api/v1/outlets/7/weeks": {200, `{"outlet":"L0001","brand":null,"forecast_run":"run-3","weeks":[
+			{"week":"2026-11-23","requested":5,"granted":4,"delivered":4,"forecast":null,"stock":12.5,"sell_out":3},
+			{"week":"2026-11-30","requested":0,"granted":0,"delivered":0,"forecast":{"point":6,"lo80":4,"hi80":9.5},"stock":null,"sell_out":null}]}`},
 	}
 }
 
@@ -123,16 +105,40 @@ func TestManagerPageRoles(t *testing.T) {
 	}
 }
 
+// The drill-down page shows the outlet's weeks as the API gives them, on one chart and as a table,
+// with the forecast's interval and the scans' stock; its brands link to their own charts.
 func TestOutletPage(t *testing.T) {
 	rec := get(t, managerAPI(), "/manager/outlets/7")
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /manager/outlets/7 = %d\n%s", rec.Code, body)
 	}
-	for _, want := range []string{"王记便利店", `id="outlet-chart"`, "2026-11-23", "¥120.00", "云岭（软）", "4.5", "建议订货 2 条"} {
+	for _, want := range []string{"王记便利店", `id="outlet-chart"`, "预测批次 run-3，阴影为 80% 区间", "4 – 9.5", "12.5",
+		"云岭（软）", "4.5", "建议订货 7 条", `href="/manager/outlets/7?brand=B2"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the outlet page lacks %q", want)
 		}
+	}
+	m := regexp.MustCompile(`data-chart="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no chart data")
+	}
+	var chart struct {
+		Weeks  []string
+		Series []struct {
+			Kind string
+			Data []*float64
+		}
+	}
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &chart); err != nil {
+		t.Fatal(err)
+	}
+	byKind := map[string][]*float64{}
+	for _, s := range chart.Series {
+		byKind[s.Kind] = s.Data
+	}
+	if len(chart.Weeks) != 2 || byKind["high"][0] != nil || *byKind["high"][1] != 9.5 || *byKind["low"][1] != 4 || *byKind["forecast"][1] != 6 {
+		t.Errorf("chart data = %s; want the interval of the second week only", m[1])
 	}
 	if rec := get(t, managerAPI(), "/manager/outlets/8"); rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "找不到该终端") {
 		t.Errorf("GET an outlet the API does not show = %d; want 404 saying so", rec.Code)

@@ -23,10 +23,10 @@
       draw(el, {
         color: palette,
         animation: false,
-        title: { text: c.title, textStyle: { fontSize: 15 } },
+        title: { text: c.title, left: 0, textStyle: { fontSize: 15 } },
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v + "%"; } },
-        legend: { top: 24 },
-        grid: { left: 44, right: 12, top: 60, bottom: 28 },
+        legend: { bottom: 0 },
+        grid: { left: 44, right: 12, top: 36, bottom: 56 },
         xAxis: { type: "category", data: t.weeks.map(function (w) { return w.slice(5); }) },
         yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
         series: c.series.map(function (s) {
@@ -36,22 +36,35 @@
     });
   }
 
+  // The outlet's chart: bars of cartons requested and granted, lines of what was delivered, stock and
+  // sell-out, the forecast dashed with its 80% interval as a band (the low bound, then the band's
+  // width stacked on it).
   var outlet = document.getElementById("outlet-chart");
   if (outlet) {
     var o = JSON.parse(outlet.dataset.chart);
+    var low = null;
+    var series = [];
+    o.series.forEach(function (s) {
+      if (s.kind === "bar") series.push({ name: s.name, type: "bar", data: s.data });
+      else if (s.kind === "line") series.push({ name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: 6 });
+      else if (s.kind === "forecast") series.push({ name: s.name, type: "line", data: s.data, lineStyle: { type: "dashed", width: 2 }, symbolSize: 6 });
+      else if (s.kind === "low") low = s.data;
+      else if (s.kind === "high" && low) {
+        series.push({ name: s.name, type: "line", stack: "interval", data: low, lineStyle: { opacity: 0 }, symbol: "none", tooltip: { show: false } });
+        series.push({ name: s.name, type: "line", stack: "interval", symbol: "none", lineStyle: { opacity: 0 },
+          areaStyle: { color: "rgba(178, 107, 0, 0.25)" },
+          data: s.data.map(function (h, i) { return h == null || low[i] == null ? null : h - low[i]; }) });
+      }
+    });
     draw(outlet, {
-      color: palette,
+      color: ["#0b4fa8", "#8b1a1a", "#1e7b34", "#b26b00", "#b26b00", "#b26b00", "#5b2a86", "#3a3d42"],
       animation: false,
       tooltip: { trigger: "axis" },
-      legend: { top: 0 },
-      grid: { left: 48, right: 56, top: 56, bottom: 28 },
-      xAxis: { type: "category", data: o.cycles.map(function (w) { return w.slice(5); }) },
-      yAxis: [{ type: "value", name: o.cartons }, { type: "value", name: o.yuan, splitLine: { show: false } }],
-      series: o.series.map(function (s) {
-        if (s.kind === "bar") return { name: s.name, type: "bar", data: s.data };
-        if (s.kind === "line") return { name: s.name, type: "line", yAxisIndex: s.axis || 0, data: s.data, connectNulls: true };
-        return { name: s.name, type: "scatter", data: s.data, symbolSize: 14 };
-      })
+      legend: { bottom: 0 },
+      grid: { left: 44, right: 12, top: 28, bottom: 72 },
+      xAxis: { type: "category", data: o.weeks.map(function (w) { return w.slice(5); }) },
+      yAxis: { type: "value", name: o.cartons },
+      series: series
     });
   }
 
