@@ -117,12 +117,11 @@ type outletJSON struct {
 
 // figureView is one indicator of the bulletin, formatted.
 type figureView struct {
-	Indicator            string // its catalogue key is "mg.ind." + Indicator
-	Value, Target, Gap   string // "" when the API has none
-	Company, Rank        string
-	NoData               string
-	Met, Missed          bool
-	Raw, RawTarget, RawG *float64 // as the API answered, for the page's data attributes
+	Indicator          string // its catalogue key is "mg.ind." + Indicator
+	Value, Target, Gap string // "" when the API has none
+	Company, Rank      string
+	NoData             string
+	Met, Missed        bool
 }
 
 // listView is one of the bulletin's lists for the page.
@@ -262,7 +261,7 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	}
 	for _, v := range b.Figures.Values {
 		f := figureView{Indicator: v.Indicator, Value: formatValue(l, v.Unit, v.Value), Target: formatValue(l, v.Unit, v.Target),
-			Gap: formatGap(l, v.Unit, v.Gap), Raw: v.Value, RawTarget: v.Target, RawG: v.Gap}
+			Gap: formatGap(l, v.Unit, v.Gap)}
 		if v.Met != nil {
 			f.Met, f.Missed = *v.Met, !*v.Met
 		}
