@@ -302,6 +302,9 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		d.Lists = append(d.Lists, listOf(l, name, lst, ids, q))
 	}
 
+	if d.Filtered { // one list, without the figures' trends
+		return d, http.StatusOK, nil
+	}
 	trends, stock, err := p.trends(c, m, b)
 	if err != nil {
 		return managerData{}, 0, err

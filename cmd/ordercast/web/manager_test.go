@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -66,7 +68,22 @@ func get(t *testing.T, api http.Handler, path string) *httptest.ResponseRecorder
 // The bulletin page shows the API's figures against targets with the gap and rank, its lists with
 // links to the outlets' pages and to the exports, the stock warnings and the trend charts' data.
 func TestManagerPage(t *testing.T) {
-	rec := get(t, managerAPI(), "/manager")
+	api := managerAPI()
+	var weeks []string
+	var mu sync.Mutex
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/indicators" {
+			mu.Lock()
+			weeks = append(weeks, r.URL.RawQuery)
+			mu.Unlock()
+		}
+		api.ServeHTTP(w, r)
+	})
+	rec := get(t, h, "/manager")
+	sort.Strings(weeks)
+	if len(weeks) != 12 || weeks[0] != "date=2026-09-17&key=M01&level=manager&period=week" || weeks[11] != "date=2026-12-03&key=M01&level=manager&period=week" {
+		t.Errorf("asked for the weeks %q; want the 12 weeks up to the bulletin's day, the manager's row", weeks)
+	}
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /manager = %d\n%s", rec.Code, body)
@@ -169,5 +186,26 @@ func TestManagerExport(t *testing.T) {
 	}
 	if rec := get(t, h, "/manager/export?filter=failed&format=pdf"); rec.Code != http.StatusBadRequest {
 		t.Errorf("export as pdf = %d; want 400", rec.Code)
+	}
+}
+
+// One list on its own: more of it, a link back to all lists, and no trends asked of the API.
+func TestManagerPageFiltered(t *testing.T) {
+	api := managerAPI()
+	asked := map[string]int{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked[r.URL.Path]++
+		if r.URL.Path == "/api/v1/bulletin" && r.URL.Query().Get("filter") != "not_ordered" {
+			t.Errorf("bulletin asked with %q; want the filter passed on", r.URL.RawQuery)
+		}
+		api.ServeHTTP(w, r)
+	})
+	rec := get(t, h, "/manager?filter=not_ordered")
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `<a href="/manager">`) || !strings.Contains(body, `href="/manager?filter=not_ordered&amp;offset=20"`) {
+		t.Errorf("GET /manager?filter=not_ordered = %d\n%s", rec.Code, body)
+	}
+	if asked["/api/v1/indicators"] != 0 || strings.Contains(body, "echarts") {
+		t.Errorf("the filtered page asked for %d weeks of indicators or loads charts", asked["/api/v1/indicators"])
 	}
 }
