@@ -56,6 +56,7 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/openapi.json", "", map[string]string{"retailer1": "ok", "manager1": "ok", "planner": "ok", "admin": "ok", "logistics": "ok", "manufacturer1": "ok"}},
 		{"GET", outlet, "", readers},
 		{"GET", outlet + "/catalogue", "", readers},
+		{"GET", outlet + "/weeks", "", readers},
 		{"GET", outlet + "/orders", "", readers},
 		{"GET", orderPath, "", readers},
 		{"GET", outlet + "/scans", "", readers},

@@ -38,6 +38,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	fc := forecastapi.New(nil, ord.Idempotent())
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
 	fc.WithWeeks(forecastch.New(nil))
+	fc.WithOutletWeeks(forecastch.New(nil), retailerpg.New(nil), time.Now)
 	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
 	ret.WithGrades(&grading.Grader{}, retailerpg.New(nil), ord.Idempotent())
 	sup := supplyapi.New(nil, nil, nil, ord.Idempotent(), time.Now)

@@ -41,6 +41,7 @@ func TestUnknownQueryParameters(t *testing.T) {
 		{"/outlets/{id}/orders", retailer, outlet + "/orders", "limit=5"},
 		{"/outlets/{id}/orders/{order}", retailer, outlet + "/orders/" + jsonNumber(order["id"]), ""},
 		{"/outlets/{id}/scans", retailer, outlet + "/scans", "limit=5"},
+		{"/outlets/{id}/weeks", manager, outlet + "/weeks", "weeks=4&brand=" + brand},
 		{"/outlets", planner, "/api/v1/outlets", "status=active"},
 		{"/cycles/{week}", planner, "/api/v1/cycles/" + week, ""},
 		{"/cycles/{week}/orders", planner, "/api/v1/cycles/" + week + "/orders", "status=submitted"},

@@ -111,6 +111,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
 	forecastAPI.WithWeeks(history)
+	forecastAPI.WithOutletWeeks(history, outlets, time.Now)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
 	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())

@@ -8,6 +8,7 @@ import (
 	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/forecast/allocation"
 	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/retailer"
 )
 
 // The adapter's own refusals.
@@ -32,6 +33,7 @@ var problems = append(problem.Table{
 	{Err: forecast.ErrNoFigures, Status: http.StatusNotFound, Type: "no-figures", Detail: "the run and the history have no figures of that brand in the month's weeks"},
 	{Err: forecast.ErrNoHistory, Status: http.StatusNotFound, Type: "no-history", Detail: "there is no sales history to forecast from"},
 	{Err: ordering.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such cycle"},
+	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such outlet"},
 	{Err: ordering.ErrConflict, Status: http.StatusConflict, Type: "allocation-conflict", Detail: "the allocation conflicts with the cycle's state"},
 	{Err: ordering.ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
 },

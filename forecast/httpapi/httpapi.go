@@ -1,6 +1,7 @@
 // Package httpapi is the forecast domain's HTTP adapter: the planner's scarce-brand allocations
-// (preview, then publish) under /api/v1/cycles/{week}/allocations, and forecast accuracy scores under
-// /api/v1/scores, with a scored month's weekly forecast against actual under /api/v1/scores/weeks.
+// (preview, then publish) under /api/v1/cycles/{week}/allocations, forecast accuracy scores under
+// /api/v1/scores with a scored month's weekly forecast against actual under /api/v1/scores/weeks, and
+// one outlet's weeks (history, forecast with its interval, scans) under /api/v1/outlets/{id}/weeks.
 //
 // Handlers return domain errors as they are; Problems says how each answers, and the server renders
 // them as application/problem+json.
@@ -35,6 +36,8 @@ type Handler struct {
 	scores     ScoreReader // nil: no scores route (WithScores)
 	scope      ScopeReader
 	weeks      WeeklyReader // nil: no weekly route (WithWeeks)
+
+	outletWeeks *outletWeeksRoute // nil: no outlet weeks route (WithOutletWeeks)
 }
 
 // New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs.
@@ -50,6 +53,9 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	}
 	if h.scores != nil && h.weeks != nil {
 		authed.GET("/scores/weeks", h.weeksOf, problem.Query("month", "brand", "against", "dataset"))
+	}
+	if h.outletWeeks != nil {
+		authed.GET("/outlets/:id/weeks", h.outletWeeksOf, problem.Query("weeks", "brand"))
 	}
 }
 

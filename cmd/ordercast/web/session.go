@@ -138,6 +138,9 @@ func (p *Pages) home(c echo.Context) error {
 	if m.User.Role == "planner" {
 		return c.Redirect(http.StatusSeeOther, "/planner")
 	}
+	if m.User.Role == "manager" {
+		return c.Redirect(http.StatusSeeOther, "/manager")
+	}
 	return p.render(c, http.StatusOK, "home", &m.User, nil)
 }
 

@@ -109,6 +109,7 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/docs/api", p.apiDocs, mw...)
 	p.registerSupply(e, mw)
 	p.registerPlanner(e, mw)
+	p.registerManager(e, mw)
 }
 
 // errorPage answers a page's failure with a page, not JSON: the status of an *echo.HTTPError (a form
@@ -214,18 +215,41 @@ type call struct {
 // forwarding headers, so that the API's login throttling counts the browser), and decodes a 2xx
 // answer into out. A 4xx or 5xx answer is returned as an *apiProblem; err is for failures to call.
 func (p *Pages) api(c echo.Context, k call, out any) (int, *apiProblem, error) {
+	rec, err := p.exchange(c, k)
+	if err != nil {
+		return 0, nil, err
+	}
+	if rec.status >= 400 {
+		prob := &apiProblem{Status: rec.status}
+		if err := json.Unmarshal(rec.body.Bytes(), prob); err != nil {
+			return rec.status, nil, fmt.Errorf("web: %s %s answered %d: %s", k.method, k.path, rec.status, rec.body.String())
+		}
+		prob.Status, prob.RetryAfter = rec.status, rec.header.Get("Retry-After")
+		return rec.status, prob, nil
+	}
+	if out != nil && rec.body.Len() > 0 {
+		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+			return rec.status, nil, fmt.Errorf("web: decode %s %s: %w", k.method, k.path, err)
+		}
+	}
+	return rec.status, nil, nil
+}
+
+// exchange sends the call to the server's own API in-process, as the browser's request, and returns
+// the answer as it came (an export's body, say).
+func (p *Pages) exchange(c echo.Context, k call) (*recorder, error) {
 	var body io.Reader = http.NoBody
 	if k.body != nil {
 		b, err := json.Marshal(k.body)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		body = bytes.NewReader(b)
 	}
 	from := c.Request()
 	req, err := http.NewRequestWithContext(from.Context(), k.method, "/api/v1"+k.path, body)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	req.RemoteAddr = from.RemoteAddr
 	req.TLS = from.TLS
@@ -246,20 +270,7 @@ func (p *Pages) api(c echo.Context, k call, out any) (int, *apiProblem, error) {
 	}
 	rec := &recorder{header: http.Header{}}
 	p.server.ServeHTTP(rec, req)
-	if rec.status >= 400 {
-		prob := &apiProblem{Status: rec.status}
-		if err := json.Unmarshal(rec.body.Bytes(), prob); err != nil {
-			return rec.status, nil, fmt.Errorf("web: %s %s answered %d: %s", k.method, k.path, rec.status, rec.body.String())
-		}
-		prob.Status, prob.RetryAfter = rec.status, rec.header.Get("Retry-After")
-		return rec.status, prob, nil
-	}
-	if out != nil && rec.body.Len() > 0 {
-		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
-			return rec.status, nil, fmt.Errorf("web: decode %s %s: %w", k.method, k.path, err)
-		}
-	}
-	return rec.status, nil, nil
+	return rec, nil
 }
 
 // recorder is the response writer of an in-process API call.
