@@ -22,6 +22,7 @@ import (
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	"github.com/ordercast/ordercast/retailer/indicators"
 	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 	"golang.org/x/sync/errgroup"
@@ -111,7 +112,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
-	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
+	bulletins := newServedIndicators(pool, ch)
+	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
 		orderingAPI.Idempotent(), time.Now)
@@ -145,6 +147,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		{Name: "relay", Every: cfg.RelayEvery, Pass: relay.Pass},
 		{Name: "cleanup", Every: 10 * time.Minute, Slot: schedule.Hourly, Pass: cleanup.Pass},
 		{Name: "notices", Every: time.Minute, Pass: noticeScan.Pass},
+		{Name: "bulletin", Every: indicators.RefreshEvery, Pass: bulletins.RefreshRecent},
 	}
 	forecastSlot, scoreSlot, _ := cfg.schedules() // validated
 	if forecastSlot != nil {
