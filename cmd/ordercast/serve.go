@@ -112,7 +112,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
-	bulletins := newServedIndicators(pool, ch)
+	// The indicators read ClickHouse on a connection pool of their own: a bulletin's computation runs a
+	// dozen reads at once, which would otherwise take every connection of the shared pool for its
+	// duration (and for as long as a frozen ClickHouse holds them), leaving the API and the store probes
+	// waiting for one.
+	indicatorsCH, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	if err != nil {
+		return err
+	}
+	defer indicatorsCH.Close()
+	bulletins := newServedIndicators(pool, indicatorsCH)
 	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
