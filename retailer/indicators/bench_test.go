@@ -21,7 +21,7 @@ import (
 // its ranks and its lists) as a request reads them from the fresh snapshot. Each sub-benchmark
 // reports the median of its iterations as ms-median/op:
 //
-//	go test ./retailer/indicators/ -run '^$' -bench Bulletin -benchtime 15x
+//	go test ./retailer/indicators/ -run '^$' -bench Bulletin -benchtime 5x
 func BenchmarkBulletin(b *testing.B) {
 	ctx := context.Background()
 	pool, ch := storestest.Postgres(b), storestest.ClickHouse(b)
