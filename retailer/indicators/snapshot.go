@@ -57,7 +57,7 @@ func (s *Service) Bulletin(ctx context.Context, date time.Time, manager string) 
 		return Bulletin{}, err
 	}
 	if found && s.now().Sub(b.ComputedAt) <= s.maxAge() {
-		return b, nil
+		return s.withTargets(ctx, b)
 	}
 	key := day.Start.Format(time.DateOnly)
 	v, err, _ := s.refreshing.Do(key, func() (any, error) {
@@ -85,6 +85,37 @@ func (s *Service) Bulletin(ctx context.Context, date time.Time, manager string) 
 	}
 	if !found {
 		return Bulletin{}, fmt.Errorf("%w: %q", ErrUnknownManager, manager)
+	}
+	return s.withTargets(ctx, b)
+}
+
+// withTargets sets every value of a stored bulletin beside the targets as they are now, so that a
+// target a planner sets shows at once: only the facts are as old as the bulletin.
+func (s *Service) withTargets(ctx context.Context, b Bulletin) (Bulletin, error) {
+	targets, err := s.Targets.Targets(ctx)
+	if err != nil {
+		return Bulletin{}, err
+	}
+	var managers []AccountManager
+	for _, r := range append([]Row{b.Figures}, b.Managers...) {
+		if r.Level == AtManager {
+			managers = append(managers, AccountManager{Code: r.Key, Area: r.Area})
+		}
+	}
+	tb := newTargetBook(targets, managers)
+	retarget := func(r *Row) {
+		for i := range r.Values {
+			v := &r.Values[i]
+			v.Target, v.Gap, v.Met = nil, nil, nil
+			if spec, ok := SpecOf(v.Indicator); ok {
+				tb.apply(v, spec, r.Level, r)
+			}
+		}
+	}
+	retarget(&b.Figures)
+	retarget(&b.Company)
+	for i := range b.Managers {
+		retarget(&b.Managers[i])
 	}
 	return b, nil
 }

@@ -66,8 +66,33 @@ func TestStoredBulletinsAgreeWithDirect(t *testing.T) {
 		}
 	}
 
-	// Fresh: served as stored, even after the facts change. Older than MaxAge: recomputed.
+	// Targets set after the computation show at once, beside the stored facts.
 	date := lastWeek.AddDate(0, 0, 3)
+	if err := pg.SetTargets(ctx, []indicators.Target{
+		{Indicator: indicators.OrderSuccess, Scope: indicators.AtCompany, Value: 0.8, SetBy: "planner"},
+		{Indicator: indicators.OrderSuccess, Scope: indicators.AtArea, Key: "A1", Value: 0.7, SetBy: "planner"},
+		{Indicator: indicators.UploadRate, Scope: indicators.AtManager, Key: s.reg.Managers[1], Value: 0.9, SetBy: "planner"},
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range append([]string{""}, s.reg.Managers...) {
+		direct, err := s.svc.Bulletin(ctx, date, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := stored.Bulletin(ctx, date, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := got.Figures.Value(indicators.OrderSuccess); v.Target == nil {
+			t.Errorf("stored Bulletin(%s, %q) order success has no target after one was set", d(date), scope)
+		}
+		if g, w := comparable(t, got), comparable(t, direct); g != w {
+			t.Errorf("stored Bulletin(%s, %q) after targets were set =\n%.2000s\nwant\n%.2000s", d(date), scope, g, w)
+		}
+	}
+
+	// Fresh: served as stored, even after the facts change. Older than MaxAge: recomputed.
 	if _, err := s.pool.Exec(ctx, `UPDATE outlets SET status = 'closed' WHERE licence_no = $1`, s.reg.Outlets[0]); err != nil {
 		t.Fatal(err)
 	}
