@@ -23,6 +23,8 @@ type BulletinStore interface {
 	StoredBulletin(ctx context.Context, day time.Time, manager string) (b Bulletin, found bool, err error)
 	// StoreBulletins replaces every bulletin stored for day with bs, in one transaction.
 	StoreBulletins(ctx context.Context, day time.Time, bs []Bulletin) error
+	// ForgetBulletins deletes the bulletins computed before then.
+	ForgetBulletins(ctx context.Context, then time.Time) error
 }
 
 func (s *Service) now() time.Time {
@@ -146,14 +148,20 @@ func (s *Service) RefreshBulletins(ctx context.Context, date time.Time) ([]Bulle
 	return out, nil
 }
 
-// RefreshRecent refreshes the stored bulletins of now's day and the day before: the `ordercast serve`
-// job, every RefreshEvery.
+// RefreshRecent refreshes the stored bulletins of now's day and the day before, and deletes those of
+// any day older than MaxAge, which would never be served again: the `ordercast serve` job, every
+// RefreshEvery.
 func (s *Service) RefreshRecent(ctx context.Context, now time.Time) error {
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	for _, d := range []time.Time{today, today.AddDate(0, 0, -1)} {
 		if _, err := s.RefreshBulletins(ctx, d); err != nil {
 			return fmt.Errorf("refresh the bulletin of %s: %w", d.Format(time.DateOnly), err)
+		}
+	}
+	if s.Snapshots != nil {
+		if err := s.Snapshots.ForgetBulletins(ctx, s.now().Add(-s.maxAge())); err != nil {
+			return err
 		}
 	}
 	return nil

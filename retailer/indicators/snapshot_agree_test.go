@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ordercast/ordercast/retailer/indicators"
 	indicatorspg "github.com/ordercast/ordercast/retailer/indicators/postgres"
 )
@@ -125,6 +127,23 @@ func TestStoredBulletinsAgreeWithDirect(t *testing.T) {
 	if !m.ComputedAt.Equal(clock) || m.Company.Outlets != after.Figures.Outlets {
 		t.Errorf("a manager's bulletin after the company's refresh = computed at %s, company of %d outlets; want %s, %d",
 			m.ComputedAt, m.Company.Outlets, clock, after.Figures.Outlets)
+	}
+	// The job refreshes today's and yesterday's and deletes what is older than MaxAge (here the day
+	// before's, refreshed first).
+	clock = clock.Add(11 * time.Minute)
+	if err := stored.RefreshRecent(ctx, date); err != nil {
+		t.Fatal(err)
+	}
+	var days []time.Time
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT day FROM bulletin_snapshots ORDER BY day`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days, err = pgx.CollectRows(rows, pgx.RowTo[time.Time]); err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 2 || !days[0].Equal(date.AddDate(0, 0, -1)) || !days[1].Equal(date) {
+		t.Errorf("days stored after RefreshRecent(%s) = %v; want the day before and the day", d(date), days)
 	}
 	if _, err := stored.Bulletin(ctx, date, "M999"); !errors.Is(err, indicators.ErrUnknownManager) {
 		t.Errorf("Bulletin of an unknown manager = %v; want ErrUnknownManager", err)

@@ -191,3 +191,11 @@ func (s *Store) StoreBulletins(ctx context.Context, day time.Time, bs []indicato
 		return nil
 	})
 }
+
+// ForgetBulletins deletes the bulletins computed before then.
+func (s *Store) ForgetBulletins(ctx context.Context, then time.Time) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM bulletin_snapshots WHERE computed_at < $1`, then); err != nil {
+		return fmt.Errorf("postgresql: delete old bulletins: %w", err)
+	}
+	return nil
+}

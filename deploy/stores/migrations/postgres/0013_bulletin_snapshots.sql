@@ -2,7 +2,8 @@
 -- of a day, written together by the "bulletin" job of ordercast serve (today's and yesterday's, every few
 -- minutes) or by the first request of a day that has none fresh enough. A snapshot is a cache of a
 -- computation over the other tables, never a fact: the service serves one only while it is younger than
--- its maximum age and shows computed_at beside the figures. body is the bulletin encoded by
+-- its maximum age and shows computed_at beside the figures; the job deletes the rows older than that.
+-- body is the bulletin encoded by
 -- retailer/indicators/postgres (JSON, format names its version).
 CREATE TABLE bulletin_snapshots (
     day         date NOT NULL,
