@@ -26,6 +26,15 @@ func newIndicators(pool *pgxpool.Pool, ch driver.Conn) *indicators.Service {
 	return &indicators.Service{Directory: pg, Orders: pg, History: hist, Scores: hist, Targets: pg}
 }
 
+// newServedIndicators is newIndicators with the bulletins kept computed in PostgreSQL
+// (bulletin_snapshots), for serve: a request reads its day's bulletin as stored while it is at most
+// indicators.DefaultMaxAge old, and the "bulletin" job refreshes today's and yesterday's.
+func newServedIndicators(pool *pgxpool.Pool, ch driver.Conn) *indicators.Service {
+	svc := newIndicators(pool, ch)
+	svc.Snapshots = indicatorspg.New(pool)
+	return svc
+}
+
 // bulletinConfig is the configuration of `ordercast bulletin`.
 type bulletinConfig struct {
 	storeConfig

@@ -22,6 +22,7 @@ import (
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	"github.com/ordercast/ordercast/retailer/indicators"
 	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 	"golang.org/x/sync/errgroup"
@@ -113,7 +114,17 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI.WithWeeks(history)
 	forecastAPI.WithOutletWeeks(history, outlets, time.Now)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
-	indicatorsAPI := indicatorsapi.New(newIndicators(pool, ch), outlets, time.Now)
+	// The indicators read ClickHouse on a connection pool of their own: a bulletin's computation runs a
+	// dozen reads at once, which would otherwise take every connection of the shared pool for its
+	// duration (and for as long as a frozen ClickHouse holds them), leaving the API and the store probes
+	// waiting for one.
+	indicatorsCH, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	if err != nil {
+		return err
+	}
+	defer indicatorsCH.Close()
+	bulletins := newServedIndicators(pool, indicatorsCH)
+	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
 		orderingAPI.Idempotent(), time.Now)
@@ -147,6 +158,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		{Name: "relay", Every: cfg.RelayEvery, Pass: relay.Pass},
 		{Name: "cleanup", Every: 10 * time.Minute, Slot: schedule.Hourly, Pass: cleanup.Pass},
 		{Name: "notices", Every: time.Minute, Pass: noticeScan.Pass},
+		{Name: "bulletin", Every: indicators.RefreshEvery, Pass: bulletins.RefreshRecent},
 	}
 	forecastSlot, scoreSlot, _ := cfg.schedules() // validated
 	if forecastSlot != nil {

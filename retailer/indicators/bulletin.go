@@ -38,15 +38,14 @@ type Bulletin struct {
 	Company  Row
 	Managers []Row // every manager's row, for the company view; empty for a manager
 	Lists    Lists
+	// ComputedAt is when the figures and lists were computed: a bulletin served from a snapshot
+	// (see Service.Snapshots) is as old as now − ComputedAt, at most Service.MaxAge.
+	ComputedAt time.Time
 }
 
-// Bulletin computes the bulletin of date for manager ("" for the company view).
-func (s *Service) Bulletin(ctx context.Context, date time.Time, manager string) (Bulletin, error) {
-	day, err := PeriodOf(Day, date)
-	if err != nil {
-		return Bulletin{}, err
-	}
-	b := Bulletin{Date: day.Start, Manager: manager, Managers: []Row{}}
+// computeBulletin computes the bulletin of day for manager ("" for the company view) from the stores.
+func (s *Service) computeBulletin(ctx context.Context, day Period, manager string) (Bulletin, error) {
+	b := Bulletin{Date: day.Start, Manager: manager, Managers: []Row{}, ComputedAt: s.now()}
 	var rep Report
 	var lists Lists
 	g, gctx := errgroup.WithContext(ctx)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 )
 
 // The rules the figures follow, in one place.
@@ -27,14 +28,21 @@ const (
 	StockWindowWeeks = 4
 )
 
-// Service computes reports from the stores. Its fields must be set; it is safe for concurrent use
-// when they are.
+// Service computes reports from the stores. Its store fields must be set, except Snapshots; it is
+// safe for concurrent use when they are, and must not be copied after first use.
 type Service struct {
 	Directory Directory
 	Orders    OrderStore
 	History   History
 	Scores    Scores
 	Targets   TargetStore
+	// Snapshots, when set, keeps the computed bulletins: Bulletin serves them while they are at most
+	// MaxAge old (DefaultMaxAge when 0). Nil: every bulletin is computed on request.
+	Snapshots BulletinStore
+	MaxAge    time.Duration
+	Now       func() time.Time // time.Now when nil
+
+	refreshing singleflight.Group // one computation of a day's bulletins at a time per day
 }
 
 // Value is one indicator of one row: the figure, or no data with the reason; its target and gap;

@@ -181,13 +181,25 @@ func (s *Store) StockToSales(ctx context.Context, end time.Time, windowWeeks int
 		"AND day >= toDate(?) AND day < toDate(?)" + stockCond + " GROUP BY outlet, brand) ANY INNER JOIN (" +
 		"SELECT outlet, brand, sum(delivered) AS sold FROM sales WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?)" +
 		salesCond + " GROUP BY outlet, brand) USING (outlet, brand) WHERE sold > 0"
-	perOutlet, err := s.ratios(ctx, "read stock-to-sales", "SELECT outlet, sum(cartons), sum(weekly) FROM ("+pairs+") GROUP BY outlet", args)
+	// One pass over the pairs gives both sums: reading the join twice, once per grouping, cost twice
+	// as much in ClickHouse as adding up its ~130,000 pairs here (100,000 outlets).
+	rows, err := s.conn.Query(ctx, pairs, args...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("clickhouse: read stock-to-sales: %w", err)
 	}
-	perBrand, err := s.ratios(ctx, "read stock-to-sales", "SELECT brand, sum(cartons), sum(weekly) FROM ("+pairs+") GROUP BY brand", args)
-	if err != nil {
-		return nil, nil, err
+	defer rows.Close()
+	perOutlet, perBrand := map[string]indicators.Ratio{}, map[string]indicators.Ratio{}
+	for rows.Next() {
+		var outlet, brand string
+		var r indicators.Ratio
+		if err := rows.Scan(&outlet, &brand, &r.Num, &r.Den); err != nil {
+			return nil, nil, fmt.Errorf("clickhouse: read stock-to-sales: %w", err)
+		}
+		perOutlet[outlet] = perOutlet[outlet].Add(r)
+		perBrand[brand] = perBrand[brand].Add(r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("clickhouse: read stock-to-sales: %w", err)
 	}
 	return perOutlet, perBrand, nil
 }

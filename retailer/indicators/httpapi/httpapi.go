@@ -240,7 +240,7 @@ func (h *Handler) bulletinOf(c echo.Context) error {
 		return err
 	}
 	show := func(name string) bool { return len(filters) == 0 || filters[name] }
-	out := bulletinJSON{Date: b.Date.Format(time.DateOnly), Figures: rowOf(b.Figures), Company: rowOf(b.Company),
+	out := bulletinJSON{Date: b.Date.Format(time.DateOnly), ComputedAt: b.ComputedAt.UTC(), Figures: rowOf(b.Figures), Company: rowOf(b.Company),
 		Managers: []rowJSON{}, Lists: map[string]*listJSON{}}
 	if b.Manager != "" {
 		out.Manager = &b.Manager

@@ -98,12 +98,13 @@ type listJSON struct {
 }
 
 type bulletinJSON struct {
-	Date     string               `json:"date"`
-	Manager  *string              `json:"manager"`
-	Figures  rowJSON              `json:"figures"`
-	Company  rowJSON              `json:"company"`
-	Managers []rowJSON            `json:"managers"`
-	Lists    map[string]*listJSON `json:"lists"`
+	Date       string               `json:"date"`
+	ComputedAt time.Time            `json:"computed_at"` // how fresh the figures and lists are
+	Manager    *string              `json:"manager"`
+	Figures    rowJSON              `json:"figures"`
+	Company    rowJSON              `json:"company"`
+	Managers   []rowJSON            `json:"managers"`
+	Lists      map[string]*listJSON `json:"lists"`
 }
 
 func dateOrNil(t time.Time) any {
