@@ -41,7 +41,8 @@ const (
 
 // Outlet is one licensed retail outlet.
 type Outlet struct {
-	Licence         string // licence number: the outlet's code everywhere outside PostgreSQL
+	Licence         string    // licence number: the outlet's code everywhere outside PostgreSQL
+	Joined          time.Time // when it became a customer (indicators count it from then); zero: when loaded
 	Name            string
 	Address         string
 	Area            string // county or district

@@ -182,6 +182,9 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 	if err := catalogue.LoadCatalogue(ctx, region.Manufacturers, region.Brands); err != nil {
 		return seedResult{}, err
 	}
+	for i := range region.Outlets { // customers since the history began: the indicators count them
+		region.Outlets[i].Joined = region.Start
+	}
 	if err := outletsPG.LoadMasterData(ctx, region.Managers, region.Outlets); err != nil {
 		return seedResult{}, err
 	}

@@ -141,6 +141,24 @@ func TestSeed(t *testing.T) {
 	}
 	first := snapshot(t, pgDSN, chDSN)
 	t.Logf("first seed: %+v", first)
+	t.Run("outlets joined when the history began", func(t *testing.T) {
+		var joined []time.Time
+		rows, err := storestest.OpenPostgres(t, pgDSN).Query(context.Background(),
+			`SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date::timestamp FROM outlets`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var d time.Time
+			if err := rows.Scan(&d); err != nil {
+				t.Fatal(err)
+			}
+			joined = append(joined, d)
+		}
+		if len(joined) != 1 || !strings.Contains(out, "seeded 60 weeks, "+joined[0].Format(time.DateOnly)) {
+			t.Errorf("outlets joined on %v; want every one on the history's first Monday (%q)", joined, strings.SplitN(out, "\n", 2)[0])
+		}
+	})
 	t.Run("counts", func(t *testing.T) {
 		s := first
 		if s.Outlets != 60 || s.Brands != 20 || s.Deposits != 60 || s.OutletDims != 60 || s.BrandDims != 20 {

@@ -79,7 +79,8 @@ func (s *Store) LoadMasterData(ctx context.Context, managers []retailer.Manager,
 	}
 	columns := []string{"licence_no", "name", "address", "area", "business_format", "locality", "market_type",
 		"manager_id", "route", "order_day", "grade", "credit_level", "benchmark", "collection_point",
-		"balance_cents", "status"}
+		"balance_cents", "status", "created_at"}
+	loaded := time.Now()
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"outlets"}, columns,
 		pgx.CopyFromSlice(len(outlets), func(i int) ([]any, error) {
 			o := &outlets[i]
@@ -95,9 +96,13 @@ func (s *Store) LoadMasterData(ctx context.Context, managers []retailer.Manager,
 			if status == "" {
 				status = retailer.Active
 			}
+			joined := o.Joined
+			if joined.IsZero() {
+				joined = loaded
+			}
 			return []any{o.Licence, o.Name, o.Address, o.Area, string(o.Format), locality, o.MarketType,
 				managerID, o.Route, isoWeekday(o.OrderDay), int16(o.Grade), o.CreditLevel, o.Benchmark,
-				o.CollectionPoint, o.BalanceCents, string(status)}, nil
+				o.CollectionPoint, o.BalanceCents, string(status), joined}, nil
 		}))
 	if err != nil {
 		return fmt.Errorf("postgresql: copy outlets: %w", err)
