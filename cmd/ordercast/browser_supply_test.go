@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
 )
 
 // browserLogin logs in through the login page and waits for the page at next.
@@ -233,5 +234,34 @@ func TestBrowserSupplyPages(t *testing.T) {
 	_, me, _ = r1.do("GET", "/api/v1/me", "")
 	if after := me["outlet"].(map[string]any)["balance_cents"].(float64); after != before+price {
 		t.Errorf("balance after the return on the page = %v; want %v + %v", after, before, price)
+	}
+
+	// 4. The retailer checks what arrived on its page: one carton short, said why.
+	logout(t, ctx)
+	browserLogin(t, ctx, s.url, "retailer1", "/retailer", "#hist")
+	form := `form.receipt:has(input[name="order"][value="` + orderID + `"])`
+	do(t, ctx, phone(),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.querySelectorAll("details").forEach(d => d.open = true) || true`)(ctx, t)
+			return err
+		}),
+		chromedp.WaitVisible(chromedp.CSS(form+` input[name="rcv_`+item+`"]`)),
+		chromedp.SetValue(chromedp.CSS(form+` input[name="rcv_`+item+`"]`), "1"),
+		chromedp.SendKeys(chromedp.CSS(form+` input[name="note"]`), "少一条"),
+		screenshot("retailer-receipt-phone"),
+		chromedp.Click(chromedp.CSS(form+` button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
+	)
+	if n := text(t, ctx, ".notice"); n != "已确认收货。" {
+		t.Errorf("notice after the receipt = %q; want 已确认收货。", n)
+	}
+	checkAxe(t, ctx, "retailer page with a receipt")
+	var receipt, note string
+	if err := storestest.OpenPostgres(t, pg).QueryRow(context.Background(),
+		`SELECT receipt, receipt_note FROM orders WHERE id = $1`, orderID).Scan(&receipt, &note); err != nil {
+		t.Fatal(err)
+	}
+	if receipt != "short" || note != "少一条" {
+		t.Errorf("order %s's receipt after the page = %q %q; want short, 少一条", orderID, receipt, note)
 	}
 }

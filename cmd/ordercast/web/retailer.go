@@ -134,8 +134,65 @@ func (p *Pages) retailerPage(c echo.Context) error {
 		d.Notice = "r.placed"
 	case "cancelled":
 		d.Notice = "r.cancelled"
+	case "received":
+		d.Notice = "r.received"
 	}
 	return p.render(c, http.StatusOK, "retailer", &m.User, d)
+}
+
+// receipt confirms what arrived of a delivered order, or reports a shortfall: the form's rcv_<brand>
+// fields (cartons received, the delivered quantity when left as it was) and note go to
+// POST /api/v1/outlets/{id}/orders/{order}/receipt under the form's Idempotency-Key.
+func (p *Pages) receipt(c echo.Context) error {
+	m, err := p.session(c)
+	if errors.Is(err, errLoggedOut) {
+		return toLogin(c)
+	}
+	if err != nil {
+		return err
+	}
+	if m.User.Role != "retailer" || m.Outlet == nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	type line struct {
+		Brand    string `json:"brand"`
+		Received int    `json:"received"`
+	}
+	var lines []line
+	for name, v := range form {
+		if brand, ok := strings.CutPrefix(name, "rcv_"); ok && len(v) > 0 {
+			n, err := strconv.Atoi(strings.TrimSpace(v[0]))
+			if err != nil {
+				n = -1 // the API says what is wrong with it
+			}
+			lines = append(lines, line{brand, n})
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Brand < lines[j].Brand }) // the same form, the same body
+	path := "/outlets/" + strconv.FormatInt(m.Outlet.ID, 10) + "/orders/" + url.PathEscape(c.FormValue("order")) + "/receipt"
+	prob, err := p.withRetry(c, call{method: "POST", path: path, token: m.User.token,
+		body: map[string]any{"lines": lines, "note": strings.TrimSpace(c.FormValue("note"))},
+		header: map[string]string{"Idempotency-Key": c.FormValue("key")}})
+	if err != nil {
+		return err
+	}
+	if prob == nil {
+		return c.Redirect(http.StatusSeeOther, "/retailer?done=received")
+	}
+	d, err := p.retailerData(c, m, nil)
+	if err != nil {
+		return err
+	}
+	detail := prob.Detail
+	for _, f := range prob.Errors {
+		detail += " " + f.Field + ": " + f.Detail
+	}
+	d.Error = langOf(c).T("r.error", strings.TrimSpace(detail))
+	return p.render(c, max(prob.Status, http.StatusBadRequest), "retailer", &m.User, d)
 }
 
 // retailerData asks the API for the outlet's catalogue and orders. form, when not nil, holds the

@@ -106,6 +106,7 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.POST("/lang", p.setLang, mw...)
 	e.GET("/retailer", p.retailerPage, mw...)
 	e.POST("/retailer/order", p.placeOrder, mw...)
+	e.POST("/retailer/receipt", p.receipt, mw...)
 	e.GET("/docs/api", p.apiDocs, mw...)
 	p.registerSupply(e, mw)
 	p.registerPlanner(e, mw)
