@@ -175,7 +175,7 @@ func (p *Pages) receipt(c echo.Context) error {
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Brand < lines[j].Brand }) // the same form, the same body
 	path := "/outlets/" + strconv.FormatInt(m.Outlet.ID, 10) + "/orders/" + url.PathEscape(c.FormValue("order")) + "/receipt"
 	prob, err := p.withRetry(c, call{method: "POST", path: path, token: m.User.token,
-		body: map[string]any{"lines": lines, "note": strings.TrimSpace(c.FormValue("note"))},
+		body:   map[string]any{"lines": lines, "note": strings.TrimSpace(c.FormValue("note"))},
 		header: map[string]string{"Idempotency-Key": c.FormValue("key")}})
 	if err != nil {
 		return err
