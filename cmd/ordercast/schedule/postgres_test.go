@@ -195,8 +195,13 @@ func TestRunStopsWithItsContext(t *testing.T) {
 			Pass: func(context.Context, time.Time) error { n.Add(1); return nil }}})
 		close(done)
 	}()
+	succeeded := func() int {
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		return obs.outcomes[Succeeded]
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	for n.Load() < 3 && time.Now().Before(deadline) {
+	for succeeded() < 3 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
@@ -210,7 +215,7 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	}
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
-	if obs.outcomes[Succeeded] < 3 {
-		t.Errorf("outcomes %v; want successes counted", obs.outcomes)
+	if obs.outcomes[Succeeded] < 3 || obs.outcomes[Failed] != 0 {
+		t.Errorf("outcomes %v; want successes counted, and no failure: a pass cut short by the stop is abandoned", obs.outcomes)
 	}
 }

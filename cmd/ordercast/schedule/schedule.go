@@ -115,6 +115,9 @@ func (r *Runner) loop(ctx context.Context, j Job) {
 // Try runs one pass of j if this instance gets its lock and a slot is due, and reports the outcome.
 func (r *Runner) Try(ctx context.Context, j Job) Outcome {
 	o, err := r.try(ctx, j)
+	if o == Failed && ctx.Err() != nil { // the server stops: whatever failed, the next holder runs it again
+		o = Abandoned
+	}
 	r.mu.Lock()
 	was := r.failing[j.Name]
 	if r.failing == nil {
