@@ -28,22 +28,6 @@ func (p *Pages) registerPlanner(e *echo.Echo, mw []echo.MiddlewareFunc) {
 	e.GET("/planner/accuracy", p.accuracyPage, mw...)
 }
 
-// plannerSession is the session of a planner or admin; ok is false when the caller was sent elsewhere
-// (to the login page, or home for another role), which the returned error then carries out.
-func (p *Pages) plannerSession(c echo.Context) (me, bool, error) {
-	m, err := p.session(c)
-	if errors.Is(err, errLoggedOut) {
-		return m, false, toLogin(c)
-	}
-	if err != nil {
-		return m, false, err
-	}
-	if m.User.Role != "planner" && m.User.Role != "admin" {
-		return m, false, c.Redirect(http.StatusSeeOther, "/")
-	}
-	return m, true, nil
-}
-
 // mondayOf is the Monday of t's week in the region's time zone: a cycle's name.
 func mondayOf(t time.Time) string {
 	d := t.In(shanghai)
@@ -53,7 +37,7 @@ func mondayOf(t time.Time) string {
 
 // plannerHome sends the planner to this week's cycle.
 func (p *Pages) plannerHome(c echo.Context) error {
-	if _, ok, err := p.plannerSession(c); !ok {
+	if _, ok, err := p.roleSession(c, "planner", "admin"); !ok {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/planner/cycles/"+mondayOf(p.now()))
@@ -131,7 +115,7 @@ func parseWeek(c echo.Context) (time.Time, bool) {
 // cyclePage shows a cycle: its windows, its supply plan with the limits, coverage and fill rate of
 // each brand, its orders by status and a page of its orders.
 func (p *Pages) cyclePage(c echo.Context) error {
-	m, ok, err := p.plannerSession(c)
+	m, ok, err := p.roleSession(c, "planner", "admin")
 	if !ok {
 		return err
 	}
@@ -437,40 +421,36 @@ func allocationRefusal(l Lang, prob *apiProblem) (string, map[string]string) {
 // of the outlets' fill rates (Gini), each grade's and area's part, and every listed outlet's limit
 // and explanation, a page at a time.
 func (p *Pages) allocationPage(c echo.Context) error {
-	m, ok, err := p.plannerSession(c)
+	m, d, status, ok, err := p.preview(c)
 	if !ok {
-		return err
-	}
-	w, valid := parseWeek(c)
-	if !valid {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
-	}
-	d, status, err := p.previewOf(c, m, w.Format(time.DateOnly))
-	if errors.Is(err, errNoCycle) {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
-	}
-	if err != nil {
 		return err
 	}
 	return p.render(c, status, "planner-allocation", &m.User, d)
 }
 
+// preview is the planner's session and the preview of the week in the path; ok is false when the
+// answer is already written (or err says why not): the login page, another role sent home, a week
+// without a cycle.
+func (p *Pages) preview(c echo.Context) (m me, d allocationData, status int, ok bool, err error) {
+	m, ok, err = p.roleSession(c, "planner", "admin")
+	if !ok {
+		return m, d, 0, false, err
+	}
+	w, valid := parseWeek(c)
+	if valid {
+		d, status, err = p.previewOf(c, m, w.Format(time.DateOnly))
+	}
+	if !valid || errors.Is(err, errNoCycle) {
+		return m, d, 0, false, p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+	}
+	return m, d, status, err == nil, err
+}
+
 // allocationConfirm shows what publishing the preview will do and what it replaces (the brand's
 // current plan and limits in the cycle), with the form that publishes it.
 func (p *Pages) allocationConfirm(c echo.Context) error {
-	m, ok, err := p.plannerSession(c)
+	m, d, status, ok, err := p.preview(c)
 	if !ok {
-		return err
-	}
-	w, valid := parseWeek(c)
-	if !valid {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
-	}
-	d, status, err := p.previewOf(c, m, w.Format(time.DateOnly))
-	if errors.Is(err, errNoCycle) {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
-	}
-	if err != nil {
 		return err
 	}
 	if d.Plan == nil { // nothing to confirm: back to the form with what is wrong
@@ -489,7 +469,7 @@ func (p *Pages) allocationConfirm(c echo.Context) error {
 // allocationPublish publishes the confirmed allocation through the API with the form's
 // Idempotency-Key (a second press publishes once), then shows the cycle.
 func (p *Pages) allocationPublish(c echo.Context) error {
-	m, ok, err := p.plannerSession(c)
+	m, ok, err := p.roleSession(c, "planner", "admin")
 	if !ok {
 		return err
 	}

@@ -63,7 +63,7 @@ type weeksJSON struct {
 // accuracyPage shows the month's forecast accuracy per company, brand, manager and area, as
 // `ordercast score` stored it (GET /api/v1/scores), against sales or requested quantities.
 func (p *Pages) accuracyPage(c echo.Context) error {
-	m, ok, err := p.plannerSession(c)
+	m, ok, err := p.roleSession(c, "planner", "admin")
 	if !ok {
 		return err
 	}

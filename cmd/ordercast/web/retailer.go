@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -114,16 +113,20 @@ type orderView struct {
 // steps is the way of an order from placing to delivery.
 var steps = []string{"submitted", "confirmed", "paid", "delivered"}
 
+// retailerSession is the session of a retailer with its outlet; ok is false when the answer is
+// written (the login page, or home for another user).
+func (p *Pages) retailerSession(c echo.Context) (me, bool, error) {
+	m, ok, err := p.roleSession(c, "retailer")
+	if ok && m.Outlet == nil {
+		return m, false, c.Redirect(http.StatusSeeOther, "/")
+	}
+	return m, ok, err
+}
+
 func (p *Pages) retailerPage(c echo.Context) error {
-	m, err := p.session(c)
-	if errors.Is(err, errLoggedOut) {
-		return toLogin(c)
-	}
-	if err != nil {
+	m, ok, err := p.retailerSession(c)
+	if !ok {
 		return err
-	}
-	if m.User.Role != "retailer" || m.Outlet == nil {
-		return c.Redirect(http.StatusSeeOther, "/")
 	}
 	d, err := p.retailerData(c, m, nil)
 	if err != nil {
@@ -144,15 +147,9 @@ func (p *Pages) retailerPage(c echo.Context) error {
 // fields (cartons received, the delivered quantity when left as it was) and note go to
 // POST /api/v1/outlets/{id}/orders/{order}/receipt under the form's Idempotency-Key.
 func (p *Pages) receipt(c echo.Context) error {
-	m, err := p.session(c)
-	if errors.Is(err, errLoggedOut) {
-		return toLogin(c)
-	}
-	if err != nil {
+	m, ok, err := p.retailerSession(c)
+	if !ok {
 		return err
-	}
-	if m.User.Role != "retailer" || m.Outlet == nil {
-		return c.Redirect(http.StatusSeeOther, "/")
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -327,15 +324,9 @@ func problemErr(err error, prob *apiProblem) error {
 // Idempotency-Key (a double tap sends the same key and body, and the API places the order once), or
 // cancels this cycle's order when every quantity is 0.
 func (p *Pages) placeOrder(c echo.Context) error {
-	m, err := p.session(c)
-	if errors.Is(err, errLoggedOut) {
-		return toLogin(c)
-	}
-	if err != nil {
+	m, ok, err := p.retailerSession(c)
+	if !ok {
 		return err
-	}
-	if m.User.Role != "retailer" || m.Outlet == nil {
-		return c.Redirect(http.StatusSeeOther, "/")
 	}
 	form, err := c.FormParams()
 	if err != nil {

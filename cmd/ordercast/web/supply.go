@@ -187,24 +187,6 @@ type balanceData struct {
 	Error       string
 }
 
-// roleSession is the session of a page only some roles may open: others go home, the logged out to
-// the login page (ok false: the answer is written).
-func (p *Pages) roleSession(c echo.Context, roles ...string) (me, bool, error) {
-	m, err := p.session(c)
-	if errors.Is(err, errLoggedOut) {
-		return m, false, toLogin(c)
-	}
-	if err != nil {
-		return m, false, err
-	}
-	for _, r := range roles {
-		if m.User.Role == r {
-			return m, true, nil
-		}
-	}
-	return m, false, c.Redirect(http.StatusSeeOther, "/")
-}
-
 // weeksParam reads ?weeks= (1 to 26), else balanceWeeks.
 func weeksParam(c echo.Context) int {
 	if n, err := strconv.Atoi(c.QueryParam("weeks")); err == nil && n >= 1 && n <= 26 {
