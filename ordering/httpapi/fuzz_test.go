@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func FuzzOrderingRequests(f *testing.F) {
 		}
 		// What an HTTP client can put in a request line and headers: no control characters or spaces in
 		// the URL (a client escapes them), none but tab in a header value.
-		if param == "" || strings.IndexFunc(param+query, func(r rune) bool { return r < 0x21 || r == 0x7f || r == '#' || r == '%' }) >= 0 ||
+		if param == "" || strings.IndexFunc(param+query, func(r rune) bool { return r < 0x21 || r == 0x7f || r == '#' }) >= 0 ||
 			strings.IndexFunc(ifMatch+key, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 			t.Skip()
 		}
@@ -42,6 +43,10 @@ func FuzzOrderingRequests(f *testing.F) {
 		path := strings.Replace(r.path, "%s", param, 1)
 		if query != "" && !strings.HasPrefix(query, "?") {
 			query = "?" + query
+		}
+		// Percent escapes are what clients send for anything else; a malformed one no client sends.
+		if _, err := url.ParseRequestURI("/api/v1" + path + query); err != nil {
+			t.Skip()
 		}
 		rec := s.do(t, req{as: as, method: r.method, path: path + query, body: body, key: key, ifMatch: ifMatch})
 		if rec.Code >= 500 {

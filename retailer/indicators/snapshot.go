@@ -61,15 +61,7 @@ func (s *Service) Bulletin(ctx context.Context, date time.Time, manager string) 
 	if found && s.now().Sub(b.ComputedAt) <= s.maxAge() {
 		return s.withTargets(ctx, b)
 	}
-	key := day.Start.Format(time.DateOnly)
-	v, err, _ := s.refreshing.Do(key, func() (any, error) {
-		// A request that waited for another's refresh may find it stored already.
-		if b, found, err := s.Snapshots.StoredBulletin(ctx, day.Start, ""); err == nil && found &&
-			s.now().Sub(b.ComputedAt) <= s.maxAge() {
-			return nil, nil
-		}
-		return s.RefreshBulletins(ctx, day.Start)
-	})
+	v, err := s.refresh(ctx, day.Start, true)
 	if err != nil {
 		return Bulletin{}, err
 	}
@@ -148,6 +140,23 @@ func (s *Service) RefreshBulletins(ctx context.Context, date time.Time) ([]Bulle
 	return out, nil
 }
 
+// refresh computes and stores day's bulletins once however many callers ask at the same time (the
+// scheduled job and requests alike), on a context none of them can cancel for the others. With
+// reuse, a fresh stored bulletin found first is kept (v nil).
+func (s *Service) refresh(ctx context.Context, day time.Time, reuse bool) (any, error) {
+	ctx = context.WithoutCancel(ctx)
+	v, err, _ := s.refreshing.Do(day.Format(time.DateOnly), func() (any, error) {
+		if reuse { // a request that waited for another's refresh may find it stored already
+			if b, found, err := s.Snapshots.StoredBulletin(ctx, day, ""); err == nil && found &&
+				s.now().Sub(b.ComputedAt) <= s.maxAge() {
+				return nil, nil
+			}
+		}
+		return s.RefreshBulletins(ctx, day)
+	})
+	return v, err
+}
+
 // RefreshRecent refreshes the stored bulletins of now's day and the day before, and deletes those of
 // any day older than MaxAge, which would never be served again: the `ordercast serve` job, every
 // RefreshEvery.
@@ -155,7 +164,7 @@ func (s *Service) RefreshRecent(ctx context.Context, now time.Time) error {
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	for _, d := range []time.Time{today, today.AddDate(0, 0, -1)} {
-		if _, err := s.RefreshBulletins(ctx, d); err != nil {
+		if _, err := s.refresh(ctx, d, false); err != nil {
 			return fmt.Errorf("refresh the bulletin of %s: %w", d.Format(time.DateOnly), err)
 		}
 	}

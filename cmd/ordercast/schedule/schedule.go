@@ -137,8 +137,10 @@ func (r *Runner) Try(ctx context.Context, j Job) Outcome {
 	}
 	if r.Observer != nil {
 		r.Observer.Tried(j.Name, o)
-		if end, took, ok, err := r.Store.LastSuccess(ctx, j.Name); err == nil && ok {
-			r.Observer.LastSuccess(j.Name, end, took)
+		if o != Succeeded { // another instance may have run it: its record says when (a success reported itself)
+			if end, took, ok, err := r.Store.LastSuccess(ctx, j.Name); err == nil && ok {
+				r.Observer.LastSuccess(j.Name, end, took)
+			}
 		}
 	}
 	return o
@@ -197,6 +199,9 @@ func (r *Runner) try(ctx context.Context, j Job) (Outcome, error) {
 	end := r.now()
 	if err := lock.Succeeded(ctx, slot, end, end.Sub(start)); err != nil {
 		return Failed, err
+	}
+	if r.Observer != nil {
+		r.Observer.LastSuccess(j.Name, end, end.Sub(start))
 	}
 	if slot != "" {
 		r.Log.Info("scheduled job succeeded", "job", j.Name, "slot", slot, "took", end.Sub(start).String())

@@ -492,8 +492,8 @@ func (p *Pages) allocationPublish(c echo.Context) error {
 			return err
 		}
 	}
-	prob, err := p.withRetry(c, call{method: "POST", path: fmt.Sprintf("/cycles/%s/allocations?limits=0", week),
-		token: m.User.token, body: body, header: map[string]string{"Idempotency-Key": key}})
+	prob, err := p.callRetry(c, call{method: "POST", path: fmt.Sprintf("/cycles/%s/allocations?limits=0", week),
+		token: m.User.token, body: body, header: map[string]string{"Idempotency-Key": key}}, nil)
 	if err != nil {
 		return err
 	}

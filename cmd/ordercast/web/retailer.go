@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -171,9 +169,9 @@ func (p *Pages) receipt(c echo.Context) error {
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Brand < lines[j].Brand }) // the same form, the same body
 	path := "/outlets/" + strconv.FormatInt(m.Outlet.ID, 10) + "/orders/" + url.PathEscape(c.FormValue("order")) + "/receipt"
-	prob, err := p.withRetry(c, call{method: "POST", path: path, token: m.User.token,
+	prob, err := p.callRetry(c, call{method: "POST", path: path, token: m.User.token,
 		body:   map[string]any{"lines": lines, "note": strings.TrimSpace(c.FormValue("note"))},
-		header: map[string]string{"Idempotency-Key": c.FormValue("key")}})
+		header: map[string]string{"Idempotency-Key": c.FormValue("key")}}, nil)
 	if err != nil {
 		return err
 	}
@@ -184,11 +182,7 @@ func (p *Pages) receipt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	detail := prob.Detail
-	for _, f := range prob.Errors {
-		detail += " " + f.Field + ": " + f.Detail
-	}
-	d.Error = langOf(c).T("r.error", strings.TrimSpace(detail))
+	d.Error = langOf(c).T("r.error", problemText(prob))
 	return p.render(c, max(prob.Status, http.StatusBadRequest), "retailer", &m.User, d)
 }
 
@@ -206,12 +200,12 @@ func (p *Pages) retailerData(c echo.Context, m me, form map[string]int) (retaile
 	if _, prob, err := p.api(c, call{method: "GET", path: base + "/orders?limit=10", token: m.User.token}, &page); err != nil || prob != nil {
 		return retailerData{}, problemErr(err, prob)
 	}
-	key := make([]byte, 16)
-	if _, err := rand.Read(key); err != nil {
+	key, err := newKey()
+	if err != nil {
 		return retailerData{}, err
 	}
 	d := retailerData{Outlet: *m.Outlet, Cycle: cat.Cycle, OpensAt: cat.Window.OpensAt, ClosesAt: cat.Window.ClosesAt,
-		Open: cat.Window.Open, Now: p.now(), Funds: cat.Funds, Key: hex.EncodeToString(key), Steps: steps}
+		Open: cat.Window.Open, Now: p.now(), Funds: cat.Funds, Key: key, Steps: steps}
 	names := map[string]string{}
 	for _, l := range cat.Lines {
 		names[l.Brand] = l.Name
@@ -360,13 +354,13 @@ func (p *Pages) placeOrder(c echo.Context) error {
 	var prob *apiProblem
 	switch {
 	case c.FormValue("order") != "": // the cancel button
-		prob, err = p.withRetry(c, call{method: "DELETE", path: base + "/" + url.PathEscape(c.FormValue("order")), token: m.User.token})
+		prob, err = p.callRetry(c, call{method: "DELETE", path: base + "/" + url.PathEscape(c.FormValue("order")), token: m.User.token}, nil)
 		if err == nil && prob == nil {
 			return c.Redirect(http.StatusSeeOther, "/retailer?done=cancelled")
 		}
 	case len(lines) > 0:
-		prob, err = p.withRetry(c, call{method: "POST", path: base, token: m.User.token,
-			body: map[string]any{"lines": lines}, header: map[string]string{"Idempotency-Key": key}})
+		prob, err = p.callRetry(c, call{method: "POST", path: base, token: m.User.token,
+			body: map[string]any{"lines": lines}, header: map[string]string{"Idempotency-Key": key}}, nil)
 		if err == nil && prob == nil {
 			return c.Redirect(http.StatusSeeOther, "/retailer?done=placed")
 		}
@@ -389,31 +383,11 @@ func (p *Pages) placeOrder(c echo.Context) error {
 	case prob.Is("order-version-mismatch"):
 		d.Error = l.T("r.err.stale")
 	default:
-		detail := prob.Detail
-		for _, f := range prob.Errors {
-			detail += " " + f.Field + ": " + f.Detail
-		}
-		d.Error = l.T("r.error", strings.TrimSpace(detail))
+		d.Error = l.T("r.error", problemText(prob))
 	}
 	status := http.StatusUnprocessableEntity
 	if prob != nil && prob.Status >= 400 {
 		status = prob.Status
 	}
 	return p.render(c, status, "retailer", &m.User, d)
-}
-
-// withRetry sends a call and, while another attempt with its Idempotency-Key is still running (a
-// double tap's first request), waits and asks again, so that the second tap answers as the first.
-func (p *Pages) withRetry(c echo.Context, k call) (*apiProblem, error) {
-	for i := 0; ; i++ {
-		_, prob, err := p.api(c, k, nil)
-		if err != nil || !prob.Is("idempotency-in-flight") || i == 20 {
-			return prob, err
-		}
-		select {
-		case <-c.Request().Context().Done():
-			return nil, c.Request().Context().Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }

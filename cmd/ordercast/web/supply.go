@@ -496,9 +496,9 @@ func (p *Pages) makerArrivals(c echo.Context) error {
 	var prob *apiProblem
 	if convErr == nil {
 		line := map[string]any{"brand": f.Brand, "arrives_on": f.ArrivesOn, "cartons": cartons}
-		prob, err = p.withRetry(c, call{method: "POST", path: "/arrival-plans", token: m.User.token,
+		prob, err = p.callRetry(c, call{method: "POST", path: "/arrival-plans", token: m.User.token,
 			body:   map[string]any{"cadence": f.Cadence, "lines": []any{line}},
-			header: map[string]string{"Idempotency-Key": c.FormValue("key")}})
+			header: map[string]string{"Idempotency-Key": c.FormValue("key")}}, nil)
 		if err != nil {
 			return err
 		}
@@ -639,8 +639,8 @@ func (p *Pages) roundDelivery(c echo.Context) error {
 		d.Error = l.T("rd.err.not_on_round", c.FormValue("order"))
 		return p.render(c, http.StatusNotFound, "supply_round", &m.User, d)
 	}
-	prob, err := p.withRetry(c, call{method: "POST", path: fmt.Sprintf("/orders/%d/delivery", order), token: m.User.token,
-		header: map[string]string{"Idempotency-Key": c.FormValue("key")}})
+	prob, err := p.callRetry(c, call{method: "POST", path: fmt.Sprintf("/orders/%d/delivery", order), token: m.User.token,
+		header: map[string]string{"Idempotency-Key": c.FormValue("key")}}, nil)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -239,5 +241,53 @@ func TestUnknownPathNotAPage(t *testing.T) {
 	rec := serve(t, fakeAPI{}, httptest.NewRequest("GET", "/no/such/page", nil))
 	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "<html") {
 		t.Errorf("GET /no/such/page = %d %s; want echo's 404, not a page", rec.Code, rec.Body)
+	}
+}
+
+// Every message key a template or the code names literally is in the catalogue (a missing one shows
+// as its key), and no message shows a doubled percent sign: T formats only when given arguments.
+func TestCatalogueHasEveryKeyUsed(t *testing.T) {
+	used := map[string]string{} // key → where
+	patterns := []*regexp.Regexp{
+		regexp.MustCompile(`\.T "([a-z]+\.[a-z0-9_.]*[a-z0-9_])"`),                                // templates: {{$L.T "r.cancel"}}
+		regexp.MustCompile(`\.T\("([a-z]+\.[a-z0-9_.]*[a-z0-9_])"`),                               // code: l.T("r.error", …)
+		regexp.MustCompile(`(?:Notice|Key|Error|Title)(?: =|:) "([a-z]+\.[a-z0-9_.]*[a-z0-9_])"`), // code: d.Notice = "r.placed"
+	}
+	for _, glob := range []string{"templates/*.html", "*.go"} {
+		paths, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range paths {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, re := range patterns {
+				for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+					used[m[1]] = path
+				}
+			}
+		}
+	}
+	if len(used) < 50 {
+		t.Fatalf("found %d keys in use; the patterns no longer match the templates", len(used))
+	}
+	for key, where := range used {
+		for lang, msgs := range catalogue {
+			if _, ok := msgs[key]; !ok {
+				t.Errorf("%s uses %q, missing in %s", where, key, lang)
+			}
+		}
+	}
+	for lang, msgs := range catalogue {
+		for key, msg := range msgs {
+			if strings.Contains(msg, "%%") && !strings.ContainsAny(strings.ReplaceAll(msg, "%%", ""), "%") {
+				t.Errorf("%s %q = %q: a message without arguments shows %%%% as it is", lang, key, msg)
+			}
+		}
 	}
 }

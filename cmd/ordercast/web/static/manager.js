@@ -26,7 +26,7 @@
         title: { text: c.title, left: 0, textStyle: { fontSize: 15 } },
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v + "%"; } },
         legend: { bottom: 0 },
-        grid: { left: 44, right: 12, top: 36, bottom: 56 },
+        grid: { left: 44, right: 12, top: 56, bottom: 56 },
         xAxis: { type: "category", data: t.weeks.map(function (w) { return w.slice(5); }) },
         yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
         series: c.series.map(function (s) {
