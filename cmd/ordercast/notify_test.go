@@ -141,3 +141,21 @@ func TestNotificationsEndToEnd(t *testing.T) {
 			strings.Contains(metrics, "ordercast_notifications_backlog ") && strings.Contains(metrics, "ordercast_notifications_dead 0")
 	})
 }
+
+// A webhook secret too short to sign with stops serve before it opens a store: the error names the
+// secret, not the (unreachable) databases.
+func TestServeRefusesAShortSecretBeforeTheStores(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run("serve", "-addr", "127.0.0.1:0",
+		"-pg-dsn", "postgres://u:p@127.0.0.1:1/x?sslmode=disable", "-ch-dsn", "clickhouse://127.0.0.1:1/x",
+		"-notify-webhook", "https://gw.example/hook", "-notify-secret-file", secretFile)
+	if err == nil || !strings.Contains(err.Error(), "secret") {
+		t.Fatalf("serve = %v; want an error about the secret", err)
+	}
+	if strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("serve tried a store before checking the secret: %v", err)
+	}
+}

@@ -41,6 +41,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := cfg.logger(e)
+	// The notifier first: a missing or short webhook secret is a configuration error, told before any
+	// store is opened.
+	notifier, err := cfg.notifier(log)
+	if err != nil {
+		return err
+	}
 
 	opened, err := cfg.open(ctx)
 	if err != nil {
@@ -92,10 +98,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 	cleanup := &ordering.Cleanup{Store: orders, Log: log}
 	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
 	noticeObserver, err := newNoticeMetrics(reg)
-	if err != nil {
-		return err
-	}
-	notifier, err := cfg.notifier(log)
 	if err != nil {
 		return err
 	}
