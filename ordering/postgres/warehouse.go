@@ -124,7 +124,17 @@ func recordDeliveries(ctx context.Context, tx pgx.Tx, ids []int64, now time.Time
 // 0), or brand's alone when brand is not "" (ordering.ErrNotFound when it does not exist or is not
 // manufacturer's), sorted by code.
 func (s *Store) StockLevels(ctx context.Context, manufacturer int64, brand string) ([]ordering.StockLevel, error) {
-	rows, err := s.pool.Query(ctx, `SELECT b.code, m.code, coalesce(w.cartons, 0), w.updated_at,
+	return stockLevels(ctx, s.pool, manufacturer, brand)
+}
+
+// querier is what a read needs of a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// stockLevels is StockLevels read through q, so a transaction can include it.
+func stockLevels(ctx context.Context, q querier, manufacturer int64, brand string) ([]ordering.StockLevel, error) {
+	rows, err := q.Query(ctx, `SELECT b.code, m.code, coalesce(w.cartons, 0), w.updated_at,
 			l.lower_cartons, l.upper_cartons, l.basis, l.agreed_at
 		FROM brands b JOIN manufacturers m ON m.id = b.manufacturer_id
 			LEFT JOIN warehouse_stock w ON w.brand_id = b.id LEFT JOIN stock_limits l ON l.brand_id = b.id
@@ -305,29 +315,33 @@ func (s *Store) SetStockLimit(ctx context.Context, brand string, l ordering.Stoc
 }
 
 // BalanceFacts implements ordering.BalanceFacts in one read-only transaction.
+//
+// The stock, the arrivals and the orders are read in one REPEATABLE READ snapshot, so a delivery
+// committed meanwhile is counted either in the stock or in the orders, never in both or neither.
 func (s *Store) BalanceFacts(ctx context.Context, q ordering.BalanceQuery) ([]ordering.BalanceInput, error) {
-	levels, err := s.StockLevels(ctx, q.Manufacturer, q.Brand)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ordering.BalanceInput, len(levels))
-	index := map[string]int{}
-	for i, l := range levels {
-		out[i] = ordering.BalanceInput{Brand: l.Brand, Stock: l.Cartons, Limits: l.Limits, Weeks: make([]ordering.WeekDemand, q.Weeks)}
-		for w := range out[i].Weeks {
-			out[i].Weeks[w].Week = q.From.AddDate(0, 0, 7*w)
-		}
-		index[l.Brand] = i
-	}
-	if len(levels) == 0 {
-		return out, nil
-	}
+	var out []ordering.BalanceInput
 	to := q.From.AddDate(0, 0, 7*q.Weeks)
 	weekOf := func(day time.Time) int {
 		w := int(day.Sub(q.From).Hours() / (24 * 7))
 		return max(0, w) // overdue arrivals count in the first week
 	}
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		levels, err := stockLevels(ctx, tx, q.Manufacturer, q.Brand)
+		if err != nil {
+			return err
+		}
+		out = make([]ordering.BalanceInput, len(levels))
+		index := map[string]int{}
+		for i, l := range levels {
+			out[i] = ordering.BalanceInput{Brand: l.Brand, Stock: l.Cartons, Limits: l.Limits, Weeks: make([]ordering.WeekDemand, q.Weeks)}
+			for w := range out[i].Weeks {
+				out[i].Weeks[w].Week = q.From.AddDate(0, 0, 7*w)
+			}
+			index[l.Brand] = i
+		}
+		if len(levels) == 0 {
+			return nil
+		}
 		rows, err := tx.Query(ctx, `SELECT b.code, a.arrives_on, a.cartons - a.received_cartons
 			FROM arrival_plans a JOIN brands b ON b.id = a.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
 			WHERE a.arrives_on < $1 AND a.cartons > a.received_cartons AND ($2 = 0 OR m.id = $2) AND ($3 = '' OR b.code = $3)`,
@@ -366,6 +380,9 @@ func (s *Store) BalanceFacts(ctx context.Context, q ordering.BalanceQuery) ([]or
 		})
 		return err
 	})
+	if errors.Is(err, ordering.ErrNotFound) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: balance facts: %w", err)
 	}
