@@ -151,11 +151,14 @@ func (r *Relay) Pass(ctx context.Context, _ time.Time) error {
 	if err != nil && ctx.Err() == nil && r.Observer != nil {
 		r.Observer.Failed()
 	}
-	r.observeBacklog(ctx)
+	r.ObserveBacklog(ctx)
 	return err
 }
 
-func (r *Relay) observeBacklog(ctx context.Context) {
+// ObserveBacklog reports the outbox's backlog to the Observer. Every instance calls it on its own
+// clock, not only the one whose pass holds the lease, so no instance exports a backlog it saw when it
+// last relayed; a failed read reports nothing.
+func (r *Relay) ObserveBacklog(ctx context.Context) {
 	if r.Observer == nil {
 		return
 	}

@@ -181,6 +181,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { runner.Run(gctx, jobs); return nil })
 	g.Go(func() error { probeStores(gctx); return nil })
+	// Every instance exports the outbox's backlog as it is now, whichever one relays.
+	g.Go(func() error {
+		ordering.Every(gctx, storeProbeInterval, time.Now, func(time.Time) { relay.ObserveBacklog(gctx) })
+		return nil
+	})
 	// Every instance sends notices at once: each claims its own (SKIP LOCKED).
 	g.Go(func() error { notices.Run(gctx, cfg.NotifyEvery); return nil })
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })

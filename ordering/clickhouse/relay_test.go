@@ -190,3 +190,36 @@ func TestRelayLease(t *testing.T) {
 		t.Errorf("Drain after the lease was released = %v", err)
 	}
 }
+
+// An instance that does not hold the lease still reports the backlog as it is, not as it was when it
+// last relayed: after another relay drains the outbox, its observation falls to 0.
+func TestRelayObservesTheBacklogWithoutTheLease(t *testing.T) {
+	ctx := context.Background()
+	f := newRelayFixture(t, storestest.MigratedClickHouseDSN(t), 2)
+	f.deliver(t, f.ids)
+	stats := &relayStats{}
+	idle := &ordering.Relay{Outbox: f.orders, History: f.history, Observer: stats, Now: func() time.Time { return f.now }}
+	idle.ObserveBacklog(ctx)
+	if stats.backlog != 4 {
+		t.Fatalf("backlog before the drain = %d; want the 4 lines of 2 orders", stats.backlog)
+	}
+	release, ok, err := f.orders.LeaseRelay(ctx)
+	if err != nil || !ok {
+		t.Fatalf("lease = %v, %v", ok, err)
+	}
+	if err := idle.Pass(ctx, f.now); err != nil { // busy: another holds the lease
+		t.Fatalf("Pass while another relay holds the lease = %v; want no error", err)
+	}
+	if stats.relayed != 0 || stats.backlog != 4 {
+		t.Fatalf("the idle relay relayed %d lines, reports %d waiting; want 0 relayed and 4 waiting", stats.relayed, stats.backlog)
+	}
+	release()
+	holder := &ordering.Relay{Outbox: f.orders, History: f.history}
+	if n, err := holder.Drain(ctx); err != nil || n != 4 {
+		t.Fatalf("Drain = %d, %v; want 4 lines", n, err)
+	}
+	idle.ObserveBacklog(ctx)
+	if stats.backlog != 0 {
+		t.Errorf("backlog after another relay drained = %d; want 0", stats.backlog)
+	}
+}
