@@ -195,12 +195,14 @@ func (r *ReportPool) Check(parent context.Context) {
 	}
 	var standby bool
 	var replayed *int64
-	err := r.check.QueryRow(ctx, "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0')::bigint").Scan(&standby, &replayed)
+	var sinceReplay *float64
+	err := r.check.QueryRow(ctx, `SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0')::bigint,
+		EXTRACT(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8`).Scan(&standby, &replayed, &sinceReplay)
 	now := time.Now()
 	r.mu.Lock()
 	r.samples = append(r.samples, walSample{at: at, lsn: primaryLSN})
 	r.samples = pruneSamples(r.samples, now.Add(-r.maxLag-2*r.every))
-	lag, known := staleness(r.samples, replayed, now)
+	lag, known := staleness(r.samples, replayed, seconds(sinceReplay), now)
 	r.mu.Unlock()
 	switch {
 	case err != nil:
@@ -219,19 +221,41 @@ func (r *ReportPool) Check(parent context.Context) {
 	}
 }
 
-// staleness is how old the replica's data may be: now less the time of the newest sample whose WAL
-// position the replica has replayed, everything committed before it being visible there. known is
-// false when it has replayed none of them (the lag is then at least now less the oldest sample).
-func staleness(samples []walSample, replayed *int64, now time.Time) (lag time.Duration, known bool) {
+// staleness is how old the replica's data may be at most, the smaller of two bounds:
+//   - now less the time of the newest sample of the primary's WAL position that the replica has
+//     replayed: everything committed before that time is visible there;
+//   - sinceReplay, the time since the last transaction the replica replayed committed on the primary
+//     (pg_last_xact_replay_timestamp; nil when it has replayed none): transactions commit in WAL order,
+//     so every earlier one is visible. This bound is the sharper one while the primary writes without
+//     pause, the WAL moving on between the two reads of a check; it assumes the two servers' clocks agree.
+//
+// known is false when neither bound exists (lag is then now less the oldest sample, the least it is).
+func staleness(samples []walSample, replayed *int64, sinceReplay *time.Duration, now time.Time) (lag time.Duration, known bool) {
 	if len(samples) == 0 || replayed == nil {
 		return 0, false
 	}
 	for i := len(samples) - 1; i >= 0; i-- {
 		if samples[i].lsn <= *replayed {
-			return now.Sub(samples[i].at), true
+			lag, known = now.Sub(samples[i].at), true
+			break
 		}
 	}
-	return now.Sub(samples[0].at), false
+	if sinceReplay != nil && (!known || *sinceReplay < lag) {
+		return max(*sinceReplay, 0), true
+	}
+	if !known {
+		return now.Sub(samples[0].at), false
+	}
+	return lag, true
+}
+
+// seconds converts a number of seconds from PostgreSQL into a duration; nil stays nil.
+func seconds(s *float64) *time.Duration {
+	if s == nil {
+		return nil
+	}
+	d := time.Duration(*s * float64(time.Second))
+	return &d
 }
 
 // pruneSamples drops the samples taken before cutoff, keeping the newest one whatever its age.
