@@ -23,6 +23,11 @@ const (
 	FallbackConnect     = "connect"     // a new report connection could not reach the replica
 )
 
+// ErrReportDatabase is returned (wrapped) by OpenReports when the report DSN names another database
+// than the primary's: a streaming replica holds every database of its primary, and reports must read
+// the one the service writes.
+var ErrReportDatabase = errors.New("stores: the report replica's database is not the primary's")
+
 // ReportObserver learns how the reports' replica fares. Calls come from the monitor's goroutine and
 // from the pool's connection hooks, possibly at once: implementations must be safe for concurrent use.
 type ReportObserver interface {
@@ -119,6 +124,10 @@ func OpenReports(ctx context.Context, primary *pgxpool.Pool, dsn string, o Repor
 	cfg.ConnConfig.ConnectTimeout = OpenTimeout
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = ReportApplicationName
+	}
+	if db, primaryDB := cfg.ConnConfig.Database, primary.Config().ConnConfig.Database; db != primaryDB {
+		return nil, storeError("postgresql replica", dsn,
+			fmt.Errorf("%w: the report DSN names database %q, the primary's is %q", ErrReportDatabase, db, primaryDB))
 	}
 	checkCfg := cfg.Copy()
 	checkCfg.MaxConns = 1

@@ -2,7 +2,9 @@ package stores_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,5 +146,19 @@ func TestReportPoolRefusesAPrimary(t *testing.T) {
 	var standby bool
 	if err := rp.Pool().QueryRow(context.Background(), "SELECT pg_is_in_recovery()").Scan(&standby); err != nil || standby {
 		t.Errorf("report query: standby %v, %v; want the primary, no error", standby, err)
+	}
+}
+
+// A report DSN naming another database than the primary's is refused.
+func TestReportPoolRefusesAnotherDatabase(t *testing.T) {
+	dsn := storestest.MigratedPostgresDSN(t)
+	pp := storestest.OpenPostgres(t, dsn)
+	other := strings.Replace(dsn, pp.Config().ConnConfig.Database, "postgres", 1)
+	rp, err := stores.OpenReports(context.Background(), pp, other, stores.ReportOptions{MaxLag: time.Second})
+	if !errors.Is(err, stores.ErrReportDatabase) {
+		if rp != nil {
+			rp.Close()
+		}
+		t.Fatalf("OpenReports(database postgres beside %s) error = %v; want ErrReportDatabase", pp.Config().ConnConfig.Database, err)
 	}
 }
