@@ -90,6 +90,9 @@ func TestReportsServedByTheReplica(t *testing.T) {
 	// A lag bound far above the test's length: with replay paused, the replica still serves.
 	withReplica := startServe(t, "-pg-dsn", pg, "-ch-dsn", ch, "-pg-report-dsn", replicaDSN, "-pg-report-max-lag", "1h")
 	onPrimary := startServe(t, "-pg-dsn", pg, "-ch-dsn", ch)
+	eventually(t, 30*time.Second, "reports on the replica", func() bool {
+		return metricValue(t, withReplica.url, "ordercast_pg_report_on_replica") == 1
+	})
 	a := apiClient{t: t, base: withReplica.url}.login("planner", demoPassword)
 	b := apiClient{t: t, base: onPrimary.url}.login("planner", demoPassword)
 

@@ -193,7 +193,8 @@ func (r *ReportPool) Run(ctx context.Context) {
 
 // Check checks the replica once and moves the reports accordingly.
 func (r *ReportPool) Check(parent context.Context) {
-	ctx, cancel := context.WithTimeout(parent, max(r.every, time.Second))
+	// Generous: a check that times out moves the reports for nothing (a stopped replica refuses at once).
+	ctx, cancel := context.WithTimeout(parent, max(r.every, min(r.maxLag, 5*time.Second)))
 	defer cancel()
 	at := time.Now()
 	var primaryLSN int64

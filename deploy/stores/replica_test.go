@@ -44,7 +44,7 @@ func TestReportPoolFollowsTheReplica(t *testing.T) {
 	pp := storestest.OpenPostgres(t, dsn)
 	events := &reportEvents{}
 	rp, err := stores.OpenReports(ctx, pp, replica.DatabaseDSN("ordercast"), stores.ReportOptions{
-		MaxLag: time.Second, CheckEvery: 50 * time.Millisecond, Observer: events,
+		MaxLag: 2 * time.Second, CheckEvery: 50 * time.Millisecond, Observer: events,
 	})
 	if err != nil {
 		t.Fatal(err)
