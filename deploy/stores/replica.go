@@ -54,8 +54,9 @@ type Primary interface {
 //   - a new connection goes to the replica while it is chosen, with the primary as pgconn's fallback
 //     host, so that a replica that stopped since the last check costs no failed query (the first
 //     connection that lands on the primary moves the reports there at once);
-//   - a connection to the replica is pinged before every use, so a stopped replica's dead connections
-//     are dropped rather than handed to a query; a query running on the replica when it stops fails;
+//   - a connection to the replica is pinged before every use (within 2 s), so a stopped replica's
+//     dead connections are dropped rather than handed to a query; a query running on the replica
+//     when it stops fails, and one sent to a frozen replica waits for it (untested);
 //   - Run checks the replica every CheckEvery: it must be a standby (in_hot_standby), reachable, and
 //     have replayed the WAL position the primary had at most MaxLag ago.
 //
@@ -92,6 +93,10 @@ type ReportOptions struct {
 	Observer   ReportObserver // nil: none
 	Log        *slog.Logger   // nil: discard
 }
+
+// reportPingTimeout bounds the ping before each use of a replica connection: a frozen replica's
+// connection is dropped after it rather than holding the report.
+const reportPingTimeout = 2 * time.Second
 
 // ReportApplicationName is the application_name of report connections unless the DSN sets one: it
 // shows in pg_stat_activity on whichever server serves them.
@@ -149,6 +154,7 @@ func OpenReports(ctx context.Context, primary *pgxpool.Pool, dsn string, o Repor
 	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool {
 		return p.IdleDuration >= time.Second || isStandby(p.Conn)
 	}
+	cfg.PingTimeout = reportPingTimeout
 	if r.check, err = pgxpool.NewWithConfig(ctx, checkCfg); err != nil {
 		return nil, storeError("postgresql replica", dsn, err)
 	}
