@@ -20,18 +20,20 @@ import (
 )
 
 // newIndicators wires the indicators' service to both stores: current orders, targets and surveys
-// from PostgreSQL, history, scans and accuracy scores from ClickHouse.
-func newIndicators(pool *pgxpool.Pool, ch driver.Conn) *indicators.Service {
-	pg, hist := indicatorspg.New(pool), indicatorsch.New(ch)
-	return &indicators.Service{Directory: pg, Orders: pg, History: hist, Scores: hist, Targets: pg}
+// from PostgreSQL, history, scans and accuracy scores from ClickHouse. The directory and the order and
+// survey figures are read from reports (the report replica's pool, or the primary's), the targets,
+// which a planner reads back as soon as he sets them, from the primary.
+func newIndicators(primary, reports *pgxpool.Pool, ch driver.Conn) *indicators.Service {
+	pg, rep, hist := indicatorspg.New(primary), indicatorspg.New(reports), indicatorsch.New(ch)
+	return &indicators.Service{Directory: rep, Orders: rep, History: hist, Scores: hist, Targets: pg}
 }
 
 // newServedIndicators is newIndicators with the bulletins kept computed in PostgreSQL
-// (bulletin_snapshots), for serve: a request reads its day's bulletin as stored while it is at most
-// indicators.DefaultMaxAge old, and the "bulletin" job refreshes today's and yesterday's.
-func newServedIndicators(pool *pgxpool.Pool, ch driver.Conn) *indicators.Service {
-	svc := newIndicators(pool, ch)
-	svc.Snapshots = indicatorspg.New(pool)
+// (bulletin_snapshots, on the primary), for serve: a request reads its day's bulletin as stored while
+// it is at most indicators.DefaultMaxAge old, and the "bulletin" job refreshes today's and yesterday's.
+func newServedIndicators(primary, reports *pgxpool.Pool, ch driver.Conn) *indicators.Service {
+	svc := newIndicators(primary, reports, ch)
+	svc.Snapshots = indicatorspg.New(primary)
 	return svc
 }
 
@@ -47,6 +49,7 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("bulletin", flag.ContinueOnError)
 	var cfg bulletinConfig
 	cfg.storeConfig.register(fs, e.getenv)
+	reportErr := cfg.storeConfig.registerReport(fs, e.getenv)
 	fs.StringVar(&cfg.Date, "date", "", "YYYY-MM-DD: the day of the bulletin (default today, UTC)")
 	fs.StringVar(&cfg.Level, "level", string(indicators.AtManager), "the rows under the company's: company, area, route, manager or outlet")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the report as the API's GET /indicators shows it instead of a table")
@@ -58,7 +61,7 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
-	errs := []error{cfg.storeConfig.validate()}
+	errs := []error{reportErr, cfg.storeConfig.validate()}
 	date := time.Now().UTC()
 	if cfg.Date != "" {
 		d, err := time.Parse(time.DateOnly, cfg.Date)
@@ -79,8 +82,13 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer opened.Close()
+	reps, err := cfg.openReports(ctx, opened.pg, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer reps.Close()
 	day, _ := indicators.PeriodOf(indicators.Day, date)
-	rep, err := newIndicators(opened.pg, opened.ch).Report(ctx, indicators.Query{Period: day, Level: level, Cadence: true})
+	rep, err := newIndicators(opened.pg, reps.Pool(), opened.ch).Report(ctx, indicators.Query{Period: day, Level: level, Cadence: true})
 	if err != nil {
 		return fmt.Errorf("bulletin: %w", err)
 	}

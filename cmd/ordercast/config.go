@@ -31,7 +31,12 @@ const (
 type storeConfig struct {
 	PostgresDSN   string
 	ClickHouseDSN string
-	fileErrs      []error // DSN files that could not be read, reported by validate
+	// ReportDSN names a streaming replica of PostgreSQL for read-only reports, "" for none; with
+	// ReportMaxLag, the staleness beyond which reports go to the primary. Only commands that call
+	// registerReport have them.
+	ReportDSN    string
+	ReportMaxLag time.Duration
+	fileErrs     []error // DSN files that could not be read, reported by validate
 }
 
 func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -43,6 +48,19 @@ func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	// command line, where every user of the machine can read it, nor from the unit's environment.
 	c.dsnFile(fs, getenv, "pg-dsn-file", "ORDERCAST_PG_DSN_FILE", &c.PostgresDSN, "-pg-dsn")
 	c.dsnFile(fs, getenv, "ch-dsn-file", "ORDERCAST_CH_DSN_FILE", &c.ClickHouseDSN, "-ch-dsn")
+}
+
+// registerReport adds the flags of a read-only report replica to a command that reads reports.
+func (c *storeConfig) registerReport(fs *flag.FlagSet, getenv func(string) string) error {
+	fs.StringVar(&c.ReportDSN, "pg-report-dsn", getenv("ORDERCAST_PG_REPORT_DSN"),
+		"PostgreSQL DSN of a streaming replica that read-only reports query while it is within -pg-report-max-lag\n"+
+			"of the primary, which serves them otherwise; empty: the primary serves them (env ORDERCAST_PG_REPORT_DSN)")
+	c.dsnFile(fs, getenv, "pg-report-dsn-file", "ORDERCAST_PG_REPORT_DSN_FILE", &c.ReportDSN, "-pg-report-dsn")
+	maxLag, err := envDuration(getenv, "ORDERCAST_PG_REPORT_MAX_LAG", 10*time.Second)
+	fs.DurationVar(&c.ReportMaxLag, "pg-report-max-lag", maxLag,
+		"how far the report replica may be behind the primary (measured from WAL positions) before reports\n"+
+			"go to the primary (env ORDERCAST_PG_REPORT_MAX_LAG)")
+	return err
 }
 
 // dsnFile registers the flag name, whose value is a file holding the DSN that dst takes; the
@@ -71,6 +89,12 @@ func (c storeConfig) validate() error {
 	}
 	if !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
 		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	if c.ReportDSN != "" && !strings.HasPrefix(c.ReportDSN, "postgres://") && !strings.HasPrefix(c.ReportDSN, "postgresql://") {
+		errs = append(errs, errors.New("-pg-report-dsn: want postgres://user:password@host:port/database"))
+	}
+	if c.ReportDSN != "" && c.ReportMaxLag <= 0 {
+		errs = append(errs, errors.New("-pg-report-max-lag: must be positive"))
 	}
 	return errors.Join(errs...)
 }
@@ -139,10 +163,11 @@ type serveConfig struct {
 
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) error {
 	c.storeConfig.register(fs, getenv)
+	reportErr := c.storeConfig.registerReport(fs, getenv)
 	c.logConfig.register(fs, getenv)
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "ORDERCAST_ADDR", defaultAddr),
 		"host:port to listen on; port 0 picks a free one (env ORDERCAST_ADDR)")
-	var errs []error
+	errs := []error{reportErr}
 	shutdown, err := envDuration(getenv, "ORDERCAST_SHUTDOWN_TIMEOUT", 30*time.Second)
 	errs = append(errs, err)
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", shutdown,

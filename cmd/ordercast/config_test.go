@@ -65,6 +65,28 @@ func TestServeConfig(t *testing.T) {
 			[]string{"-pg-dsn", "postgres://flag/x"}, func(c serveConfig) bool { return c.PostgresDSN == "postgres://flag/x" }, ""},
 		{"a missing DSN file", map[string]string{"ORDERCAST_PG_DSN_FILE": "/nonexistent/pg-dsn"}, nil, nil,
 			"ORDERCAST_PG_DSN_FILE: open /nonexistent/pg-dsn"},
+		{"no report replica by default", nil, nil, func(c serveConfig) bool {
+			return c.ReportDSN == "" && c.ReportMaxLag == 10*time.Second
+		}, ""},
+		{"a report replica from the environment", map[string]string{"ORDERCAST_PG_REPORT_DSN": "postgres://replica:5433/x",
+			"ORDERCAST_PG_REPORT_MAX_LAG": "3s"}, nil, func(c serveConfig) bool {
+			return c.ReportDSN == "postgres://replica:5433/x" && c.ReportMaxLag == 3*time.Second
+		}, ""},
+		{"a report DSN from a file over the environment's DSN", map[string]string{"ORDERCAST_PG_REPORT_DSN_FILE": pgFile,
+			"ORDERCAST_PG_REPORT_DSN": "postgres://env/x"}, nil, func(c serveConfig) bool {
+			return c.ReportDSN == "postgres://secret@db:5432/ordercast"
+		}, ""},
+		{"a report DSN flag over a file in the environment", map[string]string{"ORDERCAST_PG_REPORT_DSN_FILE": pgFile},
+			[]string{"-pg-report-dsn", "postgres://flag/x", "-pg-report-max-lag", "1m"}, func(c serveConfig) bool {
+				return c.ReportDSN == "postgres://flag/x" && c.ReportMaxLag == time.Minute
+			}, ""},
+		{"a bad report DSN", nil, []string{"-pg-report-dsn", "mysql://x"}, nil, "-pg-report-dsn"},
+		{"a missing report DSN file", nil, []string{"-pg-report-dsn-file", "/nonexistent/replica"}, nil,
+			"-pg-report-dsn-file: open /nonexistent/replica"},
+		{"a bad lag bound in the environment", map[string]string{"ORDERCAST_PG_REPORT_MAX_LAG": "soon"}, nil, nil,
+			"ORDERCAST_PG_REPORT_MAX_LAG"},
+		{"a non-positive lag bound", nil, []string{"-pg-report-dsn", "postgres://r/x", "-pg-report-max-lag", "0s"}, nil,
+			"-pg-report-max-lag"},
 		{"a bad forecast schedule", nil, []string{"-forecast-at", "monday"}, nil, "-forecast-at"},
 		{"a bad scoring schedule", map[string]string{"ORDERCAST_SCORE_AT": "31 04:00"}, nil, nil, "-score-at"},
 		{"schedules off", nil, []string{"-forecast-at", "off", "-score-at", "off"}, func(c serveConfig) bool {

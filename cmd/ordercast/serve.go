@@ -54,6 +54,18 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	defer opened.Close()
 	pool, ch := opened.pg, opened.ch
+	reg := newRegistry()
+	reportObserver, err := newReportMetrics(reg)
+	if err != nil {
+		return err
+	}
+	// Read-only reports go to the replica of -pg-report-dsn while it keeps up, to the primary otherwise.
+	reps, err := cfg.openReports(ctx, pool, reportObserver, log)
+	if err != nil {
+		return err
+	}
+	defer reps.Close()
+	reportOrders := orderingpg.New(reps.Pool())
 
 	outlets := retailerpg.New(pool)
 	sessions, err := retailer.NewSessions(outlets, outlets, outlets, cfg.loginPolicy())
@@ -67,7 +79,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	retailerAPI.WithClientIP(clientIP)
 
-	reg := newRegistry()
 	scans := retailerch.New(ch)
 	if err := retailerAPI.WithScans(scans, outlets, outlets, reg); err != nil {
 		return err
@@ -125,13 +136,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer indicatorsCH.Close()
-	bulletins := newServedIndicators(pool, indicatorsCH)
+	bulletins := newServedIndicators(pool, reps.Pool(), indicatorsCH)
 	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
-	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: orders, History: orderingch.New(ch)}, planner,
+	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: orderingch.New(ch)}, planner,
 		orderingAPI.Idempotent(), time.Now)
-	supplyAPI.WithPortal(orderingch.New(ch), orders)
-	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: orders})
+	supplyAPI.WithPortal(orderingch.New(ch), reportOrders)
+	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: reportOrders})
 	srv, probeStores, err := newServer(serverDeps{
 		log:          log,
 		registerer:   reg,
@@ -153,7 +164,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "ordercast: serving on http://%s\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "version", version,
-		"postgresql", stores.Address(cfg.PostgresDSN), "clickhouse", stores.Address(cfg.ClickHouseDSN))
+		"postgresql", stores.Address(cfg.PostgresDSN), "clickhouse", stores.Address(cfg.ClickHouseDSN),
+		"postgresql_reports", stores.Address(cfg.ReportDSN))
 	jobs := []schedule.Job{
 		{Name: "cycles", Every: time.Hour, Pass: keeper.Pass},
 		{Name: "cutoff", Every: time.Minute, Pass: cutoff.Pass},
@@ -186,6 +198,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		ordering.Every(gctx, storeProbeInterval, time.Now, func(time.Time) { relay.ObserveBacklog(gctx) })
 		return nil
 	})
+	g.Go(func() error { reps.Run(gctx); return nil })
 	// Every instance sends notices at once: each claims its own (SKIP LOCKED).
 	g.Go(func() error { notices.Run(gctx, cfg.NotifyEvery); return nil })
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })

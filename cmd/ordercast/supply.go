@@ -90,6 +90,7 @@ func runBalance(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("balance", flag.ContinueOnError)
 	var cfg storeConfig
 	cfg.register(fs, e.getenv)
+	reportErr := cfg.registerReport(fs, e.getenv)
 	var brand string
 	var weeks int
 	var asJSON bool
@@ -103,7 +104,7 @@ func runBalance(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
-	var errs []error
+	errs := []error{reportErr}
 	if weeks < 1 || weeks > ordering.MaxBalanceWeeks {
 		errs = append(errs, fmt.Errorf("-weeks: want 1 to %d", ordering.MaxBalanceWeeks))
 	}
@@ -115,8 +116,12 @@ func runBalance(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	pg := orderingpg.New(opened.pg)
-	b := &ordering.Balancer{Facts: pg, History: orderingch.New(opened.ch)}
+	reps, err := cfg.openReports(ctx, opened.pg, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer reps.Close()
+	b := &ordering.Balancer{Facts: orderingpg.New(reps.Pool()), History: orderingch.New(opened.ch)}
 	bs, err := b.Balances(ctx, ordering.BalanceQuery{Brand: brand, Weeks: weeks}, time.Now())
 	if errors.Is(err, ordering.ErrNotFound) {
 		return usageError(e, fs, fmt.Errorf("-brand: %q: no such brand", brand))

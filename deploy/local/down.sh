@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops the PostgreSQL and ClickHouse that deploy/local/up.sh started from this checkout. Data stays in
-# .local/ (remove that folder to start from nothing).
+# Stops the PostgreSQL and ClickHouse that deploy/local/up.sh started from this checkout, and the
+# replica of deploy/local/replica.sh. Data stays in .local/ (remove that folder to start from nothing).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -8,6 +8,16 @@ root=$(cd "$here/../.." && pwd)
 state=${ORDERCAST_LOCAL_DIR:-$root/.local}
 
 say() { echo "down.sh: $*" >&2; }
+
+# The replica of deploy/local/replica.sh first, then its primary.
+for pgdir in "$state/pg-replica" /var/lib/ordercast-local/$(printf '%s' "$root" | md5sum | cut -c1-12)/pg-replica; do
+	[ -f "$pgdir/data/postmaster.pid" ] || continue
+	bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	run_pg=()
+	[ "$(id -u)" = 0 ] && run_pg=(runuser -u postgres -- env -C /)
+	say "stopping the PostgreSQL replica ($pgdir/data)"
+	"${run_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -m fast -w stop >&2 || true
+done
 
 pgdir=$state/pg
 fallback=/var/lib/ordercast-local/$(printf '%s' "$root" | md5sum | cut -c1-12)/pg
