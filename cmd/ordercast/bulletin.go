@@ -111,6 +111,9 @@ func printBulletin(w io.Writer, rep indicators.Report) {
 			if v.Value != nil {
 				value = figure(v.Indicator, v.Value)
 			}
+			if v.Note != "" {
+				value += " (latest scored month)"
+			}
 			rank := ""
 			if v.Rank > 0 {
 				rank = fmt.Sprintf("%d/%d", v.Rank, v.Peers)
