@@ -271,10 +271,10 @@ type facts struct {
 	scored   bool
 	// companyScored is scored for the company's accuracy, read at every level (routes included)
 	companyScored bool
-	stock    map[string]Ratio // per brand, company-wide
-	limits   []StockLimit
-	packs    map[string]int
-	empty    []EmptyOrder // the empty-order list, every outlet
+	stock         map[string]Ratio // per brand, company-wide
+	limits        []StockLimit
+	packs         map[string]int
+	empty         []EmptyOrder // the empty-order list, every outlet
 	// cycle holds the order figures (OrderSuccess, FailedOrders) over the OrderCycle of their day,
 	// for the rows with nothing on the day; nil unless asked for.
 	cycle map[Indicator]map[string]Ratio
