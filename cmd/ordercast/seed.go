@@ -149,7 +149,8 @@ func (r seedResult) print(w io.Writer) {
 	fmt.Fprintf(&b, "sales lines:  %d\n", r.sales)
 	fmt.Fprintf(&b, "demand rows:  %d\n", r.demand)
 	fmt.Fprintf(&b, "scans:        %d accepted, %d rejected, in %d uploads\n", r.scans, r.rejects, r.uploads)
-	fmt.Fprintf(&b, "cycles:       the last %d in PostgreSQL: %d orders (%d failed), %d limits\n", r.cycles, r.orders, r.failed, r.limits)
+	fmt.Fprintf(&b, "cycles:       the last %d in PostgreSQL, the week under way's open: %d orders (%d failed), %d limits\n",
+		r.cycles, r.orders, r.failed, r.limits)
 	fmt.Fprintf(&b, "satisfaction: %d monthly scores\n", r.satisfaction)
 	fmt.Fprintf(&b, "time:         %.1f s, %.0f rows/s\n", secs, float64(rows)/max(secs, 1e-9))
 	io.WriteString(w, b.String())
