@@ -90,6 +90,10 @@ func TestBulletinOfToday(t *testing.T) {
 		t.Fatalf("bulletin -json = %v %s\n%.300s", err, stderr, out)
 	}
 	checkNonTrivial(t, "ordercast bulletin", rep.Company)
+	out, stderr, err = run(append([]string{"bulletin", "-date", today, "-level", "company"}, stores...)...)
+	if err != nil || !strings.Contains(out, "2026-10") || !strings.Contains(out, "\n[1] the latest scored month, 2026-10") {
+		t.Errorf("bulletin = %v %s\n%s; want October's forecast accuracy marked with its note", err, stderr, out)
+	}
 }
 
 // checkNonTrivial checks that every indicator of a bulletin row has a value, and that the rates are

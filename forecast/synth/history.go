@@ -30,7 +30,8 @@ import (
 // Sales holds the orders of its order days up to Now's date (cut off the evening before, delivered
 // that morning), and Scans the collection points' uploads of its days made by Now, one a day (the
 // terminals of the week under way upload daily, each a sell-out and a stock count, none spoilt);
-// Demand holds no row of it (the week's true demand is not known before the week ends).
+// Demand holds its true demand of the whole week, as for the history's weeks, so that what is judged
+// against the truth (a backtest over the last weeks) has it.
 //
 // Active, Failed and Listed say, per week and per brand, what the Sales lines were drawn from, so
 // that a caller can rebuild the cycles as the ordering system holds them: Active[w] whether the
@@ -212,7 +213,7 @@ func (r *Region) generate(i int, g *generator, h *History) {
 			}
 		}
 		if g.active[r.Weeks] {
-			h.Sales = r.brandWeekUnderWay(i, j, g, stock, started, h.Sales)
+			h.Sales = r.brandWeekUnderWay(i, j, g, stock, started, h.Sales, &h.Demand)
 		}
 	}
 	g.sales, g.demand = h.Sales, h.Demand
@@ -388,8 +389,10 @@ func (r *Region) beginWeekUnderWay(i int, g *generator) {
 // brandWeekUnderWay goes on with outlet i's j-th listed brand into the week under way, from the
 // stock the history left (started: the brand was on sale before): its order line, if the outlet
 // ordered, appended to sales; the week's demand spread evenly over its days and sold from stock, the
-// order arriving on its day; and the rows of the day's upload, where the terminal uploaded.
-func (r *Region) brandWeekUnderWay(i, j int, g *generator, stock int, started bool, sales []forecast.Sale) []forecast.Sale {
+// order arriving on its day (the week's demand appended to truth); and the rows of the day's upload,
+// where the terminal uploaded.
+func (r *Region) brandWeekUnderWay(i, j int, g *generator, stock int, started bool, sales []forecast.Sale,
+	truth *[]forecast.DemandPoint) []forecast.Sale {
 	w, o, op := r.Weeks, &r.Outlets[i], &r.outlets[i]
 	b := g.p.listed[j]
 	bp, br := &r.brands[b], &r.Brands[b]
@@ -403,6 +406,9 @@ func (r *Region) brandWeekUnderWay(i, j int, g *generator, stock int, started bo
 	}
 	rng := g.nowRng
 	demand := poisson(rng, plan*g.shockNow*gammaMean1(rng, 4))
+	if demand > 0 {
+		*truth = append(*truth, forecast.DemandPoint{Week: r.mondays[w], Outlet: o.Licence, Brand: br.Code, Demand: float64(demand)})
+	}
 	grant := 0
 	if g.ordersNow {
 		if req := orderUpTo(plan, op.cover) - stock; req > 0 {
