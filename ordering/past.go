@@ -14,6 +14,10 @@ type PastCycle struct {
 	Rationed []string
 	Limits   []OutletLimit
 	Orders   []PastOrder
+	// CutOff is zero for a cycle that has run its course. For the week under way it is the moment up
+	// to which the cycle has run: the windows that closed by then are cut off, the later ones stay
+	// open, and so does the cycle; its Orders are those of the windows cut off.
+	CutOff time.Time
 }
 
 // PastOrder is one order of a PastCycle. Status is Delivered (every line delivered as granted) or

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -104,8 +105,10 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// printBulletin prints one line per row and indicator.
+// printBulletin prints one line per row and indicator, a figure off its cadence marked [n] and the
+// notes that say why below.
 func printBulletin(w io.Writer, rep indicators.Report) {
+	var notes []string
 	fmt.Fprintf(w, "bulletin of %s: %s rows\n", rep.Period.Start.Format(time.DateOnly), rep.Level)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LEVEL\tKEY\tINDICATOR\tPERIOD\tVALUE\tTARGET\tGAP\tPREVIOUS\tRANK")
@@ -119,6 +122,13 @@ func printBulletin(w io.Writer, rep indicators.Report) {
 			if v.Value != nil {
 				value = figure(v.Indicator, v.Value)
 			}
+			if v.Note != "" {
+				i := slices.Index(notes, v.Note)
+				if i < 0 {
+					i, notes = len(notes), append(notes, v.Note)
+				}
+				value += fmt.Sprintf(" [%d]", i+1)
+			}
 			rank := ""
 			if v.Rank > 0 {
 				rank = fmt.Sprintf("%d/%d", v.Rank, v.Peers)
@@ -128,6 +138,9 @@ func printBulletin(w io.Writer, rep indicators.Report) {
 		}
 	}
 	tw.Flush()
+	for i, n := range notes {
+		fmt.Fprintf(w, "[%d] %s\n", i+1, n)
+	}
 }
 
 // figure formats a value in its unit: ratios as percentages, weeks and scores with one decimal.

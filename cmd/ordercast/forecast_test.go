@@ -154,9 +154,10 @@ func TestForecastRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("forecast run: %v (%s)", err, stderr)
 	}
-	summary := regexp.MustCompile(`(?s)^forecast run \S+-live-[0-9a-f]{8}: dataset live, as of 2026-11-16\n` +
-		`history: +(\d+) series \(\d+ outlets, 10 brands\), 59 weeks 2025-09-29 … 2026-11-09\n` +
-		`censored: .*\nforecast: +5 weeks 2026-11-16 … 2026-12-14; total .*\nmodels: .*\ncalendar: .*\n` +
+	// The seed as of Sunday 22 November holds the week under way, 16 November, with every order day of it.
+	summary := regexp.MustCompile(`(?s)^forecast run \S+-live-[0-9a-f]{8}: dataset live, as of 2026-11-23\n` +
+		`history: +(\d+) series \(\d+ outlets, 10 brands\), 60 weeks 2025-09-29 … 2026-11-16\n` +
+		`censored: .*\nforecast: +5 weeks 2026-11-23 … 2026-12-21; total .*\nmodels: .*\ncalendar: .*\n` +
 		`stored: +\d+ weekly and \d+ monthly rows .*\ntime: .*\n$`)
 	m := summary.FindStringSubmatch(stdout)
 	if m == nil {

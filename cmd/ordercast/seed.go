@@ -102,7 +102,10 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		"-as-of: account managers, outlets, manufacturers and brands into PostgreSQL (with dimension copies in\n" +
 		"ClickHouse), and weekly order lines, true demand and collection-point scans into ClickHouse; the last\n" +
 		"8 weeks also as closed cycles in PostgreSQL (limits, paid and failed orders, as the history says) and\n" +
-		"the last 3 months' customer-satisfaction scores.\n" +
+		"the last 3 months' customer-satisfaction scores. The week under way goes on up to now (or -as-of's\n" +
+		"midnight, UTC): its cycle open, with the orders of the order days up to today paid and delivered or\n" +
+		"failed, the later windows open; the collection points' daily uploads so far; this month's scores\n" +
+		"recorded so far.\n" +
 		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
@@ -146,7 +149,8 @@ func (r seedResult) print(w io.Writer) {
 	fmt.Fprintf(&b, "sales lines:  %d\n", r.sales)
 	fmt.Fprintf(&b, "demand rows:  %d\n", r.demand)
 	fmt.Fprintf(&b, "scans:        %d accepted, %d rejected, in %d uploads\n", r.scans, r.rejects, r.uploads)
-	fmt.Fprintf(&b, "cycles:       the last %d in PostgreSQL: %d orders (%d failed), %d limits\n", r.cycles, r.orders, r.failed, r.limits)
+	fmt.Fprintf(&b, "cycles:       the last %d in PostgreSQL, the week under way's open: %d orders (%d failed), %d limits\n",
+		r.cycles, r.orders, r.failed, r.limits)
 	fmt.Fprintf(&b, "satisfaction: %d monthly scores\n", r.satisfaction)
 	fmt.Fprintf(&b, "time:         %.1f s, %.0f rows/s\n", secs, float64(rows)/max(secs, 1e-9))
 	io.WriteString(w, b.String())
@@ -160,7 +164,7 @@ const pastChunk = 250
 func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) (seedResult, error) {
 	start := time.Now()
 	region, err := synth.New(synth.Config{
-		Outlets: cfg.Outlets, Brands: cfg.Brands, Weeks: cfg.Weeks, Seed: cfg.Seed, Now: now,
+		Outlets: cfg.Outlets, Brands: cfg.Brands, Weeks: cfg.Weeks, Seed: cfg.Seed, Now: now, UpToNow: true,
 	})
 	if err != nil {
 		return seedResult{}, err

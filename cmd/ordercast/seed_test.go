@@ -181,9 +181,10 @@ func TestSeed(t *testing.T) {
 		if s.Granted > s.Requested || s.Delivered > s.Granted || s.Limited == 0 {
 			t.Errorf("requested %v, granted %v, delivered %v, limited lines %d", s.Requested, s.Granted, s.Delivered, s.Limited)
 		}
-		// 60 weeks ending with the week of 9 November 2026, on order days Monday to Friday.
-		if s.FirstDay < "2025-09-15" || s.LastDay > "2026-11-13" {
-			t.Errorf("sales from %s to %s; want within 2025-09-15 … 2026-11-13", s.FirstDay, s.LastDay)
+		// 60 weeks ending with the week of 9 November 2026, on order days Monday to Friday, and the
+		// week under way up to the as-of day, a Wednesday.
+		if s.FirstDay < "2025-09-15" || s.LastDay != "2026-11-18" {
+			t.Errorf("sales from %s to %s; want within 2025-09-15 … 2026-11-18, up to 2026-11-18", s.FirstDay, s.LastDay)
 		}
 		for _, want := range []string{"outlets:      60", "brands:       20 (3 manufacturers)", "rows/s"} {
 			if !strings.Contains(out, want) {
@@ -194,11 +195,16 @@ func TestSeed(t *testing.T) {
 
 	t.Run("past cycles agree with the history", func(t *testing.T) {
 		s := first
-		if s.Cycles != 8 || s.Orders == 0 || s.Failed == 0 || s.LimitRows == 0 || s.Satisfaction == 0 {
-			t.Fatalf("%d cycles, %d orders (%d failed), %d limits, %d satisfaction scores; want 8 cycles and the rest not 0",
+		if s.Cycles != 9 || s.Orders == 0 || s.Failed == 0 || s.LimitRows == 0 || s.Satisfaction == 0 {
+			t.Fatalf("%d cycles, %d orders (%d failed), %d limits, %d satisfaction scores; want 9 cycles (8 past, "+
+				"the week under way) and the rest not 0",
 				s.Cycles, s.Orders, s.Failed, s.LimitRows, s.Satisfaction)
 		}
 		checkPastCycles(t, pgDSN, chDSN)
+	})
+
+	t.Run("the week under way", func(t *testing.T) {
+		checkWeekUnderWay(t, pgDSN, chDSN, time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC))
 	})
 
 	t.Run("refused without replace", func(t *testing.T) {
@@ -322,5 +328,62 @@ func checkPastCycles(t *testing.T, pgDSN, chDSN string) {
 	}
 	if uncovered != 0 || below != 0 {
 		t.Errorf("%d limited lines without a limit, %d above their limit; want 0", uncovered, below)
+	}
+}
+
+// checkWeekUnderWay checks the cycle of now's week after a seed as of now: open, its windows cut off
+// up to now and open after it, orders only on the order days up to now's date (checkPastCycles checks
+// them line by line against the history), the collection points' uploads of the week made by now,
+// and satisfaction scores of now's month for most outlets, not all.
+func checkWeekUnderWay(t *testing.T, pgDSN, chDSN string, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	pool := storestest.OpenPostgres(t, pgDSN)
+	conn := storestest.OpenClickHouse(t, chDSN)
+	monday := now.AddDate(0, 0, -((int(now.Weekday()) + 6) % 7))
+	today := now.Truncate(24 * time.Hour)
+	var status string
+	var cutBefore, openAfter, wrongCut, wrongOpen, orders, late, weekOrders int
+	if err := pool.QueryRow(ctx, `SELECT c.status,
+		count(*) FILTER (WHERE w.closed AND w.closes_at <= $2),
+		count(*) FILTER (WHERE NOT w.closed AND w.closes_at > $2),
+		count(*) FILTER (WHERE w.closed AND w.closes_at > $2),
+		count(*) FILTER (WHERE NOT w.closed AND w.closes_at <= $2),
+		(SELECT count(*) FROM orders x WHERE x.cycle_id = c.id),
+		(SELECT count(*) FROM orders x JOIN outlets o ON o.id = x.outlet_id
+			WHERE x.cycle_id = c.id AND c.week_start + o.order_day - 1 > $3::date),
+		(SELECT count(*) FROM orders x WHERE x.cycle_id = c.id AND x.status NOT IN ('delivered', 'failed'))
+		FROM cycles c JOIN order_windows w ON w.cycle_id = c.id WHERE c.week_start = $1::date GROUP BY c.id, c.status`,
+		monday.Format(time.DateOnly), now, today.Format(time.DateOnly)).Scan(
+		&status, &cutBefore, &openAfter, &wrongCut, &wrongOpen, &orders, &late, &weekOrders); err != nil {
+		t.Fatalf("read the cycle of %s: %v", monday.Format(time.DateOnly), err)
+	}
+	if status != "open" || cutBefore == 0 || openAfter == 0 || wrongCut+wrongOpen != 0 {
+		t.Errorf("cycle of %s: %s, %d windows cut off before %s, %d open after, %d cut off early, %d left open; "+
+			"want open, windows cut off exactly up to now, some of each", monday.Format(time.DateOnly), status,
+			cutBefore, now.Format(time.RFC3339), openAfter, wrongCut, wrongOpen)
+	}
+	if orders == 0 || late != 0 || weekOrders != 0 {
+		t.Errorf("cycle of %s: %d orders, %d for an order day after %s, %d neither delivered nor failed; want some, 0, 0",
+			monday.Format(time.DateOnly), orders, late, today.Format(time.DateOnly), weekOrders)
+	}
+	var scans, afterNow uint64
+	var lastScan time.Time
+	if err := conn.QueryRow(ctx, `SELECT count(), countIf(scanned_at > toDateTime(?)), max(scanned_at) FROM scans
+		WHERE day >= toDate(?)`, now.Format(time.DateTime), monday.Format(time.DateOnly)).Scan(&scans, &afterNow, &lastScan); err != nil {
+		t.Fatalf("read the week's scans: %v", err)
+	}
+	if scans == 0 || afterNow != 0 {
+		t.Errorf("%d scans in the week of %s, %d after %s (last %s); want some, none after now", scans,
+			monday.Format(time.DateOnly), afterNow, now.Format(time.RFC3339), lastScan)
+	}
+	var surveyed, active int
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM satisfaction_scores WHERE month = $1::date),
+		(SELECT count(*) FROM outlets WHERE status = 'active')`, month.Format(time.DateOnly)).Scan(&surveyed, &active); err != nil {
+		t.Fatalf("read satisfaction scores: %v", err)
+	}
+	if surveyed == 0 || surveyed >= active {
+		t.Errorf("%d satisfaction scores for %s, %d active outlets; want most, not all", surveyed, month.Format("2006-01"), active)
 	}
 }

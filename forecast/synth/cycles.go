@@ -19,6 +19,10 @@ const DemoCycles = 8
 // then holds the result, consistent line by line with the History's Sales: a week without Sales
 // lines is a cycle without an order. Take hands over what was added so far, so that a caller can
 // write it while the next outlets are generated.
+//
+// With Config.UpToNow the week under way comes last, as a cycle still open (ordering.PastCycle.CutOff
+// is Now): the windows that closed by Now cut off, its orders those of the order days up to Now's
+// date, delivered that morning (or at Now, if earlier), and the later windows open.
 type RecentCycles struct {
 	Cycles []ordering.PastCycle
 
@@ -28,16 +32,23 @@ type RecentCycles struct {
 }
 
 // NewRecentCycles returns a collector of the last n weeks (all of them when n exceeds the history),
-// with the order windows of policy.
+// with the order windows of policy, and with Config.UpToNow the week under way after them.
 func (r *Region) NewRecentCycles(n int, policy ordering.WindowPolicy) *RecentCycles {
 	n = min(n, r.Weeks)
 	c := &RecentCycles{r: r, first: r.Weeks - n, brands: make(map[string]int, len(r.Brands))}
 	for b := range r.Brands {
 		c.brands[r.Brands[b].Code] = b
 	}
-	for w := c.first; w < r.Weeks; w++ {
+	last := r.Weeks
+	if r.upToNow {
+		last++
+	}
+	for w := c.first; w < last; w++ {
 		monday := r.Week(w)
 		pc := ordering.PastCycle{WeekStart: monday, Windows: policy.Windows(monday)}
+		if w == r.Weeks {
+			pc.CutOff = r.now
+		}
 		for b := range r.Brands {
 			if _, ok := r.LimitFor(b, 1, w); ok {
 				pc.Rationed = append(pc.Rationed, r.Brands[b].Code)
@@ -110,6 +121,9 @@ func (c *RecentCycles) Add(h *History) {
 			po.Reason = ordering.InsufficientBalance(po.TotalCents, balance)
 		} else {
 			po.Delivered = window.ClosesAt.Add(16 * time.Hour) // the order day's morning
+			if w == r.Weeks && po.Delivered.After(r.now) {
+				po.Delivered = r.now
+			}
 		}
 		c.Cycles[k].Orders = append(c.Cycles[k].Orders, *po)
 	}

@@ -1,10 +1,12 @@
 package synth
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/ordering"
 )
 
@@ -105,4 +107,76 @@ func outletIndex(t *testing.T, r *Region, licence string) int {
 	}
 	t.Fatalf("no outlet %s", licence)
 	return -1
+}
+
+// With UpToNow the region goes on into the week under way without changing its history: every sale,
+// demand row and scan before the week is the same as without it; the week's orders fall on order days
+// up to Now's date, its uploads are made by Now, and its cycle is the last, cut off up to Now.
+func TestWeekUnderWay(t *testing.T) {
+	now := time.Date(2026, 11, 18, 6, 0, 0, 0, time.UTC) // a Wednesday
+	monday := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+	cfg := Config{Outlets: 150, Brands: 30, Weeks: 20, Seed: 4, Now: now}
+	past, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.UpToNow = true
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sales, uploads, scores, cutOff, open int
+	for i := range r.Outlets {
+		before, h := past.History(i), r.History(i)
+		var history []forecast.Sale
+		for _, s := range h.Sales {
+			if s.Day.Before(monday) {
+				history = append(history, s)
+				continue
+			}
+			if s.Day.After(now) {
+				t.Errorf("outlet %d: a sale of %s in the week under way; want %s … %s", i, s.Day, monday, now)
+			}
+			sales++
+		}
+		var truth []forecast.DemandPoint
+		for _, d := range h.Demand {
+			if d.Week.Before(monday) {
+				truth = append(truth, d)
+			}
+		}
+		if fmt.Sprint(history) != fmt.Sprint(before.Sales) || fmt.Sprint(truth) != fmt.Sprint(before.Demand) ||
+			fmt.Sprint(h.Scans[:len(before.Scans)]) != fmt.Sprint(before.Scans) {
+			t.Fatalf("outlet %d: the history changed with UpToNow", i)
+		}
+		for _, b := range h.Scans[len(before.Scans):] {
+			for _, row := range b.Rows {
+				if row.At.Before(monday) || row.At.After(now) || b.Received.After(now) {
+					t.Errorf("outlet %d: a scan at %s received %s; want in the week, by %s", i, row.At, b.Received, now)
+				}
+			}
+			uploads++
+		}
+		for _, s := range h.Satisfaction {
+			if s.Month.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+				scores++
+			}
+		}
+	}
+	cycles := r.NewRecentCycles(DemoCycles, ordering.DefaultWindowPolicy).Cycles
+	last := cycles[len(cycles)-1]
+	for _, w := range last.Windows {
+		if w.ClosesAt.After(now) {
+			open++
+		} else {
+			cutOff++
+		}
+	}
+	if len(cycles) != DemoCycles+1 || !last.WeekStart.Equal(monday) || !last.CutOff.Equal(now) || open == 0 || cutOff == 0 {
+		t.Errorf("%d cycles, the last of %s cut off at %s (%d windows cut off, %d open); want %d, the week under way's, "+
+			"cut off at %s, some windows of each", len(cycles), last.WeekStart, last.CutOff, cutOff, open, DemoCycles+1, now)
+	}
+	if sales == 0 || uploads == 0 || scores == 0 {
+		t.Errorf("the week under way: %d sales, %d uploads, %d November scores; want some of each", sales, uploads, scores)
+	}
 }

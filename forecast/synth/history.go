@@ -26,14 +26,22 @@ import (
 // implausibly high stock counts and duplicated rows. The generator knows which rows it spoiled and
 // lists them in each batch's Rejects, as a validator would.
 //
+// With Config.UpToNow the history goes on into the week under way (week index Weeks), as far as Now:
+// Sales holds the orders of its order days up to Now's date (cut off the evening before, delivered
+// that morning), and Scans the collection points' uploads of its days made by Now, one a day (the
+// terminals of the week under way upload daily, each a sell-out and a stock count, none spoilt);
+// Demand holds its true demand of the whole week, as for the history's weeks, so that what is judged
+// against the truth (a backtest over the last weeks) has it.
+//
 // Active, Failed and Listed say, per week and per brand, what the Sales lines were drawn from, so
 // that a caller can rebuild the cycles as the ordering system holds them: Active[w] whether the
 // outlet was open (and so scheduled to order) in week w, Failed[w] whether its order of week w, if it
 // placed one, failed for an insufficient balance (its lines then have Granted 0), and Listed the
 // brands (indices into Region.Brands) the outlet carries: the outlets a scarce brand's limits go to.
+// Active and Failed have Weeks+1 entries: the last is the week under way's (false without UpToNow).
 //
-// Satisfaction holds the monthly customer-satisfaction scores of the months the last
-// SatisfactionMonths weeks' history ends in, one per month for most outlets.
+// Satisfaction holds the monthly customer-satisfaction scores of the SatisfactionMonths months the
+// history ends in (and, with UpToNow, of Now's month so far), one per month for most outlets.
 type History struct {
 	Index        int // into Region.Outlets
 	Outlet       *retailer.Outlet
@@ -92,6 +100,15 @@ type generator struct {
 	batches  []retailer.ScanBatch
 	rows     []retailer.Scan
 	rejects  []retailer.ScanReject
+
+	// The week under way (Config.UpToNow).
+	nowSrc    *rand.PCG // its own stream, so that the history does not depend on it
+	nowRng    *rand.Rand
+	ordersNow bool // the outlet has ordered in it by now
+	shockNow  float64
+	trendNow  float64
+	uploadAt  [7]time.Time // per weekday: when the terminal uploaded; zero: not by Now
+	dayRows   [7][]retailer.Scan
 }
 
 func (r *Region) newGenerator() *generator {
@@ -100,8 +117,8 @@ func (r *Region) newGenerator() *generator {
 		src:      src,
 		rng:      rand.New(src),
 		orders:   make([]bool, r.Weeks),
-		failed:   make([]bool, r.Weeks),
-		active:   make([]bool, r.Weeks),
+		failed:   make([]bool, r.Weeks+1),
+		active:   make([]bool, r.Weeks+1),
 		uploads:  make([]bool, r.Weeks),
 		shock:    make([]float64, r.Weeks),
 		trend:    make([]float64, r.Weeks),
@@ -152,6 +169,7 @@ func (r *Region) generate(i int, g *generator, h *History) {
 		g.uploads[w] = upload && active
 		g.weekRows[w] = g.weekRows[w][:0]
 	}
+	r.beginWeekUnderWay(i, g)
 
 	// Brand by brand: demand, orders, stock and scans.
 	h.Index, h.Outlet = i, o
@@ -179,19 +197,8 @@ func (r *Region) generate(i int, g *generator, h *History) {
 			}
 			if g.orders[w] {
 				if req := orderUpTo(plan, op.cover) - stock; req > 0 {
-					s := forecast.Sale{Day: r.days[w*7+op.orderDay], Outlet: o.Licence, Brand: br.Code, Requested: float64(req)}
-					grant := req
-					if limit, ok := r.LimitFor(b, o.Grade, w); ok {
-						s.Limit = float64(limit)
-						if limit < req {
-							grant, s.Limited = limit, true
-						}
-					}
-					if g.failed[w] {
-						grant, s.Limited = 0, false
-					}
-					s.Granted, s.Delivered = float64(grant), float64(grant)
-					stock += grant
+					s := r.orderLine(i, b, w, req, g.failed[w])
+					stock += int(s.Granted)
 					h.Sales = append(h.Sales, s)
 				}
 			}
@@ -204,6 +211,9 @@ func (r *Region) generate(i int, g *generator, h *History) {
 				}
 				g.weekRows[w] = append(g.weekRows[w], retailer.Scan{Outlet: o.Licence, Brand: br.Code, Kind: retailer.StockCount, At: at, Qty: float64(stock) * packs})
 			}
+		}
+		if g.active[r.Weeks] {
+			h.Sales = r.brandWeekUnderWay(i, j, g, stock, started, h.Sales, &h.Demand)
 		}
 	}
 	g.sales, g.demand = h.Sales, h.Demand
@@ -241,6 +251,22 @@ func (r *Region) generate(i int, g *generator, h *History) {
 			Rejects:  g.rejects[rejStart:len(g.rejects):len(g.rejects)],
 		})
 	}
+	if g.active[r.Weeks] {
+		for d := range 7 {
+			if len(g.dayRows[d]) == 0 {
+				continue
+			}
+			rowStart := len(g.rows)
+			g.rows = append(g.rows, g.dayRows[d]...)
+			h.Scans = append(h.Scans, retailer.ScanBatch{
+				Outlet:   o.Licence,
+				ID:       "seed-" + o.Licence + "-" + r.days[7*r.Weeks+d].Format("20060102") + "-day",
+				Received: g.uploadAt[d],
+				Rows:     g.rows[rowStart:len(g.rows):len(g.rows)],
+				Rejects:  []retailer.ScanReject{},
+			})
+		}
+	}
 	g.batches = h.Scans
 
 	h.Active, h.Failed, h.Listed = g.active, g.failed, g.p.listed
@@ -265,9 +291,14 @@ func (r *Region) satisfaction(i int, out []retailer.SatisfactionScore) []retaile
 	o, op := &r.Outlets[i], &r.outlets[i]
 	rng := newStream(r.seed, streamSatisfaction, uint64(i))
 	last := r.Week(r.Weeks - 1)
-	month := time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(SatisfactionMonths - 1), 0)
-	for range SatisfactionMonths {
-		surveyed := month.Before(r.End()) && !month.AddDate(0, 1, 0).Before(r.Start) &&
+	through := time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC)
+	month := through.AddDate(0, -(SatisfactionMonths - 1), 0)
+	end := r.End() // surveys are recorded up to the history's end
+	if r.upToNow {
+		through, end = time.Date(r.now.Year(), r.now.Month(), 1, 0, 0, 0, 0, time.UTC), r.now
+	}
+	for !month.After(through) {
+		surveyed := month.Before(end) && !month.AddDate(0, 1, 0).Before(r.Start) &&
 			op.closeWeek == r.Weeks && rng.Float64() < 0.9
 		if surveyed {
 			score := 88 - 60*op.fail - 4*float64(retailer.MaxGrade-o.Grade)/29 + 6*rng.NormFloat64()
@@ -285,4 +316,120 @@ func (r *Region) satisfaction(i int, out []retailer.SatisfactionScore) []retaile
 		month = month.AddDate(0, 1, 0)
 	}
 	return out
+}
+
+// orderLine is outlet i's order line of brand b (an index into Brands) in week w for req cartons,
+// delivered on the outlet's order day: granted what the limit allows, nothing when the deduction
+// failed.
+func (r *Region) orderLine(i, b, w, req int, failed bool) forecast.Sale {
+	o := &r.Outlets[i]
+	s := forecast.Sale{Day: r.days[w*7+r.outlets[i].orderDay], Outlet: o.Licence, Brand: r.Brands[b].Code,
+		Requested: float64(req)}
+	grant := req
+	if limit, ok := r.LimitFor(b, o.Grade, w); ok {
+		s.Limit = float64(limit)
+		if limit < req {
+			grant, s.Limited = limit, true
+		}
+	}
+	if failed {
+		grant, s.Limited = 0, false
+	}
+	s.Granted, s.Delivered = float64(grant), float64(grant)
+	return s
+}
+
+// today is Now's date.
+func (r *Region) today() time.Time {
+	return time.Date(r.now.Year(), r.now.Month(), r.now.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// beginWeekUnderWay draws what outlet i does in the week under way as a whole, after its history (in
+// g) is drawn, from the outlet's own stream for it: whether it is open and orders (with the history's
+// chance of skipping, on its order day up to Now's date), whether the deduction fails, and when its
+// terminal uploads on each day (once a day, during the business day: 01:00 to 13:00 UTC, the
+// region's 09:00 to 21:00; the uploads after Now are not made yet). Without Config.UpToNow the outlet
+// is inactive in it. The draws do not depend on Now within the week.
+func (r *Region) beginWeekUnderWay(i int, g *generator) {
+	w := r.Weeks
+	g.active[w], g.failed[w], g.ordersNow = false, false, false
+	for d := range 7 {
+		g.uploadAt[d], g.dayRows[d] = time.Time{}, g.dayRows[d][:0]
+	}
+	o, op := &r.Outlets[i], &r.outlets[i]
+	if !r.upToNow || op.closeWeek < w || op.suspendWeek < w {
+		return
+	}
+	if g.nowRng == nil {
+		g.nowSrc = &rand.PCG{}
+		g.nowRng = rand.New(g.nowSrc)
+	}
+	reseed(g.nowSrc, r.seed, streamCurrentWeek, uint64(i))
+	rng := g.nowRng
+	skip := op.skip
+	if !g.orders[w-1] {
+		skip = min(0.6, op.skip+0.35) // as in the history
+	}
+	g.active[w] = true
+	g.ordersNow = rng.Float64() >= skip && !r.days[7*w+op.orderDay].After(r.today())
+	g.failed[w] = rng.Float64() < op.fail
+	g.shockNow = lognormal(rng, 0.08)
+	g.trendNow = math.Exp(op.trend*(float64(w)-float64(r.Weeks)/2)/52.18) * g.p.norm(r, w)
+	for d := range 7 {
+		if !o.CollectionPoint || rng.Float64() >= op.upload {
+			continue
+		}
+		at := r.days[7*w+d].Add(time.Hour + time.Duration(rng.IntN(12*60))*time.Minute)
+		if !at.After(r.now) {
+			g.uploadAt[d] = at
+		}
+	}
+}
+
+// brandWeekUnderWay goes on with outlet i's j-th listed brand into the week under way, from the
+// stock the history left (started: the brand was on sale before): its order line, if the outlet
+// ordered, appended to sales; the week's demand spread evenly over its days and sold from stock, the
+// order arriving on its day (the week's demand appended to truth); and the rows of the day's upload,
+// where the terminal uploaded.
+func (r *Region) brandWeekUnderWay(i, j int, g *generator, stock int, started bool, sales []forecast.Sale,
+	truth *[]forecast.DemandPoint) []forecast.Sale {
+	w, o, op := r.Weeks, &r.Outlets[i], &r.outlets[i]
+	b := g.p.listed[j]
+	bp, br := &r.brands[b], &r.Brands[b]
+	f := bp.weekly[w] * g.trendNow
+	if f == 0 {
+		return sales // not launched yet
+	}
+	plan := g.p.base[j] * f
+	if !started && !bp.newProduct {
+		stock = orderUpTo(plan, op.cover)
+	}
+	rng := g.nowRng
+	demand := poisson(rng, plan*g.shockNow*gammaMean1(rng, 4))
+	if demand > 0 {
+		*truth = append(*truth, forecast.DemandPoint{Week: r.mondays[w], Outlet: o.Licence, Brand: br.Code, Demand: float64(demand)})
+	}
+	grant := 0
+	if g.ordersNow {
+		if req := orderUpTo(plan, op.cover) - stock; req > 0 {
+			s := r.orderLine(i, b, w, req, g.failed[w])
+			grant = int(s.Granted)
+			sales = append(sales, s)
+		}
+	}
+	packs := float64(br.PacksPerCarton)
+	for d := range 7 {
+		if d == op.orderDay {
+			stock += grant
+		}
+		sold := min(demand*(d+1)/7-demand*d/7, stock)
+		stock -= sold
+		if at := g.uploadAt[d]; !at.IsZero() {
+			if sold > 0 {
+				g.dayRows[d] = append(g.dayRows[d], retailer.Scan{Outlet: o.Licence, Brand: br.Code, Kind: retailer.SellOut, At: at, Qty: float64(sold) * packs})
+			}
+			g.dayRows[d] = append(g.dayRows[d], retailer.Scan{Outlet: o.Licence, Brand: br.Code, Kind: retailer.StockCount, At: at, Qty: float64(stock) * packs})
+		}
+	}
+	return sales
 }

@@ -16,6 +16,7 @@ const (
 	streamOutletHistory
 	streamManagers
 	streamSatisfaction
+	streamCurrentWeek
 )
 
 // splitmix64 is the finaliser of SplitMix64: a bijective mixer with good avalanche.

@@ -62,6 +62,10 @@ type Config struct {
 	Seed    uint64
 	// Now places the history: its last week is the last full week before the week containing Now.
 	Now time.Time
+	// UpToNow also generates the week under way up to Now (see History): the orders of its order
+	// days up to Now's date, the collection points' daily uploads made by Now, and the month's
+	// satisfaction scores recorded so far.
+	UpToNow bool
 }
 
 func (c Config) validate() error {
@@ -96,6 +100,10 @@ type Region struct {
 	Brands        []ordering.Brand
 
 	seed    uint64
+	now     time.Time
+	upToNow bool
+	// The per-week slices below hold Weeks+1 weeks: the history's and the week under way (index
+	// Weeks), whose figures only Config.UpToNow uses.
 	lifts   []weekLift
 	mondays []time.Time    // per week
 	days    []time.Time    // per week and weekday: days[7*w+d] is d days after Monday
@@ -151,11 +159,13 @@ func New(cfg Config) (*Region, error) {
 		return nil, err
 	}
 	r := &Region{
-		Start: forecast.Monday(cfg.Now).AddDate(0, 0, -7*cfg.Weeks),
-		Weeks: cfg.Weeks,
-		seed:  cfg.Seed,
+		Start:   forecast.Monday(cfg.Now).AddDate(0, 0, -7*cfg.Weeks),
+		Weeks:   cfg.Weeks,
+		seed:    cfg.Seed,
+		now:     cfg.Now.UTC(),
+		upToNow: cfg.UpToNow,
 	}
-	r.lifts = make([]weekLift, cfg.Weeks)
+	r.lifts = make([]weekLift, cfg.Weeks+1)
 	for w := range r.lifts {
 		monday := r.Week(w)
 		l, err := liftFor(monday)
@@ -181,8 +191,8 @@ func (r *Region) Week(w int) time.Time { return r.Start.AddDate(0, 0, 7*w) }
 // End returns the Monday after the last week.
 func (r *Region) End() time.Time { return r.Week(r.Weeks) }
 
-// LimitFor returns the per-outlet limit of a scarce brand (index into Brands) for grade in week w,
-// and false when the brand is not rationed. A warehouse stock-out gives a limit of 0.
+// LimitFor returns the per-outlet limit of a scarce brand (index into Brands) for grade in week w
+// (Weeks: the week under way), and false when the brand is not rationed. A warehouse stock-out gives a limit of 0.
 func (r *Region) LimitFor(brand, grade, w int) (int, bool) {
 	bp := &r.brands[brand]
 	if bp.outOfStock[w] {
@@ -344,16 +354,17 @@ func (r *Region) brandWeeks(b int) {
 	if br.Scarce {
 		stockOut = 0.03
 	}
-	bp.weekly = make([]float64, r.Weeks)
-	bp.outOfStock = make([]bool, r.Weeks)
+	// The week under way comes last, so that its draws leave the history's as they were.
+	bp.weekly = make([]float64, r.Weeks+1)
+	bp.outOfStock = make([]bool, r.Weeks+1)
 	if br.Scarce {
-		bp.supply = make([]float64, r.Weeks)
+		bp.supply = make([]float64, r.Weeks+1)
 	}
 	mid := float64(r.Weeks) / 2
 	if bp.newProduct {
-		bp.ramp = make([]float64, r.Weeks)
+		bp.ramp = make([]float64, r.Weeks+1)
 	}
-	for w := range r.Weeks {
+	for w := range r.Weeks + 1 {
 		f := math.Exp(trend*(float64(w)-mid)/52.18) * r.lifts[w].factor(bp.gift)
 		if bp.newProduct {
 			if w >= bp.launchWeek {

@@ -23,7 +23,9 @@ type PastLoader struct {
 
 // BeginPastCycles starts loading cycles: it writes each cycle (closed, its windows cut off) and its
 // supply plan (every brand on sale, the rationed ones with the supply their limits will add up to,
-// set by Commit). Only WeekStart, Windows and Rationed are read; Add writes the limits and orders.
+// set by Commit). Only WeekStart, Windows, Rationed and CutOff are read; Add writes the limits and
+// orders. A cycle with a CutOff (the week under way) stays open, its windows closing after CutOff
+// open too.
 // Outlets and brands are named by licence and code and must be in the store. A cycle already there
 // (one that serve created) is closed and its windows and supply plan replaced; it must hold no limits
 // or orders.
@@ -60,9 +62,13 @@ func (l *PastLoader) begin(ctx context.Context, cycles []ordering.PastCycle) err
 func (l *PastLoader) beginCycle(ctx context.Context, c *ordering.PastCycle) error {
 	tx := l.tx
 	var cycleID int64
-	if err := tx.QueryRow(ctx, `INSERT INTO cycles (week_start, status, created_at) VALUES ($1, 'closed', $2)
-		ON CONFLICT (week_start) DO UPDATE SET status = 'closed' RETURNING id`,
-		c.WeekStart, c.WeekStart.AddDate(0, 0, -7)).Scan(&cycleID); err != nil {
+	status := "closed"
+	if !c.CutOff.IsZero() {
+		status = "open"
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO cycles (week_start, status, created_at) VALUES ($1, $3, $2)
+		ON CONFLICT (week_start) DO UPDATE SET status = EXCLUDED.status RETURNING id`,
+		c.WeekStart, c.WeekStart.AddDate(0, 0, -7), status).Scan(&cycleID); err != nil {
 		return err
 	}
 	l.cycleIDs[c.WeekStart] = cycleID
@@ -72,7 +78,8 @@ func (l *PastLoader) beginCycle(ctx context.Context, c *ordering.PastCycle) erro
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"order_windows"}, []string{"cycle_id", "order_day", "opens_at", "closes_at", "closed"},
 		pgx.CopyFromSlice(len(c.Windows), func(i int) ([]any, error) {
 			w := c.Windows[i]
-			return []any{cycleID, isoDay(w.OrderDay), w.OpensAt, w.ClosesAt, true}, nil
+			cutOff := c.CutOff.IsZero() || !w.ClosesAt.After(c.CutOff)
+			return []any{cycleID, isoDay(w.OrderDay), w.OpensAt, w.ClosesAt, cutOff}, nil
 		})); err != nil {
 		return fmt.Errorf("copy windows: %w", err)
 	}

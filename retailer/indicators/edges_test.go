@@ -213,3 +213,62 @@ func TestBulletinScope(t *testing.T) {
 		t.Errorf("Bulletin of an unknown manager = %v; want ErrUnknownManager", err)
 	}
 }
+
+// Where a figure's cadence has nothing, the bulletin shows it off its cadence with a note and the
+// period it is over: forecast accuracy of the latest scored month while the day's month is not scored
+// (GET /indicators stays with the month asked), and a row's order figures over the cycle to the day
+// when none of its outlets ordered on it, the same as a report over that cycle.
+func TestBulletinOffCadence(t *testing.T) {
+	s := seed(t)
+	ctx := context.Background()
+	day := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC) // after the last cycle, in a month not scored
+	b, err := s.svc.Bulletin(ctx, day, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	november := report(t, s, indicators.Month, lastWeek, indicators.AtManager)
+	december := report(t, s, indicators.Month, day, indicators.AtManager)
+	if v, _ := december.Company.Value(indicators.ForecastAccuracy); v.Value != nil || v.Note != "" {
+		t.Errorf("December's report: company forecast accuracy %v, note %q; want no data, no note", v.Value, v.Note)
+	}
+	dayPeriod, _ := indicators.PeriodOf(indicators.Day, day)
+	cycle := indicators.OrderCycle(dayPeriod)
+	overCycle, err := s.svc.Report(ctx, indicators.Query{Period: cycle, Level: indicators.AtManager})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := func(rows []indicators.Row) map[string]indicators.Row {
+		out := map[string]indicators.Row{}
+		for _, r := range rows {
+			out[r.Key] = r
+		}
+		return out
+	}
+	scored, ordered := byKey(november.Rows), byKey(overCycle.Rows)
+	scored[""], ordered[""] = november.Company, overCycle.Company
+	rows := append([]indicators.Row{b.Company}, b.Managers...)
+	fallbacks := 0
+	for _, r := range rows {
+		got, _ := r.Value(indicators.ForecastAccuracy)
+		want, _ := scored[r.Key].Value(indicators.ForecastAccuracy)
+		if want.Value != nil && (got.Value == nil || *got.Value != *want.Value || got.Period != want.Period || !strings.Contains(got.Note, "2026-11")) {
+			t.Errorf("bulletin of %s, row %q: forecast accuracy %v over %s, note %q; want November's %v, with a note",
+				d(day), r.Key, got.Value, got.Period, got.Note, *want.Value)
+		}
+		for _, ind := range []indicators.Indicator{indicators.OrderSuccess, indicators.FailedOrders} {
+			got, _ := r.Value(ind)
+			want, _ := ordered[r.Key].Value(ind)
+			if want.Den == 0 {
+				continue
+			}
+			fallbacks++
+			if got.Period != cycle || got.Num != want.Num || got.Den != want.Den || got.Note == "" {
+				t.Errorf("bulletin of %s, row %q: %s = %v/%v over %s, note %q; want %v/%v over %s with a note",
+					d(day), r.Key, ind, got.Num, got.Den, got.Period, got.Note, want.Num, want.Den, cycle)
+			}
+		}
+	}
+	if fallbacks == 0 {
+		t.Errorf("no order figure over the cycle to %s; want the company's at least", d(day))
+	}
+}

@@ -26,6 +26,10 @@ const (
 	// StockWindowWeeks is the window of the stock-to-sales ratio: stock at the last count in it over
 	// the average weekly cartons delivered in it.
 	StockWindowWeeks = 4
+	// AccuracyLookback is how many months before its own the bulletin looks for the latest scored
+	// month's forecast accuracy: a month is scored only once it has ended (ordercast score), so the
+	// day's month never has one.
+	AccuracyLookback = 3
 )
 
 // Service computes reports from the stores. Its store fields must be set, except Snapshots; it is
@@ -60,6 +64,10 @@ type Value struct {
 	Change    *float64 // Value − Previous
 	Rank      int      // 1 is best; 0 when not ranked
 	Peers     int      // rows ranked
+	// Note says how a bulletin's figure departs from its cadence (Period says what it is over): the
+	// forecast accuracy of the latest scored month, not the day's month's; the order figures of a row
+	// with nothing on the day over its cycle to the day (see OrderCycle). "" otherwise.
+	Note string
 }
 
 // Row is one outlet, manager, route, area or the company.
@@ -115,7 +123,10 @@ type Query struct {
 	// Manager, when set, keeps the rows to that account manager's: its own manager row, its outlets.
 	Manager string
 	// Cadence takes each indicator over its own cadence's period holding Period.Start (the bulletin)
-	// instead of Period.
+	// instead of Period; forecast accuracy, which no month has before it ends, over the latest month
+	// scored within AccuracyLookback months before (see Service.scoredMonth), and the order figures of
+	// a row with no outlet scheduled (or no order cut off) on the day over its cycle to the day
+	// (OrderCycle), each with a Note.
 	Cadence bool
 }
 
@@ -155,11 +166,17 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 		return Report{}, err
 	}
 	ps := q.periods()
+	note := ""
+	if q.Cadence {
+		if ps[ForecastAccuracy], note, err = s.scoredMonth(ctx, ps[ForecastAccuracy]); err != nil {
+			return Report{}, err
+		}
+	}
 	var cur, prev *facts
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { cur, err = s.facts(gctx, ps, q.Level, outlets); return err })
+	g.Go(func() (err error) { cur, err = s.facts(gctx, ps, q.Level, outlets, q.Cadence); return err })
 	if q.Level == AtManager {
-		g.Go(func() (err error) { prev, err = s.facts(gctx, previous(ps), q.Level, outlets); return err })
+		g.Go(func() (err error) { prev, err = s.facts(gctx, previous(ps), q.Level, outlets, q.Cadence); return err })
 	}
 	if err := g.Wait(); err != nil {
 		return Report{}, err
@@ -176,6 +193,15 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 		compare(rows, before)
 	}
 	r.Rows = keepRows(rows, q)
+	if note != "" {
+		for _, row := range append([]Row{r.Company}, r.Rows...) {
+			for i := range row.Values {
+				if row.Values[i].Indicator == ForecastAccuracy {
+					row.Values[i].Note = note
+				}
+			}
+		}
+	}
 	r.Empty = []EmptyOrder{}
 	for _, e := range cur.empty {
 		if q.Manager == "" || e.Manager == q.Manager {
@@ -190,6 +216,22 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 		return Report{}, err
 	}
 	return r, nil
+}
+
+// scoredMonth is the month whose forecast accuracy the bulletin shows for month p: p when it was
+// scored, else the latest month scored in the AccuracyLookback months before it, with a note that
+// says so; p itself (no data) when none was.
+func (s *Service) scoredMonth(ctx context.Context, p Period) (Period, string, error) {
+	month, found, err := s.Scores.LatestScored(ctx, p.Back(AccuracyLookback), p.End)
+	if err != nil || !found || !month.Before(p.Start) {
+		return p, "", err
+	}
+	scored, err := PeriodOf(Month, month)
+	if err != nil {
+		return p, "", err
+	}
+	return scored, fmt.Sprintf("the latest scored month, %s: %s is not scored yet (a month is scored once it has ended)",
+		scored, p), nil
 }
 
 // keepRows keeps the rows q asks for and may see.
@@ -225,15 +267,30 @@ func managedBy(outlets []Outlet, manager string) []string {
 type facts struct {
 	ratios   map[Indicator]map[string]Ratio
 	accuracy map[string]float64 // at the report's level
+	company  map[string]float64 // the company's accuracy (key ""), whatever the report's level
 	scored   bool
-	stock    map[string]Ratio // per brand, company-wide
-	limits   []StockLimit
-	packs    map[string]int
-	empty    []EmptyOrder // the empty-order list, every outlet
+	// companyScored is scored for the company's accuracy, read at every level (routes included)
+	companyScored bool
+	stock         map[string]Ratio // per brand, company-wide
+	limits        []StockLimit
+	packs         map[string]int
+	empty         []EmptyOrder // the empty-order list, every outlet
+	// cycle holds the order figures (OrderSuccess, FailedOrders) over the OrderCycle of their day,
+	// for the rows with nothing on the day; nil unless asked for.
+	cycle map[Indicator]map[string]Ratio
 }
 
-// facts reads every indicator's facts over every outlet, the stores' reads running concurrently.
-func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Level, outlets []Outlet) (*facts, error) {
+// OrderCycle is what the bulletin's order figures fall back on for a row with no outlet scheduled
+// (or no order cut off) on the day: the 7 days ending with it, one whole cycle, in which every outlet
+// of the row had its latest order day. A manager's routes order on one or two weekdays, and nobody
+// orders at the weekend: without it a manager's bulletin would show no order success most days.
+func OrderCycle(day Period) Period {
+	return Period{Kind: Week, Start: day.End.AddDate(0, 0, -7), End: day.End}
+}
+
+// facts reads every indicator's facts over every outlet, the stores' reads running concurrently; with
+// cycle, the order figures over the OrderCycle of their day too.
+func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Level, outlets []Outlet, cycle bool) (*facts, error) {
 	brands, limits, err := s.Orders.Brands(ctx)
 	if err != nil {
 		return nil, err
@@ -258,6 +315,10 @@ func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Leve
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { counts, err = s.Orders.OrderCounts(gctx, ps[OrderSuccess], nil); return err })
+	var cycleCounts map[string]OrderCount
+	if p := ps[OrderSuccess]; cycle && p.Kind == Day {
+		g.Go(func() (err error) { cycleCounts, err = s.Orders.OrderCounts(gctx, OrderCycle(p), nil); return err })
+	}
 	g.Go(func() error {
 		p := ps[EmptyOrders]
 		var err error
@@ -298,6 +359,10 @@ func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Leve
 		f.accuracy, f.scored, err = s.Scores.Accuracy(gctx, monthOf(ps[ForecastAccuracy]), string(level))
 		return err
 	})
+	g.Go(func() (err error) { // the company row beside every level's
+		f.company, f.companyScored, err = s.Scores.Accuracy(gctx, monthOf(ps[ForecastAccuracy]), string(AtCompany))
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -315,10 +380,17 @@ func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Leve
 		onList[e.Outlet] = true
 	}
 	f.empty = empty
+	if cycleCounts != nil {
+		f.cycle = map[Indicator]map[string]Ratio{OrderSuccess: {}, FailedOrders: {}}
+	}
 	for _, o := range outlets {
 		c := counts[o.Licence]
 		set(OrderSuccess, o.Licence, Ratio{float64(c.Paid), float64(c.Scheduled)})
 		set(FailedOrders, o.Licence, Ratio{float64(c.Failed), float64(c.Reached)})
+		if c, ok := cycleCounts[o.Licence]; ok {
+			f.cycle[OrderSuccess][o.Licence] = Ratio{float64(c.Paid), float64(c.Scheduled)}
+			f.cycle[FailedOrders][o.Licence] = Ratio{float64(c.Failed), float64(c.Reached)}
+		}
 		if o.activeIn(ps[EmptyOrders]) {
 			set(EmptyOrders, o.Licence, Ratio{b2f(onList[o.Licence]), 1})
 		}
@@ -413,7 +485,7 @@ func rollup(level Level, outlets []Outlet, managers []AccountManager, f *facts, 
 		rows[key] = r
 		return r
 	}
-	sums := map[string]map[Indicator]Ratio{}
+	sums, cycleSums := map[string]map[Indicator]Ratio{}, map[string]map[Indicator]Ratio{}
 	byCode := map[string]AccountManager{}
 	for _, m := range managers {
 		byCode[m.Code] = m
@@ -450,6 +522,14 @@ func rollup(level Level, outlets []Outlet, managers []AccountManager, f *facts, 
 				sums[key][ind] = sums[key][ind].Add(v)
 			}
 		}
+		if cycleSums[key] == nil {
+			cycleSums[key] = map[Indicator]Ratio{}
+		}
+		for ind, m := range f.cycle {
+			if v, ok := m[o.Licence]; ok {
+				cycleSums[key][ind] = cycleSums[key][ind].Add(v)
+			}
+		}
 	}
 	out := make([]Row, 0, len(rows))
 	for key, r := range rows {
@@ -460,6 +540,12 @@ func rollup(level Level, outlets []Outlet, managers []AccountManager, f *facts, 
 				v = accuracyValue(v, level, key, f)
 			default:
 				v.Num, v.Den = sums[key][s.Indicator].Num, sums[key][s.Indicator].Den
+				if c := cycleSums[key][s.Indicator]; v.Den == 0 && c.Den > 0 {
+					day := v.Period
+					v.Period, v.Num, v.Den = OrderCycle(day), c.Num, c.Den
+					v.Note = fmt.Sprintf("over the cycle to the day, %s to %s (each outlet's latest order day), "+
+						"as on the day %s", v.Period.Start.Format(time.DateOnly), day, s.NoData)
+				}
 				if v.Den > 0 {
 					x := v.Num / v.Den
 					v.Value = &x
@@ -488,10 +574,14 @@ func accuracyValue(v Value, level Level, key string, f *facts) Value {
 	switch {
 	case level == AtRoute:
 		v.NoData = "forecast accuracy is scored per outlet, manager, area and company, not per route"
-	case !f.scored:
+	case level == AtCompany && !f.companyScored, level != AtCompany && !f.scored:
 		v.NoData = "the month was not scored (ordercast score)"
 	default:
-		a, ok := f.accuracy[key]
+		scores := f.accuracy
+		if level == AtCompany {
+			scores = f.company
+		}
+		a, ok := scores[key]
 		switch {
 		case !ok:
 			v.NoData = "no score for this key in the month"

@@ -204,6 +204,20 @@ func (s *Store) StockToSales(ctx context.Context, end time.Time, windowWeeks int
 	return perOutlet, perBrand, nil
 }
 
+// LatestScored returns the latest month in [from, before) scored against sales of the live dataset.
+func (s *Store) LatestScored(ctx context.Context, from, before time.Time) (time.Time, bool, error) {
+	var month time.Time
+	var scored uint64
+	if err := s.conn.QueryRow(ctx, "SELECT max(month), count() FROM accuracy_scores WHERE dataset = ? AND against = 'sales' "+
+		"AND month >= toDate(?) AND month < toDate(?)", Dataset, date(from), date(before)).Scan(&month, &scored); err != nil {
+		return time.Time{}, false, fmt.Errorf("clickhouse: read the latest scored month: %w", err)
+	}
+	if scored == 0 {
+		return time.Time{}, false, nil
+	}
+	return time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC), true, nil
+}
+
 // Accuracy returns the latest scoring against sales of the live dataset for month at level, per key.
 func (s *Store) Accuracy(ctx context.Context, month time.Time, level string) (map[string]float64, bool, error) {
 	where := "WHERE month = toDate(?) AND dataset = ? AND against = 'sales'"

@@ -34,6 +34,9 @@ type ValueJSON struct {
 	Change      *float64   `json:"change"`
 	Rank        *int       `json:"rank"`
 	Peers       *int       `json:"peers"`
+	// Note says how the figure departs from its cadence (the bulletin's forecast accuracy is the
+	// latest scored month's, named by period); absent otherwise.
+	Note string `json:"note,omitempty"`
 }
 
 // rowJSON is one row of a report.
@@ -53,7 +56,7 @@ func rowOf(r indicators.Row) rowJSON {
 	for _, v := range r.Values {
 		spec, _ := indicators.SpecOf(v.Indicator)
 		j := ValueJSON{Indicator: string(v.Indicator), Unit: spec.Unit, Period: periodOf(v.Period), Value: v.Value,
-			Numerator: v.Num, Denominator: v.Den, Target: v.Target, Gap: v.Gap, Met: v.Met, Previous: v.Previous, Change: v.Change}
+			Numerator: v.Num, Denominator: v.Den, Target: v.Target, Gap: v.Gap, Met: v.Met, Previous: v.Previous, Change: v.Change, Note: v.Note}
 		if v.Value == nil {
 			reason := v.NoData
 			j.NoData = &reason

@@ -17,7 +17,7 @@ var _ indicators.BulletinStore = (*Store)(nil)
 // snapshotFormat is the version of the encoding of a stored bulletin (the JSON of stored). A change to
 // the Bulletin type must bump it: rows of another format are not read back, and the service
 // recomputes them.
-const snapshotFormat = 1
+const snapshotFormat = 2
 
 // stored is a bulletin as kept: its rows as they are, its lists by column with dates as Unix seconds,
 // which decodes several times faster than an object per item (the company's lists hold some 60,000
