@@ -13,7 +13,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -141,7 +143,7 @@ const MaxPageSize = 100
 // Register adds the routes to authed, which must sit behind authentication.
 func (h *Handler) Register(_, authed *echo.Group) {
 	authed.GET("/outlets/:id/catalogue", h.catalogue, problem.Query())
-	authed.POST("/outlets/:id/orders", h.placeOrder, h.idempotent)
+	authed.POST("/outlets/:id/orders", h.placeOrder, h.idempotentInTx)
 	authed.GET("/outlets/:id/orders", h.listOrders, problem.Query("limit", "before"))
 	authed.GET("/outlets/:id/orders/:order", h.getOrder, problem.Query())
 	authed.DELETE("/outlets/:id/orders/:order", h.cancelOrder)
@@ -399,17 +401,35 @@ func (h *Handler) placeOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := ordering.PlaceOptions{AllOrNothing: req.AllOrNothing, IfVersion: version, AllowCredit: h.credit, Claim: claimOf(c)}
+	opts := ordering.PlaceOptions{AllOrNothing: req.AllOrNothing, IfVersion: version, AllowCredit: h.credit,
+		Claim: claimOf(c), Key: keyOf(c)}
+	var kept ordering.StoredResponse // the response kept on opts.Key
+	if opts.Key != nil {
+		opts.Respond = func(o ordering.Order, created bool) (ordering.StoredResponse, error) {
+			var b bytes.Buffer
+			err := json.NewEncoder(&b).Encode(orderOf(o)) // as c.JSON writes it
+			kept = ordering.StoredResponse{Status: placedStatus(created), Body: b.Bytes()}
+			return kept, err
+		}
+	}
 	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, opts, h.now())
 	h.metrics.observe(order, created, len(reqs), err)
 	if err != nil {
 		return staleETag(c, err)
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	if opts.Key != nil {
+		c.Response().Header().Set("ETag", etag(order.Version))
+		return c.Blob(kept.Status, echo.MIMEApplicationJSON, kept.Body)
 	}
-	return writeOrder(c, status, order)
+	return writeOrder(c, placedStatus(created), order)
+}
+
+// placedStatus is the status of an order placed: 201 created, or 200 for an order replaced.
+func placedStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }
 
 type orderPage struct {
