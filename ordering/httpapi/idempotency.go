@@ -131,6 +131,7 @@ func (h *Handler) claim(c echo.Context, key requestKey) (ordering.Begun, error) 
 // lets the key go after a 5xx.
 func (h *Handler) answer(c echo.Context, begun ordering.Begun, next echo.HandlerFunc) error {
 	if begun.Stored != nil {
+		c.Response().Header().Del("ETag") // set by a refused attempt of this request: a replay has none
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 		contentType := echo.MIMEApplicationJSON
 		if begun.Stored.Status >= 400 {
