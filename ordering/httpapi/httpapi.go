@@ -48,8 +48,10 @@ type OutletAuthorizer interface {
 //     the outlet's next window), ErrNotOnSale and ErrLimitExceeded (a *ordering.LinesError naming
 //     the lines), ErrConflict (the outlet's order is no longer editable), ErrVersionMismatch (a
 //     *ordering.StaleError: opts.IfVersion is not the live order's), ErrInsufficientBalance (unless
-//     opts.AllowCredit). It reports whether the order was created (true) or the outlet's live order
-//     replaced (false), and returns the order with its Funds.
+//     opts.AllowCredit); under opts.Key, an *ordering.InFlightError (another request with the key
+//     runs) or ErrIdempotencyKeyHeld (the key is held; nothing was written), and it keeps the response
+//     opts.Respond renders on the key in the order's transaction. It reports whether the order was
+//     created (true) or the outlet's live order replaced (false), and returns the order with its Funds.
 //   - CancelOrder: ErrNotFound (no such outlet, or no such order of it in the open cycle),
 //     ErrOutletInactive, ErrWindowClosed, ErrConflict (the order is no longer editable),
 //     ErrVersionMismatch (ifVersion, when not 0, is not the order's).
@@ -80,7 +82,7 @@ type OrderReader interface {
 // RetryAfter) while another attempt holds the key within its lease. FinishIdempotent and
 // AbandonIdempotent return no sentinel; their errors are 500s. A store that commits a request's
 // effect records it on the request's claim in the same transaction: PlaceOrder does, given
-// PlaceOptions.Claim.
+// PlaceOptions.Claim; or it claims the key itself there, given PlaceOptions.Key (idempotentInTx).
 type IdempotencyStore interface {
 	BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (ordering.Begun, error)
 	FinishIdempotent(ctx context.Context, claim ordering.IdempotencyClaim, status int, body []byte) error
