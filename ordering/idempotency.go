@@ -12,6 +12,10 @@ var (
 	// ErrIdempotencyInFlight: the first request with the key is still being processed. It comes as an
 	// *InFlightError, which says when to try again.
 	ErrIdempotencyInFlight = errors.New("ordering: a request with this idempotency key is in progress")
+	// ErrIdempotencyKeyHeld: a request that claims its key in its own transaction (PlaceOptions.Key)
+	// found the key already held, answered or claimed, and wrote nothing; the caller looks at the key
+	// as BeginIdempotent does (a response to replay, a request in progress, another body).
+	ErrIdempotencyKeyHeld = errors.New("ordering: idempotency key already held")
 )
 
 // IdempotencyTTL is how long a key and its response are kept.
@@ -45,6 +49,14 @@ type IdempotencyClaim struct {
 	UserID int64
 	Key    string
 	Token  string
+}
+
+// IdempotencyKey is a request's Idempotency-Key, not yet claimed: the user it is scoped to, the key,
+// and the hash of the request (method, path and body) that a repeat must match.
+type IdempotencyKey struct {
+	UserID int64
+	Key    string
+	Hash   []byte
 }
 
 // Begun is what claiming an idempotency key found. Exactly one of three holds:

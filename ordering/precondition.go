@@ -20,6 +20,17 @@ type PlaceOptions struct {
 	// transaction records the order on the key, and fails with *InFlightError when a retry has taken
 	// the key over.
 	Claim *IdempotencyClaim
+	// Key, when not nil (and Claim nil), is the Idempotency-Key the order is placed under, claimed in
+	// the order's own transaction: the store takes the key there, and stores the response Respond
+	// renders from the order before it commits, so that the order, its key and the response to replay
+	// commit together or not at all. While another request with the key runs, it fails with
+	// *InFlightError; when the key is already held (answered, or claimed by a request outside an
+	// order's transaction), with ErrIdempotencyKeyHeld, having written nothing.
+	Key *IdempotencyKey
+	// Respond renders the response to an order placed under Key, created or replaced, from the order
+	// as it will be committed. It is called at most once, before the commit; the caller answers with
+	// what it returned. It must be set with Key.
+	Respond func(o Order, created bool) (StoredResponse, error)
 }
 
 // AnyVersion as PlaceOptions.IfVersion (If-Match: *) matches any version of an existing order.

@@ -145,6 +145,8 @@ type Sessions struct {
 	// dummyHash is checked against when the username is unknown, so that a login takes as long
 	// whether or not the user exists.
 	dummyHash string
+	// cache remembers sessions checked in the store for SessionCacheTTL.
+	cache *sessionCache
 }
 
 // NewSessions returns a Sessions on the stores that logs in under policy.
@@ -157,7 +159,8 @@ func NewSessions(creds CredentialStore, sessions SessionStore, throttle LoginThr
 		return nil, err
 	}
 	return &Sessions{creds: creds, sessions: sessions, throttle: throttle, policy: policy,
-		hashing: make(chan struct{}, policy.Hashers), check: PasswordMatches, dummyHash: dummy}, nil
+		hashing: make(chan struct{}, policy.Hashers), check: PasswordMatches, dummyHash: dummy,
+		cache: newSessionCache(SessionCacheTTL, sessionCacheSize)}, nil
 }
 
 // loginKeys returns the throttle keys of an attempt: the client's, the (account, client) pair's and
@@ -246,18 +249,31 @@ func (s *Sessions) acquire(ctx context.Context) error {
 }
 
 // Authenticate returns the principal of a live session's token, or an error wrapping
-// ErrUnauthenticated.
+// ErrUnauthenticated. A session found live in the store is trusted for SessionCacheTTL without asking
+// the store again (see SessionCacheTTL for what that bounds); a token refused is asked about every time.
 func (s *Sessions) Authenticate(ctx context.Context, token string, now time.Time) (Principal, error) {
 	if !WellFormedToken(token) {
 		return Principal{}, fmt.Errorf("%w: malformed token", ErrUnauthenticated)
 	}
-	return s.sessions.SessionPrincipal(ctx, TokenHash(token), now)
+	hash := TokenHash(token)
+	key := [32]byte(hash)
+	if p, ok := s.cache.get(key, now); ok {
+		return p, nil
+	}
+	p, err := s.sessions.SessionPrincipal(ctx, hash, now)
+	if err != nil {
+		return Principal{}, err
+	}
+	s.cache.put(key, p, now)
+	return p, nil
 }
 
-// Logout revokes the session of token at now.
+// Logout revokes the session of token at now; this Sessions no longer authenticates it from then on.
 func (s *Sessions) Logout(ctx context.Context, token string, now time.Time) error {
 	if !WellFormedToken(token) {
 		return fmt.Errorf("%w: malformed token", ErrUnauthenticated)
 	}
-	return s.sessions.RevokeSession(ctx, TokenHash(token), now)
+	hash := TokenHash(token)
+	s.cache.end([32]byte(hash), now)
+	return s.sessions.RevokeSession(ctx, hash, now)
 }

@@ -29,5 +29,8 @@ var problems = problem.Table{
 	{Err: ordering.ErrWeek, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "a cycle is named by the Monday of its week, as YYYY-MM-DD"},
 	{Err: ordering.ErrIdempotencyKeyReused, Status: http.StatusUnprocessableEntity, Type: "idempotency-key-reused", Detail: "this Idempotency-Key was used with another request"},
 	{Err: ordering.ErrRelayBusy, Status: http.StatusConflict, Type: "relay-busy", Detail: "another outbox relay is running; try again when it is done"},
+	// A store finds the key held before it writes, and the request is then answered from the key: this
+	// reaches no client unless a handler forgets to; it is a request being answered meanwhile.
+	{Err: ordering.ErrIdempotencyKeyHeld, Status: http.StatusConflict, Type: "idempotency-in-flight", Detail: "the first request with this Idempotency-Key is being answered; try again"},
 	{Err: ordering.ErrIdempotencyInFlight, Status: http.StatusConflict, Type: "idempotency-in-flight", Detail: "the first request with this Idempotency-Key is still in progress"},
 }

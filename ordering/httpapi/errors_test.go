@@ -19,6 +19,7 @@ func TestProblemsMapEveryOrderingError(t *testing.T) {
 		"ErrWeek":                 ordering.ErrWeek,
 		"ErrIdempotencyKeyReused": ordering.ErrIdempotencyKeyReused,
 		"ErrIdempotencyInFlight":  ordering.ErrIdempotencyInFlight,
+		"ErrIdempotencyKeyHeld":   ordering.ErrIdempotencyKeyHeld,
 		"ErrRelayBusy":            ordering.ErrRelayBusy,
 		"ErrVersionMismatch":      ordering.ErrVersionMismatch,
 		"ErrInsufficientBalance":  ordering.ErrInsufficientBalance,

@@ -76,6 +76,7 @@ type fakeStore struct {
 	orders map[int64]ordering.Order
 	nextID int64
 	keys   map[string]*fakeKey // by user id and key
+	inTx   map[string]bool     // keys taken by a PlaceOrder under way
 	tokens int                 // claims handed out
 	cycles map[time.Time]ordering.CycleView
 
@@ -110,6 +111,7 @@ func newStore() *fakeStore {
 		nextID:  1,
 		balance: 1_000_000,
 		keys:    map[string]*fakeKey{},
+		inTx:    map[string]bool{},
 		cycles:  map[time.Time]ordering.CycleView{},
 	}
 }
@@ -130,8 +132,28 @@ func (s *fakeStore) Catalogue(_ context.Context, _ int64, _ time.Time) (ordering
 	return testCycle, testOpen, s.lines, nil
 }
 
+// PlaceOrder places as the real store does. Under opts.Key it takes the key for the time it runs (a
+// repeat meanwhile is in flight), refuses a key already held, and keeps opts.Respond's response on the
+// key with the order, as the real store does in the order's transaction.
 func (s *fakeStore) PlaceOrder(_ context.Context, outletID, userID int64, reqs []ordering.LineRequest, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	s.mu.Lock()
+	if opts.Key != nil {
+		k := fmt.Sprint(opts.Key.UserID, "/", opts.Key.Key)
+		if s.inTx[k] {
+			s.mu.Unlock()
+			return ordering.Order{}, false, &ordering.InFlightError{Wait: time.Second}
+		}
+		if s.keys[k] != nil {
+			s.mu.Unlock()
+			return ordering.Order{}, false, ordering.ErrIdempotencyKeyHeld
+		}
+		s.inTx[k] = true
+		defer func() {
+			s.mu.Lock()
+			delete(s.inTx, k)
+			s.mu.Unlock()
+		}()
+	}
 	s.placed++
 	s.gotOpts, s.gotUser = opts, userID
 	during := s.duringPlace
@@ -141,6 +163,21 @@ func (s *fakeStore) PlaceOrder(_ context.Context, outletID, userID int64, reqs [
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	o, created, err := s.place(outletID, reqs, opts, now)
+	if err != nil || opts.Key == nil {
+		return o, created, err
+	}
+	resp, err := opts.Respond(o, created)
+	if err != nil {
+		return ordering.Order{}, false, err
+	}
+	s.keys[fmt.Sprint(opts.Key.UserID, "/", opts.Key.Key)] = &fakeKey{hash: opts.Key.Hash, status: resp.Status, body: resp.Body}
+	s.orders[o.ID] = o
+	return o, created, nil
+}
+
+// place is PlaceOrder's order, stored unless opts has a key (the caller stores it then).
+func (s *fakeStore) place(outletID int64, reqs []ordering.LineRequest, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	if s.placeErr != nil {
 		return ordering.Order{}, false, s.placeErr
 	}
@@ -176,7 +213,9 @@ func (s *fakeStore) PlaceOrder(_ context.Context, outletID, userID int64, reqs [
 		s.nextID++
 	}
 	o.Status, o.Lines, o.TotalCents, o.UpdatedAt = ordering.Submitted, lines, ordering.Total(lines), now
-	s.orders[o.ID] = o
+	if opts.Key == nil {
+		s.orders[o.ID] = o
+	}
 	o.Funds = &funds
 	return o, live == nil, nil
 }

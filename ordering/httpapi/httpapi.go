@@ -13,7 +13,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -46,8 +48,10 @@ type OutletAuthorizer interface {
 //     the outlet's next window), ErrNotOnSale and ErrLimitExceeded (a *ordering.LinesError naming
 //     the lines), ErrConflict (the outlet's order is no longer editable), ErrVersionMismatch (a
 //     *ordering.StaleError: opts.IfVersion is not the live order's), ErrInsufficientBalance (unless
-//     opts.AllowCredit). It reports whether the order was created (true) or the outlet's live order
-//     replaced (false), and returns the order with its Funds.
+//     opts.AllowCredit); under opts.Key, an *ordering.InFlightError (another request with the key
+//     runs) or ErrIdempotencyKeyHeld (the key is held; nothing was written), and it keeps the response
+//     opts.Respond renders on the key in the order's transaction. It reports whether the order was
+//     created (true) or the outlet's live order replaced (false), and returns the order with its Funds.
 //   - CancelOrder: ErrNotFound (no such outlet, or no such order of it in the open cycle),
 //     ErrOutletInactive, ErrWindowClosed, ErrConflict (the order is no longer editable),
 //     ErrVersionMismatch (ifVersion, when not 0, is not the order's).
@@ -78,7 +82,7 @@ type OrderReader interface {
 // RetryAfter) while another attempt holds the key within its lease. FinishIdempotent and
 // AbandonIdempotent return no sentinel; their errors are 500s. A store that commits a request's
 // effect records it on the request's claim in the same transaction: PlaceOrder does, given
-// PlaceOptions.Claim.
+// PlaceOptions.Claim; or it claims the key itself there, given PlaceOptions.Key (idempotentInTx).
 type IdempotencyStore interface {
 	BeginIdempotent(ctx context.Context, userID int64, key string, hash []byte, now time.Time) (ordering.Begun, error)
 	FinishIdempotent(ctx context.Context, claim ordering.IdempotencyClaim, status int, body []byte) error
@@ -141,7 +145,7 @@ const MaxPageSize = 100
 // Register adds the routes to authed, which must sit behind authentication.
 func (h *Handler) Register(_, authed *echo.Group) {
 	authed.GET("/outlets/:id/catalogue", h.catalogue, problem.Query())
-	authed.POST("/outlets/:id/orders", h.placeOrder, h.idempotent)
+	authed.POST("/outlets/:id/orders", h.placeOrder, h.idempotentInTx)
 	authed.GET("/outlets/:id/orders", h.listOrders, problem.Query("limit", "before"))
 	authed.GET("/outlets/:id/orders/:order", h.getOrder, problem.Query())
 	authed.DELETE("/outlets/:id/orders/:order", h.cancelOrder)
@@ -399,17 +403,35 @@ func (h *Handler) placeOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := ordering.PlaceOptions{AllOrNothing: req.AllOrNothing, IfVersion: version, AllowCredit: h.credit, Claim: claimOf(c)}
+	opts := ordering.PlaceOptions{AllOrNothing: req.AllOrNothing, IfVersion: version, AllowCredit: h.credit,
+		Claim: claimOf(c), Key: keyOf(c)}
+	var kept ordering.StoredResponse // the response kept on opts.Key
+	if opts.Key != nil {
+		opts.Respond = func(o ordering.Order, created bool) (ordering.StoredResponse, error) {
+			var b bytes.Buffer
+			err := json.NewEncoder(&b).Encode(orderOf(o)) // as c.JSON writes it
+			kept = ordering.StoredResponse{Status: placedStatus(created), Body: b.Bytes()}
+			return kept, err
+		}
+	}
 	order, created, err := h.store.PlaceOrder(c.Request().Context(), o.ID, p.UserID, reqs, opts, h.now())
 	h.metrics.observe(order, created, len(reqs), err)
 	if err != nil {
 		return staleETag(c, err)
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	if opts.Key != nil {
+		c.Response().Header().Set("ETag", etag(order.Version))
+		return c.Blob(kept.Status, echo.MIMEApplicationJSON, kept.Body)
 	}
-	return writeOrder(c, status, order)
+	return writeOrder(c, placedStatus(created), order)
+}
+
+// placedStatus is the status of an order placed: 201 created, or 200 for an order replaced.
+func placedStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }
 
 type orderPage struct {

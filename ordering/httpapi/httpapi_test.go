@@ -304,6 +304,19 @@ func TestIdempotency(t *testing.T) {
 			t.Errorf("replay %s after %s, %d placements; want the same body, 1 placement", again.Body, first.Body, s.store.placed)
 		}
 	})
+	t.Run("the response kept in the order's transaction is the one sent", func(t *testing.T) {
+		s := newServer(t, newStore(), nil, nil)
+		first := s.do(t, post("k1", body))
+		kept := s.store.keys[fmt.Sprint(s.store.gotUser, "/k1")]
+		if first.Code != http.StatusCreated || first.Header().Get("ETag") != `"v1"` {
+			t.Fatalf("first = %d with ETag %q; want 201 with \"v1\"", first.Code, first.Header().Get("ETag"))
+		}
+		if s.store.gotOpts.Key == nil || s.store.gotOpts.Claim != nil || kept == nil || kept.running ||
+			kept.status != http.StatusCreated || string(kept.body) != first.Body.String() {
+			t.Errorf("placed under key %v, claim %v; kept %+v; want the key claimed with the order, and %s kept",
+				s.store.gotOpts.Key, s.store.gotOpts.Claim, kept, first.Body)
+		}
+	})
 	t.Run("a refusal is replayed as a problem", func(t *testing.T) {
 		store := newStore()
 		store.placeErr = &ordering.WindowClosedError{}

@@ -38,55 +38,125 @@ const finishTimeout = 5 * time.Second
 // applied twice.
 func (h *Handler) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		key := c.Request().Header.Get("Idempotency-Key")
-		if !validKey(key) {
-			return errKeyRequired
-		}
-		body, err := io.ReadAll(c.Request().Body)
-		if err != nil {
-			return err // a body over the limit: rendered as 413
-		}
-		c.Request().Body = io.NopCloser(bytes.NewReader(body))
-		sum := sha256.New()
-		io.WriteString(sum, c.Request().Method+" "+c.Request().URL.Path+"\n")
-		sum.Write(body)
-		p, _ := retailer.PrincipalFrom(c.Request().Context())
-		ctx := c.Request().Context()
-		// The claim is taken on a context the client cannot cancel: a client hanging up mid-claim would
-		// otherwise leave a claim that committed while this request saw an error, held for a lease.
-		cctx, cancelClaim := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
-		begun, err := h.store.BeginIdempotent(cctx, p.UserID, key, sum.Sum(nil), h.now())
-		cancelClaim()
+		key, err := h.requestKey(c)
 		if err != nil {
 			return err
 		}
-		if begun.Stored != nil {
-			c.Response().Header().Set("Idempotent-Replayed", "true")
-			contentType := echo.MIMEApplicationJSON
-			if begun.Stored.Status >= 400 {
-				contentType = "application/problem+json"
-			}
-			return c.Blob(begun.Stored.Status, contentType, begun.Stored.Body)
+		begun, err := h.claim(c, key)
+		if err != nil {
+			return err
 		}
-		rec := &recorder{ResponseWriter: c.Response().Writer}
-		c.Response().Writer = rec
-		if begun.Committed != nil {
-			c.Response().Header().Set("Idempotent-Replayed", "true")
-			c.JSON(begun.Status, orderOf(*begun.Committed)) //nolint:errcheck // a client gone still gets its response kept
-		} else {
-			c.Set(claimKey, begun.Claim)
-			if err := next(c); err != nil {
-				c.Error(err) // render now, so that the response is recorded
-			}
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
-		defer cancel()
-		status := c.Response().Status
-		if status >= 500 {
-			return h.store.AbandonIdempotent(fctx, begun.Claim)
-		}
-		return h.store.FinishIdempotent(fctx, begun.Claim, status, rec.body.Bytes())
+		return h.answer(c, begun, next)
 	}
+}
+
+// idempotentInTx is idempotent for a handler whose store claims the key in the transaction of the
+// request's effect and keeps the response there (placeOrder: ordering.PlaceOptions.Key): the order, its
+// key and the response to replay are one commit instead of three, and a request that was not answered
+// (a crash, a client gone) left nothing on its key, so its retry runs afresh. The handler finds the key
+// with keyOf. What a repeat sees is as with idempotent:
+//   - While the first request runs, its transaction holds the key: a repeat gets 409 with Retry-After.
+//   - When the handler's store finds the key already held (ordering.ErrIdempotencyKeyHeld: answered,
+//     or claimed by a request that went the idempotent way), nothing was written, and the request goes
+//     the idempotent way: a replay, 409, 422 for another body, or a run under a claim.
+//   - A request refused or failed (any other error) wrote nothing either: the key is then claimed, and
+//     the refusal kept, as idempotent does (a 5xx lets the key go); if another request answered on the
+//     key meanwhile, that answer is replayed instead.
+func (h *Handler) idempotentInTx(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key, err := h.requestKey(c)
+		if err != nil {
+			return err
+		}
+		c.Set(keyKey, key)
+		err = next(c)
+		c.Set(keyKey, nil)
+		switch {
+		case err == nil:
+			return nil // the handler answered with the response its transaction kept on the key
+		case errors.Is(err, ordering.ErrIdempotencyInFlight):
+			return err
+		case errors.Is(err, ordering.ErrIdempotencyKeyHeld):
+			begun, err := h.claim(c, key)
+			if err != nil {
+				return err
+			}
+			c.Request().Body = io.NopCloser(bytes.NewReader(key.body))
+			return h.answer(c, begun, next)
+		}
+		begun, cerr := h.claim(c, key)
+		if cerr != nil {
+			return cerr
+		}
+		return h.answer(c, begun, func(echo.Context) error { return err })
+	}
+}
+
+// requestKey is the request's Idempotency-Key, checked, with the hash of the request; it reads the
+// body and leaves a copy to read in its place.
+func (h *Handler) requestKey(c echo.Context) (requestKey, error) {
+	key := c.Request().Header.Get("Idempotency-Key")
+	if !validKey(key) {
+		return requestKey{}, errKeyRequired
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return requestKey{}, err // a body over the limit: rendered as 413
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.New()
+	io.WriteString(sum, c.Request().Method+" "+c.Request().URL.Path+"\n")
+	sum.Write(body)
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	return requestKey{IdempotencyKey: ordering.IdempotencyKey{UserID: p.UserID, Key: key, Hash: sum.Sum(nil)}, body: body}, nil
+}
+
+// requestKey is a request's key and its body.
+type requestKey struct {
+	ordering.IdempotencyKey
+	body []byte
+}
+
+// claim claims the request's key in a statement of its own.
+func (h *Handler) claim(c echo.Context, key requestKey) (ordering.Begun, error) {
+	// The claim is taken on a context the client cannot cancel: a client hanging up mid-claim would
+	// otherwise leave a claim that committed while this request saw an error, held for a lease.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), finishTimeout)
+	defer cancel()
+	return h.store.BeginIdempotent(cctx, key.UserID, key.Key, key.Hash, h.now())
+}
+
+// answer answers a request whose key claim found begun: it replays a stored response, or renders an
+// order an attempt committed, or runs next under the claim; then it keeps the response on the key, or
+// lets the key go after a 5xx.
+func (h *Handler) answer(c echo.Context, begun ordering.Begun, next echo.HandlerFunc) error {
+	if begun.Stored != nil {
+		c.Response().Header().Del("ETag") // set by a refused attempt of this request: a replay has none
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		contentType := echo.MIMEApplicationJSON
+		if begun.Stored.Status >= 400 {
+			contentType = "application/problem+json"
+		}
+		return c.Blob(begun.Stored.Status, contentType, begun.Stored.Body)
+	}
+	rec := &recorder{ResponseWriter: c.Response().Writer}
+	c.Response().Writer = rec
+	if begun.Committed != nil {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		c.JSON(begun.Status, orderOf(*begun.Committed)) //nolint:errcheck // a client gone still gets its response kept
+	} else {
+		c.Set(claimKey, begun.Claim)
+		if err := next(c); err != nil {
+			c.Error(err) // render now, so that the response is recorded
+		}
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), finishTimeout)
+	defer cancel()
+	status := c.Response().Status
+	if status >= 500 {
+		return h.store.AbandonIdempotent(fctx, begun.Claim)
+	}
+	return h.store.FinishIdempotent(fctx, begun.Claim, status, rec.body.Bytes())
 }
 
 // claimKey is where the middleware keeps the request's claim in echo's context, for a handler whose
@@ -97,6 +167,18 @@ const claimKey = "ordering.idempotency.claim"
 func claimOf(c echo.Context) *ordering.IdempotencyClaim {
 	if claim, ok := c.Get(claimKey).(ordering.IdempotencyClaim); ok {
 		return &claim
+	}
+	return nil
+}
+
+// keyKey is where idempotentInTx keeps the request's key in echo's context, for a handler whose store
+// claims it in the transaction of the request's effect.
+const keyKey = "ordering.idempotency.key"
+
+// keyOf returns the key the request runs under, to be claimed in the transaction of its effect, if any.
+func keyOf(c echo.Context) *ordering.IdempotencyKey {
+	if k, ok := c.Get(keyKey).(requestKey); ok {
+		return &k.IdempotencyKey
 	}
 	return nil
 }

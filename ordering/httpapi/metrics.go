@@ -48,8 +48,8 @@ func (h *Handler) WithMetrics(reg prometheus.Registerer) error {
 // observe counts one placement: its result and, when it was placed, its lines; an all-or-nothing
 // refusal counts every requested line as refused.
 func (m *orderMetrics) observe(o ordering.Order, created bool, requested int, err error) {
-	if m == nil {
-		return
+	if m == nil || errors.Is(err, ordering.ErrIdempotencyKeyHeld) || errors.Is(err, ordering.ErrIdempotencyInFlight) {
+		return // not a placement: the request is answered from its Idempotency-Key
 	}
 	result := "updated"
 	switch {

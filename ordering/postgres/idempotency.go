@@ -44,8 +44,7 @@ func (s *Store) beginIdempotent(ctx context.Context, userID int64, key string, h
 		ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'running',
 			token = EXCLUDED.token, lease_until = EXCLUDED.lease_until, order_id = NULL, order_status = NULL,
 			response_status = NULL, response_body = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-		WHERE k.expires_at <= $6
-			OR (k.state = 'running' AND k.order_id IS NULL AND k.lease_until <= $6 AND k.request_hash = $3)`,
+		WHERE `+claimable("$6", "$3"),
 		userID, key, hash, claim.Token, now.Add(ordering.IdempotencyLease), now, now.Add(ordering.IdempotencyTTL))
 	if err != nil {
 		return ordering.Begun{}, fmt.Errorf("postgresql: claim idempotency key: %w", err)
@@ -140,9 +139,93 @@ func queueOrderOnClaim(b *pgx.Batch, claim *ordering.IdempotencyClaim, outletID,
 		claim.UserID, claim.Key, claim.Token, outletID, cycleID, status).QueryRow(func(row pgx.Row) error {
 		var held bool
 		err := row.Scan(&held)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == claimLost {
+		if isClaimLost(err) {
 			return &ordering.InFlightError{Wait: time.Second}
+		}
+		return err
+	})
+}
+
+// keyLockClass is the first key of the transaction-scoped advisory lock an order placed under an
+// Idempotency-Key holds on the key while it runs (the second is a hash of the user and the key). It is
+// distinct from the scheduler's class, and the relay's lock has the one-key form.
+const keyLockClass = 0x6f6b // "ok"
+
+// claimable is the SQL condition under which the key row k may be claimed at now (SQL) by a request
+// whose hash is hash (SQL): it has expired, or a request claimed it and neither committed an order nor
+// answered within its lease, with the same body.
+func claimable(now, hash string) string {
+	return `(k.expires_at <= ` + now + ` OR (k.state = 'running' AND k.order_id IS NULL AND k.lease_until <= ` + now +
+		` AND k.request_hash = ` + hash + `))`
+}
+
+// isClaimLost tells whether err is idempotency_claim_lost()'s.
+func isClaimLost(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == claimLost
+}
+
+// queueTakeKey queues, in the first batch of an order's transaction placed under key, the lock of the
+// key and the check that nothing holds it; without a key it queues nothing. The lock is a
+// transaction-scoped advisory lock on the user and the key, tried without waiting: while a request
+// with the key runs, another fails at once with an *ordering.InFlightError (a crash or a rollback lets
+// the lock go with the transaction; no lease is needed). A key already held by a committed row, not
+// claimable (see claimable), fails the transaction with ordering.ErrIdempotencyKeyHeld. Either way
+// nothing after it in the transaction runs. queueKeyResponse writes the key when the order commits.
+func queueTakeKey(b *pgx.Batch, key *ordering.IdempotencyKey, now time.Time) {
+	if key == nil {
+		return
+	}
+	b.Queue(`SELECT CASE WHEN pg_try_advisory_xact_lock($1, hashtext($2::bigint || '/' || $3::text)) THEN true
+		ELSE idempotency_claim_lost() END`, keyLockClass, key.UserID, key.Key).QueryRow(func(row pgx.Row) error {
+		var ok bool
+		err := row.Scan(&ok)
+		if isClaimLost(err) {
+			return &ordering.InFlightError{Wait: time.Second}
+		}
+		return err
+	})
+	b.Queue(`SELECT CASE WHEN EXISTS (SELECT FROM idempotency_keys k WHERE k.user_id = $1 AND k.key = $2
+			AND NOT `+claimable("$3", "$4")+`) THEN idempotency_claim_lost() ELSE true END`,
+		key.UserID, key.Key, now, key.Hash).QueryRow(func(row pgx.Row) error {
+		var ok bool
+		err := row.Scan(&ok)
+		if isClaimLost(err) {
+			return ordering.ErrIdempotencyKeyHeld
+		}
+		return err
+	})
+}
+
+// queueKeyResponse queues, in the last batch of an order's transaction placed under key, before its
+// COMMIT, the statement that writes the key as answered with resp, recording the order (orderID,
+// created or replaced). A key claimed meanwhile by a request outside an order's transaction (a claim
+// does not take the advisory lock) fails the transaction with ordering.ErrIdempotencyKeyHeld.
+// Without a key it queues nothing.
+func queueKeyResponse(b *pgx.Batch, key *ordering.IdempotencyKey, orderID int64, created bool, resp ordering.StoredResponse, now time.Time) {
+	if key == nil {
+		return
+	}
+	orderStatus := 200
+	if created {
+		orderStatus = 201
+	}
+	b.Queue(`WITH k AS (INSERT INTO idempotency_keys AS k (user_id, key, request_hash, state, token, lease_until,
+				created_at, expires_at, order_id, order_status, response_status, response_body)
+			VALUES ($1, $2, $3, 'done', $4, $5, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'done',
+				token = EXCLUDED.token, lease_until = EXCLUDED.lease_until, order_id = EXCLUDED.order_id,
+				order_status = EXCLUDED.order_status, response_status = EXCLUDED.response_status,
+				response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+			WHERE `+claimable("$5", "$3")+`
+			RETURNING 1)
+		SELECT CASE WHEN EXISTS (SELECT FROM k) THEN true ELSE idempotency_claim_lost() END`,
+		key.UserID, key.Key, key.Hash, newToken(), now, now.Add(ordering.IdempotencyTTL), orderID, orderStatus,
+		resp.Status, resp.Body).QueryRow(func(row pgx.Row) error {
+		var ok bool
+		err := row.Scan(&ok)
+		if isClaimLost(err) {
+			return ordering.ErrIdempotencyKeyHeld
 		}
 		return err
 	})

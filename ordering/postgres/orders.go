@@ -137,14 +137,25 @@ func nullID(id int64) *int64 {
 // lock) or ordering.ErrInsufficientBalance (the order's total is above the outlet's balance less its
 // other submitted orders, unless opts.AllowCredit), wrapped. The order comes back with its Funds.
 //
-// It costs two round trips to the server whatever the number of lines: the BEGIN, the lock and every
-// read in one pipelined batch (each statement after the lock runs once it is held and reads afresh, as
-// separate queries would), then the writes and the COMMIT in another.
+// Under opts.Key it also returns *ordering.InFlightError (another request with the key is running) or
+// ordering.ErrIdempotencyKeyHeld (the key was already held; nothing was written), and commits the key
+// with the response opts.Respond renders in the order's transaction (see queueTakeKey).
+//
+// It costs two round trips to the server whatever the number of lines, and one commit: the BEGIN, the
+// key's lock, the outlet's lock and every read in one pipelined batch (each statement after a lock runs
+// once it is held and reads afresh, as separate queries would), then the writes, the key with its
+// response and the COMMIT in another.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
 	opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
 		return ordering.Order{}, false, err
 	}
+	if opts.Key != nil && (opts.Claim != nil || opts.Respond == nil) {
+		return ordering.Order{}, false, errors.New("place order: an idempotency key needs Respond, and no claim")
+	}
+	// The order is answered with what the transaction writes, decided before it is sent: times at the
+	// precision PostgreSQL keeps, in the location pgx reads them in.
+	now = now.Truncate(time.Microsecond).Local()
 	codes := make([]string, len(reqs))
 	for i, r := range reqs {
 		codes[i] = r.Brand
@@ -170,7 +181,7 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 // On an error the caller rolls back.
 func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, reqs []ordering.LineRequest,
 	codes []string, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
-	st, err := readForOrdering(ctx, conn, outletID, now, codes)
+	st, err := readForOrdering(ctx, conn, outletID, userID, opts.Key, now, codes)
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
@@ -192,8 +203,7 @@ func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, req
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
-	o, err := writeOrder(ctx, conn, st, userID, lines, opts.Claim, now)
-	o.Funds = &funds
+	o, err := writeOrder(ctx, conn, st, userID, lines, funds, opts, now)
 	return o, st.orderID == 0, err
 }
 
@@ -214,29 +224,45 @@ type orderingState struct {
 	submittedCents    int64                     // what the outlet's submitted orders (the live one included) add up to
 	prev              map[int64]int             // granted cartons of the live order, by brand id
 	offers            map[string]ordering.Offer // by brand code
+	newID             int64                     // the id a new order takes, when there is no live order
+	author            *ordering.Author          // the user placing the order; nil when there is none
 }
 
-// readForOrdering begins a transaction on conn, locks the outlet's row and reads, in the same round
-// trip, the cycle whose window for the outlet is open at now, the outlet's live order in it with what
-// its lines were granted, and the cycle's offers of the brands codes. The statements after the lock run
-// once it is held and each sees what was committed before it started, as separate queries would.
-func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now time.Time, codes []string) (orderingState, error) {
+// readForOrdering begins a transaction on conn, takes the idempotency key's lock (see queueTakeKey)
+// when key is not nil, locks the outlet's row and reads, in the same round trip, the cycle whose window
+// for the outlet is open at now, the outlet's live order in it with what its lines were granted (or the
+// id a new order takes), the cycle's offers of the brands codes, and the user placing the order. The
+// statements after a lock run once it is held and each sees what was committed before it started, as
+// separate queries would.
+func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64, key *ordering.IdempotencyKey,
+	now time.Time, codes []string) (orderingState, error) {
 	st := orderingState{outletID: outletID, prev: map[int64]int{}, offers: map[string]ordering.Offer{}}
 	var status string // of the outlet; "" when there is no such outlet
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
+	queueTakeKey(b, key, now)
 	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
 		return noRowsIsNil(row.Scan(&status))
 	})
+	if userID != 0 {
+		b.Queue(`SELECT username, role FROM users WHERE id = $1`, userID).QueryRow(func(row pgx.Row) error {
+			a := ordering.Author{UserID: userID}
+			err := row.Scan(&a.Username, &a.Role)
+			if err == nil {
+				st.author = &a
+			}
+			return noRowsIsNil(err)
+		})
+	}
 	queueLockSupply(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
 		UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
 		WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
-	// with NULL lines when there is no order, and none when no window is open.
+	// with NULL lines and the id of a new order when there is no order, and none when no window is open.
 	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
 			coalesce(o.total_cents, 0), (SELECT balance_cents FROM outlets WHERE id = $1),
 			(SELECT coalesce(sum(total_cents), 0)::bigint FROM orders WHERE outlet_id = $1 AND status = 'submitted'),
-			l.brand_id, l.granted_cartons
+			l.brand_id, l.granted_cartons, CASE WHEN o.id IS NULL THEN nextval('orders_id_seq') ELSE 0 END
 		FROM cycles c
 		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
 		LEFT JOIN order_lines l ON l.order_id = o.id
@@ -244,7 +270,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID int64, now ti
 		var brand *int64
 		var granted *int
 		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus,
-			&st.orderVersion, &st.orderCents, &st.balanceCents, &st.submittedCents, &brand, &granted}, func() error {
+			&st.orderVersion, &st.orderCents, &st.balanceCents, &st.submittedCents, &brand, &granted, &st.newID}, func() error {
 			if brand != nil {
 				st.prev[*brand] = *granted
 			}
@@ -303,12 +329,26 @@ func windowClosed(ctx context.Context, conn *pgx.Conn, outletID int64, now time.
 }
 
 // writeOrder writes the granted lines as the outlet's live order (a new one, or the lines of st's
-// replaced), moves the outlet's limits and commits, in one round trip of one statement and the COMMIT,
-// and returns the order as stored.
+// replaced), moves the outlet's limits, records the order on opts' idempotency claim or key, and
+// commits, in one round trip of one statement, the key's and the COMMIT, and returns the order as
+// stored. The order's id, version, time and author are decided here and written as they are, so that
+// the response to keep on the key is rendered before the transaction is sent.
 func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line,
-	claim *ordering.IdempotencyClaim, now time.Time) (ordering.Order, error) {
+	funds ordering.Funds, opts ordering.PlaceOptions, now time.Time) (ordering.Order, error) {
 	o := ordering.Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
-		Status: ordering.Submitted, TotalCents: ordering.Total(lines), Lines: lines}
+		Status: ordering.Submitted, TotalCents: ordering.Total(lines), Version: st.orderVersion + 1, UpdatedAt: now,
+		Lines: lines, Funds: &funds, PlacedBy: st.author}
+	created := st.orderID == 0
+	if created {
+		o.ID, o.Version = st.newID, 1
+	}
+	var resp ordering.StoredResponse
+	if opts.Key != nil {
+		var err error
+		if resp, err = opts.Respond(o, created); err != nil {
+			return ordering.Order{}, err
+		}
+	}
 	n := len(lines)
 	brands, requested, limits, granted := make([]int64, n), make([]int32, n), make([]*int32, n), make([]int32, n)
 	prices, reasons := make([]int64, n), make([]string, n)
@@ -322,7 +362,7 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 
 	// One statement writes the order, its lines and the limits: $1 the outlet, $2 the cycle, $3 the
 	// total, $4 the user who creates the order or the order that is replaced, $5 now, $6–$11 the lines,
-	// $12–$13 the limits' deltas. An edit deletes the lines of brands no longer ordered and writes the
+	// $12–$13 the limits' deltas, $15 the order's id and $16 its version. An edit deletes the lines of brands no longer ordered and writes the
 	// others over the old ones, updating unchanged rows in place; the CTEs touch distinct rows.
 	const moveLimits = `m AS (UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
 			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
@@ -338,28 +378,29 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 			ON CONFLICT (order_id, brand_id) DO UPDATE SET requested_cartons = EXCLUDED.requested_cartons,
 				limit_cartons = EXCLUDED.limit_cartons, granted_cartons = EXCLUDED.granted_cartons,
 				delivered_cartons = NULL, price_cents = EXCLUDED.price_cents, limited_reason = EXCLUDED.limited_reason)`
-	// $14 is the user who places the lines: their author, with the role the user has.
-	order, who := `o AS (INSERT INTO orders (outlet_id, cycle_id, status, total_cents, created_by, submitted_at,
-				placed_by, placed_by_role)
-			VALUES ($1, $2, 'submitted', $3, $4, $5, $14, (SELECT role FROM users WHERE id = $14))
-			RETURNING id, version, updated_at)`, nullID(userID)
-	if st.orderID != 0 {
-		order, who = `o AS (UPDATE orders SET total_cents = $3, version = version + 1, updated_at = $5,
-					placed_by = $14, placed_by_role = (SELECT role FROM users WHERE id = $14)
-				WHERE id = $4 RETURNING id, version, updated_at),
+	// $14 is the user who places the lines and $17 their role: the order's author.
+	order, who := `o AS (INSERT INTO orders (id, outlet_id, cycle_id, status, total_cents, created_by, version,
+				updated_at, submitted_at, placed_by, placed_by_role)
+			VALUES ($15, $1, $2, 'submitted', $3, $4, $16, $5, $5, $14, $17)
+			RETURNING id)`, nullID(userID)
+	if !created {
+		order, who = `o AS (UPDATE orders SET total_cents = $3, version = $16, updated_at = $5,
+					placed_by = $14, placed_by_role = $17
+				WHERE id = $4 AND id = $15 RETURNING id),
 			d AS (DELETE FROM order_lines WHERE order_id = $4 AND brand_id <> ALL($6))`, &st.orderID
 	}
-	var author struct {
-		username, role *string
+	var role *string
+	if st.author != nil {
+		role = &st.author.Role
 	}
 	b := &pgx.Batch{}
-	b.Queue(`WITH `+order+`, `+moveLimits+`, `+writeLines+` SELECT o.id, o.version, o.updated_at, u.username, u.role
-		FROM o LEFT JOIN users u ON u.id = $14`,
+	b.Queue(`WITH `+order+`, `+moveLimits+`, `+writeLines+` SELECT o.id FROM o`,
 		st.outletID, st.cycleID, o.TotalCents, who, now, brands, requested, limits, granted, prices, reasons,
-		limitBrands, deltas, nullID(userID)).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&o.ID, &o.Version, &o.UpdatedAt, &author.username, &author.role)
+		limitBrands, deltas, nullID(userID), o.ID, o.Version, role).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&o.ID)
 	})
-	queueOrderOnClaim(b, claim, st.outletID, st.cycleID, st.orderID == 0)
+	queueOrderOnClaim(b, opts.Claim, st.outletID, st.cycleID, created)
+	queueKeyResponse(b, opts.Key, o.ID, created, resp, now)
 	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
 		if tag.String() != "COMMIT" { // the transaction had failed and COMMIT rolled it back
 			return pgx.ErrTxCommitRollback
@@ -373,9 +414,6 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 			return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "a brand's supply changed while the order was placed; place it again")
 		}
 		return ordering.Order{}, err
-	}
-	if author.username != nil {
-		o.PlacedBy = &ordering.Author{UserID: userID, Username: *author.username, Role: *author.role}
 	}
 	return o, nil
 }
