@@ -1,6 +1,7 @@
 // Package storestest gives integration tests their own databases on the PostgreSQL and ClickHouse that
-// deploy/local/up.sh starts, migrated to the binary's schema and dropped when the test ends, and a
-// private ClickHouse server that a test may stop, restart or freeze.
+// deploy/local/up.sh starts, migrated to the binary's schema and dropped when the test ends, a
+// private ClickHouse server that a test may stop, restart or freeze, and a private ClickHouse cluster
+// of several servers, one a shard (StartClickHouseCluster).
 //
 // The stores are found through ORDERCAST_PG_DSN and ORDERCAST_CH_DSN (the deploy/local defaults when
 // unset). Under `go test -short` integration tests are skipped, explicitly; otherwise a store that does
