@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -240,4 +241,36 @@ func CreateClickHouseClusterDatabase(ctx context.Context, dsn, cluster string) e
 		}
 	}
 	return nil
+}
+
+// ExecEachShard runs query with args on every shard (EachShard); it names local tables (Local).
+func (c *Cluster) ExecEachShard(ctx context.Context, query string, args ...any) error {
+	return c.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error { return conn.Exec(ctx, query, args...) })
+}
+
+// WaitMutations waits until no mutation of the local tables is pending on any shard, polling every
+// 50 ms, or until ctx ends.
+func (c *Cluster) WaitMutations(ctx context.Context, tables ...string) error {
+	local := make([]string, len(tables))
+	for i, t := range tables {
+		local[i] = c.Local(t)
+	}
+	return c.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
+		for {
+			var pending uint64
+			err := conn.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = currentDatabase() "+
+				"AND has(?, table) AND is_done = 0", local).Scan(&pending)
+			if err != nil {
+				return err
+			}
+			if pending == 0 {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
 }
