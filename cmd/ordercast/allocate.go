@@ -66,8 +66,8 @@ func runAllocate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer opened.Close()
-	pool, ch := opened.pg, opened.ch
-	history := forecastch.New(ch)
+	pool := opened.pg
+	history := forecastch.NewOnCluster(opened.cluster)
 	planner := &allocation.Planner{Outlets: retailerpg.New(pool), Brands: retailerpg.New(pool), Demand: history, Limits: orderingpg.New(pool), Archive: history}
 	start := time.Now()
 	plan, err := planner.Plan(ctx, req)

@@ -29,8 +29,9 @@ const (
 
 // storeConfig says where the two stores are. Every command that touches a store embeds it.
 type storeConfig struct {
-	PostgresDSN   string
-	ClickHouseDSN string
+	PostgresDSN       string
+	ClickHouseDSN     string
+	ClickHouseCluster string // "" for one ClickHouse server
 	// ReportDSN names a streaming replica of PostgreSQL for read-only reports, "" for none; with
 	// ReportMaxLag, the staleness beyond which reports go to the primary. Only commands that call
 	// registerReport have them.
@@ -39,11 +40,30 @@ type storeConfig struct {
 	fileErrs     []error // DSN files that could not be read, reported by validate
 }
 
+// registerCluster registers -ch-cluster, the ClickHouse cluster (remote_servers) whose shards hold
+// the history behind Distributed tables, into dst.
+func registerCluster(fs *flag.FlagSet, getenv func(string) string, dst *string) {
+	fs.StringVar(dst, "ch-cluster", getenv("ORDERCAST_CH_CLUSTER"),
+		"ClickHouse cluster of -ch-dsn's server whose shards hold the history behind Distributed tables, as named\n"+
+			"in its remote_servers; empty for one server (env ORDERCAST_CH_CLUSTER; docs/SCALE.md)")
+}
+
+// clusterError checks a -ch-cluster value.
+func clusterError(name string) error {
+	for i, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return fmt.Errorf("-ch-cluster %q: use letters, digits and underscores", name)
+		}
+	}
+	return nil
+}
+
 func (c *storeConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.PostgresDSN, "pg-dsn", envOr(getenv, "ORDERCAST_PG_DSN", defaultPostgresDSN),
 		"PostgreSQL DSN, the system of record (env ORDERCAST_PG_DSN)")
 	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	registerCluster(fs, getenv, &c.ClickHouseCluster)
 	// A DSN holds a password: in production it comes from a file (a systemd credential), not from the
 	// command line, where every user of the machine can read it, nor from the unit's environment.
 	c.dsnFile(fs, getenv, "pg-dsn-file", "ORDERCAST_PG_DSN_FILE", &c.PostgresDSN, "-pg-dsn")
@@ -96,6 +116,7 @@ func (c storeConfig) validate() error {
 	if c.ReportDSN != "" && c.ReportMaxLag <= 0 {
 		errs = append(errs, errors.New("-pg-report-max-lag: must be positive"))
 	}
+	errs = append(errs, clusterError(c.ClickHouseCluster))
 	return errors.Join(errs...)
 }
 

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
@@ -39,18 +37,20 @@ func forecastUsage(w io.Writer) {
 
 // forecastConfig is what both subcommands take. They only need ClickHouse.
 type forecastConfig struct {
-	ClickHouseDSN string
-	Dataset       string
-	AsOf          string // YYYY-MM-DD, "" for the default
-	Correct       bool
-	UnmetShare    float64
-	Workers       int
-	CPUProfile    string
+	ClickHouseDSN     string
+	ClickHouseCluster string
+	Dataset           string
+	AsOf              string // YYYY-MM-DD, "" for the default
+	Correct           bool
+	UnmetShare        float64
+	Workers           int
+	CPUProfile        string
 }
 
 func (c *forecastConfig) register(fs *flag.FlagSet, getenv func(string) string, asOfHelp string) {
 	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	registerCluster(fs, getenv, &c.ClickHouseCluster)
 	fs.StringVar(&c.Dataset, "dataset", forecast.LiveDataset, "the dataset: live (the company's orders) or an imported one")
 	fs.StringVar(&c.AsOf, "as-of", "", asOfHelp)
 	fs.BoolVar(&c.Correct, "correct", true,
@@ -85,6 +85,9 @@ func (c forecastConfig) validate() (asOf time.Time, errs []error) {
 	if !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
 		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
 	}
+	if err := clusterError(c.ClickHouseCluster); err != nil {
+		errs = append(errs, err)
+	}
 	if strings.TrimSpace(c.Dataset) == "" {
 		errs = append(errs, errors.New("-dataset: empty"))
 	}
@@ -110,29 +113,22 @@ func (c forecastConfig) start(ctx context.Context) (store *forecastch.Store, don
 	if err != nil {
 		return nil, nil, err
 	}
-	conn, err := openHistory(ctx, c.ClickHouseDSN)
+	cluster, err := openHistory(ctx, c.ClickHouseDSN, c.ClickHouseCluster)
 	if err != nil {
 		stop()
 		return nil, nil, err
 	}
-	return forecastch.New(conn), func() { conn.Close(); stop() }, nil
+	return forecastch.NewOnCluster(cluster), func() { cluster.Close(); stop() }, nil
 }
 
-// openHistory connects to ClickHouse and checks that its schema is current.
-func openHistory(ctx context.Context, dsn string) (driver.Conn, error) {
+// openHistory connects to ClickHouse (one server, or the shards of cluster) and checks that its
+// schema is current.
+func openHistory(ctx context.Context, dsn, cluster string) (*stores.Cluster, error) {
 	migrations, err := stores.ClickHouseMigrations()
 	if err != nil {
 		return nil, err
 	}
-	conn, err := stores.OpenClickHouse(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if err := stores.CheckClickHouseVersion(ctx, conn, migrations); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
+	return openCluster(ctx, dsn, cluster, migrations)
 }
 
 // regionHelp is the help of the -region flags.
@@ -310,9 +306,10 @@ func runID(now time.Time, dataset string) string {
 
 func runForecastCalendar(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("forecast calendar", flag.ContinueOnError)
-	var dsn string
+	var dsn, cluster string
 	fs.StringVar(&dsn, "ch-dsn", envOr(e.getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	registerCluster(fs, e.getenv, &cluster)
 	from := fs.Int("from", synth.FirstLunarYear, "first year")
 	to := fs.Int("to", synth.LastLunarYear, "last year")
 	summary := fmt.Sprintf("Writes the festivals of the built-in lunar table (%d–%d) into the calendar table, region %s:\n"+
@@ -327,6 +324,9 @@ func runForecastCalendar(ctx context.Context, e env, args []string) error {
 	if !strings.HasPrefix(dsn, "clickhouse://") {
 		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
 	}
+	if err := clusterError(cluster); err != nil {
+		errs = append(errs, err)
+	}
 	if *from < synth.FirstLunarYear || *to > synth.LastLunarYear || *from > *to {
 		errs = append(errs, fmt.Errorf("-from %d -to %d: want %d ≤ from ≤ to ≤ %d", *from, *to,
 			synth.FirstLunarYear, synth.LastLunarYear))
@@ -334,13 +334,13 @@ func runForecastCalendar(ctx context.Context, e env, args []string) error {
 	if err := usageError(e, fs, errs...); err != nil {
 		return err
 	}
-	conn, err := openHistory(ctx, dsn)
+	history, err := openHistory(ctx, dsn, cluster)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer history.Close()
 	days := synth.Holidays(*from, *to)
-	if err := forecastch.New(conn).WriteCalendar(ctx, days, uint64(time.Now().Unix())); err != nil {
+	if err := forecastch.NewOnCluster(history).WriteCalendar(ctx, days, uint64(time.Now().Unix())); err != nil {
 		return fmt.Errorf("forecast calendar: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "calendar: %d holiday days of %d–%d written (region %s)\n", len(days), *from, *to, synth.CalendarRegion)

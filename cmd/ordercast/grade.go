@@ -54,7 +54,7 @@ func runGrade(ctx context.Context, e env, args []string) error {
 	}
 	defer opened.Close()
 	outlets := retailerpg.New(opened.pg)
-	g := &grading.Grader{Outlets: outlets, Purchases: retailerch.New(opened.ch), Store: outlets}
+	g := &grading.Grader{Outlets: outlets, Purchases: retailerch.NewOnCluster(opened.cluster), Store: outlets}
 	now := time.Now()
 	var rc grading.Recomputation
 	changed := 0

@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast/clickhouse"
 	"github.com/ordercast/ordercast/forecast/historycsv"
 	"github.com/ordercast/ordercast/forecast/holidaycsv"
@@ -50,6 +49,7 @@ type importHistoryConfig struct {
 func (c *importHistoryConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	registerCluster(fs, getenv, &c.ClickHouseCluster)
 	fs.StringVar(&c.CSV, "csv", "", "the CSV file to import, with a header line (required)")
 	fs.StringVar(&c.Outlet, "outlet", "", "header name of the outlet column (required)")
 	fs.StringVar(&c.Brand, "brand", "", "header name of the brand column (required)")
@@ -66,6 +66,9 @@ func (c importHistoryConfig) validate() error {
 	var errs []error
 	if !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
 		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	if err := clusterError(c.ClickHouseCluster); err != nil {
+		errs = append(errs, err)
 	}
 	for _, f := range []struct{ name, value string }{
 		{"csv", c.CSV}, {"outlet", c.Outlet}, {"brand", c.Brand}, {"date", c.Date}, {"qty", c.Qty}, {"dataset", c.Dataset},
@@ -135,18 +138,11 @@ func runImportHistory(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("import history: %w", err)
 	}
 
-	chMigrations, err := stores.ClickHouseMigrations()
-	if err != nil {
-		return err
-	}
-	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	ch, err := openHistory(ctx, cfg.ClickHouseDSN, cfg.ClickHouseCluster)
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
-	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
-		return err
-	}
 
 	prog := newProgress(e.stderr, "import "+cfg.Dataset, "bytes", st.Size())
 	rd, err := historycsv.NewReader(&countingReader{r: f, p: prog}, historycsv.Options{
@@ -160,7 +156,7 @@ func runImportHistory(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("import history: %w", err)
 	}
 	start := time.Now()
-	res, err := clickhouse.New(ch).ImportHistory(ctx, clickhouse.ImportMeta{
+	res, err := clickhouse.NewOnCluster(ch).ImportHistory(ctx, clickhouse.ImportMeta{
 		Dataset:   cfg.Dataset,
 		Period:    string(period),
 		Source:    cfg.CSV,
@@ -211,6 +207,7 @@ type importHolidaysConfig struct {
 func (c *importHolidaysConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.ClickHouseDSN, "ch-dsn", envOr(getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	registerCluster(fs, getenv, &c.ClickHouseCluster)
 	fs.StringVar(&c.CSV, "csv", "", "the CSV file to import, with a header line (required)")
 	fs.StringVar(&c.Dataset, "dataset", "", "the dataset whose holiday calendar the import replaces (required; \"live\" too)")
 	fs.StringVar(&c.From, "from", string(holidaycsv.Calendar), "the file's format: calendar (date,name[,region]), "+
@@ -221,6 +218,9 @@ func (c importHolidaysConfig) validate() error {
 	var errs []error
 	if !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
 		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
+	}
+	if err := clusterError(c.ClickHouseCluster); err != nil {
+		errs = append(errs, err)
 	}
 	if strings.TrimSpace(c.CSV) == "" {
 		errs = append(errs, errors.New("-csv is required"))
@@ -270,19 +270,12 @@ func runImportHolidays(ctx context.Context, e env, args []string) error {
 			cfg.CSV, cfg.Dataset)
 	}
 
-	chMigrations, err := stores.ClickHouseMigrations()
-	if err != nil {
-		return err
-	}
-	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	ch, err := openHistory(ctx, cfg.ClickHouseDSN, cfg.ClickHouseCluster)
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
-	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
-		return err
-	}
-	res, err := clickhouse.New(ch).ImportHolidays(ctx, cfg.Dataset, days)
+	res, err := clickhouse.NewOnCluster(ch).ImportHolidays(ctx, cfg.Dataset, days)
 	if err != nil {
 		return fmt.Errorf("import holidays: %w; the holidays of dataset %s are unchanged", err, cfg.Dataset)
 	}

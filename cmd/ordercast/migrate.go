@@ -13,7 +13,10 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 	var cfg storeConfig
 	cfg.register(fs, e.getenv)
 	summary := "Creates or upgrades the PostgreSQL and ClickHouse schemas with the migrations embedded in this\n" +
-		"binary. Idempotent: a second run reports nothing to do."
+		"binary. Idempotent: a second run reports nothing to do. With -ch-cluster, every ClickHouse table is\n" +
+		"created on each shard of the cluster as a local table (name_local) with a Distributed table of the\n" +
+		"name over them, sharded by outlet where the table has one; the shards are found in the\n" +
+		"system.clusters of -ch-dsn's server and reached with its user, password and database."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
@@ -42,14 +45,17 @@ func migrate(ctx context.Context, cfg storeConfig) ([]stores.Report, error) {
 		return nil, err
 	}
 	defer pool.Close()
-	if err := stores.CreateClickHouseDatabase(ctx, cfg.ClickHouseDSN); err != nil {
+	if err := stores.CreateClickHouseClusterDatabase(ctx, cfg.ClickHouseDSN, cfg.ClickHouseCluster); err != nil {
 		return nil, err
 	}
-	ch, err := stores.OpenClickHouse(ctx, cfg.ClickHouseDSN)
+	ch, err := stores.OpenCluster(ctx, cfg.ClickHouseDSN, cfg.ClickHouseCluster)
 	if err != nil {
 		return nil, err
 	}
 	defer ch.Close()
+	if err := ch.CheckLayout(ctx); err != nil {
+		return nil, err
+	}
 
 	var reports []stores.Report
 	rep, err := stores.MigratePostgres(ctx, pool, pgMigrations)
@@ -57,7 +63,7 @@ func migrate(ctx context.Context, cfg storeConfig) ([]stores.Report, error) {
 		return reports, err
 	}
 	reports = append(reports, rep)
-	rep, err = stores.MigrateClickHouse(ctx, ch, chMigrations)
+	rep, err = ch.Migrate(ctx, chMigrations)
 	if err != nil {
 		return reports, err
 	}

@@ -19,11 +19,12 @@ import (
 
 // scoreConfig is the configuration of `ordercast score`.
 type scoreConfig struct {
-	ClickHouseDSN string
-	Month         string // YYYY-MM
-	Against       string
-	Dataset       string
-	JSON          bool
+	ClickHouseDSN     string
+	ClickHouseCluster string
+	Month             string // YYYY-MM
+	Against           string
+	Dataset           string
+	JSON              bool
 }
 
 func runScore(ctx context.Context, e env, args []string) error {
@@ -31,6 +32,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 	var cfg scoreConfig
 	fs.StringVar(&cfg.ClickHouseDSN, "ch-dsn", envOr(e.getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN, native protocol, the history store (env ORDERCAST_CH_DSN)")
+	registerCluster(fs, e.getenv, &cfg.ClickHouseCluster)
 	fs.StringVar(&cfg.Month, "month", "", "YYYY-MM: the month to score (required)")
 	fs.StringVar(&cfg.Against, "against", string(forecast.AgainstSales),
 		"what forecasts are scored against: sales (delivered, cut by limits), requested (what retailers asked for:\n"+
@@ -52,6 +54,9 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if !strings.HasPrefix(cfg.ClickHouseDSN, "clickhouse://") {
 		errs = append(errs, errors.New("-ch-dsn: want clickhouse://host:port/database (native protocol)"))
 	}
+	if err := clusterError(cfg.ClickHouseCluster); err != nil {
+		errs = append(errs, err)
+	}
 	month, err := time.Parse("2006-01", cfg.Month)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("-month %q: want YYYY-MM", cfg.Month))
@@ -70,12 +75,12 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err := usageError(e, fs, errs...); err != nil {
 		return err
 	}
-	conn, err := openHistory(ctx, cfg.ClickHouseDSN)
+	history, err := openHistory(ctx, cfg.ClickHouseDSN, cfg.ClickHouseCluster)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	store := forecastch.New(conn)
+	defer history.Close()
+	store := forecastch.NewOnCluster(history)
 	info, err := store.Dataset(ctx, cfg.Dataset)
 	if err != nil {
 		return fmt.Errorf("score: %w", err)

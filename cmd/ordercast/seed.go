@@ -175,10 +175,10 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		return seedResult{}, err
 	}
 	defer opened.Close()
-	pool, ch := opened.pg, opened.ch
+	pool := opened.pg
 
 	outletsPG, catalogue := retailerpg.New(pool), orderingpg.New(pool)
-	history, scans := forecastch.New(ch), retailerch.New(ch)
+	history, scans := forecastch.NewOnCluster(opened.cluster), retailerch.NewOnCluster(opened.cluster)
 	if err := makeRoom(ctx, cfg.Replace, outletsPG, catalogue, history, scans); err != nil {
 		return seedResult{}, err
 	}

@@ -79,7 +79,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	retailerAPI.WithClientIP(clientIP)
 
-	scans := retailerch.New(ch)
+	scans := retailerch.NewOnCluster(opened.cluster)
 	if err := retailerAPI.WithScans(scans, outlets, outlets, reg); err != nil {
 		return err
 	}
@@ -114,13 +114,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	notices := cfg.noticeSender(orders, notifier, noticeObserver, policy.Location, log)
 	noticeScan := &ordering.NoticeScan{Store: orders, Prune: orders, Lead: cfg.ReminderLead, Log: log}
-	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
+	orderingAPI := orderingapi.New(outlets, orders, forecastch.NewOnCluster(opened.cluster), time.Now)
 	orderingAPI.WithStock(scans)
 	orderingAPI.WithCredit(cfg.AllowCredit)
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
-	history := forecastch.New(ch)
+	history := forecastch.NewOnCluster(opened.cluster)
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithScores(history, outlets)

@@ -11,8 +11,9 @@ import (
 
 // openStores is both stores, open, at this binary's schema.
 type openStores struct {
-	pg *pgxpool.Pool
-	ch driver.Conn
+	pg      *pgxpool.Pool
+	ch      driver.Conn     // cluster's Conn: reads and inserts
+	cluster *stores.Cluster // one server or the shards of -ch-cluster
 }
 
 // open opens both stores and checks that their schemas are this binary's (stores.ErrSchemaBehind
@@ -30,25 +31,39 @@ func (c storeConfig) open(ctx context.Context) (openStores, error) {
 	if err != nil {
 		return openStores{}, err
 	}
-	ch, err := stores.OpenClickHouse(ctx, c.ClickHouseDSN)
+	cluster, err := openCluster(ctx, c.ClickHouseDSN, c.ClickHouseCluster, chMigrations)
 	if err != nil {
 		pool.Close()
 		return openStores{}, err
 	}
-	s := openStores{pg: pool, ch: ch}
+	s := openStores{pg: pool, ch: cluster.Conn(), cluster: cluster}
 	if err := stores.CheckPostgresVersion(ctx, pool, pgMigrations); err != nil {
-		s.Close()
-		return openStores{}, err
-	}
-	if err := stores.CheckClickHouseVersion(ctx, ch, chMigrations); err != nil {
 		s.Close()
 		return openStores{}, err
 	}
 	return s, nil
 }
 
+// openCluster opens the ClickHouse history store, one server or the shards of cluster, and checks
+// that its schema is migrations' and laid out for the cluster setting.
+func openCluster(ctx context.Context, dsn, cluster string, migrations []stores.Migration) (*stores.Cluster, error) {
+	c, err := stores.OpenCluster(ctx, dsn, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if err := stores.CheckClickHouseVersion(ctx, c.Conn(), migrations); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := c.CheckLayout(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 // Close closes both stores.
 func (s openStores) Close() {
-	s.ch.Close() //nolint:errcheck // nothing to do about it at the end
+	s.cluster.Close() //nolint:errcheck // nothing to do about it at the end
 	s.pg.Close()
 }

@@ -115,6 +115,10 @@ func TestCommandUsageErrors(t *testing.T) {
 			`ordercast serve: -addr "x": want host:port`}},
 		{[]string{"migrate", "-ch-dsn", "http://x"}, []string{
 			"ordercast migrate: -ch-dsn: want clickhouse://host:port/database (native protocol)"}},
+		{[]string{"migrate", "-ch-cluster", "two-shards"}, []string{
+			`ordercast migrate: -ch-cluster "two-shards": use letters, digits and underscores`}},
+		{[]string{"forecast", "run", "-ch-cluster", "a b"}, []string{
+			`ordercast forecast run: -ch-cluster "a b": use letters, digits and underscores`}},
 		{[]string{"seed", "-outlets", "0", "-brands", "1"}, []string{
 			"ordercast seed: -outlets 0: want at least 1",
 			"ordercast seed: -brands 1: want at least 5"}},

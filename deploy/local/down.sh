@@ -32,17 +32,21 @@ else
 	say "PostgreSQL from this checkout is not running"
 fi
 
-pidfile=$state/clickhouse/clickhouse.pid
-pid=$(cat "$pidfile" 2>/dev/null || pgrep -f -- "--config-file=$state/clickhouse/config.xml" || true)
-if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-	say "stopping ClickHouse (pid $pid)"
-	kill -TERM "$pid"
-	for _ in $(seq 120); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.25
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-	rm -f "$pidfile"
-else
-	say "ClickHouse from this checkout is not running"
-fi
+# Server 1 keeps its data in .local/clickhouse, the other shards of ORDERCAST_CH_SHARDS in clickhouse-N.
+for chdir in "$state"/clickhouse "$state"/clickhouse-[0-9]; do
+	[ -d "$chdir" ] || continue
+	pidfile=$chdir/clickhouse.pid
+	pid=$(cat "$pidfile" 2>/dev/null || pgrep -f -- "--config-file=$chdir/config.xml" || true)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		say "stopping ClickHouse ${chdir##*/} (pid $pid)"
+		kill -TERM "$pid"
+		for _ in $(seq 120); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.25
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+		rm -f "$pidfile"
+	else
+		say "ClickHouse ${chdir##*/} from this checkout is not running"
+	fi
+done

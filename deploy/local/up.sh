@@ -10,6 +10,13 @@
 # - Idempotent: stores that already answer on their ports are left alone.
 # - Progress goes to stderr; stdout carries only the export lines, so that a shell can eval them.
 # Logs: .local/log/ (ClickHouse) and .local/pg/postgresql.log. Stop with deploy/local/down.sh.
+#
+# ORDERCAST_CH_SHARDS=2 starts a second ClickHouse server (same binary, data in .local/clickhouse-2,
+# TCP port ORDERCAST_CH_PORT+1, HTTP port ORDERCAST_CH_HTTP_PORT+1) and gives both servers the cluster
+# "ordercast" of two shards, one server each, no replicas (docs/SCALE.md). It also exports
+# ORDERCAST_CH_CLUSTER=ordercast, so that `ordercast migrate` creates local tables on both shards and
+# Distributed tables over them. A first server already running from this checkout is given the
+# cluster by rewriting its config.xml, which ClickHouse reloads by itself within seconds.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,6 +25,8 @@ state=${ORDERCAST_LOCAL_DIR:-$root/.local}
 pg_port=${ORDERCAST_PG_PORT:-55432}
 ch_port=${ORDERCAST_CH_PORT:-59000}
 ch_http_port=${ORDERCAST_CH_HTTP_PORT:-58123}
+ch_shards=${ORDERCAST_CH_SHARDS:-1}
+cluster=ordercast
 pg_user=ordercast
 pg_password=ordercast
 database=ordercast
@@ -48,7 +57,18 @@ pg_answers() {
 		-tAc 'SELECT 1' >/dev/null 2>&1
 }
 
-ch_answers() { clickhouse-client --host 127.0.0.1 --port "$ch_port" -q 'SELECT 1' >/dev/null 2>&1; }
+ch_answers() { clickhouse-client --host 127.0.0.1 --port "${1:-$ch_port}" -q 'SELECT 1' >/dev/null 2>&1; }
+
+# remote_servers prints the <remote_servers> block of the cluster, or nothing for one server.
+remote_servers() {
+	[ "$ch_shards" -gt 1 ] || return 0
+	local i
+	printf '<remote_servers><%s>' "$cluster"
+	for ((i = 0; i < ch_shards; i++)); do
+		printf '<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>' $((ch_port + i))
+	done
+	printf '</%s></remote_servers>' "$cluster"
+}
 
 wait_for() { # name, check function, seconds
 	local i
@@ -103,36 +123,67 @@ start_postgres() {
 	wait_for postgresql pg_answers 30 || die "PostgreSQL does not answer on 127.0.0.1:$pg_port; see $pgdir/postgresql.log"
 }
 
+# this_ch_answers checks the server start_clickhouse is starting (bash scoping: its local $port).
+this_ch_answers() { ch_answers "$port"; }
+
+# start_clickhouse n starts server n (1, 2, ...): server 1 keeps its data in .local/clickhouse, server n
+# in .local/clickhouse-n, on the ports of server 1 plus n-1.
 start_clickhouse() {
-	if ch_answers; then
-		say "clickhouse already answers on 127.0.0.1:$ch_port"
+	local n=$1 suffix='' port http server
+	[ "$n" -gt 1 ] && suffix=-$n
+	port=$((ch_port + n - 1))
+	http=$((ch_http_port + n - 1))
+	local chdir=$state/clickhouse$suffix logdir=$state/log$suffix
+	mkdir -p "$chdir/data" "$logdir"
+	sed -e "s#@LOG_DIR@#$logdir#g; s#@DATA_DIR@#$chdir/data#g; s#@TCP_PORT@#$port#g" \
+		-e "s#@HTTP_PORT@#$http#g; s#@CONFIG_FILE@#$chdir/config.xml#g" \
+		-e "s#@REMOTE_SERVERS@#$(remote_servers)#g" \
+		"$here/clickhouse.xml.in" >"$chdir/config.xml.new"
+	if ch_answers "$port"; then
+		# A running server of this checkout takes the new cluster definition when its config changes.
+		if [ -f "$chdir/config.xml" ] && ! cmp -s "$chdir/config.xml" "$chdir/config.xml.new"; then
+			say "clickhouse $n already answers on 127.0.0.1:$port; updating its cluster definition"
+			mv "$chdir/config.xml.new" "$chdir/config.xml"
+		else
+			say "clickhouse $n already answers on 127.0.0.1:$port"
+			rm -f "$chdir/config.xml.new"
+		fi
 		return
 	fi
-	local chdir=$state/clickhouse logdir=$state/log server
+	mv "$chdir/config.xml.new" "$chdir/config.xml"
 	server=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
-	mkdir -p "$chdir/data" "$logdir"
-	sed -e "s#@LOG_DIR@#$logdir#g; s#@DATA_DIR@#$chdir/data#g; s#@TCP_PORT@#$ch_port#g" \
-		-e "s#@HTTP_PORT@#$ch_http_port#g; s#@CONFIG_FILE@#$chdir/config.xml#g" \
-		"$here/clickhouse.xml.in" >"$chdir/config.xml"
-	say "starting ClickHouse on 127.0.0.1:$ch_port (logs: $logdir/clickhouse*.log)"
+	say "starting ClickHouse $n on 127.0.0.1:$port (logs: $logdir/clickhouse*.log)"
 	# The server must not hold this script's stdout: `eval "$(up.sh)"` waits for it to close.
 	# setsid does not fork here (a background subshell is no group leader), so $BASHPID is the server's pid.
 	(cd "$chdir" && echo "$BASHPID" >"$chdir/clickhouse.pid" && exec setsid "$server" --config-file="$chdir/config.xml") \
 		>>"$logdir/clickhouse.stdout.log" 2>&1 </dev/null &
-	wait_for clickhouse ch_answers 60 || die "ClickHouse does not answer on 127.0.0.1:$ch_port; see $logdir/clickhouse.err.log"
+	wait_for clickhouse this_ch_answers 60 || die "ClickHouse $n does not answer on 127.0.0.1:$port; see $logdir/clickhouse.err.log"
+}
+
+# cluster_ready waits until server 1 knows the cluster (after a config reload, within seconds).
+cluster_ready() {
+	clickhouse-client --host 127.0.0.1 --port "$ch_port" \
+		-q "SELECT count() FROM system.clusters WHERE cluster = '$cluster'" 2>/dev/null | grep -qx "$ch_shards"
 }
 
 install_missing
 mkdir -p "$state"
 start_postgres
-start_clickhouse
+[[ "$ch_shards" =~ ^[1-9]$ ]] || die "ORDERCAST_CH_SHARDS=$ch_shards: give a number of shards from 1 to 9"
+for ((n = 1; n <= ch_shards; n++)); do start_clickhouse "$n"; done
+if [ "$ch_shards" -gt 1 ]; then
+	wait_for cluster cluster_ready 30 || die "ClickHouse on 127.0.0.1:$ch_port does not list the cluster $cluster"
+fi
 
 if ! PGPASSWORD=$pg_password psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -tAc \
 	"SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
 	PGPASSWORD=$pg_password psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qc "CREATE DATABASE $database" >&2
 fi
-clickhouse-client --host 127.0.0.1 --port "$ch_port" -q "CREATE DATABASE IF NOT EXISTS $database" >&2
+for ((n = 0; n < ch_shards; n++)); do
+	clickhouse-client --host 127.0.0.1 --port $((ch_port + n)) -q "CREATE DATABASE IF NOT EXISTS $database" >&2
+done
 say "both stores answer"
 
 echo "export ORDERCAST_PG_DSN='postgres://$pg_user:$pg_password@127.0.0.1:$pg_port/$database?sslmode=disable'"
 echo "export ORDERCAST_CH_DSN='clickhouse://127.0.0.1:$ch_port/$database'"
+if [ "$ch_shards" -gt 1 ]; then echo "export ORDERCAST_CH_CLUSTER=$cluster"; fi

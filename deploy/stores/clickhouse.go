@@ -15,6 +15,11 @@ import (
 //
 // The HTTP protocol is refused: clickhouse-go v2 sends a setting over HTTP that ClickHouse 18.16 rejects.
 func OpenClickHouse(ctx context.Context, dsn string) (driver.Conn, error) {
+	return openClickHouse(ctx, dsn, nil)
+}
+
+// openClickHouse is OpenClickHouse with settings added to every query of the connection.
+func openClickHouse(ctx context.Context, dsn string, settings clickhouse.Settings) (driver.Conn, error) {
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
 		return nil, storeError("clickhouse", dsn, fmt.Errorf("parse DSN: %w", err))
@@ -23,6 +28,14 @@ func OpenClickHouse(ctx context.Context, dsn string) (driver.Conn, error) {
 		return nil, storeError("clickhouse", dsn, errors.New("only the native protocol (clickhouse://host:9000) is supported"))
 	}
 	opts.DialTimeout = OpenTimeout
+	if len(settings) > 0 {
+		if opts.Settings == nil {
+			opts.Settings = clickhouse.Settings{}
+		}
+		for k, v := range settings {
+			opts.Settings[k] = v
+		}
+	}
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
 		return nil, storeError("clickhouse", dsn, err)

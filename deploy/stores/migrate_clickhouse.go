@@ -17,6 +17,13 @@ import (
 // failed may be fixed before the next run, while an edit to one that was applied is refused.
 // Run one migrator at a time.
 func MigrateClickHouse(ctx context.Context, conn driver.Conn, migrations []Migration) (Report, error) {
+	return migrateClickHouse(ctx, conn, migrations, func(stmt string) ([]string, error) { return []string{stmt}, nil })
+}
+
+// migrateClickHouse is MigrateClickHouse with each migration statement run as the statements expand
+// makes of it (a cluster's local and Distributed tables); the statement as written is what is recorded.
+func migrateClickHouse(ctx context.Context, conn driver.Conn, migrations []Migration,
+	expand func(stmt string) ([]string, error)) (Report, error) {
 	rep := Report{Store: "clickhouse"}
 	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    UInt32,
@@ -59,9 +66,15 @@ func MigrateClickHouse(ctx context.Context, conn driver.Conn, migrations []Migra
 				}
 				continue
 			}
-			if err := conn.Exec(ctx, stmt); err != nil {
-				return rep, fmt.Errorf("clickhouse: migration %s statement %d of %d failed, schema left at version %d: %w",
-					m.Name, i+1, len(stmts), rep.Version, err)
+			run, err := expand(stmt)
+			if err != nil {
+				return rep, fmt.Errorf("clickhouse: migration %s statement %d of %d: %w", m.Name, i+1, len(stmts), err)
+			}
+			for _, q := range run {
+				if err := conn.Exec(ctx, q); err != nil {
+					return rep, fmt.Errorf("clickhouse: migration %s statement %d of %d failed, schema left at version %d: %w",
+						m.Name, i+1, len(stmts), rep.Version, err)
+				}
 			}
 			if err := recordStatement(ctx, conn, k.version, k.statement, m.Name, sum); err != nil {
 				return rep, fmt.Errorf("clickhouse: record %s statement %d: %w", m.Name, i+1, err)

@@ -41,7 +41,7 @@ func (s *Store) BandDemand(ctx context.Context, priceClass int, week time.Time) 
 		return nil, "", err
 	}
 	rows, err := s.conn.Query(ctx, `SELECT outlet, sum(point) FROM forecasts WHERE run_id = ? AND level = 'outlet'
-		AND week = toDate(?) AND brand IN (SELECT brand FROM brands_dim FINAL WHERE dataset = ? AND price_class = ?)
+		AND week = toDate(?) AND brand GLOBAL IN (SELECT brand FROM brands_dim FINAL WHERE dataset = ? AND price_class = ?)
 		GROUP BY outlet`, run.ID, week.Format(time.DateOnly), forecast.LiveDataset, uint8(priceClass))
 	if err != nil {
 		return nil, "", fmt.Errorf("clickhouse: forecast demand of price class %d: %w", priceClass, err)

@@ -138,12 +138,12 @@ func (s *Store) salesHistory(ctx context.Context, q HistoryQuery) (forecast.Sale
 	// then all zeros, as BACKTEST.md's protocol has it).
 	outletWhere, outletArgs := f.where, f.args
 	if q.ActiveOutlets {
-		outletWhere, outletArgs = f.with(" AND outlet IN (SELECT outlet FROM outlets_dim WHERE dataset = ? "+
+		outletWhere, outletArgs = f.with(" AND outlet GLOBAL IN (SELECT outlet FROM outlets_dim WHERE dataset = ? "+
 			"GROUP BY outlet HAVING argMax(status, version) = 'active')", q.Dataset)
 	}
 	brandWhere, brandArgs := f.where, f.args
 	if q.ScarceBrands {
-		brandWhere, brandArgs = f.with(" AND brand IN (SELECT brand FROM brands_dim WHERE dataset = ? "+
+		brandWhere, brandArgs = f.with(" AND brand GLOBAL IN (SELECT brand FROM brands_dim WHERE dataset = ? "+
 			"GROUP BY brand HAVING argMax(scarce, version) = 1)", q.Dataset)
 	}
 	seriesWhere, seriesArgs := f.where, f.args

@@ -151,7 +151,9 @@ type historyImport struct {
 
 func (imp *historyImport) run(ctx context.Context, next func() (forecast.Sale, error)) error {
 	partition := quote(imp.meta.Dataset)
-	if err := imp.s.conn.Exec(ctx, "ALTER TABLE sales_staging DROP PARTITION "+partition); err != nil {
+	cl := imp.s.cluster
+	dropStaging := "ALTER TABLE " + cl.Local("sales_staging") + " DROP PARTITION " + partition
+	if err := cl.ExecEachShard(ctx, dropStaging); err != nil {
 		return fmt.Errorf("clear staging: %w", err)
 	}
 	swapped := false
@@ -167,7 +169,7 @@ func (imp *historyImport) run(ctx context.Context, next func() (forecast.Sale, e
 		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		imp.s.conn.Exec(cctx, "ALTER TABLE sales_staging DROP PARTITION "+partition) //nolint:errcheck // best effort; the next import clears it too
+		cl.ExecEachShard(cctx, dropStaging) //nolint:errcheck // best effort; the next import clears it too
 	}()
 
 	imp.chunk = newSaleColumns(imp.batchRows)
@@ -212,13 +214,28 @@ func (imp *historyImport) run(ctx context.Context, next func() (forecast.Sale, e
 	if staged != imp.res.Rows {
 		return fmt.Errorf("staged %d rows of %d: another import of the dataset may be running", staged, imp.res.Rows)
 	}
-	if err := imp.s.conn.Exec(ctx, "ALTER TABLE sales REPLACE PARTITION "+partition+" FROM sales_staging"); err != nil {
+	// On a cluster each shard swaps its own outlets' rows (staging and sales share the shard key).
+	// Should a shard fail after another swapped, the message says so: importing again completes it.
+	shards := 0
+	err := cl.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
+		if err := conn.Exec(ctx, "ALTER TABLE "+cl.Local("sales")+" REPLACE PARTITION "+partition+
+			" FROM "+cl.Local("sales_staging")); err != nil {
+			return err
+		}
+		shards++
+		return nil
+	})
+	if err != nil {
+		if shards > 0 {
+			// The staged rows of the shards that did not swap are dropped below: a new import stages all.
+			return fmt.Errorf("sales replaced on %d of %d shards (import again to complete): %w", shards, len(cl.Shards()), err)
+		}
 		return fmt.Errorf("replace the dataset's sales: %w", err)
 	}
 	swapped = true
 	imp.res.Replaced = true
 
-	if err := imp.s.conn.Exec(ctx, "ALTER TABLE sales_staging DROP PARTITION "+partition); err != nil {
+	if err := cl.ExecEachShard(ctx, dropStaging); err != nil {
 		return fmt.Errorf("sales replaced; clear staging: %w", err)
 	}
 	if err := imp.writeDimensions(ctx); err != nil {
@@ -314,8 +331,8 @@ func (imp *historyImport) writeDimensions(ctx context.Context) error {
 		}
 		// A mutation, applied in the background: until it is done, FINAL may still show codes that
 		// only the previous import had.
-		if err := imp.s.conn.Exec(ctx, "ALTER TABLE "+d.table+" DELETE WHERE dataset = ? AND version < ?",
-			imp.meta.Dataset, version); err != nil {
+		if err := imp.s.cluster.ExecEachShard(ctx, "ALTER TABLE "+imp.s.cluster.Local(d.table)+
+			" DELETE WHERE dataset = ? AND version < ?", imp.meta.Dataset, version); err != nil {
 			return fmt.Errorf("%s: delete the previous import's codes: %w", d.table, err)
 		}
 	}

@@ -71,13 +71,15 @@ func (s *Store) ImportHolidays(ctx context.Context, dataset string, days []forec
 	res.Days, res.Names = n, len(names)
 
 	partition := quote(dataset)
+	cl := s.cluster
+	dropStaging := "ALTER TABLE " + cl.Local("holidays_staging") + " DROP PARTITION " + partition
 	fail := func(step string, err error) (HolidayImport, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		s.conn.Exec(cctx, "ALTER TABLE holidays_staging DROP PARTITION "+partition) //nolint:errcheck // best effort; the next import clears it too
+		cl.ExecEachShard(cctx, dropStaging) //nolint:errcheck // best effort; the next import clears it too
 		return res, fmt.Errorf("clickhouse: import holidays of %s: %s: %w", dataset, step, err)
 	}
-	if err := s.conn.Exec(ctx, "ALTER TABLE holidays_staging DROP PARTITION "+partition); err != nil {
+	if err := cl.ExecEachShard(ctx, dropStaging); err != nil {
 		return fail("clear staging", err)
 	}
 	if err := stores.InsertColumns(ctx, s.conn, "INSERT INTO holidays_staging (dataset, day, holiday, region, imported_at)",
@@ -91,10 +93,12 @@ func (s *Store) ImportHolidays(ctx context.Context, dataset string, days []forec
 	if staged != uint64(n) {
 		return fail("count staged rows", fmt.Errorf("staged %d rows of %d: another import of the dataset's holidays may be running", staged, n))
 	}
-	if err := s.conn.Exec(ctx, "ALTER TABLE holidays REPLACE PARTITION "+partition+" FROM holidays_staging"); err != nil {
+	// On a cluster one dataset's holidays are on one shard (sharded by dataset); every shard swaps.
+	if err := cl.ExecEachShard(ctx, "ALTER TABLE "+cl.Local("holidays")+" REPLACE PARTITION "+partition+
+		" FROM "+cl.Local("holidays_staging")); err != nil {
 		return fail("replace the calendar", err)
 	}
-	if err := s.conn.Exec(ctx, "ALTER TABLE holidays_staging DROP PARTITION "+partition); err != nil {
+	if err := cl.ExecEachShard(ctx, dropStaging); err != nil {
 		return res, fmt.Errorf("clickhouse: import holidays of %s: calendar replaced; clear staging: %w", dataset, err)
 	}
 	return res, nil

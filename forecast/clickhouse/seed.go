@@ -35,34 +35,22 @@ func (s *Store) LiveHistoryRows(ctx context.Context) (sales, demand uint64, err 
 // DeleteLive deletes the live dataset's history, true demand and dimension rows: it drops the live
 // partitions of sales and true_demand, and deletes the live rows of outlets_dim and brands_dim,
 // waiting until that mutation is done (or ctx ends) so that what is written next is all there is.
-// Imported datasets are left alone.
+// Imported datasets are left alone. On a cluster every shard's local tables are cleared.
 func (s *Store) DeleteLive(ctx context.Context) error {
 	for _, table := range []string{"sales", "true_demand"} {
-		if err := s.conn.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION "+seedLiteral); err != nil {
+		if err := s.cluster.ExecEachShard(ctx, "ALTER TABLE "+s.cluster.Local(table)+" DROP PARTITION "+seedLiteral); err != nil {
 			return fmt.Errorf("clickhouse: drop the live partition of %s: %w", table, err)
 		}
 	}
 	for _, table := range []string{"outlets_dim", "brands_dim"} {
-		if err := s.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE dataset = "+seedLiteral); err != nil {
+		if err := s.cluster.ExecEachShard(ctx, "ALTER TABLE "+s.cluster.Local(table)+" DELETE WHERE dataset = "+seedLiteral); err != nil {
 			return fmt.Errorf("clickhouse: delete the live rows of %s: %w", table, err)
 		}
 	}
-	for {
-		var pending uint64
-		err := s.conn.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = currentDatabase() "+
-			"AND table IN ('outlets_dim', 'brands_dim') AND is_done = 0").Scan(&pending)
-		if err != nil {
-			return fmt.Errorf("clickhouse: wait for the deletion of live dimensions: %w", err)
-		}
-		if pending == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("clickhouse: wait for the deletion of live dimensions: %w", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := s.cluster.WaitMutations(ctx, "outlets_dim", "brands_dim"); err != nil {
+		return fmt.Errorf("clickhouse: wait for the deletion of live dimensions: %w", err)
 	}
+	return nil
 }
 
 // WriteLiveDims writes the dimension copies of the live master data: outlets to outlets_dim and

@@ -9,6 +9,7 @@ package clickhouse
 import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast"
 )
 
@@ -23,12 +24,19 @@ var (
 
 // Store reads and writes the forecast domain's ClickHouse tables. It is safe for concurrent use.
 type Store struct {
-	conn driver.Conn
+	conn    driver.Conn     // reads and inserts (the Distributed tables of a cluster)
+	cluster *stores.Cluster // partition operations, mutations and staging, shard by shard
 }
 
-// New returns a Store on conn. The caller keeps ownership of conn and closes it.
+// New returns a Store on the one server conn. The caller keeps ownership of conn and closes it.
 func New(conn driver.Conn) *Store {
-	return &Store{conn: conn}
+	return NewOnCluster(stores.SingleServer(conn))
+}
+
+// NewOnCluster returns a Store on c: one server or the shards of a cluster. The caller keeps
+// ownership of c and closes it.
+func NewOnCluster(c *stores.Cluster) *Store {
+	return &Store{conn: c.Conn(), cluster: c}
 }
 
 // dateString formats a date for a toDate(?) comparison: binding a time.Time to a Date column is

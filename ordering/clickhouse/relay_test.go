@@ -28,10 +28,16 @@ type relayFixture struct {
 
 func newRelayFixture(t *testing.T, chDSN string, outlets int) *relayFixture {
 	t.Helper()
+	return newRelayFixtureOn(t, storestest.OpenClickHouse(t, chDSN), outlets)
+}
+
+// newRelayFixtureOn is newRelayFixture on the ClickHouse connection conn.
+func newRelayFixtureOn(t *testing.T, conn driver.Conn, outlets int) *relayFixture {
+	t.Helper()
 	ctx := context.Background()
 	pool := storestest.Postgres(t)
 	f := &relayFixture{pool: pool, orders: postgres.New(pool), now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
-	f.conn = storestest.OpenClickHouse(t, chDSN)
+	f.conn = conn
 	f.history = clickhouse.New(f.conn)
 	err := f.orders.LoadCatalogue(ctx, []ordering.Manufacturer{{Code: "M1", Name: "Maker"}}, []ordering.Brand{
 		{Code: "A", Name: "Plenty", Manufacturer: "M1", PriceClass: 3, PacksPerCarton: 10, WholesaleCents: 1000, RetailCents: 1200},

@@ -14,7 +14,7 @@ import (
 // cents. Outlets that bought nothing are absent.
 func (s *Store) Purchases(ctx context.Context, from, to time.Time) (map[string]retailer.Purchase, error) {
 	rows, err := s.conn.Query(ctx, `SELECT outlet, sum(delivered * price), sum(delivered)
-		FROM sales ANY LEFT JOIN (
+		FROM sales GLOBAL ANY LEFT JOIN (
 			SELECT brand, argMax(wholesale_price, version) AS price FROM brands_dim WHERE dataset = 'live' GROUP BY brand
 		) USING brand
 		WHERE dataset = 'live' AND day >= toDate(?) AND day < toDate(?)

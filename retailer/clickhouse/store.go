@@ -19,13 +19,21 @@ import (
 
 // Store reads and writes the retailer domain's ClickHouse tables. It is safe for concurrent use.
 type Store struct {
-	conn    driver.Conn
-	uploads committer // groups concurrent WriteScanBatch calls into shared INSERTs (scans.go)
+	conn    driver.Conn     // reads and inserts (the Distributed tables of a cluster)
+	cluster *stores.Cluster // TRUNCATE, shard by shard
+	uploads committer       // groups concurrent WriteScanBatch calls into shared INSERTs (scans.go)
 }
 
-// New returns a Store on conn. The caller keeps ownership of conn and closes it.
+// New returns a Store on the one server conn. The caller keeps ownership of conn and closes it.
 func New(conn driver.Conn) *Store {
-	return &Store{conn: conn}
+	return NewOnCluster(stores.SingleServer(conn))
+}
+
+// NewOnCluster returns a Store on c: one server or the shards of a cluster, whose inserts are
+// synchronous, so a batch is acknowledged only once its shard has it. The caller keeps ownership of c
+// and closes it.
+func NewOnCluster(c *stores.Cluster) *Store {
+	return &Store{conn: c.Conn(), cluster: c}
 }
 
 // DefaultBlockRows is how many rows go into one block of a ScanWriter's inserts. Memory grows with it.
@@ -41,10 +49,10 @@ func (s *Store) ScanRows(ctx context.Context) (scans, rejects, batches uint64, e
 	return scans, rejects, batches, nil
 }
 
-// DeleteScans empties scans, scan_rejects and scan_batches.
+// DeleteScans empties scans, scan_rejects and scan_batches (every shard's, on a cluster).
 func (s *Store) DeleteScans(ctx context.Context) error {
 	for _, table := range []string{"scans", "scan_rejects", "scan_batches"} {
-		if err := s.conn.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
+		if err := s.cluster.ExecEachShard(ctx, "TRUNCATE TABLE "+s.cluster.Local(table)); err != nil {
 			return fmt.Errorf("clickhouse: truncate %s: %w", table, err)
 		}
 	}

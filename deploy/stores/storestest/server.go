@@ -30,6 +30,16 @@ type ClickHouseServer struct {
 func StartClickHouseServer(t testing.TB) *ClickHouseServer {
 	t.Helper()
 	SkipShort(t)
+	s := newClickHouseServer(t, freePort(t), "")
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// newClickHouseServer writes the config of a private server on tcpPort, with remoteServers (a
+// <remote_servers> block, or nothing) in it, and returns the server, not started.
+func newClickHouseServer(t testing.TB, tcpPort int, remoteServers string) *ClickHouseServer {
+	t.Helper()
 	bin, err := exec.LookPath("clickhouse-server")
 	if err != nil {
 		bin = "/usr/sbin/clickhouse-server"
@@ -43,18 +53,16 @@ func StartClickHouseServer(t testing.TB) *ClickHouseServer {
 		t.Fatalf("read ClickHouse config template: %v", err)
 	}
 	dir := t.TempDir()
-	s := &ClickHouseServer{t: t, dir: dir, tcpPort: freePort(t)}
+	s := &ClickHouseServer{t: t, dir: dir, tcpPort: tcpPort}
 	config := strings.NewReplacer(
 		"@LOG_DIR@", dir, "@DATA_DIR@", filepath.Join(dir, "data"),
 		"@TCP_PORT@", fmt.Sprint(s.tcpPort), "@HTTP_PORT@", fmt.Sprint(freePort(t)),
-		"@CONFIG_FILE@", filepath.Join(dir, "config.xml"),
+		"@CONFIG_FILE@", filepath.Join(dir, "config.xml"), "@REMOTE_SERVERS@", remoteServers,
 	).Replace(string(tmpl))
 	if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s.cmd = exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"))
-	s.Start()
-	t.Cleanup(s.Stop)
 	return s
 }
 

@@ -92,7 +92,7 @@ func (s *Store) Shelved(ctx context.Context, brand string, from, to time.Time, o
 	}
 	cond, args := within(outlets, []any{Dataset, brand, date(from), date(to), brand, date(from), date(to)})
 	return s.outletSet(ctx, "read new-product shelving", "SELECT DISTINCT outlet FROM sales WHERE dataset = ? AND brand = ? "+
-		"AND day >= toDate(?) AND day < toDate(?) AND delivered > 0 AND outlet IN (SELECT outlet FROM scans "+
+		"AND day >= toDate(?) AND day < toDate(?) AND delivered > 0 AND outlet GLOBAL IN (SELECT outlet FROM scans "+
 		"WHERE brand = ? AND qty > 0 AND day >= toDate(?) AND day < toDate(?))"+cond, args)
 }
 

@@ -1,0 +1,276 @@
+package stores
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// LocalSuffix ends the name of a shard's local table when ClickHouse runs as a cluster: sales is the
+// Distributed table the code reads and inserts into, sales_local the MergeTree on each shard under it.
+const LocalSuffix = "_local"
+
+// ErrNoCluster is returned (wrapped) when the ClickHouse server named by the DSN has no cluster of the
+// configured name in its remote_servers.
+var ErrNoCluster = errors.New("stores: no such ClickHouse cluster")
+
+// ErrLayout is returned (wrapped) when the ClickHouse schema and the configuration disagree: tables
+// created for a cluster opened as one server, or the other way round.
+var ErrLayout = errors.New("stores: ClickHouse schema layout does not match the cluster setting")
+
+// Cluster is the ClickHouse history store as the writers see it: one server, or the shards of a
+// cluster (remote_servers) behind Distributed tables.
+//
+// Reads and inserts go through Conn. On a cluster, Conn's tables are Distributed ones over a local
+// MergeTree on every shard (Local names it), sharded so that one outlet's rows are on one shard
+// (ClickHouseShardKeys). Inserts through Conn are synchronous (insert_distributed_sync = 1): an INSERT
+// returns once every shard has its rows, so nothing acknowledged waits in a spool on the entry server.
+// A query whose IN or JOIN subquery reads a table must say GLOBAL IN or GLOBAL … JOIN: ClickHouse
+// refuses a subquery over a Distributed table inside a distributed query otherwise (its default
+// distributed_product_mode = 'deny', and clickhouse-go cannot send string settings to 18.16); GLOBAL
+// is the same as without it on one server.
+// Partition operations, mutations, TRUNCATE and staging tables are per shard: EachShard runs them on
+// every shard's local tables. With one server there is one shard, Conn itself, and Local(t) is t.
+//
+// The shards are found in the entry server's system.clusters (the first replica of each shard), and
+// reached with the entry DSN's user, password and database. A Cluster is safe for concurrent use.
+type Cluster struct {
+	name     string // "" for one server
+	database string
+	conn     driver.Conn
+	shards   []Shard
+	owned    []driver.Conn // closed by Close
+}
+
+// Shard is one shard of a Cluster: its number (from 1) and address, and a connection to it.
+type Shard struct {
+	Num     int
+	Address string // host:port
+	Conn    driver.Conn
+}
+
+// SingleServer returns the Cluster of one server on conn. Close leaves conn open: the caller owns it.
+func SingleServer(conn driver.Conn) *Cluster {
+	return &Cluster{conn: conn, shards: []Shard{{Num: 1, Conn: conn}}}
+}
+
+// OpenCluster connects to the ClickHouse named by dsn. With name empty that is one server; otherwise
+// dsn names one server of the cluster name, whose shards are looked up and connected to as well.
+func OpenCluster(ctx context.Context, dsn, name string) (*Cluster, error) {
+	if name == "" {
+		conn, err := OpenClickHouse(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		c := SingleServer(conn)
+		c.owned = []driver.Conn{conn}
+		return c, nil
+	}
+	if !validIdentifier(name) {
+		return nil, fmt.Errorf("clickhouse cluster %q: use letters, digits and underscores", name)
+	}
+	conn, err := openClickHouse(ctx, dsn, clickhouse.Settings{"insert_distributed_sync": 1})
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{name: name, conn: conn, owned: []driver.Conn{conn}}
+	addrs, err := ClusterShards(ctx, conn, name)
+	if err != nil {
+		c.Close()
+		return nil, storeError("clickhouse", dsn, err)
+	}
+	for i, addr := range addrs {
+		sdsn, err := shardDSN(dsn, addr)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		sc, err := OpenClickHouse(ctx, sdsn)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("shard %d of cluster %s: %w", i+1, name, err)
+		}
+		c.owned = append(c.owned, sc)
+		c.shards = append(c.shards, Shard{Num: i + 1, Address: addr, Conn: sc})
+	}
+	if err := conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&c.database); err != nil {
+		c.Close()
+		return nil, storeError("clickhouse", dsn, err)
+	}
+	return c, nil
+}
+
+// ClusterShards returns the address (host:port, native protocol) of the first replica of every shard
+// of cluster name, in shard order, as the server on conn knows them.
+func ClusterShards(ctx context.Context, conn driver.Conn, name string) ([]string, error) {
+	rows, err := conn.Query(ctx, `SELECT shard_num, host_address, port FROM system.clusters
+		WHERE cluster = ? AND replica_num = 1 ORDER BY shard_num`, name)
+	if err != nil {
+		return nil, fmt.Errorf("list the shards of cluster %s: %w", name, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var num uint32
+		var host string
+		var port uint16
+		if err := rows.Scan(&num, &host, &port); err != nil {
+			return nil, fmt.Errorf("list the shards of cluster %s: %w", name, err)
+		}
+		out = append(out, net.JoinHostPort(host, strconv.Itoa(int(port))))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the shards of cluster %s: %w", name, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s is not in the server's remote_servers", ErrNoCluster, name)
+	}
+	return out, nil
+}
+
+// shardDSN is dsn with its host and port replaced by addr.
+func shardDSN(dsn, addr string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", storeError("clickhouse", dsn, fmt.Errorf("parse DSN: %w", err))
+	}
+	u.Host = addr
+	return u.String(), nil
+}
+
+// Name returns the cluster's name, "" for one server.
+func (c *Cluster) Name() string { return c.name }
+
+// Sharded reports whether the tables are Distributed ones over shards (a cluster was configured).
+func (c *Cluster) Sharded() bool { return c.name != "" }
+
+// Conn returns the connection that reads and inserts go through.
+func (c *Cluster) Conn() driver.Conn { return c.conn }
+
+// Shards returns every shard, in order; one server is one shard.
+func (c *Cluster) Shards() []Shard { return c.shards }
+
+// Local returns the name of table's local table on each shard: table itself on one server.
+func (c *Cluster) Local(table string) string {
+	if c.Sharded() {
+		return table + LocalSuffix
+	}
+	return table
+}
+
+// EachShard calls fn with every shard's connection in turn, stopping at the first error, which it
+// returns naming the shard. fn works on local tables (Local).
+func (c *Cluster) EachShard(ctx context.Context, fn func(ctx context.Context, conn driver.Conn) error) error {
+	for _, s := range c.shards {
+		if err := fn(ctx, s.Conn); err != nil {
+			if c.Sharded() {
+				return fmt.Errorf("shard %d (%s): %w", s.Num, s.Address, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckLayout returns an error wrapping ErrLayout when the schema's table sales is Distributed but
+// the Cluster is one server, or the other way round. A schema without sales passes.
+func (c *Cluster) CheckLayout(ctx context.Context) error {
+	var engine string
+	err := c.conn.QueryRow(ctx, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'sales'").
+		Scan(&engine)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("clickhouse: read the engine of sales: %w", err)
+	}
+	switch distributed := engine == "Distributed"; {
+	case distributed && !c.Sharded():
+		return fmt.Errorf("%w: the tables are Distributed over a cluster; name it (-ch-cluster, ORDERCAST_CH_CLUSTER)", ErrLayout)
+	case !distributed && c.Sharded():
+		return fmt.Errorf("%w: cluster %s is configured but sales is a %s table, created for one server", ErrLayout, c.name, engine)
+	}
+	return nil
+}
+
+// Close closes the connections the Cluster opened.
+func (c *Cluster) Close() error {
+	var errs []error
+	for _, conn := range c.owned {
+		errs = append(errs, conn.Close())
+	}
+	c.owned = nil
+	return errors.Join(errs...)
+}
+
+// CreateClickHouseClusterDatabase creates the database named in dsn, if it does not exist yet, on the
+// server dsn names and, with cluster not empty, on every shard of the cluster.
+func CreateClickHouseClusterDatabase(ctx context.Context, dsn, cluster string) error {
+	if err := CreateClickHouseDatabase(ctx, dsn); err != nil || cluster == "" {
+		return err
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return storeError("clickhouse", dsn, fmt.Errorf("parse DSN: %w", err))
+	}
+	u.Path = "/default"
+	conn, err := OpenClickHouse(ctx, u.String())
+	if err != nil {
+		return err
+	}
+	addrs, err := ClusterShards(ctx, conn, cluster)
+	conn.Close()
+	if err != nil {
+		return storeError("clickhouse", dsn, err)
+	}
+	for _, addr := range addrs {
+		sdsn, err := shardDSN(dsn, addr)
+		if err != nil {
+			return err
+		}
+		if err := CreateClickHouseDatabase(ctx, sdsn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExecEachShard runs query with args on every shard (EachShard); it names local tables (Local).
+func (c *Cluster) ExecEachShard(ctx context.Context, query string, args ...any) error {
+	return c.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error { return conn.Exec(ctx, query, args...) })
+}
+
+// WaitMutations waits until no mutation of the local tables is pending on any shard, polling every
+// 50 ms, or until ctx ends.
+func (c *Cluster) WaitMutations(ctx context.Context, tables ...string) error {
+	local := make([]string, len(tables))
+	for i, t := range tables {
+		local[i] = c.Local(t)
+	}
+	return c.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
+		for {
+			var pending uint64
+			err := conn.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = currentDatabase() "+
+				"AND has(?, table) AND is_done = 0", local).Scan(&pending)
+			if err != nil {
+				return err
+			}
+			if pending == 0 {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
