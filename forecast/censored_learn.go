@@ -98,6 +98,12 @@ type BrandCensoring struct {
 	// lost holds the collection points' own estimates of their lost sales: series index in the
 	// SalesPanel → per week, NaN where the week was not scanned.
 	lost map[int32][]float64
+	// seen holds a draw of the collection points' demand in their scanned weeks (DemandDraws), like
+	// lost; errors the correction's errors at those weeks, in standard deviations of the week's
+	// expected sell-in.
+	seen       map[int32][]float64
+	errors     []correctionError
+	errorModel errorModel
 }
 
 // salesIndex finds series of a SalesPanel by outlet and brand, and knows each outlet's weeks.
@@ -240,9 +246,14 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		}
 		counts[b] = obs
 	}
+	fits := make(map[string]*CountFit, len(brands))
+	for _, b := range brands {
+		fit := FitCensoredCounts(counts[b], len(outletsOf[b]), len(sp.Weeks), opt)
+		fits[b] = &fit
+	}
 	for _, b := range brands {
 		rows, obs := byBrand[b], counts[b]
-		fit := FitCensoredCounts(obs, len(outletsOf[b]), len(sp.Weeks), opt)
+		fit := fits[b]
 		bc := &BrandCensoring{Level: fit.Level, Shape: fit.Shape, Identified: fit.Identified,
 			lost: map[int32][]float64{}}
 		for k, r := range rows {
@@ -285,6 +296,15 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 	for _, bc := range lc.Brands {
 		bc.solve(&lc.Pooled, PoolWeight)
 	}
+	for _, b := range brands { // the correction's errors, once its coefficients are known
+		rows, bc := byBrand[b], lc.Brands[b]
+		for k, r := range rows {
+			if r.series >= 0 {
+				lc.measure(sp, ix, bc, fits[b], counts[b][k], r.series)
+			}
+		}
+	}
+	lc.finishErrors()
 	return lc
 }
 

@@ -100,7 +100,7 @@ func TestCalibrationWidensCorrelated(t *testing.T) {
 	}
 	b := Batch{Series: series, Groups: groups, Horizon: 4}
 	m := Each(SES{})
-	cal, err := Calibrate(context.Background(), m.ForecastBatch, b, nil, 8)
+	cal, err := Calibrate(context.Background(), m.ForecastBatch, b, Observations{}, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestCalibrateSeesOnlyThePast(t *testing.T) {
 		return nil
 	}
 	// The history ends at week 20: calibration origins must leave h = 3 weeks of it to score.
-	if _, err := Calibrate(context.Background(), f, Batch{Series: [][]float64{y[:20]}, Horizon: 3}, nil, 12); err != nil {
+	if _, err := Calibrate(context.Background(), f, Batch{Series: [][]float64{y[:20]}, Horizon: 3}, Observations{}, 12); err != nil {
 		t.Fatal(err)
 	}
 	want := []int{17, 16, 15, 14, 13, 12, 11, 10, 9, 8} // down to MinValidationWeeks
