@@ -341,7 +341,12 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 	b.WriteString("\nwape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")
 	fmt.Fprintf(&b, "cov: share of actuals within the 80%% intervals, per week, of outlet × brand series (weeks with demand),\n"+
-		"brands and the total; each level's interval calibrated on its own errors from %d earlier origins.\n", r.Config.Calibration)
+		"brands and the total; each level's interval calibrated on its own errors from %d earlier origins", r.Config.Calibration)
+	if r.Learnt != nil {
+		b.WriteString(",\nagainst a draw of the demand behind the corrected history (the correction's errors measured at the\n" +
+			"collection points)")
+	}
+	b.WriteString(".\n")
 	if r.TopDown {
 		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
 			"earlier or, when a holiday falls in the weeks, Fourier terms, %d holiday days of the calendar table,\n"+

@@ -200,3 +200,58 @@ func TestRealDataCoverage(t *testing.T) {
 		})
 	}
 }
+
+// TestCalibrateAgainstObservations: Calibrate scores against the observations it is given, which
+// may hold only the weeks it scores; windows whose weeks they do not hold are skipped; observations
+// noisier than the series learnt from widen the intervals.
+func TestCalibrateAgainstObservations(t *testing.T) {
+	p := correlatedPanel(3, 4, 40, 100, 8, 3)
+	series := make([][]float64, len(p.Series))
+	groups := make([]int, len(p.Series))
+	for i, s := range p.Series {
+		series[i] = s.Values
+		groups[i] = int(s.Brand[0] - 'a')
+	}
+	const h, windows = 4, 8
+	b := Batch{Series: series, Groups: groups, Horizon: h}
+	f := Each(SES{}).ForecastBatch
+	tail := func(from int, noise float64) Observations {
+		o := Observations{From: from, Values: make([][]float64, len(series))}
+		for i, s := range series {
+			o.Values[i] = append([]float64(nil), s[from:]...)
+			for w := range o.Values[i] {
+				o.Values[i][w] = max(0, o.Values[i][w]+noise*float64((i*7+w*3)%5-2))
+			}
+		}
+		return o
+	}
+	own, err := Calibrate(context.Background(), f, b, Observations{}, windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := 100 - h - windows + 1 // the first week the windows score
+	got, err := Calibrate(context.Background(), f, b, tail(from, 0), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Outlet, own.Outlet) || !slices.Equal(got.Total, own.Total) || got.Scores != own.Scores {
+		t.Errorf("Calibrate against the series' own weeks from %d = %+v; want %+v as against the series", from, got, own)
+	}
+	short, err := Calibrate(context.Background(), f, b, tail(from+2, 0), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := own.Scores[2] * (windows - 2) / windows; short.Scores[2] != want {
+		t.Errorf("Calibrate against weeks from %d: %d total scores; want %d (2 windows skipped)", from+2, short.Scores[2], want)
+	}
+	noisy, err := Calibrate(context.Background(), f, b, tail(from, 10), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range h {
+		if !(noisy.Outlet[j] > own.Outlet[j]) {
+			t.Errorf("outlet factor week %d: %.3f against noisier observations, %.3f against the series; want wider",
+				j, noisy.Outlet[j], own.Outlet[j])
+		}
+	}
+}
