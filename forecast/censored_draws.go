@@ -142,72 +142,64 @@ func spread(m, r float64) float64 {
 func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 	ix := newSalesIndex(sp, lc.learnt)
 	from = min(max(from, 0), len(sp.Weeks))
+	k := len(sp.Weeks) - from
 	out := Observations{From: from, Values: make([][]float64, len(sp.Series))}
 	buf := make([]float64, len(sp.Weeks))
+	drawn := make([]bool, len(sp.Series)*k) // the weeks drawn (not known), series by series
 	type sums struct{ corrected, drawn float64 }
 	brandSums := map[*BrandCensoring]*sums{}
-	// each calls f with every week from from on of series i: the corrected value, and the draw
-	// before rounding, or NaN where the week keeps a known value (returned as known).
-	each := func(i int, f func(w int, corrected, raw, known float64)) {
+	brandOf := make([]*BrandCensoring, len(sp.Series))
+	// First the draws before rounding, and each brand's sums of them and of the corrected values.
+	for i := range sp.Series {
 		s := &sp.Series[i]
 		bc := lc.Brands[s.Brand]
 		if bc == nil {
 			bc = &lc.Pooled
 		}
+		brandOf[i] = bc
+		sm := brandSums[bc]
+		if sm == nil {
+			sm = &sums{}
+			brandSums[bc] = sm
+		}
 		em := bc.errorModel
-		c := lc.correct(buf, sp, ix, i)
+		c := lc.correctFrom(buf, sp, ix, i, from)
 		seen := bc.seen[int32(i)]
 		last := ix.lastWeek[s.Outlet]
+		v := make([]float64, k)
 		for w := from; w < len(c); w++ {
 			switch {
 			case seen != nil && !math.IsNaN(seen[w]):
-				f(w, c[w], math.NaN(), seen[w])
+				v[w-from] = seen[w]
 			case w < ix.firstSale[i] || w > last || len(em.Bins) == 0:
-				f(w, c[w], math.NaN(), c[w])
+				v[w-from] = c[w]
 			default:
 				m := ix.mean[i] * bc.level(w)
 				sd := spread(m, bc.Shape)
 				z := em.draw((s.Sales[w]-m)/sd, uniform(uint64(i), uint64(w), 2))
-				f(w, c[w], max(0, c[w]+z*sd), 0)
-			}
-		}
-	}
-	brandOf := func(i int) *BrandCensoring {
-		if bc := lc.Brands[sp.Series[i].Brand]; bc != nil {
-			return bc
-		}
-		return &lc.Pooled
-	}
-	for i := range sp.Series {
-		sm := brandSums[brandOf(i)]
-		if sm == nil {
-			sm = &sums{}
-			brandSums[brandOf(i)] = sm
-		}
-		each(i, func(_ int, c, raw, _ float64) {
-			if !math.IsNaN(raw) {
-				sm.corrected += c
+				raw := max(0, c[w]+z*sd)
+				v[w-from] = raw
+				drawn[i*k+w-from] = true
+				sm.corrected += c[w]
 				sm.drawn += raw
 			}
-		})
+		}
+		out.Values[i] = v
 	}
-	for i := range sp.Series {
-		sm := brandSums[brandOf(i)]
+	// Then each brand's draws scaled to its corrected values' sum (the clipping at 0 lifted them) and
+	// rounded: demand comes in whole cartons (the EM's counts), rounded up or down at random, keeping
+	// its mean.
+	for i, v := range out.Values {
+		sm := brandSums[brandOf[i]]
 		scale := 1.0
 		if sm.drawn > 0 {
 			scale = sm.corrected / sm.drawn
 		}
-		v := make([]float64, len(sp.Weeks)-from)
-		each(i, func(w int, _, raw, known float64) {
-			if math.IsNaN(raw) {
-				v[w-from] = known
-				return
+		for j := range v {
+			if drawn[i*k+j] {
+				v[j] = math.Floor(scale*v[j] + uniform(uint64(i), uint64(from+j), 3))
 			}
-			// Demand comes in whole cartons (the EM's counts): the draw is rounded up or down at
-			// random, keeping its mean.
-			v[w-from] = math.Floor(scale*raw + uniform(uint64(i), uint64(w), 3))
-		})
-		out.Values[i] = v
+		}
 	}
 	return out
 }

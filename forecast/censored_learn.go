@@ -411,6 +411,12 @@ func solveSmall(a [numStates + 1][numStates + 1]float64, y [numStates + 1]float6
 // sell-in plus the lost sales of every week from its first sale to its outlet's last delivery. dst
 // may be the series' Sales itself: week w reads only week w of it.
 func (lc *LearntCensoring) correct(dst []float64, sp SalesPanel, ix *salesIndex, i int) []float64 {
+	return lc.correctFrom(dst, sp, ix, i, 0)
+}
+
+// correctFrom is correct, writing only the weeks from from on (dst's earlier weeks are left as they
+// are).
+func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIndex, i, from int) []float64 {
 	s := &sp.Series[i]
 	n := len(s.Sales)
 	if len(dst) < n {
@@ -423,7 +429,7 @@ func (lc *LearntCensoring) correct(dst []float64, sp SalesPanel, ix *salesIndex,
 	}
 	last := ix.lastWeek[s.Outlet]
 	own := bc.lost[int32(i)]
-	for w := range n {
+	for w := from; w < n; w++ {
 		v := s.Sales[w]
 		if w < ix.firstSale[i] || w > last {
 			dst[w] = v
