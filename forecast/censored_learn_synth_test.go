@@ -326,3 +326,21 @@ func TestDemandDrawsOnSyntheticRegion(t *testing.T) {
 			sd(offDrawn), sd(offTrue))
 	}
 }
+
+// BenchmarkDemandDraws measures the draws a run calibrates against, over the weeks its calibration
+// windows score (4 + 8 − 1), per series of a 600-outlet region.
+func BenchmarkDemandDraws(b *testing.B) {
+	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: 1, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sales, _ := regionHistory(b, r, func(string) bool { return true })
+	scans := regionScans(b, r, sales)
+	learnt := forecast.LearnCensoring(sales, scans, len(sales.Weeks), forecast.EMOptions{})
+	from := len(sales.Weeks) - forecast.DefaultHorizon - forecast.DefaultCalibrationWindows + 1
+	b.ResetTimer()
+	for range b.N {
+		learnt.DemandDraws(sales, from)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(sales.Series)), "µs/series")
+}
