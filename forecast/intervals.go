@@ -28,7 +28,7 @@ const (
 	minScoresPerWeek = 40
 	// maxOutletScores bounds the outlet scores kept per week: series are sampled evenly.
 	maxOutletScores = 200_000
-	// maxWidthFactor bounds a factor where some errors fell outside intervals of width 0.
+	// maxWidthFactor is the factor where the quantile is an error outside an interval of width 0.
 	maxWidthFactor = 20
 )
 
@@ -209,14 +209,19 @@ func factors(scores [][]float64) ([]float64, int) {
 }
 
 // conformalQuantile returns the ⌈(n+1)·IntervalLevel⌉-th smallest of s (sorted in place; the largest
-// when that is beyond n), within [0, maxWidthFactor]; 1 for no scores.
+// when that is beyond n), maxWidthFactor when that is infinite (errors beyond intervals of width 0);
+// 1 for no scores. A finite factor is not bounded: the total of a million outlets built as if they
+// erred independently is about a thousandth as wide as its errors, and needs a factor of hundreds.
 func conformalQuantile(s []float64) float64 {
 	if len(s) == 0 {
 		return 1
 	}
 	slices.Sort(s)
 	k := min(int(math.Ceil(float64(len(s)+1)*IntervalLevel))-1, len(s)-1)
-	return min(s[k], maxWidthFactor)
+	if math.IsInf(s[k], 1) {
+		return maxWidthFactor
+	}
+	return s[k]
 }
 
 // Reconcile reconciles series as the package's Reconcile does, with each level's intervals widened by

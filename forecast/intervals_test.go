@@ -148,6 +148,7 @@ func TestConformalQuantile(t *testing.T) {
 		{[]float64{0.5}, 0.5},
 		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 9},     // ⌈11·0.8⌉ = 9th
 		{[]float64{math.Inf(1), 1, 2, 3}, maxWidthFactor}, // 4th of 4
+		{[]float64{400, 300, 250, 1}, 400},                // 4th of 4: finite factors are not bounded
 		{[]float64{5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0}, 4},   // ⌈12·0.8⌉ = 10th
 	}
 	for _, tt := range tests {
