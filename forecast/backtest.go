@@ -147,9 +147,9 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 	for _, m := range methods {
 		sc := newScorer(len(origins), brands)
 		start := time.Now()
-		var observed [][]float64 // what m learns from, to calibrate against; nil: p itself
+		var observed Observations // what m's intervals are calibrated against; zero: p itself
 		if t, ok := m.(trainer); ok {
-			observed = t.trainingValues()
+			observed = t.calibrationValues()
 		}
 		for k, o := range origins {
 			for i, s := range p.Series {
@@ -186,9 +186,9 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 }
 
 // trainer is a Method that learns from other values than the series it is given (TrainOn): intervals
-// are calibrated against those.
+// are calibrated against those, or against what TrainOnObserved gave.
 type trainer interface {
-	trainingValues() [][]float64
+	calibrationValues() Observations
 }
 
 // brandIndex numbers the brands of p in order of first appearance.

@@ -129,7 +129,8 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 			return BacktestResult{}, err
 		}
 	}
-	var train [][]float64 // nil: learn from the actual values themselves
+	var train [][]float64     // nil: learn from the actual values themselves
+	var observed Observations // what intervals are calibrated against; zero: train
 	var learnt *LearntCensoring
 	if req.Correct && b.Scans != nil && req.Dataset == LiveDataset {
 		if learnt, err = learnCensoring(ctx, b.Scans, sp, slices.Min(origins)); err != nil {
@@ -140,6 +141,7 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 	switch {
 	case learnt != nil:
 		res.Corrected = true
+		observed = learnt.DemandDraws(sp, 0)
 		train = panelValues(learnt.Demand(sp))
 	case req.Correct && res.Censored > 0:
 		res.Corrected = true
@@ -176,7 +178,10 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 	advance, finish = progress.Step("backtest", "method × origin", len(methods)*cfg.Origins*(1+max(cfg.Calibration, 0)))
 	done := new(atomic.Int64)
 	for i, m := range methods {
-		if train != nil {
+		switch {
+		case observed.Values != nil:
+			m = TrainOnObserved(m, train, observed)
+		case train != nil:
 			m = TrainOn(m, train)
 		}
 		methods[i] = countedMethod{Method: m, done: done, advance: advance}
@@ -268,12 +273,12 @@ type countedMethod struct {
 	advance func(done int)
 }
 
-// trainingValues passes on those of a TrainOn method, for calibration (nil otherwise).
-func (m countedMethod) trainingValues() [][]float64 {
+// calibrationValues passes on those of a TrainOn method (the zero Observations otherwise).
+func (m countedMethod) calibrationValues() Observations {
 	if t, ok := m.Method.(trainer); ok {
-		return t.trainingValues()
+		return t.calibrationValues()
 	}
-	return nil
+	return Observations{}
 }
 
 func (m countedMethod) ForecastBatch(ctx context.Context, b Batch, out []Forecast) error {
@@ -336,7 +341,12 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 	b.WriteString("\nwape and bias over all series, origins and weeks; brand and total: accuracy 1 − |ΣA − ΣF| / ΣA of each\n" +
 		"brand's and of the grand total over each window, weighted by ΣA; rmsse: mean over series and origins.\n")
 	fmt.Fprintf(&b, "cov: share of actuals within the 80%% intervals, per week, of outlet × brand series (weeks with demand),\n"+
-		"brands and the total; each level's interval calibrated on its own errors from %d earlier origins.\n", r.Config.Calibration)
+		"brands and the total; each level's interval calibrated on its own errors from %d earlier origins", r.Config.Calibration)
+	if r.Learnt != nil {
+		b.WriteString(",\nagainst a draw of the demand behind the corrected history (the correction's errors measured at the\n" +
+			"collection points)")
+	}
+	b.WriteString(".\n")
 	if r.TopDown {
 		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
 			"earlier or, when a holiday falls in the weeks, Fourier terms, %d holiday days of the calendar table,\n"+

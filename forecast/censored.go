@@ -154,16 +154,25 @@ func (c Censoring) Demand(p SalesPanel) Panel {
 // corrected for censored demand against the true demand. train must be parallel to the Panel given
 // to Backtest, each train[i] at least as long as the batch's series i; otherwise ForecastBatch
 // returns an error wrapping ErrInvalidBatch.
-func TrainOn(m Method, train [][]float64) Method { return trainOn{m: m, train: train} }
+func TrainOn(m Method, train [][]float64) Method {
+	return trainOn{m: m, train: train, observed: Observations{Values: train}}
+}
+
+// TrainOnObserved is TrainOn, with the intervals calibrated against observed (Calibrate) rather
+// than the training values: a draw of the demand behind a corrected history (DemandDraws).
+func TrainOnObserved(m Method, train [][]float64, observed Observations) Method {
+	return trainOn{m: m, train: train, observed: observed}
+}
 
 type trainOn struct {
-	m     Method
-	train [][]float64
+	m        Method
+	train    [][]float64
+	observed Observations
 }
 
 func (t trainOn) Name() string { return t.m.Name() }
 
-func (t trainOn) trainingValues() [][]float64 { return t.train }
+func (t trainOn) calibrationValues() Observations { return t.observed }
 
 func (t trainOn) ForecastBatch(ctx context.Context, b Batch, out []Forecast) error {
 	if len(t.train) != len(b.Series) {

@@ -98,6 +98,12 @@ type BrandCensoring struct {
 	// lost holds the collection points' own estimates of their lost sales: series index in the
 	// SalesPanel → per week, NaN where the week was not scanned.
 	lost map[int32][]float64
+	// seen holds a draw of the collection points' demand in their scanned weeks (DemandDraws), like
+	// lost; errors the correction's errors at those weeks, in standard deviations of the week's
+	// expected sell-in.
+	seen       map[int32][]float64
+	errors     []correctionError
+	errorModel errorModel
 }
 
 // salesIndex finds series of a SalesPanel by outlet and brand, and knows each outlet's weeks.
@@ -240,9 +246,14 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		}
 		counts[b] = obs
 	}
+	fits := make(map[string]*CountFit, len(brands))
+	for _, b := range brands {
+		fit := FitCensoredCounts(counts[b], len(outletsOf[b]), len(sp.Weeks), opt)
+		fits[b] = &fit
+	}
 	for _, b := range brands {
 		rows, obs := byBrand[b], counts[b]
-		fit := FitCensoredCounts(obs, len(outletsOf[b]), len(sp.Weeks), opt)
+		fit := fits[b]
 		bc := &BrandCensoring{Level: fit.Level, Shape: fit.Shape, Identified: fit.Identified,
 			lost: map[int32][]float64{}}
 		for k, r := range rows {
@@ -285,6 +296,15 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 	for _, bc := range lc.Brands {
 		bc.solve(&lc.Pooled, PoolWeight)
 	}
+	for _, b := range brands { // the correction's errors, once its coefficients are known
+		rows, bc := byBrand[b], lc.Brands[b]
+		for k, r := range rows {
+			if r.series >= 0 {
+				lc.measure(sp, ix, bc, fits[b], counts[b][k], r.series)
+			}
+		}
+	}
+	lc.finishErrors()
 	return lc
 }
 
@@ -391,6 +411,12 @@ func solveSmall(a [numStates + 1][numStates + 1]float64, y [numStates + 1]float6
 // sell-in plus the lost sales of every week from its first sale to its outlet's last delivery. dst
 // may be the series' Sales itself: week w reads only week w of it.
 func (lc *LearntCensoring) correct(dst []float64, sp SalesPanel, ix *salesIndex, i int) []float64 {
+	return lc.correctFrom(dst, sp, ix, i, 0)
+}
+
+// correctFrom is correct, writing only the weeks from from on (dst's earlier weeks are left as they
+// are).
+func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIndex, i, from int) []float64 {
 	s := &sp.Series[i]
 	n := len(s.Sales)
 	if len(dst) < n {
@@ -403,7 +429,7 @@ func (lc *LearntCensoring) correct(dst []float64, sp SalesPanel, ix *salesIndex,
 	}
 	last := ix.lastWeek[s.Outlet]
 	own := bc.lost[int32(i)]
-	for w := range n {
+	for w := from; w < n; w++ {
 		v := s.Sales[w]
 		if w < ix.firstSale[i] || w > last {
 			dst[w] = v

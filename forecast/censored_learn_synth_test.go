@@ -262,3 +262,85 @@ func learntCensoringOnRegion(t *testing.T, seed uint64) {
 		}
 	}
 }
+
+// TestDemandDrawsOnSyntheticRegion checks that the demand drawn behind the corrected history
+// (DemandDraws, against which intervals are calibrated) strays from it as the true demand does, at
+// the outlets that do not scan: as many weeks without demand, and a weekly region total as far
+// from the corrected one.
+func TestDemandDrawsOnSyntheticRegion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a 600-outlet region")
+	}
+	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: 1, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := map[string]bool{}
+	for _, o := range r.Outlets {
+		cp[o.Licence] = o.CollectionPoint
+	}
+	sales, demand := regionHistory(t, r, func(string) bool { return true })
+	scans := regionScans(t, r, sales)
+	learnt := forecast.LearnCensoring(sales, scans, len(sales.Weeks), forecast.EMOptions{})
+	corrected := learnt.Demand(sales)
+	const from = 20 // past the brands' first sales
+	draws := learnt.DemandDraws(sales, from)
+	var zeroTrue, zeroDrawn, cells float64
+	offTrue := make([]float64, len(sales.Weeks)-from) // per week: Σ (value − corrected) over the series
+	offDrawn := make([]float64, len(sales.Weeks)-from)
+	for i, s := range corrected.Series {
+		if cp[s.Outlet] {
+			continue
+		}
+		for w := from; w < len(sales.Weeks); w++ {
+			tv, dv := demand.Series[i].Values[w], draws.Values[i][w-from]
+			cells++
+			if tv == 0 {
+				zeroTrue++
+			}
+			if dv == 0 {
+				zeroDrawn++
+			}
+			offTrue[w-from] += tv - s.Values[w]
+			offDrawn[w-from] += dv - s.Values[w]
+		}
+	}
+	sd := func(x []float64) float64 {
+		m := 0.0
+		for _, v := range x {
+			m += v / float64(len(x))
+		}
+		ss := 0.0
+		for _, v := range x {
+			ss += (v - m) * (v - m)
+		}
+		return math.Sqrt(ss / float64(len(x)))
+	}
+	t.Logf("outlets without scans: weeks without demand %.3f true, %.3f drawn; sd of the weekly total's distance "+
+		"from the corrected %.1f true, %.1f drawn", zeroTrue/cells, zeroDrawn/cells, sd(offTrue), sd(offDrawn))
+	if math.Abs(zeroTrue-zeroDrawn)/cells > 0.05 {
+		t.Errorf("weeks without demand: %.3f drawn; want the true share %.3f within 0.05", zeroDrawn/cells, zeroTrue/cells)
+	}
+	if ratio := sd(offDrawn) / sd(offTrue); ratio < 0.67 || ratio > 1.5 {
+		t.Errorf("sd of the weekly total's distance from the corrected history: %.1f drawn, %.1f true; want within 1.5×",
+			sd(offDrawn), sd(offTrue))
+	}
+}
+
+// BenchmarkDemandDraws measures the draws a run calibrates against, over the weeks its calibration
+// windows score (4 + 8 − 1), per series of a 600-outlet region.
+func BenchmarkDemandDraws(b *testing.B) {
+	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: 1, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sales, _ := regionHistory(b, r, func(string) bool { return true })
+	scans := regionScans(b, r, sales)
+	learnt := forecast.LearnCensoring(sales, scans, len(sales.Weeks), forecast.EMOptions{})
+	from := len(sales.Weeks) - forecast.DefaultHorizon - forecast.DefaultCalibrationWindows + 1
+	b.ResetTimer()
+	for range b.N {
+		learnt.DemandDraws(sales, from)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(sales.Series)), "µs/series")
+}

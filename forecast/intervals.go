@@ -28,7 +28,7 @@ const (
 	minScoresPerWeek = 40
 	// maxOutletScores bounds the outlet scores kept per week: series are sampled evenly.
 	maxOutletScores = 200_000
-	// maxWidthFactor bounds a factor where some errors fell outside intervals of width 0.
+	// maxWidthFactor is the factor where the quantile is an error outside an interval of width 0.
 	maxWidthFactor = 20
 )
 
@@ -48,18 +48,36 @@ func (c Calibration) Cut(k int) Calibration {
 	return Calibration{Outlet: c.Outlet[k:], Brand: c.Brand[k:], Total: c.Total[k:], Scores: c.Scores}
 }
 
+// Observations are the values Calibrate scores forecasts against: Values[i][w−From] is the value of
+// series i in week w (counted from the series' first week); weeks before From are not known. The
+// zero value stands for the calibrated batch's own series.
+type Observations struct {
+	Values [][]float64
+	From   int
+}
+
+// value returns the value of series i in week w, and whether it is known.
+func (o Observations) value(i, w int) (float64, bool) {
+	k := w - o.From
+	if k < 0 || k >= len(o.Values[i]) {
+		return 0, false
+	}
+	return o.Values[i][k], true
+}
+
 // Calibrate measures the Calibration of forecasts made by f for b, from windows origins (one week
 // apart) before the end of b's histories: at each, every series is cut h weeks plus the window's
 // offset short of its end, f forecasts the cut batch with intervals, and the forecasts are scored
-// against observed (parallel to b.Series, at least as long; nil: b.Series itself), the values the
-// method learns from. Outlet scores count only weeks with demand (observed > 0). Windows that would
-// leave a series fewer than MinValidationWeeks weeks are skipped; without any score a factor is 1.
-// It returns f's errors and ctx.Err().
-func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) error, b Batch, observed [][]float64,
+// against observed (parallel to b.Series; its zero value: b.Series itself, the values the method
+// learns from; a draw of the demand behind a corrected history, DemandDraws). Outlet scores count
+// only weeks with demand (observed > 0). Windows that would leave a series fewer than
+// MinValidationWeeks weeks, or whose weeks observed does not hold, are skipped; without any score a
+// factor is 1. It returns f's errors and ctx.Err().
+func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) error, b Batch, observed Observations,
 	windows int) (Calibration, error) {
 	h := b.Horizon
-	if observed == nil {
-		observed = b.Series
+	if observed.Values == nil {
+		observed = Observations{Values: b.Series}
 	}
 	brands := 1
 	brandOf := b.Groups
@@ -80,7 +98,9 @@ func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) e
 		short := false
 		for i, s := range b.Series {
 			n := len(s) - h - c
-			if n < MinValidationWeeks || len(observed[i]) < n+h {
+			_, first := observed.value(i, n)
+			_, last := observed.value(i, n+h-1)
+			if n < MinValidationWeeks || !first || !last {
 				short = true
 				break
 			}
@@ -103,14 +123,14 @@ func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) e
 		for i, fc := range out {
 			validate80(fc)
 			n := len(cut[i])
-			a := observed[i][n : n+h]
 			g := 4 * h * brandOf[i]
 			for j, m := range fc.Mean {
-				if a[j] > 0 && i%stride == 0 {
-					outlet[j] = append(outlet[j], intervalScore(a[j], m, fc.Lower[j], fc.Upper[j]))
+				a, _ := observed.value(i, n+j)
+				if a > 0 && i%stride == 0 {
+					outlet[j] = append(outlet[j], intervalScore(a, m, fc.Lower[j], fc.Upper[j]))
 				}
 				lo, hi := m-fc.Lower[j], fc.Upper[j]-m
-				agg[g+4*j] += a[j]
+				agg[g+4*j] += a
 				agg[g+4*j+1] += m
 				agg[g+4*j+2] += lo * lo
 				agg[g+4*j+3] += hi * hi
@@ -189,14 +209,19 @@ func factors(scores [][]float64) ([]float64, int) {
 }
 
 // conformalQuantile returns the ⌈(n+1)·IntervalLevel⌉-th smallest of s (sorted in place; the largest
-// when that is beyond n), within [0, maxWidthFactor]; 1 for no scores.
+// when that is beyond n), maxWidthFactor when that is infinite (errors beyond intervals of width 0);
+// 1 for no scores. A finite factor is not bounded: the total of a million outlets built as if they
+// erred independently is about a thousandth as wide as its errors, and needs a factor of hundreds.
 func conformalQuantile(s []float64) float64 {
 	if len(s) == 0 {
 		return 1
 	}
 	slices.Sort(s)
 	k := min(int(math.Ceil(float64(len(s)+1)*IntervalLevel))-1, len(s)-1)
-	return min(s[k], maxWidthFactor)
+	if math.IsInf(s[k], 1) {
+		return maxWidthFactor
+	}
+	return s[k]
 }
 
 // Reconcile reconciles series as the package's Reconcile does, with each level's intervals widened by

@@ -100,7 +100,7 @@ func TestCalibrationWidensCorrelated(t *testing.T) {
 	}
 	b := Batch{Series: series, Groups: groups, Horizon: 4}
 	m := Each(SES{})
-	cal, err := Calibrate(context.Background(), m.ForecastBatch, b, nil, 8)
+	cal, err := Calibrate(context.Background(), m.ForecastBatch, b, Observations{}, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +148,7 @@ func TestConformalQuantile(t *testing.T) {
 		{[]float64{0.5}, 0.5},
 		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 9},     // ⌈11·0.8⌉ = 9th
 		{[]float64{math.Inf(1), 1, 2, 3}, maxWidthFactor}, // 4th of 4
+		{[]float64{400, 300, 250, 1}, 400},                // 4th of 4: finite factors are not bounded
 		{[]float64{5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0}, 4},   // ⌈12·0.8⌉ = 10th
 	}
 	for _, tt := range tests {
@@ -170,7 +171,7 @@ func TestCalibrateSeesOnlyThePast(t *testing.T) {
 		return nil
 	}
 	// The history ends at week 20: calibration origins must leave h = 3 weeks of it to score.
-	if _, err := Calibrate(context.Background(), f, Batch{Series: [][]float64{y[:20]}, Horizon: 3}, nil, 12); err != nil {
+	if _, err := Calibrate(context.Background(), f, Batch{Series: [][]float64{y[:20]}, Horizon: 3}, Observations{}, 12); err != nil {
 		t.Fatal(err)
 	}
 	want := []int{17, 16, 15, 14, 13, 12, 11, 10, 9, 8} // down to MinValidationWeeks
@@ -198,5 +199,60 @@ func TestRealDataCoverage(t *testing.T) {
 					c.Outlet, c.Brand, c.Total, rep.Results[0].Seconds)
 			}
 		})
+	}
+}
+
+// TestCalibrateAgainstObservations: Calibrate scores against the observations it is given, which
+// may hold only the weeks it scores; windows whose weeks they do not hold are skipped; observations
+// noisier than the series learnt from widen the intervals.
+func TestCalibrateAgainstObservations(t *testing.T) {
+	p := correlatedPanel(3, 4, 40, 100, 8, 3)
+	series := make([][]float64, len(p.Series))
+	groups := make([]int, len(p.Series))
+	for i, s := range p.Series {
+		series[i] = s.Values
+		groups[i] = int(s.Brand[0] - 'a')
+	}
+	const h, windows = 4, 8
+	b := Batch{Series: series, Groups: groups, Horizon: h}
+	f := Each(SES{}).ForecastBatch
+	tail := func(from int, noise float64) Observations {
+		o := Observations{From: from, Values: make([][]float64, len(series))}
+		for i, s := range series {
+			o.Values[i] = append([]float64(nil), s[from:]...)
+			for w := range o.Values[i] {
+				o.Values[i][w] = max(0, o.Values[i][w]+noise*float64((i*7+w*3)%5-2))
+			}
+		}
+		return o
+	}
+	own, err := Calibrate(context.Background(), f, b, Observations{}, windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := 100 - h - windows + 1 // the first week the windows score
+	got, err := Calibrate(context.Background(), f, b, tail(from, 0), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Outlet, own.Outlet) || !slices.Equal(got.Total, own.Total) || got.Scores != own.Scores {
+		t.Errorf("Calibrate against the series' own weeks from %d = %+v; want %+v as against the series", from, got, own)
+	}
+	short, err := Calibrate(context.Background(), f, b, tail(from+2, 0), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := own.Scores[2] * (windows - 2) / windows; short.Scores[2] != want {
+		t.Errorf("Calibrate against weeks from %d: %d total scores; want %d (2 windows skipped)", from+2, short.Scores[2], want)
+	}
+	noisy, err := Calibrate(context.Background(), f, b, tail(from, 10), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range h {
+		if !(noisy.Outlet[j] > own.Outlet[j]) {
+			t.Errorf("outlet factor week %d: %.3f against noisier observations, %.3f against the series; want wider",
+				j, noisy.Outlet[j], own.Outlet[j])
+		}
 	}
 }

@@ -152,13 +152,19 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 			return RunReport{}, err
 		}
 	}
+	// Weeks from the end of the history to the first forecast week are forecast too, then dropped.
+	last := sp.Weeks[len(sp.Weeks)-1]
+	gap := max(int(in.first.Sub(last).Hours()/24/7)-1, 0)
+	// Intervals are calibrated against a draw of the demand behind the corrected history, in the
+	// weeks the calibration windows score.
+	var observed Observations
+	if req.Correct && rep.Learnt != nil {
+		observed = rep.Learnt.DemandDraws(sp, len(sp.Weeks)-(gap+req.Horizon)-DefaultCalibrationWindows+1)
+	}
 	panel, censored, censoredWeeks := correctHistory(sp, req, rep.Learnt)
 	rep.Censored = censoredWeeks
 
 	fitStart := time.Now()
-	// Weeks from the end of the history to the first forecast week are forecast too, then dropped.
-	last := panel.Weeks[len(panel.Weeks)-1]
-	gap := max(int(in.first.Sub(last).Hours()/24/7)-1, 0)
 	if gap+req.Horizon > MaxRunAhead {
 		return RunReport{}, fmt.Errorf("the first forecast week, %s, is %d weeks after the last week of history, %s: "+
 			"forecast from an earlier as-of", in.first.Format(time.DateOnly), gap+1, last.Format(time.DateOnly))
@@ -188,7 +194,7 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	// Each level's intervals are calibrated on its own errors from earlier origins, with the models
 	// chosen for this run (Calibrate).
 	apply := func(ctx context.Context, b Batch, out []Forecast) error { return eng.Apply(ctx, b, fit.chosen, out) }
-	cal, err := Calibrate(ctx, apply, fit.batch, nil, DefaultCalibrationWindows)
+	cal, err := Calibrate(ctx, apply, fit.batch, observed, DefaultCalibrationWindows)
 	if err != nil {
 		return RunReport{}, err
 	}

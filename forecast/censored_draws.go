@@ -1,0 +1,252 @@
+package forecast
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// The correction's uncertainty. A corrected history adds to each week its expected lost sales, and
+// the sell-in it starts from is what the outlet bought, not what its customers asked for in the week:
+// the demand of a week lies about the corrected value, not on it. Intervals calibrated against the
+// corrected history alone would learn the spread of the sell-in and not that of the demand, and
+// cover the demand too rarely. The collection points show the demand's spread: in a scanned week
+// that ended with stock left they sold their demand (an exact count); in one that ended without, the
+// demand was at least what they sold (a draw from the EM's fit beyond it stands for it). LearnCensoring
+// measures there the error of the correction every other outlet gets, demand − (sell-in + lost
+// sales learnt from the week's state), in standard deviations of the week's expected sell-in, and
+// DemandDraws draws from those errors a demand for every week of every series: a sample of the demand
+// the history is consistent with, against which Calibrate scores the forecasts.
+
+// minErrors is how many measured errors a brand needs to draw from its own; with fewer it draws from
+// every brand's together.
+const minErrors = 200
+
+// measure records, for scanned observation x of series i (brand bc, fitted by fit), a draw of its
+// demand and the correction's error against it.
+func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int) {
+	w := int(x.Week)
+	d := x.Value
+	if x.Censored && fit.Identified {
+		d = max(d, tailDraw(fit.Mean(int(x.Outlet), w), fit.Shape, x.Value, uniform(uint64(i), uint64(w), 1)))
+	}
+	if bc.seen == nil {
+		bc.seen = map[int32][]float64{}
+	}
+	ds := bc.seen[int32(i)]
+	if ds == nil {
+		ds = make([]float64, len(sp.Weeks))
+		for k := range ds {
+			ds[k] = math.NaN()
+		}
+		bc.seen[int32(i)] = ds
+	}
+	ds[w] = d
+	m := ix.mean[i] * bc.level(w)
+	sd := spread(m, bc.Shape)
+	sold := sp.Series[i].Sales[w]
+	pred := sold + bc.Theta[ix.state(sp, i, w)]*m + bc.UnmetShare*gap(sp, i, w)
+	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd}
+	bc.errors = append(bc.errors, e)
+	lc.Pooled.errors = append(lc.Pooled.errors, e)
+}
+
+// correctionError is the error of the correction in a scanned week, and the week's sell-in against
+// its expected sell-in, both in standard deviations of the expected sell-in.
+type correctionError struct{ err, sellIn float64 }
+
+// errorModel holds the correction's errors by the week's sell-in: a week that bought more than usual
+// sold less of it than it bought (the shelf smooths the demand), so an error is drawn from those of
+// weeks whose sell-in stood as far from their expected sell-in. Bins are errorBins ranges of sellIn
+// of equal counts; Edges[k] is the least sellIn of bin k+1.
+type errorModel struct {
+	Edges []float64
+	Bins  [][]float64
+}
+
+// errorBins is the number of ranges of the sell-in the errors are drawn by.
+const errorBins = 8
+
+// fitErrors bins errs by their sell-in (sorted in place).
+func fitErrors(errs []correctionError) errorModel {
+	if len(errs) == 0 {
+		return errorModel{}
+	}
+	slices.SortFunc(errs, func(a, b correctionError) int { return cmp.Compare(a.sellIn, b.sellIn) })
+	bins := min(errorBins, max(1, len(errs)/(minErrors/errorBins)))
+	var m errorModel
+	lo := 0
+	for k := range bins {
+		hi := len(errs) * (k + 1) / bins
+		// Ties stay in one bin.
+		for hi < len(errs) && hi > lo && errs[hi].sellIn == errs[hi-1].sellIn {
+			hi++
+		}
+		if hi <= lo {
+			continue
+		}
+		bin := make([]float64, hi-lo)
+		for j, e := range errs[lo:hi] {
+			bin[j] = e.err
+		}
+		if len(m.Bins) > 0 {
+			m.Edges = append(m.Edges, errs[lo].sellIn)
+		}
+		m.Bins = append(m.Bins, bin)
+		lo = hi
+	}
+	return m
+}
+
+// draw returns the error of bin of sellIn picked by u ∈ [0, 1).
+func (m errorModel) draw(sellIn, u float64) float64 {
+	k, _ := slices.BinarySearch(m.Edges, sellIn)
+	if k < len(m.Edges) && m.Edges[k] == sellIn {
+		k++
+	}
+	bin := m.Bins[k]
+	return bin[int(u*float64(len(bin)))]
+}
+
+// finishErrors fits the error models of every brand with at least minErrors measured errors, and of
+// all brands together for the others.
+func (lc *LearntCensoring) finishErrors() {
+	lc.Pooled.errorModel = fitErrors(lc.Pooled.errors)
+	for _, bc := range lc.Brands {
+		if len(bc.errors) >= minErrors {
+			bc.errorModel = fitErrors(bc.errors)
+		} else {
+			bc.errorModel = lc.Pooled.errorModel
+		}
+	}
+}
+
+// spread is the standard deviation of a negative binomial count of mean m (at least minWeightScale)
+// and shape r (Poisson for r = +Inf or NaN).
+func spread(m, r float64) float64 {
+	m = max(m, minWeightScale)
+	if math.IsNaN(r) || math.IsInf(r, 1) || r <= 0 {
+		return math.Sqrt(m)
+	}
+	return math.Sqrt(m + m*m/r)
+}
+
+// DemandDraws returns a draw of the demand of every series of sp (the panel LearnCensoring learnt
+// from, not yet corrected) in every week from from on: a collection point's drawn demand in a week it
+// scanned; elsewhere, from the series' first sale to its outlet's last delivery, the corrected value
+// plus an error drawn from those measured at the collection points in weeks whose sell-in stood as
+// far from the expected (the brand's own when it has minErrors, every brand's otherwise), scaled to
+// the week's expected sell-in, at least 0, scaled so that the brand's draws sum to its corrected
+// values (the clipping at 0 would lift them), and rounded to whole cartons at random; the corrected
+// value in any other week. The draws are a fixed function of the series' index and week.
+func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
+	ix := newSalesIndex(sp, lc.learnt)
+	from = min(max(from, 0), len(sp.Weeks))
+	k := len(sp.Weeks) - from
+	out := Observations{From: from, Values: make([][]float64, len(sp.Series))}
+	buf := make([]float64, len(sp.Weeks))
+	drawn := make([]bool, len(sp.Series)*k) // the weeks drawn (not known), series by series
+	type sums struct{ corrected, drawn float64 }
+	brandSums := map[*BrandCensoring]*sums{}
+	brandOf := make([]*BrandCensoring, len(sp.Series))
+	// First the draws before rounding, and each brand's sums of them and of the corrected values.
+	for i := range sp.Series {
+		s := &sp.Series[i]
+		bc := lc.Brands[s.Brand]
+		if bc == nil {
+			bc = &lc.Pooled
+		}
+		brandOf[i] = bc
+		sm := brandSums[bc]
+		if sm == nil {
+			sm = &sums{}
+			brandSums[bc] = sm
+		}
+		em := bc.errorModel
+		c := lc.correctFrom(buf, sp, ix, i, from)
+		seen := bc.seen[int32(i)]
+		last := ix.lastWeek[s.Outlet]
+		v := make([]float64, k)
+		for w := from; w < len(c); w++ {
+			switch {
+			case seen != nil && !math.IsNaN(seen[w]):
+				v[w-from] = seen[w]
+			case w < ix.firstSale[i] || w > last || len(em.Bins) == 0:
+				v[w-from] = c[w]
+			default:
+				m := ix.mean[i] * bc.level(w)
+				sd := spread(m, bc.Shape)
+				z := em.draw((s.Sales[w]-m)/sd, uniform(uint64(i), uint64(w), 2))
+				raw := max(0, c[w]+z*sd)
+				v[w-from] = raw
+				drawn[i*k+w-from] = true
+				sm.corrected += c[w]
+				sm.drawn += raw
+			}
+		}
+		out.Values[i] = v
+	}
+	// Then each brand's draws scaled to its corrected values' sum (the clipping at 0 lifted them) and
+	// rounded: demand comes in whole cartons (the EM's counts), rounded up or down at random, keeping
+	// its mean.
+	for i, v := range out.Values {
+		sm := brandSums[brandOf[i]]
+		scale := 1.0
+		if sm.drawn > 0 {
+			scale = sm.corrected / sm.drawn
+		}
+		for j := range v {
+			if drawn[i*k+j] {
+				v[j] = math.Floor(scale*v[j] + uniform(uint64(i), uint64(from+j), 3))
+			}
+		}
+	}
+	return out
+}
+
+// tailDraw draws D ≥ ⌈s⌉ from a negative binomial of mean m and shape r (Poisson for r = +Inf) by
+// inverting its distribution at u ∈ [0, 1).
+func tailDraw(m, r, s, u float64) float64 {
+	k := math.Ceil(s - 1e-9)
+	if m <= 0 {
+		return k
+	}
+	below, _ := below(m, r, s)
+	target := below + u*(1-below)
+	if 1-below < 1e-12 {
+		return k
+	}
+	poisson := math.IsInf(r, 1)
+	var p, q float64
+	if poisson {
+		p = math.Exp(-m)
+	} else {
+		p = math.Exp(r * math.Log(r/(r+m)))
+		q = m / (r + m)
+	}
+	cdf := 0.0
+	limit := k + 20*m + 100
+	for d := 0.0; d < limit; d++ {
+		cdf += p
+		if cdf >= target && d >= k {
+			return d
+		}
+		if poisson {
+			p *= m / (d + 1)
+		} else {
+			p *= q * (d + r) / (d + 1)
+		}
+	}
+	return max(k, tailMean(m, r, s))
+}
+
+// uniform is a number in [0, 1) fixed by a, b and the stream salt (splitmix64 of their mix).
+func uniform(a, b, salt uint64) float64 {
+	x := a*0x9e3779b97f4a7c15 ^ (b+1)*0xbf58476d1ce4e5b9 ^ (salt+1)*0x94d049bb133111eb
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / (1 << 53)
+}

@@ -1,0 +1,122 @@
+package forecast
+
+import (
+	"math"
+	"testing"
+)
+
+func TestTailDraw(t *testing.T) {
+	for _, tt := range []struct{ m, r, s float64 }{{3, 4, 5}, {3, math.Inf(1), 2}, {0.5, 1, 1}, {12, 8, 4}} {
+		const n = 2000
+		sum := 0.0
+		for k := range n {
+			d := tailDraw(tt.m, tt.r, tt.s, (float64(k)+0.5)/n)
+			if d < math.Ceil(tt.s) || d != math.Floor(d) {
+				t.Fatalf("tailDraw(%v, %v, %v) = %v; want a whole count of at least %v", tt.m, tt.r, tt.s, d, math.Ceil(tt.s))
+			}
+			sum += d
+		}
+		if got, want := sum/n, tailMean(tt.m, tt.r, tt.s); math.Abs(got-want) > 0.02*want {
+			t.Errorf("mean of tailDraw(%v, %v, %v) over u = %.4f; want E[D | D ≥ s] = %.4f", tt.m, tt.r, tt.s, got, want)
+		}
+	}
+}
+
+func TestUniform(t *testing.T) {
+	const n = 100_000
+	var bins [10]int
+	for i := range n {
+		u := uniform(uint64(i/100), uint64(i%100), 7)
+		if u < 0 || u >= 1 {
+			t.Fatalf("uniform = %v; want [0, 1)", u)
+		}
+		bins[int(u*10)]++
+	}
+	for k, c := range bins {
+		if c < n/10*9/10 || c > n/10*11/10 {
+			t.Errorf("uniform: %d of %d in [%.1f, %.1f); want about %d", c, n, float64(k)/10, float64(k+1)/10, n/10)
+		}
+	}
+	if uniform(3, 4, 1) != uniform(3, 4, 1) || uniform(3, 4, 1) == uniform(3, 4, 2) {
+		t.Error("uniform: not a fixed function of its arguments and stream")
+	}
+}
+
+func TestDemandDraws(t *testing.T) {
+	sp := salesPanel(12, 2, 40)
+	// Outlets O00 … O05 scan both brands; they end the weeks w%3 == 0 without stock.
+	scans := ScanPanel{Weeks: sp.Weeks}
+	for i, s := range sp.Series {
+		if s.Outlet < "O06" {
+			sc := scansOf(sp, i, func(w int) bool { return w%3 == 0 })
+			for w := range sc.SellOut {
+				sc.SellOut[w] = max(0, sc.SellOut[w]+float64(w%5)-2) // sell-out strays from sell-in
+			}
+			scans.Series = append(scans.Series, sc)
+		}
+	}
+	const from = 10
+	lc := LearnCensoring(sp, scans, len(sp.Weeks), EMOptions{})
+	corrected := lc.Demand(sp)
+	d := lc.DemandDraws(sp, from)
+	if again := lc.DemandDraws(sp, from); !equalValues(d.Values, again.Values) {
+		t.Fatal("DemandDraws: two calls differ; want a fixed function of the panel")
+	}
+	if d.From != from || len(d.Values) != len(sp.Series) {
+		t.Fatalf("DemandDraws(from %d) = From %d, %d series; want %d, %d", from, d.From, len(d.Values), from, len(sp.Series))
+	}
+	var sumC, sumD [2]float64
+	for i, s := range sp.Series {
+		if len(d.Values[i]) != len(sp.Weeks)-from {
+			t.Fatalf("series %d: %d weeks drawn; want %d", i, len(d.Values[i]), len(sp.Weeks)-from)
+		}
+		b := 0
+		if s.Brand == "B01" {
+			b = 1
+		}
+		for w := from; w < len(sp.Weeks); w++ {
+			v, ok := d.value(i, w)
+			if !ok || v < 0 || v != math.Floor(v) {
+				t.Fatalf("series %d week %d: draw %v (known %v); want a whole count ≥ 0", i, w, v, ok)
+			}
+			if s.Outlet < "O06" && w%3 != 0 && v != scans.Series[i].SellOut[w] {
+				t.Fatalf("collection point series %d week %d: draw %v; want the sell-out of a week with stock left, %v",
+					i, w, v, scans.Series[i].SellOut[w])
+			}
+			if s.Outlet < "O06" && w%3 == 0 && v < scans.Series[i].SellOut[w] {
+				t.Fatalf("collection point series %d week %d: draw %v; want at least the censored sell-out %v",
+					i, w, v, scans.Series[i].SellOut[w])
+			}
+			if s.Outlet >= "O06" {
+				sumC[b] += corrected.Series[i].Values[w]
+				sumD[b] += v
+			}
+		}
+	}
+	for b := range sumC {
+		if math.Abs(sumD[b]/sumC[b]-1) > 0.03 {
+			t.Errorf("brand %d: draws of the outlets without scans sum to %.1f; want their corrected values' %.1f within 3%%",
+				b, sumD[b], sumC[b])
+		}
+	}
+	if _, ok := d.value(0, from-1); ok {
+		t.Errorf("DemandDraws(from %d): week %d known; want only weeks from %d", from, from-1, from)
+	}
+}
+
+func equalValues(a, b [][]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for w := range a[i] {
+			if a[i][w] != b[i][w] {
+				return false
+			}
+		}
+	}
+	return true
+}
