@@ -43,10 +43,13 @@ type TrendWeek struct {
 	Company Row
 }
 
-// Trend is a level's rows week by week, oldest first.
+// Trend is a level's rows week by week, oldest first, with the stock-to-sales ratio of each brand
+// at the end of the last week within the query's scope (an account manager's outlets, else the
+// company's), as the last week's report gives it.
 type Trend struct {
 	Level Level
 	Weeks []TrendWeek
+	Stock []BrandStock
 }
 
 // TrendOutlet is an outlet as the stores read a trend's facts: the row it rolls up to and whether it
@@ -96,12 +99,18 @@ type BrandReader interface {
 	Brands(ctx context.Context) ([]Brand, []StockLimit, error)
 }
 
+// StockReader reads the stock-to-sales ratio (ClickHouse; History.StockToSales).
+type StockReader interface {
+	StockToSales(ctx context.Context, end time.Time, windowWeeks int, packs map[string]int, outlets []string) (perOutlet map[string]Ratio, perBrand map[string]Ratio, err error)
+}
+
 // Trends computes trends from the stores. Its fields must be set; it is safe for concurrent use.
 type Trends struct {
 	Directory Directory
 	Brands    BrandReader
 	Orders    WeeklyOrders
 	History   WeeklyHistory
+	Stock     StockReader
 	Targets   TargetStore
 }
 
@@ -145,16 +154,19 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 	var (
 		targets      []Target
 		brands       []Brand
+		limits       []StockLimit
 		orders, hist []WeekFact
+		stock        []BrandStock
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { targets, err = t.Targets.Targets(gctx); return err })
 	g.Go(func() (err error) { orders, err = t.Orders.WeeklyOrderCounts(gctx, from, to, assigned); return err })
 	g.Go(func() error {
 		var err error
-		if brands, _, err = t.Brands.Brands(gctx); err != nil {
+		if brands, limits, err = t.Brands.Brands(gctx); err != nil {
 			return err
 		}
+		g.Go(func() (err error) { stock, err = t.stock(gctx, last, brands, limits, outlets, q.Manager); return err })
 		var scarce []string
 		var shelving []Brand
 		for _, b := range brands {
@@ -220,7 +232,7 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 			company.Outlets++
 		}
 	}
-	out := Trend{Level: q.Level}
+	out := Trend{Level: q.Level, Stock: stock}
 	var before []Row
 	for i, p := range weeks {
 		week := TrendWeek{Period: p, Rows: make([]Row, len(rows))}
@@ -251,6 +263,26 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 		out.Weeks = append(out.Weeks, week)
 	}
 	return out, nil
+}
+
+// stock gives each brand's stock-to-sales ratio at the end of week within manager's outlets (every
+// outlet for ""), against its limits (Service.brandStock).
+func (t *Trends) stock(ctx context.Context, week Period, brands []Brand, limits []StockLimit, outlets []Outlet, manager string) ([]BrandStock, error) {
+	packs := map[string]int{}
+	for _, b := range brands {
+		packs[b.Code] = b.PacksPerUnit
+	}
+	_, company, err := t.Stock.StockToSales(ctx, week.End, StockWindowWeeks, packs, nil)
+	if err != nil {
+		return nil, err
+	}
+	within := company
+	if manager != "" {
+		if _, within, err = t.Stock.StockToSales(ctx, week.End, StockWindowWeeks, packs, managedBy(outlets, manager)); err != nil {
+			return nil, err
+		}
+	}
+	return BrandStocks(within, company, limits), nil
 }
 
 // trendRow fills r's values of the trend's indicators over week p from their sums.

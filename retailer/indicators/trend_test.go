@@ -25,6 +25,15 @@ func trendOnly(t *testing.T, r indicators.Row) string {
 	return string(raw)
 }
 
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
 // Every week of a trend is that week's report for the trend's indicators: rows, the company's, targets,
 // and for account managers the previous week's figure and the rank among them; at every level, for a
 // planner and for a manager's scope.
@@ -37,7 +46,8 @@ func TestTrendWeeksEqualWeeklyReports(t *testing.T) {
 		('stock_out_rate', 'company', '', 0.1, 'test')`, s.reg.Managers[0]); err != nil {
 		t.Fatal(err)
 	}
-	tr := &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: indicatorsch.New(s.ch), Targets: pg}
+	ch := indicatorsch.New(s.ch)
+	tr := &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: ch, Stock: ch, Targets: pg}
 	date := lastWeek.AddDate(0, 0, 2)
 	tests := []struct {
 		name    string
@@ -95,6 +105,14 @@ func TestTrendWeeksEqualWeeklyReports(t *testing.T) {
 				}
 				if len(rep.Rows) != len(w.Rows) {
 					t.Fatalf("week %s: %d rows; the report has %d", d(wantStart), len(w.Rows), len(rep.Rows))
+				}
+				if i == len(got.Weeks)-1 {
+					if g, w := jsonOf(t, got.Stock), jsonOf(t, rep.Stock); g != w {
+						t.Errorf("stock at the end of week %s =\n%s\nwant the report's\n%s", d(wantStart), g, w)
+					}
+					if len(got.Stock) == 0 {
+						t.Errorf("no brand's stock-to-sales at the end of week %s", d(wantStart))
+					}
 				}
 				for j := range rep.Rows {
 					if g, w := trendOnly(t, w.Rows[j]), trendOnly(t, rep.Rows[j]); g != w {

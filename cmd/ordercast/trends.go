@@ -1,0 +1,17 @@
+package main
+
+import (
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ordercast/ordercast/retailer/indicators"
+	indicatorsch "github.com/ordercast/ordercast/retailer/indicators/clickhouse"
+	indicatorspg "github.com/ordercast/ordercast/retailer/indicators/postgres"
+)
+
+// newTrends wires the indicators' weekly trends to both stores: the directory, brands, orders and
+// targets from PostgreSQL, the history and scans from ClickHouse.
+func newTrends(pool *pgxpool.Pool, ch driver.Conn) *indicators.Trends {
+	pg, hist := indicatorspg.New(pool), indicatorsch.New(ch)
+	return &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: hist, Stock: hist, Targets: pg}
+}
