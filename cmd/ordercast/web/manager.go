@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
@@ -230,8 +229,9 @@ func bulletinQuery(c echo.Context, limit int) url.Values {
 	return q
 }
 
-// managerData asks the API for the bulletin, 12 weeks of weekly figures and (when a list names
-// outlets) the outlets' ids; status is not 200 when the API refused the page's query (a bad date).
+// managerData asks the API for the bulletin, then at once for the 12 weeks of weekly figures and
+// (when a list names outlets) the outlets' ids; status is not 200 when the API refused the page's
+// query (a bad date).
 func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	l := langOf(c)
 	limit := 20
@@ -281,18 +281,29 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		d.Managers = b.Managers
 	}
 
-	// Outlet ids for the lists' links to the outlets' pages, from the outlets the caller may see.
-	ids := map[string]int64{}
-	names := 0
+	// The trends (one call for the 12 weeks) and the outlets' ids for the lists' links, at once.
+	var (
+		ids    map[string]int64
+		trends trendData
+		stock  []stockLine
+	)
+	listed := map[string]bool{}
 	for _, name := range bulletinLists {
 		if lst := b.Lists[name]; lst != nil {
-			names += len(lst.Items)
+			for _, item := range lst.Items {
+				listed[fmt.Sprint(item["outlet"])] = true
+			}
 		}
 	}
-	if names > 0 && !d.Company {
-		if ids, err = p.outletIDs(c, m); err != nil {
-			return managerData{}, 0, err
-		}
+	var g errgroup.Group
+	if len(listed) > 0 && !d.Company {
+		g.Go(func() (err error) { ids, err = p.outletIDs(c, m, listed); return err })
+	}
+	if !d.Filtered { // one list is shown without the figures' trends
+		g.Go(func() (err error) { trends, stock, err = p.trends(c, m, b); return err })
+	}
+	if err := g.Wait(); err != nil {
+		return managerData{}, 0, err
 	}
 	for _, name := range bulletinLists {
 		lst := b.Lists[name]
@@ -301,13 +312,8 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		}
 		d.Lists = append(d.Lists, listOf(l, name, lst, ids, q))
 	}
-
-	if d.Filtered { // one list, without the figures' trends
+	if d.Filtered {
 		return d, http.StatusOK, nil
-	}
-	trends, stock, err := p.trends(c, m, b)
-	if err != nil {
-		return managerData{}, 0, err
 	}
 	d.Stock = stock
 	d.TrendRow = trends.tables(l)
@@ -320,8 +326,9 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 }
 
 // outletIDs maps the licences of the outlets the caller may see to their ids (GET /api/v1/outlets,
-// page by page).
-func (p *Pages) outletIDs(c echo.Context, m me) (map[string]int64, error) {
+// page by page), until every licence of listed has its id: one page for a manager of up to 200
+// outlets.
+func (p *Pages) outletIDs(c echo.Context, m me, listed map[string]bool) (map[string]int64, error) {
 	ids := map[string]int64{}
 	var after int64
 	for range 50 { // 10,000 outlets: a manager has a few hundred
@@ -336,10 +343,16 @@ func (p *Pages) outletIDs(c echo.Context, m me) (map[string]int64, error) {
 		if _, prob, err := p.api(c, call{method: "GET", path: path, token: m.User.token}, &page); err != nil || prob != nil {
 			return nil, problemErr(err, prob)
 		}
+		found := 0
 		for _, o := range page.Outlets {
 			ids[o.Licence] = o.ID
 		}
-		if page.Next == "" || len(page.Outlets) == 0 {
+		for licence := range listed {
+			if _, ok := ids[licence]; ok {
+				found++
+			}
+		}
+		if found == len(listed) || page.Next == "" || len(page.Outlets) == 0 {
 			break
 		}
 		after = page.Outlets[len(page.Outlets)-1].ID
@@ -468,44 +481,39 @@ type trendData struct {
 	Own     bool // Mine is a manager's, not the company's
 }
 
-// trends asks GET /api/v1/indicators?period=week for each of the last 12 weeks, four at a time, and
-// returns them with the stock warnings of the latest week.
+// trendJSON is the answer of GET /api/v1/indicators/trend.
+type trendJSON struct {
+	Weeks []struct {
+		Period struct {
+			Start string `json:"start"`
+		} `json:"period"`
+		Rows    []indicatorRow `json:"rows"`
+		Company indicatorRow   `json:"company"`
+	} `json:"weeks"`
+	Stock []stockLine `json:"stock"`
+}
+
+// trends asks GET /api/v1/indicators/trend for the 12 weeks up to the bulletin's day, at once, and
+// returns them with the stock warnings at the end of the last.
 func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stockLine, error) {
-	day, err := time.Parse(time.DateOnly, b.Date)
-	if err != nil {
-		return trendData{}, nil, fmt.Errorf("web: bulletin date %q: %w", b.Date, err)
-	}
-	reports := make([]reportJSON, trendWeeks)
-	level, key := "company", ""
+	q := url.Values{"weeks": {strconv.Itoa(trendWeeks)}, "date": {b.Date}, "level": {"company"}}
+	key := ""
 	if b.Manager != nil {
-		level, key = "manager", *b.Manager
+		key = *b.Manager
+		q.Set("level", "manager")
+		q.Set("key", key)
 	}
-	var g errgroup.Group
-	g.SetLimit(4)
-	for i := range trendWeeks {
-		date := day.AddDate(0, 0, -7*(trendWeeks-1-i)).Format(time.DateOnly)
-		q := url.Values{"period": {"week"}, "date": {date}, "level": {level}}
-		if key != "" {
-			q.Set("key", key)
-		}
-		g.Go(func() error {
-			_, prob, err := p.api(c, call{method: "GET", path: "/indicators?" + q.Encode(), token: m.User.token}, &reports[i])
-			if err != nil || prob != nil {
-				return problemErr(err, prob)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return trendData{}, nil, err
+	var r trendJSON
+	if _, prob, err := p.api(c, call{method: "GET", path: "/indicators/trend?" + q.Encode(), token: m.User.token}, &r); err != nil || prob != nil {
+		return trendData{}, nil, problemErr(err, prob)
 	}
 	t := trendData{Mine: map[string][]*float64{}, Company: map[string][]*float64{}, Own: b.Manager != nil}
-	for _, r := range reports {
-		t.Weeks = append(t.Weeks, r.Period.Start)
-		mine := r.Company
+	for _, w := range r.Weeks {
+		t.Weeks = append(t.Weeks, w.Period.Start)
+		mine := w.Company
 		if t.Own {
 			mine = indicatorRow{}
-			for _, row := range r.Rows {
+			for _, row := range w.Rows {
 				if row.Key == key {
 					mine = row
 				}
@@ -513,11 +521,11 @@ func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stock
 		}
 		for _, ind := range trendIndicators {
 			t.Mine[ind] = append(t.Mine[ind], valueOf(mine, ind))
-			t.Company[ind] = append(t.Company[ind], valueOf(r.Company, ind))
+			t.Company[ind] = append(t.Company[ind], valueOf(w.Company, ind))
 		}
 	}
 	var warned []stockLine
-	for _, s := range reports[trendWeeks-1].Stock {
+	for _, s := range r.Stock {
 		if s.Warning == "above upper limit" || s.Warning == "below lower limit" {
 			warned = append(warned, s)
 		}

@@ -48,8 +48,10 @@ func managerAPI() fakeAPI {
 		"GET /api/v1/bulletin": {200, `{"date":"2026-12-03","manager":"M01","figures":` + fakeRow + `,"company":` + fakeRow + `,"managers":[],
 			"lists":{"not_ordered":{"total":31,"offset":0,"next_offset":20,"items":[{"outlet":"L0001","name":"王记便利店","missed_cycles":3,"last_order_cycle":null,"last_order_status":"failed","last_order_reason":"余额不足","manager_phone":"138"}]},
 			"failed":{"total":0,"offset":0,"items":[]}}}`},
-		"GET /api/v1/outlets":             {200, `{"outlets":[{"id":7,"licence":"L0001","name":"王记便利店"}]}`},
-		"GET /api/v1/indicators":          {200, `{"period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"level":"manager","rows":[` + fakeRow + `],"company":` + fakeRow + `,"stock":[{"brand":"B1","stock_cartons":90,"weekly_sales_cartons":10,"ratio_weeks":9,"lower_weeks":1,"upper_weeks":4,"warning":"above upper limit"},{"brand":"B2","stock_cartons":9,"weekly_sales_cartons":3,"ratio_weeks":3,"lower_weeks":1,"upper_weeks":4,"warning":"within limits"}]}`},
+		"GET /api/v1/outlets": {200, `{"outlets":[{"id":7,"licence":"L0001","name":"王记便利店"}],"next":"/api/v1/outlets?after=7"}`},
+		"GET /api/v1/indicators/trend": {200, `{"level":"manager","weeks":[{"period":{"kind":"week","start":"2026-11-23","end":"2026-11-30"},"rows":[` + fakeRow + `],"company":` + fakeRow + `},
+			{"period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"rows":[` + fakeRow + `],"company":` + fakeRow + `}],
+			"stock":[{"brand":"B1","stock_cartons":90,"weekly_sales_cartons":10,"ratio_weeks":9,"lower_weeks":1,"upper_weeks":4,"warning":"above upper limit"},{"brand":"B2","stock_cartons":9,"weekly_sales_cartons":3,"ratio_weeks":3,"lower_weeks":1,"upper_weeks":4,"warning":"within limits"}]}`},
 		"GET /api/v1/outlets/7":           {200, `{"id":7,"licence":"L0001","name":"王记便利店","address":"文化路 1 号","area":"五华区","grade":12,"order_day":"Tuesday","route":"R1","manager_name":"张伟","balance_cents":1000,"status":"active"}`},
 		"GET /api/v1/outlets/7/catalogue": {200, `{"cycle":"2026-11-30","window":{"open":true},"funds":{},"lines":[{"brand":"B1","name":"云岭（软）","scarce":true,"limit":3,"suggested":2,"stock_on_hand":4.5},{"brand":"B2","name":"红河（硬）","suggested":5}]}`},
 		"GET /api/v1/outlets/7/weeks": {200, `{"outlet":"L0001","brand":null,"forecast_run":"run-3","weeks":[
@@ -70,19 +72,26 @@ func get(t *testing.T, api http.Handler, path string) *httptest.ResponseRecorder
 func TestManagerPage(t *testing.T) {
 	api := managerAPI()
 	var weeks []string
+	outletPages := 0
 	var mu sync.Mutex
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v1/indicators" {
-			mu.Lock()
+		mu.Lock()
+		if strings.HasPrefix(r.URL.Path, "/api/v1/indicators") {
 			weeks = append(weeks, r.URL.RawQuery)
-			mu.Unlock()
 		}
+		if r.URL.Path == "/api/v1/outlets" {
+			outletPages++
+		}
+		mu.Unlock()
 		api.ServeHTTP(w, r)
 	})
 	rec := get(t, h, "/manager")
 	sort.Strings(weeks)
-	if len(weeks) != 12 || weeks[0] != "date=2026-09-17&key=M01&level=manager&period=week" || weeks[11] != "date=2026-12-03&key=M01&level=manager&period=week" {
-		t.Errorf("asked for the weeks %q; want the 12 weeks up to the bulletin's day, the manager's row", weeks)
+	if len(weeks) != 1 || weeks[0] != "date=2026-12-03&key=M01&level=manager&weeks=12" {
+		t.Errorf("asked for the indicators %q; want one trend of the 12 weeks up to the bulletin's day, the manager's row", weeks)
+	}
+	if outletPages != 1 {
+		t.Errorf("asked for %d pages of outlets; want one, which holds every outlet the lists name", outletPages)
 	}
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
@@ -162,6 +171,26 @@ func TestOutletPage(t *testing.T) {
 	}
 }
 
+// A brand the outlet's catalogue does not hold charts the outlet's total: its weeks are asked again
+// without the brand.
+func TestOutletPageUnknownBrand(t *testing.T) {
+	api := managerAPI()
+	var asked []string
+	var mu sync.Mutex
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/outlets/7/weeks" {
+			mu.Lock()
+			asked = append(asked, r.URL.RawQuery)
+			mu.Unlock()
+		}
+		api.ServeHTTP(w, r)
+	})
+	rec := get(t, h, "/manager/outlets/7?brand=NOPE")
+	if rec.Code != http.StatusOK || len(asked) != 2 || asked[0] != "brand=NOPE&weeks=12" || asked[1] != "weeks=12" {
+		t.Errorf("GET /manager/outlets/7?brand=NOPE = %d, asking for the weeks %q; want 200, asked again without the brand", rec.Code, asked)
+	}
+}
+
 // The export passes the API's file on; a format the API has not is refused without asking it.
 func TestManagerExport(t *testing.T) {
 	api := managerAPI()
@@ -205,7 +234,7 @@ func TestManagerPageFiltered(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(body, `<a href="/manager">`) || !strings.Contains(body, `href="/manager?filter=not_ordered&amp;offset=20"`) {
 		t.Errorf("GET /manager?filter=not_ordered = %d\n%s", rec.Code, body)
 	}
-	if asked["/api/v1/indicators"] != 0 || strings.Contains(body, "echarts") {
-		t.Errorf("the filtered page asked for %d weeks of indicators or loads charts", asked["/api/v1/indicators"])
+	if asked["/api/v1/indicators/trend"]+asked["/api/v1/indicators"] != 0 || strings.Contains(body, "echarts") {
+		t.Errorf("the filtered page asked for the trends or loads charts")
 	}
 }
