@@ -104,7 +104,8 @@ type StockReader interface {
 	StockToSales(ctx context.Context, end time.Time, windowWeeks int, packs map[string]int, outlets []string) (perOutlet map[string]Ratio, perBrand map[string]Ratio, err error)
 }
 
-// Trends computes trends from the stores. Its fields must be set; it is safe for concurrent use.
+// Trends computes trends from the stores. Its store fields must be set; it is safe for concurrent use
+// and must not be copied after first use.
 type Trends struct {
 	Directory Directory
 	Brands    BrandReader
@@ -112,6 +113,13 @@ type Trends struct {
 	History   WeeklyHistory
 	Stock     StockReader
 	Targets   TargetStore
+	// MaxAge, when above 0, keeps computed figures in memory: a request is served those computed for
+	// its level and weeks (and the stock for its scope) while at most MaxAge old, and concurrent
+	// requests for the same share one computation. 0 computes on every request.
+	MaxAge time.Duration
+	Now    func() time.Time // time.Now when nil
+
+	keep trendKeep
 }
 
 // CheckTrend validates the shape of q: its weeks and level.
@@ -126,19 +134,79 @@ func CheckTrend(q TrendQuery) error {
 }
 
 // Trend computes q. For account managers each week also holds the week before's figure, the change
-// and the rank among every manager, as a week's report does.
+// and the rank among every manager, as a week's report does. With MaxAge set, the figures computed
+// for a level and week are kept and served to every request for them while at most MaxAge old
+// (targets are read on every request).
 func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 	if err := CheckTrend(q); err != nil {
 		return Trend{}, err
 	}
-	outlets, managers, err := t.Directory.Directory(ctx)
+	last, _ := PeriodOf(Week, q.Date)
+	c, err := t.figures(ctx, q, last)
 	if err != nil {
 		return Trend{}, err
 	}
-	if q.Manager != "" && !slices.ContainsFunc(managers, func(m AccountManager) bool { return m.Code == q.Manager }) {
+	if q.Manager != "" && !slices.ContainsFunc(c.managers, func(m AccountManager) bool { return m.Code == q.Manager }) {
 		return Trend{}, fmt.Errorf("%w: %q", ErrUnknownManager, q.Manager)
 	}
-	last, _ := PeriodOf(Week, q.Date)
+	var (
+		targets []Target
+		stock   []BrandStock
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { targets, err = t.Targets.Targets(gctx); return err })
+	g.Go(func() (err error) { stock, err = t.keptStock(gctx, c, last, q.Manager); return err })
+	if err := g.Wait(); err != nil {
+		return Trend{}, err
+	}
+	tg := newTargetBook(targets, c.managers)
+	out := Trend{Level: q.Level, Stock: stock}
+	for _, w := range c.weeks {
+		week := TrendWeek{Period: w.Period, Company: withTargets(w.Company, AtCompany, tg)}
+		if q.Level == AtCompany {
+			week.Rows = []Row{week.Company}
+		} else {
+			for _, r := range keepRows(w.Rows, Query{Keys: q.Keys, Manager: q.Manager}) {
+				week.Rows = append(week.Rows, withTargets(r, q.Level, tg))
+			}
+			if week.Rows == nil {
+				week.Rows = []Row{}
+			}
+		}
+		out.Weeks = append(out.Weeks, week)
+	}
+	return out, nil
+}
+
+// withTargets returns r with its values' targets, gaps and whether each is met, on a copy of its
+// values (a kept computation is shared).
+func withTargets(r Row, level Level, tg targetBook) Row {
+	r.Values = slices.Clone(r.Values)
+	for i := range r.Values {
+		s, _ := SpecOf(r.Values[i].Indicator)
+		tg.apply(&r.Values[i], s, level, &r)
+	}
+	return r
+}
+
+// trendFigures is a trend's computation without targets or stock: every row of the level for the
+// company and manager levels (whatever a request keeps), the rows the query may see for the others.
+type trendFigures struct {
+	at       time.Time
+	weeks    []TrendWeek
+	managers []AccountManager
+	outlets  []Outlet
+	brands   []Brand
+	limits   []StockLimit
+}
+
+// compute reads the stores and rolls the facts up into q's rows week by week.
+func (t *Trends) compute(ctx context.Context, q TrendQuery, last Period) (*trendFigures, error) {
+	outlets, managers, err := t.Directory.Directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &trendFigures{at: t.now(), managers: managers, outlets: outlets}
 	weeks := make([]Period, 0, q.Weeks+1)
 	read := q.Weeks
 	if q.Level == AtManager {
@@ -151,25 +219,17 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 	from, to := weeks[0].Start, last.End
 
 	rows, assigned := trendRows(q, outlets, managers)
-	var (
-		targets      []Target
-		brands       []Brand
-		limits       []StockLimit
-		orders, hist []WeekFact
-		stock        []BrandStock
-	)
+	var orders, hist []WeekFact
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { targets, err = t.Targets.Targets(gctx); return err })
 	g.Go(func() (err error) { orders, err = t.Orders.WeeklyOrderCounts(gctx, from, to, assigned); return err })
 	g.Go(func() error {
 		var err error
-		if brands, limits, err = t.Brands.Brands(gctx); err != nil {
+		if c.brands, c.limits, err = t.Brands.Brands(gctx); err != nil {
 			return err
 		}
-		g.Go(func() (err error) { stock, err = t.stock(gctx, last, brands, limits, outlets, q.Manager); return err })
 		var scarce []string
 		var shelving []Brand
-		for _, b := range brands {
+		for _, b := range c.brands {
 			if b.Scarce {
 				scarce = append(scarce, b.Code)
 			}
@@ -181,7 +241,7 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return Trend{}, err
+		return nil, err
 	}
 
 	// sums[w][row+1][indicator]: row -1 (the company's only) at index 0.
@@ -207,7 +267,7 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 	// and for new products one per brand within its shelving weeks.
 	for i, p := range weeks {
 		shelving := 0.0
-		for _, b := range brands {
+		for _, b := range c.brands {
 			if b.NewProduct && b.Launch.Before(p.End) && b.Launch.AddDate(0, 0, 7*ShelvingWeeks).After(p.Start) {
 				shelving++
 			}
@@ -225,14 +285,12 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 		}
 	}
 
-	tg := newTargetBook(targets, managers)
 	company := Row{Level: AtCompany, Name: "company"}
 	for _, o := range outlets {
 		if o.Status == "active" {
 			company.Outlets++
 		}
 	}
-	out := Trend{Level: q.Level, Stock: stock}
 	var before []Row
 	for i, p := range weeks {
 		week := TrendWeek{Period: p, Rows: make([]Row, len(rows))}
@@ -242,9 +300,9 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 				total[ind] = total[ind].Add(r)
 			}
 		}
-		week.Company = trendRow(company, AtCompany, p, total, tg)
+		week.Company = trendRow(company, AtCompany, p, total)
 		for j, r := range rows {
-			week.Rows[j] = trendRow(r, q.Level, p, sums[i][j+1], tg)
+			week.Rows[j] = trendRow(r, q.Level, p, sums[i][j+1])
 		}
 		if q.Level == AtManager {
 			if before != nil {
@@ -255,21 +313,16 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 				continue // read for the first week's previous figures only
 			}
 		}
-		if q.Level == AtCompany {
-			week.Rows = []Row{week.Company}
-		} else {
-			week.Rows = keepRows(week.Rows, Query{Keys: q.Keys, Manager: q.Manager})
-		}
-		out.Weeks = append(out.Weeks, week)
+		c.weeks = append(c.weeks, week)
 	}
-	return out, nil
+	return c, nil
 }
 
 // stock gives each brand's stock-to-sales ratio at the end of week within manager's outlets (every
 // outlet for ""), against its limits (Service.brandStock).
-func (t *Trends) stock(ctx context.Context, week Period, brands []Brand, limits []StockLimit, outlets []Outlet, manager string) ([]BrandStock, error) {
+func (t *Trends) stock(ctx context.Context, c *trendFigures, week Period, manager string) ([]BrandStock, error) {
 	packs := map[string]int{}
-	for _, b := range brands {
+	for _, b := range c.brands {
 		packs[b.Code] = b.PacksPerUnit
 	}
 	_, company, err := t.Stock.StockToSales(ctx, week.End, StockWindowWeeks, packs, nil)
@@ -278,15 +331,15 @@ func (t *Trends) stock(ctx context.Context, week Period, brands []Brand, limits 
 	}
 	within := company
 	if manager != "" {
-		if _, within, err = t.Stock.StockToSales(ctx, week.End, StockWindowWeeks, packs, managedBy(outlets, manager)); err != nil {
+		if _, within, err = t.Stock.StockToSales(ctx, week.End, StockWindowWeeks, packs, managedBy(c.outlets, manager)); err != nil {
 			return nil, err
 		}
 	}
-	return BrandStocks(within, company, limits), nil
+	return BrandStocks(within, company, c.limits), nil
 }
 
-// trendRow fills r's values of the trend's indicators over week p from their sums.
-func trendRow(r Row, level Level, p Period, sums map[Indicator]Ratio, tg targetBook) Row {
+// trendRow fills r's values of the trend's indicators over week p from their sums, without targets.
+func trendRow(r Row, level Level, p Period, sums map[Indicator]Ratio) Row {
 	r.Values = make([]Value, 0, len(TrendIndicators))
 	for _, ind := range TrendIndicators {
 		s, _ := SpecOf(ind)
@@ -297,7 +350,6 @@ func trendRow(r Row, level Level, p Period, sums map[Indicator]Ratio, tg targetB
 		} else {
 			v.NoData = noData(s, level, &r)
 		}
-		tg.apply(&v, s, level, &r)
 		r.Values = append(r.Values, v)
 	}
 	return r

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ordercast/ordercast/retailer/indicators"
 	indicatorsch "github.com/ordercast/ordercast/retailer/indicators/clickhouse"
@@ -135,4 +137,60 @@ func TestTrendRefusals(t *testing.T) {
 			t.Errorf("Trend(%+v) = %v; want ErrInvalid", q, err)
 		}
 	}
+}
+
+// countingDirectory counts the reads of a Directory.
+type countingDirectory struct {
+	dir   indicators.Directory
+	reads atomic.Int32
+}
+
+func (c *countingDirectory) Directory(ctx context.Context) ([]indicators.Outlet, []indicators.AccountManager, error) {
+	c.reads.Add(1)
+	return c.dir.Directory(ctx)
+}
+
+// Kept trends: every manager's trend of a week comes from one computation while it is at most MaxAge
+// old, equal to a fresh one; targets set since show at once; an older one is computed again.
+func TestTrendKept(t *testing.T) {
+	s := seed(t)
+	ctx := context.Background()
+	pg := indicatorspg.New(s.pool)
+	ch := indicatorsch.New(s.ch)
+	dir := &countingDirectory{dir: pg}
+	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	kept := &indicators.Trends{Directory: dir, Brands: pg, Orders: pg, History: ch, Stock: ch, Targets: pg,
+		MaxAge: 10 * time.Minute, Now: func() time.Time { return clock }}
+	fresh := &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: ch, Stock: ch, Targets: pg}
+	q := func(manager string) indicators.TrendQuery {
+		return indicators.TrendQuery{Weeks: 4, Date: lastWeek, Level: indicators.AtManager, Manager: manager}
+	}
+	check := func(manager string, wantReads int32) {
+		t.Helper()
+		got, err := kept.Trend(ctx, q(manager))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Trend(ctx, q(manager))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+			t.Errorf("kept trend of %s =\n%.1500s\nwant the fresh one\n%.1500s", manager, g, w)
+		}
+		if n := dir.reads.Load(); n != wantReads {
+			t.Errorf("after %s's trend the stores were read %d times; want %d", manager, n, wantReads)
+		}
+	}
+	check(s.reg.Managers[0], 1)
+	check(s.reg.Managers[1], 1) // the same computation
+	if _, err := s.pool.Exec(ctx, `INSERT INTO indicator_targets (indicator, scope, key, value, set_by)
+		VALUES ('sell_through_rate', 'manager', $1, 0.7, 'test')`, s.reg.Managers[1]); err != nil {
+		t.Fatal(err)
+	}
+	check(s.reg.Managers[1], 1) // targets are read on every request
+	clock = clock.Add(10 * time.Minute)
+	check(s.reg.Managers[0], 1) // MaxAge old: still kept
+	clock = clock.Add(time.Second)
+	check(s.reg.Managers[0], 2)
 }
