@@ -11,7 +11,6 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/errgroup"
 )
 
 // The account manager's pages: /manager, the day's bulletin with 12 weeks of trends (a planner sees
@@ -24,6 +23,7 @@ func (p *Pages) registerManager(e *echo.Echo, mw []echo.MiddlewareFunc) {
 	e.GET("/manager", p.managerPage, mw...)
 	e.GET("/manager/export", p.managerExport, mw...)
 	e.GET("/manager/outlets/:id", p.outletPage, mw...)
+	e.GET("/manager/outlet", p.outletByLicence, mw...)
 }
 
 // trendWeeks is how many weeks the trend charts show, this week last.
@@ -229,9 +229,8 @@ func bulletinQuery(c echo.Context, limit int) url.Values {
 	return q
 }
 
-// managerData asks the API for the bulletin, then at once for the 12 weeks of weekly figures and
-// (when a list names outlets) the outlets' ids; status is not 200 when the API refused the page's
-// query (a bad date).
+// managerData asks the API for the bulletin, then (unless one list is shown) for the 12 weeks of
+// weekly figures in one call; status is not 200 when the API refused the page's query (a bad date).
 func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	l := langOf(c)
 	limit := 20
@@ -281,39 +280,21 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		d.Managers = b.Managers
 	}
 
-	// The trends (one call for the 12 weeks) and the outlets' ids for the lists' links, at once.
-	var (
-		ids    map[string]int64
-		trends trendData
-		stock  []stockLine
-	)
-	listed := map[string]bool{}
-	for _, name := range bulletinLists {
-		if lst := b.Lists[name]; lst != nil {
-			for _, item := range lst.Items {
-				listed[fmt.Sprint(item["outlet"])] = true
-			}
-		}
-	}
-	var g errgroup.Group
-	if len(listed) > 0 && !d.Company {
-		g.Go(func() (err error) { ids, err = p.outletIDs(c, m, listed); return err })
-	}
-	if !d.Filtered { // one list is shown without the figures' trends
-		g.Go(func() (err error) { trends, stock, err = p.trends(c, m, b); return err })
-	}
-	if err := g.Wait(); err != nil {
-		return managerData{}, 0, err
-	}
+	// The lists link their outlets by licence, as the bulletin names them (/manager/outlet finds the
+	// outlet's page when followed); the company's lists link none.
 	for _, name := range bulletinLists {
 		lst := b.Lists[name]
 		if lst == nil {
 			continue
 		}
-		d.Lists = append(d.Lists, listOf(l, name, lst, ids, q))
+		d.Lists = append(d.Lists, listOf(l, name, lst, !d.Company, q))
 	}
-	if d.Filtered {
+	if d.Filtered { // one list, without the figures' trends
 		return d, http.StatusOK, nil
+	}
+	trends, stock, err := p.trends(c, m, b)
+	if err != nil {
+		return managerData{}, 0, err
 	}
 	d.Stock = stock
 	d.TrendRow = trends.tables(l)
@@ -325,11 +306,28 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	return d, http.StatusOK, nil
 }
 
-// outletIDs maps the licences of the outlets the caller may see to their ids (GET /api/v1/outlets,
-// page by page), until every licence of listed has its id: one page for a manager of up to 200
-// outlets.
-func (p *Pages) outletIDs(c echo.Context, m me, listed map[string]bool) (map[string]int64, error) {
-	ids := map[string]int64{}
+// outletByLicence sends the browser from a list's link (?licence=) to the outlet's page, or answers
+// 404 for an outlet the caller may not see.
+func (p *Pages) outletByLicence(c echo.Context) error {
+	m, err := p.managerSession(c)
+	if err != nil {
+		return pageErr(c, err)
+	}
+	licence := c.QueryParam("licence")
+	id, err := p.outletID(c, m, licence)
+	if err != nil {
+		return err
+	}
+	if licence == "" || id == 0 {
+		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "mg.no_outlet"})
+	}
+	return c.Redirect(http.StatusSeeOther, "/manager/outlets/"+strconv.FormatInt(id, 10))
+}
+
+// outletID finds the id of the outlet with licence among those the caller may see (GET
+// /api/v1/outlets, page by page until it is found: one page for a manager of up to 200 outlets); 0
+// when it is not among them.
+func (p *Pages) outletID(c echo.Context, m me, licence string) (int64, error) {
 	var after int64
 	for range 50 { // 10,000 outlets: a manager has a few hundred
 		var page struct {
@@ -341,23 +339,19 @@ func (p *Pages) outletIDs(c echo.Context, m me, listed map[string]bool) (map[str
 			path += "&after=" + strconv.FormatInt(after, 10)
 		}
 		if _, prob, err := p.api(c, call{method: "GET", path: path, token: m.User.token}, &page); err != nil || prob != nil {
-			return nil, problemErr(err, prob)
+			return 0, problemErr(err, prob)
 		}
-		found := 0
 		for _, o := range page.Outlets {
-			ids[o.Licence] = o.ID
-		}
-		for licence := range listed {
-			if _, ok := ids[licence]; ok {
-				found++
+			if o.Licence == licence {
+				return o.ID, nil
 			}
 		}
-		if found == len(listed) || page.Next == "" || len(page.Outlets) == 0 {
+		if page.Next == "" || len(page.Outlets) == 0 {
 			break
 		}
 		after = page.Outlets[len(page.Outlets)-1].ID
 	}
-	return ids, nil
+	return 0, nil
 }
 
 // listColumns are the columns of each list the page shows (the API's exports hold them all).
@@ -368,7 +362,7 @@ var listColumns = map[string][]string{
 	"low_balance":   {"outlet", "name", "balance_cents", "last_paid_cents", "last_paid_cycle"},
 }
 
-func listOf(l Lang, name string, lst *bulletinList, ids map[string]int64, q url.Values) listView {
+func listOf(l Lang, name string, lst *bulletinList, links bool, q url.Values) listView {
 	v := listView{Name: name, Total: lst.Total, More: lst.NextOffset != nil}
 	export := url.Values{"filter": {name}}
 	if d := q.Get("date"); d != "" {
@@ -400,10 +394,8 @@ func listOf(l Lang, name string, lst *bulletinList, ids map[string]int64, q url.
 		row := make([]cell, len(cols))
 		for i, col := range cols {
 			row[i] = cell{Text: cellText(l, col, item[col])}
-			if col == "outlet" || col == "name" {
-				if id, ok := ids[fmt.Sprint(item["outlet"])]; ok {
-					row[i].Href = "/manager/outlets/" + strconv.FormatInt(id, 10)
-				}
+			if licence, ok := item["outlet"].(string); ok && licence != "" && links && (col == "outlet" || col == "name") {
+				row[i].Href = "/manager/outlet?" + url.Values{"licence": {licence}}.Encode()
 			}
 		}
 		v.Rows = append(v.Rows, row)

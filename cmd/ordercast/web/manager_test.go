@@ -90,8 +90,8 @@ func TestManagerPage(t *testing.T) {
 	if len(weeks) != 1 || weeks[0] != "date=2026-12-03&key=M01&level=manager&weeks=12" {
 		t.Errorf("asked for the indicators %q; want one trend of the 12 weeks up to the bulletin's day, the manager's row", weeks)
 	}
-	if outletPages != 1 {
-		t.Errorf("asked for %d pages of outlets; want one, which holds every outlet the lists name", outletPages)
+	if outletPages != 0 {
+		t.Errorf("asked for %d pages of outlets; want none: the lists link outlets by licence", outletPages)
 	}
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
@@ -100,7 +100,7 @@ func TestManagerPage(t *testing.T) {
 	for _, want := range []string{
 		"90.0%", "95.0%", "-5.0 个百分点", "第 2 / 3", "未达标", // the order success rate against its target
 		`title="no collection points">无数据`, // no data is said, never 0
-		"共 31 条", `href="/manager/outlets/7"`, "余额不足", "失败",
+		"共 31 条", `href="/manager/outlet?licence=L0001"`, "余额不足", "失败",
 		`/manager/export?filter=not_ordered&amp;format=csv`, `/manager/export?filter=not_ordered&amp;format=xlsx`,
 		`href="/manager?filter=not_ordered"`,
 		"高于上限", "vendor/echarts/echarts.min.js", `id="trend-order_success_rate"`,
@@ -168,6 +168,40 @@ func TestOutletPage(t *testing.T) {
 	}
 	if rec := get(t, managerAPI(), "/manager/outlets/8"); rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "找不到该终端") {
 		t.Errorf("GET an outlet the API does not show = %d; want 404 saying so", rec.Code)
+	}
+}
+
+// A list's link finds the outlet's page by its licence among the outlets the manager sees, asking for
+// pages of outlets until it is found; an outlet not among them is not found.
+func TestOutletByLicence(t *testing.T) {
+	api := managerAPI()
+	pages := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/outlets" {
+			pages++
+			if r.URL.Query().Get("after") != "" { // the second page: the last
+				w.Write([]byte(`{"outlets":[{"id":9,"licence":"L0009","name":"九"}],"next":null}`))
+				return
+			}
+		}
+		api.ServeHTTP(w, r)
+	})
+	for _, tt := range []struct {
+		licence   string
+		status    int
+		location  string
+		wantPages int
+	}{
+		{"L0001", http.StatusSeeOther, "/manager/outlets/7", 1},
+		{"L0009", http.StatusSeeOther, "/manager/outlets/9", 2},
+		{"L0404", http.StatusNotFound, "", 2},
+	} {
+		pages = 0
+		rec := get(t, h, "/manager/outlet?licence="+tt.licence)
+		if rec.Code != tt.status || rec.Header().Get("Location") != tt.location || pages != tt.wantPages {
+			t.Errorf("GET /manager/outlet?licence=%s = %d to %q after %d pages of outlets; want %d to %q after %d",
+				tt.licence, rec.Code, rec.Header().Get("Location"), pages, tt.status, tt.location, tt.wantPages)
+		}
 	}
 }
 
