@@ -142,22 +142,20 @@ func (t *Trends) Trend(ctx context.Context, q TrendQuery) (Trend, error) {
 		return Trend{}, err
 	}
 	last, _ := PeriodOf(Week, q.Date)
-	c, err := t.figures(ctx, q, last)
-	if err != nil {
-		return Trend{}, err
-	}
-	if q.Manager != "" && !slices.ContainsFunc(c.managers, func(m AccountManager) bool { return m.Code == q.Manager }) {
-		return Trend{}, fmt.Errorf("%w: %q", ErrUnknownManager, q.Manager)
-	}
 	var (
+		c       *trendFigures
 		targets []Target
 		stock   []BrandStock
 	)
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { c, err = t.figures(gctx, q, last); return err })
 	g.Go(func() (err error) { targets, err = t.Targets.Targets(gctx); return err })
-	g.Go(func() (err error) { stock, err = t.keptStock(gctx, c, last, q.Manager); return err })
+	g.Go(func() (err error) { stock, err = t.keptStock(gctx, last, q.Manager); return err })
 	if err := g.Wait(); err != nil {
 		return Trend{}, err
+	}
+	if q.Manager != "" && !slices.ContainsFunc(c.managers, func(m AccountManager) bool { return m.Code == q.Manager }) {
+		return Trend{}, fmt.Errorf("%w: %q", ErrUnknownManager, q.Manager)
 	}
 	tg := newTargetBook(targets, c.managers)
 	out := Trend{Level: q.Level, Stock: stock}
@@ -195,9 +193,6 @@ type trendFigures struct {
 	at       time.Time
 	weeks    []TrendWeek
 	managers []AccountManager
-	outlets  []Outlet
-	brands   []Brand
-	limits   []StockLimit
 }
 
 // compute reads the stores and rolls the facts up into q's rows week by week.
@@ -206,7 +201,7 @@ func (t *Trends) compute(ctx context.Context, q TrendQuery, last Period) (*trend
 	if err != nil {
 		return nil, err
 	}
-	c := &trendFigures{at: t.now(), managers: managers, outlets: outlets}
+	c := &trendFigures{at: t.now(), managers: managers}
 	weeks := make([]Period, 0, q.Weeks+1)
 	read := q.Weeks
 	if q.Level == AtManager {
@@ -219,17 +214,20 @@ func (t *Trends) compute(ctx context.Context, q TrendQuery, last Period) (*trend
 	from, to := weeks[0].Start, last.End
 
 	rows, assigned := trendRows(q, outlets, managers)
-	var orders, hist []WeekFact
+	var (
+		brands       []Brand
+		orders, hist []WeekFact
+	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { orders, err = t.Orders.WeeklyOrderCounts(gctx, from, to, assigned); return err })
 	g.Go(func() error {
 		var err error
-		if c.brands, c.limits, err = t.Brands.Brands(gctx); err != nil {
+		if brands, _, err = t.Brands.Brands(gctx); err != nil {
 			return err
 		}
 		var scarce []string
 		var shelving []Brand
-		for _, b := range c.brands {
+		for _, b := range brands {
 			if b.Scarce {
 				scarce = append(scarce, b.Code)
 			}
@@ -267,7 +265,7 @@ func (t *Trends) compute(ctx context.Context, q TrendQuery, last Period) (*trend
 	// and for new products one per brand within its shelving weeks.
 	for i, p := range weeks {
 		shelving := 0.0
-		for _, b := range c.brands {
+		for _, b := range brands {
 			if b.NewProduct && b.Launch.Before(p.End) && b.Launch.AddDate(0, 0, 7*ShelvingWeeks).After(p.Start) {
 				shelving++
 			}
@@ -319,23 +317,39 @@ func (t *Trends) compute(ctx context.Context, q TrendQuery, last Period) (*trend
 }
 
 // stock gives each brand's stock-to-sales ratio at the end of week within manager's outlets (every
-// outlet for ""), against its limits (Service.brandStock).
-func (t *Trends) stock(ctx context.Context, c *trendFigures, week Period, manager string) ([]BrandStock, error) {
-	packs := map[string]int{}
-	for _, b := range c.brands {
-		packs[b.Code] = b.PacksPerUnit
-	}
-	_, company, err := t.Stock.StockToSales(ctx, week.End, StockWindowWeeks, packs, nil)
+// outlet for ""), against its limits (Service.brandStock): the company's and the scope's read at once.
+func (t *Trends) stock(ctx context.Context, week Period, manager string) ([]BrandStock, error) {
+	brands, limits, err := t.Brands.Brands(ctx)
 	if err != nil {
 		return nil, err
 	}
-	within := company
-	if manager != "" {
-		if _, within, err = t.Stock.StockToSales(ctx, week.End, StockWindowWeeks, packs, managedBy(c.outlets, manager)); err != nil {
-			return nil, err
-		}
+	packs := map[string]int{}
+	for _, b := range brands {
+		packs[b.Code] = b.PacksPerUnit
 	}
-	return BrandStocks(within, company, c.limits), nil
+	var company, within map[string]Ratio
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		_, company, err = t.Stock.StockToSales(gctx, week.End, StockWindowWeeks, packs, nil)
+		return err
+	})
+	if manager != "" {
+		g.Go(func() error {
+			outlets, _, err := t.Directory.Directory(gctx)
+			if err != nil {
+				return err
+			}
+			_, within, err = t.Stock.StockToSales(gctx, week.End, StockWindowWeeks, packs, managedBy(outlets, manager))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if manager == "" {
+		within = company
+	}
+	return BrandStocks(within, company, limits), nil
 }
 
 // trendRow fills r's values of the trend's indicators over week p from their sums, without targets.

@@ -80,9 +80,9 @@ func (t *Trends) figures(ctx context.Context, q TrendQuery, last Period) (*trend
 }
 
 // keptStock returns the stock of manager's scope at the end of last: kept while fresh, else read.
-func (t *Trends) keptStock(ctx context.Context, c *trendFigures, last Period, manager string) ([]BrandStock, error) {
+func (t *Trends) keptStock(ctx context.Context, last Period, manager string) ([]BrandStock, error) {
 	if t.MaxAge <= 0 {
-		return t.stock(ctx, c, last, manager)
+		return t.stock(ctx, last, manager)
 	}
 	key := last.Start.Format(time.DateOnly) + "\x1e" + manager
 	t.keep.mu.Lock()
@@ -93,7 +93,7 @@ func (t *Trends) keptStock(ctx context.Context, c *trendFigures, last Period, ma
 	}
 	v, err, _ := t.keep.flight.Do("stock\x1e"+key, func() (any, error) {
 		at := t.now()
-		stock, err := t.stock(context.WithoutCancel(ctx), c, last, manager)
+		stock, err := t.stock(context.WithoutCancel(ctx), last, manager)
 		if err != nil {
 			return nil, err
 		}

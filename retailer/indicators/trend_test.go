@@ -139,15 +139,15 @@ func TestTrendRefusals(t *testing.T) {
 	}
 }
 
-// countingDirectory counts the reads of a Directory.
-type countingDirectory struct {
-	dir   indicators.Directory
+// countingHistory counts the trend's reads of the history.
+type countingHistory struct {
+	hist  indicators.WeeklyHistory
 	reads atomic.Int32
 }
 
-func (c *countingDirectory) Directory(ctx context.Context) ([]indicators.Outlet, []indicators.AccountManager, error) {
+func (c *countingHistory) WeeklyFacts(ctx context.Context, from, to time.Time, scarce []string, shelving []indicators.Brand, outlets []indicators.TrendOutlet) ([]indicators.WeekFact, error) {
 	c.reads.Add(1)
-	return c.dir.Directory(ctx)
+	return c.hist.WeeklyFacts(ctx, from, to, scarce, shelving, outlets)
 }
 
 // Kept trends: every manager's trend of a week comes from one computation while it is at most MaxAge
@@ -157,9 +157,9 @@ func TestTrendKept(t *testing.T) {
 	ctx := context.Background()
 	pg := indicatorspg.New(s.pool)
 	ch := indicatorsch.New(s.ch)
-	dir := &countingDirectory{dir: pg}
+	hist := &countingHistory{hist: ch}
 	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	kept := &indicators.Trends{Directory: dir, Brands: pg, Orders: pg, History: ch, Stock: ch, Targets: pg,
+	kept := &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: hist, Stock: ch, Targets: pg,
 		MaxAge: 10 * time.Minute, Now: func() time.Time { return clock }}
 	fresh := &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: ch, Stock: ch, Targets: pg}
 	q := func(manager string) indicators.TrendQuery {
@@ -178,8 +178,8 @@ func TestTrendKept(t *testing.T) {
 		if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
 			t.Errorf("kept trend of %s =\n%.1500s\nwant the fresh one\n%.1500s", manager, g, w)
 		}
-		if n := dir.reads.Load(); n != wantReads {
-			t.Errorf("after %s's trend the stores were read %d times; want %d", manager, n, wantReads)
+		if n := hist.reads.Load(); n != wantReads {
+			t.Errorf("after %s's trend the history was read %d times; want %d", manager, n, wantReads)
 		}
 	}
 	check(s.reg.Managers[0], 1)
