@@ -73,6 +73,8 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/indicators?level=manager", "", indicatorReaders},
 		{"GET", "/api/v1/indicators?level=area", "", map[string]string{"planner": "ok", "admin": "ok"}},
 		{"GET", "/api/v1/bulletin", "", indicatorReaders},
+		{"GET", "/api/v1/indicators/trend?weeks=2&level=manager", "", indicatorReaders},
+		{"GET", "/api/v1/indicators/trend?weeks=2&level=route", "", map[string]string{"planner": "ok", "admin": "ok"}},
 		{"GET", "/api/v1/indicators/targets", "", indicatorReaders},
 		{"PUT", "/api/v1/indicators/targets", `{"targets":[{"indicator":"upload_rate","scope":"company","value":0.9}]}`,
 			map[string]string{"planner": "ok", "admin": "ok"}},

@@ -98,8 +98,16 @@ func TestBrowserManagerBulletin(t *testing.T) {
 		_, page, _ := manager.do("GET", "/api/v1/outlets?limit=1", "")
 		link = "/manager/outlets/" + jsonNumber(page["outlets"].([]any)[0].(map[string]any)["id"])
 	}
+	// A list links its outlet by licence: the link leads to the outlet's page by its id.
 	do(t, ctx, chromedp.Navigate(s.url+link), chromedp.WaitReady(chromedp.CSS(`#outlet-chart canvas`)), screenshot("manager-outlet-phone"))
-	id := strings.TrimPrefix(link, "/manager/outlets/")
+	at, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimPrefix(at, "/manager/outlets/")
+	if _, err := strconv.ParseInt(id, 10, 64); err != nil {
+		t.Fatalf("the link %s led to %s; want an outlet's page", link, at)
+	}
 	_, outlet, _ := manager.do("GET", "/api/v1/outlets/"+id, "")
 	if h1 := text(t, ctx, "h1"); h1 != outlet["name"] {
 		t.Errorf("outlet page heading = %q; want the outlet's name %q", h1, outlet["name"])

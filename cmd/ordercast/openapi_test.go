@@ -20,6 +20,7 @@ import (
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 	"github.com/ordercast/ordercast/retailer/grading"
 	retailerapi "github.com/ordercast/ordercast/retailer/httpapi"
+	"github.com/ordercast/ordercast/retailer/indicators"
 	indicatorsapi "github.com/ordercast/ordercast/retailer/indicators/httpapi"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
@@ -45,7 +46,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sup.WithPortal(orderingch.New(nil), nil)
 	sup.WithEvaluations(&ordering.Evaluator{})
 	e, _, err := newServer(serverDeps{log: slog.New(slog.NewTextHandler(io.Discard, nil)), registerer: reg, gatherer: reg,
-		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, indicatorsapi.New(nil, nil, time.Now), sup}})
+		maxBody: 1 << 20, authenticate: ret.Authenticate(), api: []apiRoutes{ret, ord, fc, indicatorsapi.New(nil, nil, time.Now).WithTrends(&indicators.Trends{}), sup}})
 	if err != nil {
 		t.Fatal(err)
 	}

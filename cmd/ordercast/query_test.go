@@ -56,6 +56,7 @@ func TestUnknownQueryParameters(t *testing.T) {
 		{"/outlets/{id}/changes", planner, outlet + "/changes", "limit=5"},
 		{"/indicators", planner, "/api/v1/indicators", "period=month&date=2026-11-01&level=company"},
 		{"/indicators/targets", planner, "/api/v1/indicators/targets", ""},
+		{"/indicators/trend", manager, "/api/v1/indicators/trend", "weeks=3&date=2026-11-20&level=manager"},
 		{"/bulletin", planner, "/api/v1/bulletin", "date=2026-11-20&limit=5"},
 		{"/warehouse/stock", planner, "/api/v1/warehouse/stock", "brand=" + brand},
 		{"/warehouse/stock/{brand}/movements", planner, "/api/v1/warehouse/stock/" + brand + "/movements", "limit=5"},

@@ -137,7 +137,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	defer indicatorsCH.Close()
 	bulletins := newServedIndicators(pool, reps.Pool(), indicatorsCH)
-	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now)
+	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now).WithTrends(newTrends(pool, reps.Pool(), indicatorsCH))
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: orderingch.New(ch)}, planner,
 		orderingAPI.Idempotent(), time.Now)

@@ -9,10 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/errgroup"
 )
 
 // The account manager's pages: /manager, the day's bulletin with 12 weeks of trends (a planner sees
@@ -25,6 +23,7 @@ func (p *Pages) registerManager(e *echo.Echo, mw []echo.MiddlewareFunc) {
 	e.GET("/manager", p.managerPage, mw...)
 	e.GET("/manager/export", p.managerExport, mw...)
 	e.GET("/manager/outlets/:id", p.outletPage, mw...)
+	e.GET("/manager/outlet", p.outletByLicence, mw...)
 }
 
 // trendWeeks is how many weeks the trend charts show, this week last.
@@ -230,8 +229,8 @@ func bulletinQuery(c echo.Context, limit int) url.Values {
 	return q
 }
 
-// managerData asks the API for the bulletin, 12 weeks of weekly figures and (when a list names
-// outlets) the outlets' ids; status is not 200 when the API refused the page's query (a bad date).
+// managerData asks the API for the bulletin, then (unless one list is shown) for the 12 weeks of
+// weekly figures in one call; status is not 200 when the API refused the page's query (a bad date).
 func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	l := langOf(c)
 	limit := 20
@@ -281,27 +280,15 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		d.Managers = b.Managers
 	}
 
-	// Outlet ids for the lists' links to the outlets' pages, from the outlets the caller may see.
-	ids := map[string]int64{}
-	names := 0
-	for _, name := range bulletinLists {
-		if lst := b.Lists[name]; lst != nil {
-			names += len(lst.Items)
-		}
-	}
-	if names > 0 && !d.Company {
-		if ids, err = p.outletIDs(c, m); err != nil {
-			return managerData{}, 0, err
-		}
-	}
+	// The lists link their outlets by licence, as the bulletin names them (/manager/outlet finds the
+	// outlet's page when followed); the company's lists link none.
 	for _, name := range bulletinLists {
 		lst := b.Lists[name]
 		if lst == nil {
 			continue
 		}
-		d.Lists = append(d.Lists, listOf(l, name, lst, ids, q))
+		d.Lists = append(d.Lists, listOf(l, name, lst, !d.Company, q))
 	}
-
 	if d.Filtered { // one list, without the figures' trends
 		return d, http.StatusOK, nil
 	}
@@ -319,10 +306,28 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	return d, http.StatusOK, nil
 }
 
-// outletIDs maps the licences of the outlets the caller may see to their ids (GET /api/v1/outlets,
-// page by page).
-func (p *Pages) outletIDs(c echo.Context, m me) (map[string]int64, error) {
-	ids := map[string]int64{}
+// outletByLicence sends the browser from a list's link (?licence=) to the outlet's page, or answers
+// 404 for an outlet the caller may not see.
+func (p *Pages) outletByLicence(c echo.Context) error {
+	m, err := p.managerSession(c)
+	if err != nil {
+		return pageErr(c, err)
+	}
+	licence := c.QueryParam("licence")
+	id, err := p.outletID(c, m, licence)
+	if err != nil {
+		return err
+	}
+	if licence == "" || id == 0 {
+		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "mg.no_outlet"})
+	}
+	return c.Redirect(http.StatusSeeOther, "/manager/outlets/"+strconv.FormatInt(id, 10))
+}
+
+// outletID finds the id of the outlet with licence among those the caller may see (GET
+// /api/v1/outlets, page by page until it is found: one page for a manager of up to 200 outlets); 0
+// when it is not among them.
+func (p *Pages) outletID(c echo.Context, m me, licence string) (int64, error) {
 	var after int64
 	for range 50 { // 10,000 outlets: a manager has a few hundred
 		var page struct {
@@ -334,17 +339,19 @@ func (p *Pages) outletIDs(c echo.Context, m me) (map[string]int64, error) {
 			path += "&after=" + strconv.FormatInt(after, 10)
 		}
 		if _, prob, err := p.api(c, call{method: "GET", path: path, token: m.User.token}, &page); err != nil || prob != nil {
-			return nil, problemErr(err, prob)
+			return 0, problemErr(err, prob)
 		}
 		for _, o := range page.Outlets {
-			ids[o.Licence] = o.ID
+			if o.Licence == licence {
+				return o.ID, nil
+			}
 		}
 		if page.Next == "" || len(page.Outlets) == 0 {
 			break
 		}
 		after = page.Outlets[len(page.Outlets)-1].ID
 	}
-	return ids, nil
+	return 0, nil
 }
 
 // listColumns are the columns of each list the page shows (the API's exports hold them all).
@@ -355,7 +362,7 @@ var listColumns = map[string][]string{
 	"low_balance":   {"outlet", "name", "balance_cents", "last_paid_cents", "last_paid_cycle"},
 }
 
-func listOf(l Lang, name string, lst *bulletinList, ids map[string]int64, q url.Values) listView {
+func listOf(l Lang, name string, lst *bulletinList, links bool, q url.Values) listView {
 	v := listView{Name: name, Total: lst.Total, More: lst.NextOffset != nil}
 	export := url.Values{"filter": {name}}
 	if d := q.Get("date"); d != "" {
@@ -387,10 +394,8 @@ func listOf(l Lang, name string, lst *bulletinList, ids map[string]int64, q url.
 		row := make([]cell, len(cols))
 		for i, col := range cols {
 			row[i] = cell{Text: cellText(l, col, item[col])}
-			if col == "outlet" || col == "name" {
-				if id, ok := ids[fmt.Sprint(item["outlet"])]; ok {
-					row[i].Href = "/manager/outlets/" + strconv.FormatInt(id, 10)
-				}
+			if licence, ok := item["outlet"].(string); ok && licence != "" && links && (col == "outlet" || col == "name") {
+				row[i].Href = "/manager/outlet?" + url.Values{"licence": {licence}}.Encode()
 			}
 		}
 		v.Rows = append(v.Rows, row)
@@ -468,44 +473,39 @@ type trendData struct {
 	Own     bool // Mine is a manager's, not the company's
 }
 
-// trends asks GET /api/v1/indicators?period=week for each of the last 12 weeks, four at a time, and
-// returns them with the stock warnings of the latest week.
+// trendJSON is the answer of GET /api/v1/indicators/trend.
+type trendJSON struct {
+	Weeks []struct {
+		Period struct {
+			Start string `json:"start"`
+		} `json:"period"`
+		Rows    []indicatorRow `json:"rows"`
+		Company indicatorRow   `json:"company"`
+	} `json:"weeks"`
+	Stock []stockLine `json:"stock"`
+}
+
+// trends asks GET /api/v1/indicators/trend for the 12 weeks up to the bulletin's day, at once, and
+// returns them with the stock warnings at the end of the last.
 func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stockLine, error) {
-	day, err := time.Parse(time.DateOnly, b.Date)
-	if err != nil {
-		return trendData{}, nil, fmt.Errorf("web: bulletin date %q: %w", b.Date, err)
-	}
-	reports := make([]reportJSON, trendWeeks)
-	level, key := "company", ""
+	q := url.Values{"weeks": {strconv.Itoa(trendWeeks)}, "date": {b.Date}, "level": {"company"}}
+	key := ""
 	if b.Manager != nil {
-		level, key = "manager", *b.Manager
+		key = *b.Manager
+		q.Set("level", "manager")
+		q.Set("key", key)
 	}
-	var g errgroup.Group
-	g.SetLimit(4)
-	for i := range trendWeeks {
-		date := day.AddDate(0, 0, -7*(trendWeeks-1-i)).Format(time.DateOnly)
-		q := url.Values{"period": {"week"}, "date": {date}, "level": {level}}
-		if key != "" {
-			q.Set("key", key)
-		}
-		g.Go(func() error {
-			_, prob, err := p.api(c, call{method: "GET", path: "/indicators?" + q.Encode(), token: m.User.token}, &reports[i])
-			if err != nil || prob != nil {
-				return problemErr(err, prob)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return trendData{}, nil, err
+	var r trendJSON
+	if _, prob, err := p.api(c, call{method: "GET", path: "/indicators/trend?" + q.Encode(), token: m.User.token}, &r); err != nil || prob != nil {
+		return trendData{}, nil, problemErr(err, prob)
 	}
 	t := trendData{Mine: map[string][]*float64{}, Company: map[string][]*float64{}, Own: b.Manager != nil}
-	for _, r := range reports {
-		t.Weeks = append(t.Weeks, r.Period.Start)
-		mine := r.Company
+	for _, w := range r.Weeks {
+		t.Weeks = append(t.Weeks, w.Period.Start)
+		mine := w.Company
 		if t.Own {
 			mine = indicatorRow{}
-			for _, row := range r.Rows {
+			for _, row := range w.Rows {
 				if row.Key == key {
 					mine = row
 				}
@@ -513,11 +513,11 @@ func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stock
 		}
 		for _, ind := range trendIndicators {
 			t.Mine[ind] = append(t.Mine[ind], valueOf(mine, ind))
-			t.Company[ind] = append(t.Company[ind], valueOf(r.Company, ind))
+			t.Company[ind] = append(t.Company[ind], valueOf(w.Company, ind))
 		}
 	}
 	var warned []stockLine
-	for _, s := range reports[trendWeeks-1].Stock {
+	for _, s := range r.Stock {
 		if s.Warning == "above upper limit" || s.Warning == "below lower limit" {
 			warned = append(warned, s)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 )
 
 // outletWeeksJSON is the answer of GET /api/v1/outlets/{id}/weeks.
@@ -72,34 +73,64 @@ func (p *Pages) outletPage(c echo.Context) error {
 		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "mg.no_outlet"})
 	}
 	base := "/outlets/" + strconv.FormatInt(id, 10)
-	var d outletData
-	_, prob, err := p.api(c, call{method: "GET", path: base, token: m.User.token}, &d.Outlet)
-	if err != nil {
+	// The outlet, its catalogue and its weeks at once; the weeks of a brand the catalogue does not
+	// hold are asked again for the outlet's total.
+	var (
+		d          outletData
+		cat        catalogueJSON
+		ws         outletWeeksJSON
+		outletProb *apiProblem
+		catProb    *apiProblem
+		weeksProb  *apiProblem
+		brand      = c.QueryParam("brand")
+		weeksOf    = func(brand string) string {
+			q := url.Values{"weeks": {"12"}}
+			if brand != "" {
+				q.Set("brand", brand)
+			}
+			return base + "/weeks?" + q.Encode()
+		}
+	)
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		_, outletProb, err = p.api(c, call{method: "GET", path: base, token: m.User.token}, &d.Outlet)
+		return err
+	})
+	g.Go(func() (err error) {
+		_, catProb, err = p.api(c, call{method: "GET", path: base + "/catalogue", token: m.User.token}, &cat)
+		return err
+	})
+	g.Go(func() (err error) {
+		_, weeksProb, err = p.api(c, call{method: "GET", path: weeksOf(brand), token: m.User.token}, &ws)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	if prob != nil {
-		if prob.Status == http.StatusNotFound || prob.Status == http.StatusForbidden {
+	if outletProb != nil {
+		if outletProb.Status == http.StatusNotFound || outletProb.Status == http.StatusForbidden {
 			return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "mg.no_outlet"})
 		}
-		return problemErr(nil, prob)
+		return problemErr(nil, outletProb)
 	}
-	var cat catalogueJSON
-	if _, prob, err := p.api(c, call{method: "GET", path: base + "/catalogue", token: m.User.token}, &cat); err != nil || prob != nil {
-		return problemErr(err, prob)
+	if catProb != nil {
+		return problemErr(nil, catProb)
 	}
 	names := map[string]string{}
 	for _, l := range cat.Lines {
 		names[l.Brand] = l.Name
 	}
-	q := url.Values{"weeks": {"12"}}
-	if b := c.QueryParam("brand"); names[b] != "" {
-		d.Brand, d.BrandName = b, names[b]
-		q.Set("brand", b)
+	if brand != "" && names[brand] == "" {
+		brand, ws = "", outletWeeksJSON{}
+		_, weeksProb, err = p.api(c, call{method: "GET", path: weeksOf(""), token: m.User.token}, &ws)
+		if err != nil {
+			return err
+		}
 	}
-	var ws outletWeeksJSON
-	if _, prob, err := p.api(c, call{method: "GET", path: base + "/weeks?" + q.Encode(), token: m.User.token}, &ws); err != nil || prob != nil {
-		return problemErr(err, prob)
+	if weeksProb != nil {
+		return problemErr(nil, weeksProb)
 	}
+	d.Brand, d.BrandName = brand, names[brand]
 	if ws.ForecastRun != nil {
 		d.Run = *ws.ForecastRun
 	}

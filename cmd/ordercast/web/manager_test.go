@@ -48,8 +48,10 @@ func managerAPI() fakeAPI {
 		"GET /api/v1/bulletin": {200, `{"date":"2026-12-03","manager":"M01","figures":` + fakeRow + `,"company":` + fakeRow + `,"managers":[],
 			"lists":{"not_ordered":{"total":31,"offset":0,"next_offset":20,"items":[{"outlet":"L0001","name":"王记便利店","missed_cycles":3,"last_order_cycle":null,"last_order_status":"failed","last_order_reason":"余额不足","manager_phone":"138"}]},
 			"failed":{"total":0,"offset":0,"items":[]}}}`},
-		"GET /api/v1/outlets":             {200, `{"outlets":[{"id":7,"licence":"L0001","name":"王记便利店"}]}`},
-		"GET /api/v1/indicators":          {200, `{"period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"level":"manager","rows":[` + fakeRow + `],"company":` + fakeRow + `,"stock":[{"brand":"B1","stock_cartons":90,"weekly_sales_cartons":10,"ratio_weeks":9,"lower_weeks":1,"upper_weeks":4,"warning":"above upper limit"},{"brand":"B2","stock_cartons":9,"weekly_sales_cartons":3,"ratio_weeks":3,"lower_weeks":1,"upper_weeks":4,"warning":"within limits"}]}`},
+		"GET /api/v1/outlets": {200, `{"outlets":[{"id":7,"licence":"L0001","name":"王记便利店"}],"next":"/api/v1/outlets?after=7"}`},
+		"GET /api/v1/indicators/trend": {200, `{"level":"manager","weeks":[{"period":{"kind":"week","start":"2026-11-23","end":"2026-11-30"},"rows":[` + fakeRow + `],"company":` + fakeRow + `},
+			{"period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"rows":[` + fakeRow + `],"company":` + fakeRow + `}],
+			"stock":[{"brand":"B1","stock_cartons":90,"weekly_sales_cartons":10,"ratio_weeks":9,"lower_weeks":1,"upper_weeks":4,"warning":"above upper limit"},{"brand":"B2","stock_cartons":9,"weekly_sales_cartons":3,"ratio_weeks":3,"lower_weeks":1,"upper_weeks":4,"warning":"within limits"}]}`},
 		"GET /api/v1/outlets/7":           {200, `{"id":7,"licence":"L0001","name":"王记便利店","address":"文化路 1 号","area":"五华区","grade":12,"order_day":"Tuesday","route":"R1","manager_name":"张伟","balance_cents":1000,"status":"active"}`},
 		"GET /api/v1/outlets/7/catalogue": {200, `{"cycle":"2026-11-30","window":{"open":true},"funds":{},"lines":[{"brand":"B1","name":"云岭（软）","scarce":true,"limit":3,"suggested":2,"stock_on_hand":4.5},{"brand":"B2","name":"红河（硬）","suggested":5}]}`},
 		"GET /api/v1/outlets/7/weeks": {200, `{"outlet":"L0001","brand":null,"forecast_run":"run-3","weeks":[
@@ -70,19 +72,26 @@ func get(t *testing.T, api http.Handler, path string) *httptest.ResponseRecorder
 func TestManagerPage(t *testing.T) {
 	api := managerAPI()
 	var weeks []string
+	outletPages := 0
 	var mu sync.Mutex
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v1/indicators" {
-			mu.Lock()
+		mu.Lock()
+		if strings.HasPrefix(r.URL.Path, "/api/v1/indicators") {
 			weeks = append(weeks, r.URL.RawQuery)
-			mu.Unlock()
 		}
+		if r.URL.Path == "/api/v1/outlets" {
+			outletPages++
+		}
+		mu.Unlock()
 		api.ServeHTTP(w, r)
 	})
 	rec := get(t, h, "/manager")
 	sort.Strings(weeks)
-	if len(weeks) != 12 || weeks[0] != "date=2026-09-17&key=M01&level=manager&period=week" || weeks[11] != "date=2026-12-03&key=M01&level=manager&period=week" {
-		t.Errorf("asked for the weeks %q; want the 12 weeks up to the bulletin's day, the manager's row", weeks)
+	if len(weeks) != 1 || weeks[0] != "date=2026-12-03&key=M01&level=manager&weeks=12" {
+		t.Errorf("asked for the indicators %q; want one trend of the 12 weeks up to the bulletin's day, the manager's row", weeks)
+	}
+	if outletPages != 0 {
+		t.Errorf("asked for %d pages of outlets; want none: the lists link outlets by licence", outletPages)
 	}
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
@@ -91,7 +100,7 @@ func TestManagerPage(t *testing.T) {
 	for _, want := range []string{
 		"90.0%", "95.0%", "-5.0 个百分点", "第 2 / 3", "未达标", // the order success rate against its target
 		`title="no collection points">无数据`, // no data is said, never 0
-		"共 31 条", `href="/manager/outlets/7"`, "余额不足", "失败",
+		"共 31 条", `href="/manager/outlet?licence=L0001"`, "余额不足", "失败",
 		`/manager/export?filter=not_ordered&amp;format=csv`, `/manager/export?filter=not_ordered&amp;format=xlsx`,
 		`href="/manager?filter=not_ordered"`,
 		"高于上限", "vendor/echarts/echarts.min.js", `id="trend-order_success_rate"`,
@@ -162,6 +171,60 @@ func TestOutletPage(t *testing.T) {
 	}
 }
 
+// A list's link finds the outlet's page by its licence among the outlets the manager sees, asking for
+// pages of outlets until it is found; an outlet not among them is not found.
+func TestOutletByLicence(t *testing.T) {
+	api := managerAPI()
+	pages := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/outlets" {
+			pages++
+			if r.URL.Query().Get("after") != "" { // the second page: the last
+				w.Write([]byte(`{"outlets":[{"id":9,"licence":"L0009","name":"九"}],"next":null}`))
+				return
+			}
+		}
+		api.ServeHTTP(w, r)
+	})
+	for _, tt := range []struct {
+		licence   string
+		status    int
+		location  string
+		wantPages int
+	}{
+		{"L0001", http.StatusSeeOther, "/manager/outlets/7", 1},
+		{"L0009", http.StatusSeeOther, "/manager/outlets/9", 2},
+		{"L0404", http.StatusNotFound, "", 2},
+	} {
+		pages = 0
+		rec := get(t, h, "/manager/outlet?licence="+tt.licence)
+		if rec.Code != tt.status || rec.Header().Get("Location") != tt.location || pages != tt.wantPages {
+			t.Errorf("GET /manager/outlet?licence=%s = %d to %q after %d pages of outlets; want %d to %q after %d",
+				tt.licence, rec.Code, rec.Header().Get("Location"), pages, tt.status, tt.location, tt.wantPages)
+		}
+	}
+}
+
+// A brand the outlet's catalogue does not hold charts the outlet's total: its weeks are asked again
+// without the brand.
+func TestOutletPageUnknownBrand(t *testing.T) {
+	api := managerAPI()
+	var asked []string
+	var mu sync.Mutex
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/outlets/7/weeks" {
+			mu.Lock()
+			asked = append(asked, r.URL.RawQuery)
+			mu.Unlock()
+		}
+		api.ServeHTTP(w, r)
+	})
+	rec := get(t, h, "/manager/outlets/7?brand=NOPE")
+	if rec.Code != http.StatusOK || len(asked) != 2 || asked[0] != "brand=NOPE&weeks=12" || asked[1] != "weeks=12" {
+		t.Errorf("GET /manager/outlets/7?brand=NOPE = %d, asking for the weeks %q; want 200, asked again without the brand", rec.Code, asked)
+	}
+}
+
 // The export passes the API's file on; a format the API has not is refused without asking it.
 func TestManagerExport(t *testing.T) {
 	api := managerAPI()
@@ -205,7 +268,7 @@ func TestManagerPageFiltered(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(body, `<a href="/manager">`) || !strings.Contains(body, `href="/manager?filter=not_ordered&amp;offset=20"`) {
 		t.Errorf("GET /manager?filter=not_ordered = %d\n%s", rec.Code, body)
 	}
-	if asked["/api/v1/indicators"] != 0 || strings.Contains(body, "echarts") {
-		t.Errorf("the filtered page asked for %d weeks of indicators or loads charts", asked["/api/v1/indicators"])
+	if asked["/api/v1/indicators/trend"]+asked["/api/v1/indicators"] != 0 || strings.Contains(body, "echarts") {
+		t.Errorf("the filtered page asked for the trends or loads charts")
 	}
 }

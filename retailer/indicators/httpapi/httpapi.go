@@ -1,6 +1,7 @@
 // Package httpapi is the indicators' HTTP adapter: GET /api/v1/indicators (a level's rows for a day,
 // week or month, each figure beside its target), GET /api/v1/bulletin (a manager's day or the
-// company's, with the lists to follow up: paged, filtered, exported as CSV or an Excel workbook) and
+// company's, with the lists to follow up: paged, filtered, exported as CSV or an Excel workbook),
+// GET /api/v1/indicators/trend (a level's weekly figures over N weeks, read at once) and
 // GET/PUT /api/v1/indicators/targets (planners set targets).
 //
 // Account managers read their own manager row, their outlets and the company's row; planners and
@@ -39,9 +40,10 @@ type ScopeReader interface {
 
 // Handler serves the indicators' routes.
 type Handler struct {
-	svc   Service
-	scope ScopeReader
-	now   func() time.Time
+	svc    Service
+	scope  ScopeReader
+	now    func() time.Time
+	trends Trender // nil: no GET /indicators/trend
 }
 
 // New returns a Handler; now gives the default date of a bulletin.
@@ -55,6 +57,9 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.GET("/indicators/targets", h.targetsOf, problem.Query())
 	authed.PUT("/indicators/targets", h.putTargets, problem.Query())
 	authed.GET("/bulletin", h.bulletinOf, problem.Query("date", "manager", "filter", "limit", "offset", "format"))
+	if h.trends != nil {
+		authed.GET("/indicators/trend", h.trendOf, problem.Query("weeks", "date", "level", "key"))
+	}
 }
 
 // The adapter's own refusals.
