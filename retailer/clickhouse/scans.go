@@ -35,6 +35,12 @@ import (
 // serialise attempts per batch (the HTTP adapter claims each batch in PostgreSQL, across every
 // instance, before it writes). Concurrent uploads of different batches share INSERTs (see
 // WriteScanBatch).
+//
+// The read is what an upload costs most besides its rows (one query over every part of three tables),
+// and it finds nothing for almost every batch: a batch's first attempt. A caller that knows an attempt
+// is the batch's first (the HTTP adapter does: its claim in PostgreSQL is the first ever made for the
+// batch, and claims are made before anything is written and never deleted) writes it with
+// WriteFirstScanBatch, which skips the read for that batch.
 
 // ScanOutcome returns the outcome stored for upload batchID of outlet (a licence number), with
 // Replay set; found is false when the batch is not stored complete.
@@ -181,10 +187,22 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 // them and one INSERT a table. A failed query or INSERT fails every batch of its group; their retries
 // complete them.
 func (s *Store) WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
+	return s.writeScanBatch(ctx, b, false)
+}
+
+// WriteFirstScanBatch stores b as WriteScanBatch does, for a caller that guarantees that no earlier
+// attempt at b wrote anything (its attempt is the first that anyone made at the batch): it does not
+// look for what an earlier attempt stored, which saves a query. Writing a batch an earlier attempt
+// stored rows of this way stores them twice.
+func (s *Store) WriteFirstScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
+	return s.writeScanBatch(ctx, b, true)
+}
+
+func (s *Store) writeScanBatch(ctx context.Context, b retailer.ScanBatch, first bool) (retailer.ScanOutcome, error) {
 	if len(b.Rows) > math.MaxUint32 {
 		return retailer.ScanOutcome{}, fmt.Errorf("clickhouse: batch %s: %d rows: too many", b.ID, len(b.Rows))
 	}
-	p := &pendingBatch{batch: b, verdict: make([]retailer.RejectReason, len(b.Rows)), newRows: len(b.Rows)} // "" accepted
+	p := &pendingBatch{batch: b, verdict: make([]retailer.RejectReason, len(b.Rows)), newRows: len(b.Rows), first: first} // "" accepted
 	for _, rej := range b.Rejects {
 		if rej.Row < 1 || rej.Row > len(b.Rows) || p.verdict[rej.Row-1] != "" || rej.Reason == "" {
 			return retailer.ScanOutcome{}, fmt.Errorf("clickhouse: batch %s: rejected row %d: %w", b.ID, rej.Row, ErrInvalidReject)
@@ -204,21 +222,25 @@ type pendingBatch struct {
 	verdict []retailer.RejectReason // by row index; "" accepted
 	stored  []bool                  // by row index: an earlier attempt stored the row
 	newRows int                     // rows not stored yet (all of them until settled)
+	first   bool                    // the batch's first attempt: nothing of it is stored
 	out     retailer.ScanOutcome
 }
 
 // settle works out p's outcome from what the store holds of it and reports whether rows are left to
 // write: none when the batch is complete, whose stored outcome p takes.
+// A nil st is a batch nothing of which is stored.
 func (p *pendingBatch) settle(st *storedBatch) bool {
-	if st.complete {
+	if st != nil && st.complete {
 		p.out = st.outcome
 		return false
 	}
 	rows := p.batch.Rows
 	p.stored = make([]bool, len(rows))
-	for rowNo, reason := range st.rows {
-		if rowNo >= 1 && int(rowNo) <= len(rows) {
-			p.stored[rowNo-1], p.verdict[rowNo-1] = true, reason
+	if st != nil {
+		for rowNo, reason := range st.rows {
+			if rowNo >= 1 && int(rowNo) <= len(rows) {
+				p.stored[rowNo-1], p.verdict[rowNo-1] = true, reason
+			}
 		}
 	}
 	p.out, p.newRows = retailer.ScanOutcome{BatchID: p.batch.ID}, 0
@@ -263,22 +285,31 @@ func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
 	c.received = append(c.received, b.Received)
 }
 
-// writeGroup writes a group of batches: it reads what is stored of them (one query), settles the
-// outcome of each, then writes the new accepted rows of those not complete into scans, their new
-// rejected rows into scan_rejects, then their rows into scan_batches, each INSERT acknowledged before
-// the next starts.
+// writeGroup writes a group of batches: it reads what is stored of those that are not first attempts
+// (one query, none when all are), settles the outcome of each, then writes the new accepted rows of
+// those not complete into scans, their new rejected rows into scan_rejects, then their rows into
+// scan_batches, each INSERT acknowledged before the next starts.
 func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
-	keys := make([]batchKey, len(all))
-	for i, p := range all {
-		keys[i] = batchKey{p.batch.Outlet, p.batch.ID}
+	var keys []batchKey
+	for _, p := range all {
+		if !p.first {
+			keys = append(keys, batchKey{p.batch.Outlet, p.batch.ID})
+		}
 	}
-	stored, err := s.storedBatches(ctx, keys, true)
-	if err != nil {
-		return err
+	var stored map[batchKey]*storedBatch
+	if len(keys) > 0 {
+		var err error
+		if stored, err = s.storedBatches(ctx, keys, true); err != nil {
+			return err
+		}
 	}
 	group := all[:0:0]
-	for i, p := range all {
-		if p.settle(stored[keys[i]]) {
+	for _, p := range all {
+		var st *storedBatch
+		if !p.first {
+			st = stored[batchKey{p.batch.Outlet, p.batch.ID}]
+		}
+		if p.settle(st) {
 			group = append(group, p)
 		}
 	}
@@ -343,13 +374,18 @@ const (
 	groupTimeout = 60 * time.Second // for the INSERTs of one group, whatever its callers' contexts
 )
 
-// committer groups concurrent writes (group commit): a caller that finds no write under way writes
-// its batch at once; callers that arrive while one is under way join the next group, which one of
-// them writes when the current write ends. The zero value is ready for use.
+// maxWriting is how many groups are written at the same time. Two keep ClickHouse busy while a
+// group waits for the acknowledgement of one of its INSERTs (each INSERT of a group waits for the one
+// before), without splitting uploads into groups so small that their INSERTs cost more than their rows.
+const maxWriting = 2
+
+// committer groups concurrent writes (group commit): a caller that finds fewer than maxWriting writes
+// under way writes its batch at once; callers that arrive while maxWriting are under way join the next
+// group, which one of them writes when a write ends. The zero value is ready for use.
 type committer struct {
-	mu       sync.Mutex
-	queue    []*group // groups waiting to be written, oldest first
-	flushing bool     // a group is being written
+	mu      sync.Mutex
+	queue   []*group // groups waiting to be written, oldest first
+	writing int      // groups being written
 }
 
 type group struct {
@@ -373,8 +409,8 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 	}
 	g.items = append(g.items, p)
 	g.rows += p.newRows
-	if !c.flushing { // nothing under way: the queue holds only g, and this caller writes it
-		c.flushing = true
+	if c.writing < maxWriting { // room for a write: the queue holds only g, and this caller writes it
+		c.writing++
 		c.queue = c.queue[1:]
 		g.lead <- struct{}{}
 	}
@@ -392,7 +428,7 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 
 	c.mu.Lock()
 	if len(c.queue) == 0 {
-		c.flushing = false
+		c.writing--
 	} else { // hand the next group to one of its callers
 		next := c.queue[0]
 		c.queue = c.queue[1:]

@@ -30,6 +30,9 @@ type ScanStore interface {
 	// stored outcome comes back with Replay set. Rows an interrupted earlier attempt stored keep their
 	// verdict and are not written again. The caller never writes one batch twice at the same time.
 	WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error)
+	// WriteFirstScanBatch stores b as WriteScanBatch does, for the first attempt ever made at b
+	// (BatchClaims said so), without looking for rows of an earlier attempt: there is none.
+	WriteFirstScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error)
 }
 
 // BatchClaims decides, across every instance of the server, which attempt at an upload writes it
@@ -37,10 +40,11 @@ type ScanStore interface {
 // of an unreachable store match retailer.ErrUnavailable.
 type BatchClaims interface {
 	// ClaimScanBatch claims batch batchID of outlet for the attempt token until lease from now, or
-	// renews token's claim. claimed is false when another attempt holds an unexpired claim, or when the
-	// batch has an outcome: then stored is it, with Replay set. A claim whose lease passed without an
-	// outcome is taken over.
-	ClaimScanBatch(ctx context.Context, outlet, batchID, token string, lease time.Duration) (claimed bool, stored *retailer.ScanOutcome, err error)
+	// renews token's claim. first is true when the claim is the first ever made for the batch (so no
+	// attempt wrote any of it before). claimed is false when another attempt holds an unexpired claim,
+	// or when the batch has an outcome: then stored is it, with Replay set. A claim whose lease passed
+	// without an outcome is taken over.
+	ClaimScanBatch(ctx context.Context, outlet, batchID, token string, lease time.Duration) (claimed, first bool, stored *retailer.ScanOutcome, err error)
 	// FinishScanBatch records the outcome of a batch the ScanStore holds complete (the first one
 	// recorded stays).
 	FinishScanBatch(ctx context.Context, outlet string, out retailer.ScanOutcome) error
@@ -500,7 +504,7 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	}
 
 	u := h.scans
-	token, stored, err := u.claim(ctx, outlet.Licence, req.BatchID)
+	token, first, stored, err := u.claim(ctx, outlet.Licence, req.BatchID)
 	if err != nil {
 		return fmt.Errorf("scan upload: %w", err)
 	}
@@ -508,7 +512,7 @@ func (h *Handler) uploadScans(c echo.Context) error {
 		return c.JSON(http.StatusOK, responseOf(*stored))
 	}
 	stop := u.keepClaim(ctx, outlet.Licence, req.BatchID, token)
-	out, err := u.write(ctx, h.now(), outlet.Licence, req.BatchID, rows)
+	out, err := u.write(ctx, h.now(), outlet.Licence, req.BatchID, rows, first)
 	stop()
 	if err != nil {
 		u.release(ctx, outlet.Licence, req.BatchID, token)
@@ -541,25 +545,26 @@ func (u *scanUploads) answer(c echo.Context, out retailer.ScanOutcome) error {
 }
 
 // claim claims batch batchID of outlet for a new attempt, waiting while another attempt holds it. It
-// returns the attempt's token, or the batch's stored outcome when it has one.
-func (u *scanUploads) claim(ctx context.Context, outlet, batchID string) (token string, stored *retailer.ScanOutcome, err error) {
+// returns the attempt's token and whether it is the batch's first, or the batch's stored outcome when
+// it has one.
+func (u *scanUploads) claim(ctx context.Context, outlet, batchID string) (token string, first bool, stored *retailer.ScanOutcome, err error) {
 	token = rand.Text()
 	wait := 5 * time.Millisecond
 	for {
-		claimed, stored, err := u.claims.ClaimScanBatch(ctx, outlet, batchID, token, claimLease)
+		claimed, first, stored, err := u.claims.ClaimScanBatch(ctx, outlet, batchID, token, claimLease)
 		switch {
 		case err != nil:
-			return "", nil, err
+			return "", false, nil, err
 		case claimed:
-			return token, nil, nil
+			return token, first, nil, nil
 		case stored != nil:
-			return "", stored, nil
+			return "", false, stored, nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", nil, context.Cause(ctx)
+			return "", false, nil, context.Cause(ctx)
 		case <-t.C:
 		}
 		wait = min(2*wait, maxClaimWait)
@@ -588,8 +593,8 @@ func (u *scanUploads) keepClaim(ctx context.Context, outlet, batchID, token stri
 }
 
 // write validates the rows of a claimed batch against the catalogue and the outlet's recent
-// sell-out, and stores them.
-func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID string, rows []retailer.Scan) (retailer.ScanOutcome, error) {
+// sell-out, and stores them; first: the claim is the batch's first (nothing of it can be stored).
+func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID string, rows []retailer.Scan, first bool) (retailer.ScanOutcome, error) {
 	// The catalogue (PostgreSQL) and the recent sell-out (ClickHouse) are read at the same time; the
 	// sell-out only matters to stock counts above the floor.
 	var recent map[string]float64
@@ -611,9 +616,11 @@ func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID 
 		return retailer.ScanOutcome{}, err
 	}
 	rejects := retailer.ValidateScans(rows, now, func(b string) bool { return known[b] }, recent)
-	return u.store.WriteScanBatch(ctx, retailer.ScanBatch{
-		Outlet: outlet, ID: batchID, Received: now, Rows: rows, Rejects: rejects,
-	})
+	b := retailer.ScanBatch{Outlet: outlet, ID: batchID, Received: now, Rows: rows, Rejects: rejects}
+	if first {
+		return u.store.WriteFirstScanBatch(ctx, b)
+	}
+	return u.store.WriteScanBatch(ctx, b)
 }
 
 // count adds a newly stored batch's rows to the metrics.
