@@ -386,6 +386,7 @@ type committer struct {
 	mu      sync.Mutex
 	queue   []*group // groups waiting to be written, oldest first
 	writing int      // groups being written
+	limit   int      // groups written at once; 0 means maxWriting
 }
 
 type group struct {
@@ -409,7 +410,11 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 	}
 	g.items = append(g.items, p)
 	g.rows += p.newRows
-	if c.writing < maxWriting { // room for a write: the queue holds only g, and this caller writes it
+	limit := c.limit
+	if limit == 0 {
+		limit = maxWriting
+	}
+	if c.writing < limit { // room for a write: the queue holds only g, and this caller writes it
 		c.writing++
 		c.queue = c.queue[1:]
 		g.lead <- struct{}{}
