@@ -30,10 +30,12 @@ type scansReport struct {
 	Rounds    []scanRound `json:"rounds"`
 	Median    float64     `json:"median_rows_per_s"` // the median round's, through HTTP
 	// With -compare: the medians of the rounds' raw and in-process rates and of their ratios.
-	MedianRaw        float64 `json:"median_raw_rows_per_s,omitempty"`
-	MedianStore      float64 `json:"median_store_rows_per_s,omitempty"`
-	MedianStoreRatio float64 `json:"median_store_to_raw,omitempty"`
-	MedianHTTPRatio  float64 `json:"median_http_to_raw,omitempty"`
+	MedianRaw           float64 `json:"median_raw_rows_per_s,omitempty"`
+	MedianBulk          float64 `json:"median_bulk_rows_per_s,omitempty"`
+	MedianStore         float64 `json:"median_store_rows_per_s,omitempty"`
+	MedianStoreRatio    float64 `json:"median_store_to_raw,omitempty"`
+	MedianHTTPRatio     float64 `json:"median_http_to_raw,omitempty"`
+	MedianHTTPBulkRatio float64 `json:"median_http_to_bulk,omitempty"`
 }
 
 type scanRound struct {
@@ -46,6 +48,7 @@ type scanRound struct {
 	ServerCPU  float64     `json:"server_cpu_ms_per_batch"` // the server's CPU time (its /metrics) per upload; 0 if unknown
 	// With -compare, the same rows in the same batches from as many clients:
 	Raw   *scanPathRound `json:"raw,omitempty"`   // a plain columnar INSERT per batch into a copy of scans
+	Bulk  *scanPathRound `json:"bulk,omitempty"`  // one plain columnar INSERT of every batch of the round
 	Store *scanPathRound `json:"store,omitempty"` // ordercast's path in this process: claim, validate, store
 }
 
@@ -74,7 +77,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 	batches := fs.Int("batches", 60, "uploads per round")
 	clients := fs.Int("clients", 4, "clients uploading at once, each waiting for its answer before the next upload")
 	rounds := fs.Int("rounds", 3, "rounds; the median round's rows/s is the result")
-	compare := fs.Bool("compare", false, "in each round, also write the same rows with a plain columnar INSERT per batch "+
+	compare := fs.Bool("compare", false, "in each round, also write the same rows with a plain columnar INSERT per batch and with one for all "+
 		"(clickhouse-go, into a copy of scans made for the run) and through ordercast's store in this process, and report the ratios")
 	chDSN := fs.String("ch-dsn", envOr(e.getenv, "ORDERCAST_CH_DSN", defaultClickHouseDSN),
 		"ClickHouse DSN of the server's database, for -compare (env ORDERCAST_CH_DSN)")
@@ -82,7 +85,8 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		"retailer, from -clients clients at once, and reports the rows stored per second of each round and\n" +
 		"their median. Every upload is a new batch, valid throughout. Bodies are encoded before the clock\n" +
 		"starts. With -compare, each round first writes the same rows, batch by batch from as many clients,\n" +
-		"with a plain clickhouse-go columnar INSERT (the floor of what storing them costs), then through\n" +
+		"with a plain clickhouse-go columnar INSERT (the floor of what storing them costs), then all of them\n" +
+		"with one such INSERT (what the rows cost once the cost of each INSERT is out of the way), then through\n" +
 		"ordercast's own path in this process (claim in PostgreSQL, catalogue check, validation, the\n" +
 		"exactly-once store), and prints each rate as a fraction of the plain INSERT's.\n\n" + benchSummary
 	if err := parseFlags(fs, e, summary, args); err != nil {
@@ -130,7 +134,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 	run := newRunID()
 	rep := scansReport{BatchRows: *batchRows, Batches: *batches, Clients: *clients, Outlets: len(rs.list)}
 	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-	var rates, raws, storeRates, storeRatios, httpRatios []float64
+	var rates, raws, bulks, storeRates, storeRatios, httpRatios, httpBulkRatios []float64
 	for round := range *rounds {
 		bodies := make([][]byte, *batches)
 		scans := make([][]retailer.Scan, *batches)
@@ -151,9 +155,14 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		var res scanRound
 		if paths != nil {
 			if res.Raw, err = paths.timed(ctx, len(scans), *batchRows, *clients, func(b int) error {
-				return paths.insertRaw(ctx, fmt.Sprintf("raw-%s-r%d-b%d", run, round, b), b, scans[b])
+				return paths.insertRaw(ctx, fmt.Sprintf("raw-%s-r%d", run, round), b, scans[b:b+1])
 			}); err != nil {
 				return fmt.Errorf("bench scans: round %d: plain INSERT: %w", round+1, err)
+			}
+			if res.Bulk, err = paths.timed(ctx, 1, len(scans)**batchRows, 1, func(int) error {
+				return paths.insertRaw(ctx, fmt.Sprintf("bulk-%s-r%d", run, round), 0, scans)
+			}); err != nil {
+				return fmt.Errorf("bench scans: round %d: one plain INSERT: %w", round+1, err)
 			}
 			if res.Store, err = paths.timed(ctx, len(scans), *batchRows, *clients, func(b int) error {
 				return paths.store(ctx, fmt.Sprintf("bench-%s-r%d-b%d-store", run, round, b), b, scans[b])
@@ -196,33 +205,36 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		rep.Rounds = append(rep.Rounds, res)
 		rates = append(rates, res.RowsPerSec)
 		if res.Raw != nil {
-			raws, storeRates = append(raws, res.Raw.RowsPerSec), append(storeRates, res.Store.RowsPerSec)
+			raws, bulks, storeRates = append(raws, res.Raw.RowsPerSec), append(bulks, res.Bulk.RowsPerSec), append(storeRates, res.Store.RowsPerSec)
 			storeRatios = append(storeRatios, res.Store.RowsPerSec/res.Raw.RowsPerSec)
 			httpRatios = append(httpRatios, res.RowsPerSec/res.Raw.RowsPerSec)
+			httpBulkRatios = append(httpBulkRatios, res.RowsPerSec/res.Bulk.RowsPerSec)
 		}
 		if !cfg.JSON {
 			fmt.Fprintf(e.stdout, "round %d: %d uploads of %d rows from %d clients in %.2f s: %.0f rows/s (%d rejected), "+
 				"upload p50 %.0f ms, p99 %.0f ms, server CPU %.1f ms per upload\n", round+1, res.Batches, *batchRows, *clients,
 				res.Seconds, res.RowsPerSec, res.Rejected, res.Latency.P50, res.Latency.P99, res.ServerCPU)
 			if res.Raw != nil {
-				fmt.Fprintf(e.stdout, "         same rows: plain INSERT %.0f rows/s; in-process store %.0f rows/s (%.2f × plain); "+
-					"HTTP %.2f × plain\n", res.Raw.RowsPerSec, res.Store.RowsPerSec, storeRatios[len(storeRatios)-1],
-					httpRatios[len(httpRatios)-1])
+				fmt.Fprintf(e.stdout, "         same rows: plain INSERT per batch %.0f rows/s, one plain INSERT %.0f rows/s; "+
+					"in-process store %.0f rows/s (%.2f × per batch); HTTP %.2f × per batch, %.2f × one INSERT\n",
+					res.Raw.RowsPerSec, res.Bulk.RowsPerSec, res.Store.RowsPerSec, storeRatios[len(storeRatios)-1],
+					httpRatios[len(httpRatios)-1], httpBulkRatios[len(httpBulkRatios)-1])
 			}
 		}
 	}
 	rep.Median = median(rates)
 	if paths != nil {
-		rep.MedianRaw, rep.MedianStore = median(raws), median(storeRates)
-		rep.MedianStoreRatio, rep.MedianHTTPRatio = median(storeRatios), median(httpRatios)
+		rep.MedianRaw, rep.MedianBulk, rep.MedianStore = median(raws), median(bulks), median(storeRates)
+		rep.MedianStoreRatio, rep.MedianHTTPRatio, rep.MedianHTTPBulkRatio = median(storeRatios), median(httpRatios), median(httpBulkRatios)
 	}
 	if cfg.JSON {
 		return json.NewEncoder(e.stdout).Encode(rep)
 	}
 	fmt.Fprintf(e.stdout, "median of %d rounds: %.0f rows/s\n", len(rates), rep.Median)
 	if paths != nil {
-		fmt.Fprintf(e.stdout, "medians of the same rows: plain INSERT %.0f rows/s; in-process store %.0f rows/s, %.2f × plain; "+
-			"HTTP %.2f × plain\n", rep.MedianRaw, rep.MedianStore, rep.MedianStoreRatio, rep.MedianHTTPRatio)
+		fmt.Fprintf(e.stdout, "medians of the same rows: plain INSERT per batch %.0f rows/s, one plain INSERT %.0f rows/s; "+
+			"in-process store %.0f rows/s, %.2f × per batch; HTTP %.2f × per batch, %.2f × one INSERT\n",
+			rep.MedianRaw, rep.MedianBulk, rep.MedianStore, rep.MedianStoreRatio, rep.MedianHTTPRatio, rep.MedianHTTPBulkRatio)
 	}
 	return nil
 }
@@ -291,18 +303,27 @@ func (p *scanPaths) timed(ctx context.Context, n, rows, clients int, write func(
 	return &scanPathRound{Seconds: s, RowsPerSec: float64(n*rows) / s}, nil
 }
 
-// insertRaw writes batch b's rows as a caller of clickhouse-go with nothing to check would: one
-// INSERT of their columns into the copy of scans.
-func (p *scanPaths) insertRaw(ctx context.Context, batchID string, b int, rows []retailer.Scan) error {
-	n := len(rows)
-	outlet, brand, kind, id := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	at, day, received := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-	qty, rowNo := make([]float64, n), make([]uint32, n)
+// insertRaw writes the rows of batches first, first+1, … (rows[k] the rows of batch first+k) as a
+// caller of clickhouse-go with nothing to check would: one INSERT of their columns into the copy of
+// scans.
+func (p *scanPaths) insertRaw(ctx context.Context, prefix string, first int, rows [][]retailer.Scan) error {
+	n := 0
+	for _, rs := range rows {
+		n += len(rs)
+	}
+	outlet, brand, kind, id := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	at, day, received := make([]time.Time, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
+	qty, rowNo := make([]float64, 0, n), make([]uint32, 0, n)
 	now := time.Now().UTC().Truncate(time.Second)
-	for i, r := range rows {
-		t := r.At.UTC()
-		outlet[i], brand[i], kind[i], id[i] = p.licences[b%len(p.licences)], r.Brand, string(r.Kind), batchID
-		at[i], day[i], received[i], qty[i], rowNo[i] = t, t.Truncate(24*time.Hour), now, r.Qty, uint32(i+1)
+	for k, rs := range rows {
+		b := first + k
+		licence, batchID := p.licences[b%len(p.licences)], fmt.Sprintf("%s-b%d", prefix, b)
+		for i, r := range rs {
+			t := r.At.UTC()
+			outlet, brand, kind, id = append(outlet, licence), append(brand, r.Brand), append(kind, string(r.Kind)), append(id, batchID)
+			at, day, received = append(at, t), append(day, t.Truncate(24*time.Hour)), append(received, now)
+			qty, rowNo = append(qty, r.Qty), append(rowNo, uint32(i+1))
+		}
 	}
 	return stores.InsertColumns(ctx, p.conn, "INSERT INTO "+rawScansTable+
 		" (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",

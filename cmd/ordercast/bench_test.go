@@ -112,11 +112,11 @@ func TestBenchScans(t *testing.T) {
 		if r.Batches != 6 || r.Accepted != 1200 || r.Rejected != 0 || r.RowsPerSec <= 0 || r.Latency.P50 <= 0 {
 			t.Errorf("round %d = %+v; want 6 uploads of 200 rows, all accepted", i+1, r)
 		}
-		if r.Raw == nil || r.Store == nil || r.Raw.RowsPerSec <= 0 || r.Store.RowsPerSec <= 0 {
-			t.Errorf("round %d: plain INSERT %+v, store %+v; want both measured", i+1, r.Raw, r.Store)
+		if r.Raw == nil || r.Bulk == nil || r.Store == nil || r.Raw.RowsPerSec <= 0 || r.Bulk.RowsPerSec <= 0 || r.Store.RowsPerSec <= 0 {
+			t.Errorf("round %d: plain INSERTs %+v and %+v, store %+v; want all measured", i+1, r.Raw, r.Bulk, r.Store)
 		}
 	}
-	if rep.MedianRaw <= 0 || rep.MedianStoreRatio <= 0 || rep.MedianHTTPRatio <= 0 {
+	if rep.MedianRaw <= 0 || rep.MedianBulk <= 0 || rep.MedianStoreRatio <= 0 || rep.MedianHTTPRatio <= 0 || rep.MedianHTTPBulkRatio <= 0 {
 		t.Errorf("report = %+v; want the medians of the plain INSERT and of the ratios", rep)
 	}
 

@@ -26,7 +26,7 @@ func BenchmarkScanIngest(b *testing.B) {
 	if err := s.conn.Exec(ctx, "CREATE TABLE scans_raw AS scans"); err != nil {
 		b.Fatal(err)
 	}
-	const batches, rows, writers = 24, 5000, 8
+	const batches, rows, writers = 24, 5000, 4
 	now := time.Now().UTC().Truncate(time.Second)
 	batch := func(id string, n int) retailer.ScanBatch {
 		rs := make([]retailer.Scan, rows)
@@ -67,7 +67,7 @@ func BenchmarkScanIngest(b *testing.B) {
 		wg.Wait()
 		return float64(len(all)*rows) / time.Since(start).Seconds()
 	}
-	for _, limit := range []int{2, 4} {
+	for _, limit := range []int{1, 2} {
 		b.Run(fmt.Sprintf("writers=%d", limit), func(b *testing.B) {
 			s.uploads.limit = limit
 			var rates = map[string][]float64{}
