@@ -84,11 +84,12 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 	summary := "Uploads terminal scans through POST /api/v1/outlets/{id}/scans, each outlet's batches as its own\n" +
 		"retailer, from -clients clients at once, and reports the rows stored per second of each round and\n" +
 		"their median. Every upload is a new batch, valid throughout. Bodies are encoded before the clock\n" +
-		"starts. With -compare, each round first writes the same rows, batch by batch from as many clients,\n" +
-		"with a plain clickhouse-go columnar INSERT (the floor of what storing them costs), then all of them\n" +
-		"with one such INSERT (what the rows cost once the cost of each INSERT is out of the way), then through\n" +
+		"starts. With -compare, each round also writes the same rows batch by batch from as many clients\n" +
+		"with a plain clickhouse-go columnar INSERT (the floor of what storing them costs), all of them with\n" +
+		"one such INSERT (what the rows cost once the cost of each INSERT is out of the way), and through\n" +
 		"ordercast's own path in this process (claim in PostgreSQL, catalogue check, validation, the\n" +
-		"exactly-once store), and prints each rate as a fraction of the plain INSERT's.\n\n" + benchSummary
+		"exactly-once store); the four take turns at going first from round to round. It prints each rate\n" +
+		"beside the plain INSERTs' (HTTP ÷ plain).\n\n" + benchSummary
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
@@ -153,52 +154,63 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 			}
 		}
 		var res scanRound
-		if paths != nil {
-			if res.Raw, err = paths.timed(ctx, len(scans), *batchRows, *clients, func(b int) error {
-				return paths.insertRaw(ctx, fmt.Sprintf("raw-%s-r%d", run, round), b, scans[b:b+1])
-			}); err != nil {
-				return fmt.Errorf("bench scans: round %d: plain INSERT: %w", round+1, err)
-			}
-			if res.Bulk, err = paths.timed(ctx, 1, len(scans)**batchRows, 1, func(int) error {
-				return paths.insertRaw(ctx, fmt.Sprintf("bulk-%s-r%d", run, round), 0, scans)
-			}); err != nil {
-				return fmt.Errorf("bench scans: round %d: one plain INSERT: %w", round+1, err)
-			}
-			if res.Store, err = paths.timed(ctx, len(scans), *batchRows, *clients, func(b int) error {
-				return paths.store(ctx, fmt.Sprintf("bench-%s-r%d-b%d-store", run, round, b), b, scans[b])
-			}); err != nil {
-				return fmt.Errorf("bench scans: round %d: in-process store: %w", round+1, err)
-			}
-		}
 		var latency []float64
-		var mu sync.Mutex
-		cpu0, cpuOK := serverCPU(ctx, hc, cfg.URL)
-		start := time.Now()
-		err := forEach(ctx, len(bodies), *clients, func(b int) error {
-			r := rs.list[b%len(rs.list)]
-			sent := time.Now()
-			status, body, err := benchDo(ctx, hc, "POST", fmt.Sprintf("%s/api/v1/outlets/%d/scans", cfg.URL, r.outletID), r.token, bodies[b], "")
+		steps := []func() error{func() error { // through the API
+			var mu sync.Mutex
+			cpu0, cpuOK := serverCPU(ctx, hc, cfg.URL)
+			start := time.Now()
+			err := forEach(ctx, len(bodies), *clients, func(b int) error {
+				r := rs.list[b%len(rs.list)]
+				sent := time.Now()
+				status, body, err := benchDo(ctx, hc, "POST", fmt.Sprintf("%s/api/v1/outlets/%d/scans", cfg.URL, r.outletID), r.token, bodies[b], "")
+				if err != nil {
+					return err
+				}
+				var out struct{ Accepted, Rejected int }
+				if status != http.StatusCreated || json.Unmarshal(body, &out) != nil {
+					return fmt.Errorf("upload %d for outlet %d = %d %.300s", b, r.outletID, status, body)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				res.Batches++
+				res.Accepted += out.Accepted
+				res.Rejected += out.Rejected
+				latency = append(latency, ms(time.Since(sent)))
+				return nil
+			})
 			if err != nil {
 				return err
 			}
-			var out struct{ Accepted, Rejected int }
-			if status != http.StatusCreated || json.Unmarshal(body, &out) != nil {
-				return fmt.Errorf("upload %d for outlet %d = %d %.300s", b, r.outletID, status, body)
+			res.Seconds = time.Since(start).Seconds()
+			if cpu1, ok := serverCPU(ctx, hc, cfg.URL); ok && cpuOK && res.Batches > 0 {
+				res.ServerCPU = (cpu1 - cpu0) * 1000 / float64(res.Batches)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			res.Batches++
-			res.Accepted += out.Accepted
-			res.Rejected += out.Rejected
-			latency = append(latency, ms(time.Since(sent)))
 			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("bench scans: round %d: %w", round+1, err)
+		}}
+		if paths != nil {
+			// The ways of writing take turns at going first, so that none always pays for the merges
+			// the one before left ClickHouse to do.
+			steps = append(steps, func() (err error) {
+				res.Raw, err = paths.timed(ctx, len(scans), *batchRows, *clients, func(b int) error {
+					return paths.insertRaw(ctx, fmt.Sprintf("raw-%s-r%d", run, round), b, scans[b:b+1])
+				})
+				return wrapErr("plain INSERT", err)
+			}, func() (err error) {
+				res.Bulk, err = paths.timed(ctx, 1, len(scans)**batchRows, 1, func(int) error {
+					return paths.insertRaw(ctx, fmt.Sprintf("bulk-%s-r%d", run, round), 0, scans)
+				})
+				return wrapErr("one plain INSERT", err)
+			}, func() (err error) {
+				res.Store, err = paths.timed(ctx, len(scans), *batchRows, *clients, func(b int) error {
+					return paths.store(ctx, fmt.Sprintf("bench-%s-r%d-b%d-store", run, round, b), b, scans[b])
+				})
+				return wrapErr("in-process store", err)
+			})
 		}
-		res.Seconds = time.Since(start).Seconds()
-		if cpu1, ok := serverCPU(ctx, hc, cfg.URL); ok && cpuOK && res.Batches > 0 {
-			res.ServerCPU = (cpu1 - cpu0) * 1000 / float64(res.Batches)
+		for k := range steps {
+			if err := steps[(k+round)%len(steps)](); err != nil {
+				return fmt.Errorf("bench scans: round %d: %w", round+1, err)
+			}
 		}
 		res.RowsPerSec = float64(res.Accepted+res.Rejected) / res.Seconds
 		res.Latency = percentilesOf(latency)
@@ -235,6 +247,14 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "medians of the same rows: plain INSERT per batch %.0f rows/s, one plain INSERT %.0f rows/s; "+
 			"in-process store %.0f rows/s, %.2f × per batch; HTTP %.2f × per batch, %.2f × one INSERT\n",
 			rep.MedianRaw, rep.MedianBulk, rep.MedianStore, rep.MedianStoreRatio, rep.MedianHTTPRatio, rep.MedianHTTPBulkRatio)
+	}
+	return nil
+}
+
+// wrapErr prefixes a non-nil err with what failed.
+func wrapErr(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
