@@ -182,10 +182,10 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 // twice at the same time.
 //
 // Concurrent calls share their work (group commit): ClickHouse spends far more on each query and each
-// INSERT (a new part to write and later merge) than on each row, so batches that arrive while a group
-// is being written are written together by the next one, with one query that finds what is stored of
-// them and one INSERT a table. A failed query or INSERT fails every batch of its group; their retries
-// complete them.
+// INSERT (a new part to write and later merge) than on each row, so batches that arrive while
+// maxWriting groups are being written are written together by the next one, with one query that finds
+// what is stored of them and one INSERT a table. A failed query or INSERT fails every batch of its
+// group; their retries complete them.
 func (s *Store) WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
 	return s.writeScanBatch(ctx, b, false)
 }
