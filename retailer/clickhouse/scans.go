@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -19,8 +21,8 @@ import (
 //   - A batch is complete when scan_batches has its row. ScanOutcome looks for it (outlet and batch_id
 //     are the table's sorting key) and rebuilds the first answer from it and from scan_rejects;
 //     WriteScanBatch does the same before it writes anything, and writes nothing for a complete batch.
-//   - WriteScanBatch writes scans, then scan_rejects, then the scan_batches row, each INSERT waited for
-//     before the next starts, so a batch row never exists without the rows it counts.
+//   - WriteScanBatch writes scans and scan_rejects, then the scan_batches row once both INSERTs are
+//     acknowledged, so a batch row never exists without the rows it counts.
 //   - An attempt that stopped between those INSERTs (a crash, a lost connection, a cancelled request)
 //     leaves rows of the batch without its batch row. Deleting them is no remedy (ALTER TABLE … DELETE
 //     is an asynchronous mutation), so the next attempt reads the row numbers already stored for the
@@ -287,8 +289,8 @@ func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
 
 // writeGroup writes a group of batches: it reads what is stored of those that are not first attempts
 // (one query, none when all are), settles the outcome of each, then writes the new accepted rows of
-// those not complete into scans, their new rejected rows into scan_rejects, then their rows into
-// scan_batches, each INSERT acknowledged before the next starts.
+// those not complete into scans and their new rejected rows into scan_rejects (two INSERTs at the same
+// time), then, once both are acknowledged, their rows into scan_batches.
 func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 	var keys []batchKey
 	for _, p := range all {
@@ -342,17 +344,28 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 			}
 		}
 	}
+	// The accepted and the rejected rows go at the same time: only the batch rows must come after both.
+	rows, rctx := errgroup.WithContext(ctx)
 	if len(acc.outlet) > 0 {
-		if err := s.insert(ctx, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",
-			acc.outlet, acc.brand, acc.kind, acc.at, acc.day, acc.qty, acc.batchID, acc.rowNo, acc.received); err != nil {
-			return fmt.Errorf("clickhouse: write scans: %w", err)
-		}
+		rows.Go(func() error {
+			if err := s.insert(rctx, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",
+				acc.outlet, acc.brand, acc.kind, acc.at, acc.day, acc.qty, acc.batchID, acc.rowNo, acc.received); err != nil {
+				return fmt.Errorf("clickhouse: write scans: %w", err)
+			}
+			return nil
+		})
 	}
 	if len(rej.outlet) > 0 {
-		if err := s.insert(ctx, "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)",
-			rej.outlet, rej.batchID, rej.rowNo, rej.brand, rej.kind, rej.at, rej.qty, rej.reason, rej.received); err != nil {
-			return fmt.Errorf("clickhouse: write scan_rejects: %w", err)
-		}
+		rows.Go(func() error {
+			if err := s.insert(rctx, "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)",
+				rej.outlet, rej.batchID, rej.rowNo, rej.brand, rej.kind, rej.at, rej.qty, rej.reason, rej.received); err != nil {
+				return fmt.Errorf("clickhouse: write scan_rejects: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := rows.Wait(); err != nil {
+		return err
 	}
 	n := len(group)
 	outlet, batchID, received := make([]string, n), make([]string, n), make([]time.Time, n)
