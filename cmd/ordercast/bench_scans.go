@@ -259,7 +259,7 @@ func wrapErr(what string, err error) error {
 	return nil
 }
 
-// median returns the middle value of xs (the upper one of an even count); xs is sorted.
+// median sorts xs and returns its middle value (the upper one of an even count).
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -307,7 +307,7 @@ func openScanPaths(ctx context.Context, pgDSN, chDSN string, outlets []benchReta
 }
 
 func (p *scanPaths) close(ctx context.Context) {
-	p.conn.Exec(ctx, "DROP TABLE IF EXISTS "+rawScansTable) //nolint:errcheck // a table left over is dropped by the next run's
+	p.conn.Exec(ctx, "DROP TABLE IF EXISTS "+rawScansTable) //nolint:errcheck // a table left over is used, then dropped, by the next run
 	p.conn.Close()
 	p.pool.Close()
 }
