@@ -91,11 +91,13 @@ func TestBenchOrders(t *testing.T) {
 	}
 }
 
-// The scan load uploads valid batches as retailers and reports the rows ClickHouse stored.
+// The scan load uploads valid batches as retailers and reports the rows ClickHouse stored; with
+// -compare it writes the same rows with plain INSERTs into a copy of scans (dropped at the end) and
+// through the store in its own process, and reports the ratios.
 func TestBenchScans(t *testing.T) {
 	s, pg, ch := seededServerDSNs(t)
-	stdout, stderr, err := run("bench", "scans", "-url", s.url, "-pg-dsn", pg, "-batch", "200", "-batches", "6",
-		"-clients", "2", "-rounds", "2", "-outlets", "3", "-json")
+	stdout, stderr, err := run("bench", "scans", "-url", s.url, "-pg-dsn", pg, "-ch-dsn", ch, "-compare", "-batch", "200",
+		"-batches", "6", "-clients", "2", "-rounds", "2", "-outlets", "3", "-json")
 	if err != nil {
 		t.Fatalf("bench scans: %v\n%s", err, stderr)
 	}
@@ -110,6 +112,12 @@ func TestBenchScans(t *testing.T) {
 		if r.Batches != 6 || r.Accepted != 1200 || r.Rejected != 0 || r.RowsPerSec <= 0 || r.Latency.P50 <= 0 {
 			t.Errorf("round %d = %+v; want 6 uploads of 200 rows, all accepted", i+1, r)
 		}
+		if r.Raw == nil || r.Bulk == nil || r.Store == nil || r.Raw.RowsPerSec <= 0 || r.Bulk.RowsPerSec <= 0 || r.Store.RowsPerSec <= 0 {
+			t.Errorf("round %d: plain INSERTs %+v and %+v, store %+v; want all measured", i+1, r.Raw, r.Bulk, r.Store)
+		}
+	}
+	if rep.MedianRaw <= 0 || rep.MedianBulk <= 0 || rep.MedianStoreRatio <= 0 || rep.MedianHTTPRatio <= 0 || rep.MedianHTTPBulkRatio <= 0 {
+		t.Errorf("report = %+v; want the medians of the plain INSERT and of the ratios", rep)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -119,12 +127,18 @@ func TestBenchScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var scans, batches uint64
+	var scans, batches, stored uint64
 	if err := conn.QueryRow(ctx, "SELECT (SELECT count() FROM scans WHERE batch_id LIKE 'bench-%'), "+
-		"(SELECT count() FROM scan_batches WHERE batch_id LIKE 'bench-%')").Scan(&scans, &batches); err != nil {
+		"(SELECT count() FROM scan_batches WHERE batch_id LIKE 'bench-%'), "+
+		"(SELECT count() FROM scans WHERE batch_id LIKE 'bench-%-store')").Scan(&scans, &batches, &stored); err != nil {
 		t.Fatal(err)
 	}
-	if scans != 2400 || batches != 12 {
-		t.Errorf("ClickHouse holds %d scans in %d batches of the load; want 2400 in 12", scans, batches)
+	if scans != 4800 || batches != 24 || stored != 2400 {
+		t.Errorf("ClickHouse holds %d scans in %d batches of the load, %d in process; want 4800 in 24 (HTTP and in process), 2400",
+			scans, batches, stored)
+	}
+	var left uint8
+	if err := conn.QueryRow(ctx, "EXISTS TABLE "+rawScansTable).Scan(&left); err != nil || left != 0 {
+		t.Errorf("EXISTS TABLE %s = %d, %v; want the copy dropped", rawScansTable, left, err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -19,8 +21,8 @@ import (
 //   - A batch is complete when scan_batches has its row. ScanOutcome looks for it (outlet and batch_id
 //     are the table's sorting key) and rebuilds the first answer from it and from scan_rejects;
 //     WriteScanBatch does the same before it writes anything, and writes nothing for a complete batch.
-//   - WriteScanBatch writes scans, then scan_rejects, then the scan_batches row, each INSERT waited for
-//     before the next starts, so a batch row never exists without the rows it counts.
+//   - WriteScanBatch writes scans and scan_rejects, then the scan_batches row once both INSERTs are
+//     acknowledged, so a batch row never exists without the rows it counts.
 //   - An attempt that stopped between those INSERTs (a crash, a lost connection, a cancelled request)
 //     leaves rows of the batch without its batch row. Deleting them is no remedy (ALTER TABLE … DELETE
 //     is an asynchronous mutation), so the next attempt reads the row numbers already stored for the
@@ -35,6 +37,12 @@ import (
 // serialise attempts per batch (the HTTP adapter claims each batch in PostgreSQL, across every
 // instance, before it writes). Concurrent uploads of different batches share INSERTs (see
 // WriteScanBatch).
+//
+// The read is what an upload costs most besides its rows (one query over every part of three tables),
+// and it finds nothing for almost every batch: a batch's first attempt. A caller that knows an attempt
+// is the batch's first (the HTTP adapter does: its claim in PostgreSQL is the first ever made for the
+// batch, and claims are made before anything is written and never deleted) writes it with
+// WriteFirstScanBatch, which skips the read for that batch.
 
 // ScanOutcome returns the outcome stored for upload batchID of outlet (a licence number), with
 // Replay set; found is false when the batch is not stored complete.
@@ -176,15 +184,27 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 // twice at the same time.
 //
 // Concurrent calls share their work (group commit): ClickHouse spends far more on each query and each
-// INSERT (a new part to write and later merge) than on each row, so batches that arrive while a group
-// is being written are written together by the next one, with one query that finds what is stored of
-// them and one INSERT a table. A failed query or INSERT fails every batch of its group; their retries
-// complete them.
+// INSERT (a new part to write and later merge) than on each row, so batches that arrive while
+// maxWriting groups are being written are written together by the next one, with one query that finds
+// what is stored of them and one INSERT a table. A failed query or INSERT fails every batch of its
+// group; their retries complete them.
 func (s *Store) WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
+	return s.writeScanBatch(ctx, b, false)
+}
+
+// WriteFirstScanBatch stores b as WriteScanBatch does, for a caller that guarantees that no earlier
+// attempt at b wrote anything (its attempt is the first that anyone made at the batch): it does not
+// look for what an earlier attempt stored, which saves a query. Writing a batch an earlier attempt
+// stored rows of this way stores them twice.
+func (s *Store) WriteFirstScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
+	return s.writeScanBatch(ctx, b, true)
+}
+
+func (s *Store) writeScanBatch(ctx context.Context, b retailer.ScanBatch, first bool) (retailer.ScanOutcome, error) {
 	if len(b.Rows) > math.MaxUint32 {
 		return retailer.ScanOutcome{}, fmt.Errorf("clickhouse: batch %s: %d rows: too many", b.ID, len(b.Rows))
 	}
-	p := &pendingBatch{batch: b, verdict: make([]retailer.RejectReason, len(b.Rows)), newRows: len(b.Rows)} // "" accepted
+	p := &pendingBatch{batch: b, verdict: make([]retailer.RejectReason, len(b.Rows)), newRows: len(b.Rows), first: first} // "" accepted
 	for _, rej := range b.Rejects {
 		if rej.Row < 1 || rej.Row > len(b.Rows) || p.verdict[rej.Row-1] != "" || rej.Reason == "" {
 			return retailer.ScanOutcome{}, fmt.Errorf("clickhouse: batch %s: rejected row %d: %w", b.ID, rej.Row, ErrInvalidReject)
@@ -204,21 +224,25 @@ type pendingBatch struct {
 	verdict []retailer.RejectReason // by row index; "" accepted
 	stored  []bool                  // by row index: an earlier attempt stored the row
 	newRows int                     // rows not stored yet (all of them until settled)
+	first   bool                    // the batch's first attempt: nothing of it is stored
 	out     retailer.ScanOutcome
 }
 
 // settle works out p's outcome from what the store holds of it and reports whether rows are left to
 // write: none when the batch is complete, whose stored outcome p takes.
+// A nil st is a batch nothing of which is stored.
 func (p *pendingBatch) settle(st *storedBatch) bool {
-	if st.complete {
+	if st != nil && st.complete {
 		p.out = st.outcome
 		return false
 	}
 	rows := p.batch.Rows
 	p.stored = make([]bool, len(rows))
-	for rowNo, reason := range st.rows {
-		if rowNo >= 1 && int(rowNo) <= len(rows) {
-			p.stored[rowNo-1], p.verdict[rowNo-1] = true, reason
+	if st != nil {
+		for rowNo, reason := range st.rows {
+			if rowNo >= 1 && int(rowNo) <= len(rows) {
+				p.stored[rowNo-1], p.verdict[rowNo-1] = true, reason
+			}
 		}
 	}
 	p.out, p.newRows = retailer.ScanOutcome{BatchID: p.batch.ID}, 0
@@ -263,22 +287,31 @@ func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
 	c.received = append(c.received, b.Received)
 }
 
-// writeGroup writes a group of batches: it reads what is stored of them (one query), settles the
-// outcome of each, then writes the new accepted rows of those not complete into scans, their new
-// rejected rows into scan_rejects, then their rows into scan_batches, each INSERT acknowledged before
-// the next starts.
+// writeGroup writes a group of batches: it reads what is stored of those that are not first attempts
+// (one query, none when all are), settles the outcome of each, then writes the new accepted rows of
+// those not complete into scans and their new rejected rows into scan_rejects (two INSERTs at the same
+// time), then, once both are acknowledged, their rows into scan_batches.
 func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
-	keys := make([]batchKey, len(all))
-	for i, p := range all {
-		keys[i] = batchKey{p.batch.Outlet, p.batch.ID}
+	var keys []batchKey
+	for _, p := range all {
+		if !p.first {
+			keys = append(keys, batchKey{p.batch.Outlet, p.batch.ID})
+		}
 	}
-	stored, err := s.storedBatches(ctx, keys, true)
-	if err != nil {
-		return err
+	var stored map[batchKey]*storedBatch
+	if len(keys) > 0 {
+		var err error
+		if stored, err = s.storedBatches(ctx, keys, true); err != nil {
+			return err
+		}
 	}
 	group := all[:0:0]
-	for i, p := range all {
-		if p.settle(stored[keys[i]]) {
+	for _, p := range all {
+		var st *storedBatch
+		if !p.first {
+			st = stored[batchKey{p.batch.Outlet, p.batch.ID}]
+		}
+		if p.settle(st) {
 			group = append(group, p)
 		}
 	}
@@ -311,17 +344,28 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 			}
 		}
 	}
+	// The accepted and the rejected rows go at the same time: only the batch rows must come after both.
+	rows, rctx := errgroup.WithContext(ctx)
 	if len(acc.outlet) > 0 {
-		if err := s.insert(ctx, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",
-			acc.outlet, acc.brand, acc.kind, acc.at, acc.day, acc.qty, acc.batchID, acc.rowNo, acc.received); err != nil {
-			return fmt.Errorf("clickhouse: write scans: %w", err)
-		}
+		rows.Go(func() error {
+			if err := s.insert(rctx, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",
+				acc.outlet, acc.brand, acc.kind, acc.at, acc.day, acc.qty, acc.batchID, acc.rowNo, acc.received); err != nil {
+				return fmt.Errorf("clickhouse: write scans: %w", err)
+			}
+			return nil
+		})
 	}
 	if len(rej.outlet) > 0 {
-		if err := s.insert(ctx, "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)",
-			rej.outlet, rej.batchID, rej.rowNo, rej.brand, rej.kind, rej.at, rej.qty, rej.reason, rej.received); err != nil {
-			return fmt.Errorf("clickhouse: write scan_rejects: %w", err)
-		}
+		rows.Go(func() error {
+			if err := s.insert(rctx, "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)",
+				rej.outlet, rej.batchID, rej.rowNo, rej.brand, rej.kind, rej.at, rej.qty, rej.reason, rej.received); err != nil {
+				return fmt.Errorf("clickhouse: write scan_rejects: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := rows.Wait(); err != nil {
+		return err
 	}
 	n := len(group)
 	outlet, batchID, received := make([]string, n), make([]string, n), make([]time.Time, n)
@@ -343,13 +387,19 @@ const (
 	groupTimeout = 60 * time.Second // for the INSERTs of one group, whatever its callers' contexts
 )
 
-// committer groups concurrent writes (group commit): a caller that finds no write under way writes
-// its batch at once; callers that arrive while one is under way join the next group, which one of
-// them writes when the current write ends. The zero value is ready for use.
+// maxWriting is how many groups are written at the same time. Two keep ClickHouse busy while a
+// group waits for the acknowledgement of one of its INSERTs (each INSERT of a group waits for the one
+// before), without splitting uploads into groups so small that their INSERTs cost more than their rows.
+const maxWriting = 2
+
+// committer groups concurrent writes (group commit): a caller that finds fewer than maxWriting writes
+// under way writes its batch at once; callers that arrive while maxWriting are under way join the next
+// group, which one of them writes when a write ends. The zero value is ready for use.
 type committer struct {
-	mu       sync.Mutex
-	queue    []*group // groups waiting to be written, oldest first
-	flushing bool     // a group is being written
+	mu      sync.Mutex
+	queue   []*group // groups waiting to be written, oldest first
+	writing int      // groups being written
+	limit   int      // groups written at once; 0 means maxWriting
 }
 
 type group struct {
@@ -373,8 +423,12 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 	}
 	g.items = append(g.items, p)
 	g.rows += p.newRows
-	if !c.flushing { // nothing under way: the queue holds only g, and this caller writes it
-		c.flushing = true
+	limit := c.limit
+	if limit == 0 {
+		limit = maxWriting
+	}
+	if c.writing < limit { // room for a write: the queue holds only g, and this caller writes it
+		c.writing++
 		c.queue = c.queue[1:]
 		g.lead <- struct{}{}
 	}
@@ -392,7 +446,7 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 
 	c.mu.Lock()
 	if len(c.queue) == 0 {
-		c.flushing = false
+		c.writing--
 	} else { // hand the next group to one of its callers
 		next := c.queue[0]
 		c.queue = c.queue[1:]

@@ -165,10 +165,16 @@ func TestCommitterGroups(t *testing.T) {
 	written := map[string]int{}
 	groups := 0
 	failed := map[string]bool{}
+	var writing, mostWriting int
 	write := func(ctx context.Context, g []*pendingBatch) error {
+		mu.Lock()
+		writing++
+		mostWriting = max(mostWriting, writing)
+		mu.Unlock()
 		time.Sleep(2 * time.Millisecond)
 		mu.Lock()
 		defer mu.Unlock()
+		writing--
 		groups++
 		fail := groups%3 == 0
 		for _, p := range g {
@@ -203,11 +209,14 @@ func TestCommitterGroups(t *testing.T) {
 			t.Errorf("batch %s: submit = %v; want an error exactly when its group failed (%v)", id, errs[i], failed[id])
 		}
 	}
+	if mostWriting > maxWriting {
+		t.Errorf("%d groups written at the same time; want at most %d", mostWriting, maxWriting)
+	}
 	if groups >= n {
 		t.Errorf("%d groups for %d concurrent batches; want batches to share writes", groups, n)
 	}
-	if c.flushing || len(c.queue) != 0 {
-		t.Errorf("committer left flushing=%v with %d queued groups", c.flushing, len(c.queue))
+	if c.writing != 0 || len(c.queue) != 0 {
+		t.Errorf("committer left %d writes under way with %d queued groups", c.writing, len(c.queue))
 	}
 }
 
@@ -244,7 +253,8 @@ func TestWriteScanBatchConcurrent(t *testing.T) {
 }
 
 // Batches written together by one group, some stored complete already and some new, are each settled
-// on their own: the stored ones answer with their stored outcome and write nothing.
+// on their own: the stored ones answer with their stored outcome and write nothing. Groups mix first
+// attempts (WriteFirstScanBatch, not looked up) with other writes.
 func TestWriteScanBatchGroupsReplaysAndNewBatches(t *testing.T) {
 	ctx := context.Background()
 	s := New(storestest.ClickHouse(t))
@@ -261,7 +271,7 @@ func TestWriteScanBatchGroupsReplaysAndNewBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Goroutine 0 writes "old" again while the others write new batches.
+	// Goroutine 0 writes "old" again while the others write new batches, the odd ones as first attempts.
 	const n = 9
 	outs, errs := make([]retailer.ScanOutcome, n), make([]error, n)
 	var wg sync.WaitGroup
@@ -270,10 +280,14 @@ func TestWriteScanBatchGroupsReplaysAndNewBatches(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			b := batch(fmt.Sprint("new-", i))
-			if i == 0 {
-				b = batch("old")
+			switch {
+			case i == 0:
+				outs[i], errs[i] = s.WriteScanBatch(ctx, batch("old"))
+			case i%2 == 1:
+				outs[i], errs[i] = s.WriteFirstScanBatch(ctx, b)
+			default:
+				outs[i], errs[i] = s.WriteScanBatch(ctx, b)
 			}
-			outs[i], errs[i] = s.WriteScanBatch(ctx, b)
 		}()
 	}
 	wg.Wait()
@@ -295,5 +309,42 @@ func TestWriteScanBatchGroupsReplaysAndNewBatches(t *testing.T) {
 	scans, rejects, batches, err := s.ScanRows(ctx)
 	if want := uint64(n); err != nil || scans != 49*want || rejects != want || batches != want {
 		t.Errorf("ScanRows = %d, %d, %d, %v; want %d, %d, %d", scans, rejects, batches, err, 49*want, want, want)
+	}
+	for _, id := range []string{"new-1", "new-2"} {
+		if replay, found, err := s.ScanOutcome(ctx, "O1", id); err != nil || !found || replay.Accepted != 49 || len(replay.Rejects) != 1 {
+			t.Errorf("ScanOutcome(%s) = %+v, %v, %v; want it stored complete", id, replay, found, err)
+		}
+	}
+}
+
+// WriteFirstScanBatch does not look for an earlier attempt's rows (its caller vouches that there is
+// none): rows already stored for the batch are written again, where WriteScanBatch completes the
+// batch. This is the read that first attempts save.
+func TestWriteFirstScanBatchDoesNotRead(t *testing.T) {
+	ctx := context.Background()
+	s := New(storestest.ClickHouse(t))
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	rows := []retailer.Scan{{Outlet: "O1", Brand: "B1", Kind: retailer.SellOut, At: now, Qty: 1},
+		{Outlet: "O1", Brand: "B2", Kind: retailer.SellOut, At: now, Qty: 1}}
+	day := now.Truncate(24 * time.Hour)
+	for _, id := range []string{"first", "retry"} {
+		if err := s.insert(ctx, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",
+			[]string{"O1"}, []string{"B1"}, []string{"sellout"}, []time.Time{now}, []time.Time{day}, []float64{1},
+			[]string{id}, []uint32{1}, []time.Time{now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.WriteFirstScanBatch(ctx, retailer.ScanBatch{Outlet: "O1", ID: "first", Received: now, Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteScanBatch(ctx, retailer.ScanBatch{Outlet: "O1", ID: "retry", Received: now, Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	var first, retry uint64
+	if err := s.conn.QueryRow(ctx, "SELECT countIf(batch_id = 'first'), countIf(batch_id = 'retry') FROM scans").Scan(&first, &retry); err != nil {
+		t.Fatal(err)
+	}
+	if first != 3 || retry != 2 {
+		t.Errorf("rows stored: %d of the first attempt, %d of the retry; want 3 (not looked up) and 2 (completed)", first, retry)
 	}
 }

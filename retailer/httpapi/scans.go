@@ -30,6 +30,9 @@ type ScanStore interface {
 	// stored outcome comes back with Replay set. Rows an interrupted earlier attempt stored keep their
 	// verdict and are not written again. The caller never writes one batch twice at the same time.
 	WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error)
+	// WriteFirstScanBatch stores b as WriteScanBatch does, for the first attempt ever made at b
+	// (BatchClaims said so), without looking for rows of an earlier attempt: there is none.
+	WriteFirstScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error)
 }
 
 // BatchClaims decides, across every instance of the server, which attempt at an upload writes it
@@ -37,10 +40,11 @@ type ScanStore interface {
 // of an unreachable store match retailer.ErrUnavailable.
 type BatchClaims interface {
 	// ClaimScanBatch claims batch batchID of outlet for the attempt token until lease from now, or
-	// renews token's claim. claimed is false when another attempt holds an unexpired claim, or when the
-	// batch has an outcome: then stored is it, with Replay set. A claim whose lease passed without an
-	// outcome is taken over.
-	ClaimScanBatch(ctx context.Context, outlet, batchID, token string, lease time.Duration) (claimed bool, stored *retailer.ScanOutcome, err error)
+	// renews token's claim. first is true when the claim is the first ever made for the batch (so no
+	// attempt wrote any of it before). claimed is false when another attempt holds an unexpired claim,
+	// or when the batch has an outcome: then stored is it, with Replay set. A claim whose lease passed
+	// without an outcome is taken over.
+	ClaimScanBatch(ctx context.Context, outlet, batchID, token string, lease time.Duration) (claimed, first bool, stored *retailer.ScanOutcome, err error)
 	// FinishScanBatch records the outcome of a batch the ScanStore holds complete (the first one
 	// recorded stays).
 	FinishScanBatch(ctx context.Context, outlet string, out retailer.ScanOutcome) error
@@ -58,8 +62,56 @@ type BrandChecker interface {
 type scanUploads struct {
 	store  ScanStore
 	claims BatchClaims
-	brands BrandChecker
+	brands *brandCache
 	rows   *prometheus.CounterVec // result, reason
+}
+
+// brandCacheTTL is how long a brand code the catalogue was found to hold is taken as known without
+// asking again. The catalogue keeps a brand for good once it is listed (retired brands stay known),
+// so the cache only saves the upload a query; codes not found are asked every time, so a brand
+// listed a moment ago is known at once.
+const brandCacheTTL = time.Minute
+
+// brandCache answers BrandChecker's question from the codes found known within brandCacheTTL, asking
+// the catalogue only about the others. It holds known codes only, so it is no larger than the
+// catalogue. Safe for concurrent use.
+type brandCache struct {
+	catalogue BrandChecker
+	now       func() time.Time
+	mu        sync.Mutex
+	known     map[string]time.Time // code → when the catalogue last said it holds it
+}
+
+// KnownBrands returns the codes among codes that the catalogue holds (mapped to true).
+func (c *brandCache) KnownBrands(ctx context.Context, codes []string) (map[string]bool, error) {
+	now := c.now()
+	out := make(map[string]bool, len(codes))
+	var ask []string
+	c.mu.Lock()
+	for _, code := range codes {
+		if at, ok := c.known[code]; ok && now.Sub(at) < brandCacheTTL {
+			out[code] = true
+		} else {
+			ask = append(ask, code)
+		}
+	}
+	c.mu.Unlock()
+	if len(ask) == 0 {
+		return out, nil
+	}
+	found, err := c.catalogue.KnownBrands(ctx, ask)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, code := range ask {
+		if found[code] {
+			c.known[code] = now
+			out[code] = true
+		}
+	}
+	return out, nil
 }
 
 // Claims on a batch being written: the lease that a crashed instance's claim outlives, renewed every
@@ -71,8 +123,9 @@ const (
 )
 
 // WithScans enables POST /api/v1/outlets/{id}/scans, storing uploads in store, each batch once
-// under a claim in claims, checking brands with brands and counting rows in
-// ordercast_retailer_scan_rows_total{result, reason} on reg. Call it before Register.
+// under a claim in claims, checking brands with brands (a code found known is not asked again for
+// brandCacheTTL) and counting rows in ordercast_retailer_scan_rows_total{result, reason} on reg. Call
+// it before Register.
 func (h *Handler) WithScans(store ScanStore, claims BatchClaims, brands BrandChecker, reg prometheus.Registerer) error {
 	rows := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "ordercast", Subsystem: "retailer", Name: "scan_rows_total",
@@ -85,7 +138,8 @@ func (h *Handler) WithScans(store ScanStore, claims BatchClaims, brands BrandChe
 	for _, r := range retailer.RejectReasons {
 		rows.WithLabelValues("rejected", string(r))
 	}
-	h.scans = &scanUploads{store: store, claims: claims, brands: brands, rows: rows}
+	h.scans = &scanUploads{store: store, claims: claims, rows: rows,
+		brands: &brandCache{catalogue: brands, now: h.now, known: map[string]time.Time{}}}
 	return nil
 }
 
@@ -474,8 +528,9 @@ func validBatchID(s string) bool {
 // upload for (an account manager's or planner's) is 403. The batch is then claimed (BatchClaims), so
 // that one attempt writes it across every instance: a batch with an outcome is answered 200 with it
 // and writes nothing; one another attempt is writing is waited for. The claimed batch's rows are
-// checked, stored, and answered 201 once ClickHouse has them all. A store that cannot be reached
-// fails the upload with retailer.ErrUnavailable (503), the claim released, nothing counted as stored.
+// checked, stored, and answered 201 once ClickHouse has them all; the outcome is recorded with the
+// claim once the answer is sent. A store that cannot be reached fails the upload with
+// retailer.ErrUnavailable (503), the claim released, nothing counted as stored.
 func (h *Handler) uploadScans(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := retailer.PrincipalFrom(ctx)
@@ -500,7 +555,7 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	}
 
 	u := h.scans
-	token, stored, err := u.claim(ctx, outlet.Licence, req.BatchID)
+	token, first, stored, err := u.claim(ctx, outlet.Licence, req.BatchID)
 	if err != nil {
 		return fmt.Errorf("scan upload: %w", err)
 	}
@@ -508,19 +563,31 @@ func (h *Handler) uploadScans(c echo.Context) error {
 		return c.JSON(http.StatusOK, responseOf(*stored))
 	}
 	stop := u.keepClaim(ctx, outlet.Licence, req.BatchID, token)
-	out, err := u.write(ctx, h.now(), outlet.Licence, req.BatchID, rows)
+	out, err := u.write(ctx, h.now(), outlet.Licence, req.BatchID, rows, first)
 	stop()
 	if err != nil {
 		u.release(ctx, outlet.Licence, req.BatchID, token)
 		return fmt.Errorf("scan upload: %w", err)
 	}
-	if err := u.claims.FinishScanBatch(ctx, outlet.Licence, out); err != nil {
-		// ClickHouse holds the batch complete, which is what the answer says: the next attempt finds
-		// it there (a replay) and records the outcome.
+	// ClickHouse holds the batch complete, which is what the answer says: it is sent now, and the
+	// outcome recorded for replays after. An attempt that comes meanwhile waits for the claim; if the
+	// outcome cannot be recorded, the next attempt finds the batch in ClickHouse (a replay) and records
+	// it.
+	if err := u.answer(c, out); err != nil {
+		return err
+	}
+	http.NewResponseController(c.Response().Writer).Flush() //nolint:errcheck // without flushing, the answer goes at the end
+	// The client may hang up once answered, which cancels ctx.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if err := u.claims.FinishScanBatch(fctx, outlet.Licence, out); err != nil {
 		u.release(ctx, outlet.Licence, req.BatchID, token)
 	}
-	return u.answer(c, out)
+	return nil
 }
+
+// finishTimeout bounds recording a stored batch's outcome, after the answer.
+const finishTimeout = 5 * time.Second
 
 // release gives up token's claim so that a retry need not wait for the lease to pass. It is best
 // effort: when PostgreSQL cannot be reached, the lease frees the claim.
@@ -541,25 +608,26 @@ func (u *scanUploads) answer(c echo.Context, out retailer.ScanOutcome) error {
 }
 
 // claim claims batch batchID of outlet for a new attempt, waiting while another attempt holds it. It
-// returns the attempt's token, or the batch's stored outcome when it has one.
-func (u *scanUploads) claim(ctx context.Context, outlet, batchID string) (token string, stored *retailer.ScanOutcome, err error) {
+// returns the attempt's token and whether it is the batch's first, or the batch's stored outcome when
+// it has one.
+func (u *scanUploads) claim(ctx context.Context, outlet, batchID string) (token string, first bool, stored *retailer.ScanOutcome, err error) {
 	token = rand.Text()
 	wait := 5 * time.Millisecond
 	for {
-		claimed, stored, err := u.claims.ClaimScanBatch(ctx, outlet, batchID, token, claimLease)
+		claimed, first, stored, err := u.claims.ClaimScanBatch(ctx, outlet, batchID, token, claimLease)
 		switch {
 		case err != nil:
-			return "", nil, err
+			return "", false, nil, err
 		case claimed:
-			return token, nil, nil
+			return token, first, nil, nil
 		case stored != nil:
-			return "", stored, nil
+			return "", false, stored, nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", nil, context.Cause(ctx)
+			return "", false, nil, context.Cause(ctx)
 		case <-t.C:
 		}
 		wait = min(2*wait, maxClaimWait)
@@ -588,8 +656,8 @@ func (u *scanUploads) keepClaim(ctx context.Context, outlet, batchID, token stri
 }
 
 // write validates the rows of a claimed batch against the catalogue and the outlet's recent
-// sell-out, and stores them.
-func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID string, rows []retailer.Scan) (retailer.ScanOutcome, error) {
+// sell-out, and stores them; first: the claim is the batch's first (nothing of it can be stored).
+func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID string, rows []retailer.Scan, first bool) (retailer.ScanOutcome, error) {
 	// The catalogue (PostgreSQL) and the recent sell-out (ClickHouse) are read at the same time; the
 	// sell-out only matters to stock counts above the floor.
 	var recent map[string]float64
@@ -611,9 +679,11 @@ func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID 
 		return retailer.ScanOutcome{}, err
 	}
 	rejects := retailer.ValidateScans(rows, now, func(b string) bool { return known[b] }, recent)
-	return u.store.WriteScanBatch(ctx, retailer.ScanBatch{
-		Outlet: outlet, ID: batchID, Received: now, Rows: rows, Rejects: rejects,
-	})
+	b := retailer.ScanBatch{Outlet: outlet, ID: batchID, Received: now, Rows: rows, Rejects: rejects}
+	if first {
+		return u.store.WriteFirstScanBatch(ctx, b)
+	}
+	return u.store.WriteScanBatch(ctx, b)
 }
 
 // count adds a newly stored batch's rows to the metrics.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -310,5 +311,64 @@ func TestBindScans(t *testing.T) {
 				t.Errorf("bindScans = %q, %v with %d binder calls; want %q, %v with %d", got.BatchID, err, calls, tt.wantID, tt.wantErr, tt.wantBinds)
 			}
 		})
+	}
+}
+
+// countingCatalogue is a BrandChecker that holds the brands in codes and records what it is asked.
+type countingCatalogue struct {
+	codes map[string]bool
+	asked [][]string
+	err   error
+}
+
+func (c *countingCatalogue) KnownBrands(_ context.Context, codes []string) (map[string]bool, error) {
+	c.asked = append(c.asked, append([]string(nil), codes...))
+	if c.err != nil {
+		return nil, c.err
+	}
+	out := map[string]bool{}
+	for _, code := range codes {
+		if c.codes[code] {
+			out[code] = true
+		}
+	}
+	return out, nil
+}
+
+// The brand cache asks the catalogue only about codes it has not found known within brandCacheTTL.
+func TestBrandCache(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	cat := &countingCatalogue{codes: map[string]bool{"A": true, "B": true}}
+	c := &brandCache{catalogue: cat, now: func() time.Time { return now }, known: map[string]time.Time{}}
+	steps := []struct {
+		name      string
+		after     time.Duration // clock moved before the call
+		codes     []string
+		want      map[string]bool
+		wantAsked []string // nil: the catalogue is not asked
+	}{
+		{"cold", 0, []string{"A", "X"}, map[string]bool{"A": true}, []string{"A", "X"}},
+		{"known code cached, unknown asked again", time.Second, []string{"A", "B", "X"}, map[string]bool{"A": true, "B": true}, []string{"B", "X"}},
+		{"all cached", time.Second, []string{"B", "A"}, map[string]bool{"A": true, "B": true}, nil},
+		{"expired", brandCacheTTL, []string{"A"}, map[string]bool{"A": true}, []string{"A"}},
+	}
+	for _, st := range steps {
+		now = now.Add(st.after)
+		before := len(cat.asked)
+		got, err := c.KnownBrands(context.Background(), st.codes)
+		if err != nil || !reflect.DeepEqual(got, st.want) {
+			t.Errorf("%s: KnownBrands(%v) = %v, %v; want %v", st.name, st.codes, got, err, st.want)
+		}
+		var asked []string
+		if len(cat.asked) > before {
+			asked = cat.asked[len(cat.asked)-1]
+		}
+		if !reflect.DeepEqual(asked, st.wantAsked) {
+			t.Errorf("%s: the catalogue was asked %v; want %v", st.name, asked, st.wantAsked)
+		}
+	}
+	cat.err = errors.New("down")
+	if _, err := c.KnownBrands(context.Background(), []string{"Y"}); !errors.Is(err, cat.err) {
+		t.Errorf("KnownBrands with the catalogue down = %v; want its error", err)
 	}
 }

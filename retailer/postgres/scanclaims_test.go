@@ -16,12 +16,18 @@ func TestScanBatchClaims(t *testing.T) {
 	ctx := context.Background()
 	s := New(storestest.Postgres(t))
 	const outlet, lease = "530121000001", time.Minute
+	// claim claims and checks that first is reported for the first claim of a batch only.
+	claimedBefore := map[string]bool{}
 	claim := func(batch, token string, lease time.Duration) (bool, *retailer.ScanOutcome) {
 		t.Helper()
-		claimed, stored, err := s.ClaimScanBatch(ctx, outlet, batch, token, lease)
+		claimed, first, stored, err := s.ClaimScanBatch(ctx, outlet, batch, token, lease)
 		if err != nil {
 			t.Fatalf("ClaimScanBatch(%s, %s) = %v", batch, token, err)
 		}
+		if want := claimed && !claimedBefore[batch]; first != want {
+			t.Errorf("ClaimScanBatch(%s, %s) = claimed %v, first %v; want first %v", batch, token, claimed, first, want)
+		}
+		claimedBefore[batch] = claimedBefore[batch] || claimed
 		return claimed, stored
 	}
 
@@ -33,9 +39,12 @@ func TestScanBatchClaims(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			claimed, _, err := s.ClaimScanBatch(ctx, outlet, "b1", fmt.Sprint("t", i), lease)
+			claimed, first, _, err := s.ClaimScanBatch(ctx, outlet, "b1", fmt.Sprint("t", i), lease)
 			if err != nil {
 				t.Errorf("ClaimScanBatch: %v", err)
+			}
+			if first != claimed {
+				t.Errorf("the winner of 16 first claims: claimed %v, first %v; want both or neither", claimed, first)
 			}
 			if claimed {
 				mu.Lock()
