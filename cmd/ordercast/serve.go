@@ -137,7 +137,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	defer indicatorsCH.Close()
 	bulletins := newServedIndicators(pool, reps.Pool(), indicatorsCH)
-	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now).WithTrends(newTrends(pool, reps.Pool(), indicatorsCH))
+	trends := newTrends(pool, reps.Pool(), indicatorsCH)
+	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now).WithTrends(trends)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: orderingch.New(ch)}, planner,
 		orderingAPI.Idempotent(), time.Now)
@@ -199,6 +200,18 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return nil
 	})
 	g.Go(func() error { reps.Run(gctx); return nil })
+	// Every instance keeps the managers' pages' trends computed (they are kept in its memory), at start
+	// and then more often than they go stale.
+	g.Go(func() error {
+		warm := func(now time.Time) {
+			if err := trends.Warm(gctx, now, indicators.DefaultTrendWeeks); err != nil && gctx.Err() == nil {
+				log.Warn("trends not warmed", "err", err)
+			}
+		}
+		warm(time.Now())
+		ordering.Every(gctx, indicators.RefreshEvery, time.Now, warm)
+		return nil
+	})
 	// Every instance sends notices at once: each claims its own (SKIP LOCKED).
 	g.Go(func() error { notices.Run(gctx, cfg.NotifyEvery); return nil })
 	g.Go(func() error { return serveHTTP(gctx, ln, srv, cfg.ShutdownTimeout, log) })

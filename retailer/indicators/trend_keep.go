@@ -2,6 +2,7 @@ package indicators
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,19 +65,54 @@ func (t *Trends) figures(ctx context.Context, q TrendQuery, last Period) (*trend
 		if err != nil {
 			return nil, err
 		}
-		t.keep.mu.Lock()
-		defer t.keep.mu.Unlock()
-		if t.keep.figures == nil {
-			t.keep.figures = map[string]*trendFigures{}
-		}
-		t.forgetOld()
-		t.keep.figures[key] = c
+		t.keepFigures(key, c)
 		return c, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return v.(*trendFigures), nil
+}
+
+// keepFigures keeps c under key.
+func (t *Trends) keepFigures(key string, c *trendFigures) {
+	t.keep.mu.Lock()
+	defer t.keep.mu.Unlock()
+	if t.keep.figures == nil {
+		t.keep.figures = map[string]*trendFigures{}
+	}
+	t.forgetOld()
+	t.keep.figures[key] = c
+}
+
+// Warm computes the company's and the account managers' trends of weeks weeks up to now's week, the
+// ones the managers' pages ask for, and keeps them whether or not the kept ones are still fresh. Called
+// on a clock shorter than MaxAge, it spares every page the computation (seconds on a large region); a
+// page asking meanwhile gets the kept figures. It does nothing when nothing is kept (MaxAge 0).
+func (t *Trends) Warm(ctx context.Context, now time.Time, weeks int) error {
+	if t.MaxAge <= 0 {
+		return nil
+	}
+	last, err := PeriodOf(Week, now)
+	if err != nil {
+		return err
+	}
+	for _, level := range []Level{AtCompany, AtManager} {
+		q := TrendQuery{Weeks: weeks, Date: now, Level: level}
+		key := figuresKey(q, last)
+		_, err, _ := t.keep.flight.Do("figures\x1e"+key, func() (any, error) {
+			c, err := t.compute(ctx, q, last)
+			if err != nil {
+				return nil, err
+			}
+			t.keepFigures(key, c)
+			return c, nil
+		})
+		if err != nil {
+			return fmt.Errorf("warm the %s trend: %w", level, err)
+		}
+	}
+	return nil
 }
 
 // keptStock returns the stock of manager's scope at the end of last: kept while fresh, else read.

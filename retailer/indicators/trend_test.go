@@ -194,3 +194,54 @@ func TestTrendKept(t *testing.T) {
 	clock = clock.Add(time.Second)
 	check(s.reg.Managers[0], 2)
 }
+
+// Warm computes the company's and the managers' trends ahead of the pages: a page asking afterwards
+// reads no history, and what it gets equals a fresh computation.
+func TestTrendWarm(t *testing.T) {
+	s := seed(t)
+	ctx := context.Background()
+	pg := indicatorspg.New(s.pool)
+	ch := indicatorsch.New(s.ch)
+	hist := &countingHistory{hist: ch}
+	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	kept := &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: hist, Stock: ch, Targets: pg,
+		MaxAge: 10 * time.Minute, Now: func() time.Time { return clock }}
+	fresh := &indicators.Trends{Directory: pg, Brands: pg, Orders: pg, History: ch, Stock: ch, Targets: pg}
+	if err := kept.Warm(ctx, lastWeek, 4); err != nil {
+		t.Fatal(err)
+	}
+	if n := hist.reads.Load(); n != 2 {
+		t.Fatalf("Warm read the history %d times; want 2 (the company's and the managers' levels)", n)
+	}
+	for _, q := range []indicators.TrendQuery{
+		{Weeks: 4, Date: lastWeek, Level: indicators.AtCompany},
+		{Weeks: 4, Date: lastWeek, Level: indicators.AtManager, Manager: s.reg.Managers[0]},
+		{Weeks: 4, Date: lastWeek, Level: indicators.AtManager},
+	} {
+		got, err := kept.Trend(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Trend(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+			t.Errorf("warmed trend %+v =\n%.1500s\nwant the fresh one\n%.1500s", q, g, w)
+		}
+	}
+	if n := hist.reads.Load(); n != 2 {
+		t.Errorf("after the warmed pages the history was read %d times; want still 2", n)
+	}
+	clock = clock.Add(9 * time.Minute) // warmed again before MaxAge: a page still reads nothing
+	if err := kept.Warm(ctx, lastWeek, 4); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(9 * time.Minute)
+	if _, err := kept.Trend(ctx, indicators.TrendQuery{Weeks: 4, Date: lastWeek, Level: indicators.AtCompany}); err != nil {
+		t.Fatal(err)
+	}
+	if n := hist.reads.Load(); n != 4 {
+		t.Errorf("history reads after a second warm and a page = %d; want 4", n)
+	}
+}
