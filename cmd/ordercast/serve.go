@@ -13,6 +13,7 @@ import (
 	"github.com/ordercast/ordercast/forecast/allocation"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
+	forecastpg "github.com/ordercast/ordercast/forecast/postgres"
 	"github.com/ordercast/ordercast/ordering"
 	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
@@ -108,8 +109,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	history := forecastch.New(ch)
-	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
+	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history,
+		Previews: forecastpg.New(pool)}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
+	forecastAPI.WithPreviews(planner)
 	forecastAPI.WithScores(history, outlets)
 	forecastAPI.WithWeeks(history)
 	forecastAPI.WithOutletWeeks(history, outlets, time.Now)

@@ -70,6 +70,10 @@ type Planner struct {
 	Limits  LimitPublisher
 	Archive Archive
 	Now     func() time.Time
+	// Previews keeps previews (Preview, Kept, PublishKept) for PreviewTTL (DefaultPreviewTTL when 0);
+	// nil keeps none.
+	Previews   PreviewStore
+	PreviewTTL time.Duration
 }
 
 // Plan is a previewed allocation.

@@ -1,0 +1,3 @@
+-- Placeholder on branch planner-scale only: version 0015 belongs to another branch (migration versions may
+-- have no gap, and this branch's own is 0016). Delete this file at merge.
+SELECT 1;
