@@ -102,14 +102,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	notices := cfg.noticeSender(orders, notifier, noticeObserver, policy.Location, log)
 	noticeScan := &ordering.NoticeScan{Store: orders, Prune: orders, Lead: cfg.ReminderLead, Log: log}
-	orderingAPI := orderingapi.New(outlets, orders, forecastch.New(ch), time.Now)
+	cycles := newKeptCycles(orders)
+	orderingAPI := orderingapi.New(outlets, cycles, forecastch.New(ch), time.Now)
 	orderingAPI.WithStock(scans)
 	orderingAPI.WithCredit(cfg.AllowCredit)
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
 	history := forecastch.New(ch)
-	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history,
+	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: cycles, Archive: history,
 		Previews: forecastpg.New(pool)}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithPreviews(planner)
