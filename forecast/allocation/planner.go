@@ -82,7 +82,7 @@ type Plan struct {
 	Request      Request
 	ForecastRun  string // the run the demand came from; "" when none was used
 	Result       *Result
-	Explanations []string // one per Result.Limits
+	Explanations []string // one per Result.Limits; nil in a kept preview read back (DecodePlan)
 	Summary      Summary
 	Warnings     []string
 }
@@ -195,6 +195,9 @@ func (p *Planner) Publish(ctx context.Context, plan *Plan, userID int64) error {
 		return ErrNotPublishable
 	}
 	r := plan.Result
+	if plan.Explanations == nil {
+		plan.Explanations = r.Explanations()
+	}
 	limits := make([]ordering.OutletLimit, len(r.Limits))
 	for i, l := range r.Limits {
 		limits[i] = ordering.OutletLimit{Outlet: l.Outlet, Brand: r.Brand, Cartons: l.Cartons, Explanation: plan.Explanations[i]}

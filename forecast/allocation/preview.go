@@ -55,7 +55,8 @@ func EncodePlan(plan *Plan) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// DecodePlan is the plan EncodePlan encoded, with its explanations and summary.
+// DecodePlan is the plan EncodePlan encoded, with its summary. Its Explanations are left nil (a page
+// of a kept preview explains only its outlets, with Result.Explain); Publish makes them.
 func DecodePlan(body []byte) (*Plan, error) {
 	var k keptPlan
 	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&k); err != nil {
@@ -65,7 +66,7 @@ func DecodePlan(body []byte) (*Plan, error) {
 		return nil, errors.New("allocation: decode a kept preview: no result")
 	}
 	plan := &Plan{ID: k.ID, Request: k.Request, ForecastRun: k.ForecastRun, Result: k.Result, Warnings: k.Warnings}
-	plan.Explanations, plan.Summary = k.Result.Explanations(), k.Result.Summary()
+	plan.Summary = k.Result.Summary()
 	return plan, nil
 }
 

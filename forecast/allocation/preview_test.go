@@ -92,7 +92,7 @@ func TestPublishKeptPublishesThePreview(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Kept(%s): %v", plan.ID, err)
 	}
-	if !reflect.DeepEqual(kept.Result, plan.Result) || !reflect.DeepEqual(kept.Explanations, plan.Explanations) ||
+	if !reflect.DeepEqual(kept.Result, plan.Result) || !reflect.DeepEqual(kept.Result.Explanations(), plan.Explanations) ||
 		!reflect.DeepEqual(kept.Summary, plan.Summary) || kept.ForecastRun != "run-1" || kept.ID != plan.ID {
 		t.Fatalf("Kept = %+v\nwant the preview %+v", kept, plan)
 	}

@@ -304,8 +304,14 @@ func PlanPageOf(plan *allocation.Plan, published bool, offset, n int) PlanView {
 	}
 	for _, i := range r.Largest(offset + n)[offset:] {
 		l := r.Limits[i]
+		explanation := ""
+		if plan.Explanations != nil {
+			explanation = plan.Explanations[i]
+		} else {
+			explanation = r.Explain(i)
+		}
 		v.Limits = append(v.Limits, LimitView{Outlet: l.Outlet, Grade: l.Grade, Demand: l.Demand, Quota: l.Quota,
-			Cartons: l.Cartons, Explanation: plan.Explanations[i]})
+			Cartons: l.Cartons, Explanation: explanation})
 	}
 	return v
 }
