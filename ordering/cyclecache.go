@@ -12,15 +12,16 @@ type CycleSource interface {
 	Cycle(ctx context.Context, weekStart time.Time) (CycleView, error)
 }
 
-// CycleCache serves cycle views kept computed for at most MaxAge, so that the planner's pages (the
-// cycle, the allocation preview and its confirmation each show the cycle) do not sum a province's
-// orders on every request. Requests for a week whose view is missing or older share one computation.
-// Forget drops every kept view: the server calls it when this process publishes a supply plan or an
-// allocation, so that the planner who published sees it at once; other processes (and orders placed
-// meanwhile) show in at most MaxAge. Its zero value is not usable; the methods are safe for concurrent use.
+// CycleCache keeps cycle views computed, so that a reader who accepts a view some seconds old (the
+// planner's pages: the cycle, the allocation preview and its confirmation each show the cycle; the
+// API's GET /cycles/{week}?max_age=N) does not sum a province's orders on every request. Cycle always
+// computes (and keeps what it computed); Kept serves a view at most maxAge old. Requests for a week
+// whose view is being computed share that computation. Forget drops every kept view: the server calls
+// it when this process publishes a supply plan or an allocation, so that the planner who published
+// sees it at once; other processes' publications and orders placed meanwhile show in at most maxAge.
+// Its methods are safe for concurrent use.
 type CycleCache struct {
 	Source CycleSource
-	MaxAge time.Duration
 	Now    func() time.Time
 
 	mu    sync.Mutex
@@ -37,15 +38,19 @@ type keptCycle struct {
 	epoch uint64
 }
 
-// DefaultCycleMaxAge is how old a kept cycle view may be when served.
-const DefaultCycleMaxAge = 30 * time.Second
+// MaxCycleAge is the oldest view Kept serves, whatever it is asked.
+const MaxCycleAge = 5 * time.Minute
 
-// Cycle returns the view of the cycle of weekStart, kept or computed; errors are not kept.
+// Cycle returns the view of the cycle of weekStart as computed now (a computation under way counts
+// as now), and keeps it.
 func (c *CycleCache) Cycle(ctx context.Context, weekStart time.Time) (CycleView, error) {
-	maxAge := c.MaxAge
-	if maxAge <= 0 {
-		maxAge = DefaultCycleMaxAge
-	}
+	return c.Kept(ctx, weekStart, 0)
+}
+
+// Kept returns the view of the cycle of weekStart kept if it is at most maxAge (up to MaxCycleAge)
+// old, else computed; errors are not kept.
+func (c *CycleCache) Kept(ctx context.Context, weekStart time.Time, maxAge time.Duration) (CycleView, error) {
+	maxAge = min(maxAge, MaxCycleAge)
 	c.mu.Lock()
 	if c.views == nil {
 		c.views = map[time.Time]*keptCycle{}
@@ -54,7 +59,7 @@ func (c *CycleCache) Cycle(ctx context.Context, weekStart time.Time) (CycleView,
 	if k != nil {
 		select {
 		case <-k.done:
-			if k.err != nil || c.Now().Sub(k.at) > maxAge {
+			if k.err != nil || maxAge <= 0 || c.Now().Sub(k.at) > maxAge {
 				k = nil // expired or failed: compute again
 			}
 		default: // being computed: wait for it below

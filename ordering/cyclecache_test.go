@@ -29,16 +29,16 @@ func (s *countingCycles) Cycle(_ context.Context, week time.Time) (ordering.Cycl
 	return v, s.err
 }
 
-// A kept view is served until it is MaxAge old, then computed again; Forget drops it at once, and a
+// A kept view is served until it is maxAge old, then computed again; Forget drops it at once, and a
 // failed computation is not kept.
 func TestCycleCacheKeepsForMaxAge(t *testing.T) {
 	src := &countingCycles{}
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	c := &ordering.CycleCache{Source: src, MaxAge: 30 * time.Second, Now: func() time.Time { return now }}
+	c := &ordering.CycleCache{Source: src, Now: func() time.Time { return now }}
 	week := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	computed := func(want int) {
 		t.Helper()
-		v, err := c.Cycle(context.Background(), week)
+		v, err := c.Kept(context.Background(), week, 30*time.Second)
 		if err != nil || v.Orders[ordering.Submitted] != want {
 			t.Fatalf("Cycle = computation %d, %v; want computation %d", v.Orders[ordering.Submitted], err, want)
 		}
@@ -58,12 +58,16 @@ func TestCycleCacheKeepsForMaxAge(t *testing.T) {
 	}
 	src.err = nil
 	computed(5)
+	if v, err := c.Cycle(context.Background(), week); err != nil || v.Orders[ordering.Submitted] != 6 {
+		t.Errorf("Cycle = computation %d, %v; want a fresh one, 6", v.Orders[ordering.Submitted], err)
+	}
+	computed(6) // Cycle keeps what it computed
 }
 
 // Requests while a view is computed share that computation.
 func TestCycleCacheSharesComputation(t *testing.T) {
 	src := &countingCycles{release: make(chan struct{})}
-	c := &ordering.CycleCache{Source: src, MaxAge: time.Minute, Now: time.Now}
+	c := &ordering.CycleCache{Source: src, Now: time.Now}
 	week := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
 	got := make([]int, 8)
@@ -71,7 +75,7 @@ func TestCycleCacheSharesComputation(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, _ := c.Cycle(context.Background(), week)
+			v, _ := c.Kept(context.Background(), week, time.Minute)
 			got[i] = v.Orders[ordering.Submitted]
 		}()
 	}

@@ -28,6 +28,11 @@ func (p *Pages) registerPlanner(e *echo.Echo, mw []echo.MiddlewareFunc) {
 	e.GET("/planner/accuracy", p.accuracyPage, mw...)
 }
 
+// cycleMaxAge is how old (seconds) a cycle's view the planner's pages accept (GET /cycles/{week}
+// ?max_age=): summing a province's cycle takes seconds, and the figures move little in half a minute.
+// The planner's own publications show at once.
+const cycleMaxAge = "30"
+
 // mondayOf is the Monday of t's week in the region's time zone: a cycle's name.
 func mondayOf(t time.Time) string {
 	d := t.In(shanghai)
@@ -125,7 +130,7 @@ func (p *Pages) cyclePage(c echo.Context) error {
 	}
 	week := w.Format(time.DateOnly)
 	d := cycleData{Prev: w.AddDate(0, 0, -7).Format(time.DateOnly), Next: w.AddDate(0, 0, 7).Format(time.DateOnly)}
-	status, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week, token: m.User.token}, &d.Cycle)
+	status, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "?max_age=" + cycleMaxAge, token: m.User.token}, &d.Cycle)
 	if err != nil {
 		return err
 	}
@@ -349,7 +354,7 @@ func (p *Pages) previewOf(c echo.Context, m me, week string) (allocationData, in
 	d := allocationData{Week: week, Form: formOf(c), Modes: allocationModes, Dimensions: allocationDimensions}
 	d.Query = template.URL(d.Form.query().Encode())
 	var cycle cycleJSON
-	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week, token: m.User.token}, &cycle); err != nil {
+	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "?max_age=" + cycleMaxAge, token: m.User.token}, &cycle); err != nil {
 		return d, 0, err
 	} else if prob != nil && prob.Status < 500 {
 		return d, 0, errNoCycle
