@@ -38,6 +38,13 @@ func TestAPIRoleMatrix(t *testing.T) {
 		}
 	}
 	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	// A kept allocation preview of the brand no order asks for, to read and publish.
+	code, kept, raw, _ := users["planner"].post("/api/v1/cycles/"+week+"/allocations?limits=0", "matrix-kept",
+		fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, unordered))
+	if code != http.StatusOK {
+		t.Fatalf("setup preview = %d %s", code, raw)
+	}
+	keptPath := "/api/v1/cycles/" + week + "/allocations/" + kept["id"].(string)
 
 	// want: role → "ok", "403" or "404"; a role left out must get 403.
 	type op struct {
@@ -107,6 +114,8 @@ func TestAPIRoleMatrix(t *testing.T) {
 		{"POST", orderPath + "/receipt", "", map[string]string{"retailer1": "409"}},
 		{"POST", "/api/v1/cycles/" + week + "/allocations", fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, brand),
 			map[string]string{"planner": "ok", "admin": "ok"}},
+		{"GET", keptPath, "", map[string]string{"planner": "ok", "admin": "ok"}},
+		{"POST", keptPath + "/publication", "", map[string]string{"planner": "ok", "admin": "ok"}},
 		{"PUT", "/api/v1/cycles/" + week + "/supply", fmt.Sprintf(`{"plan":[{"brand":%q,"on_sale":true}]}`, brand),
 			map[string]string{"planner": "ok", "admin": "ok"}},
 		{"POST", outlet + "/visits", fmt.Sprintf(`{"visited_on":%q,"purpose":"routine"}`, time.Now().Format(time.DateOnly)),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ordercast/ordercast/forecast/allocation"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
 	"github.com/ordercast/ordercast/ordering"
@@ -40,6 +41,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	fc.WithScores(forecastch.New(nil), retailerpg.New(nil))
 	fc.WithWeeks(forecastch.New(nil))
 	fc.WithOutletWeeks(forecastch.New(nil), retailerpg.New(nil), time.Now)
+	fc.WithPreviews(&allocation.Planner{})
 	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
 	ret.WithGrades(&grading.Grader{}, retailerpg.New(nil), ord.Idempotent())
 	sup := supplyapi.New(nil, nil, nil, ord.Idempotent(), time.Now)

@@ -28,6 +28,12 @@ func TestUnknownQueryParameters(t *testing.T) {
 		t.Fatalf("setup order = %d %s", code, raw)
 	}
 
+	code, kept, raw, _ := planner.post("/api/v1/cycles/"+week+"/allocations?limits=0", "query-kept",
+		fmt.Sprintf(`{"brand":%q,"supply":3,"dry_run":true}`, brand))
+	if code != http.StatusOK {
+		t.Fatalf("setup preview = %d %s", code, raw)
+	}
+
 	tests := []struct {
 		op    string // the openapi.json path
 		c     apiClient
@@ -43,7 +49,8 @@ func TestUnknownQueryParameters(t *testing.T) {
 		{"/outlets/{id}/scans", retailer, outlet + "/scans", "limit=5"},
 		{"/outlets/{id}/weeks", manager, outlet + "/weeks", "weeks=4&brand=" + brand},
 		{"/outlets", planner, "/api/v1/outlets", "status=active"},
-		{"/cycles/{week}", planner, "/api/v1/cycles/" + week, ""},
+		{"/cycles/{week}", planner, "/api/v1/cycles/" + week, "max_age=30"},
+		{"/cycles/{week}/allocations/{id}", planner, "/api/v1/cycles/" + week + "/allocations/" + kept["id"].(string), "offset=1&limits=5"},
 		{"/cycles/{week}/orders", planner, "/api/v1/cycles/" + week + "/orders", "status=submitted"},
 		{"/scores", planner, "/api/v1/scores", "month=2026-10&level=company"},
 		{"/scores/weeks", planner, "/api/v1/scores/weeks", "month=2026-10&brand=B0001&against=sales"},

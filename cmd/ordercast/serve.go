@@ -13,6 +13,7 @@ import (
 	"github.com/ordercast/ordercast/forecast/allocation"
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	forecastapi "github.com/ordercast/ordercast/forecast/httpapi"
+	forecastpg "github.com/ordercast/ordercast/forecast/postgres"
 	"github.com/ordercast/ordercast/ordering"
 	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
 	orderingapi "github.com/ordercast/ordercast/ordering/httpapi"
@@ -114,15 +115,18 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	notices := cfg.noticeSender(orders, notifier, noticeObserver, policy.Location, log)
 	noticeScan := &ordering.NoticeScan{Store: orders, Prune: orders, Lead: cfg.ReminderLead, Log: log}
-	orderingAPI := orderingapi.New(outlets, orders, forecastch.NewOnCluster(opened.cluster), time.Now)
+	cycles := newKeptCycles(orders)
+	orderingAPI := orderingapi.New(outlets, cycles, forecastch.NewOnCluster(opened.cluster), time.Now)
 	orderingAPI.WithStock(scans)
 	orderingAPI.WithCredit(cfg.AllowCredit)
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
 	history := forecastch.NewOnCluster(opened.cluster)
-	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: orders, Archive: history}
+	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: cycles, Archive: history,
+		Previews: forecastpg.New(pool)}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
+	forecastAPI.WithPreviews(planner)
 	forecastAPI.WithScores(history, outlets)
 	forecastAPI.WithWeeks(history)
 	forecastAPI.WithOutletWeeks(history, outlets, time.Now)

@@ -70,6 +70,10 @@ type Planner struct {
 	Limits  LimitPublisher
 	Archive Archive
 	Now     func() time.Time
+	// Previews keeps previews (Preview, Kept, PublishKept) for PreviewTTL (DefaultPreviewTTL when 0);
+	// nil keeps none.
+	Previews   PreviewStore
+	PreviewTTL time.Duration
 }
 
 // Plan is a previewed allocation.
@@ -78,7 +82,7 @@ type Plan struct {
 	Request      Request
 	ForecastRun  string // the run the demand came from; "" when none was used
 	Result       *Result
-	Explanations []string // one per Result.Limits
+	Explanations []string // one per Result.Limits; nil in a kept preview read back (DecodePlan)
 	Summary      Summary
 	Warnings     []string
 }
@@ -191,6 +195,9 @@ func (p *Planner) Publish(ctx context.Context, plan *Plan, userID int64) error {
 		return ErrNotPublishable
 	}
 	r := plan.Result
+	if plan.Explanations == nil {
+		plan.Explanations = r.Explanations()
+	}
 	limits := make([]ordering.OutletLimit, len(r.Limits))
 	for i, l := range r.Limits {
 		limits[i] = ordering.OutletLimit{Outlet: l.Outlet, Brand: r.Brand, Cartons: l.Cartons, Explanation: plan.Explanations[i]}

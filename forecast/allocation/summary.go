@@ -1,6 +1,7 @@
 package allocation
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 )
@@ -141,6 +142,6 @@ func (r *Result) Largest(n int) []int {
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return r.Limits[idx[a]].Cartons > r.Limits[idx[b]].Cartons })
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(r.Limits[b].Cartons, r.Limits[a].Cartons) })
 	return idx[:min(max(n, 0), len(idx))]
 }

@@ -38,6 +38,8 @@ func TestProblemsMapEveryForecastError(t *testing.T) {
 		"ErrNoSelected":      allocation.ErrNoSelected,
 		"ErrNoDemand":        allocation.ErrNoDemand,
 		"ErrNotPublishable":  allocation.ErrNotPublishable,
+		"ErrNoPreview":       allocation.ErrNoPreview,
+		"ErrStalePreview":    allocation.ErrStalePreview,
 		"ErrWeek":            allocation.ErrWeek,
 		"ErrPriceClass":      allocation.ErrPriceClass,
 		"ErrUnknownOutlet":   allocation.ErrUnknownOutlet,

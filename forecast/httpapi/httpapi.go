@@ -29,9 +29,20 @@ type Allocator interface {
 	Publish(ctx context.Context, plan *allocation.Plan, userID int64) error
 }
 
+// PreviewKeeper keeps previews so that a planner pages through one, confirms and publishes it
+// without computing it again (*allocation.Planner with Previews). Preview computes and keeps one;
+// Kept and PublishKept return allocation.ErrNoPreview for an unknown or expired id, and PublishKept
+// allocation.ErrStalePreview when the allocation computed now differs from the kept one.
+type PreviewKeeper interface {
+	Preview(ctx context.Context, req allocation.Request) (*allocation.Plan, time.Time, error)
+	Kept(ctx context.Context, week time.Time, id string) (*allocation.Plan, error)
+	PublishKept(ctx context.Context, week time.Time, id string, userID int64) (*allocation.Plan, error)
+}
+
 // Handler serves the forecast domain's routes.
 type Handler struct {
 	allocator  Allocator
+	previews   PreviewKeeper // nil: previews are not kept (WithPreviews)
 	idempotent echo.MiddlewareFunc
 	scores     ScoreReader // nil: no scores route (WithScores)
 	scope      ScopeReader
@@ -45,9 +56,17 @@ func New(allocator Allocator, idempotent echo.MiddlewareFunc) *Handler {
 	return &Handler{allocator: allocator, idempotent: idempotent}
 }
 
+// WithPreviews keeps every preview (dry_run) with k and adds the routes that page through a kept
+// preview and publish it.
+func (h *Handler) WithPreviews(k PreviewKeeper) { h.previews = k }
+
 // Register adds the routes to authed, which must sit behind authentication.
 func (h *Handler) Register(_, authed *echo.Group) {
 	authed.POST("/cycles/:week/allocations", h.allocate, h.idempotent)
+	if h.previews != nil {
+		authed.GET("/cycles/:week/allocations/:id", h.keptPreview, problem.Query("limits", "offset"))
+		authed.POST("/cycles/:week/allocations/:id/publication", h.publishKept, h.idempotent)
+	}
 	if h.scores != nil {
 		authed.GET("/scores", h.scoresOf, problem.Query("month", "level", "against", "dataset", "key"))
 	}
@@ -113,10 +132,20 @@ func (h *Handler) allocate(c echo.Context) error {
 	if len(fields) > 0 {
 		return problem.Invalid(fields)
 	}
-	plan, err := h.allocator.Plan(c.Request().Context(), allocation.Request{Week: week, Brand: req.Brand,
+	ar := allocation.Request{Week: week, Brand: req.Brand,
 		PriceClass: req.PriceClass, Supply: *req.Supply, Mode: allocation.Mode(req.Mode), Dimension: allocation.Dimension(req.Dimension),
 		Cap: req.Cap, Selected: req.Selected,
-		Options: allocation.Options{MinCoverage: req.MinCoverage, BenchmarkFirst: req.BenchmarkFirst}})
+		Options: allocation.Options{MinCoverage: req.MinCoverage, BenchmarkFirst: req.BenchmarkFirst}}
+	if req.DryRun && h.previews != nil {
+		plan, expires, err := h.previews.Preview(c.Request().Context(), ar)
+		if err != nil {
+			return err
+		}
+		v := PlanPageOf(plan, false, 0, show)
+		v.ExpiresAt = &expires
+		return c.JSON(http.StatusOK, v)
+	}
+	plan, err := h.allocator.Plan(c.Request().Context(), ar)
 	if err != nil {
 		return err
 	}
@@ -127,6 +156,64 @@ func (h *Handler) allocate(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, PlanViewOf(plan, true, show))
+}
+
+// keptPreview answers a page of a kept preview: ?offset=K&limits=N lists the limits K+1 … K+N,
+// largest first.
+func (h *Handler) keptPreview(c echo.Context) error {
+	week, id, show, offset, err := keptParams(c)
+	if err != nil {
+		return err
+	}
+	plan, err := h.previews.Kept(c.Request().Context(), week, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, PlanPageOf(plan, false, offset, show))
+}
+
+// publishKept publishes a kept preview exactly as it was previewed, or refuses when the allocation
+// computed now differs from it (409, stale-preview).
+func (h *Handler) publishKept(c echo.Context) error {
+	week, id, show, _, err := keptParams(c)
+	if err != nil {
+		return err
+	}
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	plan, err := h.previews.PublishKept(c.Request().Context(), week, id, p.UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, PlanPageOf(plan, true, 0, show))
+}
+
+// keptParams reads a kept preview's path and paging, and checks the caller is a planner.
+func keptParams(c echo.Context) (week time.Time, id string, show, offset int, err error) {
+	p, _ := retailer.PrincipalFrom(c.Request().Context())
+	if p.Role != retailer.RolePlanner && p.Role != retailer.RoleAdmin {
+		return week, "", 0, 0, errNotPlanner
+	}
+	fields := map[string]string{}
+	week, err = ordering.ParseWeek(c.Param("week"))
+	if err != nil {
+		fields["week"] = err.Error()
+	}
+	id = c.Param("id")
+	show = DefaultLimits
+	if v := c.QueryParam("limits"); v != "" {
+		if show, err = strconv.Atoi(v); err != nil || show < 0 || show > MaxLimits {
+			fields["limits"] = fmt.Sprintf("want 0 to %d", MaxLimits)
+		}
+	}
+	if v := c.QueryParam("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			fields["offset"] = "want 0 or more"
+		}
+	}
+	if len(fields) > 0 {
+		return week, id, 0, 0, problem.Invalid(fields)
+	}
+	return week, id, show, offset, nil
 }
 
 // PlanView is an allocation as the API and `ordercast allocate -json` show it.
@@ -140,8 +227,12 @@ type PlanView struct {
 	ForecastRun string      `json:"forecast_run,omitempty"`
 	Warnings    []string    `json:"warnings"`
 	Summary     SummaryView `json:"summary"`
-	Limits      []LimitView `json:"limits"` // the largest first
+	Limits      []LimitView `json:"limits"` // the largest first, from LimitsOffset
 	LimitsTotal int         `json:"limits_total"`
+	// LimitsOffset is how many of the largest limits come before Limits (a page of a kept preview).
+	LimitsOffset int `json:"limits_offset"`
+	// ExpiresAt is when a kept preview expires: until then it can be paged and published by its ID.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // SummaryView is allocation.Summary in JSON.
@@ -189,10 +280,16 @@ type LimitView struct {
 
 // PlanViewOf shows plan with its n largest limits.
 func PlanViewOf(plan *allocation.Plan, published bool, n int) PlanView {
+	return PlanPageOf(plan, published, 0, n)
+}
+
+// PlanPageOf shows plan with n of its limits, largest first, after the offset largest.
+func PlanPageOf(plan *allocation.Plan, published bool, offset, n int) PlanView {
 	r, s := plan.Result, plan.Summary
+	offset = min(offset, len(r.Limits))
 	v := PlanView{ID: plan.ID, Cycle: plan.Request.Week.Format(time.DateOnly), Brand: r.Brand, Mode: string(r.Mode),
 		Dimension: string(r.Dimension), Published: published, ForecastRun: plan.ForecastRun, Warnings: plan.Warnings,
-		LimitsTotal: len(r.Limits), Limits: []LimitView{}}
+		LimitsTotal: len(r.Limits), LimitsOffset: offset, Limits: []LimitView{}}
 	if v.Warnings == nil {
 		v.Warnings = []string{}
 	}
@@ -205,10 +302,16 @@ func PlanViewOf(plan *allocation.Plan, published bool, n int) PlanView {
 	for _, a := range s.Areas {
 		v.Summary.Areas = append(v.Summary.Areas, AreaView(a))
 	}
-	for _, i := range r.Largest(n) {
+	for _, i := range r.Largest(offset + n)[offset:] {
 		l := r.Limits[i]
+		explanation := ""
+		if plan.Explanations != nil {
+			explanation = plan.Explanations[i]
+		} else {
+			explanation = r.Explain(i)
+		}
 		v.Limits = append(v.Limits, LimitView{Outlet: l.Outlet, Grade: l.Grade, Demand: l.Demand, Quota: l.Quota,
-			Cartons: l.Cartons, Explanation: plan.Explanations[i]})
+			Cartons: l.Cartons, Explanation: explanation})
 	}
 	return v
 }

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -30,6 +32,13 @@ type CycleStore interface {
 	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error)
 	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
 	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (ordering.Order, error)
+}
+
+// KeptCycles serves cycle views kept computed (cmd/ordercast's ordering.CycleCache over the store):
+// GET /cycles/{week}?max_age=N serves one at most N seconds old when the store is one. KeptCycle has
+// Cycle's errors.
+type KeptCycles interface {
+	KeptCycle(ctx context.Context, weekStart time.Time, maxAge time.Duration) (ordering.CycleView, error)
 }
 
 var errRole = errors.New("ordering: your role may not do this")
@@ -94,8 +103,21 @@ func (h *Handler) getCycle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.store.Cycle(c.Request().Context(), w)
-	if err != nil {
+	var v ordering.CycleView
+	if age := c.QueryParam("max_age"); age != "" {
+		n, err := strconv.Atoi(age)
+		if err != nil || n < 0 || n > 300 {
+			return problem.Invalid(map[string]string{"max_age": "want 0 to 300 seconds"})
+		}
+		if kept, ok := h.store.(KeptCycles); ok && n > 0 {
+			v, err = kept.KeptCycle(c.Request().Context(), w, time.Duration(n)*time.Second)
+		} else {
+			v, err = h.store.Cycle(c.Request().Context(), w)
+		}
+		if err != nil {
+			return err
+		}
+	} else if v, err = h.store.Cycle(c.Request().Context(), w); err != nil {
 		return err
 	}
 	out := cycleJSON{Week: v.WeekStart.Format(time.DateOnly), Status: string(v.Status), Windows: []windowState{},

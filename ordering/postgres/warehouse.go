@@ -360,13 +360,19 @@ func (s *Store) BalanceFacts(ctx context.Context, q ordering.BalanceQuery) ([]or
 		}); err != nil {
 			return err
 		}
+		// The weeks' cycles first, so that only their orders are read (orders_cycle_idx), planned on
+		// the ids themselves: joined from cycles, the planner read every order of every cycle.
+		var cycles []int64
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(id), '{}') FROM cycles WHERE week_start >= $1 AND week_start < $2`,
+			q.From, to).Scan(&cycles); err != nil {
+			return err
+		}
 		rows, err = tx.Query(ctx, `SELECT b.code, c.week_start, sum(l.requested_cartons)::int,
 				coalesce(sum(l.delivered_cartons) FILTER (WHERE o.status = 'delivered'), 0)::int
 			FROM cycles c JOIN orders o ON o.cycle_id = c.id JOIN order_lines l ON l.order_id = o.id
 				JOIN brands b ON b.id = l.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
-			WHERE c.week_start >= $1 AND c.week_start < $2 AND o.status NOT IN ('cancelled', 'failed')
-				AND ($3 = 0 OR m.id = $3) AND ($4 = '' OR b.code = $4)
-			GROUP BY b.code, c.week_start`, q.From, to, q.Manufacturer, q.Brand)
+			WHERE o.cycle_id = ANY ($1) AND o.status NOT IN ('cancelled', 'failed') AND ($2 = 0 OR m.id = $2) AND ($3 = '' OR b.code = $3)
+			GROUP BY b.code, c.week_start`, cycles, q.Manufacturer, q.Brand)
 		if err != nil {
 			return err
 		}

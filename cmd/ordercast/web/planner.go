@@ -28,6 +28,11 @@ func (p *Pages) registerPlanner(e *echo.Echo, mw []echo.MiddlewareFunc) {
 	e.GET("/planner/accuracy", p.accuracyPage, mw...)
 }
 
+// cycleMaxAge is how old (seconds) a cycle's view the planner's pages accept (GET /cycles/{week}
+// ?max_age=): summing a province's cycle takes seconds, and the figures move little in half a minute.
+// The planner's own publications show at once.
+const cycleMaxAge = "30"
+
 // mondayOf is the Monday of t's week in the region's time zone: a cycle's name.
 func mondayOf(t time.Time) string {
 	d := t.In(shanghai)
@@ -125,7 +130,7 @@ func (p *Pages) cyclePage(c echo.Context) error {
 	}
 	week := w.Format(time.DateOnly)
 	d := cycleData{Prev: w.AddDate(0, 0, -7).Format(time.DateOnly), Next: w.AddDate(0, 0, 7).Format(time.DateOnly)}
-	status, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week, token: m.User.token}, &d.Cycle)
+	status, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "?max_age=" + cycleMaxAge, token: m.User.token}, &d.Cycle)
 	if err != nil {
 		return err
 	}
@@ -302,15 +307,20 @@ type allocationJSON struct {
 		Cartons     int     `json:"cartons"`
 		Explanation string  `json:"explanation"`
 	} `json:"limits"`
-	LimitsTotal int `json:"limits_total"`
+	LimitsTotal  int `json:"limits_total"`
+	LimitsOffset int `json:"limits_offset"`
 }
 
-// The preview's table of outlets is paged on the page: the API lists at most previewListed limits
-// (its maximum), largest first, and the page shows previewPage of them at a time.
-const (
-	previewListed = 5000
-	previewPage   = 50
-)
+// previewPage is how many outlets a page of the preview lists, largest limits first. The preview is
+// computed once and kept by the API; its pages and the confirmation read the kept one (?preview=ID),
+// and publishing publishes that one.
+const previewPage = 50
+
+// atoi is s as a number, 0 when it is not one.
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
 
 // allocationData is the data of the allocation page and of its confirmation.
 type allocationData struct {
@@ -322,10 +332,10 @@ type allocationData struct {
 	Error      string            // the API's refusal, translated
 	Plan       *allocationJSON
 	From, To   int          // the outlets shown, 1-based, of Listed
-	Listed     int          // the limits the API listed
+	Listed     int          // the outlets of the preview
 	PrevQuery  template.URL // the queries of the previous and next pages, "" at either end
 	NextQuery  template.URL
-	Query      template.URL // the form's query, for the confirmation
+	Query      template.URL // the form's query with the kept preview's id, for the confirmation
 	Current    *supplyJSON  // the brand's plan in the cycle now: what publishing replaces
 	Confirm    bool         // the confirmation step: what publishing does and replaces
 	Key        string       // the publication's Idempotency-Key
@@ -344,7 +354,7 @@ func (p *Pages) previewOf(c echo.Context, m me, week string) (allocationData, in
 	d := allocationData{Week: week, Form: formOf(c), Modes: allocationModes, Dimensions: allocationDimensions}
 	d.Query = template.URL(d.Form.query().Encode())
 	var cycle cycleJSON
-	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week, token: m.User.token}, &cycle); err != nil {
+	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "?max_age=" + cycleMaxAge, token: m.User.token}, &cycle); err != nil {
 		return d, 0, err
 	} else if prob != nil && prob.Status < 500 {
 		return d, 0, errNoCycle
@@ -365,30 +375,49 @@ func (p *Pages) previewOf(c echo.Context, m me, week string) (allocationData, in
 		d.Errors = errs
 		return d, http.StatusUnprocessableEntity, nil
 	}
-	key, err := newKey()
-	if err != nil {
-		return d, 0, err
-	}
+	pageNo := max(0, atoi(c.QueryParam("page")))
 	var plan allocationJSON
-	_, prob, err := p.api(c, call{method: "POST", path: fmt.Sprintf("/cycles/%s/allocations?limits=%d", week, previewListed),
-		token: m.User.token, body: body, header: map[string]string{"Idempotency-Key": key}}, &plan)
-	if err != nil {
-		return d, 0, err
-	}
-	if prob != nil {
-		if prob.Status >= 500 {
+	kept := false
+	if id := c.QueryParam("preview"); id != "" { // a page of the kept preview
+		path := fmt.Sprintf("/cycles/%s/allocations/%s?offset=%d&limits=%d", week, url.PathEscape(id), pageNo*previewPage, previewPage)
+		_, prob, err := p.api(c, call{method: "GET", path: path, token: m.User.token}, &plan)
+		switch {
+		case err != nil:
+			return d, 0, err
+		case prob == nil:
+			kept = true
+		case prob.Status >= 500:
 			return d, 0, problemErr(nil, prob)
+		case !prob.Is("no-preview"):
+			d.Error, d.Errors = allocationRefusal(l, prob)
+			return d, prob.Status, nil
 		}
-		d.Error, d.Errors = allocationRefusal(l, prob)
-		return d, prob.Status, nil
+		// Expired: computed again below from the form, which the query still holds.
 	}
-	d.Plan, d.Listed = &plan, len(plan.Limits)
-	pageNo, _ := strconv.Atoi(c.QueryParam("page"))
-	pageNo = max(0, min(pageNo, (d.Listed-1)/previewPage))
-	d.From, d.To = pageNo*previewPage, min(d.Listed, (pageNo+1)*previewPage)
-	plan.Limits = plan.Limits[d.From:d.To]
-	d.From++
+	if !kept {
+		key, err := newKey()
+		if err != nil {
+			return d, 0, err
+		}
+		_, prob, err := p.api(c, call{method: "POST", path: fmt.Sprintf("/cycles/%s/allocations?limits=%d", week, previewPage),
+			token: m.User.token, body: body, header: map[string]string{"Idempotency-Key": key}}, &plan)
+		if err != nil {
+			return d, 0, err
+		}
+		if prob != nil {
+			if prob.Status >= 500 {
+				return d, 0, problemErr(nil, prob)
+			}
+			d.Error, d.Errors = allocationRefusal(l, prob)
+			return d, prob.Status, nil
+		}
+		pageNo = 0
+	}
+	d.Plan, d.Listed = &plan, plan.LimitsTotal
+	d.From, d.To = plan.LimitsOffset+1, plan.LimitsOffset+len(plan.Limits)
 	q := d.Form.query()
+	q.Set("preview", plan.ID)
+	d.Query = template.URL(q.Encode())
 	if pageNo > 0 {
 		q.Set("page", strconv.Itoa(pageNo-1))
 		d.PrevQuery = template.URL(q.Encode())
@@ -492,8 +521,13 @@ func (p *Pages) allocationPublish(c echo.Context) error {
 			return err
 		}
 	}
-	prob, err := p.callRetry(c, call{method: "POST", path: fmt.Sprintf("/cycles/%s/allocations?limits=0", week),
-		token: m.User.token, body: body, header: map[string]string{"Idempotency-Key": key}}, nil)
+	// The kept preview the planner confirmed, exactly; without one (an old form), computed afresh.
+	k := call{method: "POST", path: fmt.Sprintf("/cycles/%s/allocations?limits=0", week),
+		token: m.User.token, body: body, header: map[string]string{"Idempotency-Key": key}}
+	if id := c.FormValue("preview"); id != "" {
+		k.path, k.body = fmt.Sprintf("/cycles/%s/allocations/%s/publication?limits=0", week, url.PathEscape(id)), nil
+	}
+	prob, err := p.callRetry(c, k, nil)
 	if err != nil {
 		return err
 	}
@@ -502,6 +536,10 @@ func (p *Pages) allocationPublish(c echo.Context) error {
 	}
 	if prob.Status >= 500 {
 		return problemErr(nil, prob)
+	}
+	if prob.Is("stale-preview") || prob.Is("no-preview") {
+		d.Error = l.T("p.stale")
+		return p.render(c, prob.Status, "planner-allocation", &m.User, d)
 	}
 	d.Error, d.Errors = allocationRefusal(l, prob)
 	return p.render(c, prob.Status, "planner-allocation", &m.User, d)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -58,53 +59,91 @@ func TestCyclePage(t *testing.T) {
 	}
 }
 
-// allocationAPI answers the preview and publication of an allocation and records their bodies.
+// allocationAPI answers the preview (kept as a1, with 120 limits), its pages, its publication and the
+// publication of a new allocation, and records what was asked.
 type allocationAPI struct {
 	fakeAPI
-	bodies []map[string]any
-	keys   []string
+	bodies    []map[string]any // of POST /allocations
+	keys      []string         // of every POST
+	published []string         // kept previews published
+	stale     bool             // a kept preview's publication is refused as stale
 }
 
 func (a *allocationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == "POST" && r.URL.Path == "/api/v1/cycles/2026-12-07/allocations" {
+	const base = "/api/v1/cycles/2026-12-07/allocations"
+	page := func(status, offset, n int) {
+		var limits []string
+		for i := offset; i < min(120, offset+n); i++ {
+			limits = append(limits, fmt.Sprintf(`{"outlet":"L%03d","grade":5,"demand":1.5,"quota":1.2,"cartons":1,"explanation":"grade 5"}`, i))
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"id":"a1","cycle":"2026-12-07","brand":"B0001","mode":"grade","published":false,"warnings":[],
+		 "summary":{"supply":40,"allocated":40,"unallocated":0,"eligible_outlets":120,"covered_outlets":40,"coverage":0.333,"demand":80,
+		 "fill_rate":0.5,"gini":0.4123,"grades":[{"grade":5,"outlets":120,"covered":40,"cartons":40,"demand":80,"fill_rate":0.5}],
+		 "areas":[{"area":"城关区","outlets":120,"cartons":40,"share":1}]},"limits":[%s],"limits_total":120,"limits_offset":%d,
+		 "expires_at":"2026-12-07T10:00:00Z"}`, strings.Join(limits, ","), offset)
+	}
+	q := r.URL.Query()
+	n, _ := strconv.Atoi(q.Get("limits"))
+	switch {
+	case r.Method == "POST" && r.URL.Path == base:
 		var b map[string]any
 		raw, _ := io.ReadAll(r.Body)
 		json.Unmarshal(raw, &b)
 		a.bodies, a.keys = append(a.bodies, b), append(a.keys, r.Header.Get("Idempotency-Key"))
-		var limits []string
-		for i := range 120 {
-			limits = append(limits, fmt.Sprintf(`{"outlet":"L%03d","grade":5,"demand":1.5,"quota":1.2,"cartons":1,"explanation":"grade 5"}`, i))
-		}
 		status := 200
 		if b["dry_run"] != true {
 			status = 201
 		}
-		w.WriteHeader(status)
-		io.WriteString(w, `{"id":"a1","cycle":"2026-12-07","brand":"B0001","mode":"grade","published":false,"warnings":[],
-		 "summary":{"supply":40,"allocated":40,"unallocated":0,"eligible_outlets":120,"covered_outlets":40,"coverage":0.333,"demand":80,
-		 "fill_rate":0.5,"gini":0.4123,"grades":[{"grade":5,"outlets":120,"covered":40,"cartons":40,"demand":80,"fill_rate":0.5}],
-		 "areas":[{"area":"城关区","outlets":120,"cartons":40,"share":1}]},"limits":[`+strings.Join(limits, ",")+`],"limits_total":120}`)
-		return
+		page(status, 0, n)
+	case r.Method == "GET" && r.URL.Path == base+"/a1":
+		offset, _ := strconv.Atoi(q.Get("offset"))
+		page(200, offset, n)
+	case r.Method == "POST" && r.URL.Path == base+"/a1/publication":
+		a.keys = append(a.keys, r.Header.Get("Idempotency-Key"))
+		if a.stale {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(409)
+			io.WriteString(w, `{"type":"/problems/stale-preview","title":"Conflict","status":409,"detail":"the allocation computed now differs from the preview"}`)
+			return
+		}
+		a.published = append(a.published, "a1")
+		page(201, 0, n)
+	case strings.HasPrefix(r.URL.Path, base+"/"):
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(404)
+		io.WriteString(w, `{"type":"/problems/no-preview","title":"Not Found","status":404}`)
+	default:
+		a.fakeAPI.ServeHTTP(w, r)
 	}
-	a.fakeAPI.ServeHTTP(w, r)
 }
 
-// The preview shows the summary, the fairness figure and every listed outlet's explanation a page at
-// a time; the confirmation names the limits it replaces; publishing sends the form's key once.
+// The preview is computed once: it shows the summary, the fairness figure and every outlet's
+// explanation a page at a time from the kept preview, the confirmation names the limits it replaces,
+// and publishing publishes the kept preview with the form's key; a stale preview is refused with a
+// message, and an expired one is computed again.
 func TestAllocationPages(t *testing.T) {
 	api := &allocationAPI{fakeAPI: fakeAPI{
 		"GET /api/v1/me":                {200, plannerMe},
 		"GET /api/v1/cycles/2026-12-07": {200, plannerCycle},
 	}}
-	q := url.Values{"brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}, "page": {"2"}}
+	q := url.Values{"brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}}
 	rec := plannerGet(t, api, "/planner/cycles/2026-12-07/allocation?"+q.Encode())
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK {
-		t.Fatalf("preview = %d\n%s", rec.Code, body)
+	if rec.Code != http.StatusOK || !strings.Contains(body, "第 1–50 户，共 120 户") ||
+		!strings.Contains(body, `href="?brand=B0001&amp;mode=grade&amp;page=1&amp;preview=a1&amp;supply=40" rel="next"`) {
+		t.Fatalf("preview = %d; want outlets 1–50 of 120 and the next page of preview a1\n%s", rec.Code, body)
 	}
-	for _, want := range []string{"0.412", "第 101–120 户，共列出 120 户", "grade 5", "城关区",
-		`href="?brand=B0001&amp;mode=grade&amp;page=1&amp;supply=40" rel="prev"`,
-		`href="/planner/cycles/2026-12-07/allocation/confirm?brand=B0001&amp;mode=grade&amp;supply=40"`} {
+	q.Set("preview", "a1")
+	q.Set("page", "2")
+	rec = plannerGet(t, api, "/planner/cycles/2026-12-07/allocation?"+q.Encode())
+	body = rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("preview page 3 = %d\n%s", rec.Code, body)
+	}
+	for _, want := range []string{"0.412", "第 101–120 户，共 120 户", "grade 5", "城关区",
+		`href="?brand=B0001&amp;mode=grade&amp;page=1&amp;preview=a1&amp;supply=40" rel="prev"`,
+		`href="/planner/cycles/2026-12-07/allocation/confirm?brand=B0001&amp;mode=grade&amp;preview=a1&amp;supply=40"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("preview page 3 lacks %q", want)
 		}
@@ -112,29 +151,49 @@ func TestAllocationPages(t *testing.T) {
 	if strings.Contains(body, `rel="next"`) || strings.Count(body, `data-outlet=`) != 20 {
 		t.Errorf("preview page 3 shows %d outlets (next link: %v); want the last 20", strings.Count(body, `data-outlet=`), strings.Contains(body, `rel="next"`))
 	}
+	if len(api.bodies) != 1 {
+		t.Fatalf("the API computed %d previews; want 1, the pages read the kept one", len(api.bodies))
+	}
 	if b := api.bodies[0]; b["dry_run"] != true || b["supply"] != 40.0 || b["brand"] != "B0001" {
 		t.Errorf("preview asked %v; want a dry run of 40 cartons of B0001", b)
 	}
 
+	q.Del("page")
 	rec = plannerGet(t, api, "/planner/cycles/2026-12-07/allocation/confirm?"+q.Encode())
 	body = rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, "将替换当前的 12 户限量（合计 38 条）") || !strings.Contains(body, "已有订单占用 5 条") {
 		t.Fatalf("confirmation = %d; want it to name the 12 limits (38 cartons) it replaces\n%s", rec.Code, body)
 	}
+	if len(api.bodies) != 1 || regexpField(t, body, "preview") != "a1" {
+		t.Errorf("confirmation computed %d previews, publishes %q; want the kept a1", len(api.bodies), regexpField(t, body, "preview"))
+	}
 	key := regexpField(t, body, "key")
 	csrf := regexpField(t, body, csrfField)
-	form := url.Values{csrfField: {csrf}, "key": {key}, "brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}}
-	req := httptest.NewRequest("POST", "/planner/cycles/2026-12-07/allocation", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
-	req.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf})
-	rec = serve(t, api, req)
+	publish := func() *httptest.ResponseRecorder {
+		form := url.Values{csrfField: {csrf}, "key": {key}, "brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}, "preview": {"a1"}}
+		req := httptest.NewRequest("POST", "/planner/cycles/2026-12-07/allocation", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+		req.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf})
+		return serve(t, api, req)
+	}
+	rec = publish()
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/planner/cycles/2026-12-07?published=B0001" {
 		t.Fatalf("publish = %d %s\n%s", rec.Code, rec.Header().Get("Location"), rec.Body)
 	}
-	last := api.bodies[len(api.bodies)-1]
-	if last["dry_run"] != false || api.keys[len(api.keys)-1] != key {
-		t.Errorf("publish sent %v with key %q; want no dry run with the form's key %q", last, api.keys[len(api.keys)-1], key)
+	if len(api.published) != 1 || len(api.bodies) != 1 || api.keys[len(api.keys)-1] != key {
+		t.Errorf("publish published %v (computed %d) with key %q; want the kept a1 with the form's key %q", api.published,
+			len(api.bodies), api.keys[len(api.keys)-1], key)
+	}
+	api.stale = true
+	if rec := publish(); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "请重新预览") {
+		t.Errorf("publishing a stale preview = %d; want 409 saying to preview again\n%s", rec.Code, rec.Body)
+	}
+
+	// An expired preview is computed again from the form in the query.
+	q.Set("preview", "gone")
+	if rec := plannerGet(t, api, "/planner/cycles/2026-12-07/allocation?"+q.Encode()); rec.Code != http.StatusOK || len(api.bodies) != 2 {
+		t.Errorf("an expired preview's page = %d after %d computations; want 200 after computing it again", rec.Code, len(api.bodies))
 	}
 
 	// A week without a cycle is a page saying so.

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
+)
+
+// BenchmarkPlannerPages measures the server time of every planner and supply page through the real
+// server on a province-sized region: the cycle with its orders, the allocation preview of a scarce
+// brand (its first page and a later one), the confirmation, the accuracy report, the supply balance,
+// the manufacturer's portal and logistics' round of the busiest delivery day. Each sub-benchmark
+// reports the median of its requests as ms-median/op (over loopback, the whole answer read).
+//
+// The region is seeded by the benchmark (ORDERCAST_PAGES_OUTLETS outlets, 100,000 by default, 30
+// brands, 12 weeks; then a forecast run and a scored month: many minutes), or taken as it is from
+// databases prepared by the same commands (see prepareRegion) and named by ORDERCAST_PAGES_PG_DSN and
+// ORDERCAST_PAGES_CH_DSN, which the benchmark leaves as it found them (it publishes nothing):
+//
+//	go test ./cmd/ordercast -run '^$' -bench PlannerPages -benchtime 9x
+func BenchmarkPlannerPages(b *testing.B) {
+	pg, ch := os.Getenv("ORDERCAST_PAGES_PG_DSN"), os.Getenv("ORDERCAST_PAGES_CH_DSN")
+	if pg == "" || ch == "" {
+		outlets := 100_000
+		if n, err := strconv.Atoi(os.Getenv("ORDERCAST_PAGES_OUTLETS")); err == nil && n > 0 {
+			outlets = n
+		}
+		pg, ch = storestest.MigratedPostgresDSN(b), storestest.MigratedClickHouseDSN(b)
+		start := time.Now()
+		for _, args := range prepareRegion(outlets) {
+			if out, stderr, err := run(append(args, "-pg-dsn", pg, "-ch-dsn", ch)...); err != nil {
+				b.Fatalf("%v: %v\n%s%s", args, err, out, stderr)
+			}
+		}
+		b.Logf("prepared %d outlets in %s", outlets, time.Since(start).Round(time.Second))
+	}
+	r := regionOf(b, pg)
+	s := startServe(b, "-pg-dsn", pg, "-ch-dsn", ch, "-log-level", "warn")
+
+	clients := map[string]*http.Client{}
+	for _, user := range []string{"planner", "manufacturer1", "logistics"} {
+		clients[user] = loginPages(b, s.url, user)
+	}
+	// The preview's later page and its confirmation name the preview kept by the first page, when the
+	// server keeps previews (else each computes it again).
+	alloc := url.Values{"brand": {r.scarce}, "supply": {strconv.Itoa(r.outlets / 20)}, "mode": {"grade"}}
+	allocPath := "/planner/cycles/" + r.open + "/allocation"
+	later := url.Values{"page": {"40"}}
+	for k, v := range alloc {
+		later[k] = v
+	}
+	if m := regexp.MustCompile(`[?;]preview=([\w.\-]+)`).FindSubmatch(pageBody(b, clients["planner"], s.url+allocPath+"?"+alloc.Encode())); m != nil {
+		alloc.Set("preview", string(m[1]))
+		later.Set("preview", string(m[1]))
+	}
+	pages := []struct{ name, user, path string }{
+		{"cycle", "planner", "/planner/cycles/" + r.ordered},
+		{"cycle-failed", "planner", "/planner/cycles/" + r.ordered + "?status=failed"},
+		{"allocation-form", "planner", allocPath},
+		{"allocation-preview", "planner", allocPath + "?" + url.Values{"brand": alloc["brand"], "supply": alloc["supply"], "mode": alloc["mode"]}.Encode()},
+		{"allocation-page-40", "planner", allocPath + "?" + later.Encode()},
+		{"allocation-confirm", "planner", allocPath + "/confirm?" + alloc.Encode()},
+		{"accuracy", "planner", "/planner/accuracy?month=" + pagesScoredMonth},
+		{"balance", "planner", "/supply/balance"},
+		{"maker", "manufacturer1", "/maker"},
+		{"round", "logistics", "/rounds/" + r.roundDay},
+	}
+	for _, p := range pages {
+		b.Run(p.name, func(b *testing.B) {
+			c := clients[p.user]
+			pageBody(b, c, s.url+p.path) // warm: the first request of a page may fill caches the others share
+			var times []float64
+			for b.Loop() {
+				t0 := time.Now()
+				pageBody(b, c, s.url+p.path)
+				times = append(times, float64(time.Since(t0).Microseconds())/1000)
+			}
+			slices.Sort(times)
+			b.ReportMetric(times[len(times)/2], "ms-median/op")
+		})
+	}
+}
+
+// pageBody GETs a page and returns its body, failing unless it answers 200.
+func pageBody(b *testing.B, c *http.Client, url string) []byte {
+	res, err := c.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path == "/login" {
+		b.Fatalf("GET %s = %d at %s\n%.500s", url, res.StatusCode, res.Request.URL, body)
+	}
+	return body
+}
+
+// pagesScoredMonth is the month prepareRegion scores.
+const pagesScoredMonth = "2026-10"
+
+// prepareRegion is the commands that make the benchmark's region: a seeded region of n outlets
+// whose 12 weeks of history end with the week of 2026-11-09 (its last 8 are cycles with orders), a
+// forecast run from 2026-09-28 scored for October, and a run from the week after the history (the
+// latest cycle's demand, the balance's weeks).
+func prepareRegion(n int) [][]string {
+	return [][]string{
+		{"seed", "-outlets", strconv.Itoa(n), "-brands", "30", "-weeks", "12", "-as-of", "2026-11-22"},
+		{"forecast", "run", "-as-of", "2026-09-28", "-horizon", "6"},
+		{"score", "-month", pagesScoredMonth},
+		{"forecast", "run", "-as-of", "2026-11-16", "-horizon", "6"},
+	}
+}
+
+// pagesRegion is what the benchmark's pages name in the region.
+type pagesRegion struct {
+	outlets  int
+	ordered  string // the latest cycle with orders
+	open     string // the latest cycle
+	scarce   string // a scarce brand
+	roundDay string // the day with most orders to deliver
+}
+
+func regionOf(b *testing.B, dsn string) pagesRegion {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool, err := stores.OpenPostgres(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	var r pagesRegion
+	var ordered, open time.Time
+	err = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM outlets),
+		(SELECT max(c.week_start) FROM cycles c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.cycle_id = c.id)),
+		(SELECT max(week_start) FROM cycles),
+		(SELECT min(code) FROM brands WHERE scarce)`).Scan(&r.outlets, &ordered, &open, &r.scarce)
+	if err != nil {
+		b.Fatalf("read the region: %v", err)
+	}
+	r.ordered, r.open = ordered.Format(time.DateOnly), open.Format(time.DateOnly)
+	// The round of a day lists the orders paid for delivery that day (GET /rounds/{day}); take the
+	// order day of the latest cycle with the most orders as the busiest.
+	var day time.Time
+	if err := pool.QueryRow(ctx, `SELECT (paid_at AT TIME ZONE 'Asia/Shanghai')::date FROM orders
+		WHERE paid_at IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1`).Scan(&day); err != nil {
+		b.Fatalf("read the busiest round: %v", err)
+	}
+	r.roundDay = day.Format(time.DateOnly)
+	b.Logf("region: %+v", r)
+	return r
+}
+
+// loginPages logs a user in through the login page, without a browser, and returns its client.
+func loginPages(b *testing.B, base, username string) *http.Client {
+	b.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 2 * time.Minute}
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := regexp.MustCompile(`name="_csrf" value="([^"]*)"`).FindSubmatch(page)
+	if m == nil {
+		b.Fatalf("the login page has no CSRF field:\n%.300s", page)
+	}
+	res, err = c.PostForm(base+"/login", url.Values{"_csrf": {string(m[1])}, "username": {username}, "password": {demoPassword}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path == "/login" {
+		b.Fatalf("%s could not log in (%d)", username, res.StatusCode)
+	}
+	return c
+}

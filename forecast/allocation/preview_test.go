@@ -1,0 +1,164 @@
+package allocation_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ordercast/ordercast/forecast/allocation"
+	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/retailer"
+)
+
+// previewWorld is the planner's stores in memory: outlets, a forecast run, the published limits and
+// the kept previews.
+type previewWorld struct {
+	outlets   []retailer.Outlet
+	demand    map[string]float64
+	run       string
+	published [][]ordering.OutletLimit
+	ids       []string
+	archived  int
+	kept      map[string][]byte
+	expires   map[string]time.Time
+}
+
+func (w *previewWorld) Outlets(context.Context) ([]retailer.Outlet, error) {
+	return append([]retailer.Outlet(nil), w.outlets...), nil
+}
+
+func (w *previewWorld) BrandDemand(context.Context, string, time.Time) (map[string]float64, string, error) {
+	return w.demand, w.run, nil
+}
+
+func (w *previewWorld) BandDemand(context.Context, int, time.Time) (map[string]float64, string, error) {
+	return w.demand, w.run, nil
+}
+
+func (w *previewWorld) PublishAllocation(_ context.Context, _ time.Time, _ ordering.SupplyLine, _, id string,
+	limits []ordering.OutletLimit, _ int64, _ time.Time) error {
+	w.published, w.ids = append(w.published, limits), append(w.ids, id)
+	return nil
+}
+
+func (w *previewWorld) WriteAllocation(context.Context, string, time.Time, *allocation.Result, []string, bool, time.Time) error {
+	w.archived++
+	return nil
+}
+
+func (w *previewWorld) KeepPreview(_ context.Context, id string, _ time.Time, body []byte, expires time.Time) error {
+	w.kept[id], w.expires[id] = body, expires
+	return nil
+}
+
+func (w *previewWorld) Preview(_ context.Context, id string, now time.Time) ([]byte, error) {
+	body, ok := w.kept[id]
+	if !ok || !now.Before(w.expires[id]) {
+		return nil, allocation.ErrNoPreview
+	}
+	return body, nil
+}
+
+func newPreviewWorld() (*previewWorld, *allocation.Planner, *time.Time) {
+	w := &previewWorld{run: "run-1", kept: map[string][]byte{}, expires: map[string]time.Time{},
+		demand: map[string]float64{"L1": 2, "L2": 5.5, "L3": 1.2, "L4": 0}}
+	for i, g := range []int{5, 12, 20, 8} {
+		w.outlets = append(w.outlets, retailer.Outlet{Licence: []string{"L1", "L2", "L3", "L4"}[i], Grade: g,
+			Status: retailer.Active, Area: "西湖区"})
+	}
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	p := &allocation.Planner{Outlets: w, Demand: w, Limits: w, Archive: w, Previews: w, PreviewTTL: 30 * time.Minute,
+		Now: func() time.Time { return now }}
+	return w, p, &now
+}
+
+var previewWeek = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+
+// A kept preview reads back as it was computed, and publishing it publishes exactly its limits and
+// explanations under its id.
+func TestPublishKeptPublishesThePreview(t *testing.T) {
+	w, p, now := newPreviewWorld()
+	req := allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 7, Mode: allocation.ByGrade}
+	plan, expires, err := p.Preview(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Preview: %v", err)
+	}
+	if want := now.Add(30 * time.Minute); !expires.Equal(want) {
+		t.Errorf("Preview expires at %s; want %s", expires, want)
+	}
+	kept, err := p.Kept(context.Background(), previewWeek, plan.ID)
+	if err != nil {
+		t.Fatalf("Kept(%s): %v", plan.ID, err)
+	}
+	if !reflect.DeepEqual(kept.Result, plan.Result) || !reflect.DeepEqual(kept.Result.Explanations(), plan.Explanations) ||
+		!reflect.DeepEqual(kept.Summary, plan.Summary) || kept.ForecastRun != "run-1" || kept.ID != plan.ID {
+		t.Fatalf("Kept = %+v\nwant the preview %+v", kept, plan)
+	}
+	*now = now.Add(time.Minute) // a later Plan would carry another id
+	published, err := p.PublishKept(context.Background(), previewWeek, plan.ID, 7)
+	if err != nil {
+		t.Fatalf("PublishKept: %v", err)
+	}
+	if published.ID != plan.ID || len(w.ids) != 1 || w.ids[0] != plan.ID || w.archived != 1 {
+		t.Fatalf("PublishKept published %v (archived %d); want the preview %s once", w.ids, w.archived, plan.ID)
+	}
+	for i, l := range w.published[0] {
+		if l.Outlet != plan.Result.Limits[i].Outlet || l.Cartons != plan.Result.Limits[i].Cartons || l.Explanation != plan.Explanations[i] {
+			t.Errorf("published limit %d = %+v; want the preview's %s %d %q", i, l, plan.Result.Limits[i].Outlet,
+				plan.Result.Limits[i].Cartons, plan.Explanations[i])
+		}
+	}
+}
+
+// Publishing refuses a preview whose inputs changed (an outlet's grade, a new outlet, a new forecast
+// run, an outlet closed) and publishes nothing; an unknown, expired or other cycle's id is ErrNoPreview.
+func TestPublishKeptRefusesChangedInputs(t *testing.T) {
+	changes := []struct {
+		name   string
+		change func(w *previewWorld)
+	}{
+		{"grade", func(w *previewWorld) { w.outlets[1].Grade = 25 }},
+		{"new outlet", func(w *previewWorld) {
+			w.outlets = append(w.outlets, retailer.Outlet{Licence: "L5", Grade: 9, Status: retailer.Active})
+		}},
+		{"forecast run", func(w *previewWorld) { w.run = "run-2" }},
+		{"closed", func(w *previewWorld) { w.outlets[0].Status = retailer.Closed }},
+	}
+	for _, tt := range changes {
+		t.Run(tt.name, func(t *testing.T) {
+			w, p, _ := newPreviewWorld()
+			plan, _, err := p.Preview(context.Background(), allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 7, Mode: allocation.ByGrade})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.change(w)
+			if _, err := p.PublishKept(context.Background(), previewWeek, plan.ID, 7); !errors.Is(err, allocation.ErrStalePreview) {
+				t.Errorf("PublishKept after a change of %s = %v; want ErrStalePreview", tt.name, err)
+			}
+			if len(w.published) != 0 {
+				t.Errorf("PublishKept after a change of %s published %d allocations; want none", tt.name, len(w.published))
+			}
+		})
+	}
+
+	w, p, now := newPreviewWorld()
+	plan, _, err := p.Preview(context.Background(), allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 7, Mode: allocation.ByGrade})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Kept(context.Background(), previewWeek.AddDate(0, 0, 7), plan.ID); !errors.Is(err, allocation.ErrNoPreview) {
+		t.Errorf("Kept in another cycle = %v; want ErrNoPreview", err)
+	}
+	if _, err := p.PublishKept(context.Background(), previewWeek, "no-such-id", 7); !errors.Is(err, allocation.ErrNoPreview) {
+		t.Errorf("PublishKept(unknown id) = %v; want ErrNoPreview", err)
+	}
+	*now = now.Add(31 * time.Minute)
+	if _, err := p.PublishKept(context.Background(), previewWeek, plan.ID, 7); !errors.Is(err, allocation.ErrNoPreview) {
+		t.Errorf("PublishKept after expiry = %v; want ErrNoPreview", err)
+	}
+	if len(w.published) != 0 {
+		t.Errorf("published %d allocations; want none", len(w.published))
+	}
+}
