@@ -2,7 +2,7 @@
 -- one brand-week's forecast of every outlet (forecast/clickhouse.BrandDemand), which forecasts' key
 -- (run_id, level, outlet, brand, week) cannot find without reading every outlet row of the run.
 -- forecast run writes both tables before its forecast_runs row, so a run readers see has its rows in
--- both. ReplacingMergeTree with this key, and readers taking any one row per key: rows are copies,
+-- both. ReplacingMergeTree with this key, and readers keeping one row per outlet: rows are copies,
 -- so a backfill repeated after a failure changes no answer. Sharded by outlet like forecasts.
 CREATE TABLE IF NOT EXISTS forecasts_by_brand (
     run_id  String,
