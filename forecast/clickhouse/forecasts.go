@@ -24,7 +24,8 @@ const BottomUp = "bottom-up"
 type Run = forecast.Run
 
 // WriteRun stores a run: its weekly forecasts at every level in forecasts (level 'outlet' with the
-// outlet and brand, 'brand' with outlet ”, 'total' with both ”), their monthly sums in
+// outlet and brand, 'brand' with outlet ”, 'total' with both ”), the outlet-level points again in
+// forecasts_by_brand (ordered by brand and week, for BrandDemand), their monthly sums in
 // forecasts_monthly (weeks split across months by days, forecast.SplitMonths), and last its row in
 // forecast_runs. Readers should take a run as complete only once its forecast_runs row exists: a
 // failed WriteRun may leave forecasts of its run id without one. Rows go in blocks of blockRows
@@ -89,8 +90,10 @@ type runWriter struct {
 	written   int
 
 	weekly  *stores.Insertion
+	byBrand *stores.Insertion
 	monthly *stores.Insertion
 	wc      weeklyColumns
+	bc      byBrandColumns
 	mc      monthlyColumns
 }
 
@@ -102,6 +105,13 @@ type weeklyColumns struct {
 	point, lo, hi                               []float64
 }
 
+// byBrandColumns hold a block of forecasts_by_brand rows: the outlet-level rows of weeklyColumns.
+type byBrandColumns struct {
+	runID, brand, outlet []string
+	asOf, week           []time.Time
+	point                []float64
+}
+
 type monthlyColumns struct {
 	runID, dataset, level, outlet, brand []string
 	asOf, month                          []time.Time
@@ -111,11 +121,13 @@ type monthlyColumns struct {
 func (w *runWriter) write(ctx context.Context) error {
 	r := w.r
 	w.weekly = stores.NewInsertion(w.s.conn, "INSERT INTO forecasts (run_id, dataset, as_of, level, outlet, brand, week, model, point, lo80, hi80)", w.blockRows)
+	w.byBrand = stores.NewInsertion(w.s.conn, "INSERT INTO forecasts_by_brand (run_id, as_of, brand, week, outlet, point)", w.blockRows)
 	w.monthly = stores.NewInsertion(w.s.conn, "INSERT INTO forecasts_monthly (run_id, dataset, as_of, level, outlet, brand, month, point)", w.blockRows)
 	ok := false
 	defer func() {
 		if !ok {
 			w.weekly.Abort()
+			w.byBrand.Abort()
 			w.monthly.Abort()
 		}
 	}()
@@ -146,6 +158,9 @@ func (w *runWriter) write(ctx context.Context) error {
 	}
 	if err := w.weekly.Finish(); err != nil {
 		return fmt.Errorf("forecasts: %w", err)
+	}
+	if err := w.byBrand.Finish(); err != nil {
+		return fmt.Errorf("forecasts_by_brand: %w", err)
 	}
 	if err := w.monthly.Finish(); err != nil {
 		return fmt.Errorf("forecasts_monthly: %w", err)
@@ -182,6 +197,17 @@ func (w *runWriter) add(ctx context.Context, level forecast.Level, outlet, brand
 		c.lo = append(c.lo, f.Lower[j])
 		c.hi = append(c.hi, f.Upper[j])
 	}
+	if level == forecast.OutletLevel {
+		b := &w.bc
+		for j, week := range r.Weeks {
+			b.runID = append(b.runID, r.ID)
+			b.asOf = append(b.asOf, r.AsOf)
+			b.brand = append(b.brand, brand)
+			b.week = append(b.week, week)
+			b.outlet = append(b.outlet, outlet)
+			b.point = append(b.point, f.Mean[j])
+		}
+	}
 	m := &w.mc
 	for k, v := range w.split.Sum(monthly, f.Mean) {
 		m.runID = append(m.runID, r.ID)
@@ -193,7 +219,7 @@ func (w *runWriter) add(ctx context.Context, level forecast.Level, outlet, brand
 		m.month = append(m.month, w.split.Months[k])
 		m.point = append(m.point, v)
 	}
-	if len(c.point) >= w.blockRows || len(m.point) >= w.blockRows {
+	if len(c.point) >= w.blockRows || len(w.bc.point) >= w.blockRows || len(m.point) >= w.blockRows {
 		return w.flush(ctx, false)
 	}
 	return nil
@@ -201,7 +227,7 @@ func (w *runWriter) add(ctx context.Context, level forecast.Level, outlet, brand
 
 // flush hands the gathered rows to the inserts, which send a block when it is full (or at the end).
 func (w *runWriter) flush(ctx context.Context, last bool) error {
-	c, m := &w.wc, &w.mc
+	c, b, m := &w.wc, &w.bc, &w.mc
 	if n := len(c.point); n > 0 && (last || n >= w.blockRows) {
 		err := w.weekly.Append(ctx, n, c.runID, c.dataset, c.asOf, c.level, c.outlet, c.brand, c.week, c.model,
 			c.point, c.lo, c.hi)
@@ -212,6 +238,13 @@ func (w *runWriter) flush(ctx context.Context, last bool) error {
 		*c = weeklyColumns{runID: c.runID[:0], dataset: c.dataset[:0], level: c.level[:0], outlet: c.outlet[:0],
 			brand: c.brand[:0], model: c.model[:0], asOf: c.asOf[:0], week: c.week[:0], point: c.point[:0],
 			lo: c.lo[:0], hi: c.hi[:0]}
+	}
+	if n := len(b.point); n > 0 && (last || n >= w.blockRows) {
+		if err := w.byBrand.Append(ctx, n, b.runID, b.asOf, b.brand, b.week, b.outlet, b.point); err != nil {
+			return fmt.Errorf("forecasts_by_brand: %w", err)
+		}
+		*b = byBrandColumns{runID: b.runID[:0], brand: b.brand[:0], outlet: b.outlet[:0], asOf: b.asOf[:0],
+			week: b.week[:0], point: b.point[:0]}
 	}
 	if n := len(m.point); n > 0 && (last || n >= w.blockRows) {
 		err := w.monthly.Append(ctx, n, m.runID, m.dataset, m.asOf, m.level, m.outlet, m.brand, m.month, m.point)
