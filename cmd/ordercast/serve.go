@@ -144,9 +144,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	trends := newTrends(pool, reps.Pool(), indicatorsCH)
 	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now).WithTrends(trends)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
-	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: orderingch.New(ch)}, planner,
+	// The balance and the portal share whole weeks' sales aggregates, kept salesWeeksAge.
+	salesWeeks := orderingch.New(ch).KeepWeeks(salesWeeksAge, time.Now)
+	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: salesWeeks}, planner,
 		orderingAPI.Idempotent(), time.Now)
-	supplyAPI.WithPortal(orderingch.New(ch), reportOrders)
+	supplyAPI.WithPortal(salesWeeks, reportOrders)
 	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: reportOrders})
 	srv, probeStores, err := newServer(serverDeps{
 		log:          log,
@@ -232,3 +234,7 @@ func instanceName(addr net.Addr) string {
 	}
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), addr)
 }
+
+// salesWeeksAge is how long the balance and the portal keep a whole week's sales aggregate: lines
+// written into a past week meanwhile (a late relay batch, an import) show within it.
+const salesWeeksAge = 10 * time.Minute
