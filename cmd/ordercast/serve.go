@@ -148,7 +148,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	salesWeeks := orderingch.New(ch).KeepWeeks(salesWeeksAge, time.Now)
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: salesWeeks}, planner,
 		orderingAPI.Idempotent(), time.Now)
-	supplyAPI.WithPortal(salesWeeks, reportOrders)
+	// The portal's allocation outcomes are the cycles' views, kept as the cycle pages keep them.
+	supplyAPI.WithPortal(salesWeeks, &ordering.KeptOutcomes{Plans: reportOrders, Cycles: cycles, MaxAge: ordering.MaxCycleAge})
 	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: reportOrders})
 	srv, probeStores, err := newServer(serverDeps{
 		log:          log,
