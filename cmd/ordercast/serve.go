@@ -122,7 +122,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
-	history := forecastch.NewOnCluster(opened.cluster)
+	history := forecastch.NewOnCluster(opened.cluster).KeepWeeks(salesWeeksAge, time.Now) // the accuracy page's weekly actuals
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: cycles, Archive: history,
 		Previews: forecastpg.New(pool)}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
@@ -236,6 +236,7 @@ func instanceName(addr net.Addr) string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), addr)
 }
 
-// salesWeeksAge is how long the balance and the portal keep a whole week's sales aggregate: lines
-// written into a past week meanwhile (a late relay batch, an import) show within it.
+// salesWeeksAge is how long the balance, the portal and the accuracy page's weekly forecast against
+// actual keep a whole week's sales aggregate: lines written into a past week meanwhile (a late relay
+// batch, an import) show within it.
 const salesWeeksAge = 10 * time.Minute
