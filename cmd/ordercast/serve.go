@@ -122,7 +122,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
-	history := forecastch.NewOnCluster(opened.cluster)
+	history := forecastch.NewOnCluster(opened.cluster).KeepWeeks(salesWeeksAge, time.Now) // the accuracy page's weekly actuals
 	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: cycles, Archive: history,
 		Previews: forecastpg.New(pool)}
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
@@ -144,9 +144,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	trends := newTrends(pool, reps.Pool(), indicatorsCH)
 	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now).WithTrends(trends)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
-	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: orderingch.New(ch)}, planner,
+	// The balance and the portal share whole weeks' sales aggregates, kept salesWeeksAge.
+	salesWeeks := orderingch.New(ch).KeepWeeks(salesWeeksAge, time.Now)
+	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: salesWeeks}, planner,
 		orderingAPI.Idempotent(), time.Now)
-	supplyAPI.WithPortal(orderingch.New(ch), reportOrders)
+	// The portal's allocation outcomes are the cycles' views, kept as the cycle pages keep them.
+	supplyAPI.WithPortal(salesWeeks, &ordering.KeptOutcomes{Plans: reportOrders, Cycles: cycles, MaxAge: ordering.MaxCycleAge})
 	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: reportOrders})
 	srv, probeStores, err := newServer(serverDeps{
 		log:          log,
@@ -232,3 +235,8 @@ func instanceName(addr net.Addr) string {
 	}
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), addr)
 }
+
+// salesWeeksAge is how long the balance, the portal and the accuracy page's weekly forecast against
+// actual keep a whole week's sales aggregate: lines written into a past week meanwhile (a late relay
+// batch, an import) show within it.
+const salesWeeksAge = 10 * time.Minute

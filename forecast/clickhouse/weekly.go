@@ -61,40 +61,17 @@ func (s *Store) weekFigures(ctx context.Context, q forecast.WeeklyQuery) ([]fore
 		return nil, err
 	}
 
-	var query string
-	switch q.Against {
-	case forecast.AgainstSales, forecast.AgainstRequested:
-		column := "delivered"
-		if q.Against == forecast.AgainstRequested {
-			column = "requested"
-		}
-		query = "SELECT toString(toMonday(day)) AS w, sum(" + column + "), count() FROM sales " +
-			"WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) AND (? = '' OR brand = ?) GROUP BY w"
-	case forecast.AgainstTruth:
-		query = "SELECT toString(week) AS w, sum(demand), count() FROM true_demand " +
-			"WHERE dataset = ? AND week >= toDate(?) AND week < toDate(?) AND (? = '' OR brand = ?) GROUP BY w"
-	default:
-		return nil, fmt.Errorf("%w: against %q", forecast.ErrInvalidScore, q.Against)
-	}
-	rows, err = s.conn.Query(ctx, query, q.Dataset, from, to, q.Brand, q.Brand)
+	actuals, err := s.weekActuals(ctx, q.Dataset, q.Against, q.From, q.To)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var week string
-		var actual float64
-		var n uint64
-		if err := rows.Scan(&week, &actual, &n); err != nil {
-			return nil, err
+	for i := range out {
+		for brand, a := range actuals[out[i].Week] {
+			if q.Brand == "" || brand == q.Brand {
+				out[i].Actual += a.sum
+				found = found || a.lines > 0
+			}
 		}
-		if i, ok := index[week]; ok {
-			out[i].Actual = actual
-			found = found || n > 0
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	if !found {
 		return nil, fmt.Errorf("%w: brand %q from %s to %s", forecast.ErrNoFigures, q.Brand, from, to)

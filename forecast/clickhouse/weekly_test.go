@@ -46,6 +46,8 @@ func TestWeekFigures(t *testing.T) {
 		[]any{"live", d("2026-10-06"), "O1", "B1", 5.0, 5.0, 5.0, "s", "b"},
 		[]any{"other", d("2026-09-29"), "O1", "B1", 500.0, 500.0, 500.0, "s", "b"})
 	batch("INSERT INTO true_demand (dataset, week, outlet, brand, demand)", []any{"live", d("2026-09-28"), "O1", "B1", 14.0})
+	now := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	kept := New(conn).KeepWeeks(time.Minute, func() time.Time { return now })
 	from, to := d("2026-09-28"), d("2026-10-19")
 	w1, w2, w3 := d("2026-09-28"), d("2026-10-05"), d("2026-10-12")
 	for _, tt := range []struct {
@@ -63,13 +65,40 @@ func TestWeekFigures(t *testing.T) {
 			[]forecast.WeekFigure{{Week: w1, Forecasted: true, Forecast: 30, Lo80: 20, Hi80: 40, Actual: 14}, {Week: w2}, {Week: w3}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.WeekFigures(ctx, tt.q)
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("WeekFigures(%+v) = %+v, %v; want %+v", tt.q, got, err, tt.want)
+			for _, s := range []*Store{s, kept} {
+				for range 2 { // the second from the kept weeks
+					got, err := s.WeekFigures(ctx, tt.q)
+					if err != nil || !reflect.DeepEqual(got, tt.want) {
+						t.Errorf("WeekFigures(%+v) = %+v, %v; want %+v", tt.q, got, err, tt.want)
+					}
+				}
 			}
 		})
 	}
 	if _, err := s.WeekFigures(ctx, forecast.WeeklyQuery{RunID: "r1", Brand: "NOPE", From: from, To: to}); !errors.Is(err, forecast.ErrNoFigures) {
 		t.Errorf("WeekFigures of an unknown brand = %v; want %v", err, forecast.ErrNoFigures)
+	}
+
+	// A line written into a kept week shows once the week is older than a minute.
+	batch("INSERT INTO sales (dataset, day, outlet, brand, requested, granted, delivered, source, batch_id)",
+		[]any{"live", d("2026-10-13"), "O2", "B2", 8.0, 8.0, 8.0, "s", "late"})
+	company := forecast.WeeklyQuery{RunID: "r1", From: from, To: to}
+	actual := func(s *Store) float64 {
+		t.Helper()
+		got, err := s.WeekFigures(ctx, company)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[2].Actual
+	}
+	if got := actual(kept); got != 0 {
+		t.Errorf("kept week of %s within the minute = %v; want 0 as kept", w3.Format(time.DateOnly), got)
+	}
+	if got := actual(s); got != 8 {
+		t.Errorf("week of %s without keeping = %v; want 8", w3.Format(time.DateOnly), got)
+	}
+	now = now.Add(2 * time.Minute)
+	if got := actual(kept); got != 8 {
+		t.Errorf("kept week of %s after the minute = %v; want 8", w3.Format(time.DateOnly), got)
 	}
 }

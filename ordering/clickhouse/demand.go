@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ordercast/ordercast/ordering"
@@ -67,23 +68,19 @@ func (s *Store) WeeklySales(ctx context.Context, brands []string, now time.Time)
 	}
 	to := mondayOf(now)
 	from := to.AddDate(0, 0, -7*ordering.SalesWindowWeeks)
-	rows, err := s.conn.Query(ctx, `SELECT brand, sum(delivered) FROM sales
-		WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) AND has(?, brand) GROUP BY brand`,
-		liveDataset, from.Format(time.DateOnly), to.Format(time.DateOnly), brands)
+	weeks, err := s.weekCells(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: weekly sales: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var brand string
-		var sum float64
-		if err := rows.Scan(&brand, &sum); err != nil {
-			return nil, fmt.Errorf("clickhouse: weekly sales: %w", err)
+	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+		for _, c := range weeks[w] {
+			if c.lines > 0 && slices.Contains(brands, c.brand) {
+				out[c.brand] += c.delivered
+			}
 		}
-		out[brand] = sum / ordering.SalesWindowWeeks
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: weekly sales: %w", err)
+	for b := range out {
+		out[b] /= ordering.SalesWindowWeeks
 	}
 	return out, nil
 }

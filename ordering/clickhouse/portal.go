@@ -3,6 +3,8 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ordercast/ordercast/ordering"
@@ -13,6 +15,9 @@ import (
 func (s *Store) SalesBy(ctx context.Context, brands []string, by ordering.SalesGrouping, from, to time.Time) ([]ordering.SalesRow, error) {
 	if len(brands) == 0 {
 		return nil, nil
+	}
+	if isMonday(from) && isMonday(to) {
+		return s.salesByWeeks(ctx, brands, by, from, to)
 	}
 	column := "area"
 	if by == ordering.ByFormat {
@@ -44,6 +49,45 @@ func (s *Store) SalesBy(ctx context.Context, brands []string, by ordering.SalesG
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clickhouse: sales by %s: %w", by, err)
+	}
+	return out, nil
+}
+
+// salesByWeeks is SalesBy of whole weeks, from each week's kept aggregate.
+func (s *Store) salesByWeeks(ctx context.Context, brands []string, by ordering.SalesGrouping, from, to time.Time) ([]ordering.SalesRow, error) {
+	weeks, err := s.weekCells(ctx, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: sales by %s: %w", by, err)
+	}
+	type key struct{ brand, group string }
+	var out []ordering.SalesRow
+	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+		at := map[key]int{}
+		first := len(out)
+		for _, c := range weeks[w] {
+			if !slices.Contains(brands, c.brand) {
+				continue
+			}
+			k := key{c.brand, c.area}
+			if by == ordering.ByFormat {
+				k.group = c.format
+			}
+			i, ok := at[k]
+			if !ok {
+				i = len(out)
+				at[k] = i
+				out = append(out, ordering.SalesRow{Week: w, Brand: k.brand, Group: k.group})
+			}
+			out[i].Delivered += c.delivered
+			out[i].Requested += c.requested
+			out[i].Outlets += int(c.outlets)
+		}
+		slices.SortFunc(out[first:], func(a, b ordering.SalesRow) int {
+			if c := strings.Compare(a.Brand, b.Brand); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Group, b.Group)
+		})
 	}
 	return out, nil
 }

@@ -22,7 +22,8 @@ const source = "outbox"
 
 // Store writes the live sales history. It is safe for concurrent use.
 type Store struct {
-	conn driver.Conn
+	conn  driver.Conn
+	weeks weekKeeper // whole weeks' sales aggregates (KeepWeeks)
 }
 
 // New returns a Store on conn. The caller keeps ownership of conn and closes it.

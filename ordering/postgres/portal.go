@@ -50,3 +50,31 @@ func (s *Store) SupplyOutcomes(ctx context.Context, manufacturer int64, from, to
 	}
 	return out, nil
 }
+
+var _ ordering.RationedSupply = (*Store)(nil)
+
+// RationedSupply returns the published supplies (a supply to allocate) of the cycles of the weeks
+// [from, to) of manufacturer's brands (every brand when 0), by week and brand code, with their supply
+// line and publication time and no figures.
+func (s *Store) RationedSupply(ctx context.Context, manufacturer int64, from, to time.Time) ([]ordering.SupplyOutcome, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.week_start, b.code, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap, sp.published_at
+		FROM supply_plans sp JOIN cycles c ON c.id = sp.cycle_id JOIN brands b ON b.id = sp.brand_id
+		WHERE c.week_start >= $1 AND c.week_start < $2 AND sp.supply_cartons IS NOT NULL AND ($3 = 0 OR b.manufacturer_id = $3)
+		ORDER BY c.week_start, b.code`, from, to, manufacturer)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: rationed supply: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ordering.SupplyOutcome, error) {
+		var o ordering.SupplyOutcome
+		var published *time.Time
+		err := r.Scan(&o.Week, &o.Brand, &o.OnSale, &o.SupplyCartons, &o.PerOutletCap, &published)
+		if published != nil {
+			o.PublishedAt = *published
+		}
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: rationed supply: %w", err)
+	}
+	return out, nil
+}
