@@ -29,6 +29,19 @@ func browserLogin(t *testing.T, ctx context.Context, base, username, next, ready
 		chromedp.Submit(chromedp.CSS(`#password`)),
 		chromedp.WaitVisible(chromedp.CSS(ready)),
 	)
+	// The next page is visible before it has finished loading; an action on a node of a document still
+	// loading can lose it ("Could not find node with given id"), so wait for the load to end.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`))
+		if err == nil && state == "complete" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s after login: document %q, %v", next, state, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // logout leaves the session through the layout's button.
@@ -98,8 +111,9 @@ func TestBrowserSupplyPages(t *testing.T) {
 	today := now.In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
 
 	// 1. The manufacturer submits an arrival of 60% of the week's demand on its portal.
+	do(t, ctx, phone())
 	browserLogin(t, ctx, s.url, "manufacturer1", "/maker", "#arrival-form")
-	do(t, ctx, phone(),
+	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS(`#a-brand`), brand),
 		chromedp.SetValue(chromedp.CSS(`#a-day`), today),
 		chromedp.SetValue(chromedp.CSS(`#a-cartons`), strconv.Itoa(planned)),
