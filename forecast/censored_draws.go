@@ -47,6 +47,16 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 	sold := sp.Series[i].Sales[w]
 	pred := sold + bc.Theta[ix.state(sp, i, w)]*m + bc.UnmetShare*gap(sp, i, w)
 	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd}
+	if lc.level == nil {
+		lc.level = map[string]*[2]float64{}
+	}
+	lv := lc.level[sp.Series[i].Outlet]
+	if lv == nil {
+		lv = new([2]float64)
+		lc.level[sp.Series[i].Outlet] = lv
+	}
+	lv[0] += d - pred
+	lv[1] += pred
 	bc.errors = append(bc.errors, e)
 	lc.Pooled.errors = append(lc.Pooled.errors, e)
 }
@@ -109,8 +119,9 @@ func (m errorModel) draw(sellIn, u float64) float64 {
 }
 
 // finishErrors fits the error models of every brand with at least minErrors measured errors, and of
-// all brands together for the others.
+// all brands together for the others, and measures LevelError.
 func (lc *LearntCensoring) finishErrors() {
+	lc.LevelError = levelError(lc.level)
 	lc.Pooled.errorModel = fitErrors(lc.Pooled.errors)
 	for _, bc := range lc.Brands {
 		if len(bc.errors) >= minErrors {
@@ -119,6 +130,32 @@ func (lc *LearntCensoring) finishErrors() {
 			bc.errorModel = lc.Pooled.errorModel
 		}
 	}
+}
+
+// levelError returns the relative standard error of the ratio Σ(demand) / Σ(corrected) over the
+// collection points, from each one's Σ(demand − corrected) and Σ corrected (the delta method for a
+// ratio over sampled clusters: the points' own errors may be shared by all their weeks); 0 with fewer
+// than 2 points.
+func levelError(points map[string]*[2]float64) float64 {
+	n := float64(len(points))
+	if n < 2 {
+		return 0
+	}
+	var num, den float64
+	for _, p := range points {
+		num += p[0]
+		den += p[1]
+	}
+	if den <= 0 {
+		return 0
+	}
+	r := num / den
+	ss := 0.0
+	for _, p := range points {
+		d := p[0] - r*p[1]
+		ss += d * d
+	}
+	return math.Sqrt(n/(n-1)*ss) / den
 }
 
 // spread is the standard deviation of a negative binomial count of mean m (at least minWeightScale)
@@ -143,7 +180,8 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 	ix := newSalesIndex(sp, lc.learnt)
 	from = min(max(from, 0), len(sp.Weeks))
 	k := len(sp.Weeks) - from
-	out := Observations{From: from, Values: make([][]float64, len(sp.Series))}
+	out := Observations{From: from, Values: make([][]float64, len(sp.Series)), Expected: make([][]float64, len(sp.Series)),
+		LevelError: lc.LevelError}
 	buf := make([]float64, len(sp.Weeks))
 	drawn := make([]bool, len(sp.Series)*k) // the weeks drawn (not known), series by series
 	type sums struct{ corrected, drawn float64 }
@@ -185,6 +223,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 			}
 		}
 		out.Values[i] = v
+		out.Expected[i] = slices.Clone(c[from:])
 	}
 	// Then each brand's draws scaled to its corrected values' sum (the clipping at 0 lifted them) and
 	// rounded: demand comes in whole cartons (the EM's counts), rounded up or down at random, keeping

@@ -81,6 +81,11 @@ type LearntCensoring struct {
 	Pooled BrandCensoring // every brand's scanned weeks together; for brands without any
 	Weeks  []time.Time    // the calendar of the levels
 	learnt int            // the leading weeks of Weeks it learnt from
+	// LevelError is the relative standard error of the correction's level, Σ demand / Σ corrected,
+	// over the collection points' scanned weeks (their outlets resampled, the delta method): how
+	// far the level of a corrected total may be from its demand's (DemandDraws, Calibrate).
+	LevelError float64
+	level      map[string]*[2]float64 // per collection point: Σ demand − corrected, Σ corrected
 }
 
 // BrandCensoring is what LearnCensoring learnt of one brand.

@@ -38,6 +38,9 @@ const (
 type Calibration struct {
 	Outlet, Brand, Total []float64
 	Scores               [3]int // scores behind the factors: outlet, brand, total
+	// LevelError widens the total's calibrated half-widths in quadrature by z80 · LevelError of its
+	// point: the uncertainty of the corrected history's level, which no calibration window shows.
+	LevelError float64
 }
 
 // Cut returns c without its first k weeks (the weeks of a run forecast and dropped).
@@ -45,7 +48,7 @@ func (c Calibration) Cut(k int) Calibration {
 	if c.Outlet == nil {
 		return c
 	}
-	return Calibration{Outlet: c.Outlet[k:], Brand: c.Brand[k:], Total: c.Total[k:], Scores: c.Scores}
+	return Calibration{Outlet: c.Outlet[k:], Brand: c.Brand[k:], Total: c.Total[k:], Scores: c.Scores, LevelError: c.LevelError}
 }
 
 // Observations are the values Calibrate scores forecasts against: Values[i][w−From] is the value of
@@ -54,6 +57,12 @@ func (c Calibration) Cut(k int) Calibration {
 type Observations struct {
 	Values [][]float64
 	From   int
+	// Expected, when set, holds the values the draws stray about (the corrected history), laid out as
+	// Values: the brands and the total are scored against both.
+	Expected [][]float64
+	// LevelError is the relative standard error of Expected's level against the demand's, shared by
+	// every series (LearntCensoring.LevelError): it widens the total's intervals.
+	LevelError float64
 }
 
 // value returns the value of series i in week w, and whether it is known.
@@ -93,7 +102,9 @@ func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) e
 	total := make([][]float64, h)
 	cut := make([][]float64, len(b.Series))
 	out := NewForecasts(len(b.Series), h, true)
-	agg := make([]float64, 4*h*(brands+1)) // per brand then total: A, F, Σlo², Σhi² of every week
+	const na = 5
+	used := 0                               // windows scored
+	agg := make([]float64, na*h*(brands+1)) // per brand then total: A, F, Σlo², Σhi², expected A of every week
 	for c := range windows {
 		short := false
 		for i, s := range b.Series {
@@ -119,44 +130,58 @@ func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) e
 		if err := f(ctx, cb, out); err != nil {
 			return Calibration{}, err
 		}
+		used++
 		clear(agg)
 		for i, fc := range out {
 			validate80(fc)
 			n := len(cut[i])
-			g := 4 * h * brandOf[i]
+			g := na * h * brandOf[i]
 			for j, m := range fc.Mean {
 				a, _ := observed.value(i, n+j)
 				if a > 0 && i%stride == 0 {
 					outlet[j] = append(outlet[j], intervalScore(a, m, fc.Lower[j], fc.Upper[j]))
 				}
 				lo, hi := m-fc.Lower[j], fc.Upper[j]-m
-				agg[g+4*j] += a
-				agg[g+4*j+1] += m
-				agg[g+4*j+2] += lo * lo
-				agg[g+4*j+3] += hi * hi
+				v := agg[g+na*j : g+na*j+na]
+				v[0] += a
+				v[1] += m
+				v[2] += lo * lo
+				v[3] += hi * hi
+				if observed.Expected != nil {
+					v[4] += observed.Expected[i][n+j-observed.From]
+				}
 			}
 		}
-		t := 4 * h * brands
+		t := na * h * brands
 		for g := range brands {
 			for j := range h {
-				v := agg[4*h*g+4*j : 4*h*g+4*j+4]
+				v := agg[na*h*g+na*j : na*h*g+na*j+na]
 				if v[0] == 0 && v[1] == 0 {
 					continue // a brand absent from the window
 				}
-				brand[j] = append(brand[j], aggregateScore(v))
-				for k := range 4 {
-					agg[t+4*j+k] += v[k]
+				brand[j] = append(brand[j], aggregateScores(v, observed.Expected != nil)...)
+				for k := range na {
+					agg[t+na*j+k] += v[k]
 				}
 			}
 		}
 		for j := range h {
-			total[j] = append(total[j], aggregateScore(agg[t+4*j:t+4*j+4]))
+			total[j] = append(total[j], aggregateScores(agg[t+na*j:t+na*j+na], observed.Expected != nil)...)
 		}
 	}
-	var cal Calibration
-	cal.Outlet, cal.Scores[0] = factors(outlet)
-	cal.Brand, cal.Scores[1] = factors(brand)
-	cal.Total, cal.Scores[2] = factors(total)
+	cal := Calibration{LevelError: observed.LevelError}
+	// Overlapping windows score the same weeks again, and against the draws and the corrected values
+	// both: a pooled level's scores count as many as the distinct weeks they score.
+	distinct := 0.0
+	if used > 0 {
+		distinct = float64(used+h-1) / float64(used*h)
+		if observed.Expected != nil {
+			distinct /= 2
+		}
+	}
+	cal.Outlet, cal.Scores[0] = factors(outlet, 1)
+	cal.Brand, cal.Scores[1] = factors(brand, distinct)
+	cal.Total, cal.Scores[2] = factors(total, distinct)
 	return cal, nil
 }
 
@@ -176,16 +201,21 @@ func intervalScore(a, m, lo, hi float64) float64 {
 	return d / w
 }
 
-// aggregateScore scores an aggregate from its sums v: actual, point, Σ lower half-width², Σ upper
-// half-width².
-func aggregateScore(v []float64) float64 {
+// aggregateScores scores an aggregate from its sums v: actual, point, Σ lower half-width², Σ upper
+// half-width², expected actual; against the expected actual too when expected.
+func aggregateScores(v []float64, expected bool) []float64 {
 	m := v[1]
-	return intervalScore(v[0], m, m-math.Sqrt(v[2]), m+math.Sqrt(v[3]))
+	lo, hi := m-math.Sqrt(v[2]), m+math.Sqrt(v[3])
+	if !expected {
+		return []float64{intervalScore(v[0], m, lo, hi)}
+	}
+	return []float64{intervalScore(v[0], m, lo, hi), intervalScore(v[4], m, lo, hi)}
 }
 
 // factors returns the conformal factor of every week's scores (sorted in place), pooling every week's
-// when a week has fewer than minScoresPerWeek, and the number of scores.
-func factors(scores [][]float64) ([]float64, int) {
+// when a week has fewer than minScoresPerWeek, and the number of scores. Pooled scores count as
+// distinct of a score each (the rank of the quantile is that of their effective number).
+func factors(scores [][]float64, distinct float64) ([]float64, int) {
 	out := make([]float64, len(scores))
 	n := 0
 	for _, s := range scores {
@@ -203,7 +233,7 @@ func factors(scores [][]float64) ([]float64, int) {
 				pooled = append(pooled, s...)
 			}
 		}
-		out[j] = conformalQuantile(pooled)
+		out[j] = conformalQuantileOf(pooled, distinct*float64(len(pooled)))
 	}
 	return out, n
 }
@@ -213,11 +243,19 @@ func factors(scores [][]float64) ([]float64, int) {
 // 1 for no scores. A finite factor is not bounded: the total of a million outlets built as if they
 // erred independently is about a thousandth as wide as its errors, and needs a factor of hundreds.
 func conformalQuantile(s []float64) float64 {
+	return conformalQuantileOf(s, float64(len(s)))
+}
+
+// conformalQuantileOf is conformalQuantile of scores worth n independent ones (n ≤ len(s)): the
+// ⌈(n+1)·IntervalLevel⌉-th smallest of n, as a share of s.
+func conformalQuantileOf(s []float64, n float64) float64 {
 	if len(s) == 0 {
 		return 1
 	}
 	slices.Sort(s)
-	k := min(int(math.Ceil(float64(len(s)+1)*IntervalLevel))-1, len(s)-1)
+	n = max(1, min(n, float64(len(s))))
+	q := math.Ceil((math.Round(n)+1)*IntervalLevel) / math.Round(n)
+	k := min(int(math.Ceil(q*float64(len(s))))-1, len(s)-1)
 	if math.IsInf(s[k], 1) {
 		return maxWidthFactor
 	}
@@ -237,6 +275,13 @@ func (c Calibration) Reconcile(series []Forecast, brandOf []int, brands int) (Re
 		widen(f, c.Brand)
 	}
 	widen(r.Total, c.Total)
+	if c.LevelError > 0 && r.Total.Lower != nil {
+		for j, m := range r.Total.Mean {
+			l := z80 * c.LevelError * m
+			r.Total.Lower[j] = max(0, m-math.Hypot(m-r.Total.Lower[j], l))
+			r.Total.Upper[j] = m + math.Hypot(r.Total.Upper[j]-m, l)
+		}
+	}
 	for _, f := range series {
 		widen(f, c.Outlet)
 	}

@@ -256,3 +256,57 @@ func TestCalibrateAgainstObservations(t *testing.T) {
 		}
 	}
 }
+
+func TestConformalQuantileOfCorrelatedScores(t *testing.T) {
+	s := make([]float64, 64)
+	for i := range s {
+		s[i] = float64(i + 1)
+	}
+	// 64 scores worth 64: the ⌈65·0.8⌉ = 52nd; worth 11 (8 overlapping windows of 4 weeks, scored
+	// twice): the ⌈12·0.8⌉ = 10th of 11, i.e. the ⌈64·10/11⌉ = 59th of 64.
+	if got := conformalQuantileOf(slices.Clone(s), 64); got != 52 {
+		t.Errorf("conformalQuantileOf(1…64, 64) = %v; want 52", got)
+	}
+	if got := conformalQuantileOf(slices.Clone(s), 11); got != 59 {
+		t.Errorf("conformalQuantileOf(1…64, 11) = %v; want 59", got)
+	}
+	if got := conformalQuantileOf(slices.Clone(s), 2); got != 64 {
+		t.Errorf("conformalQuantileOf(1…64, 2) = %v; want the largest, 64", got)
+	}
+}
+
+func TestLevelError(t *testing.T) {
+	if got := levelError(map[string]*[2]float64{"a": {1, 10}}); got != 0 {
+		t.Errorf("levelError of one point = %v; want 0", got)
+	}
+	// Every point off by the same share: nothing to resample.
+	same := map[string]*[2]float64{"a": {1, 10}, "b": {2, 20}, "c": {3, 30}}
+	if got := levelError(same); got > 1e-12 {
+		t.Errorf("levelError of points sharing one ratio = %v; want 0", got)
+	}
+	// Ratios +10%, −10% over equal weights: r = 0, Σ d² = 2, n/(n−1) = 2, √4 / 20 = 0.1.
+	two := map[string]*[2]float64{"a": {1, 10}, "b": {-1, 10}}
+	if got := levelError(two); math.Abs(got-0.1) > 1e-12 {
+		t.Errorf("levelError(+10%%, −10%%) = %v; want 0.1", got)
+	}
+}
+
+func TestReconcileWidensTotalByLevelError(t *testing.T) {
+	series := []Forecast{
+		{Mean: []float64{100}, Lower: []float64{97}, Upper: []float64{103}},
+		{Mean: []float64{100}, Lower: []float64{96}, Upper: []float64{104}},
+	}
+	c := Calibration{Outlet: []float64{1}, Brand: []float64{1}, Total: []float64{1}, LevelError: 0.01}
+	r, err := c.Reconcile(series, []int{0, 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Quadrature of 3 and 4 is 5; the level term z80 · 1% · 200 = 2.563.
+	want := math.Hypot(5, z80*0.01*200)
+	if got := r.Total.Upper[0] - r.Total.Mean[0]; math.Abs(got-want) > 1e-9 {
+		t.Errorf("total's upper half-width %v; want %v", got, want)
+	}
+	if got := r.Brands[0].Upper[0] - r.Brands[0].Mean[0]; math.Abs(got-3) > 1e-9 {
+		t.Errorf("brand's upper half-width %v; want 3, a brand is not widened by the level error", got)
+	}
+}
