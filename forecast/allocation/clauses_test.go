@@ -1,6 +1,7 @@
 package allocation
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -121,4 +122,42 @@ func TestClausesSayTheExplanation(t *testing.T) {
 			t.Errorf("percent(%v) = %s; want %s as the text", x, got, want)
 		}
 	}
+}
+
+// ParseExplanation reads the explanations Explain writes back into the clauses ExplainClauses
+// gives, and refuses a text it did not write.
+func TestParseExplanation(t *testing.T) {
+	forEach(t, 12, func(in *Input, r *Result) string {
+		for i := range min(len(r.Limits), 25) { // the outlets are in random order: a sample
+			text := r.Explain(i)
+			got, ok := ParseExplanation(text)
+			if !ok {
+				return fmt.Sprintf("ParseExplanation(%q) failed", text)
+			}
+			if g, w := jsonOf(got), jsonOf(r.ExplainClauses(i)); g != w {
+				return fmt.Sprintf("ParseExplanation(%q) = %s; want %s", text, g, w)
+			}
+		}
+		return ""
+	})
+	for _, text := range []string{"", "grade 18: 3 cartons", "limit 3 cartons: grade 18; forecast", "limit 3 cartons; grade 18",
+		"limit 3 cartons: grade 18; set by hand"} {
+		if cs, ok := ParseExplanation(text); ok {
+			t.Errorf("ParseExplanation(%q) = %+v, true; want false", text, cs)
+		}
+	}
+}
+
+// jsonOf is cs in JSON, where the int 3 and the float64 3 read the same.
+func jsonOf(cs []Clause) string {
+	for k := range cs {
+		if cs[k].Params == nil {
+			cs[k].Params = map[string]any{}
+		}
+	}
+	b, err := json.Marshal(cs)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
