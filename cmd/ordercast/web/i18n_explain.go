@@ -146,7 +146,7 @@ var explainCatalogue = map[string]map[string]string{
 		"ex.quota":                  "配额 {quota:u}",
 		"ex.rounded_up":             "配额 {quota} 按最大余数法进位为 {cartons:u}",
 		"ex.rounded_down":           "配额 {quota} 按最大余数法舍为 {cartons:u}",
-		"ex.capped":                 "以单户上限 {cap:u} 为限",
+		"ex.capped":                 "以单户上限 {cap:u}为限",
 		"ex.demand_capped":          "以预测需求（取整到条）为限",
 		"ex.coverage_floor":         "按最低覆盖要求提高到 1 条",
 	},
