@@ -102,6 +102,13 @@ func TestClausesSayTheExplanation(t *testing.T) {
 					return fmt.Sprintf("clause %q is not in Clauses()", c.Code)
 				}
 				seen[c.Code] = true
+				var names []string
+				for name := range c.Params {
+					names = append(names, name)
+				}
+				if slices.Sort(names); !slices.Equal(names, ClauseParams(c.Code)) {
+					return fmt.Sprintf("clause %q has parameters %v; ClauseParams says %v", c.Code, names, ClauseParams(c.Code))
+				}
 			}
 			if got, want := renderEnglish(t, cs), r.Explain(i); got != want {
 				return fmt.Sprintf("%s: clauses %+v render as\n%q; want\n%q", r.Limits[i].Outlet, cs, got, want)

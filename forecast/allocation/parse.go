@@ -2,6 +2,7 @@ package allocation
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -187,3 +188,20 @@ var clauseForms = func() []clauseForm {
 	}
 	return out
 }()
+
+// ClauseParams returns the names of the parameters of clauses with the code, sorted; nil for a code
+// the allocation does not write.
+func ClauseParams(code string) []string {
+	var names []string
+	for _, f := range clauseForms {
+		if f.code != code {
+			continue
+		}
+		names = append(names, f.names...)
+		for name := range f.fixed {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
