@@ -168,3 +168,28 @@ func jsonOf(cs []Clause) string {
 	}
 	return string(b)
 }
+
+// A catalogue reads back the explanation of each of its limits (a few per outlet).
+func BenchmarkParseExplanation(b *testing.B) {
+	const text = "limit 3 cartons: grade 18; forecast 4.2 cartons; district 城关区 receives 120 of 400 cartons by its forecast demand; " +
+		"supply covers 61% of demand; grade 18 limit 3 cartons (quota 2.56 rounded up by largest remainder)"
+	for b.Loop() {
+		if _, ok := ParseExplanation(text); !ok {
+			b.Fatal("not read")
+		}
+	}
+}
+
+// The API's largest page of a preview (5,000 limits) explains each limit clause by clause.
+func BenchmarkExplainClauses5k(b *testing.B) {
+	r, err := Allocate(benchmarkInput(b, ByGradeWithin, Options{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range 5000 {
+			_ = r.ExplainClauses(i)
+		}
+	}
+}
