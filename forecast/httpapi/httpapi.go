@@ -287,8 +287,8 @@ type ClauseView struct {
 	Params map[string]any `json:"params"`
 }
 
-// ClausesOf shows the clauses of an explanation.
-func ClausesOf(cs []allocation.Clause) []ClauseView {
+// clausesOf shows the clauses of an explanation.
+func clausesOf(cs []allocation.Clause) []ClauseView {
 	out := make([]ClauseView, len(cs))
 	for k, c := range cs {
 		out[k] = ClauseView{Code: c.Code, Params: c.Params}
@@ -332,7 +332,7 @@ func PlanPageOf(plan *allocation.Plan, published bool, offset, n int) PlanView {
 			explanation = r.Explain(i)
 		}
 		v.Limits = append(v.Limits, LimitView{Outlet: l.Outlet, Grade: l.Grade, Demand: l.Demand, Quota: l.Quota,
-			Cartons: l.Cartons, Explanation: explanation, ExplanationParts: ClausesOf(r.ExplainClauses(i))})
+			Cartons: l.Cartons, Explanation: explanation, ExplanationParts: clausesOf(r.ExplainClauses(i))})
 	}
 	return v
 }
