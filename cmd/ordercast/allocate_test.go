@@ -88,6 +88,11 @@ func TestAllocateThenOrder(t *testing.T) {
 	if line == nil || !strings.Contains(fmt.Sprint(line["limit_explanation"]), "grade") {
 		t.Fatalf("catalogue line after the allocation = %v; want a limit with an explanation naming the grade", line)
 	}
+	// ... and the same explanation clause by clause, for its page to say in the retailer's language.
+	if parts, _ := line["limit_explanation_parts"].([]any); len(parts) < 2 ||
+		fmt.Sprint(parts[0]) != fmt.Sprintf("map[code:limit params:map[cartons:%v]]", limit) {
+		t.Errorf("catalogue line's explanation parts = %v; want the limit of %v cartons first", line["limit_explanation_parts"], limit)
+	}
 	code, order, raw, _ := r1.post("/api/v1/outlets/"+outletID+"/orders", "order", fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":%d}]}`, brand, int(limit)+5))
 	if code != http.StatusCreated {
 		t.Fatalf("order = %d %s", code, raw)

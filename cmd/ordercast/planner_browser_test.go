@@ -91,6 +91,9 @@ func TestBrowserPlannerAllocates(t *testing.T) {
 	if limit == "0" || explanation == "" {
 		t.Fatalf("retailer1's limit in the preview = %s (%q); want a carton at least, with coverage 1", limit, explanation)
 	}
+	if want := "限量 " + limit + " 条：档位 "; !strings.HasPrefix(explanation, want) {
+		t.Errorf("retailer1's explanation in the preview = %q; want it in Chinese, starting %q", explanation, want)
+	}
 	photograph(t, ctx, "planner-allocation-preview")
 
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#to-confirm`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))

@@ -234,7 +234,8 @@ func appendNumber(b []byte, x float64) []byte {
 
 func appendCartons(b []byte, x float64) []byte {
 	b = appendNumber(b, x)
-	if x == 1 {
+	if math.Round(x*100) == 100 { // as shown: 0.999 is "1 carton"
+
 		return append(b, " carton"...)
 	}
 	return append(b, " cartons"...)

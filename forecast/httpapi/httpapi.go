@@ -276,6 +276,27 @@ type LimitView struct {
 	Quota       float64 `json:"quota"`
 	Cartons     int     `json:"cartons"`
 	Explanation string  `json:"explanation"`
+	// ExplanationParts is Explanation clause by clause, a stable code with its parameters, for a
+	// client to render in its reader's language (openapi.json lists the codes).
+	ExplanationParts []ClauseView `json:"explanation_parts"`
+}
+
+// ClauseView is one clause of an explanation: allocation.Clause.
+type ClauseView struct {
+	Code   string         `json:"code"`
+	Params map[string]any `json:"params"`
+}
+
+// clausesOf shows the clauses of an explanation.
+func clausesOf(cs []allocation.Clause) []ClauseView {
+	out := make([]ClauseView, len(cs))
+	for k, c := range cs {
+		out[k] = ClauseView{Code: c.Code, Params: c.Params}
+		if out[k].Params == nil {
+			out[k].Params = map[string]any{}
+		}
+	}
+	return out
 }
 
 // PlanViewOf shows plan with its n largest limits.
@@ -311,7 +332,7 @@ func PlanPageOf(plan *allocation.Plan, published bool, offset, n int) PlanView {
 			explanation = r.Explain(i)
 		}
 		v.Limits = append(v.Limits, LimitView{Outlet: l.Outlet, Grade: l.Grade, Demand: l.Demand, Quota: l.Quota,
-			Cartons: l.Cartons, Explanation: explanation})
+			Cartons: l.Cartons, Explanation: explanation, ExplanationParts: clausesOf(r.ExplainClauses(i))})
 	}
 	return v
 }

@@ -249,11 +249,16 @@ func TestAllocateDryRun(t *testing.T) {
 				{Area: "Xihu", Outlets: 2, Cartons: 4, Share: 4.0 / 11},
 			}},
 		Limits: []httpapi.LimitView{
-			{Outlet: "330102000004", Grade: 20, Demand: 5, Quota: plan.Result.Limits[3].Quota, Cartons: 5, Explanation: plan.Explanations[3]},
-			{Outlet: "330102000002", Grade: 10, Demand: 3, Quota: plan.Result.Limits[1].Quota, Cartons: 3, Explanation: plan.Explanations[1]},
-			{Outlet: "330102000003", Grade: 12, Demand: 2, Quota: plan.Result.Limits[2].Quota, Cartons: 2, Explanation: plan.Explanations[2]},
-			{Outlet: "330102000001", Grade: 5, Demand: 1, Quota: plan.Result.Limits[0].Quota, Cartons: 1, Explanation: plan.Explanations[0]},
-			{Outlet: "330102000005", Grade: 8, Demand: 4, Quota: plan.Result.Limits[4].Quota, Cartons: 0, Explanation: plan.Explanations[4]},
+			{Outlet: "330102000004", Grade: 20, Demand: 5, Quota: plan.Result.Limits[3].Quota, Cartons: 5, Explanation: plan.Explanations[3],
+				ExplanationParts: partsOf(plan.Result.ExplainClauses(3))},
+			{Outlet: "330102000002", Grade: 10, Demand: 3, Quota: plan.Result.Limits[1].Quota, Cartons: 3, Explanation: plan.Explanations[1],
+				ExplanationParts: partsOf(plan.Result.ExplainClauses(1))},
+			{Outlet: "330102000003", Grade: 12, Demand: 2, Quota: plan.Result.Limits[2].Quota, Cartons: 2, Explanation: plan.Explanations[2],
+				ExplanationParts: partsOf(plan.Result.ExplainClauses(2))},
+			{Outlet: "330102000001", Grade: 5, Demand: 1, Quota: plan.Result.Limits[0].Quota, Cartons: 1, Explanation: plan.Explanations[0],
+				ExplanationParts: partsOf(plan.Result.ExplainClauses(0))},
+			{Outlet: "330102000005", Grade: 8, Demand: 4, Quota: plan.Result.Limits[4].Quota, Cartons: 0, Explanation: plan.Explanations[4],
+				ExplanationParts: partsOf(plan.Result.ExplainClauses(4))},
 		}}
 	if !reflect.DeepEqual(v, want) {
 		t.Errorf("POST dry_run = %+v\nwant %+v", v, want)
@@ -371,4 +376,19 @@ func TestPlanViewOfPublishedLargest(t *testing.T) {
 	if !v.Published || len(v.Limits) != 2 || v.LimitsTotal != 5 {
 		t.Errorf("PlanViewOf(plan, true, 2) = published %v, %d limits of %d; want true, 2 of 5", v.Published, len(v.Limits), v.LimitsTotal)
 	}
+}
+
+// partsOf is the clauses of an explanation as a client reads them (numbers as float64).
+func partsOf(cs []allocation.Clause) []httpapi.ClauseView {
+	out := make([]httpapi.ClauseView, len(cs))
+	for k, c := range cs {
+		out[k] = httpapi.ClauseView{Code: c.Code, Params: map[string]any{}}
+		for name, v := range c.Params {
+			if n, ok := v.(int); ok {
+				v = float64(n)
+			}
+			out[k].Params[name] = v
+		}
+	}
+	return out
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
+	"github.com/ordercast/ordercast/forecast/allocation"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -240,6 +241,29 @@ type catalogueJSON struct {
 	StockOnHand           *float64 `json:"stock_on_hand,omitempty"`
 	SuggestionExplanation string   `json:"suggestion_explanation,omitempty"`
 	Explanation           string   `json:"limit_explanation,omitempty"`
+	// ExplanationParts is Explanation clause by clause (codes and parameters), when the allocation
+	// wrote it; a limit set by hand has only its text.
+	ExplanationParts []clauseJSON `json:"limit_explanation_parts,omitempty"`
+}
+
+// clauseJSON is one clause of a limit's explanation: allocation.Clause.
+type clauseJSON struct {
+	Code   string         `json:"code"`
+	Params map[string]any `json:"params"`
+}
+
+// explanationParts is the clauses of a published limit's explanation; nil when the allocation did
+// not write it.
+func explanationParts(text string) []clauseJSON {
+	cs, ok := allocation.ParseExplanation(text)
+	if !ok {
+		return nil
+	}
+	out := make([]clauseJSON, len(cs))
+	for k, c := range cs {
+		out[k] = clauseJSON{Code: c.Code, Params: c.Params}
+	}
+	return out
 }
 
 func (h *Handler) catalogue(c echo.Context) error {
@@ -277,7 +301,8 @@ func (h *Handler) catalogue(c echo.Context) error {
 		j := catalogueJSON{Brand: code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
 			PriceClass: l.Brand.PriceClass, WholesaleCents: l.Brand.WholesaleCents, RetailCents: l.Brand.RetailCents,
 			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewProduct, Limit: l.Limit, Remaining: l.Remaining,
-			Ordered: l.Ordered, ExpectedDemand: math.Round(demand[code].Expected*10) / 10, Explanation: l.Explanation}
+			Ordered: l.Ordered, ExpectedDemand: math.Round(demand[code].Expected*10) / 10, Explanation: l.Explanation,
+			ExplanationParts: explanationParts(l.Explanation)}
 		if u := demand[code].Upper; u > 0 {
 			u = math.Round(u*10) / 10
 			j.DemandUpper = &u

@@ -300,12 +300,13 @@ type allocationJSON struct {
 		} `json:"areas"`
 	} `json:"summary"`
 	Limits []struct {
-		Outlet      string  `json:"outlet"`
-		Grade       int     `json:"grade"`
-		Demand      float64 `json:"demand"`
-		Quota       float64 `json:"quota"`
-		Cartons     int     `json:"cartons"`
-		Explanation string  `json:"explanation"`
+		Outlet           string            `json:"outlet"`
+		Grade            int               `json:"grade"`
+		Demand           float64           `json:"demand"`
+		Quota            float64           `json:"quota"`
+		Cartons          int               `json:"cartons"`
+		Explanation      string            `json:"explanation"`
+		ExplanationParts []ExplanationPart `json:"explanation_parts"`
 	} `json:"limits"`
 	LimitsTotal  int `json:"limits_total"`
 	LimitsOffset int `json:"limits_offset"`

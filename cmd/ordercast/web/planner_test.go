@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -67,14 +68,19 @@ type allocationAPI struct {
 	keys      []string         // of every POST
 	published []string         // kept previews published
 	stale     bool             // a kept preview's publication is refused as stale
+	limit     string           // a limit's JSON, a format of its index; "" for one explained as "grade 5"
 }
 
 func (a *allocationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	const base = "/api/v1/cycles/2026-12-07/allocations"
 	page := func(status, offset, n int) {
 		var limits []string
+		format := a.limit
+		if format == "" {
+			format = `{"outlet":"L%03d","grade":5,"demand":1.5,"quota":1.2,"cartons":1,"explanation":"grade 5"}`
+		}
 		for i := offset; i < min(120, offset+n); i++ {
-			limits = append(limits, fmt.Sprintf(`{"outlet":"L%03d","grade":5,"demand":1.5,"quota":1.2,"cartons":1,"explanation":"grade 5"}`, i))
+			limits = append(limits, fmt.Sprintf(format, i))
 		}
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"id":"a1","cycle":"2026-12-07","brand":"B0001","mode":"grade","published":false,"warnings":[],
@@ -286,5 +292,42 @@ func TestAllocationPublishRefused(t *testing.T) {
 	rec := serve(t, api, req)
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "未能投放：outlet 530121000006 already holds 4 cartons of B0001") {
 		t.Errorf("refused publication = %d; want 409 with the API's reason\n%s", rec.Code, rec.Body)
+	}
+}
+
+// The preview explains every limit in the reader's language from the explanation's parts, and in
+// the API's English text when a part's code is one the pages do not know.
+func TestAllocationExplained(t *testing.T) {
+	const parts = `[{"code":"limit","params":{"cartons":2}},{"code":"grade","params":{"grade":18}},{"code":"forecast","params":{"forecast":4.2}},` +
+		`{"code":"group_demand","params":{"dimension":"district","group":"城关区","group_supply":12,"supply":40}},` +
+		`{"code":"cover","params":{"cover_pct":61}},{"code":"grade_limit_up","params":{"grade":18,"limit":2,"quota":1.56}}]`
+	const text = "limit 2 cartons: grade 18; forecast 4.2 cartons; district 城关区 receives 12 of 40 cartons by its forecast demand; " +
+		"supply covers 61% of demand; grade 18 limit 2 cartons (quota 1.56 rounded up by largest remainder)"
+	for _, tt := range []struct {
+		name, lang, parts, want string
+	}{
+		{"zh-CN", "zh-CN", parts, "限量 2 条：档位 18；预测需求 4.2 条；区县“城关区”按预测需求分得 12 条（共 40 条）；货源满足预测需求的 61%；18 档限量 2 条（配额 1.56 按最大余数法进位）"},
+		{"en", "en", parts, text},
+		{"unknown code", "zh-CN", `[{"code":"limit","params":{"cartons":2}},{"code":"from_the_future","params":{}}]`, text},
+		{"no parts", "zh-CN", `[]`, text},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &allocationAPI{fakeAPI: fakeAPI{
+				"GET /api/v1/me":                {200, plannerMe},
+				"GET /api/v1/cycles/2026-12-07": {200, plannerCycle},
+			}, limit: `{"outlet":"L%03d","grade":18,"demand":4.2,"quota":1.56,"cartons":2,"explanation":"` + strings.ReplaceAll(text, "%", "%%") + `","explanation_parts":` + tt.parts + `}`}
+			q := url.Values{"brand": {"B0001"}, "supply": {"40"}, "mode": {"grade_within"}, "dimension": {"district"}}
+			req := httptest.NewRequest("GET", "/planner/cycles/2026-12-07/allocation?"+q.Encode(), nil)
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+			req.AddCookie(&http.Cookie{Name: langCookie, Value: tt.lang})
+			rec := serve(t, api, req)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK {
+				t.Fatalf("preview = %d\n%s", rec.Code, body)
+			}
+			if got := strings.Count(body, "<td>"+html.EscapeString(tt.want)+"</td>"); got != 50 {
+				t.Errorf("preview explains %d of 50 outlets as %q\n%s", got, tt.want, body[strings.Index(body, `data-outlet="L000"`):][:600])
+			}
+		})
 	}
 }

@@ -38,6 +38,8 @@ type catalogueLine struct {
 	Suggested      int      `json:"suggested"`
 	StockOnHand    *float64 `json:"stock_on_hand"`
 	Explanation    string   `json:"limit_explanation"`
+	// ExplanationParts is the explanation clause by clause, rendered in the reader's language.
+	ExplanationParts []ExplanationPart `json:"limit_explanation_parts"`
 }
 
 type fundsJSON struct {
@@ -246,7 +248,7 @@ func (p *Pages) retailerData(c echo.Context, m me, form map[string]int) (retaile
 	}
 	for _, l := range cat.Lines {
 		v := lineView{Brand: l.Brand, Name: l.Name, Manufacturer: l.Manufacturer, PriceCents: l.WholesaleCents,
-			Scarce: l.Scarce, New: l.NewProduct, Limit: l.Limit, Explanation: l.Explanation,
+			Scarce: l.Scarce, New: l.NewProduct, Limit: l.Limit, Explanation: langOf(c).Explain(l.Explanation, l.ExplanationParts),
 			Suggested: l.Suggested, LastWeek: lastQty[l.Brand], Qty: current[l.Brand]}
 		if l.StockOnHand != nil {
 			v.Stock = strconv.FormatFloat(*l.StockOnHand, 'f', -1, 64)
@@ -290,7 +292,7 @@ func attention(l Lang, now time.Time, cat catalogueJSON, orders []order, lastLim
 	}
 	for _, line := range cat.Lines {
 		if line.Limit != nil && (lastLimit[line.Brand] == nil || *lastLimit[line.Brand] != *line.Limit) {
-			msgs = append(msgs, l.T("m.limit", line.Name, *line.Limit, line.Explanation))
+			msgs = append(msgs, l.T("m.limit", line.Name, *line.Limit, l.Explain(line.Explanation, line.ExplanationParts)))
 		}
 	}
 	for _, line := range cat.Lines {
