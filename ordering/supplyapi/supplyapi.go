@@ -547,16 +547,21 @@ func BalancesOf(bs ordering.Balances) BalancesJSON {
 	return out
 }
 
-func (h *Handler) balance(c echo.Context) error {
+// askedBalances is the balance a planner's or admin's request asks for (its query's brand and weeks).
+func (h *Handler) askedBalances(c echo.Context) (ordering.Balances, error) {
 	_, m, err := scopeOwn(c, retailer.RolePlanner, retailer.RoleAdmin)
 	if err != nil {
-		return err
+		return ordering.Balances{}, err
 	}
 	q, err := balanceQuery(c, m)
 	if err != nil {
-		return err
+		return ordering.Balances{}, err
 	}
-	bs, err := h.balances.Balances(c.Request().Context(), q, h.now())
+	return h.balances.Balances(c.Request().Context(), q, h.now())
+}
+
+func (h *Handler) balance(c echo.Context) error {
+	bs, err := h.askedBalances(c)
 	if err != nil {
 		return err
 	}
@@ -566,15 +571,7 @@ func (h *Handler) balance(c echo.Context) error {
 // warnings lists the brands whose projected stock crosses a limit or falls short in the weeks of the
 // balance, with the weeks and warnings, and each brand's stock-to-sales ratio.
 func (h *Handler) warnings(c echo.Context) error {
-	_, m, err := scopeOwn(c, retailer.RolePlanner, retailer.RoleAdmin)
-	if err != nil {
-		return err
-	}
-	q, err := balanceQuery(c, m)
-	if err != nil {
-		return err
-	}
-	bs, err := h.balances.Balances(c.Request().Context(), q, h.now())
+	bs, err := h.askedBalances(c)
 	if err != nil {
 		return err
 	}
