@@ -1,0 +1,204 @@
+package forecast_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/forecast/synth"
+)
+
+// regionRow is what one backtest of the engine on a synthetic region says of the censored-demand
+// correction and the calibrated intervals, against the region's true demand: the forecasts' bias per
+// group of brands (scarce, other), the history's bias before the first origin, and the engine's
+// metrics over all brands.
+type regionRow struct {
+	seed                  uint64
+	origins               int
+	histScarce, histOther float64 // Σ corrected / Σ true − 1 over the weeks learnt from
+	biasScarce, biasOther float64 // Σ(F − A) / ΣA of the backtest's forecasts
+	forecast.Metrics              // all brands together
+	levelError            float64 // the correction's LevelError
+}
+
+// recorder is a Method that keeps the point forecasts m makes at each origin (Batch.Origin). The
+// forecasts of the backtest's origins are the ones Backtest scores (calibration windows at earlier
+// origins forecast the same cut histories and record the same values).
+type recorder struct {
+	m  forecast.Method
+	mu sync.Mutex
+	at map[time.Time][][]float64
+}
+
+func (r *recorder) Name() string { return r.m.Name() }
+
+func (r *recorder) ForecastBatch(ctx context.Context, b forecast.Batch, out []forecast.Forecast) error {
+	if err := r.m.ForecastBatch(ctx, b, out); err != nil {
+		return err
+	}
+	means := make([][]float64, len(out))
+	for i, f := range out {
+		means[i] = append([]float64(nil), f.Mean...)
+	}
+	r.mu.Lock()
+	r.at[b.Origin] = means
+	r.mu.Unlock()
+	return nil
+}
+
+// regionBacktest backtests the engine on the region of cfg as `forecast backtest --against demand`
+// does on a live one: the correction learnt from the collection points' scans of the weeks before the
+// first origin, the engine (with the region's festival calendar) trained on the corrected history of
+// all brands, intervals calibrated against the demand drawn behind it (DemandDraws), everything scored
+// against the true demand.
+func regionBacktest(t testing.TB, cfg synth.Config, origins int) regionRow {
+	t.Helper()
+	r, err := synth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scarce := map[string]bool{}
+	for _, b := range r.Brands {
+		scarce[b.Code] = b.Scarce
+	}
+	sales, demand := regionHistory(t, r, func(string) bool { return true })
+	scans := regionScans(t, r, sales)
+	bc := forecast.BacktestConfig{Origins: origins}
+	first := len(sales.Weeks) - forecast.DefaultHorizon - forecast.DefaultStep*(origins-1)
+	learnt := forecast.LearnCensoring(sales, scans, first, forecast.EMOptions{})
+	corrected := learnt.Demand(sales)
+	row := regionRow{seed: cfg.Seed, origins: origins, levelError: learnt.LevelError}
+	var est, tru [2]float64 // other, scarce
+	train := make([][]float64, len(corrected.Series))
+	for i, s := range corrected.Series {
+		train[i] = s.Values
+		g := 0
+		if scarce[s.Brand] {
+			g = 1
+		}
+		for w := range first {
+			est[g] += s.Values[w]
+			tru[g] += demand.Series[i].Values[w]
+		}
+	}
+	row.histOther, row.histScarce = est[0]/tru[0]-1, est[1]/tru[1]-1
+	eng := forecast.NewEngine()
+	eng.Holidays = forecast.NewHolidays(synth.Holidays(sales.Weeks[0].Year(), sales.Weeks[len(sales.Weeks)-1].Year()+1))
+	rec := &recorder{m: eng, at: map[time.Time][][]float64{}}
+	rep, err := forecast.Backtest(context.Background(), demand, bc,
+		forecast.TrainOnObserved(rec, train, learnt.DemandDraws(sales, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row.Metrics = rep.Results[0].Metrics
+	ows, err := bc.OriginWeeks(len(sales.Weeks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f, a [2]float64
+	for _, o := range ows {
+		means := rec.at[sales.Weeks[o]]
+		if means == nil {
+			t.Fatalf("no forecasts recorded at week %d", o)
+		}
+		for i, s := range demand.Series {
+			g := 0
+			if scarce[s.Brand] {
+				g = 1
+			}
+			for h, v := range means[i] {
+				f[g] += max(v, 0)
+				a[g] += s.Values[o+h]
+			}
+		}
+	}
+	row.biasOther, row.biasScarce = f[0]/a[0]-1, f[1]/a[1]-1
+	return row
+}
+
+func (r regionRow) String() string {
+	return fmt.Sprintf("| %d | %d | %+.1f%% | %+.1f%% | %+.1f%% | %+.1f%% | %.3f | %.3f | %.3f | %.3f / %.3f / %.3f |",
+		r.seed, r.origins, 100*r.histScarce, 100*r.biasScarce, 100*r.histOther, 100*r.biasOther,
+		r.WAPE, r.BrandAccuracy, r.TotalAccuracy, r.Coverage.Outlet, r.Coverage.Brand, r.Coverage.Total)
+}
+
+// TestCensoredRegionTable backtests the engine on 600-outlet synthetic regions (60 brands, 6 of them
+// scarce, 104 weeks) against their true demand, and prints the table of docs/BENCHMARKS.md ("Censored
+// demand"): the forecast bias of the scarce brands and of the others, WAPE, brand and total accuracy,
+// and the coverage of the calibrated 80% intervals per level. By default it runs seed 1 over 3
+// origins; ORDERCAST_REGION_TABLE="seeds origins", e.g. "1,2,3 3,12", runs every seed × origins.
+//
+// It fails outside bands that catch a broken correction or calibration, not the noise of a seed: a
+// group's bias beyond ±6% (sell-in as recorded is 17–50% low, the old correction of limited weeks
+// 9–17%), outlet coverage outside 0.75–0.85, brand or total coverage outside 0.6–0.95 (intervals
+// summed as if outlets erred independently cover brands 0.35–0.6, the total 0.2–0.3; a total over
+// 3 origins rests on 12 weeks, one week is 0.083 of it). Where a row misses issue 12's targets
+// (bias within ±3%, every level's coverage within 0.75–0.85) it says so in the log.
+func TestCensoredRegionTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and backtests 600-outlet regions")
+	}
+	seeds, origins := []int{1}, []int{3}
+	if s := os.Getenv("ORDERCAST_REGION_TABLE"); s != "" {
+		parts := strings.Fields(s)
+		if len(parts) != 2 {
+			t.Fatalf("ORDERCAST_REGION_TABLE=%q: want \"seeds origins\", e.g. \"1,2,3 3,12\"", s)
+		}
+		seeds, origins = ints(t, parts[0]), ints(t, parts[1])
+	}
+	var rows []regionRow
+	for _, seed := range seeds {
+		for _, o := range origins {
+			cfg := synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: uint64(seed), Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+			row := regionBacktest(t, cfg, o)
+			t.Logf("%v (level error %.4f)", row, row.levelError)
+			rows = append(rows, row)
+		}
+	}
+	t.Log("| seed | origins | scarce: history bias | forecast bias | other: history bias | forecast bias | WAPE | brand acc. | total acc. | 80% coverage outlet / brand / total |")
+	for _, r := range rows {
+		t.Log(r)
+	}
+	for _, r := range rows {
+		for _, b := range []struct {
+			name string
+			got  float64
+		}{{"scarce", r.biasScarce}, {"other", r.biasOther}} {
+			if math.Abs(b.got) > 0.06 {
+				t.Errorf("seed %d, %d origins: %s brands' forecast bias %+.2f%%; want within ±6%%", r.seed, r.origins, b.name, 100*b.got)
+			} else if math.Abs(b.got) > 0.03 {
+				t.Logf("seed %d, %d origins: %s brands' forecast bias %+.2f%% misses issue 12's ±3%%", r.seed, r.origins, b.name, 100*b.got)
+			}
+		}
+		for _, l := range []struct {
+			name   string
+			got    float64
+			lo, hi float64
+		}{{"outlet", r.Coverage.Outlet, 0.75, 0.85}, {"brand", r.Coverage.Brand, 0.6, 0.95}, {"total", r.Coverage.Total, 0.6, 0.95}} {
+			switch {
+			case l.got < l.lo || l.got > l.hi:
+				t.Errorf("seed %d, %d origins: %s coverage of the 80%% intervals %.3f; want within %.2f–%.2f", r.seed, r.origins, l.name, l.got, l.lo, l.hi)
+			case l.got < 0.75 || l.got > 0.85:
+				t.Logf("seed %d, %d origins: %s coverage %.3f misses issue 12's 0.75–0.85", r.seed, r.origins, l.name, l.got)
+			}
+		}
+	}
+}
+
+func ints(t *testing.T, s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var v int
+		if _, err := fmt.Sscanf(f, "%d", &v); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
