@@ -205,3 +205,42 @@ func TestTailMean(t *testing.T) {
 		}
 	}
 }
+
+// One shape for all brands: each brand's weeks alone barely tell the shape, the brands together do,
+// and every brand's fit uses the one chosen (a fixed Shape is kept as it is).
+func TestFitSharedShape(t *testing.T) {
+	brands := []string{"a", "b", "c", "d"}
+	counts := map[string][]CountObs{}
+	outlets := map[string]int{}
+	var truth float64
+	for k, b := range brands {
+		obs, mean := censoredSample(uint64(10+k), 60, 30, 4, 1.1)
+		counts[b], outlets[b] = obs, 60
+		for _, x := range obs {
+			truth += mean[x.Outlet][x.Week]
+		}
+	}
+	fits := fitSharedShape(brands, counts, outlets, 30, EMOptions{})
+	est := 0.0
+	for _, b := range brands {
+		f := fits[b]
+		if f.Shape != fits["a"].Shape {
+			t.Fatalf("brand %s shape %v, brand a %v; want one shape", b, f.Shape, fits["a"].Shape)
+		}
+		for _, x := range counts[b] {
+			est += f.Expected(x)
+		}
+	}
+	if r := fits["a"].Shape; r < 3 || r > 6 {
+		t.Errorf("shared shape %v; want 3 to 6 (the samples' shape is 4)", r)
+	}
+	if math.Abs(est/truth-1) > 0.03 {
+		t.Errorf("estimated demand / true mean %.3f; want within 3%%", est/truth)
+	}
+	fixed := fitSharedShape(brands, counts, outlets, 30, EMOptions{Shape: 16})
+	for _, b := range brands {
+		if fixed[b].Shape != 16 {
+			t.Errorf("brand %s shape %v with Shape 16 fixed; want 16", b, fixed[b].Shape)
+		}
+	}
+}
