@@ -45,7 +45,7 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 	m := ix.mean[i] * bc.level(w)
 	sd := spread(m, bc.Shape)
 	sold := sp.Series[i].Sales[w]
-	pred := sold + lc.lost(sp, ix, bc, i, w)
+	pred := sold + bc.Theta[ix.state(sp, i, w)]*m + bc.UnmetShare*gap(sp, i, w)
 	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd}
 	if lc.level == nil {
 		lc.level = map[string]*[2]float64{}

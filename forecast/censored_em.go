@@ -40,9 +40,6 @@ type EMOptions struct {
 	// iterations). Without it, and with a fixed Shape, the iterations are an exact EM: the
 	// log-likelihood never falls.
 	PriorWeeks float64
-	// PerBrandShape has LearnCensoring choose each brand's shape from its own likelihood (Shape 0),
-	// rather than one shape for all brands.
-	PerBrandShape bool
 }
 
 // Defaults of FitCensoredCounts.

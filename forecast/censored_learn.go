@@ -12,29 +12,23 @@ import (
 // before the week's demand was met: after a limit cut the grant, a failed deduction or a skipped
 // cycle delivered nothing, or simply when the order-up-to level was too low for a busy week. Only
 // the collection points see it happen: their scans count what sold and what was left. LearnCensoring
-// fits a censored-count model of the collection points' weekly demand per brand by EM
+// fits, per brand, a censored-count model of the collection points' weekly demand by EM
 // (FitCensoredCounts: a week that ended with stock sold its demand; a week that ended without sold
-// at least what it did), with one negative binomial shape for all brands (fitSharedShape), which
-// gives each of their scanned weeks its expected demand and so its lost sales, D̂ − sold. It then
-// learns how the lost sales follow what the sell-in history shows of every outlet (not only
-// collection points), week by week:
+// at least what it did), which gives each of their scanned weeks its expected demand and so its
+// lost sales, D̂ − sold. It then learns how the lost sales follow what the sell-in history shows of
+// every outlet (not only collection points), week by week:
 //
-//	lost[o,b,w] ≈ max(0, Theta[b][state] + Trend[b]·t + Size[b]·z) · x[o,b,w] + UnmetShare[b] · (requested − delivered)[o,b,w]
+//	lost[o,b,w] ≈ Theta[b][state] · x[o,b,w] + UnmetShare[b] · (requested − delivered)[o,b,w]
 //
 // where x[o,b,w] = m[o,b] · Level[b][w] is the week's expected sell-in (m the series' mean weekly
-// sell-in, Level the brand's week profile from the EM), t the week's time from the middle of the
-// weeks learnt from (years; a later week counts as the last), z the log of m (within the collection
-// points' range), and state is what the week's orders did: StateCut (a limit or a stock-out cut the
-// grant; the unmet request enters only here), StateNone (the outlet received nothing of any brand:
-// a skipped cycle or a failed deduction), StateIdle (the outlet received other brands, not this
-// one) and StateDelivered. Trend lets the lost share drift where demand trends against fixed
-// limits (a brand whose demand falls towards its limit loses less of it each month); Size lets it
-// differ between large outlets (most collection points) and small ones. The coefficients are least
+// sell-in, Level the brand's week profile from the EM) and state is what the week's orders did:
+// StateCut (a limit or a stock-out cut the grant; the unmet request enters only here), StateNone
+// (the outlet received nothing of any brand: a skipped cycle or a failed deduction), StateIdle (the
+// outlet received other brands, not this one) and StateDelivered. The coefficients are least
 // squares over the collection points' scanned weeks, per brand, shrunk towards the coefficients of
-// all brands together by PoolWeight weeks of them. Correct then adds to every series its lost
-// sales: the collection points' own estimate in a scanned week, the learnt one in every other week
-// from the series' first sale to the outlet's last delivery (after it the outlet has closed or
-// stopped).
+// all brands together by PoolWeight weeks of them. Correct then adds to every series its lost sales:
+// the collection points' own estimate in a scanned week, the learnt one in every other week from the
+// series' first sale to the outlet's last delivery (after it the outlet has closed or stopped).
 
 // Week states of a sell-in series, as the orders left them.
 const (
@@ -43,16 +37,6 @@ const (
 	StateNone             // the outlet received nothing at all: a skipped cycle or a failed deduction
 	StateCut              // a limit or a warehouse stock-out cut the grant below the request
 	numStates
-)
-
-// The columns of the least squares besides the states': the unmet request of a cut week, and the
-// expected sell-in times the week's time from the middle of the weeks learnt from (in years) and times
-// the series' size (the log of its mean weekly sell-in, in cartons).
-const (
-	colGap   = numStates
-	colTrend = numStates + 1
-	colSize  = numStates + 2
-	numCoef  = numStates + 3
 )
 
 // PoolWeight is how many scanned weeks' worth of the coefficients of all brands together a brand's
@@ -97,9 +81,6 @@ type LearntCensoring struct {
 	Pooled BrandCensoring // every brand's scanned weeks together; for brands without any
 	Weeks  []time.Time    // the calendar of the levels
 	learnt int            // the leading weeks of Weeks it learnt from
-	// sizeLo, sizeHi bound the size covariate to the range of the collection points' series.
-	sizeLo, sizeHi float64
-	Shape          float64 // the negative binomial shape shared by the brands' EM fits
 	// LevelError is the relative standard error of the correction's level, Σ demand / Σ corrected,
 	// over the collection points' scanned weeks (their outlets resampled, the delta method): how
 	// far the level of a corrected total may be from its demand's (DemandDraws, Calibrate).
@@ -109,21 +90,16 @@ type LearntCensoring struct {
 
 // BrandCensoring is what LearnCensoring learnt of one brand.
 type BrandCensoring struct {
-	// Theta is the lost sales per unit of expected sell-in, by week state, for a series of 1 carton
-	// a week in the middle of the weeks learnt from.
-	Theta      [numStates]float64
-	UnmetShare float64 // share of a cut week's unmet request that was demand
-	// Trend is the change of Theta per year, Size per unit of the log of the series' mean weekly
-	// sell-in (LearntCensoring's model).
-	Trend, Size float64
-	Level       []float64 // the brand's week profile (averaging 1) from the EM; nil: flat
-	Shape       float64   // the EM's negative binomial shape
-	Scanned     int       // collection-point weeks behind the coefficients
-	Censored    int       // of which censored (no stock left)
-	Identified  bool      // the EM had exact counts to go on
-	rows        int       // weeks in the normal equations
-	xtx         [numCoef][numCoef]float64
-	xty         [numCoef]float64
+	Theta      [numStates]float64 // lost sales per unit of expected sell-in, by week state
+	UnmetShare float64            // share of a cut week's unmet request that was demand
+	Level      []float64          // the brand's week profile (averaging 1) from the EM; nil: flat
+	Shape      float64            // the EM's negative binomial shape
+	Scanned    int                // collection-point weeks behind the coefficients
+	Censored   int                // of which censored (no stock left)
+	Identified bool               // the EM had exact counts to go on
+	rows       int                // weeks in the normal equations
+	xtx        [numStates + 1][numStates + 1]float64
+	xty        [numStates + 1]float64
 	// lost holds the collection points' own estimates of their lost sales: series index in the
 	// SalesPanel → per week, NaN where the week was not scanned.
 	lost map[int32][]float64
@@ -142,22 +118,6 @@ type salesIndex struct {
 	lastWeek  map[string]int    // outlet → its last week with a delivery; -1 for none
 	mean      []float64         // per series: mean weekly sell-in from its first sale on
 	firstSale []int             // per series: its first week with a sale or a request; len(Weeks) for none
-	learnt    int               // the weeks the means (and the coefficients) were learnt from
-}
-
-// years returns the time of week w from the middle of the weeks learnt from, in years; a week after
-// them counts as their last (the trend is not extrapolated).
-func (ix *salesIndex) years(w int) float64 {
-	if ix.learnt <= 0 {
-		return 0
-	}
-	return (float64(min(w, ix.learnt-1)) - float64(ix.learnt-1)/2) / 52.18
-}
-
-// size returns the size covariate of series i: the log of its mean weekly sell-in (at least
-// minWeightScale), within [lo, hi] (the sizes learnt from: not extrapolated).
-func (ix *salesIndex) size(i int, lo, hi float64) float64 {
-	return min(max(math.Log(max(ix.mean[i], minWeightScale)), lo), hi)
 }
 
 // newSalesIndex indexes sp, with the series' mean sell-in over their weeks before learnt (at most
@@ -166,8 +126,7 @@ func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 	n := len(sp.Weeks)
 	learnt = min(learnt, n)
 	ix := &salesIndex{series: make(map[[2]string]int, len(sp.Series)), received: map[string][]bool{},
-		lastWeek: map[string]int{}, mean: make([]float64, len(sp.Series)), firstSale: make([]int, len(sp.Series)),
-		learnt: learnt}
+		lastWeek: map[string]int{}, mean: make([]float64, len(sp.Series)), firstSale: make([]int, len(sp.Series))}
 	for i, s := range sp.Series {
 		ix.series[[2]string{s.Outlet, s.Brand}] = i
 		r := ix.received[s.Outlet]
@@ -292,27 +251,10 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		}
 		counts[b] = obs
 	}
-	lc.sizeLo, lc.sizeHi = math.Inf(1), math.Inf(-1)
-	for _, rows := range byBrand {
-		for _, r := range rows {
-			if r.series >= 0 {
-				z := math.Log(max(ix.mean[r.series], minWeightScale))
-				lc.sizeLo, lc.sizeHi = min(lc.sizeLo, z), max(lc.sizeHi, z)
-			}
-		}
-	}
-	if lc.sizeLo > lc.sizeHi {
-		lc.sizeLo, lc.sizeHi = 0, 0
-	}
-	outlets := make(map[string]int, len(brands))
+	fits := make(map[string]*CountFit, len(brands))
 	for _, b := range brands {
-		outlets[b] = len(outletsOf[b])
-	}
-	fits := fitSharedShape(brands, counts, outlets, len(sp.Weeks), opt)
-	lc.Shape = math.NaN()
-	for _, f := range fits {
-		lc.Shape = f.Shape
-		break
+		fit := FitCensoredCounts(counts[b], len(outletsOf[b]), len(sp.Weeks), opt)
+		fits[b] = &fit
 	}
 	for _, b := range brands {
 		rows, obs := byBrand[b], counts[b]
@@ -338,11 +280,9 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 			}
 			ls[r.week] = lost
 			x := ix.mean[r.series] * bc.level(r.week)
-			var row [numCoef]float64
+			var row [numStates + 1]float64
 			row[ix.state(sp, r.series, r.week)] = x
-			row[colGap] = gap(sp, r.series, r.week)
-			row[colTrend] = x * ix.years(r.week)
-			row[colSize] = x * ix.size(r.series, lc.sizeLo, lc.sizeHi)
+			row[numStates] = gap(sp, r.series, r.week)
 			// Weighted least squares: the lost sales of a week vary about as much as its expected
 			// demand (counts), so each week weighs 1/x, and small outlets count as much as large ones.
 			wt := 1 / max(x, minWeightScale)
@@ -373,67 +313,6 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 	return lc
 }
 
-// SharedShapes are the negative binomial shapes LearnCensoring chooses the brands' shared shape from
-// (+Inf: Poisson), ascending.
-var SharedShapes = []float64{0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 12, 16, 32, 64, math.Inf(1)}
-
-// sharedShapeStart is the index in SharedShapes the search for the shared shape starts from.
-const sharedShapeStart = 5
-
-// fitSharedShape fits the censored counts of every brand by EM with one negative binomial shape for
-// all of them (opt.Shape when set): the one of SharedShapes with the largest log-likelihood summed
-// over the brands, each fitted to convergence at that shape (the profile likelihood). One brand's
-// weeks barely tell a shape of 4 from 64 (its log-likelihood moves by a few units), yet the demand
-// estimated beyond an empty shelf moves by a tenth between them; the brands together tell it. The
-// search walks from sharedShapeStart to its neighbours while the likelihood rises (it has one peak
-// in practice), so it fits the brands 3 to 5 times rather than once per shape.
-func fitSharedShape(brands []string, counts map[string][]CountObs, outlets map[string]int, weeks int, opt EMOptions) map[string]*CountFit {
-	fitAll := func(r float64) (map[string]*CountFit, float64) {
-		o := opt
-		o.Shape = r
-		fits := make(map[string]*CountFit, len(brands))
-		ll := 0.0
-		for _, b := range brands {
-			fit := FitCensoredCounts(counts[b], outlets[b], weeks, o)
-			fits[b] = &fit
-			if n := len(fit.LogLik); fit.Identified && n > 0 {
-				ll += fit.LogLik[n-1]
-			}
-		}
-		return fits, ll
-	}
-	if opt.Shape != 0 || opt.PerBrandShape {
-		fits, _ := fitAll(opt.Shape)
-		return fits
-	}
-	type tried struct {
-		fits map[string]*CountFit
-		ll   float64
-	}
-	seen := map[int]tried{}
-	at := func(k int) tried {
-		if t, ok := seen[k]; ok {
-			return t
-		}
-		f, ll := fitAll(SharedShapes[k])
-		seen[k] = tried{f, ll}
-		return seen[k]
-	}
-	best := sharedShapeStart
-	for {
-		next := best
-		for _, k := range []int{best - 1, best + 1} {
-			if k >= 0 && k < len(SharedShapes) && at(k).ll > at(next).ll {
-				next = k
-			}
-		}
-		if next == best {
-			return at(best).fits
-		}
-		best = next
-	}
-}
-
 func (bc *BrandCensoring) level(w int) float64 {
 	if bc.Level == nil || w >= len(bc.Level) || bc.Level[w] <= 0 {
 		return 1
@@ -441,7 +320,7 @@ func (bc *BrandCensoring) level(w int) float64 {
 	return bc.Level[w]
 }
 
-func (bc *BrandCensoring) accumulate(row [numCoef]float64, y, wt float64) {
+func (bc *BrandCensoring) accumulate(row [numStates + 1]float64, y, wt float64) {
 	for a := range row {
 		if row[a] == 0 {
 			continue
@@ -458,7 +337,7 @@ func (bc *BrandCensoring) accumulate(row [numCoef]float64, y, wt float64) {
 // equations scaled to weight rows); a coefficient without data takes pool's. Coefficients are
 // clipped at 0 and the unmet share at 1.
 func (bc *BrandCensoring) solve(pool *BrandCensoring, weight float64) {
-	const k = numCoef
+	const k = numStates + 1
 	var a [k][k]float64
 	var y [k]float64
 	a, y = bc.xtx, bc.xty
@@ -473,20 +352,19 @@ func (bc *BrandCensoring) solve(pool *BrandCensoring, weight float64) {
 	}
 	beta, ok := solveSmall(a, y)
 	if !ok && pool != nil {
-		bc.Theta, bc.UnmetShare, bc.Trend, bc.Size = pool.Theta, pool.UnmetShare, pool.Trend, pool.Size
+		bc.Theta, bc.UnmetShare = pool.Theta, pool.UnmetShare
 		return
 	}
 	for s := range numStates {
 		bc.Theta[s] = max(0, beta[s])
 	}
-	bc.UnmetShare = min(max(0, beta[colGap]), 1)
-	bc.Trend, bc.Size = beta[colTrend], beta[colSize]
+	bc.UnmetShare = min(max(0, beta[numStates]), 1)
 }
 
 // solveSmall solves a·x = y by Gaussian elimination with partial pivoting; a variable whose column
 // is empty is 0. It reports false when nothing could be solved.
-func solveSmall(a [numCoef][numCoef]float64, y [numCoef]float64) ([numCoef]float64, bool) {
-	const k = numCoef
+func solveSmall(a [numStates + 1][numStates + 1]float64, y [numStates + 1]float64) ([numStates + 1]float64, bool) {
+	const k = numStates + 1
 	var x [k]float64
 	active := make([]int, 0, k)
 	for i := range k {
@@ -567,19 +445,11 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 			lost = own[w]
 		}
 		if math.IsNaN(lost) {
-			lost = lc.lost(sp, ix, bc, i, w)
+			lost = bc.Theta[ix.state(sp, i, w)]*ix.mean[i]*bc.level(w) + bc.UnmetShare*gap(sp, i, w)
 		}
 		dst[w] = v + lost
 	}
 	return dst
-}
-
-// lost returns the lost sales the coefficients of bc give series i of sp in week w: the lost sales
-// per unit of expected sell-in of the week's state, moved by the trend and the series' size (at
-// least 0), times the expected sell-in, plus the unmet share of a cut week's unmet request.
-func (lc *LearntCensoring) lost(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, i, w int) float64 {
-	per := bc.Theta[ix.state(sp, i, w)] + bc.Trend*ix.years(w) + bc.Size*ix.size(i, lc.sizeLo, lc.sizeHi)
-	return max(0, per)*ix.mean[i]*bc.level(w) + bc.UnmetShare*gap(sp, i, w)
 }
 
 // Demand returns a Panel of the estimated demand of every series of sp (the panel LearnCensoring
@@ -629,7 +499,7 @@ func (lc *LearntCensoring) Summary() string {
 	p := &lc.Pooled
 	return fmt.Sprintf("learnt from %d scanned collection-point weeks of %d brands (%.0f%% ended without stock): "+
 		"lost sales per unit of expected sell-in %.2f in a delivered week, %.2f idle, %.2f without any delivery, "+
-		"%.2f cut, plus %.2f of a cut week's unmet request; negative binomial shape %v", p.Scanned, len(lc.Brands),
+		"%.2f cut, plus %.2f of a cut week's unmet request", p.Scanned, len(lc.Brands),
 		100*float64(p.Censored)/float64(max(p.Scanned, 1)), p.Theta[StateDelivered], p.Theta[StateIdle],
-		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare, lc.Shape)
+		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare)
 }
