@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,4 +181,13 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// DatabaseDSN is the server's DSN on the database that dsn (of any server) names.
+func (s *ClickHouseServer) DatabaseDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		s.t.Fatalf("parse %s: %v", dsn, err)
+	}
+	return strings.TrimSuffix(s.DSN(), "/default") + u.Path
 }
