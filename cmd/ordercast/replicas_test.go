@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/retailer"
+	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
+)
+
+// replicatedTables are the tables whose copies on the replicas of a shard are compared: the history,
+// the forecasts and what was computed from them, and the scans.
+var replicatedTables = []string{"sales", "true_demand", "scans", "forecasts", "forecasts_by_brand", "allocations"}
+
+// replicaFingerprints returns, for every server of the cluster, the row count and a sum of outlet
+// hashes of each local table in replicatedTables, after SYSTEM SYNC REPLICA on the server.
+func replicaFingerprints(t *testing.T, cluster *storestest.ClickHouseCluster) []map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := make([]map[string]string, len(cluster.Servers))
+	for i, s := range cluster.Servers {
+		conn := storestest.OpenClickHouse(t, s.DatabaseDSN(cluster.DSN()))
+		out[i] = map[string]string{}
+		for _, table := range replicatedTables {
+			if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA "+table+"_local"); err != nil {
+				t.Fatalf("server %d: sync %s: %v", i+1, table, err)
+			}
+			var n, sum uint64
+			if err := conn.QueryRow(ctx, "SELECT count(), sum(sipHash64(outlet)) FROM "+table+"_local").Scan(&n, &sum); err != nil {
+				t.Fatalf("server %d: %s: %v", i+1, table, err)
+			}
+			out[i][table] = fmt.Sprintf("%d rows, outlet hash %d", n, sum)
+		}
+	}
+	return out
+}
+
+// checkReplicasAlike fails the test unless both replicas of each of the two shards hold the same rows.
+func checkReplicasAlike(t *testing.T, cluster *storestest.ClickHouseCluster) {
+	t.Helper()
+	fp := replicaFingerprints(t, cluster)
+	for shard := 1; shard <= 2; shard++ {
+		r1, r2 := fp[shard-1], fp[2+shard-1] // replica r of shard s is Servers[(r-1)·2 + s-1]
+		for _, table := range replicatedTables {
+			if r1[table] != r2[table] {
+				t.Errorf("shard %d, %s: replica 1 holds %s, replica 2 %s; want the same", shard, table, r1[table], r2[table])
+			}
+		}
+		if strings.HasPrefix(r1["sales"], "0 rows") {
+			t.Errorf("shard %d holds no sales; want a share", shard)
+		}
+	}
+}
+
+// The same small region on one ClickHouse server and on two shards of two replicas each (ZooKeeper,
+// Replicated* local tables made by `ordercast migrate -ch-cluster`) gives the same history,
+// forecasts, allocations, scores and bulletin, and both replicas of a shard hold the same rows. With
+// one replica of a shard stopped, the bulletin reads the same and scan batches are accepted; nothing
+// acknowledged is missing, and the replica, started again, catches up.
+func TestReplicasGiveTheResultsOfOne(t *testing.T) {
+	storestest.SkipShort(t)
+	ctx := context.Background()
+	cluster := storestest.StartClickHouseReplicas(t, 2, 2)
+	one := shardLayout{name: "one server", pg: storestest.MigratedPostgresDSN(t), ch: storestest.MigratedClickHouseDSN(t)}
+	two := shardLayout{name: "two shards of two replicas", pg: storestest.MigratedPostgresDSN(t), ch: cluster.DSN(),
+		cluster: []string{"-ch-cluster", storestest.ClusterName}}
+	for i := range 2 { // the second run has nothing to do
+		out, stderr, err := runCmd(t, append([]string{"migrate"}, two.storeArgs()...)...)
+		if err != nil {
+			t.Fatalf("migrate -ch-cluster (run %d): %v\n%s%s", i+1, err, out, stderr)
+		}
+	}
+	got := map[string]map[string]any{}
+	for _, l := range []shardLayout{one, two} {
+		got[l.name] = layoutResults(t, l)
+	}
+	for what, want := range got[one.name] {
+		if diffs := compareJSON(what, want, got[two.name][what]); len(diffs) > 0 {
+			t.Errorf("%s differs between one server and two shards of two replicas:\n%s", what,
+				strings.Join(diffs[:min(len(diffs), 10)], "\n"))
+		}
+	}
+	if rows := got[one.name]["forecasts"].([]any); len(rows) == 0 {
+		t.Error("the forecast run stored no forecast; want some to compare")
+	}
+	checkReplicasAlike(t, cluster)
+
+	cl := storestest.OpenCluster(t, two.ch, storestest.ClusterName)
+	scans := retailerch.NewOnCluster(cl)
+	const batches, perBatch = 40, 5
+	writeScans := func(prefix string) time.Duration {
+		t.Helper()
+		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		start := time.Now()
+		for i := range batches {
+			outlet := fmt.Sprintf("R%03d", i) // spread over both shards by the outlet's hash
+			b := retailer.ScanBatch{Outlet: outlet, ID: prefix + outlet, Received: now}
+			for r := range perBatch {
+				b.Rows = append(b.Rows, retailer.Scan{Outlet: outlet, Brand: fmt.Sprintf("B%d", r), Kind: retailer.SellOut,
+					At: now.Add(-time.Duration(r+1) * time.Hour), Qty: float64(r + 1)})
+			}
+			if res, err := scans.WriteScanBatch(ctx, b); err != nil || res.Accepted != perBatch {
+				t.Fatalf("scan batch %s%s: %+v, %v; want %d rows accepted", prefix, outlet, res, err, perBatch)
+			}
+		}
+		return time.Since(start)
+	}
+	upTook := writeScans("replicas-up-")
+
+	// Replica 1 of shard 2 stops: the entry server reads and writes that shard on replica 2.
+	down := cluster.Replica(2, 1)
+	down.Stop()
+	out, stderr, err := runCmd(t, append([]string{"bulletin", "-date", "2026-11-20", "-level", "manager", "-json"},
+		two.storeArgs()...)...)
+	if err != nil {
+		t.Fatalf("bulletin with a replica down: %v\n%s%s", err, out, stderr)
+	}
+	if diffs := compareJSON("bulletin", got[one.name]["bulletin"], decodeJSON(t, out)); len(diffs) > 0 {
+		t.Errorf("the bulletin with a replica down differs:\n%s", strings.Join(diffs[:min(len(diffs), 10)], "\n"))
+	}
+	before, _, _, err := scans.ScanRows(ctx)
+	if err != nil {
+		t.Fatalf("count scans with a replica down: %v", err)
+	}
+	downTook := writeScans("replica-down-")
+	t.Logf("%d scan batches of %d rows acknowledged in %s with every replica up, %s with replica 1 of shard 2 down",
+		batches, perBatch, upTook.Round(time.Millisecond), downTook.Round(time.Millisecond))
+	after, _, _, err := scans.ScanRows(ctx)
+	if err != nil || after != before+batches*perBatch {
+		t.Errorf("scans with a replica down: %d rows (%v), %d before; want %d more", after, err, before, batches*perBatch)
+	}
+
+	// Started again, the replica fetches what it missed.
+	down.Start()
+	start := time.Now()
+	checkReplicasAlike(t, cluster)
+	t.Logf("the restarted replica caught up (SYSTEM SYNC REPLICA on every server) in %s", time.Since(start).Round(time.Millisecond))
+	if n, _, _, err := scans.ScanRows(ctx); err != nil || n != after {
+		t.Errorf("scans after the replica's return: %d rows, %v; want %d", n, err, after)
+	}
+}
