@@ -78,6 +78,14 @@ func SingleServer(conn driver.Conn) *Cluster {
 	return &Cluster{conn: conn, shards: []Shard{{Num: 1, Conn: conn}}}
 }
 
+// clusterSettings are sent with every query on a cluster's connections. insert_distributed_sync: an
+// INSERT through a Distributed table returns once every shard holds its rows. insert_deduplicate = 0:
+// a Replicated table would otherwise drop an INSERT whose block equals one of its last 100 (a second
+// identical write, a re-import of the same file into staging); ordercast makes retries idempotent in
+// its schema instead, as on one server. Both are integer settings, which clickhouse-go can send to
+// 18.16 (the DSN's shard connections take them too; on unreplicated tables the second changes nothing).
+var clusterSettings = clickhouse.Settings{"insert_distributed_sync": 1, "insert_deduplicate": 0}
+
 // OpenCluster connects to the ClickHouse named by dsn. With name empty that is one server; otherwise
 // dsn names one server of the cluster name, whose shards are looked up and connected to as well.
 func OpenCluster(ctx context.Context, dsn, name string) (*Cluster, error) {
@@ -93,7 +101,7 @@ func OpenCluster(ctx context.Context, dsn, name string) (*Cluster, error) {
 	if !validIdentifier(name) {
 		return nil, fmt.Errorf("clickhouse cluster %q: use letters, digits and underscores", name)
 	}
-	conn, err := openClickHouse(ctx, dsn, clickhouse.Settings{"insert_distributed_sync": 1})
+	conn, err := openClickHouse(ctx, dsn, clusterSettings)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +117,7 @@ func OpenCluster(ctx context.Context, dsn, name string) (*Cluster, error) {
 			c.Close()
 			return nil, err
 		}
-		sc, err := OpenClickHouse(ctx, sdsn)
+		sc, err := openClickHouse(ctx, sdsn, clusterSettings)
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("shard %d of cluster %s: %w", i+1, name, err)
@@ -151,7 +159,7 @@ func (c *Cluster) reopenEntry(ctx context.Context, dsn string, replicas [][]stri
 	if err != nil {
 		return err
 	}
-	conn, err := openClickHouse(ctx, edsn, clickhouse.Settings{"insert_distributed_sync": 1})
+	conn, err := openClickHouse(ctx, edsn, clusterSettings)
 	if err != nil {
 		return err
 	}

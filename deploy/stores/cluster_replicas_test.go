@@ -123,6 +123,18 @@ func TestReplicatedClusterMigrateWriteAndFailover(t *testing.T) {
 	}
 	checkReplicas(200)
 
+	// A second INSERT of the same rows is kept, as on one server (no block deduplication).
+	for range 2 {
+		insertSales(t, cl.Conn(), "sales", "twice", 500, 10)
+	}
+	var twice uint64
+	if err := cl.Conn().QueryRow(ctx, "SELECT count() FROM sales WHERE dataset = 'twice'").Scan(&twice); err != nil || twice != 20 {
+		t.Errorf("the same 10 rows inserted twice: %d rows, %v; want 20", twice, err)
+	}
+	if err := cl.ExecEachShard(ctx, "ALTER TABLE "+cl.Local("sales")+" DROP PARTITION 'twice'"); err != nil {
+		t.Fatal(err)
+	}
+
 	// Replica 1 of shard 2 stops: reads and inserts through the Distributed tables go to replica 2,
 	// and a staged partition swap runs on it.
 	down := cluster.Replica(2, 1)
