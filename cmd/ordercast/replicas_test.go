@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/retailer"
@@ -112,8 +116,28 @@ func TestReplicasGiveTheResultsOfOne(t *testing.T) {
 	upTook := writeScans("replicas-up-")
 
 	// Replica 1 of shard 2 stops: the entry server reads and writes that shard on replica 2.
+	metrics, err := newReplicaMetrics(prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(g prometheus.Gauge) float64 {
+		var m dto.Metric
+		if err := g.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetGauge().GetValue()
+	}
+	gauges := func() string { return fmt.Sprintf("down %v, read-only %v", value(metrics.down), value(metrics.readonly)) }
+	metrics.observe(ctx, cl)
+	if got := gauges(); got != "down 0, read-only 0" {
+		t.Errorf("replica gauges with every replica up: %s; want down 0, read-only 0", got)
+	}
 	down := cluster.Replica(2, 1)
 	down.Stop()
+	metrics.observe(ctx, cl)
+	if got := gauges(); got != "down 1, read-only 0" {
+		t.Errorf("replica gauges with a replica down: %s; want down 1, read-only 0", got)
+	}
 	out, stderr, err := runCmd(t, append([]string{"bulletin", "-date", "2026-11-20", "-level", "manager", "-json"},
 		two.storeArgs()...)...)
 	if err != nil {
@@ -139,6 +163,10 @@ func TestReplicasGiveTheResultsOfOne(t *testing.T) {
 	start := time.Now()
 	checkReplicasAlike(t, cluster)
 	t.Logf("the restarted replica caught up (SYSTEM SYNC REPLICA on every server) in %s", time.Since(start).Round(time.Millisecond))
+	metrics.observe(ctx, cl)
+	if got := gauges(); got != "down 0, read-only 0" {
+		t.Errorf("replica gauges after the replica's return: %s; want down 0, read-only 0", got)
+	}
 	if n, _, _, err := scans.ScanRows(ctx); err != nil || n != after {
 		t.Errorf("scans after the replica's return: %d rows, %v; want %d", n, err, after)
 	}

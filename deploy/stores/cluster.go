@@ -393,3 +393,38 @@ func (c *Cluster) WaitMutations(ctx context.Context, tables ...string) error {
 		}
 	})
 }
+
+// ReplicaState is what one server of a replicated cluster says of the Replicated tables of the
+// cluster's database (system.replicas).
+type ReplicaState struct {
+	Shard, Replica int    // from 1
+	Address        string // host:port
+	Up             bool   // it answered; the fields below are zero otherwise
+	Delay          time.Duration
+	ReadOnly       int // tables in read-only mode: no ZooKeeper session, every INSERT into them fails
+	Queue          int // replication queue entries (parts to fetch or merge) not yet done
+}
+
+// ReplicaStates asks every server of a replicated cluster for its replicas' state, through the entry
+// connection (remote() over system.replicas): one small query a server. Delay is the largest
+// absolute_delay of its tables, how far behind the newest part of its shard it may be. A server
+// that does not answer is reported with Up false. Without replicas it returns nothing.
+func (c *Cluster) ReplicaStates(ctx context.Context) []ReplicaState {
+	if !c.replicated {
+		return nil
+	}
+	var out []ReplicaState
+	for _, s := range c.shards {
+		for i, addr := range s.Replicas {
+			st := ReplicaState{Shard: s.Num, Replica: i + 1, Address: addr}
+			var delay, readonly, queue uint64
+			err := c.conn.QueryRow(ctx, "SELECT max(absolute_delay), countIf(is_readonly), sum(queue_size) "+
+				"FROM remote(?, system.replicas) WHERE database = ?", addr, c.database).Scan(&delay, &readonly, &queue)
+			if err == nil {
+				st.Up, st.Delay, st.ReadOnly, st.Queue = true, time.Duration(delay)*time.Second, int(readonly), int(queue)
+			}
+			out = append(out, st)
+		}
+	}
+	return out
+}

@@ -137,8 +137,23 @@ func TestReplicatedClusterMigrateWriteAndFailover(t *testing.T) {
 
 	// Replica 1 of shard 2 stops: reads and inserts through the Distributed tables go to replica 2,
 	// and a staged partition swap runs on it.
+	checkStates := func(wantDown string) {
+		t.Helper()
+		states := cl.ReplicaStates(ctx)
+		if len(states) != 4 {
+			t.Fatalf("ReplicaStates gave %d servers; want 4", len(states))
+		}
+		for _, st := range states {
+			if wantUp := st.Address != wantDown; st.Up != wantUp || st.ReadOnly != 0 {
+				t.Errorf("state of shard %d replica %d (%s): %+v; want up %v, no read-only table", st.Shard, st.Replica,
+					st.Address, st, wantUp)
+			}
+		}
+	}
+	checkStates("")
 	down := cluster.Replica(2, 1)
 	down.Stop()
+	checkStates(cl.Shards()[1].Replicas[0])
 	if n := countSales(t, cl.Conn()); n != 200 {
 		t.Errorf("with a replica down, sales has %d rows; want 200", n)
 	}
@@ -159,4 +174,5 @@ func TestReplicatedClusterMigrateWriteAndFailover(t *testing.T) {
 	// Started again, it fetches what it missed.
 	down.Start()
 	checkReplicas(350)
+	checkStates("")
 }
