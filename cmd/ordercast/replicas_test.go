@@ -127,7 +127,9 @@ func TestReplicasGiveTheResultsOfOne(t *testing.T) {
 		}
 		return m.GetGauge().GetValue()
 	}
-	gauges := func() string { return fmt.Sprintf("down %v, read-only %v", value(metrics.down), value(metrics.readonly)) }
+	gauges := func() string {
+		return fmt.Sprintf("down %v, read-only %v", value(metrics.down), value(metrics.readonly))
+	}
 	metrics.observe(ctx, cl)
 	if got := gauges(); got != "down 0, read-only 0" {
 		t.Errorf("replica gauges with every replica up: %s; want down 0, read-only 0", got)
