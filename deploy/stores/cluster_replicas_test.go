@@ -175,4 +175,18 @@ func TestReplicatedClusterMigrateWriteAndFailover(t *testing.T) {
 	down.Start()
 	checkReplicas(350)
 	checkStates("")
+
+	// The entry server stops: the entry connection goes on through the next server of the cluster,
+	// with shard 1 on its replica 2.
+	entry := cluster.Replica(1, 1)
+	entry.Stop()
+	if n := countSales(t, cl.Conn()); n != 350 {
+		t.Errorf("with the entry server down, sales has %d rows; want 350", n)
+	}
+	insertSales(t, cl.Conn(), "sales", "live", 300, 10)
+	if n := countSales(t, cl.Conn()); n != 360 {
+		t.Errorf("with the entry server down, after inserting 10 rows sales has %d rows; want 360", n)
+	}
+	entry.Start()
+	checkReplicas(360)
 }
