@@ -16,9 +16,11 @@ import (
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
 )
 
-// replicatedTables are the tables whose copies on the replicas of a shard are compared: the history,
-// the forecasts and what was computed from them, and the scans.
-var replicatedTables = []string{"sales", "true_demand", "scans", "forecasts", "forecasts_by_brand", "allocations"}
+// replicatedTables are the tables whose copies on the replicas of a shard are compared (the history,
+// the forecasts and what was computed from them, the scans, imported holidays), with the column whose
+// hashes are summed.
+var replicatedTables = map[string]string{"sales": "outlet", "true_demand": "outlet", "scans": "outlet",
+	"forecasts": "outlet", "forecasts_by_brand": "outlet", "allocations": "outlet", "holidays": "holiday"}
 
 // replicaFingerprints returns, for every server of the cluster, the row count and a sum of outlet
 // hashes of each local table in replicatedTables, after SYSTEM SYNC REPLICA on the server.
@@ -29,15 +31,15 @@ func replicaFingerprints(t *testing.T, cluster *storestest.ClickHouseCluster) []
 	for i, s := range cluster.Servers {
 		conn := storestest.OpenClickHouse(t, s.DatabaseDSN(cluster.DSN()))
 		out[i] = map[string]string{}
-		for _, table := range replicatedTables {
+		for table, column := range replicatedTables {
 			if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA "+table+"_local"); err != nil {
 				t.Fatalf("server %d: sync %s: %v", i+1, table, err)
 			}
 			var n, sum uint64
-			if err := conn.QueryRow(ctx, "SELECT count(), sum(sipHash64(outlet)) FROM "+table+"_local").Scan(&n, &sum); err != nil {
+			if err := conn.QueryRow(ctx, "SELECT count(), sum(sipHash64("+column+")) FROM "+table+"_local").Scan(&n, &sum); err != nil {
 				t.Fatalf("server %d: %s: %v", i+1, table, err)
 			}
-			out[i][table] = fmt.Sprintf("%d rows, outlet hash %d", n, sum)
+			out[i][table] = fmt.Sprintf("%d rows, %s hash %d", n, column, sum)
 		}
 	}
 	return out
@@ -49,7 +51,7 @@ func checkReplicasAlike(t *testing.T, cluster *storestest.ClickHouseCluster) {
 	fp := replicaFingerprints(t, cluster)
 	for shard := 1; shard <= 2; shard++ {
 		r1, r2 := fp[shard-1], fp[2+shard-1] // replica r of shard s is Servers[(r-1)·2 + s-1]
-		for _, table := range replicatedTables {
+		for table := range replicatedTables {
 			if r1[table] != r2[table] {
 				t.Errorf("shard %d, %s: replica 1 holds %s, replica 2 %s; want the same", shard, table, r1[table], r2[table])
 			}
@@ -91,6 +93,33 @@ func TestReplicasGiveTheResultsOfOne(t *testing.T) {
 	if rows := got[one.name]["forecasts"].([]any); len(rows) == 0 {
 		t.Error("the forecast run stored no forecast; want some to compare")
 	}
+	// Imports stage through the Distributed tables and swap on each shard; the same file twice
+	// replaces the dataset (identical blocks are not deduplicated away).
+	history := writeFile(t, "train.csv", walmartCSV)
+	holidays := writeFile(t, "holidays.csv", "date,name\n2010-02-12,Super Bowl\n2010-09-10,Labor Day\n")
+	importBoth := func(when string) {
+		t.Helper()
+		for i := range 2 {
+			if _, stderr, err := runCmd(t, append(walmartArgs(two.ch, history, "walmart"), two.cluster...)...); err != nil {
+				t.Fatalf("%s: import history #%d: %v (%s)", when, i+1, err, stderr)
+			}
+			if _, stderr, err := runCmd(t, append([]string{"import", "holidays", "-dataset", "walmart", "-csv", holidays,
+				"-ch-dsn", two.ch}, two.cluster...)...); err != nil {
+				t.Fatalf("%s: import holidays #%d: %v (%s)", when, i+1, err, stderr)
+			}
+		}
+		var n, days uint64
+		var total float64
+		conn := storestest.OpenClickHouse(t, two.ch)
+		if err := conn.QueryRow(ctx, "SELECT count(), sum(delivered) FROM sales WHERE dataset = 'walmart'").Scan(&n, &total); err != nil ||
+			n != 4 || total != 71054 {
+			t.Errorf("%s: sales of walmart = %d rows, sum %v, %v; want 4 rows, sum 71054", when, n, total, err)
+		}
+		if err := conn.QueryRow(ctx, "SELECT count() FROM holidays WHERE dataset = 'walmart'").Scan(&days); err != nil || days != 2 {
+			t.Errorf("%s: holidays of walmart = %d, %v; want 2", when, days, err)
+		}
+	}
+	importBoth("every replica up")
 	checkReplicasAlike(t, cluster)
 
 	cl := storestest.OpenCluster(t, two.ch, storestest.ClusterName)
@@ -153,6 +182,7 @@ func TestReplicasGiveTheResultsOfOne(t *testing.T) {
 		t.Fatalf("count scans with a replica down: %v", err)
 	}
 	downTook := writeScans("replica-down-")
+	importBoth("a replica down")
 	t.Logf("%d scan batches of %d rows acknowledged in %s with every replica up, %s with replica 1 of shard 2 down",
 		batches, perBatch, upTook.Round(time.Millisecond), downTook.Round(time.Millisecond))
 	after, _, _, err := scans.ScanRows(ctx)
