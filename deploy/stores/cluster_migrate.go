@@ -12,7 +12,8 @@ import (
 
 // ErrClusterStatement is returned (wrapped) by a cluster migration for a statement it cannot apply
 // per shard: only CREATE TABLE, ALTER TABLE … ADD|DROP|MODIFY COLUMN and INSERT INTO t … SELECT … FROM u
-// (t and u of the same shard key) are rewritten, and every table needs a shard key (clickHouseShardKeys).
+// (t and u of the same shard key) are rewritten, every table needs a shard key (clickHouseShardKeys)
+// and, with replicas, an engine of the MergeTree family (it becomes its Replicated form).
 var ErrClusterStatement = errors.New("stores: migration statement not supported on a ClickHouse cluster")
 
 // clickHouseShardKeys is the sharding expression of every ClickHouse table on a cluster. Rows that

@@ -38,7 +38,8 @@ func StartClickHouseServer(t testing.TB) *ClickHouseServer {
 }
 
 // newClickHouseServer writes the config of a private server on tcpPort, with remoteServers (a
-// <remote_servers> block, or nothing) in it, and returns the server, not started.
+// <remote_servers> block and, for replicas, the zookeeper, macros and interserver settings; or
+// nothing) in it, and returns the server, not started.
 func newClickHouseServer(t testing.TB, tcpPort int, remoteServers string) *ClickHouseServer {
 	t.Helper()
 	bin, err := exec.LookPath("clickhouse-server")
