@@ -243,6 +243,14 @@ for ((n = 1; n <= servers; n++)); do start_clickhouse "$n"; done
 if [ "$servers" -gt 1 ]; then
 	wait_for cluster cluster_ready 30 || die "ClickHouse on 127.0.0.1:$ch_port does not list the cluster $cluster"
 fi
+if [ "$ch_replicas" -gt 1 ]; then
+	# ClickHouse reads its macros and interserver port at start only: a server that was already running
+	# without replicas took the new cluster definition but not those.
+	for ((n = 0; n < servers; n++)); do
+		clickhouse-client --host 127.0.0.1 --port $((ch_port + n)) -q "SELECT count() FROM system.macros WHERE macro = 'replica'" |
+			grep -qx 1 || die "ClickHouse on 127.0.0.1:$((ch_port + n)) was started without replicas; restart it: deploy/local/down.sh, then this again"
+	done
+fi
 
 if ! PGPASSWORD=$pg_password psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -tAc \
 	"SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
