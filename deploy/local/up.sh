@@ -244,11 +244,13 @@ if [ "$servers" -gt 1 ]; then
 	wait_for cluster cluster_ready 30 || die "ClickHouse on 127.0.0.1:$ch_port does not list the cluster $cluster"
 fi
 if [ "$ch_replicas" -gt 1 ]; then
-	# ClickHouse reads its macros and interserver port at start only: a server that was already running
-	# without replicas took the new cluster definition but not those.
+	# ClickHouse opens its interserver port at start only (18.16 reloads the macros and the cluster): a
+	# server that was already running without replicas would take writes its partner cannot fetch.
 	for ((n = 0; n < servers; n++)); do
 		clickhouse-client --host 127.0.0.1 --port $((ch_port + n)) -q "SELECT count() FROM system.macros WHERE macro = 'replica'" |
-			grep -qx 1 || die "ClickHouse on 127.0.0.1:$((ch_port + n)) was started without replicas; restart it: deploy/local/down.sh, then this again"
+			grep -qx 1 && { exec 3<>"/dev/tcp/127.0.0.1/$((ch_interserver_port + n))"; } 2>/dev/null ||
+			die "ClickHouse on 127.0.0.1:$((ch_port + n)) was started without replicas; restart it: deploy/local/down.sh, then this again"
+		exec 3>&-
 	done
 fi
 
