@@ -60,6 +60,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	replicaObserver, err := newReplicaMetrics(reg, log)
+	if err != nil {
+		return err
+	}
 	// Read-only reports go to the replica of -pg-report-dsn while it keeps up, to the primary otherwise.
 	reps, err := cfg.openReports(ctx, pool, reportObserver, log)
 	if err != nil {
@@ -207,6 +211,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return nil
 	})
 	g.Go(func() error { reps.Run(gctx); return nil })
+	g.Go(func() error { replicaObserver.run(gctx, opened.cluster); return nil })
 	// Every instance keeps the managers' pages' trends computed (they are kept in its memory), at start
 	// and then more often than they go stale.
 	g.Go(func() error {

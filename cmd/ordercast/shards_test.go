@@ -55,49 +55,7 @@ func TestTwoShardsGiveTheResultsOfOne(t *testing.T) {
 
 	got := map[string]map[string]any{}
 	for _, l := range []shardLayout{one, two} {
-		res := map[string]any{}
-		got[l.name] = res
-		step := func(what string, args ...string) string {
-			t.Helper()
-			out, stderr, err := runCmd(t, args...)
-			if err != nil {
-				t.Fatalf("%s: %s: %v\n%s%s", l.name, what, err, out, stderr)
-			}
-			return out
-		}
-		step("seed", append([]string{"seed", "-outlets", "40", "-brands", "10", "-weeks", "60", "-as-of", "2026-11-22"},
-			l.storeArgs()...)...)
-		step("forecast run", append([]string{"forecast", "run", "-as-of", "2026-09-28", "-horizon", "6"}, l.chArgs()...)...)
-		res["score"] = decodeJSON(t, step("score", append([]string{"score", "-month", "2026-10", "-json"}, l.chArgs()...)...))
-
-		week := openNextCycle(t, l.pg)
-		step("forecast run for the cycle", append([]string{"forecast", "run", "-as-of", week, "-horizon", "2"}, l.chArgs()...)...)
-		brand := seededBrands(t, l.pg, 1)[0]
-		res["allocation by demand"] = decodeJSON(t, step("allocate", append([]string{"allocate", "-cycle", week,
-			"-brand", brand, "-supply", "60", "-mode", "demand", "-json"}, l.storeArgs()...)...))
-		res["allocation by price band"] = decodeJSON(t, step("allocate by price band", append([]string{"allocate",
-			"-cycle", week, "-price-class", "3", "-supply", "40", "-mode", "price_band", "-dry-run", "-json"}, l.storeArgs()...)...))
-		res["bulletin"] = decodeJSON(t, step("bulletin", append([]string{"bulletin", "-date", "2026-11-20", "-level", "manager",
-			"-json"}, l.storeArgs()...)...))
-
-		conn := storestest.OpenClickHouse(t, l.ch)
-		for name, query := range map[string]string{
-			"sales":       "SELECT count(), sum(requested), sum(granted), sum(delivered), uniqExact(outlet) FROM sales",
-			"true demand": "SELECT count(), sum(demand) FROM true_demand",
-			"scans":       "SELECT count(), sum(qty) FROM scans",
-			"dimensions":  "SELECT (SELECT count() FROM outlets_dim), (SELECT count() FROM brands_dim), (SELECT count() FROM calendar)",
-			"forecasts": "SELECT level, outlet, brand, toString(week), model, point, lo80, hi80 FROM forecasts " +
-				"WHERE as_of = toDate('2026-09-28') ORDER BY level, outlet, brand, week",
-			"monthly forecasts": "SELECT level, outlet, brand, toString(month), point FROM forecasts_monthly " +
-				"WHERE as_of = toDate('2026-09-28') ORDER BY level, outlet, brand, month",
-			// FINAL through a Distributed table on 18.16 needs the sorting key and version among the columns read.
-			"stored scores": "SELECT level, key, actual, forecast, accuracy FROM (SELECT month, dataset, against, level, key, " +
-				"actual, forecast, accuracy, scored_at FROM accuracy_scores FINAL) ORDER BY level, key",
-			"stored allocation": "SELECT outlet, mode, grade, demand, quota, limit_cartons, explanation FROM allocations " +
-				"ORDER BY outlet",
-		} {
-			res[name] = queryRows(t, conn, query)
-		}
+		got[l.name] = layoutResults(t, l)
 	}
 	for what, want := range got[one.name] {
 		if diffs := compareJSON(what, want, got[two.name][what]); len(diffs) > 0 {
@@ -117,6 +75,55 @@ func TestTwoShardsGiveTheResultsOfOne(t *testing.T) {
 	checkSpread(t, cl, "forecasts", "outlet", true)
 	checkSpread(t, cl, "scans", "outlet", false) // only the few collection points scan
 	checkSpread(t, cl, "allocations", "outlet", false)
+}
+
+// layoutResults seeds a small region on the layout's stores, runs a forecast, a scoring, two
+// allocations and a bulletin on it, and returns what they print and what they stored, by name.
+func layoutResults(t *testing.T, l shardLayout) map[string]any {
+	t.Helper()
+	res := map[string]any{}
+	step := func(what string, args ...string) string {
+		t.Helper()
+		out, stderr, err := runCmd(t, args...)
+		if err != nil {
+			t.Fatalf("%s: %s: %v\n%s%s", l.name, what, err, out, stderr)
+		}
+		return out
+	}
+	step("seed", append([]string{"seed", "-outlets", "40", "-brands", "10", "-weeks", "60", "-as-of", "2026-11-22"},
+		l.storeArgs()...)...)
+	step("forecast run", append([]string{"forecast", "run", "-as-of", "2026-09-28", "-horizon", "6"}, l.chArgs()...)...)
+	res["score"] = decodeJSON(t, step("score", append([]string{"score", "-month", "2026-10", "-json"}, l.chArgs()...)...))
+
+	week := openNextCycle(t, l.pg)
+	step("forecast run for the cycle", append([]string{"forecast", "run", "-as-of", week, "-horizon", "2"}, l.chArgs()...)...)
+	brand := seededBrands(t, l.pg, 1)[0]
+	res["allocation by demand"] = decodeJSON(t, step("allocate", append([]string{"allocate", "-cycle", week,
+		"-brand", brand, "-supply", "60", "-mode", "demand", "-json"}, l.storeArgs()...)...))
+	res["allocation by price band"] = decodeJSON(t, step("allocate by price band", append([]string{"allocate",
+		"-cycle", week, "-price-class", "3", "-supply", "40", "-mode", "price_band", "-dry-run", "-json"}, l.storeArgs()...)...))
+	res["bulletin"] = decodeJSON(t, step("bulletin", append([]string{"bulletin", "-date", "2026-11-20", "-level", "manager",
+		"-json"}, l.storeArgs()...)...))
+
+	conn := storestest.OpenClickHouse(t, l.ch)
+	for name, query := range map[string]string{
+		"sales":       "SELECT count(), sum(requested), sum(granted), sum(delivered), uniqExact(outlet) FROM sales",
+		"true demand": "SELECT count(), sum(demand) FROM true_demand",
+		"scans":       "SELECT count(), sum(qty) FROM scans",
+		"dimensions":  "SELECT (SELECT count() FROM outlets_dim), (SELECT count() FROM brands_dim), (SELECT count() FROM calendar)",
+		"forecasts": "SELECT level, outlet, brand, toString(week), model, point, lo80, hi80 FROM forecasts " +
+			"WHERE as_of = toDate('2026-09-28') ORDER BY level, outlet, brand, week",
+		"monthly forecasts": "SELECT level, outlet, brand, toString(month), point FROM forecasts_monthly " +
+			"WHERE as_of = toDate('2026-09-28') ORDER BY level, outlet, brand, month",
+		// FINAL through a Distributed table on 18.16 needs the sorting key and version among the columns read.
+		"stored scores": "SELECT level, key, actual, forecast, accuracy FROM (SELECT month, dataset, against, level, key, " +
+			"actual, forecast, accuracy, scored_at FROM accuracy_scores FINAL) ORDER BY level, key",
+		"stored allocation": "SELECT outlet, mode, grade, demand, quota, limit_cartons, explanation FROM allocations " +
+			"ORDER BY outlet",
+	} {
+		res[name] = queryRows(t, conn, query)
+	}
+	return res
 }
 
 // openNextCycle adds the cycle of the week after the latest one, its order windows open for a month

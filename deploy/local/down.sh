@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the PostgreSQL and ClickHouse that deploy/local/up.sh started from this checkout, and the
+# Stops the PostgreSQL and ClickHouse that deploy/local/up.sh started from this checkout (every server
+# of ORDERCAST_CH_SHARDS × ORDERCAST_CH_REPLICAS, then the ZooKeeper of the replicas), and the
 # replica of deploy/local/replica.sh. Data stays in .local/ (remove that folder to start from nothing).
 set -euo pipefail
 
@@ -32,7 +33,7 @@ else
 	say "PostgreSQL from this checkout is not running"
 fi
 
-# Server 1 keeps its data in .local/clickhouse, the other shards of ORDERCAST_CH_SHARDS in clickhouse-N.
+# Server 1 keeps its data in .local/clickhouse, the other servers of the cluster (shards, replicas) in clickhouse-N.
 for chdir in "$state"/clickhouse "$state"/clickhouse-[0-9]; do
 	[ -d "$chdir" ] || continue
 	pidfile=$chdir/clickhouse.pid
@@ -50,3 +51,18 @@ for chdir in "$state"/clickhouse "$state"/clickhouse-[0-9]; do
 		say "ClickHouse ${chdir##*/} from this checkout is not running"
 	fi
 done
+
+# The ZooKeeper of ORDERCAST_CH_REPLICAS, after the ClickHouse servers that use it.
+pid=$(cat "$state/zookeeper/zookeeper.pid" 2>/dev/null || true)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	say "stopping ZooKeeper (pid $pid)"
+	kill -TERM "$pid"
+	for _ in $(seq 80); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.25
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+	rm -f "$state/zookeeper/zookeeper.pid"
+elif [ -d "$state/zookeeper" ]; then
+	say "ZooKeeper from this checkout is not running"
+fi

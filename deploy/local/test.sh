@@ -18,9 +18,11 @@ if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- 
 	echo "run make web-assets and commit the result"; exit 1
 fi
 
-# Debian packages the tests use beyond the stores: promtool (package prometheus) checks the alert rules.
+# Debian packages the tests use beyond the stores: promtool (package prometheus) checks the alert rules;
+# ZooKeeper (package zookeeper) runs under the ClickHouse replicas of storestest.StartClickHouseReplicas.
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
+[ -f /usr/share/java/zookeeper.jar ] || missing+=(zookeeper)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "test.sh: installing ${missing[*]}" >&2
 	if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo -n apt-get); fi

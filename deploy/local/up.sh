@@ -17,6 +17,15 @@
 # ORDERCAST_CH_CLUSTER=ordercast, so that `ordercast migrate` creates local tables on both shards and
 # Distributed tables over them. A first server already running from this checkout is given the
 # cluster by rewriting its config.xml, which ClickHouse reloads by itself within seconds.
+#
+# ORDERCAST_CH_REPLICAS=2 (with any ORDERCAST_CH_SHARDS, 1 included) gives every shard two replicas:
+# it installs Debian's zookeeper package when missing and starts ZooKeeper as the current user on
+# 127.0.0.1:ORDERCAST_ZK_PORT (data and log in .local/zookeeper), starts shards × replicas servers
+# (replica r of shard s is server (r-1)·shards + s: the first replicas are the servers of the
+# unreplicated layout) and writes into every config the cluster with internal_replication, the
+# zookeeper section, the server's macros {shard} and {replica} and its interserver port
+# (ORDERCAST_CH_INTERSERVER_PORT + server - 1), which replicas fetch parts from. `ordercast migrate`
+# then creates Replicated* local tables (docs/SCALE.md, "Replicas").
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,6 +35,9 @@ pg_port=${ORDERCAST_PG_PORT:-55432}
 ch_port=${ORDERCAST_CH_PORT:-59000}
 ch_http_port=${ORDERCAST_CH_HTTP_PORT:-58123}
 ch_shards=${ORDERCAST_CH_SHARDS:-1}
+ch_replicas=${ORDERCAST_CH_REPLICAS:-1}
+ch_interserver_port=${ORDERCAST_CH_INTERSERVER_PORT:-57009}
+zk_port=${ORDERCAST_ZK_PORT:-52181}
 cluster=ordercast
 pg_user=ordercast
 pg_password=ordercast
@@ -46,6 +58,7 @@ install_missing() {
 	[ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ] || pkgs+=(clickhouse-server)
 	command -v clickhouse-client >/dev/null || pkgs+=(clickhouse-client)
 	command -v psql >/dev/null || pkgs+=(postgresql-client)
+	[ "$ch_replicas" -le 1 ] || [ -f "$zk_jar" ] || pkgs+=(zookeeper)
 	[ ${#pkgs[@]} -eq 0 ] && return
 	say "installing ${pkgs[*]} from Debian packages"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
@@ -59,15 +72,65 @@ pg_answers() {
 
 ch_answers() { clickhouse-client --host 127.0.0.1 --port "${1:-$ch_port}" -q 'SELECT 1' >/dev/null 2>&1; }
 
-# remote_servers prints the <remote_servers> block of the cluster, or nothing for one server.
-remote_servers() {
-	[ "$ch_shards" -gt 1 ] || return 0
-	local i
+# cluster_config n prints what server n's config says of the cluster: nothing for one server; the
+# <remote_servers> block of the cluster; with replicas also internal_replication, the zookeeper
+# section, the server's macros and its interserver port.
+cluster_config() {
+	local n=$1 s r
+	[ "$servers" -gt 1 ] || return 0
 	printf '<remote_servers><%s>' "$cluster"
-	for ((i = 0; i < ch_shards; i++)); do
-		printf '<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>' $((ch_port + i))
+	for ((s = 1; s <= ch_shards; s++)); do
+		printf '<shard>'
+		[ "$ch_replicas" -gt 1 ] && printf '<internal_replication>true</internal_replication>'
+		for ((r = 1; r <= ch_replicas; r++)); do
+			printf '<replica><host>127.0.0.1</host><port>%d</port></replica>' $((ch_port + (r - 1) * ch_shards + s - 1))
+		done
+		printf '</shard>'
 	done
 	printf '</%s></remote_servers>' "$cluster"
+	[ "$ch_replicas" -gt 1 ] || return 0
+	printf '<zookeeper><node><host>127.0.0.1</host><port>%d</port></node><session_timeout_ms>30000</session_timeout_ms></zookeeper>' "$zk_port"
+	printf '<macros><shard>%d</shard><replica>r%d</replica></macros>' $(((n - 1) % ch_shards + 1)) $(((n - 1) / ch_shards + 1))
+	printf '<interserver_http_host>127.0.0.1</interserver_http_host><interserver_http_port>%d</interserver_http_port>' \
+		$((ch_interserver_port + n - 1))
+}
+
+zk_jar=/usr/share/java/zookeeper.jar
+
+zk_answers() { # ZooKeeper's four-letter "ruok" (whitelisted in the config below) answers "imok"
+	local reply
+	{ exec 3<>"/dev/tcp/127.0.0.1/$zk_port"; } 2>/dev/null || return 1
+	printf ruok >&3
+	reply=$(timeout 2 cat <&3 || true)
+	exec 3>&-
+	[ "$reply" = imok ]
+}
+
+# start_zookeeper runs a standalone ZooKeeper from Debian's jars as the current user (no system
+# service), on loopback, with its data in .local/zookeeper.
+start_zookeeper() {
+	if zk_answers; then
+		say "zookeeper already answers on 127.0.0.1:$zk_port"
+		return
+	fi
+	local zkdir=$state/zookeeper
+	mkdir -p "$zkdir/data"
+	cat >"$zkdir/zoo.cfg" <<-EOF
+		# ordercast local ZooKeeper: standalone, loopback only (written by deploy/local/up.sh)
+		tickTime=500
+		dataDir=$zkdir/data
+		clientPort=$zk_port
+		clientPortAddress=127.0.0.1
+		maxClientCnxns=0
+		admin.enableServer=false
+		4lw.commands.whitelist=ruok
+		autopurge.purgeInterval=1
+	EOF
+	say "starting ZooKeeper on 127.0.0.1:$zk_port (log: $zkdir/zookeeper.log)"
+	(cd "$zkdir" && echo "$BASHPID" >"$zkdir/zookeeper.pid" &&
+		exec setsid java -Xmx256m -cp "$zk_jar" org.apache.zookeeper.server.ZooKeeperServerMain "$zkdir/zoo.cfg") \
+		>>"$zkdir/zookeeper.log" 2>&1 </dev/null &
+	wait_for zookeeper zk_answers 60 || die "ZooKeeper does not answer on 127.0.0.1:$zk_port; see $zkdir/zookeeper.log"
 }
 
 wait_for() { # name, check function, seconds
@@ -137,7 +200,7 @@ start_clickhouse() {
 	mkdir -p "$chdir/data" "$logdir"
 	sed -e "s#@LOG_DIR@#$logdir#g; s#@DATA_DIR@#$chdir/data#g; s#@TCP_PORT@#$port#g" \
 		-e "s#@HTTP_PORT@#$http#g; s#@CONFIG_FILE@#$chdir/config.xml#g" \
-		-e "s#@REMOTE_SERVERS@#$(remote_servers)#g" \
+		-e "s#@REMOTE_SERVERS@#$(cluster_config "$n")#g" \
 		"$here/clickhouse.xml.in" >"$chdir/config.xml.new"
 	if ch_answers "$port"; then
 		# A running server of this checkout takes the new cluster definition when its config changes.
@@ -160,30 +223,46 @@ start_clickhouse() {
 	wait_for clickhouse this_ch_answers 60 || die "ClickHouse $n does not answer on 127.0.0.1:$port; see $logdir/clickhouse.err.log"
 }
 
-# cluster_ready waits until server 1 knows the cluster (after a config reload, within seconds).
+# cluster_ready waits until every server knows the whole cluster (after a config reload, within seconds).
 cluster_ready() {
-	clickhouse-client --host 127.0.0.1 --port "$ch_port" \
-		-q "SELECT count() FROM system.clusters WHERE cluster = '$cluster'" 2>/dev/null | grep -qx "$ch_shards"
+	local n
+	for ((n = 0; n < servers; n++)); do
+		clickhouse-client --host 127.0.0.1 --port $((ch_port + n)) \
+			-q "SELECT count() FROM system.clusters WHERE cluster = '$cluster'" 2>/dev/null | grep -qx "$servers" || return 1
+	done
 }
 
+[[ "$ch_shards" =~ ^[1-9]$ ]] || die "ORDERCAST_CH_SHARDS=$ch_shards: give a number of shards from 1 to 9"
+[[ "$ch_replicas" =~ ^[1-9]$ ]] || die "ORDERCAST_CH_REPLICAS=$ch_replicas: give a number of replicas from 1 to 9"
+servers=$((ch_shards * ch_replicas))
 install_missing
 mkdir -p "$state"
 start_postgres
-[[ "$ch_shards" =~ ^[1-9]$ ]] || die "ORDERCAST_CH_SHARDS=$ch_shards: give a number of shards from 1 to 9"
-for ((n = 1; n <= ch_shards; n++)); do start_clickhouse "$n"; done
-if [ "$ch_shards" -gt 1 ]; then
+[ "$ch_replicas" -gt 1 ] && start_zookeeper
+for ((n = 1; n <= servers; n++)); do start_clickhouse "$n"; done
+if [ "$servers" -gt 1 ]; then
 	wait_for cluster cluster_ready 30 || die "ClickHouse on 127.0.0.1:$ch_port does not list the cluster $cluster"
+fi
+if [ "$ch_replicas" -gt 1 ]; then
+	# ClickHouse opens its interserver port at start only (18.16 reloads the macros and the cluster): a
+	# server that was already running without replicas would take writes its partner cannot fetch.
+	for ((n = 0; n < servers; n++)); do
+		clickhouse-client --host 127.0.0.1 --port $((ch_port + n)) -q "SELECT count() FROM system.macros WHERE macro = 'replica'" |
+			grep -qx 1 && { exec 3<>"/dev/tcp/127.0.0.1/$((ch_interserver_port + n))"; } 2>/dev/null ||
+			die "ClickHouse on 127.0.0.1:$((ch_port + n)) was started without replicas; restart it: deploy/local/down.sh, then this again"
+		exec 3>&-
+	done
 fi
 
 if ! PGPASSWORD=$pg_password psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -tAc \
 	"SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
 	PGPASSWORD=$pg_password psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qc "CREATE DATABASE $database" >&2
 fi
-for ((n = 0; n < ch_shards; n++)); do
+for ((n = 0; n < servers; n++)); do
 	clickhouse-client --host 127.0.0.1 --port $((ch_port + n)) -q "CREATE DATABASE IF NOT EXISTS $database" >&2
 done
 say "both stores answer"
 
 echo "export ORDERCAST_PG_DSN='postgres://$pg_user:$pg_password@127.0.0.1:$pg_port/$database?sslmode=disable'"
 echo "export ORDERCAST_CH_DSN='clickhouse://127.0.0.1:$ch_port/$database'"
-if [ "$ch_shards" -gt 1 ]; then echo "export ORDERCAST_CH_CLUSTER=$cluster"; fi
+if [ "$servers" -gt 1 ]; then echo "export ORDERCAST_CH_CLUSTER=$cluster"; fi

@@ -12,7 +12,8 @@ import (
 
 // ErrClusterStatement is returned (wrapped) by a cluster migration for a statement it cannot apply
 // per shard: only CREATE TABLE, ALTER TABLE … ADD|DROP|MODIFY COLUMN and INSERT INTO t … SELECT … FROM u
-// (t and u of the same shard key) are rewritten, and every table needs a shard key (clickHouseShardKeys).
+// (t and u of the same shard key) are rewritten, every table needs a shard key (clickHouseShardKeys)
+// and, with replicas, an engine of the MergeTree family (it becomes its Replicated form).
 var ErrClusterStatement = errors.New("stores: migration statement not supported on a ClickHouse cluster")
 
 // clickHouseShardKeys is the sharding expression of every ClickHouse table on a cluster. Rows that
@@ -53,35 +54,120 @@ var (
 	alterColumn = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+(\w+)\s+((?:ADD|DROP|MODIFY)\s+COLUMN\s.*)$`)
 	// insertSelect is INSERT INTO t (columns) SELECT … FROM u …, u one table (no subquery, no join).
 	insertSelect = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+(\w+)\s*(\([^()]*\))\s*(SELECT\s[^()]*?\sFROM)\s+(\w+)((?:\s[^()]*)?)$`)
+	// engineClause is a table's ENGINE = Name(args) and what follows it (PARTITION BY, ORDER BY, …).
+	engineClause = regexp.MustCompile(`(?is)\bENGINE\s*=\s*(\w+)\s*\(([^()]*)\)(.*)$`)
 )
 
-// clusterStatements returns what one migration statement becomes on every shard of cluster in
-// database: CREATE TABLE t … creates t_local … and the Distributed table t over the t_local of
-// every shard; CREATE TABLE t AS u creates t_local AS u_local; ALTER TABLE t … COLUMN changes
-// t_local, then t; INSERT INTO t … SELECT … FROM u copies each shard's rows of u_local into its
-// t_local, which keeps every row on the shard its key sends it to only when t and u share a shard key
-// (refused otherwise).
-func clusterStatements(cluster, database, stmt string) ([]string, error) {
+// clusterLayout says how migration statements become a cluster's: its name, the database, whether its
+// shards have replicas, and (with replicas) the engine clause of every table the migrations create,
+// as written, for the tables created AS another.
+type clusterLayout struct {
+	cluster, database string
+	replicated        bool
+	engines           map[string]string // table → "ENGINE = …" to the end of its CREATE TABLE
+}
+
+// newClusterLayout returns the layout of cluster in database, reading the engine clauses of the
+// tables migrations create.
+func newClusterLayout(cluster, database string, replicated bool, migrations []Migration) clusterLayout {
+	l := clusterLayout{cluster: cluster, database: database, replicated: replicated, engines: map[string]string{}}
+	for _, m := range migrations {
+		for _, stmt := range m.Statements() {
+			c := createTable.FindStringSubmatch(stmt)
+			if c == nil {
+				continue
+			}
+			if e := engineClause.FindStringIndex(c[2]); e != nil {
+				l.engines[c[1]] = strings.TrimSpace(c[2][e[0]:])
+			} else if a := createAs.FindStringSubmatch(c[2]); a != nil {
+				l.engines[c[1]] = l.engines[a[1]]
+			}
+		}
+	}
+	return l
+}
+
+// ReplicatedPath returns the ZooKeeper path of a replicated local table of database: the shard's
+// number comes from the server's {shard} macro, the replica's name from {replica}.
+func ReplicatedPath(database, localTable string) string {
+	return "/clickhouse/tables/{shard}/" + database + "/" + localTable
+}
+
+// replicatedEngine rewrites clause (ENGINE = XMergeTree(args) …) into the replicated engine of the
+// local table local: ReplicatedXMergeTree('path', '{replica}', args) …. A clause that already names
+// a Replicated engine is kept; an engine without a replicated form is refused.
+func (l clusterLayout) replicatedEngine(local, clause string) (string, error) {
+	m := engineClause.FindStringSubmatch(clause)
+	if m == nil {
+		return "", fmt.Errorf("%w: %s: no ENGINE = …MergeTree(…) clause to replicate", ErrClusterStatement, local)
+	}
+	name, args, tail := m[1], strings.TrimSpace(m[2]), m[3]
+	if strings.HasPrefix(name, "Replicated") {
+		return clause, nil
+	}
+	if !strings.HasSuffix(name, "MergeTree") {
+		return "", fmt.Errorf("%w: %s: engine %s has no replicated form", ErrClusterStatement, local, name)
+	}
+	params := "'" + ReplicatedPath(l.database, local) + "', '{replica}'"
+	if args != "" {
+		params += ", " + args
+	}
+	return "ENGINE = Replicated" + name + "(" + params + ")" + tail, nil
+}
+
+// statements returns what one migration statement becomes on a server of the cluster: CREATE TABLE
+// t … creates t_local … and the Distributed table t over the t_local of every shard; CREATE TABLE t
+// AS u creates t_local AS u_local; ALTER TABLE t … COLUMN changes t_local, then t; INSERT INTO t …
+// SELECT … FROM u copies each shard's rows of u_local into its t_local, which keeps every row on the
+// shard its key sends it to only when t and u share a shard key (refused otherwise).
+//
+// With replicas every local table is Replicated* (replicatedEngine; a table created AS another gets
+// its own path), and what replication carries to a shard's other replicas runs on its first replica
+// only (firstReplica): the copy of INSERT … SELECT and the column change of a local table. Each
+// replica still creates its tables and the Distributed ones, which are not replicated.
+func (l clusterLayout) statements(stmt string, firstReplica bool) ([]string, error) {
 	if m := createTable.FindStringSubmatch(stmt); m != nil {
 		table, rest := m[1], m[2]
 		key, ok := clickHouseShardKeys[table]
 		if !ok {
 			return nil, fmt.Errorf("%w: table %s has no shard key (add it to clickHouseShardKeys)", ErrClusterStatement, table)
 		}
+		local := table + LocalSuffix
 		if a := createAs.FindStringSubmatch(rest); a != nil {
 			rest = "AS " + a[1] + LocalSuffix + a[2]
+			if l.replicated && engineClause.FindStringIndex(a[2]) == nil {
+				// AS alone would copy u_local's engine with its ZooKeeper path: t_local would be a replica of u_local.
+				clause, ok := l.engines[a[1]]
+				if !ok {
+					return nil, fmt.Errorf("%w: CREATE TABLE %s AS %s: the engine of %s is unknown", ErrClusterStatement, table, a[1], a[1])
+				}
+				rest = "AS " + a[1] + LocalSuffix + " " + clause
+			}
 		}
-		local := table + LocalSuffix
+		if l.replicated {
+			e := engineClause.FindStringIndex(rest)
+			if e == nil {
+				return nil, fmt.Errorf("%w: CREATE TABLE %s: no ENGINE = …MergeTree(…) clause to replicate", ErrClusterStatement, table)
+			}
+			engine, err := l.replicatedEngine(local, rest[e[0]:])
+			if err != nil {
+				return nil, err
+			}
+			rest = rest[:e[0]] + engine
+		}
 		return []string{
 			"CREATE TABLE IF NOT EXISTS " + local + " " + rest,
 			fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s AS %s ENGINE = Distributed(%s, %s, %s, %s)",
-				table, local, cluster, database, local, key),
+				table, local, l.cluster, l.database, local, key),
 		}, nil
 	}
 	if m := alterColumn.FindStringSubmatch(stmt); m != nil {
 		table, change := m[1], m[2]
 		if _, ok := clickHouseShardKeys[table]; !ok {
 			return nil, fmt.Errorf("%w: table %s has no shard key", ErrClusterStatement, table)
+		}
+		if l.replicated && !firstReplica {
+			return []string{"ALTER TABLE " + table + " " + change}, nil
 		}
 		return []string{"ALTER TABLE " + table + LocalSuffix + " " + change, "ALTER TABLE " + table + " " + change}, nil
 	}
@@ -94,6 +180,9 @@ func clusterStatements(cluster, database, stmt string) ([]string, error) {
 		if fromKey, ok := clickHouseShardKeys[from]; !ok || fromKey != toKey {
 			return nil, fmt.Errorf("%w: INSERT INTO %s SELECT FROM %s: the tables are not sharded alike", ErrClusterStatement, to, from)
 		}
+		if l.replicated && !firstReplica {
+			return nil, nil
+		}
 		return []string{"INSERT INTO " + to + LocalSuffix + " " + columns + " " + sel + " " + from + LocalSuffix + rest}, nil
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(stmt), "\n")
@@ -103,7 +192,9 @@ func clusterStatements(cluster, database, stmt string) ([]string, error) {
 // Migrate applies the migrations the store does not have yet (MigrateClickHouse). On a cluster it
 // migrates every shard in turn, each keeping its own schema_migrations: a shard's tables are created
 // as local tables with a Distributed table of the migration's name over them, sharded by
-// ClickHouseShardKey. The report is the last shard's: every shard ends at the same version.
+// ClickHouseShardKey. With replicas it migrates every replica of every shard, each reached directly
+// (all must answer), with Replicated* local tables (clusterLayout.statements). The report is the last
+// server's: every server ends at the same version.
 func (c *Cluster) Migrate(ctx context.Context, migrations []Migration) (Report, error) {
 	if !c.Sharded() {
 		return MigrateClickHouse(ctx, c.conn, migrations)
@@ -111,12 +202,42 @@ func (c *Cluster) Migrate(ctx context.Context, migrations []Migration) (Report, 
 	if !validIdentifier(c.database) {
 		return Report{Store: "clickhouse"}, fmt.Errorf("clickhouse: database name %q: use letters, digits and underscores", c.database)
 	}
-	expand := func(stmt string) ([]string, error) { return clusterStatements(c.name, c.database, stmt) }
+	layout := newClusterLayout(c.name, c.database, c.replicated, migrations)
 	var rep Report
-	err := c.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
-		var err error
-		rep, err = migrateClickHouse(ctx, conn, migrations, expand)
-		return err
-	})
-	return rep, err
+	if !c.replicated {
+		expand := func(stmt string) ([]string, error) { return layout.statements(stmt, true) }
+		err := c.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
+			var err error
+			rep, err = migrateClickHouse(ctx, conn, migrations, expand)
+			return err
+		})
+		return rep, err
+	}
+	for _, s := range c.shards {
+		for i, addr := range s.Replicas {
+			expand := func(stmt string) ([]string, error) { return layout.statements(stmt, i == 0) }
+			var err error
+			rep, err = c.onServer(ctx, addr, func(conn driver.Conn) (Report, error) {
+				return migrateClickHouse(ctx, conn, migrations, expand)
+			})
+			if err != nil {
+				return rep, fmt.Errorf("shard %d replica %d (%s): %w", s.Num, i+1, addr, err)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// onServer calls fn with a connection to the one server at addr, in the cluster's database.
+func (c *Cluster) onServer(ctx context.Context, addr string, fn func(conn driver.Conn) (Report, error)) (Report, error) {
+	dsn, err := shardDSN(c.dsn, addr)
+	if err != nil {
+		return Report{Store: "clickhouse"}, err
+	}
+	conn, err := OpenClickHouse(ctx, dsn)
+	if err != nil {
+		return Report{Store: "clickhouse"}, err
+	}
+	defer conn.Close()
+	return fn(conn)
 }

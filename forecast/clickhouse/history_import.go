@@ -217,7 +217,12 @@ func (imp *historyImport) run(ctx context.Context, next func() (forecast.Sale, e
 	// On a cluster each shard swaps its own outlets' rows (staging and sales share the shard key).
 	// Should a shard fail after another swapped, the message says so: importing again completes it.
 	shards := 0
+	// With replicas the staged rows may sit on another replica of the shard than the one conn reaches:
+	// SyncReplica fetches them first (REPLACE PARTITION then replicates the swap itself).
 	err := cl.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
+		if err := cl.SyncReplica(ctx, conn, "sales_staging"); err != nil {
+			return err
+		}
 		if err := conn.Exec(ctx, "ALTER TABLE "+cl.Local("sales")+" REPLACE PARTITION "+partition+
 			" FROM "+cl.Local("sales_staging")); err != nil {
 			return err

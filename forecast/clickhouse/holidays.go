@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/forecast"
 )
@@ -93,9 +95,14 @@ func (s *Store) ImportHolidays(ctx context.Context, dataset string, days []forec
 	if staged != uint64(n) {
 		return fail("count staged rows", fmt.Errorf("staged %d rows of %d: another import of the dataset's holidays may be running", staged, n))
 	}
-	// On a cluster one dataset's holidays are on one shard (sharded by dataset); every shard swaps.
-	if err := cl.ExecEachShard(ctx, "ALTER TABLE "+cl.Local("holidays")+" REPLACE PARTITION "+partition+
-		" FROM "+cl.Local("holidays_staging")); err != nil {
+	// On a cluster one dataset's holidays are on one shard (sharded by dataset); every shard swaps,
+	// with replicas after fetching what another replica of the shard took (SyncReplica).
+	if err := cl.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
+		if err := cl.SyncReplica(ctx, conn, "holidays_staging"); err != nil {
+			return err
+		}
+		return conn.Exec(ctx, "ALTER TABLE "+cl.Local("holidays")+" REPLACE PARTITION "+partition+" FROM "+cl.Local("holidays_staging"))
+	}); err != nil {
 		return fail("replace the calendar", err)
 	}
 	if err := cl.ExecEachShard(ctx, dropStaging); err != nil {

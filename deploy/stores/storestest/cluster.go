@@ -12,36 +12,71 @@ import (
 // ClusterName is the name of the cluster StartClickHouseCluster defines, as deploy/local/up.sh does.
 const ClusterName = "ordercast"
 
-// ClickHouseCluster is a set of private clickhouse-server processes on loopback, one a shard, each
-// knowing all of them as the cluster ClusterName (no replicas), like deploy/local/up.sh with
-// ORDERCAST_CH_SHARDS set.
+// ClickHouseCluster is a set of private clickhouse-server processes on loopback, each knowing all of
+// them as the cluster ClusterName, like deploy/local/up.sh with ORDERCAST_CH_SHARDS (and
+// ORDERCAST_CH_REPLICAS) set: one server a shard (StartClickHouseCluster), or several replicas a shard
+// over a private ZooKeeper (StartClickHouseReplicas).
 type ClickHouseCluster struct {
-	t       testing.TB
-	Servers []*ClickHouseServer
+	t         testing.TB
+	shards    int
+	Servers   []*ClickHouseServer // replica r of shard s (from 1) is Servers[(r-1)·shards + s-1]
+	ZooKeeper *ZooKeeper          // nil without replicas
 }
 
-// StartClickHouseCluster starts shards private servers as one cluster and stops them when the test
-// ends.
+// StartClickHouseCluster starts shards private servers as one cluster (no replicas) and stops them
+// when the test ends.
 func StartClickHouseCluster(t testing.TB, shards int) *ClickHouseCluster {
 	t.Helper()
+	return StartClickHouseReplicas(t, shards, 1)
+}
+
+// StartClickHouseReplicas starts shards × replicas private servers as one cluster and stops them when
+// the test ends. With more than one replica it starts a private ZooKeeper first (StartZooKeeper:
+// skipped without Debian's zookeeper package, except in CI), gives every shard internal_replication
+// and every server its macros {shard} (1, 2, …) and {replica} (r1, r2, …) and an interserver port.
+func StartClickHouseReplicas(t testing.TB, shards, replicas int) *ClickHouseCluster {
+	t.Helper()
 	SkipShort(t)
-	ports := make([]int, shards)
-	var remote strings.Builder
-	fmt.Fprintf(&remote, "<remote_servers><%s>", ClusterName)
+	c := &ClickHouseCluster{t: t, shards: shards}
+	if replicas > 1 {
+		c.ZooKeeper = StartZooKeeper(t)
+	}
+	ports := make([]int, shards*replicas)
 	for i := range ports {
 		ports[i] = freePort(t)
-		fmt.Fprintf(&remote, "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", ports[i])
+	}
+	var remote strings.Builder
+	fmt.Fprintf(&remote, "<remote_servers><%s>", ClusterName)
+	for s := range shards {
+		remote.WriteString("<shard>")
+		if replicas > 1 {
+			remote.WriteString("<internal_replication>true</internal_replication>")
+		}
+		for r := range replicas {
+			fmt.Fprintf(&remote, "<replica><host>127.0.0.1</host><port>%d</port></replica>", ports[r*shards+s])
+		}
+		remote.WriteString("</shard>")
 	}
 	fmt.Fprintf(&remote, "</%s></remote_servers>", ClusterName)
-	c := &ClickHouseCluster{t: t}
-	for _, port := range ports {
-		s := newClickHouseServer(t, port, remote.String())
+	for i, port := range ports {
+		config := remote.String()
+		if replicas > 1 {
+			config += fmt.Sprintf("<zookeeper><node><host>127.0.0.1</host><port>%d</port></node>"+
+				"<session_timeout_ms>30000</session_timeout_ms></zookeeper>"+
+				"<macros><shard>%d</shard><replica>r%d</replica></macros>"+
+				"<interserver_http_host>127.0.0.1</interserver_http_host><interserver_http_port>%d</interserver_http_port>",
+				c.ZooKeeper.Port, i%shards+1, i/shards+1, freePort(t))
+		}
+		s := newClickHouseServer(t, port, config)
 		s.Start()
 		t.Cleanup(s.Stop)
 		c.Servers = append(c.Servers, s)
 	}
 	return c
 }
+
+// Replica returns replica r of shard s, both counted from 1.
+func (c *ClickHouseCluster) Replica(s, r int) *ClickHouseServer { return c.Servers[(r-1)*c.shards+s-1] }
 
 // DSN is the DSN of the database ordercast on the first server, the cluster's entry.
 func (c *ClickHouseCluster) DSN() string {

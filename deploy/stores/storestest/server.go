@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,8 @@ func StartClickHouseServer(t testing.TB) *ClickHouseServer {
 }
 
 // newClickHouseServer writes the config of a private server on tcpPort, with remoteServers (a
-// <remote_servers> block, or nothing) in it, and returns the server, not started.
+// <remote_servers> block and, for replicas, the zookeeper, macros and interserver settings; or
+// nothing) in it, and returns the server, not started.
 func newClickHouseServer(t testing.TB, tcpPort int, remoteServers string) *ClickHouseServer {
 	t.Helper()
 	bin, err := exec.LookPath("clickhouse-server")
@@ -180,4 +182,13 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// DatabaseDSN is the server's DSN on the database that dsn (of any server) names.
+func (s *ClickHouseServer) DatabaseDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		s.t.Fatalf("parse %s: %v", dsn, err)
+	}
+	return strings.TrimSuffix(s.DSN(), "/default") + u.Path
 }

@@ -1,8 +1,8 @@
 // Package storestest gives integration tests their own databases on the PostgreSQL and ClickHouse that
 // deploy/local/up.sh starts, migrated to the binary's schema and dropped when the test ends, and
 // private servers that a test may stop, restart or freeze: a ClickHouse server, a ClickHouse cluster
-// of several servers, one a shard (StartClickHouseCluster), a PostgreSQL server and a streaming
-// replica of it.
+// of several servers, one a shard (StartClickHouseCluster) or several replicas a shard over a private
+// ZooKeeper (StartClickHouseReplicas), a PostgreSQL server and a streaming replica of it.
 //
 // The stores are found through ORDERCAST_PG_DSN and ORDERCAST_CH_DSN (the deploy/local defaults when
 // unset). Under `go test -short` integration tests are skipped, explicitly; otherwise a store that does

@@ -1,0 +1,102 @@
+package storestest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// zooKeeperJar is the server jar of Debian's zookeeper package; its manifest names the other jars.
+const zooKeeperJar = "/usr/share/java/zookeeper.jar"
+
+// ZooKeeper is a private standalone ZooKeeper on a free loopback port, run from Debian's jars as the
+// current user, for ClickHouse replicas (StartClickHouseReplicas).
+type ZooKeeper struct {
+	Port int
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartZooKeeper starts a private ZooKeeper and stops it when the test ends. Without Debian's
+// zookeeper package (apt-get install zookeeper; make test installs it) the test is skipped, except
+// in CI (the environment variable CI set), where it fails.
+func StartZooKeeper(t testing.TB) *ZooKeeper {
+	t.Helper()
+	SkipShort(t)
+	java, err := exec.LookPath("java")
+	if _, jarErr := os.Stat(zooKeeperJar); jarErr != nil || err != nil {
+		msg := "ZooKeeper is not installed (apt-get install zookeeper, or make test); ClickHouse replicas need it"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	z := &ZooKeeper{Port: freePort(t), dir: t.TempDir(), done: make(chan struct{})}
+	cfg := filepath.Join(z.dir, "zoo.cfg")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`tickTime=500
+dataDir=%s
+clientPort=%d
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+admin.enableServer=false
+4lw.commands.whitelist=ruok
+`, filepath.Join(z.dir, "data"), z.Port)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.Create(filepath.Join(z.dir, "zookeeper.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.cmd = exec.Command(java, "-Xmx128m", "-cp", zooKeeperJar, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg)
+	z.cmd.Dir, z.cmd.Stdout, z.cmd.Stderr = z.dir, log, log
+	if err := z.cmd.Start(); err != nil {
+		t.Fatalf("start ZooKeeper: %v", err)
+	}
+	go func() { z.cmd.Wait(); log.Close(); close(z.done) }() //nolint:errcheck // a stopped server's status says nothing
+	t.Cleanup(z.stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for !z.answers() {
+		select {
+		case <-z.done:
+			t.Fatalf("ZooKeeper exited at start (log in %s)", z.dir)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ZooKeeper did not answer within 60s (log in %s)", z.dir)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return z
+}
+
+// answers reports whether the server answers its four-letter "ruok" with "imok".
+func (z *ZooKeeper) answers() bool {
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", z.Port), time.Second)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Second)) //nolint:errcheck // a failed read says no below
+	if _, err := conn.Write([]byte("ruok")); err != nil {
+		return false
+	}
+	buf := make([]byte, 4)
+	n, _ := conn.Read(buf)
+	return string(buf[:n]) == "imok"
+}
+
+func (z *ZooKeeper) stop() {
+	z.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
+	select {
+	case <-z.done:
+	case <-time.After(20 * time.Second):
+		z.cmd.Process.Kill() //nolint:errcheck
+		<-z.done
+	}
+}
