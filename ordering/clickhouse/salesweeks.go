@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,8 @@ type weekKeeper struct {
 
 	mu    sync.Mutex
 	weeks map[time.Time]*keptWeek
+
+	requested, warmed atomic.Uint64 // weeks computed for a reader, and by WarmWeeks
 }
 
 // weekQueryTimeout bounds one week's computation. It does not end with the request that began it:
@@ -91,6 +94,7 @@ func (s *Store) weekOf(ctx context.Context, week time.Time) ([]weekCell, error) 
 		kept = &keptWeek{done: make(chan struct{})}
 		k.weeks[week] = kept
 		k.mu.Unlock()
+		k.requested.Add(1)
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), weekQueryTimeout)
 		kept.cells, kept.err = s.queryWeek(qctx, week)
 		cancel()
@@ -105,6 +109,41 @@ func (s *Store) weekOf(ctx context.Context, week time.Time) ([]weekCell, error) 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// WarmWeeks computes the aggregate of each whole week of [from, to) (Mondays) and keeps it, in place
+// of the one kept before, which readers are served (if fresh enough) until then: a server warms the
+// weeks its pages read before they go stale, so that no page waits for one. It does nothing unless
+// s keeps weeks (KeepWeeks).
+func (s *Store) WarmWeeks(ctx context.Context, from, to time.Time) error {
+	k := &s.weeks
+	if k.maxAge <= 0 {
+		return nil
+	}
+	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+		k.warmed.Add(1)
+		qctx, cancel := context.WithTimeout(ctx, weekQueryTimeout)
+		cells, err := s.queryWeek(qctx, w)
+		cancel()
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		close(done)
+		k.mu.Lock()
+		if k.weeks == nil {
+			k.weeks = map[time.Time]*keptWeek{}
+		}
+		k.weeks[w] = &keptWeek{done: done, cells: cells, at: k.now()}
+		k.mu.Unlock()
+	}
+	return nil
+}
+
+// WeekComputations returns how many weeks' aggregates were computed for a reader (shared
+// computations counted once) and by WarmWeeks, since s was made.
+func (s *Store) WeekComputations() (requested, warmed uint64) {
+	return s.weeks.requested.Load(), s.weeks.warmed.Load()
 }
 
 // queryWeek sums the live sales of the week beginning on week by brand and the outlets' area and
