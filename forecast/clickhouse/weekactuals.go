@@ -155,7 +155,6 @@ func (s *Store) LatestScoredMonth(ctx context.Context, dataset string, against f
 	return month, nil
 }
 
-
 // queryActuals sums the actuals of the weeks of [from, to) by week and brand.
 func (s *Store) queryActuals(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) (map[time.Time]map[string]brandActual, error) {
 	var query string
