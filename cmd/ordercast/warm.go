@@ -20,6 +20,8 @@ import (
 // request after one has gone stale pays its computation:
 //   - the views of the busiest cycles (the latest closed one and the open ones with orders), which the
 //     cycle and allocation pages accept 30 s old, refreshed every cycleWarmEvery;
+//   - the views of the cycles with rationed brands that the manufacturer's portal shows the outcomes
+//     of (ordering.KeptOutcomes, at most ordering.MaxCycleAge old), refreshed every portalWarmEvery;
 //   - the whole weeks' sales aggregates of the salesWarmWeeks weeks before this one, which the
 //     balance (its last ordering.SalesWindowWeeks) and the manufacturer's portal read, and the weekly
 //     actuals of the two latest months scored against sales, which the accuracy page reads, both kept
@@ -27,17 +29,23 @@ import (
 //
 // A refresh replaces a kept figure once computed: readers are served the one before meanwhile.
 type keptWarmer struct {
-	cycles  *ordering.CycleCache
-	busy    func(ctx context.Context) ([]time.Time, error) // the cycles to keep warm (orderingpg.Store.BusyCycles)
-	sales   *orderingch.Store
-	actuals *forecastch.Store
-	now     func() time.Time
-	log     *slog.Logger
+	cycles *ordering.CycleCache
+	busy   func(ctx context.Context) ([]time.Time, error) // the cycles to keep warm (orderingpg.Store.BusyCycles)
+	// rationed lists the rationed brands of the cycles of [from, to) (orderingpg.Store.RationedSupply).
+	rationed func(ctx context.Context, manufacturer int64, from, to time.Time) ([]ordering.SupplyOutcome, error)
+	sales    *orderingch.Store
+	actuals  *forecastch.Store
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 const (
 	// cycleWarmEvery is under the 30 s the cycle and allocation pages accept (max_age=30).
 	cycleWarmEvery = 20 * time.Second
+	// portalWarmEvery is under the age of the views the portal accepts (ordering.MaxCycleAge).
+	portalWarmEvery = ordering.MaxCycleAge * 4 / 5
+	// portalWeeksBack and portalWeeksAhead are the cycles whose outcomes the portal shows by default.
+	portalWeeksBack, portalWeeksAhead = 8, 3
 	// weeksWarmEvery is half of what the weeks are kept: a refresh that fails once is tried again
 	// before they go stale.
 	weeksWarmEvery = salesWeeksAge / 2
@@ -61,8 +69,9 @@ func (w *keptWarmer) run(ctx context.Context) {
 		bounded(w.now())
 		ordering.Every(ctx, every, w.now, bounded)
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go loop(cycleWarmEvery, w.warmCycles)
+	go loop(portalWarmEvery, w.warmPortalCycles)
 	go loop(weeksWarmEvery, w.warmWeeks)
 	wg.Wait()
 }
@@ -82,11 +91,37 @@ func (w *keptWarmer) warmCycles(ctx context.Context, _ time.Time) {
 	}
 }
 
-// warmWeeks refreshes the sales weeks and the latest scored months' weekly actuals.
-func (w *keptWarmer) warmWeeks(ctx context.Context, now time.Time) {
+// warmPortalCycles refreshes the views of the cycles the portal shows rationed brands of.
+func (w *keptWarmer) warmPortalCycles(ctx context.Context, now time.Time) {
+	monday := mondayUTC(now)
+	outcomes, err := w.rationed(ctx, 0, monday.AddDate(0, 0, -7*portalWeeksBack), monday.AddDate(0, 0, 7*portalWeeksAhead))
+	if err != nil {
+		w.failed(ctx, "portal cycle views", err)
+		return
+	}
+	seen := map[time.Time]bool{}
+	for _, o := range outcomes {
+		if seen[o.Week] {
+			continue
+		}
+		seen[o.Week] = true
+		if err := w.cycles.Refresh(ctx, o.Week); err != nil {
+			w.failed(ctx, "portal cycle views", err)
+			return
+		}
+	}
+}
+
+// mondayUTC is the Monday of now's date in UTC, as the supply routes take this week's.
+func mondayUTC(now time.Time) time.Time {
 	d := now.UTC()
 	monday := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
-	monday = monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
+	return monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
+}
+
+// warmWeeks refreshes the sales weeks and the latest scored months' weekly actuals.
+func (w *keptWarmer) warmWeeks(ctx context.Context, now time.Time) {
+	monday := mondayUTC(now)
 	if err := w.sales.WarmWeeks(ctx, monday.AddDate(0, 0, -7*salesWarmWeeks), monday); err != nil {
 		w.failed(ctx, "sales weeks", err)
 	}
