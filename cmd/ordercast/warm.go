@@ -119,12 +119,18 @@ func mondayUTC(now time.Time) time.Time {
 	return monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
 }
 
-// warmWeeks refreshes the sales weeks and the latest scored months' weekly actuals.
+// warmWeeks refreshes the latest scored months' weekly actuals (one query each), then the sales
+// weeks (one query a week).
 func (w *keptWarmer) warmWeeks(ctx context.Context, now time.Time) {
+	w.warmActuals(ctx)
 	monday := mondayUTC(now)
 	if err := w.sales.WarmWeeks(ctx, monday.AddDate(0, 0, -7*salesWarmWeeks), monday); err != nil {
 		w.failed(ctx, "sales weeks", err)
 	}
+}
+
+// warmActuals refreshes the weekly actuals of the two latest months scored against sales.
+func (w *keptWarmer) warmActuals(ctx context.Context) {
 	latest, err := w.actuals.LatestScoredMonth(ctx, forecast.LiveDataset, forecast.AgainstSales)
 	switch {
 	case errors.Is(err, forecast.ErrNoScores):
