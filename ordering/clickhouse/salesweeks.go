@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,19 +112,46 @@ func (s *Store) weekOf(ctx context.Context, week time.Time) ([]weekCell, error) 
 	}
 }
 
-// WarmWeeks computes the aggregate of each whole week of [from, to) (Mondays) and keeps it, in place
-// of the one kept before, which readers are served (if fresh enough) until then: a server warms the
-// weeks its pages read before they go stale, so that no page waits for one. It does nothing unless
-// s keeps weeks (KeepWeeks).
+// WarmWeeks computes the aggregate of each whole week of [from, to) (Mondays) whose kept one is
+// missing or older than a quarter of the age weeks are kept, and keeps it in place of the one kept
+// before, which readers are served (if fresh enough) until then: a server warms the weeks its pages
+// read before they go stale, so that no page waits for one. The weeks least fresh go first, so that
+// passes cut short (a deadline on ctx, a loaded server) still keep the stalest ones warm. It does
+// nothing unless s keeps weeks (KeepWeeks).
 func (s *Store) WarmWeeks(ctx context.Context, from, to time.Time) error {
 	k := &s.weeks
 	if k.maxAge <= 0 {
 		return nil
 	}
+	type due struct {
+		week time.Time
+		at   time.Time // when its kept aggregate was computed; zero when none is kept
+	}
+	var weeks []due
+	k.mu.Lock()
 	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+		d := due{week: w}
+		if kept := k.weeks[w]; kept != nil {
+			select {
+			case <-kept.done:
+				if kept.err == nil {
+					d.at = kept.at
+				}
+			default: // a reader computes it now
+				continue
+			}
+		}
+		if !d.at.IsZero() && k.now().Sub(d.at) < k.maxAge/4 {
+			continue
+		}
+		weeks = append(weeks, d)
+	}
+	k.mu.Unlock()
+	slices.SortStableFunc(weeks, func(a, b due) int { return a.at.Compare(b.at) })
+	for _, d := range weeks {
 		k.warmed.Add(1)
 		qctx, cancel := context.WithTimeout(ctx, weekQueryTimeout)
-		cells, err := s.queryWeek(qctx, w)
+		cells, err := s.queryWeek(qctx, d.week)
 		cancel()
 		if err != nil {
 			return err
@@ -134,7 +162,7 @@ func (s *Store) WarmWeeks(ctx context.Context, from, to time.Time) error {
 		if k.weeks == nil {
 			k.weeks = map[time.Time]*keptWeek{}
 		}
-		k.weeks[w] = &keptWeek{done: done, cells: cells, at: k.now()}
+		k.weeks[d.week] = &keptWeek{done: done, cells: cells, at: k.now()}
 		k.mu.Unlock()
 	}
 	return nil
