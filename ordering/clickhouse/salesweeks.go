@@ -115,8 +115,9 @@ func (s *Store) weekOf(ctx context.Context, week time.Time) ([]weekCell, error) 
 // WarmWeeks computes the aggregate of each whole week of [from, to) (Mondays) whose kept one is
 // missing or older than a quarter of the age weeks are kept, and keeps it in place of the one kept
 // before, which readers are served (if fresh enough) until then: a server warms the weeks its pages
-// read before they go stale, so that no page waits for one. The weeks least fresh go first, so that
-// passes cut short (a deadline on ctx, a loaded server) still keep the stalest ones warm. It does
+// read before they go stale, so that no page waits for one. The weeks least fresh go first (the
+// latest of those equally fresh: the balance reads the last 4), so that passes cut short (a deadline
+// on ctx, a loaded server) still keep the stalest ones warm. It does
 // nothing unless s keeps weeks (KeepWeeks).
 func (s *Store) WarmWeeks(ctx context.Context, from, to time.Time) error {
 	k := &s.weeks
@@ -129,7 +130,7 @@ func (s *Store) WarmWeeks(ctx context.Context, from, to time.Time) error {
 	}
 	var weeks []due
 	k.mu.Lock()
-	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+	for w := to.AddDate(0, 0, -7); !w.Before(from); w = w.AddDate(0, 0, -7) { // the latest first among equals
 		d := due{week: w}
 		if kept := k.weeks[w]; kept != nil {
 			select {
