@@ -51,12 +51,12 @@ const (
 	weeksWarmEvery = salesWeeksAge / 2
 	// salesWarmWeeks is the portal's default span (the balance reads the last 4 of them).
 	salesWarmWeeks = 12
-	// warmTimeout bounds one pass of either kind.
+	// warmTimeout bounds one pass of any kind.
 	warmTimeout = 5 * time.Minute
 )
 
 // run warms everything at once, then each kind at its interval, until ctx ends; it returns when
-// both of its loops have.
+// its three loops have.
 func (w *keptWarmer) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	loop := func(every time.Duration, pass func(ctx context.Context, now time.Time)) {
