@@ -3,6 +3,7 @@ package ordering
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,8 @@ type CycleCache struct {
 	mu    sync.Mutex
 	views map[time.Time]*keptCycle
 	epoch uint64 // incremented by Forget: a computation begun before does not keep its result
+
+	requested, refreshed atomic.Uint64 // computations begun by Kept and by Refresh
 }
 
 // keptCycle is one week's view, or its computation while done is open.
@@ -69,6 +72,7 @@ func (c *CycleCache) Kept(ctx context.Context, weekStart time.Time, maxAge time.
 		k = &keptCycle{done: make(chan struct{}), epoch: c.epoch}
 		c.views[weekStart] = k
 		c.mu.Unlock()
+		c.requested.Add(1)
 		// The computation belongs to no one request: one that gives up must not fail the others.
 		k.view, k.err = c.Source.Cycle(context.WithoutCancel(ctx), weekStart)
 		c.mu.Lock()
@@ -89,6 +93,38 @@ func (c *CycleCache) Kept(ctx context.Context, weekStart time.Time, maxAge time.
 	case <-ctx.Done():
 		return CycleView{}, ctx.Err()
 	}
+}
+
+// Refresh computes the view of the cycle of weekStart and keeps it, as Cycle does, except that
+// readers are served the view kept before (if fresh enough for them) until this one is computed: a
+// server refreshes the views its pages read before they go stale, so that no page waits for one.
+func (c *CycleCache) Refresh(ctx context.Context, weekStart time.Time) error {
+	c.mu.Lock()
+	epoch := c.epoch
+	c.mu.Unlock()
+	c.refreshed.Add(1)
+	view, err := c.Source.Cycle(ctx, weekStart)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return nil // forgotten meanwhile: the view may predate a publication
+	}
+	if c.views == nil {
+		c.views = map[time.Time]*keptCycle{}
+	}
+	done := make(chan struct{})
+	close(done)
+	c.views[weekStart] = &keptCycle{done: done, view: view, at: c.Now(), epoch: epoch}
+	return nil
+}
+
+// Computations returns how many views were computed for a reader (Kept and Cycle, shared
+// computations counted once) and by Refresh, since the cache was made.
+func (c *CycleCache) Computations() (requested, refreshed uint64) {
+	return c.requested.Load(), c.refreshed.Load()
 }
 
 // Forget drops every kept view, and the results of computations under way.

@@ -94,3 +94,62 @@ func TestCycleCacheSharesComputation(t *testing.T) {
 		}
 	}
 }
+
+// A refreshed view serves the readers that follow without a computation of theirs; while a refresh
+// computes, readers are served the view kept before; a refresh begun before Forget keeps nothing.
+func TestCycleCacheRefresh(t *testing.T) {
+	src := &countingCycles{}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	c := &ordering.CycleCache{Source: src, Now: func() time.Time { return now }}
+	week := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	kept := func(want int) {
+		t.Helper()
+		v, err := c.Kept(ctx, week, 30*time.Second)
+		if err != nil || v.Orders[ordering.Submitted] != want {
+			t.Fatalf("Kept = computation %d, %v; want computation %d", v.Orders[ordering.Submitted], err, want)
+		}
+	}
+	if err := c.Refresh(ctx, week); err != nil {
+		t.Fatal(err)
+	}
+	kept(1)
+	kept(1)
+	if req, ref := c.Computations(); req != 0 || ref != 1 {
+		t.Errorf("Computations = %d requested, %d refreshed; want 0 and 1: the warmed reads computed nothing", req, ref)
+	}
+
+	// A slow refresh: readers are served computation 1 meanwhile, then computation 2.
+	now = now.Add(20 * time.Second)
+	src.release = make(chan struct{})
+	refreshed := make(chan error)
+	go func() { refreshed <- c.Refresh(ctx, week) }()
+	for src.calls.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	kept(1)
+	close(src.release)
+	if err := <-refreshed; err != nil {
+		t.Fatal(err)
+	}
+	src.release = nil
+	now = now.Add(25 * time.Second) // 45 s after the first, 25 s after the refresh
+	kept(2)
+
+	// Forget during a refresh: the refresh's view, computed before, is not kept.
+	src.release = make(chan struct{})
+	go func() { refreshed <- c.Refresh(ctx, week) }()
+	for src.calls.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	c.Forget()
+	close(src.release)
+	if err := <-refreshed; err != nil {
+		t.Fatal(err)
+	}
+	src.release = nil
+	kept(4)
+	if req, ref := c.Computations(); req != 1 || ref != 3 {
+		t.Errorf("Computations = %d requested, %d refreshed; want 1 (after Forget) and 3", req, ref)
+	}
+}

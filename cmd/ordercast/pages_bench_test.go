@@ -3,15 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
-	"regexp"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +42,7 @@ func BenchmarkManagerPages(b *testing.B) {
 		b.Logf("%v in %s", args[5:], time.Since(start).Round(time.Second))
 	}
 	s := startServe(b, "-pg-dsn", pg, "-ch-dsn", ch)
-	manager, planner := browserSession(b, s.url, "manager1"), browserSession(b, s.url, "planner")
+	manager, planner := pageSession(b, s.url, "manager1"), pageSession(b, s.url, "planner")
 	outlet := managersOutlet(b, s.url)
 
 	pages := []struct {
@@ -61,59 +55,11 @@ func BenchmarkManagerPages(b *testing.B) {
 	}
 	for _, p := range pages {
 		start := time.Now()
-		getPage(b, p.c, s.url+p.path, p.holds)
+		pageBody(b, p.c, s.url+p.path, p.holds)
 		b.Logf("%s: first request %s", p.name, time.Since(start).Round(time.Millisecond))
 	}
 	for _, p := range pages {
-		b.Run(p.name, func(b *testing.B) {
-			var ms []float64
-			for b.Loop() {
-				start := time.Now()
-				getPage(b, p.c, s.url+p.path, p.holds)
-				ms = append(ms, float64(time.Since(start).Microseconds())/1000)
-			}
-			slices.Sort(ms)
-			b.ReportMetric(ms[len(ms)/2], "ms-median/op")
-		})
-	}
-}
-
-// browserSession logs username in through the login page, as a browser does, without following the
-// redirect to the user's home page (a manager's is /manager: it would be the first request).
-func browserSession(b *testing.B, base, username string) *http.Client {
-	b.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 5 * time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.Get(base + "/login")
-	if err != nil {
-		b.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := regexp.MustCompile(`name="_csrf" value="([^"]*)"`).FindStringSubmatch(string(page))
-	if m == nil {
-		b.Fatalf("the login page has no CSRF token:\n%s", page)
-	}
-	res, err = c.PostForm(base+"/login", url.Values{"_csrf": {m[1]}, "username": {username}, "password": {demoPassword}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	res.Body.Close()
-	return c
-}
-
-// getPage gets a page and fails unless it is 200 and holds what the page must show.
-func getPage(b *testing.B, c *http.Client, u, holds string) {
-	b.Helper()
-	res, err := c.Get(u)
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil || res.StatusCode != http.StatusOK || !strings.Contains(string(body), holds) {
-		b.Fatalf("GET %s = %d, %v; want 200 with %s:\n%.500s", u, res.StatusCode, err, holds, body)
+		b.Run(p.name, func(b *testing.B) { benchPage(b, p.c, s.url+p.path, p.holds) })
 	}
 }
 

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -50,7 +47,7 @@ func BenchmarkPlannerPages(b *testing.B) {
 
 	clients := map[string]*http.Client{}
 	for _, user := range []string{"planner", "manufacturer1", "logistics"} {
-		clients[user] = loginPages(b, s.url, user)
+		clients[user] = pageSession(b, s.url, user)
 	}
 	// The preview's later page and its confirmation name the preview kept by the first page, when the
 	// server keeps previews (else each computes it again).
@@ -80,30 +77,9 @@ func BenchmarkPlannerPages(b *testing.B) {
 		b.Run(p.name, func(b *testing.B) {
 			c := clients[p.user]
 			pageBody(b, c, s.url+p.path) // warm: the first request of a page may fill caches the others share
-			var times []float64
-			for b.Loop() {
-				t0 := time.Now()
-				pageBody(b, c, s.url+p.path)
-				times = append(times, float64(time.Since(t0).Microseconds())/1000)
-			}
-			slices.Sort(times)
-			b.ReportMetric(times[len(times)/2], "ms-median/op")
+			benchPage(b, c, s.url+p.path)
 		})
 	}
-}
-
-// pageBody GETs a page and returns its body, failing unless it answers 200.
-func pageBody(b *testing.B, c *http.Client, url string) []byte {
-	res, err := c.Get(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.Request.URL.Path == "/login" {
-		b.Fatalf("GET %s = %d at %s\n%.500s", url, res.StatusCode, res.Request.URL, body)
-	}
-	return body
 }
 
 // pagesScoredMonth is the month prepareRegion scores.
@@ -160,30 +136,4 @@ func regionOf(b *testing.B, dsn string) pagesRegion {
 	r.roundDay = day.Format(time.DateOnly)
 	b.Logf("region: %+v", r)
 	return r
-}
-
-// loginPages logs a user in through the login page, without a browser, and returns its client.
-func loginPages(b *testing.B, base, username string) *http.Client {
-	b.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 2 * time.Minute}
-	res, err := c.Get(base + "/login")
-	if err != nil {
-		b.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := regexp.MustCompile(`name="_csrf" value="([^"]*)"`).FindSubmatch(page)
-	if m == nil {
-		b.Fatalf("the login page has no CSRF field:\n%.300s", page)
-	}
-	res, err = c.PostForm(base+"/login", url.Values{"_csrf": {string(m[1])}, "username": {username}, "password": {demoPassword}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	res.Body.Close()
-	if res.Request.URL.Path == "/login" {
-		b.Fatalf("%s could not log in (%d)", username, res.StatusCode)
-	}
-	return c
 }

@@ -200,9 +200,18 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	runner := &schedule.Runner{Store: schedule.NewPostgres(pool, instanceName(ln.Addr())), Observer: jobObserver, Log: log}
+	// Every instance keeps the planner's and the supply pages' kept figures warm (the busy and the
+	// portal's cycles' views, the sales weeks, the latest scored months' weekly actuals), as the
+	// managers' trends below; the warmer runs in the group.
+	warmer := &keptWarmer{cycles: cycles.views, busy: reportOrders.BusyCycles, rationed: reportOrders.RationedSupply,
+		sales: salesWeeks, actuals: history, now: time.Now, log: log}
+	if err := warmer.register(reg); err != nil {
+		return err
+	}
 	// The scheduled jobs and the HTTP server run in one group: when the server stops (a signal, or a
 	// failure that cancels the group), every job is cancelled and joined before the stores close.
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { warmer.run(gctx); return nil })
 	g.Go(func() error { runner.Run(gctx, jobs); return nil })
 	g.Go(func() error { probeStores(gctx); return nil })
 	// Every instance exports the outbox's backlog as it is now, whichever one relays.

@@ -24,6 +24,7 @@ var ErrClusterStatement = errors.New("stores: migration statement not supported 
 var clickHouseShardKeys = map[string]string{
 	"sales":              "sipHash64(outlet)",
 	"sales_staging":      "sipHash64(outlet)",
+	"sales_by_outlet":    "sipHash64(outlet)",
 	"scans":              "sipHash64(outlet)",
 	"scan_batches":       "sipHash64(outlet)",
 	"scan_rejects":       "sipHash64(outlet)",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,7 +52,24 @@ func insertSales(t *testing.T, conn driver.Conn, dataset string, sales []forecas
 	if err != nil {
 		t.Fatalf("insert sales: %v", err)
 	}
+	// The live lines again into sales_by_outlet, as the seed and the relay write them, each line its
+	// own (a line's identity there is its outlet, day, brand, batch and order).
+	if dataset != forecast.LiveDataset {
+		return
+	}
+	batch, orders := make([]string, len(sales)), make([]uint64, len(sales))
+	for i := range sales {
+		batch[i], orders[i] = "test", testLines.Add(1)
+	}
+	err = stores.InsertColumns(context.Background(), conn, "INSERT INTO sales_by_outlet (dataset, day, outlet, brand, requested, "+
+		"granted, delivered, order_id, batch_id)", c.dataset, c.day, c.outlet, c.brand, c.requested, c.granted, c.delivered, orders, batch)
+	if err != nil {
+		t.Fatalf("insert sales_by_outlet: %v", err)
+	}
 }
+
+// testLines numbers the lines insertSales writes into sales_by_outlet.
+var testLines atomic.Uint64
 
 // line is an order line of the live history: requested, granted (and delivered) and whether a limit
 // cut it.

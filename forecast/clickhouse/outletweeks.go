@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ordercast/ordercast/forecast"
 )
 
@@ -13,7 +15,7 @@ import (
 // its sales history (requested, granted, delivered), the forecast of the latest complete run of the
 // live dataset with its 80% interval, and its validated scans (the stock of the week's last count per
 // brand, summed; the sell-out), in cartons. brand "" sums the outlet's brands. Three small queries,
-// each read by the outlet's key.
+// each read by the outlet's key (the sales from sales_by_outlet, ordered by outlet), at once.
 func (s *Store) OutletWeeks(ctx context.Context, outlet, brand string, from, to time.Time) (forecast.OutletWeeks, error) {
 	out := forecast.OutletWeeks{Outlet: outlet, Brand: brand}
 	first, last := forecast.Monday(from), forecast.Monday(to)
@@ -25,76 +27,107 @@ func (s *Store) OutletWeeks(ctx context.Context, outlet, brand string, from, to 
 	if len(out.Weeks) == 0 {
 		return out, nil
 	}
-	end := dateString(last.AddDate(0, 0, 7))
-	brandIs, args := "", []any{}
+	q := outletQuery{index: index, outlet: outlet, first: dateString(first), end: dateString(last.AddDate(0, 0, 7))}
 	if brand != "" {
-		brandIs, args = " AND brand = ?", []any{brand}
+		q.brandIs, q.args = " AND brand = ?", []any{brand}
 	}
-	fail := func(what string, err error) (forecast.OutletWeeks, error) {
-		return forecast.OutletWeeks{}, fmt.Errorf("clickhouse: %s of outlet %s: %w", what, outlet, err)
+	// The three reads at once: each fills its own fields of out.Weeks.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.outletSales(gctx, &out, q) })
+	g.Go(func() error { return s.outletForecast(gctx, &out, q) })
+	g.Go(func() error { return s.outletScans(gctx, &out, q) })
+	if err := g.Wait(); err != nil {
+		return forecast.OutletWeeks{}, err
 	}
+	return out, nil
+}
 
+// outletQuery is what OutletWeeks' reads share: the weeks' positions by Monday, the outlet, the
+// range of days [first, end) and the brand's condition with its argument ("" and none for every brand).
+type outletQuery struct {
+	index              map[string]int
+	outlet, first, end string
+	brandIs            string
+	args               []any
+}
+
+// outletFail wraps an error of OutletWeeks' read what.
+func outletFail(what, outlet string, err error) error {
+	return fmt.Errorf("clickhouse: %s of outlet %s: %w", what, outlet, err)
+}
+
+// outletSales fills the weeks' requested, granted and delivered cartons from sales_by_outlet.
+func (s *Store) outletSales(ctx context.Context, out *forecast.OutletWeeks, q outletQuery) error {
+	outlet := q.outlet
 	rows, err := s.conn.Query(ctx, `SELECT toString(toMonday(day)) AS w, sum(requested), sum(granted), sum(delivered)
-		FROM sales WHERE dataset = ? AND outlet = ? AND day >= toDate(?) AND day < toDate(?)`+brandIs+`
-		GROUP BY w`, append([]any{forecast.LiveDataset, outlet, dateString(first), end}, args...)...)
+		FROM sales_by_outlet FINAL WHERE dataset = ? AND outlet = ? AND day >= toDate(?) AND day < toDate(?)`+q.brandIs+`
+		GROUP BY w`, append([]any{forecast.LiveDataset, q.outlet, q.first, q.end}, q.args...)...)
 	if err != nil {
-		return fail("sales", err)
+		return outletFail("sales", outlet, err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var w string
 		var r, g, d float64
 		if err := rows.Scan(&w, &r, &g, &d); err != nil {
-			rows.Close()
-			return fail("sales", err)
+			return outletFail("sales", outlet, err)
 		}
-		if i, ok := index[w]; ok {
+		if i, ok := q.index[w]; ok {
 			out.Weeks[i].Requested, out.Weeks[i].Granted, out.Weeks[i].Delivered = r, g, d
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fail("sales", err)
+		return outletFail("sales", outlet, err)
 	}
+	return nil
+}
 
+// outletForecast fills the run and the weeks' forecasts of the latest run, if any.
+func (s *Store) outletForecast(ctx context.Context, out *forecast.OutletWeeks, q outletQuery) error {
+	outlet := q.outlet
 	run, err := s.LatestRun(ctx, forecast.LiveDataset)
 	switch {
 	case errors.Is(err, forecast.ErrNoRun):
+		return nil
 	case err != nil:
-		return forecast.OutletWeeks{}, err
-	default:
-		out.Run = run.ID
-		rows, err := s.conn.Query(ctx, `SELECT toString(week), sum(point), sum(lo80), sum(hi80) FROM forecasts
-			WHERE run_id = ? AND level = 'outlet' AND outlet = ? AND week >= toDate(?) AND week < toDate(?)`+brandIs+`
-			GROUP BY week`, append([]any{run.ID, outlet, dateString(first), end}, args...)...)
-		if err != nil {
-			return fail("forecast", err)
+		return err
+	}
+	out.Run = run.ID
+	rows, err := s.conn.Query(ctx, `SELECT toString(week), sum(point), sum(lo80), sum(hi80) FROM forecasts
+		WHERE run_id = ? AND level = 'outlet' AND outlet = ? AND week >= toDate(?) AND week < toDate(?)`+q.brandIs+`
+		GROUP BY week`, append([]any{run.ID, q.outlet, q.first, q.end}, q.args...)...)
+	if err != nil {
+		return outletFail("forecast", outlet, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w string
+		var f forecast.Interval
+		if err := rows.Scan(&w, &f.Point, &f.Lo80, &f.Hi80); err != nil {
+			return outletFail("forecast", outlet, err)
 		}
-		for rows.Next() {
-			var w string
-			var f forecast.Interval
-			if err := rows.Scan(&w, &f.Point, &f.Lo80, &f.Hi80); err != nil {
-				rows.Close()
-				return fail("forecast", err)
-			}
-			if i, ok := index[w]; ok {
-				out.Weeks[i].Forecast = &f
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fail("forecast", err)
+		if i, ok := q.index[w]; ok {
+			out.Weeks[i].Forecast = &f
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return outletFail("forecast", outlet, err)
+	}
+	return nil
+}
 
-	// Per brand and week: the sell-out, and the last stock count if any; then summed per week.
-	rows, err = s.conn.Query(ctx, `SELECT w, sum(sold), sum(sellouts), sumIf(stock, counts > 0), sum(counts) FROM (
+// outletScans fills the weeks' sell-out and stock: per brand and week the sell-out and the last
+// stock count if any, then summed per week.
+func (s *Store) outletScans(ctx context.Context, out *forecast.OutletWeeks, q outletQuery) error {
+	outlet := q.outlet
+	rows, err := s.conn.Query(ctx, `SELECT w, sum(sold), sum(sellouts), sumIf(stock, counts > 0), sum(counts) FROM (
 			SELECT brand, toString(toMonday(day)) AS w, sumIf(qty, kind = 'sellout') AS sold, countIf(kind = 'sellout') AS sellouts,
 				argMaxIf(qty, scanned_at, kind = 'stock') AS stock, countIf(kind = 'stock') AS counts
-			FROM scans WHERE outlet = ? AND day >= toDate(?) AND day < toDate(?)`+brandIs+`
+			FROM scans WHERE outlet = ? AND day >= toDate(?) AND day < toDate(?)`+q.brandIs+`
 			GROUP BY brand, w)
-		GROUP BY w`, append([]any{outlet, dateString(first), end}, args...)...)
+		GROUP BY w`, append([]any{q.outlet, q.first, q.end}, q.args...)...)
 	if err != nil {
-		return fail("scans", err)
+		return outletFail("scans", outlet, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -102,9 +135,9 @@ func (s *Store) OutletWeeks(ctx context.Context, outlet, brand string, from, to 
 		var sold, stock float64
 		var sellouts, counts uint64
 		if err := rows.Scan(&w, &sold, &sellouts, &stock, &counts); err != nil {
-			return fail("scans", err)
+			return outletFail("scans", outlet, err)
 		}
-		i, ok := index[w]
+		i, ok := q.index[w]
 		if !ok {
 			continue
 		}
@@ -118,7 +151,7 @@ func (s *Store) OutletWeeks(ctx context.Context, outlet, brand string, from, to 
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fail("scans", err)
+		return outletFail("scans", outlet, err)
 	}
-	return out, nil
+	return nil
 }

@@ -19,7 +19,7 @@ const RecentWeeks = 8
 func (s *Store) RecentWeeklyDemand(ctx context.Context, outlet string, now time.Time) (map[string]float64, error) {
 	to := forecast.Monday(now)
 	from := to.AddDate(0, 0, -7*RecentWeeks)
-	rows, err := s.conn.Query(ctx, `SELECT brand, sum(requested) FROM sales
+	rows, err := s.conn.Query(ctx, `SELECT brand, sum(requested) FROM sales_by_outlet FINAL
 		WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) AND outlet = ?
 		GROUP BY brand`, forecast.LiveDataset, dateString(from), dateString(to), outlet)
 	if err != nil {

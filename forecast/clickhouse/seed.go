@@ -37,7 +37,7 @@ func (s *Store) LiveHistoryRows(ctx context.Context) (sales, demand uint64, err 
 // waiting until that mutation is done (or ctx ends) so that what is written next is all there is.
 // Imported datasets are left alone. On a cluster every shard's local tables are cleared.
 func (s *Store) DeleteLive(ctx context.Context) error {
-	for _, table := range []string{"sales", "true_demand"} {
+	for _, table := range []string{"sales", "sales_by_outlet", "true_demand"} {
 		if err := s.cluster.ExecEachShard(ctx, "ALTER TABLE "+s.cluster.Local(table)+" DROP PARTITION "+seedLiteral); err != nil {
 			return fmt.Errorf("clickhouse: drop the live partition of %s: %w", table, err)
 		}
@@ -144,14 +144,14 @@ func (s *Store) WriteLiveDims(ctx context.Context, outlets []retailer.Outlet, br
 }
 
 // SeedWriter streams generated history into the live dataset: order lines into sales (source
-// SeedSource, order 0, one batch id) and true demand into true_demand. Each table gets one INSERT,
+// SeedSource, one batch id) and again into sales_by_outlet, and true demand into true_demand. Each table gets one INSERT,
 // open from the first row to Close, whose blocks are sent as they fill (every blockRows rows, or
 // every few seconds): the server writes a block while the next one is generated, and memory stays
 // at one block per table. Rows sent before an error stay in the tables; DeleteLive removes them.
 // A SeedWriter is not safe for concurrent use.
 type SeedWriter struct {
-	sales, demand *stores.Insertion
-	batchID       string
+	sales, byOutlet, demand *stores.Insertion
+	batchID                 string
 
 	// Scratch columns, reused from one Add to the next.
 	day, week                                []time.Time
@@ -170,6 +170,8 @@ func (s *Store) NewSeedWriter(batchID string, blockRows int) *SeedWriter {
 	return &SeedWriter{
 		sales: stores.NewInsertion(s.conn, "INSERT INTO sales (dataset, day, outlet, brand, requested, granted, delivered, limit_qty, limited, "+
 			"order_id, source, batch_id)", blockRows),
+		byOutlet: stores.NewInsertion(s.conn, "INSERT INTO sales_by_outlet (dataset, day, outlet, brand, requested, granted, delivered, "+
+			"order_id, batch_id)", blockRows),
 		demand:  stores.NewInsertion(s.conn, "INSERT INTO true_demand (dataset, week, outlet, brand, demand)", blockRows),
 		batchID: batchID,
 	}
@@ -198,6 +200,11 @@ func (w *SeedWriter) Add(ctx context.Context, sales []forecast.Sale, demand []fo
 			w.limit, w.limited, w.orderID, w.source[:n], w.batch[:n])
 		if err != nil {
 			return fmt.Errorf("clickhouse: write sales: %w", err)
+		}
+		err = w.byOutlet.Append(ctx, n, w.dataset[:n], w.day, w.outlet, w.brand, w.requested, w.granted, w.delivered,
+			w.orderID, w.batch[:n])
+		if err != nil {
+			return fmt.Errorf("clickhouse: write sales_by_outlet: %w", err)
 		}
 	}
 	if n := len(demand); n > 0 {
@@ -232,8 +239,13 @@ func (w *SeedWriter) Rows() (sales, demand uint64) { return w.sales.Rows(), w.de
 // Close sends what is left and ends both inserts, waiting until the server has written every block.
 func (w *SeedWriter) Close() error {
 	if err := w.sales.Finish(); err != nil {
+		w.byOutlet.Abort()
 		w.demand.Abort()
 		return fmt.Errorf("clickhouse: write sales: %w", err)
+	}
+	if err := w.byOutlet.Finish(); err != nil {
+		w.demand.Abort()
+		return fmt.Errorf("clickhouse: write sales_by_outlet: %w", err)
 	}
 	if err := w.demand.Finish(); err != nil {
 		return fmt.Errorf("clickhouse: write true_demand: %w", err)
@@ -244,6 +256,7 @@ func (w *SeedWriter) Close() error {
 // Abort ends both inserts without waiting for them; blocks already sent may still be written.
 func (w *SeedWriter) Abort() {
 	w.sales.Abort()
+	w.byOutlet.Abort()
 	w.demand.Abort()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ordercast/ordercast/forecast"
@@ -38,6 +39,8 @@ type actualsKeeper struct {
 
 	mu    sync.Mutex
 	weeks map[actualsKey]keptActuals
+
+	requested, warmed atomic.Uint64 // reads of weeks for a reader, and by WarmWeeks
 }
 
 // KeepWeeks makes s keep each whole week's actuals by brand that the weekly forecast against actual
@@ -73,6 +76,7 @@ func (s *Store) weekActuals(ctx context.Context, dataset string, against forecas
 	} else {
 		first, last = from, to.AddDate(0, 0, -7)
 	}
+	k.requested.Add(1)
 	read, err := s.queryActuals(ctx, dataset, against, first, last.AddDate(0, 0, 7))
 	if err != nil {
 		return nil, err
@@ -98,6 +102,57 @@ func (s *Store) weekActuals(ctx context.Context, dataset string, against forecas
 		k.mu.Unlock()
 	}
 	return out, nil
+}
+
+// WarmWeeks reads the actuals by brand of each week of [from, to) (Mondays) of dataset in one
+// query and keeps them, in place of those kept before, which readers are served (if fresh enough)
+// until then: a server warms the weeks its accuracy page reads before they go stale, so that no page
+// waits for them. It does nothing unless s keeps weeks (KeepWeeks).
+func (s *Store) WarmWeeks(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) error {
+	k := &s.actuals
+	if k.maxAge <= 0 || !from.Before(to) {
+		return nil
+	}
+	k.warmed.Add(1)
+	read, err := s.queryActuals(ctx, dataset, against, from, to)
+	if err != nil {
+		return fmt.Errorf("clickhouse: actuals of the weeks of %s to %s: %w", dateString(from), dateString(to), err)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.weeks == nil {
+		k.weeks = map[actualsKey]keptActuals{}
+	}
+	at := k.now()
+	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+		if read[w] == nil {
+			read[w] = map[string]brandActual{}
+		}
+		k.weeks[actualsKey{dataset, against, w}] = keptActuals{brands: read[w], at: at}
+	}
+	return nil
+}
+
+// WeekComputations returns how many reads of weeks' actuals were made for a reader (one per read of
+// the weeks not kept) and by WarmWeeks, since s was made.
+func (s *Store) WeekComputations() (requested, warmed uint64) {
+	return s.actuals.requested.Load(), s.actuals.warmed.Load()
+}
+
+// LatestScoredMonth returns the latest month of dataset scored against against, or an error wrapping
+// forecast.ErrNoScores when none was.
+func (s *Store) LatestScoredMonth(ctx context.Context, dataset string, against forecast.Against) (time.Time, error) {
+	var month time.Time
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT max(month), count() FROM accuracy_scores WHERE dataset = ? AND against = ? AND level = ?",
+		dataset, string(against), string(forecast.ScoreCompany)).Scan(&month, &n)
+	switch {
+	case err != nil:
+		return time.Time{}, fmt.Errorf("clickhouse: latest scored month: %w", err)
+	case n == 0:
+		return time.Time{}, fmt.Errorf("%w of %s against %s", forecast.ErrNoScores, dataset, against)
+	}
+	return month, nil
 }
 
 // queryActuals sums the actuals of the weeks of [from, to) by week and brand.

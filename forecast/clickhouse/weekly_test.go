@@ -101,4 +101,25 @@ func TestWeekFigures(t *testing.T) {
 	if got := actual(kept); got != 8 {
 		t.Errorf("kept week of %s after the minute = %v; want 8", w3.Format(time.DateOnly), got)
 	}
+
+	// Weeks warmed ahead: the company's and a brand's figures that follow read nothing, and show a
+	// line written before the warming.
+	warm := New(conn).KeepWeeks(time.Minute, func() time.Time { return now })
+	batch("INSERT INTO sales (dataset, day, outlet, brand, requested, granted, delivered, source, batch_id)",
+		[]any{"live", d("2026-10-14"), "O2", "B2", 3.0, 3.0, 3.0, "s", "later"})
+	if err := warm.WarmWeeks(ctx, forecast.LiveDataset, forecast.AgainstSales, from, to); err != nil {
+		t.Fatal(err)
+	}
+	if got := actual(warm); got != 11 {
+		t.Errorf("warmed week of %s = %v; want 11", w3.Format(time.DateOnly), got)
+	}
+	if _, err := warm.WeekFigures(ctx, forecast.WeeklyQuery{RunID: "r1", Brand: "B2", From: from, To: to}); err != nil {
+		t.Fatal(err)
+	}
+	if req, warmed := warm.WeekComputations(); req != 0 || warmed != 1 {
+		t.Errorf("WeekComputations = %d for readers, %d warmed; want 0 and 1", req, warmed)
+	}
+	if req, _ := kept.WeekComputations(); req == 0 {
+		t.Error("WeekComputations of the store read cold = 0 for readers; want its reads counted")
+	}
 }

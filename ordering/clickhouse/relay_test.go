@@ -95,6 +95,28 @@ func (f *relayFixture) checkSales(t *testing.T, ids []int64) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("sales lines per order = %v; want %v (every delivered order's 2 lines, once)", got, want)
 	}
+	// The same lines in the history ordered by outlet, read as its readers read it (FINAL).
+	orders := make([]uint64, len(f.ids))
+	for i, id := range f.ids {
+		orders[i] = uint64(id)
+	}
+	rows, err := f.conn.Query(context.Background(), `SELECT order_id, count() FROM sales_by_outlet FINAL
+		WHERE dataset = 'live' AND has(?, order_id) GROUP BY order_id`, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	byOutlet := map[int64]int{}
+	for rows.Next() {
+		var id, n uint64
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		byOutlet[int64(id)] = int(n)
+	}
+	if fmt.Sprint(byOutlet) != fmt.Sprint(want) {
+		t.Errorf("sales_by_outlet lines per order = %v; want %v", byOutlet, want)
+	}
 }
 
 // relayStats records what a Relay reports.

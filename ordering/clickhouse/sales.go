@@ -43,7 +43,8 @@ func (s *Store) HasSalesBatch(ctx context.Context, b ordering.OutboxBatch) (bool
 }
 
 // WriteSalesBatch writes the batch's lines into the sales history with one INSERT, which ClickHouse
-// applies whole or not at all (one block, one partition).
+// applies whole or not at all (one block, one partition), after the same lines into sales_by_outlet
+// (the history ordered by outlet, ClickHouse migration 0005).
 func (s *Store) WriteSalesBatch(ctx context.Context, b ordering.OutboxBatch) error {
 	n := len(b.Lines)
 	dataset, src, batch := make([]string, n), make([]string, n), make([]string, n)
@@ -64,7 +65,15 @@ func (s *Store) WriteSalesBatch(ctx context.Context, b ordering.OutboxBatch) err
 		}
 		orderID[i] = uint64(l.OrderID)
 	}
-	err := stores.InsertColumns(ctx, s.conn, "INSERT INTO sales (dataset, day, outlet, brand, requested, granted, "+
+	// sales_by_outlet first: HasSalesBatch looks in sales, so a batch found there is in both; a batch
+	// written again after a failure between the two is written twice into sales_by_outlet, where its
+	// lines are the same rows of a ReplacingMergeTree, read with FINAL.
+	err := stores.InsertColumns(ctx, s.conn, "INSERT INTO sales_by_outlet (dataset, day, outlet, brand, requested, granted, "+
+		"delivered, order_id, batch_id)", dataset, days, outlet, brand, requested, granted, delivered, orderID, batch)
+	if err != nil {
+		return fmt.Errorf("clickhouse: write sales batch %s by outlet: %w", b.ID, err)
+	}
+	err = stores.InsertColumns(ctx, s.conn, "INSERT INTO sales (dataset, day, outlet, brand, requested, granted, "+
 		"delivered, limit_qty, limited, order_id, source, batch_id)",
 		dataset, days, outlet, brand, requested, granted, delivered, limitQty, limited, orderID, src, batch)
 	if err != nil {

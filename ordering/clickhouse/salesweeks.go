@@ -3,7 +3,9 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +41,8 @@ type weekKeeper struct {
 
 	mu    sync.Mutex
 	weeks map[time.Time]*keptWeek
+
+	requested, warmed atomic.Uint64 // weeks computed for a reader, and by WarmWeeks
 }
 
 // weekQueryTimeout bounds one week's computation. It does not end with the request that began it:
@@ -91,6 +95,7 @@ func (s *Store) weekOf(ctx context.Context, week time.Time) ([]weekCell, error) 
 		kept = &keptWeek{done: make(chan struct{})}
 		k.weeks[week] = kept
 		k.mu.Unlock()
+		k.requested.Add(1)
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), weekQueryTimeout)
 		kept.cells, kept.err = s.queryWeek(qctx, week)
 		cancel()
@@ -105,6 +110,69 @@ func (s *Store) weekOf(ctx context.Context, week time.Time) ([]weekCell, error) 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// WarmWeeks computes the aggregate of each whole week of [from, to) (Mondays) whose kept one is
+// missing or older than a quarter of the age weeks are kept, and keeps it in place of the one kept
+// before, which readers are served (if fresh enough) until then: a server warms the weeks its pages
+// read before they go stale, so that no page waits for one. The weeks least fresh go first (the
+// latest of those equally fresh: the balance reads the last 4), so that passes cut short (a deadline
+// on ctx, a loaded server) still keep the stalest ones warm. It does
+// nothing unless s keeps weeks (KeepWeeks).
+func (s *Store) WarmWeeks(ctx context.Context, from, to time.Time) error {
+	k := &s.weeks
+	if k.maxAge <= 0 {
+		return nil
+	}
+	type due struct {
+		week time.Time
+		at   time.Time // when its kept aggregate was computed; zero when none is kept
+	}
+	var weeks []due
+	k.mu.Lock()
+	for w := to.AddDate(0, 0, -7); !w.Before(from); w = w.AddDate(0, 0, -7) { // the latest first among equals
+		d := due{week: w}
+		if kept := k.weeks[w]; kept != nil {
+			select {
+			case <-kept.done:
+				if kept.err == nil {
+					d.at = kept.at
+				}
+			default: // a reader computes it now
+				continue
+			}
+		}
+		if !d.at.IsZero() && k.now().Sub(d.at) < k.maxAge/4 {
+			continue
+		}
+		weeks = append(weeks, d)
+	}
+	k.mu.Unlock()
+	slices.SortStableFunc(weeks, func(a, b due) int { return a.at.Compare(b.at) })
+	for _, d := range weeks {
+		k.warmed.Add(1)
+		qctx, cancel := context.WithTimeout(ctx, weekQueryTimeout)
+		cells, err := s.queryWeek(qctx, d.week)
+		cancel()
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		close(done)
+		k.mu.Lock()
+		if k.weeks == nil {
+			k.weeks = map[time.Time]*keptWeek{}
+		}
+		k.weeks[d.week] = &keptWeek{done: done, cells: cells, at: k.now()}
+		k.mu.Unlock()
+	}
+	return nil
+}
+
+// WeekComputations returns how many weeks' aggregates were computed for a reader (shared
+// computations counted once) and by WarmWeeks, since s was made.
+func (s *Store) WeekComputations() (requested, warmed uint64) {
+	return s.weeks.requested.Load(), s.weeks.warmed.Load()
 }
 
 // queryWeek sums the live sales of the week beginning on week by brand and the outlets' area and

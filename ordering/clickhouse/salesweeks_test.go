@@ -118,4 +118,38 @@ func TestSalesWeeks(t *testing.T) {
 	if got, err := kept.WeeklySales(ctx, []string{"A"}, now); err != nil || got["A"] != 22.0/4 {
 		t.Errorf("WeeklySales after the minute = %v, %v; want A 22/4", got, err)
 	}
+
+	// Weeks warmed ahead: the reads that follow compute nothing, and see a line written before the
+	// warming.
+	warm := clickhouse.New(conn).KeepWeeks(time.Minute, clock)
+	insert(sale{"2026-11-18", "L1", "B", 8, 8})
+	if err := warm.WarmWeeks(ctx, day("2026-10-26"), day("2026-11-23")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := warm.WeeklySales(ctx, []string{"A", "B"}, now); err != nil || got["A"] != 22.0/4 || got["B"] != 12.0/4 {
+		t.Errorf("WeeklySales of warmed weeks = %v, %v; want A 22/4, B 12/4", got, err)
+	}
+	if _, err := warm.SalesBy(ctx, []string{"A", "B"}, ordering.ByArea, monday, to); err != nil {
+		t.Fatal(err)
+	}
+	if req, warmed := warm.WeekComputations(); req != 0 || warmed != 4 {
+		t.Errorf("WeekComputations = %d for readers, %d warmed; want 0 and the 4 weeks", req, warmed)
+	}
+	// Fresh weeks are not warmed again; weeks older than a quarter of the age are.
+	if err := warm.WarmWeeks(ctx, day("2026-10-26"), day("2026-11-23")); err != nil {
+		t.Fatal(err)
+	}
+	if _, warmed := warm.WeekComputations(); warmed != 4 {
+		t.Errorf("WeekComputations after warming fresh weeks = %d warmed; want still 4", warmed)
+	}
+	now = now.Add(16 * time.Second)
+	if err := warm.WarmWeeks(ctx, day("2026-10-26"), day("2026-11-30")); err != nil {
+		t.Fatal(err)
+	}
+	if _, warmed := warm.WeekComputations(); warmed != 9 {
+		t.Errorf("WeekComputations after the weeks are a quarter of their age = %d warmed; want 9 (4 again, 1 new)", warmed)
+	}
+	if req, _ := kept.WeekComputations(); req == 0 {
+		t.Error("WeekComputations of the store read cold = 0 for readers; want its computations counted")
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/forecast/allocation"
@@ -272,26 +273,46 @@ func (h *Handler) catalogue(c echo.Context) error {
 		return err
 	}
 	now := h.now()
-	cycle, w, lines, err := h.store.Catalogue(c.Request().Context(), o.ID, now)
-	if err != nil {
-		return err
-	}
-	funds, err := h.store.Funds(c.Request().Context(), o.ID)
-	if err != nil {
-		return err
-	}
-	// Suggestions help; they are not worth failing the catalogue for: ordering goes on while the
-	// history store is down.
 	ctx := c.Request().Context()
-	demand, basis := map[string]ordering.Demand{}, ""
-	if h.demand != nil {
-		if d, b, err := h.demand.OutletDemand(ctx, o.Licence, cycle.WeekStart, now); err == nil {
-			demand, basis = d, b
+	// The outlet's cycle and lines, then its demand in the cycle's week; its funds; its stock on hand:
+	// the three at once. Suggestions help; they are not worth failing the catalogue for (ordering goes
+	// on while the history store is down): the demand's and the stock's errors only mean none.
+	var (
+		cycle  ordering.Cycle
+		w      ordering.Window
+		lines  []ordering.CatalogueLine
+		funds  ordering.Funds
+		demand = map[string]ordering.Demand{}
+		basis  string
+		stock  map[string]float64
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if cycle, w, lines, err = h.store.Catalogue(gctx, o.ID, now); err != nil {
+			return err
 		}
+		if h.demand != nil {
+			if d, b, err := h.demand.OutletDemand(gctx, o.Licence, cycle.WeekStart, now); err == nil {
+				demand, basis = d, b
+			}
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		funds, err = h.store.Funds(gctx, o.ID)
+		return err
+	})
+	if h.stock != nil {
+		g.Go(func() error {
+			stock, _ = h.stock.StockOnHand(gctx, o.Licence, now.Add(-StockCountAge)) // none known on error
+			return nil
+		})
 	}
-	var stock map[string]float64
-	if h.stock != nil && basis != "" {
-		stock, _ = h.stock.StockOnHand(ctx, o.Licence, now.Add(-StockCountAge)) // none known on error
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if basis == "" {
+		stock = nil // no suggestion: the stock is not shown either
 	}
 	res := catalogueResponse{Cycle: cycle.WeekStart.Format(time.DateOnly),
 		Window:          windowJSON{OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), Open: w.Open(now)},

@@ -11,6 +11,26 @@ import (
 	"github.com/ordercast/ordercast/ordering"
 )
 
+// BusyCycles returns the weeks of the cycles whose views the planner's pages read most: the latest
+// closed cycle and every open cycle with an order, oldest first.
+func (s *Store) BusyCycles(ctx context.Context) ([]time.Time, error) {
+	// An order of the cycle looked for along orders_cycle_idx (ORDER BY): with EXISTS the planner
+	// scans every order of the table for a cycle that has none (0.5 s over 730,000 orders).
+	rows, err := s.pool.Query(ctx, `SELECT c.week_start FROM cycles c
+		LEFT JOIN LATERAL (SELECT 1 AS one FROM orders o WHERE o.cycle_id = c.id ORDER BY o.cycle_id, o.status LIMIT 1) e ON true
+		WHERE c.week_start = (SELECT max(week_start) FROM cycles WHERE status = 'closed')
+			OR (c.status = 'open' AND e.one IS NOT NULL)
+		ORDER BY c.week_start`)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: busy cycles: %w", err)
+	}
+	weeks, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: busy cycles: %w", err)
+	}
+	return weeks, nil
+}
+
 // Cycle returns the cycle of the week starting weekStart, or an error wrapping ordering.ErrNotFound.
 func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error) {
 	var v ordering.CycleView

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 )
 
 // scoresJSON is the answer of GET /api/v1/scores.
@@ -77,13 +78,36 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 	default:
 		d.Against = "sales"
 	}
-	for _, level := range accuracyLevels {
-		var s scoresJSON
-		q := url.Values{"month": {d.Month}, "level": {level}, "against": {d.Against}}
-		_, prob, err := p.api(c, call{method: "GET", path: "/scores?" + q.Encode(), token: m.User.token}, &s)
-		if err != nil {
+	// The four levels and the chart's weeks at once (the weeks are dropped when the month was not
+	// scored).
+	d.Brand = c.QueryParam("brand")
+	levels := make([]scoresJSON, len(accuracyLevels))
+	probs := make([]*apiProblem, len(accuracyLevels))
+	var (
+		weeks     weeksJSON
+		weeksProb *apiProblem
+		g         errgroup.Group
+	)
+	for i, level := range accuracyLevels {
+		g.Go(func() (err error) {
+			q := url.Values{"month": {d.Month}, "level": {level}, "against": {d.Against}}
+			_, probs[i], err = p.api(c, call{method: "GET", path: "/scores?" + q.Encode(), token: m.User.token}, &levels[i])
+			levels[i].Level = level // as asked: the section's heading and anchor
 			return err
+		})
+	}
+	g.Go(func() (err error) {
+		q := url.Values{"month": {d.Month}, "against": {d.Against}}
+		if d.Brand != "" {
+			q.Set("brand", d.Brand)
 		}
+		_, weeksProb, err = p.api(c, call{method: "GET", path: "/scores/weeks?" + q.Encode(), token: m.User.token}, &weeks)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i, prob := range probs {
 		if prob.Is("no-scores") {
 			d.Missing = true
 			break
@@ -91,8 +115,7 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 		if prob != nil {
 			return problemErr(nil, prob)
 		}
-		s.Level = level // as asked: the section's heading and anchor
-		d.Levels = append(d.Levels, s)
+		d.Levels = append(d.Levels, levels[i])
 	}
 	if d.Missing {
 		d.Levels = nil
@@ -105,16 +128,7 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 			}
 		}
 	}
-	d.Brand = c.QueryParam("brand")
-	q := url.Values{"month": {d.Month}, "against": {d.Against}}
-	if d.Brand != "" {
-		q.Set("brand", d.Brand)
-	}
-	var weeks weeksJSON
-	_, prob, err := p.api(c, call{method: "GET", path: "/scores/weeks?" + q.Encode(), token: m.User.token}, &weeks)
-	switch {
-	case err != nil:
-		return err
+	switch prob := weeksProb; {
 	case prob.Is("no-figures"):
 		d.WeeksErr = langOf(c).T("p.acc.no_figures", d.Brand)
 	case prob != nil:
