@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -171,7 +172,7 @@ func isClaimLost(err error) bool {
 // with the key runs, another fails at once with an *ordering.InFlightError (a crash or a rollback lets
 // the lock go with the transaction; no lease is needed). A key already held by a committed row, not
 // claimable (see claimable), fails the transaction with ordering.ErrIdempotencyKeyHeld. Either way
-// nothing after it in the transaction runs. queueKeyResponse writes the key when the order commits.
+// nothing after it in the transaction runs. keyResponse writes the key when the order commits.
 func queueTakeKey(b *pgx.Batch, key *ordering.IdempotencyKey, now time.Time) {
 	if key == nil {
 		return
@@ -197,38 +198,31 @@ func queueTakeKey(b *pgx.Batch, key *ordering.IdempotencyKey, now time.Time) {
 	})
 }
 
-// queueKeyResponse queues, in the last batch of an order's transaction placed under key, before its
-// COMMIT, the statement that writes the key as answered with resp, recording the order (orderID,
-// created or replaced). A key claimed meanwhile by a request outside an order's transaction (a claim
-// does not take the advisory lock) fails the transaction with ordering.ErrIdempotencyKeyHeld.
-// Without a key it queues nothing.
-func queueKeyResponse(b *pgx.Batch, key *ordering.IdempotencyKey, orderID int64, created bool, resp ordering.StoredResponse, now time.Time) {
-	if key == nil {
-		return
-	}
+// keyResponse is the part of an order's write statement, in the last batch of its transaction placed
+// under a key, that writes the key as answered with resp, recording the order (the id CTE o returns,
+// created or replaced): a CTE named ks, its SQL with parameters from $first on, its arguments, and the
+// final SELECT's column that fails the statement when the key was claimed meanwhile by a request
+// outside an order's transaction (a claim does not take the advisory lock): isClaimLost, which the
+// caller reports as ordering.ErrIdempotencyKeyHeld. nowParam is the parameter holding now.
+func keyResponse(first int, nowParam string, key *ordering.IdempotencyKey, created bool, resp ordering.StoredResponse,
+	now time.Time) (cte string, args []any, check string) {
 	orderStatus := 200
 	if created {
 		orderStatus = 201
 	}
-	b.Queue(`WITH k AS (INSERT INTO idempotency_keys AS k (user_id, key, request_hash, state, token, lease_until,
+	p := func(i int) string { return "$" + strconv.Itoa(first+i) }
+	cte = `ks AS (INSERT INTO idempotency_keys AS k (user_id, key, request_hash, state, token, lease_until,
 				created_at, expires_at, order_id, order_status, response_status, response_body)
-			VALUES ($1, $2, $3, 'done', $4, $5, $5, $6, $7, $8, $9, $10)
+			SELECT ` + p(0) + `::bigint, ` + p(1) + `::text, ` + p(2) + `::bytea, 'done', ` + p(3) + `::text, ` + nowParam + `, ` +
+		nowParam + `, ` + p(4) + `::timestamptz, o.id, ` + p(5) + `::int, ` + p(6) + `::int, ` + p(7) + `::bytea FROM o
 			ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'done',
 				token = EXCLUDED.token, lease_until = EXCLUDED.lease_until, order_id = EXCLUDED.order_id,
 				order_status = EXCLUDED.order_status, response_status = EXCLUDED.response_status,
 				response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-			WHERE `+claimable("$5", "$3")+`
-			RETURNING 1)
-		SELECT CASE WHEN EXISTS (SELECT FROM k) THEN true ELSE idempotency_claim_lost() END`,
-		key.UserID, key.Key, key.Hash, newToken(), now, now.Add(ordering.IdempotencyTTL), orderID, orderStatus,
-		resp.Status, resp.Body).QueryRow(func(row pgx.Row) error {
-		var ok bool
-		err := row.Scan(&ok)
-		if isClaimLost(err) {
-			return ordering.ErrIdempotencyKeyHeld
-		}
-		return err
-	})
+			WHERE ` + claimable(nowParam, p(2)) + `
+			RETURNING 1)`
+	args = []any{key.UserID, key.Key, key.Hash, newToken(), now.Add(ordering.IdempotencyTTL), orderStatus, resp.Status, resp.Body}
+	return cte, args, `CASE WHEN EXISTS (SELECT FROM ks) THEN true ELSE idempotency_claim_lost() END`
 }
 
 // DeleteExpiredIdempotencyKeys removes keys past their expiry and returns how many.
