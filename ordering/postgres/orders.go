@@ -52,7 +52,7 @@ func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// Orders hold the cycle's supply lock shared (see queueLockSupply): once it is held no order
+		// Orders hold the cycle's supply lock shared (see sharedSupplyLock): once it is held no order
 		// of the cycle is in flight, and what its orders were granted is counted afresh.
 		if err := lockCycleSupply(ctx, tx, cycleID); err != nil {
 			return err
@@ -259,10 +259,11 @@ type orderingState struct {
 }
 
 // readForOrdering begins a transaction on conn, takes the idempotency key's lock (see queueTakeKey)
-// when key is not nil, locks the outlet's row, takes the supply locks (queueLockSupply; the rationed
-// brands' rows only when lockRationed) and reads, in the same round trip, the cycle whose window
-// for the outlet is open at now, the outlet's live order in it with what its lines were granted (or the
-// id a new order takes), the cycle's offers of the brands codes, and the user placing the order. The
+// when key is not nil, locks the outlet's row, takes the shared lock on the cycle's supply
+// (sharedSupplyLock) and, when lockRationed, the rows of the rationed brands (queueLockRationed), and
+// reads, in the same round trip, the cycle whose window for the outlet is open at now, the outlet's
+// live order in it with what its lines were granted (or the id a new order takes), the cycle's offers
+// of the brands codes, and the user placing the order. The
 // statements after a lock run once it is held and each sees what was committed before it started, as
 // separate queries would.
 func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64, key *ordering.IdempotencyKey,
@@ -275,12 +276,10 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
 		return noRowsIsNil(row.Scan(&status))
 	})
-	queueLockSupply(b, openCycle, 2, lockRationed, `SELECT id FROM brands WHERE code = ANY($3)
-		UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
-		WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
 	// with NULL lines and the id of a new order when there is no order, and none when no window is open.
-	// Each row also names the user $3 placing the order (NULL when there is none).
+	// Each row also names the user $3 placing the order (NULL when there is none). The statement takes
+	// the shared lock on the cycle's supply (the reads after it see what a publication wrote).
 	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
 			coalesce(o.total_cents, 0), (SELECT balance_cents FROM outlets WHERE id = $1),
 			(SELECT coalesce(sum(total_cents), 0)::bigint FROM orders WHERE outlet_id = $1 AND status = 'submitted'),
@@ -290,6 +289,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
 		LEFT JOIN order_lines l ON l.order_id = o.id
 		LEFT JOIN users u ON u.id = $3
+		CROSS JOIN LATERAL `+sharedSupplyLock("c.id")+` AS supply_lock
 		WHERE c.id = `+openCycle, outletID, now, userID).Query(func(rows pgx.Rows) error {
 		var brand *int64
 		var granted *int
@@ -307,6 +307,11 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 		})
 		return err
 	})
+	if lockRationed {
+		queueLockRationed(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
+			UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
+			WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
+	}
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
 			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
 		FROM brands b
@@ -468,37 +473,38 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 
 // supplyLockClass is the first key of the transaction-scoped advisory lock on a cycle's supply (the
 // second is the cycle's id): every transaction that moves what the cycle's orders were granted holds it
-// shared (queueLockSupply), a publication of the cycle's supply exclusively (lockCycleSupply). It is
+// shared (sharedSupplyLock), a publication of the cycle's supply exclusively (lockCycleSupply). It is
 // distinct from the scheduler's class and the Idempotency-Key's.
 const supplyLockClass = 0x6f73 // "os"
 
-// queueLockSupply queues the locks an order's transaction takes on the supply of cycle (SQL) for the
-// brands whose ids brands (SQL) selects, with args (the cycle's SQL takes the first cycleArgs of them):
-// the cycle's supply lock shared, so that a planner's
-// publication (which takes it exclusively, lockCycleSupply) waits for the order and counts what it was
-// granted, then the rationed brands' plan rows FOR UPDATE, as their granted_cartons will move. The
-// shared lock is one lock in memory, where locking every plan row of the order FOR SHARE wrote a lock
-// (a multixact, with other orders) on each. Rows are locked in brand order everywhere they are locked,
-// so two orders cannot deadlock.
-func queueLockSupply(b *pgx.Batch, cycle string, cycleArgs int, lockRationed bool, brands string, args ...any) {
-	b.Queue(`SELECT pg_advisory_xact_lock_shared(`+strconv.Itoa(supplyLockClass)+`, c::int)
-		FROM (SELECT (`+cycle+`)::bigint AS c) AS x WHERE c IS NOT NULL`, args[:cycleArgs]...)
-	if !lockRationed {
-		return
-	}
+// sharedSupplyLock is the SQL call that takes the shared lock on the supply of cycle (SQL, a bigint):
+// every transaction moving what a cycle's orders were granted takes it before it reads a supply plan,
+// so that a planner's publication (which takes it exclusively, lockCycleSupply) waits for it and counts
+// what it granted. The lock is one lock in memory, where locking every plan row of an order FOR SHARE
+// wrote a lock (a multixact, with other orders) on each.
+func sharedSupplyLock(cycle string) string {
+	return `pg_advisory_xact_lock_shared(` + strconv.Itoa(supplyLockClass) + `, (` + cycle + `)::int)`
+}
+
+// queueLockRationed queues the lock of the plan rows of cycle (SQL) of the rationed brands whose ids
+// brands (SQL) selects, with args, FOR UPDATE, as their granted_cartons will move. Rows are locked in
+// brand order everywhere they are locked, so two orders cannot deadlock.
+func queueLockRationed(b *pgx.Batch, cycle, brands string, args ...any) {
 	b.Queue(`SELECT 1 FROM supply_plans WHERE cycle_id = `+cycle+` AND brand_id IN (`+brands+`)
 		AND supply_cartons IS NOT NULL ORDER BY brand_id FOR UPDATE`, args...)
 }
 
-// lockSupply takes queueLockSupply's locks in tx for the brands of an order of cycle $1 (SQL brands).
+// lockSupply takes, in tx, the shared lock on the supply of cycle $1 (sharedSupplyLock) and the rows
+// of its rationed brands among those brands (SQL) selects (queueLockRationed).
 func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) error {
 	b := &pgx.Batch{}
-	queueLockSupply(b, "$1", 1, true, brands, args...)
+	b.Queue(`SELECT `+sharedSupplyLock("$1::bigint"), args[0])
+	queueLockRationed(b, "$1", brands, args...)
 	return tx.SendBatch(ctx, b).Close()
 }
 
 // lockCycleSupply takes, for the rest of tx, the cycle's supply lock exclusively: it waits for the
-// orders of the cycle in flight (queueLockSupply), and orders wait for tx. A publication takes it
+// orders of the cycle in flight (sharedSupplyLock), and orders wait for tx. A publication takes it
 // before any other lock.
 func lockCycleSupply(ctx context.Context, tx pgx.Tx, cycleID int64) error {
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2::int)`, supplyLockClass, cycleID)
