@@ -166,32 +166,34 @@ func isClaimLost(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == claimLost
 }
 
+// keyHeld is the SQLSTATE of idempotency_key_held() (migration 0015).
+const keyHeld = "OC410"
+
 // queueTakeKey queues, in the first batch of an order's transaction placed under key, the lock of the
-// key and the check that nothing holds it; without a key it queues nothing. The lock is a
-// transaction-scoped advisory lock on the user and the key, tried without waiting: while a request
+// key and the check that nothing holds it, in one statement; without a key it queues nothing. The lock
+// is a transaction-scoped advisory lock on the user and the key, tried without waiting: while a request
 // with the key runs, another fails at once with an *ordering.InFlightError (a crash or a rollback lets
 // the lock go with the transaction; no lease is needed). A key already held by a committed row, not
 // claimable (see claimable), fails the transaction with ordering.ErrIdempotencyKeyHeld. Either way
-// nothing after it in the transaction runs. keyResponse writes the key when the order commits.
+// nothing after it in the transaction runs. The check reads the keys as they were when the statement
+// began: a request with the key that committed its answer between then and the lock is not seen here,
+// but keyResponse, which writes the key when the order commits, checks again against the row as
+// committed and fails the order with ordering.ErrIdempotencyKeyHeld.
 func queueTakeKey(b *pgx.Batch, key *ordering.IdempotencyKey, now time.Time) {
 	if key == nil {
 		return
 	}
-	b.Queue(`SELECT CASE WHEN pg_try_advisory_xact_lock($1, hashtext($2::bigint || '/' || $3::text)) THEN true
-		ELSE idempotency_claim_lost() END`, keyLockClass, key.UserID, key.Key).QueryRow(func(row pgx.Row) error {
+	b.Queue(`SELECT CASE WHEN NOT pg_try_advisory_xact_lock($1, hashtext($2::bigint || '/' || $3::text)) THEN idempotency_claim_lost()
+		WHEN EXISTS (SELECT FROM idempotency_keys k WHERE k.user_id = $2 AND k.key = $3 AND NOT `+claimable("$4", "$5")+`)
+			THEN idempotency_key_held()
+		ELSE true END`, keyLockClass, key.UserID, key.Key, now, key.Hash).QueryRow(func(row pgx.Row) error {
 		var ok bool
 		err := row.Scan(&ok)
-		if isClaimLost(err) {
+		var pgErr *pgconn.PgError
+		switch {
+		case isClaimLost(err):
 			return &ordering.InFlightError{Wait: time.Second}
-		}
-		return err
-	})
-	b.Queue(`SELECT CASE WHEN EXISTS (SELECT FROM idempotency_keys k WHERE k.user_id = $1 AND k.key = $2
-			AND NOT `+claimable("$3", "$4")+`) THEN idempotency_claim_lost() ELSE true END`,
-		key.UserID, key.Key, now, key.Hash).QueryRow(func(row pgx.Row) error {
-		var ok bool
-		err := row.Scan(&ok)
-		if isClaimLost(err) {
+		case errors.As(err, &pgErr) && pgErr.Code == keyHeld:
 			return ordering.ErrIdempotencyKeyHeld
 		}
 		return err
