@@ -28,7 +28,7 @@ import (
 )
 
 const benchSummary = "Load tests a running server over HTTP, bounded by a count or a time:\n" +
-	"  ordercast bench orders [-rate R] [-duration D | -count N] [-lines 20] [-outlets N] [-url URL]\n" +
+	"  ordercast bench orders [-rate R] [-duration D | -count N] [-lines 20] [-outlets N] [-cpuprofile FILE] [-url URL]\n" +
 	"  ordercast bench scans [-batch 5000] [-batches N] [-clients C] [-rounds R] [-compare] [-url URL]\n" +
 	"Both prepare a retailer user bench-<licence> for each outlet they use (in the PostgreSQL of -pg-dsn,\n" +
 	"with one random password hashed once) and open its sessions in the store, revoked at the end: run\n" +
