@@ -12,11 +12,14 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores"
@@ -25,7 +28,7 @@ import (
 )
 
 const benchSummary = "Load tests a running server over HTTP, bounded by a count or a time:\n" +
-	"  ordercast bench orders [-rate R] [-duration D | -count N] [-lines 20] [-outlets N] [-url URL]\n" +
+	"  ordercast bench orders [-rate R] [-duration D | -count N] [-lines 20] [-outlets N] [-cpuprofile FILE] [-url URL]\n" +
 	"  ordercast bench scans [-batch 5000] [-batches N] [-clients C] [-rounds R] [-compare] [-url URL]\n" +
 	"Both prepare a retailer user bench-<licence> for each outlet they use (in the PostgreSQL of -pg-dsn,\n" +
 	"with one random password hashed once) and open its sessions in the store, revoked at the end: run\n" +
@@ -327,6 +330,35 @@ type ordersReport struct {
 	Service     percentiles       `json:"service_ms"`              // of placed orders, from the request's actual send to the response
 	MaxSendLag  float64           `json:"max_send_lag_ms"`         // how late the client sent, at worst
 	ServerCPU   float64           `json:"server_cpu_ms_per_order"` // the server's CPU time (its /metrics) per order placed; 0 if unknown
+	ClientCPU   float64           `json:"client_cpu_ms_per_order"` // this load client's CPU time per order placed, while it sent and awaited them
+}
+
+// processCPU returns the CPU time (user and system) this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startCPUProfile starts a CPU profile into file (none when file is "") and returns what stops it.
+func startCPUProfile(file string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // serverCPU returns the CPU seconds the server process has used, from its /metrics
@@ -370,6 +402,7 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 	count := fs.Int("count", 0, "how many arrivals (instead of -duration)")
 	lines := fs.Int("lines", 20, "lines per order, each a distinct brand on sale")
 	maxInFlight := fs.Int("max-in-flight", 5000, "requests outstanding at most; an arrival beyond it is dropped and counted")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the load client, from the first arrival to the last response, to this file")
 	summary := "Places orders through POST /api/v1/outlets/{id}/orders at a fixed arrival rate (open loop: a slow\n" +
 		"server does not lower the offered rate; arrivals past -max-in-flight are counted as dropped), one\n" +
 		"outlet after the other, each as its own retailer, and reports latency percentiles from each\n" +
@@ -449,6 +482,11 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 		ByStatus: map[string]int{}, FirstErrors: map[string]string{}}
 	fmt.Fprintf(e.stderr, "bench orders: %d outlets ready; sending %d orders at %g/s\n", len(rs.list), n, *rate)
 	cpu0, cpuOK := serverCPU(ctx, hc, cfg.URL)
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return fmt.Errorf("bench orders: %w", err)
+	}
+	client0 := processCPU()
 	latency, service := make([]float64, 0, n), make([]float64, 0, n)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -500,7 +538,12 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 		}(arrivals[i])
 	}
 	wg.Wait()
+	client1 := processCPU()
+	stopProfile()
 	fmt.Fprintf(e.stderr, "bench orders: done in %.1f s\n", time.Since(start).Seconds())
+	if rep.Placed > 0 {
+		rep.ClientCPU = float64((client1 - client0).Microseconds()) / 1000 / float64(rep.Placed)
+	}
 	if span := lastSend.Sub(start).Seconds(); rep.Sent > 1 && span > 0 {
 		rep.OfferedRate = float64(rep.Sent-1) / span // arrivals per second between the first and the last
 	}
@@ -549,5 +592,8 @@ func printOrdersReport(w io.Writer, r ordersReport) {
 		r.Service.P50, r.Service.P90, r.Service.P99, r.Service.Max)
 	if r.ServerCPU > 0 {
 		fmt.Fprintf(w, "server CPU: %.2f ms per order placed (its process_cpu_seconds_total)\n", r.ServerCPU)
+	}
+	if r.ClientCPU > 0 {
+		fmt.Fprintf(w, "client CPU: %.2f ms per order placed (this load client, while it sent and awaited them)\n", r.ClientCPU)
 	}
 }

@@ -7,7 +7,8 @@
 # runs BINARY bench orders at RATE for DURATION over 3,000 outlets, stops the server and prints one
 # JSON line: throughput, latency percentiles (ms, from each scheduled arrival), the server's CPU per
 # order (its /metrics), PostgreSQL's CPU per order (every process of the server whose data directory
-# is PGDATA, exited backends included: use a private PostgreSQL that nothing else loads) and session
+# is PGDATA, exited backends included: use a private PostgreSQL that nothing else loads), the load
+# client's CPU per order (the bench process, from the arrivals' start to the last response) and session
 # lookups per order placed, from the arrivals' start to the last response, and transactions per order
 # (pg_stat_database.xact_commit from the arrivals' start to 1.5 s after the bench ended, the bench's
 # own session revocations left out; the server's background jobs, and up to a second of the bench's
@@ -28,23 +29,41 @@ pgcpu() { # clock ticks of the postmaster, its reaped children and its live chil
 	for p in $pm $(pgrep -P "$pm"); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
 	echo "$t"
 }
+proccpu() { awk '{print $14+$15}' "/proc/$1/stat"; } # clock ticks of a live process
 calls() { psql_ "select coalesce(sum(calls), 0) from pg_stat_statements s join pg_database d on d.oid = s.dbid
 	where d.datname = current_database() and $1"; }
 
-"$bin" serve -addr 127.0.0.1:18181 -allow-credit -log-level warn >"$OUT/serve.log" 2>&1 &
+psql_ "select pg_stat_statements_reset()" >/dev/null
+"$bin" serve -addr 127.0.0.1:18181 -allow-credit -forecast-at off -score-at off -log-level warn >"$OUT/serve.log" 2>&1 &
 spid=$!
 trap 'kill $spid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs http://127.0.0.1:18181/readyz >/dev/null && break; sleep 0.2; done
+# The server's start-up work in PostgreSQL is left out: it warms the managers' trends (four queries
+# over the scheduled cycles, WITH sched …, after its ClickHouse reads; waited for at most 30 s), then
+# no query of the database may run for a second (waited for at most 20 s).
+for _ in $(seq 150); do
+	[ "$(calls "query like 'WITH sched AS%'")" -ge 4 ] && break
+	sleep 0.2
+done
+idle=0
+for _ in $(seq 100); do
+	n=$(psql_ "select count(*) from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()")
+	if [ "$n" = 0 ]; then idle=$((idle + 1)); else idle=0; fi
+	[ $idle -ge 5 ] && break
+	sleep 0.2
+done
 rm -f "$OUT/bench.err"
 "$bin" bench orders -url http://127.0.0.1:18181 -rate "$rate" -duration "$dur" -outlets 3000 -json \
 	>"$OUT/report.json" 2>"$OUT/bench.err" &
 bpid=$!
 until grep -qs "outlets ready" "$OUT/bench.err"; do sleep 0.05; done
+b0=$(proccpu $bpid)
 c0=$(pgcpu)
 x0=$(psql_ "select xact_commit from pg_stat_database where datname = '$db'")
 psql_ "select pg_stat_statements_reset()" >/dev/null
 load0=$(cut -d' ' -f1 /proc/loadavg)
 until grep -qs "done in" "$OUT/bench.err"; do sleep 0.05; done
+b1=$(proccpu $bpid)
 c1=$(pgcpu)
 load1=$(cut -d' ' -f1 /proc/loadavg)
 lookups=$(calls "query like 'SELECT u.id, u.username, u.role%'")
@@ -60,15 +79,16 @@ revoked=$(calls "query like 'UPDATE sessions SET revoked_at%'")
 kill $spid
 wait $spid 2>/dev/null || true
 trap - EXIT
-python3 - "$bin" "$rate" "$c0" "$c1" "$x0" "$x1" "$(getconf CLK_TCK)" "$load0" "$load1" "$revoked" "$lookups" "$OUT/report.json" <<'PY'
+python3 - "$bin" "$rate" "$c0" "$c1" "$x0" "$x1" "$(getconf CLK_TCK)" "$load0" "$load1" "$revoked" "$lookups" "$OUT/report.json" "$b0" "$b1" <<'PY'
 import json, sys
-b, rate, c0, c1, x0, x1, tck, l0, l1, revoked, lookups, report = sys.argv[1:]
+b, rate, c0, c1, x0, x1, tck, l0, l1, revoked, lookups, report, b0, b1 = sys.argv[1:]
 r = json.load(open(report))
 n = max(r["placed"], 1)
 print(json.dumps({"bin": b.split("/")[-1], "rate": float(rate), "placed": r["placed"], "throughput": round(r["throughput"], 1),
 	"p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"], "by_status": r["by_status"],
 	"server_cpu_ms": round(r["server_cpu_ms_per_order"], 3),
 	"pg_cpu_ms": round((int(c1) - int(c0)) * 1000 / int(tck) / n, 3),
+	"client_cpu_ms": round((int(b1) - int(b0)) * 1000 / int(tck) / n, 3),
 	"transactions": round((int(x1) - int(x0) - int(revoked)) / n, 2),
 	"session_lookups": round(int(lookups) / n, 2), "load": [float(l0), float(l1)]}))
 PY

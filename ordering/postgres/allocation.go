@@ -35,11 +35,14 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		if err != nil {
 			return err
 		}
+		// As PublishSupply: with the cycle's supply lock held no order of the cycle is in flight, and
+		// what its orders were granted of the brand is counted afresh against the new supply.
+		if err := lockCycleSupply(ctx, tx, cycleID); err != nil {
+			return err
+		}
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
 			return err
 		}
-		// As PublishSupply: with the brand's plan row locked no order of it is in flight, and what the
-		// cycle's orders were granted of it is counted afresh against the new supply.
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
 			WHERE sp.cycle_id = $1 AND b.code = $2 FOR UPDATE OF sp`, cycleID, line.Brand); err != nil {
 			return err

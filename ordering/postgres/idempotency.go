@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -165,70 +166,65 @@ func isClaimLost(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == claimLost
 }
 
+// keyHeld is the SQLSTATE of idempotency_key_held() (migration 0015).
+const keyHeld = "OC410"
+
 // queueTakeKey queues, in the first batch of an order's transaction placed under key, the lock of the
-// key and the check that nothing holds it; without a key it queues nothing. The lock is a
-// transaction-scoped advisory lock on the user and the key, tried without waiting: while a request
+// key and the check that nothing holds it, in one statement; without a key it queues nothing. The lock
+// is a transaction-scoped advisory lock on the user and the key, tried without waiting: while a request
 // with the key runs, another fails at once with an *ordering.InFlightError (a crash or a rollback lets
 // the lock go with the transaction; no lease is needed). A key already held by a committed row, not
 // claimable (see claimable), fails the transaction with ordering.ErrIdempotencyKeyHeld. Either way
-// nothing after it in the transaction runs. queueKeyResponse writes the key when the order commits.
+// nothing after it in the transaction runs. The check reads the keys as they were when the statement
+// began: a request with the key that committed its answer between then and the lock is not seen here,
+// but keyResponse, which writes the key when the order commits, checks again against the row as
+// committed and fails the order with ordering.ErrIdempotencyKeyHeld.
 func queueTakeKey(b *pgx.Batch, key *ordering.IdempotencyKey, now time.Time) {
 	if key == nil {
 		return
 	}
-	b.Queue(`SELECT CASE WHEN pg_try_advisory_xact_lock($1, hashtext($2::bigint || '/' || $3::text)) THEN true
-		ELSE idempotency_claim_lost() END`, keyLockClass, key.UserID, key.Key).QueryRow(func(row pgx.Row) error {
+	b.Queue(`SELECT CASE WHEN NOT pg_try_advisory_xact_lock($1, hashtext($2::bigint || '/' || $3::text)) THEN idempotency_claim_lost()
+		WHEN EXISTS (SELECT FROM idempotency_keys k WHERE k.user_id = $2 AND k.key = $3 AND NOT `+claimable("$4", "$5")+`)
+			THEN idempotency_key_held()
+		ELSE true END`, keyLockClass, key.UserID, key.Key, now, key.Hash).QueryRow(func(row pgx.Row) error {
 		var ok bool
 		err := row.Scan(&ok)
-		if isClaimLost(err) {
+		var pgErr *pgconn.PgError
+		switch {
+		case isClaimLost(err):
 			return &ordering.InFlightError{Wait: time.Second}
-		}
-		return err
-	})
-	b.Queue(`SELECT CASE WHEN EXISTS (SELECT FROM idempotency_keys k WHERE k.user_id = $1 AND k.key = $2
-			AND NOT `+claimable("$3", "$4")+`) THEN idempotency_claim_lost() ELSE true END`,
-		key.UserID, key.Key, now, key.Hash).QueryRow(func(row pgx.Row) error {
-		var ok bool
-		err := row.Scan(&ok)
-		if isClaimLost(err) {
+		case errors.As(err, &pgErr) && pgErr.Code == keyHeld:
 			return ordering.ErrIdempotencyKeyHeld
 		}
 		return err
 	})
 }
 
-// queueKeyResponse queues, in the last batch of an order's transaction placed under key, before its
-// COMMIT, the statement that writes the key as answered with resp, recording the order (orderID,
-// created or replaced). A key claimed meanwhile by a request outside an order's transaction (a claim
-// does not take the advisory lock) fails the transaction with ordering.ErrIdempotencyKeyHeld.
-// Without a key it queues nothing.
-func queueKeyResponse(b *pgx.Batch, key *ordering.IdempotencyKey, orderID int64, created bool, resp ordering.StoredResponse, now time.Time) {
-	if key == nil {
-		return
-	}
+// keyResponse is the part of an order's write statement, in the last batch of its transaction placed
+// under a key, that writes the key as answered with resp, recording the order (the id CTE o returns,
+// created or replaced): a CTE named ks, its SQL with parameters from $first on, its arguments, and the
+// final SELECT's column that fails the statement when the key was claimed meanwhile by a request
+// outside an order's transaction (a claim does not take the advisory lock): isClaimLost, which the
+// caller reports as ordering.ErrIdempotencyKeyHeld. nowParam is the parameter holding now.
+func keyResponse(first int, nowParam string, key *ordering.IdempotencyKey, created bool, resp ordering.StoredResponse,
+	now time.Time) (cte string, args []any, check string) {
 	orderStatus := 200
 	if created {
 		orderStatus = 201
 	}
-	b.Queue(`WITH k AS (INSERT INTO idempotency_keys AS k (user_id, key, request_hash, state, token, lease_until,
+	p := func(i int) string { return "$" + strconv.Itoa(first+i) }
+	cte = `ks AS (INSERT INTO idempotency_keys AS k (user_id, key, request_hash, state, token, lease_until,
 				created_at, expires_at, order_id, order_status, response_status, response_body)
-			VALUES ($1, $2, $3, 'done', $4, $5, $5, $6, $7, $8, $9, $10)
+			SELECT ` + p(0) + `::bigint, ` + p(1) + `::text, ` + p(2) + `::bytea, 'done', ` + p(3) + `::text, ` + nowParam + `, ` +
+		nowParam + `, ` + p(4) + `::timestamptz, o.id, ` + p(5) + `::int, ` + p(6) + `::int, ` + p(7) + `::bytea FROM o
 			ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = 'done',
 				token = EXCLUDED.token, lease_until = EXCLUDED.lease_until, order_id = EXCLUDED.order_id,
 				order_status = EXCLUDED.order_status, response_status = EXCLUDED.response_status,
 				response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-			WHERE `+claimable("$5", "$3")+`
-			RETURNING 1)
-		SELECT CASE WHEN EXISTS (SELECT FROM k) THEN true ELSE idempotency_claim_lost() END`,
-		key.UserID, key.Key, key.Hash, newToken(), now, now.Add(ordering.IdempotencyTTL), orderID, orderStatus,
-		resp.Status, resp.Body).QueryRow(func(row pgx.Row) error {
-		var ok bool
-		err := row.Scan(&ok)
-		if isClaimLost(err) {
-			return ordering.ErrIdempotencyKeyHeld
-		}
-		return err
-	})
+			WHERE ` + claimable(nowParam, p(2)) + `
+			RETURNING 1)`
+	args = []any{key.UserID, key.Key, key.Hash, newToken(), now.Add(ordering.IdempotencyTTL), orderStatus, resp.Status, resp.Body}
+	return cte, args, `CASE WHEN EXISTS (SELECT FROM ks) THEN true ELSE idempotency_claim_lost() END`
 }
 
 // DeleteExpiredIdempotencyKeys removes keys past their expiry and returns how many.

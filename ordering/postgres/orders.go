@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,11 +52,14 @@ func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Orders hold the cycle's supply lock shared (see sharedSupplyLock): once it is held no order
+		// of the cycle is in flight, and what its orders were granted is counted afresh.
+		if err := lockCycleSupply(ctx, tx, cycleID); err != nil {
+			return err
+		}
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
 			return err
 		}
-		// Orders hold the plan rows of their brands (see lockSupply): once these locks are held no
-		// order of the brands is in flight, and what their orders were granted is counted afresh.
 		codes := make([]string, len(plan))
 		for i, l := range plan {
 			codes[i] = l.Brand
@@ -142,9 +146,11 @@ func nullID(id int64) *int64 {
 // with the response opts.Respond renders in the order's transaction (see queueTakeKey).
 //
 // It costs two round trips to the server whatever the number of lines, and one commit: the BEGIN, the
-// key's lock, the outlet's lock and every read in one pipelined batch (each statement after a lock runs
-// once it is held and reads afresh, as separate queries would), then the writes, the key with its
-// response and the COMMIT in another.
+// key's lock, the outlet's lock, the cycle's supply lock and every read in one pipelined batch (each
+// statement after a lock runs once it is held and reads afresh, as separate queries would), then one
+// statement writing the order, its lines, the limits and the key with its response, and the COMMIT, in
+// another. When another order took a rationed brand's supply between the read and the write (see
+// placeOrder), it rolls back and places the order again with the brand's row locked first.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
 	opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
@@ -165,7 +171,14 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	defer conn.Release()
-	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now)
+	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now, false)
+	if errors.Is(err, errSupplyRaced) {
+		// Another order took the rationed supply this one counted on: place it again holding the
+		// rationed brands' plan rows from the start, so that what it reads stays true.
+		if _, err = conn.Exec(ctx, "ROLLBACK"); err == nil {
+			o, created, err = placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now, true)
+		}
+	}
 	if err != nil {
 		// A failure may leave the transaction open or aborted. A connection that cannot roll back is
 		// not idle, and the pool closes it on Release.
@@ -177,14 +190,31 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 	return o, created, nil
 }
 
+// errSupplyRaced is placeOrder's error when, placed without the rationed brands' plan rows locked, the
+// order would have taken more of a brand's supply than was left when it wrote: another order took
+// some meanwhile. Nothing was written; the caller rolls back and places the order again with the rows
+// locked.
+var errSupplyRaced = errors.New("a rationed brand's supply was taken by another order meanwhile")
+
 // placeOrder is PlaceOrder's transaction on conn, begun by its first batch and committed by its last.
-// On an error the caller rolls back.
+// On an error the caller rolls back. Unless lockRationed, it does not lock the plan rows of the rationed
+// brands before it reads what is left of their supply: the write moves their granted cartons under
+// the supply_plans CHECK (granted within supply), and if another order took what it read meanwhile,
+// the write fails and placeOrder returns errSupplyRaced. Nothing is ever granted beyond the supply;
+// the optimistic first attempt saves every order a statement.
 func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, reqs []ordering.LineRequest,
-	codes []string, opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
-	st, err := readForOrdering(ctx, conn, outletID, userID, opts.Key, now, codes)
+	codes []string, opts ordering.PlaceOptions, now time.Time, lockRationed bool) (ordering.Order, bool, error) {
+	st, err := readForOrdering(ctx, conn, outletID, userID, opts.Key, now, codes, lockRationed)
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
+	return grantAndWrite(ctx, conn, st, userID, reqs, opts, now, lockRationed)
+}
+
+// grantAndWrite is placeOrder after its reads: it grants the lines from what st read, checks the
+// funds and writes the order (writeOrder), reporting whether it created one.
+func grantAndWrite(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, reqs []ordering.LineRequest,
+	opts ordering.PlaceOptions, now time.Time, lockRationed bool) (ordering.Order, bool, error) {
 	if err := ordering.MatchVersion(opts.IfVersion, st.orderVersion); err != nil {
 		return ordering.Order{}, false, err
 	}
@@ -203,7 +233,7 @@ func placeOrder(ctx context.Context, conn *pgx.Conn, outletID, userID int64, req
 	if err != nil {
 		return ordering.Order{}, false, err
 	}
-	o, err := writeOrder(ctx, conn, st, userID, lines, funds, opts, now)
+	o, err := writeOrder(ctx, conn, st, userID, lines, funds, opts, now, lockRationed)
 	return o, st.orderID == 0, err
 }
 
@@ -229,13 +259,15 @@ type orderingState struct {
 }
 
 // readForOrdering begins a transaction on conn, takes the idempotency key's lock (see queueTakeKey)
-// when key is not nil, locks the outlet's row and reads, in the same round trip, the cycle whose window
-// for the outlet is open at now, the outlet's live order in it with what its lines were granted (or the
-// id a new order takes), the cycle's offers of the brands codes, and the user placing the order. The
+// when key is not nil, locks the outlet's row, takes the shared lock on the cycle's supply
+// (sharedSupplyLock) and, when lockRationed, the rows of the rationed brands (queueLockRationed), and
+// reads, in the same round trip, the cycle whose window for the outlet is open at now, the outlet's
+// live order in it with what its lines were granted (or the id a new order takes), the cycle's offers
+// of the brands codes, and the user placing the order. The
 // statements after a lock run once it is held and each sees what was committed before it started, as
 // separate queries would.
 func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64, key *ordering.IdempotencyKey,
-	now time.Time, codes []string) (orderingState, error) {
+	now time.Time, codes []string, lockRationed bool) (orderingState, error) {
 	st := orderingState{outletID: outletID, prev: map[int64]int{}, offers: map[string]ordering.Offer{}}
 	var status string // of the outlet; "" when there is no such outlet
 	b := &pgx.Batch{}
@@ -244,40 +276,42 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
 		return noRowsIsNil(row.Scan(&status))
 	})
-	if userID != 0 {
-		b.Queue(`SELECT username, role FROM users WHERE id = $1`, userID).QueryRow(func(row pgx.Row) error {
-			a := ordering.Author{UserID: userID}
-			err := row.Scan(&a.Username, &a.Role)
-			if err == nil {
-				st.author = &a
-			}
-			return noRowsIsNil(err)
-		})
-	}
-	queueLockSupply(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
-		UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
-		WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
 	// with NULL lines and the id of a new order when there is no order, and none when no window is open.
+	// Each row also names the user $3 placing the order (NULL when there is none). The statement takes
+	// the shared lock on the cycle's supply (the reads after it see what a publication wrote).
 	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
 			coalesce(o.total_cents, 0), (SELECT balance_cents FROM outlets WHERE id = $1),
 			(SELECT coalesce(sum(total_cents), 0)::bigint FROM orders WHERE outlet_id = $1 AND status = 'submitted'),
-			l.brand_id, l.granted_cartons, CASE WHEN o.id IS NULL THEN nextval('orders_id_seq') ELSE 0 END
+			l.brand_id, l.granted_cartons, CASE WHEN o.id IS NULL THEN nextval('orders_id_seq') ELSE 0 END,
+			u.username, u.role
 		FROM cycles c
 		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
 		LEFT JOIN order_lines l ON l.order_id = o.id
-		WHERE c.id = `+openCycle, outletID, now).Query(func(rows pgx.Rows) error {
+		LEFT JOIN users u ON u.id = $3
+		CROSS JOIN LATERAL `+sharedSupplyLock("c.id")+` AS supply_lock
+		WHERE c.id = `+openCycle, outletID, now, userID).Query(func(rows pgx.Rows) error {
 		var brand *int64
 		var granted *int
+		var username, role *string
 		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus,
-			&st.orderVersion, &st.orderCents, &st.balanceCents, &st.submittedCents, &brand, &granted, &st.newID}, func() error {
+			&st.orderVersion, &st.orderCents, &st.balanceCents, &st.submittedCents, &brand, &granted, &st.newID,
+			&username, &role}, func() error {
 			if brand != nil {
 				st.prev[*brand] = *granted
+			}
+			if username != nil && role != nil && st.author == nil {
+				st.author = &ordering.Author{UserID: userID, Username: *username, Role: *role}
 			}
 			return nil
 		})
 		return err
 	})
+	if lockRationed {
+		queueLockRationed(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
+			UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
+			WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
+	}
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
 			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
 		FROM brands b
@@ -329,12 +363,13 @@ func windowClosed(ctx context.Context, conn *pgx.Conn, outletID int64, now time.
 }
 
 // writeOrder writes the granted lines as the outlet's live order (a new one, or the lines of st's
-// replaced), moves the outlet's limits, records the order on opts' idempotency claim or key, and
-// commits, in one round trip of one statement, the key's and the COMMIT, and returns the order as
-// stored. The order's id, version, time and author are decided here and written as they are, so that
+// replaced), moves the outlet's limits and the rationed brands' granted supply, records the order on
+// opts' idempotency claim or key, and commits, in one round trip: one statement (with the key and its
+// response under opts.Key), the claim's when there is one, and the COMMIT. It returns the order as
+// stored, or errSupplyRaced when the supply it moved had been taken meanwhile and !lockedRationed. The order's id, version, time and author are decided here and written as they are, so that
 // the response to keep on the key is rendered before the transaction is sent.
 func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID int64, lines []ordering.Line,
-	funds ordering.Funds, opts ordering.PlaceOptions, now time.Time) (ordering.Order, error) {
+	funds ordering.Funds, opts ordering.PlaceOptions, now time.Time, lockedRationed bool) (ordering.Order, error) {
 	o := ordering.Order{ID: st.orderID, OutletID: st.outletID, CycleID: st.cycleID, WeekStart: st.weekStart,
 		Status: ordering.Submitted, TotalCents: ordering.Total(lines), Version: st.orderVersion + 1, UpdatedAt: now,
 		Lines: lines, Funds: &funds, PlacedBy: st.author}
@@ -362,14 +397,18 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 
 	// One statement writes the order, its lines and the limits: $1 the outlet, $2 the cycle, $3 the
 	// total, $4 the user who creates the order or the order that is replaced, $5 now, $6–$11 the lines,
-	// $12–$13 the limits' deltas, $15 the order's id and $16 its version. An edit deletes the lines of brands no longer ordered and writes the
-	// others over the old ones, updating unchanged rows in place; the CTEs touch distinct rows.
+	// $12–$13 the limits' deltas, $15 the order's id and $16 its version. An edit deletes the lines of
+	// brands no longer ordered and writes the others over the old ones, updating unchanged rows in
+	// place; the CTEs touch distinct rows. The rationed brands' plan rows are locked in brand order,
+	// as everywhere, before their granted cartons move (unless placeOrder locked them already).
 	const moveLimits = `m AS (UPDATE outlet_limits l SET used_cartons = l.used_cartons + d.delta
 			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
 			WHERE l.cycle_id = $2 AND l.outlet_id = $1 AND l.brand_id = d.brand_id),
-		s AS (UPDATE supply_plans sp SET granted_cartons = sp.granted_cartons + d.delta
-			FROM unnest($12::bigint[], $13::int[]) AS d(brand_id, delta)
-			WHERE sp.cycle_id = $2 AND sp.brand_id = d.brand_id AND sp.supply_cartons IS NOT NULL)`
+		s AS (UPDATE supply_plans sp SET granted_cartons = sp.granted_cartons + r.delta
+			FROM (SELECT p.brand_id, d.delta FROM supply_plans p
+					JOIN unnest($12::bigint[], $13::int[]) AS d(brand_id, delta) ON d.brand_id = p.brand_id
+				WHERE p.cycle_id = $2 AND p.supply_cartons IS NOT NULL ORDER BY p.brand_id FOR UPDATE OF p) AS r
+			WHERE sp.cycle_id = $2 AND sp.brand_id = r.brand_id AND sp.supply_cartons IS NOT NULL)`
 	const writeLines = `l AS (INSERT INTO order_lines (order_id, brand_id, requested_cartons, limit_cartons,
 				granted_cartons, price_cents, limited_reason)
 			SELECT o.id, u.brand_id, u.requested, u.lim, u.granted, u.price, NULLIF(u.reason, '')
@@ -393,14 +432,25 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 	if st.author != nil {
 		role = &st.author.Role
 	}
+	args := []any{st.outletID, st.cycleID, o.TotalCents, who, now, brands, requested, limits, granted, prices, reasons,
+		limitBrands, deltas, nullID(userID), o.ID, o.Version, role}
+	// Under a key the statement also writes the key with its response (keyResponse), and fails when
+	// the key was claimed meanwhile.
+	ctes, keyCheck := order+`, `+moveLimits+`, `+writeLines, `true`
+	if opts.Key != nil {
+		cte, keyArgs, check := keyResponse(len(args)+1, "$5", opts.Key, created, resp, now)
+		ctes, keyCheck, args = ctes+`, `+cte, check, append(args, keyArgs...)
+	}
 	b := &pgx.Batch{}
-	b.Queue(`WITH `+order+`, `+moveLimits+`, `+writeLines+` SELECT o.id FROM o`,
-		st.outletID, st.cycleID, o.TotalCents, who, now, brands, requested, limits, granted, prices, reasons,
-		limitBrands, deltas, nullID(userID), o.ID, o.Version, role).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&o.ID)
+	b.Queue(`WITH `+ctes+` SELECT o.id, `+keyCheck+` FROM o`, args...).QueryRow(func(row pgx.Row) error {
+		var keyWritten bool
+		err := row.Scan(&o.ID, &keyWritten)
+		if isClaimLost(err) {
+			return ordering.ErrIdempotencyKeyHeld
+		}
+		return err
 	})
 	queueOrderOnClaim(b, opts.Claim, st.outletID, st.cycleID, created)
-	queueKeyResponse(b, opts.Key, o.ID, created, resp, now)
 	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
 		if tag.String() != "COMMIT" { // the transaction had failed and COMMIT rolled it back
 			return pgx.ErrTxCommitRollback
@@ -409,8 +459,11 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check" {
-			// Only when a planner rationed a brand while the order was being placed: try again.
+		switch {
+		case !lockedRationed && errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check":
+			return ordering.Order{}, errSupplyRaced // another order took the supply this one read
+		case errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check":
+			// With the rows locked and the cycle's supply lock held, supply cannot change: a safeguard.
 			return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "a brand's supply changed while the order was placed; place it again")
 		}
 		return ordering.Order{}, err
@@ -418,22 +471,44 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 	return o, nil
 }
 
-// queueLockSupply queues the locks an order's transaction takes on the supply plan rows of the brands
-// of cycle (SQL) whose ids brands (SQL) selects, with args: rationed brands' rows FOR UPDATE, as their
-// granted_cartons will move, the others' FOR SHARE, so that a planner's publication (which locks the
-// rows it writes) waits for the order and counts what it was granted. Rows are locked in brand order,
-// rationed first, everywhere they are locked, so two orders cannot deadlock.
-func queueLockSupply(b *pgx.Batch, cycle, brands string, args ...any) {
-	for _, q := range []string{`supply_cartons IS NOT NULL ORDER BY brand_id FOR UPDATE`, `supply_cartons IS NULL ORDER BY brand_id FOR SHARE`} {
-		b.Queue(`SELECT 1 FROM supply_plans WHERE cycle_id = `+cycle+` AND brand_id IN (`+brands+`) AND `+q, args...)
-	}
+// supplyLockClass is the first key of the transaction-scoped advisory lock on a cycle's supply (the
+// second is the cycle's id): every transaction that moves what the cycle's orders were granted holds it
+// shared (sharedSupplyLock), a publication of the cycle's supply exclusively (lockCycleSupply). It is
+// distinct from the scheduler's class and the Idempotency-Key's.
+const supplyLockClass = 0x6f73 // "os"
+
+// sharedSupplyLock is the SQL call that takes the shared lock on the supply of cycle (SQL, a bigint):
+// every transaction moving what a cycle's orders were granted takes it before it reads a supply plan,
+// so that a planner's publication (which takes it exclusively, lockCycleSupply) waits for it and counts
+// what it granted. The lock is one lock in memory, where locking every plan row of an order FOR SHARE
+// wrote a lock (a multixact, with other orders) on each.
+func sharedSupplyLock(cycle string) string {
+	return `pg_advisory_xact_lock_shared(` + strconv.Itoa(supplyLockClass) + `, (` + cycle + `)::int)`
 }
 
-// lockSupply takes queueLockSupply's locks in tx for the brands of an order of cycle $1 (SQL brands).
+// queueLockRationed queues the lock of the plan rows of cycle (SQL) of the rationed brands whose ids
+// brands (SQL) selects, with args, FOR UPDATE, as their granted_cartons will move. Rows are locked in
+// brand order everywhere they are locked, so two orders cannot deadlock.
+func queueLockRationed(b *pgx.Batch, cycle, brands string, args ...any) {
+	b.Queue(`SELECT 1 FROM supply_plans WHERE cycle_id = `+cycle+` AND brand_id IN (`+brands+`)
+		AND supply_cartons IS NOT NULL ORDER BY brand_id FOR UPDATE`, args...)
+}
+
+// lockSupply takes, in tx, the shared lock on the supply of cycle $1 (sharedSupplyLock) and the rows
+// of its rationed brands among those brands (SQL) selects (queueLockRationed).
 func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) error {
 	b := &pgx.Batch{}
-	queueLockSupply(b, "$1", brands, args...)
+	b.Queue(`SELECT `+sharedSupplyLock("$1::bigint"), args[0])
+	queueLockRationed(b, "$1", brands, args...)
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// lockCycleSupply takes, for the rest of tx, the cycle's supply lock exclusively: it waits for the
+// orders of the cycle in flight (sharedSupplyLock), and orders wait for tx. A publication takes it
+// before any other lock.
+func lockCycleSupply(ctx context.Context, tx pgx.Tx, cycleID int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2::int)`, supplyLockClass, cycleID)
+	return err
 }
 
 // CancelOrder cancels an order of the outlet while its window is open, releasing what it held of the
