@@ -211,7 +211,7 @@ func (s *Store) writeScanBatch(ctx context.Context, b retailer.ScanBatch, first 
 		}
 		p.verdict[rej.Row-1] = rej.Reason
 	}
-	if err := s.uploads.submit(ctx, p, s.writeGroup); err != nil {
+	if err := s.uploads.submit(ctx, []*pendingBatch{p}, p.newRows, s.writeGroupRows, s.writeGroupBatches); err != nil {
 		return retailer.ScanOutcome{}, unavailable(err)
 	}
 	return p.out, nil
@@ -226,6 +226,8 @@ type pendingBatch struct {
 	newRows int                     // rows not stored yet (all of them until settled)
 	first   bool                    // the batch's first attempt: nothing of it is stored
 	out     retailer.ScanOutcome
+	// rowsWritten: the batch was not complete, and its rows are now all stored; its batch row is next.
+	rowsWritten bool
 }
 
 // settle works out p's outcome from what the store holds of it and reports whether rows are left to
@@ -266,11 +268,41 @@ type scanColumns struct {
 	rowNo                                []uint32
 }
 
-// newScanColumns returns columns with room for n rows.
-func newScanColumns(n int) scanColumns {
-	return scanColumns{outlet: make([]string, 0, n), brand: make([]string, 0, n), kind: make([]string, 0, n),
-		batchID: make([]string, 0, n), at: make([]time.Time, 0, n), day: make([]time.Time, 0, n),
-		received: make([]time.Time, 0, n), qty: make([]float64, 0, n), rowNo: make([]uint32, 0, n)}
+// columns returns empty columns with room for n rows, from the store's pool; put them back with
+// putColumns once their INSERT has returned (the driver copies what it is given).
+func (s *Store) columns(n int) *scanColumns {
+	c, _ := s.columnPool.Get().(*scanColumns)
+	if c == nil {
+		c = &scanColumns{}
+	}
+	c.outlet, c.brand, c.kind = room(c.outlet, n), room(c.brand, n), room(c.kind, n)
+	c.batchID, c.reason = room(c.batchID, n), room(c.reason, n)
+	c.at, c.day, c.received = room(c.at, n), room(c.day, n), room(c.received, n)
+	c.qty, c.rowNo = room(c.qty, n), room(c.rowNo, n)
+	return c
+}
+
+// maxPooledRows bounds the columns kept for reuse: a group's worth, not a bulk load's.
+const maxPooledRows = maxGroupRows
+
+// putColumns gives c back to the pool, dropping its strings so that the pool keeps no batch alive.
+func (s *Store) putColumns(c *scanColumns) {
+	if cap(c.outlet) > maxPooledRows {
+		return
+	}
+	for _, col := range []*[]string{&c.outlet, &c.brand, &c.kind, &c.batchID, &c.reason} {
+		clear(*col)
+		*col = (*col)[:0]
+	}
+	s.columnPool.Put(c)
+}
+
+// room returns xs emptied, with room for n elements (the same array when it has it).
+func room[T any](xs []T, n int) []T {
+	if cap(xs) < n {
+		return make([]T, 0, n)
+	}
+	return xs[:0]
 }
 
 func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
@@ -287,11 +319,12 @@ func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
 	c.received = append(c.received, b.Received)
 }
 
-// writeGroup writes a group of batches: it reads what is stored of those that are not first attempts
-// (one query, none when all are), settles the outcome of each, then writes the new accepted rows of
-// those not complete into scans and their new rejected rows into scan_rejects (two INSERTs at the same
-// time), then, once both are acknowledged, their rows into scan_batches.
-func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
+// writeGroupRows writes the rows of a group of batches: it reads what is stored of those that are not
+// first attempts (one query, none when all are), settles the outcome of each, then writes the new
+// accepted rows of those not complete into scans and their new rejected rows into scan_rejects (two
+// INSERTs at the same time), and marks those batches rowsWritten once both are acknowledged. Their
+// batch rows are writeGroupBatches' part.
+func (s *Store) writeGroupRows(ctx context.Context, all []*pendingBatch) error {
 	var keys []batchKey
 	for _, p := range all {
 		if !p.first {
@@ -330,8 +363,9 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 			}
 		}
 	}
-	acc, rej := newScanColumns(nAcc), newScanColumns(nRej)
-	rej.reason = make([]string, 0, nRej)
+	acc, rej := s.columns(nAcc), s.columns(nRej)
+	defer s.putColumns(acc)
+	defer s.putColumns(rej)
 	for _, p := range group {
 		for i := range p.batch.Rows {
 			switch {
@@ -367,10 +401,36 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 	if err := rows.Wait(); err != nil {
 		return err
 	}
-	n := len(group)
+	for _, p := range group {
+		p.rowsWritten = true
+	}
+	return nil
+}
+
+// writeGroupBatches writes the batch rows of the batches of a group whose rows writeGroupRows has
+// stored. It runs once the group has handed its turn at writing rows to the next group, so that the
+// next group's rows go to ClickHouse while these batch rows do; and batch rows of several groups that
+// wait meanwhile share one INSERT (s.batchRows). A batch row is still written only once every row it
+// counts is acknowledged.
+func (s *Store) writeGroupBatches(ctx context.Context, all []*pendingBatch) error {
+	var ready []*pendingBatch
+	for _, p := range all {
+		if p.rowsWritten {
+			ready = append(ready, p)
+		}
+	}
+	if len(ready) == 0 {
+		return nil
+	}
+	return s.batchRows.submit(ctx, ready, len(ready), s.insertBatchRows, nil)
+}
+
+// insertBatchRows writes the scan_batches rows of batches, whose rows are stored, in one INSERT.
+func (s *Store) insertBatchRows(ctx context.Context, batches []*pendingBatch) error {
+	n := len(batches)
 	outlet, batchID, received := make([]string, n), make([]string, n), make([]time.Time, n)
 	accepted, rejected := make([]uint32, n), make([]uint32, n)
-	for k, p := range group {
+	for k, p := range batches {
 		outlet[k], batchID[k], received[k] = p.batch.Outlet, p.batch.ID, p.batch.Received
 		accepted[k], rejected[k] = uint32(p.out.Accepted), uint32(len(p.out.Rejects))
 	}
@@ -385,44 +445,54 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 const (
 	maxGroupRows = 200_000          // rows; a batch that would overflow the last group starts a new one
 	groupTimeout = 60 * time.Second // for the INSERTs of one group, whatever its callers' contexts
+	// maxGroupBatches bounds the batch rows of one INSERT into scan_batches.
+	maxGroupBatches = 10_000
 )
 
 // maxWriting is how many groups are written at the same time. Two keep ClickHouse busy while a
-// group waits for the acknowledgement of one of its INSERTs (each INSERT of a group waits for the one
-// before), without splitting uploads into groups so small that their INSERTs cost more than their rows.
+// group waits for the acknowledgement of one of its INSERTs, without splitting uploads into groups so
+// small that their INSERTs cost more than their rows.
 const maxWriting = 2
 
 // committer groups concurrent writes (group commit): a caller that finds fewer than maxWriting writes
-// under way writes its batch at once; callers that arrive while maxWriting are under way join the next
-// group, which one of them writes when a write ends. The zero value is ready for use.
-type committer struct {
+// under way writes its items at once; callers that arrive while maxWriting are under way join the
+// next group, which one of them writes when a write ends. The zero value is ready for use.
+type committer[T any] struct {
 	mu      sync.Mutex
-	queue   []*group // groups waiting to be written, oldest first
-	writing int      // groups being written
-	limit   int      // groups written at once; 0 means maxWriting
+	queue   []*group[T] // groups waiting to be written, oldest first
+	writing int         // groups being written
+	limit   int         // groups written at once; 0 means maxWriting
+	most    int         // the largest weight of a group; 0 means maxGroupRows
 }
 
-type group struct {
-	items []*pendingBatch
-	rows  int
-	lead  chan struct{} // receives once: the receiver writes the group
-	done  chan struct{} // closed when the group is written, err set
-	err   error
+type group[T any] struct {
+	items  []T
+	weight int
+	lead   chan struct{} // receives once: the receiver writes the group
+	done   chan struct{} // closed when the group is written, err set
+	err    error
 }
 
-// submit adds p to a group and returns once that group is written, with the write's error. write
-// writes a group; it gets a context detached from any one caller's cancellation, with groupTimeout.
-func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(context.Context, []*pendingBatch) error) error {
+// submit adds items, of weight weight (rows, say), to a group and returns once that group is
+// written, with the write's error. A group holds at least one submission, and more while their
+// weights add up to at most c.most. write writes a group; then, when not nil, runs after write
+// succeeded, once the group has handed its turn to the next group (whose write may then run beside
+// then). Both get a context detached from any one caller's cancellation, with groupTimeout.
+func (c *committer[T]) submit(ctx context.Context, items []T, weight int, write, then func(context.Context, []T) error) error {
 	c.mu.Lock()
-	var g *group
-	if n := len(c.queue); n > 0 && c.queue[n-1].rows+p.newRows <= maxGroupRows {
+	most := c.most
+	if most == 0 {
+		most = maxGroupRows
+	}
+	var g *group[T]
+	if n := len(c.queue); n > 0 && c.queue[n-1].weight+weight <= most {
 		g = c.queue[n-1]
 	} else {
-		g = &group{lead: make(chan struct{}, 1), done: make(chan struct{})}
+		g = &group[T]{lead: make(chan struct{}, 1), done: make(chan struct{})}
 		c.queue = append(c.queue, g)
 	}
-	g.items = append(g.items, p)
-	g.rows += p.newRows
+	g.items = append(g.items, items...)
+	g.weight += weight
 	limit := c.limit
 	if limit == 0 {
 		limit = maxWriting
@@ -440,9 +510,8 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 	case <-g.lead:
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
-	g.err = write(wctx, g.items)
-	cancel()
-	close(g.done)
+	defer cancel()
+	err := write(wctx, g.items)
 
 	c.mu.Lock()
 	if len(c.queue) == 0 {
@@ -453,6 +522,12 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 		next.lead <- struct{}{}
 	}
 	c.mu.Unlock()
+
+	if err == nil && then != nil {
+		err = then(wctx, g.items)
+	}
+	g.err = err
+	close(g.done)
 	return g.err
 }
 

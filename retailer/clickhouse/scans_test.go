@@ -160,7 +160,7 @@ func TestRecentSellOut(t *testing.T) {
 
 // The committer writes every batch exactly once, in groups, and gives each caller its group's error.
 func TestCommitterGroups(t *testing.T) {
-	var c committer
+	var c committer[*pendingBatch]
 	var mu sync.Mutex
 	written := map[string]int{}
 	groups := 0
@@ -196,7 +196,7 @@ func TestCommitterGroups(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := &pendingBatch{batch: retailer.ScanBatch{ID: fmt.Sprint(i)}, newRows: 1000 * (i % 7)}
-			errs[i] = c.submit(context.Background(), p, write)
+			errs[i] = c.submit(context.Background(), []*pendingBatch{p}, p.newRows, write, nil)
 		}()
 	}
 	wg.Wait()
