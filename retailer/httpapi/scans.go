@@ -526,14 +526,17 @@ func (d *scanDecoder) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := d.off
+	ascii := true // ASCII is valid UTF-8: only a string with other bytes is checked
 	for d.off < len(d.data) {
 		switch c := d.data[d.off]; {
 		case c == '"':
 			s := d.data[start:d.off]
 			d.off++
-			return s, utf8.Valid(s)
+			return s, ascii || utf8.Valid(s)
 		case c == '\\' || c < 0x20:
 			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 		d.off++
 	}
