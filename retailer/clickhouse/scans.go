@@ -186,8 +186,9 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 // Concurrent calls share their work (group commit): ClickHouse spends far more on each query and each
 // INSERT (a new part to write and later merge) than on each row, so batches that arrive while
 // maxWriting groups are being written are written together by the next one, with one query that finds
-// what is stored of them and one INSERT a table. A failed query or INSERT fails every batch of its
-// group; their retries complete them.
+// what is stored of them and one INSERT a table; the batch rows go once the group's rows are
+// acknowledged, with those of other groups that wait at the same time. A failed query or INSERT fails
+// every batch of its group; their retries complete them.
 func (s *Store) WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
 	return s.writeScanBatch(ctx, b, false)
 }

@@ -404,7 +404,7 @@ func readUpload(c echo.Context, rows []retailer.Scan) (batchID string, _ []retai
 	_, err = buf.ReadFrom(c.Request().Body)
 	body := buf.Bytes()
 	if err == nil {
-		if batchID, rows, err, ok := decodeUpload(body, rows); ok {
+		if batchID, rows, ok, err := decodeUpload(body, rows); ok {
 			return batchID, rows, err
 		}
 	}
@@ -437,7 +437,7 @@ func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 // decodeUpload decodes data, if it is valid JSON of the plain shape readUpload describes, into rows
 // (reused when large enough), and reports whether it did; then batchID, scans and err are what
 // decoding data into a scanRequest r and calling r.scans("") gives.
-func decodeUpload(data []byte, rows []retailer.Scan) (batchID string, scans []retailer.Scan, err error, ok bool) {
+func decodeUpload(data []byte, rows []retailer.Scan) (batchID string, scans []retailer.Scan, ok bool, err error) {
 	d := scanDecoder{data: data, interned: map[string]string{}}
 	var seenID, seenRows bool
 	n := 0
@@ -457,15 +457,15 @@ func decodeUpload(data []byte, rows []retailer.Scan) (batchID string, scans []re
 		return false
 	})
 	if !ok || d.skipSpace() != len(d.data) {
-		return "", nil, nil, false
+		return "", nil, false, nil
 	}
 	if err := checkShape(batchID, n); err != nil {
-		return batchID, nil, err, true
+		return batchID, nil, true, err
 	}
 	if err := bad.err(); err != nil {
-		return batchID, nil, err, true
+		return batchID, nil, true, err
 	}
-	return batchID, rows, nil, true
+	return batchID, rows, true, nil
 }
 
 // scanDecoder reads the plain shape of an upload. Each method reports false for anything outside that

@@ -226,7 +226,7 @@ func TestDecodeUploadAsTheBinder(t *testing.T) {
 	}
 	// Plain bodies are decoded here, valid or not.
 	for _, body := range []string{`{"batch_id":"b1","rows":[` + row + `]}`, `{"batch_id":"","rows":[{"kind":"x","at":"2026-11-22T09:30:00Z"}]}`} {
-		if _, _, _, ok := decodeUpload([]byte(body), nil); !ok {
+		if _, _, ok, _ := decodeUpload([]byte(body), nil); !ok {
 			t.Errorf("decodeUpload(%s) left it to the binder; want it decoded", body)
 		}
 	}
@@ -235,7 +235,7 @@ func TestDecodeUploadAsTheBinder(t *testing.T) {
 func checkDecodeUpload(t *testing.T, body []byte) {
 	var want scanRequest
 	wantErr := decodeStrict(body, &want)
-	id, got, err, ok := decodeUpload(body, nil)
+	id, got, ok, err := decodeUpload(body, nil)
 	if !ok {
 		return // the binder decodes it
 	}
@@ -308,7 +308,7 @@ func BenchmarkScanRequestDecode(b *testing.B) {
 		decode func([]byte) error
 	}{
 		{"decodeUpload", func(p []byte) error {
-			if _, _, err, ok := decodeUpload(p, rows); !ok || err != nil {
+			if _, _, ok, err := decodeUpload(p, rows); !ok || err != nil {
 				return fmt.Errorf("not decoded: %v", err)
 			}
 			return nil
