@@ -78,12 +78,17 @@ func StockCap(windowSellOut float64) float64 {
 	return math.Max(MaxCoverWeeks*windowSellOut/SellOutWindowWeeks, StockFloorPacks)
 }
 
-// scanKey is what makes two rows of a batch duplicates: brand, kind and time to the second (the
-// precision the history store keeps).
+// scanKey is what makes two rows of a batch duplicates: brand and kind (by the number of the pair among
+// the batch's) and time to the second (the precision the history store keeps). A key of fixed size
+// hashes faster than one with the brand's and the kind's bytes.
 type scanKey struct {
+	brandKind int32
+	at        int64
+}
+
+type brandKind struct {
 	brand string
 	kind  ScanKind
-	at    int64
 }
 
 // ValidateScans checks the rows of one upload for outlet arriving at now and returns the rejected
@@ -110,9 +115,15 @@ type scanKey struct {
 func ValidateScans(rows []Scan, now time.Time, brandKnown func(brand string) bool, recentSellOut map[string]float64) []ScanReject {
 	reasons := make([]RejectReason, len(rows))
 	seen := make(map[scanKey]struct{}, len(rows))
+	pairs := map[brandKind]int32{}
 	latest := now.Add(FutureTolerance)
 	for i, row := range rows {
-		key := scanKey{row.Brand, row.Kind, row.At.Unix()}
+		bk, ok := pairs[brandKind{row.Brand, row.Kind}]
+		if !ok {
+			bk = int32(len(pairs))
+			pairs[brandKind{row.Brand, row.Kind}] = bk
+		}
+		key := scanKey{bk, row.At.Unix()}
 		_, dup := seen[key]
 		seen[key] = struct{}{}
 		switch {

@@ -1,6 +1,7 @@
 package retailer
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -170,5 +171,22 @@ func TestSellOutNeeded(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkValidateScans checks an upload of 5,000 rows of 40 brands, half of them stock counts.
+func BenchmarkValidateScans(b *testing.B) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	rows := make([]Scan, 5000)
+	for i := range rows {
+		rows[i] = Scan{Outlet: "O1", Brand: fmt.Sprintf("B%02d", i%40), Kind: []ScanKind{SellOut, StockCount}[i/40%2],
+			At: now.Add(-time.Duration(i/80) * time.Second), Qty: float64(1 + i%20)}
+	}
+	known := func(string) bool { return true }
+	b.ReportAllocs()
+	for b.Loop() {
+		if rejects := ValidateScans(rows, now, known, nil); len(rejects) != 0 {
+			b.Fatalf("%d rejects", len(rejects))
+		}
 	}
 }

@@ -29,6 +29,9 @@ type scansReport struct {
 	Outlets   int         `json:"outlets"`
 	Rounds    []scanRound `json:"rounds"`
 	Median    float64     `json:"median_rows_per_s"` // the median round's, through HTTP
+	// Medians of the rounds' server CPU and allocations per upload (0 if unknown).
+	MedianServerCPU     float64 `json:"median_server_cpu_ms_per_batch"`
+	MedianServerAllocMB float64 `json:"median_server_alloc_mb_per_batch"`
 	// With -compare: the medians of the rounds' raw and in-process rates and of their ratios.
 	MedianRaw           float64 `json:"median_raw_rows_per_s,omitempty"`
 	MedianBulk          float64 `json:"median_bulk_rows_per_s,omitempty"`
@@ -46,6 +49,9 @@ type scanRound struct {
 	RowsPerSec float64     `json:"rows_per_s"`              // accepted and rejected rows stored per second
 	Latency    percentiles `json:"latency_ms"`              // of one upload
 	ServerCPU  float64     `json:"server_cpu_ms_per_batch"` // the server's CPU time (its /metrics) per upload; 0 if unknown
+	// The server's heap allocations (its /metrics, go_memstats_alloc_bytes_total) per upload, in MB; 0 if
+	// unknown.
+	ServerAllocMB float64 `json:"server_alloc_mb_per_batch"`
 	// With -compare, the same rows in the same batches from as many clients:
 	Raw   *scanPathRound `json:"raw,omitempty"`   // a plain columnar INSERT per batch into a copy of scans
 	Bulk  *scanPathRound `json:"bulk,omitempty"`  // one plain columnar INSERT of every batch of the round
@@ -135,6 +141,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 	run := newRunID()
 	rep := scansReport{BatchRows: *batchRows, Batches: *batches, Clients: *clients, Outlets: len(rs.list)}
 	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	var cpus, allocs []float64
 	var rates, raws, bulks, storeRates, storeRatios, httpRatios, httpBulkRatios []float64
 	for round := range *rounds {
 		bodies := make([][]byte, *batches)
@@ -157,7 +164,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		var latency []float64
 		steps := []func() error{func() error { // through the API
 			var mu sync.Mutex
-			cpu0, cpuOK := serverCPU(ctx, hc, cfg.URL)
+			m0, m0OK := scanServerMetrics(ctx, hc, cfg.URL)
 			start := time.Now()
 			err := forEach(ctx, len(bodies), *clients, func(b int) error {
 				r := rs.list[b%len(rs.list)]
@@ -182,8 +189,9 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 				return err
 			}
 			res.Seconds = time.Since(start).Seconds()
-			if cpu1, ok := serverCPU(ctx, hc, cfg.URL); ok && cpuOK && res.Batches > 0 {
-				res.ServerCPU = (cpu1 - cpu0) * 1000 / float64(res.Batches)
+			if m1, ok := scanServerMetrics(ctx, hc, cfg.URL); ok && m0OK && res.Batches > 0 {
+				res.ServerCPU = (m1.cpuSeconds - m0.cpuSeconds) * 1000 / float64(res.Batches)
+				res.ServerAllocMB = (m1.allocBytes - m0.allocBytes) / 1e6 / float64(res.Batches)
 			}
 			return nil
 		}}
@@ -216,6 +224,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		res.Latency = percentilesOf(latency)
 		rep.Rounds = append(rep.Rounds, res)
 		rates = append(rates, res.RowsPerSec)
+		cpus, allocs = append(cpus, res.ServerCPU), append(allocs, res.ServerAllocMB)
 		if res.Raw != nil {
 			raws, bulks, storeRates = append(raws, res.Raw.RowsPerSec), append(bulks, res.Bulk.RowsPerSec), append(storeRates, res.Store.RowsPerSec)
 			storeRatios = append(storeRatios, res.Store.RowsPerSec/res.Raw.RowsPerSec)
@@ -224,8 +233,8 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		}
 		if !cfg.JSON {
 			fmt.Fprintf(e.stdout, "round %d: %d uploads of %d rows from %d clients in %.2f s: %.0f rows/s (%d rejected), "+
-				"upload p50 %.0f ms, p99 %.0f ms, server CPU %.1f ms per upload\n", round+1, res.Batches, *batchRows, *clients,
-				res.Seconds, res.RowsPerSec, res.Rejected, res.Latency.P50, res.Latency.P99, res.ServerCPU)
+				"upload p50 %.0f ms, p99 %.0f ms, server CPU %.1f ms and %.2f MB allocated per upload\n", round+1, res.Batches, *batchRows, *clients,
+				res.Seconds, res.RowsPerSec, res.Rejected, res.Latency.P50, res.Latency.P99, res.ServerCPU, res.ServerAllocMB)
 			if res.Raw != nil {
 				fmt.Fprintf(e.stdout, "         same rows: plain INSERT per batch %.0f rows/s, one plain INSERT %.0f rows/s; "+
 					"in-process store %.0f rows/s (%.2f × per batch); HTTP %.2f × per batch, %.2f × one INSERT\n",
@@ -235,6 +244,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		}
 	}
 	rep.Median = median(rates)
+	rep.MedianServerCPU, rep.MedianServerAllocMB = median(cpus), median(allocs)
 	if paths != nil {
 		rep.MedianRaw, rep.MedianBulk, rep.MedianStore = median(raws), median(bulks), median(storeRates)
 		rep.MedianStoreRatio, rep.MedianHTTPRatio, rep.MedianHTTPBulkRatio = median(storeRatios), median(httpRatios), median(httpBulkRatios)
@@ -242,13 +252,44 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 	if cfg.JSON {
 		return json.NewEncoder(e.stdout).Encode(rep)
 	}
-	fmt.Fprintf(e.stdout, "median of %d rounds: %.0f rows/s\n", len(rates), rep.Median)
+	fmt.Fprintf(e.stdout, "median of %d rounds: %.0f rows/s; server CPU %.1f ms and %.2f MB allocated per upload\n",
+		len(rates), rep.Median, rep.MedianServerCPU, rep.MedianServerAllocMB)
 	if paths != nil {
 		fmt.Fprintf(e.stdout, "medians of the same rows: plain INSERT per batch %.0f rows/s, one plain INSERT %.0f rows/s; "+
 			"in-process store %.0f rows/s, %.2f × per batch; HTTP %.2f × per batch, %.2f × one INSERT\n",
 			rep.MedianRaw, rep.MedianBulk, rep.MedianStore, rep.MedianStoreRatio, rep.MedianHTTPRatio, rep.MedianHTTPBulkRatio)
 	}
 	return nil
+}
+
+// scanServerCounters are counters of a server's /metrics.
+type scanServerCounters struct {
+	cpuSeconds float64 // process_cpu_seconds_total
+	allocBytes float64 // go_memstats_alloc_bytes_total
+}
+
+// scanServerMetrics reads the server's CPU time and heap allocations so far from its /metrics; ok is
+// false when it does not give both.
+func scanServerMetrics(ctx context.Context, hc *http.Client, base string) (m scanServerCounters, ok bool) {
+	status, body, err := benchDo(ctx, hc, "GET", base+"/metrics", "", nil, "")
+	if err != nil || status != http.StatusOK {
+		return m, false
+	}
+	found := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		for _, c := range []struct {
+			name string
+			v    *float64
+		}{{"process_cpu_seconds_total ", &m.cpuSeconds}, {"go_memstats_alloc_bytes_total ", &m.allocBytes}} {
+			if v, cut := strings.CutPrefix(line, c.name); cut {
+				if _, err := fmt.Sscan(v, c.v); err != nil {
+					return m, false
+				}
+				found++
+			}
+		}
+	}
+	return m, found == 2
 }
 
 // wrapErr prefixes a non-nil err with what failed.

@@ -112,6 +112,9 @@ func TestBenchScans(t *testing.T) {
 		if r.Batches != 6 || r.Accepted != 1200 || r.Rejected != 0 || r.RowsPerSec <= 0 || r.Latency.P50 <= 0 {
 			t.Errorf("round %d = %+v; want 6 uploads of 200 rows, all accepted", i+1, r)
 		}
+		if r.ServerAllocMB <= 0 { // CPU time is counted in ticks of 10 ms: a round this small may show none
+			t.Errorf("round %d: %v MB allocated per upload; want it read from the server's /metrics", i+1, r.ServerAllocMB)
+		}
 		if r.Raw == nil || r.Bulk == nil || r.Store == nil || r.Raw.RowsPerSec <= 0 || r.Bulk.RowsPerSec <= 0 || r.Store.RowsPerSec <= 0 {
 			t.Errorf("round %d: plain INSERTs %+v and %+v, store %+v; want all measured", i+1, r.Raw, r.Bulk, r.Store)
 		}

@@ -37,7 +37,8 @@ func BenchmarkScanIngest(b *testing.B) {
 		return retailer.ScanBatch{Outlet: fmt.Sprintf("O%03d", n%40), ID: id, Received: now, Rows: rs}
 	}
 	raw := func(b retailer.ScanBatch) error {
-		c := newScanColumns(len(b.Rows))
+		c := s.columns(len(b.Rows))
+		defer s.putColumns(c)
 		for i := range b.Rows {
 			c.add(&b, i)
 		}

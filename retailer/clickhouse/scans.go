@@ -186,8 +186,9 @@ func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, 
 // Concurrent calls share their work (group commit): ClickHouse spends far more on each query and each
 // INSERT (a new part to write and later merge) than on each row, so batches that arrive while
 // maxWriting groups are being written are written together by the next one, with one query that finds
-// what is stored of them and one INSERT a table. A failed query or INSERT fails every batch of its
-// group; their retries complete them.
+// what is stored of them and one INSERT a table; the batch rows go once the group's rows are
+// acknowledged, with those of other groups that wait at the same time. A failed query or INSERT fails
+// every batch of its group; their retries complete them.
 func (s *Store) WriteScanBatch(ctx context.Context, b retailer.ScanBatch) (retailer.ScanOutcome, error) {
 	return s.writeScanBatch(ctx, b, false)
 }
@@ -211,7 +212,7 @@ func (s *Store) writeScanBatch(ctx context.Context, b retailer.ScanBatch, first 
 		}
 		p.verdict[rej.Row-1] = rej.Reason
 	}
-	if err := s.uploads.submit(ctx, p, s.writeGroup); err != nil {
+	if err := s.uploads.submit(ctx, []*pendingBatch{p}, p.newRows, s.writeGroupRows, s.writeGroupBatches); err != nil {
 		return retailer.ScanOutcome{}, unavailable(err)
 	}
 	return p.out, nil
@@ -226,6 +227,8 @@ type pendingBatch struct {
 	newRows int                     // rows not stored yet (all of them until settled)
 	first   bool                    // the batch's first attempt: nothing of it is stored
 	out     retailer.ScanOutcome
+	// rowsWritten: the batch was not complete, and its rows are now all stored; its batch row is next.
+	rowsWritten bool
 }
 
 // settle works out p's outcome from what the store holds of it and reports whether rows are left to
@@ -266,11 +269,41 @@ type scanColumns struct {
 	rowNo                                []uint32
 }
 
-// newScanColumns returns columns with room for n rows.
-func newScanColumns(n int) scanColumns {
-	return scanColumns{outlet: make([]string, 0, n), brand: make([]string, 0, n), kind: make([]string, 0, n),
-		batchID: make([]string, 0, n), at: make([]time.Time, 0, n), day: make([]time.Time, 0, n),
-		received: make([]time.Time, 0, n), qty: make([]float64, 0, n), rowNo: make([]uint32, 0, n)}
+// columns returns empty columns with room for n rows, from the store's pool; put them back with
+// putColumns once their INSERT has returned (the driver copies what it is given).
+func (s *Store) columns(n int) *scanColumns {
+	c, _ := s.columnPool.Get().(*scanColumns)
+	if c == nil {
+		c = &scanColumns{}
+	}
+	c.outlet, c.brand, c.kind = room(c.outlet, n), room(c.brand, n), room(c.kind, n)
+	c.batchID, c.reason = room(c.batchID, n), room(c.reason, n)
+	c.at, c.day, c.received = room(c.at, n), room(c.day, n), room(c.received, n)
+	c.qty, c.rowNo = room(c.qty, n), room(c.rowNo, n)
+	return c
+}
+
+// maxPooledRows bounds the columns kept for reuse: a group's worth, not a bulk load's.
+const maxPooledRows = maxGroupRows
+
+// putColumns gives c back to the pool, dropping its strings so that the pool keeps no batch alive.
+func (s *Store) putColumns(c *scanColumns) {
+	if cap(c.outlet) > maxPooledRows {
+		return
+	}
+	for _, col := range []*[]string{&c.outlet, &c.brand, &c.kind, &c.batchID, &c.reason} {
+		clear(*col)
+		*col = (*col)[:0]
+	}
+	s.columnPool.Put(c)
+}
+
+// room returns xs emptied, with room for n elements (the same array when it has it).
+func room[T any](xs []T, n int) []T {
+	if cap(xs) < n {
+		return make([]T, 0, n)
+	}
+	return xs[:0]
 }
 
 func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
@@ -287,11 +320,12 @@ func (c *scanColumns) add(b *retailer.ScanBatch, i int) {
 	c.received = append(c.received, b.Received)
 }
 
-// writeGroup writes a group of batches: it reads what is stored of those that are not first attempts
-// (one query, none when all are), settles the outcome of each, then writes the new accepted rows of
-// those not complete into scans and their new rejected rows into scan_rejects (two INSERTs at the same
-// time), then, once both are acknowledged, their rows into scan_batches.
-func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
+// writeGroupRows writes the rows of a group of batches: it reads what is stored of those that are not
+// first attempts (one query, none when all are), settles the outcome of each, then writes the new
+// accepted rows of those not complete into scans and their new rejected rows into scan_rejects (two
+// INSERTs at the same time), and marks those batches rowsWritten once both are acknowledged. Their
+// batch rows are writeGroupBatches' part.
+func (s *Store) writeGroupRows(ctx context.Context, all []*pendingBatch) error {
 	var keys []batchKey
 	for _, p := range all {
 		if !p.first {
@@ -330,8 +364,9 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 			}
 		}
 	}
-	acc, rej := newScanColumns(nAcc), newScanColumns(nRej)
-	rej.reason = make([]string, 0, nRej)
+	acc, rej := s.columns(nAcc), s.columns(nRej)
+	defer s.putColumns(acc)
+	defer s.putColumns(rej)
 	for _, p := range group {
 		for i := range p.batch.Rows {
 			switch {
@@ -348,8 +383,8 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 	rows, rctx := errgroup.WithContext(ctx)
 	if len(acc.outlet) > 0 {
 		rows.Go(func() error {
-			if err := s.insert(rctx, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",
-				acc.outlet, acc.brand, acc.kind, acc.at, acc.day, acc.qty, acc.batchID, acc.rowNo, acc.received); err != nil {
+			if err := s.insertBlocks(rctx, "INSERT INTO scans (outlet, brand, kind, scanned_at, day, qty, batch_id, row_no, received_at)",
+				len(acc.outlet), acc.outlet, acc.brand, acc.kind, acc.at, acc.day, acc.qty, acc.batchID, acc.rowNo, acc.received); err != nil {
 				return fmt.Errorf("clickhouse: write scans: %w", err)
 			}
 			return nil
@@ -357,8 +392,8 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 	}
 	if len(rej.outlet) > 0 {
 		rows.Go(func() error {
-			if err := s.insert(rctx, "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)",
-				rej.outlet, rej.batchID, rej.rowNo, rej.brand, rej.kind, rej.at, rej.qty, rej.reason, rej.received); err != nil {
+			if err := s.insertBlocks(rctx, "INSERT INTO scan_rejects (outlet, batch_id, row_no, brand, kind, scanned_at, qty, reason, received_at)",
+				len(rej.outlet), rej.outlet, rej.batchID, rej.rowNo, rej.brand, rej.kind, rej.at, rej.qty, rej.reason, rej.received); err != nil {
 				return fmt.Errorf("clickhouse: write scan_rejects: %w", err)
 			}
 			return nil
@@ -367,10 +402,36 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 	if err := rows.Wait(); err != nil {
 		return err
 	}
-	n := len(group)
+	for _, p := range group {
+		p.rowsWritten = true
+	}
+	return nil
+}
+
+// writeGroupBatches writes the batch rows of the batches of a group whose rows writeGroupRows has
+// stored. It runs once the group has handed its turn at writing rows to the next group, so that the
+// next group's rows go to ClickHouse while these batch rows do; and batch rows of several groups that
+// wait meanwhile share one INSERT (s.batchRows). A batch row is still written only once every row it
+// counts is acknowledged.
+func (s *Store) writeGroupBatches(ctx context.Context, all []*pendingBatch) error {
+	var ready []*pendingBatch
+	for _, p := range all {
+		if p.rowsWritten {
+			ready = append(ready, p)
+		}
+	}
+	if len(ready) == 0 {
+		return nil
+	}
+	return s.batchRows.submit(ctx, ready, len(ready), s.insertBatchRows, nil)
+}
+
+// insertBatchRows writes the scan_batches rows of batches, whose rows are stored, in one INSERT.
+func (s *Store) insertBatchRows(ctx context.Context, batches []*pendingBatch) error {
+	n := len(batches)
 	outlet, batchID, received := make([]string, n), make([]string, n), make([]time.Time, n)
 	accepted, rejected := make([]uint32, n), make([]uint32, n)
-	for k, p := range group {
+	for k, p := range batches {
 		outlet[k], batchID[k], received[k] = p.batch.Outlet, p.batch.ID, p.batch.Received
 		accepted[k], rejected[k] = uint32(p.out.Accepted), uint32(len(p.out.Rejects))
 	}
@@ -385,44 +446,54 @@ func (s *Store) writeGroup(ctx context.Context, all []*pendingBatch) error {
 const (
 	maxGroupRows = 200_000          // rows; a batch that would overflow the last group starts a new one
 	groupTimeout = 60 * time.Second // for the INSERTs of one group, whatever its callers' contexts
+	// maxGroupBatches bounds the batch rows of one INSERT into scan_batches.
+	maxGroupBatches = 10_000
 )
 
 // maxWriting is how many groups are written at the same time. Two keep ClickHouse busy while a
-// group waits for the acknowledgement of one of its INSERTs (each INSERT of a group waits for the one
-// before), without splitting uploads into groups so small that their INSERTs cost more than their rows.
+// group waits for the acknowledgement of one of its INSERTs, without splitting uploads into groups so
+// small that their INSERTs cost more than their rows.
 const maxWriting = 2
 
 // committer groups concurrent writes (group commit): a caller that finds fewer than maxWriting writes
-// under way writes its batch at once; callers that arrive while maxWriting are under way join the next
-// group, which one of them writes when a write ends. The zero value is ready for use.
-type committer struct {
+// under way writes its items at once; callers that arrive while maxWriting are under way join the
+// next group, which one of them writes when a write ends. The zero value is ready for use.
+type committer[T any] struct {
 	mu      sync.Mutex
-	queue   []*group // groups waiting to be written, oldest first
-	writing int      // groups being written
-	limit   int      // groups written at once; 0 means maxWriting
+	queue   []*group[T] // groups waiting to be written, oldest first
+	writing int         // groups being written
+	limit   int         // groups written at once; 0 means maxWriting
+	most    int         // the largest weight of a group; 0 means maxGroupRows
 }
 
-type group struct {
-	items []*pendingBatch
-	rows  int
-	lead  chan struct{} // receives once: the receiver writes the group
-	done  chan struct{} // closed when the group is written, err set
-	err   error
+type group[T any] struct {
+	items  []T
+	weight int
+	lead   chan struct{} // receives once: the receiver writes the group
+	done   chan struct{} // closed when the group is written, err set
+	err    error
 }
 
-// submit adds p to a group and returns once that group is written, with the write's error. write
-// writes a group; it gets a context detached from any one caller's cancellation, with groupTimeout.
-func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(context.Context, []*pendingBatch) error) error {
+// submit adds items, of weight weight (rows, say), to a group and returns once that group is
+// written, with the write's error. A group holds at least one submission, and more while their
+// weights add up to at most c.most. write writes a group; then, when not nil, runs after write
+// succeeded, once the group has handed its turn to the next group (whose write may then run beside
+// then). Both get a context detached from any one caller's cancellation, with groupTimeout.
+func (c *committer[T]) submit(ctx context.Context, items []T, weight int, write, then func(context.Context, []T) error) error {
 	c.mu.Lock()
-	var g *group
-	if n := len(c.queue); n > 0 && c.queue[n-1].rows+p.newRows <= maxGroupRows {
+	most := c.most
+	if most == 0 {
+		most = maxGroupRows
+	}
+	var g *group[T]
+	if n := len(c.queue); n > 0 && c.queue[n-1].weight+weight <= most {
 		g = c.queue[n-1]
 	} else {
-		g = &group{lead: make(chan struct{}, 1), done: make(chan struct{})}
+		g = &group[T]{lead: make(chan struct{}, 1), done: make(chan struct{})}
 		c.queue = append(c.queue, g)
 	}
-	g.items = append(g.items, p)
-	g.rows += p.newRows
+	g.items = append(g.items, items...)
+	g.weight += weight
 	limit := c.limit
 	if limit == 0 {
 		limit = maxWriting
@@ -440,9 +511,8 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 	case <-g.lead:
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
-	g.err = write(wctx, g.items)
-	cancel()
-	close(g.done)
+	defer cancel()
+	err := write(wctx, g.items)
 
 	c.mu.Lock()
 	if len(c.queue) == 0 {
@@ -453,6 +523,12 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 		next.lead <- struct{}{}
 	}
 	c.mu.Unlock()
+
+	if err == nil && then != nil {
+		err = then(wctx, g.items)
+	}
+	g.err = err
+	close(g.done)
 	return g.err
 }
 
@@ -460,4 +536,41 @@ func (c *committer) submit(ctx context.Context, p *pendingBatch, write func(cont
 // until the server has written them.
 func (s *Store) insert(ctx context.Context, query string, columns ...any) error {
 	return stores.InsertColumns(ctx, s.conn, query, columns...)
+}
+
+// insertBlock is how many rows each block of insertBlocks carries. The driver copies the rows of a
+// block into column buffers that it grows step by step, and reuses them for the next block of the
+// same INSERT: one block of 5,000 rows makes it allocate about five times what the strings take, blocks
+// of a thousand rows once. The server joins the blocks of one INSERT into one part all the same
+// (min_insert_block_size_rows).
+const insertBlock = 1024
+
+// insertBlocks runs one INSERT of n rows given column by column (slices of string, time.Time, float64
+// or uint32, in the order of query's columns), sent in blocks of insertBlock rows, and waits until the
+// server has written them.
+func (s *Store) insertBlocks(ctx context.Context, query string, n int, columns ...any) error {
+	in := stores.NewInsertion(s.conn, query, insertBlock)
+	block := make([]any, len(columns))
+	for lo := 0; lo < n; lo += insertBlock {
+		hi := min(lo+insertBlock, n)
+		for i, col := range columns {
+			switch c := col.(type) {
+			case []string:
+				block[i] = c[lo:hi]
+			case []time.Time:
+				block[i] = c[lo:hi]
+			case []float64:
+				block[i] = c[lo:hi]
+			case []uint32:
+				block[i] = c[lo:hi]
+			default:
+				in.Abort()
+				return fmt.Errorf("column %d: %T: not a column insertBlocks knows", i, col)
+			}
+		}
+		if err := in.Append(ctx, hi-lo, block...); err != nil {
+			return err
+		}
+	}
+	return in.Finish()
 }

@@ -160,7 +160,7 @@ func TestRecentSellOut(t *testing.T) {
 
 // The committer writes every batch exactly once, in groups, and gives each caller its group's error.
 func TestCommitterGroups(t *testing.T) {
-	var c committer
+	var c committer[*pendingBatch]
 	var mu sync.Mutex
 	written := map[string]int{}
 	groups := 0
@@ -196,7 +196,7 @@ func TestCommitterGroups(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := &pendingBatch{batch: retailer.ScanBatch{ID: fmt.Sprint(i)}, newRows: 1000 * (i % 7)}
-			errs[i] = c.submit(context.Background(), p, write)
+			errs[i] = c.submit(context.Background(), []*pendingBatch{p}, p.newRows, write, nil)
 		}()
 	}
 	wg.Wait()
@@ -346,5 +346,64 @@ func TestWriteFirstScanBatchDoesNotRead(t *testing.T) {
 	}
 	if first != 3 || retry != 2 {
 		t.Errorf("rows stored: %d of the first attempt, %d of the retry; want 3 (not looked up) and 2 (completed)", first, retry)
+	}
+}
+
+// A group's then runs once its write succeeded and its turn has gone to the next group, whose write
+// may run meanwhile; then's error is every caller's; a failed write skips then.
+func TestCommitterThen(t *testing.T) {
+	ctx := context.Background()
+	c := committer[string]{limit: 1}
+	aWriting, bQueued, bWrote := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	errThen, errWrite := errors.New("then failed"), errors.New("write failed")
+	var errA, errB error
+	thenB := false
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errA = c.submit(ctx, []string{"a"}, 1, func(context.Context, []string) error {
+			close(aWriting)
+			<-bQueued
+			return nil
+		}, func(context.Context, []string) error {
+			select {
+			case <-bWrote:
+				return errThen
+			case <-time.After(10 * time.Second): // a guard against a hang, not a measurement
+				return errors.New("the next group's write did not run while then ran")
+			}
+		})
+	}()
+	<-aWriting
+	go func() {
+		defer wg.Done()
+		errB = c.submit(ctx, []string{"b"}, 1, func(context.Context, []string) error {
+			close(bWrote)
+			return errWrite
+		}, func(context.Context, []string) error {
+			thenB = true
+			return nil
+		})
+	}()
+	for { // wait until b is queued behind a
+		c.mu.Lock()
+		queued := len(c.queue) == 1
+		c.mu.Unlock()
+		if queued {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(bQueued)
+	wg.Wait()
+	if !errors.Is(errA, errThen) {
+		t.Errorf("submit a = %v; want then's error", errA)
+	}
+	if !errors.Is(errB, errWrite) || thenB {
+		t.Errorf("submit b = %v, then ran: %v; want the write's error and then skipped", errB, thenB)
+	}
+	if c.writing != 0 || len(c.queue) != 0 {
+		t.Errorf("committer left %d writes under way with %d queued groups", c.writing, len(c.queue))
 	}
 }

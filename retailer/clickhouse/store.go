@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -21,7 +22,11 @@ import (
 type Store struct {
 	conn    driver.Conn     // reads and inserts (the Distributed tables of a cluster)
 	cluster *stores.Cluster // TRUNCATE, shard by shard
-	uploads committer       // groups concurrent WriteScanBatch calls into shared INSERTs (scans.go)
+	// Concurrent WriteScanBatch calls share INSERTs (scans.go): their rows' (uploads), then, once
+	// those are acknowledged, their batch rows' (batchRows).
+	uploads    committer[*pendingBatch]
+	batchRows  committer[*pendingBatch]
+	columnPool sync.Pool // of *scanColumns
 }
 
 // New returns a Store on the one server conn. The caller keeps ownership of conn and closes it.
@@ -33,7 +38,7 @@ func New(conn driver.Conn) *Store {
 // synchronous, so a batch is acknowledged only once its shard has it. The caller keeps ownership of c
 // and closes it.
 func NewOnCluster(c *stores.Cluster) *Store {
-	return &Store{conn: c.Conn(), cluster: c}
+	return &Store{conn: c.Conn(), cluster: c, batchRows: committer[*pendingBatch]{most: maxGroupBatches}}
 }
 
 // DefaultBlockRows is how many rows go into one block of a ScanWriter's inserts. Memory grows with it.

@@ -60,10 +60,29 @@ type BrandChecker interface {
 
 // scanUploads is what the scan upload route needs besides the Handler's own dependencies.
 type scanUploads struct {
-	store  ScanStore
-	claims BatchClaims
-	brands *brandCache
-	rows   *prometheus.CounterVec // result, reason
+	store    ScanStore
+	claims   BatchClaims
+	brands   *brandCache
+	rowCount *prometheus.CounterVec // result, reason
+	rowPool  sync.Pool              // of *[]retailer.Scan: uploads' rows, decoded into again once written
+}
+
+// rows returns an empty slice of rows to decode an upload into, from the pool.
+func (u *scanUploads) rows() []retailer.Scan {
+	if p, ok := u.rowPool.Get().(*[]retailer.Scan); ok {
+		return *p
+	}
+	return nil
+}
+
+// putRows gives the array of rows back to the pool once nothing uses them, without their strings.
+func (u *scanUploads) putRows(rows []retailer.Scan) {
+	if rows == nil || cap(rows) > retailer.MaxScanRows {
+		return
+	}
+	clear(rows)
+	rows = rows[:0]
+	u.rowPool.Put(&rows)
 }
 
 // brandCacheTTL is how long a brand code the catalogue was found to hold is taken as known without
@@ -138,7 +157,7 @@ func (h *Handler) WithScans(store ScanStore, claims BatchClaims, brands BrandChe
 	for _, r := range retailer.RejectReasons {
 		rows.WithLabelValues("rejected", string(r))
 	}
-	h.scans = &scanUploads{store: store, claims: claims, rows: rows,
+	h.scans = &scanUploads{store: store, claims: claims, rowCount: rows,
 		brands: &brandCache{catalogue: brands, now: h.now, known: map[string]time.Time{}}}
 	return nil
 }
@@ -184,45 +203,81 @@ const (
 // scans checks the shape of the request and returns its rows as scans of outlet, or a
 // *retailer.ValidationError naming what is wrong (rows by 0-based index: rows[3].kind).
 func (r *scanRequest) scans(outlet string) ([]retailer.Scan, error) {
-	fields := map[string]string{}
-	if !validBatchID(r.BatchID) {
-		fields["batch_id"] = fmt.Sprintf("1 to %d characters: letters, digits and _ . : -", maxBatchID)
-	}
-	switch {
-	case len(r.Rows) == 0:
-		fields["rows"] = "at least 1 row"
-	case len(r.Rows) > retailer.MaxScanRows:
-		fields["rows"] = fmt.Sprintf("at most %d rows in one upload, got %d: split it into batches", retailer.MaxScanRows, len(r.Rows))
-	}
-	if len(fields) > 0 {
-		return nil, &retailer.ValidationError{Fields: fields}
+	if err := checkShape(r.BatchID, len(r.Rows)); err != nil {
+		return nil, err
 	}
 	rows := make([]retailer.Scan, len(r.Rows))
-	bad := 0
+	var bad rowErrors
 	for i, in := range r.Rows {
-		row, errs := in.scan(outlet)
-		rows[i] = row
-		if len(errs) == 0 {
-			continue
+		var qty float64
+		if in.Qty != nil {
+			qty = *in.Qty
 		}
-		if bad++; bad > maxRowErrors {
-			continue
-		}
-		for field, msg := range errs {
-			fields[fmt.Sprintf("rows[%d].%s", i, field)] = msg
-		}
+		var errs map[string]string
+		rows[i], errs = checkRow(outlet, in.Brand, in.Kind, in.At, qty, in.Qty != nil)
+		bad.add(i, errs)
 	}
-	if bad > maxRowErrors {
-		fields["rows"] = fmt.Sprintf("%d rows have errors; the first %d are listed", bad, maxRowErrors)
-	}
-	if len(fields) > 0 {
-		return nil, &retailer.ValidationError{Fields: fields}
+	if err := bad.err(); err != nil {
+		return nil, err
 	}
 	return rows, nil
 }
 
-// scan converts one row, with what is wrong with its fields.
-func (in scanRow) scan(outlet string) (retailer.Scan, map[string]string) {
+// checkShape checks an upload's batch id and its number of rows, n: what is checked before its rows.
+func checkShape(batchID string, n int) error {
+	fields := map[string]string{}
+	if !validBatchID(batchID) {
+		fields["batch_id"] = fmt.Sprintf("1 to %d characters: letters, digits and _ . : -", maxBatchID)
+	}
+	switch {
+	case n == 0:
+		fields["rows"] = "at least 1 row"
+	case n > retailer.MaxScanRows:
+		fields["rows"] = fmt.Sprintf("at most %d rows in one upload, got %d: split it into batches", retailer.MaxScanRows, n)
+	}
+	if len(fields) > 0 {
+		return &retailer.ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// rowErrors collects the field errors of an upload's rows: those of the first maxRowErrors rows that
+// have any, and how many have any.
+type rowErrors struct {
+	fields map[string]string
+	bad    int
+}
+
+// add records errs, the errors of row i (0-based), if any.
+func (e *rowErrors) add(i int, errs map[string]string) {
+	if len(errs) == 0 {
+		return
+	}
+	if e.bad++; e.bad > maxRowErrors {
+		return
+	}
+	if e.fields == nil {
+		e.fields = map[string]string{}
+	}
+	for field, msg := range errs {
+		e.fields[fmt.Sprintf("rows[%d].%s", i, field)] = msg
+	}
+}
+
+// err returns the errors as a *retailer.ValidationError, nil if there are none.
+func (e *rowErrors) err() error {
+	if e.bad == 0 {
+		return nil
+	}
+	if e.bad > maxRowErrors {
+		e.fields["rows"] = fmt.Sprintf("%d rows have errors; the first %d are listed", e.bad, maxRowErrors)
+	}
+	return &retailer.ValidationError{Fields: e.fields}
+}
+
+// checkRow converts one row, with what is wrong with its fields (nil when nothing is). hasQty tells
+// whether the row has a quantity, qty.
+func checkRow[S string | []byte](outlet, brand, kind string, at S, qty float64, hasQty bool) (retailer.Scan, map[string]string) {
 	var errs map[string]string
 	fail := func(field, msg string) {
 		if errs == nil {
@@ -230,61 +285,142 @@ func (in scanRow) scan(outlet string) (retailer.Scan, map[string]string) {
 		}
 		errs[field] = msg
 	}
-	row := retailer.Scan{Outlet: outlet, Brand: in.Brand, Kind: retailer.ScanKind(in.Kind)}
-	if len(in.Brand) > maxBrandCode {
+	row := retailer.Scan{Outlet: outlet, Brand: brand, Kind: retailer.ScanKind(kind)}
+	if len(brand) > maxBrandCode {
 		fail("brand", fmt.Sprintf("at most %d bytes", maxBrandCode))
 	}
 	if row.Kind != retailer.SellOut && row.Kind != retailer.StockCount {
 		fail("kind", `want "sellout" or "stock"`)
 	}
-	switch at, err := time.Parse(time.RFC3339, in.At); {
-	case in.At == "":
+	switch t, err := parseTime(at); {
+	case len(at) == 0:
 		fail("at", "required: an RFC 3339 time, e.g. 2026-11-22T09:30:00+08:00")
 	case err != nil:
 		fail("at", "want an RFC 3339 time, e.g. 2026-11-22T09:30:00+08:00")
-	case at.UTC().Year() < earliestScanYear || at.UTC().Year() > latestScanYear:
+	case t.UTC().Year() < earliestScanYear || t.UTC().Year() > latestScanYear:
 		fail("at", fmt.Sprintf("want a time from %d to %d: check the terminal's clock", earliestScanYear, latestScanYear))
 	default:
-		row.At = at
+		row.At = t
 	}
 	switch {
-	case in.Qty == nil:
+	case !hasQty:
 		fail("qty", "required: packs")
-	case math.Abs(*in.Qty) > retailer.MaxScanPacks:
+	case math.Abs(qty) > retailer.MaxScanPacks:
 		fail("qty", fmt.Sprintf("want at most %d packs", retailer.MaxScanPacks))
 	default:
-		row.Qty = *in.Qty
+		row.Qty = qty
 	}
 	return row, errs
 }
 
-// bindScans decodes the body of an upload. A body in the plain shape terminals send (the fields of
-// scanRequest and scanRow exactly spelt, each once, strings without escapes, nothing after the object)
-// is decoded here without reflection, which costs a fraction of encoding/json; any other body goes to
-// the server's binder (c.Bind), so that what is accepted, and how anything else is refused (400, 413,
-// 422 with the field), is the binder's. For the bodies decoded here the binder would give the same.
-func bindScans(c echo.Context) (scanRequest, error) {
-	var req scanRequest
+// parseTime parses s as time.Parse(time.RFC3339, s) does, to the same instant. The form terminals send
+// (2026-11-22T09:30:00Z, or with an offset, or with a fraction of a second) is read here without
+// allocating, to a time in UTC; anything else is left to time.Parse.
+func parseTime[S string | []byte](s S) (time.Time, error) {
+	if t, ok := parsePlainTime(s); ok {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, string(s))
+}
+
+// parsePlainTime reads YYYY-MM-DDTHH:MM:SS[.F](Z|±HH:MM), with 1 to 9 digits of fraction, each field
+// in its range (the day in its month's), and reports false for anything else.
+func parsePlainTime[S string | []byte](s S) (time.Time, bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	ok := true
+	num := func(from, to int) int {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				ok = false
+				return 0
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, sec := num(11, 13), num(14, 16), num(17, 19)
+	if !ok || month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	i, nsec := 19, 0
+	if s[i] == '.' {
+		start := i + 1
+		for i = start; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+		if i == start || i-start > 9 {
+			return time.Time{}, false
+		}
+		nsec = num(start, i)
+		for range 9 - (i - start) {
+			nsec *= 10
+		}
+	}
+	offset := 0
+	switch rest := len(s) - i; {
+	case rest == 1 && s[i] == 'Z':
+	case rest == 6 && (s[i] == '+' || s[i] == '-') && s[i+3] == ':':
+		hh, mm := num(i+1, i+3), num(i+4, i+6)
+		if !ok || hh > 23 || mm > 59 {
+			return time.Time{}, false
+		}
+		if offset = hh*3600 + mm*60; s[i] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
+// daysIn returns the number of days of month m of year y.
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// readUpload reads the body of an upload and returns its batch id and its rows as scans of no outlet
+// yet (Outlet is left empty), or a *retailer.ValidationError naming what is wrong with them (rows by
+// 0-based index: rows[3].kind), or the binder's error. rows gives the slice to decode into when it is
+// large enough.
+//
+// A body in the plain shape terminals send (the fields of scanRequest and scanRow exactly spelt, each
+// once, strings without escapes, nothing after the object) is decoded here without reflection, each
+// row checked as it is read, which costs a fraction of encoding/json; any other body goes to the
+// server's binder (c.Bind) and then to scanRequest.scans, so that what is accepted, and how anything
+// else is refused (400, 413, 422 with the field), is the binder's. For the bodies decoded here the
+// binder and scans would give the same.
+func readUpload(c echo.Context, rows []retailer.Scan) (batchID string, _ []retailer.Scan, err error) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer bodyBuffers.Put(buf) // the request keeps no byte of it: strings are copied out
+	defer bodyBuffers.Put(buf) // nothing decoded keeps a byte of it: strings are copied out
 	buf.Reset()
 	// Room for the declared length (up to maxPrealloc, in case nothing bounds it) and the final read
 	// of nothing.
 	buf.Grow(int(min(max(c.Request().ContentLength, 0), maxPrealloc)) + bytes.MinRead)
-	_, err := buf.ReadFrom(c.Request().Body)
+	_, err = buf.ReadFrom(c.Request().Body)
 	body := buf.Bytes()
-	if err == nil && decodeScanRequest(body, &req) {
-		return req, nil
+	if err == nil {
+		if batchID, rows, ok, err := decodeUpload(body, rows); ok {
+			return batchID, rows, err
+		}
 	}
 	rest := io.Reader(bytes.NewReader(body))
 	if err != nil { // the binder reports it (a body over the limit is 413)
 		rest = io.MultiReader(rest, errReader{err})
 	}
 	c.Request().Body = io.NopCloser(rest)
-	req = scanRequest{}
+	var req scanRequest
 	err = c.Bind(&req)             // the server's binder: strict JSON, unknown fields refused
 	c.Request().Body = http.NoBody // buf goes back to the pool
-	return req, err
+	if err != nil {
+		return "", nil, err
+	}
+	rows, err = req.scans("")
+	return req.BatchID, rows, err
 }
 
 // maxPrealloc bounds the buffer allocated for a body before it is read.
@@ -298,30 +434,38 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
-// decodeScanRequest decodes data into r if it is valid JSON of the plain shape bindScans describes,
-// and reports whether it did.
-func decodeScanRequest(data []byte, r *scanRequest) bool {
+// decodeUpload decodes data, if it is valid JSON of the plain shape readUpload describes, into rows
+// (reused when large enough), and reports whether it did; then batchID, scans and err are what
+// decoding data into a scanRequest r and calling r.scans("") gives.
+func decodeUpload(data []byte, rows []retailer.Scan) (batchID string, scans []retailer.Scan, ok bool, err error) {
 	d := scanDecoder{data: data, interned: map[string]string{}}
-	var req scanRequest
 	var seenID, seenRows bool
-	ok := d.object(func(key []byte) bool {
+	n := 0
+	var bad rowErrors
+	ok = d.object(func(key []byte) bool {
 		switch {
 		case string(key) == "batch_id" && !seenID:
 			seenID = true
 			s, ok := d.str()
-			req.BatchID = string(s)
+			batchID = string(s)
 			return ok
 		case string(key) == "rows" && !seenRows:
 			seenRows = true
-			return d.rows(&req.Rows)
+			rows, n, ok = d.rows(rows, &bad)
+			return ok
 		}
 		return false
 	})
 	if !ok || d.skipSpace() != len(d.data) {
-		return false
+		return "", nil, false, nil
 	}
-	*r = req
-	return true
+	if err := checkShape(batchID, n); err != nil {
+		return batchID, nil, true, err
+	}
+	if err := bad.err(); err != nil {
+		return batchID, nil, true, err
+	}
+	return batchID, rows, true, nil
 }
 
 // scanDecoder reads the plain shape of an upload. Each method reports false for anything outside that
@@ -330,7 +474,6 @@ type scanDecoder struct {
 	data     []byte
 	off      int
 	interned map[string]string // brand codes and kinds, which repeat from row to row
-	qty      []float64         // backing array of the rows' quantities
 }
 
 func (d *scanDecoder) skipSpace() int {
@@ -383,14 +526,17 @@ func (d *scanDecoder) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := d.off
+	ascii := true // ASCII is valid UTF-8: only a string with other bytes is checked
 	for d.off < len(d.data) {
 		switch c := d.data[d.off]; {
 		case c == '"':
 			s := d.data[start:d.off]
 			d.off++
-			return s, utf8.Valid(s)
+			return s, ascii || utf8.Valid(s)
 		case c == '\\' || c < 0x20:
 			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 		d.off++
 	}
@@ -458,56 +604,64 @@ func (d *scanDecoder) number() (float64, bool) {
 	return f, err == nil
 }
 
-// rows reads the array of rows.
-func (d *scanDecoder) rows(out *[]scanRow) bool {
+// rows reads the array of rows into scans (reused when large enough), checking each, and returns them
+// with their number, n; the errors of bad rows go to bad. Rows past
+// retailer.MaxScanRows are read but not kept: the upload is refused for their number.
+func (d *scanDecoder) rows(scans []retailer.Scan, bad *rowErrors) (_ []retailer.Scan, n int, ok bool) {
 	if !d.next('[') {
-		return false
+		return nil, 0, false
 	}
-	rows := make([]scanRow, 0, bytes.Count(d.data[d.off:], []byte{'{'}))
-	d.qty = make([]float64, 0, cap(rows))
+	scans = room(scans, min(bytes.Count(d.data[d.off:], []byte{'{'}), retailer.MaxScanRows))
 	if d.next(']') {
-		*out = rows
-		return true
+		return scans, 0, true
 	}
 	for {
-		var row scanRow
+		var brand, kind string
+		var at []byte
+		var qty float64
 		var seen [4]bool
 		ok := d.object(func(key []byte) bool {
 			var ok bool
 			switch k := string(key); {
 			case k == "brand" && !seen[0]:
 				seen[0] = true
-				row.Brand, ok = d.internedStr()
+				brand, ok = d.internedStr()
 			case k == "kind" && !seen[1]:
 				seen[1] = true
-				row.Kind, ok = d.internedStr()
+				kind, ok = d.internedStr()
 			case k == "at" && !seen[2]:
 				seen[2] = true
-				var s []byte
-				s, ok = d.str()
-				row.At = string(s)
+				at, ok = d.str()
 			case k == "qty" && !seen[3]:
 				seen[3] = true
-				var q float64
-				if q, ok = d.number(); ok {
-					d.qty = append(d.qty, q)
-					row.Qty = &d.qty[len(d.qty)-1]
-				}
+				qty, ok = d.number()
 			}
 			return ok
 		})
 		if !ok {
-			return false
+			return nil, 0, false
 		}
-		rows = append(rows, row)
+		row, errs := checkRow("", brand, kind, at, qty, seen[3])
+		bad.add(n, errs)
+		if n < retailer.MaxScanRows {
+			scans = append(scans, row)
+		}
+		n++
 		if d.next(']') {
-			*out = rows
-			return true
+			return scans, n, true
 		}
 		if !d.next(',') {
-			return false
+			return nil, 0, false
 		}
 	}
+}
+
+// room returns xs emptied, with room for n elements (the same array when it has it).
+func room[T any](xs []T, n int) []T {
+	if cap(xs) < n {
+		return make([]T, 0, n)
+	}
+	return xs[:0]
 }
 
 func validBatchID(s string) bool {
@@ -524,7 +678,8 @@ func validBatchID(s string) bool {
 }
 
 // uploadScans serves POST /outlets/{id}/scans. The outlet is looked up with the caller's
-// authorization first: one the caller may not see is 404, whatever the body; one it sees but may not
+// authorization (while the body is read) and answers first: one the caller may not see is 404,
+// whatever the body; one it sees but may not
 // upload for (an account manager's or planner's) is 403. The batch is then claimed (BatchClaims), so
 // that one attempt writes it across every instance: a batch with an outcome is answered 200 with it
 // and writes nothing; one another attempt is writing is waited for. The claimed batch's rows are
@@ -538,35 +693,46 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return fmt.Errorf("%w: outlet %q", retailer.ErrNotFound, c.Param("id"))
 	}
-	outlet, err := h.outlets.Outlet(ctx, p, id)
-	if err != nil {
-		return err
+	// The outlet is looked up while the body is read and decoded; what it says comes first.
+	type lookup struct {
+		outlet retailer.Profile
+		err    error
 	}
+	found := make(chan lookup, 1)
+	go func() {
+		outlet, err := h.outlets.Outlet(ctx, p, id)
+		found <- lookup{outlet, err}
+	}()
+	u := h.scans
+	batchID, rows, bodyErr := readUpload(c, u.rows())
+	defer u.putRows(rows)
+	l := <-found
+	if l.err != nil {
+		return l.err
+	}
+	outlet := l.outlet
 	if !p.MayUploadScans() {
 		return retailer.Forbidden("scans are uploaded by the outlet's retailer")
 	}
-	req, err := bindScans(c)
-	if err != nil {
-		return err
+	if bodyErr != nil {
+		return bodyErr
 	}
-	rows, err := req.scans(outlet.Licence)
-	if err != nil {
-		return err
+	for i := range rows {
+		rows[i].Outlet = outlet.Licence
 	}
 
-	u := h.scans
-	token, first, stored, err := u.claim(ctx, outlet.Licence, req.BatchID)
+	token, first, stored, err := u.claim(ctx, outlet.Licence, batchID)
 	if err != nil {
 		return fmt.Errorf("scan upload: %w", err)
 	}
 	if stored != nil {
 		return c.JSON(http.StatusOK, responseOf(*stored))
 	}
-	stop := u.keepClaim(ctx, outlet.Licence, req.BatchID, token)
-	out, err := u.write(ctx, h.now(), outlet.Licence, req.BatchID, rows, first)
+	stop := u.keepClaim(ctx, outlet.Licence, batchID, token)
+	out, err := u.write(ctx, h.now(), outlet.Licence, batchID, rows, first)
 	stop()
 	if err != nil {
-		u.release(ctx, outlet.Licence, req.BatchID, token)
+		u.release(ctx, outlet.Licence, batchID, token)
 		return fmt.Errorf("scan upload: %w", err)
 	}
 	// ClickHouse holds the batch complete, which is what the answer says: it is sent now, and the
@@ -581,7 +747,7 @@ func (h *Handler) uploadScans(c echo.Context) error {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	if err := u.claims.FinishScanBatch(fctx, outlet.Licence, out); err != nil {
-		u.release(ctx, outlet.Licence, req.BatchID, token)
+		u.release(ctx, outlet.Licence, batchID, token)
 	}
 	return nil
 }
@@ -688,13 +854,13 @@ func (u *scanUploads) write(ctx context.Context, now time.Time, outlet, batchID 
 
 // count adds a newly stored batch's rows to the metrics.
 func (u *scanUploads) count(out retailer.ScanOutcome) {
-	u.rows.WithLabelValues("accepted", "").Add(float64(out.Accepted))
+	u.rowCount.WithLabelValues("accepted", "").Add(float64(out.Accepted))
 	byReason := map[retailer.RejectReason]int{}
 	for _, r := range out.Rejects {
 		byReason[r.Reason]++
 	}
 	for reason, n := range byReason {
-		u.rows.WithLabelValues("rejected", string(reason)).Add(float64(n))
+		u.rowCount.WithLabelValues("rejected", string(reason)).Add(float64(n))
 	}
 }
 

@@ -181,12 +181,14 @@ func decodePlain(body []byte) (scanRequest, error) {
 	return scanRequest(r), err
 }
 
-// decodeScanRequest decodes what the binder decodes, to the same request, and leaves to it every body
-// it would refuse.
-func TestDecodeScanRequestAsTheBinder(t *testing.T) {
+// decodeUpload decodes what the binder decodes, to the same batch id, rows and field errors as the
+// binder and scanRequest.scans, and leaves to them every body the binder would refuse.
+func TestDecodeUploadAsTheBinder(t *testing.T) {
+	row := `{"brand":"B1","kind":"sellout","at":"2026-11-22T09:30:00+08:00","qty":12}`
 	for _, body := range []string{
-		`{"batch_id":"b1","rows":[{"brand":"B1","kind":"sellout","at":"2026-11-22T09:30:00+08:00","qty":12}]}`,
+		`{"batch_id":"b1","rows":[` + row + `]}`,
 		` { "rows" : [ { "qty" : 0.5 , "at" : "x" , "kind" : "stock" , "brand" : "B2" } , {} ] , "batch_id" : "" } `,
+		` { "rows" : [ { "qty" : 0.5 , "at" : "x" , "kind" : "stock" , "brand" : "B2" } , {} ] , "batch_id" : "b" } `,
 		`{"batch_id":"b","rows":[]}`, `{"batch_id":"b"}`, `{"rows":null}`, `{}`, `null`, ``, ` `,
 		`{"batch_id":"b","rows":[{"qty":-0},{"qty":-12},{"qty":1e3},{"qty":123456789012345},{"qty":1234567890123456789}]}`,
 		`{"batch_id":"b","rows":[{"qty":0.1E-2},{"qty":-1.5e+2},{"qty":0}]}`,
@@ -208,31 +210,86 @@ func TestDecodeScanRequestAsTheBinder(t *testing.T) {
 		`{"batch_id":"b" "rows":[]}`, `{"batch_id":"b","rows":[{"brand":"B1"}{"brand":"B2"}]}`, `{"batch_id":"b","rows":[`,
 		"{\"batch_id\":\"b\xff\",\"rows\":[{\"brand\":\"\xc3\"}]}", "{\"batch_id\":\"a\tb\"}",
 		`{"batch_id":"日本","rows":[{"brand":"烟","kind":"sellout","at":"2026-11-22T09:30:00Z","qty":3}]}`,
+		// Times: the forms read without time.Parse, and their edges.
+		`{"batch_id":"b","rows":[{"brand":"B1","kind":"stock","at":"2026-11-22T09:30:00.123456789-03:30","qty":1},` +
+			`{"brand":"B1","kind":"stock","at":"2024-02-29T23:59:59.5Z","qty":1},{"brand":"B1","kind":"stock","at":"2025-02-29T00:00:00Z","qty":1},` +
+			`{"brand":"B1","kind":"stock","at":"2026-11-22T24:00:00Z","qty":1},{"brand":"B1","kind":"stock","at":"2026-11-22T09:30:60Z","qty":1},` +
+			`{"brand":"B1","kind":"stock","at":"2026-11-22T09:30:00+24:00","qty":1},{"brand":"B1","kind":"stock","at":"2026-11-22t09:30:00z","qty":1},` +
+			`{"brand":"B1","kind":"stock","at":"2026-11-22T09:30:00.1234567891Z","qty":1},{"brand":"B1","kind":"stock","at":"2026-11-22T09:30:00.Z","qty":1},` +
+			`{"brand":"B1","kind":"stock","at":"1999-12-31T23:59:59-01:00","qty":1},{"brand":"B1","kind":"stock","at":"2099-12-31T23:59:59-01:00","qty":1},` +
+			`{"brand":"B1","kind":"stock","at":"0000-01-01T00:00:00Z","qty":1},{"brand":"B1","kind":"stock","at":"2026-13-01T00:00:00Z","qty":1}]}`,
+		`{"batch_id":"b","rows":[` + strings.Repeat(`{"brand":"B1","kind":"x","at":"2026-11-22T00:00:00Z","qty":1},`, 25) + row + `]}`,
+		`{"batch_id":"","rows":[{"brand":"B1","kind":"x","at":"2026-11-22T00:00:00Z","qty":1}]}`,
+		`{"batch_id":"b","rows":[` + strings.Repeat(row+",", retailer.MaxScanRows) + row + `]}`,
 	} {
-		t.Run(body, func(t *testing.T) { checkDecodeScanRequest(t, []byte(body)) })
+		t.Run(body[:min(len(body), 200)], func(t *testing.T) { checkDecodeUpload(t, []byte(body)) })
+	}
+	// Plain bodies are decoded here, valid or not.
+	for _, body := range []string{`{"batch_id":"b1","rows":[` + row + `]}`, `{"batch_id":"","rows":[{"kind":"x","at":"2026-11-22T09:30:00Z"}]}`} {
+		if _, _, ok, _ := decodeUpload([]byte(body), nil); !ok {
+			t.Errorf("decodeUpload(%s) left it to the binder; want it decoded", body)
+		}
 	}
 }
 
-func checkDecodeScanRequest(t *testing.T, body []byte) {
-	want, wantErr := decodePlain(body)
-	var got scanRequest
-	if !decodeScanRequest(body, &got) {
+func checkDecodeUpload(t *testing.T, body []byte) {
+	var want scanRequest
+	wantErr := decodeStrict(body, &want)
+	id, got, ok, err := decodeUpload(body, nil)
+	if !ok {
 		return // the binder decodes it
 	}
 	if wantErr != nil {
-		t.Fatalf("decodeScanRequest accepted a body the binder refuses: %v", wantErr)
+		t.Fatalf("decodeUpload accepted a body the binder refuses: %v", wantErr)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("decodeScanRequest = %+v; the binder gives %+v", got, want)
+	wantRows, wantScansErr := want.scans("")
+	if id != want.BatchID {
+		t.Fatalf("decodeUpload batch id %q; the binder gives %q", id, want.BatchID)
+	}
+	if !reflect.DeepEqual(err, wantScansErr) {
+		t.Fatalf("decodeUpload error %v; the binder and scans give %v", err, wantScansErr)
+	}
+	if len(got) != len(wantRows) {
+		t.Fatalf("decodeUpload gave %d rows; the binder and scans give %d", len(got), len(wantRows))
+	}
+	for i := range got {
+		g, w := got[i], wantRows[i]
+		if !g.At.Equal(w.At) {
+			t.Fatalf("row %d at %v; the binder and scans give %v", i, g.At, w.At)
+		}
+		g.At, w.At = time.Time{}, time.Time{}
+		if g != w {
+			t.Fatalf("row %d = %+v; the binder and scans give %+v", i, g, w)
+		}
 	}
 }
 
-// FuzzDecodeScanRequest checks decodeScanRequest against the binder's decoding on any body.
+// parseTime reads every string as time.Parse(time.RFC3339, …) does.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-11-22T09:30:00Z", "2026-11-22T09:30:00.25+08:00", "2024-02-29T23:59:59-23:59",
+		"2026-11-22T09:30:00.123456789Z", "2026-11-22T09:30:00+24:00", "0001-01-01T00:00:00Z", "2026-11-22 09:30:00Z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, wantErr := time.Parse(time.RFC3339, s)
+		got, err := parseTime(s)
+		if (err != nil) != (wantErr != nil) || err == nil && !got.Equal(want) {
+			t.Fatalf("parseTime(%q) = %v, %v; time.Parse gives %v, %v", s, got, err, want, wantErr)
+		}
+		if gotB, errB := parseTime([]byte(s)); !gotB.Equal(got) || (errB != nil) != (err != nil) {
+			t.Fatalf("parseTime([]byte(%q)) = %v, %v; from the string %v, %v", s, gotB, errB, got, err)
+		}
+	})
+}
+
+// FuzzDecodeScanRequest checks decodeUpload against the binder's decoding and scanRequest.scans on any
+// body.
 func FuzzDecodeScanRequest(f *testing.F) {
 	f.Add([]byte(`{"batch_id":"b1","rows":[{"brand":"B1","kind":"sellout","at":"2026-11-22T09:30:00+08:00","qty":12}]}`))
 	f.Add([]byte(`{"rows":[{"qty":-0.0e1,"brand":"\u0042"}],"batch_id":"x"}`))
 	f.Add([]byte(`{"rows":[{"qty":10,"at":"","kind":"stock"},{}],"batch_id":"x"} `))
-	f.Fuzz(checkDecodeScanRequest)
+	f.Add([]byte(`{"batch_id":"b","rows":[{"brand":"B1","kind":"stock","at":"2026-02-29T09:30:00.5-03:00","qty":1e3},{"kind":"x"}]}`))
+	f.Fuzz(checkDecodeUpload)
 }
 
 func BenchmarkScanRequestDecode(b *testing.B) {
@@ -245,18 +302,25 @@ func BenchmarkScanRequestDecode(b *testing.B) {
 		fmt.Fprintf(&body, `{"brand":"B%02d","kind":"sellout","at":"2026-11-22T09:%02d:%02dZ","qty":%d}`, i%40, i/60%60, i%60, 1+i%20)
 	}
 	body.WriteString(`]}`)
+	rows := make([]retailer.Scan, 0, 5000) // what the pool gives after the first upload
 	for _, bb := range []struct {
 		name   string
 		decode func([]byte) error
 	}{
-		{"decodeScanRequest", func(p []byte) error {
-			var r scanRequest
-			if !decodeScanRequest(p, &r) {
-				return errors.New("not decoded")
+		{"decodeUpload", func(p []byte) error {
+			if _, _, ok, err := decodeUpload(p, rows); !ok || err != nil {
+				return fmt.Errorf("not decoded: %v", err)
 			}
 			return nil
 		}},
-		{"encoding/json", func(p []byte) error { _, err := decodePlain(p); return err }},
+		{"encoding/json and scans", func(p []byte) error {
+			r, err := decodePlain(p)
+			if err != nil {
+				return err
+			}
+			_, err = r.scans("O1")
+			return err
+		}},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.SetBytes(int64(body.Len()))
@@ -284,9 +348,9 @@ func decodeStrictReader(r io.Reader, v any) error {
 	return dec.Decode(v)
 }
 
-// bindScans decodes plain bodies itself and hands every other body, and a failure to read one, to the
+// readUpload decodes plain bodies itself and hands every other body, and a failure to read one, to the
 // server's binder.
-func TestBindScans(t *testing.T) {
+func TestReadUpload(t *testing.T) {
 	errRead := errors.New("read failed")
 	tests := []struct {
 		name      string
@@ -295,8 +359,8 @@ func TestBindScans(t *testing.T) {
 		wantErr   error
 		wantID    string
 	}{
-		{"plain", strings.NewReader(`{"batch_id":"b1","rows":[{"brand":"B1","kind":"stock","at":"x","qty":1}]}`), 0, nil, "b1"},
-		{"an escape", strings.NewReader(`{"batch_id":"b\u0031","rows":[]}`), 1, nil, "b1"},
+		{"plain", strings.NewReader(`{"batch_id":"b1","rows":[{"brand":"B1","kind":"stock","at":"2026-11-22T09:30:00Z","qty":1}]}`), 0, nil, "b1"},
+		{"an escape", strings.NewReader(`{"batch_id":"b\u0031","rows":[{"brand":"B1","kind":"stock","at":"2026-11-22T09:30:00Z","qty":1}]}`), 1, nil, "b1"},
 		{"a read error", io.MultiReader(strings.NewReader(`{"batch_id":"b1",`), errReader{errRead}), 1, errRead, ""},
 	}
 	for _, tt := range tests {
@@ -306,9 +370,9 @@ func TestBindScans(t *testing.T) {
 			e.Binder = testBinder{&calls}
 			req := httptest.NewRequest("POST", "/", tt.body)
 			c := e.NewContext(req, httptest.NewRecorder())
-			got, err := bindScans(c)
-			if !errors.Is(err, tt.wantErr) || calls != tt.wantBinds || got.BatchID != tt.wantID {
-				t.Errorf("bindScans = %q, %v with %d binder calls; want %q, %v with %d", got.BatchID, err, calls, tt.wantID, tt.wantErr, tt.wantBinds)
+			id, _, err := readUpload(c, nil)
+			if !errors.Is(err, tt.wantErr) || calls != tt.wantBinds || id != tt.wantID {
+				t.Errorf("readUpload = %q, %v with %d binder calls; want %q, %v with %d", id, err, calls, tt.wantID, tt.wantErr, tt.wantBinds)
 			}
 		})
 	}
