@@ -192,9 +192,8 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 		rep.Top = &top.plan
 	}
 	// Each level's intervals are calibrated on its own errors from earlier origins, with the models
-	// chosen for this run (Calibrate).
-	apply := func(ctx context.Context, b Batch, out []Forecast) error { return eng.Apply(ctx, b, fit.chosen, out) }
-	cal, err := Calibrate(ctx, apply, fit.batch, observed, DefaultCalibrationWindows)
+	// chosen for this run (Calibrate, as with Apply; every origin of a series is fitted in one pass).
+	cal, err := calibrate(ctx, engineWindows{e: eng, choices: fit.chosen}, fit.batch, observed, DefaultCalibrationWindows)
 	if err != nil {
 		return RunReport{}, err
 	}
