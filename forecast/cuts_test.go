@@ -209,3 +209,81 @@ func TestCalibrateWindowsMatchApply(t *testing.T) {
 	}
 }
 
+// validateOneByOne is validate as it was before forecastCuts: every candidate fitted on every window
+// alone. TestValidateMatchesOneByOne holds validate to it.
+func validateOneByOne(st engineSettings, y, factors []float64, extra []int, h int, errs []float64, s *Scratch) bool {
+	f := Forecast{Mean: make([]float64, h)}
+	n := len(y)
+	x := y
+	if factors != nil {
+		x = make([]float64, n)
+		deseasonalise(x, y, factors)
+	}
+	fitted := false
+	window := func(o int) {
+		fitted = true
+		for c, m := range st.cands {
+			m.Forecast(x[:o:o], f, s)
+			for j, a := range y[o : o+h] {
+				fc := f.Mean[j]
+				if factors != nil {
+					fc *= factors[o+j]
+				}
+				errs[c] += math.Abs(a - fc)
+			}
+		}
+	}
+	for w := 1; w <= st.windows; w++ {
+		o := n - h*w
+		if o < MinValidationWeeks {
+			break
+		}
+		window(o)
+	}
+	for _, o := range extra {
+		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
+			continue
+		}
+		window(o)
+	}
+	return fitted
+}
+
+// TestValidateMatchesOneByOne checks that validate, which fits every window of a candidate in one
+// pass, adds exactly (to the bit) the errors of fitting each window alone, with festival factors and
+// extra origins, and the engine's choice with them.
+func TestValidateMatchesOneByOne(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	st := NewEngine().settings()
+	const h = 5
+	var s Scratch
+	for _, y := range cutsSeries(r) {
+		factors := make([]float64, len(y)+h)
+		for t := range factors {
+			factors[t] = 1 + 0.5*r.Float64()
+		}
+		extras := [][]int{nil, {len(y) - 7, 12, len(y) - 2*h, 3, len(y) - 7}, {len(y) - 30, len(y) - 9}}
+		for _, fac := range [][]float64{nil, factors} {
+			for _, extra := range extras {
+				got := make([]float64, len(st.cands))
+				want := make([]float64, len(st.cands))
+				okGot := validate(st, y, fac, extra, h, got, &s)
+				okWant := validateOneByOne(st, y, fac, extra, h, want, &s)
+				if okGot != okWant || !sameBits(Forecast{Mean: got}, Forecast{Mean: want}) {
+					t.Fatalf("%d weeks, extra %v, factors %t: validate %v %t; one by one %v %t",
+						len(y), extra, fac != nil, got, okGot, want, okWant)
+				}
+			}
+		}
+	}
+	// The engine's choice on a batch with festival profiles rests on those errors.
+	b, hol := windowsBatch(r)
+	e := &Engine{Holidays: hol}
+	choices, err := e.Choose(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(choices, func(c Choice) bool { return c.Festival != nil }) {
+		t.Errorf("no group kept its festival profile: the test does not see the festival windows")
+	}
+}
