@@ -246,6 +246,12 @@ type engineWindows struct {
 	e       *Engine
 	choices []Choice
 	chunk   int // series per call; windowChunk when 0
+	// final, when not nil, gets the forecast of every series of the batch from its own origin (Apply's)
+	// in the same pass as the earlier origins; filled counts the series it got, and advance, when not
+	// nil, is told that count.
+	final   []Forecast
+	filled  *int
+	advance func(done int)
 }
 
 // windowChunk is how many series engineWindows forecasts in one call.
@@ -259,12 +265,23 @@ func (w engineWindows) span(windows int) (int, int) {
 }
 
 func (w engineWindows) forecastWindows(ctx context.Context, b Batch, shorts []int, lo, hi int, outs [][]Forecast) error {
-	return w.e.applyWindows(ctx, b, w.choices, shorts, lo, hi, outs)
+	if w.final == nil {
+		return w.e.applyWindows(ctx, b, w.choices, shorts, lo, hi, outs)
+	}
+	if err := w.e.applyWindows(ctx, b, w.choices, append(slices.Clip(shorts), 0), lo, hi,
+		append(slices.Clip(outs), w.final[lo:hi])); err != nil {
+		return err
+	}
+	*w.filled += hi - lo
+	if w.advance != nil {
+		w.advance(*w.filled)
+	}
+	return nil
 }
 
 // applyWindows forecasts series lo … hi−1 of b from several origins, each exactly as Apply forecasts
 // it in the batch of every series of b cut shorts[k] weeks short of its end, with an Origin
-// shorts[k] weeks before b's, into outs[k][i−lo]. Every short must leave each series at least one
+// shorts[k] weeks before b's, into outs[k][i−lo] (a short of 0: Apply on b itself). Every short must leave each series at least one
 // week. The calendar of such a batch starts on the same Monday as b's (its longest series is
 // shorts[k] weeks shorter, its origin as many weeks earlier), so a series' festival factors, and the
 // deseasonalised history they give, are those of b cut short.

@@ -207,6 +207,34 @@ func TestCalibrateWindowsMatchApply(t *testing.T) {
 			t.Errorf("Calibration %+v scored nothing", want)
 		}
 	}
+
+	// With the forecasts from the batch's own origin made in the same pass, as forecast run makes them.
+	want := NewForecasts(len(b.Series), b.Horizon, true)
+	if err := e.Apply(ctx, b, choices, want); err != nil {
+		t.Fatal(err)
+	}
+	wantCal, err := Calibrate(ctx, apply, b, Observations{}, DefaultCalibrationWindows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := NewForecasts(len(b.Series), b.Horizon, true)
+	var filled, advanced int
+	w := engineWindows{e: e, choices: choices, chunk: 100, final: final, filled: &filled, advance: func(n int) { advanced = n }}
+	got, err := calibrate(ctx, w, b, Observations{}, DefaultCalibrationWindows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, wantCal) {
+		t.Errorf("calibrate with the final forecasts %+v; Calibrate %+v", got, wantCal)
+	}
+	if filled != len(b.Series) || advanced != len(b.Series) {
+		t.Errorf("%d series forecast from their own origin, %d told; want %d", filled, advanced, len(b.Series))
+	}
+	for i := range final {
+		if !sameBits(final[i], want[i]) {
+			t.Fatalf("series %d from its own origin: %v; Apply %v", i, final[i], want[i])
+		}
+	}
 }
 
 // validateOneByOne is validate as it was before forecastCuts: every candidate fitted on every window
