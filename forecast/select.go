@@ -299,8 +299,8 @@ func validate(st engineSettings, y, factors []float64, extra []int, h int, errs 
 		x = s.buf(6, n)
 		deseasonalise(x, y, factors)
 	}
-	// The origins in the order their errors add up, and ascending for forecastCuts, which fits every
-	// window of a candidate in one pass.
+	// The origins in the order their errors add up, and ascending for the models that fit every window
+	// in one pass (cutModel).
 	var originBuf, cutBuf [16]int
 	origins := originBuf[:0]
 	for w := 1; w <= st.windows; w++ {
@@ -327,9 +327,17 @@ func validate(st engineSettings, y, factors []float64, extra []int, h int, errs 
 		fs[k] = Forecast{Mean: mean[k*h : (k+1)*h : (k+1)*h]}
 	}
 	for c, m := range st.cands {
-		forecastCuts(m, x, cuts, fs, s)
+		cm, inOnePass := m.(cutModel)
+		if inOnePass {
+			cm.forecastCuts(x, cuts, fs, s)
+		}
 		for _, o := range origins {
-			f := fs[slices.Index(cuts, o)]
+			f := fs[0]
+			if inOnePass {
+				f = fs[slices.Index(cuts, o)]
+			} else { // the other models fit each window alone, in the windows' order
+				m.Forecast(x[:o:o], f, s)
+			}
 			for j, a := range y[o : o+h] {
 				fc := f.Mean[j]
 				if factors != nil {
