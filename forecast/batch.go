@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -134,6 +135,27 @@ func parallel(ctx context.Context, n, workers int, fn func(i int, s *Scratch)) e
 	}
 	wg.Wait()
 	return ctx.Err()
+}
+
+// eachParallel calls fn(i) for i in [0, n) on up to workers goroutines, one index at a time: for a
+// few large independent tasks, where parallel's chunks would leave a worker idle.
+func eachParallel(n, workers int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(workers, n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Each returns a Method that forecasts every series of a batch with m alone, ignoring groups: how the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -251,10 +252,15 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		}
 		counts[b] = obs
 	}
+	// The brands' fits are independent: they run on every CPU.
+	fitted := make([]CountFit, len(brands))
+	eachParallel(len(brands), runtime.GOMAXPROCS(0), func(k int) {
+		b := brands[k]
+		fitted[k] = FitCensoredCounts(counts[b], len(outletsOf[b]), len(sp.Weeks), opt)
+	})
 	fits := make(map[string]*CountFit, len(brands))
-	for _, b := range brands {
-		fit := FitCensoredCounts(counts[b], len(outletsOf[b]), len(sp.Weeks), opt)
-		fits[b] = &fit
+	for k, b := range brands {
+		fits[b] = &fitted[k]
 	}
 	for _, b := range brands {
 		rows, obs := byBrand[b], counts[b]

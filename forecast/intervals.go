@@ -84,6 +84,14 @@ func (o Observations) value(i, w int) (float64, bool) {
 // factor is 1. It returns f's errors and ctx.Err().
 func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) error, b Batch, observed Observations,
 	windows int) (Calibration, error) {
+	return calibrate(ctx, batchWindows(f), b, observed, windows)
+}
+
+// calibrate is Calibrate with the forecasts of f, which may forecast several origins of a chunk of
+// series at once (windowForecaster): the scores are those of one origin at a time over the whole
+// batch, taken in an order that does not change them (each origin's sums run over the series in
+// order; the scores are sorted before their quantiles are taken).
+func calibrate(ctx context.Context, f windowForecaster, b Batch, observed Observations, windows int) (Calibration, error) {
 	h := b.Horizon
 	if observed.Values == nil {
 		observed = Observations{Values: b.Series}
@@ -100,11 +108,9 @@ func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) e
 	outlet := make([][]float64, h)
 	brand := make([][]float64, h)
 	total := make([][]float64, h)
-	cut := make([][]float64, len(b.Series))
-	out := NewForecasts(len(b.Series), h, true)
-	const na = 5
-	used := 0                               // windows scored
-	agg := make([]float64, na*h*(brands+1)) // per brand then total: A, F, Σlo², Σhi², expected A of every week
+	// The windows scored: those that leave every series MinValidationWeeks weeks and whose weeks
+	// observed holds.
+	var scored []int
 	for c := range windows {
 		short := false
 		for i, s := range b.Series {
@@ -115,43 +121,69 @@ func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) e
 				short = true
 				break
 			}
-			cut[i] = s[:n:n]
 		}
-		if short || len(b.Series) == 0 {
-			continue
+		if !short && len(b.Series) > 0 {
+			scored = append(scored, c)
 		}
-		if err := ctx.Err(); err != nil {
-			return Calibration{}, err
-		}
-		cb := Batch{Series: cut, Groups: b.Groups, Horizon: h, Workers: b.Workers}
-		if !b.Origin.IsZero() { // the calibration origin is h + c weeks before the batch's own
-			cb.Origin = b.Origin.AddDate(0, 0, -7*(h+c))
-		}
-		if err := f(ctx, cb, out); err != nil {
-			return Calibration{}, err
-		}
-		used++
-		clear(agg)
-		for i, fc := range out {
-			validate80(fc)
-			n := len(cut[i])
-			g := na * h * brandOf[i]
-			for j, m := range fc.Mean {
-				a, _ := observed.value(i, n+j)
-				if a > 0 && i%stride == 0 {
-					outlet[j] = append(outlet[j], intervalScore(a, m, fc.Lower[j], fc.Upper[j]))
+	}
+	const na = 5
+	aggs := make([][]float64, len(scored)) // per window, per brand then total: A, F, Σlo², Σhi², expected A of every week
+	for k := range aggs {
+		aggs[k] = make([]float64, na*h*(brands+1))
+	}
+	chunk, per := f.span(len(scored))
+	if chunk <= 0 {
+		chunk = len(b.Series)
+	}
+	per = max(per, 1)
+	var outs [][]Forecast
+	for from := 0; from < len(b.Series); from += chunk {
+		to := min(from+chunk, len(b.Series))
+		for w0 := 0; w0 < len(scored); w0 += per {
+			ws := scored[w0:min(w0+per, len(scored))]
+			if err := ctx.Err(); err != nil {
+				return Calibration{}, err
+			}
+			shorts := make([]int, len(ws))
+			for k, c := range ws {
+				shorts[k] = h + c
+			}
+			for k := range ws {
+				if k == len(outs) {
+					outs = append(outs, NewForecasts(to-from, h, true))
 				}
-				lo, hi := m-fc.Lower[j], fc.Upper[j]-m
-				v := agg[g+na*j : g+na*j+na]
-				v[0] += a
-				v[1] += m
-				v[2] += lo * lo
-				v[3] += hi * hi
-				if observed.Expected != nil {
-					v[4] += observed.Expected[i][n+j-observed.From]
+				outs[k] = outs[k][:to-from]
+			}
+			if err := f.forecastWindows(ctx, b, shorts, from, to, outs[:len(ws)]); err != nil {
+				return Calibration{}, err
+			}
+			for k, c := range ws {
+				agg := aggs[w0+k]
+				for i := from; i < to; i++ {
+					fc := outs[k][i-from]
+					validate80(fc)
+					n := len(b.Series[i]) - h - c
+					g := na * h * brandOf[i]
+					for j, m := range fc.Mean {
+						a, _ := observed.value(i, n+j)
+						if a > 0 && i%stride == 0 {
+							outlet[j] = append(outlet[j], intervalScore(a, m, fc.Lower[j], fc.Upper[j]))
+						}
+						lo, hi := m-fc.Lower[j], fc.Upper[j]-m
+						v := agg[g+na*j : g+na*j+na]
+						v[0] += a
+						v[1] += m
+						v[2] += lo * lo
+						v[3] += hi * hi
+						if observed.Expected != nil {
+							v[4] += observed.Expected[i][n+j-observed.From]
+						}
+					}
 				}
 			}
 		}
+	}
+	for _, agg := range aggs {
 		t := na * h * brands
 		for g := range brands {
 			for j := range h {
@@ -169,6 +201,7 @@ func Calibrate(ctx context.Context, f func(context.Context, Batch, []Forecast) e
 			total[j] = append(total[j], aggregateScores(agg[t+na*j:t+na*j+na], observed.Expected != nil)...)
 		}
 	}
+	used := len(scored)
 	cal := Calibration{LevelError: observed.LevelError}
 	// Overlapping windows score the same weeks again, and against the draws and the corrected values
 	// both: a pooled level's scores count as many as the distinct weeks they score.

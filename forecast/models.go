@@ -29,6 +29,8 @@ type Model interface {
 // be shared by goroutines running at the same time.
 type Scratch struct {
 	bufs [8][]float64 // 0–2 for models, 3–7 for the Engine around them
+	fcs  [2][]Forecast
+	is   []int
 }
 
 // buf returns the i-th buffer with length n; its contents are undefined.
@@ -37,6 +39,22 @@ func (s *Scratch) buf(i, n int) []float64 {
 		s.bufs[i] = make([]float64, n, n+n/4+8)
 	}
 	return s.bufs[i][:n]
+}
+
+// forecasts returns the i-th slice of n forecasts; its contents are undefined.
+func (s *Scratch) forecasts(i, n int) []Forecast {
+	if cap(s.fcs[i]) < n {
+		s.fcs[i] = make([]Forecast, n)
+	}
+	return s.fcs[i][:n]
+}
+
+// ints returns a slice of n ints; its contents are undefined.
+func (s *Scratch) ints(n int) []int {
+	if cap(s.is) < n {
+		s.is = make([]int, n)
+	}
+	return s.is[:n]
 }
 
 // z80 is the standard normal 90% quantile: mean ± z80·sd is an 80% interval.
@@ -310,40 +328,96 @@ func (m Damped) Forecast(y []float64, f Forecast, s *Scratch) {
 	if len(g.Alphas) == 0 || len(g.Betas) == 0 || len(g.Phis) == 0 {
 		g = defaultDampedGrid
 	}
+	// The grid's fits run two at a time in one pass over y: each fit is a chain of dependent
+	// operations, and two independent chains keep the processor busy where one leaves it waiting.
+	// Every fit computes exactly what it would alone, and the best is taken in the grid's order.
+	var fits [2]dampedFit
+	k := 0
 	best := math.Inf(1)
-	var ba, bb, bp, bl, bt float64
+	var bf dampedFit
 	for _, a := range g.Alphas {
 		for _, beta := range g.Betas {
 			if beta > a {
 				continue
 			}
 			for _, phi := range g.Phis {
-				l, b := y[0], 0.0
-				var sse float64
-				for t := 1; t < n; t++ {
-					pb := phi * b
-					e := y[t] - l - pb
-					sse += e * e
-					l += pb + a*e
-					b = pb + beta*e
-				}
-				if sse < best {
-					best, ba, bb, bp, bl, bt = sse, a, beta, phi, l, b
+				fits[k] = dampedFit{a: a, beta: beta, phi: phi}
+				if k++; k == len(fits) {
+					best, bf = dampedBest(y, &fits, k, best, bf)
+					k = 0
 				}
 			}
 		}
+	}
+	if k > 0 {
+		best, bf = dampedBest(y, &fits, k, best, bf)
 	}
 	if math.IsInf(best, 1) { // every β exceeded every α: fall back to the plainest model
 		SES{}.Forecast(y, f, s)
 		return
 	}
-	sigma2 := best / float64(n-1)
+	dampedPut(f, n, best, bf)
+}
+
+// dampedPut writes Damped's forecast of a series of n weeks from its best fit, whose sum of squared
+// one-step errors is sse.
+func dampedPut(f Forecast, n int, sse float64, bf dampedFit) {
+	sigma2 := sse / float64(n-1)
 	var cum, phiPow, v float64 = 0, 1, 1
 	for j := range f.Mean {
-		phiPow *= bp
+		phiPow *= bf.phi
 		cum += phiPow // φ + … + φ^(j+1)
-		f.put(j, bl+cum*bt, math.Sqrt(sigma2*v))
-		c := ba + bb*cum // α + β·φ(1−φ^(j+1))/(1−φ)
+		f.put(j, bf.l+cum*bf.b, math.Sqrt(sigma2*v))
+		c := bf.a + bf.beta*cum // α + β·φ(1−φ^(j+1))/(1−φ)
 		v += c * c
 	}
+}
+
+// dampedFit is one fit of Damped's grid: its parameters, and after dampedFits its final level and
+// trend and its sum of squared one-step errors.
+type dampedFit struct {
+	a, beta, phi float64
+	l, b, sse    float64
+}
+
+// dampedBest fits the first k (1 or 2) of fits to y (len ≥ 2) and returns the first of them with a
+// smaller sum of squared errors than best, with its sum, or best and bf when none is smaller.
+func dampedBest(y []float64, fits *[2]dampedFit, k int, best float64, bf dampedFit) (float64, dampedFit) {
+	if k < 2 {
+		fits[1] = fits[0]
+	}
+	for i := range fits {
+		fits[i].l, fits[i].b, fits[i].sse = y[0], 0, 0 // l_0 = y_0, b_0 = 0
+	}
+	dampedRun(y[1:], fits)
+	for _, c := range fits[:k] {
+		if c.sse < best {
+			best, bf = c.sse, c
+		}
+	}
+	return best, bf
+}
+
+// dampedRun runs both fits on over the weeks y, each exactly as alone, adding their one-step errors.
+// Two lanes, not more: more live values than registers would be spilled to memory on the dependency
+// chains.
+func dampedRun(y []float64, fits *[2]dampedFit) {
+	a0, a1 := fits[0].a, fits[1].a
+	c0, c1 := fits[0].beta, fits[1].beta
+	p0, p1 := fits[0].phi, fits[1].phi
+	l0, l1 := fits[0].l, fits[1].l
+	b0, b1 := fits[0].b, fits[1].b
+	s0, s1 := fits[0].sse, fits[1].sse
+	for _, v := range y {
+		pb0, pb1 := p0*b0, p1*b1
+		e0, e1 := v-l0-pb0, v-l1-pb1
+		s0 += e0 * e0
+		s1 += e1 * e1
+		l0 += pb0 + a0*e0
+		l1 += pb1 + a1*e1
+		b0 = pb0 + c0*e0
+		b1 = pb1 + c1*e1
+	}
+	fits[0].l, fits[0].b, fits[0].sse = l0, b0, s0
+	fits[1].l, fits[1].b, fits[1].sse = l1, b1, s1
 }

@@ -177,7 +177,9 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 		eng = &e
 	}
 	eng.Holidays = NewHolidays(in.calendar.Holidays)
-	fit, err := fitOutlets(ctx, eng, panel, last.AddDate(0, 0, 7), gap+req.Horizon, req.Workers, progress)
+	// Without top-down levels, which need the forecasts first, the forecasts are made in the pass of
+	// the calibration below, which fits every earlier origin of a series with its own.
+	fit, err := fitOutlets(ctx, eng, panel, last.AddDate(0, 0, 7), gap+req.Horizon, req.Workers, !req.TopDown, progress)
 	if err != nil {
 		return RunReport{}, err
 	}
@@ -192,9 +194,20 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 		rep.Top = &top.plan
 	}
 	// Each level's intervals are calibrated on its own errors from earlier origins, with the models
-	// chosen for this run (Calibrate).
-	apply := func(ctx context.Context, b Batch, out []Forecast) error { return eng.Apply(ctx, b, fit.chosen, out) }
-	cal, err := Calibrate(ctx, apply, fit.batch, observed, DefaultCalibrationWindows)
+	// chosen for this run (Calibrate, as with Apply; every origin of a series is fitted in one pass).
+	windows := engineWindows{e: eng, choices: fit.chosen}
+	var filled int
+	finish := func() {}
+	if fit.pending {
+		var advance func(int)
+		advance, finish = progress.Step("forecast", "series", len(fit.out))
+		windows.final, windows.filled, windows.advance = fit.out, &filled, advance
+	}
+	cal, err := calibrate(ctx, windows, fit.batch, observed, DefaultCalibrationWindows)
+	if err == nil && fit.pending && filled < len(fit.out) { // no origin to calibrate on: forecast alone
+		err = eng.Apply(ctx, fit.batch, fit.chosen, fit.out)
+	}
+	finish()
 	if err != nil {
 		return RunReport{}, err
 	}
@@ -328,14 +341,17 @@ type outletFit struct {
 	choices    map[string]int // model set → brands that chose it
 	chosen     []Choice       // per brand index: the Engine's choice
 	out        []Forecast     // per series, batch.Horizon weeks
+	pending    bool           // out is not forecast yet: Apply is left to the caller
 }
 
 // fitChunk is how many series fitOutlets forecasts between two moves of its progress step.
 const fitChunk = 1 << 16
 
-// fitOutlets lets eng choose models per brand on panel's series and forecast horizon weeks of each.
-// origin is the Monday after the last week of panel.
-func fitOutlets(ctx context.Context, eng *Engine, panel Panel, origin time.Time, horizon, workers int, progress Progress) (outletFit, error) {
+// fitOutlets lets eng choose models per brand on panel's series and forecast horizon weeks of each,
+// or only choose when later is true (fit.out allocated, fit.pending). origin is the Monday after the
+// last week of panel.
+func fitOutlets(ctx context.Context, eng *Engine, panel Panel, origin time.Time, horizon, workers int, later bool,
+	progress Progress) (outletFit, error) {
 	brandOf, brandCodes := brandGroups(panel)
 	series := make([][]float64, len(panel.Series))
 	for i, s := range panel.Series {
@@ -360,6 +376,10 @@ func fitOutlets(ctx context.Context, eng *Engine, panel Panel, origin time.Time,
 		fit.choices[fit.choiceName[g]]++
 	}
 	fit.out = NewForecasts(len(series), horizon, true)
+	if later {
+		fit.pending = true
+		return fit, nil
+	}
 	advance, finish := progress.Step("forecast", "series", len(series))
 	defer finish()
 	for lo := 0; lo < len(series); lo += fitChunk {

@@ -293,18 +293,51 @@ func (st engineSettings) pick(errs []float64) []int {
 // and of the weeks after it), the candidates fit y divided by its factors and their forecasts are
 // multiplied by the factors of the weeks they forecast.
 func validate(st engineSettings, y, factors []float64, extra []int, h int, errs []float64, s *Scratch) bool {
-	f := Forecast{Mean: s.buf(5, h)}
 	n := len(y)
 	x := y
 	if factors != nil {
 		x = s.buf(6, n)
 		deseasonalise(x, y, factors)
 	}
-	fitted := false
-	window := func(o int) {
-		fitted = true
-		for c, m := range st.cands {
-			m.Forecast(x[:o:o], f, s)
+	// The origins in the order their errors add up, and ascending for the models that fit every window
+	// in one pass (cutModel).
+	var originBuf, cutBuf [16]int
+	origins := originBuf[:0]
+	for w := 1; w <= st.windows; w++ {
+		o := n - h*w
+		if o < MinValidationWeeks {
+			break
+		}
+		origins = append(origins, o)
+	}
+	for _, o := range extra {
+		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
+			continue
+		}
+		origins = append(origins, o)
+	}
+	if len(origins) == 0 {
+		return false
+	}
+	cuts := append(cutBuf[:0], origins...)
+	slices.Sort(cuts)
+	fs := s.forecasts(0, len(cuts))
+	mean := s.buf(5, h*len(cuts))
+	for k := range fs {
+		fs[k] = Forecast{Mean: mean[k*h : (k+1)*h : (k+1)*h]}
+	}
+	for c, m := range st.cands {
+		cm, inOnePass := m.(cutModel)
+		if inOnePass {
+			cm.forecastCuts(x, cuts, fs, s)
+		}
+		for _, o := range origins {
+			f := fs[0]
+			if inOnePass {
+				f = fs[slices.Index(cuts, o)]
+			} else { // the other models fit each window alone, in the windows' order
+				m.Forecast(x[:o:o], f, s)
+			}
 			for j, a := range y[o : o+h] {
 				fc := f.Mean[j]
 				if factors != nil {
@@ -314,20 +347,7 @@ func validate(st engineSettings, y, factors []float64, extra []int, h int, errs 
 			}
 		}
 	}
-	for w := 1; w <= st.windows; w++ {
-		o := n - h*w
-		if o < MinValidationWeeks {
-			break
-		}
-		window(o)
-	}
-	for _, o := range extra {
-		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
-			continue
-		}
-		window(o)
-	}
-	return fitted
+	return true
 }
 
 func trimLeadingZeros(y []float64) []float64 {

@@ -45,6 +45,7 @@ type forecastConfig struct {
 	UnmetShare        float64
 	Workers           int
 	CPUProfile        string
+	MemProfile        string
 }
 
 func (c *forecastConfig) register(fs *flag.FlagSet, getenv func(string) string, asOfHelp string) {
@@ -60,24 +61,39 @@ func (c *forecastConfig) register(fs *flag.FlagSet, getenv func(string) string, 
 		"without scans: share of a censored week's unmet request (requested − granted) counted as demand, in (0, 1]")
 	fs.IntVar(&c.Workers, "workers", 0, "goroutines fitting series; 0 for one per CPU")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
+	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile (go tool pprof: what the command allocated, and what it still held at its end) to this file")
 }
 
-// profile starts a CPU profile when c asks for one and returns the function that stops it.
-func (c forecastConfig) profile() (stop func(), err error) {
-	if c.CPUProfile == "" {
-		return func() {}, nil
+// profile starts a CPU profile when c asks for one and returns the function that stops it and writes
+// the heap profile c asks for.
+func (c forecastConfig) profile() (stop func() error, err error) {
+	var cpu *os.File
+	if c.CPUProfile != "" {
+		if cpu, err = os.Create(c.CPUProfile); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
 	}
-	f, err := os.Create(c.CPUProfile)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+	return func() error {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if c.MemProfile == "" {
+			return nil
+		}
+		f, err := os.Create(c.MemProfile)
+		if err != nil {
+			return fmt.Errorf("memory profile: %w", err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Close()
+			return fmt.Errorf("memory profile: %w", err)
+		}
+		return f.Close()
 	}, nil
 }
 
@@ -107,18 +123,24 @@ func (c forecastConfig) validate() (asOf time.Time, errs []error) {
 	return asOf, errs
 }
 
-// start begins CPU profiling if asked and opens the history store; done closes both.
-func (c forecastConfig) start(ctx context.Context) (store *forecastch.Store, done func(), err error) {
+// start begins CPU profiling if asked and opens the history store; done closes both, writes the heap
+// profile if asked and says on stderr when a profile could not be written.
+func (c forecastConfig) start(ctx context.Context, stderr io.Writer) (store *forecastch.Store, done func(), err error) {
 	stop, err := c.profile()
 	if err != nil {
 		return nil, nil, err
 	}
+	finish := func() {
+		if err := stop(); err != nil {
+			fmt.Fprintf(stderr, "ordercast: %v\n", err)
+		}
+	}
 	cluster, err := openHistory(ctx, c.ClickHouseDSN, c.ClickHouseCluster)
 	if err != nil {
-		stop()
+		finish()
 		return nil, nil, err
 	}
-	return forecastch.NewOnCluster(cluster), func() { cluster.Close(); stop() }, nil
+	return forecastch.NewOnCluster(cluster), func() { cluster.Close(); finish() }, nil
 }
 
 // openHistory connects to ClickHouse (one server, or the shards of cluster) and checks that its
@@ -172,7 +194,7 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 	if err := usageError(e, fs, errs...); err != nil {
 		return err
 	}
-	store, done, err := cfg.start(ctx)
+	store, done, err := cfg.start(ctx, e.stderr)
 	if err != nil {
 		return err
 	}
@@ -432,7 +454,7 @@ func runForecastBacktest(ctx context.Context, e env, args []string) error {
 	if err := usageError(e, fs, errs...); err != nil {
 		return err
 	}
-	store, done, err := cfg.start(ctx)
+	store, done, err := cfg.start(ctx, e.stderr)
 	if err != nil {
 		return err
 	}
