@@ -48,6 +48,12 @@ const MinValidationWeeks = 8
 //     and every other within Tolerance times its error, up to MaxCombine, are averaged, forecasts and
 //     intervals alike. Averaging near-equals cuts variance; a clearly best model stays alone.
 //
+// Two default candidates learn from the group as well (engine_group.go): PooledSeasonal, with its
+// seasonal profile shrunk towards the group total's, and GroupShare, with the series' share of the
+// total's forecast. Choose learns the total's profile from the whole history (validation weeks
+// included, as for festival profiles, which flatters it a little) and forecasts the total from each
+// validation origin with only the weeks before it; it keeps what Apply needs in the Choice.
+//
 // To bound the cost on large groups, at most MaxValidationSeries series of a group are validated,
 // evenly spaced through the batch order. Before any candidate sees a series, its leading zeros are
 // dropped (weeks before an outlet or a brand existed say nothing about its demand). The result
@@ -393,7 +399,8 @@ func (e *Engine) ForecastBatch(ctx context.Context, b Batch, out []Forecast) err
 
 // Apply forecasts every series of b with the models of its group's choice (as returned by Choose for
 // the same batch or an earlier one with the same groups): their mean forecast and mean interval
-// bounds. It returns an error wrapping ErrInvalidBatch when b, out or choices do not fit together.
+// bounds. The group candidates take the group's season, total and total forecast from the Choice,
+// for series that end where Choose's batch ended (a part of that batch, say). It returns an error wrapping ErrInvalidBatch when b, out or choices do not fit together.
 func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []Forecast) error {
 	groups, err := b.check(out)
 	if err != nil {
