@@ -109,12 +109,15 @@ func (r BacktestReport) Result(method string) (MethodResult, bool) {
 }
 
 // BacktestMethods returns what a backtest report compares, in its order: the reference methods
-// (naive, snaive), every other candidate model of the default Engine alone, and the Engine itself.
+// (naive, snaive), every other candidate model of the default Engine alone but those that need their
+// group (which alone are Seasonal), and the Engine itself.
 func BacktestMethods() []Method {
 	ms := []Method{Each(Naive{}), Each(SeasonalNaive{})}
 	for _, m := range DefaultCandidates() {
 		switch m.(type) {
 		case Naive, SeasonalNaive:
+			continue
+		case groupModel: // without its group (Each), Seasonal again
 			continue
 		}
 		ms = append(ms, Each(m))

@@ -31,6 +31,27 @@ func forecastCuts(m Model, y []float64, cuts []int, outs []Forecast, s *Scratch)
 	}
 }
 
+// forecastChoiceCuts is forecastCuts with the group's view that ch holds for a group model (see
+// groupModel): the group's seasonal profile, aligned to each prefix, and the group total with its
+// forecast at the whole history only (a cut of len(y)), the one origin a Choice holds them for, so that
+// the whole history is forecast as Apply forecasts it. At a shorter prefix GroupShare is Seasonal: the
+// calibration windows score it without its share of the total, an approximation of its errors (the
+// total's forecast from each calibration origin is not kept).
+func forecastChoiceCuts(m Model, ch *Choice, y []float64, cuts []int, outs []Forecast, s *Scratch) {
+	if _, ok := m.(groupModel); !ok {
+		forecastCuts(m, y, cuts, outs, s)
+		return
+	}
+	n := len(y)
+	for k, c := range cuts {
+		var total, totalF []float64
+		if c == n {
+			total, totalF = ch.Total, ch.TotalForecast
+		}
+		forecastWith(m, y[:c:c], ch.Season, c-n, total, totalF, outs[k], s)
+	}
+}
+
 func (m SES) forecastCuts(y []float64, cuts []int, outs []Forecast, s *Scratch) {
 	alphas := m.Alphas
 	if alphas == nil {
@@ -361,7 +382,7 @@ func (e *Engine) applyWindows(ctx context.Context, b Batch, choices []Choice, sh
 			fs[r] = outs[k][i-lo]
 		}
 		if len(models) == 1 {
-			forecastCuts(cands[models[0]], y, cuts, fs, s)
+			forecastChoiceCuts(cands[models[0]], &choices[g], y, cuts, fs, s)
 		} else {
 			tmp := s.forecasts(1, nw)
 			mean, lower, upper := s.buf(3, nw*h), s.buf(4, nw*h), s.buf(5, nw*h)
@@ -379,7 +400,7 @@ func (e *Engine) applyWindows(ctx context.Context, b Batch, choices []Choice, sh
 			}
 			w := 1 / float64(len(models))
 			for _, c := range models {
-				forecastCuts(cands[c], y, cuts, tmp, s)
+				forecastChoiceCuts(cands[c], &choices[g], y, cuts, tmp, s)
 				for r, f := range fs {
 					t := tmp[r]
 					for j := range h {

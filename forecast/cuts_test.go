@@ -295,7 +295,7 @@ func TestValidateMatchesOneByOne(t *testing.T) {
 			for _, extra := range extras {
 				got := make([]float64, len(st.cands))
 				want := make([]float64, len(st.cands))
-				okGot := validate(st, y, fac, extra, h, got, &s)
+				okGot := validate(st, y, fac, nil, 0, extra, h, got, &s)
 				okWant := validateOneByOne(st, y, fac, extra, h, want, &s)
 				if okGot != okWant || !sameBits(Forecast{Mean: got}, Forecast{Mean: want}) {
 					t.Fatalf("%d weeks, extra %v, factors %t: validate %v %t; one by one %v %t",

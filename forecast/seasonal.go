@@ -40,6 +40,12 @@ func (Seasonal) Name() string { return "seasonal" }
 
 // Forecast implements Model.
 func (m Seasonal) Forecast(y []float64, f Forecast, s *Scratch) {
+	m.forecastToward(y, nil, 0, f, s)
+}
+
+// forecastToward is Forecast with step 3 shrinking the profile towards prior times y's level instead
+// of towards none (see seasonalProfile); prior nil: towards none.
+func (m Seasonal) forecastToward(y, prior []float64, shift int, f Forecast, s *Scratch) {
 	n := len(y)
 	alphas := m.Alphas
 	if alphas == nil {
@@ -54,7 +60,7 @@ func (m Seasonal) Forecast(y []float64, f Forecast, s *Scratch) {
 		smooth = DefaultSeasonalSmoothing
 	}
 	prof := s.buf(0, SeasonalPeriod)
-	seasonalProfile(y, prof, s.buf(1, SeasonalPeriod), s.buf(2, n), max(smooth, 0))
+	seasonalProfile(y, prof, s.buf(1, SeasonalPeriod), s.buf(2, n), max(smooth, 0), prior, shift)
 	adj := s.buf(2, n)
 	const m52 = SeasonalPeriod
 	p := ((-n)%m52 + m52) % m52 // position of week 0
@@ -72,8 +78,15 @@ func (m Seasonal) Forecast(y []float64, f Forecast, s *Scratch) {
 }
 
 // seasonalProfile writes into prof (len 52) the shrunk, smoothed seasonal profile of y (len ≥
-// MinSeasonalWeeks) by position (t − len(y)) mod 52. cnt (len 52) and dev (len(y)) are scratch space.
-func seasonalProfile(y, prof, cnt, dev []float64, smooth float64) {
+// MinSeasonalWeeks) by position (t − len(y)) mod 52, and returns the mean of y's centred moving
+// average (its mean level). cnt (len 52) and dev (len(y)) are scratch space.
+//
+// Without a prior the profile is shrunk towards none. With one (len 52: a relative profile, a group's
+// seasonal departure from its level, whose position (p + shift) mod 52 goes with y's position p) it
+// is shrunk towards the prior times y's mean level, by the same James–Stein weight computed on its
+// departure from that target: a series whose own profile stands out from its noise keeps it, a noisy
+// one takes its group's shape at its own scale, and a position y has not seen takes the target.
+func seasonalProfile(y, prof, cnt, dev []float64, smooth float64, prior []float64, shift int) (level float64) {
 	const m = SeasonalPeriod
 	const half = m / 2
 	n := len(y)
@@ -88,7 +101,9 @@ func seasonalProfile(y, prof, cnt, dev []float64, smooth float64) {
 		if t > lo {
 			run += y[t+half] - y[t-half-1]
 		}
-		d := y[t] - (run-0.5*(y[t-half]+y[t+half]))/m
+		c := (run - 0.5*(y[t-half]+y[t+half])) / m
+		level += c
+		d := y[t] - c
 		dev[t] = d
 		prof[p] += d
 		cnt[p]++
@@ -96,6 +111,7 @@ func seasonalProfile(y, prof, cnt, dev []float64, smooth float64) {
 			p = 0
 		}
 	}
+	level /= float64(hi - lo + 1)
 	var total, positions, obs float64
 	for q := range prof {
 		if cnt[q] > 0 {
@@ -106,11 +122,20 @@ func seasonalProfile(y, prof, cnt, dev []float64, smooth float64) {
 		}
 	}
 	mean := total / positions
+	// The target of the shrinkage: none, or the prior at y's level.
+	var target [m]float64
+	if prior != nil {
+		sh := (shift%m + m) % m
+		for q := range target {
+			target[q] = level * prior[(q+sh)%m]
+		}
+	}
 	var signal float64
 	for q := range prof {
 		if cnt[q] > 0 {
 			prof[q] -= mean
-			signal += prof[q] * prof[q]
+			d := prof[q] - target[q]
+			signal += d * d
 		}
 	}
 	signal /= positions
@@ -140,10 +165,18 @@ func seasonalProfile(y, prof, cnt, dev []float64, smooth float64) {
 	if signal > noise {
 		w = 1 - noise/signal
 	}
-	// Smooth circularly (cnt now holds a copy of the profile) and shrink.
-	copy(cnt, prof)
-	for q := range prof {
-		prev, next := cnt[(q+m-1)%m], cnt[(q+1)%m]
-		prof[q] = w * ((1-2*smooth)*cnt[q] + smooth*(prev+next))
+	// Smooth the departure from the target circularly (dep, in dev's space, no longer needed; a
+	// position never seen departs by nothing) and shrink it.
+	dep := dev[:m]
+	for q := range dep {
+		dep[q] = 0
+		if cnt[q] > 0 {
+			dep[q] = prof[q] - target[q]
+		}
 	}
+	for q := range prof {
+		prev, next := dep[(q+m-1)%m], dep[(q+1)%m]
+		prof[q] = target[q] + w*((1-2*smooth)*dep[q]+smooth*(prev+next))
+	}
+	return level
 }

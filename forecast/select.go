@@ -7,11 +7,13 @@ import (
 )
 
 // DefaultCandidates returns the models an Engine chooses from when its Candidates are nil. The first
-// is the fallback when nothing can be validated.
+// is the fallback when nothing can be validated. The last two learn from the series' group as well
+// (engine_group.go).
 func DefaultCandidates() []Model {
 	return []Model{
 		Seasonal{}, SES{}, Damped{}, MovingAverage{},
 		TSB{}, SBA{}, Croston{}, SeasonalNaive{}, Naive{},
+		PooledSeasonal{}, GroupShare{},
 	}
 }
 
@@ -45,6 +47,12 @@ const MinValidationWeeks = 8
 //  3. Combination: candidates are ranked by pooled error (ties keep the order of Candidates); the best
 //     and every other within Tolerance times its error, up to MaxCombine, are averaged, forecasts and
 //     intervals alike. Averaging near-equals cuts variance; a clearly best model stays alone.
+//
+// Two default candidates learn from the group as well (engine_group.go): PooledSeasonal, with its
+// seasonal profile shrunk towards the group total's, and GroupShare, with the series' share of the
+// total's forecast. Choose learns the total's profile from the whole history (validation weeks
+// included, as for festival profiles, which flatters it a little) and forecasts the total from each
+// validation origin with only the weeks before it; it keeps what Apply needs in the Choice.
 //
 // To bound the cost on large groups, at most MaxValidationSeries series of a group are validated,
 // evenly spaced through the batch order. Before any candidate sees a series, its leading zeros are
@@ -80,6 +88,11 @@ type Choice struct {
 	Validated int             // series of the group that were validated
 	Pooled    bool            // true when the batch-wide sums decided, the group being too small
 	Festival  FestivalProfile // the group's festival profile; nil: none
+	// What the group candidates (PooledSeasonal, GroupShare) learnt from the group's weekly total,
+	// divided by the festival profile when there is one; nil when no candidate is a group one.
+	Season        []float64 // the total's relative seasonal profile by position (see groupViews); nil: none
+	Total         []float64 // the total's last ShareWeeks weeks (fewer when shorter)
+	TotalForecast []float64 // Seasonal's forecast of the total for the batch's horizon
 }
 
 // NewEngine returns an Engine with the default candidates and settings.
@@ -174,6 +187,26 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			festOrigins = tl.festivalOrigins(profiles)
 		}
 	}
+	// The groups' views for the group candidates, from their totals as they are and, with festival
+	// profiles, divided by them; the totals are forecast from every validation origin and from the
+	// batch's own (for Apply).
+	L := 0
+	for _, s := range b.Series {
+		L = max(L, len(s))
+	}
+	var views, festViews []groupView
+	if usesGroups(st.cands) {
+		origins := []int{L}
+		for w := 1; w <= st.windows; w++ {
+			origins = append(origins, L-b.Horizon*w)
+		}
+		origins = append(origins, festOrigins...)
+		views = groupViews(b, groups, L, b.Horizon, nil, origins)
+		festViews = views
+		if factors != nil {
+			festViews = groupViews(b, groups, L, b.Horizon, factors, origins)
+		}
+	}
 	// With festival profiles every candidate is validated twice on the same windows, with its group's
 	// profile and without it (columns nc … 2nc−1): the profile is used only where it validates better.
 	nv := nc
@@ -184,18 +217,23 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	ok := make([]bool, len(val))
 	err = parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[val[v]])
+		g := b.group(val[v])
+		off := L - len(y)
+		var view, festView *groupView
+		if views != nil {
+			view, festView = &views[g], &festViews[g]
+		}
 		var f []float64
 		var extra []int
 		if factors != nil {
-			off := tl.L - len(y)
-			f = factors[b.group(val[v])][off:]
+			f = factors[g][off:]
 			for _, o := range festOrigins {
 				extra = append(extra, o-off)
 			}
 		}
-		ok[v] = validate(st, y, f, extra, b.Horizon, errs[v*nv:v*nv+nc], s)
+		ok[v] = validate(st, y, f, festView, off, extra, b.Horizon, errs[v*nv:v*nv+nc], s)
 		if f != nil {
-			validate(st, y, nil, extra, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
+			validate(st, y, nil, view, off, extra, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
 		}
 	})
 	if err != nil {
@@ -246,14 +284,20 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			e, ch.Pooled = total, true
 		}
 		ch.Errors = e
+		gv := festViews
 		if profiles != nil {
 			ch.Festival = profiles[g]
 			switch {
 			case e != nil && sumWith >= sumWithout:
 				ch.Errors, ch.Festival = e[nc:], nil
+				gv = views
 			case e != nil:
 				ch.Errors = e[:nc:nc]
 			}
+		}
+		if gv != nil {
+			ch.Season, ch.TotalForecast = gv[g].season, gv[g].totalF[L]
+			ch.Total = slices.Clone(gv[g].total[max(L-ShareWeeks, 0):])
 		}
 		ch.Models = st.pick(ch.Errors)
 		choices[g] = ch
@@ -291,8 +335,9 @@ func (st engineSettings) pick(errs []float64) []int {
 // windows of y, and reports whether any window fitted. The windows start at the origins n − h·w for
 // w = 1 … windows and at the extra origins not among them. When factors is not nil (one per week of y
 // and of the weeks after it), the candidates fit y divided by its factors and their forecasts are
-// multiplied by the factors of the weeks they forecast.
-func validate(st engineSettings, y, factors []float64, extra []int, h int, errs []float64, s *Scratch) bool {
+// multiplied by the factors of the weeks they forecast. gv is the group's view for the group
+// candidates (nil: none), on a timeline where y starts at week off.
+func validate(st engineSettings, y, factors []float64, gv *groupView, off int, extra []int, h int, errs []float64, s *Scratch) bool {
 	n := len(y)
 	x := y
 	if factors != nil {
@@ -336,7 +381,8 @@ func validate(st engineSettings, y, factors []float64, extra []int, h int, errs 
 			if inOnePass {
 				f = fs[slices.Index(cuts, o)]
 			} else { // the other models fit each window alone, in the windows' order
-				m.Forecast(x[:o:o], f, s)
+				prior, total, totalF := gv.at(o + off)
+				forecastWith(m, x[:o:o], prior, o-n, total, totalF, f, s)
 			}
 			for j, a := range y[o : o+h] {
 				fc := f.Mean[j]
@@ -373,7 +419,8 @@ func (e *Engine) ForecastBatch(ctx context.Context, b Batch, out []Forecast) err
 
 // Apply forecasts every series of b with the models of its group's choice (as returned by Choose for
 // the same batch or an earlier one with the same groups): their mean forecast and mean interval
-// bounds. It returns an error wrapping ErrInvalidBatch when b, out or choices do not fit together.
+// bounds. The group candidates take the group's season, total and total forecast from the Choice,
+// for series that end where Choose's batch ended (a part of that batch, say). It returns an error wrapping ErrInvalidBatch when b, out or choices do not fit together.
 func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []Forecast) error {
 	groups, err := b.check(out)
 	if err != nil {
@@ -411,10 +458,19 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 		}
 		tl = t
 	}
+	for g, ch := range choices[:groups] {
+		if ch.Season != nil && len(ch.Season) != SeasonalPeriod {
+			return errInvalid("group %d: seasonal profile of %d weeks", g, len(ch.Season))
+		}
+		if ch.TotalForecast != nil && len(ch.TotalForecast) < h {
+			return errInvalid("group %d: total forecast of %d weeks for %d", g, len(ch.TotalForecast), h)
+		}
+	}
 	return parallel(ctx, len(b.Series), b.workers(), func(i int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[i])
 		f := out[i]
-		models := choices[b.group(i)].Models
+		ch := &choices[b.group(i)]
+		models := ch.Models
 		var fac []float64
 		if factors != nil {
 			fac = factors[b.group(i)]
@@ -438,7 +494,7 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 			}()
 		}
 		if len(models) == 1 {
-			cands[models[0]].Forecast(y, f, s)
+			forecastWith(cands[models[0]], y, ch.Season, 0, ch.Total, ch.TotalForecast, f, s)
 			return
 		}
 		tmp := Forecast{Mean: s.buf(3, h)}
@@ -453,7 +509,7 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 		clear(f.Upper)
 		k := 1 / float64(len(models))
 		for _, c := range models {
-			cands[c].Forecast(y, tmp, s)
+			forecastWith(cands[c], y, ch.Season, 0, ch.Total, ch.TotalForecast, tmp, s)
 			for j := range h {
 				f.Mean[j] += k * tmp.Mean[j]
 				if f.Lower != nil {
