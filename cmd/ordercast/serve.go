@@ -123,8 +123,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	history := forecastch.NewOnCluster(opened.cluster).KeepWeeks(salesWeeksAge, time.Now) // the accuracy page's weekly actuals
-	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: cycles, Archive: history,
-		Previews: forecastpg.New(pool)}
+	// Previews read the outlets and a forecast run's demand kept while unchanged, and keep their plan
+	// after answering; publishing reads the outlets afresh.
+	forecastPG := forecastpg.New(pool)
+	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: &allocation.KeptDemand{Source: history},
+		Limits: cycles, Archive: history, Previews: forecastPG, Roster: &allocation.KeptRoster{Source: forecastPG}, Log: log}
+	defer planner.Wait() // before the stores close
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithPreviews(planner)
 	forecastAPI.WithScores(history, outlets)
