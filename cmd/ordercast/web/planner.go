@@ -274,7 +274,9 @@ type allocationJSON struct {
 	Published   bool     `json:"published"`
 	ForecastRun string   `json:"forecast_run"`
 	Warnings    []string `json:"warnings"`
-	Summary     struct {
+	// WarningParts is each warning as a code with its parameters, for the page's language.
+	WarningParts []ExplanationPart `json:"warning_parts"`
+	Summary      struct {
 		Supply      int     `json:"supply"`
 		Allocated   int     `json:"allocated"`
 		Unallocated int     `json:"unallocated"`
