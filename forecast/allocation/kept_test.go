@@ -210,3 +210,25 @@ func TestPlanWarnings(t *testing.T) {
 		}
 	}
 }
+
+// A kept plan reads back with its warnings, parameters and all.
+func TestEncodedPlanKeepsWarnings(t *testing.T) {
+	_, p, _ := newPreviewWorld()
+	plan, err := p.Plan(context.Background(), allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 30, Mode: allocation.ByGrade, Cap: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Warnings = append(plan.Warnings, allocation.Warning{Code: allocation.WarnNoBrandDemand,
+		Params: map[string]any{"run": "run-1", "brand": "B0001", "week": "2026-11-30"}})
+	body, err := allocation.EncodePlan(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := allocation.DecodePlan(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Warnings, plan.Warnings) || len(got.Warnings) != 2 || !reflect.DeepEqual(got.Result, plan.Result) {
+		t.Errorf("DecodePlan(EncodePlan) warnings = %+v; want %+v", got.Warnings, plan.Warnings)
+	}
+}
