@@ -442,6 +442,9 @@ func allocationRefusal(l Lang, prob *apiProblem) (string, map[string]string) {
 		}
 		fields[name] = f.Detail
 	}
+	if prob.Is("no-forecast") { // by demand or price band without a forecast of the cycle
+		return l.T("p.err.no_forecast"), fields
+	}
 	detail := prob.Detail
 	if detail == "" {
 		detail = prob.Title

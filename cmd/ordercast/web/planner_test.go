@@ -365,3 +365,20 @@ func TestAllocationWarningsTranslated(t *testing.T) {
 		}
 	}
 }
+
+// A preview by demand without a forecast of the cycle is refused in the page's language.
+func TestAllocationNoForecast(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me":                {200, plannerMe},
+		"GET /api/v1/cycles/2026-12-07": {200, plannerCycle},
+		"POST /api/v1/cycles/2026-12-07/allocations": {409, `{"type":"/problems/no-forecast","status":409,
+			"detail":"allocating by demand needs a forecast of the brand for the cycle's week: run the forecast first"}`},
+	}
+	q := url.Values{"brand": {"B0001"}, "supply": {"40"}, "mode": {"demand"}}
+	req := httptest.NewRequest("GET", "/planner/cycles/2026-12-07/allocation?"+q.Encode(), nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "按需求或价类分配需要覆盖该周期的预测") {
+		t.Errorf("a preview by demand without a forecast = %d\n%s", rec.Code, rec.Body)
+	}
+}
