@@ -3,8 +3,10 @@ package allocation
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Kept inputs. A preview over a province reads every outlet (100,000 rows) and every outlet's
@@ -120,4 +122,40 @@ func (k *KeptDemand) BrandDemand(ctx context.Context, brand string, week time.Ti
 // BandDemand is Source's, read every time.
 func (k *KeptDemand) BandDemand(ctx context.Context, priceClass int, week time.Time) (map[string]float64, string, error) {
 	return k.Source.BandDemand(ctx, priceClass, week)
+}
+
+// linedDemand keeps one demand map lined up with one list of outlets: each outlet's demand (0 when it
+// has none, never negative) at its index. Looking 100,000 outlets up in the map costs some 20 ms of a
+// preview under load; the kept outlets and the kept demand are the same slice and map from one
+// preview to the next, recognised by their identity. Safe for concurrent use.
+type linedDemand struct {
+	mu      sync.Mutex
+	outlets *Outlet // the first of the outlets lined up to; nil for none
+	n       int
+	demand  unsafe.Pointer // the map lined up
+	values  []float64
+}
+
+// of returns the demand of each of outlets, kept when outlets and demand are those of the last call.
+// The slice is shared: callers must not change it.
+func (l *linedDemand) of(outlets []Outlet, demand map[string]float64) []float64 {
+	if len(outlets) == 0 {
+		return nil
+	}
+	m := reflect.ValueOf(demand).UnsafePointer()
+	l.mu.Lock()
+	if l.outlets == &outlets[0] && l.n == len(outlets) && l.demand == m {
+		values := l.values
+		l.mu.Unlock()
+		return values
+	}
+	l.mu.Unlock()
+	values := make([]float64, len(outlets))
+	for i := range outlets {
+		values[i] = max(demand[outlets[i].ID], 0)
+	}
+	l.mu.Lock()
+	l.outlets, l.n, l.demand, l.values = &outlets[0], len(outlets), m, values
+	l.mu.Unlock()
+	return values
 }

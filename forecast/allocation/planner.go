@@ -82,6 +82,7 @@ type Planner struct {
 	Log *slog.Logger
 
 	keeping previewKeeper // previews being kept, and the latest kept, of this process
+	lined   linedDemand   // the kept demand lined up with the kept outlets
 }
 
 // Plan is a previewed allocation.
@@ -185,8 +186,17 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 	}
 	in := Input{Brand: req.Brand, Supply: req.Supply, Mode: req.Mode, Dimension: req.Dimension, Options: req.Options,
 		Outlets: make([]Outlet, len(outlets))}
+	var lined []float64 // demand lined up with kept outlets, kept itself
+	if p.Roster != nil && !fresh {
+		lined = p.lined.of(outlets, demand)
+	}
 	for i, o := range outlets {
-		o.Demand, o.Cap, o.Selected = max(demand[o.ID], 0), req.Cap, selected[o.ID]
+		if lined != nil {
+			o.Demand = lined[i]
+		} else {
+			o.Demand = max(demand[o.ID], 0)
+		}
+		o.Cap, o.Selected = req.Cap, selected[o.ID]
 		in.Outlets[i] = o
 		delete(selected, o.ID)
 	}
