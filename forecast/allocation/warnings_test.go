@@ -1,6 +1,8 @@
 package allocation
 
 import (
+	"bytes"
+	"encoding/gob"
 	"slices"
 	"testing"
 )
@@ -34,5 +36,26 @@ func TestWarnings(t *testing.T) {
 	}
 	if got := WarningTexts(nil); got == nil || len(got) != 0 {
 		t.Errorf("WarningTexts(nil) = %#v; want an empty list", got)
+	}
+}
+
+// A kept plan whose columns disagree is refused, not read as a wrong plan.
+func TestDecodePlanRefusesBrokenColumns(t *testing.T) {
+	for name, c := range map[string]limitColumns{
+		"short column": {Names: []string{"active"}, Outlets: "L1L2", Ends: []uint32{2, 4}, Status: []uint32{0}, Area: []uint32{0, 0},
+			Grade: []int{1, 2}, Group: []int{0, 0}, Cap: []int{0, 0}, Cartons: []int{1, 1}, Demand: []float64{1, 1},
+			Quota: []float64{1, 1}, Reason: []uint16{0, 0}},
+		"no such name": {Names: []string{"active"}, Outlets: "L1", Ends: []uint32{2}, Status: []uint32{3}, Area: []uint32{0},
+			Grade: []int{1}, Group: []int{0}, Cap: []int{0}, Cartons: []int{1}, Demand: []float64{1}, Quota: []float64{1}, Reason: []uint16{0}},
+		"ends beyond": {Names: []string{"active"}, Outlets: "L1", Ends: []uint32{9}, Status: []uint32{0}, Area: []uint32{0},
+			Grade: []int{1}, Group: []int{0}, Cap: []int{0}, Cartons: []int{1}, Demand: []float64{1}, Quota: []float64{1}, Reason: []uint16{0}},
+	} {
+		var b bytes.Buffer
+		if err := gob.NewEncoder(&b).Encode(keptPlan{ID: "p", Result: &Result{}, Limits: c}); err != nil {
+			t.Fatal(err)
+		}
+		if plan, err := DecodePlan(b.Bytes()); err == nil {
+			t.Errorf("%s: DecodePlan = %+v; want an error", name, plan.Result.Limits)
+		}
 	}
 }

@@ -16,8 +16,9 @@ import (
 )
 
 // previewFormat is the version of allocation.EncodePlan's encoding; a change to what a Plan keeps must
-// bump it, and rows of another format read as expired. 2: warnings as codes with parameters.
-const previewFormat = 2
+// bump it, and rows of another format read as expired. 2: warnings as codes with parameters; 3: the
+// limits column by column.
+const previewFormat = 3
 
 // Store keeps allocation previews in PostgreSQL.
 type Store struct {
