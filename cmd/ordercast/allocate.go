@@ -177,7 +177,7 @@ func printPlan(w io.Writer, p *allocation.Plan, show int) {
 	}
 	fmt.Fprintln(w)
 	for _, i := range p.Result.Largest(show) {
-		fmt.Fprintf(w, "%-14s %s\n", p.Result.Limits[i].Outlet, p.Explanations[i])
+		fmt.Fprintf(w, "%-14s %s\n", p.Result.Limits[i].Outlet, p.Result.Explain(i))
 	}
 }
 

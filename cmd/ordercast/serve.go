@@ -127,8 +127,21 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	history := forecastch.NewOnCluster(opened.cluster).KeepWeeks(salesWeeksAge, time.Now) // the accuracy page's weekly actuals
-	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: history, Limits: cycles, Archive: history,
-		Previews: forecastpg.New(pool)}
+	// Previews read the outlets and a forecast run's demand kept while unchanged, and keep their plan
+	// after answering; publishing reads the outlets afresh.
+	forecastPG := forecastpg.New(pool)
+	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: &allocation.KeptDemand{Source: history},
+		Limits: cycles, Archive: history, Previews: forecastPG, Roster: &allocation.KeptRoster{Source: forecastPG}, Log: log}
+	defer planner.Wait() // before the stores close
+	// The first preview after a start would read every outlet (1–2 s over 100,000): read them now.
+	rosterRead := make(chan struct{})
+	go func() {
+		defer close(rosterRead)
+		if _, err := planner.Roster.Outlets(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("read the outlets for allocation previews ahead", "err", err)
+		}
+	}()
+	defer func() { <-rosterRead }()
 	forecastAPI := forecastapi.New(planner, orderingAPI.Idempotent())
 	forecastAPI.WithPreviews(planner)
 	forecastAPI.WithScores(history, outlets)

@@ -132,3 +132,35 @@ func BenchmarkSummary300k(b *testing.B) {
 		_ = r.Summary()
 	}
 }
+
+// BenchmarkKeepPlan100k encodes the plan a preview of 100,000 outlets keeps, and decodes it as a
+// later page of the preview does.
+func BenchmarkKeepPlan100k(b *testing.B) {
+	outlets, total := city(100_000)
+	r, err := Allocate(Input{Brand: "B0001", Supply: int(0.6 * total), Mode: ByGrade, Outlets: outlets})
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan := &Plan{ID: "p", Request: Request{Brand: "B0001", Supply: r.Supply, Mode: ByGrade}, Result: r}
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuPerOp(b)()
+		for b.Loop() {
+			body, err := EncodePlan(plan)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(len(body)), "bytes")
+		}
+	})
+	body, _ := EncodePlan(plan)
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuPerOp(b)()
+		for b.Loop() {
+			if _, err := DecodePlan(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

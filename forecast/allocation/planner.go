@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"time"
@@ -70,21 +71,31 @@ type Planner struct {
 	Limits  LimitPublisher
 	Archive Archive
 	Now     func() time.Time
+	// Roster, when set, gives previews (Plan, Preview) their outlets, kept while unchanged, instead of
+	// Outlets; publishing reads Outlets all the same.
+	Roster *KeptRoster
 	// Previews keeps previews (Preview, Kept, PublishKept) for PreviewTTL (DefaultPreviewTTL when 0);
 	// nil keeps none.
 	Previews   PreviewStore
 	PreviewTTL time.Duration
+	// Log receives the failures of keeping a preview after it was answered; nil discards them.
+	Log *slog.Logger
+
+	keeping previewKeeper // previews being kept, and the latest kept, of this process
+	lined   linedDemand   // the kept demand lined up with the kept outlets
 }
 
 // Plan is a previewed allocation.
 type Plan struct {
-	ID           string
-	Request      Request
-	ForecastRun  string // the run the demand came from; "" when none was used
-	Result       *Result
-	Explanations []string // one per Result.Limits; nil in a kept preview read back (DecodePlan)
+	ID          string
+	Request     Request
+	ForecastRun string // the run the demand came from; "" when none was used
+	Result      *Result
+	// Explanations holds one per Result.Limits when the plan was made to be published, else nil:
+	// a preview explains only the outlets it shows (Result.Explain, Result.ExplainClauses).
+	Explanations []string
 	Summary      Summary
-	Warnings     []string
+	Warnings     []Warning
 }
 
 // Errors of the planner.
@@ -106,6 +117,11 @@ var (
 // Plan computes the allocation req asks for, from every outlet and the latest forecast, without
 // writing anything.
 func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
+	return p.plan(ctx, req, false)
+}
+
+// plan is Plan; fresh reads the outlets from Outlets even when the planner keeps a Roster.
+func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, error) {
 	if req.Week.IsZero() || req.Week.Weekday() != time.Monday {
 		return nil, &ValidationError{Field: "week", Value: req.Week.Format(time.DateOnly), Err: ErrWeek}
 	}
@@ -118,13 +134,7 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 			return nil, &ValidationError{Field: "brand", Value: strconv.Quote(req.Brand), Err: ErrUnknownBrand}
 		}
 	}
-	outlets, err := p.Outlets.Outlets(ctx)
-	if err != nil {
-		return nil, err
-	}
 	plan := &Plan{Request: req}
-	var demand map[string]float64
-	var run string
 	if req.Mode == ByPriceBand {
 		if req.PriceClass < 1 || req.PriceClass > 5 {
 			return nil, &ValidationError{Field: "price_class", Value: fmt.Sprint(req.PriceClass), Err: ErrPriceClass}
@@ -133,9 +143,26 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 			req.Brand = fmt.Sprintf("class %d", req.PriceClass)
 			plan.Request.Brand = req.Brand
 		}
+	}
+	// The outlets (PostgreSQL) and the demand (ClickHouse) are read at once.
+	var outlets []Outlet
+	var outletsErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		outlets, outletsErr = p.outlets(ctx, fresh)
+	}()
+	var demand map[string]float64
+	var run string
+	var err error
+	if req.Mode == ByPriceBand {
 		demand, run, err = p.Demand.BandDemand(ctx, req.PriceClass, req.Week)
 	} else {
 		demand, run, err = p.Demand.BrandDemand(ctx, req.Brand, req.Week)
+	}
+	<-read
+	if outletsErr != nil {
+		return nil, outletsErr
 	}
 	needsDemand := req.Mode == ByDemand || req.Mode == ByPriceBand
 	week := req.Week.Format(time.DateOnly)
@@ -143,14 +170,13 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 	case errors.Is(err, forecast.ErrNoRun) && needsDemand:
 		return nil, fmt.Errorf("%w: no forecast run covers the week of %s", ErrNoDemand, week)
 	case errors.Is(err, forecast.ErrNoRun):
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("no forecast run covers the week of %s: demand taken as 0", week))
+		plan.Warnings = append(plan.Warnings, warn(WarnNoRun, "week", week))
 	case err != nil:
 		return nil, fmt.Errorf("allocation: read the forecast demand: %w", err)
 	case len(demand) == 0 && needsDemand:
 		return nil, fmt.Errorf("%w: forecast run %s has none for %s in the week of %s", ErrNoDemand, run, req.Brand, week)
 	case len(demand) == 0:
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("forecast run %s has no demand for %s in the week of %s: demand taken as 0",
-			run, req.Brand, week))
+		plan.Warnings = append(plan.Warnings, warn(WarnNoBrandDemand, "run", run, "brand", req.Brand, "week", week))
 	default:
 		plan.ForecastRun = run
 	}
@@ -160,11 +186,19 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 	}
 	in := Input{Brand: req.Brand, Supply: req.Supply, Mode: req.Mode, Dimension: req.Dimension, Options: req.Options,
 		Outlets: make([]Outlet, len(outlets))}
+	var lined []float64 // demand lined up with kept outlets, kept itself
+	if p.Roster != nil && !fresh {
+		lined = p.lined.of(outlets, demand)
+	}
 	for i, o := range outlets {
-		in.Outlets[i] = Outlet{ID: o.Licence, Grade: o.Grade, Status: Status(o.Status), Area: o.Area, MarketType: o.MarketType,
-			Rural: o.Rural, Format: string(o.Format), CreditLevel: o.CreditLevel, Benchmark: o.Benchmark,
-			Demand: max(demand[o.Licence], 0), Cap: req.Cap, Selected: selected[o.Licence]}
-		delete(selected, o.Licence)
+		if lined != nil {
+			o.Demand = lined[i]
+		} else {
+			o.Demand = max(demand[o.ID], 0)
+		}
+		o.Cap, o.Selected = req.Cap, selected[o.ID]
+		in.Outlets[i] = o
+		delete(selected, o.ID)
 	}
 	if len(selected) > 0 {
 		unknown := make([]string, 0, len(selected))
@@ -180,11 +214,35 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 	}
 	now := p.now()
 	plan.ID = fmt.Sprintf("%s-%s-%s", req.Week.Format("20060102"), req.Brand, now.UTC().Format("20060102T150405.000"))
-	plan.Result, plan.Explanations, plan.Summary = res, res.Explanations(), res.Summary()
+	plan.Result, plan.Summary = res, res.Summary()
 	if u := res.Unallocated(); u > 0 {
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d cartons left unallocated: the eligible outlets cannot take them", u))
+		plan.Warnings = append(plan.Warnings, warn(WarnUnallocated, "cartons", u))
 	}
 	return plan, nil
+}
+
+// outlets reads every outlet as the allocation sees it: from the kept Roster unless fresh or there
+// is none.
+func (p *Planner) outlets(ctx context.Context, fresh bool) ([]Outlet, error) {
+	if p.Roster != nil && !fresh {
+		return p.Roster.Outlets(ctx)
+	}
+	outlets, err := p.Outlets.Outlets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return OutletsOf(outlets), nil
+}
+
+// OutletsOf is the outlets as the allocation sees them, in the same order, with their Demand, Cap
+// and Selected left zero.
+func OutletsOf(outlets []retailer.Outlet) []Outlet {
+	out := make([]Outlet, len(outlets))
+	for i, o := range outlets {
+		out[i] = Outlet{ID: o.Licence, Grade: o.Grade, Status: Status(o.Status), Area: o.Area, MarketType: o.MarketType,
+			Rural: o.Rural, Format: string(o.Format), CreditLevel: o.CreditLevel, Benchmark: o.Benchmark}
+	}
+	return out
 }
 
 // Publish writes plan's limits into the cycle (enforced by the ordering API from then on) and then
@@ -195,12 +253,13 @@ func (p *Planner) Publish(ctx context.Context, plan *Plan, userID int64) error {
 		return ErrNotPublishable
 	}
 	r := plan.Result
-	if plan.Explanations == nil {
-		plan.Explanations = r.Explanations()
+	explanations := plan.Explanations // a kept plan may be shared: it is not changed
+	if explanations == nil {
+		explanations = r.Explanations()
 	}
 	limits := make([]ordering.OutletLimit, len(r.Limits))
 	for i, l := range r.Limits {
-		limits[i] = ordering.OutletLimit{Outlet: l.Outlet, Brand: r.Brand, Cartons: l.Cartons, Explanation: plan.Explanations[i]}
+		limits[i] = ordering.OutletLimit{Outlet: l.Outlet, Brand: r.Brand, Cartons: l.Cartons, Explanation: explanations[i]}
 	}
 	supply := plan.Request.Supply
 	line := ordering.SupplyLine{Brand: r.Brand, OnSale: true, SupplyCartons: &supply}
@@ -211,7 +270,7 @@ func (p *Planner) Publish(ctx context.Context, plan *Plan, userID int64) error {
 	if err := p.Limits.PublishAllocation(ctx, plan.Request.Week, line, string(plan.Request.Mode), plan.ID, limits, userID, now); err != nil {
 		return err
 	}
-	if err := p.Archive.WriteAllocation(ctx, plan.ID, plan.Request.Week, r, plan.Explanations, true, now); err != nil {
+	if err := p.Archive.WriteAllocation(ctx, plan.ID, plan.Request.Week, r, explanations, true, now); err != nil {
 		return fmt.Errorf("the limits of allocation %s are published, but archiving it failed: %w", plan.ID, err)
 	}
 	return nil

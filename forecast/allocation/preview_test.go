@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +22,10 @@ type previewWorld struct {
 	published [][]ordering.OutletLimit
 	ids       []string
 	archived  int
-	kept      map[string][]byte
-	expires   map[string]time.Time
+
+	mu      sync.Mutex // the previews are kept on the planner's goroutine
+	kept    map[string][]byte
+	expires map[string]time.Time
 }
 
 func (w *previewWorld) Outlets(context.Context) ([]retailer.Outlet, error) {
@@ -48,15 +51,36 @@ func (w *previewWorld) WriteAllocation(context.Context, string, time.Time, *allo
 	return nil
 }
 
+func (w *previewWorld) ReservePreview(_ context.Context, id string, _ time.Time, expires time.Time) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.kept[id], w.expires[id] = nil, expires
+	return nil
+}
+
 func (w *previewWorld) KeepPreview(_ context.Context, id string, _ time.Time, body []byte, expires time.Time) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.kept[id], w.expires[id] = body, expires
 	return nil
 }
 
+func (w *previewWorld) DropPreview(_ context.Context, id string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.kept, id)
+	return nil
+}
+
 func (w *previewWorld) Preview(_ context.Context, id string, now time.Time) ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	body, ok := w.kept[id]
-	if !ok || !now.Before(w.expires[id]) {
+	switch {
+	case !ok || !now.Before(w.expires[id]):
 		return nil, allocation.ErrNoPreview
+	case body == nil:
+		return nil, allocation.ErrPreviewPending
 	}
 	return body, nil
 }
@@ -92,7 +116,7 @@ func TestPublishKeptPublishesThePreview(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Kept(%s): %v", plan.ID, err)
 	}
-	if !reflect.DeepEqual(kept.Result, plan.Result) || !reflect.DeepEqual(kept.Result.Explanations(), plan.Explanations) ||
+	if !reflect.DeepEqual(kept.Result, plan.Result) || !reflect.DeepEqual(kept.Result.Explanations(), plan.Result.Explanations()) ||
 		!reflect.DeepEqual(kept.Summary, plan.Summary) || kept.ForecastRun != "run-1" || kept.ID != plan.ID {
 		t.Fatalf("Kept = %+v\nwant the preview %+v", kept, plan)
 	}
@@ -105,9 +129,9 @@ func TestPublishKeptPublishesThePreview(t *testing.T) {
 		t.Fatalf("PublishKept published %v (archived %d); want the preview %s once", w.ids, w.archived, plan.ID)
 	}
 	for i, l := range w.published[0] {
-		if l.Outlet != plan.Result.Limits[i].Outlet || l.Cartons != plan.Result.Limits[i].Cartons || l.Explanation != plan.Explanations[i] {
+		if l.Outlet != plan.Result.Limits[i].Outlet || l.Cartons != plan.Result.Limits[i].Cartons || l.Explanation != plan.Result.Explain(i) {
 			t.Errorf("published limit %d = %+v; want the preview's %s %d %q", i, l, plan.Result.Limits[i].Outlet,
-				plan.Result.Limits[i].Cartons, plan.Explanations[i])
+				plan.Result.Limits[i].Cartons, plan.Result.Explain(i))
 		}
 	}
 }

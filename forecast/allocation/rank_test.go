@@ -1,6 +1,7 @@
 package allocation
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -53,5 +54,27 @@ func TestLargest(t *testing.T) {
 	}
 	if got := r.Largest(-1); len(got) != 0 {
 		t.Errorf("Largest(-1) = %v; want none", got)
+	}
+}
+
+// Largest picks the same outlets in the same order as sorting every limit would, for any n.
+func TestLargestPicksAsTheSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for trial := range 200 {
+		r := &Result{Limits: make([]Limit, rng.IntN(400))}
+		for i := range r.Limits {
+			r.Limits[i].Cartons = rng.IntN(1 + trial%9)
+		}
+		all := make([]int, len(r.Limits))
+		for i := range all {
+			all[i] = i
+		}
+		slices.SortStableFunc(all, func(a, b int) int { return cmp.Compare(r.Limits[b].Cartons, r.Limits[a].Cartons) })
+		for _, n := range []int{0, 1, 2, 5, 20, 49, len(all) / 8, len(all) - 1, len(all), len(all) + 3} {
+			want := all[:min(max(n, 0), len(all))]
+			if got := r.Largest(n); !slices.Equal(got, want) {
+				t.Fatalf("trial %d: Largest(%d) of %d limits = %v; want %v", trial, n, len(all), got, want)
+			}
+		}
 	}
 }

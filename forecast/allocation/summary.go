@@ -136,12 +136,58 @@ func gini(x []float64) float64 {
 }
 
 // Largest returns the indexes into r.Limits of the n largest limits, largest first (ties: the
-// input's order), for showing a sample of an allocation.
+// input's order), for showing a sample of an allocation. A few of many are picked in one pass (a page
+// of 50 of 100,000 outlets) rather than by sorting them all.
 func (r *Result) Largest(n int) []int {
-	idx := make([]int, len(r.Limits))
-	for i := range idx {
-		idx[i] = i
+	n = min(max(n, 0), len(r.Limits))
+	if n*8 >= len(r.Limits) {
+		idx := make([]int, len(r.Limits))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(r.Limits[b].Cartons, r.Limits[a].Cartons) })
+		return idx[:n]
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(r.Limits[b].Cartons, r.Limits[a].Cartons) })
-	return idx[:min(max(n, 0), len(idx))]
+	// A heap of the best n so far, the worst on top: the fewest cartons, then the latest. An outlet
+	// met later loses every tie, so it enters only with more cartons than the worst.
+	worse := func(a, b int) bool { // a ranks after b
+		ca, cb := r.Limits[a].Cartons, r.Limits[b].Cartons
+		return ca < cb || ca == cb && a > b
+	}
+	h := make([]int, 0, n)
+	down := func(k int) {
+		for {
+			w, l, rt := k, 2*k+1, 2*k+2
+			if l < len(h) && worse(h[l], h[w]) {
+				w = l
+			}
+			if rt < len(h) && worse(h[rt], h[w]) {
+				w = rt
+			}
+			if w == k {
+				return
+			}
+			h[k], h[w] = h[w], h[k]
+			k = w
+		}
+	}
+	for i := range r.Limits {
+		switch {
+		case len(h) < n:
+			h = append(h, i)
+			for k := len(h) - 1; k > 0 && worse(h[k], h[(k-1)/2]); k = (k - 1) / 2 {
+				h[k], h[(k-1)/2] = h[(k-1)/2], h[k]
+			}
+		case n > 0 && r.Limits[i].Cartons > r.Limits[h[0]].Cartons:
+			h[0] = i
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b int) int {
+		if worse(a, b) {
+			return 1
+		}
+		return -1
+	})
+	return h
 }

@@ -29,6 +29,7 @@ var problems = append(problem.Table{
 	{Err: allocation.ErrNoDemand, Status: http.StatusConflict, Type: "no-forecast", Detail: "allocating by demand needs a forecast of the brand for the cycle's week: run the forecast first"},
 	{Err: allocation.ErrNoPreview, Status: http.StatusNotFound, Type: "no-preview", Detail: "no such allocation preview, or it expired: preview the allocation again"},
 	{Err: allocation.ErrStalePreview, Status: http.StatusConflict, Type: "stale-preview", Detail: "the allocation computed now differs from the preview (outlets, forecast or supply changed): preview it again"},
+	{Err: allocation.ErrPreviewPending, Status: http.StatusServiceUnavailable, Type: "preview-pending", Detail: "the allocation preview is still being kept: ask again shortly"},
 	{Err: allocation.ErrNotPublishable, Status: http.StatusUnprocessableEntity, Type: "not-publishable", Detail: "price-band budgets can be previewed, not published: limits are per brand"},
 	{Err: forecast.ErrNoRun, Status: http.StatusConflict, Type: "no-forecast", Detail: "no forecast run covers this period: run the forecast first"},
 	{Err: forecast.ErrNoScores, Status: http.StatusNotFound, Type: "no-scores", Detail: "that month was not scored: score it first (ordercast score -month YYYY-MM)"},

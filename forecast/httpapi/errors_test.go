@@ -40,6 +40,7 @@ func TestProblemsMapEveryForecastError(t *testing.T) {
 		"ErrNotPublishable":  allocation.ErrNotPublishable,
 		"ErrNoPreview":       allocation.ErrNoPreview,
 		"ErrStalePreview":    allocation.ErrStalePreview,
+		"ErrPreviewPending":  allocation.ErrPreviewPending,
 		"ErrWeek":            allocation.ErrWeek,
 		"ErrPriceClass":      allocation.ErrPriceClass,
 		"ErrUnknownOutlet":   allocation.ErrUnknownOutlet,

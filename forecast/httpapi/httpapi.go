@@ -218,17 +218,20 @@ func keptParams(c echo.Context) (week time.Time, id string, show, offset int, er
 
 // PlanView is an allocation as the API and `ordercast allocate -json` show it.
 type PlanView struct {
-	ID          string      `json:"id"`
-	Cycle       string      `json:"cycle"`
-	Brand       string      `json:"brand"`
-	Mode        string      `json:"mode"`
-	Dimension   string      `json:"dimension,omitempty"`
-	Published   bool        `json:"published"`
-	ForecastRun string      `json:"forecast_run,omitempty"`
-	Warnings    []string    `json:"warnings"`
-	Summary     SummaryView `json:"summary"`
-	Limits      []LimitView `json:"limits"` // the largest first, from LimitsOffset
-	LimitsTotal int         `json:"limits_total"`
+	ID          string   `json:"id"`
+	Cycle       string   `json:"cycle"`
+	Brand       string   `json:"brand"`
+	Mode        string   `json:"mode"`
+	Dimension   string   `json:"dimension,omitempty"`
+	Published   bool     `json:"published"`
+	ForecastRun string   `json:"forecast_run,omitempty"`
+	Warnings    []string `json:"warnings"` // in English
+	// WarningParts is Warnings one by one as a stable code with its parameters, for a client to render
+	// in its reader's language (openapi.json lists the codes).
+	WarningParts []ClauseView `json:"warning_parts"`
+	Summary      SummaryView  `json:"summary"`
+	Limits       []LimitView  `json:"limits"` // the largest first, from LimitsOffset
+	LimitsTotal  int          `json:"limits_total"`
 	// LimitsOffset is how many of the largest limits come before Limits (a page of a kept preview).
 	LimitsOffset int `json:"limits_offset"`
 	// ExpiresAt is when a kept preview expires: until then it can be paged and published by its ID.
@@ -287,6 +290,18 @@ type ClauseView struct {
 	Params map[string]any `json:"params"`
 }
 
+// WarningPartsOf shows the warnings of a plan as codes with their parameters.
+func WarningPartsOf(ws []allocation.Warning) []ClauseView {
+	out := make([]ClauseView, len(ws))
+	for k, w := range ws {
+		out[k] = ClauseView{Code: w.Code, Params: w.Params}
+		if out[k].Params == nil {
+			out[k].Params = map[string]any{}
+		}
+	}
+	return out
+}
+
 // clausesOf shows the clauses of an explanation.
 func clausesOf(cs []allocation.Clause) []ClauseView {
 	out := make([]ClauseView, len(cs))
@@ -309,11 +324,9 @@ func PlanPageOf(plan *allocation.Plan, published bool, offset, n int) PlanView {
 	r, s := plan.Result, plan.Summary
 	offset = min(offset, len(r.Limits))
 	v := PlanView{ID: plan.ID, Cycle: plan.Request.Week.Format(time.DateOnly), Brand: r.Brand, Mode: string(r.Mode),
-		Dimension: string(r.Dimension), Published: published, ForecastRun: plan.ForecastRun, Warnings: plan.Warnings,
+		Dimension: string(r.Dimension), Published: published, ForecastRun: plan.ForecastRun,
+		Warnings: allocation.WarningTexts(plan.Warnings), WarningParts: WarningPartsOf(plan.Warnings),
 		LimitsTotal: len(r.Limits), LimitsOffset: offset, Limits: []LimitView{}}
-	if v.Warnings == nil {
-		v.Warnings = []string{}
-	}
 	v.Summary = SummaryView{Supply: s.Supply, Allocated: s.Allocated, Unallocated: s.Unallocated, Eligible: s.Eligible,
 		Covered: s.Covered, Coverage: s.Coverage, Demand: s.Demand, FillRate: s.FillRate, Gini: s.Gini,
 		Grades: []GradeView{}, Areas: []AreaView{}}

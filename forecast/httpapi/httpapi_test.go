@@ -235,7 +235,7 @@ func TestAllocateDryRun(t *testing.T) {
 		t.Errorf("POST dry_run: the Idempotency-Key middleware saw %d requests; want 1", idem.n)
 	}
 	want := httpapi.PlanView{ID: plan.ID, Cycle: "2026-03-02", Brand: "B0042", Mode: "demand", ForecastRun: "run-7",
-		Warnings: []string{}, LimitsTotal: 5,
+		Warnings: []string{}, WarningParts: []httpapi.ClauseView{}, LimitsTotal: 5,
 		Summary: httpapi.SummaryView{Supply: 11, Allocated: 11, Unallocated: 0, Eligible: 4, Covered: 4, Coverage: 1,
 			Demand: 11, FillRate: 1, Gini: 0,
 			Grades: []httpapi.GradeView{

@@ -677,27 +677,44 @@ type previewJSON struct {
 }
 
 type allocationJSON struct {
-	ID          string      `json:"id"`
-	Cycle       string      `json:"cycle"`
-	Brand       string      `json:"brand"`
-	Mode        string      `json:"mode"`
-	ForecastRun string      `json:"forecast_run,omitempty"`
-	Warnings    []string    `json:"warnings"`
-	Supply      int         `json:"supply"`
-	Allocated   int         `json:"allocated"`
-	Eligible    int         `json:"eligible_outlets"`
-	Covered     int         `json:"covered_outlets"`
-	Coverage    float64     `json:"coverage"`
-	FillRate    float64     `json:"fill_rate"`
-	Gini        float64     `json:"gini"`
-	Limits      []limitJSON `json:"limits"` // the 20 largest
-	LimitsTotal int         `json:"limits_total"`
+	ID          string   `json:"id"`
+	Cycle       string   `json:"cycle"`
+	Brand       string   `json:"brand"`
+	Mode        string   `json:"mode"`
+	ForecastRun string   `json:"forecast_run,omitempty"`
+	Warnings    []string `json:"warnings"` // in English
+	// WarningParts is Warnings one by one: a stable code with its parameters (allocation.Warning).
+	WarningParts []partJSON  `json:"warning_parts"`
+	Supply       int         `json:"supply"`
+	Allocated    int         `json:"allocated"`
+	Eligible     int         `json:"eligible_outlets"`
+	Covered      int         `json:"covered_outlets"`
+	Coverage     float64     `json:"coverage"`
+	FillRate     float64     `json:"fill_rate"`
+	Gini         float64     `json:"gini"`
+	Limits       []limitJSON `json:"limits"` // the 20 largest
+	LimitsTotal  int         `json:"limits_total"`
 }
 
 type limitJSON struct {
 	Outlet      string `json:"outlet"`
 	Cartons     int    `json:"cartons"`
 	Explanation string `json:"explanation"`
+	// ExplanationParts is Explanation clause by clause (allocation.Clause).
+	ExplanationParts []partJSON `json:"explanation_parts"`
+}
+
+// partJSON is one clause of an explanation, or one warning: a stable code with its parameters.
+type partJSON struct {
+	Code   string         `json:"code"`
+	Params map[string]any `json:"params"`
+}
+
+func partOf(code string, params map[string]any) partJSON {
+	if params == nil {
+		params = map[string]any{}
+	}
+	return partJSON{Code: code, Params: params}
 }
 
 // PreviewLimits is how many of the largest limits a preview lists.
@@ -706,13 +723,18 @@ const PreviewLimits = 20
 func previewOf(p *ordering.ScarceProposal, plan *allocation.Plan) previewJSON {
 	r, s := plan.Result, plan.Summary
 	a := allocationJSON{ID: plan.ID, Cycle: plan.Request.Week.Format(time.DateOnly), Brand: r.Brand, Mode: string(r.Mode),
-		ForecastRun: plan.ForecastRun, Warnings: plan.Warnings, Supply: s.Supply, Allocated: s.Allocated, Eligible: s.Eligible,
-		Covered: s.Covered, Coverage: s.Coverage, FillRate: s.FillRate, Gini: s.Gini, LimitsTotal: len(r.Limits), Limits: []limitJSON{}}
-	if a.Warnings == nil {
-		a.Warnings = []string{}
+		ForecastRun: plan.ForecastRun, Warnings: allocation.WarningTexts(plan.Warnings), WarningParts: []partJSON{},
+		Supply: s.Supply, Allocated: s.Allocated, Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage,
+		FillRate: s.FillRate, Gini: s.Gini, LimitsTotal: len(r.Limits), Limits: []limitJSON{}}
+	for _, w := range plan.Warnings {
+		a.WarningParts = append(a.WarningParts, partOf(w.Code, w.Params))
 	}
 	for _, i := range r.Largest(PreviewLimits) {
-		a.Limits = append(a.Limits, limitJSON{Outlet: r.Limits[i].Outlet, Cartons: r.Limits[i].Cartons, Explanation: plan.Explanations[i]})
+		l := limitJSON{Outlet: r.Limits[i].Outlet, Cartons: r.Limits[i].Cartons, Explanation: r.Explain(i), ExplanationParts: []partJSON{}}
+		for _, c := range r.ExplainClauses(i) {
+			l.ExplanationParts = append(l.ExplanationParts, partOf(c.Code, c.Params))
+		}
+		a.Limits = append(a.Limits, l)
 	}
 	return previewJSON{Proposal: ProposalJSON{Cycle: p.Week.Format(time.DateOnly), Supply: p.Supply, Demand: round(p.Demand),
 		Shortfall: round(p.Shortfall)}, Allocation: a}

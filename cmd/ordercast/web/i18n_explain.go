@@ -45,6 +45,26 @@ func (l Lang) Explain(text string, parts []ExplanationPart) string {
 	return b.String()
 }
 
+// Warnings renders an allocation's warnings in the language: each warning's message "aw.<code>"
+// with its parameters filled in (as Explain fills a clause's). A warning without its part, or whose
+// code or a parameter its message names is not known here, is shown as the API's English text.
+func (l Lang) Warnings(texts []string, parts []ExplanationPart) []string {
+	msgs := catalogue[l.Code]
+	out := make([]string, len(texts))
+	for k, text := range texts {
+		out[k] = text
+		if k >= len(parts) {
+			continue
+		}
+		if msg, ok := msgs["aw."+parts[k].Code]; ok {
+			if msg, ok = l.fill(msg, parts[k].Params); ok {
+				out[k] = msg
+			}
+		}
+	}
+	return out
+}
+
 // fill puts params into msg's {name}, {name:u} and {name:%}; ok is false when msg names a
 // parameter params lacks or a name the catalogue has no message for.
 func (l Lang) fill(msg string, params map[string]any) (string, bool) {
@@ -104,7 +124,8 @@ func (l Lang) fill(msg string, params map[string]any) (string, bool) {
 }
 
 // explainCatalogue holds the messages of the allocation's explanations (the codes of
-// allocation.Clauses), merged into catalogue when the package loads.
+// allocation.Clauses, "ex.") and warnings (allocation.Warnings, "aw."), merged into catalogue when
+// the package loads.
 var explainCatalogue = map[string]map[string]string{
 	"zh-CN": {
 		"ex.sep.first":              "：",
@@ -149,6 +170,9 @@ var explainCatalogue = map[string]map[string]string{
 		"ex.capped":                 "以单户上限 {cap:u}为限",
 		"ex.demand_capped":          "以预测需求（取整到条）为限",
 		"ex.coverage_floor":         "按最低覆盖要求提高到 1 条",
+		"aw.no_forecast_run":        "没有覆盖 {week} 当周的预测批次：各终端需求按 0 计",
+		"aw.no_brand_demand":        "预测批次 {run} 没有 {brand} 在 {week} 当周的预测：各终端需求按 0 计",
+		"aw.unallocated":            "尚有 {cartons:u}未能分配：符合条件的终端已无法再承接",
 	},
 	"en": {
 		"ex.sep.first":              ": ",
@@ -193,6 +217,9 @@ var explainCatalogue = map[string]map[string]string{
 		"ex.capped":                 "held at the outlet cap of {cap:u}",
 		"ex.demand_capped":          "held at the forecast rounded up to whole cartons",
 		"ex.coverage_floor":         "raised to 1 carton by the minimum coverage",
+		"aw.no_forecast_run":        "no forecast run covers the week of {week}: demand taken as 0",
+		"aw.no_brand_demand":        "forecast run {run} has no demand for {brand} in the week of {week}: demand taken as 0",
+		"aw.unallocated":            "{cartons:u} left unallocated: the eligible outlets cannot take them",
 	},
 }
 

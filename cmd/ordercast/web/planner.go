@@ -274,7 +274,9 @@ type allocationJSON struct {
 	Published   bool     `json:"published"`
 	ForecastRun string   `json:"forecast_run"`
 	Warnings    []string `json:"warnings"`
-	Summary     struct {
+	// WarningParts is each warning as a code with its parameters, for the page's language.
+	WarningParts []ExplanationPart `json:"warning_parts"`
+	Summary      struct {
 		Supply      int     `json:"supply"`
 		Allocated   int     `json:"allocated"`
 		Unallocated int     `json:"unallocated"`
@@ -439,6 +441,9 @@ func allocationRefusal(l Lang, prob *apiProblem) (string, map[string]string) {
 			name = name[i+1:]
 		}
 		fields[name] = f.Detail
+	}
+	if prob.Is("no-forecast") { // by demand or price band without a forecast of the cycle
+		return l.T("p.err.no_forecast"), fields
 	}
 	detail := prob.Detail
 	if detail == "" {

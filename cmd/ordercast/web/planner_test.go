@@ -69,6 +69,7 @@ type allocationAPI struct {
 	published []string         // kept previews published
 	stale     bool             // a kept preview's publication is refused as stale
 	limit     string           // a limit's JSON, a format of its index; "" for one explained as "grade 5"
+	warnings  string           // the preview's warnings and warning_parts, as JSON members; "" for none
 }
 
 func (a *allocationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -82,8 +83,12 @@ func (a *allocationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for i := offset; i < min(120, offset+n); i++ {
 			limits = append(limits, fmt.Sprintf(format, i))
 		}
+		warnings := a.warnings
+		if warnings == "" {
+			warnings = `"warnings":[],"warning_parts":[]`
+		}
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"id":"a1","cycle":"2026-12-07","brand":"B0001","mode":"grade","published":false,"warnings":[],
+		fmt.Fprintf(w, `{"id":"a1","cycle":"2026-12-07","brand":"B0001","mode":"grade","published":false,`+warnings+`,
 		 "summary":{"supply":40,"allocated":40,"unallocated":0,"eligible_outlets":120,"covered_outlets":40,"coverage":0.333,"demand":80,
 		 "fill_rate":0.5,"gini":0.4123,"grades":[{"grade":5,"outlets":120,"covered":40,"cartons":40,"demand":80,"fill_rate":0.5}],
 		 "areas":[{"area":"城关区","outlets":120,"cartons":40,"share":1}]},"limits":[%s],"limits_total":120,"limits_offset":%d,
@@ -329,5 +334,51 @@ func TestAllocationExplained(t *testing.T) {
 				t.Errorf("preview explains %d of 50 outlets as %q\n%s", got, tt.want, body[strings.Index(body, `data-outlet="L000"`):][:600])
 			}
 		})
+	}
+}
+
+// The preview's warnings are shown in the reader's language from their parts.
+func TestAllocationWarningsTranslated(t *testing.T) {
+	const warnings = `"warnings":["no forecast run covers the week of 2026-12-07: demand taken as 0","3 cartons left unallocated: the eligible outlets cannot take them"],` +
+		`"warning_parts":[{"code":"no_forecast_run","params":{"week":"2026-12-07"}},{"code":"unallocated","params":{"cartons":3}}]`
+	for lang, want := range map[string][]string{
+		"zh-CN": {"没有覆盖 2026-12-07 当周的预测批次：各终端需求按 0 计", "尚有 3 条未能分配：符合条件的终端已无法再承接"},
+		"en":    {"no forecast run covers the week of 2026-12-07: demand taken as 0", "3 cartons left unallocated: the eligible outlets cannot take them"},
+	} {
+		api := &allocationAPI{fakeAPI: fakeAPI{
+			"GET /api/v1/me":                {200, plannerMe},
+			"GET /api/v1/cycles/2026-12-07": {200, plannerCycle},
+		}, warnings: warnings}
+		q := url.Values{"brand": {"B0001"}, "supply": {"40"}, "mode": {"grade"}}
+		for _, path := range []string{"/planner/cycles/2026-12-07/allocation?" + q.Encode(),
+			"/planner/cycles/2026-12-07/allocation?preview=a1&page=1&" + q.Encode()} {
+			req := httptest.NewRequest("GET", path, nil)
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+			req.AddCookie(&http.Cookie{Name: langCookie, Value: lang})
+			rec := serve(t, api, req)
+			body := rec.Body.String()
+			for _, w := range want {
+				if rec.Code != http.StatusOK || !strings.Contains(body, `<p class="alert">`+html.EscapeString(w)+`</p>`) {
+					t.Errorf("%s in %s = %d, without the warning %q\n%s", path, lang, rec.Code, w, body)
+				}
+			}
+		}
+	}
+}
+
+// A preview by demand without a forecast of the cycle is refused in the page's language.
+func TestAllocationNoForecast(t *testing.T) {
+	api := fakeAPI{
+		"GET /api/v1/me":                {200, plannerMe},
+		"GET /api/v1/cycles/2026-12-07": {200, plannerCycle},
+		"POST /api/v1/cycles/2026-12-07/allocations": {409, `{"type":"/problems/no-forecast","status":409,
+			"detail":"allocating by demand needs a forecast of the brand for the cycle's week: run the forecast first"}`},
+	}
+	q := url.Values{"brand": {"B0001"}, "supply": {"40"}, "mode": {"demand"}}
+	req := httptest.NewRequest("GET", "/planner/cycles/2026-12-07/allocation?"+q.Encode(), nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	rec := serve(t, api, req)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "按需求或价类分配需要覆盖该周期的预测") {
+		t.Errorf("a preview by demand without a forecast = %d\n%s", rec.Code, rec.Body)
 	}
 }

@@ -89,23 +89,26 @@ type weekJSON struct {
 type previewJSON struct {
 	Proposal   proposalJSON `json:"scarce_proposal"`
 	Allocation struct {
-		ID          string   `json:"id"`
-		Cycle       string   `json:"cycle"`
-		Brand       string   `json:"brand"`
-		Mode        string   `json:"mode"`
-		Warnings    []string `json:"warnings"`
-		Supply      int      `json:"supply"`
-		Allocated   int      `json:"allocated"`
-		Eligible    int      `json:"eligible_outlets"`
-		Covered     int      `json:"covered_outlets"`
-		Coverage    float64  `json:"coverage"`
-		FillRate    float64  `json:"fill_rate"`
-		Gini        float64  `json:"gini"`
-		LimitsTotal int      `json:"limits_total"`
-		Limits      []struct {
-			Outlet      string `json:"outlet"`
-			Cartons     int    `json:"cartons"`
-			Explanation string `json:"explanation"`
+		ID       string   `json:"id"`
+		Cycle    string   `json:"cycle"`
+		Brand    string   `json:"brand"`
+		Mode     string   `json:"mode"`
+		Warnings []string `json:"warnings"`
+		// WarningParts is each warning as a code with its parameters, for the page's language.
+		WarningParts []ExplanationPart `json:"warning_parts"`
+		Supply       int               `json:"supply"`
+		Allocated    int               `json:"allocated"`
+		Eligible     int               `json:"eligible_outlets"`
+		Covered      int               `json:"covered_outlets"`
+		Coverage     float64           `json:"coverage"`
+		FillRate     float64           `json:"fill_rate"`
+		Gini         float64           `json:"gini"`
+		LimitsTotal  int               `json:"limits_total"`
+		Limits       []struct {
+			Outlet           string            `json:"outlet"`
+			Cartons          int               `json:"cartons"`
+			Explanation      string            `json:"explanation"`
+			ExplanationParts []ExplanationPart `json:"explanation_parts"`
 		} `json:"limits"`
 	} `json:"allocation"`
 }
@@ -290,6 +293,8 @@ func (p *Pages) balanceAllocation(c echo.Context) error {
 	switch {
 	case prob.Is("no-shortfall"):
 		d.Error = l.T("sp.err.no_shortfall", brand)
+	case prob.Is("no-forecast"):
+		d.Error = l.T("sp.err.no_forecast", brand)
 	default:
 		d.Error = l.T("sp.err.api", problemText(prob))
 	}

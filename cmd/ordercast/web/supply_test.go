@@ -103,6 +103,16 @@ func TestBalanceAllocationNoShortfall(t *testing.T) {
 	}
 }
 
+// Allocating by demand without a forecast: the API's 409 is said on the page in its language.
+func TestBalanceAllocationNoForecast(t *testing.T) {
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("planner")}, "GET /api/v1/balance": {200, balanceBody},
+		"POST /api/v1/balance/B0001/allocation": {409, `{"type":"/problems/no-forecast","status":409,"detail":"allocating by demand needs a forecast"}`}}
+	rec := serve(t, api, pageRequest("POST", "/supply/balance/B0001/allocation", url.Values{"key": {"k"}, "weeks": {"2"}, "mode": {"demand"}}))
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "按需求分配 B0001 需要覆盖该周期的预测") {
+		t.Errorf("POST allocation by demand without a forecast = %d\n%s", rec.Code, rec.Body)
+	}
+}
+
 // Cartons that are not a whole number are refused on the page, before the API is asked.
 func TestMakerArrivalsInvalid(t *testing.T) {
 	api := fakeAPI{"GET /api/v1/me": {200, meAs("manufacturer")},
@@ -171,6 +181,35 @@ func TestSupplyPagesLanguages(t *testing.T) {
 			body := rec.Body.String()
 			if rec.Code != http.StatusOK || len(untranslated(body)) > 0 || strings.Contains(body, "%!") {
 				t.Errorf("GET %s in %s = %d, message keys %v, bad verbs %v", tt.path, lang, rec.Code, untranslated(body), strings.Contains(body, "%!"))
+			}
+		}
+	}
+}
+
+// The balance's allocation preview shows its warnings and its limits' explanations in the reader's
+// language, from their parts.
+func TestBalanceAllocationTranslated(t *testing.T) {
+	const preview = `{"scarce_proposal":{"cycle":"2026-11-30","supply":6,"demand":10,"shortfall":4},
+	 "allocation":{"id":"p1","cycle":"2026-11-30","brand":"B0001","mode":"grade",
+	  "warnings":["forecast run r9 has no demand for B0001 in the week of 2026-11-30: demand taken as 0"],
+	  "warning_parts":[{"code":"no_brand_demand","params":{"run":"r9","brand":"B0001","week":"2026-11-30"}}],
+	  "supply":6,"allocated":6,"eligible_outlets":3,"covered_outlets":3,"coverage":1,"fill_rate":0,"gini":0,
+	  "limits":[{"outlet":"L1","cartons":2,"explanation":"limit 2 cartons: grade 18; no forecast",
+	   "explanation_parts":[{"code":"limit","params":{"cartons":2}},{"code":"grade","params":{"grade":18}},{"code":"no_forecast","params":{}}]}],
+	  "limits_total":3}}`
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("planner")}, "GET /api/v1/balance": {200, balanceBody},
+		"POST /api/v1/balance/B0001/allocation": {200, preview}}
+	for lang, want := range map[string][]string{
+		"zh-CN": {`<p class="alert">预测批次 r9 没有 B0001 在 2026-11-30 当周的预测：各终端需求按 0 计</p>`, `<td class="why">限量 2 条：档位 18；没有预测</td>`},
+		"en": {`<p class="alert">forecast run r9 has no demand for B0001 in the week of 2026-11-30: demand taken as 0</p>`,
+			`<td class="why">limit 2 cartons: grade 18; no forecast</td>`},
+	} {
+		req := pageRequest("POST", "/supply/balance/B0001/allocation", url.Values{"key": {"k"}, "weeks": {"2"}, "mode": {"grade"}})
+		req.AddCookie(&http.Cookie{Name: langCookie, Value: lang})
+		rec := serve(t, api, req)
+		for _, w := range want {
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), w) {
+				t.Errorf("the balance's preview in %s = %d, without %s\n%s", lang, rec.Code, w, rec.Body)
 			}
 		}
 	}

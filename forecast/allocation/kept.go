@@ -1,0 +1,161 @@
+package allocation
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Kept inputs. A preview over a province reads every outlet (100,000 rows) and every outlet's
+// forecast of the brand; both change far less often than planners preview. KeptRoster keeps the
+// outlets while their version holds (the source says, in one cheap query, whether anything changed),
+// and KeptDemand keeps a forecast run's demand, which never changes once the run is visible. A
+// preview computed from kept inputs is the one computed from fresh reads; publishing reads afresh all
+// the same (Planner.PublishKept).
+
+// RosterSource reads every outlet as an allocation sees it (forecast/postgres.Store), in the order of
+// their licence numbers, with their Demand, Cap and Selected left zero. version changes whenever any
+// outlet is added, removed or changed; when it equals have, outlets is nil (nothing changed). Safe
+// for concurrent use.
+type RosterSource interface {
+	Roster(ctx context.Context, have string) (version string, outlets []Outlet, err error)
+}
+
+// KeptRoster keeps the outlets of Source read last, with their version. Safe for concurrent use.
+type KeptRoster struct {
+	Source RosterSource
+
+	mu      sync.Mutex
+	version string
+	outlets []Outlet
+}
+
+// Outlets returns every outlet, read again only when Source's version changed. The slice is shared:
+// callers must not change it.
+func (k *KeptRoster) Outlets(ctx context.Context) ([]Outlet, error) {
+	k.mu.Lock()
+	have, kept := k.version, k.outlets
+	k.mu.Unlock()
+	version, outlets, err := k.Source.Roster(ctx, have)
+	if err != nil {
+		return nil, err
+	}
+	if outlets == nil && version == have && kept != nil {
+		return kept, nil
+	}
+	if outlets == nil {
+		outlets = []Outlet{}
+	}
+	k.mu.Lock()
+	k.version, k.outlets = version, outlets
+	k.mu.Unlock()
+	return outlets, nil
+}
+
+// RunDemandSource names the forecast run covering a week apart from reading its demand
+// (forecast/clickhouse.Store): RunCovering wraps forecast.ErrNoRun when there is none, and
+// RunBrandDemand of a run always gives the same answer.
+type RunDemandSource interface {
+	DemandSource
+	RunCovering(ctx context.Context, week time.Time) (string, error)
+	RunBrandDemand(ctx context.Context, run, brand string, week time.Time) (map[string]float64, error)
+}
+
+// DefaultKeptDemand is how many brand-weeks of demand KeptDemand keeps when N is 0.
+const DefaultKeptDemand = 8
+
+// KeptDemand is a DemandSource that keeps the N brand-weeks of demand read last (DefaultKeptDemand
+// when 0), by forecast run: the run covering a week is looked up at every call, so a new run is read
+// at once. A price band's demand is read through. Safe for concurrent use.
+type KeptDemand struct {
+	Source RunDemandSource
+	N      int
+
+	mu   sync.Mutex
+	kept []keptDemand // the most recently used last
+}
+
+type keptDemand struct {
+	run, brand string
+	week       time.Time
+	demand     map[string]float64
+}
+
+var _ DemandSource = (*KeptDemand)(nil)
+
+// BrandDemand is Source's BrandDemand, from the kept demand of the run when it holds it. The map is
+// shared: callers must not change it.
+func (k *KeptDemand) BrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error) {
+	run, err := k.Source.RunCovering(ctx, week)
+	if err != nil {
+		return nil, "", err
+	}
+	k.mu.Lock()
+	for i, d := range k.kept {
+		if d.run == run && d.brand == brand && d.week.Equal(week) {
+			k.kept = append(append(k.kept[:i:i], k.kept[i+1:]...), d)
+			k.mu.Unlock()
+			return d.demand, run, nil
+		}
+	}
+	k.mu.Unlock()
+	demand, err := k.Source.RunBrandDemand(ctx, run, brand, week)
+	if err != nil {
+		return nil, "", fmt.Errorf("allocation: demand of %s in run %s: %w", brand, run, err)
+	}
+	n := k.N
+	if n <= 0 {
+		n = DefaultKeptDemand
+	}
+	k.mu.Lock()
+	k.kept = append(k.kept, keptDemand{run: run, brand: brand, week: week, demand: demand})
+	if len(k.kept) > n {
+		k.kept = append([]keptDemand(nil), k.kept[len(k.kept)-n:]...)
+	}
+	k.mu.Unlock()
+	return demand, run, nil
+}
+
+// BandDemand is Source's, read every time.
+func (k *KeptDemand) BandDemand(ctx context.Context, priceClass int, week time.Time) (map[string]float64, string, error) {
+	return k.Source.BandDemand(ctx, priceClass, week)
+}
+
+// linedDemand keeps one demand map lined up with one list of outlets: each outlet's demand (0 when it
+// has none, never negative) at its index. Looking 100,000 outlets up in the map costs some 20 ms of a
+// preview under load; the kept outlets and the kept demand are the same slice and map from one
+// preview to the next, recognised by their identity. Safe for concurrent use.
+type linedDemand struct {
+	mu      sync.Mutex
+	outlets *Outlet // the first of the outlets lined up to; nil for none
+	n       int
+	demand  unsafe.Pointer // the map lined up
+	values  []float64
+}
+
+// of returns the demand of each of outlets, kept when outlets and demand are those of the last call.
+// The slice is shared: callers must not change it.
+func (l *linedDemand) of(outlets []Outlet, demand map[string]float64) []float64 {
+	if len(outlets) == 0 {
+		return nil
+	}
+	m := reflect.ValueOf(demand).UnsafePointer()
+	l.mu.Lock()
+	if l.outlets == &outlets[0] && l.n == len(outlets) && l.demand == m {
+		values := l.values
+		l.mu.Unlock()
+		return values
+	}
+	l.mu.Unlock()
+	values := make([]float64, len(outlets))
+	for i := range outlets {
+		values[i] = max(demand[outlets[i].ID], 0)
+	}
+	l.mu.Lock()
+	l.outlets, l.n, l.demand, l.values = &outlets[0], len(outlets), m, values
+	l.mu.Unlock()
+	return values
+}

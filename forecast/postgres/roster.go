@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ordercast/ordercast/forecast/allocation"
+)
+
+var _ allocation.RosterSource = (*Store)(nil)
+
+// Roster reads every outlet as an allocation sees it, in the order of their licence numbers (as
+// retailer/postgres.Store.Outlets, then allocation.OutletsOf, give them), and the version of the
+// outlets table: its rows' count, the sum of their row versions' transaction ids (xmin: any insert,
+// update or delete, by this service or by hand, changes it) and their latest updated_at. When the
+// version is have, outlets is nil and nothing more is read. Both reads see one snapshot.
+//
+// Reading the version costs one pass over the table's 100,000 rows in PostgreSQL (some 40 ms here);
+// reading the outlets again costs that and sending and decoding them (0.5–1 s under load).
+func (s *Store) Roster(ctx context.Context, have string) (version string, outlets []allocation.Outlet, err error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return "", nil, fmt.Errorf("postgresql: read the outlets: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only: nothing to undo
+	var n int64
+	err = tx.QueryRow(ctx, `SELECT count(*), count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) || ':' ||
+		coalesce(extract(epoch FROM max(updated_at))::text, '') FROM outlets`).Scan(&n, &version)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgresql: read the outlets' version: %w", err)
+	}
+	if version == have {
+		return version, nil, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT licence_no, grade, status, area, market_type, locality = 'rural', business_format,
+		credit_level, benchmark FROM outlets ORDER BY licence_no`)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgresql: read the outlets: %w", err)
+	}
+	defer rows.Close()
+	outlets = make([]allocation.Outlet, 0, n)
+	for rows.Next() {
+		var o allocation.Outlet
+		var grade int16
+		if err := rows.Scan(&o.ID, &grade, &o.Status, &o.Area, &o.MarketType, &o.Rural, &o.Format, &o.CreditLevel,
+			&o.Benchmark); err != nil {
+			return "", nil, fmt.Errorf("postgresql: read the outlets: %w", err)
+		}
+		o.Grade = int(grade)
+		outlets = append(outlets, o)
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, fmt.Errorf("postgresql: read the outlets: %w", err)
+	}
+	return version, outlets, nil
+}
