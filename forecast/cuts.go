@@ -311,19 +311,9 @@ func (e *Engine) applyWindows(ctx context.Context, b Batch, choices []Choice, sh
 	if err != nil {
 		return err
 	}
-	if len(choices) < groups {
-		return errInvalid("%d choices for %d groups", len(choices), groups)
-	}
-	cands := e.settings().cands
-	for g, ch := range choices[:groups] {
-		if len(ch.Models) == 0 {
-			return errInvalid("group %d: no model chosen", g)
-		}
-		for _, c := range ch.Models {
-			if c < 0 || c >= len(cands) {
-				return errInvalid("group %d: model %d of %d", g, c, len(cands))
-			}
-		}
+	cands, tl, factors, err := e.checkChoices(b, groups, choices)
+	if err != nil {
+		return err
 	}
 	for k, out := range outs {
 		if len(out) != hi-lo {
@@ -337,23 +327,6 @@ func (e *Engine) applyWindows(ctx context.Context, b Batch, choices []Choice, sh
 		}
 	}
 	h := b.Horizon
-	var tl festivalTimeline
-	var factors [][]float64 // per group: the factor of every week of b's timeline; nil: none
-	if t, ok := e.timeline(b); ok {
-		for g, ch := range choices[:groups] {
-			if ch.Festival == nil {
-				continue
-			}
-			if len(ch.Festival) != len(t.idx) {
-				return errInvalid("group %d: festival profile of %d holidays for %d", g, len(ch.Festival), len(t.idx))
-			}
-			if factors == nil {
-				factors = make([][]float64, groups)
-			}
-			factors[g] = t.factors(ch.Festival)
-		}
-		tl = t
-	}
 	// The models take the prefixes in ascending order: the origins from the earliest.
 	order := make([]int, len(shorts))
 	for k := range order {

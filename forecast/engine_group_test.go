@@ -162,3 +162,41 @@ func TestEngineApplyByPartsWithGroups(t *testing.T) {
 		t.Errorf("Apply with a short total forecast: error %v; want ErrInvalidBatch", err)
 	}
 }
+
+// The calibration windows forecast a group model as Apply would at the whole history (with the
+// group's total and its forecast), and at a shorter prefix with the group's season aligned to the
+// prefix's end and without the total (GroupShare is then Seasonal).
+func TestChoiceCutsForecastGroupModels(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	const n = 140
+	series := seasonalGroup(r, 30, n, 90)
+	b := Batch{Series: series, Horizon: 8}
+	gv := groupViews(b, 1, n, b.Horizon, nil, []int{n})[0]
+	ch := Choice{Season: gv.season, Total: gv.total, TotalForecast: gv.totalF[n]}
+	y := series[0]
+	m0 := len(y)
+	cuts := []int{m0 - 3, m0}
+	var s Scratch
+	for _, m := range []Model{PooledSeasonal{}, GroupShare{}} {
+		outs := NewForecasts(len(cuts), 8, true)
+		forecastChoiceCuts(m, &ch, y, cuts, outs, &s)
+		want := NewForecasts(2, 8, true)
+		forecastWith(m, y[:m0-3:m0-3], ch.Season, -3, nil, nil, want[0], &s)
+		forecastWith(m, y, ch.Season, 0, ch.Total, ch.TotalForecast, want[1], &s)
+		for k := range cuts {
+			if !slices.Equal(outs[k].Mean, want[k].Mean) {
+				t.Errorf("%s, prefix of %d weeks: %v; want %v", m.Name(), cuts[k], outs[k].Mean, want[k].Mean)
+			}
+		}
+		if _, share := m.(GroupShare); share {
+			seasonal := NewForecasts(1, 8, true)[0]
+			Seasonal{}.Forecast(y[:m0-3:m0-3], seasonal, &s)
+			if !slices.Equal(outs[0].Mean, seasonal.Mean) {
+				t.Errorf("group-share on a prefix: %v; want Seasonal's %v", outs[0].Mean, seasonal.Mean)
+			}
+			if slices.Equal(outs[1].Mean, NewForecasts(1, 8, true)[0].Mean) {
+				t.Errorf("group-share at the whole history gave nothing")
+			}
+		}
+	}
+}

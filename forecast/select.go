@@ -417,6 +417,49 @@ func (e *Engine) ForecastBatch(ctx context.Context, b Batch, out []Forecast) err
 	return e.Apply(ctx, b, choices, out)
 }
 
+// checkChoices checks choices against the batch b of groups groups and returns the Engine's
+// candidates and, when b has a festival calendar, its timeline and, per group (nil: none), the factor
+// of every week of the timeline of the group's festival profile.
+func (e *Engine) checkChoices(b Batch, groups int, choices []Choice) (cands []Model, tl festivalTimeline, factors [][]float64, err error) {
+	if len(choices) < groups {
+		return nil, tl, nil, errInvalid("%d choices for %d groups", len(choices), groups)
+	}
+	cands = e.settings().cands
+	for g, ch := range choices[:groups] {
+		if len(ch.Models) == 0 {
+			return nil, tl, nil, errInvalid("group %d: no model chosen", g)
+		}
+		for _, c := range ch.Models {
+			if c < 0 || c >= len(cands) {
+				return nil, tl, nil, errInvalid("group %d: model %d of %d", g, c, len(cands))
+			}
+		}
+		if ch.Season != nil && len(ch.Season) != SeasonalPeriod {
+			return nil, tl, nil, errInvalid("group %d: seasonal profile of %d weeks", g, len(ch.Season))
+		}
+		if ch.TotalForecast != nil && len(ch.TotalForecast) < b.Horizon {
+			return nil, tl, nil, errInvalid("group %d: total forecast of %d weeks for %d", g, len(ch.TotalForecast), b.Horizon)
+		}
+	}
+	t, ok := e.timeline(b)
+	if !ok {
+		return cands, tl, nil, nil
+	}
+	for g, ch := range choices[:groups] {
+		if ch.Festival == nil {
+			continue
+		}
+		if len(ch.Festival) != len(t.idx) {
+			return nil, tl, nil, errInvalid("group %d: festival profile of %d holidays for %d", g, len(ch.Festival), len(t.idx))
+		}
+		if factors == nil {
+			factors = make([][]float64, groups)
+		}
+		factors[g] = t.factors(ch.Festival)
+	}
+	return cands, t, factors, nil
+}
+
 // Apply forecasts every series of b with the models of its group's choice (as returned by Choose for
 // the same batch or an earlier one with the same groups): their mean forecast and mean interval
 // bounds. The group candidates take the group's season, total and total forecast from the Choice,
@@ -426,46 +469,11 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 	if err != nil {
 		return err
 	}
-	if len(choices) < groups {
-		return errInvalid("%d choices for %d groups", len(choices), groups)
-	}
-	cands := e.settings().cands
-	for g, ch := range choices[:groups] {
-		if len(ch.Models) == 0 {
-			return errInvalid("group %d: no model chosen", g)
-		}
-		for _, c := range ch.Models {
-			if c < 0 || c >= len(cands) {
-				return errInvalid("group %d: model %d of %d", g, c, len(cands))
-			}
-		}
+	cands, tl, factors, err := e.checkChoices(b, groups, choices)
+	if err != nil {
+		return err
 	}
 	h := b.Horizon
-	var tl festivalTimeline
-	var factors [][]float64 // per group: the factor of every week of the timeline; nil: none
-	if t, ok := e.timeline(b); ok {
-		for g, ch := range choices[:groups] {
-			if ch.Festival == nil {
-				continue
-			}
-			if len(ch.Festival) != len(t.idx) {
-				return errInvalid("group %d: festival profile of %d holidays for %d", g, len(ch.Festival), len(t.idx))
-			}
-			if factors == nil {
-				factors = make([][]float64, groups)
-			}
-			factors[g] = t.factors(ch.Festival)
-		}
-		tl = t
-	}
-	for g, ch := range choices[:groups] {
-		if ch.Season != nil && len(ch.Season) != SeasonalPeriod {
-			return errInvalid("group %d: seasonal profile of %d weeks", g, len(ch.Season))
-		}
-		if ch.TotalForecast != nil && len(ch.TotalForecast) < h {
-			return errInvalid("group %d: total forecast of %d weeks for %d", g, len(ch.TotalForecast), h)
-		}
-	}
 	return parallel(ctx, len(b.Series), b.workers(), func(i int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[i])
 		f := out[i]

@@ -12,89 +12,58 @@ import (
 
 // openapi.json documents every clause code of an explanation with its parameters, and no other.
 func TestExplanationCodesDocumented(t *testing.T) {
-	raw, err := os.ReadFile("openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Components struct {
-			Schemas struct {
-				Clause struct {
-					Description string
-					Properties  struct {
-						Code struct {
-							Enum []string
-						}
-					}
-				} `json:"ExplanationClause"`
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	c := doc.Components.Schemas.Clause
-	if got, want := c.Properties.Code.Enum, allocation.Clauses(); !slices.Equal(got, want) {
-		t.Errorf("ExplanationClause codes = %v; want %v", got, want)
-	}
-	for _, code := range allocation.Clauses() {
-		line := ""
-		for l := range strings.Lines(c.Description) {
-			if strings.HasPrefix(l, "- `"+code+"`") {
-				line = l
-			}
-		}
-		if line == "" {
-			t.Errorf("ExplanationClause's description does not explain %q", code)
-		}
-		for _, name := range allocation.ClauseParams(code) {
-			if !strings.Contains(line, name) {
-				t.Errorf("ExplanationClause's description of %q lacks its parameter %s: %q", code, name, line)
-			}
-		}
-	}
+	checkCodesDocumented(t, "ExplanationClause", allocation.Clauses(), allocation.ClauseParams, "%s")
 }
 
 // openapi.json documents every warning code of an allocation with its parameters, and no other.
 func TestWarningCodesDocumented(t *testing.T) {
+	checkCodesDocumented(t, "AllocationWarning", allocation.Warnings(), allocation.WarningParams, "{%s}")
+}
+
+// checkCodesDocumented checks that the schema of openapi.json's components named schema has codes as
+// the enum of its property code, and that its description has a line "- `code`" for each, naming each
+// of its parameters (params) in the form param (a format of the parameter's name).
+func checkCodesDocumented(t *testing.T, schema string, codes []string, params func(string) []string, param string) {
+	t.Helper()
 	raw, err := os.ReadFile("openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
 		Components struct {
-			Schemas struct {
-				Warning struct {
-					Description string
-					Properties  struct {
-						Code struct {
-							Enum []string
-						}
+			Schemas map[string]struct {
+				Description string
+				Properties  struct {
+					Code struct {
+						Enum []string
 					}
-				} `json:"AllocationWarning"`
+				}
 			}
 		}
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	w := doc.Components.Schemas.Warning
-	if got, want := w.Properties.Code.Enum, allocation.Warnings(); !slices.Equal(got, want) {
-		t.Errorf("AllocationWarning codes = %v; want %v", got, want)
+	s, ok := doc.Components.Schemas[schema]
+	if !ok {
+		t.Fatalf("openapi.json has no schema %s", schema)
 	}
-	for _, code := range allocation.Warnings() {
+	if got := s.Properties.Code.Enum; !slices.Equal(got, codes) {
+		t.Errorf("%s codes = %v; want %v", schema, got, codes)
+	}
+	for _, code := range codes {
 		line := ""
-		for l := range strings.Lines(w.Description) {
+		for l := range strings.Lines(s.Description) {
 			if strings.HasPrefix(l, "- `"+code+"`") {
 				line = l
 			}
 		}
 		if line == "" {
-			t.Errorf("AllocationWarning's description does not explain %q", code)
+			t.Errorf("%s's description does not explain %q", schema, code)
 		}
-		for _, name := range allocation.WarningParams(code) {
-			if !strings.Contains(line, "{"+name+"}") {
-				t.Errorf("AllocationWarning's description of %q lacks its parameter %s: %q", code, name, line)
+		for _, name := range params(code) {
+			if !strings.Contains(line, strings.ReplaceAll(param, "%s", name)) {
+				t.Errorf("%s's description of %q lacks its parameter %s: %q", schema, code, name, line)
 			}
 		}
 	}
