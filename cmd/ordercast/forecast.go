@@ -282,7 +282,7 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 	case r.Top != nil:
 		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table, in the brand and total regressions\n", r.CalendarDays, r.Holidays)
 	default:
-		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table; unused without -top-down\n", r.CalendarDays, r.Holidays)
+		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table, as profiles by weeks to each holiday where they validate\n", r.CalendarDays, r.Holidays)
 	}
 	fmt.Fprintf(&b, "stored:    %d weekly and %d monthly rows (levels outlet, brand, total; brand and total are the sums)\n",
 		r.WeeklyRows, r.MonthlyRows)
