@@ -361,20 +361,34 @@ func startCPUProfile(file string) (stop func(), err error) {
 	}, nil
 }
 
-// serverCPU returns the CPU seconds the server process has used, from its /metrics
-// (process_cpu_seconds_total); ok is false when it does not say.
-func serverCPU(ctx context.Context, hc *http.Client, base string) (seconds float64, ok bool) {
+// serverCounters are counters of a server's /metrics.
+type serverCounters struct {
+	cpuSeconds float64 // process_cpu_seconds_total
+	allocBytes float64 // go_memstats_alloc_bytes_total
+}
+
+// serverMetrics reads the server's CPU time and heap allocations so far from its /metrics; ok is
+// false when it does not give both.
+func serverMetrics(ctx context.Context, hc *http.Client, base string) (m serverCounters, ok bool) {
 	status, body, err := benchDo(ctx, hc, "GET", base+"/metrics", "", nil, "")
 	if err != nil || status != http.StatusOK {
-		return 0, false
+		return m, false
 	}
+	found := 0
 	for _, line := range strings.Split(string(body), "\n") {
-		if v, found := strings.CutPrefix(line, "process_cpu_seconds_total "); found {
-			_, err := fmt.Sscan(v, &seconds)
-			return seconds, err == nil
+		for _, c := range []struct {
+			name string
+			v    *float64
+		}{{"process_cpu_seconds_total ", &m.cpuSeconds}, {"go_memstats_alloc_bytes_total ", &m.allocBytes}} {
+			if v, cut := strings.CutPrefix(line, c.name); cut {
+				if _, err := fmt.Sscan(v, c.v); err != nil {
+					return m, false
+				}
+				found++
+			}
 		}
 	}
-	return 0, false
+	return m, found == 2
 }
 
 type percentiles struct {
@@ -481,7 +495,7 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 	rep := ordersReport{Rate: *rate, Lines: *lines, Outlets: len(rs.list), Skipped: rs.skipped, Scheduled: n,
 		ByStatus: map[string]int{}, FirstErrors: map[string]string{}}
 	fmt.Fprintf(e.stderr, "bench orders: %d outlets ready; sending %d orders at %g/s\n", len(rs.list), n, *rate)
-	cpu0, cpuOK := serverCPU(ctx, hc, cfg.URL)
+	m0, cpuOK := serverMetrics(ctx, hc, cfg.URL)
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return fmt.Errorf("bench orders: %w", err)
@@ -551,8 +565,8 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 		rep.Throughput = float64(rep.Placed) / rep.Seconds
 	}
 	rep.Latency, rep.Service = percentilesOf(latency), percentilesOf(service)
-	if cpu1, ok := serverCPU(ctx, hc, cfg.URL); ok && cpuOK && rep.Placed > 0 {
-		rep.ServerCPU = (cpu1 - cpu0) * 1000 / float64(rep.Placed)
+	if m1, ok := serverMetrics(ctx, hc, cfg.URL); ok && cpuOK && rep.Placed > 0 {
+		rep.ServerCPU = (m1.cpuSeconds - m0.cpuSeconds) * 1000 / float64(rep.Placed)
 	}
 	if cfg.JSON {
 		return json.NewEncoder(e.stdout).Encode(rep)

@@ -164,7 +164,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 		var latency []float64
 		steps := []func() error{func() error { // through the API
 			var mu sync.Mutex
-			m0, m0OK := scanServerMetrics(ctx, hc, cfg.URL)
+			m0, m0OK := serverMetrics(ctx, hc, cfg.URL)
 			start := time.Now()
 			err := forEach(ctx, len(bodies), *clients, func(b int) error {
 				r := rs.list[b%len(rs.list)]
@@ -189,7 +189,7 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 				return err
 			}
 			res.Seconds = time.Since(start).Seconds()
-			if m1, ok := scanServerMetrics(ctx, hc, cfg.URL); ok && m0OK && res.Batches > 0 {
+			if m1, ok := serverMetrics(ctx, hc, cfg.URL); ok && m0OK && res.Batches > 0 {
 				res.ServerCPU = (m1.cpuSeconds - m0.cpuSeconds) * 1000 / float64(res.Batches)
 				res.ServerAllocMB = (m1.allocBytes - m0.allocBytes) / 1e6 / float64(res.Batches)
 			}
@@ -260,36 +260,6 @@ func runBenchScans(ctx context.Context, e env, args []string) error {
 			rep.MedianRaw, rep.MedianBulk, rep.MedianStore, rep.MedianStoreRatio, rep.MedianHTTPRatio, rep.MedianHTTPBulkRatio)
 	}
 	return nil
-}
-
-// scanServerCounters are counters of a server's /metrics.
-type scanServerCounters struct {
-	cpuSeconds float64 // process_cpu_seconds_total
-	allocBytes float64 // go_memstats_alloc_bytes_total
-}
-
-// scanServerMetrics reads the server's CPU time and heap allocations so far from its /metrics; ok is
-// false when it does not give both.
-func scanServerMetrics(ctx context.Context, hc *http.Client, base string) (m scanServerCounters, ok bool) {
-	status, body, err := benchDo(ctx, hc, "GET", base+"/metrics", "", nil, "")
-	if err != nil || status != http.StatusOK {
-		return m, false
-	}
-	found := 0
-	for _, line := range strings.Split(string(body), "\n") {
-		for _, c := range []struct {
-			name string
-			v    *float64
-		}{{"process_cpu_seconds_total ", &m.cpuSeconds}, {"go_memstats_alloc_bytes_total ", &m.allocBytes}} {
-			if v, cut := strings.CutPrefix(line, c.name); cut {
-				if _, err := fmt.Sscan(v, c.v); err != nil {
-					return m, false
-				}
-				found++
-			}
-		}
-	}
-	return m, found == 2
 }
 
 // wrapErr prefixes a non-nil err with what failed.

@@ -67,21 +67,12 @@ func (c *forecastConfig) register(fs *flag.FlagSet, getenv func(string) string, 
 // profile starts a CPU profile when c asks for one and returns the function that stops it and writes
 // the heap profile c asks for.
 func (c forecastConfig) profile() (stop func() error, err error) {
-	var cpu *os.File
-	if c.CPUProfile != "" {
-		if cpu, err = os.Create(c.CPUProfile); err != nil {
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(cpu); err != nil {
-			cpu.Close()
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
+	stopCPU, err := startCPUProfile(c.CPUProfile)
+	if err != nil {
+		return nil, err
 	}
 	return func() error {
-		if cpu != nil {
-			pprof.StopCPUProfile()
-			cpu.Close()
-		}
+		stopCPU()
 		if c.MemProfile == "" {
 			return nil
 		}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 )
 
@@ -111,14 +110,10 @@ func regionOf(b *testing.B, dsn string) pagesRegion {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool, err := stores.OpenPostgres(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
+	pool := storestest.OpenPostgres(b, dsn)
 	var r pagesRegion
 	var ordered, open time.Time
-	err = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM outlets),
+	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM outlets),
 		(SELECT max(c.week_start) FROM cycles c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.cycle_id = c.id)),
 		(SELECT max(week_start) FROM cycles),
 		(SELECT min(code) FROM brands WHERE scarce)`).Scan(&r.outlets, &ordered, &open, &r.scarce)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 )
 
@@ -63,11 +62,7 @@ func closedCycles(t *testing.T, dsn string) (latest, oldest string, views int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool, err := stores.OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := storestest.OpenPostgres(t, dsn)
 	var a, b time.Time
 	var busy, rationed int
 	monday := mondayUTC(time.Now())
