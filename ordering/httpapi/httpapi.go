@@ -13,9 +13,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -342,12 +340,15 @@ func (h *Handler) catalogue(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
+// orderRequest is the body of a request placing an order (read by bindOrderRequest).
 type orderRequest struct {
-	Lines []struct {
-		Brand    string `json:"brand"`
-		Quantity int    `json:"quantity"`
-	} `json:"lines"`
-	AllOrNothing bool `json:"all_or_nothing"`
+	Lines        []orderLineRequest `json:"lines"`
+	AllOrNothing bool               `json:"all_or_nothing"`
+}
+
+type orderLineRequest struct {
+	Brand    string `json:"brand"`
+	Quantity int    `json:"quantity"`
 }
 
 type orderJSON struct {
@@ -438,7 +439,7 @@ func (h *Handler) placeOrder(c echo.Context) error {
 		return err
 	}
 	var req orderRequest
-	if err := c.Bind(&req); err != nil { // the server's binder: strict JSON, unknown fields refused
+	if err := bindOrderRequest(c, &req); err != nil { // as the server's binder: strict JSON, unknown fields refused
 		return err
 	}
 	reqs := make([]ordering.LineRequest, len(req.Lines))
@@ -454,9 +455,8 @@ func (h *Handler) placeOrder(c echo.Context) error {
 	var kept ordering.StoredResponse // the response kept on opts.Key
 	if opts.Key != nil {
 		opts.Respond = func(o ordering.Order, created bool) (ordering.StoredResponse, error) {
-			var b bytes.Buffer
-			err := json.NewEncoder(&b).Encode(orderOf(o)) // as c.JSON writes it
-			kept = ordering.StoredResponse{Status: placedStatus(created), Body: b.Bytes()}
+			b, err := encodeOrder(orderOf(o)) // as c.JSON writes it
+			kept = ordering.StoredResponse{Status: placedStatus(created), Body: b}
 			return kept, err
 		}
 	}
