@@ -16,6 +16,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -503,9 +504,39 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 	client0 := processCPU()
 	latency, service := make([]float64, 0, n), make([]float64, 0, n)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	var inFlight atomic.Int64
 	var lastDone time.Time
+	type send struct {
+		a        arrival
+		at, sent time.Time
+	}
+	do := func(s send) {
+		defer inFlight.Add(-1)
+		status, body, err := benchDo(ctx, hc, "POST", s.a.url, s.a.r.token, s.a.body, s.a.key)
+		done := time.Now()
+		key := strconv.Itoa(status)
+		if err != nil {
+			key, body = "transport", []byte(err.Error())
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if done.After(lastDone) {
+			lastDone = done
+		}
+		rep.ByStatus[key]++
+		if status == http.StatusCreated || status == http.StatusOK {
+			rep.Placed++
+			latency = append(latency, ms(done.Sub(s.at)))
+			service = append(service, ms(done.Sub(s.sent)))
+		} else if _, ok := rep.FirstErrors[key]; !ok {
+			rep.FirstErrors[key] = fmt.Sprintf("%.300s", body)
+		}
+	}
+	// Each arrival goes to a sender that is idle, or to a new one when none is: the open loop never
+	// waits for a sender, and senders live for the whole run (a goroutine per request would grow a
+	// new stack for each).
+	sends := make(chan send)
+	var wg sync.WaitGroup
 	interval := time.Duration(float64(time.Second) / *rate)
 	start := time.Now()
 	var lastSend time.Time
@@ -526,31 +557,19 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 		}
 		rep.Sent++
 		inFlight.Add(1)
-		wg.Add(1)
-		go func(a arrival) {
-			defer wg.Done()
-			defer inFlight.Add(-1)
-			status, body, err := benchDo(ctx, hc, "POST", a.url, a.r.token, a.body, a.key)
-			done := time.Now()
-			key := fmt.Sprint(status)
-			if err != nil {
-				key, body = "transport", []byte(err.Error())
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if done.After(lastDone) {
-				lastDone = done
-			}
-			rep.ByStatus[key]++
-			if status == http.StatusCreated || status == http.StatusOK {
-				rep.Placed++
-				latency = append(latency, ms(done.Sub(at)))
-				service = append(service, ms(done.Sub(sent)))
-			} else if _, ok := rep.FirstErrors[key]; !ok {
-				rep.FirstErrors[key] = fmt.Sprintf("%.300s", body)
-			}
-		}(arrivals[i])
+		s := send{a: arrivals[i], at: at, sent: sent}
+		select {
+		case sends <- s:
+		default:
+			wg.Go(func() {
+				do(s)
+				for s := range sends {
+					do(s)
+				}
+			})
+		}
 	}
+	close(sends)
 	wg.Wait()
 	client1 := processCPU()
 	stopProfile()

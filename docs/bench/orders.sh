@@ -14,7 +14,9 @@
 # own session revocations left out; the server's background jobs, and up to a second of the bench's
 # preparation, are counted in). PostgreSQL needs
 # shared_preload_libraries = 'pg_stat_statements' and the extension created in the database; the
-# statements of the run, by calls, are left in $OUT/stmts-<binary>-<rate>.txt.
+# statements of the run, by calls, are left in $OUT/stmts-<binary>-<rate>.txt. BENCH_FLAGS are added
+# to bench orders' (as -cpuprofile FILE); SERVE_ENV (NAME=value ...) is serve's environment besides
+# this one (as GOGC=200).
 set -eu
 bin=$1 rate=$2 dur=$3
 : "${PGDATA:?the data directory of the PostgreSQL of ORDERCAST_PG_DSN}" "${ORDERCAST_PG_DSN:?}" "${ORDERCAST_CH_DSN:?}"
@@ -34,7 +36,7 @@ calls() { psql_ "select coalesce(sum(calls), 0) from pg_stat_statements s join p
 	where d.datname = current_database() and $1"; }
 
 psql_ "select pg_stat_statements_reset()" >/dev/null
-"$bin" serve -addr 127.0.0.1:18181 -allow-credit -forecast-at off -score-at off -log-level warn >"$OUT/serve.log" 2>&1 &
+env ${SERVE_ENV:-} "$bin" serve -addr 127.0.0.1:18181 -allow-credit -forecast-at off -score-at off -log-level warn >"$OUT/serve.log" 2>&1 &
 spid=$!
 trap 'kill $spid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs http://127.0.0.1:18181/readyz >/dev/null && break; sleep 0.2; done
@@ -53,7 +55,7 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 rm -f "$OUT/bench.err"
-"$bin" bench orders -url http://127.0.0.1:18181 -rate "$rate" -duration "$dur" -outlets 3000 -json \
+"$bin" bench orders -url http://127.0.0.1:18181 -rate "$rate" -duration "$dur" -outlets 3000 -json ${BENCH_FLAGS:-} \
 	>"$OUT/report.json" 2>"$OUT/bench.err" &
 bpid=$!
 until grep -qs "outlets ready" "$OUT/bench.err"; do sleep 0.05; done
