@@ -50,8 +50,8 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 func parseOrderRequest(body []byte) (orderRequest, bool) {
 	p := orderParser{b: body}
 	var req orderRequest
-	if !p.object(func(key string) bool {
-		switch key {
+	if !p.object(func(key []byte) bool {
+		switch string(key) {
 		case "lines":
 			return p.lines(&req)
 		case "all_or_nothing":
@@ -93,26 +93,27 @@ func (p *orderParser) next(c byte) bool {
 	return false
 }
 
-// object reads an object, calling field for each key (at most once each) with p at its value.
-func (p *orderParser) object(field func(key string) bool) bool {
+// object reads an object of at most two keys, calling field for each (at most once each) with p at
+// its value.
+func (p *orderParser) object(field func(key []byte) bool) bool {
 	if !p.next('{') {
 		return false
 	}
 	if p.next('}') {
 		return true
 	}
-	var seen []string
-	for {
-		key, ok := p.str()
-		if !ok || !p.next(':') {
+	var seen [2][]byte
+	for n := 0; ; n++ {
+		key, ok := p.chars()
+		if !ok || !p.next(':') || n == len(seen) {
 			return false
 		}
-		for _, s := range seen {
-			if s == key {
+		for _, s := range seen[:n] {
+			if bytes.Equal(s, key) {
 				return false // encoding/json keeps the last; left to it
 			}
 		}
-		seen = append(seen, key)
+		seen[n] = key
 		if !field(key) {
 			return false
 		}
@@ -125,23 +126,22 @@ func (p *orderParser) object(field func(key string) bool) bool {
 	}
 }
 
-// str reads a string of printable ASCII without escapes.
-func (p *orderParser) str() (string, bool) {
+// chars reads a string of printable ASCII without escapes, returning its characters in p.b.
+func (p *orderParser) chars() ([]byte, bool) {
 	if !p.next('"') {
-		return "", false
+		return nil, false
 	}
 	start := p.i
 	for ; p.i < len(p.b); p.i++ {
 		switch c := p.b[p.i]; {
 		case c == '"':
-			s := string(p.b[start:p.i])
 			p.i++
-			return s, true
+			return p.b[start : p.i-1], true
 		case c < 0x20 || c > 0x7e || c == '\\':
-			return "", false
+			return nil, false
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // integer reads a JSON number without fraction or exponent that fits an int.
@@ -193,11 +193,11 @@ func (p *orderParser) lines(req *orderRequest) bool {
 	}
 	for {
 		var l orderLineRequest
-		if !p.object(func(key string) bool {
-			switch key {
+		if !p.object(func(key []byte) bool {
+			switch string(key) {
 			case "brand":
-				s, ok := p.str()
-				l.Brand = s
+				s, ok := p.chars()
+				l.Brand = string(s)
 				return ok
 			case "quantity":
 				return p.integer(&l.Quantity)
@@ -220,7 +220,7 @@ func (p *orderParser) lines(req *orderRequest) bool {
 // escaped, a newline after it), written by hand; a string with anything but printable ASCII free of
 // the characters JSON or HTML escape is written by encoding/json.
 func encodeOrder(o orderJSON) ([]byte, error) {
-	b := make([]byte, 0, 256+160*len(o.Lines))
+	b := make([]byte, 0, 256+112*len(o.Lines))
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, o.ID, 10)
 	b = append(b, `,"outlet_id":`...)

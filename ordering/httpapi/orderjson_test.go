@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"reflect"
@@ -191,4 +192,62 @@ func TestEncodeOrderKnowsEveryField(t *testing.T) {
 			t.Errorf("%s has %d fields where encodeOrder writes %d: write the new ones there (and in FuzzEncodeOrder)", typ, typ.NumField(), n)
 		}
 	}
+}
+
+// benchOrder is an order of 20 lines as placing it answers.
+func benchOrder() (body []byte, o orderJSON) {
+	var b strings.Builder
+	b.WriteString(`{"lines":[`)
+	o = orderJSON{ID: 123456, OutletID: 2805, Cycle: "2026-11-30", Status: "submitted", TotalCents: 1234500, Version: 7,
+		UpdatedAt: time.Date(2026, 12, 3, 13, 45, 1, 123456000, time.UTC), Lines: []lineJSON{},
+		Funds:    &fundsJSON{BalanceCents: 5000000, OrderedCents: 1234500},
+		PlacedBy: &authorJSON{Username: "r530121002805", Role: "retailer"}}
+	for i := range 20 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"brand":"B%02d","quantity":%d}`, i+1, 1+i%5)
+		l := lineJSON{Brand: fmt.Sprintf("B%02d", i+1), Requested: 1 + i%5, Granted: 1 + i%5, PriceCents: 21000}
+		if i%3 == 0 {
+			l.Limit, l.Limited = new(2), "limit"
+		}
+		o.Lines = append(o.Lines, l)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String()), o
+}
+
+// The order's request and response, by hand and by encoding/json (as the server's binder and c.JSON):
+// go test -run '^$' -bench OrderJSON -benchmem ./ordering/httpapi/
+func BenchmarkOrderJSON(b *testing.B) {
+	body, o := benchOrder()
+	b.Run("decode/hand", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := parseOrderRequest(body); !ok {
+				b.Fatal("not taken")
+			}
+		}
+	})
+	b.Run("decode/encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := strictDecode(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/hand", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodeOrder(o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var w bytes.Buffer
+			if err := json.NewEncoder(&w).Encode(o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
