@@ -2,8 +2,8 @@
 -- row. The two foreign keys ran a query and took a row lock for every line inserted (40 for a new order
 -- of 20 lines): most of an order's executor start-ups. The triggers below keep what they guaranteed:
 --  * every line inserted, or updated to another order or brand, names an order and a brand that exist:
---    one query per statement over the lines it wrote, which locks the rows they name FOR KEY SHARE as
---    the foreign keys did, so that no other transaction deletes them (or changes their id) before this
+--    one query per INSERT statement over the lines it inserted (and one per line moved to another
+--    order or brand), which locks the rows they name FOR KEY SHARE as the foreign keys did, so that no other transaction deletes them (or changes their id) before this
 --    one ends; a line naming a missing one fails the statement with 23503 (foreign_key_violation)
 --    under the name of the foreign key it replaces;
 --  * deleting an order deletes its lines (ON DELETE CASCADE); truncating orders (TRUNCATE outlets or
@@ -14,24 +14,16 @@
 --    truncates the lines too, where it failed.
 ALTER TABLE order_lines DROP CONSTRAINT order_lines_order_id_fkey, DROP CONSTRAINT order_lines_brand_id_fkey;
 
--- order_lines_check_references fails when a line the statement inserted (new_lines) or moved to
--- another order or brand (new_lines not in old_lines) names an order or a brand that does not exist,
--- and locks those they name FOR KEY SHARE.
+-- order_lines_check_references fails when a line the statement inserted (new_lines) names an order or
+-- a brand that does not exist, and locks those they name FOR KEY SHARE.
 CREATE FUNCTION order_lines_check_references() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     bad text;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT CASE WHEN count(o.id) < count(*) THEN 'order' WHEN count(b.id) < count(*) THEN 'brand' END INTO bad
-        FROM new_lines l
-        LEFT JOIN LATERAL (SELECT o.id FROM orders o WHERE o.id = l.order_id FOR KEY SHARE) o ON true
-        LEFT JOIN LATERAL (SELECT b.id FROM brands b WHERE b.id = l.brand_id FOR KEY SHARE) b ON true;
-    ELSE
-        SELECT CASE WHEN count(o.id) < count(*) THEN 'order' WHEN count(b.id) < count(*) THEN 'brand' END INTO bad
-        FROM (SELECT order_id, brand_id FROM new_lines EXCEPT SELECT order_id, brand_id FROM old_lines) l
-        LEFT JOIN LATERAL (SELECT o.id FROM orders o WHERE o.id = l.order_id FOR KEY SHARE) o ON true
-        LEFT JOIN LATERAL (SELECT b.id FROM brands b WHERE b.id = l.brand_id FOR KEY SHARE) b ON true;
-    END IF;
+    SELECT CASE WHEN count(o.id) < count(*) THEN 'order' WHEN count(b.id) < count(*) THEN 'brand' END INTO bad
+    FROM new_lines l
+    LEFT JOIN LATERAL (SELECT o.id FROM orders o WHERE o.id = l.order_id FOR KEY SHARE) o ON true
+    LEFT JOIN LATERAL (SELECT b.id FROM brands b WHERE b.id = l.brand_id FOR KEY SHARE) b ON true;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'insert or update on table "order_lines" violates foreign key constraint "order_lines_%_id_fkey"', bad
             USING ERRCODE = 'foreign_key_violation', TABLE = 'order_lines', CONSTRAINT = 'order_lines_' || bad || '_id_fkey',
@@ -40,11 +32,31 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
 CREATE TRIGGER order_lines_references_inserted AFTER INSERT ON order_lines
     REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION order_lines_check_references();
-CREATE TRIGGER order_lines_references_updated AFTER UPDATE ON order_lines
-    REFERENCING NEW TABLE AS new_lines OLD TABLE AS old_lines FOR EACH STATEMENT EXECUTE FUNCTION order_lines_check_references();
+
+-- order_lines_check_moved does the same for a line updated to another order or brand, which nothing
+-- of ordercast does (an order's statement updates a line's quantities only, and the trigger does not
+-- even fire for it).
+CREATE FUNCTION order_lines_check_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    bad text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM orders WHERE id = NEW.order_id FOR KEY SHARE) THEN
+        bad := 'order';
+    ELSIF NOT EXISTS (SELECT FROM brands WHERE id = NEW.brand_id FOR KEY SHARE) THEN
+        bad := 'brand';
+    ELSE
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'insert or update on table "order_lines" violates foreign key constraint "order_lines_%_id_fkey"', bad
+        USING ERRCODE = 'foreign_key_violation', TABLE = 'order_lines', CONSTRAINT = 'order_lines_' || bad || '_id_fkey',
+            DETAIL = 'An order line names an ' || bad || ' that does not exist.';
+END
+$$;
+CREATE TRIGGER order_lines_references_moved AFTER UPDATE OF order_id, brand_id ON order_lines
+    FOR EACH ROW WHEN (OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.brand_id IS DISTINCT FROM NEW.brand_id)
+    EXECUTE FUNCTION order_lines_check_moved();
 
 -- An order's lines go with it.
 CREATE FUNCTION orders_delete_lines() RETURNS trigger LANGUAGE plpgsql AS $$
