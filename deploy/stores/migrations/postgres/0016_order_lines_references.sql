@@ -1,11 +1,13 @@
 -- order_lines' references to its order and its brand, checked once per statement instead of once per
--- row. The two foreign keys ran a query and took a row lock for every line inserted (40 for a new order
--- of 20 lines): most of an order's executor start-ups. The triggers below keep what they guaranteed:
+-- row. The two foreign keys ran a query (through SPI, each with its own executor start-up) and took a
+-- row lock for every line inserted: 40 for a new order of 20 lines, 6.7% of PostgreSQL's CPU on the
+-- bench's orders (docs/BENCHMARKS.md). The triggers below keep what they guaranteed:
 --  * every line inserted, or updated to another order or brand, names an order and a brand that exist:
 --    one query per INSERT statement over the lines it inserted (and one per line moved to another
---    order or brand), which locks the rows they name FOR KEY SHARE as the foreign keys did, so that no other transaction deletes them (or changes their id) before this
---    one ends; a line naming a missing one fails the statement with 23503 (foreign_key_violation)
---    under the name of the foreign key it replaces;
+--    order or brand), which locks the rows they name FOR KEY SHARE as the foreign keys did, so that
+--    no other transaction deletes them (or changes their id) before this one ends; a line naming a
+--    missing one fails the statement with 23503 (foreign_key_violation) under the name of the
+--    foreign key it replaces;
 --  * deleting an order deletes its lines (ON DELETE CASCADE); truncating orders (TRUNCATE outlets or
 --    orders ... CASCADE) truncates them;
 --  * deleting a brand, or changing the id of an order or a brand, that lines name fails with 23503
