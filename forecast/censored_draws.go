@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 )
@@ -16,7 +17,12 @@ import (
 // measures there the error of the correction every other outlet gets, demand − (sell-in + lost
 // sales learnt from the week's state), in standard deviations of the week's expected sell-in, and
 // DemandDraws draws from those errors a demand for every week of every series: a sample of the demand
-// the history is consistent with, against which Calibrate scores the forecasts.
+// the history is consistent with, against which Calibrate scores the forecasts. The draws err outlet
+// by outlet, independently, so their brand sums stray from the corrected history in a way the
+// demand's do not: where a correction errs, it errs for many outlets of a brand in the same week (a
+// week's lost sales misjudged for all of them). LearnCensoring measures that shared error too, from
+// the cross products of the errors of a brand's collection points in a week (brandMoments), and
+// Calibrate adds it to the brands' intervals instead of scoring them against the draws.
 
 // minErrors is how many measured errors a brand needs to draw from its own; with fewer it draws from
 // every brand's together.
@@ -46,7 +52,7 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 	sd := spread(m, bc.Shape)
 	sold := sp.Series[i].Sales[w]
 	pred := sold + bc.Theta[ix.state(sp, i, w)]*m + bc.UnmetShare*gap(sp, i, w)
-	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd}
+	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd, week: int32(w), dev: d - pred, pred: pred}
 	if lc.level == nil {
 		lc.level = map[string]*[2]float64{}
 	}
@@ -62,8 +68,13 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 }
 
 // correctionError is the error of the correction in a scanned week, and the week's sell-in against
-// its expected sell-in, both in standard deviations of the expected sell-in.
-type correctionError struct{ err, sellIn float64 }
+// its expected sell-in, both in standard deviations of the expected sell-in; with the week, the error
+// in cartons (dev) and the corrected value it strays from (pred).
+type correctionError struct {
+	err, sellIn float64
+	week        int32
+	dev, pred   float64
+}
 
 // errorModel holds the correction's errors by the week's sell-in: a week that bought more than usual
 // sold less of it than it bought (the shelf smooths the demand), so an error is drawn from those of
@@ -72,6 +83,9 @@ type correctionError struct{ err, sellIn float64 }
 type errorModel struct {
 	Edges []float64
 	Bins  [][]float64
+	// Shared is the variance of the correction's relative error that a brand's series share in a
+	// week (brandMoments.shared).
+	Shared float64
 }
 
 // errorBins is the number of ranges of the sell-in the errors are drawn by.
@@ -122,14 +136,71 @@ func (m errorModel) draw(sellIn, u float64) float64 {
 // all brands together for the others, and measures LevelError.
 func (lc *LearntCensoring) finishErrors() {
 	lc.LevelError = levelError(lc.level)
+	var pooled brandMoments
+	own := map[*BrandCensoring]brandMoments{}
+	for _, code := range slices.Sorted(maps.Keys(lc.Brands)) { // summed in one order: reproducible
+		bc := lc.Brands[code]
+		m := weekMoments(bc.errors)
+		own[bc] = m
+		pooled.add(m)
+	}
 	lc.Pooled.errorModel = fitErrors(lc.Pooled.errors)
+	lc.Pooled.errorModel.Shared = pooled.shared()
 	for _, bc := range lc.Brands {
 		if len(bc.errors) >= minErrors {
 			bc.errorModel = fitErrors(bc.errors)
+			bc.errorModel.Shared = own[bc].shared()
 		} else {
 			bc.errorModel = lc.Pooled.errorModel
 		}
 	}
+}
+
+// brandMoments are the sums the correction's shared error is measured from, over the brand-weeks of
+// the collection points: Σ (Σ dev)², Σ Σ dev², Σ (Σ pred)², Σ Σ pred², the inner sums over one
+// brand-week's series.
+type brandMoments struct{ sum2, sq, pred2, predSq float64 }
+
+func (m *brandMoments) add(o brandMoments) {
+	m.sum2 += o.sum2
+	m.sq += o.sq
+	m.pred2 += o.pred2
+	m.predSq += o.predSq
+}
+
+// weekMoments returns the brandMoments of one brand's measured errors.
+func weekMoments(errs []correctionError) brandMoments {
+	type week struct{ dev, sq, pred, predSq float64 }
+	var weeks []week
+	for _, e := range errs {
+		if int(e.week) >= len(weeks) {
+			weeks = append(weeks, make([]week, int(e.week)+1-len(weeks))...)
+		}
+		w := &weeks[e.week]
+		w.dev += e.dev
+		w.sq += e.dev * e.dev
+		w.pred += e.pred
+		w.predSq += e.pred * e.pred
+	}
+	var m brandMoments
+	for _, w := range weeks {
+		m.sum2 += w.dev * w.dev
+		m.sq += w.sq
+		m.pred2 += w.pred * w.pred
+		m.predSq += w.predSq
+	}
+	return m
+}
+
+// shared returns the variance of the relative error the series of a brand share in a week, by the
+// method of moments: with dev_i = pred_i·u + e_i, u shared by the series of a brand-week and e_i
+// independent of each other, E[(Σ dev)² − Σ dev²] = Var(u)·((Σ pred)² − Σ pred²): the cross products
+// of a week's series measure the shared error alone, whatever the size of their own. At least 0.
+func (m brandMoments) shared() float64 {
+	if d := m.pred2 - m.predSq; d > 0 {
+		return max(0, (m.sum2-m.sq)/d)
+	}
+	return 0
 }
 
 // levelError returns the relative standard error of the ratio Σ(demand) / Σ(corrected) over the
@@ -175,13 +246,15 @@ func spread(m, r float64) float64 {
 // far from the expected (the brand's own when it has minErrors, every brand's otherwise), scaled to
 // the week's expected sell-in, at least 0, scaled so that the brand's draws sum to its corrected
 // values (the clipping at 0 would lift them), and rounded to whole cartons at random; the corrected
-// value in any other week. The draws are a fixed function of the series' index and week.
+// value in any other week. The draws are a fixed function of the series' index and week. Expected holds
+// the corrected values, Shared the error each series' brand shares in a week (the brand's own when it
+// has minErrors measured errors, every brand's otherwise).
 func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 	ix := newSalesIndex(sp, lc.learnt)
 	from = min(max(from, 0), len(sp.Weeks))
 	k := len(sp.Weeks) - from
 	out := Observations{From: from, Values: make([][]float64, len(sp.Series)), Expected: make([][]float64, len(sp.Series)),
-		LevelError: lc.LevelError}
+		LevelError: lc.LevelError, Shared: make([]float64, len(sp.Series))}
 	buf := make([]float64, len(sp.Weeks))
 	drawn := make([]bool, len(sp.Series)*k) // the weeks drawn (not known), series by series
 	type sums struct{ corrected, drawn float64 }
@@ -195,6 +268,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 			bc = &lc.Pooled
 		}
 		brandOf[i] = bc
+		out.Shared[i] = bc.errorModel.Shared
 		sm := brandSums[bc]
 		if sm == nil {
 			sm = &sums{}

@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -99,9 +100,24 @@ func TestDemandDraws(t *testing.T) {
 				b, sumD[b], sumC[b])
 		}
 	}
+	for i, s := range sp.Series {
+		if d.Shared[i] < 0 || d.Shared[i] != d.Shared[sameBrand(sp, s.Brand)] {
+			t.Errorf("series %d: shared error %v; want ≥ 0, its brand's (%v)", i, d.Shared[i], d.Shared[sameBrand(sp, s.Brand)])
+		}
+	}
 	if _, ok := d.value(0, from-1); ok {
 		t.Errorf("DemandDraws(from %d): week %d known; want only weeks from %d", from, from-1, from)
 	}
+}
+
+// sameBrand returns the first series of sp of brand.
+func sameBrand(sp SalesPanel, brand string) int {
+	for i, s := range sp.Series {
+		if s.Brand == brand {
+			return i
+		}
+	}
+	return -1
 }
 
 func equalValues(a, b [][]float64) bool {
@@ -119,4 +135,30 @@ func equalValues(a, b [][]float64) bool {
 		}
 	}
 	return true
+}
+
+// TestSharedError: the moments of the correction's errors at the collection points measure the error a
+// brand's series share in a week, whatever the size of their own, and nothing when they share none.
+func TestSharedError(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 1))
+	measured := func(rel, own float64) float64 {
+		var errs []correctionError
+		for w := range 4000 {
+			u := rel * r.NormFloat64() // shared by the week's series
+			for i := range 30 {
+				pred := float64(2 + i%7)
+				dev := pred*u + own*math.Sqrt(pred)*r.NormFloat64()
+				errs = append(errs, correctionError{week: int32(w), dev: dev, pred: pred})
+			}
+		}
+		return weekMoments(errs).shared()
+	}
+	for _, tt := range []struct{ rel, own float64 }{{0.1, 0}, {0.1, 1.5}, {0.2, 3}} {
+		if got, want := measured(tt.rel, tt.own), tt.rel*tt.rel; math.Abs(got-want) > 0.2*want {
+			t.Errorf("shared error of relative sd %v (own sd %v per √unit): %.5f; want %.5f within 20%%", tt.rel, tt.own, got, want)
+		}
+	}
+	if got := measured(0, 2); got > 0.002 {
+		t.Errorf("shared error of independent errors (own sd 2 per √unit): %.5f; want about 0 (≤ 0.002)", got)
+	}
 }

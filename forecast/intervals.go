@@ -41,6 +41,10 @@ type Calibration struct {
 	// LevelError widens the total's calibrated half-widths in quadrature by z80 · LevelError of its
 	// point: the uncertainty of the corrected history's level, which no calibration window shows.
 	LevelError float64
+	// Shared, when not nil, widens brand b's calibrated half-widths in quadrature by z80 ·
+	// √Shared[b] of its point (Observations.Shared): the error of its corrected history shared by
+	// its outlets in a week. Brands beyond its length are not widened.
+	Shared []float64
 }
 
 // Cut returns c without its first k weeks (the weeks of a run forecast and dropped).
@@ -48,7 +52,8 @@ func (c Calibration) Cut(k int) Calibration {
 	if c.Outlet == nil {
 		return c
 	}
-	return Calibration{Outlet: c.Outlet[k:], Brand: c.Brand[k:], Total: c.Total[k:], Scores: c.Scores, LevelError: c.LevelError}
+	return Calibration{Outlet: c.Outlet[k:], Brand: c.Brand[k:], Total: c.Total[k:], Scores: c.Scores, LevelError: c.LevelError,
+		Shared: c.Shared}
 }
 
 // Observations are the values Calibrate scores forecasts against: Values[i][w−From] is the value of
@@ -58,11 +63,17 @@ type Observations struct {
 	Values [][]float64
 	From   int
 	// Expected, when set, holds the values the draws stray about (the corrected history), laid out as
-	// Values: the brands and the total are scored against both.
+	// Values: the total is scored against both, the brands against Expected alone when Shared is set
+	// too, against both otherwise.
 	Expected [][]float64
 	// LevelError is the relative standard error of Expected's level against the demand's, shared by
 	// every series (LearntCensoring.LevelError): it widens the total's intervals.
 	LevelError float64
+	// Shared, when set with Expected, holds per series the mean square of the relative error of
+	// Expected that the series of its brand share in a week (measured at the collection points,
+	// LearnCensoring): the error of a brand's corrected history that a forecast of it inherits and
+	// that no calibration window against Expected can show.
+	Shared []float64
 }
 
 // value returns the value of series i in week w, and whether it is known.
@@ -126,6 +137,10 @@ func calibrate(ctx context.Context, f windowForecaster, b Batch, observed Observ
 			scored = append(scored, c)
 		}
 	}
+	// With the brands' shared error of the corrected history measured, brands are scored against the
+	// corrected history and widened by it (Calibration.Shared); otherwise against the draws and the
+	// corrected history both.
+	ownTerms := observed.Expected != nil && observed.Shared != nil
 	const na = 5
 	aggs := make([][]float64, len(scored)) // per window, per brand then total: A, F, Σlo², Σhi², expected A of every week
 	for k := range aggs {
@@ -191,7 +206,13 @@ func calibrate(ctx context.Context, f windowForecaster, b Batch, observed Observ
 				if v[0] == 0 && v[1] == 0 {
 					continue // a brand absent from the window
 				}
-				brand[j] = append(brand[j], aggregateScores(v, observed.Expected != nil)...)
+				if ownTerms {
+					// Against the corrected history alone: its brand-week error is added by Shared.
+					m := v[1]
+					brand[j] = append(brand[j], intervalScore(v[4], m, m-math.Sqrt(v[2]), m+math.Sqrt(v[3])))
+				} else {
+					brand[j] = append(brand[j], aggregateScores(v, observed.Expected != nil)...)
+				}
 				for k := range na {
 					agg[t+na*j+k] += v[k]
 				}
@@ -212,8 +233,21 @@ func calibrate(ctx context.Context, f windowForecaster, b Batch, observed Observ
 			distinct /= 2
 		}
 	}
+	if ownTerms {
+		cal.Shared = make([]float64, brands)
+		seen := make([]bool, brands)
+		for i, g := range brandOf {
+			if !seen[g] {
+				cal.Shared[g], seen[g] = observed.Shared[i], true
+			}
+		}
+	}
 	cal.Outlet, cal.Scores[0] = factors(outlet, 1)
-	cal.Brand, cal.Scores[1] = factors(brand, distinct)
+	brandDistinct := distinct
+	if ownTerms {
+		brandDistinct *= 2 // one score a week
+	}
+	cal.Brand, cal.Scores[1] = factors(brand, brandDistinct)
 	cal.Total, cal.Scores[2] = factors(total, distinct)
 	return cal, nil
 }
@@ -304,21 +338,30 @@ func (c Calibration) Reconcile(series []Forecast, brandOf []int, brands int) (Re
 	if err != nil || c.Outlet == nil {
 		return r, err
 	}
-	for _, f := range r.Brands {
+	for b, f := range r.Brands {
 		widen(f, c.Brand)
+		if b < len(c.Shared) && c.Shared[b] > 0 && f.Lower != nil {
+			widenRelative(f, math.Sqrt(c.Shared[b]))
+		}
 	}
 	widen(r.Total, c.Total)
 	if c.LevelError > 0 && r.Total.Lower != nil {
-		for j, m := range r.Total.Mean {
-			l := z80 * c.LevelError * m
-			r.Total.Lower[j] = max(0, m-math.Hypot(m-r.Total.Lower[j], l))
-			r.Total.Upper[j] = m + math.Hypot(r.Total.Upper[j]-m, l)
-		}
+		widenRelative(r.Total, c.LevelError)
 	}
 	for _, f := range series {
 		widen(f, c.Outlet)
 	}
 	return r, nil
+}
+
+// widenRelative widens f's interval in quadrature by z80 · rel of its point, week by week: an error
+// of relative standard deviation rel independent of the interval's own. The lower bound stays ≥ 0.
+func widenRelative(f Forecast, rel float64) {
+	for j, m := range f.Mean {
+		l := z80 * rel * m
+		f.Lower[j] = max(0, m-math.Hypot(m-f.Lower[j], l))
+		f.Upper[j] = m + math.Hypot(f.Upper[j]-m, l)
+	}
 }
 
 // widen multiplies the half-widths of f's interval by k, week by week; the lower bound stays ≥ 0.

@@ -310,3 +310,92 @@ func TestReconcileWidensTotalByLevelError(t *testing.T) {
 		t.Errorf("brand's upper half-width %v; want 3, a brand is not widened by the level error", got)
 	}
 }
+
+// sharedErrorPanel returns the true demand of brands × outlets series (correlatedPanel) and a
+// corrected history of it that errs by a relative error u_b (standard deviation rel) shared by a
+// brand's outlets in every week: the error a correction makes when it misjudges a brand's lost sales
+// for all its outlets at once. draws are the corrected history plus independent noise per series and
+// week (sd noise), as DemandDraws gives.
+func sharedErrorPanel(seed uint64, brands, outlets, weeks int, rel, noise float64) (truth Panel, corrected, draws [][]float64) {
+	truth = correlatedPanel(seed, brands, outlets, weeks, 1, 6)
+	r := rand.New(rand.NewPCG(seed, 2))
+	u := make([]float64, brands)
+	for b := range u {
+		u[b] = rel * r.NormFloat64()
+	}
+	corrected = make([][]float64, len(truth.Series))
+	draws = make([][]float64, len(truth.Series))
+	for i, s := range truth.Series {
+		b := int(s.Brand[0] - 'a')
+		corrected[i] = make([]float64, weeks)
+		draws[i] = make([]float64, weeks)
+		for w, v := range s.Values {
+			corrected[i][w] = v * (1 + u[b])
+			draws[i][w] = max(0, corrected[i][w]+noise*r.NormFloat64())
+		}
+	}
+	return truth, corrected, draws
+}
+
+// TestBrandCoverageUnderSharedCorrectionError: when a corrected history errs alike at every outlet of
+// a brand in a week, neither the corrected history (no error at all) nor draws that err outlet by
+// outlet (their brand sums cancel) show the brand's error against its demand; the brand intervals
+// widened by the measured shared error (Observations.Shared) cover the true demand about 80% of
+// brand-weeks, those calibrated against the draws and the corrected history alone far less.
+func TestBrandCoverageUnderSharedCorrectionError(t *testing.T) {
+	const brands, outlets, weeks, rel = 24, 20, 120, 0.08
+	truth, corrected, draws := sharedErrorPanel(11, brands, outlets, weeks, rel, 8)
+	cfg := BacktestConfig{Origins: 12, Step: 4, Calibration: 8}
+	coverage := func(shared []float64) Coverage {
+		t.Helper()
+		obs := Observations{Values: draws, Expected: corrected, Shared: shared}
+		rep, err := Backtest(context.Background(), truth, cfg, TrainOnObserved(Each(SES{}), corrected, obs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Results[0].Coverage
+	}
+	shared := make([]float64, len(corrected))
+	for i := range shared {
+		shared[i] = rel * rel
+	}
+	with, without := coverage(shared), coverage(nil)
+	t.Logf("brand coverage: %.3f widened by the shared error, %.3f against the draws and the corrected history (%d brand-weeks)",
+		with.Brand, without.Brand, brands*cfg.Origins*DefaultHorizon)
+	// A brand's weeks share its error, so the 1,152 brand-weeks count about as 24 brands: the band is
+	// that of a binomial of 24 about 0.8 (90%: 0.67–0.92).
+	if with.Brand < 0.67 || with.Brand > 0.92 {
+		t.Errorf("brand coverage widened by the shared error = %.3f; want within 0.67–0.92", with.Brand)
+	}
+	if without.Brand > 0.6 {
+		t.Errorf("brand coverage without the shared error = %.3f; want < 0.6 (the test's premise)", without.Brand)
+	}
+	if math.Abs(with.Outlet-without.Outlet) > 1e-12 {
+		t.Errorf("outlet coverage %.3f with the shared error, %.3f without; want the outlets' intervals alone", with.Outlet, without.Outlet)
+	}
+}
+
+func TestReconcileWidensBrandsByShared(t *testing.T) {
+	series := []Forecast{
+		{Mean: []float64{100}, Lower: []float64{97}, Upper: []float64{103}},
+		{Mean: []float64{100}, Lower: []float64{96}, Upper: []float64{104}},
+	}
+	c := Calibration{Outlet: []float64{1}, Brand: []float64{2}, Total: []float64{1}, Shared: []float64{0.0004}}
+	r, err := c.Reconcile(series, []int{0, 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Brand 0: 3 × 2 widened in quadrature by z80 · 2% · 100; brand 1 is beyond Shared: 4 × 2.
+	if got, want := r.Brands[0].Upper[0]-r.Brands[0].Mean[0], math.Hypot(6, z80*0.02*100); math.Abs(got-want) > 1e-9 {
+		t.Errorf("brand 0's upper half-width %v; want %v", got, want)
+	}
+	if got, want := r.Brands[0].Mean[0]-r.Brands[0].Lower[0], math.Hypot(6, z80*0.02*100); math.Abs(got-want) > 1e-9 {
+		t.Errorf("brand 0's lower half-width %v; want %v", got, want)
+	}
+	if got := r.Brands[1].Upper[0] - r.Brands[1].Mean[0]; math.Abs(got-8) > 1e-9 {
+		t.Errorf("brand 1's upper half-width %v; want 8 (no shared error measured)", got)
+	}
+	if got := r.Total.Upper[0] - r.Total.Mean[0]; math.Abs(got-5) > 1e-9 {
+		t.Errorf("total's upper half-width %v; want 5, the total is not widened by the brands' shared error", got)
+	}
+}
