@@ -111,6 +111,40 @@ func TestKeptInputsGiveTheComputedPlan(t *testing.T) {
 	check("no run", 0, 0)
 }
 
+// Kept outlets are checked once while they and the demand stay the same: an invalid outlet (a grade
+// outside 1 … 30, a demand over MaxDemand) is refused by every preview until it is fixed, and not
+// afterwards.
+func TestKeptInputsInvalidEveryTime(t *testing.T) {
+	pw, _, _ := newPreviewWorld()
+	w := &keptWorld{previewWorld: pw, runs: map[string]map[string]float64{"run-1": pw.demand}}
+	kept := &allocation.Planner{Outlets: w, Demand: &allocation.KeptDemand{Source: w}, Limits: w, Archive: w,
+		Roster: &allocation.KeptRoster{Source: w}}
+	ctx := context.Background()
+	preview := func(step, wantField string, wantErr error) {
+		t.Helper()
+		for i := range 3 {
+			_, err := kept.Plan(ctx, allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 7, Mode: allocation.ByGrade})
+			var verr *allocation.ValidationError
+			switch {
+			case wantErr == nil && err != nil:
+				t.Errorf("%s, preview %d: %v; want a plan", step, i+1, err)
+			case wantErr != nil && (!errors.As(err, &verr) || !errors.Is(err, wantErr) || verr.Field != wantField):
+				t.Errorf("%s, preview %d: %v; want %v of %s", step, i+1, err, wantErr, wantField)
+			}
+		}
+	}
+	preview("valid", "", nil)
+	w.change(func() { w.outlets[2].Grade = 0 })
+	preview("grade 0", "outlets[2].grade", allocation.ErrGrade)
+	w.change(func() { w.outlets[2].Grade = 30 })
+	preview("fixed", "", nil)
+	w.runs["run-2"] = map[string]float64{"L2": allocation.MaxDemand + 1}
+	w.run = "run-2"
+	preview("demand over the maximum", "outlets[1].demand", allocation.ErrDemand)
+	w.run = "run-1"
+	preview("the run before", "", nil)
+}
+
 // blockingStore is a PreviewStore shared by two planners (two processes) whose KeepPreview waits
 // until released, or fails.
 type blockingStore struct {
