@@ -120,7 +120,8 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 	return p.plan(ctx, req, false)
 }
 
-// plan is Plan; fresh reads the outlets from Outlets even when the planner keeps a Roster.
+// plan is Plan; fresh reads the outlets from Outlets even when the planner keeps a Roster, and looks
+// the forecast run up even when a KeptDemand keeps it.
 func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, error) {
 	if req.Week.IsZero() || req.Week.Weekday() != time.Monday {
 		return nil, &ValidationError{Field: "week", Value: req.Week.Format(time.DateOnly), Err: ErrWeek}
@@ -159,9 +160,13 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 	var demand map[string]float64
 	var run string
 	var err error
-	if req.Mode == ByPriceBand {
+	kept, isKept := p.Demand.(*KeptDemand)
+	switch {
+	case req.Mode == ByPriceBand:
 		demand, run, err = p.Demand.BandDemand(ctx, req.PriceClass, req.Week)
-	} else {
+	case isKept:
+		demand, run, err = kept.brandDemand(ctx, req.Brand, req.Week, fresh)
+	default:
 		demand, run, err = p.Demand.BrandDemand(ctx, req.Brand, req.Week)
 	}
 	<-read
