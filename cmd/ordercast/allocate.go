@@ -28,6 +28,12 @@ const allocateSummary = "Allocates a scarce brand's supply for a cycle as per-ou
 	"Modes: grade, grade_within (with -dimension), price_band (with -price-class), selected (with -selected),\n" +
 	"demand (from the latest forecast run)."
 
+// previewRunAge is how long serve's allocation previews keep the forecast run covering a week once
+// looked up: a run written since shows in previews within it (publishing looks it up at once, and
+// refuses a preview of the run before as stale). The lookup is one small ClickHouse query, but it
+// waits behind the warmers' long queries when ClickHouse is busy.
+const previewRunAge = 30 * time.Second
+
 type allocateFlags struct {
 	storeConfig
 	cycle, brand, mode, dimension, selected string

@@ -170,6 +170,15 @@ func TestBrowserSupplyPages(t *testing.T) {
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#allocation-preview tbody tr").length`)); err != nil || n == 0 {
 		t.Errorf("limits in the preview = %d (%v); want some", n, err)
 	}
+	// On the phone the limits read without scrolling sideways: each explanation below its figures.
+	if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const box = document.querySelector("#allocation-preview .scroll");
+		const why = document.querySelector("#allocation-preview td.why"), cartons = document.querySelector("#allocation-preview td.num");
+		return box.scrollWidth > box.clientWidth || document.documentElement.scrollWidth > window.innerWidth ||
+			why.getBoundingClientRect().top < cartons.getBoundingClientRect().bottom;
+	})()`)); err != nil || wide {
+		t.Errorf("the preview's limits on a phone scroll sideways or keep the explanation beside the figures (%v)", err)
+	}
 	checkAxe(t, ctx, "balance preview")
 	do(t, ctx, desktop(), screenshot("balance-preview-desktop"))
 	if drawn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector("#stock-chart canvas")`)); err != nil || !drawn {

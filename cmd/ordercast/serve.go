@@ -127,10 +127,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	history := forecastch.NewOnCluster(opened.cluster).KeepWeeks(salesWeeksAge, time.Now) // the accuracy page's weekly actuals
-	// Previews read the outlets and a forecast run's demand kept while unchanged, and keep their plan
-	// after answering; publishing reads the outlets afresh.
+	// Previews read the outlets and a forecast run's demand kept while unchanged, the run covering the
+	// week looked up at most previewRunAge before, and keep their plan after answering; publishing reads
+	// the outlets and the run afresh.
 	forecastPG := forecastpg.New(pool)
-	planner := &allocation.Planner{Outlets: outlets, Brands: outlets, Demand: &allocation.KeptDemand{Source: history},
+	planner := &allocation.Planner{Outlets: outlets, Brands: outlets,
+		Demand: &allocation.KeptDemand{Source: history, RunAge: previewRunAge},
 		Limits: cycles, Archive: history, Previews: forecastPG, Roster: &allocation.KeptRoster{Source: forecastPG}, Log: log}
 	defer planner.Wait() // before the stores close
 	// The first preview after a start would read every outlet (1–2 s over 100,000): read them now.

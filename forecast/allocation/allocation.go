@@ -315,7 +315,12 @@ func (r *Result) Unallocated() int { return r.Supply - r.Allocated }
 // Allocate computes the limits of in. It returns a *ValidationError matching one of the Err values
 // when the input is invalid; it has no other error.
 func Allocate(in Input) (*Result, error) {
-	if err := in.Validate(); err != nil {
+	return allocate(in, false)
+}
+
+// allocate is Allocate; outletsValid skips the checks of the outlets that validOutlets passed before.
+func allocate(in Input, outletsValid bool) (*Result, error) {
+	if err := in.validate(outletsValid); err != nil {
 		return nil, err
 	}
 	a := newAllocator(&in)

@@ -60,6 +60,12 @@ func (e *ValidationError) FieldErrors() map[string]string {
 // nil: the first invalid field, in the order supply, mode, dimension, options, outlets; then the
 // first outlet whose ID an earlier outlet has; then a selection without a selected outlet.
 func (in *Input) Validate() error {
+	return in.validate(false)
+}
+
+// validate is Validate; outletsValid skips the outlets' own checks (validOutlets passed on these very
+// outlets before), keeping the selection's.
+func (in *Input) validate(outletsValid bool) error {
 	invalid := func(field, value string, err error) error {
 		return &ValidationError{Field: field, Value: value, Err: err}
 	}
@@ -81,38 +87,54 @@ func (in *Input) Validate() error {
 		}
 	}
 	selected := false
-	for i := range in.Outlets {
-		o := &in.Outlets[i]
-		bad := func(field, value string, err error) error {
-			return &ValidationError{Field: "outlets[" + strconv.Itoa(i) + "]." + field, Outlet: o.ID, Value: value, Err: err}
+	if outletsValid {
+		for i := range in.Outlets {
+			selected = selected || in.Outlets[i].Selected
 		}
-		if o.ID == "" {
-			return bad("id", "", ErrOutletID)
+	} else {
+		var err error
+		if selected, err = validOutlets(in.Outlets); err != nil {
+			return err
 		}
-		if o.Grade < MinGrade || o.Grade > MaxGrade {
-			return bad("grade", strconv.Itoa(o.Grade), ErrGrade)
-		}
-		switch o.Status {
-		case Active, Suspended, Closed:
-		default:
-			return bad("status", strconv.Quote(string(o.Status)), ErrStatus)
-		}
-		if !(o.Demand >= 0 && o.Demand <= MaxDemand) { // also refuses NaN
-			return bad("demand", fmt.Sprint(o.Demand), ErrDemand)
-		}
-		if o.Cap < 0 {
-			return bad("cap", strconv.Itoa(o.Cap), ErrCap)
-		}
-		selected = selected || o.Selected
-	}
-	if i, dup := duplicate(in.Outlets); dup {
-		return &ValidationError{Field: "outlets[" + strconv.Itoa(i) + "].id", Outlet: in.Outlets[i].ID,
-			Value: strconv.Quote(in.Outlets[i].ID), Err: ErrDuplicateOutlet}
 	}
 	if in.Mode == BySelection && !selected {
 		return invalid("outlets", "", ErrNoSelected)
 	}
 	return nil
+}
+
+// validOutlets checks every outlet (its ID, grade, status, demand and cap, then that no ID is
+// listed twice) and says whether any is selected.
+func validOutlets(outlets []Outlet) (selected bool, err error) {
+	for i := range outlets {
+		o := &outlets[i]
+		bad := func(field, value string, err error) error {
+			return &ValidationError{Field: "outlets[" + strconv.Itoa(i) + "]." + field, Outlet: o.ID, Value: value, Err: err}
+		}
+		if o.ID == "" {
+			return false, bad("id", "", ErrOutletID)
+		}
+		if o.Grade < MinGrade || o.Grade > MaxGrade {
+			return false, bad("grade", strconv.Itoa(o.Grade), ErrGrade)
+		}
+		switch o.Status {
+		case Active, Suspended, Closed:
+		default:
+			return false, bad("status", strconv.Quote(string(o.Status)), ErrStatus)
+		}
+		if !(o.Demand >= 0 && o.Demand <= MaxDemand) { // also refuses NaN
+			return false, bad("demand", fmt.Sprint(o.Demand), ErrDemand)
+		}
+		if o.Cap < 0 {
+			return false, bad("cap", strconv.Itoa(o.Cap), ErrCap)
+		}
+		selected = selected || o.Selected
+	}
+	if i, dup := duplicate(outlets); dup {
+		return false, &ValidationError{Field: "outlets[" + strconv.Itoa(i) + "].id", Outlet: outlets[i].ID,
+			Value: strconv.Quote(outlets[i].ID), Err: ErrDuplicateOutlet}
+	}
+	return selected, nil
 }
 
 // duplicate returns the index of the first outlet whose ID an earlier outlet has. It keeps 64-bit

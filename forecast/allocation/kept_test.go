@@ -111,6 +111,89 @@ func TestKeptInputsGiveTheComputedPlan(t *testing.T) {
 	check("no run", 0, 0)
 }
 
+// Kept outlets are checked once while they and the demand stay the same: an invalid outlet (a grade
+// outside 1 … 30, a demand over MaxDemand) is refused by every preview until it is fixed, and not
+// afterwards.
+func TestKeptInputsInvalidEveryTime(t *testing.T) {
+	pw, _, _ := newPreviewWorld()
+	w := &keptWorld{previewWorld: pw, runs: map[string]map[string]float64{"run-1": pw.demand}}
+	kept := &allocation.Planner{Outlets: w, Demand: &allocation.KeptDemand{Source: w}, Limits: w, Archive: w,
+		Roster: &allocation.KeptRoster{Source: w}}
+	ctx := context.Background()
+	preview := func(step, wantField string, wantErr error) {
+		t.Helper()
+		for i := range 3 {
+			_, err := kept.Plan(ctx, allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 7, Mode: allocation.ByGrade})
+			var verr *allocation.ValidationError
+			switch {
+			case wantErr == nil && err != nil:
+				t.Errorf("%s, preview %d: %v; want a plan", step, i+1, err)
+			case wantErr != nil && (!errors.As(err, &verr) || !errors.Is(err, wantErr) || verr.Field != wantField):
+				t.Errorf("%s, preview %d: %v; want %v of %s", step, i+1, err, wantErr, wantField)
+			}
+		}
+	}
+	preview("valid", "", nil)
+	w.change(func() { w.outlets[2].Grade = 0 })
+	preview("grade 0", "outlets[2].grade", allocation.ErrGrade)
+	w.change(func() { w.outlets[2].Grade = 30 })
+	preview("fixed", "", nil)
+	w.runs["run-2"] = map[string]float64{"L2": allocation.MaxDemand + 1}
+	w.run = "run-2"
+	preview("demand over the maximum", "outlets[1].demand", allocation.ErrDemand)
+	w.run = "run-1"
+	preview("the run before", "", nil)
+}
+
+// With RunAge, the run covering a week is looked up again only once the lookup is that old: a new
+// run shows in previews after it, but publishing looks it up at once, refuses the preview of the
+// run before (stale) and leaves the new run kept for the next preview.
+func TestKeptDemandRunAge(t *testing.T) {
+	pw, _, now := newPreviewWorld()
+	w := &keptWorld{previewWorld: pw, runs: map[string]map[string]float64{"run-1": pw.demand,
+		"run-2": {"L1": 9, "L2": 0.5, "L3": 4, "L4": 1}}}
+	kept := &allocation.Planner{Outlets: w, Demand: &allocation.KeptDemand{Source: w, RunAge: 30 * time.Second,
+		Now: func() time.Time { return *now }}, Limits: w, Archive: w, Previews: w, Roster: &allocation.KeptRoster{Source: w},
+		PreviewTTL: time.Hour, Now: func() time.Time { return *now }}
+	ctx := context.Background()
+	req := allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 7, Mode: allocation.ByDemand}
+	preview := func(step, wantRun string) *allocation.Plan {
+		t.Helper()
+		plan, _, err := kept.Preview(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if plan.ForecastRun != wantRun {
+			t.Errorf("%s: the preview's run %q; want %q", step, plan.ForecastRun, wantRun)
+		}
+		*now = now.Add(time.Second) // each preview its own id
+		return plan
+	}
+	preview("first", "run-1")
+	w.run = "run-2"
+	old := preview("a new run, the lookup 1 s old", "run-1")
+	*now = now.Add(30 * time.Second)
+	preview("the lookup 31 s old", "run-2")
+
+	w.run = "run-1" // back to the first run (a run withdrawn), then a new one again
+	*now = now.Add(31 * time.Second)
+	preview("the run before again", "run-1")
+	w.run = "run-2"
+	if _, err := kept.PublishKept(ctx, previewWeek, old.ID, 7); !errors.Is(err, allocation.ErrStalePreview) {
+		t.Errorf("PublishKept of run-1's preview once run-2 covers the week = %v; want ErrStalePreview", err)
+	}
+	preview("after publishing looked the run up", "run-2")
+	kept.Wait()
+
+	w.run = ""
+	*now = now.Add(31 * time.Second)
+	if _, _, err := kept.Preview(ctx, req); !errors.Is(err, allocation.ErrNoDemand) {
+		t.Errorf("Preview without a run = %v; want ErrNoDemand", err)
+	}
+	w.run = "run-1"
+	preview("no run is not kept", "run-1")
+}
+
 // blockingStore is a PreviewStore shared by two planners (two processes) whose KeepPreview waits
 // until released, or fails.
 type blockingStore struct {

@@ -82,7 +82,7 @@ type Planner struct {
 	Log *slog.Logger
 
 	keeping previewKeeper // previews being kept, and the latest kept, of this process
-	lined   linedDemand   // the kept demand lined up with the kept outlets
+	lined   linedInput    // the kept outlets with the kept demand, as an allocation's input
 }
 
 // Plan is a previewed allocation.
@@ -120,19 +120,11 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
 	return p.plan(ctx, req, false)
 }
 
-// plan is Plan; fresh reads the outlets from Outlets even when the planner keeps a Roster.
+// plan is Plan; fresh reads the outlets from Outlets even when the planner keeps a Roster, and looks
+// the forecast run up even when a KeptDemand keeps it.
 func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, error) {
 	if req.Week.IsZero() || req.Week.Weekday() != time.Monday {
 		return nil, &ValidationError{Field: "week", Value: req.Week.Format(time.DateOnly), Err: ErrWeek}
-	}
-	if req.Mode != ByPriceBand && p.Brands != nil {
-		known, err := p.Brands.KnownBrands(ctx, []string{req.Brand})
-		if err != nil {
-			return nil, err
-		}
-		if !known[req.Brand] {
-			return nil, &ValidationError{Field: "brand", Value: strconv.Quote(req.Brand), Err: ErrUnknownBrand}
-		}
 	}
 	plan := &Plan{Request: req}
 	if req.Mode == ByPriceBand {
@@ -144,7 +136,20 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 			plan.Request.Brand = req.Brand
 		}
 	}
-	// The outlets (PostgreSQL) and the demand (ClickHouse) are read at once.
+	// The brand is checked and the outlets (PostgreSQL) and the demand (ClickHouse) are read at once;
+	// an unknown brand is refused before anything the reads found.
+	var known map[string]bool
+	var brandsErr error
+	checked := make(chan struct{})
+	if req.Mode != ByPriceBand && p.Brands != nil {
+		go func() {
+			defer close(checked)
+			known, brandsErr = p.Brands.KnownBrands(ctx, []string{req.Brand})
+		}()
+	} else {
+		close(checked)
+		known = map[string]bool{req.Brand: true}
+	}
 	var outlets []Outlet
 	var outletsErr error
 	read := make(chan struct{})
@@ -155,12 +160,23 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 	var demand map[string]float64
 	var run string
 	var err error
-	if req.Mode == ByPriceBand {
+	kept, isKept := p.Demand.(*KeptDemand)
+	switch {
+	case req.Mode == ByPriceBand:
 		demand, run, err = p.Demand.BandDemand(ctx, req.PriceClass, req.Week)
-	} else {
+	case isKept:
+		demand, run, err = kept.brandDemand(ctx, req.Brand, req.Week, fresh)
+	default:
 		demand, run, err = p.Demand.BrandDemand(ctx, req.Brand, req.Week)
 	}
 	<-read
+	<-checked
+	if brandsErr != nil {
+		return nil, brandsErr
+	}
+	if !known[req.Brand] {
+		return nil, &ValidationError{Field: "brand", Value: strconv.Quote(req.Brand), Err: ErrUnknownBrand}
+	}
 	if outletsErr != nil {
 		return nil, outletsErr
 	}
@@ -180,25 +196,44 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 	default:
 		plan.ForecastRun = run
 	}
-	selected := map[string]bool{}
-	for _, s := range req.Selected {
+	in := Input{Brand: req.Brand, Supply: req.Supply, Mode: req.Mode, Dimension: req.Dimension, Options: req.Options}
+	lined, valid := p.Roster != nil && !fresh && len(req.Selected) == 0, false
+	if lined {
+		in.Outlets, valid = p.lined.of(outlets, demand, req.Cap)
+	} else if in.Outlets, err = inputOutlets(outlets, demand, req.Cap, req.Selected); err != nil {
+		return nil, err
+	}
+	res, err := allocate(in, valid)
+	if err != nil {
+		return nil, err
+	}
+	if lined && !valid {
+		p.lined.validated(in.Outlets)
+	}
+	now := p.now()
+	plan.ID = fmt.Sprintf("%s-%s-%s", req.Week.Format("20060102"), req.Brand, now.UTC().Format("20060102T150405.000"))
+	plan.Result, plan.Summary = res, res.Summary()
+	if u := res.Unallocated(); u > 0 {
+		plan.Warnings = append(plan.Warnings, warn(WarnUnallocated, "cartons", u))
+	}
+	return plan, nil
+}
+
+// inputOutlets is outlets with their demand, cap and selection, as an allocation's input; a selected
+// licence that is not among them is a *ValidationError of ErrUnknownOutlet.
+func inputOutlets(outlets []Outlet, demand map[string]float64, cap int, selection []string) ([]Outlet, error) {
+	selected := make(map[string]bool, len(selection))
+	for _, s := range selection {
 		selected[s] = true
 	}
-	in := Input{Brand: req.Brand, Supply: req.Supply, Mode: req.Mode, Dimension: req.Dimension, Options: req.Options,
-		Outlets: make([]Outlet, len(outlets))}
-	var lined []float64 // demand lined up with kept outlets, kept itself
-	if p.Roster != nil && !fresh {
-		lined = p.lined.of(outlets, demand)
-	}
+	in := make([]Outlet, len(outlets))
 	for i, o := range outlets {
-		if lined != nil {
-			o.Demand = lined[i]
-		} else {
-			o.Demand = max(demand[o.ID], 0)
+		o.Demand, o.Cap = max(demand[o.ID], 0), cap
+		if len(selected) > 0 && selected[o.ID] {
+			o.Selected = true
+			delete(selected, o.ID)
 		}
-		o.Cap, o.Selected = req.Cap, selected[o.ID]
-		in.Outlets[i] = o
-		delete(selected, o.ID)
+		in[i] = o
 	}
 	if len(selected) > 0 {
 		unknown := make([]string, 0, len(selected))
@@ -208,17 +243,7 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 		sort.Strings(unknown)
 		return nil, &ValidationError{Field: "selected", Value: fmt.Sprint(unknown), Err: ErrUnknownOutlet}
 	}
-	res, err := Allocate(in)
-	if err != nil {
-		return nil, err
-	}
-	now := p.now()
-	plan.ID = fmt.Sprintf("%s-%s-%s", req.Week.Format("20060102"), req.Brand, now.UTC().Format("20060102T150405.000"))
-	plan.Result, plan.Summary = res, res.Summary()
-	if u := res.Unallocated(); u > 0 {
-		plan.Warnings = append(plan.Warnings, warn(WarnUnallocated, "cartons", u))
-	}
-	return plan, nil
+	return in, nil
 }
 
 // outlets reads every outlet as the allocation sees it: from the kept Roster unless fresh or there
