@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
@@ -37,7 +38,7 @@ func replicaFingerprints(t *testing.T, cluster *storestest.ClickHouseCluster) []
 // the test: a server that just lost its ZooKeeper session refuses SYSTEM SYNC REPLICA for a while.
 func syncedFingerprints(t *testing.T, cluster *storestest.ClickHouseCluster) ([]map[string]string, error) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := stores.SyncReplicaContext(context.Background())
 	out := make([]map[string]string, len(cluster.Servers))
 	for i, s := range cluster.Servers {
 		conn := storestest.OpenClickHouse(t, s.DatabaseDSN(cluster.DSN()))

@@ -307,7 +307,7 @@ func (c *Cluster) CheckLayout(ctx context.Context) error {
 }
 
 // SyncReplica waits until the replica conn is on has fetched every part its shard's other replicas
-// wrote to the local tables of tables (SYSTEM SYNC REPLICA, bounded by the server's receive_timeout):
+// wrote to the local tables of tables (SYSTEM SYNC REPLICA, for up to 300 s: SyncReplicaContext):
 // a per-shard operation that reads a local table written through a Distributed one (REPLACE
 // PARTITION from a staging table) then sees every acknowledged row, whichever replica took it. It
 // does nothing without replicas.
@@ -315,12 +315,21 @@ func (c *Cluster) SyncReplica(ctx context.Context, conn driver.Conn, tables ...s
 	if !c.replicated {
 		return nil
 	}
+	ctx = SyncReplicaContext(ctx)
 	for _, t := range tables {
 		if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.Local(t)); err != nil {
 			return fmt.Errorf("sync the replica of %s: %w", c.Local(t), err)
 		}
 	}
 	return nil
+}
+
+// SyncReplicaContext returns ctx carrying the setting receive_timeout = 300 (seconds) for its
+// queries: 18.16 bounds SYSTEM SYNC REPLICA by the query's receive_timeout, which the servers' profile
+// sets to 15 s for another server's next packet (deploy/local/clickhouse.xml.in); a replica catching
+// up after a restart may need longer.
+func SyncReplicaContext(ctx context.Context) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"receive_timeout": 300}))
 }
 
 // Close closes the connections the Cluster opened.
