@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,19 +19,18 @@ import (
 // replicas over a private ZooKeeper, with what the fault tests below drive it with: retailers'
 // sessions (one terminal each), a manager's, and the seeded brands.
 type replicatedRig struct {
-	cluster  *storestest.ClickHouseCluster
-	pg, ch   string
-	serve    *served
-	licence  map[int64]string // outlet id → licence number, the outlet of its ClickHouse rows
-	tokens   map[int64]string // outlet id → its retailer's bearer token
-	outlets  []int64
-	manager  string // manager1's bearer token
-	brands   []string
-	chClient *http.Client
+	cluster *storestest.ClickHouseCluster
+	pg, ch  string
+	serve   *served
+	licence map[int64]string // outlet id → licence number, the outlet of its ClickHouse rows
+	tokens  map[int64]string // outlet id → its retailer's bearer token
+	outlets []int64
+	manager string // manager1's bearer token
+	brands  []string
 }
 
 // startReplicatedRig starts the cluster, migrates and seeds both stores (40 outlets, 12 weeks), runs a
-// forecast and serves them, with terminals sessions for the first n outlets.
+// forecast and serves them, with a retailer's session for each of the first terminals outlets.
 func startReplicatedRig(t *testing.T, terminals int) *replicatedRig {
 	t.Helper()
 	cluster := storestest.StartClickHouseReplicas(t, 2, 2)
@@ -198,25 +196,6 @@ func (l *faultLoad) uploadTimes() (median, longest time.Duration) {
 	return took[len(took)/2], took[len(took)-1]
 }
 
-// metricOf reads one sample of serve's /metrics, -1 when it is missing.
-func metricOf(base, sample string) float64 {
-	res, err := http.Get(base + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, sample+" "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err == nil {
-				return f
-			}
-		}
-	}
-	return -1
-}
-
 // faultPhase is the load of one phase of a fault test, and when the fault ended.
 type faultPhase struct {
 	*faultLoad
@@ -327,7 +306,7 @@ func TestHungReplicaDuringScansAndReads(t *testing.T) {
 	defer hung.Resume()
 	sawDown := false
 	p := r.underFault(ctx, t, hc, "hung", 4, hangFor, hung.Pause, func() {
-		sawDown = sawDown || metricOf(r.serve.url, "ordercast_clickhouse_replicas_down") == 1
+		sawDown = sawDown || metricValue(t, r.serve.url, "ordercast_clickhouse_replicas_down") == 1
 	}, hung.Resume)
 	p.report(t, calm, "replica 1 of shard 2 hung", hangFor, hc.Timeout)
 	if p.storedInFault == 0 {
@@ -341,7 +320,7 @@ func TestHungReplicaDuringScansAndReads(t *testing.T) {
 	t.Logf("the replica caught up (SYSTEM SYNC REPLICA on every server) %s after SIGCONT", time.Since(p.healedAt).Round(time.Millisecond))
 	r.checkStoredOnce(t, "calm-0", "hung-0", "hung-1", "hung-2", "hung-3")
 	eventually(t, 30*time.Second, "ordercast_clickhouse_replicas_down back to 0", func() bool {
-		return metricOf(r.serve.url, "ordercast_clickhouse_replicas_down") == 0
+		return metricValue(t, r.serve.url, "ordercast_clickhouse_replicas_down") == 0
 	})
 }
 
@@ -363,7 +342,7 @@ func TestZooKeeperDownDuringScansAndReads(t *testing.T) {
 	var readOnly float64
 	var halfWritten uint64
 	p := r.underFault(ctx, t, hc, "zk", 2, downFor, zk.Stop, func() {
-		readOnly = max(readOnly, metricOf(r.serve.url, "ordercast_clickhouse_replica_readonly_tables"))
+		readOnly = max(readOnly, metricValue(t, r.serve.url, "ordercast_clickhouse_replica_readonly_tables"))
 	}, func() {
 		// Before ZooKeeper returns: no batch row but those acknowledged.
 		var rows uint64
@@ -387,7 +366,7 @@ func TestZooKeeperDownDuringScansAndReads(t *testing.T) {
 	catchUp(t, r.cluster, 3*time.Minute)
 	r.checkStoredOnce(t, "calm-0", "zk-0", "zk-1")
 	eventually(t, 2*time.Minute, "ordercast_clickhouse_replica_readonly_tables back to 0", func() bool {
-		return metricOf(r.serve.url, "ordercast_clickhouse_replica_readonly_tables") == 0
+		return metricValue(t, r.serve.url, "ordercast_clickhouse_replica_readonly_tables") == 0
 	})
 }
 
