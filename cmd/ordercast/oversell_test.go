@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 )
@@ -17,21 +15,8 @@ import (
 // instances on one PostgreSQL: the cartons granted add up to the supply exactly, every line cut by it
 // says so, and what PostgreSQL holds is what the retailers were told.
 func TestSupplyNeverOversoldAcrossInstances(t *testing.T) {
-	storestest.SkipShort(t)
-	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
-	if _, stderr, err := run("seed", "-pg-dsn", pg, "-ch-dsn", ch, "-outlets", "200", "-brands", "8",
-		"-weeks", "8", "-as-of", "2026-11-22"); err != nil {
-		t.Fatalf("seed: %v\n%s", err, stderr)
-	}
-	a := startServe(t, "-pg-dsn", pg, "-ch-dsn", ch, "-allow-credit")
-	b := startServe(t, "-pg-dsn", pg, "-ch-dsn", ch, "-allow-credit")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	hc := &http.Client{Timeout: 10 * time.Second}
-	rs, err := prepareRetailers(ctx, benchConfig{URL: a.url, PostgresDSN: pg, Outlets: 120, Timeout: 10 * time.Second}, hc, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	two := startTwoInstances(t, 200, 120)
+	ctx, a, b, pg, hc, rs := two.ctx, two.a, two.b, two.pg, two.hc, two.retailers
 	// The retailers of the cycle most of them order in, and a brand on sale to all of them.
 	byCycle := map[string][]benchRetailer{}
 	for _, r := range rs.list {
@@ -67,7 +52,7 @@ func TestSupplyNeverOversoldAcrossInstances(t *testing.T) {
 	}
 
 	var told, cut atomic.Int64
-	err = forEach(ctx, len(ordering), 32, func(i int) error {
+	err := forEach(ctx, len(ordering), 32, func(i int) error {
 		r := ordering[i]
 		base := a.url
 		if i%2 == 1 {

@@ -160,22 +160,9 @@ func TestReportsServedByTheReplica(t *testing.T) {
 // through either is acknowledged and stored once, every report answers 200 while they are placed, and
 // afterwards both instances answer the same reports, which count the orders.
 func TestTwoInstancesServeOrdersAndReports(t *testing.T) {
-	storestest.SkipShort(t)
-	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
-	if _, stderr, err := run("seed", "-pg-dsn", pg, "-ch-dsn", ch, "-outlets", "120", "-brands", "8",
-		"-weeks", "8", "-as-of", "2026-11-22"); err != nil {
-		t.Fatalf("seed: %v\n%s", err, stderr)
-	}
-	a := startServe(t, "-pg-dsn", pg, "-ch-dsn", ch, "-allow-credit")
-	b := startServe(t, "-pg-dsn", pg, "-ch-dsn", ch, "-allow-credit")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	hc := &http.Client{Timeout: 10 * time.Second}
 	const n = 60
-	rs, err := prepareRetailers(ctx, benchConfig{URL: a.url, PostgresDSN: pg, Outlets: n, Timeout: 10 * time.Second}, hc, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	two := startTwoInstances(t, 120, n)
+	ctx, a, b, pg, hc, rs := two.ctx, two.a, two.b, two.pg, two.hc, two.retailers
 	if len(rs.list) != n {
 		t.Fatalf("%d outlets with an open window (%v left out); want %d", len(rs.list), rs.skipped, n)
 	}
@@ -209,9 +196,7 @@ func TestTwoInstancesServeOrdersAndReports(t *testing.T) {
 				default:
 				}
 				path := reportPaths[k%len(reportPaths)]
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
-				req.Header.Set("Authorization", "Bearer "+p.token)
-				res, err := hc.Do(req)
+				res, err := getAs(ctx, hc, p.base+path, p.token)
 				if err != nil {
 					reportErrs <- fmt.Errorf("GET %s: %w", path, err)
 					return
@@ -227,7 +212,7 @@ func TestTwoInstancesServeOrdersAndReports(t *testing.T) {
 	}
 	var mu sync.Mutex
 	acked := map[int64]int64{}
-	err = forEach(ctx, n, 16, func(i int) error {
+	err := forEach(ctx, n, 16, func(i int) error {
 		r := rs.list[i]
 		base := []string{a.url, b.url}[i%2]
 		ans, err := postKeyed(ctx, hc, base, r.token, r.outletID, fmt.Sprintf("two-instances-%d", i),
@@ -265,4 +250,40 @@ func TestTwoInstancesServeOrdersAndReports(t *testing.T) {
 	if got := requested(planners[1]); got != requestedBefore+n {
 		t.Errorf("cartons requested in the balance = %d after %d orders of one carton; want %d", got, n, requestedBefore+n)
 	}
+}
+
+// twoInstances is a seeded region served by two `ordercast serve` instances (with -allow-credit) on
+// one PostgreSQL and one ClickHouse, with retailers' sessions of outlets whose order window is open.
+type twoInstances struct {
+	ctx       context.Context // ends after 3 minutes, or with the test
+	a, b      *served
+	pg        string
+	hc        *http.Client // 10 s timeout
+	retailers benchRetailers
+}
+
+// startTwoInstances seeds outlets outlets (8 brands, 8 weeks) into new databases, starts two serve
+// instances on them and prepares, through the first, sessions for up to retailers of them whose
+// order window is open.
+func startTwoInstances(t *testing.T, outlets, retailers int) twoInstances {
+	t.Helper()
+	storestest.SkipShort(t)
+	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
+	if _, stderr, err := run("seed", "-pg-dsn", pg, "-ch-dsn", ch, "-outlets", strconv.Itoa(outlets), "-brands", "8",
+		"-weeks", "8", "-as-of", "2026-11-22"); err != nil {
+		t.Fatalf("seed: %v\n%s", err, stderr)
+	}
+	two := twoInstances{pg: pg, hc: &http.Client{Timeout: 10 * time.Second},
+		a: startServe(t, "-pg-dsn", pg, "-ch-dsn", ch, "-allow-credit"),
+		b: startServe(t, "-pg-dsn", pg, "-ch-dsn", ch, "-allow-credit")}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	two.ctx = ctx
+	var err error
+	two.retailers, err = prepareRetailers(ctx, benchConfig{URL: two.a.url, PostgresDSN: pg, Outlets: retailers,
+		Timeout: 10 * time.Second}, two.hc, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return two
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/ordercast/ordercast/deploy/stores"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
@@ -26,29 +27,46 @@ var replicatedTables = map[string]string{"sales": "outlet", "true_demand": "outl
 // hashes of each local table in replicatedTables, after SYSTEM SYNC REPLICA on the server.
 func replicaFingerprints(t *testing.T, cluster *storestest.ClickHouseCluster) []map[string]string {
 	t.Helper()
-	ctx := context.Background()
+	out, err := syncedFingerprints(t, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// syncedFingerprints is replicaFingerprints, returning the first error of a server instead of failing
+// the test: a server that just lost its ZooKeeper session refuses SYSTEM SYNC REPLICA for a while.
+func syncedFingerprints(t *testing.T, cluster *storestest.ClickHouseCluster) ([]map[string]string, error) {
+	t.Helper()
+	ctx := stores.SyncReplicaContext(context.Background())
 	out := make([]map[string]string, len(cluster.Servers))
 	for i, s := range cluster.Servers {
 		conn := storestest.OpenClickHouse(t, s.DatabaseDSN(cluster.DSN()))
 		out[i] = map[string]string{}
 		for table, column := range replicatedTables {
 			if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA "+table+"_local"); err != nil {
-				t.Fatalf("server %d: sync %s: %v", i+1, table, err)
+				return nil, fmt.Errorf("server %d: sync %s: %w", i+1, table, err)
 			}
 			var n, sum uint64
 			if err := conn.QueryRow(ctx, "SELECT count(), sum(sipHash64("+column+")) FROM "+table+"_local").Scan(&n, &sum); err != nil {
-				t.Fatalf("server %d: %s: %v", i+1, table, err)
+				return nil, fmt.Errorf("server %d: %s: %w", i+1, table, err)
 			}
 			out[i][table] = fmt.Sprintf("%d rows, %s hash %d", n, column, sum)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // checkReplicasAlike fails the test unless both replicas of each of the two shards hold the same rows.
 func checkReplicasAlike(t *testing.T, cluster *storestest.ClickHouseCluster) {
 	t.Helper()
-	fp := replicaFingerprints(t, cluster)
+	compareReplicas(t, replicaFingerprints(t, cluster))
+}
+
+// compareReplicas fails the test unless the fingerprints of both replicas of each of the two shards
+// are the same.
+func compareReplicas(t *testing.T, fp []map[string]string) {
+	t.Helper()
 	for shard := 1; shard <= 2; shard++ {
 		r1, r2 := fp[shard-1], fp[2+shard-1] // replica r of shard s is Servers[(r-1)·2 + s-1]
 		for table := range replicatedTables {

@@ -41,16 +41,57 @@ func TestBackupDropRestoreReadsTheSame(t *testing.T) {
 	}
 
 	mustRun(t, env, "./restore.sh", "-f", dir)
-	after := snapshot(t, pg, ch)
-	for _, k := range keys(before) {
-		if after[k] != before[k] {
-			t.Errorf("%s after restore = %s; before the backup %s", k, after[k], before[k])
-		}
-	}
-	if len(after) != len(before) {
-		t.Errorf("tables after restore %v; before %v", keys(after), keys(before))
-	}
+	compareSnapshots(t, "one server", before, snapshot(t, pg, ch))
 	// The restored stores are at the binary's schema version: migrate finds nothing to do.
+	if out := mustRun(t, nil, bin, append([]string{"migrate"}, stores...)...); strings.Contains(out, "applied") {
+		t.Errorf("migrate after restore applied migrations:\n%s", out)
+	}
+}
+
+// A replicated cluster (two shards of two replicas) backed up shard by shard from one replica each,
+// both stores dropped (the database on every server), and restored through the Replicated tables
+// into one replica a shard: every server's every table reads as before, the Distributed tables too,
+// so the second replicas filled themselves.
+func TestClusterBackupDropRestoreReadsTheSame(t *testing.T) {
+	storestest.SkipShort(t)
+	cluster := storestest.StartClickHouseReplicas(t, 2, 2)
+	pg, ch := storestest.MigratedPostgresDSN(t), cluster.DSN()
+	bin := filepath.Join(t.TempDir(), "ordercast")
+	mustRun(t, nil, "go", "build", "-o", bin, "../../cmd/ordercast")
+	chStore := []string{"-ch-dsn", ch, "-ch-cluster", storestest.ClusterName}
+	stores := append([]string{"-pg-dsn", pg}, chStore...)
+	mustRun(t, nil, bin, append([]string{"migrate"}, stores...)...)
+	mustRun(t, nil, bin, append([]string{"seed", "-outlets", "30", "-brands", "6", "-weeks", "12", "-as-of", "2026-11-22"}, stores...)...)
+	mustRun(t, nil, bin, append([]string{"forecast", "run"}, chStore...)...)
+	serverSnapshots := func() []map[string]string {
+		var out []map[string]string
+		for _, s := range cluster.Servers {
+			out = append(out, chSnapshot(t, s.DatabaseDSN(ch)))
+		}
+		return out
+	}
+	before, beforeServers := snapshot(t, pg, ch), serverSnapshots()
+	if before["clickhouse sales"] == "" || before["clickhouse sales_local"] == "" || before["clickhouse forecasts"] == "" {
+		t.Fatalf("the seeded cluster lacks tables: %v", keys(before))
+	}
+
+	dir := t.TempDir()
+	env := []string{"ORDERCAST_PG_DSN=" + pg, "ORDERCAST_CH_DSN=" + ch, "ORDERCAST_CH_CLUSTER=" + storestest.ClusterName}
+	mustRun(t, env, "./backup.sh", "-o", dir)
+
+	mustRun(t, nil, "psql", pg, "-Xqc", "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+	for _, s := range cluster.Servers {
+		mustRun(t, nil, "clickhouse-client", append(clickhouseArgs(t, s.DSN()), "--query", "DROP DATABASE "+database(t, ch))...)
+	}
+	if after := snapshot(t, pg, ch); len(after) != 0 {
+		t.Fatalf("tables left after the drop: %v", keys(after))
+	}
+
+	mustRun(t, env, "./restore.sh", "-f", dir)
+	compareSnapshots(t, "the cluster through its entry server", before, snapshot(t, pg, ch))
+	for i, after := range serverSnapshots() {
+		compareSnapshots(t, fmt.Sprintf("server %d (shard %d, replica %d)", i+1, i%2+1, i/2+1), beforeServers[i], after)
+	}
 	if out := mustRun(t, nil, bin, append([]string{"migrate"}, stores...)...); strings.Contains(out, "applied") {
 		t.Errorf("migrate after restore applied migrations:\n%s", out)
 	}
@@ -59,23 +100,44 @@ func TestBackupDropRestoreReadsTheSame(t *testing.T) {
 // snapshot returns, per table of both stores, its row count and a hash of its sorted rows.
 func snapshot(t *testing.T, pg, ch string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
+	out := chSnapshot(t, ch)
 	tables := mustRun(t, nil, "psql", pg, "-XAtc", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
 	for _, table := range strings.Fields(tables) {
 		rows := mustRun(t, nil, "psql", pg, "-XAtc", fmt.Sprintf(`SELECT x::text FROM public.%q x`, table))
 		out["postgresql "+table] = digest(rows)
 	}
+	return out
+}
+
+// chSnapshot returns, per table of the ClickHouse database of ch, "clickhouse TABLE" → its row count
+// and a hash of its sorted rows; nothing when the database does not exist.
+func chSnapshot(t *testing.T, ch string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
 	args, db := clickhouseArgs(t, ch), database(t, ch)
 	exists := mustRun(t, nil, "clickhouse-client", append(args, "--query", fmt.Sprintf("SELECT count() FROM system.databases WHERE name = '%s'", db))...)
 	if strings.TrimSpace(exists) == "0" {
 		return out
 	}
-	tables = mustRun(t, nil, "clickhouse-client", append(args, "--query", fmt.Sprintf("SELECT name FROM system.tables WHERE database = '%s'", db))...)
+	tables := mustRun(t, nil, "clickhouse-client", append(args, "--query", fmt.Sprintf("SELECT name FROM system.tables WHERE database = '%s'", db))...)
 	for _, table := range strings.Fields(tables) {
 		rows := mustRun(t, nil, "clickhouse-client", append(args, "--query", fmt.Sprintf("SELECT * FROM `%s`.`%s` FORMAT TSV", db, table))...)
 		out["clickhouse "+table] = digest(rows)
 	}
 	return out
+}
+
+// compareSnapshots fails the test for every table whose snapshot after differs from before's.
+func compareSnapshots(t *testing.T, what string, before, after map[string]string) {
+	t.Helper()
+	for _, k := range keys(before) {
+		if after[k] != before[k] {
+			t.Errorf("%s: %s after restore = %s; before the backup %s", what, k, after[k], before[k])
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("%s: tables after restore %v; before %v", what, keys(after), keys(before))
+	}
 }
 
 // digest is "N rows, sha256 of the sorted rows".

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -84,6 +85,10 @@ func SingleServer(conn driver.Conn) *Cluster {
 // identical write, a re-import of the same file into staging); ordercast makes retries idempotent in
 // its schema instead, as on one server. Both are integer settings, which clickhouse-go can send to
 // 18.16 (the DSN's shard connections take them too; on unreplicated tables the second changes nothing).
+//
+// How long the entry server waits on another server of the cluster is the servers' own setting, not a
+// query's: 18.16 builds its connection pools to the cluster's servers from the default profile's
+// receive_timeout (deploy/local/clickhouse.xml.in sets 15 s, not 300; docs/OPERATIONS.md).
 var clusterSettings = clickhouse.Settings{"insert_distributed_sync": 1, "insert_deduplicate": 0}
 
 // OpenCluster connects to the ClickHouse named by dsn. With name empty that is one server; otherwise
@@ -302,7 +307,7 @@ func (c *Cluster) CheckLayout(ctx context.Context) error {
 }
 
 // SyncReplica waits until the replica conn is on has fetched every part its shard's other replicas
-// wrote to the local tables of tables (SYSTEM SYNC REPLICA, bounded by the server's receive_timeout):
+// wrote to the local tables of tables (SYSTEM SYNC REPLICA, for up to 300 s: SyncReplicaContext):
 // a per-shard operation that reads a local table written through a Distributed one (REPLACE
 // PARTITION from a staging table) then sees every acknowledged row, whichever replica took it. It
 // does nothing without replicas.
@@ -310,12 +315,21 @@ func (c *Cluster) SyncReplica(ctx context.Context, conn driver.Conn, tables ...s
 	if !c.replicated {
 		return nil
 	}
+	ctx = SyncReplicaContext(ctx)
 	for _, t := range tables {
 		if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.Local(t)); err != nil {
 			return fmt.Errorf("sync the replica of %s: %w", c.Local(t), err)
 		}
 	}
 	return nil
+}
+
+// SyncReplicaContext returns ctx carrying the setting receive_timeout = 300 (seconds) for its
+// queries: 18.16 bounds SYSTEM SYNC REPLICA by the query's receive_timeout, which the servers' profile
+// sets to 15 s for another server's next packet (deploy/local/clickhouse.xml.in); a replica catching
+// up after a restart may need longer.
+func SyncReplicaContext(ctx context.Context) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"receive_timeout": 300}))
 }
 
 // Close closes the connections the Cluster opened.
@@ -406,9 +420,11 @@ type ReplicaState struct {
 }
 
 // ReplicaStates asks every server of a replicated cluster for its replicas' state, through the entry
-// connection (remote() over system.replicas): one small query a server. Delay is the largest
-// absolute_delay of its tables, how far behind the newest part of its shard it may be. A server
-// that does not answer is reported with Up false. Without replicas it returns nothing.
+// connection (remote() over system.replicas): one small query a server, all at once, each given
+// ReplicaProbeTimeout. Delay is the largest absolute_delay of its tables, how far behind the newest
+// part of its shard it may be. A server that does not answer in time (stopped, or hung: its port
+// accepts connections but nothing answers) is reported with Up false. Without replicas it returns
+// nothing.
 func (c *Cluster) ReplicaStates(ctx context.Context) []ReplicaState {
 	if !c.replicated {
 		return nil
@@ -416,15 +432,27 @@ func (c *Cluster) ReplicaStates(ctx context.Context) []ReplicaState {
 	var out []ReplicaState
 	for _, s := range c.shards {
 		for i, addr := range s.Replicas {
-			st := ReplicaState{Shard: s.Num, Replica: i + 1, Address: addr}
+			out = append(out, ReplicaState{Shard: s.Num, Replica: i + 1, Address: addr})
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Add(1)
+		go func(st *ReplicaState) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, ReplicaProbeTimeout)
+			defer cancel()
 			var delay, readonly, queue uint64
 			err := c.conn.QueryRow(ctx, "SELECT max(absolute_delay), countIf(is_readonly), sum(queue_size) "+
-				"FROM remote(?, system.replicas) WHERE database = ?", addr, c.database).Scan(&delay, &readonly, &queue)
+				"FROM remote(?, system.replicas) WHERE database = ?", st.Address, c.database).Scan(&delay, &readonly, &queue)
 			if err == nil {
 				st.Up, st.Delay, st.ReadOnly, st.Queue = true, time.Duration(delay)*time.Second, int(readonly), int(queue)
 			}
-			out = append(out, st)
-		}
+		}(&out[i])
 	}
+	wg.Wait()
 	return out
 }
+
+// ReplicaProbeTimeout bounds each server's answer to ReplicaStates.
+const ReplicaProbeTimeout = 3 * time.Second

@@ -16,7 +16,7 @@ import (
 // counts, after waiting until the server fetched every part of its shard (SYSTEM SYNC REPLICA).
 func replicaRows(t *testing.T, s *storestest.ClickHouseServer, dsn string) map[string]uint64 {
 	t.Helper()
-	ctx := context.Background()
+	ctx := stores.SyncReplicaContext(context.Background())
 	conn := storestest.OpenClickHouse(t, s.DatabaseDSN(dsn))
 	if err := conn.Exec(ctx, "SYSTEM SYNC REPLICA sales_local"); err != nil {
 		t.Fatalf("sync replica: %v", err)

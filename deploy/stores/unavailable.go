@@ -14,8 +14,9 @@ import (
 // ConnectionLost reports whether err says that PostgreSQL or ClickHouse could not be reached or that
 // the connection to it broke: refused, reset, a broken pipe, EOF mid-answer, a closed connection, a
 // failed connect, a network timeout (a dial error, a read or write deadline), or no pooled connection
-// in time; and PostgreSQL's own word that it cannot serve now: shutting down or starting up (SQLSTATE
-// 57P01 to 57P03), too many connections (53300), a connection exception (class 08). Any other answer
+// in time; PostgreSQL's own word that it cannot serve now: shutting down or starting up (SQLSTATE
+// 57P01 to 57P03), too many connections (53300), a connection exception (class 08); and ClickHouse's
+// (clickhouseUnavailable): a server of its cluster or its ZooKeeper out of reach. Any other answer
 // the server sent (a bad query, a constraint, a missing table) is not, and neither is a cancelled
 // context: the caller gave up.
 func ConnectionLost(err error) bool {
@@ -29,7 +30,7 @@ func ConnectionLost(err error) bool {
 	case errors.As(err, &pgErr):
 		return pgUnavailable(pgErr.Code)
 	case errors.As(err, &exc):
-		return false
+		return clickhouseUnavailable(exc.Code)
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
 		errors.As(err, &connectErr), pgconn.Timeout(err),
@@ -48,4 +49,18 @@ func pgUnavailable(code string) bool {
 		return true
 	}
 	return len(code) == 5 && code[:2] == "08"
+}
+
+// clickhouseUnavailable reports whether a ClickHouse exception code says that the server cannot serve
+// the query now for want of another server, so that the same query may succeed later: its replicated
+// tables are read-only or its ZooKeeper does not answer (TABLE_IS_READ_ONLY 242, NO_ZOOKEEPER 225,
+// KEEPER_EXCEPTION 999: connection loss, session expired), an INSERT whose outcome it cannot know
+// after losing ZooKeeper (UNKNOWN_STATUS_OF_INSERT 319: retry it), or another server of the cluster
+// out of reach from it (SOCKET_TIMEOUT 209, NETWORK_ERROR 210, ALL_CONNECTION_TRIES_FAILED 279).
+func clickhouseUnavailable(code int32) bool {
+	switch code {
+	case 209, 210, 225, 242, 279, 319, 999:
+		return true
+	}
+	return false
 }

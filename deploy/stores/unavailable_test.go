@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -35,6 +36,12 @@ func TestConnectionLost(t *testing.T) {
 		{"a connection exception", &pgconn.PgError{Code: "08006"}, true},
 		{"a unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"a serialization failure", &pgconn.PgError{Code: "40001"}, false},
+		{"a replicated table without ZooKeeper", fmt.Errorf("insert: %w", &clickhouse.Exception{Code: 242, Message: "Table is in readonly mode"}), true},
+		{"ZooKeeper's session expired", &clickhouse.Exception{Code: 999, Message: "Session expired"}, true},
+		{"a shard's server timed out", &clickhouse.Exception{Code: 209, Message: "Timeout exceeded while reading from socket"}, true},
+		{"an insert of unknown status", &clickhouse.Exception{Code: 319, Message: "Unknown status, client must retry"}, true},
+		{"a ClickHouse syntax error", &clickhouse.Exception{Code: 62, Message: "Syntax error"}, false},
+		{"an unknown ClickHouse table", &clickhouse.Exception{Code: 60, Message: "Table doesn't exist"}, false},
 		{"nil", nil, false},
 	} {
 		if got := ConnectionLost(tt.err); got != tt.want {

@@ -18,7 +18,9 @@ const zooKeeperJar = "/usr/share/java/zookeeper.jar"
 // current user, for ClickHouse replicas (StartClickHouseReplicas).
 type ZooKeeper struct {
 	Port int
+	t    testing.TB
 	dir  string
+	java string
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -37,7 +39,7 @@ func StartZooKeeper(t testing.TB) *ZooKeeper {
 		}
 		t.Skip(msg)
 	}
-	z := &ZooKeeper{Port: freePort(t), dir: t.TempDir(), done: make(chan struct{})}
+	z := &ZooKeeper{t: t, Port: freePort(t), dir: t.TempDir(), java: java}
 	cfg := filepath.Join(z.dir, "zoo.cfg")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`tickTime=500
 dataDir=%s
@@ -49,30 +51,39 @@ admin.enableServer=false
 `, filepath.Join(z.dir, "data"), z.Port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	log, err := os.Create(filepath.Join(z.dir, "zookeeper.log"))
+	z.Start()
+	t.Cleanup(z.Stop)
+	return z
+}
+
+// Start starts the server (again) on the same port and data, and waits until it answers.
+func (z *ZooKeeper) Start() {
+	z.t.Helper()
+	log, err := os.OpenFile(filepath.Join(z.dir, "zookeeper.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		z.t.Fatal(err)
 	}
-	z.cmd = exec.Command(java, "-Xmx128m", "-cp", zooKeeperJar, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg)
-	z.cmd.Dir, z.cmd.Stdout, z.cmd.Stderr = z.dir, log, log
-	if err := z.cmd.Start(); err != nil {
-		t.Fatalf("start ZooKeeper: %v", err)
+	cmd := exec.Command(z.java, "-Xmx128m", "-cp", zooKeeperJar, "org.apache.zookeeper.server.ZooKeeperServerMain",
+		filepath.Join(z.dir, "zoo.cfg"))
+	cmd.Dir, cmd.Stdout, cmd.Stderr = z.dir, log, log
+	if err := cmd.Start(); err != nil {
+		z.t.Fatalf("start ZooKeeper: %v", err)
 	}
-	go func() { z.cmd.Wait(); log.Close(); close(z.done) }() //nolint:errcheck // a stopped server's status says nothing
-	t.Cleanup(z.stop)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); log.Close(); close(done) }() //nolint:errcheck // a stopped server's status says nothing
+	z.cmd, z.done = cmd, done
 	deadline := time.Now().Add(60 * time.Second)
 	for !z.answers() {
 		select {
-		case <-z.done:
-			t.Fatalf("ZooKeeper exited at start (log in %s)", z.dir)
+		case <-done:
+			z.t.Fatalf("ZooKeeper exited at start (log in %s)", z.dir)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("ZooKeeper did not answer within 60s (log in %s)", z.dir)
+			z.t.Fatalf("ZooKeeper did not answer within 60s (log in %s)", z.dir)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return z
 }
 
 // answers reports whether the server answers its four-letter "ruok" with "imok".
@@ -91,7 +102,13 @@ func (z *ZooKeeper) answers() bool {
 	return string(buf[:n]) == "imok"
 }
 
-func (z *ZooKeeper) stop() {
+// Stop stops the server and waits for it to exit. Stopping a stopped server does nothing.
+func (z *ZooKeeper) Stop() {
+	select {
+	case <-z.done:
+		return
+	default:
+	}
 	z.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
 	select {
 	case <-z.done:
