@@ -186,7 +186,7 @@ func TestSeasonalShrinksNoise(t *testing.T) {
 
 // allModels is every model of the package with its defaults.
 func allModels() []Model {
-	return append(DefaultCandidates(), Seasonal{Smoothing: -1})
+	return append(DefaultCandidates(), Seasonal{}, Seasonal{Smoothing: -1})
 }
 
 func randomSeries(r *rand.Rand) []float64 {

@@ -87,6 +87,14 @@ func (m Seasonal) forecastToward(y, prior []float64, shift int, f Forecast, s *S
 // departure from that target: a series whose own profile stands out from its noise keeps it, a noisy
 // one takes its group's shape at its own scale, and a position y has not seen takes the target.
 func seasonalProfile(y, prof, cnt, dev []float64, smooth float64, prior []float64, shift int) (level float64) {
+	return seasonalProfileOf(y, prof, cnt, dev, smooth, prior, shift, false)
+}
+
+// seasonalProfileOf is seasonalProfile, additive (rel false: departures y_t − c_t from the centred
+// moving average c_t, in y's units) or relative (rel true: ratios y_t / c_t − 1, the classical
+// multiplicative decomposition; the prior is then the target itself, not scaled by the level). A
+// relative profile needs c_t > 0 at every week: where it is not, it returns 0 and prof is undefined.
+func seasonalProfileOf(y, prof, cnt, dev []float64, smooth float64, prior []float64, shift int, rel bool) (level float64) {
 	const m = SeasonalPeriod
 	const half = m / 2
 	n := len(y)
@@ -104,6 +112,12 @@ func seasonalProfile(y, prof, cnt, dev []float64, smooth float64, prior []float6
 		c := (run - 0.5*(y[t-half]+y[t+half])) / m
 		level += c
 		d := y[t] - c
+		if rel {
+			if !(c > 0) {
+				return 0
+			}
+			d = y[t]/c - 1
+		}
 		dev[t] = d
 		prof[p] += d
 		cnt[p]++
@@ -127,7 +141,10 @@ func seasonalProfile(y, prof, cnt, dev []float64, smooth float64, prior []float6
 	if prior != nil {
 		sh := (shift%m + m) % m
 		for q := range target {
-			target[q] = level * prior[(q+sh)%m]
+			target[q] = prior[(q+sh)%m]
+			if !rel {
+				target[q] *= level
+			}
 		}
 	}
 	var signal float64
