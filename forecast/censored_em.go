@@ -15,7 +15,10 @@ import (
 // the bound, E[D | D ≥ s] under the current fit; the M-step sets the outlet scales and week levels
 // from the completed counts (the Poisson maximum-likelihood equations, which give the mean
 // consistently whatever the shape), each scale shrunk towards the outlets' average by
-// OutletPriorWeeks weeks of it so that an outlet censored every week keeps a finite scale; and the
+// OutletPriorWeeks weeks of it so that an outlet censored every week keeps a finite scale, and each
+// week's level towards 1 by as many outlets of the week's average scale, so that a week whose few
+// observations are all censored keeps a finite level (without it the iterations raise that level for
+// ever and never converge, and the shape is never chosen again); and the
 // shape is the one of ShapeGrid with the largest censored log-likelihood. The log-likelihood is
 // that of the observed data: the probability of each exact count and of each bound (P(D ≥ s)).
 
@@ -35,9 +38,10 @@ type EMOptions struct {
 	Shape float64
 	// Trace records the log-likelihood after every iteration in CountFit.LogLik (else only the last).
 	Trace bool
-	// PriorWeeks is the weight of the prior on the outlet scales; OutletPriorWeeks when 0, none when
-	// negative (then an outlet censored every week has no finite scale: its scale grows with the
-	// iterations). Without it, and with a fixed Shape, the iterations are an exact EM: the
+	// PriorWeeks is the weight of the priors on the outlet scales (in weeks) and on the week levels
+	// (in outlets); OutletPriorWeeks when 0, none when negative (then an outlet censored every week
+	// has no finite scale, nor a week seen censored only a finite level: they grow with the
+	// iterations). Without them, and with a fixed Shape, the iterations are an exact EM: the
 	// log-likelihood never falls.
 	PriorWeeks float64
 }
@@ -162,8 +166,9 @@ const maxShapeRounds = 4
 
 // mStep sets the scales and levels from the completed counts: a few rounds of the Poisson equations
 // Scale[o] = (Σ_w D + prior) / (Σ_w Level + b.prior), the prior b.prior weeks of the average scale,
-// and Level[w] = Σ_o D / Σ_o Scale; then the levels are normalised to average 1 over the weeks
-// observed (the scales take the factor). b holds the buffers.
+// and Level[w] = (Σ_o D + p) / (Σ_o Scale + p), p b.prior outlets of the week's average scale at
+// level 1; then the levels are normalised to average 1 over the weeks observed (the scales take the
+// factor). b holds the buffers.
 func (f *CountFit) mStep(obs []CountObs, completed []float64, b *emBuffers) {
 	for range 3 {
 		clear(b.dO)
@@ -197,7 +202,8 @@ func (f *CountFit) mStep(obs []CountObs, completed []float64, b *emBuffers) {
 		mean, k := 0.0, 0.0
 		for w := range f.Level {
 			if b.seenW[w] > 0 && b.scaleAt[w] > 0 {
-				f.Level[w] = b.dW[w] / b.scaleAt[w]
+				p := b.prior * b.scaleAt[w] / b.seenW[w] // b.prior outlets of the week's average scale at level 1
+				f.Level[w] = (b.dW[w] + p) / (b.scaleAt[w] + p)
 				mean += f.Level[w]
 				k++
 			}

@@ -140,7 +140,7 @@ func TestFitCensoredCountsConverges(t *testing.T) {
 func TestFitCensoredCountsEdges(t *testing.T) {
 	t.Run("no censoring: the counts as seen", func(t *testing.T) {
 		obs := []CountObs{{0, 0, 3, false}, {0, 1, 5, false}, {1, 0, 1, false}, {1, 1, 2, false}}
-		fit := FitCensoredCounts(obs, 2, 2, EMOptions{})
+		fit := FitCensoredCounts(obs, 2, 2, EMOptions{PriorWeeks: -1})
 		weekly := [2]float64{}
 		for _, x := range obs {
 			if got := fit.Expected(x); got != x.Value {
@@ -148,7 +148,7 @@ func TestFitCensoredCountsEdges(t *testing.T) {
 			}
 			weekly[x.Week] += fit.Mean(int(x.Outlet), int(x.Week))
 		}
-		// The Poisson equations make each week's fitted means add up to its counts.
+		// The Poisson equations without the priors make each week's fitted means add up to its counts.
 		if math.Abs(weekly[0]-4) > 1e-9 || math.Abs(weekly[1]-7) > 1e-9 {
 			t.Errorf("fitted weekly totals %v; want [4 7]", weekly)
 		}
@@ -176,6 +176,29 @@ func TestFitCensoredCountsEdges(t *testing.T) {
 		fit := FitCensoredCounts(obs, 31, 20, EMOptions{})
 		if m := fit.Mean(30, 0); math.IsNaN(m) || math.IsInf(m, 0) || m < 2 || m > 50 {
 			t.Errorf("mean of the outlet censored at 2 every week = %v; want finite, above 2", m)
+		}
+	})
+	t.Run("a week seen censored only keeps a finite level", func(t *testing.T) {
+		// A week in which the few outlets that scanned all ran out (a thin week: most terminals did not
+		// upload). Without a prior on the week levels its likelihood grows without bound with its
+		// level: the iterations raise it for ever, never converge, and the shape is never chosen again.
+		all, _ := censoredSample(4, 40, 26, 4, 1.2)
+		var obs []CountObs
+		for _, x := range all {
+			switch {
+			case x.Week != 7:
+				obs = append(obs, x)
+			case x.Outlet < 3:
+				x.Censored = true
+				obs = append(obs, x)
+			}
+		}
+		fit := FitCensoredCounts(obs, 40, 26, EMOptions{})
+		if !fit.Converged {
+			t.Errorf("not converged after %d iterations", fit.Iterations)
+		}
+		if l := fit.Level[7]; math.IsNaN(l) || l > 3 {
+			t.Errorf("level of the week seen censored only %v (the weeks average 1, its true level 0.9); want at most 3", l)
 		}
 	})
 	t.Run("no observations", func(t *testing.T) {

@@ -114,6 +114,7 @@ type BrandCensoring struct {
 
 // salesIndex finds series of a SalesPanel by outlet and brand, and knows each outlet's weeks.
 type salesIndex struct {
+	learnt    int // the weeks learnt from: an expected sell-in reads no later week before it is reached
 	series    map[[2]string]int
 	received  map[string][]bool // outlet → weeks in which it received anything
 	lastWeek  map[string]int    // outlet → its last week with a delivery; -1 for none
@@ -126,7 +127,7 @@ type salesIndex struct {
 func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 	n := len(sp.Weeks)
 	learnt = min(learnt, n)
-	ix := &salesIndex{series: make(map[[2]string]int, len(sp.Series)), received: map[string][]bool{},
+	ix := &salesIndex{learnt: learnt, series: make(map[[2]string]int, len(sp.Series)), received: map[string][]bool{},
 		lastWeek: map[string]int{}, mean: make([]float64, len(sp.Series)), firstSale: make([]int, len(sp.Series))}
 	for i, s := range sp.Series {
 		ix.series[[2]string{s.Outlet, s.Brand}] = i
@@ -160,6 +161,60 @@ func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 		}
 	}
 	return ix
+}
+
+// ExpectedWindow is how many weeks of a series' own sell-in its expected sell-in in a week rests on:
+// the weeks up to and including it, a quarter (the first weeks of a series look ahead instead, but
+// not past the weeks learnt from, so that a backtest's corrected history never reads a week after
+// its first origin).
+const ExpectedWindow = 13
+
+// sellInWindow gives the expected sell-in of one series week by week, weeks ascending: its sell-in
+// over the ExpectedWindow weeks up to the week, divided by its brand's week profile summed over the
+// same weeks and times the profile's week. It follows the series' own level as it moves: a series
+// whose demand trends (the outlet's, not only the brand's) is corrected on its recent sell-in, not on
+// its mean over the whole history, which lags the latest weeks by up to a year.
+//
+// It keeps the sell-in it summed, so that a caller may overwrite the weeks it has passed (correct in
+// place).
+type sellInWindow struct {
+	sales         []float64
+	bc            *BrandCensoring
+	first, learnt int     // the series' first sale; the weeks learnt from
+	lo, hi        int     // the weeks summed, [lo, hi)
+	sum, levels   float64 // their sell-in and profile
+	kept          [ExpectedWindow]float64
+}
+
+func (ix *salesIndex) sellInWindow(sp SalesPanel, i int, bc *BrandCensoring) sellInWindow {
+	f := ix.firstSale[i]
+	return sellInWindow{sales: sp.Series[i].Sales, bc: bc, first: f, learnt: ix.learnt, lo: f, hi: f}
+}
+
+// at returns the expected sell-in in week w, from the series' first sale on (0 before); w must not
+// be below the week of the previous call, and the sell-in from week w on must be as it was.
+func (e *sellInWindow) at(w int) float64 {
+	if w < e.first {
+		return 0
+	}
+	lo, hi := max(e.first, w-ExpectedWindow+1), w+1
+	if hi-lo < ExpectedWindow { // the series' first weeks: ahead, up to the weeks learnt from
+		hi = max(hi, min(lo+ExpectedWindow, e.learnt, len(e.sales)))
+	}
+	if lo >= e.hi {
+		e.lo, e.hi, e.sum, e.levels = lo, lo, 0, 0
+	}
+	for ; e.lo < lo; e.lo++ {
+		e.sum -= e.kept[e.lo%ExpectedWindow]
+		e.levels -= e.bc.level(e.lo)
+	}
+	for ; e.hi < hi; e.hi++ {
+		v := e.sales[e.hi]
+		e.kept[e.hi%ExpectedWindow] = v
+		e.sum += v
+		e.levels += e.bc.level(e.hi)
+	}
+	return max(e.sum, 0) / e.levels * e.bc.level(w)
 }
 
 // state returns the state of series i of sp in week w.
@@ -262,6 +317,7 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 	for k, b := range brands {
 		fits[b] = &fitted[k]
 	}
+	windows := map[int]*sellInWindow{} // per scanned series (its rows come weeks ascending)
 	for _, b := range brands {
 		rows, obs := byBrand[b], counts[b]
 		fit := fits[b]
@@ -285,7 +341,13 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 				bc.lost[int32(r.series)] = ls
 			}
 			ls[r.week] = lost
-			x := ix.mean[r.series] * bc.level(r.week)
+			win := windows[r.series]
+			if win == nil {
+				v := ix.sellInWindow(sp, r.series, bc)
+				win = &v
+				windows[r.series] = win
+			}
+			x := win.at(r.week)
 			var row [numStates + 1]float64
 			row[ix.state(sp, r.series, r.week)] = x
 			row[numStates] = gap(sp, r.series, r.week)
@@ -440,6 +502,7 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 	}
 	last := ix.lastWeek[s.Outlet]
 	own := bc.lost[int32(i)]
+	win := ix.sellInWindow(sp, i, bc)
 	for w := from; w < n; w++ {
 		v := s.Sales[w]
 		if w < ix.firstSale[i] || w > last {
@@ -451,7 +514,7 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 			lost = own[w]
 		}
 		if math.IsNaN(lost) {
-			lost = bc.Theta[ix.state(sp, i, w)]*ix.mean[i]*bc.level(w) + bc.UnmetShare*gap(sp, i, w)
+			lost = bc.Theta[ix.state(sp, i, w)]*win.at(w) + bc.UnmetShare*gap(sp, i, w)
 		}
 		dst[w] = v + lost
 	}

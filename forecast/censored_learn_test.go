@@ -2,7 +2,9 @@ package forecast
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +145,81 @@ func TestPlannerRunLearnsFromScans(t *testing.T) {
 	}
 	if a, b := plain.Run.Reconciled.Total.Mean[0], learnt.Run.Reconciled.Total.Mean[0]; !(b > a) || math.IsNaN(b) {
 		t.Errorf("total forecast %v learnt from the scans, %v from the sales; want more", b, a)
+	}
+}
+
+// An outlet's demand trends on its own (the brand's profile, pooled over outlets, does not show it):
+// its lost sales follow its recent sell-in, not its mean over the whole history, so the latest weeks
+// of an outlet whose demand doubled are not corrected on the level of a year before.
+func TestLearnCensoringFollowsTrendingOutlets(t *testing.T) {
+	const weeks = 104
+	sp := SalesPanel{Weeks: weeksFrom("2024-01-01", weeks)}
+	demand := map[int][]float64{}
+	// 20 flat collection points, then 10 outlets whose demand rises, 10 whose demand falls and 10 flat,
+	// none of which scans. Every second week the shelf empties and the outlet sells 60% of its demand
+	// (not the same weeks everywhere: a week in which every collection point ran out tells nothing).
+	trend := func(o int) float64 {
+		switch {
+		case o < 20 || o >= 40:
+			return 0
+		case o < 30:
+			return 0.6
+		}
+		return -0.6
+	}
+	var scans ScanPanel
+	scans.Weeks = sp.Weeks
+	for o := range 50 {
+		s := SalesSeries{Outlet: fmt.Sprintf("O%02d", o), Brand: "B00", Sales: make([]float64, weeks)}
+		d := make([]float64, weeks)
+		for w := range weeks {
+			d[w] = math.Round(20 * math.Exp(trend(o)*float64(w-weeks/2)/52))
+			s.Sales[w] = d[w]
+			if (w+o)%2 == 1 {
+				s.Sales[w] = math.Round(0.6 * d[w])
+			}
+		}
+		demand[o] = d
+		sp.Series = append(sp.Series, s)
+		if o < 20 {
+			scans.Series = append(scans.Series, scansOf(sp, o, func(w int) bool { return (w+o)%2 == 1 }))
+		}
+	}
+	lc := LearnCensoring(sp, scans, weeks, EMOptions{})
+	got := lc.Demand(sp)
+	// Correcting in place reads each week's sell-in before it is overwritten: the same demand.
+	inPlace := SalesPanel{Weeks: sp.Weeks}
+	for _, s := range sp.Series {
+		s.Sales = slices.Clone(s.Sales)
+		inPlace.Series = append(inPlace.Series, s)
+	}
+	lc.CorrectInPlace(inPlace)
+	for i, s := range inPlace.Series {
+		if !slices.Equal(s.Sales, got.Series[i].Values) {
+			t.Fatalf("series %d corrected in place %v; want %v", i, s.Sales, got.Series[i].Values)
+		}
+	}
+	ratio := func(from, to int) float64 { // corrected / true over the last 13 weeks of outlets [from, to)
+		var c, d float64
+		for o := from; o < to; o++ {
+			for w := weeks - 13; w < weeks; w++ {
+				c += got.Series[o].Values[w]
+				d += demand[o][w]
+			}
+		}
+		return c / d
+	}
+	flat := ratio(40, 50)
+	if math.Abs(flat-1) > 0.03 {
+		t.Fatalf("flat outlets' corrected / true demand %.3f over the last 13 weeks; want within 3%%", flat)
+	}
+	for _, g := range []struct {
+		name     string
+		from, to int
+	}{{"rising", 20, 30}, {"falling", 30, 40}} {
+		if r := ratio(g.from, g.to); math.Abs(r-flat) > 0.03 {
+			t.Errorf("%s outlets' corrected / true demand %.3f over the last 13 weeks, flat ones' %.3f; want within 0.03",
+				g.name, r, flat)
+		}
 	}
 }
