@@ -12,6 +12,22 @@ import (
 	"github.com/ordercast/ordercast/retailer"
 )
 
+// censoredRegion generates the synthetic region of cfg and returns it, which of its brands are scarce,
+// its sales of every brand, their true demand and the collection points' scans.
+func censoredRegion(t testing.TB, cfg synth.Config) (r *synth.Region, scarce map[string]bool, sales forecast.SalesPanel, demand forecast.Panel, scans forecast.ScanPanel) {
+	t.Helper()
+	r, err := synth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scarce = map[string]bool{}
+	for _, b := range r.Brands {
+		scarce[b.Code] = b.Scarce
+	}
+	sales, demand = regionHistory(t, r, func(string) bool { return true })
+	return r, scarce, sales, demand, regionScans(t, r, sales)
+}
+
 // regionScans returns the accepted scans of region r's collection points on the calendar of sales,
 // per outlet × brand in cartons: the week's sell-out and its last stock count (NaN when none).
 func regionScans(t testing.TB, r *synth.Region, sales forecast.SalesPanel) forecast.ScanPanel {
@@ -104,16 +120,7 @@ func TestLearntCensoringOnSyntheticRegion(t *testing.T) {
 }
 
 func learntCensoringOnRegion(t *testing.T, seed uint64) {
-	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: seed, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scarce := map[string]bool{}
-	for _, b := range r.Brands {
-		scarce[b.Code] = b.Scarce
-	}
-	sales, demand := regionHistory(t, r, func(string) bool { return true })
-	scans := regionScans(t, r, sales)
+	r, scarce, sales, demand, scans := censoredRegion(t, synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: seed, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
 	const scored = 12 // the backtest's three windows of 4 weeks
 	learnt := forecast.LearnCensoring(sales, scans, len(sales.Weeks)-scored, forecast.EMOptions{})
 	_, lscans := cutPanels(sales, scans, len(sales.Weeks)-scored)

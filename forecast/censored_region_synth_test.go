@@ -63,16 +63,7 @@ func (r *recorder) ForecastBatch(ctx context.Context, b forecast.Batch, out []fo
 // it): the reference that tells the engine's own bias from the correction's.
 func regionBacktest(t testing.TB, cfg synth.Config, origins int, truth bool) regionRow {
 	t.Helper()
-	r, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scarce := map[string]bool{}
-	for _, b := range r.Brands {
-		scarce[b.Code] = b.Scarce
-	}
-	sales, demand := regionHistory(t, r, func(string) bool { return true })
-	scans := regionScans(t, r, sales)
+	_, scarce, sales, demand, scans := censoredRegion(t, cfg)
 	bc := forecast.BacktestConfig{Origins: origins}
 	first := len(sales.Weeks) - forecast.DefaultHorizon - forecast.DefaultStep*(origins-1)
 	learnt := forecast.LearnCensoring(sales, scans, first, forecast.EMOptions{})
