@@ -98,12 +98,21 @@ type keptRun struct {
 	at  time.Time
 }
 
-var _ DemandSource = (*KeptDemand)(nil)
+var (
+	_ DemandSource = (*KeptDemand)(nil)
+	_ freshDemand  = (*KeptDemand)(nil)
+)
 
 // BrandDemand is Source's BrandDemand, from the kept demand of the run when it holds it. The map is
 // shared: callers must not change it.
 func (k *KeptDemand) BrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error) {
 	return k.brandDemand(ctx, brand, week, false)
+}
+
+// FreshBrandDemand is BrandDemand with the run covering the week looked up whatever RunAge says (and
+// kept): what a publication reads.
+func (k *KeptDemand) FreshBrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error) {
+	return k.brandDemand(ctx, brand, week, true)
 }
 
 // brandDemand is BrandDemand; fresh looks the run up whatever RunAge says (and keeps what it found).

@@ -46,6 +46,12 @@ type DemandSource interface {
 	BandDemand(ctx context.Context, priceClass int, week time.Time) (map[string]float64, string, error)
 }
 
+// freshDemand is a DemandSource that keeps what it reads (KeptDemand) and can be told to look the
+// covering run up afresh, as publishing must.
+type freshDemand interface {
+	FreshBrandDemand(ctx context.Context, brand string, week time.Time) (map[string]float64, string, error)
+}
+
 // BrandCatalogue tells which brand codes the catalogue holds (retailer/postgres.Store).
 type BrandCatalogue interface {
 	KnownBrands(ctx context.Context, codes []string) (map[string]bool, error)
@@ -160,12 +166,12 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 	var demand map[string]float64
 	var run string
 	var err error
-	kept, isKept := p.Demand.(*KeptDemand)
+	afresh, canAfresh := p.Demand.(freshDemand)
 	switch {
 	case req.Mode == ByPriceBand:
 		demand, run, err = p.Demand.BandDemand(ctx, req.PriceClass, req.Week)
-	case isKept:
-		demand, run, err = kept.brandDemand(ctx, req.Brand, req.Week, fresh)
+	case fresh && canAfresh:
+		demand, run, err = afresh.FreshBrandDemand(ctx, req.Brand, req.Week)
 	default:
 		demand, run, err = p.Demand.BrandDemand(ctx, req.Brand, req.Week)
 	}
