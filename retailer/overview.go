@@ -37,3 +37,11 @@ type ScanBatchSummary struct {
 	Accepted   int
 	Rejected   int
 }
+
+// OverviewQuery selects a page of the outlets a principal may see, in id order.
+type OverviewQuery struct {
+	After   int64  // only outlets with a larger id
+	Limit   int    // at most this many
+	Status  Status // only outlets in this status; "" for any
+	Licence string // only the outlet with this licence number; "" for any
+}

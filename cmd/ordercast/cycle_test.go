@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,18 @@ func TestOrderCycleEndToEnd(t *testing.T) {
 	}
 	if _, _, raw := m2.do("GET", "/api/v1/outlets?limit=200", ""); strings.Contains(raw, licence) {
 		t.Errorf("manager2's outlet list has manager1's outlet %s", licence)
+	}
+	// Asked by licence: the one outlet for its manager and the planner, none for another manager.
+	for _, tt := range []struct {
+		who  apiClient
+		name string
+		want int
+	}{{m1, "manager1", 1}, {planner, "planner", 1}, {m2, "manager2", 0}} {
+		code, page, raw := tt.who.do("GET", "/api/v1/outlets?licence="+url.QueryEscape(licence), "")
+		got, _ := page["outlets"].([]any)
+		if code != http.StatusOK || len(got) != tt.want || (tt.want == 1 && got[0].(map[string]any)["licence"] != licence) {
+			t.Errorf("GET /outlets?licence=%s as %s = %d %s; want %d outlet", licence, tt.name, code, raw, tt.want)
+		}
 	}
 	if code, _, _ := m1.do("GET", base+"/scans", ""); code != http.StatusOK {
 		t.Errorf("GET scans of an own outlet as its manager = %d; want 200", code)

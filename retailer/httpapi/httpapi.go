@@ -93,7 +93,7 @@ func (h *Handler) Register(public, authed *echo.Group) {
 		authed.POST("/outlets/:id/scans", h.uploadScans)
 	}
 	if h.overviews != nil {
-		authed.GET("/outlets", h.listOutlets, problem.Query("status", "limit", "after"))
+		authed.GET("/outlets", h.listOutlets, problem.Query("status", "limit", "after", "licence"))
 		authed.GET("/outlets/:id/scans", h.listScanBatches, problem.Query("limit"))
 	}
 	if h.satisfaction != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 // OverviewReader lists the outlets a principal may see, authorization being part of its query
 // (retailer/postgres.Store).
 type OverviewReader interface {
-	Overviews(ctx context.Context, p retailer.Principal, afterID int64, limit int, status retailer.Status) ([]retailer.Overview, error)
+	Overviews(ctx context.Context, p retailer.Principal, q retailer.OverviewQuery) ([]retailer.Overview, error)
 }
 
 // UploadReader reads what outlets uploaded (retailer/clickhouse.Store).
@@ -97,11 +98,12 @@ func (h *Handler) listOutlets(c echo.Context) error {
 	default:
 		fields["status"] = "want active, suspended or closed"
 	}
+	licence := c.QueryParam("licence")
 	if len(fields) > 0 {
 		return &retailer.ValidationError{Fields: fields}
 	}
 	ctx := c.Request().Context()
-	list, err := h.overviews.Overviews(ctx, p, after, limit, status)
+	list, err := h.overviews.Overviews(ctx, p, retailer.OverviewQuery{After: after, Limit: limit, Status: status, Licence: licence})
 	if err != nil {
 		return err
 	}
@@ -141,6 +143,9 @@ func (h *Handler) listOutlets(c echo.Context) error {
 	}
 	if len(list) == limit {
 		page.Next = fmt.Sprintf("?status=%s&limit=%d&after=%d", status, limit, list[len(list)-1].ID)
+		if licence != "" {
+			page.Next += "&licence=" + url.QueryEscape(licence)
+		}
 	}
 	return c.JSON(http.StatusOK, page)
 }

@@ -72,15 +72,16 @@ func (s *Store) Outlet(ctx context.Context, p retailer.Principal, id int64) (ret
 // Overviews returns the outlets p may see with ids above afterID, in id order, at most limit of them,
 // each with its last order; status, when not empty, keeps only outlets in that status. Upload figures
 // come from the history store and are left zero here.
-func (s *Store) Overviews(ctx context.Context, p retailer.Principal, afterID int64, limit int, status retailer.Status) ([]retailer.Overview, error) {
+func (s *Store) Overviews(ctx context.Context, p retailer.Principal, q retailer.OverviewQuery) ([]retailer.Overview, error) {
 	cond, arg := visibleOutlets(p, 1)
 	rows, err := s.pool.Query(ctx, `SELECT `+profileColumns+`, lo.id, c.week_start, lo.status, lo.updated_at
 		FROM outlets o LEFT JOIN account_managers m ON m.id = o.manager_id
 		LEFT JOIN LATERAL (SELECT id, cycle_id, status, updated_at FROM orders
 			WHERE outlet_id = o.id ORDER BY id DESC LIMIT 1) lo ON true
 		LEFT JOIN cycles c ON c.id = lo.cycle_id
-		WHERE `+cond+` AND o.id > $2 AND ($3 = '' OR o.status = $3) ORDER BY o.id LIMIT $4`,
-		arg, afterID, string(status), limit)
+		WHERE `+cond+` AND o.id > $2 AND ($3 = '' OR o.status = $3) AND ($5 = '' OR o.licence_no = $5)
+		ORDER BY o.id LIMIT $4`,
+		arg, q.After, string(q.Status), q.Limit, q.Licence)
 	if err != nil {
 		return nil, fmt.Errorf("postgresql: list outlets: %w", err)
 	}

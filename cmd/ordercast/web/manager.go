@@ -325,31 +325,19 @@ func (p *Pages) outletByLicence(c echo.Context) error {
 }
 
 // outletID finds the id of the outlet with licence among those the caller may see (GET
-// /api/v1/outlets, page by page until it is found: one page for a manager of up to 200 outlets); 0
-// when it is not among them.
+// /api/v1/outlets?licence=, one row at most); 0 when it is not among them.
 func (p *Pages) outletID(c echo.Context, m me, licence string) (int64, error) {
-	var after int64
-	for range 50 { // 10,000 outlets: a manager has a few hundred
-		var page struct {
-			Outlets []outletJSON `json:"outlets"`
-			Next    string       `json:"next"`
+	var page struct {
+		Outlets []outletJSON `json:"outlets"`
+	}
+	path := "/outlets?limit=1&licence=" + url.QueryEscape(licence)
+	if _, prob, err := p.api(c, call{method: "GET", path: path, token: m.User.token}, &page); err != nil || prob != nil {
+		return 0, problemErr(err, prob)
+	}
+	for _, o := range page.Outlets {
+		if o.Licence == licence {
+			return o.ID, nil
 		}
-		path := "/outlets?limit=200"
-		if after > 0 {
-			path += "&after=" + strconv.FormatInt(after, 10)
-		}
-		if _, prob, err := p.api(c, call{method: "GET", path: path, token: m.User.token}, &page); err != nil || prob != nil {
-			return 0, problemErr(err, prob)
-		}
-		for _, o := range page.Outlets {
-			if o.Licence == licence {
-				return o.ID, nil
-			}
-		}
-		if page.Next == "" || len(page.Outlets) == 0 {
-			break
-		}
-		after = page.Outlets[len(page.Outlets)-1].ID
 	}
 	return 0, nil
 }

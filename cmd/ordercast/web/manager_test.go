@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -171,38 +172,53 @@ func TestOutletPage(t *testing.T) {
 	}
 }
 
-// A list's link finds the outlet's page by its licence among the outlets the manager sees, asking for
-// pages of outlets until it is found; an outlet not among them is not found.
+// A list's link finds the outlet's page by its licence, asking the API for that licence among the
+// outlets the manager sees; an outlet not among them is not found.
 func TestOutletByLicence(t *testing.T) {
 	api := managerAPI()
-	pages := 0
+	var asked []string
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v1/outlets" {
-			pages++
-			if r.URL.Query().Get("after") != "" { // the second page: the last
-				w.Write([]byte(`{"outlets":[{"id":9,"licence":"L0009","name":"九"}],"next":null}`))
-				return
+			asked = append(asked, r.URL.RawQuery)
+			switch r.URL.Query().Get("licence") {
+			case "L0009":
+				w.Write([]byte(`{"outlets":[{"id":9,"licence":"L0009","name":"九"}]}`))
+			case "L0001":
+				api.ServeHTTP(w, r)
+			default:
+				w.Write([]byte(`{"outlets":[]}`))
 			}
+			return
 		}
 		api.ServeHTTP(w, r)
 	})
 	for _, tt := range []struct {
-		licence   string
-		status    int
-		location  string
-		wantPages int
+		licence  string
+		status   int
+		location string
 	}{
-		{"L0001", http.StatusSeeOther, "/manager/outlets/7", 1},
-		{"L0009", http.StatusSeeOther, "/manager/outlets/9", 2},
-		{"L0404", http.StatusNotFound, "", 2},
+		{"L0001", http.StatusSeeOther, "/manager/outlets/7"},
+		{"L0009", http.StatusSeeOther, "/manager/outlets/9"},
+		{"L0404", http.StatusNotFound, ""},
+		{"L 1&x", http.StatusNotFound, ""},
 	} {
-		pages = 0
-		rec := get(t, h, "/manager/outlet?licence="+tt.licence)
-		if rec.Code != tt.status || rec.Header().Get("Location") != tt.location || pages != tt.wantPages {
-			t.Errorf("GET /manager/outlet?licence=%s = %d to %q after %d pages of outlets; want %d to %q after %d",
-				tt.licence, rec.Code, rec.Header().Get("Location"), pages, tt.status, tt.location, tt.wantPages)
+		asked = nil
+		rec := get(t, h, "/manager/outlet?licence="+url.QueryEscape(tt.licence))
+		want := "licence=" + url.QueryEscape(tt.licence) + "&limit=1"
+		if rec.Code != tt.status || rec.Header().Get("Location") != tt.location || len(asked) != 1 || sortedQuery(asked[0]) != want {
+			t.Errorf("GET /manager/outlet?licence=%s = %d to %q, asking %q; want %d to %q, asking once for %q",
+				tt.licence, rec.Code, rec.Header().Get("Location"), asked, tt.status, tt.location, want)
 		}
 	}
+}
+
+// sortedQuery is a query with its keys sorted.
+func sortedQuery(q string) string {
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		return "unparsable " + q
+	}
+	return v.Encode()
 }
 
 // A brand the outlet's catalogue does not hold charts the outlet's total: its weeks are asked again
