@@ -15,7 +15,8 @@ import (
 // that ended with stock left they sold their demand (an exact count); in one that ended without, the
 // demand was at least what they sold (a draw from the EM's fit beyond it stands for it). LearnCensoring
 // measures there the error of the correction every other outlet gets, demand − (sell-in + lost
-// sales learnt from the week's state), in standard deviations of the week's expected sell-in, and
+// sales learnt from the week's state), in standard deviations of the week's expected sell-in (the
+// series' recent one, sellInWindow, as the correction's), and
 // DemandDraws draws from those errors a demand for every week of every series: a sample of the demand
 // the history is consistent with, against which Calibrate scores the forecasts. The draws err outlet
 // by outlet, independently, so their brand sums stray from the corrected history in a way the
@@ -29,8 +30,9 @@ import (
 const minErrors = 200
 
 // measure records, for scanned observation x of series i (brand bc, fitted by fit), a draw of its
-// demand and the correction's error against it.
-func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int) {
+// demand and the correction's error against it; m is the week's expected sell-in, the one the
+// correction rests on (sellInWindow).
+func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int, m float64) {
 	w := int(x.Week)
 	d := x.Value
 	if x.Censored && fit.Identified {
@@ -48,7 +50,6 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 		bc.seen[int32(i)] = ds
 	}
 	ds[w] = d
-	m := ix.mean[i] * bc.level(w)
 	sd := spread(m, bc.Shape)
 	sold := sp.Series[i].Sales[w]
 	pred := sold + bc.Theta[ix.state(sp, i, w)]*m + bc.UnmetShare*gap(sp, i, w)
@@ -244,7 +245,7 @@ func spread(m, r float64) float64 {
 // scanned; elsewhere, from the series' first sale to its outlet's last delivery, the corrected value
 // plus an error drawn from those measured at the collection points in weeks whose sell-in stood as
 // far from the expected (the brand's own when it has minErrors, every brand's otherwise), scaled to
-// the week's expected sell-in, at least 0, scaled so that the brand's draws sum to its corrected
+// the week's expected sell-in (the one the correction rests on, sellInWindow), at least 0, scaled so that the brand's draws sum to its corrected
 // values (the clipping at 0 would lift them), and rounded to whole cartons at random; the corrected
 // value in any other week. The draws are a fixed function of the series' index and week. Expected holds
 // the corrected values, Shared the error each series' brand shares in a week (the brand's own when it
@@ -278,6 +279,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 		c := lc.correctFrom(buf, sp, ix, i, from)
 		seen := bc.seen[int32(i)]
 		last := ix.lastWeek[s.Outlet]
+		win := ix.sellInWindow(sp, i, bc) // the correction's expected sell-in
 		v := make([]float64, k)
 		for w := from; w < len(c); w++ {
 			switch {
@@ -286,7 +288,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 			case w < ix.firstSale[i] || w > last || len(em.Bins) == 0:
 				v[w-from] = c[w]
 			default:
-				m := ix.mean[i] * bc.level(w)
+				m := win.at(w)
 				sd := spread(m, bc.Shape)
 				z := em.draw((s.Sales[w]-m)/sd, uniform(uint64(i), uint64(w), 2))
 				raw := max(0, c[w]+z*sd)

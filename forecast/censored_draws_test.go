@@ -162,3 +162,44 @@ func TestSharedError(t *testing.T) {
 		t.Errorf("shared error of independent errors (own sd 2 per √unit): %.5f; want about 0 (≤ 0.002)", got)
 	}
 }
+
+// TestDemandDrawsFollowTrendingOutlets: the draws scale and pick their errors by the week's expected
+// sell-in the correction rests on, the series' recent one (sellInWindow), so the draws of outlets
+// whose demand rises or falls are centred on their corrected values in their latest weeks, as the
+// flat ones' are. On the series' mean sell-in over the whole history every recent week of a rising
+// outlet bought "more than expected" and drew the errors of such weeks, which lie below the corrected
+// value (0.869 of it), a falling one's the opposite (1.418). The band is 5%, not 3%: a falling outlet
+// ends at half the collection points' size, and an error in standard deviations of a small count is
+// not quite one of a large count (1.040 with the window).
+func TestDemandDrawsFollowTrendingOutlets(t *testing.T) {
+	const weeks = 104
+	sp, scans, demand := trendingOutlets(weeks, 0.25)
+	// The collection points (O00–O19), the rising outlets (O20–O29) and the flat ones (O40–O49).
+	lc := LearnCensoring(sp, scans, weeks, EMOptions{})
+	corrected := lc.Demand(sp)
+	const from = weeks - 13
+	d := lc.DemandDraws(sp, from)
+	ratio := func(lo, hi int) (drawn, truth float64) { // Σ draws / Σ corrected, Σ draws / Σ true demand of series [lo, hi)
+		var sd, sc, st float64
+		for i := lo; i < hi; i++ {
+			for w := from; w < weeks; w++ {
+				v, _ := d.value(i, w)
+				sd += v
+				sc += corrected.Series[i].Values[w]
+				st += demand[i][w]
+			}
+		}
+		return sd / sc, sd / st
+	}
+	for _, g := range []struct {
+		name   string
+		lo, hi int
+	}{{"rising", 20, 30}, {"falling", 30, 40}, {"flat", 40, 50}} {
+		if c, tr := ratio(g.lo, g.hi); math.Abs(c-1) > 0.05 {
+			t.Errorf("%s outlets' draws / corrected values %.3f over the last 13 weeks (draws / true demand %.3f); want within 5%%",
+				g.name, c, tr)
+		} else {
+			t.Logf("%s outlets' draws / corrected values %.3f over the last 13 weeks (draws / true demand %.3f)", g.name, c, tr)
+		}
+	}
+}
