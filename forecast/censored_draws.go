@@ -15,7 +15,8 @@ import (
 // that ended with stock left they sold their demand (an exact count); in one that ended without, the
 // demand was at least what they sold (a draw from the EM's fit beyond it stands for it). LearnCensoring
 // measures there the error of the correction every other outlet gets, demand − (sell-in + lost
-// sales learnt from the week's state), in standard deviations of the week's expected sell-in, and
+// sales learnt from the week's state), in standard deviations of the week's expected sell-in (the
+// series' recent one, sellInWindow, as the correction's), and
 // DemandDraws draws from those errors a demand for every week of every series: a sample of the demand
 // the history is consistent with, against which Calibrate scores the forecasts. The draws err outlet
 // by outlet, independently, so their brand sums stray from the corrected history in a way the
@@ -29,8 +30,9 @@ import (
 const minErrors = 200
 
 // measure records, for scanned observation x of series i (brand bc, fitted by fit), a draw of its
-// demand and the correction's error against it.
-func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int) {
+// demand and the correction's error against it; m is the week's expected sell-in, the one the
+// correction rests on (sellInWindow).
+func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int, m float64) {
 	w := int(x.Week)
 	d := x.Value
 	if x.Censored && fit.Identified {
@@ -48,7 +50,6 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 		bc.seen[int32(i)] = ds
 	}
 	ds[w] = d
-	m := ix.mean[i] * bc.level(w)
 	sd := spread(m, bc.Shape)
 	sold := sp.Series[i].Sales[w]
 	pred := sold + bc.Theta[ix.state(sp, i, w)]*m + bc.UnmetShare*gap(sp, i, w)
@@ -133,33 +134,43 @@ func (m errorModel) draw(sellIn, u float64) float64 {
 }
 
 // finishErrors fits the error models of every brand with at least minErrors measured errors, and of
-// all brands together for the others, and measures LevelError.
+// all brands together for the others, and measures LevelError. A brand's own shared error is its
+// estimate shrunk towards every brand's (shrinkShared): one brand's collection points over the weeks
+// learnt from measure it with a sampling error as large as the spread between brands.
 func (lc *LearntCensoring) finishErrors() {
 	lc.LevelError = levelError(lc.level)
 	var pooled brandMoments
-	own := map[*BrandCensoring]brandMoments{}
+	var owners []*BrandCensoring
+	var ests []sharedEstimate
 	for _, code := range slices.Sorted(maps.Keys(lc.Brands)) { // summed in one order: reproducible
 		bc := lc.Brands[code]
 		m := weekMoments(bc.errors)
-		own[bc] = m
 		pooled.add(m)
+		if len(bc.errors) >= minErrors {
+			owners = append(owners, bc)
+			ests = append(ests, m.estimate())
+		}
 	}
 	lc.Pooled.errorModel = fitErrors(lc.Pooled.errors)
 	lc.Pooled.errorModel.Shared = pooled.shared()
 	for _, bc := range lc.Brands {
-		if len(bc.errors) >= minErrors {
-			bc.errorModel = fitErrors(bc.errors)
-			bc.errorModel.Shared = own[bc].shared()
-		} else {
-			bc.errorModel = lc.Pooled.errorModel
-		}
+		bc.errorModel = lc.Pooled.errorModel
+	}
+	for k, sh := range shrinkShared(ests, lc.Pooled.errorModel.Shared) {
+		bc := owners[k]
+		bc.errorModel = fitErrors(bc.errors)
+		bc.errorModel.Shared = sh
 	}
 }
 
 // brandMoments are the sums the correction's shared error is measured from, over the brand-weeks of
 // the collection points: Σ (Σ dev)², Σ Σ dev², Σ (Σ pred)², Σ Σ pred², the inner sums over one
-// brand-week's series.
-type brandMoments struct{ sum2, sq, pred2, predSq float64 }
+// brand-week's series; and, for one brand (not summed by add), each week's terms of the shared
+// error's estimate, (Σ dev)² − Σ dev² and (Σ pred)² − Σ pred².
+type brandMoments struct {
+	sum2, sq, pred2, predSq float64
+	weeks                   [][2]float64
+}
 
 func (m *brandMoments) add(o brandMoments) {
 	m.sum2 += o.sum2
@@ -188,6 +199,9 @@ func weekMoments(errs []correctionError) brandMoments {
 		m.sq += w.sq
 		m.pred2 += w.pred * w.pred
 		m.predSq += w.predSq
+		if d := w.pred*w.pred - w.predSq; d > 0 {
+			m.weeks = append(m.weeks, [2]float64{w.dev*w.dev - w.sq, d})
+		}
 	}
 	return m
 }
@@ -201,6 +215,65 @@ func (m brandMoments) shared() float64 {
 		return max(0, (m.sum2-m.sq)/d)
 	}
 	return 0
+}
+
+// sharedEstimate is a brand's estimate of its shared error (brandMoments.shared before it is held at
+// 0) and the variance of its sampling error; ok when it has one.
+type sharedEstimate struct {
+	value, variance float64
+	ok              bool
+}
+
+// estimate returns m's shared error and its sampling variance: the estimate is a ratio of sums over
+// weeks, Σ n_w / Σ d_w, and its variance by the delta method with the weeks as independent clusters
+// (as levelError's), Σ (n_w − s·d_w)² / (Σ d_w)² · W / (W − 1). Not ok with fewer than 2 weeks.
+func (m brandMoments) estimate() sharedEstimate {
+	w := float64(len(m.weeks))
+	var num, den float64
+	for _, x := range m.weeks {
+		num += x[0]
+		den += x[1]
+	}
+	if w < 2 || den <= 0 {
+		return sharedEstimate{}
+	}
+	s := num / den
+	ss := 0.0
+	for _, x := range m.weeks {
+		r := x[0] - s*x[1]
+		ss += r * r
+	}
+	return sharedEstimate{value: s, variance: w / (w - 1) * ss / (den * den), ok: ss > 0}
+}
+
+// shrinkShared returns the brands' shared errors, each brand's estimate shrunk towards center (every
+// brand's together) by the share of its spread about center that its sampling error explains
+// (empirical Bayes for a random-effects model; the brands' own spread τ² by the method of moments,
+// E[Σ (s_b − center)² / v_b] = k + τ² · Σ 1/v_b over the k brands with an estimate):
+// (τ² · s_b + v_b · center) / (τ² + v_b). A brand without an estimate gets center. At least 0.
+func shrinkShared(ests []sharedEstimate, center float64) []float64 {
+	out := make([]float64, len(ests))
+	var q, sw, k float64
+	for _, e := range ests {
+		if e.ok {
+			d := e.value - center
+			q += d * d / e.variance
+			sw += 1 / e.variance
+			k++
+		}
+	}
+	tau2 := 0.0
+	if sw > 0 {
+		tau2 = max(0, (q-k)/sw)
+	}
+	for i, e := range ests {
+		v := center
+		if e.ok {
+			v = (tau2*e.value + e.variance*center) / (tau2 + e.variance)
+		}
+		out[i] = max(0, v)
+	}
+	return out
 }
 
 // levelError returns the relative standard error of the ratio Σ(demand) / Σ(corrected) over the
@@ -244,7 +317,7 @@ func spread(m, r float64) float64 {
 // scanned; elsewhere, from the series' first sale to its outlet's last delivery, the corrected value
 // plus an error drawn from those measured at the collection points in weeks whose sell-in stood as
 // far from the expected (the brand's own when it has minErrors, every brand's otherwise), scaled to
-// the week's expected sell-in, at least 0, scaled so that the brand's draws sum to its corrected
+// the week's expected sell-in (the one the correction rests on, sellInWindow), at least 0, scaled so that the brand's draws sum to its corrected
 // values (the clipping at 0 would lift them), and rounded to whole cartons at random; the corrected
 // value in any other week. The draws are a fixed function of the series' index and week. Expected holds
 // the corrected values, Shared the error each series' brand shares in a week (the brand's own when it
@@ -278,6 +351,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 		c := lc.correctFrom(buf, sp, ix, i, from)
 		seen := bc.seen[int32(i)]
 		last := ix.lastWeek[s.Outlet]
+		win := ix.sellInWindow(sp, i, bc) // the correction's expected sell-in
 		v := make([]float64, k)
 		for w := from; w < len(c); w++ {
 			switch {
@@ -286,7 +360,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 			case w < ix.firstSale[i] || w > last || len(em.Bins) == 0:
 				v[w-from] = c[w]
 			default:
-				m := ix.mean[i] * bc.level(w)
+				m := win.at(w)
 				sd := spread(m, bc.Shape)
 				z := em.draw((s.Sales[w]-m)/sd, uniform(uint64(i), uint64(w), 2))
 				raw := max(0, c[w]+z*sd)

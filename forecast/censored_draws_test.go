@@ -162,3 +162,108 @@ func TestSharedError(t *testing.T) {
 		t.Errorf("shared error of independent errors (own sd 2 per √unit): %.5f; want about 0 (≤ 0.002)", got)
 	}
 }
+
+// TestDemandDrawsFollowTrendingOutlets: the draws scale and pick their errors by the week's expected
+// sell-in the correction rests on, the series' recent one (sellInWindow), so the draws of outlets
+// whose demand rises or falls are centred on their corrected values in their latest weeks, as the
+// flat ones' are. On the series' mean sell-in over the whole history every recent week of a rising
+// outlet bought "more than expected" and drew the errors of such weeks, which lie below the corrected
+// value (0.869 of it), a falling one's the opposite (1.418). The band is 5%, not 3%: a falling outlet
+// ends at half the collection points' size, and an error in standard deviations of a small count is
+// not quite one of a large count (1.040 with the window).
+func TestDemandDrawsFollowTrendingOutlets(t *testing.T) {
+	const weeks = 104
+	sp, scans, demand := trendingOutlets(weeks, 0.25)
+	// The collection points (O00–O19), the rising outlets (O20–O29) and the flat ones (O40–O49).
+	lc := LearnCensoring(sp, scans, weeks, EMOptions{})
+	corrected := lc.Demand(sp)
+	const from = weeks - 13
+	d := lc.DemandDraws(sp, from)
+	ratio := func(lo, hi int) (drawn, truth float64) { // Σ draws / Σ corrected, Σ draws / Σ true demand of series [lo, hi)
+		var sd, sc, st float64
+		for i := lo; i < hi; i++ {
+			for w := from; w < weeks; w++ {
+				v, _ := d.value(i, w)
+				sd += v
+				sc += corrected.Series[i].Values[w]
+				st += demand[i][w]
+			}
+		}
+		return sd / sc, sd / st
+	}
+	for _, g := range []struct {
+		name   string
+		lo, hi int
+	}{{"rising", 20, 30}, {"falling", 30, 40}, {"flat", 40, 50}} {
+		if c, tr := ratio(g.lo, g.hi); math.Abs(c-1) > 0.05 {
+			t.Errorf("%s outlets' draws / corrected values %.3f over the last 13 weeks (draws / true demand %.3f); want within 5%%",
+				g.name, c, tr)
+		} else {
+			t.Logf("%s outlets' draws / corrected values %.3f over the last 13 weeks (draws / true demand %.3f)", g.name, c, tr)
+		}
+	}
+}
+
+// TestShrinkShared: a brand's shared error measured from its few collection points (10 over a year
+// here) is mostly sampling error; shrunk towards every brand's, the brands' estimates land nearer
+// their true values and keep every brand's mean, and brands whose shared errors truly differ, each
+// measured well, keep their own.
+func TestShrinkShared(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 2))
+	// moments of a brand of the given relative shared sd, with points collection points of their own
+	// sd 1.5 per √unit over weeks weeks.
+	moments := func(rel float64, points, weeks int) brandMoments {
+		var errs []correctionError
+		for w := range weeks {
+			u := rel * r.NormFloat64()
+			for i := range points {
+				pred := float64(2 + i%7)
+				errs = append(errs, correctionError{week: int32(w), dev: pred*u + 1.5*math.Sqrt(pred)*r.NormFloat64(), pred: pred})
+			}
+		}
+		return weekMoments(errs)
+	}
+	t.Run("alike brands measured on few weeks", func(t *testing.T) {
+		const want = 0.01 // relative sd 0.1
+		var ests []sharedEstimate
+		var raw []float64
+		var pooled brandMoments
+		for range 60 {
+			m := moments(0.1, 10, 52)
+			ests = append(ests, m.estimate())
+			raw = append(raw, m.shared())
+			pooled.add(m)
+		}
+		shrunk := shrinkShared(ests, pooled.shared())
+		var seRaw, seShrunk, mean float64
+		for k := range raw {
+			seRaw += (raw[k] - want) * (raw[k] - want)
+			seShrunk += (shrunk[k] - want) * (shrunk[k] - want)
+			mean += shrunk[k] / float64(len(raw))
+		}
+		if seShrunk > seRaw/4 {
+			t.Errorf("squared error of the shrunk estimates %.3g; want at most a quarter of the raw ones' %.3g", seShrunk, seRaw)
+		}
+		if c := pooled.shared(); math.Abs(mean-c) > 0.2*c {
+			t.Errorf("mean of the shrunk estimates %.4f; want every brand's together, %.4f, within 20%%", mean, c)
+		}
+	})
+	t.Run("brands that differ, measured well", func(t *testing.T) {
+		rels := []float64{0.05, 0.1, 0.2, 0.3}
+		var ests []sharedEstimate
+		var pooled brandMoments
+		for _, rel := range rels {
+			m := moments(rel, 30, 2000)
+			ests = append(ests, m.estimate())
+			pooled.add(m)
+		}
+		for k, got := range shrinkShared(ests, pooled.shared()) {
+			if want := rels[k] * rels[k]; math.Abs(got-want) > 0.2*want {
+				t.Errorf("brand of relative shared sd %v: shrunk shared error %.4f; want its own %.4f within 20%%", rels[k], got, want)
+			}
+		}
+	})
+	if got := shrinkShared([]sharedEstimate{{}, {}}, 0.02); got[0] != 0.02 || got[1] != 0.02 {
+		t.Errorf("shrinkShared of brands without estimates = %v; want the center, 0.02", got)
+	}
+}

@@ -21,8 +21,8 @@ import (
 //
 //	lost[o,b,w] ≈ Theta[b][state] · x[o,b,w] + UnmetShare[b] · (requested − delivered)[o,b,w]
 //
-// where x[o,b,w] = m[o,b] · Level[b][w] is the week's expected sell-in (m the series' mean weekly
-// sell-in, Level the brand's week profile from the EM) and state is what the week's orders did:
+// where x[o,b,w] is the week's expected sell-in (the series' sell-in over the ExpectedWindow weeks
+// up to the week, relative to Level, the brand's week profile from the EM: sellInWindow) and state is what the week's orders did:
 // StateCut (a limit or a stock-out cut the grant; the unmet request enters only here), StateNone
 // (the outlet received nothing of any brand: a skipped cycle or a failed deduction), StateIdle (the
 // outlet received other brands, not this one) and StateDelivered. The coefficients are least
@@ -118,17 +118,15 @@ type salesIndex struct {
 	series    map[[2]string]int
 	received  map[string][]bool // outlet → weeks in which it received anything
 	lastWeek  map[string]int    // outlet → its last week with a delivery; -1 for none
-	mean      []float64         // per series: mean weekly sell-in from its first sale on
 	firstSale []int             // per series: its first week with a sale or a request; len(Weeks) for none
 }
 
-// newSalesIndex indexes sp, with the series' mean sell-in over their weeks before learnt (at most
-// len(sp.Weeks)).
+// newSalesIndex indexes sp, whose weeks before learnt (at most len(sp.Weeks)) are learnt from.
 func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 	n := len(sp.Weeks)
 	learnt = min(learnt, n)
 	ix := &salesIndex{learnt: learnt, series: make(map[[2]string]int, len(sp.Series)), received: map[string][]bool{},
-		lastWeek: map[string]int{}, mean: make([]float64, len(sp.Series)), firstSale: make([]int, len(sp.Series))}
+		lastWeek: map[string]int{}, firstSale: make([]int, len(sp.Series))}
 	for i, s := range sp.Series {
 		ix.series[[2]string{s.Outlet, s.Brand}] = i
 		r := ix.received[s.Outlet]
@@ -138,7 +136,6 @@ func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 			ix.lastWeek[s.Outlet] = -1
 		}
 		first := n
-		total := 0.0
 		for w, v := range s.Sales {
 			req := v
 			if s.Requested != nil {
@@ -151,14 +148,8 @@ func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 			if first == n && (v > 0 || req > 0) {
 				first = w
 			}
-			if w < learnt {
-				total += v
-			}
 		}
 		ix.firstSale[i] = first
-		if first < learnt {
-			ix.mean[i] = total / float64(learnt-first)
-		}
 	}
 	return ix
 }
@@ -260,6 +251,7 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		value        float64
 		censored     bool
 		outlet       int32
+		expected     float64 // the week's expected sell-in (sellInWindow), once known
 	}
 	byBrand := map[string][]scanned{}
 	outletsOf := map[string]map[string]int32{}
@@ -348,6 +340,7 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 				windows[r.series] = win
 			}
 			x := win.at(r.week)
+			rows[k].expected = x
 			var row [numStates + 1]float64
 			row[ix.state(sp, r.series, r.week)] = x
 			row[numStates] = gap(sp, r.series, r.week)
@@ -373,7 +366,7 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		rows, bc := byBrand[b], lc.Brands[b]
 		for k, r := range rows {
 			if r.series >= 0 {
-				lc.measure(sp, ix, bc, fits[b], counts[b][k], r.series)
+				lc.measure(sp, ix, bc, fits[b], counts[b][k], r.series, r.expected)
 			}
 		}
 	}

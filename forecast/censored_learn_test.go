@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -151,13 +152,16 @@ func TestPlannerRunLearnsFromScans(t *testing.T) {
 // An outlet's demand trends on its own (the brand's profile, pooled over outlets, does not show it):
 // its lost sales follow its recent sell-in, not its mean over the whole history, so the latest weeks
 // of an outlet whose demand doubled are not corrected on the level of a year before.
-func TestLearnCensoringFollowsTrendingOutlets(t *testing.T) {
-	const weeks = 104
+// trendingOutlets returns a panel of one brand over weeks weeks, the scans of its collection points
+// and every series' true demand (its trend times 1 + noise · N(0, 1), fixed draws, rounded): 20 flat
+// collection points (O00–O19), then 10 outlets whose demand rises by 0.6 a year (O20–O29), 10 whose
+// demand falls as fast (O30–O39) and 10 flat (O40–O49), none of which scans. Every second week the
+// shelf empties and the outlet sells 60% of its demand (not the same weeks everywhere: a week in
+// which every collection point ran out tells nothing).
+func trendingOutlets(weeks int, noise float64) (SalesPanel, ScanPanel, [][]float64) {
+	r := rand.New(rand.NewPCG(3, 7))
 	sp := SalesPanel{Weeks: weeksFrom("2024-01-01", weeks)}
-	demand := map[int][]float64{}
-	// 20 flat collection points, then 10 outlets whose demand rises, 10 whose demand falls and 10 flat,
-	// none of which scans. Every second week the shelf empties and the outlet sells 60% of its demand
-	// (not the same weeks everywhere: a week in which every collection point ran out tells nothing).
+	var demand [][]float64
 	trend := func(o int) float64 {
 		switch {
 		case o < 20 || o >= 40:
@@ -167,24 +171,29 @@ func TestLearnCensoringFollowsTrendingOutlets(t *testing.T) {
 		}
 		return -0.6
 	}
-	var scans ScanPanel
-	scans.Weeks = sp.Weeks
+	scans := ScanPanel{Weeks: sp.Weeks}
 	for o := range 50 {
 		s := SalesSeries{Outlet: fmt.Sprintf("O%02d", o), Brand: "B00", Sales: make([]float64, weeks)}
 		d := make([]float64, weeks)
 		for w := range weeks {
-			d[w] = math.Round(20 * math.Exp(trend(o)*float64(w-weeks/2)/52))
+			d[w] = math.Round(max(0, 20*math.Exp(trend(o)*float64(w-weeks/2)/52)*(1+noise*r.NormFloat64())))
 			s.Sales[w] = d[w]
 			if (w+o)%2 == 1 {
 				s.Sales[w] = math.Round(0.6 * d[w])
 			}
 		}
-		demand[o] = d
+		demand = append(demand, d)
 		sp.Series = append(sp.Series, s)
 		if o < 20 {
 			scans.Series = append(scans.Series, scansOf(sp, o, func(w int) bool { return (w+o)%2 == 1 }))
 		}
 	}
+	return sp, scans, demand
+}
+
+func TestLearnCensoringFollowsTrendingOutlets(t *testing.T) {
+	const weeks = 104
+	sp, scans, demand := trendingOutlets(weeks, 0)
 	lc := LearnCensoring(sp, scans, weeks, EMOptions{})
 	got := lc.Demand(sp)
 	// Correcting in place reads each week's sell-in before it is overwritten: the same demand.
