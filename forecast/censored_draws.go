@@ -317,9 +317,9 @@ func spread(m, r float64) float64 {
 // scanned; elsewhere, from the series' first sale to its outlet's last delivery, the corrected value
 // plus an error drawn from those measured at the collection points in weeks whose sell-in stood as
 // far from the expected (the brand's own when it has minErrors, every brand's otherwise), scaled to
-// the week's expected sell-in (the one the correction rests on, sellInWindow), at least 0, scaled so that the brand's draws sum to its corrected
-// values (the clipping at 0 would lift them), and rounded to whole cartons at random; the corrected
-// value in any other week. The draws are a fixed function of the series' index and week. Expected holds
+// the week's expected sell-in (the one the correction rests on, sellInWindow), at least 0, scaled
+// so that the brand's draws sum to its corrected values (the clipping at 0 would lift them), and
+// rounded to whole cartons at random; the corrected value in any other week. The draws are a fixed function of the series' index and week. Expected holds
 // the corrected values, Shared the error each series' brand shares in a week (the brand's own when it
 // has minErrors measured errors, every brand's otherwise).
 func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {

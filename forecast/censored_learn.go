@@ -22,14 +22,15 @@ import (
 //	lost[o,b,w] ≈ Theta[b][state] · x[o,b,w] + UnmetShare[b] · (requested − delivered)[o,b,w]
 //
 // where x[o,b,w] is the week's expected sell-in (the series' sell-in over the ExpectedWindow weeks
-// up to the week, relative to Level, the brand's week profile from the EM: sellInWindow) and state is what the week's orders did:
-// StateCut (a limit or a stock-out cut the grant; the unmet request enters only here), StateNone
-// (the outlet received nothing of any brand: a skipped cycle or a failed deduction), StateIdle (the
-// outlet received other brands, not this one) and StateDelivered. The coefficients are least
-// squares over the collection points' scanned weeks, per brand, shrunk towards the coefficients of
-// all brands together by PoolWeight weeks of them. Correct then adds to every series its lost sales:
-// the collection points' own estimate in a scanned week, the learnt one in every other week from the
-// series' first sale to the outlet's last delivery (after it the outlet has closed or stopped).
+// up to the week, relative to Level, the brand's week profile from the EM: sellInWindow) and state
+// is what the week's orders did: StateCut (a limit or a stock-out cut the grant; the unmet request
+// enters only here), StateNone (the outlet received nothing of any brand: a skipped cycle or a
+// failed deduction), StateIdle (the outlet received other brands, not this one) and StateDelivered.
+// The coefficients are least squares over the collection points' scanned weeks, per brand, shrunk
+// towards the coefficients of all brands together by PoolWeight weeks of them. Correct then adds to
+// every series its lost sales: the collection points' own estimate in a scanned week, the learnt one
+// in every other week from the series' first sale to the outlet's last delivery (after it the outlet
+// has closed or stopped).
 
 // Week states of a sell-in series, as the orders left them.
 const (
