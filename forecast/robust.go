@@ -83,42 +83,40 @@ type robustFit struct{ level, crit, raw float64 }
 // robustRun runs robust SES on y with the two weights a from level l0 and scale s0, each exactly as
 // alone.
 func robustRun(y []float64, a [2]float64, l0, s0 float64) [2]robustFit {
+	const k2 = robustK * robustK
 	floor := s0 * s0 * 1e-6
 	a0, a1 := a[0], a[1]
-	l0a, l1a := l0, l0
-	v0, v1 := s0*s0, s0*s0
-	var raw0, raw1, crit0, crit1 float64
+	la, lb := l0, l0
+	va, vb := s0*s0, s0*s0
+	var rawa, rawb, crita, critb float64
 	for _, v := range y {
-		var ee0, cc0, ee1, cc1 float64
-		l0a, v0, ee0, cc0 = robustStep(v, a0, l0a, v0, floor)
-		l1a, v1, ee1, cc1 = robustStep(v, a1, l1a, v1, floor)
-		raw0 += ee0
-		raw1 += ee1
-		crit0 += cc0
-		crit1 += cc1
+		// The same step on both lanes, written out: a call per step would cost more than the step.
+		ea, eb := v-la, v-lb
+		eea, eeb := ea*ea, eb*eb
+		rawa += eea
+		rawb += eeb
+		xa, xb := eea/va, eeb/vb
+		ca, cca, cb, ccb := ea, eea, eb, eeb
+		if xa > k2 { // clipped: ±k·σ
+			ca, cca = math.Copysign(robustK*math.Sqrt(va), ea), k2*va
+		}
+		if xb > k2 {
+			cb, ccb = math.Copysign(robustK*math.Sqrt(vb), eb), k2*vb
+		}
+		crita += cca
+		critb += ccb
+		la += a0 * ca
+		lb += a1 * cb
+		va += robustLambda * (biweight2(xa) - 1) * va
+		vb += robustLambda * (biweight2(xb) - 1) * vb
+		if !(va > floor) {
+			va = floor
+		}
+		if !(vb > floor) {
+			vb = floor
+		}
 	}
-	return [2]robustFit{{l0a, crit0, raw0}, {l1a, crit1, raw1}}
-}
-
-// robustStep is one week v of robust SES with weight a from level l and squared scale sig2: it
-// returns the new level and squared scale, the squared raw error and the squared cleaned one.
-func robustStep(v, a, l, sig2, floor float64) (nl, nsig2, ee, cc float64) {
-	const k2 = robustK * robustK
-	e := v - l
-	ee = e * e
-	x2 := ee / sig2
-	c := e
-	cc = ee
-	if x2 > k2 { // clipped: ±k·σ
-		c = math.Copysign(robustK*math.Sqrt(sig2), e)
-		cc = k2 * sig2
-	}
-	nl = l + a*c
-	nsig2 = sig2 + robustLambda*(biweight2(x2)-1)*sig2
-	if !(nsig2 > floor) {
-		nsig2 = floor
-	}
-	return nl, nsig2, ee, cc
+	return [2]robustFit{{la, crita, rawa}, {lb, critb, rawb}}
 }
 
 // biweight2 is Tukey's biweight ρ at x, given x², scaled by biweightC: ρ(x) = c·(1 − (1 − (x/k)²)³)
