@@ -58,6 +58,14 @@ func sesFitRobust(y []float64, alphas []float64) (alpha, level, sse float64) {
 	if !(s0 > 0) {
 		return sesFit(y, alphas)
 	}
+	// The start: the mean of the startup weeks winsorized at k scales from their median (the median
+	// itself sits below the mean of skewed demand, and a small α keeps its start for years).
+	med := l0
+	l0 = 0
+	for _, v := range y[:m] {
+		l0 += min(max(v, med-robustK*s0), med+robustK*s0)
+	}
+	l0 /= float64(m)
 	best := math.Inf(1)
 	// Two α at a time in one pass over y: two independent chains of dependent operations keep the
 	// processor busy where one leaves it waiting on its divisions (as Damped's fits run).
