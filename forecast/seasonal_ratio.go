@@ -8,14 +8,11 @@ import "math"
 // seasonal indices; week j is forecast as the level times its index. A series whose level has moved
 // keeps seasonal swings in proportion to its level, where Seasonal keeps them in units: retail
 // seasons scale with the business (a store that sells half as much has half the Christmas peak). The
-// M4 competition's statistical benchmarks deseasonalise this way. The level is robust SES
-// (sesFitRobust): one promotion or holiday week moves it little, where plain SES would carry a share
-// of it into every week forecast.
+// M4 competition's statistical benchmarks deseasonalise this way.
 //
 // Series shorter than MinSeasonalWeeks, and series whose moving average is not positive at every
 // week it is defined (a ratio to it would mean nothing), are forecast by Seasonal. Indices are at
-// least minSeasonalIndex. The interval is SES's on the adjusted series (from the raw one-step errors of
-// the robust fit), times the week's index.
+// least minSeasonalIndex. The interval is SES's on the adjusted series, times the week's index.
 type SeasonalRatio struct{}
 
 // Name returns "seas-ratio".
@@ -48,7 +45,7 @@ func (SeasonalRatio) Forecast(y []float64, f Forecast, s *Scratch) {
 			p = 0
 		}
 	}
-	alpha, level, sse := sesFitRobust(adj, defaultAlphas)
+	alpha, level, sse := sesFit(adj, defaultAlphas)
 	sigma2 := sse / float64(n)
 	for j := range f.Mean {
 		k := idx[j%m]
