@@ -332,6 +332,37 @@ type ordersReport struct {
 	MaxSendLag  float64           `json:"max_send_lag_ms"`         // how late the client sent, at worst
 	ServerCPU   float64           `json:"server_cpu_ms_per_order"` // the server's CPU time (its /metrics) per order placed; 0 if unknown
 	ClientCPU   float64           `json:"client_cpu_ms_per_order"` // this load client's CPU time per order placed, while it sent and awaited them
+	Start       time.Time         `json:"start"`                   // the first arrival's time, for matching seconds against the stores' logs
+	PerSecond   []secondReport    `json:"per_second"`              // the placed orders by the second of their scheduled arrival
+	SlowSeconds int               `json:"slow_seconds"`            // seconds of PerSecond whose p99 is over slowSecond
+}
+
+// slowSecond is the p99 over which a second of arrivals counts as slow (a stall): the aim's bound.
+const slowSecond = 50.0 // ms
+
+// secondReport is the latency of the orders placed that were scheduled to arrive in one second of the run.
+type secondReport struct {
+	Second int     `json:"s"`      // from the first arrival
+	Placed int     `json:"placed"` // orders placed of those arrivals
+	P99    float64 `json:"p99_ms"`
+	Max    float64 `json:"max_ms"`
+}
+
+// perSecond groups latencies (ms) by the second of their scheduled arrival (at, s from the start).
+func perSecond(at []int, latency []float64) []secondReport {
+	var by [][]float64
+	for i, s := range at {
+		for len(by) <= s {
+			by = append(by, nil)
+		}
+		by[s] = append(by[s], latency[i])
+	}
+	out := make([]secondReport, len(by))
+	for s, ms := range by {
+		p := percentilesOf(ms)
+		out[s] = secondReport{Second: s, Placed: len(ms), P99: p.P99, Max: p.Max}
+	}
+	return out
 }
 
 // processCPU returns the CPU time (user and system) this process has used so far.
@@ -503,6 +534,7 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 	}
 	client0 := processCPU()
 	latency, service := make([]float64, 0, n), make([]float64, 0, n)
+	arrivedAt := make([]int, 0, n) // the second of each placed order's scheduled arrival
 	var mu sync.Mutex
 	var inFlight atomic.Int64
 	var lastDone time.Time
@@ -510,6 +542,7 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 		a        arrival
 		at, sent time.Time
 	}
+	var start time.Time // of the first arrival, set before any is sent
 	do := func(s send) {
 		defer inFlight.Add(-1)
 		status, body, err := benchDo(ctx, hc, "POST", s.a.url, s.a.r.token, s.a.body, s.a.key)
@@ -527,6 +560,7 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 		if status == http.StatusCreated || status == http.StatusOK {
 			rep.Placed++
 			latency = append(latency, ms(done.Sub(s.at)))
+			arrivedAt = append(arrivedAt, int(s.at.Sub(start).Seconds()))
 			service = append(service, ms(done.Sub(s.sent)))
 		} else if _, ok := rep.FirstErrors[key]; !ok {
 			rep.FirstErrors[key] = fmt.Sprintf("%.300s", body)
@@ -538,7 +572,7 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 	sends := make(chan send)
 	var wg sync.WaitGroup
 	interval := time.Duration(float64(time.Second) / *rate)
-	start := time.Now()
+	start = time.Now()
 	var lastSend time.Time
 	for i := range arrivals {
 		if ctx.Err() != nil {
@@ -583,6 +617,12 @@ func runBenchOrders(ctx context.Context, e env, args []string) error {
 	if rep.Seconds = lastDone.Sub(start).Seconds(); rep.Seconds > 0 {
 		rep.Throughput = float64(rep.Placed) / rep.Seconds
 	}
+	rep.Start, rep.PerSecond = start.UTC(), perSecond(arrivedAt, latency) // before percentilesOf sorts latency
+	for _, sec := range rep.PerSecond {
+		if sec.P99 > slowSecond {
+			rep.SlowSeconds++
+		}
+	}
 	rep.Latency, rep.Service = percentilesOf(latency), percentilesOf(service)
 	if m1, ok := serverMetrics(ctx, hc, cfg.URL); ok && cpuOK && rep.Placed > 0 {
 		rep.ServerCPU = (m1.cpuSeconds - m0.cpuSeconds) * 1000 / float64(rep.Placed)
@@ -623,6 +663,14 @@ func printOrdersReport(w io.Writer, r ordersReport) {
 		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
 	fmt.Fprintf(w, "service:    p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (placed orders, from the actual send)\n",
 		r.Service.P50, r.Service.P90, r.Service.P99, r.Service.Max)
+	fmt.Fprintf(w, "seconds:    %d of %d with p99 over %g ms (by scheduled arrival, from %s):", r.SlowSeconds, len(r.PerSecond),
+		slowSecond, r.Start.Format("15:04:05Z"))
+	for _, sec := range r.PerSecond {
+		if sec.P99 > slowSecond {
+			fmt.Fprintf(w, " %d (p99 %.0f ms, max %.0f)", sec.Second, sec.P99, sec.Max)
+		}
+	}
+	fmt.Fprintln(w)
 	if r.ServerCPU > 0 {
 		fmt.Fprintf(w, "server CPU: %.2f ms per order placed (its process_cpu_seconds_total)\n", r.ServerCPU)
 	}

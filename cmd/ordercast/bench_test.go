@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,19 @@ func TestBenchOrders(t *testing.T) {
 	l := rep.Latency
 	if l.P50 <= 0 || l.P50 > l.P90 || l.P90 > l.P99 || l.P99 > l.Max || rep.Service.P50 <= 0 || rep.Service.Max > l.Max {
 		t.Errorf("latency %+v, service %+v; want 0 < p50 ≤ p90 ≤ p99 ≤ max, service within latency", l, rep.Service)
+	}
+	placed, slow := 0, 0
+	for i, sec := range rep.PerSecond {
+		placed += sec.Placed
+		if sec.Second != i || sec.P99 > sec.Max || sec.Max > l.Max {
+			t.Errorf("second %d of the report = %+v; want its index, p99 ≤ max ≤ the run's max %.1f", i, sec, l.Max)
+		}
+		if sec.P99 > slowSecond {
+			slow++
+		}
+	}
+	if placed != rep.Placed || slow != rep.SlowSeconds || rep.Start.IsZero() {
+		t.Errorf("per second: %d placed, %d slow, start %v; want the %d placed, %d slow, a start", placed, slow, rep.Start, rep.Placed, rep.SlowSeconds)
 	}
 	if rep.OfferedRate <= 0 || rep.Throughput <= 0 || rep.Seconds <= 0 {
 		t.Errorf("offered %.1f/s, throughput %.1f/s in %.2f s; want positive", rep.OfferedRate, rep.Throughput, rep.Seconds)
@@ -143,5 +157,15 @@ func TestBenchScans(t *testing.T) {
 	var left uint8
 	if err := conn.QueryRow(ctx, "EXISTS TABLE "+rawScansTable).Scan(&left); err != nil || left != 0 {
 		t.Errorf("EXISTS TABLE %s = %d, %v; want the copy dropped", rawScansTable, left, err)
+	}
+}
+
+// perSecond groups the placed orders by the second of their scheduled arrival, seconds without one
+// left in as empty.
+func TestPerSecond(t *testing.T) {
+	got := perSecond([]int{0, 0, 2, 0}, []float64{3, 70, 5, 4})
+	want := []secondReport{{Second: 0, Placed: 3, P99: 70, Max: 70}, {Second: 1}, {Second: 2, Placed: 1, P99: 5, Max: 5}}
+	if !slices.Equal(got, want) {
+		t.Errorf("perSecond = %+v; want %+v", got, want)
 	}
 }

@@ -9,6 +9,8 @@
 #   ports that do not collide with the default services. As root, PostgreSQL runs as the postgres user.
 # - Idempotent: stores that already answer on their ports are left alone.
 # - Progress goes to stderr; stdout carries only the export lines, so that a shell can eval them.
+# - PostgreSQL takes the order load's settings (checkpoints spaced out; docs/OPERATIONS.md, "PostgreSQL
+#   settings for the order load") from ordercast.conf in its data directory, rewritten at every start.
 # Logs: .local/log/ (ClickHouse) and .local/pg/postgresql.log. Stop with deploy/local/down.sh.
 #
 # ORDERCAST_CH_SHARDS=2 starts a second ClickHouse server (same binary, data in .local/clickhouse-2,
@@ -180,6 +182,22 @@ start_postgres() {
 			log_min_messages = warning
 		EOF
 	fi
+	# The write load's settings (docs/OPERATIONS.md, "PostgreSQL settings for the order load") are in a
+	# file of their own, rewritten at every start, so that a cluster made by an earlier up.sh takes them
+	# too; postgresql.conf includes it (the line added once).
+	"${run_pg[@]}" tee "$pgdir/data/ordercast.conf" >/dev/null <<-EOF
+		# written by deploy/local/up.sh at every start: edit there (docs/OPERATIONS.md says why)
+		# The order load writes 6.5-9.5 kB of WAL per order: at 1,000 orders/s the default max_wal_size
+		# (1GB) began a checkpoint every minute or so, and the first writes of each page after one log
+		# the whole page (+40% WAL per order for a while). At most one per 15 min, or per ~2 GB of WAL.
+		checkpoint_timeout = 15min
+		max_wal_size = 4GB
+		log_checkpoints = on
+		# autovacuum runs over 250 ms in the log, to time them against the orders' latency
+		log_autovacuum_min_duration = 250ms
+	EOF
+	"${run_pg[@]}" grep -qx "include_if_exists = 'ordercast.conf'" "$pgdir/data/postgresql.conf" ||
+		echo "include_if_exists = 'ordercast.conf'" | "${run_pg[@]}" tee -a "$pgdir/data/postgresql.conf" >/dev/null
 	say "starting PostgreSQL on 127.0.0.1:$pg_port (log: $pgdir/postgresql.log)"
 	"${run_pg[@]}" "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgresql.log" -w -t 60 start >&2 ||
 		die "PostgreSQL did not start; see $pgdir/postgresql.log"
