@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"time"
@@ -44,6 +45,35 @@ type SessionStore interface {
 	SessionPrincipal(ctx context.Context, tokenHash []byte, now time.Time) (Principal, error)
 	// RevokeSession ends the session with that token hash at now.
 	RevokeSession(ctx context.Context, tokenHash []byte, now time.Time) error
+}
+
+// SessionExpirer deletes sessions that ended (expired or revoked) before a time, and says how many
+// (retailer/postgres.Store).
+type SessionExpirer interface {
+	DeleteEndedSessions(ctx context.Context, before time.Time) (int64, error)
+}
+
+// SessionRetention is how long a session is kept once it has ended: long enough to answer who was
+// logged in last month, short enough that the table holds a month of logins, not all of them.
+const SessionRetention = 30 * 24 * time.Hour
+
+// SessionCleanup deletes sessions that ended more than SessionRetention ago: every login adds one,
+// and an ended session authenticates nothing.
+type SessionCleanup struct {
+	Store SessionExpirer
+	Log   *slog.Logger
+}
+
+// Pass deletes the sessions that ended SessionRetention before now, logging how many.
+func (j *SessionCleanup) Pass(ctx context.Context, now time.Time) error {
+	n, err := j.Store.DeleteEndedSessions(ctx, now.Add(-SessionRetention))
+	if err != nil {
+		return fmt.Errorf("delete ended sessions: %w", err)
+	}
+	if n > 0 {
+		j.Log.Info("deleted ended sessions", "sessions", n)
+	}
+	return nil
 }
 
 // Session is a logged-in session: the bearer token is shown once, here, and never stored.

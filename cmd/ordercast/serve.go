@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -114,6 +115,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	cutoff := &ordering.Cutoff{Store: orders, Observer: cutoffObserver, Log: log}
 	cleanup := &ordering.Cleanup{Store: orders, Log: log}
+	sessionCleanup := &retailer.SessionCleanup{Store: outlets, Log: log}
 	relay := &ordering.Relay{Outbox: orders, History: orderingch.New(ch), Observer: relayObserver, Log: log}
 	noticeObserver, err := newNoticeMetrics(reg)
 	if err != nil {
@@ -199,7 +201,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		{Name: "cycles", Every: time.Hour, Pass: keeper.Pass},
 		{Name: "cutoff", Every: time.Minute, Pass: cutoff.Pass},
 		{Name: "relay", Every: cfg.RelayEvery, Pass: relay.Pass},
-		{Name: "cleanup", Every: 10 * time.Minute, Slot: schedule.Hourly, Pass: cleanup.Pass},
+		{Name: "cleanup", Every: 10 * time.Minute, Slot: schedule.Hourly, Pass: passes(cleanup.Pass, sessionCleanup.Pass)},
 		{Name: "notices", Every: time.Minute, Pass: noticeScan.Pass},
 		{Name: "bulletin", Every: indicators.RefreshEvery, Pass: bulletins.RefreshRecent},
 	}
@@ -290,3 +292,15 @@ func instanceName(addr net.Addr) string {
 // actual keep a whole week's sales aggregate: lines written into a past week meanwhile (a late relay
 // batch, an import) show within it.
 const salesWeeksAge = 10 * time.Minute
+
+// passes is one job's pass made of several: each runs, whatever the others did, and their errors are
+// joined.
+func passes(each ...func(ctx context.Context, now time.Time) error) func(ctx context.Context, now time.Time) error {
+	return func(ctx context.Context, now time.Time) error {
+		var errs []error
+		for _, pass := range each {
+			errs = append(errs, pass(ctx, now))
+		}
+		return errors.Join(errs...)
+	}
+}

@@ -130,6 +130,16 @@ func (s *Store) SessionPrincipal(ctx context.Context, tokenHash []byte, now time
 	return p, nil
 }
 
+// DeleteEndedSessions deletes the sessions that expired or were revoked before before, and returns
+// how many (retailer.SessionCleanup).
+func (s *Store) DeleteEndedSessions(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgresql: delete ended sessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // RevokeSession implements retailer.SessionStore.
 func (s *Store) RevokeSession(ctx context.Context, tokenHash []byte, now time.Time) error {
 	_, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL`,

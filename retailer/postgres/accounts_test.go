@@ -50,6 +50,16 @@ func TestSessionPrincipal(t *testing.T) {
 			}
 		})
 	}
+	// Ended sessions are deleted once they ended before the time given; live ones stay.
+	if n, err := s.DeleteEndedSessions(ctx, now.Add(-time.Minute)); err != nil || n != 0 {
+		t.Errorf("DeleteEndedSessions(a minute before any ended) = %d, %v; want 0", n, err)
+	}
+	if n, err := s.DeleteEndedSessions(ctx, now.Add(time.Minute)); err != nil || n != 2 {
+		t.Errorf("DeleteEndedSessions(after the expired and the revoked ended) = %d, %v; want 2", n, err)
+	}
+	if _, err := s.SessionPrincipal(ctx, live, now); err != nil {
+		t.Errorf("SessionPrincipal(live) after deleting ended sessions = %v; want the planner", err)
+	}
 	if err := s.DisableUser(ctx, "PLAN.ONE", now); err != nil {
 		t.Fatal(err)
 	}
