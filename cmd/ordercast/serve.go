@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/ordercast/ordercast/cmd/ordercast/schedule"
@@ -44,7 +43,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := cfg.logger(e)
-	gcPercent := serveGC(e.getenv)
 	// The notifier first: a missing or short webhook secret is a configuration error, told before any
 	// store is opened.
 	notifier, err := cfg.notifier(log)
@@ -194,7 +192,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	fmt.Fprintf(e.stdout, "ordercast: serving on http://%s\n", ln.Addr())
-	log.Info("serving", "addr", ln.Addr().String(), "version", version, "gogc", gcPercent,
+	log.Info("serving", "addr", ln.Addr().String(), "version", version,
 		"postgresql", stores.Address(cfg.PostgresDSN), "clickhouse", stores.Address(cfg.ClickHouseDSN),
 		"postgresql_reports", stores.Address(cfg.ReportDSN))
 	jobs := []schedule.Job{
@@ -258,25 +256,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 	err = g.Wait()
 	log.Info("scheduled jobs stopped")
 	return err
-}
-
-// serveGCPercent is serve's garbage collection target (GOGC) when its environment sets none. Serving
-// orders keeps a small live heap (about 20 MB) and allocates fast, so at Go's default of 100 it
-// collected every ~200 orders, about a tenth of its CPU; at 400 the heap may grow to five times what
-// is live (about 100 MB, more while requests queue) and collects a quarter as often. GOGC (and
-// GOMEMLIMIT, which bounds the heap whatever GOGC says) in the environment are Go's own and win.
-const serveGCPercent = 400
-
-// serveGC sets the collector's target to serveGCPercent unless GOGC is set, and returns the target
-// in force.
-func serveGC(getenv func(string) string) int {
-	if getenv("GOGC") != "" {
-		p := debug.SetGCPercent(100) // read what the runtime took from GOGC, and put it back
-		debug.SetGCPercent(p)
-		return p
-	}
-	debug.SetGCPercent(serveGCPercent)
-	return serveGCPercent
 }
 
 // instanceName names this process in the scheduler's record: its host, process id and address.
