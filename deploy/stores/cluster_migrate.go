@@ -11,8 +11,9 @@ import (
 )
 
 // ErrClusterStatement is returned (wrapped) by a cluster migration for a statement it cannot apply
-// per shard: only CREATE TABLE, ALTER TABLE … ADD|DROP|MODIFY COLUMN and INSERT INTO t … SELECT … FROM u
-// (t and u of the same shard key) are rewritten, every table needs a shard key (clickHouseShardKeys)
+// per shard: only CREATE TABLE, ALTER TABLE … ADD|DROP|MODIFY COLUMN, INSERT INTO t … SELECT … FROM u
+// (t and u of the same shard key), RENAME TABLE a TO b, … (of the same shard key) and DROP TABLE are
+// rewritten, every table needs a shard key (clickHouseShardKeys)
 // and, with replicas, an engine of the MergeTree family (it becomes its Replicated form).
 var ErrClusterStatement = errors.New("stores: migration statement not supported on a ClickHouse cluster")
 
@@ -26,6 +27,8 @@ var clickHouseShardKeys = map[string]string{
 	"sales_staging":      "sipHash64(outlet)",
 	"sales_by_outlet":    "sipHash64(outlet)",
 	"scans":              "sipHash64(outlet)",
+	"scans_once":         "sipHash64(outlet)", // 0006: the new scans, then renamed
+	"scans_0001":         "sipHash64(outlet)", // 0006: the old scans, renamed, copied, dropped
 	"scan_batches":       "sipHash64(outlet)",
 	"scan_rejects":       "sipHash64(outlet)",
 	"true_demand":        "sipHash64(outlet)",
@@ -55,6 +58,9 @@ var (
 	alterColumn = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+(\w+)\s+((?:ADD|DROP|MODIFY)\s+COLUMN\s.*)$`)
 	// insertSelect is INSERT INTO t (columns) SELECT … FROM u …, u one table (no subquery, no join).
 	insertSelect = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+(\w+)\s*(\([^()]*\))\s*(SELECT\s[^()]*?\sFROM)\s+(\w+)((?:\s[^()]*)?)$`)
+	renameTable  = regexp.MustCompile(`(?is)^\s*RENAME\s+TABLE\s+(.*)$`)
+	renamePair   = regexp.MustCompile(`(?is)^\s*(\w+)\s+TO\s+(\w+)\s*$`)
+	dropTable    = regexp.MustCompile(`(?is)^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\w+)\s*$`)
 	// engineClause is a table's ENGINE = Name(args) and what follows it (PARTITION BY, ORDER BY, …).
 	engineClause = regexp.MustCompile(`(?is)\bENGINE\s*=\s*(\w+)\s*\(([^()]*)\)(.*)$`)
 )
@@ -181,13 +187,69 @@ func (l clusterLayout) statements(stmt string, firstReplica bool) ([]string, err
 		if fromKey, ok := clickHouseShardKeys[from]; !ok || fromKey != toKey {
 			return nil, fmt.Errorf("%w: INSERT INTO %s SELECT FROM %s: the tables are not sharded alike", ErrClusterStatement, to, from)
 		}
-		if l.replicated && !firstReplica {
-			return nil, nil
+		insert := "INSERT INTO " + to + LocalSuffix + " " + columns + " " + sel + " " + from + LocalSuffix + rest
+		if l.replicated {
+			if !firstReplica {
+				return nil, nil
+			}
+			// The first replica copies what it holds: first fetch what only another replica has.
+			return []string{"SYSTEM SYNC REPLICA " + from + LocalSuffix, insert}, nil
 		}
-		return []string{"INSERT INTO " + to + LocalSuffix + " " + columns + " " + sel + " " + from + LocalSuffix + rest}, nil
+		return []string{insert}, nil
+	}
+	if m := renameTable.FindStringSubmatch(stmt); m != nil {
+		return l.renames(m[1])
+	}
+	if m := dropTable.FindStringSubmatch(stmt); m != nil {
+		if _, ok := clickHouseShardKeys[m[1]]; !ok {
+			return nil, fmt.Errorf("%w: table %s has no shard key", ErrClusterStatement, m[1])
+		}
+		return []string{"DROP TABLE IF EXISTS " + m[1], "DROP TABLE IF EXISTS " + m[1] + LocalSuffix}, nil
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(stmt), "\n")
 	return nil, fmt.Errorf("%w: %s", ErrClusterStatement, first)
+}
+
+// renames returns what RENAME TABLE pairs (a TO b, c TO d, …) becomes on a server of the cluster: one
+// RENAME of the local tables (a_local TO b_local, …), then the Distributed tables made to match: a
+// name no longer a local table's loses its Distributed table, and a new name gets one. A Distributed
+// table reads its local table by name, so one whose name is renamed to (t, when u TO t) reads the new
+// local table as it is. Every server renames its own local tables (a Replicated one keeps the
+// ZooKeeper path it was created with); tables of one RENAME must share a shard key, so that every row
+// stays on its shard.
+func (l clusterLayout) renames(pairs string) ([]string, error) {
+	var locals, drops, creates []string
+	targets := map[string]bool{}
+	type pair struct{ from, to string }
+	var ps []pair
+	var key string
+	for _, p := range strings.Split(pairs, ",") {
+		m := renamePair.FindStringSubmatch(p)
+		if m == nil {
+			return nil, fmt.Errorf("%w: RENAME TABLE %s", ErrClusterStatement, strings.TrimSpace(pairs))
+		}
+		for _, t := range m[1:] {
+			k, ok := clickHouseShardKeys[t]
+			if !ok {
+				return nil, fmt.Errorf("%w: table %s has no shard key", ErrClusterStatement, t)
+			}
+			if key != "" && k != key {
+				return nil, fmt.Errorf("%w: RENAME TABLE %s: the tables are not sharded alike", ErrClusterStatement, strings.TrimSpace(pairs))
+			}
+			key = k
+		}
+		ps = append(ps, pair{m[1], m[2]})
+		targets[m[2]] = true
+		locals = append(locals, m[1]+LocalSuffix+" TO "+m[2]+LocalSuffix)
+	}
+	for _, p := range ps {
+		if !targets[p.from] {
+			drops = append(drops, "DROP TABLE IF EXISTS "+p.from)
+		}
+		creates = append(creates, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s AS %s ENGINE = Distributed(%s, %s, %s, %s)",
+			p.to, p.to+LocalSuffix, l.cluster, l.database, p.to+LocalSuffix, key))
+	}
+	return append(append([]string{"RENAME TABLE " + strings.Join(locals, ", ")}, drops...), creates...), nil
 }
 
 // Migrate applies the migrations the store does not have yet (MigrateClickHouse). On a cluster it

@@ -72,8 +72,15 @@ ORDER BY (region, day);
 			"CREATE TABLE IF NOT EXISTS calendar AS calendar_local ENGINE = Distributed(ordercast, db, calendar_local, sipHash64(region))",
 		}},
 		{"INSERT INTO sales_staging (dataset, outlet) SELECT dataset, outlet FROM sales", true,
-			[]string{"INSERT INTO sales_staging_local (dataset, outlet) SELECT dataset, outlet FROM sales_local"}},
+			[]string{"SYSTEM SYNC REPLICA sales_local", "INSERT INTO sales_staging_local (dataset, outlet) SELECT dataset, outlet FROM sales_local"}},
 		{"INSERT INTO sales_staging (dataset, outlet) SELECT dataset, outlet FROM sales", false, []string{}},
+		{"RENAME TABLE scans TO scans_0001, scans_once TO scans", false, []string{
+			"RENAME TABLE scans_local TO scans_0001_local, scans_once_local TO scans_local",
+			"DROP TABLE IF EXISTS scans_once",
+			"CREATE TABLE IF NOT EXISTS scans_0001 AS scans_0001_local ENGINE = Distributed(ordercast, db, scans_0001_local, sipHash64(outlet))",
+			"CREATE TABLE IF NOT EXISTS scans AS scans_local ENGINE = Distributed(ordercast, db, scans_local, sipHash64(outlet))",
+		}},
+		{"DROP TABLE IF EXISTS scans_0001", false, []string{"DROP TABLE IF EXISTS scans_0001", "DROP TABLE IF EXISTS scans_0001_local"}},
 		{"ALTER TABLE sales ADD COLUMN x UInt8", true,
 			[]string{"ALTER TABLE sales_local ADD COLUMN x UInt8", "ALTER TABLE sales ADD COLUMN x UInt8"}},
 		{"ALTER TABLE sales ADD COLUMN x UInt8", false, []string{"ALTER TABLE sales ADD COLUMN x UInt8"}},
@@ -93,6 +100,11 @@ ORDER BY (region, day);
 	for _, stmt := range []string{
 		"CREATE TABLE IF NOT EXISTS sales (a String) ENGINE = Log",
 		"CREATE TABLE IF NOT EXISTS sales AS nowhere",
+		"RENAME TABLE sales TO calendar", // other shard key
+		"RENAME TABLE sales TO nowhere",
+		"RENAME TABLE sales",
+		"DROP TABLE nowhere",
+		"DROP DATABASE db",
 	} {
 		if _, err := l.statements(stmt, true); !errors.Is(err, ErrClusterStatement) {
 			t.Errorf("%s: got %v, want ErrClusterStatement", stmt, err)

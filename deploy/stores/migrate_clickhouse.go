@@ -3,6 +3,7 @@ package stores
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -71,7 +72,11 @@ func migrateClickHouse(ctx context.Context, conn driver.Conn, migrations []Migra
 				return rep, fmt.Errorf("clickhouse: migration %s statement %d of %d: %w", m.Name, i+1, len(stmts), err)
 			}
 			for _, q := range run {
-				if err := conn.Exec(ctx, q); err != nil {
+				qctx := ctx
+				if strings.HasPrefix(q, "SYSTEM SYNC REPLICA ") {
+					qctx = SyncReplicaContext(ctx) // 18.16 bounds it by the query's receive_timeout
+				}
+				if err := conn.Exec(qctx, q); err != nil {
 					return rep, fmt.Errorf("clickhouse: migration %s statement %d of %d failed, schema left at version %d: %w",
 						m.Name, i+1, len(stmts), rep.Version, err)
 				}

@@ -117,13 +117,14 @@ func (s *Store) outletForecast(ctx context.Context, out *forecast.OutletWeeks, q
 }
 
 // outletScans fills the weeks' sell-out and stock: per brand and week the sell-out and the last
-// stock count if any, then summed per week.
+// stock count if any, then summed per week; a scan row stored twice counts once (FINAL).
 func (s *Store) outletScans(ctx context.Context, out *forecast.OutletWeeks, q outletQuery) error {
 	outlet := q.outlet
 	rows, err := s.conn.Query(ctx, `SELECT w, sum(sold), sum(sellouts), sumIf(stock, counts > 0), sum(counts) FROM (
 			SELECT brand, toString(toMonday(day)) AS w, sumIf(qty, kind = 'sellout') AS sold, countIf(kind = 'sellout') AS sellouts,
 				argMaxIf(qty, scanned_at, kind = 'stock') AS stock, countIf(kind = 'stock') AS counts
-			FROM scans WHERE outlet = ? AND day >= toDate(?) AND day < toDate(?)`+q.brandIs+`
+			FROM (SELECT outlet, batch_id, row_no, brand, kind, day, qty, scanned_at FROM scans FINAL
+				WHERE outlet = ? AND day >= toDate(?) AND day < toDate(?)`+q.brandIs+`)
 			GROUP BY brand, w)
 		GROUP BY w`, append([]any{q.outlet, q.first, q.end}, q.args...)...)
 	if err != nil {

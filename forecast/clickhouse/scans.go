@@ -19,6 +19,7 @@ const PacksPerCarton = 10
 // stock count, both in cartons; a week without a stock count has a NaN stock. Series are sorted by
 // outlet, then brand; scans outside weeks are not read. With more than maxOutlets outlets scanning
 // in weeks (maxOutlets > 0), only those whose cityHash64 is 0 modulo ⌈outlets / maxOutlets⌉ are read.
+// A scan row stored twice (scans is a ReplacingMergeTree on its identity) counts once: read with FINAL.
 func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (forecast.ScanPanel, error) {
 	p := forecast.ScanPanel{Weeks: weeks}
 	if len(weeks) == 0 {
@@ -40,7 +41,8 @@ func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets i
 	}
 	rows, err := s.conn.Query(ctx, `SELECT outlet, brand, toUInt16(toMonday(day)) AS w,
 			sumIf(qty, kind = 'sellout'), argMaxIf(qty, scanned_at, kind = 'stock'), countIf(kind = 'stock')
-		FROM scans WHERE day >= toDate(?) AND day < toDate(?) AND cityHash64(outlet) % ? = 0
+		FROM (SELECT outlet, batch_id, row_no, brand, kind, day, qty, scanned_at FROM scans FINAL
+			WHERE day >= toDate(?) AND day < toDate(?) AND cityHash64(outlet) % ? = 0)
 		GROUP BY outlet, brand, w ORDER BY outlet, brand, w`, from, to, modulus)
 	if err != nil {
 		return p, fmt.Errorf("clickhouse: read scans: %w", err)

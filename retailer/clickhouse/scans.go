@@ -16,7 +16,7 @@ import (
 )
 
 // Uploads through the API are written here so that they are idempotent without any help from
-// ClickHouse (18.16 has no insert deduplication on plain MergeTree tables):
+// ClickHouse's insert deduplication (none on plain MergeTree tables in 18.16, and off on the cluster):
 //
 //   - A batch is complete when scan_batches has its row. ScanOutcome looks for it (outlet and batch_id
 //     are the table's sorting key) and rebuilds the first answer from it and from scan_rejects;
@@ -32,6 +32,12 @@ import (
 //     written twice, and the batch row, written last, counts every row once. This also covers an
 //     INSERT that failed after writing some of its parts (one per month the rows span) and one that
 //     the server completed although the client saw an error.
+//
+// What the read cannot see is an INSERT a server holds and has not committed yet (one that stalled in
+// the middle, a part the other replica has not fetched): should it land after a retry wrote the same
+// rows, they are stored twice. scans is a ReplacingMergeTree on (outlet, batch_id, row_no) for that
+// (migration 0006), and the readers that add its rows up read it with FINAL; scan_rejects and
+// scan_batches were ReplacingMergeTrees already.
 //
 // Two attempts at the same batch running at the same time could still both write it: callers
 // serialise attempts per batch (the HTTP adapter claims each batch in PostgreSQL, across every
@@ -151,10 +157,10 @@ func (s *Store) storedBatches(ctx context.Context, keys []batchKey, accepted boo
 
 // RecentSellOut returns, per brand, the packs of sell-out stored for outlet on the UTC days from
 // from to to (both included), leaving out the rows of batch excludeBatch (the upload being checked,
-// of which an interrupted attempt may have stored some rows).
+// of which an interrupted attempt may have stored some rows). A row stored twice counts once (FINAL).
 func (s *Store) RecentSellOut(ctx context.Context, outlet, excludeBatch string, from, to time.Time) (map[string]float64, error) {
-	rows, err := s.conn.Query(ctx, "SELECT brand, sum(qty) FROM scans WHERE outlet = ? AND kind = 'sellout' "+
-		"AND day >= toDate(?) AND day <= toDate(?) AND batch_id != ? GROUP BY brand",
+	rows, err := s.conn.Query(ctx, "SELECT brand, sum(qty) FROM (SELECT outlet, batch_id, row_no, brand, qty FROM scans FINAL "+
+		"WHERE outlet = ? AND kind = 'sellout' AND day >= toDate(?) AND day <= toDate(?) AND batch_id != ?) GROUP BY brand",
 		outlet, from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly), excludeBatch)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("clickhouse: read recent sell-out: %w", err))
