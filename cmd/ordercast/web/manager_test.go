@@ -45,7 +45,7 @@ const fakeRow = `{"level":"manager","key":"M01","name":"张伟","manager":"M01",
 
 func managerAPI() fakeAPI {
 	return fakeAPI{
-		"GET /api/v1/me": {200, `{"user":{"username":"manager1","role":"manager"},"outlet":null}`},
+		"GET /api/v1/me": {200, `{"user":{"username":"manager1","role":"manager"}}`},
 		"GET /api/v1/bulletin": {200, `{"date":"2026-12-03","manager":"M01","figures":` + fakeRow + `,"company":` + fakeRow + `,"managers":[],
 			"lists":{"not_ordered":{"total":31,"offset":0,"next_offset":20,"items":[{"outlet":"L0001","name":"王记便利店","missed_cycles":3,"last_order_cycle":null,"last_order_status":"failed","last_order_reason":"余额不足","manager_phone":"138"}]},
 			"failed":{"total":0,"offset":0,"items":[]}}}`},

@@ -157,7 +157,7 @@ func serve(t *testing.T, api http.Handler, req *http.Request) *httptest.Response
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := New(api, raw, slog.New(slog.DiscardHandler), time.Now)
+	pages, err := New(contractAPI(t, api), raw, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
