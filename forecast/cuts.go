@@ -92,7 +92,7 @@ func (m SES) forecastCuts(y []float64, cuts []int, outs []Forecast, s *Scratch) 
 		alpha, level, sse := best[3*k], best[3*k+1], best[3*k+2]
 		sigma2 := sse / float64(n)
 		for j := range f.Mean {
-			f.put(j, level, math.Sqrt(sigma2*(1+float64(j)*alpha*alpha)))
+			f.put(j, level, sesSpread(sigma2, alpha, j))
 		}
 	}
 }

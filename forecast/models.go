@@ -243,8 +243,14 @@ func (m SES) Forecast(y []float64, f Forecast, _ *Scratch) {
 	alpha, level, sse := sesFit(y, alphas)
 	sigma2 := sse / float64(n)
 	for j := range f.Mean {
-		f.put(j, level, math.Sqrt(sigma2*(1+float64(j)*alpha*alpha)))
+		f.put(j, level, sesSpread(sigma2, alpha, j))
 	}
+}
+
+// sesSpread returns the standard deviation of simple exponential smoothing's forecast h weeks past
+// the first (h = 0 is one step ahead): σ·√(1 + h·α²), σ² the mean squared one-step error.
+func sesSpread(sigma2, alpha float64, h int) float64 {
+	return math.Sqrt(sigma2 * (1 + float64(h)*alpha*alpha))
 }
 
 // sesFit returns the best α of alphas for y (len ≥ 1), the final level and the sum of squared

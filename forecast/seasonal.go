@@ -1,7 +1,5 @@
 package forecast
 
-import "math"
-
 // DefaultSeasonalSmoothing is the weight Seasonal gives each neighbouring week when it smooths the
 // seasonal profile: s_p ← (1 − 2w)·s_p + w·(s_{p−1} + s_{p+1}).
 const DefaultSeasonalSmoothing = 0.15
@@ -73,7 +71,7 @@ func (m Seasonal) forecastToward(y, prior []float64, shift int, f Forecast, s *S
 	alpha, level, sse := sesFit(adj, alphas)
 	sigma2 := sse / float64(n)
 	for j := range f.Mean {
-		f.put(j, level+prof[j%m52], math.Sqrt(sigma2*(1+float64(j)*alpha*alpha)))
+		f.put(j, level+prof[j%m52], sesSpread(sigma2, alpha, j))
 	}
 }
 

@@ -1,7 +1,5 @@
 package forecast
 
-import "math"
-
 // SeasonalRatio is Seasonal with a multiplicative season: the classical multiplicative decomposition
 // (each week's ratio to the centred 2×52 moving average), the same shrinking and smoothing of the
 // profile of ratios as Seasonal's, and simple exponential smoothing of the series divided by its
@@ -49,6 +47,6 @@ func (SeasonalRatio) Forecast(y []float64, f Forecast, s *Scratch) {
 	sigma2 := sse / float64(n)
 	for j := range f.Mean {
 		k := idx[j%m]
-		f.put(j, level*k, k*math.Sqrt(sigma2*(1+float64(j)*alpha*alpha)))
+		f.put(j, level*k, k*sesSpread(sigma2, alpha, j))
 	}
 }

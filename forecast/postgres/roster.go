@@ -19,7 +19,8 @@ var _ allocation.RosterSource = (*Store)(nil)
 // nothing more is read. Both reads see one snapshot.
 //
 // Reading the version is one row (it was one pass over the table's 100,000 rows, 30–110 ms);
-// reading the outlets again costs a pass and sending and decoding them (0.5–1 s under load).
+// reading the outlets again costs a pass and sending and decoding them (a preview right after a
+// change took 11–26 ms in all on a quiet machine, 0.5–1 s at load 50).
 func (s *Store) Roster(ctx context.Context, have string) (version string, outlets []allocation.Outlet, err error) {
 	const versionQuery = `SELECT version::text FROM outlets_version`
 	if have != "" { // unchanged, the common case: one round trip
