@@ -88,6 +88,21 @@ func TestBrowserManagerBulletin(t *testing.T) {
 	checkAxe(t, ctx, "manager")
 	do(t, ctx, phone(), chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#trend-order_success_rate canvas`)), screenshot("manager-phone"))
 	checkAxe(t, ctx, "manager on a phone")
+	// On the phone the figures and the lists read without scrolling sideways: every cell of them is
+	// inside the window, and a figure's rank sits below its indicator's name.
+	if bad, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		for (const box of document.querySelectorAll(".scroll")) {
+			if (box.querySelector("table.stack") && box.scrollWidth > box.clientWidth) return "a table scrolls: " + box.getAttribute("aria-labelledby");
+		}
+		for (const cell of document.querySelectorAll("table.stack td, table.stack th")) {
+			if (cell.getBoundingClientRect().right > window.innerWidth) return "a cell past the window: " + cell.textContent;
+		}
+		const name = document.querySelector("#figures tbody th"), rank = document.querySelector("#figures tbody td.rank");
+		if (rank.getBoundingClientRect().top < name.getBoundingClientRect().bottom) return "the rank beside the indicator";
+		return "";
+	})()`)); err != nil || bad != "" {
+		t.Errorf("the bulletin on a phone: %s (%v)", bad, err)
+	}
 
 	// One outlet drilled down: from a list's link when the bulletin names one, else the first outlet.
 	link, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(".list td a") || {}).getAttribute ? document.querySelector(".list td a").getAttribute("href") : ""`))
@@ -172,7 +187,7 @@ func TestBrowserManagerBulletin(t *testing.T) {
 		if v["indicator"] != "order_success_rate" {
 			continue
 		}
-		m := regexp.MustCompile(`data-indicator="order_success_rate"[^>]*>\s*<th[^>]*>[^<]*</th>\s*<td class="value">([^<]*)<`).FindStringSubmatch(string(page))
+		m := regexp.MustCompile(`data-indicator="order_success_rate"[^>]*>\s*<th[^>]*>[^<]*</th>\s*<td class="value"[^>]*>([^<]*)<`).FindStringSubmatch(string(page))
 		if want := zhFigure(v["unit"].(string), v["value"]); m == nil || m[1] != want {
 			t.Errorf("the company's order success rate on the page = %v; the API's is %q (%s)", m, want, praw)
 		}
