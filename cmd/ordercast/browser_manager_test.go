@@ -128,6 +128,9 @@ func TestBrowserManagerBulletin(t *testing.T) {
 		t.Errorf("outlet page heading = %q; want the outlet's name %q", h1, outlet["name"])
 	}
 	checkAxe(t, ctx, "manager outlet")
+	if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Array.from(document.querySelectorAll("#outlet-brands td, #outlet-brands th")).some(c => c.getBoundingClientRect().right > window.innerWidth)`)); err != nil || wide {
+		t.Errorf("the outlet's brands on a phone run past the window (%v)", err)
+	}
 	// The weeks on the page are the API's, with the forecast of the run.
 	code, ws, raw := manager.do("GET", "/api/v1/outlets/"+id+"/weeks?weeks=12", "")
 	if code != http.StatusOK {

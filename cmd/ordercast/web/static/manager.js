@@ -56,12 +56,15 @@
           data: s.data.map(function (h, i) { return h == null || low[i] == null ? null : h - low[i]; }) });
       }
     });
+    // Its eight series' legend takes three lines on a phone: the plot leaves them room below the
+    // weeks' labels.
+    var legendRoom = outlet.clientWidth < 560 ? 120 : 72;
     draw(outlet, {
       color: ["#0b4fa8", "#8b1a1a", "#1e7b34", "#b26b00", "#b26b00", "#b26b00", "#5b2a86", "#3a3d42"],
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { bottom: 0 },
-      grid: { left: 44, right: 12, top: 28, bottom: 72 },
+      grid: { left: 44, right: 12, top: 28, bottom: legendRoom },
       xAxis: { type: "category", data: o.weeks.map(function (w) { return w.slice(5); }) },
       yAxis: { type: "value", name: o.cartons },
       series: series
