@@ -129,10 +129,17 @@ func importIDs(t *testing.T, ctx context.Context, s *Store, table string) []stri
 
 // An import whose second shard goes down after the first attached its rows leaves every reader on
 // the previous import, whole; importing again completes it and drops what the failed one attached.
+// On two shards, and on two shards of two replicas (both of shard 2's stopped).
 func TestImportShardDownAfterAnotherAttached(t *testing.T) {
+	for _, replicas := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) { importShardDown(t, replicas) })
+	}
+}
+
+func importShardDown(t *testing.T, replicas int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	c := storestest.StartClickHouseCluster(t, 2)
+	c := storestest.StartClickHouseReplicas(t, 2, replicas)
 	s := NewOnCluster(c.Migrated())
 	a, b := importRows(1, 0), importRows(2, 2)
 	if _, err := s.ImportHistory(ctx, atomicMeta, nextOf(a)); err != nil {
@@ -140,11 +147,12 @@ func TestImportShardDownAfterAnotherAttached(t *testing.T) {
 	}
 	checkRead(t, ctx, s, "after import a", wantTotals(a))
 
-	// Shard 2's server stops once shard 1 has attached import b's rows: its attach fails.
-	shard2 := c.Servers[1]
+	// Shard 2's servers stop once shard 1 has attached import b's rows: its attach fails.
 	s.hooks.attach = func(shard int) error {
 		if shard == 2 {
-			shard2.Stop()
+			for r := range replicas {
+				c.Replica(2, r+1).Stop()
+			}
 		}
 		return nil
 	}
@@ -153,8 +161,10 @@ func TestImportShardDownAfterAnotherAttached(t *testing.T) {
 	if err == nil || res.Replaced {
 		t.Fatalf("import b with shard 2 down = %+v, %v; want an error, not replaced", res, err)
 	}
-	shard2.Start()
-	shard1 := storestest.OpenClickHouse(t, c.Servers[0].DatabaseDSN(c.DSN()))
+	for r := range replicas {
+		c.Replica(2, r+1).Start()
+	}
+	shard1 := storestest.OpenClickHouse(t, c.Replica(1, 1).DatabaseDSN(c.DSN()))
 	var attached uint64
 	if err := shard1.QueryRow(ctx, "SELECT count() FROM sales_local WHERE dataset = ? AND import_id = ?",
 		atomicDataset, res.BatchID).Scan(&attached); err != nil || attached == 0 {
