@@ -25,6 +25,8 @@ var ErrClusterStatement = errors.New("stores: migration statement not supported 
 var clickHouseShardKeys = map[string]string{
 	"sales":              "sipHash64(outlet)",
 	"sales_staging":      "sipHash64(outlet)",
+	"sales_0007":         "sipHash64(outlet)", // 0007: the new sales, then renamed
+	"sales_staging_0007": "sipHash64(outlet)", // 0007: the new sales_staging, then renamed
 	"sales_by_outlet":    "sipHash64(outlet)",
 	"scans":              "sipHash64(outlet)",
 	"scans_once":         "sipHash64(outlet)", // 0006: the new scans, then renamed
@@ -42,6 +44,7 @@ var clickHouseShardKeys = map[string]string{
 	"forecast_runs":      "sipHash64(run_id)",
 	"accuracy_scores":    "sipHash64(key)",
 	"datasets":           "sipHash64(dataset)",
+	"datasets_0007":      "sipHash64(dataset)", // 0007: the new datasets, then renamed
 	"holidays":           "sipHash64(dataset)",
 	"holidays_staging":   "sipHash64(dataset)",
 }

@@ -131,7 +131,7 @@ func TestReplicatedClusterMigrateWriteAndFailover(t *testing.T) {
 	if err := cl.Conn().QueryRow(ctx, "SELECT count() FROM sales WHERE dataset = 'twice'").Scan(&twice); err != nil || twice != 20 {
 		t.Errorf("the same 10 rows inserted twice: %d rows, %v; want 20", twice, err)
 	}
-	if err := cl.ExecEachShard(ctx, "ALTER TABLE "+cl.Local("sales")+" DROP PARTITION 'twice'"); err != nil {
+	if err := cl.ExecEachShard(ctx, "ALTER TABLE "+cl.Local("sales")+" DROP PARTITION ('twice', '')"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -163,7 +163,7 @@ func TestReplicatedClusterMigrateWriteAndFailover(t *testing.T) {
 		if err := cl.SyncReplica(ctx, conn, "sales_staging"); err != nil {
 			return err
 		}
-		return conn.Exec(ctx, "ALTER TABLE "+cl.Local("sales")+" REPLACE PARTITION 'imported' FROM "+cl.Local("sales_staging"))
+		return conn.Exec(ctx, "ALTER TABLE "+cl.Local("sales")+" REPLACE PARTITION ('imported', '') FROM "+cl.Local("sales_staging"))
 	}); err != nil {
 		t.Fatalf("REPLACE PARTITION with a replica down: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -76,14 +77,16 @@ type ImportMeta struct {
 
 // ImportResult says what an import loaded.
 type ImportResult struct {
-	Dataset           string
-	BatchID           string // sales.batch_id of every imported row
+	Dataset string
+	// BatchID is sales.batch_id and sales.import_id of every imported row: the import's id, which
+	// its datasets row names once it is committed.
+	BatchID           string
 	Rows              uint64
 	Outlets, Brands   int       // distinct outlet and brand codes
 	FirstDay, LastDay time.Time // the earliest and latest Day
 	ImportedAt        time.Time
-	// Replaced says whether the dataset's sales were replaced: always on success; on an error,
-	// whether the error came after the swap (the dataset then holds the new rows).
+	// Replaced says whether the import was committed (readers read its rows): always on success;
+	// on an error, whether the error came after the commit (clearing what older imports left).
 	Replaced bool
 }
 
@@ -96,15 +99,24 @@ type ImportResult struct {
 // at about one block (plus one copy of each distinct outlet and brand code) whatever the number of
 // rows; the server squashes the blocks into parts of up to a million rows.
 //
-// The replacement of the dataset's sales is atomic and idempotent: rows are staged in the dataset's
-// partition of sales_staging, and only once next has returned io.EOF and every row is staged does
-// one REPLACE PARTITION swap them into sales. Any error before that (from next, ctx or ClickHouse)
-// leaves sales exactly as it was; importing the same rows again gives the same data, not twice as
-// much. An error from next is returned wrapped, so errors.As finds it.
+// The replacement is atomic for readers, on one server and on a cluster alike, and idempotent:
 //
-// The dimension rows and the datasets row are written after the swap. Should that fail, the error
-// says so; sales already hold the new rows, and running the import again completes it. Run one
-// import of a given dataset at a time: imports of the same dataset share its staging partition.
+//  1. The rows are staged in sales_staging under the import's own id (ImportResult.BatchID).
+//  2. Once next has returned io.EOF and every row is staged, each shard attaches its staged rows to
+//     sales as the partition (dataset, id), beside the partition of the current import: readers of
+//     the dataset read only the import its datasets row names (readImport), so they do not see it.
+//  3. The outlets and brands are written (with a new version), then the import's datasets row:
+//     that one row, on one shard, is the commit. Readers read the new import from then on.
+//  4. The partitions of the dataset's other imports are dropped on every shard, staging cleared,
+//     and the older versions of the outlets and brands deleted.
+//
+// An error before the commit (from next, ctx or ClickHouse, also a shard failing after others
+// attached) leaves readers on the previous import, whole; importing again completes the
+// replacement, and its step 4 drops what the failed import attached. An error in step 4 is
+// returned with Replaced set: the import is committed, and the next import clears what is left.
+// Importing the same rows again gives the same data, not twice as much. An error from next is
+// returned wrapped, so errors.As finds it. Run one import of a given dataset at a time: an import
+// drops the other imports' partitions of the dataset.
 func (s *Store) ImportHistory(ctx context.Context, meta ImportMeta, next func() (forecast.Sale, error)) (ImportResult, error) {
 	if err := CheckDataset(meta.Dataset); err != nil {
 		return ImportResult{}, err
@@ -150,20 +162,22 @@ type historyImport struct {
 }
 
 func (imp *historyImport) run(ctx context.Context, next func() (forecast.Sale, error)) error {
-	partition := quote(imp.meta.Dataset)
-	cl := imp.s.cluster
-	dropStaging := "ALTER TABLE " + cl.Local("sales_staging") + " DROP PARTITION " + partition
-	if err := cl.ExecEachShard(ctx, dropStaging); err != nil {
+	s, cl := imp.s, imp.s.cluster
+	dataset, id := imp.meta.Dataset, imp.res.BatchID
+	// What earlier imports left staged (one that failed, or whose clearing failed).
+	if err := s.dropImports(ctx, "sales_staging", dataset); err != nil {
 		return fmt.Errorf("clear staging: %w", err)
 	}
-	swapped := false
+	partition := importPartition(dataset, id)
+	dropStaging := "ALTER TABLE " + cl.Local("sales_staging") + " DROP PARTITION " + partition
+	committed := false
 	defer func() {
-		if swapped {
+		if committed {
 			return
 		}
-		// Leave nothing staged behind; sales was not touched. Ending the INSERT properly first makes
-		// sure no block lands in staging after the drop (on a healthy connection; else the next
-		// import's drop and count catch it).
+		// Leave nothing staged behind. Ending the INSERT properly first makes sure no block lands in
+		// staging after the drop (on a healthy connection; else the next import's clearing catches
+		// it). What shards attached to sales stays unread, and the next import drops it.
 		if imp.staging.finish() != nil {
 			imp.staging.abort()
 		}
@@ -173,7 +187,7 @@ func (imp *historyImport) run(ctx context.Context, next func() (forecast.Sale, e
 	}()
 
 	imp.chunk = newSaleColumns(imp.batchRows)
-	imp.consts = newConstColumns(imp.meta.Dataset, imp.res.BatchID, imp.batchRows)
+	imp.consts = newConstColumns(dataset, id, imp.batchRows)
 	for {
 		sale, err := next()
 		if err == io.EOF {
@@ -208,46 +222,105 @@ func (imp *historyImport) run(ctx context.Context, next func() (forecast.Sale, e
 	}
 
 	var staged uint64
-	if err := imp.s.conn.QueryRow(ctx, "SELECT count() FROM sales_staging WHERE dataset = ?", imp.meta.Dataset).Scan(&staged); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM sales_staging WHERE dataset = ? AND import_id = ?",
+		dataset, id).Scan(&staged); err != nil {
 		return fmt.Errorf("count staged rows: %w", err)
 	}
 	if staged != imp.res.Rows {
-		return fmt.Errorf("staged %d rows of %d: another import of the dataset may be running", staged, imp.res.Rows)
+		return fmt.Errorf("staged %d rows of %d", staged, imp.res.Rows)
 	}
-	// On a cluster each shard swaps its own outlets' rows (staging and sales share the shard key).
-	// Should a shard fail after another swapped, the message says so: importing again completes it.
-	shards := 0
+	// On a cluster each shard attaches its own outlets' rows (staging and sales share the shard key).
 	// With replicas the staged rows may sit on another replica of the shard than the one conn reaches:
-	// SyncReplica fetches them first (REPLACE PARTITION then replicates the swap itself).
+	// SyncReplica fetches them first (REPLACE PARTITION then replicates the attach itself).
+	shard := 0
 	err := cl.EachShard(ctx, func(ctx context.Context, conn driver.Conn) error {
+		shard++
+		if s.hooks.attach != nil {
+			if err := s.hooks.attach(shard); err != nil {
+				return err
+			}
+		}
 		if err := cl.SyncReplica(ctx, conn, "sales_staging"); err != nil {
 			return err
 		}
-		if err := conn.Exec(ctx, "ALTER TABLE "+cl.Local("sales")+" REPLACE PARTITION "+partition+
-			" FROM "+cl.Local("sales_staging")); err != nil {
-			return err
-		}
-		shards++
-		return nil
+		return conn.Exec(ctx, "ALTER TABLE "+cl.Local("sales")+" REPLACE PARTITION "+partition+" FROM "+cl.Local("sales_staging"))
 	})
 	if err != nil {
-		if shards > 0 {
-			// The staged rows of the shards that did not swap are dropped below: a new import stages all.
-			return fmt.Errorf("sales replaced on %d of %d shards (import again to complete): %w", shards, len(cl.Shards()), err)
-		}
-		return fmt.Errorf("replace the dataset's sales: %w", err)
-	}
-	swapped = true
-	imp.res.Replaced = true
-
-	if err := cl.ExecEachShard(ctx, dropStaging); err != nil {
-		return fmt.Errorf("sales replaced; clear staging: %w", err)
+		return fmt.Errorf("attach the rows on shard %d of %d (readers still read the previous import; import again): %w",
+			shard, len(cl.Shards()), err)
 	}
 	if err := imp.writeDimensions(ctx); err != nil {
-		return fmt.Errorf("sales replaced; write outlets and brands (import again to complete): %w", err)
+		return fmt.Errorf("write outlets and brands (readers still read the previous import; import again): %w", err)
 	}
 	if err := imp.record(ctx); err != nil {
-		return fmt.Errorf("sales replaced; record the import (import again to complete): %w", err)
+		return fmt.Errorf("record the import (readers still read the previous import; import again): %w", err)
+	}
+	committed = true
+	imp.res.Replaced = true
+	if s.hooks.commit != nil {
+		s.hooks.commit()
+	}
+
+	if err := s.dropImports(ctx, "sales", dataset, id); err != nil {
+		return fmt.Errorf("imported; drop the rows of older imports (the next import drops them): %w", err)
+	}
+	if err := s.dropImports(ctx, "sales_staging", dataset); err != nil {
+		return fmt.Errorf("imported; clear staging (the next import clears it): %w", err)
+	}
+	if err := imp.deleteOldDimensions(ctx); err != nil {
+		return fmt.Errorf("imported; delete the outlets and brands of older imports (the next import deletes them): %w", err)
+	}
+	return nil
+}
+
+// importPartition is the partition of sales and sales_staging that holds import id of dataset, both
+// names CheckDataset accepts or ids ImportHistory made (or the empty id).
+func importPartition(dataset, id string) string { return "(" + quote(dataset) + ", " + quote(id) + ")" }
+
+// dropImports drops, on every shard, the partitions of table (sales or sales_staging) that hold
+// imports of dataset other than keep.
+func (s *Store) dropImports(ctx context.Context, table, dataset string, keep ...string) error {
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT import_id FROM "+table+" WHERE dataset = ?", dataset)
+	if err != nil {
+		return fmt.Errorf("read the imports in %s: %w", table, err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the imports in %s: %w", table, err)
+		}
+		if !slices.Contains(keep, id) {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the imports in %s: %w", table, err)
+	}
+	for _, id := range ids {
+		if err := checkImportID(id); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		if err := s.cluster.ExecEachShard(ctx, "ALTER TABLE "+s.cluster.Local(table)+" DROP PARTITION "+
+			importPartition(dataset, id)); err != nil {
+			return fmt.Errorf("drop import %q of %s: %w", id, table, err)
+		}
+	}
+	return nil
+}
+
+// checkImportID refuses an import id that could not be quoted as is in a partition literal: every
+// id ImportHistory makes is "import-" and a timestamp, and the rows of imports before migration 0007
+// have the empty id.
+func checkImportID(id string) error {
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.':
+		default:
+			return fmt.Errorf("import id %q: not one ImportHistory made", id)
+		}
 	}
 	return nil
 }
@@ -302,10 +375,10 @@ func (imp *historyImport) flushChunk(ctx context.Context) error {
 	return nil
 }
 
-// writeDimensions writes the dataset's outlets and brands with a new version, then deletes their
-// older versions, so that a re-import with fewer outlets or brands does not keep the others.
+// writeDimensions writes the dataset's outlets and brands with a new version. Until
+// deleteOldDimensions, readers see the codes of the previous import too.
 func (imp *historyImport) writeDimensions(ctx context.Context) error {
-	version := uint64(imp.res.ImportedAt.UnixNano())
+	version := imp.dimVersion()
 	for _, d := range []struct {
 		table, column string
 		codes         map[string]struct{}
@@ -334,26 +407,36 @@ func (imp *historyImport) writeDimensions(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.table, err)
 		}
+	}
+	return nil
+}
+
+// deleteOldDimensions deletes the versions of the dataset's outlets and brands older than the
+// import's, so that a re-import with fewer outlets or brands does not keep the others.
+func (imp *historyImport) deleteOldDimensions(ctx context.Context) error {
+	for _, table := range []string{"outlets_dim", "brands_dim"} {
 		// A mutation, applied in the background: until it is done, FINAL may still show codes that
 		// only the previous import had.
-		if err := imp.s.cluster.ExecEachShard(ctx, "ALTER TABLE "+imp.s.cluster.Local(d.table)+
-			" DELETE WHERE dataset = ? AND version < ?", imp.meta.Dataset, version); err != nil {
-			return fmt.Errorf("%s: delete the previous import's codes: %w", d.table, err)
+		if err := imp.s.cluster.ExecEachShard(ctx, "ALTER TABLE "+imp.s.cluster.Local(table)+
+			" DELETE WHERE dataset = ? AND version < ?", imp.meta.Dataset, imp.dimVersion()); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
 		}
 	}
 	return nil
 }
 
+func (imp *historyImport) dimVersion() uint64 { return uint64(imp.res.ImportedAt.UnixNano()) }
+
 // record writes the import's row in datasets.
 func (imp *historyImport) record(ctx context.Context) error {
 	batch, err := imp.s.conn.PrepareBatch(ctx,
-		"INSERT INTO datasets (dataset, period, source, rows, outlets, brands, first_day, last_day, imported_at)")
+		"INSERT INTO datasets (dataset, import_id, period, source, rows, outlets, brands, first_day, last_day, imported_at)")
 	if err != nil {
 		return err
 	}
 	defer batch.Close()
 	r := imp.res
-	if err := batch.Append(r.Dataset, imp.meta.Period, imp.meta.Source, r.Rows, uint64(r.Outlets), uint64(r.Brands),
+	if err := batch.Append(r.Dataset, r.BatchID, imp.meta.Period, imp.meta.Source, r.Rows, uint64(r.Outlets), uint64(r.Brands),
 		r.FirstDay, r.LastDay, r.ImportedAt); err != nil {
 		return err
 	}
@@ -365,7 +448,7 @@ func quote(name string) string { return "'" + name + "'" }
 
 // stagingInsert names every column of sales_staging but inserted_at, which defaults to now().
 const stagingInsert = "INSERT INTO sales_staging (dataset, day, outlet, brand, requested, granted, delivered, " +
-	"limit_qty, limited, order_id, source, batch_id)"
+	"limit_qty, limited, order_id, source, batch_id, import_id)"
 
 // saleColumns holds a chunk of sales column by column, in stagingInsert's order.
 type saleColumns struct {
@@ -444,7 +527,7 @@ func (si *stagingInsertion) write(ctx context.Context, s *Store, c saleColumns, 
 		si.b = b
 	}
 	err := appendColumns(si.b, k.dataset[:n], c.day, c.outlet, c.brand, c.requested, c.granted, c.delivered,
-		c.limitQ, c.limited, c.orderID, k.source[:n], k.batchID[:n])
+		c.limitQ, c.limited, c.orderID, k.source[:n], k.batchID[:n], k.batchID[:n])
 	if err == nil {
 		err = si.b.Flush()
 	}

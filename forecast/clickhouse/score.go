@@ -74,37 +74,51 @@ func (s *Store) MonthActuals(ctx context.Context, dataset string, month time.Tim
 
 func (s *Store) monthActuals(ctx context.Context, dataset string, from time.Time, against forecast.Against) ([]forecast.ScoreItem, error) {
 	to := from.AddDate(0, 1, 0)
-	var query string
-	weekly := true
+	// weeks that start up to 6 days before the month reach into it
+	weekLo := from.AddDate(0, 0, -7)
 	switch against {
 	case forecast.AgainstTruth:
-		query = "SELECT outlet, brand, toString(week) AS w, sum(demand) FROM true_demand " +
-			"WHERE dataset = ? AND week > toDate(?) AND week < toDate(?) GROUP BY outlet, brand, w"
-	case forecast.AgainstSales, forecast.AgainstRequested:
-		info, err := s.Dataset(ctx, dataset)
-		if err != nil {
-			return nil, err
+		out, err := s.scoreItems(ctx, "SELECT outlet, brand, toString(week) AS w, sum(demand) FROM true_demand "+
+			"WHERE dataset = ? AND week > toDate(?) AND week < toDate(?) GROUP BY outlet, brand, w", true, from, to,
+			dataset, dateString(weekLo), dateString(to))
+		if err == nil && len(out) == 0 {
+			err = fmt.Errorf("%w: %q has no true demand in the month (only seeded data has)", ErrUnknownDataset, dataset)
 		}
+		return out, err
+	case forecast.AgainstSales, forecast.AgainstRequested:
 		column := "delivered"
 		if against == forecast.AgainstRequested {
 			column = "requested"
 		}
-		weekly = dataset != forecast.LiveDataset && info.Period == PeriodWeek
-		if weekly {
-			query = "SELECT outlet, brand, toString(toMonday(day)) AS w, sum(" + column + ") FROM sales " +
-				"WHERE dataset = ? AND day > toDate(?) AND day < toDate(?) GROUP BY outlet, brand, w"
-		} else {
-			query = "SELECT outlet, brand, '', sum(" + column + ") FROM sales " +
-				"WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY outlet, brand"
-		}
+		var out []forecast.ScoreItem
+		err := s.readImport(ctx, dataset, func(sc salesScope) error {
+			if _, err := s.datasetInfo(ctx, sc); err != nil {
+				return err
+			}
+			where, args := sc.where()
+			var err error
+			if dataset != forecast.LiveDataset && sc.period == PeriodWeek {
+				out, err = s.scoreItems(ctx, "SELECT outlet, brand, toString(toMonday(day)) AS w, sum("+column+") FROM sales "+
+					"WHERE "+where+" AND day > toDate(?) AND day < toDate(?) GROUP BY outlet, brand, w", true, from, to,
+					append(args, dateString(weekLo), dateString(to))...)
+			} else {
+				out, err = s.scoreItems(ctx, "SELECT outlet, brand, '', sum("+column+") FROM sales "+
+					"WHERE "+where+" AND day >= toDate(?) AND day < toDate(?) GROUP BY outlet, brand", false, from, to,
+					append(args, dateString(from), dateString(to))...)
+			}
+			return err
+		})
+		return out, err
 	default:
 		return nil, fmt.Errorf("%w: against %q", forecast.ErrInvalidScore, against)
 	}
-	lo := from
-	if weekly {
-		lo = from.AddDate(0, 0, -7) // weeks that start up to 6 days before the month reach into it
-	}
-	rows, err := s.conn.Query(ctx, query, dataset, dateString(lo), dateString(to))
+}
+
+// scoreItems runs query, which returns (outlet, brand, week, quantity) rows, and sums the
+// quantities of [from, to) by outlet and brand, items of sum 0 left out. A weekly query's rows
+// (week a Monday) are split across months by days.
+func (s *Store) scoreItems(ctx context.Context, query string, weekly bool, from, to time.Time, args ...any) ([]forecast.ScoreItem, error) {
+	rows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +159,6 @@ func (s *Store) monthActuals(ctx context.Context, dataset string, from time.Time
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
-	}
-	if against == forecast.AgainstTruth && len(out) == 0 {
-		return nil, fmt.Errorf("%w: %q has no true demand in the month (only seeded data has)", ErrUnknownDataset, dataset)
 	}
 	return out, nil
 }

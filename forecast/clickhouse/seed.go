@@ -37,8 +37,13 @@ func (s *Store) LiveHistoryRows(ctx context.Context) (sales, demand uint64, err 
 // waiting until that mutation is done (or ctx ends) so that what is written next is all there is.
 // Imported datasets are left alone. On a cluster every shard's local tables are cleared.
 func (s *Store) DeleteLive(ctx context.Context) error {
-	for _, table := range []string{"sales", "sales_by_outlet", "true_demand"} {
-		if err := s.cluster.ExecEachShard(ctx, "ALTER TABLE "+s.cluster.Local(table)+" DROP PARTITION "+seedLiteral); err != nil {
+	for _, t := range []struct{ table, partition string }{
+		{"sales", "(" + seedLiteral + ", '')"}, // partitioned by (dataset, import_id)
+		{"sales_by_outlet", seedLiteral},
+		{"true_demand", seedLiteral},
+	} {
+		table := t.table
+		if err := s.cluster.ExecEachShard(ctx, "ALTER TABLE "+s.cluster.Local(table)+" DROP PARTITION "+t.partition); err != nil {
 			return fmt.Errorf("clickhouse: drop the live partition of %s: %w", table, err)
 		}
 	}

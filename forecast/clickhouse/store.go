@@ -27,6 +27,13 @@ type Store struct {
 	conn    driver.Conn     // reads and inserts (the Distributed tables of a cluster)
 	cluster *stores.Cluster // partition operations, mutations and staging, shard by shard
 	actuals actualsKeeper   // whole weeks' actuals by brand (KeepWeeks)
+	hooks   importHooks     // nil functions but in tests
+}
+
+// importHooks let a test act between the steps of ImportHistory.
+type importHooks struct {
+	attach func(shard int) error // before the attach on shard (from 1); an error fails it
+	commit func()                // after the commit, before the older imports are dropped
 }
 
 // New returns a Store on the one server conn. The caller keeps ownership of conn and closes it.

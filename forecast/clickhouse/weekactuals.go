@@ -155,24 +155,36 @@ func (s *Store) LatestScoredMonth(ctx context.Context, dataset string, against f
 	return month, nil
 }
 
-// queryActuals sums the actuals of the weeks of [from, to) by week and brand.
+// queryActuals sums the actuals of the weeks of [from, to) by week and brand: of an imported
+// dataset, those of its current import (readImport).
 func (s *Store) queryActuals(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) (map[time.Time]map[string]brandActual, error) {
-	var query string
 	switch against {
 	case forecast.AgainstSales, forecast.AgainstRequested:
 		column := "delivered"
 		if against == forecast.AgainstRequested {
 			column = "requested"
 		}
-		query = "SELECT toString(toMonday(day)) AS w, brand, sum(" + column + "), count() FROM sales " +
-			"WHERE dataset = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY w, brand"
+		var out map[time.Time]map[string]brandActual
+		err := s.readImport(ctx, dataset, func(sc salesScope) (err error) {
+			where, args := sc.where()
+			out, err = s.sumActuals(ctx, "SELECT toString(toMonday(day)) AS w, brand, sum("+column+"), count() FROM sales "+
+				"WHERE "+where+" AND day >= toDate(?) AND day < toDate(?) GROUP BY w, brand",
+				append(args, dateString(from), dateString(to))...)
+			return err
+		})
+		return out, err
 	case forecast.AgainstTruth:
-		query = "SELECT toString(week) AS w, brand, sum(demand), count() FROM true_demand " +
-			"WHERE dataset = ? AND week >= toDate(?) AND week < toDate(?) GROUP BY w, brand"
+		return s.sumActuals(ctx, "SELECT toString(week) AS w, brand, sum(demand), count() FROM true_demand "+
+			"WHERE dataset = ? AND week >= toDate(?) AND week < toDate(?) GROUP BY w, brand",
+			dataset, dateString(from), dateString(to))
 	default:
 		return nil, fmt.Errorf("%w: against %q", forecast.ErrInvalidScore, against)
 	}
-	rows, err := s.conn.Query(ctx, query, dataset, dateString(from), dateString(to))
+}
+
+// sumActuals runs query, which returns (week, brand, sum, lines) rows.
+func (s *Store) sumActuals(ctx context.Context, query string, args ...any) (map[time.Time]map[string]brandActual, error) {
+	rows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
