@@ -44,9 +44,6 @@ type EMOptions struct {
 	// iterations). Without them, and with a fixed Shape, the iterations are an exact EM: the
 	// log-likelihood never falls.
 	PriorWeeks float64
-	// TailBias removes from the expected demand beyond a censored count the bias its outlet's
-	// noisy scale gives it (CountFit.VarLogScale).
-	TailBias bool
 }
 
 // Defaults of FitCensoredCounts.
@@ -73,11 +70,6 @@ type CountFit struct {
 	// Identified is false when no observation was exact: nothing bounds the demand from above, so
 	// the fit keeps the counts as seen (the lower bounds) and adds nothing.
 	Identified bool
-	// VarLogScale is, per outlet, the sampling variance of the log of its fitted scale (the inverse
-	// of the observed information of its counts); Expected removes from a censored count's tail
-	// mean the bias the scale's error gives it (tailBias). Nil: no correction (during the EM).
-	VarLogScale []float64
-	VarLogLevel []float64 // the same of the week levels, per week
 }
 
 // Mean returns the fitted mean of outlet o in week w.
@@ -89,76 +81,7 @@ func (f *CountFit) Expected(x CountObs) float64 {
 	if !x.Censored || !f.Identified {
 		return x.Value
 	}
-	m := f.Mean(int(x.Outlet), int(x.Week))
-	e := tailMean(m, f.Shape, x.Value)
-	if f.VarLogScale != nil {
-		e -= tailBias(m, f.Shape, x.Value, e, f.VarLogScale[x.Outlet]+f.VarLogLevel[x.Week])
-	}
-	return max(x.Value, e)
-}
-
-// logStep is the step in log μ of the numerical derivatives of tailBias and scaleVariance.
-const logStep = 0.05
-
-// maxVarLogScale bounds VarLogScale (an outlet whose counts barely bound its scale).
-const maxVarLogScale = 0.25
-
-// tailBias is the bias of the tail mean E[D | D ≥ s] (e, at mean m) computed at an estimated mean
-// whose log has sampling variance v: the tail mean is convex in log μ, so an unbiased but noisy μ̂
-// gives a tail mean too high on average by ½ · ∂²E/∂(log μ)² · v (the delta method to second
-// order). An outlet with few exact weeks has a noisy scale, and every one of its censored weeks
-// would carry the bias.
-func tailBias(m, r, s, e, v float64) float64 {
-	if v <= 0 || m <= 0 {
-		return 0
-	}
-	up := tailMean(m*math.Exp(logStep), r, s)
-	down := tailMean(m*math.Exp(-logStep), r, s)
-	return 0.5 * (up - 2*e + down) / (logStep * logStep) * v
-}
-
-// scaleVariance sets f.VarLogScale: per outlet, the inverse of the observed information of its
-// counts about the log of its scale (the second difference of their log-likelihood), at most
-// maxVarLogScale.
-func (f *CountFit) scaleVariance(obs []CountObs) {
-	var ll, lw [3][]float64
-	for k := range ll {
-		ll[k] = make([]float64, len(f.Scale))
-		lw[k] = make([]float64, len(f.Level))
-	}
-	seenW := make([]bool, len(f.Level))
-	mult := [3]float64{math.Exp(-logStep), 1, math.Exp(logStep)}
-	for _, x := range obs {
-		m := f.Mean(int(x.Outlet), int(x.Week))
-		seenW[x.Week] = true
-		for k, c := range mult {
-			var l float64
-			if x.Censored {
-				l = math.Log(max(1-cdfBelow(m*c, f.Shape, x.Value), 1e-300))
-			} else {
-				l = logPMF(m*c, f.Shape, math.Round(x.Value))
-			}
-			ll[k][x.Outlet] += l
-			lw[k][x.Week] += l
-		}
-	}
-	variance := func(l [3][]float64, i int) float64 {
-		info := -(l[2][i] - 2*l[1][i] + l[0][i]) / (logStep * logStep)
-		if info > 0 {
-			return min(1/info, maxVarLogScale)
-		}
-		return maxVarLogScale
-	}
-	f.VarLogScale = make([]float64, len(f.Scale))
-	for o := range f.Scale {
-		f.VarLogScale[o] = variance(ll, o)
-	}
-	f.VarLogLevel = make([]float64, len(f.Level))
-	for w := range f.Level {
-		if seenW[w] {
-			f.VarLogLevel[w] = variance(lw, w)
-		}
-	}
+	return max(x.Value, tailMean(f.Mean(int(x.Outlet), int(x.Week)), f.Shape, x.Value))
 }
 
 // FitCensoredCounts fits obs (outlets and weeks numbered from 0, fewer than outlets and weeks) by EM.
@@ -234,9 +157,6 @@ func FitCensoredCounts(obs []CountObs, outlets, weeks int, opt EMOptions) CountF
 	}
 	if !opt.Trace {
 		f.LogLik = []float64{f.logLik(obs, f.Shape)}
-	}
-	if opt.TailBias {
-		f.scaleVariance(obs)
 	}
 	return f
 }

@@ -88,8 +88,6 @@ type LearntCensoring struct {
 	// far the level of a corrected total may be from its demand's (DemandDraws, Calibrate).
 	LevelError float64
 	level      map[string]*[2]float64 // per collection point: Σ demand − corrected, Σ corrected
-	// Size calibrates the learnt lost sales by the week's expected sell-in (sizeCalibration).
-	Size sizeCalibration
 }
 
 // BrandCensoring is what LearnCensoring learnt of one brand.
@@ -365,17 +363,6 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 	for _, bc := range lc.Brands {
 		bc.solve(&lc.Pooled, PoolWeight)
 	}
-	lc.Size = calibrateSize(lc, byBrandRows(brands, func(b string) []sizeRow {
-		rows := byBrand[b]
-		out := make([]sizeRow, 0, len(rows))
-		for k, r := range rows {
-			if r.series >= 0 {
-				out = append(out, sizeRow{state: ix.state(sp, r.series, r.week), x: r.expected,
-					lost: fits[b].Expected(counts[b][k]) - r.value, gap: gap(sp, r.series, r.week)})
-			}
-		}
-		return out
-	}))
 	for _, b := range brands { // the correction's errors, once its coefficients are known
 		rows, bc := byBrand[b], lc.Brands[b]
 		for k, r := range rows {
@@ -521,7 +508,7 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 			lost = own[w]
 		}
 		if math.IsNaN(lost) {
-			lost = lc.learntLost(bc, ix.state(sp, i, w), win.at(w), gap(sp, i, w))
+			lost = bc.Theta[ix.state(sp, i, w)]*win.at(w) + bc.UnmetShare*gap(sp, i, w)
 		}
 		dst[w] = v + lost
 	}
