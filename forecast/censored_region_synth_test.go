@@ -26,6 +26,13 @@ type regionRow struct {
 	biasScarce, biasOther float64 // Σ(F − A) / ΣA of the backtest's forecasts
 	forecast.Metrics              // all brands together
 	levelError            float64 // the correction's LevelError
+	// For the splits of TestCensoredBiasSplit: the weeks learnt from (before the first origin), the
+	// corrected history, and per series (as the region's) Σ forecast and Σ true demand over the
+	// weeks the origins score.
+	first            int
+	learnt           *forecast.LearntCensoring
+	corrected        forecast.Panel
+	seriesF, seriesA []float64
 }
 
 // recorder is a Method that keeps the point forecasts m makes at each origin (Batch.Origin). The
@@ -53,6 +60,23 @@ func (r *recorder) ForecastBatch(ctx context.Context, b forecast.Batch, out []fo
 	return nil
 }
 
+// regionData is a synthetic region as the censored-demand harnesses use it: which brands are scarce,
+// the sales of every brand, their true demand (series aligned with the sales') and the collection
+// points' scans.
+type regionData struct {
+	cfg    synth.Config
+	scarce map[string]bool
+	sales  forecast.SalesPanel
+	demand forecast.Panel
+	scans  forecast.ScanPanel
+}
+
+func newRegionData(t testing.TB, cfg synth.Config) *regionData {
+	t.Helper()
+	_, scarce, sales, demand, scans := censoredRegion(t, cfg)
+	return &regionData{cfg: cfg, scarce: scarce, sales: sales, demand: demand, scans: scans}
+}
+
 // regionBacktest backtests the engine on the region of cfg as `forecast backtest --against demand`
 // does on a live one: the correction learnt from the collection points' scans of the weeks before the
 // first origin, the engine (with the region's festival calendar) trained on the corrected history of
@@ -63,12 +87,19 @@ func (r *recorder) ForecastBatch(ctx context.Context, b forecast.Batch, out []fo
 // it): the reference that tells the engine's own bias from the correction's.
 func regionBacktest(t testing.TB, cfg synth.Config, origins int, truth bool) regionRow {
 	t.Helper()
-	_, scarce, sales, demand, scans := censoredRegion(t, cfg)
+	return newRegionData(t, cfg).backtest(t, origins, truth)
+}
+
+// backtest is regionBacktest on d.
+func (d *regionData) backtest(t testing.TB, origins int, truth bool) regionRow {
+	t.Helper()
+	scarce, sales, demand, scans := d.scarce, d.sales, d.demand, d.scans
 	bc := forecast.BacktestConfig{Origins: origins}
 	first := len(sales.Weeks) - forecast.DefaultHorizon - forecast.DefaultStep*(origins-1)
 	learnt := forecast.LearnCensoring(sales, scans, first, forecast.EMOptions{})
 	corrected := learnt.Demand(sales)
-	row := regionRow{seed: cfg.Seed, origins: origins, truth: truth, levelError: learnt.LevelError}
+	row := regionRow{seed: d.cfg.Seed, origins: origins, truth: truth, levelError: learnt.LevelError,
+		first: first, corrected: corrected, learnt: learnt}
 	var est, tru [2]float64 // other, scarce
 	train := make([][]float64, len(corrected.Series))
 	for i, s := range corrected.Series {
@@ -100,6 +131,7 @@ func regionBacktest(t testing.TB, cfg synth.Config, origins int, truth bool) reg
 		t.Fatal(err)
 	}
 	var f, a [2]float64
+	row.seriesF, row.seriesA = make([]float64, len(demand.Series)), make([]float64, len(demand.Series))
 	for _, o := range ows {
 		means := rec.at[sales.Weeks[o]]
 		if means == nil {
@@ -113,6 +145,8 @@ func regionBacktest(t testing.TB, cfg synth.Config, origins int, truth bool) reg
 			for h, v := range means[i] {
 				f[g] += max(v, 0)
 				a[g] += s.Values[o+h]
+				row.seriesF[i] += max(v, 0)
+				row.seriesA[i] += s.Values[o+h]
 			}
 		}
 	}
