@@ -136,7 +136,7 @@ func TestBacktestMethods(t *testing.T) {
 	for _, m := range BacktestMethods() {
 		names = append(names, m.Name())
 	}
-	want := []string{"naive", "snaive", "seas-ratio", "seas-ratio-robust", "ses", "damped", "ma", "tsb", "sba", "croston", "engine"}
+	want := []string{"naive", "snaive", "seas-ratio", "ses", "damped", "ma", "tsb", "sba", "croston", "engine"}
 	if !slices.Equal(names, want) {
 		t.Errorf("BacktestMethods() = %v; want %v", names, want)
 	}

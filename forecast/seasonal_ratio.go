@@ -21,39 +21,21 @@ const minSeasonalIndex = 0.05
 
 // Forecast implements Model.
 func (SeasonalRatio) Forecast(y []float64, f Forecast, s *Scratch) {
-	seasonalRatio(y, f, s, func(y, alphas, _ []float64) (float64, float64, float64) { return sesFit(y, alphas) })
-}
-
-// seasonalRatio is SeasonalRatio with the level of the adjusted series fitted by fit, which returns
-// the chosen α, the final level and the sum of squared one-step errors, as sesFit does; tmp is a
-// spare buffer of len(y).
-func seasonalRatio(y []float64, f Forecast, s *Scratch, fit func(y, alphas, tmp []float64) (alpha, level, sse float64)) {
-	idx, adj, ok := seasonalRatioAdjust(y, s)
-	if !ok {
+	n := len(y)
+	if n < MinSeasonalWeeks {
 		Seasonal{}.Forecast(y, f, s)
 		return
 	}
-	alpha, level, sse := fit(adj, defaultAlphas, s.buf(1, len(y)))
-	seasonalRatioPut(f, idx, len(y), alpha, level, sse)
-}
-
-// seasonalRatioAdjust returns SeasonalRatio's seasonal indices of y by position (idx[j%m] that of
-// the j-th week after y) and y divided by them, in s's buffers 0 and 2, or false when y is to be
-// forecast by Seasonal.
-func seasonalRatioAdjust(y []float64, s *Scratch) (idx, adj []float64, ok bool) {
-	n := len(y)
-	if n < MinSeasonalWeeks {
-		return nil, nil, false
-	}
 	const m = SeasonalPeriod
-	idx = s.buf(0, m)
+	idx := s.buf(0, m)
 	if level := seasonalProfileOf(y, idx, s.buf(1, m), s.buf(2, n), DefaultSeasonalSmoothing, nil, 0, true); !(level > 0) {
-		return nil, nil, false
+		Seasonal{}.Forecast(y, f, s)
+		return
 	}
 	for q, r := range idx {
 		idx[q] = max(1+r, minSeasonalIndex)
 	}
-	adj = s.buf(2, n)
+	adj := s.buf(2, n)
 	p := ((-n)%m + m) % m // position of week 0
 	for t, v := range y {
 		adj[t] = v / idx[p]
@@ -61,14 +43,10 @@ func seasonalRatioAdjust(y []float64, s *Scratch) (idx, adj []float64, ok bool) 
 			p = 0
 		}
 	}
-	return idx, adj, true
-}
-
-// seasonalRatioPut writes the forecast of the level fitted on n adjusted weeks times each week's index.
-func seasonalRatioPut(f Forecast, idx []float64, n int, alpha, level, sse float64) {
+	alpha, level, sse := sesFit(adj, defaultAlphas)
 	sigma2 := sse / float64(n)
 	for j := range f.Mean {
-		k := idx[j%SeasonalPeriod]
+		k := idx[j%m]
 		f.put(j, level*k, k*sesSpread(sigma2, alpha, j))
 	}
 }

@@ -95,7 +95,7 @@ func TestEngineGainsFromTheMultiplicativeSeason(t *testing.T) {
 		}
 		return e / a
 	}
-	cands := slices.DeleteFunc(DefaultCandidates(), func(m Model) bool { return m.Name() == "seas-ratio-robust" })
+	cands := DefaultCandidates()
 	additive := slices.Clone(cands)
 	additive[slices.IndexFunc(additive, func(m Model) bool { return m.Name() == "seas-ratio" })] = Seasonal{}
 	if got, was := wape(cands), wape(additive); got > 0.7*was {

@@ -15,7 +15,7 @@ import (
 // combination then averages near-twins).
 func DefaultCandidates() []Model {
 	return []Model{
-		SeasonalRatio{}, SeasonalRatioRobust{}, SES{}, Damped{}, MovingAverage{},
+		SeasonalRatio{}, SES{}, Damped{}, MovingAverage{},
 		TSB{}, SBA{}, Croston{}, SeasonalNaive{}, Naive{},
 		PooledSeasonal{}, GroupShare{},
 	}
@@ -218,18 +218,6 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		nv = 2 * nc
 	}
 	errs := make([]float64, len(val)*nv)
-	// The signed errors Σ(A − F) per candidate, for the guard on a median-leaning candidate (guard).
-	guard := st.twinGuard()
-	var biases []float64
-	if guard.robust >= 0 {
-		biases = make([]float64, len(val)*nv)
-	}
-	bias := func(v, lo, hi int) []float64 {
-		if biases == nil {
-			return nil
-		}
-		return biases[v*nv+lo : v*nv+hi]
-	}
 	ok := make([]bool, len(val))
 	err = parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[val[v]])
@@ -247,9 +235,9 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 				extra = append(extra, o-off)
 			}
 		}
-		ok[v] = validateBias(st, y, f, festView, off, extra, b.Horizon, errs[v*nv:v*nv+nc], bias(v, 0, nc), s)
+		ok[v] = validate(st, y, f, festView, off, extra, b.Horizon, errs[v*nv:v*nv+nc], s)
 		if f != nil {
-			validateBias(st, y, nil, view, off, extra, b.Horizon, errs[v*nv+nc:(v+1)*nv], bias(v, nc, nv), s)
+			validate(st, y, nil, view, off, extra, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
 		}
 	})
 	if err != nil {
@@ -257,8 +245,6 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	}
 	groupErr := make([]float64, groups*nv)
 	total := make([]float64, nv)
-	groupBias := make([]float64, groups*nv)
-	totalBias := make([]float64, nv)
 	validated := make([]int, groups)
 	for v, i := range val {
 		if !ok[v] {
@@ -269,12 +255,6 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		for c := range nv {
 			groupErr[g*nv+c] += errs[v*nv+c]
 			total[c] += errs[v*nv+c]
-		}
-		if biases != nil {
-			for c := range nv {
-				groupBias[g*nv+c] += biases[v*nv+c]
-				totalBias[c] += biases[v*nv+c]
-			}
 		}
 	}
 	anyValidated := slices.ContainsFunc(validated, func(n int) bool { return n > 0 })
@@ -300,15 +280,13 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	choices := make([]Choice, groups)
 	for g := range choices {
 		ch := Choice{Validated: validated[g]}
-		var e, eb []float64
+		var e []float64
 		switch {
 		case validated[g] >= st.minGroup:
 			e = groupErr[g*nv : (g+1)*nv : (g+1)*nv]
-			eb = groupBias[g*nv : (g+1)*nv : (g+1)*nv]
 		case anyValidated:
-			e, eb, ch.Pooled = total, totalBias, true
+			e, ch.Pooled = total, true
 		}
-		ebUsed := eb
 		ch.Errors = e
 		gv := festViews
 		if profiles != nil {
@@ -316,30 +294,16 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			switch {
 			case e != nil && sumWith >= sumWithout:
 				ch.Errors, ch.Festival = e[nc:], nil
-				ebUsed = eb[nc:]
 				gv = views
 			case e != nil:
 				ch.Errors = e[:nc:nc]
-				ebUsed = eb[:nc:nc]
 			}
 		}
 		if gv != nil {
 			ch.Season, ch.TotalForecast = gv[g].season, gv[g].totalF[L]
 			ch.Total = slices.Clone(gv[g].total[max(L-ShareWeeks, 0):])
 		}
-		excl := -1
-		if biases != nil && ch.Errors != nil {
-			switch {
-			case math.Abs(ebUsed[guard.robust]) > math.Abs(ebUsed[guard.plain]):
-				excl = guard.robust
-			case !twinExclusive:
-			case ch.Errors[guard.robust] <= ch.Errors[guard.plain]:
-				excl = guard.plain
-			default:
-				excl = guard.robust
-			}
-		}
-		ch.Models = st.pickExcept(ch.Errors, excl)
+		ch.Models = st.pick(ch.Errors)
 		choices[g] = ch
 	}
 	return choices, nil
@@ -347,18 +311,13 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 
 // pick ranks candidates by errs and keeps the best and those within tolerance of it, or the first
 // candidate when there are no errors.
-func (st engineSettings) pick(errs []float64) []int { return st.pickExcept(errs, -1) }
-
-// pickExcept is pick without candidate excl (none when −1).
-func (st engineSettings) pickExcept(errs []float64, excl int) []int {
+func (st engineSettings) pick(errs []float64) []int {
 	if errs == nil {
 		return []int{0}
 	}
-	order := make([]int, 0, len(errs))
-	for i := range errs {
-		if i != excl {
-			order = append(order, i)
-		}
+	order := make([]int, len(errs))
+	for i := range order {
+		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		switch {
@@ -383,12 +342,6 @@ func (st engineSettings) pickExcept(errs []float64, excl int) []int {
 // multiplied by the factors of the weeks they forecast. gv is the group's view for the group
 // candidates (nil: none), on a timeline where y starts at week off.
 func validate(st engineSettings, y, factors []float64, gv *groupView, off int, extra []int, h int, errs []float64, s *Scratch) bool {
-	return validateBias(st, y, factors, gv, off, extra, h, errs, nil, s)
-}
-
-// validateBias is validate that also adds each candidate's signed errors Σ(A − F) into bias (nil:
-// not wanted).
-func validateBias(st engineSettings, y, factors []float64, gv *groupView, off int, extra []int, h int, errs, bias []float64, s *Scratch) bool {
 	n := len(y)
 	x := y
 	if factors != nil {
@@ -422,42 +375,26 @@ func validateBias(st engineSettings, y, factors []float64, gv *groupView, off in
 	for k := range fs {
 		fs[k] = Forecast{Mean: mean[k*h : (k+1)*h : (k+1)*h]}
 	}
-	// SeasonalRatio and SeasonalRatioRobust share one decomposition per window (seasonalRatioPair).
-	pair := st.pair()
-	fr := Forecast{Mean: s.buf(4, h)}
-	add := func(c, o int, f Forecast) {
-		for j, a := range y[o : o+h] {
-			fc := f.Mean[j]
-			if factors != nil {
-				fc *= factors[o+j]
-			}
-			errs[c] += math.Abs(a - fc)
-			if bias != nil {
-				bias[c] += a - fc
-			}
-		}
-	}
 	for c, m := range st.cands {
-		if c == pair.robust {
-			continue // with its twin
-		}
 		cm, inOnePass := m.(cutModel)
 		if inOnePass {
 			cm.forecastCuts(x, cuts, fs, s)
 		}
 		for _, o := range origins {
 			f := fs[0]
-			switch {
-			case inOnePass:
+			if inOnePass {
 				f = fs[slices.Index(cuts, o)]
-			case c == pair.plain:
-				seasonalRatioPair(x[:o:o], f, fr, s)
-				add(pair.robust, o, fr)
-			default: // the other models fit each window alone, in the windows' order
+			} else { // the other models fit each window alone, in the windows' order
 				prior, total, totalF := gv.at(o + off)
 				forecastWith(m, x[:o:o], prior, o-n, total, totalF, f, s)
 			}
-			add(c, o, f)
+			for j, a := range y[o : o+h] {
+				fc := f.Mean[j]
+				if factors != nil {
+					fc *= factors[o+j]
+				}
+				errs[c] += math.Abs(a - fc)
+			}
 		}
 	}
 	return true
@@ -596,41 +533,4 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 			}
 		}
 	})
-}
-
-// twin is a median-leaning candidate and its mean twin, by index into the candidates (−1: none).
-type twin struct{ robust, plain int }
-
-// twinGuard finds SeasonalRatioRobust and SeasonalRatio among the candidates.
-func (st engineSettings) twinGuard() twin {
-	t := twin{-1, -1}
-	for i, m := range st.cands {
-		switch m.(type) {
-		case SeasonalRatioRobust:
-			t.robust = i
-		case SeasonalRatio:
-			t.plain = i
-		}
-	}
-	if t.plain < 0 || robustGuardOff {
-		t.robust = -1
-	}
-	return t
-}
-
-// pair returns the indexes of SeasonalRatio and SeasonalRatioRobust when both are candidates (else −1).
-func (st engineSettings) pair() twin {
-	t := twin{-1, -1}
-	for i, m := range st.cands {
-		switch m.(type) {
-		case SeasonalRatioRobust:
-			t.robust = i
-		case SeasonalRatio:
-			t.plain = i
-		}
-	}
-	if t.plain < 0 || t.robust < 0 || robustVariant == 1 || robustVariant == 3 || robustVariant == 4 {
-		return twin{-1, -1}
-	}
-	return t
 }

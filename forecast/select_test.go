@@ -221,7 +221,7 @@ func TestBatchValidation(t *testing.T) {
 }
 
 func TestEngineCandidateNames(t *testing.T) {
-	want := []string{"seas-ratio", "seas-ratio-robust", "ses", "damped", "ma", "tsb", "sba", "croston", "snaive", "naive",
+	want := []string{"seas-ratio", "ses", "damped", "ma", "tsb", "sba", "croston", "snaive", "naive",
 		"pooled-seasonal", "group-share"}
 	if got := NewEngine().CandidateNames(); !slices.Equal(got, want) {
 		t.Errorf("CandidateNames() = %v; want %v", got, want)
