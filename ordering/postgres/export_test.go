@@ -37,6 +37,3 @@ func (s *Store) PlaceOrderPausing(ctx context.Context, outletID int64, reqs []or
 	conn.Exec(ctx, "ROLLBACK") //nolint:errcheck // the attempt's error is the one to report
 	return ordering.Order{}, err
 }
-
-// ErrCycleMoved is errCycleMoved, for the tests of package postgres_test.
-var ErrCycleMoved = errCycleMoved
