@@ -169,37 +169,35 @@ func isClaimLost(err error) bool {
 // keyHeld is the SQLSTATE of idempotency_key_held() (migration 0015).
 const keyHeld = "OC410"
 
-// takeKey is the SQL expression, for the first statement of an order's transaction placed under key,
-// that locks the key and checks that nothing holds it, with its arguments numbered from $first on;
-// nowParam is the parameter holding now. It is true, or it fails its statement (keyTakeError tells
-// how). The lock is a transaction-scoped advisory lock on the user and the key, tried without waiting:
-// while a request with the key runs, another fails at once (a crash or a rollback lets the lock go with
-// the transaction; no lease is needed). A key already held by a committed row, not claimable (see
-// claimable), fails it too. Either way nothing after it in the transaction runs. The check reads the
-// keys as they were when the statement began: a request with the key that committed its answer between
-// then and the lock is not seen here, but keyResponse, which writes the key when the order commits,
-// checks again against the row as committed and fails the order with ordering.ErrIdempotencyKeyHeld.
-func takeKey(first int, nowParam string, key *ordering.IdempotencyKey) (expr string, args []any) {
-	p := func(i int) string { return "$" + strconv.Itoa(first+i) }
-	return `CASE WHEN NOT pg_try_advisory_xact_lock(` + p(0) + `, hashtext(` + p(1) + `::bigint || '/' || ` + p(2) + `::text))
-			THEN idempotency_claim_lost()
-		WHEN EXISTS (SELECT FROM idempotency_keys k WHERE k.user_id = ` + p(1) + ` AND k.key = ` + p(2) + ` AND NOT ` +
-		claimable(nowParam, p(3)) + `)
-			THEN idempotency_key_held()
-		ELSE true END`, []any{keyLockClass, key.UserID, key.Key, key.Hash}
-}
-
-// keyTakeError is the error of a statement that failed in takeKey's expression: *ordering.InFlightError
-// (another request with the key runs) or ordering.ErrIdempotencyKeyHeld; any other err as it is.
-func keyTakeError(err error) error {
-	var pgErr *pgconn.PgError
-	switch {
-	case isClaimLost(err):
-		return &ordering.InFlightError{Wait: time.Second}
-	case errors.As(err, &pgErr) && pgErr.Code == keyHeld:
-		return ordering.ErrIdempotencyKeyHeld
+// queueTakeKey queues, in the first batch of an order's transaction placed under key, the lock of the
+// key and the check that nothing holds it, in one statement; without a key it queues nothing. The lock
+// is a transaction-scoped advisory lock on the user and the key, tried without waiting: while a request
+// with the key runs, another fails at once with an *ordering.InFlightError (a crash or a rollback lets
+// the lock go with the transaction; no lease is needed). A key already held by a committed row, not
+// claimable (see claimable), fails the transaction with ordering.ErrIdempotencyKeyHeld. Either way
+// nothing after it in the transaction runs. The check reads the keys as they were when the statement
+// began: a request with the key that committed its answer between then and the lock is not seen here,
+// but keyResponse, which writes the key when the order commits, checks again against the row as
+// committed and fails the order with ordering.ErrIdempotencyKeyHeld.
+func queueTakeKey(b *pgx.Batch, key *ordering.IdempotencyKey, now time.Time) {
+	if key == nil {
+		return
 	}
-	return err
+	b.Queue(`SELECT CASE WHEN NOT pg_try_advisory_xact_lock($1, hashtext($2::bigint || '/' || $3::text)) THEN idempotency_claim_lost()
+		WHEN EXISTS (SELECT FROM idempotency_keys k WHERE k.user_id = $2 AND k.key = $3 AND NOT `+claimable("$4", "$5")+`)
+			THEN idempotency_key_held()
+		ELSE true END`, keyLockClass, key.UserID, key.Key, now, key.Hash).QueryRow(func(row pgx.Row) error {
+		var ok bool
+		err := row.Scan(&ok)
+		var pgErr *pgconn.PgError
+		switch {
+		case isClaimLost(err):
+			return &ordering.InFlightError{Wait: time.Second}
+		case errors.As(err, &pgErr) && pgErr.Code == keyHeld:
+			return ordering.ErrIdempotencyKeyHeld
+		}
+		return err
+	})
 }
 
 // keyResponse is the part of an order's write statement, in the last batch of its transaction placed

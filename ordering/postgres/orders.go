@@ -143,15 +143,14 @@ func nullID(id int64) *int64 {
 //
 // Under opts.Key it also returns *ordering.InFlightError (another request with the key is running) or
 // ordering.ErrIdempotencyKeyHeld (the key was already held; nothing was written), and commits the key
-// with the response opts.Respond renders in the order's transaction (see takeKey).
+// with the response opts.Respond renders in the order's transaction (see queueTakeKey).
 //
-// It costs two round trips to the server whatever the number of lines, one commit and five statements:
-// the BEGIN; one statement taking the key's lock, the outlet's lock and the cycle's supply lock; one
-// reading the order's state and the offers, which starts once the locks are held and reads afresh; then
-// one statement writing the order, its lines, the limits and the key with its response, and the
-// COMMIT, in another. When another order took a rationed brand's supply between the read and the
-// write (see placeOrder), it rolls back and places the order again with the brand's row locked first;
-// when the outlet's open window moved to another cycle while it took its locks, it places it again.
+// It costs two round trips to the server whatever the number of lines, and one commit: the BEGIN, the
+// key's lock, the outlet's lock, the cycle's supply lock and every read in one pipelined batch (each
+// statement after a lock runs once it is held and reads afresh, as separate queries would), then one
+// statement writing the order, its lines, the limits and the key with its response, and the COMMIT, in
+// another. When another order took a rationed brand's supply between the read and the write (see
+// placeOrder), it rolls back and places the order again with the brand's row locked first.
 func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []ordering.LineRequest,
 	opts ordering.PlaceOptions, now time.Time) (ordering.Order, bool, error) {
 	if err := ordering.ValidateLines(reqs); err != nil {
@@ -172,24 +171,12 @@ func (s *Store) PlaceOrder(ctx context.Context, outletID, userID int64, reqs []o
 		return ordering.Order{}, false, fmt.Errorf("place order: %w", err)
 	}
 	defer conn.Release()
-	var o ordering.Order
-	var created bool
-	for lockRationed, moved := false, 0; ; {
-		o, created, err = placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now, lockRationed)
-		retry := false
-		switch {
-		case errors.Is(err, errSupplyRaced) && !lockRationed:
-			// Another order took the rationed supply this one counted on: place it again holding the
-			// rationed brands' plan rows from the start, so that what it reads stays true.
-			lockRationed, retry = true, true
-		case errors.Is(err, errCycleMoved) && moved < 2:
-			moved, retry = moved+1, true // the outlet's window is now another cycle's: place it there
-		}
-		if !retry {
-			break
-		}
-		if _, err = conn.Exec(ctx, "ROLLBACK"); err != nil {
-			break
+	o, created, err := placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now, false)
+	if errors.Is(err, errSupplyRaced) {
+		// Another order took the rationed supply this one counted on: place it again holding the
+		// rationed brands' plan rows from the start, so that what it reads stays true.
+		if _, err = conn.Exec(ctx, "ROLLBACK"); err == nil {
+			o, created, err = placeOrder(ctx, conn.Conn(), outletID, userID, reqs, codes, opts, now, true)
 		}
 	}
 	if err != nil {
@@ -269,113 +256,74 @@ type orderingState struct {
 	offers            map[string]ordering.Offer // by brand code
 	newID             int64                     // the id a new order takes, when there is no live order
 	author            *ordering.Author          // the user placing the order; nil when there is none
-	openNow           int64                     // the cycle whose window is open as the reads see it; 0 when none
 }
 
-// errCycleMoved is readForOrdering's error when the cycle whose window for the outlet is open changed
-// between the statement that locked the cycle's supply and the reads after it (a window of another
-// cycle opened as the locked one closed): nothing was written; the caller rolls back and tries again.
-var errCycleMoved = errors.New("the outlet's open cycle changed while the order was read")
-
-// lockedCycle is the SQL of the cycle whose supply the order's first statement locked (0 when no
-// window was open): a setting of the transaction (set_config), so that the reads after it use the
-// cycle that is locked.
-const lockedCycle = `current_setting('ordercast.order_cycle')::bigint`
-
-// readForOrdering begins a transaction on conn and, in its first statement, takes the idempotency
-// key's lock (takeKey) when key is not nil, then locks the outlet's row, then takes the shared lock on
-// the supply of the cycle whose window for the outlet is open at now (sharedSupplyLock) and keeps that
-// cycle's id in the transaction (lockedCycle); when lockRationed, it then locks the rows of the
-// rationed brands (queueLockRationed); and it reads, in one statement that starts once every lock is
-// held (so that it sees what a publication wrote before it let the lock go), the cycle, the outlet's
-// live order in it with what its lines were granted (or the id a new order takes), the user placing
-// the order, and the cycle's offers of the brands codes. All of it is one round trip.
+// readForOrdering begins a transaction on conn, takes the idempotency key's lock (see queueTakeKey)
+// when key is not nil, locks the outlet's row, takes the shared lock on the cycle's supply
+// (sharedSupplyLock) and, when lockRationed, the rows of the rationed brands (queueLockRationed), and
+// reads, in the same round trip, the cycle whose window for the outlet is open at now, the outlet's
+// live order in it with what its lines were granted (or the id a new order takes), the cycle's offers
+// of the brands codes, and the user placing the order. The
+// statements after a lock run once it is held and each sees what was committed before it started, as
+// separate queries would.
 func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64, key *ordering.IdempotencyKey,
 	now time.Time, codes []string, lockRationed bool) (orderingState, error) {
 	st := orderingState{outletID: outletID, prev: map[int64]int{}, offers: map[string]ordering.Offer{}}
-	var status *string // of the outlet; nil when there is no such outlet
-	var locked int64   // the cycle whose supply is locked; 0 when no window was open
+	var status string // of the outlet; "" when there is no such outlet
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	// The key's check is the outer side of a nested loop (ON true allows no other join), fenced by
-	// OFFSET 0 so that it is not pulled up: it runs before the outlet's row is locked, so that a repeat
-	// of a request in flight fails at once instead of waiting for the outlet. The supply lock is taken
-	// after the outlet's, as everywhere an outlet's orders change (CancelOrder, the cut-off).
-	keyCheck, args := `true`, []any{outletID, now}
-	if key != nil {
-		var keyArgs []any
-		keyCheck, keyArgs = takeKey(3, "$2", key)
-		args = append(args, keyArgs...)
-	}
-	b.Queue(`SELECT t.status, coalesce(w.cycle_id, 0), set_config('ordercast.order_cycle', coalesce(w.cycle_id, 0)::text, true)
-		FROM (SELECT `+keyCheck+` AS key_taken OFFSET 0) k
-		LEFT JOIN (SELECT status, order_day FROM outlets WHERE id = $1 FOR UPDATE) t ON true
-		LEFT JOIN LATERAL (SELECT w.cycle_id FROM order_windows w
-			WHERE w.order_day = t.order_day AND w.opens_at <= $2 AND $2 < w.closes_at AND NOT w.closed
-			ORDER BY w.closes_at LIMIT 1) w ON true
-		LEFT JOIN LATERAL `+sharedSupplyLock("w.cycle_id")+` AS supply_lock ON true
-		WHERE k.key_taken`, args...).QueryRow(func(row pgx.Row) error {
-		var setting string
-		return keyTakeError(row.Scan(&status, &locked, &setting))
+	queueTakeKey(b, key, now)
+	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
+		return noRowsIsNil(row.Scan(&status))
 	})
-	if lockRationed {
-		queueLockRationed(b, lockedCycle, `SELECT id FROM brands WHERE code = ANY($2)
-			UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
-			WHERE o.outlet_id = $1 AND o.cycle_id = `+lockedCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, codes)
-	}
-	// The state: a row per line of the live order, or one with NULL lines and the id of a new order when
-	// there is no order, and none when no window was open; each names the user $3 placing the order
-	// (NULL when there is none) and the cycle whose window is open now (to tell a cycle that moved).
-	// Then a row per offer. The two kinds share columns (kind 0 and 1):
-	//   kind | cycle / brand id | week | order id / price | order status / code | version / used |
-	//   total | balance | submitted | line's brand / limit | line's granted / cap | new order's id |
-	//   username | role | open cycle / supply left | on sale
-	var offers []offerRow
-	b.Queue(`SELECT 0, c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
+	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
+	// with NULL lines and the id of a new order when there is no order, and none when no window is open.
+	// Each row also names the user $3 placing the order (NULL when there is none). The statement takes
+	// the shared lock on the cycle's supply (the reads after it see what a publication wrote).
+	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
 			coalesce(o.total_cents, 0), (SELECT balance_cents FROM outlets WHERE id = $1),
 			(SELECT coalesce(sum(total_cents), 0)::bigint FROM orders WHERE outlet_id = $1 AND status = 'submitted'),
 			l.brand_id, l.granted_cartons, CASE WHEN o.id IS NULL THEN nextval('orders_id_seq') ELSE 0 END,
-			u.username, u.role, coalesce(`+openCycle+`, 0), false
+			u.username, u.role
 		FROM cycles c
 		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
 		LEFT JOIN order_lines l ON l.order_id = o.id
 		LEFT JOIN users u ON u.id = $3
-		WHERE c.id = `+lockedCycle+`
-		UNION ALL
-		SELECT 1, b.id, '1970-01-01'::date, b.wholesale_price_cents, b.code, coalesce(l.used_cartons, 0),
-			0, 0, 0, l.limit_cartons::bigint, sp.per_outlet_cap, 0, NULL, NULL,
-			(sp.supply_cartons - sp.granted_cartons)::bigint, coalesce(sp.on_sale, false)
-		FROM brands b
-		LEFT JOIN supply_plans sp ON sp.cycle_id = `+lockedCycle+` AND sp.brand_id = b.id
-		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
-		WHERE b.code = ANY($4)`, outletID, now, userID, codes).Query(func(rows pgx.Rows) error {
-		var (
-			kind                                   int
-			id, orderOrPrice, total, bal, sub, nid int64
-			week                                   time.Time
-			text                                   string
-			versionOrUsed                          int
-			brandOrLimit, openOrSupply             *int64
-			grantedOrCap                           *int
-			username, role                         *string
-			onSale                                 bool
-		)
-		_, err := pgx.ForEachRow(rows, []any{&kind, &id, &week, &orderOrPrice, &text, &versionOrUsed, &total, &bal, &sub,
-			&brandOrLimit, &grantedOrCap, &nid, &username, &role, &openOrSupply, &onSale}, func() error {
-			if kind == 1 {
-				offers = append(offers, offerRow{code: text, offer: ordering.Offer{BrandID: id, PriceCents: orderOrPrice, OnSale: onSale},
-					allowance: ordering.Allowance{Limit: intOf(brandOrLimit), Used: versionOrUsed, Cap: grantedOrCap, Supply: intOf(openOrSupply)}})
-				return nil
-			}
-			st.cycleID, st.weekStart, st.orderID, st.orderStatus, st.orderVersion = id, week, orderOrPrice, ordering.OrderStatus(text), versionOrUsed
-			st.orderCents, st.balanceCents, st.submittedCents, st.newID = total, bal, sub, nid
-			if brandOrLimit != nil && grantedOrCap != nil {
-				st.prev[*brandOrLimit] = *grantedOrCap
+		CROSS JOIN LATERAL `+sharedSupplyLock("c.id")+` AS supply_lock
+		WHERE c.id = `+openCycle, outletID, now, userID).Query(func(rows pgx.Rows) error {
+		var brand *int64
+		var granted *int
+		var username, role *string
+		_, err := pgx.ForEachRow(rows, []any{&st.cycleID, &st.weekStart, &st.orderID, &st.orderStatus,
+			&st.orderVersion, &st.orderCents, &st.balanceCents, &st.submittedCents, &brand, &granted, &st.newID,
+			&username, &role}, func() error {
+			if brand != nil {
+				st.prev[*brand] = *granted
 			}
 			if username != nil && role != nil && st.author == nil {
 				st.author = &ordering.Author{UserID: userID, Username: *username, Role: *role}
 			}
-			st.openNow = *openOrSupply
+			return nil
+		})
+		return err
+	})
+	if lockRationed {
+		queueLockRationed(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
+			UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
+			WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
+	}
+	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false),
+			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
+		FROM brands b
+		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
+		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
+		WHERE b.code = ANY($3)`, outletID, now, codes).Query(func(rows pgx.Rows) error {
+		var code string
+		var o ordering.Offer
+		var a ordering.Allowance
+		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply}, func() error {
+			o.Remaining, o.Bound = a.Bound(st.prev[o.BrandID]) // the order being replaced gives back what it holds
+			st.offers[code] = o
 			return nil
 		})
 		return err
@@ -384,35 +332,14 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 		return st, err
 	}
 	switch {
-	case status == nil:
+	case status == "":
 		return st, fmt.Errorf("%w: outlet %d", ordering.ErrNotFound, outletID)
-	case *status != "active":
-		return st, ordering.Explain(ordering.ErrOutletInactive, "the outlet is %s", *status)
-	case st.cycleID == 0 || st.openNow == 0: // no window open when the supply was locked, or none now
+	case status != "active":
+		return st, ordering.Explain(ordering.ErrOutletInactive, "the outlet is %s", status)
+	case st.cycleID == 0:
 		return st, windowClosed(ctx, conn, outletID, now)
-	case st.openNow != st.cycleID:
-		return st, errCycleMoved
-	}
-	for _, r := range offers {
-		r.offer.Remaining, r.offer.Bound = r.allowance.Bound(st.prev[r.offer.BrandID]) // the order being replaced gives back what it holds
-		st.offers[r.code] = r.offer
 	}
 	return st, nil
-}
-
-// offerRow is a brand's offer as readForOrdering reads it, before the live order's lines are known.
-type offerRow struct {
-	code      string
-	offer     ordering.Offer
-	allowance ordering.Allowance
-}
-
-// intOf is *v as an int, nil for nil.
-func intOf(v *int64) *int {
-	if v == nil {
-		return nil
-	}
-	return new(int(*v))
 }
 
 // noRowsIsNil returns err, or nil when err is pgx.ErrNoRows.
