@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/ordercast/ordercast/cmd/ordercast/schedule"
@@ -203,14 +204,19 @@ func runServe(ctx context.Context, e env, args []string) error {
 		{Name: "notices", Every: time.Minute, Pass: noticeScan.Pass},
 		{Name: "bulletin", Every: indicators.RefreshEvery, Pass: bulletins.RefreshRecent},
 	}
+	// The collector runs at a higher target while serve answers requests (the order path), at Go's
+	// default while the forecast or the scoring runs in the process (collector.go).
+	gc := newCollector(e.getenv, debug.SetGCPercent)
+	gc.start()
+	defer gc.stop()
 	forecastSlot, scoreSlot, _ := cfg.schedules() // validated
 	if forecastSlot != nil {
 		j := forecastJob{store: history, slot: forecastSlot, log: log}
-		jobs = append(jobs, schedule.Job{Name: "forecast", Every: 10 * time.Minute, Slot: forecastSlot, Pass: j.pass})
+		jobs = append(jobs, schedule.Job{Name: "forecast", Every: 10 * time.Minute, Slot: forecastSlot, Pass: gc.heavy(j.pass)})
 	}
 	if scoreSlot != nil {
 		j := scoreJob{store: history, slot: scoreSlot, log: log}
-		jobs = append(jobs, schedule.Job{Name: "score", Every: 30 * time.Minute, Slot: scoreSlot, Pass: j.pass})
+		jobs = append(jobs, schedule.Job{Name: "score", Every: 30 * time.Minute, Slot: scoreSlot, Pass: gc.heavy(j.pass)})
 	}
 	jobObserver, err := newJobMetrics(reg, jobs)
 	if err != nil {

@@ -13,12 +13,12 @@
 # AFTER_PG, when set, is the PostgreSQL settings of AFTER ("name=value ..."): set with ALTER SYSTEM
 # and reloaded before each AFTER run, reset before each BEFORE run and at the end (the DSN's user must
 # be a superuser). Only settings a reload takes (checkpoint_timeout, max_wal_size, ...) make sense.
-# Needs what orders.sh needs: ORDERCAST_PG_DSN, ORDERCAST_CH_DSN, PGDATA; OUT, PORT, SERVE_ENV and
+# Needs what orders.sh needs: ORDERCAST_PG_DSN, ORDERCAST_CH_DSN (PGDATA, when set, is passed on); OUT, PORT, SERVE_ENV and
 # BENCH_FLAGS are passed on.
 set -eu
 before=$1 after=$2 rounds=${3:-3} rates=${4:-800 900 1000} dur=${5:-15s}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-: "${PGDATA:?the data directory of the PostgreSQL of ORDERCAST_PG_DSN}" "${ORDERCAST_PG_DSN:?}" "${ORDERCAST_CH_DSN:?}"
+: "${ORDERCAST_PG_DSN:?}" "${ORDERCAST_CH_DSN:?}"
 psql_() { psql -X -At "$ORDERCAST_PG_DSN" -c "$1" >/dev/null; }
 settings() { # set (AFTER_PG) or reset, then reload
 	local kv
