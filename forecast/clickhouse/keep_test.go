@@ -70,7 +70,9 @@ type readResult struct {
 // readWeeks reads October's weeks from s in a goroutine of wg.
 func readWeeks(ctx context.Context, wg *sync.WaitGroup, s *Store) *readResult {
 	r := &readResult{}
-	wg.Go(func() { r.weeks, r.err = s.weekActuals(ctx, forecast.LiveDataset, forecast.AgainstSales, octWeeks[0], octWeeks[1]) })
+	wg.Go(func() {
+		r.weeks, r.err = s.weekActuals(ctx, forecast.LiveDataset, forecast.AgainstSales, octWeeks[0], octWeeks[1])
+	})
 	return r
 }
 
@@ -94,7 +96,9 @@ func TestActualsReadersWaitForOneRead(t *testing.T) {
 		s := keepingStore(f)
 		var wg sync.WaitGroup
 		var warmErr error
-		wg.Go(func() { warmErr = s.WarmWeeks(ctx, forecast.LiveDataset, forecast.AgainstSales, octWeeks[0], octWeeks[1]) })
+		wg.Go(func() {
+			warmErr = s.WarmWeeks(ctx, forecast.LiveDataset, forecast.AgainstSales, octWeeks[0], octWeeks[1])
+		})
 		synctest.Wait()
 		r1, r2 := readWeeks(ctx, &wg, s), readWeeks(ctx, &wg, s)
 		synctest.Wait() // both wait for the warmer's read
@@ -191,7 +195,9 @@ func TestActualsReadOutlivesItsReader(t *testing.T) {
 		s.actuals.query = f2.actuals
 		stopping, stop := context.WithCancel(t.Context())
 		var warmErr error
-		wg.Go(func() { warmErr = s.WarmWeeks(stopping, forecast.LiveDataset, forecast.AgainstSales, octWeeks[0], octWeeks[1]) })
+		wg.Go(func() {
+			warmErr = s.WarmWeeks(stopping, forecast.LiveDataset, forecast.AgainstSales, octWeeks[0], octWeeks[1])
+		})
 		synctest.Wait()
 		r3 := readWeeks(t.Context(), &wg, s)
 		synctest.Wait()
