@@ -363,3 +363,32 @@ func TestScoresFailedOrAbandonedRead(t *testing.T) {
 		}
 	})
 }
+
+// The warmer leaves a month never scored alone; a reader of it gets forecast.ErrNoScores from the
+// table, and nothing is kept.
+func TestScoresNeverScored(t *testing.T) {
+	f := &fakeScores{fakeRead: newFakeRead(0)}
+	close(f.release)
+	s := scoresStore(f)
+	s.scores.read = func(context.Context, forecast.ScoreQuery) (forecast.ScoreSet, error) {
+		f.calls.Add(1)
+		return forecast.ScoreSet{}, forecast.ErrNoScores
+	}
+	if err := s.WarmScores(t.Context(), octWeek1, forecast.LiveDataset, forecast.AgainstSales, []forecast.ScoreLevel{forecast.ScoreBrand}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.calls.Load(); n != 0 {
+		t.Errorf("WarmScores of a month never scored read %d levels; want none", n)
+	}
+	for range 2 {
+		var wg sync.WaitGroup
+		r := readScores(t.Context(), &wg, s)
+		wg.Wait()
+		if !errors.Is(r.err, forecast.ErrNoScores) {
+			t.Errorf("Scores of a month never scored: %v; want %v", r.err, forecast.ErrNoScores)
+		}
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d reads of a month never scored by two readers; want 2 (nothing kept)", n)
+	}
+}

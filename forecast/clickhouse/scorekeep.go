@@ -84,7 +84,7 @@ func (s *Store) WarmScores(ctx context.Context, month time.Time, dataset string,
 	}
 	for _, level := range levels {
 		q := forecast.ScoreQuery{Month: monthStart(month), Dataset: dataset, Against: against, Level: level}
-		if _, err := s.scores.get(ctx, q, true); err != nil && !errors.Is(err, forecast.ErrNoScores) {
+		if _, err := s.scores.get(ctx, q, true); err != nil {
 			return fmt.Errorf("clickhouse: warm accuracy scores: %w", err)
 		}
 	}
@@ -98,7 +98,10 @@ func (k *scoresKeeper) get(ctx context.Context, q forecast.ScoreQuery, warm bool
 	if err != nil {
 		return forecast.ScoreSet{}, err
 	}
-	if !scored {
+	switch {
+	case !scored && warm:
+		return forecast.ScoreSet{}, nil
+	case !scored:
 		return k.read(ctx, q) // never scored: its answer (forecast.ErrNoScores) is not kept
 	}
 	key := scoresKey{q.Month, q.Dataset, q.Against, q.Level}
