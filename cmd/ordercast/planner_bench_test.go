@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +27,12 @@ import (
 // ORDERCAST_PAGES_CH_DSN, which the benchmark leaves as it found them (it publishes nothing):
 //
 //	go test ./cmd/ordercast -run '^$' -bench PlannerPages -benchtime 9x
+//
+// The pages are timed on a server just started, while its warmer makes its first pass, unless
+// ORDERCAST_PAGES_SETTLE names how long the server is left up first (a Go duration: "60s"), as a
+// user arriving minutes after a start would find it. Each sub-benchmark logs what the server's
+// requests and its warmer had computed of the figures it keeps (ordercast_kept_computations_total)
+// once its requests are done.
 func BenchmarkPlannerPages(b *testing.B) {
 	pg, ch := os.Getenv("ORDERCAST_PAGES_PG_DSN"), os.Getenv("ORDERCAST_PAGES_CH_DSN")
 	if pg == "" || ch == "" {
@@ -43,6 +51,13 @@ func BenchmarkPlannerPages(b *testing.B) {
 	}
 	r := regionOf(b, pg)
 	s := startServe(b, "-pg-dsn", pg, "-ch-dsn", ch, "-log-level", "warn")
+	if v := os.Getenv("ORDERCAST_PAGES_SETTLE"); v != "" {
+		settle, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("ORDERCAST_PAGES_SETTLE=%q: %v", v, err)
+		}
+		time.Sleep(settle)
+	}
 
 	clients := map[string]*http.Client{}
 	for _, user := range []string{"planner", "manufacturer1", "logistics"} {
@@ -77,6 +92,7 @@ func BenchmarkPlannerPages(b *testing.B) {
 			c := clients[p.user]
 			pageBody(b, c, s.url+p.path) // warm: the first request of a page may fill caches the others share
 			benchPage(b, c, s.url+p.path)
+			logKept(b, s.url)
 		})
 	}
 }
@@ -131,4 +147,23 @@ func regionOf(b *testing.B, dsn string) pagesRegion {
 	r.roundDay = day.Format(time.DateOnly)
 	b.Logf("region: %+v", r)
 	return r
+}
+
+// logKept logs the server's ordercast_kept_computations_total, "kept/by" = value.
+func logKept(b *testing.B, base string) {
+	b.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	metrics, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var kept []string
+	for _, m := range keptComputationsLine.FindAllStringSubmatch(string(metrics), -1) {
+		kept = append(kept, m[2]+"/"+m[1]+"="+m[3])
+	}
+	b.Logf("kept computations: %s", strings.Join(kept, " "))
 }

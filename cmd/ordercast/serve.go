@@ -129,7 +129,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := orderingAPI.WithMetrics(reg); err != nil {
 		return err
 	}
-	history := forecastch.NewOnCluster(opened.cluster).KeepWeeks(salesWeeksAge, time.Now) // the accuracy page's weekly actuals
+	// The accuracy page's weekly actuals, and its levels of a scoring while that is the latest.
+	history := forecastch.NewOnCluster(opened.cluster).KeepWeeks(salesWeeksAge, time.Now).KeepScores()
 	// Previews read the outlets and a forecast run's demand kept while unchanged, the run covering the
 	// week looked up at most previewRunAge before, and keep their plan after answering; publishing reads
 	// the outlets and the run afresh.

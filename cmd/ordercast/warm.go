@@ -25,9 +25,13 @@ import (
 //   - the whole weeks' sales aggregates of the salesWarmWeeks weeks before this one, which the
 //     balance (its last ordering.SalesWindowWeeks) and the manufacturer's portal read, and the weekly
 //     actuals of the two latest months scored against sales, which the accuracy page reads, both kept
-//     salesWeeksAge and refreshed every weeksWarmEvery.
+//     salesWeeksAge and refreshed every weeksWarmEvery;
+//   - the accuracy page's levels of those two months' latest scorings, kept while they are the
+//     latest (each read checks), read again by the pass after a new scoring.
 //
-// A refresh replaces a kept figure once computed: readers are served the one before meanwhile.
+// A refresh replaces a kept figure once computed: readers are served the one before meanwhile. A
+// reader who finds a figure missing or stale while the warmer computes it waits for that computation
+// rather than making its own beside it.
 type keptWarmer struct {
 	cycles *ordering.CycleCache
 	busy   func(ctx context.Context) ([]time.Time, error) // the cycles to keep warm (orderingpg.Store.BusyCycles)
@@ -129,7 +133,12 @@ func (w *keptWarmer) warmWeeks(ctx context.Context, now time.Time) {
 	}
 }
 
-// warmActuals refreshes the weekly actuals of the two latest months scored against sales.
+// accuracyLevels are the levels of a scoring the accuracy page shows.
+var accuracyLevels = []forecast.ScoreLevel{forecast.ScoreCompany, forecast.ScoreBrand, forecast.ScoreManager, forecast.ScoreArea}
+
+// warmActuals refreshes the weekly actuals of the two latest months scored against sales and reads
+// their levels the accuracy page shows unless kept: the latest month first (the page's default), its
+// actuals (seconds at 100,000 outlets) before its levels (one small read each).
 func (w *keptWarmer) warmActuals(ctx context.Context) {
 	latest, err := w.actuals.LatestScoredMonth(ctx, forecast.LiveDataset, forecast.AgainstSales)
 	switch {
@@ -139,10 +148,14 @@ func (w *keptWarmer) warmActuals(ctx context.Context) {
 		w.failed(ctx, "weekly actuals", err)
 		return
 	}
-	for _, month := range []time.Time{latest.AddDate(0, -1, 0), latest} {
+	for _, month := range []time.Time{latest, latest.AddDate(0, -1, 0)} {
 		from, to := forecast.MonthWeeks(month)
 		if err := w.actuals.WarmWeeks(ctx, forecast.LiveDataset, forecast.AgainstSales, from, to); err != nil {
 			w.failed(ctx, "weekly actuals", err)
+			return
+		}
+		if err := w.actuals.WarmScores(ctx, month, forecast.LiveDataset, forecast.AgainstSales, accuracyLevels); err != nil {
+			w.failed(ctx, "accuracy scores", err)
 			return
 		}
 	}
@@ -165,6 +178,7 @@ func (w *keptWarmer) register(reg prometheus.Registerer) error {
 		{"cycle_view", w.cycles.Computations},
 		{"sales_week", w.sales.WeekComputations},
 		{"actual_weeks", w.actuals.WeekComputations},
+		{"score_level", w.actuals.ScoreComputations},
 	}
 	for _, c := range counts {
 		for _, by := range []string{"request", "warm"} {
@@ -177,7 +191,7 @@ func (w *keptWarmer) register(reg prometheus.Registerer) error {
 			}
 			err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name:        "ordercast_kept_computations_total",
-				Help:        "Computations of figures the server keeps in memory (cycle_view, sales_week, actual_weeks), by who began them: a request (which waited for it) or the warmer (ahead of the pages).",
+				Help:        "Computations of figures the server keeps in memory (cycle_view, sales_week, actual_weeks, score_level), by who began them: a request (which waited for it) or the warmer (ahead of the pages).",
 				ConstLabels: prometheus.Labels{"kept": c.kept, "by": by},
 			}, f))
 			if err != nil {

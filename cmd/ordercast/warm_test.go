@@ -33,7 +33,8 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 
 	eventually(t, time.Minute, "every kind warmed", func() bool {
 		m := keptComputations(t, s.url)
-		return m["cycle_view/warm"] >= float64(views) && m["sales_week/warm"] >= salesWarmWeeks && m["actual_weeks/warm"] >= 2
+		return m["cycle_view/warm"] >= float64(views) && m["sales_week/warm"] >= salesWarmWeeks && m["actual_weeks/warm"] >= 2 &&
+			m["score_level/warm"] >= float64(len(accuracyLevels))
 	})
 	before := keptComputations(t, s.url)
 	pageBody(t, planner, s.url+"/planner/cycles/"+latest, `id="supply"`)
@@ -41,7 +42,7 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 	pageBody(t, planner, s.url+"/planner/accuracy?month=2026-10", `"weeks"`)
 	pageBody(t, maker, s.url+"/maker")
 	after := keptComputations(t, s.url)
-	for _, kept := range []string{"cycle_view", "sales_week", "actual_weeks"} {
+	for _, kept := range []string{"cycle_view", "sales_week", "actual_weeks", "score_level"} {
 		if k := kept + "/request"; after[k] != before[k] {
 			t.Errorf("%s computed by requests: %v before the pages, %v after; want none: the warmer keeps them", kept, before[k], after[k])
 		}
@@ -100,8 +101,8 @@ func keptComputations(t *testing.T, base string) map[string]float64 {
 		}
 		out[fmt.Sprintf("%s/%s", m[2], m[1])] = v
 	}
-	if len(out) != 6 {
-		t.Fatalf("/metrics has %d series of ordercast_kept_computations_total; want 6:\n%v", len(out), out)
+	if len(out) != 8 {
+		t.Fatalf("/metrics has %d series of ordercast_kept_computations_total; want 8:\n%v", len(out), out)
 	}
 	return out
 }

@@ -255,7 +255,8 @@ func (s *Store) WriteScores(ctx context.Context, set forecast.ScoreSet) error {
 // Scores returns the latest scoring of a month at one level, scores sorted by key: what a planner's
 // or a manager's screen shows (a manager's outlets by Keys). WAPE and Bias are NaN where the key had
 // no actual: encode them as null. It returns an error wrapping forecast.ErrNoScores when the month was never
-// scored for the dataset and against.
+// scored for the dataset and against. A store that keeps scores (KeepScores) answers a read without
+// keys from the level it kept while that is still the month's latest scoring.
 func (s *Store) Scores(ctx context.Context, q forecast.ScoreQuery) (forecast.ScoreSet, error) {
 	if q.Dataset == "" {
 		q.Dataset = forecast.LiveDataset
@@ -266,6 +267,15 @@ func (s *Store) Scores(ctx context.Context, q forecast.ScoreQuery) (forecast.Sco
 	if q.Level == "" {
 		q.Level = forecast.ScoreCompany
 	}
+	q.Month = monthStart(q.Month)
+	if s.scores.on && q.Keys == nil {
+		return s.scores.get(ctx, q, false)
+	}
+	return s.readScores(ctx, q)
+}
+
+// readScores is Scores from the table, q's defaults filled in.
+func (s *Store) readScores(ctx context.Context, q forecast.ScoreQuery) (forecast.ScoreSet, error) {
 	month := monthStart(q.Month)
 	set := forecast.ScoreSet{Month: month, Dataset: q.Dataset, Against: q.Against}
 	where := "WHERE month = toDate(?) AND dataset = ? AND against = ?"

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -188,13 +189,36 @@ func TestScoreSources(t *testing.T) {
 	}
 }
 
+// Scores as written, read by a store that reads the table each time and by one that keeps the
+// levels (KeepScores) as another server would: each read twice, a new scoring by the writer shows to
+// the next read.
 func TestScoresWriteAndRead(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(map[bool]string{false: "read", true: "kept"}[keep], func(t *testing.T) { scoresWriteAndRead(t, keep) })
+	}
+}
+
+func scoresWriteAndRead(t *testing.T, keep bool) {
 	ctx := context.Background()
 	conn := storestest.ClickHouse(t)
-	s := New(conn)
+	s, r := New(conn), New(conn) // the writer; the reader
+	if keep {
+		r.KeepScores()
+	}
+	twice := func(q forecast.ScoreQuery) (forecast.ScoreSet, error) {
+		first, err := r.Scores(ctx, q)
+		if err != nil {
+			return first, err
+		}
+		set, err := r.Scores(ctx, q)
+		if err == nil && fmt.Sprint(set) != fmt.Sprint(first) { // NaN WAPEs compared as printed
+			t.Errorf("Scores(%+v) read again = %+v; want %+v as before", q, set, first)
+		}
+		return set, err
+	}
 	october := day("2026-10-01")
 	q := forecast.ScoreQuery{Month: october.AddDate(0, 0, 9), Level: forecast.ScoreOutlet}
-	if _, err := s.Scores(ctx, q); !errors.Is(err, forecast.ErrNoScores) {
+	if _, err := twice(q); !errors.Is(err, forecast.ErrNoScores) {
 		t.Errorf("Scores before any scoring = %v; want %v", err, forecast.ErrNoScores)
 	}
 	at := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
@@ -206,7 +230,7 @@ func TestScoresWriteAndRead(t *testing.T) {
 		RunID: "r1", ScoredAt: at, Scores: first}); err != nil {
 		t.Fatalf("WriteScores: %v", err)
 	}
-	set, err := s.Scores(ctx, q)
+	set, err := twice(q)
 	if err != nil || set.RunID != "r1" || !set.ScoredAt.Equal(at) || len(set.Scores) != 2 {
 		t.Fatalf("Scores = %+v, %v; want 2 outlets of run r1 scored at %s", set, err, at)
 	}
@@ -224,22 +248,27 @@ func TestScoresWriteAndRead(t *testing.T) {
 		RunID: "r2", ScoredAt: at, Scores: second}); err != nil {
 		t.Fatalf("WriteScores again: %v", err)
 	}
-	set, err = s.Scores(ctx, q)
+	set, err = twice(q)
 	if err != nil || set.RunID != "r2" || !set.ScoredAt.Equal(at.Add(time.Second)) || len(set.Scores) != 1 ||
 		set.Scores[0].Forecast != 19 {
 		t.Errorf("Scores after re-scoring = %+v, %v; want O1 alone, forecast 19, run r2, a second later", set, err)
 	}
 	// Other scopes are apart: the truth, another month, a level, keys.
-	if _, err := s.Scores(ctx, forecast.ScoreQuery{Month: october, Against: forecast.AgainstTruth}); !errors.Is(err, forecast.ErrNoScores) {
+	if _, err := twice(forecast.ScoreQuery{Month: october, Against: forecast.AgainstTruth}); !errors.Is(err, forecast.ErrNoScores) {
 		t.Errorf("Scores against the truth = %v; want %v", err, forecast.ErrNoScores)
 	}
-	set, err = s.Scores(ctx, forecast.ScoreQuery{Month: october})
+	set, err = twice(forecast.ScoreQuery{Month: october})
 	if err != nil || len(set.Scores) != 1 || set.Scores[0].Level != forecast.ScoreCompany || set.Scores[0].Key != "" {
 		t.Errorf("Scores of the company = %+v, %v", set, err)
 	}
-	set, err = s.Scores(ctx, forecast.ScoreQuery{Month: october, Level: forecast.ScoreOutlet, Keys: []string{"O9"}})
+	set, err = twice(forecast.ScoreQuery{Month: october, Level: forecast.ScoreOutlet, Keys: []string{"O9"}})
 	if err != nil || len(set.Scores) != 0 {
 		t.Errorf("Scores of outlet O9 = %+v, %v; want none, no error", set, err)
+	}
+	// Kept: the outlets read once per scoring, the company once; keys and a month never scored are
+	// read from the table each time.
+	if req, _ := r.ScoreComputations(); keep && req != 3 {
+		t.Errorf("levels read from the table for the reader: %d; want 3", req)
 	}
 }
 

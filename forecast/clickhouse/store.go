@@ -27,6 +27,7 @@ type Store struct {
 	conn    driver.Conn     // reads and inserts (the Distributed tables of a cluster)
 	cluster *stores.Cluster // partition operations, mutations and staging, shard by shard
 	actuals actualsKeeper   // whole weeks' actuals by brand (KeepWeeks)
+	scores  scoresKeeper    // levels of the latest scorings (KeepScores)
 	hooks   importHooks     // nil functions but in tests
 }
 

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -27,108 +28,208 @@ type actualsKey struct {
 	week    time.Time
 }
 
-type keptActuals struct {
+// actualsWeek is what the keeper holds of one week: its kept actuals (nil until a read kept them)
+// and the read under way that will replace them, if any.
+type actualsWeek struct {
 	brands map[string]brandActual
 	at     time.Time
+	flight *actualsFlight
 }
 
-// actualsKeeper keeps weeks' actuals for at most maxAge (0: nothing is kept).
+// actualsFlight is one query of weeks' actuals, shared by every reader of its weeks that finds
+// nothing fresh enough kept: a request waits for the warmer's query (or another request's) rather
+// than sending its own beside it.
+type actualsFlight struct {
+	done  chan struct{}
+	weeks map[time.Time]map[string]brandActual // each week of the flight, once done without err
+	err   error
+}
+
+// actualsQuery reads the actuals by week and brand of the weeks of [from, to) (Store.queryActuals).
+type actualsQuery func(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) (map[time.Time]map[string]brandActual, error)
+
+// actualsQueryTimeout bounds one query of weeks' actuals begun by a reader. It does not end with
+// the request that began it: others may be waiting for it, and the weeks kept serve the next ones.
+const actualsQueryTimeout = 2 * time.Minute
+
+// actualsKeeper keeps weeks' actuals for at most maxAge (0: nothing is kept). Readers of a week
+// being read (by another reader or by WarmWeeks) wait for that read; a read that fails keeps
+// nothing, and the next reader of its weeks reads them again.
 type actualsKeeper struct {
 	maxAge time.Duration
 	now    func() time.Time
+	query  actualsQuery
 
 	mu    sync.Mutex
-	weeks map[actualsKey]keptActuals
+	weeks map[actualsKey]*actualsWeek
 
-	requested, warmed atomic.Uint64 // reads of weeks for a reader, and by WarmWeeks
+	requested, warmed atomic.Uint64 // reads of weeks for a reader (shared ones counted once), and by WarmWeeks
 }
 
 // KeepWeeks makes s keep each whole week's actuals by brand that the weekly forecast against actual
 // reads (WeekFigures) for maxAge by now's clock, and returns s. Lines written meanwhile into a kept
 // week (a late relay batch, an import) show once it is older than maxAge. Call it before s is used.
 func (s *Store) KeepWeeks(maxAge time.Duration, now func() time.Time) *Store {
-	s.actuals.maxAge, s.actuals.now = maxAge, now
+	s.actuals.maxAge, s.actuals.now, s.actuals.query = maxAge, now, s.queryActuals
 	return s
 }
 
 // weekActuals returns the actuals by brand of each week of [from, to) (Mondays) of dataset, from the
-// kept ones when fresh enough; the weeks not kept are read in one query.
+// kept ones when fresh enough; the weeks not kept are read in one query, or waited for when being
+// read.
 func (s *Store) weekActuals(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) (map[time.Time]map[string]brandActual, error) {
-	k := &s.actuals
-	out := map[time.Time]map[string]brandActual{}
-	var first, last time.Time
-	if k.maxAge > 0 {
-		k.mu.Lock()
+	if s.actuals.maxAge <= 0 {
+		read, err := s.queryActuals(ctx, dataset, against, from, to)
+		if err != nil {
+			return nil, err
+		}
 		for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
-			if kept, ok := k.weeks[actualsKey{dataset, against, w}]; ok && k.now().Sub(kept.at) <= k.maxAge {
-				out[w] = kept.brands
+			if read[w] == nil {
+				read[w] = map[string]brandActual{}
+			}
+		}
+		return read, nil
+	}
+	return s.actuals.read(ctx, dataset, against, from, to)
+}
+
+// read is weekActuals on a keeper.
+func (k *actualsKeeper) read(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) (map[time.Time]map[string]brandActual, error) {
+	out := map[time.Time]map[string]brandActual{}
+	for {
+		var missing []time.Time
+		waits := map[time.Time]*actualsFlight{}
+		k.mu.Lock()
+		now := k.now()
+		for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+			if _, ok := out[w]; ok {
 				continue
 			}
-			if first.IsZero() {
-				first = w
+			kept := k.weeks[actualsKey{dataset, against, w}]
+			switch {
+			case kept != nil && kept.brands != nil && now.Sub(kept.at) <= k.maxAge:
+				out[w] = kept.brands
+			case kept != nil && kept.flight != nil:
+				waits[w] = kept.flight
+			default:
+				missing = append(missing, w)
 			}
-			last = w
+		}
+		var mine *actualsFlight
+		if len(missing) > 0 {
+			mine = k.begin(dataset, against, missing)
 		}
 		k.mu.Unlock()
-		if first.IsZero() {
+		if mine != nil {
+			k.requested.Add(1)
+			qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actualsQueryTimeout)
+			k.fly(qctx, mine, dataset, against, missing)
+			cancel()
+			for _, w := range missing {
+				waits[w] = mine
+			}
+		}
+		again := false
+		for w, f := range waits {
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			switch {
+			case f.err == nil:
+				out[w] = f.weeks[w]
+			case f != mine && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)):
+				again = true // another's read, ended by its own bounds (the warmer's as the server stops): read the week here
+			default:
+				return nil, f.err
+			}
+		}
+		if !again {
 			return out, nil
 		}
-	} else {
-		first, last = from, to.AddDate(0, 0, -7)
 	}
-	k.requested.Add(1)
-	read, err := s.queryActuals(ctx, dataset, against, first, last.AddDate(0, 0, 7))
-	if err != nil {
-		return nil, err
+}
+
+// begin registers a read of weeks under way, to be done by fly; k.mu is held.
+func (k *actualsKeeper) begin(dataset string, against forecast.Against, weeks []time.Time) *actualsFlight {
+	f := &actualsFlight{done: make(chan struct{})}
+	if k.weeks == nil {
+		k.weeks = map[actualsKey]*actualsWeek{}
 	}
-	at := time.Time{}
-	if k.maxAge > 0 {
-		at = k.now()
-		k.mu.Lock()
-		if k.weeks == nil {
-			k.weeks = map[actualsKey]keptActuals{}
+	for _, w := range weeks {
+		key := actualsKey{dataset, against, w}
+		kept := k.weeks[key]
+		if kept == nil {
+			kept = &actualsWeek{}
+			k.weeks[key] = kept
+		}
+		kept.flight = f
+	}
+	return f
+}
+
+// fly reads the weeks (sorted) of f in one query, keeps them unless it failed, and ends f.
+func (k *actualsKeeper) fly(ctx context.Context, f *actualsFlight, dataset string, against forecast.Against, weeks []time.Time) {
+	read, err := k.query(ctx, dataset, against, weeks[0], weeks[len(weeks)-1].AddDate(0, 0, 7))
+	k.mu.Lock()
+	at := k.now()
+	if err == nil {
+		f.weeks = make(map[time.Time]map[string]brandActual, len(weeks))
+	}
+	for _, w := range weeks {
+		key := actualsKey{dataset, against, w}
+		kept := k.weeks[key]
+		if err == nil {
+			brands := read[w]
+			if brands == nil {
+				brands = map[string]brandActual{}
+			}
+			f.weeks[w] = brands
+			kept.brands, kept.at = brands, at
+		}
+		if kept.flight == f {
+			kept.flight = nil
+		}
+		if kept.brands == nil && kept.flight == nil {
+			delete(k.weeks, key)
 		}
 	}
-	for w := first; !w.After(last); w = w.AddDate(0, 0, 7) {
-		if read[w] == nil {
-			read[w] = map[string]brandActual{}
-		}
-		out[w] = read[w]
-		if k.maxAge > 0 {
-			k.weeks[actualsKey{dataset, against, w}] = keptActuals{brands: read[w], at: at}
-		}
-	}
-	if k.maxAge > 0 {
-		k.mu.Unlock()
-	}
-	return out, nil
+	f.err = err
+	k.mu.Unlock()
+	close(f.done)
 }
 
 // WarmWeeks reads the actuals by brand of each week of [from, to) (Mondays) of dataset in one
 // query and keeps them, in place of those kept before, which readers are served (if fresh enough)
 // until then: a server warms the weeks its accuracy page reads before they go stale, so that no page
-// waits for them. It does nothing unless s keeps weeks (KeepWeeks).
+// waits for them. Readers that find a week missing or stale meanwhile wait for this read instead of
+// reading it beside it; weeks a reader is reading are left to that read. It does nothing unless s
+// keeps weeks (KeepWeeks).
 func (s *Store) WarmWeeks(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) error {
 	k := &s.actuals
 	if k.maxAge <= 0 || !from.Before(to) {
 		return nil
 	}
-	k.warmed.Add(1)
-	read, err := s.queryActuals(ctx, dataset, against, from, to)
-	if err != nil {
-		return fmt.Errorf("clickhouse: actuals of the weeks of %s to %s: %w", dateString(from), dateString(to), err)
-	}
+	var weeks []time.Time
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.weeks == nil {
-		k.weeks = map[actualsKey]keptActuals{}
-	}
-	at := k.now()
 	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
-		if read[w] == nil {
-			read[w] = map[string]brandActual{}
+		if kept := k.weeks[actualsKey{dataset, against, w}]; kept == nil || kept.flight == nil {
+			weeks = append(weeks, w)
 		}
-		k.weeks[actualsKey{dataset, against, w}] = keptActuals{brands: read[w], at: at}
+	}
+	var f *actualsFlight
+	if len(weeks) > 0 {
+		f = k.begin(dataset, against, weeks)
+	}
+	k.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	k.warmed.Add(1)
+	k.fly(ctx, f, dataset, against, weeks)
+	if f.err != nil {
+		return fmt.Errorf("clickhouse: actuals of the weeks of %s to %s: %w", dateString(from), dateString(to), f.err)
 	}
 	return nil
 }
