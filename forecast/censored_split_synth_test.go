@@ -64,12 +64,16 @@ type split struct {
 // shape the EM chose for its brand, and collection points apart from the outlets that do not scan.
 //
 // It is a harness: ORDERCAST_BIAS_SPLIT="seeds origins", e.g. "1,2,3 12", runs it (two backtests per
-// seed: about a minute each on a quiet machine at 12 origins); without it the test is skipped. With
-// ORDERCAST_BIAS_SPLIT_HISTORY=1 it splits the corrected history only (no backtests: seconds).
+// seed: about a minute each on a quiet machine at 12 origins). With ORDERCAST_BIAS_SPLIT_HISTORY=1
+// it splits the corrected history only (no backtests: seconds), which is what it does by default, for
+// seed 1 at 12 origins, so that the split's own checks run with every test run.
 func TestCensoredBiasSplit(t *testing.T) {
-	spec := os.Getenv("ORDERCAST_BIAS_SPLIT")
-	if spec == "" || testing.Short() {
-		t.Skip(`ORDERCAST_BIAS_SPLIT="seeds origins" (e.g. "2 12") runs the split`)
+	if testing.Short() {
+		t.Skip("generates a 600-outlet region")
+	}
+	spec, history := os.Getenv("ORDERCAST_BIAS_SPLIT"), os.Getenv("ORDERCAST_BIAS_SPLIT_HISTORY") != ""
+	if spec == "" {
+		spec, history = "1 12", true
 	}
 	parts := strings.Fields(spec)
 	if len(parts) != 2 {
@@ -78,14 +82,14 @@ func TestCensoredBiasSplit(t *testing.T) {
 	for _, seed := range ints(t, parts[0]) {
 		for _, origins := range ints(t, parts[1]) {
 			cfg := synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: uint64(seed), Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
-			biasSplit(t, newRegionData(t, cfg), origins)
+			biasSplit(t, newRegionData(t, cfg), origins, history)
 		}
 	}
 }
 
-func biasSplit(t *testing.T, d *regionData, origins int) {
+func biasSplit(t *testing.T, d *regionData, origins int, history bool) {
 	var row, ref regionRow
-	if os.Getenv("ORDERCAST_BIAS_SPLIT_HISTORY") != "" { // the history alone, without the backtests: seconds
+	if history { // the history alone, without the backtests: seconds
 		row.first = len(d.sales.Weeks) - forecast.DefaultHorizon - forecast.DefaultStep*(origins-1)
 		row.learnt = forecast.LearnCensoring(d.sales, d.scans, row.first, forecast.EMOptions{})
 		row.corrected = row.learnt.Demand(d.sales)
@@ -193,7 +197,7 @@ func biasSplit(t *testing.T, d *regionData, origins int) {
 	}
 	t.Logf("seed %d, %d origins: bias scarce %+.2f%% (engine on the truth %+.2f%%), other %+.2f%% (%+.2f%%)",
 		d.cfg.Seed, origins, 100*row.biasScarce, 100*ref.biasScarce, 100*row.biasOther, 100*ref.biasOther)
-	for _, sp := range splits {
+	for k, sp := range splits {
 		t.Logf("seed %d, %d origins, %s:", d.cfg.Seed, origins, sp.title)
 		t.Log("| group | bucket | series | share of demand | sell-in / true | corrected / true | last 26 weeks | EM / true at scans | forecast bias | engine on the truth | correction's points |")
 		for g, name := range []string{"other", "scarce"} {
@@ -226,6 +230,12 @@ func biasSplit(t *testing.T, d *regionData, origins int) {
 			whole := 100 * (total.f - total.fTruth) / total.a
 			if covered.series == total.series && math.Abs(points-whole) > 1e-6 {
 				t.Errorf("%s, %s: buckets' points sum to %.6f; want the group's %.6f", sp.title, name, points, whole)
+			}
+			if covered.series == total.series && math.Abs(covered.corrected-total.corrected) > 1e-6*total.corrected {
+				t.Errorf("%s, %s: buckets' corrected history sums to %.3f; want the group's %.3f", sp.title, name, covered.corrected, total.corrected)
+			}
+			if r := total.recentCorrected / total.recentTruth; history && k == 0 && math.Abs(r-1) > 0.05 {
+				t.Errorf("%s: corrected history over the last 26 weeks learnt is %.3f of the true demand; want within 5%%", name, r)
 			}
 			if g == 0 && total.a > 0 && math.Abs(total.f/total.a-1-row.biasOther) > 1e-9 {
 				t.Errorf("other brands' bias from the series %.6f; want the backtest's %.6f", total.f/total.a-1, row.biasOther)
