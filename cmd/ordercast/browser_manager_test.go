@@ -84,6 +84,13 @@ func TestBrowserManagerBulletin(t *testing.T) {
 			t.Errorf("list %s shows %d rows (%v); the API's page holds %d", name, rows, err, len(items))
 		}
 	}
+	// On a laptop the figures are a table: each column's heading above its cells.
+	if off, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+		const head = document.querySelectorAll("#figures thead th")[4], rank = document.querySelector("#figures tbody td.rank");
+		return Math.abs(head.getBoundingClientRect().left - rank.getBoundingClientRect().left);
+	})()`)); err != nil || off > 1 {
+		t.Errorf("the rank's heading is %.0f px off its column on a laptop (%v)", off, err)
+	}
 	do(t, ctx, chromedp.WaitReady(chromedp.CSS(`#trend-order_success_rate canvas`)), screenshot("manager-desktop"))
 	checkAxe(t, ctx, "manager")
 	do(t, ctx, phone(), chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#trend-order_success_rate canvas`)), screenshot("manager-phone"))
@@ -92,9 +99,9 @@ func TestBrowserManagerBulletin(t *testing.T) {
 	// inside the window, and a figure's rank sits below its indicator's name.
 	if bad, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
 		for (const box of document.querySelectorAll(".scroll")) {
-			if (box.querySelector("table.stack") && box.scrollWidth > box.clientWidth) return "a table scrolls: " + box.getAttribute("aria-labelledby");
+			if (box.querySelector("table.cards") && box.scrollWidth > box.clientWidth) return "a table scrolls: " + box.getAttribute("aria-labelledby");
 		}
-		for (const cell of document.querySelectorAll("table.stack td, table.stack th")) {
+		for (const cell of document.querySelectorAll("table.cards td, table.cards th")) {
 			if (cell.getBoundingClientRect().right > window.innerWidth) return "a cell past the window: " + cell.textContent;
 		}
 		const name = document.querySelector("#figures tbody th"), rank = document.querySelector("#figures tbody td.rank");
