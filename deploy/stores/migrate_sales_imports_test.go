@@ -132,38 +132,17 @@ func TestMigrateSalesImportsUpgradesReplicatedCluster(t *testing.T) { upgradeClu
 func TestMigrateSalesImportsUpgradesCluster(t *testing.T) { upgradeClusterSales(t, 1) }
 
 func upgradeClusterSales(t *testing.T, replicas int) {
-	ctx := context.Background()
-	cluster := storestest.StartClickHouseReplicas(t, 2, replicas)
-	if err := stores.CreateClickHouseClusterDatabase(ctx, cluster.DSN(), storestest.ClusterName); err != nil {
-		t.Fatal(err)
+	var synced []string
+	if replicas > 1 {
+		synced = []string{"sales_local", "datasets_local"}
 	}
-	cl := storestest.OpenCluster(t, cluster.DSN(), storestest.ClusterName)
-	before, all := migrationsBefore(t, 7)
-	if _, err := cl.Migrate(ctx, before); err != nil {
-		t.Fatal(err)
-	}
-	insertDatasetRows(t, cl.Conn(), 40)
-	if _, err := cl.Migrate(ctx, all); err != nil {
-		t.Fatalf("migrate to 0007: %v", err)
-	}
-	checkDatasetRows(t, cl.Conn(), 40)
-	for i, s := range cluster.Servers {
-		conn := storestest.OpenClickHouse(t, s.DatabaseDSN(cluster.DSN()))
-		if replicas > 1 {
-			for _, table := range []string{"sales_local", "datasets_local"} {
-				if err := conn.Exec(stores.SyncReplicaContext(ctx), "SYSTEM SYNC REPLICA "+table); err != nil {
-					t.Fatalf("server %d: %v", i+1, err)
-				}
+	upgradeCluster(t, 7, replicas, synced, func(conn driver.Conn) { insertDatasetRows(t, conn, 40) },
+		func(conn driver.Conn) { checkDatasetRows(t, conn, 40) },
+		func(conn driver.Conn, server int) {
+			var rows uint64
+			if err := conn.QueryRow(context.Background(), "SELECT count() FROM sales_local").Scan(&rows); err != nil || rows == 0 {
+				t.Errorf("server %d: %d rows in sales_local, %v; want its shard's", server, rows, err)
 			}
-		}
-		var rows uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM sales_local").Scan(&rows); err != nil || rows == 0 {
-			t.Errorf("server %d: %d rows in sales_local, %v; want its shard's", i+1, rows, err)
-		}
-		checkPartitions(t, conn, "sales_local")
-		checkDatasetRows(t, conn, 40) // through this server's Distributed tables
-	}
-	if rep, err := cl.Migrate(ctx, all); err != nil || len(rep.Applied) != 0 {
-		t.Errorf("second migrate = %+v, %v; want nothing applied", rep, err)
-	}
+			checkPartitions(t, conn, "sales_local")
+		})
 }

@@ -104,41 +104,57 @@ func TestMigrateScansOnceUpgradesReplicatedCluster(t *testing.T) { upgradeCluste
 func TestMigrateScansOnceUpgradesCluster(t *testing.T) { upgradeClusterScans(t, 1) }
 
 func upgradeClusterScans(t *testing.T, replicas int) {
+	engine, synced := "ReplacingMergeTree", []string(nil)
+	if replicas > 1 {
+		engine, synced = "ReplicatedReplacingMergeTree", []string{"scans_local"}
+	}
+	upgradeCluster(t, 6, replicas, synced, func(conn driver.Conn) { insertScanRows(t, conn, 40) },
+		func(conn driver.Conn) { checkScansOnce(t, conn, 40) },
+		func(conn driver.Conn, server int) {
+			ctx := context.Background()
+			var got string
+			var rows uint64
+			if err := conn.QueryRow(ctx, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'scans_local'").Scan(&got); err != nil || got != engine {
+				t.Errorf("server %d: engine of scans_local = %q, %v; want %s", server, got, err, engine)
+			}
+			if err := conn.QueryRow(ctx, "SELECT count() FROM (SELECT outlet, batch_id, row_no FROM scans_local FINAL)").Scan(&rows); err != nil || rows == 0 {
+				t.Errorf("server %d: %d rows in scans_local, %v; want its shard's", server, rows, err)
+			}
+		})
+}
+
+// upgradeCluster migrates a new database on two shards of replicas servers to the migration before
+// version, writes rows through it (insert, on the Distributed tables), migrates it to the last, and
+// checks the rows (check) through the Distributed tables of the cluster and of each server, after
+// the server's own tables (checkServer; its replicas of the synced tables synced first). A second
+// migrate must apply nothing.
+func upgradeCluster(t *testing.T, version, replicas int, synced []string, insert, check func(conn driver.Conn),
+	checkServer func(conn driver.Conn, server int)) {
+	t.Helper()
 	ctx := context.Background()
 	cluster := storestest.StartClickHouseReplicas(t, 2, replicas)
-	engine, sync := "ReplacingMergeTree", ""
-	if replicas > 1 {
-		engine, sync = "ReplicatedReplacingMergeTree", "SYSTEM SYNC REPLICA scans_local"
-	}
 	if err := stores.CreateClickHouseClusterDatabase(ctx, cluster.DSN(), storestest.ClusterName); err != nil {
 		t.Fatal(err)
 	}
 	cl := storestest.OpenCluster(t, cluster.DSN(), storestest.ClusterName)
-	before, all := migrationsBefore(t, 6)
+	before, all := migrationsBefore(t, version)
 	if _, err := cl.Migrate(ctx, before); err != nil {
 		t.Fatal(err)
 	}
-	insertScanRows(t, cl.Conn(), 40)
+	insert(cl.Conn())
 	if _, err := cl.Migrate(ctx, all); err != nil {
-		t.Fatalf("migrate to 0006: %v", err)
+		t.Fatalf("migrate to %04d: %v", version, err)
 	}
-	checkScansOnce(t, cl.Conn(), 40)
+	check(cl.Conn())
 	for i, s := range cluster.Servers {
 		conn := storestest.OpenClickHouse(t, s.DatabaseDSN(cluster.DSN()))
-		if sync != "" {
-			if err := conn.Exec(stores.SyncReplicaContext(ctx), sync); err != nil {
+		for _, table := range synced {
+			if err := conn.Exec(stores.SyncReplicaContext(ctx), "SYSTEM SYNC REPLICA "+table); err != nil {
 				t.Fatalf("server %d: %v", i+1, err)
 			}
 		}
-		var got string
-		var rows uint64
-		if err := conn.QueryRow(ctx, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'scans_local'").Scan(&got); err != nil || got != engine {
-			t.Errorf("server %d: engine of scans_local = %q, %v; want %s", i+1, got, err, engine)
-		}
-		if err := conn.QueryRow(ctx, "SELECT count() FROM (SELECT outlet, batch_id, row_no FROM scans_local FINAL)").Scan(&rows); err != nil || rows == 0 {
-			t.Errorf("server %d: %d rows in scans_local, %v; want its shard's", i+1, rows, err)
-		}
-		checkScansOnce(t, conn, 40) // through this server's Distributed scans
+		checkServer(conn, i+1)
+		check(conn) // through this server's Distributed tables
 	}
 	if rep, err := cl.Migrate(ctx, all); err != nil || len(rep.Applied) != 0 {
 		t.Errorf("second migrate = %+v, %v; want nothing applied", rep, err)
