@@ -364,6 +364,35 @@ func TestScoresFailedOrAbandonedRead(t *testing.T) {
 	})
 }
 
+// A warmer stopped in the middle of its read of a level (the server stopping): a reader who was
+// waiting for it reads the level itself instead of taking the warmer's end for its own.
+func TestScoresReaderOfAStoppedWarmer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeScores{fakeRead: newFakeRead(0), version: scored1}
+		s := scoresStore(f)
+		var wg sync.WaitGroup
+		stopping, stop := context.WithCancel(t.Context())
+		var warmErr error
+		wg.Go(func() {
+			warmErr = s.WarmScores(stopping, octWeek1.AddDate(0, 0, 3), forecast.LiveDataset, forecast.AgainstSales, []forecast.ScoreLevel{forecast.ScoreBrand})
+		})
+		synctest.Wait()
+		r := readScores(t.Context(), &wg, s)
+		synctest.Wait()
+		stop()
+		synctest.Wait() // the reader's own read waits for release
+		close(f.release)
+		wg.Wait()
+		if !errors.Is(warmErr, context.Canceled) {
+			t.Errorf("WarmScores stopped: %v; want %v", warmErr, context.Canceled)
+		}
+		checkScored(t, "the reader of the stopped warmer's level", r, scored1)
+		if n := f.calls.Load(); n != 2 {
+			t.Errorf("%d reads; want 2 (the warmer's, stopped, and the reader's)", n)
+		}
+	})
+}
+
 // The warmer leaves a month never scored alone; a reader of it gets forecast.ErrNoScores from the
 // table, and nothing is kept.
 func TestScoresNeverScored(t *testing.T) {

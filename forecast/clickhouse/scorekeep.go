@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -27,12 +26,10 @@ type scoresKey struct {
 	level   forecast.ScoreLevel
 }
 
-// keptScores is one level of a scoring, or its read while done is open.
+// keptScores is one level of a scoring, or its read while the flight is under way.
 type keptScores struct {
-	done    chan struct{}
-	version time.Time // the latest scored_at of the month when read (the set's own when later)
-	set     forecast.ScoreSet
-	err     error
+	*flight[forecast.ScoreSet]
+	version time.Time // the latest scored_at of the month when read (the set's own when later); under scoresKeeper.mu
 }
 
 // scoresRead reads one level of a month's latest scoring from the table (Store.readScores).
@@ -110,7 +107,7 @@ func (k *scoresKeeper) get(ctx context.Context, q forecast.ScoreQuery, warm bool
 		kept := k.sets[key]
 		mine := kept == nil || kept.version.Before(version)
 		if mine {
-			kept = &keptScores{done: make(chan struct{}), version: version}
+			kept = &keptScores{flight: newFlight[forecast.ScoreSet](), version: version}
 			if k.sets == nil {
 				k.sets = map[scoresKey]*keptScores{}
 			}
@@ -123,11 +120,8 @@ func (k *scoresKeeper) get(ctx context.Context, q forecast.ScoreQuery, warm bool
 			} else {
 				k.requested.Add(1)
 			}
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scoresReadTimeout)
-			set, err := k.read(rctx, q)
-			cancel()
+			set, err := k.readFor(ctx, q, warm)
 			k.mu.Lock()
-			kept.set, kept.err = set, err
 			if err != nil && k.sets[key] == kept {
 				delete(k.sets, key)
 			}
@@ -135,29 +129,34 @@ func (k *scoresKeeper) get(ctx context.Context, q forecast.ScoreQuery, warm bool
 				kept.version = set.ScoredAt
 			}
 			k.mu.Unlock()
-			close(kept.done)
+			kept.finish(set, err)
 			if warm {
 				return forecast.ScoreSet{}, err
 			}
 		} else if warm {
 			return forecast.ScoreSet{}, nil // kept, or being read for a reader
 		}
-		select {
-		case <-kept.done:
-		case <-ctx.Done():
-			return forecast.ScoreSet{}, ctx.Err()
-		}
+		set, again, err := kept.wait(ctx, mine)
 		switch {
-		case kept.err == nil:
-			set := kept.set
-			set.Scores = slices.Clone(set.Scores)
-			return set, nil
-		case !mine && (errors.Is(kept.err, context.Canceled) || errors.Is(kept.err, context.DeadlineExceeded)):
-			continue // another's read, ended by its own bounds: read here
-		default:
-			return forecast.ScoreSet{}, kept.err
+		case err != nil:
+			return forecast.ScoreSet{}, err
+		case again:
+			continue // read here
 		}
+		set.Scores = slices.Clone(set.Scores)
+		return set, nil
 	}
+}
+
+// readFor reads q from the table. The warmer's read ends with the warmer (as the server stops); a
+// reader's outlives its request, since others may be waiting for it.
+func (k *scoresKeeper) readFor(ctx context.Context, q forecast.ScoreQuery, warm bool) (forecast.ScoreSet, error) {
+	if warm {
+		return k.read(ctx, q)
+	}
+	rctx, cancel := sharedReadContext(ctx, scoresReadTimeout)
+	defer cancel()
+	return k.read(rctx, q)
 }
 
 // scoredAt returns the latest scored_at of the month's scorings of dataset against against: its

@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -38,12 +37,8 @@ type actualsWeek struct {
 
 // actualsFlight is one query of weeks' actuals, shared by every reader of its weeks that finds
 // nothing fresh enough kept: a request waits for the warmer's query (or another request's) rather
-// than sending its own beside it.
-type actualsFlight struct {
-	done  chan struct{}
-	weeks map[time.Time]map[string]brandActual // each week of the flight, once done without err
-	err   error
-}
+// than sending its own beside it. Its value holds each week of the flight once done without error.
+type actualsFlight = flight[map[time.Time]map[string]brandActual]
 
 // actualsQuery reads the actuals by week and brand of the weeks of [from, to) (Store.queryActuals).
 type actualsQuery func(ctx context.Context, dataset string, against forecast.Against, from, to time.Time) (map[time.Time]map[string]brandActual, error)
@@ -122,30 +117,26 @@ func (k *actualsKeeper) read(ctx context.Context, dataset string, against foreca
 		k.mu.Unlock()
 		if mine != nil {
 			k.requested.Add(1)
-			qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actualsQueryTimeout)
+			qctx, cancel := sharedReadContext(ctx, actualsQueryTimeout)
 			k.fly(qctx, mine, dataset, against, missing)
 			cancel()
 			for _, w := range missing {
 				waits[w] = mine
 			}
 		}
-		again := false
+		readAgain := false
 		for w, f := range waits {
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+			weeks, again, err := f.wait(ctx, f == mine)
 			switch {
-			case f.err == nil:
-				out[w] = f.weeks[w]
-			case f != mine && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)):
-				again = true // another's read, ended by its own bounds (the warmer's as the server stops): read the week here
+			case err != nil:
+				return nil, err
+			case again:
+				readAgain = true // the week is read here on the next pass
 			default:
-				return nil, f.err
+				out[w] = weeks[w]
 			}
 		}
-		if !again {
+		if !readAgain {
 			return out, nil
 		}
 	}
@@ -153,7 +144,7 @@ func (k *actualsKeeper) read(ctx context.Context, dataset string, against foreca
 
 // begin registers a read of weeks under way, to be done by fly; k.mu is held.
 func (k *actualsKeeper) begin(dataset string, against forecast.Against, weeks []time.Time) *actualsFlight {
-	f := &actualsFlight{done: make(chan struct{})}
+	f := newFlight[map[time.Time]map[string]brandActual]()
 	if k.weeks == nil {
 		k.weeks = map[actualsKey]*actualsWeek{}
 	}
@@ -172,11 +163,12 @@ func (k *actualsKeeper) begin(dataset string, against forecast.Against, weeks []
 // fly reads the weeks (sorted) of f in one query, keeps them unless it failed, and ends f.
 func (k *actualsKeeper) fly(ctx context.Context, f *actualsFlight, dataset string, against forecast.Against, weeks []time.Time) {
 	read, err := k.query(ctx, dataset, against, weeks[0], weeks[len(weeks)-1].AddDate(0, 0, 7))
+	var flown map[time.Time]map[string]brandActual
+	if err == nil {
+		flown = make(map[time.Time]map[string]brandActual, len(weeks))
+	}
 	k.mu.Lock()
 	at := k.now()
-	if err == nil {
-		f.weeks = make(map[time.Time]map[string]brandActual, len(weeks))
-	}
 	for _, w := range weeks {
 		key := actualsKey{dataset, against, w}
 		kept := k.weeks[key]
@@ -185,7 +177,7 @@ func (k *actualsKeeper) fly(ctx context.Context, f *actualsFlight, dataset strin
 			if brands == nil {
 				brands = map[string]brandActual{}
 			}
-			f.weeks[w] = brands
+			flown[w] = brands
 			kept.brands, kept.at = brands, at
 		}
 		if kept.flight == f {
@@ -195,9 +187,8 @@ func (k *actualsKeeper) fly(ctx context.Context, f *actualsFlight, dataset strin
 			delete(k.weeks, key)
 		}
 	}
-	f.err = err
 	k.mu.Unlock()
-	close(f.done)
+	f.finish(flown, err)
 }
 
 // WarmWeeks reads the actuals by brand of each week of [from, to) (Mondays) of dataset in one
@@ -228,7 +219,7 @@ func (s *Store) WarmWeeks(ctx context.Context, dataset string, against forecast.
 	}
 	k.warmed.Add(1)
 	k.fly(ctx, f, dataset, against, weeks)
-	if f.err != nil {
+	if f.err != nil { // f is done: fly finished it
 		return fmt.Errorf("clickhouse: actuals of the weeks of %s to %s: %w", dateString(from), dateString(to), f.err)
 	}
 	return nil
