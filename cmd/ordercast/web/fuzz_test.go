@@ -181,7 +181,7 @@ func FuzzPages(f *testing.F) {
 	routes := []struct{ method, path, input string }{
 		{"POST", "/login", ""}, {"GET", "/login", ""}, {"POST", "/lang", ""}, {"POST", "/retailer/order", ""},
 		{"POST", "/retailer/receipt", ""}, {"GET", "/retailer", ""}, {"GET", "/manager", "GET /bulletin"},
-		{"GET", "/manager/export", "GET /bulletin"}, {"GET", "/manager/outlets/{p}", "GET /outlets/*"},
+		{"GET", "/manager/export", "GET /bulletin"}, {"GET", "/manager/outlets/{p}", "GET /outlets/*/weeks"},
 		{"GET", "/manager/outlet", "GET /outlets"}, {"GET", "/planner", ""}, {"GET", "/planner/cycles/{p}", "GET /cycles/*"},
 		{"GET", "/planner/cycles/{p}/allocation", "GET /cycles/*/allocations/*"},
 		{"GET", "/planner/cycles/{p}/allocation/confirm", "GET /cycles/*/allocations/*"},
