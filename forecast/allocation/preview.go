@@ -216,6 +216,13 @@ func DecodePlan(body []byte) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("allocation: decode a kept preview: %w", err)
 	}
+	// Summary and Explain index the grade table and the groups by a limit's grade and group: a body
+	// that was not EncodePlan's (damaged in the store) is refused rather than read out of range.
+	for i, l := range limits {
+		if l.Grade < MinGrade || l.Grade > MaxGrade || l.Group < 0 || l.Group >= len(k.Result.Groups) && k.Result.Supply != 0 {
+			return nil, fmt.Errorf("allocation: decode a kept preview: limit %d has grade %d and group %d of %d", i, l.Grade, l.Group, len(k.Result.Groups))
+		}
+	}
 	if len(limits) > 0 { // gob leaves an empty slice nil; a result's limits are never nil
 		k.Result.Limits = limits
 	} else {

@@ -210,6 +210,17 @@ func (p *Pages) managerPage(c echo.Context) error {
 	return p.render(c, http.StatusOK, "manager", &m.User, d)
 }
 
+// refusedQuery reports whether the bulletin API refused what the browser asked for: a malformed
+// query (400), a date or filter it does not take (422), a manager that does not exist (404) or one
+// above the caller (403). The page says so with that status; anything else is the server's fault.
+func refusedQuery(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}
+
 // bulletinQuery is the API query of the page's own query: date, manager (a planner's choice) and one
 // list filter with its offset.
 func bulletinQuery(c echo.Context, limit int) url.Values {
@@ -244,7 +255,7 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		return managerData{}, 0, err
 	}
 	if prob != nil {
-		if prob.Status == http.StatusBadRequest || prob.Status == http.StatusForbidden {
+		if refusedQuery(prob.Status) {
 			return managerData{}, prob.Status, nil
 		}
 		return managerData{}, 0, problemErr(nil, prob)
@@ -599,7 +610,7 @@ func (p *Pages) managerExport(c echo.Context) error {
 		return err
 	}
 	if rec.status >= 400 {
-		if rec.status == http.StatusBadRequest || rec.status == http.StatusForbidden {
+		if refusedQuery(rec.status) {
 			return p.render(c, rec.status, "error", &m.User, errorData{Key: "mg.bad_query"})
 		}
 		return echo.NewHTTPError(http.StatusInternalServerError, fmt.Sprintf("web: export answered %d: %s", rec.status, rec.body.String()))

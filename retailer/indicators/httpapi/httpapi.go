@@ -293,7 +293,8 @@ func (h *Handler) bulletinOf(c echo.Context) error {
 // page converts the items of one page (or all of them) into JSON.
 func page[T any](items []T, offset, limit int, all bool, conv func(T) map[string]any) *listJSON {
 	l := &listJSON{Total: len(items), Offset: offset, Items: []map[string]any{}}
-	from, to := min(offset, len(items)), min(offset+limit, len(items))
+	from := min(offset, len(items))
+	to := from + min(limit, len(items)-from) // not offset+limit: a huge offset would overflow
 	if all {
 		from, to = 0, len(items)
 		l.Offset = 0
