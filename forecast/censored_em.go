@@ -44,6 +44,14 @@ type EMOptions struct {
 	// iterations). Without them, and with a fixed Shape, the iterations are an exact EM: the
 	// log-likelihood never falls.
 	PriorWeeks float64
+	// PriorMean, when not nil, is per outlet the mean of its scale's prior (0: the outlets' average,
+	// as without it), and PriorWeight its weight in weeks (added to PriorWeeks): an estimate of the
+	// outlet's demand from something other than its counts, which decides where its counts are mostly
+	// censored (their likelihood says only that the demand was above the shelf).
+	PriorMean, PriorWeight []float64
+	// NoRequestPrior makes LearnCensoring fit each brand on its counts alone, without the prior the
+	// retailers' requests put on the collection points' demand (refitOnRequests).
+	NoRequestPrior bool
 }
 
 // Defaults of FitCensoredCounts.
@@ -110,6 +118,9 @@ func FitCensoredCounts(obs []CountObs, outlets, weeks int, opt EMOptions) CountF
 		buf.prior = OutletPriorWeeks
 	case opt.PriorWeeks > 0:
 		buf.prior = opt.PriorWeeks
+	}
+	if len(opt.PriorMean) == outlets && len(opt.PriorWeight) == outlets {
+		buf.priorMean, buf.priorWeight = opt.PriorMean, opt.PriorWeight
 	}
 	for i := range f.Level {
 		f.Level[i] = 1
@@ -189,9 +200,15 @@ func (f *CountFit) mStep(obs []CountObs, completed []float64, b *emBuffers) {
 			prior = num / den
 		}
 		for o := range f.Scale {
-			if b.seenO[o] > 0 {
-				f.Scale[o] = (b.dO[o] + b.prior*prior) / (b.levelAt[o] + b.prior)
+			if b.seenO[o] == 0 {
+				continue
 			}
+			num, den := b.dO[o]+b.prior*prior, b.levelAt[o]+b.prior
+			if b.priorMean != nil && b.priorMean[o] > 0 && b.priorWeight[o] > 0 {
+				num += b.priorWeight[o] * b.priorMean[o]
+				den += b.priorWeight[o]
+			}
+			f.Scale[o] = num / den
 		}
 		clear(b.dW)
 		clear(b.scaleAt)
@@ -228,6 +245,8 @@ func (f *CountFit) mStep(obs []CountObs, completed []float64, b *emBuffers) {
 // emBuffers are the sums of one M-step, per outlet and per week.
 type emBuffers struct {
 	prior              float64   // weeks of the prior on the scales
+	priorMean          []float64 // per outlet: its own prior's mean scale at level 1 (EMOptions.PriorMean)
+	priorWeight        []float64 // and its weight in weeks
 	seenO, dO, levelAt []float64 // per outlet: observations, Σ D, Σ Level
 	seenW, dW, scaleAt []float64 // per week: observations, Σ D, Σ Scale
 }

@@ -247,14 +247,7 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 	lc := &LearntCensoring{Brands: map[string]*BrandCensoring{}, Weeks: sp.Weeks, learnt: weeks}
 
 	// The scanned weeks of each brand, as counts for the EM.
-	type scanned struct {
-		series, week int // in sp; series −1 when the outlet has no sell-in of the brand
-		value        float64
-		censored     bool
-		outlet       int32
-		expected     float64 // the week's expected sell-in (sellInWindow), once known
-	}
-	byBrand := map[string][]scanned{}
+	byBrand := map[string][]scannedWeek{}
 	outletsOf := map[string]map[string]int32{}
 	for _, s := range scans.Series {
 		si, ok := ix.series[[2]string{s.Outlet, s.Brand}]
@@ -279,8 +272,13 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 			if si >= 0 && w < ix.firstSale[si] {
 				continue // before the outlet carried the brand
 			}
-			byBrand[s.Brand] = append(byBrand[s.Brand], scanned{series: si, week: w, value: max(s.SellOut[k], 0),
-				censored: s.Stock[k] <= 0, outlet: o})
+			upTo := math.NaN()
+			if si >= 0 && k > 0 && k-1 < len(s.Stock) && scans.Weeks[k-1].Equal(d.AddDate(0, 0, -7)) &&
+				s.Stock[k-1] >= 0 && sp.Series[si].Requested != nil && sp.Series[si].Requested[w] > 0 {
+				upTo = sp.Series[si].Requested[w] + s.Stock[k-1]
+			}
+			byBrand[s.Brand] = append(byBrand[s.Brand], scannedWeek{series: si, week: w, value: max(s.SellOut[k], 0),
+				censored: s.Stock[k] <= 0, outlet: o, upTo: upTo})
 		}
 	}
 
@@ -306,6 +304,9 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		b := brands[k]
 		fitted[k] = FitCensoredCounts(counts[b], len(outletsOf[b]), len(sp.Weeks), opt)
 	})
+	if opt.PriorMean == nil && !opt.NoRequestPrior {
+		refitOnRequests(brands, byBrand, counts, outletsOf, fitted, len(sp.Weeks), opt)
+	}
 	fits := make(map[string]*CountFit, len(brands))
 	for k, b := range brands {
 		fits[b] = &fitted[k]
@@ -565,4 +566,125 @@ func (lc *LearntCensoring) Summary() string {
 		"%.2f cut, plus %.2f of a cut week's unmet request", p.Scanned, len(lc.Brands),
 		100*float64(p.Censored)/float64(max(p.Scanned, 1)), p.Theta[StateDelivered], p.Theta[StateIdle],
 		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare)
+}
+
+// scannedWeek is one scanned week of a collection point's brand, as LearnCensoring's EM sees it.
+type scannedWeek struct {
+	series, week int // in the SalesPanel; series −1 when the outlet has no sell-in of the brand
+	value        float64
+	censored     bool
+	outlet       int32   // in the brand's EM
+	expected     float64 // the week's expected sell-in (sellInWindow), once known
+	upTo         float64 // the shelf the week's order asked for: requested + the stock before it; NaN unknown
+}
+
+// RequestPriorWeight is the weight, in weeks per censored scanned week, of the prior that the
+// retailer's requests put on a collection point's demand of a brand (refitOnRequests).
+const RequestPriorWeight = 2
+
+// requestClasses are the classes of the shelf asked for (log2 of cartons, the last open) in which the
+// demand per carton asked for is learnt.
+const requestClasses = 8
+
+// refitOnRequests fits again, in fitted (parallel to brands), every brand whose collection points had
+// censored weeks, with a prior on each collection point's demand of the brand taken from what the
+// retailer asked for: the shelf it ordered up to in a week (requested + the stock counted the week
+// before) times how much demand a carton asked for stood for at the same collection point.
+//
+// Where a collection point sold out in most weeks (a scarce brand under its limit), its counts say
+// only that the demand was above the shelf: how far above is the fitted shape's extrapolation, which
+// moves a brand's estimate by 5–15% with the shape its likelihood picks (the shape is chosen on the
+// few weeks that did not sell out). The retailer's request is an estimate of the same demand from
+// another source: the shelf it wants is what it expects to sell plus its own safety, and a cut line
+// keeps it. How much demand a carton asked for stands for is learnt on the brand × collection points
+// whose scanned weeks were mostly exact (less than half censored, the first fit's completed counts
+// there), by the size of the shelf (a small shelf holds more safety per carton: classes of log2 of
+// cartons, pooled over the outlets) and per collection point (its own ratio to the pooled one, from
+// its every such brand, shrunk towards 1 by 20 cartons), so that the retailers' safety is learnt, not
+// assumed. The prior weighs RequestPriorWeight weeks per censored week of the collection point's
+// brand: nothing where the counts are exact, a half or more of the estimate where they are not.
+func refitOnRequests(brands []string, byBrand map[string][]scannedWeek, counts map[string][]CountObs,
+	outletsOf map[string]map[string]int32, fitted []CountFit, weeks int, opt EMOptions) {
+	type ref struct {
+		outlet       string
+		upTo, demand float64
+		mostlyExact  bool
+	}
+	names := make(map[string][]string, len(outletsOf))
+	for b, om := range outletsOf {
+		n := make([]string, len(om))
+		for name, o := range om {
+			n[o] = name
+		}
+		names[b] = n
+	}
+	var refs []ref
+	for k, b := range brands {
+		rows, obs := byBrand[b], counts[b]
+		seen, cens := make([]int, len(names[b])), make([]int, len(names[b]))
+		for _, r := range rows {
+			seen[r.outlet]++
+			if r.censored {
+				cens[r.outlet]++
+			}
+		}
+		for j, r := range rows {
+			if !math.IsNaN(r.upTo) {
+				refs = append(refs, ref{outlet: names[b][r.outlet], upTo: r.upTo,
+					demand: fitted[k].Expected(obs[j]), mostlyExact: 2*cens[r.outlet] < seen[r.outlet]})
+			}
+		}
+	}
+	class := func(u float64) int { return min(int(math.Log2(max(u, 1))), requestClasses-1) }
+	var classDemand, classUpTo [requestClasses]float64
+	for _, r := range refs {
+		if r.mostlyExact {
+			classDemand[class(r.upTo)] += r.demand
+			classUpTo[class(r.upTo)] += r.upTo
+		}
+	}
+	perCarton := func(u float64) float64 {
+		if c := class(u); classUpTo[c] > 0 {
+			return classDemand[c] / classUpTo[c]
+		}
+		return 1
+	}
+	outletDemand, outletPredicted := map[string]float64{}, map[string]float64{}
+	for _, r := range refs {
+		if r.mostlyExact {
+			outletDemand[r.outlet] += r.demand
+			outletPredicted[r.outlet] += perCarton(r.upTo) * r.upTo
+		}
+	}
+	const outletShrink = 20 // cartons
+	outletFactor := func(o string) float64 {
+		return (outletDemand[o] + outletShrink) / (outletPredicted[o] + outletShrink)
+	}
+	eachParallel(len(brands), runtime.GOMAXPROCS(0), func(k int) {
+		b := brands[k]
+		n := len(names[b])
+		predicted, levels, cens := make([]float64, n), make([]float64, n), make([]float64, n)
+		for _, r := range byBrand[b] {
+			if r.censored {
+				cens[r.outlet]++
+			}
+			if !math.IsNaN(r.upTo) {
+				predicted[r.outlet] += outletFactor(names[b][r.outlet]) * perCarton(r.upTo) * r.upTo
+				levels[r.outlet] += fitted[k].Level[r.week]
+			}
+		}
+		o := opt
+		o.PriorMean, o.PriorWeight = make([]float64, n), make([]float64, n)
+		refit := false
+		for j := range n {
+			if levels[j] > 0 && cens[j] > 0 {
+				o.PriorMean[j] = predicted[j] / levels[j]
+				o.PriorWeight[j] = RequestPriorWeight * cens[j]
+				refit = true
+			}
+		}
+		if refit {
+			fitted[k] = FitCensoredCounts(counts[b], n, weeks, o)
+		}
+	})
 }
