@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ordercast/ordercast/forecast/allocation"
+	"github.com/ordercast/ordercast/forecast/allocation/allocationtest"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -22,10 +22,7 @@ type previewWorld struct {
 	published [][]ordering.OutletLimit
 	ids       []string
 	archived  int
-
-	mu      sync.Mutex // the previews are kept on the planner's goroutine
-	kept    map[string][]byte
-	expires map[string]time.Time
+	allocationtest.Previews
 }
 
 func (w *previewWorld) Outlets(context.Context) ([]retailer.Outlet, error) {
@@ -51,42 +48,8 @@ func (w *previewWorld) WriteAllocation(context.Context, string, time.Time, *allo
 	return nil
 }
 
-func (w *previewWorld) ReservePreview(_ context.Context, id string, _ time.Time, expires time.Time) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.kept[id], w.expires[id] = nil, expires
-	return nil
-}
-
-func (w *previewWorld) KeepPreview(_ context.Context, id string, _ time.Time, body []byte, expires time.Time) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.kept[id], w.expires[id] = body, expires
-	return nil
-}
-
-func (w *previewWorld) DropPreview(_ context.Context, id string) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.kept, id)
-	return nil
-}
-
-func (w *previewWorld) Preview(_ context.Context, id string, now time.Time) ([]byte, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	body, ok := w.kept[id]
-	switch {
-	case !ok || !now.Before(w.expires[id]):
-		return nil, allocation.ErrNoPreview
-	case body == nil:
-		return nil, allocation.ErrPreviewPending
-	}
-	return body, nil
-}
-
 func newPreviewWorld() (*previewWorld, *allocation.Planner, *time.Time) {
-	w := &previewWorld{run: "run-1", kept: map[string][]byte{}, expires: map[string]time.Time{},
+	w := &previewWorld{run: "run-1",
 		demand: map[string]float64{"L1": 2, "L2": 5.5, "L3": 1.2, "L4": 0}}
 	for i, g := range []int{5, 12, 20, 8} {
 		w.outlets = append(w.outlets, retailer.Outlet{Licence: []string{"L1", "L2", "L3", "L4"}[i], Grade: g,

@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
 	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/forecast/allocation"
+	"github.com/ordercast/ordercast/forecast/allocation/allocationtest"
 	"github.com/ordercast/ordercast/forecast/httpapi"
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
@@ -20,9 +20,7 @@ import (
 // fuzzWorld is what an allocation.Planner reads and writes, in memory: four outlets with a forecast,
 // the limits it publishes and the previews it keeps.
 type fuzzWorld struct {
-	mu   sync.Mutex // the planner keeps previews on its own goroutine
-	kept map[string][]byte
-	ends map[string]time.Time
+	allocationtest.Previews
 }
 
 func (w *fuzzWorld) Outlets(context.Context) ([]retailer.Outlet, error) {
@@ -63,40 +61,6 @@ func (w *fuzzWorld) PublishAllocation(context.Context, time.Time, ordering.Suppl
 
 func (w *fuzzWorld) WriteAllocation(context.Context, string, time.Time, *allocation.Result, []string, bool, time.Time) error {
 	return nil
-}
-
-func (w *fuzzWorld) ReservePreview(_ context.Context, id string, _ time.Time, expires time.Time) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.kept[id], w.ends[id] = nil, expires
-	return nil
-}
-
-func (w *fuzzWorld) KeepPreview(_ context.Context, id string, _ time.Time, body []byte, expires time.Time) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.kept[id], w.ends[id] = body, expires
-	return nil
-}
-
-func (w *fuzzWorld) DropPreview(_ context.Context, id string) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.kept, id)
-	return nil
-}
-
-func (w *fuzzWorld) Preview(_ context.Context, id string, now time.Time) ([]byte, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	body, ok := w.kept[id]
-	switch {
-	case !ok || !now.Before(w.ends[id]):
-		return nil, allocation.ErrNoPreview
-	case body == nil:
-		return nil, allocation.ErrPreviewPending
-	}
-	return body, nil
 }
 
 // fuzzOutletWeeks answers with every week from the Monday of from to the Monday of to, the last with
@@ -165,7 +129,7 @@ func FuzzForecastRequests(f *testing.F) {
 		if _, err := url.ParseRequestURI("/api/v1" + path + query); err != nil {
 			t.Skip() // a malformed percent escape no client sends
 		}
-		w := &fuzzWorld{kept: map[string][]byte{}, ends: map[string]time.Time{}}
+		w := &fuzzWorld{}
 		now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 		planner := &allocation.Planner{Outlets: w, Brands: w, Demand: w, Limits: w, Archive: w, Previews: w,
 			PreviewTTL: 30 * time.Minute, Now: func() time.Time { return now }}
