@@ -29,12 +29,8 @@ func TestBrowserManagerBulletin(t *testing.T) {
 	anon := apiClient{t: t, base: s.url}
 	manager := anon.login("manager1", demoPassword)
 
-	do(t, ctx, desktop(), chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
-		chromedp.SendKeys(chromedp.CSS(`#username`), "manager1"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), demoPassword),
-		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`#figures`)),
-	)
+	do(t, ctx, desktop())
+	browserLogin(t, ctx, s.url, "manager1", "/", `#figures`)
 	code, b, raw := manager.do("GET", "/api/v1/bulletin?limit=20", "")
 	if code != http.StatusOK {
 		t.Fatalf("GET /api/v1/bulletin as manager1 = %d %s", code, raw)

@@ -29,8 +29,13 @@ func browserLogin(t *testing.T, ctx context.Context, base, username, next, ready
 		chromedp.Submit(chromedp.CSS(`#password`)),
 		chromedp.WaitVisible(chromedp.CSS(ready)),
 	)
-	// The next page is visible before it has finished loading; an action on a node of a document still
-	// loading can lose it ("Could not find node with given id"), so wait for the load to end.
+	waitLoaded(t, ctx, next)
+}
+
+// waitLoaded waits for the page to finish loading. A page is visible before it has finished loading;
+// an action on a node of a document still loading can lose it ("No node with given id found").
+func waitLoaded(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`))
@@ -38,7 +43,7 @@ func browserLogin(t *testing.T, ctx context.Context, base, username, next, ready
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s after login: document %q, %v", next, state, err)
+			t.Fatalf("%s: document %q, %v", page, state, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

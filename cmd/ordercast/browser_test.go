@@ -180,6 +180,7 @@ func TestBrowserRetailerOrders(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#password`)),
 		chromedp.WaitVisible(chromedp.CSS(`#order`)),
 	)
+	waitLoaded(t, ctx, "the retailer's page after login")
 	if h1 := text(t, ctx, "h1"); h1 != "本周订货" {
 		t.Errorf("retailer page heading = %q; want 本周订货 (zh-CN by default)", h1)
 	}
