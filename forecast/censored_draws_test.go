@@ -3,6 +3,8 @@ package forecast
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -266,4 +268,56 @@ func TestShrinkShared(t *testing.T) {
 	if got := shrinkShared([]sharedEstimate{{}, {}}, 0.02); got[0] != 0.02 || got[1] != 0.02 {
 		t.Errorf("shrinkShared of brands without estimates = %v; want the center, 0.02", got)
 	}
+}
+
+// The draws and the in-place correction run on every CPU; what they give does not depend on how
+// many there are (the brands' sums are added in the order of the series).
+func TestDemandDrawsWhateverTheCPUs(t *testing.T) {
+	sp := salesPanel(1200, 2, 40) // 2,400 series: three chunks of eachChunk
+	scans := ScanPanel{Weeks: sp.Weeks}
+	for i := range 200 {
+		sc := scansOf(sp, i, func(w int) bool { return (w+i)%3 == 0 })
+		for w := range sc.SellOut {
+			sc.SellOut[w] = max(0, sc.SellOut[w]+float64((w+i)%5)-2)
+		}
+		scans.Series = append(scans.Series, sc)
+	}
+	lc := LearnCensoring(sp, scans, len(sp.Weeks), EMOptions{})
+	type result struct {
+		draws     Observations
+		corrected [][]float64
+	}
+	on := func(cpus int) result {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cpus))
+		d := lc.DemandDraws(sp, 10)
+		c := SalesPanel{Weeks: sp.Weeks, Series: make([]SalesSeries, len(sp.Series))}
+		for i, s := range sp.Series {
+			c.Series[i] = s
+			c.Series[i].Sales = slices.Clone(s.Sales)
+		}
+		lc.CorrectInPlace(c)
+		r := result{draws: d}
+		for _, s := range c.Series {
+			r.corrected = append(r.corrected, s.Sales)
+		}
+		return r
+	}
+	one, four := on(1), on(4)
+	if !equalValues(one.draws.Values, four.draws.Values) || !equalValues(one.draws.Expected, four.draws.Expected) {
+		t.Error("DemandDraws on 1 CPU and on 4 differ")
+	}
+	if !equalValues(one.corrected, four.corrected) {
+		t.Error("CorrectInPlace on 1 CPU and on 4 differ")
+	}
+	if equalValues(one.corrected, seriesSales(sp)) {
+		t.Error("CorrectInPlace changed nothing; want the censored weeks corrected")
+	}
+}
+
+func seriesSales(sp SalesPanel) [][]float64 {
+	out := make([][]float64, len(sp.Series))
+	for i, s := range sp.Series {
+		out[i] = s.Sales
+	}
+	return out
 }

@@ -113,10 +113,9 @@ type BrandCensoring struct {
 	errorModel errorModel
 }
 
-// salesIndex finds series of a SalesPanel by outlet and brand, and knows each outlet's weeks.
+// salesIndex knows each outlet's weeks of a SalesPanel and each series' first sale.
 type salesIndex struct {
-	learnt    int // the weeks learnt from: an expected sell-in reads no later week before it is reached
-	series    map[[2]string]int
+	learnt    int               // the weeks learnt from: an expected sell-in reads no later week before it is reached
 	received  map[string][]bool // outlet → weeks in which it received anything
 	lastWeek  map[string]int    // outlet → its last week with a delivery; -1 for none
 	firstSale []int             // per series: its first week with a sale or a request; len(Weeks) for none
@@ -126,17 +125,16 @@ type salesIndex struct {
 func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 	n := len(sp.Weeks)
 	learnt = min(learnt, n)
-	ix := &salesIndex{learnt: learnt, series: make(map[[2]string]int, len(sp.Series)), received: map[string][]bool{},
-		lastWeek: map[string]int{}, firstSale: make([]int, len(sp.Series))}
+	ix := &salesIndex{learnt: learnt, received: map[string][]bool{}, lastWeek: map[string]int{},
+		firstSale: make([]int, len(sp.Series))}
 	for i, s := range sp.Series {
-		ix.series[[2]string{s.Outlet, s.Brand}] = i
 		r := ix.received[s.Outlet]
 		if r == nil {
 			r = make([]bool, n)
 			ix.received[s.Outlet] = r
 			ix.lastWeek[s.Outlet] = -1
 		}
-		first := n
+		first, last := n, -1
 		for w, v := range s.Sales {
 			req := v
 			if s.Requested != nil {
@@ -144,11 +142,14 @@ func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 			}
 			if v > 0 {
 				r[w] = true
-				ix.lastWeek[s.Outlet] = max(ix.lastWeek[s.Outlet], w)
+				last = w
 			}
 			if first == n && (v > 0 || req > 0) {
 				first = w
 			}
+		}
+		if last > ix.lastWeek[s.Outlet] {
+			ix.lastWeek[s.Outlet] = last
 		}
 		ix.firstSale[i] = first
 	}
@@ -246,11 +247,22 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 	}
 	lc := &LearntCensoring{Brands: map[string]*BrandCensoring{}, Weeks: sp.Weeks, learnt: weeks}
 
-	// The scanned weeks of each brand, as counts for the EM.
+	// The scanned weeks of each brand, as counts for the EM, with the series of the scanned outlets
+	// (a few hundred collection points of a panel that may hold a million series).
+	scanned := map[string]bool{}
+	for _, s := range scans.Series {
+		scanned[s.Outlet] = true
+	}
+	seriesOf := map[[2]string]int{}
+	for i, s := range sp.Series {
+		if scanned[s.Outlet] {
+			seriesOf[[2]string{s.Outlet, s.Brand}] = i
+		}
+	}
 	byBrand := map[string][]scannedWeek{}
 	outletsOf := map[string]map[string]int32{}
 	for _, s := range scans.Series {
-		si, ok := ix.series[[2]string{s.Outlet, s.Brand}]
+		si, ok := seriesOf[[2]string{s.Outlet, s.Brand}]
 		if !ok {
 			si = -1
 		}
@@ -529,11 +541,14 @@ func (lc *LearntCensoring) Demand(sp SalesPanel) Panel {
 
 // CorrectInPlace replaces the sell-in of every series of sp (the panel LearnCensoring learnt from)
 // by its estimated demand, in place.
+// A series' correction reads only its own sell-in, so the series are corrected on every CPU.
 func (lc *LearntCensoring) CorrectInPlace(sp SalesPanel) {
 	ix := newSalesIndex(sp, lc.learnt)
-	for i := range sp.Series {
-		lc.correct(sp.Series[i].Sales, sp, ix, i)
-	}
+	eachChunk(len(sp.Series), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			lc.correct(sp.Series[i].Sales, sp, ix, i)
+		}
+	})
 }
 
 // MinLearningWeeks is how many scanned collection-point weeks a run or backtest needs to learn its

@@ -51,6 +51,9 @@ func (f *fakeStore) SalesHistory(_ context.Context, q HistoryQuery) (SalesPanel,
 		}
 	}
 	out := SalesPanel{Weeks: f.sales.Weeks[:n:n]}
+	if q.OnWeeks != nil {
+		q.OnWeeks(out.Weeks)
+	}
 	for _, s := range f.sales.Series {
 		c := SalesSeries{Outlet: s.Outlet, Brand: s.Brand, Sales: append([]float64(nil), s.Sales[:n]...)}
 		if s.Requested != nil {

@@ -91,6 +91,7 @@ type RunReport struct {
 	Corrected               bool
 	WeeklyRows, MonthlyRows int
 	Read, Fit, Store, Total time.Duration
+	Learn                   time.Duration  // learning the censoring from the scans and correcting the history by it
 	Choices                 map[string]int // the engine's model set → brands
 	CalendarDays, Holidays  int            // days of the calendar table over the run in its CalendarScope, holidays among them
 	HorizonGap              int            // weeks between the history and the first forecast week, forecast and dropped
@@ -140,15 +141,25 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	if req.ID == "" {
 		return RunReport{}, errors.New("forecast: run without an id")
 	}
-	in, err := p.read(ctx, req, progress)
+	// The scans of a corrected live run are read while the sales history still is: the weeks are
+	// known before its rows.
+	var scans ScanReader
+	var onWeeks func([]time.Time)
+	if req.Correct && p.Scans != nil && req.Dataset == LiveDataset {
+		early := newEarlyScans(ctx, p.Scans)
+		defer early.stop()
+		scans, onWeeks = early, early.start
+	}
+	in, err := p.read(ctx, req, progress, onWeeks)
 	if err != nil {
 		return RunReport{}, err
 	}
 	sp := in.sales
 	rep := RunReport{HistoryWeeks: sp.Weeks, Corrected: req.Correct, Cells: len(sp.Series) * len(sp.Weeks),
 		Read: time.Since(start), CalendarDays: in.calendar.Days, Holidays: len(in.calendar.Holidays)}
-	if req.Correct && p.Scans != nil && req.Dataset == LiveDataset {
-		if rep.Learnt, err = learnCensoring(ctx, p.Scans, sp, len(sp.Weeks)); err != nil {
+	learnStart := time.Now()
+	if scans != nil {
+		if rep.Learnt, err = learnCensoring(ctx, scans, sp, len(sp.Weeks)); err != nil {
 			return RunReport{}, err
 		}
 	}
@@ -163,6 +174,7 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	}
 	panel, censored, censoredWeeks := correctHistory(sp, req, rep.Learnt)
 	rep.Censored = censoredWeeks
+	rep.Learn = time.Since(learnStart)
 
 	fitStart := time.Now()
 	if gap+req.Horizon > MaxRunAhead {
@@ -255,7 +267,7 @@ type runInputs struct {
 // read reads what a run learns from: the dataset's history before the run, the calendar days in the
 // scope of req's dataset and region, and the catalogue. It returns an error wrapping ErrNoHistory when
 // no series is active.
-func (p *Planner) read(ctx context.Context, req RunRequest, progress Progress) (runInputs, error) {
+func (p *Planner) read(ctx context.Context, req RunRequest, progress Progress, onWeeks func([]time.Time)) (runInputs, error) {
 	info, err := p.History.Dataset(ctx, req.Dataset)
 	if err != nil {
 		return runInputs{}, err
@@ -277,6 +289,7 @@ func (p *Planner) read(ctx context.Context, req RunRequest, progress Progress) (
 		ActiveSince:   in.first.AddDate(0, 0, -7*ActiveWeeks),
 		ActiveOutlets: req.Dataset == LiveDataset,
 		Progress:      advance,
+		OnWeeks:       onWeeks,
 	})
 	finish()
 	if err != nil {
@@ -585,4 +598,55 @@ func brandGroups(p Panel) (brandOf []int, codes []string) {
 		brandOf[i] = idx[s.Brand]
 	}
 	return brandOf, codes
+}
+
+// earlyScans is a ScanReader that starts reading the scans of the learning sample (MaxLearningOutlets)
+// as soon as the history's weeks are known (start, a HistoryQuery's OnWeeks), while the history's
+// rows are still being read: on the 1M-series region the scans' query keeps one ClickHouse core busy
+// for seconds while the client decodes the sales. ScanHistory then returns what it read, or reads
+// again when asked for other weeks or another sample. stop ends the read and waits for it.
+type earlyScans struct {
+	ScanReader
+	ctx    context.Context
+	cancel context.CancelFunc
+	weeks  []time.Time // nil until started
+	done   chan struct{}
+	panel  ScanPanel
+	err    error
+}
+
+func newEarlyScans(ctx context.Context, r ScanReader) *earlyScans {
+	ctx, cancel := context.WithCancel(ctx)
+	return &earlyScans{ScanReader: r, ctx: ctx, cancel: cancel}
+}
+
+// start starts the read of weeks; a second call does nothing.
+func (e *earlyScans) start(weeks []time.Time) {
+	if e.weeks != nil {
+		return
+	}
+	e.weeks, e.done = slices.Clone(weeks), make(chan struct{})
+	go func() {
+		defer close(e.done)
+		e.panel, e.err = e.ScanReader.ScanHistory(e.ctx, e.weeks, MaxLearningOutlets)
+	}()
+}
+
+func (e *earlyScans) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (ScanPanel, error) {
+	if e.weeks == nil || maxOutlets != MaxLearningOutlets || !slices.EqualFunc(weeks, e.weeks, time.Time.Equal) {
+		return e.ScanReader.ScanHistory(ctx, weeks, maxOutlets)
+	}
+	select {
+	case <-e.done:
+		return e.panel, e.err
+	case <-ctx.Done():
+		return ScanPanel{}, ctx.Err()
+	}
+}
+
+func (e *earlyScans) stop() {
+	e.cancel()
+	if e.done != nil {
+		<-e.done
+	}
 }

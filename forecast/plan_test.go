@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -215,5 +217,69 @@ func TestPlannerRunErrors(t *testing.T) {
 				t.Errorf("Run(%+v) stored %d runs; want none", tt.req, len(tt.store.runs))
 			}
 		})
+	}
+}
+
+// scanCalls is a ScanReader that records its calls and, when blocked, waits for its context.
+type scanCalls struct {
+	mu       sync.Mutex
+	calls    []int // maxOutlets of each call
+	block    bool
+	canceled bool
+}
+
+func (r *scanCalls) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (ScanPanel, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, maxOutlets)
+	r.mu.Unlock()
+	if r.block {
+		<-ctx.Done()
+		r.mu.Lock()
+		r.canceled = true
+		r.mu.Unlock()
+		return ScanPanel{}, ctx.Err()
+	}
+	return ScanPanel{Weeks: weeks, Series: []ScanSeries{{Outlet: "O1", Brand: "B1"}}}, nil
+}
+
+func (r *scanCalls) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls)
+}
+
+// The scans started early are read once, and given to the call that asks for the same weeks and
+// sample; any other call reads for itself; stop ends a read still running and waits for it.
+func TestEarlyScans(t *testing.T) {
+	ctx := context.Background()
+	weeks := weeksFrom("2026-01-05", 8)
+	r := &scanCalls{}
+	e := newEarlyScans(ctx, r)
+	if _, err := e.ScanHistory(ctx, weeks, MaxLearningOutlets); err != nil || r.count() != 1 {
+		t.Fatalf("not started: ScanHistory = %v with %d reads; want one read of its own", err, r.count())
+	}
+	e.start(weeks)
+	e.start(weeks[1:]) // ignored: the first weeks are being read
+	p, err := e.ScanHistory(ctx, slices.Clone(weeks), MaxLearningOutlets)
+	if err != nil || len(p.Series) != 1 || len(p.Weeks) != len(weeks) || r.count() != 2 {
+		t.Fatalf("started: ScanHistory = %d series, %d weeks, %v with %d reads; want the early read's, 2 reads", len(p.Series), len(p.Weeks), err, r.count())
+	}
+	if _, err := e.ScanHistory(ctx, weeks[1:], MaxLearningOutlets); err != nil || r.count() != 3 {
+		t.Errorf("other weeks: %v with %d reads; want a read of its own", err, r.count())
+	}
+	if _, err := e.ScanHistory(ctx, weeks, 0); err != nil || r.count() != 4 {
+		t.Errorf("every outlet: %v with %d reads; want a read of its own", err, r.count())
+	}
+	e.stop()
+
+	blocked := &scanCalls{block: true}
+	e = newEarlyScans(ctx, blocked)
+	e.start(weeks)
+	for blocked.count() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	e.stop()
+	if !blocked.canceled {
+		t.Error("stop returned before the running read was canceled")
 	}
 }

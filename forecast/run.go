@@ -28,6 +28,10 @@ type HistoryQuery struct {
 	// Progress, when not nil, is called with the number of rows read so far, every 65,536 rows and
 	// once at the end.
 	Progress func(rows int)
+	// OnWeeks, when not nil, may be called with the panel's weeks once they are known, before the
+	// rows are read (a reader that retries may call it again), so that the caller can start other
+	// reads of the same weeks meanwhile.
+	OnWeeks func(weeks []time.Time)
 }
 
 // Run is one forecast run: what it was, and the reconciled forecasts of every level, as a

@@ -277,8 +277,8 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 	}
 	fmt.Fprintf(&b, "stored:    %d weekly and %d monthly rows (levels outlet, brand, total; brand and total are the sums)\n",
 		r.WeeklyRows, r.MonthlyRows)
-	fmt.Fprintf(&b, "time:      read %.1f s, forecast %.1f s, store %.1f s; total %.1f s\n",
-		r.Read.Seconds(), r.Fit.Seconds(), r.Store.Seconds(), r.Total.Seconds())
+	fmt.Fprintf(&b, "time:      read %.1f s, learn the censoring %.1f s, forecast %.1f s, store %.1f s; total %.1f s\n",
+		r.Read.Seconds(), r.Learn.Seconds(), r.Fit.Seconds(), r.Store.Seconds(), r.Total.Seconds())
 	io.WriteString(w, b.String())
 }
 

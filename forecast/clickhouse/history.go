@@ -169,6 +169,9 @@ func (s *Store) salesHistory(ctx context.Context, q HistoryQuery, sc salesScope)
 	if len(weeks) == 0 {
 		return p, nil
 	}
+	if q.OnWeeks != nil {
+		q.OnWeeks(p.Weeks)
+	}
 	acc := newSeriesAccumulator(outlets, brands, len(weeks))
 	for _, k := range pairs {
 		acc.addSeries(k[0], k[1])

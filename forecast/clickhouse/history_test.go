@@ -198,11 +198,15 @@ func TestSalesHistoryDaily(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ImportHistory: %v (%+v)", err, res)
 	}
-	p, err := s.SalesHistory(ctx, HistoryQuery{Dataset: "tiny"})
+	var told []time.Time // the weeks OnWeeks was called with, before any row was read
+	p, err := s.SalesHistory(ctx, HistoryQuery{Dataset: "tiny", OnWeeks: func(w []time.Time) { told = slices.Clone(w) }})
 	if err != nil {
 		t.Fatalf("SalesHistory: %v", err)
 	}
 	wantWeeks := []time.Time{day("2026-01-05"), day("2026-01-12")}
+	if !slices.EqualFunc(told, wantWeeks, time.Time.Equal) {
+		t.Errorf("OnWeeks was called with %v; want the panel's weeks %v", told, wantWeeks)
+	}
 	want := []forecast.SalesSeries{
 		{Outlet: "O1", Brand: "B1", Sales: []float64{7, 0 + 2 + 4 + 6}},
 		{Outlet: "O2", Brand: "B1", Sales: []float64{10, 1 + 3 + 5}},

@@ -1,9 +1,11 @@
 package clickhouse
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ordercast/ordercast/forecast"
@@ -39,11 +41,15 @@ func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets i
 	for i, w := range weeks {
 		index[uint16(w.Unix()/86400)] = i
 	}
+	// The sample of outlets is taken before FINAL (PREWHERE): every stored copy of a scan row has its
+	// outlet, the first column of the table's key, so the sample keeps or drops all of them. The rows
+	// come unordered and are grouped here: sorting 2 million rows by two strings on the server took
+	// longer than the query without it (3.7 of 10 s on the 1M-series region).
 	rows, err := s.conn.Query(ctx, `SELECT outlet, brand, toUInt16(toMonday(day)) AS w,
 			sumIf(qty, kind = 'sellout'), argMaxIf(qty, scanned_at, kind = 'stock'), countIf(kind = 'stock')
 		FROM (SELECT outlet, batch_id, row_no, brand, kind, day, qty, scanned_at FROM scans FINAL
-			WHERE day >= toDate(?) AND day < toDate(?) AND cityHash64(outlet) % ? = 0)
-		GROUP BY outlet, brand, w ORDER BY outlet, brand, w`, from, to, modulus)
+			PREWHERE cityHash64(outlet) % ? = 0 WHERE day >= toDate(?) AND day < toDate(?))
+		GROUP BY outlet, brand, w`, modulus, from, to)
 	if err != nil {
 		return p, fmt.Errorf("clickhouse: read scans: %w", err)
 	}
@@ -54,6 +60,8 @@ func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets i
 		sold, stock   float64
 		counts        uint64
 	)
+	type key struct{ outlet, brand string }
+	seriesOf := map[key]int{}
 	for rows.Next() {
 		if err := rows.Scan(&outlet, &brand, &w, &sold, &stock, &counts); err != nil {
 			return p, fmt.Errorf("clickhouse: read scans: %w", err)
@@ -62,17 +70,18 @@ func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets i
 		if !ok {
 			continue
 		}
-		n := len(p.Series)
-		if n == 0 || p.Series[n-1].Outlet != outlet || p.Series[n-1].Brand != brand {
+		k, ok := seriesOf[key{outlet, brand}]
+		if !ok {
 			ss := forecast.ScanSeries{Outlet: outlet, Brand: brand, SellOut: make([]float64, len(weeks)),
 				Stock: make([]float64, len(weeks))}
 			for k := range ss.Stock {
 				ss.Stock[k] = math.NaN()
 			}
+			k = len(p.Series)
+			seriesOf[key{outlet, brand}] = k
 			p.Series = append(p.Series, ss)
-			n++
 		}
-		ss := &p.Series[n-1]
+		ss := &p.Series[k]
 		ss.SellOut[t] = sold / PacksPerCarton
 		if counts > 0 {
 			ss.Stock[t] = stock / PacksPerCarton
@@ -81,5 +90,8 @@ func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets i
 	if err := rows.Err(); err != nil {
 		return p, fmt.Errorf("clickhouse: read scans: %w", err)
 	}
+	slices.SortFunc(p.Series, func(a, b forecast.ScanSeries) int {
+		return cmp.Or(cmp.Compare(a.Outlet, b.Outlet), cmp.Compare(a.Brand, b.Brand))
+	})
 	return p, nil
 }
