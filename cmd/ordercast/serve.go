@@ -194,9 +194,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	fmt.Fprintf(e.stdout, "ordercast: serving on http://%s\n", ln.Addr())
+	reports := "the primary" // no replica configured: reports read the primary
+	if cfg.ReportDSN != "" {
+		reports = stores.Address(cfg.ReportDSN)
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "version", version,
 		"postgresql", stores.Address(cfg.PostgresDSN), "clickhouse", stores.Address(cfg.ClickHouseDSN),
-		"postgresql_reports", stores.Address(cfg.ReportDSN))
+		"postgresql_reports", reports)
 	jobs := []schedule.Job{
 		{Name: "cycles", Every: time.Hour, Pass: keeper.Pass},
 		{Name: "cutoff", Every: time.Minute, Pass: cutoff.Pass},
