@@ -205,6 +205,13 @@ func (j scoreJob) pass(ctx context.Context, now time.Time) error {
 	for _, against := range []forecast.Against{forecast.AgainstSales, forecast.AgainstRequested} {
 		rep, err := scorer.Score(ctx, forecast.ScoreRequest{Month: month, Dataset: forecast.LiveDataset,
 			Against: against, Now: now.UTC(), LastDay: info.LastDay})
+		if errors.Is(err, forecast.ErrNoRun) {
+			// Nothing to score: no forecast was made for the month (the first month after an install, or
+			// a history loaded at once). Trying again every half hour cannot make one; a forecast job
+			// that failed has its own alert.
+			j.log.Info("month not scored: no forecast run covers it", "month", month.Format("2006-01"))
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("monthly scoring of %s against %s: %w", month.Format("2006-01"), against, err)
 		}

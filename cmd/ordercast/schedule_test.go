@@ -94,4 +94,13 @@ func TestScheduledScoringScoresTheMonthJustEnded(t *testing.T) {
 			t.Errorf("company scores of 2026-11 against %s = %d; want 1", against, n)
 		}
 	}
+	// September, which the history covers and no run does: nothing to score, and no failure to retry.
+	if err := job.pass(context.Background(), time.Date(2026, 10, 8, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Errorf("score pass of a month no run covers: %v; want nothing scored and no error", err)
+	}
+	var n uint64
+	if err := chConn.QueryRow(context.Background(), `SELECT count() FROM accuracy_scores
+		WHERE month = toDate('2026-09-01') AND dataset = 'live'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("scores of 2026-09 = %d (%v); want none", n, err)
+	}
 }
