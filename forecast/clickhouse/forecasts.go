@@ -1,9 +1,11 @@
 package clickhouse
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores"
@@ -30,7 +32,9 @@ type Run = forecast.Run
 // forecast_runs. Readers should take a run as complete only once its forecast_runs row exists: a
 // failed WriteRun may leave forecasts of its run id without one. Rows go in blocks of blockRows
 // (DefaultForecastBlockRows when ≤ 0) through one INSERT per table, so memory stays at about one
-// block per table. progress, when not nil, is called with the number of rows written so far.
+// block per table; forecasts_by_brand's INSERT runs beside the other two, its rows in its key's order.
+// progress, when not nil, is called with the number of rows of forecasts and forecasts_monthly
+// written so far (from one goroutine at a time).
 //
 // It returns an error wrapping ErrInvalidRun when the slices of r disagree.
 func (s *Store) WriteRun(ctx context.Context, r Run, blockRows int, progress func(rows int)) error {
@@ -131,6 +135,41 @@ func (w *runWriter) write(ctx context.Context) error {
 			w.monthly.Abort()
 		}
 	}()
+	// forecasts and forecasts_monthly in the series' order, forecasts_by_brand in its key's order at
+	// the same time, on connections of their own; the first error stops the other.
+	insertCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopOthersOnError := func(write func(context.Context) error) func() error {
+		return func() error {
+			err := write(insertCtx)
+			if err != nil {
+				cancel()
+			}
+			return err
+		}
+	}
+	if err := concurrently(stopOthersOnError(w.writeLevels), stopOthersOnError(w.writeByBrand)); err != nil {
+		return err
+	}
+	ok = true
+	finished := r.FinishedAt
+	if finished.IsZero() {
+		finished = time.Now().UTC()
+	}
+	err := stores.InsertColumns(ctx, w.s.conn, "INSERT INTO forecast_runs (run_id, dataset, as_of, horizon, series, models, "+
+		"started_at, finished_at)", []string{r.ID}, []string{r.Dataset}, []time.Time{r.AsOf},
+		[]uint16{uint16(len(r.Weeks))}, []uint64{uint64(len(r.Series))}, []string{r.Models},
+		[]time.Time{r.StartedAt}, []time.Time{finished})
+	if err != nil {
+		return fmt.Errorf("forecast_runs: %w", err)
+	}
+	return nil
+}
+
+// writeLevels writes forecasts and forecasts_monthly: every outlet's series, then the brands, then
+// the total.
+func (w *runWriter) writeLevels(ctx context.Context) error {
+	r := w.r
 	monthly := make([]float64, len(w.split.Months))
 	for i, f := range r.Series {
 		if err := w.add(ctx, forecast.OutletLevel, r.Outlets[i], r.Brands[i], r.SeriesModel[i], f, monthly); err != nil {
@@ -159,25 +198,66 @@ func (w *runWriter) write(ctx context.Context) error {
 	if err := w.weekly.Finish(); err != nil {
 		return fmt.Errorf("forecasts: %w", err)
 	}
-	if err := w.byBrand.Finish(); err != nil {
-		return fmt.Errorf("forecasts_by_brand: %w", err)
-	}
 	if err := w.monthly.Finish(); err != nil {
 		return fmt.Errorf("forecasts_monthly: %w", err)
 	}
-	ok = true
-	finished := r.FinishedAt
-	if finished.IsZero() {
-		finished = time.Now().UTC()
+	return nil
+}
+
+// writeByBrand writes the outlets' points into forecasts_by_brand in the order of its key (brand,
+// week, outlet). ClickHouse 18.16 stores a block that arrives in its key's order without sorting it:
+// 5M rows of a run took 3.4–3.9 s of the server's time so, against 7.6–11.1 s in the order of the
+// series (docs/BENCHMARKS.md, "The 1M-series run on this machine").
+func (w *runWriter) writeByBrand(ctx context.Context) error {
+	r, b := w.r, &w.bc
+	for _, group := range seriesByBrand(r) {
+		for j, week := range r.Weeks {
+			for _, i := range group {
+				b.runID = append(b.runID, r.ID)
+				b.asOf = append(b.asOf, r.AsOf)
+				b.brand = append(b.brand, r.Brands[i])
+				b.week = append(b.week, week)
+				b.outlet = append(b.outlet, r.Outlets[i])
+				b.point = append(b.point, r.Series[i].Mean[j])
+				if len(b.point) >= w.blockRows {
+					if err := w.flushByBrand(ctx); err != nil {
+						return err
+					}
+				}
+			}
+		}
 	}
-	err := stores.InsertColumns(ctx, w.s.conn, "INSERT INTO forecast_runs (run_id, dataset, as_of, horizon, series, models, "+
-		"started_at, finished_at)", []string{r.ID}, []string{r.Dataset}, []time.Time{r.AsOf},
-		[]uint16{uint16(len(r.Weeks))}, []uint64{uint64(len(r.Series))}, []string{r.Models},
-		[]time.Time{r.StartedAt}, []time.Time{finished})
-	if err != nil {
-		return fmt.Errorf("forecast_runs: %w", err)
+	if err := w.flushByBrand(ctx); err != nil {
+		return err
+	}
+	if err := w.byBrand.Finish(); err != nil {
+		return fmt.Errorf("forecasts_by_brand: %w", err)
 	}
 	return nil
+}
+
+// seriesByBrand returns the indexes of r's series grouped by brand, the groups in the order of the
+// brands' codes and each group in the order of the outlets' codes.
+func seriesByBrand(r Run) [][]int {
+	groupOf := map[string]int{}
+	var groups [][]int
+	for i, b := range r.Brands {
+		g, ok := groupOf[b]
+		if !ok {
+			g = len(groups)
+			groupOf[b] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	byOutlet := func(a, b int) int { return cmp.Compare(r.Outlets[a], r.Outlets[b]) }
+	for _, g := range groups {
+		if !slices.IsSortedFunc(g, byOutlet) { // a run's series come sorted, but for new products
+			slices.SortStableFunc(g, byOutlet)
+		}
+	}
+	slices.SortFunc(groups, func(a, b []int) int { return cmp.Compare(r.Brands[a[0]], r.Brands[b[0]]) })
+	return groups
 }
 
 // add appends the weekly and monthly rows of one forecast, flushing full blocks.
@@ -197,17 +277,6 @@ func (w *runWriter) add(ctx context.Context, level forecast.Level, outlet, brand
 		c.lo = append(c.lo, f.Lower[j])
 		c.hi = append(c.hi, f.Upper[j])
 	}
-	if level == forecast.OutletLevel {
-		b := &w.bc
-		for j, week := range r.Weeks {
-			b.runID = append(b.runID, r.ID)
-			b.asOf = append(b.asOf, r.AsOf)
-			b.brand = append(b.brand, brand)
-			b.week = append(b.week, week)
-			b.outlet = append(b.outlet, outlet)
-			b.point = append(b.point, f.Mean[j])
-		}
-	}
 	m := &w.mc
 	for k, v := range w.split.Sum(monthly, f.Mean) {
 		m.runID = append(m.runID, r.ID)
@@ -219,15 +288,16 @@ func (w *runWriter) add(ctx context.Context, level forecast.Level, outlet, brand
 		m.month = append(m.month, w.split.Months[k])
 		m.point = append(m.point, v)
 	}
-	if len(c.point) >= w.blockRows || len(w.bc.point) >= w.blockRows || len(m.point) >= w.blockRows {
+	if len(c.point) >= w.blockRows || len(m.point) >= w.blockRows {
 		return w.flush(ctx, false)
 	}
 	return nil
 }
 
-// flush hands the gathered rows to the inserts, which send a block when it is full (or at the end).
+// flush hands the gathered rows of forecasts and forecasts_monthly to their inserts, which send a
+// block when it is full (or at the end).
 func (w *runWriter) flush(ctx context.Context, last bool) error {
-	c, b, m := &w.wc, &w.bc, &w.mc
+	c, m := &w.wc, &w.mc
 	if n := len(c.point); n > 0 && (last || n >= w.blockRows) {
 		err := w.weekly.Append(ctx, n, c.runID, c.dataset, c.asOf, c.level, c.outlet, c.brand, c.week, c.model,
 			c.point, c.lo, c.hi)
@@ -238,13 +308,6 @@ func (w *runWriter) flush(ctx context.Context, last bool) error {
 		*c = weeklyColumns{runID: c.runID[:0], dataset: c.dataset[:0], level: c.level[:0], outlet: c.outlet[:0],
 			brand: c.brand[:0], model: c.model[:0], asOf: c.asOf[:0], week: c.week[:0], point: c.point[:0],
 			lo: c.lo[:0], hi: c.hi[:0]}
-	}
-	if n := len(b.point); n > 0 && (last || n >= w.blockRows) {
-		if err := w.byBrand.Append(ctx, n, b.runID, b.asOf, b.brand, b.week, b.outlet, b.point); err != nil {
-			return fmt.Errorf("forecasts_by_brand: %w", err)
-		}
-		*b = byBrandColumns{runID: b.runID[:0], brand: b.brand[:0], outlet: b.outlet[:0], asOf: b.asOf[:0],
-			week: b.week[:0], point: b.point[:0]}
 	}
 	if n := len(m.point); n > 0 && (last || n >= w.blockRows) {
 		err := w.monthly.Append(ctx, n, m.runID, m.dataset, m.asOf, m.level, m.outlet, m.brand, m.month, m.point)
@@ -257,6 +320,19 @@ func (w *runWriter) flush(ctx context.Context, last bool) error {
 	}
 	if w.progress != nil {
 		w.progress(w.written)
+	}
+	return nil
+}
+
+// flushByBrand hands the gathered rows of forecasts_by_brand to its insert.
+func (w *runWriter) flushByBrand(ctx context.Context) error {
+	b := &w.bc
+	if n := len(b.point); n > 0 {
+		if err := w.byBrand.Append(ctx, n, b.runID, b.asOf, b.brand, b.week, b.outlet, b.point); err != nil {
+			return fmt.Errorf("forecasts_by_brand: %w", err)
+		}
+		*b = byBrandColumns{runID: b.runID[:0], brand: b.brand[:0], outlet: b.outlet[:0], asOf: b.asOf[:0],
+			week: b.week[:0], point: b.point[:0]}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,6 +73,9 @@ func TestWriteRun(t *testing.T) {
 			60 + 63 + 66.0/7},
 		{"December of O2", "SELECT point FROM forecasts_monthly WHERE outlet = 'O2' AND month = toDate('2026-12-01')", 32 * 6.0 / 7},
 		{"monthly rows", "SELECT toFloat64(count()) FROM forecasts_monthly WHERE run_id = 'run-1' AND as_of = toDate('2026-11-16')", 12},
+		{"by brand rows", "SELECT toFloat64(count()) FROM forecasts_by_brand WHERE run_id = 'run-1'", 9},
+		{"by brand B1", "SELECT sum(point) FROM forecasts_by_brand WHERE run_id = 'run-1' AND brand = 'B1'", 10 + 11 + 12 + 30 + 31 + 32},
+		{"by brand O1 B2 week 3", "SELECT point FROM forecasts_by_brand WHERE brand = 'B2' AND outlet = 'O1' AND week = toDate('2026-11-30')", 22},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,5 +115,16 @@ func TestWriteRunInvalid(t *testing.T) {
 				t.Errorf("WriteRun = %v; want %v", err, ErrInvalidRun)
 			}
 		})
+	}
+}
+
+// forecasts_by_brand's rows go in its key's order: the brands by code, each brand's outlets by code,
+// whatever the order of the run's series (a new product's come last).
+func TestSeriesByBrand(t *testing.T) {
+	r := Run{Outlets: []string{"O1", "O1", "O2", "O3", "O0"}, Brands: []string{"B2", "B1", "B2", "B1", "B2"}}
+	got := seriesByBrand(r)
+	want := [][]int{{1, 3}, {4, 0, 2}}
+	if !slices.EqualFunc(got, want, slices.Equal[[]int]) {
+		t.Errorf("seriesByBrand = %v; want %v", got, want)
 	}
 }
