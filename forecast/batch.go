@@ -158,15 +158,6 @@ func eachParallel(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
-// eachChunk calls fn for consecutive ranges [lo, hi) of at most 1,024 of n items, on every CPU: for
-// loops over a panel's series whose work per series is too small to hand out one by one.
-func eachChunk(n int, fn func(lo, hi int)) {
-	const chunk = 1024
-	eachParallel((n+chunk-1)/chunk, runtime.GOMAXPROCS(0), func(c int) {
-		fn(c*chunk, min((c+1)*chunk, n))
-	})
-}
-
 // Each returns a Method that forecasts every series of a batch with m alone, ignoring groups: how the
 // backtest scores a single model.
 func Each(m Model) Method { return each{m} }

@@ -2,8 +2,10 @@ package forecast
 
 import (
 	"cmp"
+	"context"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 )
 
@@ -334,43 +336,41 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 	seriesSums := make([]sums, len(sp.Series))
 	// First the draws before rounding, and each series' sums of them and of the corrected values; a
 	// series reads only its own sell-in and draws from its own stream, so the series run on every CPU.
-	eachChunk(len(sp.Series), func(lo, hi int) {
-		buf := make([]float64, len(sp.Weeks))
-		for i := lo; i < hi; i++ {
-			s := &sp.Series[i]
-			bc := lc.Brands[s.Brand]
-			if bc == nil {
-				bc = &lc.Pooled
-			}
-			brandOf[i] = bc
-			out.Shared[i] = bc.errorModel.Shared
-			sm := &seriesSums[i]
-			em := bc.errorModel
-			c := lc.correctFrom(buf, sp, ix, i, from)
-			seen := bc.seen[int32(i)]
-			last := ix.lastWeek[s.Outlet]
-			win := ix.sellInWindow(sp, i, bc) // the correction's expected sell-in
-			v := make([]float64, k)
-			for w := from; w < len(c); w++ {
-				switch {
-				case seen != nil && !math.IsNaN(seen[w]):
-					v[w-from] = seen[w]
-				case w < ix.firstSale[i] || w > last || len(em.Bins) == 0:
-					v[w-from] = c[w]
-				default:
-					m := win.at(w)
-					sd := spread(m, bc.Shape)
-					z := em.draw((s.Sales[w]-m)/sd, uniform(uint64(i), uint64(w), 2))
-					raw := max(0, c[w]+z*sd)
-					v[w-from] = raw
-					drawn[i*k+w-from] = true
-					sm.corrected += c[w]
-					sm.drawn += raw
-				}
-			}
-			out.Values[i] = v
-			out.Expected[i] = slices.Clone(c[from:])
+	parallel(context.Background(), len(sp.Series), runtime.GOMAXPROCS(0), func(i int, scratch *Scratch) {
+		buf := scratch.buf(0, len(sp.Weeks))
+		s := &sp.Series[i]
+		bc := lc.Brands[s.Brand]
+		if bc == nil {
+			bc = &lc.Pooled
 		}
+		brandOf[i] = bc
+		out.Shared[i] = bc.errorModel.Shared
+		sm := &seriesSums[i]
+		em := bc.errorModel
+		c := lc.correctFrom(buf, sp, ix, i, from)
+		seen := bc.seen[int32(i)]
+		last := ix.lastWeek[s.Outlet]
+		win := ix.sellInWindow(sp, i, bc) // the correction's expected sell-in
+		v := make([]float64, k)
+		for w := from; w < len(c); w++ {
+			switch {
+			case seen != nil && !math.IsNaN(seen[w]):
+				v[w-from] = seen[w]
+			case w < ix.firstSale[i] || w > last || len(em.Bins) == 0:
+				v[w-from] = c[w]
+			default:
+				m := win.at(w)
+				sd := spread(m, bc.Shape)
+				z := em.draw((s.Sales[w]-m)/sd, uniform(uint64(i), uint64(w), 2))
+				raw := max(0, c[w]+z*sd)
+				v[w-from] = raw
+				drawn[i*k+w-from] = true
+				sm.corrected += c[w]
+				sm.drawn += raw
+			}
+		}
+		out.Values[i] = v
+		out.Expected[i] = slices.Clone(c[from:])
 	})
 	// Each brand's sums, in the order of the series whatever the CPUs did.
 	brandSums := map[*BrandCensoring]*sums{}

@@ -273,7 +273,7 @@ func TestShrinkShared(t *testing.T) {
 // The draws and the in-place correction run on every CPU; what they give does not depend on how
 // many there are (the brands' sums are added in the order of the series).
 func TestDemandDrawsWhateverTheCPUs(t *testing.T) {
-	sp := salesPanel(1200, 2, 40) // 2,400 series: three chunks of eachChunk
+	sp := salesPanel(1200, 2, 40) // 2,400 series: ten of parallel's chunks
 	scans := ScanPanel{Weeks: sp.Weeks}
 	for i := range 200 {
 		sc := scansOf(sp, i, func(w int) bool { return (w+i)%3 == 0 })

@@ -544,10 +544,8 @@ func (lc *LearntCensoring) Demand(sp SalesPanel) Panel {
 // A series' correction reads only its own sell-in, so the series are corrected on every CPU.
 func (lc *LearntCensoring) CorrectInPlace(sp SalesPanel) {
 	ix := newSalesIndex(sp, lc.learnt)
-	eachChunk(len(sp.Series), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			lc.correct(sp.Series[i].Sales, sp, ix, i)
-		}
+	parallel(context.Background(), len(sp.Series), runtime.GOMAXPROCS(0), func(i int, _ *Scratch) {
+		lc.correct(sp.Series[i].Sales, sp, ix, i)
 	})
 }
 

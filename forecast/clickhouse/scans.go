@@ -74,8 +74,8 @@ func (s *Store) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets i
 		if !ok {
 			ss := forecast.ScanSeries{Outlet: outlet, Brand: brand, SellOut: make([]float64, len(weeks)),
 				Stock: make([]float64, len(weeks))}
-			for k := range ss.Stock {
-				ss.Stock[k] = math.NaN()
+			for j := range ss.Stock {
+				ss.Stock[j] = math.NaN()
 			}
 			k = len(p.Series)
 			seriesOf[key{outlet, brand}] = k
