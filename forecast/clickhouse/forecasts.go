@@ -136,20 +136,21 @@ func (w *runWriter) write(ctx context.Context) error {
 		}
 	}()
 	// forecasts and forecasts_monthly in the series' order, forecasts_by_brand in its key's order at
-	// the same time, on connections of their own; the first error stops the other.
-	insertCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// the same time, on connections of their own; the first error stops the other, and is the one
+	// returned (not the other's cancellation).
+	insertCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	stopOthersOnError := func(write func(context.Context) error) func() error {
 		return func() error {
 			err := write(insertCtx)
 			if err != nil {
-				cancel()
+				cancel(err)
 			}
 			return err
 		}
 	}
 	if err := concurrently(stopOthersOnError(w.writeLevels), stopOthersOnError(w.writeByBrand)); err != nil {
-		return err
+		return context.Cause(insertCtx)
 	}
 	ok = true
 	finished := r.FinishedAt

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,27 @@ func TestSeriesByBrand(t *testing.T) {
 	want := [][]int{{1, 3}, {4, 0, 2}}
 	if !slices.EqualFunc(got, want, slices.Equal[[]int]) {
 		t.Errorf("seriesByBrand = %v; want %v", got, want)
+	}
+}
+
+// When one table's INSERT fails, WriteRun returns its error after both writers have stopped and
+// records no run, whichever of the two concurrent writers failed.
+func TestWriteRunOneTableFails(t *testing.T) {
+	for _, table := range []string{"forecasts_by_brand", "forecasts_monthly"} {
+		t.Run(table, func(t *testing.T) {
+			ctx := context.Background()
+			conn := storestest.ClickHouse(t)
+			if err := conn.Exec(ctx, "RENAME TABLE "+table+" TO "+table+"_gone"); err != nil {
+				t.Fatal(err)
+			}
+			s := New(conn)
+			err := s.WriteRun(ctx, smallRun(t), 4, nil)
+			if err == nil || !strings.Contains(err.Error(), table) {
+				t.Fatalf("WriteRun without %s = %v; want its error", table, err)
+			}
+			if _, err := s.LatestRun(ctx, forecast.LiveDataset); !errors.Is(err, forecast.ErrNoRun) {
+				t.Errorf("LatestRun after the failed write = %v; want %v", err, forecast.ErrNoRun)
+			}
+		})
 	}
 }
