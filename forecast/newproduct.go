@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -73,9 +74,11 @@ func (c LaunchCurve) At(k int) float64 {
 	return c[k]
 }
 
-// LaunchStats are the sums LearnLaunchCurve pooled, per week since launch.
+// LaunchStats are what LearnLaunchCurve learnt from, per week since launch and per launch.
 type LaunchStats struct {
 	Products []string  // the earlier launches learnt from
+	Levels   []float64 // per product: its sales over the sales the curve's shape predicts from its like items
+	Level    float64   // the curve's level: the geometric mean of Levels, shrunk towards 1
 	New      []float64 // per week since launch: the new products' sales
 	Like     []float64 // per week since launch: their like items' mean per outlet, summed over outlets
 }
@@ -84,9 +87,19 @@ type LaunchStats struct {
 // series, sales or estimated demand): for every new product of catalogue launched within p's weeks
 // (after its first), with like items in p, and for each of the first weeks weeks after its launch
 // that p holds, it adds the product's sales over all outlets to New and, over the outlets carrying
-// any of its like items, the mean of those like items' values to Like. The curve is New / Like per
-// week since launch, pooled over products; weeks without data take the value of the week before, and
-// a curve without any data is nil. It reads p only.
+// any of its like items, the mean of those like items' values to Like. It reads p only; a curve
+// without any data is nil.
+//
+// The curve is a shape times a level. The shape, how sales ramp up after a launch, is New / Like per
+// week since launch pooled over products (weeks without data take the value of the week before),
+// divided by the pooled ratio over all weeks, so that it is about 1. The level is not pooled: like
+// items say little of how much a product will sell (one launch may sell twenty times its like items,
+// the next a tenth of them), and a ratio of sums would let the one launch scale every later one. Each
+// product's level is its sales over what the shape predicts from its like items (a product that sold
+// nothing counts as half a carton); the curve's level is their geometric mean, as a median is the
+// forecast that minimises the absolute error of a skewed ratio, shrunk in logs towards 1 (sells like
+// an average like item) with the weight of one launch, so that a single earlier launch moves it only
+// halfway.
 func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, LaunchStats) {
 	if weeks <= 0 {
 		weeks = DefaultLaunchWeeks
@@ -100,6 +113,8 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 		byBrand[s.Brand] = append(byBrand[s.Brand], i)
 	}
 	has := func(code string) bool { return len(byBrand[code]) > 0 }
+	type launch struct{ sales, like []float64 } // per week since launch; like 0 where not seen
+	var launches []launch
 	for _, b := range catalogue {
 		if !b.NewProduct || b.Launch.IsZero() {
 			continue
@@ -113,42 +128,73 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 			continue
 		}
 		likeMean := likeMeanPerOutlet(p, byBrand, like)
+		l := launch{sales: make([]float64, weeks), like: make([]float64, weeks)}
 		used := false
 		for k := range weeks {
 			t := w0 + k
 			if t >= len(p.Weeks) {
 				break
 			}
-			var sales, base float64
 			for _, i := range byBrand[b.Code] {
-				sales += p.Series[i].Values[t]
+				l.sales[k] += p.Series[i].Values[t]
 			}
 			for _, m := range likeMean {
-				base += m[t]
+				l.like[k] += m[t]
 			}
-			if base <= 0 {
+			if l.like[k] <= 0 {
+				l.like[k] = 0
 				continue
 			}
-			st.New[k] += sales
-			st.Like[k] += base
+			st.New[k] += l.sales[k]
+			st.Like[k] += l.like[k]
 			used = true
 		}
 		if used {
 			st.Products = append(st.Products, b.Code)
+			launches = append(launches, l)
 		}
 	}
-	if len(st.Products) == 0 {
+	if len(launches) == 0 {
 		return nil, st
 	}
-	curve := make(LaunchCurve, weeks)
+	shape := make(LaunchCurve, weeks)
 	last := 1.0
-	for k := range curve {
+	var allNew, allLike float64
+	for k := range shape {
 		if st.Like[k] > 0 {
 			last = st.New[k] / st.Like[k]
 		}
-		curve[k] = last
+		shape[k] = last
+		allNew += st.New[k]
+		allLike += st.Like[k]
 	}
-	return curve, st
+	if allNew > 0 {
+		for k := range shape {
+			shape[k] *= allLike / allNew
+		}
+	} else {
+		for k := range shape {
+			shape[k] = 1 // no launch sold anything yet: nothing to say about the ramp
+		}
+	}
+	var logs float64
+	for _, l := range launches {
+		var sales, predicted float64
+		for k := range weeks {
+			if l.like[k] > 0 {
+				sales += l.sales[k]
+				predicted += shape[k] * l.like[k]
+			}
+		}
+		level := max(sales, 0.5) / predicted
+		st.Levels = append(st.Levels, level)
+		logs += math.Log(level)
+	}
+	st.Level = math.Exp(logs / float64(len(launches)+1))
+	for k := range shape {
+		shape[k] *= st.Level
+	}
+	return shape, st
 }
 
 // likeMeanPerOutlet returns, per outlet carrying any of like, the mean over the like items it

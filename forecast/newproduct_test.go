@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -69,16 +70,26 @@ func launchPanel() (Panel, []Brand) {
 func TestLearnLaunchCurve(t *testing.T) {
 	p, catalogue := launchPanel()
 	curve, stats := LearnLaunchCurve(p, catalogue, 5)
-	// The like items' mean per outlet: O1 (10 + 30) / 2 = 20, O2 20; 40 in all every week.
-	want := LaunchCurve{5.0 / 40, 12.0 / 40, 20.0 / 40, 20.0 / 40, 20.0 / 40} // weeks 3, 4, 5, then the last
-	if !slices.Equal(curve, want) || !slices.Equal(stats.Products, []string{"N"}) {
+	// The like items' mean per outlet: O1 (10 + 30) / 2 = 20, O2 20; 40 in all every week. N's ratios
+	// 5/40, 12/40, 20/40 (weeks 3, 4, 5, then the last), 37/120 over them: the shape is the ratios over
+	// 37/120, N's level 1 against it, and N its only launch, so the curve's level is √(37/120), halfway
+	// in logs from N's to 1.
+	level := math.Sqrt(37.0 / 120)
+	want := LaunchCurve{5.0 / 37 * 3, 12.0 / 37 * 3, 20.0 / 37 * 3, 20.0 / 37 * 3, 20.0 / 37 * 3}
+	for k := range want {
+		want[k] *= level
+	}
+	if !approxEqual(curve, want, 1e-12) || !slices.Equal(stats.Products, []string{"N"}) {
 		t.Errorf("LearnLaunchCurve = %v from %v; want %v from [N]", curve, stats.Products, want)
+	}
+	if math.Abs(stats.Level-level) > 1e-12 || !approxEqual(stats.Levels, []float64{37.0 / 120}, 1e-12) {
+		t.Errorf("levels %v, curve's level %v; want [%v], %v", stats.Levels, stats.Level, 37.0/120, level)
 	}
 	for _, tt := range []struct {
 		k    int
 		want float64
-	}{{-1, 0}, {0, 0.125}, {2, 0.5}, {40, 0.5}} {
-		if got := curve.At(tt.k); got != tt.want {
+	}{{-1, 0}, {0, want[0]}, {2, want[2]}, {40, want[2]}} {
+		if got := curve.At(tt.k); math.Abs(got-tt.want) > 1e-12 {
 			t.Errorf("At(%d) = %v; want %v", tt.k, got, tt.want)
 		}
 	}
@@ -90,6 +101,67 @@ func TestLearnLaunchCurve(t *testing.T) {
 	if curve, _ := LearnLaunchCurve(p, catalogue, 5); curve != nil {
 		t.Errorf("LearnLaunchCurve with the launch in the first week = %v; want nil", curve)
 	}
+}
+
+// Two earlier launches with the same ramp, at their plateau one selling 20 times its like items and
+// one a fifth of them: the curve's level is the geometric mean of their levels shrunk halfway in logs
+// towards 1 by the weight of one launch, not the ratio of their pooled sums, which the big one would
+// carry. A launch that sold nothing counts as half a carton.
+func TestLearnLaunchCurveLevel(t *testing.T) {
+	weeks := weeksFrom("2026-01-05", 6)
+	catalogue := []Brand{
+		{Code: "B1", Manufacturer: "M1", PriceClass: 2},
+		{Code: "A", Manufacturer: "M1", PriceClass: 2, NewProduct: true, Launch: weeks[2]},
+		{Code: "Z", Manufacturer: "M1", PriceClass: 2, NewProduct: true, Launch: weeks[2]},
+	}
+	p := Panel{Weeks: weeks, Series: []Series{
+		{Outlet: "O1", Brand: "B1", Values: []float64{10, 10, 10, 10, 10, 10}},
+		{Outlet: "O2", Brand: "B1", Values: []float64{10, 10, 10, 10, 10, 10}},
+		{Outlet: "O1", Brand: "A", Values: []float64{0, 0, 100, 200, 400, 400}}, // 5, 10, 20, 20 × the like items' 20
+		{Outlet: "O1", Brand: "Z", Values: []float64{0, 0, 1, 2, 4, 4}},         // a hundredth of A
+	}}
+	curve, stats := LearnLaunchCurve(p, catalogue, 4)
+	// Pooled ratios (101, 202, 404, 404) / 40 over their mean 1111 / 160: the shape, whose mean over
+	// the weeks is 1, so each launch's level is its mean ratio, A's 1100 / 80, Z's 11 / 80.
+	shape := []float64{101.0 / 40, 202.0 / 40, 404.0 / 40, 404.0 / 40}
+	for k := range shape {
+		shape[k] /= 1111.0 / 160
+	}
+	levels := []float64{1100.0 / 80, 11.0 / 80}
+	level := math.Cbrt(levels[0] * levels[1])
+	want := make(LaunchCurve, 4)
+	for k := range want {
+		want[k] = shape[k] * level
+	}
+	if !approxEqual(curve, want, 1e-12) || !approxEqual(stats.Levels, levels, 1e-12) || math.Abs(stats.Level-level) > 1e-12 {
+		t.Errorf("LearnLaunchCurve = %v, levels %v, level %v; want %v, %v, %v", curve, stats.Levels, stats.Level, want, levels, level)
+	}
+	if pooled := 404.0 / 40; curve.At(3) > 2 {
+		t.Errorf("the curve's plateau %v; want at most 2 like items (the pooled ratio of sums: %v)", curve.At(3), pooled)
+	}
+
+	// Z sold nothing: half a carton over the 80 the shape (A's alone now) predicts from its like items.
+	for t := range p.Series[3].Values {
+		p.Series[3].Values[t] = 0
+	}
+	curve, stats = LearnLaunchCurve(p, catalogue, 4)
+	levels = []float64{1100.0 / 80, 0.5 / 80}
+	level = math.Cbrt(levels[0] * levels[1])
+	if first := 100.0 / 40 / (1100.0 / 160) * level; !approxEqual(stats.Levels, levels, 1e-12) || math.Abs(curve[0]-first) > 1e-12 {
+		t.Errorf("with Z selling nothing: levels %v, curve %v; want %v, the first week %v", stats.Levels, curve, levels, first)
+	}
+}
+
+func approxEqual(a, b []float64, tol float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > tol*max(1, math.Abs(b[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestForecastLaunch(t *testing.T) {

@@ -264,7 +264,11 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 		fmt.Fprintf(&b, "; new product %s: %d outlets, like %s", l.Brand, len(l.Outlets), strings.Join(l.Like, ","))
 	}
 	if len(r.Launches) > 0 {
-		fmt.Fprintf(&b, " (launch curve from %d earlier launches)", len(r.LaunchCurve.Products))
+		if n := len(r.LaunchCurve.Products); n > 0 {
+			fmt.Fprintf(&b, " (launch curve from %d earlier launches, at %.2f times its like items)", n, r.LaunchCurve.Level)
+		} else {
+			b.WriteString(" (no earlier launch: sells like its like items)")
+		}
 	}
 	b.WriteString("\n")
 	switch {

@@ -405,7 +405,7 @@ func TestForecastRunTopDownAndNewProduct(t *testing.T) {
 		t.Fatalf("forecast run: %v (%s)", err, stderr)
 	}
 	models := regexp.MustCompile(`(?m)^models: +outlets: .*; brands: (.*); total: (\S+); new product B0014: (\d+) outlets, ` +
-		`like B0002,B0004,B0007,B0015 \(launch curve from 0 earlier launches\)$`).FindStringSubmatch(stdout)
+		`like B0002,B0004,B0007,B0015 \(no earlier launch: sells like its like items\)$`).FindStringSubmatch(stdout)
 	if models == nil || !strings.Contains(stdout, "holidays) in the calendar table, in the brand and total regressions") {
 		t.Fatalf("forecast run printed\n%s\nwant the brands' and the total's models, B0014 from its like items of class 5 "+
 			"and the calendar in the regressions", stdout)
