@@ -77,7 +77,7 @@ func (c LaunchCurve) At(k int) float64 {
 // LaunchStats are what LearnLaunchCurve learnt from, per week since launch and per launch.
 type LaunchStats struct {
 	Products []string  // the earlier launches learnt from
-	Levels   []float64 // per product: its sales over the sales the curve's shape predicts from its like items
+	Levels   []float64 // per product: its sales over the sales the curve's shape predicts from its like items; NaN: none predicted
 	Level    float64   // the curve's level: the geometric mean of Levels, shrunk towards 1
 	New      []float64 // per week since launch: the new products' sales
 	Like     []float64 // per week since launch: their like items' mean per outlet, summed over outlets
@@ -178,6 +178,7 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 		}
 	}
 	var logs float64
+	n := 0
 	for _, l := range launches {
 		var sales, predicted float64
 		for k := range weeks {
@@ -186,11 +187,18 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 				predicted += shape[k] * l.like[k]
 			}
 		}
+		if predicted <= 0 {
+			// Seen only in weeks the shape says sell nothing (every launch's first week empty, say):
+			// nothing to learn of its level.
+			st.Levels = append(st.Levels, math.NaN())
+			continue
+		}
 		level := max(sales, 0.5) / predicted
 		st.Levels = append(st.Levels, level)
 		logs += math.Log(level)
+		n++
 	}
-	st.Level = math.Exp(logs / float64(len(launches)+1))
+	st.Level = math.Exp(logs / float64(n+1))
 	for k := range shape {
 		shape[k] *= st.Level
 	}

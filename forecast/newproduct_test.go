@@ -150,6 +150,20 @@ func TestLearnLaunchCurveLevel(t *testing.T) {
 	if first := 100.0 / 40 / (1100.0 / 160) * level; !approxEqual(stats.Levels, levels, 1e-12) || math.Abs(curve[0]-first) > 1e-12 {
 		t.Errorf("with Z selling nothing: levels %v, curve %v; want %v, the first week %v", stats.Levels, curve, levels, first)
 	}
+
+	// A launch seen only in its first week, in which no launch sold anything: the shape predicts
+	// nothing for it, so it says nothing of the level (and must not make it infinite).
+	catalogue = append(catalogue, Brand{Code: "L", Manufacturer: "M1", PriceClass: 2, NewProduct: true, Launch: weeks[5]})
+	for t := range p.Series[2].Values[:3] {
+		p.Series[2].Values[2+t] = []float64{0, 200, 400}[t] // A sells nothing in its first week either
+	}
+	p.Series = append(p.Series, Series{Outlet: "O1", Brand: "L", Values: make([]float64, 6)}) // listed, not sold yet
+	curve, stats = LearnLaunchCurve(p, catalogue, 4)
+	if len(stats.Levels) != 3 || !math.IsNaN(stats.Levels[2]) || math.IsInf(stats.Level, 0) || math.IsNaN(stats.Level) ||
+		curve[0] != 0 || !(curve[1] > 0) {
+		t.Errorf("with L seen in its first week only: levels %v, level %v, curve %v; want L's level NaN, a finite level "+
+			"from A and Z, the curve 0 in the first week", stats.Levels, stats.Level, curve)
+	}
 }
 
 func approxEqual(a, b []float64, tol float64) bool {
