@@ -607,29 +607,34 @@ func brandGroups(p Panel) (brandOf []int, codes []string) {
 // again when asked for other weeks or another sample. stop ends the read and waits for it.
 type earlyScans struct {
 	ScanReader
-	ctx    context.Context
-	cancel context.CancelFunc
-	weeks  []time.Time // nil until started
+	parent context.Context
+	cancel context.CancelFunc // of the read under way; nil until started
+	weeks  []time.Time        // nil until started
 	done   chan struct{}
 	panel  ScanPanel
 	err    error
 }
 
 func newEarlyScans(ctx context.Context, r ScanReader) *earlyScans {
-	ctx, cancel := context.WithCancel(ctx)
-	return &earlyScans{ScanReader: r, ctx: ctx, cancel: cancel}
+	return &earlyScans{ScanReader: r, parent: ctx}
 }
 
-// start starts the read of weeks; a second call does nothing.
+// start starts the read of weeks. Called again with the same weeks it does nothing; with other weeks
+// (the history was read again after an import replaced it, say), it cancels the read of the first,
+// which no run will ask for, waits for it, and starts one of the new.
 func (e *earlyScans) start(weeks []time.Time) {
 	if e.weeks != nil {
-		return
+		if slices.EqualFunc(weeks, e.weeks, time.Time.Equal) {
+			return
+		}
+		e.stop()
 	}
-	e.weeks, e.done = slices.Clone(weeks), make(chan struct{})
-	go func() {
-		defer close(e.done)
-		e.panel, e.err = e.ScanReader.ScanHistory(e.ctx, e.weeks, MaxLearningOutlets)
-	}()
+	ctx, cancel := context.WithCancel(e.parent)
+	e.cancel, e.weeks, e.done = cancel, slices.Clone(weeks), make(chan struct{})
+	go func(weeks []time.Time, done chan struct{}) {
+		defer close(done)
+		e.panel, e.err = e.ScanReader.ScanHistory(ctx, weeks, MaxLearningOutlets)
+	}(e.weeks, e.done)
 }
 
 func (e *earlyScans) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (ScanPanel, error) {
@@ -644,9 +649,10 @@ func (e *earlyScans) ScanHistory(ctx context.Context, weeks []time.Time, maxOutl
 	}
 }
 
+// stop cancels the read under way, if any, and waits for it.
 func (e *earlyScans) stop() {
-	e.cancel()
-	if e.done != nil {
+	if e.cancel != nil {
+		e.cancel()
 		<-e.done
 	}
 }

@@ -222,17 +222,18 @@ func TestPlannerRunErrors(t *testing.T) {
 
 // scanCalls is a ScanReader that records its calls and, when blocked, waits for its context.
 type scanCalls struct {
-	mu       sync.Mutex
-	calls    []int // maxOutlets of each call
-	block    bool
-	canceled bool
+	mu        sync.Mutex
+	calls     []int // maxOutlets of each call
+	block     bool  // every read waits until it is cancelled
+	blockWeek int   // when above 0, the reads of that many weeks do
+	canceled  bool
 }
 
 func (r *scanCalls) ScanHistory(ctx context.Context, weeks []time.Time, maxOutlets int) (ScanPanel, error) {
 	r.mu.Lock()
 	r.calls = append(r.calls, maxOutlets)
 	r.mu.Unlock()
-	if r.block {
+	if r.block || len(weeks) == r.blockWeek {
 		<-ctx.Done()
 		r.mu.Lock()
 		r.canceled = true
@@ -249,7 +250,8 @@ func (r *scanCalls) count() int {
 }
 
 // The scans started early are read once, and given to the call that asks for the same weeks and
-// sample; any other call reads for itself; stop ends a read still running and waits for it.
+// sample; any other call reads for itself; a start with other weeks cancels the read under way and
+// reads those; stop ends a read still running and waits for it.
 func TestEarlyScans(t *testing.T) {
 	ctx := context.Background()
 	weeks := weeksFrom("2026-01-05", 8)
@@ -259,7 +261,7 @@ func TestEarlyScans(t *testing.T) {
 		t.Fatalf("not started: ScanHistory = %v with %d reads; want one read of its own", err, r.count())
 	}
 	e.start(weeks)
-	e.start(weeks[1:]) // ignored: the first weeks are being read
+	e.start(slices.Clone(weeks)) // ignored: these weeks are being read
 	p, err := e.ScanHistory(ctx, slices.Clone(weeks), MaxLearningOutlets)
 	if err != nil || len(p.Series) != 1 || len(p.Weeks) != len(weeks) || r.count() != 2 {
 		t.Fatalf("started: ScanHistory = %d series, %d weeks, %v with %d reads; want the early read's, 2 reads", len(p.Series), len(p.Weeks), err, r.count())
@@ -282,4 +284,23 @@ func TestEarlyScans(t *testing.T) {
 	if !blocked.canceled {
 		t.Error("stop returned before the running read was canceled")
 	}
+
+	// The history is read again and reports other weeks: the read of the first weeks, still running,
+	// is cancelled and joined, and the new weeks' read is the one ScanHistory waits for.
+	switched := &scanCalls{blockWeek: len(weeks)}
+	e = newEarlyScans(ctx, switched)
+	e.start(weeks)
+	for switched.count() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	e.start(weeks[1:])
+	if !switched.canceled {
+		t.Error("a start with other weeks returned before the stale read was canceled")
+	}
+	p, err = e.ScanHistory(ctx, weeks[1:], MaxLearningOutlets)
+	if err != nil || len(p.Weeks) != len(weeks)-1 || switched.count() != 2 {
+		t.Errorf("after the new weeks: ScanHistory = %d weeks, %v with %d reads; want the early read of %d weeks, 2 reads",
+			len(p.Weeks), err, switched.count(), len(weeks)-1)
+	}
+	e.stop()
 }
