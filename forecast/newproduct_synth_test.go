@@ -83,18 +83,21 @@ func TestNewProductsOnSyntheticRegion(t *testing.T) {
 			if curve == nil {
 				continue
 			}
-			pooled := make(forecast.LaunchCurve, len(stats.New))
+			pooled := make(forecast.LaunchCurve, len(stats.New)) // weeks without data: the week before's
+			last := 1.0
 			for k := range pooled {
-				if stats.Like[k] == 0 {
-					pooled[k] = pooled[k-1] // week 0 always has data: a launch is learnt from from its first week
-					continue
+				if stats.Like[k] > 0 {
+					last = stats.New[k] / stats.Like[k]
 				}
-				pooled[k] = stats.New[k] / stats.Like[k]
+				pooled[k] = last
 			}
 			weeks := p.Weeks[w0 : w0+h]
 			fc, outlets, brands := engineForecasts(t, cut, catalogue, h)
-			has := func(c string) bool { return slices.Contains(brands, c) }
-			like := forecast.LikeItems(b, catalogue, has)
+			sold := make(map[string]bool)
+			for _, c := range brands {
+				sold[c] = true
+			}
+			like := forecast.LikeItems(b, catalogue, func(c string) bool { return sold[c] })
 			launch := forecast.Launch{Brand: b}
 			fCurve := totalOf(forecast.ForecastLaunch(launch, like, weeks, curve, outlets, brands, fc))
 			fPooled := totalOf(forecast.ForecastLaunch(launch, like, weeks, pooled, outlets, brands, fc))

@@ -79,17 +79,17 @@ func TestLearnLaunchCurve(t *testing.T) {
 	for k := range want {
 		want[k] *= level
 	}
-	if !approxEqual(curve, want, 1e-12) || !slices.Equal(stats.Products, []string{"N"}) {
+	if !nearAll(curve, want) || !slices.Equal(stats.Products, []string{"N"}) {
 		t.Errorf("LearnLaunchCurve = %v from %v; want %v from [N]", curve, stats.Products, want)
 	}
-	if math.Abs(stats.Level-level) > 1e-12 || !approxEqual(stats.Levels, []float64{37.0 / 120}, 1e-12) {
+	if !near(stats.Level, level) || !nearAll(stats.Levels, []float64{37.0 / 120}) {
 		t.Errorf("levels %v, curve's level %v; want [%v], %v", stats.Levels, stats.Level, 37.0/120, level)
 	}
 	for _, tt := range []struct {
 		k    int
 		want float64
 	}{{-1, 0}, {0, want[0]}, {2, want[2]}, {40, want[2]}} {
-		if got := curve.At(tt.k); math.Abs(got-tt.want) > 1e-12 {
+		if got := curve.At(tt.k); !near(got, tt.want) {
 			t.Errorf("At(%d) = %v; want %v", tt.k, got, tt.want)
 		}
 	}
@@ -133,7 +133,7 @@ func TestLearnLaunchCurveLevel(t *testing.T) {
 	for k := range want {
 		want[k] = shape[k] * level
 	}
-	if !approxEqual(curve, want, 1e-12) || !approxEqual(stats.Levels, levels, 1e-12) || math.Abs(stats.Level-level) > 1e-12 {
+	if !nearAll(curve, want) || !nearAll(stats.Levels, levels) || !near(stats.Level, level) {
 		t.Errorf("LearnLaunchCurve = %v, levels %v, level %v; want %v, %v, %v", curve, stats.Levels, stats.Level, want, levels, level)
 	}
 	if pooled := 404.0 / 40; curve.At(3) > 2 {
@@ -147,7 +147,7 @@ func TestLearnLaunchCurveLevel(t *testing.T) {
 	curve, stats = LearnLaunchCurve(p, catalogue, 4)
 	levels = []float64{1100.0 / 80, 0.5 / 80}
 	level = math.Cbrt(levels[0] * levels[1])
-	if first := 100.0 / 40 / (1100.0 / 160) * level; !approxEqual(stats.Levels, levels, 1e-12) || math.Abs(curve[0]-first) > 1e-12 {
+	if first := 100.0 / 40 / (1100.0 / 160) * level; !nearAll(stats.Levels, levels) || !near(curve[0], first) {
 		t.Errorf("with Z selling nothing: levels %v, curve %v; want %v, the first week %v", stats.Levels, curve, levels, first)
 	}
 
@@ -164,18 +164,6 @@ func TestLearnLaunchCurveLevel(t *testing.T) {
 		t.Errorf("with L seen in its first week only: levels %v, level %v, curve %v; want L's level NaN, a finite level "+
 			"from A and Z, the curve 0 in the first week", stats.Levels, stats.Level, curve)
 	}
-}
-
-func approxEqual(a, b []float64, tol float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Abs(a[i]-b[i]) > tol*max(1, math.Abs(b[i])) {
-			return false
-		}
-	}
-	return true
 }
 
 func TestForecastLaunch(t *testing.T) {
