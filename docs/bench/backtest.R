@@ -2,7 +2,11 @@
 # Reference backtest in R's forecast package, by the protocol of BACKTEST.md, on the same windows as
 # `go test ./forecast/ -run TestRealDataBacktest -v`.
 #
-#   Rscript docs/bench/backtest.R [data dir, default ../shared/data] [methods, default naive,snaive,ets,stlf]
+#   Rscript docs/bench/backtest.R [data dir, default ../shared/data] [methods, default naive,snaive,ets,stlf] [errors.csv]
+#
+# With a third argument it also writes, per dataset, method, series and origin, the absolute error and
+# the absolute actuals summed over the horizon (dataset,method,outlet,brand,origin,abs_err,abs_actual),
+# so that WAPE can be summed over any subset of the series (forecast's TestRealDataSubsets reads it).
 #
 # Needs Debian's r-cran-forecast (apt-get install -y r-cran-forecast). Prints, per dataset and method,
 # the WAPE over all series, origins and horizons, and the seconds spent fitting and forecasting.
@@ -17,6 +21,8 @@ suppressPackageStartupMessages(library(forecast))
 args <- commandArgs(trailingOnly = TRUE)
 data_dir <- if (length(args) >= 1) args[1] else file.path("..", "shared", "data")
 methods <- if (length(args) >= 2) strsplit(args[2], ",")[[1]] else c("naive", "snaive", "ets", "stlf")
+errors_file <- if (length(args) >= 3) args[3] else ""
+if (errors_file != "") cat("dataset,method,outlet,brand,origin,abs_err,abs_actual\n", file = errors_file)
 h <- 4; K <- 3; step <- 4
 
 # weekly_matrix sums values into Monday-start weeks (series × weeks, a missing week is 0). For daily
@@ -37,7 +43,8 @@ weekly_matrix <- function(outlet, brand, day, qty, daily) {
                                 factor(as.character(monday[keep]), levels = as.character(weeks))), sum)
   agg[is.na(agg)] <- 0
   m[, ] <- agg
-  list(values = m, brand = sapply(strsplit(keys, "\r"), `[`, 2), weeks = weeks)
+  parts <- strsplit(keys, "\r")
+  list(values = m, outlet = sapply(parts, `[`, 1), brand = sapply(parts, `[`, 2), weeks = weeks)
 }
 
 fc <- function(method, y) {
@@ -57,6 +64,7 @@ backtest <- function(name, d) {
               paste(format(d$weeks[origins]), collapse = " ")))
   for (method in methods) {
     num <- 0; den <- 0; skipped <- 0; failed <- 0
+    rows <- character(0)
     secs <- system.time({
       for (i in seq_len(nrow(d$values))) {
         for (o in origins) {
@@ -66,9 +74,14 @@ backtest <- function(name, d) {
           if (anyNA(f)) { skipped <- skipped + 1; next }
           f <- pmax(f, 0)
           num <- num + sum(abs(a - f)); den <- den + sum(abs(a))
+          if (errors_file != "") {
+            rows <- c(rows, sprintf("%s,%s,%s,%s,%s,%.17g,%.17g", name, method, d$outlet[i], d$brand[i],
+                                    format(d$weeks[o + 1]), sum(abs(a - f)), sum(abs(a))))
+          }
         }
       }
     })[["elapsed"]]
+    if (errors_file != "") cat(paste0(rows, "\n"), sep = "", file = errors_file, append = TRUE)
     cat(sprintf("  %-7s WAPE %.4f  %7.1f s  (skipped %d, failed→naive %d)\n", method, num / den, secs, skipped, failed))
   }
 }
