@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,8 +34,9 @@ func readRSeriesErrors(file string) (rSeriesErrors, error) {
 	if _, err := r.Read(); err != nil {
 		return nil, err
 	}
+	r.FieldsPerRecord = 7
 	out := make(rSeriesErrors)
-	for {
+	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if err == io.EOF {
 			return out, nil
@@ -44,12 +46,12 @@ func readRSeriesErrors(file string) (rSeriesErrors, error) {
 		}
 		day, err := time.Parse(time.DateOnly, rec[4])
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s:%d: origin: %w", file, line, err)
 		}
 		var v [2]float64
 		for i := range v {
 			if v[i], err = strconv.ParseFloat(rec[5+i], 64); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s:%d: column %d: %w", file, line, 6+i, err)
 			}
 		}
 		out[rErrKey{rec[0], rec[1], rec[2], rec[3], day}] = v
@@ -84,6 +86,47 @@ func (e rSeriesErrors) best(dataset string, p Panel, firstWeeks []time.Time) (fl
 	return best, name, nil
 }
 
+// realSubset is a named part of a real dataset's series.
+type realSubset struct {
+	name string
+	keep func(Series) bool
+}
+
+// realSubsets returns the parts of the dataset's series that TestRealDataSubsets backtests alone, the
+// whole first: Walmart's stores by tens and by halves; M5's items in four folds (every fourth of them
+// sorted, so that each fold mixes the categories) and its stores by state.
+func realSubsets(dataset string, p Panel) []realSubset {
+	all := realSubset{"all", func(Series) bool { return true }}
+	switch dataset {
+	case "walmart":
+		stores := func(lo, hi int) realSubset {
+			return realSubset{fmt.Sprintf("stores %d-%d", lo, hi), func(s Series) bool {
+				n, err := strconv.Atoi(s.Outlet)
+				return err == nil && n >= lo && n <= hi
+			}}
+		}
+		return []realSubset{all, stores(1, 10), stores(11, 20), stores(21, 30), stores(1, 15), stores(16, 30)}
+	case "m5":
+		var items []string
+		for _, s := range p.Series {
+			items = append(items, s.Brand)
+		}
+		slices.Sort(items)
+		items = slices.Compact(items)
+		fold := func(k int) realSubset {
+			return realSubset{fmt.Sprintf("items fold %d", k), func(s Series) bool {
+				i, found := slices.BinarySearch(items, s.Brand)
+				return found && i%4 == k
+			}}
+		}
+		state := func(st string) realSubset {
+			return realSubset{st + " stores", func(s Series) bool { return strings.HasPrefix(s.Outlet, st+"_") }}
+		}
+		return []realSubset{all, fold(0), fold(1), fold(2), fold(3), state("CA"), state("TX")}
+	}
+	return []realSubset{all}
+}
+
 // subset returns the series of p that keep says to keep, on p's calendar.
 func (p Panel) subset(keep func(Series) bool) Panel {
 	q := Panel{Weeks: p.Weeks}
@@ -113,45 +156,10 @@ func TestRealDataSubsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type sub struct {
-		name string
-		keep func(Series) bool
-	}
-	storeIn := func(lo, hi int) func(Series) bool {
-		return func(s Series) bool {
-			n, err := strconv.Atoi(s.Outlet)
-			return err == nil && n >= lo && n <= hi
-		}
-	}
-	subsets := map[string][]sub{
-		"walmart": {
-			{"all stores", func(Series) bool { return true }},
-			{"stores 1-10", storeIn(1, 10)}, {"stores 11-20", storeIn(11, 20)}, {"stores 21-30", storeIn(21, 30)},
-			{"stores 1-15", storeIn(1, 15)}, {"stores 16-30", storeIn(16, 30)},
-		},
-	}
 	for _, d := range realDatasets {
 		p := loadPanel(t, d)
-		if d.name == "m5" {
-			var items []string
-			for _, s := range p.Series {
-				if !slices.Contains(items, s.Brand) {
-					items = append(items, s.Brand)
-				}
-			}
-			slices.Sort(items)
-			fold := func(k int) func(Series) bool {
-				return func(s Series) bool { return slices.Index(items, s.Brand)%4 == k }
-			}
-			subsets["m5"] = []sub{
-				{"all", func(Series) bool { return true }},
-				{"items fold 0", fold(0)}, {"items fold 1", fold(1)}, {"items fold 2", fold(2)}, {"items fold 3", fold(3)},
-				{"CA stores", func(s Series) bool { return s.Outlet[:2] == "CA" }},
-				{"TX stores", func(s Series) bool { return s.Outlet[:2] == "TX" }},
-			}
-		}
 		hol := NewHolidays(realHolidays(t, d.name))
-		for _, sb := range subsets[d.name] {
+		for _, sb := range realSubsets(d.name, p) {
 			q := p.subset(sb.keep)
 			line := fmt.Sprintf("%s %-13s %4d series:", d.name, sb.name, len(q.Series))
 			for _, with := range []bool{false, true} {
@@ -178,6 +186,82 @@ func TestRealDataSubsets(t *testing.T) {
 				line += fmt.Sprintf("  holidays %-3s engine %.4f, R %s %.4f, ratio %.3f;", map[bool]string{false: "no", true: "yes"}[with], w, method, best, w/best)
 			}
 			t.Log(line)
+		}
+	}
+}
+
+func TestRSeriesErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		f := dir + "/" + name
+		if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	good := write("good.csv", `dataset,method,outlet,brand,origin,abs_err,abs_actual
+m5,ets,CA_1,A,2016-03-28,2,10
+m5,ets,CA_1,B,2016-03-28,4,30
+m5,stlf,CA_1,A,2016-03-28,1,10
+m5,stlf,CA_1,B,2016-03-28,8,30
+walmart,ets,1,1,2016-03-28,0,10
+`)
+	e, err := readRSeriesErrors(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2016, 3, 28, 0, 0, 0, 0, time.UTC)
+	p := Panel{Series: []Series{{Outlet: "CA_1", Brand: "A"}, {Outlet: "CA_1", Brand: "B"}}}
+	best, method, err := e.best("m5", p, []time.Time{day})
+	if err != nil || method != "ets" || !near(best, 6.0/40) {
+		t.Errorf("both series: best %v %q %v, want ets 0.15 (stlf 0.225)", best, method, err)
+	}
+	best, method, err = e.best("m5", p.subset(func(s Series) bool { return s.Brand == "A" }), []time.Time{day})
+	if err != nil || method != "stlf" || !near(best, 0.1) {
+		t.Errorf("series A: best %v %q %v, want stlf 0.1", best, method, err)
+	}
+	if _, _, err := e.best("m5", p, []time.Time{day.AddDate(0, 0, 7)}); err == nil {
+		t.Error("an origin R did not forecast: no error")
+	}
+	bad := write("bad.csv", "dataset,method,outlet,brand,origin,abs_err,abs_actual\nm5,ets,CA_1,A,2016-03-28,x,10\n")
+	if _, err := readRSeriesErrors(bad); err == nil || !strings.Contains(err.Error(), "bad.csv:2: column 6") {
+		t.Errorf("a bad number: %v, want the file, line 2 and column 6 named", err)
+	}
+}
+
+func TestRealSubsetsPartition(t *testing.T) {
+	var walmart, m5 Panel
+	for store := 1; store <= 30; store++ {
+		for dept := 1; dept <= 3; dept++ {
+			walmart.Series = append(walmart.Series, Series{Outlet: strconv.Itoa(store), Brand: strconv.Itoa(dept)})
+		}
+	}
+	for _, st := range []string{"CA_1", "CA_2", "TX_1"} {
+		for _, item := range []string{"F_1", "F_2", "H_1", "H_2", "H_3"} {
+			m5.Series = append(m5.Series, Series{Outlet: st, Brand: item})
+		}
+	}
+	for _, tc := range []struct {
+		dataset string
+		part    Panel
+		parts   [][]int // subsets (by index) that must hold each of the part's series once
+	}{
+		{"walmart", walmart, [][]int{{0}, {1, 2, 3}, {4, 5}}},
+		{"m5", m5, [][]int{{0}, {1, 2, 3, 4}, {5, 6}}},
+	} {
+		subs := realSubsets(tc.dataset, tc.part)
+		for _, idx := range tc.parts {
+			for _, s := range tc.part.Series {
+				n := 0
+				for _, k := range idx {
+					if subs[k].keep(s) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%s subsets %v: %s/%s in %d of them, want 1", tc.dataset, idx, s.Outlet, s.Brand, n)
+				}
+			}
 		}
 	}
 }
