@@ -65,6 +65,9 @@ type BacktestResult struct {
 	Read            time.Duration
 	TopDown         bool
 	Holidays        int // holiday days of the calendar table in TopDown's regressions
+	// EngineHolidays is the number of holiday days the engine learnt festival profiles from; when
+	// some, the results also hold the engine without them ("no-holiday"), to show what they bring.
+	EngineHolidays int
 	// Learnt is the correction learnt from the scans of the weeks before the first origin; nil: none.
 	Learnt *LearntCensoring
 }
@@ -163,6 +166,10 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 			if e, ok := m.(*Engine); ok {
 				e.Holidays = NewHolidays(cal.Holidays)
 			}
+		}
+		if len(cal.Holidays) > 0 {
+			methods = append(methods, withoutHolidays{NewEngine()})
+			res.EngineHolidays = len(cal.Holidays)
 		}
 	}
 	if req.TopDown {
@@ -287,6 +294,13 @@ func (m countedMethod) ForecastBatch(ctx context.Context, b Batch, out []Forecas
 	return err
 }
 
+// withoutHolidays is the Engine without a calendar, scored beside the Engine with the dataset's
+// holidays: the difference is what the holidays bring to its forecasts.
+type withoutHolidays struct{ *Engine }
+
+// Name returns "no-holiday".
+func (withoutHolidays) Name() string { return "no-holiday" }
+
 // FinalMethod returns the name of the method whose figures are the backtest's answer: TopDown's when
 // the backtest had it, the Engine's otherwise.
 func (r BacktestResult) FinalMethod() string {
@@ -347,6 +361,10 @@ func (r BacktestResult) WriteTable(w io.Writer) error {
 			"collection points)")
 	}
 	b.WriteString(".\n")
+	if r.EngineHolidays > 0 {
+		fmt.Fprintf(&b, "no-holiday: the engine without the calendar's %d holiday days (no festival profiles, no festival\n"+
+			"windows in its model choice), to show what they bring.\n", r.EngineHolidays)
+	}
 	if r.TopDown {
 		fmt.Fprintf(&b, "topdown: the engine, then each brand's and the grand total's regression (trend, the value a year\n"+
 			"earlier or, when a holiday falls in the weeks, Fourier terms, %d holiday days of the calendar table,\n"+

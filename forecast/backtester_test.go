@@ -96,16 +96,17 @@ func TestBacktesterRunMatchesBacktest(t *testing.T) {
 			wantFrom.Format(time.DateOnly), wantTo.Format(time.DateOnly))
 	}
 	if got.Dataset != LiveDataset || got.Against != AgainstSales || !got.Scarce || !got.TopDown || got.Corrected ||
-		got.Censored != 0 || got.Cells != 6*58 || !got.First.Equal(weeks[0]) || !got.Last.Equal(weeks[57]) || got.Holidays != 3 {
-		t.Errorf("Run = dataset %s against %s scarce %v topdown %v corrected %v censored %d/%d, %s … %s, %d holidays; "+
-			"want live against sales, scarce, topdown, not corrected, 0/348, 2024-01-01 … 2025-02-03, 3 holidays",
+		got.Censored != 0 || got.Cells != 6*58 || !got.First.Equal(weeks[0]) || !got.Last.Equal(weeks[57]) || got.Holidays != 3 ||
+		got.EngineHolidays != 3 {
+		t.Errorf("Run = dataset %s against %s scarce %v topdown %v corrected %v censored %d/%d, %s … %s, %d holidays (%d for the engine); "+
+			"want live against sales, scarce, topdown, not corrected, 0/348, 2024-01-01 … 2025-02-03, 3 holidays (3)",
 			got.Dataset, got.Against, got.Scarce, got.TopDown, got.Corrected, got.Censored, got.Cells,
-			got.First.Format(time.DateOnly), got.Last.Format(time.DateOnly), got.Holidays)
+			got.First.Format(time.DateOnly), got.Last.Format(time.DateOnly), got.Holidays, got.EngineHolidays)
 	}
 
 	p, _ := store.SalesHistory(context.Background(), HistoryQuery{Before: before})
 	holidays := []CalendarDay{backtestCalendar[1], backtestCalendar[2], backtestCalendar[4]}
-	want, err := Backtest(context.Background(), p.Panel(), cfg, append(BacktestMethods(),
+	want, err := Backtest(context.Background(), p.Panel(), cfg, append(BacktestMethods(), withoutHolidays{NewEngine()},
 		&TopDown{Weeks: weeks, Regression: Regression{Holidays: NewHolidays(holidays)}})...)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +143,9 @@ func TestBacktesterOriginDates(t *testing.T) {
 		got.Config.Origins != 3 || !store.queries[0].Before.Equal(day("2024-09-16")) {
 		t.Errorf("Run(origin dates %v) = origins starting %v, last seen %v, %d origins, history before %s; want %v, %v, 3, 2024-09-16",
 			dates, got.Starts, got.Origins, got.Config.Origins, store.queries[0].Before.Format(time.DateOnly), wantStarts, wantSeen)
+	}
+	if _, ok := got.Result("no-holiday"); ok || got.EngineHolidays != 0 {
+		t.Errorf("Run without a calendar: a no-holiday result (%d holiday days); want none", got.EngineHolidays)
 	}
 	// The same windows by index: 2024-09-02 is week 35 (0-based), so 35 weeks are seen there.
 	want, err := Backtest(context.Background(), store.sales.Panel(), BacktestConfig{Horizon: 2, Workers: 1, At: []int{35, 26, 22}},
@@ -188,6 +192,11 @@ func TestBacktesterHolidayScope(t *testing.T) {
 			}
 			if got.Holidays != tt.want {
 				t.Errorf("Run(%s, region %q).Holidays = %d; want %d", tt.dataset, tt.region, got.Holidays, tt.want)
+			}
+			// The engine learns from the same days, and is scored without them too when there are any.
+			if _, ok := got.Result("no-holiday"); got.EngineHolidays != tt.want || ok != (tt.want > 0) {
+				t.Errorf("Run(%s, region %q): the engine's holidays %d, a no-holiday result %v; want %d, %v",
+					tt.dataset, tt.region, got.EngineHolidays, ok, tt.want, tt.want > 0)
 			}
 		})
 	}

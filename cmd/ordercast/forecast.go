@@ -517,12 +517,15 @@ type backtestJSON struct {
 	Horizon int    `json:"horizon"`
 	Step    int    `json:"step"` // 0 with -origin-dates
 	// OriginWeeks is the first week forecast from each origin, latest first: -as-of names the first.
-	OriginWeeks []string               `json:"origin_weeks"`
-	Weeks       int                    `json:"weeks"`
-	Against     string                 `json:"against"`
-	Corrected   bool                   `json:"corrected"`
-	Engine      metricsJSON            `json:"engine"`
-	Methods     map[string]metricsJSON `json:"methods"`
+	OriginWeeks []string `json:"origin_weeks"`
+	Weeks       int      `json:"weeks"`
+	Against     string   `json:"against"`
+	Corrected   bool     `json:"corrected"`
+	// Holidays is the number of holiday days the engine learnt festival profiles from; when some,
+	// Methods also holds "no-holiday", the engine without them.
+	Holidays int                    `json:"holidays"`
+	Engine   metricsJSON            `json:"engine"`
+	Methods  map[string]metricsJSON `json:"methods"`
 }
 
 // printBacktestJSON writes r as the one JSON object of `forecast backtest --json`; against is the
@@ -530,7 +533,7 @@ type backtestJSON struct {
 func printBacktestJSON(w io.Writer, r forecast.BacktestResult, against string) error {
 	out := backtestJSON{
 		Dataset: r.Dataset, Series: r.Series, Origins: r.Config.Origins, Horizon: r.Config.Horizon,
-		Step: r.Config.Step, Weeks: r.Weeks, Against: against, Corrected: r.Corrected,
+		Step: r.Config.Step, Weeks: r.Weeks, Against: against, Corrected: r.Corrected, Holidays: r.EngineHolidays,
 		Methods: make(map[string]metricsJSON, len(r.Results)),
 	}
 	for _, w := range r.Starts {

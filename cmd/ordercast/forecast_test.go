@@ -215,12 +215,13 @@ func TestForecastBacktestJSON(t *testing.T) {
 			}
 		}
 		var shape struct {
-			Dataset string                        `json:"dataset"`
-			Series  int                           `json:"series"`
-			Origins int                           `json:"origins"`
-			Horizon int                           `json:"horizon"`
-			Engine  map[string]*float64           `json:"engine"`
-			Methods map[string]map[string]float64 `json:"methods"`
+			Dataset  string                        `json:"dataset"`
+			Series   int                           `json:"series"`
+			Origins  int                           `json:"origins"`
+			Horizon  int                           `json:"horizon"`
+			Holidays int                           `json:"holidays"`
+			Engine   map[string]*float64           `json:"engine"`
+			Methods  map[string]map[string]float64 `json:"methods"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &shape); err != nil {
 			t.Fatalf("%q: %v", args, err)
@@ -233,6 +234,10 @@ func TestForecastBacktestJSON(t *testing.T) {
 			if v, ok := shape.Engine[k]; !ok || v == nil {
 				t.Errorf("%q: engine has no %s", args, k)
 			}
+		}
+		// The seeded calendar's festivals: the engine is also scored without them.
+		if _, ok := shape.Methods["no-holiday"]; shape.Holidays == 0 || !ok {
+			t.Errorf("%q: %d holiday days, no-holiday scored %v; want some, and scored", args, shape.Holidays, ok)
 		}
 		for _, name := range []string{"naive", "snaive", "engine", "topdown"} {
 			m, ok := shape.Methods[name]
