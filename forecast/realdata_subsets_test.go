@@ -58,6 +58,17 @@ func readRSeriesErrors(file string) (rSeriesErrors, error) {
 	}
 }
 
+// origins returns how many origins R forecast the dataset from.
+func (e rSeriesErrors) origins(dataset string) int {
+	seen := make(map[time.Time]bool)
+	for k := range e {
+		if k.dataset == dataset {
+			seen[k.origin] = true
+		}
+	}
+	return len(seen)
+}
+
 // best returns R's best WAPE over the series of p at the given first forecast weeks, and its method.
 func (e rSeriesErrors) best(dataset string, p Panel, firstWeeks []time.Time) (float64, string, error) {
 	methods := make(map[string]bool)
@@ -138,14 +149,15 @@ func (p Panel) subset(keep func(Series) bool) Panel {
 	return q
 }
 
-// TestRealDataSubsets estimates how the engine's ratio to R's best method on Walmart and M5 (BACKTEST.md's
-// protocol, 3 origins) varies over other series from the same sources, as the held-out series the engine
-// is also measured on would be: each subset (Walmart's stores in tens and halves, M5's items in four
-// interleaved folds and its stores by state) is backtested alone, so the engine pools only over the
-// series it is given, and scored against R's best method on the same series and windows. It needs R's
-// per-series errors: ORDERCAST_R_ERRORS=file, written by `Rscript docs/bench/backtest.R ../shared/data
-// naive,snaive,ets,stlf file` (about 3 minutes); without it the test is skipped. It fails when the engine
-// without holidays is not below R's best on some subset; with holidays it only reports (docs/BENCHMARKS.md,
+// TestRealDataSubsets estimates how the engine's ratio to R's best method on Walmart and M5 varies
+// over other series from the same sources, as it would on the held-out series the engine is also
+// measured on. Each subset (Walmart's stores in tens and halves, M5's items in four interleaved folds
+// and its stores by state) is backtested alone, so the engine pools only over the series it is given,
+// and scored against R's best method on the same series and windows (BACKTEST.md's protocol, at the
+// origins of R's file). It needs R's per-series errors: ORDERCAST_R_ERRORS=file, written by
+// `Rscript docs/bench/backtest.R ../shared/data naive,snaive,ets,stlf file [origins]` (about 3 minutes
+// for the default 3 origins); without it the test is skipped. It fails when the engine without
+// holidays is not below R's best on some subset; with holidays it only reports (docs/BENCHMARKS.md,
 // "Walmart and M5 by subsets": the calendar's profiles make some subsets worse than R).
 func TestRealDataSubsets(t *testing.T) {
 	file := os.Getenv("ORDERCAST_R_ERRORS")
@@ -159,15 +171,19 @@ func TestRealDataSubsets(t *testing.T) {
 	for _, d := range realDatasets {
 		p := loadPanel(t, d)
 		hol := NewHolidays(realHolidays(t, d.name))
+		origins := rErr.origins(d.name) // BACKTEST.md's step of 4 weeks, as backtest.R's
+		if origins == 0 {
+			t.Fatalf("%s: no %s errors", file, d.name)
+		}
 		for _, sb := range realSubsets(d.name, p) {
 			q := p.subset(sb.keep)
-			line := fmt.Sprintf("%s %-13s %4d series:", d.name, sb.name, len(q.Series))
+			line := fmt.Sprintf("%s %-13s %4d series, %d origins:", d.name, sb.name, len(q.Series), origins)
 			for _, with := range []bool{false, true} {
 				e := NewEngine()
 				if with {
 					e.Holidays = hol
 				}
-				rep, err := Backtest(context.Background(), q, BacktestConfig{Calibration: -1}, e)
+				rep, err := Backtest(context.Background(), q, BacktestConfig{Origins: origins, Calibration: -1}, e)
 				if err != nil {
 					t.Fatal(err)
 				}

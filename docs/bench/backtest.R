@@ -2,7 +2,7 @@
 # Reference backtest in R's forecast package, by the protocol of BACKTEST.md, on the same windows as
 # `go test ./forecast/ -run TestRealDataBacktest -v`.
 #
-#   Rscript docs/bench/backtest.R [data dir, default ../shared/data] [methods, default naive,snaive,ets,stlf] [errors.csv]
+#   Rscript docs/bench/backtest.R [data dir, default ../shared/data] [methods, default naive,snaive,ets,stlf] [errors.csv] [origins, default 3]
 #
 # With a third argument it also writes, per dataset, method, series and origin, the absolute error and
 # the absolute actuals summed over the horizon (dataset,method,outlet,brand,origin,abs_err,abs_actual),
@@ -23,7 +23,7 @@ data_dir <- if (length(args) >= 1) args[1] else file.path("..", "shared", "data"
 methods <- if (length(args) >= 2) strsplit(args[2], ",")[[1]] else c("naive", "snaive", "ets", "stlf")
 errors_file <- if (length(args) >= 3) args[3] else ""
 if (errors_file != "") cat("dataset,method,outlet,brand,origin,abs_err,abs_actual\n", file = errors_file)
-h <- 4; K <- 3; step <- 4
+h <- 4; K <- if (length(args) >= 4) as.integer(args[4]) else 3; step <- 4
 
 # weekly_matrix sums values into Monday-start weeks (series × weeks, a missing week is 0). For daily
 # data a week is kept only when all 7 of its days occur somewhere in the data.
