@@ -69,7 +69,9 @@ func (e rSeriesErrors) origins(dataset string) int {
 	return len(seen)
 }
 
-// best returns R's best WAPE over the series of p at the given first forecast weeks, and its method.
+// best returns R's best WAPE over the series of p at the given first forecast weeks, and its method,
+// among the methods that forecast every one of those windows (R's stlf skips an origin with fewer
+// than 104 weeks before it). It returns an error when none did.
 func (e rSeriesErrors) best(dataset string, p Panel, firstWeeks []time.Time) (float64, string, error) {
 	methods := make(map[string]bool)
 	for k := range e {
@@ -78,13 +80,16 @@ func (e rSeriesErrors) best(dataset string, p Panel, firstWeeks []time.Time) (fl
 		}
 	}
 	best, name := math.Inf(1), ""
+	var missing []string
+methods:
 	for _, m := range slices.Sorted(maps.Keys(methods)) {
 		var num, den float64
 		for _, s := range p.Series {
 			for _, w := range firstWeeks {
 				v, ok := e[rErrKey{dataset, m, s.Outlet, s.Brand, w}]
 				if !ok {
-					return 0, "", fmt.Errorf("R's %s has no %s/%s at %s", m, s.Outlet, s.Brand, w.Format(time.DateOnly))
+					missing = append(missing, fmt.Sprintf("%s has no %s/%s at %s", m, s.Outlet, s.Brand, w.Format(time.DateOnly)))
+					continue methods
 				}
 				num += v[0]
 				den += v[1]
@@ -93,6 +98,9 @@ func (e rSeriesErrors) best(dataset string, p Panel, firstWeeks []time.Time) (fl
 		if num/den < best {
 			best, name = num/den, m
 		}
+	}
+	if name == "" {
+		return 0, "", fmt.Errorf("no method of R forecast every window of %s: %s", dataset, strings.Join(missing, "; "))
 	}
 	return best, name, nil
 }
@@ -238,6 +246,11 @@ walmart,ets,1,1,2016-03-28,0,10
 	}
 	if _, _, err := e.best("m5", p, []time.Time{day.AddDate(0, 0, 7)}); err == nil {
 		t.Error("an origin R did not forecast: no error")
+	}
+	// A method that skipped a window is left out; the others still compare.
+	delete(e, rErrKey{"m5", "ets", "CA_1", "B", day})
+	if best, method, err := e.best("m5", p, []time.Time{day}); err != nil || method != "stlf" || !near(best, 9.0/40) {
+		t.Errorf("ets without series B: best %v %q %v, want stlf 0.225", best, method, err)
 	}
 	bad := write("bad.csv", "dataset,method,outlet,brand,origin,abs_err,abs_actual\nm5,ets,CA_1,A,2016-03-28,x,10\n")
 	if _, err := readRSeriesErrors(bad); err == nil || !strings.Contains(err.Error(), "bad.csv:2: column 6") {
