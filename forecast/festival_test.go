@@ -97,6 +97,52 @@ func TestFestivalProfiles(t *testing.T) {
 	}
 }
 
+// A brand whose ratios are broken (out of stock but for 0–2 units a week outside its festival weeks,
+// as M5's items are for months, so that its festival weeks are measured against a level near 0 and
+// its ratios hit the clamp) does not set how far the brands' profiles may stray from the pooled one:
+// it takes the pooled profile, and a brand that differs from the others with a precise estimate of
+// its own keeps its own. (With τ² the mean over the brands, the broken one kept a factor of 9.9.)
+func TestFestivalProfilesResistBrokenBrands(t *testing.T) {
+	lift := map[int]float64{3: 0.3, 2: 0.6, 1: 1.0, 0: 0.2, -1: -0.4, -2: -0.2}
+	scale := []float64{1, 1, 1, 1, 1, 0.4, 1}
+	const broken, distinct = 6, 5
+	b, hol := festivalBatch(scale, []float64{0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05},
+		[]int{10, 10, 10, 10, 10, 10, 3}, 10, lift)
+	first, _ := time.Parse(time.DateOnly, "2023-06-05")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i, y := range b.Series {
+		if b.Groups[i] != broken {
+			continue
+		}
+		for t := range y {
+			if _, ok := hol.weeksBefore(1, first.AddDate(0, 0, 7*t), FestivalLeads, FestivalLags); !ok {
+				y[t] = float64(rng.IntN(3))
+			}
+		}
+	}
+	e := &Engine{Holidays: hol}
+	tl, _ := e.timeline(b)
+	prof := festivalProfiles(tl, b, len(scale))
+	if prof == nil {
+		t.Fatal("festivalProfiles = nil; want profiles")
+	}
+	week := FestivalLeads - 1 // the week before the festival's
+	if own := tl.estimateProfile(groupTotal(b, broken)).ratio[1][week]; own < 5 {
+		t.Fatalf("the broken brand's own ratio = %.2f; the test wants it broken (at least 5)", own)
+	}
+	if got, pooled := prof[broken][1][week], prof[0][1][week]; math.Abs(got-pooled) > 0.3 {
+		t.Errorf("the broken brand's factor = %.2f; want near the other brands' %.2f", got, pooled)
+	}
+	if got, want := prof[distinct][1][week], 1+scale[distinct]*lift[1]; math.Abs(got-want) > 0.1 {
+		t.Errorf("the distinct brand's factor = %.2f; want its own %.2f", got, want)
+	}
+	for g := range 5 {
+		if got := prof[g][1][week]; math.Abs(got-2) > 0.15 {
+			t.Errorf("brand %d's factor = %.2f; want 2", g, got)
+		}
+	}
+}
+
 // Applying a profile: the forecast of a series with a festival ahead is its level times the profile
 // of the forecast weeks, and no week outside a window moves.
 func TestFestivalApply(t *testing.T) {
