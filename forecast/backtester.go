@@ -163,13 +163,16 @@ func (b *Backtester) Run(ctx context.Context, req BacktestRequest) (BacktestResu
 			return BacktestResult{}, err
 		}
 		for _, m := range methods {
-			if e, ok := m.(*Engine); ok {
-				e.Holidays = NewHolidays(cal.Holidays)
+			e, ok := m.(*Engine)
+			if !ok {
+				continue
 			}
-		}
-		if len(cal.Holidays) > 0 {
-			methods = append(methods, withoutHolidays{NewEngine()})
-			res.EngineHolidays = len(cal.Holidays)
+			plain := *e // the same engine, before it learns the calendar
+			e.Holidays = NewHolidays(cal.Holidays)
+			if len(cal.Holidays) > 0 {
+				methods = append(methods, withoutHolidays{&plain})
+				res.EngineHolidays = len(cal.Holidays)
+			}
 		}
 	}
 	if req.TopDown {

@@ -45,26 +45,27 @@ func readRSeriesErrors(file string) (rSeriesErrors, error) {
 	}
 	r := csv.NewReader(in)
 	if _, err := r.Read(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	r.FieldsPerRecord = 7
 	out := make(rSeriesErrors)
-	for line := 2; ; line++ {
+	for {
 		rec, err := r.Read()
 		if err == io.EOF {
 			return out, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
+		line := func(field int) int { l, _ := r.FieldPos(field); return l }
 		day, err := time.Parse(time.DateOnly, rec[4])
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: origin: %w", file, line, err)
+			return nil, fmt.Errorf("%s:%d: origin: %w", file, line(4), err)
 		}
 		var v [2]float64
 		for i := range v {
 			if v[i], err = strconv.ParseFloat(rec[5+i], 64); err != nil {
-				return nil, fmt.Errorf("%s:%d: column %d: %w", file, line, 6+i, err)
+				return nil, fmt.Errorf("%s:%d: column %d: %w", file, line(5+i), 6+i, err)
 			}
 		}
 		out[rErrKey{rec[0], rec[1], rec[2], rec[3], day}] = v
