@@ -302,6 +302,13 @@ func clampFactor(f float64) float64 { return min(max(f, minFactor), maxFactor) }
 // all the others keeps its own profile only when its estimate is precise next to the median brand's
 // spread (TestFestivalProfilesResistBrokenBrands).
 func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfile {
+	p, _ := festivalProfilesBefore(tl, b, groups, tl.L)
+	return p
+}
+
+// festivalProfilesBefore is festivalProfiles learnt from the weeks of the timeline before week cut
+// only; it returns also, per holiday, how many of its occurrences the grand total measured there.
+func festivalProfilesBefore(tl festivalTimeline, b Batch, groups, cut int) ([]FestivalProfile, []int) {
 	totals := make([][]float64, groups)
 	for g := range totals {
 		totals[g] = make([]float64, tl.L)
@@ -315,15 +322,18 @@ func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfil
 			pooled[off+t] += v
 		}
 	}
+	tl.L = cut
 	pool := tl.estimateProfile(pooled)
+	measured := make([]int, len(pool.count))
 	seen := false
-	for _, c := range pool.count {
+	for k, c := range pool.count {
 		for _, n := range c {
 			seen = seen || n > 0
+			measured[k] = max(measured[k], n)
 		}
 	}
 	if !seen {
-		return nil
+		return nil, measured
 	}
 	pool.shrinkToOne()
 	ests := make([]profileEstimate, groups)
@@ -371,7 +381,47 @@ func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfil
 			out[g][k] = prof
 		}
 	}
-	return out
+	return out, measured
+}
+
+// festivalHeldOutMin is the least number of a holiday's occurrences, measured before the regular
+// validation windows, for Choose to judge the holiday's profile by one learnt without those windows
+// (heldOutProfiles).
+const festivalHeldOutMin = 3
+
+// heldOutProfiles returns the festival profiles that Choose validates with: learnt as festivalProfiles
+// learns them, from the weeks before week cut (the start of the regular validation windows) only, so
+// that keeping the profiles rests on weeks they were not learnt from. Validated with the profiles of
+// the whole history, a calendar wins on the noise of the very weeks it is judged on: M5's, 30 events a
+// year, was kept at all three origins and forecast worse than none (docs/BENCHMARKS.md, "Festival
+// profiles judged on weeks they did not learn from").
+//
+// A holiday measured fewer than festivalHeldOutMin times before cut keeps its profile of whole: two
+// occurrences cannot separate holidays whose windows overlap (the seeded region's National Day and
+// Mid-Autumn Festival fell in one week in 2025), and a first occurrence has nothing before it to learn
+// from. It returns nil when no holiday is judged by a held-out profile.
+func heldOutProfiles(tl festivalTimeline, b Batch, groups, cut int, whole []FestivalProfile) []FestivalProfile {
+	if cut <= 0 {
+		return nil
+	}
+	held, measured := festivalProfilesBefore(tl, b, groups, cut)
+	if held == nil {
+		return nil
+	}
+	heldOut := false
+	for k, n := range measured {
+		if n < festivalHeldOutMin {
+			for g := range held {
+				held[g][k] = whole[g][k]
+			}
+			continue
+		}
+		heldOut = true
+	}
+	if !heldOut {
+		return nil
+	}
+	return held
 }
 
 // maxFestivalWindows bounds the extra validation windows of festivalOrigins: a dense calendar (M5's

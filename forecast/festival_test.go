@@ -188,3 +188,69 @@ func groupTotal(b Batch, g int) []float64 {
 	}
 	return tot
 }
+
+// Choose judges the festival profiles by profiles learnt without the weeks they are validated on. A
+// holiday whose week tripled sales in the latest year only (inside the regular validation windows)
+// and moved nothing in the five years before it has a profile of the whole history that predicts a
+// third of that spike in the very weeks validated; learnt from the weeks before them it predicts
+// nothing, so the calendar is left out. The same holiday tripling sales every year is kept. With two
+// occurrences only before the validated weeks (festivalHeldOutMin), the profile of the whole history
+// is judged, as before.
+func TestChooseJudgesProfilesOnWeeksTheyDidNotLearn(t *testing.T) {
+	const horizon = 4
+	origin, _ := time.Parse(time.DateOnly, "2026-06-01")
+	var days []CalendarDay
+	for y := 2020; y <= 2026; y++ {
+		// Six weeks before the origin's date of the year: inside the last 12 weeks of the history.
+		days = append(days, CalendarDay{Region: "X", Day: origin.AddDate(y-2026, 0, -40), Holiday: "Fair Day"})
+	}
+	hol := NewHolidays(days)
+	batch := func(n int, everyYear bool) Batch {
+		first := origin.AddDate(0, 0, -7*n)
+		rng := rand.New(rand.NewPCG(5, 6))
+		var b Batch
+		for i := range 30 {
+			y := make([]float64, n)
+			for t := range y {
+				week := first.AddDate(0, 0, 7*t)
+				f := 1.0
+				if w, ok := hol.weeksBefore(0, week, 0, 0); ok && w == 0 && (everyYear || week.After(origin.AddDate(-1, 0, 0))) {
+					f = 3
+				}
+				y[t] = 10 * f * math.Exp(0.05*rng.NormFloat64())
+			}
+			b.Series = append(b.Series, y)
+			b.Groups = append(b.Groups, i%5)
+		}
+		b.Horizon, b.Origin = horizon, origin
+		return b
+	}
+	e := &Engine{Holidays: hol}
+	for _, tt := range []struct {
+		name      string
+		weeks     int
+		everyYear bool
+		kept      bool
+	}{
+		{"a spike in the latest of six years only", 312, false, false},
+		{"the same spike every year", 312, true, true},
+		{"a spike in the latest of three years only", 156, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := batch(tt.weeks, tt.everyYear)
+			tl, _ := e.timeline(b)
+			if whole := festivalProfiles(tl, b, 5); whole == nil || whole[0][0][FestivalLeads] < 1.2 {
+				t.Fatalf("the whole history's profile: %v; the test wants it to see the spike", whole)
+			}
+			choices, err := e.Choose(t.Context(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for g, ch := range choices {
+				if kept := ch.Festival != nil; kept != tt.kept {
+					t.Errorf("group %d: profile kept %v; want %v", g, kept, tt.kept)
+				}
+			}
+		})
+	}
+}
