@@ -399,17 +399,19 @@ const festivalHeldOutMin = 3
 // A holiday measured fewer than festivalHeldOutMin times before cut keeps its profile of whole: two
 // occurrences cannot separate holidays whose windows overlap (the seeded region's National Day and
 // Mid-Autumn Festival fell in one week in 2025), and a first occurrence has nothing before it to learn
-// from. It returns nil when no holiday is judged by a held-out profile.
-func heldOutProfiles(tl festivalTimeline, b Batch, groups, cut int, whole []FestivalProfile) []FestivalProfile {
-	if cut <= 0 {
+// from. measured is how many times the whole history measured each holiday: when none reaches
+// festivalHeldOutMin, nothing is learnt again. It returns nil when no holiday is judged by a held-out
+// profile.
+func heldOutProfiles(tl festivalTimeline, b Batch, groups, cut int, whole []FestivalProfile, measured []int) []FestivalProfile {
+	if cut <= 0 || slices.Max(measured) < festivalHeldOutMin {
 		return nil
 	}
-	held, measured := festivalProfilesBefore(tl, b, groups, cut)
+	held, before := festivalProfilesBefore(tl, b, groups, cut)
 	if held == nil {
 		return nil
 	}
 	heldOut := false
-	for k, n := range measured {
+	for k, n := range before {
 		if n < festivalHeldOutMin {
 			for g := range held {
 				held[g][k] = whole[g][k]

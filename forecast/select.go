@@ -187,14 +187,15 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	var valFactors [][]float64 // per group: the factors the validation windows are judged with
 	var festOrigins []int
 	if hasCalendar {
-		if profiles = festivalProfiles(tl, b, groups); profiles != nil {
+		var measured []int
+		if profiles, measured = festivalProfilesBefore(tl, b, groups, tl.L); profiles != nil {
 			factors = make([][]float64, groups)
 			for g, p := range profiles {
 				factors[g] = tl.factors(p)
 			}
 			festOrigins = tl.festivalOrigins(profiles)
 			valFactors = factors
-			if held := heldOutProfiles(tl, b, groups, tl.L-st.windows*b.Horizon, profiles); held != nil {
+			if held := heldOutProfiles(tl, b, groups, tl.L-st.windows*b.Horizon, profiles, measured); held != nil {
 				valFactors = make([][]float64, groups)
 				for g, p := range held {
 					valFactors[g] = tl.factors(p)
