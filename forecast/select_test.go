@@ -52,6 +52,53 @@ func TestEngineValidationOrigins(t *testing.T) {
 	if want := []int{13, 9, 17}; !slices.Equal(*rec.lens, want) {
 		t.Errorf("short series: candidate fitted on lengths %v; want %v", *rec.lens, want)
 	}
+	// A series with MinSeasonalWeeks before the origin a year earlier is validated there too.
+	*rec.lens = nil
+	n := MinSeasonalWeeks + SeasonalPeriod
+	e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(n, 2)}, Horizon: 4}, out)
+	if want := []int{n - 4, n - 8, n - 12, MinSeasonalWeeks, n}; !slices.Equal(*rec.lens, want) {
+		t.Errorf("%d weeks: candidate fitted on lengths %v; want %v", n, *rec.lens, want)
+	}
+	*rec.lens = nil
+	e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(n-1, 2)}, Horizon: 4}, out)
+	if want := []int{n - 5, n - 9, n - 13, n - 1}; !slices.Equal(*rec.lens, want) {
+		t.Errorf("%d weeks: candidate fitted on lengths %v; want %v", n-1, *rec.lens, want)
+	}
+}
+
+// The weeks ahead hold a season the latest weeks do not show: sales rise by 60% in the four weeks
+// forecast every year, after a flat quarter. Validated on the latest weeks alone, the flat models
+// are as good as the seasonal ones and the forecast misses the rise; the window a year before the
+// forecast weeks shows which models see it.
+func TestEngineValidatesTheSeasonAhead(t *testing.T) {
+	const n, h = 4 * SeasonalPeriod, 4
+	rng := rand.New(rand.NewPCG(7, 8))
+	var b Batch
+	for range 30 {
+		y := make([]float64, n)
+		for t := range y {
+			f := 1.0
+			if t%SeasonalPeriod < h { // the weeks forecast, a year and more earlier
+				f = 1.6
+			}
+			y[t] = 100 * f * math.Exp(0.1*rng.NormFloat64())
+		}
+		b.Series = append(b.Series, y)
+	}
+	b.Horizon = h
+	out := NewForecasts(len(b.Series), h, false)
+	if err := NewEngine().ForecastBatch(context.Background(), b, out); err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range out {
+		for _, v := range f.Mean {
+			sum += v
+		}
+	}
+	if mean := sum / float64(len(out)*h); math.Abs(mean-160) > 8 {
+		t.Errorf("mean forecast of the weeks ahead %.1f; want 160 ± 8", mean)
+	}
 }
 
 func TestEngineChoosesPerGroup(t *testing.T) {
