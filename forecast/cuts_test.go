@@ -147,7 +147,7 @@ func TestCalibrateWindowsMatchApply(t *testing.T) {
 	if !ok {
 		t.Fatal("no festival timeline")
 	}
-	profiles := festivalProfiles(tl, b, 6)
+	profiles := wholeProfiles(tl, b, 6)
 	if profiles == nil {
 		t.Fatal("no festival profile learnt")
 	}

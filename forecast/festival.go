@@ -285,12 +285,38 @@ func (e *profileEstimate) shrinkToOne() {
 
 func clampFactor(f float64) float64 { return min(max(f, minFactor), maxFactor) }
 
-// festivalProfiles learns the festival profile of every group of b from the group's weekly total,
-// shrunk towards the profile of the grand total by how noisy the group's own estimate is: with τ²
-// the spread of the groups' ratios around the pooled ones beyond their noise, a ratio seen in c
-// occurrences with week-to-week variance σ² keeps the weight τ² / (τ² + σ²/c) (empirical Bayes), so
-// a small brand with a thin history takes the pooled profile and a large one its own. It returns nil
-// when no holiday was measured in the grand total.
+// festivalTotals are the weekly totals that festival profiles are learnt from, on a batch's timeline
+// (L weeks): each group's and the whole batch's.
+type festivalTotals struct {
+	groups [][]float64
+	pooled []float64
+}
+
+// totalsOf sums the series of b by group and in all, on the timeline.
+func (tl festivalTimeline) totalsOf(b Batch, groups int) festivalTotals {
+	ft := festivalTotals{groups: make([][]float64, groups), pooled: make([]float64, tl.L)}
+	for g := range ft.groups {
+		ft.groups[g] = make([]float64, tl.L)
+	}
+	for i, s := range b.Series {
+		off := tl.L - len(s)
+		tot := ft.groups[b.group(i)]
+		for t, v := range s {
+			tot[off+t] += v
+			ft.pooled[off+t] += v
+		}
+	}
+	return ft
+}
+
+// festivalProfiles learns the festival profile of every group from the group's weekly total in ft,
+// using the weeks of the timeline before week cut only (tl.L: the whole history), shrunk towards the
+// profile of the grand total by how noisy the group's own estimate is: with τ² the spread of the
+// groups' ratios around the pooled ones beyond their noise, a ratio seen in c occurrences with
+// week-to-week variance σ² keeps the weight τ² / (τ² + σ²/c) (empirical Bayes), so a small brand with
+// a thin history takes the pooled profile and a large one its own. It returns also, per holiday, how
+// many of its occurrences the grand total measured before cut; the profiles are nil when it measured
+// none.
 //
 // τ² is the median over the groups of their spread beyond noise, not the mean: a few groups whose
 // ratios are broken (a product out of stock for months around a holiday, measured against a local
@@ -301,27 +327,8 @@ func clampFactor(f float64) float64 { return min(max(f, minFactor), maxFactor) }
 // (docs/BENCHMARKS.md, "A robust spread of the brands' festival profiles"). The price: a brand unlike
 // all the others keeps its own profile only when its estimate is precise next to the median brand's
 // spread (TestFestivalProfilesResistBrokenBrands).
-func festivalProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfile {
-	p, _ := festivalProfilesBefore(tl, b, groups, tl.L)
-	return p
-}
-
-// festivalProfilesBefore is festivalProfiles learnt from the weeks of the timeline before week cut
-// only; it returns also, per holiday, how many of its occurrences the grand total measured there.
-func festivalProfilesBefore(tl festivalTimeline, b Batch, groups, cut int) ([]FestivalProfile, []int) {
-	totals := make([][]float64, groups)
-	for g := range totals {
-		totals[g] = make([]float64, tl.L)
-	}
-	pooled := make([]float64, tl.L)
-	for i, s := range b.Series {
-		off := tl.L - len(s)
-		tot := totals[b.group(i)]
-		for t, v := range s {
-			tot[off+t] += v
-			pooled[off+t] += v
-		}
-	}
+func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]FestivalProfile, []int) {
+	groups, totals, pooled := len(ft.groups), ft.groups, ft.pooled
 	tl.L = cut
 	pool := tl.estimateProfile(pooled)
 	measured := make([]int, len(pool.count))
@@ -389,8 +396,8 @@ func festivalProfilesBefore(tl festivalTimeline, b Batch, groups, cut int) ([]Fe
 // (heldOutProfiles).
 const festivalHeldOutMin = 3
 
-// heldOutProfiles returns the festival profiles that Choose validates with: learnt as festivalProfiles
-// learns them, from the weeks before week cut (the start of the regular validation windows) only, so
+// heldOutProfiles returns the festival profiles that Choose validates with: learnt by festivalProfiles
+// from the same totals ft, but from the weeks before week cut (the start of the regular validation windows) only, so
 // that keeping the profiles rests on weeks they were not learnt from. Validated with the profiles of
 // the whole history, a calendar wins on the noise of the very weeks it is judged on: M5's, 30 events a
 // year, was kept at all three origins and forecast worse than none (docs/BENCHMARKS.md, "Festival
@@ -402,11 +409,11 @@ const festivalHeldOutMin = 3
 // from. measured is how many times the whole history measured each holiday: when none reaches
 // festivalHeldOutMin, nothing is learnt again. It returns nil when no holiday is judged by a held-out
 // profile.
-func heldOutProfiles(tl festivalTimeline, b Batch, groups, cut int, whole []FestivalProfile, measured []int) []FestivalProfile {
+func heldOutProfiles(tl festivalTimeline, ft festivalTotals, cut int, whole []FestivalProfile, measured []int) []FestivalProfile {
 	if cut <= 0 || slices.Max(measured) < festivalHeldOutMin {
 		return nil
 	}
-	held, before := festivalProfilesBefore(tl, b, groups, cut)
+	held, before := festivalProfiles(tl, ft, cut)
 	if held == nil {
 		return nil
 	}

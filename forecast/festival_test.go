@@ -72,7 +72,7 @@ func TestFestivalProfiles(t *testing.T) {
 			if !ok {
 				t.Fatal("timeline: no calendar")
 			}
-			prof := festivalProfiles(tl, b, len(tt.scale))
+			prof := wholeProfiles(tl, b, len(tt.scale))
 			if prof == nil {
 				t.Fatal("festivalProfiles = nil; want profiles")
 			}
@@ -122,7 +122,7 @@ func TestFestivalProfilesResistBrokenBrands(t *testing.T) {
 	}
 	e := &Engine{Holidays: hol}
 	tl, _ := e.timeline(b)
-	prof := festivalProfiles(tl, b, len(scale))
+	prof := wholeProfiles(tl, b, len(scale))
 	if prof == nil {
 		t.Fatal("festivalProfiles = nil; want profiles")
 	}
@@ -239,7 +239,7 @@ func TestChooseJudgesProfilesOnWeeksTheyDidNotLearn(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := batch(tt.weeks, tt.everyYear)
 			tl, _ := e.timeline(b)
-			if whole := festivalProfiles(tl, b, 5); whole == nil || whole[0][0][FestivalLeads] < 1.2 {
+			if whole := wholeProfiles(tl, b, 5); whole == nil || whole[0][0][FestivalLeads] < 1.2 {
 				t.Fatalf("the whole history's profile: %v; the test wants it to see the spike", whole)
 			}
 			choices, err := e.Choose(t.Context(), b)
@@ -253,4 +253,10 @@ func TestChooseJudgesProfilesOnWeeksTheyDidNotLearn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wholeProfiles returns the festival profiles of b's groups learnt from the whole history.
+func wholeProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfile {
+	p, _ := festivalProfiles(tl, tl.totalsOf(b, groups), tl.L)
+	return p
 }

@@ -188,15 +188,16 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	var valFactors [][]float64 // per group: the factors the validation windows are judged with
 	var festOrigins []int
 	if hasCalendar {
+		ft := tl.totalsOf(b, groups)
 		var measured []int
-		if profiles, measured = festivalProfilesBefore(tl, b, groups, tl.L); profiles != nil {
+		if profiles, measured = festivalProfiles(tl, ft, tl.L); profiles != nil {
 			factors = make([][]float64, groups)
 			for g, p := range profiles {
 				factors[g] = tl.factors(p)
 			}
 			festOrigins = tl.festivalOrigins(profiles)
 			valFactors = factors
-			if held := heldOutProfiles(tl, b, groups, tl.L-st.windows*b.Horizon, profiles, measured); held != nil {
+			if held := heldOutProfiles(tl, ft, tl.L-st.windows*b.Horizon, profiles, measured); held != nil {
 				valFactors = make([][]float64, groups)
 				for g, p := range held {
 					valFactors[g] = tl.factors(p)
@@ -218,7 +219,9 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			origins = append(origins, L-b.Horizon*w)
 		}
 		origins = append(origins, festOrigins...)
-		origins = append(origins, L-SeasonalPeriod)
+		if o, ok := seasonWindow(L); ok { // every series ends at week L: its window starts at L − 52
+			origins = append(origins, o)
+		}
 		views = groupViews(b, groups, L, b.Horizon, nil, origins)
 		festViews, valViews = views, views
 		if factors != nil {

@@ -55,12 +55,16 @@ func TestEngineValidationOrigins(t *testing.T) {
 	// A series with MinSeasonalWeeks before the origin a year earlier is validated there too.
 	*rec.lens = nil
 	n := MinSeasonalWeeks + SeasonalPeriod
-	e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(n, 2)}, Horizon: 4}, out)
+	if err := e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(n, 2)}, Horizon: 4}, out); err != nil {
+		t.Fatal(err)
+	}
 	if want := []int{n - 4, n - 8, n - 12, MinSeasonalWeeks, n}; !slices.Equal(*rec.lens, want) {
 		t.Errorf("%d weeks: candidate fitted on lengths %v; want %v", n, *rec.lens, want)
 	}
 	*rec.lens = nil
-	e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(n-1, 2)}, Horizon: 4}, out)
+	if err := e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(n-1, 2)}, Horizon: 4}, out); err != nil {
+		t.Fatal(err)
+	}
 	if want := []int{n - 5, n - 9, n - 13, n - 1}; !slices.Equal(*rec.lens, want) {
 		t.Errorf("%d weeks: candidate fitted on lengths %v; want %v", n-1, *rec.lens, want)
 	}
