@@ -295,11 +295,26 @@ func TestValidateMatchesOneByOne(t *testing.T) {
 			for _, extra := range extras {
 				got := make([]float64, len(st.cands))
 				want := make([]float64, len(st.cands))
-				okGot := validate(st, y, fac, nil, 0, extra, h, got, &s)
+				okGot := validate(st, y, fac, nil, 0, extra, nil, h, got, &s)
 				okWant := validateOneByOne(st, y, fac, extra, h, want, &s)
 				if okGot != okWant || !sameBits(Forecast{Mean: got}, Forecast{Mean: want}) {
 					t.Fatalf("%d weeks, extra %v, factors %t: validate %v %t; one by one %v %t",
 						len(y), extra, fac != nil, got, okGot, want, okWant)
+				}
+				// The same windows as festival ones, their errors kept apart: the first half holds the
+				// latest windows' alone, and the halves add up to the errors of every window, each once.
+				nc := len(st.cands)
+				split := make([]float64, 2*nc)
+				validate(st, y, fac, nil, 0, nil, extra, h, split, &s)
+				latest := make([]float64, nc)
+				validateOneByOne(st, y, fac, nil, h, latest, &s)
+				once := make([]float64, nc)
+				validateOneByOne(st, y, fac, slices.Compact(slices.Sorted(slices.Values(extra))), h, once, &s)
+				for c := range nc {
+					if split[c] != latest[c] || math.Abs(split[c]+split[nc+c]-once[c]) > 1e-9*max(1, once[c]) {
+						t.Fatalf("%d weeks, festival windows %v, factors %t, candidate %d: split %g + %g; one by one %g and %g",
+							len(y), extra, fac != nil, c, split[c], split[nc+c], latest[c], once[c])
+					}
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package forecast
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -259,4 +260,57 @@ func TestChooseJudgesProfilesOnWeeksTheyDidNotLearn(t *testing.T) {
 func wholeProfiles(tl festivalTimeline, b Batch, groups int) []FestivalProfile {
 	p, _ := festivalProfiles(tl, tl.totalsOf(b, groups), tl.L)
 	return p
+}
+
+// TestChooseLeavesOutACalendarThatMovesNothing checks that a batch whose festival profiles are left
+// out chooses its models as it would without a calendar: the festival windows, which judged the
+// profiles, do not choose the models too.
+func TestChooseLeavesOutACalendarThatMovesNothing(t *testing.T) {
+	origin, _ := time.Parse(time.DateOnly, "2026-03-02")
+	var days []CalendarDay
+	for y := 2022; y <= 2026; y++ {
+		days = append(days, CalendarDay{Region: "X", Day: time.Date(y, 7, 1, 0, 0, 0, 0, time.UTC), Holiday: "Quiet Day"})
+	}
+	calendar := &Engine{Holidays: NewHolidays(days)}
+	leftOut := 0
+	for seed := range uint64(8) {
+		rng := rand.New(rand.NewPCG(seed, 12))
+		const n = 160
+		b := Batch{Horizon: 4, Origin: origin}
+		for i := range 180 {
+			y := make([]float64, n)
+			level := 20 * math.Exp(rng.NormFloat64())
+			for t := range y {
+				level *= math.Exp(0.05 * rng.NormFloat64()) // a level that wanders: the windows disagree
+				v := level * math.Exp(0.3*rng.NormFloat64())
+				if i%3 == 0 { // intermittent
+					v *= float64(rng.IntN(2)) * 2
+				}
+				y[t] = math.Round(v)
+			}
+			b.Series = append(b.Series, y)
+			b.Groups = append(b.Groups, i%6)
+		}
+		with, err := calendar.Choose(t.Context(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if with[0].Festival != nil {
+			continue // the day's noise validated a little better with its profile: kept, as it may be
+		}
+		leftOut++
+		without, err := NewEngine().Choose(t.Context(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for g := range with {
+			if !slices.Equal(with[g].Models, without[g].Models) {
+				t.Errorf("seed %d, group %d: models %v with the calendar left out, %v without a calendar", seed, g,
+					with[g].Models, without[g].Models)
+			}
+		}
+	}
+	if leftOut < 2 {
+		t.Fatalf("the profiles were left out in %d batches of 8; the test wants at least 2", leftOut)
+	}
 }

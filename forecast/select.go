@@ -78,7 +78,8 @@ type Engine struct {
 	// holiday (of the maxFestivalWindows that move demand most), every candidate with the profiles and
 	// without them, and the groups keep their profiles only when, summed over the groups, the best
 	// candidate with them validates better than the best without (a holiday calendar that moves
-	// nothing, or that the profiles cannot learn, is then left out). The profiles validated are
+	// nothing, or that the profiles cannot learn, is then left out, and the models are chosen on the
+	// windows a batch without a calendar has: left out, it changes nothing). The profiles validated are
 	// learnt from the weeks before the regular validation windows (heldOutProfiles), so that the
 	// calendar is not kept for fitting the noise of the weeks it is judged on; a holiday measured
 	// fewer than three times before them is judged by its profile of the whole history, validation
@@ -232,10 +233,13 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		}
 	}
 	// With festival profiles every candidate is validated twice on the same windows, with its group's
-	// profile and without it (columns nc … 2nc−1): the profile is used only where it validates better.
+	// profile and without it: the profile is used only where it validates better. Without it, the
+	// errors of the festival windows are kept apart (columns nc … 2nc−1 the other windows, 2nc … 3nc−1
+	// the festival ones), so that a batch whose profiles are left out chooses its models as it would
+	// without a calendar.
 	nv := nc
 	if factors != nil {
-		nv = 2 * nc
+		nv = 3 * nc
 	}
 	errs := make([]float64, len(val)*nv)
 	ok := make([]bool, len(val))
@@ -248,19 +252,19 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			view, festView = &views[g], &valViews[g]
 		}
 		var f []float64
-		var extra []int
+		var season, fest []int
+		if o, ok := seasonWindow(len(y)); ok {
+			season = []int{o}
+		}
 		if factors != nil {
 			f = valFactors[g][off:]
 			for _, o := range festOrigins {
-				extra = append(extra, o-off)
+				fest = append(fest, o-off)
 			}
 		}
-		if o, ok := seasonWindow(len(y)); ok && !slices.Contains(extra, o) {
-			extra = append(extra, o)
-		}
-		ok[v] = validate(st, y, f, festView, off, extra, b.Horizon, errs[v*nv:v*nv+nc], s)
+		ok[v] = validate(st, y, f, festView, off, season, fest, b.Horizon, errs[v*nv:v*nv+nc], s)
 		if f != nil {
-			validate(st, y, nil, view, off, extra, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
+			validate(st, y, nil, view, off, season, fest, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
 		}
 	})
 	if err != nil {
@@ -282,8 +286,9 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	}
 	anyValidated := slices.ContainsFunc(validated, func(n int) bool { return n > 0 })
 	// The profiles are kept or left out for the whole batch, by the sum over its groups of the best
-	// candidate's error with them and without: choosing per brand overfits, as choosing models per
-	// series does (M5, 3 origins: WAPE 0.2526 per brand against 0.2330 for the batch).
+	// candidate's error with them and without, over every window: choosing per brand overfits, as
+	// choosing models per series does (M5, 3 origins: WAPE 0.2526 per brand against 0.2330 for the
+	// batch).
 	var sumWith, sumWithout float64
 	if nv > nc {
 		for g := range groups {
@@ -296,7 +301,11 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			}
 			if e != nil {
 				sumWith += slices.Min(e[:nc])
-				sumWithout += slices.Min(e[nc:])
+				without := math.Inf(1)
+				for c := range nc {
+					without = min(without, e[nc+c]+e[2*nc+c])
+				}
+				sumWithout += without
 			}
 		}
 	}
@@ -316,7 +325,12 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			ch.Festival = profiles[g]
 			switch {
 			case e != nil && sumWith >= sumWithout:
-				ch.Errors, ch.Festival = e[nc:], nil
+				// Left out, the calendar changes nothing: the models are chosen on the windows a
+				// batch without a calendar has. Its festival windows chose them too before, and M5
+				// with its calendar (whose profiles are left out at every origin of BACKTEST.md)
+				// forecast 4% worse than without it (docs/BENCHMARKS.md, "A calendar left out
+				// changes nothing").
+				ch.Errors, ch.Festival = e[nc:2*nc:2*nc], nil
 				gv = views
 			case e != nil:
 				ch.Errors = e[:nc:nc]
@@ -372,13 +386,14 @@ func (st engineSettings) pick(errs []float64) []int {
 	return order[:keep:keep]
 }
 
-// validate adds into errs (one per candidate) each candidate's absolute errors over the validation
-// windows of y, and reports whether any window fitted. The windows start at the origins n − h·w for
-// w = 1 … windows and at the extra origins not among them. When factors is not nil (one per week of y
-// and of the weeks after it), the candidates fit y divided by its factors and their forecasts are
-// multiplied by the factors of the weeks they forecast. gv is the group's view for the group
-// candidates (nil: none), on a timeline where y starts at week off.
-func validate(st engineSettings, y, factors []float64, gv *groupView, off int, extra []int, h int, errs []float64, s *Scratch) bool {
+// validate adds into errs each candidate's absolute errors over the validation windows of y, and
+// reports whether any window fitted. The windows start at the origins n − h·w for w = 1 … windows, at
+// the extra origins not among them, and at the festival origins fest not among either. errs has one
+// element per candidate, or two: then the errors of the festival windows go to the second half. When
+// factors is not nil (one per week of y and of the weeks after it), the candidates fit y divided by
+// its factors and their forecasts are multiplied by the factors of the weeks they forecast. gv is the
+// group's view for the group candidates (nil: none), on a timeline where y starts at week off.
+func validate(st engineSettings, y, factors []float64, gv *groupView, off int, extra, fest []int, h int, errs []float64, s *Scratch) bool {
 	n := len(y)
 	x := y
 	if factors != nil {
@@ -396,14 +411,27 @@ func validate(st engineSettings, y, factors []float64, gv *groupView, off int, e
 		}
 		origins = append(origins, o)
 	}
+	latest := func(o int) bool { return (n-o)%h == 0 && (n-o)/h <= st.windows }
 	for _, o := range extra {
-		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
+		if o < MinValidationWeeks || o+h > n || latest(o) {
+			continue
+		}
+		origins = append(origins, o)
+	}
+	plain := len(origins) // origins[plain:] are festival windows
+	for _, o := range fest {
+		if o < MinValidationWeeks || o+h > n || latest(o) || slices.Contains(origins, o) {
 			continue
 		}
 		origins = append(origins, o)
 	}
 	if len(origins) == 0 {
 		return false
+	}
+	nc := len(st.cands)
+	festErrs := errs
+	if len(errs) == 2*nc {
+		errs, festErrs = errs[:nc], errs[nc:]
 	}
 	cuts := append(cutBuf[:0], origins...)
 	slices.Sort(cuts)
@@ -417,7 +445,7 @@ func validate(st engineSettings, y, factors []float64, gv *groupView, off int, e
 		if inOnePass {
 			cm.forecastCuts(x, cuts, fs, s)
 		}
-		for _, o := range origins {
+		for k, o := range origins {
 			f := fs[0]
 			if inOnePass {
 				f = fs[slices.Index(cuts, o)]
@@ -425,12 +453,16 @@ func validate(st engineSettings, y, factors []float64, gv *groupView, off int, e
 				prior, total, totalF := gv.at(o + off)
 				forecastWith(m, x[:o:o], prior, o-n, total, totalF, f, s)
 			}
+			dst := errs
+			if k >= plain {
+				dst = festErrs
+			}
 			for j, a := range y[o : o+h] {
 				fc := f.Mean[j]
 				if factors != nil {
 					fc *= factors[o+j]
 				}
-				errs[c] += math.Abs(a - fc)
+				dst[c] += math.Abs(a - fc)
 			}
 		}
 	}
