@@ -92,8 +92,11 @@ type Engine struct {
 
 // Choice is the engine's choice for one group.
 type Choice struct {
-	Models    []int           // indexes into the candidates, best first
-	Errors    []float64       // pooled validation error (Σ|A − F|) of every candidate, by index; nil if none
+	Models []int // indexes into the candidates, best first
+	// Errors is the pooled validation error (Σ|A − F|) of every candidate, by index, over the windows
+	// the models were chosen on (without the festival windows when the profile was left out); nil if
+	// none.
+	Errors    []float64
 	Validated int             // series of the group that were validated
 	Pooled    bool            // true when the batch-wide sums decided, the group being too small
 	Festival  FestivalProfile // the group's festival profile; nil: none
