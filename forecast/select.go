@@ -414,16 +414,15 @@ func validate(st engineSettings, y, factors []float64, gv *groupView, off int, e
 		}
 		origins = append(origins, o)
 	}
-	latest := func(o int) bool { return (n-o)%h == 0 && (n-o)/h <= st.windows }
 	for _, o := range extra {
-		if o < MinValidationWeeks || o+h > n || latest(o) {
+		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
 			continue
 		}
 		origins = append(origins, o)
 	}
 	plain := len(origins) // origins[plain:] are festival windows
 	for _, o := range fest {
-		if o < MinValidationWeeks || o+h > n || latest(o) || slices.Contains(origins, o) {
+		if o < MinValidationWeeks || o+h > n || slices.Contains(origins, o) { // the latest windows are there too
 			continue
 		}
 		origins = append(origins, o)
