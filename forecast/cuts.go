@@ -371,8 +371,8 @@ func (e *Engine) applyWindows(ctx context.Context, b Batch, choices []Choice, sh
 				clear(f.Lower)
 				clear(f.Upper)
 			}
-			w := 1 / float64(len(models))
-			for _, c := range models {
+			for m, c := range models {
+				w := choices[g].weight(m)
 				forecastChoiceCuts(cands[c], &choices[g], y, cuts, tmp, s)
 				for r, f := range fs {
 					t := tmp[r]

@@ -154,6 +154,10 @@ func TestCalibrateWindowsMatchApply(t *testing.T) {
 	sets := [][]int{{2}, {5, 6, 2}, {0, 1}, {4, 3, 8}, {6}, {7, 1, 5}}
 	for g := range choices {
 		choices[g].Models = sets[g]
+		choices[g].Weights = nil // equal weights, but for one group
+		if g == 1 {
+			choices[g].Weights = []float64{0.5, 0.3, 0.2}
+		}
 		choices[g].Festival = nil
 		if g%2 == 0 {
 			choices[g].Festival = profiles[g]

@@ -1,7 +1,9 @@
 package forecast
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"slices"
 )
@@ -24,6 +26,7 @@ func DefaultCandidates() []Model {
 // Defaults of Engine.
 const (
 	DefaultValidationWindows   = 3
+	DefaultWindowChoices       = 3
 	DefaultTolerance           = 1.1
 	DefaultMaxCombine          = 3
 	DefaultMaxValidationSeries = 400
@@ -52,6 +55,10 @@ const MinValidationWeeks = 8
 //  3. Combination: candidates are ranked by pooled error (ties keep the order of Candidates); the best
 //     and every other within Tolerance times its error, up to MaxCombine, are averaged, forecasts and
 //     intervals alike. Averaging near-equals cuts variance; a clearly best model stays alone.
+//  4. Averaging over window counts: steps 1–3 are made WindowChoices times, on Windows, Windows + 1,
+//     … windows, and the group's forecast is the mean of the choices' (each choice's models weigh
+//     1/len(Models) in it; Choice.Weights). The festival profiles are kept or left out by the first
+//     choice, and the others follow it.
 //
 // Two default candidates learn from the group as well (engine_group.go): PooledSeasonal, with its
 // seasonal profile shrunk towards the group total's, and GroupShare, with the series' share of the
@@ -64,8 +71,16 @@ const MinValidationWeeks = 8
 // dropped (weeks before an outlet or a brand existed say nothing about its demand). The result
 // depends only on the batch, not on Workers.
 type Engine struct {
-	Candidates          []Model // DefaultCandidates() when nil
-	Windows             int     // DefaultValidationWindows when 0
+	Candidates []Model // DefaultCandidates() when nil
+	Windows    int     // DefaultValidationWindows when 0
+	// WindowChoices is how many choices Choose averages: the first on Windows validation windows, each
+	// next on one window more (DefaultWindowChoices when 0). Which models a few windows prefer is
+	// noisy: on M5's 196 series, over the 3 origins of BACKTEST.md, the engine forecast 0.915, 0.915,
+	// 0.898 and 0.950 × R's best method with 3, 4, 5 and 6 windows. Averaging the choices of 3, 4 and 5
+	// windows gained 0.5% on average over the eight Walmart and M5 figures and over the eleven subsets
+	// of the two files, with and without their holidays (docs/BENCHMARKS.md, "Model choice averaged
+	// over three window counts").
+	WindowChoices       int
 	Tolerance           float64 // DefaultTolerance when below 1
 	MaxCombine          int     // DefaultMaxCombine when 0
 	MaxValidationSeries int     // DefaultMaxValidationSeries when 0
@@ -92,7 +107,10 @@ type Engine struct {
 
 // Choice is the engine's choice for one group.
 type Choice struct {
-	Models []int // indexes into the candidates, best first
+	Models []int // indexes into the candidates, heaviest first
+	// Weights are the models' weights in the mean forecast, parallel to Models and adding up to 1;
+	// nil: equal weights.
+	Weights []float64
 	// Errors is the pooled validation error (Σ|A − F|) of every candidate, by index, over the windows
 	// the models were chosen on (without the festival windows when the profile was left out); nil if
 	// none.
@@ -107,6 +125,36 @@ type Choice struct {
 	TotalForecast []float64 // Seasonal's forecast of the total for the batch's horizon
 }
 
+// weight returns the weight of ch's k-th model in the mean forecast.
+func (ch *Choice) weight(k int) float64 {
+	if ch.Weights == nil {
+		return 1 / float64(len(ch.Models))
+	}
+	return ch.Weights[k]
+}
+
+// checkWeights returns an error unless ch's Weights are nil or one positive weight per model, adding
+// up to 1.
+func (ch *Choice) checkWeights() error {
+	if ch.Weights == nil {
+		return nil
+	}
+	if len(ch.Weights) != len(ch.Models) {
+		return fmt.Errorf("%d weights for %d models", len(ch.Weights), len(ch.Models))
+	}
+	sum := 0.0
+	for _, w := range ch.Weights {
+		if !(w > 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("weight %v", w)
+		}
+		sum += w
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return fmt.Errorf("weights adding up to %v", sum)
+	}
+	return nil
+}
+
 // NewEngine returns an Engine with the default candidates and settings.
 func NewEngine() *Engine { return &Engine{} }
 
@@ -114,14 +162,14 @@ func NewEngine() *Engine { return &Engine{} }
 func (e *Engine) Name() string { return "engine" }
 
 type engineSettings struct {
-	cands                                 []Model
-	windows, maxCombine, maxVal, minGroup int
-	tolerance                             float64
+	cands                                                []Model
+	windows, windowChoices, maxCombine, maxVal, minGroup int
+	tolerance                                            float64
 }
 
 func (e *Engine) settings() engineSettings {
 	s := engineSettings{
-		cands: e.Candidates, windows: e.Windows, maxCombine: e.MaxCombine,
+		cands: e.Candidates, windows: e.Windows, windowChoices: e.WindowChoices, maxCombine: e.MaxCombine,
 		maxVal: e.MaxValidationSeries, minGroup: e.MinGroupSeries, tolerance: e.Tolerance,
 	}
 	if s.cands == nil {
@@ -129,6 +177,9 @@ func (e *Engine) settings() engineSettings {
 	}
 	if s.windows <= 0 {
 		s.windows = DefaultValidationWindows
+	}
+	if s.windowChoices <= 0 {
+		s.windowChoices = DefaultWindowChoices
 	}
 	if s.maxCombine <= 0 {
 		s.maxCombine = DefaultMaxCombine
@@ -155,15 +206,61 @@ func (e *Engine) CandidateNames() []string {
 	return names
 }
 
-// Choose returns the engine's choice for every group of b, indexed by group. It returns an error
-// wrapping ErrInvalidBatch for a malformed batch and ctx.Err() when ctx is cancelled.
+// Choose returns the engine's choice for every group of b, indexed by group: WindowChoices choices,
+// on one validation window more each, averaged (averageChoices). It returns an error wrapping
+// ErrInvalidBatch for a malformed batch and ctx.Err() when ctx is cancelled.
 func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	groups, err := b.check(nil)
 	if err != nil {
 		return nil, err
 	}
-	st := e.settings()
+	made, err := e.choose(ctx, b, groups, e.settings())
+	if err != nil {
+		return nil, err
+	}
+	if len(made) == 1 {
+		return made[0], nil
+	}
+	return averageChoices(made), nil
+}
+
+// averageChoices returns the first of made, each group's models replaced by the mean of every
+// choice's, in which a choice's models weigh 1/len(Models) each. The first's validation errors,
+// profile and group views stay (the others' are the same but for the errors).
+func averageChoices(made [][]Choice) []Choice {
+	out := made[0]
+	for g := range out {
+		weight := make(map[int]float64)
+		var order []int // the models in the order they first appear: the first choice's best first
+		for _, chs := range made {
+			ch := chs[g]
+			for _, m := range ch.Models {
+				if _, seen := weight[m]; !seen {
+					order = append(order, m)
+				}
+				weight[m] += 1 / float64(len(ch.Models))
+			}
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(weight[b], weight[a]) })
+		ch := &out[g]
+		ch.Models = order
+		ch.Weights = make([]float64, len(order))
+		for k, m := range order {
+			ch.Weights[k] = weight[m] / float64(len(made))
+		}
+	}
+	return out
+}
+
+// choose returns Choose's choices for b of groups groups, with the settings st: the first on
+// st.windows validation windows, each next on one more. The series are validated once: the errors of
+// each added window are added to the windows before it. An added window whose origin is already
+// among the validation windows (the one a year before, a festival's) is not scored again. The
+// festival profiles are kept or left out by the first choice, and the others follow it; every choice
+// judges the profiles learnt from the weeks before the first's windows.
+func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSettings) ([][]Choice, error) {
 	nc := len(st.cands)
+	more := st.windowChoices - 1 // windows added, one per further choice
 
 	// Which series to validate: every stride-th of its group, stride fixed per group.
 	count := make([]int, groups)
@@ -219,7 +316,7 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 	var views, festViews, valViews []groupView
 	if usesGroups(st.cands) {
 		origins := []int{L}
-		for w := 1; w <= st.windows; w++ {
+		for w := 1; w <= st.windows+more; w++ {
 			origins = append(origins, L-b.Horizon*w)
 		}
 		origins = append(origins, festOrigins...)
@@ -245,8 +342,9 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		nv = 3 * nc
 	}
 	errs := make([]float64, len(val)*nv)
+	added := make([]float64, len(val)*more*2*nc) // per series and added window: with the profiles, without
 	ok := make([]bool, len(val))
-	err = parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
+	err := parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[val[v]])
 		g := b.group(val[v])
 		off := L - len(y)
@@ -269,10 +367,55 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		if f != nil {
 			validate(st, y, nil, view, off, season, fest, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
 		}
+		one := st
+		one.windows = 0 // the added window alone, as an extra origin
+		for k := range more {
+			o := len(y) - b.Horizon*(st.windows+1+k)
+			if o < MinValidationWeeks || slices.Contains(season, o) || slices.Contains(fest, o) {
+				continue
+			}
+			dst := added[(v*more+k)*2*nc : (v*more+k+1)*2*nc]
+			validate(one, y, f, festView, off, []int{o}, nil, b.Horizon, dst[:nc], s)
+			if f != nil {
+				validate(one, y, nil, view, off, []int{o}, nil, b.Horizon, dst[nc:], s)
+			}
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
+	first := e.pickChoices(b, groups, st, val, ok, errs, nv, nil, profiles, views, festViews, L)
+	made := [][]Choice{first.choices}
+	for k := range more {
+		for v := range val {
+			src := added[(v*more+k)*2*nc : (v*more+k+1)*2*nc]
+			for c := range nc {
+				errs[v*nv+c] += src[c]
+				if nv > nc {
+					errs[v*nv+nc+c] += src[nc+c] // the regular windows' column
+				}
+			}
+		}
+		next := e.pickChoices(b, groups, st, val, ok, errs, nv, &first.leftOut, profiles, views, festViews, L)
+		made = append(made, next.choices)
+	}
+	return made, nil
+}
+
+// picked is the choice of every group from one set of validation errors, and whether the festival
+// profiles were left out.
+type picked struct {
+	choices []Choice
+	leftOut bool
+}
+
+// pickChoices chooses every group's models from the validation errors errs of the series val (nv
+// columns each: with the profiles, then without them on the regular windows and on the festival
+// windows, when profiles is not nil). The profiles are kept or left out as the errors say when leftOut
+// is nil, as *leftOut says otherwise.
+func (e *Engine) pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, errs []float64, nv int,
+	leftOut *bool, profiles []FestivalProfile, views, festViews []groupView, L int) picked {
+	nc := len(st.cands)
 	groupErr := make([]float64, groups*nv)
 	total := make([]float64, nv)
 	validated := make([]int, groups)
@@ -312,6 +455,10 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 			}
 		}
 	}
+	leaveOut := sumWith >= sumWithout
+	if leftOut != nil {
+		leaveOut = *leftOut
+	}
 	choices := make([]Choice, groups)
 	for g := range choices {
 		ch := Choice{Validated: validated[g]}
@@ -327,7 +474,7 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		if profiles != nil {
 			ch.Festival = profiles[g]
 			switch {
-			case e != nil && sumWith >= sumWithout:
+			case e != nil && leaveOut:
 				// Left out, the calendar changes nothing: the models are chosen on the windows a
 				// batch without a calendar has. Its festival windows chose them too before, and M5
 				// with its calendar (whose profiles are left out at every origin of BACKTEST.md)
@@ -346,7 +493,7 @@ func (e *Engine) Choose(ctx context.Context, b Batch) ([]Choice, error) {
 		ch.Models = st.pick(ch.Errors)
 		choices[g] = ch
 	}
-	return choices, nil
+	return picked{choices, leaveOut}
 }
 
 // seasonWindow returns the origin of the validation window a year before the forecast weeks of a
@@ -509,6 +656,9 @@ func (e *Engine) checkChoices(b Batch, groups int, choices []Choice) (cands []Mo
 				return nil, tl, nil, errInvalid("group %d: model %d of %d", g, c, len(cands))
 			}
 		}
+		if err := ch.checkWeights(); err != nil {
+			return nil, tl, nil, errInvalid("group %d: %v", g, err)
+		}
 		if ch.Season != nil && len(ch.Season) != SeasonalPeriod {
 			return nil, tl, nil, errInvalid("group %d: seasonal profile of %d weeks", g, len(ch.Season))
 		}
@@ -590,8 +740,8 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 		clear(f.Mean)
 		clear(f.Lower)
 		clear(f.Upper)
-		k := 1 / float64(len(models))
-		for _, c := range models {
+		for m, c := range models {
+			k := ch.weight(m)
 			forecastWith(cands[c], y, ch.Season, 0, ch.Total, ch.TotalForecast, tmp, s)
 			for j := range h {
 				f.Mean[j] += k * tmp.Mean[j]

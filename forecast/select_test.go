@@ -35,7 +35,7 @@ func (r recorder) Forecast(y []float64, f Forecast, _ *Scratch) {
 
 func TestEngineValidationOrigins(t *testing.T) {
 	rec := newRecorder("rec", 1)
-	e := &Engine{Candidates: []Model{rec}, Windows: 3}
+	e := &Engine{Candidates: []Model{rec}, Windows: 3, WindowChoices: 1}
 	// Leading zeros are dropped first: 30 weeks of history are 26 after the 4 zeros.
 	y := slices.Concat([]float64{0, 0, 0, 0}, constant(26, 2))
 	out := NewForecasts(1, 4, false)
@@ -67,6 +67,70 @@ func TestEngineValidationOrigins(t *testing.T) {
 	}
 	if want := []int{n - 5, n - 9, n - 13, n - 1}; !slices.Equal(*rec.lens, want) {
 		t.Errorf("%d weeks: candidate fitted on lengths %v; want %v", n-1, *rec.lens, want)
+	}
+}
+
+// By default the engine chooses three times, on 3, 4 and 5 windows, and validates each window once:
+// the fourth and fifth only where they leave MinValidationWeeks.
+func TestEngineChoosesOnThreeWindowCounts(t *testing.T) {
+	rec := newRecorder("rec", 1)
+	e := &Engine{Candidates: []Model{rec}}
+	out := NewForecasts(1, 4, false)
+	if err := e.ForecastBatch(context.Background(), Batch{Series: [][]float64{constant(30, 2)}, Horizon: 4}, out); err != nil {
+		t.Fatal(err)
+	}
+	// The 3 windows, the fourth, the fifth (its origin, 10, leaves 8 weeks), then the forecast.
+	want := []int{26, 22, 18, 14, 10, 30}
+	if !slices.Equal(*rec.lens, want) {
+		t.Errorf("candidate fitted on lengths %v; want %v", *rec.lens, want)
+	}
+}
+
+func TestAverageChoices(t *testing.T) {
+	made := [][]Choice{
+		{{Models: []int{2, 1}, Errors: []float64{3, 2, 1, 4}}, {Models: []int{0}}},
+		{{Models: []int{1}}, {Models: []int{0}}},
+		{{Models: []int{3, 1, 2}}, {Models: []int{0}}},
+	}
+	got := averageChoices(made)
+	// Model 1: (1/2 + 1 + 1/3) / 3; model 2: (1/2 + 1/3) / 3; model 3: (1/3) / 3.
+	if want := []int{1, 2, 3}; !slices.Equal(got[0].Models, want) {
+		t.Errorf("group 0: models %v; want %v", got[0].Models, want)
+	}
+	want := []float64{11.0 / 18, 5.0 / 18, 2.0 / 18}
+	for k, w := range want {
+		if math.Abs(got[0].Weights[k]-w) > 1e-12 {
+			t.Errorf("group 0: weights %v; want %v", got[0].Weights, want)
+			break
+		}
+	}
+	if !slices.Equal(got[0].Errors, []float64{3, 2, 1, 4}) {
+		t.Errorf("group 0: errors %v; want the first choice's", got[0].Errors)
+	}
+	if !slices.Equal(got[1].Models, []int{0}) || !slices.Equal(got[1].Weights, []float64{1}) {
+		t.Errorf("group 1: models %v, weights %v; want [0] and [1]", got[1].Models, got[1].Weights)
+	}
+	if err := got[0].checkWeights(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestApplyWeighsTheModels(t *testing.T) {
+	e := &Engine{Candidates: []Model{newRecorder("one", 1), newRecorder("five", 5)}}
+	b := Batch{Series: [][]float64{constant(20, 2)}, Horizon: 2}
+	out := NewForecasts(1, 2, false)
+	ch := []Choice{{Models: []int{1, 0}, Weights: []float64{0.75, 0.25}}}
+	if err := e.Apply(context.Background(), b, ch, out); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float64{4, 4}; !slices.Equal(out[0].Mean, want) {
+		t.Errorf("weighted mean %v; want %v", out[0].Mean, want)
+	}
+	for _, w := range [][]float64{{1}, {0.5, 0.6}, {1.5, -0.5}} {
+		ch[0].Weights = w
+		if err := e.Apply(context.Background(), b, ch, out); !errors.Is(err, ErrInvalidBatch) {
+			t.Errorf("weights %v: error %v; want ErrInvalidBatch", w, err)
+		}
 	}
 }
 
@@ -176,7 +240,7 @@ func TestEngineFallsBackWithoutValidation(t *testing.T) {
 
 func TestEngineSamplesLargeGroups(t *testing.T) {
 	rec := newRecorder("rec", 1)
-	e := &Engine{Candidates: []Model{rec}, Windows: 1, MaxValidationSeries: 4}
+	e := &Engine{Candidates: []Model{rec}, Windows: 1, WindowChoices: 1, MaxValidationSeries: 4}
 	series := make([][]float64, 10)
 	for i := range series {
 		series[i] = constant(20, 1)
