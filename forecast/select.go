@@ -77,9 +77,9 @@ type Engine struct {
 	// next on one window more (DefaultWindowChoices when 0). Which models a few windows prefer is
 	// noisy: on M5's 196 series, over the 3 origins of BACKTEST.md, the engine forecast 0.915, 0.915,
 	// 0.898 and 0.950 × R's best method with 3, 4, 5 and 6 windows. Averaging the choices of 3, 4 and 5
-	// windows gained 0.5% on average over the eight Walmart and M5 figures and over the eleven subsets
-	// of the two files, with and without their holidays (docs/BENCHMARKS.md, "Model choice averaged
-	// over three window counts").
+	// windows gained 0.7% on average over the eight Walmart and M5 figures and 0.6% over the eleven
+	// subsets of the two files, with and without their holidays (docs/BENCHMARKS.md, "Model choice
+	// averaged over three window counts").
 	WindowChoices       int
 	Tolerance           float64 // DefaultTolerance when below 1
 	MaxCombine          int     // DefaultMaxCombine when 0
