@@ -112,8 +112,8 @@ type Choice struct {
 	// nil: equal weights.
 	Weights []float64
 	// Errors is the pooled validation error (Σ|A − F|) of every candidate, by index, over the windows
-	// the models were chosen on (without the festival windows when the profile was left out); nil if
-	// none.
+	// the first of the averaged choices was made on (Windows; without the festival windows when the
+	// profile was left out); nil if none.
 	Errors    []float64
 	Validated int             // series of the group that were validated
 	Pooled    bool            // true when the batch-wide sums decided, the group being too small
@@ -343,6 +343,8 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	}
 	errs := make([]float64, len(val)*nv)
 	added := make([]float64, len(val)*more*2*nc) // per series and added window: with the profiles, without
+	one := st
+	one.windows = 0 // validates an added window alone, as an extra origin
 	ok := make([]bool, len(val))
 	err := parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[val[v]])
@@ -367,8 +369,6 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 		if f != nil {
 			validate(st, y, nil, view, off, season, fest, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
 		}
-		one := st
-		one.windows = 0 // the added window alone, as an extra origin
 		for k := range more {
 			o := len(y) - b.Horizon*(st.windows+1+k)
 			if o < MinValidationWeeks || slices.Contains(season, o) || slices.Contains(fest, o) {
@@ -384,8 +384,8 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	if err != nil {
 		return nil, err
 	}
-	first := e.pickChoices(b, groups, st, val, ok, errs, nv, nil, profiles, views, festViews, L)
-	made := [][]Choice{first.choices}
+	first, leftOut := pickChoices(b, groups, st, val, ok, errs, nv, nil, profiles, views, festViews, L)
+	made := [][]Choice{first}
 	for k := range more {
 		for v := range val {
 			src := added[(v*more+k)*2*nc : (v*more+k+1)*2*nc]
@@ -396,25 +396,18 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 				}
 			}
 		}
-		next := e.pickChoices(b, groups, st, val, ok, errs, nv, &first.leftOut, profiles, views, festViews, L)
-		made = append(made, next.choices)
+		next, _ := pickChoices(b, groups, st, val, ok, errs, nv, &leftOut, profiles, views, festViews, L)
+		made = append(made, next)
 	}
 	return made, nil
 }
 
-// picked is the choice of every group from one set of validation errors, and whether the festival
-// profiles were left out.
-type picked struct {
-	choices []Choice
-	leftOut bool
-}
-
 // pickChoices chooses every group's models from the validation errors errs of the series val (nv
 // columns each: with the profiles, then without them on the regular windows and on the festival
-// windows, when profiles is not nil). The profiles are kept or left out as the errors say when leftOut
-// is nil, as *leftOut says otherwise.
-func (e *Engine) pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, errs []float64, nv int,
-	leftOut *bool, profiles []FestivalProfile, views, festViews []groupView, L int) picked {
+// windows, when profiles is not nil), and reports whether the profiles were left out: as the errors
+// say when leftOut is nil, as *leftOut says otherwise.
+func pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, errs []float64, nv int,
+	leftOut *bool, profiles []FestivalProfile, views, festViews []groupView, L int) ([]Choice, bool) {
 	nc := len(st.cands)
 	groupErr := make([]float64, groups*nv)
 	total := make([]float64, nv)
@@ -493,7 +486,7 @@ func (e *Engine) pickChoices(b Batch, groups int, st engineSettings, val []int, 
 		ch.Models = st.pick(ch.Errors)
 		choices[g] = ch
 	}
-	return picked{choices, leaveOut}
+	return choices, leaveOut
 }
 
 // seasonWindow returns the origin of the validation window a year before the forecast weeks of a
