@@ -299,7 +299,9 @@ func TestValidateMatchesOneByOne(t *testing.T) {
 			for _, extra := range extras {
 				got := make([]float64, len(st.cands))
 				want := make([]float64, len(st.cands))
-				okGot := validate(st, y, fac, nil, 0, extra, nil, h, got, &s)
+				wins, before := validationWindows(st, len(y), h, extra, nil, got, got, nil, nil)
+				validate(st, y, fac, nil, 0, wins, h, &s)
+				okGot := before > 0
 				okWant := validateOneByOne(st, y, fac, extra, h, want, &s)
 				if okGot != okWant || !sameBits(Forecast{Mean: got}, Forecast{Mean: want}) {
 					t.Fatalf("%d weeks, extra %v, factors %t: validate %v %t; one by one %v %t",
@@ -309,7 +311,8 @@ func TestValidateMatchesOneByOne(t *testing.T) {
 				// latest windows' alone, and the halves add up to the errors of every window, each once.
 				nc := len(st.cands)
 				split := make([]float64, 2*nc)
-				validate(st, y, fac, nil, 0, nil, extra, h, split, &s)
+				wins, _ = validationWindows(st, len(y), h, nil, extra, split[:nc], split[nc:], nil, nil)
+				validate(st, y, fac, nil, 0, wins, h, &s)
 				latest := make([]float64, nc)
 				validateOneByOne(st, y, fac, nil, h, latest, &s)
 				once := make([]float64, nc)

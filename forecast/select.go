@@ -343,8 +343,6 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	}
 	errs := make([]float64, len(val)*nv)
 	added := make([]float64, len(val)*more*2*nc) // per series and added window: with the profiles, without
-	one := st
-	one.windows = 0 // validates an added window alone, as an extra origin
 	ok := make([]bool, len(val))
 	err := parallel(ctx, len(val), b.workers(), func(v int, s *Scratch) {
 		y := trimLeadingZeros(b.Series[val[v]])
@@ -365,20 +363,21 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 				fest = append(fest, o-off)
 			}
 		}
-		ok[v] = validate(st, y, f, festView, off, season, fest, b.Horizon, errs[v*nv:v*nv+nc], s)
-		if f != nil {
-			validate(st, y, nil, view, off, season, fest, b.Horizon, errs[v*nv+nc:(v+1)*nv], s)
-		}
+		// Every window in one call, so that the models fitting every prefix in one pass do it once.
+		row := errs[v*nv : (v+1)*nv]
+		var withBuf, withoutBuf [4][]float64
+		with, without := withBuf[:0], withoutBuf[:0]
 		for k := range more {
-			o := len(y) - b.Horizon*(st.windows+1+k)
-			if o < MinValidationWeeks || slices.Contains(season, o) || slices.Contains(fest, o) {
-				continue
-			}
 			dst := added[(v*more+k)*2*nc : (v*more+k+1)*2*nc]
-			validate(one, y, f, festView, off, []int{o}, nil, b.Horizon, dst[:nc], s)
-			if f != nil {
-				validate(one, y, nil, view, off, []int{o}, nil, b.Horizon, dst[nc:], s)
-			}
+			with, without = append(with, dst[:nc]), append(without, dst[nc:])
+		}
+		var winBuf [16]valWindow
+		wins, before := validationWindows(st, len(y), b.Horizon, season, fest, row[:nc], row[:nc], with, winBuf[:0])
+		ok[v] = before > 0
+		validate(st, y, f, festView, off, wins, b.Horizon, s)
+		if f != nil {
+			wins, _ = validationWindows(st, len(y), b.Horizon, season, fest, row[nc:2*nc], row[2*nc:], without, winBuf[:0])
+			validate(st, y, nil, view, off, wins, b.Horizon, s)
 		}
 	})
 	if err != nil {
@@ -529,54 +528,80 @@ func (st engineSettings) pick(errs []float64) []int {
 	return order[:keep:keep]
 }
 
-// validate adds into errs each candidate's absolute errors over the validation windows of y, and
-// reports whether any window fitted. The windows start at the origins n − h·w for w = 1 … windows, at
-// the extra origins not among them, and at the festival origins fest not among either. errs has one
-// element per candidate, or two: then the errors of the festival windows go to the second half. When
-// factors is not nil (one per week of y and of the weeks after it), the candidates fit y divided by
-// its factors and their forecasts are multiplied by the factors of the weeks they forecast. gv is the
-// group's view for the group candidates (nil: none), on a timeline where y starts at week off.
-func validate(st engineSettings, y, factors []float64, gv *groupView, off int, extra, fest []int, h int, errs []float64, s *Scratch) bool {
+// valWindow is one validation window: its origin and where its errors add up, one per candidate.
+type valWindow struct {
+	origin int
+	errs   []float64
+}
+
+// validationWindows returns the validation windows of a series of n weeks, forecast h weeks ahead,
+// with how many of them come before the added ones. First the st.windows regular windows (origins
+// n − h·w for w = 1 … st.windows) and the extra origins not among them, adding to errs; then the
+// festival origins fest not among either, adding to festErrs; then one window per element of added,
+// the next windows back (w = st.windows + 1, …), each adding to its own errors, unless its origin is
+// among extra or fest. A window is kept only if it has MinValidationWeeks weeks before it and h
+// after; the regular and added ones stop at the first that has not.
+func validationWindows(st engineSettings, n, h int, extra, fest []int, errs, festErrs []float64, added [][]float64, buf []valWindow) (wins []valWindow, before int) {
+	wins = buf[:0]
+	has := func(o int) bool {
+		return slices.ContainsFunc(wins, func(w valWindow) bool { return w.origin == o })
+	}
+	for w := 1; w <= st.windows; w++ {
+		o := n - h*w
+		if o < MinValidationWeeks {
+			break
+		}
+		wins = append(wins, valWindow{o, errs})
+	}
+	for _, o := range extra {
+		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
+			continue
+		}
+		wins = append(wins, valWindow{o, errs})
+	}
+	for _, o := range fest {
+		if o < MinValidationWeeks || o+h > n || has(o) { // the latest windows are there too
+			continue
+		}
+		wins = append(wins, valWindow{o, festErrs})
+	}
+	before = len(wins)
+	for k, dst := range added {
+		o := n - h*(st.windows+1+k)
+		if o < MinValidationWeeks {
+			break
+		}
+		if slices.Contains(extra, o) || slices.Contains(fest, o) {
+			continue
+		}
+		wins = append(wins, valWindow{o, dst})
+	}
+	return wins, before
+}
+
+// validate adds into each window's errs every candidate's absolute errors over the h weeks from the
+// window's origin (see validationWindows), in the windows' order. When factors is not nil (one per
+// week of y and of the weeks after it), the candidates fit y divided by its factors and their
+// forecasts are multiplied by the factors of the weeks they forecast. gv is the group's view for the
+// group candidates (nil: none), on a timeline where y starts at week off. The models that can
+// (cutModel) fit every window in one pass; the others fit each window alone.
+func validate(st engineSettings, y, factors []float64, gv *groupView, off int, wins []valWindow, h int, s *Scratch) {
+	if len(wins) == 0 {
+		return
+	}
 	n := len(y)
 	x := y
 	if factors != nil {
 		x = s.buf(6, n)
 		deseasonalise(x, y, factors)
 	}
-	// The origins in the order their errors add up, and ascending for the models that fit every window
-	// in one pass (cutModel).
-	var originBuf, cutBuf [16]int
-	origins := originBuf[:0]
-	for w := 1; w <= st.windows; w++ {
-		o := n - h*w
-		if o < MinValidationWeeks {
-			break
-		}
-		origins = append(origins, o)
+	var cutBuf [16]int
+	cuts := cutBuf[:0]
+	for _, w := range wins {
+		cuts = append(cuts, w.origin)
 	}
-	for _, o := range extra {
-		if o < MinValidationWeeks || o+h > n || (n-o)%h == 0 && (n-o)/h <= st.windows {
-			continue
-		}
-		origins = append(origins, o)
-	}
-	plain := len(origins) // origins[plain:] are festival windows
-	for _, o := range fest {
-		if o < MinValidationWeeks || o+h > n || slices.Contains(origins, o) { // the latest windows are there too
-			continue
-		}
-		origins = append(origins, o)
-	}
-	if len(origins) == 0 {
-		return false
-	}
-	nc := len(st.cands)
-	festErrs := errs
-	if len(errs) == 2*nc {
-		errs, festErrs = errs[:nc], errs[nc:]
-	}
-	cuts := append(cutBuf[:0], origins...)
 	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
 	fs := s.forecasts(0, len(cuts))
 	mean := s.buf(5, h*len(cuts))
 	for k := range fs {
@@ -587,28 +612,24 @@ func validate(st engineSettings, y, factors []float64, gv *groupView, off int, e
 		if inOnePass {
 			cm.forecastCuts(x, cuts, fs, s)
 		}
-		for k, o := range origins {
-			f := fs[0]
+		for _, w := range wins {
+			o, f := w.origin, fs[0]
 			if inOnePass {
-				f = fs[slices.Index(cuts, o)]
-			} else { // the other models fit each window alone, in the windows' order
+				k, _ := slices.BinarySearch(cuts, o)
+				f = fs[k]
+			} else {
 				prior, total, totalF := gv.at(o + off)
 				forecastWith(m, x[:o:o], prior, o-n, total, totalF, f, s)
-			}
-			dst := errs
-			if k >= plain {
-				dst = festErrs
 			}
 			for j, a := range y[o : o+h] {
 				fc := f.Mean[j]
 				if factors != nil {
 					fc *= factors[o+j]
 				}
-				dst[c] += math.Abs(a - fc)
+				w.errs[c] += math.Abs(a - fc)
 			}
 		}
 	}
-	return true
 }
 
 func trimLeadingZeros(y []float64) []float64 {
