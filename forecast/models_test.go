@@ -275,3 +275,40 @@ func TestModelsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestTSBFit3MatchesGrid holds the default grid's one-pass fit to the plain one, to the bit: the
+// same smallest error and the same forecast, on intermittent, dense and tied series.
+func TestTSBFit3MatchesGrid(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	a, b := [3]float64(defaultTSBAlphas), [3]float64(defaultTSBBetas)
+	check := func(y []float64, pi0, z0 float64) {
+		t.Helper()
+		wantE, wantR := tsbFit(y, pi0, z0, a[:], b[:])
+		gotE, gotR := tsbFit3(y, pi0, z0, a, b)
+		if math.Float64bits(gotE) != math.Float64bits(wantE) || math.Float64bits(gotR) != math.Float64bits(wantR) {
+			t.Fatalf("%v from π %g, z %g: one pass %v, %v; grid %v, %v", y, pi0, z0, gotE, gotR, wantE, wantR)
+		}
+	}
+	check([]float64{2, 2, 2, 2}, 1, 2) // every fit exact: the first of the grid wins the tie
+	for range 500 {
+		n := 1 + r.IntN(160)
+		p := r.Float64()
+		y := make([]float64, n)
+		for t := range y {
+			if r.Float64() < p {
+				y[t] = float64(1+r.IntN(9)) * (0.5 + r.Float64())
+			}
+		}
+		check(y, r.Float64(), 10*r.Float64())
+	}
+	// The grids of other sizes take the plain fit.
+	y := []float64{0, 3, 0, 0, 5, 1}
+	var s Scratch
+	got, want := Forecast{Mean: make([]float64, 2)}, Forecast{Mean: make([]float64, 2)}
+	TSB{Alphas: []float64{0.1, 0.2}, Betas: defaultTSBBetas}.Forecast(y, got, &s)
+	_, rate := tsbFit(y, 3.0/6, 3, []float64{0.1, 0.2}, defaultTSBBetas)
+	want.Mean[0], want.Mean[1] = rate, rate
+	if !slices.Equal(got.Mean, want.Mean) {
+		t.Errorf("2 × 3 grid: %v; want %v", got.Mean, want.Mean)
+	}
+}
