@@ -257,12 +257,45 @@ func sesSpread(sigma2, alpha float64, h int) float64 {
 // one-step errors, each α with its optimal initial level. Ties go to the earlier α.
 func sesFit(y []float64, alphas []float64) (alpha, level, sse float64) {
 	sse = math.Inf(1)
-	for _, a := range alphas {
-		if l, s := sesOptimalInit(y, a); s < sse {
-			alpha, level, sse = a, l, s
+	i := 0
+	for ; i+1 < len(alphas); i += 2 { // two at a time, as dampedRun runs its fits
+		l0, s0, l1, s1 := sesOptimalInit2(y, alphas[i], alphas[i+1])
+		if s0 < sse {
+			alpha, level, sse = alphas[i], l0, s0
+		}
+		if s1 < sse {
+			alpha, level, sse = alphas[i+1], l1, s1
+		}
+	}
+	if i < len(alphas) {
+		if l, s := sesOptimalInit(y, alphas[i]); s < sse {
+			alpha, level, sse = alphas[i], l, s
 		}
 	}
 	return alpha, level, sse
+}
+
+// sesOptimalInit2 is sesOptimalInit for the weights a0 and a1 in one pass over y, each exactly as
+// alone: two independent chains of dependent operations keep the processor busy where one leaves it
+// waiting.
+func sesOptimalInit2(y []float64, a0, a1 float64) (level0, sse0, level1, sse1 float64) {
+	var l0, se0, sec0, l1, se1, sec1 float64
+	c0, b0 := 1.0, 1-a0
+	c1, b1 := 1.0, 1-a1
+	for _, v := range y {
+		e0, e1 := v-l0, v-l1
+		se0 += e0 * e0
+		se1 += e1 * e1
+		sec0 += e0 * c0
+		sec1 += e1 * c1
+		l0 = b0*l0 + a0*v
+		l1 = b1*l1 + a1*v
+		c0 *= b0
+		c1 *= b1
+	}
+	level0, sse0 = sesCorrect(l0, se0, sec0, c0, b0, len(y))
+	level1, sse1 = sesCorrect(l1, se1, sec1, c1, b1, len(y))
+	return level0, sse0, level1, sse1
 }
 
 // sesOptimalInit runs SES with weight a on y from l_0 = 0, then corrects for the best l_0: with

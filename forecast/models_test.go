@@ -312,3 +312,27 @@ func TestTSBFit3MatchesGrid(t *testing.T) {
 		t.Errorf("2 × 3 grid: %v; want %v", got.Mean, want.Mean)
 	}
 }
+
+// TestSESFitTwoAtATime holds sesFit, which runs its weights two at a time, to fitting each weight
+// alone, to the bit, for even and odd numbers of weights.
+func TestSESFitTwoAtATime(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		y := make([]float64, 1+r.IntN(150))
+		for t := range y {
+			y[t] = 50 + 20*r.NormFloat64()
+		}
+		alphas := defaultAlphas[:1+r.IntN(len(defaultAlphas))]
+		wantA, wantL, wantS := 0.0, 0.0, math.Inf(1)
+		for _, a := range alphas {
+			if l, s := sesOptimalInit(y, a); s < wantS {
+				wantA, wantL, wantS = a, l, s
+			}
+		}
+		a, l, s := sesFit(y, alphas)
+		if a != wantA || math.Float64bits(l) != math.Float64bits(wantL) || math.Float64bits(s) != math.Float64bits(wantS) {
+			t.Fatalf("%d weeks, %d weights: α %g, level %v, sse %v; one at a time %g, %v, %v",
+				len(y), len(alphas), a, l, s, wantA, wantL, wantS)
+		}
+	}
+}
