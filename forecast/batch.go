@@ -105,9 +105,11 @@ func (b Batch) workers() int {
 }
 
 // parallel calls fn(i, s) for i in [0, n) on up to workers goroutines, each with its own Scratch, in
-// chunks of consecutive indexes. It stops early and returns ctx.Err() when ctx is cancelled.
+// chunks of consecutive indexes: 256, or fewer when n is small, so that a batch of a few hundred
+// series still keeps every worker busy (at least four chunks per worker, of at least 8 indexes). It
+// stops early and returns ctx.Err() when ctx is cancelled.
 func parallel(ctx context.Context, n, workers int, fn func(i int, s *Scratch)) error {
-	const chunk = 256
+	chunk := min(256, max(8, n/(4*max(workers, 1))))
 	workers = max(1, min(workers, (n+chunk-1)/chunk))
 	var (
 		mu   sync.Mutex
