@@ -3,6 +3,7 @@ package forecast
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -83,6 +84,55 @@ func TestEngineChoosesOnThreeWindowCounts(t *testing.T) {
 	want := []int{26, 22, 18, 14, 10, 30}
 	if !slices.Equal(*rec.lens, want) {
 		t.Errorf("candidate fitted on lengths %v; want %v", *rec.lens, want)
+	}
+}
+
+// TestValidationWindows checks where each window's errors go: the regular and extra windows to the
+// first errors, the festival ones to theirs, each added window to its own; and which windows are left
+// out (too early, already there, or an added window on an extra or festival origin).
+func TestValidationWindows(t *testing.T) {
+	st := engineSettings{windows: 3}
+	regular, fest := make([]float64, 1), make([]float64, 1)
+	added := [][]float64{make([]float64, 1), make([]float64, 1), make([]float64, 1)}
+	// 60 weeks, h 4: regular 56, 52, 48; extra 30 (48 is regular, 58 leaves no 4 weeks after it);
+	// festival 20 (30 is there already, 5 too early); added 44, then 40 on the festival origin 40
+	// (left out), then 36.
+	wins, before := validationWindows(st, 60, 4, []int{30, 48, 58}, []int{20, 30, 5, 40}, regular, fest, added, nil)
+	type win struct {
+		origin int
+		dst    string
+	}
+	name := func(d []float64) string {
+		switch &d[0] {
+		case &regular[0]:
+			return "regular"
+		case &fest[0]:
+			return "festival"
+		}
+		for k, a := range added {
+			if &d[0] == &a[0] {
+				return fmt.Sprintf("added %d", k)
+			}
+		}
+		return "?"
+	}
+	var got []win
+	for _, w := range wins {
+		got = append(got, win{w.origin, name(w.errs)})
+	}
+	want := []win{{56, "regular"}, {52, "regular"}, {48, "regular"}, {30, "regular"}, {20, "festival"}, {40, "festival"},
+		{44, "added 0"}, {36, "added 2"}}
+	if !slices.Equal(got, want) || before != 6 {
+		t.Errorf("windows %v, %d before the added ones; want %v, 6", got, before, want)
+	}
+	// A short series: the added windows stop at the first that leaves fewer than MinValidationWeeks.
+	wins, before = validationWindows(st, 26, 4, nil, nil, regular, fest, added, nil)
+	var origins []int
+	for _, w := range wins {
+		origins = append(origins, w.origin)
+	}
+	if !slices.Equal(origins, []int{22, 18, 14, 10}) || before != 3 {
+		t.Errorf("26 weeks: origins %v, %d before the added ones; want [22 18 14 10], 3", origins, before)
 	}
 }
 
