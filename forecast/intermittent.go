@@ -172,16 +172,16 @@ func tsbFit(y []float64, pi0, z0 float64, alphas, betas []float64) (best, rate f
 	return best, rate
 }
 
-// tsbFit3 is tsbFit for a grid of 3 α × 3 β, the default, in one pass: π's run depends on β alone and
-// z's on α alone, so the pass keeps three of each and adds the nine pairs' errors, each exactly as
-// tsbFit adds it. Nine independent sums keep the processor busy where tsbFit's one chain at a time
+// tsbFit3 is tsbFit (from π = pi and z = z) for a grid of 3 α × 3 β, the default, in one pass: π's
+// run depends on β alone and z's on α alone, so the pass keeps three of each and adds the nine pairs'
+// errors, each exactly as tsbFit adds it. Nine independent sums keep the processor busy where tsbFit's one chain at a time
 // leaves it waiting, and a week's test for demand is made once, not nine times.
-func tsbFit3(y []float64, pi0, z0 float64, a, b [3]float64) (best, rate float64) {
-	p0, p1, p2 := pi0, pi0, pi0                             // π for β = b[0], b[1], b[2]
-	z0_, z1, z2 := z0, z0, z0                               // z for α = a[0], a[1], a[2]
+func tsbFit3(y []float64, pi, z float64, a, b [3]float64) (best, rate float64) {
+	p0, p1, p2 := pi, pi, pi                                // π for β = b[0], b[1], b[2]
+	z0, z1, z2 := z, z, z                                   // z for α = a[0], a[1], a[2]
 	var s00, s01, s02, s10, s11, s12, s20, s21, s22 float64 // s_ij: α = a[i], β = b[j]
 	for _, v := range y {
-		e00, e01, e02 := v-p0*z0_, v-p1*z0_, v-p2*z0_
+		e00, e01, e02 := v-p0*z0, v-p1*z0, v-p2*z0
 		e10, e11, e12 := v-p0*z1, v-p1*z1, v-p2*z1
 		e20, e21, e22 := v-p0*z2, v-p1*z2, v-p2*z2
 		s00 += e00 * e00
@@ -197,7 +197,7 @@ func tsbFit3(y []float64, pi0, z0 float64, a, b [3]float64) (best, rate float64)
 			p0 += b[0] * (1 - p0)
 			p1 += b[1] * (1 - p1)
 			p2 += b[2] * (1 - p2)
-			z0_ += a[0] * (v - z0_)
+			z0 += a[0] * (v - z0)
 			z1 += a[1] * (v - z1)
 			z2 += a[2] * (v - z2)
 		} else {
@@ -208,7 +208,7 @@ func tsbFit3(y []float64, pi0, z0 float64, a, b [3]float64) (best, rate float64)
 	}
 	best = math.Inf(1)
 	sums := [9]float64{s00, s01, s02, s10, s11, s12, s20, s21, s22}
-	pis, zs := [3]float64{p0, p1, p2}, [3]float64{z0_, z1, z2}
+	pis, zs := [3]float64{p0, p1, p2}, [3]float64{z0, z1, z2}
 	for k, sse := range sums {
 		if sse < best {
 			best, rate = sse, pis[k%3]*zs[k/3]
