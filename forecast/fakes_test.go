@@ -18,12 +18,11 @@ type fakeStore struct {
 	brands   []Brand
 	err      error // returned by every read when not nil
 
-	mu       sync.Mutex
-	queries  []HistoryQuery
-	calFrom  time.Time
-	calTo    time.Time
-	runs     []Run
-	progress []int
+	mu      sync.Mutex
+	queries []HistoryQuery
+	calFrom time.Time
+	calTo   time.Time
+	runs    []Run
 }
 
 func (f *fakeStore) Dataset(_ context.Context, dataset string) (DatasetInfo, error) {

@@ -115,7 +115,7 @@ func TestIndicatorsAPI(t *testing.T) {
 	if code, _, raw := manager.do("PUT", "/api/v1/indicators/targets", body); code != http.StatusForbidden {
 		t.Errorf("PUT /indicators/targets as a manager = %d %s; want 403", code, raw)
 	}
-	code, m, raw = planner.do("PUT", "/api/v1/indicators/targets", `{"targets":[{"indicator":"upload_rate","scope":"company","value":2}]}`)
+	code, _, raw = planner.do("PUT", "/api/v1/indicators/targets", `{"targets":[{"indicator":"upload_rate","scope":"company","value":2}]}`)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(raw, "targets[0]") {
 		t.Errorf("PUT a target of 2 for a rate = %d %s; want 422 naming targets[0]", code, raw)
 	}
@@ -156,6 +156,9 @@ func TestIndicatorsAPI(t *testing.T) {
 	if code != http.StatusOK || !strings.HasPrefix(raw, "outlet,name,manager,last_upload\n") ||
 		strings.Count(raw, "\n") != int(gaps["total"].(float64))+1 {
 		t.Errorf("GET /bulletin?filter=not_uploading&format=csv = %d %q; want a header and %v lines", code, raw, gaps["total"])
+	}
+	if ct, cd := h.Get("Content-Type"), h.Get("Content-Disposition"); ct != "text/csv" || !strings.Contains(cd, "attachment") || !strings.Contains(cd, ".csv") {
+		t.Errorf("the CSV's Content-Type, Content-Disposition = %q, %q; want text/csv, an attachment named .csv", ct, cd)
 	}
 	code, _, raw, _ = planner.doWith("GET", "/api/v1/bulletin?date=2026-11-20&format=xlsx", "", nil)
 	if code != http.StatusOK || len(sheetRows(t, raw, "figures")) < 2 || len(sheetRows(t, raw, "not_ordered")) < 1 {

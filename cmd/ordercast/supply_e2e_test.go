@@ -172,7 +172,7 @@ func TestSupplyToDeliveryEndToEnd(t *testing.T) {
 		kinds = append(kinds, m.(map[string]any)["kind"].(string))
 	}
 	if strings.Join(kinds, ",") != "return,delivery,arrival" {
-		t.Errorf("movements = %v; want return, delivery, arrival (newest first)", kinds)
+		t.Errorf("movements = %v (%s); want return, delivery, arrival (newest first)", kinds, raw)
 	}
 }
 

@@ -17,13 +17,13 @@ import (
 // workFixture is two account managers, AM1 with outlets L1, L2, L3 and AM2 with L4, their users and a
 // planner's.
 type workFixture struct {
-	pool               *pgxpool.Pool
-	s                  *Store
-	outlets            map[string]int64 // licence → id
-	m1, m2, planner    retailer.Principal
-	now, today         time.Time
-	managerIDs         map[string]int64
-	brandID, plannerID int64
+	pool            *pgxpool.Pool
+	s               *Store
+	outlets         map[string]int64 // licence → id
+	m1, m2, planner retailer.Principal
+	now, today      time.Time
+	managerIDs      map[string]int64
+	brandID         int64
 }
 
 func newWorkFixture(t *testing.T) workFixture {

@@ -89,16 +89,6 @@ type stockLine struct {
 	Warning     string   `json:"warning"`
 }
 
-// reportJSON is the answer of GET /api/v1/indicators.
-type reportJSON struct {
-	Period struct {
-		Start string `json:"start"`
-	} `json:"period"`
-	Rows    []indicatorRow `json:"rows"`
-	Company indicatorRow   `json:"company"`
-	Stock   []stockLine    `json:"stock"`
-}
-
 // outletJSON is an outlet as GET /api/v1/outlets and /outlets/{id} describe it.
 type outletJSON struct {
 	ID           int64  `json:"id"`
