@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command (make test): local stores up, Chromium and the browser tests' npm packages,
-# formatting and vet, then every test,
+# formatting, vet and staticcheck, then every test,
 # integration tests included, against the real PostgreSQL and ClickHouse. Ends with a line
 # "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -35,6 +35,8 @@ if [ -n "$unformatted" ]; then
 	echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+# staticcheck, pinned: unused code and values that vet does not report.
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 deploy/local/lint-openapi.sh
 
 log=$(mktemp)
