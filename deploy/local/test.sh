@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (make test): local stores up, Chromium and the browser tests' npm packages,
-# formatting, vet and staticcheck, then every test,
+# formatting, vet and staticcheck, the race detector over the unit tests and ordering's and
+# retailer's integration tests, then every test,
 # integration tests included, against the real PostgreSQL and ClickHouse. Ends with a line
 # "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -38,6 +39,12 @@ go vet ./...
 # staticcheck, pinned: unused code and values that vet does not report.
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 deploy/local/lint-openapi.sh
+
+# The race detector: every package's unit tests, and the integration tests of ordering and retailer
+# against the stores (their concurrent orders, retries and second instances). About 4 minutes on 2
+# cores; the rest of the integration tests run once, below, without it.
+go test -race -count=1 -short ./cmd/... ./deploy/... ./forecast/...
+go test -race -count=1 ./ordering/... ./retailer/...
 
 log=$(mktemp)
 set +e
