@@ -20,9 +20,11 @@ if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- 
 fi
 
 # Debian packages the tests use beyond the stores: promtool (package prometheus) checks the alert rules;
-# ZooKeeper (package zookeeper) runs under the ClickHouse replicas of storestest.StartClickHouseReplicas.
+# ZooKeeper (package zookeeper) runs under the ClickHouse replicas of storestest.StartClickHouseReplicas;
+# the race detector needs cgo, so a C compiler and the C library's headers (gcc, libc6-dev).
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 [ -f /usr/share/java/zookeeper.jar ] || missing+=(zookeeper)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "test.sh: installing ${missing[*]}" >&2
@@ -43,8 +45,8 @@ deploy/local/lint-openapi.sh
 # The race detector: every package's unit tests, and the integration tests of ordering and retailer
 # against the stores (their concurrent orders, retries and second instances). About 4 minutes on 2
 # cores; the rest of the integration tests run once, below, without it.
-go test -race -count=1 -short ./cmd/... ./deploy/... ./forecast/...
-go test -race -count=1 ./ordering/... ./retailer/...
+CGO_ENABLED=1 go test -race -count=1 -short ./cmd/... ./deploy/... ./forecast/...
+CGO_ENABLED=1 go test -race -count=1 ./ordering/... ./retailer/...
 
 log=$(mktemp)
 set +e
