@@ -136,6 +136,40 @@ func TestValidationWindows(t *testing.T) {
 	}
 }
 
+func TestInverseErrorWeights(t *testing.T) {
+	errs := []float64{10, 11, 20, 12}
+	got := inverseErrorWeights(errs, []int{0, 1, 3})
+	raw := []float64{1, math.Pow(10.0/11, CombineSharpness), math.Pow(10.0/12, CombineSharpness)}
+	total := raw[0] + raw[1] + raw[2]
+	for k, r := range raw {
+		if math.Abs(got[k]-r/total) > 1e-12 {
+			t.Fatalf("weights %v; want %v normalised", got, raw)
+		}
+	}
+	if !(got[0] > got[1] && got[1] > got[2]) {
+		t.Errorf("weights %v; want the smaller error to weigh more", got)
+	}
+	if w := inverseErrorWeights(errs, []int{2}); w != nil {
+		t.Errorf("one model: weights %v; want nil (equal)", w)
+	}
+	// Models that all validated without error weigh the same.
+	if w := inverseErrorWeights([]float64{0, 0, 5}, []int{1, 0}); !slices.Equal(w, []float64{0.5, 0.5}) {
+		t.Errorf("two models without error: weights %v; want [0.5 0.5]", w)
+	}
+}
+
+func TestAverageChoicesKeepsEachChoicesWeights(t *testing.T) {
+	made := [][]Choice{
+		{{Models: []int{2, 1}, Weights: []float64{0.75, 0.25}}},
+		{{Models: []int{1}}},
+	}
+	got := averageChoices(made)[0]
+	// Model 1: (0.25 + 1) / 2; model 2: 0.75 / 2.
+	if !slices.Equal(got.Models, []int{1, 2}) || math.Abs(got.Weights[0]-0.625) > 1e-12 || math.Abs(got.Weights[1]-0.375) > 1e-12 {
+		t.Errorf("models %v, weights %v; want [1 2], [0.625 0.375]", got.Models, got.Weights)
+	}
+}
+
 func TestAverageChoices(t *testing.T) {
 	made := [][]Choice{
 		{{Models: []int{2, 1}, Errors: []float64{3, 2, 1, 4}}, {Models: []int{0}}},
