@@ -172,10 +172,11 @@ func tsbFit(y []float64, pi0, z0 float64, alphas, betas []float64) (best, rate f
 	return best, rate
 }
 
-// tsbFit3 is tsbFit (from π = pi and z = z) for a grid of 3 α × 3 β, the default, in one pass: π's
-// run depends on β alone and z's on α alone, so the pass keeps three of each and adds the nine pairs'
-// errors, each exactly as tsbFit adds it. Nine independent sums keep the processor busy where tsbFit's one chain at a time
-// leaves it waiting, and a week's test for demand is made once, not nine times.
+// tsbFit3 is tsbFit, starting from π = pi and z = z, for a grid of 3 α × 3 β, the default, in one
+// pass: π's run depends on β alone and z's on α alone, so the pass keeps three of each and adds the
+// nine pairs' errors, each exactly as tsbFit adds it. Nine independent sums keep the processor busy
+// where tsbFit's one chain at a time leaves it waiting, and a week's test for demand is made once,
+// not nine times.
 func tsbFit3(y []float64, pi, z float64, a, b [3]float64) (best, rate float64) {
 	p0, p1, p2 := pi, pi, pi                                // π for β = b[0], b[1], b[2]
 	z0, z1, z2 := z, z, z                                   // z for α = a[0], a[1], a[2]
