@@ -483,6 +483,41 @@ func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
 	return out
 }
 
+// judged returns, per holiday, whether the validation windows from origins (timeline weeks, h weeks
+// each) hold a week of one of its windows: only then can validation tell whether its profile
+// forecasts better than none. A window needs MinValidationWeeks weeks before it and must end by the
+// batch's origin.
+func (tl festivalTimeline) judged(origins []int) []bool {
+	out := make([]bool, len(tl.idx))
+	for k, idx := range tl.idx {
+		for _, o := range origins {
+			if o < MinValidationWeeks || o+tl.h > tl.L {
+				continue
+			}
+			for t := o; t < o+tl.h && !out[k]; t++ {
+				out[k] = idx[t] >= 0
+			}
+		}
+	}
+	return out
+}
+
+// unjudged returns p with the profiles of the judged holidays removed, or nil when no holiday keeps
+// one.
+func (p FestivalProfile) unjudged(judged []bool) FestivalProfile {
+	var out FestivalProfile
+	for k, prof := range p {
+		if judged[k] || prof == nil {
+			continue
+		}
+		if out == nil {
+			out = make(FestivalProfile, len(p))
+		}
+		out[k] = prof
+	}
+	return out
+}
+
 // deseasonalise writes y divided by its factors f into adj.
 func deseasonalise(adj, y, f []float64) {
 	for t, v := range y {

@@ -103,7 +103,10 @@ type Engine struct {
 	// without them, and the groups keep their profiles only when, summed over the groups, the best
 	// candidate with them validates better than the best without (a holiday calendar that moves
 	// nothing, or that the profiles cannot learn, is then left out, and the models are chosen on the
-	// windows a batch without a calendar has: left out, it changes nothing). The profiles validated are
+	// windows a batch without a calendar has: left out, it changes nothing). A holiday that no
+	// validation window holds a week of keeps its profile even then: validation cannot judge it, and
+	// the other holidays' weeks should not decide it (a first year of history holds the Spring
+	// Festival too early for a window around it). The profiles validated are
 	// learnt from the weeks before the regular validation windows (heldOutProfiles), so that the
 	// calendar is not kept for fitting the noise of the weeks it is judged on; a holiday measured
 	// fewer than three times before them is judged by its profile of the whole history, validation
@@ -322,23 +325,42 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	for _, s := range b.Series {
 		L = max(L, len(s))
 	}
-	var views, festViews, valViews []groupView
+	origins := []int{L}
+	for w := 1; w <= st.windows+more; w++ {
+		origins = append(origins, L-b.Horizon*w)
+	}
+	origins = append(origins, festOrigins...)
+	if o, ok := seasonWindow(L); ok { // every series ends at week L: its window starts at L − 52
+		origins = append(origins, o)
+	}
+	// The holidays that no validation window can judge keep their profiles even when the calendar
+	// is left out: a first year of history may hold the Spring Festival's only occurrence too early
+	// for a window around it, and the minor holidays of the latest weeks would otherwise decide it.
+	var unjudged []FestivalProfile
+	var unjudgedFactors [][]float64
+	if factors != nil {
+		judged := tl.judged(origins[1:])
+		for g, p := range profiles {
+			if u := p.unjudged(judged); u != nil {
+				if unjudged == nil {
+					unjudged, unjudgedFactors = make([]FestivalProfile, groups), make([][]float64, groups)
+				}
+				unjudged[g], unjudgedFactors[g] = u, tl.factors(u)
+			}
+		}
+	}
+	var views, festViews, valViews, unjudgedViews []groupView
 	if usesGroups(st.cands) {
-		origins := []int{L}
-		for w := 1; w <= st.windows+more; w++ {
-			origins = append(origins, L-b.Horizon*w)
-		}
-		origins = append(origins, festOrigins...)
-		if o, ok := seasonWindow(L); ok { // every series ends at week L: its window starts at L − 52
-			origins = append(origins, o)
-		}
 		views = groupViews(b, groups, L, b.Horizon, nil, origins)
-		festViews, valViews = views, views
+		festViews, valViews, unjudgedViews = views, views, views
 		if factors != nil {
 			// Validation divides the totals by the profiles it judges; Apply by those of the whole
 			// history, from the batch's own origin only.
 			valViews = groupViews(b, groups, L, b.Horizon, valFactors, origins[1:])
 			festViews = groupViews(b, groups, L, b.Horizon, factors, origins[:1])
+		}
+		if unjudged != nil {
+			unjudgedViews = groupViews(b, groups, L, b.Horizon, unjudgedFactors, origins[:1])
 		}
 	}
 	// With festival profiles every candidate is validated twice on the same windows, with its group's
@@ -392,7 +414,8 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	if err != nil {
 		return nil, err
 	}
-	first, leftOut := pickChoices(b, groups, st, val, ok, errs, nv, nil, profiles, views, festViews, L)
+	fv := festivalViews{profiles, unjudged, views, festViews, unjudgedViews}
+	first, leftOut := pickChoices(b, groups, st, val, ok, errs, nv, nil, fv, L)
 	made := [][]Choice{first}
 	for k := range more {
 		for v := range val {
@@ -404,7 +427,7 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 				}
 			}
 		}
-		next, _ := pickChoices(b, groups, st, val, ok, errs, nv, &leftOut, profiles, views, festViews, L)
+		next, _ := pickChoices(b, groups, st, val, ok, errs, nv, &leftOut, fv, L)
 		made = append(made, next)
 	}
 	return made, nil
@@ -415,7 +438,8 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 // windows, when profiles is not nil), and reports whether the profiles were left out: as the errors
 // say when leftOut is nil, as *leftOut says otherwise.
 func pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, errs []float64, nv int,
-	leftOut *bool, profiles []FestivalProfile, views, festViews []groupView, L int) ([]Choice, bool) {
+	leftOut *bool, fv festivalViews, L int) ([]Choice, bool) {
+	profiles := fv.profiles
 	nc := len(st.cands)
 	groupErr := make([]float64, groups*nv)
 	total := make([]float64, nv)
@@ -471,7 +495,7 @@ func pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, e
 			e, ch.Pooled = total, true
 		}
 		ch.Errors = e
-		gv := festViews
+		gv := fv.festViews
 		if profiles != nil {
 			ch.Festival = profiles[g]
 			switch {
@@ -482,7 +506,10 @@ func pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, e
 				// forecast 4% worse than without it (docs/BENCHMARKS.md, "A calendar left out
 				// changes nothing").
 				ch.Errors, ch.Festival = e[nc:2*nc:2*nc], nil
-				gv = views
+				gv = fv.views
+				if fv.unjudged != nil && fv.unjudged[g] != nil {
+					ch.Festival, gv = fv.unjudged[g], fv.unjudgedViews
+				}
 			case e != nil:
 				ch.Errors = e[:nc:nc]
 			}
@@ -496,6 +523,15 @@ func pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, e
 		choices[g] = ch
 	}
 	return choices, leaveOut
+}
+
+// festivalViews are what pickChoices gives each group of a batch with a calendar: the groups' festival
+// profiles (nil: no calendar), their profiles of the holidays no validation window judges (nil:
+// none), and the group views without profiles, divided by the whole profiles and divided by the
+// unjudged ones.
+type festivalViews struct {
+	profiles, unjudged              []FestivalProfile
+	views, festViews, unjudgedViews []groupView
 }
 
 // seasonWindow returns the origin of the validation window a year before the forecast weeks of a
