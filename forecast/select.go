@@ -337,15 +337,14 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	// is left out: a first year of history may hold the Spring Festival's only occurrence too early
 	// for a window around it, and the minor holidays of the latest weeks would otherwise decide it.
 	var unjudged []FestivalProfile
-	var unjudgedFactors [][]float64
 	if factors != nil {
 		judged := tl.judged(origins[1:])
 		for g, p := range profiles {
 			if u := p.unjudged(judged); u != nil {
 				if unjudged == nil {
-					unjudged, unjudgedFactors = make([]FestivalProfile, groups), make([][]float64, groups)
+					unjudged = make([]FestivalProfile, groups)
 				}
-				unjudged[g], unjudgedFactors[g] = u, tl.factors(u)
+				unjudged[g] = u
 			}
 		}
 	}
@@ -360,7 +359,13 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 			festViews = groupViews(b, groups, L, b.Horizon, factors, origins[:1])
 		}
 		if unjudged != nil {
-			unjudgedViews = groupViews(b, groups, L, b.Horizon, unjudgedFactors, origins[:1])
+			div := make([][]float64, groups) // nil for a group without an unjudged profile
+			for g, u := range unjudged {
+				if u != nil {
+					div[g] = tl.factors(u)
+				}
+			}
+			unjudgedViews = groupViews(b, groups, L, b.Horizon, div, origins[:1])
 		}
 	}
 	// With festival profiles every candidate is validated twice on the same windows, with its group's
