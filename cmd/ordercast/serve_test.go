@@ -76,6 +76,7 @@ func startServe(t testing.TB, args ...string) *served {
 		}
 		select {
 		case err := <-errc:
+			once.Do(func() { cancel(); runErr = err }) // Run has returned: the cleanup's stop must not wait for it again
 			t.Fatalf("serve exited before serving: %v\nstderr:\n%s", err, stderr)
 		default:
 		}
