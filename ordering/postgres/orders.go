@@ -16,7 +16,35 @@ import (
 
 // EnsureCycle returns the cycle of the week starting weekStart, creating it with the given windows
 // (and a supply plan with every brand on sale, not rationed) when it does not exist yet.
+//
+// Instances starting together each ensure the week's cycle, and the transactions may deadlock with
+// each other or with a planner's publishing; the transaction is then rolled back whole and, being
+// idempotent, tried again, up to ensureCycleAttempts times.
 func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []ordering.Window) (ordering.Cycle, error) {
+	var c ordering.Cycle
+	var err error
+	for range ensureCycleAttempts {
+		if c, err = s.ensureCycle(ctx, weekStart, windows); !retryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		return ordering.Cycle{}, fmt.Errorf("postgresql: ensure cycle %s: %w", weekStart.Format(time.DateOnly), err)
+	}
+	return c, nil
+}
+
+// ensureCycleAttempts bounds EnsureCycle's tries after a deadlock or a serialization failure.
+const ensureCycleAttempts = 3
+
+// retryable reports whether err is PostgreSQL's deadlock_detected or serialization_failure: the
+// transaction was rolled back and may simply be run again.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+func (s *Store) ensureCycle(ctx context.Context, weekStart time.Time, windows []ordering.Window) (ordering.Cycle, error) {
 	c := ordering.Cycle{WeekStart: weekStart}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status string
@@ -37,10 +65,7 @@ func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []
 			SELECT $1, id, lifecycle <> 'retired' FROM brands ON CONFLICT DO NOTHING`, c.ID)
 		return err
 	})
-	if err != nil {
-		return ordering.Cycle{}, fmt.Errorf("postgresql: ensure cycle %s: %w", weekStart.Format(time.DateOnly), err)
-	}
-	return c, nil
+	return c, err
 }
 
 func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
