@@ -56,9 +56,14 @@ admin.enableServer=false
 	return z
 }
 
-// Start starts the server (again) on the same port and data, and waits until it answers.
+// Start starts the server (again) on the same port and data, and waits until it answers. Starting a
+// running server does nothing: a second process would find the port taken, exit, and leave the
+// first one running with nothing to stop it.
 func (z *ZooKeeper) Start() {
 	z.t.Helper()
+	if z.running() {
+		return
+	}
 	log, err := os.OpenFile(filepath.Join(z.dir, "zookeeper.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		z.t.Fatal(err)
@@ -86,6 +91,19 @@ func (z *ZooKeeper) Start() {
 	}
 }
 
+// running reports whether the last server started has not exited.
+func (z *ZooKeeper) running() bool {
+	if z.done == nil {
+		return false
+	}
+	select {
+	case <-z.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // answers reports whether the server answers its four-letter "ruok" with "imok".
 func (z *ZooKeeper) answers() bool {
 	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", z.Port), time.Second)
@@ -104,10 +122,8 @@ func (z *ZooKeeper) answers() bool {
 
 // Stop stops the server and waits for it to exit. Stopping a stopped server does nothing.
 func (z *ZooKeeper) Stop() {
-	select {
-	case <-z.done:
+	if !z.running() {
 		return
-	default:
 	}
 	z.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
 	select {
