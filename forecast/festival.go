@@ -127,8 +127,8 @@ type profileEstimate struct {
 // every occurrence of a holiday with enough weeks outside every window within festivalBase weeks of
 // its window, each window week's value over their mean, the effects of the other holidays in the
 // same weeks divided out (backfitting, for holidays whose windows overlap); then the mean over the
-// occurrences.
-func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
+// occurrences. The weeks before start (the history's first sale) are not among those weeks.
+func (tl festivalTimeline) estimateProfile(y []float64, start int) profileEstimate {
 	nh := len(tl.idx)
 	est := profileEstimate{ratio: make([][]float64, nh), count: make([][]int, nh)}
 	for k := range nh {
@@ -167,7 +167,7 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 				// A dense calendar (a holiday every few weeks) may leave too few such weeks: then
 				// the weeks outside this holiday's own windows, the other holidays' effects divided
 				// out as far as they are known.
-				lo, hi := max(0, o.from-festivalBase), min(tl.L, o.to+festivalBase)
+				lo, hi := max(start, o.from-festivalBase), min(tl.L, o.to+festivalBase)
 				other := func(t int) float64 { // the other holidays' effect in week t
 					if i := tl.idx[k][t]; i >= 0 {
 						return prod[t] / est.ratio[k][i]
@@ -330,7 +330,13 @@ func (tl festivalTimeline) totalsOf(b Batch, groups int) festivalTotals {
 func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]FestivalProfile, []int) {
 	groups, totals, pooled := len(ft.groups), ft.groups, ft.pooled
 	tl.L = cut
-	pool := tl.estimateProfile(pooled)
+	// The weeks before the history's first sale are no level: the seeded region's first week, before
+	// any delivery, put a 0 in the line under its first Spring Festival.
+	start := 0
+	for start < cut && pooled[start] == 0 {
+		start++
+	}
+	pool := tl.estimateProfile(pooled, start)
 	measured := make([]int, len(pool.count))
 	seen := false
 	for k, c := range pool.count {
@@ -345,7 +351,7 @@ func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]Festiv
 	pool.shrinkToOne()
 	ests := make([]profileEstimate, groups)
 	for g := range groups {
-		ests[g] = tl.estimateProfile(totals[g])
+		ests[g] = tl.estimateProfile(totals[g], start)
 	}
 	nh := len(tl.idx)
 	out := make([]FestivalProfile, groups)
@@ -440,8 +446,9 @@ const maxFestivalWindows = 4
 // festivalOrigins returns the validation origins on the timeline whose h weeks hold the latest
 // occurrence in the history of a holiday, centred on its week, for the maxFestivalWindows holidays
 // whose profiles (summed over the groups) depart most from 1, each origin once: model choice then
-// sees festival weeks as well as the latest ones.
-func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
+// sees festival weeks as well as the latest ones. It returns also, per holiday, whether it is major:
+// one of those it looked for a window for, in order of their effect, whether or not one fitted.
+func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) ([]int, []bool) {
 	effect := make([]float64, len(tl.idx))
 	for _, p := range profiles {
 		for k, prof := range p {
@@ -456,10 +463,12 @@ func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(effect[b], effect[a]) })
 	var out []int
+	major := make([]bool, len(tl.idx))
 	for _, k := range order {
 		if len(out) == maxFestivalWindows {
 			break
 		}
+		major[k] = effect[k] > 0
 		occ := tl.occurrences(k)
 		for j := len(occ) - 1; j >= 0; j-- {
 			anchor := -1
@@ -480,24 +489,51 @@ func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) []int {
 			}
 		}
 	}
-	return out
+	return out, major
 }
 
+// judgedShare is how much of a major holiday's effect the validation windows must hold for the
+// holiday to count as judged (judged).
+const judgedShare = 0.5
+
 // judged returns, per holiday, whether the validation windows from origins (timeline weeks, h weeks
-// each) hold a week of one of its windows: only then can validation tell whether its profile
-// forecasts better than none. A window needs MinValidationWeeks weeks before it and must end by the
-// batch's origin.
-func (tl festivalTimeline) judged(origins []int) []bool {
+// each) can tell whether its profile p forecasts better than none. A window needs MinValidationWeeks
+// weeks before it and must end by the batch's origin. A minor holiday is judged when a window holds a
+// week of one of its windows. A major one (festivalOrigins: one of those that move demand most) is
+// judged only when the weeks held carry at least judgedShare of its effect, Σ|factor − 1| over its
+// window's positions: four weeks ahead of a Spring Festival sell as any week, so a window holding
+// them says nothing of the festival's own weeks. The seeded region's first Spring Festival falls too
+// early in its history for a window of its own, and at the origins one to three weeks before the
+// next, the latest window held only its first lead weeks: the whole calendar was then kept or left
+// out on the other holidays, by sums a few tenths of a percent apart, and left out the festival's
+// week was forecast at a third of its demand (docs/BENCHMARKS.md, "A major holiday is judged by the
+// weeks that carry its effect").
+func (tl festivalTimeline) judged(origins []int, p FestivalProfile, major []bool) []bool {
 	out := make([]bool, len(tl.idx))
 	for k, idx := range tl.idx {
+		held := make([]bool, festivalWidth) // the window positions some validation window holds
 		for _, o := range origins {
 			if o < MinValidationWeeks || o+tl.h > tl.L {
 				continue
 			}
-			for t := o; t < o+tl.h && !out[k]; t++ {
-				out[k] = idx[t] >= 0
+			for t := o; t < o+tl.h; t++ {
+				if i := idx[t]; i >= 0 {
+					held[i] = true
+				}
 			}
 		}
+		if !major[k] || k >= len(p) || p[k] == nil {
+			out[k] = slices.Contains(held, true)
+			continue
+		}
+		var all, got float64
+		for i, f := range p[k] {
+			all += math.Abs(f - 1)
+			if held[i] {
+				got += math.Abs(f - 1)
+			}
+		}
+		out[k] = all > 0 && got >= judgedShare*all
 	}
 	return out
 }

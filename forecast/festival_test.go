@@ -79,7 +79,7 @@ func TestFestivalProfiles(t *testing.T) {
 			}
 			got := prof[tt.group][1][FestivalLeads-1]
 			// Against its own estimate, the shrunk profile of a noisy brand is nearer the truth.
-			ownEst := tl.estimateProfile(groupTotal(b, tt.group))
+			ownEst := tl.estimateProfile(groupTotal(b, tt.group), 0)
 			own := ownEst.ratio[1][FestivalLeads-1]
 			if math.Abs(got-tt.want) > math.Abs(own-tt.want)+0.01 {
 				t.Errorf("profile of group %d a week before the festival = %.3f, its own estimate %.3f; want nearer %.2f",
@@ -128,7 +128,7 @@ func TestFestivalProfilesResistBrokenBrands(t *testing.T) {
 		t.Fatal("festivalProfiles = nil; want profiles")
 	}
 	week := FestivalLeads - 1 // the week before the festival's
-	if own := tl.estimateProfile(groupTotal(b, broken)).ratio[1][week]; own < 5 {
+	if own := tl.estimateProfile(groupTotal(b, broken), 0).ratio[1][week]; own < 5 {
 		t.Fatalf("the broken brand's own ratio = %.2f; the test wants it broken (at least 5)", own)
 	}
 	if got, pooled := prof[broken][1][week], prof[0][1][week]; math.Abs(got-pooled) > 0.3 {
@@ -368,5 +368,103 @@ func TestChooseKeepsTheProfileOfAHolidayNoWindowJudges(t *testing.T) {
 	}
 	if r := out[0].Mean[4] / out[0].Mean[0]; r < 2 {
 		t.Errorf("the festival week forecast at %.2f × the week before the window's; want about 3", r)
+	}
+}
+
+// A validation window that holds only the first lead weeks of a festival, which sell as any week,
+// does not judge it: when the calendar is left out (here for a fair that sold once and not again),
+// the festival keeps its profile, as a festival no window holds a week of does.
+func TestChooseKeepsTheProfileOfAFestivalWindowsSeeOnlyTheLeadWeeksOf(t *testing.T) {
+	origin, _ := time.Parse(time.DateOnly, "2025-03-03") // a Monday
+	const n = 58
+	first := origin.AddDate(0, 0, -7*n)
+	week := func(t int) time.Time { return first.AddDate(0, 0, 7*t+2) } // a Wednesday of timeline week t
+	days := []CalendarDay{
+		// 60: the 3rd week ahead; the latest validation window, weeks 50–57, holds its lead weeks
+		// 56 and 57, four and three weeks before it.
+		{Day: week(10), Holiday: "Festival"}, {Day: week(60), Holiday: "Festival"},
+		{Day: week(30), Holiday: "Fair"}, {Day: week(50), Holiday: "Fair"},
+	}
+	e := &Engine{Holidays: NewHolidays(days)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := Batch{Horizon: 8, Origin: origin}
+	for i := range 40 {
+		y := make([]float64, n)
+		for t := range y {
+			f := 1.0
+			switch t {
+			case 10:
+				f = 3 // the festival's week
+			case 30:
+				f = 2 // the fair's first occurrence sells; its second, at week 50, does not
+			}
+			y[t] = 50 * f * math.Exp(0.1*rng.NormFloat64())
+		}
+		b.Series = append(b.Series, y)
+		b.Groups = append(b.Groups, i%2)
+	}
+	fair, festival := 0, 1 // the holidays' indexes: names sorted
+	chs, err := e.Choose(t.Context(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g, ch := range chs {
+		if ch.Festival == nil || ch.Festival[festival] == nil {
+			t.Fatalf("group %d: no festival profile (%v)", g, ch.Festival)
+		}
+		if ch.Festival[fair] != nil {
+			t.Errorf("group %d: the fair's profile %v was kept; its second occurrence validates against it", g, ch.Festival[fair])
+		}
+	}
+	out := NewForecasts(len(b.Series), b.Horizon, false)
+	if err := e.Apply(t.Context(), b, chs, out); err != nil {
+		t.Fatal(err)
+	}
+	if r := out[0].Mean[2] / out[0].Mean[0]; r < 2 {
+		t.Errorf("the festival week forecast at %.2f × the first week ahead; want about 3", r)
+	}
+}
+
+// The weeks before a history's first sale are no level: a history whose first week sold nothing
+// (the seeded region's, before any delivery) measures its first Spring Festival against the weeks
+// that sold, not against a line pulled down by that week.
+func TestFestivalProfilesSkipTheWeeksBeforeTheFirstSale(t *testing.T) {
+	day, _ := time.Parse(time.DateOnly, "2024-02-10")
+	hol := NewHolidays([]CalendarDay{{Day: day, Holiday: "Spring Festival"}, {Day: day.AddDate(1, 0, -12), Holiday: "Spring Festival"}})
+	first, _ := time.Parse(time.DateOnly, "2023-12-04") // a Monday; the festival's is week 9
+	const n = 40
+	lift := map[int]float64{2: 0.5, 1: 1.0, 0: 0.5}
+	rng := rand.New(rand.NewPCG(5, 6))
+	b := Batch{Horizon: 8, Origin: first.AddDate(0, 0, 7*n)}
+	for range 20 {
+		y := make([]float64, n)
+		for t := 1; t < n; t++ { // week 0: nothing delivered yet
+			f := 1.0
+			if w, ok := hol.weeksBefore(0, first.AddDate(0, 0, 7*t), FestivalLeads, FestivalLags); ok {
+				f += lift[w]
+			}
+			y[t] = 10 * f * math.Exp(0.02*rng.NormFloat64())
+		}
+		b.Series = append(b.Series, y)
+		b.Groups = append(b.Groups, 0)
+	}
+	e := &Engine{Holidays: hol}
+	tl, ok := e.timeline(b)
+	if !ok {
+		t.Fatal("timeline: no calendar")
+	}
+	prof := wholeProfiles(tl, b, 1)
+	if prof == nil {
+		t.Fatal("festivalProfiles = nil; want profiles")
+	}
+	for w, l := range lift {
+		if got := prof[0][0][FestivalLeads-w]; math.Abs(got-(1+l)) > 0.03*(1+l) {
+			t.Errorf("factor %d weeks before the festival = %.3f; want %.2f ± 3%%", w, got, 1+l)
+		}
+	}
+	for w := FestivalLeads; w > 2; w-- {
+		if got := prof[0][0][FestivalLeads-w]; math.Abs(got-1) > 0.03 {
+			t.Errorf("factor %d weeks before the festival = %.3f; want 1 ± 0.03", w, got)
+		}
 	}
 }

@@ -103,10 +103,11 @@ type Engine struct {
 	// without them, and the groups keep their profiles only when, summed over the groups, the best
 	// candidate with them validates better than the best without (a holiday calendar that moves
 	// nothing, or that the profiles cannot learn, is then left out, and the models are chosen on the
-	// windows a batch without a calendar has: left out, it changes nothing). A holiday that no
-	// validation window holds a week of keeps its profile even then: validation cannot judge it, and
-	// the other holidays' weeks should not decide it (a first year of history holds the Spring
-	// Festival too early for a window around it). The profiles validated are
+	// windows a batch without a calendar has: left out, it changes nothing). A holiday that
+	// validation cannot judge keeps its profile even then, and the other holidays' weeks should not
+	// decide it (a first year of history holds the Spring Festival too early for a window around it):
+	// one that no validation window holds a week of, or, for one of the holidays that move demand
+	// most, one whose weeks in the windows carry less than half of its effect. The profiles validated are
 	// learnt from the weeks before the regular validation windows (heldOutProfiles), so that the
 	// calendar is not kept for fitting the noise of the weeks it is judged on; a holiday measured
 	// fewer than three times before them is judged by its profile of the whole history, validation
@@ -300,6 +301,7 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	var factors [][]float64    // per group: the factor of every week of the timeline
 	var valFactors [][]float64 // per group: the factors the validation windows are judged with
 	var festOrigins []int
+	var major []bool
 	if hasCalendar {
 		ft := tl.totalsOf(b, groups)
 		var measured []int
@@ -308,7 +310,7 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 			for g, p := range profiles {
 				factors[g] = tl.factors(p)
 			}
-			festOrigins = tl.festivalOrigins(profiles)
+			festOrigins, major = tl.festivalOrigins(profiles)
 			valFactors = factors
 			if held := heldOutProfiles(tl, ft, tl.L-st.windows*b.Horizon, profiles, measured); held != nil {
 				valFactors = make([][]float64, groups)
@@ -333,13 +335,14 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	if o, ok := seasonWindow(L); ok { // every series ends at week L: its window starts at L − 52
 		origins = append(origins, o)
 	}
-	// The holidays that no validation window can judge keep their profiles even when the calendar
-	// is left out: a first year of history may hold the Spring Festival's only occurrence too early
-	// for a window around it, and the minor holidays of the latest weeks would otherwise decide it.
+	// The holidays that the validation windows cannot judge keep their profiles even when the
+	// calendar is left out: a first year of history may hold the Spring Festival's only occurrence
+	// too early for a window around it, the latest window may hold only its first lead weeks, and the
+	// minor holidays of the latest weeks would otherwise decide it.
 	var unjudged []FestivalProfile
 	if factors != nil {
-		judged := tl.judged(origins[1:])
 		for g, p := range profiles {
+			judged := tl.judged(origins[1:], p, major)
 			if u := p.unjudged(judged); u != nil {
 				if unjudged == nil {
 					unjudged = make([]FestivalProfile, groups)
