@@ -127,8 +127,8 @@ type profileEstimate struct {
 // every occurrence of a holiday with enough weeks outside every window within festivalBase weeks of
 // its window, each window week's value over their mean, the effects of the other holidays in the
 // same weeks divided out (backfitting, for holidays whose windows overlap); then the mean over the
-// occurrences. The weeks before start (the history's first sale) are not among those weeks.
-func (tl festivalTimeline) estimateProfile(y []float64, start int) profileEstimate {
+// occurrences.
+func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 	nh := len(tl.idx)
 	est := profileEstimate{ratio: make([][]float64, nh), count: make([][]int, nh)}
 	for k := range nh {
@@ -167,7 +167,7 @@ func (tl festivalTimeline) estimateProfile(y []float64, start int) profileEstima
 				// A dense calendar (a holiday every few weeks) may leave too few such weeks: then
 				// the weeks outside this holiday's own windows, the other holidays' effects divided
 				// out as far as they are known.
-				lo, hi := max(start, o.from-festivalBase), min(tl.L, o.to+festivalBase)
+				lo, hi := max(0, o.from-festivalBase), min(tl.L, o.to+festivalBase)
 				other := func(t int) float64 { // the other holidays' effect in week t
 					if i := tl.idx[k][t]; i >= 0 {
 						return prod[t] / est.ratio[k][i]
@@ -330,13 +330,7 @@ func (tl festivalTimeline) totalsOf(b Batch, groups int) festivalTotals {
 func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]FestivalProfile, []int) {
 	groups, totals, pooled := len(ft.groups), ft.groups, ft.pooled
 	tl.L = cut
-	// The weeks before the history's first sale are no level: the seeded region's first week, before
-	// any delivery, put a 0 in the line under its first Spring Festival.
-	start := 0
-	for start < cut && pooled[start] == 0 {
-		start++
-	}
-	pool := tl.estimateProfile(pooled, start)
+	pool := tl.estimateProfile(pooled)
 	measured := make([]int, len(pool.count))
 	seen := false
 	for k, c := range pool.count {
@@ -351,7 +345,7 @@ func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]Festiv
 	pool.shrinkToOne()
 	ests := make([]profileEstimate, groups)
 	for g := range groups {
-		ests[g] = tl.estimateProfile(totals[g], start)
+		ests[g] = tl.estimateProfile(totals[g])
 	}
 	nh := len(tl.idx)
 	out := make([]FestivalProfile, groups)

@@ -79,7 +79,7 @@ func TestFestivalProfiles(t *testing.T) {
 			}
 			got := prof[tt.group][1][FestivalLeads-1]
 			// Against its own estimate, the shrunk profile of a noisy brand is nearer the truth.
-			ownEst := tl.estimateProfile(groupTotal(b, tt.group), 0)
+			ownEst := tl.estimateProfile(groupTotal(b, tt.group))
 			own := ownEst.ratio[1][FestivalLeads-1]
 			if math.Abs(got-tt.want) > math.Abs(own-tt.want)+0.01 {
 				t.Errorf("profile of group %d a week before the festival = %.3f, its own estimate %.3f; want nearer %.2f",
@@ -128,7 +128,7 @@ func TestFestivalProfilesResistBrokenBrands(t *testing.T) {
 		t.Fatal("festivalProfiles = nil; want profiles")
 	}
 	week := FestivalLeads - 1 // the week before the festival's
-	if own := tl.estimateProfile(groupTotal(b, broken), 0).ratio[1][week]; own < 5 {
+	if own := tl.estimateProfile(groupTotal(b, broken)).ratio[1][week]; own < 5 {
 		t.Fatalf("the broken brand's own ratio = %.2f; the test wants it broken (at least 5)", own)
 	}
 	if got, pooled := prof[broken][1][week], prof[0][1][week]; math.Abs(got-pooled) > 0.3 {
@@ -422,49 +422,5 @@ func TestChooseKeepsTheProfileOfAFestivalWindowsSeeOnlyTheLeadWeeksOf(t *testing
 	}
 	if r := out[0].Mean[2] / out[0].Mean[0]; r < 2 {
 		t.Errorf("the festival week forecast at %.2f × the first week ahead; want about 3", r)
-	}
-}
-
-// The weeks before a history's first sale are no level: a history whose first week sold nothing
-// (the seeded region's, before any delivery) measures its first Spring Festival against the weeks
-// that sold, not against a line pulled down by that week.
-func TestFestivalProfilesSkipTheWeeksBeforeTheFirstSale(t *testing.T) {
-	day, _ := time.Parse(time.DateOnly, "2024-02-10")
-	hol := NewHolidays([]CalendarDay{{Day: day, Holiday: "Spring Festival"}, {Day: day.AddDate(1, 0, -12), Holiday: "Spring Festival"}})
-	first, _ := time.Parse(time.DateOnly, "2023-12-04") // a Monday; the festival's is week 9
-	const n = 40
-	lift := map[int]float64{2: 0.5, 1: 1.0, 0: 0.5}
-	rng := rand.New(rand.NewPCG(5, 6))
-	b := Batch{Horizon: 8, Origin: first.AddDate(0, 0, 7*n)}
-	for range 20 {
-		y := make([]float64, n)
-		for t := 1; t < n; t++ { // week 0: nothing delivered yet
-			f := 1.0
-			if w, ok := hol.weeksBefore(0, first.AddDate(0, 0, 7*t), FestivalLeads, FestivalLags); ok {
-				f += lift[w]
-			}
-			y[t] = 10 * f * math.Exp(0.02*rng.NormFloat64())
-		}
-		b.Series = append(b.Series, y)
-		b.Groups = append(b.Groups, 0)
-	}
-	e := &Engine{Holidays: hol}
-	tl, ok := e.timeline(b)
-	if !ok {
-		t.Fatal("timeline: no calendar")
-	}
-	prof := wholeProfiles(tl, b, 1)
-	if prof == nil {
-		t.Fatal("festivalProfiles = nil; want profiles")
-	}
-	for w, l := range lift {
-		if got := prof[0][0][FestivalLeads-w]; math.Abs(got-(1+l)) > 0.03*(1+l) {
-			t.Errorf("factor %d weeks before the festival = %.3f; want %.2f ± 3%%", w, got, 1+l)
-		}
-	}
-	for w := FestivalLeads; w > 2; w-- {
-		if got := prof[0][0][FestivalLeads-w]; math.Abs(got-1) > 0.03 {
-			t.Errorf("factor %d weeks before the festival = %.3f; want 1 ± 0.03", w, got)
-		}
 	}
 }
