@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -141,7 +142,8 @@ func TestFestivalEngineBeatsWeekOfYear(t *testing.T) {
 
 // go test -run '^$' -bench Festival -benchtime 1x -v ./forecast/ prints the figures of
 // docs/BENCHMARKS.md (festival section) on the seeded region of `ordercast seed`'s defaults, and with
-// ORDERCAST_FESTIVAL_CSV=DIR writes its brand and total weekly series for docs/bench/festival.R.
+// ORDERCAST_FESTIVAL_CSV=DIR writes its brand and total weekly series for docs/bench/festival.R, on
+// the simple correction (festival_weekly.csv) and on the learnt one (festival_weekly_learnt.csv).
 func BenchmarkFestival(b *testing.B) {
 	t := b // the figures are logged once, whatever b.N
 	outlets, _ := strconv.Atoi(os.Getenv("ORDERCAST_FESTIVAL_OUTLETS"))
@@ -177,14 +179,16 @@ func BenchmarkFestival(b *testing.B) {
 	// The same engine on the history `forecast run` learns from: the sell-in corrected by the censoring
 	// learnt from the collection points' scans, from the weeks before each festival's first origin.
 	_, _, sp, _, scans := censoredRegion(t, cfg)
-	start := time.Now()
-	tot, br, pk, n := festivalFiguresBy(t, after, func(first int) forecast.Panel {
+	learnt := func(first int) forecast.Panel {
 		return forecast.LearnCensoring(sp, scans, first, forecast.EMOptions{}).Demand(sp)
-	}, demand)
+	}
+	start := time.Now()
+	tot, br, pk, n := festivalFiguresBy(t, after, learnt, demand)
 	t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", "after, learnt correction", n,
 		tot, br, 100*pk, time.Since(start).Seconds())
 	if dir := os.Getenv("ORDERCAST_FESTIVAL_CSV"); dir != "" {
-		writeFestivalCSV(t, dir, sales, demand)
+		writeFestivalCSV(t, dir, "festival_weekly.csv", func(int) forecast.Panel { return sales }, demand)
+		writeFestivalCSV(t, dir, "festival_weekly_learnt.csv", learnt, demand)
 	}
 }
 
@@ -196,44 +200,62 @@ func panelOf(p forecast.Panel) [][]float64 {
 	return out
 }
 
-// writeFestivalCSV writes dir/festival_weekly.csv: per week and brand ("TOTAL" for the grand total)
-// the sell-in corrected for censored demand (what the engine learns from) and the true demand, and
+// writeFestivalCSV writes dir/name: for each Spring Festival that festivalFiguresBy scores, per week
+// and brand ("TOTAL" for the grand total), the history the engine learns from for that festival's
+// origins (history(first), first its earliest origin) and the true demand; and
 // dir/festival_calendar.csv: every Spring Festival's date.
-func writeFestivalCSV(t testing.TB, dir string, sales, demand forecast.Panel) {
-	f, err := os.Create(dir + "/festival_weekly.csv")
+func writeFestivalCSV(t testing.TB, dir, name string, history func(first int) forecast.Panel, demand forecast.Panel) {
+	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	w := csv.NewWriter(f)
-	w.Write([]string{"week", "brand", "corrected_sales", "demand"})
-	type key struct {
-		week  int
-		brand string
-	}
-	s, d := map[key]float64{}, map[key]float64{}
-	var brands []string
-	seen := map[string]bool{}
-	for i, ser := range sales.Series {
-		if !seen[ser.Brand] {
-			seen[ser.Brand] = true
-			brands = append(brands, ser.Brand)
+	w.Write([]string{"festival", "week", "brand", "corrected_sales", "demand"})
+	weeks := demand.Weeks
+	for y := weeks[0].Year(); y <= weeks[len(weeks)-1].Year(); y++ {
+		sf, _ := synth.SpringFestival(y)
+		fw := int(forecast.Monday(sf).Sub(weeks[0]).Hours() / 24 / 7)
+		first := -1
+		for back := 8; back >= 1 && first < 0; back-- {
+			if o := fw - back; o >= forecast.SeasonalPeriod && o+8 <= len(weeks) {
+				first = o
+			}
 		}
-		for wk, v := range ser.Values {
-			s[key{wk, ser.Brand}] += v
-			s[key{wk, "TOTAL"}] += v
-			d[key{wk, ser.Brand}] += demand.Series[i].Values[wk]
-			d[key{wk, "TOTAL"}] += demand.Series[i].Values[wk]
+		if first < 0 {
+			continue
 		}
-	}
-	brands = append(brands, "TOTAL")
-	for wk, day := range sales.Weeks {
-		for _, b := range brands {
-			w.Write([]string{day.Format(time.DateOnly), b, fmt.Sprint(s[key{wk, b}]), fmt.Sprint(d[key{wk, b}])})
+		type key struct {
+			week  int
+			brand string
+		}
+		s, d := map[key]float64{}, map[key]float64{}
+		var brands []string
+		seen := map[string]bool{}
+		for i, ser := range history(first).Series {
+			if !seen[ser.Brand] {
+				seen[ser.Brand] = true
+				brands = append(brands, ser.Brand)
+			}
+			for wk, v := range ser.Values {
+				s[key{wk, ser.Brand}] += v
+				s[key{wk, "TOTAL"}] += v
+				d[key{wk, ser.Brand}] += demand.Series[i].Values[wk]
+				d[key{wk, "TOTAL"}] += demand.Series[i].Values[wk]
+			}
+		}
+		brands = append(brands, "TOTAL")
+		for wk, day := range weeks {
+			for _, b := range brands {
+				w.Write([]string{sf.Format(time.DateOnly), day.Format(time.DateOnly), b, fmt.Sprint(s[key{wk, b}]), fmt.Sprint(d[key{wk, b}])})
+			}
 		}
 	}
 	w.Flush()
-	c, err := os.Create(dir + "/festival_calendar.csv")
+	if err := w.Error(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := os.Create(filepath.Join(dir, "festival_calendar.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
