@@ -315,112 +315,72 @@ func TestChooseLeavesOutACalendarThatMovesNothing(t *testing.T) {
 	}
 }
 
-// A holiday whose only occurrence in the history lies before every validation window cannot be
-// judged, so it keeps its profile when the other holidays' profiles lose validation and the calendar
-// is left out: the first year of a history holds the Spring Festival too early for a window around
-// it.
+// A holiday that validation cannot judge keeps its profile when the other holidays' profiles lose
+// validation and the calendar is left out (here for a fair that sold once and not again). The
+// festival's first occurrence lies before every validation window (the first year of a history holds
+// the Spring Festival too early for a window around it), and its next is either beyond the latest
+// window, or has only its first two lead weeks in it, which sell as any week and so judge nothing.
 func TestChooseKeepsTheProfileOfAHolidayNoWindowJudges(t *testing.T) {
-	origin, _ := time.Parse(time.DateOnly, "2025-03-03") // a Monday
-	const n = 58
-	first := origin.AddDate(0, 0, -7*n)
-	week := func(t int) time.Time { return first.AddDate(0, 0, 7*t+2) } // a Wednesday of timeline week t
-	days := []CalendarDay{
-		{Day: week(10), Holiday: "Festival"}, {Day: week(62), Holiday: "Festival"}, // 62: the 5th week ahead
-		{Day: week(30), Holiday: "Fair"}, {Day: week(50), Holiday: "Fair"},
+	tests := []struct {
+		name string
+		next int // the festival's next week on the timeline; the history is weeks 0–57
+	}{
+		{"no window holds a week of it", 62},
+		// The latest validation window, weeks 50–57, holds weeks 56 and 57, four and three weeks
+		// before it.
+		{"the latest window holds only its first lead weeks", 60},
 	}
-	e := &Engine{Holidays: NewHolidays(days)}
-	rng := rand.New(rand.NewPCG(3, 4))
-	b := Batch{Horizon: 8, Origin: origin}
-	for i := range 40 {
-		y := make([]float64, n)
-		for t := range y {
-			f := 1.0
-			switch t {
-			case 10:
-				f = 3 // the festival's week
-			case 30:
-				f = 2 // the fair's first occurrence sells; its second, at week 50, does not
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			origin, _ := time.Parse(time.DateOnly, "2025-03-03") // a Monday
+			const n = 58
+			first := origin.AddDate(0, 0, -7*n)
+			week := func(t int) time.Time { return first.AddDate(0, 0, 7*t+2) } // a Wednesday of timeline week t
+			days := []CalendarDay{
+				{Day: week(10), Holiday: "Festival"}, {Day: week(tt.next), Holiday: "Festival"},
+				{Day: week(30), Holiday: "Fair"}, {Day: week(50), Holiday: "Fair"},
 			}
-			y[t] = 50 * f * math.Exp(0.1*rng.NormFloat64())
-		}
-		b.Series = append(b.Series, y)
-		b.Groups = append(b.Groups, i%2)
-	}
-	fair, festival := 0, 1 // the holidays' indexes: names sorted
-	chs, err := e.Choose(t.Context(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for g, ch := range chs {
-		if ch.Festival == nil || ch.Festival[festival] == nil {
-			t.Fatalf("group %d: no festival profile (%v)", g, ch.Festival)
-		}
-		if ch.Festival[fair] != nil {
-			t.Errorf("group %d: the fair's profile %v was kept; its second occurrence validates against it", g, ch.Festival[fair])
-		}
-		if f := ch.Festival[festival][FestivalLeads]; f < 2 {
-			t.Errorf("group %d: festival week's factor %.2f, want about 3", g, f)
-		}
-	}
-	out := NewForecasts(len(b.Series), b.Horizon, false)
-	if err := e.Apply(t.Context(), b, chs, out); err != nil {
-		t.Fatal(err)
-	}
-	if r := out[0].Mean[4] / out[0].Mean[0]; r < 2 {
-		t.Errorf("the festival week forecast at %.2f × the week before the window's; want about 3", r)
-	}
-}
-
-// A validation window that holds only the first lead weeks of a festival, which sell as any week,
-// does not judge it: when the calendar is left out (here for a fair that sold once and not again),
-// the festival keeps its profile, as a festival no window holds a week of does.
-func TestChooseKeepsTheProfileOfAFestivalWindowsSeeOnlyTheLeadWeeksOf(t *testing.T) {
-	origin, _ := time.Parse(time.DateOnly, "2025-03-03") // a Monday
-	const n = 58
-	first := origin.AddDate(0, 0, -7*n)
-	week := func(t int) time.Time { return first.AddDate(0, 0, 7*t+2) } // a Wednesday of timeline week t
-	days := []CalendarDay{
-		// 60: the 3rd week ahead; the latest validation window, weeks 50–57, holds its lead weeks
-		// 56 and 57, four and three weeks before it.
-		{Day: week(10), Holiday: "Festival"}, {Day: week(60), Holiday: "Festival"},
-		{Day: week(30), Holiday: "Fair"}, {Day: week(50), Holiday: "Fair"},
-	}
-	e := &Engine{Holidays: NewHolidays(days)}
-	rng := rand.New(rand.NewPCG(3, 4))
-	b := Batch{Horizon: 8, Origin: origin}
-	for i := range 40 {
-		y := make([]float64, n)
-		for t := range y {
-			f := 1.0
-			switch t {
-			case 10:
-				f = 3 // the festival's week
-			case 30:
-				f = 2 // the fair's first occurrence sells; its second, at week 50, does not
+			e := &Engine{Holidays: NewHolidays(days)}
+			rng := rand.New(rand.NewPCG(3, 4))
+			b := Batch{Horizon: 8, Origin: origin}
+			for i := range 40 {
+				y := make([]float64, n)
+				for t := range y {
+					f := 1.0
+					switch t {
+					case 10:
+						f = 3 // the festival's week
+					case 30:
+						f = 2 // the fair's first occurrence sells; its second, at week 50, does not
+					}
+					y[t] = 50 * f * math.Exp(0.1*rng.NormFloat64())
+				}
+				b.Series = append(b.Series, y)
+				b.Groups = append(b.Groups, i%2)
 			}
-			y[t] = 50 * f * math.Exp(0.1*rng.NormFloat64())
-		}
-		b.Series = append(b.Series, y)
-		b.Groups = append(b.Groups, i%2)
-	}
-	fair, festival := 0, 1 // the holidays' indexes: names sorted
-	chs, err := e.Choose(t.Context(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for g, ch := range chs {
-		if ch.Festival == nil || ch.Festival[festival] == nil {
-			t.Fatalf("group %d: no festival profile (%v)", g, ch.Festival)
-		}
-		if ch.Festival[fair] != nil {
-			t.Errorf("group %d: the fair's profile %v was kept; its second occurrence validates against it", g, ch.Festival[fair])
-		}
-	}
-	out := NewForecasts(len(b.Series), b.Horizon, false)
-	if err := e.Apply(t.Context(), b, chs, out); err != nil {
-		t.Fatal(err)
-	}
-	if r := out[0].Mean[2] / out[0].Mean[0]; r < 2 {
-		t.Errorf("the festival week forecast at %.2f × the first week ahead; want about 3", r)
+			fair, festival := 0, 1 // the holidays' indexes: names sorted
+			chs, err := e.Choose(t.Context(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for g, ch := range chs {
+				if ch.Festival == nil || ch.Festival[festival] == nil {
+					t.Fatalf("group %d: no festival profile (%v)", g, ch.Festival)
+				}
+				if ch.Festival[fair] != nil {
+					t.Errorf("group %d: the fair's profile %v was kept; its second occurrence validates against it", g, ch.Festival[fair])
+				}
+				if f := ch.Festival[festival][FestivalLeads]; f < 2 {
+					t.Errorf("group %d: festival week's factor %.2f, want about 3", g, f)
+				}
+			}
+			out := NewForecasts(len(b.Series), b.Horizon, false)
+			if err := e.Apply(t.Context(), b, chs, out); err != nil {
+				t.Fatal(err)
+			}
+			if r := out[0].Mean[tt.next-n] / out[0].Mean[0]; r < 2 {
+				t.Errorf("the festival week forecast at %.2f × the first week ahead; want about 3", r)
+			}
+		})
 	}
 }
