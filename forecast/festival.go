@@ -490,22 +490,13 @@ func (tl festivalTimeline) festivalOrigins(profiles []FestivalProfile) ([]int, [
 // holiday to count as judged (judged).
 const judgedShare = 0.5
 
-// judged returns, per holiday, whether the validation windows from origins (timeline weeks, h weeks
-// each) can tell whether its profile p forecasts better than none. A window needs MinValidationWeeks
-// weeks before it and must end by the batch's origin. A minor holiday is judged when a window holds a
-// week of one of its windows. A major one (festivalOrigins: one of those that move demand most) is
-// judged only when the weeks held carry at least judgedShare of its effect, Σ|factor − 1| over its
-// window's positions: four weeks ahead of a Spring Festival sell as any week, so a window holding
-// them says nothing of the festival's own weeks. The seeded region's first Spring Festival falls too
-// early in its history for a window of its own, and at the origins one to three weeks before the
-// next, the latest window held only its first lead weeks: the whole calendar was then kept or left
-// out on the other holidays, by sums a few tenths of a percent apart, and left out the festival's
-// week was forecast at a third of its demand (docs/BENCHMARKS.md, "A major holiday is judged by the
-// weeks that carry its effect").
-func (tl festivalTimeline) judged(origins []int, p FestivalProfile, major []bool) []bool {
-	out := make([]bool, len(tl.idx))
+// heldPositions returns, per holiday, which positions of its window the validation windows from
+// origins (timeline weeks, h weeks each) hold, in any of its occurrences. A window needs
+// MinValidationWeeks weeks before it and must end by the batch's origin.
+func (tl festivalTimeline) heldPositions(origins []int) [][]bool {
+	out := make([][]bool, len(tl.idx))
 	for k, idx := range tl.idx {
-		held := make([]bool, festivalWidth) // the window positions some validation window holds
+		held := make([]bool, festivalWidth)
 		for _, o := range origins {
 			if o < MinValidationWeeks || o+tl.h > tl.L {
 				continue
@@ -516,14 +507,33 @@ func (tl festivalTimeline) judged(origins []int, p FestivalProfile, major []bool
 				}
 			}
 		}
+		out[k] = held
+	}
+	return out
+}
+
+// judged returns, per holiday, whether the validation windows, which hold the positions held
+// (heldPositions), can tell whether its profile p forecasts better than none. A minor holiday is
+// judged when a window holds a week of one of its windows. A major one (festivalOrigins: one of those
+// that move demand most) is judged only when the weeks held carry at least judgedShare of its effect,
+// Σ|factor − 1| over its window's positions: four weeks ahead of a Spring Festival sell as any week,
+// so a window holding them says nothing of the festival's own weeks. The seeded region's first Spring
+// Festival falls too early in its history for a window of its own, and at the origins one to three
+// weeks before the next, the latest window held only its first lead weeks: the whole calendar was
+// then kept or left out on the other holidays, by sums a few tenths of a percent apart, and left out
+// the festival's week was forecast at a third of its demand (docs/BENCHMARKS.md, "A major holiday is
+// judged by the weeks that carry its effect").
+func judged(held [][]bool, p FestivalProfile, major []bool) []bool {
+	out := make([]bool, len(held))
+	for k, h := range held {
 		if !major[k] || k >= len(p) || p[k] == nil {
-			out[k] = slices.Contains(held, true)
+			out[k] = slices.Contains(h, true)
 			continue
 		}
 		var all, got float64
 		for i, f := range p[k] {
 			all += math.Abs(f - 1)
-			if held[i] {
+			if h[i] {
 				got += math.Abs(f - 1)
 			}
 		}

@@ -89,30 +89,49 @@ func festivalFigures(t testing.TB, eng forecast.Method, sales, demand forecast.P
 	return festivalFiguresBy(t, eng, func(int) forecast.Panel { return sales }, demand)
 }
 
+// festivalHorizon is how many weeks ahead the festival origins are scored.
+const festivalHorizon = 8
+
+// festivalOrigins is one Spring Festival of a history and the origins scored before it.
+type festivalOrigins struct {
+	day     time.Time // the festival's date
+	week    int       // the week holding it
+	origins []int     // 1–8 weeks before that week, earliest first
+}
+
+// festivalsOf returns the Spring Festivals of the calendar weeks that have origins 1–8 weeks before
+// them with at least a year of history before the origin and festivalHorizon weeks after it.
+func festivalsOf(weeks []time.Time) []festivalOrigins {
+	var out []festivalOrigins
+	for y := weeks[0].Year(); y <= weeks[len(weeks)-1].Year(); y++ {
+		sf, _ := synth.SpringFestival(y)
+		f := festivalOrigins{day: sf, week: int(forecast.Monday(sf).Sub(weeks[0]).Hours() / 24 / 7)}
+		for back := 8; back >= 1; back-- {
+			if o := f.week - back; o >= forecast.SeasonalPeriod && o+festivalHorizon <= len(weeks) {
+				f.origins = append(f.origins, o)
+			}
+		}
+		if len(f.origins) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // festivalFiguresBy is festivalFigures with each festival's origins forecast from history(first),
 // first being the earliest of them: the history a censoring correction learnt from the weeks before
 // first gives.
 func festivalFiguresBy(t testing.TB, eng forecast.Method, history func(first int) forecast.Panel, demand forecast.Panel) (total, brand, peak float64, origins int) {
-	const h = 8
-	weeks := demand.Weeks
+	const h = festivalHorizon
 	var totErr, brErr, act, peakErr float64
-	for y := weeks[0].Year(); y <= weeks[len(weeks)-1].Year(); y++ {
-		sf, _ := synth.SpringFestival(y)
-		fw := int(forecast.Monday(sf).Sub(weeks[0]).Hours() / 24 / 7) // the festival's week
-		var sales forecast.Panel
-		for back := 8; back >= 1; back-- {
-			o := fw - back
-			if o < forecast.SeasonalPeriod || o+h > len(weeks) {
-				continue
-			}
-			if sales.Series == nil {
-				sales = history(o)
-			}
+	for _, f := range festivalsOf(demand.Weeks) {
+		sales := history(f.origins[0])
+		for _, o := range f.origins {
 			sc := scoreOrigin(t, eng, sales, demand, o, h)
 			totErr += sc.totalErr
 			brErr += sc.brandErr
 			act += sc.actual
-			if p := fw - 1 - o; p >= 0 && p < h {
+			if p := f.week - 1 - o; p >= 0 && p < h {
 				peakErr += (sc.total[p] - sc.want[p]) / sc.want[p]
 			}
 			origins++
@@ -179,16 +198,20 @@ func BenchmarkFestival(b *testing.B) {
 	// The same engine on the history `forecast run` learns from: the sell-in corrected by the censoring
 	// learnt from the collection points' scans, from the weeks before each festival's first origin.
 	_, _, sp, _, scans := censoredRegion(t, cfg)
-	learnt := func(first int) forecast.Panel {
-		return forecast.LearnCensoring(sp, scans, first, forecast.EMOptions{}).Demand(sp)
+	learnt := map[int]forecast.Panel{} // by first origin: scored, then written for R
+	learntFrom := func(first int) forecast.Panel {
+		if _, ok := learnt[first]; !ok {
+			learnt[first] = forecast.LearnCensoring(sp, scans, first, forecast.EMOptions{}).Demand(sp)
+		}
+		return learnt[first]
 	}
 	start := time.Now()
-	tot, br, pk, n := festivalFiguresBy(t, after, learnt, demand)
+	tot, br, pk, n := festivalFiguresBy(t, after, learntFrom, demand)
 	t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", "after, learnt correction", n,
 		tot, br, 100*pk, time.Since(start).Seconds())
 	if dir := os.Getenv("ORDERCAST_FESTIVAL_CSV"); dir != "" {
 		writeFestivalCSV(t, dir, "festival_weekly.csv", func(int) forecast.Panel { return sales }, demand)
-		writeFestivalCSV(t, dir, "festival_weekly_learnt.csv", learnt, demand)
+		writeFestivalCSV(t, dir, "festival_weekly_learnt.csv", learntFrom, demand)
 	}
 }
 
@@ -212,44 +235,8 @@ func writeFestivalCSV(t testing.TB, dir, name string, history func(first int) fo
 	defer f.Close()
 	w := csv.NewWriter(f)
 	w.Write([]string{"festival", "week", "brand", "corrected_sales", "demand"})
-	weeks := demand.Weeks
-	for y := weeks[0].Year(); y <= weeks[len(weeks)-1].Year(); y++ {
-		sf, _ := synth.SpringFestival(y)
-		fw := int(forecast.Monday(sf).Sub(weeks[0]).Hours() / 24 / 7)
-		first := -1
-		for back := 8; back >= 1 && first < 0; back-- {
-			if o := fw - back; o >= forecast.SeasonalPeriod && o+8 <= len(weeks) {
-				first = o
-			}
-		}
-		if first < 0 {
-			continue
-		}
-		type key struct {
-			week  int
-			brand string
-		}
-		s, d := map[key]float64{}, map[key]float64{}
-		var brands []string
-		seen := map[string]bool{}
-		for i, ser := range history(first).Series {
-			if !seen[ser.Brand] {
-				seen[ser.Brand] = true
-				brands = append(brands, ser.Brand)
-			}
-			for wk, v := range ser.Values {
-				s[key{wk, ser.Brand}] += v
-				s[key{wk, "TOTAL"}] += v
-				d[key{wk, ser.Brand}] += demand.Series[i].Values[wk]
-				d[key{wk, "TOTAL"}] += demand.Series[i].Values[wk]
-			}
-		}
-		brands = append(brands, "TOTAL")
-		for wk, day := range weeks {
-			for _, b := range brands {
-				w.Write([]string{sf.Format(time.DateOnly), day.Format(time.DateOnly), b, fmt.Sprint(s[key{wk, b}]), fmt.Sprint(d[key{wk, b}])})
-			}
-		}
+	for _, fo := range festivalsOf(demand.Weeks) {
+		writeFestivalRows(w, fo.day, history(fo.origins[0]), demand)
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -264,6 +251,36 @@ func writeFestivalCSV(t testing.TB, dir, name string, history func(first int) fo
 	for y := synth.FirstLunarYear; y <= synth.LastLunarYear; y++ {
 		sf, _ := synth.SpringFestival(y)
 		fmt.Fprintln(c, sf.Format(time.DateOnly))
+	}
+}
+
+// writeFestivalRows writes, for the festival of day, each week's history and demand per brand and in
+// total.
+func writeFestivalRows(w *csv.Writer, day time.Time, history, demand forecast.Panel) {
+	type key struct {
+		week  int
+		brand string
+	}
+	s, d := map[key]float64{}, map[key]float64{}
+	var brands []string
+	seen := map[string]bool{}
+	for i, ser := range history.Series {
+		if !seen[ser.Brand] {
+			seen[ser.Brand] = true
+			brands = append(brands, ser.Brand)
+		}
+		for wk, v := range ser.Values {
+			s[key{wk, ser.Brand}] += v
+			s[key{wk, "TOTAL"}] += v
+			d[key{wk, ser.Brand}] += demand.Series[i].Values[wk]
+			d[key{wk, "TOTAL"}] += demand.Series[i].Values[wk]
+		}
+	}
+	brands = append(brands, "TOTAL")
+	for wk, monday := range demand.Weeks {
+		for _, b := range brands {
+			w.Write([]string{day.Format(time.DateOnly), monday.Format(time.DateOnly), b, fmt.Sprint(s[key{wk, b}]), fmt.Sprint(d[key{wk, b}])})
+		}
 	}
 }
 

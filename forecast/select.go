@@ -341,9 +341,9 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 	// minor holidays of the latest weeks would otherwise decide it.
 	var unjudged []FestivalProfile
 	if factors != nil {
+		held := tl.heldPositions(origins[1:])
 		for g, p := range profiles {
-			judged := tl.judged(origins[1:], p, major)
-			if u := p.unjudged(judged); u != nil {
+			if u := p.unjudged(judged(held, p, major)); u != nil {
 				if unjudged == nil {
 					unjudged = make([]FestivalProfile, groups)
 				}
