@@ -21,13 +21,7 @@ import (
 // each other or with a planner's publishing; the transaction is then rolled back whole and, being
 // idempotent, tried again, up to ensureCycleAttempts times.
 func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []ordering.Window) (ordering.Cycle, error) {
-	var c ordering.Cycle
-	var err error
-	for range ensureCycleAttempts {
-		if c, err = s.ensureCycle(ctx, weekStart, windows); !retryable(err) {
-			break
-		}
-	}
+	c, err := retried(ensureCycleAttempts, func() (ordering.Cycle, error) { return s.ensureCycle(ctx, weekStart, windows) })
 	if err != nil {
 		return ordering.Cycle{}, fmt.Errorf("postgresql: ensure cycle %s: %w", weekStart.Format(time.DateOnly), err)
 	}
@@ -36,6 +30,16 @@ func (s *Store) EnsureCycle(ctx context.Context, weekStart time.Time, windows []
 
 // ensureCycleAttempts bounds EnsureCycle's tries after a deadlock or a serialization failure.
 const ensureCycleAttempts = 3
+
+// retried runs attempt up to attempts times while it fails with a retryable error, and returns its
+// last result.
+func retried[T any](attempts int, attempt func() (T, error)) (T, error) {
+	v, err := attempt()
+	for n := 1; n < attempts && retryable(err); n++ {
+		v, err = attempt()
+	}
+	return v, err
+}
 
 // retryable reports whether err is PostgreSQL's deadlock_detected or serialization_failure: the
 // transaction was rolled back and may simply be run again.
