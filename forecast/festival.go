@@ -127,8 +127,17 @@ type profileEstimate struct {
 // every occurrence of a holiday with enough weeks outside every window within festivalBase weeks of
 // its window, each window week's value over their mean, the effects of the other holidays in the
 // same weeks divided out (backfitting, for holidays whose windows overlap); then the mean over the
-// occurrences.
-func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
+// occurrences. The weeks before start (the history's first sale) are not among those weeks.
+//
+// Two holidays the history has seen only together, at one distance from each other (the seeded
+// region's Mid-Autumn Festival and National Day in its one autumn), cannot be told apart: any split
+// of their weeks' lift between them fits the history as well as another. Backfitting would give it
+// all to the one estimated first; where the weeks ahead see them at that distance again, that does
+// no harm, but where they fall at another (the next autumn's), the lift would be forecast in the
+// wrong weeks. Such holidays (seenTogether) share the lift of the weeks they have in common evenly:
+// each takes the m-th root of the part the others' pass-start ratios leave, m the holidays sharing
+// the week.
+func (tl festivalTimeline) estimateProfile(y []float64, start int) profileEstimate {
 	nh := len(tl.idx)
 	est := profileEstimate{ratio: make([][]float64, nh), count: make([][]int, nh)}
 	for k := range nh {
@@ -150,10 +159,18 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 		inAny[t] = tl.inWindow(t)
 		prod[t] = 1
 	}
+	together := tl.seenTogether(occ)
+	snap := make([][]float64, nh) // the ratios at the start of the pass
+	for k := range nh {
+		snap[k] = make([]float64, festivalWidth)
+	}
 	var noise float64
 	var noiseN int
 	sum := make([]float64, festivalWidth)
 	for pass := range festivalPasses {
+		for k := range nh {
+			copy(snap[k], est.ratio[k])
+		}
 		for k := range nh {
 			clear(sum)
 			cnt := est.count[k]
@@ -167,12 +184,18 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 				// A dense calendar (a holiday every few weeks) may leave too few such weeks: then
 				// the weeks outside this holiday's own windows, the other holidays' effects divided
 				// out as far as they are known.
-				lo, hi := max(0, o.from-festivalBase), min(tl.L, o.to+festivalBase)
+				lo, hi := max(start, o.from-festivalBase), min(tl.L, o.to+festivalBase)
 				other := func(t int) float64 { // the other holidays' effect in week t
+					v := prod[t]
 					if i := tl.idx[k][t]; i >= 0 {
-						return prod[t] / est.ratio[k][i]
+						v /= est.ratio[k][i]
 					}
-					return prod[t]
+					for _, k2 := range together[k] { // at their pass-start ratios
+						if i2 := tl.idx[k2][t]; i2 >= 0 {
+							v *= snap[k2][i2] / est.ratio[k2][i2]
+						}
+					}
+					return v
 				}
 				var baseWeek func(t int) (float64, bool)
 				var icept, slope float64
@@ -228,7 +251,11 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 				}
 				for t := o.from; t < min(o.to, tl.L); t++ {
 					i := tl.idx[k][t]
-					sum[i] += y[t] / other(t) / base(t)
+					r := y[t] / other(t) / base(t)
+					if m := 1 + sharing(together[k], tl.idx, t); m > 1 && r > 0 {
+						r = snap[k][i] * math.Pow(r/snap[k][i], 1/float64(m))
+					}
+					sum[i] += r
 					cnt[i]++
 				}
 			}
@@ -254,6 +281,59 @@ func (tl festivalTimeline) estimateProfile(y []float64) profileEstimate {
 		}
 	}
 	return est
+}
+
+// seenTogether returns, for each holiday k, the holidays k2 that the history has seen only together
+// with k, at one distance: every occurrence of either in the history (one that starts before week
+// L) overlaps the other's window, each time at the same distance; and that an occurrence after the
+// history sees at another distance or apart.
+func (tl festivalTimeline) seenTogether(occ [][]occurrence) [][]int {
+	// partner returns the distance from occurrence o of holiday k to the one of k2 whose window
+	// overlaps it, and false when none does.
+	partner := func(o occurrence, k2 int) (int, bool) {
+		for _, o2 := range occ[k2] {
+			if o2.from < o.to && o.from < o2.to {
+				return o2.from - o.from, true
+			}
+		}
+		return 0, false
+	}
+	always := func(k, k2 int) bool { // every occurrence of k has k2 at one distance, and a later one not
+		d0, n, apart := 0, 0, false
+		for _, o := range occ[k] {
+			d, ok := partner(o, k2)
+			if o.from >= tl.L {
+				apart = apart || !ok || d != d0
+				continue
+			}
+			if !ok || (n > 0 && d != d0) {
+				return false
+			}
+			d0 = d
+			n++
+		}
+		return n > 0 && apart
+	}
+	out := make([][]int, len(occ))
+	for k := range occ {
+		for k2 := range occ {
+			if k2 != k && always(k, k2) && always(k2, k) {
+				out[k] = append(out[k], k2)
+			}
+		}
+	}
+	return out
+}
+
+// sharing counts the holidays of ks whose window holds week t.
+func sharing(ks []int, idx [][]int8, t int) int {
+	n := 0
+	for _, k := range ks {
+		if idx[k][t] >= 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // shrinkToOne shrinks each holiday's ratios towards 1 by how much of their departure from 1 their
@@ -330,7 +410,13 @@ func (tl festivalTimeline) totalsOf(b Batch, groups int) festivalTotals {
 func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]FestivalProfile, []int) {
 	groups, totals, pooled := len(ft.groups), ft.groups, ft.pooled
 	tl.L = cut
-	pool := tl.estimateProfile(pooled)
+	// The weeks before the history's first sale are no level: the seeded region's first week, before
+	// any delivery, put a 0 in the line under its first Spring Festival.
+	start := 0
+	for start < cut && pooled[start] == 0 {
+		start++
+	}
+	pool := tl.estimateProfile(pooled, start)
 	measured := make([]int, len(pool.count))
 	seen := false
 	for k, c := range pool.count {
@@ -345,7 +431,7 @@ func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]Festiv
 	pool.shrinkToOne()
 	ests := make([]profileEstimate, groups)
 	for g := range groups {
-		ests[g] = tl.estimateProfile(totals[g])
+		ests[g] = tl.estimateProfile(totals[g], start)
 	}
 	nh := len(tl.idx)
 	out := make([]FestivalProfile, groups)

@@ -79,7 +79,7 @@ func TestFestivalProfiles(t *testing.T) {
 			}
 			got := prof[tt.group][1][FestivalLeads-1]
 			// Against its own estimate, the shrunk profile of a noisy brand is nearer the truth.
-			ownEst := tl.estimateProfile(groupTotal(b, tt.group))
+			ownEst := tl.estimateProfile(groupTotal(b, tt.group), 0)
 			own := ownEst.ratio[1][FestivalLeads-1]
 			if math.Abs(got-tt.want) > math.Abs(own-tt.want)+0.01 {
 				t.Errorf("profile of group %d a week before the festival = %.3f, its own estimate %.3f; want nearer %.2f",
@@ -128,7 +128,7 @@ func TestFestivalProfilesResistBrokenBrands(t *testing.T) {
 		t.Fatal("festivalProfiles = nil; want profiles")
 	}
 	week := FestivalLeads - 1 // the week before the festival's
-	if own := tl.estimateProfile(groupTotal(b, broken)).ratio[1][week]; own < 5 {
+	if own := tl.estimateProfile(groupTotal(b, broken), 0).ratio[1][week]; own < 5 {
 		t.Fatalf("the broken brand's own ratio = %.2f; the test wants it broken (at least 5)", own)
 	}
 	if got, pooled := prof[broken][1][week], prof[0][1][week]; math.Abs(got-pooled) > 0.3 {
@@ -382,5 +382,101 @@ func TestChooseKeepsTheProfileOfAHolidayNoWindowJudges(t *testing.T) {
 				t.Errorf("the festival week forecast at %.2f × the first week ahead; want about 3", r)
 			}
 		})
+	}
+}
+
+// The weeks before a history's first sale are no level: a history whose first week sold nothing
+// (the seeded region's, before any delivery) measures its first Spring Festival against the weeks
+// that sold, not against a line pulled down by that week.
+func TestFestivalProfilesSkipTheWeeksBeforeTheFirstSale(t *testing.T) {
+	day, _ := time.Parse(time.DateOnly, "2024-02-10")
+	hol := NewHolidays([]CalendarDay{{Day: day, Holiday: "Spring Festival"}, {Day: day.AddDate(1, 0, -12), Holiday: "Spring Festival"}})
+	first, _ := time.Parse(time.DateOnly, "2023-12-04") // a Monday; the festival's is week 9
+	const n = 40
+	lift := map[int]float64{2: 0.5, 1: 1.0, 0: 0.5}
+	rng := rand.New(rand.NewPCG(5, 6))
+	b := Batch{Horizon: 8, Origin: first.AddDate(0, 0, 7*n)}
+	for range 20 {
+		y := make([]float64, n)
+		for t := 1; t < n; t++ { // week 0: nothing delivered yet
+			f := 1.0
+			if w, ok := hol.weeksBefore(0, first.AddDate(0, 0, 7*t), FestivalLeads, FestivalLags); ok {
+				f += lift[w]
+			}
+			y[t] = 10 * f * math.Exp(0.02*rng.NormFloat64())
+		}
+		b.Series = append(b.Series, y)
+		b.Groups = append(b.Groups, 0)
+	}
+	e := &Engine{Holidays: hol}
+	tl, ok := e.timeline(b)
+	if !ok {
+		t.Fatal("timeline: no calendar")
+	}
+	prof := wholeProfiles(tl, b, 1)
+	if prof == nil {
+		t.Fatal("festivalProfiles = nil; want profiles")
+	}
+	for w, l := range lift {
+		if got := prof[0][0][FestivalLeads-w]; math.Abs(got-(1+l)) > 0.03*(1+l) {
+			t.Errorf("factor %d weeks before the festival = %.3f; want %.2f ± 3%%", w, got, 1+l)
+		}
+	}
+	for w := FestivalLeads; w > 2; w-- {
+		if got := prof[0][0][FestivalLeads-w]; math.Abs(got-1) > 0.03 {
+			t.Errorf("factor %d weeks before the festival = %.3f; want 1 ± 0.03", w, got)
+		}
+	}
+}
+
+// Two holidays seen together once, a week apart (the seeded region's Mid-Autumn Festival and
+// National Day in 2025), cannot be told apart: a year in which they fall three weeks apart must not
+// find all of their lift in the weeks of the one estimated first. They share it evenly.
+func TestFestivalProfilesSplitTheLiftOfHolidaysSeenOnlyTogether(t *testing.T) {
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	days := []CalendarDay{
+		{Day: day("2025-10-06"), Holiday: "A"}, {Day: day("2025-10-01"), Holiday: "B"}, // a week apart
+		{Day: day("2026-09-09"), Holiday: "A"}, {Day: day("2026-10-01"), Holiday: "B"}, // three weeks apart
+	}
+	hol := NewHolidays(days)
+	first := day("2025-05-05") // a Monday
+	const n = 40               // the history ends in February 2026
+	rng := rand.New(rand.NewPCG(7, 8))
+	b := Batch{Horizon: 40, Origin: first.AddDate(0, 0, 7*n)}
+	for range 20 {
+		y := make([]float64, n)
+		for t := range y {
+			f := 1.0
+			if monday := first.AddDate(0, 0, 7*t); monday.Equal(day("2025-09-29")) {
+				f = 1.44 // the week holding B and the week before A's
+			}
+			y[t] = 10 * f * math.Exp(0.02*rng.NormFloat64())
+		}
+		b.Series = append(b.Series, y)
+		b.Groups = append(b.Groups, 0)
+	}
+	e := &Engine{Holidays: hol}
+	tl, ok := e.timeline(b)
+	if !ok {
+		t.Fatal("timeline: no calendar")
+	}
+	prof := wholeProfiles(tl, b, 1)
+	if prof == nil {
+		t.Fatal("festivalProfiles = nil; want profiles")
+	}
+	a, bb := prof[0][0][FestivalLeads-1], prof[0][1][FestivalLeads] // A's week before, B's own week
+	if math.Abs(a-1.2) > 0.04 || math.Abs(bb-1.2) > 0.04 {
+		t.Errorf("A's factor the week before it %.3f, B's of its own week %.3f; want both 1.2 ± 0.04 (√1.44)", a, bb)
+	}
+
+	// Seen at one distance again in the weeks ahead, the split cannot matter, and backfitting keeps
+	// its own: the pair is not "seen only together".
+	days[2].Day = day("2026-10-06")
+	days[3].Day = day("2026-09-30")
+	e.Holidays = NewHolidays(days)
+	tl, _ = e.timeline(b)
+	occ := [][]occurrence{tl.occurrences(0), tl.occurrences(1)}
+	if got := tl.seenTogether(occ); len(got[0]) != 0 || len(got[1]) != 0 {
+		t.Errorf("seenTogether with the weeks ahead at the same distance = %v; want none", got)
 	}
 }
