@@ -394,29 +394,15 @@ func TestFestivalProfilesSkipTheWeeksBeforeTheFirstSale(t *testing.T) {
 	first, _ := time.Parse(time.DateOnly, "2023-12-04") // a Monday; the festival's is week 9
 	const n = 40
 	lift := map[int]float64{2: 0.5, 1: 1.0, 0: 0.5}
-	rng := rand.New(rand.NewPCG(5, 6))
-	b := Batch{Horizon: 8, Origin: first.AddDate(0, 0, 7*n)}
-	for range 20 {
-		y := make([]float64, n)
-		for t := 1; t < n; t++ { // week 0: nothing delivered yet
-			f := 1.0
-			if w, ok := hol.weeksBefore(0, first.AddDate(0, 0, 7*t), FestivalLeads, FestivalLags); ok {
-				f += lift[w]
-			}
-			y[t] = 10 * f * math.Exp(0.02*rng.NormFloat64())
+	prof, _ := oneBrandProfiles(t, hol, first, n, 8, 5, func(week int) float64 {
+		if week == 0 { // nothing delivered yet
+			return 0
 		}
-		b.Series = append(b.Series, y)
-		b.Groups = append(b.Groups, 0)
-	}
-	e := &Engine{Holidays: hol}
-	tl, ok := e.timeline(b)
-	if !ok {
-		t.Fatal("timeline: no calendar")
-	}
-	prof := wholeProfiles(tl, b, 1)
-	if prof == nil {
-		t.Fatal("festivalProfiles = nil; want profiles")
-	}
+		if w, ok := hol.weeksBefore(0, first.AddDate(0, 0, 7*week), FestivalLeads, FestivalLags); ok {
+			return 1 + lift[w]
+		}
+		return 1
+	})
 	for w, l := range lift {
 		if got := prof[0][0][FestivalLeads-w]; math.Abs(got-(1+l)) > 0.03*(1+l) {
 			t.Errorf("factor %d weeks before the festival = %.3f; want %.2f ± 3%%", w, got, 1+l)
@@ -441,16 +427,39 @@ func TestFestivalProfilesSplitTheLiftOfHolidaysSeenOnlyTogether(t *testing.T) {
 	hol := NewHolidays(days)
 	first := day("2025-05-05") // a Monday
 	const n = 40               // the history ends in February 2026
-	rng := rand.New(rand.NewPCG(7, 8))
-	b := Batch{Horizon: 40, Origin: first.AddDate(0, 0, 7*n)}
+	prof, b := oneBrandProfiles(t, hol, first, n, 40, 7, func(week int) float64 {
+		if first.AddDate(0, 0, 7*week).Equal(day("2025-09-29")) {
+			return 1.44 // the week holding B and the week before A's
+		}
+		return 1
+	})
+	a, bb := prof[0][0][FestivalLeads-1], prof[0][1][FestivalLeads] // A's week before, B's own week
+	if math.Abs(a-1.2) > 0.04 || math.Abs(bb-1.2) > 0.04 {
+		t.Errorf("A's factor the week before it %.3f, B's of its own week %.3f; want both 1.2 ± 0.04 (√1.44)", a, bb)
+	}
+
+	// Seen at one distance again in the weeks ahead, the split cannot matter, and backfitting keeps
+	// its own: the pair is not "seen only together".
+	days[2].Day = day("2026-10-06")
+	days[3].Day = day("2026-09-30")
+	e := &Engine{Holidays: NewHolidays(days)}
+	tl, _ := e.timeline(b)
+	occ := [][]occurrence{tl.occurrences(0), tl.occurrences(1)}
+	if got := tl.seenTogether(occ); len(got[0]) != 0 || len(got[1]) != 0 {
+		t.Errorf("seenTogether with the weeks ahead at the same distance = %v; want none", got)
+	}
+}
+
+// oneBrandProfiles learns the festival profiles of a batch of one brand: 20 series of n weeks from
+// first, each 10 × factor(week) × log-normal noise of 0.02 (seeded by seed), forecast h weeks ahead.
+func oneBrandProfiles(t *testing.T, hol Holidays, first time.Time, n, h int, seed uint64, factor func(week int) float64) ([]FestivalProfile, Batch) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	b := Batch{Horizon: h, Origin: first.AddDate(0, 0, 7*n)}
 	for range 20 {
 		y := make([]float64, n)
-		for t := range y {
-			f := 1.0
-			if monday := first.AddDate(0, 0, 7*t); monday.Equal(day("2025-09-29")) {
-				f = 1.44 // the week holding B and the week before A's
-			}
-			y[t] = 10 * f * math.Exp(0.02*rng.NormFloat64())
+		for w := range y {
+			y[w] = 10 * factor(w) * math.Exp(0.02*rng.NormFloat64())
 		}
 		b.Series = append(b.Series, y)
 		b.Groups = append(b.Groups, 0)
@@ -464,19 +473,5 @@ func TestFestivalProfilesSplitTheLiftOfHolidaysSeenOnlyTogether(t *testing.T) {
 	if prof == nil {
 		t.Fatal("festivalProfiles = nil; want profiles")
 	}
-	a, bb := prof[0][0][FestivalLeads-1], prof[0][1][FestivalLeads] // A's week before, B's own week
-	if math.Abs(a-1.2) > 0.04 || math.Abs(bb-1.2) > 0.04 {
-		t.Errorf("A's factor the week before it %.3f, B's of its own week %.3f; want both 1.2 ± 0.04 (√1.44)", a, bb)
-	}
-
-	// Seen at one distance again in the weeks ahead, the split cannot matter, and backfitting keeps
-	// its own: the pair is not "seen only together".
-	days[2].Day = day("2026-10-06")
-	days[3].Day = day("2026-09-30")
-	e.Holidays = NewHolidays(days)
-	tl, _ = e.timeline(b)
-	occ := [][]occurrence{tl.occurrences(0), tl.occurrences(1)}
-	if got := tl.seenTogether(occ); len(got[0]) != 0 || len(got[1]) != 0 {
-		t.Errorf("seenTogether with the weeks ahead at the same distance = %v; want none", got)
-	}
+	return prof, b
 }
