@@ -209,6 +209,15 @@ func BenchmarkFestival(b *testing.B) {
 	tot, br, pk, n := festivalFiguresBy(t, after, learntFrom, demand)
 	t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", "after, learnt correction", n,
 		tot, br, 100*pk, time.Since(start).Seconds())
+	// The ordinary origins on it, the correction learnt from the weeks before the first of them.
+	rep, err := forecast.Backtest(context.Background(), demand, forecast.BacktestConfig{Horizon: 4, Origins: 12, Step: 4},
+		forecast.TrainOn(after, panelOf(learntFrom(len(demand.Weeks)-4-11*4))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Results[0]
+	t.Logf("%-26s 12 ordinary origins (h 4, step 4): brand accuracy %.3f, total %.3f, WAPE %.3f, bias %+.1f%%",
+		"after, learnt correction", m.BrandAccuracy, m.TotalAccuracy, m.WAPE, 100*m.Bias)
 	if dir := os.Getenv("ORDERCAST_FESTIVAL_CSV"); dir != "" {
 		writeFestivalCSV(t, dir, "festival_weekly.csv", func(int) forecast.Panel { return sales }, demand)
 		writeFestivalCSV(t, dir, "festival_weekly_learnt.csv", learntFrom, demand)
