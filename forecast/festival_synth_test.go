@@ -186,14 +186,7 @@ func BenchmarkFestival(b *testing.B) {
 		tot, br, pk, n := festivalFigures(t, c.eng, sales, demand)
 		t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", c.name, n, tot, br,
 			100*pk, time.Since(start).Seconds())
-		rep, err := forecast.Backtest(context.Background(), demand, forecast.BacktestConfig{Horizon: 4, Origins: 12, Step: 4},
-			forecast.TrainOn(c.eng, panelOf(sales)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := rep.Results[0]
-		t.Logf("%-26s 12 ordinary origins (h 4, step 4): brand accuracy %.3f, total %.3f, WAPE %.3f", c.name,
-			m.BrandAccuracy, m.TotalAccuracy, m.WAPE)
+		logOrdinary(t, c.name, c.eng, sales, demand)
 	}
 	// The same engine on the history `forecast run` learns from: the sell-in corrected by the censoring
 	// learnt from the collection points' scans, from the weeks before each festival's first origin.
@@ -210,18 +203,27 @@ func BenchmarkFestival(b *testing.B) {
 	t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", "after, learnt correction", n,
 		tot, br, 100*pk, time.Since(start).Seconds())
 	// The ordinary origins on it, the correction learnt from the weeks before the first of them.
-	rep, err := forecast.Backtest(context.Background(), demand, forecast.BacktestConfig{Horizon: 4, Origins: 12, Step: 4},
-		forecast.TrainOn(after, panelOf(learntFrom(len(demand.Weeks)-4-11*4))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := rep.Results[0]
-	t.Logf("%-26s 12 ordinary origins (h 4, step 4): brand accuracy %.3f, total %.3f, WAPE %.3f, bias %+.1f%%",
-		"after, learnt correction", m.BrandAccuracy, m.TotalAccuracy, m.WAPE, 100*m.Bias)
+	logOrdinary(t, "after, learnt correction", after, learntFrom(len(demand.Weeks)-ordinaryH-(ordinaryOrigins-1)*ordinaryH), demand)
 	if dir := os.Getenv("ORDERCAST_FESTIVAL_CSV"); dir != "" {
 		writeFestivalCSV(t, dir, "festival_weekly.csv", func(int) forecast.Panel { return sales }, demand)
 		writeFestivalCSV(t, dir, "festival_weekly_learnt.csv", learntFrom, demand)
 	}
+}
+
+// The ordinary origins BenchmarkFestival scores: 12, four weeks apart, four weeks ahead.
+const ordinaryOrigins, ordinaryH = 12, 4
+
+// logOrdinary logs the figures of eng over the ordinary origins, trained on history and scored
+// against demand.
+func logOrdinary(t testing.TB, name string, eng forecast.Method, history, demand forecast.Panel) {
+	bc := forecast.BacktestConfig{Horizon: ordinaryH, Origins: ordinaryOrigins, Step: ordinaryH}
+	rep, err := forecast.Backtest(context.Background(), demand, bc, forecast.TrainOn(eng, panelOf(history)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Results[0]
+	t.Logf("%-26s %d ordinary origins (h %d, step %d): brand accuracy %.3f, total %.3f, WAPE %.3f, bias %+.1f%%",
+		name, ordinaryOrigins, ordinaryH, ordinaryH, m.BrandAccuracy, m.TotalAccuracy, m.WAPE, 100*m.Bias)
 }
 
 func panelOf(p forecast.Panel) [][]float64 {
