@@ -143,14 +143,7 @@ func TestCalibrateWindowsMatchApply(t *testing.T) {
 	}
 	// Every kind of choice, whatever Choose made of this batch: one model or several, with the
 	// festival profile and without.
-	tl, ok := e.timeline(b)
-	if !ok {
-		t.Fatal("no festival timeline")
-	}
-	profiles := wholeProfiles(tl, b, 6)
-	if profiles == nil {
-		t.Fatal("no festival profile learnt")
-	}
+	profiles := batchProfiles(t, e, b, 6)
 	sets := [][]int{{2}, {5, 6, 2}, {0, 1}, {4, 3, 8}, {6}, {7, 1, 5}}
 	for g := range choices {
 		choices[g].Models = sets[g]

@@ -464,14 +464,19 @@ func oneBrandProfiles(t *testing.T, hol Holidays, first time.Time, n, h int, see
 		b.Series = append(b.Series, y)
 		b.Groups = append(b.Groups, 0)
 	}
-	e := &Engine{Holidays: hol}
+	return batchProfiles(t, &Engine{Holidays: hol}, b, 1), b
+}
+
+// batchProfiles returns the festival profiles e learns for the groups of b from its whole history.
+func batchProfiles(t *testing.T, e *Engine, b Batch, groups int) []FestivalProfile {
+	t.Helper()
 	tl, ok := e.timeline(b)
 	if !ok {
 		t.Fatal("timeline: no calendar")
 	}
-	prof := wholeProfiles(tl, b, 1)
+	prof := wholeProfiles(tl, b, groups)
 	if prof == nil {
 		t.Fatal("festivalProfiles = nil; want profiles")
 	}
-	return prof, b
+	return prof
 }
