@@ -113,11 +113,16 @@ func TestBrowserSupplyPages(t *testing.T) {
 		t.Fatalf("the largest forecast of manufacturer1's brands %v this week is %v cartons; want at least 4", own, demand)
 	}
 	planned := int(math.Floor(demand * 0.6))
-	today := now.In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
 
-	// 1. The manufacturer submits an arrival of 60% of the week's demand on its portal.
+	// 1. The manufacturer submits an arrival of 60% of the week's demand on its portal, arriving
+	// today: the day the page offers, which is the earliest it accepts (a day the test worked out
+	// itself would fall before it when Shanghai's midnight passes between the two).
 	do(t, ctx, phone())
 	browserLogin(t, ctx, s.url, "manufacturer1", "/maker", "#arrival-form")
+	today, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#a-day').min`))
+	if err != nil || today == "" {
+		t.Fatalf("the arrival form's earliest day = %q, %v", today, err)
+	}
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS(`#a-brand`), brand),
 		chromedp.SetValue(chromedp.CSS(`#a-day`), today),
