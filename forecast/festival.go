@@ -136,8 +136,8 @@ type profileEstimate struct {
 // no harm, but where they fall at another (the next autumn's), the lift would be forecast in the
 // wrong weeks. Such holidays (seenTogether) share the lift of the weeks they have in common evenly:
 // each takes the m-th root of the part the others' pass-start ratios leave, m the holidays sharing
-// the week.
-func (tl festivalTimeline) estimateProfile(y []float64, start int) profileEstimate {
+// the week. together is tl.seenTogether(), which depends on the timeline alone.
+func (tl festivalTimeline) estimateProfile(y []float64, start int, together [][]int) profileEstimate {
 	nh := len(tl.idx)
 	est := profileEstimate{ratio: make([][]float64, nh), count: make([][]int, nh)}
 	for k := range nh {
@@ -159,7 +159,6 @@ func (tl festivalTimeline) estimateProfile(y []float64, start int) profileEstima
 		inAny[t] = tl.inWindow(t)
 		prod[t] = 1
 	}
-	together := tl.seenTogether(occ)
 	snap := make([][]float64, nh) // the ratios at the start of the pass
 	for k := range nh {
 		snap[k] = make([]float64, festivalWidth)
@@ -287,7 +286,11 @@ func (tl festivalTimeline) estimateProfile(y []float64, start int) profileEstima
 // with k, at one distance: every occurrence of either in the history (one that starts before week
 // L) overlaps the other's window, each time at the same distance; and that an occurrence after the
 // history sees at another distance or apart.
-func (tl festivalTimeline) seenTogether(occ [][]occurrence) [][]int {
+func (tl festivalTimeline) seenTogether() [][]int {
+	occ := make([][]occurrence, len(tl.idx))
+	for k := range occ {
+		occ[k] = tl.occurrences(k)
+	}
 	// partner returns the distance from occurrence o of holiday k to the one of k2 whose window
 	// overlaps it, and false when none does.
 	partner := func(o occurrence, k2 int) (int, bool) {
@@ -416,7 +419,8 @@ func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]Festiv
 	for start < cut && pooled[start] == 0 {
 		start++
 	}
-	pool := tl.estimateProfile(pooled, start)
+	together := tl.seenTogether()
+	pool := tl.estimateProfile(pooled, start, together)
 	measured := make([]int, len(pool.count))
 	seen := false
 	for k, c := range pool.count {
@@ -431,7 +435,7 @@ func festivalProfiles(tl festivalTimeline, ft festivalTotals, cut int) ([]Festiv
 	pool.shrinkToOne()
 	ests := make([]profileEstimate, groups)
 	for g := range groups {
-		ests[g] = tl.estimateProfile(totals[g], start)
+		ests[g] = tl.estimateProfile(totals[g], start, together)
 	}
 	nh := len(tl.idx)
 	out := make([]FestivalProfile, groups)

@@ -186,7 +186,7 @@ func BenchmarkFestival(b *testing.B) {
 		tot, br, pk, n := festivalFigures(t, c.eng, sales, demand)
 		t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", c.name, n, tot, br,
 			100*pk, time.Since(start).Seconds())
-		logOrdinary(t, c.name, c.eng, sales, demand)
+		logOrdinary(t, c.name, c.eng, func(int) forecast.Panel { return sales }, demand)
 	}
 	// The same engine on the history `forecast run` learns from: the sell-in corrected by the censoring
 	// learnt from the collection points' scans, from the weeks before each festival's first origin.
@@ -203,7 +203,7 @@ func BenchmarkFestival(b *testing.B) {
 	t.Logf("%-26s festival origins %d: total WAPE %.3f, brand WAPE %.3f, peak week %+.1f%% (%.1fs)", "after, learnt correction", n,
 		tot, br, 100*pk, time.Since(start).Seconds())
 	// The ordinary origins on it, the correction learnt from the weeks before the first of them.
-	logOrdinary(t, "after, learnt correction", after, learntFrom(len(demand.Weeks)-ordinaryH-(ordinaryOrigins-1)*ordinaryH), demand)
+	logOrdinary(t, "after, learnt correction", after, learntFrom, demand)
 	if dir := os.Getenv("ORDERCAST_FESTIVAL_CSV"); dir != "" {
 		writeFestivalCSV(t, dir, "festival_weekly.csv", func(int) forecast.Panel { return sales }, demand)
 		writeFestivalCSV(t, dir, "festival_weekly_learnt.csv", learntFrom, demand)
@@ -213,11 +213,15 @@ func BenchmarkFestival(b *testing.B) {
 // The ordinary origins BenchmarkFestival scores: 12, four weeks apart, four weeks ahead.
 const ordinaryOrigins, ordinaryH = 12, 4
 
-// logOrdinary logs the figures of eng over the ordinary origins, trained on history and scored
-// against demand.
-func logOrdinary(t testing.TB, name string, eng forecast.Method, history, demand forecast.Panel) {
+// logOrdinary logs the figures of eng over the ordinary origins, trained on history(first), first
+// being the earliest of them, and scored against demand.
+func logOrdinary(t testing.TB, name string, eng forecast.Method, history func(first int) forecast.Panel, demand forecast.Panel) {
 	bc := forecast.BacktestConfig{Horizon: ordinaryH, Origins: ordinaryOrigins, Step: ordinaryH}
-	rep, err := forecast.Backtest(context.Background(), demand, bc, forecast.TrainOn(eng, panelOf(history)))
+	origins, err := bc.OriginWeeks(len(demand.Weeks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := forecast.Backtest(context.Background(), demand, bc, forecast.TrainOn(eng, panelOf(history(origins[0]))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func TestFestivalProfiles(t *testing.T) {
 			}
 			got := prof[tt.group][1][FestivalLeads-1]
 			// Against its own estimate, the shrunk profile of a noisy brand is nearer the truth.
-			ownEst := tl.estimateProfile(groupTotal(b, tt.group), 0)
+			ownEst := tl.estimateProfile(groupTotal(b, tt.group), 0, tl.seenTogether())
 			own := ownEst.ratio[1][FestivalLeads-1]
 			if math.Abs(got-tt.want) > math.Abs(own-tt.want)+0.01 {
 				t.Errorf("profile of group %d a week before the festival = %.3f, its own estimate %.3f; want nearer %.2f",
@@ -128,7 +128,7 @@ func TestFestivalProfilesResistBrokenBrands(t *testing.T) {
 		t.Fatal("festivalProfiles = nil; want profiles")
 	}
 	week := FestivalLeads - 1 // the week before the festival's
-	if own := tl.estimateProfile(groupTotal(b, broken), 0).ratio[1][week]; own < 5 {
+	if own := tl.estimateProfile(groupTotal(b, broken), 0, tl.seenTogether()).ratio[1][week]; own < 5 {
 		t.Fatalf("the broken brand's own ratio = %.2f; the test wants it broken (at least 5)", own)
 	}
 	if got, pooled := prof[broken][1][week], prof[0][1][week]; math.Abs(got-pooled) > 0.3 {
@@ -444,8 +444,7 @@ func TestFestivalProfilesSplitTheLiftOfHolidaysSeenOnlyTogether(t *testing.T) {
 	days[3].Day = day("2026-09-30")
 	e := &Engine{Holidays: NewHolidays(days)}
 	tl, _ := e.timeline(b)
-	occ := [][]occurrence{tl.occurrences(0), tl.occurrences(1)}
-	if got := tl.seenTogether(occ); len(got[0]) != 0 || len(got[1]) != 0 {
+	if got := tl.seenTogether(); len(got[0]) != 0 || len(got[1]) != 0 {
 		t.Errorf("seenTogether with the weeks ahead at the same distance = %v; want none", got)
 	}
 }
