@@ -11,9 +11,10 @@ import (
 // assumes the outlets err independently; neither holds (a festival, a price change or a supply cut
 // moves many outlets at once). Calibrate measures, at each level, how far the intervals must stretch
 // to cover 80% of that level's own out-of-sample errors, from forecasts made at origins before the
-// forecast origin (split conformal prediction with a normalised score): for an error above the point
+// forecast origin (conformal prediction with a normalised score): for an error above the point
 // the score is (A − F) / (Upper − F), below it (F − A) / (F − Lower), and the level's factor is the
-// score's 80% conformal quantile. Widening each half-width by the factor makes the interval cover
+// score's 80% quantile at the rank where a further score falls below it 80% of the time on average
+// (conformalQuantile). Widening each half-width by the factor makes the interval cover
 // as often as it covered those errors.
 
 // Defaults of Calibrate.
@@ -305,28 +306,54 @@ func factors(scores [][]float64, distinct float64) ([]float64, int) {
 	return out, n
 }
 
-// conformalQuantile returns the ⌈(n+1)·IntervalLevel⌉-th smallest of s (sorted in place; the largest
-// when that is beyond n), maxWidthFactor when that is infinite (errors beyond intervals of width 0);
-// 1 for no scores. A finite factor is not bounded: the total of a million outlets built as if they
-// erred independently is about a thousandth as wide as its errors, and needs a factor of hundreds.
+// conformalQuantile returns the (n+1)·IntervalLevel-th smallest of the n scores s (sorted in place),
+// interpolated between its neighbours; the largest when that rank is beyond n, maxWidthFactor when
+// the value is infinite (errors beyond intervals of width 0); 1 for no scores. A finite factor is not
+// bounded: the total of a million outlets built as if they erred independently is about a
+// thousandth as wide as its errors, and needs a factor of hundreds.
+//
+// A further score exchangeable with s falls at or below the k-th smallest with probability
+// k / (n+1), so this rank covers IntervalLevel on average. Split conformal prediction rounds the rank
+// up, to ⌈(n+1)·IntervalLevel⌉, which guarantees at least IntervalLevel and over-covers by up to
+// 1/(n+1): nothing for the outlets' hundred thousand scores, but 10/12 instead of 0.8 for a total
+// whose 8 calibration windows score 11 distinct weeks. Issue 12 asks for coverage near 0.8, not at
+// least 0.8.
 func conformalQuantile(s []float64) float64 {
 	return conformalQuantileOf(s, float64(len(s)))
 }
 
 // conformalQuantileOf is conformalQuantile of scores worth n independent ones (n ≤ len(s)): the
-// ⌈(n+1)·IntervalLevel⌉-th smallest of n, as a share of s.
+// (n+1)·IntervalLevel-th smallest of n, as a share of s, interpolated.
 func conformalQuantileOf(s []float64, n float64) float64 {
 	if len(s) == 0 {
 		return 1
 	}
 	slices.Sort(s)
-	n = max(1, min(n, float64(len(s))))
-	q := math.Ceil((math.Round(n)+1)*IntervalLevel) / math.Round(n)
-	k := min(int(math.Ceil(q*float64(len(s))))-1, len(s)-1)
-	if math.IsInf(s[k], 1) {
+	n = math.Round(max(1, min(n, float64(len(s)))))
+	pos := (n + 1) * IntervalLevel / n * float64(len(s)) // 1-based rank in s
+	k := int(math.Floor(pos))
+	switch {
+	case k >= len(s):
+		return finiteFactor(s[len(s)-1])
+	case k < 1:
+		return finiteFactor(s[0])
+	}
+	lo, hi, frac := s[k-1], s[k], pos-float64(k)
+	if frac == 0 {
+		return finiteFactor(lo)
+	}
+	if math.IsInf(hi, 1) {
 		return maxWidthFactor
 	}
-	return s[k]
+	return lo + frac*(hi-lo)
+}
+
+// finiteFactor is v, or maxWidthFactor for an infinite score.
+func finiteFactor(v float64) float64 {
+	if math.IsInf(v, 1) {
+		return maxWidthFactor
+	}
+	return v
 }
 
 // Reconcile reconciles series as the package's Reconcile does, with each level's intervals widened by
