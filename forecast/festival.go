@@ -17,8 +17,9 @@ const (
 	// weeks are compared with.
 	festivalBase = 8
 	// festivalMinBase is the least number of such weeks (outside every holiday's window) an
-	// occurrence needs to be measured.
+	// occurrence needs to be measured, festivalMinSide of them on each side.
 	festivalMinBase = 4
+	festivalMinSide = 2
 	festivalPasses  = 3 // backfitting passes over the holidays, for holidays whose windows overlap
 	minFactor       = 0.1
 	maxFactor       = 10
@@ -221,7 +222,7 @@ func (tl festivalTimeline) estimateProfile(y []float64, start int, together [][]
 							after++
 						}
 					}
-					if before < 2 || after < 2 || before+after < festivalMinBase {
+					if before < festivalMinSide || after < festivalMinSide || before+after < festivalMinBase {
 						continue
 					}
 					nb := float64(before + after)
@@ -283,9 +284,14 @@ func (tl festivalTimeline) estimateProfile(y []float64, start int, together [][]
 }
 
 // seenTogether returns, for each holiday k, the holidays k2 that the history has seen only together
-// with k, at one distance: every occurrence of either in the history (one that starts before week
-// L) overlaps the other's window, each time at the same distance; and that an occurrence after the
-// history sees at another distance or apart.
+// with k, at one distance: every occurrence of either that the history can measure overlaps the
+// other's window, each time at the same distance; and that a later occurrence sees at another
+// distance or apart. An occurrence the history can measure is one whose window is followed by
+// festivalMinSide weeks before week L: estimateProfile fits the line under a window through weeks
+// on both sides of it. One whose window the history ends in or just after is a later one: it tells
+// nothing of how the lift is split (at the seeded region's latest origins, 2026-09-21 and
+// 2026-10-19, the autumn of 2026 is such an occurrence, and counted as measured it left the lift of
+// 2025's to one holiday again).
 func (tl festivalTimeline) seenTogether() [][]int {
 	occ := make([][]occurrence, len(tl.idx))
 	for k := range occ {
@@ -305,7 +311,7 @@ func (tl festivalTimeline) seenTogether() [][]int {
 		d0, n, apart := 0, 0, false
 		for _, o := range occ[k] {
 			d, ok := partner(o, k2)
-			if o.from >= tl.L {
+			if o.to+festivalMinSide > tl.L {
 				apart = apart || !ok || d != d0
 				continue
 			}
