@@ -232,3 +232,64 @@ func TestLearnCensoringFollowsTrendingOutlets(t *testing.T) {
 		}
 	}
 }
+
+// An outlet that sells as a collection point does gets, in sum, the lost sales the point found, even
+// where the brand's coefficients are pulled away from its points' (here towards a brand that loses
+// less): Scale puts the learnt lost sales back on the points' sum. A brand scanned in few weeks is
+// trusted less: its scale is pulled towards that of all brands.
+func TestLearntLostSalesSumToThePoints(t *testing.T) {
+	const outlets, weeks = 60, 52
+	// learn has the even outlets up to points scan B00, which runs out every other week, and every
+	// even outlet scan B01, which runs out every fourth; the odd outlets sell as the outlet before
+	// them and do not scan. It returns B00's lost sales at its points and at their copies.
+	learn := func(t *testing.T, points int) (lc *LearntCensoring, atPoints, atCopies float64) {
+		sp := salesPanel(outlets, 2, weeks)
+		for o := 1; o < outlets; o += 2 {
+			for b := range 2 {
+				copy(sp.Series[2*o+b].Sales, sp.Series[2*(o-1)+b].Sales)
+			}
+		}
+		scans := ScanPanel{Weeks: sp.Weeks}
+		for o := 0; o < outlets; o += 2 {
+			if o < 2*points {
+				scans.Series = append(scans.Series, scansOf(sp, 2*o, func(w int) bool { return w%2 == 0 }))
+			}
+			scans.Series = append(scans.Series, scansOf(sp, 2*o+1, func(w int) bool { return w%4 == 0 }))
+		}
+		lc = LearnCensoring(sp, scans, weeks, EMOptions{})
+		d := lc.Demand(sp)
+		for o := range min(outlets, 2*points) {
+			i := 2 * o
+			for w, v := range d.Series[i].Values {
+				if o%2 == 0 {
+					atPoints += v - sp.Series[i].Sales[w]
+				} else {
+					atCopies += v - sp.Series[i].Sales[w]
+				}
+			}
+		}
+		if atPoints <= 0 {
+			t.Fatalf("the points' lost sales of B00 = %v; want some", atPoints)
+		}
+		t.Logf("B00: points %.1f, copies %.1f, scale %.3f; B01's scale %.3f, all brands' %.3f",
+			atPoints, atCopies, lc.Brands["B00"].Scale, lc.Brands["B01"].Scale, lc.Pooled.Scale)
+		return lc, atPoints, atCopies
+	}
+	t.Run("many scanned weeks: the points' sum", func(t *testing.T) {
+		lc, atPoints, atCopies := learn(t, outlets/2)
+		if r := atCopies / atPoints; math.Abs(r-1) > 0.03 {
+			t.Errorf("copies' lost sales / points' = %.3f; want within 3%% of 1", r)
+		}
+		if r := atCopies / lc.Brands["B00"].Scale / atPoints; math.Abs(r-1) < 0.05 {
+			t.Errorf("unscaled, copies' lost sales / points' = %.3f; want the coefficients pulled at least 5%% off, for the test to mean something", r)
+		}
+	})
+	t.Run("few scanned weeks: towards all brands' scale", func(t *testing.T) {
+		lc, atPoints, atCopies := learn(t, 2)
+		scale := lc.Brands["B00"].Scale
+		own := atPoints / (atCopies / scale) // the scale B00's points alone ask for
+		if lo, hi := min(own, lc.Pooled.Scale), max(own, lc.Pooled.Scale); !(scale > lo && scale < hi) || hi-lo < 0.05 {
+			t.Errorf("B00's scale %.3f; want strictly between its points' own %.3f and all brands' %.3f, 5%% apart", scale, own, lc.Pooled.Scale)
+		}
+	})
+}
