@@ -705,10 +705,11 @@ func refitOnRequests(brands []string, byBrand map[string][]scannedWeek, counts m
 }
 
 // scaleToPoints sets each brand's Scale so that its learnt lost sales sum, over the collection
-// points' scanned weeks, to the points' own estimates of them. The weighted fit matches the points
-// week by week in proportion to their expected sell-in, not in sum: a few large weeks it under-weighs
-// can leave the learnt total above or below the points' (at 3,000 outlets the scarce brands' was 8%
-// above; see BENCHMARKS). A brand's ratio is shrunk towards that of all brands together by
+// points' scanned weeks, to the points' own estimates of them. The fit alone would match them state
+// by state (weighing each week 1 / expected sell-in makes its normal equations sums of residuals),
+// but the pull towards all brands, the bounds on the coefficients and the floor under the weights
+// break that: at 3,000 outlets the scarce brands' learnt lost sales at the points were 8% above the
+// points' own (docs/BENCHMARKS.md). A brand's ratio is shrunk towards that of all brands together by
 // PoolWeight scanned weeks of them, as its coefficients are, and held within [½, 2].
 func (lc *LearntCensoring) scaleToPoints(sp SalesPanel, ix *salesIndex, brands []string, byBrand map[string][]scannedWeek) {
 	type sums struct{ own, pred, weeks float64 }
