@@ -730,7 +730,7 @@ func (lc *LearntCensoring) scaleToPoints(sp SalesPanel, ix *salesIndex, brands [
 		all.weeks += per[k].weeks
 	}
 	ratio := func(own, pred float64) float64 {
-		if pred <= 0 || own < 0 {
+		if !(pred > 0 && own >= 0) || math.IsInf(own+pred, 0) { // NaN too: no scale rather than a broken one
 			return 1
 		}
 		return min(max(own/pred, 0.5), 2)
