@@ -54,7 +54,7 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 	ds[w] = d
 	sd := spread(m, bc.Shape)
 	sold := sp.Series[i].Sales[w]
-	pred := sold + bc.scale()*(bc.Theta[ix.state(sp, i, w)]*m+bc.UnmetShare*gap(sp, i, w))
+	pred := sold + bc.scale()*bc.fitted(sp, ix, i, w, m)
 	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd, week: int32(w), dev: d - pred, pred: pred}
 	if lc.level == nil {
 		lc.level = map[string]*[2]float64{}

@@ -523,7 +523,7 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 			lost = own[w]
 		}
 		if math.IsNaN(lost) {
-			lost = bc.scale() * (bc.Theta[ix.state(sp, i, w)]*win.at(w) + bc.UnmetShare*gap(sp, i, w))
+			lost = bc.scale() * bc.fitted(sp, ix, i, w, win.at(w))
 		}
 		dst[w] = v + lost
 	}
@@ -722,7 +722,7 @@ func (lc *LearntCensoring) scaleToPoints(sp SalesPanel, ix *salesIndex, brands [
 				continue
 			}
 			per[k].own += bc.lost[int32(r.series)][r.week]
-			per[k].pred += bc.Theta[ix.state(sp, r.series, r.week)]*r.expected + bc.UnmetShare*gap(sp, r.series, r.week)
+			per[k].pred += bc.fitted(sp, ix, r.series, r.week, r.expected)
 			per[k].weeks++
 		}
 		all.own += per[k].own
@@ -736,13 +736,19 @@ func (lc *LearntCensoring) scaleToPoints(sp SalesPanel, ix *salesIndex, brands [
 		return min(max(own/pred, 0.5), 2)
 	}
 	lc.Pooled.Scale = ratio(all.own, all.pred)
+	f := 0.0 // all brands' weeks per week of PoolWeight
+	if all.weeks > 0 {
+		f = PoolWeight / all.weeks
+	}
 	for k, b := range brands {
-		f := 0.0
-		if all.weeks > 0 {
-			f = PoolWeight / all.weeks
-		}
 		lc.Brands[b].Scale = ratio(per[k].own+f*all.own, per[k].pred+f*all.pred)
 	}
+}
+
+// fitted is the brand's fitted lost sales of series i in week w, whose expected sell-in is x, before
+// Scale: θ of the week's state · x + the unmet share of its unmet request.
+func (bc *BrandCensoring) fitted(sp SalesPanel, ix *salesIndex, i, w int, x float64) float64 {
+	return bc.Theta[ix.state(sp, i, w)]*x + bc.UnmetShare*gap(sp, i, w)
 }
 
 // scale is the factor on the brand's learnt lost sales (Scale, or 1 when unset).
