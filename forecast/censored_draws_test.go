@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -139,32 +140,6 @@ func equalValues(a, b [][]float64) bool {
 	return true
 }
 
-// TestSharedError: the moments of the correction's errors at the collection points measure the error a
-// brand's series share in a week, whatever the size of their own, and nothing when they share none.
-func TestSharedError(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 1))
-	measured := func(rel, own float64) float64 {
-		var errs []correctionError
-		for w := range 4000 {
-			u := rel * r.NormFloat64() // shared by the week's series
-			for i := range 30 {
-				pred := float64(2 + i%7)
-				dev := pred*u + own*math.Sqrt(pred)*r.NormFloat64()
-				errs = append(errs, correctionError{week: int32(w), dev: dev, pred: pred})
-			}
-		}
-		return weekMoments(errs).shared()
-	}
-	for _, tt := range []struct{ rel, own float64 }{{0.1, 0}, {0.1, 1.5}, {0.2, 3}} {
-		if got, want := measured(tt.rel, tt.own), tt.rel*tt.rel; math.Abs(got-want) > 0.2*want {
-			t.Errorf("shared error of relative sd %v (own sd %v per √unit): %.5f; want %.5f within 20%%", tt.rel, tt.own, got, want)
-		}
-	}
-	if got := measured(0, 2); got > 0.002 {
-		t.Errorf("shared error of independent errors (own sd 2 per √unit): %.5f; want about 0 (≤ 0.002)", got)
-	}
-}
-
 // TestDemandDrawsFollowTrendingOutlets: the draws scale and pick their errors by the week's expected
 // sell-in the correction rests on, the series' recent one (sellInWindow), so the draws of outlets
 // whose demand rises or falls are centred on their corrected values in their latest weeks, as the
@@ -206,67 +181,64 @@ func TestDemandDrawsFollowTrendingOutlets(t *testing.T) {
 	}
 }
 
-// TestShrinkShared: a brand's shared error measured from its few collection points (10 over a year
-// here) is mostly sampling error; shrunk towards every brand's, the brands' estimates land nearer
-// their true values and keep every brand's mean, and brands whose shared errors truly differ, each
-// measured well, keep their own.
-func TestShrinkShared(t *testing.T) {
+// TestBrandLevels: a brand's level error measured at its few collection points (10 here) is mostly
+// sampling error; shrunk towards every brand's, the brands' estimates land nearer their true values
+// and keep every brand's mean, brands whose level errors truly differ, each measured at many points,
+// keep their own, and a brand with fewer than 2 points gets every brand's.
+func TestBrandLevels(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 2))
-	// moments of a brand of the given relative shared sd, with points collection points of their own
-	// sd 1.5 per √unit over weeks weeks.
-	moments := func(rel float64, points, weeks int) brandMoments {
-		var errs []correctionError
-		for w := range weeks {
-			u := rel * r.NormFloat64()
-			for i := range points {
-				pred := float64(2 + i%7)
-				errs = append(errs, correctionError{week: int32(w), dev: pred*u + 1.5*math.Sqrt(pred)*r.NormFloat64(), pred: pred})
-			}
+	// points returns n collection points whose corrected sums (50–200) err by a relative error of
+	// sd rel each: the brand's level, their ratio, errs by about rel/√n.
+	points := func(rel float64, n int) map[string]*[2]float64 {
+		p := map[string]*[2]float64{}
+		for i := range n {
+			c := 50 + 150*r.Float64()
+			p[fmt.Sprint(i)] = &[2]float64{c * rel * r.NormFloat64(), c}
 		}
-		return weekMoments(errs)
+		return p
 	}
-	t.Run("alike brands measured on few weeks", func(t *testing.T) {
-		const want = 0.01 // relative sd 0.1
-		var ests []sharedEstimate
-		var raw []float64
-		var pooled brandMoments
+	t.Run("alike brands measured at few points", func(t *testing.T) {
+		const rel, n = 0.1, 10
+		var ps []map[string]*[2]float64
 		for range 60 {
-			m := moments(0.1, 10, 52)
-			ests = append(ests, m.estimate())
-			raw = append(raw, m.shared())
-			pooled.add(m)
+			ps = append(ps, points(rel, n))
 		}
-		shrunk := shrinkShared(ests, pooled.shared())
+		want := rel * rel / n * 1.12 // larger points weigh more: E[c²] / E[c]² = 1.12 for c uniform on 50–200
+		shrunk, pooled := brandLevels(ps)
 		var seRaw, seShrunk, mean float64
-		for k := range raw {
-			seRaw += (raw[k] - want) * (raw[k] - want)
+		for k, p := range ps {
+			raw := levelError(p) * levelError(p)
+			seRaw += (raw - want) * (raw - want)
 			seShrunk += (shrunk[k] - want) * (shrunk[k] - want)
-			mean += shrunk[k] / float64(len(raw))
+			mean += shrunk[k] / float64(len(ps))
 		}
 		if seShrunk > seRaw/4 {
 			t.Errorf("squared error of the shrunk estimates %.3g; want at most a quarter of the raw ones' %.3g", seShrunk, seRaw)
 		}
-		if c := pooled.shared(); math.Abs(mean-c) > 0.2*c {
-			t.Errorf("mean of the shrunk estimates %.4f; want every brand's together, %.4f, within 20%%", mean, c)
+		if math.Abs(mean-pooled) > 0.2*pooled || math.Abs(pooled-want) > 0.2*want {
+			t.Errorf("mean of the shrunk estimates %.5f, pooled %.5f; want the pooled one, and it %.5f, within 20%%", mean, pooled, want)
 		}
 	})
 	t.Run("brands that differ, measured well", func(t *testing.T) {
 		rels := []float64{0.05, 0.1, 0.2, 0.3}
-		var ests []sharedEstimate
-		var pooled brandMoments
+		const n = 400
+		var ps []map[string]*[2]float64
 		for _, rel := range rels {
-			m := moments(rel, 30, 2000)
-			ests = append(ests, m.estimate())
-			pooled.add(m)
+			ps = append(ps, points(rel, n))
 		}
-		for k, got := range shrinkShared(ests, pooled.shared()) {
-			if want := rels[k] * rels[k]; math.Abs(got-want) > 0.2*want {
-				t.Errorf("brand of relative shared sd %v: shrunk shared error %.4f; want its own %.4f within 20%%", rels[k], got, want)
+		shrunk, _ := brandLevels(ps)
+		for k, got := range shrunk {
+			if want := rels[k] * rels[k] / n * 1.12; math.Abs(got-want) > 0.2*want {
+				t.Errorf("brand of points' relative sd %v: shrunk level variance %.3g; want its own %.3g within 20%%", rels[k], got, want)
 			}
 		}
 	})
-	if got := shrinkShared([]sharedEstimate{{}, {}}, 0.02); got[0] != 0.02 || got[1] != 0.02 {
-		t.Errorf("shrinkShared of brands without estimates = %v; want the center, 0.02", got)
+	shrunk, pooled := brandLevels([]map[string]*[2]float64{points(0.1, 1), nil, points(0.1, 20), points(0.2, 20)})
+	if pooled <= 0 || shrunk[0] != pooled || shrunk[1] != pooled {
+		t.Errorf("brandLevels of brands with 1 and 0 points = %v (pooled %v); want the pooled value, > 0", shrunk[:2], pooled)
+	}
+	if got, _ := brandLevels([]map[string]*[2]float64{nil, points(0.1, 1)}); got[0] != 0 || got[1] != 0 {
+		t.Errorf("brandLevels without a brand of 2 points = %v; want 0", got)
 	}
 }
 

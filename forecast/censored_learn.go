@@ -112,6 +112,9 @@ type BrandCensoring struct {
 	seen       map[int32][]float64
 	errors     []correctionError
 	errorModel errorModel
+	// points holds per collection point Σ demand − corrected and Σ corrected over its scanned weeks
+	// of the brand, until finishErrors measures the brand's Shared from them.
+	points map[string]*[2]float64
 }
 
 // salesIndex knows each outlet's weeks of a SalesPanel and each series' first sale.
@@ -573,14 +576,16 @@ func learnCensoring(ctx context.Context, scans ScanReader, sp SalesPanel, weeks 
 	return lc, nil
 }
 
-// Summary says what lc learnt from, and its coefficients for all brands together.
+// Summary says what lc learnt from, its coefficients for all brands together, and the standard
+// errors of the corrected level, of the total (LevelError) and of a brand (every brand's Shared).
 func (lc *LearntCensoring) Summary() string {
 	p := &lc.Pooled
 	return fmt.Sprintf("learnt from %d scanned collection-point weeks of %d brands (%.0f%% ended without stock): "+
 		"lost sales per unit of expected sell-in %.2f in a delivered week, %.2f idle, %.2f without any delivery, "+
-		"%.2f cut, plus %.2f of a cut week's unmet request; scaled by %.2f to the points' own", p.Scanned, len(lc.Brands),
+		"%.2f cut, plus %.2f of a cut week's unmet request; scaled by %.2f to the points' own; "+
+		"the corrected level uncertain by %.1f%% in total, %.1f%% for a brand (standard errors)", p.Scanned, len(lc.Brands),
 		100*float64(p.Censored)/float64(max(p.Scanned, 1)), p.Theta[StateDelivered], p.Theta[StateIdle],
-		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare, p.scale())
+		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare, p.scale(), 100*lc.LevelError, 100*math.Sqrt(p.errorModel.Shared))
 }
 
 // scannedWeek is one scanned week of a collection point's brand, as LearnCensoring's EM sees it.

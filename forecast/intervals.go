@@ -43,8 +43,8 @@ type Calibration struct {
 	// point: the uncertainty of the corrected history's level, which no calibration window shows.
 	LevelError float64
 	// Shared, when not nil, widens brand b's calibrated half-widths in quadrature by z80 ·
-	// √Shared[b] of its point (Observations.Shared): the error of its corrected history shared by
-	// its outlets in a week. Brands beyond its length are not widened.
+	// √Shared[b] of its point (Observations.Shared): the uncertainty of its corrected history's
+	// level, shared by its outlets in every week. Brands beyond its length are not widened.
 	Shared []float64
 }
 
@@ -70,10 +70,10 @@ type Observations struct {
 	// LevelError is the relative standard error of Expected's level against the demand's, shared by
 	// every series (LearntCensoring.LevelError): it widens the total's intervals.
 	LevelError float64
-	// Shared, when set with Expected, holds per series the mean square of the relative error of
-	// Expected that the series of its brand share in a week (measured at the collection points,
-	// LearnCensoring): the error of a brand's corrected history that a forecast of it inherits and
-	// that no calibration window against Expected can show.
+	// Shared, when set with Expected, holds per series the variance of the relative error of its
+	// brand's level in Expected, which every series of the brand shares in every week (measured at
+	// the collection points, LearnCensoring): the error of a brand's corrected history that a
+	// forecast of it inherits and that no calibration window against Expected can show.
 	Shared []float64
 }
 
@@ -138,7 +138,7 @@ func calibrate(ctx context.Context, f windowForecaster, b Batch, observed Observ
 			scored = append(scored, c)
 		}
 	}
-	// With the brands' shared error of the corrected history measured, brands are scored against the
+	// With the uncertainty of the brands' corrected levels measured, brands are scored against the
 	// corrected history and widened by it (Calibration.Shared); otherwise against the draws and the
 	// corrected history both.
 	ownTerms := observed.Expected != nil && observed.Shared != nil
@@ -208,7 +208,7 @@ func calibrate(ctx context.Context, f windowForecaster, b Batch, observed Observ
 					continue // a brand absent from the window
 				}
 				if ownTerms {
-					// Against the corrected history alone: its brand-week error is added by Shared.
+					// Against the corrected history alone: its brand's level error is added by Shared.
 					m := v[1]
 					brand[j] = append(brand[j], intervalScore(v[4], m, m-math.Sqrt(v[2]), m+math.Sqrt(v[3])))
 				} else {

@@ -48,7 +48,8 @@ func TestForecastBacktestLearnsCensoredDemand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("forecast backtest: %v (%s)", err, stderr)
 	}
-	if !strings.Contains(stdout, "scanned collection-point weeks") || !strings.Contains(stdout, "of a cut week's unmet request") {
+	if !strings.Contains(stdout, "scanned collection-point weeks") || !strings.Contains(stdout, "of a cut week's unmet request") ||
+		!strings.Contains(stdout, "the corrected level uncertain by") {
 		t.Errorf("forecast backtest does not say what it learnt from the scans:\n%s", stdout)
 	}
 }
