@@ -65,21 +65,18 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 	sold := sp.Series[i].Sales[w]
 	pred := sold + bc.scale()*bc.fitted(sp, ix, i, w, m)
 	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd}
-	if lc.level == nil {
-		lc.level = map[string]*[2]float64{}
-	}
-	if bc.points == nil {
-		bc.points = map[string]*[2]float64{}
-	}
-	addLevel(lc.level, sp.Series[i].Outlet, d, pred)
-	addLevel(bc.points, sp.Series[i].Outlet, d, pred)
+	lc.level = addLevel(lc.level, sp.Series[i].Outlet, d, pred)
+	bc.points = addLevel(bc.points, sp.Series[i].Outlet, d, pred)
 	bc.errors = append(bc.errors, e)
 	lc.Pooled.errors = append(lc.Pooled.errors, e)
 }
 
 // addLevel adds a scanned week's demand d and corrected value pred to its collection point's sums
-// in level: Σ demand − corrected, Σ corrected.
-func addLevel(level map[string]*[2]float64, outlet string, d, pred float64) {
+// in level (Σ demand − corrected, Σ corrected), and returns level, made if it was nil.
+func addLevel(level map[string]*[2]float64, outlet string, d, pred float64) map[string]*[2]float64 {
+	if level == nil {
+		level = map[string]*[2]float64{}
+	}
 	lv := level[outlet]
 	if lv == nil {
 		lv = new([2]float64)
@@ -87,6 +84,7 @@ func addLevel(level map[string]*[2]float64, outlet string, d, pred float64) {
 	}
 	lv[0] += d - pred
 	lv[1] += pred
+	return level
 }
 
 // correctionError is the error of the correction in a scanned week, and the week's sell-in against
