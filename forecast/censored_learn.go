@@ -117,45 +117,52 @@ type BrandCensoring struct {
 	points map[string]*[2]float64
 }
 
-// salesIndex knows each outlet's weeks of a SalesPanel and each series' first sale.
+// salesIndex knows each outlet's weeks of a SalesPanel and each series' first sale. What it knows of
+// an outlet is held per series (the outlet's series share one slice), so that the correction's
+// week-by-week states need no lookup by the outlet's code.
 type salesIndex struct {
-	learnt    int               // the weeks learnt from: an expected sell-in reads no later week before it is reached
-	received  map[string][]bool // outlet → weeks in which it received anything
-	lastWeek  map[string]int    // outlet → its last week with a delivery; -1 for none
-	firstSale []int             // per series: its first week with a sale or a request; len(Weeks) for none
+	learnt    int      // the weeks learnt from: an expected sell-in reads no later week before it is reached
+	received  [][]bool // per series: the weeks in which its outlet received anything
+	lastWeek  []int    // per series: its outlet's last week with a delivery; -1 for none
+	firstSale []int    // per series: its first week with a sale or a request; len(Weeks) for none
 }
 
 // newSalesIndex indexes sp, whose weeks before learnt (at most len(sp.Weeks)) are learnt from.
 func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 	n := len(sp.Weeks)
 	learnt = min(learnt, n)
-	ix := &salesIndex{learnt: learnt, received: map[string][]bool{}, lastWeek: map[string]int{},
+	ix := &salesIndex{learnt: learnt, received: make([][]bool, len(sp.Series)), lastWeek: make([]int, len(sp.Series)),
 		firstSale: make([]int, len(sp.Series))}
+	type outlet struct {
+		received []bool
+		last     int
+	}
+	outlets := map[string]*outlet{}
 	for i, s := range sp.Series {
-		r := ix.received[s.Outlet]
-		if r == nil {
-			r = make([]bool, n)
-			ix.received[s.Outlet] = r
-			ix.lastWeek[s.Outlet] = -1
+		o := outlets[s.Outlet]
+		if o == nil {
+			o = &outlet{received: make([]bool, n), last: -1}
+			outlets[s.Outlet] = o
 		}
-		first, last := n, -1
+		first := n
 		for w, v := range s.Sales {
 			req := v
 			if s.Requested != nil {
 				req = s.Requested[w]
 			}
 			if v > 0 {
-				r[w] = true
-				last = w
+				o.received[w] = true
+				o.last = max(o.last, w)
 			}
 			if first == n && (v > 0 || req > 0) {
 				first = w
 			}
 		}
-		if last > ix.lastWeek[s.Outlet] {
-			ix.lastWeek[s.Outlet] = last
-		}
+		ix.received[i] = o.received
 		ix.firstSale[i] = first
+	}
+	for i, s := range sp.Series {
+		ix.lastWeek[i] = outlets[s.Outlet].last
 	}
 	return ix
 }
@@ -222,7 +229,7 @@ func (ix *salesIndex) state(sp SalesPanel, i, w int) int {
 		return StateCut
 	case s.Sales[w] > 0:
 		return StateDelivered
-	case ix.received[s.Outlet][w]:
+	case ix.received[i][w]:
 		return StateIdle
 	}
 	return StateNone
@@ -512,7 +519,7 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 	if bc == nil {
 		bc = &lc.Pooled
 	}
-	last := ix.lastWeek[s.Outlet]
+	last := ix.lastWeek[i]
 	own := bc.lost[int32(i)]
 	win := ix.sellInWindow(sp, i, bc)
 	for w := from; w < n; w++ {

@@ -351,3 +351,20 @@ func BenchmarkDemandDraws(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(sales.Series)), "µs/series")
 }
+
+// BenchmarkCorrectedHistory measures the corrected history a run forecasts from (LearntCensoring.Demand
+// over every week), per series of a 600-outlet region.
+func BenchmarkCorrectedHistory(b *testing.B) {
+	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: 1, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sales, _ := regionHistory(b, r, func(string) bool { return true })
+	scans := regionScans(b, r, sales)
+	learnt := forecast.LearnCensoring(sales, scans, len(sales.Weeks), forecast.EMOptions{})
+	b.ResetTimer()
+	for range b.N {
+		learnt.Demand(sales)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(sales.Series)), "µs/series")
+}
