@@ -337,13 +337,7 @@ func TestDemandDrawsOnSyntheticRegion(t *testing.T) {
 // BenchmarkDemandDraws measures the draws a run calibrates against, over the weeks its calibration
 // windows score (4 + 8 − 1), per series of a 600-outlet region.
 func BenchmarkDemandDraws(b *testing.B) {
-	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: 1, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sales, _ := regionHistory(b, r, func(string) bool { return true })
-	scans := regionScans(b, r, sales)
-	learnt := forecast.LearnCensoring(sales, scans, len(sales.Weeks), forecast.EMOptions{})
+	sales, learnt := benchRegion(b)
 	from := len(sales.Weeks) - forecast.DefaultHorizon - forecast.DefaultCalibrationWindows + 1
 	b.ResetTimer()
 	for range b.N {
@@ -355,16 +349,22 @@ func BenchmarkDemandDraws(b *testing.B) {
 // BenchmarkCorrectedHistory measures the corrected history a run forecasts from (LearntCensoring.Demand
 // over every week), per series of a 600-outlet region.
 func BenchmarkCorrectedHistory(b *testing.B) {
-	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: 1, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sales, _ := regionHistory(b, r, func(string) bool { return true })
-	scans := regionScans(b, r, sales)
-	learnt := forecast.LearnCensoring(sales, scans, len(sales.Weeks), forecast.EMOptions{})
+	sales, learnt := benchRegion(b)
 	b.ResetTimer()
 	for range b.N {
 		learnt.Demand(sales)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(sales.Series)), "µs/series")
+}
+
+// benchRegion returns the sales of a 600-outlet region (seed 1) and the correction learnt from its
+// scans.
+func benchRegion(b *testing.B) (forecast.SalesPanel, *forecast.LearntCensoring) {
+	b.Helper()
+	r, err := synth.New(synth.Config{Outlets: 600, Brands: 60, Weeks: 104, Seed: 1, Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sales, _ := regionHistory(b, r, func(string) bool { return true })
+	return sales, forecast.LearnCensoring(sales, regionScans(b, r, sales), len(sales.Weeks), forecast.EMOptions{})
 }
