@@ -174,6 +174,9 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 					return BacktestReport{}, fmt.Errorf("backtest %s: calibrate at week %d: %w", m.Name(), o, err)
 				}
 			}
+			if hs, ok := m.(holidaySpreader); ok && cal.Outlet != nil {
+				cal.Festival = hs.HolidaySpread(b)
+			}
 			rec, err := cal.Reconcile(out, brandOf, brands)
 			if err != nil {
 				return BacktestReport{}, fmt.Errorf("backtest %s at week %d: %w", m.Name(), o, err)
@@ -186,6 +189,12 @@ func Backtest(ctx context.Context, p Panel, cfg BacktestConfig, methods ...Metho
 		})
 	}
 	return rep, nil
+}
+
+// holidaySpreader is a Method that knows what the weeks it forecasts owe to holidays of an unknown
+// split (Engine.HolidaySpread): the calibrated intervals of the brands are widened by it.
+type holidaySpreader interface {
+	HolidaySpread(b Batch) [][]float64
 }
 
 // trainer is a Method that learns from other values than the series it is given (TrainOn): intervals

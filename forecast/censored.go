@@ -175,17 +175,39 @@ func (t trainOn) Name() string { return t.m.Name() }
 func (t trainOn) calibrationValues() Observations { return t.observed }
 
 func (t trainOn) ForecastBatch(ctx context.Context, b Batch, out []Forecast) error {
+	b, err := t.batch(b)
+	if err != nil {
+		return err
+	}
+	return t.m.ForecastBatch(ctx, b, out)
+}
+
+// HolidaySpread is the wrapped method's, on the training series (nil when it has none).
+func (t trainOn) HolidaySpread(b Batch) [][]float64 {
+	hs, ok := t.m.(holidaySpreader)
+	if !ok {
+		return nil
+	}
+	b, err := t.batch(b)
+	if err != nil {
+		return nil
+	}
+	return hs.HolidaySpread(b)
+}
+
+// batch returns b with its series replaced by the training series cut to their lengths.
+func (t trainOn) batch(b Batch) (Batch, error) {
 	if len(t.train) != len(b.Series) {
-		return errInvalid("%d training series for %d series", len(t.train), len(b.Series))
+		return b, errInvalid("%d training series for %d series", len(t.train), len(b.Series))
 	}
 	series := make([][]float64, len(b.Series))
 	for i, s := range b.Series {
 		n := len(s)
 		if len(t.train[i]) < n {
-			return errInvalid("training series %d has %d weeks; want at least %d", i, len(t.train[i]), n)
+			return b, errInvalid("training series %d has %d weeks; want at least %d", i, len(t.train[i]), n)
 		}
 		series[i] = t.train[i][:n:n]
 	}
 	b.Series = series
-	return t.m.ForecastBatch(ctx, b, out)
+	return b, nil
 }

@@ -61,6 +61,18 @@ func (r *recorder) ForecastBatch(ctx context.Context, b forecast.Batch, out []fo
 	return nil
 }
 
+// HolidaySpread is the recorded method's (Engine.HolidaySpread), so that the backtest widens the
+// intervals as it would without the recorder.
+func (r *recorder) HolidaySpread(b forecast.Batch) [][]float64 {
+	type spreader interface {
+		HolidaySpread(b forecast.Batch) [][]float64
+	}
+	if hs, ok := r.m.(spreader); ok {
+		return hs.HolidaySpread(b)
+	}
+	return nil
+}
+
 // regionData is a synthetic region as the censored-demand harnesses use it: which brands are scarce,
 // the sales of every brand, their true demand (series aligned with the sales') and the collection
 // points' scans.

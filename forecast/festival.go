@@ -334,6 +334,68 @@ func (tl festivalTimeline) seenTogether() [][]int {
 	return out
 }
 
+// HolidaySpread returns, per group of b and per week forecast, the relative standard deviation that
+// holidays of an unknown split add to a forecast of the group's total: where the history has seen
+// holidays only together, at one distance (seenTogether: the seeded region's National Day and
+// Mid-Autumn Festival of 2025), and the weeks forecast see them apart or at another distance (the
+// autumn of 2026), how their lift is split between them was never measured, and the weeks forecast
+// may carry it one way or the other. A week in the window of such a holiday takes the root mean
+// square of the group's profile's departure from 1 over the window (festivalProfiles, from the whole
+// history): the size of a lift whose weeks are not known. A week in the windows of several takes the
+// root of their mean square. It returns nil when no holiday of the batch is of that kind, or b has
+// no origin or is malformed. Calibration.Festival is what widens the brands' intervals by it: the
+// windows a calibration scores saw the lift where the history put it, and cannot show this error.
+func (e *Engine) HolidaySpread(b Batch) [][]float64 {
+	tl, ok := e.timeline(b)
+	if !ok {
+		return nil
+	}
+	n, err := b.check(nil)
+	if err != nil {
+		return nil
+	}
+	together := tl.seenTogether()
+	if !slices.ContainsFunc(together, func(ks []int) bool { return len(ks) > 0 }) {
+		return nil
+	}
+	profiles, _ := festivalProfiles(tl, tl.totalsOf(b, n), tl.L)
+	if profiles == nil {
+		return nil
+	}
+	out := make([][]float64, n)
+	for g := range out {
+		out[g] = tl.spread(profiles[g], together, b.Horizon)
+	}
+	return out
+}
+
+// spread is HolidaySpread of profile p over the h weeks after the history.
+func (tl festivalTimeline) spread(p FestivalProfile, together [][]int, h int) []float64 {
+	v := make([]float64, h)
+	n := make([]float64, h)
+	for k, partners := range together {
+		if len(partners) == 0 || len(p[k]) == 0 {
+			continue
+		}
+		var ss float64
+		for _, f := range p[k] {
+			ss += (f - 1) * (f - 1)
+		}
+		for j := range v {
+			if tl.idx[k][tl.L+j] >= 0 {
+				v[j] += ss / float64(len(p[k]))
+				n[j]++
+			}
+		}
+	}
+	for j := range v {
+		if n[j] > 0 {
+			v[j] = math.Sqrt(v[j] / n[j])
+		}
+	}
+	return v
+}
+
 // sharing counts the holidays of ks whose window holds week t.
 func sharing(ks []int, idx [][]int8, t int) int {
 	n := 0

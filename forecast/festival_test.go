@@ -514,3 +514,48 @@ func batchProfiles(t *testing.T, e *Engine, b Batch, groups int) []FestivalProfi
 	}
 	return prof
 }
+
+// TestHolidaySpread: two holidays seen together once, a week apart, whose split the weeks ahead would
+// need (they fall three weeks apart there), widen the forecast weeks of their windows by the size of
+// their lift (each profile's root mean square departure from 1 over its window; where the windows
+// overlap, the root of the mean square), and no other week; seen at the same distance again, nothing.
+func TestHolidaySpread(t *testing.T) {
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	days := []CalendarDay{
+		{Day: day("2025-10-06"), Holiday: "A"}, {Day: day("2025-10-01"), Holiday: "B"}, // a week apart
+		{Day: day("2026-09-09"), Holiday: "A"}, {Day: day("2026-10-01"), Holiday: "B"}, // three weeks apart
+	}
+	first := day("2025-05-05") // a Monday
+	const n = 40               // the history ends in February 2026; 40 weeks ahead reach November
+	_, b := oneBrandProfiles(t, NewHolidays(days), first, n, 40, 7, func(week int) float64 {
+		if first.AddDate(0, 0, 7*week).Equal(day("2025-09-29")) {
+			return 1.44 // the week holding B and the week before A's: each takes √1.44 = 1.2
+		}
+		return 1
+	})
+	spread := (&Engine{Holidays: NewHolidays(days)}).HolidaySpread(b)
+	if len(spread) != 1 || len(spread[0]) != b.Horizon {
+		t.Fatalf("HolidaySpread = %v; want one group of %d weeks", spread, b.Horizon)
+	}
+	one := math.Sqrt(0.2 * 0.2 / festivalWidth) // one week of 1.2 in a window of festivalWidth weeks
+	week := func(s string) int { return int(day(s).Sub(b.Origin).Hours() / 24 / 7) }
+	for _, c := range []struct {
+		monday string
+		want   float64
+	}{
+		{"2026-08-03", 0},   // before A's window (from 10 August)
+		{"2026-08-10", one}, // A's window alone
+		{"2026-09-07", one}, // A's week, in B's window too (from 31 August)
+		{"2026-10-05", one}, // B's window alone (A's ended on 28 September)
+		{"2026-10-26", 0},   // after B's window (to 19 October)
+	} {
+		if got := spread[0][week(c.monday)]; math.Abs(got-c.want) > 0.1*one {
+			t.Errorf("week of %s: spread %.4f; want %.4f", c.monday, got, c.want)
+		}
+	}
+
+	days[2].Day, days[3].Day = day("2026-10-06"), day("2026-09-30") // a week apart again
+	if got := (&Engine{Holidays: NewHolidays(days)}).HolidaySpread(b); got != nil {
+		t.Errorf("HolidaySpread with the weeks ahead at the same distance = %v; want nil", got)
+	}
+}

@@ -427,3 +427,43 @@ func TestReconcileWidensBrandsByShared(t *testing.T) {
 		t.Errorf("total's upper half-width %v; want 5, the total is not widened by the brands' shared error", got)
 	}
 }
+
+// TestReconcileWidensByHolidaySpread: Calibration.Festival widens a brand's week in quadrature by
+// z80 · its spread of the point, a week or brand without spread not at all, and not the total; Cut
+// drops its first weeks.
+func TestReconcileWidensByHolidaySpread(t *testing.T) {
+	series := []Forecast{
+		{Mean: []float64{100, 100}, Lower: []float64{97, 97}, Upper: []float64{103, 103}},
+		{Mean: []float64{200, 200}, Lower: []float64{196, 196}, Upper: []float64{204, 204}},
+		{Mean: []float64{50, 50}, Lower: []float64{48, 48}, Upper: []float64{52, 52}},
+	}
+	c := Calibration{Outlet: []float64{1, 1}, Brand: []float64{1, 1}, Total: []float64{1, 1},
+		Festival: [][]float64{{0.1, 0}, {0.05, 0}}} // brand 2 beyond it
+	r, err := c.Reconcile(series, []int{0, 1, 2}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := func(f Forecast, j int) (lo, hi float64) { return f.Mean[j] - f.Lower[j], f.Upper[j] - f.Mean[j] }
+	for _, w := range []struct {
+		name string
+		f    Forecast
+		j    int
+		want float64
+	}{
+		{"brand 0, week 0", r.Brands[0], 0, math.Hypot(3, z80*0.1*100)},
+		{"brand 1, week 0", r.Brands[1], 0, math.Hypot(4, z80*0.05*200)},
+		{"brand 2, week 0", r.Brands[2], 0, 2},
+		{"brand 0, week 1", r.Brands[0], 1, 3},
+		{"total, week 0", r.Total, 0, math.Sqrt(9 + 16 + 4)},
+		{"total, week 1", r.Total, 1, math.Sqrt(9 + 16 + 4)},
+	} {
+		lo, hi := half(w.f, w.j)
+		if math.Abs(lo-w.want) > 1e-9 || math.Abs(hi-w.want) > 1e-9 {
+			t.Errorf("%s: half-widths %.4f / %.4f; want %.4f", w.name, lo, hi, w.want)
+		}
+	}
+	cut := c.Cut(1)
+	if len(cut.Festival) != 2 || len(cut.Festival[0]) != 1 || cut.Festival[0][0] != 0 {
+		t.Errorf("Cut(1).Festival = %v; want the weeks after the first", cut.Festival)
+	}
+}

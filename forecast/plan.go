@@ -223,6 +223,9 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 	if err != nil {
 		return RunReport{}, err
 	}
+	if cal.Outlet != nil {
+		cal.Festival = eng.HolidaySpread(fit.batch)
+	}
 	rep.Calibration = cal
 	for i := range fit.out { // keep the stored weeks
 		fit.out[i] = Forecast{Mean: fit.out[i].Mean[gap:], Lower: fit.out[i].Lower[gap:], Upper: fit.out[i].Upper[gap:]}

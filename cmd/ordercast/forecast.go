@@ -277,7 +277,11 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 	case r.Top != nil:
 		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table, in the brand and total regressions\n", r.CalendarDays, r.Holidays)
 	default:
-		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table, as profiles by weeks to each holiday where they validate\n", r.CalendarDays, r.Holidays)
+		fmt.Fprintf(&b, "calendar:  %d days (%d holidays) in the calendar table, as profiles by weeks to each holiday where they validate", r.CalendarDays, r.Holidays)
+		if weeks, largest := r.Calibration.Cut(r.HorizonGap).FestivalWeeks(); weeks > 0 {
+			fmt.Fprintf(&b, "; brands' intervals widened in %d of the weeks forecast, by up to %.1f%%, for holidays the history saw only together", weeks, 100*largest)
+		}
+		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "stored:    %d weekly and %d monthly rows (levels outlet, brand, total; brand and total are the sums)\n",
 		r.WeeklyRows, r.MonthlyRows)

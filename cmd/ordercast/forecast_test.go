@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/forecast/forecasttest"
 )
 
@@ -471,5 +472,25 @@ func TestForecastRunTopDownAndNewProduct(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SELECT count() FROM forecasts WHERE brand = 'B0014' AND level = 'outlet' "+
 		"AND model = 'like-items:B0002,B0004,B0007,B0015'").Scan(&like); err != nil || int(like) != 5*outlets {
 		t.Errorf("%d outlet rows of B0014 from like items, %v; want %d", like, err, 5*outlets)
+	}
+}
+
+// TestRunReportNamesHolidaySpread: the run's calendar line says when holidays of an unknown split
+// widened the brands' intervals, counting only the weeks kept (after the gap to the as-of), and says
+// nothing of it otherwise.
+func TestRunReportNamesHolidaySpread(t *testing.T) {
+	rep := forecast.RunReport{CalendarDays: 30, Holidays: 3, HorizonGap: 1,
+		Calibration: forecast.Calibration{Outlet: []float64{1, 1, 1}, Brand: []float64{1, 1, 1}, Total: []float64{1, 1, 1},
+			Festival: [][]float64{{0.2, 0.05, 0}, {0, 0.08, 0}}}}
+	var out strings.Builder
+	printRunReport(&out, rep)
+	if want := "brands' intervals widened in 1 of the weeks forecast, by up to 8.0%, for holidays the history saw only together"; !strings.Contains(out.String(), want) {
+		t.Errorf("run report:\n%s\nwant it to say %q", out.String(), want)
+	}
+	rep.Calibration.Festival = nil
+	out.Reset()
+	printRunReport(&out, rep)
+	if strings.Contains(out.String(), "widened") {
+		t.Errorf("run report without a holiday spread:\n%s\nwant no word of widening", out.String())
 	}
 }
