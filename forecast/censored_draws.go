@@ -315,7 +315,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 		em := bc.errorModel
 		c := lc.correctFrom(buf, sp, ix, i, from)
 		seen := bc.seen[int32(i)]
-		last := ix.lastWeek[i]
+		last := ix.outlet[i].last
 		win := ix.sellInWindow(sp, i, bc) // the correction's expected sell-in
 		v := make([]float64, k)
 		for w := from; w < len(c); w++ {

@@ -117,31 +117,31 @@ type BrandCensoring struct {
 	points map[string]*[2]float64
 }
 
-// salesIndex knows each outlet's weeks of a SalesPanel and each series' first sale. What it knows of
-// an outlet is held per series (the outlet's series share one slice), so that the correction's
-// week-by-week states need no lookup by the outlet's code.
+// salesIndex knows each outlet's weeks of a SalesPanel and each series' first sale. Each series
+// points at its outlet's weeks, so that the correction's week-by-week states need no lookup by the
+// outlet's code.
 type salesIndex struct {
-	learnt    int      // the weeks learnt from: an expected sell-in reads no later week before it is reached
-	received  [][]bool // per series: the weeks in which its outlet received anything
-	lastWeek  []int    // per series: its outlet's last week with a delivery; -1 for none
-	firstSale []int    // per series: its first week with a sale or a request; len(Weeks) for none
+	learnt    int            // the weeks learnt from: an expected sell-in reads no later week before it is reached
+	outlet    []*outletWeeks // per series: its outlet's weeks, shared by the outlet's series
+	firstSale []int          // per series: its first week with a sale or a request; len(Weeks) for none
+}
+
+// outletWeeks is what a salesIndex knows of one outlet.
+type outletWeeks struct {
+	received []bool // the weeks in which the outlet received anything
+	last     int    // its last week with a delivery; -1 for none
 }
 
 // newSalesIndex indexes sp, whose weeks before learnt (at most len(sp.Weeks)) are learnt from.
 func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 	n := len(sp.Weeks)
 	learnt = min(learnt, n)
-	ix := &salesIndex{learnt: learnt, received: make([][]bool, len(sp.Series)), lastWeek: make([]int, len(sp.Series)),
-		firstSale: make([]int, len(sp.Series))}
-	type outlet struct {
-		received []bool
-		last     int
-	}
-	outlets := map[string]*outlet{}
+	ix := &salesIndex{learnt: learnt, outlet: make([]*outletWeeks, len(sp.Series)), firstSale: make([]int, len(sp.Series))}
+	outlets := map[string]*outletWeeks{}
 	for i, s := range sp.Series {
 		o := outlets[s.Outlet]
 		if o == nil {
-			o = &outlet{received: make([]bool, n), last: -1}
+			o = &outletWeeks{received: make([]bool, n), last: -1}
 			outlets[s.Outlet] = o
 		}
 		first := n
@@ -158,11 +158,8 @@ func newSalesIndex(sp SalesPanel, learnt int) *salesIndex {
 				first = w
 			}
 		}
-		ix.received[i] = o.received
+		ix.outlet[i] = o
 		ix.firstSale[i] = first
-	}
-	for i, s := range sp.Series {
-		ix.lastWeek[i] = outlets[s.Outlet].last
 	}
 	return ix
 }
@@ -229,7 +226,7 @@ func (ix *salesIndex) state(sp SalesPanel, i, w int) int {
 		return StateCut
 	case s.Sales[w] > 0:
 		return StateDelivered
-	case ix.received[i][w]:
+	case ix.outlet[i].received[w]:
 		return StateIdle
 	}
 	return StateNone
@@ -519,7 +516,7 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 	if bc == nil {
 		bc = &lc.Pooled
 	}
-	last := ix.lastWeek[i]
+	last := ix.outlet[i].last
 	own := bc.lost[int32(i)]
 	win := ix.sellInWindow(sp, i, bc)
 	for w := from; w < n; w++ {

@@ -367,9 +367,9 @@ func sharedErrorPanel(seed uint64, brands, outlets, weeks int, rel, noise float6
 // TestBrandCoverageUnderSharedCorrectionError: when a corrected history errs alike at every outlet of
 // a brand in every week (the brand's level misjudged), neither the corrected history (no error at
 // all) nor draws that err outlet by outlet (their brand sums cancel) show the brand's error against
-// its demand; the brand intervals
-// widened by the measured shared error (Observations.Shared) cover the true demand about 80% of
-// brand-weeks, those calibrated against the draws and the corrected history alone far less.
+// its demand; the brand intervals widened by the measured shared error (Observations.Shared) cover
+// the true demand about 80% of brand-weeks, those calibrated against the draws and the corrected
+// history alone far less.
 func TestBrandCoverageUnderSharedCorrectionError(t *testing.T) {
 	const brands, outlets, weeks, rel = 24, 20, 120, 0.08
 	truth, corrected, draws := sharedErrorPanel(11, brands, outlets, weeks, rel, 8)
