@@ -559,3 +559,40 @@ func TestHolidaySpread(t *testing.T) {
 		t.Errorf("HolidaySpread with the weeks ahead at the same distance = %v; want nil", got)
 	}
 }
+
+// TestPickChoicesJudgesTheCalendarOnEveryWindowTheModelsOnTheRegular checks what each column of the
+// validation errors decides: whether the profiles are kept, on every window; which models forecast,
+// on the regular windows only, with the profiles when they are kept and without them when not.
+func TestPickChoicesJudgesTheCalendarOnEveryWindowTheModelsOnTheRegular(t *testing.T) {
+	st := (&Engine{Candidates: DefaultCandidates()[:2], MaxCombine: 1, MinGroupSeries: 1}).settings()
+	b := Batch{Series: [][]float64{make([]float64, 60)}, Horizon: 4}
+	fv := festivalViews{profiles: []FestivalProfile{{{1, 1, 1, 1, 1.5, 1, 1, 1}}}}
+	for _, tt := range []struct {
+		name string
+		// with and without the profiles on the regular windows, then on the festival ones; one
+		// value per candidate
+		withReg, withoutReg, withFest, withoutFest []float64
+		kept                                       bool
+		models                                     []int
+	}{
+		{"kept: the festival windows favour the other model", []float64{10, 12}, []float64{20, 20}, []float64{30, 20}, []float64{40, 40}, true, []int{0}},
+		{"kept by the festival windows alone", []float64{12, 10}, []float64{9, 11}, []float64{20, 20}, []float64{40, 40}, true, []int{1}},
+		{"left out: the regular windows without the profiles", []float64{30, 30}, []float64{12, 10}, []float64{20, 20}, []float64{20, 25}, false, []int{1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := slices.Concat(tt.withReg, tt.withoutReg, tt.withFest, tt.withoutFest)
+			choices, leftOut := pickChoices(b, 1, st, []int{0}, []bool{true}, errs, len(errs), nil, fv, 60)
+			ch := choices[0]
+			if leftOut == tt.kept || (ch.Festival != nil) != tt.kept {
+				t.Fatalf("left out %v, profile %v; want kept %v", leftOut, ch.Festival, tt.kept)
+			}
+			want := tt.withoutReg
+			if tt.kept {
+				want = tt.withReg
+			}
+			if !slices.Equal(ch.Errors, want) || !slices.Equal(ch.Models, tt.models) {
+				t.Errorf("errors %v, models %v; want %v, %v", ch.Errors, ch.Models, want, tt.models)
+			}
+		})
+	}
+}
