@@ -448,9 +448,9 @@ func (e *Engine) choose(ctx context.Context, b Batch, groups int, st engineSetti
 }
 
 // pickChoices chooses every group's models from the validation errors errs of the series val (nv
-// columns each: when profiles is not nil, with the profiles and without them on the regular windows,
-// then with and without them on the festival windows), and reports whether the profiles were left out: as the errors
-// say when leftOut is nil, as *leftOut says otherwise.
+// columns each: when profiles is not nil, with the profiles and without them on the regular
+// windows, then with and without them on the festival windows), and reports whether the profiles
+// were left out: as the errors say when leftOut is nil, as *leftOut says otherwise.
 func pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, errs []float64, nv int,
 	leftOut *bool, fv festivalViews, L int) ([]Choice, bool) {
 	profiles := fv.profiles
@@ -529,7 +529,7 @@ func pickChoices(b Batch, groups int, st engineSettings, val []int, ok []bool, e
 				// Kept, the profiles carry the holidays, and the models are chosen on the windows
 				// like the weeks forecast: the latest and those a year earlier. The festival windows,
 				// centred on past holidays whatever weeks are forecast, chose them too before, and
-				// Walmart with its holidays forecast its 3 origins 0.7% worse than without them
+				// Walmart with its holidays forecast its 3 origins 0.9% worse than without them
 				// (docs/BENCHMARKS.md, "The festival windows keep the calendar, not the models").
 				ch.Errors = e[:nc:nc]
 			}
