@@ -116,6 +116,18 @@ func (p WindowPolicy) Windows(weekStart time.Time) []Window {
 	return out
 }
 
+// LatestCycle returns the week (its Monday, UTC midnight) of the latest cycle in which some outlet
+// may order at t: the one whose Monday window, the first of a cycle's to open, is open. It is next
+// week's cycle, but for the hours of a Sunday after CloseHour, when the Monday outlets already order
+// for the week after next.
+func (p WindowPolicy) LatestCycle(t time.Time) time.Time {
+	week := WeekStart(t).AddDate(0, 0, -7)
+	for next := week.AddDate(0, 0, 7); !p.Windows(next)[0].OpensAt.After(t); next = next.AddDate(0, 0, 7) {
+		week = next
+	}
+	return week
+}
+
 // WindowFor returns the window of order day day among windows.
 func WindowFor(windows []Window, day time.Weekday) (Window, bool) {
 	for _, w := range windows {

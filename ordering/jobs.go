@@ -19,10 +19,13 @@ type CycleEnsurer interface {
 	EnsureCycle(ctx context.Context, weekStart time.Time, windows []Window) (Cycle, error)
 }
 
-// CycleKeeper makes sure the cycles of this week and the two after it exist with their order
-// windows, so that every outlet always has a window open: a window closes the evening before the
-// outlet's order day and the next week's opens at that moment. (On a Sunday evening the Monday
-// outlets already order for the week after next, hence three cycles.)
+// CycleKeeper makes sure the cycles of this week and the three after it exist with their order
+// windows, so that every outlet always has a window open or a next one to show: a window closes the
+// evening before the outlet's order day and the next week's opens at that moment. On a Sunday evening
+// the Monday outlets already order for the week after next (WindowPolicy.LatestCycle), and when a
+// planner closes that window early (cycle close -early), their next window is in the cycle after it:
+// without that cycle their catalogue had no window to show, and the retailer's page failed. Hence
+// four cycles.
 type CycleKeeper struct {
 	Store  CycleEnsurer
 	Policy WindowPolicy
@@ -32,7 +35,7 @@ type CycleKeeper struct {
 // Ensure creates the cycles that now needs.
 func (k *CycleKeeper) Ensure(ctx context.Context, now time.Time) error {
 	this := WeekStart(now)
-	for _, week := range []time.Time{this, this.AddDate(0, 0, 7), this.AddDate(0, 0, 14)} {
+	for _, week := range []time.Time{this, this.AddDate(0, 0, 7), this.AddDate(0, 0, 14), this.AddDate(0, 0, 21)} {
 		if _, err := k.Store.EnsureCycle(ctx, week, k.Policy.Windows(week)); err != nil {
 			return err
 		}

@@ -21,14 +21,14 @@ func (f *fakeCycles) EnsureCycle(_ context.Context, week time.Time, windows []Wi
 	return Cycle{}, nil
 }
 
-func TestCycleKeeperEnsuresThreeWeeks(t *testing.T) {
+func TestCycleKeeperEnsuresFourWeeks(t *testing.T) {
 	f := &fakeCycles{}
 	k := &CycleKeeper{Store: f, Policy: DefaultWindowPolicy, Log: quiet}
 	sunday := time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
 	if err := k.Ensure(context.Background(), sunday); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"2026-11-23", "2026-11-30", "2026-12-07"}
+	want := []string{"2026-11-23", "2026-11-30", "2026-12-07", "2026-12-14"}
 	if len(f.weeks) != len(want) {
 		t.Fatalf("Ensure(%v) made cycles %v; want %v", sunday, f.weeks, want)
 	}

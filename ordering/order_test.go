@@ -120,3 +120,27 @@ func TestWindows(t *testing.T) {
 		t.Error("WindowPolicy{CloseHour: 24}.Validate() = nil; want an error")
 	}
 }
+
+// The latest cycle open is next week's, but for a Sunday evening after the close hour, in the
+// region's time zone, when the Monday outlets order for the week after next.
+func TestLatestCycle(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	p := WindowPolicy{CloseHour: 18, Location: shanghai}
+	for _, tt := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 12, 5, 12, 0, 0, 0, shanghai), "2026-12-07"},  // Saturday
+		{time.Date(2026, 12, 6, 17, 59, 0, 0, shanghai), "2026-12-07"}, // Sunday, before the close
+		{time.Date(2026, 12, 6, 18, 0, 0, 0, shanghai), "2026-12-14"},  // Sunday, at the close
+		{time.Date(2026, 12, 6, 9, 59, 0, 0, time.UTC), "2026-12-07"},  // Sunday 17:59 in Shanghai
+		{time.Date(2026, 12, 6, 10, 30, 0, 0, time.UTC), "2026-12-14"}, // Sunday 18:30 in Shanghai
+		{time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC), "2026-12-14"},  // Monday 01:00 in Shanghai
+		{time.Date(2026, 12, 7, 12, 0, 0, 0, shanghai), "2026-12-14"},  // Monday
+		{time.Date(2026, 12, 9, 12, 0, 0, 0, shanghai), "2026-12-14"},  // Wednesday
+	} {
+		if got := p.LatestCycle(tt.at).Format(time.DateOnly); got != tt.want {
+			t.Errorf("LatestCycle(%v) = %s; want %s", tt.at, got, tt.want)
+		}
+	}
+}
