@@ -42,7 +42,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	fc.WithWeeks(forecastch.New(nil))
 	fc.WithOutletWeeks(forecastch.New(nil), retailerpg.New(nil), time.Now)
 	fc.WithPreviews(&allocation.Planner{})
-	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC)
+	ret.WithManagerWork(retailerpg.New(nil), retailerch.New(nil), ord.Idempotent(), time.UTC, ordering.DefaultWindowPolicy.LatestCycle)
 	ret.WithGrades(&grading.Grader{}, retailerpg.New(nil), ord.Idempotent())
 	sup := supplyapi.New(nil, nil, nil, ord.Idempotent(), time.Now)
 	sup.WithPortal(orderingch.New(nil), nil)

@@ -153,7 +153,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI.WithScores(history, outlets)
 	forecastAPI.WithWeeks(history)
 	forecastAPI.WithOutletWeeks(history, outlets, time.Now)
-	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location)
+	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location, policy.LatestCycle)
 	// The indicators read ClickHouse on a connection pool of their own: a bulletin's computation runs a
 	// dozen reads at once, which would otherwise take every connection of the shared pool for its
 	// duration (and for as long as a frozen ClickHouse holds them), leaving the API and the store probes

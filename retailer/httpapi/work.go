@@ -51,10 +51,11 @@ type WorkStore interface {
 
 // managerWork holds the dependencies of the manager's work routes.
 type managerWork struct {
-	store      WorkStore
-	sales      SalesReader
-	idempotent echo.MiddlewareFunc
-	loc        *time.Location
+	store       WorkStore
+	sales       SalesReader
+	idempotent  echo.MiddlewareFunc
+	loc         *time.Location
+	latestCycle func(now time.Time) time.Time
 }
 
 // WithManagerWork adds the account manager's work on its outlets and the planners' reassignments:
@@ -62,9 +63,12 @@ type managerWork struct {
 // (GET /benchmarks, PUT /outlets/{id}/benchmark), and the assignment of outlets to managers, order days
 // and routes with its audit trail (PATCH /outlets/{id}/assignment, GET /outlets/{id}/changes).
 // idempotent guards the POST (the Idempotency-Key middleware); loc is the distributor's time zone,
-// which says what "today" and "this week" are.
-func (h *Handler) WithManagerWork(store WorkStore, sales SalesReader, idempotent echo.MiddlewareFunc, loc *time.Location) {
-	h.work = &managerWork{store: store, sales: sales, idempotent: idempotent, loc: loc}
+// which says what "today" and "this week" are; latestCycle gives the week (its Monday) of the latest
+// cycle outlets order in at a time (ordering.WindowPolicy.LatestCycle), with which the benchmark
+// outlets' weeks end.
+func (h *Handler) WithManagerWork(store WorkStore, sales SalesReader, idempotent echo.MiddlewareFunc, loc *time.Location,
+	latestCycle func(now time.Time) time.Time) {
+	h.work = &managerWork{store: store, sales: sales, idempotent: idempotent, loc: loc, latestCycle: latestCycle}
 }
 
 func (h *Handler) registerWork(authed *echo.Group) {
@@ -281,8 +285,8 @@ func (h *Handler) visitList(c echo.Context, p retailer.Principal, outlet int64) 
 
 // Benchmark outlets -------------------------------------------------------------------------------
 
-// DefaultBenchmarkWeeks and MaxBenchmarkWeeks bound the weeks of figures GET /benchmarks shows, next
-// week's cycle last.
+// DefaultBenchmarkWeeks and MaxBenchmarkWeeks bound the weeks of figures GET /benchmarks shows, the
+// latest cycle open last.
 const (
 	DefaultBenchmarkWeeks = 8
 	MaxBenchmarkWeeks     = 26
@@ -322,9 +326,10 @@ func (h *Handler) benchmarks(c echo.Context) error {
 	if len(fields) > 0 {
 		return &retailer.ValidationError{Fields: fields}
 	}
-	// The weeks end with next week's: an outlet whose order day has passed this week orders for it now.
-	today := h.today()
-	last := today.AddDate(0, 0, 7-(int(today.Weekday())+6)%7)
+	// The weeks end with the latest cycle outlets order in: next week's (an outlet whose order day has
+	// passed this week orders for it now), or on a Sunday evening the week after next's. Ending with
+	// next week's, the list left out on those evenings the orders the Monday outlets had just placed.
+	last := h.work.latestCycle(h.now())
 	first := last.AddDate(0, 0, -7*(weeks-1))
 	ctx := c.Request().Context()
 	list, err := h.work.store.BenchmarkOutlets(ctx, p, c.QueryParam("manager"), first, last)

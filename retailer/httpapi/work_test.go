@@ -24,6 +24,16 @@ import (
 // The clock of the work tests: Thursday 19 November 2026, 04:00 in Shanghai, still the 18th in UTC.
 var workNow = time.Date(2026, 11, 18, 20, 0, 0, 0, time.UTC)
 
+// nextWeek stands for ordering.WindowPolicy.LatestCycle away from a Sunday evening: the Monday after
+// now's day in loc.
+func nextWeek(loc *time.Location) func(now time.Time) time.Time {
+	return func(now time.Time) time.Time {
+		y, m, d := now.In(loc).Date()
+		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		return day.AddDate(0, 0, 7-(int(day.Weekday())+6)%7)
+	}
+}
+
 var workPrincipals = map[string]retailer.Principal{
 	"retailer": {UserID: 1, Username: "r1", Role: retailer.RoleRetailer, OutletID: 1},
 	"manager":  {UserID: 2, Username: "m1", Role: retailer.RoleManager, ManagerID: 5},
@@ -102,7 +112,7 @@ func newWorkServer(t *testing.T, store *fakeWork, sales SalesReader) *echo.Echo 
 	}
 	h := New(nil, workOutlets{}, func() time.Time { return workNow })
 	passThrough := func(next echo.HandlerFunc) echo.HandlerFunc { return next } // idempotency is ordering's, tested there
-	h.WithManagerWork(store, sales, passThrough, shanghai)
+	h.WithManagerWork(store, sales, passThrough, shanghai, nextWeek(shanghai))
 	e := echo.New()
 	e.Binder = testBinder{new(int)}
 	e.HTTPErrorHandler = problem.NewRenderer(h.Problems()).Handler(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -207,8 +217,8 @@ func TestAssignmentRequest(t *testing.T) {
 	}
 }
 
-// Benchmarks cover the weeks up to next week's cycle, in the distributor's time zone; without the
-// history store they still answer, sales unknown.
+// Benchmarks cover the weeks up to the latest cycle open (next week's, on this Wednesday evening), in
+// the distributor's time zone; without the history store they still answer, sales unknown.
 func TestBenchmarkWeeks(t *testing.T) {
 	store := &fakeWork{}
 	rec := serveWork(newWorkServer(t, store, fakeSales{}), "manager", "GET", "/benchmarks?weeks=3", "")
