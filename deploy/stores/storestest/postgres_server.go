@@ -137,8 +137,15 @@ func (s *PostgresServer) Start() {
 			conn.Close(context.Background())
 			return
 		}
+		select {
+		case <-s.done:
+			s.t.Fatalf("private postgres exited at start (log in %s):\n%s", s.dir,
+				logTail(filepath.Join(s.dir, "postgresql.log"), 20))
+		default:
+		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("private postgres did not answer within 60s: %v (log in %s)", err, s.dir)
+			s.t.Fatalf("private postgres did not answer within 60s: %v (log in %s):\n%s", err, s.dir,
+				logTail(filepath.Join(s.dir, "postgresql.log"), 20))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -3,7 +3,6 @@ package storestest
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -112,8 +111,15 @@ func (s *ClickHouseServer) Start() {
 			conn.Close()
 			return
 		}
+		select {
+		case <-s.done:
+			s.t.Fatalf("private clickhouse-server exited at start (log in %s):\n%s", s.dir,
+				logTail(filepath.Join(s.dir, "clickhouse.err.log"), 20))
+		default:
+		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("private clickhouse-server did not answer within 60s: %v (log in %s)", err, s.dir)
+			s.t.Fatalf("private clickhouse-server did not answer within 60s: %v (log in %s):\n%s", err, s.dir,
+				logTail(filepath.Join(s.dir, "clickhouse.err.log"), 20))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -174,15 +180,6 @@ func allThreadsStopped(pid int) bool {
 
 // Resume undoes Pause.
 func (s *ClickHouseServer) Resume() { s.cmd.Process.Signal(syscall.SIGCONT) } //nolint:errcheck
-
-func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // DatabaseDSN is the server's DSN on the database that dsn (of any server) names.
 func (s *ClickHouseServer) DatabaseDSN(dsn string) string {

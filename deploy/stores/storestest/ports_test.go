@@ -1,0 +1,42 @@
+package storestest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The ports given to private servers lie below the ephemeral range, so no outgoing connection takes
+// one before its server binds it, and they are free.
+func TestFreePortIsBelowTheEphemeralRange(t *testing.T) {
+	low := ephemeralLow()
+	for range 20 {
+		port := freePort(t)
+		if port >= low {
+			t.Errorf("port %d is in the ephemeral range (from %d)", port, low)
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatalf("port %d is not free: %v", port, err)
+		}
+		ln.Close()
+	}
+}
+
+func TestLogTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "server.log")
+	if err := os.WriteFile(path, []byte("one\ntwo\nthree\nfour\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := logTail(path, 2); got != "three\nfour" {
+		t.Errorf("logTail(2) = %q; want the last two lines", got)
+	}
+	if got := logTail(path, 10); got != "one\ntwo\nthree\nfour" {
+		t.Errorf("logTail(10) = %q; want every line", got)
+	}
+	if got := logTail(filepath.Join(t.TempDir(), "none.log"), 2); got == "" {
+		t.Error("logTail of a missing log is empty; want why")
+	}
+}
