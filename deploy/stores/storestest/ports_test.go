@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // The ports given to private servers lie below the ephemeral range, so no outgoing connection takes
@@ -38,5 +39,39 @@ func TestLogTail(t *testing.T) {
 	}
 	if got := logTail(filepath.Join(t.TempDir(), "none.log"), 2); got == "" {
 		t.Error("logTail of a missing log is empty; want why")
+	}
+}
+
+// A port handed out stays reserved until its test ends, for every test process of the machine; a
+// reservation left by a killed process is taken over once stale.
+func TestReservePort(t *testing.T) {
+	port := 10000 + os.Getpid()%20000 // unlikely to be another test's, and not in the ephemeral range
+	name := filepath.Join(portsDir(), fmt.Sprint(port))
+	os.Remove(name)
+	t.Run("held", func(t *testing.T) {
+		if !reservePort(t, port) {
+			t.Fatal("a free port could not be reserved")
+		}
+		if reservePort(t, port) {
+			t.Error("a reserved port was reserved again")
+		}
+	})
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Fatalf("the reservation outlived its test: %v", err)
+	}
+	// Another process's, fresh: refused; stale: taken over.
+	if err := os.WriteFile(name, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(name) })
+	if reservePort(t, port) {
+		t.Error("a port another process holds was reserved")
+	}
+	old := time.Now().Add(-staleReservation - time.Minute)
+	if err := os.Chtimes(name, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if !reservePort(t, port) {
+		t.Error("a stale reservation was not taken over")
 	}
 }
