@@ -16,12 +16,17 @@ import (
 // month and the manufacturer's portal are served without a computation of their own
 // (ordercast_kept_computations_total by request stays as it was), while the page of a cycle the
 // warmer leaves alone computes its view.
+//
+// The region is seeded as of the Sunday before last, whatever today is: the warmer reads the portal's
+// weeks from today, and a fixed date would leave them without a rationed cycle some weeks later
+// (seeded as of 2026-11-22, from 18 January 2027).
 func TestServeWarmsKeptFigures(t *testing.T) {
 	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
+	asOf, month, runFrom := warmDates(time.Now())
 	for _, args := range [][]string{
-		{"seed", "-outlets", "40", "-brands", "8", "-weeks", "12", "-as-of", "2026-11-22", "-pg-dsn", pg},
-		{"forecast", "run", "-as-of", "2026-09-28", "-horizon", "6"},
-		{"score", "-month", "2026-10"},
+		{"seed", "-outlets", "40", "-brands", "8", "-weeks", "16", "-as-of", asOf, "-pg-dsn", pg},
+		{"forecast", "run", "-as-of", runFrom, "-horizon", "6"},
+		{"score", "-month", month},
 	} {
 		if _, stderr, err := run(append(args, "-ch-dsn", ch)...); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, stderr)
@@ -39,7 +44,7 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 	before := keptComputations(t, s.url)
 	pageBody(t, planner, s.url+"/planner/cycles/"+latest, `id="supply"`)
 	pageBody(t, planner, s.url+"/supply/balance")
-	pageBody(t, planner, s.url+"/planner/accuracy?month=2026-10", `"weeks"`)
+	pageBody(t, planner, s.url+"/planner/accuracy?month="+month, `"weeks"`)
 	pageBody(t, maker, s.url+"/maker")
 	after := keptComputations(t, s.url)
 	for _, kept := range []string{"cycle_view", "sales_week", "actual_weeks", "score_level"} {
@@ -53,6 +58,16 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 	if got := keptComputations(t, s.url)["cycle_view/request"]; got != after["cycle_view/request"]+1 {
 		t.Errorf("cycle views computed by requests after the page of %s = %v; want %v", oldest, got, after["cycle_view/request"]+1)
 	}
+}
+
+// warmDates returns the days TestServeWarmsKeptFigures seeds, forecasts and scores for, as of now:
+// the region as of the Sunday before last (8 to 14 days back, so that its oldest closed cycle lies
+// before the portal's weeks), the month before that Sunday's (over when the history ends), and a
+// forecast run from the Monday on or before that month's first day, whose 6 weeks cover it.
+func warmDates(now time.Time) (asOf, month, runFrom string) {
+	sunday := mondayUTC(now).AddDate(0, 0, -8)
+	first := time.Date(sunday.Year(), sunday.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	return sunday.Format(time.DateOnly), first.Format("2006-01"), mondayUTC(first).Format(time.DateOnly)
 }
 
 // closedCycles returns the weeks of the latest closed cycle and of the oldest (before the portal's
@@ -105,4 +120,17 @@ func keptComputations(t *testing.T, base string) map[string]float64 {
 		t.Fatalf("/metrics has %d series of ordercast_kept_computations_total; want 8:\n%v", len(out), out)
 	}
 	return out
+}
+
+func TestWarmDates(t *testing.T) {
+	for _, tt := range []struct{ now, asOf, month, run string }{
+		{"2026-12-06", "2026-11-22", "2026-10", "2026-09-28"}, // the dates the test used to fix
+		{"2027-01-18", "2027-01-10", "2026-12", "2026-11-30"},
+		{"2027-03-31", "2027-03-21", "2027-02", "2027-02-01"}, // 1 February is a Monday
+	} {
+		now, _ := time.Parse(time.DateOnly, tt.now)
+		if asOf, month, runFrom := warmDates(now); asOf != tt.asOf || month != tt.month || runFrom != tt.run {
+			t.Errorf("warmDates(%s) = %s, %s, %s; want %s, %s, %s", tt.now, asOf, month, runFrom, tt.asOf, tt.month, tt.run)
+		}
+	}
 }
