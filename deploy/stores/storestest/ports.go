@@ -91,6 +91,30 @@ func ephemeralLow() int {
 	return low
 }
 
+// awaitAnswer waits until a server just started answers (answer returns nil), trying every 100 ms.
+// It fails t at once when the server exits first (done is closed), and after 60 s otherwise, with
+// the last lines of the server's log (the file at log) in the message: a server that cannot bind its
+// port, say, exits within a second and says why there.
+func awaitAnswer(t testing.TB, what, log string, done <-chan struct{}, answer func() error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := answer()
+		if err == nil {
+			return
+		}
+		select {
+		case <-done:
+			t.Fatalf("%s exited at start (log %s):\n%s", what, log, logTail(log, 20))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer within 60s: %v (log %s):\n%s", what, err, log, logTail(log, 20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // logTail is the last n lines of the log at path, for the message of a server that failed to start.
 func logTail(path string, n int) string {
 	b, err := os.ReadFile(path)

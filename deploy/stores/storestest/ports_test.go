@@ -1,10 +1,13 @@
 package storestest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +76,53 @@ func TestReservePort(t *testing.T) {
 	}
 	if !reservePort(t, port) {
 		t.Error("a stale reservation was not taken over")
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records its message and ends the goroutine, as
+// testing's does, so that a test can see how a helper fails.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper() {}
+
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// A server that exits before answering fails the start as exited (not after the 60 s), with the end
+// of its log; one that answers passes.
+func TestAwaitAnswer(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "server.log")
+	if err := os.WriteFile(log, []byte("starting\nbind: address already in use\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	await := func(done chan struct{}, answer func() error) string {
+		rec := &fatalRecorder{TB: t}
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			awaitAnswer(rec, "test server", log, done, answer)
+		}()
+		<-finished
+		return rec.msg
+	}
+	exited := make(chan struct{})
+	close(exited)
+	msg := await(exited, func() error { return errors.New("connection refused") })
+	if !strings.Contains(msg, "test server exited at start") || !strings.Contains(msg, "address already in use") {
+		t.Errorf("a server that exited: %q; want it said, with the log's last lines", msg)
+	}
+	calls := 0
+	if msg := await(make(chan struct{}), func() error {
+		if calls++; calls < 3 {
+			return errors.New("not yet")
+		}
+		return nil
+	}); msg != "" || calls != 3 {
+		t.Errorf("a server answering at the third try: %q after %d tries; want no failure after 3", msg, calls)
 	}
 }

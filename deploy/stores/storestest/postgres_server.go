@@ -128,27 +128,15 @@ func (s *PostgresServer) Start() {
 	}
 	s.cmd, s.done = cmd, make(chan struct{})
 	go func() { cmd.Wait(); log.Close(); close(s.done) }() //nolint:errcheck // a stopped server's status says nothing
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	awaitAnswer(s.t, "private postgres", filepath.Join(s.dir, "postgresql.log"), s.done, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		conn, err := pgx.Connect(ctx, s.DSN())
-		cancel()
 		if err == nil {
 			conn.Close(context.Background())
-			return
 		}
-		select {
-		case <-s.done:
-			s.t.Fatalf("private postgres exited at start (log in %s):\n%s", s.dir,
-				logTail(filepath.Join(s.dir, "postgresql.log"), 20))
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("private postgres did not answer within 60s: %v (log in %s):\n%s", err, s.dir,
-				logTail(filepath.Join(s.dir, "postgresql.log"), 20))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
 }
 
 // Stop shuts the server down at once (SIGQUIT, PostgreSQL's immediate shutdown: connections are cut

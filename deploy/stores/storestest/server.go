@@ -102,27 +102,15 @@ func (s *ClickHouseServer) Start() {
 	}
 	s.cmd, s.done = cmd, make(chan struct{})
 	go func() { cmd.Wait(); close(s.done) }() //nolint:errcheck // the exit status of a stopped server says nothing
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	awaitAnswer(s.t, "private clickhouse-server", filepath.Join(s.dir, "clickhouse.err.log"), s.done, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		conn, err := stores.OpenClickHouse(ctx, s.DSN())
-		cancel()
 		if err == nil {
 			conn.Close()
-			return
 		}
-		select {
-		case <-s.done:
-			s.t.Fatalf("private clickhouse-server exited at start (log in %s):\n%s", s.dir,
-				logTail(filepath.Join(s.dir, "clickhouse.err.log"), 20))
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("private clickhouse-server did not answer within 60s: %v (log in %s):\n%s", err, s.dir,
-				logTail(filepath.Join(s.dir, "clickhouse.err.log"), 20))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
 }
 
 // Stop stops the server and waits for it to exit. Stopping a stopped server does nothing.

@@ -1,6 +1,7 @@
 package storestest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -77,18 +78,12 @@ func (z *ZooKeeper) Start() {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); log.Close(); close(done) }() //nolint:errcheck // a stopped server's status says nothing
 	z.cmd, z.done = cmd, done
-	deadline := time.Now().Add(60 * time.Second)
-	for !z.answers() {
-		select {
-		case <-done:
-			z.t.Fatalf("ZooKeeper exited at start (log in %s)", z.dir)
-		default:
+	awaitAnswer(z.t, "ZooKeeper", filepath.Join(z.dir, "zookeeper.log"), done, func() error {
+		if !z.answers() {
+			return errors.New(`no "imok" to "ruok"`)
 		}
-		if time.Now().After(deadline) {
-			z.t.Fatalf("ZooKeeper did not answer within 60s (log in %s)", z.dir)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // running reports whether the last server started has not exited.
