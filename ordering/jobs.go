@@ -35,7 +35,8 @@ type CycleKeeper struct {
 // Ensure creates the cycles that now needs.
 func (k *CycleKeeper) Ensure(ctx context.Context, now time.Time) error {
 	this := WeekStart(now)
-	for _, week := range []time.Time{this, this.AddDate(0, 0, 7), this.AddDate(0, 0, 14), this.AddDate(0, 0, 21)} {
+	for i := range 4 {
+		week := this.AddDate(0, 0, 7*i)
 		if _, err := k.Store.EnsureCycle(ctx, week, k.Policy.Windows(week)); err != nil {
 			return err
 		}

@@ -146,7 +146,7 @@ func newFuzzServer(t *testing.T) *echo.Echo {
 	stores := &fuzzStores{}
 	pass := func(next echo.HandlerFunc) echo.HandlerFunc { return next } // idempotency is ordering's, fuzzed there
 	h := New(nil, workOutlets{}, func() time.Time { return workNow })
-	h.WithManagerWork(stores, fakeSales{}, pass, shanghai, nextWeek(shanghai))
+	h.WithManagerWork(stores, fakeSales{}, pass, shanghai, latestCycle(shanghai))
 	h.WithOverviews(stores, stores)
 	h.WithSatisfaction(stores)
 	h.WithGrades(&grading.Grader{Outlets: stores, Purchases: stores, Store: stores}, stores, pass)

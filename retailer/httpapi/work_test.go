@@ -18,20 +18,16 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordercast/ordercast/cmd/ordercast/problem"
+	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer"
 )
 
 // The clock of the work tests: Thursday 19 November 2026, 04:00 in Shanghai, still the 18th in UTC.
 var workNow = time.Date(2026, 11, 18, 20, 0, 0, 0, time.UTC)
 
-// nextWeek stands for ordering.WindowPolicy.LatestCycle away from a Sunday evening: the Monday after
-// now's day in loc.
-func nextWeek(loc *time.Location) func(now time.Time) time.Time {
-	return func(now time.Time) time.Time {
-		y, m, d := now.In(loc).Date()
-		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-		return day.AddDate(0, 0, 7-(int(day.Weekday())+6)%7)
-	}
+// latestCycle is serve's: the latest cycle outlets order in, windows closing at 18:00 in loc.
+func latestCycle(loc *time.Location) func(now time.Time) time.Time {
+	return ordering.WindowPolicy{CloseHour: 18, Location: loc}.LatestCycle
 }
 
 var workPrincipals = map[string]retailer.Principal{
@@ -112,7 +108,7 @@ func newWorkServer(t *testing.T, store *fakeWork, sales SalesReader) *echo.Echo 
 	}
 	h := New(nil, workOutlets{}, func() time.Time { return workNow })
 	passThrough := func(next echo.HandlerFunc) echo.HandlerFunc { return next } // idempotency is ordering's, tested there
-	h.WithManagerWork(store, sales, passThrough, shanghai, nextWeek(shanghai))
+	h.WithManagerWork(store, sales, passThrough, shanghai, latestCycle(shanghai))
 	e := echo.New()
 	e.Binder = testBinder{new(int)}
 	e.HTTPErrorHandler = problem.NewRenderer(h.Problems()).Handler(slog.New(slog.NewTextHandler(io.Discard, nil)))
