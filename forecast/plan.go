@@ -79,7 +79,9 @@ type RunRequest struct {
 	// catalogue without history in the run whose launch falls before the end of the horizon, at the
 	// outlets that carry its like items.
 	Launches []Launch
-	Now      time.Time // when the run starts
+	// Now is when the run starts, in the region's time zone: a zero AsOf is at most the week of its
+	// calendar day there.
+	Now time.Time
 }
 
 // RunReport says what a run did.

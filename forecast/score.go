@@ -303,7 +303,7 @@ type ScoreRequest struct {
 	Month   time.Time // any day of the month
 	Dataset string
 	Against Against
-	Now     time.Time // when the scoring happens
+	Now     time.Time // when the scoring happens, in the region's time zone (its calendar day is today)
 	// LastDay is the last day of the dataset's history; zero: not checked.
 	LastDay time.Time
 }

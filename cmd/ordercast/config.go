@@ -48,6 +48,22 @@ func registerCluster(fs *flag.FlagSet, getenv func(string) string, dst *string) 
 			"in its remote_servers; empty for one server (env ORDERCAST_CH_CLUSTER; docs/SCALE.md)")
 }
 
+// registerTimeZone registers -timezone, the region's time zone, into dst; use says what the command
+// takes from it.
+func registerTimeZone(fs *flag.FlagSet, getenv func(string) string, dst *string, use string) {
+	fs.StringVar(dst, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
+		"the region's time zone (IANA name), "+use+" (env ORDERCAST_TIMEZONE)")
+}
+
+// loadZone loads the time zone -timezone names.
+func loadZone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("-timezone %q: want an IANA time zone such as Asia/Shanghai", name)
+	}
+	return loc, nil
+}
+
 // clusterError checks a -ch-cluster value.
 func clusterError(name string) error {
 	for i, r := range name {
@@ -172,7 +188,7 @@ type serveConfig struct {
 	MaxBody         int64
 	BodyTimeout     time.Duration // a request body must arrive within this time of its headers
 	WindowCloseHour int           // order windows close at this hour on the evening before the order day
-	TimeZone        string        // the region's time zone, for order windows
+	TimeZone        string        // the region's time zone: order windows, schedules, today
 	RelayEvery      time.Duration
 	LoginHashers    int    // argon2id hashes at once; 0: 2×GOMAXPROCS
 	TrustedProxies  string // comma-separated CIDRs whose X-Forwarded-For is believed
@@ -229,8 +245,8 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 	fs.StringVar(&c.ScoreAt, "score-at", envOr(getenv, "ORDERCAST_SCORE_AT", "2 04:00"),
 		"when serve scores the month just ended against sales and requested quantities: a day of the month (1-28)\n"+
 			"and a time in -timezone; off: never (env ORDERCAST_SCORE_AT)")
-	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
-		"the region's time zone (IANA name), for order windows (env ORDERCAST_TIMEZONE)")
+	registerTimeZone(fs, getenv, &c.TimeZone, "for order windows, schedules, and the day, week and month\n"+
+		"the pages and the API take as today's")
 	errs = append(errs, c.notifyConfig.register(fs, getenv))
 	return errors.Join(errs...)
 }
@@ -316,9 +332,9 @@ func envDuration(getenv func(string) string, key string, def time.Duration) (tim
 
 // windowPolicy is the order-window policy the configuration names.
 func (c serveConfig) windowPolicy() (ordering.WindowPolicy, error) {
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := loadZone(c.TimeZone)
 	if err != nil {
-		return ordering.WindowPolicy{}, fmt.Errorf("-timezone %q: want an IANA time zone such as Asia/Shanghai", c.TimeZone)
+		return ordering.WindowPolicy{}, err
 	}
 	p := ordering.WindowPolicy{CloseHour: c.WindowCloseHour, Location: loc}
 	if err := p.Validate(); err != nil {

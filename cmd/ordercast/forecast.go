@@ -152,9 +152,10 @@ const regionHelp = "calendar region whose holidays the festival profiles and reg
 // forecastRunConfig is the configuration of `ordercast forecast run`.
 type forecastRunConfig struct {
 	forecastConfig
-	Horizon int
-	TopDown bool
-	Region  string
+	Horizon  int
+	TopDown  bool
+	Region   string
+	TimeZone string // the week of today there bounds the default -as-of
 }
 
 func runForecastRun(ctx context.Context, e env, args []string) error {
@@ -168,6 +169,7 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 		"let brand and total regressions (calendar, trend, supply) set the upper levels where they validate better than\n"+
 			"the sum of the outlets, and distribute them down")
 	fs.StringVar(&cfg.Region, "region", "", regionHelp)
+	registerTimeZone(fs, e.getenv, &cfg.TimeZone, "whose today's week is the latest default -as-of")
 	summary := "Forecasts the next -horizon weeks of every outlet × brand of -dataset with history in the last year\n" +
 		"(for live: of outlets active in outlets_dim), with 80% intervals, and stores them in ClickHouse as one\n" +
 		"run: forecast_runs, forecasts at outlet × brand, brand and total level (the levels add up exactly),\n" +
@@ -182,7 +184,8 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 	if cfg.Horizon < 1 || cfg.Horizon > forecast.MaxRunAhead {
 		errs = append(errs, fmt.Errorf("-horizon %d: want 1 to %d", cfg.Horizon, forecast.MaxRunAhead))
 	}
-	if err := usageError(e, fs, errs...); err != nil {
+	loc, err := loadZone(cfg.TimeZone)
+	if err := usageError(e, fs, append(errs, err)...); err != nil {
 		return err
 	}
 	store, done, err := cfg.start(ctx, e.stderr)
@@ -192,9 +195,9 @@ func runForecastRun(ctx context.Context, e env, args []string) error {
 	defer done()
 	planner := forecast.Planner{History: store, Calendar: store, Catalogue: store, Runs: store, Scans: store,
 		Progress: barProgress{e.stderr}}
-	now := time.Now().UTC()
+	now := time.Now().In(loc)
 	rep, err := planner.Run(ctx, forecast.RunRequest{
-		ID: runID(now, cfg.Dataset), Dataset: cfg.Dataset, AsOf: asOf, Horizon: cfg.Horizon,
+		ID: runID(now.UTC(), cfg.Dataset), Dataset: cfg.Dataset, AsOf: asOf, Horizon: cfg.Horizon,
 		Correct: cfg.Correct, UnmetShare: cfg.UnmetShare, Workers: cfg.Workers,
 		TopDown: cfg.TopDown, Region: cfg.Region, Now: now,
 	})

@@ -50,6 +50,8 @@ func TestForecastUsage(t *testing.T) {
 		{"origin date not a date", []string{"forecast", "backtest", "--origin-dates", "2026-01-05,soon"}, ErrUsage, "",
 			`-origin-dates: "soon": want YYYY-MM-DD`},
 		{"unmet share 0", []string{"forecast", "run", "--unmet-share", "0"}, ErrUsage, "", "-unmet-share 0"},
+		{"unknown time zone", []string{"forecast", "run", "--timezone", "Mars/Olympus"}, ErrUsage, "",
+			`-timezone "Mars/Olympus": want an IANA time zone`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -155,6 +155,7 @@ func (m *jobMetrics) LastSuccess(job string, end time.Time, took time.Duration) 
 type forecastJob struct {
 	store *forecastch.Store
 	slot  func(time.Time) string
+	loc   *time.Location // the region's: its Monday starts the forecast's first week
 	log   *slog.Logger
 }
 
@@ -170,12 +171,7 @@ func (j forecastJob) pass(ctx context.Context, now time.Time) error {
 		return err
 	}
 	planner := forecast.Planner{History: j.store, Calendar: j.store, Catalogue: j.store, Runs: j.store}
-	rep, err := planner.Run(ctx, forecast.RunRequest{
-		ID: runID(now.UTC(), forecast.LiveDataset), Dataset: forecast.LiveDataset,
-		Correct: true, UnmetShare: forecast.DefaultUnmetShare,
-		// Half the CPUs: the API keeps answering while the run fits its series.
-		Workers: max(1, runtime.GOMAXPROCS(0)/2), Now: now.UTC(),
-	})
+	rep, err := planner.Run(ctx, j.request(now))
 	if err != nil {
 		return fmt.Errorf("weekly forecast: %w", err)
 	}
@@ -184,11 +180,23 @@ func (j forecastJob) pass(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// request is the run due at now. It forecasts from the region's week of now: at the default slot,
+// Monday 02:00 in Shanghai, it is still Sunday in UTC, whose week has ended in the region.
+func (j forecastJob) request(now time.Time) forecast.RunRequest {
+	return forecast.RunRequest{
+		ID: runID(now.UTC(), forecast.LiveDataset), Dataset: forecast.LiveDataset,
+		Correct: true, UnmetShare: forecast.DefaultUnmetShare,
+		// Half the CPUs: the API keeps answering while the run fits its series.
+		Workers: max(1, runtime.GOMAXPROCS(0)/2), Now: now.In(j.loc),
+	}
+}
+
 // scoreJob is the monthly scoring of the month just ended, against sales and against requested
 // quantities, that serve schedules.
 type scoreJob struct {
 	store *forecastch.Store
 	slot  func(time.Time) string
+	loc   *time.Location // the region's: a month has finished when its last day there has begun
 	log   *slog.Logger
 }
 
@@ -204,7 +212,7 @@ func (j scoreJob) pass(ctx context.Context, now time.Time) error {
 	scorer := forecast.Scorer{Source: j.store, Outlets: j.store, Scores: j.store}
 	for _, against := range []forecast.Against{forecast.AgainstSales, forecast.AgainstRequested} {
 		rep, err := scorer.Score(ctx, forecast.ScoreRequest{Month: month, Dataset: forecast.LiveDataset,
-			Against: against, Now: now.UTC(), LastDay: info.LastDay})
+			Against: against, Now: now.In(j.loc), LastDay: info.LastDay})
 		if errors.Is(err, forecast.ErrNoRun) {
 			// Nothing to score: no forecast was made for the month (the first month after an install, or
 			// a history loaded at once). Trying again every half hour cannot make one; a forecast job

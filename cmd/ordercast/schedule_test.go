@@ -79,7 +79,7 @@ func TestScheduledScoringScoresTheMonthJustEnded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := scoreJob{store: store, slot: slot, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	job := scoreJob{store: store, slot: slot, loc: time.UTC, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := job.pass(context.Background(), time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatalf("score pass: %v", err)
 	}

@@ -25,6 +25,7 @@ type scoreConfig struct {
 	Against           string
 	Dataset           string
 	JSON              bool
+	TimeZone          string // a month has finished when its last day has begun there
 }
 
 func runScore(ctx context.Context, e env, args []string) error {
@@ -39,6 +40,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 			"the uncensored demand the orders keep), or truth (true_demand, seeded data only)")
 	fs.StringVar(&cfg.Dataset, "dataset", forecast.LiveDataset, "the dataset: live or an imported one")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object with every score instead of a table")
+	registerTimeZone(fs, e.getenv, &cfg.TimeZone, "whose calendar day is today")
 	summary := "Scores the forecast of a month made by the latest forecast run that covers all of it (as of its first\n" +
 		"Monday or earlier, for enough weeks: forecast run -horizon 6) against what happened, per outlet, brand,\n" +
 		"account manager, area and the company, and stores the scores in accuracy_scores, replacing any\n" +
@@ -65,7 +67,12 @@ func runScore(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("-against %q: want sales, requested or truth", cfg.Against))
 	}
-	now := time.Now().UTC()
+	loc, err := loadZone(cfg.TimeZone)
+	if err != nil {
+		errs = append(errs, err)
+		loc = time.UTC
+	}
+	now := time.Now().In(loc)
 	if !month.IsZero() {
 		errs = append(errs, unfinishedMonth(forecast.MonthFinished(month, now, time.Time{})))
 	}

@@ -30,6 +30,7 @@ func TestScoreUsage(t *testing.T) {
 		{"no month", []string{"score"}, ErrUsage, "", `-month "": want YYYY-MM`},
 		{"bad month", []string{"score", "--month", "2026-13"}, ErrUsage, "", `-month "2026-13"`},
 		{"against what", []string{"score", "--month", "2026-10", "--against", "hope"}, ErrUsage, "", `-against "hope": want sales, requested or truth`},
+		{"unknown time zone", []string{"score", "--month", "2026-10", "--timezone", "Mars/Olympus"}, ErrUsage, "", `-timezone "Mars/Olympus"`},
 		{"unfinished month", []string{"score", "--month", next.Format("2006-01")}, ErrUsage, "",
 			"-month " + next.Format("2006-01") + ": the month has not finished: it ends on " +
 				next.AddDate(0, 1, -1).Format(time.DateOnly) + ", after today"},

@@ -99,6 +99,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The region's clock: the routes and jobs that take today, this week or this month take them as its
+	// calendar day's, not the machine's (a Monday morning in the region is a Sunday in UTC).
+	regionNow := func() time.Time { return time.Now().In(policy.Location) }
 	orders := orderingpg.New(pool)
 	keeper := &ordering.CycleKeeper{Store: orders, Policy: policy, Log: log}
 	if err := keeper.Ensure(ctx, time.Now()); err != nil {
@@ -152,7 +155,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	forecastAPI.WithPreviews(planner)
 	forecastAPI.WithScores(history, outlets)
 	forecastAPI.WithWeeks(history)
-	forecastAPI.WithOutletWeeks(history, outlets, time.Now)
+	forecastAPI.WithOutletWeeks(history, outlets, regionNow)
 	retailerAPI.WithManagerWork(outlets, scans, orderingAPI.Idempotent(), policy.Location, policy.LatestCycle)
 	// The indicators read ClickHouse on a connection pool of their own: a bulletin's computation runs a
 	// dozen reads at once, which would otherwise take every connection of the shared pool for its
@@ -165,12 +168,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer indicatorsCH.Close()
 	bulletins := newServedIndicators(pool, reps.Pool(), indicatorsCH)
 	trends := newTrends(pool, reps.Pool(), indicatorsCH)
-	indicatorsAPI := indicatorsapi.New(bulletins, outlets, time.Now).WithTrends(trends)
+	indicatorsAPI := indicatorsapi.New(bulletins, outlets, regionNow).WithTrends(trends)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	// The balance and the portal share whole weeks' sales aggregates, kept salesWeeksAge.
 	salesWeeks := orderingch.New(ch).KeepWeeks(salesWeeksAge, time.Now)
 	supplyAPI := supplyapi.New(orders, &ordering.Balancer{Facts: reportOrders, History: salesWeeks}, planner,
-		orderingAPI.Idempotent(), time.Now)
+		orderingAPI.Idempotent(), regionNow)
 	// The portal's allocation outcomes are the cycles' views, kept as the cycle pages keep them.
 	supplyAPI.WithPortal(salesWeeks, &ordering.KeptOutcomes{Plans: reportOrders, Cycles: cycles, MaxAge: ordering.MaxCycleAge})
 	supplyAPI.WithEvaluations(&ordering.Evaluator{History: orderingch.New(ch), Stock: reportOrders})
@@ -216,11 +219,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer gc.stop()
 	forecastSlot, scoreSlot, _ := cfg.schedules() // validated
 	if forecastSlot != nil {
-		j := forecastJob{store: history, slot: forecastSlot, log: log}
+		j := forecastJob{store: history, slot: forecastSlot, loc: policy.Location, log: log}
 		jobs = append(jobs, schedule.Job{Name: "forecast", Every: 10 * time.Minute, Slot: forecastSlot, Pass: gc.heavy(j.pass)})
 	}
 	if scoreSlot != nil {
-		j := scoreJob{store: history, slot: scoreSlot, log: log}
+		j := scoreJob{store: history, slot: scoreSlot, loc: policy.Location, log: log}
 		jobs = append(jobs, schedule.Job{Name: "score", Every: 30 * time.Minute, Slot: scoreSlot, Pass: gc.heavy(j.pass)})
 	}
 	jobObserver, err := newJobMetrics(reg, jobs)
@@ -232,7 +235,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// portal's cycles' views, the sales weeks, the latest scored months' weekly actuals), as the
 	// managers' trends below; the warmer runs in the group.
 	warmer := &keptWarmer{cycles: cycles.views, busy: reportOrders.BusyCycles, rationed: reportOrders.RationedSupply,
-		sales: salesWeeks, actuals: history, now: time.Now, log: log}
+		sales: salesWeeks, actuals: history, now: regionNow, log: log}
 	if err := warmer.register(reg); err != nil {
 		return err
 	}

@@ -97,6 +97,8 @@ func runBalance(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&brand, "brand", "", "one brand's code; every brand when empty")
 	fs.IntVar(&weeks, "weeks", 8, fmt.Sprintf("weeks from this one, 1 … %d", ordering.MaxBalanceWeeks))
 	fs.BoolVar(&asJSON, "json", false, "print the balance as JSON (as GET /api/v1/balance)")
+	var zone string
+	registerTimeZone(fs, e.getenv, &zone, "whose today's week is the balance's first")
 	summary := "Prints the supply–demand balance per brand and week: the forecast demand of the latest run with its\n" +
 		"80% interval, what orders requested so far, warehouse stock, planned arrivals, projected stock, days of\n" +
 		"cover, shortfall or surplus, and the stock warnings. A brand short of supply is proposed as scarce for\n" +
@@ -108,7 +110,8 @@ func runBalance(ctx context.Context, e env, args []string) error {
 	if weeks < 1 || weeks > ordering.MaxBalanceWeeks {
 		errs = append(errs, fmt.Errorf("-weeks: want 1 to %d", ordering.MaxBalanceWeeks))
 	}
-	if err := usageError(e, fs, append(errs, cfg.validate())...); err != nil {
+	loc, zoneErr := loadZone(zone)
+	if err := usageError(e, fs, append(errs, cfg.validate(), zoneErr)...); err != nil {
 		return err
 	}
 	opened, err := cfg.open(ctx)
@@ -122,7 +125,7 @@ func runBalance(ctx context.Context, e env, args []string) error {
 	}
 	defer reps.Close()
 	b := &ordering.Balancer{Facts: orderingpg.New(reps.Pool()), History: orderingch.New(opened.ch)}
-	bs, err := b.Balances(ctx, ordering.BalanceQuery{Brand: brand, Weeks: weeks}, time.Now())
+	bs, err := b.Balances(ctx, ordering.BalanceQuery{Brand: brand, Weeks: weeks}, time.Now().In(loc))
 	if errors.Is(err, ordering.ErrNotFound) {
 		return usageError(e, fs, fmt.Errorf("-brand: %q: no such brand", brand))
 	}

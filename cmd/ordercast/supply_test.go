@@ -318,6 +318,9 @@ func TestImportArrivalsAndBalanceCommands(t *testing.T) {
 	if _, stderr, err := run("balance", "-pg-dsn", pg, "-ch-dsn", ch, "-brand", "NOPE"); err != ErrUsage || !strings.Contains(stderr, `-brand: "NOPE": no such brand`) {
 		t.Errorf("balance of an unknown brand = %v %q; want a usage error naming it", err, stderr)
 	}
+	if _, stderr, err := run("balance", "-timezone", "Mars/Olympus"); err != ErrUsage || !strings.Contains(stderr, `-timezone "Mars/Olympus"`) {
+		t.Errorf("balance -timezone Mars/Olympus = %v (%s); want a usage error naming -timezone", err, stderr)
+	}
 	if _, stderr, err := run("balance", "-weeks", "0"); err != ErrUsage || !strings.Contains(stderr, "-weeks") {
 		t.Errorf("balance -weeks 0 = %v %q; want a usage error", err, stderr)
 	}

@@ -97,7 +97,7 @@ func (w *keptWarmer) warmCycles(ctx context.Context, _ time.Time) {
 
 // warmPortalCycles refreshes the views of the cycles the portal shows rationed brands of.
 func (w *keptWarmer) warmPortalCycles(ctx context.Context, now time.Time) {
-	monday := mondayUTC(now)
+	monday := mondayOf(now)
 	outcomes, err := w.rationed(ctx, 0, monday.AddDate(0, 0, -7*portalWeeksBack), monday.AddDate(0, 0, 7*portalWeeksAhead))
 	if err != nil {
 		w.failed(ctx, "portal cycle views", err)
@@ -116,10 +116,10 @@ func (w *keptWarmer) warmPortalCycles(ctx context.Context, now time.Time) {
 	}
 }
 
-// mondayUTC is the Monday of now's date in UTC, as the supply routes take this week's.
-func mondayUTC(now time.Time) time.Time {
-	d := now.UTC()
-	monday := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+// mondayOf is the Monday (UTC midnight) of now's calendar day in its location, as the supply routes
+// take this week's from the region's clock.
+func mondayOf(now time.Time) time.Time {
+	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	return monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
 }
 
@@ -127,7 +127,7 @@ func mondayUTC(now time.Time) time.Time {
 // weeks (one query a week).
 func (w *keptWarmer) warmWeeks(ctx context.Context, now time.Time) {
 	w.warmActuals(ctx)
-	monday := mondayUTC(now)
+	monday := mondayOf(now)
 	if err := w.sales.WarmWeeks(ctx, monday.AddDate(0, 0, -7*salesWarmWeeks), monday); err != nil {
 		w.failed(ctx, "sales weeks", err)
 	}

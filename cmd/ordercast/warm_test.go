@@ -22,7 +22,7 @@ import (
 // (seeded as of 2026-11-22, from 18 January 2027).
 func TestServeWarmsKeptFigures(t *testing.T) {
 	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
-	asOf, month, runFrom := warmDates(time.Now())
+	asOf, month, runFrom := warmDates(time.Now().In(shanghai(t)))
 	for _, args := range [][]string{
 		{"seed", "-outlets", "40", "-brands", "8", "-weeks", "16", "-as-of", asOf, "-pg-dsn", pg},
 		{"forecast", "run", "-as-of", runFrom, "-horizon", "6"},
@@ -65,9 +65,9 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 // before the portal's weeks), the month before that Sunday's (over when the history ends), and a
 // forecast run from the Monday on or before that month's first day, whose 6 weeks cover it.
 func warmDates(now time.Time) (asOf, month, runFrom string) {
-	sunday := mondayUTC(now).AddDate(0, 0, -8)
+	sunday := mondayOf(now).AddDate(0, 0, -8)
 	first := time.Date(sunday.Year(), sunday.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	return sunday.Format(time.DateOnly), first.Format("2006-01"), mondayUTC(first).Format(time.DateOnly)
+	return sunday.Format(time.DateOnly), first.Format("2006-01"), mondayOf(first).Format(time.DateOnly)
 }
 
 // closedCycles returns the weeks of the latest closed cycle and of the oldest (before the portal's
@@ -81,7 +81,7 @@ func closedCycles(t *testing.T, dsn string) (latest, oldest string, views int) {
 	pool := storestest.OpenPostgres(t, dsn)
 	var a, b time.Time
 	var busy, rationed int
-	monday := mondayUTC(time.Now())
+	monday := mondayOf(time.Now().In(shanghai(t))) // the warmer takes the region's week
 	if err := pool.QueryRow(ctx, `SELECT (SELECT max(week_start) FROM cycles WHERE status = 'closed'),
 		(SELECT min(week_start) FROM cycles WHERE status = 'closed')`).Scan(&a, &b); err != nil {
 		t.Fatalf("closed cycles: %v", err)

@@ -42,6 +42,7 @@ type outletWeeksRoute struct {
 
 // WithOutletWeeks adds GET /outlets/{id}/weeks: one outlet's weeks on one chart (sales history, the
 // latest forecast with its interval, stock and sell-out from scans) for whoever may see the outlet.
+// The weeks end with now's, the week of its calendar day in its location (the region's, in serve).
 func (h *Handler) WithOutletWeeks(weeks OutletWeeksReader, outlets OutletReader, now func() time.Time) {
 	h.outletWeeks = &outletWeeksRoute{weeks: weeks, outlets: outlets, now: now}
 }

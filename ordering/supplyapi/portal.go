@@ -34,7 +34,7 @@ func (h *Handler) WithPortal(sales SalesSource, outcomes OutcomeStore) {
 const MaxPortalWeeks = 104
 
 // weeksBack reads ?weeks= (default def, 1 … MaxPortalWeeks) into the weeks [from, to) ending with this
-// week's Monday (to) and add weeks after it.
+// week's Monday (to) and add weeks after it. This week is that of now's calendar day in its location.
 func weeksBack(c echo.Context, def, add int, now time.Time) (from, to time.Time, err error) {
 	n := def
 	if v := c.QueryParam("weeks"); v != "" {

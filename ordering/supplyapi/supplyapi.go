@@ -78,7 +78,8 @@ type Handler struct {
 	evaluator  Evaluator    // nil: no evaluation route (WithEvaluations)
 }
 
-// New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs; now the clock.
+// New returns a Handler. idempotent is the API's Idempotency-Key middleware for POSTs; now the clock,
+// whose calendar day in its location (the region's, in serve) is today: it names this week.
 func New(store Store, balances BalanceSource, allocator Allocator, idempotent echo.MiddlewareFunc, now func() time.Time) *Handler {
 	return &Handler{store: store, rounds: store, balances: balances, allocator: allocator, idempotent: idempotent, now: now}
 }
@@ -365,7 +366,7 @@ func (h *Handler) arrivalPlans(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	from := h.now().UTC()
+	from := h.now()
 	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -7)
 	if v := c.QueryParam("from"); v != "" {
 		if from, err = time.Parse(time.DateOnly, v); err != nil {

@@ -46,7 +46,8 @@ type Handler struct {
 	trends Trender // nil: no GET /indicators/trend
 }
 
-// New returns a Handler; now gives the default date of a bulletin.
+// New returns a Handler; now gives the default date of a bulletin: its calendar day in its location
+// (the region's clock in serve).
 func New(svc Service, scope ScopeReader, now func() time.Time) *Handler {
 	return &Handler{svc: svc, scope: scope, now: now}
 }
@@ -98,7 +99,8 @@ func (h *Handler) caller(c echo.Context) (manager string, err error) {
 func (h *Handler) parseDate(c echo.Context, fields map[string]string) time.Time {
 	v := c.QueryParam("date")
 	if v == "" {
-		return h.now().UTC()
+		now := h.now()
+		return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	}
 	d, err := time.Parse(time.DateOnly, v)
 	if err != nil {
