@@ -42,7 +42,7 @@ func ParseMonth(s string) (time.Time, bool) {
 // fields month, score and comment.
 func ValidateSatisfaction(month time.Time, score float64, comment string, now time.Time) error {
 	v := &ValidationError{Fields: map[string]string{}}
-	if month.After(now) {
+	if month.After(time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)) { // now's month where now is
 		v.Fields["month"] = "a month that has not begun: score a month while it runs or after it"
 	}
 	switch {

@@ -41,6 +41,11 @@ func TestValidateSatisfaction(t *testing.T) {
 			}
 		})
 	}
+	// The month is now's where now is: 03:00 on 1 December in Shanghai is 30 November in UTC.
+	early := time.Date(2026, 12, 1, 3, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	if err := ValidateSatisfaction(dec, 80, "", early); err != nil {
+		t.Errorf("ValidateSatisfaction(December) at %s = %v; want nil: December has begun", early, err)
+	}
 }
 
 func TestParseMonth(t *testing.T) {

@@ -28,6 +28,7 @@ type gradeFlags struct {
 	weeks, maxStep       int
 	amountWeight         float64
 	dryRun, json, change bool
+	timeZone             string
 }
 
 func runGrade(ctx context.Context, e env, args []string) error {
@@ -41,11 +42,13 @@ func runGrade(ctx context.Context, e env, args []string) error {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "preview: print the new grades, write nothing")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object with every outlet's result")
 	fs.BoolVar(&f.change, "changed", false, "list only the outlets whose grade changes")
+	registerTimeZone(fs, e.getenv, &f.timeZone, "whose today's week ends the -weeks read")
 	if err := parseFlags(fs, e, gradeSummary, args); err != nil {
 		return err
 	}
 	rule := grading.Rule{Weeks: f.weeks, AmountWeight: f.amountWeight, MaxStep: f.maxStep}
-	if err := usageError(e, fs, ruleProblem(rule.Validate()), f.storeConfig.validate()); err != nil {
+	loc, zoneErr := loadZone(f.timeZone)
+	if err := usageError(e, fs, ruleProblem(rule.Validate()), f.storeConfig.validate(), zoneErr); err != nil {
 		return err
 	}
 	opened, err := f.open(ctx)
@@ -55,7 +58,7 @@ func runGrade(ctx context.Context, e env, args []string) error {
 	defer opened.Close()
 	outlets := retailerpg.New(opened.pg)
 	g := &grading.Grader{Outlets: outlets, Purchases: retailerch.NewOnCluster(opened.cluster), Store: outlets}
-	now := time.Now()
+	now := time.Now().In(loc)
 	var rc grading.Recomputation
 	changed := 0
 	if f.dryRun {

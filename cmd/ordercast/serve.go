@@ -74,12 +74,19 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer reps.Close()
 	reportOrders := orderingpg.New(reps.Pool())
 
+	policy, err := cfg.windowPolicy()
+	if err != nil {
+		return err
+	}
+	// The region's clock: the routes and jobs that take today, this week or this month take them as its
+	// calendar day's, not the machine's (a Monday morning in the region is a Sunday in UTC).
+	regionNow := func() time.Time { return time.Now().In(policy.Location) }
 	outlets := retailerpg.New(pool)
 	sessions, err := retailer.NewSessions(outlets, outlets, outlets, cfg.loginPolicy())
 	if err != nil {
 		return err
 	}
-	retailerAPI := retailerapi.New(sessions, outlets, time.Now)
+	retailerAPI := retailerapi.New(sessions, outlets, regionNow)
 	clientIP, err := cfg.clientIP()
 	if err != nil {
 		return err
@@ -95,13 +102,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := retailerAPI.WithLoginMetrics(reg); err != nil {
 		return err
 	}
-	policy, err := cfg.windowPolicy()
-	if err != nil {
-		return err
-	}
-	// The region's clock: the routes and jobs that take today, this week or this month take them as its
-	// calendar day's, not the machine's (a Monday morning in the region is a Sunday in UTC).
-	regionNow := func() time.Time { return time.Now().In(policy.Location) }
 	orders := orderingpg.New(pool)
 	keeper := &ordering.CycleKeeper{Store: orders, Policy: policy, Log: log}
 	if err := keeper.Ensure(ctx, time.Now()); err != nil {

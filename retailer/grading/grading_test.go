@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ordercast/ordercast/retailer"
 )
@@ -145,6 +146,26 @@ func TestVersion(t *testing.T) {
 	for _, v := range []string{"", "manual", "other-rule weeks=8 amount=0.55 step=2", RuleVersion + " weeks=99 amount=0.5 step=2"} {
 		if _, ok := ParseVersion(v); ok {
 			t.Errorf("ParseVersion(%q) ok; want refused", v)
+		}
+	}
+}
+
+// The weeks a rule reads end with the week of now's calendar day where now is: at 02:00 on Monday 7
+// December in Shanghai (still Sunday in UTC), the week of 30 November has ended and is read.
+func TestRuleWindowEndsWithNowsWeek(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	for _, tt := range []struct {
+		now      time.Time
+		from, to string
+	}{
+		{time.Date(2026, 12, 7, 2, 0, 0, 0, cst), "2026-11-09", "2026-12-07"},
+		{time.Date(2026, 12, 7, 2, 0, 0, 0, cst).UTC(), "2026-11-02", "2026-11-30"},
+		{time.Date(2026, 12, 13, 23, 0, 0, 0, cst), "2026-11-09", "2026-12-07"},
+	} {
+		from, to := Rule{Weeks: 4}.Window(tt.now)
+		if from.Format(time.DateOnly) != tt.from || to.Format(time.DateOnly) != tt.to {
+			t.Errorf("Window(%s) = %s … %s; want %s … %s", tt.now.Format(time.RFC3339), from.Format(time.DateOnly),
+				to.Format(time.DateOnly), tt.from, tt.to)
 		}
 	}
 }

@@ -43,10 +43,10 @@ type Recomputation struct {
 	Summary  Summary
 }
 
-// Window returns the weeks a rule reads at now: the last rule.Weeks full weeks before now's week.
+// Window returns the weeks a rule reads at now: the last rule.Weeks full weeks before now's week, the
+// week of now's calendar day in its location (the region's).
 func (r Rule) Window(now time.Time) (from, to time.Time) {
-	t := now.UTC()
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	to = day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7)) // Monday
 	return to.AddDate(0, 0, -7*r.Weeks), to
 }

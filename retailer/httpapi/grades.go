@@ -236,7 +236,7 @@ func (h *Handler) publishGrades(c echo.Context) error {
 		return err
 	}
 	out := recomputationOf(rc)
-	out.EffectiveFrom, out.Changed = now.UTC().Format(time.DateOnly), &changed
+	out.EffectiveFrom, out.Changed = now.Format(time.DateOnly), &changed
 	return c.JSON(http.StatusCreated, out)
 }
 
