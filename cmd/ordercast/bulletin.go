@@ -44,6 +44,7 @@ type bulletinConfig struct {
 	Date  string
 	Level string
 	JSON  bool
+	Zone  string // -timezone: its today is the default -date
 }
 
 func runBulletin(ctx context.Context, e env, args []string) error {
@@ -51,9 +52,10 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 	var cfg bulletinConfig
 	cfg.storeConfig.register(fs, e.getenv)
 	reportErr := cfg.storeConfig.registerReport(fs, e.getenv)
-	fs.StringVar(&cfg.Date, "date", "", "YYYY-MM-DD: the day of the bulletin (default today, UTC)")
+	fs.StringVar(&cfg.Date, "date", "", "YYYY-MM-DD: the day of the bulletin (default today in -timezone)")
 	fs.StringVar(&cfg.Level, "level", string(indicators.AtManager), "the rows under the company's: company, area, route, manager or outlet")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the report as the API's GET /indicators shows it instead of a table")
+	registerTimeZone(fs, e.getenv, &cfg.Zone, "whose today is the default -date")
 	summary := "Prints the daily bulletin: the company's figures and those of every row of -level, each over its\n" +
 		"cadence (order success, failed orders, empty orders and uploads over the day; scarce-brand coverage,\n" +
 		"new-product shelving, sell-through, stock-outs and stock-to-sales over its week; forecast accuracy and\n" +
@@ -62,8 +64,13 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
-	errs := []error{reportErr, cfg.storeConfig.validate()}
-	date := time.Now().UTC()
+	loc, zoneErr := loadZone(cfg.Zone)
+	errs := []error{reportErr, cfg.storeConfig.validate(), zoneErr}
+	var date time.Time
+	if zoneErr == nil {
+		now := time.Now().In(loc)
+		date = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	}
 	if cfg.Date != "" {
 		d, err := time.Parse(time.DateOnly, cfg.Date)
 		if err != nil {

@@ -181,8 +181,8 @@ func TestIndicatorsAPI(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Level != "area" || len(rep.Rows) == 0 {
 		t.Errorf("bulletin -level area -json = %v %s\n%.300s", err, stderr, out)
 	}
-	if _, stderr, err := run("bulletin", "-pg-dsn", pg, "-ch-dsn", ch, "-date", "20-11-2026", "-level", "shop"); !errors.Is(err, ErrUsage) ||
-		!strings.Contains(stderr, "-date") || !strings.Contains(stderr, "-level") {
-		t.Errorf("bulletin with a bad date and level = %v %s; want a usage error naming both", err, stderr)
+	if _, stderr, err := run("bulletin", "-pg-dsn", pg, "-ch-dsn", ch, "-date", "20-11-2026", "-level", "shop", "-timezone", "Mars/Olympus"); !errors.Is(err, ErrUsage) ||
+		!strings.Contains(stderr, "-date") || !strings.Contains(stderr, "-level") || !strings.Contains(stderr, "-timezone") {
+		t.Errorf("bulletin with a bad date, level and time zone = %v %s; want a usage error naming all three", err, stderr)
 	}
 }

@@ -210,7 +210,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		{Name: "relay", Every: cfg.RelayEvery, Pass: relay.Pass},
 		{Name: "cleanup", Every: 10 * time.Minute, Slot: schedule.Hourly, Pass: passes(cleanup.Pass, sessionCleanup.Pass)},
 		{Name: "notices", Every: time.Minute, Pass: noticeScan.Pass},
-		{Name: "bulletin", Every: indicators.RefreshEvery, Pass: bulletins.RefreshRecent},
+		{Name: "bulletin", Every: indicators.RefreshEvery, Pass: inRegion(policy.Location, bulletins.RefreshRecent)},
 	}
 	// The collector runs at a higher target while serve answers requests (the order path), at Go's
 	// default while the forecast or the scoring runs in the process (collector.go).
@@ -260,8 +260,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 				log.Warn("trends not warmed", "err", err)
 			}
 		}
-		warm(time.Now())
-		ordering.Every(gctx, indicators.RefreshEvery, time.Now, warm)
+		warm(regionNow())
+		ordering.Every(gctx, indicators.RefreshEvery, regionNow, warm)
 		return nil
 	})
 	// Every instance sends notices at once: each claims its own (SKIP LOCKED).
@@ -285,6 +285,12 @@ func instanceName(addr net.Addr) string {
 // actual keep a whole week's sales aggregate: lines written into a past week meanwhile (a late relay
 // batch, an import) show within it.
 const salesWeeksAge = 10 * time.Minute
+
+// inRegion is pass given the scheduler's now in the region's time zone loc, for a pass that takes the
+// region's today from it.
+func inRegion(loc *time.Location, pass func(ctx context.Context, now time.Time) error) func(ctx context.Context, now time.Time) error {
+	return func(ctx context.Context, now time.Time) error { return pass(ctx, now.In(loc)) }
+}
 
 // passes is one job's pass made of several: each runs, whatever the others did, and their errors are
 // joined.

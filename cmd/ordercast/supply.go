@@ -25,6 +25,8 @@ func runImportArrivals(ctx context.Context, e env, args []string) error {
 	cfg.register(fs, e.getenv)
 	var file string
 	fs.StringVar(&file, "csv", "", "the CSV file of planned arrivals, header brand,arrives_on,cartons[,cadence] (required)")
+	var zone string
+	registerTimeZone(fs, e.getenv, &zone, "whose today is the earliest arrives_on")
 	summary := "Loads manufacturers' arrival plans (到货计划) from a CSV file into PostgreSQL: one row per brand and day,\n" +
 		"cadence weekly or ten_days. All or nothing: a bad row stops it with the file, line, column and value,\n" +
 		"and nothing is written. A brand and day planned before gets the file's quantity (importing the same\n" +
@@ -37,7 +39,8 @@ func runImportArrivals(ctx context.Context, e env, args []string) error {
 	if file == "" {
 		errs = append(errs, errors.New("-csv is required"))
 	}
-	if err := usageError(e, fs, append(errs, cfg.validate())...); err != nil {
+	loc, zoneErr := loadZone(zone)
+	if err := usageError(e, fs, append(errs, cfg.validate(), zoneErr)...); err != nil {
 		return err
 	}
 	f, err := os.Open(file)
@@ -59,7 +62,7 @@ func runImportArrivals(ctx context.Context, e env, args []string) error {
 	for i, r := range rows {
 		plans[i] = r.Plan
 	}
-	n, err := orderingpg.New(opened.pg).SubmitArrivals(ctx, 0, plans, name, 0, time.Now(), ordering.ArrivalKey(name, rows))
+	n, err := orderingpg.New(opened.pg).SubmitArrivals(ctx, 0, plans, name, 0, time.Now().In(loc), ordering.ArrivalKey(name, rows))
 	if err != nil {
 		var invalid *ordering.ValidationError
 		if errors.As(err, &invalid) {

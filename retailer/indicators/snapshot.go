@@ -157,11 +157,10 @@ func (s *Service) refresh(ctx context.Context, day time.Time, reuse bool) (any, 
 	return v, err
 }
 
-// RefreshRecent refreshes the stored bulletins of now's day and the day before, and deletes those of
-// any day older than MaxAge, which would never be served again: the `ordercast serve` job, every
-// RefreshEvery.
+// RefreshRecent refreshes the stored bulletins of now's day (its calendar day in its location: the
+// region's, as the bulletin's default date) and the day before, and deletes those of any day older
+// than MaxAge, which would never be served again: the `ordercast serve` job, every RefreshEvery.
 func (s *Service) RefreshRecent(ctx context.Context, now time.Time) error {
-	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	for _, d := range []time.Time{today, today.AddDate(0, 0, -1)} {
 		if _, err := s.refresh(ctx, d, false); err != nil {

@@ -148,4 +148,15 @@ func TestStoredBulletinsAgreeWithDirect(t *testing.T) {
 	if _, err := stored.Bulletin(ctx, date, "M999"); !errors.Is(err, indicators.ErrUnknownManager) {
 		t.Errorf("Bulletin of an unknown manager = %v; want ErrUnknownManager", err)
 	}
+	// Today is now's calendar day where now is: 04:00 the next day in Shanghai, 20:00 the day in UTC,
+	// refreshes the next day's bulletin, which GET /bulletin serves by default then.
+	next := date.AddDate(0, 0, 1)
+	early := next.Add(-4 * time.Hour).In(time.FixedZone("CST", 8*3600))
+	if err := stored.RefreshRecent(ctx, early); err != nil {
+		t.Fatal(err)
+	}
+	var stale bool
+	if err := s.pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM bulletin_snapshots WHERE day = $1)`, next).Scan(&stale); err != nil || stale {
+		t.Errorf("RefreshRecent(%s) stored no bulletin of %s (%v); want the day of Shanghai's clock", early.Format(time.RFC3339), d(next), err)
+	}
 }
