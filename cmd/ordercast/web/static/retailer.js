@@ -1,6 +1,7 @@
 // The retailer page's progressive enhancement: one-tap fills, the running total against the balance
-// with the shortfall, the countdown to the window's close, and one submission per tap. The page works
-// without it: the form posts the quantities typed.
+// with the shortfall, the countdown to the window's close, one submission per tap, and a short list:
+// the outlet's own brands first, any brand found by name or code. The page works without it: every
+// brand is listed and the form posts the quantities typed.
 (function () {
   "use strict";
   var form = document.getElementById("order");
@@ -39,6 +40,7 @@
       input(line).value = from === "clear" ? 0 : line.dataset[from] || 0;
     });
     recompute();
+    show();
   }
   document.getElementById("tools").hidden = false;
   form.querySelectorAll("[data-fill]").forEach(function (b) {
@@ -52,6 +54,55 @@
     });
   });
   form.addEventListener("input", recompute);
+
+  // The short list. "My brands" are those the outlet orders or should look at: a suggestion, last
+  // week's order, a quantity typed, a limit or a new product. A search looks through every brand. A
+  // line with a quantity always shows: what is ordered is never out of sight.
+  var find = document.getElementById("find");
+  var query = document.getElementById("find-q");
+  var shown = document.getElementById("shown");
+  var views = Array.prototype.slice.call(find.querySelectorAll("[data-view]"));
+  var view = "mine";
+  function ordered(line) { return parseInt(input(line).value, 10) > 0; }
+  function mine(line) {
+    return line.hasAttribute("data-mine") || ordered(line) ||
+      parseInt(line.dataset.suggested, 10) > 0 || parseInt(line.dataset.last, 10) > 0;
+  }
+  lines.forEach(function (line) {
+    var h = line.querySelector("h3"), m = line.querySelector(".muted");
+    line.dataset.find = ((h ? h.textContent : "") + " " + (m ? m.textContent : "")).toLowerCase();
+  });
+  var own = lines.filter(mine).length;
+  if (own === 0 || own === lines.length) {
+    view = "all"; // nothing to shorten: no toggle
+    find.querySelector(".view").hidden = true;
+  }
+  function show() {
+    var q = query.value.trim().toLowerCase(), n = 0;
+    lines.forEach(function (line) {
+      var visible = ordered(line) || (q ? line.dataset.find.indexOf(q) >= 0 : view === "all" || mine(line));
+      line.hidden = !visible;
+      if (visible) n++;
+    });
+    views.forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.view === view)); });
+    shown.textContent = n === 0 ? shown.dataset.none :
+      shown.dataset.shown.replace("{n}", n).replace("{all}", lines.length);
+  }
+  views.forEach(function (b) {
+    b.addEventListener("click", function () { view = b.dataset.view; show(); });
+  });
+  query.addEventListener("input", show);
+  // Enter (a phone keyboard's search key) in the search box looks and closes the keyboard; it does
+  // not place the order. A browser submits the form on the key's keypress, so both are stopped.
+  function stay(e) {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    if (e.type === "keydown") query.blur();
+  }
+  query.addEventListener("keydown", stay);
+  query.addEventListener("keypress", stay);
+  find.hidden = false;
+  show();
   // One submission per tap: the form's Idempotency-Key makes a repeat harmless, this makes it rare.
   var sent = false;
   form.addEventListener("submit", function (e) {
