@@ -48,7 +48,10 @@ type BalanceWeek struct {
 	WeekDemand
 	// Demand is what the week still takes from stock: the larger of the forecast and what was
 	// requested so far, less what was delivered already (never below 0). DemandHigh uses the high end
-	// of the forecast interval instead.
+	// of the forecast interval instead. A week after the forecast run's takes the run rate for its
+	// forecast, the average of the brand's forecast weeks: a balance longer than the run would
+	// otherwise pile up stock and warn of a surplus that is not there. Without any forecast week,
+	// only what was requested counts.
 	Demand, DemandHigh float64
 	Opening            float64 // the stock the week starts from (the previous week's projection)
 	Available          float64 // opening (not below 0) + arrivals: the supply of the week
@@ -95,11 +98,16 @@ func ComputeBalance(in BalanceInput) Balance {
 	b := Balance{Brand: in.Brand, Stock: in.Stock, WeeklySales: in.WeeklySales, Limits: in.Limits,
 		StockToSales: ratio(float64(in.Stock), in.WeeklySales)}
 	weeks := make([]BalanceWeek, len(in.Weeks))
+	rate, rateHigh := runRate(in)
 	total := 0.0
 	for i, w := range in.Weeks {
 		weeks[i].WeekDemand = w
-		weeks[i].Demand = weekDemand(w.Forecast, w)
-		weeks[i].DemandHigh = weekDemand(w.Hi80, w)
+		point, high := w.Forecast, w.Hi80
+		if !w.HasForecast {
+			point, high = rate, rateHigh
+		}
+		weeks[i].Demand = weekDemand(point, w)
+		weeks[i].DemandHigh = weekDemand(high, w)
 		total += weeks[i].Demand
 	}
 	daily := 0.0
@@ -141,6 +149,23 @@ func ComputeBalance(in BalanceInput) Balance {
 	}
 	b.Weeks = weeks
 	return b
+}
+
+// runRate is the weekly demand, and its high end, of a week no forecast covers: the average of the
+// weeks a forecast covers, 0 when none is.
+func runRate(in BalanceInput) (point, high float64) {
+	n := 0
+	for _, w := range in.Weeks {
+		if w.HasForecast {
+			n++
+			point += w.Forecast
+			high += w.Hi80
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return point / float64(n), high / float64(n)
 }
 
 // weekDemand is max(forecast, requested) − delivered, not below 0.

@@ -43,6 +43,21 @@ func TestComputeBalanceWeekByWeek(t *testing.T) {
 			shortfall: []float64{0, 0},
 		},
 		{
+			name: "weeks after the forecast run take its run rate, not no demand",
+			in: BalanceInput{Brand: "B1", Stock: 20, WeeklySales: 99, Weeks: []WeekDemand{fc(0, 10, 10), fc(1, 14, 10),
+				{Week: monday(2), Arrivals: 10}, {Week: monday(3), Arrivals: 0}}},
+			projected: []float64{20, 16, 14, 2},
+			shortfall: []float64{0, 0, 0, 0},
+		},
+		{
+			name: "without any forecast, what was requested",
+			in: BalanceInput{Brand: "B1", Stock: 10, WeeklySales: 6, Weeks: []WeekDemand{
+				{Week: monday(0), Arrivals: 4}, {Week: monday(1), Requested: 15}}},
+			projected: []float64{14, 0},
+			shortfall: []float64{0, 1},
+			proposal:  &ScarceProposal{Week: monday(1), Supply: 14, Demand: 15, Shortfall: 1},
+		},
+		{
 			name: "a return raises the stock the balance starts from",
 			// 20 in stock after 5 cartons came back: Σ movements = 30 arrived − 15 delivered + 5 returned
 			in:        BalanceInput{Brand: "B1", Stock: StockOf([]Movement{{Kind: Arrival, Cartons: 30}, {Kind: Delivery, Cartons: -15}, {Kind: Return, Cartons: 5}}), Weeks: []WeekDemand{fc(0, 18, 0)}},

@@ -56,8 +56,11 @@ func TestBalancerJoinsForecastsByWeek(t *testing.T) {
 		t.Fatalf("query from %v, forecasts to %v, run %q; want the Monday %v, two weeks, run-1", facts.q.From, hist.to, bs.ForecastRun, wantFrom)
 	}
 	a := bs.Brands[0]
-	if a.Weeks[0].HasForecast || !a.Weeks[1].HasForecast || a.Weeks[1].Forecast != 6 || a.WeeklySales != 5 || a.Weeks[1].Projected != 4 {
-		t.Errorf("A = %+v; want the forecast in the second week only, projected 10 − 6 = 4, weekly sales 5", a)
+	if a.Weeks[0].HasForecast || !a.Weeks[1].HasForecast || a.Weeks[1].Forecast != 6 || a.WeeklySales != 5 ||
+		a.Weeks[0].Demand != 6 || a.Weeks[0].Projected != 4 || a.Weeks[1].Projected != 0 || a.Weeks[1].Shortfall != 2 ||
+		bs.Brands[1].Weeks[0].Demand != 0 {
+		t.Errorf("A = %+v; want the forecast in the second week only, the first taking its run rate: projected 10 − 6 = 4, "+
+			"then a shortfall of 6 − 4 = 2; weekly sales 5; B without a forecast no demand", a)
 	}
 	if _, err := b.Balances(context.Background(), BalanceQuery{Weeks: 0}, now); !errors.Is(err, ErrInvalid) {
 		t.Errorf("0 weeks = %v; want ErrInvalid", err)
