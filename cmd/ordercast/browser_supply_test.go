@@ -83,6 +83,7 @@ func brandCodes(html string) []string {
 func TestBrowserSupplyPages(t *testing.T) {
 	ctx := browser(t)
 	s, pg, ch := seededServerDSNs(t)
+	emptyWarehouse(t, pg)
 	anon := apiClient{t: t, base: s.url}
 	planner, maker, r1 := anon.login("planner", demoPassword), anon.login("manufacturer1", demoPassword), anon.login("retailer1", demoPassword)
 	own, _ := manufacturerBrands(t, pg)

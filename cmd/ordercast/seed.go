@@ -105,7 +105,9 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		"the last 3 months' customer-satisfaction scores. The week under way goes on up to now (or -as-of's\n" +
 		"midnight, UTC): its cycle open, with the orders of the order days up to today paid and delivered or\n" +
 		"failed, the later windows open; the collection points' daily uploads so far; this month's scores\n" +
-		"recorded so far.\n" +
+		"recorded so far. The warehouse: every brand's stock limits, the stock of the brands on sale (1.5 weeks\n" +
+		"of demand) and 8 weeks of planned arrivals, their expected demand (festivals included) for brands on\n" +
+		"sale and the latest rationed supply for scarce ones.\n" +
 		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
@@ -134,6 +136,7 @@ type seedResult struct {
 	sales, demand                            uint64
 	cycles, orders, failed, limits           int
 	satisfaction                             int
+	arrivals                                 int // planned arrivals of the warehouse
 	scans, rejects, uploads                  uint64
 	elapsed                                  time.Duration
 	logins                                   []demoLogin
@@ -152,6 +155,7 @@ func (r seedResult) print(w io.Writer) {
 	fmt.Fprintf(&b, "cycles:       the last %d in PostgreSQL, the week under way's open: %d orders (%d failed), %d limits\n",
 		r.cycles, r.orders, r.failed, r.limits)
 	fmt.Fprintf(&b, "satisfaction: %d monthly scores\n", r.satisfaction)
+	fmt.Fprintf(&b, "warehouse:    stock and stock limits of every brand, %d arrivals planned over %d weeks\n", r.arrivals, seedPlanWeeks)
 	fmt.Fprintf(&b, "time:         %.1f s, %.0f rows/s\n", secs, float64(rows)/max(secs, 1e-9))
 	io.WriteString(w, b.String())
 	printLogins(w, r.logins)
@@ -228,6 +232,7 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		loaded <- err
 	}()
 	var res seedResult
+	warehouse := newSeedWarehouse(region)
 	send := func() {
 		c := recent.Take()
 		for _, pc := range c {
@@ -257,6 +262,7 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 			return err
 		}
 		recent.Add(h)
+		warehouse.add(h)
 		if (h.Index+1)%pastChunk == 0 {
 			send()
 		}
@@ -282,6 +288,9 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 	}
 	if err == nil {
 		err = outletsPG.LoadSatisfaction(ctx, scores)
+	}
+	if err == nil {
+		res.arrivals, err = warehouse.write(ctx, catalogue, region, now)
 	}
 	bar.Finish()
 	if err != nil {

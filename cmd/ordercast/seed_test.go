@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,9 @@ type storeSnapshot struct {
 	FirstDay, LastDay                                      string
 	Cycles, Orders, Failed, OrderLines, LimitRows          int64
 	OrderHash, Satisfaction                                int64
+	// The warehouse: brands with stock limits, with stock (and of them scarce), planned arrivals
+	// (and of scarce brands), their cartons and weeks.
+	StockLimits, InStock, ScarceInStock, Arrivals, ScarceArrivals, ArrivalCartons, ArrivalWeeks int64
 }
 
 func snapshot(t *testing.T, pgDSN, chDSN string) storeSnapshot {
@@ -85,6 +89,17 @@ func snapshot(t *testing.T, pgDSN, chDSN string) storeSnapshot {
 		&s.Cycles, &s.Orders, &s.Failed, &s.OrderLines, &s.LimitRows, &s.OrderHash, &s.Satisfaction)
 	if err != nil {
 		t.Fatalf("read PostgreSQL orders: %v", err)
+	}
+	err = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM stock_limits),
+		(SELECT count(*) FROM warehouse_stock WHERE cartons > 0),
+		(SELECT count(*) FROM warehouse_stock w JOIN brands b ON b.id = w.brand_id WHERE w.cartons > 0 AND b.scarce),
+		(SELECT count(*) FROM arrival_plans),
+		(SELECT count(*) FROM arrival_plans a JOIN brands b ON b.id = a.brand_id WHERE b.scarce),
+		(SELECT coalesce(sum(cartons), 0) FROM arrival_plans),
+		(SELECT count(DISTINCT date_trunc('week', arrives_on)) FROM arrival_plans)`).Scan(
+		&s.StockLimits, &s.InStock, &s.ScarceInStock, &s.Arrivals, &s.ScarceArrivals, &s.ArrivalCartons, &s.ArrivalWeeks)
+	if err != nil {
+		t.Fatalf("read the warehouse: %v", err)
 	}
 	err = conn.QueryRow(ctx, `SELECT count(), sum(requested), sum(granted), sum(delivered), sum(limit_qty),
 		sum(limited), sum(cityHash64(outlet, brand, day, requested, granted, delivered, limit_qty, limited)),
@@ -201,6 +216,19 @@ func TestSeed(t *testing.T) {
 				s.Cycles, s.Orders, s.Failed, s.LimitRows, s.Satisfaction)
 		}
 		checkPastCycles(t, pgDSN, chDSN)
+	})
+
+	t.Run("the warehouse", func(t *testing.T) {
+		// The as-of day is a Wednesday: the week under way's arrival is that day, then one a week.
+		s := first
+		if s.StockLimits != 20 || s.InStock != 20-s.ScarceCount || s.ScarceInStock != 0 || s.ArrivalWeeks != seedPlanWeeks ||
+			s.Arrivals < 18*seedPlanWeeks || s.ScarceArrivals == 0 || s.ArrivalCartons == 0 {
+			t.Errorf("warehouse %+v; want stock limits for the 20 brands, stock for the %d on sale and none for the scarce, "+
+				"arrivals in each of %d weeks for (nearly) every brand, scarce ones too", s, 20-s.ScarceCount, seedPlanWeeks)
+		}
+		if !strings.Contains(out, fmt.Sprintf("warehouse:    stock and stock limits of every brand, %d arrivals planned over %d weeks", s.Arrivals, seedPlanWeeks)) {
+			t.Errorf("summary lacks the warehouse's line:\n%s", out)
+		}
 	})
 
 	t.Run("the week under way", func(t *testing.T) {

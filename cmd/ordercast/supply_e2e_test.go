@@ -17,6 +17,7 @@ import (
 // receipt, and stock and balance show all of it.
 func TestSupplyToDeliveryEndToEnd(t *testing.T) {
 	s, pg, ch := seededServerDSNs(t)
+	emptyWarehouse(t, pg)
 	anon := apiClient{t: t, base: s.url}
 	planner, logistics, maker := anon.login("planner", demoPassword), anon.login("logistics", demoPassword), anon.login("manufacturer1", demoPassword)
 	retailers := []apiClient{anon.login("retailer1", demoPassword), anon.login("retailer2", demoPassword)}

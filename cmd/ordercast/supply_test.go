@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ordercast/ordercast/deploy/stores"
+	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/ordering/supplyapi"
 )
 
@@ -93,6 +94,7 @@ func weekList(b map[string]any) []map[string]any {
 // manufacturer reads and writes only its own brands.
 func TestSupplyAPI(t *testing.T) {
 	s, pg := seededServer(t)
+	emptyWarehouse(t, pg)
 	anon := apiClient{t: t, base: s.url}
 	planner, logistics, maker := anon.login("planner", demoPassword), anon.login("logistics", demoPassword), anon.login("manufacturer1", demoPassword)
 	r1 := anon.login("retailer1", demoPassword)
@@ -274,6 +276,7 @@ func TestBrandEvaluations(t *testing.T) {
 // ordercast import arrivals: all or nothing, errors naming line and column; ordercast balance.
 func TestImportArrivalsAndBalanceCommands(t *testing.T) {
 	_, pg, ch := seededServerDSNs(t)
+	emptyWarehouse(t, pg)
 	own, _ := manufacturerBrands(t, pg)
 	dir := t.TempDir()
 	next := time.Now().UTC().AddDate(0, 0, 7).Format(time.DateOnly)
@@ -323,5 +326,15 @@ func TestImportArrivalsAndBalanceCommands(t *testing.T) {
 	}
 	if _, stderr, err := run("balance", "-weeks", "0"); err != ErrUsage || !strings.Contains(stderr, "-weeks") {
 		t.Errorf("balance -weeks 0 = %v %q; want a usage error", err, stderr)
+	}
+}
+
+// emptyWarehouse deletes the warehouse the seed leaves (stock and its movements, arrival plans, stock
+// limits), for a test that follows supply from nothing.
+func emptyWarehouse(t *testing.T, pgDSN string) {
+	t.Helper()
+	if _, err := storestest.OpenPostgres(t, pgDSN).Exec(context.Background(),
+		`TRUNCATE stock_movements, warehouse_stock, arrival_plans, arrival_plan_imports, stock_limits`); err != nil {
+		t.Fatalf("empty the warehouse: %v", err)
 	}
 }

@@ -116,6 +116,7 @@ type Region struct {
 type brandParams struct {
 	pop        float64             // Zipf popularity
 	gift       float64             // gift sensitivity: 1 for the dearest class, 0 for the cheapest
+	trend      float64             // yearly log growth of demand
 	formatAff  [numFormats]float64 // affinity with each business format
 	ruralAff   float64             // affinity multiplier in rural outlets
 	weekly     []float64           // trend × calendar × launch ramp, per week; 0 before launch
@@ -202,6 +203,28 @@ func (r *Region) LimitFor(brand, grade, w int) (int, bool) {
 		return 0, false
 	}
 	return max(1, int(math.Round(bp.limitBase*gradeVolume(grade)*bp.supply[w]))), true
+}
+
+// PlanFactor returns what a distributor who knows the market expects of brand b's demand in the week
+// that starts on monday, after the history, as a multiple of its average over the history's last n
+// weeks: the brand's trend and the calendar (the annual cycle, the festivals' lifts and slumps) as
+// the generator draws them, without the noise. A new product's launch ramp is left out: its demand
+// is expected to stay where it has got to.
+func (r *Region) PlanFactor(b int, monday time.Time, n int) (float64, error) {
+	bp := &r.brands[b]
+	n = max(1, min(n, r.Weeks))
+	mid := float64(r.Weeks) / 2
+	at := func(w int, l weekLift) float64 { return math.Exp(bp.trend*(float64(w)-mid)/52.18) * l.factor(bp.gift) }
+	recent := 0.0
+	for w := r.Weeks - n; w < r.Weeks; w++ {
+		recent += at(w, r.lifts[w])
+	}
+	l, err := liftFor(monday)
+	if err != nil {
+		return 0, err
+	}
+	w := int(monday.Sub(r.Start).Hours()) / (7 * 24)
+	return at(w, l) / (recent / float64(n)), nil
 }
 
 // Catalogue ------------------------------------------------------------------------------------------
@@ -349,6 +372,7 @@ func (r *Region) brandWeeks(b int) {
 	br, bp := &r.Brands[b], &r.brands[b]
 	pc := &priceClasses[br.PriceClass-1]
 	trend := max(-0.35, min(0.35, pc.trend+0.08*rng.NormFloat64()))
+	bp.trend = trend
 	ramp := uniform(rng, 3, 10) // weeks for a new product to reach two thirds of its demand
 	stockOut := 0.01
 	if br.Scarce {
