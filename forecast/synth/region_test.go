@@ -559,3 +559,31 @@ func BenchmarkEach(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// A brand's planned demand follows the generator's calendar: it rises in the weeks before the Spring
+// Festival, slumps after it, and sits near the recent average in the weeks just after the history.
+func TestPlanFactorFollowsTheCalendar(t *testing.T) {
+	r, err := New(Config{Outlets: 20, Brands: 10, Weeks: 60, Seed: 5, Now: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, _ := SpringFestival(2027) // 6 February 2027, a Saturday: the week of 1 February
+	week := func(d time.Time) time.Time { return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) }
+	for b := range r.Brands {
+		f := func(monday time.Time) float64 {
+			v, err := r.PlanFactor(b, monday, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		next, before, after := f(r.End()), f(week(sf).AddDate(0, 0, -7)), f(week(sf).AddDate(0, 0, 7))
+		if next < 0.9 || next > 1.1 || before < 1.5*next || after > 0.8*next {
+			t.Errorf("brand %d: planned factor %.2f the week after the history, %.2f the week before the festival, %.2f the week after; "+
+				"want about 1, well above, below", b, next, before, after)
+		}
+	}
+	if _, err := r.PlanFactor(0, time.Date(2099, 1, 5, 0, 0, 0, 0, time.UTC), 4); err == nil {
+		t.Error("PlanFactor beyond the festival table: no error")
+	}
+}
