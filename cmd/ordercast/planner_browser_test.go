@@ -112,10 +112,13 @@ func TestBrowserPlannerAllocates(t *testing.T) {
 		}
 	}
 
-	// The accuracy report with its chart.
-	do(t, ctx, chromedp.Navigate(s.url+"/planner/accuracy?month=2026-10"), chromedp.WaitVisible(chromedp.CSS(`#chart[data-ready="true"]`)))
+	// The accuracy report with its chart, of the latest month scored when none is named.
+	do(t, ctx, chromedp.Navigate(s.url+"/planner/accuracy"), chromedp.WaitVisible(chromedp.CSS(`#chart[data-ready="true"]`)))
 	if company := text(t, ctx, "#level-company tbody"); !strings.Contains(company, "%") {
 		t.Errorf("company accuracy row = %q", company)
+	}
+	if h1 := text(t, ctx, "h1"); !strings.Contains(h1, "2026-10") {
+		t.Errorf("the accuracy page without a month is headed %q; want 2026-10, the latest month scored", h1)
 	}
 	photograph(t, ctx, "planner-accuracy")
 

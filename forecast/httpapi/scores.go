@@ -14,10 +14,11 @@ import (
 	"github.com/ordercast/ordercast/retailer"
 )
 
-// ScoreReader reads stored accuracy scores (forecast/clickhouse.Store). For a month never scored it
-// returns an error wrapping forecast.ErrNoScores.
+// ScoreReader reads stored accuracy scores (forecast/clickhouse.Store). For a month never scored, or
+// a dataset and basis without any scoring, it returns an error wrapping forecast.ErrNoScores.
 type ScoreReader interface {
 	Scores(ctx context.Context, q forecast.ScoreQuery) (forecast.ScoreSet, error)
+	LatestScoredMonth(ctx context.Context, dataset string, against forecast.Against) (time.Time, error)
 }
 
 // ScopeReader gives an account manager's code and outlets (retailer/postgres.Store), to keep a
@@ -54,13 +55,17 @@ type scoresResponse struct {
 
 // scoresOf answers GET /scores?month=YYYY-MM&level=company|area|manager|brand|outlet
 // [&against=sales|requested|truth][&dataset=NAME][&key=K...]. Planners and admins read every level; an account
-// manager reads only their own manager row and their own outlets.
+// manager reads only their own manager row and their own outlets. Without month, the latest month
+// scored on the basis.
 func (h *Handler) scoresOf(c echo.Context) error {
 	p, _ := retailer.PrincipalFrom(c.Request().Context())
 	fields := map[string]string{}
-	month, err := time.Parse("2006-01", c.QueryParam("month"))
-	if err != nil {
-		fields["month"] = "want YYYY-MM"
+	var month time.Time
+	if v := c.QueryParam("month"); v != "" {
+		var err error
+		if month, err = time.Parse("2006-01", v); err != nil {
+			fields["month"] = "want YYYY-MM, or none for the latest scored"
+		}
 	}
 	q := forecast.ScoreQuery{Month: month, Dataset: c.QueryParam("dataset"), Against: forecast.Against(c.QueryParam("against")),
 		Level: forecast.ScoreLevel(c.QueryParam("level")), Keys: c.QueryParams()["key"]}
@@ -96,6 +101,20 @@ func (h *Handler) scoresOf(c echo.Context) error {
 		}
 	default:
 		return errScoresRole
+	}
+	if c.QueryParam("month") == "" {
+		dataset, against := q.Dataset, q.Against
+		if dataset == "" {
+			dataset = forecast.LiveDataset
+		}
+		if against == "" {
+			against = forecast.AgainstSales
+		}
+		latest, err := h.scores.LatestScoredMonth(c.Request().Context(), dataset, against)
+		if err != nil {
+			return err
+		}
+		month, q.Month = latest, latest
 	}
 	set, err := h.scores.Scores(c.Request().Context(), q)
 	if err != nil {

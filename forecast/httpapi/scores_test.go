@@ -30,6 +30,12 @@ func (f *fakeScores) Scores(_ context.Context, q forecast.ScoreQuery) (forecast.
 	return f.set, f.err
 }
 
+// LatestScoredMonth answers the month of set, or err.
+func (f *fakeScores) LatestScoredMonth(_ context.Context, dataset string, against forecast.Against) (time.Time, error) {
+	f.queries = append(f.queries, forecast.ScoreQuery{Dataset: dataset, Against: against})
+	return f.set.Month, f.err
+}
+
 // fakeScope is one account manager's scope; it records whose scope was asked.
 type fakeScope struct {
 	manager string
@@ -76,7 +82,8 @@ func TestScoresRefusals(t *testing.T) {
 		fields []string
 		read   bool // the ScoreReader was asked
 	}{
-		{name: "month missing", who: planner, query: "", status: 422, typ: "/problems/invalid-fields", fields: []string{"month"}},
+		{name: "no month scored yet", who: planner, query: "",
+			err: fmt.Errorf("latest scored month: %w", forecast.ErrNoScores), status: 404, typ: "/problems/no-scores", read: true},
 		{name: "month not YYYY-MM", who: planner, query: "month=2026-2", status: 422, typ: "/problems/invalid-fields",
 			fields: []string{"month"}},
 		{name: "month 13", who: planner, query: "month=2026-13", status: 422, typ: "/problems/invalid-fields",
@@ -234,5 +241,20 @@ func TestScoresManagerWithoutOutlets(t *testing.T) {
 	}
 	if len(scores.queries) != 1 || scores.queries[0].Keys == nil || len(scores.queries[0].Keys) != 0 {
 		t.Errorf("GET /scores of a manager without outlets: Scores(%#v); want Keys: []string{}", scores.queries)
+	}
+}
+
+// Without a month, the latest month scored on the basis asked: the latest against requested
+// quantities of the dataset asked, and its scores.
+func TestScoresLatestMonthByDefault(t *testing.T) {
+	scores := &fakeScores{set: scoreSet()}
+	s := newScoresServer(scores, &fakeScope{}, planner)
+	rec := s.do(t, http.MethodGet, "/api/v1/scores?level=brand&against=requested&dataset=m5", "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"month":"2026-02"`) {
+		t.Fatalf("GET /scores without a month = %d %s; want 200 for 2026-02, the latest scored", rec.Code, rec.Body)
+	}
+	if q := scores.queries; len(q) != 2 || q[0].Dataset != "m5" || q[0].Against != forecast.AgainstRequested ||
+		!q[1].Month.Equal(february) || q[1].Level != forecast.ScoreBrand || q[1].Dataset != "m5" || q[1].Against != forecast.AgainstRequested {
+		t.Errorf("queries = %+v; want the latest month of m5 against requested, then its brand scores", scores.queries)
 	}
 }

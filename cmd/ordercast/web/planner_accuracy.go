@@ -69,14 +69,24 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 		return err
 	}
 	d := accuracyData{Month: c.QueryParam("month"), Against: c.QueryParam("against"), Againsts: []string{"sales", "requested", "truth"}}
-	if _, err := time.Parse("2006-01", d.Month); err != nil {
-		// The latest month scored by default: the one before last month (serve scores a month on the 2nd).
-		d.Month = time.Date(p.now().In(shanghai).Year(), p.now().In(shanghai).Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
-	}
 	switch d.Against {
 	case "sales", "requested", "truth":
 	default:
 		d.Against = "sales"
+	}
+	if _, err := time.Parse("2006-01", d.Month); err != nil {
+		// The latest month scored on the basis by default; last month when none is (the page says it
+		// was not scored).
+		d.Month = time.Date(p.now().In(shanghai).Year(), p.now().In(shanghai).Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+		var latest scoresJSON
+		q := url.Values{"level": {"company"}, "against": {d.Against}}
+		_, prob, err := p.api(c, call{method: "GET", path: "/scores?" + q.Encode(), token: m.User.token}, &latest)
+		if err != nil {
+			return err
+		}
+		if prob == nil && latest.Month != "" {
+			d.Month = latest.Month
+		}
 	}
 	// The four levels and the chart's weeks at once (the weeks are dropped when the month was not
 	// scored).
