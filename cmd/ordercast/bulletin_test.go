@@ -106,10 +106,12 @@ func TestIndicatorsAPI(t *testing.T) {
 		t.Errorf("GET /indicators?period=year = %d %s; want 422", code, raw)
 	}
 
-	// Targets: planners set them, every figure shows the one that applies.
+	// Targets: planners set them, every figure shows the one that applies. The seed set the company's
+	// (seedTargets); a company target replaces the seeded one, a manager's is added.
+	seeded := len(seedTargets())
 	body := `{"targets":[{"indicator":"order_success_rate","scope":"company","value":0.9},` +
 		`{"indicator":"upload_rate","scope":"manager","key":"` + own + `","value":0.8}]}`
-	if code, m, raw := planner.do("PUT", "/api/v1/indicators/targets", body); code != http.StatusOK || len(m["targets"].([]any)) != 2 {
+	if code, m, raw := planner.do("PUT", "/api/v1/indicators/targets", body); code != http.StatusOK || len(m["targets"].([]any)) != seeded+1 {
 		t.Fatalf("PUT /indicators/targets = %d %s", code, raw)
 	}
 	if code, _, raw := manager.do("PUT", "/api/v1/indicators/targets", body); code != http.StatusForbidden {
@@ -127,12 +129,12 @@ func TestIndicatorsAPI(t *testing.T) {
 	if v := valueOf(t, row, "upload_rate"); v["target"] != 0.8 || (v["value"] != nil && v["gap"] == nil) {
 		t.Errorf("manager1's upload target, gap = %v, %v; want its own 0.8 and the gap", v["target"], v["gap"])
 	}
-	if code, m, raw := manager.do("GET", "/api/v1/indicators/targets", ""); code != http.StatusOK || len(m["targets"].([]any)) != 2 {
+	if code, m, raw := manager.do("GET", "/api/v1/indicators/targets", ""); code != http.StatusOK || len(m["targets"].([]any)) != seeded+1 {
 		t.Errorf("GET /indicators/targets as manager1 = %d %s; want the company's and its own", code, raw)
 	}
 	body = `{"targets":[{"indicator":"upload_rate","scope":"manager","key":"` + own + `","value":null}]}`
-	if code, m, raw := planner.do("PUT", "/api/v1/indicators/targets", body); code != http.StatusOK || len(m["targets"].([]any)) != 1 {
-		t.Errorf("PUT a null target (remove) = %d %s; want 1 target left", code, raw)
+	if code, m, raw := planner.do("PUT", "/api/v1/indicators/targets", body); code != http.StatusOK || len(m["targets"].([]any)) != seeded {
+		t.Errorf("PUT a null target (remove) = %d %s; want the company's %d left", code, raw, seeded)
 	}
 
 	// The bulletin: a manager's day, a planner's company view, lists paged, filtered and exported.

@@ -15,6 +15,7 @@ import (
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 	"github.com/ordercast/ordercast/retailer"
 	retailerch "github.com/ordercast/ordercast/retailer/clickhouse"
+	indicatorspg "github.com/ordercast/ordercast/retailer/indicators/postgres"
 	retailerpg "github.com/ordercast/ordercast/retailer/postgres"
 )
 
@@ -107,7 +108,7 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		"failed, the later windows open; the collection points' daily uploads so far; this month's scores\n" +
 		"recorded so far. The warehouse: every brand's stock limits, the stock of the brands on sale (1.5 weeks\n" +
 		"of demand) and 8 weeks of planned arrivals, their expected demand (festivals included) for brands on\n" +
-		"sale and the latest rationed supply for scarce ones.\n" +
+		"sale and the latest rationed supply for scarce ones. The company's targets of every indicator.\n" +
 		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
@@ -291,6 +292,9 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 	}
 	if err == nil {
 		res.arrivals, err = warehouse.write(ctx, catalogue, region, now)
+	}
+	if err == nil {
+		err = indicatorspg.New(pool).SetTargets(ctx, seedTargets(), nil)
 	}
 	bar.Finish()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 func TestSeedFlags(t *testing.T) {
@@ -57,6 +58,7 @@ type storeSnapshot struct {
 	// The warehouse: brands with stock limits, with stock (and of them scarce), planned arrivals
 	// (and of scarce brands), their cartons and weeks.
 	StockLimits, InStock, ScarceInStock, Arrivals, ScarceArrivals, ArrivalCartons, ArrivalWeeks int64
+	CompanyTargets                                                                              int64
 }
 
 func snapshot(t *testing.T, pgDSN, chDSN string) storeSnapshot {
@@ -96,8 +98,10 @@ func snapshot(t *testing.T, pgDSN, chDSN string) storeSnapshot {
 		(SELECT count(*) FROM arrival_plans),
 		(SELECT count(*) FROM arrival_plans a JOIN brands b ON b.id = a.brand_id WHERE b.scarce),
 		(SELECT coalesce(sum(cartons), 0) FROM arrival_plans),
-		(SELECT count(DISTINCT date_trunc('week', arrives_on)) FROM arrival_plans)`).Scan(
-		&s.StockLimits, &s.InStock, &s.ScarceInStock, &s.Arrivals, &s.ScarceArrivals, &s.ArrivalCartons, &s.ArrivalWeeks)
+		(SELECT count(DISTINCT date_trunc('week', arrives_on)) FROM arrival_plans),
+		(SELECT count(*) FROM indicator_targets WHERE scope = 'company')`).Scan(
+		&s.StockLimits, &s.InStock, &s.ScarceInStock, &s.Arrivals, &s.ScarceArrivals, &s.ArrivalCartons, &s.ArrivalWeeks,
+		&s.CompanyTargets)
 	if err != nil {
 		t.Fatalf("read the warehouse: %v", err)
 	}
@@ -218,13 +222,16 @@ func TestSeed(t *testing.T) {
 		checkPastCycles(t, pgDSN, chDSN)
 	})
 
-	t.Run("the warehouse", func(t *testing.T) {
+	t.Run("the warehouse and the targets", func(t *testing.T) {
 		// The as-of day is a Wednesday: the week under way's arrival is that day, then one a week.
 		s := first
 		if s.StockLimits != 20 || s.InStock != 20-s.ScarceCount || s.ScarceInStock != 0 || s.ArrivalWeeks != seedPlanWeeks ||
 			s.Arrivals < 18*seedPlanWeeks || s.ScarceArrivals == 0 || s.ArrivalCartons == 0 {
 			t.Errorf("warehouse %+v; want stock limits for the 20 brands, stock for the %d on sale and none for the scarce, "+
 				"arrivals in each of %d weeks for (nearly) every brand, scarce ones too", s, 20-s.ScarceCount, seedPlanWeeks)
+		}
+		if s.CompanyTargets != int64(len(indicators.Specs)) {
+			t.Errorf("%d company targets; want one for each of the %d indicators", s.CompanyTargets, len(indicators.Specs))
 		}
 		if !strings.Contains(out, fmt.Sprintf("warehouse:    stock and stock limits of every brand, %d arrivals planned over %d weeks", s.Arrivals, seedPlanWeeks)) {
 			t.Errorf("summary lacks the warehouse's line:\n%s", out)

@@ -9,6 +9,7 @@ import (
 	"github.com/ordercast/ordercast/forecast/synth"
 	"github.com/ordercast/ordercast/ordering"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 // The warehouse the seed leaves, so that the balance, the manufacturers' portal and the stock
@@ -139,4 +140,19 @@ func (s *seedWarehouse) write(ctx context.Context, store *orderingpg.Store, r *s
 		}
 	}
 	return len(arrivals), nil
+}
+
+// seedTargets are the company's targets the seed sets, so that the managers' bulletin shows each
+// figure against one, with its gap: what a distributor of this kind would hold its account managers
+// to. A planner changes them on the targets page (PUT /api/v1/indicators/targets).
+func seedTargets() []indicators.Target {
+	t := func(ind indicators.Indicator, v float64) indicators.Target {
+		return indicators.Target{Indicator: ind, Scope: indicators.AtCompany, Value: v, SetBy: "seed"}
+	}
+	return []indicators.Target{
+		t(indicators.OrderSuccess, 0.90), t(indicators.FailedOrders, 0.02), t(indicators.EmptyOrders, 0.05),
+		t(indicators.UploadRate, 0.95), t(indicators.ScarceCoverage, 0.80), t(indicators.NewProductShelf, 0.05),
+		t(indicators.SellThrough, 0.40), t(indicators.StockOut, 0.02), t(indicators.StockToSales, 1.5),
+		t(indicators.ForecastAccuracy, 0.75), t(indicators.Satisfaction, 85),
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/ordering"
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 func TestWarehousePlan(t *testing.T) {
@@ -48,5 +49,21 @@ func TestWarehousePlan(t *testing.T) {
 	if _, _, arrivals := warehousePlan(brands[:1], weeks, time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC)); len(arrivals) != 3 ||
 		arrivals[0].ArrivesOn.Format(time.DateOnly) != "2026-12-06" {
 		t.Errorf("arrivals planned on Sunday 6 December = %+v; want the week under way's that day, then Wednesdays", arrivals)
+	}
+}
+
+// The seeded targets are valid, one for every indicator.
+func TestSeedTargets(t *testing.T) {
+	seen := map[indicators.Indicator]bool{}
+	for _, tg := range seedTargets() {
+		if err := indicators.CheckTarget(tg); err != nil {
+			t.Errorf("target %+v: %v", tg, err)
+		}
+		seen[tg.Indicator] = true
+	}
+	for _, s := range indicators.Specs {
+		if !seen[s.Indicator] {
+			t.Errorf("no seeded target for %s", s.Indicator)
+		}
 	}
 }
