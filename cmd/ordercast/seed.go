@@ -108,7 +108,7 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		"failed, the later windows open; the collection points' daily uploads so far; this month's scores\n" +
 		"recorded so far. The warehouse: every brand's stock limits, the stock of the brands on sale (1.5 weeks\n" +
 		"of demand) and 8 weeks of planned arrivals, their expected demand (festivals included) for brands on\n" +
-		"sale and the latest rationed supply for scarce ones. The company's targets of every indicator.\n" +
+		"sale and, for scarce ones, what they delivered in the last week. The company's targets of every indicator.\n" +
 		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
