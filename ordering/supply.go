@@ -15,6 +15,7 @@ const (
 // SupplyState is one brand of a cycle's supply plan with what its limits add up to.
 type SupplyState struct {
 	SupplyLine
+	Name         string    // the brand's
 	PublishedAt  time.Time // zero until a planner published it
 	Limits       int       // outlets with a limit of the brand
 	LimitCartons int       // their limits added up

@@ -23,8 +23,11 @@ func TestBrowserPlannerAllocates(t *testing.T) {
 	_, cat, _ := r1.do("GET", "/api/v1/outlets/"+jsonNumber(me["outlet"].(map[string]any)["id"])+"/catalogue", "")
 	week := cat["cycle"].(string)
 	var brand string
+	names := map[string]string{}
 	for _, x := range cat["lines"].([]any) {
-		if l := x.(map[string]any); l["scarce"] == true && brand == "" {
+		l := x.(map[string]any)
+		names[l["brand"].(string)] = l["name"].(string)
+		if l["scarce"] == true && brand == "" {
 			brand = l["brand"].(string)
 		}
 	}
@@ -105,10 +108,17 @@ func TestBrowserPlannerAllocates(t *testing.T) {
 	if notice := text(t, ctx, ".notice"); !strings.Contains(notice, brand) {
 		t.Errorf("notice after publishing = %q; want it to name %s", notice, brand)
 	}
+	if row := text(t, ctx, `tr[data-brand="`+brand+`"] th`); !strings.Contains(row, brand) || !strings.Contains(row, names[brand]) {
+		t.Errorf("the cycle page's row of %s is headed %q; want its code and its name %q", brand, row, names[brand])
+	}
 	_, cycle, _ := planner.do("GET", "/api/v1/cycles/"+week, "")
 	for _, x := range cycle["supply"].([]any) {
-		if sp := x.(map[string]any); sp["brand"] == brand && (sp["supply_cartons"] != 60.0 || sp["limit_cartons"] != 60.0) {
+		sp := x.(map[string]any)
+		if sp["brand"] == brand && (sp["supply_cartons"] != 60.0 || sp["limit_cartons"] != 60.0) {
 			t.Errorf("the cycle's plan of %s after publishing = %v; want 60 cartons, all in limits", brand, sp)
+		}
+		if code := sp["brand"].(string); names[code] == "" || sp["name"] != names[code] {
+			t.Errorf("the cycle's plan of %s is named %v; want the catalogue's %q", code, sp["name"], names[code])
 		}
 	}
 

@@ -80,6 +80,7 @@ type windowState struct {
 
 type supplyJSON struct {
 	Brand         string     `json:"brand"`
+	Name          string     `json:"name"`
 	OnSale        bool       `json:"on_sale"`
 	SupplyCartons *int       `json:"supply_cartons"`
 	PerOutletCap  *int       `json:"per_outlet_cap"`
@@ -127,7 +128,7 @@ func (h *Handler) getCycle(c echo.Context) error {
 			OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), CutOff: w.Closed})
 	}
 	for _, s := range v.Supply {
-		j := supplyJSON{Brand: s.Brand, OnSale: s.OnSale, SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap,
+		j := supplyJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap,
 			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons, Requested: s.Requested,
 			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()}
 		if !s.PublishedAt.IsZero() {

@@ -65,6 +65,7 @@ type cycleJSON struct {
 // supplyJSON is one brand of a cycle's supply plan.
 type supplyJSON struct {
 	Brand         string     `json:"brand"`
+	Name          string     `json:"name"`
 	OnSale        bool       `json:"on_sale"`
 	SupplyCartons *int       `json:"supply_cartons"`
 	PerOutletCap  *int       `json:"per_outlet_cap"`
