@@ -66,11 +66,7 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 	}
 	loc, zoneErr := loadZone(cfg.Zone)
 	errs := []error{reportErr, cfg.storeConfig.validate(), zoneErr}
-	var date time.Time
-	if zoneErr == nil {
-		now := time.Now().In(loc)
-		date = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	}
+	date := time.Now().In(loc) // its calendar day: indicators.PeriodOf below
 	if cfg.Date != "" {
 		d, err := time.Parse(time.DateOnly, cfg.Date)
 		if err != nil {

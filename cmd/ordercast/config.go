@@ -55,11 +55,12 @@ func registerTimeZone(fs *flag.FlagSet, getenv func(string) string, dst *string,
 		"the region's time zone (IANA name), "+use+" (env ORDERCAST_TIMEZONE)")
 }
 
-// loadZone loads the time zone -timezone names.
+// loadZone loads the time zone -timezone names. On an error it returns UTC too, so that a command
+// gathering its usage errors can go on to the next check.
 func loadZone(name string) (*time.Location, error) {
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("-timezone %q: want an IANA time zone such as Asia/Shanghai", name)
+		return time.UTC, fmt.Errorf("-timezone %q: want an IANA time zone such as Asia/Shanghai", name)
 	}
 	return loc, nil
 }

@@ -68,10 +68,7 @@ func runScore(ctx context.Context, e env, args []string) error {
 		errs = append(errs, fmt.Errorf("-against %q: want sales, requested or truth", cfg.Against))
 	}
 	loc, err := loadZone(cfg.TimeZone)
-	if err != nil {
-		errs = append(errs, err)
-		loc = time.UTC
-	}
+	errs = append(errs, err)
 	now := time.Now().In(loc)
 	if !month.IsZero() {
 		errs = append(errs, unfinishedMonth(forecast.MonthFinished(month, now, time.Time{})))

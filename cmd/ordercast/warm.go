@@ -97,7 +97,7 @@ func (w *keptWarmer) warmCycles(ctx context.Context, _ time.Time) {
 
 // warmPortalCycles refreshes the views of the cycles the portal shows rationed brands of.
 func (w *keptWarmer) warmPortalCycles(ctx context.Context, now time.Time) {
-	monday := mondayOf(now)
+	monday := forecast.Monday(now) // the region's week, as the supply routes take it
 	outcomes, err := w.rationed(ctx, 0, monday.AddDate(0, 0, -7*portalWeeksBack), monday.AddDate(0, 0, 7*portalWeeksAhead))
 	if err != nil {
 		w.failed(ctx, "portal cycle views", err)
@@ -116,18 +116,11 @@ func (w *keptWarmer) warmPortalCycles(ctx context.Context, now time.Time) {
 	}
 }
 
-// mondayOf is the Monday (UTC midnight) of now's calendar day in its location, as the supply routes
-// take this week's from the region's clock.
-func mondayOf(now time.Time) time.Time {
-	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	return monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
-}
-
 // warmWeeks refreshes the latest scored months' weekly actuals (one query each), then the sales
 // weeks (one query a week).
 func (w *keptWarmer) warmWeeks(ctx context.Context, now time.Time) {
 	w.warmActuals(ctx)
-	monday := mondayOf(now)
+	monday := forecast.Monday(now) // the region's week, as the supply routes take it
 	if err := w.sales.WarmWeeks(ctx, monday.AddDate(0, 0, -7*salesWarmWeeks), monday); err != nil {
 		w.failed(ctx, "sales weeks", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast"
 )
 
 // serve warms what the planner's and the supply pages keep in memory: once the warmer has run, the
@@ -65,9 +66,9 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 // before the portal's weeks), the month before that Sunday's (over when the history ends), and a
 // forecast run from the Monday on or before that month's first day, whose 6 weeks cover it.
 func warmDates(now time.Time) (asOf, month, runFrom string) {
-	sunday := mondayOf(now).AddDate(0, 0, -8)
+	sunday := forecast.Monday(now).AddDate(0, 0, -8)
 	first := time.Date(sunday.Year(), sunday.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	return sunday.Format(time.DateOnly), first.Format("2006-01"), mondayOf(first).Format(time.DateOnly)
+	return sunday.Format(time.DateOnly), first.Format("2006-01"), forecast.Monday(first).Format(time.DateOnly)
 }
 
 // closedCycles returns the weeks of the latest closed cycle and of the oldest (before the portal's
@@ -81,7 +82,7 @@ func closedCycles(t *testing.T, dsn string) (latest, oldest string, views int) {
 	pool := storestest.OpenPostgres(t, dsn)
 	var a, b time.Time
 	var busy, rationed int
-	monday := mondayOf(time.Now().In(shanghai(t))) // the warmer takes the region's week
+	monday := forecast.Monday(time.Now().In(shanghai(t))) // the warmer takes the region's week
 	if err := pool.QueryRow(ctx, `SELECT (SELECT max(week_start) FROM cycles WHERE status = 'closed'),
 		(SELECT min(week_start) FROM cycles WHERE status = 'closed')`).Scan(&a, &b); err != nil {
 		t.Fatalf("closed cycles: %v", err)

@@ -231,9 +231,15 @@ func (s *Store) WeekComputations() (requested, warmed uint64) {
 	return s.actuals.requested.Load(), s.actuals.warmed.Load()
 }
 
-// LatestScoredMonth returns the latest month of dataset scored against against, or an error wrapping
-// forecast.ErrNoScores when none was.
+// LatestScoredMonth returns the latest month of dataset scored against against (empty: live, and
+// sales, as Scores takes them), or an error wrapping forecast.ErrNoScores when none was.
 func (s *Store) LatestScoredMonth(ctx context.Context, dataset string, against forecast.Against) (time.Time, error) {
+	if dataset == "" {
+		dataset = forecast.LiveDataset
+	}
+	if against == "" {
+		against = forecast.AgainstSales
+	}
 	var month time.Time
 	var n uint64
 	err := s.conn.QueryRow(ctx, "SELECT max(month), count() FROM accuracy_scores WHERE dataset = ? AND against = ? AND level = ?",

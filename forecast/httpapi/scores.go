@@ -14,8 +14,9 @@ import (
 	"github.com/ordercast/ordercast/retailer"
 )
 
-// ScoreReader reads stored accuracy scores (forecast/clickhouse.Store). For a month never scored, or
-// a dataset and basis without any scoring, it returns an error wrapping forecast.ErrNoScores.
+// ScoreReader reads stored accuracy scores (forecast/clickhouse.Store); an empty dataset is live, an
+// empty basis sales. For a month never scored, or a dataset and basis without any scoring, it
+// returns an error wrapping forecast.ErrNoScores.
 type ScoreReader interface {
 	Scores(ctx context.Context, q forecast.ScoreQuery) (forecast.ScoreSet, error)
 	LatestScoredMonth(ctx context.Context, dataset string, against forecast.Against) (time.Time, error)
@@ -103,14 +104,7 @@ func (h *Handler) scoresOf(c echo.Context) error {
 		return errScoresRole
 	}
 	if c.QueryParam("month") == "" {
-		dataset, against := q.Dataset, q.Against
-		if dataset == "" {
-			dataset = forecast.LiveDataset
-		}
-		if against == "" {
-			against = forecast.AgainstSales
-		}
-		latest, err := h.scores.LatestScoredMonth(c.Request().Context(), dataset, against)
+		latest, err := h.scores.LatestScoredMonth(c.Request().Context(), q.Dataset, q.Against)
 		if err != nil {
 			return err
 		}

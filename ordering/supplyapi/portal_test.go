@@ -19,21 +19,18 @@ func TestWeeksBackEndWithTheClocksWeek(t *testing.T) {
 	tests := []struct {
 		name     string
 		query    string
+		add      int // weeks after this one
 		now      time.Time
 		from, to string
 	}{
-		{"a Monday morning in Shanghai", "", sundayUTC.In(shanghai), "2026-09-14", "2026-12-07"},
-		{"the same instant in UTC", "", sundayUTC, "2026-09-07", "2026-11-30"},
-		{"two weeks, three ahead", "?weeks=2", sundayUTC.In(shanghai), "2026-11-23", "2026-12-28"},
+		{"a Monday morning in Shanghai", "", 0, sundayUTC.In(shanghai), "2026-09-14", "2026-12-07"},
+		{"the same instant in UTC", "", 0, sundayUTC, "2026-09-07", "2026-11-30"},
+		{"two weeks, three ahead", "?weeks=2", 3, sundayUTC.In(shanghai), "2026-11-23", "2026-12-28"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := echo.New().NewContext(httptest.NewRequest("GET", "/api/v1/portal/sales"+tt.query, nil), httptest.NewRecorder())
-			add := 0
-			if tt.query != "" {
-				add = 3
-			}
-			from, to, err := weeksBack(c, 12, add, tt.now)
+			from, to, err := weeksBack(c, 12, tt.add, tt.now)
 			if err != nil || from.Format(time.DateOnly) != tt.from || to.Format(time.DateOnly) != tt.to {
 				t.Errorf("weeksBack(%q, now %s) = %s … %s, %v; want %s … %s", tt.query, tt.now.Format(time.RFC3339),
 					from.Format(time.DateOnly), to.Format(time.DateOnly), err, tt.from, tt.to)

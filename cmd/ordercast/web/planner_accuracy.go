@@ -74,31 +74,33 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 	default:
 		d.Against = "sales"
 	}
+	levels := make([]scoresJSON, len(accuracyLevels)) // accuracyLevels[0] is the company's
+	probs := make([]*apiProblem, len(accuracyLevels))
+	company := false // levels[0] read already
 	if _, err := time.Parse("2006-01", d.Month); err != nil {
-		// The latest month scored on the basis by default; last month when none is (the page says it
-		// was not scored).
+		// The latest month scored on the basis by default, read with its company level; last month
+		// when none is (the page says it was not scored).
 		d.Month = time.Date(p.now().In(shanghai).Year(), p.now().In(shanghai).Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
-		var latest scoresJSON
-		q := url.Values{"level": {"company"}, "against": {d.Against}}
-		_, prob, err := p.api(c, call{method: "GET", path: "/scores?" + q.Encode(), token: m.User.token}, &latest)
+		q := url.Values{"level": {accuracyLevels[0]}, "against": {d.Against}}
+		_, prob, err := p.api(c, call{method: "GET", path: "/scores?" + q.Encode(), token: m.User.token}, &levels[0])
 		if err != nil {
 			return err
 		}
-		if prob == nil && latest.Month != "" {
-			d.Month = latest.Month
+		if company = prob == nil; company {
+			d.Month, levels[0].Level = levels[0].Month, accuracyLevels[0]
 		}
 	}
-	// The four levels and the chart's weeks at once (the weeks are dropped when the month was not
-	// scored).
+	// The levels and the chart's weeks at once (the weeks are dropped when the month was not scored).
 	d.Brand = c.QueryParam("brand")
-	levels := make([]scoresJSON, len(accuracyLevels))
-	probs := make([]*apiProblem, len(accuracyLevels))
 	var (
 		weeks     weeksJSON
 		weeksProb *apiProblem
 		g         errgroup.Group
 	)
 	for i, level := range accuracyLevels {
+		if i == 0 && company {
+			continue
+		}
 		g.Go(func() (err error) {
 			q := url.Values{"month": {d.Month}, "level": {level}, "against": {d.Against}}
 			_, probs[i], err = p.api(c, call{method: "GET", path: "/scores?" + q.Encode(), token: m.User.token}, &levels[i])
