@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -44,7 +45,7 @@ func (c *seedConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&c.Brands, "brands", synth.DefaultBrands, fmt.Sprintf("number of brands (at least %d)", synth.MinBrands))
 	fs.IntVar(&c.Weeks, "weeks", synth.DefaultWeeks, fmt.Sprintf("weeks of history (%d to %d)", synth.MinWeeks, synth.MaxWeeks))
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed: the same seed (and -as-of) gives the same region")
-	fs.StringVar(&c.AsOf, "as-of", "", "YYYY-MM-DD: the history ends with the last full week before this day's week (default today)")
+	fs.StringVar(&c.AsOf, "as-of", "", "YYYY-MM-DD: the history ends with the last full week before this day's week (default the region's today)")
 	fs.BoolVar(&c.Replace, "replace", false,
 		"delete the region the stores hold first: all outlets, managers, brands and manufacturers in PostgreSQL\n"+
 			"(with everything that refers to them: users, orders, limits), the live sales and true demand and all\n"+
@@ -52,7 +53,8 @@ func (c *seedConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&c.IfEmpty, "if-empty", false,
 		"seed only if the stores hold no region yet; otherwise say so and succeed (what make demo uses)")
 	fs.StringVar(&c.TimeZone, "timezone", envOr(getenv, "ORDERCAST_TIMEZONE", "Asia/Shanghai"),
-		"the region's time zone, for the order windows of the past cycles loaded (as serve's; env ORDERCAST_TIMEZONE)")
+		"the region's time zone: its today is the week under way's, and it places the order windows of the past\n"+
+			"cycles loaded (as serve's; env ORDERCAST_TIMEZONE)")
 	closeHour, err := envInt(getenv, "ORDERCAST_WINDOW_CLOSE_HOUR", 18)
 	if err != nil {
 		closeHour = -1 // reported by validate
@@ -66,7 +68,8 @@ func (c seedConfig) windowPolicy() (ordering.WindowPolicy, error) {
 	return serveConfig{TimeZone: c.TimeZone, WindowCloseHour: c.WindowCloseHour}.windowPolicy()
 }
 
-// validate checks the configuration and returns the "now" the region is generated for.
+// validate checks the configuration and returns the "now" the region is generated for, in the
+// region's zone: its calendar day is the region's today (today's, or -as-of's midnight there).
 func (c seedConfig) validate(today time.Time) (time.Time, error) {
 	errs := []error{c.storeConfig.validate()}
 	if c.Replace && c.IfEmpty {
@@ -81,12 +84,14 @@ func (c seedConfig) validate(today time.Time) (time.Time, error) {
 	if c.Weeks < synth.MinWeeks || c.Weeks > synth.MaxWeeks {
 		errs = append(errs, fmt.Errorf("-weeks %d: want %d to %d", c.Weeks, synth.MinWeeks, synth.MaxWeeks))
 	}
-	if _, err := c.windowPolicy(); err != nil {
+	policy, err := c.windowPolicy()
+	if err != nil {
 		errs = append(errs, err)
 	}
-	now := today.UTC()
+	loc := cmp.Or(policy.Location, time.UTC)
+	now := today.In(loc)
 	if c.AsOf != "" {
-		d, err := time.Parse(time.DateOnly, c.AsOf)
+		d, err := time.ParseInLocation(time.DateOnly, c.AsOf, loc)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("-as-of %q: want YYYY-MM-DD", c.AsOf))
 		}
@@ -103,12 +108,13 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		"-as-of: account managers, outlets, manufacturers and brands into PostgreSQL (with dimension copies in\n" +
 		"ClickHouse), and weekly order lines, true demand and collection-point scans into ClickHouse; the last\n" +
 		"8 weeks also as closed cycles in PostgreSQL (limits, paid and failed orders, as the history says) and\n" +
-		"the last 3 months' customer-satisfaction scores. The week under way goes on up to now (or -as-of's\n" +
-		"midnight, UTC): its cycle open, with the orders of the order days up to today paid and delivered or\n" +
-		"failed, the later windows open; the collection points' daily uploads so far; this month's scores\n" +
-		"recorded so far. The warehouse: every brand's stock limits, the stock of the brands on sale (1.5 weeks\n" +
-		"of demand) and 8 weeks of planned arrivals, their expected demand (festivals included) for brands on\n" +
-		"sale and, for scarce ones, what they delivered in the last week. The company's targets of every indicator.\n" +
+		"the last 3 months' customer-satisfaction scores. The week under way is the region's (-timezone) and\n" +
+		"goes on up to now (or -as-of's midnight there): its cycle open, with the orders of the order days up\n" +
+		"to today paid and delivered or failed, the later windows open; the collection points' daily uploads\n" +
+		"so far; this month's scores recorded so far. The warehouse: every brand's stock limits, the stock of\n" +
+		"the brands on sale (1.5 weeks of demand) and 8 weeks of planned arrivals, their expected demand\n" +
+		"(festivals included) for brands on sale and, for scarce ones, what they delivered in the last week.\n" +
+		"The company's targets of every indicator.\n" +
 		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err

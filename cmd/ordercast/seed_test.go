@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/forecast/synth"
 	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
@@ -38,6 +40,29 @@ func TestSeedFlags(t *testing.T) {
 				t.Errorf("Run(seed %v) = %v; want %v (stderr %q)", tt.args, err, tt.wantErr, stderr.String())
 			}
 		})
+	}
+}
+
+// The seed's today is the region's: at 07:00 on a Monday in Shanghai (Sunday in UTC) the week under
+// way is that Monday's, as serve's clock has it; -as-of is midnight there.
+func TestSeedNowIsTheRegions(t *testing.T) {
+	cfg := seedConfig{storeConfig: storeConfig{PostgresDSN: "postgres://localhost/x", ClickHouseDSN: "clickhouse://localhost:9000/x"},
+		Outlets: 1, Brands: synth.MinBrands, Weeks: synth.MinWeeks, TimeZone: "Asia/Shanghai", WindowCloseHour: 18}
+	clock := time.Date(2026, 11, 29, 23, 0, 0, 0, time.UTC)
+	now, err := cfg.validate(clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := forecast.Monday(now); !now.Equal(clock) || !got.Equal(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("seed at %s: now %s, the week of %s; want the same instant, the week of 2026-11-30", clock, now, got)
+	}
+	cfg.AsOf = "2026-11-22"
+	if now, err = cfg.validate(clock); err != nil || now.Format(time.RFC3339) != "2026-11-22T00:00:00+08:00" {
+		t.Errorf("-as-of 2026-11-22: now %s, %v; want midnight in Shanghai", now.Format(time.RFC3339), err)
+	}
+	cfg.TimeZone = "Mars/Olympus"
+	if _, err := cfg.validate(clock); err == nil || !strings.Contains(err.Error(), "-timezone") {
+		t.Errorf("an unknown -timezone: %v; want its error", err)
 	}
 }
 

@@ -180,3 +180,40 @@ func TestWeekUnderWay(t *testing.T) {
 		t.Errorf("the week under way: %d sales, %d uploads, %d November scores; want some of each", sales, uploads, scores)
 	}
 }
+
+// Now's days are its own location's: at 07:00 on a Monday in Shanghai (still Sunday in UTC) the week
+// under way is that Monday's, and the outlets ordering on Mondays have had their orders delivered;
+// the same instant in UTC is a Sunday, the last day of the week before.
+func TestWeekUnderWayIsNowsLocations(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 30, 7, 0, 0, 0, shanghai) // 2026-11-29 23:00 UTC
+	monday := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	r, err := New(Config{Outlets: 150, Brands: 30, Weeks: 20, Seed: 4, Now: now, UpToNow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.End(); !got.Equal(monday) {
+		t.Fatalf("the week under way at %s is %s's; want 2026-11-30's", now, got.Format(time.DateOnly))
+	}
+	var mondaySales int
+	for i := range r.Outlets {
+		for _, s := range r.History(i).Sales {
+			if s.Day.Equal(monday) {
+				mondaySales++
+			}
+		}
+	}
+	if mondaySales == 0 {
+		t.Errorf("no sales on Monday 30 November by 07:00 in Shanghai; want the Monday outlets' orders")
+	}
+	utc, err := New(Config{Outlets: 150, Brands: 30, Weeks: 20, Seed: 4, Now: now.UTC(), UpToNow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := utc.End(); !got.Equal(monday.AddDate(0, 0, -7)) {
+		t.Errorf("the week under way at %s is %s's; want 2026-11-23's", now.UTC(), got.Format(time.DateOnly))
+	}
+}

@@ -295,7 +295,7 @@ func (r *Region) satisfaction(i int, out []retailer.SatisfactionScore) []retaile
 	month := through.AddDate(0, -(SatisfactionMonths - 1), 0)
 	end := r.End() // surveys are recorded up to the history's end
 	if r.upToNow {
-		through, end = time.Date(r.now.Year(), r.now.Month(), 1, 0, 0, 0, 0, time.UTC), r.now
+		through, end = time.Date(r.today.Year(), r.today.Month(), 1, 0, 0, 0, 0, time.UTC), r.now
 	}
 	for !month.After(through) {
 		surveyed := month.Before(end) && !month.AddDate(0, 1, 0).Before(r.Start) &&
@@ -339,11 +339,6 @@ func (r *Region) orderLine(i, b, w, req int, failed bool) forecast.Sale {
 	return s
 }
 
-// today is Now's date.
-func (r *Region) today() time.Time {
-	return time.Date(r.now.Year(), r.now.Month(), r.now.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // beginWeekUnderWay draws what outlet i does in the week under way as a whole, after its history (in
 // g) is drawn, from the outlet's own stream for it: whether it is open and orders (with the history's
 // chance of skipping, on its order day up to Now's date), whether the deduction fails, and when its
@@ -371,7 +366,7 @@ func (r *Region) beginWeekUnderWay(i int, g *generator) {
 		skip = min(0.6, op.skip+0.35) // as in the history
 	}
 	g.active[w] = true
-	g.ordersNow = rng.Float64() >= skip && !r.days[7*w+op.orderDay].After(r.today())
+	g.ordersNow = rng.Float64() >= skip && !r.days[7*w+op.orderDay].After(r.today)
 	g.failed[w] = rng.Float64() < op.fail
 	g.shockNow = lognormal(rng, 0.08)
 	g.trendNow = math.Exp(op.trend*(float64(w)-float64(r.Weeks)/2)/52.18) * g.p.norm(r, w)

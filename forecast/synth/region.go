@@ -61,6 +61,8 @@ type Config struct {
 	Weeks   int
 	Seed    uint64
 	// Now places the history: its last week is the last full week before the week containing Now.
+	// Its days are the region's: Now's calendar date in Now's own location (as forecast.Monday takes
+	// it), so that Now in the region's zone gives the region's week under way and today.
 	Now time.Time
 	// UpToNow also generates the week under way up to Now (see History): the orders of its order
 	// days up to Now's date, the collection points' daily uploads made by Now, and the month's
@@ -100,7 +102,8 @@ type Region struct {
 	Brands        []ordering.Brand
 
 	seed    uint64
-	now     time.Time
+	now     time.Time // the instant, in UTC
+	today   time.Time // the region's date of Now (Config.Now's calendar date), at midnight UTC
 	upToNow bool
 	// The per-week slices below hold Weeks+1 weeks: the history's and the week under way (index
 	// Weeks), whose figures only Config.UpToNow uses.
@@ -164,6 +167,7 @@ func New(cfg Config) (*Region, error) {
 		Weeks:   cfg.Weeks,
 		seed:    cfg.Seed,
 		now:     cfg.Now.UTC(),
+		today:   time.Date(cfg.Now.Year(), cfg.Now.Month(), cfg.Now.Day(), 0, 0, 0, 0, time.UTC),
 		upToNow: cfg.UpToNow,
 	}
 	r.lifts = make([]weekLift, cfg.Weeks+1)
