@@ -17,6 +17,10 @@ type BalanceQuery struct {
 // MaxBalanceWeeks bounds a balance's horizon.
 const MaxBalanceWeeks = 26
 
+// DefaultBalanceWeeks is the horizon of a balance that names none: the weeks a planner plans
+// arrivals for. A forecast that the balance reads should cover them, from the week under way.
+const DefaultBalanceWeeks = 8
+
 // BalanceFacts reads what the system of record knows for balances (ordering/postgres.Store): per
 // brand of q (sorted by code) its current stock, its stock limits, and for each of q.Weeks weeks from
 // the Monday of q.From the outstanding planned arrivals (the first week also takes overdue ones), the

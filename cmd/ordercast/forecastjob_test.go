@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/ordering"
 )
 
 // The weekly forecast due at the default slot, Monday 02:00 in Shanghai, forecasts from that Monday:
@@ -22,5 +23,9 @@ func TestForecastJobForecastsFromTheRegionsWeek(t *testing.T) {
 	}
 	if !req.Now.Equal(due) {
 		t.Errorf("the forecast due at %s starts at %s; want the same instant", due, req.Now)
+	}
+	if req.Horizon != ordering.DefaultBalanceWeeks {
+		t.Errorf("the weekly forecast covers %d weeks; want the balance's %d, so that no week planned for takes a run rate",
+			req.Horizon, ordering.DefaultBalanceWeeks)
 	}
 }

@@ -181,10 +181,12 @@ func (j forecastJob) pass(ctx context.Context, now time.Time) error {
 }
 
 // request is the run due at now. It forecasts from the region's week of now: at the default slot,
-// Monday 02:00 in Shanghai, it is still Sunday in UTC, whose week has ended in the region.
+// Monday 02:00 in Shanghai, it is still Sunday in UTC, whose week has ended in the region. It covers
+// the balance's weeks, so that the planner and the manufacturers see the demand of every week they
+// plan arrivals for (a festival's build-up among them), not a run rate.
 func (j forecastJob) request(now time.Time) forecast.RunRequest {
 	return forecast.RunRequest{
-		ID: runID(now.UTC(), forecast.LiveDataset), Dataset: forecast.LiveDataset,
+		ID: runID(now.UTC(), forecast.LiveDataset), Dataset: forecast.LiveDataset, Horizon: ordering.DefaultBalanceWeeks,
 		Correct: true, UnmetShare: forecast.DefaultUnmetShare,
 		// Half the CPUs: the API keeps answering while the run fits its series.
 		Workers: max(1, runtime.GOMAXPROCS(0)/2), Now: now.In(j.loc),

@@ -16,11 +16,11 @@ import (
 // warnings show a distributor in its usual state: brands on sale in stock with their arrivals
 // planned to meet demand, festivals included; scarce brands sold out, arriving as rationed.
 const (
-	seedPlanWeeks   = 8   // weeks of planned arrivals, from the week under way
-	seedDemandWeeks = 4   // the last weeks of the history whose true demand the plan starts from
-	seedStockWeeks  = 1.5 // a brand on sale's stock, in weeks of its demand
-	seedLowerWeeks  = 0.5 // its lower stock limit
-	seedUpperWeeks  = 3.0 // its upper stock limit
+	seedPlanWeeks   = ordering.DefaultBalanceWeeks // weeks of planned arrivals, from the week under way
+	seedDemandWeeks = 4                            // the last weeks of the history whose true demand the plan starts from
+	seedStockWeeks  = 1.5                          // a brand on sale's stock, in weeks of its demand
+	seedLowerWeeks  = 0.5                          // its lower stock limit
+	seedUpperWeeks  = 3.0                          // its upper stock limit
 	seedMargin      = 1.05
 )
 

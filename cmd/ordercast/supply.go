@@ -98,7 +98,7 @@ func runBalance(ctx context.Context, e env, args []string) error {
 	var weeks int
 	var asJSON bool
 	fs.StringVar(&brand, "brand", "", "one brand's code; every brand when empty")
-	fs.IntVar(&weeks, "weeks", 8, fmt.Sprintf("weeks from this one, 1 … %d", ordering.MaxBalanceWeeks))
+	fs.IntVar(&weeks, "weeks", ordering.DefaultBalanceWeeks, fmt.Sprintf("weeks from this one, 1 … %d", ordering.MaxBalanceWeeks))
 	fs.BoolVar(&asJSON, "json", false, "print the balance as JSON (as GET /api/v1/balance)")
 	var zone string
 	registerTimeZone(fs, e.getenv, &zone, "whose today's week is the balance's first")

@@ -36,5 +36,5 @@ bin/ordercast score -month "${month_start:0:7}"
 bin/ordercast score -month "${month_start:0:7}" -against requested
 # A forecast of the weeks ahead, for suggested quantities and demand allocations (about half a
 # minute on the default region).
-bin/ordercast forecast run
+bin/ordercast forecast run -horizon 8 # the balance's weeks, as serve's weekly run
 exec bin/ordercast serve --log-format text "$@"

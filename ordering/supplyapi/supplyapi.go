@@ -438,9 +438,10 @@ func (h *Handler) submitArrivals(c echo.Context) error {
 	}{n})
 }
 
-// balanceQuery reads ?brand=, ?weeks= (default 8) and ?from= (default this week).
+// balanceQuery reads ?brand=, ?weeks= (default ordering.DefaultBalanceWeeks) and ?from= (default this week).
 func balanceQuery(c echo.Context, manufacturer int64) (ordering.BalanceQuery, error) {
-	q := ordering.BalanceQuery{Brand: strings.TrimSpace(c.QueryParam("brand")), Manufacturer: manufacturer, Weeks: 8}
+	q := ordering.BalanceQuery{Brand: strings.TrimSpace(c.QueryParam("brand")), Manufacturer: manufacturer,
+		Weeks: ordering.DefaultBalanceWeeks}
 	fields := map[string]string{}
 	if v := c.QueryParam("weeks"); v != "" {
 		n, err := strconv.Atoi(v)
