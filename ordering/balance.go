@@ -24,6 +24,7 @@ type WeekDemand struct {
 // BalanceInput is everything Balance needs of one brand.
 type BalanceInput struct {
 	Brand string
+	Name  string       // the brand's, carried to Balance
 	Stock int          // current warehouse stock, Σ movements
 	Weeks []WeekDemand // consecutive weeks from the current one
 	// WeeklySales is the average weekly delivered quantity over the last SalesWindowWeeks weeks: the
@@ -78,6 +79,7 @@ type ScarceProposal struct {
 // Balance is a brand's supply–demand balance.
 type Balance struct {
 	Brand        string
+	Name         string
 	Stock        int
 	WeeklySales  float64
 	StockToSales *float64 // current stock ÷ weekly sales; nil without sales
@@ -95,7 +97,7 @@ func (b Balance) Shortfall() bool { return b.Proposal != nil }
 // cycle where the brand is scarce, with the week's supply to allocate. Stock never projects below 0:
 // demand that cannot be met is a shortfall, not negative stock.
 func ComputeBalance(in BalanceInput) Balance {
-	b := Balance{Brand: in.Brand, Stock: in.Stock, WeeklySales: in.WeeklySales, Limits: in.Limits,
+	b := Balance{Brand: in.Brand, Name: in.Name, Stock: in.Stock, WeeklySales: in.WeeklySales, Limits: in.Limits,
 		StockToSales: ratio(float64(in.Stock), in.WeeklySales)}
 	weeks := make([]BalanceWeek, len(in.Weeks))
 	rate, rateHigh := runRate(in)

@@ -67,6 +67,7 @@ func ValidateMovement(m Movement) error {
 // StockLevel is a brand's current warehouse stock with its limits.
 type StockLevel struct {
 	Brand        string
+	Name         string // the brand's
 	Manufacturer string
 	Cartons      int       // Σ movements
 	UpdatedAt    time.Time // the last movement; zero with none

@@ -149,7 +149,7 @@ func printBalances(e env, bs ordering.Balances) {
 	}
 	fmt.Fprintf(e.stdout, "supply–demand balance from the week of %s, %d weeks; forecast run %s\n", bs.From.Format(time.DateOnly), bs.Weeks, run)
 	for _, b := range bs.Brands {
-		fmt.Fprintf(e.stdout, "\n%s: stock %d cartons", b.Brand, b.Stock)
+		fmt.Fprintf(e.stdout, "\n%s: stock %d cartons", strings.TrimSpace(b.Brand+" "+b.Name), b.Stock)
 		if b.StockToSales != nil {
 			fmt.Fprintf(e.stdout, ", %.1f weeks of sales (%.1f a week over %d weeks)", *b.StockToSales, b.WeeklySales, ordering.SalesWindowWeeks)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,12 @@ func TestSupplyAPI(t *testing.T) {
 	if b["stock"] != 1.0 || p == nil || p["cycle"] != cycle || p["supply"] != 1.0 || p["shortfall"] != 2.0 {
 		t.Fatalf("balance of %s = %s; want stock 1 and a shortfall of 2 in the cycle of %s with 1 carton to allocate", brand, raw, cycle)
 	}
+	if name, _ := b["name"].(string); name == "" {
+		t.Errorf("balance of %s = %s; want the brand's name", brand, raw)
+	}
+	if _, stock, raw := planner.do("GET", "/api/v1/warehouse/stock?brand="+brand, ""); stock["stock"].([]any)[0].(map[string]any)["name"] != b["name"] {
+		t.Errorf("stock of %s = %s; want the brand's name, %v", brand, raw, b["name"])
+	}
 	arrivals := 0.0
 	for _, w := range weekList(b) {
 		arrivals += w["arrivals"].(float64)
@@ -315,8 +322,8 @@ func TestImportArrivalsAndBalanceCommands(t *testing.T) {
 		t.Errorf("balance -json = %v %s; want %s with the 12 cartons arriving", err, out, own[0])
 	}
 	out, _, err = run("balance", "-pg-dsn", pg, "-ch-dsn", ch, "-weeks", "2")
-	if err != nil || !strings.Contains(out, own[0]+": stock 0 cartons") || !strings.Contains(out, "projected") {
-		t.Errorf("balance = %v %s; want every brand's table", err, out)
+	if err != nil || !regexp.MustCompile(own[0]+` \S+: stock 0 cartons`).MatchString(out) || !strings.Contains(out, "projected") {
+		t.Errorf("balance = %v %s; want every brand's table, named", err, out)
 	}
 	if _, stderr, err := run("balance", "-pg-dsn", pg, "-ch-dsn", ch, "-brand", "NOPE"); err != ErrUsage || !strings.Contains(stderr, `-brand: "NOPE": no such brand`) {
 		t.Errorf("balance of an unknown brand = %v %q; want a usage error naming it", err, stderr)

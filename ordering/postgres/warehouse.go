@@ -134,7 +134,7 @@ type querier interface {
 
 // stockLevels is StockLevels read through q, so a transaction can include it.
 func stockLevels(ctx context.Context, q querier, manufacturer int64, brand string) ([]ordering.StockLevel, error) {
-	rows, err := q.Query(ctx, `SELECT b.code, m.code, coalesce(w.cartons, 0), w.updated_at,
+	rows, err := q.Query(ctx, `SELECT b.code, b.name, m.code, coalesce(w.cartons, 0), w.updated_at,
 			l.lower_cartons, l.upper_cartons, l.basis, l.agreed_at
 		FROM brands b JOIN manufacturers m ON m.id = b.manufacturer_id
 			LEFT JOIN warehouse_stock w ON w.brand_id = b.id LEFT JOIN stock_limits l ON l.brand_id = b.id
@@ -147,7 +147,7 @@ func stockLevels(ctx context.Context, q querier, manufacturer int64, brand strin
 		var updated, agreed *time.Time
 		var lower, upper *int
 		var basis *string
-		if err := r.Scan(&l.Brand, &l.Manufacturer, &l.Cartons, &updated, &lower, &upper, &basis, &agreed); err != nil {
+		if err := r.Scan(&l.Brand, &l.Name, &l.Manufacturer, &l.Cartons, &updated, &lower, &upper, &basis, &agreed); err != nil {
 			return l, err
 		}
 		if updated != nil {
@@ -333,7 +333,7 @@ func (s *Store) BalanceFacts(ctx context.Context, q ordering.BalanceQuery) ([]or
 		out = make([]ordering.BalanceInput, len(levels))
 		index := map[string]int{}
 		for i, l := range levels {
-			out[i] = ordering.BalanceInput{Brand: l.Brand, Stock: l.Cartons, Limits: l.Limits, Weeks: make([]ordering.WeekDemand, q.Weeks)}
+			out[i] = ordering.BalanceInput{Brand: l.Brand, Name: l.Name, Stock: l.Cartons, Limits: l.Limits, Weeks: make([]ordering.WeekDemand, q.Weeks)}
 			for w := range out[i].Weeks {
 				out[i].Weeks[w].Week = q.From.AddDate(0, 0, 7*w)
 			}

@@ -163,6 +163,7 @@ func limitsOf(l *ordering.StockLimit) *limitsJSON {
 
 type stockJSON struct {
 	Brand        string      `json:"brand"`
+	Name         string      `json:"name"`
 	Manufacturer string      `json:"manufacturer"`
 	Cartons      int         `json:"cartons"`
 	UpdatedAt    *time.Time  `json:"updated_at,omitempty"`
@@ -182,7 +183,7 @@ func (h *Handler) stock(c echo.Context) error {
 		Stock []stockJSON `json:"stock"`
 	}{Stock: make([]stockJSON, len(levels))}
 	for i, l := range levels {
-		out.Stock[i] = stockJSON{Brand: l.Brand, Manufacturer: l.Manufacturer, Cartons: l.Cartons, Limits: limitsOf(l.Limits)}
+		out.Stock[i] = stockJSON{Brand: l.Brand, Name: l.Name, Manufacturer: l.Manufacturer, Cartons: l.Cartons, Limits: limitsOf(l.Limits)}
 		if !l.UpdatedAt.IsZero() {
 			t := l.UpdatedAt.UTC()
 			out.Stock[i].UpdatedAt = &t
@@ -473,6 +474,7 @@ type BalancesJSON struct {
 // BalanceJSON is one brand's balance.
 type BalanceJSON struct {
 	Brand        string        `json:"brand"`
+	Name         string        `json:"name"`
 	Stock        int           `json:"stock"`
 	WeeklySales  float64       `json:"weekly_sales"`
 	StockToSales *float64      `json:"stock_to_sales"`
@@ -529,7 +531,7 @@ func roundp(f *float64) *float64 {
 func BalancesOf(bs ordering.Balances) BalancesJSON {
 	out := BalancesJSON{From: bs.From.Format(time.DateOnly), Weeks: bs.Weeks, ForecastRun: bs.ForecastRun, Brands: make([]BalanceJSON, len(bs.Brands))}
 	for i, b := range bs.Brands {
-		j := BalanceJSON{Brand: b.Brand, Stock: b.Stock, WeeklySales: round(b.WeeklySales), StockToSales: roundp(b.StockToSales),
+		j := BalanceJSON{Brand: b.Brand, Name: b.Name, Stock: b.Stock, WeeklySales: round(b.WeeklySales), StockToSales: roundp(b.StockToSales),
 			Limits: limitsOf(b.Limits), Weeks: make([]WeekJSON, len(b.Weeks))}
 		if p := b.Proposal; p != nil {
 			j.Proposal = &ProposalJSON{Cycle: p.Week.Format(time.DateOnly), Supply: p.Supply, Demand: round(p.Demand), Shortfall: round(p.Shortfall)}

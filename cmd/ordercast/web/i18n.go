@@ -29,6 +29,15 @@ func (l Lang) T(key string, args ...any) string {
 	return msg
 }
 
+// N is T for a message about n of something: the key's ".one" form when n is 1 and the catalogue
+// has one ("1 week", not "1 weeks"), else the key's.
+func (l Lang) N(key string, n int, args ...any) string {
+	if _, ok := catalogue[l.Code][key+".one"]; ok && n == 1 {
+		key += ".one"
+	}
+	return l.T(key, args...)
+}
+
 // Other is the language the switch offers.
 func (l Lang) Other() Lang {
 	if l.Code == "en" {

@@ -52,12 +52,24 @@ type balancesJSON struct {
 
 type balanceJSON struct {
 	Brand        string        `json:"brand"`
+	Name         string        `json:"name"`
 	Stock        int           `json:"stock"`
 	WeeklySales  float64       `json:"weekly_sales"`
 	StockToSales *float64      `json:"stock_to_sales"`
 	Limits       *limitsJSON   `json:"limits"`
 	Proposal     *proposalJSON `json:"scarce_proposal"`
 	Weeks        []weekJSON    `json:"weeks"`
+}
+
+// Label is the brand as headings name it: its code and name.
+func (b balanceJSON) Label() string { return brandLabel(b.Brand, b.Name) }
+
+// brandLabel is a brand's code followed by its name, or the code alone without one.
+func brandLabel(code, name string) string {
+	if name == "" {
+		return code
+	}
+	return code + " " + name
 }
 
 type proposalJSON struct {
@@ -117,6 +129,7 @@ type previewJSON struct {
 // warningRow is one brand's warnings over the weeks of the balance, for the list read first.
 type warningRow struct {
 	Brand  string
+	Name   string
 	First  string   // the first week with a warning
 	Weeks  int      // how many weeks have one
 	Kinds  []string // the kinds of warning, each once, in the order met
@@ -131,7 +144,7 @@ func (w warningRow) short() bool { return slices.Contains(w.Kinds, "shortfall") 
 func warningsOf(brands []balanceJSON) []warningRow {
 	var rows []warningRow
 	for _, b := range brands {
-		row := warningRow{Brand: b.Brand}
+		row := warningRow{Brand: b.Brand, Name: b.Name}
 		for _, w := range b.Weeks {
 			if len(w.Warnings) == 0 {
 				continue
@@ -330,6 +343,7 @@ func problemText(prob *apiProblem) string {
 // stockRow is one of the manufacturer's brands on its page.
 type stockRow struct {
 	Brand        string      `json:"brand"`
+	Name         string      `json:"name"`
 	Manufacturer string      `json:"manufacturer"`
 	Cartons      int         `json:"cartons"`
 	Limits       *limitsJSON `json:"limits"`

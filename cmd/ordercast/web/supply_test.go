@@ -32,10 +32,10 @@ func TestWarningsOf(t *testing.T) {
 }
 
 const balanceBody = `{"from":"2026-11-30","weeks":2,"forecast_run":"r1","brands":[
- {"brand":"B0001","stock":50,"weekly_sales":10,"stock_to_sales":5,"limits":{"lower":10,"upper":60,"basis":"set"},"scarce_proposal":null,
+ {"brand":"B0001","name":"云烟(紫)","stock":50,"weekly_sales":1234.56,"stock_to_sales":5,"limits":{"lower":10,"upper":60,"basis":"set"},"scarce_proposal":null,
   "weeks":[{"week":"2026-11-30","forecast":{"point":10,"lo80":8,"hi80":12},"requested":3,"arrivals":0,"demand":10,"opening":50,"projected":40,"shortfall":0,"surplus":40,"days_of_cover":28,"warnings":[]},
            {"week":"2026-12-07","forecast":null,"requested":0,"arrivals":0,"demand":10,"opening":40,"projected":30,"shortfall":0,"surplus":30,"days_of_cover":21,"warnings":[]}]},
- {"brand":"B0002","stock":0,"weekly_sales":10,"stock_to_sales":null,"limits":null,"scarce_proposal":{"cycle":"2026-11-30","supply":6,"demand":10,"shortfall":4},
+ {"brand":"B0002","name":"红塔山(硬)","stock":0,"weekly_sales":10,"stock_to_sales":null,"limits":null,"scarce_proposal":{"cycle":"2026-11-30","supply":6,"demand":10,"shortfall":4},
   "weeks":[{"week":"2026-11-30","forecast":{"point":10,"lo80":8,"hi80":12},"requested":0,"arrivals":6,"demand":10,"opening":0,"projected":0,"shortfall":4,"surplus":0,"days_of_cover":0,"warnings":["shortfall"]},
            {"week":"2026-12-07","forecast":null,"requested":0,"arrivals":0,"demand":10,"opening":0,"projected":0,"shortfall":10,"surplus":0,"days_of_cover":0,"warnings":["shortfall"]}]}]}`
 
@@ -70,13 +70,16 @@ func TestBalancePage(t *testing.T) {
 		t.Fatalf("GET /supply/balance = %d\n%s", rec.Code, body)
 	}
 	for _, want := range []string{`id="to-allocation"`, "用 6 条货源预览分配", `action="/supply/balance/B0002/allocation#allocation-preview"`,
-		`"projected":[0,0]`, "vendor/echarts/echarts.min.js"} {
+		`"projected":[0,0]`, "vendor/echarts/echarts.min.js", "B0002 红塔山(硬) 的逐周平衡", "云烟(紫)", "自 2026-11-30 当周起 2 周"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("balance page lacks %s", want)
 		}
 	}
 	if keys := untranslated(body); len(keys) > 0 {
 		t.Errorf("balance page shows message keys %v", keys)
+	}
+	if strings.Contains(body, "%!") {
+		t.Error("balance page shows a message formatted with the wrong arguments")
 	}
 	if w, b := strings.Index(body, `id="warnings"`), strings.Index(body, `id="brands"`); w < 0 || b < w {
 		t.Error("the warnings are not listed before the brands")
@@ -90,6 +93,39 @@ func TestBalancePage(t *testing.T) {
 	}{200, meAs("retailer")}
 	if rec := serve(t, api, pageRequest("GET", "/supply/balance", nil)); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
 		t.Errorf("GET /supply/balance as a retailer = %d %s; want a redirect home", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// A page counts cartons whole, with thousands grouped, whatever decimals the API gives.
+func TestWholeCartons(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 62.62: "63", 999.5: "1,000", 24016.4: "24,016", -1234.5: "-1,235", 1234567: "1,234,567"} {
+		if got := wholeCartons(in); got != want {
+			t.Errorf("wholeCartons(%v) = %q; want %q", in, got, want)
+		}
+	}
+	if got := wholeCartons(11809); got != "11,809" {
+		t.Errorf("wholeCartons(int 11809) = %q; want 11,809", got)
+	}
+}
+
+// Messages about a count take their ".one" form for 1, where the catalogue has one.
+func TestLangN(t *testing.T) {
+	en := Lang{Code: "en"}
+	for _, tt := range []struct {
+		key  string
+		n    int
+		args []any
+		want string
+	}{
+		{"sp.from_week", 1, []any{"2026-12-07", 1}, "in the week of 2026-12-07"},
+		{"sp.from_week", 3, []any{"2026-12-07", 3}, "from the week of 2026-12-07, 3 weeks"},
+		{"mk.brands", 1, []any{1}, "1 brand"},
+		{"mk.brands", 0, []any{0}, "0 brands"},
+		{"sp.weeks", 1, nil, "Weeks"}, // no ".one" form
+	} {
+		if got := en.N(tt.key, tt.n, tt.args...); got != tt.want {
+			t.Errorf("N(%q, %d) = %q; want %q", tt.key, tt.n, got, tt.want)
+		}
 	}
 }
 

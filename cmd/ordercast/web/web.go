@@ -24,6 +24,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"path"
 	"strconv"
@@ -72,9 +73,10 @@ func New(api http.Handler, openAPI []byte, log *slog.Logger, now func() time.Tim
 		return nil, fmt.Errorf("web: read assets: %w", err)
 	}
 	funcs := template.FuncMap{
-		"money": money,
-		"asset": func(name string) string { return p.static[name] },
-		"deref": func(n *int) int { return *n },
+		"money":   money,
+		"cartons": wholeCartons,
+		"asset":   func(name string) string { return p.static[name] },
+		"deref":   func(n *int) int { return *n },
 	}
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
@@ -176,6 +178,30 @@ func (p *Pages) render(c echo.Context, status int, name string, u *user, data an
 }
 
 // money formats cents as yuan: ¥1,234.50.
+// wholeCartons formats a warehouse's quantity of cartons (an int or a float64) as people count
+// them: whole, with thousands grouped ("24,016"). The API keeps its decimals; the supply pages round
+// them.
+func wholeCartons(n any) string {
+	var v int64
+	switch n := n.(type) {
+	case int:
+		v = int64(n)
+	case float64:
+		v = int64(math.Round(n))
+	default:
+		return fmt.Sprint(n)
+	}
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	s := strconv.FormatInt(v, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return sign + s
+}
+
 func money(cents int64) string {
 	sign := ""
 	if cents < 0 {
