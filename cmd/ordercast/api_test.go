@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast"
 )
 
 // apiClient calls the JSON API of a running server.
@@ -91,8 +93,28 @@ func seededServer(t testing.TB, extra ...string) (*served, string) {
 // seededServerDSNs is seededServer that returns the ClickHouse DSN as well.
 func seededServerDSNs(t testing.TB, extra ...string) (s *served, pgDSN, chDSN string) {
 	t.Helper()
+	return seededServerAsOf(t, "2026-11-22", extra...)
+}
+
+// recentSeededServer is seededServerDSNs with the region seeded as of recentSeedDay: for the tests
+// that read weeks counted back from today (the managers' benchmarks, the suggestions without a
+// forecast, the portal's sales), which a fixed day would leave empty some weeks later.
+func recentSeededServer(t testing.TB, extra ...string) (s *served, pgDSN, chDSN string) {
+	t.Helper()
+	return seededServerAsOf(t, recentSeedDay(time.Now().In(shanghai(t))), extra...)
+}
+
+// recentSeedDay is the Sunday before last, in the region, as of now: a region seeded as of it is as
+// far behind today as the tests' fixed day, 2026-11-22, was when they were written (8 to 14 days),
+// whatever today is. Its week under way is over and the current cycle, serve's, is empty.
+func recentSeedDay(now time.Time) string {
+	return forecast.Monday(now).AddDate(0, 0, -8).Format(time.DateOnly)
+}
+
+func seededServerAsOf(t testing.TB, asOf string, extra ...string) (s *served, pgDSN, chDSN string) {
+	t.Helper()
 	pg, ch := storestest.MigratedPostgresDSN(t), storestest.MigratedClickHouseDSN(t)
-	out, stderr, err := run("seed", "-pg-dsn", pg, "-ch-dsn", ch, "-outlets", "40", "-brands", "8", "-weeks", "12", "-as-of", "2026-11-22")
+	out, stderr, err := run("seed", "-pg-dsn", pg, "-ch-dsn", ch, "-outlets", "40", "-brands", "8", "-weeks", "12", "-as-of", asOf)
 	if err != nil {
 		t.Fatalf("seed: %v\n%s", err, stderr)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -21,9 +22,9 @@ import (
 // export link passes the API's CSV on; a planner sees the company's bulletin at the same address.
 func TestBrowserManagerBulletin(t *testing.T) {
 	ctx := browser(t)
-	s, _, ch := seededServerDSNs(t)
+	s, _, ch := recentSeededServer(t)
 	// A forecast run, for the drill-down's forecast and interval.
-	if _, stderr, err := run("forecast", "run", "-ch-dsn", ch, "-as-of", "2026-11-22"); err != nil {
+	if _, stderr, err := run("forecast", "run", "-ch-dsn", ch, "-as-of", recentSeedDay(time.Now().In(shanghai(t)))); err != nil {
 		t.Fatalf("forecast run: %v\n%s", err, stderr)
 	}
 	anon := apiClient{t: t, base: s.url}

@@ -140,7 +140,7 @@ func checkAxe(t *testing.T, ctx context.Context, page string) {
 // limit the planner published and sees the order; the order is the API's; a double tap orders once.
 func TestBrowserRetailerOrders(t *testing.T) {
 	ctx := browser(t)
-	s, pgDSN := seededServer(t)
+	s, pgDSN, _ := recentSeededServer(t)
 	anon := apiClient{t: t, base: s.url}
 	r1, planner := anon.login("retailer1", demoPassword), anon.login("planner", demoPassword)
 	_, me, _ := r1.do("GET", "/api/v1/me", "")

@@ -15,7 +15,7 @@ import (
 // weekly figures, and the planners' reassignments with their audit trail. Moving an outlet to another
 // manager changes at once what each manager may see and do.
 func TestAPIManagerWork(t *testing.T) {
-	s, pg, ch := seededServerDSNs(t)
+	s, pg, ch := recentSeededServer(t)
 	anon := apiClient{t: t, base: s.url}
 	r1, r2 := anon.login("retailer1", demoPassword), anon.login("retailer2", demoPassword)
 	m1, m2, planner := anon.login("manager1", demoPassword), anon.login("manager2", demoPassword), anon.login("planner", demoPassword)
@@ -242,7 +242,7 @@ func TestAPIManagerWork(t *testing.T) {
 	}
 }
 
-func shanghai(t *testing.T) *time.Location {
+func shanghai(t testing.TB) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {

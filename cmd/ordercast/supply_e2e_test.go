@@ -57,7 +57,8 @@ func TestSupplyToDeliveryEndToEnd(t *testing.T) {
 	// 1. The manufacturer plans an arrival of 60% of the demand in the cycle's week: a shortfall.
 	planned := int(math.Floor(demand * 0.6))
 	arrives := cycle
-	if today := time.Now().UTC().Format(time.DateOnly); arrives < today {
+	// Not before the region's today, which serve checks against: UTC's is a day behind before 08:00 there.
+	if today := time.Now().In(shanghai(t)).Format(time.DateOnly); arrives < today {
 		arrives = today
 	}
 	if code, _, raw, _ := maker.post("/api/v1/arrival-plans", "e2e-plan", fmt.Sprintf(`{"lines":[{"brand":%q,"arrives_on":%q,"cartons":%d}]}`, brand, arrives, planned)); code != http.StatusCreated {

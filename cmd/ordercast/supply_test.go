@@ -94,7 +94,7 @@ func weekList(b map[string]any) []map[string]any {
 // Warehouse stock as movements, arrival plans, limits, warnings and the balance, through the API; a
 // manufacturer reads and writes only its own brands.
 func TestSupplyAPI(t *testing.T) {
-	s, pg := seededServer(t)
+	s, pg, _ := recentSeededServer(t) // the portal's sales are of weeks counted back from today
 	emptyWarehouse(t, pg)
 	anon := apiClient{t: t, base: s.url}
 	planner, logistics, maker := anon.login("planner", demoPassword), anon.login("logistics", demoPassword), anon.login("manufacturer1", demoPassword)

@@ -66,9 +66,10 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 // before the portal's weeks), the month before that Sunday's (over when the history ends), and a
 // forecast run from the Monday on or before that month's first day, whose 6 weeks cover it.
 func warmDates(now time.Time) (asOf, month, runFrom string) {
-	sunday := forecast.Monday(now).AddDate(0, 0, -8)
+	asOf = recentSeedDay(now)
+	sunday, _ := time.Parse(time.DateOnly, asOf)
 	first := time.Date(sunday.Year(), sunday.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	return sunday.Format(time.DateOnly), first.Format("2006-01"), forecast.Monday(first).Format(time.DateOnly)
+	return asOf, first.Format("2006-01"), forecast.Monday(first).Format(time.DateOnly)
 }
 
 // closedCycles returns the weeks of the latest closed cycle and of the oldest (before the portal's
