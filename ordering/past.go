@@ -20,8 +20,9 @@ type PastCycle struct {
 	CutOff time.Time
 }
 
-// PastOrder is one order of a PastCycle. Status is Delivered (every line delivered as granted) or
-// Failed (with Reason; lines keep what their limits granted, nothing was delivered).
+// PastOrder is one order of a PastCycle. Status is Delivered (every line delivered as granted),
+// Failed (with Reason; lines keep what their limits granted, nothing was delivered) or, in the week
+// under way, Paid (cut off and paid, out for delivery).
 type PastOrder struct {
 	Outlet     string // licence number
 	Status     OrderStatus

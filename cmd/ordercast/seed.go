@@ -109,9 +109,10 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		"ClickHouse), and weekly order lines, true demand and collection-point scans into ClickHouse; the last\n" +
 		"8 weeks also as closed cycles in PostgreSQL (limits, paid and failed orders, as the history says) and\n" +
 		"the last 3 months' customer-satisfaction scores. The week under way is the region's (-timezone) and\n" +
-		"goes on up to now (or -as-of's midnight there): its cycle open, with the orders of the order days up\n" +
-		"to today paid and delivered or failed, the later windows open; the collection points' daily uploads\n" +
-		"so far; this month's scores recorded so far. The warehouse: every brand's stock limits, the stock of\n" +
+		"goes on up to now (or -as-of's midnight there): its cycle open, the orders of the windows closed by\n" +
+		"now paid and delivered on their day's round (09:00 to 17:00), or out for delivery if their round has\n" +
+		"not reached them, or failed; the later windows open; the collection points' daily uploads so far;\n" +
+		"this month's scores recorded so far. The warehouse: every brand's stock limits, the stock of\n" +
 		"the brands on sale (1.5 weeks of demand) and 8 weeks of planned arrivals, their expected demand\n" +
 		"(festivals included) for brands on sale and, for scarce ones, what they delivered in the last week.\n" +
 		"The company's targets of every indicator.\n" +
@@ -174,8 +175,12 @@ const pastChunk = 250
 // seed generates the region and writes it to both stores.
 func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) (seedResult, error) {
 	start := time.Now()
+	policy, err := cfg.windowPolicy()
+	if err != nil {
+		return seedResult{}, err
+	}
 	region, err := synth.New(synth.Config{
-		Outlets: cfg.Outlets, Brands: cfg.Brands, Weeks: cfg.Weeks, Seed: cfg.Seed, Now: now, UpToNow: true,
+		Outlets: cfg.Outlets, Brands: cfg.Brands, Weeks: cfg.Weeks, Seed: cfg.Seed, Now: now, UpToNow: true, Windows: policy,
 	})
 	if err != nil {
 		return seedResult{}, err
@@ -215,11 +220,7 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		return seedResult{}, err
 	}
 
-	policy, err := cfg.windowPolicy()
-	if err != nil {
-		return seedResult{}, err
-	}
-	recent := region.NewRecentCycles(synth.DemoCycles, policy)
+	recent := region.NewRecentCycles(synth.DemoCycles)
 	past, err := catalogue.BeginPastCycles(ctx, recent.Cycles)
 	if err != nil {
 		return seedResult{}, err
@@ -262,13 +263,13 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		recent.Add(h) // first: it keeps the orders out for delivery out of the history
 		if err := lines.Add(ctx, h.Sales, h.Demand); err != nil {
 			return err
 		}
 		if err := uploads.Add(ctx, h.Scans); err != nil {
 			return err
 		}
-		recent.Add(h)
 		warehouse.add(h)
 		if (h.Index+1)%pastChunk == 0 {
 			send()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
 	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/forecast/synth"
@@ -226,9 +227,10 @@ func TestSeed(t *testing.T) {
 			t.Errorf("requested %v, granted %v, delivered %v, limited lines %d", s.Requested, s.Granted, s.Delivered, s.Limited)
 		}
 		// 60 weeks ending with the week of 9 November 2026, on order days Monday to Friday, and the
-		// week under way up to the as-of day, a Wednesday.
-		if s.FirstDay < "2025-09-15" || s.LastDay != "2026-11-18" {
-			t.Errorf("sales from %s to %s; want within 2025-09-15 … 2026-11-18, up to 2026-11-18", s.FirstDay, s.LastDay)
+		// week under way up to the as-of day, a Wednesday, at midnight: its orders are paid, out for
+		// delivery, and the history has the Tuesday's.
+		if s.FirstDay < "2025-09-15" || s.LastDay != "2026-11-17" {
+			t.Errorf("sales from %s to %s; want within 2025-09-15 … 2026-11-17, up to 2026-11-17", s.FirstDay, s.LastDay)
 		}
 		for _, want := range []string{"outlets:      60", "brands:       20 (3 manufacturers)", "rows/s"} {
 			if !strings.Contains(out, want) {
@@ -322,6 +324,7 @@ func checkPastCycles(t *testing.T, pgDSN, chDSN string) {
 		limited                       bool
 	}
 	pg := map[key]line{}
+	out := map[key]bool{} // the lines of orders out for delivery: not in the history until delivered
 	var first string
 	rows, err := pool.Query(ctx, `SELECT o2.licence_no, b.code, (c.week_start + o2.order_day - 1)::text,
 			l.requested_cartons, l.granted_cartons, coalesce(l.delivered_cartons, 0), o.status, l.limited_reason IS NOT NULL,
@@ -338,8 +341,12 @@ func checkPastCycles(t *testing.T, pgDSN, chDSN string) {
 		if err := rows.Scan(&k.outlet, &k.brand, &k.day, &l.requested, &l.granted, &l.delivered, &status, &l.limited, &first); err != nil {
 			t.Fatal(err)
 		}
+		if status == "paid" {
+			out[k] = true
+			continue
+		}
 		if status != "delivered" && status != "failed" {
-			t.Errorf("order line %v: status %s; want delivered or failed", k, status)
+			t.Errorf("order line %v: status %s; want delivered, failed or paid (out for delivery)", k, status)
 		}
 		if status == "failed" {
 			l.granted = 0 // the history records what was delivered of a failed order: nothing
@@ -368,7 +375,9 @@ func checkPastCycles(t *testing.T, pgDSN, chDSN string) {
 		}
 		n++
 		want := line{requested: int(req), granted: int(granted), delivered: int(delivered), limited: limited == 1 && granted > 0}
-		if got, ok := pg[k]; !ok {
+		if out[k] {
+			t.Errorf("history line %v %+v: its order is out for delivery", k, want)
+		} else if got, ok := pg[k]; !ok {
 			t.Errorf("history line %v %+v: no order line in PostgreSQL", k, want)
 		} else if got != want {
 			t.Errorf("order line %v = %+v; the history says %+v", k, got, want)
@@ -412,7 +421,8 @@ func checkWeekUnderWay(t *testing.T, pgDSN, chDSN string, now time.Time) {
 		(SELECT count(*) FROM orders x WHERE x.cycle_id = c.id),
 		(SELECT count(*) FROM orders x JOIN outlets o ON o.id = x.outlet_id
 			WHERE x.cycle_id = c.id AND c.week_start + o.order_day - 1 > $3::date),
-		(SELECT count(*) FROM orders x WHERE x.cycle_id = c.id AND x.status NOT IN ('delivered', 'failed'))
+		(SELECT count(*) FROM orders x JOIN outlets o ON o.id = x.outlet_id WHERE x.cycle_id = c.id
+			AND x.status NOT IN ('delivered', 'failed') AND NOT (x.status = 'paid' AND c.week_start + o.order_day - 1 = $3::date))
 		FROM cycles c JOIN order_windows w ON w.cycle_id = c.id WHERE c.week_start = $1::date GROUP BY c.id, c.status`,
 		monday.Format(time.DateOnly), now, today.Format(time.DateOnly)).Scan(
 		&status, &cutBefore, &openAfter, &wrongCut, &wrongOpen, &orders, &late, &weekOrders); err != nil {
@@ -424,8 +434,27 @@ func checkWeekUnderWay(t *testing.T, pgDSN, chDSN string, now time.Time) {
 			cutBefore, now.Format(time.RFC3339), openAfter, wrongCut, wrongOpen)
 	}
 	if orders == 0 || late != 0 || weekOrders != 0 {
-		t.Errorf("cycle of %s: %d orders, %d for an order day after %s, %d neither delivered nor failed; want some, 0, 0",
+		t.Errorf("cycle of %s: %d orders, %d for an order day after %s, %d neither delivered, failed nor out for delivery today; want some, 0, 0",
 			monday.Format(time.DateOnly), orders, late, today.Format(time.DateOnly), weekOrders)
+	}
+	// Today's round: orders out for delivery, whose lines the history has not yet (the relay writes
+	// them when the delivery is recorded).
+	var out []string
+	rows, err := pool.Query(ctx, `SELECT o.licence_no FROM orders x JOIN outlets o ON o.id = x.outlet_id
+		JOIN cycles c ON c.id = x.cycle_id WHERE c.week_start = $1::date AND x.status = 'paid'`, monday.Format(time.DateOnly))
+	if err == nil {
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		t.Fatalf("read the orders out for delivery: %v", err)
+	}
+	var inHistory uint64
+	if err := conn.QueryRow(ctx, `SELECT count() FROM sales WHERE dataset = 'live' AND day = toDate(?) AND has(?, outlet)`,
+		today.Format(time.DateOnly), out).Scan(&inHistory); err != nil {
+		t.Fatalf("read the history of the orders out for delivery: %v", err)
+	}
+	if len(out) == 0 || inHistory != 0 {
+		t.Errorf("today's round: %d orders out for delivery, %d of their lines in the history; want some, none", len(out), inHistory)
 	}
 	var scans, afterNow uint64
 	var lastScan time.Time

@@ -2,8 +2,10 @@ package synth
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/ordering"
 )
 
@@ -20,9 +22,12 @@ const DemoCycles = 8
 // lines is a cycle without an order. Take hands over what was added so far, so that a caller can
 // write it while the next outlets are generated.
 //
-// With Config.UpToNow the week under way comes last, as a cycle still open (ordering.PastCycle.CutOff
-// is Now): the windows that closed by Now cut off, its orders those of the order days up to Now's
-// date, delivered that morning (or at Now, if earlier), and the later windows open.
+// Orders are delivered on their order day, during the delivery round (09:00 to 17:00 where the
+// windows are), at a time drawn for the outlet and week. With Config.UpToNow the week under way comes
+// last, as a cycle still open (ordering.PastCycle.CutOff is Now): the windows that closed by Now cut
+// off, with their orders, and the later windows open. Its orders due after Now are paid and not
+// delivered yet: they are the round logistics has still to drive, and their lines leave the
+// History's Sales (see Add).
 type RecentCycles struct {
 	Cycles []ordering.PastCycle
 
@@ -32,8 +37,8 @@ type RecentCycles struct {
 }
 
 // NewRecentCycles returns a collector of the last n weeks (all of them when n exceeds the history),
-// with the order windows of policy, and with Config.UpToNow the week under way after them.
-func (r *Region) NewRecentCycles(n int, policy ordering.WindowPolicy) *RecentCycles {
+// with the order windows of Config.Windows, and with Config.UpToNow the week under way after them.
+func (r *Region) NewRecentCycles(n int) *RecentCycles {
 	n = min(n, r.Weeks)
 	c := &RecentCycles{r: r, first: r.Weeks - n, brands: make(map[string]int, len(r.Brands))}
 	for b := range r.Brands {
@@ -45,7 +50,7 @@ func (r *Region) NewRecentCycles(n int, policy ordering.WindowPolicy) *RecentCyc
 	}
 	for w := c.first; w < last; w++ {
 		monday := r.Week(w)
-		pc := ordering.PastCycle{WeekStart: monday, Windows: policy.Windows(monday)}
+		pc := ordering.PastCycle{WeekStart: monday, Windows: r.windows.Windows(monday)}
 		if w == r.Weeks {
 			pc.CutOff = r.now
 		}
@@ -59,7 +64,9 @@ func (r *Region) NewRecentCycles(n int, policy ordering.WindowPolicy) *RecentCyc
 	return c
 }
 
-// Add adds one outlet's limits and orders to the cycles. h may be reused after Add returns.
+// Add adds one outlet's limits and orders to the cycles, and takes the lines of its orders not
+// delivered by Now out of h.Sales: the history has a line once its delivery is recorded (the ordering
+// system's outbox relays it then), so write h.Sales after Add. h may be reused after Add returns.
 func (c *RecentCycles) Add(h *History) {
 	r, o := c.r, h.Outlet
 	for k := range c.Cycles {
@@ -78,6 +85,7 @@ func (c *RecentCycles) Add(h *History) {
 
 	// Sales come brand by brand, week by week within a brand: gather each week's lines.
 	orders := make([]*ordering.PastOrder, len(c.Cycles))
+	undelivered := false
 	for _, s := range h.Sales {
 		w := int(s.Day.Sub(r.Start).Hours()) / (7 * 24)
 		if w < c.first {
@@ -119,14 +127,27 @@ func (c *RecentCycles) Add(h *History) {
 			short := 0.1 + 0.8*float64(splitmix64(uint64(h.Index)<<16|uint64(w)|1<<15)%1000)/1000
 			balance := int64(float64(po.TotalCents)*(1-short)) / 100 * 100
 			po.Reason = ordering.InsufficientBalance(po.TotalCents, balance)
+		} else if at := deliveryTime(window, h.Index, w); w < r.Weeks || !at.After(r.now) {
+			po.Delivered = at
 		} else {
-			po.Delivered = window.ClosesAt.Add(16 * time.Hour) // the order day's morning
-			if w == r.Weeks && po.Delivered.After(r.now) {
-				po.Delivered = r.now
-			}
+			po.Status = ordering.Paid
+			undelivered = true
 		}
 		c.Cycles[k].Orders = append(c.Cycles[k].Orders, *po)
 	}
+	if undelivered { // the week under way's order: its lines are the Sales of that week
+		week := r.mondays[r.Weeks]
+		h.Sales = slices.DeleteFunc(h.Sales, func(s forecast.Sale) bool { return !s.Day.Before(week) })
+	}
+}
+
+// deliveryTime is when the order of window's order day from outlet i in week w is delivered: during
+// the round, 09:00 to 17:00 on the order day where the window closes, at a minute drawn from the
+// outlet and week.
+func deliveryTime(window ordering.Window, i, w int) time.Time {
+	closes := window.ClosesAt
+	day := time.Date(closes.Year(), closes.Month(), closes.Day()+1, 9, 0, 0, 0, closes.Location())
+	return day.Add(time.Duration(splitmix64(uint64(i)<<16|uint64(w)|1<<14)%(8*60)) * time.Minute)
 }
 
 // Take returns the cycles with the limits and orders added since the last Take, and forgets those:

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestRecentCycles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := r.NewRecentCycles(DemoCycles, ordering.DefaultWindowPolicy)
+	rc := r.NewRecentCycles(DemoCycles)
 	first := r.Week(r.Weeks - DemoCycles)
 	type key struct {
 		outlet, brand string
@@ -163,7 +164,7 @@ func TestWeekUnderWay(t *testing.T) {
 			}
 		}
 	}
-	cycles := r.NewRecentCycles(DemoCycles, ordering.DefaultWindowPolicy).Cycles
+	cycles := r.NewRecentCycles(DemoCycles).Cycles
 	last := cycles[len(cycles)-1]
 	for _, w := range last.Windows {
 		if w.ClosesAt.After(now) {
@@ -182,8 +183,8 @@ func TestWeekUnderWay(t *testing.T) {
 }
 
 // Now's days are its own location's: at 07:00 on a Monday in Shanghai (still Sunday in UTC) the week
-// under way is that Monday's, and the outlets ordering on Mondays have had their orders delivered;
-// the same instant in UTC is a Sunday, the last day of the week before.
+// under way is that Monday's, and the outlets ordering on Mondays have ordered; the same instant in
+// UTC is a Sunday, the last day of the week before.
 func TestWeekUnderWayIsNowsLocations(t *testing.T) {
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -215,5 +216,75 @@ func TestWeekUnderWayIsNowsLocations(t *testing.T) {
 	}
 	if got := utc.End(); !got.Equal(monday.AddDate(0, 0, -7)) {
 		t.Errorf("the week under way at %s is %s's; want 2026-11-23's", now.UTC(), got.Format(time.DateOnly))
+	}
+}
+
+// The week under way's orders are delivered on their order day during the round, 09:00 to 17:00: at
+// 14:00 on a Wednesday, Wednesday's orders are partly delivered and partly out for delivery (paid,
+// their lines not in the history yet), earlier days' all delivered; after 18:00, Thursday's window
+// has closed, and its orders are paid, for the next day's round.
+func TestWeekUnderWayRound(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := ordering.WindowPolicy{CloseHour: 18, Location: shanghai}
+	for _, tt := range []struct {
+		now        time.Time
+		paidOn     []time.Weekday // the order days of the orders out for delivery
+		deliveries bool           // some of now's order day delivered
+	}{
+		{time.Date(2026, 11, 18, 14, 0, 0, 0, shanghai), []time.Weekday{time.Wednesday}, true},
+		{time.Date(2026, 11, 18, 19, 0, 0, 0, shanghai), []time.Weekday{time.Thursday}, true},
+		{time.Date(2026, 11, 18, 7, 0, 0, 0, shanghai), []time.Weekday{time.Wednesday}, false},
+	} {
+		r, err := New(Config{Outlets: 300, Brands: 30, Weeks: 20, Seed: 4, Now: tt.now, UpToNow: true, Windows: policy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc := r.NewRecentCycles(DemoCycles)
+		deliveredToday := 0
+		for i := range r.Outlets {
+			h := r.History(i)
+			rc.Add(h)
+			last := rc.Cycles[len(rc.Cycles)-1].Orders
+			if n := len(last); n > 0 && last[n-1].Outlet == h.Outlet.Licence && last[n-1].Status == ordering.Paid {
+				for _, s := range h.Sales {
+					if !s.Day.Before(r.End()) {
+						t.Errorf("%s: outlet %s's order is out for delivery and has a line in the history", tt.now, s.Outlet)
+					}
+				}
+			}
+		}
+		days := map[string]time.Weekday{}
+		for i := range r.Outlets {
+			days[r.Outlets[i].Licence] = r.Outlets[i].OrderDay
+		}
+		var paidOn []time.Weekday
+		for _, o := range rc.Cycles[len(rc.Cycles)-1].Orders {
+			switch o.Status {
+			case ordering.Paid:
+				if !slices.Contains(paidOn, days[o.Outlet]) {
+					paidOn = append(paidOn, days[o.Outlet])
+				}
+				if !o.Delivered.IsZero() {
+					t.Errorf("%s: a paid order delivered at %s", tt.now, o.Delivered)
+				}
+			case ordering.Delivered:
+				if o.Delivered.After(tt.now) {
+					t.Errorf("%s: an order delivered at %s, after now", tt.now, o.Delivered)
+				}
+				if local := o.Delivered.In(shanghai); local.Hour() < 9 || local.Hour() >= 17 {
+					t.Errorf("%s: an order delivered at %s; want during the round, 09:00 to 17:00", tt.now, local)
+				}
+				if days[o.Outlet] == tt.now.Weekday() {
+					deliveredToday++
+				}
+			}
+		}
+		if !slices.Equal(paidOn, tt.paidOn) || (deliveredToday > 0) != tt.deliveries {
+			t.Errorf("%s: orders out for delivery of %v, %d of the day delivered; want of %v, some delivered %v",
+				tt.now, paidOn, deliveredToday, tt.paidOn, tt.deliveries)
+		}
 	}
 }

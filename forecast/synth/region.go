@@ -24,6 +24,7 @@
 package synth
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -65,9 +66,12 @@ type Config struct {
 	// it), so that Now in the region's zone gives the region's week under way and today.
 	Now time.Time
 	// UpToNow also generates the week under way up to Now (see History): the orders of its order
-	// days up to Now's date, the collection points' daily uploads made by Now, and the month's
-	// satisfaction scores recorded so far.
+	// days whose windows closed by Now, the collection points' daily uploads made by Now, and the
+	// month's satisfaction scores recorded so far.
 	UpToNow bool
+	// Windows is the order-window policy of the cycles (RecentCycles) and of the week under way's
+	// orders; ordering.DefaultWindowPolicy when zero.
+	Windows ordering.WindowPolicy
 }
 
 func (c Config) validate() error {
@@ -102,6 +106,7 @@ type Region struct {
 	Brands        []ordering.Brand
 
 	seed    uint64
+	windows ordering.WindowPolicy
 	now     time.Time // the instant, in UTC
 	today   time.Time // the region's date of Now (Config.Now's calendar date), at midnight UTC
 	upToNow bool
@@ -166,6 +171,7 @@ func New(cfg Config) (*Region, error) {
 		Start:   forecast.Monday(cfg.Now).AddDate(0, 0, -7*cfg.Weeks),
 		Weeks:   cfg.Weeks,
 		seed:    cfg.Seed,
+		windows: cmp.Or(cfg.Windows, ordering.DefaultWindowPolicy),
 		now:     cfg.Now.UTC(),
 		today:   time.Date(cfg.Now.Year(), cfg.Now.Month(), cfg.Now.Day(), 0, 0, 0, 0, time.UTC),
 		upToNow: cfg.UpToNow,

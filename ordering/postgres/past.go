@@ -217,7 +217,7 @@ func (l *PastLoader) rows(c *ordering.PastCycle, ids []int64, b *pastRows) error
 	// What the delivered orders were granted, per outlet and brand and per brand.
 	used := map[outletBrand]int{}
 	for _, o := range c.Orders {
-		if o.Status != ordering.Delivered {
+		if o.Status != ordering.Delivered && o.Status != ordering.Paid {
 			continue
 		}
 		oid, err := lookup(outletIDs, "outlet", o.Outlet)
@@ -249,9 +249,12 @@ func (l *PastLoader) rows(c *ordering.PastCycle, ids []int64, b *pastRows) error
 			return fmt.Errorf("unknown outlet %q", o.Outlet)
 		}
 		var reason, paid, delivered any
-		if o.Status == ordering.Failed {
+		switch o.Status {
+		case ordering.Failed:
 			reason = o.Reason
-		} else {
+		case ordering.Paid:
+			paid = o.SettledAt
+		default:
 			paid, delivered = o.SettledAt, o.Delivered
 		}
 		b.orders = append(b.orders, []any{ids[i], oid, cycleID, string(o.Status), reason, o.TotalCents, int32(1),
