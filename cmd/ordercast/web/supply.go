@@ -548,12 +548,14 @@ func (p *Pages) makerArrivals(c echo.Context) error {
 
 // roundJSON is the answer of GET /api/v1/rounds/{day}.
 type roundJSON struct {
-	Day    string `json:"day"`
-	Routes []struct {
-		Route string     `json:"route"`
-		Stops []stopJSON `json:"stops"`
-	} `json:"routes"`
-	Totals []pickLine `json:"totals"`
+	Day    string      `json:"day"`
+	Routes []routeJSON `json:"routes"`
+	Totals []pickLine  `json:"totals"`
+}
+
+type routeJSON struct {
+	Route string     `json:"route"`
+	Stops []stopJSON `json:"stops"`
 }
 
 type stopJSON struct {
@@ -574,16 +576,32 @@ type pickLine struct {
 // roundData is logistics' round page. Delivered is the stop just delivered, offered a return of
 // damaged goods (a delivered order leaves the round, which lists the paid ones).
 type roundData struct {
-	Round     roundJSON
+	Round     roundJSON // the day's, or with Route only that route's, with its totals
 	Day       string
 	Prev      string
 	Next      string
 	Stops     int
+	Route     string      // the route shown alone (?route=, or the forms' route); "" for all
+	Routes    []routeLink // every route of the day, to show one alone
 	Key       string
 	Delivered *stopJSON
 	Notice    string
 	Done      string // what the notice says was done: delivered, returned
 	Error     string
+}
+
+// routeLink is a route of the day's round with its number of stops.
+type routeLink struct {
+	Route string
+	Stops int
+}
+
+// Query is the query string that keeps the route shown alone in a link ("" for all of them).
+func (d roundData) Query() string {
+	if d.Route == "" {
+		return ""
+	}
+	return "?route=" + url.QueryEscape(d.Route)
 }
 
 // errNoDay is a round asked for a day that is not a date (YYYY-MM-DD).
@@ -628,8 +646,36 @@ func (p *Pages) roundData(c echo.Context, m me) (roundData, error) {
 	d := roundData{Round: r, Day: r.Day, Prev: day.AddDate(0, 0, -1).Format(time.DateOnly), Next: day.AddDate(0, 0, 1).Format(time.DateOnly), Key: key}
 	for _, rt := range r.Routes {
 		d.Stops += len(rt.Stops)
+		d.Routes = append(d.Routes, routeLink{Route: rt.Route, Stops: len(rt.Stops)})
+	}
+	if route := c.FormValue("route"); route != "" { // the query's, or a form's
+		d.showRoute(route)
 	}
 	return d, nil
+}
+
+// showRoute narrows the round to one route, a driver's: its stops, and the totals it loads. A route
+// not on the day's round leaves the whole round.
+func (d *roundData) showRoute(route string) {
+	i := slices.IndexFunc(d.Round.Routes, func(r routeJSON) bool { return r.Route == route })
+	if i < 0 {
+		return
+	}
+	d.Route, d.Round.Routes = route, d.Round.Routes[i:i+1]
+	d.Stops = len(d.Round.Routes[0].Stops)
+	at := map[string]int{} // brand → index into the totals
+	d.Round.Totals = nil
+	for _, s := range d.Round.Routes[0].Stops {
+		for _, l := range s.Lines {
+			if k, ok := at[l.Brand]; ok {
+				d.Round.Totals[k].Cartons += l.Cartons
+				continue
+			}
+			at[l.Brand] = len(d.Round.Totals)
+			d.Round.Totals = append(d.Round.Totals, l)
+		}
+	}
+	slices.SortFunc(d.Round.Totals, func(a, b pickLine) int { return strings.Compare(a.Brand, b.Brand) })
 }
 
 // stopOf finds an order's stop on the round.
@@ -701,8 +747,8 @@ func (p *Pages) roundReturn(c echo.Context) error {
 			return err
 		}
 		if prob == nil {
-			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/rounds/%s?done=returned&order=%d&refund=%s",
-				url.PathEscape(c.Param("day")), order, url.QueryEscape(money(out.RefundCents))))
+			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/rounds/%s?done=returned&order=%d&refund=%s&route=%s",
+				url.PathEscape(c.Param("day")), order, url.QueryEscape(money(out.RefundCents)), url.QueryEscape(c.FormValue("route"))))
 		}
 	}
 	d, err := p.roundData(c, m)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -195,6 +196,35 @@ func TestRoundPage(t *testing.T) {
 	rec = serve(t, wrapped, pageRequest("POST", "/rounds/2026-12-07/delivery", url.Values{"key": {"k"}, "order": {"8"}}))
 	if rec.Code != http.StatusNotFound || asked || !strings.Contains(rec.Body.String(), "订单 8 不在这一天的配送中") {
 		t.Errorf("delivering an order not on the round = %d (API asked: %v)\n%s", rec.Code, asked, rec.Body)
+	}
+}
+
+// A driver's route alone: its stops, the totals it loads and the route kept in its forms and day
+// links; a route not on the round shows the whole round.
+func TestRoundPageOneRoute(t *testing.T) {
+	stop := func(order int, name, brand string, cartons int) string {
+		return fmt.Sprintf(`{"order":%d,"outlet":%d,"licence":"5301210000%02d","name":%q,"address":"a","lines":[{"brand":%q,"name":"n%s","cartons":%d}]}`,
+			order, order, order, name, brand, brand, cartons)
+	}
+	body := `{"day":"2026-12-07","routes":[{"route":"R01","stops":[` + stop(1, "甲", "B0002", 2) + `,` + stop(2, "乙", "B0001", 3) + `,` + stop(3, "丙", "B0002", 4) +
+		`]},{"route":"R02","stops":[` + stop(4, "丁", "B0001", 9) + `]}],"totals":[{"brand":"B0001","name":"nB0001","cartons":12},{"brand":"B0002","name":"nB0002","cartons":6}]}`
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("logistics")}, "GET /api/v1/rounds/2026-12-07": {200, body}}
+	rec := serve(t, api, pageRequest("GET", "/rounds/2026-12-07?route=R01", nil))
+	page := rec.Body.String()
+	if rec.Code != http.StatusOK || strings.Contains(page, `id="stop-4"`) || !strings.Contains(page, `id="stop-3"`) {
+		t.Fatalf("GET ?route=R01 = %d; want R01's stops only\n%s", rec.Code, page)
+	}
+	totals := page[strings.Index(page, `id="totals"`):]
+	if !regexp.MustCompile(`(?s)B0001</span></td><td class="num">3<.*B0002</span></td><td class="num">6<`).MatchString(totals) {
+		t.Errorf("R01's totals = %s; want B0001 3 then B0002 6 (2 + 4)", totals)
+	}
+	for _, want := range []string{`name="route" value="R01"`, `href="/rounds/2026-12-08?route=R01"`, `href="/rounds/2026-12-07?route=R02"`, "线路 R01 拣货合计", `aria-current="page">R01`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("GET ?route=R01 lacks %s", want)
+		}
+	}
+	if page := serve(t, api, pageRequest("GET", "/rounds/2026-12-07?route=R99", nil)).Body.String(); !strings.Contains(page, `id="stop-4"`) || !strings.Contains(page, "当日拣货合计") {
+		t.Errorf("GET ?route=R99 (not on the round) does not show the whole round")
 	}
 }
 
