@@ -247,7 +247,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) err
 		"when serve scores the month just ended against sales and requested quantities: a day of the month (1-28)\n"+
 			"and a time in -timezone; off: never (env ORDERCAST_SCORE_AT)")
 	registerTimeZone(fs, getenv, &c.TimeZone, "for order windows, schedules, and the day, week and month\n"+
-		"the API takes as today's (the pages show China Standard Time)")
+		"the API and the pages take as today's; the pages show times in it")
 	errs = append(errs, c.notifyConfig.register(fs, getenv))
 	return errors.Join(errs...)
 }

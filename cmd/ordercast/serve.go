@@ -188,6 +188,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		authenticate: retailerAPI.Authenticate(),
 		api:          []apiRoutes{retailerAPI, orderingAPI, forecastAPI, indicatorsAPI, supplyAPI},
 		pages:        true,
+		region:       policy.Location,
 	})
 	if err != nil {
 		return err

@@ -53,7 +53,8 @@ type serverDeps struct {
 	bodyTimeout  time.Duration       // request bodies slower than this get 408
 	authenticate echo.MiddlewareFunc // admits requests with a live session; nil: no API routes
 	api          []apiRoutes
-	pages        bool // serve the web pages (cmd/ordercast/web), which call the API routes in-process
+	pages        bool           // serve the web pages (cmd/ordercast/web), which call the API routes in-process
+	region       *time.Location // the pages' time zone: serve's -timezone
 }
 
 // newServer builds the echo instance with the operational routes, middleware and error handling that
@@ -100,7 +101,7 @@ func newServer(d serverDeps) (*echo.Echo, func(context.Context), error) {
 		}
 	}
 	if d.pages {
-		pages, err := web.New(e, openAPIDocument, d.log, time.Now)
+		pages, err := web.New(e, openAPIDocument, d.log, time.Now, d.region)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -223,7 +223,7 @@ func FuzzPages(f *testing.F) {
 			t.Skip()
 		}
 		pages, err := New(fuzzAPI{role: roles[int(role)%len(roles)], mode: mode, input: r.input}, raw, slog.New(slog.DiscardHandler),
-			func() time.Time { return time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC) })
+			func() time.Time { return time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC) }, chinaTime)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ const defaultLang = "zh-CN"
 // Names of outlets, brands, areas and people come from the data and are never translated.
 type Lang struct {
 	Code string // zh-CN or en
+	loc  *time.Location
 }
 
 // T returns the message key in the language, formatted with args (fmt verbs); a key missing from
@@ -57,13 +58,13 @@ func (l Lang) Until(now, t time.Time) string {
 	return s + fmt.Sprintf("%d %s %d %s", h, l.T("u.h"), m, l.T("u.m"))
 }
 
-// When formats a time in China's time zone, where the outlets are.
+// When formats a time in the region's time zone, where the outlets are (UTC for a Lang without one).
 func (l Lang) When(t time.Time) string {
-	return t.In(shanghai).Format("2006-01-02 15:04")
+	if l.loc == nil {
+		return t.UTC().Format("2006-01-02 15:04")
+	}
+	return t.In(l.loc).Format("2006-01-02 15:04")
 }
-
-// shanghai is China Standard Time (UTC+8, no daylight saving time).
-var shanghai = time.FixedZone("CST", 8*3600)
 
 func langOf(c echo.Context) Lang {
 	if ck, err := c.Cookie(langCookie); err == nil {

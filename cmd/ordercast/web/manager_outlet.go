@@ -155,7 +155,7 @@ func (p *Pages) outletPage(c echo.Context) error {
 		}
 		d.Weeks = append(d.Weeks, v)
 	}
-	js, err := json.Marshal(outletChart(l, ws, p.now().In(shanghai)))
+	js, err := json.Marshal(outletChart(l, ws, p.now()))
 	if err != nil {
 		return err
 	}

@@ -33,10 +33,10 @@ func (p *Pages) registerPlanner(e *echo.Echo, mw []echo.MiddlewareFunc) {
 // The planner's own publications show at once.
 const cycleMaxAge = "30"
 
-// mondayOf is the Monday of t's week in the region's time zone: a cycle's name.
+// mondayOf is the Monday of the week of t's calendar day, in t's location (the region's, for the
+// pages' clock): a cycle's name.
 func mondayOf(t time.Time) string {
-	d := t.In(shanghai)
-	d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)).Format(time.DateOnly)
 }
 

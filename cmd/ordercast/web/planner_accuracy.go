@@ -80,7 +80,7 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 	if _, err := time.Parse("2006-01", d.Month); err != nil {
 		// The latest month scored on the basis by default, read with its company level; last month
 		// when none is (the page says it was not scored).
-		d.Month = time.Date(p.now().In(shanghai).Year(), p.now().In(shanghai).Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+		d.Month = time.Date(p.now().Year(), p.now().Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
 		q := url.Values{"level": {accuracyLevels[0]}, "against": {d.Against}}
 		_, prob, err := p.api(c, call{method: "GET", path: "/scores?" + q.Encode(), token: m.User.token}, &levels[0])
 		if err != nil {

@@ -427,7 +427,7 @@ func (p *Pages) makerData(c echo.Context, m me, by string) (makerData, error) {
 	if err != nil {
 		return makerData{}, err
 	}
-	today := p.now().In(shanghai).Format(time.DateOnly)
+	today := p.now().Format(time.DateOnly)
 	d := makerData{By: by, Key: key, Today: today, Form: arrivalForm{ArrivesOn: today, Cadence: "weekly"}}
 	get := func(path string, out any) error {
 		if _, prob, err := p.api(c, call{method: "GET", path: path, token: m.User.token}, out); err != nil || prob != nil {
@@ -608,7 +608,7 @@ func (d roundData) Query() string {
 var errNoDay = echo.NewHTTPError(http.StatusNotFound, "web: a round's day is a date, YYYY-MM-DD")
 
 func (p *Pages) roundToday(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/rounds/"+p.now().In(shanghai).Format(time.DateOnly))
+	return c.Redirect(http.StatusSeeOther, "/rounds/"+p.now().Format(time.DateOnly))
 }
 
 func (p *Pages) roundPage(c echo.Context) error {

@@ -42,21 +42,26 @@ var files embed.FS
 type Pages struct {
 	server http.Handler // the server itself: pages call the JSON API through it
 	log    *slog.Logger
-	now    func() time.Time
+	now    func() time.Time // the region's clock: in loc
+	loc    *time.Location
 	pages  map[string]*template.Template
 	static map[string]string // asset name → its URL with a content hash
 	doc    apiDoc            // the OpenAPI document, for the documentation page
 }
 
 // New returns the pages, asking api (the server's own handler, with the /api/v1 routes) for what
-// they show; openAPI is the API's OpenAPI document, for the documentation page. now is the clock
+// they show; openAPI is the API's OpenAPI document, for the documentation page. loc is the region's
+// time zone (serve's -timezone; UTC when nil): the pages' today, this week and times are its; now is the clock
 // (time.Now outside tests).
-func New(api http.Handler, openAPI []byte, log *slog.Logger, now func() time.Time) (*Pages, error) {
+func New(api http.Handler, openAPI []byte, log *slog.Logger, now func() time.Time, loc *time.Location) (*Pages, error) {
 	doc, err := parseAPIDoc(openAPI)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{server: api, log: log, now: now, pages: map[string]*template.Template{}, static: map[string]string{}, doc: doc}
+	if loc == nil {
+		loc = time.UTC
+	}
+	p := &Pages{server: api, log: log, now: func() time.Time { return now().In(loc) }, loc: loc, pages: map[string]*template.Template{}, static: map[string]string{}, doc: doc}
 	if err := fs.WalkDir(files, "static", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -165,7 +170,9 @@ func (p *Pages) render(c echo.Context, status int, name string, u *user, data an
 		return fmt.Errorf("web: no page %q", name)
 	}
 	var buf bytes.Buffer
-	v := view{L: langOf(c), CSRF: csrfToken(c), User: u, Path: c.Request().URL.RequestURI(), Data: data}
+	l := langOf(c)
+	l.loc = p.loc
+	v := view{L: l, CSRF: csrfToken(c), User: u, Path: c.Request().URL.RequestURI(), Data: data}
 	if err := t.Execute(&buf, v); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
@@ -177,7 +184,6 @@ func (p *Pages) render(c echo.Context, status int, name string, u *user, data an
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// money formats cents as yuan: ¥1,234.50.
 // wholeCartons formats a warehouse's quantity of cartons (an int or a float64) as people count
 // them: whole, with thousands grouped ("24,016"). The API keeps its decimals; the supply pages round
 // them.
@@ -202,6 +208,7 @@ func wholeCartons(n any) string {
 	return sign + s
 }
 
+// money formats cents as yuan: ¥1,234.50.
 func money(cents int64) string {
 	sign := ""
 	if cents < 0 {

@@ -153,11 +153,17 @@ func (f fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func serve(t *testing.T, api http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
+	return serveAt(t, api, req, time.Now, chinaTime)
+}
+
+// serveAt is serve with the pages' clock and region time zone.
+func serveAt(t *testing.T, api http.Handler, req *http.Request, now func() time.Time, loc *time.Location) *httptest.ResponseRecorder {
+	t.Helper()
 	raw, err := os.ReadFile("../openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := New(contractAPI(t, api), raw, slog.New(slog.DiscardHandler), time.Now)
+	pages, err := New(contractAPI(t, api), raw, slog.New(slog.DiscardHandler), now, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +293,31 @@ func TestCatalogueHasEveryKeyUsed(t *testing.T) {
 		for key, msg := range msgs {
 			if strings.Contains(msg, "%%") && !strings.ContainsAny(strings.ReplaceAll(msg, "%%", ""), "%") {
 				t.Errorf("%s %q = %q: a message without arguments shows %%%% as it is", lang, key, msg)
+			}
+		}
+	}
+}
+
+// chinaTime is the tests' region time zone: China Standard Time, serve's default (Asia/Shanghai).
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// The pages' today is the region's: at 17:00 UTC on Sunday 6 December it is Monday 7 December in
+// China, whose round and cycle the pages open; in a region on UTC, Sunday's and the week before.
+func TestPagesTakeTheRegionsDay(t *testing.T) {
+	at := func() time.Time { return time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC) }
+	for _, tt := range []struct {
+		loc          *time.Location
+		round, cycle string
+	}{
+		{chinaTime, "/rounds/2026-12-07", "/planner/cycles/2026-12-07"},
+		{time.UTC, "/rounds/2026-12-06", "/planner/cycles/2026-11-30"},
+	} {
+		for role, want := range map[string]string{"logistics": tt.round, "planner": tt.cycle} {
+			path := map[string]string{"logistics": "/rounds", "planner": "/planner"}[role]
+			api := fakeAPI{"GET /api/v1/me": {200, meAs(role)}}
+			rec := serveAt(t, api, pageRequest("GET", path, nil), at, tt.loc)
+			if got := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || got != want {
+				t.Errorf("GET %s as %s in %s = %d %s; want a redirect to %s", path, role, tt.loc, rec.Code, got, want)
 			}
 		}
 	}
