@@ -214,7 +214,7 @@ func (l *PastLoader) rows(c *ordering.PastCycle, ids []int64, b *pastRows) error
 	if !ok {
 		return fmt.Errorf("a cycle not begun")
 	}
-	// What the delivered orders were granted, per outlet and brand and per brand.
+	// What the delivered and paid orders were granted, per outlet and brand: the limits they used.
 	used := map[outletBrand]int{}
 	for _, o := range c.Orders {
 		if o.Status != ordering.Delivered && o.Status != ordering.Paid {
