@@ -284,7 +284,14 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 			t.Errorf("ordercast exit after SIGTERM = %v; want exit 0\nstderr:\n%s", err, stderr)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("ordercast still running 20s after SIGTERM\nstderr:\n%s", stderr)
+		// What it waits on: SIGQUIT makes the Go runtime print every goroutine's stack to stderr.
+		if err := cmd.Process.Signal(syscall.SIGQUIT); err == nil {
+			select {
+			case <-waitErr:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		t.Fatalf("ordercast still running 20s after SIGTERM\nstderr, with its goroutines after SIGQUIT:\n%s", stderr)
 	}
 	if !strings.Contains(stderr.String(), "shut down cleanly") {
 		t.Errorf("log lacks the clean shutdown line:\n%s", stderr)

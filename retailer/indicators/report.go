@@ -45,6 +45,9 @@ type Service struct {
 	Snapshots BulletinStore
 	MaxAge    time.Duration
 	Now       func() time.Time // time.Now when nil
+	// Life, when set, ends the bulletin computations callers share (a server's lifetime): no caller
+	// can cancel one for the others, and the server's shutdown does not wait for a store that hangs.
+	Life context.Context
 
 	refreshing singleflight.Group // one computation of a day's bulletins at a time per day
 }

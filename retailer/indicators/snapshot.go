@@ -144,7 +144,8 @@ func (s *Service) RefreshBulletins(ctx context.Context, date time.Time) ([]Bulle
 // scheduled job and requests alike), on a context none of them can cancel for the others. With
 // reuse, a fresh stored bulletin found first is kept (v nil).
 func (s *Service) refresh(ctx context.Context, day time.Time, reuse bool) (any, error) {
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := detached(ctx, s.Life)
+	defer cancel()
 	v, err, _ := s.refreshing.Do(day.Format(time.DateOnly), func() (any, error) {
 		if reuse { // a request that waited for another's refresh may find it stored already
 			if b, found, err := s.Snapshots.StoredBulletin(ctx, day, ""); err == nil && found &&

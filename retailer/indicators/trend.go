@@ -118,6 +118,9 @@ type Trends struct {
 	// requests for the same share one computation. 0 computes on every request.
 	MaxAge time.Duration
 	Now    func() time.Time // time.Now when nil
+	// Life, when set, ends the computations concurrent requests share (a server's lifetime), as
+	// Service.Life.
+	Life context.Context
 
 	keep trendKeep
 }

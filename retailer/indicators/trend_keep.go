@@ -61,7 +61,9 @@ func (t *Trends) figures(ctx context.Context, q TrendQuery, last Period) (*trend
 	}
 	v, err, _ := t.keep.flight.Do("figures\x1e"+key, func() (any, error) {
 		// A computation no caller can cancel for the others: it is kept for all of them.
-		c, err := t.compute(context.WithoutCancel(ctx), q, last)
+		ctx, cancel := detached(ctx, t.Life)
+		defer cancel()
+		c, err := t.compute(ctx, q, last)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +131,9 @@ func (t *Trends) keptStock(ctx context.Context, last Period, manager string) ([]
 	}
 	v, err, _ := t.keep.flight.Do("stock\x1e"+key, func() (any, error) {
 		at := t.now()
-		stock, err := t.stock(context.WithoutCancel(ctx), last, manager)
+		ctx, cancel := detached(ctx, t.Life)
+		defer cancel()
+		stock, err := t.stock(ctx, last, manager)
 		if err != nil {
 			return nil, err
 		}
@@ -170,4 +174,16 @@ func (t *Trends) forgetOld() {
 			e.drop()
 		}
 	}
+}
+
+// detached is ctx without its cancellation, for a computation several callers share, which no one
+// of them may cancel for the others; it ends when life does (nil: never), so that a server stopping
+// does not wait on it. Call cancel when the computation returns.
+func detached(ctx, life context.Context) (context.Context, context.CancelFunc) {
+	d, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if life == nil {
+		return d, cancel
+	}
+	stop := context.AfterFunc(life, cancel)
+	return d, func() { stop(); cancel() }
 }
