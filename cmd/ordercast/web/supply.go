@@ -655,13 +655,15 @@ func (p *Pages) roundData(c echo.Context, m me) (roundData, error) {
 }
 
 // showRoute narrows the round to one route, a driver's: its stops, and the totals it loads. A route
-// not on the day's round leaves the whole round.
+// without a stop left on the day's round (all delivered) shows none.
 func (d *roundData) showRoute(route string) {
+	d.Route = route
 	i := slices.IndexFunc(d.Round.Routes, func(r routeJSON) bool { return r.Route == route })
 	if i < 0 {
+		d.Round.Routes, d.Round.Totals, d.Stops = nil, nil, 0
 		return
 	}
-	d.Route, d.Round.Routes = route, d.Round.Routes[i:i+1]
+	d.Round.Routes = d.Round.Routes[i : i+1]
 	d.Stops = len(d.Round.Routes[0].Stops)
 	at := map[string]int{} // brand → index into the totals
 	d.Round.Totals = nil

@@ -200,7 +200,7 @@ func TestRoundPage(t *testing.T) {
 }
 
 // A driver's route alone: its stops, the totals it loads and the route kept in its forms and day
-// links; a route not on the round shows the whole round.
+// links; a route with no stop left says so.
 func TestRoundPageOneRoute(t *testing.T) {
 	stop := func(order int, name, brand string, cartons int) string {
 		return fmt.Sprintf(`{"order":%d,"outlet":%d,"licence":"5301210000%02d","name":%q,"address":"a","lines":[{"brand":%q,"name":"n%s","cartons":%d}]}`,
@@ -223,8 +223,9 @@ func TestRoundPageOneRoute(t *testing.T) {
 			t.Errorf("GET ?route=R01 lacks %s", want)
 		}
 	}
-	if page := serve(t, api, pageRequest("GET", "/rounds/2026-12-07?route=R99", nil)).Body.String(); !strings.Contains(page, `id="stop-4"`) || !strings.Contains(page, "当日拣货合计") {
-		t.Errorf("GET ?route=R99 (not on the round) does not show the whole round")
+	if page := serve(t, api, pageRequest("GET", "/rounds/2026-12-07?route=R99", nil)).Body.String(); strings.Contains(page, `id="stop-4"`) ||
+		!strings.Contains(page, "线路 R99 这一天没有待配送的订单了") || !strings.Contains(page, `href="/rounds/2026-12-07?route=R02"`) {
+		t.Errorf("GET ?route=R99 (every stop delivered) does not say the route has none left, with the other routes\n%s", page)
 	}
 }
 
