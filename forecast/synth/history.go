@@ -28,8 +28,9 @@ import (
 //
 // With Config.UpToNow the history goes on into the week under way (week index Weeks), as far as Now:
 // Sales holds the orders of its order days whose windows closed by Now (cut off the evening before,
-// Config.Windows; delivered on the order day), and Scans the collection points' uploads of its days made by Now, one a day (the
-// terminals of the week under way upload daily, each a sell-out and a stock count, none spoilt);
+// Config.Windows; delivered on the order day), and Scans the collection points' uploads of its
+// days made by Now, one a day (the terminals of the week under way upload daily, each a sell-out
+// and a stock count, none spoilt);
 // Demand holds its true demand of the whole week, as for the history's weeks, so that what is judged
 // against the truth (a backtest over the last weeks) has it.
 //
@@ -341,10 +342,10 @@ func (r *Region) orderLine(i, b, w, req int, failed bool) forecast.Sale {
 
 // beginWeekUnderWay draws what outlet i does in the week under way as a whole, after its history (in
 // g) is drawn, from the outlet's own stream for it: whether it is open and orders (with the history's
-// chance of skipping, once its order day's window has closed by Now), whether the deduction fails, and when its
-// terminal uploads on each day (once a day, during the business day: 01:00 to 13:00 UTC, the
-// region's 09:00 to 21:00; the uploads after Now are not made yet). Without Config.UpToNow the outlet
-// is inactive in it. The draws do not depend on Now within the week.
+// chance of skipping, once its order day's window has closed by Now), whether the deduction fails,
+// and when its terminal uploads on each day (once a day, during the business day: 01:00 to 13:00
+// UTC, the region's 09:00 to 21:00; the uploads after Now are not made yet). Without Config.UpToNow
+// the outlet is inactive in it. The draws do not depend on Now within the week.
 func (r *Region) beginWeekUnderWay(i int, g *generator) {
 	w := r.Weeks
 	g.active[w], g.failed[w], g.ordersNow = false, false, false
@@ -366,8 +367,7 @@ func (r *Region) beginWeekUnderWay(i int, g *generator) {
 		skip = min(0.6, op.skip+0.35) // as in the history
 	}
 	g.active[w] = true
-	// It orders once its window has closed: the evening before its order day.
-	g.ordersNow = rng.Float64() >= skip && !r.windows.Windows(r.mondays[w])[op.orderDay].ClosesAt.After(r.now)
+	g.ordersNow = rng.Float64() >= skip && r.closedNow[op.orderDay] // its window closed the evening before
 	g.failed[w] = rng.Float64() < op.fail
 	g.shockNow = lognormal(rng, 0.08)
 	g.trendNow = math.Exp(op.trend*(float64(w)-float64(r.Weeks)/2)/52.18) * g.p.norm(r, w)

@@ -110,6 +110,9 @@ type Region struct {
 	now     time.Time // the instant, in UTC
 	today   time.Time // the region's date of Now (Config.Now's calendar date), at midnight UTC
 	upToNow bool
+	// closedNow says, per order day (Monday 0), whether the week under way's window of that day
+	// closed by Now: its outlets have ordered.
+	closedNow [7]bool
 	// The per-week slices below hold Weeks+1 weeks: the history's and the week under way (index
 	// Weeks), whose figures only Config.UpToNow uses.
 	lifts   []weekLift
@@ -175,6 +178,9 @@ func New(cfg Config) (*Region, error) {
 		now:     cfg.Now.UTC(),
 		today:   time.Date(cfg.Now.Year(), cfg.Now.Month(), cfg.Now.Day(), 0, 0, 0, 0, time.UTC),
 		upToNow: cfg.UpToNow,
+	}
+	for d, w := range r.windows.Windows(r.Week(r.Weeks)) {
+		r.closedNow[d] = !w.ClosesAt.After(r.now)
 	}
 	r.lifts = make([]weekLift, cfg.Weeks+1)
 	for w := range r.lifts {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ordercast/ordercast/forecast"
 )
 
 // The planner's pages: the cycle (windows, supply plan, limits, orders by status, coverage and fill
@@ -33,19 +35,12 @@ func (p *Pages) registerPlanner(e *echo.Echo, mw []echo.MiddlewareFunc) {
 // The planner's own publications show at once.
 const cycleMaxAge = "30"
 
-// mondayOf is the Monday of the week of t's calendar day, in t's location (the region's, for the
-// pages' clock): a cycle's name.
-func mondayOf(t time.Time) string {
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)).Format(time.DateOnly)
-}
-
 // plannerHome sends the planner to this week's cycle.
 func (p *Pages) plannerHome(c echo.Context) error {
 	if _, ok, err := p.roleSession(c, "planner", "admin"); !ok {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/planner/cycles/"+mondayOf(p.now()))
+	return c.Redirect(http.StatusSeeOther, "/planner/cycles/"+forecast.Monday(p.now()).Format(time.DateOnly))
 }
 
 // cycleJSON is the answer of GET /api/v1/cycles/{week}.

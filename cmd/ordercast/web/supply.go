@@ -61,15 +61,12 @@ type balanceJSON struct {
 	Weeks        []weekJSON    `json:"weeks"`
 }
 
-// Label is the brand as headings name it: its code and name.
-func (b balanceJSON) Label() string { return brandLabel(b.Brand, b.Name) }
-
-// brandLabel is a brand's code followed by its name, or the code alone without one.
-func brandLabel(code, name string) string {
-	if name == "" {
-		return code
+// Label is the brand as headings name it: its code and name, or the code alone without one.
+func (b balanceJSON) Label() string {
+	if b.Name == "" {
+		return b.Brand
 	}
-	return code + " " + name
+	return b.Brand + " " + b.Name
 }
 
 type proposalJSON struct {
@@ -202,6 +199,14 @@ type balanceData struct {
 	Key         string // the allocation form's Idempotency-Key
 	Mode        string
 	Error       string
+}
+
+// Label is brand's label among the balance's brands (Label), its code alone when it is not one.
+func (d balanceData) Label(brand string) string {
+	if i := slices.IndexFunc(d.Brands, func(b balanceJSON) bool { return b.Brand == brand }); i >= 0 {
+		return d.Brands[i].Label()
+	}
+	return brand
 }
 
 // weeksParam reads ?weeks= (1 to 26), else balanceWeeks.
