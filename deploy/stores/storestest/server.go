@@ -97,6 +97,7 @@ func (s *ClickHouseServer) Start() {
 	s.t.Helper()
 	cmd := exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
 	cmd.Dir = s.dir
+	cmd.Env = append(os.Environ(), "MALLOC_CONF=thp:always") // as deploy/local/up.sh starts it
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start clickhouse-server: %v", err)
 	}
