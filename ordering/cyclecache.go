@@ -24,6 +24,10 @@ type CycleSource interface {
 type CycleCache struct {
 	Source CycleSource
 	Now    func() time.Time
+	// Life, when not nil, bounds the computations that requests share: they go on when the request
+	// that began one gives up, but end when Life does (a server ends it once it has stopped serving,
+	// so that a computation waiting on a store that hangs does not hold the process).
+	Life context.Context
 
 	mu    sync.Mutex
 	views map[time.Time]*keptCycle
@@ -73,8 +77,7 @@ func (c *CycleCache) Kept(ctx context.Context, weekStart time.Time, maxAge time.
 		c.views[weekStart] = k
 		c.mu.Unlock()
 		c.requested.Add(1)
-		// The computation belongs to no one request: one that gives up must not fail the others.
-		k.view, k.err = c.Source.Cycle(context.WithoutCancel(ctx), weekStart)
+		k.view, k.err = c.shared(ctx, weekStart)
 		c.mu.Lock()
 		k.at = c.Now()
 		if k.err != nil || k.epoch != c.epoch {
@@ -93,6 +96,18 @@ func (c *CycleCache) Kept(ctx context.Context, weekStart time.Time, maxAge time.
 	case <-ctx.Done():
 		return CycleView{}, ctx.Err()
 	}
+}
+
+// shared computes the view of the cycle of weekStart for every request that waits on it. The
+// computation belongs to no one request: the one that began it (ctx) may give up without failing the
+// others, so it goes on past ctx's cancellation, until Life ends.
+func (c *CycleCache) shared(ctx context.Context, weekStart time.Time) (CycleView, error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	if c.Life != nil {
+		defer context.AfterFunc(c.Life, cancel)()
+	}
+	return c.Source.Cycle(ctx, weekStart)
 }
 
 // Refresh computes the view of the cycle of weekStart and keeps it, as Cycle does, except that

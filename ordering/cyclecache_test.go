@@ -153,3 +153,43 @@ func TestCycleCacheRefresh(t *testing.T) {
 		t.Errorf("Computations = %d requested, %d refreshed; want 1 (after Forget) and 3", req, ref)
 	}
 }
+
+// blockedCycles computes nothing: it waits until its context ends, and says it began on began.
+type blockedCycles struct{ began chan struct{} }
+
+func (s blockedCycles) Cycle(ctx context.Context, _ time.Time) (ordering.CycleView, error) {
+	close(s.began)
+	<-ctx.Done()
+	return ordering.CycleView{}, ctx.Err()
+}
+
+// A shared computation goes on when the request that began it gives up, and ends with the cache's
+// Life: a server that has stopped serving is not held by a store that hangs.
+func TestCycleCacheComputationEndsWithLife(t *testing.T) {
+	life, endLife := context.WithCancel(context.Background())
+	src := blockedCycles{began: make(chan struct{})}
+	c := &ordering.CycleCache{Source: src, Now: time.Now, Life: life}
+	week := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	request, giveUp := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Kept(request, week, time.Minute)
+		done <- err
+	}()
+	<-src.began
+	giveUp()
+	select {
+	case err := <-done:
+		t.Fatalf("the computation ended with its request (%v); want it to go on until Life ends", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	endLife()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Kept after Life ended = %v; want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the computation did not end with Life")
+	}
+}

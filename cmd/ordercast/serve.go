@@ -168,12 +168,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer indicatorsCH.Close()
 	bulletins := newServedIndicators(pool, reps.Pool(), indicatorsCH)
 	trends := newTrends(pool, reps.Pool(), indicatorsCH)
-	// The bulletins and trends that requests and jobs share are computed past any one caller's
-	// cancellation, until the server has stopped: the requests in flight at a signal finish, then a
-	// computation still waiting on a store that hangs ends, and the jobs are joined.
+	// The bulletins, trends and cycle views that requests and jobs share are computed past any one
+	// caller's cancellation, until the server has stopped: the requests in flight at a signal finish,
+	// then a computation still waiting on a store that hangs ends, and the jobs are joined.
 	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
 	defer endLife()
-	bulletins.Life, trends.Life = life, life
+	bulletins.Life, trends.Life, cycles.views.Life = life, life, life
 	indicatorsAPI := indicatorsapi.New(bulletins, outlets, regionNow).WithTrends(trends)
 	retailerAPI.WithGrades(&grading.Grader{Outlets: outlets, Purchases: scans, Store: outlets}, outlets, orderingAPI.Idempotent())
 	// The balance and the portal share whole weeks' sales aggregates, kept salesWeeksAge.
