@@ -24,10 +24,12 @@ if [ -f ../shared/data/walmart/train.csv ]; then
 fi
 # The forecast accuracy of the last month the history covers whole, so that the managers' monthly
 # indicator has values on the first day: a forecast made before that month, scored against sales
-# and against requested quantities. The history ends with last week's Sunday.
-this_monday=$(date -d "$(date +%F) -$(( $(date +%u) - 1 )) days" +%F)
-month_start=$(date -d "$(date +%Y-%m-01) -1 month" +%F)
-if [ "$(date -d "$(date +%Y-%m-01) -1 day" +%F)" \> "$(date -d "$this_monday -1 day" +%F)" ]; then
+# and against requested quantities. The history ends with last week's Sunday, in the region's time
+# zone (seed's and serve's -timezone), not the machine's.
+today=$(TZ=${ORDERCAST_TIMEZONE:-Asia/Shanghai} date +%F)
+this_monday=$(date -d "$today -$(( $(date -d "$today" +%u) - 1 )) days" +%F)
+month_start=$(date -d "${today:0:8}01 -1 month" +%F)
+if [ "$(date -d "${today:0:8}01 -1 day" +%F)" \> "$(date -d "$this_monday -1 day" +%F)" ]; then
 	month_start=$(date -d "$month_start -1 month" +%F)
 fi
 as_of=$(date -d "$month_start -$(( $(date -d "$month_start" +%u) - 1 )) days" +%F) # the Monday on or before it
