@@ -89,6 +89,17 @@ type stockLine struct {
 	Warning     string   `json:"warning"`
 }
 
+// Weeks is the brand's stock-to-sales ratio in weeks, to a tenth; "—" without sales.
+func (s stockLine) Weeks() string { return orDash(decimal(s.Ratio)) }
+
+// Limits is the brand's lower and upper limits in weeks, to a tenth; "—" without limits.
+func (s stockLine) Limits() string {
+	if s.Lower == nil || s.Upper == nil {
+		return "—"
+	}
+	return decimal(s.Lower) + " – " + decimal(s.Upper)
+}
+
 // outletJSON is an outlet as GET /api/v1/outlets and /outlets/{id} describe it.
 type outletJSON struct {
 	ID           int64  `json:"id"`

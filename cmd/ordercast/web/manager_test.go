@@ -104,11 +104,15 @@ func TestManagerPage(t *testing.T) {
 		"共 31 条", `href="/manager/outlet?licence=L0001"`, "余额不足", "失败",
 		`/manager/export?filter=not_ordered&amp;format=csv`, `/manager/export?filter=not_ordered&amp;format=xlsx`,
 		`href="/manager?filter=not_ordered"`,
-		"高于上限", "vendor/echarts/echarts.min.js", `id="trend-order_success_rate"`,
+		"高于上限", ">9.0<", ">1.0 – 4.0<", // B1's stock-to-sales ratio and its limits, in weeks
+		"vendor/echarts/echarts.min.js", `id="trend-order_success_rate"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the bulletin page lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "%!") {
+		t.Error("the bulletin page has a value its format verb could not print (%!)")
 	}
 	if strings.Contains(body, ">B2<") {
 		t.Error("a brand within its limits is listed among the stock warnings")
