@@ -114,9 +114,16 @@ func screenshot(name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// checkAxe runs axe-core in the page and fails the test for every serious or critical violation.
+// checkAxe runs axe-core in the page and fails the test for every serious or critical violation,
+// and for a value that a template's format verb could not print (Go's "%!").
 func checkAxe(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
+	if bad, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`(document.body.innerText.match(/.{0,40}%!.{0,40}/) || [""])[0]`)); err != nil {
+		t.Fatalf("read %s: %v", page, err)
+	} else if bad != "" {
+		t.Errorf("%s shows a value its format verb could not print: %q", page, bad)
+	}
 	src, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("axe-core: %v (install it: cd deploy/local/browser && npm ci, as deploy/local/test.sh does)", err)
