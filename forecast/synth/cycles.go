@@ -64,9 +64,9 @@ func (r *Region) NewRecentCycles(n int) *RecentCycles {
 	return c
 }
 
-// Add adds one outlet's limits and orders to the cycles, and takes the lines of its orders not
-// delivered by Now out of h.Sales: the history has a line once its delivery is recorded (the ordering
-// system's outbox relays it then), so write h.Sales after Add. h may be reused after Add returns.
+// Add adds one outlet's limits and orders to the cycles, and takes the lines of its orders whose
+// day's round has not been by Now out of h.Sales: the history has a line once its delivery is
+// recorded (the ordering system's outbox relays it then), so write h.Sales after Add. h may be reused after Add returns.
 func (c *RecentCycles) Add(h *History) {
 	r, o := c.r, h.Outlet
 	for k := range c.Cycles {
@@ -85,7 +85,7 @@ func (c *RecentCycles) Add(h *History) {
 
 	// Sales come brand by brand, week by week within a brand: gather each week's lines.
 	orders := make([]*ordering.PastOrder, len(c.Cycles))
-	undelivered := false
+	unrecorded := false
 	for _, s := range h.Sales {
 		w := int(s.Day.Sub(r.Start).Hours()) / (7 * 24)
 		if w < c.first {
@@ -121,21 +121,26 @@ func (c *RecentCycles) Add(h *History) {
 		// Placed some hours before the window closed, the hour drawn from the outlet and week.
 		po.PlacedAt = window.ClosesAt.Add(-time.Duration(1+splitmix64(uint64(h.Index)<<16|uint64(w))%96) * time.Hour)
 		po.SettledAt = window.ClosesAt
-		if h.Failed[w] && po.TotalCents > 0 {
+		// The history records the week's lines with the day's round, a failed order's (all granted
+		// nothing) as a delivered one's: before the round, the day would show only the failed lines.
+		at := deliveryTime(window, h.Index, w)
+		recorded := w < r.Weeks || !at.After(r.now)
+		switch {
+		case h.Failed[w] && po.TotalCents > 0:
 			po.Status = ordering.Failed
 			// The balance fell short by a share of the order drawn like the hour.
 			short := 0.1 + 0.8*float64(splitmix64(uint64(h.Index)<<16|uint64(w)|1<<15)%1000)/1000
 			balance := int64(float64(po.TotalCents)*(1-short)) / 100 * 100
 			po.Reason = ordering.InsufficientBalance(po.TotalCents, balance)
-		} else if at := deliveryTime(window, h.Index, w); w < r.Weeks || !at.After(r.now) {
+		case recorded:
 			po.Delivered = at
-		} else {
+		default:
 			po.Status = ordering.Paid
-			undelivered = true
 		}
+		unrecorded = unrecorded || !recorded
 		c.Cycles[k].Orders = append(c.Cycles[k].Orders, *po)
 	}
-	if undelivered { // the week under way's order: its lines are the Sales of that week
+	if unrecorded { // the week under way's order: its lines are the Sales of that week
 		week := r.mondays[r.Weeks]
 		h.Sales = slices.DeleteFunc(h.Sales, func(s forecast.Sale) bool { return !s.Day.Before(week) })
 	}

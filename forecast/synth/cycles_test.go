@@ -244,9 +244,17 @@ func TestWeekUnderWayRound(t *testing.T) {
 		}
 		rc := r.NewRecentCycles(DemoCycles)
 		deliveredToday := 0
+		today := time.Date(tt.now.Year(), tt.now.Month(), tt.now.Day(), 0, 0, 0, 0, time.UTC)
 		for i := range r.Outlets {
 			h := r.History(i)
 			rc.Add(h)
+			for _, s := range h.Sales {
+				// A failed order's lines (granted nothing) come with the day's round too: before it,
+				// the day's stock-out rate would count only them.
+				if !tt.deliveries && !s.Day.Before(today) {
+					t.Errorf("%s: outlet %s has a line of %s in the history before the day's round", tt.now, s.Outlet, s.Day)
+				}
+			}
 			last := rc.Cycles[len(rc.Cycles)-1].Orders
 			if n := len(last); n > 0 && last[n-1].Outlet == h.Outlet.Licence && last[n-1].Status == ordering.Paid {
 				for _, s := range h.Sales {
