@@ -194,7 +194,7 @@ func TestBrowserManagerBulletin(t *testing.T) {
 		if v["indicator"] != "order_success_rate" {
 			continue
 		}
-		m := regexp.MustCompile(`data-indicator="order_success_rate"[^>]*>\s*<th[^>]*>[^<]*</th>\s*<td class="value"[^>]*>([^<]*)<`).FindStringSubmatch(string(page))
+		m := regexp.MustCompile(`data-indicator="order_success_rate"[^>]*>\s*<th[^>]*>.*?</th>\s*<td class="value"[^>]*>([^<]*)<`).FindStringSubmatch(string(page))
 		if want := zhFigure(v["unit"].(string), v["value"]); m == nil || m[1] != want {
 			t.Errorf("the company's order success rate on the page = %v; the API's is %q (%s)", m, want, praw)
 		}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -38,17 +39,22 @@ var bulletinLists = []string{"not_ordered", "not_uploading", "failed", "low_bala
 
 // indicatorValue is one figure as the API answers it (IndicatorValue).
 type indicatorValue struct {
-	Indicator string   `json:"indicator"`
-	Unit      string   `json:"unit"`
-	Value     *float64 `json:"value"`
-	NoData    *string  `json:"no_data"`
-	Target    *float64 `json:"target"`
-	Gap       *float64 `json:"gap"`
-	Met       *bool    `json:"met"`
-	Previous  *float64 `json:"previous"`
-	Change    *float64 `json:"change"`
-	Rank      *int     `json:"rank"`
-	Peers     *int     `json:"peers"`
+	Indicator string `json:"indicator"`
+	Unit      string `json:"unit"`
+	Period    struct {
+		Kind  string `json:"kind"`  // day, week or month
+		Start string `json:"start"` // a date
+		End   string `json:"end"`   // a date, exclusive
+	} `json:"period"`
+	Value    *float64 `json:"value"`
+	NoData   *string  `json:"no_data"`
+	Target   *float64 `json:"target"`
+	Gap      *float64 `json:"gap"`
+	Met      *bool    `json:"met"`
+	Previous *float64 `json:"previous"`
+	Change   *float64 `json:"change"`
+	Rank     *int     `json:"rank"`
+	Peers    *int     `json:"peers"`
 }
 
 // indicatorRow is a row of figures (IndicatorRow).
@@ -122,6 +128,8 @@ type figureView struct {
 	Company, Rank      string
 	NoData             string
 	Met, Missed        bool
+	Period             string // the days the figure counts, as the page names them
+	SoFar              bool   // its period is under way: the figure is not final, neither met nor missed
 }
 
 // listView is one of the bulletin's lists for the page.
@@ -146,6 +154,7 @@ type cell struct {
 // managerData is the /manager page's data.
 type managerData struct {
 	Date     string
+	Today    bool   // Date is the region's today
 	Who      string // the manager's name, or "" for the company
 	Company  bool   // the company's bulletin (a planner's)
 	Outlets  int
@@ -266,6 +275,7 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	if b.Manager != nil {
 		d.Who = b.Figures.Name
 	}
+	d.Today = b.Date == p.now().Format(time.DateOnly)
 	company := map[string]indicatorValue{}
 	for _, v := range b.Company.Values {
 		company[v.Indicator] = v
@@ -273,7 +283,8 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 	for _, v := range b.Figures.Values {
 		f := figureView{Indicator: v.Indicator, Value: formatValue(l, v.Unit, v.Value), Target: formatValue(l, v.Unit, v.Target),
 			Gap: formatGap(l, v.Unit, v.Gap)}
-		if v.Met != nil {
+		f.Period, f.SoFar = p.periodLabel(l, v.Period.Kind, v.Period.Start, v.Period.End)
+		if v.Met != nil && !f.SoFar {
 			f.Met, f.Missed = *v.Met, !*v.Met
 		}
 		if v.NoData != nil {
@@ -430,6 +441,34 @@ func cellText(l Lang, col string, v any) string {
 		return l.T("mg.no")
 	}
 	return fmt.Sprint(v)
+}
+
+// periodLabel names the period of a figure (kind day, week or month; start and end dates, end
+// exclusive) and says whether it is under way: it ends after the region's today.
+func (p *Pages) periodLabel(l Lang, kind, start, end string) (string, bool) {
+	from, err1 := time.Parse(time.DateOnly, start)
+	until, err2 := time.Parse(time.DateOnly, end)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	now := p.now()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	soFar := until.After(today) && !from.After(today)
+	switch {
+	case kind == "day" && soFar:
+		return l.T("mg.period.today"), true
+	case kind == "day":
+		return l.T("mg.period.day", start), false
+	case kind == "week" && soFar:
+		return l.T("mg.period.this_week", start), true
+	case kind == "week":
+		return l.T("mg.period.week", start), false
+	case kind == "month" && soFar:
+		return l.T("mg.period.this_month"), true
+	case kind == "month":
+		return l.T("mg.period.month", from.Format("2006-01")), false
+	}
+	return "", false
 }
 
 // formatValue formats a figure by its unit: a ratio as a percentage, weeks, a score; "" when nil.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func ptr(v float64) *float64 { return &v }
@@ -116,6 +117,48 @@ func TestManagerPage(t *testing.T) {
 	}
 	if strings.Contains(body, ">B2<") {
 		t.Error("a brand within its limits is listed among the stock warnings")
+	}
+}
+
+// Each figure names its period, and a figure of a period under way (today, this week) is shown as
+// so far: neither met nor missed, since the day or week has not ended.
+func TestManagerPageFiguresSoFar(t *testing.T) {
+	row := strings.NewReplacer(`"outlets":30,"values":[`, `"outlets":30,"values":[
+ {"indicator":"scarce_coverage","unit":"ratio","period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"value":0.1,"no_data":null,"numerator":1,"denominator":10,"target":0.8,"gap":-0.7,"met":false,"previous":null,"change":null,"rank":1,"peers":3},
+ {"indicator":"forecast_accuracy","unit":"ratio","period":{"kind":"month","start":"2026-11-01","end":"2026-12-01"},"value":0.6,"no_data":null,"numerator":6,"denominator":10,"target":0.75,"gap":-0.15,"met":false,"previous":null,"change":null,"rank":1,"peers":3},`).Replace(fakeRow)
+	api := managerAPI()
+	api["GET /api/v1/bulletin"] = struct {
+		status int
+		body   string
+	}{200, `{"date":"2026-12-03","manager":"M01","figures":` + row + `,"company":` + row + `,"managers":[],"lists":{}}`}
+	req := httptest.NewRequest("GET", "/manager", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	req.AddCookie(&http.Cookie{Name: langCookie, Value: "en"})
+	for _, tt := range []struct {
+		now                              time.Time
+		day, week                        string
+		orderSuccess, coverage, accuracy string // each row's class
+		heading                          string
+	}{
+		{time.Date(2026, 12, 3, 10, 0, 0, 0, chinaTime), "today so far", "this week so far, from 2026-11-30", "sofar", "sofar", "missed", "Today&#39;s figures"},
+		{time.Date(2026, 12, 9, 10, 0, 0, 0, chinaTime), "the day 2026-12-03", "the week from 2026-11-30", "missed", "missed", "missed", "The figures of 2026-12-03"},
+	} {
+		rec := serveAt(t, api, req, func() time.Time { return tt.now }, chinaTime)
+		body := rec.Body.String()
+		for _, want := range []string{
+			`<span class="period">` + tt.day + `</span>`, `<span class="period">` + tt.week + `</span>`,
+			`<span class="period">the month 2026-11</span>`, tt.heading,
+			`data-indicator="order_success_rate" class="` + tt.orderSuccess + `"`,
+			`data-indicator="scarce_coverage" class="` + tt.coverage + `"`,
+			`data-indicator="forecast_accuracy" class="` + tt.accuracy + `"`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("at %s the bulletin lacks %s", tt.now, want)
+			}
+		}
+		if soFar := strings.Contains(body, ">so far<"); soFar != (tt.coverage == "sofar") {
+			t.Errorf("at %s the bulletin says so far: %v; want %v", tt.now, soFar, tt.coverage == "sofar")
+		}
 	}
 }
 
