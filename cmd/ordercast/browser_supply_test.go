@@ -82,7 +82,7 @@ func brandCodes(html string) []string {
 // a return of damaged goods. Every page passes axe-core and is photographed at phone and desktop size.
 func TestBrowserSupplyPages(t *testing.T) {
 	ctx := browser(t)
-	s, pg, ch := seededServerDSNs(t)
+	s, pg, ch := recentSeededServer(t)
 	emptyWarehouse(t, pg)
 	anon := apiClient{t: t, base: s.url}
 	planner, maker, r1 := anon.login("planner", demoPassword), anon.login("manufacturer1", demoPassword), anon.login("retailer1", demoPassword)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast"
 	"github.com/ordercast/ordercast/ordering"
 	orderingpg "github.com/ordercast/ordercast/ordering/postgres"
 )
@@ -138,7 +139,9 @@ func TestAPIErrorsAreProblemsNot500s(t *testing.T) {
 		})
 	}
 	t.Run("no detail is a Go error chain", func(t *testing.T) {
-		for _, path := range []string{"/api/v1/cycles/2026-11-24", "/api/v1/cycles/2031-01-06", fmt.Sprintf("%s/orders/999999", outlet)} {
+		// A Tuesday (not a cycle's Monday), a Monday years ahead (no cycle yet), an unknown order.
+		later := forecast.Monday(time.Now().AddDate(4, 0, 0)).Format(time.DateOnly)
+		for _, path := range []string{"/api/v1/cycles/2026-11-24", "/api/v1/cycles/" + later, fmt.Sprintf("%s/orders/999999", outlet)} {
 			code, m, raw := planner.do("GET", path, "")
 			if d, _ := m["detail"].(string); code < 400 || d == "" || strings.Contains(d, "ordering:") || strings.Contains(d, "%!") {
 				t.Errorf("GET %s = %d %s; want a problem whose detail is a sentence", path, code, raw)

@@ -16,7 +16,7 @@ import (
 // from the upper bound of the forecast's stored 80% interval (the safety stock), net of the stock the
 // outlet last counted: a run storing a wider interval suggests more.
 func TestCatalogueSuggestions(t *testing.T) {
-	s, _, ch := seededServerDSNs(t)
+	s, _, ch := recentSeededServer(t)
 	r1 := apiClient{t: t, base: s.url}.login("retailer1", demoPassword)
 	_, me, _ := r1.do("GET", "/api/v1/me", "")
 	base := "/api/v1/outlets/" + jsonNumber(me["outlet"].(map[string]any)["id"])

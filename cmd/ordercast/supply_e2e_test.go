@@ -16,7 +16,7 @@ import (
 // arrival, delivers, takes back a damaged carton (refunded, back into stock), the retailer confirms
 // receipt, and stock and balance show all of it.
 func TestSupplyToDeliveryEndToEnd(t *testing.T) {
-	s, pg, ch := seededServerDSNs(t)
+	s, pg, ch := recentSeededServer(t)
 	emptyWarehouse(t, pg)
 	anon := apiClient{t: t, base: s.url}
 	planner, logistics, maker := anon.login("planner", demoPassword), anon.login("logistics", demoPassword), anon.login("manufacturer1", demoPassword)
