@@ -55,6 +55,7 @@ type indicatorValue struct {
 	Change   *float64 `json:"change"`
 	Rank     *int     `json:"rank"`
 	Peers    *int     `json:"peers"`
+	Note     string   `json:"note"` // how the figure departs from its cadence, in English
 }
 
 // indicatorRow is a row of figures (IndicatorRow).
@@ -129,6 +130,7 @@ type figureView struct {
 	NoData             string
 	Met, Missed        bool
 	Period             string // the days the figure counts, as the page names them
+	Note               string // the API's note on the period, when it departs from the indicator's cadence
 	SoFar              bool   // its period is under way: the figure is not final, neither met nor missed
 }
 
@@ -284,6 +286,7 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		f := figureView{Indicator: v.Indicator, Value: formatValue(l, v.Unit, v.Value), Target: formatValue(l, v.Unit, v.Target),
 			Gap: formatGap(l, v.Unit, v.Gap)}
 		f.Period, f.SoFar = p.periodLabel(l, v.Period.Kind, v.Period.Start, v.Period.End)
+		f.Note = v.Note
 		if v.Met != nil && !f.SoFar {
 			f.Met, f.Missed = *v.Met, !*v.Met
 		}

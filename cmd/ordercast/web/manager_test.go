@@ -124,7 +124,7 @@ func TestManagerPage(t *testing.T) {
 // so far: neither met nor missed, since the day or week has not ended.
 func TestManagerPageFiguresSoFar(t *testing.T) {
 	row := strings.NewReplacer(`"outlets":30,"values":[`, `"outlets":30,"values":[
- {"indicator":"scarce_coverage","unit":"ratio","period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"value":0.1,"no_data":null,"numerator":1,"denominator":10,"target":0.8,"gap":-0.7,"met":false,"previous":null,"change":null,"rank":1,"peers":3},
+ {"indicator":"scarce_coverage","unit":"ratio","period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"value":0.1,"no_data":null,"numerator":1,"denominator":10,"target":0.8,"gap":-0.7,"met":false,"previous":null,"change":null,"rank":1,"peers":3,"note":"a note"},
  {"indicator":"forecast_accuracy","unit":"ratio","period":{"kind":"month","start":"2026-11-01","end":"2026-12-01"},"value":0.6,"no_data":null,"numerator":6,"denominator":10,"target":0.75,"gap":-0.15,"met":false,"previous":null,"change":null,"rank":1,"peers":3},`).Replace(fakeRow)
 	api := managerAPI()
 	api["GET /api/v1/bulletin"] = struct {
@@ -146,7 +146,7 @@ func TestManagerPageFiguresSoFar(t *testing.T) {
 		rec := serveAt(t, api, req, func() time.Time { return tt.now }, chinaTime)
 		body := rec.Body.String()
 		for _, want := range []string{
-			`<span class="period">` + tt.day + `</span>`, `<span class="period">` + tt.week + `</span>`,
+			`<span class="period">` + tt.day + `</span>`, `<span class="period" title="a note">` + tt.week + `</span>`,
 			`<span class="period">the month 2026-11</span>`, tt.heading,
 			`data-indicator="order_success_rate" class="` + tt.orderSuccess + `"`,
 			`data-indicator="scarce_coverage" class="` + tt.coverage + `"`,
