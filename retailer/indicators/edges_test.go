@@ -3,6 +3,7 @@ package indicators_test
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -270,5 +271,37 @@ func TestBulletinOffCadence(t *testing.T) {
 	}
 	if fallbacks == 0 {
 		t.Errorf("no order figure over the cycle to %s; want the company's at least", d(day))
+	}
+}
+
+// The brands' stock limits (cartons, for the company) are shown in weeks of the company's sales,
+// every outlet's deliveries in the window: not of the sales of the outlets that count their stock,
+// the ratio's own denominator, which made every limit many weeks too long.
+func TestBrandStockLimitsInWeeksOfTheCompanysSales(t *testing.T) {
+	s := seed(t)
+	rep := report(t, s, indicators.Week, lastWeek, indicators.AtManager)
+	end := lastWeek.AddDate(0, 0, 7)
+	limits := map[string]float64{"B01": 20, "B03": 5} // the seed's lower limits
+	checked := 0
+	for _, b := range rep.Stock {
+		lower, ok := limits[b.Brand]
+		if !ok || b.LowerWeeks == nil {
+			continue
+		}
+		var delivered float64
+		if err := s.ch.QueryRow(context.Background(), "SELECT sum(delivered) FROM sales WHERE dataset = 'live' AND brand = ? "+
+			"AND day >= toDate(?) AND day < toDate(?)", b.Brand, end.AddDate(0, 0, -7*indicators.StockWindowWeeks).Format(time.DateOnly),
+			end.Format(time.DateOnly)).Scan(&delivered); err != nil {
+			t.Fatal(err)
+		}
+		want := lower / (delivered / indicators.StockWindowWeeks)
+		if math.Abs(*b.LowerWeeks-want) > 1e-9 {
+			t.Errorf("brand %s: lower limit %.3f weeks; want %g cartons over the company's %.2f a week, %.3f weeks",
+				b.Brand, *b.LowerWeeks, lower, delivered/indicators.StockWindowWeeks, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatalf("no brand with a limit among the stock warnings %+v", rep.Stock)
 	}
 }

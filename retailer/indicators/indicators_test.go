@@ -6,12 +6,14 @@ import (
 )
 
 func TestBrandStocks(t *testing.T) {
-	company := map[string]Ratio{"B1": {Num: 100, Den: 10}, "B2": {Num: 50, Den: 10}, "B3": {Num: 10, Den: 10}, "B4": {Num: 5, Den: 0}}
+	// The company's weekly sales, of every outlet: the limits are weeks of them, whatever the scope's
+	// own sales (B2's within are 1 a week).
+	sales := map[string]float64{"B1": 10, "B2": 10, "B3": 10}
 	within := map[string]Ratio{"B1": {Num: 30, Den: 1}, "B2": {Num: 1, Den: 1}, "B3": {Num: 4, Den: 2}, "B4": {Num: 5, Den: 0}}
 	limits := []StockLimit{{Brand: "B1", Lower: 20, Upper: 200}, {Brand: "B2", Lower: 20, Upper: 200}}
 	// B1: 30 weeks against limits of 2 to 20 weeks (20 and 200 cartons over 10 a week).
 	want := map[string]string{"B1": "above upper limit", "B2": "below lower limit", "B3": "no limit", "B4": "no sales"}
-	got := BrandStocks(within, company, limits)
+	got := BrandStocks(within, sales, limits)
 	if len(got) != len(want) {
 		t.Fatalf("BrandStocks = %d brands; want %d", len(got), len(want))
 	}
@@ -24,7 +26,7 @@ func TestBrandStocks(t *testing.T) {
 		}
 	}
 	within["B1"] = Ratio{Num: 5, Den: 1}
-	if got := BrandStocks(within, company, limits); got[0].Warning != "within limits" {
+	if got := BrandStocks(within, sales, limits); got[0].Warning != "within limits" {
 		t.Errorf("BrandStocks B1 at 5 weeks = %q; want within limits", got[0].Warning)
 	}
 }

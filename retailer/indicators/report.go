@@ -274,7 +274,8 @@ type facts struct {
 	scored   bool
 	// companyScored is scored for the company's accuracy, read at every level (routes included)
 	companyScored bool
-	stock         map[string]Ratio // per brand, company-wide
+	stock         map[string]Ratio   // per brand, company-wide
+	brandSales    map[string]float64 // per brand, the company's average weekly cartons delivered
 	limits        []StockLimit
 	packs         map[string]int
 	empty         []EmptyOrder // the empty-order list, every outlet
@@ -349,6 +350,10 @@ func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Leve
 	g.Go(func() (err error) { outs, err = s.History.StockOuts(gctx, ps[StockOut], nil); return err })
 	g.Go(func() (err error) {
 		stockOutlet, f.stock, err = s.History.StockToSales(gctx, ps[StockToSales].End, StockWindowWeeks, f.packs, nil)
+		return err
+	})
+	g.Go(func() (err error) {
+		f.brandSales, err = s.History.BrandWeeklySales(gctx, ps[StockToSales].End, StockWindowWeeks)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -654,12 +659,15 @@ func (s *Service) brandStock(ctx context.Context, p Period, f *facts, scope []st
 			return nil, err
 		}
 	}
-	return BrandStocks(within, f.stock, f.limits), nil
+	return BrandStocks(within, f.brandSales, f.limits), nil
 }
 
 // BrandStocks compares each brand's ratio within a scope against the brand's limits, expressed in
-// weeks of the company's average weekly sales.
-func BrandStocks(within, company map[string]Ratio, limits []StockLimit) []BrandStock {
+// weeks of sales: the limit in cartons over sales[brand], the company's average weekly cartons
+// delivered to every outlet. (Not over the sales of the outlets that count stock, the ratio's own
+// denominator: a limit for the company's stock over a sample's sales was 6 to 36 weeks, and every
+// brand of every manager fell below it.)
+func BrandStocks(within map[string]Ratio, sales map[string]float64, limits []StockLimit) []BrandStock {
 	lim := map[string]StockLimit{}
 	for _, l := range limits {
 		lim[l.Brand] = l
@@ -672,16 +680,16 @@ func BrandStocks(within, company map[string]Ratio, limits []StockLimit) []BrandS
 			b.Ratio = &x
 		}
 		l, hasLimit := lim[brand]
-		c := company[brand]
+		weekly := sales[brand]
 		switch {
 		case b.Ratio == nil:
 			b.Warning = "no sales"
 		case !hasLimit:
 			b.Warning = "no limit"
-		case c.Den <= 0:
+		case weekly <= 0:
 			b.Warning = "no limit"
 		default:
-			lo, up := l.Lower/c.Den, l.Upper/c.Den
+			lo, up := l.Lower/weekly, l.Upper/weekly
 			b.LowerWeeks, b.UpperWeeks = &lo, &up
 			switch {
 			case *b.Ratio > up:

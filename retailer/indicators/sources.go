@@ -106,6 +106,9 @@ type History interface {
 	// [end − window, end) (Num) over the average weekly cartons delivered in that window (Den), over
 	// the outlet × brand pairs that have both. packs gives each brand's packs per carton.
 	StockToSales(ctx context.Context, end time.Time, windowWeeks int, packs map[string]int, outlets []string) (perOutlet map[string]Ratio, perBrand map[string]Ratio, err error)
+	// BrandWeeklySales returns per brand the average weekly cartons delivered to every outlet in
+	// [end − window, end): the company's sales, which the stock limits are expressed in weeks of.
+	BrandWeeklySales(ctx context.Context, end time.Time, windowWeeks int) (map[string]float64, error)
 }
 
 // Scores reads stored forecast accuracy (ClickHouse accuracy_scores).

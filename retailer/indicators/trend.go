@@ -99,9 +99,11 @@ type BrandReader interface {
 	Brands(ctx context.Context) ([]Brand, []StockLimit, error)
 }
 
-// StockReader reads the stock-to-sales ratio (ClickHouse; History.StockToSales).
+// StockReader reads the stock-to-sales ratio and the brands' sales its limits are weeks of
+// (ClickHouse; History.StockToSales and History.BrandWeeklySales).
 type StockReader interface {
 	StockToSales(ctx context.Context, end time.Time, windowWeeks int, packs map[string]int, outlets []string) (perOutlet map[string]Ratio, perBrand map[string]Ratio, err error)
+	BrandWeeklySales(ctx context.Context, end time.Time, windowWeeks int) (map[string]float64, error)
 }
 
 // Trends computes trends from the stores. Its store fields must be set; it is safe for concurrent use
@@ -320,7 +322,8 @@ func (t *Trends) compute(ctx context.Context, q TrendQuery, last Period) (*trend
 }
 
 // stock gives each brand's stock-to-sales ratio at the end of week within manager's outlets (every
-// outlet for ""), against its limits (Service.brandStock): the company's and the scope's read at once.
+// outlet for ""), against its limits (Service.brandStock): the scope's ratios and the company's sales
+// read at once.
 func (t *Trends) stock(ctx context.Context, week Period, manager string) ([]BrandStock, error) {
 	brands, limits, err := t.Brands.Brands(ctx)
 	if err != nil {
@@ -330,29 +333,30 @@ func (t *Trends) stock(ctx context.Context, week Period, manager string) ([]Bran
 	for _, b := range brands {
 		packs[b.Code] = b.PacksPerUnit
 	}
-	var company, within map[string]Ratio
+	var within map[string]Ratio
+	var sales map[string]float64
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		_, company, err = t.Stock.StockToSales(gctx, week.End, StockWindowWeeks, packs, nil)
+		sales, err = t.Stock.BrandWeeklySales(gctx, week.End, StockWindowWeeks)
 		return err
 	})
-	if manager != "" {
-		g.Go(func() error {
+	g.Go(func() error {
+		var scope []string // nil: every outlet
+		if manager != "" {
 			outlets, _, err := t.Directory.Directory(gctx)
 			if err != nil {
 				return err
 			}
-			_, within, err = t.Stock.StockToSales(gctx, week.End, StockWindowWeeks, packs, managedBy(outlets, manager))
-			return err
-		})
-	}
+			scope = managedBy(outlets, manager)
+		}
+		var err error
+		_, within, err = t.Stock.StockToSales(gctx, week.End, StockWindowWeeks, packs, scope)
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if manager == "" {
-		within = company
-	}
-	return BrandStocks(within, company, limits), nil
+	return BrandStocks(within, sales, limits), nil
 }
 
 // trendRow fills r's values of the trend's indicators over week p from their sums, without targets.

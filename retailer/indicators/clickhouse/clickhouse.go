@@ -204,6 +204,31 @@ func (s *Store) StockToSales(ctx context.Context, end time.Time, windowWeeks int
 	return perOutlet, perBrand, nil
 }
 
+// BrandWeeklySales returns per brand the average weekly cartons delivered to every outlet in the
+// windowWeeks before end: the company's sales, of which the brands' stock limits are weeks.
+func (s *Store) BrandWeeklySales(ctx context.Context, end time.Time, windowWeeks int) (map[string]float64, error) {
+	from := end.AddDate(0, 0, -7*windowWeeks)
+	rows, err := s.conn.Query(ctx, "SELECT brand, sum(delivered) / ? FROM sales WHERE dataset = ? "+
+		"AND day >= toDate(?) AND day < toDate(?) GROUP BY brand", float64(windowWeeks), Dataset, date(from), date(end))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: read the brands' weekly sales: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var brand string
+		var weekly float64
+		if err := rows.Scan(&brand, &weekly); err != nil {
+			return nil, fmt.Errorf("clickhouse: read the brands' weekly sales: %w", err)
+		}
+		out[brand] = weekly
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clickhouse: read the brands' weekly sales: %w", err)
+	}
+	return out, nil
+}
+
 // LatestScored returns the latest month in [from, before) scored against sales of the live dataset.
 func (s *Store) LatestScored(ctx context.Context, from, before time.Time) (time.Time, bool, error) {
 	var month time.Time
