@@ -520,6 +520,7 @@ type trendJSON struct {
 	Weeks []struct {
 		Period struct {
 			Start string `json:"start"`
+			End   string `json:"end"` // exclusive
 		} `json:"period"`
 		Rows    []indicatorRow `json:"rows"`
 		Company indicatorRow   `json:"company"`
@@ -528,7 +529,8 @@ type trendJSON struct {
 }
 
 // trends asks GET /api/v1/indicators/trend for the 12 weeks up to the bulletin's day, at once, and
-// returns them with the stock warnings at the end of the last.
+// returns them with the stock warnings at the end of the last. A week under way is left out of the
+// charts: its figures so far would draw as a fall on every line (the bulletin's figures show it).
 func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stockLine, error) {
 	q := url.Values{"weeks": {strconv.Itoa(trendWeeks)}, "date": {b.Date}, "level": {"company"}}
 	key := ""
@@ -542,7 +544,11 @@ func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stock
 		return trendData{}, nil, problemErr(err, prob)
 	}
 	t := trendData{Mine: map[string][]*float64{}, Company: map[string][]*float64{}, Own: b.Manager != nil}
-	for _, w := range r.Weeks {
+	today := p.now().Format(time.DateOnly)
+	for i, w := range r.Weeks {
+		if w.Period.End > today && i > 0 && i == len(r.Weeks)-1 { // dates compare as strings
+			break
+		}
 		t.Weeks = append(t.Weeks, w.Period.Start)
 		mine := w.Company
 		if t.Own {
