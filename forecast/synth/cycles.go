@@ -64,9 +64,10 @@ func (r *Region) NewRecentCycles(n int) *RecentCycles {
 	return c
 }
 
-// Add adds one outlet's limits and orders to the cycles, and takes the lines of its orders whose
-// day's round has not been by Now out of h.Sales: the history has a line once its delivery is
-// recorded (the ordering system's outbox relays it then), so write h.Sales after Add. h may be reused after Add returns.
+// Add adds one outlet's limits and orders to the cycles, and takes out of h.Sales the lines of its
+// orders whose day's round is still to come at Now: the history has a line once its delivery is
+// recorded (the ordering system's outbox relays it then), so write h.Sales after Add. h may be
+// reused after Add returns.
 func (c *RecentCycles) Add(h *History) {
 	r, o := c.r, h.Outlet
 	for k := range c.Cycles {
