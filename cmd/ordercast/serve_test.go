@@ -272,7 +272,9 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	signalled := time.Now()
 	r := <-done
+	t.Logf("the in-flight request answered %s after SIGTERM", time.Since(signalled).Round(time.Millisecond))
 	if r.err != nil || r.code != http.StatusServiceUnavailable || !strings.Contains(r.body, `"clickhouse":"unavailable"`) {
 		t.Errorf("in-flight /readyz across SIGTERM = %d %q, %v; want a complete 503 answer", r.code, r.body, r.err)
 	}
@@ -280,6 +282,7 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 	go func() { waitErr <- cmd.Wait() }()
 	select {
 	case err := <-waitErr:
+		t.Logf("ordercast exited %s after SIGTERM", time.Since(signalled).Round(time.Millisecond))
 		if err != nil {
 			t.Errorf("ordercast exit after SIGTERM = %v; want exit 0\nstderr:\n%s", err, stderr)
 		}
