@@ -104,13 +104,13 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(indicatorsapi.ReportView(rep))
 	}
-	printBulletin(e.stdout, rep)
+	printBulletin(e.stdout, rep, time.Now().In(loc))
 	return nil
 }
 
 // printBulletin prints one line per row and indicator, a figure off its cadence marked [n] and the
-// notes that say why below.
-func printBulletin(w io.Writer, rep indicators.Report) {
+// notes that say why below, and a period that holds today (the region's) marked "so far".
+func printBulletin(w io.Writer, rep indicators.Report, today time.Time) {
 	var notes []string
 	fmt.Fprintf(w, "bulletin of %s: %s rows\n", rep.Period.Start.Format(time.DateOnly), rep.Level)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -136,7 +136,11 @@ func printBulletin(w io.Writer, rep indicators.Report) {
 			if v.Rank > 0 {
 				rank = fmt.Sprintf("%d/%d", v.Rank, v.Peers)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, key, v.Indicator, v.Period, value,
+			period := v.Period.String()
+			if v.Period.UnderWay(today) {
+				period += " so far"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, key, v.Indicator, period, value,
 				figure(v.Indicator, v.Target), figure(v.Indicator, v.Gap), figure(v.Indicator, v.Previous), rank)
 		}
 	}

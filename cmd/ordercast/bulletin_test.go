@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 func rowsOf(t *testing.T, m map[string]any) []map[string]any {
@@ -172,8 +174,8 @@ func TestIndicatorsAPI(t *testing.T) {
 
 	// The command line prints the same figures.
 	out, stderr, err := run("bulletin", "-pg-dsn", pg, "-ch-dsn", ch, "-date", "2026-11-20")
-	if err != nil || !strings.Contains(out, "order_success_rate") || !strings.Contains(out, own) {
-		t.Errorf("bulletin = %v %s\n%s", err, stderr, out)
+	if err != nil || !strings.Contains(out, "order_success_rate") || !strings.Contains(out, own) || strings.Contains(out, "so far") {
+		t.Errorf("bulletin = %v %s\n%s; want the figures of a past day, none so far", err, stderr, out)
 	}
 	out, stderr, err = run("bulletin", "-pg-dsn", pg, "-ch-dsn", ch, "-date", "2026-11-20", "-level", "area", "-json")
 	var rep struct {
@@ -186,5 +188,38 @@ func TestIndicatorsAPI(t *testing.T) {
 	if _, stderr, err := run("bulletin", "-pg-dsn", pg, "-ch-dsn", ch, "-date", "20-11-2026", "-level", "shop", "-timezone", "Mars/Olympus"); !errors.Is(err, ErrUsage) ||
 		!strings.Contains(stderr, "-date") || !strings.Contains(stderr, "-level") || !strings.Contains(stderr, "-timezone") {
 		t.Errorf("bulletin with a bad date, level and time zone = %v %s; want a usage error naming all three", err, stderr)
+	}
+}
+
+// The bulletin's table marks a period that holds the region's today "so far": its figure is not
+// final. A past day, and the month before, are printed as they are.
+func TestPrintBulletinMarksPeriodsUnderWay(t *testing.T) {
+	day, _ := indicators.PeriodOf(indicators.Day, time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC))
+	week, _ := indicators.PeriodOf(indicators.Week, day.Start)
+	month, _ := indicators.PeriodOf(indicators.Month, day.Start.AddDate(0, -1, 0))
+	x := 0.5
+	rep := indicators.Report{Period: day, Level: indicators.AtCompany, Company: indicators.Row{Level: indicators.AtCompany,
+		Values: []indicators.Value{{Indicator: indicators.OrderSuccess, Period: day, Value: &x},
+			{Indicator: indicators.ScarceCoverage, Period: week, Value: &x},
+			{Indicator: indicators.ForecastAccuracy, Period: month, Value: &x}}}}
+	shanghai := time.FixedZone("CST", 8*3600)
+	for _, tt := range []struct {
+		today            time.Time
+		day, week, month bool // which lines say "so far"
+	}{
+		{time.Date(2026, 12, 7, 5, 0, 0, 0, shanghai), true, true, false},
+		{time.Date(2026, 12, 8, 9, 0, 0, 0, shanghai), false, true, false},
+		{time.Date(2026, 12, 14, 9, 0, 0, 0, shanghai), false, false, false},
+	} {
+		var b strings.Builder
+		printBulletin(&b, rep, tt.today)
+		for _, line := range strings.Split(b.String(), "\n") {
+			for ind, want := range map[indicators.Indicator]bool{indicators.OrderSuccess: tt.day,
+				indicators.ScarceCoverage: tt.week, indicators.ForecastAccuracy: tt.month} {
+				if strings.Contains(line, " "+string(ind)+" ") && strings.Contains(line, "so far") != want {
+					t.Errorf("bulletin printed on %s: %q; want so far: %v", tt.today, line, want)
+				}
+			}
+		}
 	}
 }

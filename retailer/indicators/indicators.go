@@ -162,6 +162,13 @@ func (p Period) Back(n int) time.Time {
 	return p.Start.AddDate(0, 0, -n)
 }
 
+// UnderWay says whether p holds today's calendar date (its year, month and day, whatever its
+// location) and so has not ended: its figures are so far, not final.
+func (p Period) UnderWay(today time.Time) bool {
+	d := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	return !d.Before(p.Start) && d.Before(p.End)
+}
+
 // String is the period as a report names it: 2026-11-30, week 2026-11-30 or 2026-11.
 func (p Period) String() string {
 	switch p.Kind {

@@ -31,6 +31,25 @@ func TestBrandStocks(t *testing.T) {
 	}
 }
 
+// A period is under way on the days it holds, whatever the time of day or the location of today.
+func TestPeriodUnderWay(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	week, _ := PeriodOf(Week, time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)) // 2026-11-16 … 2026-11-22
+	for _, tt := range []struct {
+		today time.Time
+		want  bool
+	}{
+		{time.Date(2026, 11, 15, 23, 59, 0, 0, shanghai), false},
+		{time.Date(2026, 11, 16, 0, 0, 0, 0, shanghai), true},
+		{time.Date(2026, 11, 22, 23, 59, 0, 0, shanghai), true},
+		{time.Date(2026, 11, 23, 1, 0, 0, 0, shanghai), false}, // 2026-11-22 17:00 in UTC: Shanghai's day counts
+	} {
+		if got := week.UnderWay(tt.today); got != tt.want {
+			t.Errorf("week %s under way on %s = %v; want %v", week, tt.today, got, tt.want)
+		}
+	}
+}
+
 func TestPeriods(t *testing.T) {
 	day := time.Date(2026, 11, 18, 15, 0, 0, 0, time.UTC) // a Wednesday
 	tests := []struct {
