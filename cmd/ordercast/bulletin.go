@@ -60,7 +60,8 @@ func runBulletin(ctx context.Context, e env, args []string) error {
 		"cadence (order success, failed orders, empty orders and uploads over the day; scarce-brand coverage,\n" +
 		"new-product shelving, sell-through, stock-outs and stock-to-sales over its week; forecast accuracy and\n" +
 		"satisfaction over its month), beside its target with the gap; managers with the previous period's\n" +
-		"figure and their rank. A figure without data says why instead of a number."
+		"figure and their rank. A figure without data says why instead of a number; one whose period holds\n" +
+		"today (the -timezone's) is marked \"so far\"."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
 	}
