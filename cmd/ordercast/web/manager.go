@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 // The account manager's pages: /manager, the day's bulletin with 12 weeks of trends (a planner sees
@@ -446,17 +448,22 @@ func cellText(l Lang, col string, v any) string {
 	return fmt.Sprint(v)
 }
 
-// periodLabel names the period of a figure (kind day, week or month; start and end dates, end
-// exclusive) and says whether it is under way: it ends after the region's today.
-func (p *Pages) periodLabel(l Lang, kind, start, end string) (string, bool) {
+// periodOf is the period from start to end as the API names them (dates, end exclusive); false
+// when they do not parse.
+func periodOf(start, end string) (indicators.Period, bool) {
 	from, err1 := time.Parse(time.DateOnly, start)
 	until, err2 := time.Parse(time.DateOnly, end)
-	if err1 != nil || err2 != nil {
+	return indicators.Period{Start: from, End: until}, err1 == nil && err2 == nil
+}
+
+// periodLabel names the period of a figure (kind day, week or month; start and end dates, end
+// exclusive) and says whether it is under way: it holds the region's today.
+func (p *Pages) periodLabel(l Lang, kind, start, end string) (string, bool) {
+	period, ok := periodOf(start, end)
+	if !ok {
 		return "", false
 	}
-	now := p.now()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	soFar := until.After(today) && !from.After(today)
+	soFar := period.UnderWay(p.now())
 	switch {
 	case kind == "day" && soFar:
 		return l.T("mg.period.today"), true
@@ -469,7 +476,7 @@ func (p *Pages) periodLabel(l Lang, kind, start, end string) (string, bool) {
 	case kind == "month" && soFar:
 		return l.T("mg.period.this_month"), true
 	case kind == "month":
-		return l.T("mg.period.month", from.Format("2006-01")), false
+		return l.T("mg.period.month", period.Start.Format("2006-01")), false
 	}
 	return "", false
 }
@@ -544,9 +551,8 @@ func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stock
 		return trendData{}, nil, problemErr(err, prob)
 	}
 	t := trendData{Mine: map[string][]*float64{}, Company: map[string][]*float64{}, Own: b.Manager != nil}
-	today := p.now().Format(time.DateOnly)
 	for i, w := range r.Weeks {
-		if w.Period.End > today && i > 0 && i == len(r.Weeks)-1 { // dates compare as strings
+		if period, ok := periodOf(w.Period.Start, w.Period.End); ok && i > 0 && i == len(r.Weeks)-1 && period.UnderWay(p.now()) {
 			break
 		}
 		t.Weeks = append(t.Weeks, w.Period.Start)
