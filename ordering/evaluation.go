@@ -25,8 +25,13 @@ type BrandMonth struct {
 	// them that ordered it in the month too.
 	Ordered, Reordered int
 	Stock              *int     // warehouse stock at the month's end; nil when not known
-	Accuracy           *float64 // forecast accuracy of the brand's month as scored; nil when not scored
+	Accuracy           *float64 // forecast accuracy of the brand's month, against AccuracyBasis; nil when not scored
 }
+
+// AccuracyBasis is what a brand's forecast accuracy is read against: the quantities retailers
+// requested, as for the managers' indicator. Against sales a scarce brand, whose sales are what its
+// limits let through, would rank low on accuracy for being scarce.
+const AccuracyBasis = "requested"
 
 // EvaluationMonths is how many months of sales an evaluation looks at.
 const EvaluationMonths = 12

@@ -149,6 +149,11 @@ func printBulletin(w io.Writer, rep indicators.Report, today time.Time) {
 	for i, n := range notes {
 		fmt.Fprintf(w, "[%d] %s\n", i+1, n)
 	}
+	for _, spec := range indicators.Specs {
+		if spec.Basis != "" {
+			fmt.Fprintf(w, "%s is measured against %s quantities (ordercast score -against %s)\n", spec.Indicator, spec.Basis, spec.Basis)
+		}
+	}
 }
 
 // figure formats a value in its unit: ratios as percentages, weeks and scores with one decimal.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,13 +32,27 @@ func TestBulletinOfToday(t *testing.T) {
 	}
 	checkWeekUnderWay(t, pg, ch, now)
 	// As deploy/local/demo.sh: the history ends with 15 November, so October is the last month it
-	// covers whole; a forecast made before it, scored against sales.
+	// covers whole; a forecast made before it, scored against sales and against requested quantities,
+	// which the bulletin reads.
 	stores := []string{"-pg-dsn", pg, "-ch-dsn", ch}
 	if _, stderr, err := run("forecast", "run", "-ch-dsn", ch, "-as-of", "2026-09-28", "-horizon", "6"); err != nil {
 		t.Fatalf("forecast run: %v\n%s", err, stderr)
 	}
-	if _, stderr, err := run("score", "-ch-dsn", ch, "-month", "2026-10"); err != nil {
-		t.Fatalf("score: %v\n%s", err, stderr)
+	companyScore := map[string]float64{}
+	for _, against := range []string{"sales", "requested"} {
+		out, stderr, err := run("score", "-ch-dsn", ch, "-month", "2026-10", "-against", against, "-json")
+		var got scoresJSON
+		if err != nil || json.Unmarshal([]byte(out), &got) != nil {
+			t.Fatalf("score -against %s: %v\n%s", against, err, stderr)
+		}
+		for _, s := range got.Scores {
+			if s.Level == "company" {
+				companyScore[against] = float64(s.Accuracy)
+			}
+		}
+	}
+	if math.Abs(companyScore["sales"]-companyScore["requested"]) < 0.01 {
+		t.Fatalf("October's company accuracy is %v; want the two bases apart, so that the bulletin's can tell", companyScore)
 	}
 
 	s := startServe(t, stores...)
@@ -58,6 +73,10 @@ func TestBulletinOfToday(t *testing.T) {
 			if note, _ := acc["note"].(string); month["kind"] != "month" || month["start"] != "2026-10-01" || !strings.Contains(note, "2026-10") {
 				t.Errorf("%s: %s's forecast accuracy is over %v with note %v; want October 2026's, named by the note",
 					user, name, month, acc["note"])
+			}
+			if x, _ := acc["value"].(float64); name == "company" && (acc["basis"] != "requested" || math.Abs(x-companyScore["requested"]) > 1e-9) {
+				t.Errorf("%s: the company's forecast accuracy is %v against %v; want %v, October's against requested quantities (against sales: %v)",
+					user, acc["value"], acc["basis"], companyScore["requested"], companyScore["sales"])
 			}
 			// The company's outlets order on every weekday; a manager's routes on one or two of them, and
 			// on the others its figure is over the cycle to the day.
@@ -91,8 +110,9 @@ func TestBulletinOfToday(t *testing.T) {
 	}
 	checkNonTrivial(t, "ordercast bulletin", rep.Company)
 	out, stderr, err = run(append([]string{"bulletin", "-date", today, "-level", "company"}, stores...)...)
-	if err != nil || !strings.Contains(out, "2026-10") || !strings.Contains(out, "\n[1] the latest scored month, 2026-10") {
-		t.Errorf("bulletin = %v %s\n%s; want October's forecast accuracy marked with its note", err, stderr, out)
+	if err != nil || !strings.Contains(out, "2026-10") || !strings.Contains(out, "\n[1] the latest scored month, 2026-10") ||
+		!strings.Contains(out, "\nforecast_accuracy is measured against requested quantities") {
+		t.Errorf("bulletin = %v %s\n%s; want October's forecast accuracy marked with its note, and its basis", err, stderr, out)
 	}
 }
 

@@ -108,7 +108,7 @@ func prepareRegion(n int) [][]string {
 	return [][]string{
 		{"seed", "-outlets", strconv.Itoa(n), "-brands", "30", "-weeks", "12", "-as-of", "2026-11-22"},
 		{"forecast", "run", "-as-of", "2026-09-28", "-horizon", "6"},
-		{"score", "-month", pagesScoredMonth},
+		{"score", "-month", pagesScoredMonth, "-against", "requested"}, // the accuracy page's default basis
 		{"forecast", "run", "-as-of", "2026-11-16", "-horizon", "6"},
 	}
 }

@@ -44,8 +44,10 @@ func TestBrowserPlannerAllocates(t *testing.T) {
 	if _, stderr, err := run("forecast", "run", "-ch-dsn", chDSN, "-as-of", "2026-09-28", "-horizon", "6"); err != nil {
 		t.Fatalf("forecast run: %v\n%s", err, stderr)
 	}
-	if _, stderr, err := run("score", "-month", "2026-10", "-ch-dsn", chDSN); err != nil {
-		t.Fatalf("score: %v\n%s", err, stderr)
+	for _, against := range []string{"sales", "requested"} { // the API's default basis, the page's
+		if _, stderr, err := run("score", "-month", "2026-10", "-against", against, "-ch-dsn", chDSN); err != nil {
+			t.Fatalf("score -against %s: %v\n%s", against, err, stderr)
+		}
 	}
 	code, weeks, raw := planner.do("GET", "/api/v1/scores/weeks?month=2026-10", "")
 	ws, _ := weeks["weeks"].([]any)
@@ -129,6 +131,9 @@ func TestBrowserPlannerAllocates(t *testing.T) {
 	}
 	if h1 := text(t, ctx, "h1"); !strings.Contains(h1, "2026-10") {
 		t.Errorf("the accuracy page without a month is headed %q; want 2026-10, the latest month scored", h1)
+	}
+	if basis := attr(t, ctx, `#against option[selected]`, "value"); basis != "requested" {
+		t.Errorf("the accuracy page's basis is %q by default; want requested, the managers' indicator's", basis)
 	}
 	photograph(t, ctx, "planner-accuracy")
 

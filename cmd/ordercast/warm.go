@@ -13,6 +13,7 @@ import (
 	forecastch "github.com/ordercast/ordercast/forecast/clickhouse"
 	"github.com/ordercast/ordercast/ordering"
 	orderingch "github.com/ordercast/ordercast/ordering/clickhouse"
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 // keptWarmer keeps the figures that the planner's and the supply pages read from memory computed
@@ -129,11 +130,13 @@ func (w *keptWarmer) warmWeeks(ctx context.Context, now time.Time) {
 // accuracyLevels are the levels of a scoring the accuracy page shows.
 var accuracyLevels = []forecast.ScoreLevel{forecast.ScoreCompany, forecast.ScoreBrand, forecast.ScoreManager, forecast.ScoreArea}
 
-// warmActuals refreshes the weekly actuals of the two latest months scored against sales and reads
+// warmActuals refreshes the weekly actuals of the two latest months scored against the accuracy
+// page's default basis (the managers' indicator's, indicators.AccuracyBasis) and reads
 // their levels the accuracy page shows unless kept: the latest month first (the page's default), its
 // actuals (seconds at 100,000 outlets) before its levels (one small read each).
 func (w *keptWarmer) warmActuals(ctx context.Context) {
-	latest, err := w.actuals.LatestScoredMonth(ctx, forecast.LiveDataset, forecast.AgainstSales)
+	basis := forecast.Against(indicators.AccuracyBasis)
+	latest, err := w.actuals.LatestScoredMonth(ctx, forecast.LiveDataset, basis)
 	switch {
 	case errors.Is(err, forecast.ErrNoScores):
 		return
@@ -143,11 +146,11 @@ func (w *keptWarmer) warmActuals(ctx context.Context) {
 	}
 	for _, month := range []time.Time{latest, latest.AddDate(0, -1, 0)} {
 		from, to := forecast.MonthWeeks(month)
-		if err := w.actuals.WarmWeeks(ctx, forecast.LiveDataset, forecast.AgainstSales, from, to); err != nil {
+		if err := w.actuals.WarmWeeks(ctx, forecast.LiveDataset, basis, from, to); err != nil {
 			w.failed(ctx, "weekly actuals", err)
 			return
 		}
-		if err := w.actuals.WarmScores(ctx, month, forecast.LiveDataset, forecast.AgainstSales, accuracyLevels); err != nil {
+		if err := w.actuals.WarmScores(ctx, month, forecast.LiveDataset, basis, accuracyLevels); err != nil {
 			w.failed(ctx, "accuracy scores", err)
 			return
 		}

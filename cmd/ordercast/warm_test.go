@@ -27,7 +27,7 @@ func TestServeWarmsKeptFigures(t *testing.T) {
 	for _, args := range [][]string{
 		{"seed", "-outlets", "40", "-brands", "8", "-weeks", "16", "-as-of", asOf, "-pg-dsn", pg},
 		{"forecast", "run", "-as-of", runFrom, "-horizon", "6"},
-		{"score", "-month", month},
+		{"score", "-month", month, "-against", "requested"}, // the accuracy page's default basis
 	} {
 		if _, stderr, err := run(append(args, "-ch-dsn", ch)...); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, stderr)

@@ -105,7 +105,7 @@ func (s *Store) BrandMonths(ctx context.Context, month time.Time, brands []strin
 		out[i].Active = int(active)
 	}
 	err = s.each(ctx, `SELECT key, argMax(accuracy, scored_at) FROM accuracy_scores WHERE month = toDate(?) AND dataset = ?
-			AND against = 'sales' AND level = 'brand' AND has(?, key) GROUP BY key`, []any{m, liveDataset, brands},
+			AND against = ? AND level = 'brand' AND has(?, key) GROUP BY key`, []any{m, liveDataset, ordering.AccuracyBasis, brands},
 		func(scan func(...any) error) error {
 			var brand string
 			var acc float64

@@ -100,7 +100,8 @@ func TestSupplyReads(t *testing.T) {
 	}
 
 	insert("INSERT INTO accuracy_scores (month, dataset, against, level, key, accuracy, scored_at)",
-		[]any{day("2026-10-01"), "live", "sales", "brand", "A", 0.7, at})
+		[]any{day("2026-10-01"), "live", "requested", "brand", "A", 0.7, at},
+		[]any{day("2026-10-01"), "live", "sales", "brand", "A", 0.5, at}) // another basis, not read
 	bms, err := s.BrandMonths(ctx, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), []string{"A", "B"})
 	if err != nil || len(bms) != 2 {
 		t.Fatalf("BrandMonths = %+v, %v", bms, err)

@@ -247,8 +247,8 @@ func (s seeded) direct(t *testing.T, ind indicators.Indicator, level indicators.
 			WHERE sold > 0) GROUP BY k`, lics, keys, float64(indicators.StockWindowWeeks), d(from), d(p.End), d(from), d(p.End)))
 	case indicators.ForecastAccuracy:
 		month := time.Date(p.Start.Year(), p.Start.Month(), 1, 0, 0, 0, 0, time.UTC)
-		got := ratiosCH(t, s.ch, `SELECT key, accuracy, actual FROM accuracy_scores WHERE month = toDate(?) AND level = ?`,
-			d(month), string(level))
+		got := ratiosCH(t, s.ch, `SELECT key, accuracy, actual FROM accuracy_scores WHERE month = toDate(?) AND level = ?
+			AND against = 'requested'`, d(month), string(level))
 		w := want{}
 		for k, r := range got {
 			if r[1] > 0 {

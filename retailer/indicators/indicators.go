@@ -45,10 +45,20 @@ const (
 	SellThrough      Indicator = "sell_through_rate"     // (outlet, brand) ordered now ÷ ordered in the previous 3 periods
 	StockOut         Indicator = "stock_out_rate"        // demand records granted 0 ÷ demand records
 	StockToSales     Indicator = "stock_to_sales"        // cartons in stock ÷ average weekly cartons sold (weeks)
-	ForecastAccuracy Indicator = "forecast_accuracy"     // stored monthly scores, 1 − Σ|A−F|/ΣA
+	ForecastAccuracy Indicator = "forecast_accuracy"     // stored monthly scores against AccuracyBasis, 1 − Σ|A−F|/ΣA
 	Satisfaction     Indicator = "customer_satisfaction" // mean survey score, 0–100
 	FailedOrders     Indicator = "failed_order_rate"     // orders failed ÷ orders that reached cut-off
 )
+
+// AccuracyBasis is what the forecast accuracy indicator holds forecasts to: the quantities retailers
+// requested (`ordercast score -against requested`), not the sales. The engine forecasts demand, and
+// the sales of a scarce brand are what its limits let through, so against sales a good forecast
+// looks 20–40% high wherever limits bind, for every manager alike: a figure no one can act on. The
+// requests are the demand the orders keep before limits cut it.
+const AccuracyBasis = "requested"
+
+// notScored is forecast accuracy's reason for no data in a month never scored against AccuracyBasis.
+const notScored = "the month was not scored against requested quantities (ordercast score -against requested)"
 
 // Spec says how an indicator reads.
 type Spec struct {
@@ -57,21 +67,22 @@ type Spec struct {
 	HigherIsBetter bool
 	Cadence        PeriodKind // the period the bulletin shows it over
 	NoData         string     // the reason when nothing counts towards it
+	Basis          string     // what the figure is measured against, where that is a choice ("" elsewhere)
 }
 
 // Specs lists every indicator in the order reports show them.
 var Specs = []Spec{
-	{OrderSuccess, "ratio", true, Day, "no outlet was scheduled to order in the period"},
-	{FailedOrders, "ratio", false, Day, "no order reached cut-off in the period"},
-	{EmptyOrders, "ratio", false, Day, "no active outlet"},
-	{UploadRate, "ratio", true, Day, "no collection points"},
-	{ScarceCoverage, "ratio", true, Week, "no eligible active outlet"},
-	{NewProductShelf, "ratio", true, Week, "no new product within its shelving weeks"},
-	{SellThrough, "ratio", true, Week, "nothing was ordered in the previous 3 periods"},
-	{StockOut, "ratio", false, Week, "no demand records in the period"},
-	{StockToSales, "weeks", false, Week, "no stock count with sales in the window"},
-	{ForecastAccuracy, "ratio", true, Month, "the month was not scored (ordercast score)"},
-	{Satisfaction, "score", true, Month, "no satisfaction score recorded for the month"},
+	{OrderSuccess, "ratio", true, Day, "no outlet was scheduled to order in the period", ""},
+	{FailedOrders, "ratio", false, Day, "no order reached cut-off in the period", ""},
+	{EmptyOrders, "ratio", false, Day, "no active outlet", ""},
+	{UploadRate, "ratio", true, Day, "no collection points", ""},
+	{ScarceCoverage, "ratio", true, Week, "no eligible active outlet", ""},
+	{NewProductShelf, "ratio", true, Week, "no new product within its shelving weeks", ""},
+	{SellThrough, "ratio", true, Week, "nothing was ordered in the previous 3 periods", ""},
+	{StockOut, "ratio", false, Week, "no demand records in the period", ""},
+	{StockToSales, "weeks", false, Week, "no stock count with sales in the window", ""},
+	{ForecastAccuracy, "ratio", true, Month, notScored, AccuracyBasis},
+	{Satisfaction, "score", true, Month, "no satisfaction score recorded for the month", ""},
 }
 
 // SpecOf returns the spec of an indicator.

@@ -225,7 +225,7 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 // scored, else the latest month scored in the AccuracyLookback months before it, with a note that
 // says so; p itself (no data) when none was.
 func (s *Service) scoredMonth(ctx context.Context, p Period) (Period, string, error) {
-	month, found, err := s.Scores.LatestScored(ctx, p.Back(AccuracyLookback), p.End)
+	month, found, err := s.Scores.LatestScored(ctx, p.Back(AccuracyLookback), p.End, AccuracyBasis)
 	if err != nil || !found || !month.Before(p.Start) {
 		return p, "", err
 	}
@@ -364,11 +364,11 @@ func (s *Service) facts(ctx context.Context, ps map[Indicator]Period, level Leve
 		if level == AtRoute {
 			return nil
 		}
-		f.accuracy, f.scored, err = s.Scores.Accuracy(gctx, monthOf(ps[ForecastAccuracy]), string(level))
+		f.accuracy, f.scored, err = s.Scores.Accuracy(gctx, monthOf(ps[ForecastAccuracy]), AccuracyBasis, string(level))
 		return err
 	})
 	g.Go(func() (err error) { // the company row beside every level's
-		f.company, f.companyScored, err = s.Scores.Accuracy(gctx, monthOf(ps[ForecastAccuracy]), string(AtCompany))
+		f.company, f.companyScored, err = s.Scores.Accuracy(gctx, monthOf(ps[ForecastAccuracy]), AccuracyBasis, string(AtCompany))
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -583,7 +583,7 @@ func accuracyValue(v Value, level Level, key string, f *facts) Value {
 	case level == AtRoute:
 		v.NoData = "forecast accuracy is scored per outlet, manager, area and company, not per route"
 	case level == AtCompany && !f.companyScored, level != AtCompany && !f.scored:
-		v.NoData = "the month was not scored (ordercast score)"
+		v.NoData = notScored
 	default:
 		scores := f.accuracy
 		if level == AtCompany {

@@ -113,12 +113,13 @@ type History interface {
 
 // Scores reads stored forecast accuracy (ClickHouse accuracy_scores).
 type Scores interface {
-	// Accuracy returns the latest scoring of month at level (outlet, manager, area or company; the
-	// company's key is ""), per key; found is false when the month was never scored.
-	Accuracy(ctx context.Context, month time.Time, level string) (scores map[string]float64, found bool, err error)
-	// LatestScored returns the latest scored month that starts in [from, before); found is false when
-	// none was scored.
-	LatestScored(ctx context.Context, from, before time.Time) (month time.Time, found bool, err error)
+	// Accuracy returns the latest scoring of month against basis (AccuracyBasis) at level (outlet,
+	// manager, area or company; the company's key is ""), per key; found is false when the month was
+	// never scored against it.
+	Accuracy(ctx context.Context, month time.Time, basis, level string) (scores map[string]float64, found bool, err error)
+	// LatestScored returns the latest month scored against basis that starts in [from, before); found
+	// is false when none was.
+	LatestScored(ctx context.Context, from, before time.Time, basis string) (month time.Time, found bool, err error)
 }
 
 // Target is the planners' goal for an indicator: the company's default (Scope AtCompany, Key ""), or an

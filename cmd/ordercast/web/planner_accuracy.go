@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 // scoresJSON is the answer of GET /api/v1/scores.
@@ -62,17 +64,18 @@ type weeksJSON struct {
 }
 
 // accuracyPage shows the month's forecast accuracy per company, brand, manager and area, as
-// `ordercast score` stored it (GET /api/v1/scores), against sales or requested quantities.
+// `ordercast score` stored it (GET /api/v1/scores), against requested quantities (by default, the
+// basis of the managers' indicator), sales or, on seeded data, the true demand.
 func (p *Pages) accuracyPage(c echo.Context) error {
 	m, ok, err := p.roleSession(c, "planner", "admin")
 	if !ok {
 		return err
 	}
-	d := accuracyData{Month: c.QueryParam("month"), Against: c.QueryParam("against"), Againsts: []string{"sales", "requested", "truth"}}
+	d := accuracyData{Month: c.QueryParam("month"), Against: c.QueryParam("against"), Againsts: []string{"requested", "sales", "truth"}}
 	switch d.Against {
 	case "sales", "requested", "truth":
 	default:
-		d.Against = "sales"
+		d.Against = indicators.AccuracyBasis // the managers' indicator's
 	}
 	levels := make([]scoresJSON, len(accuracyLevels)) // accuracyLevels[0] is the company's
 	probs := make([]*apiProblem, len(accuracyLevels))

@@ -229,12 +229,12 @@ func (s *Store) BrandWeeklySales(ctx context.Context, end time.Time, windowWeeks
 	return out, nil
 }
 
-// LatestScored returns the latest month in [from, before) scored against sales of the live dataset.
-func (s *Store) LatestScored(ctx context.Context, from, before time.Time) (time.Time, bool, error) {
+// LatestScored returns the latest month in [from, before) of the live dataset scored against basis.
+func (s *Store) LatestScored(ctx context.Context, from, before time.Time, basis string) (time.Time, bool, error) {
 	var month time.Time
 	var scored uint64
-	if err := s.conn.QueryRow(ctx, "SELECT max(month), count() FROM accuracy_scores WHERE dataset = ? AND against = 'sales' "+
-		"AND month >= toDate(?) AND month < toDate(?)", Dataset, date(from), date(before)).Scan(&month, &scored); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT max(month), count() FROM accuracy_scores WHERE dataset = ? AND against = ? "+
+		"AND month >= toDate(?) AND month < toDate(?)", Dataset, basis, date(from), date(before)).Scan(&month, &scored); err != nil {
 		return time.Time{}, false, fmt.Errorf("clickhouse: read the latest scored month: %w", err)
 	}
 	if scored == 0 {
@@ -243,10 +243,10 @@ func (s *Store) LatestScored(ctx context.Context, from, before time.Time) (time.
 	return time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC), true, nil
 }
 
-// Accuracy returns the latest scoring against sales of the live dataset for month at level, per key.
-func (s *Store) Accuracy(ctx context.Context, month time.Time, level string) (map[string]float64, bool, error) {
-	where := "WHERE month = toDate(?) AND dataset = ? AND against = 'sales'"
-	scope := []any{date(month), Dataset}
+// Accuracy returns the latest scoring of the live dataset's month against basis at level, per key.
+func (s *Store) Accuracy(ctx context.Context, month time.Time, basis, level string) (map[string]float64, bool, error) {
+	where := "WHERE month = toDate(?) AND dataset = ? AND against = ?"
+	scope := []any{date(month), Dataset, basis}
 	rows, err := s.conn.Query(ctx, "SELECT key, accuracy, actual FROM accuracy_scores "+where+" AND level = ? "+
 		"AND scored_at = (SELECT max(scored_at) FROM accuracy_scores "+where+")",
 		append(append(append([]any{}, scope...), level), scope...)...)

@@ -37,6 +37,9 @@ type ValueJSON struct {
 	// Note says how the figure departs from its cadence (the bulletin's forecast accuracy is the
 	// latest scored month's, named by period); absent otherwise.
 	Note string `json:"note,omitempty"`
+	// Basis is what the figure is measured against where that is a choice: forecast accuracy's
+	// "requested" (indicators.AccuracyBasis); absent otherwise.
+	Basis string `json:"basis,omitempty"`
 }
 
 // rowJSON is one row of a report.
@@ -56,7 +59,8 @@ func rowOf(r indicators.Row) rowJSON {
 	for _, v := range r.Values {
 		spec, _ := indicators.SpecOf(v.Indicator)
 		j := ValueJSON{Indicator: string(v.Indicator), Unit: spec.Unit, Period: periodOf(v.Period), Value: v.Value,
-			Numerator: v.Num, Denominator: v.Den, Target: v.Target, Gap: v.Gap, Met: v.Met, Previous: v.Previous, Change: v.Change, Note: v.Note}
+			Numerator: v.Num, Denominator: v.Den, Target: v.Target, Gap: v.Gap, Met: v.Met, Previous: v.Previous, Change: v.Change, Note: v.Note,
+			Basis: spec.Basis}
 		if v.Value == nil {
 			reason := v.NoData
 			j.NoData = &reason

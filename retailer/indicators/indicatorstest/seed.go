@@ -288,11 +288,20 @@ func seedScores(ctx context.Context, ch driver.Conn, reg Region, rng *rand.Rand)
 		add("area", fmt.Sprintf("A%d", a), 100)
 	}
 	add("company", "", 1000)
+	// Each key is scored against requested quantities and, lower, against sales, so that a bulletin
+	// that read the wrong basis would disagree with the one it should read.
 	n := len(level)
-	months, datasets, against, runs := make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
-	zero, at := make([]float64, n), make([]time.Time, n)
+	level, key, actual = append(level, level...), append(key, key...), append(actual, actual...)
 	for i := range n {
-		months[i], datasets[i], against[i], runs[i], at[i] = month, "live", "sales", "run-1", reg.LastWeek
+		accuracy = append(accuracy, 0.7*accuracy[i])
+	}
+	months, datasets, against, runs := make([]time.Time, 2*n), make([]string, 2*n), make([]string, 2*n), make([]string, 2*n)
+	zero, at := make([]float64, 2*n), make([]time.Time, 2*n)
+	for i := range 2 * n {
+		months[i], datasets[i], against[i], runs[i], at[i] = month, "live", "requested", "run-1", reg.LastWeek
+		if i >= n {
+			against[i] = "sales"
+		}
 	}
 	if err := stores.InsertColumns(ctx, ch, "INSERT INTO accuracy_scores (month, dataset, against, level, key, run_id, "+
 		"actual, forecast, abs_error, accuracy, wape, bias, scored_at)", months, datasets, against, level, key, runs,
