@@ -57,7 +57,8 @@ type indicatorValue struct {
 	Change   *float64 `json:"change"`
 	Rank     *int     `json:"rank"`
 	Peers    *int     `json:"peers"`
-	Note     string   `json:"note"` // how the figure departs from its cadence, in English
+	Note     string   `json:"note"`  // how the figure departs from its cadence, in English
+	Basis    string   `json:"basis"` // what it is measured against, where that is a choice (forecast accuracy)
 }
 
 // indicatorRow is a row of figures (IndicatorRow).
@@ -133,6 +134,7 @@ type figureView struct {
 	Met, Missed        bool
 	Period             string // the days the figure counts, as the page names them
 	Note               string // the API's note on the period, when it departs from the indicator's cadence
+	Basis              string // what the figure is measured against, as the page names it; "" for most
 	SoFar              bool   // its period is under way: the figure is not final, neither met nor missed
 }
 
@@ -289,6 +291,9 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 			Gap: formatGap(l, v.Unit, v.Gap)}
 		f.Period, f.SoFar = p.periodLabel(l, v.Period.Kind, v.Period.Start, v.Period.End)
 		f.Note = v.Note
+		if v.Basis != "" {
+			f.Basis = l.T("mg.basis." + v.Basis)
+		}
 		if v.Met != nil && !f.SoFar {
 			f.Met, f.Missed = *v.Met, !*v.Met
 		}
@@ -500,17 +505,26 @@ func formatGap(l Lang, unit string, v *float64) string {
 	if v == nil || math.IsNaN(*v) {
 		return ""
 	}
-	sign := ""
-	if *v >= 0 {
-		sign = "+"
-	}
 	switch unit {
 	case "ratio":
-		return l.T("mg.pp", sign+strconv.FormatFloat(*v*100, 'f', 1, 64))
+		return l.T("mg.pp", signed(*v*100, 1))
 	case "weeks":
-		return l.T("mg.weeks", sign+strconv.FormatFloat(*v, 'f', 1, 64))
+		return l.T("mg.weeks", signed(*v, 1))
 	}
-	return sign + strconv.FormatFloat(*v, 'f', 2, 64)
+	return signed(*v, 2)
+}
+
+// signed formats x with prec decimals and its sign: "+" above the shown zero, none on it (a gap of
+// −0.03 weeks reads 0.0, not −0.0).
+func signed(x float64, prec int) string {
+	s := strconv.FormatFloat(x, 'f', prec, 64) // rounded as formatValue rounds the figure
+	switch shown, _ := strconv.ParseFloat(s, 64); {
+	case shown == 0:
+		return strconv.FormatFloat(0, 'f', prec, 64)
+	case shown > 0:
+		return "+" + s
+	}
+	return s
 }
 
 // trendData is 12 weeks of the charted indicators: the caller's (a manager's own row, or the

@@ -26,8 +26,10 @@ func TestFormatFigures(t *testing.T) {
 	}{
 		{zh, "ratio", ptr(0.8766), "87.7%", "+87.7 个百分点"},
 		{en, "ratio", ptr(-0.025), "-2.5%", "-2.5 pp"},
-		{en, "ratio", ptr(0), "0.0%", "+0.0 pp"},
+		{en, "ratio", ptr(0), "0.0%", "0.0 pp"},
 		{zh, "weeks", ptr(2.25), "2.2 周", "+2.2 周"},
+		{en, "weeks", ptr(0.03), "0.0 weeks", "0.0 weeks"}, // a gap that shows as zero has no sign
+		{en, "ratio", ptr(0.0004), "0.0%", "0.0 pp"},
 		{en, "score", ptr(4.5), "4.50", "+4.50"},
 		{en, "ratio", nil, "", ""},
 	} {
@@ -37,6 +39,9 @@ func TestFormatFigures(t *testing.T) {
 		if got := formatGap(tt.l, tt.unit, tt.v); got != tt.gap {
 			t.Errorf("formatGap(%s, %s, %v) = %q; want %q", tt.l.Code, tt.unit, tt.v, got, tt.gap)
 		}
+	}
+	if got := formatGap(en, "weeks", ptr(-0.03)); got != "0.0 weeks" {
+		t.Errorf("formatGap(en, weeks, -0.03) = %q; want 0.0 weeks, never -0.0", got)
 	}
 }
 
@@ -120,12 +125,12 @@ func TestManagerPage(t *testing.T) {
 	}
 }
 
-// Each figure names its period, and a figure of a period under way (today, this week) is shown as
-// so far: neither met nor missed, since the day or week has not ended.
+// Each figure names its period (and forecast accuracy its basis), and a figure of a period under way
+// (today, this week) is shown as so far: neither met nor missed, since the day or week has not ended.
 func TestManagerPageFiguresSoFar(t *testing.T) {
 	row := strings.NewReplacer(`"outlets":30,"values":[`, `"outlets":30,"values":[
  {"indicator":"scarce_coverage","unit":"ratio","period":{"kind":"week","start":"2026-11-30","end":"2026-12-07"},"value":0.1,"no_data":null,"numerator":1,"denominator":10,"target":0.8,"gap":-0.7,"met":false,"previous":null,"change":null,"rank":1,"peers":3,"note":"a note"},
- {"indicator":"forecast_accuracy","unit":"ratio","period":{"kind":"month","start":"2026-11-01","end":"2026-12-01"},"value":0.6,"no_data":null,"numerator":6,"denominator":10,"target":0.75,"gap":-0.15,"met":false,"previous":null,"change":null,"rank":1,"peers":3},`).Replace(fakeRow)
+ {"indicator":"forecast_accuracy","unit":"ratio","period":{"kind":"month","start":"2026-11-01","end":"2026-12-01"},"value":0.6,"no_data":null,"numerator":6,"denominator":10,"target":0.75,"gap":-0.15,"met":false,"previous":null,"change":null,"rank":1,"peers":3,"basis":"requested"},`).Replace(fakeRow)
 	api := managerAPI()
 	api["GET /api/v1/bulletin"] = struct {
 		status int
@@ -147,7 +152,7 @@ func TestManagerPageFiguresSoFar(t *testing.T) {
 		body := rec.Body.String()
 		for _, want := range []string{
 			`<span class="period">` + tt.day + `</span>`, `<span class="period" title="a note">` + tt.week + `</span>`,
-			`<span class="period">the month 2026-11</span>`, tt.heading,
+			`<span class="period">the month 2026-11</span><span class="period">against requested quantities</span>`, tt.heading,
 			`data-indicator="order_success_rate" class="` + tt.orderSuccess + `"`,
 			`data-indicator="scarce_coverage" class="` + tt.coverage + `"`,
 			`data-indicator="forecast_accuracy" class="` + tt.accuracy + `"`,
