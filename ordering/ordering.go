@@ -23,6 +23,16 @@ type Brand struct {
 	Lifecycle      Lifecycle // zero means Maintained
 }
 
+// NewIn reports whether b is new in the cycle of week (its Monday): a new product launched within
+// the NewProductWeeks weeks before that week or during it. A product launched earlier is a brand like
+// any other to the outlets ordering in the cycle, whatever its flag.
+func (b Brand) NewIn(week time.Time) bool {
+	if !b.NewProduct || b.LaunchDate.IsZero() {
+		return false
+	}
+	return !b.LaunchDate.Before(week.AddDate(0, 0, -7*NewProductWeeks)) && b.LaunchDate.Before(week.AddDate(0, 0, 7))
+}
+
 // Lifecycle is a brand's stage in its life cycle (introduced, cultivated, maintained, retired).
 type Lifecycle string
 

@@ -227,7 +227,8 @@ type catalogueJSON struct {
 	WholesaleCents int64  `json:"wholesale_cents"`
 	RetailCents    int64  `json:"retail_cents"`
 	Scarce         bool   `json:"scarce"`
-	NewProduct     bool   `json:"new_product"`
+	NewProduct     bool   `json:"new_product"` // new in this cycle (ordering.Brand.NewIn)
+	LaunchDate     string `json:"launch_date,omitempty"`
 	Limit          *int   `json:"limit,omitempty"`
 	Remaining      *int   `json:"remaining,omitempty"`
 	Ordered        int    `json:"ordered"`
@@ -319,9 +320,12 @@ func (h *Handler) catalogue(c echo.Context) error {
 		code := l.Brand.Code
 		j := catalogueJSON{Brand: code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
 			PriceClass: l.Brand.PriceClass, WholesaleCents: l.Brand.WholesaleCents, RetailCents: l.Brand.RetailCents,
-			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewProduct, Limit: l.Limit, Remaining: l.Remaining,
+			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewIn(cycle.WeekStart), Limit: l.Limit, Remaining: l.Remaining,
 			Ordered: l.Ordered, ExpectedDemand: math.Round(demand[code].Expected*10) / 10, Explanation: l.Explanation,
 			ExplanationParts: explanationParts(l.Explanation)}
+		if l.Brand.NewProduct && !l.Brand.LaunchDate.IsZero() {
+			j.LaunchDate = l.Brand.LaunchDate.Format(time.DateOnly)
+		}
 		if u := demand[code].Upper; u > 0 {
 			u = math.Round(u*10) / 10
 			j.DemandUpper = &u

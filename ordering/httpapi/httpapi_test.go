@@ -537,3 +537,32 @@ func TestManagerOrdersAsItself(t *testing.T) {
 		t.Errorf("PlaceOrder's user %d; want the manager's, %d", store.gotUser, want)
 	}
 }
+
+// A new product is new in the cycles of the 4 weeks after its launch (as its notices); one launched
+// earlier is an ordinary line, its launch day still given.
+func TestCatalogueNewInTheCycle(t *testing.T) {
+	store := newStore() // the cycle of 2026-11-23
+	store.lines = []ordering.CatalogueLine{
+		{Brand: ordering.Brand{Code: "R", Name: "Recent", PacksPerCarton: 10, NewProduct: true,
+			LaunchDate: time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC)}, OnSale: true},
+		{Brand: ordering.Brand{Code: "O", Name: "Old", PacksPerCarton: 10, NewProduct: true,
+			LaunchDate: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}, OnSale: true},
+		{Brand: ordering.Brand{Code: "A", Name: "Alpha", PacksPerCarton: 10}, OnSale: true},
+	}
+	s := newServer(t, store, fakeDemand{}, nil)
+	rec := s.do(t, req{as: "retailer1", method: http.MethodGet, path: "/outlets/1/catalogue"})
+	var res struct {
+		Lines []struct {
+			Brand  string `json:"brand"`
+			New    bool   `json:"new_product"`
+			Launch string `json:"launch_date"`
+		} `json:"lines"`
+	}
+	decode(t, rec, &res)
+	want := map[string]string{"R": "true 2026-11-04", "O": "false 2026-06-01", "A": "false "}
+	for _, l := range res.Lines {
+		if got := fmt.Sprintf("%v %s", l.New, l.Launch); got != want[l.Brand] {
+			t.Errorf("line %s: new_product, launch_date = %s; want %s", l.Brand, got, want[l.Brand])
+		}
+	}
+}

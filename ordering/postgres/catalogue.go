@@ -31,7 +31,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	}
 	c.Status, w.OrderDay = ordering.CycleStatus(status), time.Weekday(day%7)
 	rows, err := s.pool.Query(ctx, `SELECT b.code, b.name, m.code, b.price_class, b.packs_per_unit, b.wholesale_price_cents,
-			b.retail_price_cents, b.scarce, b.new_product, sp.on_sale, l.limit_cartons,
+			b.retail_price_cents, b.scarce, b.new_product, b.launch_date, sp.on_sale, l.limit_cartons,
 			coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons, coalesce(l.explanation, ''),
 			coalesce((SELECT ol.granted_cartons FROM order_lines ol JOIN orders o ON o.id = ol.order_id
 				WHERE o.outlet_id = $1 AND o.cycle_id = $2 AND ol.brand_id = b.id AND o.status NOT IN ('cancelled', 'failed')), 0)
@@ -45,10 +45,14 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	for rows.Next() {
 		var l ordering.CatalogueLine
 		var a ordering.Allowance
+		var launch *time.Time
 		b := &l.Brand
 		if err := rows.Scan(&b.Code, &b.Name, &b.Manufacturer, &b.PriceClass, &b.PacksPerCarton, &b.WholesaleCents,
-			&b.RetailCents, &b.Scarce, &b.NewProduct, &l.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply, &l.Explanation, &l.Ordered); err != nil {
+			&b.RetailCents, &b.Scarce, &b.NewProduct, &launch, &l.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply, &l.Explanation, &l.Ordered); err != nil {
 			return c, w, nil, fmt.Errorf("postgresql: read catalogue: %w", err)
+		}
+		if launch != nil {
+			b.LaunchDate = *launch
 		}
 		l.Limit, l.Remaining = a.Limit, a.Remaining(0) // beyond the current order
 		lines = append(lines, l)
