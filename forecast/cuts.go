@@ -200,24 +200,19 @@ func crostonCuts(y []float64, cuts []int, outs []Forecast, alphas []float64, sba
 		if sba {
 			k = 1 - a/2
 		}
-		z, p := y[first], float64(first+1)
-		q := 0.0
+		var st crostonState
+		st.start(y[first])
 		var sse float64
 		prev := first + 1
 		for c, n := range cuts {
 			for t := prev; t < n; t++ { // as crostonForecast
-				e := y[t] - k*z/p
+				e := y[t] - k*st.rate()
 				sse += e * e
-				q++
-				if y[t] > 0 {
-					z += a * (y[t] - z)
-					p += a * (q - p)
-					q = 0
-				}
+				st.step(y[t], a)
 			}
 			prev = max(prev, n)
 			if sse < best[c] {
-				best[c], rate[c] = sse, k*z/p
+				best[c], rate[c] = sse, k*st.rate()
 			}
 		}
 	}

@@ -20,11 +20,17 @@ var (
 //
 //	z ← z + α(y_t − z),  p ← p + α(q − p)
 //
-// starting from the first demand (z = its size, p = its position counting from 1), and every week is
-// forecast as z/p. α comes from Alphas (0.05, 0.1, 0.2, 0.3 when nil) by the smallest sum of
-// squared one-step errors over the weeks after the first demand. A series without demand is forecast
-// as 0. The interval is ± z·σ, σ² the mean squared one-step error: a rate forecast, so the spread does
-// not grow with the horizon.
+// starting from the first demand (z = its size) and the first interval between two demands (p), and
+// every week is forecast as z/p. Until a second demand the interval is not known, only that it is
+// longer than the q weeks without demand since the first, and the rate is z/(q+1). Textbook Croston
+// starts p at the first demand's position counting from 1; but series reach the models without their
+// leading zeros (Engine), so that position is always 1, and a series that sold once (a new product's
+// first order filling the shelf, a brand an outlet tried) would be forecast to sell as much every
+// week, and every interval learnt from 1 upwards, too short for as long as α takes to forget it.
+// α comes from Alphas (0.05, 0.1, 0.2, 0.3 when nil) by the smallest sum of squared one-step errors
+// over the weeks after the first demand. A series without demand is forecast as 0. The interval is
+// ± z·σ, σ² the mean squared one-step error: a rate forecast, so the spread does not grow with the
+// horizon.
 type Croston struct {
 	Alphas []float64
 }
@@ -72,21 +78,16 @@ func crostonForecast(y []float64, f Forecast, alphas []float64, sba bool) {
 		if sba {
 			k = 1 - a/2
 		}
-		z, p := y[first], float64(first+1)
-		q := 0.0 // weeks since the last demand
+		var c crostonState
+		c.start(y[first])
 		var sse float64
 		for t := first + 1; t < len(y); t++ {
-			e := y[t] - k*z/p
+			e := y[t] - k*c.rate()
 			sse += e * e
-			q++
-			if y[t] > 0 {
-				z += a * (y[t] - z)
-				p += a * (q - p)
-				q = 0
-			}
+			c.step(y[t], a)
 		}
 		if sse < best {
-			best, bestRate = sse, k*z/p
+			best, bestRate = sse, k*c.rate()
 		}
 	}
 	sd := 0.0
@@ -96,6 +97,38 @@ func crostonForecast(y []float64, f Forecast, alphas []float64, sba bool) {
 	for j := range f.Mean {
 		f.put(j, bestRate, sd)
 	}
+}
+
+// crostonState is Croston's size and interval after some weeks, and the weeks since the last demand.
+type crostonState struct {
+	z, p float64 // p is 0 until a second demand gives the first interval
+	q    float64
+}
+
+// start is the state at the first demand, of size y.
+func (c *crostonState) start(y float64) { *c = crostonState{z: y} }
+
+// rate is the forecast of every week ahead: z/p, or z/(q+1) while the interval is not known.
+func (c *crostonState) rate() float64 {
+	if c.p == 0 {
+		return c.z / (c.q + 1)
+	}
+	return c.z / c.p
+}
+
+// step moves the state over a week of demand y with the smoothing weight a.
+func (c *crostonState) step(y, a float64) {
+	c.q++
+	if y <= 0 {
+		return
+	}
+	if c.p == 0 {
+		c.p = c.q // the first interval
+	} else {
+		c.p += a * (c.q - c.p)
+	}
+	c.z += a * (y - c.z)
+	c.q = 0
 }
 
 // TSB is the Teunter–Syntetos–Babai method: the probability π that a week has demand is smoothed

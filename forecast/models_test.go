@@ -63,9 +63,13 @@ func TestPointForecasts(t *testing.T) {
 		// e = 2, l = 2, b = 1; φb = 0.5, e = 2.5, l = 3.75, b = 1.75: 3.75 + 0.5·1.75, 3.75 + 0.75·1.75.
 		{"damped phi=0.5", Damped{Grid: DampedGrid{[]float64{0.5}, []float64{0.5}, []float64{0.5}}}, []float64{1, 3, 5}, []float64{4.625, 5.0625}},
 		{"damped short is ses", Damped{}, []float64{4, 4}, []float64{4}},
-		// First demand 3 at week 3: z = 3, p = 3. Demand 6 two weeks later: z = 4.5, p = 2.5.
-		{"croston alpha=0.5", Croston{Alphas: []float64{0.5}}, []float64{0, 0, 3, 0, 6}, []float64{1.8, 1.8}},
-		{"sba alpha=0.5", SBA{Alphas: []float64{0.5}}, []float64{0, 0, 3, 0, 6}, []float64{1.35}},
+		// First demand 3 at week 3: z = 3. Demand 6 two weeks later: the first interval, p = 2; z = 4.5.
+		{"croston alpha=0.5", Croston{Alphas: []float64{0.5}}, []float64{0, 0, 3, 0, 6}, []float64{2.25, 2.25}},
+		{"sba alpha=0.5", SBA{Alphas: []float64{0.5}}, []float64{0, 0, 3, 0, 6}, []float64{1.6875}},
+		// One demand, then three weeks without: the interval is longer than 3 weeks, z/(3+1).
+		{"croston one demand", Croston{Alphas: []float64{0.5}}, []float64{4, 0, 0, 0}, []float64{1, 1}},
+		// Demand 4 then 2 a week later (p = 1, z = 3), then 6 after 3 weeks: p = 2, z = 4.5.
+		{"croston intervals from the first", Croston{Alphas: []float64{0.5}}, []float64{4, 2, 0, 0, 6}, []float64{2.25}},
 		{"croston no demand", Croston{}, []float64{0, -1, 0}, []float64{0}},
 		// π0 = 0.5, z0 = 4; π: 0.25, 0.625, 0.3125, 0.65625; forecast 0.65625·4.
 		{"tsb alpha=beta=0.5", TSB{Alphas: []float64{0.5}, Betas: []float64{0.5}}, []float64{0, 4, 0, 4}, []float64{2.625}},
