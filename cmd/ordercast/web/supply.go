@@ -13,6 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ordercast/ordercast/ordering"
 )
 
 // The upstream pages (工商协同): the planner's supply–demand balance with the step to an allocation
@@ -32,8 +34,10 @@ func (p *Pages) registerSupply(e *echo.Echo, mw []echo.MiddlewareFunc) {
 	e.POST("/rounds/:day/return", p.roundReturn, mw...)
 }
 
-// balanceWeeks is how many weeks the balance pages project, unless ?weeks= says otherwise.
-const balanceWeeks = 6
+// balanceWeeks is how many weeks the balance pages and the manufacturer's demand plan project, unless
+// ?weeks= says otherwise: the API's default, the weeks serve's weekly forecast covers, so that a
+// planner and a manufacturer see the Spring Festival's build-up as soon as the forecast does.
+const balanceWeeks = ordering.DefaultBalanceWeeks
 
 // limitsJSON is a brand's stock limits as the API answers them.
 type limitsJSON struct {
