@@ -10,9 +10,11 @@ import (
 // is forecast from like items: the brands of the same manufacturer and price class (a new product
 // usually extends a family), or of the same price class when the manufacturer has no other.
 //
-// At each launch outlet the forecast of a week is the mean forecast of the like items the outlet
+// At each launch outlet the forecast of a week is the median forecast of the like items the outlet
 // carries, times the launch curve at the weeks since launch: how a new product's sales compare with
 // its like items' in its first weeks, learnt from earlier launches in the history (LearnLaunchCurve).
+// A median, not a mean: a family often holds one brand that sells many times the others, and a mean
+// would scale every launch beside it by that one brand.
 
 // Brand is what forecasting needs to know of a brand of the catalogue.
 type Brand struct {
@@ -56,7 +58,7 @@ func LikeItems(b Brand, catalogue []Brand, has func(code string) bool) []string 
 const DefaultLaunchWeeks = 26
 
 // LaunchCurve is, per week since launch (0: the week holding the launch day), a new product's sales
-// as a multiple of the mean sales of its like items per outlet carrying them, summed over those
+// as a multiple of the median sales of its like items per outlet carrying them, summed over those
 // outlets. It folds in both how fast the product ramps up and how many of the like items' outlets
 // take it. A nil curve is 1 throughout: the new product sells like an average like item.
 type LaunchCurve []float64
@@ -87,7 +89,7 @@ type LaunchStats struct {
 // series, sales or estimated demand): for every new product of catalogue launched within p's weeks
 // (after its first), with like items in p, and for each of the first weeks weeks after its launch
 // that p holds, it adds the product's sales over all outlets to New and, over the outlets carrying
-// any of its like items, the mean of those like items' values to Like. It reads p only; a curve
+// any of its like items, the median of those like items' values to Like. It reads p only; a curve
 // without any data is nil.
 //
 // The curve is a shape times a level. The shape, how sales ramp up after a launch, is New / Like per
@@ -127,7 +129,7 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 		if len(like) == 0 {
 			continue
 		}
-		likeMean := likeMeanPerOutlet(p, byBrand, like)
+		likeMean := likeMedianPerOutlet(p, byBrand, like)
 		l := launch{sales: make([]float64, weeks), like: make([]float64, weeks)}
 		used := false
 		for k := range weeks {
@@ -205,32 +207,30 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 	return shape, st
 }
 
-// likeMeanPerOutlet returns, per outlet carrying any of like, the mean over the like items it
-// carries of their weekly values.
-func likeMeanPerOutlet(p Panel, byBrand map[string][]int, like []string) map[string][]float64 {
-	sum := make(map[string][]float64)
-	count := make(map[string]int)
+// likeMedianPerOutlet returns, per outlet carrying any of like, the median over the like items it
+// carries of their weekly values, week by week.
+func likeMedianPerOutlet(p Panel, byBrand map[string][]int, like []string) map[string][]float64 {
+	carried := make(map[string][][]float64) // outlet → the like items' values
 	for _, code := range like {
 		for _, i := range byBrand[code] {
 			s := p.Series[i]
-			v := sum[s.Outlet]
-			if v == nil {
-				v = make([]float64, len(p.Weeks))
-				sum[s.Outlet] = v
-			}
-			for t, x := range s.Values {
-				v[t] += x
-			}
-			count[s.Outlet]++
+			carried[s.Outlet] = append(carried[s.Outlet], s.Values)
 		}
 	}
-	for o, v := range sum {
-		k := 1 / float64(count[o])
+	out := make(map[string][]float64, len(carried))
+	var week []float64
+	for o, series := range carried {
+		v := make([]float64, len(p.Weeks))
 		for t := range v {
-			v[t] *= k
+			week = week[:0]
+			for _, x := range series {
+				week = append(week, x[t])
+			}
+			v[t] = median(week)
 		}
+		out[o] = v
 	}
-	return sum
+	return out
 }
 
 // weekIndex returns the index of week w in weeks (ascending Mondays).
@@ -249,12 +249,12 @@ type LaunchForecast struct {
 	Brand     string
 	Like      []string   // the like items it was forecast from
 	Outlets   []string   // the launch outlets that carry a like item, sorted
-	Forecasts []Forecast // per outlet: like items' mean forecast times the launch curve
+	Forecasts []Forecast // per outlet: like items' median forecast times the launch curve
 }
 
 // ForecastLaunch forecasts the new product of l over the weeks (Mondays) of a run, from the
 // forecasts of the run's series (outlets[i] and brands[i] of series[i], all over those weeks):
-// at each launch outlet, the mean of the forecasts (point and interval alike) of the like items it
+// at each launch outlet, the median of the forecasts (point and each bound of the interval) of the like items it
 // carries, times curve.At(weeks since launch), so 0 before the launch week. Launch outlets without
 // any like item are left out: there is nothing to scale. like is the result of LikeItems for the
 // brand; the result has no outlets when like is empty.
@@ -273,34 +273,18 @@ func ForecastLaunch(l Launch, like []string, weeks []time.Time, curve LaunchCurv
 			chosen[o] = true
 		}
 	}
-	type acc struct {
-		f Forecast
-		n int
-	}
-	sums := make(map[string]*acc)
+	carried := make(map[string][]Forecast) // launch outlet → its like items' forecasts
 	for i, b := range brands {
 		if !isLike[b] || (chosen != nil && !chosen[outlets[i]]) {
 			continue
 		}
-		a := sums[outlets[i]]
-		if a == nil {
-			a = &acc{f: Forecast{Mean: make([]float64, h), Lower: make([]float64, h), Upper: make([]float64, h)}}
-			sums[outlets[i]] = a
-		}
-		a.n++
 		f := series[i]
-		for j := range h {
-			a.f.Mean[j] += f.Mean[j]
-			if f.Lower != nil {
-				a.f.Lower[j] += f.Lower[j]
-				a.f.Upper[j] += f.Upper[j]
-			} else {
-				a.f.Lower[j] += f.Mean[j]
-				a.f.Upper[j] += f.Mean[j]
-			}
+		if f.Lower == nil {
+			f.Lower, f.Upper = f.Mean, f.Mean
 		}
+		carried[outlets[i]] = append(carried[outlets[i]], f)
 	}
-	for o := range sums {
+	for o := range carried {
 		lf.Outlets = append(lf.Outlets, o)
 	}
 	slices.Sort(lf.Outlets)
@@ -313,15 +297,23 @@ func ForecastLaunch(l Launch, like []string, weeks []time.Time, curve LaunchCurv
 		}
 		scale[j] = curve.At(k)
 	}
-	for _, o := range lf.Outlets {
-		a := sums[o]
-		for j := range h {
-			s := scale[j] / float64(a.n)
-			a.f.Mean[j] *= s
-			a.f.Lower[j] *= s
-			a.f.Upper[j] *= s
+	week := make([]float64, 0, len(like))
+	at := func(fs []Forecast, j int, of func(Forecast) []float64) float64 {
+		week = week[:0]
+		for _, f := range fs {
+			week = append(week, of(f)[j])
 		}
-		lf.Forecasts = append(lf.Forecasts, a.f)
+		return median(week)
+	}
+	for _, o := range lf.Outlets {
+		fs := carried[o]
+		f := Forecast{Mean: make([]float64, h), Lower: make([]float64, h), Upper: make([]float64, h)}
+		for j := range h {
+			f.Mean[j] = scale[j] * at(fs, j, func(f Forecast) []float64 { return f.Mean })
+			f.Lower[j] = scale[j] * at(fs, j, func(f Forecast) []float64 { return f.Lower })
+			f.Upper[j] = scale[j] * at(fs, j, func(f Forecast) []float64 { return f.Upper })
+		}
+		lf.Forecasts = append(lf.Forecasts, f)
 	}
 	return lf
 }

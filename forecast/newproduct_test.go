@@ -182,7 +182,7 @@ func TestForecastLaunch(t *testing.T) {
 	if !slices.Equal(lf.Outlets, []string{"O1", "O2"}) || len(lf.Forecasts) != 2 {
 		t.Fatalf("ForecastLaunch outlets %v; want [O1 O2] (O3 carries no like item)", lf.Outlets)
 	}
-	want := [][3][]float64{ // O1: the mean of B1 and B2; O2: B1; × 0, 0.5, 1
+	want := [][3][]float64{ // O1: the median of B1 and B2 (of two, their mean); O2: B1; × 0, 0.5, 1
 		{{0, 10, 20}, {0, 7, 14}, {0, 13, 26}},
 		{{0, 11, 24}, {0, 9, 18}, {0, 15, 30}},
 	}
@@ -198,5 +198,24 @@ func TestForecastLaunch(t *testing.T) {
 	}
 	if lf := ForecastLaunch(launch, nil, weeks, curve, outlets, brands, series); len(lf.Outlets) != 0 {
 		t.Errorf("ForecastLaunch without like items: outlets %v; want none", lf.Outlets)
+	}
+}
+
+// A family's one big brand does not scale the launch beside it: an outlet's like items enter by
+// their median, week by week and bound by bound.
+func TestForecastLaunchTakesTheMedianLikeItem(t *testing.T) {
+	weeks := weeksFrom("2026-03-02", 2)
+	f := func(mean, lo, hi float64) Forecast {
+		return Forecast{Mean: []float64{mean, mean}, Lower: []float64{lo, lo}, Upper: []float64{hi, hi}}
+	}
+	lf := ForecastLaunch(Launch{Brand: Brand{Code: "N", Launch: date("2026-03-02")}}, []string{"B1", "B2", "BIG"}, weeks,
+		LaunchCurve{1}, []string{"O1", "O1", "O1"}, []string{"B1", "B2", "BIG"},
+		[]Forecast{f(10, 5, 40), f(30, 20, 35), f(300, 250, 380)})
+	if len(lf.Forecasts) != 1 {
+		t.Fatalf("ForecastLaunch outlets %v; want [O1]", lf.Outlets)
+	}
+	if got := lf.Forecasts[0]; !slices.Equal(got.Mean, []float64{30, 30}) || !slices.Equal(got.Lower, []float64{20, 20}) ||
+		!slices.Equal(got.Upper, []float64{40, 40}) {
+		t.Errorf("O1 = %v %v %v; want the median like item, 30 (20 … 40), not the mean 113", got.Mean, got.Lower, got.Upper)
 	}
 }
