@@ -60,7 +60,7 @@ const DefaultLaunchWeeks = 26
 // LaunchCurve is, per week since launch (0: the week holding the launch day), a new product's sales
 // as a multiple of the median sales of its like items per outlet carrying them, summed over those
 // outlets. It folds in both how fast the product ramps up and how many of the like items' outlets
-// take it. A nil curve is 1 throughout: the new product sells like an average like item.
+// take it. A nil curve is 1 throughout: the new product sells like its outlets' median like item.
 type LaunchCurve []float64
 
 // At returns the curve k weeks after launch: 0 before it, the last value after the curve's end.
@@ -129,7 +129,7 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 		if len(like) == 0 {
 			continue
 		}
-		likeMean := likeMedianPerOutlet(p, byBrand, like)
+		likeMid := likeMedianPerOutlet(p, byBrand, like)
 		l := launch{sales: make([]float64, weeks), like: make([]float64, weeks)}
 		used := false
 		for k := range weeks {
@@ -140,7 +140,7 @@ func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, Launc
 			for _, i := range byBrand[b.Code] {
 				l.sales[k] += p.Series[i].Values[t]
 			}
-			for _, m := range likeMean {
+			for _, m := range likeMid {
 				l.like[k] += m[t]
 			}
 			if l.like[k] <= 0 {
@@ -254,8 +254,8 @@ type LaunchForecast struct {
 
 // ForecastLaunch forecasts the new product of l over the weeks (Mondays) of a run, from the
 // forecasts of the run's series (outlets[i] and brands[i] of series[i], all over those weeks):
-// at each launch outlet, the median of the forecasts (point and each bound of the interval) of the like items it
-// carries, times curve.At(weeks since launch), so 0 before the launch week. Launch outlets without
+// at each launch outlet, the median of the forecasts of the like items it carries (the point and each
+// bound of the interval apart), times curve.At(weeks since launch), so 0 before the launch week. Launch outlets without
 // any like item are left out: there is nothing to scale. like is the result of LikeItems for the
 // brand; the result has no outlets when like is empty.
 func ForecastLaunch(l Launch, like []string, weeks []time.Time, curve LaunchCurve, outlets, brands []string,
