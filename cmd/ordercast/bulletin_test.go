@@ -14,6 +14,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
+	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
@@ -220,6 +222,17 @@ func TestPrintBulletinMarksPeriodsUnderWay(t *testing.T) {
 					t.Errorf("bulletin printed on %s: %q; want so far: %v", tt.today, line, want)
 				}
 			}
+		}
+	}
+}
+
+// The managers' forecast accuracy indicator and brand evaluation read the scores against one basis,
+// one that `ordercast score` stores.
+func TestAccuracyBasisAgrees(t *testing.T) {
+	for name, basis := range map[string]string{"ordering.AccuracyBasis": ordering.AccuracyBasis,
+		"forecast.AgainstRequested": string(forecast.AgainstRequested)} {
+		if basis != indicators.AccuracyBasis {
+			t.Errorf("%s is %q, indicators.AccuracyBasis %q; want them the same", name, basis, indicators.AccuracyBasis)
 		}
 	}
 }
