@@ -215,13 +215,21 @@ func TestPrintBulletinMarksPeriodsUnderWay(t *testing.T) {
 	} {
 		var b strings.Builder
 		printBulletin(&b, rep, tt.today)
+		seen := 0
 		for _, line := range strings.Split(b.String(), "\n") {
 			for ind, want := range map[indicators.Indicator]bool{indicators.OrderSuccess: tt.day,
 				indicators.ScarceCoverage: tt.week, indicators.ForecastAccuracy: tt.month} {
-				if strings.Contains(line, " "+string(ind)+" ") && strings.Contains(line, "so far") != want {
+				if !strings.Contains(line, " "+string(ind)+" ") {
+					continue
+				}
+				seen++
+				if strings.Contains(line, "so far") != want {
 					t.Errorf("bulletin printed on %s: %q; want so far: %v", tt.today, line, want)
 				}
 			}
+		}
+		if seen != 3 {
+			t.Errorf("bulletin printed on %s has %d lines of the three figures; want 3\n%s", tt.today, seen, b.String())
 		}
 	}
 }

@@ -59,7 +59,8 @@ const (
 const AccuracyBasis = "requested"
 
 // notScored is forecast accuracy's reason for no data in a month never scored against AccuracyBasis.
-const notScored = "the month was not scored against requested quantities (ordercast score -against requested)"
+const notScored = "the month was not scored against " + AccuracyBasis + " quantities (ordercast score -against " +
+	AccuracyBasis + ")"
 
 // Spec says how an indicator reads.
 type Spec struct {

@@ -566,8 +566,10 @@ func (p *Pages) trends(c echo.Context, m me, b bulletinJSON) (trendData, []stock
 	}
 	t := trendData{Mine: map[string][]*float64{}, Company: map[string][]*float64{}, Own: b.Manager != nil}
 	for i, w := range r.Weeks {
-		if period, ok := periodOf(w.Period.Start, w.Period.End); ok && i > 0 && i == len(r.Weeks)-1 && period.UnderWay(p.now()) {
-			break
+		if i > 0 && i == len(r.Weeks)-1 {
+			if period, ok := periodOf(w.Period.Start, w.Period.End); ok && period.UnderWay(p.now()) {
+				break // the week under way
+			}
 		}
 		t.Weeks = append(t.Weeks, w.Period.Start)
 		mine := w.Company

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -72,9 +73,7 @@ func (p *Pages) accuracyPage(c echo.Context) error {
 		return err
 	}
 	d := accuracyData{Month: c.QueryParam("month"), Against: c.QueryParam("against"), Againsts: []string{"requested", "sales", "truth"}}
-	switch d.Against {
-	case "sales", "requested", "truth":
-	default:
+	if !slices.Contains(d.Againsts, d.Against) {
 		d.Against = indicators.AccuracyBasis // the managers' indicator's
 	}
 	levels := make([]scoresJSON, len(accuracyLevels)) // accuracyLevels[0] is the company's
