@@ -70,9 +70,12 @@ type LineRequest struct {
 
 // Offer is what a cycle offers an outlet of one brand when it orders.
 type Offer struct {
-	BrandID    int64
-	OnSale     bool
-	PriceCents int64 // wholesale, per carton
+	BrandID int64
+	OnSale  bool
+	// AwaitingSupply is whether the brand is scarce and its supply for the cycle is not published
+	// yet (see AwaitingSupply): it is not on sale until it is.
+	AwaitingSupply bool
+	PriceCents     int64 // wholesale, per carton
 	// Remaining is how many cartons the outlet may still be granted in the cycle: its limit less
 	// what its other live orders hold, bounded by what is left of the brand's supply; nil when the
 	// brand is not limited for the outlet.
@@ -95,8 +98,10 @@ type Line struct {
 
 // Grant decides each line of an order against the offers: a line above its remaining limit (or what is
 // left of the brand's supply) is granted that and says why, unless allOrNothing, when an order with any
-// such line is refused whole with ErrLimitExceeded. Requests are validated first (*ValidationError naming "lines[i]…" fields). Lines
-// come back in the order of the brands' codes, so the same order always reads the same.
+// such line is refused whole with ErrLimitExceeded. An order with a line whose brand is not on sale, or
+// is awaiting its supply, is refused with ErrNotOnSale. Requests are validated first (*ValidationError
+// naming "lines[i]…" fields). Lines come back in the order of the brands' codes, so the same order
+// always reads the same.
 func Grant(reqs []LineRequest, offers map[string]Offer, allOrNothing bool) ([]Line, error) {
 	if err := ValidateLines(reqs); err != nil {
 		return nil, err
@@ -110,6 +115,9 @@ func Grant(reqs []LineRequest, offers map[string]Offer, allOrNothing bool) ([]Li
 		case !ok || !o.OnSale:
 			l.Reason = NotOnSale
 			notOnSale[i] = r.Brand + " is not on sale in this cycle"
+		case o.AwaitingSupply:
+			l.Reason = NotOnSale
+			notOnSale[i] = r.Brand + " is scarce: it is on sale once its supply for this cycle is published"
 		case o.Remaining == nil:
 			l.Granted = r.Requested
 		default:

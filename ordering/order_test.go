@@ -3,6 +3,7 @@ package ordering
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -16,6 +17,7 @@ func TestGrant(t *testing.T) {
 		"Z": {BrandID: 3, OnSale: true, PriceCents: 700, Remaining: intp(0)},  // limit used up
 		"X": {BrandID: 4, OnSale: false, PriceCents: 100},
 		"P": {BrandID: 5, OnSale: true, PriceCents: 900, Remaining: intp(2), Bound: BySupply}, // 2 left of the supply
+		"W": {BrandID: 6, OnSale: true, PriceCents: 800, AwaitingSupply: true},                // scarce, supply not published
 	}
 	tests := []struct {
 		name         string
@@ -44,6 +46,7 @@ func TestGrant(t *testing.T) {
 		}, nil},
 		{"not on sale", []LineRequest{{"X", 1}}, false, nil, ErrNotOnSale},
 		{"unknown brand", []LineRequest{{"Q", 1}}, false, nil, ErrNotOnSale},
+		{"awaiting its supply", []LineRequest{{"A", 1}, {"W", 1}}, false, nil, ErrNotOnSale},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +58,37 @@ func TestGrant(t *testing.T) {
 				t.Errorf("Grant(%v, %v) = %+v; want %+v", tt.reqs, tt.allOrNothing, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestGrantAwaitingSupplyNamesTheLine(t *testing.T) {
+	offers := map[string]Offer{"A": {OnSale: true}, "W": {OnSale: true, AwaitingSupply: true}}
+	_, err := Grant([]LineRequest{{"A", 1}, {"W", 2}}, offers, false)
+	var le *LinesError
+	if !errors.As(err, &le) {
+		t.Fatalf("Grant = %v; want a *LinesError", err)
+	}
+	f := le.FieldErrors()
+	if len(f) != 1 || !strings.Contains(f["lines[1].brand"], "supply") {
+		t.Errorf("fields %v; want only lines[1].brand, naming the supply", f)
+	}
+}
+
+func TestAwaitingSupply(t *testing.T) {
+	for _, tt := range []struct{ scarce, published, want bool }{
+		{false, false, false}, {false, true, false}, {true, false, true}, {true, true, false},
+	} {
+		if got := AwaitingSupply(tt.scarce, tt.published); got != tt.want {
+			t.Errorf("AwaitingSupply(scarce %t, published %t) = %t; want %t", tt.scarce, tt.published, got, tt.want)
+		}
+	}
+	l := CatalogueLine{Brand: Brand{Scarce: true}, OnSale: true}
+	if s := SuggestFor(Demand{Expected: 5, Upper: 8}, nil, l); s.Quantity != 0 || !strings.Contains(s.Explanation, "not published") {
+		t.Errorf("SuggestFor a line awaiting its supply = %+v; want 0, saying why", s)
+	}
+	l.SupplyPublished = true
+	if s := SuggestFor(Demand{Expected: 5, Upper: 8}, nil, l); s.Quantity != 8 {
+		t.Errorf("SuggestFor the line once published = %+v; want 8", s)
 	}
 }
 

@@ -58,4 +58,17 @@ type CatalogueLine struct {
 	Remaining   *int   // what the outlet may still be granted beyond its current order (within its limit, cap and the brand's supply left); nil when not limited
 	Ordered     int    // granted in the outlet's current order
 	Explanation string // why the limit is what it is
+	// SupplyPublished is whether the planner has published the brand's supply plan for the cycle.
+	SupplyPublished bool
 }
+
+// AwaitingSupply reports whether the line's brand waits for its supply plan: see AwaitingSupply.
+func (l CatalogueLine) AwaitingSupply() bool {
+	return AwaitingSupply(l.Brand.Scarce, l.SupplyPublished)
+}
+
+// AwaitingSupply reports whether a brand on sale in a cycle may not be ordered yet: a scarce brand is
+// ordered only once the planner has published its supply for the cycle, and with it the outlets'
+// limits (the cycle's first step). Before that no limit bounds an order, and the first outlets to
+// order would take what the allocation has not shared out yet.
+func AwaitingSupply(scarce, published bool) bool { return scarce && !published }

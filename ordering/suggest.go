@@ -64,8 +64,12 @@ type Suggestion struct {
 // (cartons; nil when no recent count is known): with an interval (d.Upper > 0) the interval's upper
 // bound, the demand at the ServiceLevel, less the stock (SuggestCovering); without one the expected
 // demand plus SafetyStockWeeks of it, less the stock (Suggest). Either way capped by what the outlet
-// may be granted, and the explanation says which, with the figures.
+// may be granted, and the explanation says which, with the figures. A line awaiting its supply
+// (CatalogueLine.AwaitingSupply) is suggested nothing: it cannot be ordered yet.
 func SuggestFor(d Demand, stock *float64, l CatalogueLine) Suggestion {
+	if l.AwaitingSupply() {
+		return Suggestion{Explanation: fmt.Sprintf("expected demand %.1f; the brand's supply for the cycle is not published yet", d.Expected)}
+	}
 	onHand := 0.0
 	if stock != nil {
 		onHand = *stock

@@ -16,6 +16,7 @@ const (
 type SupplyState struct {
 	SupplyLine
 	Name         string    // the brand's
+	Scarce       bool      // the brand's flag: it awaits its supply until PublishedAt (AwaitingSupply)
 	PublishedAt  time.Time // zero until a planner published it
 	Limits       int       // outlets with a limit of the brand
 	LimitCartons int       // their limits added up
@@ -26,6 +27,12 @@ type SupplyState struct {
 	// Eligible is the active outlets with a limit of the brand; Covered those of them granted at
 	// least one carton. Covered ÷ Eligible is the scarce-brand coverage (紧俏品牌覆盖率).
 	Eligible, Covered int
+}
+
+// AwaitingSupply reports whether the brand is not on sale in the cycle until its supply is published
+// (see AwaitingSupply).
+func (s SupplyState) AwaitingSupply() bool {
+	return s.OnSale && AwaitingSupply(s.Scarce, !s.PublishedAt.IsZero())
 }
 
 // FillRate is Granted ÷ Requested: the share of what retailers asked for that they got (1 when

@@ -89,7 +89,7 @@ func (c benchConfig) validate() error {
 type benchRetailer struct {
 	outletID int64
 	token    string
-	brands   []string // on sale in the outlet's cycle, with a limit left (or none) in the catalogue read
+	brands   []string // on sale in the outlet's cycle, with a limit left (or none) in the catalogue read, not awaiting supply
 }
 
 // benchRetailers is the retailers a benchmark runs as, and how to end their sessions.
@@ -179,7 +179,7 @@ func prepareRetailers(ctx context.Context, cfg benchConfig, hc *http.Client, ope
 	})
 	type dayCatalogue struct {
 		open   bool
-		brands []string // on sale, with a limit left or none
+		brands []string // on sale, with a limit left or none, not awaiting their supply
 	}
 	byDay := map[string]*dayCatalogue{}
 	for i := 0; err == nil && i < len(out.list); i++ {
@@ -193,8 +193,9 @@ func prepareRetailers(ctx context.Context, cfg benchConfig, hc *http.Client, ope
 				Open bool `json:"open"`
 			} `json:"window"`
 			Lines []struct {
-				Brand     string `json:"brand"`
-				Remaining *int   `json:"remaining"`
+				Brand          string `json:"brand"`
+				Remaining      *int   `json:"remaining"`
+				AwaitingSupply bool   `json:"awaiting_supply"`
 			} `json:"lines"`
 		}
 		switch {
@@ -207,7 +208,7 @@ func prepareRetailers(ctx context.Context, cfg benchConfig, hc *http.Client, ope
 		default:
 			d := &dayCatalogue{open: c.Window.Open}
 			for _, l := range c.Lines {
-				if l.Remaining == nil || *l.Remaining > 0 {
+				if !l.AwaitingSupply && (l.Remaining == nil || *l.Remaining > 0) {
 					d.brands = append(d.brands, l.Brand)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,10 +113,12 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		"goes on up to now (or -as-of's midnight there): its cycle open, the orders of the windows closed by\n" +
 		"now paid and delivered on their day's round (09:00 to 17:00), or out for delivery if their round has\n" +
 		"not reached them, or failed; the later windows open; the collection points' daily uploads so far;\n" +
-		"this month's scores recorded so far. The warehouse: every brand's stock limits, the stock of\n" +
-		"the brands on sale (1.5 weeks of demand) and 8 weeks of planned arrivals, their expected demand\n" +
-		"(festivals included) for brands on sale and, for scarce ones, what they delivered in the last week.\n" +
-		"The company's targets of every indicator.\n" +
+		"this month's scores recorded so far. The cycles after it whose windows have opened by now, with the\n" +
+		"week under way's supply and limits published for them (a scarce brand is ordered only once its\n" +
+		"supply is published). The warehouse: every brand's stock limits, the stock of the brands on sale\n" +
+		"(1.5 weeks of demand) and 8 weeks of planned arrivals, their expected demand (festivals included)\n" +
+		"for brands on sale and, for scarce ones, what they delivered in the last week. The company's\n" +
+		"targets of every indicator.\n" +
 		"Refuses to run when the stores already hold a region, unless -replace. Both stores must be migrated."
 	if err := parseFlags(fs, e, summary, args); err != nil {
 		return err
@@ -144,7 +147,8 @@ type seedResult struct {
 	sales, demand                            uint64
 	cycles, orders, failed, limits           int
 	satisfaction                             int
-	arrivals                                 int // planned arrivals of the warehouse
+	arrivals                                 int         // planned arrivals of the warehouse
+	ahead                                    []time.Time // cycles after the week under way, their supply published
 	scans, rejects, uploads                  uint64
 	elapsed                                  time.Duration
 	logins                                   []demoLogin
@@ -162,6 +166,10 @@ func (r seedResult) print(w io.Writer) {
 	fmt.Fprintf(&b, "scans:        %d accepted, %d rejected, in %d uploads\n", r.scans, r.rejects, r.uploads)
 	fmt.Fprintf(&b, "cycles:       the last %d in PostgreSQL, the week under way's open: %d orders (%d failed), %d limits\n",
 		r.cycles, r.orders, r.failed, r.limits)
+	for _, week := range r.ahead {
+		fmt.Fprintf(&b, "ahead:        the cycle of %s open for orders, the week under way's supply published for it\n",
+			week.Format(time.DateOnly))
+	}
 	fmt.Fprintf(&b, "satisfaction: %d monthly scores\n", r.satisfaction)
 	fmt.Fprintf(&b, "warehouse:    stock and stock limits of every brand, %d arrivals planned over %d weeks\n", r.arrivals, seedPlanWeeks)
 	fmt.Fprintf(&b, "time:         %.1f s, %.0f rows/s\n", secs, float64(rows)/max(secs, 1e-9))
@@ -301,6 +309,10 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 		res.arrivals, err = warehouse.write(ctx, catalogue, region, now)
 	}
 	if err == nil {
+		week := recent.Cycles[len(recent.Cycles)-1].WeekStart
+		res.ahead, err = publishAhead(ctx, catalogue, policy, week, now)
+	}
+	if err == nil {
 		err = indicatorspg.New(pool).SetTargets(ctx, seedTargets(), nil)
 	}
 	bar.Finish()
@@ -319,6 +331,41 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 	res.cycles, res.satisfaction = len(recent.Cycles), len(scores)
 	res.scans, res.rejects, res.uploads = uploads.Rows()
 	return res, nil
+}
+
+// supplyPublisher is what publishAhead needs of the ordering store.
+type supplyPublisher interface {
+	EnsureCycle(ctx context.Context, weekStart time.Time, windows []ordering.Window) (ordering.Cycle, error)
+	PublishedSupply(ctx context.Context, weekStart time.Time) ([]ordering.SupplyLine, []ordering.OutletLimit, error)
+	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit,
+		source string, now time.Time) error
+}
+
+// publishAhead publishes the supply of the cycles after the week under way whose order windows have
+// opened by now, as the planner would have before they opened: a scarce brand cannot be ordered in a
+// cycle until its supply is published (ordering.AwaitingSupply). The region draws no supply after the
+// week under way, so each carries the week under way's plan and limits forward. It returns the weeks
+// of the cycles published.
+func publishAhead(ctx context.Context, store supplyPublisher, policy ordering.WindowPolicy, underWay, now time.Time) ([]time.Time, error) {
+	plan, limits, err := store.PublishedSupply(ctx, underWay)
+	if err != nil {
+		return nil, err
+	}
+	var weeks []time.Time
+	for week := underWay.AddDate(0, 0, 7); ; week = week.AddDate(0, 0, 7) {
+		windows := policy.Windows(week)
+		if !slices.ContainsFunc(windows, func(w ordering.Window) bool { return !w.OpensAt.After(now) }) {
+			return weeks, nil
+		}
+		c, err := store.EnsureCycle(ctx, week, windows)
+		if err != nil {
+			return weeks, err
+		}
+		if err := store.PublishSupply(ctx, c.ID, 0, plan, limits, "manual", now); err != nil {
+			return weeks, fmt.Errorf("publish the supply of the cycle of %s: %w", week.Format(time.DateOnly), err)
+		}
+		weeks = append(weeks, week)
+	}
 }
 
 // makeRoom refuses to seed over an existing region, or deletes it when replace is set.

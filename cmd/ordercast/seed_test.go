@@ -241,9 +241,9 @@ func TestSeed(t *testing.T) {
 
 	t.Run("past cycles agree with the history", func(t *testing.T) {
 		s := first
-		if s.Cycles != 9 || s.Orders == 0 || s.Failed == 0 || s.LimitRows == 0 || s.Satisfaction == 0 {
-			t.Fatalf("%d cycles, %d orders (%d failed), %d limits, %d satisfaction scores; want 9 cycles (8 past, "+
-				"the week under way) and the rest not 0",
+		if s.Cycles != 10 || s.Orders == 0 || s.Failed == 0 || s.LimitRows == 0 || s.Satisfaction == 0 {
+			t.Fatalf("%d cycles, %d orders (%d failed), %d limits, %d satisfaction scores; want 10 cycles (8 past, "+
+				"the week under way, the next one) and the rest not 0",
 				s.Cycles, s.Orders, s.Failed, s.LimitRows, s.Satisfaction)
 		}
 		checkPastCycles(t, pgDSN, chDSN)
@@ -267,6 +267,10 @@ func TestSeed(t *testing.T) {
 
 	t.Run("the week under way", func(t *testing.T) {
 		checkWeekUnderWay(t, pgDSN, chDSN, time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC))
+	})
+
+	t.Run("the next cycle's supply is published", func(t *testing.T) {
+		checkCycleAhead(t, pgDSN, out, time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC))
 	})
 
 	t.Run("refused without replace", func(t *testing.T) {
@@ -307,6 +311,43 @@ func TestSeed(t *testing.T) {
 			t.Errorf("seed 8 after seed 7: %+v", got)
 		}
 	})
+}
+
+// checkCycleAhead checks the cycle after the week under way's (the Monday underWay): its Monday
+// window opened on the Sunday before the week under way, so the seed published its supply, each
+// scarce brand's as the week under way's with the same limits, and the summary says so. No later
+// cycle was created: its windows open at the end of the week under way.
+func checkCycleAhead(t *testing.T, pgDSN, out string, underWay time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	pool := storestest.OpenPostgres(t, pgDSN)
+	next := underWay.AddDate(0, 0, 7)
+	var later, scarce, published, same, limits, sameLimits int
+	err := pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM cycles WHERE week_start > $1),
+			(SELECT count(*) FROM brands WHERE scarce),
+			(SELECT count(*) FROM supply_plans sp JOIN cycles c ON c.id = sp.cycle_id JOIN brands b ON b.id = sp.brand_id
+				WHERE c.week_start = $2 AND b.scarce AND sp.published_at IS NOT NULL),
+			(SELECT count(*) FROM supply_plans n JOIN cycles cn ON cn.id = n.cycle_id
+				JOIN supply_plans u ON u.brand_id = n.brand_id JOIN cycles cu ON cu.id = u.cycle_id
+				WHERE cn.week_start = $2 AND cu.week_start = $1 AND u.published_at IS NOT NULL AND n.published_at IS NOT NULL
+					AND n.supply_cartons IS NOT DISTINCT FROM u.supply_cartons AND n.on_sale = u.on_sale),
+			(SELECT count(*) FROM outlet_limits l JOIN cycles c ON c.id = l.cycle_id WHERE c.week_start = $2),
+			(SELECT count(*) FROM outlet_limits n JOIN cycles cn ON cn.id = n.cycle_id
+				JOIN outlet_limits u ON u.brand_id = n.brand_id AND u.outlet_id = n.outlet_id JOIN cycles cu ON cu.id = u.cycle_id
+				WHERE cn.week_start = $2 AND cu.week_start = $1 AND n.limit_cartons = u.limit_cartons AND n.used_cartons = 0)`,
+		underWay, next).Scan(&later, &scarce, &published, &same, &limits, &sameLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if later != 1 || scarce == 0 || published != scarce || same < scarce || limits == 0 || sameLimits != limits {
+		t.Errorf("cycles after the week under way %d; scarce brands %d, %d published in the next cycle, %d lines as the week "+
+			"under way's; limits %d, %d as the week under way's; want 1 cycle, every scarce brand published as the week "+
+			"under way's, with its limits", later, scarce, published, same, limits, sameLimits)
+	}
+	if want := "ahead:        the cycle of " + next.Format(time.DateOnly); !strings.Contains(out, want) {
+		t.Errorf("summary lacks %q:\n%s", want, out)
+	}
 }
 
 // checkPastCycles compares the orders of the cycles in PostgreSQL with the sales lines of the same days

@@ -82,6 +82,8 @@ type supplyJSON struct {
 	Brand         string     `json:"brand"`
 	Name          string     `json:"name"`
 	OnSale        bool       `json:"on_sale"`
+	Scarce        bool       `json:"scarce"`
+	Awaiting      bool       `json:"awaiting_supply"`
 	SupplyCartons *int       `json:"supply_cartons"`
 	PerOutletCap  *int       `json:"per_outlet_cap"`
 	PublishedAt   *time.Time `json:"published_at,omitempty"`
@@ -128,7 +130,8 @@ func (h *Handler) getCycle(c echo.Context) error {
 			OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), CutOff: w.Closed})
 	}
 	for _, s := range v.Supply {
-		j := supplyJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap,
+		j := supplyJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, Scarce: s.Scarce, Awaiting: s.AwaitingSupply(),
+			SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap,
 			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons, Requested: s.Requested,
 			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()}
 		if !s.PublishedAt.IsZero() {

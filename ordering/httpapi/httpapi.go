@@ -229,6 +229,7 @@ type catalogueJSON struct {
 	Scarce         bool   `json:"scarce"`
 	NewProduct     bool   `json:"new_product"` // new in this cycle (ordering.Brand.NewIn)
 	LaunchDate     string `json:"launch_date,omitempty"`
+	AwaitingSupply bool   `json:"awaiting_supply"` // ordering.CatalogueLine.AwaitingSupply
 	Limit          *int   `json:"limit,omitempty"`
 	Remaining      *int   `json:"remaining,omitempty"`
 	Ordered        int    `json:"ordered"`
@@ -320,7 +321,8 @@ func (h *Handler) catalogue(c echo.Context) error {
 		code := l.Brand.Code
 		j := catalogueJSON{Brand: code, Name: l.Brand.Name, Manufacturer: l.Brand.Manufacturer,
 			PriceClass: l.Brand.PriceClass, WholesaleCents: l.Brand.WholesaleCents, RetailCents: l.Brand.RetailCents,
-			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewIn(cycle.WeekStart), Limit: l.Limit, Remaining: l.Remaining,
+			Scarce: l.Brand.Scarce, NewProduct: l.Brand.NewIn(cycle.WeekStart), AwaitingSupply: l.AwaitingSupply(),
+			Limit: l.Limit, Remaining: l.Remaining,
 			Ordered: l.Ordered, ExpectedDemand: math.Round(demand[code].Expected*10) / 10, Explanation: l.Explanation,
 			ExplanationParts: explanationParts(l.Explanation)}
 		if l.Brand.NewProduct && !l.Brand.LaunchDate.IsZero() {

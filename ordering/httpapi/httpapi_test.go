@@ -17,11 +17,14 @@ func TestCatalogue(t *testing.T) {
 	store.lines = []ordering.CatalogueLine{
 		{Brand: ordering.Brand{Code: "A", Name: "Alpha", PacksPerCarton: 10, WholesaleCents: 1000}, OnSale: true},
 		{Brand: ordering.Brand{Code: "S", Name: "Scarce", PacksPerCarton: 10, Scarce: true}, OnSale: true,
-			Limit: new(4), Remaining: new(2), Ordered: 1, Explanation: "grade 12"},
+			Limit: new(4), Remaining: new(2), Ordered: 1, Explanation: "grade 12", SupplyPublished: true},
 		{Brand: ordering.Brand{Code: "N", Name: "None", PacksPerCarton: 10}, OnSale: true},
+		// Scarce, its supply not published yet: not orderable, so nothing suggested.
+		{Brand: ordering.Brand{Code: "W", Name: "Waiting", PacksPerCarton: 10, Scarce: true}, OnSale: true},
 	}
-	demand := fakeDemand{demand: map[string]ordering.Demand{"A": {Expected: 4}, "S": {Expected: 8}}}
-	interval := fakeDemand{demand: map[string]ordering.Demand{"A": {Expected: 4, Upper: 6.8}, "S": {Expected: 8, Upper: 9}}}
+	demand := fakeDemand{demand: map[string]ordering.Demand{"A": {Expected: 4}, "S": {Expected: 8}, "W": {Expected: 6}}}
+	interval := fakeDemand{demand: map[string]ordering.Demand{"A": {Expected: 4, Upper: 6.8}, "S": {Expected: 8, Upper: 9},
+		"W": {Expected: 6, Upper: 7}}}
 	type line = catalogueLine
 	tests := []struct {
 		name   string
@@ -35,24 +38,28 @@ func TestCatalogue(t *testing.T) {
 			"A": {Suggested: 3, ExpectedDemand: 4, StockOnHand: new(1.6)}, // round(4 × 1.25 − 1.6)
 			"S": {Suggested: 3, ExpectedDemand: 8, Remaining: new(2)},     // 10, capped at 1 ordered + 2 remaining
 			"N": {},
+			"W": {ExpectedDemand: 6, AwaitingSupply: true},
 		}},
 		{"no stock source", "retailer1", demand, nil, "forecast 2026-11-16", map[string]line{
 			"A": {Suggested: 5, ExpectedDemand: 4},
 			"S": {Suggested: 3, ExpectedDemand: 8, Remaining: new(2)},
 			"N": {},
+			"W": {ExpectedDemand: 6, AwaitingSupply: true},
 		}},
 		{"a forecast interval is the safety stock", "retailer1", interval, fakeStock{"A": 16}, "forecast 2026-11-16", map[string]line{
 			"A": {Suggested: 5, ExpectedDemand: 4, DemandUpper: new(6.8), StockOnHand: new(1.6)}, // round(6.8 − 1.6)
 			"S": {Suggested: 3, ExpectedDemand: 8, DemandUpper: new(9.0), Remaining: new(2)},     // 9, capped at 1 + 2
 			"N": {},
+			"W": {ExpectedDemand: 6, DemandUpper: new(7.0), AwaitingSupply: true},
 		}},
 		{"demand unknown: no suggestion, still served", "retailer1", fakeDemand{err: errStoreDown}, fakeStock{"A": 16}, "", map[string]line{
-			"A": {}, "S": {Remaining: new(2)}, "N": {},
+			"A": {}, "S": {Remaining: new(2)}, "N": {}, "W": {AwaitingSupply: true},
 		}},
 		{"the outlet's manager may read it", "manager", demand, nil, "forecast 2026-11-16", map[string]line{
 			"A": {Suggested: 5, ExpectedDemand: 4},
 			"S": {Suggested: 3, ExpectedDemand: 8, Remaining: new(2)},
 			"N": {},
+			"W": {ExpectedDemand: 6, AwaitingSupply: true},
 		}},
 	}
 	for _, tt := range tests {
@@ -92,6 +99,10 @@ func TestCatalogue(t *testing.T) {
 				switch {
 				case tt.basis == "" && l.Why != "":
 					t.Errorf("line %s explains %q without any basis; want no explanation", l.Brand, l.Why)
+				case tt.basis != "" && l.AwaitingSupply:
+					if !strings.Contains(l.Why, "not published") {
+						t.Errorf("line %s awaiting its supply explains %q; want the supply named", l.Brand, l.Why)
+					}
 				case tt.basis != "" && !strings.Contains(l.Why, fmt.Sprintf("%d", l.Suggested)):
 					t.Errorf("line %s explains %q; want the suggested %d in it", l.Brand, l.Why, l.Suggested)
 				case l.DemandUpper != nil && !strings.Contains(l.Why, "upper bound"):
@@ -114,6 +125,7 @@ type catalogueLine struct {
 	DemandUpper    *float64 `json:"demand_upper"`
 	StockOnHand    *float64 `json:"stock_on_hand"`
 	Remaining      *int     `json:"remaining"`
+	AwaitingSupply bool     `json:"awaiting_supply"`
 }
 
 func (l catalogueLine) String() string {
@@ -127,7 +139,8 @@ func (l catalogueLine) String() string {
 	if l.Remaining != nil {
 		remaining = fmt.Sprint(*l.Remaining)
 	}
-	return fmt.Sprintf("{suggested %d, demand %v, upper %s, stock %s, remaining %s}", l.Suggested, l.ExpectedDemand, upper, stock, remaining)
+	return fmt.Sprintf("{suggested %d, demand %v, upper %s, stock %s, remaining %s, awaiting %t}",
+		l.Suggested, l.ExpectedDemand, upper, stock, remaining, l.AwaitingSupply)
 }
 
 type orderBody struct {

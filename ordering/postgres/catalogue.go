@@ -33,6 +33,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	rows, err := s.pool.Query(ctx, `SELECT b.code, b.name, m.code, b.price_class, b.packs_per_unit, b.wholesale_price_cents,
 			b.retail_price_cents, b.scarce, b.new_product, b.launch_date, sp.on_sale, l.limit_cartons,
 			coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons, coalesce(l.explanation, ''),
+			sp.published_at IS NOT NULL,
 			coalesce((SELECT ol.granted_cartons FROM order_lines ol JOIN orders o ON o.id = ol.order_id
 				WHERE o.outlet_id = $1 AND o.cycle_id = $2 AND ol.brand_id = b.id AND o.status NOT IN ('cancelled', 'failed')), 0)
 		FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
@@ -48,7 +49,8 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 		var launch *time.Time
 		b := &l.Brand
 		if err := rows.Scan(&b.Code, &b.Name, &b.Manufacturer, &b.PriceClass, &b.PacksPerCarton, &b.WholesaleCents,
-			&b.RetailCents, &b.Scarce, &b.NewProduct, &launch, &l.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply, &l.Explanation, &l.Ordered); err != nil {
+			&b.RetailCents, &b.Scarce, &b.NewProduct, &launch, &l.OnSale, &a.Limit, &a.Used, &a.Cap, &a.Supply,
+			&l.Explanation, &l.SupplyPublished, &l.Ordered); err != nil {
 			return c, w, nil, fmt.Errorf("postgresql: read catalogue: %w", err)
 		}
 		if launch != nil {

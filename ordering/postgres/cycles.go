@@ -69,7 +69,7 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleV
 				SELECT ol.brand_id, sum(ol.requested_cartons) AS requested, sum(ol.granted_cartons) AS granted
 				FROM orders o JOIN order_lines ol ON ol.order_id = o.id
 				WHERE o.cycle_id = $1 AND o.status NOT IN ('cancelled', 'failed') GROUP BY ol.brand_id)
-			SELECT b.code, b.name, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap, sp.published_at,
+			SELECT b.code, b.name, b.scarce, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap, sp.published_at,
 				coalesce(lim.n, 0), coalesce(lim.limits, 0), coalesce(lim.used, 0),
 				coalesce(ord.requested, 0), coalesce(ord.granted, 0), coalesce(lim.eligible, 0), coalesce(lim.covered, 0)
 			FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
@@ -81,7 +81,7 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleV
 		v.Supply, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ordering.SupplyState, error) {
 			var s ordering.SupplyState
 			var published *time.Time
-			err := r.Scan(&s.Brand, &s.Name, &s.OnSale, &s.SupplyCartons, &s.PerOutletCap, &published, &s.Limits, &s.LimitCartons,
+			err := r.Scan(&s.Brand, &s.Name, &s.Scarce, &s.OnSale, &s.SupplyCartons, &s.PerOutletCap, &published, &s.Limits, &s.LimitCartons,
 				&s.UsedCartons, &s.Requested, &s.Granted, &s.Eligible, &s.Covered)
 			if published != nil {
 				s.PublishedAt = *published
@@ -140,4 +140,52 @@ func (s *Store) CycleOrders(ctx context.Context, weekStart time.Time, status ord
 		return nil, fmt.Errorf("postgresql: list the cycle's orders: %w", err)
 	}
 	return out, nil
+}
+
+// PublishedSupply returns what the planner published for the cycle of the week starting weekStart:
+// the supply plan's published lines, by brand code, and every outlet's limit in the cycle, by brand
+// and outlet; an error wrapping ordering.ErrNotFound when there is no such cycle. PublishSupply takes
+// them back, for another cycle.
+func (s *Store) PublishedSupply(ctx context.Context, weekStart time.Time) ([]ordering.SupplyLine, []ordering.OutletLimit, error) {
+	var plan []ordering.SupplyLine
+	var limits []ordering.OutletLimit
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var cycleID int64
+		err := tx.QueryRow(ctx, `SELECT id FROM cycles WHERE week_start = $1`, weekStart).Scan(&cycleID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: cycle %s", ordering.ErrNotFound, weekStart.Format(time.DateOnly))
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT b.code, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap
+			FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+			WHERE sp.cycle_id = $1 AND sp.published_at IS NOT NULL ORDER BY b.code`, cycleID)
+		if err != nil {
+			return err
+		}
+		var l ordering.SupplyLine
+		if _, err := pgx.ForEachRow(rows, []any{&l.Brand, &l.OnSale, &l.SupplyCartons, &l.PerOutletCap}, func() error {
+			plan = append(plan, l)
+			return nil
+		}); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT o.licence_no, b.code, l.limit_cartons, l.explanation
+			FROM outlet_limits l JOIN brands b ON b.id = l.brand_id JOIN outlets o ON o.id = l.outlet_id
+			WHERE l.cycle_id = $1 ORDER BY b.code, o.licence_no`, cycleID)
+		if err != nil {
+			return err
+		}
+		var ol ordering.OutletLimit
+		_, err = pgx.ForEachRow(rows, []any{&ol.Outlet, &ol.Brand, &ol.Cartons, &ol.Explanation}, func() error {
+			limits = append(limits, ol)
+			return nil
+		})
+		return err
+	})
+	if err != nil && !errors.Is(err, ordering.ErrNotFound) {
+		return nil, nil, fmt.Errorf("postgresql: read the published supply: %w", err)
+	}
+	return plan, limits, err
 }

@@ -447,3 +447,68 @@ func TestIfMatchVersion(t *testing.T) {
 		t.Errorf("cancel at the current version = %+v, %v; want cancelled", got, err)
 	}
 }
+
+// A scarce brand is not on sale in a cycle until its supply is published: the catalogue says it
+// awaits its supply, an order naming it is refused whole, and once the planner publishes (here the
+// fixture cycle's plan and limits, carried forward as the seed does) it is ordered within its limit.
+func TestScarceBrandAwaitsItsSupply(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	week := ordering.WeekStart(f.now)
+	var windows []ordering.Window
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		windows = append(windows, ordering.Window{OrderDay: d, OpensAt: f.now.Add(-time.Hour), ClosesAt: f.now.Add(3 * time.Hour)})
+	}
+	next, err := f.s.EnsureCycle(ctx, week.AddDate(0, 0, 7), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := f.now.Add(90 * time.Minute) // the fixture cycle's windows have closed; the next cycle's are open
+	awaiting := func() map[string]bool {
+		t.Helper()
+		c, _, lines, err := f.s.Catalogue(ctx, f.outlet, at)
+		if err != nil || c.ID != next.ID {
+			t.Fatalf("Catalogue = cycle %d, %v; want the next cycle %d", c.ID, err, next.ID)
+		}
+		got := map[string]bool{}
+		for _, l := range lines {
+			got[l.Brand.Code] = l.AwaitingSupply()
+		}
+		return got
+	}
+	if got := awaiting(); !got["S"] || got["A"] {
+		t.Errorf("awaiting supply before publishing = %v; want S only", got)
+	}
+	_, _, err = f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}, {Brand: "S", Requested: 2}},
+		ordering.PlaceOptions{}, at)
+	var le *ordering.LinesError
+	if !errors.Is(err, ordering.ErrNotOnSale) || !errors.As(err, &le) || len(le.Lines) != 1 || le.Lines[1] == "" {
+		t.Fatalf("ordering S before its supply = %v; want ErrNotOnSale naming lines[1]", err)
+	}
+	if orders, err := f.s.Orders(ctx, f.outlet, 0, 10); err != nil || len(orders) != 0 {
+		t.Fatalf("orders after the refusal = %d, %v; want none", len(orders), err)
+	}
+	if _, created, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}}, ordering.PlaceOptions{}, at); err != nil || !created {
+		t.Fatalf("ordering A meanwhile = %v; want a new order", err)
+	}
+
+	plan, limits, err := f.s.PublishedSupply(ctx, week)
+	wantLimits := []ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 5, Explanation: "grade 12"}}
+	if err != nil || len(plan) != 1 || plan[0].Brand != "S" || !plan[0].OnSale || !reflect.DeepEqual(limits, wantLimits) {
+		t.Fatalf("PublishedSupply = %+v, %+v, %v; want S on sale and L1's limit of 5", plan, limits, err)
+	}
+	if err := f.s.PublishSupply(ctx, next.ID, 0, plan, limits, "manual", at); err != nil {
+		t.Fatal(err)
+	}
+	if got := awaiting(); got["S"] {
+		t.Errorf("awaiting supply after publishing = %v; want none", got)
+	}
+	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}, {Brand: "S", Requested: 7}},
+		ordering.PlaceOptions{}, at)
+	if s := line(o, "S"); err != nil || s.Granted != 5 || s.Reason != ordering.ByLimit {
+		t.Fatalf("ordering S once published = %+v, %v; want 5 granted by its limit", s, err)
+	}
+	if _, _, err := f.s.PublishedSupply(ctx, week.AddDate(0, 0, 70)); !errors.Is(err, ordering.ErrNotFound) {
+		t.Errorf("PublishedSupply of a week without a cycle = %v; want ErrNotFound", err)
+	}
+}
