@@ -27,7 +27,7 @@ func readList(t *testing.T, ctx context.Context) listState {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[listState](`(() => {
 		const lines = [...document.querySelectorAll("li.line")];
-		const mine = l => l.hasAttribute("data-mine") || +l.dataset.suggested > 0 || +l.dataset.last > 0 || +l.querySelector("input").value > 0;
+		const mine = l => l.hasAttribute("data-mine") || +l.dataset.suggested > 0 || +l.dataset.last > 0 || +(l.querySelector("input")?.value ?? 0) > 0;
 		const shown = l => l.offsetParent !== null;
 		const hidden = lines.find(l => !shown(l));
 		return {
@@ -58,6 +58,42 @@ func TestBrowserRetailerShortList(t *testing.T) {
 	browserLogin(t, ctx, s.url, "retailer1", "/retailer", `#order`)
 	checkShortList(t, ctx)
 	checkAxe(t, ctx, "retailer short list")
+	// serve made the cycle the outlet orders in (the seed's ended weeks ago), and no planner has
+	// published its supply.
+	checkAwaitingSupply(t, ctx)
+}
+
+// checkAwaitingSupply checks the page of a cycle whose scarce brands await their supply: they show
+// without a quantity to type, what needs attention names them, and the page's tools bear them ("take
+// every suggestion" fills the other lines and the total follows).
+func checkAwaitingSupply(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, chromedp.Click(chromedp.CSS(`button[data-fill="suggested"]`)))
+	type state struct {
+		Awaiting, WithInput int
+		Named               bool
+		Typed               int // cartons typed on the other lines
+		Total               string
+	}
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[state](`(() => {
+		const awaiting = Array.from(document.querySelectorAll(".line")).filter(l => l.querySelector(".awaiting"));
+		const msgs = document.getElementById("msgs")?.nextElementSibling?.textContent ?? "";
+		let typed = 0;
+		document.querySelectorAll(".line input").forEach(i => typed += +i.value);
+		return {
+			Awaiting: awaiting.length, WithInput: awaiting.filter(l => l.querySelector("input")).length,
+			Named: awaiting.length > 0 && awaiting.every(l => msgs.includes(l.querySelector("h3").firstChild.textContent.trim())),
+			Typed: typed, Total: document.getElementById("total").textContent,
+		};
+	})()`))
+	if err != nil {
+		t.Fatalf("read the lines awaiting their supply: %v", err)
+	}
+	if s.Awaiting == 0 || s.WithInput != 0 || !s.Named || s.Typed == 0 || s.Total == "¥0.00" {
+		t.Errorf("the page of a cycle not published = %+v; want scarce brands awaiting their supply, without a quantity, "+
+			"named in what needs attention, and the suggestions of the others taken into the total", s)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`button[data-fill="clear"]`)))
 }
 
 // checkShortList checks the retailer's short list on the page as it is after login: the outlet's own

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,6 +39,9 @@ func (l Lang) N(key string, n int, args ...any) string {
 	}
 	return l.T(key, args...)
 }
+
+// List joins items as a list of the language ("a, b" or "a、b").
+func (l Lang) List(items []string) string { return strings.Join(items, l.T("list.sep")) }
 
 // Other is the language the switch offers.
 func (l Lang) Other() Lang {
@@ -127,6 +131,8 @@ var catalogue = map[string]map[string]string{
 		"r.price":           "批发价 %s / 条",
 		"r.limit":           "限量 %d 条",
 		"r.no_limit":        "不限量",
+		"r.awaiting":        "本周货源尚未发布，发布后即可订购",
+		"r.awaiting_short":  "待发布货源",
 		"r.stock":           "库存 %s 条",
 		"r.stock_unknown":   "库存未知",
 		"r.suggested":       "建议 %d 条",
@@ -163,6 +169,9 @@ var catalogue = map[string]map[string]string{
 		"m.failed":          "订单 #%d 失败：%s",
 		"m.limit":           "%s 本周限量 %d 条：%s",
 		"m.new_product":     "新品上市：%s",
+		"m.awaiting":        "%d 个紧俏品牌本周货源尚未发布，发布后即可订购：%s",
+		"m.awaiting.one":    "%d 个紧俏品牌本周货源尚未发布，发布后即可订购：%s",
+		"list.sep":          "、",
 		"s.submitted":       "已提交",
 		"s.confirmed":       "已确认",
 		"s.paid":            "已扣款",
@@ -231,6 +240,8 @@ var catalogue = map[string]map[string]string{
 		"r.price":           "%s a carton",
 		"r.limit":           "Limit %d cartons",
 		"r.no_limit":        "No limit",
+		"r.awaiting":        "This week's supply is not published yet: you can order it once it is",
+		"r.awaiting_short":  "Supply not published",
 		"r.stock":           "%s cartons in stock",
 		"r.stock_unknown":   "Stock not known",
 		"r.suggested":       "Suggested %d",
@@ -267,6 +278,9 @@ var catalogue = map[string]map[string]string{
 		"m.failed":          "Order #%d failed: %s",
 		"m.limit":           "%s is limited to %d cartons this week: %s",
 		"m.new_product":     "New product: %s",
+		"m.awaiting":        "%d scarce brands can be ordered once this week's supply is published: %s",
+		"m.awaiting.one":    "%d scarce brand can be ordered once this week's supply is published: %s",
+		"list.sep":          ", ",
 		"s.submitted":       "Submitted",
 		"s.confirmed":       "Confirmed",
 		"s.paid":            "Paid",

@@ -61,6 +61,7 @@ type brandView struct {
 	Suggested         int
 	Limit             *int
 	Scarce, Charted   bool
+	Awaiting          bool // a scarce brand whose supply for the cycle is not published yet
 }
 
 func (p *Pages) outletPage(c echo.Context) error {
@@ -137,7 +138,8 @@ func (p *Pages) outletPage(c echo.Context) error {
 	d.Cycle, d.AllHref = cat.Cycle, c.Request().URL.Path
 	for _, l := range cat.Lines {
 		b := brandView{Name: l.Name, Brand: l.Brand, Suggested: l.Suggested, Limit: l.Limit, Scarce: l.Scarce,
-			Charted: l.Brand == d.Brand, Href: c.Request().URL.Path + "?" + url.Values{"brand": {l.Brand}}.Encode()}
+			Awaiting: l.AwaitingSupply, Charted: l.Brand == d.Brand,
+			Href: c.Request().URL.Path + "?" + url.Values{"brand": {l.Brand}}.Encode()}
 		if l.StockOnHand != nil {
 			b.Stock = strconv.FormatFloat(*l.StockOnHand, 'f', -1, 64)
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"html/template"
@@ -62,6 +63,8 @@ type supplyJSON struct {
 	Brand         string     `json:"brand"`
 	Name          string     `json:"name"`
 	OnSale        bool       `json:"on_sale"`
+	Scarce        bool       `json:"scarce"`
+	Awaiting      bool       `json:"awaiting_supply"`
 	SupplyCartons *int       `json:"supply_cartons"`
 	PerOutletCap  *int       `json:"per_outlet_cap"`
 	PublishedAt   *time.Time `json:"published_at"`
@@ -74,6 +77,27 @@ type supplyJSON struct {
 	Eligible      int        `json:"eligible_outlets"`
 	Covered       int        `json:"covered_outlets"`
 	Coverage      float64    `json:"coverage"`
+}
+
+// opened reports whether one of the cycle's order windows has opened by now.
+func (c cycleJSON) opened(now time.Time) bool {
+	for _, w := range c.Windows {
+		if !w.OpensAt.After(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// awaitingSupply names the brands of a supply plan awaiting their supply.
+func awaitingSupply(plan []supplyJSON) []string {
+	var names []string
+	for _, s := range plan {
+		if s.Awaiting {
+			names = append(names, cmp.Or(s.Name, s.Brand))
+		}
+	}
+	return names
 }
 
 // cycleOrder is an order of the cycle's list, with its outlet.
@@ -101,6 +125,10 @@ type cycleData struct {
 	Notice    string       // already translated
 	Requested int          // of the rationed brands
 	Granted   int
+	Awaiting  []string // the scarce brands not on sale until their supply is published
+	// NextAwaiting is the same of the next cycle, when some of its order windows are open.
+	NextAwaiting []string
+
 	figures
 }
 
@@ -140,12 +168,21 @@ func (p *Pages) cyclePage(c echo.Context) error {
 		d.Statuses = append(d.Statuses, statusCount{s, d.Cycle.Orders[s]})
 		d.Total += d.Cycle.Orders[s]
 	}
-	// Rationed brands first (those with supply or limits), then by code.
+	// The brands awaiting their supply first, then the rationed ones (with supply or limits), then
+	// the rest, each by code.
+	rank := func(s supplyJSON) int {
+		switch {
+		case s.Awaiting:
+			return 0
+		case s.SupplyCartons != nil || s.Limits > 0:
+			return 1
+		}
+		return 2
+	}
 	sort.SliceStable(d.Cycle.Supply, func(i, j int) bool {
 		a, b := d.Cycle.Supply[i], d.Cycle.Supply[j]
-		ra, rb := a.SupplyCartons != nil || a.Limits > 0, b.SupplyCartons != nil || b.Limits > 0
-		if ra != rb {
-			return ra
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
 		}
 		return a.Brand < b.Brand
 	})
@@ -155,6 +192,7 @@ func (p *Pages) cyclePage(c echo.Context) error {
 			d.Granted += s.Granted
 		}
 	}
+	d.Awaiting = awaitingSupply(d.Cycle.Supply)
 	q := url.Values{"limit": {"50"}}
 	if f := c.QueryParam("status"); f != "" {
 		for _, s := range orderStatuses {
@@ -186,6 +224,18 @@ func (p *Pages) cyclePage(c echo.Context) error {
 	}
 	if b := c.QueryParam("published"); b != "" {
 		d.Notice = langOf(c).T("p.published", b, week)
+	}
+	// The next cycle's windows open while this one's are still open: a brand of it awaiting its
+	// supply is one retailers already cannot order. Only a cycle still to come has windows to open.
+	if now := p.now(); w.AddDate(0, 0, 7).After(now) {
+		var next cycleJSON
+		status, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + d.Next + "?max_age=" + cycleMaxAge, token: m.User.token}, &next)
+		if err != nil {
+			return err
+		}
+		if status == http.StatusOK && prob == nil && next.opened(now) {
+			d.NextAwaiting = awaitingSupply(next.Supply)
+		}
 	}
 	return p.render(c, http.StatusOK, "planner-cycle", &m.User, d)
 }

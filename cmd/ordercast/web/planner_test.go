@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const plannerMe = `{"user":{"username":"planner","role":"planner"}}`
@@ -57,6 +58,58 @@ func TestCyclePage(t *testing.T) {
 	retailer := fakeAPI{"GET /api/v1/me": {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1}}`}}
 	if rec := plannerGet(t, retailer, "/planner/cycles/2026-12-07"); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/" {
 		t.Errorf("a retailer on the cycle page = %d %s; want 303 to /", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// A cycle whose scarce brands await their supply says so above the supply plan, lists them first,
+// and marks them in the published column.
+func TestCyclePageAwaitingSupply(t *testing.T) {
+	const cycle = `{"week":"2026-12-14","status":"open","windows":[{"order_day":"monday","opens_at":"2026-12-06T10:00:00Z",
+ "closes_at":"2026-12-13T10:00:00Z","cut_off":false}],"supply":[
+ {"brand":"B0001","name":"云岭（软）","on_sale":true,"supply_cartons":40,"per_outlet_cap":null,"published_at":"2026-12-05T02:00:00Z",
+  "scarce":true,"awaiting_supply":false,"limits":12,"limit_cartons":38,"used_cartons":0,"requested_cartons":0,"granted_cartons":0,
+  "fill_rate":1,"eligible_outlets":12,"covered_outlets":0,"coverage":0},
+ {"brand":"B0007","name":"黄河（硬）","on_sale":true,"supply_cartons":null,"per_outlet_cap":null,"scarce":true,"awaiting_supply":true,
+  "limits":0,"limit_cartons":0,"used_cartons":0,"requested_cartons":0,"granted_cartons":0,"fill_rate":1,"eligible_outlets":0,
+  "covered_outlets":0,"coverage":0},
+ {"brand":"B0002","on_sale":true,"supply_cartons":null,"per_outlet_cap":null,"scarce":false,"awaiting_supply":false,"limits":0,
+  "limit_cartons":0,"used_cartons":0,"requested_cartons":0,"granted_cartons":0,"fill_rate":1,"eligible_outlets":0,"covered_outlets":0,
+  "coverage":0}],"orders":{}}`
+	api := fakeAPI{
+		"GET /api/v1/me":                       {200, plannerMe},
+		"GET /api/v1/cycles/2026-12-14":        {200, cycle},
+		"GET /api/v1/cycles/2026-12-14/orders": {200, `{"orders":[]}`},
+		"GET /api/v1/cycles/2026-12-07":        {200, plannerCycle},
+		"GET /api/v1/cycles/2026-12-07/orders": {200, `{"orders":[]}`},
+	}
+	rec := plannerGet(t, api, "/planner/cycles/2026-12-14")
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET cycle page = %d\n%s", rec.Code, body)
+	}
+	for _, want := range []string{"1 个紧俏品牌本周货源尚未发布，发布前零售户无法订购：黄河（硬）", "未发布，暂停订购"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("cycle page lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(body, `data-brand="B0007"`), strings.Index(body, `data-brand="B0001"`); i < 0 || i > j {
+		t.Error("the brand awaiting its supply is not listed first")
+	}
+
+	// The week before's page points to it once its windows have opened, not before.
+	for _, tt := range []struct {
+		now  time.Time
+		want bool
+	}{{time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), true}, {time.Date(2026, 12, 6, 9, 59, 0, 0, time.UTC), false}} {
+		req := httptest.NewRequest("GET", "/planner/cycles/2026-12-07", nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+		rec := serveAt(t, api, req, func() time.Time { return tt.now }, chinaTime)
+		body := rec.Body.String()
+		got := strings.Contains(body, `<a href="/planner/cycles/2026-12-14">2026-12-14 周期的订货窗口已开放，1 个紧俏品牌货源尚未发布：黄河（硬）</a>`)
+		if rec.Code != http.StatusOK || got != tt.want || strings.Contains(body, `id="awaiting"`) {
+			t.Errorf("the week before's page at %v = %d, points to the next cycle's brands %t; want %t, and none of its own",
+				tt.now, rec.Code, got, tt.want)
+		}
 	}
 }
 

@@ -32,6 +32,7 @@ type catalogueLine struct {
 	WholesaleCents int64    `json:"wholesale_cents"`
 	Scarce         bool     `json:"scarce"`
 	NewProduct     bool     `json:"new_product"`
+	AwaitingSupply bool     `json:"awaiting_supply"`
 	Limit          *int     `json:"limit"`
 	Remaining      *int     `json:"remaining"`
 	Ordered        int      `json:"ordered"`
@@ -99,6 +100,7 @@ type lineView struct {
 	Brand, Name, Manufacturer string
 	PriceCents                int64
 	Scarce, New               bool
+	Awaiting                  bool // a scarce brand waiting for its supply: not orderable yet
 	Limit                     *int
 	Explanation               string
 	Stock                     string // cartons, "" when not known
@@ -248,7 +250,7 @@ func (p *Pages) retailerData(c echo.Context, m me, form map[string]int) (retaile
 	}
 	for _, l := range cat.Lines {
 		v := lineView{Brand: l.Brand, Name: l.Name, Manufacturer: l.Manufacturer, PriceCents: l.WholesaleCents,
-			Scarce: l.Scarce, New: l.NewProduct, Limit: l.Limit, Explanation: langOf(c).Explain(l.Explanation, l.ExplanationParts),
+			Scarce: l.Scarce, New: l.NewProduct, Awaiting: l.AwaitingSupply, Limit: l.Limit, Explanation: langOf(c).Explain(l.Explanation, l.ExplanationParts),
 			Suggested: l.Suggested, LastWeek: lastQty[l.Brand], Qty: current[l.Brand]}
 		if l.StockOnHand != nil {
 			v.Stock = strconv.FormatFloat(*l.StockOnHand, 'f', -1, 64)
@@ -299,6 +301,15 @@ func attention(l Lang, now time.Time, cat catalogueJSON, orders []order, lastLim
 		if line.NewProduct {
 			msgs = append(msgs, l.T("m.new_product", line.Name))
 		}
+	}
+	var awaiting []string
+	for _, line := range cat.Lines {
+		if line.AwaitingSupply {
+			awaiting = append(awaiting, line.Name)
+		}
+	}
+	if len(awaiting) > 0 {
+		msgs = append(msgs, l.N("m.awaiting", len(awaiting), len(awaiting), l.List(awaiting)))
 	}
 	return msgs
 }

@@ -42,3 +42,36 @@ func TestRetailerLimitExplained(t *testing.T) {
 		}
 	}
 }
+
+// A scarce brand awaiting its supply is listed without a quantity to type, says why, and the
+// messages name it; the brand published beside it is orderable as usual.
+func TestRetailerAwaitingSupply(t *testing.T) {
+	const catalogue = `{"cycle":"2026-12-14","window":{"opens_at":"2026-12-06T10:00:00Z","closes_at":"2026-12-13T10:00:00Z","open":true},
+		"funds":{"balance_cents":100000},"lines":[
+		{"brand":"B1","name":"云岭（软）","wholesale_cents":3000,"scarce":true,"awaiting_supply":true,"suggested":0,"expected_demand":2.5},
+		{"brand":"B2","name":"红河（硬）","wholesale_cents":2000,"scarce":true,"limit":2,"suggested":2}]}`
+	api := fakeAPI{
+		"GET /api/v1/me":                  {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1,"name":"王记便利店"}}`},
+		"GET /api/v1/outlets/1/catalogue": {200, catalogue},
+		"GET /api/v1/outlets/1/orders":    {200, `{"orders":[]}`},
+	}
+	req := httptest.NewRequest("GET", "/retailer", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "token"})
+	req.AddCookie(&http.Cookie{Name: langCookie, Value: "en"})
+	rec := serve(t, api, req)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /retailer = %d\n%s", rec.Code, body)
+	}
+	if strings.Contains(body, `name="q_B1"`) || !strings.Contains(body, `name="q_B2"`) {
+		t.Error("want a quantity for B2 only: B1 awaits its supply")
+	}
+	for _, want := range []string{
+		"This week&#39;s supply is not published yet: you can order it once it is",
+		"1 scarce brand can be ordered once this week&#39;s supply is published: 云岭（软）",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the retailer's page lacks %q", want)
+		}
+	}
+}

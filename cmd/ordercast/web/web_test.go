@@ -94,6 +94,14 @@ func TestAttention(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("attention = %q; want %q", got, want)
 	}
+	// Scarce brands awaiting their supply are named, in one message.
+	awaiting := cat
+	awaiting.Lines = append(append([]catalogueLine{}, cat.Lines...),
+		catalogueLine{Brand: "B4", Name: "红塔", AwaitingSupply: true}, catalogueLine{Brand: "B5", Name: "玉溪", AwaitingSupply: true})
+	got = attention(Lang{Code: "en"}, now, awaiting, []order{failed}, map[string]*int{"B2": &two})
+	if last := got[len(got)-1]; len(got) != 5 || last != "2 scarce brands can be ordered once this week's supply is published: 红塔, 玉溪" {
+		t.Errorf("attention with brands awaiting their supply = %q; want them named last", got)
+	}
 	// An order placed this cycle: nothing about the window.
 	placed := order{ID: 8, Cycle: "2026-12-07", Status: "submitted"}
 	got = attention(Lang{Code: "en"}, now, cat, []order{placed, failed}, map[string]*int{"B2": &two})

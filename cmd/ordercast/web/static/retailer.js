@@ -18,11 +18,16 @@
     var fen = String(cents % 100);
     return sign + "¥" + yuan + "." + (fen.length < 2 ? "0" + fen : fen);
   }
+  // A line without an input (a scarce brand awaiting its supply) is not orderable yet: it counts 0.
   function input(line) { return line.querySelector("input"); }
+  function qty(line) {
+    var i = input(line);
+    return i ? parseInt(i.value, 10) || 0 : 0;
+  }
   function recompute() {
     var sum = 0;
     lines.forEach(function (line) {
-      var q = parseInt(input(line).value, 10);
+      var q = qty(line);
       if (q > 0) sum += q * parseInt(line.dataset.price, 10);
     });
     total.textContent = money(sum);
@@ -37,7 +42,8 @@
   }
   function fill(from) {
     lines.forEach(function (line) {
-      input(line).value = from === "clear" ? 0 : line.dataset[from] || 0;
+      var i = input(line);
+      if (i) i.value = from === "clear" ? 0 : line.dataset[from] || 0;
     });
     recompute();
     show();
@@ -63,7 +69,7 @@
   var shown = document.getElementById("shown");
   var views = Array.prototype.slice.call(find.querySelectorAll("[data-view]"));
   var view = "mine";
-  function ordered(line) { return parseInt(input(line).value, 10) > 0; }
+  function ordered(line) { return qty(line) > 0; }
   function mine(line) {
     return line.hasAttribute("data-mine") || ordered(line) ||
       parseInt(line.dataset.suggested, 10) > 0 || parseInt(line.dataset.last, 10) > 0;
