@@ -294,7 +294,7 @@ func attention(l Lang, now time.Time, cat catalogueJSON, orders []order, lastLim
 	}
 	for _, line := range cat.Lines {
 		if line.Limit != nil && (lastLimit[line.Brand] == nil || *lastLimit[line.Brand] != *line.Limit) {
-			msgs = append(msgs, l.T("m.limit", line.Name, *line.Limit, l.Explain(line.Explanation, line.ExplanationParts)))
+			msgs = append(msgs, l.N("m.limit", *line.Limit, line.Name, *line.Limit, l.Explain(line.Explanation, line.ExplanationParts)))
 		}
 	}
 	for _, line := range cat.Lines {

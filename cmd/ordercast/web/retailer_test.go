@@ -49,7 +49,7 @@ func TestRetailerAwaitingSupply(t *testing.T) {
 	const catalogue = `{"cycle":"2026-12-14","window":{"opens_at":"2026-12-06T10:00:00Z","closes_at":"2026-12-13T10:00:00Z","open":true},
 		"funds":{"balance_cents":100000},"lines":[
 		{"brand":"B1","name":"云岭（软）","wholesale_cents":3000,"scarce":true,"awaiting_supply":true,"suggested":0,"expected_demand":2.5},
-		{"brand":"B2","name":"红河（硬）","wholesale_cents":2000,"scarce":true,"limit":2,"suggested":2}]}`
+		{"brand":"B2","name":"红河（硬）","wholesale_cents":2000,"scarce":true,"limit":1,"suggested":1}]}`
 	api := fakeAPI{
 		"GET /api/v1/me":                  {200, `{"user":{"username":"r","role":"retailer","outlet_id":1},"outlet":{"id":1,"name":"王记便利店"}}`},
 		"GET /api/v1/outlets/1/catalogue": {200, catalogue},
@@ -69,6 +69,7 @@ func TestRetailerAwaitingSupply(t *testing.T) {
 	for _, want := range []string{
 		"This week&#39;s supply is not published yet: you can order it once it is",
 		"1 scarce brand can be ordered once this week&#39;s supply is published: 云岭（软）",
+		"<strong>Limit 1 carton</strong>", "红河（硬） is limited to 1 carton this week",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the retailer's page lacks %q", want)
