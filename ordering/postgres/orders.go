@@ -341,7 +341,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 			UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
 			WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	}
-	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false), b.scarce AND sp.published_at IS NULL,
+	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false), b.scarce, sp.published_at IS NOT NULL,
 			l.limit_cartons, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
 		FROM brands b
 		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
@@ -350,7 +350,10 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 		var code string
 		var o ordering.Offer
 		var a ordering.Allowance
-		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &o.AwaitingSupply, &a.Limit, &a.Used, &a.Cap, &a.Supply}, func() error {
+		var scarce, published bool
+		_, err := pgx.ForEachRow(rows, []any{&code, &o.BrandID, &o.PriceCents, &o.OnSale, &scarce, &published, &a.Limit, &a.Used,
+			&a.Cap, &a.Supply}, func() error {
+			o.AwaitingSupply = ordering.AwaitingSupply(scarce, published)
 			o.Remaining, o.Bound = a.Bound(st.prev[o.BrandID]) // the order being replaced gives back what it holds
 			st.offers[code] = o
 			return nil
