@@ -79,7 +79,7 @@ func (c *RecentCycles) Add(h *History) {
 		for _, b := range h.Listed {
 			if limit, ok := r.LimitFor(b, o.Grade, w); ok {
 				pc.Limits = append(pc.Limits, ordering.OutletLimit{Outlet: o.Licence, Brand: r.Brands[b].Code,
-					Cartons: limit, Explanation: fmt.Sprintf("grade %d: %d cartons", o.Grade, limit)})
+					Cartons: limit, Explanation: r.limitExplanation(b, o.Grade, w, limit)})
 			}
 		}
 	}
@@ -145,6 +145,20 @@ func (c *RecentCycles) Add(h *History) {
 		week := r.mondays[r.Weeks]
 		h.Sales = slices.DeleteFunc(h.Sales, func(s forecast.Sale) bool { return !s.Day.Before(week) })
 	}
+}
+
+// limitExplanation explains a limit LimitFor set in the allocation's wording
+// (allocation.Result.Explain), which the pages read back and show in the reader's language: the
+// outlet's grade, or no supply in a week the brand is out of stock.
+func (r *Region) limitExplanation(b, grade, w, limit int) string {
+	if r.brands[b].outOfStock[w] {
+		return "limit 0 cartons: no supply this cycle"
+	}
+	unit := "cartons"
+	if limit == 1 {
+		unit = "carton"
+	}
+	return fmt.Sprintf("limit %d %s: grade %d", limit, unit, grade)
 }
 
 // deliveryTime is when the order of window's order day from outlet i in week w is delivered: during

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/forecast"
+	"github.com/ordercast/ordercast/forecast/allocation"
 	"github.com/ordercast/ordercast/ordering"
 )
 
@@ -54,6 +55,10 @@ func TestRecentCycles(t *testing.T) {
 			limits++
 			if !rationed[l.Brand] || l.Cartons < 0 {
 				t.Errorf("cycle %s: limit %+v of a brand not rationed", c.WeekStart.Format(time.DateOnly), l)
+			}
+			// In the allocation's wording, so that the pages show it in the reader's language.
+			if cs, ok := allocation.ParseExplanation(l.Explanation); !ok || cs[0].Params["cartons"] != float64(l.Cartons) {
+				t.Errorf("cycle %s: limit %+v explained as the allocation would not: %v", c.WeekStart.Format(time.DateOnly), l, cs)
 			}
 		}
 		for _, o := range c.Orders {
