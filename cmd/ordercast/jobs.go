@@ -39,6 +39,17 @@ func (m *cutoffMetrics) Settled(r ordering.CutoffReport) {
 	m.settled.WithLabelValues("failed").Add(float64(r.Failed))
 }
 
+// newAwaitingSupplyGauge registers the gauge of the scarce brands no outlet can order yet
+// (ordering/postgres.Store.CountAwaitingSupply), which serve sets on every instance.
+func newAwaitingSupplyGauge(reg prometheus.Registerer) (prometheus.Gauge, error) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "ordercast_scarce_brands_awaiting_supply",
+		Help: "Scarce brands on sale in a cycle with an order window open whose supply is not published: " +
+			"the outlets ordering now cannot order them (once per cycle).",
+	})
+	return g, reg.Register(g)
+}
+
 // relayMetrics is the outbox relay's ordering.RelayObserver on Prometheus.
 type relayMetrics struct {
 	backlog  prometheus.Gauge

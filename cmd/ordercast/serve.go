@@ -115,6 +115,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	awaiting, err := newAwaitingSupplyGauge(reg)
+	if err != nil {
+		return err
+	}
 	cutoff := &ordering.Cutoff{Store: orders, Observer: cutoffObserver, Log: log}
 	cleanup := &ordering.Cleanup{Store: orders, Log: log}
 	sessionCleanup := &retailer.SessionCleanup{Store: outlets, Log: log}
@@ -255,6 +259,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Every instance exports the outbox's backlog as it is now, whichever one relays.
 	g.Go(func() error {
 		ordering.Every(gctx, storeProbeInterval, time.Now, func(time.Time) { relay.ObserveBacklog(gctx) })
+		return nil
+	})
+	// And the scarce brands no outlet can order yet, whichever planner is to publish them.
+	g.Go(func() error {
+		ordering.Every(gctx, storeProbeInterval, time.Now, func(now time.Time) {
+			if n, err := orders.CountAwaitingSupply(gctx, now); err == nil { // a store down shows in ordercast_store_up
+				awaiting.Set(float64(n))
+			}
+		})
 		return nil
 	})
 	g.Go(func() error { reps.Run(gctx); return nil })

@@ -189,3 +189,17 @@ func (s *Store) PublishedSupply(ctx context.Context, weekStart time.Time) ([]ord
 	}
 	return plan, limits, err
 }
+
+// CountAwaitingSupply returns how many scarce brands on sale in the cycles with an order window open
+// at now await their supply (ordering.AwaitingSupply): brands that the outlets ordering now cannot
+// order. A brand counts once per cycle.
+func (s *Store) CountAwaitingSupply(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+		WHERE sp.on_sale AND b.scarce AND sp.published_at IS NULL AND sp.cycle_id IN (
+			SELECT w.cycle_id FROM order_windows w WHERE w.opens_at <= $1 AND $1 < w.closes_at AND NOT w.closed)`, now).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgresql: count the brands awaiting their supply: %w", err)
+	}
+	return n, nil
+}

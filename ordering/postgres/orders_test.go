@@ -479,6 +479,9 @@ func TestScarceBrandAwaitsItsSupply(t *testing.T) {
 	if got := awaiting(); !got["S"] || got["A"] {
 		t.Errorf("awaiting supply before publishing = %v; want S only", got)
 	}
+	if n, err := f.s.CountAwaitingSupply(ctx, at); err != nil || n != 1 {
+		t.Errorf("CountAwaitingSupply = %d, %v; want 1 (S in the next cycle)", n, err)
+	}
 	_, _, err = f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}, {Brand: "S", Requested: 2}},
 		ordering.PlaceOptions{}, at)
 	var le *ordering.LinesError
@@ -502,6 +505,9 @@ func TestScarceBrandAwaitsItsSupply(t *testing.T) {
 	}
 	if got := awaiting(); got["S"] {
 		t.Errorf("awaiting supply after publishing = %v; want none", got)
+	}
+	if n, err := f.s.CountAwaitingSupply(ctx, at); err != nil || n != 0 {
+		t.Errorf("CountAwaitingSupply once published = %d, %v; want 0", n, err)
 	}
 	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 1}, {Brand: "S", Requested: 7}},
 		ordering.PlaceOptions{}, at)
