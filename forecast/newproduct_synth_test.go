@@ -13,7 +13,7 @@ import (
 
 // regionSales generates a region and returns the weekly delivered sales of every outlet × brand with
 // an order line, and the catalogue.
-func regionSales(t *testing.T, cfg synth.Config) (forecast.Panel, []forecast.Brand) {
+func regionSales(t testing.TB, cfg synth.Config) (forecast.Panel, []forecast.Brand) {
 	t.Helper()
 	r, err := synth.New(cfg)
 	if err != nil {
@@ -153,7 +153,7 @@ func beforeLaunch(p forecast.Panel, brand string, w0, h int) (forecast.Panel, fl
 
 // engineForecasts forecasts every series of p h weeks ahead with the default engine, each brand a
 // group, and returns the forecasts with each series' outlet and brand.
-func engineForecasts(t *testing.T, p forecast.Panel, catalogue []forecast.Brand, h int) ([]forecast.Forecast, []string, []string) {
+func engineForecasts(t testing.TB, p forecast.Panel, catalogue []forecast.Brand, h int) ([]forecast.Forecast, []string, []string) {
 	t.Helper()
 	series := make([][]float64, len(p.Series))
 	outlets, brands := make([]string, len(p.Series)), make([]string, len(p.Series))
