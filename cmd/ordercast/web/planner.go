@@ -89,15 +89,24 @@ func (c cycleJSON) opened(now time.Time) bool {
 	return false
 }
 
-// awaitingSupply names the brands of a supply plan awaiting their supply.
-func awaitingSupply(plan []supplyJSON) []string {
-	var names []string
+// awaitingSupply returns the brands of a supply plan awaiting their supply.
+func awaitingSupply(plan []supplyJSON) []supplyJSON {
+	var out []supplyJSON
 	for _, s := range plan {
 		if s.Awaiting {
-			names = append(names, cmp.Or(s.Name, s.Brand))
+			out = append(out, s)
 		}
 	}
-	return names
+	return out
+}
+
+// names names the brands of a supply plan: their names, or their codes where they have none.
+func names(plan []supplyJSON) []string {
+	out := make([]string, len(plan))
+	for i, s := range plan {
+		out[i] = cmp.Or(s.Name, s.Brand)
+	}
+	return out
 }
 
 // cycleOrder is an order of the cycle's list, with its outlet.
@@ -125,7 +134,7 @@ type cycleData struct {
 	Notice    string       // already translated
 	Requested int          // of the rationed brands
 	Granted   int
-	Awaiting  []string // the scarce brands not on sale until their supply is published
+	Awaiting  []supplyJSON // the scarce brands not on sale until their supply is published
 	// NextAwaiting is the same of the next cycle, when some of its order windows are open.
 	NextAwaiting []string
 
@@ -234,7 +243,7 @@ func (p *Pages) cyclePage(c echo.Context) error {
 			return err
 		}
 		if status == http.StatusOK && prob == nil && next.opened(now) {
-			d.NextAwaiting = awaitingSupply(next.Supply)
+			d.NextAwaiting = names(awaitingSupply(next.Supply))
 		}
 	}
 	return p.render(c, http.StatusOK, "planner-cycle", &m.User, d)

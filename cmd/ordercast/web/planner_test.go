@@ -87,7 +87,10 @@ func TestCyclePageAwaitingSupply(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET cycle page = %d\n%s", rec.Code, body)
 	}
-	for _, want := range []string{"1 个紧俏品牌本周货源尚未发布，发布前零售户无法订购：黄河（硬）", "未发布，暂停订购"} {
+	for _, want := range []string{
+		`1 个紧俏品牌本周货源尚未发布，发布前零售户无法订购：<a href="/planner/cycles/2026-12-14/allocation?brand=B0007">黄河（硬）</a>。`,
+		"未发布，暂停订购",
+	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("cycle page lacks %q", want)
 		}
