@@ -255,8 +255,8 @@ type LaunchForecast struct {
 // ForecastLaunch forecasts the new product of l over the weeks (Mondays) of a run, from the
 // forecasts of the run's series (outlets[i] and brands[i] of series[i], all over those weeks):
 // at each launch outlet, the median of the forecasts of the like items it carries (the point and each
-// bound of the interval apart), times curve.At(weeks since launch), so 0 before the launch week. Launch outlets without
-// any like item are left out: there is nothing to scale. like is the result of LikeItems for the
+// bound of the interval apart), times curve.At(weeks since launch), so 0 before the launch week.
+// Launch outlets without any like item are left out: there is nothing to scale. like is the result of LikeItems for the
 // brand; the result has no outlets when like is empty.
 func ForecastLaunch(l Launch, like []string, weeks []time.Time, curve LaunchCurve, outlets, brands []string,
 	series []Forecast) LaunchForecast {
@@ -298,20 +298,23 @@ func ForecastLaunch(l Launch, like []string, weeks []time.Time, curve LaunchCurv
 		scale[j] = curve.At(k)
 	}
 	week := make([]float64, 0, len(like))
-	at := func(fs []Forecast, j int, of func(Forecast) []float64) float64 {
+	medianAt := func(fs []Forecast, j int, of func(Forecast) []float64) float64 { // of the week j of each
 		week = week[:0]
 		for _, f := range fs {
 			week = append(week, of(f)[j])
 		}
 		return median(week)
 	}
+	mean := func(f Forecast) []float64 { return f.Mean }
+	lower := func(f Forecast) []float64 { return f.Lower }
+	upper := func(f Forecast) []float64 { return f.Upper }
 	for _, o := range lf.Outlets {
 		fs := carried[o]
 		f := Forecast{Mean: make([]float64, h), Lower: make([]float64, h), Upper: make([]float64, h)}
 		for j := range h {
-			f.Mean[j] = scale[j] * at(fs, j, func(f Forecast) []float64 { return f.Mean })
-			f.Lower[j] = scale[j] * at(fs, j, func(f Forecast) []float64 { return f.Lower })
-			f.Upper[j] = scale[j] * at(fs, j, func(f Forecast) []float64 { return f.Upper })
+			f.Mean[j] = scale[j] * medianAt(fs, j, mean)
+			f.Lower[j] = scale[j] * medianAt(fs, j, lower)
+			f.Upper[j] = scale[j] * medianAt(fs, j, upper)
 		}
 		lf.Forecasts = append(lf.Forecasts, f)
 	}

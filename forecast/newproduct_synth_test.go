@@ -47,6 +47,22 @@ func regionSales(t testing.TB, cfg synth.Config) (forecast.Panel, []forecast.Bra
 	return p, catalogue
 }
 
+// eachNewProduct calls f with every new product of the synthetic regions of seeds 1–4 (600 outlets,
+// 150 brands, 104 weeks), its region's sales and catalogue, and the index of its launch week.
+func eachNewProduct(t testing.TB,
+	f func(seed uint64, p forecast.Panel, catalogue []forecast.Brand, b forecast.Brand, launch int)) {
+	t.Helper()
+	for seed := uint64(1); seed <= 4; seed++ {
+		p, catalogue := regionSales(t, synth.Config{Outlets: 600, Brands: 150, Weeks: 104, Seed: seed,
+			Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+		for _, b := range catalogue {
+			if b.NewProduct {
+				f(seed, p, catalogue, b, int(forecast.Monday(b.Launch).Sub(p.Weeks[0]).Hours())/(24*7))
+			}
+		}
+	}
+}
+
 // Every new product of synthetic regions (seeds 1–4), forecast from the history before its launch
 // week (no sales of it yet) for its first 8 weeks from like items. Where earlier launches taught a
 // launch curve, the new products' totals over the 8 weeks must be nearer their sales, in summed
@@ -67,55 +83,47 @@ func TestNewProductsOnSyntheticRegion(t *testing.T) {
 	var errCurve, errPooled, errLike, sumActual float64 // products with a learnt curve
 	var logCurve, logPooled, logLike float64
 	products := 0
-	for seed := uint64(1); seed <= 4; seed++ {
-		p, catalogue := regionSales(t, synth.Config{Outlets: 600, Brands: 150, Weeks: 104, Seed: seed,
-			Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-		for _, b := range catalogue {
-			if !b.NewProduct {
-				continue
-			}
-			w0 := int(forecast.Monday(b.Launch).Sub(p.Weeks[0]).Hours()) / (24 * 7)
-			if w0 < 26 || w0+h > len(p.Weeks) {
-				continue
-			}
-			cut, actual := beforeLaunch(p, b.Code, w0, h)
-			curve, stats := forecast.LearnLaunchCurve(cut, catalogue, forecast.DefaultLaunchWeeks)
-			if curve == nil {
-				continue
-			}
-			pooled := make(forecast.LaunchCurve, len(stats.New)) // weeks without data: the week before's
-			last := 1.0
-			for k := range pooled {
-				if stats.Like[k] > 0 {
-					last = stats.New[k] / stats.Like[k]
-				}
-				pooled[k] = last
-			}
-			weeks := p.Weeks[w0 : w0+h]
-			fc, outlets, brands := engineForecasts(t, cut, catalogue, h)
-			sold := make(map[string]bool)
-			for _, c := range brands {
-				sold[c] = true
-			}
-			like := forecast.LikeItems(b, catalogue, func(c string) bool { return sold[c] })
-			launch := forecast.Launch{Brand: b}
-			fCurve := totalOf(forecast.ForecastLaunch(launch, like, weeks, curve, outlets, brands, fc))
-			fPooled := totalOf(forecast.ForecastLaunch(launch, like, weeks, pooled, outlets, brands, fc))
-			fLike := totalOf(forecast.ForecastLaunch(launch, like, weeks, nil, outlets, brands, fc))
-			t.Logf("seed %d %s (class %d, %s) launched %s: %d like items; first %d weeks sold %.0f, forecast %.0f "+
-				"(pooled ratio of sums %.0f, like items unscaled %.0f; curve from %d launches, their levels %.2f, level %.2f)",
-				seed, b.Code, b.PriceClass, b.Manufacturer, b.Launch.Format(time.DateOnly), len(like), h, actual,
-				fCurve, fPooled, fLike, len(stats.Products), stats.Levels, stats.Level)
-			logCurve += math.Abs(math.Log(fCurve / actual))
-			logPooled += math.Abs(math.Log(fPooled / actual))
-			logLike += math.Abs(math.Log(fLike / actual))
-			errCurve += math.Abs(actual - fCurve)
-			errPooled += math.Abs(actual - fPooled)
-			errLike += math.Abs(actual - fLike)
-			sumActual += actual
-			products++
+	eachNewProduct(t, func(seed uint64, p forecast.Panel, catalogue []forecast.Brand, b forecast.Brand, w0 int) {
+		if w0 < 26 || w0+h > len(p.Weeks) {
+			return
 		}
-	}
+		cut, actual := beforeLaunch(p, b.Code, w0, h)
+		curve, stats := forecast.LearnLaunchCurve(cut, catalogue, forecast.DefaultLaunchWeeks)
+		if curve == nil {
+			return
+		}
+		pooled := make(forecast.LaunchCurve, len(stats.New)) // weeks without data: the week before's
+		last := 1.0
+		for k := range pooled {
+			if stats.Like[k] > 0 {
+				last = stats.New[k] / stats.Like[k]
+			}
+			pooled[k] = last
+		}
+		weeks := p.Weeks[w0 : w0+h]
+		fc, outlets, brands := engineForecasts(t, cut, catalogue, h)
+		sold := make(map[string]bool)
+		for _, c := range brands {
+			sold[c] = true
+		}
+		like := forecast.LikeItems(b, catalogue, func(c string) bool { return sold[c] })
+		launch := forecast.Launch{Brand: b}
+		fCurve := totalOf(forecast.ForecastLaunch(launch, like, weeks, curve, outlets, brands, fc))
+		fPooled := totalOf(forecast.ForecastLaunch(launch, like, weeks, pooled, outlets, brands, fc))
+		fLike := totalOf(forecast.ForecastLaunch(launch, like, weeks, nil, outlets, brands, fc))
+		t.Logf("seed %d %s (class %d, %s) launched %s: %d like items; first %d weeks sold %.0f, forecast %.0f "+
+			"(pooled ratio of sums %.0f, like items unscaled %.0f; curve from %d launches, their levels %.2f, level %.2f)",
+			seed, b.Code, b.PriceClass, b.Manufacturer, b.Launch.Format(time.DateOnly), len(like), h, actual,
+			fCurve, fPooled, fLike, len(stats.Products), stats.Levels, stats.Level)
+		logCurve += math.Abs(math.Log(fCurve / actual))
+		logPooled += math.Abs(math.Log(fPooled / actual))
+		logLike += math.Abs(math.Log(fLike / actual))
+		errCurve += math.Abs(actual - fCurve)
+		errPooled += math.Abs(actual - fPooled)
+		errLike += math.Abs(actual - fLike)
+		sumActual += actual
+		products++
+	})
 	if products < 12 {
 		t.Fatalf("%d new products launched after another to score; want at least 12", products)
 	}

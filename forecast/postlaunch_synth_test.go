@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/ordercast/ordercast/forecast"
-	"github.com/ordercast/ordercast/forecast/synth"
 )
 
 // BenchmarkPostLaunch measures the default engine on the new products of synthetic regions (seeds
@@ -27,37 +25,29 @@ func BenchmarkPostLaunch(b *testing.B) {
 	}
 	by := map[int]*sums{}
 	for range b.N {
-		for seed := uint64(1); seed <= 4; seed++ {
-			p, catalogue := regionSales(b, synth.Config{Outlets: 600, Brands: 150, Weeks: 104, Seed: seed,
-				Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-			for _, br := range catalogue {
-				if !br.NewProduct {
+		eachNewProduct(b, func(_ uint64, p forecast.Panel, catalogue []forecast.Brand, br forecast.Brand, launch int) {
+			for _, k := range weeksAfter {
+				w0 := launch + k
+				if w0+h > len(p.Weeks) {
 					continue
 				}
-				launch := int(forecast.Monday(br.Launch).Sub(p.Weeks[0]).Hours()) / (24 * 7)
-				for _, k := range weeksAfter {
-					w0 := launch + k
-					if w0+h > len(p.Weeks) {
-						continue
-					}
-					cut, actual := beforeLaunch(p, br.Code, w0, h)
-					f := brandTotal(b, cut, catalogue, br.Code, h)
-					noFill := brandTotal(b, withoutFirstOrders(cut, br.Code), catalogue, br.Code, h)
-					s := by[k]
-					if s == nil {
-						s = &sums{}
-						by[k] = s
-					}
-					s.actual += actual
-					s.err += math.Abs(actual - f)
-					s.forecast += f
-					s.log += math.Abs(math.Log(f / actual))
-					s.errNoFill += math.Abs(actual - noFill)
-					s.forecastNoFill += noFill
-					s.n++
+				cut, actual := beforeLaunch(p, br.Code, w0, h)
+				f := brandTotal(b, cut, catalogue, br.Code, h)
+				noFill := brandTotal(b, withoutFirstOrders(cut, br.Code), catalogue, br.Code, h)
+				s := by[k]
+				if s == nil {
+					s = &sums{}
+					by[k] = s
 				}
+				s.actual += actual
+				s.err += math.Abs(actual - f)
+				s.forecast += f
+				s.log += math.Abs(math.Log(f / actual))
+				s.errNoFill += math.Abs(actual - noFill)
+				s.forecastNoFill += noFill
+				s.n++
 			}
-		}
+		})
 	}
 	for _, k := range weeksAfter {
 		s := by[k]

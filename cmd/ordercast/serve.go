@@ -256,14 +256,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	g.Go(func() error { warmer.run(gctx); return nil })
 	g.Go(func() error { runner.Run(gctx, jobs); return nil })
 	g.Go(func() error { probeStores(gctx); return nil })
-	// Every instance exports the outbox's backlog as it is now, whichever one relays.
-	g.Go(func() error {
-		ordering.Every(gctx, storeProbeInterval, time.Now, func(time.Time) { relay.ObserveBacklog(gctx) })
-		return nil
-	})
-	// And the scarce brands no outlet can order yet, whichever planner is to publish them.
+	// Every instance exports the outbox's backlog as it is now, whichever one relays, and the scarce
+	// brands no outlet can order yet, whichever planner is to publish them.
 	g.Go(func() error {
 		ordering.Every(gctx, storeProbeInterval, time.Now, func(now time.Time) {
+			relay.ObserveBacklog(gctx)
 			if n, err := orders.CountAwaitingSupply(gctx, now); err == nil { // a store down shows in ordercast_store_up
 				awaiting.Set(float64(n))
 			}

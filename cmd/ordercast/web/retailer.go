@@ -250,8 +250,8 @@ func (p *Pages) retailerData(c echo.Context, m me, form map[string]int) (retaile
 	}
 	for _, l := range cat.Lines {
 		v := lineView{Brand: l.Brand, Name: l.Name, Manufacturer: l.Manufacturer, PriceCents: l.WholesaleCents,
-			Scarce: l.Scarce, New: l.NewProduct, Awaiting: l.AwaitingSupply, Limit: l.Limit, Explanation: langOf(c).Explain(l.Explanation, l.ExplanationParts),
-			Suggested: l.Suggested, LastWeek: lastQty[l.Brand], Qty: current[l.Brand]}
+			Scarce: l.Scarce, New: l.NewProduct, Awaiting: l.AwaitingSupply, Limit: l.Limit, Suggested: l.Suggested,
+			LastWeek: lastQty[l.Brand], Qty: current[l.Brand], Explanation: langOf(c).Explain(l.Explanation, l.ExplanationParts)}
 		if l.StockOnHand != nil {
 			v.Stock = strconv.FormatFloat(*l.StockOnHand, 'f', -1, 64)
 		}
