@@ -216,10 +216,11 @@ func DecodePlan(body []byte) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("allocation: decode a kept preview: %w", err)
 	}
-	// Summary and Explain index the grade table and the groups by a limit's grade and group: a body
-	// that was not EncodePlan's (damaged in the store) is refused rather than read out of range.
+	// Summary and Explain index the grade table and the groups by a limit's grade and group (-1: an
+	// outlet not eligible, in no group): a body that was not EncodePlan's (damaged in the store) is
+	// refused rather than read out of range.
 	for i, l := range limits {
-		if l.Grade < MinGrade || l.Grade > MaxGrade || l.Group < 0 || l.Group >= len(k.Result.Groups) && k.Result.Supply != 0 {
+		if l.Grade < MinGrade || l.Grade > MaxGrade || l.Group < -1 || l.Group >= len(k.Result.Groups) && k.Result.Supply != 0 {
 			return nil, fmt.Errorf("allocation: decode a kept preview: limit %d has grade %d and group %d of %d", i, l.Grade, l.Group, len(k.Result.Groups))
 		}
 	}

@@ -99,6 +99,35 @@ func TestPublishKeptPublishesThePreview(t *testing.T) {
 	}
 }
 
+// A kept preview read back from the store (by another process, or once this one's memory has let it
+// go) is the plan as it was computed, an outlet that was not eligible (suspended) included: such an
+// outlet is in no group, and the store's body once could not be read back with one.
+func TestDecodePlanKeepsIneligibleOutlets(t *testing.T) {
+	w, p, _ := newPreviewWorld()
+	w.outlets[2].Status = retailer.Suspended
+	for _, supply := range []int{7, 0} {
+		plan, err := p.Plan(context.Background(), allocation.Request{Week: previewWeek, Brand: "B0001", Supply: supply, Mode: allocation.ByGrade})
+		if err != nil {
+			t.Fatalf("Plan: %v", err)
+		}
+		if plan.Result.Limits[2].Eligible() {
+			t.Fatalf("the suspended outlet %+v is eligible", plan.Result.Limits[2])
+		}
+		body, err := allocation.EncodePlan(plan)
+		if err != nil {
+			t.Fatalf("EncodePlan: %v", err)
+		}
+		kept, err := allocation.DecodePlan(body)
+		if err != nil {
+			t.Fatalf("supply %d: DecodePlan: %v", supply, err)
+		}
+		if !reflect.DeepEqual(kept.Result, plan.Result) || !reflect.DeepEqual(kept.Summary, plan.Summary) ||
+			!reflect.DeepEqual(kept.Result.Explanations(), plan.Result.Explanations()) {
+			t.Errorf("supply %d: DecodePlan = %+v\nwant the plan %+v", supply, kept.Result, plan.Result)
+		}
+	}
+}
+
 // Publishing refuses a preview whose inputs changed (an outlet's grade, a new outlet, a new forecast
 // run, an outlet closed) and publishes nothing; an unknown, expired or other cycle's id is ErrNoPreview.
 func TestPublishKeptRefusesChangedInputs(t *testing.T) {
