@@ -18,6 +18,7 @@ type SupplyState struct {
 	Name         string    // the brand's
 	Scarce       bool      // the brand's flag: it awaits its supply until PublishedAt (AwaitingSupply)
 	PublishedAt  time.Time // zero until a planner published it
+	Allocation   string    // the id of the allocation whose limits the brand has; "" when none was published
 	Limits       int       // outlets with a limit of the brand
 	LimitCartons int       // their limits added up
 	UsedCartons  int       // what live and paid orders hold of them

@@ -87,6 +87,7 @@ type supplyJSON struct {
 	SupplyCartons *int       `json:"supply_cartons"`
 	PerOutletCap  *int       `json:"per_outlet_cap"`
 	PublishedAt   *time.Time `json:"published_at,omitempty"`
+	Allocation    string     `json:"allocation,omitempty"`
 	Limits        int        `json:"limits"`
 	LimitCartons  int        `json:"limit_cartons"`
 	UsedCartons   int        `json:"used_cartons"`
@@ -131,7 +132,7 @@ func (h *Handler) getCycle(c echo.Context) error {
 	}
 	for _, s := range v.Supply {
 		j := supplyJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, Scarce: s.Scarce, Awaiting: s.AwaitingSupply(),
-			SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap,
+			SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap, Allocation: s.Allocation,
 			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons, Requested: s.Requested,
 			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()}
 		if !s.PublishedAt.IsZero() {

@@ -48,15 +48,15 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 			return err
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO supply_plans AS sp (cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap,
-				allocation_mode, published_at, published_by)
-			SELECT $1, b.id, $3, $4, $5, $6, $7, $8 FROM brands b WHERE b.code = $2
+				allocation_mode, allocation_id, published_at, published_by)
+			SELECT $1, b.id, $3, $4, $5, $6, $9, $7, $8 FROM brands b WHERE b.code = $2
 			ON CONFLICT (cycle_id, brand_id) DO UPDATE SET on_sale = EXCLUDED.on_sale, supply_cartons = EXCLUDED.supply_cartons,
 				per_outlet_cap = EXCLUDED.per_outlet_cap, allocation_mode = EXCLUDED.allocation_mode,
-				published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by,
+				allocation_id = EXCLUDED.allocation_id, published_at = EXCLUDED.published_at, published_by = EXCLUDED.published_by,
 				granted_cartons = (SELECT coalesce(sum(ol.granted_cartons), 0) FROM orders o
 					JOIN order_lines ol ON ol.order_id = o.id
 					WHERE o.cycle_id = sp.cycle_id AND ol.brand_id = sp.brand_id AND o.status NOT IN ('cancelled', 'failed'))
-			RETURNING brand_id`, cycleID, line.Brand, line.OnSale, line.SupplyCartons, line.PerOutletCap, mode, now, nullID(userID)).
+			RETURNING brand_id`, cycleID, line.Brand, line.OnSale, line.SupplyCartons, line.PerOutletCap, mode, now, nullID(userID), allocationID).
 			Scan(&brandID)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check" {

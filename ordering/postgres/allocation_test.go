@@ -35,6 +35,24 @@ func TestPublishAllocation(t *testing.T) {
 		t.Errorf("published limit = %d %s %s %q mode %s, %d limits; want 6 from alloc-1 with its explanation, mode grade, 2 limits",
 			limit, source, allocID, explanation, mode, n)
 	}
+	// The cycle names the allocation whose limits the brand has.
+	published := func() string {
+		t.Helper()
+		v, err := f.s.Cycle(ctx, week)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range v.Supply {
+			if s.Brand == "S" {
+				return s.Allocation
+			}
+		}
+		t.Fatal("the cycle has no line of S")
+		return ""
+	}
+	if a := published(); a != "alloc-1" {
+		t.Errorf("the cycle's line of S names allocation %q; want alloc-1", a)
+	}
 
 	// The ordering API enforces it at once.
 	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 8}}, ordering.PlaceOptions{}, f.now)
@@ -51,6 +69,9 @@ func TestPublishAllocation(t *testing.T) {
 	f.pool.QueryRow(ctx, `SELECT allocation_id FROM outlet_limits WHERE outlet_id = $1 AND cycle_id = $2`, f.outlet, f.cycleID).Scan(&allocID) //nolint:errcheck
 	if allocID != "alloc-1" {
 		t.Errorf("after a refused allocation the limit is from %s; want alloc-1 untouched", allocID)
+	}
+	if a := published(); a != "alloc-1" {
+		t.Errorf("after a refused allocation the cycle's line of S names %q; want alloc-1", a)
 	}
 
 	// Nor may its supply go below what the cycle's orders were granted of the brand (6).

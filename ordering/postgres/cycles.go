@@ -70,7 +70,7 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleV
 				FROM orders o JOIN order_lines ol ON ol.order_id = o.id
 				WHERE o.cycle_id = $1 AND o.status NOT IN ('cancelled', 'failed') GROUP BY ol.brand_id)
 			SELECT b.code, b.name, b.scarce, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap, sp.published_at,
-				coalesce(lim.n, 0), coalesce(lim.limits, 0), coalesce(lim.used, 0),
+				coalesce(sp.allocation_id, ''), coalesce(lim.n, 0), coalesce(lim.limits, 0), coalesce(lim.used, 0),
 				coalesce(ord.requested, 0), coalesce(ord.granted, 0), coalesce(lim.eligible, 0), coalesce(lim.covered, 0)
 			FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
 			LEFT JOIN lim ON lim.brand_id = sp.brand_id LEFT JOIN ord ON ord.brand_id = sp.brand_id
@@ -81,7 +81,7 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleV
 		v.Supply, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ordering.SupplyState, error) {
 			var s ordering.SupplyState
 			var published *time.Time
-			err := r.Scan(&s.Brand, &s.Name, &s.Scarce, &s.OnSale, &s.SupplyCartons, &s.PerOutletCap, &published, &s.Limits, &s.LimitCartons,
+			err := r.Scan(&s.Brand, &s.Name, &s.Scarce, &s.OnSale, &s.SupplyCartons, &s.PerOutletCap, &published, &s.Allocation, &s.Limits, &s.LimitCartons,
 				&s.UsedCartons, &s.Requested, &s.Granted, &s.Eligible, &s.Covered)
 			if published != nil {
 				s.PublishedAt = *published
