@@ -28,6 +28,8 @@ func (p *Pages) registerPlanner(e *echo.Echo, mw []echo.MiddlewareFunc) {
 	e.GET("/planner/cycles/:week/allocation", p.allocationPage, mw...)
 	e.GET("/planner/cycles/:week/allocation/confirm", p.allocationConfirm, mw...)
 	e.POST("/planner/cycles/:week/allocation", p.allocationPublish, mw...)
+	e.GET("/planner/cycles/:week/supply", p.cycleSupplyPage, mw...)
+	e.POST("/planner/cycles/:week/supply", p.cycleSupplyPublish, mw...)
 	e.GET("/planner/accuracy", p.accuracyPage, mw...)
 }
 
@@ -68,6 +70,7 @@ type supplyJSON struct {
 	SupplyCartons *int       `json:"supply_cartons"`
 	PerOutletCap  *int       `json:"per_outlet_cap"`
 	PublishedAt   *time.Time `json:"published_at"`
+	Allocation    string     `json:"allocation"` // the published allocation's id
 	Limits        int        `json:"limits"`
 	LimitCartons  int        `json:"limit_cartons"`
 	UsedCartons   int        `json:"used_cartons"`

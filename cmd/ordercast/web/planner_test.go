@@ -90,6 +90,7 @@ func TestCyclePageAwaitingSupply(t *testing.T) {
 	for _, want := range []string{
 		`1 个紧俏品牌本周货源尚未发布，发布前零售户无法订购：<a href="/planner/cycles/2026-12-14/allocation?brand=B0007">黄河（硬）</a>。`,
 		"未发布，暂停订购",
+		`<a class="button primary" href="/planner/cycles/2026-12-14/supply" id="publish-awaiting">一次发布全部</a>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("cycle page lacks %q", want)
@@ -440,5 +441,30 @@ func TestAllocationNoForecast(t *testing.T) {
 	rec := serve(t, api, req)
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "按需求或价类分配需要覆盖该周期的预测") {
 		t.Errorf("a preview by demand without a forecast = %d\n%s", rec.Code, rec.Body)
+	}
+}
+
+// The supply page proposes the supply typed, else its basis's, else the other basis's, else none.
+func TestProposedSupply(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, tt := range []struct {
+		basis         string
+		typed         map[string]string
+		balance, last *int
+		want          string
+	}{
+		{basisBalance, nil, n(730), n(1779), "730"},
+		{basisLast, nil, n(730), n(1779), "1779"},
+		{basisBalance, nil, nil, n(1779), "1779"},
+		{basisLast, nil, n(730), nil, "730"},
+		{basisBalance, nil, nil, nil, ""},
+		{basisBalance, map[string]string{"B1": "12"}, n(730), n(1779), "12"},
+		{basisLast, map[string]string{"B1": ""}, n(730), n(1779), ""},
+		{basisBalance, nil, n(0), n(1779), "0"},
+	} {
+		f := supplyForm{Basis: tt.basis, Supply: tt.typed}
+		if got := proposedSupply(f, supplyRow{Brand: "B1", Balance: tt.balance, Last: tt.last}); got != tt.want {
+			t.Errorf("basis %s, typed %v: proposed %q; want %q", tt.basis, tt.typed, got, tt.want)
+		}
 	}
 }
