@@ -45,6 +45,26 @@ func (l Lang) Explain(text string, parts []ExplanationPart) string {
 	return b.String()
 }
 
+// Reasons is Explain without the explanation's leading limit clause ("limit 3 cartons"): what a
+// message that states the limit already adds to it. It is "" when the explanation states the limit
+// and nothing else, or is empty.
+func (l Lang) Reasons(text string, parts []ExplanationPart) string {
+	rest := text
+	if strings.HasPrefix(text, "limit ") {
+		_, rest, _ = strings.Cut(text, ": ")
+	}
+	if len(parts) > 0 && parts[0].Code == "limit" {
+		if len(parts) == 1 {
+			return ""
+		}
+		return l.Explain(rest, parts[1:])
+	}
+	if len(parts) > 0 {
+		return l.Explain(text, parts)
+	}
+	return rest
+}
+
 // Warnings renders an allocation's warnings in the language: each warning's message "aw.<code>"
 // with its parameters filled in (as Explain fills a clause's). A warning without its part, or whose
 // code or a parameter its message names is not known here, is shown as the API's English text.

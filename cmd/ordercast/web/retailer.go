@@ -294,7 +294,11 @@ func attention(l Lang, now time.Time, cat catalogueJSON, orders []order, lastLim
 	}
 	for _, line := range cat.Lines {
 		if line.Limit != nil && (lastLimit[line.Brand] == nil || *lastLimit[line.Brand] != *line.Limit) {
-			msgs = append(msgs, l.N("m.limit", *line.Limit, line.Name, *line.Limit, l.Explain(line.Explanation, line.ExplanationParts)))
+			if why := l.Reasons(line.Explanation, line.ExplanationParts); why != "" {
+				msgs = append(msgs, l.N("m.limit", *line.Limit, line.Name, *line.Limit, why))
+			} else {
+				msgs = append(msgs, l.N("m.limit_plain", *line.Limit, line.Name, *line.Limit))
+			}
 		}
 	}
 	for _, line := range cat.Lines {

@@ -102,8 +102,31 @@ func TestAttention(t *testing.T) {
 	if last := got[len(got)-1]; len(got) != 5 || last != "2 scarce brands can be ordered once this week's supply is published: 红塔, 玉溪" {
 		t.Errorf("attention with brands awaiting their supply = %q; want them named last", got)
 	}
-	// An order placed this cycle: nothing about the window.
 	placed := order{ID: 8, Cycle: "2026-12-07", Status: "submitted"}
+	// A message that states the limit does not state it again from the explanation; an explanation
+	// of the limit alone, or none, adds nothing.
+	grade := []ExplanationPart{{Code: "limit", Params: map[string]any{"cartons": 1.0}}, {Code: "grade", Params: map[string]any{"grade": 25.0}}}
+	one := 1
+	for _, tt := range []struct {
+		text  string
+		parts []ExplanationPart
+		want  string
+	}{
+		{"limit 1 carton: grade 25", grade, "红河 本周限量 1 条：档位 25"},
+		{"limit 1 carton: grade 25", nil, "红河 本周限量 1 条：grade 25"},
+		{"limit 1 carton", grade[:1], "红河 本周限量 1 条。"},
+		{"limit 1 carton", nil, "红河 本周限量 1 条。"},
+		{"", nil, "红河 本周限量 1 条。"},
+		{"set by hand", nil, "红河 本周限量 1 条：set by hand"},
+	} {
+		c := catalogueJSON{Cycle: "2026-12-07"}
+		c.Lines = []catalogueLine{{Brand: "B6", Name: "红河", Limit: &one, Explanation: tt.text, ExplanationParts: tt.parts}}
+		if got := attention(zh, now, c, []order{placed}, nil); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("attention to a limit explained %q (%d parts) = %q; want %q", tt.text, len(tt.parts), got, tt.want)
+		}
+	}
+
+	// An order placed this cycle: nothing about the window.
 	got = attention(Lang{Code: "en"}, now, cat, []order{placed, failed}, map[string]*int{"B2": &two})
 	if len(got) != 2 || strings.Contains(strings.Join(got, " "), "closes") {
 		t.Errorf("attention with an order placed = %q; want the limit and the new product only", got)
