@@ -35,11 +35,12 @@ func row(t *testing.T, rep indicators.Report, key string) indicators.Row {
 	return indicators.Row{}
 }
 
-func noData(t *testing.T, r indicators.Row, ind indicators.Indicator, reason string) {
+// noData checks that r has no figure of ind, for reason (a part of the English text) with code.
+func noData(t *testing.T, r indicators.Row, ind indicators.Indicator, reason, code string) {
 	t.Helper()
 	v, _ := r.Value(ind)
-	if v.Value != nil || !strings.Contains(v.NoData, reason) {
-		t.Errorf("%s %q %s = %v, %q; want no data: %q", r.Level, r.Key, ind, v.Value, v.NoData, reason)
+	if v.Value != nil || !strings.Contains(v.NoData, reason) || v.NoDataCode != code {
+		t.Errorf("%s %q %s = %v, %q (code %q); want no data: %q (code %q)", r.Level, r.Key, ind, v.Value, v.NoData, v.NoDataCode, reason, code)
 	}
 }
 
@@ -51,8 +52,8 @@ func TestNoDataEdges(t *testing.T) {
 	t.Run("outlet that joined mid-month", func(t *testing.T) {
 		before := report(t, s, indicators.Day, time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC), indicators.AtOutlet)
 		r := row(t, before, joiner)
-		noData(t, r, indicators.OrderSuccess, "no outlet was scheduled")
-		noData(t, r, indicators.EmptyOrders, "no active outlet")
+		noData(t, r, indicators.OrderSuccess, "no outlet was scheduled", "order_success_rate")
+		noData(t, r, indicators.EmptyOrders, "no active outlet", "empty_order_rate")
 		month := report(t, s, indicators.Month, lastWeek, indicators.AtOutlet)
 		v, _ := row(t, month, joiner).Value(indicators.OrderSuccess)
 		if v.Den != 2 {
@@ -61,12 +62,12 @@ func TestNoDataEdges(t *testing.T) {
 	})
 	t.Run("a day with no scheduled outlet", func(t *testing.T) {
 		saturday := report(t, s, indicators.Day, time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), indicators.AtCompany)
-		noData(t, saturday.Company, indicators.OrderSuccess, "no outlet was scheduled to order")
-		noData(t, saturday.Company, indicators.FailedOrders, "no order reached cut-off")
+		noData(t, saturday.Company, indicators.OrderSuccess, "no outlet was scheduled to order", "order_success_rate")
+		noData(t, saturday.Company, indicators.FailedOrders, "no order reached cut-off", "failed_order_rate")
 	})
 	t.Run("a manager with no collection points", func(t *testing.T) {
 		rep := report(t, s, indicators.Month, lastWeek, indicators.AtManager)
-		noData(t, row(t, rep, "M002"), indicators.UploadRate, "no collection points")
+		noData(t, row(t, rep, "M002"), indicators.UploadRate, "no collection points", "upload_rate")
 		if v, _ := row(t, rep, "M001").Value(indicators.UploadRate); v.Value == nil {
 			t.Errorf("M001's upload rate = no data (%s); want a figure", v.NoData)
 		}
@@ -75,18 +76,22 @@ func TestNoDataEdges(t *testing.T) {
 		rep := report(t, s, indicators.Month, lastWeek, indicators.AtManager)
 		r := row(t, rep, "M004")
 		for _, spec := range indicators.Specs {
-			if v, _ := r.Value(spec.Indicator); v.Value != nil || v.NoData == "" {
-				t.Errorf("M004 %s = %v, %q; want no data with a reason", spec.Indicator, v.Value, v.NoData)
+			want := indicators.NoDataNoActiveOutlets
+			if spec.Indicator == indicators.ForecastAccuracy {
+				want = indicators.NoDataNoScore
+			}
+			if v, _ := r.Value(spec.Indicator); v.Value != nil || v.NoData == "" || v.NoDataCode != want {
+				t.Errorf("M004 %s = %v, %q (code %q); want no data with a reason, code %q", spec.Indicator, v.Value, v.NoData, v.NoDataCode, want)
 			}
 		}
 	})
 	t.Run("routes are not scored", func(t *testing.T) {
 		rep := report(t, s, indicators.Month, lastWeek, indicators.AtRoute)
-		noData(t, rep.Rows[0], indicators.ForecastAccuracy, "not per route")
+		noData(t, rep.Rows[0], indicators.ForecastAccuracy, "not per route", indicators.NoDataNotByRoute)
 	})
 	t.Run("a month never scored", func(t *testing.T) {
 		rep := report(t, s, indicators.Month, lastWeek.AddDate(0, -2, 0), indicators.AtCompany)
-		noData(t, rep.Company, indicators.ForecastAccuracy, "not scored")
+		noData(t, rep.Company, indicators.ForecastAccuracy, "not scored", indicators.NoDataNotScored)
 	})
 }
 
@@ -252,7 +257,8 @@ func TestBulletinOffCadence(t *testing.T) {
 	for _, r := range rows {
 		got, _ := r.Value(indicators.ForecastAccuracy)
 		want, _ := scored[r.Key].Value(indicators.ForecastAccuracy)
-		if want.Value != nil && (got.Value == nil || *got.Value != *want.Value || got.Period != want.Period || !strings.Contains(got.Note, "2026-11")) {
+		if want.Value != nil && (got.Value == nil || *got.Value != *want.Value || got.Period != want.Period || !strings.Contains(got.Note, "2026-11") ||
+			got.NoteCode != indicators.NoteLatestScored || got.NoteParams["scored"] != "2026-11" || got.NoteParams["month"] != "2026-12") {
 			t.Errorf("bulletin of %s, row %q: forecast accuracy %v over %s, note %q; want November's %v, with a note",
 				d(day), r.Key, got.Value, got.Period, got.Note, *want.Value)
 		}
@@ -263,7 +269,8 @@ func TestBulletinOffCadence(t *testing.T) {
 				continue
 			}
 			fallbacks++
-			if got.Period != cycle || got.Num != want.Num || got.Den != want.Den || got.Note == "" {
+			if got.Period != cycle || got.Num != want.Num || got.Den != want.Den || got.Note == "" || got.NoteCode != indicators.NoteCycleToDay ||
+				got.NoteParams["from"] != d(cycle.Start) || got.NoteParams["to"] != d(day) || got.NoteParams["reason"] != string(ind) {
 				t.Errorf("bulletin of %s, row %q: %s = %v/%v over %s, note %q; want %v/%v over %s with a note",
 					d(day), r.Key, ind, got.Num, got.Den, got.Period, got.Note, want.Num, want.Den, cycle)
 			}

@@ -71,6 +71,36 @@ type Value struct {
 	// forecast accuracy of the latest scored month, not the day's month's; the order figures of a row
 	// with nothing on the day over its cycle to the day (see OrderCycle). "" otherwise.
 	Note string
+	// NoDataCode and NoteCode with NoteParams are NoData and Note as codes, for a page to say them in
+	// its reader's language: NoDataCode is the indicator's name for its own reason (Spec.NoData), else
+	// one of the NoData… codes; NoteCode one of the Note… codes.
+	NoDataCode string
+	NoteCode   string
+	NoteParams map[string]string
+}
+
+// The reasons for no data besides an indicator's own (Value.NoDataCode).
+const (
+	NoDataNoActiveOutlets = "no_active_outlets" // a row without active outlets
+	NoDataNotByRoute      = "not_by_route"      // forecast accuracy is not scored per route
+	NoDataNotScored       = "not_scored"        // forecast accuracy: the month was not scored
+	NoDataNoScore         = "no_score"          // forecast accuracy: no score of this key in the month
+	NoDataNothingSold     = "nothing_sold"      // forecast accuracy: nothing was sold in the month
+)
+
+// The notes of a figure that departs from its cadence (Value.NoteCode), with their NoteParams.
+const (
+	// NoteCycleToDay: an order figure over the cycle to the day; from and to are its days, reason
+	// the day's own no-data code.
+	NoteCycleToDay = "cycle_to_day"
+	// NoteLatestScored: forecast accuracy of scored, the latest month scored, as month is not yet.
+	NoteLatestScored = "latest_scored"
+)
+
+// note is a Value's note: its English text and its code with parameters.
+type note struct {
+	text, code string
+	params     map[string]string
 }
 
 // Row is one outlet, manager, route, area or the company.
@@ -169,7 +199,7 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 		return Report{}, err
 	}
 	ps := q.periods()
-	note := ""
+	var note note
 	if q.Cadence {
 		if ps[ForecastAccuracy], note, err = s.scoredMonth(ctx, ps[ForecastAccuracy]); err != nil {
 			return Report{}, err
@@ -196,11 +226,11 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 		compare(rows, before)
 	}
 	r.Rows = keepRows(rows, q)
-	if note != "" {
+	if note.text != "" {
 		for _, row := range append([]Row{r.Company}, r.Rows...) {
 			for i := range row.Values {
-				if row.Values[i].Indicator == ForecastAccuracy {
-					row.Values[i].Note = note
+				if v := &row.Values[i]; v.Indicator == ForecastAccuracy {
+					v.Note, v.NoteCode, v.NoteParams = note.text, note.code, note.params
 				}
 			}
 		}
@@ -224,17 +254,17 @@ func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
 // scoredMonth is the month whose forecast accuracy the bulletin shows for month p: p when it was
 // scored, else the latest month scored in the AccuracyLookback months before it, with a note that
 // says so; p itself (no data) when none was.
-func (s *Service) scoredMonth(ctx context.Context, p Period) (Period, string, error) {
+func (s *Service) scoredMonth(ctx context.Context, p Period) (Period, note, error) {
 	month, found, err := s.Scores.LatestScored(ctx, p.Back(AccuracyLookback), p.End, AccuracyBasis)
 	if err != nil || !found || !month.Before(p.Start) {
-		return p, "", err
+		return p, note{}, err
 	}
 	scored, err := PeriodOf(Month, month)
 	if err != nil {
-		return p, "", err
+		return p, note{}, err
 	}
-	return scored, fmt.Sprintf("the latest scored month, %s: %s is not scored yet (a month is scored once it has ended)",
-		scored, p), nil
+	return scored, note{text: fmt.Sprintf("the latest scored month, %s: %s is not scored yet (a month is scored once it has ended)",
+		scored, p), code: NoteLatestScored, params: map[string]string{"scored": scored.String(), "month": p.String()}}, nil
 }
 
 // keepRows keeps the rows q asks for and may see.
@@ -551,14 +581,17 @@ func rollup(level Level, outlets []Outlet, managers []AccountManager, f *facts, 
 				if c := cycleSums[key][s.Indicator]; v.Den == 0 && c.Den > 0 {
 					day := v.Period
 					v.Period, v.Num, v.Den = OrderCycle(day), c.Num, c.Den
+					from := v.Period.Start.Format(time.DateOnly)
 					v.Note = fmt.Sprintf("over the cycle to the day, %s to %s (each outlet's latest order day), "+
-						"as on the day %s", v.Period.Start.Format(time.DateOnly), day, s.NoData)
+						"as on the day %s", from, day, s.NoData)
+					v.NoteCode = NoteCycleToDay
+					v.NoteParams = map[string]string{"from": from, "to": day.String(), "reason": string(s.Indicator)}
 				}
 				if v.Den > 0 {
 					x := v.Num / v.Den
 					v.Value = &x
 				} else {
-					v.NoData = noData(s, level, r)
+					v.NoData, v.NoDataCode = noData(s, level, r)
 				}
 			}
 			tg.apply(&v, s, level, r)
@@ -570,20 +603,20 @@ func rollup(level Level, outlets []Outlet, managers []AccountManager, f *facts, 
 	return out
 }
 
-// noData says why a row has no figure of s.
-func noData(s Spec, level Level, r *Row) string {
+// noData says why a row has no figure of s, and the reason's code.
+func noData(s Spec, level Level, r *Row) (string, string) {
 	if level != AtOutlet && r.Outlets == 0 {
-		return "no active outlets"
+		return "no active outlets", NoDataNoActiveOutlets
 	}
-	return s.NoData
+	return s.NoData, string(s.Indicator)
 }
 
 func accuracyValue(v Value, level Level, key string, f *facts) Value {
 	switch {
 	case level == AtRoute:
-		v.NoData = "forecast accuracy is scored per outlet, manager, area and company, not per route"
+		v.NoData, v.NoDataCode = "forecast accuracy is scored per outlet, manager, area and company, not per route", NoDataNotByRoute
 	case level == AtCompany && !f.companyScored, level != AtCompany && !f.scored:
-		v.NoData = notScored
+		v.NoData, v.NoDataCode = notScored, NoDataNotScored
 	default:
 		scores := f.accuracy
 		if level == AtCompany {
@@ -592,9 +625,9 @@ func accuracyValue(v Value, level Level, key string, f *facts) Value {
 		a, ok := scores[key]
 		switch {
 		case !ok:
-			v.NoData = "no score for this key in the month"
+			v.NoData, v.NoDataCode = "no score for this key in the month", NoDataNoScore
 		case math.IsNaN(a) || math.IsInf(a, 0):
-			v.NoData = "nothing was sold in the month (A = 0)"
+			v.NoData, v.NoDataCode = "nothing was sold in the month (A = 0)", NoDataNothingSold
 		default:
 			v.Value, v.Num, v.Den = &a, a, 1
 		}

@@ -369,7 +369,7 @@ func trendRow(r Row, level Level, p Period, sums map[Indicator]Ratio) Row {
 			x := v.Num / v.Den
 			v.Value = &x
 		} else {
-			v.NoData = noData(s, level, &r)
+			v.NoData, v.NoDataCode = noData(s, level, &r)
 		}
 		r.Values = append(r.Values, v)
 	}

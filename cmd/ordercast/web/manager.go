@@ -59,6 +59,34 @@ type indicatorValue struct {
 	Peers    *int     `json:"peers"`
 	Note     string   `json:"note"`  // how the figure departs from its cadence, in English
 	Basis    string   `json:"basis"` // what it is measured against, where that is a choice (forecast accuracy)
+	// NoDataCode, NoteCode and NoteParams are no_data and note as codes, said in the page's language.
+	NoDataCode string            `json:"no_data_code"`
+	NoteCode   string            `json:"note_code"`
+	NoteParams map[string]string `json:"note_params"`
+}
+
+// noDataText is why a figure is missing, in the page's language: its code's message, or the API's
+// English text for a code the page does not know.
+func noDataText(l Lang, code, text string) string {
+	if msg, ok := catalogue[l.Code]["mg.nd."+code]; ok && code != "" {
+		return msg
+	}
+	return text
+}
+
+// noteText is how a figure departs from its cadence, in the page's language, or the API's English
+// text for a note the page does not know.
+func noteText(l Lang, v indicatorValue) string {
+	p := v.NoteParams
+	switch v.NoteCode {
+	case "cycle_to_day":
+		if reason, ok := catalogue[l.Code]["mg.nd."+p["reason"]]; ok {
+			return l.T("mg.note.cycle_to_day", p["from"], p["to"], reason)
+		}
+	case "latest_scored":
+		return l.T("mg.note.latest_scored", p["scored"], p["month"])
+	}
+	return v.Note
 }
 
 // indicatorRow is a row of figures (IndicatorRow).
@@ -290,7 +318,7 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 		f := figureView{Indicator: v.Indicator, Value: formatValue(l, v.Unit, v.Value), Target: formatValue(l, v.Unit, v.Target),
 			Gap: formatGap(l, v.Unit, v.Gap)}
 		f.Period, f.SoFar = p.periodLabel(l, v.Period.Kind, v.Period.Start, v.Period.End)
-		f.Note = v.Note
+		f.Note = noteText(l, v)
 		if v.Basis != "" {
 			f.Basis = l.T("mg.basis." + v.Basis)
 		}
@@ -298,7 +326,7 @@ func (p *Pages) managerData(c echo.Context, m me) (managerData, int, error) {
 			f.Met, f.Missed = *v.Met, !*v.Met
 		}
 		if v.NoData != nil {
-			f.NoData = *v.NoData
+			f.NoData = noDataText(l, v.NoDataCode, *v.NoData)
 		}
 		if v.Rank != nil && v.Peers != nil {
 			f.Rank = l.T("mg.rank", *v.Rank, *v.Peers)

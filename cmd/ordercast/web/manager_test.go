@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ordercast/ordercast/retailer/indicators"
 )
 
 func ptr(v float64) *float64 { return &v }
@@ -47,7 +49,7 @@ func TestFormatFigures(t *testing.T) {
 
 const fakeRow = `{"level":"manager","key":"M01","name":"张伟","manager":"M01","area":"","outlets":30,"values":[
  {"indicator":"order_success_rate","unit":"ratio","period":{"kind":"day","start":"2026-12-03","end":"2026-12-04"},"value":0.9,"no_data":null,"numerator":9,"denominator":10,"target":0.95,"gap":-0.05,"met":false,"previous":null,"change":null,"rank":2,"peers":3},
- {"indicator":"upload_rate","unit":"ratio","period":{"kind":"day","start":"2026-12-03","end":"2026-12-04"},"value":null,"no_data":"no collection points","numerator":0,"denominator":0,"target":null,"gap":null,"met":null,"previous":null,"change":null,"rank":null,"peers":null}]}`
+ {"indicator":"upload_rate","unit":"ratio","period":{"kind":"day","start":"2026-12-03","end":"2026-12-04"},"value":null,"no_data":"no collection points","no_data_code":"upload_rate","numerator":0,"denominator":0,"target":null,"gap":null,"met":null,"previous":null,"change":null,"rank":null,"peers":null}]}`
 
 func managerAPI() fakeAPI {
 	return fakeAPI{
@@ -106,7 +108,7 @@ func TestManagerPage(t *testing.T) {
 	}
 	for _, want := range []string{
 		"90.0%", "95.0%", "-5.0 个百分点", "第 2 / 3", "未达标", // the order success rate against its target
-		`title="no collection points">无数据`, // no data is said, never 0
+		`title="没有信息采集点">无数据`, // no data is said, never 0, in the reader's language
 		"共 31 条", `href="/manager/outlet?licence=L0001"`, "余额不足", "失败",
 		`/manager/export?filter=not_ordered&amp;format=csv`, `/manager/export?filter=not_ordered&amp;format=xlsx`,
 		`href="/manager?filter=not_ordered"`,
@@ -168,6 +170,44 @@ func TestManagerPageFiguresSoFar(t *testing.T) {
 		}
 		if soFar := strings.Contains(body, ">so far<"); soFar != (tt.coverage == "sofar") {
 			t.Errorf("at %s the bulletin says so far: %v; want %v", tt.now, soFar, tt.coverage == "sofar")
+		}
+	}
+}
+
+// Why a figure is missing, and how it departs from its cadence, are said in the page's language
+// from their codes; a code the page does not know falls back to the API's English text. Every
+// indicator's own reason and every other reason has its message.
+func TestNoDataAndNotesInTheReadersLanguage(t *testing.T) {
+	zh, en := Lang{Code: "zh-CN"}, Lang{Code: "en"}
+	codes := []string{indicators.NoDataNoActiveOutlets, indicators.NoDataNotByRoute, indicators.NoDataNotScored,
+		indicators.NoDataNoScore, indicators.NoDataNothingSold}
+	for _, s := range indicators.Specs {
+		codes = append(codes, string(s.Indicator))
+	}
+	for _, code := range codes {
+		if got := noDataText(zh, code, "English"); got == "English" || got == "" {
+			t.Errorf("no data of code %q in Chinese = %q; want its message", code, got)
+		}
+	}
+	if got := noDataText(zh, "a_new_reason", "a new reason"); got != "a new reason" {
+		t.Errorf("no data of an unknown code = %q; want the API's text", got)
+	}
+	for _, tt := range []struct {
+		l    Lang
+		v    indicatorValue
+		want string
+	}{
+		{zh, indicatorValue{NoteCode: indicators.NoteLatestScored, NoteParams: map[string]string{"scored": "2026-11", "month": "2026-12"}},
+			"最近已评分的月份 2026-11：2026-12 尚未评分（月份结束后才评分）"},
+		{zh, indicatorValue{NoteCode: indicators.NoteCycleToDay, NoteParams: map[string]string{"from": "2026-11-27", "to": "2026-12-03",
+			"reason": "order_success_rate"}}, "按本周期截至当日统计（2026-11-27 至 2026-12-03，各终端最近的订货日），因为当日该期间没有终端排定订货"},
+		{en, indicatorValue{NoteCode: indicators.NoteCycleToDay, NoteParams: map[string]string{"from": "2026-11-27", "to": "2026-12-03",
+			"reason": "failed_order_rate"}}, "over the cycle to the day, 2026-11-27 to 2026-12-03 (each outlet's latest order day), as on the day no order reached cut-off in the period"},
+		{zh, indicatorValue{Note: "a new note", NoteCode: "a_new_note"}, "a new note"},
+		{zh, indicatorValue{Note: "an old note"}, "an old note"},
+	} {
+		if got := noteText(tt.l, tt.v); got != tt.want {
+			t.Errorf("note %q %v in %s = %q; want %q", tt.v.NoteCode, tt.v.NoteParams, tt.l.Code, got, tt.want)
 		}
 	}
 }

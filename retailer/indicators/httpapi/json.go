@@ -37,6 +37,11 @@ type ValueJSON struct {
 	// Note says how the figure departs from its cadence (the bulletin's forecast accuracy is the
 	// latest scored month's, named by period); absent otherwise.
 	Note string `json:"note,omitempty"`
+	// NoDataCode, NoteCode and NoteParams say no_data and note as codes, for a page in another
+	// language (indicators.Value).
+	NoDataCode string            `json:"no_data_code,omitempty"`
+	NoteCode   string            `json:"note_code,omitempty"`
+	NoteParams map[string]string `json:"note_params,omitempty"`
 	// Basis is what the figure is measured against where that is a choice: forecast accuracy's
 	// "requested" (indicators.AccuracyBasis); absent otherwise.
 	Basis string `json:"basis,omitempty"`
@@ -60,10 +65,10 @@ func rowOf(r indicators.Row) rowJSON {
 		spec, _ := indicators.SpecOf(v.Indicator)
 		j := ValueJSON{Indicator: string(v.Indicator), Unit: spec.Unit, Period: periodOf(v.Period), Value: v.Value,
 			Numerator: v.Num, Denominator: v.Den, Target: v.Target, Gap: v.Gap, Met: v.Met, Previous: v.Previous, Change: v.Change, Note: v.Note,
-			Basis: spec.Basis}
+			NoteCode: v.NoteCode, NoteParams: v.NoteParams, Basis: spec.Basis}
 		if v.Value == nil {
 			reason := v.NoData
-			j.NoData = &reason
+			j.NoData, j.NoDataCode = &reason, v.NoDataCode
 		}
 		if v.Rank > 0 {
 			rank, peers := v.Rank, v.Peers
