@@ -22,6 +22,12 @@ type ExplanationPart struct {
 // English "1 carton", "2 cartons"), {name:%} the number as a percentage; a dimension is named by
 // "ex.dim.<code>", a status by "ex.status.<status>", and an empty group by "ex.none".
 func (l Lang) Explain(text string, parts []ExplanationPart) string {
+	return l.explain(text, parts, "ex.sep.first")
+}
+
+// explain is Explain with the separator after the first clause named by the key first: the limit
+// and its reasons ("ex.sep.first", a colon), or one reason and the next ("ex.sep").
+func (l Lang) explain(text string, parts []ExplanationPart, first string) string {
 	msgs := catalogue[l.Code]
 	var b strings.Builder
 	for k, p := range parts {
@@ -30,7 +36,7 @@ func (l Lang) Explain(text string, parts []ExplanationPart) string {
 			return text
 		}
 		if k == 1 {
-			b.WriteString(msgs["ex.sep.first"])
+			b.WriteString(msgs[first])
 		} else if k > 1 {
 			b.WriteString(msgs["ex.sep"])
 		}
@@ -57,7 +63,7 @@ func (l Lang) Reasons(text string, parts []ExplanationPart) string {
 		if len(parts) == 1 {
 			return ""
 		}
-		return l.Explain(rest, parts[1:])
+		return l.explain(rest, parts[1:], "ex.sep") // the reasons after the limit, each after a ";"
 	}
 	if len(parts) > 0 {
 		return l.Explain(text, parts)

@@ -105,15 +105,16 @@ func TestAttention(t *testing.T) {
 	placed := order{ID: 8, Cycle: "2026-12-07", Status: "submitted"}
 	// A message that states the limit does not state it again from the explanation; an explanation
 	// of the limit alone, or none, adds nothing.
-	grade := []ExplanationPart{{Code: "limit", Params: map[string]any{"cartons": 1.0}}, {Code: "grade", Params: map[string]any{"grade": 25.0}}}
+	grade := []ExplanationPart{{Code: "limit", Params: map[string]any{"cartons": 1.0}}, {Code: "grade", Params: map[string]any{"grade": 25.0}},
+		{Code: "no_forecast", Params: map[string]any{}}}
 	one := 1
 	for _, tt := range []struct {
 		text  string
 		parts []ExplanationPart
 		want  string
 	}{
-		{"limit 1 carton: grade 25", grade, "红河 本周限量 1 条：档位 25"},
-		{"limit 1 carton: grade 25", nil, "红河 本周限量 1 条：grade 25"},
+		{"limit 1 carton: grade 25; no forecast", grade, "红河 本周限量 1 条：档位 25；没有预测"},
+		{"limit 1 carton: grade 25; no forecast", nil, "红河 本周限量 1 条：grade 25; no forecast"},
 		{"limit 1 carton", grade[:1], "红河 本周限量 1 条。"},
 		{"limit 1 carton", nil, "红河 本周限量 1 条。"},
 		{"", nil, "红河 本周限量 1 条。"},
