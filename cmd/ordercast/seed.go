@@ -310,7 +310,11 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 	}
 	if err == nil {
 		week := recent.Cycles[len(recent.Cycles)-1].WeekStart
-		res.ahead, err = publishAhead(ctx, catalogue, policy, week, now)
+		scarce := map[string]bool{}
+		for _, b := range region.Brands {
+			scarce[b.Code] = b.Scarce
+		}
+		res.ahead, err = publishAhead(ctx, catalogue, policy, week, now, scarce)
 	}
 	if err == nil {
 		err = indicatorspg.New(pool).SetTargets(ctx, seedTargets(), nil)
@@ -344,13 +348,18 @@ type supplyPublisher interface {
 // publishAhead publishes the supply of the cycles after the week under way whose order windows have
 // opened by now, as the planner would have before they opened: a scarce brand cannot be ordered in a
 // cycle until its supply is published (ordering.AwaitingSupply). The region draws no supply after the
-// week under way, so each carries the week under way's plan and limits forward. It returns the weeks
-// of the cycles published.
-func publishAhead(ctx context.Context, store supplyPublisher, policy ordering.WindowPolicy, underWay, now time.Time) ([]time.Time, error) {
+// week under way, so each carries the week under way's plan and limits of the scarce brands forward.
+// A brand that is not scarce was rationed in the week under way only when it was out of stock there
+// (limit 0, "no supply this cycle"): a stock-out is the week's, not the next cycle's, so it is not
+// carried. It returns the weeks of the cycles published.
+func publishAhead(ctx context.Context, store supplyPublisher, policy ordering.WindowPolicy, underWay, now time.Time,
+	scarce map[string]bool) ([]time.Time, error) {
 	plan, limits, err := store.PublishedSupply(ctx, underWay)
 	if err != nil {
 		return nil, err
 	}
+	plan = slices.DeleteFunc(plan, func(l ordering.SupplyLine) bool { return !scarce[l.Brand] })
+	limits = slices.DeleteFunc(limits, func(l ordering.OutletLimit) bool { return !scarce[l.Brand] })
 	var weeks []time.Time
 	for week := underWay.AddDate(0, 0, 7); ; week = week.AddDate(0, 0, 7) {
 		windows := policy.Windows(week)

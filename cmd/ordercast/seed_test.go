@@ -315,14 +315,15 @@ func TestSeed(t *testing.T) {
 
 // checkCycleAhead checks the cycle after the week under way's (the Monday underWay): its Monday
 // window opened on the Sunday before the week under way, so the seed published its supply, each
-// scarce brand's as the week under way's with the same limits, and the summary says so. No later
-// cycle was created: its windows open at the end of the week under way.
+// scarce brand's as the week under way's with the same limits, and no other brand's limits (a
+// stock-out of the week under way is not carried), and the summary says so. No later cycle was
+// created: its windows open at the end of the week under way.
 func checkCycleAhead(t *testing.T, pgDSN, out string, underWay time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	pool := storestest.OpenPostgres(t, pgDSN)
 	next := underWay.AddDate(0, 0, 7)
-	var later, scarce, published, same, limits, sameLimits int
+	var later, scarce, published, same, limits, sameLimits, scarceLimits, otherLimits int
 	err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM cycles WHERE week_start > $1),
 			(SELECT count(*) FROM brands WHERE scarce),
@@ -335,15 +336,21 @@ func checkCycleAhead(t *testing.T, pgDSN, out string, underWay time.Time) {
 			(SELECT count(*) FROM outlet_limits l JOIN cycles c ON c.id = l.cycle_id WHERE c.week_start = $2),
 			(SELECT count(*) FROM outlet_limits n JOIN cycles cn ON cn.id = n.cycle_id
 				JOIN outlet_limits u ON u.brand_id = n.brand_id AND u.outlet_id = n.outlet_id JOIN cycles cu ON cu.id = u.cycle_id
-				WHERE cn.week_start = $2 AND cu.week_start = $1 AND n.limit_cartons = u.limit_cartons AND n.used_cartons = 0)`,
-		underWay, next).Scan(&later, &scarce, &published, &same, &limits, &sameLimits)
+				WHERE cn.week_start = $2 AND cu.week_start = $1 AND n.limit_cartons = u.limit_cartons AND n.used_cartons = 0),
+			(SELECT count(*) FROM outlet_limits l JOIN cycles c ON c.id = l.cycle_id JOIN brands b ON b.id = l.brand_id
+				WHERE c.week_start = $1 AND b.scarce),
+			(SELECT count(*) FROM outlet_limits l JOIN cycles c ON c.id = l.cycle_id JOIN brands b ON b.id = l.brand_id
+				WHERE c.week_start = $2 AND NOT b.scarce)`,
+		underWay, next).Scan(&later, &scarce, &published, &same, &limits, &sameLimits, &scarceLimits, &otherLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if later != 1 || scarce == 0 || published != scarce || same < scarce || limits == 0 || sameLimits != limits {
+	if later != 1 || scarce == 0 || published != scarce || same < scarce || limits == 0 || sameLimits != limits ||
+		limits != scarceLimits || otherLimits != 0 {
 		t.Errorf("cycles after the week under way %d; scarce brands %d, %d published in the next cycle, %d lines as the week "+
-			"under way's; limits %d, %d as the week under way's; want 1 cycle, every scarce brand published as the week "+
-			"under way's, with its limits", later, scarce, published, same, limits, sameLimits)
+			"under way's; limits %d, %d as the week under way's (whose scarce brands had %d), %d of other brands; want 1 "+
+			"cycle, every scarce brand published as the week under way's, with its limits, and no other brand's limit "+
+			"(a stock-out is its week's)", later, scarce, published, same, limits, sameLimits, scarceLimits, otherLimits)
 	}
 	if want := "ahead:        the cycle of " + next.Format(time.DateOnly); !strings.Contains(out, want) {
 		t.Errorf("summary lacks %q:\n%s", want, out)
