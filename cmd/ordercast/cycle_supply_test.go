@@ -24,12 +24,7 @@ import (
 // and named; pressing again publishes nothing twice. A supply that is not a number is marked on its
 // row and leaves that brand out.
 func TestCycleSupplyPage(t *testing.T) {
-	s, pg := seededServer(t)
-	anon := apiClient{t: t, base: s.url}
-	planner, r1 := anon.login("planner", demoPassword), anon.login("retailer1", demoPassword)
-	_, me, _ := r1.do("GET", "/api/v1/me", "")
-	_, cat, _ := r1.do("GET", "/api/v1/outlets/"+jsonNumber(me["outlet"].(map[string]any)["id"])+"/catalogue", "")
-	week := cat["cycle"].(string)
+	s, pg, planner, week := scarceCycle(t)
 	awaiting := func() []string {
 		t.Helper()
 		_, cycle, raw := planner.do("GET", "/api/v1/cycles/"+week, "")
@@ -44,12 +39,7 @@ func TestCycleSupplyPage(t *testing.T) {
 		}
 		return out
 	}
-	// The small region has one scarce brand: two more, so that a page of three is published.
 	pool := storestest.OpenPostgres(t, pg)
-	if _, err := pool.Exec(context.Background(), `UPDATE brands SET scarce = true WHERE code IN (
-		SELECT code FROM brands WHERE NOT scarce ORDER BY code LIMIT 2)`); err != nil {
-		t.Fatal(err)
-	}
 	brands := awaiting()
 	if len(brands) < 3 {
 		t.Fatalf("serve's cycle %s has %d brands awaiting their supply (%v); the test wants 3", week, len(brands), brands)
@@ -133,6 +123,23 @@ func TestCycleSupplyPage(t *testing.T) {
 	pageBody(t, web, page, `id="none"`)
 }
 
+// scarceCycle is a seeded server whose current cycle (serve's, retailer1's) has three scarce brands
+// awaiting their supply: the small region has one, and two more are flagged scarce. It returns the
+// server, its PostgreSQL DSN, a planner's API client and the cycle's week.
+func scarceCycle(t *testing.T) (*served, string, apiClient, string) {
+	t.Helper()
+	s, pg := seededServer(t)
+	anon := apiClient{t: t, base: s.url}
+	planner, r1 := anon.login("planner", demoPassword), anon.login("retailer1", demoPassword)
+	_, me, _ := r1.do("GET", "/api/v1/me", "")
+	_, cat, _ := r1.do("GET", "/api/v1/outlets/"+jsonNumber(me["outlet"].(map[string]any)["id"])+"/catalogue", "")
+	if _, err := storestest.OpenPostgres(t, pg).Exec(context.Background(), `UPDATE brands SET scarce = true WHERE code IN (
+		SELECT code FROM brands WHERE NOT scarce ORDER BY code LIMIT 2)`); err != nil {
+		t.Fatal(err)
+	}
+	return s, pg, planner, cat["cycle"].(string)
+}
+
 // publishForm is the fields of the supply page's publish form.
 func publishForm(t *testing.T, body string) url.Values {
 	t.Helper()
@@ -177,18 +184,10 @@ func textOf(page string) string {
 
 // In a browser: the cycle page names the brands awaiting their supply and leads to the page that
 // publishes them together; on a phone its rows are cards that do not scroll sideways; a supply typed
-// is previewed again, and the press publishes every brand with the supply it showed.
+// is previewed again, and the press publishes every brand with the supply it showed. The cycle
+// page's supply plan is cards on a phone too.
 func TestBrowserPlannerPublishesTheCycle(t *testing.T) {
-	s, pg := seededServer(t)
-	anon := apiClient{t: t, base: s.url}
-	planner, r1 := anon.login("planner", demoPassword), anon.login("retailer1", demoPassword)
-	_, me, _ := r1.do("GET", "/api/v1/me", "")
-	_, cat, _ := r1.do("GET", "/api/v1/outlets/"+jsonNumber(me["outlet"].(map[string]any)["id"])+"/catalogue", "")
-	week := cat["cycle"].(string)
-	if _, err := storestest.OpenPostgres(t, pg).Exec(context.Background(), `UPDATE brands SET scarce = true WHERE code IN (
-		SELECT code FROM brands WHERE NOT scarce ORDER BY code LIMIT 2)`); err != nil {
-		t.Fatal(err)
-	}
+	s, _, planner, week := scarceCycle(t)
 
 	ctx := browser(t)
 	do(t, ctx, desktop(), chromedp.Navigate(s.url+"/planner/cycles/"+week), chromedp.WaitVisible(chromedp.CSS(`#username`)),
@@ -234,6 +233,15 @@ func TestBrowserPlannerPublishesTheCycle(t *testing.T) {
 			t.Errorf("after publishing, the cycle's line of %s = %v; want published with a supply of %s", l["brand"], l, supply)
 		}
 	}
+	// The cycle page's supply plan, on a phone: cards, not a table to scroll sideways.
+	do(t, ctx, phone())
+	if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const box = document.querySelector("#supply").closest(".scroll");
+		return box.scrollWidth > box.clientWidth || document.documentElement.scrollWidth > window.innerWidth;
+	})()`)); err != nil || wide {
+		t.Errorf("the cycle page's supply plan scrolls sideways on a phone (%v)", err)
+	}
+	do(t, ctx, desktop())
 	if want[brands[0]] != "7" {
 		t.Errorf("the page published a supply of %s for %s; want the 7 typed", want[brands[0]], brands[0])
 	}

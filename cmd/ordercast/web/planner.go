@@ -153,16 +153,30 @@ func parseWeek(c echo.Context) (time.Time, bool) {
 	return w, err == nil
 }
 
+// plannerWeek is the planner's session and the week of the page's path; ok is false when the
+// answer is already written (or err says why not): the login page, another role sent home, a path
+// that names no week.
+func (p *Pages) plannerWeek(c echo.Context) (m me, w time.Time, ok bool, err error) {
+	if m, ok, err = p.roleSession(c, "planner", "admin"); !ok {
+		return m, w, false, err
+	}
+	if w, ok = parseWeek(c); !ok {
+		return m, w, false, p.noCycle(c, m)
+	}
+	return m, w, true, nil
+}
+
+// noCycle answers 404 with the page that says there is no such cycle.
+func (p *Pages) noCycle(c echo.Context, m me) error {
+	return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+}
+
 // cyclePage shows a cycle: its windows, its supply plan with the limits, coverage and fill rate of
 // each brand, its orders by status and a page of its orders.
 func (p *Pages) cyclePage(c echo.Context) error {
-	m, ok, err := p.roleSession(c, "planner", "admin")
+	m, w, ok, err := p.plannerWeek(c)
 	if !ok {
 		return err
-	}
-	w, valid := parseWeek(c)
-	if !valid {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
 	}
 	week := w.Format(time.DateOnly)
 	d := cycleData{Prev: w.AddDate(0, 0, -7).Format(time.DateOnly), Next: w.AddDate(0, 0, 7).Format(time.DateOnly)}
@@ -171,7 +185,7 @@ func (p *Pages) cyclePage(c echo.Context) error {
 		return err
 	}
 	if status == http.StatusNotFound || (prob != nil && prob.Status == http.StatusBadRequest) {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+		return p.noCycle(c, m)
 	}
 	if prob != nil {
 		return problemErr(nil, prob)
@@ -534,7 +548,7 @@ func (p *Pages) preview(c echo.Context) (m me, d allocationData, status int, ok 
 		d, status, err = p.previewOf(c, m, w.Format(time.DateOnly))
 	}
 	if !valid || errors.Is(err, errNoCycle) {
-		return m, d, 0, false, p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+		return m, d, 0, false, p.noCycle(c, m)
 	}
 	return m, d, status, err == nil, err
 }
@@ -562,13 +576,9 @@ func (p *Pages) allocationConfirm(c echo.Context) error {
 // allocationPublish publishes the confirmed allocation through the API with the form's
 // Idempotency-Key (a second press publishes once), then shows the cycle.
 func (p *Pages) allocationPublish(c echo.Context) error {
-	m, ok, err := p.roleSession(c, "planner", "admin")
+	m, w, ok, err := p.plannerWeek(c)
 	if !ok {
 		return err
-	}
-	w, valid := parseWeek(c)
-	if !valid {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
 	}
 	week := w.Format(time.DateOnly)
 	l := langOf(c)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,20 +74,16 @@ type cycleSupplyData struct {
 // the preview of its allocation. ?basis= chooses the proposals (balance, the default, or last),
 // ?supply.BRAND= overrides one, ?mode= and ?dimension= apply to every brand.
 func (p *Pages) cycleSupplyPage(c echo.Context) error {
-	m, ok, err := p.roleSession(c, "planner", "admin")
+	m, w, ok, err := p.plannerWeek(c)
 	if !ok {
 		return err
 	}
-	w, valid := parseWeek(c)
-	if !valid {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
-	}
-	d, found, err := p.cycleSupply(c, m, w, supplyFormOf(c, c.QueryParams()), nil)
+	d, found, err := p.cycleSupply(c, m, w, supplyFormOf(c.QueryParams()), nil)
 	if err != nil {
 		return err
 	}
 	if !found {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+		return p.noCycle(c, m)
 	}
 	return p.render(c, http.StatusOK, "planner-supply", &m.User, d)
 }
@@ -97,13 +94,14 @@ type supplyForm struct {
 	Supply                 map[string]string // brand → the supply typed
 }
 
-// supplyFormOf reads the page's form from a query or a posted form.
-func supplyFormOf(c echo.Context, v url.Values) supplyForm {
+// supplyFormOf reads the page's form from a query or a posted form: an unknown basis is the
+// balance, an unknown mode (or price_band, which publishes nothing) grade.
+func supplyFormOf(v url.Values) supplyForm {
 	f := supplyForm{Basis: v.Get("basis"), Mode: v.Get("mode"), Dimension: v.Get("dimension"), Supply: map[string]string{}}
 	if f.Basis != basisLast {
 		f.Basis = basisBalance
 	}
-	if f.Mode == "" {
+	if !slices.Contains(allocationModes, f.Mode) {
 		f.Mode = "grade"
 	}
 	for k, vs := range v {
@@ -283,13 +281,9 @@ func (p *Pages) previewRows(c echo.Context, m me, week string, f supplyForm, row
 // every one is published it shows the cycle; otherwise the page again, with what was published,
 // why the rest was not, and fresh previews of it.
 func (p *Pages) cycleSupplyPublish(c echo.Context) error {
-	m, ok, err := p.roleSession(c, "planner", "admin")
+	m, w, ok, err := p.plannerWeek(c)
 	if !ok {
 		return err
-	}
-	w, valid := parseWeek(c)
-	if !valid {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
 	}
 	week := w.Format(time.DateOnly)
 	form, err := c.FormParams()
@@ -309,7 +303,7 @@ func (p *Pages) cycleSupplyPublish(c echo.Context) error {
 	var cycle cycleJSON
 	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "?max_age=0", token: m.User.token}, &cycle); err != nil || prob != nil {
 		if prob != nil && prob.Status < 500 {
-			return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+			return p.noCycle(c, m)
 		}
 		return problemErr(err, prob)
 	}
@@ -347,12 +341,12 @@ func (p *Pages) cycleSupplyPublish(c echo.Context) error {
 	if len(refused) == 0 && len(meanwhile) == 0 && len(published) > 0 {
 		return c.Redirect(http.StatusSeeOther, "/planner/cycles/"+week+"?"+url.Values{"published": {l.List(published)}}.Encode())
 	}
-	d, found, err := p.cycleSupply(c, m, w, supplyFormOf(c, form), refused)
+	d, found, err := p.cycleSupply(c, m, w, supplyFormOf(form), refused)
 	if err != nil {
 		return err
 	}
 	if !found {
-		return p.render(c, http.StatusNotFound, "error", &m.User, errorData{Key: "p.no_cycle"})
+		return p.noCycle(c, m)
 	}
 	d.Published, d.Meanwhile = published, meanwhile
 	status := http.StatusOK
