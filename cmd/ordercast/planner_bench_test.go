@@ -17,7 +17,8 @@ import (
 
 // BenchmarkPlannerPages measures the server time of every planner and supply page through the real
 // server on a province-sized region: the cycle with its orders, the allocation preview of a scarce
-// brand (its first page and a later one), the confirmation, the accuracy report, the supply balance,
+// brand (its first page and a later one), the confirmation, the latest cycle's scarce brands awaiting
+// their supply with a fresh preview of each (cycle-supply), the accuracy report, the supply balance,
 // the manufacturer's portal and logistics' round of the busiest delivery day. Each sub-benchmark
 // reports the median of its requests as ms-median/op (over loopback, the whole answer read).
 //
@@ -43,7 +44,11 @@ func BenchmarkPlannerPages(b *testing.B) {
 		pg, ch = storestest.MigratedPostgresDSN(b), storestest.MigratedClickHouseDSN(b)
 		start := time.Now()
 		for _, args := range prepareRegion(outlets) {
-			if out, stderr, err := run(append(args, "-pg-dsn", pg, "-ch-dsn", ch)...); err != nil {
+			stores := []string{"-ch-dsn", ch} // the forecast and the score read and write ClickHouse only
+			if args[0] == "seed" {
+				stores = append(stores, "-pg-dsn", pg)
+			}
+			if out, stderr, err := run(append(args, stores...)...); err != nil {
 				b.Fatalf("%v: %v\n%s%s", args, err, out, stderr)
 			}
 		}
@@ -82,6 +87,9 @@ func BenchmarkPlannerPages(b *testing.B) {
 		{"allocation-preview", "planner", allocPath + "?" + url.Values{"brand": alloc["brand"], "supply": alloc["supply"], "mode": alloc["mode"]}.Encode()},
 		{"allocation-page-40", "planner", allocPath + "?" + later.Encode()},
 		{"allocation-confirm", "planner", allocPath + "/confirm?" + alloc.Encode()},
+		// Every scarce brand awaiting its supply in the latest cycle (serve's: the seed published
+		// nothing after its week), each previewed afresh.
+		{"cycle-supply", "planner", "/planner/cycles/" + r.open + "/supply"},
 		{"accuracy", "planner", "/planner/accuracy?month=" + pagesScoredMonth},
 		{"balance", "planner", "/supply/balance"},
 		{"maker", "manufacturer1", "/maker"},
