@@ -20,7 +20,7 @@ var managerMessages = map[string]map[string]string{
 		"mg.nd.not_scored":             "该月尚未按订货需求量评分（ordercast score -against requested）",
 		"mg.nd.no_score":               "该月没有此项的评分",
 		"mg.nd.nothing_sold":           "该月没有销量（A = 0）",
-		"mg.note.cycle_to_day":         "按本周期截至当日统计（%s 至 %s，各终端最近的订货日），因为当日%s",
+		"mg.note.cycle_to_day":         "按本周期截至当日统计（%s 至 %s，各终端最近的订货日）；当日单独统计时：%s",
 		"mg.note.latest_scored":        "最近已评分的月份 %s：%s 尚未评分（月份结束后才评分）",
 		"mg.title":                     "每日通报",
 		"mg.company_view":              "全公司 · %s",

@@ -200,7 +200,7 @@ func TestNoDataAndNotesInTheReadersLanguage(t *testing.T) {
 		{zh, indicatorValue{NoteCode: indicators.NoteLatestScored, NoteParams: map[string]string{"scored": "2026-11", "month": "2026-12"}},
 			"最近已评分的月份 2026-11：2026-12 尚未评分（月份结束后才评分）"},
 		{zh, indicatorValue{NoteCode: indicators.NoteCycleToDay, NoteParams: map[string]string{"from": "2026-11-27", "to": "2026-12-03",
-			"reason": "order_success_rate"}}, "按本周期截至当日统计（2026-11-27 至 2026-12-03，各终端最近的订货日），因为当日该期间没有终端排定订货"},
+			"reason": "order_success_rate"}}, "按本周期截至当日统计（2026-11-27 至 2026-12-03，各终端最近的订货日）；当日单独统计时：该期间没有终端排定订货"},
 		{en, indicatorValue{NoteCode: indicators.NoteCycleToDay, NoteParams: map[string]string{"from": "2026-11-27", "to": "2026-12-03",
 			"reason": "failed_order_rate"}}, "over the cycle to the day, 2026-11-27 to 2026-12-03 (each outlet's latest order day), as on the day no order reached cut-off in the period"},
 		{zh, indicatorValue{Note: "a new note", NoteCode: "a_new_note"}, "a new note"},
