@@ -195,6 +195,7 @@ func FuzzPages(f *testing.F) {
 		{"POST", "/maker/arrivals", ""}, {"GET", "/rounds", ""}, {"GET", "/rounds/{p}", "GET /rounds/*"},
 		{"POST", "/rounds/{p}/delivery", ""}, {"POST", "/rounds/{p}/return", ""}, {"GET", "/", ""}, {"POST", "/logout", ""},
 		{"GET", "/docs/api", ""}, {"GET", "/static/{p}", ""},
+		{"GET", "/planner/cycles/{p}/supply", "GET /cycles/*"}, {"POST", "/planner/cycles/{p}/supply", ""},
 	}
 	roles := []string{"retailer", "manager", "planner", "manufacturer", "logistics", "admin"}
 	raw, err := os.ReadFile("../openapi.json")
@@ -204,6 +205,8 @@ func FuzzPages(f *testing.F) {
 	f.Add(uint8(26), uint8(0), uint8(0), "", "", "", true, "")
 	f.Add(uint8(27), uint8(0), uint8(0), "app.css", "?v=1", "", true, "")
 	f.Add(uint8(27), uint8(0), uint8(0), "..%2F..%2Fgo.mod", "", "", true, "")
+	f.Add(uint8(28), uint8(2), uint8(0), "2026-12-07", "?basis=last&mode=demand&supply.B0001=-3&supply.B0002=x", "", true, "")
+	f.Add(uint8(29), uint8(2), uint8(0), "2026-12-07", "", "key=k8&brand=B0001&preview.B0001=a1&supply.B0001=40&brand=B0002", true, "")
 	f.Fuzz(func(t *testing.T, route, role, mode uint8, param, query, form string, csrf bool, lang string) {
 		r := routes[int(route)%len(routes)]
 		if !strings.Contains(r.path, "{p}") {
