@@ -212,8 +212,14 @@ func TestBrowserPlannerPublishesTheCycle(t *testing.T) {
 
 	// A supply typed for the first brand is previewed again, then published with the others.
 	input := `#supply-rows input[name="supply.` + brands[0] + `"]`
-	// (The attribute, unlike the property SetValue sets, is 7 only on the page previewed again.)
-	do(t, ctx, desktop(), chromedp.SetValue(chromedp.CSS(input), "7"), chromedp.Click(chromedp.CSS(`#preview-all`)),
+	// Typed, it is not published before it is previewed: the button waits, and says why. (The
+	// attribute, unlike the property typing sets, is 7 only on the page previewed again.)
+	do(t, ctx, desktop(), chromedp.Clear(chromedp.CSS(input)), chromedp.SendKeys(chromedp.CSS(input), "7"),
+		chromedp.WaitVisible(chromedp.CSS(`#publish-hint`)))
+	if waits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#publish-all").disabled`)); err != nil || !waits {
+		t.Errorf("after a supply was typed the publish button is enabled (%v); want it to wait for the preview", err)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#preview-all`)),
 		chromedp.WaitVisible(chromedp.CSS(input+`[value="7"]`)), chromedp.WaitVisible(chromedp.CSS(`#publish-all`)))
 	if row := text(t, ctx, `#supply-rows tr[data-brand="`+brands[0]+`"]`); attr(t, ctx, input, "value") != "7" || !strings.Contains(row, "7") {
 		t.Errorf("after previewing a supply of 7 the row of %s reads %q", brands[0], row)
