@@ -141,7 +141,7 @@ func scarceCycle(t *testing.T) (*served, string, apiClient, string) {
 }
 
 // publishForm is the fields of the supply page's publish form.
-func publishForm(t *testing.T, body string) url.Values {
+func publishForm(t testing.TB, body string) url.Values {
 	t.Helper()
 	i := strings.Index(body, `id="publish-form"`)
 	if i < 0 {
@@ -158,7 +158,7 @@ func publishForm(t *testing.T, body string) url.Values {
 
 // postForm posts a page's form with the session's CSRF cookie value (the form's own _csrf field) and
 // returns the status (a redirect is followed) and the body.
-func postForm(t *testing.T, c *http.Client, u string, form url.Values) (int, string) {
+func postForm(t testing.TB, c *http.Client, u string, form url.Values) (int, string) {
 	t.Helper()
 	res, err := c.PostForm(u, form)
 	if err != nil {
@@ -231,6 +231,18 @@ func TestBrowserPlannerPublishesTheCycle(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#publish-all`)), chromedp.WaitVisible(chromedp.CSS(`.notice`)))
 	if notice := text(t, ctx, ".notice"); !strings.Contains(notice, brands[0]) || !strings.Contains(notice, brands[2]) {
 		t.Errorf("the notice after publishing = %q; want it to name the brands", notice)
+	}
+	// The script published brand by brand, each request answered with the cycle, then sent the
+	// whole form: four presses of the page's route, each a redirect.
+	res, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if m := regexp.MustCompile(`ordercast_http_requests_total\{code="303",method="POST",route="/planner/cycles/:week/supply"\} (\d+)`).
+		FindSubmatch(metrics); m == nil || string(m[1]) != "4" {
+		t.Errorf("publishing answered %q POSTs of the supply page with a redirect; want 4: one per brand, then the whole form", m)
 	}
 	_, cycle, _ := planner.do("GET", "/api/v1/cycles/"+week, "")
 	for _, x := range cycle["supply"].([]any) {

@@ -103,6 +103,41 @@ func BenchmarkPlannerPages(b *testing.B) {
 			logKept(b, s.url)
 		})
 	}
+	if os.Getenv("ORDERCAST_PAGES_PUBLISH") != "" {
+		b.Run("cycle-supply-publish", func(b *testing.B) { benchPublishCycle(b, clients["planner"], s.url, pg) })
+	}
+}
+
+// benchPublishCycle times one press of the supply page's publish button: every scarce brand of the
+// latest cycle (serve's, still open to orders) awaiting its supply, published from its kept
+// preview, and the cycle page it leads to. Before each press (untimed) the brands' publication is
+// undone in PostgreSQL and the page is read, so it changes the databases: the benchmark runs it only
+// with ORDERCAST_PAGES_PUBLISH set. It reports the press's wall time as ns/op and the brands
+// published as brands/op.
+func benchPublishCycle(b *testing.B, c *http.Client, base, pgDSN string) {
+	pool := storestest.OpenPostgres(b, pgDSN)
+	var week string
+	if err := pool.QueryRow(context.Background(), `SELECT max(week_start)::text FROM cycles`).Scan(&week); err != nil {
+		b.Fatal(err)
+	}
+	page := base + "/planner/cycles/" + week + "/supply"
+	brands := 0
+	for range b.N {
+		b.StopTimer()
+		if _, err := pool.Exec(context.Background(), `WITH c AS (SELECT id FROM cycles WHERE week_start = $1),
+			s AS (UPDATE supply_plans sp SET published_at = NULL, supply_cartons = NULL, allocation_id = NULL
+				FROM c, brands b WHERE sp.cycle_id = c.id AND b.id = sp.brand_id AND b.scarce RETURNING sp.brand_id)
+			DELETE FROM outlet_limits l USING c WHERE l.cycle_id = c.id AND l.brand_id IN (SELECT brand_id FROM s)`, week); err != nil {
+			b.Fatal(err)
+		}
+		form := publishForm(b, string(pageBody(b, c, page, `id="publish-all"`)))
+		brands = len(form["brand"])
+		b.StartTimer()
+		if status, body := postForm(b, c, page, form); status != http.StatusOK || !strings.Contains(body, "notice") {
+			b.Fatalf("press = %d; want the cycle page with its notice:\n%.500s", status, textOf(body))
+		}
+	}
+	b.ReportMetric(float64(brands), "brands/op")
 }
 
 // pagesScoredMonth is the month prepareRegion scores.
