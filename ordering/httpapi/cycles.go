@@ -79,25 +79,18 @@ type windowState struct {
 	CutOff   bool      `json:"cut_off"`
 }
 
+// supplyJSON is a brand of GET /cycles/{week}: its plan line, then the sums of its limits and orders.
 type supplyJSON struct {
-	Brand         string     `json:"brand"`
-	Name          string     `json:"name"`
-	OnSale        bool       `json:"on_sale"`
-	Scarce        bool       `json:"scarce"`
-	Awaiting      bool       `json:"awaiting_supply"`
-	SupplyCartons *int       `json:"supply_cartons"`
-	PerOutletCap  *int       `json:"per_outlet_cap"`
-	PublishedAt   *time.Time `json:"published_at,omitempty"`
-	Allocation    string     `json:"allocation,omitempty"`
-	Limits        int        `json:"limits"`
-	LimitCartons  int        `json:"limit_cartons"`
-	UsedCartons   int        `json:"used_cartons"`
-	Requested     int        `json:"requested_cartons"`
-	Granted       int        `json:"granted_cartons"`
-	FillRate      float64    `json:"fill_rate"`
-	Eligible      int        `json:"eligible_outlets"`
-	Covered       int        `json:"covered_outlets"`
-	Coverage      float64    `json:"coverage"`
+	supplyLineJSON
+	Limits       int     `json:"limits"`
+	LimitCartons int     `json:"limit_cartons"`
+	UsedCartons  int     `json:"used_cartons"`
+	Requested    int     `json:"requested_cartons"`
+	Granted      int     `json:"granted_cartons"`
+	FillRate     float64 `json:"fill_rate"`
+	Eligible     int     `json:"eligible_outlets"`
+	Covered      int     `json:"covered_outlets"`
+	Coverage     float64 `json:"coverage"`
 }
 
 func (h *Handler) getCycle(c echo.Context) error {
@@ -132,15 +125,9 @@ func (h *Handler) getCycle(c echo.Context) error {
 			OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), CutOff: w.Closed})
 	}
 	for _, s := range v.Supply {
-		j := supplyJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, Scarce: s.Scarce, Awaiting: s.AwaitingSupply(),
-			SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap, Allocation: s.Allocation,
+		out.Supply = append(out.Supply, supplyJSON{supplyLineJSON: supplyLineOf(s),
 			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons, Requested: s.Requested,
-			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()}
-		if !s.PublishedAt.IsZero() {
-			t := s.PublishedAt.UTC()
-			j.PublishedAt = &t
-		}
-		out.Supply = append(out.Supply, j)
+			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()})
 	}
 	for status, n := range v.Orders {
 		out.Orders[string(status)] = n
@@ -159,6 +146,17 @@ type supplyLineJSON struct {
 	PerOutletCap  *int       `json:"per_outlet_cap"`
 	PublishedAt   *time.Time `json:"published_at,omitempty"`
 	Allocation    string     `json:"allocation,omitempty"`
+}
+
+// supplyLineOf is a supply plan line as the API shows it.
+func supplyLineOf(s ordering.SupplyState) supplyLineJSON {
+	j := supplyLineJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, Scarce: s.Scarce, Awaiting: s.AwaitingSupply(),
+		SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap, Allocation: s.Allocation}
+	if !s.PublishedAt.IsZero() {
+		t := s.PublishedAt.UTC()
+		j.PublishedAt = &t
+	}
+	return j
 }
 
 // getSupply answers a cycle's supply plan without the sums of its limits and orders, which
@@ -181,13 +179,7 @@ func (h *Handler) getSupply(c echo.Context) error {
 		Supply []supplyLineJSON `json:"supply"`
 	}{Week: w.Format(time.DateOnly), Supply: make([]supplyLineJSON, len(lines))}
 	for i, s := range lines {
-		j := supplyLineJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, Scarce: s.Scarce, Awaiting: s.AwaitingSupply(),
-			SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap, Allocation: s.Allocation}
-		if !s.PublishedAt.IsZero() {
-			t := s.PublishedAt.UTC()
-			j.PublishedAt = &t
-		}
-		out.Supply[i] = j
+		out.Supply[i] = supplyLineOf(s)
 	}
 	return c.JSON(http.StatusOK, out)
 }
