@@ -50,6 +50,7 @@ func TestUnknownQueryParameters(t *testing.T) {
 		{"/outlets/{id}/weeks", manager, outlet + "/weeks", "weeks=4&brand=" + brand},
 		{"/outlets", planner, "/api/v1/outlets", "status=active"},
 		{"/cycles/{week}", planner, "/api/v1/cycles/" + week, "max_age=30"},
+		{"/cycles/{week}/supply", planner, "/api/v1/cycles/" + week + "/supply", ""},
 		{"/cycles/{week}/allocations/{id}", planner, "/api/v1/cycles/" + week + "/allocations/" + kept["id"].(string), "offset=1&limits=5"},
 		{"/cycles/{week}/orders", planner, "/api/v1/cycles/" + week + "/orders", "status=submitted"},
 		{"/scores", planner, "/api/v1/scores", "month=2026-10&level=company"},

@@ -29,6 +29,7 @@ import (
 //     than granted), ErrNotFound (no such order), ErrConflict (the order is not paid).
 type CycleStore interface {
 	Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error)
+	SupplyLines(ctx context.Context, weekStart time.Time) ([]ordering.SupplyState, error)
 	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error)
 	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
 	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (ordering.Order, error)
@@ -78,25 +79,18 @@ type windowState struct {
 	CutOff   bool      `json:"cut_off"`
 }
 
+// supplyJSON is a brand of GET /cycles/{week}: its plan line, then the sums of its limits and orders.
 type supplyJSON struct {
-	Brand         string     `json:"brand"`
-	Name          string     `json:"name"`
-	OnSale        bool       `json:"on_sale"`
-	Scarce        bool       `json:"scarce"`
-	Awaiting      bool       `json:"awaiting_supply"`
-	SupplyCartons *int       `json:"supply_cartons"`
-	PerOutletCap  *int       `json:"per_outlet_cap"`
-	PublishedAt   *time.Time `json:"published_at,omitempty"`
-	Allocation    string     `json:"allocation,omitempty"`
-	Limits        int        `json:"limits"`
-	LimitCartons  int        `json:"limit_cartons"`
-	UsedCartons   int        `json:"used_cartons"`
-	Requested     int        `json:"requested_cartons"`
-	Granted       int        `json:"granted_cartons"`
-	FillRate      float64    `json:"fill_rate"`
-	Eligible      int        `json:"eligible_outlets"`
-	Covered       int        `json:"covered_outlets"`
-	Coverage      float64    `json:"coverage"`
+	supplyLineJSON
+	Limits       int     `json:"limits"`
+	LimitCartons int     `json:"limit_cartons"`
+	UsedCartons  int     `json:"used_cartons"`
+	Requested    int     `json:"requested_cartons"`
+	Granted      int     `json:"granted_cartons"`
+	FillRate     float64 `json:"fill_rate"`
+	Eligible     int     `json:"eligible_outlets"`
+	Covered      int     `json:"covered_outlets"`
+	Coverage     float64 `json:"coverage"`
 }
 
 func (h *Handler) getCycle(c echo.Context) error {
@@ -131,18 +125,61 @@ func (h *Handler) getCycle(c echo.Context) error {
 			OpensAt: w.OpensAt.UTC(), ClosesAt: w.ClosesAt.UTC(), CutOff: w.Closed})
 	}
 	for _, s := range v.Supply {
-		j := supplyJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, Scarce: s.Scarce, Awaiting: s.AwaitingSupply(),
-			SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap, Allocation: s.Allocation,
+		out.Supply = append(out.Supply, supplyJSON{supplyLineJSON: supplyLineOf(s),
 			Limits: s.Limits, LimitCartons: s.LimitCartons, UsedCartons: s.UsedCartons, Requested: s.Requested,
-			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()}
-		if !s.PublishedAt.IsZero() {
-			t := s.PublishedAt.UTC()
-			j.PublishedAt = &t
-		}
-		out.Supply = append(out.Supply, j)
+			Granted: s.Granted, FillRate: s.FillRate(), Eligible: s.Eligible, Covered: s.Covered, Coverage: s.Coverage()})
 	}
 	for status, n := range v.Orders {
 		out.Orders[string(status)] = n
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// supplyLineJSON is a brand of GET /cycles/{week}/supply: the plan line without the sums.
+type supplyLineJSON struct {
+	Brand         string     `json:"brand"`
+	Name          string     `json:"name"`
+	OnSale        bool       `json:"on_sale"`
+	Scarce        bool       `json:"scarce"`
+	Awaiting      bool       `json:"awaiting_supply"`
+	SupplyCartons *int       `json:"supply_cartons"`
+	PerOutletCap  *int       `json:"per_outlet_cap"`
+	PublishedAt   *time.Time `json:"published_at,omitempty"`
+	Allocation    string     `json:"allocation,omitempty"`
+}
+
+// supplyLineOf is a supply plan line as the API shows it.
+func supplyLineOf(s ordering.SupplyState) supplyLineJSON {
+	j := supplyLineJSON{Brand: s.Brand, Name: s.Name, OnSale: s.OnSale, Scarce: s.Scarce, Awaiting: s.AwaitingSupply(),
+		SupplyCartons: s.SupplyCartons, PerOutletCap: s.PerOutletCap, Allocation: s.Allocation}
+	if !s.PublishedAt.IsZero() {
+		t := s.PublishedAt.UTC()
+		j.PublishedAt = &t
+	}
+	return j
+}
+
+// getSupply answers a cycle's supply plan without the sums of its limits and orders, which
+// GET /cycles/{week} adds and which take seconds over a province: what a page needs to know which
+// brands await their supply, and which allocation each has, read as it is now.
+func (h *Handler) getSupply(c echo.Context) error {
+	if _, err := requireRole(c, retailer.RolePlanner, retailer.RoleAdmin, retailer.RoleLogistics); err != nil {
+		return err
+	}
+	w, err := week(c)
+	if err != nil {
+		return err
+	}
+	lines, err := h.store.SupplyLines(c.Request().Context(), w)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Week   string           `json:"week"`
+		Supply []supplyLineJSON `json:"supply"`
+	}{Week: w.Format(time.DateOnly), Supply: make([]supplyLineJSON, len(lines))}
+	for i, s := range lines {
+		out.Supply[i] = supplyLineOf(s)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -320,6 +320,11 @@ func (s *fakeStore) Cycle(_ context.Context, weekStart time.Time) (ordering.Cycl
 	return v, nil
 }
 
+func (s *fakeStore) SupplyLines(ctx context.Context, weekStart time.Time) ([]ordering.SupplyState, error) {
+	v, err := s.Cycle(ctx, weekStart)
+	return v.Supply, err
+}
+
 func (s *fakeStore) CycleOrders(_ context.Context, _ time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -150,6 +150,7 @@ func (h *Handler) Register(_, authed *echo.Group) {
 	authed.GET("/outlets/:id/orders/:order", h.getOrder, problem.Query())
 	authed.DELETE("/outlets/:id/orders/:order", h.cancelOrder)
 	authed.GET("/cycles/:week", h.getCycle, problem.Query("max_age"))
+	authed.GET("/cycles/:week/supply", h.getSupply, problem.Query())
 	authed.PUT("/cycles/:week/supply", h.publishSupply)
 	authed.GET("/cycles/:week/orders", h.cycleOrders, problem.Query("status", "limit", "after"))
 	authed.POST("/orders/:order/delivery", h.deliver, h.idempotent)

@@ -53,6 +53,26 @@ func TestPublishAllocation(t *testing.T) {
 	if a := published(); a != "alloc-1" {
 		t.Errorf("the cycle's line of S names allocation %q; want alloc-1", a)
 	}
+	// The supply lines alone say the same, without the cycle's sums.
+	lines, err := f.s.SupplyLines(ctx, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range lines {
+		if l.Brand == "S" {
+			found = true
+			if l.Allocation != "alloc-1" || l.AwaitingSupply() || l.PublishedAt.IsZero() || l.SupplyCartons == nil || *l.SupplyCartons != 9 || l.Limits != 0 {
+				t.Errorf("supply line of S = %+v; want published with 9 cartons by alloc-1, and no sums", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("supply lines %+v lack S", lines)
+	}
+	if _, err := f.s.SupplyLines(ctx, week.AddDate(0, 0, 700)); !errors.Is(err, ordering.ErrNotFound) {
+		t.Errorf("supply lines of a cycle that does not exist: %v; want ErrNotFound", err)
+	}
 
 	// The ordering API enforces it at once.
 	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 8}}, ordering.PlaceOptions{}, f.now)

@@ -31,6 +31,43 @@ func (s *Store) BusyCycles(ctx context.Context) ([]time.Time, error) {
 	return weeks, nil
 }
 
+// SupplyLines returns the supply plan of the cycle of the week starting weekStart, brand by brand,
+// without the sums of its limits and orders that Cycle adds (over 100,000 outlets those take
+// seconds): which brands are on sale, scarce, published and with which allocation. An error wraps
+// ordering.ErrNotFound when there is no such cycle.
+func (s *Store) SupplyLines(ctx context.Context, weekStart time.Time) ([]ordering.SupplyState, error) {
+	rows, err := s.pool.Query(ctx, `SELECT b.code, b.name, b.scarce, sp.on_sale, sp.supply_cartons, sp.per_outlet_cap,
+			sp.published_at, coalesce(sp.allocation_id, '')
+		FROM cycles c JOIN supply_plans sp ON sp.cycle_id = c.id JOIN brands b ON b.id = sp.brand_id
+		WHERE c.week_start = $1 ORDER BY b.price_class, b.code`, weekStart)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: read supply lines: %w", err)
+	}
+	lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ordering.SupplyState, error) {
+		var l ordering.SupplyState
+		var published *time.Time
+		err := r.Scan(&l.Brand, &l.Name, &l.Scarce, &l.OnSale, &l.SupplyCartons, &l.PerOutletCap, &published, &l.Allocation)
+		if published != nil {
+			l.PublishedAt = *published
+		}
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgresql: read supply lines: %w", err)
+	}
+	if len(lines) == 0 { // a cycle has a line of every brand from its creation (ensureCycle)
+		var id int64
+		err := s.pool.QueryRow(ctx, `SELECT id FROM cycles WHERE week_start = $1`, weekStart).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("postgresql: read supply lines: %w", err)
+		}
+	}
+	return lines, nil
+}
+
 // Cycle returns the cycle of the week starting weekStart, or an error wrapping ordering.ErrNotFound.
 func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error) {
 	var v ordering.CycleView

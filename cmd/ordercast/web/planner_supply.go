@@ -118,8 +118,8 @@ func supplyFormOf(v url.Values) supplyForm {
 func (p *Pages) cycleSupply(c echo.Context, m me, w time.Time, f supplyForm, refused map[string]string) (cycleSupplyData, bool, error) {
 	week := w.Format(time.DateOnly)
 	d := cycleSupplyData{Week: week, Basis: f.Basis, Mode: f.Mode, Dimension: f.Dimension, Modes: allocationModes, Dimensions: allocationDimensions}
-	var cycle, prev cycleJSON
-	status, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "?max_age=0", token: m.User.token}, &cycle)
+	var cycle, prev cycleJSON // the supply lines of the cycle and of the one before, as they are now (no sums)
+	status, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "/supply", token: m.User.token}, &cycle)
 	if err != nil {
 		return d, false, err
 	}
@@ -134,7 +134,7 @@ func (p *Pages) cycleSupply(c echo.Context, m me, w time.Time, f supplyForm, ref
 		return d, true, nil
 	}
 	// The cycle before: what each brand was given last (none before the first cycle kept).
-	status, prob, err = p.api(c, call{method: "GET", path: "/cycles/" + w.AddDate(0, 0, -7).Format(time.DateOnly) + "?max_age=" + cycleMaxAge, token: m.User.token}, &prev)
+	status, prob, err = p.api(c, call{method: "GET", path: "/cycles/" + w.AddDate(0, 0, -7).Format(time.DateOnly) + "/supply", token: m.User.token}, &prev)
 	if err != nil {
 		return d, false, err
 	}
@@ -301,7 +301,7 @@ func (p *Pages) cycleSupplyPublish(c echo.Context) error {
 	// not replaced by it; one published with this very preview was published by an earlier press of
 	// the button (its key answers as it did then).
 	var cycle cycleJSON
-	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "?max_age=0", token: m.User.token}, &cycle); err != nil || prob != nil {
+	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "/supply", token: m.User.token}, &cycle); err != nil || prob != nil {
 		if prob != nil && prob.Status < 500 {
 			return p.noCycle(c, m)
 		}
