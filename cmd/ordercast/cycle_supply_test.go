@@ -41,6 +41,18 @@ func TestCycleSupplyPage(t *testing.T) {
 	}
 	pool := storestest.OpenPostgres(t, pg)
 	brands := awaiting()
+	// The supply lines alone say the same (the page reads them in-process, which the contract check
+	// does not count).
+	code, lines, raw := planner.do("GET", "/api/v1/cycles/"+week+"/supply", "")
+	var listed []string
+	for _, x := range lines["supply"].([]any) {
+		if l := x.(map[string]any); l["awaiting_supply"] == true {
+			listed = append(listed, l["brand"].(string))
+		}
+	}
+	if code != http.StatusOK || !slices.Equal(listed, brands) {
+		t.Errorf("GET supply lines = %d, awaiting %v; want 200 and %v (%s)", code, listed, brands, raw)
+	}
 	if len(brands) < 3 {
 		t.Fatalf("serve's cycle %s has %d brands awaiting their supply (%v); the test wants 3", week, len(brands), brands)
 	}
