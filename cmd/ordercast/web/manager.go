@@ -68,7 +68,7 @@ type indicatorValue struct {
 // noDataText is why a figure is missing, in the page's language: its code's message, or the API's
 // English text for a code the page does not know.
 func noDataText(l Lang, code, text string) string {
-	if msg, ok := catalogue[l.Code]["mg.nd."+code]; ok && code != "" {
+	if msg, ok := catalogue[l.Code]["mg.nd."+code]; ok {
 		return msg
 	}
 	return text
