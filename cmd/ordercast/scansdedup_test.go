@@ -132,6 +132,11 @@ func TestHungReplicaMidInsertStoresEachBatchOnce(t *testing.T) {
 	syncScans(t, cluster, wokenSyncTimeout)
 	t.Logf("the replicas in sync %s after SIGCONT", time.Since(resumed).Round(time.Millisecond))
 
+	// The reads have their own deadline: the wait above for the woken replica is bounded by
+	// wokenSyncTimeout alone, and may outlast the uploads' (one CI run took 1m31s to sync).
+	ctx, cancel = context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
 	// Every batch once: its rows as stored (before any merge), and its sell-out as the store reads it.
 	conn := storestest.OpenClickHouse(t, cluster.DSN())
 	raw := map[string]uint64{}
