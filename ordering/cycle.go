@@ -20,6 +20,9 @@ var (
 	ErrConflict = errors.New("ordering: order state conflict")
 	// ErrInvalid: an input with invalid fields; a *ValidationError names them and matches it.
 	ErrInvalid = errors.New("ordering: invalid input")
+	// ErrPublishedMeanwhile: a brand's supply in the cycle was published again (by another allocation
+	// or a supply plan) after the moment the publication asking for it was decided on.
+	ErrPublishedMeanwhile = errors.New("ordering: the brand's supply was published again meanwhile")
 )
 
 // Explain wraps err, one of the package's errors, with a sentence for the user saying why it happened

@@ -40,7 +40,7 @@ func (k keptCycles) PublishSupply(ctx context.Context, cycleID, userID int64, pl
 
 // PublishAllocation publishes and drops the kept views.
 func (k keptCycles) PublishAllocation(ctx context.Context, week time.Time, line ordering.SupplyLine, mode, allocationID string,
-	limits []ordering.OutletLimit, userID int64, now time.Time) error {
+	basedOn time.Time, limits []ordering.OutletLimit, userID int64, now time.Time) error {
 	defer k.views.Forget()
-	return k.Store.PublishAllocation(ctx, week, line, mode, allocationID, limits, userID, now)
+	return k.Store.PublishAllocation(ctx, week, line, mode, allocationID, basedOn, limits, userID, now)
 }

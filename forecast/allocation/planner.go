@@ -58,9 +58,13 @@ type BrandCatalogue interface {
 }
 
 // LimitPublisher writes an allocation's limits into the cycle (ordering/postgres.Store).
+// SupplyPublishedAt is when the brand's supply in the cycle was last published (zero: not yet); an
+// allocation is computed on it, and PublishAllocation refuses with ordering.ErrPublishedMeanwhile a
+// line published at another time since (basedOn).
 type LimitPublisher interface {
+	SupplyPublishedAt(ctx context.Context, week time.Time, brand string) (time.Time, error)
 	PublishAllocation(ctx context.Context, week time.Time, line ordering.SupplyLine, mode, allocationID string,
-		limits []ordering.OutletLimit, userID int64, now time.Time) error
+		basedOn time.Time, limits []ordering.OutletLimit, userID int64, now time.Time) error
 }
 
 // Archive keeps allocations with their explanations (forecast/clickhouse.Store).
@@ -96,7 +100,10 @@ type Plan struct {
 	ID          string
 	Request     Request
 	ForecastRun string // the run the demand came from; "" when none was used
-	Result      *Result
+	// BasedOn is when the brand's supply in the cycle was last published as the plan was computed
+	// (zero: not yet): publishing the plan replaces that publication and no later one.
+	BasedOn time.Time
+	Result  *Result
 	// Explanations holds one per Result.Limits when the plan was made to be published, else nil:
 	// a preview explains only the outlets it shows (Result.Explain, Result.ExplainClauses).
 	Explanations []string
@@ -133,6 +140,14 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 		return nil, &ValidationError{Field: "week", Value: req.Week.Format(time.DateOnly), Err: ErrWeek}
 	}
 	plan := &Plan{Request: req}
+	if req.Mode != ByPriceBand && p.Limits != nil {
+		// First: what the plan is based on is the line as it was before anything the plan reads.
+		at, err := p.Limits.SupplyPublishedAt(ctx, req.Week, req.Brand)
+		if err != nil {
+			return nil, err
+		}
+		plan.BasedOn = at
+	}
 	if req.Mode == ByPriceBand {
 		if req.PriceClass < 1 || req.PriceClass > 5 {
 			return nil, &ValidationError{Field: "price_class", Value: fmt.Sprint(req.PriceClass), Err: ErrPriceClass}
@@ -298,7 +313,7 @@ func (p *Planner) Publish(ctx context.Context, plan *Plan, userID int64) error {
 		line.PerOutletCap = &c
 	}
 	now := p.now()
-	if err := p.Limits.PublishAllocation(ctx, plan.Request.Week, line, string(plan.Request.Mode), plan.ID, limits, userID, now); err != nil {
+	if err := p.Limits.PublishAllocation(ctx, plan.Request.Week, line, string(plan.Request.Mode), plan.ID, plan.BasedOn, limits, userID, now); err != nil {
 		return err
 	}
 	if err := p.Archive.WriteAllocation(ctx, plan.ID, plan.Request.Week, r, explanations, true, now); err != nil {

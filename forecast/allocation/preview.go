@@ -111,6 +111,7 @@ type keptPlan struct {
 	ID          string
 	Request     Request
 	ForecastRun string
+	BasedOn     time.Time
 	Result      *Result // without its Limits
 	Limits      limitColumns
 	Warnings    []Warning
@@ -194,7 +195,7 @@ func EncodePlan(plan *Plan) ([]byte, error) {
 	b.Grow(48 * len(plan.Result.Limits)) // some 40 bytes an outlet: no copy while it grows
 	result := *plan.Result
 	result.Limits = nil
-	err := gob.NewEncoder(&b).Encode(keptPlan{ID: plan.ID, Request: plan.Request, ForecastRun: plan.ForecastRun,
+	err := gob.NewEncoder(&b).Encode(keptPlan{ID: plan.ID, Request: plan.Request, ForecastRun: plan.ForecastRun, BasedOn: plan.BasedOn,
 		Result: &result, Limits: columnsOf(plan.Result.Limits), Warnings: plan.Warnings})
 	if err != nil {
 		return nil, fmt.Errorf("allocation: encode preview %s: %w", plan.ID, err)
@@ -229,7 +230,7 @@ func DecodePlan(body []byte) (*Plan, error) {
 	} else {
 		k.Result.Limits = []Limit{}
 	}
-	plan := &Plan{ID: k.ID, Request: k.Request, ForecastRun: k.ForecastRun, Result: k.Result, Warnings: k.Warnings}
+	plan := &Plan{ID: k.ID, Request: k.Request, ForecastRun: k.ForecastRun, BasedOn: k.BasedOn, Result: k.Result, Warnings: k.Warnings}
 	plan.Summary = k.Result.Summary()
 	return plan, nil
 }
@@ -333,7 +334,9 @@ func (p *Planner) kept(ctx context.Context, id string) (*Plan, error) {
 
 // PublishKept publishes the preview kept under id, exactly as it was previewed. It computes the
 // allocation again from the kept request first and refuses with ErrStalePreview (wrapped, saying
-// what differs) when the result is not the same; ErrNoPreview when there is no such preview.
+// what differs) when the result is not the same; ErrNoPreview when there is no such preview; and
+// ordering.ErrPublishedMeanwhile when the brand's supply was published again since the preview (by
+// another planner, say), which the preview would otherwise replace unseen.
 func (p *Planner) PublishKept(ctx context.Context, week time.Time, id string, userID int64) (*Plan, error) {
 	kept, err := p.Kept(ctx, week, id)
 	if err != nil {

@@ -21,7 +21,10 @@ type previewWorld struct {
 	run       string
 	published [][]ordering.OutletLimit
 	ids       []string
+	bases     []time.Time // each publication's basis
 	archived  int
+	// supplyAt is when the brand's supply was last published, as SupplyPublishedAt answers.
+	supplyAt time.Time
 	allocationtest.Previews
 }
 
@@ -37,9 +40,13 @@ func (w *previewWorld) BandDemand(context.Context, int, time.Time) (map[string]f
 	return w.demand, w.run, nil
 }
 
+func (w *previewWorld) SupplyPublishedAt(context.Context, time.Time, string) (time.Time, error) {
+	return w.supplyAt, nil
+}
+
 func (w *previewWorld) PublishAllocation(_ context.Context, _ time.Time, _ ordering.SupplyLine, _, id string,
-	limits []ordering.OutletLimit, _ int64, _ time.Time) error {
-	w.published, w.ids = append(w.published, limits), append(w.ids, id)
+	basedOn time.Time, limits []ordering.OutletLimit, _ int64, _ time.Time) error {
+	w.published, w.ids, w.bases = append(w.published, limits), append(w.ids, id), append(w.bases, basedOn)
 	return nil
 }
 
@@ -67,6 +74,8 @@ var previewWeek = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 // explanations under its id.
 func TestPublishKeptPublishesThePreview(t *testing.T) {
 	w, p, now := newPreviewWorld()
+	w.supplyAt = now.Add(-time.Hour) // the brand's supply was published an hour before the preview
+	previewedOn := w.supplyAt
 	req := allocation.Request{Week: previewWeek, Brand: "B0001", Supply: 7, Mode: allocation.ByGrade}
 	plan, expires, err := p.Preview(context.Background(), req)
 	if err != nil {
@@ -84,12 +93,16 @@ func TestPublishKeptPublishesThePreview(t *testing.T) {
 		t.Fatalf("Kept = %+v\nwant the preview %+v", kept, plan)
 	}
 	*now = now.Add(time.Minute) // a later Plan would carry another id
+	w.supplyAt = now.Add(-time.Second) // published again since the preview: the store decides (basedOn)
 	published, err := p.PublishKept(context.Background(), previewWeek, plan.ID, 7)
 	if err != nil {
 		t.Fatalf("PublishKept: %v", err)
 	}
 	if published.ID != plan.ID || len(w.ids) != 1 || w.ids[0] != plan.ID || w.archived != 1 {
 		t.Fatalf("PublishKept published %v (archived %d); want the preview %s once", w.ids, w.archived, plan.ID)
+	}
+	if !w.bases[0].Equal(previewedOn) {
+		t.Errorf("PublishKept passed the basis %s; want the preview's, %s, not the line's now", w.bases[0], previewedOn)
 	}
 	for i, l := range w.published[0] {
 		if l.Outlet != plan.Result.Limits[i].Outlet || l.Cartons != plan.Result.Limits[i].Cartons || l.Explanation != plan.Result.Explain(i) {
@@ -103,8 +116,9 @@ func TestPublishKeptPublishesThePreview(t *testing.T) {
 // go) is the plan as it was computed, an outlet that was not eligible (suspended) included: such an
 // outlet is in no group, and the store's body once could not be read back with one.
 func TestDecodePlanKeepsIneligibleOutlets(t *testing.T) {
-	w, p, _ := newPreviewWorld()
+	w, p, now := newPreviewWorld()
 	w.outlets[2].Status = retailer.Suspended
+	w.supplyAt = now.Add(-time.Hour)
 	for _, supply := range []int{7, 0} {
 		plan, err := p.Plan(context.Background(), allocation.Request{Week: previewWeek, Brand: "B0001", Supply: supply, Mode: allocation.ByGrade})
 		if err != nil {
@@ -122,8 +136,8 @@ func TestDecodePlanKeepsIneligibleOutlets(t *testing.T) {
 			t.Fatalf("supply %d: DecodePlan: %v", supply, err)
 		}
 		if !reflect.DeepEqual(kept.Result, plan.Result) || !reflect.DeepEqual(kept.Summary, plan.Summary) ||
-			!reflect.DeepEqual(kept.Result.Explanations(), plan.Result.Explanations()) {
-			t.Errorf("supply %d: DecodePlan = %+v\nwant the plan %+v", supply, kept.Result, plan.Result)
+			!reflect.DeepEqual(kept.Result.Explanations(), plan.Result.Explanations()) || !kept.BasedOn.Equal(w.supplyAt) {
+			t.Errorf("supply %d: DecodePlan = %+v based on %s\nwant the plan %+v based on %s", supply, kept.Result, kept.BasedOn, plan.Result, w.supplyAt)
 		}
 	}
 }

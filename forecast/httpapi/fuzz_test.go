@@ -55,7 +55,11 @@ func (w *fuzzWorld) KnownBrands(_ context.Context, codes []string) (map[string]b
 	return out, nil
 }
 
-func (w *fuzzWorld) PublishAllocation(context.Context, time.Time, ordering.SupplyLine, string, string, []ordering.OutletLimit, int64, time.Time) error {
+func (w *fuzzWorld) SupplyPublishedAt(context.Context, time.Time, string) (time.Time, error) {
+	return time.Time{}, nil
+}
+
+func (w *fuzzWorld) PublishAllocation(context.Context, time.Time, ordering.SupplyLine, string, string, time.Time, []ordering.OutletLimit, int64, time.Time) error {
 	return nil
 }
 

@@ -13,16 +13,41 @@ import (
 	"github.com/ordercast/ordercast/ordering"
 )
 
+// SupplyPublishedAt is when the supply of brand in the cycle of weekStart was last published (by an
+// allocation or a supply plan); zero when it was not, or there is no such cycle or brand. An
+// allocation decided on it passes it to PublishAllocation as its basis.
+func (s *Store) SupplyPublishedAt(ctx context.Context, weekStart time.Time, brand string) (time.Time, error) {
+	var at *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT sp.published_at FROM supply_plans sp JOIN cycles c ON c.id = sp.cycle_id
+		JOIN brands b ON b.id = sp.brand_id WHERE c.week_start = $1 AND b.code = $2`, weekStart, brand).Scan(&at)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("postgresql: when the supply of %s was published: %w", brand, err)
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return *at, nil
+}
+
 // PublishAllocation writes an allocation of one brand into the cycle of weekStart, in one transaction:
 // the brand's supply plan line (with the allocation's mode) and every outlet's limit with its
 // explanation, replacing the limits the brand had, and a fan-out row from which ExpandLimitNotices
 // tells the outlets of their new limits. The ordering API enforces the limits from the moment it
 // commits. The limits are loaded with COPY, so a region of 300,000 outlets publishes in
-// seconds. It returns ordering.ErrNotFound (no such cycle), ordering.ErrConflict (every window of the
-// cycle is cut off, or a limit is below what an outlet's order already holds: the error names such outlets) or a
-// *ordering.ValidationError (an unknown brand or outlet), wrapped.
+// seconds.
+//
+// basedOn is when the brand's supply was last published as the allocation was computed
+// (SupplyPublishedAt; zero: not yet). A line published at any other time since, by another
+// allocation or a supply plan, is not replaced: the answer is ordering.ErrPublishedMeanwhile, checked
+// under the line's row lock, so that of two planners publishing the brand from the same state one
+// wins and the other is told. Publishing the same allocation again is allowed.
+//
+// It returns ordering.ErrNotFound (no such cycle), ordering.ErrPublishedMeanwhile,
+// ordering.ErrConflict (every window of the cycle is cut off, or a limit is below what an outlet's
+// order already holds: the error names such outlets) or a *ordering.ValidationError (an unknown brand
+// or outlet), wrapped.
 func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line ordering.SupplyLine, mode, allocationID string,
-	limits []ordering.OutletLimit, userID int64, now time.Time) error {
+	basedOn time.Time, limits []ordering.OutletLimit, userID int64, now time.Time) error {
 	if err := ordering.ValidateSupply([]ordering.SupplyLine{line}, limits); err != nil {
 		return err
 	}
@@ -43,8 +68,15 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
-			WHERE sp.cycle_id = $1 AND b.code = $2 FOR UPDATE OF sp`, cycleID, line.Brand); err != nil {
+		var publishedAt *time.Time
+		var publishedBy, publishedAs string
+		err = tx.QueryRow(ctx, `SELECT sp.published_at, coalesce(sp.allocation_id, ''), coalesce(u.username, '')
+			FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id LEFT JOIN users u ON u.id = sp.published_by
+			WHERE sp.cycle_id = $1 AND b.code = $2 FOR UPDATE OF sp`, cycleID, line.Brand).Scan(&publishedAt, &publishedAs, &publishedBy)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if err := publishedSince(line.Brand, basedOn, publishedAt, publishedAs, publishedBy, allocationID); err != nil {
 			return err
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO supply_plans AS sp (cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap,
@@ -116,6 +148,27 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		return fmt.Errorf("postgresql: publish allocation %s: %w", allocationID, err)
 	}
 	return nil
+}
+
+// publishedSince is ordering.ErrPublishedMeanwhile, explained, when the line of brand was published
+// (at, by user by; the line names allocation as) at another time than basedOn, unless it names
+// allocation id itself.
+func publishedSince(brand string, basedOn time.Time, at *time.Time, as, by, id string) error {
+	switch {
+	case at == nil && basedOn.IsZero(), at != nil && at.Equal(basedOn), as == id:
+		return nil
+	case at == nil:
+		// Published when the allocation was decided on, and not now (the cycle was seeded again).
+		return ordering.Explain(ordering.ErrPublishedMeanwhile, "the supply of %s is no longer published", brand)
+	}
+	why := fmt.Sprintf("the supply of %s was published again at %s", brand, at.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if by != "" {
+		why += " by " + by
+	}
+	if as != "" {
+		why += ", and its line names allocation " + as
+	}
+	return ordering.Explain(ordering.ErrPublishedMeanwhile, "%s", why)
 }
 
 // checkAllocated refuses limits of unknown outlets, and limits below what an outlet's orders of the

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ordercast/ordercast/ordering"
 )
@@ -20,7 +22,7 @@ func TestPublishAllocation(t *testing.T) {
 		{Outlet: "L1", Brand: "S", Cartons: 6, Explanation: "grade 12; 6 cartons"},
 		{Outlet: "L2", Brand: "S", Cartons: 0, Explanation: "outlet closed: no allocation"},
 	}
-	if err := f.s.PublishAllocation(ctx, week, plan, "grade", "alloc-1", limits, 0, f.now); err != nil {
+	if err := f.s.PublishAllocation(ctx, week, plan, "grade", "alloc-1", f.supplyPublishedAt(t, week, "S"), limits, 0, f.now); err != nil {
 		t.Fatal(err)
 	}
 	var limit, n int
@@ -82,7 +84,7 @@ func TestPublishAllocation(t *testing.T) {
 
 	// A new allocation may not go below what the order holds; nothing of it is written.
 	limits[0].Cartons = 4
-	err = f.s.PublishAllocation(ctx, week, plan, "demand", "alloc-2", limits, 0, f.now)
+	err = f.s.PublishAllocation(ctx, week, plan, "demand", "alloc-2", f.supplyPublishedAt(t, week, "S"), limits, 0, f.now)
 	if !errors.Is(err, ordering.ErrConflict) || !strings.Contains(err.Error(), "L1 holds 6") {
 		t.Errorf("allocation below an order's holding = %v; want ErrConflict naming L1", err)
 	}
@@ -97,7 +99,7 @@ func TestPublishAllocation(t *testing.T) {
 	// Nor may its supply go below what the cycle's orders were granted of the brand (6).
 	limits[0].Cartons = 6
 	low := 5
-	err = f.s.PublishAllocation(ctx, week, ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &low}, "grade", "alloc-3", limits, 0, f.now)
+	err = f.s.PublishAllocation(ctx, week, ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &low}, "grade", "alloc-3", f.supplyPublishedAt(t, week, "S"), limits, 0, f.now)
 	if !errors.Is(err, ordering.ErrConflict) || !strings.Contains(err.Error(), "below the cartons") {
 		t.Errorf("allocation of a supply of 5 with 6 granted = %v; want ErrConflict saying the supply is below what was granted", err)
 	}
@@ -113,12 +115,91 @@ func TestPublishAllocation(t *testing.T) {
 		{"negative limit", plan, []ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: -1}}, "limits[0].cartons"},
 	} {
 		var invalid *ordering.ValidationError
-		if err := f.s.PublishAllocation(ctx, week, tt.line, "grade", "alloc-x", tt.limits, 0, f.now); !errors.As(err, &invalid) || invalid.Fields[tt.field] == "" {
+		if err := f.s.PublishAllocation(ctx, week, tt.line, "grade", "alloc-x", f.supplyPublishedAt(t, week, tt.line.Brand), tt.limits, 0, f.now); !errors.As(err, &invalid) || invalid.Fields[tt.field] == "" {
 			t.Errorf("%s: PublishAllocation = %v; want a validation error on %s", tt.name, err, tt.field)
 		}
 	}
-	if err := f.s.PublishAllocation(ctx, week.AddDate(0, 0, 700), plan, "grade", "alloc-y", nil, 0, f.now); !errors.Is(err, ordering.ErrNotFound) {
+	if err := f.s.PublishAllocation(ctx, week.AddDate(0, 0, 700), plan, "grade", "alloc-y", time.Time{}, nil, 0, f.now); !errors.Is(err, ordering.ErrNotFound) {
 		t.Errorf("allocation of a cycle that does not exist = %v; want ErrNotFound", err)
+	}
+}
+
+// Two planners publish an allocation of the same brand decided on the same state of its line, at once
+// and on separate connections (as two instances would): one is published, the other refused with
+// ErrPublishedMeanwhile naming the first, and the limits are the first's alone. An allocation decided
+// on the line as it is now replaces it; one decided before a supply plan was published is refused.
+func TestPublishAllocationRefusesALinePublishedSince(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	week := ordering.WeekStart(f.now)
+	basis := f.supplyPublishedAt(t, week, "S")
+	if basis.IsZero() {
+		t.Fatal("the fixture's line of S is not published")
+	}
+	supply := 9
+	line := ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &supply}
+	for round := range 5 {
+		ids := [2]string{fmt.Sprintf("race-%d-a", round), fmt.Sprintf("race-%d-b", round)}
+		var errs [2]error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, id := range ids {
+			cartons := 3 + i // the two allocations differ
+			wg.Go(func() {
+				<-start
+				errs[i] = f.s.PublishAllocation(ctx, week, line, "grade", id, basis,
+					[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: cartons, Explanation: id}}, 0, f.now.Add(time.Duration(round+1)*time.Second))
+			})
+		}
+		close(start)
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Fatalf("round %d: both allocations published from the same state of the line", round)
+			case !errors.Is(err, ordering.ErrPublishedMeanwhile):
+				t.Fatalf("round %d: %s = %v; want nil or ErrPublishedMeanwhile", round, ids[i], err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: neither allocation published: %v", round, errors.Join(errs[:]...))
+		}
+		if lost := errs[1-won]; !strings.Contains(lost.Error(), "names allocation "+ids[won]) {
+			t.Errorf("round %d: the refusal %q does not name the allocation published, %s", round, lost, ids[won])
+		}
+		var limit int
+		var from string
+		if err := f.pool.QueryRow(ctx, `SELECT limit_cartons, allocation_id FROM outlet_limits WHERE outlet_id = $1 AND cycle_id = $2`,
+			f.outlet, f.cycleID).Scan(&limit, &from); err != nil {
+			t.Fatal(err)
+		}
+		if from != ids[won] || limit != 3+won {
+			t.Errorf("round %d: L1's limit is %d from %s; want %d from %s, the allocation published", round, limit, from, 3+won, ids[won])
+		}
+		// The one published again (a retry without its key) is published; the next round starts from it.
+		if err := f.s.PublishAllocation(ctx, week, line, "grade", ids[won], basis,
+			[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 3 + won, Explanation: ids[won]}}, 0, f.now.Add(time.Minute)); err != nil {
+			t.Errorf("round %d: publishing %s again = %v; want nil", round, ids[won], err)
+		}
+		basis = f.supplyPublishedAt(t, week, "S")
+	}
+
+	// A supply plan published after the allocation was decided on: refused, saying so.
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, []ordering.SupplyLine{{Brand: "S", OnSale: true, SupplyCartons: &supply}},
+		[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 2, Explanation: "manual"}}, "manual", f.now.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	err := f.s.PublishAllocation(ctx, week, line, "grade", "after-plan", basis,
+		[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 4, Explanation: "x"}}, 0, f.now.Add(20*time.Minute))
+	if !errors.Is(err, ordering.ErrPublishedMeanwhile) || !strings.Contains(err.Error(), "09:10:00 UTC") {
+		t.Errorf("an allocation decided before a supply plan was published = %v; want ErrPublishedMeanwhile saying when", err)
+	}
+	if err := f.s.PublishAllocation(ctx, week, line, "grade", "after-plan", f.supplyPublishedAt(t, week, "S"),
+		[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 4, Explanation: "x"}}, 0, f.now.Add(20*time.Minute)); err != nil {
+		t.Errorf("the same allocation decided on the line as it is now = %v; want it published", err)
 	}
 }
 
@@ -135,7 +216,7 @@ func TestPublishAllocationManyOutlets(t *testing.T) {
 		total += i % 4
 	}
 	if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total},
-		"demand", "alloc-many", limits, 0, f.now); err != nil {
+		"demand", "alloc-many", f.supplyPublishedAt(t, ordering.WeekStart(f.now), "S"), limits, 0, f.now); err != nil {
 		t.Fatal(err)
 	}
 	var rows, sum int
@@ -165,7 +246,8 @@ func BenchmarkPublishAllocation300k(b *testing.B) {
 	plan := ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), plan, "grade", fmt.Sprintf("bench-%d", i), limits, 0, f.now); err != nil {
+		if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), plan, "grade", fmt.Sprintf("bench-%d", i),
+			f.supplyPublishedAt(b, ordering.WeekStart(f.now), "S"), limits, 0, f.now); err != nil {
 			b.Fatal(err)
 		}
 	}

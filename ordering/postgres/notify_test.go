@@ -130,7 +130,7 @@ func TestNoticesOfACutoffAndAnAllocationArriveOnceSigned(t *testing.T) {
 	week := ordering.WeekStart(f.now)
 	publish := func(id string, at time.Time) {
 		t.Helper()
-		if err := f.s.PublishAllocation(ctx, week, ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &ten}, "grade", id, limits, 0, at); err != nil {
+		if err := f.s.PublishAllocation(ctx, week, ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &ten}, "grade", id, f.supplyPublishedAt(t, week, "S"), limits, 0, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -554,7 +554,7 @@ func BenchmarkExpandLimitNotices300k(b *testing.B) {
 		}
 		at := f.now.Add(time.Duration(i) * time.Second)
 		if err := f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total},
-			"grade", fmt.Sprintf("bench-%d", i), limits, 0, at); err != nil {
+			"grade", fmt.Sprintf("bench-%d", i), f.supplyPublishedAt(b, ordering.WeekStart(f.now), "S"), limits, 0, at); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

@@ -65,6 +65,17 @@ func newOrderFixture(t testing.TB) orderFixture {
 	return f
 }
 
+// supplyPublishedAt is when the supply of brand in the cycle of week was last published: the basis an
+// allocation decided now passes to PublishAllocation.
+func (f orderFixture) supplyPublishedAt(t testing.TB, week time.Time, brand string) time.Time {
+	t.Helper()
+	at, err := f.s.SupplyPublishedAt(context.Background(), week, brand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
 func (f orderFixture) used(t *testing.T) (used, granted int) {
 	t.Helper()
 	err := f.pool.QueryRow(context.Background(), `SELECT l.used_cartons,
