@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
@@ -78,5 +79,38 @@ func TestAllocationPreviewKept(t *testing.T) {
 	var still int
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM outlet_limits WHERE allocation_id = $1`, id).Scan(&still); err != nil || still != n {
 		t.Errorf("after the refusal %d limits of %s stand (%v); want all %d", still, id, err, n)
+	}
+
+	// Two planners preview the brand as it stands now. The first to publish replaces id; the other
+	// would replace what it never saw, and is told so; previewed again, it publishes.
+	admin := anon.login("admin", demoPassword)
+	preview2 := func(c apiClient, key string, supply int) string {
+		t.Helper()
+		code, p, raw, _ := c.post(base+"?limits=0", key, fmt.Sprintf(`{"brand":%q,"supply":%d,"mode":"grade","dry_run":true}`, brand, supply))
+		if code != http.StatusOK {
+			t.Fatalf("dry run of %d = %d %s", supply, code, raw)
+		}
+		return p["id"].(string)
+	}
+	mine, theirs := preview2(planner, "kept-3", 20), preview2(admin, "kept-4", 22)
+	if code, _, raw, _ := planner.post(base+"/"+mine+"/publication?limits=0", "kept-publish-3", ""); code != http.StatusCreated {
+		t.Fatalf("publishing the first of two previews = %d %s; want 201", code, raw)
+	}
+	code, prob, raw, _ = admin.post(base+"/"+theirs+"/publication?limits=0", "kept-publish-4", "")
+	if code != http.StatusConflict || prob["type"] != "/problems/published-meanwhile" ||
+		!strings.Contains(fmt.Sprint(prob["detail"]), "by planner") || !strings.Contains(fmt.Sprint(prob["detail"]), mine) {
+		t.Fatalf("publishing the second of two previews = %d %s; want 409 published-meanwhile naming the planner and %s", code, raw, mine)
+	}
+	if code, _, raw, _ := planner.post(base+"/"+mine+"/publication?limits=0", "kept-publish-5", ""); code != http.StatusCreated {
+		t.Errorf("publishing the first preview again (a new key) = %d %s; want 201, the same allocation", code, raw)
+	}
+	again := preview2(admin, "kept-5", 22)
+	if code, _, raw, _ := admin.post(base+"/"+again+"/publication?limits=0", "kept-publish-6", ""); code != http.StatusCreated {
+		t.Errorf("publishing a preview of the brand as it is now = %d %s; want 201", code, raw)
+	}
+	var from string
+	if err := pool.QueryRow(context.Background(), `SELECT sp.allocation_id FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+		JOIN cycles c ON c.id = sp.cycle_id WHERE b.code = $1 AND c.week_start = $2`, brand, week).Scan(&from); err != nil || from != again {
+		t.Errorf("the brand's line names allocation %s (%v); want %s, the last published", from, err, again)
 	}
 }

@@ -37,6 +37,7 @@ var problems = append(problem.Table{
 	{Err: forecast.ErrNoHistory, Status: http.StatusNotFound, Type: "no-history", Detail: "there is no sales history to forecast from"},
 	{Err: ordering.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such cycle"},
 	{Err: retailer.ErrNotFound, Status: http.StatusNotFound, Type: "not-found", Detail: "no such outlet"},
+	{Err: ordering.ErrPublishedMeanwhile, Status: http.StatusConflict, Type: "published-meanwhile", Detail: "the brand's supply was published again since this allocation was computed (by another planner, or a supply plan), and is not replaced: preview it again"},
 	{Err: ordering.ErrConflict, Status: http.StatusConflict, Type: "allocation-conflict", Detail: "the allocation conflicts with the cycle's state"},
 	{Err: ordering.ErrInvalid, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "the request has invalid fields"},
 },

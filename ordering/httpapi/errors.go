@@ -22,6 +22,7 @@ var problems = problem.Table{
 	{Err: ordering.ErrWindowClosed, Status: http.StatusConflict, Type: "window-closed"}, // detail: the window's times
 	{Err: ordering.ErrLimitExceeded, Status: http.StatusConflict, Type: "limit-exceeded", Detail: "the order asks for more than the outlet's remaining limit; the lines over it are listed"},
 	{Err: ordering.ErrOutletInactive, Status: http.StatusConflict, Type: "outlet-inactive", Detail: "a suspended or closed outlet cannot order"},
+	{Err: ordering.ErrPublishedMeanwhile, Status: http.StatusConflict, Type: "published-meanwhile", Detail: "the brand's supply was published again since the publication was decided on, and is not replaced"},
 	{Err: ordering.ErrConflict, Status: http.StatusConflict, Type: "order-state-conflict", Detail: "the order is no longer open to changes: it was confirmed, paid, failed or cancelled"},
 	{Err: ordering.ErrVersionMismatch, Status: http.StatusPreconditionFailed, Type: "order-version-mismatch", Detail: "the order is not at the version of If-Match; read it again"},                          // detail: the current version
 	{Err: ordering.ErrInsufficientBalance, Status: http.StatusUnprocessableEntity, Type: "insufficient-balance", Detail: "the order's total is above the outlet's balance less its other orders to be paid"}, // detail: the amounts

@@ -23,5 +23,6 @@ func TestProblemsMapEveryOrderingError(t *testing.T) {
 		"ErrRelayBusy":            ordering.ErrRelayBusy,
 		"ErrVersionMismatch":      ordering.ErrVersionMismatch,
 		"ErrInsufficientBalance":  ordering.ErrInsufficientBalance,
+		"ErrPublishedMeanwhile":   ordering.ErrPublishedMeanwhile,
 	})
 }
