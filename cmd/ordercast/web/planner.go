@@ -615,6 +615,10 @@ func (p *Pages) allocationPublish(c echo.Context) error {
 		d.Error = l.T("p.stale")
 		return p.render(c, prob.Status, "planner-allocation", &m.User, d)
 	}
+	if prob.Is("published-meanwhile") {
+		d.Error = l.T("p.meanwhile")
+		return p.render(c, prob.Status, "planner-allocation", &m.User, d)
+	}
 	d.Error, d.Errors = allocationRefusal(l, prob)
 	return p.render(c, prob.Status, "planner-allocation", &m.User, d)
 }

@@ -297,29 +297,11 @@ func (p *Pages) cycleSupplyPublish(c echo.Context) error {
 		}
 	}
 	l := langOf(c)
-	// A brand published since the preview by another allocation (another planner, another page) is
-	// not replaced by it; one published with this very preview was published by an earlier press of
-	// the button (its key answers as it did then).
-	var cycle cycleJSON
-	if _, prob, err := p.api(c, call{method: "GET", path: "/cycles/" + week + "/supply", token: m.User.token}, &cycle); err != nil || prob != nil {
-		if prob != nil && prob.Status < 500 {
-			return p.noCycle(c, m)
-		}
-		return problemErr(err, prob)
-	}
-	lines := map[string]supplyJSON{}
-	for _, s := range cycle.Supply {
-		lines[s.Brand] = s
-	}
 	var published, meanwhile []string
 	refused := map[string]string{}
 	for _, brand := range form["brand"] {
 		id := form.Get("preview." + brand)
 		if id == "" {
-			continue
-		}
-		if s := lines[brand]; !s.Awaiting && s.Allocation != id {
-			meanwhile = append(meanwhile, brand)
 			continue
 		}
 		k := call{method: "POST", path: fmt.Sprintf("/cycles/%s/allocations/%s/publication?limits=0", week, url.PathEscape(id)),
@@ -332,6 +314,13 @@ func (p *Pages) cycleSupplyPublish(c echo.Context) error {
 			published = append(published, brand)
 		case prob.Status >= 500:
 			return problemErr(nil, prob)
+		case prob.Is("not-found"):
+			return p.noCycle(c, m)
+		case prob.Is("published-meanwhile"):
+			// Published since the preview, by another planner or on another page: the API left it
+			// alone. (One published with this very preview was published by an earlier press of the
+			// button, and its key answers as it did then.)
+			meanwhile = append(meanwhile, brand)
 		case prob.Is("stale-preview") || prob.Is("no-preview"):
 			refused[brand] = l.T("p.stale")
 		default:

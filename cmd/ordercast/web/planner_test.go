@@ -124,7 +124,7 @@ type allocationAPI struct {
 	bodies    []map[string]any // of POST /allocations
 	keys      []string         // of every POST
 	published []string         // kept previews published
-	stale     bool             // a kept preview's publication is refused as stale
+	refusal   string           // a kept preview's publication is refused with this problem type
 	limit     string           // a limit's JSON, a format of its index; "" for one explained as "grade 5"
 	warnings  string           // the preview's warnings and warning_parts, as JSON members; "" for none
 }
@@ -169,10 +169,10 @@ func (a *allocationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page(200, offset, n)
 	case r.Method == "POST" && r.URL.Path == base+"/a1/publication":
 		a.keys = append(a.keys, r.Header.Get("Idempotency-Key"))
-		if a.stale {
+		if a.refusal != "" {
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(409)
-			io.WriteString(w, `{"type":"/problems/stale-preview","title":"Conflict","status":409,"detail":"the allocation computed now differs from the preview"}`)
+			fmt.Fprintf(w, `{"type":"/problems/%s","title":"Conflict","status":409,"detail":"refused"}`, a.refusal)
 			return
 		}
 		a.published = append(a.published, "a1")
@@ -253,10 +253,15 @@ func TestAllocationPages(t *testing.T) {
 		t.Errorf("publish published %v (computed %d) with key %q; want the kept a1 with the form's key %q", api.published,
 			len(api.bodies), api.keys[len(api.keys)-1], key)
 	}
-	api.stale = true
-	if rec := publish(); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "请重新预览") {
-		t.Errorf("publishing a stale preview = %d; want 409 saying to preview again\n%s", rec.Code, rec.Body)
+	api.refusal = "stale-preview"
+	if rec := publish(); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "终端、预测或供应已有变化") {
+		t.Errorf("publishing a stale preview = %d; want 409 saying what changed and to preview again\n%s", rec.Code, rec.Body)
 	}
+	api.refusal = "published-meanwhile"
+	if rec := publish(); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "货源已被再次发布") {
+		t.Errorf("publishing a preview of a brand published since = %d; want 409 saying so\n%s", rec.Code, rec.Body)
+	}
+	api.refusal = ""
 
 	// An expired preview is computed again from the form in the query.
 	q.Set("preview", "gone")
