@@ -92,7 +92,7 @@ func TestPublishKeptPublishesThePreview(t *testing.T) {
 		!reflect.DeepEqual(kept.Summary, plan.Summary) || kept.ForecastRun != "run-1" || kept.ID != plan.ID {
 		t.Fatalf("Kept = %+v\nwant the preview %+v", kept, plan)
 	}
-	*now = now.Add(time.Minute) // a later Plan would carry another id
+	*now = now.Add(time.Minute)        // a later Plan would carry another id
 	w.supplyAt = now.Add(-time.Second) // published again since the preview: the store decides (basedOn)
 	published, err := p.PublishKept(context.Background(), previewWeek, plan.ID, 7)
 	if err != nil {
