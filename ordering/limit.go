@@ -1,5 +1,10 @@
 package ordering
 
+// NotInAllocation is the explanation of the limit of an outlet the brand's published allocation
+// does not list: one added, or reopened, after it was published. Its limit is 0 until the planner
+// publishes an allocation with it: the allocation's limits already share the whole supply.
+const NotInAllocation = "not in the cycle's allocation, published before the outlet was listed: no allocation"
+
 // Allowance is what bounds an outlet's grants of one brand in a cycle, as the store keeps it.
 type Allowance struct {
 	Limit *int // the outlet's limit (限量) of the brand in the cycle; nil when it has none

@@ -20,22 +20,25 @@ type Clause struct {
 // ClauseInactive, ClauseNotSelected, ClauseNoDemand (the whole explanation) or ClauseLimit, which
 // the others follow in the order listed here.
 const (
-	ClauseInactive      = "inactive"      // status: the outlet is not active, no allocation
-	ClauseNotSelected   = "not_selected"  // not one of the selected outlets
-	ClauseNoDemand      = "no_demand"     // no forecast demand in demand mode
-	ClauseLimit         = "limit"         // cartons: the limit
-	ClauseNoSupply      = "no_supply"     // no supply this cycle (the explanation ends)
-	ClauseGrade         = "grade"         // grade
-	ClauseForecast      = "forecast"      // forecast (cartons)
-	ClauseEvenShare     = "even_share"    // no selected outlet has a forecast: supply shared evenly
-	ClauseImputed       = "imputed"       // imputed: no forecast, counted as the average selected outlet
-	ClauseNoForecast    = "no_forecast"   // no forecast
-	ClauseGroupByDemand = "group_demand"  // dimension, group, group_supply, supply: the group's share, by forecast
-	ClauseGroupByCount  = "group_outlets" // dimension, group, group_supply, supply: the group's share, by outlets
-	ClausePriceBand     = "price_band"    // band: a budget for any brand of the price band
-	ClauseCoverAll      = "cover_all"     // supply covers all forecast demand
-	ClauseCover         = "cover"         // cover_pct: supply covers that percentage of demand
-	ClauseServedShared  = "served_first_shared"
+	ClauseInactive    = "inactive"     // status: the outlet is not active, no allocation
+	ClauseNotSelected = "not_selected" // not one of the selected outlets
+	ClauseNoDemand    = "no_demand"    // no forecast demand in demand mode
+	// ClauseNotInAllocation: the outlet was listed after the cycle's allocation was published, so it
+	// has none (ordering.NotInAllocation; the ordering store writes it, never Explain).
+	ClauseNotInAllocation = "not_in_allocation"
+	ClauseLimit           = "limit"         // cartons: the limit
+	ClauseNoSupply        = "no_supply"     // no supply this cycle (the explanation ends)
+	ClauseGrade           = "grade"         // grade
+	ClauseForecast        = "forecast"      // forecast (cartons)
+	ClauseEvenShare       = "even_share"    // no selected outlet has a forecast: supply shared evenly
+	ClauseImputed         = "imputed"       // imputed: no forecast, counted as the average selected outlet
+	ClauseNoForecast      = "no_forecast"   // no forecast
+	ClauseGroupByDemand   = "group_demand"  // dimension, group, group_supply, supply: the group's share, by forecast
+	ClauseGroupByCount    = "group_outlets" // dimension, group, group_supply, supply: the group's share, by outlets
+	ClausePriceBand       = "price_band"    // band: a budget for any brand of the price band
+	ClauseCoverAll        = "cover_all"     // supply covers all forecast demand
+	ClauseCover           = "cover"         // cover_pct: supply covers that percentage of demand
+	ClauseServedShared    = "served_first_shared"
 	// ClauseServedShared: quota, cartons, rounding ("up", "down" or "none"): benchmark outlets
 	// served first share what they can be given.
 	ClauseServedFull      = "served_first_full"      // benchmark outlet served first, in full
@@ -55,7 +58,7 @@ const (
 
 // Clauses returns every code an explanation may hold, in the order a limit's clauses follow.
 func Clauses() []string {
-	return []string{ClauseInactive, ClauseNotSelected, ClauseNoDemand, ClauseLimit, ClauseNoSupply, ClauseGrade,
+	return []string{ClauseInactive, ClauseNotSelected, ClauseNoDemand, ClauseNotInAllocation, ClauseLimit, ClauseNoSupply, ClauseGrade,
 		ClauseForecast, ClauseEvenShare, ClauseImputed, ClauseNoForecast, ClauseGroupByDemand, ClauseGroupByCount,
 		ClausePriceBand, ClauseCoverAll, ClauseCover, ClauseServedShared, ClauseServedFull, ClauseGradeLimit,
 		ClauseGradeWeightless, ClauseGradeCovered, ClauseGradeUp, ClauseGradeDown, ClauseRemainder, ClauseQuota,

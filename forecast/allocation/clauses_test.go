@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ordercast/ordercast/ordering"
 )
 
 // english renders clauses as Explain writes them, from the codes and parameters alone: a test that
@@ -15,6 +17,7 @@ var english = map[string]string{
 	ClauseInactive:        "outlet {status}: no allocation",
 	ClauseNotSelected:     "not one of the selected outlets: no allocation",
 	ClauseNoDemand:        "no forecast demand in demand mode: no allocation",
+	ClauseNotInAllocation: "not in the cycle's allocation, published before the outlet was listed: no allocation",
 	ClauseLimit:           "limit {cartons:u}",
 	ClauseNoSupply:        "no supply this cycle",
 	ClauseGrade:           "grade {grade}",
@@ -117,7 +120,7 @@ func TestClausesSayTheExplanation(t *testing.T) {
 		return ""
 	})
 	for _, code := range Clauses() {
-		if !seen[code] {
+		if !seen[code] && code != ClauseNotInAllocation { // the ordering store's, below
 			t.Errorf("no random allocation explained a limit with clause %q", code)
 		}
 	}
@@ -147,6 +150,11 @@ func TestParseExplanation(t *testing.T) {
 		}
 		return ""
 	})
+	// The ordering store's explanation of an outlet its allocation does not list.
+	if cs, ok := ParseExplanation(ordering.NotInAllocation); !ok || len(cs) != 1 || cs[0].Code != ClauseNotInAllocation ||
+		renderEnglish(t, cs) != ordering.NotInAllocation {
+		t.Errorf("ParseExplanation(%q) = %+v, %v; want the one clause %s, rendering as the text", ordering.NotInAllocation, cs, ok, ClauseNotInAllocation)
+	}
 	for _, text := range []string{"", "grade 18: 3 cartons", "limit 3 cartons: grade 18; forecast", "limit 3 cartons; grade 18",
 		"limit 3 cartons: grade 18; set by hand"} {
 		if cs, ok := ParseExplanation(text); ok {

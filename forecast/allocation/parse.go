@@ -5,11 +5,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ordercast/ordercast/ordering"
 )
 
 // ParseExplanation reads an explanation Explain wrote back into its clauses, for a store that keeps
-// only the text of a published limit (the limits of an ordering cycle). ok is false for a text
-// Explain did not write (a limit set by hand, or by an older wording): show the text as it is.
+// only the text of a published limit (the limits of an ordering cycle), and the ordering store's
+// ordering.NotInAllocation. ok is false for a text Explain did not write (a limit set by hand, or by an older wording): show the text as it is.
 // Numbers come back as float64.
 func ParseExplanation(text string) (cs []Clause, ok bool) {
 	cs, ok = parseClauses(text, nil)
@@ -124,6 +126,7 @@ var clauseForms = func() []clauseForm {
 		{ClauseInactive, "outlet {status}: no allocation", nil},
 		{ClauseNotSelected, "not one of the selected outlets: no allocation", nil},
 		{ClauseNoDemand, "no forecast demand in demand mode: no allocation", nil},
+		{ClauseNotInAllocation, ordering.NotInAllocation, nil},
 		{ClauseLimit, "limit {cartons:u}", nil},
 		{ClauseNoSupply, "no supply this cycle", nil},
 		{ClauseGrade, "grade {grade}", nil},
@@ -182,7 +185,8 @@ var clauseForms = func() []clauseForm {
 		}
 		re.WriteString(regexp.QuoteMeta(f.template[last:]))
 		re.WriteString("$")
-		first := f.code == ClauseInactive || f.code == ClauseNotSelected || f.code == ClauseNoDemand || f.code == ClauseLimit
+		first := f.code == ClauseInactive || f.code == ClauseNotSelected || f.code == ClauseNoDemand ||
+			f.code == ClauseNotInAllocation || f.code == ClauseLimit
 		prefix, _, _ := strings.Cut(f.template, "{")
 		out[k] = clauseForm{code: f.code, first: first, prefix: prefix, re: regexp.MustCompile(re.String()), names: names, fixed: f.fixed}
 	}

@@ -203,6 +203,58 @@ func TestPublishAllocationRefusesALinePublishedSince(t *testing.T) {
 	}
 }
 
+// An outlet listed after the brand's allocation was published (a new licence, a reopened shop) has a
+// limit of 0, saying why, until an allocation with it is published: the published limits already
+// share the whole supply. A brand whose supply plan was published without an allocation still bounds
+// such an outlet by the supply left alone.
+func TestOutletOutsideTheAllocationHasNoLimitLeft(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	week := ordering.WeekStart(f.now)
+	late := f.addOutlet(t, "L3", 100000)
+	order := func(outlet int64) (granted int, remaining *int, explanation string) {
+		t.Helper()
+		o, _, err := f.s.PlaceOrder(ctx, outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 2}}, ordering.PlaceOptions{}, f.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, lines, err := f.s.Catalogue(ctx, outlet, f.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lines {
+			if l.Brand.Code == "S" {
+				return line(o, "S").Granted, l.Remaining, l.Explanation
+			}
+		}
+		t.Fatal("the catalogue has no line of S")
+		return 0, nil, ""
+	}
+	// The fixture's supply plan of S (no allocation) limits L1 alone: L3 takes from the supply.
+	if granted, remaining, why := order(late); granted != 2 || remaining != nil || why != "" {
+		t.Errorf("under a supply plan without an allocation L3 was granted %d, %v remaining (%q); want 2, unbounded", granted, remaining, why)
+	}
+
+	// An allocation published before L4 was listed.
+	supply := 9
+	if err := f.s.PublishAllocation(ctx, week, ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &supply}, "grade", "alloc-1",
+		f.supplyPublishedAt(t, week, "S"), []ordering.OutletLimit{
+			{Outlet: "L1", Brand: "S", Cartons: 6, Explanation: "limit 6 cartons: grade 12"},
+			{Outlet: "L3", Brand: "S", Cartons: 3, Explanation: "limit 3 cartons: grade 12"},
+		}, 0, f.now); err != nil {
+		t.Fatal(err)
+	}
+	newcomer := f.addOutlet(t, "L4", 100000)
+	granted, remaining, why := order(newcomer)
+	if granted != 0 || remaining == nil || *remaining != 0 || why != ordering.NotInAllocation {
+		t.Errorf("L4, listed after the allocation, was granted %d with %v remaining (%q); want 0, none left, %q",
+			granted, remaining, why, ordering.NotInAllocation)
+	}
+	if granted, _, _ := order(f.outlet); granted != 2 {
+		t.Errorf("L1, in the allocation, was granted %d of 2; want 2", granted)
+	}
+}
+
 // Many outlets publish in one go.
 func TestPublishAllocationManyOutlets(t *testing.T) {
 	ctx := context.Background()

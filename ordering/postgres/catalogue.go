@@ -13,7 +13,9 @@ import (
 
 // Catalogue returns the cycle an outlet orders in at now (the one whose window is open, else the next
 // one to open) with that window and the cycle's catalogue for the outlet. Without any such cycle it
-// returns a *ordering.WindowClosedError with zero times.
+// returns a *ordering.WindowClosedError with zero times. An outlet the published allocation of a
+// brand does not list (it was listed after) has a limit of 0 of it, explained by
+// ordering.NotInAllocation, as PlaceOrder grants it.
 func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (ordering.Cycle, ordering.Window, []ordering.CatalogueLine, error) {
 	var c ordering.Cycle
 	var w ordering.Window
@@ -31,14 +33,16 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	}
 	c.Status, w.OrderDay = ordering.CycleStatus(status), time.Weekday(day%7)
 	rows, err := s.pool.Query(ctx, `SELECT b.code, b.name, m.code, b.price_class, b.packs_per_unit, b.wholesale_price_cents,
-			b.retail_price_cents, b.scarce, b.new_product, b.launch_date, sp.on_sale, l.limit_cartons,
-			coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons, coalesce(l.explanation, ''),
+			b.retail_price_cents, b.scarce, b.new_product, b.launch_date, sp.on_sale,
+			CASE WHEN l.outlet_id IS NULL AND sp.allocation_id IS NOT NULL THEN 0 ELSE l.limit_cartons END,
+			coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons,
+			coalesce(l.explanation, CASE WHEN sp.allocation_id IS NOT NULL THEN $3 ELSE '' END),
 			sp.published_at IS NOT NULL,
 			coalesce((SELECT ol.granted_cartons FROM order_lines ol JOIN orders o ON o.id = ol.order_id
 				WHERE o.outlet_id = $1 AND o.cycle_id = $2 AND ol.brand_id = b.id AND o.status NOT IN ('cancelled', 'failed')), 0)
 		FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id JOIN manufacturers m ON m.id = b.manufacturer_id
 		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
-		WHERE sp.cycle_id = $2 AND sp.on_sale ORDER BY b.price_class, b.code`, outletID, c.ID)
+		WHERE sp.cycle_id = $2 AND sp.on_sale ORDER BY b.price_class, b.code`, outletID, c.ID, ordering.NotInAllocation)
 	if err != nil {
 		return c, w, nil, fmt.Errorf("postgresql: read catalogue: %w", err)
 	}
