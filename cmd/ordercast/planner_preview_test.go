@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ordercast/ordercast/deploy/stores/storestest"
@@ -112,5 +113,95 @@ func TestAllocationPreviewKept(t *testing.T) {
 	if err := pool.QueryRow(context.Background(), `SELECT sp.allocation_id FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
 		JOIN cycles c ON c.id = sp.cycle_id WHERE b.code = $1 AND c.week_start = $2`, brand, week).Scan(&from); err != nil || from != again {
 		t.Errorf("the brand's line names allocation %s (%v); want %s, the last published", from, err, again)
+	}
+}
+
+// Two instances on the same stores, as behind a load balancer: a preview answered by one is paged and
+// published through the other (the kept copy comes from PostgreSQL, not the first one's memory), and
+// two planners who previewed the same brand from the same state publish at once, one through each
+// instance: one allocation is published, the other refused as published meanwhile, never both.
+func TestAllocationPreviewsAcrossInstances(t *testing.T) {
+	a, pg, ch := seededServerDSNs(t)
+	b := startServe(t, "-pg-dsn", pg, "-ch-dsn", ch)
+	plannerA := apiClient{t: t, base: a.url}.login("planner", demoPassword)
+	plannerB := apiClient{t: t, base: b.url, token: plannerA.token}
+	adminB := apiClient{t: t, base: b.url}.login("admin", demoPassword)
+	r1 := apiClient{t: t, base: a.url}.login("retailer1", demoPassword)
+	_, me, _ := r1.do("GET", "/api/v1/me", "")
+	_, cat, _ := r1.do("GET", "/api/v1/outlets/"+jsonNumber(me["outlet"].(map[string]any)["id"])+"/catalogue", "")
+	week := cat["cycle"].(string)
+	brand := seededBrands(t, pg, 1)[0]
+	base := "/api/v1/cycles/" + week + "/allocations"
+	preview := func(c apiClient, key string, supply, show int) map[string]any {
+		t.Helper()
+		code, p, raw, _ := c.post(fmt.Sprintf("%s?limits=%d", base, show), key,
+			fmt.Sprintf(`{"brand":%q,"supply":%d,"mode":"grade","dry_run":true}`, brand, supply))
+		if code != http.StatusOK {
+			t.Fatalf("dry run of %d = %d %s", supply, code, raw)
+		}
+		return p
+	}
+
+	// Previewed on A, paged and published on B.
+	first := preview(plannerA, "across-1", 25, 20)
+	id := first["id"].(string)
+	code, page, raw := plannerB.do("GET", base+"/"+id+"?offset=5&limits=5", "")
+	if code != http.StatusOK || fmt.Sprint(page["summary"]) != fmt.Sprint(first["summary"]) {
+		t.Fatalf("instance B's page of A's preview = %d %s; want A's summary", code, raw)
+	}
+	for i, l := range page["limits"].([]any) {
+		if want := first["limits"].([]any)[5+i]; fmt.Sprint(l) != fmt.Sprint(want) {
+			t.Errorf("instance B's limit %d = %v; A answered %v", 5+i, l, want)
+		}
+	}
+	if code, pub, raw, _ := plannerB.post(base+"/"+id+"/publication?limits=0", "across-publish-1", ""); code != http.StatusCreated || pub["id"] != id {
+		t.Fatalf("publishing A's preview on B = %d %s; want 201", code, raw)
+	}
+
+	// Two planners, one preview each of the brand as it stands, published at once through A and B.
+	mine, theirs := preview(plannerA, "across-2", 20, 0)["id"].(string), preview(adminB, "across-3", 22, 0)["id"].(string)
+	type answer struct {
+		code int
+		prob map[string]any
+	}
+	answers := make([]answer, 2)
+	var wg sync.WaitGroup
+	for i, p := range []struct {
+		c  apiClient
+		id string
+	}{{plannerA, mine}, {adminB, theirs}} {
+		wg.Go(func() {
+			code, body, _, _ := p.c.post(base+"/"+p.id+"/publication?limits=0", "across-publish-"+p.id, "")
+			answers[i] = answer{code, body}
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, ans := range answers {
+		switch {
+		case ans.code == http.StatusCreated && won < 0:
+			won = i
+		case ans.code == http.StatusCreated:
+			t.Fatalf("both previews were published: %v", answers)
+		case ans.code != http.StatusConflict || ans.prob["type"] != "/problems/published-meanwhile":
+			t.Fatalf("publication %d = %d %v; want 201, or 409 published-meanwhile", i, ans.code, ans.prob)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("neither preview was published: %v", answers)
+	}
+	pool := storestest.OpenPostgres(t, pg)
+	var from string
+	if err := pool.QueryRow(context.Background(), `SELECT sp.allocation_id FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+		JOIN cycles c ON c.id = sp.cycle_id WHERE b.code = $1 AND c.week_start = $2`, brand, week).Scan(&from); err != nil {
+		t.Fatal(err)
+	}
+	var limitsFrom int
+	if err := pool.QueryRow(context.Background(), `SELECT count(DISTINCT allocation_id) FROM outlet_limits l JOIN brands b ON b.id = l.brand_id
+		JOIN cycles c ON c.id = l.cycle_id WHERE b.code = $1 AND c.week_start = $2`, brand, week).Scan(&limitsFrom); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{mine, theirs}[won]; from != want || limitsFrom != 1 {
+		t.Errorf("the brand's line names %s and its limits come from %d allocations; want %s's alone", from, limitsFrom, want)
 	}
 }
