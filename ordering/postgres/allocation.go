@@ -60,8 +60,35 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		if err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE allocated (licence text NOT NULL, cartons integer NOT NULL,
+			explanation text NOT NULL) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"allocated"}, []string{"licence", "cartons", "explanation"},
+			pgx.CopyFromSlice(len(limits), func(i int) ([]any, error) {
+				l := limits[i]
+				if l.Brand != line.Brand {
+					return nil, fmt.Errorf("limit %d is of brand %s, not %s", i, l.Brand, line.Brand)
+				}
+				return []any{l.Outlet, int32(l.Cartons), l.Explanation}, nil
+			})); err != nil {
+			return err
+		}
+		// An index and statistics, so that the joins below never loop over 300,000 rows each, however
+		// stale the statistics of the other tables are.
+		if _, err := tx.Exec(ctx, `CREATE INDEX ON allocated (licence)`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `ANALYZE allocated`); err != nil {
+			return err
+		}
+		if err := unknownOutlets(ctx, tx); err != nil {
+			return err
+		}
 		// As PublishSupply: with the cycle's supply lock held no order of the cycle is in flight, and
-		// what its orders were granted of the brand is counted afresh against the new supply.
+		// what its orders were granted of the brand is counted afresh against the new supply. The
+		// limits were loaded and checked above, before it: the cycle's orders wait only for what
+		// follows.
 		if err := lockCycleSupply(ctx, tx, cycleID); err != nil {
 			return err
 		}
@@ -101,29 +128,7 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE allocated (licence text NOT NULL, cartons integer NOT NULL,
-			explanation text NOT NULL) ON COMMIT DROP`); err != nil {
-			return err
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"allocated"}, []string{"licence", "cartons", "explanation"},
-			pgx.CopyFromSlice(len(limits), func(i int) ([]any, error) {
-				l := limits[i]
-				if l.Brand != line.Brand {
-					return nil, fmt.Errorf("limit %d is of brand %s, not %s", i, l.Brand, line.Brand)
-				}
-				return []any{l.Outlet, int32(l.Cartons), l.Explanation}, nil
-			})); err != nil {
-			return err
-		}
-		// An index and statistics, so that the joins below never loop over 300,000 rows each, however
-		// stale the statistics of the other tables are.
-		if _, err := tx.Exec(ctx, `CREATE INDEX ON allocated (licence)`); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `ANALYZE allocated`); err != nil {
-			return err
-		}
-		if err := checkAllocated(ctx, tx, cycleID, brandID); err != nil {
+		if err := belowHoldings(ctx, tx, cycleID, brandID); err != nil {
 			return err
 		}
 		// Limits of outlets the allocation leaves out go. The outlets left out are found first (usually
@@ -171,9 +176,8 @@ func publishedSince(brand string, basedOn time.Time, at *time.Time, as, by, id s
 	return ordering.Explain(ordering.ErrPublishedMeanwhile, "%s", why)
 }
 
-// checkAllocated refuses limits of unknown outlets, and limits below what an outlet's orders of the
-// cycle already hold (or, for outlets left out, any such holding), naming a few of them.
-func checkAllocated(ctx context.Context, tx pgx.Tx, cycleID, brandID int64) error {
+// unknownOutlets refuses limits of outlets that do not exist, naming a few of them.
+func unknownOutlets(ctx context.Context, tx pgx.Tx) error {
 	rows, err := tx.Query(ctx, `SELECT a.licence FROM allocated a LEFT JOIN outlets o ON o.licence_no = a.licence
 		WHERE o.id IS NULL ORDER BY a.licence LIMIT 5`)
 	if err != nil {
@@ -186,7 +190,13 @@ func checkAllocated(ctx context.Context, tx pgx.Tx, cycleID, brandID int64) erro
 	if len(unknown) > 0 {
 		return &ordering.ValidationError{Fields: map[string]string{"limits": "unknown outlets " + strings.Join(unknown, ", ")}}
 	}
-	rows, err = tx.Query(ctx, `SELECT o.licence_no || ' holds ' || l.used_cartons || ', limit ' || coalesce(a.cartons, 0)
+	return nil
+}
+
+// belowHoldings refuses limits below what an outlet's orders of the cycle already hold (or, for
+// outlets left out, any such holding), naming a few of them.
+func belowHoldings(ctx context.Context, tx pgx.Tx, cycleID, brandID int64) error {
+	rows, err := tx.Query(ctx, `SELECT o.licence_no || ' holds ' || l.used_cartons || ', limit ' || coalesce(a.cartons, 0)
 		FROM outlet_limits l JOIN outlets o ON o.id = l.outlet_id LEFT JOIN allocated a ON a.licence = o.licence_no
 		WHERE l.cycle_id = $1 AND l.brand_id = $2 AND l.used_cartons > coalesce(a.cartons, 0)
 		ORDER BY o.licence_no LIMIT 5`, cycleID, brandID)
