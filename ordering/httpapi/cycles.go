@@ -21,7 +21,7 @@ import (
 // CycleStore is what the planners' and logistics' routes need of PostgreSQL (ordering/postgres.Store).
 // Its errors wrap these ordering sentinels, or are 500s:
 //
-//   - Cycle: ErrNotFound when there is no cycle in the week.
+//   - Cycle, CycleOf: ErrNotFound when there is no cycle in the week.
 //   - CycleOrders: none; an empty page when there is no such cycle.
 //   - PublishSupply: ErrInvalid (a *ordering.ValidationError: an unknown brand or outlet, a limit of
 //     a brand not in the plan), ErrConflict (a limit below what the outlet's orders already hold).
@@ -29,6 +29,7 @@ import (
 //     than granted), ErrNotFound (no such order), ErrConflict (the order is not paid).
 type CycleStore interface {
 	Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error)
+	CycleOf(ctx context.Context, weekStart time.Time) (ordering.Cycle, error)
 	SupplyLines(ctx context.Context, weekStart time.Time) ([]ordering.SupplyState, error)
 	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error)
 	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
@@ -228,8 +229,10 @@ func (h *Handler) publishSupply(c echo.Context) error {
 	if err := ordering.ValidateSupply(plan, limits); err != nil {
 		return err
 	}
+	// The cycle's id and status alone: its view (the sums of a province's limits and orders) is
+	// computed once, for the answer.
 	ctx := c.Request().Context()
-	v, err := h.store.Cycle(ctx, w)
+	v, err := h.store.CycleOf(ctx, w)
 	if err != nil {
 		return err
 	}

@@ -320,6 +320,11 @@ func (s *fakeStore) Cycle(_ context.Context, weekStart time.Time) (ordering.Cycl
 	return v, nil
 }
 
+func (s *fakeStore) CycleOf(ctx context.Context, weekStart time.Time) (ordering.Cycle, error) {
+	v, err := s.Cycle(ctx, weekStart)
+	return v.Cycle, err
+}
+
 func (s *fakeStore) SupplyLines(ctx context.Context, weekStart time.Time) ([]ordering.SupplyState, error) {
 	v, err := s.Cycle(ctx, weekStart)
 	return v.Supply, err

@@ -75,6 +75,13 @@ func TestPublishAllocation(t *testing.T) {
 	if _, err := f.s.SupplyLines(ctx, week.AddDate(0, 0, 700)); !errors.Is(err, ordering.ErrNotFound) {
 		t.Errorf("supply lines of a cycle that does not exist: %v; want ErrNotFound", err)
 	}
+	// The cycle alone, without its sums.
+	if c, err := f.s.CycleOf(ctx, week); err != nil || c.ID != f.cycleID || !c.WeekStart.Equal(week) || c.Status != ordering.Open {
+		t.Errorf("CycleOf(%s) = %+v, %v; want cycle %d, open", week.Format(time.DateOnly), c, err, f.cycleID)
+	}
+	if _, err := f.s.CycleOf(ctx, week.AddDate(0, 0, 700)); !errors.Is(err, ordering.ErrNotFound) {
+		t.Errorf("CycleOf a week without a cycle: %v; want ErrNotFound", err)
+	}
 
 	// The ordering API enforces it at once.
 	o, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 8}}, ordering.PlaceOptions{}, f.now)

@@ -68,6 +68,23 @@ func (s *Store) SupplyLines(ctx context.Context, weekStart time.Time) ([]orderin
 	return lines, nil
 }
 
+// CycleOf returns the cycle of the week starting weekStart (its id and status, without the sums of
+// Cycle), or an error wrapping ordering.ErrNotFound.
+func (s *Store) CycleOf(ctx context.Context, weekStart time.Time) (ordering.Cycle, error) {
+	var c ordering.Cycle
+	var status string
+	err := s.pool.QueryRow(ctx, `SELECT id, week_start, status FROM cycles WHERE week_start = $1`, weekStart).
+		Scan(&c.ID, &c.WeekStart, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
+	}
+	if err != nil {
+		return c, fmt.Errorf("postgresql: read the cycle of %s: %w", weekStart.Format(time.DateOnly), err)
+	}
+	c.Status = ordering.CycleStatus(status)
+	return c, nil
+}
+
 // Cycle returns the cycle of the week starting weekStart, or an error wrapping ordering.ErrNotFound.
 func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleView, error) {
 	var v ordering.CycleView
