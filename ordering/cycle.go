@@ -57,6 +57,9 @@ type Cycle struct {
 	ID        int64
 	WeekStart time.Time // Monday, UTC midnight
 	Status    CycleStatus
+	// SupplyVersion is 1 when the cycle is created and one more with each publication of its supply
+	// (a supply plan or an allocation); 0 where a store did not read it.
+	SupplyVersion int
 }
 
 // Window is when the outlets whose fixed order day is OrderDay may order in a cycle.

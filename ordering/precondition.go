@@ -69,6 +69,24 @@ func MatchVersion(want, current int) error {
 	return nil
 }
 
+// ErrSupplyVersionMismatch: a supply plan made against a version of the cycle's supply (If-Match)
+// found it at another: it was published since the client read it. A *SupplyStaleError says which.
+var ErrSupplyVersionMismatch = errors.New("ordering: supply version mismatch")
+
+// SupplyStaleError is a supply plan made against a version of the cycle's supply that is no longer
+// current; it matches ErrSupplyVersionMismatch.
+type SupplyStaleError struct {
+	Current int // the cycle's supply version now
+}
+
+func (e *SupplyStaleError) Error() string        { return "ordering: " + e.Detail() }
+func (e *SupplyStaleError) Is(target error) bool { return target == ErrSupplyVersionMismatch }
+
+// Detail says what the supply's version is now, for the user.
+func (e *SupplyStaleError) Detail() string {
+	return fmt.Sprintf("the cycle's supply was published since: it is at version %d; read it again and apply the change to it", e.Current)
+}
+
 // ErrInsufficientBalance: the order's total is above the outlet's balance less its other orders
 // still to be paid, and the distributor gives no credit.
 var ErrInsufficientBalance = errors.New("ordering: insufficient balance")

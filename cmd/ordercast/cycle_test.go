@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,38 @@ func TestOrderCycleEndToEnd(t *testing.T) {
 	}
 	if code, _, raw := planner.do("PUT", "/api/v1/cycles/2026-11-24/supply", supply); code != http.StatusUnprocessableEntity {
 		t.Errorf("PUT supply for a week not starting on Monday = %d %s; want 422", code, raw)
+	}
+
+	// A supply plan made against the supply as read (If-Match: the ETag of either GET) is published
+	// while nothing else was; made against an older one it is refused, 412 with the current ETag, and
+	// nothing of it is written.
+	code, _, raw, h := planner.doWith("GET", "/api/v1/cycles/"+week+"/supply", "", nil)
+	read := h.Get("ETag")
+	if code != http.StatusOK || !regexp.MustCompile(`^"s\d+"$`).MatchString(read) {
+		t.Fatalf("GET supply = %d, ETag %q; want 200 with the supply's version, as \"s3\"", code, read)
+	}
+	if _, _, _, h := planner.doWith("GET", "/api/v1/cycles/"+week, "", nil); h.Get("ETag") != read {
+		t.Errorf("GET the cycle: ETag %q; want the supply's, %q", h.Get("ETag"), read)
+	}
+	code, _, raw, h = planner.doWith("PUT", "/api/v1/cycles/"+week+"/supply", supply, map[string]string{"If-Match": read})
+	published := h.Get("ETag")
+	if code != http.StatusOK || published == read || published == "" {
+		t.Fatalf("PUT supply with the ETag just read = %d, ETag %q %s; want 200 with a new version", code, published, raw)
+	}
+	changed := strings.Replace(supply, `"supply_cartons":100`, `"supply_cartons":90`, 1)
+	code, prob, raw, h := planner.doWith("PUT", "/api/v1/cycles/"+week+"/supply", changed, map[string]string{"If-Match": read})
+	if code != http.StatusPreconditionFailed || prob["type"] != "/problems/supply-version-mismatch" || h.Get("ETag") != published {
+		t.Errorf("PUT supply with an older ETag = %d %s, ETag %q; want 412 supply-version-mismatch with %q", code, raw, h.Get("ETag"), published)
+	}
+	_, after, _ := planner.do("GET", "/api/v1/cycles/"+week+"/supply", "")
+	for _, x := range after["supply"].([]any) {
+		if l := x.(map[string]any); l["brand"] == scarce && l["supply_cartons"] != 100.0 {
+			t.Errorf("after the refused plan %s's supply is %v; want 100, untouched", scarce, l["supply_cartons"])
+		}
+	}
+	if code, _, raw, _ := planner.doWith("PUT", "/api/v1/cycles/"+week+"/supply", supply, map[string]string{"If-Match": "v1"}); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(raw, `"field":"If-Match"`) {
+		t.Errorf("PUT supply with an order's ETag = %d %s; want 422 naming If-Match", code, raw)
 	}
 
 	body := fmt.Sprintf(`{"lines":[{"brand":%q,"quantity":5},{"brand":%q,"quantity":1}]}`, scarce, plenty)

@@ -32,10 +32,10 @@ func (k keptCycles) KeptCycle(ctx context.Context, weekStart time.Time, maxAge t
 }
 
 // PublishSupply publishes and drops the kept views.
-func (k keptCycles) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
+func (k keptCycles) PublishSupply(ctx context.Context, cycleID, userID int64, ifVersion int, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	defer k.views.Forget()
-	return k.Store.PublishSupply(ctx, cycleID, userID, plan, limits, source, now)
+	return k.Store.PublishSupply(ctx, cycleID, userID, ifVersion, plan, limits, source, now)
 }
 
 // PublishAllocation publishes and drops the kept views.

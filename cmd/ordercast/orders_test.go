@@ -51,7 +51,7 @@ func TestAPIOrders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.PublishSupply(context.Background(), c.ID, 0, []ordering.SupplyLine{{Brand: brand, OnSale: true}},
+	if err := store.PublishSupply(context.Background(), c.ID, 0, 0, []ordering.SupplyLine{{Brand: brand, OnSale: true}},
 		[]ordering.OutletLimit{{Outlet: licence, Brand: brand, Cartons: 2, Explanation: "test limit"}}, "manual", time.Now()); err != nil {
 		t.Fatal(err)
 	}

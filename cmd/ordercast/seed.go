@@ -341,7 +341,7 @@ func seed(ctx context.Context, cfg seedConfig, now time.Time, stderr io.Writer) 
 type supplyPublisher interface {
 	EnsureCycle(ctx context.Context, weekStart time.Time, windows []ordering.Window) (ordering.Cycle, error)
 	PublishedSupply(ctx context.Context, weekStart time.Time) ([]ordering.SupplyLine, []ordering.OutletLimit, error)
-	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit,
+	PublishSupply(ctx context.Context, cycleID, userID int64, ifVersion int, plan []ordering.SupplyLine, limits []ordering.OutletLimit,
 		source string, now time.Time) error
 }
 
@@ -370,7 +370,7 @@ func publishAhead(ctx context.Context, store supplyPublisher, policy ordering.Wi
 		if err != nil {
 			return weeks, err
 		}
-		if err := store.PublishSupply(ctx, c.ID, 0, plan, limits, "manual", now); err != nil {
+		if err := store.PublishSupply(ctx, c.ID, 0, 0, plan, limits, "manual", now); err != nil {
 			return weeks, fmt.Errorf("publish the supply of the cycle of %s: %w", week.Format(time.DateOnly), err)
 		}
 		weeks = append(weeks, week)

@@ -24,7 +24,8 @@ import (
 //   - Cycle, CycleOf: ErrNotFound when there is no cycle in the week.
 //   - CycleOrders: none; an empty page when there is no such cycle.
 //   - PublishSupply: ErrInvalid (a *ordering.ValidationError: an unknown brand or outlet, a limit of
-//     a brand not in the plan), ErrConflict (a limit below what the outlet's orders already hold).
+//     a brand not in the plan), ErrConflict (a limit below what the outlet's orders already hold),
+//     ErrSupplyVersionMismatch (a *ordering.SupplyStaleError: not at the version of ifVersion).
 //   - Deliver: ErrInvalid (a *ordering.ValidationError: a brand not in the order, more delivered
 //     than granted), ErrNotFound (no such order), ErrConflict (the order is not paid).
 type CycleStore interface {
@@ -32,7 +33,7 @@ type CycleStore interface {
 	CycleOf(ctx context.Context, weekStart time.Time) (ordering.Cycle, error)
 	SupplyLines(ctx context.Context, weekStart time.Time) ([]ordering.SupplyState, error)
 	CycleOrders(ctx context.Context, weekStart time.Time, status ordering.OrderStatus, afterID int64, limit int) ([]ordering.Order, error)
-	PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
+	PublishSupply(ctx context.Context, cycleID, userID int64, ifVersion int, plan []ordering.SupplyLine, limits []ordering.OutletLimit, source string, now time.Time) error
 	Deliver(ctx context.Context, orderID int64, lines []ordering.DeliveryLine, now time.Time) (ordering.Order, error)
 }
 
@@ -119,6 +120,7 @@ func (h *Handler) getCycle(c echo.Context) error {
 	} else if v, err = h.store.Cycle(c.Request().Context(), w); err != nil {
 		return err
 	}
+	c.Response().Header().Set("ETag", supplyETag(v.SupplyVersion))
 	out := cycleJSON{Week: v.WeekStart.Format(time.DateOnly), Status: string(v.Status), Windows: []windowState{},
 		Supply: []supplyJSON{}, Orders: map[string]int{}}
 	for _, w := range v.Windows {
@@ -171,10 +173,17 @@ func (h *Handler) getSupply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The version first: lines published after it carry an older ETag, which a PUT is refused with
+	// (412), never a newer one over older lines.
+	cycle, err := h.store.CycleOf(c.Request().Context(), w)
+	if err != nil {
+		return err
+	}
 	lines, err := h.store.SupplyLines(c.Request().Context(), w)
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("ETag", supplyETag(cycle.SupplyVersion))
 	out := struct {
 		Week   string           `json:"week"`
 		Supply []supplyLineJSON `json:"supply"`
@@ -202,13 +211,19 @@ type supplyRequest struct {
 
 // publishSupply is the planner's PUT of a cycle's supply plan and per-outlet limits: the brands named
 // are set as given (on sale unless on_sale is false), the limits named replace those outlets' limits.
-// It is one transaction: all of it or, on any error, none.
+// It is one transaction: all of it or, on any error, none. With If-Match (the ETag of GET
+// /cycles/{week} or /cycles/{week}/supply) it publishes only while the cycle's supply is still at
+// that version: 412 with the current ETag otherwise.
 func (h *Handler) publishSupply(c echo.Context) error {
 	p, err := requireRole(c, retailer.RolePlanner, retailer.RoleAdmin)
 	if err != nil {
 		return err
 	}
 	w, err := week(c)
+	if err != nil {
+		return err
+	}
+	ifVersion, err := ifMatchSupply(c)
 	if err != nil {
 		return err
 	}
@@ -239,10 +254,33 @@ func (h *Handler) publishSupply(c echo.Context) error {
 	if v.Status == ordering.Closed {
 		return ordering.Explain(ordering.ErrConflict, "the cycle is closed")
 	}
-	if err := h.store.PublishSupply(ctx, v.ID, p.UserID, plan, limits, "manual", h.now()); err != nil {
+	if err := h.store.PublishSupply(ctx, v.ID, p.UserID, ifVersion, plan, limits, "manual", h.now()); err != nil {
+		var stale *ordering.SupplyStaleError
+		if errors.As(err, &stale) {
+			c.Response().Header().Set("ETag", supplyETag(stale.Current))
+		}
 		return err
 	}
 	return h.getCycle(c)
+}
+
+// supplyETag is the entity tag of a version of a cycle's supply.
+func supplyETag(version int) string { return fmt.Sprintf(`"s%d"`, version) }
+
+// ifMatchSupply reads the If-Match header of a supply plan: 0 without it, ordering.AnyVersion for *,
+// the version of one "s<n>" entity tag; anything else is invalid.
+func ifMatchSupply(c echo.Context) (int, error) {
+	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	switch {
+	case v == "":
+		return 0, nil
+	case v == "*":
+		return ordering.AnyVersion, nil
+	}
+	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(v, `"s`), `"`)); err == nil && n > 0 && supplyETag(n) == v {
+		return n, nil
+	}
+	return 0, &ordering.ValidationError{Fields: map[string]string{"If-Match": `want the ETag of the cycle's supply, as "s3", or *`}}
 }
 
 type cycleOrderPage struct {

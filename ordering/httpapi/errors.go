@@ -24,8 +24,9 @@ var problems = problem.Table{
 	{Err: ordering.ErrOutletInactive, Status: http.StatusConflict, Type: "outlet-inactive", Detail: "a suspended or closed outlet cannot order"},
 	{Err: ordering.ErrPublishedMeanwhile, Status: http.StatusConflict, Type: "published-meanwhile", Detail: "the brand's supply was published again since the publication was decided on, and is not replaced"},
 	{Err: ordering.ErrConflict, Status: http.StatusConflict, Type: "order-state-conflict", Detail: "the order is no longer open to changes: it was confirmed, paid, failed or cancelled"},
-	{Err: ordering.ErrVersionMismatch, Status: http.StatusPreconditionFailed, Type: "order-version-mismatch", Detail: "the order is not at the version of If-Match; read it again"},                          // detail: the current version
-	{Err: ordering.ErrInsufficientBalance, Status: http.StatusUnprocessableEntity, Type: "insufficient-balance", Detail: "the order's total is above the outlet's balance less its other orders to be paid"}, // detail: the amounts
+	{Err: ordering.ErrVersionMismatch, Status: http.StatusPreconditionFailed, Type: "order-version-mismatch", Detail: "the order is not at the version of If-Match; read it again"},                                         // detail: the current version
+	{Err: ordering.ErrSupplyVersionMismatch, Status: http.StatusPreconditionFailed, Type: "supply-version-mismatch", Detail: "the cycle's supply is not at the version of If-Match: it was published since; read it again"}, // detail: the current version
+	{Err: ordering.ErrInsufficientBalance, Status: http.StatusUnprocessableEntity, Type: "insufficient-balance", Detail: "the order's total is above the outlet's balance less its other orders to be paid"},                // detail: the amounts
 	{Err: ordering.ErrNotOnSale, Status: http.StatusUnprocessableEntity, Type: "not-on-sale", Detail: "a line names a brand that is not on sale in this cycle"},
 	{Err: ordering.ErrWeek, Status: http.StatusUnprocessableEntity, Type: "invalid-fields", Detail: "a cycle is named by the Monday of its week, as YYYY-MM-DD"},
 	{Err: ordering.ErrIdempotencyKeyReused, Status: http.StatusUnprocessableEntity, Type: "idempotency-key-reused", Detail: "this Idempotency-Key was used with another request"},

@@ -338,7 +338,7 @@ func (s *fakeStore) CycleOrders(_ context.Context, _ time.Time, status ordering.
 	return out[:min(limit, len(out))], nil
 }
 
-func (s *fakeStore) PublishSupply(_ context.Context, _, _ int64, plan []ordering.SupplyLine, _ []ordering.OutletLimit, _ string, _ time.Time) error {
+func (s *fakeStore) PublishSupply(_ context.Context, _, _ int64, _ int, plan []ordering.SupplyLine, _ []ordering.OutletLimit, _ string, _ time.Time) error {
 	for _, l := range plan {
 		if _, ok := s.offers[l.Brand]; !ok {
 			return &ordering.ValidationError{Fields: map[string]string{"brand": fmt.Sprintf("%q: no such brand", l.Brand)}}

@@ -106,6 +106,9 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		if err := publishedSince(line.Brand, basedOn, publishedAt, publishedAs, publishedBy, allocationID); err != nil {
 			return err
 		}
+		if err := nextSupplyVersion(ctx, tx, cycleID, 0); err != nil {
+			return err
+		}
 		err = tx.QueryRow(ctx, `INSERT INTO supply_plans AS sp (cycle_id, brand_id, on_sale, supply_cartons, per_outlet_cap,
 				allocation_mode, allocation_id, published_at, published_by)
 			SELECT $1, b.id, $3, $4, $5, $6, $9, $7, $8 FROM brands b WHERE b.code = $2

@@ -195,7 +195,7 @@ func TestPublishAllocationRefusesALinePublishedSince(t *testing.T) {
 	}
 
 	// A supply plan published after the allocation was decided on: refused, saying so.
-	if err := f.s.PublishSupply(ctx, f.cycleID, 0, []ordering.SupplyLine{{Brand: "S", OnSale: true, SupplyCartons: &supply}},
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, 0, []ordering.SupplyLine{{Brand: "S", OnSale: true, SupplyCartons: &supply}},
 		[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 2, Explanation: "manual"}}, "manual", f.now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -320,5 +320,55 @@ func (f orderFixture) addOutlets(t testing.TB, prefix string, n int) {
 		SELECT $1 || lpad(i::text, 6, '0'), 'shop', 'A1', 'kiosk', 'urban', 1 + i % 7, 1 + i % 30
 		FROM generate_series(1, $2) i`, prefix, n); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The cycle's supply version moves on with each publication, a supply plan's or an allocation's; a
+// supply plan made against an older version (If-Match) is refused with the current one and writes
+// nothing, one made against the current version or any (*) is published.
+func TestSupplyVersion(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	week := ordering.WeekStart(f.now)
+	version := func() int {
+		t.Helper()
+		c, err := f.s.CycleOf(ctx, week)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.SupplyVersion
+	}
+	v := version() // the fixture published a supply plan once
+	if v != 2 {
+		t.Fatalf("supply version after one publication = %d; want 2", v)
+	}
+	supply := 9
+	plan := []ordering.SupplyLine{{Brand: "S", OnSale: true, SupplyCartons: &supply}}
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, v, plan, nil, "manual", f.now); err != nil {
+		t.Fatalf("a plan made against the current version: %v", err)
+	}
+	if err := f.s.PublishAllocation(ctx, week, plan[0], "grade", "alloc-v", f.supplyPublishedAt(t, week, "S"),
+		[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 6, Explanation: "x"}}, 0, f.now); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(); got != v+2 {
+		t.Errorf("supply version after a plan and an allocation = %d; want %d", got, v+2)
+	}
+	lower := 8
+	err := f.s.PublishSupply(ctx, f.cycleID, 0, v, []ordering.SupplyLine{{Brand: "S", OnSale: true, SupplyCartons: &lower}}, nil, "manual", f.now)
+	var stale *ordering.SupplyStaleError
+	if !errors.As(err, &stale) || stale.Current != v+2 || !errors.Is(err, ordering.ErrSupplyVersionMismatch) {
+		t.Fatalf("a plan made against version %d, now %d = %v; want a SupplyStaleError naming %d", v, v+2, err, v+2)
+	}
+	var cartons int
+	if err := f.pool.QueryRow(ctx, `SELECT supply_cartons FROM supply_plans sp JOIN brands b ON b.id = sp.brand_id
+		WHERE sp.cycle_id = $1 AND b.code = 'S'`, f.cycleID).Scan(&cartons); err != nil || cartons != 9 {
+		t.Errorf("after the refused plan S's supply is %d (%v); want 9, untouched", cartons, err)
+	}
+	if got := version(); got != v+2 {
+		t.Errorf("a refused plan moved the version to %d; want %d", got, v+2)
+	}
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, ordering.AnyVersion, plan, nil, "manual", f.now); err != nil {
+		t.Errorf("a plan made against any version (*): %v", err)
 	}
 }

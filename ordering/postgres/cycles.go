@@ -68,13 +68,13 @@ func (s *Store) SupplyLines(ctx context.Context, weekStart time.Time) ([]orderin
 	return lines, nil
 }
 
-// CycleOf returns the cycle of the week starting weekStart (its id and status, without the sums of
-// Cycle), or an error wrapping ordering.ErrNotFound.
+// CycleOf returns the cycle of the week starting weekStart (its id, status and supply version,
+// without the sums of Cycle), or an error wrapping ordering.ErrNotFound.
 func (s *Store) CycleOf(ctx context.Context, weekStart time.Time) (ordering.Cycle, error) {
 	var c ordering.Cycle
 	var status string
-	err := s.pool.QueryRow(ctx, `SELECT id, week_start, status FROM cycles WHERE week_start = $1`, weekStart).
-		Scan(&c.ID, &c.WeekStart, &status)
+	err := s.pool.QueryRow(ctx, `SELECT id, week_start, status, supply_version FROM cycles WHERE week_start = $1`, weekStart).
+		Scan(&c.ID, &c.WeekStart, &status, &c.SupplyVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
 	}
@@ -90,8 +90,8 @@ func (s *Store) Cycle(ctx context.Context, weekStart time.Time) (ordering.CycleV
 	var v ordering.CycleView
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var status string
-		err := tx.QueryRow(ctx, `SELECT id, week_start, status FROM cycles WHERE week_start = $1`, weekStart).
-			Scan(&v.ID, &v.WeekStart, &status)
+		err := tx.QueryRow(ctx, `SELECT id, week_start, status, supply_version FROM cycles WHERE week_start = $1`, weekStart).
+			Scan(&v.ID, &v.WeekStart, &status, &v.SupplyVersion)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
 		}

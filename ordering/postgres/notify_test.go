@@ -227,7 +227,7 @@ func TestFailingReceiversDeadLetter(t *testing.T) {
 	ctx := context.Background()
 	f := newOrderFixture(t)
 	second := f.addOutlet(t, "L3", 0)
-	if err := f.s.PublishSupply(ctx, f.cycleID, 0, nil, []ordering.OutletLimit{{Outlet: "L3", Brand: "S", Cartons: 1}}, "manual", f.now); err != nil {
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, 0, nil, []ordering.OutletLimit{{Outlet: "L3", Brand: "S", Cartons: 1}}, "manual", f.now); err != nil {
 		t.Fatal(err)
 	}
 	week := ordering.WeekStart(f.now).Format(time.DateOnly)

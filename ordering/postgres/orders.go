@@ -77,8 +77,10 @@ func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 // PublishSupply writes the planner's supply plan and per-outlet limits of a cycle in one transaction.
 // A limit that is new or changed gets a notice to its outlet (ordering.NewLimit) in the same transaction.
 // A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict, and
-// so is a cycle whose every order window is cut off.
-func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan []ordering.SupplyLine,
+// so is a cycle whose every order window is cut off. With ifVersion not 0 (If-Match), only a cycle
+// whose supply is still at that version (ordering.AnyVersion: any) is published, else
+// *ordering.SupplyStaleError, checked under the cycle's supply lock; the version moves on either way.
+func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, ifVersion int, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// Orders hold the cycle's supply lock shared (see sharedSupplyLock): once it is held no order
@@ -87,6 +89,9 @@ func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, plan [
 			return err
 		}
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
+			return err
+		}
+		if err := nextSupplyVersion(ctx, tx, cycleID, ifVersion); err != nil {
 			return err
 		}
 		codes := make([]string, len(plan))
@@ -535,6 +540,21 @@ func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) erro
 	b.Queue(`SELECT `+sharedSupplyLock("$1::bigint"), args[0])
 	queueLockRationed(b, "$1", brands, args...)
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// nextSupplyVersion moves the cycle's supply version on by one, in a publication holding the cycle's
+// supply lock; with ifVersion not 0 (nor ordering.AnyVersion) it refuses, with
+// *ordering.SupplyStaleError, a supply no longer at that version.
+func nextSupplyVersion(ctx context.Context, tx pgx.Tx, cycleID int64, ifVersion int) error {
+	var was int
+	if err := tx.QueryRow(ctx, `UPDATE cycles SET supply_version = supply_version + 1 WHERE id = $1
+		RETURNING supply_version - 1`, cycleID).Scan(&was); err != nil {
+		return err
+	}
+	if ifVersion != 0 && ifVersion != ordering.AnyVersion && ifVersion != was {
+		return &ordering.SupplyStaleError{Current: was}
+	}
+	return nil
 }
 
 // lockCycleSupply takes, for the rest of tx, the cycle's supply lock exclusively: it waits for the

@@ -58,7 +58,7 @@ func newOrderFixture(t testing.TB) orderFixture {
 		t.Fatal(err)
 	}
 	f.cycleID = c.ID
-	if err := s.PublishSupply(ctx, c.ID, 0, []ordering.SupplyLine{{Brand: "S", OnSale: true}},
+	if err := s.PublishSupply(ctx, c.ID, 0, 0, []ordering.SupplyLine{{Brand: "S", OnSale: true}},
 		[]ordering.OutletLimit{{Outlet: "L1", Brand: "S", Cartons: 5, Explanation: "grade 12"}}, "manual", f.now); err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func (f orderFixture) newOutlets(t testing.TB, n int) []int64 {
 // counter says was granted of it and what the cycle's live orders hold of it.
 func (f orderFixture) supplyOfA(t testing.TB, cartons int) func() (counter, held int) {
 	t.Helper()
-	if err := f.s.PublishSupply(context.Background(), f.cycleID, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &cartons}},
+	if err := f.s.PublishSupply(context.Background(), f.cycleID, 0, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &cartons}},
 		nil, "manual", f.now); err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestSupplyCapsTheCycleGrants(t *testing.T) {
 		t.Errorf("all-or-nothing with the supply used up = %v; want ErrLimitExceeded", err)
 	}
 	nine := 9
-	if err := f.s.PublishSupply(ctx, f.cycleID, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &nine}}, nil, "manual", f.now); !errors.Is(err, ordering.ErrConflict) {
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &nine}}, nil, "manual", f.now); !errors.Is(err, ordering.ErrConflict) {
 		t.Errorf("supply lowered to 9 below the 10 granted = %v; want ErrConflict", err)
 	}
 
@@ -511,7 +511,7 @@ func TestScarceBrandAwaitsItsSupply(t *testing.T) {
 	if err != nil || len(plan) != 1 || plan[0].Brand != "S" || !plan[0].OnSale || !reflect.DeepEqual(limits, wantLimits) {
 		t.Fatalf("PublishedSupply = %+v, %+v, %v; want S on sale and L1's limit of 5", plan, limits, err)
 	}
-	if err := f.s.PublishSupply(ctx, next.ID, 0, plan, limits, "manual", at); err != nil {
+	if err := f.s.PublishSupply(ctx, next.ID, 0, 0, plan, limits, "manual", at); err != nil {
 		t.Fatal(err)
 	}
 	if got := awaiting(); got["S"] {

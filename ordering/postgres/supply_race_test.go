@@ -84,7 +84,7 @@ func TestPublicationWaitsForOrdersInFlight(t *testing.T) {
 		func() {
 			supply := 10
 			go func() {
-				published <- f.s.PublishSupply(ctx, f.cycleID, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &supply}},
+				published <- f.s.PublishSupply(ctx, f.cycleID, 0, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &supply}},
 					nil, "manual", f.now)
 			}()
 			f.waitForLock(t, "advisory")
