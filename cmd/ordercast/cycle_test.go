@@ -64,7 +64,7 @@ func TestOrderCycleEndToEnd(t *testing.T) {
 	// A supply plan made against the supply as read (If-Match: the ETag of either GET) is published
 	// while nothing else was; made against an older one it is refused, 412 with the current ETag, and
 	// nothing of it is written.
-	code, _, raw, h := planner.doWith("GET", "/api/v1/cycles/"+week+"/supply", "", nil)
+	code, _, _, h := planner.doWith("GET", "/api/v1/cycles/"+week+"/supply", "", nil)
 	read := h.Get("ETag")
 	if code != http.StatusOK || !regexp.MustCompile(`^"s\d+"$`).MatchString(read) {
 		t.Fatalf("GET supply = %d, ETag %q; want 200 with the supply's version, as \"s3\"", code, read)

@@ -267,20 +267,10 @@ func (h *Handler) publishSupply(c echo.Context) error {
 // supplyETag is the entity tag of a version of a cycle's supply.
 func supplyETag(version int) string { return fmt.Sprintf(`"s%d"`, version) }
 
-// ifMatchSupply reads the If-Match header of a supply plan: 0 without it, ordering.AnyVersion for *,
-// the version of one "s<n>" entity tag; anything else is invalid.
+// ifMatchSupply reads the If-Match header of a supply plan (the supply's ETag, "s<n>"): ifMatchOf's
+// version.
 func ifMatchSupply(c echo.Context) (int, error) {
-	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
-	switch {
-	case v == "":
-		return 0, nil
-	case v == "*":
-		return ordering.AnyVersion, nil
-	}
-	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(v, `"s`), `"`)); err == nil && n > 0 && supplyETag(n) == v {
-		return n, nil
-	}
-	return 0, &ordering.ValidationError{Fields: map[string]string{"If-Match": `want the ETag of the cycle's supply, as "s3", or *`}}
+	return ifMatchOf(c, supplyETag, "the cycle's supply")
 }
 
 type cycleOrderPage struct {

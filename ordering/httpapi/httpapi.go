@@ -415,9 +415,13 @@ func writeOrder(c echo.Context, status int, o ordering.Order) error {
 	return c.JSON(status, orderOf(o))
 }
 
-// ifMatch reads the If-Match header as the version a write is conditional on: 0 without the header,
-// ordering.AnyVersion for *, the version of one "v<n>" entity tag; anything else is invalid.
-func ifMatch(c echo.Context) (int, error) {
+// ifMatch reads the If-Match header of a change to an order (its ETag, "v<n>"): ifMatchOf's version.
+func ifMatch(c echo.Context) (int, error) { return ifMatchOf(c, etag, "the order") }
+
+// ifMatchOf reads the If-Match header as the version a write is conditional on: 0 without the
+// header, ordering.AnyVersion for *, n for the one entity tag tag(n); anything else is invalid (what
+// names the thing tagged, for the message).
+func ifMatchOf(c echo.Context, tag func(int) string, what string) (int, error) {
 	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
 	switch {
 	case v == "":
@@ -425,10 +429,12 @@ func ifMatch(c echo.Context) (int, error) {
 	case v == "*":
 		return ordering.AnyVersion, nil
 	}
-	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(v, `"v`), `"`)); err == nil && n > 0 && etag(n) == v {
-		return n, nil
+	if i := strings.IndexFunc(v, func(r rune) bool { return r >= '0' && r <= '9' }); i > 0 {
+		if n, err := strconv.Atoi(strings.TrimSuffix(v[i:], `"`)); err == nil && n > 0 && tag(n) == v {
+			return n, nil
+		}
 	}
-	return 0, &ordering.ValidationError{Fields: map[string]string{"If-Match": `want the ETag of the order, as "v3", or *`}}
+	return 0, &ordering.ValidationError{Fields: map[string]string{"If-Match": fmt.Sprintf("want the ETag of %s, as %s, or *", what, tag(3))}}
 }
 
 // staleETag sets the ETag of the current version on the answer to a write refused as stale.
