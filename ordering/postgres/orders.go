@@ -79,7 +79,8 @@ func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 // A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict, and
 // so is a cycle whose every order window is cut off. With ifVersion not 0 (If-Match), only a cycle
 // whose supply is still at that version (ordering.AnyVersion: any) is published, else
-// *ordering.SupplyStaleError, checked under the cycle's supply lock; the version moves on either way.
+// *ordering.SupplyStaleError, checked under the cycle's supply lock. A publication moves the
+// version on by one, conditional or not.
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, ifVersion int, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -543,8 +544,9 @@ func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) erro
 }
 
 // nextSupplyVersion moves the cycle's supply version on by one, in a publication holding the cycle's
-// supply lock; with ifVersion not 0 (nor ordering.AnyVersion) it refuses, with
-// *ordering.SupplyStaleError, a supply no longer at that version.
+// supply lock and its row (lockOpenCycle); with ifVersion not 0 (nor ordering.AnyVersion) it
+// refuses, with *ordering.SupplyStaleError, a supply no longer at that version (the transaction's
+// rollback leaves the version as it was).
 func nextSupplyVersion(ctx context.Context, tx pgx.Tx, cycleID int64, ifVersion int) error {
 	var was int
 	if err := tx.QueryRow(ctx, `UPDATE cycles SET supply_version = supply_version + 1 WHERE id = $1
