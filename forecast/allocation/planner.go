@@ -130,7 +130,16 @@ var (
 // Plan computes the allocation req asks for, from every outlet and the latest forecast, without
 // writing anything.
 func (p *Planner) Plan(ctx context.Context, req Request) (*Plan, error) {
-	return p.plan(ctx, req, false)
+	plan, err := p.plan(ctx, req, false)
+	if err != nil || req.Mode == ByPriceBand || p.Limits == nil {
+		return plan, err
+	}
+	// What the planner sees the plan replace: publishing it replaces that publication and no later
+	// one. (PublishKept's plan, computed again only to compare, needs no basis.)
+	if plan.BasedOn, err = p.Limits.SupplyPublishedAt(ctx, req.Week, req.Brand); err != nil {
+		return nil, err
+	}
+	return plan, nil
 }
 
 // plan is Plan; fresh reads the outlets from Outlets even when the planner keeps a Roster, and looks
@@ -140,14 +149,6 @@ func (p *Planner) plan(ctx context.Context, req Request, fresh bool) (*Plan, err
 		return nil, &ValidationError{Field: "week", Value: req.Week.Format(time.DateOnly), Err: ErrWeek}
 	}
 	plan := &Plan{Request: req}
-	if req.Mode != ByPriceBand && p.Limits != nil {
-		// First: what the plan is based on is the line as it was before anything the plan reads.
-		at, err := p.Limits.SupplyPublishedAt(ctx, req.Week, req.Brand)
-		if err != nil {
-			return nil, err
-		}
-		plan.BasedOn = at
-	}
 	if req.Mode == ByPriceBand {
 		if req.PriceClass < 1 || req.PriceClass > 5 {
 			return nil, &ValidationError{Field: "price_class", Value: fmt.Sprint(req.PriceClass), Err: ErrPriceClass}

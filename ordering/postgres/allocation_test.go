@@ -372,3 +372,38 @@ func TestSupplyVersion(t *testing.T) {
 		t.Errorf("a plan made against any version (*): %v", err)
 	}
 }
+
+// Two supply plans made against the same version, sent at once on two connections (two instances'
+// PUTs with one ETag): one is published, the other refused with the version the first made.
+func TestSupplyVersionTwoPlansAtOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	for round := range 5 {
+		c, err := f.s.CycleOf(ctx, ordering.WeekStart(f.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errs [2]error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range errs {
+			supply := 10 + i
+			wg.Go(func() {
+				<-start
+				errs[i] = f.s.PublishSupply(ctx, f.cycleID, 0, c.SupplyVersion,
+					[]ordering.SupplyLine{{Brand: "S", OnSale: true, SupplyCartons: &supply}}, nil, "manual", f.now)
+			})
+		}
+		close(start)
+		wg.Wait()
+		var stale *ordering.SupplyStaleError
+		switch {
+		case errs[0] == nil && errs[1] == nil:
+			t.Fatalf("round %d: both plans made against version %d were published", round, c.SupplyVersion)
+		case errs[0] != nil && errs[1] != nil:
+			t.Fatalf("round %d: neither plan was published: %v", round, errors.Join(errs[:]...))
+		case !errors.As(errors.Join(errs[:]...), &stale) || stale.Current != c.SupplyVersion+1:
+			t.Fatalf("round %d: the refusal %v; want a SupplyStaleError naming version %d", round, errors.Join(errs[:]...), c.SupplyVersion+1)
+		}
+	}
+}

@@ -33,8 +33,7 @@ func (s *Store) Catalogue(ctx context.Context, outletID int64, now time.Time) (o
 	}
 	c.Status, w.OrderDay = ordering.CycleStatus(status), time.Weekday(day%7)
 	rows, err := s.pool.Query(ctx, `SELECT b.code, b.name, m.code, b.price_class, b.packs_per_unit, b.wholesale_price_cents,
-			b.retail_price_cents, b.scarce, b.new_product, b.launch_date, sp.on_sale,
-			CASE WHEN l.outlet_id IS NULL AND sp.allocation_id IS NOT NULL THEN 0 ELSE l.limit_cartons END,
+			b.retail_price_cents, b.scarce, b.new_product, b.launch_date, sp.on_sale, `+outletLimit+`,
 			coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons,
 			coalesce(l.explanation, CASE WHEN sp.allocation_id IS NOT NULL THEN $3 ELSE '' END),
 			sp.published_at IS NOT NULL,

@@ -56,13 +56,8 @@ func (s *Store) SupplyLines(ctx context.Context, weekStart time.Time) ([]orderin
 		return nil, fmt.Errorf("postgresql: read supply lines: %w", err)
 	}
 	if len(lines) == 0 { // a cycle has a line of every brand from its creation (ensureCycle)
-		var id int64
-		err := s.pool.QueryRow(ctx, `SELECT id FROM cycles WHERE week_start = $1`, weekStart).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, ordering.Explain(ordering.ErrNotFound, "no cycle in the week of %s", weekStart.Format(time.DateOnly))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("postgresql: read supply lines: %w", err)
+		if _, err := s.CycleOf(ctx, weekStart); err != nil {
+			return nil, err
 		}
 	}
 	return lines, nil

@@ -347,10 +347,8 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 			UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
 			WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
 	}
-	// An outlet the brand's published allocation does not list has a limit of 0 (ordering.NotInAllocation).
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false), b.scarce, sp.published_at IS NOT NULL,
-			CASE WHEN l.outlet_id IS NULL AND sp.allocation_id IS NOT NULL THEN 0 ELSE l.limit_cartons END,
-			coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
+			`+outletLimit+`, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
 		FROM brands b
 		LEFT JOIN supply_plans sp ON sp.cycle_id = `+openCycle+` AND sp.brand_id = b.id
 		LEFT JOIN outlet_limits l ON l.cycle_id = sp.cycle_id AND l.brand_id = b.id AND l.outlet_id = $1
@@ -542,6 +540,12 @@ func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) erro
 	queueLockRationed(b, "$1", brands, args...)
 	return tx.SendBatch(ctx, b).Close()
 }
+
+// outletLimit is the SQL of an outlet's limit of a brand in a cycle, from its supply plan line sp and
+// its limit row l (LEFT JOINed): the row's limit; none (NULL) without a row, unless the brand's line
+// names a published allocation, which did not list the outlet (it was listed after): then 0
+// (ordering.NotInAllocation). Orders are granted by it and the catalogue shows it.
+const outletLimit = `CASE WHEN l.outlet_id IS NULL AND sp.allocation_id IS NOT NULL THEN 0 ELSE l.limit_cartons END`
 
 // nextSupplyVersion moves the cycle's supply version on by one, in a publication holding the cycle's
 // supply lock and its row (lockOpenCycle); with ifVersion not 0 (nor ordering.AnyVersion) it
