@@ -13,7 +13,8 @@
 // and supply; TopDown runs the Engine and lets such regressions set the brand and total forecasts
 // where they validate better than the sum of the outlets, then distributes them down (Distribute) so
 // that the levels still add up (Reconcile). New products without history are forecast from like items
-// (LikeItems, LearnLaunchCurve, ForecastLaunch).
+// (LikeItems, LearnLaunchCurve, ForecastLaunch), and in their first weeks on sale from like items
+// scaled by what they sold (ForecastAfterLaunch), their first orders being shelf fills.
 //
 // Orchestration: a Planner makes a forecast run from a HistoryReader, CalendarReader and
 // CatalogueReader and stores it with a RunWriter; a Backtester backtests a stored dataset from a

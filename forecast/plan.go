@@ -100,6 +100,7 @@ type RunReport struct {
 	Top                     *TopPlan       // nil unless TopDown
 	Launches                []LaunchForecast
 	LaunchCurve             LaunchStats
+	AfterLaunch             []AfterLaunch    // new products in their first AfterLaunchWeeks weeks of sales; Total nil where not set
 	Calibration             Calibration      // the factors of each level's 80% intervals, over the run's weeks plus HorizonGap
 	Learnt                  *LearntCensoring // the correction learnt from the scans; nil: none (Censoring)
 }
@@ -233,6 +234,10 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 		fit.out[i] = Forecast{Mean: fit.out[i].Mean[gap:], Lower: fit.out[i].Lower[gap:], Upper: fit.out[i].Upper[gap:]}
 	}
 	run := newRun(req, in.first, panel, fit, top)
+
+	// New products in their first weeks on sale: their totals from like items, scaled by their sales
+	// so far.
+	rep.AfterLaunch = forecastAfterLaunch(&run, len(panel.Series), panel, in.catalogue)
 
 	// New products, from like items: their series join the run's before the levels are reconciled.
 	launches := req.Launches
@@ -495,6 +500,54 @@ func addLaunches(run *Run, n int, panel Panel, catalogue []Brand, launches []Lau
 	return out, stats
 }
 
+// forecastAfterLaunch sets in run the total of each new product of catalogue that has sold in the last
+// AfterLaunchFirstWeeks to AfterLaunchWeeks weeks of panel (the history of run's first n series) by
+// ForecastAfterLaunch, with the launch curve of the launches before its own, and shares it among the
+// product's series in proportion to their forecasts.
+func forecastAfterLaunch(run *Run, n int, panel Panel, catalogue []Brand) []AfterLaunch {
+	codes := run.BrandCodes[:len(run.BrandCodes):len(run.BrandCodes)] // the brands with history, sorted
+	has := func(code string) bool { _, ok := slices.BinarySearch(codes, code); return ok }
+	var out []AfterLaunch
+	for _, b := range catalogue {
+		if !b.NewProduct || b.Launch.IsZero() || !has(b.Code) {
+			continue
+		}
+		l, launched := weekIndex(panel.Weeks, Monday(b.Launch))
+		if sold := len(panel.Weeks) - l; !launched || sold < AfterLaunchFirstWeeks || sold > AfterLaunchWeeks {
+			continue
+		}
+		var earlier []Brand
+		for _, c := range catalogue {
+			if !c.NewProduct || c.Launch.Before(b.Launch) {
+				earlier = append(earlier, c)
+			}
+		}
+		curve, _ := LearnLaunchCurve(panel, earlier, DefaultLaunchWeeks)
+		a := ForecastAfterLaunch(b, LikeItems(b, catalogue, has), panel, curve, run.Weeks, run.Outlets[:n],
+			run.Brands[:n], run.Series[:n])
+		var own []int
+		for i := range n {
+			if run.Brands[i] == b.Code {
+				own = append(own, i)
+			}
+		}
+		fs := make([]Forecast, len(own))
+		for k, i := range own {
+			fs[k] = run.Series[i]
+		}
+		if !a.Share(fs) {
+			a.Total = nil
+		} else {
+			model := "after-launch:" + strings.Join(a.Like, ",")
+			for _, i := range own {
+				run.SeriesModel[i] = model
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // store writes run with a progress step over its rows.
 func (p *Planner) store(ctx context.Context, run Run, rows int, progress Progress) error {
 	advance, finish := progress.Step("store", "rows", rows)
@@ -530,6 +583,9 @@ func runModels(rep RunReport, req RunRequest) string {
 	if len(rep.Launches) > 0 {
 		fmt.Fprintf(&b, "; %d new products from like items", len(rep.Launches))
 	}
+	if n := scaledAfterLaunch(rep.AfterLaunch); n > 0 {
+		fmt.Fprintf(&b, "; %d new products in their first weeks from like items scaled by their sales", n)
+	}
 	switch {
 	case req.Correct && rep.Learnt != nil:
 		b.WriteString("; censored demand learnt from the scans")
@@ -539,6 +595,17 @@ func runModels(rep RunReport, req RunRequest) string {
 		b.WriteString("; censored demand not corrected")
 	}
 	return b.String()
+}
+
+// scaledAfterLaunch counts the products of after whose totals were set.
+func scaledAfterLaunch(after []AfterLaunch) int {
+	n := 0
+	for _, a := range after {
+		if a.Total != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // ChoiceSummary lists the model sets the brands chose, the most chosen first, up to 8 of them.

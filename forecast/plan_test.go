@@ -192,6 +192,54 @@ func TestPlannerRunGapAndLaunch(t *testing.T) {
 	checkReconciled(t, run)
 }
 
+// A new product two weeks on sale: its total is set from its like items scaled by what it sold, and
+// shared among its own series.
+func TestPlannerRunAfterLaunch(t *testing.T) {
+	store := planStore()
+	n := len(store.sales.Weeks)
+	sold := make([]float64, n)
+	sold[n-2], sold[n-1] = 12, 8
+	store.sales.Series = append(store.sales.Series, SalesSeries{Outlet: "O01", Brand: "N0", Sales: sold})
+	store.brands = []Brand{
+		{Code: "B00", Manufacturer: "M", PriceClass: 2},
+		{Code: "B01", Manufacturer: "M", PriceClass: 2},
+		{Code: "N0", Manufacturer: "M", PriceClass: 2, NewProduct: true, Launch: store.sales.Weeks[n-2].AddDate(0, 0, 1)},
+	}
+	p := Planner{History: store, Calendar: store, Catalogue: store, Runs: store}
+	rep, err := p.Run(context.Background(), RunRequest{ID: "r", Dataset: LiveDataset, Horizon: 3, Now: day("2026-01-01")})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(rep.AfterLaunch) != 1 {
+		t.Fatalf("Run after launch %+v; want N0", rep.AfterLaunch)
+	}
+	a := rep.AfterLaunch[0]
+	if a.Brand != "N0" || a.Weeks != 2 || a.Outlets != 3 || a.Sold != 20 || len(a.Total) != 3 {
+		t.Fatalf("N0 after launch %+v; want 2 weeks, 3 outlets, 20 sold, a total over 3 weeks", a)
+	}
+	run := rep.Run
+	for i, b := range run.Brands {
+		if b != "N0" {
+			continue
+		}
+		if run.Outlets[i] != "O01" || run.SeriesModel[i] != "after-launch:B00,B01" {
+			t.Errorf("series %d of N0 at %s, model %q; want O01's own, after-launch:B00,B01", i, run.Outlets[i], run.SeriesModel[i])
+		}
+		for j, v := range run.Series[i].Mean {
+			if math.Abs(v-a.Total[j]) > 1e-9 {
+				t.Errorf("N0 at O01 week %d = %v; want the total, %v", j, v, a.Total[j])
+			}
+		}
+	}
+	if len(run.Series) != 7 {
+		t.Errorf("%d series; want 7, none added", len(run.Series))
+	}
+	if !strings.Contains(run.Models, "1 new products in their first weeks") {
+		t.Errorf("run models %q; want the product scaled named", run.Models)
+	}
+	checkReconciled(t, run)
+}
+
 func TestPlannerRunErrors(t *testing.T) {
 	errStore := errors.New("store down")
 	tests := []struct {

@@ -273,6 +273,15 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 			b.WriteString(" (no earlier launch: sells like its like items)")
 		}
 	}
+	for _, a := range r.AfterLaunch {
+		fmt.Fprintf(&b, "; new product %s on sale %d weeks", a.Brand, a.Weeks)
+		if a.Total == nil {
+			b.WriteString(": its own series' forecasts (no like item to scale by, or they forecast nothing)")
+			continue
+		}
+		fmt.Fprintf(&b, ": sold %.0f at the %d outlets of its like items %s, where they said %.0f (%.2f×)", a.Sold,
+			a.Outlets, strings.Join(a.Like, ","), a.Expected, a.Ratio)
+	}
 	b.WriteString("\n")
 	switch {
 	case r.Holidays == 0:

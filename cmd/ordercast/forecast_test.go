@@ -477,6 +477,32 @@ func TestForecastRunTopDownAndNewProduct(t *testing.T) {
 	}
 }
 
+// A run two weeks after a new product's launch sets its total from its like items, scaled by what it
+// sold, says so, and stores its outlets' forecasts under the model that set them.
+func TestForecastRunAfterLaunch(t *testing.T) {
+	ch := seedRegion(t)
+	stdout, stderr, err := runCmd(t, "forecast", "run", "--ch-dsn", ch, "--as-of", "2025-08-11", "--horizon", "4")
+	if err != nil {
+		t.Fatalf("forecast run: %v (%s)", err, stderr)
+	}
+	line := regexp.MustCompile(`new product B0014 on sale 2 weeks: sold (\d+) at the (\d+) outlets of its like items (\S+), where they said (\d+) \(([0-9.]+)×\)`).
+		FindStringSubmatch(stdout)
+	if line == nil {
+		t.Fatalf("forecast run printed\n%s\nwant B0014 scaled by its first two weeks' sales", stdout)
+	}
+	conn := storestest.OpenClickHouse(t, ch)
+	var rows, outlets uint64
+	var total float64
+	if err := conn.QueryRow(context.Background(), "SELECT count(), uniqExact(outlet), sum(point) FROM forecasts "+
+		"WHERE brand = 'B0014' AND level = 'outlet' AND model = 'after-launch:"+line[3]+"'").Scan(&rows, &outlets, &total); err != nil {
+		t.Fatal(err)
+	}
+	if rows == 0 || rows != 4*outlets || !(total > 0) {
+		t.Errorf("B0014's outlet rows after launch: %d rows at %d outlets, %v in all; want 4 weeks of each outlet, some demand",
+			rows, outlets, total)
+	}
+}
+
 // TestRunReportNamesHolidaySpread: the run's calendar line says when holidays of an unknown split
 // widened the brands' intervals, counting only the weeks kept (after the gap to the as-of), and says
 // nothing of it otherwise.
