@@ -105,8 +105,10 @@ func TestCycleSupplyPage(t *testing.T) {
 	}
 	for press := 1; press <= 2; press++ {
 		status, body := postForm(t, web, page, form)
-		if status != http.StatusConflict || !strings.Contains(body, `id="meanwhile"`) || !strings.Contains(body, last) {
-			t.Fatalf("press %d = %d; want 409 naming %s, published by another allocation:\n%.800s", press, status, last, textOf(body))
+		link := `href="/planner/cycles/` + week + `/allocation?brand=` + last + `"`
+		if status != http.StatusConflict || !strings.Contains(body, `id="meanwhile"`) || !strings.Contains(body, link) {
+			t.Fatalf("press %d = %d; want 409 naming %s, published by another allocation, with a link to its allocation page:\n%.800s",
+				press, status, last, textOf(body))
 		}
 		if left := awaiting(); len(left) != 0 {
 			t.Errorf("press %d left %v awaiting their supply", press, left)
