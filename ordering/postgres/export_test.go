@@ -4,11 +4,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ordercast/ordercast/ordering"
 )
 
 // ErrSupplyRaced is errSupplyRaced, for the tests of package postgres_test.
 var ErrSupplyRaced = errSupplyRaced
+
+// LockCycleSupply is lockCycleSupply, the lock a publication takes first, for the tests of package
+// postgres_test.
+func LockCycleSupply(ctx context.Context, tx pgx.Tx, cycleID int64) error { return lockCycleSupply(ctx, tx, cycleID) }
 
 // PlaceOrderPausing places an order of the outlet on credit, with no user, as one attempt of
 // PlaceOrder does (the rationed brands' rows locked first or not), calling meanwhile after its reads

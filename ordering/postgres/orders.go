@@ -308,7 +308,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	queueTakeKey(b, key, now)
-	b.Queue(`SELECT status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).QueryRow(func(row pgx.Row) error {
+	b.Queue(`SELECT status FROM outlets WHERE id = $1 `+outletOrderLock, outletID).QueryRow(func(row pgx.Row) error {
 		return noRowsIsNil(row.Scan(&status))
 	})
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
@@ -621,12 +621,20 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, ifVers
 	return o, nil
 }
 
-// lockOutletForOrdering locks the outlet's row and returns the cycle whose window for the outlet's
+// outletOrderLock is the row lock an order's transaction (and a cut-off's) takes on its outlet's row,
+// before the cycle's supply lock (sharedSupplyLock): it serialises the outlet's orders and its
+// balance, and must not stop a publication, which holds the supply lock exclusively, from inserting
+// limits and notices of the outlet, whose foreign keys check the outlet's row FOR KEY SHARE. FOR
+// UPDATE conflicts with that check, and the two transactions would deadlock (PostgreSQL then aborts
+// one, the order); FOR NO KEY UPDATE, what an UPDATE of the row's other columns takes, does not.
+const outletOrderLock = `FOR NO KEY UPDATE`
+
+// lockOutletForOrdering locks the outlet's row (outletOrderLock) and returns the cycle whose window for the outlet's
 // order day is open at now.
 func lockOutletForOrdering(ctx context.Context, tx pgx.Tx, outletID int64, now time.Time) (int64, error) {
 	var day int16
 	var status string
-	err := tx.QueryRow(ctx, `SELECT order_day, status FROM outlets WHERE id = $1 FOR UPDATE`, outletID).Scan(&day, &status)
+	err := tx.QueryRow(ctx, `SELECT order_day, status FROM outlets WHERE id = $1 `+outletOrderLock, outletID).Scan(&day, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("%w: outlet %d", ordering.ErrNotFound, outletID)
 	}

@@ -86,8 +86,8 @@ func (s *Store) CloseWindow(ctx context.Context, weekStart time.Time, day time.W
 			return err
 		}
 		closed = true
-		// Wait for orders being placed in the window: they hold their outlet's row.
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM outlets WHERE order_day = $1 ORDER BY id FOR UPDATE`, isoDay(day)); err != nil {
+		// Wait for orders being placed in the window: they hold their outlet's row (outletOrderLock).
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM outlets WHERE order_day = $1 ORDER BY id `+outletOrderLock, isoDay(day)); err != nil {
 			return err
 		}
 		due, err := dueOrders(ctx, tx, cycleID, isoDay(day))

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,4 +127,158 @@ func (f orderFixture) waitForLock(t *testing.T, types ...string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("no session waited for a lock of %v within a minute", types)
+}
+
+// A publication holding the cycle's supply lock writes new limits of outlets whose orders (or
+// cut-off) wait for that lock: the limits' foreign keys check each outlet's row, which the waiting
+// transaction holds. Neither waits for the other: the publication commits, then the order, the
+// cancellation or the cut-off goes on and sees it (before outletOrderLock, PostgreSQL found a
+// deadlock and aborted the order).
+func TestPublicationBesideTransactionsWaitingForIt(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func(f orderFixture, placed ordering.Order) error
+	}{
+		{"an order", func(f orderFixture, _ ordering.Order) error {
+			_, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 2}}, ordering.PlaceOptions{}, f.now)
+			return err
+		}},
+		{"a cancellation", func(f orderFixture, placed ordering.Order) error {
+			_, err := f.s.CancelOrder(ctx, f.outlet, placed.ID, 0, f.now)
+			return err
+		}},
+		{"a cut-off failing the order", func(f orderFixture, _ ordering.Order) error {
+			// Without the balance to pay it, the order fails and gives back its supply under the lock.
+			if _, err := f.pool.Exec(ctx, `UPDATE outlets SET balance_cents = 0 WHERE id = $1`, f.outlet); err != nil {
+				return err
+			}
+			r, _, err := f.s.CloseWindow(ctx, ordering.WeekStart(f.now), f.now.Weekday(), f.now.Add(2*time.Hour), false)
+			if err == nil && r.Failed != 1 {
+				err = fmt.Errorf("the cut-off failed %d orders; want 1", r.Failed)
+			}
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newOrderFixture(t)
+			supply := 100
+			if err := f.s.PublishSupply(ctx, f.cycleID, 0, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &supply}},
+				nil, "manual", f.now); err != nil {
+				t.Fatal(err)
+			}
+			placed, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "S", Requested: 1}},
+				ordering.PlaceOptions{}, f.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := f.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx) //nolint:errcheck // committed below; a no-op then
+			if err := postgres.LockCycleSupply(ctx, tx, f.cycleID); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- tt.run(f, placed) }()
+			f.waitForLock(t, "advisory")
+			// What a publication writes: a new limit of the outlet, its key checked against the outlet.
+			if _, err := tx.Exec(ctx, `INSERT INTO outlet_limits (cycle_id, brand_id, outlet_id, limit_cartons)
+				SELECT $1, id, $2, 3 FROM brands WHERE code = 'A'`, f.cycleID, f.outlet); err != nil {
+				t.Fatalf("the publication's new limit beside %s waiting: %v", tt.name, err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("%s after the publication: %v", tt.name, err)
+			}
+		})
+	}
+}
+
+// Orders keep coming while an allocation gives 20,000 outlets new limits: each order that arrives
+// while the publication holds the cycle's supply lock waits for it, holding its outlet's row, while
+// the publication's new limit of that outlet checks the row. Every order is placed, none refused by a
+// deadlock (before outletOrderLock, PostgreSQL aborted such orders).
+func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	const n, orderers = 20_000, 8
+	f.addOutlets(t, "M", n)
+	var ids []int64
+	rows, err := f.pool.Query(ctx, `SELECT id FROM outlets WHERE licence_no LIKE 'M%' ORDER BY id LIMIT 400`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	supply := 1_000_000
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &supply}},
+		nil, "manual", f.now); err != nil {
+		t.Fatal(err)
+	}
+	limits := make([]ordering.OutletLimit, n)
+	total := 0
+	for i := range limits {
+		limits[i] = ordering.OutletLimit{Outlet: fmt.Sprintf("M%06d", i+1), Brand: "S", Cartons: 1 + i%3, Explanation: "test"}
+		total += 1 + i%3
+	}
+	stop := make(chan struct{})
+	type result struct{ placed, refused int }
+	results := make(chan result, orderers)
+	var firstErr error
+	var errOnce sync.Once
+	for g := range orderers {
+		go func() {
+			var r result
+			for k := g; ; k += orderers {
+				select {
+				case <-stop:
+					results <- r
+					return
+				default:
+				}
+				_, _, err := f.s.PlaceOrder(ctx, ids[k%len(ids)], 0, []ordering.LineRequest{{Brand: "A", Requested: 1 + k%3}},
+					ordering.PlaceOptions{AllowCredit: true}, f.now)
+				if err != nil {
+					r.refused++
+					errOnce.Do(func() { firstErr = err })
+					continue
+				}
+				r.placed++
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // orders flowing first
+	start := time.Now()
+	err = f.s.PublishAllocation(ctx, ordering.WeekStart(f.now), ordering.SupplyLine{Brand: "S", OnSale: true, SupplyCartons: &total},
+		"demand", "alloc-during-orders", f.supplyPublishedAt(t, ordering.WeekStart(f.now), "S"), limits, 0, f.now)
+	took := time.Since(start)
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	var sum result
+	for range orderers {
+		r := <-results
+		sum.placed += r.placed
+		sum.refused += r.refused
+	}
+	if err != nil {
+		t.Fatalf("the allocation beside the orders: %v", err)
+	}
+	t.Logf("%d orders placed and %d refused while an allocation of %d new limits took %v", sum.placed, sum.refused, n,
+		took.Round(time.Millisecond))
+	if sum.refused > 0 || sum.placed == 0 {
+		t.Errorf("%d orders placed, %d refused (the first: %v); want every order placed", sum.placed, sum.refused, firstErr)
+	}
 }
