@@ -14,7 +14,9 @@ var ErrSupplyRaced = errSupplyRaced
 
 // LockCycleSupply is lockCycleSupply, the lock a publication takes first, for the tests of package
 // postgres_test.
-func LockCycleSupply(ctx context.Context, tx pgx.Tx, cycleID int64) error { return lockCycleSupply(ctx, tx, cycleID) }
+func LockCycleSupply(ctx context.Context, tx pgx.Tx, cycleID int64) error {
+	return lockCycleSupply(ctx, tx, cycleID)
+}
 
 // PlaceOrderPausing places an order of the outlet on credit, with no user, as one attempt of
 // PlaceOrder does (the rationed brands' rows locked first or not), calling meanwhile after its reads
