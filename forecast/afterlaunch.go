@@ -42,6 +42,18 @@ type AfterLaunch struct {
 	Total    []float64 // per week of the run: the product's forecast over every outlet that sold it; nil: none
 }
 
+// LaunchedBefore returns catalogue without the new products launched on or after b's launch: what the
+// launch curve of b's first weeks is learnt from.
+func LaunchedBefore(catalogue []Brand, b Brand) []Brand {
+	var out []Brand
+	for _, c := range catalogue {
+		if !c.NewProduct || c.Launch.Before(b.Launch) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // ForecastAfterLaunch forecasts the total of new product b, on sale since its launch week within
 // history p (a Panel of outlet × brand series holding b's own series and its like items'), over the
 // weeks of a run, from the forecasts of the run's series (outlets[i] and brands[i] of series[i]).

@@ -78,3 +78,20 @@ func TestForecastAfterLaunch(t *testing.T) {
 		t.Errorf("without like items: total %v; want none, nothing shared", a.Total)
 	}
 }
+
+func TestLaunchedBefore(t *testing.T) {
+	catalogue := []Brand{
+		{Code: "B1"},
+		{Code: "N1", NewProduct: true, Launch: date("2026-01-05")},
+		{Code: "N2", NewProduct: true, Launch: date("2026-03-02")},
+		{Code: "N3", NewProduct: true, Launch: date("2026-03-02")},
+		{Code: "N4", NewProduct: true, Launch: date("2026-05-04")},
+	}
+	var got []string
+	for _, b := range LaunchedBefore(catalogue, catalogue[2]) {
+		got = append(got, b.Code)
+	}
+	if !slices.Equal(got, []string{"B1", "N1"}) {
+		t.Errorf("LaunchedBefore(N2) = %v; want [B1 N1]: the brands, and the launches before N2's day", got)
+	}
+}

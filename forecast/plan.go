@@ -516,13 +516,7 @@ func forecastAfterLaunch(run *Run, n int, panel Panel, catalogue []Brand) []Afte
 		if sold := len(panel.Weeks) - l; !launched || sold < AfterLaunchFirstWeeks || sold > AfterLaunchWeeks {
 			continue
 		}
-		var earlier []Brand
-		for _, c := range catalogue {
-			if !c.NewProduct || c.Launch.Before(b.Launch) {
-				earlier = append(earlier, c)
-			}
-		}
-		curve, _ := LearnLaunchCurve(panel, earlier, DefaultLaunchWeeks)
+		curve, _ := LearnLaunchCurve(panel, LaunchedBefore(catalogue, b), DefaultLaunchWeeks)
 		a := ForecastAfterLaunch(b, LikeItems(b, catalogue, has), panel, curve, run.Weeks, run.Outlets[:n],
 			run.Brands[:n], run.Series[:n])
 		var own []int

@@ -119,13 +119,7 @@ func brandForecasts(fc []forecast.Forecast, outlets, brands []string, brand stri
 // from the launches before br's, as `forecast run` does.
 func shareAfterLaunch(p forecast.Panel, catalogue []forecast.Brand, br forecast.Brand, h int, fc []forecast.Forecast,
 	outlets, brands []string) {
-	var earlier []forecast.Brand
-	for _, c := range catalogue {
-		if !c.NewProduct || c.Launch.Before(br.Launch) {
-			earlier = append(earlier, c)
-		}
-	}
-	curve, _ := forecast.LearnLaunchCurve(p, earlier, forecast.DefaultLaunchWeeks)
+	curve, _ := forecast.LearnLaunchCurve(p, forecast.LaunchedBefore(catalogue, br), forecast.DefaultLaunchWeeks)
 	has := func(code string) bool { return slices.Contains(brands, code) }
 	weeks := make([]time.Time, h)
 	for j := range weeks {
