@@ -235,7 +235,10 @@ func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 		total += 1 + i%3
 	}
 	stop := make(chan struct{})
-	type result struct{ placed, refused int }
+	type result struct {
+		placed, refused int
+		slowest         time.Duration
+	}
 	results := make(chan result, orderers)
 	var firstErr error
 	var errOnce sync.Once
@@ -249,8 +252,10 @@ func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 					return
 				default:
 				}
+				began := time.Now()
 				_, _, err := f.s.PlaceOrder(ctx, ids[k%len(ids)], 0, []ordering.LineRequest{{Brand: "A", Requested: 1 + k%3}},
 					ordering.PlaceOptions{AllowCredit: true}, f.now)
+				r.slowest = max(r.slowest, time.Since(began))
 				if err != nil {
 					r.refused++
 					errOnce.Do(func() { firstErr = err })
@@ -272,12 +277,13 @@ func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 		r := <-results
 		sum.placed += r.placed
 		sum.refused += r.refused
+		sum.slowest = max(sum.slowest, r.slowest)
 	}
 	if err != nil {
 		t.Fatalf("the allocation beside the orders: %v", err)
 	}
-	t.Logf("%d orders placed and %d refused while an allocation of %d new limits took %v", sum.placed, sum.refused, n,
-		took.Round(time.Millisecond))
+	t.Logf("%d orders placed and %d refused while an allocation of %d new limits took %v; the slowest order %v", sum.placed,
+		sum.refused, n, took.Round(time.Millisecond), sum.slowest.Round(time.Millisecond))
 	if sum.refused > 0 || sum.placed == 0 {
 		t.Errorf("%d orders placed, %d refused (the first: %v); want every order placed", sum.placed, sum.refused, firstErr)
 	}
