@@ -3,7 +3,9 @@ package forecast_test
 import (
 	"context"
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -47,13 +49,26 @@ func regionSales(t testing.TB, cfg synth.Config) (forecast.Panel, []forecast.Bra
 	return p, catalogue
 }
 
-// eachNewProduct calls f with every new product of the synthetic regions of seeds 1–4 (600 outlets,
-// 150 brands, 104 weeks), its region's sales and catalogue, and the index of its launch week.
+// newProductOutlets is the size of eachNewProduct's regions: 600 outlets, or ORDERCAST_NEWPRODUCT_OUTLETS.
+func newProductOutlets(t testing.TB) int {
+	n := 600
+	if v := os.Getenv("ORDERCAST_NEWPRODUCT_OUTLETS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			t.Fatalf("ORDERCAST_NEWPRODUCT_OUTLETS=%q: want a number of outlets", v)
+		}
+	}
+	return n
+}
+
+// eachNewProduct calls f with every new product of the synthetic regions of seeds 1–4
+// (newProductOutlets, 150 brands, 104 weeks), its region's sales and catalogue, and the index of its
+// launch week.
 func eachNewProduct(t testing.TB,
 	f func(seed uint64, p forecast.Panel, catalogue []forecast.Brand, b forecast.Brand, launch int)) {
 	t.Helper()
 	for seed := uint64(1); seed <= 4; seed++ {
-		p, catalogue := regionSales(t, synth.Config{Outlets: 600, Brands: 150, Weeks: 104, Seed: seed,
+		p, catalogue := regionSales(t, synth.Config{Outlets: newProductOutlets(t), Brands: 150, Weeks: 104, Seed: seed,
 			Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
 		for _, b := range catalogue {
 			if b.NewProduct {
