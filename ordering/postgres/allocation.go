@@ -85,11 +85,11 @@ func (s *Store) PublishAllocation(ctx context.Context, weekStart time.Time, line
 		if err := unknownOutlets(ctx, tx); err != nil {
 			return err
 		}
-		// As PublishSupply: with the cycle's supply lock held no order of the cycle is in flight, and
-		// what its orders were granted of the brand is counted afresh against the new supply. The
-		// limits were loaded and checked above, before it: the cycle's orders wait only for what
-		// follows.
-		if err := lockCycleSupply(ctx, tx, cycleID); err != nil {
+		// As PublishSupply: with the brand's supply lock held no order of it is in flight, and what
+		// the cycle's orders were granted of it is counted afresh against the new supply. The limits
+		// were loaded and checked above, before it: the brand's orders wait only for what follows,
+		// and the cycle's other brands not at all.
+		if err := lockBrandsSupply(ctx, tx, cycleID, []string{line.Brand}); err != nil {
 			return err
 		}
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {

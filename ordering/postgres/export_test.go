@@ -12,10 +12,10 @@ import (
 // ErrSupplyRaced is errSupplyRaced, for the tests of package postgres_test.
 var ErrSupplyRaced = errSupplyRaced
 
-// LockCycleSupply is lockCycleSupply, the lock a publication takes first, for the tests of package
+// LockBrandsSupply is lockBrandsSupply, the locks a publication takes first, for the tests of package
 // postgres_test.
-func LockCycleSupply(ctx context.Context, tx pgx.Tx, cycleID int64) error {
-	return lockCycleSupply(ctx, tx, cycleID)
+func LockBrandsSupply(ctx context.Context, tx pgx.Tx, cycleID int64, codes []string) error {
+	return lockBrandsSupply(ctx, tx, cycleID, codes)
 }
 
 // PlaceOrderPausing places an order of the outlet on credit, with no user, as one attempt of

@@ -79,14 +79,23 @@ func isoDay(d time.Weekday) int16 { return int16((int(d)+6)%7 + 1) }
 // A limit below what the outlet's live orders already hold is refused with ordering.ErrConflict, and
 // so is a cycle whose every order window is cut off. With ifVersion not 0 (If-Match), only a cycle
 // whose supply is still at that version (ordering.AnyVersion: any) is published, else
-// *ordering.SupplyStaleError, checked under the cycle's supply lock. A publication moves the
-// version on by one, conditional or not.
+// *ordering.SupplyStaleError, checked under the cycle's row lock (lockOpenCycle). A publication moves
+// the version on by one, conditional or not.
 func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, ifVersion int, plan []ordering.SupplyLine,
 	limits []ordering.OutletLimit, source string, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// Orders hold the cycle's supply lock shared (see sharedSupplyLock): once it is held no order
-		// of the cycle is in flight, and what its orders were granted is counted afresh.
-		if err := lockCycleSupply(ctx, tx, cycleID); err != nil {
+		// Orders hold their brands' supply locks shared (see supplyLockClass): once these are held no
+		// order of the plan's brands is in flight, and what its orders were granted is counted afresh.
+		brands := make([]string, 0, len(plan)+1)
+		for _, l := range plan {
+			brands = append(brands, l.Brand)
+		}
+		for _, l := range limits {
+			if n := len(brands); n == 0 || brands[n-1] != l.Brand {
+				brands = append(brands, l.Brand)
+			}
+		}
+		if err := lockBrandsSupply(ctx, tx, cycleID, brands); err != nil {
 			return err
 		}
 		if err := lockOpenCycle(ctx, tx, cycleID, now); err != nil {
@@ -181,7 +190,7 @@ func nullID(id int64) *int64 {
 // with the response opts.Respond renders in the order's transaction (see queueTakeKey).
 //
 // It costs two round trips to the server whatever the number of lines, and one commit: the BEGIN, the
-// key's lock, the outlet's lock, the cycle's supply lock and every read in one pipelined batch (each
+// key's lock, the outlet's lock, its brands' supply locks and every read in one pipelined batch (each
 // statement after a lock runs once it is held and reads afresh, as separate queries would), then one
 // statement writing the order, its lines, the limits and the key with its response, and the COMMIT, in
 // another. When another order took a rationed brand's supply between the read and the write (see
@@ -294,8 +303,9 @@ type orderingState struct {
 }
 
 // readForOrdering begins a transaction on conn, takes the idempotency key's lock (see queueTakeKey)
-// when key is not nil, locks the outlet's row, takes the shared lock on the cycle's supply
-// (sharedSupplyLock) and, when lockRationed, the rows of the rationed brands (queueLockRationed), and
+// when key is not nil, locks the outlet's row, takes the shared locks on the supply of the brands the
+// order has or will have (queueSharedSupplyLocks) and, when lockRationed, the rows of the rationed
+// ones (queueLockRationed), and
 // reads, in the same round trip, the cycle whose window for the outlet is open at now, the outlet's
 // live order in it with what its lines were granted (or the id a new order takes), the cycle's offers
 // of the brands codes, and the user placing the order. The
@@ -311,10 +321,16 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 	b.Queue(`SELECT status FROM outlets WHERE id = $1 `+outletOrderLock, outletID).QueryRow(func(row pgx.Row) error {
 		return noRowsIsNil(row.Scan(&status))
 	})
+	// The brands the order will have and those its live order has (whose grants it gives back): the
+	// reads after their locks see what a publication of them wrote. Without an open window the cycle is
+	// NULL and nothing is locked.
+	orderBrands := `SELECT id FROM brands WHERE code = ANY($3)
+		UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
+		WHERE o.outlet_id = $1 AND o.cycle_id = ` + openCycle + ` AND o.status NOT IN ('cancelled', 'failed')`
+	queueSharedSupplyLocks(b, openCycle, orderBrands, outletID, now, codes)
 	// The cycle, the outlet's live order in it and what its lines were granted: a row per line, or one
 	// with NULL lines and the id of a new order when there is no order, and none when no window is open.
-	// Each row also names the user $3 placing the order (NULL when there is none). The statement takes
-	// the shared lock on the cycle's supply (the reads after it see what a publication wrote).
+	// Each row also names the user $3 placing the order (NULL when there is none).
 	b.Queue(`SELECT c.id, c.week_start, coalesce(o.id, 0), coalesce(o.status, ''), coalesce(o.version, 0),
 			coalesce(o.total_cents, 0), (SELECT balance_cents FROM outlets WHERE id = $1),
 			(SELECT coalesce(sum(total_cents), 0)::bigint FROM orders WHERE outlet_id = $1 AND status = 'submitted'),
@@ -324,7 +340,6 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 		LEFT JOIN orders o ON o.cycle_id = c.id AND o.outlet_id = $1 AND o.status NOT IN ('cancelled', 'failed')
 		LEFT JOIN order_lines l ON l.order_id = o.id
 		LEFT JOIN users u ON u.id = $3
-		CROSS JOIN LATERAL `+sharedSupplyLock("c.id")+` AS supply_lock
 		WHERE c.id = `+openCycle, outletID, now, userID).Query(func(rows pgx.Rows) error {
 		var brand *int64
 		var granted *int
@@ -343,9 +358,7 @@ func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64
 		return err
 	})
 	if lockRationed {
-		queueLockRationed(b, openCycle, `SELECT id FROM brands WHERE code = ANY($3)
-			UNION SELECT l.brand_id FROM orders o JOIN order_lines l ON l.order_id = o.id
-			WHERE o.outlet_id = $1 AND o.cycle_id = `+openCycle+` AND o.status NOT IN ('cancelled', 'failed')`, outletID, now, codes)
+		queueLockRationed(b, openCycle, orderBrands, outletID, now, codes)
 	}
 	b.Queue(`SELECT b.code, b.id, b.wholesale_price_cents, coalesce(sp.on_sale, false), b.scarce, sp.published_at IS NOT NULL,
 			`+outletLimit+`, coalesce(l.used_cartons, 0), sp.per_outlet_cap, sp.supply_cartons - sp.granted_cartons
@@ -501,7 +514,7 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 		case !lockedRationed && errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check":
 			return ordering.Order{}, errSupplyRaced // another order took the supply this one read
 		case errors.As(err, &pgErr) && pgErr.ConstraintName == "supply_plans_granted_check":
-			// With the rows locked and the cycle's supply lock held, supply cannot change: a safeguard.
+			// With the rows locked and the brands' supply locks held, supply cannot change: a safeguard.
 			return ordering.Order{}, ordering.Explain(ordering.ErrConflict, "a brand's supply changed while the order was placed; place it again")
 		}
 		return ordering.Order{}, err
@@ -509,19 +522,41 @@ func writeOrder(ctx context.Context, conn *pgx.Conn, st orderingState, userID in
 	return o, nil
 }
 
-// supplyLockClass is the first key of the transaction-scoped advisory lock on a cycle's supply (the
-// second is the cycle's id): every transaction that moves what the cycle's orders were granted holds it
-// shared (sharedSupplyLock), a publication of the cycle's supply exclusively (lockCycleSupply). It is
-// distinct from the scheduler's class and the Idempotency-Key's.
+// supplyLockClass tags the transaction-scoped advisory locks on the supply of a cycle's brands
+// (supplyLockKey): every transaction that moves what the cycle's orders were granted of a brand, or
+// reads its limits to grant it, holds the brand's lock shared (queueSharedSupplyLocks, lockSupply); a
+// publication of the brand's supply holds it exclusively (lockBrandsSupply). A publication of one
+// brand so waits for that brand's orders in flight, and holds up only the orders of the brands that
+// share its lock. Every transaction takes these locks in key order, so an order and a publication of
+// several brands cannot deadlock.
 const supplyLockClass = 0x6f73 // "os"
 
-// sharedSupplyLock is the SQL call that takes the shared lock on the supply of cycle (SQL, a bigint):
-// every transaction moving what a cycle's orders were granted takes it before it reads a supply plan,
-// so that a planner's publication (which takes it exclusively, lockCycleSupply) waits for it and counts
-// what it granted. The lock is one lock in memory, where locking every plan row of an order FOR SHARE
-// wrote a lock (a multixact, with other orders) on each.
-func sharedSupplyLock(cycle string) string {
-	return `pg_advisory_xact_lock_shared(` + strconv.Itoa(supplyLockClass) + `, (` + cycle + `)::int)`
+// supplyLockBuckets is how many locks a cycle's brands share: brand id modulo supplyLockBuckets. An
+// order of many brands then holds at most this many locks (PostgreSQL's lock table holds
+// max_locks_per_transaction per connection on average, 64 by default, and an order may have 500
+// lines), at the cost of one brand's publication holding up the orders of the few other brands of its
+// bucket too.
+const supplyLockBuckets = 32
+
+// supplyLockKey is the SQL of the advisory lock key (one bigint) of the supply of brand (SQL bigint)
+// in cycle: the class in the top 16 bits, the cycle in the next 24 and the brand's bucket in the low
+// ones. Cycles beyond 24 bits share keys with others, which only makes some transactions wait for
+// each other; the class keeps the keys apart from the package's other one-key locks (the outbox
+// relay's, the migrations').
+func supplyLockKey(cycle, bucket string) string {
+	return `((` + strconv.Itoa(supplyLockClass) + `::bigint << 48) | ((` + cycle + `)::bigint << 24) | (` + bucket + `)::bigint)`
+}
+
+// supplyLockBucket is the SQL of the bucket of brand id (SQL).
+func supplyLockBucket(brand string) string {
+	return `((` + brand + `) % ` + strconv.Itoa(supplyLockBuckets) + `)`
+}
+
+// queueSharedSupplyLocks queues the shared locks on the supply in cycle (SQL) of the brands whose ids
+// brands (SQL, one column) selects, with args, in key order.
+func queueSharedSupplyLocks(b *pgx.Batch, cycle, brands string, args ...any) {
+	b.Queue(`SELECT pg_advisory_xact_lock_shared(`+supplyLockKey(cycle, "x.bucket")+`)
+		FROM (SELECT DISTINCT `+supplyLockBucket("id")+` AS bucket FROM (`+brands+`) AS y(id) ORDER BY bucket) AS x`, args...)
 }
 
 // queueLockRationed queues the lock of the plan rows of cycle (SQL) of the rationed brands whose ids
@@ -532,11 +567,12 @@ func queueLockRationed(b *pgx.Batch, cycle, brands string, args ...any) {
 		AND supply_cartons IS NOT NULL ORDER BY brand_id FOR UPDATE`, args...)
 }
 
-// lockSupply takes, in tx, the shared lock on the supply of cycle $1 (sharedSupplyLock) and the rows
-// of its rationed brands among those brands (SQL) selects (queueLockRationed).
+// lockSupply takes, in tx, the shared locks on the supply in cycle $1 of the brands whose ids brands
+// (SQL) selects (queueSharedSupplyLocks) and the rows of the rationed ones among them
+// (queueLockRationed).
 func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) error {
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+sharedSupplyLock("$1::bigint"), args[0])
+	queueSharedSupplyLocks(b, "$1::bigint", brands, args...)
 	queueLockRationed(b, "$1", brands, args...)
 	return tx.SendBatch(ctx, b).Close()
 }
@@ -547,8 +583,8 @@ func lockSupply(ctx context.Context, tx pgx.Tx, brands string, args ...any) erro
 // (ordering.NotInAllocation). Orders are granted by it and the catalogue shows it.
 const outletLimit = `CASE WHEN l.outlet_id IS NULL AND sp.allocation_id IS NOT NULL THEN 0 ELSE l.limit_cartons END`
 
-// nextSupplyVersion moves the cycle's supply version on by one, in a publication holding the cycle's
-// supply lock and its row (lockOpenCycle); with ifVersion not 0 (nor ordering.AnyVersion) it
+// nextSupplyVersion moves the cycle's supply version on by one, in a publication holding its brands'
+// supply locks and the cycle's row (lockOpenCycle); with ifVersion not 0 (nor ordering.AnyVersion) it
 // refuses, with *ordering.SupplyStaleError, a supply no longer at that version (the transaction's
 // rollback leaves the version as it was).
 func nextSupplyVersion(ctx context.Context, tx pgx.Tx, cycleID int64, ifVersion int) error {
@@ -563,11 +599,13 @@ func nextSupplyVersion(ctx context.Context, tx pgx.Tx, cycleID int64, ifVersion 
 	return nil
 }
 
-// lockCycleSupply takes, for the rest of tx, the cycle's supply lock exclusively: it waits for the
-// orders of the cycle in flight (sharedSupplyLock), and orders wait for tx. A publication takes it
-// before any other lock.
-func lockCycleSupply(ctx context.Context, tx pgx.Tx, cycleID int64) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2::int)`, supplyLockClass, cycleID)
+// lockBrandsSupply takes, for the rest of tx, the locks on the supply of the brands codes in the cycle
+// exclusively, in key order: it waits for the orders of those brands in flight (their shared locks),
+// and their orders wait for tx; the cycle's other brands are ordered meanwhile. A publication takes
+// them before any other lock. Codes of no brand lock nothing.
+func lockBrandsSupply(ctx context.Context, tx pgx.Tx, cycleID int64, codes []string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+supplyLockKey("$1::bigint", "x.bucket")+`)
+		FROM (SELECT DISTINCT `+supplyLockBucket("id")+` AS bucket FROM brands WHERE code = ANY($2) ORDER BY bucket) AS x`, cycleID, codes)
 	return err
 }
 
@@ -622,9 +660,9 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, ifVers
 }
 
 // outletOrderLock is the row lock an order's transaction (and a cut-off's) takes on its outlet's row,
-// before the cycle's supply lock (sharedSupplyLock): it serialises the outlet's orders and its
-// balance, and must not stop a publication, which holds the supply lock exclusively, from inserting
-// limits and notices of the outlet, whose foreign keys check the outlet's row FOR KEY SHARE. FOR
+// before its brands' supply locks (supplyLockClass): it serialises the outlet's orders and its
+// balance, and must not stop a publication, which holds its brands' supply locks exclusively, from
+// inserting limits and notices of the outlet, whose foreign keys check the outlet's row FOR KEY SHARE. FOR
 // UPDATE conflicts with that check, and the two transactions would deadlock (PostgreSQL then aborts
 // one, the order); FOR NO KEY UPDATE, what an UPDATE of the row's other columns takes, does not.
 const outletOrderLock = `FOR NO KEY UPDATE`

@@ -74,8 +74,8 @@ func TestOrderRacingForRationedSupply(t *testing.T) {
 	}
 }
 
-// A planner's publication of a cycle's supply waits for the cycle's orders in flight (their shared
-// lock on the cycle's supply) and counts what they were granted: an order of a brand not rationed
+// A planner's publication of a brand's supply waits for the brand's orders in flight (their shared
+// lock on its supply) and counts what they were granted: an order of a brand not rationed
 // when it read, committed while the publication rations the brand, is in the publication's count.
 func TestPublicationWaitsForOrdersInFlight(t *testing.T) {
 	ctx := context.Background()
@@ -129,7 +129,7 @@ func (f orderFixture) waitForLock(t *testing.T, types ...string) {
 	t.Fatalf("no session waited for a lock of %v within a minute", types)
 }
 
-// A publication holding the cycle's supply lock writes new limits of outlets whose orders (or
+// A publication holding its brands' supply locks writes new limits of outlets whose orders (or
 // cut-off) wait for that lock: the limits' foreign keys check each outlet's row, which the waiting
 // transaction holds. Neither waits for the other: the publication commits, then the order, the
 // cancellation or the cut-off goes on and sees it (before outletOrderLock, PostgreSQL found a
@@ -178,7 +178,7 @@ func TestPublicationBesideTransactionsWaitingForIt(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tx.Rollback(ctx) //nolint:errcheck // committed below; a no-op then
-			if err := postgres.LockCycleSupply(ctx, tx, f.cycleID); err != nil {
+			if err := postgres.LockBrandsSupply(ctx, tx, f.cycleID, []string{"A", "S"}); err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
@@ -199,10 +199,11 @@ func TestPublicationBesideTransactionsWaitingForIt(t *testing.T) {
 	}
 }
 
-// Orders keep coming while an allocation gives 20,000 outlets new limits: each order that arrives
-// while the publication holds the cycle's supply lock waits for it, holding its outlet's row, while
-// the publication's new limit of that outlet checks the row. Every order is placed, none refused by a
-// deadlock (before outletOrderLock, PostgreSQL aborted such orders).
+// Orders of another brand keep coming while an allocation of S gives 20,000 outlets new limits, each
+// checking its outlet's row. Every order is placed and the allocation published (before
+// outletOrderLock, with one supply lock for the whole cycle, orders waited for the allocation holding
+// their outlets' rows, and PostgreSQL aborted the allocation as deadlocked); the log gives the slowest
+// order beside the allocation's time (with a lock per brand, orders of A do not wait for S's).
 func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 	ctx := context.Background()
 	f := newOrderFixture(t)
@@ -286,5 +287,56 @@ func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 		sum.refused, n, took.Round(time.Millisecond), sum.slowest.Round(time.Millisecond))
 	if sum.refused > 0 || sum.placed == 0 {
 		t.Errorf("%d orders placed, %d refused (the first: %v); want every order placed", sum.placed, sum.refused, firstErr)
+	}
+}
+
+// A publication holds up only the orders of the brands it publishes: while it holds brand S's supply
+// lock, an order of A is placed, and an order with S waits until the publication commits.
+func TestPublicationHoldsUpOnlyItsBrands(t *testing.T) {
+	ctx := context.Background()
+	f := newOrderFixture(t)
+	supply := 100
+	if err := f.s.PublishSupply(ctx, f.cycleID, 0, 0, []ordering.SupplyLine{{Brand: "A", OnSale: true, SupplyCartons: &supply}},
+		nil, "manual", f.now); err != nil {
+		t.Fatal(err)
+	}
+	var apart bool
+	if err := f.pool.QueryRow(ctx, `SELECT (a.id - s.id) % 32 <> 0 FROM brands a, brands s WHERE a.code = 'A' AND s.code = 'S'`).
+		Scan(&apart); err != nil || !apart {
+		t.Fatalf("brands A and S share a supply lock (%v): the test needs them apart", err)
+	}
+	tx, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // committed below; a no-op then
+	if err := postgres.LockBrandsSupply(ctx, tx, f.cycleID, []string{"S"}); err != nil {
+		t.Fatal(err)
+	}
+	// Another brand: placed with the publication open. A deadline turns a wait into a failure.
+	quick, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if o, _, err := f.s.PlaceOrder(quick, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 2}}, ordering.PlaceOptions{},
+		f.now); err != nil || o.Lines[0].Granted != 2 {
+		t.Fatalf("an order of A beside a publication of S = %+v, %v; want 2 granted at once", o, err)
+	}
+	// The brand being published: waits for it, replacing the order above with a line of S.
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := f.s.PlaceOrder(ctx, f.outlet, 0, []ordering.LineRequest{{Brand: "A", Requested: 2}, {Brand: "S", Requested: 1}},
+			ordering.PlaceOptions{}, f.now)
+		done <- err
+	}()
+	f.waitForLock(t, "advisory")
+	select {
+	case err := <-done:
+		t.Fatalf("an order with S placed while S's publication held its lock: %v", err)
+	default:
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("the order with S after the publication: %v", err)
 	}
 }
