@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ordercast/ordercast/ordering"
 	"github.com/ordercast/ordercast/ordering/postgres"
 )
@@ -199,11 +201,11 @@ func TestPublicationBesideTransactionsWaitingForIt(t *testing.T) {
 	}
 }
 
-// Orders of another brand keep coming while an allocation of S gives 20,000 outlets new limits, each
-// checking its outlet's row. Every order is placed and the allocation published (before
-// outletOrderLock, with one supply lock for the whole cycle, orders waited for the allocation holding
-// their outlets' rows, and PostgreSQL aborted the allocation as deadlocked); the log gives the slowest
-// order beside the allocation's time (with a lock per brand, orders of A do not wait for S's).
+// Orders keep coming while an allocation of S gives 20,000 outlets new limits, each checking its
+// outlet's row: half of the clients order A, half S. Every order is placed and the allocation
+// published. Orders of S wait for the allocation, holding their outlets' rows: before outletOrderLock
+// PostgreSQL found them deadlocked with it and aborted the allocation. Orders of A do not wait for it
+// (a supply lock per brand); the log gives the slowest order of each beside the allocation's time.
 func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 	ctx := context.Background()
 	f := newOrderFixture(t)
@@ -235,10 +237,19 @@ func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 		limits[i] = ordering.OutletLimit{Outlet: fmt.Sprintf("M%06d", i+1), Brand: "S", Cartons: 1 + i%3, Explanation: "test"}
 		total += 1 + i%3
 	}
+	// The clients' own pool, a connection each: the orders of S waiting for the allocation hold theirs.
+	cfg := f.pool.Config().Copy()
+	cfg.MaxConns = orderers
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	clients := postgres.New(pool)
 	stop := make(chan struct{})
 	type result struct {
 		placed, refused int
-		slowest         time.Duration
+		slowest         [2]time.Duration // of A, of S
 	}
 	results := make(chan result, orderers)
 	var firstErr error
@@ -253,10 +264,14 @@ func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 					return
 				default:
 				}
+				brand, requested := "A", 1+k%3 // the even clients (and outlets)
+				if g%2 == 1 {
+					brand, requested = "S", 1 // within any limit the allocation gives
+				}
 				began := time.Now()
-				_, _, err := f.s.PlaceOrder(ctx, ids[k%len(ids)], 0, []ordering.LineRequest{{Brand: "A", Requested: 1 + k%3}},
+				_, _, err := clients.PlaceOrder(ctx, ids[k%len(ids)], 0, []ordering.LineRequest{{Brand: brand, Requested: requested}},
 					ordering.PlaceOptions{AllowCredit: true}, f.now)
-				r.slowest = max(r.slowest, time.Since(began))
+				r.slowest[g%2] = max(r.slowest[g%2], time.Since(began))
 				if err != nil {
 					r.refused++
 					errOnce.Do(func() { firstErr = err })
@@ -278,13 +293,16 @@ func TestOrdersDuringAnAllocationOfNewLimits(t *testing.T) {
 		r := <-results
 		sum.placed += r.placed
 		sum.refused += r.refused
-		sum.slowest = max(sum.slowest, r.slowest)
+		for i := range sum.slowest {
+			sum.slowest[i] = max(sum.slowest[i], r.slowest[i])
+		}
 	}
 	if err != nil {
 		t.Fatalf("the allocation beside the orders: %v", err)
 	}
-	t.Logf("%d orders placed and %d refused while an allocation of %d new limits took %v; the slowest order %v", sum.placed,
-		sum.refused, n, took.Round(time.Millisecond), sum.slowest.Round(time.Millisecond))
+	t.Logf("%d orders placed and %d refused while an allocation of %d new limits took %v; the slowest order of A %v, of S %v",
+		sum.placed, sum.refused, n, took.Round(time.Millisecond), sum.slowest[0].Round(time.Millisecond),
+		sum.slowest[1].Round(time.Millisecond))
 	if sum.refused > 0 || sum.placed == 0 {
 		t.Errorf("%d orders placed, %d refused (the first: %v); want every order placed", sum.placed, sum.refused, firstErr)
 	}
