@@ -66,6 +66,12 @@ func LaunchedBefore(catalogue []Brand, b Brand) []Brand {
 // from the launch week, when no outlet carries a like item and when the curve predicted nothing.
 func ForecastAfterLaunch(b Brand, like []string, p Panel, curve LaunchCurve, weeks []time.Time, outlets, brands []string,
 	series []Forecast) AfterLaunch {
+	return forecastAfterLaunchOf(b, like, p, seriesByBrand(p), curve, weeks, outlets, brands, series)
+}
+
+// forecastAfterLaunchOf is ForecastAfterLaunch with p's series indexed by brand (seriesByBrand).
+func forecastAfterLaunchOf(b Brand, like []string, p Panel, byBrand map[string][]int, curve LaunchCurve, weeks []time.Time,
+	outlets, brands []string, series []Forecast) AfterLaunch {
 	a := AfterLaunch{Brand: b.Code, Like: like}
 	l, ok := weekIndex(p.Weeks, Monday(b.Launch))
 	if !ok {
@@ -79,10 +85,6 @@ func ForecastAfterLaunch(b Brand, like []string, p Panel, curve LaunchCurve, wee
 	a.Outlets = len(lf.Outlets)
 	if a.Outlets == 0 {
 		return a
-	}
-	byBrand := make(map[string][]int)
-	for i, s := range p.Series {
-		byBrand[s.Brand] = append(byBrand[s.Brand], i)
 	}
 	likeMid := likeMedianPerOutlet(p, byBrand, like)
 	for _, o := range lf.Outlets {

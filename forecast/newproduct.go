@@ -103,16 +103,26 @@ type LaunchStats struct {
 // an average like item) with the weight of one launch, so that a single earlier launch moves it only
 // halfway.
 func LearnLaunchCurve(p Panel, catalogue []Brand, weeks int) (LaunchCurve, LaunchStats) {
+	return learnLaunchCurve(p, seriesByBrand(p), catalogue, weeks)
+}
+
+// seriesByBrand indexes p's series by brand: brand → the indexes of its series.
+func seriesByBrand(p Panel) map[string][]int {
+	byBrand := make(map[string][]int)
+	for i, s := range p.Series {
+		byBrand[s.Brand] = append(byBrand[s.Brand], i)
+	}
+	return byBrand
+}
+
+// learnLaunchCurve is LearnLaunchCurve with p's series indexed by brand (seriesByBrand).
+func learnLaunchCurve(p Panel, byBrand map[string][]int, catalogue []Brand, weeks int) (LaunchCurve, LaunchStats) {
 	if weeks <= 0 {
 		weeks = DefaultLaunchWeeks
 	}
 	st := LaunchStats{New: make([]float64, weeks), Like: make([]float64, weeks)}
 	if len(p.Weeks) == 0 {
 		return nil, st
-	}
-	byBrand := make(map[string][]int) // brand → series
-	for i, s := range p.Series {
-		byBrand[s.Brand] = append(byBrand[s.Brand], i)
 	}
 	has := func(code string) bool { return len(byBrand[code]) > 0 }
 	type launch struct{ sales, like []float64 } // per week since launch; like 0 where not seen

@@ -507,6 +507,7 @@ func addLaunches(run *Run, n int, panel Panel, catalogue []Brand, launches []Lau
 func forecastAfterLaunch(run *Run, n int, panel Panel, catalogue []Brand) []AfterLaunch {
 	codes := run.BrandCodes[:len(run.BrandCodes):len(run.BrandCodes)] // the brands with history, sorted
 	has := func(code string) bool { _, ok := slices.BinarySearch(codes, code); return ok }
+	var byBrand map[string][]int // panel's series by brand, once a product needs them
 	var out []AfterLaunch
 	for _, b := range catalogue {
 		if !b.NewProduct || b.Launch.IsZero() || !has(b.Code) {
@@ -516,15 +517,13 @@ func forecastAfterLaunch(run *Run, n int, panel Panel, catalogue []Brand) []Afte
 		if sold := len(panel.Weeks) - l; !launched || sold < AfterLaunchFirstWeeks || sold > AfterLaunchWeeks {
 			continue
 		}
-		curve, _ := LearnLaunchCurve(panel, LaunchedBefore(catalogue, b), DefaultLaunchWeeks)
-		a := ForecastAfterLaunch(b, LikeItems(b, catalogue, has), panel, curve, run.Weeks, run.Outlets[:n],
-			run.Brands[:n], run.Series[:n])
-		var own []int
-		for i := range n {
-			if run.Brands[i] == b.Code {
-				own = append(own, i)
-			}
+		if byBrand == nil {
+			byBrand = seriesByBrand(panel)
 		}
+		curve, _ := learnLaunchCurve(panel, byBrand, LaunchedBefore(catalogue, b), DefaultLaunchWeeks)
+		a := forecastAfterLaunchOf(b, LikeItems(b, catalogue, has), panel, byBrand, curve, run.Weeks, run.Outlets[:n],
+			run.Brands[:n], run.Series[:n])
+		own := byBrand[b.Code] // the run's first n series are panel's
 		fs := make([]Forecast, len(own))
 		for k, i := range own {
 			fs[k] = run.Series[i]

@@ -305,10 +305,9 @@ type orderingState struct {
 // readForOrdering begins a transaction on conn, takes the idempotency key's lock (see queueTakeKey)
 // when key is not nil, locks the outlet's row, takes the shared locks on the supply of the brands the
 // order has or will have (queueSharedSupplyLocks) and, when lockRationed, the rows of the rationed
-// ones (queueLockRationed), and
-// reads, in the same round trip, the cycle whose window for the outlet is open at now, the outlet's
-// live order in it with what its lines were granted (or the id a new order takes), the cycle's offers
-// of the brands codes, and the user placing the order. The
+// ones (queueLockRationed), and reads, in the same round trip, the cycle whose window for the outlet
+// is open at now, the outlet's live order in it with what its lines were granted (or the id a new
+// order takes), the cycle's offers of the brands codes, and the user placing the order. The
 // statements after a lock run once it is held and each sees what was committed before it started, as
 // separate queries would.
 func readForOrdering(ctx context.Context, conn *pgx.Conn, outletID, userID int64, key *ordering.IdempotencyKey,
@@ -662,13 +661,13 @@ func (s *Store) CancelOrder(ctx context.Context, outletID, orderID int64, ifVers
 // outletOrderLock is the row lock an order's transaction (and a cut-off's) takes on its outlet's row,
 // before its brands' supply locks (supplyLockClass): it serialises the outlet's orders and its
 // balance, and must not stop a publication, which holds its brands' supply locks exclusively, from
-// inserting limits and notices of the outlet, whose foreign keys check the outlet's row FOR KEY SHARE. FOR
-// UPDATE conflicts with that check, and the two transactions would deadlock (PostgreSQL then aborts
-// one, the order); FOR NO KEY UPDATE, what an UPDATE of the row's other columns takes, does not.
+// inserting limits and notices of the outlet, whose foreign keys check the outlet's row FOR KEY
+// SHARE. FOR UPDATE conflicts with that check, and the two transactions would deadlock (PostgreSQL
+// then aborts one); FOR NO KEY UPDATE, what an UPDATE of the row's other columns takes, does not.
 const outletOrderLock = `FOR NO KEY UPDATE`
 
-// lockOutletForOrdering locks the outlet's row (outletOrderLock) and returns the cycle whose window for the outlet's
-// order day is open at now.
+// lockOutletForOrdering locks the outlet's row (outletOrderLock) and returns the cycle whose window
+// for the outlet's order day is open at now.
 func lockOutletForOrdering(ctx context.Context, tx pgx.Tx, outletID int64, now time.Time) (int64, error) {
 	var day int16
 	var status string
