@@ -44,11 +44,11 @@ func forecastChoiceCuts(m Model, ch *Choice, y []float64, cuts []int, outs []For
 	}
 	n := len(y)
 	for k, c := range cuts {
-		var total, totalF []float64
+		in := groupInput{prior: ch.Season, shift: c - n}
 		if c == n {
-			total, totalF = ch.Total, ch.TotalForecast
+			in = ch.groupInput()
 		}
-		forecastWith(m, y[:c:c], ch.Season, c-n, total, totalF, outs[k], s)
+		forecastWith(m, y[:c:c], in, outs[k], s)
 	}
 }
 

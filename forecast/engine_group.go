@@ -5,12 +5,20 @@ package forecast
 // poorly). The Engine gives them what it learns from each group's weekly total (groupView); forecast
 // alone (Each), without a group, they are Seasonal.
 
-// groupModel is a Model that forecasts a series with its group's view: prior, the group's relative
-// seasonal profile (nil: none; shift: see seasonalProfile); total, the group's weekly total over the
-// weeks of y (aligned at their end; nil: none); totalF, the total's forecast of the weeks to forecast.
+// groupModel is a Model that forecasts a series with its group's view (groupInput).
 type groupModel interface {
 	Model
-	forecastGroup(y, prior []float64, shift int, total, totalF []float64, f Forecast, s *Scratch)
+	forecastGroup(y []float64, in groupInput, f Forecast, s *Scratch)
+}
+
+// groupInput is what a groupModel learns of its series' group: prior, the group's relative seasonal
+// profile (nil: none; shift: see seasonalProfile); total, the group's weekly total over the weeks of
+// y (aligned at their end; nil: none); totalF, the total's forecast of the weeks to forecast (nil:
+// none).
+type groupInput struct {
+	prior         []float64
+	shift         int
+	total, totalF []float64
 }
 
 // PooledSeasonal is Seasonal with the series' seasonal profile shrunk towards its group's (the
@@ -25,8 +33,8 @@ func (PooledSeasonal) Name() string { return "pooled-seasonal" }
 // Forecast implements Model: Seasonal, without a group.
 func (PooledSeasonal) Forecast(y []float64, f Forecast, s *Scratch) { Seasonal{}.Forecast(y, f, s) }
 
-func (PooledSeasonal) forecastGroup(y, prior []float64, shift int, _, _ []float64, f Forecast, s *Scratch) {
-	Seasonal{}.forecastToward(y, prior, shift, f, s)
+func (PooledSeasonal) forecastGroup(y []float64, in groupInput, f Forecast, s *Scratch) {
+	Seasonal{}.forecastToward(y, in.prior, in.shift, f, s)
 }
 
 // GroupShare forecasts a series as the mean of two forecasts: Seasonal on its own history, and its
@@ -47,8 +55,9 @@ func (GroupShare) Name() string { return "group-share" }
 // Forecast implements Model: Seasonal, without a group.
 func (GroupShare) Forecast(y []float64, f Forecast, s *Scratch) { Seasonal{}.Forecast(y, f, s) }
 
-func (GroupShare) forecastGroup(y, _ []float64, _ int, total, totalF []float64, f Forecast, s *Scratch) {
+func (GroupShare) forecastGroup(y []float64, in groupInput, f Forecast, s *Scratch) {
 	Seasonal{}.Forecast(y, f, s)
+	total, totalF := in.total, in.totalF
 	if totalF == nil {
 		return
 	}
@@ -84,22 +93,22 @@ type groupView struct {
 	totalF map[int][]float64 // Seasonal's forecast of the total for the h weeks after timeline week o, by o
 }
 
-// forecastWith forecasts y with m, with its group's prior, total and totalF (see groupModel) when m
-// is a groupModel.
-func forecastWith(m Model, y, prior []float64, shift int, total, totalF []float64, f Forecast, s *Scratch) {
+// forecastWith forecasts y with m, with its group's view in when m is a groupModel.
+func forecastWith(m Model, y []float64, in groupInput, f Forecast, s *Scratch) {
 	if gm, ok := m.(groupModel); ok {
-		gm.forecastGroup(y, prior, shift, total, totalF, f, s)
+		gm.forecastGroup(y, in, f, s)
 		return
 	}
 	m.Forecast(y, f, s)
 }
 
-// at returns the view's prior, total and total forecast for a series ending at timeline week oT.
-func (gv *groupView) at(oT int) (prior, total, totalF []float64) {
+// at returns the view for a series ending at timeline week oT, shift weeks before the end of the
+// series whose prior is aligned to (see seasonalProfile).
+func (gv *groupView) at(oT, shift int) groupInput {
 	if gv == nil {
-		return nil, nil, nil
+		return groupInput{shift: shift}
 	}
-	return gv.season, gv.total[:oT], gv.totalF[oT]
+	return groupInput{prior: gv.season, shift: shift, total: gv.total[:oT], totalF: gv.totalF[oT]}
 }
 
 // usesGroups reports whether any of cands is a groupModel.

@@ -51,8 +51,7 @@ func TestPooledSeasonalTakesTheGroupsSeason(t *testing.T) {
 	own, pooled := NewForecasts(1, 8, true)[0], NewForecasts(1, 8, true)[0]
 	var s Scratch
 	PooledSeasonal{}.Forecast(y, own, &s)
-	prior, total, totalF := gv.at(n)
-	forecastWith(PooledSeasonal{}, y, prior, 0, total, totalF, pooled, &s)
+	forecastWith(PooledSeasonal{}, y, gv.at(n, 0), pooled, &s)
 	// Week 40 of the year, the peak, is the fifth week forecast.
 	ratio := func(f Forecast) float64 { return f.Mean[4] / ((f.Mean[0] + f.Mean[7]) / 2) }
 	if ratio(pooled) < 1.5 {
@@ -94,7 +93,7 @@ func TestGroupShareMeansOwnAndShare(t *testing.T) {
 	totalF := []float64{80, 120}
 	var s Scratch
 	f := NewForecasts(1, 2, true)[0]
-	GroupShare{}.forecastGroup(y, nil, 0, total, totalF, f, &s)
+	GroupShare{}.forecastGroup(y, groupInput{total: total, totalF: totalF}, f, &s)
 	own := run(Seasonal{}, y, 2)
 	for j, want := range []float64{(own.Mean[0] + 20) / 2, (own.Mean[1] + 30) / 2} {
 		if !near(f.Mean[j], want) {
@@ -105,7 +104,7 @@ func TestGroupShareMeansOwnAndShare(t *testing.T) {
 		}
 	}
 	// Without a total it is Seasonal.
-	GroupShare{}.forecastGroup(y, nil, 0, nil, nil, f, &s)
+	GroupShare{}.forecastGroup(y, groupInput{}, f, &s)
 	if !slices.Equal(f.Mean, own.Mean) {
 		t.Errorf("without a total: %v; want Seasonal's %v", f.Mean, own.Mean)
 	}
@@ -181,8 +180,8 @@ func TestChoiceCutsForecastGroupModels(t *testing.T) {
 		outs := NewForecasts(len(cuts), 8, true)
 		forecastChoiceCuts(m, &ch, y, cuts, outs, &s)
 		want := NewForecasts(2, 8, true)
-		forecastWith(m, y[:m0-3:m0-3], ch.Season, -3, nil, nil, want[0], &s)
-		forecastWith(m, y, ch.Season, 0, ch.Total, ch.TotalForecast, want[1], &s)
+		forecastWith(m, y[:m0-3:m0-3], groupInput{prior: ch.Season, shift: -3}, want[0], &s)
+		forecastWith(m, y, ch.groupInput(), want[1], &s)
 		for k := range cuts {
 			if !slices.Equal(outs[k].Mean, want[k].Mean) {
 				t.Errorf("%s, prefix of %d weeks: %v; want %v", m.Name(), cuts[k], outs[k].Mean, want[k].Mean)

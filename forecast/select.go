@@ -140,6 +140,12 @@ type Choice struct {
 	TotalForecast []float64 // Seasonal's forecast of the total for the batch's horizon
 }
 
+// groupInput returns what the group candidates learn of ch's group for a series forecast at the end
+// of its history.
+func (ch *Choice) groupInput() groupInput {
+	return groupInput{prior: ch.Season, total: ch.Total, totalF: ch.TotalForecast}
+}
+
 // weight returns the weight of ch's k-th model in the mean forecast.
 func (ch *Choice) weight(k int) float64 {
 	if ch.Weights == nil {
@@ -708,8 +714,7 @@ func validate(st engineSettings, y, factors []float64, gv *groupView, off int, w
 				k, _ := slices.BinarySearch(cuts, o)
 				f = fs[k]
 			} else {
-				prior, total, totalF := gv.at(o + off)
-				forecastWith(m, x[:o:o], prior, o-n, total, totalF, f, s)
+				forecastWith(m, x[:o:o], gv.at(o+off, o-n), f, s)
 			}
 			for j, a := range y[o : o+h] {
 				fc := f.Mean[j]
@@ -831,7 +836,7 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 			}()
 		}
 		if len(models) == 1 {
-			forecastWith(cands[models[0]], y, ch.Season, 0, ch.Total, ch.TotalForecast, f, s)
+			forecastWith(cands[models[0]], y, ch.groupInput(), f, s)
 			return
 		}
 		tmp := Forecast{Mean: s.buf(3, h)}
@@ -846,7 +851,7 @@ func (e *Engine) Apply(ctx context.Context, b Batch, choices []Choice, out []For
 		clear(f.Upper)
 		for m, c := range models {
 			k := ch.weight(m)
-			forecastWith(cands[c], y, ch.Season, 0, ch.Total, ch.TotalForecast, tmp, s)
+			forecastWith(cands[c], y, ch.groupInput(), tmp, s)
 			for j := range h {
 				f.Mean[j] += k * tmp.Mean[j]
 				if f.Lower != nil {
