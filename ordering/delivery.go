@@ -10,11 +10,19 @@ import (
 // back damaged goods (refunded to the outlet and put back into stock), and the retailer confirms
 // what it received or reports what was short.
 
-// PickList is the paid orders to deliver on a day, grouped by route.
+// PickList is the paid orders to deliver on a day, grouped by route, and how many of the day's orders
+// were delivered already: the round's progress.
 type PickList struct {
-	Day    time.Time
-	Routes []RouteStops // by route name
-	Totals []PickLine   // cartons per brand over every stop, by brand: what to load
+	Day       time.Time
+	Routes    []RouteStops     // by route name
+	Totals    []PickLine       // cartons per brand over every stop, by brand: what to load
+	Delivered []RouteDelivered // the routes with orders of the day delivered, by route name
+}
+
+// RouteDelivered is how many orders of a day a route has delivered.
+type RouteDelivered struct {
+	Route  string
+	Orders int
 }
 
 // RouteStops is one route's stops, by outlet licence.

@@ -248,6 +248,10 @@ func TestBrowserSupplyPages(t *testing.T) {
 	if n := text(t, ctx, "#round-notice"); !strings.Contains(n, "#"+orderID) {
 		t.Errorf("notice after delivering = %q; want order #%s delivered", n, orderID)
 	}
+	// The round's progress counts the delivery.
+	if p := text(t, ctx, "#round-progress"); !regexp.MustCompile(`已送达 [1-9]\d* / \d+ 单`).MatchString(p) {
+		t.Errorf("the round's progress after a delivery = %q; want 已送达 n / m 单, n at least 1", p)
+	}
 	if _, o, raw := r1.do("GET", "/api/v1/outlets/"+id+"/orders/"+orderID, ""); o["status"] != "delivered" {
 		t.Errorf("order after the delivery on the page = %s; want delivered", raw)
 	}

@@ -43,8 +43,21 @@ func TestDeliveryRound(t *testing.T) {
 	if _, err := f.s.Receipt(ctx, f.outlet, o.ID, nil, "", f.now); !errors.Is(err, ordering.ErrConflict) {
 		t.Errorf("a receipt before delivery = %v; want ErrConflict", err)
 	}
+	if len(pl.Delivered) != 0 {
+		t.Errorf("delivered before any delivery = %+v; want none", pl.Delivered)
+	}
 	if _, err := f.s.Deliver(ctx, o.ID, nil, f.now); err != nil {
 		t.Fatal(err)
+	}
+	pl, err = f.s.PickList(ctx, friday)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Routes) != 1 || pl.Routes[0].Route != "R1" || len(pl.Delivered) != 1 || pl.Delivered[0] != (ordering.RouteDelivered{Route: "R2", Orders: 1}) {
+		t.Errorf("pick list after R2's delivery = %+v; want R1's stop left, R2's order delivered", pl)
+	}
+	if pl, err := f.s.PickList(ctx, friday.AddDate(0, 0, 7)); err != nil || len(pl.Delivered) != 0 {
+		t.Errorf("pick list a week later = %+v, %v; want nothing delivered (another cycle's day)", pl, err)
 	}
 	stockBefore, _ := f.stock(t, "S")
 	balanceBefore, _ := f.balance(t, f.outlet)

@@ -95,7 +95,8 @@ func (fuzzStore) SetStockLimit(_ context.Context, brand string, l ordering.Stock
 func (fuzzStore) PickList(_ context.Context, day time.Time) (ordering.PickList, error) {
 	line := ordering.PickLine{Brand: "B0001", Name: "云岭（软）", Cartons: 3}
 	return ordering.PickList{Day: day, Routes: []ordering.RouteStops{{Route: "R01", Stops: []ordering.Stop{{OrderID: 8, Outlet: 1,
-		Licence: "L1", Name: "王记便利店", Address: "文化路 1 号", Lines: []ordering.PickLine{line}}}}}, Totals: []ordering.PickLine{line}}, nil
+		Licence: "L1", Name: "王记便利店", Address: "文化路 1 号", Lines: []ordering.PickLine{line}}}}}, Totals: []ordering.PickLine{line},
+		Delivered: []ordering.RouteDelivered{{Route: "R01", Orders: 2}, {Route: "R02", Orders: 5}}}, nil
 }
 
 func (fuzzStore) Return(_ context.Context, orderID int64, lines []ordering.ReturnLine, _ int64, _ time.Time) (ordering.ReturnOutcome, error) {

@@ -47,6 +47,11 @@ type routeJSON struct {
 	Stops []stopJSON `json:"stops"`
 }
 
+type routeDeliveredJSON struct {
+	Route  string `json:"route"`
+	Orders int    `json:"orders"`
+}
+
 func pickLines(ls []ordering.PickLine) []pickLineJSON {
 	out := make([]pickLineJSON, len(ls))
 	for i, l := range ls {
@@ -55,7 +60,8 @@ func pickLines(ls []ordering.PickLine) []pickLineJSON {
 	return out
 }
 
-// round is logistics' pick list of a day: the paid orders to deliver, by route.
+// round is logistics' pick list of a day: the paid orders to deliver, by route, and how many of the
+// day's orders each route has delivered.
 func (h *Handler) round(c echo.Context) error {
 	if _, _, err := scope(c, retailer.RoleLogistics, retailer.RoleAdmin, retailer.RolePlanner); err != nil {
 		return err
@@ -69,10 +75,15 @@ func (h *Handler) round(c echo.Context) error {
 		return err
 	}
 	out := struct {
-		Day    string         `json:"day"`
-		Routes []routeJSON    `json:"routes"`
-		Totals []pickLineJSON `json:"totals"`
-	}{Day: pl.Day.Format(time.DateOnly), Routes: make([]routeJSON, len(pl.Routes)), Totals: pickLines(pl.Totals)}
+		Day       string               `json:"day"`
+		Routes    []routeJSON          `json:"routes"`
+		Totals    []pickLineJSON       `json:"totals"`
+		Delivered []routeDeliveredJSON `json:"delivered"`
+	}{Day: pl.Day.Format(time.DateOnly), Routes: make([]routeJSON, len(pl.Routes)), Totals: pickLines(pl.Totals),
+		Delivered: make([]routeDeliveredJSON, len(pl.Delivered))}
+	for i, d := range pl.Delivered {
+		out.Delivered[i] = routeDeliveredJSON(d)
+	}
 	for i, r := range pl.Routes {
 		out.Routes[i] = routeJSON{Route: r.Route, Stops: make([]stopJSON, len(r.Stops))}
 		for j, s := range r.Stops {

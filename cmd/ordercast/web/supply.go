@@ -557,9 +557,16 @@ func (p *Pages) makerArrivals(c echo.Context) error {
 
 // roundJSON is the answer of GET /api/v1/rounds/{day}.
 type roundJSON struct {
-	Day    string      `json:"day"`
-	Routes []routeJSON `json:"routes"`
-	Totals []pickLine  `json:"totals"`
+	Day       string          `json:"day"`
+	Routes    []routeJSON     `json:"routes"`
+	Totals    []pickLine      `json:"totals"`
+	Delivered []routeDelivery `json:"delivered"`
+}
+
+// routeDelivery is how many orders of the day a route has delivered.
+type routeDelivery struct {
+	Route  string `json:"route"`
+	Orders int    `json:"orders"`
 }
 
 type routeJSON struct {
@@ -590,19 +597,32 @@ type roundData struct {
 	Prev      string
 	Next      string
 	Stops     int
+	Done      int         // orders of the day delivered already (of Route when set)
 	Route     string      // the route shown alone (?route=, or the forms' route); "" for all
-	Routes    []routeLink // every route of the day, to show one alone
+	Routes    []routeLink // every route of the day, to show one alone, with stops left or not
 	Key       string
 	Delivered *stopJSON
 	Notice    string
-	Done      string // what the notice says was done: delivered, returned
+	Did       string // what the notice says was done: delivered, returned
 	Error     string
 }
 
-// routeLink is a route of the day's round with its number of stops.
+// Total is how many orders the day has (on Route when set): delivered, and left to deliver.
+func (d roundData) Total() int { return d.Done + d.Stops }
+
+// Progress is the share of the day's orders (of Route when set) delivered, in percent.
+func (d roundData) Progress() int {
+	if d.Total() == 0 {
+		return 0
+	}
+	return 100 * d.Done / d.Total()
+}
+
+// routeLink is a route of the day's round with its number of stops left and of orders delivered.
 type routeLink struct {
 	Route string
 	Stops int
+	Done  int
 }
 
 // Query is the query string that keeps the route shown alone in a link ("" for all of them).
@@ -633,7 +653,7 @@ func (p *Pages) roundPage(c echo.Context) error {
 		return err
 	}
 	if c.QueryParam("done") == "returned" {
-		d.Notice, d.Done = langOf(c).T("rd.returned", c.QueryParam("order"), c.QueryParam("refund")), "returned"
+		d.Notice, d.Did = langOf(c).T("rd.returned", c.QueryParam("order"), c.QueryParam("refund")), "returned"
 	}
 	return p.render(c, http.StatusOK, "supply_round", &m.User, d)
 }
@@ -653,10 +673,26 @@ func (p *Pages) roundData(c echo.Context, m me) (roundData, error) {
 		return roundData{}, err
 	}
 	d := roundData{Round: r, Day: r.Day, Prev: day.AddDate(0, 0, -1).Format(time.DateOnly), Next: day.AddDate(0, 0, 1).Format(time.DateOnly), Key: key}
+	links := map[string]*routeLink{}
+	link := func(route string) *routeLink {
+		if l := links[route]; l != nil {
+			return l
+		}
+		links[route] = &routeLink{Route: route}
+		return links[route]
+	}
 	for _, rt := range r.Routes {
 		d.Stops += len(rt.Stops)
-		d.Routes = append(d.Routes, routeLink{Route: rt.Route, Stops: len(rt.Stops)})
+		link(rt.Route).Stops = len(rt.Stops)
 	}
+	for _, dl := range r.Delivered {
+		d.Done += dl.Orders
+		link(dl.Route).Done = dl.Orders
+	}
+	for _, l := range links {
+		d.Routes = append(d.Routes, *l)
+	}
+	slices.SortFunc(d.Routes, func(a, b routeLink) int { return strings.Compare(a.Route, b.Route) })
 	if route := c.FormValue("route"); route != "" { // the query's, or a form's
 		d.showRoute(route)
 	}
@@ -667,6 +703,12 @@ func (p *Pages) roundData(c echo.Context, m me) (roundData, error) {
 // without a stop left on the day's round (all delivered) shows none.
 func (d *roundData) showRoute(route string) {
 	d.Route = route
+	d.Done = 0
+	for _, dl := range d.Round.Delivered {
+		if dl.Route == route {
+			d.Done = dl.Orders
+		}
+	}
 	i := slices.IndexFunc(d.Round.Routes, func(r routeJSON) bool { return r.Route == route })
 	if i < 0 {
 		d.Round.Routes, d.Round.Totals, d.Stops = nil, nil, 0
@@ -732,7 +774,7 @@ func (p *Pages) roundDelivery(c echo.Context) error {
 		return err
 	}
 	d.Delivered = stop
-	d.Notice, d.Done = l.T("rd.delivered", stop.Order, stop.Name), "delivered"
+	d.Notice, d.Did = l.T("rd.delivered", stop.Order, stop.Name), "delivered"
 	return p.render(c, http.StatusOK, "supply_round", &m.User, d)
 }
 

@@ -229,6 +229,47 @@ func TestRoundPageOneRoute(t *testing.T) {
 	}
 }
 
+// The round's progress: the day's orders delivered against all of them, as a bar and in words; a
+// route with none left says it is done, and a day or route with every order delivered says so.
+func TestRoundPageProgress(t *testing.T) {
+	body := `{"day":"2026-12-07","routes":[{"route":"R01","stops":[` +
+		`{"order":1,"outlet":1,"licence":"530121000001","name":"甲","address":"a","lines":[{"brand":"B0001","name":"n","cartons":1}]},` +
+		`{"order":2,"outlet":2,"licence":"530121000002","name":"乙","address":"a","lines":[{"brand":"B0001","name":"n","cartons":1}]}]}],` +
+		`"totals":[{"brand":"B0001","name":"n","cartons":2}],"delivered":[{"route":"R01","orders":3},{"route":"R03","orders":5}]}`
+	api := fakeAPI{"GET /api/v1/me": {200, meAs("logistics")}, "GET /api/v1/rounds/2026-12-07": {200, body},
+		"GET /api/v1/rounds/2026-12-08": {200, `{"day":"2026-12-08","routes":[],"totals":[],"delivered":[{"route":"R02","orders":4}]}`},
+		"GET /api/v1/rounds/2026-12-09": {200, `{"day":"2026-12-09","routes":[],"totals":[],"delivered":[]}`},
+	}
+	for _, tt := range []struct {
+		path string
+		want []string
+		not  []string
+	}{
+		{"/rounds/2026-12-07", []string{`<progress max="100" value="80"`, "已送达 8 / 10 单（80%）", `class="done"`, "R03（已送完）", "R01（2 户）"}, []string{`id="no-stops"`}},
+		{"/rounds/2026-12-07?route=R01", []string{`value="60"`, "已送达 3 / 5 单（60%）", `id="stop-2"`}, nil},
+		{"/rounds/2026-12-07?route=R03", []string{"线路 R03 这一天的 5 单已全部送达", `value="100"`}, []string{`id="stop-1"`}},
+		{"/rounds/2026-12-08", []string{"这一天的 4 单已全部送达", "已送达 4 / 4 单（100%）"}, nil},
+		{"/rounds/2026-12-09", []string{"这一天没有待配送的订单"}, []string{"<progress"}},
+	} {
+		rec := serve(t, api, pageRequest("GET", tt.path, nil))
+		page := rec.Body.String()
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s = %d", tt.path, rec.Code)
+			continue
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(page, want) {
+				t.Errorf("GET %s lacks %s", tt.path, want)
+			}
+		}
+		for _, not := range tt.not {
+			if strings.Contains(page, not) {
+				t.Errorf("GET %s shows %s", tt.path, not)
+			}
+		}
+	}
+}
+
 // Every upstream page renders in both languages without a message key or a bad format verb showing.
 func TestSupplyPagesLanguages(t *testing.T) {
 	for _, tt := range []struct{ role, path string }{
@@ -239,7 +280,7 @@ func TestSupplyPagesLanguages(t *testing.T) {
 			"GET /api/v1/portal/sales":       {200, `{"from":"2026-09-07","to":"2026-11-30","by":"area","rows":[]}`},
 			"GET /api/v1/portal/allocations": {200, `{"outcomes":[{"cycle":"2026-11-23","brand":"B0002","supply_cartons":9,"requested_cartons":12,"granted_cartons":9,"fill_rate":0.75,"eligible_outlets":4,"covered_outlets":3,"coverage":0.75}]}`},
 			"GET /api/v1/arrival-plans":      {200, `{"plans":[{"id":1,"brand":"B0002","arrives_on":"2026-12-08","cartons":9,"received":0,"cadence":"ten_days"}]}`},
-			"GET /api/v1/rounds/2026-12-07":  {200, `{"day":"2026-12-07","routes":[],"totals":[]}`},
+			"GET /api/v1/rounds/2026-12-07":  {200, `{"day":"2026-12-07","routes":[],"totals":[],"delivered":[{"route":"R01","orders":3},{"route":"R02","orders":1}]}`},
 		}
 		for _, lang := range []string{"zh-CN", "en"} {
 			req := pageRequest("GET", tt.path, nil)
