@@ -18,13 +18,10 @@ import (
 // and per route, how many of the day's orders were delivered already.
 func (s *Store) PickList(ctx context.Context, day time.Time) (ordering.PickList, error) {
 	pl := ordering.PickList{Day: day, Routes: []ordering.RouteStops{}, Totals: []ordering.PickLine{}, Delivered: []ordering.RouteDelivered{}}
-	// The cycle's week holds the day (order days 1–7 from its Monday): the range lets the planner
-	// read only that cycle's orders, through the paid orders' index.
 	rows, err := s.pool.Query(ctx, `SELECT t.route, o.id, t.id, t.licence_no, t.name, t.address, b.code, b.name, l.granted_cartons
 		FROM orders o JOIN cycles c ON c.id = o.cycle_id JOIN outlets t ON t.id = o.outlet_id
 			JOIN order_lines l ON l.order_id = o.id JOIN brands b ON b.id = l.brand_id
-		WHERE o.status = 'paid' AND c.week_start BETWEEN $1::date - 6 AND $1::date
-			AND c.week_start + (t.order_day - 1) = $1::date AND l.granted_cartons > 0
+		WHERE o.status = 'paid' AND c.week_start + (t.order_day - 1) = $1::date AND l.granted_cartons > 0
 		ORDER BY t.route, t.licence_no, b.code`, day)
 	if err != nil {
 		return pl, fmt.Errorf("postgresql: pick list of %s: %w", day.Format(time.DateOnly), err)
@@ -58,6 +55,9 @@ func (s *Store) PickList(ctx context.Context, day time.Time) (ordering.PickList,
 	for _, c := range codes {
 		pl.Totals = append(pl.Totals, *totals[c])
 	}
+	// Delivered orders pile up cycle after cycle: the range (the cycle's week holds the day, order
+	// days 1–7 from its Monday) reads only the day's cycle, through the cycles' index and the outlets'
+	// orders, instead of every delivered order.
 	rows, err = s.pool.Query(ctx, `SELECT t.route, count(*)
 		FROM orders o JOIN cycles c ON c.id = o.cycle_id JOIN outlets t ON t.id = o.outlet_id
 		WHERE o.status = 'delivered' AND c.week_start BETWEEN $1::date - 6 AND $1::date
