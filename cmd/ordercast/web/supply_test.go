@@ -245,7 +245,7 @@ func TestRoundPageProgress(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{"/rounds/2026-12-07", []string{`<progress max="100" value="80"`, "已送达 8 / 10 单（80%）", `class="done"`, "R03（已送完）", "R01（2 户）"}, []string{`id="no-stops"`}},
+		{"/rounds/2026-12-07", []string{`<progress max="100" value="80"`, "已送达 8 / 10 单（80%）", `class="done"`, "R03（5 单已送完）", "R01（2 户）"}, []string{`id="no-stops"`}},
 		{"/rounds/2026-12-07?route=R01", []string{`value="60"`, "已送达 3 / 5 单（60%）", `id="stop-2"`}, nil},
 		{"/rounds/2026-12-07?route=R03", []string{"线路 R03 这一天的 5 单已全部送达", `value="100"`}, []string{`id="stop-1"`}},
 		{"/rounds/2026-12-08", []string{"这一天的 4 单已全部送达", "已送达 4 / 4 单（100%）"}, nil},
