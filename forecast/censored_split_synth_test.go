@@ -112,6 +112,7 @@ func biasSplit(t *testing.T, d *regionData, origins int, history bool) {
 	censShare := make([]float64, n) // NaN: not a collection point's series
 	unmet := make([]float64, n)
 	size := make([]float64, n)
+	asked := make([]float64, n) // the unmet request over the sell-in, weeks learnt from; NaN: no sell-in
 	for i, s := range sales.Series {
 		c := &cells[i]
 		c.series = 1
@@ -131,6 +132,16 @@ func biasSplit(t *testing.T, d *regionData, origins int, history bool) {
 			unmet[i] = 1 - c.sellIn/c.truth
 		}
 		size[i] = c.truth / float64(first)
+		var unmetRequest float64
+		for w := range first {
+			if s.Censored != nil && s.Censored[w] && s.Requested != nil {
+				unmetRequest += max(0, s.Requested[w]-s.Sales[w])
+			}
+		}
+		asked[i] = math.NaN()
+		if c.sellIn > 0 {
+			asked[i] = unmetRequest / c.sellIn
+		}
 		censShare[i] = math.NaN()
 		k, ok := scanOf[[2]string{s.Outlet, s.Brand}]
 		if !ok {
@@ -174,6 +185,9 @@ func biasSplit(t *testing.T, d *regionData, origins int, history bool) {
 		{"every series by its true unmet share (1 − sell-in / true demand, weeks learnt from)",
 			[]string{"< 5%", "5–15%", "15–30%", "30–50%", "≥ 50%"},
 			func(i int) int { return bucket(unmet[i], []float64{0.05, 0.15, 0.30, 0.50}) }},
+		{"every series by its unmet request (requested − delivered in the weeks a limit or a stock-out cut) over its sell-in, weeks learnt from",
+			[]string{"none", "< 0.25", "0.25–0.5", "0.5–1", "1–2", "≥ 2"},
+			func(i int) int { return bucket(asked[i], []float64{1e-9, 0.25, 0.5, 1, 2}) }},
 		{"every series by its mean true demand (cartons a week)",
 			[]string{"< 0.5", "0.5–1", "1–2", "2–5", "≥ 5"},
 			func(i int) int { return bucket(size[i], []float64{0.5, 1, 2, 5}) }},
