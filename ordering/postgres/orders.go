@@ -90,7 +90,7 @@ func (s *Store) PublishSupply(ctx context.Context, cycleID, userID int64, ifVers
 		for _, l := range plan {
 			brands = append(brands, l.Brand)
 		}
-		for _, l := range limits {
+		for _, l := range limits { // an allocation's limits are all of one brand: a code per run of them
 			if n := len(brands); n == 0 || brands[n-1] != l.Brand {
 				brands = append(brands, l.Brand)
 			}
