@@ -43,7 +43,7 @@ const minErrors = 200
 // measure records, for scanned observation x of series i (brand bc, fitted by fit), a draw of its
 // demand and the correction's error against it; m is the week's expected sell-in, the one the
 // correction rests on (sellInWindow).
-func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int, m float64) {
+func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int, m, mu float64) {
 	w := int(x.Week)
 	d := x.Value
 	if x.Censored && fit.Identified {
@@ -63,7 +63,7 @@ func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCenso
 	ds[w] = d
 	sd := spread(m, bc.Shape)
 	sold := sp.Series[i].Sales[w]
-	pred := sold + bc.scale()*bc.fitted(sp, ix, i, w, m)
+	pred := sold + bc.scale()*bc.fitted(sp, ix, i, w, m, mu)
 	e := correctionError{err: (d - pred) / sd, sellIn: (sold - m) / sd}
 	lc.level = addLevel(lc.level, sp.Series[i].Outlet, d, pred)
 	bc.points = addLevel(bc.points, sp.Series[i].Outlet, d, pred)

@@ -19,13 +19,21 @@ import (
 // lost sales, D̂ − sold. It then learns how the lost sales follow what the sell-in history shows of
 // every outlet (not only collection points), week by week:
 //
-//	lost[o,b,w] ≈ Theta[b][state] · x[o,b,w] + UnmetShare[b] · (requested − delivered)[o,b,w]
+//	lost[o,b,w] ≈ Theta[b][state] · x[o,b,w] + Phi[b][state] · u[o,b,w]               (uncut)
+//	lost[o,b,w] ≈ Theta[b][StateCut] · x[o,b,w] + UnmetShare[b] · (requested − delivered)[o,b,w]
 //
 // where x[o,b,w] is the week's expected sell-in (the series' sell-in over the ExpectedWindow weeks
-// up to the week, relative to Level, the brand's week profile from the EM: sellInWindow) and state
-// is what the week's orders did: StateCut (a limit or a stock-out cut the grant; the unmet request
-// enters only here), StateNone (the outlet received nothing of any brand: a skipped cycle or a
-// failed deduction), StateIdle (the outlet received other brands, not this one) and StateDelivered.
+// up to the week, relative to Level, the brand's week profile from the EM: sellInWindow), u[o,b,w]
+// its expected unmet request (the requested − delivered of its cut weeks over the same weeks, alike)
+// and state is what the week's orders did: StateCut (a limit or a stock-out cut the grant: the second
+// line), StateNone (the outlet received nothing of any brand: a skipped cycle or a failed
+// deduction), StateIdle (the outlet received other brands, not this one) and StateDelivered.
+// The expected unmet request is there because a series that limits cut week after week sells a
+// fraction of its demand, and loses all of it in a week it skips: on sell-in alone, such a week at
+// an outlet that asks for three times what it gets was given the lost sales of one that gets what it
+// asks for (seed 2's scarce brands: series that asked little were corrected 3–10% above their true
+// demand, those that asked two or more times their sell-in 11% below it). A cut week keeps its own
+// unmet request instead, which follows a festival's surge as a quarter's does not.
 // The coefficients are least squares over the collection points' scanned weeks, per brand, shrunk
 // towards the coefficients of all brands together by PoolWeight weeks of them. Correct then adds to
 // every series its lost sales: the collection points' own estimate in a scanned week, the learnt one
@@ -39,6 +47,8 @@ const (
 	StateNone             // the outlet received nothing at all: a skipped cycle or a failed deduction
 	StateCut              // a limit or a warehouse stock-out cut the grant below the request
 	numStates
+	unmetTerm = 2 * numStates // the term of a cut week's unmet request
+	terms     = unmetTerm + 1 // θ·x by state, φ·u by state (StateCut's unused), the unmet request
 )
 
 // PoolWeight is how many scanned weeks' worth of the coefficients of all brands together a brand's
@@ -93,6 +103,7 @@ type LearntCensoring struct {
 // BrandCensoring is what LearnCensoring learnt of one brand.
 type BrandCensoring struct {
 	Theta      [numStates]float64 // lost sales per unit of expected sell-in, by week state
+	Phi        [numStates]float64 // the same per unit of expected unmet request; 0 for StateCut
 	UnmetShare float64            // share of a cut week's unmet request that was demand
 	Level      []float64          // the brand's week profile (averaging 1) from the EM; nil: flat
 	Scale      float64            // factor on the learnt lost sales to sum to the points' own (0: 1)
@@ -101,8 +112,8 @@ type BrandCensoring struct {
 	Censored   int                // of which censored (no stock left)
 	Identified bool               // the EM had exact counts to go on
 	rows       int                // weeks in the normal equations
-	xtx        [numStates + 1][numStates + 1]float64
-	xty        [numStates + 1]float64
+	xtx        [terms][terms]float64
+	xty        [terms]float64
 	// lost holds the collection points' own estimates of their lost sales: series index in the
 	// SalesPanel → per week, NaN where the week was not scanned.
 	lost map[int32][]float64
@@ -172,49 +183,57 @@ const ExpectedWindow = 13
 
 // sellInWindow gives the expected sell-in of one series week by week, weeks ascending: its sell-in
 // over the ExpectedWindow weeks up to the week, divided by its brand's week profile summed over the
-// same weeks and times the profile's week. It follows the series' own level as it moves: a series
-// whose demand trends (the outlet's, not only the brand's) is corrected on its recent sell-in, not on
-// its mean over the whole history, which lags the latest weeks by up to a year.
+// same weeks and times the profile's week; and its expected unmet request likewise, from the unmet
+// requests of its cut weeks. It follows the series' own level as it moves: a series whose demand
+// trends (the outlet's, not only the brand's) is corrected on its recent sell-in, not on its mean
+// over the whole history, which lags the latest weeks by up to a year.
 //
 // It keeps the sell-in it summed, so that a caller may overwrite the weeks it has passed (correct in
 // place).
 type sellInWindow struct {
-	sales         []float64
+	s             *SalesSeries
 	bc            *BrandCensoring
 	first, learnt int     // the series' first sale; the weeks learnt from
 	lo, hi        int     // the weeks summed, [lo, hi)
 	sum, levels   float64 // their sell-in and profile
-	kept          [ExpectedWindow]float64
+	gaps          float64 // their unmet request
+	kept, keptGap [ExpectedWindow]float64
+	unmet         float64 // the expected unmet request in the week of the last call of at
 }
 
 func (ix *salesIndex) sellInWindow(sp SalesPanel, i int, bc *BrandCensoring) sellInWindow {
 	f := ix.firstSale[i]
-	return sellInWindow{sales: sp.Series[i].Sales, bc: bc, first: f, learnt: ix.learnt, lo: f, hi: f}
+	return sellInWindow{s: &sp.Series[i], bc: bc, first: f, learnt: ix.learnt, lo: f, hi: f}
 }
 
-// at returns the expected sell-in in week w, from the series' first sale on (0 before); w must not
-// be below the week of the previous call, and the sell-in from week w on must be as it was.
+// at returns the expected sell-in in week w, from the series' first sale on (0 before), and sets
+// unmet to the week's expected unmet request; w must not be below the week of the previous call, and
+// the sell-in from week w on must be as it was.
 func (e *sellInWindow) at(w int) float64 {
 	if w < e.first {
+		e.unmet = 0
 		return 0
 	}
 	lo, hi := max(e.first, w-ExpectedWindow+1), w+1
 	if hi-lo < ExpectedWindow { // the series' first weeks: ahead, up to the weeks learnt from
-		hi = max(hi, min(lo+ExpectedWindow, e.learnt, len(e.sales)))
+		hi = max(hi, min(lo+ExpectedWindow, e.learnt, len(e.s.Sales)))
 	}
 	if lo >= e.hi {
-		e.lo, e.hi, e.sum, e.levels = lo, lo, 0, 0
+		e.lo, e.hi, e.sum, e.levels, e.gaps = lo, lo, 0, 0, 0
 	}
 	for ; e.lo < lo; e.lo++ {
 		e.sum -= e.kept[e.lo%ExpectedWindow]
+		e.gaps -= e.keptGap[e.lo%ExpectedWindow]
 		e.levels -= e.bc.level(e.lo)
 	}
 	for ; e.hi < hi; e.hi++ {
-		v := e.sales[e.hi]
-		e.kept[e.hi%ExpectedWindow] = v
+		v, g := e.s.Sales[e.hi], e.s.gap(e.hi)
+		e.kept[e.hi%ExpectedWindow], e.keptGap[e.hi%ExpectedWindow] = v, g
 		e.sum += v
+		e.gaps += g
 		e.levels += e.bc.level(e.hi)
 	}
+	e.unmet = max(e.gaps, 0) / e.levels * e.bc.level(w)
 	return max(e.sum, 0) / e.levels * e.bc.level(w)
 }
 
@@ -232,10 +251,9 @@ func (ix *salesIndex) state(sp SalesPanel, i, w int) int {
 	return StateNone
 }
 
-// gap returns the unmet request of series i of sp in week w: requested − delivered in a cut week, 0
-// in any other.
-func gap(sp SalesPanel, i, w int) float64 {
-	s := &sp.Series[i]
+// gap returns the series' unmet request in week w: requested − delivered in a cut week, 0 in any
+// other.
+func (s *SalesSeries) gap(w int) float64 {
 	if s.Censored == nil || !s.Censored[w] || s.Requested == nil {
 		return 0
 	}
@@ -362,10 +380,14 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 				windows[r.series] = win
 			}
 			x := win.at(r.week)
-			rows[k].expected = x
-			var row [numStates + 1]float64
-			row[ix.state(sp, r.series, r.week)] = x
-			row[numStates] = gap(sp, r.series, r.week)
+			rows[k].expected, rows[k].unmet = x, win.unmet
+			var row [terms]float64
+			st := ix.state(sp, r.series, r.week)
+			row[st] = x
+			if st != StateCut { // a cut week's own unmet request stands in for it
+				row[numStates+st] = win.unmet
+			}
+			row[unmetTerm] = sp.Series[r.series].gap(r.week)
 			// Weighted least squares: the lost sales of a week vary about as much as its expected
 			// demand (counts), so each week weighs 1/x, and small outlets count as much as large ones.
 			wt := 1 / max(x, minWeightScale)
@@ -389,7 +411,7 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 		rows, bc := byBrand[b], lc.Brands[b]
 		for k, r := range rows {
 			if r.series >= 0 {
-				lc.measure(sp, ix, bc, fits[b], counts[b][k], r.series, r.expected)
+				lc.measure(sp, ix, bc, fits[b], counts[b][k], r.series, r.expected, r.unmet)
 			}
 		}
 	}
@@ -404,7 +426,7 @@ func (bc *BrandCensoring) level(w int) float64 {
 	return bc.Level[w]
 }
 
-func (bc *BrandCensoring) accumulate(row [numStates + 1]float64, y, wt float64) {
+func (bc *BrandCensoring) accumulate(row [terms]float64, y, wt float64) {
 	for a := range row {
 		if row[a] == 0 {
 			continue
@@ -421,7 +443,7 @@ func (bc *BrandCensoring) accumulate(row [numStates + 1]float64, y, wt float64) 
 // equations scaled to weight rows); a coefficient without data takes pool's. Coefficients are
 // clipped at 0 and the unmet share at 1.
 func (bc *BrandCensoring) solve(pool *BrandCensoring, weight float64) {
-	const k = numStates + 1
+	const k = terms
 	var a [k][k]float64
 	var y [k]float64
 	a, y = bc.xtx, bc.xty
@@ -436,19 +458,20 @@ func (bc *BrandCensoring) solve(pool *BrandCensoring, weight float64) {
 	}
 	beta, ok := solveSmall(a, y)
 	if !ok && pool != nil {
-		bc.Theta, bc.UnmetShare = pool.Theta, pool.UnmetShare
+		bc.Theta, bc.Phi, bc.UnmetShare = pool.Theta, pool.Phi, pool.UnmetShare
 		return
 	}
 	for s := range numStates {
 		bc.Theta[s] = max(0, beta[s])
+		bc.Phi[s] = max(0, beta[numStates+s])
 	}
-	bc.UnmetShare = min(max(0, beta[numStates]), 1)
+	bc.UnmetShare = min(max(0, beta[unmetTerm]), 1)
 }
 
 // solveSmall solves a·x = y by Gaussian elimination with partial pivoting; a variable whose column
 // is empty is 0. It reports false when nothing could be solved.
-func solveSmall(a [numStates + 1][numStates + 1]float64, y [numStates + 1]float64) ([numStates + 1]float64, bool) {
-	const k = numStates + 1
+func solveSmall(a [terms][terms]float64, y [terms]float64) ([terms]float64, bool) {
+	const k = terms
 	var x [k]float64
 	active := make([]int, 0, k)
 	for i := range k {
@@ -530,7 +553,8 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 			lost = own[w]
 		}
 		if math.IsNaN(lost) {
-			lost = bc.scale() * bc.fitted(sp, ix, i, w, win.at(w))
+			x := win.at(w)
+			lost = bc.scale() * bc.fitted(sp, ix, i, w, x, win.unmet)
 		}
 		dst[w] = v + lost
 	}
@@ -585,11 +609,13 @@ func learnCensoring(ctx context.Context, scans ScanReader, sp SalesPanel, weeks 
 func (lc *LearntCensoring) Summary() string {
 	p := &lc.Pooled
 	return fmt.Sprintf("learnt from %d scanned collection-point weeks of %d brands (%.0f%% ended without stock): "+
-		"lost sales per unit of expected sell-in %.2f in a delivered week, %.2f idle, %.2f without any delivery, "+
-		"%.2f cut, plus %.2f of a cut week's unmet request; scaled by %.2f to the points' own; "+
-		"the corrected level uncertain by %.1f%% in total, %.1f%% for a brand (standard errors)", p.Scanned, len(lc.Brands),
-		100*float64(p.Censored)/float64(max(p.Scanned, 1)), p.Theta[StateDelivered], p.Theta[StateIdle],
-		p.Theta[StateNone], p.Theta[StateCut], p.UnmetShare, p.scale(), 100*lc.LevelError, 100*math.Sqrt(p.errorModel.Shared))
+		"lost sales per unit of expected sell-in (of expected unmet request) %.2f (%.2f) in a delivered week, "+
+		"%.2f (%.2f) idle, %.2f (%.2f) without any delivery, %.2f cut plus %.2f of the week's unmet request; "+
+		"scaled by %.2f to the points' own; the corrected level uncertain by %.1f%% in total, %.1f%% for a brand "+
+		"(standard errors)", p.Scanned, len(lc.Brands), 100*float64(p.Censored)/float64(max(p.Scanned, 1)),
+		p.Theta[StateDelivered], p.Phi[StateDelivered], p.Theta[StateIdle], p.Phi[StateIdle], p.Theta[StateNone],
+		p.Phi[StateNone], p.Theta[StateCut], p.UnmetShare, p.scale(), 100*lc.LevelError,
+		100*math.Sqrt(p.errorModel.Shared))
 }
 
 // scannedWeek is one scanned week of a collection point's brand, as LearnCensoring's EM sees it.
@@ -599,6 +625,7 @@ type scannedWeek struct {
 	censored     bool
 	outlet       int32   // in the brand's EM
 	expected     float64 // the week's expected sell-in (sellInWindow), once known
+	unmet        float64 // the week's expected unmet request, likewise
 	upTo         float64 // the shelf the week's order asked for: requested + the stock before it; NaN unknown
 }
 
@@ -731,7 +758,7 @@ func (lc *LearntCensoring) scaleToPoints(sp SalesPanel, ix *salesIndex, brands [
 				continue
 			}
 			per[k].own += bc.lost[int32(r.series)][r.week]
-			per[k].pred += bc.fitted(sp, ix, r.series, r.week, r.expected)
+			per[k].pred += bc.fitted(sp, ix, r.series, r.week, r.expected, r.unmet)
 			per[k].weeks++
 		}
 		all.own += per[k].own
@@ -754,10 +781,15 @@ func (lc *LearntCensoring) scaleToPoints(sp SalesPanel, ix *salesIndex, brands [
 	}
 }
 
-// fitted is the brand's fitted lost sales of series i in week w, whose expected sell-in is x, before
-// Scale: θ of the week's state · x + the unmet share of its unmet request.
-func (bc *BrandCensoring) fitted(sp SalesPanel, ix *salesIndex, i, w int, x float64) float64 {
-	return bc.Theta[ix.state(sp, i, w)]*x + bc.UnmetShare*gap(sp, i, w)
+// fitted is the brand's fitted lost sales of series i in week w, whose expected sell-in is x and
+// expected unmet request xu, before Scale: θ of the week's state · x + φ of the state · xu, or in a
+// cut week θ · x + the unmet share of its own unmet request.
+func (bc *BrandCensoring) fitted(sp SalesPanel, ix *salesIndex, i, w int, x, xu float64) float64 {
+	st := ix.state(sp, i, w)
+	if st == StateCut {
+		return bc.Theta[st]*x + bc.UnmetShare*sp.Series[i].gap(w)
+	}
+	return bc.Theta[st]*x + bc.Phi[st]*xu
 }
 
 // scale is the factor on the brand's learnt lost sales (Scale, or 1 when unset).

@@ -293,3 +293,91 @@ func TestLearntLostSalesSumToThePoints(t *testing.T) {
 		}
 	})
 }
+
+// cutOutlets are 120 outlets ordering one brand up to 1.25 weeks of their demand, skipping one
+// cycle in six, under limits that grant a quarter of the request (outlets o%4 == 0), a half, three
+// quarters or all of it (o%4 == 3); the first 60 are collection points. It returns the sell-in,
+// the points' scans and the true demand.
+func cutOutlets(weeks int) (SalesPanel, ScanPanel, [][]float64) {
+	r := rand.New(rand.NewPCG(5, 11))
+	sp := SalesPanel{Weeks: weeksFrom("2024-01-01", weeks)}
+	scans := ScanPanel{Weeks: sp.Weeks}
+	var demand [][]float64
+	for o := range 120 {
+		mean := float64(2 + o%5)
+		granted := float64(o%4+1) / 4
+		upTo := math.Ceil(1.25 * mean)
+		s := SalesSeries{Outlet: fmt.Sprintf("O%03d", o), Brand: "B00", Sales: make([]float64, weeks),
+			Requested: make([]float64, weeks), Censored: make([]bool, weeks)}
+		scan := ScanSeries{Outlet: s.Outlet, Brand: s.Brand, SellOut: make([]float64, weeks), Stock: make([]float64, weeks)}
+		d := make([]float64, weeks)
+		stock := upTo
+		for w := range weeks {
+			if req := upTo - stock; req > 0 && r.Float64() >= 1.0/6 {
+				g := math.Floor(granted * req)
+				s.Requested[w], s.Sales[w], s.Censored[w] = req, g, g < req
+				stock += g
+			}
+			d[w] = float64(poissonDraw(r, mean))
+			sold := min(d[w], stock)
+			stock -= sold
+			scan.SellOut[w], scan.Stock[w] = sold, stock
+		}
+		sp.Series = append(sp.Series, s)
+		demand = append(demand, d)
+		if o < 60 {
+			scans.Series = append(scans.Series, scan)
+		}
+	}
+	return sp, scans, demand
+}
+
+// An outlet whose requests limits cut week after week sells a fraction of its demand, and loses the
+// same fraction of it in a week it skips: its lost sales follow what it asked for, not only what it
+// got. The outlets that do not scan are corrected as the collection points cut alike found their
+// own demand, whether limits granted them a quarter of their requests or all of it. (On the sell-in
+// alone they were corrected 12% below the points for a quarter, 13% above for all of it.)
+func TestLearnCensoringFollowsTheUnmetRequest(t *testing.T) {
+	const weeks = 78
+	sp, scans, demand := cutOutlets(weeks)
+	lc := LearnCensoring(sp, scans, weeks, EMOptions{})
+	got := lc.Demand(sp)
+	t.Log(lc.Summary())
+	// In place, each week's unmet request is read before its sell-in is overwritten: the same demand.
+	inPlace := SalesPanel{Weeks: sp.Weeks}
+	for _, s := range sp.Series {
+		s.Sales = slices.Clone(s.Sales)
+		inPlace.Series = append(inPlace.Series, s)
+	}
+	lc.CorrectInPlace(inPlace)
+	for i, s := range inPlace.Series {
+		if !slices.Equal(s.Sales, got.Series[i].Values) {
+			t.Fatalf("series %d corrected in place %v; want %v", i, s.Sales, got.Series[i].Values)
+		}
+	}
+	ratio := func(from, to, g int) (sellIn, corrected float64) { // over the true demand, outlets o%4 == g
+		var s, c, d float64
+		for o := from + g; o < to; o += 4 {
+			for w := range weeks {
+				s += sp.Series[o].Sales[w]
+				c += got.Series[o].Values[w]
+				d += demand[o][w]
+			}
+		}
+		return s / d, c / d
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for g := range 4 {
+		sellIn, others := ratio(60, 120, g)
+		_, points := ratio(0, 60, g)
+		r := others / points
+		t.Logf("granted %d/4 of the request: sell-in / true %.3f; corrected / true %.3f, at the points %.3f", g+1, sellIn, others, points)
+		if math.Abs(r-1) > 0.06 {
+			t.Errorf("outlets granted %d/4 of their requests: corrected / true demand %.3f, the points' own %.3f; want within 6%%", g+1, others, points)
+		}
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	if hi-lo > 0.1 {
+		t.Errorf("the outlets' corrected / true demand over the points' spans %.3f–%.3f across limits; want within 0.1", lo, hi)
+	}
+}
