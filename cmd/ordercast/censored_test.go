@@ -48,8 +48,10 @@ func TestForecastBacktestLearnsCensoredDemand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("forecast backtest: %v (%s)", err, stderr)
 	}
-	if !strings.Contains(stdout, "scanned collection-point weeks") || !strings.Contains(stdout, "of a cut week's unmet request") ||
-		!strings.Contains(stdout, "the corrected level uncertain by") {
-		t.Errorf("forecast backtest does not say what it learnt from the scans:\n%s", stdout)
+	for _, want := range []string{"scanned collection-point weeks", "per unit of expected sell-in (of expected unmet request)",
+		"of the week's unmet request", "the corrected level uncertain by"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("forecast backtest does not say what it learnt from the scans (%q):\n%s", want, stdout)
+		}
 	}
 }
