@@ -197,17 +197,7 @@ func TestLearnCensoringFollowsTrendingOutlets(t *testing.T) {
 	lc := LearnCensoring(sp, scans, weeks, EMOptions{})
 	got := lc.Demand(sp)
 	// Correcting in place reads each week's sell-in before it is overwritten: the same demand.
-	inPlace := SalesPanel{Weeks: sp.Weeks}
-	for _, s := range sp.Series {
-		s.Sales = slices.Clone(s.Sales)
-		inPlace.Series = append(inPlace.Series, s)
-	}
-	lc.CorrectInPlace(inPlace)
-	for i, s := range inPlace.Series {
-		if !slices.Equal(s.Sales, got.Series[i].Values) {
-			t.Fatalf("series %d corrected in place %v; want %v", i, s.Sales, got.Series[i].Values)
-		}
-	}
+	checkCorrectsInPlace(t, lc, sp, got)
 	ratio := func(from, to int) float64 { // corrected / true over the last 13 weeks of outlets [from, to)
 		var c, d float64
 		for o := from; o < to; o++ {
@@ -344,17 +334,7 @@ func TestLearnCensoringFollowsTheUnmetRequest(t *testing.T) {
 	got := lc.Demand(sp)
 	t.Log(lc.Summary())
 	// In place, each week's unmet request is read before its sell-in is overwritten: the same demand.
-	inPlace := SalesPanel{Weeks: sp.Weeks}
-	for _, s := range sp.Series {
-		s.Sales = slices.Clone(s.Sales)
-		inPlace.Series = append(inPlace.Series, s)
-	}
-	lc.CorrectInPlace(inPlace)
-	for i, s := range inPlace.Series {
-		if !slices.Equal(s.Sales, got.Series[i].Values) {
-			t.Fatalf("series %d corrected in place %v; want %v", i, s.Sales, got.Series[i].Values)
-		}
-	}
+	checkCorrectsInPlace(t, lc, sp, got)
 	ratio := func(from, to, g int) (sellIn, corrected float64) { // over the true demand, outlets o%4 == g
 		var s, c, d float64
 		for o := from + g; o < to; o += 4 {
@@ -379,5 +359,21 @@ func TestLearnCensoringFollowsTheUnmetRequest(t *testing.T) {
 	}
 	if hi-lo > 0.1 {
 		t.Errorf("the outlets' corrected / true demand over the points' spans %.3f–%.3f across limits; want within 0.1", lo, hi)
+	}
+}
+
+// checkCorrectsInPlace fails t unless lc corrects a copy of sp in place to the demand want.
+func checkCorrectsInPlace(t *testing.T, lc *LearntCensoring, sp SalesPanel, want Panel) {
+	t.Helper()
+	inPlace := SalesPanel{Weeks: sp.Weeks}
+	for _, s := range sp.Series {
+		s.Sales = slices.Clone(s.Sales)
+		inPlace.Series = append(inPlace.Series, s)
+	}
+	lc.CorrectInPlace(inPlace)
+	for i, s := range inPlace.Series {
+		if !slices.Equal(s.Sales, want.Series[i].Values) {
+			t.Fatalf("series %d corrected in place %v; want %v", i, s.Sales, want.Series[i].Values)
+		}
 	}
 }
