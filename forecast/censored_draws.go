@@ -41,8 +41,8 @@ import (
 const minErrors = 200
 
 // measure records, for scanned observation x of series i (brand bc, fitted by fit), a draw of its
-// demand and the correction's error against it; m is the week's expected sell-in, the one the
-// correction rests on (sellInWindow).
+// demand and the correction's error against it; m and mu are the week's expected sell-in and unmet
+// request, the ones the correction rests on (sellInWindow).
 func (lc *LearntCensoring) measure(sp SalesPanel, ix *salesIndex, bc *BrandCensoring, fit *CountFit, x CountObs, i int, m, mu float64) {
 	w := int(x.Week)
 	d := x.Value
