@@ -325,7 +325,7 @@ func (lc *LearntCensoring) DemandDraws(sp SalesPanel, from int) Observations {
 			case w < ix.firstSale[i] || w > last || len(em.Bins) == 0:
 				v[w-from] = c[w]
 			default:
-				m := win.at(w)
+				m, _ := win.at(w)
 				sd := spread(m, bc.Shape)
 				z := em.draw((s.Sales[w]-m)/sd, uniform(uint64(i), uint64(w), 2))
 				raw := max(0, c[w]+z*sd)

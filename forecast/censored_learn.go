@@ -188,8 +188,8 @@ const ExpectedWindow = 13
 // trends (the outlet's, not only the brand's) is corrected on its recent sell-in, not on its mean
 // over the whole history, which lags the latest weeks by up to a year.
 //
-// It keeps the sell-in it summed, so that a caller may overwrite the weeks it has passed (correct in
-// place).
+// It keeps the sell-in and unmet requests it summed, so that a caller may overwrite the weeks it has
+// passed (correct in place).
 type sellInWindow struct {
 	s             *SalesSeries
 	bc            *BrandCensoring
@@ -198,7 +198,6 @@ type sellInWindow struct {
 	sum, levels   float64 // their sell-in and profile
 	gaps          float64 // their unmet request
 	kept, keptGap [ExpectedWindow]float64
-	unmet         float64 // the expected unmet request in the week of the last call of at
 }
 
 func (ix *salesIndex) sellInWindow(sp SalesPanel, i int, bc *BrandCensoring) sellInWindow {
@@ -206,13 +205,12 @@ func (ix *salesIndex) sellInWindow(sp SalesPanel, i int, bc *BrandCensoring) sel
 	return sellInWindow{s: &sp.Series[i], bc: bc, first: f, learnt: ix.learnt, lo: f, hi: f}
 }
 
-// at returns the expected sell-in in week w, from the series' first sale on (0 before), and sets
-// unmet to the week's expected unmet request; w must not be below the week of the previous call, and
-// the sell-in from week w on must be as it was.
-func (e *sellInWindow) at(w int) float64 {
+// at returns the expected sell-in and unmet request in week w, from the series' first sale on (0
+// before); w must not be below the week of the previous call, and the sell-in from week w on must be
+// as it was.
+func (e *sellInWindow) at(w int) (sellIn, unmet float64) {
 	if w < e.first {
-		e.unmet = 0
-		return 0
+		return 0, 0
 	}
 	lo, hi := max(e.first, w-ExpectedWindow+1), w+1
 	if hi-lo < ExpectedWindow { // the series' first weeks: ahead, up to the weeks learnt from
@@ -233,8 +231,8 @@ func (e *sellInWindow) at(w int) float64 {
 		e.gaps += g
 		e.levels += e.bc.level(e.hi)
 	}
-	e.unmet = max(e.gaps, 0) / e.levels * e.bc.level(w)
-	return max(e.sum, 0) / e.levels * e.bc.level(w)
+	l := e.bc.level(w)
+	return max(e.sum, 0) / e.levels * l, max(e.gaps, 0) / e.levels * l
 }
 
 // state returns the state of series i of sp in week w.
@@ -379,13 +377,13 @@ func LearnCensoring(sp SalesPanel, scans ScanPanel, weeks int, opt EMOptions) *L
 				win = &v
 				windows[r.series] = win
 			}
-			x := win.at(r.week)
-			rows[k].expected, rows[k].unmet = x, win.unmet
+			x, u := win.at(r.week)
+			rows[k].expected, rows[k].unmet = x, u
 			var row [terms]float64
 			st := ix.state(sp, r.series, r.week)
 			row[st] = x
 			if st != StateCut { // a cut week's own unmet request stands in for it
-				row[numStates+st] = win.unmet
+				row[numStates+st] = u
 			}
 			row[unmetTerm] = sp.Series[r.series].gap(r.week)
 			// Weighted least squares: the lost sales of a week vary about as much as its expected
@@ -553,8 +551,8 @@ func (lc *LearntCensoring) correctFrom(dst []float64, sp SalesPanel, ix *salesIn
 			lost = own[w]
 		}
 		if math.IsNaN(lost) {
-			x := win.at(w)
-			lost = bc.scale() * bc.fitted(sp, ix, i, w, x, win.unmet)
+			x, u := win.at(w)
+			lost = bc.scale() * bc.fitted(sp, ix, i, w, x, u)
 		}
 		dst[w] = v + lost
 	}

@@ -322,11 +322,11 @@ func cutOutlets(weeks int) (SalesPanel, ScanPanel, [][]float64) {
 	return sp, scans, demand
 }
 
-// An outlet whose requests limits cut week after week sells a fraction of its demand, and loses the
-// same fraction of it in a week it skips: its lost sales follow what it asked for, not only what it
-// got. The outlets that do not scan are corrected as the collection points cut alike found their
-// own demand, whether limits granted them a quarter of their requests or all of it. (On the sell-in
-// alone they were corrected 12% below the points for a quarter, 13% above for all of it.)
+// An outlet whose requests limits cut week after week sells a fraction of its demand, and loses all
+// of it in a week it skips: its lost sales follow what it asked for, not only what it got. The
+// outlets that do not scan are corrected as the collection points cut alike found their own demand,
+// whether limits granted them a quarter of their requests or all of it. (On the sell-in alone they
+// were corrected 12% below the points for a quarter, 13% above for all of it.)
 func TestLearnCensoringFollowsTheUnmetRequest(t *testing.T) {
 	const weeks = 78
 	sp, scans, demand := cutOutlets(weeks)

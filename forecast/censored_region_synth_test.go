@@ -190,8 +190,9 @@ func (r regionRow) String() string {
 // 0.75–0.85, brand or total coverage outside 0.6–0.95 (intervals summed as if outlets erred
 // independently cover brands 0.35–0.6, the total 0.2–0.3). A total over 3 origins rests on 12 weeks,
 // one week is 0.083 of it, and well calibrated intervals cover 7 of them or fewer in 7% of runs: its
-// lower band is where fewer weeks covered have a chance below 1% (totalCoverageFloor). Where a row misses issue 12's targets (bias within ±3%,
-// every level's coverage within 0.75–0.85) it says so in the log.
+// lower band is where fewer weeks covered have a chance below 1% (totalCoverageFloor). Where a row
+// misses issue 12's targets (bias within ±3%, every level's coverage within 0.75–0.85) it says so in
+// the log.
 //
 // ORDERCAST_REGION_OUTLETS sets the region's outlets (600 by default; `ordercast seed` makes 3,000).
 // ORDERCAST_REGION_TRUTH=1 adds, after each row, the engine trained on the true demand itself (the
