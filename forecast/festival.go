@@ -52,8 +52,9 @@ func holidayWeeks(hol Holidays, first time.Time, n int) [][]int8 {
 // the batch's Origin, and the longest has L weeks; week t of the timeline (t < L + horizon) is the
 // Monday Origin − 7(L − t) days.
 type festivalTimeline struct {
-	L, h int
-	idx  [][]int8 // holidayWeeks over the L + h weeks
+	L, h  int
+	first time.Time // the Monday of week 0
+	idx   [][]int8  // holidayWeeks over the L + h weeks
 }
 
 // timeline returns the calendar of b, or false when the engine has no holidays or b no origin.
@@ -66,7 +67,7 @@ func (e *Engine) timeline(b Batch) (festivalTimeline, bool) {
 		L = max(L, len(s))
 	}
 	first := Monday(b.Origin).AddDate(0, 0, -7*L)
-	return festivalTimeline{L: L, h: b.Horizon, idx: holidayWeeks(e.Holidays, first, L+b.Horizon)}, true
+	return festivalTimeline{L: L, h: b.Horizon, first: first, idx: holidayWeeks(e.Holidays, first, L+b.Horizon)}, true
 }
 
 // factors returns the multiplicative factor of every week of the timeline for profile p.
