@@ -44,6 +44,20 @@ func (a AnnualCycle) factor(monday time.Time) float64 {
 	return math.Exp(a.Cos*math.Cos(th) + a.Sin*math.Sin(th))
 }
 
+// Peak returns the day of the year (1–365) on which the cycle is highest and the factor there less
+// one (the factor at the low, half a year later, is its inverse); 0, 0 for the zero cycle.
+func (a AnnualCycle) Peak() (day int, swing float64) {
+	if a == (AnnualCycle{}) {
+		return 0, 0
+	}
+	th := math.Atan2(a.Sin, a.Cos) // a.Cos·cos θ + a.Sin·sin θ = r·cos(θ − th)
+	if th < 0 {
+		th += 2 * math.Pi
+	}
+	day = int(math.Round(th * 365.25 / (2 * math.Pi)))
+	return min(max(day, 1), 365), math.Exp(math.Hypot(a.Cos, a.Sin)) - 1
+}
+
 // annualAngle is the angle in the year of the Thursday of the week starting on monday.
 func annualAngle(monday time.Time) float64 {
 	return 2 * math.Pi * float64(monday.AddDate(0, 0, 3).YearDay()) / 365.25
@@ -108,10 +122,10 @@ func learnAnnual(total []float64, first time.Time, skip func(t int) bool) Annual
 
 // normalEquations accumulates XᵀX and Xᵀy, and Σy², of a small least-squares fit.
 type normalEquations struct {
-	xtx      [][]float64
-	xty      []float64
-	yy       float64
-	k, count int
+	xtx [][]float64
+	xty []float64
+	yy  float64
+	k   int
 }
 
 func (ne *normalEquations) init(k int) {
@@ -131,7 +145,6 @@ func (ne *normalEquations) add(x []float64, y float64) {
 		ne.xty[i] += xi * y
 	}
 	ne.yy += y * y
-	ne.count++
 }
 
 // solve returns the coefficients and the residual sum of squares, or nil when XᵀX is singular.
@@ -141,26 +154,8 @@ func (ne *normalEquations) solve() ([]float64, float64) {
 	for i := range a {
 		a[i] = append(append(make([]float64, 0, k+1), ne.xtx[i]...), ne.xty[i])
 	}
-	for c := range k {
-		p := c
-		for r := c + 1; r < k; r++ {
-			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
-				p = r
-			}
-		}
-		if math.Abs(a[p][c]) < 1e-12*max(1, float64(ne.count)) {
-			return nil, 0
-		}
-		a[c], a[p] = a[p], a[c]
-		for r := range k {
-			if r == c {
-				continue
-			}
-			f := a[r][c] / a[c][c]
-			for j := c; j <= k; j++ {
-				a[r][j] -= f * a[c][j]
-			}
-		}
+	if !reduceAugmented(a) {
+		return nil, 0
 	}
 	beta := make([]float64, k)
 	for i := range beta {

@@ -37,6 +37,10 @@ func TestLearnAnnualFindsTheYearsSwing(t *testing.T) {
 			t.Errorf("%s relative to mid-April: factor %.4f, want %.4f ± 0.01", day.Format(time.DateOnly), got, want)
 		}
 	}
+	// The truth peaks on day 196 (mid-July) at +5% (its log swing is ±4.9%).
+	if day, swing := a.Peak(); day < 189 || day > 203 || math.Abs(swing-0.05) > 0.01 {
+		t.Errorf("peak on day %d at %+.1f%%, want day 196 ± 7 at +5.0%% ± 1", day, 100*swing)
+	}
 	if a := learnAnnual(total(100, 0), first, never); a != (AnnualCycle{}) {
 		t.Errorf("a total without a season: cycle %+v, want none", a)
 	}

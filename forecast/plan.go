@@ -102,6 +102,7 @@ type RunReport struct {
 	LaunchCurve             LaunchStats
 	AfterLaunch             []AfterLaunch    // new products in their first AfterLaunchWeeks weeks of sales; Total nil where not set
 	Calibration             Calibration      // the factors of each level's 80% intervals, over the run's weeks plus HorizonGap
+	Annual                  AnnualCycle      // the year's swing the engine divided the series by; zero: none
 	Learnt                  *LearntCensoring // the correction learnt from the scans; nil: none (Censoring)
 }
 
@@ -199,6 +200,9 @@ func (p *Planner) Run(ctx context.Context, req RunRequest) (RunReport, error) {
 		return RunReport{}, err
 	}
 	rep.Choices = fit.choices
+	if len(fit.chosen) > 0 {
+		rep.Annual = fit.chosen[0].Annual // one cycle for the whole batch
+	}
 	var top topLevels
 	if req.TopDown {
 		td := &TopDown{Engine: eng, Weeks: panel.Weeks, Censored: censored,

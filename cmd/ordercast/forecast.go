@@ -293,6 +293,11 @@ func printRunReport(w io.Writer, r forecast.RunReport) {
 		if weeks, largest := r.Calibration.Cut(r.HorizonGap).FestivalWeeks(); weeks > 0 {
 			fmt.Fprintf(&b, "; brands' intervals widened in %d of the weeks forecast, by up to %.1f%%, for holidays the history saw only together", weeks, 100*largest)
 		}
+		if day, swing := r.Annual.Peak(); swing > 0 {
+			// Any year without 29 February names the day.
+			peak := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, day-1)
+			fmt.Fprintf(&b, "; the year's swing from the total, +%.1f%% around %s and %.1f%% half a year later, divided out", 100*swing, peak.Format("2 January"), 100*(1/(1+swing)-1))
+		}
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "stored:    %d weekly and %d monthly rows (levels outlet, brand, total; brand and total are the sums)\n",

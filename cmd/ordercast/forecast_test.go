@@ -522,3 +522,22 @@ func TestRunReportNamesHolidaySpread(t *testing.T) {
 		t.Errorf("run report without a holiday spread:\n%s\nwant no word of widening", out.String())
 	}
 }
+
+// TestRunReportNamesTheYearsSwing: the run's calendar line says what cycle through the year the
+// engine divided the series by, and nothing of it when there was none.
+func TestRunReportNamesTheYearsSwing(t *testing.T) {
+	th := 2 * math.Pi * 196 / 365.25 // 15 July
+	rep := forecast.RunReport{CalendarDays: 30, Holidays: 3,
+		Annual: forecast.AnnualCycle{Cos: math.Log(1.05) * math.Cos(th), Sin: math.Log(1.05) * math.Sin(th)}}
+	var out strings.Builder
+	printRunReport(&out, rep)
+	if want := "the year's swing from the total, +5.0% around 15 July and -4.8% half a year later, divided out"; !strings.Contains(out.String(), want) {
+		t.Errorf("run report:\n%s\nwant it to say %q", out.String(), want)
+	}
+	rep.Annual = forecast.AnnualCycle{}
+	out.Reset()
+	printRunReport(&out, rep)
+	if strings.Contains(out.String(), "swing") {
+		t.Errorf("run report without a cycle:\n%s\nwant no word of a swing", out.String())
+	}
+}
