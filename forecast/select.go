@@ -140,7 +140,8 @@ type Choice struct {
 	// divided by before the models see them, with the festival profile or without it; zero: none.
 	Annual AnnualCycle
 	// What the group candidates (PooledSeasonal, GroupShare) learnt from the group's weekly total,
-	// divided by the festival profile when there is one; nil when no candidate is a group one.
+	// divided by the festival profile and the year's cycle where there are; nil when no candidate is
+	// a group one.
 	Season        []float64 // the total's relative seasonal profile by position (see groupViews); nil: none
 	Total         []float64 // the total's last ShareWeeks weeks (fewer when shorter)
 	TotalForecast []float64 // Seasonal's forecast of the total for the batch's horizon
