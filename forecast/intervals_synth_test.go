@@ -46,9 +46,11 @@ func levelCoverage(t *testing.T, cfg synth.Config, origins int) forecast.Metrics
 
 // TestLevelCoverageOnSyntheticRegion checks that the calibrated 80% intervals cover the true demand
 // of a small synthetic region near 80% at every level: outlet × brand weeks with demand, brands and
-// the total. The band is wide (a total over 3 origins rests on 12 weeks, one week is 0.083 of it):
-// it catches intervals built as if outlets erred independently (brands 0.35–0.6, total 0.2–0.3) or
-// calibrated against the corrected history alone, not the noise of a seed.
+// the total. The band is wide (a total over 3 origins rests on 12 weeks, one week is 0.083 of it, and
+// well calibrated intervals cover all 12 in 7% of runs, so the total's upper band is then 1:
+// totalCoverageCeiling): it catches intervals built as if outlets erred independently (brands
+// 0.35–0.6, total 0.2–0.3) or calibrated against the corrected history alone, not the noise of a
+// seed.
 func TestLevelCoverageOnSyntheticRegion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and backtests a 200-outlet region")
@@ -65,12 +67,18 @@ func TestLevelCoverageOnSyntheticRegion(t *testing.T) {
 	m := levelCoverage(t, cfg, origins)
 	t.Logf("%d outlets × %d brands, seed %d, %d origins: WAPE %.4f bias %+.4f; coverage outlet %.3f brand %.3f total %.3f",
 		cfg.Outlets, cfg.Brands, cfg.Seed, origins, m.WAPE, m.Bias, m.Coverage.Outlet, m.Coverage.Brand, m.Coverage.Total)
+	weeks := origins * forecast.DefaultHorizon
 	for _, l := range []struct {
-		name string
-		got  float64
-	}{{"outlet", m.Coverage.Outlet}, {"brand", m.Coverage.Brand}, {"total", m.Coverage.Total}} {
-		if l.got < 0.6 || l.got > 0.95 {
-			t.Errorf("%s coverage of the 80%% intervals against the true demand: %.3f; want within 0.6–0.95", l.name, l.got)
+		name   string
+		got    float64
+		lo, hi float64
+	}{
+		{"outlet", m.Coverage.Outlet, 0.6, 0.95},
+		{"brand", m.Coverage.Brand, 0.6, 0.95},
+		{"total", m.Coverage.Total, 0.6, totalCoverageCeiling(weeks)},
+	} {
+		if l.got < l.lo || l.got > l.hi {
+			t.Errorf("%s coverage of the 80%% intervals against the true demand: %.3f; want within %.2f–%.2f", l.name, l.got, l.lo, l.hi)
 		}
 	}
 }
