@@ -3,6 +3,8 @@ package forecast
 import (
 	"math"
 	"time"
+
+	"github.com/sajari/regression"
 )
 
 // AnnualCycle is the smooth swing of demand through the year that a batch's series share (summer a
@@ -76,10 +78,11 @@ func (a AnnualCycle) factors(first time.Time, n int) []float64 {
 	return out
 }
 
-// learnAnnual fits log total = c + b · t + Cos · cos θ + Sin · sin θ by least squares over the weeks
-// of total (the first starting on first) from its first sale on, leaving out the weeks for which skip
-// is true (a holiday's window) and those without sales. It returns the zero cycle when the history
-// is shorter than annualMinWeeks or longer than annualMaxWeeks, or the harmonic is not significant.
+// learnAnnual fits log total = c + b · t + Cos · cos θ + Sin · sin θ by least squares
+// (github.com/sajari/regression) over the weeks of total (the first starting on first) from its first
+// sale on, leaving out the weeks for which skip is true (a holiday's window) and those without sales.
+// It returns the zero cycle when the history is shorter than annualMinWeeks or longer than
+// annualMaxWeeks, or the harmonic is not significant.
 func learnAnnual(total []float64, first time.Time, skip func(t int) bool) AnnualCycle {
 	start := 0
 	for start < len(total) && !(total[start] > 0) {
@@ -88,28 +91,21 @@ func learnAnnual(total []float64, first time.Time, skip func(t int) bool) Annual
 	if n := len(total) - start; n < annualMinWeeks || n > annualMaxWeeks {
 		return AnnualCycle{}
 	}
-	var full, line normalEquations
-	full.init(4)
-	line.init(2)
-	n := 0
+	var rows []annualRow
 	for t := start; t < len(total); t++ {
 		if !(total[t] > 0) || skip(t) {
 			continue
 		}
 		th := annualAngle(first.AddDate(0, 0, 7*t))
-		x := float64(t-start) / SeasonalPeriod
-		y := math.Log(total[t])
-		full.add([]float64{1, x, math.Cos(th), math.Sin(th)}, y)
-		line.add([]float64{1, x}, y)
-		n++
+		rows = append(rows, annualRow{y: math.Log(total[t]), x: [3]float64{float64(t-start) / SeasonalPeriod, math.Cos(th), math.Sin(th)}})
 	}
-	dof := n - 4
+	dof := len(rows) - 4
 	if dof < SeasonalPeriod/2 {
 		return AnnualCycle{}
 	}
-	beta, rss := full.solve()
-	_, rss0 := line.solve()
-	if beta == nil || !(rss > 0) || !(rss0 > rss) {
+	coeff, rss, ok := fitAnnualRows(rows, 3)
+	_, rss0, ok0 := fitAnnualRows(rows, 1) // the line alone
+	if !ok || !ok0 || !(rss > 0) || !(rss0 > rss) {
 		return AnnualCycle{}
 	}
 	f := (rss0 - rss) / 2 / (rss / float64(dof))
@@ -117,56 +113,35 @@ func learnAnnual(total []float64, first time.Time, skip func(t int) bool) Annual
 	if p := math.Pow(1+2*f/float64(dof), -float64(dof)/2); !(p < annualSignificance) {
 		return AnnualCycle{}
 	}
-	return AnnualCycle{Cos: beta[2], Sin: beta[3]}
+	return AnnualCycle{Cos: coeff[2], Sin: coeff[3]}
 }
 
-// normalEquations accumulates XᵀX and Xᵀy, and Σy², of a small least-squares fit.
-type normalEquations struct {
-	xtx [][]float64
-	xty []float64
-	yy  float64
-	k   int
+// annualRow is one week of learnAnnual's fit: the log total, and the trend in years, cos θ and sin θ.
+type annualRow struct {
+	y float64
+	x [3]float64
 }
 
-func (ne *normalEquations) init(k int) {
-	ne.k = k
-	ne.xtx = make([][]float64, k)
-	for i := range ne.xtx {
-		ne.xtx[i] = make([]float64, k)
+// fitAnnualRows fits y on an intercept and the first k terms of x, and returns the coefficients
+// (the intercept first) and the residual sum of squares; false when the fit fails or is not finite.
+func fitAnnualRows(rows []annualRow, k int) ([]float64, float64, bool) {
+	var reg regression.Regression
+	for i := range rows {
+		reg.Train(regression.DataPoint(rows[i].y, rows[i].x[:k]))
 	}
-	ne.xty = make([]float64, k)
-}
-
-func (ne *normalEquations) add(x []float64, y float64) {
-	for i, xi := range x {
-		for j, xj := range x {
-			ne.xtx[i][j] += xi * xj
+	if err := reg.Run(); err != nil {
+		return nil, 0, false
+	}
+	coeff := reg.GetCoeffs()
+	var rss float64
+	for _, r := range rows {
+		e := r.y - coeff[0]
+		for j, v := range r.x[:k] {
+			e -= coeff[j+1] * v
 		}
-		ne.xty[i] += xi * y
+		rss += e * e
 	}
-	ne.yy += y * y
-}
-
-// solve returns the coefficients and the residual sum of squares, or nil when XᵀX is singular.
-func (ne *normalEquations) solve() ([]float64, float64) {
-	k := ne.k
-	a := make([][]float64, k)
-	for i := range a {
-		a[i] = append(append(make([]float64, 0, k+1), ne.xtx[i]...), ne.xty[i])
-	}
-	if !reduceAugmented(a) {
-		return nil, 0
-	}
-	beta := make([]float64, k)
-	for i := range beta {
-		beta[i] = a[i][k] / a[i][i]
-	}
-	// RSS = yᵀy − βᵀXᵀy at the least-squares solution.
-	rss := ne.yy
-	for i, b := range beta {
-		rss -= b * ne.xty[i]
-	}
-	return beta, max(rss, 0)
+	return coeff, rss, !math.IsNaN(rss) && !math.IsInf(rss, 0)
 }
 
 // timesAnnual returns f multiplied by the cycle's factors ann week by week (f nil: ann itself; ann

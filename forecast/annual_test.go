@@ -50,7 +50,7 @@ func TestLearnAnnualFindsTheYearsSwing(t *testing.T) {
 	if a := learnAnnual(total(annualMaxWeeks+1, 0.05), first, never); a != (AnnualCycle{}) {
 		t.Errorf("%d weeks: cycle %+v, want none (the seasonal candidates' own)", annualMaxWeeks+1, a)
 	}
-	// A spike the calendar skips does not move the cycle; one it does not skip, a little.
+	// A spike the calendar skips does not move the cycle.
 	y := total(100, 0.05)
 	for w := 40; w < 44; w++ {
 		y[w] *= 3

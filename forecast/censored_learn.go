@@ -489,8 +489,26 @@ func solveSmall(a [terms][terms]float64, y [terms]float64) ([terms]float64, bool
 		}
 		m[r][n] = y[i]
 	}
-	if !reduceAugmented(m) {
-		return x, false
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(m[p][c]) < 1e-12 {
+			return x, false
+		}
+		m[c], m[p] = m[p], m[c]
+		for r := range n {
+			if r == c {
+				continue
+			}
+			f := m[r][c] / m[c][c]
+			for j := c; j <= n; j++ {
+				m[r][j] -= f * m[c][j]
+			}
+		}
 	}
 	for r, i := range active {
 		x[i] = m[r][n] / m[r][r]

@@ -185,14 +185,14 @@ func (r regionRow) String() string {
 //
 // It fails outside bands that catch a broken correction or calibration, not the noise of a seed: a
 // group's bias beyond ±7% (sell-in as recorded is 17–50% low, the old correction of limited weeks
-// 9–17%; the largest on the four seeds today is seed 3's scarce brands over 3 origins, +4.8%, mostly
-// the engine's own error over those 12 weeks, docs/BENCHMARKS.md), outlet coverage outside
-// 0.75–0.85, brand or total coverage outside 0.6–0.95 (intervals summed as if outlets erred
-// independently cover brands 0.35–0.6, the total 0.2–0.3). A total over 3 origins rests on 12 weeks,
-// one week is 0.083 of it, and well calibrated intervals cover 7 of them or fewer in 7% of runs: its
-// lower band is where fewer weeks covered have a chance below 1% (totalCoverageFloor). Where a row
-// misses issue 12's targets (bias within ±3%, every level's coverage within 0.75–0.85) it says so in
-// the log.
+// 9–17%; the largest on the four seeds today is seed 4's scarce brands over 3 origins, −3.9%, the
+// corrected history's own error, docs/BENCHMARKS.md), outlet coverage outside 0.75–0.85, brand
+// coverage outside 0.6–0.95 (intervals summed as if outlets erred independently cover brands
+// 0.35–0.6, the total 0.2–0.3). A total over 3 origins rests on 12 weeks, one week is 0.083 of it:
+// well calibrated intervals cover 7 of them or fewer in 7% of runs, and all 12 in 7% too, so its
+// band runs from where fewer weeks covered have a chance below 1% (totalCoverageFloor) to where more
+// have (totalCoverageCeiling). Where a row misses issue 12's targets (bias within ±3%, every level's
+// coverage within 0.75–0.85) it says so in the log.
 //
 // ORDERCAST_REGION_OUTLETS sets the region's outlets (600 by default; `ordercast seed` makes 3,000).
 // ORDERCAST_REGION_TRUTH=1 adds, after each row, the engine trained on the true demand itself (the
@@ -274,7 +274,7 @@ func TestCensoredRegionTable(t *testing.T) {
 func totalCoverageFloor(n int) float64 {
 	var below float64 // P(fewer than k weeks covered)
 	for k := 0; k <= n; k++ {
-		p := binomial(n, k) * math.Pow(forecast.IntervalLevel, float64(k)) * math.Pow(1-forecast.IntervalLevel, float64(n-k))
+		p := coveredWeeksChance(n, k)
 		if below+p > 0.01 {
 			return min(float64(k)/float64(n), 0.6)
 		}
@@ -290,13 +290,18 @@ func totalCoverageFloor(n int) float64 {
 func totalCoverageCeiling(n int) float64 {
 	var above float64 // P(more than k weeks covered)
 	for k := n; k >= 0; k-- {
-		p := binomial(n, k) * math.Pow(forecast.IntervalLevel, float64(k)) * math.Pow(1-forecast.IntervalLevel, float64(n-k))
+		p := coveredWeeksChance(n, k)
 		if above+p > 0.01 {
 			return max(float64(k)/float64(n), 0.95)
 		}
 		above += p
 	}
 	return 0.95
+}
+
+// coveredWeeksChance is the chance that well calibrated intervals cover exactly k of n weeks.
+func coveredWeeksChance(n, k int) float64 {
+	return binomial(n, k) * math.Pow(forecast.IntervalLevel, float64(k)) * math.Pow(1-forecast.IntervalLevel, float64(n-k))
 }
 
 // binomial returns n choose k.

@@ -820,9 +820,14 @@ func (e *Engine) checkChoices(b Batch, groups int, choices []Choice) (cands []Mo
 	if !ok {
 		return cands, tl, nil, nil
 	}
+	var cycle AnnualCycle // the cycle of annual, the factors last computed (Choose gives every group one)
+	var annual []float64
 	for g, ch := range choices[:groups] {
 		if ch.Festival == nil && ch.Annual == (AnnualCycle{}) {
 			continue
+		}
+		if annual == nil || ch.Annual != cycle {
+			cycle, annual = ch.Annual, ch.Annual.factors(t.first, t.L+t.h)
 		}
 		if ch.Festival != nil && len(ch.Festival) != len(t.idx) {
 			return nil, tl, nil, errInvalid("group %d: festival profile of %d holidays for %d", g, len(ch.Festival), len(t.idx))
@@ -834,7 +839,7 @@ func (e *Engine) checkChoices(b Batch, groups int, choices []Choice) (cands []Mo
 		if ch.Festival != nil {
 			f = t.factors(ch.Festival)
 		}
-		factors[g] = timesAnnual(f, ch.Annual.factors(t.first, t.L+t.h))
+		factors[g] = timesAnnual(f, annual)
 	}
 	return cands, t, factors, nil
 }
